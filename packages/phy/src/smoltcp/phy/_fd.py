@@ -1,0 +1,150 @@
+"""What the TAP, TUN and raw socket devices share: a non-blocking file descriptor and buffers.
+
+Per frame, the receive path is one ``readinto`` into a preallocated buffer and one memoryview
+slice; the transmit path is one slice of a preallocated buffer and one ``os.write``. The tokens
+are allocated once per device and handed out again for every frame, so a token is valid until
+the device's next `receive` (receive tokens) or until it is consumed (transmit tokens).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.time import Instant
+
+R = TypeVar("R")
+
+_log = logging.getLogger("smoltcp.phy")
+
+# Large enough for any frame the kernel may hand us, whatever the MTU is set to later: a read
+# into a shorter buffer would silently truncate the frame.
+RX_BUFFER_LEN = 65536 + 64
+
+
+class FdRxToken:
+    """A frame that sits in the device's receive buffer."""
+
+    __slots__ = ("_view", "length")
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+        self.length = 0
+
+    def consume(self, f: Callable[[memoryview], R]) -> R:
+        """Call ``f`` with the frame (a view of the device's buffer, valid during the call)."""
+        return f(self._view[: self.length])
+
+
+class FdTxToken:
+    """The right to write one frame to the device's file descriptor."""
+
+    __slots__ = ("_capacity", "_dev", "_view")
+
+    def __init__(self, dev: FdDevice, view: memoryview) -> None:
+        self._dev = dev
+        self._view = view
+        self._capacity = len(view)
+
+    def consume(self, length: int, f: Callable[[memoryview], R]) -> R:
+        """Let ``f`` fill ``length`` octets of the transmit buffer, then write them in one go.
+
+        Raises ValueError if ``length`` exceeds the buffer (the device's MTU). A write the
+        kernel refuses (interface down, queue full) is counted in ``tx_errors``, not raised:
+        to the stack it is a frame lost on the wire.
+        """
+        if length > self._capacity or length < 0:
+            raise ValueError(f"frame of {length} octets exceeds the device's {self._capacity}")
+        frame = self._view[:length]
+        result = f(frame)
+        try:
+            os.write(self._dev._fd, frame)
+        except OSError as exc:
+            self._dev._tx_error(exc)
+        return result
+
+
+class FdDevice:
+    """A device over a non-blocking file descriptor that carries one frame per read or write."""
+
+    medium: Any
+    name: str
+
+    def __init__(self, fd: int, name: str, caps: DeviceCapabilities) -> None:
+        self.name = name
+        self._fd = fd
+        self._caps = caps
+        # FileIO.readinto returns None on EAGAIN instead of raising: no exception per empty poll.
+        self._file = io.FileIO(fd, "rb", closefd=True)
+        self._readinto = self._file.readinto
+        self._rx_buffer = bytearray(RX_BUFFER_LEN)
+        self._rx_view = memoryview(self._rx_buffer)
+        self._tx_buffer = bytearray(caps.max_transmission_unit)
+        self._rx_token = FdRxToken(self._rx_view)
+        self._tx_token = FdTxToken(self, memoryview(self._tx_buffer))
+        self._pair = (self._rx_token, self._tx_token)
+        self.rx_frames = 0
+        self.tx_errors = 0
+
+    def receive(self, now: Instant) -> tuple[FdRxToken, FdTxToken] | None:
+        """Read one frame if one waits; return its token and a token to answer, or None."""
+        try:
+            n = self._readinto(self._rx_view)
+        except OSError as exc:
+            # ENETDOWN and the like: nothing to receive now; the next poll tries again.
+            self._rx_error(exc)
+            return None
+        if not n:
+            return None
+        self._rx_token.length = n
+        self.rx_frames += 1
+        return self._pair
+
+    def transmit(self, now: Instant) -> FdTxToken:
+        """Return the token to send one frame (the kernel queues it or drops it)."""
+        return self._tx_token
+
+    def capabilities(self) -> DeviceCapabilities:
+        """Return the medium and MTU read when the device was opened."""
+        return self._caps
+
+    def fileno(self) -> int:
+        """Return the file descriptor, for `select`-style waiting."""
+        return self._fd
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close` has been called."""
+        return self._file.closed
+
+    def close(self) -> None:
+        """Close the file descriptor; the device is unusable afterwards."""
+        self._file.close()
+
+    def __enter__(self) -> FdDevice:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _tx_error(self, exc: OSError) -> None:
+        self.tx_errors += 1
+        if self.tx_errors == 1:
+            _log.warning("%s: cannot send (%s); counting further errors silently", self.name, exc)
+        elif _log.isEnabledFor(logging.DEBUG):
+            _log.debug("%s: cannot send: %s", self.name, exc)
+
+    def _rx_error(self, exc: OSError) -> None:
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("%s: cannot receive: %s", self.name, exc)
+
+    def __repr__(self) -> str:
+        caps = self._caps
+        return (
+            f"{type(self).__name__}({self.name!r}, medium={caps.medium.name}, "
+            f"mtu={caps.max_transmission_unit})"
+        )

@@ -1,0 +1,109 @@
+"""Linux TAP (Ethernet frames) and TUN (bare IP packets) devices over ``/dev/net/tun``."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+
+from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.wire.capabilities import Medium
+
+from . import _linux
+from ._fd import FdDevice
+from .errors import DeviceError
+
+__all__ = ["TapInterface", "TunInterface"]
+
+TUN_PATH = "/dev/net/tun"
+ETHERNET_HEADER_LEN = 14
+
+
+def _open_tun(name: str, flags: int, kind: str, create: bool) -> int:
+    """Return a non-blocking descriptor attached to TUN/TAP interface ``name``."""
+    raw = _linux.check_name(name)
+    if not create and not _linux.interface_exists(name):
+        raise DeviceError(
+            errno.ENODEV,
+            f"no such interface: {name} (create it with `ip tuntap add name {name} mode {kind}`)",
+        )
+    try:
+        fd = os.open(TUN_PATH, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise DeviceError(
+            errno.ENOENT, f"{TUN_PATH} does not exist: load the tun module (`modprobe tun`)"
+        ) from None
+    except PermissionError as exc:
+        raise DeviceError(
+            exc.errno, f"permission denied opening {TUN_PATH}: run as root or with CAP_NET_ADMIN"
+        ) from None
+    except OSError as exc:
+        raise DeviceError(exc.errno or 0, f"cannot open {TUN_PATH}: {exc.strerror}") from None
+    try:
+        fcntl.ioctl(fd, _linux.TUNSETIFF, _linux.ifreq_flags(raw, flags | _linux.IFF_NO_PI))
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno == errno.EPERM:
+            message = (
+                f"not permitted to attach to {name}: run as root (CAP_NET_ADMIN), or create it "
+                f"for your user with `ip tuntap add name {name} mode {kind} user $USER`"
+            )
+        elif exc.errno == errno.EBUSY:
+            message = f"{name} is busy: another process is attached to it"
+        elif exc.errno == errno.EINVAL:
+            message = f"{name} is not a {kind.upper()} interface (or the name is invalid)"
+        else:
+            message = f"cannot attach to {kind.upper()} interface {name}: {exc.strerror}"
+        raise DeviceError(exc.errno or 0, message) from None
+    return fd
+
+
+class _TunTap(FdDevice):
+    _FLAGS = 0
+    _KIND = ""
+    _MEDIUM = Medium.ETHERNET
+    _LINK_HEADER_LEN = 0
+
+    def __init__(self, name: str, mtu: int | None = None, *, create: bool = False) -> None:
+        if mtu is not None and not (68 <= mtu <= 65535):
+            raise ValueError(f"mtu must be in [68, 65535], not {mtu}")
+        fd = _open_tun(name, self._FLAGS, self._KIND, create)
+        try:
+            ip_mtu = _linux.interface_mtu(name) if mtu is None else mtu
+            caps = DeviceCapabilities(
+                medium=self._MEDIUM, max_transmission_unit=ip_mtu + self._LINK_HEADER_LEN
+            )
+            super().__init__(fd, name, caps)
+        except BaseException:
+            os.close(fd)
+            raise
+
+
+class TapInterface(_TunTap):
+    """A Linux TAP interface: Ethernet frames to and from the kernel.
+
+    ``TapInterface("tap0")`` attaches to an existing TAP interface (``ip tuntap add name tap0
+    mode tap``); with ``create=True`` the kernel creates a transient one if it is missing (it
+    disappears when closed). ``mtu`` is the IP MTU; by default it is read from the interface.
+    The device's ``max_transmission_unit`` adds the 14-octet Ethernet header to it.
+
+    Raises `DeviceError` (one line saying what to do) when the interface cannot be opened:
+    no ``/dev/net/tun``, no privileges, no such interface, busy, not a TAP interface.
+    """
+
+    _FLAGS = _linux.IFF_TAP
+    _KIND = "tap"
+    _MEDIUM = Medium.ETHERNET
+    _LINK_HEADER_LEN = ETHERNET_HEADER_LEN
+
+
+class TunInterface(_TunTap):
+    """A Linux TUN interface: bare IP packets to and from the kernel (the IP medium, no ARP).
+
+    Same arguments and errors as `TapInterface`; ``max_transmission_unit`` is the IP MTU.
+    """
+
+    _FLAGS = _linux.IFF_TUN
+    _KIND = "tun"
+    _MEDIUM = Medium.IP
+    _LINK_HEADER_LEN = 0
