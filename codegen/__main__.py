@@ -1,0 +1,43 @@
+"""Command line: ``python -m codegen [--check] [--spec-dir DIR] [--out-dir DIR]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .render import check, render_all, write
+
+_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SPEC_DIR = _ROOT / "spec"
+DEFAULT_OUT_DIR = _ROOT / "packages" / "wire" / "src" / "smoltcp" / "wire" / "_generated"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Regenerate (or, with ``--check``, verify) the generated wire modules; return the status."""
+    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if the output would change")
+    parser.add_argument("--spec-dir", type=Path, default=DEFAULT_SPEC_DIR)
+    parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR)
+    args = parser.parse_args(argv)
+
+    rendered = render_all(args.spec_dir)
+    if args.check:
+        problems = check(rendered, args.out_dir)
+        for line in problems:
+            print(line, file=sys.stderr)
+        if problems:
+            print(f"codegen: {len(problems)} file(s) out of date", file=sys.stderr)
+            return 1
+        print(f"codegen: {len(rendered)} files up to date")
+        return 0
+    changed = write(rendered, args.out_dir)
+    for name in changed:
+        print(f"wrote {args.out_dir / name}")
+    print(f"codegen: {len(changed)} of {len(rendered)} files changed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

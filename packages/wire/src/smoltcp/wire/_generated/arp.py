@@ -1,0 +1,228 @@
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cad2f1e4dc2b8c6720e297d46413dac649b3b25e0f457a90572b76f1b7d9cae4
+"""ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
+
+Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The
+hand-written ``smoltcp.wire.arp`` subclasses the view and adds what a layout cannot
+say: variable-length parts, payload, checksums, representations.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from smoltcp.wire._generated._base import UnknownKeepingIntEnum
+from smoltcp.wire._generated.ethernet import EthernetProtocol
+from smoltcp.wire.address import EthernetAddress, Ipv4Address
+from smoltcp.wire.errors import MalformedPacket
+
+__all__ = [
+    "ArpHardware",
+    "ArpOperation",
+    "ArpPacket",
+    "HEADER",
+    "HEADER_FIELDS",
+    "HEADER_LEN",
+    "PROTOCOL",
+]
+
+#: The protocol's name in `MalformedPacket` errors.
+PROTOCOL = "arp"
+
+# Octet offsets of the fixed header's fields, in 28 octets.
+HARDWARE_TYPE = slice(0, 2)  # Hardware address space (RFC 826 ar$hrd)
+PROTOCOL_TYPE = slice(2, 4)  # Protocol address space, an EtherType (RFC 826 ar$pro)
+HARDWARE_LEN = slice(4, 5)  # Octets in a hardware address (RFC 826 ar$hln)
+PROTOCOL_LEN = slice(5, 6)  # Octets in a protocol address (RFC 826 ar$pln)
+OPERATION = slice(6, 8)  # Opcode: request or reply (RFC 826 ar$op)
+SOURCE_HARDWARE_ADDR = slice(8, 14)  # Hardware address of the sender (RFC 826 ar$sha)
+SOURCE_PROTOCOL_ADDR = slice(14, 18)  # Protocol address of the sender (RFC 826 ar$spa)
+TARGET_HARDWARE_ADDR = slice(18, 24)  # Hardware address of the target, if known (RFC 826 ar$tha)
+TARGET_PROTOCOL_ADDR = slice(24, 28)  # Protocol address of the target (RFC 826 ar$tpa)
+
+#: Octets of the fixed header.
+HEADER_LEN = 28
+#: The fields that `HEADER` unpacks, in order (bit groups unpack as one integer word).
+HEADER_FIELDS = (
+    "hardware_type",
+    "protocol_type",
+    "hardware_len",
+    "protocol_len",
+    "operation",
+    "source_hardware_addr",
+    "source_protocol_addr",
+    "target_hardware_addr",
+    "target_protocol_addr",
+)
+#: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
+HEADER = struct.Struct("!HHBBH6s4s6s4s")
+
+
+class ArpHardware(UnknownKeepingIntEnum):
+    """ArpHardware values; unknown values are kept."""
+
+    ETHERNET = 1  # RFC 826 ares_hrd$Ethernet; IANA ARP hardware type 1
+
+
+ArpHardware._value_limit = 65536  # the field is 16 bits wide
+
+
+class ArpOperation(UnknownKeepingIntEnum):
+    """ArpOperation values; unknown values are kept."""
+
+    REQUEST = 1  # RFC 826 ares_op$REQUEST
+    REPLY = 2  # RFC 826 ares_op$REPLY
+
+
+ArpOperation._value_limit = 65536  # the field is 16 bits wide
+
+_S4 = struct.Struct("!4s")
+_S6 = struct.Struct("!6s")
+_U16 = struct.Struct("!H")
+_ARPHARDWARE_MEMBERS = ArpHardware._value2member_map_
+_ARPOPERATION_MEMBERS = ArpOperation._value2member_map_
+_ETHERNETPROTOCOL_MEMBERS = EthernetProtocol._value2member_map_
+
+
+class ArpPacket:
+    """Read and write a arp fixed header in place, in a buffer it does not copy.
+
+    ``ArpPacket(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
+    need a writable buffer (``bytearray`` or a writable ``memoryview``).
+    """
+
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise `MalformedPacket` if it cannot hold the fixed header."""
+        self.buffer = buffer
+        self.check_len()
+
+    @classmethod
+    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> ArpPacket:
+        """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
+        self = cls.__new__(cls)
+        self.buffer = buffer
+        return self
+
+    def check_len(self) -> None:
+        """Raise `MalformedPacket` if the buffer is shorter than the fixed header."""
+        if len(self.buffer) < 28:
+            raise MalformedPacket(
+                PROTOCOL,
+                "header",
+                f"{len(self.buffer)} octets, fewer than the 28-octet header",
+            )
+
+    @property
+    def hardware_type(self) -> ArpHardware:
+        """Hardware address space (RFC 826 ar$hrd)."""
+        value = _U16.unpack_from(self.buffer, 0)[0]
+        try:
+            return _ARPHARDWARE_MEMBERS[value]
+        except KeyError:
+            return ArpHardware(value)
+
+    @hardware_type.setter
+    def hardware_type(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 0, value)
+        except struct.error:
+            raise ValueError(f"hardware_type: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def protocol_type(self) -> EthernetProtocol:
+        """Protocol address space, an EtherType (RFC 826 ar$pro)."""
+        value = _U16.unpack_from(self.buffer, 2)[0]
+        try:
+            return _ETHERNETPROTOCOL_MEMBERS[value]
+        except KeyError:
+            return EthernetProtocol(value)
+
+    @protocol_type.setter
+    def protocol_type(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 2, value)
+        except struct.error:
+            raise ValueError(f"protocol_type: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def hardware_len(self) -> int:
+        """Octets in a hardware address (RFC 826 ar$hln)."""
+        return self.buffer[4]
+
+    @hardware_len.setter
+    def hardware_len(self, value: int) -> None:
+        self.buffer[4] = value
+
+    @property
+    def protocol_len(self) -> int:
+        """Octets in a protocol address (RFC 826 ar$pln)."""
+        return self.buffer[5]
+
+    @protocol_len.setter
+    def protocol_len(self, value: int) -> None:
+        self.buffer[5] = value
+
+    @property
+    def operation(self) -> ArpOperation:
+        """Opcode: request or reply (RFC 826 ar$op)."""
+        value = _U16.unpack_from(self.buffer, 6)[0]
+        try:
+            return _ARPOPERATION_MEMBERS[value]
+        except KeyError:
+            return ArpOperation(value)
+
+    @operation.setter
+    def operation(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 6, value)
+        except struct.error:
+            raise ValueError(f"operation: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def source_hardware_addr(self) -> EthernetAddress:
+        """Hardware address of the sender (RFC 826 ar$sha)."""
+        return EthernetAddress(_S6.unpack_from(self.buffer, 8)[0])
+
+    @source_hardware_addr.setter
+    def source_hardware_addr(self, value: EthernetAddress) -> None:
+        octets = bytes(value)
+        if len(octets) != 6:
+            raise ValueError(f"source_hardware_addr: {len(octets)} octets, not 6")
+        self.buffer[8:14] = octets
+
+    @property
+    def source_protocol_addr(self) -> Ipv4Address:
+        """Protocol address of the sender (RFC 826 ar$spa)."""
+        return Ipv4Address(_S4.unpack_from(self.buffer, 14)[0])
+
+    @source_protocol_addr.setter
+    def source_protocol_addr(self, value: Ipv4Address) -> None:
+        octets = value.packed
+        if len(octets) != 4:
+            raise ValueError(f"source_protocol_addr: {len(octets)} octets, not 4")
+        self.buffer[14:18] = octets
+
+    @property
+    def target_hardware_addr(self) -> EthernetAddress:
+        """Hardware address of the target, if known (RFC 826 ar$tha)."""
+        return EthernetAddress(_S6.unpack_from(self.buffer, 18)[0])
+
+    @target_hardware_addr.setter
+    def target_hardware_addr(self, value: EthernetAddress) -> None:
+        octets = bytes(value)
+        if len(octets) != 6:
+            raise ValueError(f"target_hardware_addr: {len(octets)} octets, not 6")
+        self.buffer[18:24] = octets
+
+    @property
+    def target_protocol_addr(self) -> Ipv4Address:
+        """Protocol address of the target (RFC 826 ar$tpa)."""
+        return Ipv4Address(_S4.unpack_from(self.buffer, 24)[0])
+
+    @target_protocol_addr.setter
+    def target_protocol_addr(self, value: Ipv4Address) -> None:
+        octets = value.packed
+        if len(octets) != 4:
+            raise ValueError(f"target_protocol_addr: {len(octets)} octets, not 4")
+        self.buffer[24:28] = octets

@@ -1,0 +1,132 @@
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f3382afe2fc5588855bc3482cc7d1d0cc73ceb31cd03de2e09ecb0be3f0bfb46
+"""Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
+
+Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
+hand-written ``smoltcp.wire.ethernet`` subclasses the view and adds what a layout cannot
+say: variable-length parts, payload, checksums, representations.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from smoltcp.wire._generated._base import UnknownKeepingIntEnum
+from smoltcp.wire.address import EthernetAddress
+from smoltcp.wire.errors import MalformedPacket
+
+__all__ = [
+    "EthernetFrame",
+    "EthernetProtocol",
+    "HEADER",
+    "HEADER_FIELDS",
+    "HEADER_LEN",
+    "PROTOCOL",
+]
+
+#: The protocol's name in `MalformedPacket` errors.
+PROTOCOL = "ethernet"
+
+# Constants declared in spec/ethernet.py.
+ETHERTYPE_MIN = 1536
+
+# Octet offsets of the fixed header's fields, in 14 octets.
+DST_ADDR = slice(0, 6)  # Destination MAC address (RFC 894, IEEE 802.3 3.2.3)
+SRC_ADDR = slice(6, 12)  # Source MAC address (RFC 894, IEEE 802.3 3.2.3)
+ETHERTYPE = slice(12, 14)  # EtherType of the payload (RFC 894 'type' field)
+
+#: Octets of the fixed header.
+HEADER_LEN = 14
+#: The fields that `HEADER` unpacks, in order (bit groups unpack as one integer word).
+HEADER_FIELDS = (
+    "dst_addr",
+    "src_addr",
+    "ethertype",
+)
+#: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
+HEADER = struct.Struct("!6s6sH")
+
+
+class EthernetProtocol(UnknownKeepingIntEnum):
+    """EthernetProtocol values; unknown values are kept."""
+
+    IPV4 = 2048  # RFC 894
+    ARP = 2054  # RFC 826
+    IPV6 = 34525  # RFC 2464
+
+
+EthernetProtocol._value_limit = 65536  # the field is 16 bits wide
+
+_S6 = struct.Struct("!6s")
+_U16 = struct.Struct("!H")
+_ETHERNETPROTOCOL_MEMBERS = EthernetProtocol._value2member_map_
+
+
+class EthernetFrame:
+    """Read and write a ethernet fixed header in place, in a buffer it does not copy.
+
+    ``EthernetFrame(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
+    need a writable buffer (``bytearray`` or a writable ``memoryview``).
+    """
+
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise `MalformedPacket` if it cannot hold the fixed header."""
+        self.buffer = buffer
+        self.check_len()
+
+    @classmethod
+    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> EthernetFrame:
+        """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
+        self = cls.__new__(cls)
+        self.buffer = buffer
+        return self
+
+    def check_len(self) -> None:
+        """Raise `MalformedPacket` if the buffer is shorter than the fixed header."""
+        if len(self.buffer) < 14:
+            raise MalformedPacket(
+                PROTOCOL,
+                "header",
+                f"{len(self.buffer)} octets, fewer than the 14-octet header",
+            )
+
+    @property
+    def dst_addr(self) -> EthernetAddress:
+        """Destination MAC address (RFC 894, IEEE 802.3 3.2.3)."""
+        return EthernetAddress(_S6.unpack_from(self.buffer, 0)[0])
+
+    @dst_addr.setter
+    def dst_addr(self, value: EthernetAddress) -> None:
+        octets = bytes(value)
+        if len(octets) != 6:
+            raise ValueError(f"dst_addr: {len(octets)} octets, not 6")
+        self.buffer[0:6] = octets
+
+    @property
+    def src_addr(self) -> EthernetAddress:
+        """Source MAC address (RFC 894, IEEE 802.3 3.2.3)."""
+        return EthernetAddress(_S6.unpack_from(self.buffer, 6)[0])
+
+    @src_addr.setter
+    def src_addr(self, value: EthernetAddress) -> None:
+        octets = bytes(value)
+        if len(octets) != 6:
+            raise ValueError(f"src_addr: {len(octets)} octets, not 6")
+        self.buffer[6:12] = octets
+
+    @property
+    def ethertype(self) -> EthernetProtocol:
+        """EtherType of the payload (RFC 894 'type' field)."""
+        value = _U16.unpack_from(self.buffer, 12)[0]
+        try:
+            return _ETHERNETPROTOCOL_MEMBERS[value]
+        except KeyError:
+            return EthernetProtocol(value)
+
+    @ethertype.setter
+    def ethertype(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 12, value)
+        except struct.error:
+            raise ValueError(f"ethertype: {value!r} is not in range(0, 2**16)") from None

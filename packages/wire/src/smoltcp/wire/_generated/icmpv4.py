@@ -1,0 +1,207 @@
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4060f8fe9892a107d02d199996211afe5984ce310886255d05dee85a37c2626a
+"""ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
+
+Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The
+hand-written ``smoltcp.wire.icmpv4`` subclasses the view and adds what a layout cannot
+say: variable-length parts, payload, checksums, representations.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from smoltcp.wire._generated._base import UnknownKeepingIntEnum
+from smoltcp.wire.errors import MalformedPacket
+
+__all__ = [
+    "HEADER",
+    "HEADER_FIELDS",
+    "HEADER_LEN",
+    "Icmpv4DstUnreachable",
+    "Icmpv4Message",
+    "Icmpv4Packet",
+    "Icmpv4ParamProblem",
+    "Icmpv4TimeExceeded",
+    "PROTOCOL",
+]
+
+#: The protocol's name in `MalformedPacket` errors.
+PROTOCOL = "icmpv4"
+
+# Constants declared in spec/icmpv4.py.
+QUOTED_PAYLOAD_LEN = 8
+
+# Octet offsets of the fixed header's fields, in 8 octets.
+MSG_TYPE = slice(0, 1)  # Type of the message (RFC 792)
+MSG_CODE = slice(1, 2)  # Code, a subtype whose meaning depends on the type (RFC 792)
+CHECKSUM = slice(2, 4)  # Checksum of the whole ICMP message (RFC 792, RFC 1071)
+ECHO_IDENT = slice(4, 6)  # Identifier of an Echo or Echo Reply (RFC 792)
+ECHO_SEQ_NO = slice(6, 8)  # Sequence Number of an Echo or Echo Reply (RFC 792)
+
+#: Octets of the fixed header.
+HEADER_LEN = 8
+#: The fields that `HEADER` unpacks, in order (bit groups unpack as one integer word).
+HEADER_FIELDS = (
+    "msg_type",
+    "msg_code",
+    "checksum",
+    "echo_ident",
+    "echo_seq_no",
+)
+#: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
+HEADER = struct.Struct("!BBHHH")
+
+
+class Icmpv4Message(UnknownKeepingIntEnum):
+    """Icmpv4Message values; unknown values are kept."""
+
+    ECHO_REPLY = 0  # RFC 792 Echo Reply
+    DST_UNREACHABLE = 3  # RFC 792 Destination Unreachable
+    REDIRECT = 5  # RFC 792 Redirect
+    ECHO_REQUEST = 8  # RFC 792 Echo
+    ROUTER_ADVERT = 9  # RFC 1256 Router Advertisement
+    ROUTER_SOLICIT = 10  # RFC 1256 Router Solicitation
+    TIME_EXCEEDED = 11  # RFC 792 Time Exceeded
+    PARAM_PROBLEM = 12  # RFC 792 Parameter Problem
+    TIMESTAMP = 13  # RFC 792 Timestamp
+    TIMESTAMP_REPLY = 14  # RFC 792 Timestamp Reply
+
+
+Icmpv4Message._value_limit = 256  # the field is 8 bits wide
+
+
+class Icmpv4DstUnreachable(UnknownKeepingIntEnum):
+    """Icmpv4DstUnreachable values; unknown values are kept."""
+
+    NET_UNREACHABLE = 0  # RFC 792
+    HOST_UNREACHABLE = 1  # RFC 792
+    PROTO_UNREACHABLE = 2  # RFC 792
+    PORT_UNREACHABLE = 3  # RFC 792
+    FRAG_REQUIRED = 4  # RFC 792 fragmentation needed and DF set (RFC 1191)
+    SRC_ROUTE_FAILED = 5  # RFC 792
+    DST_NET_UNKNOWN = 6  # RFC 1122 3.2.2.1
+    DST_HOST_UNKNOWN = 7  # RFC 1122 3.2.2.1
+    SRC_HOST_ISOLATED = 8  # RFC 1122 3.2.2.1
+    NET_PROHIBITED = 9  # RFC 1122 3.2.2.1
+    HOST_PROHIBITED = 10  # RFC 1122 3.2.2.1
+    NET_UNREACH_TOS = 11  # RFC 1122 3.2.2.1
+    HOST_UNREACH_TOS = 12  # RFC 1122 3.2.2.1
+    COMM_PROHIBITED = 13  # RFC 1812 5.2.7.1
+    HOST_PRECEDENCE_VIOLATION = 14  # RFC 1812 5.2.7.1
+    PRECEDENCE_CUTOFF = 15  # RFC 1812 5.2.7.1
+
+
+Icmpv4DstUnreachable._value_limit = 256  # the field is 8 bits wide
+
+
+class Icmpv4TimeExceeded(UnknownKeepingIntEnum):
+    """Icmpv4TimeExceeded values; unknown values are kept."""
+
+    TTL_EXPIRED = 0  # RFC 792 time to live exceeded in transit
+    FRAG_EXPIRED = 1  # RFC 792 fragment reassembly time exceeded
+
+
+Icmpv4TimeExceeded._value_limit = 256  # the field is 8 bits wide
+
+
+class Icmpv4ParamProblem(UnknownKeepingIntEnum):
+    """Icmpv4ParamProblem values; unknown values are kept."""
+
+    AT_POINTER = 0  # RFC 792 pointer indicates the error
+    MISSING_OPTION = 1  # RFC 1108 required option missing
+    BAD_LENGTH = 2  # RFC 1812 5.2.7.4
+
+
+Icmpv4ParamProblem._value_limit = 256  # the field is 8 bits wide
+
+_U16 = struct.Struct("!H")
+_ICMPV4MESSAGE_MEMBERS = Icmpv4Message._value2member_map_
+
+
+class Icmpv4Packet:
+    """Read and write a icmpv4 fixed header in place, in a buffer it does not copy.
+
+    ``Icmpv4Packet(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
+    need a writable buffer (``bytearray`` or a writable ``memoryview``).
+    """
+
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise `MalformedPacket` if it cannot hold the fixed header."""
+        self.buffer = buffer
+        self.check_len()
+
+    @classmethod
+    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> Icmpv4Packet:
+        """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
+        self = cls.__new__(cls)
+        self.buffer = buffer
+        return self
+
+    def check_len(self) -> None:
+        """Raise `MalformedPacket` if the buffer is shorter than the fixed header."""
+        if len(self.buffer) < 8:
+            raise MalformedPacket(
+                PROTOCOL,
+                "header",
+                f"{len(self.buffer)} octets, fewer than the 8-octet header",
+            )
+
+    @property
+    def msg_type(self) -> Icmpv4Message:
+        """Type of the message (RFC 792)."""
+        value = self.buffer[0]
+        try:
+            return _ICMPV4MESSAGE_MEMBERS[value]
+        except KeyError:
+            return Icmpv4Message(value)
+
+    @msg_type.setter
+    def msg_type(self, value: int) -> None:
+        self.buffer[0] = value
+
+    @property
+    def msg_code(self) -> int:
+        """Code, a subtype whose meaning depends on the type (RFC 792)."""
+        return self.buffer[1]
+
+    @msg_code.setter
+    def msg_code(self, value: int) -> None:
+        self.buffer[1] = value
+
+    @property
+    def checksum(self) -> int:
+        """Checksum of the whole ICMP message (RFC 792, RFC 1071)."""
+        return _U16.unpack_from(self.buffer, 2)[0]
+
+    @checksum.setter
+    def checksum(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 2, value)
+        except struct.error:
+            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def echo_ident(self) -> int:
+        """Identifier of an Echo or Echo Reply (RFC 792)."""
+        return _U16.unpack_from(self.buffer, 4)[0]
+
+    @echo_ident.setter
+    def echo_ident(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 4, value)
+        except struct.error:
+            raise ValueError(f"echo_ident: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def echo_seq_no(self) -> int:
+        """Sequence Number of an Echo or Echo Reply (RFC 792)."""
+        return _U16.unpack_from(self.buffer, 6)[0]
+
+    @echo_seq_no.setter
+    def echo_seq_no(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 6, value)
+        except struct.error:
+            raise ValueError(f"echo_seq_no: {value!r} is not in range(0, 2**16)") from None

@@ -1,0 +1,319 @@
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ac54c115e46f461de91bf9ba6679f262b52ee52b731aa20532ed056e3849dfe3
+"""IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
+
+Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The
+hand-written ``smoltcp.wire.ipv4`` subclasses the view and adds what a layout cannot
+say: variable-length parts, payload, checksums, representations.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from smoltcp.wire._generated._base import UnknownKeepingIntEnum
+from smoltcp.wire.address import Ipv4Address
+from smoltcp.wire.errors import MalformedPacket
+
+__all__ = [
+    "HEADER",
+    "HEADER_FIELDS",
+    "HEADER_LEN",
+    "IpProtocol",
+    "Ipv4Packet",
+    "PROTOCOL",
+]
+
+#: The protocol's name in `MalformedPacket` errors.
+PROTOCOL = "ipv4"
+
+# Constants declared in spec/ipv4.py.
+MIN_HEADER_LEN = 20
+MAX_HEADER_LEN = 60
+
+# Octet offsets of the fixed header's fields, in 20 octets.
+VER_IHL = slice(0, 1)  # Version and Internet Header Length nibbles (RFC 791 3.1)
+DSCP_ECN = slice(1, 2)  # The former Type of Service octet (RFC 791 3.1, RFC 2474, RFC 3168)
+TOTAL_LEN = slice(2, 4)  # Total Length of header and data, in octets (RFC 791 3.1)
+IDENT = slice(4, 6)  # Identification, for reassembly (RFC 791 3.1, RFC 6864)
+FLAGS_FRAG = slice(6, 8)  # Flags and Fragment Offset (RFC 791 3.1)
+HOP_LIMIT = slice(8, 9)  # Time to Live (RFC 791 3.1)
+NEXT_HEADER = slice(9, 10)  # Protocol of the payload (RFC 791 3.1, IANA protocol numbers)
+CHECKSUM = slice(10, 12)  # Header Checksum (RFC 791 3.1, RFC 1071)
+SRC_ADDR = slice(12, 16)  # Source Address (RFC 791 3.1)
+DST_ADDR = slice(16, 20)  # Destination Address (RFC 791 3.1)
+
+# Bit fields of the 8-bit word at VER_IHL: mask in place, shift of the lowest bit.
+VERSION_MASK = 0xF0
+VERSION_SHIFT = 4
+HEADER_LEN_MASK = 0x0F
+HEADER_LEN_SHIFT = 0
+HEADER_LEN_UNIT = 4  # the field counts units of this many octets
+
+# Bit fields of the 8-bit word at DSCP_ECN: mask in place, shift of the lowest bit.
+DSCP_MASK = 0xFC
+DSCP_SHIFT = 2
+ECN_MASK = 0x03
+ECN_SHIFT = 0
+
+# Bit fields of the 16-bit word at FLAGS_FRAG: mask in place, shift of the lowest bit.
+RESERVED_MASK = 0x8000
+RESERVED_SHIFT = 15
+DONT_FRAG_MASK = 0x4000
+DONT_FRAG_SHIFT = 14
+MORE_FRAGS_MASK = 0x2000
+MORE_FRAGS_SHIFT = 13
+FRAG_OFFSET_MASK = 0x1FFF
+FRAG_OFFSET_SHIFT = 0
+FRAG_OFFSET_UNIT = 8  # the field counts units of this many octets
+
+#: Octets of the fixed header.
+HEADER_LEN = 20
+#: The fields that `HEADER` unpacks, in order (bit groups unpack as one integer word).
+HEADER_FIELDS = (
+    "ver_ihl",
+    "dscp_ecn",
+    "total_len",
+    "ident",
+    "flags_frag",
+    "hop_limit",
+    "next_header",
+    "checksum",
+    "src_addr",
+    "dst_addr",
+)
+#: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
+HEADER = struct.Struct("!BBHHHBBH4s4s")
+
+
+class IpProtocol(UnknownKeepingIntEnum):
+    """IpProtocol values; unknown values are kept."""
+
+    HOPOPTS = 0  # RFC 8200 IPv6 Hop-by-Hop Option
+    ICMP = 1  # RFC 792
+    IGMP = 2  # RFC 1112
+    TCP = 6  # RFC 9293
+    UDP = 17  # RFC 768
+    IPV6_ROUTE = 43  # RFC 8200 Routing Header
+    IPV6_FRAG = 44  # RFC 8200 Fragment Header
+    ICMPV6 = 58  # RFC 4443
+    IPV6_NONXT = 59  # RFC 8200 No Next Header
+    IPV6_OPTS = 60  # RFC 8200 Destination Options
+
+
+IpProtocol._value_limit = 256  # the field is 8 bits wide
+
+_S4 = struct.Struct("!4s")
+_U16 = struct.Struct("!H")
+_IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
+
+
+class Ipv4Packet:
+    """Read and write a ipv4 fixed header in place, in a buffer it does not copy.
+
+    ``Ipv4Packet(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
+    need a writable buffer (``bytearray`` or a writable ``memoryview``).
+    """
+
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise `MalformedPacket` if it cannot hold the fixed header."""
+        self.buffer = buffer
+        self.check_len()
+
+    @classmethod
+    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> Ipv4Packet:
+        """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
+        self = cls.__new__(cls)
+        self.buffer = buffer
+        return self
+
+    def check_len(self) -> None:
+        """Raise `MalformedPacket` if the buffer is shorter than the fixed header."""
+        if len(self.buffer) < 20:
+            raise MalformedPacket(
+                PROTOCOL,
+                "header",
+                f"{len(self.buffer)} octets, fewer than the 20-octet header",
+            )
+
+    @property
+    def version(self) -> int:
+        """Version, 4 for IPv4 (RFC 791 3.1)."""
+        return (self.buffer[0] >> 4) & 0xF
+
+    @version.setter
+    def version(self, value: int) -> None:
+        if not 0 <= value <= 15:
+            raise ValueError(f"version: {value!r} is not in range(0, 2**4)")
+        buffer = self.buffer
+        buffer[0] = (buffer[0] & 0xF) | (value << 4)
+
+    @property
+    def header_len(self) -> int:
+        """IHL, in 32-bit words (RFC 791 3.1); read and written in octets."""
+        return (self.buffer[0] & 0xF) * 4
+
+    @header_len.setter
+    def header_len(self, value: int) -> None:
+        if value % 4 or not 0 <= value <= 60:
+            raise ValueError(f"header_len: {value!r} is not a multiple of 4 in range(0, 61)")
+        buffer = self.buffer
+        buffer[0] = (buffer[0] & 0xF0) | (value // 4)
+
+    @property
+    def dscp(self) -> int:
+        """Differentiated Services Codepoint (RFC 2474 section 3)."""
+        return (self.buffer[1] >> 2) & 0x3F
+
+    @dscp.setter
+    def dscp(self, value: int) -> None:
+        if not 0 <= value <= 63:
+            raise ValueError(f"dscp: {value!r} is not in range(0, 2**6)")
+        buffer = self.buffer
+        buffer[1] = (buffer[1] & 0x3) | (value << 2)
+
+    @property
+    def ecn(self) -> int:
+        """Explicit Congestion Notification (RFC 3168 section 5)."""
+        return self.buffer[1] & 0x3
+
+    @ecn.setter
+    def ecn(self, value: int) -> None:
+        if not 0 <= value <= 3:
+            raise ValueError(f"ecn: {value!r} is not in range(0, 2**2)")
+        buffer = self.buffer
+        buffer[1] = (buffer[1] & 0xFC) | value
+
+    @property
+    def total_len(self) -> int:
+        """Total Length of header and data, in octets (RFC 791 3.1)."""
+        return _U16.unpack_from(self.buffer, 2)[0]
+
+    @total_len.setter
+    def total_len(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 2, value)
+        except struct.error:
+            raise ValueError(f"total_len: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def ident(self) -> int:
+        """Identification, for reassembly (RFC 791 3.1, RFC 6864)."""
+        return _U16.unpack_from(self.buffer, 4)[0]
+
+    @ident.setter
+    def ident(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 4, value)
+        except struct.error:
+            raise ValueError(f"ident: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def reserved(self) -> bool:
+        """Reserved flag bit 0, must be zero (RFC 791 3.1)."""
+        return bool(self.buffer[6] & 0x80)
+
+    @reserved.setter
+    def reserved(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[6] |= 0x80
+        else:
+            buffer[6] &= 0x7F
+
+    @property
+    def dont_frag(self) -> bool:
+        """DF: Don't Fragment (RFC 791 3.1)."""
+        return bool(self.buffer[6] & 0x40)
+
+    @dont_frag.setter
+    def dont_frag(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[6] |= 0x40
+        else:
+            buffer[6] &= 0xBF
+
+    @property
+    def more_frags(self) -> bool:
+        """MF: More Fragments (RFC 791 3.1)."""
+        return bool(self.buffer[6] & 0x20)
+
+    @more_frags.setter
+    def more_frags(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[6] |= 0x20
+        else:
+            buffer[6] &= 0xDF
+
+    @property
+    def frag_offset(self) -> int:
+        """Fragment Offset, in 8-octet units (RFC 791); read and written in octets."""
+        return (_U16.unpack_from(self.buffer, 6)[0] & 0x1FFF) * 8
+
+    @frag_offset.setter
+    def frag_offset(self, value: int) -> None:
+        if value % 8 or not 0 <= value <= 65528:
+            raise ValueError(f"frag_offset: {value!r} is not a multiple of 8 in range(0, 65529)")
+        word = (_U16.unpack_from(self.buffer, 6)[0] & 0xE000) | (value // 8)
+        _U16.pack_into(self.buffer, 6, word)
+
+    @property
+    def hop_limit(self) -> int:
+        """Time to Live (RFC 791 3.1)."""
+        return self.buffer[8]
+
+    @hop_limit.setter
+    def hop_limit(self, value: int) -> None:
+        self.buffer[8] = value
+
+    @property
+    def next_header(self) -> IpProtocol:
+        """Protocol of the payload (RFC 791 3.1, IANA protocol numbers)."""
+        value = self.buffer[9]
+        try:
+            return _IPPROTOCOL_MEMBERS[value]
+        except KeyError:
+            return IpProtocol(value)
+
+    @next_header.setter
+    def next_header(self, value: int) -> None:
+        self.buffer[9] = value
+
+    @property
+    def checksum(self) -> int:
+        """Header Checksum (RFC 791 3.1, RFC 1071)."""
+        return _U16.unpack_from(self.buffer, 10)[0]
+
+    @checksum.setter
+    def checksum(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 10, value)
+        except struct.error:
+            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def src_addr(self) -> Ipv4Address:
+        """Source Address (RFC 791 3.1)."""
+        return Ipv4Address(_S4.unpack_from(self.buffer, 12)[0])
+
+    @src_addr.setter
+    def src_addr(self, value: Ipv4Address) -> None:
+        octets = value.packed
+        if len(octets) != 4:
+            raise ValueError(f"src_addr: {len(octets)} octets, not 4")
+        self.buffer[12:16] = octets
+
+    @property
+    def dst_addr(self) -> Ipv4Address:
+        """Destination Address (RFC 791 3.1)."""
+        return Ipv4Address(_S4.unpack_from(self.buffer, 16)[0])
+
+    @dst_addr.setter
+    def dst_addr(self, value: Ipv4Address) -> None:
+        octets = value.packed
+        if len(octets) != 4:
+            raise ValueError(f"dst_addr: {len(octets)} octets, not 4")
+        self.buffer[16:20] = octets

@@ -1,0 +1,369 @@
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: fc9f0ada74d5f02e3f7036cd0f609f22be4c7e6a8a974e6b3efe0ddfe4afae3e
+"""TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
+
+Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The
+hand-written ``smoltcp.wire.tcp`` subclasses the view and adds what a layout cannot
+say: variable-length parts, payload, checksums, representations.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from smoltcp.wire._generated._base import UnknownKeepingIntEnum
+from smoltcp.wire.errors import MalformedPacket
+from smoltcp.wire.tcp_seq import TcpSeqNumber
+
+__all__ = [
+    "HEADER",
+    "HEADER_FIELDS",
+    "HEADER_LEN",
+    "PROTOCOL",
+    "TcpOptionKind",
+    "TcpPacket",
+]
+
+#: The protocol's name in `MalformedPacket` errors.
+PROTOCOL = "tcp"
+
+# Constants declared in spec/tcp.py.
+MIN_HEADER_LEN = 20
+MAX_HEADER_LEN = 60
+SACK_MAX_BLOCKS = 4
+
+# Octet offsets of the fixed header's fields, in 20 octets.
+SRC_PORT = slice(0, 2)  # Source Port (RFC 9293 3.1)
+DST_PORT = slice(2, 4)  # Destination Port (RFC 9293 3.1)
+SEQ_NUMBER = slice(4, 8)  # Sequence Number (RFC 9293 3.1)
+ACK_NUMBER = slice(8, 12)  # Acknowledgment Number, valid if ACK (RFC 9293 3.1)
+FLAGS = slice(12, 14)  # Data Offset, Reserved and Control Bits (RFC 9293 3.1)
+WINDOW_LEN = slice(14, 16)  # Window, unscaled (RFC 9293 3.1, RFC 7323 2)
+CHECKSUM = slice(16, 18)  # Checksum over pseudo header, header and data (RFC 9293 3.1)
+URGENT_AT = slice(18, 20)  # Urgent Pointer, offset from the sequence number (RFC 9293 3.1)
+
+# Bit fields of the 16-bit word at FLAGS: mask in place, shift of the lowest bit.
+HEADER_LEN_MASK = 0xF000
+HEADER_LEN_SHIFT = 12
+HEADER_LEN_UNIT = 4  # the field counts units of this many octets
+RESERVED_MASK = 0x0E00
+RESERVED_SHIFT = 9
+NS_MASK = 0x0100
+NS_SHIFT = 8
+CWR_MASK = 0x0080
+CWR_SHIFT = 7
+ECE_MASK = 0x0040
+ECE_SHIFT = 6
+URG_MASK = 0x0020
+URG_SHIFT = 5
+ACK_MASK = 0x0010
+ACK_SHIFT = 4
+PSH_MASK = 0x0008
+PSH_SHIFT = 3
+RST_MASK = 0x0004
+RST_SHIFT = 2
+SYN_MASK = 0x0002
+SYN_SHIFT = 1
+FIN_MASK = 0x0001
+FIN_SHIFT = 0
+
+SACK_BLOCK_LEN = 8  # octets of spec/tcp.py SACK_BLOCK
+
+#: Octets of the fixed header.
+HEADER_LEN = 20
+#: The fields that `HEADER` unpacks, in order (bit groups unpack as one integer word).
+HEADER_FIELDS = (
+    "src_port",
+    "dst_port",
+    "seq_number",
+    "ack_number",
+    "flags",
+    "window_len",
+    "checksum",
+    "urgent_at",
+)
+#: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
+HEADER = struct.Struct("!HHLLHHHH")
+
+
+class TcpOptionKind(UnknownKeepingIntEnum):
+    """TcpOptionKind values; unknown values are kept."""
+
+    EOL = 0  # RFC 9293 3.2 End of Option List
+    NOP = 1  # RFC 9293 3.2 No-Operation
+    MSS = 2  # RFC 9293 3.2 Maximum Segment Size
+    WS = 3  # RFC 7323 2.2 Window Scale
+    SACK_PERMITTED = 4  # RFC 2018 2 SACK-Permitted
+    SACK = 5  # RFC 2018 3 SACK
+    TIMESTAMP = 8  # RFC 7323 3.2 Timestamps
+
+
+TcpOptionKind._value_limit = 256  # the field is 8 bits wide
+
+#: The total length (kind octet included) of each option kind whose length is fixed.
+OPTION_LEN = {
+    TcpOptionKind.EOL: 1,
+    TcpOptionKind.NOP: 1,
+    TcpOptionKind.MSS: 4,
+    TcpOptionKind.WS: 3,
+    TcpOptionKind.SACK_PERMITTED: 2,
+    TcpOptionKind.TIMESTAMP: 10,
+}
+
+_U16 = struct.Struct("!H")
+_U32 = struct.Struct("!L")
+
+
+class TcpPacket:
+    """Read and write a tcp fixed header in place, in a buffer it does not copy.
+
+    ``TcpPacket(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
+    need a writable buffer (``bytearray`` or a writable ``memoryview``).
+    """
+
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise `MalformedPacket` if it cannot hold the fixed header."""
+        self.buffer = buffer
+        self.check_len()
+
+    @classmethod
+    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> TcpPacket:
+        """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
+        self = cls.__new__(cls)
+        self.buffer = buffer
+        return self
+
+    def check_len(self) -> None:
+        """Raise `MalformedPacket` if the buffer is shorter than the fixed header."""
+        if len(self.buffer) < 20:
+            raise MalformedPacket(
+                PROTOCOL,
+                "header",
+                f"{len(self.buffer)} octets, fewer than the 20-octet header",
+            )
+
+    @property
+    def src_port(self) -> int:
+        """Source Port (RFC 9293 3.1)."""
+        return _U16.unpack_from(self.buffer, 0)[0]
+
+    @src_port.setter
+    def src_port(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 0, value)
+        except struct.error:
+            raise ValueError(f"src_port: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def dst_port(self) -> int:
+        """Destination Port (RFC 9293 3.1)."""
+        return _U16.unpack_from(self.buffer, 2)[0]
+
+    @dst_port.setter
+    def dst_port(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 2, value)
+        except struct.error:
+            raise ValueError(f"dst_port: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def seq_number(self) -> TcpSeqNumber:
+        """Sequence Number (RFC 9293 3.1)."""
+        return TcpSeqNumber(_U32.unpack_from(self.buffer, 4)[0])
+
+    @seq_number.setter
+    def seq_number(self, value: int) -> None:
+        try:
+            _U32.pack_into(self.buffer, 4, value)
+        except struct.error:
+            raise ValueError(f"seq_number: {value!r} is not in range(0, 2**32)") from None
+
+    @property
+    def ack_number(self) -> TcpSeqNumber:
+        """Acknowledgment Number, valid if ACK (RFC 9293 3.1)."""
+        return TcpSeqNumber(_U32.unpack_from(self.buffer, 8)[0])
+
+    @ack_number.setter
+    def ack_number(self, value: int) -> None:
+        try:
+            _U32.pack_into(self.buffer, 8, value)
+        except struct.error:
+            raise ValueError(f"ack_number: {value!r} is not in range(0, 2**32)") from None
+
+    @property
+    def header_len(self) -> int:
+        """Data Offset, in 32-bit words (RFC 9293 3.1); read and written in octets."""
+        return ((self.buffer[12] >> 4) & 0xF) * 4
+
+    @header_len.setter
+    def header_len(self, value: int) -> None:
+        if value % 4 or not 0 <= value <= 60:
+            raise ValueError(f"header_len: {value!r} is not a multiple of 4 in range(0, 61)")
+        buffer = self.buffer
+        buffer[12] = (buffer[12] & 0xF) | ((value // 4) << 4)
+
+    @property
+    def reserved(self) -> int:
+        """Reserved, must be zero (RFC 9293 3.1)."""
+        return (self.buffer[12] >> 1) & 0x7
+
+    @reserved.setter
+    def reserved(self, value: int) -> None:
+        if not 0 <= value <= 7:
+            raise ValueError(f"reserved: {value!r} is not in range(0, 2**3)")
+        buffer = self.buffer
+        buffer[12] = (buffer[12] & 0xF1) | (value << 1)
+
+    @property
+    def ns(self) -> bool:
+        """NS: ECN-nonce concealment protection (RFC 3540, historic)."""
+        return bool(self.buffer[12] & 0x1)
+
+    @ns.setter
+    def ns(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[12] |= 0x1
+        else:
+            buffer[12] &= 0xFE
+
+    @property
+    def cwr(self) -> bool:
+        """CWR: Congestion Window Reduced (RFC 3168 6.1)."""
+        return bool(self.buffer[13] & 0x80)
+
+    @cwr.setter
+    def cwr(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[13] |= 0x80
+        else:
+            buffer[13] &= 0x7F
+
+    @property
+    def ece(self) -> bool:
+        """ECE: ECN-Echo (RFC 3168 6.1)."""
+        return bool(self.buffer[13] & 0x40)
+
+    @ece.setter
+    def ece(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[13] |= 0x40
+        else:
+            buffer[13] &= 0xBF
+
+    @property
+    def urg(self) -> bool:
+        """URG: Urgent pointer field is significant (RFC 9293 3.1)."""
+        return bool(self.buffer[13] & 0x20)
+
+    @urg.setter
+    def urg(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[13] |= 0x20
+        else:
+            buffer[13] &= 0xDF
+
+    @property
+    def ack(self) -> bool:
+        """ACK: Acknowledgment field is significant (RFC 9293 3.1)."""
+        return bool(self.buffer[13] & 0x10)
+
+    @ack.setter
+    def ack(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[13] |= 0x10
+        else:
+            buffer[13] &= 0xEF
+
+    @property
+    def psh(self) -> bool:
+        """PSH: Push function (RFC 9293 3.1)."""
+        return bool(self.buffer[13] & 0x8)
+
+    @psh.setter
+    def psh(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[13] |= 0x8
+        else:
+            buffer[13] &= 0xF7
+
+    @property
+    def rst(self) -> bool:
+        """RST: Reset the connection (RFC 9293 3.1)."""
+        return bool(self.buffer[13] & 0x4)
+
+    @rst.setter
+    def rst(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[13] |= 0x4
+        else:
+            buffer[13] &= 0xFB
+
+    @property
+    def syn(self) -> bool:
+        """SYN: Synchronize sequence numbers (RFC 9293 3.1)."""
+        return bool(self.buffer[13] & 0x2)
+
+    @syn.setter
+    def syn(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[13] |= 0x2
+        else:
+            buffer[13] &= 0xFD
+
+    @property
+    def fin(self) -> bool:
+        """FIN: No more data from sender (RFC 9293 3.1)."""
+        return bool(self.buffer[13] & 0x1)
+
+    @fin.setter
+    def fin(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[13] |= 0x1
+        else:
+            buffer[13] &= 0xFE
+
+    @property
+    def window_len(self) -> int:
+        """Window, unscaled (RFC 9293 3.1, RFC 7323 2)."""
+        return _U16.unpack_from(self.buffer, 14)[0]
+
+    @window_len.setter
+    def window_len(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 14, value)
+        except struct.error:
+            raise ValueError(f"window_len: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def checksum(self) -> int:
+        """Checksum over pseudo header, header and data (RFC 9293 3.1)."""
+        return _U16.unpack_from(self.buffer, 16)[0]
+
+    @checksum.setter
+    def checksum(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 16, value)
+        except struct.error:
+            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def urgent_at(self) -> int:
+        """Urgent Pointer, offset from the sequence number (RFC 9293 3.1)."""
+        return _U16.unpack_from(self.buffer, 18)[0]
+
+    @urgent_at.setter
+    def urgent_at(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 18, value)
+        except struct.error:
+            raise ValueError(f"urgent_at: {value!r} is not in range(0, 2**16)") from None

@@ -1,0 +1,123 @@
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7a9661da487a21794bf4bd1cc167a62815fded19c05776e750513e58fead3e6d
+"""UDP header (RFC 768).
+
+Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
+hand-written ``smoltcp.wire.udp`` subclasses the view and adds what a layout cannot
+say: variable-length parts, payload, checksums, representations.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from smoltcp.wire.errors import MalformedPacket
+
+__all__ = [
+    "HEADER",
+    "HEADER_FIELDS",
+    "HEADER_LEN",
+    "PROTOCOL",
+    "UdpPacket",
+]
+
+#: The protocol's name in `MalformedPacket` errors.
+PROTOCOL = "udp"
+
+# Octet offsets of the fixed header's fields, in 8 octets.
+SRC_PORT = slice(0, 2)  # Source Port (RFC 768)
+DST_PORT = slice(2, 4)  # Destination Port (RFC 768)
+LEN = slice(4, 6)  # Length of header and data, in octets (RFC 768)
+CHECKSUM = slice(6, 8)  # Checksum over pseudo header, header and data; 0 is none (RFC 768)
+
+#: Octets of the fixed header.
+HEADER_LEN = 8
+#: The fields that `HEADER` unpacks, in order (bit groups unpack as one integer word).
+HEADER_FIELDS = (
+    "src_port",
+    "dst_port",
+    "len",
+    "checksum",
+)
+#: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
+HEADER = struct.Struct("!HHHH")
+
+_U16 = struct.Struct("!H")
+
+
+class UdpPacket:
+    """Read and write a udp fixed header in place, in a buffer it does not copy.
+
+    ``UdpPacket(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
+    need a writable buffer (``bytearray`` or a writable ``memoryview``).
+    """
+
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise `MalformedPacket` if it cannot hold the fixed header."""
+        self.buffer = buffer
+        self.check_len()
+
+    @classmethod
+    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> UdpPacket:
+        """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
+        self = cls.__new__(cls)
+        self.buffer = buffer
+        return self
+
+    def check_len(self) -> None:
+        """Raise `MalformedPacket` if the buffer is shorter than the fixed header."""
+        if len(self.buffer) < 8:
+            raise MalformedPacket(
+                PROTOCOL,
+                "header",
+                f"{len(self.buffer)} octets, fewer than the 8-octet header",
+            )
+
+    @property
+    def src_port(self) -> int:
+        """Source Port (RFC 768)."""
+        return _U16.unpack_from(self.buffer, 0)[0]
+
+    @src_port.setter
+    def src_port(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 0, value)
+        except struct.error:
+            raise ValueError(f"src_port: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def dst_port(self) -> int:
+        """Destination Port (RFC 768)."""
+        return _U16.unpack_from(self.buffer, 2)[0]
+
+    @dst_port.setter
+    def dst_port(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 2, value)
+        except struct.error:
+            raise ValueError(f"dst_port: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def len(self) -> int:
+        """Length of header and data, in octets (RFC 768)."""
+        return _U16.unpack_from(self.buffer, 4)[0]
+
+    @len.setter
+    def len(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 4, value)
+        except struct.error:
+            raise ValueError(f"len: {value!r} is not in range(0, 2**16)") from None
+
+    @property
+    def checksum(self) -> int:
+        """Checksum over pseudo header, header and data; 0 is none (RFC 768)."""
+        return _U16.unpack_from(self.buffer, 6)[0]
+
+    @checksum.setter
+    def checksum(self, value: int) -> None:
+        try:
+            _U16.pack_into(self.buffer, 6, value)
+        except struct.error:
+            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)") from None
