@@ -1,0 +1,377 @@
+"""Pluggable congestion control: Reno/NewReno (RFC 5681, RFC 6582) and CUBIC (RFC 9438).
+
+A controller only does window arithmetic. The socket runs the loss-recovery state machine
+(duplicate-ACK counting, the NewReno recover point, the RFC 6675 pipe) and tells the
+controller what happened:
+
+- `on_ack` for new data cumulatively acknowledged outside recovery (window growth);
+- `on_congestion_event` when it enters fast recovery (multiplicative decrease);
+- `on_recovery_exit` when a full ACK ends recovery;
+- `on_rto` on a retransmission timeout (back to one segment, then slow start).
+
+All windows are in bytes. Controllers are chosen by name with `make_congestion_controller`
+("cubic", the default, "reno" or "none") or passed as an instance to the socket.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from smoltcp.stack.time import Duration, Instant
+
+__all__ = [
+    "CongestionController",
+    "Cubic",
+    "NoControl",
+    "Reno",
+    "initial_window",
+    "make_congestion_controller",
+]
+
+# "Arbitrarily high" initial ssthresh (RFC 5681 3.1) and the window of "none".
+_INFINITE_WINDOW = 1 << 40
+
+
+def initial_window(mss: int) -> int:
+    """Return the initial window for an SMSS of ``mss`` (RFC 6928: about 10 segments)."""
+    return min(10 * mss, max(2 * mss, 14600))
+
+
+@runtime_checkable
+class CongestionController(Protocol):
+    """What the TCP socket needs from a congestion controller (see the module docstring)."""
+
+    name: str
+
+    @property
+    def cwnd(self) -> int:
+        """The congestion window, in bytes."""
+        ...
+
+    @property
+    def ssthresh(self) -> int:
+        """The slow start threshold, in bytes."""
+        ...
+
+    @property
+    def in_slow_start(self) -> bool:
+        """Whether cwnd < ssthresh."""
+        ...
+
+    def set_mss(self, mss: int) -> None:
+        """Take the sender MSS; set the initial window if nothing was acknowledged yet."""
+        ...
+
+    def on_ack(self, now: Instant, acked: int, flight_size: int, rtt: Duration | None) -> None:
+        """Grow the window for ``acked`` newly acknowledged bytes outside recovery."""
+        ...
+
+    def on_congestion_event(self, now: Instant, flight_size: int) -> None:
+        """Reduce the window on entering fast recovery."""
+        ...
+
+    def on_recovery_exit(self, now: Instant) -> None:
+        """Settle the window when a full ACK ends recovery."""
+        ...
+
+    def on_rto(self, now: Instant, flight_size: int) -> None:
+        """Collapse the window to one segment after a retransmission timeout."""
+        ...
+
+    def reset(self) -> None:
+        """Forget everything (a new connection)."""
+        ...
+
+
+class _Window:
+    """State and rules shared by the controllers: SMSS, initial window, slow start."""
+
+    __slots__ = ("_acked_any", "_cwnd", "_mss", "_rto_loss", "_ssthresh")
+
+    name = "base"
+
+    def __init__(self, mss: int = 536) -> None:
+        self._mss = mss
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (a new connection)."""
+        self._cwnd = initial_window(self._mss)
+        self._ssthresh = _INFINITE_WINDOW
+        self._acked_any = False
+        # True after an RTO until new data is acknowledged: a repeated timeout of the same
+        # data keeps ssthresh (RFC 5681 3.1, after equation 4).
+        self._rto_loss = False
+
+    @property
+    def cwnd(self) -> int:
+        """The congestion window, in bytes."""
+        return int(self._cwnd)
+
+    @property
+    def ssthresh(self) -> int:
+        """The slow start threshold, in bytes."""
+        return int(self._ssthresh)
+
+    @property
+    def mss(self) -> int:
+        """The sender maximum segment size in use, in bytes."""
+        return self._mss
+
+    @property
+    def in_slow_start(self) -> bool:
+        """Whether cwnd < ssthresh (RFC 5681 3.1)."""
+        return self._cwnd < self._ssthresh
+
+    def set_mss(self, mss: int) -> None:
+        """Take the sender MSS; set the initial window if nothing was acknowledged yet.
+
+        ``mss`` must be a positive int (`ValueError` otherwise).
+        """
+        if not isinstance(mss, int) or mss <= 0:
+            raise ValueError(f"mss must be a positive int, got {mss!r}")
+        self._mss = mss
+        if not self._acked_any:
+            self._cwnd = initial_window(mss)
+
+    def _slow_start(self, acked: int, flight_size: int) -> int:
+        """Grow cwnd in slow start; return the acked bytes left over past ssthresh."""
+        cwnd = self._cwnd
+        # RFC 7661 spirit: an application-limited sender does not learn that the path can
+        # carry a larger window, so do not grow one it is not using.
+        if 2 * flight_size < cwnd:
+            return 0
+        # RFC 3465 appropriate byte counting with L = 2*SMSS: stretch ACKs (every second
+        # segment, or more from a busy receiver) still grow the window at the full rate.
+        limit = 2 * self._mss
+        inc = acked if acked < limit else limit
+        if cwnd + inc <= self._ssthresh:
+            self._cwnd = cwnd + inc
+            return 0
+        self._cwnd = self._ssthresh
+        return int(cwnd + inc - self._ssthresh)
+
+    def _note_ack(self) -> None:
+        self._acked_any = True
+        self._rto_loss = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(cwnd={self.cwnd}, ssthresh={self.ssthresh}, mss={self._mss})"
+
+
+class Reno(_Window):
+    """Reno congestion control (RFC 5681) with the NewReno recovery hooks (RFC 6582)."""
+
+    __slots__ = ("_bytes_acked",)
+
+    name = "reno"
+
+    def reset(self) -> None:
+        """Forget everything (a new connection)."""
+        super().reset()
+        self._bytes_acked = 0
+
+    def on_ack(self, now: Instant, acked: int, flight_size: int, rtt: Duration | None) -> None:
+        """Grow by slow start, then by one SMSS per window acknowledged (RFC 5681 3.1)."""
+        if acked <= 0:
+            return
+        self._note_ack()
+        if self._cwnd < self._ssthresh:
+            acked = self._slow_start(acked, flight_size)
+            if acked <= 0:
+                return
+        # Congestion avoidance with byte counting (RFC 5681 3.1, equation 3's alternative):
+        # one SMSS once a whole cwnd of bytes has been acknowledged.
+        if flight_size + self._mss < self._cwnd:
+            return
+        self._bytes_acked += acked
+        if self._bytes_acked >= self._cwnd:
+            self._bytes_acked -= self._cwnd
+            self._cwnd += self._mss
+
+    def _decrease(self, flight_size: int) -> None:
+        # RFC 5681 equation 4: ssthresh = max(FlightSize / 2, 2*SMSS).
+        half = flight_size // 2
+        floor = 2 * self._mss
+        self._ssthresh = half if half > floor else floor
+        self._bytes_acked = 0
+
+    def on_congestion_event(self, now: Instant, flight_size: int) -> None:
+        """Halve the window on entering fast recovery (RFC 5681 3.2 step 2, RFC 6582 3.2)."""
+        self._decrease(flight_size)
+        # The socket sends while pipe < cwnd (RFC 6675), so no window inflation here.
+        self._cwnd = self._ssthresh
+
+    def on_recovery_exit(self, now: Instant) -> None:
+        """Deflate to ssthresh on a full ACK (RFC 6582 3.2 step 3)."""
+        self._cwnd = self._ssthresh
+
+    def on_rto(self, now: Instant, flight_size: int) -> None:
+        """Set the loss window of one SMSS (RFC 5681 3.1); keep ssthresh on a repeat."""
+        if not self._rto_loss:
+            self._decrease(flight_size)
+            self._rto_loss = True
+        self._cwnd = self._mss
+
+
+class Cubic(_Window):
+    """CUBIC congestion control (RFC 9438), with its Reno-friendly region and fast convergence.
+
+    Windows are kept as float segment counts inside, exposed as int bytes.
+    """
+
+    __slots__ = ("_cwnd_epoch", "_k", "_rtt", "_t_epoch", "_w_est", "_w_max")
+
+    name = "cubic"
+    C = 0.4  # RFC 9438 4.1: C, in segments / s^3
+    BETA = 0.7  # RFC 9438 4.1: beta_cubic
+    ALPHA = 3.0 * (1.0 - BETA) / (1.0 + BETA)  # RFC 9438 4.3: alpha_cubic
+
+    def reset(self) -> None:
+        """Forget everything (a new connection)."""
+        super().reset()
+        self._w_max = 0.0  # segments
+        self._k = 0.0  # seconds
+        self._t_epoch: int | None = None  # micros; None: no congestion avoidance epoch yet
+        self._cwnd_epoch = 0.0  # segments
+        self._w_est = 0.0  # segments
+        self._rtt = 0.0  # seconds, the latest RTT sample
+
+    @property
+    def w_max(self) -> int:
+        """W_max of RFC 9438 in bytes: the window before the last reduction."""
+        return int(self._w_max * self._mss)
+
+    def on_ack(self, now: Instant, acked: int, flight_size: int, rtt: Duration | None) -> None:
+        """Grow by slow start, then along the cubic curve or the Reno-friendly line."""
+        if acked <= 0:
+            return
+        self._note_ack()
+        if rtt is not None:
+            self._rtt = rtt.micros / 1e6
+        if self._cwnd < self._ssthresh:
+            acked = self._slow_start(acked, flight_size)
+            if acked <= 0:
+                return
+        mss = self._mss
+        if flight_size + mss < self._cwnd:
+            return  # not cwnd-limited (RFC 9438 5.8): no growth
+        cwnd = self._cwnd / mss
+        if self._t_epoch is None:
+            # RFC 9438 4.2: a congestion avoidance epoch starts now, from the current window.
+            self._t_epoch = now.micros
+            self._cwnd_epoch = cwnd
+            self._w_est = cwnd
+            if self._w_max <= cwnd:
+                # Left slow start without a loss (or the window already recovered): the
+                # plateau is here.
+                self._w_max = cwnd
+                self._k = 0.0
+            else:
+                self._k = ((self._w_max - cwnd) / self.C) ** (1.0 / 3.0)
+        segs = acked / mss
+        # RFC 9438 4.3: the Reno-friendly estimate, alpha_cubic below W_max and 1 above.
+        alpha = self.ALPHA if self._w_est < self._w_max else 1.0
+        self._w_est += alpha * segs / cwnd
+        t = (now.micros - self._t_epoch) / 1e6
+        w_cubic = self.C * (t - self._k) ** 3 + self._w_max
+        if w_cubic < self._w_est:
+            # RFC 9438 4.3: the Reno-friendly region.
+            new = self._w_est
+        else:
+            # RFC 9438 4.4/4.5: aim at W_cubic one RTT ahead, bounded to [cwnd, 1.5 cwnd].
+            target = self.C * (t + self._rtt - self._k) ** 3 + self._w_max
+            if target < cwnd:
+                target = cwnd
+            elif target > 1.5 * cwnd:
+                target = 1.5 * cwnd
+            new = cwnd + (target - cwnd) / cwnd * segs
+        if new > cwnd:
+            self._cwnd = new * mss
+
+    def _decrease(self, flight_size: int) -> None:
+        mss = self._mss
+        window = self._cwnd
+        if 0 < flight_size < window:
+            window = flight_size  # a receiver- or application-limited flow
+        w = window / mss
+        # RFC 9438 4.7 fast convergence: yield to newer flows when losses come below W_max.
+        if w < self._w_max:
+            self._w_max = w * (1.0 + self.BETA) / 2.0
+        else:
+            self._w_max = w
+        ssthresh = window * self.BETA
+        floor = 2 * mss
+        self._ssthresh = ssthresh if ssthresh > floor else floor
+        self._t_epoch = None
+
+    def on_congestion_event(self, now: Instant, flight_size: int) -> None:
+        """Reduce to beta_cubic times the window on entering fast recovery (RFC 9438 4.6)."""
+        self._decrease(flight_size)
+        self._cwnd = self._ssthresh
+
+    def on_recovery_exit(self, now: Instant) -> None:
+        """Settle at ssthresh; the next ACK starts a new epoch (RFC 9438 4.2)."""
+        self._cwnd = self._ssthresh
+        self._t_epoch = None
+
+    def on_rto(self, now: Instant, flight_size: int) -> None:
+        """Reduce as for a congestion event, then to one SMSS (RFC 9438 4.8)."""
+        if not self._rto_loss:
+            self._decrease(flight_size)
+            self._rto_loss = True
+        self._cwnd = self._mss
+        self._t_epoch = None
+
+
+class NoControl(_Window):
+    """No congestion control: the window is unlimited (the peer's window still applies)."""
+
+    __slots__ = ()
+
+    name = "none"
+
+    def reset(self) -> None:
+        """Forget everything (a new connection)."""
+        super().reset()
+        self._cwnd = _INFINITE_WINDOW
+
+    def set_mss(self, mss: int) -> None:
+        """Take the sender MSS (the window stays unlimited)."""
+        super().set_mss(mss)
+        self._cwnd = _INFINITE_WINDOW
+
+    def on_ack(self, now: Instant, acked: int, flight_size: int, rtt: Duration | None) -> None:
+        """Do nothing."""
+
+    def on_congestion_event(self, now: Instant, flight_size: int) -> None:
+        """Do nothing."""
+
+    def on_recovery_exit(self, now: Instant) -> None:
+        """Do nothing."""
+
+    def on_rto(self, now: Instant, flight_size: int) -> None:
+        """Do nothing."""
+
+
+_CONTROLLERS: dict[str, type[_Window]] = {"cubic": Cubic, "reno": Reno, "none": NoControl}
+
+
+def make_congestion_controller(
+    name: str | CongestionController = "cubic",
+) -> CongestionController:
+    """Return a fresh controller named ``name`` ("cubic", "reno" or "none").
+
+    An object that already implements `CongestionController` is returned unchanged. Any other
+    name raises `ValueError`, any other type `TypeError`.
+    """
+    if isinstance(name, str):
+        try:
+            return _CONTROLLERS[name.lower()]()
+        except KeyError:
+            raise ValueError(
+                f"unknown congestion control {name!r}; expected one of {sorted(_CONTROLLERS)}"
+            ) from None
+    if isinstance(name, CongestionController):
+        return name
+    raise TypeError(f"expected a name or a CongestionController, got {type(name).__name__}")

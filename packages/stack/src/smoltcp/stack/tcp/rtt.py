@@ -1,0 +1,216 @@
+"""Estimate the round-trip time and the retransmission timeout (RFC 6298).
+
+The estimator keeps SRTT and RTTVAR in integer microseconds and caches the RTO as a
+`Duration`, so that reading it on the per-segment path allocates nothing.
+
+Karn's rule (RFC 6298 section 3): a segment that was retransmitted gives no sample, because
+its ACK cannot be matched to one transmission. The socket either enforces that itself and
+calls `RttEstimator.sample`, or uses the small helper here: `time_segment` starts timing one
+segment, `cancel_timing` drops it when anything is retransmitted, and `on_ack` takes the
+sample once the cumulative ACK covers it. Timestamp echoes (RFC 7323) are unambiguous and
+may be fed to `sample` directly.
+"""
+
+from __future__ import annotations
+
+from smoltcp.stack.time import Duration, Instant
+
+__all__ = ["RttEstimator"]
+
+_MIN_RTO = Duration.from_millis(200)
+_MAX_RTO = Duration.from_secs(60)
+_INITIAL_RTO = Duration.from_secs(1)
+_GRANULARITY = Duration.from_millis(1)
+
+_MODULUS = 1 << 32
+_HALF = 1 << 31
+
+
+class RttEstimator:
+    """Track SRTT/RTTVAR and derive the RTO with exponential back-off (RFC 6298).
+
+    ``min_rto`` defaults to 200 ms as in Linux (RFC 6298 2.4 asks for 1 s, which makes
+    recovery on a local link painfully slow); ``max_rto`` is 60 s (RFC 6298 2.5);
+    ``initial_rto`` applies before the first sample (RFC 6298 2.1: 1 s). ``granularity`` is
+    the clock granularity G of RFC 6298 2.3. Every argument must be a positive `Duration`
+    and ``min_rto <= max_rto``; otherwise `ValueError`.
+    """
+
+    __slots__ = (
+        "_backoff",
+        "_granularity",
+        "_initial_rto",
+        "_max_rto",
+        "_min_rto",
+        "_rto",
+        "_rto_base",
+        "_rttvar",
+        "_srtt",
+        "_timed_at",
+        "_timed_seq",
+    )
+
+    def __init__(
+        self,
+        min_rto: Duration = _MIN_RTO,
+        max_rto: Duration = _MAX_RTO,
+        initial_rto: Duration = _INITIAL_RTO,
+        granularity: Duration = _GRANULARITY,
+    ) -> None:
+        for name, value in (
+            ("min_rto", min_rto),
+            ("max_rto", max_rto),
+            ("initial_rto", initial_rto),
+            ("granularity", granularity),
+        ):
+            if type(value) is not Duration:
+                raise TypeError(f"{name} must be a Duration, not {type(value).__name__}")
+            if value.micros <= 0:
+                raise ValueError(f"{name} must be positive, got {value}")
+        if min_rto.micros > max_rto.micros:
+            raise ValueError(f"min_rto {min_rto} exceeds max_rto {max_rto}")
+        self._min_rto = min_rto.micros
+        self._max_rto = max_rto.micros
+        self._initial_rto = initial_rto.micros
+        self._granularity = granularity.micros
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every sample and the back-off (a new connection)."""
+        self._srtt: int | None = None
+        self._rttvar = 0
+        self._backoff = 0
+        self._rto_base = self._initial_rto
+        self._timed_seq: int | None = None
+        self._timed_at = 0
+        self._update_rto()
+
+    # -- configuration --------------------------------------------------------------------
+
+    @property
+    def min_rto(self) -> Duration:
+        """The lower bound of the RTO (settable; 200 ms by default)."""
+        return Duration(self._min_rto)
+
+    @min_rto.setter
+    def min_rto(self, value: Duration) -> None:
+        if type(value) is not Duration:
+            raise TypeError(f"min_rto must be a Duration, not {type(value).__name__}")
+        if value.micros <= 0 or value.micros > self._max_rto:
+            raise ValueError(f"min_rto must be in (0, {Duration(self._max_rto)}], got {value}")
+        self._min_rto = value.micros
+        self._update_rto()
+
+    @property
+    def max_rto(self) -> Duration:
+        """The upper bound of the RTO, back-off included (60 s by default)."""
+        return Duration(self._max_rto)
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def srtt(self) -> Duration | None:
+        """The smoothed RTT, or None before the first sample."""
+        return None if self._srtt is None else Duration(self._srtt)
+
+    @property
+    def rttvar(self) -> Duration:
+        """The RTT variation (zero before the first sample)."""
+        return Duration(self._rttvar)
+
+    @property
+    def rto(self) -> Duration:
+        """The current RTO, back-off included, clamped to [min_rto, max_rto]."""
+        return self._rto
+
+    @property
+    def backoff(self) -> int:
+        """How many times the RTO has been doubled since the last sample."""
+        return self._backoff
+
+    # -- RFC 6298 -------------------------------------------------------------------------
+
+    def sample(self, rtt: Duration) -> None:
+        """Take one valid RTT measurement (RFC 6298 2.2 / 2.3) and clear the back-off.
+
+        The caller guarantees Karn's rule. A negative sample (a clock that went backwards in
+        a test) counts as zero.
+        """
+        r = rtt.micros
+        if r < 0:
+            r = 0
+        srtt = self._srtt
+        if srtt is None:
+            # RFC 6298 2.2: SRTT <- R, RTTVAR <- R/2.
+            self._srtt = r
+            self._rttvar = r >> 1
+        else:
+            # RFC 6298 2.3 with alpha = 1/8, beta = 1/4; RTTVAR first, from the old SRTT.
+            delta = srtt - r
+            if delta < 0:
+                delta = -delta
+            self._rttvar += (delta - self._rttvar) >> 2
+            self._srtt = srtt + ((r - srtt) >> 3)
+        var4 = self._rttvar << 2
+        self._rto_base = self._srtt + (var4 if var4 > self._granularity else self._granularity)
+        # RFC 6298 5.7: a fresh measurement after back-off recomputes the RTO from scratch.
+        self._backoff = 0
+        self._update_rto()
+
+    def on_timeout(self) -> None:
+        """Double the RTO after a retransmission timeout (RFC 6298 5.5), capped at max_rto."""
+        if self._rto.micros < self._max_rto:
+            self._backoff += 1
+        # Karn: the timed segment is being retransmitted, its ACK gives no sample.
+        self._timed_seq = None
+        self._update_rto()
+
+    def _update_rto(self) -> None:
+        # RFC 6298 2.4 clamps the computed RTO, 5.5 doubles the clamped value.
+        rto = self._rto_base
+        if rto < self._min_rto:
+            rto = self._min_rto
+        rto <<= self._backoff
+        if rto > self._max_rto:
+            rto = self._max_rto
+        self._rto = Duration(rto)
+
+    # -- optional Karn helper -------------------------------------------------------------
+
+    def time_segment(self, seq_end: int, now: Instant) -> None:
+        """Start timing the segment ending at ``seq_end`` (raw 32-bit) unless one is timed."""
+        if self._timed_seq is None:
+            self._timed_seq = int(seq_end)
+            self._timed_at = now.micros
+
+    def cancel_timing(self) -> None:
+        """Drop the timed segment: something was retransmitted (Karn's rule)."""
+        self._timed_seq = None
+
+    @property
+    def is_timing(self) -> bool:
+        """Whether a segment is being timed."""
+        return self._timed_seq is not None
+
+    def on_ack(self, ack: int, now: Instant) -> Duration | None:
+        """Take a sample if the cumulative ``ack`` (raw 32-bit) covers the timed segment.
+
+        Return the sample taken, or None.
+        """
+        timed = self._timed_seq
+        if timed is None:
+            return None
+        # Modular comparison (RFC 9293 3.4): ack >= timed.
+        if (int(ack) - timed) % _MODULUS >= _HALF:
+            return None
+        self._timed_seq = None
+        rtt = Duration(now.micros - self._timed_at)
+        self.sample(rtt)
+        return rtt
+
+    def __repr__(self) -> str:
+        srtt = "-" if self._srtt is None else str(Duration(self._srtt))
+        return (
+            f"RttEstimator(srtt={srtt}, rttvar={Duration(self._rttvar)}, rto={self._rto}, "
+            f"backoff={self._backoff})"
+        )

@@ -1,0 +1,142 @@
+"""RFC 6298 RTT estimation: SRTT/RTTVAR arithmetic, clamping, back-off, Karn helper."""
+
+from __future__ import annotations
+
+import pytest
+
+from smoltcp.stack.tcp.rtt import RttEstimator
+from smoltcp.stack.time import Duration, Instant
+
+ms = Duration.from_millis
+
+
+def test_initial_rto_is_one_second_before_any_sample() -> None:
+    est = RttEstimator()
+    assert est.srtt is None
+    assert est.rto == Duration.from_secs(1)
+    assert est.backoff == 0
+
+
+def test_first_sample_sets_srtt_and_half_rttvar() -> None:
+    # RFC 6298 2.2: SRTT = R, RTTVAR = R/2, RTO = SRTT + max(G, 4*RTTVAR).
+    est = RttEstimator(min_rto=ms(1))
+    est.sample(ms(100))
+    assert est.srtt == ms(100)
+    assert est.rttvar == ms(50)
+    assert est.rto == ms(300)
+
+
+def test_subsequent_samples_use_alpha_one_eighth_beta_one_quarter() -> None:
+    est = RttEstimator(min_rto=ms(1))
+    est.sample(ms(100))
+    est.sample(ms(200))
+    # RTTVAR = 3/4 * 50 + 1/4 * |100 - 200| = 62.5; SRTT = 7/8 * 100 + 1/8 * 200 = 112.5
+    assert est.rttvar == Duration(62_500)
+    assert est.srtt == Duration(112_500)
+    assert est.rto == Duration(112_500 + 4 * 62_500)
+
+
+def test_granularity_bounds_the_variance_term() -> None:
+    est = RttEstimator(min_rto=Duration(1), granularity=ms(10))
+    for _ in range(50):
+        est.sample(ms(5))
+    # RTTVAR decays towards 0; the G term keeps RTO >= SRTT + G.
+    assert est.rto >= ms(15)
+    assert est.rto < ms(16)
+
+
+def test_min_rto_default_200ms_clamps() -> None:
+    est = RttEstimator()
+    est.sample(ms(1))
+    assert est.rto == ms(200)
+    est.min_rto = ms(50)
+    assert est.rto == ms(50)
+
+
+def test_max_rto_clamps_large_samples() -> None:
+    est = RttEstimator()
+    est.sample(Duration.from_secs(100))
+    assert est.rto == Duration.from_secs(60)
+
+
+def test_timeout_doubles_then_caps_and_sample_clears_backoff() -> None:
+    est = RttEstimator()
+    est.sample(ms(100))  # RTO 300 ms
+    est.on_timeout()
+    assert est.rto == ms(600)
+    est.on_timeout()
+    assert est.rto == ms(1200)
+    for _ in range(20):
+        est.on_timeout()
+    assert est.rto == Duration.from_secs(60)
+    assert est.backoff < 20  # stops counting once capped
+    est.sample(ms(100))
+    assert est.backoff == 0
+    assert est.rto < ms(600)
+
+
+def test_backoff_doubles_the_clamped_rto() -> None:
+    # RFC 6298 2.4 then 5.5: a 10 ms RTT with min 200 ms backs off to 400 ms, not 40 ms.
+    est = RttEstimator()
+    est.sample(ms(10))
+    est.on_timeout()
+    assert est.rto == ms(400)
+
+
+def test_karn_helper_samples_only_untouched_segments() -> None:
+    est = RttEstimator(min_rto=ms(1))
+    t0 = Instant.from_millis(1000)
+    est.time_segment(1000, t0)
+    est.time_segment(2000, t0 + ms(5))  # ignored: one segment timed at a time
+    assert est.on_ack(999, t0 + ms(30)) is None  # does not cover it yet
+    assert est.on_ack(1000, t0 + ms(40)) == ms(40)
+    assert est.srtt == ms(40)
+    # A retransmission cancels timing: the ACK gives no sample.
+    est.time_segment(3000, t0 + ms(50))
+    est.cancel_timing()
+    assert est.on_ack(3000, t0 + ms(500)) is None
+    assert est.srtt == ms(40)
+
+
+def test_karn_helper_handles_wraparound() -> None:
+    est = RttEstimator()
+    est.time_segment(10, Instant.ZERO)  # just past the 2**32 wrap
+    assert est.on_ack(2**32 - 10, Instant.from_millis(5)) is None
+    assert est.on_ack(20, Instant.from_millis(7)) == ms(7)
+
+
+def test_timeout_cancels_timing() -> None:
+    est = RttEstimator()
+    est.time_segment(100, Instant.ZERO)
+    est.on_timeout()
+    assert est.on_ack(100, Instant.from_millis(5)) is None
+
+
+def test_reset_forgets_everything() -> None:
+    est = RttEstimator()
+    est.sample(ms(100))
+    est.on_timeout()
+    est.reset()
+    assert est.srtt is None
+    assert est.rto == Duration.from_secs(1)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"min_rto": Duration.ZERO},
+        {"max_rto": Duration(-1)},
+        {"min_rto": Duration.from_secs(2), "max_rto": Duration.from_secs(1)},
+    ],
+)
+def test_bad_configuration_raises_value_error(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        RttEstimator(**kwargs)
+
+
+def test_non_duration_raises_type_error() -> None:
+    with pytest.raises(TypeError):
+        RttEstimator(min_rto=200)  # type: ignore[arg-type]
+    est = RttEstimator()
+    with pytest.raises(TypeError):
+        est.min_rto = 0.2  # type: ignore[assignment]
