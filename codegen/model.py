@@ -6,6 +6,7 @@ the construct objects (``Struct.subcons``, ``BitStruct``, ``Enum.encmapping``, `
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import importlib
@@ -170,30 +171,42 @@ def _unwrap(con: Any) -> tuple[Any, list[Any]]:
     return con, seen
 
 
-def _enum_model(name: str, con: Any, module: str) -> EnumModel:
+def _enum_model(
+    name: str, con: Any, module: str, comments: dict[tuple[str, str], str]
+) -> EnumModel:
     inner, _ = _unwrap(con)
     width = inner.subcon.sizeof()
-    members = tuple((str(k), int(v), "") for k, v in inner.encmapping.items())
+    members = tuple(
+        (str(k), int(v), comments.get((name, str(k)), "")) for k, v in inner.encmapping.items()
+    )
     return EnumModel(name=name, bits=width * 8, members=members, doc=con.docs or "", module=module)
 
 
-def _enum_comments(path: Path) -> dict[tuple[str, str], str]:
-    """Read the ``NAME=value,  # comment`` lines of enum declarations: the RFC of each value.
+def _declarations(path: Path) -> tuple[set[str], dict[tuple[str, str], str]]:
+    """Return the names a spec module assigns itself, and the comment of each enum member.
 
-    construct keeps no per-member docs, so the one-line comments in the spec are the source.
+    construct keeps no per-member docs, so the one-line ``NAME=value,  # RFC ...`` comments in
+    the spec are the source. Imported names are not assigned, so an enum imported from a
+    sibling spec is told apart from one declared here.
     """
-    out: dict[tuple[str, str], str] = {}
-    current = ""
-    for line in path.read_text().splitlines():
-        stripped = line.strip()
-        if "= Enum(" in line and not line.startswith(" "):
-            current = line.split("=")[0].strip()
-        elif current and "=" in stripped and "#" in stripped and stripped[0].isupper():
-            member = stripped.split("=")[0].strip()
-            out[(current, member)] = stripped.split("#", 1)[1].strip()
-        elif stripped == ")":
-            current = ""
-    return out
+    source = path.read_text()
+    lines = source.splitlines()
+    names: set[str] = set()
+    comments: dict[tuple[str, str], str] = {}
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.Assign):
+            continue
+        for target in node.targets:
+            if not isinstance(target, ast.Name):
+                continue
+            names.add(target.id)
+            for call in ast.walk(node.value):
+                if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "Enum":
+                    for kw in call.keywords:
+                        line = lines[kw.value.end_lineno - 1] if kw.value.end_lineno else ""
+                        if kw.arg and "#" in line:
+                            comments[(target.id, kw.arg)] = line.split("#", 1)[1].strip()
+    return names, comments
 
 
 def _leaf(name: str, con: Any, enums: dict[int, EnumModel]) -> FieldModel:
@@ -257,18 +270,7 @@ def build(pkg_name: str, module: ModuleType, registry: dict[int, EnumModel]) -> 
     for attr in ("PROTOCOL", "VIEW", "HEADER"):
         if not hasattr(module, attr):
             raise SpecError(f"{path}: missing {attr}")
-    comments = _enum_comments(path)
     own = [e for e in registry.values() if e.module == short]
-    own = [
-        EnumModel(
-            e.name,
-            e.bits,
-            tuple((n, v, comments.get((e.name, n), "")) for n, v, _ in e.members),
-            e.doc,
-            e.module,
-        )
-        for e in own
-    ]
     fields: list[FieldModel] = []
     tail: list[tuple[str, str]] = []
     offset = 0
@@ -355,11 +357,11 @@ def build_all(spec_dir: Path) -> list[ProtoModel]:
     registry: dict[int, EnumModel] = {}
     for module in modules:
         short = module.__name__.rsplit(".", 1)[1]
-        source = Path(module.__file__ or "").read_text()
+        declared, comments = _declarations(Path(module.__file__ or ""))
         for name, value in vars(module).items():
             inner, _ = _unwrap(value)
             # A sibling's enum imported here is the same object: it belongs to the module whose
             # source declares it, which is where its generated class lives.
-            if isinstance(inner, construct.Enum) and f"\n{name} = Enum(" in "\n" + source:
-                registry[id(value)] = _enum_model(name, value, short)
+            if isinstance(inner, construct.Enum) and name in declared:
+                registry[id(value)] = _enum_model(name, value, short, comments)
     return [build(pkg_name, m, registry) for m in modules]

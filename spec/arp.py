@@ -12,15 +12,21 @@ from .ethernet import EthernetProtocol
 PROTOCOL = "arp"
 VIEW = "ArpPacket"
 
-ArpHardware = Enum(
-    Int16ub,
-    ETHERNET=1,  # RFC 826 ares_hrd$Ethernet; IANA ARP hardware type 1
+ArpHardware = (
+    Enum(
+        Int16ub,
+        ETHERNET=1,  # RFC 826 ares_hrd$Ethernet; IANA ARP hardware type 1
+    )
+    * "ARP hardware address space, ar$hrd (RFC 826, IANA)"
 )
 
-ArpOperation = Enum(
-    Int16ub,
-    REQUEST=1,  # RFC 826 ares_op$REQUEST
-    REPLY=2,  # RFC 826 ares_op$REPLY
+ArpOperation = (
+    Enum(
+        Int16ub,
+        REQUEST=1,  # RFC 826 ares_op$REQUEST
+        REPLY=2,  # RFC 826 ares_op$REPLY
+    )
+    * "ARP opcode, ar$op (RFC 826)"
 )
 
 HEADER = Struct(

@@ -14,11 +14,14 @@ VIEW = "EthernetFrame"
 #: The smallest EtherType value; smaller values are IEEE 802.3 lengths (IEEE 802.3 3.2.6).
 ETHERTYPE_MIN = 0x0600
 
-EthernetProtocol = Enum(
-    Int16ub,
-    IPV4=0x0800,  # RFC 894
-    ARP=0x0806,  # RFC 826
-    IPV6=0x86DD,  # RFC 2464
+EthernetProtocol = (
+    Enum(
+        Int16ub,
+        IPV4=0x0800,  # RFC 894
+        ARP=0x0806,  # RFC 826
+        IPV6=0x86DD,  # RFC 2464
+    )
+    * "EtherType: the protocol of an Ethernet payload (IEEE 802, RFC 894)"
 )
 
 HEADER = Struct(

@@ -14,51 +14,63 @@ VIEW = "Icmpv4Packet"
 #: Octets of the original datagram's payload quoted by an error message (RFC 792).
 QUOTED_PAYLOAD_LEN = 8
 
-Icmpv4Message = Enum(
-    Int8ub,
-    ECHO_REPLY=0,  # RFC 792 Echo Reply
-    DST_UNREACHABLE=3,  # RFC 792 Destination Unreachable
-    REDIRECT=5,  # RFC 792 Redirect
-    ECHO_REQUEST=8,  # RFC 792 Echo
-    ROUTER_ADVERT=9,  # RFC 1256 Router Advertisement
-    ROUTER_SOLICIT=10,  # RFC 1256 Router Solicitation
-    TIME_EXCEEDED=11,  # RFC 792 Time Exceeded
-    PARAM_PROBLEM=12,  # RFC 792 Parameter Problem
-    TIMESTAMP=13,  # RFC 792 Timestamp
-    TIMESTAMP_REPLY=14,  # RFC 792 Timestamp Reply
+Icmpv4Message = (
+    Enum(
+        Int8ub,
+        ECHO_REPLY=0,  # RFC 792 Echo Reply
+        DST_UNREACHABLE=3,  # RFC 792 Destination Unreachable
+        REDIRECT=5,  # RFC 792 Redirect
+        ECHO_REQUEST=8,  # RFC 792 Echo
+        ROUTER_ADVERT=9,  # RFC 1256 Router Advertisement
+        ROUTER_SOLICIT=10,  # RFC 1256 Router Solicitation
+        TIME_EXCEEDED=11,  # RFC 792 Time Exceeded
+        PARAM_PROBLEM=12,  # RFC 792 Parameter Problem
+        TIMESTAMP=13,  # RFC 792 Timestamp
+        TIMESTAMP_REPLY=14,  # RFC 792 Timestamp Reply
+    )
+    * "ICMPv4 message type (RFC 792)"
 )
 
-Icmpv4DstUnreachable = Enum(
-    Int8ub,
-    NET_UNREACHABLE=0,  # RFC 792
-    HOST_UNREACHABLE=1,  # RFC 792
-    PROTO_UNREACHABLE=2,  # RFC 792
-    PORT_UNREACHABLE=3,  # RFC 792
-    FRAG_REQUIRED=4,  # RFC 792 fragmentation needed and DF set (RFC 1191)
-    SRC_ROUTE_FAILED=5,  # RFC 792
-    DST_NET_UNKNOWN=6,  # RFC 1122 3.2.2.1
-    DST_HOST_UNKNOWN=7,  # RFC 1122 3.2.2.1
-    SRC_HOST_ISOLATED=8,  # RFC 1122 3.2.2.1
-    NET_PROHIBITED=9,  # RFC 1122 3.2.2.1
-    HOST_PROHIBITED=10,  # RFC 1122 3.2.2.1
-    NET_UNREACH_TOS=11,  # RFC 1122 3.2.2.1
-    HOST_UNREACH_TOS=12,  # RFC 1122 3.2.2.1
-    COMM_PROHIBITED=13,  # RFC 1812 5.2.7.1
-    HOST_PRECEDENCE_VIOLATION=14,  # RFC 1812 5.2.7.1
-    PRECEDENCE_CUTOFF=15,  # RFC 1812 5.2.7.1
+Icmpv4DstUnreachable = (
+    Enum(
+        Int8ub,
+        NET_UNREACHABLE=0,  # RFC 792
+        HOST_UNREACHABLE=1,  # RFC 792
+        PROTO_UNREACHABLE=2,  # RFC 792
+        PORT_UNREACHABLE=3,  # RFC 792
+        FRAG_REQUIRED=4,  # RFC 792 fragmentation needed and DF set (RFC 1191)
+        SRC_ROUTE_FAILED=5,  # RFC 792
+        DST_NET_UNKNOWN=6,  # RFC 1122 3.2.2.1
+        DST_HOST_UNKNOWN=7,  # RFC 1122 3.2.2.1
+        SRC_HOST_ISOLATED=8,  # RFC 1122 3.2.2.1
+        NET_PROHIBITED=9,  # RFC 1122 3.2.2.1
+        HOST_PROHIBITED=10,  # RFC 1122 3.2.2.1
+        NET_UNREACH_TOS=11,  # RFC 1122 3.2.2.1
+        HOST_UNREACH_TOS=12,  # RFC 1122 3.2.2.1
+        COMM_PROHIBITED=13,  # RFC 1812 5.2.7.1
+        HOST_PRECEDENCE_VIOLATION=14,  # RFC 1812 5.2.7.1
+        PRECEDENCE_CUTOFF=15,  # RFC 1812 5.2.7.1
+    )
+    * "Destination Unreachable codes (RFC 792, RFC 1122, RFC 1812)"
 )
 
-Icmpv4TimeExceeded = Enum(
-    Int8ub,
-    TTL_EXPIRED=0,  # RFC 792 time to live exceeded in transit
-    FRAG_EXPIRED=1,  # RFC 792 fragment reassembly time exceeded
+Icmpv4TimeExceeded = (
+    Enum(
+        Int8ub,
+        TTL_EXPIRED=0,  # RFC 792 time to live exceeded in transit
+        FRAG_EXPIRED=1,  # RFC 792 fragment reassembly time exceeded
+    )
+    * "Time Exceeded codes (RFC 792)"
 )
 
-Icmpv4ParamProblem = Enum(
-    Int8ub,
-    AT_POINTER=0,  # RFC 792 pointer indicates the error
-    MISSING_OPTION=1,  # RFC 1108 required option missing
-    BAD_LENGTH=2,  # RFC 1812 5.2.7.4
+Icmpv4ParamProblem = (
+    Enum(
+        Int8ub,
+        AT_POINTER=0,  # RFC 792 pointer indicates the error
+        MISSING_OPTION=1,  # RFC 1108 required option missing
+        BAD_LENGTH=2,  # RFC 1812 5.2.7.4
+    )
+    * "Parameter Problem codes (RFC 792, RFC 1108, RFC 1812)"
 )
 
 HEADER = Struct(

@@ -12,18 +12,21 @@ MIN_HEADER_LEN = 20
 #: The largest header: IHL is four bits of 32-bit words (RFC 791).
 MAX_HEADER_LEN = 60
 
-IpProtocol = Enum(
-    Int8ub,
-    HOPOPTS=0,  # RFC 8200 IPv6 Hop-by-Hop Option
-    ICMP=1,  # RFC 792
-    IGMP=2,  # RFC 1112
-    TCP=6,  # RFC 9293
-    UDP=17,  # RFC 768
-    IPV6_ROUTE=43,  # RFC 8200 Routing Header
-    IPV6_FRAG=44,  # RFC 8200 Fragment Header
-    ICMPV6=58,  # RFC 4443
-    IPV6_NONXT=59,  # RFC 8200 No Next Header
-    IPV6_OPTS=60,  # RFC 8200 Destination Options
+IpProtocol = (
+    Enum(
+        Int8ub,
+        HOPOPTS=0,  # RFC 8200 IPv6 Hop-by-Hop Option
+        ICMP=1,  # RFC 792
+        IGMP=2,  # RFC 1112
+        TCP=6,  # RFC 9293
+        UDP=17,  # RFC 768
+        IPV6_ROUTE=43,  # RFC 8200 Routing Header
+        IPV6_FRAG=44,  # RFC 8200 Fragment Header
+        ICMPV6=58,  # RFC 4443
+        IPV6_NONXT=59,  # RFC 8200 No Next Header
+        IPV6_OPTS=60,  # RFC 8200 Destination Options
+    )
+    * "IP protocol number: the payload of IPv4, next header of IPv6 (IANA)"
 )
 
 HEADER = Struct(

@@ -36,15 +36,18 @@ MAX_HEADER_LEN = 60
 #: At most four SACK blocks fit in the 40 octets of option space (RFC 2018 section 3).
 SACK_MAX_BLOCKS = 4
 
-TcpOptionKind = Enum(
-    Int8ub,
-    EOL=0,  # RFC 9293 3.2 End of Option List
-    NOP=1,  # RFC 9293 3.2 No-Operation
-    MSS=2,  # RFC 9293 3.2 Maximum Segment Size
-    WS=3,  # RFC 7323 2.2 Window Scale
-    SACK_PERMITTED=4,  # RFC 2018 2 SACK-Permitted
-    SACK=5,  # RFC 2018 3 SACK
-    TIMESTAMP=8,  # RFC 7323 3.2 Timestamps
+TcpOptionKind = (
+    Enum(
+        Int8ub,
+        EOL=0,  # RFC 9293 3.2 End of Option List
+        NOP=1,  # RFC 9293 3.2 No-Operation
+        MSS=2,  # RFC 9293 3.2 Maximum Segment Size
+        WS=3,  # RFC 7323 2.2 Window Scale
+        SACK_PERMITTED=4,  # RFC 2018 2 SACK-Permitted
+        SACK=5,  # RFC 2018 3 SACK
+        TIMESTAMP=8,  # RFC 7323 3.2 Timestamps
+    )
+    * "TCP option kind (RFC 9293 3.2, IANA TCP option kind numbers)"
 )
 
 HEADER = Struct(

@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cad2f1e4dc2b8c6720e297d46413dac649b3b25e0f457a90572b76f1b7d9cae4
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0dc4e7177fd5721f3c44a1f043a7064082a460666c278f657b23c70007080f00
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The
@@ -58,7 +58,10 @@ HEADER = struct.Struct("!HHBBH6s4s6s4s")
 
 
 class ArpHardware(UnknownKeepingIntEnum):
-    """ArpHardware values; unknown values are kept."""
+    """ARP hardware address space, ar$hrd (RFC 826, IANA).
+
+    A value without a name reads as the pseudo-member ``Unknown(value)``; it is not an error.
+    """
 
     ETHERNET = 1  # RFC 826 ares_hrd$Ethernet; IANA ARP hardware type 1
 
@@ -67,7 +70,10 @@ ArpHardware._value_limit = 65536  # the field is 16 bits wide
 
 
 class ArpOperation(UnknownKeepingIntEnum):
-    """ArpOperation values; unknown values are kept."""
+    """ARP opcode, ar$op (RFC 826).
+
+    A value without a name reads as the pseudo-member ``Unknown(value)``; it is not an error.
+    """
 
     REQUEST = 1  # RFC 826 ares_op$REQUEST
     REPLY = 2  # RFC 826 ares_op$REPLY

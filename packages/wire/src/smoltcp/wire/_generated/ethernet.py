@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f3382afe2fc5588855bc3482cc7d1d0cc73ceb31cd03de2e09ecb0be3f0bfb46
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b851b77590e368dcd12c3810fea795784e95a7d299b6d6fcdb58c92f31f86ba7
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
@@ -47,7 +47,10 @@ HEADER = struct.Struct("!6s6sH")
 
 
 class EthernetProtocol(UnknownKeepingIntEnum):
-    """EthernetProtocol values; unknown values are kept."""
+    """EtherType: the protocol of an Ethernet payload (IEEE 802, RFC 894).
+
+    A value without a name reads as the pseudo-member ``Unknown(value)``; it is not an error.
+    """
 
     IPV4 = 2048  # RFC 894
     ARP = 2054  # RFC 826

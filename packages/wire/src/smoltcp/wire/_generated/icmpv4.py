@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4060f8fe9892a107d02d199996211afe5984ce310886255d05dee85a37c2626a
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4aacd47fe42553cffe65fe859adfc7ae062ba488b82d3a2c1ad6f38a9896c0a7
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The
@@ -53,7 +53,10 @@ HEADER = struct.Struct("!BBHHH")
 
 
 class Icmpv4Message(UnknownKeepingIntEnum):
-    """Icmpv4Message values; unknown values are kept."""
+    """ICMPv4 message type (RFC 792).
+
+    A value without a name reads as the pseudo-member ``Unknown(value)``; it is not an error.
+    """
 
     ECHO_REPLY = 0  # RFC 792 Echo Reply
     DST_UNREACHABLE = 3  # RFC 792 Destination Unreachable
@@ -71,7 +74,10 @@ Icmpv4Message._value_limit = 256  # the field is 8 bits wide
 
 
 class Icmpv4DstUnreachable(UnknownKeepingIntEnum):
-    """Icmpv4DstUnreachable values; unknown values are kept."""
+    """Destination Unreachable codes (RFC 792, RFC 1122, RFC 1812).
+
+    A value without a name reads as the pseudo-member ``Unknown(value)``; it is not an error.
+    """
 
     NET_UNREACHABLE = 0  # RFC 792
     HOST_UNREACHABLE = 1  # RFC 792
@@ -95,7 +101,10 @@ Icmpv4DstUnreachable._value_limit = 256  # the field is 8 bits wide
 
 
 class Icmpv4TimeExceeded(UnknownKeepingIntEnum):
-    """Icmpv4TimeExceeded values; unknown values are kept."""
+    """Time Exceeded codes (RFC 792).
+
+    A value without a name reads as the pseudo-member ``Unknown(value)``; it is not an error.
+    """
 
     TTL_EXPIRED = 0  # RFC 792 time to live exceeded in transit
     FRAG_EXPIRED = 1  # RFC 792 fragment reassembly time exceeded
@@ -105,7 +114,10 @@ Icmpv4TimeExceeded._value_limit = 256  # the field is 8 bits wide
 
 
 class Icmpv4ParamProblem(UnknownKeepingIntEnum):
-    """Icmpv4ParamProblem values; unknown values are kept."""
+    """Parameter Problem codes (RFC 792, RFC 1108, RFC 1812).
+
+    A value without a name reads as the pseudo-member ``Unknown(value)``; it is not an error.
+    """
 
     AT_POINTER = 0  # RFC 792 pointer indicates the error
     MISSING_OPTION = 1  # RFC 1108 required option missing

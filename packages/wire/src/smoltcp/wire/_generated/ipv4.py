@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ac54c115e46f461de91bf9ba6679f262b52ee52b731aa20532ed056e3849dfe3
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 97e31cb00352c8c94b9bc865c75f4b6e00c56ce107cb662f0aac984aebf4f31d
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The
@@ -86,7 +86,10 @@ HEADER = struct.Struct("!BBHHHBBH4s4s")
 
 
 class IpProtocol(UnknownKeepingIntEnum):
-    """IpProtocol values; unknown values are kept."""
+    """IP protocol number: the payload of IPv4, next header of IPv6 (IANA).
+
+    A value without a name reads as the pseudo-member ``Unknown(value)``; it is not an error.
+    """
 
     HOPOPTS = 0  # RFC 8200 IPv6 Hop-by-Hop Option
     ICMP = 1  # RFC 792

@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: fc9f0ada74d5f02e3f7036cd0f609f22be4c7e6a8a974e6b3efe0ddfe4afae3e
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ef183bb350bcaac55c06c517419c3e85449b70dc786d61776bd5a29719a759b6
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The
@@ -86,7 +86,10 @@ HEADER = struct.Struct("!HHLLHHHH")
 
 
 class TcpOptionKind(UnknownKeepingIntEnum):
-    """TcpOptionKind values; unknown values are kept."""
+    """TCP option kind (RFC 9293 3.2, IANA TCP option kind numbers).
+
+    A value without a name reads as the pseudo-member ``Unknown(value)``; it is not an error.
+    """
 
     EOL = 0  # RFC 9293 3.2 End of Option List
     NOP = 1  # RFC 9293 3.2 No-Operation

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7a9661da487a21794bf4bd1cc167a62815fded19c05776e750513e58fead3e6d
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 01ab629291cce25df288fe441a43caea9baf4eb85c625946b1933b31673f394c
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
