@@ -1,0 +1,382 @@
+"""Selective acknowledgements: the sender's scoreboard (RFC 6675) and receiver blocks (RFC 2018).
+
+`SackScoreboard` records which octets above SND.UNA the peer has reported in SACK blocks,
+decides which holes are lost (RFC 6675 IsLost), computes the pipe (SetPipe) and picks the
+next range to retransmit (NextSeg rules 1 and 3; rule 2, new data, belongs to the socket).
+
+`SackBlockGenerator` builds the SACK option a receiver sends from the out-of-order data it
+holds (RFC 2018 section 4).
+
+Sequence numbers cross this module as raw 32-bit ints (a `TcpSeqNumber` is one). Inside, the
+scoreboard keeps octet offsets relative to SND.UNA, so that wrap-around at 2**32 never shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from smoltcp.wire import TcpSeqNumber
+
+__all__ = ["SackBlockGenerator", "SackScoreboard"]
+
+_MASK = (1 << 32) - 1
+_HALF = 1 << 31
+
+
+def _dist(a: int, b: int) -> int:
+    """Return the signed distance b - a in sequence space."""
+    d = (b - a) & _MASK
+    return d - (1 << 32) if d >= _HALF else d
+
+
+class SackScoreboard:
+    """Track the peer's SACK blocks over [SND.UNA, SND.NXT) (RFC 6675 section 3).
+
+    Call `update` with every ACK (with its blocks, or ``()``), so that the board follows
+    SND.UNA. ``dup_thresh`` is DupThresh of RFC 6675 (3).
+    """
+
+    __slots__ = ("_blocks", "_dup_thresh", "_high_rxt", "_sacked", "_una")
+
+    def __init__(self, dup_thresh: int = 3) -> None:
+        if dup_thresh < 1:
+            raise ValueError(f"dup_thresh must be >= 1, got {dup_thresh}")
+        self._dup_thresh = dup_thresh
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (connection reset or a new connection)."""
+        # Sorted, disjoint, non-adjacent [start, end) offsets from self._una.
+        self._blocks: list[list[int]] = []
+        self._una: int | None = None
+        self._sacked = 0
+        # HighRxt of RFC 6675 as an offset from self._una (0: nothing retransmitted).
+        self._high_rxt = 0
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def sacked_bytes(self) -> int:
+        """The number of octets above SND.UNA currently SACKed."""
+        return self._sacked
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether no octet above SND.UNA is SACKed."""
+        return not self._blocks
+
+    @property
+    def high_sacked(self) -> int | None:
+        """The end (exclusive, raw 32-bit) of the highest SACKed range, or None."""
+        if not self._blocks or self._una is None:
+            return None
+        return (self._una + self._blocks[-1][1]) & _MASK
+
+    @property
+    def high_rxt(self) -> int | None:
+        """HighRxt (raw 32-bit, exclusive end of the retransmissions of this recovery)."""
+        if self._una is None:
+            return None
+        return (self._una + self._high_rxt) & _MASK
+
+    @property
+    def holes(self) -> list[tuple[int, int]]:
+        """The un-SACKed ranges below the highest SACKed octet, as (raw seq, length)."""
+        una = self._una
+        if una is None:
+            return []
+        out = []
+        prev = 0
+        for start, end in self._blocks:
+            if start > prev:
+                out.append(((una + prev) & _MASK, start - prev))
+            prev = end
+        return out
+
+    def blocks(self) -> list[tuple[int, int]]:
+        """Return the SACKed ranges as (left, right) raw 32-bit ints, right exclusive."""
+        una = self._una
+        if una is None:
+            return []
+        return [((una + s) & _MASK, (una + e) & _MASK) for s, e in self._blocks]
+
+    # -- input ----------------------------------------------------------------------------
+
+    def _advance(self, snd_una: int) -> None:
+        una = self._una
+        if una is None:
+            self._una = snd_una
+            return
+        shift = _dist(una, snd_una)
+        if shift <= 0:
+            # An old ACK (shift < 0) must not move the board back.
+            return
+        self._una = snd_una
+        blocks = self._blocks
+        keep = []
+        sacked = 0
+        for block in blocks:
+            start = block[0] - shift
+            end = block[1] - shift
+            if end <= 0:
+                continue
+            if start < 0:
+                start = 0
+            block[0] = start
+            block[1] = end
+            sacked += end - start
+            keep.append(block)
+        self._blocks = keep
+        self._sacked = sacked
+        self._high_rxt = max(self._high_rxt - shift, 0)
+
+    def update(self, blocks: Iterable[tuple[int, int]], snd_una: int, snd_nxt: int) -> int:
+        """Record the peer's SACK ``blocks`` carried by an ACK of ``snd_una``.
+
+        Blocks are (left, right) raw 32-bit sequence numbers, right exclusive. Octets below
+        ``snd_una`` are dropped; blocks not inside (snd_una, snd_nxt] are ignored (they are
+        D-SACKs of old data, RFC 2883, or garbage). Return how many octets this call newly
+        marked SACKed (0: nothing new).
+        """
+        snd_una = int(snd_una)
+        self._advance(snd_una)
+        una = self._una
+        assert una is not None
+        limit = _dist(una, int(snd_nxt))
+        new = 0
+        for left, right in blocks:
+            start = _dist(una, int(left))
+            end = _dist(una, int(right))
+            if start < 0:
+                start = 0
+            if end > limit:
+                end = limit
+            if end <= start:
+                continue
+            new += self._insert(start, end)
+        return new
+
+    def _insert(self, start: int, end: int) -> int:
+        """Merge [start, end) into the board; return the octets newly covered."""
+        blocks = self._blocks
+        n = len(blocks)
+        # Find the first block whose end >= start (touching blocks merge).
+        i = 0
+        while i < n and blocks[i][1] < start:
+            i += 1
+        j = i
+        covered = 0
+        new_start = start
+        new_end = end
+        while j < n and blocks[j][0] <= end:
+            s, e = blocks[j]
+            # Octets of [start, end) already SACKed in this block.
+            lo = s if s > start else start
+            hi = e if e < end else end
+            if hi > lo:
+                covered += hi - lo
+            if s < new_start:
+                new_start = s
+            if e > new_end:
+                new_end = e
+            j += 1
+        blocks[i:j] = [[new_start, new_end]]
+        added = (end - start) - covered
+        self._sacked += added
+        return added
+
+    # -- RFC 6675 -------------------------------------------------------------------------
+
+    def _lost_limit(self, mss: int) -> int:
+        """Return the offset below which every un-SACKed octet is lost (RFC 6675 IsLost).
+
+        IsLost(S) holds when DupThresh discontiguous SACKed ranges, or more than
+        (DupThresh - 1) * SMSS SACKed octets, lie above S. For an un-SACKed octet that only
+        depends on which hole it sits in, so lost-ness is decided hole by hole, from the top.
+        """
+        blocks = self._blocks
+        thresh = self._dup_thresh
+        byte_thresh = (thresh - 1) * mss
+        count = 0
+        above = 0
+        for s, e in reversed(blocks):
+            count += 1  # noqa: SIM113 (a running count from the top, not an index)
+            above += e - s
+            if count >= thresh or above > byte_thresh:
+                # Every hole below this block's start is lost.
+                return s
+        return 0
+
+    def is_lost(self, seq: int, mss: int) -> bool:
+        """Return whether the octet ``seq`` (raw 32-bit) is deemed lost (RFC 6675 IsLost)."""
+        una = self._una
+        if una is None:
+            return False
+        off = _dist(una, int(seq))
+        if off < 0:
+            return False
+        thresh = self._dup_thresh
+        count = 0
+        above = 0
+        for s, e in self._blocks:
+            if e <= off:
+                continue
+            count += 1
+            above += e - (s if s > off else off + 1)
+        return count >= thresh or above > (thresh - 1) * mss
+
+    def pipe(self, snd_una: int, snd_nxt: int, mss: int) -> int:
+        """Return the octets deemed in flight (RFC 6675 SetPipe).
+
+        Each un-SACKed octet in [snd_una, snd_nxt) counts once unless it is lost, and once
+        more if it was retransmitted in this recovery (below HighRxt).
+        """
+        self._advance(int(snd_una))
+        total = _dist(int(snd_una), int(snd_nxt))
+        if total <= 0:
+            return 0
+        lost = self._lost_limit(mss)
+        high_rxt = self._high_rxt
+        # Un-SACKed octets in [0, lost) are lost; count those >= lost once.
+        sacked_below_lost = 0
+        for s, e in self._blocks:
+            if s >= lost:
+                break
+            sacked_below_lost += (e if e < lost else lost) - s
+        pipe = total - self._sacked - (lost - sacked_below_lost)
+        if high_rxt:
+            # Retransmitted un-SACKed octets count (again), lost or not.
+            sacked_below_rxt = 0
+            for s, e in self._blocks:
+                if s >= high_rxt:
+                    break
+                sacked_below_rxt += (e if e < high_rxt else high_rxt) - s
+            pipe += high_rxt - sacked_below_rxt
+        return pipe if pipe > 0 else 0
+
+    def next_to_retransmit(
+        self, snd_una: int, snd_nxt: int, mss: int, rule3: bool = True
+    ) -> tuple[TcpSeqNumber, int] | None:
+        """Return the next (seq, length <= mss) to retransmit, or None (RFC 6675 NextSeg).
+
+        Rule 1: the first un-SACKed octet above HighRxt that is lost. With ``rule3``, and
+        when rule 1 finds nothing: the first un-SACKed octet above HighRxt below the highest
+        SACKed octet, lost or not. (Rule 2, new data, sits between them: the socket calls
+        with ``rule3=False``, tries new data, then calls again.) The range stops at the next
+        SACKed octet. Call `mark_retransmitted` once it is sent.
+        """
+        self._advance(int(snd_una))
+        blocks = self._blocks
+        if not blocks:
+            return None
+        high_rxt = self._high_rxt
+        # Lost holes form a prefix of the board, so the first un-SACKed octet above HighRxt
+        # is the rule 1 answer whenever one exists: one scan serves both rules, only the
+        # upper limit differs (the lost prefix, or the highest SACKed range for rule 3).
+        limit = blocks[-1][0] if rule3 else self._lost_limit(mss)
+        prev = 0
+        for s, e in blocks:
+            start = prev if prev > high_rxt else high_rxt
+            end = s if s < limit else limit
+            if start < end:
+                length = end - start
+                if length > mss:
+                    length = mss
+                return TcpSeqNumber((self._una + start) & _MASK), length  # type: ignore[operator]
+            prev = e
+            if prev >= limit:
+                break
+        return None
+
+    def mark_retransmitted(self, seq: int, length: int) -> None:
+        """Record that [seq, seq + length) was retransmitted (advances HighRxt)."""
+        una = self._una
+        if una is None:
+            return
+        end = _dist(una, int(seq)) + length
+        if end > self._high_rxt:
+            self._high_rxt = end
+
+    def start_recovery(self) -> None:
+        """Forget the retransmission marks: a new recovery starts (HighRxt = SND.UNA)."""
+        self._high_rxt = 0
+
+    def on_rto(self) -> None:
+        """Forget the retransmission marks after a timeout; keep the SACK information.
+
+        (RFC 6675 5.1 allows keeping it; RFC 2018 8 notes that a receiver may renege, so the
+        socket still retransmits from SND.UNA after an RTO.)
+        """
+        self._high_rxt = 0
+
+    def __repr__(self) -> str:
+        return f"SackScoreboard(una={self._una}, blocks={self.blocks()}, sacked={self._sacked})"
+
+
+class SackBlockGenerator:
+    """Build the SACK blocks a receiver reports (RFC 2018 section 4).
+
+    The first block holds the most recently received segment; the others repeat the most
+    recently reported blocks, so that a block lost in one ACK shows up in the next ones.
+    """
+
+    __slots__ = ("_recent",)
+
+    def __init__(self) -> None:
+        # Most recent first: ranges (left, right) raw 32-bit of recent out-of-order segments.
+        self._recent: list[tuple[int, int]] = []
+
+    def reset(self) -> None:
+        """Forget the history (a new connection)."""
+        self._recent.clear()
+
+    def on_segment(self, left: int, right: int) -> None:
+        """Record that the out-of-order segment [left, right) just arrived."""
+        item = (int(left) & _MASK, int(right) & _MASK)
+        recent = self._recent
+        if recent and recent[0] == item:
+            return
+        if item in recent:
+            recent.remove(item)
+        recent.insert(0, item)
+        del recent[8:]
+
+    def blocks(
+        self, rcv_nxt: int, ranges: Iterable[tuple[int, int]], max_blocks: int = 3
+    ) -> tuple[tuple[int, int], ...]:
+        """Return at most ``max_blocks`` SACK blocks for the out-of-order ``ranges`` held.
+
+        ``ranges`` are (left, right) raw 32-bit, right exclusive, all above ``rcv_nxt``.
+        Ranges at or below RCV.NXT are not reported (RFC 2018 4: blocks describe data not yet
+        acknowledged). The block holding the most recently received segment comes first.
+        """
+        rcv_nxt = int(rcv_nxt)
+        held = []
+        for left, right in ranges:
+            left = int(left)
+            right = int(right)
+            if _dist(rcv_nxt, right) <= 0:
+                continue
+            if _dist(rcv_nxt, left) < 0:
+                left = rcv_nxt
+            held.append((left & _MASK, right & _MASK))
+        if not held or max_blocks <= 0:
+            return ()
+        out: list[tuple[int, int]] = []
+        for r_left, r_right in self._recent:
+            for block in held:
+                if block in out:
+                    continue
+                # The block that contains the recent segment.
+                if _dist(block[0], r_left) >= 0 and _dist(r_right, block[1]) >= 0:
+                    out.append(block)
+                    break
+            if len(out) >= max_blocks:
+                return tuple(out)
+        # Then any other held ranges, lowest first.
+        for block in held:
+            if block not in out:
+                out.append(block)
+                if len(out) >= max_blocks:
+                    break
+        return tuple(out)

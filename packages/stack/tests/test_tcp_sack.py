@@ -1,0 +1,209 @@
+"""SACK: the RFC 6675 sender scoreboard and the RFC 2018 receiver block generator."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from smoltcp.stack.tcp.sack import SackBlockGenerator, SackScoreboard
+
+MSS = 100
+UNA = 1000
+
+
+def board(*blocks: tuple[int, int], una: int = UNA, nxt: int = UNA + 2000) -> SackScoreboard:
+    sb = SackScoreboard()
+    sb.update(blocks, una, nxt)
+    return sb
+
+
+def test_update_counts_new_bytes_and_merges() -> None:
+    sb = SackScoreboard()
+    assert sb.update([(1100, 1200)], UNA, 2000) == 100
+    assert sb.update([(1100, 1200)], UNA, 2000) == 0  # repeated: nothing new
+    assert sb.update([(1150, 1300), (1400, 1500)], UNA, 2000) == 200
+    assert sb.blocks() == [(1100, 1300), (1400, 1500)]
+    assert sb.sacked_bytes == 300
+    # Adjacent blocks merge.
+    assert sb.update([(1300, 1400)], UNA, 2000) == 100
+    assert sb.blocks() == [(1100, 1500)]
+
+
+def test_blocks_outside_the_window_are_ignored_or_clipped() -> None:
+    sb = SackScoreboard()
+    assert sb.update([(500, 900)], UNA, 2000) == 0  # D-SACK of old data
+    assert sb.update([(2100, 2200)], UNA, 2000) == 0  # beyond SND.NXT
+    assert sb.update([(1900, 2100)], UNA, 2000) == 100  # clipped to SND.NXT
+    assert sb.update([(1200, 1100)], UNA, 2000) == 0  # inverted: garbage
+    assert sb.sacked_bytes == 100
+
+
+def test_advancing_una_prunes_the_board() -> None:
+    sb = board((1100, 1200), (1300, 1400))
+    sb.update((), 1150, 3000)
+    assert sb.blocks() == [(1150, 1200), (1300, 1400)]
+    assert sb.sacked_bytes == 150
+    sb.update((), 1400, 3000)
+    assert sb.blocks() == []
+    assert sb.sacked_bytes == 0
+    assert sb.is_empty
+    # An older ACK never moves the board back.
+    sb.update([(1500, 1600)], 1300, 3000)
+    assert sb.blocks() == [(1500, 1600)]
+
+
+def test_wraparound_near_2_32() -> None:
+    una = 2**32 - 150
+    sb = SackScoreboard()
+    assert sb.update([(2**32 - 50, 50)], una, 500) == 100
+    assert sb.blocks() == [(2**32 - 50, 50)]
+    assert sb.holes == [(una, 100)]
+    sb.update((), 0, 500)
+    assert sb.blocks() == [(0, 50)]
+    assert sb.sacked_bytes == 50
+
+
+def test_is_lost_by_count_of_blocks_and_by_bytes() -> None:
+    # Three discontiguous SACKed ranges above 1000: lost.
+    sb = board((1100, 1110), (1200, 1210), (1300, 1310))
+    assert sb.is_lost(1000, MSS)
+    assert not sb.is_lost(1150, MSS)  # only two blocks above
+    # More than (DupThresh - 1) * SMSS = 200 SACKed bytes above: lost.
+    sb = board((1100, 1301))
+    assert sb.is_lost(1000, MSS)
+    sb = board((1100, 1300))
+    assert not sb.is_lost(1000, MSS)
+
+
+def test_pipe_counts_unsacked_not_lost_plus_retransmitted() -> None:
+    # [1000,1100) hole (lost: 300 SACKed above), [1100,1400) SACKed, [1400,2000) in flight.
+    sb = board((1100, 1400))
+    assert sb.pipe(UNA, 2000, MSS) == 600
+    sb.mark_retransmitted(1000, 100)
+    assert sb.pipe(UNA, 2000, MSS) == 700
+    # Without any SACK information every octet is in flight.
+    assert SackScoreboard().pipe(UNA, 2000, MSS) == 1000
+
+
+def test_pipe_brute_force_matches_rfc_6675_setpipe() -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        una = rng.randrange(2**32)
+        nxt_off = rng.randrange(1, 3000)
+        sb = SackScoreboard()
+        blocks = []
+        for _ in range(rng.randrange(0, 6)):
+            a = rng.randrange(0, nxt_off)
+            b = rng.randrange(a, nxt_off + 1)
+            blocks.append(((una + a) % 2**32, (una + b) % 2**32))
+        sb.update(blocks, una, (una + nxt_off) % 2**32)
+        if rng.random() < 0.5:
+            rx = rng.randrange(0, nxt_off)
+            sb.mark_retransmitted(una, rx)
+        else:
+            rx = 0
+        sacked = set()
+        for s, e in sb.blocks():
+            for o in range((s - una) % 2**32, (e - una) % 2**32 or 2**32):
+                sacked.add(o)
+        expected = 0
+        for o in range(nxt_off):
+            if o in sacked:
+                continue
+            if not sb.is_lost((una + o) % 2**32, MSS):
+                expected += 1
+            if o < rx:
+                expected += 1
+        assert sb.pipe(una, (una + nxt_off) % 2**32, MSS) == expected
+
+
+def test_next_to_retransmit_rule_1_then_high_rxt_moves_on() -> None:
+    # Holes [1000,1100) and [1200,1300) both lost (blocks above carry > 200 bytes).
+    sb = board((1100, 1200), (1300, 1600))
+    assert sb.holes == [(1000, 100), (1200, 100)]
+    sb.start_recovery()
+    seq, length = sb.next_to_retransmit(UNA, 2000, MSS)  # type: ignore[misc]
+    assert (seq, length) == (1000, 100)
+    sb.mark_retransmitted(seq, length)
+    assert sb.next_to_retransmit(UNA, 2000, MSS) == (1200, 100)
+    sb.mark_retransmitted(1200, 100)
+    assert sb.next_to_retransmit(UNA, 2000, MSS) is None  # nothing left below HighACK
+    sb.start_recovery()
+    assert sb.next_to_retransmit(UNA, 2000, MSS) == (1000, 100)
+
+
+def test_next_to_retransmit_splits_by_mss() -> None:
+    sb = board((1250, 1600))
+    assert sb.next_to_retransmit(UNA, 2000, MSS) == (1000, 100)
+    sb.mark_retransmitted(1000, 100)
+    assert sb.next_to_retransmit(UNA, 2000, MSS) == (1100, 100)
+    sb.mark_retransmitted(1100, 100)
+    assert sb.next_to_retransmit(UNA, 2000, MSS) == (1200, 50)
+
+
+def test_rule_3_covers_holes_not_yet_lost() -> None:
+    # One small block above: the hole is not lost (rule 1 says nothing), rule 3 does.
+    sb = board((1100, 1150))
+    assert not sb.is_lost(1000, MSS)
+    assert sb.next_to_retransmit(UNA, 2000, MSS, rule3=False) is None
+    assert sb.next_to_retransmit(UNA, 2000, MSS, rule3=True) == (1000, 100)
+    # Data above the highest SACKed octet is never chosen.
+    assert board().next_to_retransmit(UNA, 2000, MSS) is None
+
+
+def test_on_rto_keeps_sack_info_and_forgets_marks() -> None:
+    sb = board((1100, 1400))
+    sb.mark_retransmitted(1000, 100)
+    sb.on_rto()
+    assert sb.sacked_bytes == 300
+    assert sb.next_to_retransmit(UNA, 2000, MSS) == (1000, 100)
+    sb.reset()
+    assert sb.sacked_bytes == 0
+    assert sb.blocks() == []
+
+
+def test_high_rxt_follows_una() -> None:
+    sb = board((1300, 1400))
+    sb.mark_retransmitted(1000, 200)
+    assert sb.high_rxt == 1200
+    sb.update((), 1100, 2000)
+    assert sb.high_rxt == 1200
+    assert sb.high_sacked == 1400
+
+
+def test_bad_dup_thresh() -> None:
+    with pytest.raises(ValueError):
+        SackScoreboard(dup_thresh=0)
+
+
+# -- receiver side (RFC 2018 section 4) -------------------------------------------------
+
+
+def test_generator_reports_most_recent_first() -> None:
+    gen = SackBlockGenerator()
+    held = [(2000, 2100), (2200, 2300), (2400, 2500), (2600, 2700)]
+    gen.on_segment(2000, 2100)
+    gen.on_segment(2400, 2500)
+    gen.on_segment(2200, 2300)
+    assert gen.blocks(1000, held, 3) == ((2200, 2300), (2400, 2500), (2000, 2100))
+    # The most recent segment may have extended a block: the whole block is reported.
+    held = [(2000, 2100), (2200, 2350), (2400, 2500), (2600, 2700)]
+    gen.on_segment(2300, 2350)
+    assert gen.blocks(1000, held, 2) == ((2200, 2350), (2400, 2500))
+
+
+def test_generator_drops_acked_ranges_and_clips() -> None:
+    gen = SackBlockGenerator()
+    gen.on_segment(2000, 2100)
+    assert gen.blocks(2100, [(2000, 2100)], 3) == ()
+    assert gen.blocks(2050, [(2000, 2100), (3000, 3100)], 3) == ((2050, 2100), (3000, 3100))
+    assert gen.blocks(1000, [], 3) == ()
+    assert gen.blocks(1000, [(2000, 2100)], 0) == ()
+
+
+def test_generator_unknown_history_falls_back_to_lowest() -> None:
+    gen = SackBlockGenerator()
+    assert gen.blocks(0, [(300, 400), (100, 200)], 1) == ((300, 400),)
+    gen.on_segment(100, 200)
+    assert gen.blocks(0, [(300, 400), (100, 200)], 2) == ((100, 200), (300, 400))
