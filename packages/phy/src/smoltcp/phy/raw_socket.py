@@ -43,7 +43,9 @@ class RawSocket(FdDevice):
             raise DeviceError(exc.errno or 0, f"cannot open a raw socket: {exc.strerror}") from None
         try:
             try:
-                sock.bind((name, proto))
+                # bind() takes the protocol in host order (Python swaps it), socket() in
+                # network order; a doubly swapped one would silently match no frame at all.
+                sock.bind((name, _linux.ETH_P_ALL))
             except OSError as exc:
                 if exc.errno == errno.ENODEV:
                     raise DeviceError(exc.errno, f"no such interface: {name}") from None
