@@ -8,6 +8,7 @@ lookup per access.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .model import FieldModel
@@ -45,11 +46,11 @@ def _fmt(size: int) -> str:
 
 
 def _pack(fmt: str, offset: int, value: str, name: str, bits: int) -> tuple[str, ...]:
+    # Check before packing: a failing struct.pack_into has already zeroed the field.
     return (
-        "try:",
-        f"    {struct_name(fmt)}.pack_into(self.buffer, {offset}, {value})",
-        "except struct.error:",
-        f'    raise ValueError(f"{name}: {{value!r}} is not in range(0, 2**{bits})") from None',
+        f"if not 0 <= {value} <= 0x{(1 << bits) - 1:X}:",
+        f'    raise ValueError(f"{name}: {{value!r}} is not in range(0, 2**{bits})")',
+        f"{struct_name(fmt)}.pack_into(self.buffer, {offset}, {value})",
     )
 
 
@@ -61,8 +62,27 @@ def _bit_location(f: FieldModel) -> tuple[int, int, int]:
     return f.offset, f.size, f.shift
 
 
+def _typed(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """Mark item assignments for mypy: the buffer is typed read-only (bytes) or writable."""
+    return tuple(
+        line + "  # type: ignore[index]"
+        if re.match(r"(self\.)?buffer\[[^]]+\] (=|\|=|&=) ", line.strip())
+        else line
+        for line in lines
+    )
+
+
 def accessor(f: FieldModel) -> Accessor:
     """Return the getter and setter of field ``f``."""
+    a = _accessor(f)
+    return Accessor(a.name, a.doc, a.py_type, a.setter_type, a.getter, _typed(a.setter))
+
+
+def _accessor(f: FieldModel) -> Accessor:
+    getter: tuple[str, ...]
+    setter: tuple[str, ...]
+    check: tuple[str, ...]
+    store: tuple[str, ...]
     doc = f.doc.rstrip(".") + "."
     if f.unit != 1:
         doc = f"{f.doc.rstrip('.')}; read and written in octets."

@@ -35,9 +35,15 @@ def _env() -> jinja2.Environment:
     )
 
 
+# The generator's own sources are inputs too: a change in how fields become code changes the
+# banner of every module, so the hash says which generator wrote a file.
+_GENERATOR_SOURCES = ("__init__.py", "model.py", "accessors.py", "render.py")
+
+
 def _hash(*parts: bytes) -> str:
     digest = hashlib.sha256()
-    for part in parts:
+    generator = tuple((Path(__file__).parent / name).read_bytes() for name in _GENERATOR_SOURCES)
+    for part in (*parts, *generator):
         # Length-prefix each input so that moving bytes between inputs changes the hash.
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)

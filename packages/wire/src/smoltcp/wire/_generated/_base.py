@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 9caca6260cc2762c61ed17f0ca9b60533d1275b3c41d70d8124f406987f82c0e
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 5cbcfe7658a1923d78433f4937e838e81beec80d26286d6953cfd0d049e5871e
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0dc4e7177fd5721f3c44a1f043a7064082a460666c278f657b23c70007080f00
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: af11c749de65293a70c7cce7700be8c27ecf5758461bde14f7dafa125740da04
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The
@@ -130,10 +130,9 @@ class ArpPacket:
 
     @hardware_type.setter
     def hardware_type(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 0, value)
-        except struct.error:
-            raise ValueError(f"hardware_type: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"hardware_type: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 0, value)
 
     @property
     def protocol_type(self) -> EthernetProtocol:
@@ -146,10 +145,9 @@ class ArpPacket:
 
     @protocol_type.setter
     def protocol_type(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 2, value)
-        except struct.error:
-            raise ValueError(f"protocol_type: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"protocol_type: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 2, value)
 
     @property
     def hardware_len(self) -> int:
@@ -158,7 +156,7 @@ class ArpPacket:
 
     @hardware_len.setter
     def hardware_len(self, value: int) -> None:
-        self.buffer[4] = value
+        self.buffer[4] = value  # type: ignore[index]
 
     @property
     def protocol_len(self) -> int:
@@ -167,7 +165,7 @@ class ArpPacket:
 
     @protocol_len.setter
     def protocol_len(self, value: int) -> None:
-        self.buffer[5] = value
+        self.buffer[5] = value  # type: ignore[index]
 
     @property
     def operation(self) -> ArpOperation:
@@ -180,10 +178,9 @@ class ArpPacket:
 
     @operation.setter
     def operation(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 6, value)
-        except struct.error:
-            raise ValueError(f"operation: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"operation: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 6, value)
 
     @property
     def source_hardware_addr(self) -> EthernetAddress:
@@ -195,7 +192,7 @@ class ArpPacket:
         octets = bytes(value)
         if len(octets) != 6:
             raise ValueError(f"source_hardware_addr: {len(octets)} octets, not 6")
-        self.buffer[8:14] = octets
+        self.buffer[8:14] = octets  # type: ignore[index]
 
     @property
     def source_protocol_addr(self) -> Ipv4Address:
@@ -207,7 +204,7 @@ class ArpPacket:
         octets = value.packed
         if len(octets) != 4:
             raise ValueError(f"source_protocol_addr: {len(octets)} octets, not 4")
-        self.buffer[14:18] = octets
+        self.buffer[14:18] = octets  # type: ignore[index]
 
     @property
     def target_hardware_addr(self) -> EthernetAddress:
@@ -219,7 +216,7 @@ class ArpPacket:
         octets = bytes(value)
         if len(octets) != 6:
             raise ValueError(f"target_hardware_addr: {len(octets)} octets, not 6")
-        self.buffer[18:24] = octets
+        self.buffer[18:24] = octets  # type: ignore[index]
 
     @property
     def target_protocol_addr(self) -> Ipv4Address:
@@ -231,4 +228,4 @@ class ArpPacket:
         octets = value.packed
         if len(octets) != 4:
             raise ValueError(f"target_protocol_addr: {len(octets)} octets, not 4")
-        self.buffer[24:28] = octets
+        self.buffer[24:28] = octets  # type: ignore[index]

@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b851b77590e368dcd12c3810fea795784e95a7d299b6d6fcdb58c92f31f86ba7
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8fe3896dba39709b33fa6de2245a8be98cdf0bae3f4bf2e9c5ccf8ea10e90523
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
@@ -104,7 +104,7 @@ class EthernetFrame:
         octets = bytes(value)
         if len(octets) != 6:
             raise ValueError(f"dst_addr: {len(octets)} octets, not 6")
-        self.buffer[0:6] = octets
+        self.buffer[0:6] = octets  # type: ignore[index]
 
     @property
     def src_addr(self) -> EthernetAddress:
@@ -116,7 +116,7 @@ class EthernetFrame:
         octets = bytes(value)
         if len(octets) != 6:
             raise ValueError(f"src_addr: {len(octets)} octets, not 6")
-        self.buffer[6:12] = octets
+        self.buffer[6:12] = octets  # type: ignore[index]
 
     @property
     def ethertype(self) -> EthernetProtocol:
@@ -129,7 +129,6 @@ class EthernetFrame:
 
     @ethertype.setter
     def ethertype(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 12, value)
-        except struct.error:
-            raise ValueError(f"ethertype: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"ethertype: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 12, value)

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4aacd47fe42553cffe65fe859adfc7ae062ba488b82d3a2c1ad6f38a9896c0a7
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 44cba1b1222d04cb9e0703dc78a1546751dca56068663c46b811f1b90fe0cdd2
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The
@@ -171,7 +171,7 @@ class Icmpv4Packet:
 
     @msg_type.setter
     def msg_type(self, value: int) -> None:
-        self.buffer[0] = value
+        self.buffer[0] = value  # type: ignore[index]
 
     @property
     def msg_code(self) -> int:
@@ -180,7 +180,7 @@ class Icmpv4Packet:
 
     @msg_code.setter
     def msg_code(self, value: int) -> None:
-        self.buffer[1] = value
+        self.buffer[1] = value  # type: ignore[index]
 
     @property
     def checksum(self) -> int:
@@ -189,10 +189,9 @@ class Icmpv4Packet:
 
     @checksum.setter
     def checksum(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 2, value)
-        except struct.error:
-            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 2, value)
 
     @property
     def echo_ident(self) -> int:
@@ -201,10 +200,9 @@ class Icmpv4Packet:
 
     @echo_ident.setter
     def echo_ident(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 4, value)
-        except struct.error:
-            raise ValueError(f"echo_ident: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"echo_ident: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 4, value)
 
     @property
     def echo_seq_no(self) -> int:
@@ -213,7 +211,6 @@ class Icmpv4Packet:
 
     @echo_seq_no.setter
     def echo_seq_no(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 6, value)
-        except struct.error:
-            raise ValueError(f"echo_seq_no: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"echo_seq_no: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 6, value)

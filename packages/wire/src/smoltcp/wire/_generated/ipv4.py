@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 97e31cb00352c8c94b9bc865c75f4b6e00c56ce107cb662f0aac984aebf4f31d
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b4d0991b44330ce920b56c868f5b83733abe64ccfeb785b9e9ecbf054e4b6733
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The
@@ -150,7 +150,7 @@ class Ipv4Packet:
         if not 0 <= value <= 15:
             raise ValueError(f"version: {value!r} is not in range(0, 2**4)")
         buffer = self.buffer
-        buffer[0] = (buffer[0] & 0xF) | (value << 4)
+        buffer[0] = (buffer[0] & 0xF) | (value << 4)  # type: ignore[index]
 
     @property
     def header_len(self) -> int:
@@ -162,7 +162,7 @@ class Ipv4Packet:
         if value % 4 or not 0 <= value <= 60:
             raise ValueError(f"header_len: {value!r} is not a multiple of 4 in range(0, 61)")
         buffer = self.buffer
-        buffer[0] = (buffer[0] & 0xF0) | (value // 4)
+        buffer[0] = (buffer[0] & 0xF0) | (value // 4)  # type: ignore[index]
 
     @property
     def dscp(self) -> int:
@@ -174,7 +174,7 @@ class Ipv4Packet:
         if not 0 <= value <= 63:
             raise ValueError(f"dscp: {value!r} is not in range(0, 2**6)")
         buffer = self.buffer
-        buffer[1] = (buffer[1] & 0x3) | (value << 2)
+        buffer[1] = (buffer[1] & 0x3) | (value << 2)  # type: ignore[index]
 
     @property
     def ecn(self) -> int:
@@ -186,7 +186,7 @@ class Ipv4Packet:
         if not 0 <= value <= 3:
             raise ValueError(f"ecn: {value!r} is not in range(0, 2**2)")
         buffer = self.buffer
-        buffer[1] = (buffer[1] & 0xFC) | value
+        buffer[1] = (buffer[1] & 0xFC) | value  # type: ignore[index]
 
     @property
     def total_len(self) -> int:
@@ -195,10 +195,9 @@ class Ipv4Packet:
 
     @total_len.setter
     def total_len(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 2, value)
-        except struct.error:
-            raise ValueError(f"total_len: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"total_len: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 2, value)
 
     @property
     def ident(self) -> int:
@@ -207,10 +206,9 @@ class Ipv4Packet:
 
     @ident.setter
     def ident(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 4, value)
-        except struct.error:
-            raise ValueError(f"ident: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"ident: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 4, value)
 
     @property
     def reserved(self) -> bool:
@@ -221,9 +219,9 @@ class Ipv4Packet:
     def reserved(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[6] |= 0x80
+            buffer[6] |= 0x80  # type: ignore[index]
         else:
-            buffer[6] &= 0x7F
+            buffer[6] &= 0x7F  # type: ignore[index]
 
     @property
     def dont_frag(self) -> bool:
@@ -234,9 +232,9 @@ class Ipv4Packet:
     def dont_frag(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[6] |= 0x40
+            buffer[6] |= 0x40  # type: ignore[index]
         else:
-            buffer[6] &= 0xBF
+            buffer[6] &= 0xBF  # type: ignore[index]
 
     @property
     def more_frags(self) -> bool:
@@ -247,9 +245,9 @@ class Ipv4Packet:
     def more_frags(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[6] |= 0x20
+            buffer[6] |= 0x20  # type: ignore[index]
         else:
-            buffer[6] &= 0xDF
+            buffer[6] &= 0xDF  # type: ignore[index]
 
     @property
     def frag_offset(self) -> int:
@@ -270,7 +268,7 @@ class Ipv4Packet:
 
     @hop_limit.setter
     def hop_limit(self, value: int) -> None:
-        self.buffer[8] = value
+        self.buffer[8] = value  # type: ignore[index]
 
     @property
     def next_header(self) -> IpProtocol:
@@ -283,7 +281,7 @@ class Ipv4Packet:
 
     @next_header.setter
     def next_header(self, value: int) -> None:
-        self.buffer[9] = value
+        self.buffer[9] = value  # type: ignore[index]
 
     @property
     def checksum(self) -> int:
@@ -292,10 +290,9 @@ class Ipv4Packet:
 
     @checksum.setter
     def checksum(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 10, value)
-        except struct.error:
-            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 10, value)
 
     @property
     def src_addr(self) -> Ipv4Address:
@@ -307,7 +304,7 @@ class Ipv4Packet:
         octets = value.packed
         if len(octets) != 4:
             raise ValueError(f"src_addr: {len(octets)} octets, not 4")
-        self.buffer[12:16] = octets
+        self.buffer[12:16] = octets  # type: ignore[index]
 
     @property
     def dst_addr(self) -> Ipv4Address:
@@ -319,4 +316,4 @@ class Ipv4Packet:
         octets = value.packed
         if len(octets) != 4:
             raise ValueError(f"dst_addr: {len(octets)} octets, not 4")
-        self.buffer[16:20] = octets
+        self.buffer[16:20] = octets  # type: ignore[index]

@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ef183bb350bcaac55c06c517419c3e85449b70dc786d61776bd5a29719a759b6
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d287e702352f81c53bcdd884fb2f1af1e26a688fb7219ea8ef30cfd4ba966baa
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The
@@ -153,10 +153,9 @@ class TcpPacket:
 
     @src_port.setter
     def src_port(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 0, value)
-        except struct.error:
-            raise ValueError(f"src_port: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"src_port: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 0, value)
 
     @property
     def dst_port(self) -> int:
@@ -165,10 +164,9 @@ class TcpPacket:
 
     @dst_port.setter
     def dst_port(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 2, value)
-        except struct.error:
-            raise ValueError(f"dst_port: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"dst_port: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 2, value)
 
     @property
     def seq_number(self) -> TcpSeqNumber:
@@ -177,10 +175,9 @@ class TcpPacket:
 
     @seq_number.setter
     def seq_number(self, value: int) -> None:
-        try:
-            _U32.pack_into(self.buffer, 4, value)
-        except struct.error:
-            raise ValueError(f"seq_number: {value!r} is not in range(0, 2**32)") from None
+        if not 0 <= value <= 0xFFFFFFFF:
+            raise ValueError(f"seq_number: {value!r} is not in range(0, 2**32)")
+        _U32.pack_into(self.buffer, 4, value)
 
     @property
     def ack_number(self) -> TcpSeqNumber:
@@ -189,10 +186,9 @@ class TcpPacket:
 
     @ack_number.setter
     def ack_number(self, value: int) -> None:
-        try:
-            _U32.pack_into(self.buffer, 8, value)
-        except struct.error:
-            raise ValueError(f"ack_number: {value!r} is not in range(0, 2**32)") from None
+        if not 0 <= value <= 0xFFFFFFFF:
+            raise ValueError(f"ack_number: {value!r} is not in range(0, 2**32)")
+        _U32.pack_into(self.buffer, 8, value)
 
     @property
     def header_len(self) -> int:
@@ -204,7 +200,7 @@ class TcpPacket:
         if value % 4 or not 0 <= value <= 60:
             raise ValueError(f"header_len: {value!r} is not a multiple of 4 in range(0, 61)")
         buffer = self.buffer
-        buffer[12] = (buffer[12] & 0xF) | ((value // 4) << 4)
+        buffer[12] = (buffer[12] & 0xF) | ((value // 4) << 4)  # type: ignore[index]
 
     @property
     def reserved(self) -> int:
@@ -216,7 +212,7 @@ class TcpPacket:
         if not 0 <= value <= 7:
             raise ValueError(f"reserved: {value!r} is not in range(0, 2**3)")
         buffer = self.buffer
-        buffer[12] = (buffer[12] & 0xF1) | (value << 1)
+        buffer[12] = (buffer[12] & 0xF1) | (value << 1)  # type: ignore[index]
 
     @property
     def ns(self) -> bool:
@@ -227,9 +223,9 @@ class TcpPacket:
     def ns(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[12] |= 0x1
+            buffer[12] |= 0x1  # type: ignore[index]
         else:
-            buffer[12] &= 0xFE
+            buffer[12] &= 0xFE  # type: ignore[index]
 
     @property
     def cwr(self) -> bool:
@@ -240,9 +236,9 @@ class TcpPacket:
     def cwr(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[13] |= 0x80
+            buffer[13] |= 0x80  # type: ignore[index]
         else:
-            buffer[13] &= 0x7F
+            buffer[13] &= 0x7F  # type: ignore[index]
 
     @property
     def ece(self) -> bool:
@@ -253,9 +249,9 @@ class TcpPacket:
     def ece(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[13] |= 0x40
+            buffer[13] |= 0x40  # type: ignore[index]
         else:
-            buffer[13] &= 0xBF
+            buffer[13] &= 0xBF  # type: ignore[index]
 
     @property
     def urg(self) -> bool:
@@ -266,9 +262,9 @@ class TcpPacket:
     def urg(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[13] |= 0x20
+            buffer[13] |= 0x20  # type: ignore[index]
         else:
-            buffer[13] &= 0xDF
+            buffer[13] &= 0xDF  # type: ignore[index]
 
     @property
     def ack(self) -> bool:
@@ -279,9 +275,9 @@ class TcpPacket:
     def ack(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[13] |= 0x10
+            buffer[13] |= 0x10  # type: ignore[index]
         else:
-            buffer[13] &= 0xEF
+            buffer[13] &= 0xEF  # type: ignore[index]
 
     @property
     def psh(self) -> bool:
@@ -292,9 +288,9 @@ class TcpPacket:
     def psh(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[13] |= 0x8
+            buffer[13] |= 0x8  # type: ignore[index]
         else:
-            buffer[13] &= 0xF7
+            buffer[13] &= 0xF7  # type: ignore[index]
 
     @property
     def rst(self) -> bool:
@@ -305,9 +301,9 @@ class TcpPacket:
     def rst(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[13] |= 0x4
+            buffer[13] |= 0x4  # type: ignore[index]
         else:
-            buffer[13] &= 0xFB
+            buffer[13] &= 0xFB  # type: ignore[index]
 
     @property
     def syn(self) -> bool:
@@ -318,9 +314,9 @@ class TcpPacket:
     def syn(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[13] |= 0x2
+            buffer[13] |= 0x2  # type: ignore[index]
         else:
-            buffer[13] &= 0xFD
+            buffer[13] &= 0xFD  # type: ignore[index]
 
     @property
     def fin(self) -> bool:
@@ -331,9 +327,9 @@ class TcpPacket:
     def fin(self, value: bool) -> None:
         buffer = self.buffer
         if value:
-            buffer[13] |= 0x1
+            buffer[13] |= 0x1  # type: ignore[index]
         else:
-            buffer[13] &= 0xFE
+            buffer[13] &= 0xFE  # type: ignore[index]
 
     @property
     def window_len(self) -> int:
@@ -342,10 +338,9 @@ class TcpPacket:
 
     @window_len.setter
     def window_len(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 14, value)
-        except struct.error:
-            raise ValueError(f"window_len: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"window_len: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 14, value)
 
     @property
     def checksum(self) -> int:
@@ -354,10 +349,9 @@ class TcpPacket:
 
     @checksum.setter
     def checksum(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 16, value)
-        except struct.error:
-            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 16, value)
 
     @property
     def urgent_at(self) -> int:
@@ -366,7 +360,6 @@ class TcpPacket:
 
     @urgent_at.setter
     def urgent_at(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 18, value)
-        except struct.error:
-            raise ValueError(f"urgent_at: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"urgent_at: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 18, value)

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 01ab629291cce25df288fe441a43caea9baf4eb85c625946b1933b31673f394c
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 9e33417d8ea23714eb02019e93eb29e1855851655c43f819f845686a2641a85a
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
@@ -81,10 +81,9 @@ class UdpPacket:
 
     @src_port.setter
     def src_port(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 0, value)
-        except struct.error:
-            raise ValueError(f"src_port: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"src_port: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 0, value)
 
     @property
     def dst_port(self) -> int:
@@ -93,10 +92,9 @@ class UdpPacket:
 
     @dst_port.setter
     def dst_port(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 2, value)
-        except struct.error:
-            raise ValueError(f"dst_port: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"dst_port: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 2, value)
 
     @property
     def len(self) -> int:
@@ -105,10 +103,9 @@ class UdpPacket:
 
     @len.setter
     def len(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 4, value)
-        except struct.error:
-            raise ValueError(f"len: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"len: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 4, value)
 
     @property
     def checksum(self) -> int:
@@ -117,7 +114,6 @@ class UdpPacket:
 
     @checksum.setter
     def checksum(self, value: int) -> None:
-        try:
-            _U16.pack_into(self.buffer, 6, value)
-        except struct.error:
-            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)") from None
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 6, value)
