@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from smoltcp.phy import Loopback, wait
@@ -98,11 +96,32 @@ def test_wait_sees_queued_frames():
         wait([dev], None)
 
 
-_HAS_IFACE = importlib.util.find_spec("smoltcp.stack.iface") is not None
-
-
-@pytest.mark.skipif(not _HAS_IFACE, reason="smoltcp.stack.iface (issue 3) has not landed yet")
-def test_two_udp_sockets_of_one_interface_exchange_data():
-    from stack_helpers import udp_exchange_over_loopback
-
-    udp_exchange_over_loopback(Loopback())
+def test_two_udp_sockets_of_one_interface_exchange_data(stack_api):
+    """Two UDP sockets of one interface, over the loopback, trade datagrams both ways."""
+    dev = Loopback()
+    t = Instant.from_secs(1)
+    iface, sockets = stack_api["make_stack"](dev, t, "127.0.0.1/8")
+    endpoint = stack_api["IpEndpoint"]
+    a = sockets.add(stack_api["make_udp"](1000))
+    b = sockets.add(stack_api["make_udp"](2000))
+    to_b = endpoint.parse("127.0.0.1:2000")
+    to_a = endpoint.parse("127.0.0.1:1000")
+    sent = [b"datagram %d" % i for i in range(5)]
+    for data in sent:
+        sockets.get(a).send_to(data, to_b)
+    got_b: list[bytes] = []
+    got_a: list[bytes] = []
+    for _ in range(100):  # bounded: each poll moves at least one frame when there is one
+        t = t + Duration.from_millis(1)
+        iface.poll(t, dev, sockets)
+        while sockets.get(b).can_recv():
+            data, source = sockets.get(b).recv_from()
+            got_b.append(bytes(data))
+            assert source.port == 1000
+            sockets.get(b).send_to(bytes(data).upper(), to_a)
+        while sockets.get(a).can_recv():
+            got_a.append(bytes(sockets.get(a).recv_from()[0]))
+        if len(got_a) == len(sent):
+            break
+    assert got_b == sent
+    assert got_a == [d.upper() for d in sent]
