@@ -1,0 +1,12 @@
+"""TCP (RFC 9293) for the stack: `TcpSocket` and what it is built from.
+
+`TcpSocket` is the public API; `TcpState` names the RFC states; `TcpStats` is a snapshot of a
+connection's counters. The urgent pointer is ignored: urgent data is delivered in line.
+"""
+
+from __future__ import annotations
+
+from smoltcp.stack.tcp.socket import TcpSocket, TcpStats
+from smoltcp.stack.tcp.state import TcpState
+
+__all__ = ["TcpSocket", "TcpState", "TcpStats"]

@@ -1,0 +1,553 @@
+"""Segment arrival: RFC 9293 section 3.10.7, with RFC 5961, RFC 7323 and RFC 2018.
+
+`_SegmentArrives` is a mixin of `TcpSocket` (it has no state of its own: the slots are
+declared on `TcpSocket`). `process` returns an immediate reply only for RSTs and challenge
+ACKs; every other segment we owe the peer (ACKs, SYN-ACKs, data) goes out through `dispatch`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from smoltcp.stack.storage import TooManyHoles
+from smoltcp.stack.tcp.state import TcpState
+from smoltcp.stack.time import Duration, Instant
+from smoltcp.wire import TcpControl, TcpRepr, TcpSeqNumber, ip_repr
+
+__all__ = ["_SegmentArrives"]
+
+_log = logging.getLogger("smoltcp.stack.tcp")
+
+_CLOSED = TcpState.CLOSED
+_LISTEN = TcpState.LISTEN
+_SYN_SENT = TcpState.SYN_SENT
+_SYN_RECEIVED = TcpState.SYN_RECEIVED
+_ESTABLISHED = TcpState.ESTABLISHED
+_FIN_WAIT_1 = TcpState.FIN_WAIT_1
+_FIN_WAIT_2 = TcpState.FIN_WAIT_2
+_CLOSE_WAIT = TcpState.CLOSE_WAIT
+_CLOSING = TcpState.CLOSING
+_LAST_ACK = TcpState.LAST_ACK
+_TIME_WAIT = TcpState.TIME_WAIT
+
+_RST = TcpControl.RST
+_SYN = TcpControl.SYN
+_FIN = TcpControl.FIN
+_NONE = TcpControl.NONE
+
+# The states in which the peer may still send data (its FIN not yet received).
+_RECEIVING = frozenset((_ESTABLISHED, _FIN_WAIT_1, _FIN_WAIT_2))
+# The states in which our FIN has been queued (it is sent once the data before it is).
+_FIN_QUEUED = frozenset((_FIN_WAIT_1, _CLOSING, _LAST_ACK))
+
+# RFC 9293 3.4.2: the TIME-WAIT period (2 MSL); smoltcp uses 10 s.
+TIME_WAIT_TIMEOUT = Duration.from_secs(10).micros
+# RFC 5961 7: at most this many challenge ACKs per second per connection.
+CHALLENGE_ACK_LIMIT = 10
+_SECOND = 1_000_000
+# Dup ACKs that trigger fast retransmit (RFC 5681 3.2).
+DUP_THRESH = 3
+_MIN_MSS = 64
+
+
+class _SegmentArrives:
+    """RFC 9293 3.10.7 for `TcpSocket` (see socket.py for the slots)."""
+
+    __slots__ = ()
+
+    def process(self: Any, cx: Any, now: Instant, ip: Any, seg: TcpRepr) -> Any:
+        """Take one segment addressed to this socket; return an immediate reply or None."""
+        self._n_seg_in += 1
+        st = self._state
+        if st is _LISTEN:
+            return self._process_listen(cx, now, ip, seg)
+        if st is _SYN_SENT:
+            return self._process_syn_sent(cx, now, ip, seg)
+        if st is _CLOSED:
+            # 3.10.7.1: everything but a RST is answered with a RST.
+            return None if seg.control is _RST else _rst_for(ip, seg)
+        return self._process_synchronized(cx, now, ip, seg)
+
+    # -- LISTEN and SYN-SENT ---------------------------------------------------------------
+
+    def _accept_syn(self: Any, cx: Any, now: Instant, ip: Any, seg: TcpRepr) -> None:
+        """Record the peer's SYN: IRS, MSS and the options both ends agree on (RFC 7323, 2018)."""
+        self._irs = seg.seq_number
+        self._rcv_nxt = seg.seq_number + 1
+        self._rcv_adv = self._rcv_nxt
+        self._last_ack_sent = self._rcv_nxt
+        mss = seg.max_seg_size
+        if mss is None:
+            mss = 536
+        # Clamp a tiny or huge advertised MSS: never below _MIN_MSS, never above our MTU.
+        self._peer_mss = max(_MIN_MSS, min(mss, cx.ip_mtu - 40))
+        if seg.window_scale is not None and (self._state is _LISTEN or self._ws_ok):
+            self._ws_ok = True
+            self._snd_shift = min(seg.window_scale, 14)
+        else:
+            # Both ends must send the option (RFC 7323 2.2); otherwise neither shift applies.
+            self._ws_ok = False
+            self._snd_shift = 0
+            self._rcv_shift = 0
+        ts = seg.timestamp
+        if ts is not None and (self._state is _LISTEN or self._ts_ok):
+            self._ts_ok = True
+            self._ts_recent = ts.tsval
+        else:
+            self._ts_ok = False
+        self._sack_ok = seg.sack_permitted and (self._state is _LISTEN or self._sack_ok)
+        self._snd_mss = self._peer_mss - (12 if self._ts_ok else 0)
+        # The SYN's window is never scaled (RFC 7323 2.2).
+        self._snd_wnd = seg.window_len
+        self._max_snd_wnd = max(self._max_snd_wnd, self._snd_wnd)
+        self._snd_wl1 = seg.seq_number
+
+    def _process_syn_sent(self: Any, cx: Any, now: Instant, ip: Any, seg: TcpRepr) -> Any:
+        # RFC 9293 3.10.7.3.
+        ack = seg.ack_number
+        ctl = seg.control
+        if ack is not None and not (self._snd_una < ack <= self._snd_nxt):
+            # An ACK of something we never sent: reset it (unless it is itself a RST).
+            return None if ctl is _RST else _rst_for(ip, seg)
+        if ctl is _RST:
+            if ack is not None:
+                self._error = "refused"
+                self._to_closed()
+            return None
+        if ctl is not _SYN:
+            return None
+        self._accept_syn(cx, now, ip, seg)
+        self._progress_at = now.micros
+        if ack is not None:
+            # Our SYN is acknowledged: ESTABLISHED, acknowledge theirs at once.
+            self._rtt_sample_syn(now, seg)
+            self._snd_una = ack
+            self._rto_at = None
+            self._syn_rtx = False
+            self._snd_wl2 = ack
+            self._established(now)
+            self._ack_now = True
+        else:
+            # Simultaneous open (3.10.7.3 fifth step): answer with SYN-ACK from the same ISS.
+            self._set_state(_SYN_RECEIVED)
+            self._snd_nxt = self._iss
+            self._rto_at = None
+        self._wake()
+        return None
+
+    def _rtt_sample_syn(self: Any, now: Instant, seg: TcpRepr) -> None:
+        # Karn: a retransmitted SYN gives no sample.
+        if not self._syn_rtx and self._rtt_seq is not None:
+            self._rtt.sample(Duration(now.micros - self._rtt_at))
+        self._rtt_seq = None
+
+    def _established(self: Any, now: Instant) -> None:
+        self._persist_backoff = 0
+        if self._close_pending:
+            # close() was called in SYN-RECEIVED: the FIN follows the handshake.
+            self._close_pending = False
+            self._set_state(_FIN_WAIT_1)
+        else:
+            self._set_state(_ESTABLISHED)
+        self._cc.set_mss(self._snd_mss)
+        self._rtt_seq = None
+        if self._keep_alive is not None:
+            self._keepalive_at = now.micros + self._keep_alive
+
+    # -- synchronized states ---------------------------------------------------------------
+
+    def _process_synchronized(self: Any, cx: Any, now: Instant, ip: Any, seg: TcpRepr) -> Any:
+        t = now.micros
+        st = self._state
+        ctl = seg.control
+        seq = seg.seq_number
+        payload = seg.payload
+        plen = len(payload)
+        seg_len = plen + (1 if ctl is _SYN or ctl is _FIN else 0)
+        rcv_nxt = self._rcv_nxt
+        rcv_wnd = self._rcv_adv - rcv_nxt
+        if rcv_wnd < 0:
+            rcv_wnd = 0
+
+        # RFC 7323 5.3 (PAWS): a segment with an older timestamp than TS.Recent is a stale
+        # duplicate: acknowledge and drop it.
+        ts = seg.timestamp
+        if (
+            self._ts_ok
+            and ts is not None
+            and ctl is not _RST
+            and (ts.tsval - self._ts_recent) & 0xFFFFFFFF >= 0x80000000
+        ):
+            self._ack_now = True
+            self._wake()
+            return None
+
+        # First check (3.10.7.4): is the sequence number acceptable?
+        offset = seq - rcv_nxt
+        if seg_len == 0:
+            ok = offset == 0 if rcv_wnd == 0 else 0 <= offset < rcv_wnd
+        elif rcv_wnd == 0:
+            # A zero window accepts no octet, but its ACK, RST and window still count.
+            ok = offset == 0
+        else:
+            ok = (0 <= offset < rcv_wnd) or (0 <= offset + seg_len - 1 < rcv_wnd)
+        if not ok:
+            if ctl is _RST:
+                return None
+            if st is _TIME_WAIT and ctl is _FIN:
+                # The peer did not get our ACK of its FIN: ACK again, restart 2 MSL.
+                self._timewait_at = t + TIME_WAIT_TIMEOUT
+            elif st is _SYN_RECEIVED and ctl is _SYN and seq == self._irs:
+                # The peer retransmitted its SYN: our SYN-ACK was lost, send it again.
+                self._snd_nxt = self._iss
+                self._wake()
+                return None
+            self._ack_now = True
+            self._wake()
+            return None
+
+        # Second check: RST, with RFC 5961 3.2's exact-match rule.
+        if ctl is _RST:
+            if offset != 0:
+                return self._challenge_ack(t, ip)
+            return self._on_reset()
+
+        # Fourth check: a SYN in a synchronized state gets a challenge ACK (RFC 5961 4.2).
+        if ctl is _SYN:
+            if st is _SYN_RECEIVED and seq == self._irs:
+                self._snd_nxt = self._iss
+                self._wake()
+                return None
+            return self._challenge_ack(t, ip)
+
+        # Fifth check: the ACK field.
+        ack = seg.ack_number
+        if ack is None:
+            return None
+        self._progress_at = t
+        if st is _SYN_RECEIVED:
+            if not (self._snd_una < ack <= self._snd_max):
+                return _rst_for(ip, seg)
+            self._rtt_sample_syn(now, seg)
+            self._snd_una = self._iss + 1
+            if self._snd_nxt < self._snd_una:
+                self._snd_nxt = self._snd_una
+            self._rto_at = None
+            self._syn_rtx = False
+            self._snd_wnd = seg.window_len << self._snd_shift
+            self._max_snd_wnd = max(self._max_snd_wnd, self._snd_wnd)
+            self._snd_wl1 = seq
+            self._snd_wl2 = ack
+            self._established(now)
+            st = self._state
+            if self._child:
+                self._wake()
+            # Our FIN may already have been queued by close() in SYN-RECEIVED.
+            if ack != self._snd_una:
+                self._on_ack(now, t, seg, ack)
+        else:
+            snd_una = self._snd_una
+            top = self._snd_max + 1 if self._probing else self._snd_max
+            if ack > top:
+                # RFC 5961 5.2: an ACK of data never sent: challenge ACK and drop.
+                return self._challenge_ack(t, ip)
+            if ack < snd_una - self._max_snd_wnd:
+                return self._challenge_ack(t, ip)
+            if ack > snd_una:
+                self._on_ack(now, t, seg, ack)
+            else:
+                # Update the window (RFC 9293 3.10.7.4 fifth check, SND.WL1/WL2 rule).
+                wnd = seg.window_len << self._snd_shift
+                if ack == snd_una and seg_len == 0 and wnd == self._snd_wnd:
+                    # RFC 5681 2: a duplicate ACK (it carries no data and no window change).
+                    self._on_dup_ack(now, t, seg)
+                elif self._sack_ok and seg.sack_ranges:
+                    self._board.update(seg.sack_ranges, snd_una, self._snd_max)
+                self._update_window(seq, ack, wnd)
+            st = self._state
+            if st is _CLOSED:
+                return None
+
+        # RFC 7323 4.3: TS.Recent follows the segment that covers Last.ACK.sent.
+        if self._ts_ok and ts is not None and seq <= self._last_ack_sent:
+            self._ts_recent = ts.tsval
+        if self._keep_alive is not None:
+            self._keepalive_at = t + self._keep_alive
+
+        # Seventh check: segment text.
+        # (After the peer's FIN, data is ignored: only _RECEIVING states take it.)
+        if plen and st in _RECEIVING:
+            self._receive_data(t, seq, payload)
+
+        # Eighth check: FIN.
+        if ctl is _FIN:
+            fin_seq = seq + plen
+            if st in _RECEIVING:
+                if fin_seq == self._rcv_nxt:
+                    self._on_fin(t)
+                elif fin_seq > self._rcv_nxt and fin_seq - self._rcv_nxt <= rcv_wnd:
+                    # The FIN lies beyond a hole: remember it until the hole fills.
+                    self._rcv_fin_seq = fin_seq
+            elif st is _TIME_WAIT:
+                self._timewait_at = t + TIME_WAIT_TIMEOUT
+                self._ack_now = True
+                self._wake()
+            elif st is _CLOSE_WAIT or st is _CLOSING or st is _LAST_ACK:
+                # A retransmitted FIN: our ACK was lost.
+                self._ack_now = True
+                self._wake()
+        return None
+
+    def _update_window(self: Any, seq: TcpSeqNumber, ack: TcpSeqNumber, wnd: int) -> None:
+        if self._snd_wl1 < seq or (self._snd_wl1 == seq and self._snd_wl2 <= ack):
+            old = self._snd_wnd
+            self._snd_wnd = wnd
+            self._snd_wl1 = seq
+            self._snd_wl2 = ack
+            if wnd > self._max_snd_wnd:
+                self._max_snd_wnd = wnd
+            if wnd and not old:
+                # The window reopened: stop probing.
+                self._persist_at = None
+                self._persist_backoff = 0
+                self._probing = False
+                self._wake()
+            elif wnd > old:
+                self._wake()
+
+    def _on_ack(self: Any, now: Instant, t: int, seg: TcpRepr, ack: TcpSeqNumber) -> None:
+        """New data acknowledged: free the send buffer, time the RTT, leave states."""
+        snd_una = self._snd_una
+        acked = ack - snd_una
+        tx = self._tx
+        queued = len(tx)
+        flight = self._snd_max - snd_una
+        fin_acked = False
+        if acked > queued:
+            # Everything queued plus our FIN (the only other thing in sequence space).
+            tx.dequeue_allocated(queued)
+            fin_acked = True
+        else:
+            tx.dequeue_allocated(acked)
+        self._snd_una = ack
+        if self._snd_nxt < ack:
+            self._snd_nxt = ack
+        if self._snd_max < ack:
+            self._snd_max = ack
+        self._probing = False
+        # RTT: the timestamp echo when there is one (valid even for retransmissions, RFC 7323
+        # 4.1), else the timed segment unless retransmitted (Karn).
+        rtt = None
+        ts = seg.timestamp
+        if self._ts_ok and ts is not None and ts.tsecr:
+            ms = ((t // 1000 + self._ts_offset) - ts.tsecr) & 0xFFFFFFFF
+            if ms < 0x80000000:
+                rtt = Duration(ms * 1000)
+        elif self._rtt_seq is not None and ack >= self._rtt_seq:
+            rtt = Duration(t - self._rtt_at)
+        if self._rtt_seq is not None and ack >= self._rtt_seq:
+            self._rtt_seq = None
+        if rtt is not None:
+            self._rtt.sample(rtt)
+        if self._sack_ok:
+            if seg.sack_ranges:
+                self._board.update(seg.sack_ranges, ack, self._snd_max)
+            else:
+                self._board.update((), ack, self._snd_max)
+        if self._in_recovery:
+            if ack >= self._recover:
+                # RFC 6582 3.2 step 3: a full ACK ends recovery.
+                self._in_recovery = False
+                self._inflation = 0
+                self._dupacks = 0
+                self._cc.on_recovery_exit(now)
+            else:
+                # Partial ACK: the next hole was lost too; retransmit it at once
+                # (RFC 6582 step 4), deflating the window by what was acked.
+                self._inflation = max(0, self._inflation - acked + self._snd_mss)
+                self._retx_next = True
+        else:
+            self._dupacks = 0
+            self._cc.on_ack(now, acked, flight, rtt)
+        # RFC 6298 5.2/5.3: restart the timer while data is outstanding.
+        if self._snd_max > ack:
+            self._rto_at = t + self._rtt.rto.micros
+        else:
+            self._rto_at = None
+        self._update_window(seg.seq_number, ack, seg.window_len << self._snd_shift)
+        if fin_acked:
+            st = self._state
+            if st is _FIN_WAIT_1:
+                self._set_state(_FIN_WAIT_2)
+            elif st is _CLOSING:
+                self._enter_time_wait(t)
+            elif st is _LAST_ACK:
+                self._to_closed()
+                return
+        self._wake()
+
+    def _on_dup_ack(self: Any, now: Instant, t: int, seg: TcpRepr) -> None:
+        """Count a duplicate ACK (RFC 5681 3.2); enter fast recovery at the threshold."""
+        if self._snd_max == self._snd_una:
+            return
+        self._dupacks += 1
+        if self._sack_ok and seg.sack_ranges:
+            self._board.update(seg.sack_ranges, self._snd_una, self._snd_max)
+        if self._in_recovery:
+            # RFC 6582 / 5681: each further dup ACK means a segment left the network.
+            self._inflation += self._snd_mss
+            self._wake()
+            return
+        lost = self._dupacks >= DUP_THRESH or (
+            self._sack_ok and self._board.is_lost(self._snd_una, self._snd_mss)
+        )
+        # RFC 6582 3.2 step 2: only if the ACK covers more than the last recovery point.
+        if lost and self._snd_una >= self._recover:
+            self._in_recovery = True
+            self._recover = self._snd_max
+            self._cc.on_congestion_event(now, self._snd_max - self._snd_una)
+            self._board.start_recovery()
+            self._inflation = DUP_THRESH * self._snd_mss
+            self._retx_next = True
+            self._n_fast += 1
+            self._rtt_seq = None
+            self._wake()
+
+    def _receive_data(self: Any, t: int, seq: TcpSeqNumber, payload: Any) -> None:
+        """Place the octets in the receive buffer; decide how soon to acknowledge them."""
+        offset = seq - self._rcv_nxt
+        if offset < 0:
+            # Partly old: drop what we already have (3.10.7.4 seventh check, trimming).
+            payload = payload[-offset:]
+            offset = 0
+        rx = self._rx
+        size = len(payload)
+        # Trim what lies beyond the free space (octets past the window are not kept).
+        room = rx.window() - offset
+        if size > room:
+            size = room if room > 0 else 0
+            payload = payload[:size]
+        if size == 0:
+            self._ack_now = True
+            self._wake()
+            return
+        asm = self._assembler
+        had_holes = not asm.is_empty()
+        if offset == 0:
+            rx.write_unallocated(0, payload)
+            count = asm.add_then_remove_front(0, size)
+            rx.enqueue_unallocated(count)
+            self._rcv_nxt = self._rcv_nxt + count
+            self._n_bytes_in += count
+            if had_holes:
+                # RFC 5681 4.2: ACK at once when a segment fills (part of) a gap.
+                self._ack_now = True
+                if asm.is_empty():
+                    self._last_ooo = None
+            if self._rcv_fin_seq is not None and self._rcv_fin_seq == self._rcv_nxt:
+                self._on_fin(t)
+                return
+        else:
+            try:
+                asm.add(offset, size)
+            except TooManyHoles:
+                if _log.isEnabledFor(logging.DEBUG):
+                    _log.debug("tcp %s: too many holes, segment dropped", self._local)
+                self._ack_now = True
+                self._wake()
+                return
+            rx.write_unallocated(offset, payload)
+            self._last_ooo = (int(seq), (int(seq) + size) & 0xFFFFFFFF)
+            # RFC 5681 4.2: out-of-order data is acknowledged at once (a dup ACK with SACK).
+            self._ack_now = True
+            self._wake()
+            return
+        self._segs_unacked += 1
+        if self._ack_now or self._ack_delay is None or self._segs_unacked >= 2:
+            # RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full segment.
+            self._ack_now = True
+            self._wake()
+        elif self._ack_at is None:
+            self._ack_at = t + self._ack_delay
+            self._wake()
+
+    def _on_fin(self: Any, t: int) -> None:
+        """The peer's FIN is in order: consume it and change state (3.10.7.4 eighth check)."""
+        self._rcv_nxt = self._rcv_nxt + 1
+        self._rcv_fin = True
+        self._rcv_fin_seq = None
+        self._ack_now = True
+        st = self._state
+        if st is _ESTABLISHED:
+            self._set_state(_CLOSE_WAIT)
+        elif st is _FIN_WAIT_1:
+            # Our FIN is not acked yet (else we would be in FIN-WAIT-2): simultaneous close.
+            self._set_state(_CLOSING)
+        elif st is _FIN_WAIT_2:
+            self._enter_time_wait(t)
+        self._wake()
+
+    def _enter_time_wait(self: Any, t: int) -> None:
+        self._set_state(_TIME_WAIT)
+        self._timewait_at = t + TIME_WAIT_TIMEOUT
+        self._rto_at = None
+        self._keepalive_at = None
+        self._persist_at = None
+        self._ack_at = None
+
+    def _on_reset(self: Any) -> None:
+        """An acceptable RST arrived (RFC 9293 3.10.7.4 second check)."""
+        st = self._state
+        if st is _SYN_RECEIVED and self._passive and not self._child:
+            # A passive open returns to LISTEN (backlog 0: the socket was the listener).
+            self._return_to_listen()
+            return None
+        if st is _SYN_RECEIVED:
+            self._error = "refused"
+        elif st in (_ESTABLISHED, _FIN_WAIT_1, _FIN_WAIT_2, _CLOSE_WAIT):
+            self._error = "reset"
+        self._tx.clear()
+        self._to_closed()
+        return None
+
+    def _challenge_ack(self: Any, t: int, ip: Any) -> Any:
+        """Send a challenge ACK (RFC 5961 3.2, 4.2, 5.2), at most 10 a second."""
+        if t - self._challenge_at >= _SECOND:
+            self._challenge_at = t
+            self._challenge_count = 0
+        if self._challenge_count >= CHALLENGE_ACK_LIMIT:
+            return None
+        self._challenge_count += 1
+        self._ack_now = True
+        self._wake()
+        return None
+
+    def _to_closed(self: Any) -> None:
+        self._set_state(_CLOSED)
+        self._rto_at = None
+        self._ack_at = None
+        self._ack_now = False
+        self._timewait_at = None
+        self._keepalive_at = None
+        self._persist_at = None
+        self._rebind()
+
+
+def _rst_for(ip: Any, seg: TcpRepr) -> tuple[Any, TcpRepr]:
+    """Return the RST answering ``seg`` (RFC 9293 3.10.7.1 / 3.10.7.2)."""
+    if seg.ack_number is not None:
+        seq = seg.ack_number
+        ack = None
+    else:
+        seq = TcpSeqNumber(0)
+        ack = seg.seq_number + seg.segment_len()
+    reply = TcpRepr(
+        src_port=seg.dst_port,
+        dst_port=seg.src_port,
+        control=_RST,
+        seq_number=seq,
+        ack_number=ack,
+        window_len=0,
+    )
+    return ip_repr(ip.dst_addr, ip.src_addr, ip.next_header, reply.buffer_len(), 64), reply
