@@ -85,8 +85,8 @@ def test_rendering_is_deterministic() -> None:
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
 def test_templates_emit_formatted_code_so_ruff_is_optional() -> None:
-    raw = render_all(DEFAULT_SPEC_DIR, fmt=False)
-    raw.update(render_all(GOLDEN_SPEC, fmt=False))
+    raw = render_all(DEFAULT_SPEC_DIR)
+    raw.update(render_all(GOLDEN_SPEC))
     for name, text in raw.items():
         assert format_source(text) == text, f"{name}: ruff format would change the raw render"
 

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 468bce57c6ab45c4f5dd8d7207ff1c951dadf08e3ba9cb2fd1e0baf54bf60881
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 1e256453e89af00663759dedd5ce5138ba337135fec7071018283130d461543e
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written

@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8fe3896dba39709b33fa6de2245a8be98cdf0bae3f4bf2e9c5ccf8ea10e90523
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f08644397440f17b4f628b32d8ca57ed6d41f358bb8db22406d32d29026a4d86
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 9e33417d8ea23714eb02019e93eb29e1855851655c43f819f845686a2641a85a
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 104b3e7409d693d86761562cb580847b29fc7ec7f81ffb1c21f4c95b4ec9efe9
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
