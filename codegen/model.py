@@ -116,20 +116,17 @@ class ProtoModel:
             out.extend(f.children if f.kind == "group" else [f])
         return out
 
-    def int_formats(self) -> list[str]:
-        """Return the single-field `struct` formats the accessors use (sorted, no duplicates)."""
-        fmts = {f.fmt for f in self.fields if f.size > 1}
-        return sorted(fmts)
+    def struct_formats(self) -> list[str]:
+        """Return the one-field `struct` formats the accessors may use (sorted, no duplicates).
+
+        One-octet fields are read by indexing the buffer and need none.
+        """
+        return sorted({f.fmt for f in self.fields if f.size > 1})
 
     def imports(self) -> list[tuple[str, str]]:
         """Return ``(module, name)`` pairs of the wire types the accessors build."""
-        pairs = {
-            (_MARKERS[m][2], _MARKERS[m][1])
-            for m in _MARKERS
-            for f in self.all_fields()
-            if f.py_type == _MARKERS[m][1]
-        }
-        return sorted(pairs)
+        wanted = {f.py_type for f in self.all_fields()}
+        return sorted({(module, name) for _, name, module in _MARKERS.values() if name in wanted})
 
 
 def load_spec_package(spec_dir: Path) -> tuple[str, list[ModuleType]]:
@@ -263,7 +260,7 @@ def _group(
     return group
 
 
-def build(pkg_name: str, module: ModuleType, registry: dict[int, EnumModel]) -> ProtoModel:
+def build(module: ModuleType, registry: dict[int, EnumModel]) -> ProtoModel:
     """Build the model of one spec module; ``registry`` maps enum objects of the whole package."""
     short = module.__name__.rsplit(".", 1)[1]
     path = Path(module.__file__ or "")
@@ -353,7 +350,7 @@ def _option_lens(struct: Any, registry: dict[int, EnumModel]) -> tuple[EnumModel
 
 def build_all(spec_dir: Path) -> list[ProtoModel]:
     """Load ``spec_dir`` and build the model of every protocol module in it."""
-    pkg_name, modules = load_spec_package(spec_dir)
+    _, modules = load_spec_package(spec_dir)
     registry: dict[int, EnumModel] = {}
     for module in modules:
         short = module.__name__.rsplit(".", 1)[1]
@@ -364,4 +361,4 @@ def build_all(spec_dir: Path) -> list[ProtoModel]:
             # source declares it, which is where its generated class lives.
             if isinstance(inner, construct.Enum) and name in declared:
                 registry[id(value)] = _enum_model(name, value, short, comments)
-    return [build(pkg_name, m, registry) for m in modules]
+    return [build(m, registry) for m in modules]

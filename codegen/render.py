@@ -95,11 +95,7 @@ def _render_proto(env: jinja2.Environment, model: ProtoModel, spec_name: str) ->
     imports.setdefault("smoltcp.wire.errors", set()).add("MalformedPacket")
     import_lines = [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(imports.items())]
 
-    formats = set(model.int_formats())
-    for f in model.all_fields():
-        if f.kind in ("address", "bytes"):
-            formats.add(f.fmt)
-    formats_sorted = sorted(formats)
+    formats_sorted = model.struct_formats()
     accessor_enums = sorted(
         {f.enum.name: f.enum for f in model.all_fields() if f.enum is not None}.values(),
         key=lambda e: e.name,
@@ -116,6 +112,7 @@ def _render_proto(env: jinja2.Environment, model: ProtoModel, spec_name: str) ->
         fmt_names={fmt: struct_name(fmt) for fmt in formats_sorted},
         accessors=accessors,
         accessor_enums=accessor_enums,
+        has_seq=any(f.kind == "seq" for f in model.all_fields()),
     )
 
 

@@ -154,3 +154,19 @@ def test_views_write_what_construct_builds(name: str, data: st.DataObject) -> No
             setattr(view, field, value)
         assert bytes(buffer) == octets
         assert proto.fixed.build(proto.fixed.parse(bytes(buffer))) == octets
+
+
+def test_typed_fields_read_as_wire_types() -> None:
+    from smoltcp.wire.address import EthernetAddress, Ipv4Address
+    from smoltcp.wire.tcp_seq import TcpSeqNumber
+
+    tcp = PROTOS["tcp"].view(bytes(range(20)))
+    for value in (tcp.seq_number, tcp.ack_number):
+        assert type(value) is TcpSeqNumber
+        assert value + 2**32 == value  # modular arithmetic works on the fast-built numbers
+    assert tcp.seq_number == 0x04050607
+    ipv4 = PROTOS["ipv4"].view(bytes(range(20)))
+    assert ipv4.src_addr == Ipv4Address(bytes([12, 13, 14, 15]))
+    arp = PROTOS["arp"].view(bytes(range(28)))
+    assert arp.source_hardware_addr == EthernetAddress(bytes(range(8, 14)))
+    assert arp.target_protocol_addr == Ipv4Address(bytes(range(24, 28)))

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 1e256453e89af00663759dedd5ce5138ba337135fec7071018283130d461543e
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 3358f88e4cf8a5f980bf64f8841e491e8226797189ed9f369797b165e9d6d68c
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written

@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 6df8f742a4e03584d3898983d55d297845bf5995e4082f881bb952c964a1edc5
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8fc33ecbe811c544d8a2402b60a15343e974e0678c4e021d813bd67ea82dc0ee
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f08644397440f17b4f628b32d8ca57ed6d41f358bb8db22406d32d29026a4d86
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e718d1b07d15268baac68a3596322383c000cc419c2b7736cd486b75feb5eb6b
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The

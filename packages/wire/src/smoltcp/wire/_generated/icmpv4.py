@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 81113774befef036732b2fbc9aa6240276e01eceee6c0906fef3ea6bbe5b3a39
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8e33278faf4a94c40d393095c66a2f88066412fc21f323048a98ede21f410137
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The

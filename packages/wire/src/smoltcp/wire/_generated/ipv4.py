@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cdf43ffadd3eae99203718368e0e8543fd092f6b2177100699ed76ec102ca575
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c410e431b50b578d881a36953b81f69e5c0fb13173f5e8b057e061ce66502e21
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The

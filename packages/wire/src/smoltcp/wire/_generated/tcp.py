@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 38127024fb6fa453aa12084a9bd746bb80f0b30a76b664f3508b927ef853622f
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 614b3865cee090c4f6e651f1e399cad9524ba9321457db42842b4b9def3d8efe
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The
@@ -114,6 +114,8 @@ OPTION_LEN = {
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
+# Builds a TcpSeqNumber from a value already in range without its modular reduction.
+_int_new = int.__new__
 
 
 class TcpPacket:
@@ -171,7 +173,7 @@ class TcpPacket:
     @property
     def seq_number(self) -> TcpSeqNumber:
         """Sequence Number (RFC 9293 3.1)."""
-        return TcpSeqNumber(_U32.unpack_from(self.buffer, 4)[0])
+        return _int_new(TcpSeqNumber, _U32.unpack_from(self.buffer, 4)[0])
 
     @seq_number.setter
     def seq_number(self, value: int) -> None:
@@ -182,7 +184,7 @@ class TcpPacket:
     @property
     def ack_number(self) -> TcpSeqNumber:
         """Acknowledgment Number, valid if ACK (RFC 9293 3.1)."""
-        return TcpSeqNumber(_U32.unpack_from(self.buffer, 8)[0])
+        return _int_new(TcpSeqNumber, _U32.unpack_from(self.buffer, 8)[0])
 
     @ack_number.setter
     def ack_number(self, value: int) -> None:

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 104b3e7409d693d86761562cb580847b29fc7ec7f81ffb1c21f4c95b4ec9efe9
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0ed4787cc19e2bc69668ecbba98957601af9ebb630d2871997a4bc4c02a501cd
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
