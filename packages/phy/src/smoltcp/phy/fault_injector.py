@@ -27,12 +27,16 @@ _RX_BUFFER_LEN = 65536 + 64
 
 
 class FaultInjectorCounters:
-    """How many frames the injector dropped or corrupted, by reason and direction."""
+    """How many frames the injector dropped or corrupted, by reason and direction.
+
+    There is no ``rx_rate_limited``: received frames over the rate limit are not dropped but
+    left queued in the inner device. ``tx_rate_limited`` counts replies sent through the token
+    of a `receive` while the tx bucket was empty.
+    """
 
     __slots__ = (
         "rx_corrupted",
         "rx_dropped",
-        "rx_rate_limited",
         "rx_too_large",
         "tx_corrupted",
         "tx_dropped",
@@ -41,8 +45,13 @@ class FaultInjectorCounters:
     )
 
     def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, 0)
+        self.rx_corrupted = 0
+        self.rx_dropped = 0
+        self.rx_too_large = 0
+        self.tx_corrupted = 0
+        self.tx_dropped = 0
+        self.tx_rate_limited = 0
+        self.tx_too_large = 0
 
     def as_dict(self) -> dict[str, int]:
         """Return the counters by name."""

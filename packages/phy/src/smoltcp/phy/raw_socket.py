@@ -37,7 +37,8 @@ class RawSocket(FdDevice):
             sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, proto)
         except PermissionError as exc:
             raise DeviceError(
-                exc.errno, "permission denied opening a raw socket: run as root or with CAP_NET_RAW"
+                exc.errno or errno.EPERM,
+                "permission denied opening a raw socket: run as root or with CAP_NET_RAW",
             ) from None
         except OSError as exc:
             raise DeviceError(exc.errno or 0, f"cannot open a raw socket: {exc.strerror}") from None

@@ -35,7 +35,8 @@ def _open_tun(name: str, flags: int, kind: str, create: bool) -> int:
         ) from None
     except PermissionError as exc:
         raise DeviceError(
-            exc.errno, f"permission denied opening {TUN_PATH}: run as root or with CAP_NET_ADMIN"
+            exc.errno or errno.EACCES,
+            f"permission denied opening {TUN_PATH}: run as root or with CAP_NET_ADMIN",
         ) from None
     except OSError as exc:
         raise DeviceError(exc.errno or 0, f"cannot open {TUN_PATH}: {exc.strerror}") from None
