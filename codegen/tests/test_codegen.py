@@ -209,3 +209,15 @@ def test_golden_view_reads_and_writes_every_kind_of_field() -> None:
 
     with pytest.raises(demo.MalformedPacket, match="demo: header: 12 octets"):
         demo.DemoPacket(bytes(12))
+
+
+def test_generated_modules_never_import_construct_or_jinja2() -> None:
+    code = (
+        "import sys\n"
+        "import smoltcp.wire._generated as g\n"
+        "for name in g.__all__:\n"
+        "    __import__(f'smoltcp.wire._generated.{name}')\n"
+        "bad = sorted(m for m in ('construct', 'jinja2', 'spec', 'codegen') if m in sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=HERE)
