@@ -25,6 +25,8 @@ _log = logging.getLogger("smoltcp.phy")
 # into a shorter buffer would silently truncate the frame.
 RX_BUFFER_LEN = 65536 + 64
 
+_write = os.write
+
 
 class FdRxToken:
     """A frame that sits in the device's receive buffer."""
@@ -43,10 +45,11 @@ class FdRxToken:
 class FdTxToken:
     """The right to write one frame to the device's file descriptor."""
 
-    __slots__ = ("_capacity", "_dev", "_view")
+    __slots__ = ("_capacity", "_dev", "_fd", "_view")
 
     def __init__(self, dev: FdDevice, view: memoryview) -> None:
         self._dev = dev
+        self._fd = dev._fd
         self._view = view
         self._capacity = len(view)
 
@@ -62,7 +65,7 @@ class FdTxToken:
         frame = self._view[:length]
         result = f(frame)
         try:
-            os.write(self._dev._fd, frame)
+            _write(self._fd, frame)
         except OSError as exc:
             self._dev._tx_error(exc)
         return result
@@ -83,10 +86,12 @@ class FdDevice:
         self._readinto = self._file.readinto
         self._rx_buffer = bytearray(RX_BUFFER_LEN)
         self._rx_view = memoryview(self._rx_buffer)
-        self._tx_buffer = bytearray(caps.max_transmission_unit)
+        mtu = caps.max_transmission_unit
         self._rx_token = FdRxToken(self._rx_view)
-        self._tx_token = FdTxToken(self, memoryview(self._tx_buffer))
-        self._pair = (self._rx_token, self._tx_token)
+        # Two transmit buffers: the answer to a received frame may still be being filled when
+        # the stack asks `transmit` for another token.
+        self._tx_token = FdTxToken(self, memoryview(bytearray(mtu)))
+        self._pair = (self._rx_token, FdTxToken(self, memoryview(bytearray(mtu))))
         self.rx_frames = 0
         self.tx_errors = 0
 
