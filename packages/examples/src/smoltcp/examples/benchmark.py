@@ -1,0 +1,179 @@
+"""Measure TCP throughput between this stack and the Linux kernel's TCP over a TAP interface.
+
+The stack is 02-00-00-00-00-01 / 192.168.69.1/24 on IFACE. A thread of this same process
+connects to it with an ordinary kernel socket (so the kernel side of IFACE, 192.168.69.100/24,
+must exist in this network namespace) and moves ``--size`` octets in one direction:
+
+- ``reader``: the kernel reads what the stack writes (the stack's send path is measured);
+- ``writer``: the kernel writes what the stack reads (the stack's receive path).
+
+The time runs from the kernel's connect to the end of the stream (reader: EOF; writer: the
+stack's FIN after it has read everything). Set the interface's MTU to try larger segments:
+
+    ip link set tap0 mtu 65521
+    smoltcp-benchmark tap0 reader
+    smoltcp-benchmark tap0 writer
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+from smoltcp.stack.socket import SocketSet
+from smoltcp.stack.tcp import TcpSocket, TcpState
+from smoltcp.stack.time import Instant
+from smoltcp.wire import IpEndpoint
+
+from . import options
+from .loopback import size
+from .runtime import Clock, UserError, make_interface, poll_loop, run
+
+__all__ = ["main"]
+
+PROG = "smoltcp-benchmark"
+HARDWARE_ADDR = "02-00-00-00-00-01"
+ADDRESS = "192.168.69.1/24"
+STACK_ADDR = "192.168.69.1"
+READER_PORT = 1234
+WRITER_PORT = 1235
+
+
+def build_parser() -> options.ExampleParser:
+    """Return the command-line parser of smoltcp-benchmark."""
+    p = options.parser(PROG, __doc__ or "")
+    p.add_argument("mode", choices=("reader", "writer"), help="which side the kernel takes")
+    p.add_argument("--size", type=size, default=256 << 20, help="octets to transfer (default 256M)")
+    p.add_argument(
+        "--buffer",
+        type=size,
+        default=4 << 20,
+        help="size of each of the stack's socket buffers (default 4M)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=options.non_negative,
+        default=300.0,
+        metavar="SECS",
+        help="give up after SECS (default 300)",
+    )
+    return p
+
+
+class KernelPeer(threading.Thread):
+    """The kernel's side: connect, move ``amount`` octets, and time it."""
+
+    def __init__(self, mode: str, amount: int, timeout: float) -> None:
+        super().__init__(name=f"kernel-{mode}", daemon=True)
+        self.mode = mode
+        self.amount = amount
+        self.timeout = timeout
+        self.moved = 0
+        self.seconds = 0.0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        port = READER_PORT if self.mode == "reader" else WRITER_PORT
+        try:
+            with socket.create_connection((STACK_ADDR, port), timeout=self.timeout) as conn:
+                began = time.perf_counter()
+                if self.mode == "reader":
+                    self._read(conn)
+                else:
+                    self._write(conn)
+                self.seconds = time.perf_counter() - began
+        except BaseException as exc:
+            self.error = exc
+
+    def _read(self, conn: socket.socket) -> None:
+        buf = bytearray(1 << 20)
+        while True:
+            n = conn.recv_into(buf)
+            if n == 0:
+                return
+            self.moved += n
+
+    def _write(self, conn: socket.socket) -> None:
+        chunk = memoryview(bytes(1 << 20))
+        left = self.amount
+        while left:
+            n = conn.send(chunk[: min(left, len(chunk))])
+            left -= n
+            self.moved += n
+        conn.shutdown(socket.SHUT_WR)
+        while conn.recv(65536):  # the stack closes once it has read everything
+            pass
+
+
+def bench(args: argparse.Namespace) -> int:
+    """Run the benchmark ``args`` describes; return the exit status."""
+    clock = Clock()
+    device = options.open_device(args)
+    mtu = device.capabilities().ip_mtu()
+    iface = make_interface(
+        device, clock.now(), hardware_addr=HARDWARE_ADDR, addresses=[ADDRESS], seed=args.seed
+    )
+    sockets = SocketSet()
+    sock = TcpSocket(args.buffer, args.buffer)
+    sockets.add(sock)
+    port = READER_PORT if args.mode == "reader" else WRITER_PORT
+    sock.listen(IpEndpoint(None, port))
+    peer = KernelPeer(args.mode, args.size, args.timeout)
+    peer.start()
+    source = memoryview(bytes(min(args.buffer, 1 << 20)))
+    sink = bytearray(args.buffer)
+    deadline = time.monotonic() + args.timeout
+    state: dict[str, Any] = {"sent": 0, "closed": False}
+
+    def step(now: Instant) -> bool:
+        if sock.state is TcpState.ESTABLISHED or sock.state is TcpState.CLOSE_WAIT:
+            if args.mode == "reader":
+                left = args.size - state["sent"]
+                while left and sock.can_send():
+                    n = sock.send(source[: min(left, len(source))])
+                    if not n:
+                        break
+                    left -= n
+                    state["sent"] += n
+                if not left and not state["closed"]:
+                    sock.close()
+                    state["closed"] = True
+            else:
+                while sock.can_recv():
+                    if not sock.recv_into(sink):
+                        break
+                if sock.state is TcpState.CLOSE_WAIT and not sock.can_recv():
+                    sock.close()
+        if peer.error is not None or not peer.is_alive():
+            return False
+        if time.monotonic() > deadline:
+            raise UserError(f"timed out after {args.timeout:g} s ({peer.moved} octets moved)")
+        return True
+
+    poll_loop(iface, device, sockets, step, clock=clock)
+    # Let the stack finish the close (the last ACKs) before reporting.
+    peer.join(1.0)
+    if peer.error is not None:
+        raise UserError(f"the kernel's side failed: {peer.error}")
+    gbps = peer.moved * 8 / max(peer.seconds, 1e-9) / 1e9
+    print(f"throughput: {gbps:.3f} Gbps")
+    print(
+        f"{peer.moved} octets in {peer.seconds:.3f} s ({args.mode}, IP MTU {mtu}, "
+        f"buffers {args.buffer} octets)"
+    )
+    return 0 if peer.moved == args.size else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run smoltcp-benchmark with ``argv`` (default: the command line); return the status."""
+    args = build_parser().parse_args(argv)
+    options.configure_logging(args.verbose)
+    return run(PROG, lambda: bench(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

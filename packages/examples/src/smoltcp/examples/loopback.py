@@ -1,0 +1,246 @@
+"""Transfer data between two TCP sockets of one stack over an in-memory loopback device.
+
+Needs no TAP interface and no privileges: the quickest way to see the stack work. A server
+socket listens on 192.168.69.1:1234, a client socket on 192.168.69.2 connects to it, sends a
+chunk of seeded pseudo-random data and closes; the server reads everything, checks it and
+closes too. The program prints the first and last frames exchanged (the handshake and the
+close), a count of the rest, and the transfer's size, digest, duration and throughput.
+
+    smoltcp-loopback
+    smoltcp-loopback --size 16M --pcap loopback.pcap    # then: wireshark loopback.pcap
+    smoltcp-loopback --drop-chance 10 --corrupt-chance 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import hashlib
+import random
+import sys
+import time
+from typing import Any
+
+from smoltcp.phy import Direction, Loopback, format_frame
+from smoltcp.stack.iface import Config, Interface
+from smoltcp.stack.socket import SocketSet
+from smoltcp.stack.tcp import TcpSocket, TcpState
+from smoltcp.stack.time import Duration, Instant
+from smoltcp.wire import EthernetAddress, IpCidr, IpEndpoint, Ipv4Address
+from smoltcp.wire.capabilities import Medium
+
+from . import options
+from .runtime import Clock, UserError, run
+
+__all__ = ["main"]
+
+PROG = "smoltcp-loopback"
+HARDWARE_ADDR = EthernetAddress.parse("02-00-00-00-00-01")
+SERVER = IpEndpoint(Ipv4Address("192.168.69.1"), 1234)
+CLIENT = IpEndpoint(Ipv4Address("192.168.69.2"), 49152)
+ADDRESSES = ("192.168.69.1/24", "192.168.69.2/24")
+
+
+def size(text: str) -> int:
+    """Parse a size in octets with an optional K, M or G suffix (powers of 1024)."""
+    scale = 1
+    suffix = text[-1:].upper()
+    if suffix in ("K", "M", "G"):
+        scale = 1024 ** ("KMG".index(suffix) + 1)
+        text = text[:-1]
+    try:
+        value = int(text, 10) * scale
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"bad size {text!r} (want e.g. 65536, 64K, 1M)")
+    return value
+
+
+def build_parser() -> options.ExampleParser:
+    """Return the command-line parser of smoltcp-loopback."""
+    p = options.parser(PROG, __doc__ or "", iface=False)
+    # A loopback has no interface to open as TUN: --tun picks the IP medium instead.
+    p.set_defaults(tun=False)
+    p.add_argument(
+        "--size", type=size, default=1 << 20, help="octets to transfer (default 1M; K, M, G)"
+    )
+    p.add_argument(
+        "--buffer",
+        type=size,
+        default=256 << 10,
+        help="size of each socket buffer (default 256K; above 64K uses window scaling)",
+    )
+    p.add_argument(
+        "--frames",
+        type=int,
+        default=6,
+        metavar="N",
+        help="frames to show at the start and at the end of the exchange (default 6)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=options.non_negative,
+        default=60.0,
+        metavar="SECS",
+        help="give up after this many seconds (default 60)",
+    )
+    return p
+
+
+class FrameLog:
+    """Keep the first and last ``n`` frames sent (a loopback receives each one it sends)."""
+
+    def __init__(self, n: int, medium: Medium, origin: Instant) -> None:
+        self.n = n
+        self.medium = medium
+        self.origin = origin
+        self.head: list[tuple[Instant, bytes]] = []
+        self.tail: collections.deque[tuple[Instant, bytes]] = collections.deque(maxlen=n)
+        self.frames = 0
+        self.octets = 0
+
+    def __call__(self, direction: Direction, now: Instant, frame: memoryview) -> None:
+        if direction is not Direction.TX:
+            return
+        self.frames += 1
+        self.octets += len(frame)
+        if self.n <= 0:
+            return
+        if len(self.head) < self.n:
+            self.head.append((now, bytes(frame)))
+        else:
+            self.tail.append((now, bytes(frame)))
+
+    def lines(self) -> list[str]:
+        """Return the frames kept, one block per frame, with the count of those left out."""
+        out = [self._line(*entry) for entry in self.head]
+        hidden = self.frames - len(self.head) - len(self.tail)
+        if hidden > 0:
+            out.append(f"{'':>12}   ... {hidden} more frames ...")
+        out.extend(self._line(*entry) for entry in self.tail)
+        return out
+
+    def _line(self, now: Instant, frame: bytes) -> str:
+        millis = (now - self.origin).total_micros() / 1000
+        text = format_frame(frame, self.medium).replace("\n", "\n" + " " * 15)
+        return f"{millis:10.3f}ms  {text}"
+
+
+def transfer(args: argparse.Namespace) -> int:
+    """Run the transfer that ``args`` describes; return the exit status."""
+    clock = Clock()
+    start = clock.now()
+    medium = Medium.IP if args.tun else Medium.ETHERNET
+    log = FrameLog(args.frames, medium, start)
+    device = options.wrap_device(Loopback(medium), args, pcap_mode="tx", trace=log)
+
+    config = Config(
+        hardware_addr=HARDWARE_ADDR if medium is Medium.ETHERNET else None,
+        random_seed=args.seed,
+    )
+    iface = Interface(config, device, start)
+    iface.update_ip_addrs(lambda addrs: addrs.extend(IpCidr.parse(a) for a in ADDRESSES))
+
+    sockets = SocketSet()
+    server = TcpSocket(args.buffer, args.buffer)
+    client = TcpSocket(args.buffer, args.buffer)
+    server_handle = sockets.add(server)
+    sockets.add(client)
+    server.listen(SERVER)
+    client.connect(iface.context, SERVER, CLIENT)
+
+    data = memoryview(random.Random(args.seed).randbytes(args.size))
+    sent = 0
+    received = 0
+    digest = hashlib.sha256()
+    rx_buf = bytearray(args.buffer)
+    rx_view = memoryview(rx_buf)
+    closed_client = False
+    deadline = start + Duration.from_secs(args.timeout)
+    began: Instant | None = None
+    finished: Instant | None = None
+    conn = server
+    print(
+        f"{PROG}: {args.size} octets from {CLIENT} to {SERVER} over an in-memory loopback "
+        f"({medium.name}, MTU {Loopback.MTU})"
+    )
+
+    while True:
+        now = clock.now()
+        if now >= deadline:
+            raise UserError(
+                f"timed out after {args.timeout:g} s: sent {sent}, received {received} octets "
+                f"(client {client.state}, server {conn.state})"
+            )
+        iface.poll(now, device, sockets)
+        if conn is server and server.state is TcpState.LISTEN:
+            accepted = server.accept() if hasattr(server, "accept") else None
+            if accepted is not None:
+                conn = sockets.get(accepted)
+        if began is None and client.state is TcpState.ESTABLISHED:
+            began = now
+        if client.can_send() and sent < args.size:
+            sent += client.send(data[sent : sent + args.buffer])
+        if sent == args.size and not closed_client:
+            client.close()
+            closed_client = True
+        while conn.can_recv():
+            count = conn.recv_into(rx_view)
+            if count == 0:
+                break
+            digest.update(rx_view[:count])
+            received += count
+        if conn.state is TcpState.CLOSE_WAIT and not conn.can_recv():
+            conn.close()
+        if finished is None and received == args.size:
+            finished = now
+        if conn.state is TcpState.CLOSED and client.state in (TcpState.TIME_WAIT, TcpState.CLOSED):
+            break
+        delay = iface.poll_delay(now, sockets)
+        if delay is not None and delay.micros > 0 and not device.readable():
+            time.sleep(min(delay.micros, 10_000) / 1e6)
+    del server_handle
+
+    return report(args, data, digest, log, client, received, began or start, finished or now)
+
+
+def report(
+    args: argparse.Namespace,
+    data: memoryview,
+    digest: Any,
+    log: FrameLog,
+    client: TcpSocket,
+    received: int,
+    began: Instant,
+    finished: Instant,
+) -> int:
+    """Print the frames kept, the digests and the throughput; return the exit status."""
+    for line in log.lines():
+        print(line)
+    expected = hashlib.sha256(data).hexdigest()
+    got = digest.hexdigest()
+    ok = received == args.size and got == expected
+    seconds = max((finished - began).total_micros(), 1) / 1e6
+    stats = client.stats
+    print(f"sent     {args.size:>12} octets  sha256 {expected}")
+    print(f"received {received:>12} octets  sha256 {got}  {'OK' if ok else 'MISMATCH'}")
+    print(
+        f"{received} octets in {seconds:.3f} s: {received * 8 / seconds / 1e6:.1f} Mbit/s; "
+        f"{log.frames} frames ({log.octets} octets), {stats.segments_sent} segments sent by "
+        f"the client, {stats.retransmissions} retransmitted"
+    )
+    if args.pcap:
+        print(f"capture written to {args.pcap} (open it with Wireshark or `tshark -r`)")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run smoltcp-loopback with ``argv`` (default: the command line); return the status."""
+    args = build_parser().parse_args(argv)
+    options.configure_logging(args.verbose)
+    return run(PROG, lambda: transfer(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

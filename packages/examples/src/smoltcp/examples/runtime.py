@@ -1,0 +1,199 @@
+"""What every example does around the stack: read the clock, drive the poll loop, report errors.
+
+The stack reads no clock (DESIGN.md): `Clock` is where the examples turn the operating system's
+time into `Instant`s. `poll_loop` is the event loop of every program: poll the interface, let
+the application look at its sockets, then sleep on the device until a frame arrives or the
+stack has a timer due. `run` turns the errors a user can cause into one line on stderr and a
+non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from smoltcp.stack.time import Duration, Instant
+
+__all__ = ["Clock", "UserError", "poll_loop", "run"]
+
+
+MAX_SLEEP = Duration.from_millis(100)
+"""How long `poll_loop` sleeps at most between two calls of the application's step."""
+
+
+class UserError(Exception):
+    """An error the user can fix (bad argument, unreachable host, refused connection).
+
+    `run` prints its message as one line and exits with its ``status`` (default 1).
+    """
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Clock:
+    """Read the time for the stack: wall-clock microseconds that never go backwards.
+
+    The epoch is the wall clock at construction, so that pcap timestamps are real dates; the
+    progress is the monotonic clock's, so that a clock step never confuses a timer.
+    """
+
+    __slots__ = ("_mono0", "_wall0")
+
+    def __init__(self) -> None:
+        self._wall0 = time.time_ns() // 1000
+        self._mono0 = time.monotonic_ns() // 1000
+
+    def now(self) -> Instant:
+        """Return the current instant."""
+        return Instant(self._wall0 + time.monotonic_ns() // 1000 - self._mono0)
+
+
+def poll_loop(
+    iface: Any,
+    device: Any,
+    sockets: Any,
+    step: Callable[[Instant], bool],
+    *,
+    clock: Clock | None = None,
+    max_sleep: Duration = MAX_SLEEP,
+    wait: Callable[[Sequence[Any], Duration | None], object] | None = None,
+) -> None:
+    """Poll ``iface`` and call ``step(now)`` until it returns False.
+
+    Between rounds it sleeps on ``device`` for at most the stack's own `poll_delay` and at most
+    ``max_sleep`` (so that ``step`` can act on time, e.g. send the next ping). ``wait`` replaces
+    `smoltcp.phy.wait` (an in-memory device has nothing to wait on).
+    """
+    from smoltcp.phy import Waiter
+
+    clock = clock or Clock()
+    waiter = None
+    if wait is None:
+        waiter = Waiter([device])
+        wait = lambda _devices, timeout: waiter.wait(timeout)  # noqa: E731
+    devices = [device]
+    poll = iface.poll
+    poll_delay = iface.poll_delay
+    while True:
+        now = clock.now()
+        poll(now, device, sockets)
+        if not step(now):
+            return
+        delay = poll_delay(now, sockets)
+        if delay is None or delay > max_sleep:
+            delay = max_sleep
+        if delay.micros > 0:
+            wait(devices, delay)
+
+
+_ERRNO_TEXT = {
+    errno.EPERM: "permission denied: run as root or grant CAP_NET_ADMIN (and CAP_NET_RAW)",
+    errno.EACCES: "permission denied: run as root or grant CAP_NET_ADMIN (and CAP_NET_RAW)",
+    errno.ENODEV: "no such network interface",
+    errno.ENXIO: "no such network interface",
+    errno.EBUSY: "the interface is busy (is another program using it?)",
+    errno.EINVAL: "the interface cannot be opened that way (a TAP opened as TUN, or vice versa?)",
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset by peer",
+    errno.ETIMEDOUT: "timed out",
+}
+
+
+def describe(exc: BaseException) -> str:
+    """Return one line that tells the user what went wrong."""
+    if type(exc).__name__ == "DeviceError":
+        return str(exc)  # smoltcp.phy already says what to do, in one line
+    if isinstance(exc, OSError) and exc.errno in _ERRNO_TEXT:
+        what = _ERRNO_TEXT[exc.errno]
+        if exc.errno == errno.ENOENT or exc.filename is None:
+            return what
+        return f"{exc.filename}: {what}"
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"{exc.filename}: no such file (is the tun module loaded?)"
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str) and reason:
+        return f"{type(exc).__name__}: {reason}"
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    # What a user can cause: OS errors opening a device or a file, socket operation errors
+    # (refused, reset, unaddressable), and our own `UserError`. Anything else is a bug and keeps
+    # its traceback.
+    kinds: list[type[BaseException]] = [UserError, OSError]
+    try:
+        from smoltcp.stack.socket.errors import SocketError
+
+        kinds.append(SocketError)
+    except ImportError:  # pragma: no cover - the stack is a dependency
+        pass
+    try:
+        from smoltcp.phy import DeviceError  # type: ignore[attr-defined]
+
+        kinds.append(DeviceError)
+    except ImportError:
+        pass
+    return tuple(kinds)
+
+
+def run(prog: str, body: Callable[[], int | None]) -> int:
+    """Run ``body`` and return its exit status; report user errors as one line on stderr.
+
+    Ctrl-C ends the program quietly with status 130; a closed stdout (``| head``) with 0.
+    """
+    try:
+        status = body()
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, and keep Python from complaining
+        # about the flush at exit.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
+    except _user_error_types() as exc:
+        print(f"{prog}: {describe(exc)}", file=sys.stderr)
+        return getattr(exc, "status", 1)
+    return 0 if status is None else status
+
+
+def make_interface(
+    device: Any,
+    now: Instant,
+    *,
+    hardware_addr: str,
+    addresses: Sequence[str],
+    gateway: str | None = None,
+    seed: int = 0,
+) -> Any:
+    """Return an `Interface` on ``device`` with the examples' usual host configuration.
+
+    ``hardware_addr`` is used only on an Ethernet device (a TUN device has none);
+    ``addresses`` are CIDRs such as ``"192.168.69.1/24"``; ``gateway`` becomes the default
+    IPv4 route.
+    """
+    from smoltcp.stack.iface import Config, Interface
+    from smoltcp.wire import EthernetAddress, IpCidr, Ipv4Address
+    from smoltcp.wire.capabilities import Medium
+
+    ethernet = device.capabilities().medium is Medium.ETHERNET
+    config = Config(
+        hardware_addr=EthernetAddress.parse(hardware_addr) if ethernet else None,
+        random_seed=seed,
+    )
+    iface = Interface(config, device, now)
+    cidrs = [IpCidr.parse(text) for text in addresses]
+    iface.update_ip_addrs(lambda addrs: addrs.extend(cidrs))
+    if gateway is not None:
+        iface.routes.add_default_ipv4_route(Ipv4Address(gateway))
+    return iface
