@@ -269,3 +269,29 @@ def test_bad_names_and_mtus_are_misuse():
         TapInterface(b"tap0")
     with pytest.raises(ValueError):
         TapInterface("tap0", mtu=10)
+
+
+DOWN = r"""
+import json
+from smoltcp.phy import TapInterface, wait
+from smoltcp.stack.time import Duration, Instant
+dev = TapInterface("tap0")
+results = [dev.transmit(Instant.ZERO).consume(60, lambda buf: "filled") for _ in range(3)]
+print(json.dumps({
+    "results": results,
+    "tx_errors": dev.tx_errors,
+    "receive": dev.receive(Instant.ZERO),
+    "readable": wait(dev, Duration.from_millis(10)),
+}))
+"""
+
+
+def test_writes_to_a_down_interface_are_counted_not_raised(netns):
+    if not os.path.exists("/dev/net/tun"):
+        pytest.skip("no /dev/net/tun")
+    netns.ip("tuntap", "add", "dev", "tap0", "mode", "tap")  # left down: writes fail with EIO
+    result = netns.python(DOWN)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out == {"results": ["filled"] * 3, "tx_errors": 3, "receive": None, "readable": False}
+    assert result.stderr.count("cannot send") == 1  # warned once, then counted silently
