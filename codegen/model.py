@@ -180,7 +180,10 @@ def _enum_model(
 
 
 def _declarations(path: Path) -> tuple[set[str], dict[tuple[str, str], str]]:
-    """Return the names a spec module assigns itself, and the comment of each enum member.
+    """Return the names a spec module assigns itself, and their comments.
+
+    Comments are keyed ``(name, member)`` for enum members and ``(name, "")`` for the ``#:``
+    line above an assignment.
 
     construct keeps no per-member docs, so the one-line ``NAME=value,  # RFC ...`` comments in
     the spec are the source. Imported names are not assigned, so an enum imported from a
@@ -197,6 +200,10 @@ def _declarations(path: Path) -> tuple[set[str], dict[tuple[str, str], str]]:
             if not isinstance(target, ast.Name):
                 continue
             names.add(target.id)
+            # A ``#: doc`` line right above an assignment documents it (Sphinx's convention).
+            above = lines[node.lineno - 2].strip() if node.lineno >= 2 else ""
+            if above.startswith("#:"):
+                comments[(target.id, "")] = above[2:].strip()
             for call in ast.walk(node.value):
                 if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "Enum":
                     for kw in call.keywords:
@@ -294,8 +301,9 @@ def build(module: ModuleType, registry: dict[int, EnumModel]) -> ProtoModel:
         }.values(),
         key=lambda e: e.name,
     )
+    _, comments = _declarations(path)
     constants = [
-        (name, value, "")
+        (name, value, comments.get((name, ""), ""))
         for name, value in vars(module).items()
         if name.isupper() and isinstance(value, int) and not isinstance(value, bool)
     ]

@@ -64,7 +64,7 @@ def test_model_reads_layout_from_construct() -> None:
         ("BETA", 7, "the second kind"),
     )
     assert model.tail == [("tail", "The rest: variable-size, left to hand-written code")]
-    assert model.constants == [("DEMO_MAGIC", 42, "")]
+    assert model.constants == [("DEMO_MAGIC", 42, "A copied constant.")]
 
 
 def test_rendering_is_deterministic() -> None:

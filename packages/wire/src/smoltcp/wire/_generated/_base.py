@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: a2c282b8c029be4846628747799f470b294ba139ee28dabc46cabcbbb42b8b80
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: eeb947461516a2f4e5d324733303a566b486571ac66fe8443a40deb7fba8e336
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

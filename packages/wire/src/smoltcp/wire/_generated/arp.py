@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8fc33ecbe811c544d8a2402b60a15343e974e0678c4e021d813bd67ea82dc0ee
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2d0f2a9a8de0cc68704dd534cae4d35f482ffcc6896a0e651b3efa9363da38a1
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The
@@ -90,7 +90,7 @@ _ETHERNETPROTOCOL_MEMBERS = EthernetProtocol._value2member_map_
 
 
 class ArpPacket:
-    """Read and write a arp fixed header in place, in a buffer it does not copy.
+    """Read and write the fixed arp header in place, in a buffer it never copies.
 
     ``ArpPacket(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
     need a writable buffer (``bytearray`` or a writable ``memoryview``).

@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e718d1b07d15268baac68a3596322383c000cc419c2b7736cd486b75feb5eb6b
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5b0aa901d4b9ecf2114f85d70e05415f906c331fb38fbe4acbe68f8f67e79d92
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
@@ -27,6 +27,7 @@ __all__ = [
 PROTOCOL = "ethernet"
 
 # Constants declared in spec/ethernet.py.
+#: The smallest EtherType value; smaller values are IEEE 802.3 lengths (IEEE 802.3 3.2.6).
 ETHERTYPE_MIN = 1536
 
 # Octet offsets of the fixed header's fields, in 14 octets.
@@ -65,7 +66,7 @@ _ETHERNETPROTOCOL_MEMBERS = EthernetProtocol._value2member_map_
 
 
 class EthernetFrame:
-    """Read and write a ethernet fixed header in place, in a buffer it does not copy.
+    """Read and write the fixed ethernet header in place, in a buffer it never copies.
 
     ``EthernetFrame(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
     need a writable buffer (``bytearray`` or a writable ``memoryview``).

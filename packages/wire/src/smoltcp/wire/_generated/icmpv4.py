@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8e33278faf4a94c40d393095c66a2f88066412fc21f323048a98ede21f410137
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4be67c16ac6fe5925b895a4476b8c185c331f826b13a9f12e2d30d8a8a03b723
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The
@@ -29,6 +29,7 @@ __all__ = [
 PROTOCOL = "icmpv4"
 
 # Constants declared in spec/icmpv4.py.
+#: Octets of the original datagram's payload quoted by an error message (RFC 792).
 QUOTED_PAYLOAD_LEN = 8
 
 # Octet offsets of the fixed header's fields, in 8 octets.
@@ -131,7 +132,7 @@ _ICMPV4MESSAGE_MEMBERS = Icmpv4Message._value2member_map_
 
 
 class Icmpv4Packet:
-    """Read and write a icmpv4 fixed header in place, in a buffer it does not copy.
+    """Read and write the fixed icmpv4 header in place, in a buffer it never copies.
 
     ``Icmpv4Packet(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
     need a writable buffer (``bytearray`` or a writable ``memoryview``).

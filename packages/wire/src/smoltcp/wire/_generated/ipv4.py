@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c410e431b50b578d881a36953b81f69e5c0fb13173f5e8b057e061ce66502e21
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a7fac65fac4c81356b6fadd613701eb2c9c99b1dd200f46e257ae9f536dcf723
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The
@@ -27,7 +27,9 @@ __all__ = [
 PROTOCOL = "ipv4"
 
 # Constants declared in spec/ipv4.py.
+#: The header length without options (RFC 791: IHL >= 5).
 MIN_HEADER_LEN = 20
+#: The largest header: IHL is four bits of 32-bit words (RFC 791).
 MAX_HEADER_LEN = 60
 
 # Octet offsets of the fixed header's fields, in 20 octets.
@@ -111,7 +113,7 @@ _IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
 
 
 class Ipv4Packet:
-    """Read and write a ipv4 fixed header in place, in a buffer it does not copy.
+    """Read and write the fixed ipv4 header in place, in a buffer it never copies.
 
     ``Ipv4Packet(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
     need a writable buffer (``bytearray`` or a writable ``memoryview``).

@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 614b3865cee090c4f6e651f1e399cad9524ba9321457db42842b4b9def3d8efe
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 64fc900b6c8a9b308978a021ad1882d1c46c4d59ea0b0f37022e7aa19ad3aa1f
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The
@@ -27,8 +27,11 @@ __all__ = [
 PROTOCOL = "tcp"
 
 # Constants declared in spec/tcp.py.
+#: The header length without options (RFC 9293: Data Offset >= 5).
 MIN_HEADER_LEN = 20
+#: The largest header: Data Offset is four bits of 32-bit words (RFC 9293 3.1).
 MAX_HEADER_LEN = 60
+#: At most four SACK blocks fit in the 40 octets of option space (RFC 2018 section 3).
 SACK_MAX_BLOCKS = 4
 
 # Octet offsets of the fixed header's fields, in 20 octets.
@@ -119,7 +122,7 @@ _int_new = int.__new__
 
 
 class TcpPacket:
-    """Read and write a tcp fixed header in place, in a buffer it does not copy.
+    """Read and write the fixed tcp header in place, in a buffer it never copies.
 
     ``TcpPacket(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
     need a writable buffer (``bytearray`` or a writable ``memoryview``).

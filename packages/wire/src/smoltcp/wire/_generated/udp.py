@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0ed4787cc19e2bc69668ecbba98957601af9ebb630d2871997a4bc4c02a501cd
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 29a31669dddc0835874d836fe014aaa1b7ff9b65a63e1623e17e6deaf6fc3dfe
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
@@ -45,7 +45,7 @@ _U16 = struct.Struct("!H")
 
 
 class UdpPacket:
-    """Read and write a udp fixed header in place, in a buffer it does not copy.
+    """Read and write the fixed udp header in place, in a buffer it never copies.
 
     ``UdpPacket(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
     need a writable buffer (``bytearray`` or a writable ``memoryview``).
