@@ -187,7 +187,8 @@ class _SendPath:
         if size <= 0:
             return None
         in_flight = self._snd_max != snd_una
-        if size < mss:
+        # Nagle and SWS avoidance hold back new data only: never a retransmission.
+        if size < mss and snd_nxt == self._snd_max:
             if size < unsent:
                 # Sender SWS avoidance (RFC 9293 3.8.6.2.1): a window-limited small segment
                 # only if it is at least half the largest window the peer offered, or
