@@ -19,7 +19,15 @@ from typing import Any
 
 import construct
 
-__all__ = ["EnumModel", "FieldModel", "ProtoModel", "SpecError", "load_spec_package", "build"]
+__all__ = [
+    "EnumModel",
+    "FieldModel",
+    "ProtoModel",
+    "SpecError",
+    "build",
+    "build_all",
+    "load_spec_package",
+]
 
 # Field types that read as smoltcp.wire objects: marker class name in spec/_common.py ->
 # (kind, Python type, module it comes from).
@@ -308,17 +316,21 @@ def build(module: ModuleType, registry: dict[int, EnumModel]) -> ProtoModel:
         if name.isupper() and isinstance(value, int) and not isinstance(value, bool)
     ]
     option_lens: list[tuple[str, int]] = []
-    option_enum = None
+    option_enum: EnumModel | None = None
     extra_sizes: list[tuple[str, int]] = []
     for name, value in vars(module).items():
-        if name in ("HEADER",) or not name.isupper():
+        if name == "HEADER" or not name.isupper():
             continue
         inner, _ = _unwrap(value)
-        if isinstance(inner, construct.Struct) and name != "HEADER":
+        if isinstance(inner, construct.Struct):
             with contextlib.suppress(construct.SizeofError):
                 extra_sizes.append((name, inner.sizeof()))
-            option_enum, lens = _option_lens(inner, registry)
-            option_lens.extend(lens)
+            kind_enum, lens = _option_lens(inner, registry)
+            if kind_enum is not None:
+                if option_enum not in (None, kind_enum):
+                    raise SpecError(f"{path}: option schemas with different kind enums")
+                option_enum = kind_enum
+                option_lens.extend(lens)
     return ProtoModel(
         module=short,
         spec_path=path,

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: eeb947461516a2f4e5d324733303a566b486571ac66fe8443a40deb7fba8e336
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: c17354c7a3f6721dc0c9155bdfc706252c84dda7fd470bcac47570837e0223ef
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2d0f2a9a8de0cc68704dd534cae4d35f482ffcc6896a0e651b3efa9363da38a1
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1b2b48aa263d500d2546c4cf615d43be4e5e3119850a38d5921d48dd61cde86f
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5b0aa901d4b9ecf2114f85d70e05415f906c331fb38fbe4acbe68f8f67e79d92
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 430c3d0f714bc4662c775a72eb3dbc227260ec77ba0d414005e71f26ebd9cbe0
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The

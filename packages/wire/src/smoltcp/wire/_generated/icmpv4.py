@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4be67c16ac6fe5925b895a4476b8c185c331f826b13a9f12e2d30d8a8a03b723
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 55b3f08e24f70d570448beccc8fd630f96ad9eb65dfae47652ee36fb1833fe88
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The

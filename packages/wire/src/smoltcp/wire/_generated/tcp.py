@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 64fc900b6c8a9b308978a021ad1882d1c46c4d59ea0b0f37022e7aa19ad3aa1f
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: dac942526942dc2e2186d02930d7e63beb440604b3a0efd7c96e898b416bb80c
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 29a31669dddc0835874d836fe014aaa1b7ff9b65a63e1623e17e6deaf6fc3dfe
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d57a2947f005ea086c3b24d8edaaaf8e830c37ecf036cdcfd56af2277b8e43b4
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
