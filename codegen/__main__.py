@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         problems = check(rendered, args.out_dir)
         for line in problems:
             print(line, file=sys.stderr)
+        for name, text in rendered.items():
+            path = args.out_dir / name
+            if path.exists() and path.read_text() != text:
+                _print_diff(path, text)
         if problems:
             print(f"codegen: {len(problems)} file(s) out of date", file=sys.stderr)
             return 1
@@ -37,6 +42,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {args.out_dir / name}")
     print(f"codegen: {len(changed)} of {len(rendered)} files changed")
     return 0
+
+
+def _print_diff(path: Path, expected: str, limit: int = 30) -> None:
+    """Show the start of the difference, so that a CI log says what drifted."""
+    lines = list(
+        difflib.unified_diff(
+            path.read_text().splitlines(keepends=True),
+            expected.splitlines(keepends=True),
+            fromfile=f"{path} (committed)",
+            tofile=f"{path} (from the spec)",
+            n=1,
+        )
+    )
+    sys.stderr.writelines(lines[:limit])
+    if len(lines) > limit:
+        print(f"... {len(lines) - limit} more diff lines", file=sys.stderr)
 
 
 if __name__ == "__main__":
