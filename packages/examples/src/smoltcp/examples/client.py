@@ -92,8 +92,10 @@ def converse(args: argparse.Namespace) -> int:
         if sock.state is TcpState.CLOSE_WAIT and not sock.can_recv() and not finished:
             pump.push(reverser.finish())
             finished = True
-        if finished and not pump.drain(sock) and not len(pump):
-            sock.close()
+        if finished:
+            pump.drain(sock)
+            if not len(pump):
+                sock.close()
         state = sock.state
         if state is TcpState.CLOSED and established:
             if sock.error:
