@@ -18,27 +18,66 @@ from .address import (
     Ipv4Cidr,
     IpVersion,
 )
+from .arp import ArpHardware, ArpOperation, ArpPacket, ArpRepr
 from .capabilities import Checksum, ChecksumCapabilities, Medium
 from .checksum import InternetSum, internet_sum, pseudo_header_sum
 from .errors import MalformedPacket, UnsupportedPacket
+from .ethernet import EthernetFrame, EthernetProtocol, EthernetRepr
+from .icmpv4 import (
+    Icmpv4DstUnreachable,
+    Icmpv4Message,
+    Icmpv4Packet,
+    Icmpv4ParamProblem,
+    Icmpv4Repr,
+    Icmpv4TimeExceeded,
+)
+from .ip import IpRepr, ip_repr
+from .ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
+from .tcp import TcpControl, TcpOptionKind, TcpPacket, TcpRepr, TcpTimestampRepr
 from .tcp_seq import TcpSeqNumber, max_seq, min_seq
+from .udp import UdpPacket, UdpRepr
 
 __all__ = [
+    "ArpHardware",
+    "ArpOperation",
+    "ArpPacket",
+    "ArpRepr",
     "Checksum",
     "ChecksumCapabilities",
     "EthernetAddress",
+    "EthernetFrame",
+    "EthernetProtocol",
+    "EthernetRepr",
+    "Icmpv4DstUnreachable",
+    "Icmpv4Message",
+    "Icmpv4Packet",
+    "Icmpv4ParamProblem",
+    "Icmpv4Repr",
+    "Icmpv4TimeExceeded",
     "InternetSum",
     "IpAddress",
     "IpCidr",
     "IpEndpoint",
+    "IpProtocol",
+    "IpRepr",
     "IpVersion",
     "Ipv4Address",
     "Ipv4Cidr",
+    "Ipv4Packet",
+    "Ipv4Repr",
     "MalformedPacket",
     "Medium",
+    "TcpControl",
+    "TcpOptionKind",
+    "TcpPacket",
+    "TcpRepr",
     "TcpSeqNumber",
+    "TcpTimestampRepr",
+    "UdpPacket",
+    "UdpRepr",
     "UnsupportedPacket",
     "internet_sum",
+    "ip_repr",
     "max_seq",
     "min_seq",
     "pseudo_header_sum",

@@ -374,6 +374,45 @@ Ipv4Address.UNSPECIFIED = Ipv4Address(b"\x00\x00\x00\x00")
 Ipv4Address.BROADCAST = Ipv4Address(b"\xff\xff\xff\xff")
 
 
+# Parsing builds an address object for every address field of every packet, but a host sees
+# few distinct addresses: caching the immutable objects by their octets turns most
+# constructions into one dict lookup. The caches are bounded (cleared when full) so that a
+# flood of spoofed addresses costs memory only up to the bound.
+_CACHE_MAX = 4096
+_ethernet_cache: dict[bytes, EthernetAddress] = {}
+_ipv4_cache: dict[bytes, Ipv4Address] = {}
+ethernet_cache_get = _ethernet_cache.get
+ipv4_cache_get = _ipv4_cache.get
+
+
+def ethernet_from_octets(octets: bytes) -> EthernetAddress:
+    """Return the (cached) `EthernetAddress` of exactly 6 ``octets``: the parsers' fast path.
+
+    Callers first try ``ethernet_cache_get(octets)`` inline and call this on a miss.
+    """
+    addr = _ethernet_cache.get(octets)
+    if addr is None:
+        addr = EthernetAddress(octets)
+        if len(_ethernet_cache) >= _CACHE_MAX:
+            _ethernet_cache.clear()
+        _ethernet_cache[octets] = addr
+    return addr
+
+
+def ipv4_from_packed(packed: bytes) -> Ipv4Address:
+    """Return the (cached) `Ipv4Address` of exactly 4 ``packed`` octets: the parsers' fast path.
+
+    Callers first try ``ipv4_cache_get(packed)`` inline and call this on a miss.
+    """
+    addr = _ipv4_cache.get(packed)
+    if addr is None:
+        addr = Ipv4Address(packed)
+        if len(_ipv4_cache) >= _CACHE_MAX:
+            _ipv4_cache.clear()
+        _ipv4_cache[packed] = addr
+    return addr
+
+
 class IpCidr:
     """An address with a prefix length, of any IP version (abstract: see `Ipv4Cidr`)."""
 

@@ -1,0 +1,108 @@
+"""Ethernet II frames (RFC 894): the `EthernetFrame` view with its payload, and `EthernetRepr`.
+
+Only DIX Ethernet II is spoken. IEEE 802.3 length frames (EtherType field <= 1500) and 802.1Q /
+802.1ad tagged frames are well-formed but unsupported: the checked constructor raises
+`UnsupportedPacket` for them rather than misreading a length or a tag as a protocol.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+from ._generated.ethernet import HEADER, HEADER_LEN, PROTOCOL, EthernetProtocol
+from ._generated.ethernet import EthernetFrame as _EthernetFrameView
+from .address import EthernetAddress, ethernet_cache_get, ethernet_from_octets
+from .errors import MalformedPacket, UnsupportedPacket
+
+__all__ = ["EthernetFrame", "EthernetProtocol", "EthernetRepr"]
+
+_ETHERTYPES = EthernetProtocol._value2member_map_
+_unpack_header = HEADER.unpack_from
+_pack_header = HEADER.pack_into
+_tuple_new = tuple.__new__
+
+# IEEE 802.3 clause 3.2.6: values up to 1500 are a length; 1501..1535 are undefined.
+_MAX_LENGTH_FIELD = 1500
+_ETHERTYPE_MIN = 0x0600
+# IEEE 802.1Q customer VLAN tag and 802.1ad service (QinQ) tag.
+_VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
+
+
+class EthernetFrame(_EthernetFrameView):
+    """A zero-copy view of an Ethernet II frame: header accessors plus the payload.
+
+    ``EthernetFrame(buffer)`` raises `MalformedPacket` if the header is truncated or the
+    EtherType is undefined, and `UnsupportedPacket` for 802.3 length frames and VLAN tags.
+    """
+
+    __slots__ = ()
+
+    def check_len(self) -> None:
+        """Raise `MalformedPacket`/`UnsupportedPacket` unless this is a whole Ethernet II header."""
+        buffer = self.buffer
+        n = len(buffer)
+        if n < HEADER_LEN:
+            raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than the 14-octet header")
+        ethertype = (buffer[12] << 8) | buffer[13]
+        if ethertype < _ETHERTYPE_MIN:
+            if ethertype <= _MAX_LENGTH_FIELD:
+                raise UnsupportedPacket(
+                    PROTOCOL, "ethertype", f"IEEE 802.3 length frame (length {ethertype})"
+                )
+            raise MalformedPacket(
+                PROTOCOL, "ethertype", f"0x{ethertype:04x} is neither a length nor an EtherType"
+            )
+        if ethertype in _VLAN_TPIDS:
+            raise UnsupportedPacket(PROTOCOL, "ethertype", f"VLAN tag (TPID 0x{ethertype:04x})")
+
+    @property
+    def payload(self) -> memoryview:
+        """The octets after the 14-octet header (any link-layer padding included)."""
+        return memoryview(self.buffer)[HEADER_LEN:]
+
+
+class EthernetRepr(NamedTuple):
+    """The fields of an Ethernet II header."""
+
+    src_addr: EthernetAddress
+    dst_addr: EthernetAddress
+    ethertype: EthernetProtocol
+
+    @staticmethod
+    def parse(frame: EthernetFrame) -> EthernetRepr:
+        """Return the header fields of a checked ``frame``; raise `MalformedPacket`."""
+        try:
+            dst, src, ethertype = _unpack_header(frame.buffer)
+        except struct.error:
+            raise MalformedPacket(PROTOCOL, "header", "truncated") from None
+        et = _ETHERTYPES.get(ethertype)
+        if et is None:
+            et = EthernetProtocol(ethertype)
+        return _tuple_new(
+            EthernetRepr,
+            (
+                ethernet_cache_get(src) or ethernet_from_octets(src),
+                ethernet_cache_get(dst) or ethernet_from_octets(dst),
+                et,
+            ),
+        )
+
+    def emit(self, frame: EthernetFrame) -> None:
+        """Write the header into the first 14 octets of ``frame``'s buffer."""
+        _pack_header(frame.buffer, 0, self.dst_addr._octets, self.src_addr._octets, self.ethertype)
+
+    def buffer_len(self) -> int:
+        """Return the header length, 14."""
+        return HEADER_LEN
+
+    def __str__(self) -> str:
+        kind = _ethertype_name(self.ethertype)
+        return f"EthernetII src={self.src_addr} dst={self.dst_addr} type={kind}"
+
+
+def _ethertype_name(ethertype: int) -> str:
+    member = _ETHERTYPES.get(ethertype)
+    if member is None:
+        return f"0x{ethertype:04x}"
+    return {0x0800: "IPv4", 0x0806: "ARP", 0x86DD: "IPv6"}.get(ethertype, member.name)
