@@ -33,6 +33,7 @@ from .icmpv4 import (
 )
 from .ip import IpRepr, ip_repr
 from .ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
+from .pretty import PrettyPrinter, pretty_print
 from .tcp import TcpControl, TcpOptionKind, TcpPacket, TcpRepr, TcpTimestampRepr
 from .tcp_seq import TcpSeqNumber, max_seq, min_seq
 from .udp import UdpPacket, UdpRepr
@@ -66,6 +67,7 @@ __all__ = [
     "Ipv4Packet",
     "Ipv4Repr",
     "MalformedPacket",
+    "PrettyPrinter",
     "Medium",
     "TcpControl",
     "TcpOptionKind",
@@ -80,5 +82,6 @@ __all__ = [
     "ip_repr",
     "max_seq",
     "min_seq",
+    "pretty_print",
     "pseudo_header_sum",
 ]

@@ -1,0 +1,140 @@
+"""Render a frame as text: one tcpdump-like line per layer, for tracers and the tcpdump example.
+
+`pretty_print` never raises: a layer that does not parse is printed as ``(malformed: reason)``
+(or ``(unsupported: reason)``) and the layers under it are not printed. Checksums are shown
+as ``bad-cksum`` when wrong rather than stopping the dissection.
+"""
+
+from __future__ import annotations
+
+from .address import Ipv4Address
+from .arp import ArpPacket, ArpRepr
+from .capabilities import ChecksumCapabilities, Medium
+from .checksum import pseudo_header_sum
+from .errors import MalformedPacket, UnsupportedPacket
+from .ethernet import EthernetFrame, EthernetProtocol, EthernetRepr
+from .icmpv4 import Icmpv4Packet, Icmpv4Repr
+from .ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
+from .tcp import TcpPacket, TcpRepr
+from .udp import UdpPacket, UdpRepr
+
+__all__ = ["PrettyPrinter", "pretty_print"]
+
+_NO_CHECKSUMS = ChecksumCapabilities.ignored()
+
+
+def _problem(layer: str, exc: Exception) -> str:
+    if isinstance(exc, UnsupportedPacket):
+        return f"{layer} (unsupported: {exc.field}: {exc.reason})"
+    if isinstance(exc, MalformedPacket):
+        return f"{layer} (malformed: {exc.field}: {exc.reason})"
+    # Only a bug in this package gets here; the printer still must not raise.
+    return f"{layer} (malformed: {type(exc).__name__}: {exc})"
+
+
+def _cksum_note(
+    ok: bool, checksum: int, src: Ipv4Address, dst: Ipv4Address, proto: int, length: int
+) -> str:
+    if ok:
+        return ""
+    # With checksum offload the sender's kernel leaves only the pseudo-header sum in the field
+    # (Linux CHECKSUM_PARTIAL) for the device to finish: captures on the sending host show it.
+    if checksum == pseudo_header_sum(src, dst, proto, length):
+        return " cksum-partial"
+    return " bad-cksum"
+
+
+def _transport(
+    lines: list[str], proto: int, segment: memoryview, src: Ipv4Address, dst: Ipv4Address
+) -> None:
+    if proto == IpProtocol.TCP:
+        try:
+            tcp = TcpPacket(segment)
+            tcp_repr = TcpRepr.parse(tcp, src, dst, _NO_CHECKSUMS)
+        except Exception as exc:
+            lines.append(_problem("TCP", exc))
+            return
+        note = _cksum_note(tcp.verify_checksum(src, dst), tcp.checksum, src, dst, 6, len(segment))
+        lines.append(f"{tcp_repr}{note}")
+    elif proto == IpProtocol.UDP:
+        try:
+            udp = UdpPacket(segment)
+            udp_repr = UdpRepr.parse(udp, src, dst, _NO_CHECKSUMS)
+        except Exception as exc:
+            lines.append(_problem("UDP", exc))
+            return
+        note = _cksum_note(udp.verify_checksum(src, dst), udp.checksum, src, dst, 17, udp.len)
+        lines.append(f"{udp_repr}{note}")
+    elif proto == IpProtocol.ICMP:
+        try:
+            icmp = Icmpv4Packet(segment)
+            icmp_repr = Icmpv4Repr.parse(icmp, _NO_CHECKSUMS)
+        except Exception as exc:
+            lines.append(_problem("ICMPv4", exc))
+            return
+        bad = "" if icmp.verify_checksum() else " bad-cksum"
+        lines.append(f"{icmp_repr}{bad}")
+
+
+def _ip(lines: list[str], packet: memoryview) -> None:
+    try:
+        ip = Ipv4Packet(packet)
+        ip_repr = Ipv4Repr.parse(ip, _NO_CHECKSUMS)
+    except Exception as exc:
+        lines.append(_problem("IPv4", exc))
+        return
+    extra = ""
+    if ip.header_len > 20:
+        extra += f" options={bytes(ip.options).hex()}"
+    if not ip.verify_checksum():
+        extra += " bad-cksum"
+    lines.append(f"{ip_repr}{extra}")
+    if ip_repr.frag_offset:
+        return  # a later fragment: no transport header here
+    payload = ip.payload
+    if ip_repr.more_frags:
+        lines.append(f"(first fragment, {len(payload)} octets)")
+        return
+    _transport(lines, ip_repr.next_header, payload, ip_repr.src_addr, ip_repr.dst_addr)
+
+
+def pretty_print(frame: bytes | bytearray | memoryview, medium: Medium = Medium.ETHERNET) -> str:
+    """Return ``frame`` rendered as one line per layer (joined by newlines); never raise."""
+    lines: list[str] = []
+    try:
+        view = memoryview(frame)
+        if medium is Medium.IP:
+            _ip(lines, view)
+        else:
+            try:
+                eth = EthernetFrame(view)
+                eth_repr = EthernetRepr.parse(eth)
+            except Exception as exc:
+                lines.append(_problem("EthernetII", exc))
+            else:
+                lines.append(str(eth_repr))
+                if eth_repr.ethertype == EthernetProtocol.IPV4:
+                    _ip(lines, eth.payload)
+                elif eth_repr.ethertype == EthernetProtocol.ARP:
+                    try:
+                        lines.append(str(ArpRepr.parse(ArpPacket(eth.payload))))
+                    except Exception as exc:
+                        lines.append(_problem("ARP", exc))
+                elif eth_repr.ethertype == EthernetProtocol.IPV6:
+                    lines.append("IPv6 (unsupported)")
+    except Exception as exc:  # the printer is a diagnostic tool: it must never fail
+        lines.append(_problem("frame", exc))
+    return "\n".join(lines)
+
+
+class PrettyPrinter:
+    """Render frames of one medium; ``PrettyPrinter(medium).format(frame)`` = `pretty_print`."""
+
+    __slots__ = ("medium",)
+
+    def __init__(self, medium: Medium = Medium.ETHERNET) -> None:
+        self.medium = medium
+
+    def format(self, frame: bytes | bytearray | memoryview) -> str:
+        """Return ``frame`` rendered as text; never raise."""
+        return pretty_print(frame, self.medium)
