@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
+import logging
 import random
 import sys
 import time
@@ -39,6 +40,8 @@ HARDWARE_ADDR = EthernetAddress.parse("02-00-00-00-00-01")
 SERVER = IpEndpoint(Ipv4Address("192.168.69.1"), 1234)
 CLIENT = IpEndpoint(Ipv4Address("192.168.69.2"), 49152)
 ADDRESSES = ("192.168.69.1/24", "192.168.69.2/24")
+
+trace_log = logging.getLogger("smoltcp.phy.tracer")
 
 
 def size(text: str) -> int:
@@ -103,6 +106,8 @@ class FrameLog:
     def __call__(self, direction: Direction, now: Instant, frame: memoryview) -> None:
         if direction is not Direction.TX:
             return
+        if trace_log.isEnabledFor(logging.INFO):  # -v: every frame, as the tracer would log it
+            trace_log.info("-> %s %s", now, format_frame(frame, self.medium))
         self.frames += 1
         self.octets += len(frame)
         if self.n <= 0:

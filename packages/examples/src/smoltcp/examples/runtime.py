@@ -105,6 +105,7 @@ _ERRNO_TEXT = {
     errno.ECONNREFUSED: "connection refused",
     errno.ECONNRESET: "connection reset by peer",
     errno.ETIMEDOUT: "timed out",
+    errno.ENOENT: "no such file or directory",
 }
 
 
@@ -112,13 +113,9 @@ def describe(exc: BaseException) -> str:
     """Return one line that tells the user what went wrong."""
     if type(exc).__name__ == "DeviceError":
         return str(exc)  # smoltcp.phy already says what to do, in one line
-    if isinstance(exc, OSError) and exc.errno in _ERRNO_TEXT:
-        what = _ERRNO_TEXT[exc.errno]
-        if exc.errno == errno.ENOENT or exc.filename is None:
-            return what
-        return f"{exc.filename}: {what}"
-    if isinstance(exc, FileNotFoundError) and exc.filename:
-        return f"{exc.filename}: no such file (is the tun module loaded?)"
+    if isinstance(exc, OSError):
+        what = _ERRNO_TEXT.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
+        return f"{exc.filename}: {what}" if exc.filename else what
     reason = getattr(exc, "reason", None)
     if isinstance(reason, str) and reason:
         return f"{type(exc).__name__}: {reason}"

@@ -1,0 +1,126 @@
+"""The shared options build the device stack they describe, and nothing more."""
+
+from __future__ import annotations
+
+import pytest
+
+from smoltcp.examples import options
+from smoltcp.examples.runtime import Clock, UserError, describe, run
+from smoltcp.phy import FaultInjector, Loopback, PcapWriter, Tracer
+
+
+def parse(*argv: str):
+    return options.parser("smoltcp-test", "test", iface=False).parse_args(list(argv))
+
+
+def test_no_options_means_the_bare_device():
+    device = Loopback()
+    assert options.wrap_device(device, parse()) is device
+
+
+def test_every_option_adds_its_layer_in_order(tmp_path):
+    pcap = tmp_path / "x.pcap"
+    args = parse(
+        "--pcap",
+        str(pcap),
+        "-v",
+        "--drop-chance",
+        "15",
+        "--corrupt-chance",
+        "5",
+        "--size-limit",
+        "1000",
+        "--tx-rate-limit",
+        "4",
+        "--rx-rate-limit",
+        "3",
+        "--seed",
+        "9",
+    )
+    device = options.wrap_device(Loopback(), args)
+    assert isinstance(device, FaultInjector)
+    assert (device.drop_chance, device.corrupt_chance, device.size_limit) == (15.0, 5.0, 1000)
+    assert (device.tx_rate_limit, device.rx_rate_limit) == (4, 3)
+    assert device.shaping_interval == 50, "the seed's default interval when a limit is set"
+    assert isinstance(device.inner, Tracer)
+    assert isinstance(device.inner.inner, PcapWriter)
+    assert isinstance(device.inner.inner.inner, Loopback)
+    device.close()
+    assert pcap.read_bytes()[:4] == bytes.fromhex("d4c3b2a1")
+
+
+def test_shaping_interval_is_taken_as_given():
+    device = options.wrap_device(
+        Loopback(), parse("--tx-rate-limit", "2", "--shaping-interval", "7")
+    )
+    assert device.shaping_interval == 7
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--drop-chance", "-1"], "bad percentage"),
+        (["--corrupt-chance", "x"], "bad percentage"),
+        (["--size-limit", "0"], "bad count"),
+        (["--tx-rate-limit", "1.5"], "bad count"),
+    ],
+)
+def test_bad_values_are_one_line_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse(*argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and err.startswith("smoltcp-test: error:")
+
+
+def test_argument_types_parse_what_users_type():
+    assert str(options.address("192.168.69.1")) == "192.168.69.1"
+    assert options.port("6969") == 6969
+    assert str(options.endpoint("10.0.0.1:80")) == "10.0.0.1:80"
+    for bad in ("1.2.3", "example.org", ""):
+        with pytest.raises(Exception, match="bad IP address"):
+            options.address(bad)
+    for bad in ("0", "65536", "http"):
+        with pytest.raises(Exception, match="bad port"):
+            options.port(bad)
+
+
+def test_run_turns_user_errors_into_one_line(capsys):
+    def refused():
+        raise UserError("cannot connect to 10.0.0.1:1: connection refused")
+
+    def missing():
+        raise FileNotFoundError(2, "No such file or directory", "/nonexistent/x.pcap")
+
+    assert run("smoltcp-test", refused) == 1
+    assert run("smoltcp-test", missing) == 1
+    assert run("smoltcp-test", lambda: 3) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "smoltcp-test: cannot connect to 10.0.0.1:1: connection refused",
+        "smoltcp-test: /nonexistent/x.pcap: no such file or directory",
+    ]
+
+
+def test_run_keeps_the_traceback_of_a_bug():
+    def bug():
+        raise KeyError("not a user error")
+
+    with pytest.raises(KeyError):
+        run("smoltcp-test", bug)
+
+
+def test_describe_socket_errors_by_their_reason():
+    from smoltcp.stack.socket.errors import ConnectError
+
+    assert describe(ConnectError("unaddressable")) == "ConnectError: unaddressable"
+
+
+def test_clock_is_monotonic_and_near_the_wall_clock():
+    import time
+
+    clock = Clock()
+    a = clock.now()
+    b = clock.now()
+    assert b >= a
+    assert abs(a.total_micros() / 1e6 - time.time()) < 5
