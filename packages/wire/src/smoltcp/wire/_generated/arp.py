@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1b2b48aa263d500d2546c4cf615d43be4e5e3119850a38d5921d48dd61cde86f
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0ddef7df1ec33556c3f194f99d398fcbbc96425145d14e5b3d1882c5ca9a8712
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The

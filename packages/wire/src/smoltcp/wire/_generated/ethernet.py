@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 430c3d0f714bc4662c775a72eb3dbc227260ec77ba0d414005e71f26ebd9cbe0
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 989a79b5e4e33914eae54fa4a0ff69d32115f443e5f7ee3c198d768352d4e00e
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
@@ -53,9 +53,9 @@ class EthernetProtocol(UnknownKeepingIntEnum):
     A value without a name reads as the pseudo-member ``Unknown(value)``; it is not an error.
     """
 
-    IPV4 = 2048  # RFC 894
-    ARP = 2054  # RFC 826
-    IPV6 = 34525  # RFC 2464
+    IPV4 = 0x0800  # RFC 894
+    ARP = 0x0806  # RFC 826
+    IPV6 = 0x86DD  # RFC 2464
 
 
 EthernetProtocol._value_limit = 65536  # the field is 16 bits wide

@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 70db3fbef57973e68dbc9d2f3ed6a9fed4355259d7ea9f96eaf815edaa739c70
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b17dbc8112838648796bf32c3b8fb6e7edd27a58baffcf93d299d6f049ea2876
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The

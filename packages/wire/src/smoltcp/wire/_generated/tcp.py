@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: dac942526942dc2e2186d02930d7e63beb440604b3a0efd7c96e898b416bb80c
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 3088a60b5bbc425d4ccd48cb583abf89b46c4163eb4e5cfab6e20a82a20088a9
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The

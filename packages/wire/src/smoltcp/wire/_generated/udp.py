@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d57a2947f005ea086c3b24d8edaaaf8e830c37ecf036cdcfd56af2277b8e43b4
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 653cd8fb0c54ee134a206863f75c9f9bbfe00eafa905b684b47e93b9a8d3e6f8
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
