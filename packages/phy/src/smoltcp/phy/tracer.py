@@ -21,7 +21,7 @@ TraceCallback = Callable[[Direction, Instant, memoryview], None]
 
 try:
     from smoltcp.wire.pretty import pretty_print as _pretty_print
-except ImportError:  # pragma: no cover - the pretty printer lands separately
+except ImportError:  # pragma: no cover - a wire without the printer: fall back to hex
     _pretty_print = None
 
 
@@ -67,4 +67,6 @@ class Tracer(Observer):
     def _log_frame(self, direction: Direction, now: Instant, frame: memoryview) -> None:
         if log.isEnabledFor(logging.INFO):
             arrow = "<-" if direction is Direction.RX else "->"
-            log.info("%s %s %s", arrow, now, format_frame(frame, self.medium))
+            # One line per layer from the printer; indent the inner layers under the first.
+            text = format_frame(frame, self.medium).replace("\n", "\n     ")
+            log.info("%s %s %s", arrow, now, text)
