@@ -141,10 +141,10 @@ class _Window:
         # carry a larger window, so do not grow one it is not using.
         if 2 * flight_size < cwnd:
             return 0
-        # RFC 3465 appropriate byte counting with L = 2*SMSS: stretch ACKs (every second
-        # segment, or more from a busy receiver) still grow the window at the full rate.
-        limit = 2 * self._mss
-        inc = acked if acked < limit else limit
+        # Byte counting (RFC 3465) without its L = 2*SMSS cap, as Linux does: a receiver that
+        # polls in bursts (this stack, or Linux with GRO) acknowledges a whole flight with one
+        # stretch ACK, and a cap would turn slow start into a linear crawl of 2 SMSS per RTT.
+        inc = acked
         if cwnd + inc <= self._ssthresh:
             self._cwnd = cwnd + inc
             return 0
