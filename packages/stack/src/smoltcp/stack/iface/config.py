@@ -1,0 +1,67 @@
+"""The configuration of an `Interface`: addresses, seeds and the bounds of its tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from smoltcp.stack.time import Duration
+from smoltcp.wire import EthernetAddress
+
+__all__ = ["Config"]
+
+
+@dataclass
+class Config:
+    """How to build an `Interface`.
+
+    ``hardware_addr`` is required on an Ethernet device and ignored on an IP (TUN) device.
+    ``random_seed`` seeds ``Context.rand`` (ephemeral ports, TCP initial sequence numbers): the
+    stack has no other source of randomness. The other fields bound the interface's tables and
+    rates; the defaults follow the original smoltcp and Linux where they apply.
+    """
+
+    hardware_addr: EthernetAddress | None = None
+    random_seed: int = 0
+    hop_limit: int = 64
+    """Time to live of the packets the interface itself originates (ICMP replies, RSTs)."""
+    neighbor_cache_capacity: int = 1024
+    """Most ARP cache entries; the least recently refreshed is evicted to make room."""
+    neighbor_expiry: Duration = field(default_factory=lambda: Duration.from_secs(60))
+    """How long an ARP entry lives after the neighbour was last heard from."""
+    arp_request_interval: Duration = field(default_factory=lambda: Duration.from_secs(1))
+    """At most one ARP request per destination per interval."""
+    arp_resolve_timeout: Duration = field(default_factory=lambda: Duration.from_secs(3))
+    """Packets still waiting for ARP this long after the first request are dropped."""
+    arp_queue_per_destination: int = 16
+    """Most packets queued for one unresolved next hop."""
+    arp_queue_total: int = 256
+    """Most packets queued for all unresolved next hops together."""
+    icmp_error_burst: int = 10
+    """Most ICMP errors sent back to back (token bucket size)."""
+    icmp_error_interval: Duration = field(default_factory=lambda: Duration.from_millis(100))
+    """One ICMP error token is added per interval (10 per second by default)."""
+    reply_to_broadcast_echo: bool = False
+    """Whether to answer echo requests sent to a broadcast address (Linux does not)."""
+    ingress_burst: int = 256
+    """Most frames received per `Interface.poll` when the device sets no burst size."""
+
+    def __post_init__(self) -> None:
+        if self.hardware_addr is not None and not isinstance(self.hardware_addr, EthernetAddress):
+            raise TypeError("hardware_addr must be an EthernetAddress or None")
+        if not 1 <= self.hop_limit <= 255:
+            raise ValueError(f"hop_limit must be in [1, 255], not {self.hop_limit}")
+        for name in (
+            "neighbor_cache_capacity",
+            "arp_queue_per_destination",
+            "arp_queue_total",
+            "icmp_error_burst",
+            "ingress_burst",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int, not {value!r}")
+        for name in ("neighbor_expiry", "arp_request_interval", "arp_resolve_timeout"):
+            if not isinstance(getattr(self, name), Duration):
+                raise TypeError(f"{name} must be a Duration")
+        if self.icmp_error_interval.micros <= 0:
+            raise ValueError("icmp_error_interval must be positive")

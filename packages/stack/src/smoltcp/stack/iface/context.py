@@ -1,0 +1,113 @@
+"""`Context`: what a socket may see of its interface."""
+
+from __future__ import annotations
+
+import random
+
+from smoltcp.stack.time import Instant
+from smoltcp.wire import ChecksumCapabilities, EthernetAddress, IpAddress, IpCidr
+from smoltcp.wire.checksum import InternetSum
+
+__all__ = ["Context"]
+
+
+class Context:
+    """The interface's addresses, MTU, checksum settings, random source and current time.
+
+    Sockets get it as ``cx`` in `process`, `dispatch` and `poll_at`, and users pass
+    ``iface.context`` to calls such as ``TcpSocket.connect``. Treat it as read-only: the
+    interface keeps it up to date (``now`` is the time of the current or last poll).
+
+    - ``ip_addrs``: the interface's addresses, as CIDRs (a tuple);
+    - ``ip_mtu``: the largest IP packet the device carries, in octets;
+    - ``checksum_caps``: which checksums the stack computes and verifies;
+    - ``csum``: the checksum kernel to pass to ``smoltcp.wire`` as ``csum=``;
+    - ``rand``: a ``random.Random`` seeded from ``Config.random_seed``.
+    """
+
+    __slots__ = (
+        "_addrs",
+        "_broadcasts",
+        "_source_cache",
+        "checksum_caps",
+        "csum",
+        "hardware_addr",
+        "ip_addrs",
+        "ip_mtu",
+        "now",
+        "rand",
+    )
+
+    def __init__(
+        self,
+        hardware_addr: EthernetAddress | None,
+        ip_mtu: int,
+        checksum_caps: ChecksumCapabilities,
+        csum: InternetSum,
+        rand: random.Random,
+        now: Instant,
+    ) -> None:
+        self.hardware_addr = hardware_addr
+        self.ip_mtu = ip_mtu
+        self.checksum_caps = checksum_caps
+        self.csum = csum
+        self.rand = rand
+        self.now = now
+        self.ip_addrs: tuple[IpCidr, ...] = ()
+        self._addrs: frozenset[IpAddress] = frozenset()
+        self._broadcasts: frozenset[IpAddress] = frozenset()
+        self._source_cache: dict[IpAddress, IpAddress | None] = {}
+
+    def _set_ip_addrs(self, cidrs: tuple[IpCidr, ...]) -> None:
+        self.ip_addrs = cidrs
+        self._addrs = frozenset(c.address for c in cidrs)
+        broadcasts = set()
+        for c in cidrs:
+            b = c.broadcast()  # type: ignore[attr-defined]
+            if b is not None:
+                broadcasts.add(b)
+        self._broadcasts = frozenset(broadcasts)
+        self._source_cache = {}
+
+    def has_ip_addr(self, addr: IpAddress) -> bool:
+        """Return whether ``addr`` is one of the interface's addresses."""
+        return addr in self._addrs
+
+    def is_broadcast(self, addr: IpAddress) -> bool:
+        """Return whether ``addr`` is the limited broadcast or one of our subnets' broadcasts."""
+        return addr.is_broadcast or addr in self._broadcasts
+
+    def in_same_network(self, addr: IpAddress) -> bool:
+        """Return whether ``addr`` is on-link: inside one of the interface's prefixes."""
+        return any(c.contains_addr(addr) for c in self.ip_addrs)
+
+    def get_source_address(self, dst_addr: IpAddress) -> IpAddress | None:
+        """Return the address to send from to reach ``dst_addr``, or None if we have none.
+
+        The address of the first prefix that contains ``dst_addr``; else the first address of
+        the same IP version (the route goes through a router).
+        """
+        cache = self._source_cache
+        try:
+            return cache[dst_addr]
+        except KeyError:
+            pass
+        found = None
+        for c in self.ip_addrs:
+            if c.contains_addr(dst_addr):
+                found = c.address
+                break
+        if found is None:
+            version = dst_addr.version
+            for c in self.ip_addrs:
+                if c.address.version == version:
+                    found = c.address
+                    break
+        if len(cache) >= 1024:
+            cache.clear()
+        cache[dst_addr] = found
+        return found
+
+    def __repr__(self) -> str:
+        addrs = ", ".join(str(c) for c in self.ip_addrs)
+        return f"Context(ip_addrs=[{addrs}], ip_mtu={self.ip_mtu}, now={self.now})"

@@ -1,0 +1,71 @@
+"""What an interface received, sent and dropped, and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+__all__ = ["Counters"]
+
+
+class Counters:
+    """Counts of an interface's traffic.
+
+    ``received`` and ``sent`` count frames (IP packets on an IP medium). ``dropped`` maps a
+    reason to the number of frames or packets dropped for it:
+
+    - ``malformed-<protocol>`` (ethernet, arp, ipv4, icmpv4, udp, tcp): the layer failed its
+      checks; ``checksum-<protocol>``: a bad checksum; ``unsupported-<protocol>``: well formed
+      but not handled (802.3 or VLAN frames, IPv6, other ARP hardware, ...);
+      ``unsupported-ethertype``, ``unsupported-arp-operation``;
+    - ``multicast``: multicast frames and packets (not supported yet);
+    - ``not-for-us-ethernet``, ``not-for-us-ipv4``, ``not-for-us-arp``: addressed elsewhere;
+    - ``bad-source``: a broadcast or multicast source address;
+    - ``fragment``: IPv4 fragments (no reassembly);
+    - ``unknown-protocol``, ``no-socket-udp``, ``no-socket-tcp``, ``no-socket-icmp``,
+      ``broadcast-tcp``, ``broadcast-echo``: nothing to deliver to (an ICMP error or RST may
+      have been sent, see below);
+    - ``no-route``, ``too-big``, ``device-busy``, ``no-source-address``: outgoing packets that
+      could not be sent;
+    - ``arp-queue-full``, ``arp-timeout``: packets that waited for ARP in vain;
+    - ``internal-error``: an unexpected exception while handling one frame (logged).
+
+    The remaining fields count what the interface answered by itself.
+    """
+
+    __slots__ = (
+        "arp_replies_sent",
+        "arp_requests_sent",
+        "dropped",
+        "icmp_echo_replies_sent",
+        "icmp_errors_rate_limited",
+        "icmp_errors_sent",
+        "queued_for_arp",
+        "received",
+        "rst_sent",
+        "sent",
+    )
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.sent = 0
+        self.dropped: Counter[str] = Counter()
+        self.arp_requests_sent = 0
+        self.arp_replies_sent = 0
+        self.icmp_echo_replies_sent = 0
+        self.icmp_errors_sent = 0
+        self.icmp_errors_rate_limited = 0
+        self.rst_sent = 0
+        self.queued_for_arp = 0
+
+    def total_dropped(self) -> int:
+        """Return the number of drops for every reason."""
+        return sum(self.dropped.values())
+
+    def as_dict(self) -> dict[str, object]:
+        """Return every counter by name (``dropped`` as a plain dict)."""
+        out: dict[str, object] = {name: getattr(self, name) for name in self.__slots__}
+        out["dropped"] = dict(self.dropped)
+        return out
+
+    def __repr__(self) -> str:
+        return f"Counters(received={self.received}, sent={self.sent}, dropped={dict(self.dropped)})"

@@ -1,0 +1,331 @@
+"""Ingress: from a received frame to the socket it is for, or to the interface's own answer.
+
+Every look-up is a dictionary access keyed as DESIGN.md section 2 says, so the cost of a
+packet does not depend on the number of sockets. Malformed input raises `MalformedPacket`
+inside the wire views and representations; `Ingress._process_frame` catches it per frame and
+counts it, so nothing from the network ever escapes `Interface.poll`.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from typing import Any
+
+from smoltcp.stack.log import TRACE
+from smoltcp.wire import IpAddress, MalformedPacket, UnsupportedPacket
+from smoltcp.wire.arp import ArpOperation, ArpPacket, ArpRepr
+from smoltcp.wire.ethernet import EthernetFrame
+from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Packet, Icmpv4Repr
+from smoltcp.wire.ip import ip_repr
+from smoltcp.wire.ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
+from smoltcp.wire.tcp import TcpControl, TcpPacket, TcpRepr, TcpSeqNumber
+from smoltcp.wire.udp import UdpPacket, UdpRepr
+
+__all__ = ["Ingress", "tcp_rst_reply"]
+
+log = logging.getLogger("smoltcp.stack.iface")
+
+_ETH_HEADER = struct.Struct("!6s6sH")
+_ETH_LEN = 14
+_BROADCAST_MAC = b"\xff" * 6
+_ETHERTYPE_IPV4 = 0x0800
+_ETHERTYPE_ARP = 0x0806
+_ETHERTYPE_IPV6 = 0x86DD
+_U16 = struct.Struct("!H")
+
+_UDP = IpProtocol.UDP
+_TCP = IpProtocol.TCP
+_ICMP = IpProtocol.ICMP
+_RST = TcpControl.RST
+_ECHO_REQUEST = Icmpv4Message.ECHO_REQUEST
+_ECHO_REPLY = Icmpv4Message.ECHO_REPLY
+# ICMP errors that quote the offending datagram (RFC 792), delivered to "udp" ICMP sockets.
+_QUOTING = frozenset(
+    (Icmpv4Message.DST_UNREACHABLE, Icmpv4Message.TIME_EXCEEDED, Icmpv4Message.PARAM_PROBLEM)
+)
+_EMPTY: tuple[Any, ...] = ()
+
+
+def tcp_rst_reply(ipr: Any, seg: TcpRepr, hop_limit: int = 64) -> tuple[Any, TcpRepr] | None:
+    """Return the RST answering ``seg`` when no connection exists, or None for a RST.
+
+    RFC 9293 3.10.7.1 (CLOSED): a RST is never answered; if the segment has an ACK the reset
+    takes its sequence number from the ACK field (<SEQ=SEG.ACK><CTL=RST>); otherwise
+    <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, where SEG.LEN counts SYN and FIN.
+    """
+    if seg.control == _RST:
+        return None
+    if seg.ack_number is not None:
+        seq, ack = seg.ack_number, None
+    else:
+        seq, ack = TcpSeqNumber(0), seg.seq_number + seg.segment_len()
+    rst = TcpRepr(seg.dst_port, seg.src_port, _RST, seq, ack, 0)
+    reply = ip_repr(ipr.dst_addr, ipr.src_addr, _TCP, rst.buffer_len(), hop_limit)
+    return reply, rst
+
+
+class Ingress:
+    """The receive half of `Interface` (a mixin: it uses the interface's state)."""
+
+    # Attributes the Interface provides (declared for readers and type checkers).
+    _eth: bool
+    _mac: bytes
+    _caps: Any
+    _csum: Any
+    _demux: dict[Any, list[Any]]
+    _now: Any
+    _now_us: int
+    _trace: bool
+    _hop_limit: int
+    context: Any
+    counters: Any
+    config: Any
+    neighbor_cache: Any
+
+    def _process_frame(self, frame: memoryview) -> None:
+        """Handle one received frame; count and log, never raise."""
+        self.counters.received += 1
+        try:
+            if self._eth:
+                self._process_ethernet(frame)
+            else:
+                self._process_ipv4(frame, None)
+        except MalformedPacket as exc:
+            if isinstance(exc, UnsupportedPacket):
+                reason = "unsupported-" + exc.protocol
+            elif exc.field == "checksum":
+                reason = "checksum-" + exc.protocol
+            else:
+                reason = "malformed-" + exc.protocol
+            self.counters.dropped[reason] += 1
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("drop: %s: %s", reason, exc)
+        except Exception:
+            # A bug must not take the whole stack down with one frame: count it, log it.
+            self.counters.dropped["internal-error"] += 1
+            log.warning("drop: unexpected error while handling a frame", exc_info=True)
+
+    def _drop(self, reason: str) -> None:  # defined again by Interface; here for the mixin
+        raise NotImplementedError
+
+    def _send_ip(self, ipr: Any, repr: Any) -> bool:
+        raise NotImplementedError
+
+    def _send_arp(self, arp: ArpRepr, dst_mac: bytes) -> bool:
+        raise NotImplementedError
+
+    def _send_icmp_error(self, ipr: Any, payload: memoryview, code: Any) -> None:
+        raise NotImplementedError
+
+    def _resolved_hop(self, hop: IpAddress, mac: bytes) -> None:
+        raise NotImplementedError
+
+    # -- Ethernet and ARP ---------------------------------------------------------------------
+
+    def _process_ethernet(self, frame: memoryview) -> None:
+        EthernetFrame(frame)  # checks the length, 802.3 length fields and VLAN tags
+        dst, src, ethertype = _ETH_HEADER.unpack_from(frame)
+        if dst != self._mac:
+            if dst == _BROADCAST_MAC:
+                pass
+            elif dst[0] & 1:
+                self._drop("multicast")
+                return
+            else:
+                self._drop("not-for-us-ethernet")
+                return
+        if ethertype == _ETHERTYPE_IPV4:
+            self._process_ipv4(frame[_ETH_LEN:], src)
+        elif ethertype == _ETHERTYPE_ARP:
+            self._process_arp(frame[_ETH_LEN:], src)
+        elif ethertype == _ETHERTYPE_IPV6:
+            self._drop("unsupported-ipv6")
+        else:
+            self._drop("unsupported-ethertype")
+
+    def _process_arp(self, payload: memoryview, eth_src: bytes) -> None:
+        arp = ArpRepr.parse(ArpPacket(payload))
+        if self._trace:
+            log.log(TRACE, "rx %s", arp)
+        op = arp.operation
+        if op != ArpOperation.REQUEST and op != ArpOperation.REPLY:
+            self._drop("unsupported-arp-operation")
+            return
+        sha = arp.source_hardware_addr
+        spa = arp.source_protocol_addr
+        tpa = arp.target_protocol_addr
+        cx = self.context
+        if not sha.is_unicast:
+            self._drop("bad-source")
+            return
+        for_us = tpa in cx._addrs
+        if spa in cx._addrs:
+            # Someone else claims our address (or our own frame came back): learn nothing.
+            if not for_us:
+                self._drop("not-for-us-arp")
+            return
+        # RFC 826 "merge": refresh an entry we have; add one when the packet is for us or is
+        # a gratuitous announcement (spa == tpa). Only on-link senders; never 0.0.0.0 (an
+        # RFC 5227 probe).
+        learned = False
+        if not spa.is_unspecified and cx.in_same_network(spa):
+            octets = sha._octets
+            if for_us or spa == tpa or spa in self.neighbor_cache:
+                self.neighbor_cache._fill(spa, octets, self._now_us)
+                learned = True
+        if op == ArpOperation.REQUEST and for_us:
+            reply = ArpRepr(ArpOperation.REPLY, self.context.hardware_addr, tpa, sha, spa)
+            if self._send_arp(reply, sha._octets):
+                self.counters.arp_replies_sent += 1
+        elif not for_us and not learned:
+            self._drop("not-for-us-arp")
+        if learned:
+            self._resolved_hop(spa, sha._octets)
+
+    # -- IPv4 ---------------------------------------------------------------------------------
+
+    def _process_ipv4(self, buf: memoryview, eth_src: bytes | None) -> None:
+        packet = Ipv4Packet(buf)
+        ipr = Ipv4Repr.parse(packet, self._caps, self._csum)
+        if self._trace:
+            log.log(TRACE, "rx %s", ipr)
+        src = ipr.src_addr
+        dst = ipr.dst_addr
+        cx = self.context
+        if src.is_broadcast or src.is_multicast or src in cx._broadcasts:
+            self._drop("bad-source")
+            return
+        broadcast = False
+        if dst not in cx._addrs:
+            if dst.is_broadcast or dst in cx._broadcasts:
+                broadcast = True
+            elif dst.is_multicast:
+                self._drop("multicast")
+                return
+            else:
+                self._drop("not-for-us-ipv4")
+                return
+        if ipr.more_frags or ipr.frag_offset:
+            # No reassembly; dropping every fragment also means no ICMP error is ever sent
+            # about a fragment other than the first (RFC 1122 3.2.2).
+            self._drop("fragment")
+            return
+        if eth_src is not None:
+            self.neighbor_cache._refresh(src, eth_src, self._now_us)
+        payload = packet.payload
+        proto = ipr.next_header
+        demux = self._demux
+        handled = False
+        raws = demux.get(("raw", 4, proto))
+        if raws:
+            whole = buf[: packet.total_len]
+            for sock in raws:
+                sock.process(cx, self._now, ipr, whole)
+            handled = True
+        if proto == _UDP:
+            self._process_udp(ipr, payload, broadcast, handled)
+        elif proto == _TCP:
+            self._process_tcp(ipr, payload, broadcast, handled)
+        elif proto == _ICMP:
+            self._process_icmp(ipr, payload, broadcast, handled)
+        elif not handled:
+            self._drop("unknown-protocol")
+            if not broadcast:
+                self._send_icmp_error(ipr, payload, Icmpv4DstUnreachable.PROTO_UNREACHABLE)
+
+    def _process_udp(self, ipr: Any, payload: memoryview, broadcast: bool, handled: bool) -> None:
+        udp = UdpRepr.parse(UdpPacket(payload), ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
+        if self._trace:
+            log.log(TRACE, "rx %s", udp)
+        demux = self._demux
+        port = udp.dst_port
+        cx = self.context
+        now = self._now
+        if broadcast:
+            # A broadcast goes to every socket on the port.
+            sockets = demux.get((_UDP, ipr.dst_addr, port), _EMPTY) + demux.get(
+                (_UDP, None, port), _EMPTY
+            )
+            for sock in sockets:
+                sock.process(cx, now, ipr, udp)
+            if not sockets and not handled:
+                self._drop("no-socket-udp")
+            return
+        sockets = demux.get((_UDP, ipr.dst_addr, port)) or demux.get((_UDP, None, port))
+        if sockets:
+            sockets[0].process(cx, now, ipr, udp)
+            return
+        if handled:
+            return
+        self._drop("no-socket-udp")
+        self._send_icmp_error(ipr, payload, Icmpv4DstUnreachable.PORT_UNREACHABLE)
+
+    def _process_tcp(self, ipr: Any, payload: memoryview, broadcast: bool, handled: bool) -> None:
+        if broadcast:
+            # TCP is unicast only (RFC 1122 4.2.3.10).
+            self._drop("broadcast-tcp")
+            return
+        seg = TcpRepr.parse(TcpPacket(payload), ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
+        if self._trace:
+            log.log(TRACE, "rx %s", seg)
+        demux = self._demux
+        dst = ipr.dst_addr
+        port = seg.dst_port
+        sockets = (
+            demux.get((_TCP, dst, port, ipr.src_addr, seg.src_port))
+            or demux.get((_TCP, dst, port))
+            or demux.get((_TCP, None, port))
+        )
+        if sockets:
+            reply = sockets[0].process(self.context, self._now, ipr, seg)
+            if reply is not None:
+                self._send_ip(reply[0], reply[1])
+            return
+        if handled:
+            return
+        self._drop("no-socket-tcp")
+        rst = tcp_rst_reply(ipr, seg, self._hop_limit)
+        if rst is not None and self._send_ip(rst[0], rst[1]):
+            self.counters.rst_sent += 1
+
+    def _process_icmp(self, ipr: Any, payload: memoryview, broadcast: bool, handled: bool) -> None:
+        icmp = Icmpv4Repr.parse(Icmpv4Packet(payload), self._caps, self._csum)
+        if self._trace:
+            log.log(TRACE, "rx %s", icmp)
+        message = icmp.message
+        demux = self._demux
+        cx = self.context
+        delivered = False
+        if message in (_ECHO_REQUEST, _ECHO_REPLY):
+            sockets = demux.get((_ICMP, "ident", icmp.ident))
+            if sockets:
+                for sock in sockets:
+                    sock.process(cx, self._now, ipr, payload)
+                delivered = True
+        elif message in _QUOTING:
+            header = icmp.header
+            if header is not None and header.next_header == _UDP and len(icmp.data) >= 2:
+                (port,) = _U16.unpack_from(icmp.data)
+                sockets = demux.get((_ICMP, "udp", header.src_addr, port)) or demux.get(
+                    (_ICMP, "udp", None, port)
+                )
+                if sockets:
+                    for sock in sockets:
+                        sock.process(cx, self._now, ipr, payload)
+                    delivered = True
+        if message == _ECHO_REQUEST:
+            # RFC 1122 3.2.2.6: answer with the same identifier, sequence number and data.
+            if broadcast and not self.config.reply_to_broadcast_echo:
+                self._drop("broadcast-echo")
+                return
+            src = ipr.dst_addr if not broadcast else cx.get_source_address(ipr.src_addr)
+            if src is None:
+                self._drop("no-source-address")
+                return
+            reply = Icmpv4Repr.echo_reply(icmp.ident, icmp.seq_no, icmp.data)
+            out = ip_repr(src, ipr.src_addr, _ICMP, reply.buffer_len(), self._hop_limit)
+            if self._send_ip(out, reply):
+                self.counters.icmp_echo_replies_sent += 1
+        elif not delivered and not handled:
+            self._drop("no-socket-icmp")

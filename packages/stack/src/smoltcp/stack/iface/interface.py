@@ -1,0 +1,563 @@
+"""`Interface`: one network interface of the stack, polled by its owner with explicit time.
+
+``poll(now, device, sockets)`` first receives what the device holds (bounded by its burst
+size) and hands each packet to the socket the set's dictionaries name, answering ARP, echo
+requests and unreachable ports and protocols itself; then it lets the *active* sockets send.
+Egress writes every header and the payload straight into the device's transmit buffer: the
+payload is copied once. A packet whose next hop's hardware address is unknown is serialised
+into a bounded queue and sent when the ARP reply comes.
+
+Ingress lives in `smoltcp.stack.iface.ingress`; this module holds the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import struct
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from smoltcp.stack import kernels
+from smoltcp.stack.log import TRACE
+from smoltcp.stack.phy import Device
+from smoltcp.stack.time import Duration, Instant
+from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv4Address, Medium
+from smoltcp.wire.arp import ArpOperation, ArpPacket, ArpRepr
+from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Repr
+from smoltcp.wire.ip import ip_repr
+from smoltcp.wire.ipv4 import IpProtocol, Ipv4Packet
+from smoltcp.wire.tcp import TcpPacket, TcpRepr
+from smoltcp.wire.udp import UdpPacket, UdpRepr
+
+from .config import Config
+from .context import Context
+from .counters import Counters
+from .ingress import Ingress
+from .neighbor import NeighborCache
+from .route import Routes
+
+__all__ = ["Interface"]
+
+log = logging.getLogger("smoltcp.stack.iface")
+
+_ETH_HEADER = struct.Struct("!6s6sH")
+_ETH_LEN = 14
+_IPV4_LEN = 20
+_ETHERTYPE_IPV4 = 0x0800
+_ETHERTYPE_ARP = 0x0806
+_BROADCAST_MAC = b"\xff" * 6
+_ZERO_MAC = b"\x00" * 6
+# A socket that keeps returning True from dispatch must not hold the interface forever.
+_MAX_DISPATCH_PER_SOCKET = 4096
+
+_new_ipv4 = Ipv4Packet.new_unchecked
+_new_udp = UdpPacket.new_unchecked
+_new_tcp = TcpPacket.new_unchecked
+_new_icmp = Icmpv4Packet.new_unchecked
+
+
+class _Pending:
+    """Packets waiting for one next hop's hardware address, and when ARP was last asked."""
+
+    __slots__ = ("first_request", "last_request", "packets")
+
+    def __init__(self, now_us: int) -> None:
+        self.packets: deque[bytes] = deque()
+        self.first_request = now_us
+        self.last_request = now_us
+
+
+class Interface(Ingress):
+    """A network interface: addresses, routes, neighbour cache, and the poll loop.
+
+    ``Interface(config, device, now)`` reads the device's capabilities once (medium, MTU,
+    checksum offloads); an Ethernet device needs ``config.hardware_addr`` (ValueError
+    otherwise). ``now`` starts the ICMP rate limiter. Then call `poll` whenever the device is
+    readable or `poll_delay` has passed.
+    """
+
+    def __init__(self, config: Config, device: Device, now: Instant) -> None:
+        if not isinstance(config, Config):
+            raise TypeError(f"config must be a Config, not {type(config).__name__}")
+        caps = device.capabilities()
+        self._medium = caps.medium
+        self._eth = caps.medium is Medium.ETHERNET
+        if self._eth and config.hardware_addr is None:
+            raise ValueError("an Ethernet device needs Config.hardware_addr")
+        self.config = config
+        self._hardware_addr = config.hardware_addr if self._eth else None
+        self._mac = bytes(config.hardware_addr) if self._hardware_addr is not None else _ZERO_MAC
+        self._ip_mtu = caps.ip_mtu()
+        self._burst = caps.max_burst_size or config.ingress_burst
+        self._caps = caps.checksum
+        self._csum = kernels.internet_sum
+        kernels.warm_up()
+        self.context = Context(
+            self._hardware_addr,
+            self._ip_mtu,
+            caps.checksum,
+            self._csum,
+            random.Random(config.random_seed),
+            now,
+        )
+        self.routes = Routes()
+        self.neighbor_cache = NeighborCache(config.neighbor_cache_capacity, config.neighbor_expiry)
+        self.counters = Counters()
+        self._hop_limit = config.hop_limit
+        self._now = now
+        self._now_us = now.micros
+        self._device: Any = device
+        self._sockets: Any = None
+        self._demux: dict[Any, list[Any]] = {}
+        self._token: Any = None
+        self._out: Any = None
+        self._trace = False
+        # Next hop per destination, valid while the addresses and routes stay the same.
+        self._next_hops: dict[IpAddress, Any] = {}
+        self._routes_version = -1
+        # ARP resolution in progress: next hop -> _Pending; packets resolved but not yet sent.
+        self._pending: dict[IpAddress, _Pending] = {}
+        self._pending_total = 0
+        self._resolved: deque[tuple[bytes, bytes]] = deque()
+        # ICMP error token bucket (RFC 1812 4.3.2.8), integer microseconds.
+        self._icmp_tokens = config.icmp_error_burst
+        self._icmp_refill_us = now.micros
+        self._icmp_interval_us = config.icmp_error_interval.micros
+
+    # -- configuration ------------------------------------------------------------------------
+
+    @property
+    def hardware_addr(self) -> EthernetAddress | None:
+        """The interface's Ethernet address (None on an IP medium)."""
+        return self._hardware_addr
+
+    def set_hardware_addr(self, addr: EthernetAddress) -> None:
+        """Change the Ethernet address; raise ValueError on an IP medium or a non-unicast one."""
+        if not self._eth:
+            raise ValueError("an IP-medium interface has no hardware address")
+        if not isinstance(addr, EthernetAddress) or not addr.is_unicast:
+            raise ValueError(f"not a unicast Ethernet address: {addr!r}")
+        self._hardware_addr = addr
+        self._mac = bytes(addr)
+        self.context.hardware_addr = addr
+
+    @property
+    def medium(self) -> Medium:
+        """The device's medium."""
+        return self._medium
+
+    @property
+    def ip_addrs(self) -> tuple[IpCidr, ...]:
+        """The interface's addresses, as CIDRs."""
+        return self.context.ip_addrs
+
+    def update_ip_addrs(self, f: Callable[[list[IpCidr]], None]) -> None:
+        """Call ``f`` with a list of the addresses to change it in place (then validated).
+
+        Raises TypeError if ``f`` leaves anything but `IpCidr`s in the list, ValueError for an
+        address that cannot be an interface's (unspecified, broadcast or multicast).
+        """
+        addrs = list(self.context.ip_addrs)
+        f(addrs)
+        for cidr in addrs:
+            if not isinstance(cidr, IpCidr):
+                raise TypeError(f"expected IpCidr, not {type(cidr).__name__}")
+            a = cidr.address
+            if a.is_unspecified or a.is_broadcast or a.is_multicast:
+                raise ValueError(f"{cidr} cannot be an interface address")
+        self.context._set_ip_addrs(tuple(addrs))
+        self._next_hops.clear()
+
+    def has_ip_addr(self, addr: IpAddress) -> bool:
+        """Return whether ``addr`` is one of the interface's addresses."""
+        return self.context.has_ip_addr(addr)
+
+    def ipv4_addr(self) -> Ipv4Address | None:
+        """Return the first IPv4 address, or None."""
+        for cidr in self.context.ip_addrs:
+            if type(cidr.address) is Ipv4Address:
+                return cidr.address
+        return None
+
+    # -- polling ------------------------------------------------------------------------------
+
+    def poll(self, now: Instant, device: Device, sockets: Any) -> bool:
+        """Receive what ``device`` holds, then let the sockets send; return whether anything
+        happened (a frame was received or sent), i.e. whether socket state may have changed.
+
+        Never raises for anything received from the network: bad input is dropped and
+        counted in `counters`.
+        """
+        self._now = now
+        self._now_us = now.micros
+        self.context.now = now
+        self._device = device
+        self._sockets = sockets
+        self._demux = sockets._demux
+        self._trace = log.isEnabledFor(TRACE)
+        did = False
+        receive = device.receive
+        process = self._process_frame
+        try:
+            for _ in range(self._burst):
+                tokens = receive(now)
+                if tokens is None:
+                    break
+                tokens[0].consume(process)
+                did = True
+            if self._pending or self._resolved:
+                did = self._service_arp() or did
+            if sockets._active:
+                did = self._egress(sockets) or did
+        finally:
+            self._token = None
+            self._out = None
+        return did
+
+    def _egress(self, sockets: Any) -> bool:
+        """Let each active socket send until it has nothing more or the device is full."""
+        did = False
+        cx = self.context
+        now = self._now
+        emit = self._emit
+        active = sockets._active
+        table = sockets._sockets
+        transmit = self._device.transmit
+        for handle in list(active):
+            sock = table.get(handle)
+            if sock is None:
+                active.pop(handle, None)
+                continue
+            for _ in range(_MAX_DISPATCH_PER_SOCKET):
+                if self._token is None:
+                    token = transmit(now)
+                    if token is None:
+                        # The device is full: the rest stay active for the next poll.
+                        return did
+                    self._token = token
+                if not sock.dispatch(cx, now, emit):
+                    break
+                did = True
+            if sock.poll_at(cx) is None:
+                active.pop(handle, None)
+        return did
+
+    def poll_at(self, now: Instant, sockets: Any) -> Instant | None:
+        """Return when `poll` should next run even if nothing is received, or None.
+
+        A time at or before ``now`` means "now". Sockets that have nothing left to do are
+        dropped from the set's active set here too.
+        """
+        cx = self.context
+        cx.now = now
+        if self._resolved:
+            return now
+        best: Instant | None = None
+        if self._pending:
+            interval = self.config.arp_request_interval.micros
+            timeout = self.config.arp_resolve_timeout.micros
+            at_us = min(
+                min(p.last_request + interval, p.first_request + timeout)
+                for p in self._pending.values()
+            )
+            best = Instant(at_us)
+        active = sockets._active
+        table = sockets._sockets
+        for handle in list(active):
+            sock = table.get(handle)
+            at = None if sock is None else sock.poll_at(cx)
+            if at is None:
+                active.pop(handle, None)
+            elif best is None or at < best:
+                best = at
+        if best is not None and best < now:
+            return now
+        return best
+
+    def poll_delay(self, now: Instant, sockets: Any) -> Duration | None:
+        """Return how long until `poll` should next run (zero: now), or None for "no timer"."""
+        at = self.poll_at(now, sockets)
+        if at is None:
+            return None
+        return at - now  # type: ignore[no-any-return]
+
+    # -- egress -------------------------------------------------------------------------------
+
+    def _emit(self, ip_repr: Any, repr: Any) -> None:
+        """The ``emit`` sockets get: send one packet now, or queue it for ARP."""
+        self._send_ip(ip_repr, repr)
+
+    def _take_token(self) -> Any:
+        token = self._token
+        if token is not None:
+            self._token = None
+            return token
+        return self._device.transmit(self._now)
+
+    def _drop(self, reason: str) -> None:
+        self.counters.dropped[reason] += 1
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("drop: %s", reason)
+
+    def _send_ip(self, ipr: Any, repr: Any) -> bool:
+        """Serialise ``ipr`` + ``repr`` into a frame and send it; return whether it went out.
+
+        ``repr`` is a UdpRepr, TcpRepr or Icmpv4Repr, or the payload octets themselves.
+        """
+        tr = type(repr)
+        plen = (
+            repr.buffer_len() if tr is UdpRepr or tr is TcpRepr or tr is Icmpv4Repr else len(repr)
+        )
+        if ipr.payload_len != plen:
+            ipr = ipr._replace(payload_len=plen)
+        ip_len = _IPV4_LEN + plen
+        if ip_len > self._ip_mtu:
+            self._drop("too-big")
+            return False
+        if self._eth:
+            dst_mac = self._hardware_for(ipr.dst_addr)
+            if dst_mac is None:
+                return False
+            if dst_mac is _UNRESOLVED:
+                packet = bytearray(ip_len)
+                self._write_ip(memoryview(packet), ipr, repr)
+                self._queue_for_arp(self._next_hop_of(ipr.dst_addr), bytes(packet))
+                return False
+            total = _ETH_LEN + ip_len
+        else:
+            dst_mac = None
+            total = ip_len
+        token = self._take_token()
+        if token is None:
+            self._drop("device-busy")
+            return False
+        self._out = (ipr, repr, dst_mac)
+        token.consume(total, self._fill)
+        self.counters.sent += 1
+        if self._trace:
+            log.log(TRACE, "tx %s %s", ipr, repr if tr is not bytes else f"{plen} octets")
+        return True
+
+    def _fill(self, buf: memoryview) -> None:
+        ipr, repr, dst_mac = self._out
+        if dst_mac is not None:
+            _ETH_HEADER.pack_into(buf, 0, dst_mac, self._mac, _ETHERTYPE_IPV4)
+            buf = buf[_ETH_LEN:]
+        self._write_ip(buf, ipr, repr)
+
+    def _write_ip(self, buf: memoryview, ipr: Any, repr: Any) -> None:
+        """Write the IP header and ``repr`` into ``buf`` (exactly the IP packet's length)."""
+        caps = self._caps
+        csum = self._csum
+        ipr.emit(_new_ipv4(buf), caps, csum)
+        body = buf[_IPV4_LEN:]
+        tr = type(repr)
+        if tr is UdpRepr:
+            repr.emit(_new_udp(body), ipr.src_addr, ipr.dst_addr, caps, csum)
+        elif tr is TcpRepr:
+            repr.emit(_new_tcp(body), ipr.src_addr, ipr.dst_addr, caps, csum)
+        elif tr is Icmpv4Repr:
+            repr.emit(_new_icmp(body), caps, csum)
+        else:
+            body[:] = repr
+
+    def _next_hop_of(self, dst: IpAddress) -> Any:
+        """Return the next hop for ``dst``: an address, or a hardware address (bytes) for our
+        own, broadcast and multicast destinations, or None when no route leads there."""
+        routes = self.routes
+        hops = self._next_hops
+        if self._routes_version != routes.version or routes.has_expiring:
+            hops.clear()
+            self._routes_version = routes.version
+        else:
+            hop = hops.get(dst)
+            if hop is not None:
+                return hop
+        cx = self.context
+        if dst in cx._addrs:
+            # Our own address (a loopback device): the frame comes back to us.
+            hop = self._mac
+        elif dst.is_broadcast or dst in cx._broadcasts:
+            hop = _BROADCAST_MAC
+        elif dst.is_multicast:
+            # RFC 1112 6.4: 01-00-5E plus the low 23 bits of the group address.
+            low = int(dst) & 0x7FFFFF
+            hop = b"\x01\x00\x5e" + low.to_bytes(3, "big")
+        elif cx.in_same_network(dst):
+            hop = dst
+        else:
+            hop = routes.lookup(dst, self._now)
+            if hop is None:
+                return None
+        if len(hops) >= 4096:
+            hops.clear()
+        hops[dst] = hop
+        return hop
+
+    def _hardware_for(self, dst: IpAddress) -> Any:
+        """Return the destination MAC for ``dst``, `_UNRESOLVED`, or None (dropped: no route)."""
+        hop = self._next_hop_of(dst)
+        if hop is None:
+            self._drop("no-route")
+            return None
+        if type(hop) is bytes:
+            return hop
+        mac = self.neighbor_cache._lookup(hop, self._now_us)
+        if mac is None:
+            return _UNRESOLVED
+        return mac
+
+    # -- ARP ----------------------------------------------------------------------------------
+
+    def _queue_for_arp(self, hop: IpAddress, packet: bytes) -> None:
+        """Keep ``packet`` until ``hop`` resolves; ask ARP (at most once per interval)."""
+        pending = self._pending.get(hop)
+        config = self.config
+        if pending is None:
+            if self._pending_total >= config.arp_queue_total:
+                self._drop("arp-queue-full")
+                return
+            pending = _Pending(self._now_us)
+            self._pending[hop] = pending
+            pending.packets.append(packet)
+            self._pending_total += 1
+            self.counters.queued_for_arp += 1
+            if not self._send_arp_request(hop):
+                # No tx token: ask again at the next poll.
+                pending.last_request = self._now_us - config.arp_request_interval.micros
+            return
+        if (
+            len(pending.packets) >= config.arp_queue_per_destination
+            or self._pending_total >= config.arp_queue_total
+        ):
+            self._drop("arp-queue-full")
+            return
+        pending.packets.append(packet)
+        self._pending_total += 1
+        self.counters.queued_for_arp += 1
+
+    def _send_arp_request(self, target: IpAddress) -> bool:
+        """Broadcast "who has ``target``"; return whether it was sent."""
+        spa = self.context.get_source_address(target)
+        if spa is None:
+            self._drop("no-source-address")
+            return False
+        arp = ArpRepr(
+            ArpOperation.REQUEST,
+            self._hardware_addr,  # type: ignore[arg-type]
+            spa,  # type: ignore[arg-type]
+            _ZERO_ETHERNET,
+            target,  # type: ignore[arg-type]
+        )
+        if self._send_arp(arp, _BROADCAST_MAC):
+            self.counters.arp_requests_sent += 1
+            return True
+        return False
+
+    def _send_arp(self, arp: ArpRepr, dst_mac: bytes) -> bool:
+        token = self._take_token()
+        if token is None:
+            self._drop("device-busy")
+            return False
+        self._out = (arp, dst_mac)
+        token.consume(_ETH_LEN + 28, self._fill_arp)
+        self.counters.sent += 1
+        if self._trace:
+            log.log(TRACE, "tx %s", arp)
+        return True
+
+    def _fill_arp(self, buf: memoryview) -> None:
+        arp, dst_mac = self._out
+        _ETH_HEADER.pack_into(buf, 0, dst_mac, self._mac, _ETHERTYPE_ARP)
+        arp.emit(ArpPacket.new_unchecked(buf[_ETH_LEN:]))
+
+    def _resolved_hop(self, hop: IpAddress, mac: bytes) -> None:
+        """``hop`` answered: move its queued packets to the send queue, and try to send."""
+        pending = self._pending.pop(hop, None)
+        if pending is None:
+            return
+        self._pending_total -= len(pending.packets)
+        for packet in pending.packets:
+            self._resolved.append((mac, packet))
+        self._flush_resolved()
+
+    def _flush_resolved(self) -> bool:
+        did = False
+        resolved = self._resolved
+        while resolved:
+            token = self._take_token()
+            if token is None:
+                return did
+            self._out = resolved.popleft()
+            token.consume(_ETH_LEN + len(self._out[1]), self._fill_resolved)
+            self.counters.sent += 1
+            did = True
+        return did
+
+    def _fill_resolved(self, buf: memoryview) -> None:
+        mac, packet = self._out
+        _ETH_HEADER.pack_into(buf, 0, mac, self._mac, _ETHERTYPE_IPV4)
+        buf[_ETH_LEN:] = packet
+
+    def _service_arp(self) -> bool:
+        """Send what resolved, retry ARP requests due, and drop queues that timed out."""
+        did = self._flush_resolved()
+        if not self._pending:
+            return did
+        now_us = self._now_us
+        interval = self.config.arp_request_interval.micros
+        timeout = self.config.arp_resolve_timeout.micros
+        for hop, pending in list(self._pending.items()):
+            if now_us - pending.first_request >= timeout:
+                del self._pending[hop]
+                n = len(pending.packets)
+                self._pending_total -= n
+                self.counters.dropped["arp-timeout"] += n
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("drop: %d packets for %s: ARP timed out", n, hop)
+            elif now_us - pending.last_request >= interval and self._send_arp_request(hop):
+                pending.last_request = now_us
+                did = True
+        return did
+
+    # -- ICMP errors --------------------------------------------------------------------------
+
+    def _icmp_error_allowed(self) -> bool:
+        """Take a token from the ICMP error bucket (RFC 1812 4.3.2.8); False when empty."""
+        tokens = self._icmp_tokens
+        burst = self.config.icmp_error_burst
+        if tokens < burst:
+            elapsed = self._now_us - self._icmp_refill_us
+            if elapsed >= self._icmp_interval_us:
+                add = elapsed // self._icmp_interval_us
+                tokens = min(burst, tokens + add)
+                self._icmp_refill_us += add * self._icmp_interval_us
+        else:
+            self._icmp_refill_us = self._now_us
+        if tokens <= 0:
+            self._icmp_tokens = tokens
+            return False
+        self._icmp_tokens = tokens - 1
+        return True
+
+    def _send_icmp_error(self, ipr: Any, payload: memoryview, code: Icmpv4DstUnreachable) -> None:
+        """Send a destination unreachable about ``ipr`` quoting its header and 8 octets.
+
+        The caller has ruled out broadcasts, fragments and ICMP errors (RFC 1122 3.2.2).
+        """
+        src = ipr.src_addr
+        if src.is_unspecified:
+            return
+        if not self._icmp_error_allowed():
+            self.counters.icmp_errors_rate_limited += 1
+            return
+        icmp = Icmpv4Repr.dst_unreachable(code, ipr, bytes(payload[:8]))
+        reply = ip_repr(ipr.dst_addr, src, IpProtocol.ICMP, icmp.buffer_len(), self._hop_limit)
+        if self._send_ip(reply, icmp):
+            self.counters.icmp_errors_sent += 1
+
+
+_UNRESOLVED = object()
+_ZERO_ETHERNET = EthernetAddress(_ZERO_MAC)

@@ -1,0 +1,221 @@
+"""ICMP sockets: send and receive ICMPv4 messages (ping, and the errors about a UDP port)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable
+from typing import Any, NamedTuple
+
+from smoltcp.stack.storage import BufferEmpty, BufferFull, PacketBuffer
+from smoltcp.stack.time import Instant
+from smoltcp.wire import ChecksumCapabilities, IpAddress, IpEndpoint, MalformedPacket
+from smoltcp.wire.icmpv4 import Icmpv4Packet, Icmpv4Repr
+from smoltcp.wire.ip import ip_repr
+from smoltcp.wire.ipv4 import IpProtocol
+
+from .base import Emit, Socket
+from .errors import BindError, RecvError, SendError
+from .udp import to_endpoint
+
+__all__ = ["IcmpEndpoint", "IcmpSocket"]
+
+log = logging.getLogger("smoltcp.stack.socket.icmp")
+
+DEFAULT_HOP_LIMIT = 64
+_ICMP = IpProtocol.ICMP
+_ZERO = Instant.ZERO
+_NO_CHECK = ChecksumCapabilities.ignored()
+
+
+class IcmpEndpoint(NamedTuple):
+    """What an `IcmpSocket` is bound to: an echo identifier, or a UDP endpoint.
+
+    Build one with `IcmpEndpoint.ident` or `IcmpEndpoint.udp`.
+    """
+
+    ident_value: int | None = None
+    udp_endpoint: IpEndpoint | None = None
+
+    @classmethod
+    def ident(cls, ident: int) -> IcmpEndpoint:
+        """Receive echo requests and replies carrying ``ident`` (16 bits)."""
+        if not isinstance(ident, int) or not 0 <= ident <= 0xFFFF:
+            raise ValueError(f"an echo identifier is in [0, 65535], not {ident!r}")
+        return cls(ident, None)
+
+    @classmethod
+    def udp(cls, endpoint: Any) -> IcmpEndpoint:
+        """Receive the ICMP errors about datagrams sent from the UDP ``endpoint``."""
+        ep = to_endpoint(endpoint)
+        if ep.port == 0:
+            raise ValueError("a UDP endpoint needs a port")
+        return cls(None, ep)
+
+
+class IcmpSocket(Socket):
+    """An ICMPv4 socket.
+
+    Bind it to an echo identifier (``bind(IcmpEndpoint.ident(0x1234))`` or ``bind(0x1234)``)
+    to receive echo requests and replies with that identifier, or to a UDP endpoint
+    (``bind(IcmpEndpoint.udp(ep))`` or ``bind(ep)``) to receive the destination unreachable,
+    time exceeded and parameter problem messages quoting datagrams sent from it.
+
+    Messages are whole ICMP messages (type, code, checksum, body): `send_to` takes one (its
+    checksum is recomputed on the way out, so it may be left zero), `recv_from` returns one
+    with the address of the host that sent it. The interface still answers echo requests by
+    itself.
+    """
+
+    __slots__ = ("_endpoint", "_hop_limit", "_rx", "_tx", "rx_dropped", "tx_dropped")
+
+    def __init__(self, rx_buffer: PacketBuffer[Any], tx_buffer: PacketBuffer[Any]) -> None:
+        super().__init__()
+        if not isinstance(rx_buffer, PacketBuffer) or not isinstance(tx_buffer, PacketBuffer):
+            raise TypeError("IcmpSocket takes two PacketBuffers")
+        self._rx = rx_buffer
+        self._tx = tx_buffer
+        self._endpoint: IcmpEndpoint | None = None
+        self._hop_limit: int | None = None
+        self.rx_dropped = 0
+        self.tx_dropped = 0
+
+    @property
+    def endpoint(self) -> IcmpEndpoint | None:
+        """What the socket is bound to, or None."""
+        return self._endpoint
+
+    def is_open(self) -> bool:
+        """Return whether the socket is bound."""
+        return self._endpoint is not None
+
+    @property
+    def hop_limit(self) -> int | None:
+        """The time to live of sent messages; None means the default, 64."""
+        return self._hop_limit
+
+    @hop_limit.setter
+    def hop_limit(self, value: int | None) -> None:
+        if value is not None and (not isinstance(value, int) or not 1 <= value <= 255):
+            raise ValueError(f"hop_limit must be in [1, 255] or None, not {value!r}")
+        self._hop_limit = value
+
+    def bind(self, endpoint: IcmpEndpoint | int | IpEndpoint) -> None:
+        """Bind to an `IcmpEndpoint`, an echo identifier (int) or a UDP `IpEndpoint`.
+
+        Raises BindError("already bound") when bound.
+        """
+        if isinstance(endpoint, IcmpEndpoint):
+            ep = endpoint
+        elif isinstance(endpoint, int) and not isinstance(endpoint, bool):
+            ep = IcmpEndpoint.ident(endpoint)
+        else:
+            ep = IcmpEndpoint.udp(endpoint)
+        if ep.ident_value is None and ep.udp_endpoint is None:
+            raise BindError("unaddressable: an empty endpoint")
+        if self._endpoint is not None:
+            raise BindError("already bound")
+        self._endpoint = ep
+        self._rebind()
+
+    def close(self) -> None:
+        """Unbind and drop every queued message."""
+        self._endpoint = None
+        self._rx.clear()
+        self._tx.clear()
+        self._rebind()
+
+    def can_send(self) -> bool:
+        """Return whether a message slot is free in the transmit buffer."""
+        return not self._tx.is_full()
+
+    def can_recv(self) -> bool:
+        """Return whether a message waits in the receive buffer."""
+        return not self._rx.is_empty()
+
+    def send(self, size: int, addr: IpAddress) -> memoryview:
+        """Queue an ICMP message of ``size`` octets to ``addr``; return the view to fill.
+
+        Raises SendError("unaddressable") for an unspecified address, SendError("buffer
+        full") when it does not fit, SendError("malformed") for fewer than 8 octets.
+        """
+        if isinstance(addr, str):
+            addr = IpAddress.parse(addr)
+        if not isinstance(addr, IpAddress) or addr.is_unspecified:
+            raise SendError(f"unaddressable: {addr!r}")
+        if size < 8:
+            raise SendError(f"malformed: an ICMP message has at least 8 octets, not {size}")
+        try:
+            view = self._tx.enqueue(size, addr)
+        except BufferFull:
+            raise SendError("buffer full") from None
+        except ValueError:
+            raise SendError(f"buffer full: {size} octets exceed the buffer") from None
+        self._wake()
+        return view
+
+    def send_to(self, data: bytes | bytearray | memoryview, addr: IpAddress) -> None:
+        """Queue a copy of the ICMP message ``data`` for ``addr``; raise like `send`."""
+        self.send(len(data), addr)[:] = data
+
+    send_slice = send_to
+
+    def recv_from(self) -> tuple[bytes, IpAddress]:
+        """Take the oldest message: a copy of it and its sender. RecvError("exhausted")."""
+        try:
+            addr, view = self._rx.dequeue()
+        except BufferEmpty:
+            raise RecvError("exhausted") from None
+        return bytes(view), addr
+
+    recv = recv_from
+
+    # -- for the socket set and the interface -------------------------------------------------
+
+    def demux_keys(self) -> tuple[Hashable, ...]:
+        ep = self._endpoint
+        if ep is None:
+            return ()
+        if ep.ident_value is not None:
+            return ((_ICMP, "ident", ep.ident_value),)
+        udp = ep.udp_endpoint
+        return ((_ICMP, "udp", udp.addr, udp.port),)  # type: ignore[union-attr]
+
+    def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
+        """Queue a received message; ``repr`` is the whole ICMP message (a memoryview)."""
+        try:
+            self._rx.enqueue(len(repr), ip_repr.src_addr)[:] = repr
+        except (BufferFull, ValueError):
+            self.rx_dropped += 1
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("drop: icmp receive buffer full")
+        return None
+
+    def dispatch(self, cx: Any, now: Instant, emit: Emit) -> bool:
+        tx = self._tx
+        while len(tx):
+            addr, data = tx.peek()
+            src = cx.get_source_address(addr)
+            try:
+                icmp = Icmpv4Repr.parse(Icmpv4Packet(data), _NO_CHECK)
+            except MalformedPacket as exc:
+                icmp = None
+                why = str(exc)
+            if icmp is None or src is None:
+                tx.dequeue()
+                self.tx_dropped += 1
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "drop: icmp message to %s: %s", addr, why if icmp is None else "no source"
+                    )
+                continue
+            hop = self._hop_limit or DEFAULT_HOP_LIMIT
+            emit(ip_repr(src, addr, _ICMP, icmp.buffer_len(), hop), icmp)
+            tx.dequeue()
+            return True
+        return False
+
+    def poll_at(self, cx: Any) -> Instant | None:
+        return _ZERO if len(self._tx) else None
+
+    def __repr__(self) -> str:
+        return f"IcmpSocket(endpoint={self._endpoint}, rx={self._rx!r}, tx={self._tx!r})"

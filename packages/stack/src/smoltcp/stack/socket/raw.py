@@ -1,0 +1,155 @@
+"""Raw sockets: whole IP packets of one IP version and protocol."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable
+from typing import Any
+
+from smoltcp.stack.storage import BufferEmpty, BufferFull, PacketBuffer
+from smoltcp.stack.time import Instant
+from smoltcp.wire import ChecksumCapabilities, IpVersion, MalformedPacket
+from smoltcp.wire.ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
+
+from .base import Emit, Socket
+from .errors import RecvError, SendError
+
+__all__ = ["RawSocket"]
+
+log = logging.getLogger("smoltcp.stack.socket.raw")
+
+_ZERO = Instant.ZERO
+_NO_CHECK = ChecksumCapabilities.ignored()
+
+
+class RawSocket(Socket):
+    """A socket that sees every received IP packet of ``ip_version`` and ``ip_protocol``.
+
+    Received packets are queued whole (IP header included) before the interface handles them
+    as usual. `send` takes a whole IP packet: the interface writes a fresh header from its
+    fields (the header checksum is recomputed; options are not sent) and copies the payload
+    as it is, so the payload's own checksum is the caller's.
+    """
+
+    __slots__ = ("_ip_protocol", "_ip_version", "_rx", "_tx", "rx_dropped", "tx_dropped")
+
+    def __init__(
+        self,
+        ip_version: IpVersion | int,
+        ip_protocol: IpProtocol | int,
+        rx_buffer: PacketBuffer[Any],
+        tx_buffer: PacketBuffer[Any],
+    ) -> None:
+        super().__init__()
+        if not isinstance(rx_buffer, PacketBuffer) or not isinstance(tx_buffer, PacketBuffer):
+            raise TypeError("RawSocket takes two PacketBuffers")
+        if int(ip_version) != 4:
+            raise ValueError(f"only IPv4 raw sockets are supported, not version {ip_version}")
+        if not 0 <= int(ip_protocol) <= 255:
+            raise ValueError(f"an IP protocol is in [0, 255], not {ip_protocol}")
+        self._ip_version = IpVersion(int(ip_version))
+        self._ip_protocol = IpProtocol(int(ip_protocol))
+        self._rx = rx_buffer
+        self._tx = tx_buffer
+        self.rx_dropped = 0
+        self.tx_dropped = 0
+
+    @property
+    def ip_version(self) -> IpVersion:
+        """The IP version of the packets this socket sees."""
+        return self._ip_version
+
+    @property
+    def ip_protocol(self) -> IpProtocol:
+        """The IP protocol of the packets this socket sees."""
+        return self._ip_protocol
+
+    def can_send(self) -> bool:
+        """Return whether a packet slot is free in the transmit buffer."""
+        return not self._tx.is_full()
+
+    def can_recv(self) -> bool:
+        """Return whether a packet waits in the receive buffer."""
+        return not self._rx.is_empty()
+
+    def send(self, size: int) -> memoryview:
+        """Queue an IP packet of ``size`` octets; return the view to fill before the next poll.
+
+        Raises SendError("buffer full") when it does not fit.
+        """
+        try:
+            view = self._tx.enqueue(size, None)
+        except BufferFull:
+            raise SendError("buffer full") from None
+        except ValueError:
+            raise SendError(f"buffer full: {size} octets exceed the buffer") from None
+        self._wake()
+        return view
+
+    def send_slice(self, data: bytes | bytearray | memoryview) -> None:
+        """Queue a copy of the IP packet ``data``; raise like `send`."""
+        self.send(len(data))[:] = data
+
+    def recv(self) -> bytes:
+        """Take the oldest received IP packet (a copy); RecvError("exhausted") if none."""
+        try:
+            _, view = self._rx.dequeue()
+        except BufferEmpty:
+            raise RecvError("exhausted") from None
+        return bytes(view)
+
+    def recv_into(self, buffer: bytearray | memoryview) -> int:
+        """Copy the oldest packet into ``buffer`` (truncated if longer); return its length."""
+        try:
+            _, view = self._rx.dequeue()
+        except BufferEmpty:
+            raise RecvError("exhausted") from None
+        n = min(len(view), len(buffer))
+        buffer[:n] = view[:n]
+        return n
+
+    # -- for the socket set and the interface -------------------------------------------------
+
+    def demux_keys(self) -> tuple[Hashable, ...]:
+        return (("raw", self._ip_version, self._ip_protocol),)
+
+    def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
+        """Queue a received packet; ``repr`` is the whole IP packet (a memoryview)."""
+        try:
+            self._rx.enqueue(len(repr), None)[:] = repr
+        except (BufferFull, ValueError):
+            self.rx_dropped += 1
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("drop: raw receive buffer full")
+        return None
+
+    def dispatch(self, cx: Any, now: Instant, emit: Emit) -> bool:
+        tx = self._tx
+        while len(tx):
+            _, data = tx.peek()
+            try:
+                packet = Ipv4Packet(data)
+                ipr = Ipv4Repr.parse(packet, _NO_CHECK)
+            except MalformedPacket as exc:
+                tx.dequeue()
+                self.tx_dropped += 1
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("drop: raw socket packet: %s", exc)
+                continue
+            if ipr.next_header != self._ip_protocol:
+                tx.dequeue()
+                self.tx_dropped += 1
+                continue
+            emit(ipr, packet.payload)
+            tx.dequeue()
+            return True
+        return False
+
+    def poll_at(self, cx: Any) -> Instant | None:
+        return _ZERO if len(self._tx) else None
+
+    def __repr__(self) -> str:
+        return (
+            f"RawSocket(IPv{int(self._ip_version)}, {self._ip_protocol.name}, "
+            f"rx={self._rx!r}, tx={self._tx!r})"
+        )

@@ -1,0 +1,138 @@
+"""The socket set: handles, demultiplexing dictionaries and the set of active sockets.
+
+Ingress never scans the sockets: the set files every socket under the keys its `demux_keys`
+returns (DESIGN.md section 2) and the interface looks a received packet's keys up in one
+dictionary, so a packet costs the same with one socket or ten thousand. Egress visits only the
+*active* sockets, those that said (through `Socket._wake`) that they may have something to send;
+the interface drops a socket from the active set once its `poll_at` returns None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from typing import Any
+
+from .base import Socket
+
+__all__ = ["SocketHandle", "SocketSet"]
+
+SocketHandle = int
+"""The handle `SocketSet.add` returns: a small int, never reused by the same set."""
+
+_EMPTY: tuple[Any, ...] = ()
+
+
+class SocketSet:
+    """A collection of sockets addressed by integer handles.
+
+    `add` files a socket under its demux keys and marks it active; `remove` takes it out again.
+    A socket belongs to at most one set. Handles are never reused, so a stale handle never
+    reaches another socket.
+    """
+
+    __slots__ = ("_active", "_demux", "_keys", "_next", "_sockets")
+
+    def __init__(self) -> None:
+        self._sockets: dict[int, Socket] = {}
+        # key -> list of sockets filed under it, in the order they were filed.
+        self._demux: dict[Hashable, list[Socket]] = {}
+        # handle -> the keys the socket is filed under now (to unfile it on a rebind).
+        self._keys: dict[int, tuple[Hashable, ...]] = {}
+        # The active handles, as an insertion-ordered dict used as a set (fair egress order).
+        self._active: dict[int, None] = {}
+        self._next = 0
+
+    def add(self, socket: Socket) -> SocketHandle:
+        """Add ``socket``; return its handle. It starts active (it may have something to send).
+
+        Raises TypeError for a non-socket and ValueError if it already belongs to a set.
+        """
+        if not isinstance(socket, Socket):
+            raise TypeError(f"expected a Socket, not {type(socket).__name__}")
+        if socket._set is not None:
+            raise ValueError("the socket already belongs to a socket set")
+        handle = self._next
+        self._next = handle + 1
+        self._sockets[handle] = socket
+        socket._set = self
+        socket._handle = handle
+        self._file(handle, socket)
+        self._active[handle] = None
+        return handle
+
+    def get(self, handle: SocketHandle) -> Any:
+        """Return the socket of ``handle``, or None if there is none (removed or never added)."""
+        return self._sockets.get(handle)
+
+    def __getitem__(self, handle: SocketHandle) -> Any:
+        """Return the socket of ``handle``; raise KeyError if there is none."""
+        return self._sockets[handle]
+
+    def remove(self, handle: SocketHandle) -> Any:
+        """Remove and return the socket of ``handle``; raise KeyError if there is none."""
+        socket = self._sockets.pop(handle)
+        self._unfile(handle, socket)
+        self._active.pop(handle, None)
+        socket._set = None
+        socket._handle = None
+        return socket
+
+    def __iter__(self) -> Iterator[tuple[SocketHandle, Any]]:
+        """Iterate over ``(handle, socket)`` pairs (a snapshot: adding or removing is safe)."""
+        return iter(list(self._sockets.items()))
+
+    def __len__(self) -> int:
+        return len(self._sockets)
+
+    def __contains__(self, handle: object) -> bool:
+        return handle in self._sockets
+
+    def __repr__(self) -> str:
+        return f"SocketSet(sockets={len(self._sockets)}, active={len(self._active)})"
+
+    def lookup(self, key: Hashable) -> list[Any]:
+        """Return the sockets filed under ``key`` (an empty sequence if none); do not modify it."""
+        return self._demux.get(key, _EMPTY)  # type: ignore[return-value]
+
+    # -- called by sockets (through Socket._rebind / Socket._wake) -------------------------
+
+    def _rebind(self, handle: SocketHandle, socket: Socket) -> None:
+        """Refile ``socket`` under its current `demux_keys`."""
+        if self._sockets.get(handle) is not socket:
+            return
+        self._unfile(handle, socket)
+        self._file(handle, socket)
+
+    def _wake(self, handle: SocketHandle) -> None:
+        """Mark ``handle`` active: the interface's egress loop will visit it."""
+        if handle in self._sockets:
+            self._active[handle] = None
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _file(self, handle: int, socket: Socket) -> None:
+        keys = tuple(socket.demux_keys())
+        if not keys:
+            return
+        self._keys[handle] = keys
+        demux = self._demux
+        for key in keys:
+            sockets = demux.get(key)
+            if sockets is None:
+                demux[key] = [socket]
+            else:
+                sockets.append(socket)
+
+    def _unfile(self, handle: int, socket: Socket) -> None:
+        keys = self._keys.pop(handle, _EMPTY)
+        demux = self._demux
+        for key in keys:
+            sockets = demux.get(key)
+            if sockets is None:
+                continue
+            # Replace rather than mutate: ingress may be walking the old list right now.
+            remaining = [s for s in sockets if s is not socket]
+            if remaining:
+                demux[key] = remaining
+            else:
+                del demux[key]

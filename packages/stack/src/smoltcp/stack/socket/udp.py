@@ -1,0 +1,253 @@
+"""UDP sockets (RFC 768): bounded datagram queues in both directions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable
+from typing import Any
+
+from smoltcp.stack.storage import BufferEmpty, BufferFull, PacketBuffer
+from smoltcp.stack.time import Instant
+from smoltcp.wire import IpAddress, IpEndpoint
+from smoltcp.wire.ip import ip_repr
+from smoltcp.wire.ipv4 import IpProtocol
+from smoltcp.wire.udp import UdpRepr
+
+from .base import Emit, Socket
+from .errors import BindError, RecvError, SendError
+
+__all__ = ["UdpSocket", "to_endpoint"]
+
+log = logging.getLogger("smoltcp.stack.socket.udp")
+
+DEFAULT_HOP_LIMIT = 64
+_UDP = IpProtocol.UDP
+_ZERO = Instant.ZERO
+_tuple_new = tuple.__new__
+
+
+def to_endpoint(value: Any) -> IpEndpoint:
+    """Return ``value`` as an `IpEndpoint`: an endpoint, a port, ``(addr, port)`` or
+    ``"addr:port"``; the address may be None, text or an `IpAddress`. Raise TypeError or
+    ValueError otherwise."""
+    if type(value) is IpEndpoint:
+        addr, port = value
+    elif isinstance(value, bool):
+        raise TypeError("an endpoint is not a bool")
+    elif isinstance(value, int):
+        addr, port = None, value
+    elif isinstance(value, str):
+        return to_endpoint(IpEndpoint.parse(value))
+    elif isinstance(value, tuple) and len(value) == 2:
+        addr, port = value
+    else:
+        raise TypeError(f"cannot make an endpoint of {type(value).__name__}")
+    if isinstance(addr, str):
+        addr = IpAddress.parse(addr)
+    elif addr is not None and not isinstance(addr, IpAddress):
+        raise TypeError(f"an endpoint address is an IpAddress, not {type(addr).__name__}")
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 0xFFFF:
+        raise ValueError(f"a port is an int in [0, 65535], not {port!r}")
+    return IpEndpoint(addr, port)
+
+
+class UdpSocket(Socket):
+    """A UDP socket: `bind` a local port, then `send_to` and `recv_from` datagrams.
+
+    ``rx_buffer`` and ``tx_buffer`` are `PacketBuffer`s: their capacities bound how many
+    datagrams (and octets) wait in each direction. A datagram that arrives when the receive
+    buffer is full is dropped and counted in ``rx_dropped``.
+    """
+
+    __slots__ = ("_endpoint", "_hop_limit", "_rx", "_tx", "rx_dropped", "tx_dropped")
+
+    def __init__(self, rx_buffer: PacketBuffer[Any], tx_buffer: PacketBuffer[Any]) -> None:
+        super().__init__()
+        if not isinstance(rx_buffer, PacketBuffer) or not isinstance(tx_buffer, PacketBuffer):
+            raise TypeError("UdpSocket takes two PacketBuffers")
+        self._rx = rx_buffer
+        self._tx = tx_buffer
+        self._endpoint: IpEndpoint | None = None
+        self._hop_limit: int | None = None
+        self.rx_dropped = 0
+        self.tx_dropped = 0
+
+    # -- the user's API -----------------------------------------------------------------------
+
+    @property
+    def endpoint(self) -> IpEndpoint | None:
+        """The local endpoint (address None: any of the interface's), or None if unbound."""
+        return self._endpoint
+
+    def is_open(self) -> bool:
+        """Return whether the socket is bound."""
+        return self._endpoint is not None
+
+    @property
+    def hop_limit(self) -> int | None:
+        """The time to live of sent datagrams; None means the default, 64."""
+        return self._hop_limit
+
+    @hop_limit.setter
+    def hop_limit(self, value: int | None) -> None:
+        if value is not None and (not isinstance(value, int) or not 1 <= value <= 255):
+            raise ValueError(f"hop_limit must be in [1, 255] or None, not {value!r}")
+        self._hop_limit = value
+
+    def set_hop_limit(self, value: int | None) -> None:
+        """Set `hop_limit` (ValueError outside [1, 255])."""
+        self.hop_limit = value
+
+    def bind(self, endpoint: Any) -> None:
+        """Bind to ``endpoint``: a port, ``(addr, port)`` or an `IpEndpoint`.
+
+        Raises BindError("unaddressable") for port 0 and BindError("already bound") when bound.
+        """
+        ep = to_endpoint(endpoint)
+        if ep.port == 0:
+            raise BindError("unaddressable: port 0")
+        if ep.addr is not None and ep.addr.is_unspecified:
+            ep = IpEndpoint(None, ep.port)
+        if self._endpoint is not None:
+            raise BindError("already bound")
+        self._endpoint = ep
+        self._rebind()
+
+    def close(self) -> None:
+        """Unbind and drop every queued datagram."""
+        self._endpoint = None
+        self._rx.clear()
+        self._tx.clear()
+        self._rebind()
+
+    def can_send(self) -> bool:
+        """Return whether a datagram slot is free in the transmit buffer."""
+        return not self._tx.is_full()
+
+    def can_recv(self) -> bool:
+        """Return whether a datagram waits in the receive buffer."""
+        return not self._rx.is_empty()
+
+    @property
+    def send_queue(self) -> int:
+        """Datagrams waiting to be sent."""
+        return len(self._tx)
+
+    @property
+    def recv_queue(self) -> int:
+        """Datagrams waiting to be read."""
+        return len(self._rx)
+
+    def _check_send(self, endpoint: Any) -> IpEndpoint:
+        if self._endpoint is None:
+            raise SendError("unaddressable: the socket is not bound")
+        remote = endpoint if type(endpoint) is IpEndpoint else to_endpoint(endpoint)
+        if remote.port == 0 or remote.addr is None or remote.addr.is_unspecified:
+            raise SendError(f"unaddressable: {remote}")
+        return remote
+
+    def send(self, size: int, endpoint: Any) -> memoryview:
+        """Queue a datagram of ``size`` octets to ``endpoint``; return the view to fill.
+
+        Fill it before the next poll. Raises SendError("unaddressable") when unbound or for
+        a remote without address or port, SendError("buffer full") when it does not fit.
+        """
+        remote = self._check_send(endpoint)
+        try:
+            view = self._tx.enqueue(size, remote)
+        except BufferFull:
+            raise SendError("buffer full") from None
+        except ValueError:
+            raise SendError(f"buffer full: {size} octets exceed the buffer") from None
+        self._wake()
+        return view
+
+    def send_to(self, data: bytes | bytearray | memoryview, endpoint: Any) -> None:
+        """Queue a copy of ``data`` for ``endpoint``; raise like `send`."""
+        self.send(len(data), endpoint)[:] = data
+
+    send_slice = send_to
+
+    def recv(self) -> tuple[memoryview, IpEndpoint]:
+        """Take the oldest datagram: a view of its payload (valid until the next poll) and
+        its source. Raises RecvError("exhausted") when none waits."""
+        try:
+            remote, view = self._rx.dequeue()
+        except BufferEmpty:
+            raise RecvError("exhausted") from None
+        return view, remote
+
+    def recv_from(self) -> tuple[bytes, IpEndpoint]:
+        """Take the oldest datagram: a copy of its payload and its source; raise like `recv`."""
+        view, remote = self.recv()
+        return bytes(view), remote
+
+    def recv_into(self, buffer: bytearray | memoryview) -> tuple[int, IpEndpoint]:
+        """Copy the oldest datagram into ``buffer``; return its length and source.
+
+        A datagram longer than ``buffer`` is truncated (the rest is lost, as with POSIX
+        ``recvfrom``). Raises like `recv`.
+        """
+        view, remote = self.recv()
+        n = min(len(view), len(buffer))
+        buffer[:n] = view[:n]
+        return n, remote
+
+    def peek(self) -> tuple[memoryview, IpEndpoint]:
+        """Return the oldest datagram without taking it; raise like `recv`."""
+        try:
+            remote, view = self._rx.peek()
+        except BufferEmpty:
+            raise RecvError("exhausted") from None
+        return view, remote
+
+    # -- for the socket set and the interface -------------------------------------------------
+
+    def demux_keys(self) -> tuple[Hashable, ...]:
+        ep = self._endpoint
+        if ep is None:
+            return ()
+        return ((_UDP, ep.addr, ep.port),)
+
+    def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
+        """Queue a received datagram (dropped and counted when the buffer is full)."""
+        payload = repr.payload
+        try:
+            self._rx.enqueue(
+                len(payload), _tuple_new(IpEndpoint, (ip_repr.src_addr, repr.src_port))
+            )[:] = payload
+        except (BufferFull, ValueError):
+            self.rx_dropped += 1
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("drop: udp receive buffer full on port %d", repr.dst_port)
+        return None
+
+    def dispatch(self, cx: Any, now: Instant, emit: Emit) -> bool:
+        tx = self._tx
+        ep = self._endpoint
+        while len(tx):
+            if ep is None:
+                tx.clear()
+                return False
+            remote, payload = tx.peek()
+            src = ep.addr
+            if src is None:
+                src = cx.get_source_address(remote.addr)
+                if src is None:
+                    tx.dequeue()
+                    self.tx_dropped += 1
+                    if log.isEnabledFor(logging.DEBUG):
+                        log.debug("drop: no source address to reach %s", remote.addr)
+                    continue
+            udp = UdpRepr(ep.port, remote.port, payload)
+            hop = self._hop_limit or DEFAULT_HOP_LIMIT
+            emit(ip_repr(src, remote.addr, _UDP, 8 + len(payload), hop), udp)
+            tx.dequeue()
+            return True
+        return False
+
+    def poll_at(self, cx: Any) -> Instant | None:
+        return _ZERO if len(self._tx) else None
+
+    def __repr__(self) -> str:
+        return f"UdpSocket(endpoint={self._endpoint}, rx={self._rx!r}, tx={self._tx!r})"
