@@ -355,6 +355,9 @@ class Harness:
 
     ``Harness()`` is host 192.168.69.1/24 with MAC 02-00-00-00-00-01 at time 0. `feed` pushes
     frames and polls; `poll` polls; both return the frames the interface sent during the call.
+    With ``strict`` (the default) a poll that hits an unexpected exception inside the
+    interface (counted as ``internal-error`` and swallowed there) raises AssertionError, so
+    tests see stack bugs.
     """
 
     __test__ = False
@@ -366,6 +369,7 @@ class Harness:
         medium: Medium = Medium.ETHERNET,
         now: Instant = Instant.ZERO,
         device: TestingDevice | None = None,
+        strict: bool = True,
         **config: Any,
     ) -> None:
         from smoltcp.wire import EthernetAddress, IpCidr
@@ -374,6 +378,7 @@ class Harness:
         from .socket.set import SocketSet
 
         self.now = now
+        self.strict = strict
         self.medium = medium
         self.device = device if device is not None else TestingDevice(medium)
         hw = EthernetAddress.parse(hardware_addr) if medium is Medium.ETHERNET else None
@@ -394,7 +399,11 @@ class Harness:
         """Poll at ``at`` (default: the current time); return the frames sent."""
         if at is not None:
             self.now = at
+        dropped = self.iface.counters.dropped
+        errors = dropped["internal-error"]
         self.iface.poll(self.now, self.device, self.sockets)
+        if self.strict and dropped["internal-error"] != errors:
+            raise AssertionError("the interface hit an unexpected exception (see the log)")
         return self.device.take()
 
     def feed(self, *frames: bytes, at: Instant | None = None) -> list[bytes]:

@@ -244,9 +244,10 @@ class Ingress:
         now = self._now
         if broadcast:
             # A broadcast goes to every socket on the port.
-            sockets = demux.get((_UDP, ipr.dst_addr, port), _EMPTY) + demux.get(
-                (_UDP, None, port), _EMPTY
-            )
+            sockets = [
+                *demux.get((_UDP, ipr.dst_addr, port), _EMPTY),
+                *demux.get((_UDP, None, port), _EMPTY),
+            ]
             for sock in sockets:
                 sock.process(cx, now, ipr, udp)
             if not sockets and not handled:

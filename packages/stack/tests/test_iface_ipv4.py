@@ -1,0 +1,383 @@
+"""IPv4 and ICMPv4 on the interface: echo, unreachables (and when none is sent), routes,
+TCP resets for closed ports, malformed frames of every layer, poll_at."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from smoltcp.stack.iface import Config, Interface, tcp_rst_reply
+from smoltcp.stack.socket import SocketSet, UdpSocket
+from smoltcp.stack.storage import PacketBuffer
+from smoltcp.stack.testing import (
+    Harness,
+    TestingDevice,
+    arp,
+    ethernet,
+    icmp_echo,
+    icmp_message,
+    ipv4,
+    mac,
+    tcp,
+    udp,
+)
+from smoltcp.stack.time import Duration, Instant
+from smoltcp.wire import (
+    ChecksumCapabilities,
+    EthernetAddress,
+    IpCidr,
+    Ipv4Address,
+    Medium,
+)
+
+US = "192.168.69.1"
+PEER = "192.168.69.2"
+PEER_MAC = "02-00-00-00-00-02"
+ZERO = "00-00-00-00-00-00"
+
+
+def known_peer(**config: object) -> Harness:
+    """A harness that already knows PEER's MAC (so replies go out at once)."""
+    h = Harness(**config)  # type: ignore[arg-type]
+    h.feed(ethernet("ff-ff-ff-ff-ff-ff", PEER_MAC, 0x0806, arp(1, PEER_MAC, PEER, ZERO, US)))
+    return h
+
+
+def to_us(packet: bytes, dst_mac: bytes | None = None) -> bytes:
+    return ethernet(dst_mac or mac("02-00-00-00-00-01"), PEER_MAC, 0x0800, packet)
+
+
+def test_echo_request_is_answered_with_the_same_ident_seq_and_data() -> None:
+    h = known_peer()
+    data = bytes(range(56))
+    (out,) = h.decode(h.feed(to_us(ipv4(PEER, US, 1, icmp_echo(0x1234, 7, data), ttl=3))))
+    assert not out.errors
+    assert out.ip["src"] == US and out.ip["dst"] == PEER and out.ip["ttl"] == 64
+    assert out.icmp["type"] == 0 and out.icmp["ident"] == 0x1234 and out.icmp["seq"] == 7
+    assert out.payload == data
+    assert h.iface.counters.icmp_echo_replies_sent == 1
+
+
+def test_echo_to_broadcast_is_not_answered_by_default() -> None:
+    h = known_peer()
+    frame = ethernet(
+        "ff-ff-ff-ff-ff-ff", PEER_MAC, 0x800, ipv4(PEER, "192.168.69.255", 1, icmp_echo(1, 1))
+    )
+    assert h.feed(frame) == []
+    assert h.dropped["broadcast-echo"] == 1
+    h2 = known_peer(reply_to_broadcast_echo=True)
+    (out,) = h2.decode(h2.feed(frame))
+    assert out.ip["src"] == US and out.icmp["type"] == 0
+
+
+def test_udp_to_a_closed_port_gets_port_unreachable_quoting_the_datagram() -> None:
+    h = known_peer()
+    dgram = udp(PEER, US, 4000, 9999, b"payload!!")
+    packet = ipv4(PEER, US, 17, dgram, ident=0x4242)
+    (out,) = h.decode(h.feed(to_us(packet)))
+    assert not out.errors
+    assert out.icmp["type"] == 3 and out.icmp["code"] == 3
+    # The quoted IP header (20 octets) and the first 8 octets of the datagram (RFC 792).
+    quoted = out.payload
+    assert len(quoted) == 28
+    assert quoted[12:16] == bytes([192, 168, 69, 2]) and quoted[9] == 17
+    assert struct.unpack_from("!H", quoted, 4)[0] == 0x4242
+    assert quoted[20:28] == dgram[:8]
+    assert h.dropped["no-socket-udp"] == 1
+
+
+def test_unknown_protocol_gets_protocol_unreachable() -> None:
+    h = known_peer()
+    (out,) = h.decode(h.feed(to_us(ipv4(PEER, US, 253, b"12345678abcdef"))))
+    assert out.icmp["type"] == 3 and out.icmp["code"] == 2
+    assert out.payload[20:28] == b"12345678"
+    assert h.dropped["unknown-protocol"] == 1
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # A broadcast datagram to a closed port.
+        ethernet(
+            "ff-ff-ff-ff-ff-ff",
+            PEER_MAC,
+            0x800,
+            ipv4(PEER, "255.255.255.255", 17, udp(PEER, "255.255.255.255", 1, 2, b"")),
+        ),
+        ethernet("ff-ff-ff-ff-ff-ff", PEER_MAC, 0x800, ipv4(PEER, "192.168.69.255", 253, b"x" * 8)),
+        # A non-first fragment and a first fragment (no reassembly: dropped, no error).
+        to_us(ipv4(PEER, US, 17, b"x" * 16, flags_frag=0x0004)),
+        to_us(ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"x" * 16), flags_frag=0x2000)),
+        # An ICMP error about something we sent: never answered with an error.
+        to_us(
+            ipv4(
+                PEER,
+                US,
+                1,
+                icmp_message(3, 3, b"\0" * 4 + ipv4(US, PEER, 17, udp(US, PEER, 1, 2, b""))),
+            )
+        ),
+    ],
+    ids=["udp-broadcast", "proto-broadcast", "fragment", "first-fragment", "icmp-error"],
+)
+def test_no_icmp_error_is_sent(frame: bytes) -> None:
+    h = known_peer()
+    assert h.feed(frame) == []
+    assert h.iface.counters.icmp_errors_sent == 0
+
+
+def test_icmp_errors_are_rate_limited() -> None:
+    h = known_peer(icmp_error_burst=3, icmp_error_interval=Duration.from_millis(100))
+    closed = to_us(ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"")))
+    assert sum(len(h.feed(closed)) for _ in range(5)) == 3
+    assert h.iface.counters.icmp_errors_rate_limited == 2
+    # One token comes back per 100 ms.
+    assert len(h.feed(closed, at=Instant.from_millis(100))) == 1
+    assert len(h.feed(closed)) == 0
+    assert len(h.feed(closed, at=Instant.from_secs(10))) == 1
+
+
+def test_tcp_to_a_closed_port_gets_rst_per_rfc_9293() -> None:
+    h = known_peer()
+    # A SYN (no ACK): <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; the SYN counts one.
+    (out,) = h.decode(h.feed(to_us(ipv4(PEER, US, 6, tcp(PEER, US, 5000, 81, 1000, flags="S")))))
+    assert not out.errors
+    assert out.tcp == dict(sport=81, dport=5000, seq=0, ack=1001, flags="RA", window=0)
+    # With ACK and data: <SEQ=SEG.ACK><CTL=RST>.
+    seg = tcp(PEER, US, 5000, 81, 1000, ack=777, flags="PA", payload=b"abc")
+    (out,) = h.decode(h.feed(to_us(ipv4(PEER, US, 6, seg))))
+    assert out.tcp["flags"] == "R" and out.tcp["seq"] == 777
+    # A RST is never answered.
+    assert h.feed(to_us(ipv4(PEER, US, 6, tcp(PEER, US, 5000, 81, 1, flags="R")))) == []
+    assert h.iface.counters.rst_sent == 2
+
+
+def test_tcp_rst_reply_function() -> None:
+    from smoltcp.wire import Ipv4Repr, TcpControl, TcpRepr, TcpSeqNumber
+    from smoltcp.wire.ipv4 import IpProtocol
+
+    ip = Ipv4Repr(Ipv4Address(PEER), Ipv4Address(US), IpProtocol.TCP, 20, 64)
+    fin = TcpRepr(1, 2, TcpControl.FIN, TcpSeqNumber(0xFFFFFFFF), None, 100)
+    reply_ip, rst = tcp_rst_reply(ip, fin)  # type: ignore[misc]
+    assert rst.ack_number == TcpSeqNumber(0) and rst.seq_number == 0
+    assert reply_ip.src_addr == Ipv4Address(US) and rst.src_port == 2
+    rst_in = TcpRepr(1, 2, TcpControl.RST, TcpSeqNumber(5), None, 0)
+    assert tcp_rst_reply(ip, rst_in) is None
+
+
+def udp_socket(h: Harness, port: int = 7000) -> UdpSocket:
+    sock = UdpSocket(PacketBuffer(16, 8192), PacketBuffer(16, 8192))
+    sock.bind(port)
+    h.sockets.add(sock)
+    return sock
+
+
+def test_default_gateway_carries_off_link_traffic() -> None:
+    h = Harness()
+    h.iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.100"))
+    sock = udp_socket(h)
+    sock.send_to(b"far", ("8.8.8.8", 53))
+    (req,) = h.decode(h.poll())
+    assert req.arp["tpa"] == "192.168.69.100"
+    gw_mac = "02-00-00-00-00-64"
+    out = h.decode(
+        h.feed(ethernet(h.mac, gw_mac, 0x806, arp(2, gw_mac, "192.168.69.100", h.mac, US)))
+    )
+    assert out[0].eth_dst == mac(gw_mac) and out[0].ip["dst"] == "8.8.8.8"
+
+
+def test_longest_prefix_wins_and_no_route_is_counted() -> None:
+    h = Harness()
+    routes = h.iface.routes
+    routes.add(IpCidr.parse("10.0.0.0/8"), Ipv4Address("192.168.69.10"))
+    routes.add(IpCidr.parse("10.1.0.0/16"), Ipv4Address("192.168.69.11"))
+    assert routes.lookup(Ipv4Address("10.1.2.3"), h.now) == Ipv4Address("192.168.69.11")
+    assert routes.lookup(Ipv4Address("10.2.2.3"), h.now) == Ipv4Address("192.168.69.10")
+    sock = udp_socket(h)
+    sock.send_to(b"x", ("10.1.9.9", 1))
+    (req,) = h.decode(h.poll())
+    assert req.arp["tpa"] == "192.168.69.11"
+    sock.send_to(b"x", ("172.16.0.1", 1))
+    assert h.poll() == []
+    assert h.dropped["no-route"] == 1
+    routes.remove(IpCidr.parse("10.1.0.0/16"))
+    assert routes.lookup(Ipv4Address("10.1.2.3"), h.now) == Ipv4Address("192.168.69.10")
+
+
+def test_route_expiry() -> None:
+    h = Harness()
+    h.iface.routes.add(
+        IpCidr.parse("10.0.0.0/8"), Ipv4Address("192.168.69.10"), Instant.from_secs(5)
+    )
+    assert h.iface.routes.lookup(Ipv4Address("10.0.0.1"), Instant.from_secs(4)) is not None
+    assert h.iface.routes.lookup(Ipv4Address("10.0.0.1"), Instant.from_secs(5)) is None
+
+
+def test_packets_for_other_hosts_and_macs_are_dropped() -> None:
+    h = known_peer()
+    assert h.feed(to_us(ipv4(PEER, "192.168.69.77", 1, icmp_echo(1, 1)))) == []
+    assert h.dropped["not-for-us-ipv4"] == 1
+    assert h.feed(to_us(ipv4(PEER, US, 1, icmp_echo(1, 1)), dst_mac=mac("02-00-00-00-00-99"))) == []
+    assert h.dropped["not-for-us-ethernet"] == 1
+    assert h.feed(to_us(ipv4(PEER, US, 1, icmp_echo(1, 1)), dst_mac=mac("01-00-5e-00-00-01"))) == []
+    assert h.feed(to_us(ipv4(PEER, "224.0.0.1", 1, icmp_echo(1, 1)))) == []
+    assert h.dropped["multicast"] == 2
+    assert h.feed(to_us(ipv4("255.255.255.255", US, 1, icmp_echo(1, 1)))) == []
+    assert h.dropped["bad-source"] == 1
+
+
+def test_ip_options_are_ignored() -> None:
+    h = known_peer()
+    packet = ipv4(PEER, US, 1, icmp_echo(9, 9, b"opt"), options=b"\x01\x01\x01\x00")
+    (out,) = h.decode(h.feed(to_us(packet)))
+    assert out.icmp["ident"] == 9 and out.payload == b"opt"
+
+
+GOOD = ipv4(PEER, US, 1, icmp_echo(1, 1, b"abcd"))
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        (b"\x02\x00\x00\x00\x00\x01\x02", "malformed-ethernet"),
+        (ethernet("02-00-00-00-00-01", PEER_MAC, 0x0050, b"x" * 46), "unsupported-ethernet"),
+        (ethernet("02-00-00-00-00-01", PEER_MAC, 0x8100, b"x" * 46), "unsupported-ethernet"),
+        (ethernet("02-00-00-00-00-01", PEER_MAC, 0x86DD, b"x" * 46), "unsupported-ipv6"),
+        (ethernet("02-00-00-00-00-01", PEER_MAC, 0x88B5, b"x" * 46), "unsupported-ethertype"),
+        (
+            ethernet("ff-ff-ff-ff-ff-ff", PEER_MAC, 0x0806, b"\x00\x01\x08\x00\x06\x04\x00"),
+            "malformed-arp",
+        ),
+        (
+            ethernet("ff-ff-ff-ff-ff-ff", PEER_MAC, 0x0806, arp(1, PEER_MAC, PEER, ZERO, US)[:20]),
+            "malformed-arp",
+        ),
+        (to_us(GOOD[:19]), "malformed-ipv4"),
+        (to_us(ipv4(PEER, US, 1, icmp_echo(1, 1), version_ihl=0x44)), "malformed-ipv4"),
+        (to_us(ipv4(PEER, US, 1, icmp_echo(1, 1), version_ihl=0x35)), "malformed-ipv4"),
+        (to_us(ipv4(PEER, US, 1, icmp_echo(1, 1), total_len=200)), "malformed-ipv4"),
+        (to_us(ipv4(PEER, US, 1, icmp_echo(1, 1), checksum=0x1234)), "checksum-ipv4"),
+        (to_us(ipv4(PEER, US, 1, b"\x08\x00")), "malformed-icmpv4"),
+        (
+            to_us(ipv4(PEER, US, 1, icmp_message(8, 0, b"\0\1\0\1abc", checksum=7))),
+            "checksum-icmpv4",
+        ),
+        (to_us(ipv4(PEER, US, 17, b"\x00\x01\x00")), "malformed-udp"),
+        (to_us(ipv4(PEER, US, 17, struct.pack("!HHHH", 1, 2, 99, 0) + b"abc")), "malformed-udp"),
+        (to_us(ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"abc", checksum=0x5555))), "checksum-udp"),
+        (to_us(ipv4(PEER, US, 6, b"\x00" * 12)), "malformed-tcp"),
+        (
+            to_us(ipv4(PEER, US, 6, tcp(PEER, US, 1, 2, 3)[:16] + b"\x12\x34\x00\x00")),
+            "checksum-tcp",
+        ),
+    ],
+)
+def test_malformed_frames_are_dropped_and_counted(frame: bytes, reason: str) -> None:
+    h = known_peer()
+    assert h.feed(frame) == []
+    assert h.dropped == {reason: 1}, h.dropped
+    # The interface still works afterwards.
+    assert len(h.feed(to_us(GOOD))) == 1
+
+
+def test_random_garbage_never_raises() -> None:
+    import random
+
+    rng = random.Random(1)
+    h = known_peer()
+    good = to_us(ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"abcdefgh")))
+    for _ in range(500):
+        frame = bytearray(good)
+        for _ in range(rng.randrange(1, 4)):
+            frame[rng.randrange(len(frame))] = rng.randrange(256)
+        h.feed(bytes(frame[: rng.randrange(1, len(frame) + 1)]))
+    assert h.iface.counters.received == 501
+    assert h.dropped["internal-error"] == 0
+
+
+def test_checksums_not_verified_when_the_device_does_it() -> None:
+    dev = TestingDevice(checksum=ChecksumCapabilities.ignored())
+    h = known_peer(device=dev)
+    frame = to_us(ipv4(PEER, US, 1, icmp_message(8, 0, b"\0\1\0\1", checksum=1), checksum=2))
+    (out,) = h.feed(frame)
+    # Nothing is computed on transmit either: the device fills the checksums.
+    assert out[14 + 10 : 14 + 12] == b"\0\0"
+
+
+def test_ip_medium_echo() -> None:
+    h = Harness(medium=Medium.IP)
+    (out,) = h.decode(h.feed(ipv4(PEER, US, 1, icmp_echo(3, 4, b"tun"))))
+    assert out.icmp["type"] == 0 and out.payload == b"tun" and not out.errors
+    # An IPv6 packet on a TUN device: unsupported.
+    h.feed(b"\x60" + b"\0" * 39)
+    assert h.dropped["unsupported-ipv4"] == 1
+
+
+def test_oversized_packet_is_dropped() -> None:
+    h = known_peer()
+    sock = UdpSocket(PacketBuffer(4, 4000), PacketBuffer(4, 4000))
+    sock.bind(7)
+    h.sockets.add(sock)
+    sock.send_to(b"x" * 1473, (PEER, 9))  # 20 + 8 + 1473 > 1500
+    sock.send_to(b"x" * 1472, (PEER, 9))
+    out = h.decode(h.poll())
+    assert len(out) == 1 and len(out[0].payload) == 1472
+    assert h.dropped["too-big"] == 1
+
+
+def test_device_without_tx_buffers_keeps_sockets_waiting() -> None:
+    h = known_peer()
+    sock = udp_socket(h)
+    sock.send_to(b"1", (PEER, 9))
+    sock.send_to(b"2", (PEER, 9))
+    h.device.tx_budget = 1
+    assert len(h.poll()) == 1
+    assert h.iface.poll_delay(h.now, h.sockets) == Duration.ZERO
+    h.device.tx_budget = None
+    assert h.decode(h.poll())[0].payload == b"2"
+    assert h.iface.poll_at(h.now, h.sockets) is None
+
+
+def test_poll_returns_whether_anything_happened() -> None:
+    h = known_peer()
+    assert h.iface.poll(h.now, h.device, h.sockets) is False
+    h.device.push(to_us(GOOD))
+    assert h.iface.poll(h.now, h.device, h.sockets) is True
+
+
+def test_ingress_is_bounded_per_poll() -> None:
+    dev = TestingDevice(max_burst_size=3)
+    h = known_peer(device=dev)
+    h.device.take()
+    for _ in range(5):
+        dev.push(to_us(GOOD))
+    assert len(h.poll()) == 3
+    assert len(h.poll()) == 2
+
+
+def test_configuration_errors() -> None:
+    with pytest.raises(ValueError):
+        Interface(Config(), TestingDevice(), Instant.ZERO)  # Ethernet needs a MAC
+    with pytest.raises(TypeError):
+        Interface(object(), TestingDevice(), Instant.ZERO)  # type: ignore[arg-type]
+    iface = Interface(
+        Config(EthernetAddress.parse("02-00-00-00-00-01")), TestingDevice(), Instant.ZERO
+    )
+    with pytest.raises(TypeError):
+        iface.update_ip_addrs(lambda a: a.append("10.0.0.1/8"))  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("0.0.0.0/8")))
+    with pytest.raises(ValueError):
+        Config(hop_limit=0)
+    assert iface.poll_at(Instant.ZERO, SocketSet()) is None
+
+
+def test_address_change_takes_effect() -> None:
+    h = known_peer()
+    h.iface.update_ip_addrs(lambda a: a.__setitem__(0, IpCidr.parse("192.168.69.5/24")))
+    assert h.feed(to_us(GOOD)) == []  # no longer ours
+    ping = to_us(ipv4(PEER, "192.168.69.5", 1, icmp_echo(1, 1)))
+    (out,) = h.decode(h.feed(ping))
+    assert out.ip["src"] == "192.168.69.5"
+    assert h.iface.context.has_ip_addr(Ipv4Address("192.168.69.5"))

@@ -1,0 +1,159 @@
+"""ICMP sockets (echo identifier and UDP-error bindings) and raw sockets."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from smoltcp.stack.socket import (
+    BindError,
+    IcmpEndpoint,
+    IcmpSocket,
+    RawSocket,
+    RecvError,
+    SendError,
+    UdpSocket,
+)
+from smoltcp.stack.storage import PacketBuffer
+from smoltcp.stack.testing import Harness, arp, ethernet, icmp_echo, icmp_message, ipv4, udp
+from smoltcp.wire import IpEndpoint, Ipv4Address
+from smoltcp.wire.ipv4 import IpProtocol
+
+US = "192.168.69.1"
+PEER = "192.168.69.2"
+PEER_MAC = "02-00-00-00-00-02"
+
+
+def harness() -> Harness:
+    h = Harness()
+    h.feed(
+        ethernet(
+            "ff-ff-ff-ff-ff-ff", PEER_MAC, 0x0806, arp(1, PEER_MAC, PEER, "00-00-00-00-00-00", US)
+        )
+    )
+    return h
+
+
+def to_us(packet: bytes) -> bytes:
+    return ethernet("02-00-00-00-00-01", PEER_MAC, 0x0800, packet)
+
+
+def icmp_socket(h: Harness, endpoint: object) -> IcmpSocket:
+    sock = IcmpSocket(PacketBuffer(8, 4096), PacketBuffer(8, 4096))
+    sock.bind(endpoint)  # type: ignore[arg-type]
+    h.sockets.add(sock)
+    return sock
+
+
+def test_ping_out_and_receive_the_reply() -> None:
+    h = harness()
+    sock = icmp_socket(h, IcmpEndpoint.ident(0x77))
+    # The checksum may be left zero: it is recomputed on the way out.
+    request = struct.pack("!BBHHH", 8, 0, 0, 0x77, 1) + b"ping"
+    sock.send_to(request, Ipv4Address(PEER))
+    (out,) = h.decode(h.poll())
+    assert not out.errors
+    assert out.icmp["type"] == 8 and out.icmp["ident"] == 0x77 and out.payload == b"ping"
+    h.feed(to_us(ipv4(PEER, US, 1, icmp_echo(0x77, 1, b"ping", request=False))))
+    data, src = sock.recv_from()
+    assert src == Ipv4Address(PEER) and data[0] == 0 and data[8:] == b"ping"
+    # Another identifier is not delivered.
+    h.feed(to_us(ipv4(PEER, US, 1, icmp_echo(0x78, 1, b"", request=False))))
+    assert not sock.can_recv()
+    assert h.dropped["no-socket-icmp"] == 1
+
+
+def test_echo_requests_reach_the_socket_and_are_still_answered() -> None:
+    h = harness()
+    sock = icmp_socket(h, 0x10)
+    out = h.feed(to_us(ipv4(PEER, US, 1, icmp_echo(0x10, 5, b"x"))))
+    assert len(out) == 1
+    assert sock.recv_from()[0][0] == 8
+
+
+def test_udp_binding_receives_port_unreachable_about_our_datagrams() -> None:
+    h = harness()
+    sock = icmp_socket(h, IpEndpoint(None, 4000))
+    # What we sent: UDP from US:4000 to PEER:53. PEER says the port is unreachable.
+    quoted = ipv4(US, PEER, 17, udp(US, PEER, 4000, 53, b"query"))[:28]
+    error = icmp_message(3, 3, b"\0\0\0\0" + quoted)
+    assert h.feed(to_us(ipv4(PEER, US, 1, error))) == []
+    data, src = sock.recv_from()
+    assert src == Ipv4Address(PEER) and data == error
+    # An error about another port is not delivered.
+    other = icmp_message(3, 3, b"\0\0\0\0" + ipv4(US, PEER, 17, udp(US, PEER, 4001, 53, b""))[:28])
+    h.feed(to_us(ipv4(PEER, US, 1, other)))
+    assert not sock.can_recv()
+
+
+def test_icmp_socket_errors() -> None:
+    sock = IcmpSocket(PacketBuffer(1, 64), PacketBuffer(1, 64))
+    with pytest.raises(SendError):
+        sock.send_to(b"\x08\0\0\0\0\0\0\0", Ipv4Address("0.0.0.0"))
+    with pytest.raises(SendError, match="malformed"):
+        sock.send_to(b"\x08", Ipv4Address(PEER))
+    with pytest.raises(RecvError):
+        sock.recv_from()
+    sock.bind(1)
+    with pytest.raises(BindError):
+        sock.bind(2)
+    with pytest.raises(ValueError):
+        IcmpEndpoint.ident(1 << 16)
+
+
+def test_malformed_outgoing_icmp_is_dropped_not_sent() -> None:
+    h = harness()
+    sock = icmp_socket(h, 1)
+    # An echo with a non-zero code is malformed (RFC 792).
+    sock.send_to(struct.pack("!BBHHH", 8, 5, 0, 1, 1), Ipv4Address(PEER))
+    assert h.poll() == []
+    assert sock.tx_dropped == 1
+
+
+def raw_socket(h: Harness, protocol: int) -> RawSocket:
+    sock = RawSocket(4, protocol, PacketBuffer(8, 4096), PacketBuffer(8, 4096))
+    h.sockets.add(sock)
+    return sock
+
+
+def test_raw_socket_receives_whole_packets_and_suppresses_protocol_unreachable() -> None:
+    h = harness()
+    sock = raw_socket(h, 253)
+    packet = ipv4(PEER, US, 253, b"experimental")
+    assert h.feed(to_us(packet)) == []  # delivered: no protocol unreachable
+    assert sock.recv() == packet
+    assert h.iface.counters.icmp_errors_sent == 0
+
+
+def test_raw_socket_sees_udp_alongside_the_udp_socket() -> None:
+    h = harness()
+    raw = raw_socket(h, 17)
+    udp_sock = UdpSocket(PacketBuffer(4, 512), PacketBuffer(4, 512))
+    udp_sock.bind(9)
+    h.sockets.add(udp_sock)
+    packet = ipv4(PEER, US, 17, udp(PEER, US, 1, 9, b"both"))
+    h.feed(to_us(packet))
+    assert raw.recv() == packet and udp_sock.recv_from()[0] == b"both"
+
+
+def test_raw_socket_sends_a_packet_with_a_fresh_header_checksum() -> None:
+    h = harness()
+    sock = raw_socket(h, 253)
+    sock.send_slice(ipv4(US, PEER, 253, b"raw out", ttl=9, checksum=0))
+    (out,) = h.decode(h.poll())
+    assert not out.errors and out.ip["ttl"] == 9 and out.payload == b"raw out"
+    # A packet of another protocol or a malformed one is dropped.
+    sock.send_slice(ipv4(US, PEER, 17, b"x"))
+    sock.send_slice(b"junk")
+    assert h.poll() == []
+    assert sock.tx_dropped == 2
+
+
+def test_raw_socket_arguments() -> None:
+    with pytest.raises(ValueError):
+        RawSocket(6, 17, PacketBuffer(1, 1), PacketBuffer(1, 1))
+    sock = RawSocket(4, IpProtocol.UDP, PacketBuffer(1, 1), PacketBuffer(1, 1))
+    assert sock.ip_protocol is IpProtocol.UDP
+    with pytest.raises(RecvError):
+        sock.recv()

@@ -1,0 +1,148 @@
+"""The socket set: handles, demux keys, rebinding, the active set, many sockets."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import pytest
+
+from smoltcp.stack.socket import Socket, SocketSet, UdpSocket
+from smoltcp.stack.storage import PacketBuffer
+from smoltcp.stack.testing import Harness, arp, ethernet, ipv4, udp
+from smoltcp.stack.time import Instant
+
+US = "192.168.69.1"
+PEER = "192.168.69.2"
+PEER_MAC = "02-00-00-00-00-02"
+
+
+class Probe(Socket):
+    """A socket with settable keys that records what the interface does to it."""
+
+    __slots__ = ("dispatched", "keys", "pending", "polled", "processed")
+
+    def __init__(self, keys: tuple[Hashable, ...] = ()) -> None:
+        super().__init__()
+        self.keys = keys
+        self.pending = 0
+        self.dispatched = 0
+        self.processed: list[Any] = []
+        self.polled = 0
+
+    def demux_keys(self) -> tuple[Hashable, ...]:
+        return self.keys
+
+    def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
+        self.processed.append(repr)
+
+    def dispatch(self, cx: Any, now: Instant, emit: Any) -> bool:
+        # Never emits: a socket waiting for a timer (pending) or idle.
+        self.dispatched += 1
+        return False
+
+    def poll_at(self, cx: Any) -> Instant | None:
+        self.polled += 1
+        return Instant.ZERO if self.pending else None
+
+
+def udp_sock(port: int) -> UdpSocket:
+    s = UdpSocket(PacketBuffer(2, 64), PacketBuffer(2, 64))
+    s.bind(port)
+    return s
+
+
+def test_handles_add_get_remove_iterate() -> None:
+    sockets = SocketSet()
+    a, b = Probe(), Probe()
+    ha, hb = sockets.add(a), sockets.add(b)
+    assert ha != hb and sockets.get(ha) is a and sockets[hb] is b
+    assert [h for h, _ in sockets] == [ha, hb] and len(sockets) == 2
+    assert sockets.remove(ha) is a
+    assert sockets.get(ha) is None and ha not in sockets
+    with pytest.raises(KeyError):
+        sockets.remove(ha)
+    # Handles are never reused.
+    assert sockets.add(Probe()) not in (ha, hb)
+    with pytest.raises(ValueError):
+        sockets.add(b)
+    with pytest.raises(TypeError):
+        sockets.add(object())  # type: ignore[arg-type]
+
+
+def test_keys_follow_rebinding_and_removal() -> None:
+    sockets = SocketSet()
+    a = Probe(("k1",))
+    h = sockets.add(a)
+    assert sockets.lookup("k1") == [a]
+    a.keys = ("k2",)
+    a._rebind()
+    assert sockets.lookup("k1") == () and sockets.lookup("k2") == [a]
+    b = Probe(("k2",))
+    sockets.add(b)
+    assert sockets.lookup("k2") == [a, b]
+    sockets.remove(h)
+    assert sockets.lookup("k2") == [b]
+
+
+def test_udp_rebind_and_close_update_the_set() -> None:
+    sockets = SocketSet()
+    s = UdpSocket(PacketBuffer(2, 64), PacketBuffer(2, 64))
+    sockets.add(s)
+    assert sockets._demux == {}
+    s.bind(53)
+    assert len(sockets._demux) == 1
+    s.close()
+    assert sockets._demux == {}
+
+
+def test_active_set_drops_idle_sockets_and_wake_brings_them_back() -> None:
+    h = Harness()
+    p = Probe()
+    handle = h.sockets.add(p)
+    assert handle in h.sockets._active  # new sockets start active
+    h.poll()
+    assert handle not in h.sockets._active and p.dispatched == 1
+    h.poll()
+    assert p.dispatched == 1  # idle sockets are not visited
+    p.pending = 1
+    p._wake()
+    h.poll()
+    assert p.dispatched == 2 and handle in h.sockets._active  # still waiting: stays active
+    p.pending = 0
+    h.poll()
+    assert p.dispatched == 3 and handle not in h.sockets._active
+
+
+def test_wake_before_add_is_a_noop() -> None:
+    p = Probe()
+    p._wake()
+    p._rebind()
+
+
+def arp_request() -> bytes:
+    return ethernet(
+        "ff-ff-ff-ff-ff-ff", PEER_MAC, 0x0806, arp(1, PEER_MAC, PEER, "00-00-00-00-00-00", US)
+    )
+
+
+def test_demux_with_many_sockets_reaches_exactly_the_right_one() -> None:
+    h = Harness()
+    h.feed(arp_request())
+    socks = {}
+    for port in range(10000, 12000):
+        socks[port] = udp_sock(port)
+        h.sockets.add(socks[port])
+    h.poll()  # let the new sockets go idle
+    assert not h.sockets._active
+    for port in (10000, 10999, 11999):
+        frame = ethernet(
+            "02-00-00-00-00-01",
+            PEER_MAC,
+            0x0800,
+            ipv4(PEER, US, 17, udp(PEER, US, 1, port, b"%d" % port)),
+        )
+        assert h.feed(frame) == []
+    receivers = [p for p, s in socks.items() if s.can_recv()]
+    assert receivers == [10000, 10999, 11999]
+    assert socks[10999].recv_from()[0] == b"10999"

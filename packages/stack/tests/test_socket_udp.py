@@ -1,0 +1,177 @@
+"""UDP sockets through the interface: bind, send, receive, buffers, errors, hop limit."""
+
+from __future__ import annotations
+
+import pytest
+
+from smoltcp.stack.socket import BindError, RecvError, SendError, UdpSocket
+from smoltcp.stack.storage import PacketBuffer
+from smoltcp.stack.testing import Harness, arp, ethernet, ipv4, udp
+from smoltcp.stack.time import Instant
+from smoltcp.wire import IpEndpoint, Ipv4Address
+
+US = "192.168.69.1"
+PEER = "192.168.69.2"
+PEER_MAC = "02-00-00-00-00-02"
+
+
+def setup(port: object = 7000, rx: tuple[int, int] = (8, 4096)) -> tuple[Harness, UdpSocket]:
+    h = Harness()
+    h.feed(
+        ethernet(
+            "ff-ff-ff-ff-ff-ff", PEER_MAC, 0x0806, arp(1, PEER_MAC, PEER, "00-00-00-00-00-00", US)
+        )
+    )
+    sock = UdpSocket(PacketBuffer(*rx), PacketBuffer(8, 4096))
+    if port is not None:
+        sock.bind(port)
+    h.sockets.add(sock)
+    return h, sock
+
+
+def datagram(payload: bytes, sport: int = 5000, dport: int = 7000, dst: str = US) -> bytes:
+    dst_mac = "ff-ff-ff-ff-ff-ff" if dst.endswith("255") else "02-00-00-00-00-01"
+    return ethernet(
+        dst_mac, PEER_MAC, 0x0800, ipv4(PEER, dst, 17, udp(PEER, dst, sport, dport, payload))
+    )
+
+
+def test_receive_and_reply() -> None:
+    h, sock = setup()
+    assert not sock.can_recv()
+    h.feed(datagram(b"hello"))
+    assert sock.can_recv()
+    data, src = sock.recv_from()
+    assert data == b"hello" and src == IpEndpoint(Ipv4Address(PEER), 5000)
+    sock.send_to(b"world", src)
+    (out,) = h.decode(h.poll())
+    assert out.udp == dict(sport=7000, dport=5000, len=13) and out.payload == b"world"
+    assert out.ip["src"] == US and out.ip["ttl"] == 64 and not out.errors
+
+
+def test_bound_address_filters_and_is_the_source() -> None:
+    h, sock = setup(port=(US, 7000))
+    h.feed(datagram(b"a"))
+    assert sock.recv_from()[0] == b"a"
+    # A broadcast to the port does not reach a socket bound to the unicast address...
+    h.feed(datagram(b"b", dst="192.168.69.255"))
+    assert not sock.can_recv()
+    # ...but reaches one bound to any address.
+    any_sock = UdpSocket(PacketBuffer(4, 256), PacketBuffer(4, 256))
+    any_sock.bind(7000)
+    h.sockets.add(any_sock)
+    h.feed(datagram(b"c", dst="192.168.69.255"))
+    assert any_sock.recv_from()[0] == b"c"
+    assert not sock.can_recv()
+
+
+def test_specific_binding_wins_over_wildcard() -> None:
+    h, wildcard = setup(port=7000)
+    specific = UdpSocket(PacketBuffer(4, 256), PacketBuffer(4, 256))
+    specific.bind(IpEndpoint(Ipv4Address(US), 7000))
+    h.sockets.add(specific)
+    h.feed(datagram(b"x"))
+    assert specific.can_recv() and not wildcard.can_recv()
+
+
+def test_full_receive_buffer_drops_and_counts() -> None:
+    h, sock = setup(rx=(2, 4096))
+    for i in range(3):
+        h.feed(datagram(b"%d" % i))
+    assert sock.rx_dropped == 1
+    assert [sock.recv_from()[0] for _ in range(2)] == [b"0", b"1"]
+    with pytest.raises(RecvError) as err:
+        sock.recv_from()
+    assert "exhausted" in err.value.reason
+
+
+def test_recv_into_and_peek_and_zero_copy_recv() -> None:
+    h, sock = setup()
+    h.feed(datagram(b"0123456789"))
+    h.feed(datagram(b"abc"))
+    view, src = sock.peek()
+    assert bytes(view) == b"0123456789" and src.port == 5000
+    buf = bytearray(4)
+    n, _ = sock.recv_into(buf)
+    assert n == 4 and buf == b"0123"
+    view, _ = sock.recv()
+    assert bytes(view) == b"abc"
+
+
+def test_send_errors() -> None:
+    _h, sock = setup(port=None)
+    with pytest.raises(SendError, match="unaddressable"):
+        sock.send_to(b"x", (PEER, 1))
+    sock.bind(1234)
+    with pytest.raises(SendError, match="unaddressable"):
+        sock.send_to(b"x", (PEER, 0))
+    with pytest.raises(SendError, match="unaddressable"):
+        sock.send_to(b"x", IpEndpoint(None, 5))
+    with pytest.raises(SendError, match="buffer full"):
+        sock.send_to(b"x" * 5000, (PEER, 1))
+    for _ in range(8):
+        sock.send_to(b"x", (PEER, 1))
+    assert not sock.can_send()
+    with pytest.raises(SendError, match="buffer full"):
+        sock.send_to(b"x", (PEER, 1))
+
+
+def test_bind_errors() -> None:
+    sock = UdpSocket(PacketBuffer(1, 16), PacketBuffer(1, 16))
+    with pytest.raises(BindError):
+        sock.bind(0)
+    sock.bind(("0.0.0.0", 53))
+    assert sock.endpoint == IpEndpoint(None, 53)
+    with pytest.raises(BindError, match="already bound"):
+        sock.bind(54)
+    with pytest.raises(ValueError):
+        UdpSocket(PacketBuffer(1, 16), PacketBuffer(1, 16)).bind(70000)
+    with pytest.raises(TypeError):
+        UdpSocket(b"", b"")  # type: ignore[arg-type]
+
+
+def test_close_unbinds_so_the_port_is_unreachable_again() -> None:
+    h, sock = setup()
+    h.feed(datagram(b"queued"))
+    sock.close()
+    assert not sock.is_open() and not sock.can_recv()
+    (out,) = h.decode(h.feed(datagram(b"late")))
+    assert out.icmp["type"] == 3 and out.icmp["code"] == 3
+
+
+def test_hop_limit() -> None:
+    h, sock = setup()
+    sock.hop_limit = 5
+    sock.send_to(b"x", (PEER, 1))
+    (out,) = h.decode(h.poll())
+    assert out.ip["ttl"] == 5
+    with pytest.raises(ValueError):
+        sock.hop_limit = 0
+    sock.hop_limit = None
+    sock.send_to(b"x", (PEER, 1))
+    assert h.decode(h.poll())[0].ip["ttl"] == 64
+
+
+def test_send_zero_copy_view() -> None:
+    h, sock = setup()
+    view = sock.send(3, IpEndpoint(Ipv4Address(PEER), 9))
+    view[:] = b"abc"
+    assert h.decode(h.poll())[0].payload == b"abc"
+
+
+def test_many_datagrams_are_sent_in_one_poll_in_order() -> None:
+    h, sock = setup()
+    for i in range(8):
+        sock.send_to(b"%d" % i, (PEER, 9))
+    out = h.decode(h.poll())
+    assert [f.payload for f in out] == [b"%d" % i for i in range(8)]
+    assert h.iface.poll_at(h.now, h.sockets) is None
+
+
+def test_poll_at_is_now_while_data_waits() -> None:
+    h, sock = setup()
+    assert h.iface.poll_at(h.now, h.sockets) is None
+    sock.send_to(b"x", (PEER, 9))
+    t = Instant.from_secs(3)
+    assert h.iface.poll_at(t, h.sockets) == t
+    assert h.iface.poll_delay(t, h.sockets).total_micros() == 0
