@@ -21,7 +21,7 @@ from smoltcp.stack.iface import Config, Interface
 from smoltcp.stack.phy import DeviceCapabilities
 from smoltcp.stack.socket import SocketSet, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
-from smoltcp.stack.testing import arp, ethernet, ipv4, link, udp
+from smoltcp.stack.testing import ethernet, ipv4, link, udp
 from smoltcp.stack.time import Instant
 from smoltcp.wire import EthernetAddress, IpCidr, IpEndpoint, Ipv4Address
 
