@@ -87,6 +87,23 @@ def test_udp_to_a_closed_port_gets_port_unreachable_quoting_the_datagram() -> No
     assert h.dropped["no-socket-udp"] == 1
 
 
+def test_the_quote_is_the_received_header_with_its_options() -> None:
+    h = known_peer()
+    packet = ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"abcdefgh"), options=b"\x94\x04\x00\x00")
+    (out,) = h.decode(h.feed(to_us(packet)))
+    assert out.icmp["type"] == 3 and not out.errors
+    assert out.payload == packet[: 24 + 8]
+
+
+def test_no_error_for_a_link_layer_broadcast() -> None:
+    h = known_peer()
+    frame = ethernet(
+        "ff-ff-ff-ff-ff-ff", PEER_MAC, 0x800, ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b""))
+    )
+    assert h.feed(frame) == []
+    assert h.dropped["no-socket-udp"] == 1
+
+
 def test_unknown_protocol_gets_protocol_unreachable() -> None:
     h = known_peer()
     (out,) = h.decode(h.feed(to_us(ipv4(PEER, US, 253, b"12345678abcdef"))))

@@ -78,6 +78,8 @@ class Ingress:
     _now_us: int
     _trace: bool
     _hop_limit: int
+    _l2_broadcast: bool
+    _rx_packet: Any
     context: Any
     counters: Any
     config: Any
@@ -115,7 +117,7 @@ class Ingress:
     def _send_arp(self, arp: ArpRepr, dst_mac: bytes) -> bool:
         raise NotImplementedError
 
-    def _send_icmp_error(self, ipr: Any, payload: memoryview, code: Any) -> None:
+    def _send_icmp_error(self, ipr: Any, code: Any) -> None:
         raise NotImplementedError
 
     def _resolved_hop(self, hop: IpAddress, mac: bytes) -> None:
@@ -126,9 +128,10 @@ class Ingress:
     def _process_ethernet(self, frame: memoryview) -> None:
         EthernetFrame(frame)  # checks the length, 802.3 length fields and VLAN tags
         dst, src, ethertype = _ETH_HEADER.unpack_from(frame)
+        self._l2_broadcast = False
         if dst != self._mac:
             if dst == _BROADCAST_MAC:
-                pass
+                self._l2_broadcast = True
             elif dst[0] & 1:
                 self._drop("multicast")
                 return
@@ -188,6 +191,7 @@ class Ingress:
     def _process_ipv4(self, buf: memoryview, eth_src: bytes | None) -> None:
         packet = Ipv4Packet(buf)
         ipr = Ipv4Repr.parse(packet, self._caps, self._csum)
+        self._rx_packet = packet  # quoted by ICMP errors
         if self._trace:
             log.log(TRACE, "rx %s", ipr)
         src = ipr.src_addr
@@ -232,7 +236,7 @@ class Ingress:
         elif not handled:
             self._drop("unknown-protocol")
             if not broadcast:
-                self._send_icmp_error(ipr, payload, Icmpv4DstUnreachable.PROTO_UNREACHABLE)
+                self._send_icmp_error(ipr, Icmpv4DstUnreachable.PROTO_UNREACHABLE)
 
     def _process_udp(self, ipr: Any, payload: memoryview, broadcast: bool, handled: bool) -> None:
         udp = UdpRepr.parse(UdpPacket(payload), ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
@@ -260,7 +264,7 @@ class Ingress:
         if handled:
             return
         self._drop("no-socket-udp")
-        self._send_icmp_error(ipr, payload, Icmpv4DstUnreachable.PORT_UNREACHABLE)
+        self._send_icmp_error(ipr, Icmpv4DstUnreachable.PORT_UNREACHABLE)
 
     def _process_tcp(self, ipr: Any, payload: memoryview, broadcast: bool, handled: bool) -> None:
         if broadcast:

@@ -25,7 +25,7 @@ from smoltcp.stack.phy import Device
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv4Address, Medium
 from smoltcp.wire.arp import ArpOperation, ArpPacket, ArpRepr
-from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Packet, Icmpv4Repr
+from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Packet, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Packet
 from smoltcp.wire.tcp import TcpPacket, TcpRepr
@@ -49,6 +49,7 @@ _ETHERTYPE_IPV4 = 0x0800
 _ETHERTYPE_ARP = 0x0806
 _BROADCAST_MAC = b"\xff" * 6
 _ZERO_MAC = b"\x00" * 6
+_UNUSED = b"\x00" * 4
 # A socket that keeps returning True from dispatch must not hold the interface forever.
 _MAX_DISPATCH_PER_SOCKET = 4096
 
@@ -114,6 +115,8 @@ class Interface(Ingress):
         self._token: Any = None
         self._out: Any = None
         self._trace = False
+        self._l2_broadcast = False
+        self._rx_packet: Any = None
         # Next hop per destination, valid while the addresses and routes stay the same.
         self._next_hops: dict[IpAddress, Any] = {}
         self._routes_version = -1
@@ -542,18 +545,25 @@ class Interface(Ingress):
         self._icmp_tokens = tokens - 1
         return True
 
-    def _send_icmp_error(self, ipr: Any, payload: memoryview, code: Icmpv4DstUnreachable) -> None:
-        """Send a destination unreachable about ``ipr`` quoting its header and 8 octets.
+    def _send_icmp_error(self, ipr: Any, code: Icmpv4DstUnreachable) -> None:
+        """Send a destination unreachable about the packet being received (``ipr``).
 
-        The caller has ruled out broadcasts, fragments and ICMP errors (RFC 1122 3.2.2).
+        It quotes the packet's IP header, options included, and the first 8 octets of its
+        payload, exactly as received (RFC 792). None is sent about a packet sent to a
+        link-layer broadcast or from an address that is not a host's (RFC 1122 3.2.2); the
+        caller has ruled out IP broadcasts, fragments and ICMP errors.
         """
         src = ipr.src_addr
-        if src.is_unspecified:
+        if src.is_unspecified or self._l2_broadcast:
             return
         if not self._icmp_error_allowed():
             self.counters.icmp_errors_rate_limited += 1
             return
-        icmp = Icmpv4Repr.dst_unreachable(code, ipr, bytes(payload[:8]))
+        packet = self._rx_packet
+        buffer = packet.buffer
+        end = min(packet.header_len + 8, packet.total_len)
+        # The 4 unused octets after type, code and checksum, then the quote.
+        icmp = Icmpv4Repr(Icmpv4Message.DST_UNREACHABLE, code, 0, 0, _UNUSED + bytes(buffer[:end]))
         reply = ip_repr(ipr.dst_addr, src, IpProtocol.ICMP, icmp.buffer_len(), self._hop_limit)
         if self._send_ip(reply, icmp):
             self.counters.icmp_errors_sent += 1
