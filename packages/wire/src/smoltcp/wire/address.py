@@ -156,6 +156,10 @@ class IpAddress:
 
     __slots__ = ()
 
+    # Every concrete version keeps its octets in a slot ``_packed``: the checksum fast paths
+    # of smoltcp.wire read it directly.
+    _packed: bytes
+
     version: int
     """The IP version, 4 or 6."""
 

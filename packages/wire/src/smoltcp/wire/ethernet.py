@@ -27,6 +27,9 @@ _MAX_LENGTH_FIELD = 1500
 _ETHERTYPE_MIN = 0x0600
 # IEEE 802.1Q customer VLAN tag and 802.1ad service (QinQ) tag.
 _VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
+# High octets of EtherTypes that are neither lengths nor VLAN tags: 0x08xx (IPv4, ARP) and
+# 0x86xx (IPv6); any other frame takes the full check.
+_COMMON_ETHERTYPE_HIGH = frozenset((0x08, 0x86))
 
 
 class EthernetFrame(_EthernetFrameView):
@@ -37,6 +40,13 @@ class EthernetFrame(_EthernetFrameView):
     """
 
     __slots__ = ()
+
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise unless it starts with a supported Ethernet II header."""
+        self.buffer = buffer
+        # The check of check_len, inlined for the common case (IPv4, ARP, IPv6 EtherTypes).
+        if len(buffer) < HEADER_LEN or buffer[12] not in _COMMON_ETHERTYPE_HIGH:
+            self.check_len()
 
     def check_len(self) -> None:
         """Raise `MalformedPacket`/`UnsupportedPacket` unless this is a whole Ethernet II header."""
@@ -59,7 +69,10 @@ class EthernetFrame(_EthernetFrameView):
     @property
     def payload(self) -> memoryview:
         """The octets after the 14-octet header (any link-layer padding included)."""
-        return memoryview(self.buffer)[HEADER_LEN:]
+        buffer = self.buffer
+        if type(buffer) is memoryview:
+            return buffer[HEADER_LEN:]
+        return memoryview(buffer)[HEADER_LEN:]
 
 
 class EthernetRepr(NamedTuple):

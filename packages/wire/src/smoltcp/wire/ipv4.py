@@ -20,7 +20,11 @@ from .errors import MalformedPacket, UnsupportedPacket
 __all__ = ["IpProtocol", "Ipv4Packet", "Ipv4Repr"]
 
 _PROTOCOLS = IpProtocol._value2member_map_
+_from_bytes = int.from_bytes
 _unpack_header = HEADER.unpack_from
+# The header as 16-bit words where octets pair up, for emit: version/IHL+TOS, TTL+protocol.
+_HEADER_NO_SUM = struct.Struct("!HHHHHH4s4s")
+_pack_header_words = _HEADER_NO_SUM.pack_into
 _pack_header = HEADER.pack_into
 _tuple_new = tuple.__new__
 _DEFAULT_CAPS = ChecksumCapabilities()
@@ -66,6 +70,14 @@ class Ipv4Packet(_Ipv4PacketView):
 
     __slots__ = ()
 
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise `MalformedPacket` unless the lengths are consistent."""
+        self.buffer = buffer
+        # The check of check_len, inlined for the common case: this runs for every packet.
+        n = len(buffer)
+        if n < HEADER_LEN or buffer[0] != 0x45 or not 20 <= ((buffer[2] << 8) | buffer[3]) <= n:
+            _check(buffer)
+
     def check_len(self) -> None:
         """Raise `MalformedPacket` unless the lengths are consistent (see the class)."""
         _check(self.buffer)
@@ -79,7 +91,11 @@ class Ipv4Packet(_Ipv4PacketView):
     def payload(self) -> memoryview:
         """The octets after the header, up to total_len (link-layer padding excluded)."""
         buffer = self.buffer
-        return memoryview(buffer)[(buffer[0] & 0x0F) * 4 : (buffer[2] << 8) | buffer[3]]
+        start = (buffer[0] & 0x0F) * 4
+        end = (buffer[2] << 8) | buffer[3]
+        if type(buffer) is memoryview:
+            return buffer[start:end]
+        return memoryview(buffer)[start:end]
 
     def verify_checksum(self, csum: InternetSum = internet_sum) -> bool:
         """Return whether the header checksum is correct (RFC 791 3.1)."""
@@ -130,16 +146,31 @@ class Ipv4Repr(NamedTuple):
         """
         buffer = packet.buffer
         try:
-            (vihl, dscp_ecn, total_len, ident, frag, ttl, proto, _, src, dst) = _unpack_header(
-                buffer
+            (vihl, dscp_ecn, total_len, ident, frag, ttl, proto, checksum, src, dst) = (
+                _unpack_header(buffer)
             )
         except struct.error:
             raise MalformedPacket(PROTOCOL, "header", "truncated") from None
         header_len = (vihl & 0x0F) * 4
         if vihl >> 4 != 4 or header_len < HEADER_LEN or not header_len <= total_len <= len(buffer):
             _check(buffer)  # raises the precise error
-        if checksum_caps.ipv4 in VERIFY_RX and csum(buffer[:header_len], 0) != 0xFFFF:
-            raise MalformedPacket(PROTOCOL, "checksum", "header checksum mismatch")
+        if checksum_caps.ipv4 in VERIFY_RX:
+            if csum is internet_sum and header_len == HEADER_LEN:
+                # The reference sum over the fields just unpacked (see internet_sum): a
+                # correct header sums to a multiple of 0xffff (never zero: version is 4).
+                ok = (
+                    (vihl << 8 | dscp_ecn)
+                    + total_len
+                    + ident
+                    + frag
+                    + (ttl << 8 | proto)
+                    + checksum
+                    + _from_bytes(src + dst, "big")
+                ) % 0xFFFF == 0
+            else:
+                ok = csum(buffer[:header_len], 0) == 0xFFFF
+            if not ok:
+                raise MalformedPacket(PROTOCOL, "checksum", "header checksum mismatch")
         next_header = _PROTOCOLS.get(proto)
         if next_header is None:
             next_header = IpProtocol(proto)
@@ -154,8 +185,8 @@ class Ipv4Repr(NamedTuple):
                 dscp_ecn >> 2,
                 dscp_ecn & 0x03,
                 ident,
-                bool(frag & _DF),
-                bool(frag & _MF),
+                (frag & _DF) != 0,
+                (frag & _MF) != 0,
                 (frag & _FRAG_OFFSET) * 8,
             ),
         )
@@ -171,30 +202,42 @@ class Ipv4Repr(NamedTuple):
         The checksum is computed when ``checksum_caps.ipv4.tx()``, else left zero for the
         device to fill.
         """
-        buffer = packet.buffer
         frag = self.frag_offset >> 3
         if self.dont_frag:
             frag |= _DF
         if self.more_frags:
             frag |= _MF
-        _pack_header(
-            buffer,
+        tos = (self.dscp << 2) | self.ecn
+        total_len = HEADER_LEN + self.payload_len
+        ttl_proto = (self.hop_limit << 8) | self.next_header
+        src = self.src_addr._packed
+        dst = self.dst_addr._packed
+        checksum = 0
+        if checksum_caps.ipv4 in COMPUTE_TX:
+            if csum is internet_sum:
+                # The reference sum over the fields (see internet_sum), packed in one go.
+                total = (0x4500 | tos) + total_len + self.ident + frag + ttl_proto
+                # The total is never zero (0x45 is in it), so a multiple of 0xffff folds to
+                # 0xffff, whose complement is 0.
+                folded = (total + _from_bytes(src + dst, "big")) % 0xFFFF
+                checksum = 0xFFFF - folded if folded else 0
+            else:
+                header = _HEADER_NO_SUM.pack(
+                    0x4500 | tos, total_len, self.ident, frag, ttl_proto, 0, src, dst
+                )
+                checksum = ~csum(header, 0) & 0xFFFF
+        _pack_header_words(
+            packet.buffer,
             0,
-            0x45,
-            (self.dscp << 2) | self.ecn,
-            HEADER_LEN + self.payload_len,
+            0x4500 | tos,
+            total_len,
             self.ident,
             frag,
-            self.hop_limit,
-            self.next_header,
-            0,
-            self.src_addr._packed,
-            self.dst_addr._packed,
+            ttl_proto,
+            checksum,
+            src,
+            dst,
         )
-        if checksum_caps.ipv4 in COMPUTE_TX:
-            s = ~csum(memoryview(buffer)[:HEADER_LEN], 0) & 0xFFFF
-            buffer[10] = s >> 8
-            buffer[11] = s & 0xFF
 
     def buffer_len(self) -> int:
         """Return the header length, 20 (no options are emitted)."""

@@ -37,6 +37,7 @@ __all__ = [
     "iter_options",
 ]
 
+_from_bytes = int.from_bytes
 _unpack_header = HEADER.unpack_from
 _pack_header = HEADER.pack_into
 _tuple_new = tuple.__new__
@@ -181,6 +182,14 @@ class TcpPacket(_TcpPacketView):
 
     __slots__ = ()
 
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise `MalformedPacket` unless the header fits (see the class)."""
+        self.buffer = buffer
+        # The check of check_len, inlined: this runs for every received segment.
+        n = len(buffer)
+        if n < HEADER_LEN or buffer[12] < 0x50 or (buffer[12] >> 4) * 4 > n:
+            _check(buffer)
+
     def check_len(self) -> None:
         """Raise `MalformedPacket` unless the header, options included, fits the buffer."""
         _check(self.buffer)
@@ -322,11 +331,18 @@ class TcpRepr(NamedTuple):
         header_len = (flags >> 12) * 4
         if header_len < HEADER_LEN or header_len > n:
             _check(buffer)
-        if (
-            checksum_caps.tcp in VERIFY_RX
-            and csum(buffer, pseudo_header_sum(src_addr, dst_addr, _PROTO_TCP, n)) != 0xFFFF
-        ):
-            raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
+        if checksum_caps.tcp in VERIFY_RX:
+            if csum is internet_sum:
+                # The reference sum, inlined (see internet_sum): the segment and the pseudo
+                # header read as integers; a correct checksum makes the total a non-zero
+                # multiple of 0xffff.
+                total = _from_bytes(buffer, "big") << 8 if n & 1 else _from_bytes(buffer, "big")
+                total += _from_bytes(src_addr._packed + dst_addr._packed, "big") + _PROTO_TCP + n
+                ok = total % 0xFFFF == 0 and total != 0
+            else:
+                ok = csum(buffer, pseudo_header_sum(src_addr, dst_addr, _PROTO_TCP, n)) == 0xFFFF
+            if not ok:
+                raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
         control = _CONTROLS[flags & 0x0F]
         if control is None:
             names = "+".join(
@@ -338,9 +354,13 @@ class TcpRepr(NamedTuple):
         sack_ranges: tuple[tuple[TcpSeqNumber, TcpSeqNumber], ...] = ()
         unknown: tuple[tuple[int, bytes], ...] = ()
         if header_len > HEADER_LEN:
-            if header_len == 32 and _U32.unpack_from(buffer, 20)[0] == _NOP_NOP_TS:
+            if header_len == 32:
+                word, tsval, tsecr = _TS_WORDS.unpack_from(buffer, HEADER_LEN)
+            else:
+                word = tsval = tsecr = 0
+            if word == _NOP_NOP_TS:
                 # The kernel's every non-SYN segment: NOP NOP Timestamps, nothing else.
-                timestamp = _tuple_new(TcpTimestampRepr, _U32X2.unpack_from(buffer, 24))
+                timestamp = _tuple_new(TcpTimestampRepr, (tsval, tsecr))
             else:
                 (
                     window_scale,
@@ -364,11 +384,13 @@ class TcpRepr(NamedTuple):
                 sack_permitted,
                 sack_ranges,
                 timestamp,
-                memoryview(buffer)[header_len:],
+                buffer[header_len:]
+                if type(buffer) is memoryview
+                else memoryview(buffer)[header_len:],
                 unknown,
-                bool(flags & _ECE),
-                bool(flags & _CWR),
-                bool(flags & _NS),
+                (flags & _ECE) != 0,
+                (flags & _CWR) != 0,
+                (flags & _NS) != 0,
             ),
         )
 
@@ -490,7 +512,15 @@ class TcpRepr(NamedTuple):
         end = header_len + len(payload)
         buffer[header_len:end] = payload
         if checksum_caps.tcp in COMPUTE_TX:
-            s = ~_sum(buffer, end, src_addr, dst_addr, csum) & 0xFFFF
+            data = buffer if len(buffer) == end else memoryview(buffer)[:end]
+            if csum is internet_sum:
+                # The reference sum, inlined as in parse.
+                total = _from_bytes(data, "big") << 8 if end & 1 else _from_bytes(data, "big")
+                total += _from_bytes(src_addr._packed + dst_addr._packed, "big") + _PROTO_TCP + end
+                folded = total % 0xFFFF
+                s = 0xFFFF - folded if folded or not total else 0
+            else:
+                s = ~csum(data, pseudo_header_sum(src_addr, dst_addr, _PROTO_TCP, end)) & 0xFFFF
             buffer[16] = s >> 8
             buffer[17] = s & 0xFF
 
