@@ -71,8 +71,8 @@ def build_parser() -> options.ExampleParser:
     p.add_argument(
         "--buffer",
         type=size,
-        default=256 << 10,
-        help="size of each socket buffer (default 256K; above 64K uses window scaling)",
+        default=64 << 10,
+        help="size of each socket buffer (default 64K; larger ones use window scaling)",
     )
     p.add_argument(
         "--frames",
@@ -108,6 +108,8 @@ class FrameLog:
             return
         if trace_log.isEnabledFor(logging.INFO):  # -v: every frame, as the tracer would log it
             trace_log.info("-> %s %s", now, format_frame(frame, self.medium))
+        if self.frames == 0:
+            self.origin = now  # times are shown from the first frame (the SYN)
         self.frames += 1
         self.octets += len(frame)
         if self.n <= 0:
@@ -128,8 +130,10 @@ class FrameLog:
 
     def _line(self, now: Instant, frame: bytes) -> str:
         millis = (now - self.origin).total_micros() / 1000
-        text = format_frame(frame, self.medium).replace("\n", "\n" + " " * 15)
-        return f"{millis:10.3f}ms  {text}"
+        layers = format_frame(frame, self.medium).split("\n")
+        if len(layers) > 1 and self.medium is Medium.ETHERNET:
+            del layers[0]  # every frame goes from and to the same MAC: say it once, not here
+        return f"{millis:10.3f}ms  {' | '.join(layers)}"
 
 
 def transfer(args: argparse.Namespace) -> int:

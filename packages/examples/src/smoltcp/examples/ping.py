@@ -69,11 +69,11 @@ def build_parser() -> options.ExampleParser:
 
 def make_icmp_socket(ident: int) -> Any:
     """Return an ICMP socket bound to echo identifier ``ident``."""
-    from smoltcp.stack.socket.icmp import IcmpSocket
+    from smoltcp.stack.socket import IcmpSocket
     from smoltcp.stack.storage import PacketBuffer
 
     sock = IcmpSocket(PacketBuffer(16, 16 * 1024), PacketBuffer(16, 16 * 1024))
-    sock.bind_ident(ident)
+    sock.bind(ident)
     return sock
 
 
@@ -100,7 +100,7 @@ class Pinger:
         if self.sent < self.args.count and now >= self.next_at and sock.can_send():
             self.send_request(now)
         while sock.can_recv():
-            payload, source = sock.recv()
+            payload, source = sock.recv_from()
             self.take_reply(now, bytes(payload), source)
         if self.sent == self.args.count and self.done_at is None:
             self.done_at = now + Duration.from_secs(self.args.timeout)
@@ -116,7 +116,7 @@ class Pinger:
         request = Icmpv4Repr.echo_request(self.ident, seq, data)
         buf = bytearray(request.buffer_len())
         request.emit(Icmpv4Packet.new_unchecked(buf), self.caps)
-        self.sock.send_slice(bytes(buf), self.args.address)
+        self.sock.send_to(buf, self.args.address)
         self.sent_at[seq] = now
         self.next_at = now + self.interval
 

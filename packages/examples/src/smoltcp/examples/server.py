@@ -187,7 +187,7 @@ class UdpHello:
     """UDP 6969: answer every datagram with "hello"."""
 
     def __init__(self, sockets: Any, port: int) -> None:
-        from smoltcp.stack.socket.udp import UdpSocket
+        from smoltcp.stack.socket import UdpSocket
         from smoltcp.stack.storage import PacketBuffer
 
         self.sock = UdpSocket(PacketBuffer(4, SMALL), PacketBuffer(4, SMALL))
@@ -199,10 +199,10 @@ class UdpHello:
         """Answer what has arrived, as far as the send buffer allows."""
         sock = self.sock
         while sock.can_recv() and sock.can_send():
-            _data, remote = sock.recv()
+            _data, remote = sock.recv_from()
             if log.isEnabledFor(logging.INFO):
                 log.info("udp:%d: datagram from %s", self.port, remote)
-            sock.send_slice(HELLO, remote)
+            sock.send_to(HELLO, remote)
 
 
 def serve(args: argparse.Namespace) -> int:

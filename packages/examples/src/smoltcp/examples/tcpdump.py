@@ -1,8 +1,8 @@
-"""Print every frame of a network interface, one pretty-printed line per layer: a tiny tcpdump.
+"""Print every frame of a network interface, one line per frame: a tiny tcpdump.
 
 It reads an ``AF_PACKET`` raw socket, so it works on any Ethernet-like interface (tap0, a veth,
 eth0) and needs CAP_NET_RAW (root). The stack is not involved: only `smoltcp.phy.RawSocket`
-and the wire layer's pretty printer.
+and the wire layer's pretty printer, whose per-layer descriptions are joined by " | ".
 
     sudo smoltcp-tcpdump tap0
     sudo smoltcp-tcpdump eth0 -c 10
@@ -63,7 +63,7 @@ def dump(args: argparse.Namespace) -> int:
     def show(frame: memoryview) -> None:
         stamp = time.strftime("%H:%M:%S", time.localtime())
         fraction = f"{time.time() % 1:.6f}"[1:]
-        text = format_frame(frame, Medium.ETHERNET).replace("\n", "\n" + " " * 16)
+        text = format_frame(frame, Medium.ETHERNET).replace("\n", " | ")
         out.write(f"{stamp}{fraction} {text}\n")
 
     with Waiter([device]) as waiter:
