@@ -105,7 +105,8 @@ def _netns(mtu: int) -> str:
 def bench_linux(mtu: int, stack_sends: bool, size_mb: int) -> dict:
     peer = str(TESTS / "tcp_linux_peer.py")
     name = _netns(mtu)
-    env = dict(os.environ, PYTHONPATH=str(TESTS))
+    path = [str(TESTS), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in path if p))
     size = size_mb * MB
 
     def popen(side: str, *args: str) -> subprocess.Popen:
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         r = bench_pair(args.size, buffer, args.profile)
         print(
             f"  buffers {buffer // 1024:5d} KiB: {r['gbps_cpu']:.3f} Gbit/s per CPU second "
-            f"({r['cpu']:.2f} s CPU, {r['segments_sent']} segments, "
+            f"({r['cpu']:.2f} s CPU, {r['wall']:.2f} s wall, {r['segments_sent']} segments, "
             f"{r['retransmissions']} retransmitted); per data segment: send path "
             f"{r['send_us_per_seg']:.1f} us, receive path {r['recv_us_per_seg']:.1f} us"
         )

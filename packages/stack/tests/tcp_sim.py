@@ -102,7 +102,8 @@ class Sim:
         deadline = self.now + max_time
         hosts = self.hosts
         link = self.link
-        perf = time.perf_counter
+        # CPU time of this process (not wall time: the machine may be shared).
+        perf = time.process_time
         for _ in range(max_iterations):
             self.iterations += 1
             now = self.now

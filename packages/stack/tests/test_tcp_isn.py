@@ -70,14 +70,32 @@ def test_for_context_draws_the_secret_once_from_the_seeded_rand() -> None:
     assert other.isn(A, B, now) != gen.isn(A, B, now)
 
 
-def test_for_context_without_weakref_support() -> None:
-    class Slotted:
+def test_for_context_works_for_a_slotted_context_and_frees_it() -> None:
+    import gc
+    import weakref
+
+    class Slotted:  # like the interface's Context: no __weakref__
         __slots__ = ("rand",)
 
         def __init__(self) -> None:
             self.rand = random.Random(1)
 
     cx = Slotted()
+    assert IsnGenerator.for_context(cx) is IsnGenerator.for_context(cx)
+    gone = weakref.ref(cx.rand)
+    del cx
+    gc.collect()
+    assert gone() is None  # the cache does not keep the interface's random source alive
+
+
+def test_for_context_with_a_rand_lacking_weak_references() -> None:
+    class Rand:
+        __slots__ = ()
+
+        def getrandbits(self, k: int) -> int:
+            return 12345
+
+    cx = SimpleNamespace(rand=Rand())
     assert IsnGenerator.for_context(cx) is IsnGenerator.for_context(cx)
 
 

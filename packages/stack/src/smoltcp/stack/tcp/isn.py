@@ -22,9 +22,11 @@ __all__ = ["IsnGenerator"]
 _MASK = (1 << 32) - 1
 _SECRET_LEN = 16
 
-# One generator per interface Context: the secret is drawn once from the context's seeded
-# random source and reused for every connection of that interface.
-_BY_CONTEXT: weakref.WeakKeyDictionary[Any, IsnGenerator] = weakref.WeakKeyDictionary()
+# One generator per interface: the secret is drawn once from the context's seeded random source
+# and reused for every connection of that interface. The cache is keyed (weakly) by that
+# `random.Random`, which, unlike the slotted Context, supports weak references; so an
+# interface that goes away takes its generator with it.
+_BY_RAND: weakref.WeakKeyDictionary[Any, IsnGenerator] = weakref.WeakKeyDictionary()
 _BY_ID: dict[int, tuple[Any, IsnGenerator]] = {}
 
 
@@ -67,23 +69,24 @@ class IsnGenerator:
         The secret is 16 octets drawn from ``cx.rand`` (a `random.Random` seeded from
         `Config.random_seed`) the first time, so it derives from the configuration.
         """
+        rand = cx.rand
         try:
-            gen = _BY_CONTEXT.get(cx)
-        except TypeError:  # a context without __weakref__
-            entry = _BY_ID.get(id(cx))
-            gen = entry[1] if entry is not None and entry[0] is cx else None
+            gen = _BY_RAND.get(rand)
+        except TypeError:  # a random source without weak references: keep it alive
+            entry = _BY_ID.get(id(rand))
+            gen = entry[1] if entry is not None and entry[0] is rand else None
             if gen is None:
-                gen = cls(_draw_secret(cx))
-                _BY_ID[id(cx)] = (cx, gen)
+                gen = cls(_draw_secret(rand))
+                _BY_ID[id(rand)] = (rand, gen)
             return gen
         if gen is None:
-            gen = cls(_draw_secret(cx))
-            _BY_CONTEXT[cx] = gen
+            gen = cls(_draw_secret(rand))
+            _BY_RAND[rand] = gen
         return gen
 
 
-def _draw_secret(cx: Any) -> bytes:
-    return cx.rand.getrandbits(8 * _SECRET_LEN).to_bytes(_SECRET_LEN, "big")
+def _draw_secret(rand: Any) -> bytes:
+    return rand.getrandbits(8 * _SECRET_LEN).to_bytes(_SECRET_LEN, "big")
 
 
 def _endpoint_bytes(endpoint: IpEndpoint) -> bytes:
