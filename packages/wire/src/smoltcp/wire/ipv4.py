@@ -146,8 +146,8 @@ class Ipv4Repr(NamedTuple):
         """
         buffer = packet.buffer
         try:
-            (vihl, dscp_ecn, total_len, ident, frag, ttl, proto, checksum, src, dst) = (
-                _unpack_header(buffer)
+            (vihl, dscp_ecn, total_len, ident, frag, ttl, proto, _, src, dst) = _unpack_header(
+                buffer
             )
         except struct.error:
             raise MalformedPacket(PROTOCOL, "header", "truncated") from None
@@ -155,18 +155,11 @@ class Ipv4Repr(NamedTuple):
         if vihl >> 4 != 4 or header_len < HEADER_LEN or not header_len <= total_len <= len(buffer):
             _check(buffer)  # raises the precise error
         if checksum_caps.ipv4 in VERIFY_RX:
-            if csum is internet_sum and header_len == HEADER_LEN:
-                # The reference sum over the fields just unpacked (see internet_sum): a
-                # correct header sums to a multiple of 0xffff (never zero: version is 4).
-                ok = (
-                    (vihl << 8 | dscp_ecn)
-                    + total_len
-                    + ident
-                    + frag
-                    + (ttl << 8 | proto)
-                    + checksum
-                    + _from_bytes(src + dst, "big")
-                ) % 0xFFFF == 0
+            if csum is internet_sum:
+                # The reference sum, inlined (see internet_sum): a correct header reads as a
+                # non-zero multiple of 0xffff.
+                total = _from_bytes(buffer[:header_len], "big")
+                ok = total % 0xFFFF == 0 and total != 0
             else:
                 ok = csum(buffer[:header_len], 0) == 0xFFFF
             if not ok:
