@@ -143,8 +143,8 @@ def bench_linux(mtu: int, stack_sends: bool, size_mb: int) -> dict:
     return {
         "mtu": mtu,
         "direction": "stack->linux" if stack_sends else "linux->stack",
-        "gbps": size * 8 / s["seconds"] / 1e9,
-        "seconds": s["seconds"],
+        "gbps": size * 8 / s["transfer_seconds"] / 1e9,
+        "seconds": s["transfer_seconds"],
         "stack_cpu": s["cpu"],
         "retransmissions": s["retransmissions"],
     }
