@@ -257,9 +257,9 @@ class Ingress:
             if not sockets and not handled:
                 self._drop("no-socket-udp")
             return
-        sockets = demux.get((_UDP, ipr.dst_addr, port)) or demux.get((_UDP, None, port))
-        if sockets:
-            sockets[0].process(cx, now, ipr, udp)
+        found = demux.get((_UDP, ipr.dst_addr, port)) or demux.get((_UDP, None, port))
+        if found:
+            found[0].process(cx, now, ipr, udp)
             return
         if handled:
             return

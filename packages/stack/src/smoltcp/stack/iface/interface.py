@@ -89,7 +89,7 @@ class Interface(Ingress):
             raise ValueError("an Ethernet device needs Config.hardware_addr")
         self.config = config
         self._hardware_addr = config.hardware_addr if self._eth else None
-        self._mac = bytes(config.hardware_addr) if self._hardware_addr is not None else _ZERO_MAC
+        self._mac = bytes(self._hardware_addr) if self._hardware_addr is not None else _ZERO_MAC
         self._ip_mtu = caps.ip_mtu()
         self._burst = caps.max_burst_size or config.ingress_burst
         self._caps = caps.checksum

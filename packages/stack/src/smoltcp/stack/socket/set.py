@@ -92,7 +92,7 @@ class SocketSet:
 
     def lookup(self, key: Hashable) -> list[Any]:
         """Return the sockets filed under ``key`` (an empty sequence if none); do not modify it."""
-        return self._demux.get(key, _EMPTY)  # type: ignore[return-value]
+        return self._demux.get(key, _EMPTY)  # type: ignore[arg-type]
 
     # -- called by sockets (through Socket._rebind / Socket._wake) -------------------------
 
