@@ -45,6 +45,7 @@ class EthernetAddress:
     """
 
     __slots__ = ("_octets",)
+    _octets: bytes
 
     BROADCAST: EthernetAddress
 
@@ -444,6 +445,8 @@ class Ipv4Cidr(IpCidr):
     """
 
     __slots__ = ("_address", "_prefix_len")
+    _address: Ipv4Address
+    _prefix_len: int
 
     def __init__(self, address: Ipv4Address, prefix_len: int) -> None:
         if type(address) is not Ipv4Address:

@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Union
 if TYPE_CHECKING:
     from .address import IpAddress
 
-__all__ = ["Buffer", "InternetSum", "internet_sum", "pseudo_header_sum"]
+__all__ = ["Buffer", "InternetSum", "WritableBuffer", "internet_sum", "pseudo_header_sum"]
 
 # A runtime alias, so the Union spelling (the | form needs Python 3.10 at run time anyway).
 Buffer = Union[bytes, bytearray, memoryview]  # noqa: UP007
 """Any contiguous octets."""
+
+WritableBuffer = Union[bytearray, memoryview]  # noqa: UP007
+"""Octets that emit and fill_checksum write into (a bytearray or a writable memoryview)."""
 
 InternetSum = Callable[[Buffer, int], int]
 """``csum(data, initial) -> int``: the contract of `internet_sum`."""

@@ -101,7 +101,7 @@ class EthernetRepr(NamedTuple):
             ),
         )
 
-    def emit(self, frame: EthernetFrame) -> None:
+    def emit(self, frame: _EthernetFrameView) -> None:
         """Write the header into the first 14 octets of ``frame``'s buffer."""
         _pack_header(frame.buffer, 0, self.dst_addr._octets, self.src_addr._octets, self.ethertype)
 

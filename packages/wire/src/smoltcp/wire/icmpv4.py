@@ -25,7 +25,7 @@ from ._generated.ipv4 import HEADER as _IPV4_HEADER
 from ._generated.ipv4 import IpProtocol
 from .address import ipv4_cache_get, ipv4_from_packed
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
-from .checksum import InternetSum, internet_sum
+from .checksum import InternetSum, WritableBuffer, internet_sum
 from .errors import MalformedPacket, UnsupportedPacket
 from .ipv4 import Ipv4Packet, Ipv4Repr
 
@@ -46,6 +46,11 @@ _unpack_ipv4 = _IPV4_HEADER.unpack_from
 _tuple_new = tuple.__new__
 _DEFAULT_CAPS = ChecksumCapabilities()
 
+# Typed module constants: mypy reads the generated enums' members as plain ints.
+_ECHO_REQUEST = Icmpv4Message(8)
+_ECHO_REPLY = Icmpv4Message(0)
+_DST_UNREACHABLE = Icmpv4Message(3)
+_TIME_EXCEEDED = Icmpv4Message(11)
 _ECHO = (Icmpv4Message.ECHO_REQUEST, Icmpv4Message.ECHO_REPLY)
 # Error messages and the enum of their codes.
 _ERRORS = {
@@ -77,7 +82,7 @@ class Icmpv4Packet(_Icmpv4PacketView):
 
     def fill_checksum(self, csum: InternetSum = internet_sum) -> None:
         """Compute the checksum over the whole message and write it."""
-        buffer = self.buffer
+        buffer: WritableBuffer = self.buffer  # type: ignore[assignment]
         buffer[2] = buffer[3] = 0
         s = ~csum(buffer, 0) & 0xFFFF
         buffer[2] = s >> 8
@@ -143,26 +148,26 @@ class Icmpv4Repr(NamedTuple):
     @classmethod
     def echo_request(cls, ident: int, seq_no: int, data: bytes | memoryview) -> Icmpv4Repr:
         """Return an echo request (ping)."""
-        return cls(Icmpv4Message.ECHO_REQUEST, 0, ident, seq_no, data)
+        return Icmpv4Repr(_ECHO_REQUEST, 0, ident, seq_no, data)
 
     @classmethod
     def echo_reply(cls, ident: int, seq_no: int, data: bytes | memoryview) -> Icmpv4Repr:
         """Return an echo reply."""
-        return cls(Icmpv4Message.ECHO_REPLY, 0, ident, seq_no, data)
+        return Icmpv4Repr(_ECHO_REPLY, 0, ident, seq_no, data)
 
     @classmethod
     def dst_unreachable(
         cls, code: Icmpv4DstUnreachable, header: Ipv4Repr, data: bytes | memoryview
     ) -> Icmpv4Repr:
         """Return a destination unreachable quoting ``header`` and ``data`` (8 octets, RFC 792)."""
-        return cls(Icmpv4Message.DST_UNREACHABLE, code, 0, 0, data, header)
+        return Icmpv4Repr(_DST_UNREACHABLE, code, 0, 0, data, header)
 
     @classmethod
     def time_exceeded(
         cls, code: Icmpv4TimeExceeded, header: Ipv4Repr, data: bytes | memoryview
     ) -> Icmpv4Repr:
         """Return a time exceeded message quoting ``header`` and ``data``."""
-        return cls(Icmpv4Message.TIME_EXCEEDED, code, 0, 0, data, header)
+        return Icmpv4Repr(_TIME_EXCEEDED, code, 0, 0, data, header)
 
     @staticmethod
     def parse(
@@ -208,7 +213,7 @@ class Icmpv4Repr(NamedTuple):
 
     def emit(
         self,
-        packet: Icmpv4Packet,
+        packet: _Icmpv4PacketView,
         checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
         csum: InternetSum = internet_sum,
     ) -> None:
@@ -217,7 +222,7 @@ class Icmpv4Repr(NamedTuple):
         The quoted header of an error message always gets its checksum (no device computes
         it); the ICMP checksum is computed when ``checksum_caps.icmpv4.tx()``, else left zero.
         """
-        buffer = packet.buffer
+        buffer: WritableBuffer = packet.buffer  # type: ignore[assignment]
         message = self.message
         data = self.data
         header = self.header

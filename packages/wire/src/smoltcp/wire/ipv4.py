@@ -14,7 +14,7 @@ from ._generated.ipv4 import HEADER, HEADER_LEN, PROTOCOL, IpProtocol
 from ._generated.ipv4 import Ipv4Packet as _Ipv4PacketView
 from .address import Ipv4Address, ipv4_cache_get, ipv4_from_packed
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
-from .checksum import InternetSum, internet_sum
+from .checksum import InternetSum, WritableBuffer, internet_sum
 from .errors import MalformedPacket, UnsupportedPacket
 
 __all__ = ["IpProtocol", "Ipv4Packet", "Ipv4Repr"]
@@ -104,7 +104,7 @@ class Ipv4Packet(_Ipv4PacketView):
 
     def fill_checksum(self, csum: InternetSum = internet_sum) -> None:
         """Compute the header checksum and write it into the header."""
-        buffer = self.buffer
+        buffer: WritableBuffer = self.buffer  # type: ignore[assignment]
         buffer[10] = buffer[11] = 0
         s = ~csum(memoryview(buffer)[: (buffer[0] & 0x0F) * 4], 0) & 0xFFFF
         buffer[10] = s >> 8
@@ -131,8 +131,10 @@ class Ipv4Repr(NamedTuple):
     more_frags: bool = False
     frag_offset: int = 0
 
-    version = 4
-    """The IP version of this representation (a class attribute)."""
+    @property
+    def version(self) -> int:
+        """Return 4, the IP version of this representation."""
+        return 4
 
     @staticmethod
     def parse(
@@ -186,7 +188,7 @@ class Ipv4Repr(NamedTuple):
 
     def emit(
         self,
-        packet: Ipv4Packet,
+        packet: _Ipv4PacketView,
         checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
         csum: InternetSum = internet_sum,
     ) -> None:

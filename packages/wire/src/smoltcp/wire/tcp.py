@@ -23,7 +23,7 @@ from ._generated.tcp import HEADER, HEADER_LEN, PROTOCOL, TcpOptionKind
 from ._generated.tcp import TcpPacket as _TcpPacketView
 from .address import IpAddress
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
-from .checksum import InternetSum, internet_sum, pseudo_header_sum
+from .checksum import InternetSum, WritableBuffer, internet_sum, pseudo_header_sum
 from .errors import MalformedPacket
 from .tcp_seq import TcpSeqNumber
 
@@ -224,7 +224,7 @@ class TcpPacket(_TcpPacketView):
         self, src_addr: IpAddress, dst_addr: IpAddress, csum: InternetSum = internet_sum
     ) -> None:
         """Compute the checksum over pseudo header and segment and write it."""
-        buffer = self.buffer
+        buffer: WritableBuffer = self.buffer  # type: ignore[assignment]
         buffer[16] = buffer[17] = 0
         s = ~_sum(buffer, len(buffer), src_addr, dst_addr, csum) & 0xFFFF
         buffer[16] = s >> 8
@@ -462,7 +462,7 @@ class TcpRepr(NamedTuple):
 
     def emit(
         self,
-        packet: TcpPacket,
+        packet: _TcpPacketView,
         src_addr: IpAddress,
         dst_addr: IpAddress,
         checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
@@ -474,15 +474,15 @@ class TcpRepr(NamedTuple):
         It is computed when ``checksum_caps.tcp.tx()``, else left zero. Raise ValueError if the
         options exceed the 40 octets a header can hold.
         """
-        buffer = packet.buffer
+        buffer: WritableBuffer = packet.buffer  # type: ignore[assignment]
         header_len = self.header_len()
         if header_len > _MAX_HEADER_LEN:
             raise ValueError(f"TCP options need {header_len - HEADER_LEN} octets, more than 40")
         flags = (header_len << 10) | _CONTROL_FLAGS[self.control]
-        ack = self.ack_number
-        if ack is None:
-            ack = 0
-        else:
+        ack_number = self.ack_number
+        ack = 0
+        if ack_number is not None:
+            ack = ack_number
             flags |= _ACK
         if self.ece:
             flags |= _ECE

@@ -9,7 +9,7 @@ from ._generated.udp import HEADER, HEADER_LEN, PROTOCOL
 from ._generated.udp import UdpPacket as _UdpPacketView
 from .address import IpAddress
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
-from .checksum import InternetSum, internet_sum, pseudo_header_sum
+from .checksum import InternetSum, WritableBuffer, internet_sum, pseudo_header_sum
 from .errors import MalformedPacket
 
 __all__ = ["UdpPacket", "UdpRepr"]
@@ -77,7 +77,7 @@ class UdpPacket(_UdpPacketView):
         self, src_addr: IpAddress, dst_addr: IpAddress, csum: InternetSum = internet_sum
     ) -> None:
         """Compute the checksum and write it; a computed zero is sent as 0xffff (RFC 768)."""
-        buffer = self.buffer
+        buffer: WritableBuffer = self.buffer  # type: ignore[assignment]
         buffer[6] = buffer[7] = 0
         s = ~_sum(buffer, (buffer[4] << 8) | buffer[5], src_addr, dst_addr, csum) & 0xFFFF
         if s == 0:
@@ -123,7 +123,7 @@ class UdpRepr(NamedTuple):
 
     def emit(
         self,
-        packet: UdpPacket,
+        packet: _UdpPacketView,
         src_addr: IpAddress,
         dst_addr: IpAddress,
         checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
@@ -133,7 +133,7 @@ class UdpRepr(NamedTuple):
 
         The checksum is computed when ``checksum_caps.udp.tx()``, else left zero.
         """
-        buffer = packet.buffer
+        buffer: WritableBuffer = packet.buffer  # type: ignore[assignment]
         payload = self.payload
         length = HEADER_LEN + len(payload)
         _pack_header(buffer, 0, self.src_port, self.dst_port, length, 0)
