@@ -15,7 +15,7 @@ All windows are in bytes. Controllers are chosen by name with `make_congestion_c
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from smoltcp.stack.time import Duration, Instant
 
@@ -96,8 +96,9 @@ class _Window:
 
     def reset(self) -> None:
         """Forget everything (a new connection)."""
-        self._cwnd = initial_window(self._mss)
-        self._ssthresh = _INFINITE_WINDOW
+        # Floats: CUBIC grows the window by fractions of a segment per ACK.
+        self._cwnd: float = initial_window(self._mss)
+        self._ssthresh: float = _INFINITE_WINDOW
         self._acked_any = False
         # True after an RTO until new data is acknowledged: a repeated timeout of the same
         # data keeps ssthresh (RFC 5681 3.1, after equation 4).
@@ -169,7 +170,7 @@ class Reno(_Window):
     def reset(self) -> None:
         """Forget everything (a new connection)."""
         super().reset()
-        self._bytes_acked = 0
+        self._bytes_acked: float = 0
 
     def on_ack(self, now: Instant, acked: int, flight_size: int, rtt: Duration | None) -> None:
         """Grow by slow start, then by one SMSS per window acknowledged (RFC 5681 3.1)."""
@@ -367,7 +368,7 @@ def make_congestion_controller(
     """
     if isinstance(name, str):
         try:
-            return _CONTROLLERS[name.lower()]()
+            return cast(CongestionController, _CONTROLLERS[name.lower()]())
         except KeyError:
             raise ValueError(
                 f"unknown congestion control {name!r}; expected one of {sorted(_CONTROLLERS)}"
