@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -106,6 +108,7 @@ def test_stack_over_tap_answers_ping_and_udp(netns, tmp_path, pcap_reader, prelu
     out = run_stack(netns, tmp_path, prelude, "tap", "tap0")
     check(out, pcap_reader)
     assert pcap_reader(out["pcap"].read_bytes()).link_type == 1
+    check_with_tshark(out["pcap"])
 
 
 def test_stack_over_tun_answers_ping_and_udp(netns, tmp_path, pcap_reader, prelude):
@@ -115,3 +118,21 @@ def test_stack_over_tun_answers_ping_and_udp(netns, tmp_path, pcap_reader, prelu
     out = run_stack(netns, tmp_path, prelude, "tun", "tun0")
     check(out, pcap_reader)
     assert pcap_reader(out["pcap"].read_bytes()).link_type == 101
+    check_with_tshark(out["pcap"])
+
+
+def check_with_tshark(path) -> None:
+    """The capture of a real run dissects cleanly: echo replies and UDP answers from the stack."""
+    if shutil.which("tshark") is None:
+        return
+    result = subprocess.run(
+        ["tshark", "-n", "-r", str(path), "-T", "fields", "-e", "_ws.col.Protocol",
+         "-e", "ip.src", "-e", "icmp.type", "-e", "udp.srcport", "-e", "_ws.malformed"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert all(row[4] == "" for row in rows), "tshark found a malformed frame"
+    from_stack = [row for row in rows if row[1] == "192.168.69.1"]
+    assert sum(row[2] == "0" for row in from_stack) == 3  # echo replies
+    assert sum(row[3] == "6969" for row in from_stack) == 3  # UDP answers
