@@ -197,7 +197,9 @@ class Ingress:
         src = ipr.src_addr
         dst = ipr.dst_addr
         cx = self.context
-        if src.is_broadcast or src.is_multicast or src in cx._broadcasts:
+        # A source can be no multicast (224/4), class E or broadcast (240/4) address, nor one
+        # of our subnets' broadcasts (RFC 1122 3.2.1.3).
+        if src.packed[0] >= 224 or src in cx._broadcasts:
             self._drop("bad-source")
             return
         broadcast = False
@@ -219,9 +221,8 @@ class Ingress:
             self.neighbor_cache._refresh(src, eth_src, self._now_us)
         payload = packet.payload
         proto = ipr.next_header
-        demux = self._demux
         handled = False
-        raws = demux.get(("raw", 4, proto))
+        raws = self._demux.get(("raw", 4, proto)) if self._sockets._raw else None
         if raws:
             whole = buf[: packet.total_len]
             for sock in raws:

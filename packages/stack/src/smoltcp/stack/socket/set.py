@@ -30,7 +30,7 @@ class SocketSet:
     reaches another socket.
     """
 
-    __slots__ = ("_active", "_demux", "_keys", "_next", "_sockets")
+    __slots__ = ("_active", "_demux", "_keys", "_next", "_raw", "_sockets")
 
     def __init__(self) -> None:
         self._sockets: dict[int, Socket] = {}
@@ -41,6 +41,8 @@ class SocketSet:
         # The active handles, as an insertion-ordered dict used as a set (fair egress order).
         self._active: dict[int, None] = {}
         self._next = 0
+        # How many raw-socket keys are filed: ingress skips the raw look-up when none is.
+        self._raw = 0
 
     def add(self, socket: Socket) -> SocketHandle:
         """Add ``socket``; return its handle. It starts active (it may have something to send).
@@ -117,6 +119,8 @@ class SocketSet:
         self._keys[handle] = keys
         demux = self._demux
         for key in keys:
+            if _is_raw(key):
+                self._raw += 1
             sockets = demux.get(key)
             if sockets is None:
                 demux[key] = [socket]
@@ -127,6 +131,8 @@ class SocketSet:
         keys = self._keys.pop(handle, _EMPTY)
         demux = self._demux
         for key in keys:
+            if _is_raw(key):
+                self._raw -= 1
             sockets = demux.get(key)
             if sockets is None:
                 continue
@@ -136,3 +142,7 @@ class SocketSet:
                 demux[key] = remaining
             else:
                 del demux[key]
+
+
+def _is_raw(key: Hashable) -> bool:
+    return type(key) is tuple and len(key) > 0 and key[0] == "raw"
