@@ -80,6 +80,7 @@ class Ingress:
     _hop_limit: int
     _l2_broadcast: bool
     _rx_packet: Any
+    _sockets: Any
     context: Any
     counters: Any
     config: Any
