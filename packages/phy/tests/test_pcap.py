@@ -125,3 +125,19 @@ def test_tshark_reads_every_frame(tmp_path, capture_frames):
         secs, _, frac = epoch.partition(".")
         assert int(secs) * 1_000_000 + int(frac[:6].ljust(6, "0")) == t0 + i * 1001
         assert malformed == ""
+
+
+def test_a_program_that_never_closes_still_leaves_a_whole_file(tmp_path, pcap_reader):
+    import sys
+
+    path = tmp_path / "exit.pcap"
+    script = (
+        "import sys\n"
+        "from smoltcp.phy import Loopback, PcapWriter, PcapMode\n"
+        "from smoltcp.stack.time import Instant\n"
+        "DEV = PcapWriter(Loopback(), sys.argv[1], PcapMode.TX)\n"
+        "for i in range(3):\n"
+        "    DEV.transmit(Instant(i)).consume(60, lambda buf: None)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=30)
+    assert len(pcap_reader(path.read_bytes()).records) == 3

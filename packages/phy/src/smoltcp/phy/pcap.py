@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import os
 import struct
+import weakref
 from typing import IO, Any
 
 from smoltcp.stack.time import Instant
@@ -58,7 +59,7 @@ class PcapWriter(Observer):
     device's medium: Ethernet (1) or raw IP (101). ``mode`` picks the directions recorded.
     Frames longer than ``snaplen`` are cut to it (the record keeps their original length).
     The file is flushed whenever a second of ``now`` has passed since the last flush, and by
-    `flush` and `close`.
+    `flush` and `close`; a file opened from a path is also closed when the program exits.
     """
 
     def __init__(
@@ -83,6 +84,8 @@ class PcapWriter(Observer):
         if isinstance(sink, (str, os.PathLike)):
             self._sink: IO[bytes] = open(sink, "wb")  # noqa: SIM115 (closed by close())
             self._owns_sink = True
+            # A program that exits without close() (Ctrl-C, an error) still gets a whole file.
+            self._finalizer = weakref.finalize(self, self._sink.close)
         else:
             self._sink = sink
             self._owns_sink = False
@@ -119,7 +122,7 @@ class PcapWriter(Observer):
         """Flush the file (closing it if it was opened from a path), then close ``inner``."""
         try:
             if self._owns_sink:
-                self._sink.close()
+                self._finalizer()
             elif not self._sink.closed:
                 self._sink.flush()
         finally:
