@@ -146,3 +146,46 @@ def test_demux_with_many_sockets_reaches_exactly_the_right_one() -> None:
     receivers = [p for p, s in socks.items() if s.can_recv()]
     assert receivers == [10000, 10999, 11999]
     assert socks[10999].recv_from()[0] == b"10999"
+
+
+def test_set_matches_a_model_under_random_operations() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    ops = st.lists(
+        st.tuples(
+            st.sampled_from(["add", "remove", "rebind", "wake"]),
+            st.integers(0, 7),
+            st.integers(0, 3),
+        ),
+        max_size=60,
+    )
+
+    @settings(max_examples=150, deadline=None)
+    @given(ops)
+    def check(operations: list[tuple[str, int, int]]) -> None:
+        sockets = SocketSet()
+        model: dict[int, Probe] = {}
+        for op, which, key in operations:
+            handles = sorted(model)
+            if op == "add":
+                p = Probe((f"k{key}",))
+                model[sockets.add(p)] = p
+            elif handles:
+                h = handles[which % len(handles)]
+                if op == "remove":
+                    assert sockets.remove(h) is model.pop(h)
+                elif op == "rebind":
+                    model[h].keys = () if key == 0 else (f"k{key}",)
+                    model[h]._rebind()
+                else:
+                    model[h]._wake()
+                    assert h in sockets._active
+            # The demux tables hold exactly the sockets whose keys say so.
+            for k in ("k0", "k1", "k2", "k3"):
+                expected = {id(s) for s in model.values() if k in s.keys}
+                assert {id(s) for s in sockets.lookup(k)} == expected
+            assert dict(sockets) == model
+            assert set(sockets._active) <= set(model)
+
+    check()
