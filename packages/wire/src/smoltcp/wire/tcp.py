@@ -475,7 +475,19 @@ class TcpRepr(NamedTuple):
         options exceed the 40 octets a header can hold.
         """
         buffer: WritableBuffer = packet.buffer  # type: ignore[assignment]
-        header_len = self.header_len()
+        ts = self.timestamp
+        # header_len(), inlined: most segments carry only timestamps, or no option at all.
+        simple = (
+            self.max_seg_size is None
+            and self.window_scale is None
+            and not self.sack_permitted
+            and not self.sack_ranges
+            and not self.unknown_options
+        )
+        if simple:
+            header_len = HEADER_LEN if ts is None else HEADER_LEN + 12
+        else:
+            header_len = HEADER_LEN + self._options_len()
         if header_len > _MAX_HEADER_LEN:
             raise ValueError(f"TCP options need {header_len - HEADER_LEN} octets, more than 40")
         flags = (header_len << 10) | _CONTROL_FLAGS[self.control]
@@ -502,12 +514,11 @@ class TcpRepr(NamedTuple):
             0,
             0,
         )
-        if header_len > HEADER_LEN:
-            ts = self.timestamp
-            if header_len == 32 and ts is not None and not self.sack_permitted:
-                _TS_WORDS.pack_into(buffer, HEADER_LEN, _NOP_NOP_TS, ts.tsval, ts.tsecr)
-            else:
-                buffer[HEADER_LEN:header_len] = self._options()
+        if simple:
+            if ts is not None:
+                _TS_WORDS.pack_into(buffer, HEADER_LEN, _NOP_NOP_TS, ts[0], ts[1])
+        else:
+            buffer[HEADER_LEN:header_len] = self._options()
         payload = self.payload
         end = header_len + len(payload)
         buffer[header_len:end] = payload
