@@ -65,7 +65,7 @@ class _Pending:
     __slots__ = ("first_request", "last_request", "packets")
 
     def __init__(self, now_us: int) -> None:
-        self.packets: deque[bytes] = deque()
+        self.packets: deque[bytearray] = deque()
         self.first_request = now_us
         self.last_request = now_us
 
@@ -123,7 +123,7 @@ class Interface(Ingress):
         # ARP resolution in progress: next hop -> _Pending; packets resolved but not yet sent.
         self._pending: dict[IpAddress, _Pending] = {}
         self._pending_total = 0
-        self._resolved: deque[tuple[bytes, bytes]] = deque()
+        self._resolved: deque[tuple[bytes, bytearray]] = deque()
         # ICMP error token bucket (RFC 1812 4.3.2.8), integer microseconds.
         self._icmp_tokens = config.icmp_error_burst
         self._icmp_refill_us = now.micros
@@ -317,7 +317,11 @@ class Interface(Ingress):
             ipr = ipr._replace(payload_len=plen)
         ip_len = _IPV4_LEN + plen
         if ip_len > self._ip_mtu:
-            self._drop("too-big")
+            # No fragmentation (Don't Fragment is always set): a socket must size its packets
+            # from Context.ip_mtu, so this is a bug somewhere; say what was dropped.
+            self.counters.dropped["too-big"] += 1
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("drop: too-big: %d octets > IP MTU %d: %s", ip_len, self._ip_mtu, ipr)
             return False
         if self._eth:
             dst_mac = self._hardware_for(ipr.dst_addr)
@@ -326,7 +330,7 @@ class Interface(Ingress):
             if dst_mac is _UNRESOLVED:
                 packet = bytearray(ip_len)
                 self._write_ip(memoryview(packet), ipr, repr)
-                self._queue_for_arp(self._next_hop_of(ipr.dst_addr), bytes(packet))
+                self._queue_for_arp(self._next_hop_of(ipr.dst_addr), packet)
                 return False
             total = _ETH_LEN + ip_len
         else:
@@ -414,7 +418,7 @@ class Interface(Ingress):
 
     # -- ARP ----------------------------------------------------------------------------------
 
-    def _queue_for_arp(self, hop: IpAddress, packet: bytes) -> None:
+    def _queue_for_arp(self, hop: IpAddress, packet: bytearray) -> None:
         """Keep ``packet`` until ``hop`` resolves; ask ARP (at most once per interval)."""
         pending = self._pending.get(hop)
         config = self.config
