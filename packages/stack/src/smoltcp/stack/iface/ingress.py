@@ -127,8 +127,12 @@ class Ingress:
     # -- Ethernet and ARP ---------------------------------------------------------------------
 
     def _process_ethernet(self, frame: memoryview) -> None:
-        EthernetFrame(frame)  # checks the length, 802.3 length fields and VLAN tags
+        if len(frame) < _ETH_LEN:
+            EthernetFrame(frame)  # raises the precise MalformedPacket
         dst, src, ethertype = _ETH_HEADER.unpack_from(frame)
+        if ethertype != _ETHERTYPE_IPV4 and ethertype != _ETHERTYPE_ARP:
+            # Let the checked view classify 802.3 length fields and VLAN tags.
+            EthernetFrame(frame)
         self._l2_broadcast = False
         if dst != self._mac:
             if dst == _BROADCAST_MAC:

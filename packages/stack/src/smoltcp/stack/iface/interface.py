@@ -85,8 +85,8 @@ class Interface(Ingress):
         caps = device.capabilities()
         self._medium = caps.medium
         self._eth = caps.medium is Medium.ETHERNET
-        if self._eth and config.hardware_addr is None:
-            raise ValueError("an Ethernet device needs Config.hardware_addr")
+        if self._eth and (config.hardware_addr is None or not config.hardware_addr.is_unicast):
+            raise ValueError("an Ethernet device needs a unicast Config.hardware_addr")
         self.config = config
         self._hardware_addr = config.hardware_addr if self._eth else None
         self._mac = bytes(self._hardware_addr) if self._hardware_addr is not None else _ZERO_MAC
