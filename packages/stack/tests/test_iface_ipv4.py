@@ -398,3 +398,19 @@ def test_address_change_takes_effect() -> None:
     (out,) = h.decode(h.feed(ping))
     assert out.ip["src"] == "192.168.69.5"
     assert h.iface.context.has_ip_addr(Ipv4Address("192.168.69.5"))
+
+
+def test_a_failing_socket_is_counted_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(UdpSocket):
+        def process(self, cx: object, now: Instant, ip_repr: object, repr: object) -> None:
+            raise RuntimeError("bug")
+
+    h = known_peer(strict=False)
+    sock = Broken(PacketBuffer(1, 64), PacketBuffer(1, 64))
+    sock.bind(2)
+    h.sockets.add(sock)
+    assert h.feed(to_us(ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"")))) == []
+    assert h.dropped["internal-error"] == 1
+    assert any("unexpected error" in r.getMessage() for r in caplog.records)
+    # The next frame is handled normally.
+    assert len(h.feed(to_us(GOOD))) == 1
