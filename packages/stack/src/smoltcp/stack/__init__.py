@@ -4,6 +4,26 @@ No I/O, no clock, no hidden randomness: the caller passes ``now`` (an `Instant`)
 to `Interface.poll`. The pieces: `time`, `phy` (the device protocol), `storage`, `kernels`
 (the numba checksum), `iface` (the interface), `socket` (the socket set, raw, ICMP and UDP
 sockets) and `tcp` (TCP sockets, imported on first use).
+
+A UDP echo host, driven by its owner::
+
+    iface = Interface(Config(hardware_addr=EthernetAddress.parse("02-00-00-00-00-01")),
+                      device, now)
+    iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse("192.168.69.1/24")))
+    iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.100"))
+    sockets = SocketSet()
+    handle = sockets.add(UdpSocket(PacketBuffer(16, 65536), PacketBuffer(16, 65536)))
+    sockets.get(handle).bind(6969)
+    while True:
+        iface.poll(now, device, sockets)
+        udp = sockets.get(handle)
+        while udp.can_recv():
+            data, source = udp.recv_from()
+            udp.send_to(data, source)
+        delay = iface.poll_delay(now, sockets)   # None: nothing scheduled
+        ...  # wait for the device or the delay, then read the clock into `now`
+
+`smoltcp.stack.testing` has an in-memory device and frame builders for tests.
 """
 
 from __future__ import annotations
