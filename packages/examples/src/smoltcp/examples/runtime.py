@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -143,11 +144,19 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def run(prog: str, body: Callable[[], int | None]) -> int:
     """Run ``body`` and return its exit status; report user errors as one line on stderr.
 
     Ctrl-C ends the program quietly with status 130; a closed stdout (``| head``) with 0.
     """
+    # SIGTERM ends the program like Ctrl-C, so that `finally` blocks still close the device
+    # (and flush a pcap file).
+    with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         status = body()
     except KeyboardInterrupt:

@@ -180,7 +180,10 @@ class TcpService:
                 closed.append(handle)
         for handle in closed:
             del self.conns[handle]
-            self.sockets.remove(handle)
+            sock = self.sockets.remove(handle)
+            if log.isEnabledFor(logging.INFO):
+                how = f"ended: {sock.error}" if sock.error else "closed"
+                log.info("tcp:%d: %s %s", self.port, sock.remote_endpoint, how)
 
 
 class UdpHello:
