@@ -379,8 +379,9 @@ class Harness:
 
         self.now = now
         self.strict = strict
-        self.medium = medium
         self.device = device if device is not None else TestingDevice(medium)
+        medium = self.device.capabilities().medium
+        self.medium = medium
         hw = EthernetAddress.parse(hardware_addr) if medium is Medium.ETHERNET else None
         self.mac = mac(hardware_addr)
         self.iface = Interface(Config(hardware_addr=hw, **config), self.device, now)
