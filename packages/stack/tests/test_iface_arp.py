@@ -209,3 +209,23 @@ def test_reply_to_a_udp_request_goes_to_the_learned_mac() -> None:
     sock.send_to(data.upper(), source)
     (out,) = h.decode(h.poll())
     assert out.eth_dst == mac(PEER_MAC) and out.payload == b"Q" and out.udp["dport"] == 5555
+
+
+def test_a_used_entry_is_refreshed_by_unicast_arp_before_it_lapses() -> None:
+    h = Harness()
+    h.feed(request())  # PEER learned at 0 s, lapses at 60 s
+    h.device.take()
+    sock = udp_socket(h)
+    sock.send_to(b"early", (PEER, 9))
+    assert len(h.poll(Instant.from_secs(50))) == 1  # no refresh needed yet
+    sock.send_to(b"late", (PEER, 9))
+    poll, data = h.decode(h.poll(Instant.from_secs(56)))
+    # A unicast request to the known MAC, and the datagram goes out at once all the same.
+    assert poll.arp is not None and poll.arp["op"] == 1 and poll.eth_dst == mac(PEER_MAC)
+    assert data.payload == b"late"
+    # Once per interval, however many packets are sent.
+    sock.send_to(b"again", (PEER, 9))
+    assert [f.payload for f in h.decode(h.poll(Instant.from_millis(56500)))] == [b"again"]
+    # The peer answers: the entry lives another minute.
+    h.feed(reply(), at=Instant.from_millis(56600))
+    assert h.iface.neighbor_cache.lookup(Ipv4Address(PEER), Instant.from_secs(116)) is not None

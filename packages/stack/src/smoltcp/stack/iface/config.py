@@ -28,6 +28,8 @@ class Config:
     """Most ARP cache entries; the least recently refreshed is evicted to make room."""
     neighbor_expiry: Duration = field(default_factory=lambda: Duration.from_secs(60))
     """How long an ARP entry lives after the neighbour was last heard from."""
+    neighbor_refresh_before: Duration = field(default_factory=lambda: Duration.from_secs(5))
+    """Sending to a neighbour whose entry lapses within this asks it again (unicast ARP)."""
     arp_request_interval: Duration = field(default_factory=lambda: Duration.from_secs(1))
     """At most one ARP request per destination per interval."""
     arp_resolve_timeout: Duration = field(default_factory=lambda: Duration.from_secs(3))
@@ -60,7 +62,12 @@ class Config:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative int, not {value!r}")
-        for name in ("neighbor_expiry", "arp_request_interval", "arp_resolve_timeout"):
+        for name in (
+            "neighbor_expiry",
+            "neighbor_refresh_before",
+            "arp_request_interval",
+            "arp_resolve_timeout",
+        ):
             if not isinstance(getattr(self, name), Duration):
                 raise TypeError(f"{name} must be a Duration")
         if self.icmp_error_interval.micros <= 0:

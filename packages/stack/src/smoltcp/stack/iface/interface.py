@@ -124,6 +124,9 @@ class Interface(Ingress):
         self._pending: dict[IpAddress, _Pending] = {}
         self._pending_total = 0
         self._resolved: deque[tuple[bytes, bytearray]] = deque()
+        # Live entries about to lapse that we asked again: next hop -> when (micros).
+        self._refreshing: dict[IpAddress, int] = {}
+        self._refresh_us = config.neighbor_refresh_before.micros
         # ICMP error token bucket (RFC 1812 4.3.2.8), integer microseconds.
         self._icmp_tokens = config.icmp_error_burst
         self._icmp_refill_us = now.micros
@@ -411,10 +414,32 @@ class Interface(Ingress):
             return None
         if type(hop) is bytes:
             return hop
-        mac = self.neighbor_cache._lookup(hop, self._now_us)
-        if mac is None:
+        now_us = self._now_us
+        entry = self.neighbor_cache._entries.get(hop)
+        if entry is None or entry[1] <= now_us:
             return _UNRESOLVED
-        return mac
+        if entry[1] - now_us < self._refresh_us:
+            self._refresh_neighbor(hop, entry[0], now_us)
+        return entry[0]
+
+    def _refresh_neighbor(self, hop: IpAddress, mac: bytes, now_us: int) -> None:
+        """Ask a neighbour we still send to before its entry lapses (once per interval).
+
+        The request goes to its known address (RFC 1122 2.3.2.1: unicast polls keep a live
+        entry fresh without broadcasts), so a one-way flow never stalls on an expired entry.
+        """
+        last = self._refreshing.get(hop)
+        if last is not None and now_us - last < self.config.arp_request_interval.micros:
+            return
+        if len(self._refreshing) >= 1024:
+            self._refreshing.clear()
+        self._refreshing[hop] = now_us
+        spa = self.context.get_source_address(hop)
+        if spa is None:
+            return
+        arp = ArpRepr(ArpOperation.REQUEST, self._hardware_addr, spa, _ZERO_ETHERNET, hop)  # type: ignore[arg-type]
+        if self._send_arp(arp, mac):
+            self.counters.arp_requests_sent += 1
 
     # -- ARP ----------------------------------------------------------------------------------
 
