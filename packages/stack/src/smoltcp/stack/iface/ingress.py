@@ -178,18 +178,18 @@ class Ingress:
         # RFC 5227 probe).
         learned = False
         if not spa.is_unspecified and cx.in_same_network(spa):
-            octets = sha._octets
+            octets = sha.octets
             if for_us or spa == tpa or spa in self.neighbor_cache:
                 self.neighbor_cache._fill(spa, octets, self._now_us)
                 learned = True
         if op == ArpOperation.REQUEST and for_us:
             reply = ArpRepr(ArpOperation.REPLY, self.context.hardware_addr, tpa, sha, spa)
-            if self._send_arp(reply, sha._octets):
+            if self._send_arp(reply, sha.octets):
                 self.counters.arp_replies_sent += 1
         elif not for_us and not learned:
             self._drop("not-for-us-arp")
         if learned:
-            self._resolved_hop(spa, sha._octets)
+            self._resolved_hop(spa, sha.octets)
 
     # -- IPv4 ---------------------------------------------------------------------------------
 
