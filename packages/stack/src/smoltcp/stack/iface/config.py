@@ -25,7 +25,7 @@ class Config:
     hop_limit: int = 64
     """Time to live of the packets the interface itself originates (ICMP replies, RSTs)."""
     neighbor_cache_capacity: int = 1024
-    """Most ARP cache entries; the least recently refreshed is evicted to make room."""
+    """Most ARP cache entries; the one filled (from ARP) longest ago is evicted to make room."""
     neighbor_expiry: Duration = field(default_factory=lambda: Duration.from_secs(60))
     """How long an ARP entry lives after the neighbour was last heard from."""
     neighbor_refresh_before: Duration = field(default_factory=lambda: Duration.from_secs(5))
