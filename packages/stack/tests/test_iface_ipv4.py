@@ -414,3 +414,66 @@ def test_a_failing_socket_is_counted_not_raised(caplog: pytest.LogCaptureFixture
     assert any("unexpected error" in r.getMessage() for r in caplog.records)
     # The next frame is handled normally.
     assert len(h.feed(to_us(GOOD))) == 1
+
+
+def test_structured_random_frames_never_hit_an_internal_error() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    h = known_peer()
+    sock = udp_socket(h, 7)
+    ports = st.integers(0, 65535)
+    bodies = st.one_of(
+        st.tuples(st.sampled_from([1, 6, 17, 253]), st.binary(max_size=80)),
+        st.builds(
+            lambda a, b, d: (17, udp(PEER, US, a, b, d)),
+            ports,
+            st.sampled_from([7, 9]),
+            st.binary(max_size=40),
+        ),
+        st.builds(
+            lambda t, c, rest: (1, icmp_message(t, c, rest)),
+            st.sampled_from([0, 3, 5, 8, 11, 12, 13, 42]),
+            st.integers(0, 20),
+            st.one_of(
+                st.binary(max_size=40),
+                st.builds(
+                    lambda q: b"\0\0\0\0" + q[:28],
+                    st.sampled_from(
+                        [ipv4(US, PEER, 17, udp(US, PEER, 7, 9, b"")), ipv4(US, PEER, 6, b"x" * 8)]
+                    ),
+                ),
+            ),
+        ),
+        st.builds(
+            lambda a, b, seq, ack, flags, d: (6, tcp(PEER, US, a, b, seq, ack, flags, payload=d)),
+            ports,
+            ports,
+            st.integers(0, 2**32 - 1),
+            st.integers(0, 2**32 - 1),
+            st.sampled_from(["S", "SA", "A", "R", "RA", "F", "FA", "PA", ""]),
+            st.binary(max_size=20),
+        ),
+    )
+    frames = st.builds(
+        lambda pb, ttl, ff, dst, bcast: ethernet(
+            "ff-ff-ff-ff-ff-ff" if bcast else "02-00-00-00-00-01",
+            PEER_MAC,
+            0x0800,
+            ipv4(PEER, dst, pb[0], pb[1], ttl=ttl, flags_frag=ff),
+        ),
+        bodies,
+        st.integers(0, 255),
+        st.sampled_from([0, 0x4000, 0x2000, 0x0001]),
+        st.sampled_from([US, US, "192.168.69.255", "255.255.255.255", "192.168.69.3"]),
+        st.booleans(),
+    )
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(frames)
+    def check(frame: bytes) -> None:
+        h.feed(frame)  # strict: raises if the interface swallowed an unexpected exception
+        while sock.can_recv():
+            sock.recv_from()
+
+    check()
