@@ -245,3 +245,28 @@ def test_tcp_control_and_lengths() -> None:
         out = bytearray(20)
         base._replace(control=control).emit(TcpPacket.new_unchecked(out), HOST, PEER)
         assert out[13] == bit
+
+
+def test_ip_repr_picks_the_version_from_the_addresses() -> None:
+    r = ip_repr(HOST, PEER, IpProtocol.TCP, 40, 64)
+    assert isinstance(r, Ipv4Repr) and r.version == 4
+    assert (r.src_addr, r.dst_addr, r.next_header, r.payload_len, r.hop_limit) == (
+        HOST,
+        PEER,
+        IpProtocol.TCP,
+        40,
+        64,
+    )
+    assert r.dont_frag and r.buffer_len() == 20
+    with pytest.raises(ValueError, match="IP representation"):
+        ip_repr(HOST, None, IpProtocol.TCP, 0, 64)  # type: ignore[arg-type]
+
+
+def test_unknown_enum_values_are_kept() -> None:
+    frame = bytearray(UDP_FRAME)
+    frame[23] = 200  # an unassigned IP protocol number
+    ip = Ipv4Packet(memoryview(frame)[14:])
+    ip.fill_checksum()
+    r = Ipv4Repr.parse(ip, CAPS)
+    assert r.next_header == 200 and r.next_header.name == "Unknown(200)"
+    assert "proto=200" in str(r)

@@ -5,7 +5,7 @@ scapy's build, checksums included."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from wire_testlib import (
     arp_reprs,
@@ -47,7 +47,7 @@ ARP, ICMP, IP, TCP, UDP, Ether, Raw = (
     scapy_all.Ether,
     scapy_all.Raw,
 )
-SCAPY_KINDS = pytest.importorskip("scapy.layers.inet").TCPOptions[1]
+SCAPY_FORMATS, SCAPY_KINDS = pytest.importorskip("scapy.layers.inet").TCPOptions
 CAPS = ChecksumCapabilities()
 ORACLE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _CONTROL_FLAGS = {
@@ -243,7 +243,8 @@ def from_scapy_options(options: list[tuple[object, object]]) -> dict[str, object
             # scapy names and decodes a few kinds we keep raw (TFO, MD5, UTO...): compare the
             # kind, and the octets where scapy kept them (emission compared every octet).
             kind = SCAPY_KINDS.get(name, name)
-            raw = value if isinstance(value, bytes) else None
+            decoded = SCAPY_FORMATS.get(kind, (None, None))[1] is not None
+            raw = value if isinstance(value, bytes) and not decoded else None
             got["unknown_options"].append((kind, raw))  # type: ignore[union-attr]
     got["unknown_options"] = tuple(got["unknown_options"])  # type: ignore[arg-type]
     return got
@@ -263,6 +264,9 @@ def test_tcp_against_scapy_thousands(ip: Ipv4Repr, r: TcpRepr) -> None:
 
 
 def check_tcp_against_scapy(ip: Ipv4Repr, r: TcpRepr) -> None:
+    # scapy dissects TCP-AO (kind 29, RFC 5925) field by field and gives up on the whole TCP
+    # layer when the option is shorter than its fields: it cannot judge those segments.
+    assume(all(kind != 29 for kind, _ in r.unknown_options))
     ip = ip._replace(
         next_header=IpProtocol.TCP, payload_len=r.buffer_len(), frag_offset=0, more_frags=False
     )
