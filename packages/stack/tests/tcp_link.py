@@ -54,6 +54,8 @@ class LinkCounters:
     reordered: int = 0
     queue_drops: int = 0
     octets: int = 0
+    # Frames lost or corrupted, by the end that sent them (0: a, 1: b).
+    damaged_from: list[int] = field(default_factory=lambda: [0, 0])
 
 
 class _RxToken:
@@ -165,9 +167,11 @@ class Link:
         f = self.faults
         if f.loss and rng.random() < f.loss:
             counters.lost += 1
+            counters.damaged_from[src] += 1
             return
         if f.corrupt and rng.random() < f.corrupt:
             counters.corrupted += 1
+            counters.damaged_from[src] += 1
             first = 14 if self.medium == Medium.ETHERNET else 0
             if len(frame) > first:
                 i = rng.randrange(first, len(frame))
