@@ -24,7 +24,8 @@ from smoltcp.phy import now as clock
 from smoltcp.stack.time import Duration
 
 kind, name, pcap_path = sys.argv[1], sys.argv[2], sys.argv[3]
-raw = TapInterface(name) if kind == "tap" else TunInterface(name)
+offload = len(sys.argv) > 4 and sys.argv[4] == "offload"
+raw = TapInterface(name, offload=offload) if kind == "tap" else TunInterface(name)
 traced = {"rx": 0, "tx": 0}
 def count(direction, now, frame):
     traced[direction.value] += 1
@@ -69,14 +70,15 @@ ping.wait(timeout=5)
 out["ping_rc"] = ping.returncode
 out["ping_out"] = ping.stdout.read()
 out["traced"] = traced
+out["checksums_completed"] = raw.rx_checksums_completed
 device.close()
 print(json.dumps(out))
 """
 
 
-def run_stack(netns, tmp_path, prelude: str, kind: str, name: str) -> dict:
+def run_stack(netns, tmp_path, prelude: str, kind: str, name: str, *extra: str) -> dict:
     pcap = tmp_path / f"{kind}.pcap"
-    result = netns.python(prelude + SCRIPT, kind, name, str(pcap), timeout=30)
+    result = netns.python(prelude + SCRIPT, kind, name, str(pcap), *extra, timeout=30)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
     out["pcap"] = pcap
@@ -111,6 +113,17 @@ def test_stack_over_tap_answers_ping_and_udp(netns, tmp_path, pcap_reader, prelu
     check_with_tshark(out["pcap"])
 
 
+def test_stack_over_tap_with_offload_answers_ping_and_udp(netns, tmp_path, pcap_reader, prelude):
+    """With offloads the kernel leaves UDP and ICMP checksums partial; the device completes them."""
+    netns.ip("tuntap", "add", "dev", "tap0", "mode", "tap")
+    netns.ip("addr", "add", "192.168.69.100/24", "dev", "tap0")
+    netns.ip("link", "set", "tap0", "up")
+    out = run_stack(netns, tmp_path, prelude, "tap", "tap0", "offload")
+    check(out, pcap_reader)
+    assert out["checksums_completed"] >= 3  # at least the kernel's three UDP datagrams
+    check_with_tshark(out["pcap"])
+
+
 def test_stack_over_tun_answers_ping_and_udp(netns, tmp_path, pcap_reader, prelude):
     netns.ip("tuntap", "add", "dev", "tun0", "mode", "tun")
     netns.ip("addr", "add", "192.168.69.100/24", "dev", "tun0")
@@ -136,3 +149,88 @@ def check_with_tshark(path) -> None:
     from_stack = [row for row in rows if row[1] == "192.168.69.1"]
     assert sum(row[2] == "0" for row in from_stack) == 3  # echo replies
     assert sum(row[3] == "6969" for row in from_stack) == 3  # UDP answers
+
+
+# The kernel sends SIZE octets over TCP to a stack socket, which hashes what it reads. Runs
+# inside the namespace; prints a JSON summary. The kernel's side runs in a thread of this
+# process, with an ordinary blocking socket.
+TCP_SCRIPT = r"""
+import hashlib, json, socket, sys, threading, time
+from smoltcp.phy import TapInterface, Tracer, Waiter
+from smoltcp.phy import now as clock
+from smoltcp.stack.tcp import TcpSocket, TcpState
+from smoltcp.stack.time import Duration
+
+offload = sys.argv[1] == "offload"
+SIZE = int(sys.argv[2])
+data = bytes((i * 7 + i // 251) & 0xFF for i in range(SIZE))
+raw = TapInterface("tap0", offload=offload)
+largest = [0]
+def watch(direction, now, frame):
+    if direction.value == "rx" and len(frame) > largest[0]:
+        largest[0] = len(frame)
+device = Tracer(raw, watch)
+iface, sockets = make_stack(device, clock(), "192.168.69.1/24")
+sock = TcpSocket(1 << 20, 1 << 20)
+sockets.add(sock)
+sock.listen(6970)
+errors = []
+def kernel_side():
+    try:
+        with socket.create_connection(("192.168.69.1", 6970), timeout=10) as conn:
+            conn.sendall(data)
+            conn.shutdown(socket.SHUT_WR)
+            while conn.recv(65536):
+                pass
+    except Exception as exc:
+        errors.append(repr(exc))
+peer = threading.Thread(target=kernel_side, daemon=True)
+peer.start()
+digest = hashlib.sha256()
+got = 0
+sink = bytearray(1 << 16)
+waiter = Waiter([device])
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline and (peer.is_alive() or sock.state is not TcpState.CLOSED):
+    iface.poll(clock(), device, sockets)
+    while sock.can_recv():
+        n = sock.recv_into(sink)
+        if not n:
+            break
+        digest.update(sink[:n])
+        got += n
+    if sock.state is TcpState.CLOSE_WAIT and not sock.can_recv():
+        sock.close()
+    if sock.state in (TcpState.CLOSED, TcpState.TIME_WAIT) and not peer.is_alive():
+        break
+    delay = iface.poll_delay(clock(), sockets)
+    limit = Duration.from_millis(5)
+    waiter.wait(limit if delay is None or delay > limit else delay)
+print(json.dumps({
+    "got": got,
+    "ok": digest.hexdigest() == hashlib.sha256(data).hexdigest(),
+    "errors": errors,
+    "largest_rx_frame": largest[0],
+    "checksums_completed": raw.rx_checksums_completed,
+}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["plain", "offload"])
+def test_kernel_tcp_stream_reaches_the_stack_intact(netns, prelude, mode):
+    """A 4 MB stream from the kernel arrives whole; with offload, in frames beyond the MTU."""
+    netns.ip("tuntap", "add", "dev", "tap0", "mode", "tap")
+    netns.ip("addr", "add", "192.168.69.100/24", "dev", "tap0")
+    netns.ip("link", "set", "tap0", "up")
+    size = 4 << 20
+    result = netns.python(prelude + TCP_SCRIPT, mode, str(size), timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["errors"] == []
+    assert out["got"] == size and out["ok"]
+    if mode == "offload":
+        assert out["largest_rx_frame"] > 1514
+        assert out["checksums_completed"] > 0
+    else:
+        assert out["largest_rx_frame"] <= 1514
+        assert out["checksums_completed"] == 0

@@ -5,18 +5,41 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import struct
 
 from smoltcp.stack.phy import DeviceCapabilities
 from smoltcp.wire.capabilities import Medium
 
 from . import _linux
-from ._fd import FdDevice
+from ._fd import VNET_HDR_LEN, FdDevice
 from .errors import DeviceError
 
 __all__ = ["TapInterface", "TunInterface"]
 
 TUN_PATH = "/dev/net/tun"
 ETHERNET_HEADER_LEN = 14
+
+
+OFFLOADS = _linux.TUN_F_CSUM | _linux.TUN_F_TSO4 | _linux.TUN_F_TSO6 | _linux.TUN_F_TSO_ECN
+
+
+def _set_offload(fd: int, name: str, offload: bool) -> None:
+    """Let the kernel hand over unsegmented TCP (TSO) and partial checksums on ``fd``, or not.
+
+    The setting belongs to the interface, not to the descriptor, and outlives it: a plain
+    open must switch it off, or frames left partial for an earlier offload user would reach
+    a stack that cannot know it.
+    """
+    try:
+        if offload:
+            fcntl.ioctl(fd, _linux.TUNSETVNETHDRSZ, struct.pack("i", VNET_HDR_LEN))
+        fcntl.ioctl(fd, _linux.TUNSETOFFLOAD, OFFLOADS if offload else 0)
+    except OSError as exc:
+        os.close(fd)
+        what = "enable" if offload else "disable"
+        raise DeviceError(
+            exc.errno or 0, f"cannot {what} offloads on {name}: {exc.strerror}"
+        ) from None
 
 
 def _open_tun(name: str, flags: int, kind: str, create: bool) -> int:
@@ -65,16 +88,22 @@ class _TunTap(FdDevice):
     _MEDIUM = Medium.ETHERNET
     _LINK_HEADER_LEN = 0
 
-    def __init__(self, name: str, mtu: int | None = None, *, create: bool = False) -> None:
+    def __init__(
+        self, name: str, mtu: int | None = None, *, create: bool = False, offload: bool = False
+    ) -> None:
         if mtu is not None and not (68 <= mtu <= 65535):
             raise ValueError(f"mtu must be in [68, 65535], not {mtu}")
-        fd = _open_tun(name, self._FLAGS, self._KIND, create)
+        if offload and self._MEDIUM is not Medium.ETHERNET:
+            raise ValueError("offload is supported on TAP interfaces only")
+        flags = self._FLAGS | (_linux.IFF_VNET_HDR if offload else 0)
+        fd = _open_tun(name, flags, self._KIND, create)
+        _set_offload(fd, name, offload)
         try:
             ip_mtu = _linux.interface_mtu(name) if mtu is None else mtu
             caps = DeviceCapabilities(
                 medium=self._MEDIUM, max_transmission_unit=ip_mtu + self._LINK_HEADER_LEN
             )
-            super().__init__(fd, name, caps)
+            super().__init__(fd, name, caps, vnet_hdr=offload)
         except BaseException:
             os.close(fd)
             raise
@@ -87,6 +116,12 @@ class TapInterface(_TunTap):
     mode tap``); with ``create=True`` the kernel creates a transient one if it is missing (it
     disappears when closed). ``mtu`` is the IP MTU; by default it is read from the interface.
     The device's ``max_transmission_unit`` adds the 14-octet Ethernet header to it.
+
+    With ``offload=True`` the kernel's TCP segmentation offload works towards the stack: the
+    kernel sends TCP segments of up to 64 KiB without cutting them to the MTU, and leaves
+    checksums partial, which the device completes (as a NIC would). Far fewer frames reach
+    the stack when the kernel sends in bulk; the stack sends as usual, up to the MTU. Frames
+    larger than ``max_transmission_unit`` thus arrive: the stack on this device must take them.
 
     Raises `DeviceError` (one line saying what to do) when the interface cannot be opened:
     no ``/dev/net/tun``, no privileges, no such interface, busy, not a TAP interface.
@@ -101,7 +136,8 @@ class TapInterface(_TunTap):
 class TunInterface(_TunTap):
     """A Linux TUN interface: bare IP packets to and from the kernel (the IP medium, no ARP).
 
-    Same arguments and errors as `TapInterface`; ``max_transmission_unit`` is the IP MTU.
+    Same arguments and errors as `TapInterface` (but no ``offload``); ``max_transmission_unit``
+    is the IP MTU.
     """
 
     _FLAGS = _linux.IFF_TUN
