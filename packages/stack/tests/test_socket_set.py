@@ -10,7 +10,7 @@ import pytest
 from smoltcp.stack.socket import Socket, SocketSet, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness, arp, ethernet, ipv4, udp
-from smoltcp.stack.time import Instant
+from smoltcp.stack.time import Duration, Instant
 
 US = "192.168.69.1"
 PEER = "192.168.69.2"
@@ -189,3 +189,70 @@ def test_set_matches_a_model_under_random_operations() -> None:
             assert set(sockets._active) <= set(model)
 
     check()
+
+
+class Timer(Probe):
+    """Wants a poll at ``at`` (an Instant) and emits nothing."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: Instant | None, keys: tuple[Hashable, ...] = ()) -> None:
+        super().__init__(keys)
+        self.at = at
+
+    def poll_at(self, cx: Any) -> Instant | None:
+        self.polled += 1
+        return self.at
+
+
+def test_sockets_waiting_for_a_timer_sleep_until_it_fires() -> None:
+    h = Harness()
+    timers = [Timer(Instant.from_secs(5)) for _ in range(100)]
+    early = Timer(Instant.from_secs(2))
+    for t in [*timers, early]:
+        h.sockets.add(t)
+    h.poll(Instant.from_secs(1))
+    assert all(t.dispatched == 1 for t in timers)
+    assert not h.sockets._active  # all asleep
+    assert h.iface.poll_at(h.now, h.sockets) == Instant.from_secs(2)
+    for ms in range(1100, 2000, 100):
+        h.poll(Instant.from_millis(ms))
+    assert all(t.dispatched == 1 for t in timers) and early.dispatched == 1  # no visits
+    h.poll(Instant.from_secs(2))
+    assert early.dispatched == 2 and all(t.dispatched == 1 for t in timers)
+    early.at = None
+    h.poll(Instant.from_secs(3))
+    assert h.iface.poll_delay(Instant.from_secs(3), h.sockets) == Duration.from_secs(2)
+    h.poll(Instant.from_secs(5))
+    assert all(t.dispatched == 2 for t in timers)
+
+
+def test_wake_and_ingress_bring_a_sleeping_socket_back() -> None:
+    h = Harness()
+    t = Timer(Instant.from_secs(100))
+    h.sockets.add(t)
+    h.poll()
+    t.at = Instant.from_secs(1)  # moved earlier, and the socket says so
+    t._wake()
+    h.poll()
+    assert h.iface.poll_at(h.now, h.sockets) == Instant.from_secs(1)
+    h.poll(Instant.from_secs(1))
+    assert t.dispatched == 3
+    # A stale heap entry (100 s) does not wake it again after it was re-armed.
+    t.at = Instant.from_secs(200)
+    h.poll(Instant.from_secs(1))
+    h.poll(Instant.from_secs(100))
+    assert t.dispatched == 4
+
+
+def test_stale_timer_entries_are_compacted() -> None:
+    sockets = SocketSet()
+    h = sockets.add(Timer(Instant.from_secs(9)))
+    for i in range(1000):
+        sockets._sleep(h, 10_000 + i)
+        sockets._wake(h)
+    assert len(sockets._heap) < 200
+    sockets._sleep(h, 5)
+    sockets._wake_due(5)
+    assert h in sockets._active
+    assert sockets._next_wake() is None

@@ -289,7 +289,11 @@ class Ingress:
             or demux.get((_TCP, None, port))
         )
         if sockets:
-            reply = sockets[0].process(self.context, self._now, ipr, seg)
+            sock = sockets[0]
+            reply = sock.process(self.context, self._now, ipr, seg)
+            # The segment may have moved the socket's timers (a delayed ACK, a retransmission
+            # timer): wake it so egress asks it again rather than leave it asleep.
+            self._sockets._wake(sock._handle)
             if reply is not None:
                 self._send_ip(reply[0], reply[1])
             return

@@ -215,6 +215,8 @@ class Interface(Ingress):
                 did = True
             if self._pending or self._resolved:
                 did = self._service_arp() or did
+            if sockets._heap:
+                sockets._wake_due(self._now_us)
             if sockets._active:
                 did = self._egress(sockets) or did
         finally:
@@ -246,15 +248,19 @@ class Interface(Ingress):
                 if not sock.dispatch(cx, now, emit):
                     break
                 did = True
-            if sock.poll_at(cx) is None:
+            at = sock.poll_at(cx)
+            if at is None:
                 active.pop(handle, None)
+            elif at > now:
+                # A timer: sleep until then (or until woken) instead of a visit per poll.
+                sockets._sleep(handle, at.micros)
         return did
 
     def poll_at(self, now: Instant, sockets: Any) -> Instant | None:
         """Return when `poll` should next run even if nothing is received, or None.
 
         A time at or before ``now`` means "now". Sockets that have nothing left to do are
-        dropped from the set's active set here too.
+        dropped from the set's active set here too, and sockets waiting for a timer sleep.
         """
         cx = self.context
         cx.now = now
@@ -269,6 +275,8 @@ class Interface(Ingress):
                 for p in self._pending.values()
             )
             best = Instant(at_us)
+        if sockets._heap:
+            sockets._wake_due(now.micros)
         active = sockets._active
         table = sockets._sockets
         for handle in list(active):
@@ -276,8 +284,14 @@ class Interface(Ingress):
             at = None if sock is None else sock.poll_at(cx)
             if at is None:
                 active.pop(handle, None)
-            elif best is None or at < best:
+                continue
+            if at > now:
+                sockets._sleep(handle, at.micros)
+            if best is None or at < best:
                 best = at
+        wake_us = sockets._next_wake()
+        if wake_us is not None and (best is None or wake_us < best.micros):
+            best = Instant(wake_us)
         if best is not None and best < now:
             return now
         return best

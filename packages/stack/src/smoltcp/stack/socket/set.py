@@ -5,10 +5,16 @@ returns (DESIGN.md section 2) and the interface looks a received packet's keys u
 dictionary, so a packet costs the same with one socket or ten thousand. Egress visits only the
 *active* sockets, those that said (through `Socket._wake`) that they may have something to send;
 the interface drops a socket from the active set once its `poll_at` returns None.
+
+A socket whose `poll_at` is in the future (a retransmission or keep-alive timer) *sleeps* in a
+timer heap instead: it costs nothing per poll until its time comes or it is woken (by
+`Socket._wake`, or by the interface when a packet arrives for it). So a poll costs in
+proportion to the sockets with something to do, not to the sockets with a timer.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Hashable, Iterator
 from typing import Any
 
@@ -30,7 +36,7 @@ class SocketSet:
     reaches another socket.
     """
 
-    __slots__ = ("_active", "_demux", "_keys", "_next", "_raw", "_sockets")
+    __slots__ = ("_active", "_demux", "_heap", "_keys", "_next", "_raw", "_sleep_at", "_sockets")
 
     def __init__(self) -> None:
         self._sockets: dict[int, Socket] = {}
@@ -43,6 +49,11 @@ class SocketSet:
         self._next = 0
         # How many raw-socket keys are filed: ingress skips the raw look-up when none is.
         self._raw = 0
+        # Sleeping sockets: handle -> when (micros) they want a poll, and a heap of
+        # (when, handle) over it. Heap entries that disagree with _sleep_at are stale
+        # (the socket was woken or slept again) and are skipped.
+        self._sleep_at: dict[int, int] = {}
+        self._heap: list[tuple[int, int]] = []
 
     def add(self, socket: Socket) -> SocketHandle:
         """Add ``socket``; return its handle. It starts active (it may have something to send).
@@ -75,6 +86,7 @@ class SocketSet:
         socket = self._sockets.pop(handle)
         self._unfile(handle, socket)
         self._active.pop(handle, None)
+        self._sleep_at.pop(handle, None)
         socket._set = None
         socket._handle = None
         return socket
@@ -109,6 +121,45 @@ class SocketSet:
         """Mark ``handle`` active: the interface's egress loop will visit it."""
         if handle in self._sockets:
             self._active[handle] = None
+            self._sleep_at.pop(handle, None)
+
+    # -- called by the interface ------------------------------------------------------------
+
+    def _sleep(self, handle: int, at_us: int) -> None:
+        """Move an active socket to the timer heap until ``at_us`` (micros)."""
+        self._active.pop(handle, None)
+        sleep_at = self._sleep_at
+        if sleep_at.get(handle) == at_us:
+            return
+        sleep_at[handle] = at_us
+        heap = self._heap
+        heapq.heappush(heap, (at_us, handle))
+        if len(heap) > 2 * len(sleep_at) + 64:
+            # Too many stale entries (sockets woken before their time): rebuild.
+            self._heap = heap = [(t, h) for h, t in sleep_at.items()]
+            heapq.heapify(heap)
+
+    def _wake_due(self, now_us: int) -> None:
+        """Make every socket whose time has come active again."""
+        heap = self._heap
+        sleep_at = self._sleep_at
+        active = self._active
+        while heap and heap[0][0] <= now_us:
+            at_us, handle = heapq.heappop(heap)
+            if sleep_at.get(handle) == at_us:
+                del sleep_at[handle]
+                active[handle] = None
+
+    def _next_wake(self) -> int | None:
+        """Return when (micros) the first sleeping socket wants a poll, or None."""
+        heap = self._heap
+        sleep_at = self._sleep_at
+        while heap:
+            at_us, handle = heap[0]
+            if sleep_at.get(handle) == at_us:
+                return at_us
+            heapq.heappop(heap)
+        return None
 
     # -- internals --------------------------------------------------------------------------
 
