@@ -89,11 +89,12 @@ def loop_roundtrip_lossy(dev):
     return run
 
 
-def bench_tap_inner(n: int) -> None:
+def bench_tap_inner(n: int, offload: bool) -> None:
     """Run inside the namespace: tap0 is up with 192.168.69.100/24 and a static neighbour."""
-    dev = TapInterface("tap0")
+    dev = TapInterface("tap0", offload=offload)
     now = Instant.ZERO
-    print(f"-- TAP (tap0, MTU {dev.capabilities().max_transmission_unit})")
+    mtu = dev.capabilities().max_transmission_unit
+    print(f"-- TAP (tap0, MTU {mtu}, offload {'on: checksums completed' if offload else 'off'})")
     per_frame(
         "receive() with nothing waiting (EAGAIN)", n, lambda k: [dev.receive(now) for _ in range(k)]
     )
@@ -142,6 +143,12 @@ def bench_tap(n: int) -> None:
             check=True,
             timeout=120,
         )
+        subprocess.run(
+            ["ip", "netns", "exec", ns, sys.executable, __file__, "--tap-inner", "--offload",
+             "-n", str(n)],
+            check=True,
+            timeout=120,
+        )  # fmt: skip
     finally:
         subprocess.run(["ip", "netns", "del", ns], check=False)
 
@@ -151,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=100_000, help="frames per measurement")
     parser.add_argument("--tap", action="store_true", help="also measure TAP (root, netns)")
     parser.add_argument("--tap-inner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--offload", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.tap_inner:
-        bench_tap_inner(args.n)
+        bench_tap_inner(args.n, args.offload)
         return 0
     bench_memory(args.n)
     if args.tap:

@@ -188,6 +188,8 @@ class FdDevice:
         from smoltcp.stack.kernels import internet_sum
 
         self._internet_sum = internet_sum
+        # Compile the kernel now rather than on the first frame (it takes about a second).
+        internet_sum(memoryview(bytearray(4096)))
         self._rx_token = FdRxToken(self._rx_view[VNET_HDR_LEN:])
         mtu = self._caps.max_transmission_unit
         tx = VnetTxToken(self, memoryview(bytearray(VNET_HDR_LEN + mtu)))
