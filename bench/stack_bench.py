@@ -6,7 +6,8 @@
    the set. The demultiplexing is a dictionary look-up, so the ratio should stay near 1
    (target <= 1.2). Only `Interface.poll` is timed (draining the sockets is not).
 2. Egress cost per UDP datagram: from the socket's queue to a frame in the device's buffer.
-3. UDP request/response between two interfaces over an in-memory link: round trips and
+3. Idle poll cost with 1 and 10,000 sockets waiting for timers (they sleep in a heap).
+4. UDP request/response between two interfaces over an in-memory link: round trips and
    datagrams per second.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from smoltcp.stack.iface import Config, Interface
 from smoltcp.stack.phy import DeviceCapabilities
-from smoltcp.stack.socket import SocketSet, UdpSocket
+from smoltcp.stack.socket import Socket, SocketSet, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import ethernet, ipv4, link, udp
 from smoltcp.stack.time import Instant
@@ -156,6 +157,36 @@ def egress_cost(datagrams: int, payload: int = 64, burst: int = 32) -> float:
     return total / done
 
 
+class _TimerSocket(Socket):
+    """A socket that only waits for a timer far in the future (like an idle TCP connection)."""
+
+    def dispatch(self, cx: Any, now: Instant, emit: Any) -> bool:
+        return False
+
+    def poll_at(self, cx: Any) -> Instant | None:
+        return Instant.from_secs(3600)
+
+    def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
+        return None
+
+
+def idle_poll_cost(n_sockets: int, polls: int = 20000) -> float:
+    """Return the seconds per `poll` (nothing received) with ``n_sockets`` timer sockets."""
+    dev = ReplayDevice([])
+    iface = Interface(Config(hardware_addr=EthernetAddress.parse(US_MAC)), dev, Instant.ZERO)
+    iface.update_ip_addrs(lambda a: a.append(IpCidr.parse(US + "/24")))
+    sockets = SocketSet()
+    for _ in range(n_sockets):
+        sockets.add(_TimerSocket())
+    now = Instant.from_secs(1)
+    iface.poll(now, dev, sockets)  # every socket goes to sleep on its timer
+    t0 = time.perf_counter()
+    for _ in range(polls):
+        iface.poll(now, dev, sockets)
+        iface.poll_delay(now, sockets)
+    return (time.perf_counter() - t0) / polls
+
+
 def udp_request_response(round_trips: int, burst: int = 1) -> tuple[float, float]:
     """Return (round trips/s, datagrams/s) between two interfaces over an in-memory link."""
     da, db = link()
@@ -226,6 +257,10 @@ def main() -> None:
     out = egress_cost(args.frames)
     print("egress cost per datagram (UDP socket to frame, 64-octet payload, checksums computed)")
     print(f"  {out * 1e6:7.3f} us/datagram  ({1 / out:,.0f} datagrams/s)")
+
+    print("idle poll + poll_delay with sockets waiting for timers (like idle TCP connections)")
+    one, many = idle_poll_cost(1), idle_poll_cost(10_000)
+    print(f"  1 socket: {one * 1e6:6.2f} us; 10,000 sockets: {many * 1e6:6.2f} us")
 
     print("UDP request/response over an in-memory link (two interfaces, 64-octet payload)")
     for burst in (1, 16):

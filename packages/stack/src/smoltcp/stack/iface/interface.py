@@ -233,7 +233,8 @@ class Interface(Ingress):
         active = sockets._active
         table = sockets._sockets
         transmit = self._device.transmit
-        for handle in list(active):
+        visit = list(active)
+        for handle in visit:
             sock = table.get(handle)
             if sock is None:
                 active.pop(handle, None)
@@ -254,6 +255,7 @@ class Interface(Ingress):
             elif at > now:
                 # A timer: sleep until then (or until woken) instead of a visit per poll.
                 sockets._sleep(handle, at.micros)
+        sockets._compact_active(len(visit))
         return did
 
     def poll_at(self, now: Instant, sockets: Any) -> Instant | None:
@@ -279,7 +281,8 @@ class Interface(Ingress):
             sockets._wake_due(now.micros)
         active = sockets._active
         table = sockets._sockets
-        for handle in list(active):
+        visit = list(active)
+        for handle in visit:
             sock = table.get(handle)
             at = None if sock is None else sock.poll_at(cx)
             if at is None:
@@ -289,6 +292,7 @@ class Interface(Ingress):
                 sockets._sleep(handle, at.micros)
             if best is None or at < best:
                 best = at
+        sockets._compact_active(len(visit))
         wake_us = sockets._next_wake()
         if wake_us is not None and (best is None or wake_us < best.micros):
             best = Instant(wake_us)

@@ -139,6 +139,17 @@ class SocketSet:
             self._heap = heap = [(t, h) for h, t in sleep_at.items()]
             heapq.heapify(heap)
 
+    def _compact_active(self, before: int) -> None:
+        """Shrink the active dict after many sockets left it (``before``: its size then).
+
+        A dict never shrinks when keys are deleted, and iterating it costs in proportion to
+        the most keys it ever held: without this, an empty active set that once held 10,000
+        sockets would cost microseconds per poll.
+        """
+        active = self._active
+        if before > 64 and len(active) * 4 < before:
+            self._active = dict(active)
+
     def _wake_due(self, now_us: int) -> None:
         """Make every socket whose time has come active again."""
         heap = self._heap
