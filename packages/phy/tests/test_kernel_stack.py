@@ -156,21 +156,23 @@ def check_with_tshark(path) -> None:
 # process, with an ordinary blocking socket.
 TCP_SCRIPT = r"""
 import hashlib, json, socket, sys, threading, time
-from smoltcp.phy import TapInterface, Tracer, Waiter
+from smoltcp.phy import TapInterface, Tracer, TunInterface, Waiter
 from smoltcp.phy import now as clock
 from smoltcp.stack.tcp import TcpSocket, TcpState
 from smoltcp.stack.time import Duration
 
 offload = sys.argv[1] == "offload"
 SIZE = int(sys.argv[2])
+kind = sys.argv[3]
 data = bytes((i * 7 + i // 251) & 0xFF for i in range(SIZE))
-raw = TapInterface("tap0", offload=offload)
+raw = (TapInterface if kind == "tap" else TunInterface)(kind + "0", offload=offload)
 largest = [0]
 def watch(direction, now, frame):
     if direction.value == "rx" and len(frame) > largest[0]:
         largest[0] = len(frame)
 device = Tracer(raw, watch)
-iface, sockets = make_stack(device, clock(), "192.168.69.1/24")
+mac = "02-00-00-00-00-01" if kind == "tap" else None
+iface, sockets = make_stack(device, clock(), "192.168.69.1/24", mac)
 sock = TcpSocket(1 << 20, 1 << 20)
 sockets.add(sock)
 sock.listen(6970)
@@ -216,21 +218,24 @@ print(json.dumps({
 """
 
 
+@pytest.mark.parametrize("kind", ["tap", "tun"])
 @pytest.mark.parametrize("mode", ["plain", "offload"])
-def test_kernel_tcp_stream_reaches_the_stack_intact(netns, prelude, mode):
+def test_kernel_tcp_stream_reaches_the_stack_intact(netns, prelude, mode, kind):
     """A 4 MB stream from the kernel arrives whole; with offload, in frames beyond the MTU."""
-    netns.ip("tuntap", "add", "dev", "tap0", "mode", "tap")
-    netns.ip("addr", "add", "192.168.69.100/24", "dev", "tap0")
-    netns.ip("link", "set", "tap0", "up")
+    name = kind + "0"
+    netns.ip("tuntap", "add", "dev", name, "mode", kind)
+    netns.ip("addr", "add", "192.168.69.100/24", "dev", name)
+    netns.ip("link", "set", name, "up")
     size = 4 << 20
-    result = netns.python(prelude + TCP_SCRIPT, mode, str(size), timeout=60)
+    result = netns.python(prelude + TCP_SCRIPT, mode, str(size), kind, timeout=60)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["errors"] == []
     assert out["got"] == size and out["ok"]
+    mtu = 1514 if kind == "tap" else 1500
     if mode == "offload":
-        assert out["largest_rx_frame"] > 1514
+        assert out["largest_rx_frame"] > mtu
         assert out["checksums_completed"] > 0
     else:
-        assert out["largest_rx_frame"] <= 1514
+        assert out["largest_rx_frame"] <= mtu
         assert out["checksums_completed"] == 0

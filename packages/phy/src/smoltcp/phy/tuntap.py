@@ -93,8 +93,6 @@ class _TunTap(FdDevice):
     ) -> None:
         if mtu is not None and not (68 <= mtu <= 65535):
             raise ValueError(f"mtu must be in [68, 65535], not {mtu}")
-        if offload and self._MEDIUM is not Medium.ETHERNET:
-            raise ValueError("offload is supported on TAP interfaces only")
         flags = self._FLAGS | (_linux.IFF_VNET_HDR if offload else 0)
         fd = _open_tun(name, flags, self._KIND, create)
         _set_offload(fd, name, offload)
@@ -136,8 +134,8 @@ class TapInterface(_TunTap):
 class TunInterface(_TunTap):
     """A Linux TUN interface: bare IP packets to and from the kernel (the IP medium, no ARP).
 
-    Same arguments and errors as `TapInterface` (but no ``offload``); ``max_transmission_unit``
-    is the IP MTU.
+    Same arguments (``offload`` included) and errors as `TapInterface`;
+    ``max_transmission_unit`` is the IP MTU.
     """
 
     _FLAGS = _linux.IFF_TUN
