@@ -328,7 +328,7 @@ def test_ip_medium_echo() -> None:
     assert out.icmp["type"] == 0 and out.payload == b"tun" and not out.errors
     # An IPv6 packet on a TUN device: unsupported.
     h.feed(b"\x60" + b"\0" * 39)
-    assert h.dropped["unsupported-ipv4"] == 1
+    assert h.dropped["unsupported-ipv6"] == 1
 
 
 def test_oversized_packet_is_dropped() -> None:

@@ -92,6 +92,8 @@ class Ingress:
         try:
             if self._eth:
                 self._process_ethernet(frame)
+            elif len(frame) and frame[0] >> 4 == 6:
+                self._drop("unsupported-ipv6")  # as on Ethernet, where the EtherType says so
             else:
                 self._process_ipv4(frame, None)
         except MalformedPacket as exc:
