@@ -159,8 +159,9 @@ def test_udp_against_scapy(ip: Ipv4Repr, r: UdpRepr) -> None:
 @ORACLE
 @given(ipv4_reprs, icmpv4_reprs())
 def test_icmpv4_against_scapy(ip: Ipv4Repr, r: Icmpv4Repr) -> None:
-    if r.message in (Icmpv4Message.TIMESTAMP, Icmpv4Message.TIMESTAMP_REPLY):
-        # scapy cannot dissect a timestamp message shorter than its 20 octets (RFC 792).
+    if r.header is None and r.message not in (Icmpv4Message.ECHO_REQUEST, Icmpv4Message.ECHO_REPLY):
+        # scapy dissects the fields of other types (timestamps: 20 octets, address mask: 12)
+        # and fails on shorter messages; give it room (the round-trip tests cover short ones).
         r = r._replace(data=bytes(r.data).ljust(16, b"\x00"))
     ip = ip._replace(
         next_header=IpProtocol.ICMP, payload_len=r.buffer_len(), frag_offset=0, more_frags=False
@@ -324,11 +325,11 @@ def test_tcp_options_dissection_agrees_with_scapy(options: bytes, sport: int) ->
     options = options + bytes(-len(options) % 4)
     theirs = bytes(TCP(sport=sport, dport=80, flags="A", dataofs=5 + len(options) // 4))
     segment = theirs[:20] + options
-    d = TCP(segment)
     try:
         parsed = TcpRepr.parse(TcpPacket(segment), None, None, ChecksumCapabilities.ignored())  # type: ignore[arg-type]
     except ValueError:
-        return
+        return  # rejected: scapy, more lenient, may read anything (or crash)
+    d = TCP(segment)
     # scapy stops at EOL like we do; compare the options it read up to there.
     got = from_scapy_options(d.options)
     assert got["max_seg_size"] == parsed.max_seg_size
