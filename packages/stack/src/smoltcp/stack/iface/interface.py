@@ -187,6 +187,11 @@ class Interface(Ingress):
                 return cidr.address
         return None
 
+    def __repr__(self) -> str:
+        addrs = ", ".join(str(c) for c in self.context.ip_addrs)
+        hw = f"{self._hardware_addr} " if self._hardware_addr is not None else ""
+        return f"Interface({self._medium.name} {hw}[{addrs}], {self.counters!r})"
+
     # -- polling ------------------------------------------------------------------------------
 
     def poll(self, now: Instant, device: Device, sockets: Any) -> bool:
