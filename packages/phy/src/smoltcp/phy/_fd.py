@@ -13,7 +13,7 @@ import logging
 import os
 import struct
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from smoltcp.stack.phy import DeviceCapabilities
 from smoltcp.stack.time import Instant
@@ -72,7 +72,7 @@ class FdTxToken:
         return result
 
 
-# -- TAP with a virtio-net header (offloads) ----------------------------------------------------
+# -- TAP/TUN with a virtio-net header (offloads) ------------------------------------------------
 # With IFF_VNET_HDR every frame is preceded by a `struct virtio_net_hdr` (<linux/virtio_net.h>):
 # flags u8, gso_type u8, hdr_len u16, gso_size u16, csum_start u16, csum_offset u16, in the
 # host's byte order (little-endian on every Linux this runs on).
@@ -108,7 +108,6 @@ class VnetTxToken:
 class FdDevice:
     """A device over a non-blocking file descriptor that carries one frame per read or write."""
 
-    medium: Any
     name: str
 
     def __init__(
@@ -192,9 +191,11 @@ class FdDevice:
         internet_sum(memoryview(bytearray(4096)))
         self._rx_token = FdRxToken(self._rx_view[VNET_HDR_LEN:])
         mtu = self._caps.max_transmission_unit
+        # The same two-buffer arrangement as the plain device, each with room for the header.
         tx = VnetTxToken(self, memoryview(bytearray(VNET_HDR_LEN + mtu)))
+        pair_tx = VnetTxToken(self, memoryview(bytearray(VNET_HDR_LEN + mtu)))
         self._tx_token = tx  # type: ignore[assignment]
-        self._pair = (self._rx_token, VnetTxToken(self, memoryview(bytearray(VNET_HDR_LEN + mtu))))  # type: ignore[assignment]
+        self._pair = (self._rx_token, pair_tx)  # type: ignore[assignment]
         # Only this device pays for the header: the plain path keeps the plain method.
         self.receive = self._receive_vnet  # type: ignore[method-assign]
 
