@@ -87,6 +87,19 @@ def test_udp_binding_receives_port_unreachable_about_our_datagrams() -> None:
     assert not sock.can_recv()
 
 
+def test_ident_binding_receives_errors_about_its_pings() -> None:
+    h = harness()
+    sock = icmp_socket(h, 0x99)
+    quoted = ipv4(US, "10.9.9.9", 1, icmp_echo(0x99, 3, b"ping"))[:28]
+    error = icmp_message(3, 1, b"\0\0\0\0" + quoted)  # host unreachable, from a router
+    h.feed(to_us(ipv4(PEER, US, 1, error)))
+    data, src = sock.recv_from()
+    assert data == error and src == Ipv4Address(PEER)
+    other = icmp_message(3, 1, b"\0\0\0\0" + ipv4(US, "10.9.9.9", 1, icmp_echo(0x98, 3))[:28])
+    h.feed(to_us(ipv4(PEER, US, 1, other)))
+    assert not sock.can_recv()
+
+
 def test_icmp_socket_errors() -> None:
     sock = IcmpSocket(PacketBuffer(1, 64), PacketBuffer(1, 64))
     with pytest.raises(SendError):

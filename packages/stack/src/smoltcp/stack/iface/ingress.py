@@ -322,15 +322,24 @@ class Ingress:
                 delivered = True
         elif message in _QUOTING:
             header = icmp.header
-            if header is not None and header.next_header == _UDP and len(icmp.data) >= 2:
-                (port,) = _U16.unpack_from(icmp.data)
+            data = icmp.data
+            sockets = None
+            if header is None:
+                pass
+            elif header.next_header == _UDP and len(data) >= 2:
+                # About a datagram we sent: to the sockets bound to its source port.
+                (port,) = _U16.unpack_from(data)
                 sockets = demux.get((_ICMP, "udp", header.src_addr, port)) or demux.get(
                     (_ICMP, "udp", None, port)
                 )
-                if sockets:
-                    for sock in sockets:
-                        sock.process(cx, self._now, ipr, payload)
-                    delivered = True
+            elif header.next_header == _ICMP and len(data) >= 6 and data[0] == _ECHO_REQUEST:
+                # About an echo request we sent (a ping): to the socket of its identifier.
+                (ident,) = _U16.unpack_from(data, 4)
+                sockets = demux.get((_ICMP, "ident", ident))
+            if sockets:
+                for sock in sockets:
+                    sock.process(cx, self._now, ipr, payload)
+                delivered = True
         if message == _ECHO_REQUEST:
             # RFC 1122 3.2.2.6: answer with the same identifier, sequence number and data.
             if broadcast and not self.config.reply_to_broadcast_echo:

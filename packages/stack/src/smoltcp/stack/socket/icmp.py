@@ -56,7 +56,8 @@ class IcmpSocket(Socket):
     """An ICMPv4 socket.
 
     Bind it to an echo identifier (``bind(IcmpEndpoint.ident(0x1234))`` or ``bind(0x1234)``)
-    to receive echo requests and replies with that identifier, or to a UDP endpoint
+    to receive echo requests and replies with that identifier (and the errors quoting echo
+    requests with it, such as host unreachable), or to a UDP endpoint
     (``bind(IcmpEndpoint.udp(ep))`` or ``bind(ep)``) to receive the destination unreachable,
     time exceeded and parameter problem messages quoting datagrams sent from it.
 
