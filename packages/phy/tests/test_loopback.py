@@ -70,6 +70,11 @@ def test_frame_larger_than_mtu_is_refused():
     dev = Loopback()
     with pytest.raises(ValueError):
         dev.transmit(T0).consume(65536, lambda buf: None)
+    small = Loopback(mtu=1514)
+    assert small.capabilities().ip_mtu() == 1500
+    small.transmit(T0).consume(1514, lambda buf: None)
+    with pytest.raises(ValueError):
+        small.transmit(T0).consume(1515, lambda buf: None)
 
 
 def test_the_stack_callback_result_is_returned():
@@ -83,6 +88,8 @@ def test_bad_arguments():
         Loopback("ethernet")
     with pytest.raises(ValueError):
         Loopback(queue_len=0)
+    with pytest.raises(ValueError):
+        Loopback(mtu=70000)
 
 
 def test_wait_sees_queued_frames():

@@ -50,21 +50,26 @@ class Loopback:
     ``medium`` says what the stack puts in the frames (Ethernet frames or bare IP packets).
     The queue holds at most ``queue_len`` frames: `transmit` returns None while it is full,
     and a frame sent through the token of a `receive` into a full queue is dropped and counted
-    in ``dropped``. The MTU is 65535 octets.
+    in ``dropped``. The MTU (``max_transmission_unit``, link header included) is 65535 octets
+    unless ``mtu`` says otherwise (1514 gives Ethernet-sized frames).
     """
 
     MTU = 65535
 
-    def __init__(self, medium: Medium = Medium.ETHERNET, *, queue_len: int = 1024) -> None:
+    def __init__(
+        self, medium: Medium = Medium.ETHERNET, *, mtu: int = MTU, queue_len: int = 1024
+    ) -> None:
         if not isinstance(medium, Medium):
             raise TypeError(f"medium must be a Medium, not {type(medium).__name__}")
         if queue_len < 1:
             raise ValueError(f"queue_len must be at least 1, not {queue_len}")
+        if not 64 <= mtu <= self.MTU:
+            raise ValueError(f"mtu must be in [64, {self.MTU}], not {mtu}")
         self.medium = medium
         self.queue_len = queue_len
         self.dropped = 0
-        self._mtu = self.MTU
-        self._caps = DeviceCapabilities(medium=medium, max_transmission_unit=self.MTU)
+        self._mtu = mtu
+        self._caps = DeviceCapabilities(medium=medium, max_transmission_unit=mtu)
         self._queue: collections.deque[bytearray] = collections.deque()
         self._rx_token = _LoopbackRxToken()
         self._tx_token = _LoopbackTxToken(self)
@@ -84,7 +89,7 @@ class Loopback:
         return self._tx_token
 
     def capabilities(self) -> DeviceCapabilities:
-        """Return the medium given at construction and an MTU of 65535."""
+        """Return the medium and MTU given at construction."""
         return self._caps
 
     def readable(self) -> bool:
