@@ -1,4 +1,4 @@
-"""The interface against the Linux kernel over TAP, inside a private network namespace.
+"""The interface against the Linux kernel over TAP (and TUN), inside a private network namespace.
 
 Our stack speaks first here (the phy tests cover the kernel speaking first): its datagrams wait
 for ARP, Linux answers the request, the queue is flushed, and Linux's reply comes back; Linux
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.netns
 
 SCRIPT = r"""
 import json, socket, subprocess, sys, time
-from smoltcp.phy import TapInterface, Waiter
+from smoltcp.phy import TapInterface, TunInterface, Waiter
 from smoltcp.phy import now as clock
 from smoltcp.stack.iface import Config, Interface
 from smoltcp.stack.socket import SocketSet, UdpSocket
@@ -32,8 +32,10 @@ from smoltcp.wire import EthernetAddress, IpCidr, IpEndpoint, Ipv4Address
 kernel = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 kernel.bind(("192.168.69.100", 7000))
 kernel.setblocking(False)
-dev = TapInterface("tap0")
-iface = Interface(Config(hardware_addr=EthernetAddress.parse("02-00-00-00-00-01")), dev, clock())
+tap = sys.argv[1] == "tap"
+dev = TapInterface("tap0") if tap else TunInterface("tun0")
+hw = EthernetAddress.parse("02-00-00-00-00-01") if tap else None
+iface = Interface(Config(hardware_addr=hw), dev, clock())
 iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("192.168.69.1/24")))
 sockets = SocketSet()
 udp = UdpSocket(PacketBuffer(32, 65536), PacketBuffer(32, 65536))
@@ -87,10 +89,11 @@ print(json.dumps(out))
 """
 
 
-@pytest.fixture
-def tap_netns() -> Iterator[str]:
+@pytest.fixture(params=["tap", "tun"])
+def tap_netns(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     if sys.platform != "linux" or os.geteuid() != 0 or shutil.which("ip") is None:
         pytest.skip("needs Linux, root and iproute2 for a private network namespace")
+    kind = request.param
     name = f"smoltcp-i-{secrets.token_hex(4)}"
     made = subprocess.run(["ip", "netns", "add", name], capture_output=True, timeout=10)
     if made.returncode != 0:
@@ -98,19 +101,20 @@ def tap_netns() -> Iterator[str]:
     try:
         for cmd in (
             ["link", "set", "lo", "up"],
-            ["tuntap", "add", "name", "tap0", "mode", "tap"],
-            ["addr", "add", "192.168.69.100/24", "dev", "tap0"],
-            ["link", "set", "tap0", "up"],
+            ["tuntap", "add", "name", f"{kind}0", "mode", kind],
+            ["addr", "add", "192.168.69.100/24", "dev", f"{kind}0"],
+            ["link", "set", f"{kind}0", "up"],
         ):
             subprocess.run(["ip", "-n", name, *cmd], check=True, capture_output=True, timeout=10)
-        yield name
+        yield name, kind
     finally:
         subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
 
 
-def test_our_stack_resolves_linux_and_both_talk(tap_netns: str) -> None:
+def test_our_stack_speaks_first_and_both_talk(tap_netns: tuple[str, str]) -> None:
+    name, kind = tap_netns
     result = subprocess.run(
-        ["ip", "netns", "exec", tap_netns, sys.executable, "-c", SCRIPT],
+        ["ip", "netns", "exec", name, sys.executable, "-c", SCRIPT, kind],
         capture_output=True,
         text=True,
         timeout=40,
@@ -121,7 +125,10 @@ def test_our_stack_resolves_linux_and_both_talk(tap_netns: str) -> None:
     assert [d for d, _ in out["stack_got"]] == [f"FROM SMOLTCP {i}" for i in range(5)]
     assert all(src == "192.168.69.100:7000" for _, src in out["stack_got"])
     counters = out["counters"]
-    assert counters["queued_for_arp"] == 5 and counters["arp_requests_sent"] == 1
+    if kind == "tap":
+        assert counters["queued_for_arp"] == 5 and counters["arp_requests_sent"] == 1
+    else:  # no Ethernet, no ARP
+        assert counters["queued_for_arp"] == 0 and counters["arp_requests_sent"] == 0
     assert out["ping_rc"] == 0
     assert out["refused"] is True and counters["icmp_errors_sent"] >= 1
     assert not {k for k in counters["dropped"] if k.startswith(("malformed", "checksum"))}
