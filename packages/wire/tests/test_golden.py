@@ -270,3 +270,30 @@ def test_unknown_enum_values_are_kept() -> None:
     r = Ipv4Repr.parse(ip, CAPS)
     assert r.next_header == 200 and r.next_header.name == "Unknown(200)"
     assert "proto=200" in str(r)
+
+
+def test_tcp_view_helpers() -> None:
+    tcp = TcpPacket(memoryview(TCP_SYN)[34:])
+    assert tcp.segment_len() == 1  # SYN, no payload
+    assert list(tcp.iter_options()) == list(iter_options(tcp.options))
+    # NOPs are skipped and iteration stops at End of Option List.
+    assert [(k, bytes(v)) for k, v in iter_options(b"\x01\x1e\x03x\x00\x02\x04")] == [(30, b"x")]
+    with pytest.raises(MalformedPacket, match="options"):
+        list(iter_options(b"\x1e"))
+
+
+def test_icmpv4_time_exceeded_and_other_types() -> None:
+    quoted = Ipv4Repr(HOST, PEER, IpProtocol.UDP, 100, 1)
+    r = Icmpv4Repr.time_exceeded(0, quoted, b"12345678")  # type: ignore[arg-type]
+    out = bytearray(r.buffer_len())
+    assert len(out) == 8 + 20 + 8
+    r.emit(Icmpv4Packet.new_unchecked(out), CAPS)
+    parsed = Icmpv4Repr.parse(Icmpv4Packet(out), CAPS)
+    assert parsed == r and parsed.message is Icmpv4Message.TIME_EXCEEDED
+    assert parsed.header is not None and parsed.header.payload_len == 100
+    # A type we do not interpret keeps its body after type, code and checksum.
+    other = Icmpv4Repr(Icmpv4Message.TIMESTAMP, 0, data=bytes(range(16)))
+    out = bytearray(other.buffer_len())
+    other.emit(Icmpv4Packet.new_unchecked(out), CAPS)
+    assert out[4:] == bytes(range(16)) and len(out) == 20
+    assert Icmpv4Repr.parse(Icmpv4Packet(out), CAPS) == other
