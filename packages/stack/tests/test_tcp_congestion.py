@@ -228,3 +228,69 @@ def test_reset_restores_fresh_state() -> None:
     cc.reset()
     assert cc.cwnd == 14600
     assert cc.in_slow_start
+
+
+def _slow_start_rounds(cc: Cubic | Reno, rtts_ms: list[float], start: Instant = T0) -> Instant:
+    """Feed one round per entry: a window of ACKs of one segment each, with that RTT."""
+    now = start
+    for rtt_ms in rtts_ms:
+        rtt = Duration.from_micros(int(rtt_ms * 1000))
+        acks = max(cc.cwnd // MSS, 10)
+        step = Duration(rtt.micros // acks)
+        for _ in range(acks):
+            cc.on_ack(now, MSS, cc.cwnd, rtt)
+            now = now + step
+    return now
+
+
+def test_hystart_keeps_slow_start_while_the_delay_is_flat() -> None:
+    cc = Cubic()
+    cc.set_mss(MSS)
+    _slow_start_rounds(cc, [10, 10, 10, 10])
+    assert cc.hystart_phase == "slow start"
+    assert cc.cwnd == 14600 * 16  # doubled each round
+    assert cc.in_slow_start
+
+
+def test_hystart_enters_css_on_delay_increase_then_ends_slow_start() -> None:
+    cc = Cubic()
+    cc.set_mss(MSS)
+    now = _slow_start_rounds(cc, [10, 10])
+    assert cc.hystart_phase == "slow start"
+    # The queue builds: min RTT rises by more than max(4 ms, 10 ms / 8).
+    now = _slow_start_rounds(cc, [20], now)
+    assert cc.hystart_phase == "css"
+    w = cc.cwnd
+    now = _slow_start_rounds(cc, [20], now)
+    assert w < cc.cwnd <= w * 1.3  # a quarter of slow start's growth
+    _slow_start_rounds(cc, [20] * 5, now)
+    assert cc.hystart_phase == "done"
+    assert not cc.in_slow_start
+    assert cc.ssthresh <= cc.cwnd
+
+
+def test_hystart_css_returns_to_slow_start_when_delay_drops() -> None:
+    cc = Cubic()
+    cc.set_mss(MSS)
+    now = _slow_start_rounds(cc, [10, 10, 20])
+    assert cc.hystart_phase == "css"
+    _slow_start_rounds(cc, [10], now)
+    assert cc.hystart_phase == "slow start"
+
+
+def test_hystart_small_delay_jitter_is_ignored_and_loss_ends_it() -> None:
+    cc = Cubic()
+    cc.set_mss(MSS)
+    _slow_start_rounds(cc, [10, 10, 13])  # +3 ms < MIN_RTT_THRESH (4 ms)
+    assert cc.hystart_phase == "slow start"
+    cc.on_congestion_event(T0, cc.cwnd)
+    assert cc.hystart_phase == "done"
+
+
+def test_reno_has_no_hystart_unless_asked() -> None:
+    cc = Reno()
+    cc.set_mss(MSS)
+    assert cc.hystart_phase == "done"
+    _slow_start_rounds(cc, [10, 10, 30, 30])
+    assert cc.in_slow_start
+    assert Reno(hystart=True).hystart_phase == "slow start"

@@ -31,6 +31,16 @@ __all__ = [
 # "Arbitrarily high" initial ssthresh (RFC 5681 3.1) and the window of "none".
 _INFINITE_WINDOW = 1 << 40
 
+# HyStart++ (RFC 9406 4.3), RTTs in microseconds.
+_HS_SLOW_START, _HS_CSS, _HS_DONE = 0, 1, 2
+_HS_NAMES = ("slow start", "css", "done")
+_NO_RTT = 1 << 62
+_MIN_RTT_THRESH = 4_000
+_MAX_RTT_THRESH = 16_000
+_N_RTT_SAMPLE = 8
+_CSS_GROWTH_DIVISOR = 4
+_CSS_ROUNDS = 5
+
 
 def initial_window(mss: int) -> int:
     """Return the initial window for an SMSS of ``mss`` (RFC 6928: about 10 segments)."""
@@ -86,12 +96,29 @@ class CongestionController(Protocol):
 class _Window:
     """State and rules shared by the controllers: SMSS, initial window, slow start."""
 
-    __slots__ = ("_acked_any", "_cwnd", "_mss", "_rto_loss", "_ssthresh")
+    __slots__ = (
+        "_acked_any",
+        "_cwnd",
+        "_hs_css_base",
+        "_hs_css_rounds",
+        "_hs_cur_min",
+        "_hs_last_min",
+        "_hs_round_end",
+        "_hs_rtt",
+        "_hs_samples",
+        "_hs_state",
+        "_hystart",
+        "_mss",
+        "_rto_loss",
+        "_ssthresh",
+    )
 
     name = "base"
+    _HYSTART_DEFAULT = False
 
-    def __init__(self, mss: int = 536) -> None:
+    def __init__(self, mss: int = 536, *, hystart: bool | None = None) -> None:
         self._mss = mss
+        self._hystart = self._HYSTART_DEFAULT if hystart is None else bool(hystart)
         self.reset()
 
     def reset(self) -> None:
@@ -103,6 +130,15 @@ class _Window:
         # True after an RTO until new data is acknowledged: a repeated timeout of the same
         # data keeps ssthresh (RFC 5681 3.1, after equation 4).
         self._rto_loss = False
+        # HyStart++ (RFC 9406), in the initial slow start only. RTTs in microseconds.
+        self._hs_state = _HS_SLOW_START if self._hystart else _HS_DONE
+        self._hs_round_end: int | None = None
+        self._hs_rtt = 0
+        self._hs_cur_min = _NO_RTT
+        self._hs_last_min = _NO_RTT
+        self._hs_samples = 0
+        self._hs_css_base = _NO_RTT
+        self._hs_css_rounds = 0
 
     @property
     def cwnd(self) -> int:
@@ -135,7 +171,14 @@ class _Window:
         if not self._acked_any:
             self._cwnd = initial_window(mss)
 
-    def _slow_start(self, acked: int, flight_size: int) -> int:
+    @property
+    def hystart_phase(self) -> str:
+        """Where HyStart++ is: "slow start", "css" (conservative slow start) or "done"."""
+        return _HS_NAMES[self._hs_state]
+
+    def _slow_start(
+        self, acked: int, flight_size: int, now: Instant | None = None, rtt: Duration | None = None
+    ) -> int:
         """Grow cwnd in slow start; return the acked bytes left over past ssthresh."""
         cwnd = self._cwnd
         # RFC 7661 spirit: an application-limited sender does not learn that the path can
@@ -145,12 +188,72 @@ class _Window:
         # Byte counting (RFC 3465) without its L = 2*SMSS cap, as Linux does: a receiver that
         # polls in bursts (this stack, or Linux with GRO) acknowledges a whole flight with one
         # stretch ACK, and a cap would turn slow start into a linear crawl of 2 SMSS per RTT.
-        inc = acked
+        inc: float = acked
+        if self._hs_state != _HS_DONE and now is not None:
+            inc = self._hystart_ack(now.micros, acked, rtt)
+            if self._cwnd >= self._ssthresh:  # CSS ended: congestion avoidance from here
+                return 0
         if cwnd + inc <= self._ssthresh:
             self._cwnd = cwnd + inc
             return 0
         self._cwnd = self._ssthresh
         return int(cwnd + inc - self._ssthresh)
+
+    def _hystart_ack(self, t: int, acked: int, rtt: Duration | None) -> float:
+        """Run HyStart++ (RFC 9406 4.2) for one ACK; return how much to grow cwnd by.
+
+        RFC 9406 counts rounds by sequence number (a round ends when SND.NXT at its start is
+        acknowledged); the controller sees no sequence numbers, so a round here lasts one
+        RTT of time, which is the same thing for a sender that keeps its window full.
+        """
+        if rtt is not None:
+            self._hs_rtt = rtt.micros
+        if self._hs_rtt <= 0:
+            return acked  # no RTT yet: standard slow start
+        end = self._hs_round_end
+        if end is None or t >= end:
+            # A new round (RFC 9406 4.2, "at the start of each round").
+            self._hs_round_end = t + self._hs_rtt
+            self._hs_last_min = self._hs_cur_min
+            self._hs_cur_min = _NO_RTT
+            self._hs_samples = 0
+            if self._hs_state == _HS_CSS:
+                self._hs_css_rounds += 1
+                if self._hs_css_rounds >= _CSS_ROUNDS:
+                    # CSS_ROUNDS without a delay decrease: the increase was real congestion.
+                    self._ssthresh = self._cwnd
+                    self._hs_state = _HS_DONE
+                    return 0
+        if rtt is not None:
+            if rtt.micros < self._hs_cur_min:
+                self._hs_cur_min = rtt.micros
+            self._hs_samples += 1
+        if self._hs_state == _HS_SLOW_START:
+            if (
+                self._hs_samples >= _N_RTT_SAMPLE
+                and self._hs_cur_min != _NO_RTT
+                and self._hs_last_min != _NO_RTT
+            ):
+                thresh = self._hs_last_min >> 3
+                if thresh < _MIN_RTT_THRESH:
+                    thresh = _MIN_RTT_THRESH
+                elif thresh > _MAX_RTT_THRESH:
+                    thresh = _MAX_RTT_THRESH
+                if self._hs_cur_min >= self._hs_last_min + thresh:
+                    # The delay grew: queues are building. Conservative slow start.
+                    self._hs_css_base = self._hs_cur_min
+                    self._hs_css_rounds = 0
+                    self._hs_state = _HS_CSS
+            return acked
+        # CSS: grow a quarter as fast; a delay back under the baseline was a false alarm.
+        if self._hs_samples >= _N_RTT_SAMPLE and self._hs_cur_min < self._hs_css_base:
+            self._hs_state = _HS_SLOW_START
+            return acked
+        return acked / _CSS_GROWTH_DIVISOR
+
+    def _hystart_stop(self) -> None:
+        # RFC 9406 4.2: a loss ends HyStart++ (it only runs in the initial slow start).
+        self._hs_state = _HS_DONE
 
     def _note_ack(self) -> None:
         self._acked_any = True
@@ -178,7 +281,7 @@ class Reno(_Window):
             return
         self._note_ack()
         if self._cwnd < self._ssthresh:
-            acked = self._slow_start(acked, flight_size)
+            acked = self._slow_start(acked, flight_size, now, rtt)
             if acked <= 0:
                 return
         # Congestion avoidance with byte counting (RFC 5681 3.1, equation 3's alternative):
@@ -196,6 +299,7 @@ class Reno(_Window):
         floor = 2 * self._mss
         self._ssthresh = half if half > floor else floor
         self._bytes_acked = 0
+        self._hystart_stop()
 
     def on_congestion_event(self, now: Instant, flight_size: int) -> None:
         """Halve the window on entering fast recovery (RFC 5681 3.2 step 2, RFC 6582 3.2)."""
@@ -224,6 +328,7 @@ class Cubic(_Window):
     __slots__ = ("_cwnd_epoch", "_k", "_rtt", "_t_epoch", "_w_est", "_w_max")
 
     name = "cubic"
+    _HYSTART_DEFAULT = True  # RFC 9438 4.10: CUBIC with HyStart++ (RFC 9406)
     C = 0.4  # RFC 9438 4.1: C, in segments / s^3
     BETA = 0.7  # RFC 9438 4.1: beta_cubic
     ALPHA = 3.0 * (1.0 - BETA) / (1.0 + BETA)  # RFC 9438 4.3: alpha_cubic
@@ -251,7 +356,7 @@ class Cubic(_Window):
         if rtt is not None:
             self._rtt = rtt.micros / 1e6
         if self._cwnd < self._ssthresh:
-            acked = self._slow_start(acked, flight_size)
+            acked = self._slow_start(acked, flight_size, now, rtt)
             if acked <= 0:
                 return
         mss = self._mss
@@ -305,6 +410,7 @@ class Cubic(_Window):
         floor = 2 * mss
         self._ssthresh = ssthresh if ssthresh > floor else floor
         self._t_epoch = None
+        self._hystart_stop()
 
     def on_congestion_event(self, now: Instant, flight_size: int) -> None:
         """Reduce to beta_cubic times the window on entering fast recovery (RFC 9438 4.6)."""
