@@ -71,7 +71,7 @@ class _SendPath:
                 self._to_closed()
                 return False
             if self._ack_now:
-                self._send(cx, emit, t, _NONE, self._snd_nxt, b"")
+                self._send(cx, emit, t, _NONE, self._snd_max, b"")
                 return True
             return False
 
@@ -99,7 +99,7 @@ class _SendPath:
                 self._send_syn(cx, emit, t)
                 return True
             if self._ack_now and st is _SYN_RECEIVED:
-                self._send(cx, emit, t, _NONE, self._snd_nxt, b"")
+                self._send(cx, emit, t, _NONE, self._snd_max, b"")
                 return True
             return False
 
@@ -131,9 +131,11 @@ class _SendPath:
             self._send(cx, emit, t, _NONE, self._snd_una - 1, b"")
             return True
 
+        # A pure ACK carries SND.MAX, not a SND.NXT rewound by an RTO: a sequence number
+        # below the peer's RCV.NXT would make it drop the segment, ACK field and all.
         ack_at = self._ack_at
         if self._ack_now or self._win_update or (ack_at is not None and t >= ack_at):
-            self._send(cx, emit, t, _NONE, self._snd_nxt, b"")
+            self._send(cx, emit, t, _NONE, self._snd_max, b"")
             return True
         return False
 
