@@ -12,13 +12,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import _tcp_wire_shim
-
-_tcp_wire_shim.install()
-
-from smoltcp.stack.tcp import TcpSocket, TcpState  # noqa: E402
-from smoltcp.stack.time import Duration, Instant  # noqa: E402
-from smoltcp.wire import (  # noqa: E402
+from smoltcp.stack.tcp import TcpSocket, TcpState
+from smoltcp.stack.time import Duration, Instant
+from smoltcp.wire import (
     IpEndpoint,
     IpProtocol,
     Ipv4Address,
@@ -203,6 +199,7 @@ class TcpHarness:
 
         def emit(ipr: Any, seg: TcpRepr) -> None:
             assert ipr.payload_len == seg.buffer_len()
+            assert ipr.payload_len + 20 <= self.cx.ip_mtu, "segment larger than the IP MTU"
             # Copy the payload: it may be a view into the socket's ring.
             out.append(seg._replace(payload=bytes(seg.payload)))
 

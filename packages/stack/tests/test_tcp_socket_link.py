@@ -54,6 +54,7 @@ class Link:
         dst = B if src == A else A
 
         def emit(ipr: Any, seg: Any) -> None:
+            assert ipr.payload_len == seg.buffer_len() <= self.cx[src].ip_mtu - 20
             seg = seg._replace(payload=bytes(seg.payload))
             if self.rng.random() < self.loss:
                 return

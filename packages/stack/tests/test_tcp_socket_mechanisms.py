@@ -113,23 +113,21 @@ def test_no_scaling_unless_both_offer(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_out_of_order_data_sack_and_gap_fill(h: TcpHarness) -> None:
     h.establish_passive(sack_permitted=True)
-    h.send(seq=5011, ack=1001, payload=b"B" * 10)
-    dup = h.recv_one()
+    # Out-of-order segments are answered at once, from process(): one dup ACK each.
+    dup = h.send(seq=5011, ack=1001, payload=b"B" * 10)
     assert fields(dup)["ack"] == 5001
     assert dup.sack_ranges == ((5011, 5021),)
-    h.send(seq=5031, ack=1001, payload=b"D" * 5)
-    assert h.recv_one().sack_ranges == ((5031, 5036), (5011, 5021))
+    assert h.send(seq=5031, ack=1001, payload=b"D" * 5).sack_ranges == ((5031, 5036), (5011, 5021))
     assert h.sock.recv_queue == 0
-    h.send(seq=5001, ack=1001, payload=b"A" * 10)  # fills the first gap: ACK at once
-    ack = h.recv_one()
+    h.recv_none()
+    ack = h.send(seq=5001, ack=1001, payload=b"A" * 10)  # fills the first gap: ACK at once
     assert fields(ack)["ack"] == 5021 and ack.sack_ranges == ((5031, 5036),)
     assert h.sock.recv() == b"A" * 10 + b"B" * 10
 
 
 def test_no_sack_blocks_unless_negotiated(h: TcpHarness) -> None:
     h.establish_passive()
-    h.send(seq=5011, ack=1001, payload=b"B")
-    assert h.recv_one().sack_ranges == ()
+    assert h.send(seq=5011, ack=1001, payload=b"B").sack_ranges == ()
 
 
 def test_fin_beyond_a_hole_is_remembered(h: TcpHarness) -> None:
@@ -137,9 +135,9 @@ def test_fin_beyond_a_hole_is_remembered(h: TcpHarness) -> None:
     h.send(FIN, seq=5004, ack=1001, payload=b"def")
     assert h.sock.state is S.ESTABLISHED
     h.recv()
-    h.send(seq=5001, ack=1001, payload=b"abc")
+    ack = h.send(seq=5001, ack=1001, payload=b"abc")
     assert h.sock.state is S.CLOSE_WAIT
-    assert fields(h.recv_one())["ack"] == 5008
+    assert fields(ack)["ack"] == 5008
     assert h.sock.recv() == b"abcdef"
     with pytest.raises(RecvError, match="finished"):
         h.sock.recv()
@@ -171,8 +169,7 @@ def test_delayed_ack(monkeypatch: pytest.MonkeyPatch) -> None:
     h.send(seq=5003, ack=1001, payload=b"c")
     assert fields(h.recv_one())["ack"] == 5004
     # Out-of-order data at once.
-    h.send(seq=5010, ack=1001, payload=b"z")
-    assert fields(h.recv_one())["ack"] == 5004
+    assert fields(h.send(seq=5010, ack=1001, payload=b"z"))["ack"] == 5004
 
 
 def test_window_update_after_the_application_reads(h: TcpHarness) -> None:
@@ -466,3 +463,36 @@ def test_backlog_children_inherit_settings(h: TcpHarness) -> None:
     assert child.recv_capacity == h.sock.recv_capacity
     assert child.local_endpoint == (LOCAL.addr, LOCAL.port)
     assert child.remote_endpoint == (REMOTE.addr, 1001)
+
+
+def test_data_segments_shrink_for_sack_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = make(monkeypatch, tx=1000, mtu=140)  # MSS 100
+    h.establish_passive(sack_permitted=True)
+    h.sock.set_nagle_enabled(False)
+    h.send(seq=5011, ack=1001, payload=b"later")  # a hole: our segments now carry a SACK block
+    h.sock.send(bytes(200))
+    segs = h.recv()
+    assert [len(s.payload) for s in segs] == [88, 88, 24]
+    assert all(s.sack_ranges == ((5011, 5016),) for s in segs)
+
+
+def test_pure_ack_seq_stays_inside_the_peer_window(h: TcpHarness) -> None:
+    h.establish_passive()
+    h.sock.send(b"0123456789")
+    h.recv()
+    # The peer took nothing and closed its window: SND.MAX (1011) is past its right edge.
+    h.send(seq=5001, ack=1001, window=0)
+    h.send(seq=5001, ack=1001, window=0, payload=b"x")
+    assert fields(h.recv_one())["seq"] == 1001
+
+
+def test_sack_dup_acks_count_even_when_the_window_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = make(monkeypatch, tx=2000)
+    h.establish_passive(max_seg_size=100, sack_permitted=True)
+    h.sock.set_nagle_enabled(False)
+    h.sock.send(bytes(500))
+    h.recv()
+    for i, right in enumerate((1201, 1301, 1401)):
+        h.send(seq=5001, ack=1001, window=64000 + i, sack_ranges=((1101, right),))
+    assert fields(h.recv()[0])["seq"] == 1001
+    assert h.sock.stats.fast_retransmits == 1

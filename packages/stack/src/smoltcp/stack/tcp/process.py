@@ -259,9 +259,15 @@ class _SegmentArrives:
             else:
                 # Update the window (RFC 9293 3.10.7.4 fifth check, SND.WL1/WL2 rule).
                 wnd = seg.window_len << self._snd_shift
-                if ack == snd_una and seg_len == 0 and wnd == self._snd_wnd:
-                    # RFC 5681 2: a duplicate ACK (it carries no data and no window change).
-                    self._on_dup_ack(now, t, seg)
+                if ack == snd_una and seg_len == 0:
+                    # RFC 5681 2: a duplicate ACK carries no data and no window change; RFC
+                    # 6675 2 also counts one that SACKs new octets, whatever its window (our
+                    # peer's window moves with nearly every ACK when its application reads).
+                    newly = 0
+                    if self._sack_ok and seg.sack_ranges:
+                        newly = self._board.update(seg.sack_ranges, snd_una, self._snd_max)
+                    if newly or wnd == self._snd_wnd:
+                        self._on_dup_ack(now, t, seg)
                 elif self._sack_ok and seg.sack_ranges:
                     self._board.update(seg.sack_ranges, snd_una, self._snd_max)
                 self._update_window(seq, ack, wnd)
@@ -277,8 +283,9 @@ class _SegmentArrives:
 
         # Seventh check: segment text.
         # (After the peer's FIN, data is ignored: only _RECEIVING states take it.)
+        ooo = False
         if plen and st in _RECEIVING:
-            self._receive_data(t, seq, payload)
+            ooo = self._receive_data(t, seq, payload)
 
         # Eighth check: FIN.
         if ctl is _FIN:
@@ -297,7 +304,16 @@ class _SegmentArrives:
                 # A retransmitted FIN: our ACK was lost.
                 self._ack_now = True
                 self._wake()
+        if ooo and self._ack_now:
+            # RFC 5681 4.2: out-of-order data is acknowledged at once, one ACK per segment
+            # (not one per poll), so that the sender sees its duplicate ACKs and SACKs.
+            return self._ack_reply(cx, t)
         return None
+
+    def _ack_reply(self: Any, cx: Any, t: int) -> Any:
+        out: list[Any] = []
+        self._send(cx, lambda ip, seg: out.append((ip, seg)), t, _NONE, self._ack_seq(), b"")
+        return out[0]
 
     def _update_window(self: Any, seq: TcpSeqNumber, ack: TcpSeqNumber, wnd: int) -> None:
         if self._snd_wl1 < seq or (self._snd_wl1 == seq and self._snd_wl2 <= ack):
@@ -392,8 +408,6 @@ class _SegmentArrives:
         if self._snd_max == self._snd_una:
             return
         self._dupacks += 1
-        if self._sack_ok and seg.sack_ranges:
-            self._board.update(seg.sack_ranges, self._snd_una, self._snd_max)
         if self._in_recovery:
             # RFC 6582 / 5681: each further dup ACK means a segment left the network.
             self._inflation += self._snd_mss
@@ -414,8 +428,12 @@ class _SegmentArrives:
             self._rtt_seq = None
             self._wake()
 
-    def _receive_data(self: Any, t: int, seq: TcpSeqNumber, payload: Any) -> None:
-        """Place the octets in the receive buffer; decide how soon to acknowledge them."""
+    def _receive_data(self: Any, t: int, seq: TcpSeqNumber, payload: Any) -> bool:
+        """Place the octets in the receive buffer; decide how soon to acknowledge them.
+
+        Return True when the segment was not the next in order (out of order, duplicate or
+        beyond the window): the caller acknowledges those at once.
+        """
         offset = seq - self._rcv_nxt
         if offset < 0:
             # Partly old: drop what we already have (3.10.7.4 seventh check, trimming).
@@ -431,7 +449,7 @@ class _SegmentArrives:
         if size == 0:
             self._ack_now = True
             self._wake()
-            return
+            return True
         asm = self._assembler
         had_holes = not asm.is_empty()
         if offset == 0:
@@ -447,7 +465,7 @@ class _SegmentArrives:
                     self._last_ooo = None
             if self._rcv_fin_seq is not None and self._rcv_fin_seq == self._rcv_nxt:
                 self._on_fin(t)
-                return
+                return had_holes
         else:
             try:
                 asm.add(offset, size)
@@ -456,13 +474,13 @@ class _SegmentArrives:
                     _log.debug("tcp %s: too many holes, segment dropped", self._local)
                 self._ack_now = True
                 self._wake()
-                return
+                return True
             rx.write_unallocated(offset, payload)
             self._last_ooo = (int(seq), (int(seq) + size) & 0xFFFFFFFF)
             # RFC 5681 4.2: out-of-order data is acknowledged at once (a dup ACK with SACK).
             self._ack_now = True
             self._wake()
-            return
+            return True
         self._segs_unacked += 1
         if self._ack_now or self._ack_delay is None or self._segs_unacked >= 2:
             # RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full segment.
@@ -471,6 +489,7 @@ class _SegmentArrives:
         elif self._ack_at is None:
             self._ack_at = t + self._ack_delay
             self._wake()
+        return had_holes
 
     def _on_fin(self: Any, t: int) -> None:
         """The peer's FIN is in order: consume it and change state (3.10.7.4 eighth check)."""

@@ -71,7 +71,7 @@ class _SendPath:
                 self._to_closed()
                 return False
             if self._ack_now:
-                self._send(cx, emit, t, _NONE, self._snd_max, b"")
+                self._send(cx, emit, t, _NONE, self._ack_seq(), b"")
                 return True
             return False
 
@@ -99,7 +99,7 @@ class _SendPath:
                 self._send_syn(cx, emit, t)
                 return True
             if self._ack_now and st is _SYN_RECEIVED:
-                self._send(cx, emit, t, _NONE, self._snd_max, b"")
+                self._send(cx, emit, t, _NONE, self._ack_seq(), b"")
                 return True
             return False
 
@@ -135,7 +135,7 @@ class _SendPath:
         # below the peer's RCV.NXT would make it drop the segment, ACK field and all.
         ack_at = self._ack_at
         if self._ack_now or self._win_update or (ack_at is not None and t >= ack_at):
-            self._send(cx, emit, t, _NONE, self._snd_max, b"")
+            self._send(cx, emit, t, _NONE, self._ack_seq(), b"")
             return True
         return False
 
@@ -166,7 +166,7 @@ class _SendPath:
             if unsent == 0 and fin_queued:
                 return snd_nxt, 0, True
             return None
-        mss = self._snd_mss
+        mss = self._data_mss()
         wnd_room = self._snd_wnd - offset
         if self._in_recovery:
             if self._sack_ok:
@@ -212,7 +212,8 @@ class _SendPath:
             if len(payload) < size:
                 # The data wraps around the end of the ring: join the two pieces rather than
                 # send a runt segment (this happens once per trip around the ring).
-                payload = bytes(payload) + bytes(tx.get_allocated(offset + len(payload), size))
+                rest = tx.get_allocated(offset + len(payload), size - len(payload))
+                payload = bytes(payload) + bytes(rest)
         if seq < self._snd_max:
             self._n_retx += 1
         ctl = _FIN if fin else (_PSH if size and offset + size == len(self._tx) else _NONE)
@@ -221,7 +222,7 @@ class _SendPath:
     def _fast_retransmit(self: Any, cx: Any, emit: Any, t: int) -> bool:
         """Retransmit the first hole (RFC 5681 3.2 / RFC 6582 / RFC 6675 NextSeg)."""
         snd_una = self._snd_una
-        mss = self._snd_mss
+        mss = self._data_mss()
         seq = snd_una
         size = mss
         if self._sack_ok:
@@ -248,7 +249,7 @@ class _SendPath:
     def _sack_hole(self: Any) -> tuple[Any, int] | None:
         """Return the next lost hole to retransmit if the pipe allows (RFC 6675 5 NextSeg 1)."""
         snd_una = self._snd_una
-        mss = self._snd_mss
+        mss = self._data_mss()
         if self._cc.cwnd - self._board.pipe(snd_una, self._snd_max, mss) < mss:
             return None
         hole = self._board.next_to_retransmit(snd_una, self._snd_max, mss, False)
@@ -260,6 +261,29 @@ class _SendPath:
         if offset + size > queued:
             size = queued - offset
         return (seq, size) if size > 0 else None
+
+    def _data_mss(self: Any) -> int:
+        """Return the payload that fits a segment now: the send MSS less any SACK option.
+
+        Linux does the same (tcp_current_mss): SACK blocks ride on data segments too, and a
+        full-sized payload with them would exceed the path MTU.
+        """
+        mss = self._snd_mss
+        if self._sack_ok and not self._assembler.is_empty():
+            blocks = len(self._assembler.ranges())
+            limit = 3 if self._ts_ok else 4
+            mss -= 4 + 8 * (blocks if blocks < limit else limit)
+        return mss
+
+    def _ack_seq(self: Any) -> Any:
+        """Return SEG.SEQ for a pure ACK: SND.MAX, kept inside the peer's window.
+
+        Not SND.NXT, which an RTO rewinds: a SEQ below the peer's RCV.NXT makes it drop the
+        ACK field too. Not past SND.UNA + SND.WND either: a peer with a closed window drops
+        that (Linux's tcp_acceptable_seq follows the same rule).
+        """
+        edge = self._snd_una + self._snd_wnd
+        return self._snd_max if self._snd_max <= edge else edge
 
     def _zero_window_probe(self: Any, cx: Any, emit: Any, t: int) -> bool:
         """Probe a zero window with one octet, backing off (RFC 9293 3.8.6.1)."""

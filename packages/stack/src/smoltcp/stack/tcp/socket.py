@@ -603,6 +603,9 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         iss = IsnGenerator.for_context(cx).isn(self._local, self._remote, now)
         self._iss = self._snd_una = self._snd_nxt = self._snd_max = iss
         self._snd_wl2 = iss
+        # RFC 6582 "recover" starts at the ISS: a modular compare with 0 would block fast
+        # retransmit on half of all connections.
+        self._recover = iss
         # Window scale: the smallest shift that lets the 16-bit field cover the whole
         # receive buffer (RFC 7323 2.3, at most 14).
         shift = 0
