@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tcp_harness import LOCAL, REMOTE, TcpControl, TcpHarness, TcpState, fields
+from tcp_harness import LOCAL, REMOTE, Duration, TcpControl, TcpHarness, TcpState, fields
 
 from smoltcp.stack.socket.errors import RecvError
 
@@ -331,3 +331,16 @@ def test_close_in_syn_sent_and_listen(h: TcpHarness) -> None:
     h.sock.close()
     assert h.sock.state is S.CLOSED
     assert h.sock.demux_keys() == ()
+
+
+def test_user_timeout_in_syn_received_returns_to_listen(h: TcpHarness) -> None:
+    h.sock.set_timeout(Duration.from_millis(1500))
+    h.listen()
+    h.send(SYN, seq=5000)
+    h.recv_one()
+    h.advance(1000)
+    assert h.recv_one().control == SYN  # the SYN-ACK again
+    h.advance(500)
+    rst = h.recv_one()
+    assert fields(rst) == {"control": RST, "seq": 1001, "ack": 5001, "window": 0, "payload": b""}
+    assert h.sock.state is S.LISTEN

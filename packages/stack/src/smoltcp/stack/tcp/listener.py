@@ -4,7 +4,8 @@ With ``backlog=0`` a listening socket becomes the connection itself when a SYN a
 Rust smoltcp's semantics: one connection per listening socket; it returns to LISTEN if the
 handshake fails). With ``backlog > 0`` it stays in LISTEN: each SYN creates a child
 `TcpSocket` (same buffer sizes and settings) in the listener's `SocketSet`, which completes
-its handshake on its own; `accept` hands out the established children one by one. At most
+its handshake on its own; `accept` hands out the established children one by one (in the
+order their SYNs arrived, skipping those still handshaking). At most
 ``backlog`` children wait to be accepted; a SYN beyond that is dropped (the peer retries, as
 with a full Linux accept queue).
 """

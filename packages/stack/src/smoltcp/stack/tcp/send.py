@@ -81,6 +81,13 @@ class _SendPath:
             # Synchronized: tell the peer with one RST; received octets stay readable.
             if st is not _SYN_SENT:
                 self._queue_rst()
+            if st is _SYN_RECEIVED and self._passive and not self._child:
+                # A backlog-0 listener goes back to listening (RFC 9293 3.10.7.4).
+                rst = self._rst_pending
+                self._return_to_listen()
+                self._rst_pending = rst
+                self._emit_rst(emit)
+                return True
             self._error = "timed out"
             self._tx.clear()
             self._to_closed()
