@@ -94,7 +94,10 @@ class FakeSet:
     def _wake(self, handle: int) -> None:
         self.woken.add(handle)
 
-    def lookup(self, src: IpEndpoint, dst: IpEndpoint) -> Any:
+    def lookup(self, key: Any) -> list[Any]:
+        return [s for s in self.sockets.values() if key in s.demux_keys()]
+
+    def find(self, src: IpEndpoint, dst: IpEndpoint) -> Any:
         """Find the socket for a segment from ``src`` to ``dst`` as ingress would."""
         full = (IpProtocol.TCP, dst.addr, dst.port, src.addr, src.port)
         for key in (full, (IpProtocol.TCP, dst.addr, dst.port), (IpProtocol.TCP, None, dst.port)):
@@ -173,7 +176,7 @@ class TcpHarness:
         """Hand ``seg`` to ``sock`` (default: the one ingress would pick); return its reply."""
         dst = LOCAL
         if sock is None:
-            sock = self.set.lookup(
+            sock = self.set.find(
                 IpEndpoint(src.addr, seg.src_port), IpEndpoint(dst.addr, seg.dst_port)
             )
             assert sock is not None, "no socket would take this segment"

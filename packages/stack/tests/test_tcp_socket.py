@@ -191,3 +191,23 @@ def test_stats_count_segments(h: TcpHarness) -> None:
     assert st.cwnd > 0 and st.retransmissions == 0
     h.sock.set_timeout(Duration.from_secs(1))
     assert h.sock.timeout == Duration.from_secs(1)
+
+
+def test_ephemeral_port_avoids_a_four_tuple_in_use(h: TcpHarness) -> None:
+    h.sock.connect(h.cx, REMOTE, 50000)
+
+    class Picks:
+        def __init__(self) -> None:
+            self.ports = [50000, 50001]
+
+        def randrange(self, lo: int, hi: int) -> int:
+            return self.ports.pop(0)
+
+        def getrandbits(self, n: int) -> int:
+            return 0
+
+    other = TcpSocket(64, 64)
+    h.set.add(other)
+    h.cx.rand = Picks()
+    other.connect(h.cx, REMOTE, 0)
+    assert other.local_endpoint.port == 50001

@@ -76,7 +76,7 @@ class Link:
         self.flight = [f for f in self.flight if f[0] > self.now]
         for _, dst, ipr, seg in due:
             src = IpEndpoint(ipr.src_addr, seg.src_port)
-            sock = self.sets[dst].lookup(src, IpEndpoint(dst.addr, seg.dst_port))
+            sock = self.sets[dst].find(src, IpEndpoint(dst.addr, seg.dst_port))
             if sock is None:
                 # What the interface does for a segment no socket takes (RFC 9293 3.10.7.1).
                 if seg.control != TcpControl.RST:

@@ -473,7 +473,14 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
                 raise ConnectError("unaddressable")
         port = local.port
         if port == 0:
-            port = cx.rand.randrange(49152, 65536)
+            # RFC 6056: a random ephemeral port, avoiding a four-tuple already in the set
+            # (one of our own connections in TIME-WAIT, say).
+            for _ in range(64):
+                port = cx.rand.randrange(49152, 65536)
+                if self._set is None or not self._set.lookup(
+                    (_TCP, addr, port, remote.addr, remote.port)
+                ):
+                    break
         if not 0 < port < 65536:
             raise ConnectError("unaddressable")
         self._reset_connection()
