@@ -17,6 +17,7 @@ from tcp_harness import (
     TcpHarness,
     TcpSocket,
     TcpState,
+    TcpTimestampRepr,
     fields,
 )
 
@@ -211,3 +212,78 @@ def test_ephemeral_port_avoids_a_four_tuple_in_use(h: TcpHarness) -> None:
     h.cx.rand = Picks()
     other.connect(h.cx, REMOTE, 0)
     assert other.local_endpoint.port == 50001
+
+
+def test_send_fills_the_buffer_then_returns_zero(h: TcpHarness) -> None:
+    h.establish_passive(window=0)
+    assert h.sock.send(bytes(100)) == 64
+    assert not h.sock.can_send()
+    assert h.sock.send(b"x") == 0
+    assert h.sock.send_queue == 64
+
+
+def test_recv_into_and_can_recv(h: TcpHarness) -> None:
+    h.establish_passive()
+    assert not h.sock.can_recv()
+    h.send(seq=5001, ack=1001, payload=b"abcdef")
+    assert h.sock.can_recv()
+    buf = bytearray(4)
+    assert h.sock.recv_into(buf) == 4 and buf == b"abcd"
+    assert h.sock.recv_into(buf) == 2 and buf[:2] == b"ef"
+
+
+def test_hop_limit_reaches_the_ip_header(h: TcpHarness) -> None:
+    h.sock.set_hop_limit(7)
+    h.sock.connect(h.cx, REMOTE, LOCAL)
+    seen = []
+    h.sock.dispatch(h.cx, h.now, lambda ip, seg: seen.append(ip.hop_limit))
+    assert seen == [7]
+    with pytest.raises(ValueError):
+        h.sock.set_hop_limit(0)
+
+
+def test_congestion_control_is_switchable(h: TcpHarness) -> None:
+    h.sock.set_congestion_control("reno")
+    assert h.sock.congestion_control.name == "reno"
+    h.establish_passive()
+    assert h.sock.congestion_control.name == "reno"
+    with pytest.raises(ValueError):
+        h.sock.set_congestion_control("vegas")
+
+
+def test_active_open_with_every_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = TcpHarness(monkeypatch, rx=1 << 18, tx=1 << 18)
+    h.sock.connect(h.cx, REMOTE, LOCAL)
+    syn = h.recv_one()
+    assert syn.window_scale == 3 and syn.sack_permitted and syn.timestamp is not None
+    h.send(
+        SYN,
+        seq=5000,
+        ack=1001,
+        max_seg_size=1460,
+        window_scale=9,
+        sack_permitted=True,
+        timestamp=TcpTimestampRepr(77, syn.timestamp.tsval),
+    )
+    ack = h.recv_one()
+    assert ack.timestamp.tsecr == 77
+    assert ack.window_len == (1 << 18) >> 3
+    h.send(seq=5001, ack=1001, window=10, timestamp=TcpTimestampRepr(78, 0))
+    h.sock.send(bytes(10000))
+    # The peer's window is 10 << 9 = 5120 octets; segments carry 1460 - 12 octets.
+    assert [len(s.payload) for s in h.recv()] == [1448, 1448, 1448]
+
+
+def test_keep_alive_with_timeout_aborts_a_dead_peer(h: TcpHarness) -> None:
+    h.establish_passive()
+    h.sock.set_keep_alive(Duration.from_secs(1))
+    h.sock.set_timeout(Duration.from_secs(3))
+    out = []
+    for _ in range(10):
+        at = h.sock.poll_at(h.cx)
+        if at is None:
+            break
+        h.at(at.total_micros() / 1000)
+        out += h.recv()
+    assert [s.control for s in out] == [NONE, NONE, RST]
+    assert h.sock.state is TcpState.CLOSED and h.sock.error == "timed out"

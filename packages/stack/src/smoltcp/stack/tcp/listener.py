@@ -55,7 +55,7 @@ class _Listener:
         self._tx.clear()
         self._listen_ep = ep
         self._backlog_max = backlog
-        self._backlog = []
+        self._backlog: list[int] = []
         self._passive = True
         self._child = False
         self._set_state(_LISTEN)
