@@ -178,6 +178,8 @@ def test_window_update_after_the_application_reads(h: TcpHarness) -> None:
     assert h.recv_one().window_len == 0
     h.sock.recv(10)  # 10 < min(64 / 2, MSS): receiver SWS avoidance keeps quiet
     h.recv_none()
+    h.send(seq=5001, ack=1001, payload=b"old")  # draws an ACK: the window stays shut
+    assert fields(h.recv_one())["window"] == 0
     h.sock.recv(30)
     upd = h.recv_one()
     assert fields(upd) == {"control": NONE, "seq": 1001, "ack": 5065, "window": 40, "payload": b""}

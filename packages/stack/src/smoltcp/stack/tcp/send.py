@@ -523,7 +523,7 @@ class _SendPath:
             threshold = rx.capacity >> 1
             if threshold > self._rcv_mss:
                 threshold = self._rcv_mss
-            if avail - current < threshold and current:
+            if avail - current < threshold:
                 avail = current
         # Round down to what the scaled field can express (never up: that would shrink later).
         return (avail >> shift) << shift
