@@ -344,3 +344,14 @@ def test_user_timeout_in_syn_received_returns_to_listen(h: TcpHarness) -> None:
     rst = h.recv_one()
     assert fields(rst) == {"control": RST, "seq": 1001, "ack": 5001, "window": 0, "payload": b""}
     assert h.sock.state is S.LISTEN
+
+
+def test_user_timeout_in_syn_sent(h: TcpHarness) -> None:
+    h.sock.set_timeout(Duration.from_millis(2500))
+    h.sock.connect(h.cx, REMOTE, LOCAL)
+    h.recv_one()
+    h.advance(1000)
+    assert h.recv_one().control == SYN
+    h.advance(1500)
+    h.recv_none()  # no RST: the peer never synchronized
+    assert h.sock.state is S.CLOSED and h.sock.error == "timed out"

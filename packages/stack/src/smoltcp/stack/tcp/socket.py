@@ -348,6 +348,11 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
             bytes_received=self._n_bytes_in,
         )
 
+    def __repr__(self) -> str:
+        if self._state is _LISTEN:
+            return f"TcpSocket(LISTEN {self._listen_ep}, backlog={self._backlog_max})"
+        return f"TcpSocket({self._state} {self._local} -> {self._remote})"
+
     # -- configuration ---------------------------------------------------------------------
 
     @property
