@@ -498,3 +498,17 @@ def test_sack_dup_acks_count_even_when_the_window_moves(monkeypatch: pytest.Monk
         h.send(seq=5001, ack=1001, window=64000 + i, sack_ranges=((1101, right),))
     assert fields(h.recv()[0])["seq"] == 1001
     assert h.sock.stats.fast_retransmits == 1
+
+
+def test_timeout_resends_only_what_is_not_sacked(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = make(monkeypatch, tx=2000)
+    h.establish_passive(max_seg_size=100, sack_permitted=True)
+    h.sock.set_nagle_enabled(False)
+    h.sock.set_congestion_control("none")
+    h.sock.send(bytes(500))
+    assert len(h.recv()) == 5
+    # One SACK (not enough for fast retransmit), then silence until the RTO.
+    h.send(seq=5001, ack=1001, sack_ranges=((1101, 1301),))
+    h.advance(200)
+    seqs = [(fields(s)["seq"], len(s.payload)) for s in h.recv()]
+    assert seqs == [(1001, 100), (1301, 100), (1401, 100)]

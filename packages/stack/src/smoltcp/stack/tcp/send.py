@@ -14,7 +14,7 @@ from typing import Any
 
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpProtocol, TcpControl, TcpRepr, TcpTimestampRepr, ip_repr
+from smoltcp.wire import IpProtocol, TcpControl, TcpRepr, TcpSeqNumber, TcpTimestampRepr, ip_repr
 
 __all__ = ["_SendPath"]
 
@@ -163,6 +163,16 @@ class _SendPath:
             return None
         snd_una = self._snd_una
         snd_nxt = self._snd_nxt
+        sacked_edge = None
+        if snd_nxt < self._snd_max and self._sack_ok and not self._board.is_empty:
+            # Going back after an RTO: skip what the peer has SACKed (RFC 6675 5.1 keeps
+            # the scoreboard across a timeout), and stop short of the next SACKed range.
+            for left, right in self._board.blocks():
+                if snd_nxt < left:
+                    sacked_edge = TcpSeqNumber(left)
+                    break
+                if snd_nxt < right:
+                    snd_nxt = self._snd_nxt = TcpSeqNumber(right)
         queued = len(self._tx)
         offset = snd_nxt - snd_una
         unsent = queued - offset
@@ -189,6 +199,8 @@ class _SendPath:
         size = unsent
         if size > mss:
             size = mss
+        if sacked_edge is not None and size > sacked_edge - snd_nxt:
+            size = sacked_edge - snd_nxt
         if size > wnd_room:
             size = wnd_room
         if size > cwnd_room:
