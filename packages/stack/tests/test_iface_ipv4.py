@@ -106,9 +106,12 @@ def test_no_error_for_a_link_layer_broadcast() -> None:
 
 def test_unknown_protocol_gets_protocol_unreachable() -> None:
     h = known_peer()
-    (out,) = h.decode(h.feed(to_us(ipv4(PEER, US, 253, b"12345678abcdef"))))
-    assert out.icmp["type"] == 3 and out.icmp["code"] == 2
-    assert out.payload[20:28] == b"12345678"
+    packet = ipv4(PEER, US, 253, b"12345678abcdef", ident=0x1717)
+    (out,) = h.decode(h.feed(to_us(packet)))
+    assert out.icmp["type"] == 3 and out.icmp["code"] == 2 and not out.errors
+    # The offending header exactly as received, then the first 8 octets of its payload.
+    assert out.payload == packet[:28]
+    assert out.ip["src"] == US and out.ip["dst"] == PEER and out.ip["ttl"] == 64
     assert h.dropped["unknown-protocol"] == 1
 
 
@@ -123,8 +126,12 @@ def test_unknown_protocol_gets_protocol_unreachable() -> None:
             ipv4(PEER, "255.255.255.255", 17, udp(PEER, "255.255.255.255", 1, 2, b"")),
         ),
         ethernet("ff-ff-ff-ff-ff-ff", PEER_MAC, 0x800, ipv4(PEER, "192.168.69.255", 253, b"x" * 8)),
+        # IP broadcasts in unicast frames: the IP destination alone rules out an error.
+        to_us(ipv4(PEER, "192.168.69.255", 253, b"x" * 8)),
+        to_us(ipv4(PEER, "255.255.255.255", 17, udp(PEER, "255.255.255.255", 1, 2, b""))),
+        to_us(ipv4(PEER, "192.168.69.255", 17, udp(PEER, "192.168.69.255", 1, 2, b""))),
         # A non-first fragment and a first fragment (no reassembly: dropped, no error).
-        to_us(ipv4(PEER, US, 17, b"x" * 16, flags_frag=0x0004)),
+        to_us(ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"x" * 8), flags_frag=0x0004)),
         to_us(ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"x" * 16), flags_frag=0x2000)),
         # An ICMP error about something we sent: never answered with an error.
         to_us(
@@ -136,12 +143,32 @@ def test_unknown_protocol_gets_protocol_unreachable() -> None:
             )
         ),
     ],
-    ids=["udp-broadcast", "proto-broadcast", "fragment", "first-fragment", "icmp-error"],
+    ids=[
+        "udp-broadcast",
+        "proto-broadcast",
+        "proto-subnet-broadcast-unicast-mac",
+        "udp-broadcast-unicast-mac",
+        "udp-subnet-broadcast-unicast-mac",
+        "last-fragment",
+        "first-fragment",
+        "icmp-error",
+    ],
 )
 def test_no_icmp_error_is_sent(frame: bytes) -> None:
     h = known_peer()
     assert h.feed(frame) == []
     assert h.iface.counters.icmp_errors_sent == 0
+    assert h.iface.counters.icmp_errors_rate_limited == 0
+
+
+@pytest.mark.parametrize("flags_frag", [0x2000, 0x0004, 0x2004], ids=["first", "last", "middle"])
+def test_fragments_are_dropped_as_fragments(flags_frag: int) -> None:
+    h = known_peer()
+    sock = udp_socket(h, 2)
+    frame = to_us(ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"x" * 8), flags_frag=flags_frag))
+    assert h.feed(frame) == []
+    assert h.dropped == {"fragment": 1}
+    assert not sock.can_recv()
 
 
 def test_icmp_errors_are_rate_limited() -> None:
@@ -153,6 +180,8 @@ def test_icmp_errors_are_rate_limited() -> None:
     assert len(h.feed(closed, at=Instant.from_millis(100))) == 1
     assert len(h.feed(closed)) == 0
     assert len(h.feed(closed, at=Instant.from_secs(10))) == 1
+    # A long silence refills the bucket to its size, no further.
+    assert sum(len(h.feed(closed, at=Instant.from_secs(50))) for _ in range(10)) == 3
 
 
 def test_tcp_to_a_closed_port_gets_rst_per_rfc_9293() -> None:
@@ -240,8 +269,10 @@ def test_packets_for_other_hosts_and_macs_are_dropped() -> None:
     assert h.feed(to_us(ipv4(PEER, US, 1, icmp_echo(1, 1)), dst_mac=mac("01-00-5e-00-00-01"))) == []
     assert h.feed(to_us(ipv4(PEER, "224.0.0.1", 1, icmp_echo(1, 1)))) == []
     assert h.dropped["multicast"] == 2
-    assert h.feed(to_us(ipv4("255.255.255.255", US, 1, icmp_echo(1, 1)))) == []
-    assert h.dropped["bad-source"] == 1
+    # RFC 1122 3.2.1.3: no broadcast, multicast or class E source, nor our subnet broadcast.
+    for source in ("255.255.255.255", "224.0.0.5", "240.0.0.1", "192.168.69.255"):
+        assert h.feed(to_us(ipv4(source, US, 1, icmp_echo(1, 1)))) == []
+    assert h.dropped["bad-source"] == 4
 
 
 def test_ip_options_are_ignored() -> None:
@@ -363,6 +394,20 @@ def test_poll_returns_whether_anything_happened() -> None:
     assert h.iface.poll(h.now, h.device, h.sockets) is True
 
 
+def test_counters_count_frames_in_and_out() -> None:
+    h = Harness()
+    c = h.iface.counters
+    h.feed(ethernet("ff-ff-ff-ff-ff-ff", PEER_MAC, 0x0806, arp(1, PEER_MAC, PEER, ZERO, US)))
+    assert (c.received, c.sent, c.arp_replies_sent) == (1, 1, 1)
+    h.feed(to_us(GOOD), to_us(GOOD[:19]))
+    assert (c.received, c.sent, c.icmp_echo_replies_sent) == (3, 2, 1)
+    assert c.total_dropped() == 1
+    sock = udp_socket(h)
+    sock.send_to(b"x", ("192.168.69.3", 9))  # waits for ARP: the request is sent
+    h.poll()
+    assert (c.sent, c.arp_requests_sent, c.queued_for_arp) == (3, 1, 1)
+
+
 def test_ingress_is_bounded_per_poll() -> None:
     dev = TestingDevice(max_burst_size=3)
     h = known_peer(device=dev)
@@ -376,6 +421,9 @@ def test_ingress_is_bounded_per_poll() -> None:
 def test_configuration_errors() -> None:
     with pytest.raises(ValueError):
         Interface(Config(), TestingDevice(), Instant.ZERO)  # Ethernet needs a MAC
+    for group in ("01-00-5e-00-00-01", "ff-ff-ff-ff-ff-ff"):
+        with pytest.raises(ValueError):  # ... and a unicast one
+            Interface(Config(EthernetAddress.parse(group)), TestingDevice(), Instant.ZERO)
     with pytest.raises(TypeError):
         Interface(object(), TestingDevice(), Instant.ZERO)  # type: ignore[arg-type]
     iface = Interface(

@@ -144,12 +144,6 @@ def test_poll_delay_follows_arp_retries_when_the_peer_is_silent() -> None:
     assert a.iface.counters.dropped["arp-timeout"] == 1
 
 
-@pytest.mark.xfail(
-    reason="tcp/send.py _send_data joins a wrapped payload with a second piece of `size` "
-    "octets instead of `size - len(first)`, so segments exceed the MSS and are dropped as "
-    "too-big (reported to T1)",
-    strict=False,
-)
 def test_tcp_transfer_with_loss() -> None:
     tcp = pytest.importorskip("smoltcp.stack.tcp")
     a, b = pair()
