@@ -25,12 +25,6 @@ pytestmark = pytest.mark.netns
 PEER = str(Path(__file__).with_name("tcp_linux_peer.py"))
 MB = 1 << 20
 
-# The send-path fixes these tests found (tcp/INTERFACES.md, "T2 findings for T1") are not in
-# the socket yet; with them applied locally every test here passes. Remove once they land.
-pending_fixes = pytest.mark.xfail(
-    reason="pending TcpSocket send-path fixes listed in tcp/INTERFACES.md", strict=False
-)
-
 
 def _skip_reason() -> str | None:
     if sys.platform != "linux":
@@ -168,14 +162,12 @@ def check_bulk(s: dict, k: dict, size_stack: int, size_kernel: int) -> None:
     assert s["sha256"] == hashlib.sha256(_payload(size_kernel, 12)).hexdigest()
 
 
-@pending_fixes
 @pytest.mark.parametrize("server", ["stack", "kernel"])
 def test_bulk_both_directions_with_linux(ns: Namespace, server: str) -> None:
     s, k = run_bulk(ns, server, 4 * MB, 4 * MB)
     check_bulk(s, k, 4 * MB, 4 * MB)
 
 
-@pending_fixes
 @pytest.mark.parametrize("server", ["stack", "kernel"])
 def test_bulk_with_fault_injection(ns: Namespace, server: str) -> None:
     s, k = run_bulk(ns, server, 2 * MB, 2 * MB, faults=3.0, deadline=90)
@@ -192,7 +184,6 @@ def _tshark(pcap: Path, display_filter: str, fields: list[str]) -> list[list[str
     return [line.split("\t") for line in out.splitlines() if line.strip()]
 
 
-@pending_fixes
 def test_capture_shows_options_negotiated_and_sack_used(ns: Namespace, tmp_path: Path) -> None:
     if shutil.which("tshark") is None:
         pytest.skip("needs tshark")

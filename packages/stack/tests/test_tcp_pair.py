@@ -24,12 +24,6 @@ from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import IpEndpoint, Medium, pretty_print
 
 MB = 1 << 20
-
-# The send-path fixes these tests found (tcp/INTERFACES.md, "T2 findings for T1") are not in
-# the socket yet; with them applied locally every test here passes. Remove once they land.
-pytestmark = pytest.mark.xfail(
-    reason="pending TcpSocket send-path fixes listed in tcp/INTERFACES.md", strict=False
-)
 HOUR = Duration.from_secs(100_000)  # simulated: RTO back-off at 30 % faults is slow
 
 
