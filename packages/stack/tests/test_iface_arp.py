@@ -80,6 +80,18 @@ def test_gratuitous_reply_updates_a_known_neighbour() -> None:
     assert hw is not None and bytes(hw) == mac("02-00-00-00-00-09")
 
 
+def test_a_known_neighbour_asking_for_someone_else_updates_its_entry() -> None:
+    # RFC 826 "merge": a packet from a neighbour we know updates its entry, whoever it is for;
+    # an unknown one asking for someone else is not learned.
+    h = Harness()
+    h.feed(request())
+    assert h.feed(request(sha="02-00-00-00-00-09", tpa="192.168.69.7")) == []
+    hw = h.iface.neighbor_cache.lookup(Ipv4Address(PEER), h.now)
+    assert hw is not None and bytes(hw) == mac("02-00-00-00-00-09")
+    h.feed(request(spa="192.168.69.8", sha="02-00-00-00-00-08", tpa="192.168.69.7"))
+    assert Ipv4Address("192.168.69.8") not in h.iface.neighbor_cache
+
+
 def test_unknown_neighbour_queues_the_packet_and_sends_it_on_reply() -> None:
     h = Harness()
     sock = udp_socket(h)

@@ -17,7 +17,7 @@ from smoltcp.stack.socket import (
 )
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness, arp, ethernet, icmp_echo, icmp_message, ipv4, udp
-from smoltcp.wire import IpEndpoint, Ipv4Address
+from smoltcp.wire import IpCidr, IpEndpoint, Ipv4Address
 from smoltcp.wire.ipv4 import IpProtocol
 
 US = "192.168.69.1"
@@ -85,6 +85,36 @@ def test_udp_binding_receives_port_unreachable_about_our_datagrams() -> None:
     other = icmp_message(3, 3, b"\0\0\0\0" + ipv4(US, PEER, 17, udp(US, PEER, 4001, 53, b""))[:28])
     h.feed(to_us(ipv4(PEER, US, 1, other)))
     assert not sock.can_recv()
+
+
+def test_udp_binding_to_an_address_receives_only_errors_about_that_source() -> None:
+    h = harness()
+    h.iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("10.0.0.1/8")))
+    sock = icmp_socket(h, IpEndpoint(Ipv4Address(US), 4000))
+
+    def error_about(src: str) -> bytes:
+        quoted = ipv4(src, PEER, 17, udp(src, PEER, 4000, 53, b"query"))[:28]
+        return icmp_message(3, 3, b"\0\0\0\0" + quoted)
+
+    h.feed(to_us(ipv4(PEER, US, 1, error_about("10.0.0.1"))))
+    assert not sock.can_recv()
+    h.feed(to_us(ipv4(PEER, US, 1, error_about(US))))
+    assert sock.recv_from() == (error_about(US), Ipv4Address(PEER))
+
+
+def test_hop_limit_defaults_to_64_and_is_per_socket() -> None:
+    h = harness()
+    sock = icmp_socket(h, 0x77)
+    other = icmp_socket(h, 0x78)
+    assert sock.hop_limit is None
+    sock.send_to(icmp_echo(0x77, 1), Ipv4Address(PEER))
+    assert h.decode(h.poll())[0].ip["ttl"] == 64
+    sock.hop_limit = 3
+    sock.send_to(icmp_echo(0x77, 2), Ipv4Address(PEER))
+    other.send_to(icmp_echo(0x78, 1), Ipv4Address(PEER))
+    assert [f.ip["ttl"] for f in h.decode(h.poll())] == [3, 64]
+    with pytest.raises(ValueError):
+        sock.hop_limit = 256
 
 
 def test_ident_binding_receives_errors_about_its_pings() -> None:

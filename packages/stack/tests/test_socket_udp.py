@@ -74,6 +74,22 @@ def test_specific_binding_wins_over_wildcard() -> None:
     assert specific.can_recv() and not wildcard.can_recv()
 
 
+def test_a_broadcast_reaches_every_socket_on_its_port() -> None:
+    h, wildcard = setup(port=7000)
+    on_broadcast = UdpSocket(PacketBuffer(4, 256), PacketBuffer(4, 256))
+    on_broadcast.bind(("192.168.69.255", 7000))
+    h.sockets.add(on_broadcast)
+    other_port = UdpSocket(PacketBuffer(4, 256), PacketBuffer(4, 256))
+    other_port.bind(7001)
+    h.sockets.add(other_port)
+    assert h.feed(datagram(b"all", dst="192.168.69.255")) == []
+    assert wildcard.recv_from()[0] == b"all" and on_broadcast.recv_from()[0] == b"all"
+    assert not other_port.can_recv()
+    # A unicast datagram still goes to one socket only.
+    h.feed(datagram(b"one"))
+    assert wildcard.recv_from()[0] == b"one" and not on_broadcast.can_recv()
+
+
 def test_full_receive_buffer_drops_and_counts() -> None:
     h, sock = setup(rx=(2, 4096))
     for i in range(3):
