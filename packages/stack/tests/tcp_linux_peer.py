@@ -113,14 +113,8 @@ def kernel_main(args: argparse.Namespace) -> dict:
 def stack_main(args: argparse.Namespace) -> dict:
     from smoltcp.phy import FaultInjector, PcapWriter, TapInterface, Waiter
     from smoltcp.phy import now as clock
-
-    try:
-        from smoltcp.stack.iface import Config, Interface
-        from smoltcp.stack.socket import SocketSet
-    except ImportError:  # the packages' __init__ have not landed yet
-        from smoltcp.stack.iface.config import Config
-        from smoltcp.stack.iface.interface import Interface
-        from smoltcp.stack.socket.set import SocketSet
+    from smoltcp.stack.iface import Config, Interface
+    from smoltcp.stack.socket import SocketSet
     from smoltcp.stack.socket.errors import RecvError
     from smoltcp.stack.tcp import TcpSocket, TcpState
     from smoltcp.stack.time import Duration

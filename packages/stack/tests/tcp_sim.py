@@ -16,17 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-try:
-    from smoltcp.stack.iface import Config, Interface
-except ImportError:  # the package's __init__ has not landed yet
-    from smoltcp.stack.iface.config import Config
-    from smoltcp.stack.iface.interface import Interface
 from tcp_link import Link
 
-try:
-    from smoltcp.stack.socket import SocketSet
-except ImportError:  # the package's __init__ has not landed yet
-    from smoltcp.stack.socket.set import SocketSet
+from smoltcp.stack.iface import Config, Interface
+from smoltcp.stack.socket import SocketSet
 from smoltcp.stack.socket.errors import RecvError
 from smoltcp.stack.tcp import TcpSocket, TcpState
 from smoltcp.stack.time import Duration, Instant
