@@ -512,3 +512,22 @@ def test_timeout_resends_only_what_is_not_sacked(monkeypatch: pytest.MonkeyPatch
     h.advance(200)
     seqs = [(fields(s)["seq"], len(s.payload)) for s in h.recv()]
     assert seqs == [(1001, 100), (1301, 100), (1401, 100)]
+
+
+def test_new_syn_reopens_a_four_tuple_in_time_wait(h: TcpHarness) -> None:
+    h.listen(backlog=2)
+    h.send(SYN, seq=100, src_port=1001)
+    h.recv(next(s for s in h.set.sockets.values() if s is not h.sock))
+    h.deliver(h.seg(seq=101, ack=1001, src_port=1001))
+    handle = h.sock.accept()
+    child = h.set.get(handle)
+    child.close()  # we close first: the child ends in TIME-WAIT
+    h.recv(child)
+    h.deliver(h.seg(FIN, seq=101, ack=1002, src_port=1001))
+    assert child.state is S.TIME_WAIT
+    h.recv(child)
+    # The client reuses its port at once with a higher sequence number.
+    h.deliver(h.seg(SYN, seq=90_000, src_port=1001))
+    assert child.state is S.CLOSED
+    new = [s for s in h.set.sockets.values() if s is not h.sock and s.state is S.SYN_RECEIVED]
+    assert len(new) == 1 and fields(h.recv_one(new[0]))["ack"] == 90_001

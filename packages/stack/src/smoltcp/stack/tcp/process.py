@@ -13,7 +13,7 @@ from typing import Any
 from smoltcp.stack.storage import TooManyHoles
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.time import Duration, Instant
-from smoltcp.wire import TcpControl, TcpRepr, TcpSeqNumber, ip_repr
+from smoltcp.wire import IpProtocol, TcpControl, TcpRepr, TcpSeqNumber, ip_repr
 
 __all__ = ["_SegmentArrives"]
 
@@ -32,6 +32,7 @@ _LAST_ACK = TcpState.LAST_ACK
 _TIME_WAIT = TcpState.TIME_WAIT
 
 _RST = TcpControl.RST
+_TCP = IpProtocol.TCP
 _SYN = TcpControl.SYN
 _FIN = TcpControl.FIN
 _NONE = TcpControl.NONE
@@ -183,8 +184,16 @@ class _SegmentArrives:
             self._wake()
             return None
 
-        # First check (3.10.7.4): is the sequence number acceptable?
+        # RFC 6191 / RFC 9293 3.10.7.4 note: a new SYN for a four-tuple in TIME-WAIT, above
+        # everything of the old connection, opens a new connection through the listener.
         offset = seq - rcv_nxt
+        if st is _TIME_WAIT and ctl is _SYN and seg.ack_number is None and offset > 0:
+            listener = self._find_listener(ip, seg)
+            if listener is not None:
+                self._to_closed()
+                return listener.process(cx, now, ip, seg)
+
+        # First check (3.10.7.4): is the sequence number acceptable?
         if seg_len == 0:
             ok = offset == 0 if rcv_wnd == 0 else 0 <= offset < rcv_wnd
         elif rcv_wnd == 0:
@@ -314,6 +323,16 @@ class _SegmentArrives:
         out: list[Any] = []
         self._send(cx, lambda ip, seg: out.append((ip, seg)), t, _NONE, self._ack_seq(), b"")
         return out[0]
+
+    def _find_listener(self: Any, ip: Any, seg: TcpRepr) -> Any:
+        sockets = self._set
+        if sockets is None:
+            return None
+        for key in ((_TCP, ip.dst_addr, seg.dst_port), (_TCP, None, seg.dst_port)):
+            for sock in sockets.lookup(key):
+                if sock is not self and sock._state is _LISTEN:
+                    return sock
+        return None
 
     def _update_window(self: Any, seq: TcpSeqNumber, ack: TcpSeqNumber, wnd: int) -> None:
         if self._snd_wl1 < seq or (self._snd_wl1 == seq and self._snd_wl2 <= ack):
