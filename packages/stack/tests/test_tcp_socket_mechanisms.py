@@ -531,3 +531,18 @@ def test_new_syn_reopens_a_four_tuple_in_time_wait(h: TcpHarness) -> None:
     assert child.state is S.CLOSED
     new = [s for s in h.set.sockets.values() if s is not h.sock and s.state is S.SYN_RECEIVED]
     assert len(new) == 1 and fields(h.recv_one(new[0]))["ack"] == 90_001
+
+
+def test_empty_segment_below_rcv_nxt_but_not_below_last_ack_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    h = make(monkeypatch, ack_delay=Duration.from_millis(10))
+    h.establish_passive()
+    h.sock.send(b"abc")
+    h.recv()
+    h.send(seq=5001, ack=1001, payload=b"hello")  # RCV.NXT 5006, our last ACK said 5001
+    h.send(seq=5001, ack=1004)  # a peer that rewound its SND.NXT: still acks our data
+    assert h.sock.send_queue == 0
+    h.recv_none()  # the data's ACK is still delayed
+    h.send(seq=4990, ack=1004)  # below the last ACK sent: not acceptable, ACKed at once
+    assert fields(h.recv_one())["ack"] == 5006

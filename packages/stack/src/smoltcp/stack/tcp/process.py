@@ -196,6 +196,11 @@ class _SegmentArrives:
         # First check (3.10.7.4): is the sequence number acceptable?
         if seg_len == 0:
             ok = offset == 0 if rcv_wnd == 0 else 0 <= offset < rcv_wnd
+            if not ok and offset < 0 and ctl is not _RST and seq >= self._last_ack_sent:
+                # As Linux (rcv_wup): an empty segment from just below RCV.NXT, but not below
+                # what we last acknowledged, still carries a valid ACK and window (from a
+                # peer that rewinds SND.NXT on a timeout).
+                ok = True
         elif rcv_wnd == 0:
             # A zero window accepts no octet, but its ACK, RST and window still count.
             ok = offset == 0
