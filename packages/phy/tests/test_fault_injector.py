@@ -149,6 +149,19 @@ def test_tx_rate_limit_passes_exactly_the_bucket_per_interval():
     assert dev.counters.tx_rate_limited == 0
 
 
+def test_unused_tokens_do_not_carry_over_to_the_next_interval():
+    lo = Loopback()
+    dev = FaultInjector(lo, seed=0, tx_rate_limit=4, shaping_interval=10)
+
+    def burst(millis: int, n: int = 10) -> int:
+        now = Instant.from_millis(millis)
+        return sum(send(dev, frame(i), now) for i in range(n))
+
+    assert burst(0, 1) == 1  # three tokens left unused
+    assert burst(10) == 4  # a fresh bucket of four, not seven
+    assert burst(1000) == 4  # a long silence: still four
+
+
 def test_tx_rate_limit_drops_replies_through_a_receive_token():
     lo = Loopback()
     dev = FaultInjector(lo, seed=0, tx_rate_limit=1, shaping_interval=1000)
