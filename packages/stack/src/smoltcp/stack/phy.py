@@ -8,6 +8,20 @@ no per-frame copies beyond the payload.
 
 Devices live in `smoltcp.phy`; this module only states the protocol (`typing.Protocol`), so
 anything with these methods is a device.
+
+The contract, both ways:
+
+- A device may reuse its tokens and buffers: a receive token, and the view it lends, are valid
+  only until the device's next `Device.receive`; a transmit token until it is consumed. The
+  stack calls ``consume`` at most once per token, never keeps a token or a view past that call,
+  and may leave a token unconsumed (the device must then send nothing).
+- `TxToken.consume` is asked for at most ``max_transmission_unit`` octets (the Ethernet header
+  included on an Ethernet device). The callback fills every octet it is given.
+- `Device.transmit` returning None is back-pressure, not an error: the stack keeps what it
+  wanted to send and asks again at its next poll. `Device.receive` returning None means no
+  frame waits. Neither raises for a frame lost on the wire; a device counts such losses itself.
+- The stack receives at most ``max_burst_size`` frames per `Interface.poll` (or
+  ``Config.ingress_burst`` when the device sets none).
 """
 
 from __future__ import annotations
@@ -32,6 +46,8 @@ class DeviceCapabilities(NamedTuple):
     ``max_transmission_unit`` is the largest frame the device takes; for the Ethernet medium it
     includes the 14-octet Ethernet header (a 1500-octet IP MTU is 1514), as in Rust smoltcp.
     ``max_burst_size`` is how many frames the device can take in one go, or None for no limit.
+    ``checksum`` says which checksums the stack computes on transmit and verifies on receive
+    (a device that offloads them to hardware clears the corresponding directions).
     """
 
     medium: Medium = Medium.ETHERNET
@@ -73,7 +89,10 @@ class Device(Protocol):
     """A source and sink of frames: a TAP or TUN device, a raw socket, a loopback, a test."""
 
     def receive(self, now: Instant) -> tuple[RxToken, TxToken] | None:
-        """Return a received frame's token and a token to answer it, or None if none waits."""
+        """Return a received frame's token and a token to answer it, or None if none waits.
+
+        The previous receive token (and its view) may be invalid from this call on.
+        """
         ...
 
     def transmit(self, now: Instant) -> TxToken | None:

@@ -77,6 +77,31 @@ class Interface(Ingress):
     checksum offloads); an Ethernet device needs ``config.hardware_addr`` (ValueError
     otherwise). ``now`` starts the ICMP rate limiter. Then call `poll` whenever the device is
     readable or `poll_delay` has passed.
+
+    What it does by itself (the bounds and intervals are `Config` fields):
+
+    - Ethernet: takes frames to its address and broadcasts; drops multicast (not supported
+      yet) and frames for other hosts, counting each in `counters`.
+    - ARP (RFC 826): answers requests for its addresses; learns from requests for it and from
+      gratuitous ARP, and refreshes entries it has from any ARP of the neighbour (the "merge"
+      rule); an entry lives ``neighbor_expiry`` (one minute) after it was last filled or the
+      neighbour was last heard from. The cache is bounded (``neighbor_cache_capacity``; the
+      entry filled longest ago goes first). A packet to an unresolved next hop is queued
+      (``arp_queue_per_destination``, ``arp_queue_total``) and sent when the reply comes;
+      at most one request per next hop per ``arp_request_interval`` (one second); the queue
+      is dropped after ``arp_resolve_timeout``.
+    - IPv4: checks header and checksum; ignores options; drops fragments (no reassembly),
+      packets for other hosts and bad sources; takes broadcasts. Off-link destinations go to
+      the router of the longest matching route (`routes`).
+    - ICMPv4: answers echo requests (not broadcast ones unless ``reply_to_broadcast_echo``);
+      sends port unreachable for UDP to a closed port and protocol unreachable for an unknown
+      protocol, quoting the offending IP header and the first 8 octets after it (RFC 792);
+      never about an ICMP error, a broadcast (IP or link layer), a fragment or a bad source
+      (RFC 1122 3.2.2); at most ``icmp_error_burst`` back to back, refilled one per
+      ``icmp_error_interval`` (RFC 1812 4.3.2.8). TCP to a closed port gets a RST.
+
+    Packets it originates itself use ``Config.hop_limit``; each socket sets its own (64 by
+    default).
     """
 
     def __init__(self, config: Config, device: Device, now: Instant) -> None:
