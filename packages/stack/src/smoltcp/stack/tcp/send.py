@@ -48,6 +48,11 @@ MAX_PERSIST = 60_000_000
 # SYN and SYN-ACK retransmissions before giving up (Linux: 6 and 5).
 MAX_SYN_RETRIES = 6
 _DEFAULT_HOP_LIMIT = 64
+_tuple_new = tuple.__new__
+# `_send` builds TcpRepr positionally: fail at import if wire's field order ever changes.
+assert (
+    TcpRepr._fields[9:12] == ("sack_ranges", "timestamp", "payload") and len(TcpRepr._fields) == 16
+)
 
 
 class _SendPath:
@@ -458,24 +463,36 @@ class _SendPath:
         window = self._advertise_window()
         ts = None
         if self._ts_ok:
-            ts = TcpTimestampRepr((t // 1000 + self._ts_offset) & 0xFFFFFFFF, self._ts_recent)
+            ts = _tuple_new(
+                TcpTimestampRepr,
+                ((t // 1000 + self._ts_offset) & 0xFFFFFFFF, self._ts_recent),
+            )
         sack = ()
         if self._sack_ok and not self._assembler.is_empty():
             sack = self._sack_blocks()
         size = len(payload)
-        seg = TcpRepr(
-            self._local.port,
-            self._remote.port,
-            ctl,
-            seq,
-            self._rcv_nxt,
-            window >> self._rcv_shift,
-            None,
-            None,
-            False,
-            sack,
-            ts,
-            payload,
+        # tuple.__new__ skips the NamedTuple constructor's argument handling: this runs for
+        # every segment sent. The field order is TcpRepr's.
+        seg = _tuple_new(
+            TcpRepr,
+            (
+                self._local.port,
+                self._remote.port,
+                ctl,
+                seq,
+                self._rcv_nxt,
+                window >> self._rcv_shift,
+                None,
+                None,
+                False,
+                sack,
+                ts,
+                payload,
+                (),
+                False,
+                False,
+                False,
+            ),
         )
         self._after_ack_sent(window)
         seg_len = size + (1 if ctl is _FIN else 0)
