@@ -546,3 +546,12 @@ def test_empty_segment_below_rcv_nxt_but_not_below_last_ack_counts(
     h.recv_none()  # the data's ACK is still delayed
     h.send(seq=4990, ack=1004)  # below the last ACK sent: not acceptable, ACKed at once
     assert fields(h.recv_one())["ack"] == 5006
+
+
+def test_zero_window_probe_from_the_peer_is_answered(h: TcpHarness) -> None:
+    h.establish_passive()
+    h.send(seq=5001, ack=1001, payload=bytes(64))
+    assert h.recv_one().window_len == 0
+    ack = h.send(seq=5065, ack=1001, payload=b"p")  # the peer's probe: not taken, ACKed at once
+    assert fields(ack) == {"control": NONE, "seq": 1001, "ack": 5065, "window": 0, "payload": b""}
+    assert h.sock.recv_queue == 64
