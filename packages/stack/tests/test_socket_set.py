@@ -148,6 +148,28 @@ def test_demux_with_many_sockets_reaches_exactly_the_right_one() -> None:
     assert socks[10999].recv_from()[0] == b"10999"
 
 
+def test_a_received_packet_touches_only_its_own_socket() -> None:
+    # The cost of a packet independent of the socket count, shown by what is touched: after
+    # the sockets go idle, a datagram for one port calls no method of any other socket, and
+    # a poll with nothing to do calls none at all.
+    h = Harness()
+    h.feed(arp_request())
+    probes = [Probe(((17, None, port),)) for port in range(20000, 21000)]
+    for probe in probes:
+        h.sockets.add(probe)
+    h.poll()
+    for probe in probes:
+        probe.polled = probe.dispatched = 0
+    frame = ethernet(
+        "02-00-00-00-00-01", PEER_MAC, 0x0800, ipv4(PEER, US, 17, udp(PEER, US, 1, 20500, b"x"))
+    )
+    h.feed(frame)
+    h.poll()
+    h.iface.poll_delay(h.now, h.sockets)
+    touched = [p for p in probes if p.processed or p.polled or p.dispatched]
+    assert touched == [probes[500]] and len(probes[500].processed) == 1
+
+
 def test_set_matches_a_model_under_random_operations() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
