@@ -555,3 +555,20 @@ def test_zero_window_probe_from_the_peer_is_answered(h: TcpHarness) -> None:
     ack = h.send(seq=5065, ack=1001, payload=b"p")  # the peer's probe: not taken, ACKed at once
     assert fields(ack) == {"control": NONE, "seq": 1001, "ack": 5065, "window": 0, "payload": b""}
     assert h.sock.recv_queue == 64
+
+
+def test_limited_transmit(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = make(monkeypatch, tx=2000)
+    h.establish_passive(max_seg_size=100)
+    h.sock.set_nagle_enabled(False)
+    h.sock.set_congestion_control("reno")
+    h.sock.send(bytes(2000))
+    first = h.recv()
+    n = len(first)  # the initial window
+    h.send(seq=5001, ack=1001)
+    one = h.recv()
+    h.send(seq=5001, ack=1001)
+    two = h.recv()
+    assert [fields(s)["seq"] for s in one + two] == [1001 + 100 * n, 1101 + 100 * n]
+    h.send(seq=5001, ack=1001)
+    assert fields(h.recv()[0])["seq"] == 1001  # the third dup ACK: fast retransmit

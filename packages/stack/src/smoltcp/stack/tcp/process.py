@@ -440,6 +440,8 @@ class _SegmentArrives:
         lost = self._dupacks >= DUP_THRESH or (
             self._sack_ok and self._board.is_lost(self._snd_una, self._snd_mss)
         )
+        if not lost:
+            self._wake()  # limited transmit may now send (RFC 3042)
         # RFC 6582 3.2 step 2: only if the ACK covers more than the last recovery point.
         if lost and self._snd_una >= self._recover:
             self._in_recovery = True

@@ -201,6 +201,11 @@ class _SendPath:
                 return None
         else:
             cwnd_room = self._cc.cwnd - offset
+            dupacks = self._dupacks
+            if dupacks:
+                # Limited transmit (RFC 3042): each of the first two dup ACKs lets one new
+                # segment out, so that a small flight can still raise three dup ACKs.
+                cwnd_room += (dupacks if dupacks < 2 else 2) * mss
         size = unsent
         if size > mss:
             size = mss
