@@ -18,6 +18,7 @@ import collections
 import hashlib
 import logging
 import random
+import re
 import sys
 import time
 from typing import Any
@@ -42,6 +43,7 @@ CLIENT = IpEndpoint(Ipv4Address("192.168.69.2"), 49152)
 ADDRESSES = ("192.168.69.1/24", "192.168.69.2/24")
 
 trace_log = logging.getLogger("smoltcp.phy.tracer")
+_IP_ADDRS = re.compile(r"IPv4 src=(\S+) dst=(\S+)")
 
 
 def size(text: str) -> int:
@@ -133,6 +135,9 @@ class FrameLog:
         layers = format_frame(frame, self.medium).split("\n")
         if len(layers) > 1 and self.medium is Medium.ETHERNET:
             del layers[0]  # every frame goes from and to the same MAC: say it once, not here
+        if len(layers) > 1 and (match := _IP_ADDRS.match(layers[0])):
+            # The IP layer's other fields say little here: keep who talks to whom.
+            layers[0] = f"{match[1]} > {match[2]}"
         return f"{millis:10.3f}ms  {' | '.join(layers)}"
 
 
