@@ -122,6 +122,37 @@ def test_requests_are_rate_limited_to_one_per_second_and_retried() -> None:
     assert h.iface.counters.arp_requests_sent == 2
 
 
+def requests_sent(frames: list[bytes]) -> int:
+    return sum(1 for f in frames if f[12:14] == b"\x08\x06" and f[20:22] == b"\x00\x01")
+
+
+def test_a_new_resolution_right_after_a_timeout_still_waits_its_second() -> None:
+    # Irregular polls put the last retry at 2.9 s; the queue times out at 3 s. A packet sent
+    # then starts a new resolution, but the request waits until 3.9 s: one per second.
+    h = Harness()
+    sock = udp_socket(h)
+    sock.send_to(b"a", (PEER, 9))
+    asked = [requests_sent(h.poll(Instant.from_millis(ms))) for ms in (0, 1000, 2900, 3000)]
+    assert asked == [1, 1, 1, 0] and h.dropped["arp-timeout"] == 1
+    sock.send_to(b"b", (PEER, 9))
+    assert requests_sent(h.poll()) == 0
+    assert h.iface.poll_at(h.now, h.sockets) == Instant.from_millis(3900)
+    assert requests_sent(h.poll(Instant.from_millis(3899))) == 0
+    assert requests_sent(h.poll(Instant.from_millis(3900))) == 1
+    assert [f.payload for f in h.decode(h.feed(reply()))] == [b"b"]
+
+
+def test_a_unicast_refresh_counts_towards_the_one_request_per_second() -> None:
+    h = Harness()
+    h.feed(request())  # PEER's entry lapses at 60 s
+    sock = udp_socket(h)
+    sock.send_to(b"x", (PEER, 9))
+    assert requests_sent(h.poll(Instant.from_millis(59500))) == 1  # the unicast refresh
+    sock.send_to(b"y", (PEER, 9))
+    assert requests_sent(h.poll(Instant.from_secs(60))) == 0  # lapsed: queued, not asked yet
+    assert requests_sent(h.poll(Instant.from_millis(60500))) == 1
+
+
 def test_queued_packets_time_out() -> None:
     h = Harness()
     sock = udp_socket(h)

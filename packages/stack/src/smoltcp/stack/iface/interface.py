@@ -149,8 +149,9 @@ class Interface(Ingress):
         self._pending: dict[IpAddress, _Pending] = {}
         self._pending_total = 0
         self._resolved: deque[tuple[bytes, bytearray]] = deque()
-        # Live entries about to lapse that we asked again: next hop -> when (micros).
-        self._refreshing: dict[IpAddress, int] = {}
+        # When (micros) we last sent an ARP request about each address, broadcast or unicast:
+        # whatever the reason for asking, at most one request per interval per destination.
+        self._asked: dict[IpAddress, int] = {}
         self._refresh_us = config.neighbor_refresh_before.micros
         # ICMP error token bucket (RFC 1812 4.3.2.8), integer microseconds.
         self._icmp_tokens = config.icmp_error_burst
@@ -476,12 +477,10 @@ class Interface(Ingress):
         The request goes to its known address (RFC 1122 2.3.2.1: unicast polls keep a live
         entry fresh without broadcasts), so a one-way flow never stalls on an expired entry.
         """
-        last = self._refreshing.get(hop)
+        last = self._asked.get(hop)
         if last is not None and now_us - last < self.config.arp_request_interval.micros:
             return
-        if len(self._refreshing) >= 1024:
-            self._refreshing.clear()
-        self._refreshing[hop] = now_us
+        self._note_asked(hop, now_us)
         spa = self.context.get_source_address(hop)
         if spa is None:
             return
@@ -504,9 +503,15 @@ class Interface(Ingress):
             pending.packets.append(packet)
             self._pending_total += 1
             self.counters.queued_for_arp += 1
-            if not self._send_arp_request(hop):
+            interval = config.arp_request_interval.micros
+            last = self._asked.get(hop)
+            if last is not None and self._now_us - last < interval:
+                # Asked less than an interval ago (a unicast refresh, or a resolution that
+                # just timed out): `_service_arp` asks again once the interval has passed.
+                pending.last_request = last
+            elif not self._send_arp_request(hop):
                 # No tx token: ask again at the next poll.
-                pending.last_request = self._now_us - config.arp_request_interval.micros
+                pending.last_request = self._now_us - interval
             return
         if (
             len(pending.packets) >= config.arp_queue_per_destination
@@ -533,8 +538,19 @@ class Interface(Ingress):
         )
         if self._send_arp(arp, _BROADCAST_MAC):
             self.counters.arp_requests_sent += 1
+            self._note_asked(target, self._now_us)
             return True
         return False
+
+    def _note_asked(self, target: IpAddress, now_us: int) -> None:
+        asked = self._asked
+        if len(asked) >= 1024:
+            # Bounded: forget the requests older than an interval (they limit nothing now).
+            interval = self.config.arp_request_interval.micros
+            self._asked = asked = {a: t for a, t in asked.items() if now_us - t < interval}
+            if len(asked) >= 1024:
+                asked.clear()
+        asked[target] = now_us
 
     def _send_arp(self, arp: ArpRepr, dst_mac: bytes) -> bool:
         token = self._take_token()
