@@ -1,6 +1,6 @@
 """Benchmark TCP bulk transfer: two stacks in memory, and our stack against Linux over TAP.
 
-    python3 bench/tcp_bench.py                 # in-memory pair, 64 KiB and 1 MiB buffers
+    python3 bench/tcp_bench.py                 # in-memory pair: 64 KiB, 1 MiB, 1 MiB at 1 % loss
     python3 bench/tcp_bench.py --linux         # also Linux over TAP (root; a private netns)
     python3 bench/tcp_bench.py --size 32 --profile
 
@@ -32,13 +32,15 @@ sys.path.insert(0, str(TESTS))
 MB = 1 << 20
 
 
-def bench_pair(size_mb: int, buffer: int, profile: bool = False) -> dict:
-    from tcp_link import Link
+def bench_pair(size_mb: int, buffer: int, profile: bool = False, loss: float = 0.0) -> dict:
+    from tcp_link import Faults, Link
     from tcp_sim import Bulk, connect_pair, make_pair, payload
 
     from smoltcp.stack.time import Duration, Instant
 
-    link = Link(seed=1, latency=Duration.ZERO, mtu=1514)
+    # With loss, a little latency: recovery needs ACKs to come back after the holes.
+    latency = Duration.from_micros(200) if loss else Duration.ZERO
+    link = Link(seed=1, latency=latency, mtu=1514, faults=Faults(loss=loss))
     sim, a, b = make_pair(link)
     client, server = connect_pair(sim, a, b, rx_size=buffer, tx_size=buffer)
     data = payload(size_mb * MB, 7)
@@ -158,11 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", action="store_true", help="cProfile the in-memory runs")
     args = p.parse_args(argv)
 
-    print(f"in-memory pair, {args.size} MiB one way, MTU 1500, no loss")
-    for buffer in (64 * 1024, 1 << 20):
-        r = bench_pair(args.size, buffer, args.profile)
+    print(f"in-memory pair, {args.size} MiB one way, MTU 1500")
+    for buffer, loss in ((64 * 1024, 0.0), (1 << 20, 0.0), (1 << 20, 0.01)):
+        r = bench_pair(args.size, buffer, args.profile, loss)
         print(
-            f"  buffers {buffer // 1024:5d} KiB: {r['gbps_cpu']:.3f} Gbit/s per CPU second "
+            f"  buffers {buffer // 1024:5d} KiB, {loss:4.0%} loss: "
+            f"{r['gbps_cpu']:.3f} Gbit/s per CPU second "
             f"({r['cpu']:.2f} s CPU, {r['wall']:.2f} s wall, {r['segments_sent']} segments, "
             f"{r['retransmissions']} retransmitted); per data segment: send path "
             f"{r['send_us_per_seg']:.1f} us, receive path {r['recv_us_per_seg']:.1f} us"
