@@ -330,3 +330,50 @@ def test_sack_recovery_retransmits_only_what_the_bottleneck_dropped() -> None:
     drops = link.counters.queue_drops
     assert drops > 0
     assert client.stats.retransmissions <= drops + 2, (drops, client.stats)
+
+
+def _request_response(nagle: bool, parts: int, rounds: int = 40) -> float:
+    """Return the mean simulated seconds per request/response over a 2 ms RTT link.
+
+    The client writes each request in ``parts`` separate sends; the server answers each
+    complete request with one send.
+    """
+    link = Link(seed=14, latency=Duration.from_millis(1))
+    sim, a, b = make_pair(link)
+    client, server = connect_pair(sim, a, b, configure=lambda s: s.set_nagle_enabled(nagle))
+    request = payload(200, 1)
+    start = sim.now
+    for _ in range(rounds):
+        chunk = len(request) // parts
+        for i in range(parts):
+            piece = request[i * chunk : (i + 1) * chunk if i < parts - 1 else len(request)]
+            assert client.send(piece) == len(piece)
+            sim.run(lambda now: True)  # one poll: the piece leaves before the next write
+        got = bytearray()
+        answer = bytearray()
+
+        def app(now: Instant, got: bytearray = got, answer: bytearray = answer) -> bool:
+            got += server.recv()
+            if len(got) == len(request) and not answer:
+                answer += b"ok"
+                server.send(b"ok")
+            return client.recv_queue >= 2
+
+        sim.run(app, max_time=Duration.from_secs(10))
+        assert client.recv(2) == b"ok"
+    return (sim.now - start).total_secs() / rounds
+
+
+def test_request_response_takes_one_round_trip() -> None:
+    # One send per message: neither Nagle nor delayed ACKs may add delay (about 1 RTT).
+    assert _request_response(nagle=True, parts=1) < 0.0035
+    assert _request_response(nagle=False, parts=1) < 0.0035
+
+
+def test_nagle_holds_the_second_small_write_until_the_ack() -> None:
+    # write-write-read: with Nagle the second part waits for the ACK of the first (RFC 9293
+    # 3.7.4), so each exchange costs at least two round trips; without Nagle, one.
+    with_nagle = _request_response(nagle=True, parts=2)
+    without = _request_response(nagle=False, parts=2)
+    assert without < 0.0035
+    assert with_nagle >= 0.004
