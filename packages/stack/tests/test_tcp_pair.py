@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tcp_link import Faults, Link
 from tcp_sim import Bulk, Sim, connect_pair, make_pair, payload
 
+from smoltcp.stack.socket.errors import RecvError
 from smoltcp.stack.tcp import TcpSocket, TcpState
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import IpEndpoint, Medium, pretty_print
@@ -377,3 +378,44 @@ def test_nagle_holds_the_second_small_write_until_the_ack() -> None:
     without = _request_response(nagle=False, parts=2)
     assert without < 0.0035
     assert with_nagle >= 0.004
+
+
+def test_zero_window_is_probed_until_the_reader_resumes() -> None:
+    # The server stops reading for a minute: its window closes, the client probes it
+    # (RFC 9293 3.8.6.1) without giving up, and the transfer finishes once reading resumes.
+    link = Link(seed=15, faults=faults(0.05))
+    sim, a, b = make_pair(link)
+    client, server = connect_pair(sim, a, b, rx_size=16384, tx_size=16384)
+    data = payload(200_000, 2)
+    up = Bulk(client, data)
+    probes = [0]
+
+    def count_probes(frame: bytes, now: Instant) -> None:
+        line = pretty_print(frame, Medium.ETHERNET)
+        if "len=1 " in line or line.endswith("len=1"):
+            probes[0] += 1
+
+    link.b.tap = count_probes
+    stall_until = sim.now + Duration.from_secs(60)
+    sim.run(lambda now: up.step() or now >= stall_until, max_time=Duration.from_secs(120))
+    assert server.recv_queue == 16384  # full: the window is zero
+    assert probes[0] >= 3
+    assert client.state is TcpState.ESTABLISHED and server.state is TcpState.ESTABLISHED
+    down = Bulk(server, b"")
+    sim.run(lambda now: up.step() & down.step(), max_time=HOUR)
+    assert down.received == len(data)
+    close_cleanly(sim, client, server)
+
+
+def test_abort_resets_the_peer_after_its_buffered_data() -> None:
+    link = Link(seed=16)
+    sim, a, b = make_pair(link)
+    client, server = connect_pair(sim, a, b)
+    client.send(b"last words")
+    sim.run(lambda now: server.recv_queue == 10)
+    client.abort()
+    sim.run(lambda now: server.state is TcpState.CLOSED)
+    assert server.recv(100) == b"last words"
+    with pytest.raises(RecvError) as exc:
+        server.recv(100)
+    assert exc.value.reason == "reset"
