@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from smoltcp.stack.iface import Config, Interface, tcp_rst_reply
-from smoltcp.stack.socket import SocketSet, UdpSocket
+from smoltcp.stack.socket import IcmpSocket, SocketSet, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import (
     Harness,
@@ -258,6 +258,14 @@ def test_route_expiry() -> None:
     )
     assert h.iface.routes.lookup(Ipv4Address("10.0.0.1"), Instant.from_secs(4)) is not None
     assert h.iface.routes.lookup(Ipv4Address("10.0.0.1"), Instant.from_secs(5)) is None
+    # The interface follows: once the route lapses, packets to 10/8 have no route.
+    h.iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.100"))
+    sock = udp_socket(h)
+    sock.send_to(b"x", ("10.0.0.1", 9))
+    assert h.decode(h.poll(Instant.from_secs(4)))[0].arp["tpa"] == "192.168.69.10"
+    sock.send_to(b"x", ("10.0.0.1", 9))
+    asked = {f.arp["tpa"] for f in h.decode(h.poll(Instant.from_secs(5)))}
+    assert asked == {"192.168.69.10", "192.168.69.100"}  # a retry for the first, and the gateway
 
 
 def test_packets_for_other_hosts_and_macs_are_dropped() -> None:
@@ -446,6 +454,39 @@ def test_address_change_takes_effect() -> None:
     (out,) = h.decode(h.feed(ping))
     assert out.ip["src"] == "192.168.69.5"
     assert h.iface.context.has_ip_addr(Ipv4Address("192.168.69.5"))
+
+
+def test_next_hops_follow_address_and_hardware_changes() -> None:
+    h = known_peer()
+    h.iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.100"))
+    sock = udp_socket(h)
+    sock.send_to(b"x", ("10.1.1.1", 9))
+    assert h.decode(h.poll())[0].arp["tpa"] == "192.168.69.100"  # off-link: the gateway
+    h.iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("10.0.0.1/8")))
+    sock.send_to(b"x", ("10.1.1.1", 9))
+    asked = {f.arp["tpa"]: f.arp["spa"] for f in h.decode(h.poll(Instant.from_secs(2)))}
+    assert asked["10.1.1.1"] == "10.0.0.1"  # now on-link, asked from the new address
+    new_mac = "02-00-00-00-00-0a"
+    h.iface.set_hardware_addr(EthernetAddress.parse(new_mac))
+    sock.send_to(b"y", (PEER, 9))
+    out = h.decode(h.poll())
+    assert [f.eth_src for f in out] == [mac(new_mac)] and out[0].payload == b"y"
+    with pytest.raises(ValueError):
+        h.iface.set_hardware_addr(EthernetAddress.parse("01-00-5e-00-00-01"))
+
+
+def test_sockets_drop_what_they_cannot_send_from_an_address() -> None:
+    h = Harness(cidr="")
+    h.iface.neighbor_cache.fill(Ipv4Address(PEER), EthernetAddress.parse(PEER_MAC), h.now)
+    sock = udp_socket(h)
+    sock.send_to(b"x", (PEER, 9))
+    icmp = IcmpSocket(PacketBuffer(2, 64), PacketBuffer(2, 64))
+    icmp.bind(1)
+    h.sockets.add(icmp)
+    icmp.send_to(icmp_echo(1, 1), Ipv4Address(PEER))
+    assert h.poll() == []
+    assert sock.tx_dropped == 1 and icmp.tx_dropped == 1
+    assert h.iface.poll_at(h.now, h.sockets) is None
 
 
 def test_a_failing_socket_is_counted_not_raised(caplog: pytest.LogCaptureFixture) -> None:

@@ -127,6 +127,9 @@ def test_ident_binding_receives_errors_about_its_pings() -> None:
     assert data == error and src == Ipv4Address(PEER)
     other = icmp_message(3, 1, b"\0\0\0\0" + ipv4(US, "10.9.9.9", 1, icmp_echo(0x98, 3))[:28])
     h.feed(to_us(ipv4(PEER, US, 1, other)))
+    # Nor one quoting an echo *reply* with the identifier (we never sent it as a ping).
+    reply = ipv4(US, "10.9.9.9", 1, icmp_echo(0x99, 3, request=False))[:28]
+    h.feed(to_us(ipv4(PEER, US, 1, icmp_message(3, 1, b"\0\0\0\0" + reply))))
     assert not sock.can_recv()
 
 
@@ -200,3 +203,16 @@ def test_raw_socket_arguments() -> None:
     assert sock.ip_protocol is IpProtocol.UDP
     with pytest.raises(RecvError):
         sock.recv()
+    with pytest.raises(RecvError):
+        sock.recv_into(bytearray(4))
+
+
+def test_raw_socket_recv_into_truncates() -> None:
+    h = harness()
+    sock = RawSocket(4, 253, PacketBuffer(4, 1024), PacketBuffer(4, 1024))
+    h.sockets.add(sock)
+    packet = ipv4(PEER, US, 253, b"0123456789")
+    h.feed(to_us(packet))
+    buf = bytearray(8)
+    assert sock.recv_into(buf) == 8 and buf == packet[:8]
+    assert not sock.can_recv()
