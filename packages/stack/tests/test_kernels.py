@@ -1,0 +1,315 @@
+"""The checksum kernel against its twins, over every buffer shape, and its import environments.
+
+CI runs this file a second time with ``NUMBA_DISABLE_JIT=1``, where the kernel body runs as
+plain Python: the same assertions then check the body itself.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import random
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smoltcp.stack import _kernels_jit, kernels
+from smoltcp.stack.kernels import SMALL_SUM_THRESHOLD, internet_sum
+
+try:
+    from smoltcp.wire.checksum import internet_sum as wire_sum
+except ImportError:  # the wire seam not written yet: compare with the naive twin only
+    wire_sum = None
+
+
+def naive_sum(data: bytes, initial: int = 0) -> int:
+    """Return the RFC 1071 sum the slow, obvious way: 16-bit words, end-around carry."""
+    data = bytes(data)
+    if len(data) & 1:
+        data += b"\x00"
+    total = initial
+    for i in range(0, len(data), 2):
+        total += (data[i] << 8) | data[i + 1]
+    while total > 0xFFFF:
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+def random_octets(size: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+initials = st.one_of(
+    st.just(0),
+    st.integers(0, 0xFFFF),
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 2**80),  # beyond int64: the kernel must still fold it
+)
+
+
+# -- values ------------------------------------------------------------------------------------
+
+
+def test_rfc1071_example() -> None:
+    # RFC 1071 section 3: the words 0001 f203 f4f5 f6f7 sum to ddf2 (carries folded).
+    assert internet_sum(bytes.fromhex("0001f203f4f5f6f7")) == 0xDDF2
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 5, 127, 128, 129, 1500, 1501, 65536, 65537])
+def test_zeros_sum_to_zero_and_ones_to_ffff(size: int) -> None:
+    assert internet_sum(bytes(size)) == 0
+    if size:
+        assert internet_sum(b"\xff" * size) == (
+            0xFFFF if size % 2 == 0 else naive_sum(b"\xff" * size)
+        )
+    # A non-zero sum that is a multiple of 0xFFFF folds to 0xFFFF, never to 0.
+    assert internet_sum(bytes(size), 0xFFFF) == 0xFFFF
+
+
+@pytest.mark.parametrize("size", [1, 3, 127, 129, 1501])
+def test_odd_length_is_padded_with_a_zero_octet(size: int) -> None:
+    data = random_octets(size, size)
+    assert internet_sum(data) == internet_sum(data + b"\x00") == naive_sum(data)
+
+
+@pytest.mark.parametrize("size", [0, 40, SMALL_SUM_THRESHOLD - 1, SMALL_SUM_THRESHOLD, 1500])
+def test_initial_is_added_then_folded(size: int) -> None:
+    data = random_octets(size, 7)
+    for initial in (0, 1, 0xFFFE, 0xFFFF, 0x10000, 0x1FFFE, 2**32 - 1, 2**63, 2**100):
+        assert internet_sum(data, initial) == naive_sum(data, initial)
+
+
+def test_verifying_a_filled_checksum_gives_ffff() -> None:
+    packet = bytearray(random_octets(1500, 3))
+    packet[10:12] = b"\x00\x00"
+    packet[10:12] = (~internet_sum(packet) & 0xFFFF).to_bytes(2, "big")
+    assert internet_sum(packet) == 0xFFFF
+
+
+# -- properties against the twins ------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    size=st.one_of(st.integers(0, 300), st.integers(0, 70000)),
+    seed=st.integers(0, 2**32),
+    offset=st.integers(0, 7),
+    initial=initials,
+)
+def test_kernel_agrees_with_its_twins(size: int, seed: int, offset: int, initial: int) -> None:
+    raw = random_octets(size + offset, seed)
+    expected = naive_sum(raw[offset:], initial)
+    if wire_sum is not None:
+        assert wire_sum(raw[offset:], initial) == expected
+    # The shapes the stack passes: bytes, bytearray, and memoryview slices at an offset.
+    assert internet_sum(raw[offset:], initial) == expected
+    assert internet_sum(bytearray(raw[offset:]), initial) == expected
+    assert internet_sum(memoryview(raw)[offset:], initial) == expected
+    assert internet_sum(memoryview(bytearray(raw))[offset:], initial) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(size=st.integers(0, 5000), seed=st.integers(0, 2**32), initial=st.integers(0, 2**32 - 1))
+def test_compiled_kernel_agrees_with_its_body(size: int, seed: int, initial: int) -> None:
+    kernels.warm_up()
+    data = random_octets(size, seed)
+    # _sum_le32 is the body run by the interpreter; _kernel is what numba compiled from it.
+    assert kernels._kernel(data, initial) == kernels._sum_le32(data, initial)
+    assert kernels._kernel(memoryview(data), initial) == naive_sum(data, initial)
+
+
+def test_kernel_is_used_from_the_threshold() -> None:
+    kernels.warm_up()
+    assert kernels._kernel is not kernels._build_kernel
+    kernels.warm_up()  # idempotent
+
+
+# -- buffer shapes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [6, 3000])
+def test_views_of_wider_items_are_summed_as_octets(size: int) -> None:
+    raw = random_octets(size, 11)
+    expected = naive_sum(raw)
+    assert internet_sum(memoryview(raw).cast("H")) == expected
+    assert internet_sum(memoryview(raw).cast("b")) == expected
+    assert internet_sum(memoryview(raw).cast("c")) == expected
+    assert internet_sum(array.array("H", raw)) == expected  # type: ignore[arg-type]
+    assert internet_sum(np.frombuffer(raw, dtype=np.uint16)) == expected  # type: ignore[arg-type]
+    assert internet_sum(np.frombuffer(raw, dtype=np.uint8)) == expected  # type: ignore[arg-type]
+
+
+def test_view_of_odd_item_count_is_not_padded_twice() -> None:
+    raw = random_octets(6, 5)  # three 16-bit items: an odd count, an even number of octets
+    assert internet_sum(memoryview(raw).cast("H")) == naive_sum(raw)
+
+
+@pytest.mark.parametrize("bad", [[1, 2, 3], 5, "text", list(range(300))])
+def test_non_buffers_raise_type_error(bad: object) -> None:
+    with pytest.raises(TypeError):
+        internet_sum(bad)  # type: ignore[arg-type]
+
+
+def test_large_buffer_is_summed_in_place() -> None:
+    # A read-only slice of a large buffer: nothing to copy, nothing to write.
+    big = bytes(range(256)) * 400
+    view = memoryview(big)[1 : 1 + 65535]
+    assert internet_sum(view) == naive_sum(view)
+
+
+# -- cache directory choice --------------------------------------------------------------------
+
+
+def unwritable(tmp_path: Path) -> str:
+    """Return a directory path that nobody, root included, can create: it is under a file."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    return str(blocker / "cache")
+
+
+def test_cache_dir_prefers_a_writable_user_choice(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
+    assert _kernels_jit._choose_cache_dir() == str(tmp_path / "mine")
+    assert (tmp_path / "mine").is_dir()
+
+
+def test_cache_dir_falls_back_to_the_xdg_cache(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("NUMBA_CACHE_DIR", unwritable(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _kernels_jit._choose_cache_dir() == str(tmp_path / "xdg" / "smoltcp" / "numba")
+
+
+def test_cache_dir_uses_home_when_xdg_is_unset_or_relative(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert _kernels_jit._choose_cache_dir() == str(tmp_path / ".cache" / "smoltcp" / "numba")
+
+
+def test_cache_dir_falls_back_to_a_private_temp_dir(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", unwritable(tmp_path))
+    monkeypatch.setenv("HOME", unwritable(tmp_path))
+    monkeypatch.setattr(_kernels_jit.tempfile, "gettempdir", lambda: str(tmp_path))
+    chosen = _kernels_jit._choose_cache_dir()
+    assert chosen is not None and Path(chosen).parent == tmp_path
+    assert stat.S_IMODE(os.stat(chosen).st_mode) & 0o077 == 0
+
+
+def test_shared_temp_dir_is_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(_kernels_jit.tempfile, "gettempdir", lambda: str(tmp_path))
+    path = tmp_path / f"smoltcp-numba-{os.getuid()}"
+    path.mkdir()
+    path.chmod(0o777)  # someone else could plant compiled code here
+    assert _kernels_jit._private_temp_dir() is None
+
+
+def test_no_cache_dir_when_nothing_is_writable(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("NUMBA_CACHE_DIR", unwritable(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", unwritable(tmp_path))
+    monkeypatch.setattr(_kernels_jit.tempfile, "gettempdir", lambda: unwritable(tmp_path))
+    assert _kernels_jit._choose_cache_dir() is None
+
+
+# -- fresh processes ---------------------------------------------------------------------------
+
+PROBE = textwrap.dedent(
+    """
+    import os, sys
+    {prelude}
+    from smoltcp.stack import kernels
+    data = bytes(range(256)) * 6  # 1536 octets: the kernel path
+    kernels.warm_up()
+    assert kernels.internet_sum(data) == {expected}, kernels.internet_sum(data)
+    assert kernels.internet_sum(memoryview(data)[1:], 5) == {expected_slice}
+    print("jit", kernels.JIT_ENABLED, "cache", kernels.CACHE_DIR)
+    """
+)
+
+
+def run_probe(env_changes: dict[str, str | None], prelude: str = "") -> subprocess.CompletedProcess:
+    data = bytes(range(256)) * 6
+    code = PROBE.format(
+        prelude=prelude,
+        expected=naive_sum(data),
+        expected_slice=naive_sum(data[1:], 5),
+    )
+    env = dict(os.environ)
+    for key, value in env_changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
+@pytest.mark.slow
+def test_fresh_process_with_jit_disabled() -> None:
+    result = run_probe({"NUMBA_DISABLE_JIT": "1"})
+    assert "jit False cache None" in result.stdout
+
+
+@pytest.mark.slow
+def test_fresh_process_with_unwritable_home_and_xdg(tmp_path: Path) -> None:
+    result = run_probe(
+        {
+            "NUMBA_CACHE_DIR": None,
+            "HOME": unwritable(tmp_path),
+            "XDG_CACHE_HOME": unwritable(tmp_path),
+            "NUMBA_DISABLE_JIT": None,
+        }
+    )
+    assert "jit True" in result.stdout
+    assert str(tmp_path) not in result.stdout  # the cache went elsewhere (the temp dir)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["under-a-file", "mode-555"])
+def test_fresh_process_with_read_only_numba_cache_dir(tmp_path: Path, kind: str) -> None:
+    if kind == "under-a-file":
+        cache = unwritable(tmp_path)
+    else:
+        # Read-only by mode: enough for a normal user; root writes anyway (also fine).
+        cache = str(tmp_path / "ro")
+        os.mkdir(cache, 0o555)
+    result = run_probe({"NUMBA_CACHE_DIR": cache, "NUMBA_DISABLE_JIT": None})
+    assert "jit True" in result.stdout
+
+
+@pytest.mark.slow
+def test_fresh_process_with_nothing_writable(tmp_path: Path) -> None:
+    # Even the temp dir is refused (a shared, world-writable one): compile without a cache.
+    prelude = (
+        "import tempfile; tempfile.gettempdir = lambda: "
+        + repr(unwritable(tmp_path))
+        + "; tempfile.tempdir = None"
+    )
+    result = run_probe(
+        {
+            "NUMBA_CACHE_DIR": unwritable(tmp_path),
+            "HOME": unwritable(tmp_path),
+            "XDG_CACHE_HOME": unwritable(tmp_path),
+            "NUMBA_DISABLE_JIT": None,
+        },
+        prelude=prelude,
+    )
+    assert "jit True cache None" in result.stdout
+
+
+@pytest.mark.slow
+def test_fresh_process_without_numba() -> None:
+    result = run_probe({"NUMBA_DISABLE_JIT": None}, prelude="sys.modules['numba'] = None")
+    assert "jit False cache None" in result.stdout
+    assert "numba unavailable" in result.stderr
