@@ -54,7 +54,10 @@ class Link:
         dst = B if src == A else A
 
         def emit(ipr: Any, seg: Any) -> None:
-            assert ipr.payload_len == seg.buffer_len() <= self.cx[src].ip_mtu - 20
+            assert ipr.payload_len == seg.buffer_len() <= self.cx[src].ip_mtu - 20, (
+                seg._replace(payload=len(seg.payload)),
+                self.cx[src].ip_mtu,
+            )
             seg = seg._replace(payload=bytes(seg.payload))
             if self.rng.random() < self.loss:
                 return
@@ -163,6 +166,13 @@ def test_lossy_link(seed: int, loss: float, dup: float, reorder: float) -> None:
 def test_small_buffers_zero_windows(bufsize: int) -> None:
     link = Link(seed=7, loss=0.1, dup=0.02, reorder=0.1)
     run_transfer(link, 30_000, 10_000, bufsize=bufsize)
+
+
+@pytest.mark.parametrize("mtu", [68, 100])
+def test_tiny_mtu_with_every_option(mtu: int) -> None:
+    # Timestamps and SACK blocks take most of a tiny segment: every segment must still fit.
+    link = Link(seed=11, loss=0.1, dup=0.05, reorder=0.2, mtu=mtu)
+    run_transfer(link, 20_000, 5_000, bufsize=4096)
 
 
 def test_big_buffers_use_window_scaling() -> None:

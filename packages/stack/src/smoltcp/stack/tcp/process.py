@@ -49,6 +49,8 @@ CHALLENGE_ACK_LIMIT = 10
 _SECOND = 1_000_000
 # Dup ACKs that trigger fast retransmit (RFC 5681 3.2).
 DUP_THRESH = 3
+# The smallest send MSS we accept: smaller advertised values are clamped up to it (a peer
+# must not make us send 1-octet segments; Linux clamps to 48 the same way).
 _MIN_MSS = 64
 
 
@@ -81,8 +83,9 @@ class _SegmentArrives:
         mss = seg.max_seg_size
         if mss is None:
             mss = 536
-        # Clamp a tiny or huge advertised MSS: never below _MIN_MSS, never above our MTU.
-        self._peer_mss = max(_MIN_MSS, min(mss, cx.ip_mtu - 40))
+        # Clamp a tiny or huge advertised MSS: not below _MIN_MSS (a peer must not make us
+        # send runts), but never above what our own IP MTU carries.
+        self._peer_mss = min(max(_MIN_MSS, mss), max(1, cx.ip_mtu - 40))
         if seg.window_scale is not None and (self._state is _LISTEN or self._ws_ok):
             self._ws_ok = True
             self._snd_shift = min(seg.window_scale, 14)
@@ -98,7 +101,7 @@ class _SegmentArrives:
         else:
             self._ts_ok = False
         self._sack_ok = seg.sack_permitted and (self._state is _LISTEN or self._sack_ok)
-        self._snd_mss = self._peer_mss - (12 if self._ts_ok else 0)
+        self._snd_mss = max(1, self._peer_mss - (12 if self._ts_ok else 0))
         # The SYN's window is never scaled (RFC 7323 2.2).
         self._snd_wnd = seg.window_len
         self._max_snd_wnd = max(self._max_snd_wnd, self._snd_wnd)

@@ -299,10 +299,23 @@ class _SendPath:
         """
         mss = self._snd_mss
         if self._sack_ok and not self._assembler.is_empty():
-            blocks = len(self._assembler.ranges())
-            limit = 3 if self._ts_ok else 4
-            mss -= 4 + 8 * (blocks if blocks < limit else limit)
+            count = self._sack_count(True)
+            if count:
+                mss -= 4 + 8 * count
         return mss
+
+    def _sack_count(self: Any, data: bool) -> int:
+        """Return how many SACK blocks a segment carries (RFC 2018 3: 3 with timestamps).
+
+        A data segment carries no more than would take half its payload (tiny MTUs).
+        """
+        count = len(self._assembler.ranges())
+        limit = 3 if self._ts_ok else 4
+        if data:
+            room = ((self._snd_mss >> 1) - 4) >> 3
+            if room < limit:
+                limit = room if room > 0 else 0
+        return count if count < limit else limit
 
     def _ack_seq(self: Any) -> Any:
         """Return SEG.SEQ for a pure ACK: SND.MAX, kept inside the peer's window.
@@ -473,9 +486,9 @@ class _SendPath:
                 ((t // 1000 + self._ts_offset) & 0xFFFFFFFF, self._ts_recent),
             )
         sack = ()
-        if self._sack_ok and not self._assembler.is_empty():
-            sack = self._sack_blocks()
         size = len(payload)
+        if self._sack_ok and not self._assembler.is_empty():
+            sack = self._sack_blocks(self._sack_count(size > 0))
         # tuple.__new__ skips the NamedTuple constructor's argument handling: this runs for
         # every segment sent. The field order is TcpRepr's.
         seg = _tuple_new(
@@ -575,10 +588,11 @@ class _SendPath:
             self._win_update = True
             self._wake()
 
-    def _sack_blocks(self: Any) -> tuple[tuple[int, int], ...]:
-        """Return up to 3 (4 without timestamps) SACK blocks, the newest first (RFC 2018 4)."""
+    def _sack_blocks(self: Any, limit: int) -> tuple[tuple[int, int], ...]:
+        """Return up to ``limit`` SACK blocks, the newest first (RFC 2018 4)."""
+        if limit <= 0:
+            return ()
         rcv_nxt = int(self._rcv_nxt)
-        limit = 3 if self._ts_ok else 4
         blocks = [
             ((rcv_nxt + a) & 0xFFFFFFFF, (rcv_nxt + b) & 0xFFFFFFFF)
             for a, b in self._assembler.ranges()

@@ -50,9 +50,6 @@ _TCP = IpProtocol.TCP
 
 # RFC 9293 3.7.1: the default send MSS when the peer's SYN carries no MSS option.
 DEFAULT_MSS = 536
-# The smallest send MSS we accept (smaller advertised values are clamped up to it: a peer
-# must not make us send 1-octet segments; Linux clamps to 48 the same way).
-MIN_MSS = 64
 DEFAULT_ACK_DELAY = Duration.from_millis(10)
 DEFAULT_HOP_LIMIT = 64
 DEFAULT_MAX_HOLES = 4
@@ -624,7 +621,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         while shift < 14 and (self._rx.capacity >> shift) > 0xFFFF:
             shift += 1
         self._rcv_shift = shift
-        self._rcv_mss = max(MIN_MSS, cx.ip_mtu - 40)
+        self._rcv_mss = max(1, cx.ip_mtu - 40)
         self._ts_offset = cx.rand.getrandbits(32)
         self._progress_at = now.micros
         # We offer every option; `_accept_syn` keeps those the peer offers too.
