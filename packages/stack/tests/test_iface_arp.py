@@ -153,6 +153,44 @@ def test_a_unicast_refresh_counts_towards_the_one_request_per_second() -> None:
     assert requests_sent(h.poll(Instant.from_millis(60500))) == 1
 
 
+def test_poll_at_reports_a_resolve_timeout_shorter_than_the_interval() -> None:
+    h = Harness(arp_resolve_timeout=Duration.from_millis(300))
+    sock = udp_socket(h)
+    sock.send_to(b"a", (PEER, 9))
+    h.poll()
+    assert h.iface.poll_at(h.now, h.sockets) == Instant.from_millis(300)
+    h.poll(Instant.from_millis(300))
+    assert h.dropped["arp-timeout"] == 1
+
+
+def test_packets_resolved_while_the_device_is_full_go_at_the_next_poll() -> None:
+    h = Harness()
+    sock = udp_socket(h)
+    sock.send_to(b"a", (PEER, 9))
+    h.poll()
+    h.device.tx_budget = 0
+    assert h.feed(reply()) == []
+    assert h.iface.poll_at(h.now, h.sockets) == h.now  # something waits: poll now
+    h.device.tx_budget = None
+    assert [f.payload for f in h.decode(h.poll())] == [b"a"]
+    assert h.iface.poll_at(h.now, h.sockets) is None
+
+
+def test_broadcast_and_multicast_destinations_need_no_arp() -> None:
+    h = Harness()
+    sock = udp_socket(h)
+    for dst in ("192.168.69.255", "255.255.255.255", "224.0.0.251", "239.129.2.3"):
+        sock.send_to(b"x", (dst, 9))
+    out = h.decode(h.poll())
+    assert [f.eth_dst for f in out] == [
+        b"\xff" * 6,
+        b"\xff" * 6,
+        mac("01-00-5e-00-00-fb"),  # RFC 1112 6.4: the low 23 bits of the group
+        mac("01-00-5e-01-02-03"),
+    ]
+    assert h.iface.counters.arp_requests_sent == 0
+
+
 def test_queued_packets_time_out() -> None:
     h = Harness()
     sock = udp_socket(h)
