@@ -63,6 +63,16 @@ class Duration:
         """Return the whole duration in seconds, as a float."""
         return self.micros / 1_000_000
 
+    @property
+    def secs(self) -> int:
+        """The whole seconds of the duration, rounded down."""
+        return self.micros // 1_000_000
+
+    @property
+    def millis(self) -> int:
+        """The milliseconds past the whole seconds (0..999), as in Rust smoltcp."""
+        return self.micros // 1000 % 1000
+
     def __add__(self, other: Duration) -> Duration:
         if type(other) is not Duration:
             return NotImplemented
@@ -150,12 +160,27 @@ class Instant:
         """Return the milliseconds since the epoch, rounded down."""
         return self.micros // 1000
 
+    def total_secs(self) -> float:
+        """Return the seconds since the epoch, as a float."""
+        return self.micros / 1_000_000
+
     @property
     def secs(self) -> int:
         """The whole seconds since the epoch."""
         return self.micros // 1_000_000
 
+    @property
+    def millis(self) -> int:
+        """The milliseconds past the whole seconds (0..999), as in Rust smoltcp."""
+        return self.micros // 1000 % 1000
+
     def __add__(self, other: Duration) -> Instant:
+        if type(other) is not Duration:
+            return NotImplemented
+        return Instant(self.micros + other.micros)
+
+    def __radd__(self, other: Duration) -> Instant:
+        # Duration + Instant: Duration.__add__ declines, so Python asks the Instant.
         if type(other) is not Duration:
             return NotImplemented
         return Instant(self.micros + other.micros)
