@@ -307,10 +307,15 @@ class _SendPath:
     def _sack_count(self: Any, data: bool) -> int:
         """Return how many SACK blocks a segment carries (RFC 2018 3: 3 with timestamps).
 
-        A data segment carries no more than would take half its payload (tiny MTUs).
+        No more than fit our IP MTU, and on a data segment no more than would take half its
+        payload (both matter only for tiny MTUs).
         """
         count = len(self._assembler.ranges())
         limit = 3 if self._ts_ok else 4
+        # Any segment: the options must fit in what our IP MTU leaves (tiny MTUs).
+        room = (self._rcv_mss - (16 if self._ts_ok else 4)) >> 3
+        if room < limit:
+            limit = room if room > 0 else 0
         if data:
             room = ((self._snd_mss >> 1) - 4) >> 3
             if room < limit:
