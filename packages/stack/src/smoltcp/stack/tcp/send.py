@@ -258,6 +258,10 @@ class _SendPath:
             hole = self._board.next_to_retransmit(snd_una, self._snd_max, mss)
             if hole is not None:
                 seq, size = hole
+            elif not self._board.is_empty:
+                # Every hole was resent in this recovery already: a lost retransmission is
+                # left to the RTO (RFC 6675), not resent blindly from SND.UNA.
+                return False
         queued = len(self._tx)
         offset = seq - snd_una
         if offset + size > queued:
