@@ -93,22 +93,33 @@ class PacketBuffer(Generic[H]):
         skipping the tail of the ring), and ``ValueError`` when ``size`` is negative or larger
         than the payload capacity (it could never fit).
         """
+        # This works on the payload ring's fields directly (same package): the public calls
+        # (contiguous_window, get_unallocated, enqueue_unallocated) cost 0.3 us more per packet.
         ring = self._payload
-        if size < 0 or size > ring._capacity:
-            raise ValueError(f"packet size {size} outside 0..{ring._capacity}")
+        capacity = ring._capacity
+        if size < 0 or size > capacity:
+            raise ValueError(f"packet size {size} outside 0..{capacity}")
         count = self._count
         if count == self._meta_capacity:
             raise BufferFull("no free packet slot")
-        contiguous = ring.contiguous_window()
+        read_at = ring._read_at
+        length = ring._length
+        write_at = read_at + length
         pad = 0
-        if contiguous < size:
-            # Skip the tail; what is free past the wrap is the rest of the window.
-            if ring.window() - contiguous < size:
+        if write_at < capacity:
+            if capacity - write_at < size:
+                # Skip the tail; the free space past the wrap runs from 0 to the read head.
+                if read_at < size:
+                    raise BufferFull(f"no room for {size} contiguous octets")
+                pad = capacity - write_at
+                write_at = 0
+        else:
+            # The stored octets wrap: the free space is one piece up to the read head.
+            write_at -= capacity
+            if read_at - write_at < size:
                 raise BufferFull(f"no room for {size} contiguous octets")
-            pad = contiguous
-            ring.enqueue_unallocated(pad)
-        view = ring.get_unallocated(size)
-        ring.enqueue_unallocated(size)
+        ring._length = length + pad + size
+        view = ring._view[write_at : write_at + size]
         slot = self._head + count
         if slot >= self._meta_capacity:
             slot -= self._meta_capacity
@@ -148,8 +159,18 @@ class PacketBuffer(Generic[H]):
         metadata = self._meta[head]
         self._meta[head] = None
         ring = self._payload
-        view = ring.get_allocated(pad, size)
-        ring.dequeue_allocated(pad + size)
+        capacity = ring._capacity
+        start = ring._read_at + pad
+        if start >= capacity:
+            start -= capacity
+        end = start + size  # a payload never wraps, so end <= capacity
+        view = ring._view[start:end]
+        length = ring._length - pad - size
+        if length == 0:
+            ring._read_at = 0
+        else:
+            ring._read_at = end if end < capacity else 0
+        ring._length = length
         head += 1
         if head == self._meta_capacity:
             head = 0

@@ -15,6 +15,15 @@ def _octets(data: BytesLike) -> memoryview:
     return view
 
 
+def _flat(data: BytesLike) -> BytesLike:
+    # bytes and bytearray already count octets; anything else becomes a view of octets (so
+    # that len() is the octet count). Skipping the view saves ~0.15 us per call.
+    kind = type(data)
+    if kind is bytes or kind is bytearray:
+        return data
+    return _octets(data)
+
+
 class RingBuffer:
     """A ring of ``capacity`` octets over one preallocated ``bytearray`` (a TCP socket buffer).
 
@@ -107,13 +116,14 @@ class RingBuffer:
         Copies both pieces when the free region wraps. Never raises for lack of room: a full
         ring accepts 0 octets.
         """
-        src = _octets(data)
+        src = _flat(data)
         capacity = self._capacity
         size = self._length
         count = len(src)
         free = capacity - size
         if count > free:
             count = free
+            src = _octets(src)  # slicing a view below, not copying bytes
         if count == 0:
             return 0
         write_at = self._read_at + size
@@ -122,8 +132,10 @@ class RingBuffer:
         first = capacity - write_at
         storage = self._storage
         if count <= first:
-            storage[write_at : write_at + count] = src[:count]
+            # The common case, the whole of data in one piece: no slice of it at all.
+            storage[write_at : write_at + count] = src if count == len(src) else src[:count]
         else:
+            src = _octets(src)
             storage[write_at:capacity] = src[:first]
             storage[0 : count - first] = src[first:count]
         self._length = size + count
@@ -148,10 +160,31 @@ class RingBuffer:
 
     def dequeue_into(self, buf: bytearray | memoryview) -> int:
         """Remove up to ``len(buf)`` octets from the read head into ``buf``; return the count."""
-        dst = _octets(buf)
-        count = min(len(dst), self._length)
-        self._copy_out(0, dst, count)
-        self._discard(count)
+        dst = buf if type(buf) is bytearray else _octets(buf)
+        length = self._length
+        count = len(dst)
+        if count > length:
+            count = length
+        if count == 0:
+            return 0
+        # _copy_out and _discard inlined: this is the receive path of every TCP read.
+        capacity = self._capacity
+        start = self._read_at
+        end = start + count
+        view = self._view
+        if end <= capacity:
+            dst[:count] = view[start:end]
+        else:
+            end -= capacity
+            first = capacity - start
+            dst[:first] = view[start:capacity]
+            dst[first:count] = view[0:end]
+        length -= count
+        if length == 0 and not self._pending:
+            self._read_at = 0
+        else:
+            self._read_at = end if end < capacity else 0
+        self._length = length
         return count
 
     def write_unallocated(self, offset: int, data: BytesLike) -> int:
@@ -164,7 +197,7 @@ class RingBuffer:
         """
         if offset < 0:
             raise ValueError(f"offset must be >= 0, not {offset}")
-        src = _octets(data)
+        src = _flat(data)
         capacity = self._capacity
         free = capacity - self._length
         if offset >= free:
@@ -180,8 +213,9 @@ class RingBuffer:
         first = capacity - start
         storage = self._storage
         if count <= first:
-            storage[start : start + count] = src[:count]
+            storage[start : start + count] = src if count == len(src) else _octets(src)[:count]
         else:
+            src = _octets(src)
             storage[start:capacity] = src[:first]
             storage[0 : count - first] = src[first:count]
         if offset + count > self._pending:
@@ -203,7 +237,7 @@ class RingBuffer:
         self._copy_out(offset, dst, count)
         return count
 
-    def _copy_out(self, offset: int, dst: memoryview, count: int) -> None:
+    def _copy_out(self, offset: int, dst: memoryview | bytearray, count: int) -> None:
         # Copy `count` stored octets starting `offset` past the read head into dst[:count].
         if count == 0:
             return
