@@ -51,7 +51,7 @@ def _sum_le32(buf: Any, initial: int) -> int:
     """Return the checksum of ``buf`` added to ``initial``, folded (the kernel body).
 
     ``buf`` is any 1-D buffer of octets that numba can index (bytes, bytearray, a memoryview
-    of format "B", a uint8 array); ``initial`` is an int below 2**32.
+    of format "B", a uint8 array); ``initial`` is a non-negative int below 2**63.
 
     It adds little-endian 32-bit words into a 64-bit accumulator, which LLVM turns into wide
     vector loads and adds. RFC 1071 section 2(B): the one's complement sum does not depend on
@@ -75,6 +75,8 @@ def _sum_le32(buf: Any, initial: int) -> int:
     while acc > 0xFFFF:  # end-around carry (RFC 1071 section 1)
         acc = (acc & 0xFFFF) + (acc >> 16)
     acc = ((acc & 0xFF) << 8) | (acc >> 8)
+    while initial > 0xFFFF:  # fold first: acc + initial must not overflow int64
+        initial = (initial & 0xFFFF) + (initial >> 16)
     acc += initial
     while acc > 0xFFFF:
         acc = (acc & 0xFFFF) + (acc >> 16)
@@ -163,7 +165,7 @@ def internet_sum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
 
 def _odd_call(data: Any, initial: int) -> int:
     view = _octets(data)
-    if initial >> 32:
+    if initial >> 62:
         initial = _py_sum(b"", initial)
     return _kernel(view, initial)  # type: ignore[no-any-return]
 
