@@ -104,9 +104,12 @@ def test_drops_log_at_debug_and_packets_at_trace(caplog: pytest.LogCaptureFixtur
     h = Harness()
     with caplog.at_level(logging.DEBUG, logger="smoltcp.stack"):
         h.feed(bytes(Ether(dst=US_MAC, src=PEER_MAC) / IP(src=PEER, dst="192.168.69.9") / UDP()))
-    assert any(
-        r.levelno == logging.DEBUG and "not-for-us-ipv4" in r.getMessage() for r in caplog.records
-    )
+        h.feed(bytes(Ether(dst=US_MAC, src=PEER_MAC) / IP(src=PEER, dst=US, ihl=4)))
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert any("not-for-us-ipv4" in m for m in debug)
+    assert any("malformed-ipv4" in m for m in debug)
+    # DEBUG is for drops only: the per-packet lines stay at TRACE.
+    assert all(m.startswith("drop") for m in debug), debug
     assert not any(r.levelno == TRACE for r in caplog.records)
     caplog.clear()
     with caplog.at_level(TRACE, logger="smoltcp.stack"):
@@ -114,4 +117,40 @@ def test_drops_log_at_debug_and_packets_at_trace(caplog: pytest.LogCaptureFixtur
         h.feed(bytes(Ether(dst=US_MAC, src=PEER_MAC) / IP(src=PEER, dst=US) / ICMP()))
     messages = [r.getMessage() for r in caplog.records if r.levelno == TRACE]
     assert any(m.startswith("rx ") for m in messages) and any(m.startswith("tx ") for m in messages)
+    # One line per layer (IPv4 and ICMP in, IPv4+ICMP out), every one at TRACE.
+    per_packet = [r for r in caplog.records if r.getMessage()[:3] in ("rx ", "tx ")]
+    assert all(r.levelno == TRACE for r in per_packet)
+    assert sum(r.getMessage().startswith("rx Ipv4Repr") for r in per_packet) >= 1
     assert logging.getLevelName(TRACE) == "TRACE"
+
+
+def test_disabled_levels_cost_no_logging_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every per-packet and drop log call sits behind ``isEnabledFor`` (the hot path)."""
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a logging call on the hot path without an isEnabledFor guard")
+
+    names = ["smoltcp.stack.iface"] + [f"smoltcp.stack.socket.{k}" for k in ("udp", "icmp", "raw")]
+    for name in names:
+        logger = logging.getLogger(name)
+        monkeypatch.setattr(logger, "debug", boom)
+        monkeypatch.setattr(logger, "log", boom)
+    monkeypatch.setattr(logging.getLogger("smoltcp.stack"), "level", logging.INFO)
+    h = Harness()
+    known(h)
+    sock = UdpSocket(PacketBuffer(1, 64), PacketBuffer(1, 64))
+    sock.bind(7)
+    h.sockets.add(sock)
+    to_us = Ether(dst=US_MAC, src=PEER_MAC)
+    for frame in (
+        to_us / IP(src=PEER, dst=US) / ICMP(),  # answered
+        to_us / IP(src=PEER, dst=US) / UDP(dport=7) / b"a",  # delivered
+        to_us / IP(src=PEER, dst=US) / UDP(dport=7) / b"b",  # socket full: dropped
+        to_us / IP(src=PEER, dst=US) / UDP(dport=9),  # port unreachable
+        to_us / IP(src=PEER, dst="192.168.69.9"),  # not for us
+        to_us / IP(src=PEER, dst=US, ihl=4),  # malformed
+    ):
+        h.feed(bytes(frame))
+    sock.send_to(b"x", ("10.9.9.9", 1))  # no route: dropped
+    h.poll()
+    assert h.dropped["no-route"] == 1 and sock.rx_dropped == 1
