@@ -572,3 +572,20 @@ def test_limited_transmit(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [fields(s)["seq"] for s in one + two] == [1001 + 100 * n, 1101 + 100 * n]
     h.send(seq=5001, ack=1001)
     assert fields(h.recv()[0])["seq"] == 1001  # the third dup ACK: fast retransmit
+
+
+def test_window_closed_under_data_in_flight_falls_back_to_probes(h: TcpHarness) -> None:
+    h.establish_passive()
+    h.sock.send(b"0123456789")
+    h.recv()
+    h.send(seq=5001, ack=1001, window=0)  # the peer took nothing and shut its window
+    probes = []
+    for _ in range(6):
+        at = h.sock.poll_at(h.cx)
+        assert at is not None, "stalled: neither retransmission nor probe armed"
+        h.at(at.total_micros() / 1000)
+        probes += h.recv()
+    assert probes and all(fields(p)["seq"] == 1001 for p in probes)
+    assert all(len(p.payload) <= 1 for p in probes)
+    h.send(seq=5001, ack=1001, window=100)  # the window update finally arrives
+    assert fields(h.recv()[0])["payload"] == b"0123456789"

@@ -340,7 +340,9 @@ class _SendPath:
         """Probe a zero window with one octet, backing off (RFC 9293 3.8.6.1)."""
         if self._snd_wnd or self._state not in _SENDING:
             return False
-        if self._snd_max != self._snd_una or len(self._tx) == 0:
+        # SND.NXT, not SND.MAX: after an RTO rewound SND.NXT to a closed window, nothing
+        # else would ever be sent (and a lost window update would stall us for good).
+        if self._snd_nxt != self._snd_una or len(self._tx) == 0:
             return False
         if self._persist_at is None:
             self._persist_at = t + self._persist_interval()
@@ -416,7 +418,7 @@ class _SendPath:
         if (
             self._snd_wnd == 0
             and st in _SENDING
-            and self._snd_max == self._snd_una
+            and self._snd_nxt == self._snd_una
             and len(self._tx)
         ):
             persist = self._persist_at if self._persist_at is not None else 0
