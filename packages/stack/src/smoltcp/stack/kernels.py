@@ -83,11 +83,15 @@ def _sum_le32(buf: Any, initial: int) -> int:
     return acc
 
 
+# A classmethod looked up on every call builds a bound method: 0.1 us, half of a 64-octet sum.
+_from_bytes = int.from_bytes
+
+
 def _py_sum(data: Any, initial: int = 0) -> int:
     # The pure-Python path: a big-endian integer of the buffer is congruent, modulo 0xFFFF, to
     # the sum of its 16-bit words (2**16 = 1 mod 0xFFFF), and folding maps a non-zero sum into
     # 1..0xFFFF, so the folded sum is (x - 1) % 0xFFFF + 1 and 0 only for x == 0.
-    value = int.from_bytes(data, "big")
+    value = _from_bytes(data, "big")
     if len(data) & 1:
         value <<= 8
     value += initial
@@ -148,13 +152,15 @@ def internet_sum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
     is 0xFFFF. Raises ``TypeError`` when ``data`` is not bytes-like.
     """
     if len(data) < SMALL_SUM_THRESHOLD:
-        value = int.from_bytes(data, "big")
+        value = _from_bytes(data, "big")
         # len() counts items: only an odd number of octets is padded (a view of 16-bit items
         # of odd length is not).
         if len(data) & 1 and (type(data) is bytes or memoryview(data).nbytes & 1):
             value <<= 8
         value += initial
-        return (value - 1) % 0xFFFF + 1 if value else 0
+        # The fold (see _py_sum): one modulo of the big int, then small-int tests only.
+        rest = value % 0xFFFF
+        return rest if rest or not value else 0xFFFF
     try:
         return _kernel(data, initial)  # type: ignore[no-any-return]
     except (TypeError, OverflowError):
