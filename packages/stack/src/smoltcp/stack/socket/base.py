@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..time import Instant
+    from smoltcp.stack.time import Instant
 
 __all__ = ["Emit", "Socket"]
 
