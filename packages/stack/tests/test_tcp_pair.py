@@ -320,9 +320,6 @@ def test_hystart_reduces_slow_start_overshoot_at_a_bottleneck() -> None:
     assert with_hs.counters.queue_drops * 2 < without.counters.queue_drops
 
 
-@pytest.mark.xfail(
-    reason="T1: _fast_retransmit falls back to SND.UNA (tcp/INTERFACES.md, 17:35)", strict=False
-)
 def test_sack_recovery_retransmits_only_what_the_bottleneck_dropped() -> None:
     # A FIFO bottleneck never reorders: every hole below a SACKed range is a drop, and a
     # receiver with room for the holes keeps everything else. So each retransmission should
