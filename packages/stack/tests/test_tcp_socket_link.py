@@ -178,3 +178,19 @@ def test_tiny_mtu_with_every_option(mtu: int) -> None:
 def test_big_buffers_use_window_scaling() -> None:
     link = Link(seed=5, loss=0.01, dup=0, reorder=0.05)
     run_transfer(link, 1_000_000, 10_000, bufsize=1 << 20)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_randomized_link_conditions(seed: int) -> None:
+    # The sweep that found the tiny-MTU and closed-window stalls: random loss, duplication,
+    # reordering, buffer sizes (down to 200 octets), MTUs (down to 68) and transfer sizes.
+    r = random.Random(seed)
+    link = Link(
+        seed=seed,
+        loss=r.choice([0.0, 0.01, 0.05, 0.2, 0.3]),
+        dup=r.choice([0, 0.05, 0.2]),
+        reorder=r.choice([0, 0.1, 0.3]),
+        mtu=r.choice([68, 100, 576, 1500, 9000]),
+    )
+    bufsize = r.choice([200, 1000, 4096, 65536, 300000])
+    run_transfer(link, r.choice([1, 5000, 80_000]), r.choice([0, 3000, 40_000]), bufsize=bufsize)
