@@ -355,3 +355,23 @@ def test_user_timeout_in_syn_sent(h: TcpHarness) -> None:
     h.advance(1500)
     h.recv_none()  # no RST: the peer never synchronized
     assert h.sock.state is S.CLOSED and h.sock.error == "timed out"
+
+
+def test_syn_sent_rst_with_bad_ack_is_ignored(h: TcpHarness) -> None:
+    h.sock.connect(h.cx, REMOTE, LOCAL)
+    h.recv_one()
+    assert h.send(RST, seq=0, ack=4242) is None
+    assert h.sock.state is S.SYN_SENT
+
+
+def test_ack_too_old_gets_challenge_ack(h: TcpHarness) -> None:
+    h.establish_passive(window=100)
+    h.send(seq=5001, ack=1001 - 1000)  # more than MAX.SND.WND below SND.UNA (RFC 5961 5.2)
+    assert fields(h.recv_one())["ack"] == 5001
+    assert h.sock.state is S.ESTABLISHED
+
+
+def test_data_after_the_peers_fin_is_ignored(h: TcpHarness) -> None:
+    _to_state(h, S.CLOSE_WAIT)
+    h.send(seq=5002, ack=1001, payload=b"late")
+    assert h.sock.recv_queue == 0
