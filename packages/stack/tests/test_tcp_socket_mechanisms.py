@@ -431,14 +431,14 @@ def test_backlog_listener_children_accepted_in_order(h: TcpHarness) -> None:
     assert h.sock.accept() is None
     synacks = [h.recv_one(c) for c in children]
     assert [fields(s)["ack"] for s in synacks] == [101, 201]
-    # Only established children are handed out.
+    # Only established children are handed out, the first to complete first.
     h.deliver(h.seg(seq=201, ack=1001, src_port=1002))
-    first = h.sock.accept()
-    assert h.set.get(first).remote_endpoint.port == 1002
-    assert h.sock.accept() is None
+    h.advance(1)
     h.deliver(h.seg(seq=101, ack=1001, src_port=1001, payload=b"hi"))
+    first = h.sock.accept()
     second = h.sock.accept()
     assert h.sock.accept() is None
+    assert h.set.get(first).remote_endpoint.port == 1002
     child = h.set.get(second)
     assert child.remote_endpoint.port == 1001 and child.recv() == b"hi"
     # Room again: the third client's retry is taken.

@@ -4,8 +4,8 @@ With ``backlog=0`` a listening socket becomes the connection itself when a SYN a
 Rust smoltcp's semantics: one connection per listening socket; it returns to LISTEN if the
 handshake fails). With ``backlog > 0`` it stays in LISTEN: each SYN creates a child
 `TcpSocket` (same buffer sizes and settings) in the listener's `SocketSet`, which completes
-its handshake on its own; `accept` hands out the established children one by one (in the
-order their SYNs arrived, skipping those still handshaking). At most
+its handshake on its own; `accept` hands out the established children one by one, in the
+order they completed their handshakes (an accept queue). At most
 ``backlog`` children wait to be accepted; a SYN beyond that is dropped (the peer retries, as
 with a full Linux accept queue).
 """
@@ -71,13 +71,19 @@ class _Listener:
             return None
         self._prune_backlog()
         sockets = self._set
+        best = -1
+        best_at = 0
         for i, handle in enumerate(self._backlog):
             child = sockets.get(handle)
-            if child._state is not _SYN_RECEIVED:
-                del self._backlog[i]
-                child._child = False
-                return handle
-        return None
+            # The earliest established first (ties: the earliest SYN), as an accept queue.
+            if child._state is not _SYN_RECEIVED and (best < 0 or child._established_at < best_at):
+                best = i
+                best_at = child._established_at
+        if best < 0:
+            return None
+        handle = self._backlog.pop(best)
+        sockets.get(handle)._child = False
+        return handle
 
     @property
     def backlog(self) -> int:

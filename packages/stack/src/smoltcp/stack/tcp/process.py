@@ -148,6 +148,7 @@ class _SegmentArrives:
 
     def _established(self: Any, now: Instant) -> None:
         self._persist_backoff = 0
+        self._established_at = now.micros
         if self._close_pending:
             # close() was called in SYN-RECEIVED: the FIN follows the handshake.
             self._close_pending = False

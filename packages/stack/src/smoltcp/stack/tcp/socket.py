@@ -157,6 +157,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         "_progress_at",
         "_syn_rtx",
         "_close_pending",
+        "_established_at",
         # round-trip timing (Karn) and loss recovery
         "_rtt_seq",
         "_rtt_at",
@@ -241,6 +242,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         self._progress_at = 0
         self._syn_rtx = False
         self._close_pending = False
+        self._established_at = 0
         self._rtt_seq: TcpSeqNumber | None = None
         self._rtt_at = 0
         self._dupacks = 0
