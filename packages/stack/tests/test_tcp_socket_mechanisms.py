@@ -589,3 +589,15 @@ def test_window_closed_under_data_in_flight_falls_back_to_probes(h: TcpHarness) 
     assert all(len(p.payload) <= 1 for p in probes)
     h.send(seq=5001, ack=1001, window=100)  # the window update finally arrives
     assert fields(h.recv()[0])["payload"] == b"0123456789"
+
+
+def test_keep_alive_due_while_data_is_outstanding_does_not_spin(h: TcpHarness) -> None:
+    h.establish_passive()
+    h.sock.set_keep_alive(Duration.from_millis(300))
+    h.sock.send(b"data")
+    h.recv()
+    sent = []
+    for _ in range(8):  # the harness checks poll_at > now after every drain
+        h.at(h.sock.poll_at(h.cx).total_micros() / 1000)
+        sent += h.recv()
+    assert all(fields(s)["payload"] == b"data" for s in sent)  # retransmissions only

@@ -137,11 +137,13 @@ class _SendPath:
             return True
 
         ka = self._keepalive_at
-        if ka is not None and t >= ka and self._snd_max == self._snd_una:
-            # RFC 9293 3.8.4: an old sequence number draws an ACK from a live peer.
+        if ka is not None and t >= ka:
             self._keepalive_at = t + self._keep_alive
-            self._send(cx, emit, t, _NONE, self._snd_una - 1, b"")
-            return True
+            if self._snd_max == self._snd_una:
+                # RFC 9293 3.8.4: an old sequence number draws an ACK from a live peer.
+                # (With data outstanding the retransmissions do that job.)
+                self._send(cx, emit, t, _NONE, self._snd_una - 1, b"")
+                return True
 
         # A pure ACK carries SND.MAX, not a SND.NXT rewound by an RTO: a sequence number
         # below the peer's RCV.NXT would make it drop the segment, ACK field and all.
