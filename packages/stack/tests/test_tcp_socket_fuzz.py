@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import contextlib
 
-from tcp_harness import TcpControl, TcpHarness, TcpState, TcpTimestampRepr
+from tcp_harness import Duration, TcpControl, TcpHarness, TcpState, TcpTimestampRepr
 
 from smoltcp.stack.socket.errors import RecvError
 
@@ -37,14 +37,17 @@ segment = st.fixed_dictionaries(
             st.none(),
             st.builds(TcpTimestampRepr, st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)),
         ),
-        "advance_ms": st.integers(0, 3000),
-        "user": st.sampled_from(["none", "send", "recv", "close", "abort"]),
+        # -1: jump to the socket's own poll_at (timers firing exactly on time).
+        "advance_ms": st.one_of(st.just(-1), st.integers(0, 3000)),
+        "user": st.sampled_from(
+            ["none", "send", "recv", "close", "abort", "keepalive", "timeout", "nodelay"]
+        ),
     }
 )
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(start=st.sampled_from(["listen", "passive", "active"]), segs=st.lists(segment, max_size=25))
 def test_random_segments_never_raise(
@@ -59,13 +62,27 @@ def test_random_segments_never_raise(
         h.establish_active()
     for s in segs:
         s = dict(s)
-        h.advance(s.pop("advance_ms"))
+        advance = s.pop("advance_ms")
+        if advance < 0:
+            at = h.sock.poll_at(h.cx)
+            if at is not None:
+                h.at(at.total_micros() / 1000)
+                h.recv()
+        else:
+            h.advance(advance)
         user = s.pop("user")
         if user == "send" and h.sock.may_send():
             h.sock.send(b"u" * 50)
         elif user == "recv":
             with contextlib.suppress(RecvError):
                 h.sock.recv(30)
+        elif user == "keepalive":
+            h.sock.set_keep_alive(Duration.from_millis(700))
+        elif user == "timeout":
+            h.sock.set_timeout(Duration.from_millis(2500))
+        elif user == "nodelay":
+            h.sock.set_nagle_enabled(False)
+            h.sock.set_ack_delay(Duration.from_millis(10))
         elif user == "close":
             h.sock.close()
         elif user == "abort":

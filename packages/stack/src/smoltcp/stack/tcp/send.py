@@ -403,12 +403,19 @@ class _SendPath:
             return None
         if st is _TIME_WAIT:
             return Instant.ZERO if self._ack_now else Instant(self._timewait_at)
+        if st is _SYN_SENT or st is _SYN_RECEIVED:
+            # Only the handshake's own work (mirrors `dispatch`): SYN, ACK, RTO, timeout.
+            if self._snd_nxt == self._iss or (self._ack_now and st is _SYN_RECEIVED):
+                return Instant.ZERO
+            at = self._rto_at
+            if self._timeout is not None:
+                other = self._progress_at + self._timeout
+                if at is None or other < at:
+                    at = other
+            return None if at is None else Instant(at)
         if self._ack_now or self._win_update:
             return Instant.ZERO
-        if st is _SYN_SENT or st is _SYN_RECEIVED:
-            if self._snd_nxt == self._iss:
-                return Instant.ZERO
-        elif (
+        if (
             self._in_recovery
             and (self._retx_next or (self._sack_ok and self._sack_hole() is not None))
         ) or self._next_segment() is not None:

@@ -377,7 +377,14 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
     def set_keep_alive(self, interval: Duration | None) -> None:
         """Send a keep-alive after ``interval`` of silence from the peer (None disables)."""
         self._keep_alive = None if interval is None else _micros(interval, "interval")
-        if self._keep_alive is not None and self.is_active():
+        # Armed once synchronized (`_established` arms it for a connection still opening).
+        st = self._state
+        if (
+            self._keep_alive is not None
+            and self.is_active()
+            and st is not TcpState.SYN_SENT
+            and st is not TcpState.SYN_RECEIVED
+        ):
             self._keepalive_at = self._progress_at + self._keep_alive
             self._wake()
         else:
