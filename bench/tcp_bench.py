@@ -2,6 +2,7 @@
 
     python3 bench/tcp_bench.py                 # in-memory pair: 64 KiB, 1 MiB, 1 MiB at 1 % loss
     python3 bench/tcp_bench.py --linux         # also Linux over TAP (root; a private netns)
+    python3 bench/tcp_bench.py --linux --offload   # and at MTU 1500 with TAP offloads (TSO)
     python3 bench/tcp_bench.py --size 32 --profile
 
 Figures (printed, never asserted):
@@ -104,7 +105,7 @@ def _netns(mtu: int) -> str:
     return name
 
 
-def bench_linux(mtu: int, stack_sends: bool, size_mb: int) -> dict:
+def bench_linux(mtu: int, stack_sends: bool, size_mb: int, offload: bool = False) -> dict:
     peer = str(TESTS / "tcp_linux_peer.py")
     name = _netns(mtu)
     path = [str(TESTS), os.environ.get("PYTHONPATH", "")]
@@ -122,8 +123,15 @@ def bench_linux(mtu: int, stack_sends: bool, size_mb: int) -> dict:
 
     try:
         common = ["--port", "5001", "--deadline", "120"]
+        extra = ["--offload"] if offload else []
         stack = popen(
-            "stack", "--role", "server", "--send", str(size if stack_sends else 0), *common
+            "stack",
+            "--role",
+            "server",
+            "--send",
+            str(size if stack_sends else 0),
+            *common,
+            *extra,
         )
         assert stack.stdout is not None
         if stack.stdout.readline().strip() != "READY":
@@ -144,6 +152,7 @@ def bench_linux(mtu: int, stack_sends: bool, size_mb: int) -> dict:
         raise RuntimeError(f"moved {moved} of {size} octets: {s} {k}")
     return {
         "mtu": mtu,
+        "offload": offload,
         "direction": "stack->linux" if stack_sends else "linux->stack",
         "gbps": size * 8 / s["transfer_seconds"] / 1e9,
         "seconds": s["transfer_seconds"],
@@ -158,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--linux", action="store_true", help="also run against Linux over TAP")
     p.add_argument("--linux-size", type=int, default=32, help="MiB per Linux run (default 32)")
     p.add_argument("--profile", action="store_true", help="cProfile the in-memory runs")
+    p.add_argument(
+        "--offload", action="store_true", help="also run Linux at MTU 1500 with TAP offloads"
+    )
     args = p.parse_args(argv)
 
     print(f"in-memory pair, {args.size} MiB one way, MTU 1500")
@@ -175,15 +187,17 @@ def main(argv: list[str] | None = None) -> int:
             print("Linux over TAP: skipped (needs root for a network namespace)")
             return 0
         print(f"Linux over TAP, {args.linux_size} MiB per run, 1 MiB buffers")
-        for mtu in (1500, 65521):
+        runs = [(1500, False), (65521, False)] + ([(1500, True)] if args.offload else [])
+        for mtu, offload in runs:
             for stack_sends in (True, False):
+                label = f"MTU {mtu:5d}{' offload' if offload else ''}"
                 try:
-                    r = bench_linux(mtu, stack_sends, args.linux_size)
+                    r = bench_linux(mtu, stack_sends, args.linux_size, offload)
                 except Exception as exc:  # report and go on: a benchmark prints, never fails
-                    print(f"  MTU {mtu:5d}: failed: {exc}")
+                    print(f"  {label}: failed: {exc}")
                     continue
                 print(
-                    f"  MTU {mtu:5d} {r['direction']:13s}: {r['gbps']:.3f} Gbit/s "
+                    f"  {label} {r['direction']:13s}: {r['gbps']:.3f} Gbit/s "
                     f"({r['seconds']:.2f} s, stack CPU {r['stack_cpu']:.2f} s, "
                     f"{r['retransmissions']} retransmitted)"
                 )

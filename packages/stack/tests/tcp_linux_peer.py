@@ -120,7 +120,9 @@ def stack_main(args: argparse.Namespace) -> dict:
     from smoltcp.stack.time import Duration
     from smoltcp.wire import EthernetAddress, IpCidr, IpEndpoint, Ipv4Address
 
-    tap = TapInterface(args.tap)
+    # offload=True: virtio-net header, the kernel segments our TSO super-segments (if the
+    # stack makes them) and may hand us coalesced ones.
+    tap = TapInterface(args.tap, offload=True) if args.offload else TapInterface(args.tap)
     device = tap
     pcap = None
     if args.pcap:
@@ -314,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tap", default="tap0")
     p.add_argument("--buffer", type=int, default=1 << 20)
     p.add_argument("--deadline", type=float, default=60.0)
+    p.add_argument("--offload", action="store_true", help="open the TAP with offloads (TSO)")
     args = p.parse_args(argv)
     out = stack_main(args) if args.side == "stack" else kernel_main(args)
     print(json.dumps(out), flush=True)
