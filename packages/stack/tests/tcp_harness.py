@@ -4,7 +4,9 @@ The harness plays the interface: it hands the socket `TcpRepr`s through `process
 they came from ``REMOTE``) and drains `dispatch` into a list, at a time the test sets with
 `advance`. Each `TcpHarness` fixes the socket's ISS (1000 unless given) so tests can spell out
 exact sequence numbers. After every drain it checks the egress contract: once `dispatch`
-returns False, `poll_at` must not ask for "now" (that would spin the interface).
+returns False, `poll_at` must not ask for "now" (that would spin the interface). Every change
+of state of any socket is checked against the RFC 9293 diagram (`state.TRANSITIONS`) and
+recorded in `TcpHarness.transitions`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import random
 from typing import Any
 
 from smoltcp.stack.tcp import TcpSocket, TcpState
+from smoltcp.stack.tcp.state import TRANSITIONS
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import (
     IpEndpoint,
@@ -132,6 +135,18 @@ class TcpHarness:
         monkeypatch.setattr(
             isn_mod.IsnGenerator, "for_context", classmethod(lambda cls, cx: _FixedIsn(iss))
         )
+        self.transitions: list[tuple[TcpState, TcpState]] = []
+        set_state = TcpSocket._set_state
+        transitions = self.transitions
+
+        def checked_set_state(sock: TcpSocket, state: TcpState) -> None:
+            old = sock._state
+            if old is not state:
+                assert (old, state) in TRANSITIONS, f"{old} -> {state} is not an RFC transition"
+                transitions.append((old, state))
+            set_state(sock, state)
+
+        monkeypatch.setattr(TcpSocket, "_set_state", checked_set_state)
         self.cx = FakeContext(mtu)
         self.set = FakeSet()
         self.sock = TcpSocket(rx, tx)

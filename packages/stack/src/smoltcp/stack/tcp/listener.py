@@ -168,10 +168,14 @@ class _Listener:
         """A failed passive handshake returns a backlog-0 socket to LISTEN (RFC 9293 3.10.7.4)."""
         ep = self._listen_ep
         backlog = self._backlog_max
+        left = self._state
         self._reset_connection()
         self._rx.clear()
         self._tx.clear()
         self._listen_ep = ep
         self._backlog_max = backlog
+        # `_reset_connection` set CLOSED behind `_set_state`'s back: restore the state we
+        # leave, so that the change logged (and checked) is the RFC's SYN-RECEIVED -> LISTEN.
+        self._state = left
         self._set_state(_LISTEN)
         self._rebind()

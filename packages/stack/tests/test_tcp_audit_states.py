@@ -1,0 +1,307 @@
+"""Issue 5 audit: the gaps the other TCP tests left, each shown to fail on a broken stack.
+
+- every transition of the RFC 9293 diagram (`state.TRANSITIONS`) is exercised, and no state
+  change outside it happens (the harness checks each one);
+- ABORT sends exactly one RST where RFC 9293 3.10.5 says so, and none elsewhere;
+- a SYN never answered ends in CLOSED with "timed out"; a RST in an actively opened
+  SYN-RECEIVED refuses the connection (3.10.7.4 second check);
+- Karn's rule inside the socket: no RTT sample from a retransmitted segment (RFC 6298 3);
+- octets received before a FIN or a RST stay readable through every read call; then the
+  stream tells a clean end from a reset;
+- the urgent pointer is ignored and urgent data delivered in line (documented in tcp/).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tcp_harness import LOCAL, REMOTE, Duration, TcpControl, TcpHarness, TcpState, fields
+from test_tcp_states import _to_state
+
+from smoltcp.stack.socket.errors import RecvError
+from smoltcp.stack.tcp.state import TRANSITIONS
+
+SYN = TcpControl.SYN
+FIN = TcpControl.FIN
+RST = TcpControl.RST
+NONE = TcpControl.NONE
+S = TcpState
+
+
+@pytest.fixture
+def h(monkeypatch: pytest.MonkeyPatch) -> TcpHarness:
+    return TcpHarness(monkeypatch)
+
+
+# -- the state diagram -------------------------------------------------------------------
+
+
+def _closed_by_abort(state: TcpState) -> Callable[[TcpHarness], None]:
+    def run(h: TcpHarness) -> None:
+        if state is S.LISTEN:
+            h.listen()
+        elif state is S.SYN_SENT:
+            h.sock.connect(h.cx, REMOTE, LOCAL)
+        else:
+            _to_state(h, state)
+        h.sock.abort()
+
+    return run
+
+
+def _simultaneous_open_then_rst(h: TcpHarness) -> None:
+    h.sock.connect(h.cx, REMOTE, LOCAL)
+    h.recv_one()
+    h.send(SYN, seq=5000)
+    h.recv_one()
+    h.send(RST, seq=5001)
+
+
+def _simultaneous_open(h: TcpHarness) -> None:
+    h.sock.connect(h.cx, REMOTE, LOCAL)
+    h.recv_one()
+    h.send(SYN, seq=5000)
+    h.recv_one()
+    h.send(seq=5001, ack=1001)
+
+
+def _close_in_syn_received(h: TcpHarness) -> None:
+    _to_state(h, S.SYN_RECEIVED)
+    h.sock.close()
+    h.send(seq=5001, ack=1001)
+
+
+def _syn_received_rst(h: TcpHarness) -> None:
+    _to_state(h, S.SYN_RECEIVED)
+    h.send(RST, seq=5001)
+
+
+def _active_close_through_fin_wait_2(h: TcpHarness) -> None:
+    _to_state(h, S.FIN_WAIT_2)
+    h.send(FIN, seq=5001, ack=1002)
+    h.advance(10_000)
+    h.recv()
+
+
+def _simultaneous_close(h: TcpHarness) -> None:
+    _to_state(h, S.CLOSING)
+    h.send(seq=5002, ack=1002)
+
+
+def _passive_close(h: TcpHarness) -> None:
+    _to_state(h, S.LAST_ACK)
+    h.send(seq=5002, ack=1002)
+
+
+def _close_listen_and_syn_sent(h: TcpHarness) -> None:
+    h.listen()
+    h.sock.close()
+    h.sock.connect(h.cx, REMOTE, LOCAL)
+    h.sock.close()
+
+
+SCENARIOS: list[Callable[[TcpHarness], None]] = [
+    TcpHarness.establish_active,
+    _simultaneous_open_then_rst,
+    _simultaneous_open,
+    _close_in_syn_received,
+    _syn_received_rst,
+    _active_close_through_fin_wait_2,
+    _simultaneous_close,
+    _passive_close,
+    _close_listen_and_syn_sent,
+    *(_closed_by_abort(s) for s in S if s is not S.CLOSED),
+]
+
+
+def test_every_transition_of_the_diagram_is_exercised(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: set[tuple[TcpState, TcpState]] = set()
+    for scenario in SCENARIOS:
+        with monkeypatch.context() as m:
+            h = TcpHarness(m)
+            scenario(h)
+            seen.update(h.transitions)
+    missing = set(TRANSITIONS) - seen
+    assert not missing, sorted(f"{a} -> {b}" for a, b in missing)
+
+
+def test_a_change_of_state_outside_the_diagram_fails(h: TcpHarness) -> None:
+    h.establish_passive()
+    with pytest.raises(AssertionError, match="ESTABLISHED -> LISTEN"):
+        h.sock._set_state(S.LISTEN)
+
+
+# -- ABORT (RFC 9293 3.10.5) -------------------------------------------------------------
+
+# SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT: "Send a reset segment".
+# (CLOSING and LAST-ACK: the RFC sends none, we send one; see INTERFACES.md.)
+ABORT_RESETS = [S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT]
+
+
+@pytest.mark.parametrize("state", ABORT_RESETS, ids=str)
+def test_abort_sends_one_rst_in_synchronized_states(h: TcpHarness, state: TcpState) -> None:
+    _to_state(h, state)
+    snd_nxt = 1001 if state in (S.SYN_RECEIVED, S.ESTABLISHED, S.CLOSE_WAIT) else 1002
+    h.sock.abort()
+    assert h.sock.state is S.CLOSED and h.sock.demux_keys() == ()
+    rst = h.recv_one()
+    assert fields(rst) == {
+        "control": RST,
+        "seq": snd_nxt,
+        "ack": 5002 if state is S.CLOSE_WAIT else 5001,
+        "window": 0,
+        "payload": b"",
+    }
+    h.advance(60_000)
+    h.recv_none()
+
+
+@pytest.mark.parametrize("state", [S.LISTEN, S.SYN_SENT, S.TIME_WAIT], ids=str)
+def test_abort_sends_nothing_before_synchronization_or_in_time_wait(
+    h: TcpHarness, state: TcpState
+) -> None:
+    if state is S.TIME_WAIT:
+        _to_state(h, S.TIME_WAIT)
+        h.sock.abort()
+    else:
+        _closed_by_abort(state)(h)
+    assert h.sock.state is S.CLOSED
+    h.recv_none()
+
+
+# -- opening failures --------------------------------------------------------------------
+
+
+def test_unanswered_syn_gives_up_timed_out(h: TcpHarness) -> None:
+    h.sock.connect(h.cx, REMOTE, LOCAL)
+    sent = []
+    for _ in range(20):
+        sent += h.recv()
+        at = h.sock.poll_at(h.cx)
+        if at is None:
+            break
+        h.at(at.total_micros() / 1000)
+    # One SYN and six retransmissions backing off from 1 s (Linux tcp_syn_retries = 6).
+    assert [s.control for s in sent] == [SYN] * 7
+    assert h.sock.state is S.CLOSED and h.sock.error == "timed out"
+    # Given up one RTO after the last: 1 + 2 + ... + 32 s, then 64 s capped at the 60 s maximum.
+    assert h.now.total_millis() == 63_000 + 60_000
+    with pytest.raises(RecvError, match="timed out"):
+        h.sock.recv()
+
+
+def test_rst_in_an_active_syn_received_refuses(h: TcpHarness) -> None:
+    _simultaneous_open_then_rst(h)
+    assert h.sock.state is S.CLOSED and h.sock.error == "refused"
+    h.recv_none()
+
+
+# -- Karn's rule in the socket (RFC 6298 section 3) --------------------------------------
+
+
+def test_no_rtt_sample_from_a_retransmitted_segment(h: TcpHarness) -> None:
+    h.listen()
+    h.send(SYN, seq=5000)
+    h.recv_one()
+    h.advance(100)
+    h.send(seq=5001, ack=1001)
+    assert h.sock.stats.rtt == Duration.from_millis(100)
+    h.sock.send(b"data")
+    h.recv_one()
+    h.advance(300)  # RTO = 100 + 4 * 50 ms
+    assert fields(h.recv_one())["payload"] == b"data"
+    h.advance(50)
+    h.send(seq=5001, ack=1005)  # ambiguous: for the original (350 ms) or the copy (50 ms)?
+    assert h.sock.stats.rtt == Duration.from_millis(100)
+    # The next new segment is timed again: 40 ms moves SRTT by an eighth of the difference.
+    h.sock.send(b"more")
+    h.recv_one()
+    h.advance(40)
+    h.send(seq=5001, ack=1009)
+    assert h.sock.stats.rtt == Duration.from_micros(100_000 - 60_000 // 8)
+
+
+# -- reading after the end of the stream -------------------------------------------------
+
+
+@pytest.mark.parametrize("end", ["fin", "rst"])
+def test_received_octets_stay_readable_after_fin_or_rst(h: TcpHarness, end: str) -> None:
+    h.establish_passive()
+    h.send(seq=5001, ack=1001, payload=b"abcdef")
+    if end == "fin":
+        h.send(FIN, seq=5007, ack=1001)
+        assert h.sock.state is S.CLOSE_WAIT
+    else:
+        h.send(RST, seq=5007)
+        assert h.sock.state is S.CLOSED
+    assert h.sock.can_recv() and h.sock.may_recv() and h.sock.recv_queue == 6
+    assert h.sock.peek(2) == b"ab"
+    buf = bytearray(2)
+    assert h.sock.recv_into(buf) == 2 and buf == b"ab"
+    assert h.sock.recv(3) == b"cde"
+    assert h.sock.recv() == b"f"
+    assert not h.sock.can_recv() and not h.sock.may_recv()
+    reason = "finished" if end == "fin" else "reset"
+    for read in (h.sock.recv, h.sock.peek, lambda: h.sock.recv_into(bytearray(4))):
+        with pytest.raises(RecvError, match=reason):
+            read()
+
+
+def test_fin_then_close_then_time_wait_still_reads_finished(h: TcpHarness) -> None:
+    _to_state(h, S.LAST_ACK)
+    h.send(seq=5002, ack=1002)
+    assert h.sock.state is S.CLOSED and h.sock.error is None
+    with pytest.raises(RecvError, match="finished"):
+        h.sock.recv()
+
+
+# -- urgent pointer (ignored, data in line) ----------------------------------------------
+
+
+def test_urgent_data_is_delivered_in_line() -> None:
+    import struct
+
+    from smoltcp.stack.tcp import TcpSocket
+    from smoltcp.stack.testing import Harness, arp, ethernet, ipv4, mac, tcp
+    from smoltcp.wire import IpEndpoint, Ipv4Address
+    from smoltcp.wire.checksum import internet_sum, pseudo_header_sum
+
+    us, peer, peer_mac = "192.168.69.1", "192.168.69.2", "02-00-00-00-00-02"
+
+    def to_us(segment: bytes) -> bytes:
+        return ethernet(mac("02-00-00-00-00-01"), peer_mac, 0x0800, ipv4(peer, us, 6, segment))
+
+    def urgent(segment: bytes, pointer: int) -> bytes:
+        seg = bytearray(segment)
+        struct.pack_into("!HH", seg, 16, 0, pointer)
+        pseudo = pseudo_header_sum(Ipv4Address(peer), Ipv4Address(us), 6, len(seg))
+        struct.pack_into("!H", seg, 16, ~internet_sum(seg, pseudo) & 0xFFFF)
+        return bytes(seg)
+
+    hs = Harness()
+    hs.feed(
+        ethernet(
+            "ff-ff-ff-ff-ff-ff", peer_mac, 0x0806, arp(1, peer_mac, peer, "00-00-00-00-00-00", us)
+        )
+    )
+    sock = TcpSocket(1024, 1024)
+    sock.set_ack_delay(None)
+    hs.sockets.add(sock)
+    sock.listen(IpEndpoint(None, 80))
+    (synack,) = [d for d in hs.decode(hs.feed(to_us(tcp(peer, us, 4000, 80, 100)))) if d.tcp]
+    iss = synack.tcp["seq"]
+    hs.feed(to_us(tcp(peer, us, 4000, 80, 101, ack=iss + 1, flags="A")))
+    assert sock.state is S.ESTABLISHED
+    # "ab" with URG and the urgent pointer on "b", then "cd": one in-line stream.
+    seg = urgent(tcp(peer, us, 4000, 80, 101, ack=iss + 1, flags="UA", payload=b"ab"), 2)
+    out = hs.decode(hs.feed(to_us(seg)))
+    hs.feed(to_us(tcp(peer, us, 4000, 80, 103, ack=iss + 1, flags="PA", payload=b"cd")))
+    assert sock.recv() == b"abcd"
+    assert all(not d.errors and "U" not in d.tcp["flags"] for d in out if d.tcp)
+    assert not any(hs.iface.counters.dropped.values())
