@@ -98,3 +98,24 @@ def test_pcap_is_dissected_by_tshark_without_malformed_frames(tmp_path):
         timeout=60,
     )
     assert errors.returncode == 0 and errors.stdout.strip() == "", errors.stdout
+
+
+def test_a_smaller_mtu_makes_smaller_segments():
+    proc = run_loopback("--mtu", "1514", "--size", "100K", "--frames", "200")
+    assert proc.returncode == 0, proc.stderr
+    lengths = [
+        int(word[4:])
+        for line in proc.stdout.splitlines()
+        for word in line.split()
+        if word.startswith("len=")
+    ]
+    assert lengths and max(lengths) <= 1448 and sum(lengths) == 100 * 1024
+    assert digest_line(proc.stdout, "received")[-1] == "OK"
+
+
+def test_an_impossible_mtu_is_a_one_line_error():
+    proc = run_loopback("--mtu", "100")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "smoltcp-loopback: error: bad MTU 100 (want 256 to 65535) (see --help)"
+    ]

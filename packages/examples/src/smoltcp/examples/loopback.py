@@ -77,6 +77,14 @@ def build_parser() -> options.ExampleParser:
         help="size of each socket buffer (default 64K; larger ones use window scaling)",
     )
     p.add_argument(
+        "--mtu",
+        type=int,
+        default=Loopback.MTU,
+        metavar="OCTETS",
+        help=f"the device's MTU, 256 to {Loopback.MTU} (default {Loopback.MTU}; try 1514 to "
+        "see many segments in flight and loss recovered by SACK)",
+    )
+    p.add_argument(
         "--frames",
         type=int,
         default=6,
@@ -91,6 +99,30 @@ def build_parser() -> options.ExampleParser:
         help="give up after this many seconds (default 60)",
     )
     return p
+
+
+class MtuLimit:
+    """Present ``inner`` with a smaller MTU: the stack then sends smaller segments."""
+
+    def __init__(self, inner: Any, mtu: int) -> None:
+        self.inner = inner
+        self._caps = inner.capabilities()._replace(max_transmission_unit=mtu)
+
+    def receive(self, now: Instant) -> Any:
+        """Return the inner device's next frame, if any."""
+        return self.inner.receive(now)
+
+    def transmit(self, now: Instant) -> Any:
+        """Return the inner device's transmit token, if any."""
+        return self.inner.transmit(now)
+
+    def capabilities(self) -> Any:
+        """Return the inner device's capabilities with the smaller MTU."""
+        return self._caps
+
+    def readable(self) -> bool:
+        """Return whether a frame waits in the inner device."""
+        return bool(self.inner.readable())
 
 
 class FrameLog:
@@ -147,7 +179,10 @@ def transfer(args: argparse.Namespace) -> int:
     start = clock.now()
     medium = Medium.IP if args.tun else Medium.ETHERNET
     log = FrameLog(args.frames, medium, start)
-    device = options.wrap_device(Loopback(medium), args, pcap_mode="tx", trace=log)
+    loopback: Any = Loopback(medium)
+    if args.mtu != Loopback.MTU:
+        loopback = MtuLimit(loopback, args.mtu)
+    device = options.wrap_device(loopback, args, pcap_mode="tx", trace=log)
 
     config = Config(
         hardware_addr=HARDWARE_ADDR if medium is Medium.ETHERNET else None,
@@ -177,7 +212,7 @@ def transfer(args: argparse.Namespace) -> int:
     conn = server
     print(
         f"{PROG}: {args.size} octets from {CLIENT} to {SERVER} over an in-memory loopback "
-        f"({medium.name}, MTU {Loopback.MTU})"
+        f"({medium.name}, MTU {args.mtu})"
     )
 
     while True:
@@ -251,7 +286,10 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     """Run smoltcp-loopback with ``argv`` (default: the command line); return the status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not 256 <= args.mtu <= Loopback.MTU:
+        parser.error(f"bad MTU {args.mtu} (want 256 to {Loopback.MTU})")
     options.configure_logging(args.verbose)
     return run(PROG, lambda: transfer(args))
 
