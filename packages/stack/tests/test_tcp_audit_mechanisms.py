@@ -1,0 +1,109 @@
+"""Issue 5 audit: mechanisms whose rules no other test pinned (each killed a mutant of
+process.py that the rest of the TCP suite let through)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tcp_harness import Duration, TcpControl, TcpHarness, TcpState, fields
+
+SYN = TcpControl.SYN
+RST = TcpControl.RST
+NONE = TcpControl.NONE
+S = TcpState
+
+
+def test_a_closed_socket_answers_with_rst(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 9293 3.10.7.1: in CLOSED every segment but a RST draws a RST.
+    h = TcpHarness(monkeypatch)
+    rst = h.deliver(h.seg(seq=7, ack=1234, payload=b"x"), h.sock)
+    assert fields(rst) == {"control": RST, "seq": 1234, "ack": None, "window": 0, "payload": b""}
+    rst = h.deliver(h.seg(seq=7, payload=b"xy"), h.sock)
+    assert fields(rst) == {"control": RST, "seq": 0, "ack": 9, "window": 0, "payload": b""}
+    assert h.deliver(h.seg(RST, seq=7), h.sock) is None
+
+
+def test_a_gap_fill_is_acknowledged_at_once_despite_delayed_ack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # RFC 5681 4.2: "an immediate ACK ... when an incoming segment fills in all or part of
+    # a gap in the sequence space".
+    h = TcpHarness(monkeypatch, rx=1000, ack_delay=Duration.from_millis(40))
+    h.establish_passive()
+    assert fields(h.send(seq=5011, ack=1001, payload=b"B" * 10))["ack"] == 5001
+    ack = h.send(seq=5001, ack=1001, payload=b"A" * 10)  # answered from process(), at once
+    assert ack is not None and fields(ack)["ack"] == 5021
+    h.recv_none()
+
+
+def test_window_scale_above_14_is_clamped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 7323 2.3: a shift above 14 is used as 14.
+    h = TcpHarness(monkeypatch, tx=1 << 17)
+    h.establish_passive(window_scale=15)
+    h.sock.set_congestion_control("none")
+    h.send(seq=5001, ack=1001, window=2)  # 2 << 14 = 32768 octets (not 65536)
+    h.sock.send(bytes(1 << 17))
+    sent = sum(len(s.payload) for s in h.recv())
+    assert 32768 - 1460 < sent <= 32768
+
+
+def test_the_window_of_a_syn_ack_is_not_scaled(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 7323 2.2: "The window field in a segment where the SYN bit is set MUST NOT be
+    # scaled."
+    h = TcpHarness(monkeypatch, tx=4000, rx=1 << 18)
+    h.establish_active(window=1000, window_scale=4)
+    h.sock.send(bytes(3000))
+    assert [len(s.payload) for s in h.recv()] == [1000]
+
+
+def test_an_older_segment_does_not_update_the_send_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 9293 3.10.7.4 fifth check: SND.WND only follows segments with SND.WL1 < SEG.SEQ,
+    # or SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK (a reordered older segment is stale).
+    h = TcpHarness(monkeypatch, tx=1000, rx=1000)
+    h.establish_passive()
+    h.send(seq=5011, ack=1001, window=100, payload=b"B" * 10)  # sent later, arrived first
+    h.send(seq=5001, ack=1001, window=60000, payload=b"A" * 10)
+    h.recv()
+    h.sock.send(bytes(1000))
+    assert [len(s.payload) for s in h.recv()] == [100]
+
+
+def test_without_sack_a_window_change_is_no_duplicate_ack(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 5681 2 (DUPLICATE ACKNOWLEDGMENT, condition e): the advertised window is unchanged.
+    h = TcpHarness(monkeypatch, tx=2000)
+    h.establish_passive(max_seg_size=100)
+    h.sock.set_nagle_enabled(False)
+    h.sock.send(bytes(500))
+    assert len(h.recv()) == 5
+    for window in (64000, 64001, 64002):
+        h.send(seq=5001, ack=1001, window=window)
+    assert h.sock.stats.fast_retransmits == 0
+    for _ in range(3):
+        h.send(seq=5001, ack=1001, window=64002)
+    assert h.sock.stats.fast_retransmits == 1
+
+
+def test_a_full_ack_at_the_recover_point_ends_recovery(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 6582 3.2 step 3: an ACK that acknowledges all of the data up to and including
+    # "recover" ends fast recovery, so the next loss is again repaired by fast retransmit.
+    h = TcpHarness(monkeypatch, tx=2000)
+    h.establish_passive(max_seg_size=100)
+    h.sock.set_nagle_enabled(False)
+    h.sock.set_congestion_control("reno")
+    h.sock.send(bytes(500))
+    h.recv()
+    for _ in range(3):
+        h.send(seq=5001, ack=1001)
+    assert fields(h.recv()[0])["seq"] == 1001
+    h.send(seq=5001, ack=1501)  # exactly "recover" (SND.MAX at the third dup ACK)
+    h.sock.send(bytes(300))
+    assert [fields(s)["seq"] for s in h.recv()] == [1501, 1601]  # cwnd = ssthresh = 250
+    for _ in range(3):
+        h.send(seq=5001, ack=1501)
+    assert fields(h.recv()[0])["seq"] == 1501
+    assert h.sock.stats.fast_retransmits == 2
