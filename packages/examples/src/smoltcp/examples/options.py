@@ -273,7 +273,7 @@ def wrap_device(
 
     if getattr(args, "pcap", None):
         device = PcapWriter(device, args.pcap, PcapMode(pcap_mode))
-    if trace is not None or getattr(args, "verbose", 0):
+    if trace is not None or args.verbose:
         device = Tracer(device, trace)
     if (
         args.drop_chance
