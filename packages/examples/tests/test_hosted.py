@@ -372,3 +372,25 @@ def test_benchmark_prints_a_figure(tap_ns, mode):
     line = bench.stdout.splitlines()[0]
     assert line.startswith("throughput: ") and line.endswith(" Gbps")
     assert float(line.split()[1]) > 0
+
+
+def test_server_over_tun_answers_ping_and_tcp(netns, tmp_path):
+    # A TUN interface carries bare IP packets: no Ethernet, no ARP.
+    netns.ip("tuntap", "add", "name", "tun0", "mode", "tun")
+    netns.ip("link", "set", "tun0", "up")
+    netns.ip("addr", "add", f"{KERNEL_ADDR}/24", "dev", "tun0")
+    pcap = tmp_path / "tun.pcap"
+    server = netns.start("server", "tun0", "--tun", "--pcap", str(pcap))
+    wait_for(lambda: "Ctrl-C" in server.stderr or server.proc.poll() is not None, 30, "server")
+    assert server.proc.poll() is None, server.stderr
+    ping = netns.run("ping", "-c", "2", "-i", "0.2", "-W", "2", SERVER_ADDR, timeout=20)
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    hello = netns.python(
+        "import socket,sys; s=socket.create_connection((sys.argv[1], 6969), timeout=5);"
+        "print(s.recv(100).decode(), end='')",
+        SERVER_ADDR,
+    )
+    assert hello.stdout == "hello\n", hello.stderr
+    server.stop()
+    data = pcap.read_bytes()
+    assert int.from_bytes(data[20:24], "little") == 101, "raw IP link type"
