@@ -394,3 +394,28 @@ def test_server_over_tun_answers_ping_and_tcp(netns, tmp_path):
     server.stop()
     data = pcap.read_bytes()
     assert int.from_bytes(data[20:24], "little") == 101, "raw IP link type"
+
+
+RESETTER = r"""
+import socket, struct, sys, time
+srv = socket.create_server((sys.argv[1], 1234))
+srv.settimeout(30)
+print("listening", flush=True)
+conn, _ = srv.accept()
+time.sleep(0.3)
+conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+conn.close()  # linger 0: the kernel sends RST
+"""
+
+
+def test_client_reports_a_reset_in_one_line(tap_ns):
+    listener = tap_ns.popen(
+        sys.executable, "-c", RESETTER, KERNEL_ADDR, stdout=subprocess.PIPE, text=True
+    )
+    assert listener.stdout is not None
+    assert listener.stdout.readline().strip() == "listening"
+    client = tap_ns.start("client", "tap0", KERNEL_ADDR, "1234")
+    assert client.wait(30) == 1
+    lines = client.stderr.strip().splitlines()
+    assert lines[-1] == f"smoltcp-client: connection to {KERNEL_ADDR}:1234 reset", lines
+    assert not any("Traceback" in line for line in lines)
