@@ -3,6 +3,7 @@ process.py that the rest of the TCP suite let through)."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -107,3 +108,30 @@ def test_a_full_ack_at_the_recover_point_ends_recovery(monkeypatch: pytest.Monke
         h.send(seq=5001, ack=1501)
     assert fields(h.recv()[0])["seq"] == 1501
     assert h.sock.stats.fast_retransmits == 2
+
+
+def test_zero_window_probe_interval_backs_off_up_to_60_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 9293 3.8.6.1: probes back off exponentially; we cap the interval at 60 s (as the RTO).
+    h = TcpHarness(monkeypatch)
+    h.establish_passive(window=0)
+    h.sock.send(b"hello")
+    h.recv_none()
+    times = []
+    for _ in range(12):
+        at = h.sock.poll_at(h.cx)
+        h.at(at.total_micros() / 1000)
+        assert fields(h.recv_one())["payload"] == b"h"
+        times.append(at.total_millis())
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert gaps[:3] == [400, 800, 1600]
+    assert gaps[-4:] == [51200, 60000, 60000, 60000]
+
+
+def test_defaults_cubic_and_a_small_delayed_ack() -> None:
+    from smoltcp.stack.tcp import TcpSocket
+
+    sock = TcpSocket(1024, 1024)
+    assert sock.congestion_control.name == "cubic"
+    assert sock.nagle_enabled
+    # "configurable, small default": at most Linux's 40 ms minimum, and not zero.
+    assert sock.ack_delay is not None and 0 < sock.ack_delay.total_millis() <= 40
