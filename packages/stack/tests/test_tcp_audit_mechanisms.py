@@ -135,3 +135,22 @@ def test_defaults_cubic_and_a_small_delayed_ack() -> None:
     assert sock.nagle_enabled
     # "configurable, small default": at most Linux's 40 ms minimum, and not zero.
     assert sock.ack_delay is not None and 0 < sock.ack_delay.total_millis() <= 40
+
+
+def test_a_syn_at_any_sequence_number_gets_a_rate_limited_challenge_ack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # RFC 5961 4.2: "If the SYN bit is set, irrespective of the sequence number, TCP MUST
+    # send an ACK (also referred to as challenge ACK)"; section 7: at most so many a second.
+    h = TcpHarness(monkeypatch)
+    h.establish_passive()
+    sent = []
+    for i in range(15):
+        h.send(SYN, seq=5001 + 100_000 * (i + 1))  # far outside the window
+        sent += h.recv()
+    assert len(sent) == 10
+    assert all(fields(s) == {**fields(sent[0]), "ack": 5001} for s in sent)
+    assert h.sock.state is S.ESTABLISHED
+    h.advance(1000)
+    h.send(SYN, seq=1)
+    assert len(h.recv()) == 1

@@ -108,17 +108,20 @@ class _SegmentArrives:
         self._snd_wl1 = seg.seq_number
 
     def _process_syn_sent(self: Any, cx: Any, now: Instant, ip: Any, seg: TcpRepr) -> Any:
-        # RFC 9293 3.10.7.3.
+        """RFC 9293 3.10.7.3: a segment arrives in SYN-SENT."""
         ack = seg.ack_number
         ctl = seg.control
+        # First: the ACK bit. ISS < SEG.ACK =< SND.NXT, or a reset (unless it is a RST).
         if ack is not None and not (self._snd_una < ack <= self._snd_nxt):
-            # An ACK of something we never sent: reset it (unless it is itself a RST).
             return None if ctl is _RST else _rst_for(ip, seg)
+        # Second: the RST bit. Only with an acceptable ACK (RFC 5961 3.2 for SYN-SENT).
         if ctl is _RST:
             if ack is not None:
                 self._error = "refused"
                 self._to_closed()
             return None
+        # Third (security): nothing to check. Fourth: the SYN bit; without it, drop.
+        # (Text on a SYN is dropped: the peer retransmits it once synchronized.)
         if ctl is not _SYN:
             return None
         self._accept_syn(cx, now, ip, seg)
@@ -163,6 +166,11 @@ class _SegmentArrives:
     # -- synchronized states ---------------------------------------------------------------
 
     def _process_synchronized(self: Any, cx: Any, now: Instant, ip: Any, seg: TcpRepr) -> Any:
+        """RFC 9293 3.10.7.4: a segment arrives in SYN-RECEIVED or a later state.
+
+        The checks run in the RFC's order (PAWS first, RFC 7323 5.3); each comment below
+        names the check it implements.
+        """
         t = now.micros
         st = self._state
         ctl = seg.control
@@ -221,6 +229,10 @@ class _SegmentArrives:
                 self._snd_nxt = self._iss
                 self._wake()
                 return None
+            elif ctl is _SYN:
+                # RFC 5961 4.2: a SYN at any sequence number draws a challenge ACK, and
+                # those are rate-limited (section 7): a flood of blind SYNs gets ten a second.
+                return self._challenge_ack(t, ip)
             self._ack_now = True
             self._wake()
             return None
@@ -230,6 +242,8 @@ class _SegmentArrives:
             if offset != 0:
                 return self._challenge_ack(t, ip)
             return self._on_reset()
+
+        # Third check (security): RFC 9293 dropped compartments; nothing to check.
 
         # Fourth check: a SYN in a synchronized state gets a challenge ACK (RFC 5961 4.2).
         if ctl is _SYN:
@@ -292,6 +306,9 @@ class _SegmentArrives:
             st = self._state
             if st is _CLOSED:
                 return None
+
+        # Sixth check (URG): the urgent pointer is ignored and urgent data delivered in line
+        # like any other (RFC 9293 3.8.5 only asks that it not break the stream; RFC 6093).
 
         # RFC 7323 4.3: TS.Recent follows the segment that covers Last.ACK.sent.
         if self._ts_ok and ts is not None and seq <= self._last_ack_sent:
@@ -421,6 +438,7 @@ class _SegmentArrives:
             self._rto_at = None
         self._update_window(seg.seq_number, ack, seg.window_len << self._snd_shift)
         if fin_acked:
+            # RFC 9293 3.10.7.4 fifth check, per state: our FIN is acknowledged.
             st = self._state
             if st is _FIN_WAIT_1:
                 self._set_state(_FIN_WAIT_2)
