@@ -305,3 +305,26 @@ def test_urgent_data_is_delivered_in_line() -> None:
     assert sock.recv() == b"abcd"
     assert all(not d.errors and "U" not in d.tcp["flags"] for d in out if d.tcp)
     assert not any(hs.iface.counters.dropped.values())
+
+
+# -- backlog children copy the listener's configuration ----------------------------------
+
+
+def test_children_get_their_own_copy_of_a_custom_congestion_controller() -> None:
+    from smoltcp.stack.tcp.congestion import Cubic
+
+    class Custom(Cubic):
+        name = "custom"
+
+    mine = Cubic(hystart=False)
+    for cc in (Custom(), mine):
+        with pytest.MonkeyPatch.context() as m:
+            hh = TcpHarness(m)
+            hh.sock.set_congestion_control(cc)
+            hh.listen(backlog=2)
+            hh.send(SYN, seq=100, src_port=1001)  # must not raise out of process()
+            child = next(s for s in hh.set.sockets.values() if s is not hh.sock)
+            assert child.state is S.SYN_RECEIVED
+            assert type(child.congestion_control) is type(cc)
+            assert child.congestion_control is not cc
+    assert child.congestion_control._hystart is False  # the configuration came along

@@ -12,6 +12,7 @@ with a full Linux accept queue).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from smoltcp.stack.socket.errors import ListenError
@@ -142,8 +143,10 @@ class _Listener:
         child._nagle = self._nagle
         child._hop_limit = self._hop_limit
         child._rtt.min_rto = self._rtt.min_rto
-        if self._cc.name != child._cc.name:
-            child.set_congestion_control(self._cc.name)
+        # A copy of the listener's controller, not a new one by name: the name of a custom
+        # controller means nothing to `make_congestion_controller` (it would raise out of
+        # poll), and an instance carries its configuration (e.g. HyStart++ off).
+        child.set_congestion_control(copy.deepcopy(self._cc))
         child._assembler = type(self._assembler)(self._assembler.max_holes)
         child._listen_ep = self._listen_ep
         child._passive = True
