@@ -328,3 +328,37 @@ def test_children_get_their_own_copy_of_a_custom_congestion_controller() -> None
             assert type(child.congestion_control) is type(cc)
             assert child.congestion_control is not cc
     assert child.congestion_control._hystart is False  # the configuration came along
+
+
+# -- initial sequence numbers through the interface (RFC 6528) ---------------------------
+
+
+def _iss_through_an_interface(seed: int, at_us: int, sport: int = 4000) -> int:
+    from smoltcp.stack.tcp import TcpSocket
+    from smoltcp.stack.testing import Harness, arp, decode, ethernet, ipv4, mac, tcp
+    from smoltcp.stack.time import Instant
+    from smoltcp.wire import IpEndpoint
+
+    us, peer, peer_mac = "192.168.69.1", "192.168.69.2", "02-00-00-00-00-02"
+    hs = Harness(random_seed=seed)
+    hs.feed(
+        ethernet("ff-ff-ff-ff-ff-ff", peer_mac, 0x0806, arp(1, peer_mac, peer, mac(peer_mac), us))
+    )
+    sock = TcpSocket(1024, 1024)
+    hs.sockets.add(sock)
+    sock.listen(IpEndpoint(None, 80))
+    syn = ethernet(
+        mac("02-00-00-00-00-01"), peer_mac, 0x0800, ipv4(peer, us, 6, tcp(peer, us, sport, 80, 100))
+    )
+    (synack,) = [d for d in map(decode, hs.feed(syn, at=Instant(at_us))) if d.tcp]
+    return synack.tcp["seq"]
+
+
+def test_isn_is_a_keyed_hash_from_the_configured_seed_plus_a_4_us_clock() -> None:
+    base = _iss_through_an_interface(seed=1, at_us=1_000_000)
+    assert _iss_through_an_interface(seed=1, at_us=1_000_000) == base  # no hidden randomness
+    assert _iss_through_an_interface(seed=2, at_us=1_000_000) != base  # the secret is the seed's
+    assert _iss_through_an_interface(seed=1, at_us=1_000_000, sport=4001) != base  # the tuple's
+    # M ticks every 4 microseconds (RFC 6528 3).
+    later = _iss_through_an_interface(seed=1, at_us=1_000_000 + 4 * 12345)
+    assert (later - base) % 2**32 == 12345
