@@ -362,3 +362,47 @@ def test_isn_is_a_keyed_hash_from_the_configured_seed_plus_a_4_us_clock() -> Non
     # M ticks every 4 microseconds (RFC 6528 3).
     later = _iss_through_an_interface(seed=1, at_us=1_000_000 + 4 * 12345)
     assert (later - base) % 2**32 == 12345
+
+
+# -- simultaneous open between two of our sockets ----------------------------------------
+
+
+def test_simultaneous_open_between_two_sockets_establishes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 9293 Figure 8: both send SYN, both answer SYN-ACK, and each SYN-ACK, acknowledging
+    # the other's SYN, completes the handshake (it must not just draw another SYN-ACK: two
+    # ends doing that would bounce SYN-ACKs for ever).
+    from smoltcp.stack.tcp import TcpSocket
+
+    h = TcpHarness(monkeypatch)
+    a, b = h.sock, TcpSocket(64, 64)
+    h.set.add(b)
+    a.connect(h.cx, REMOTE, LOCAL)
+    b.connect(h.cx, LOCAL, REMOTE)
+
+    def drain(src: TcpSocket) -> list:
+        out: list = []
+        while src.dispatch(h.cx, h.now, lambda ip, seg: out.append((ip, seg))):
+            pass
+        return out
+
+    def deliver(dst: TcpSocket, packets: list) -> list:
+        replies = []
+        for ip, seg in packets:
+            reply = dst.process(h.cx, h.now, ip, seg)
+            if reply is not None:
+                replies.append(reply)
+        return replies
+
+    to_b, to_a = drain(a), drain(b)  # the two SYNs cross
+    exchanged = len(to_b) + len(to_a)
+    for _ in range(10):
+        replies_to_a, replies_to_b = deliver(b, to_b), deliver(a, to_a)
+        to_b, to_a = replies_to_b + drain(a), replies_to_a + drain(b)
+        exchanged += len(to_a) + len(to_b)
+        if not to_a and not to_b:
+            break
+    assert a.state is S.ESTABLISHED and b.state is S.ESTABLISHED
+    assert exchanged <= 6, f"{exchanged} segments: SYN-ACKs bouncing"
+    a.send(b"ping")
+    deliver(b, drain(a))
+    assert b.recv() == b"ping"

@@ -225,6 +225,15 @@ class _SegmentArrives:
                 # The peer did not get our ACK of its FIN: ACK again, restart 2 MSL.
                 self._timewait_at = t + TIME_WAIT_TIMEOUT
             elif st is _SYN_RECEIVED and ctl is _SYN and seq == self._irs:
+                ack = seg.ack_number
+                if ack is not None and self._snd_una < ack <= self._snd_max:
+                    # Simultaneous open (Figure 8, line 6): the peer's SYN-ACK acknowledges
+                    # our SYN: ESTABLISHED, and ACK its SYN (answering with our SYN-ACK
+                    # again, two such ends would bounce SYN-ACKs for ever).
+                    self._syn_received_acked(now, t, seq, ack, seg, seg.window_len)
+                    self._ack_now = True
+                    self._wake()
+                    return None
                 # The peer retransmitted its SYN: our SYN-ACK was lost, send it again.
                 self._snd_nxt = self._iss
                 self._wake()
@@ -261,23 +270,8 @@ class _SegmentArrives:
         if st is _SYN_RECEIVED:
             if not (self._snd_una < ack <= self._snd_max):
                 return _rst_for(ip, seg)
-            self._rtt_sample_syn(now, seg)
-            self._snd_una = self._iss + 1
-            if self._snd_nxt < self._snd_una:
-                self._snd_nxt = self._snd_una
-            self._rto_at = None
-            self._syn_rtx = False
-            self._snd_wnd = seg.window_len << self._snd_shift
-            self._max_snd_wnd = max(self._max_snd_wnd, self._snd_wnd)
-            self._snd_wl1 = seq
-            self._snd_wl2 = ack
-            self._established(now)
+            self._syn_received_acked(now, t, seq, ack, seg, seg.window_len << self._snd_shift)
             st = self._state
-            if self._child:
-                self._wake()
-            # Our FIN may already have been queued by close() in SYN-RECEIVED.
-            if ack != self._snd_una:
-                self._on_ack(now, t, seg, ack)
         else:
             snd_una = self._snd_una
             top = self._snd_max + 1 if self._probing else self._snd_max
@@ -344,6 +338,30 @@ class _SegmentArrives:
             # (not one per poll), so that the sender sees its duplicate ACKs and SACKs.
             return self._ack_reply(cx, t)
         return None
+
+    def _syn_received_acked(
+        self: Any, now: Instant, t: int, seq: Any, ack: Any, seg: TcpRepr, wnd: int
+    ) -> None:
+        """SYN-RECEIVED, fifth check: SND.UNA < SEG.ACK =< SND.NXT: enter ESTABLISHED.
+
+        ``wnd`` is the segment's window in octets (unscaled when it is a SYN, RFC 7323 2.2).
+        """
+        self._rtt_sample_syn(now, seg)
+        self._snd_una = self._iss + 1
+        if self._snd_nxt < self._snd_una:
+            self._snd_nxt = self._snd_una
+        self._rto_at = None
+        self._syn_rtx = False
+        self._snd_wnd = wnd
+        self._max_snd_wnd = max(self._max_snd_wnd, wnd)
+        self._snd_wl1 = seq
+        self._snd_wl2 = ack
+        self._established(now)
+        if self._child:
+            self._wake()
+        # Our FIN may already have been queued by close() in SYN-RECEIVED.
+        if ack != self._snd_una:
+            self._on_ack(now, t, seg, ack)
 
     def _ack_reply(self: Any, cx: Any, t: int) -> Any:
         out: list[Any] = []
