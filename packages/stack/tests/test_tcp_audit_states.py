@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -364,45 +365,77 @@ def test_isn_is_a_keyed_hash_from_the_configured_seed_plus_a_4_us_clock() -> Non
     assert (later - base) % 2**32 == 12345
 
 
-# -- simultaneous open between two of our sockets ----------------------------------------
+# -- two of our sockets wired back to back ----------------------------------------------
+
+
+class _Wire:
+    """Two `TcpSocket`s of one harness talking to each other directly (no interface)."""
+
+    def __init__(self, h: TcpHarness) -> None:
+        from smoltcp.stack.tcp import TcpSocket
+
+        self.h = h
+        self.a = h.sock
+        self.b = TcpSocket(64, 64)
+        h.set.add(self.b)
+
+    def _drain(self, src: Any) -> list[Any]:
+        out: list[Any] = []
+        while src.dispatch(self.h.cx, self.h.now, lambda ip, seg: out.append((ip, seg))):
+            pass
+        return out
+
+    def _deliver(self, dst: Any, packets: list[Any]) -> list[Any]:
+        replies = []
+        for ip, seg in packets:
+            reply = dst.process(self.h.cx, self.h.now, ip, seg)
+            if reply is not None:
+                replies.append(reply)
+        return replies
+
+    def exchange(self, rounds: int = 10) -> int:
+        """Let both sides send until they are quiet; return the segments exchanged."""
+        to_b, to_a = self._drain(self.a), self._drain(self.b)
+        exchanged = len(to_b) + len(to_a)
+        for _ in range(rounds):
+            if not to_a and not to_b:
+                break
+            replies_to_a, replies_to_b = self._deliver(self.b, to_b), self._deliver(self.a, to_a)
+            to_b, to_a = replies_to_b + self._drain(self.a), replies_to_a + self._drain(self.b)
+            exchanged += len(to_a) + len(to_b)
+        assert not to_a and not to_b, f"still sending after {rounds} rounds"
+        return exchanged
 
 
 def test_simultaneous_open_between_two_sockets_establishes(monkeypatch: pytest.MonkeyPatch) -> None:
     # RFC 9293 Figure 8: both send SYN, both answer SYN-ACK, and each SYN-ACK, acknowledging
     # the other's SYN, completes the handshake (it must not just draw another SYN-ACK: two
     # ends doing that would bounce SYN-ACKs for ever).
-    from smoltcp.stack.tcp import TcpSocket
+    w = _Wire(TcpHarness(monkeypatch))
+    w.a.connect(w.h.cx, REMOTE, LOCAL)
+    w.b.connect(w.h.cx, LOCAL, REMOTE)
+    assert w.exchange() <= 6  # SYN, SYN, SYN-ACK, SYN-ACK, ACK, ACK
+    assert w.a.state is S.ESTABLISHED and w.b.state is S.ESTABLISHED
+    w.a.send(b"ping")
+    w.exchange()
+    assert w.b.recv() == b"ping"
 
-    h = TcpHarness(monkeypatch)
-    a, b = h.sock, TcpSocket(64, 64)
-    h.set.add(b)
-    a.connect(h.cx, REMOTE, LOCAL)
-    b.connect(h.cx, LOCAL, REMOTE)
 
-    def drain(src: TcpSocket) -> list:
-        out: list = []
-        while src.dispatch(h.cx, h.now, lambda ip, seg: out.append((ip, seg))):
-            pass
-        return out
-
-    def deliver(dst: TcpSocket, packets: list) -> list:
-        replies = []
-        for ip, seg in packets:
-            reply = dst.process(h.cx, h.now, ip, seg)
-            if reply is not None:
-                replies.append(reply)
-        return replies
-
-    to_b, to_a = drain(a), drain(b)  # the two SYNs cross
-    exchanged = len(to_b) + len(to_a)
-    for _ in range(10):
-        replies_to_a, replies_to_b = deliver(b, to_b), deliver(a, to_a)
-        to_b, to_a = replies_to_b + drain(a), replies_to_a + drain(b)
-        exchanged += len(to_a) + len(to_b)
-        if not to_a and not to_b:
-            break
-    assert a.state is S.ESTABLISHED and b.state is S.ESTABLISHED
-    assert exchanged <= 6, f"{exchanged} segments: SYN-ACKs bouncing"
-    a.send(b"ping")
-    deliver(b, drain(a))
-    assert b.recv() == b"ping"
+def test_simultaneous_close_between_two_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 9293 Figure 13: both FINs cross; both ends pass CLOSING into TIME-WAIT.
+    w = _Wire(TcpHarness(monkeypatch))
+    w.b.listen(REMOTE.port)
+    w.a.connect(w.h.cx, REMOTE, LOCAL)
+    w.exchange()
+    assert w.a.state is S.ESTABLISHED and w.b.state is S.ESTABLISHED
+    w.a.close()
+    w.b.close()
+    assert w.exchange() == 4  # FIN, FIN, ACK, ACK
+    assert w.h.transitions.count((S.FIN_WAIT_1, S.CLOSING)) == 2
+    assert w.a.state is S.TIME_WAIT and w.b.state is S.TIME_WAIT
+    w.h.advance(10_000)
+    w.exchange()
+    assert w.a.state is S.CLOSED and w.b.state is S.CLOSED
+    for sock in (w.a, w.b):
+        with pytest.raises(RecvError, match="finished"):
+            sock.recv()
