@@ -439,3 +439,26 @@ def test_simultaneous_close_between_two_sockets(monkeypatch: pytest.MonkeyPatch)
     for sock in (w.a, w.b):
         with pytest.raises(RecvError, match="finished"):
             sock.recv()
+
+
+def test_a_child_reset_before_accept_still_hands_out_what_it_received(h: TcpHarness) -> None:
+    # "Bytes already received stay readable after the peer closes or resets" holds for a
+    # connection still waiting in the backlog too; one with nothing to read is dropped.
+    h.listen(backlog=2)
+    for port in (1001, 1002):
+        h.send(SYN, seq=100, src_port=port)
+        child = next(s for s in h.set.sockets.values() if s.remote_endpoint == (REMOTE.addr, port))
+        assert h.recv_one(child).control == SYN
+        h.deliver(h.seg(seq=101, ack=1001, src_port=port))
+        assert child.state is S.ESTABLISHED
+    h.deliver(h.seg(seq=101, ack=1001, src_port=1001, payload=b"hi"))
+    h.deliver(h.seg(RST, seq=103, src_port=1001))
+    h.deliver(h.seg(RST, seq=101, src_port=1002))
+    handle = h.sock.accept()
+    assert handle is not None and h.sock.accept() is None
+    child = h.set.get(handle)
+    assert child.remote_endpoint.port == 1001 and child.state is S.CLOSED
+    assert child.recv() == b"hi"
+    with pytest.raises(RecvError, match="reset"):
+        child.recv()
+    assert len(h.set.sockets) == 2  # the listener and the accepted child

@@ -5,7 +5,8 @@ Rust smoltcp's semantics: one connection per listening socket; it returns to LIS
 handshake fails). With ``backlog > 0`` it stays in LISTEN: each SYN creates a child
 `TcpSocket` (same buffer sizes and settings) in the listener's `SocketSet`, which completes
 its handshake on its own; `accept` hands out the established children one by one, in the
-order they completed their handshakes (an accept queue). At most
+order they completed their handshakes (an accept queue); one reset by the peer before
+`accept` is still handed out if it holds received octets. At most
 ``backlog`` children wait to be accepted; a SYN beyond that is dropped (the peer retries, as
 with a full Linux accept queue).
 """
@@ -101,8 +102,10 @@ class _Listener:
             child = sockets.get(handle)
             if child is None:
                 continue
-            if child._state is _CLOSED and child._rst_pending is None:
-                # The handshake failed (RST, timeout): nobody will ever accept it.
+            if child._state is _CLOSED and child._rst_pending is None and not len(child._rx):
+                # The handshake failed (RST, timeout), or the connection was reset with
+                # nothing left to read: nobody will ever accept it. A reset child holding
+                # received octets stays: they remain readable, then recv says "reset".
                 sockets.remove(handle)
                 continue
             keep.append(handle)
