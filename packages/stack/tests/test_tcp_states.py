@@ -88,9 +88,20 @@ def test_simultaneous_open(h: TcpHarness) -> None:
         "window": 64,
         "payload": b"",
     }
-    h.send(SYN, seq=5000, ack=1001)  # their SYN-ACK: a duplicate SYN plus our ACK
-    h.send(seq=5001, ack=1001)
+    # Their SYN-ACK acknowledges our SYN: ESTABLISHED (RFC 9293 Figure 8), and an ACK of
+    # their SYN, not our SYN-ACK again.
+    h.send(SYN, seq=5000, ack=1001)
     assert h.sock.state is S.ESTABLISHED
+    assert fields(h.recv_one()) == {
+        "control": NONE,
+        "seq": 1001,
+        "ack": 5001,
+        "window": 64,
+        "payload": b"",
+    }
+    h.send(seq=5001, ack=1001)  # their ACK of our SYN-ACK changes nothing
+    assert h.sock.state is S.ESTABLISHED
+    h.recv_none()
 
 
 # -- SYN-RECEIVED ------------------------------------------------------------------------
