@@ -140,3 +140,34 @@ def test_non_duration_raises_type_error() -> None:
     est = RttEstimator()
     with pytest.raises(TypeError):
         est.min_rto = 0.2  # type: ignore[assignment]
+
+
+def test_samples_spanning_a_timeout_are_refused_when_told_the_time() -> None:
+    # A timestamp echo of a segment sent before the RTO (the ACK was lost, the receiver
+    # echoes its old TS.Recent) would measure the timeout itself.
+    est = RttEstimator()
+    est.sample(ms(10))
+    t = Instant.from_secs(100)
+    est.on_timeout(t)
+    assert est.backoff == 1
+    assert not est.sample(ms(450), t + ms(250))  # sent at t - 200 ms: before the timeout
+    assert est.srtt == ms(10)
+    assert est.backoff == 1  # no valid sample: the back-off stays (RFC 6298 5.7)
+    assert est.sample(ms(5), t + ms(250))  # sent after the timeout: a real measurement
+    assert est.backoff == 0
+    assert est.srtt == Duration(10_000 + (5_000 - 10_000) // 8)
+
+
+def test_samples_without_time_are_taken_as_before() -> None:
+    est = RttEstimator()
+    est.on_timeout()
+    assert est.sample(ms(3000))
+    assert est.srtt == ms(3000)
+
+
+def test_karn_helper_refuses_a_sample_across_a_timeout() -> None:
+    est = RttEstimator()
+    est.time_segment(100, Instant.ZERO)
+    est.on_timeout(Instant.from_millis(1000))
+    est.time_segment(200, Instant.from_millis(1000))
+    assert est.on_ack(200, Instant.from_millis(1010)) == ms(10)

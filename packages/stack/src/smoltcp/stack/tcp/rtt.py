@@ -48,6 +48,7 @@ class RttEstimator:
         "_srtt",
         "_timed_at",
         "_timed_seq",
+        "_timeout_at",
     )
 
     def __init__(
@@ -83,6 +84,8 @@ class RttEstimator:
         self._rto_base = self._initial_rto
         self._timed_seq: int | None = None
         self._timed_at = 0
+        # When the last retransmission timeout fired (micros), if the caller said.
+        self._timeout_at: int | None = None
         self._update_rto()
 
     # -- configuration --------------------------------------------------------------------
@@ -130,13 +133,21 @@ class RttEstimator:
 
     # -- RFC 6298 -------------------------------------------------------------------------
 
-    def sample(self, rtt: Duration) -> None:
-        """Take one valid RTT measurement (RFC 6298 2.2 / 2.3) and clear the back-off.
+    def sample(self, rtt: Duration, now: Instant | None = None) -> bool:
+        """Take one RTT measurement (RFC 6298 2.2 / 2.3), clear the back-off; return True.
 
-        The caller guarantees Karn's rule. A negative sample (a clock that went backwards in
-        a test) counts as zero.
+        The caller guarantees Karn's rule for timed segments. With ``now`` (the time the ACK
+        arrived), a sample whose transmission precedes the last retransmission timeout (see
+        `on_timeout`) is refused and False returned: everything outstanding then was
+        retransmitted, so the sample is ambiguous (Karn), and for a timestamp echo (RFC 7323
+        4.1, where the receiver may echo the TSval of a segment sent before the timeout,
+        e.g. after a lost ACK) it would include the timeout itself: SRTT would grow with
+        every loss, the RTO with it, and recovery would slow down without bound. A negative
+        sample (a clock that went backwards in a test) counts as zero.
         """
         r = rtt.micros
+        if now is not None and self._timeout_at is not None and now.micros - r < self._timeout_at:
+            return False
         if r < 0:
             r = 0
         srtt = self._srtt
@@ -156,9 +167,15 @@ class RttEstimator:
         # RFC 6298 5.7: a fresh measurement after back-off recomputes the RTO from scratch.
         self._backoff = 0
         self._update_rto()
+        return True
 
-    def on_timeout(self) -> None:
-        """Double the RTO after a retransmission timeout (RFC 6298 5.5), capped at max_rto."""
+    def on_timeout(self, now: Instant | None = None) -> None:
+        """Double the RTO after a retransmission timeout (RFC 6298 5.5), capped at max_rto.
+
+        Pass ``now`` so that `sample` can refuse measurements that span this timeout.
+        """
+        if now is not None:
+            self._timeout_at = now.micros
         if self._rto.micros < self._max_rto:
             self._backoff += 1
         # Karn: the timed segment is being retransmitted, its ACK gives no sample.
@@ -205,8 +222,7 @@ class RttEstimator:
             return None
         self._timed_seq = None
         rtt = Duration(now.micros - self._timed_at)
-        self.sample(rtt)
-        return rtt
+        return rtt if self.sample(rtt, now) else None
 
     def __repr__(self) -> str:
         srtt = "-" if self._srtt is None else str(Duration(self._srtt))
