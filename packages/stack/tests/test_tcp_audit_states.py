@@ -462,3 +462,29 @@ def test_a_child_reset_before_accept_still_hands_out_what_it_received(h: TcpHarn
     with pytest.raises(RecvError, match="reset"):
         child.recv()
     assert len(h.set.sockets) == 2  # the listener and the accepted child
+
+
+def test_a_syn_with_a_newer_timestamp_reopens_time_wait_below_rcv_nxt(h: TcpHarness) -> None:
+    # RFC 6191 4.2: with timestamps, a SYN whose TSval is newer than TS.Recent may reopen a
+    # four-tuple in TIME-WAIT even when its sequence number lies below RCV.NXT.
+    from smoltcp.wire import TcpTimestampRepr
+
+    h.listen(backlog=2)
+    h.send(SYN, seq=100, src_port=1001, timestamp=TcpTimestampRepr(10, 0))
+    child = next(s for s in h.set.sockets.values() if s is not h.sock)
+    ours = h.recv_one(child).timestamp.tsval
+    h.deliver(h.seg(seq=101, ack=1001, src_port=1001, timestamp=TcpTimestampRepr(11, ours)))
+    assert h.sock.accept() is not None
+    child.close()
+    h.recv(child)
+    h.deliver(h.seg(FIN, seq=101, ack=1002, src_port=1001, timestamp=TcpTimestampRepr(12, ours)))
+    assert child.state is S.TIME_WAIT
+    h.recv(child)
+    # Same TSval as the FIN: could be an old duplicate; answered, not reopened.
+    h.deliver(h.seg(SYN, seq=50, src_port=1001, timestamp=TcpTimestampRepr(12, 0)))
+    assert child.state is S.TIME_WAIT
+    h.recv(child)
+    h.deliver(h.seg(SYN, seq=50, src_port=1001, timestamp=TcpTimestampRepr(13, 0)))
+    assert child.state is S.CLOSED
+    new = [s for s in h.set.sockets.values() if s.state is S.SYN_RECEIVED]
+    assert len(new) == 1 and fields(h.recv_one(new[0]))["ack"] == 51

@@ -196,10 +196,17 @@ class _SegmentArrives:
             self._wake()
             return None
 
-        # RFC 6191 / RFC 9293 3.10.7.4 note: a new SYN for a four-tuple in TIME-WAIT, above
-        # everything of the old connection, opens a new connection through the listener.
+        # RFC 9293 3.6.1 / RFC 6191: a new SYN for a four-tuple in TIME-WAIT opens a new
+        # connection through the listener when it cannot be an old duplicate: its sequence
+        # number lies above everything of the old connection, or (timestamps in use) its
+        # TSval is newer than TS.Recent (PAWS above already dropped an older one).
         offset = seq - rcv_nxt
-        if st is _TIME_WAIT and ctl is _SYN and seg.ack_number is None and offset > 0:
+        if (
+            st is _TIME_WAIT
+            and ctl is _SYN
+            and seg.ack_number is None
+            and (offset > 0 or (self._ts_ok and ts is not None and ts.tsval != self._ts_recent))
+        ):
             listener = self._find_listener(ip, seg)
             if listener is not None:
                 self._to_closed()
