@@ -435,7 +435,9 @@ class _SegmentArrives:
         if self._rtt_seq is not None and ack >= self._rtt_seq:
             self._rtt_seq = None
         if rtt is not None:
-            self._rtt.sample(rtt)
+            # With `now`, the estimator refuses a sample sent before the last RTO (Karn's
+            # rule for timestamp echoes too: it would feed the timeout back into SRTT).
+            self._rtt.sample(rtt, now)
         if self._sack_ok:
             if seg.sack_ranges:
                 self._board.update(seg.sack_ranges, ack, self._snd_max)
