@@ -78,31 +78,85 @@ class FdTxToken:
 # host's byte order (little-endian on every Linux this runs on).
 VNET_HDR_LEN = 10
 VNET_HDR_F_NEEDS_CSUM = 0x01
+VNET_HDR_GSO_TCPV4 = 1
 _VNET_CSUM = struct.Struct("<HH")
+_VNET_HDR = struct.Struct("<BBHHHH")
+_IPV4_ADDRS = struct.Struct("!HHHH")
+_BE16 = struct.Struct("!H")
 
 
 class VnetTxToken:
-    """Transmit token that writes an all-zero virtio-net header (no offload) before the frame."""
+    """Transmit token that writes a virtio-net header before the frame.
 
-    __slots__ = ("_capacity", "_dev", "_fd", "_view", "_whole")
+    A frame within the MTU goes out with an all-zero header (no offload). A larger TCP/IPv4
+    frame (the stack sends one only when the device reports ``max_tso_size``) goes out as a
+    TSO super-segment: gso_type TCPV4, gso_size the payload that fits the IP MTU with this
+    frame's IP and TCP headers, and NEEDS_CSUM with the TCP checksum field holding the
+    pseudo-header sum, so the kernel cuts it into MTU-sized segments and completes their
+    checksums, as a NIC with TSO would.
+    """
 
-    def __init__(self, dev: FdDevice, whole: memoryview) -> None:
+    __slots__ = ("_capacity", "_dev", "_fd", "_gso", "_ip_mtu", "_l2", "_mtu", "_view", "_whole")
+
+    def __init__(self, dev: FdDevice, whole: memoryview, l2: int = 0) -> None:
         self._dev = dev
         self._fd = dev._fd
         self._whole = whole
         self._view = whole[VNET_HDR_LEN:]
         self._capacity = len(self._view)
+        self._mtu = dev._caps.max_transmission_unit
+        self._l2 = l2
+        self._ip_mtu = self._mtu - l2
+        self._gso = False
 
     def consume(self, length: int, f: Callable[[memoryview], R]) -> R:
-        """Like `FdTxToken.consume`; the header in front of the frame stays zero."""
+        """Like `FdTxToken.consume`; a frame beyond the MTU goes out as a TSO super-segment."""
         if length > self._capacity or length < 0:
             raise ValueError(f"frame of {length} octets exceeds the device's {self._capacity}")
         result = f(self._view[:length])
+        if length > self._mtu:
+            self._set_gso(length)
+        elif self._gso:
+            self._gso = False
+            _VNET_HDR.pack_into(self._whole, 0, 0, 0, 0, 0, 0, 0)
         try:
             _write(self._fd, self._whole[: VNET_HDR_LEN + length])
         except OSError as exc:
             self._dev._tx_error(exc)
         return result
+
+    def _set_gso(self, length: int) -> None:
+        # Only TCP over IPv4 is segmented; anything else too big goes out as it is (and the
+        # kernel drops it), which is what the stack was told would happen.
+        frame = self._view
+        ip = self._l2
+        if ip and frame[12:14] != b"\x08\x00":
+            return
+        if length < ip + 40 or frame[ip] >> 4 != 4 or frame[ip + 9] != 6:
+            return
+        ihl = (frame[ip] & 0x0F) << 2
+        tcp = ip + ihl
+        thl = (frame[tcp + 12] >> 4) << 2
+        if length < tcp + thl:
+            return
+        # RFC 9293 3.1: the pseudo-header sum (addresses, protocol, TCP length), folded and
+        # not complemented: the kernel adds the rest per segment (CHECKSUM_PARTIAL).
+        s0, s1, d0, d1 = _IPV4_ADDRS.unpack_from(frame, ip + 12)
+        total = s0 + s1 + d0 + d1 + 6 + length - tcp
+        total = (total & 0xFFFF) + (total >> 16)
+        total = (total & 0xFFFF) + (total >> 16)
+        _BE16.pack_into(frame, tcp + 16, total)
+        _VNET_HDR.pack_into(
+            self._whole,
+            0,
+            VNET_HDR_F_NEEDS_CSUM,
+            VNET_HDR_GSO_TCPV4,
+            tcp + thl,
+            self._ip_mtu - ihl - thl,
+            tcp,
+            16,
+        )
+        self._gso = True
 
 
 class FdDevice:
@@ -182,7 +236,8 @@ class FdDevice:
         Received frames may then be TCP segments of up to 64 KiB (the kernel's TSO hands them
         over unsegmented) and may carry a partial checksum (``NEEDS_CSUM``), which `receive`
         completes, as a NIC would: the stack sees ordinary, valid, possibly large frames.
-        Transmitted frames go out with an all-zero header: no offload requested.
+        Transmitted frames within the MTU go out with an all-zero header (no offload); larger
+        TCP/IPv4 frames (up to ``max_tso_size``) as TSO super-segments (see `VnetTxToken`).
         """
         from smoltcp.stack.kernels import internet_sum
 
@@ -190,10 +245,13 @@ class FdDevice:
         # Compile the kernel now rather than on the first frame (it takes about a second).
         internet_sum(memoryview(bytearray(4096)))
         self._rx_token = FdRxToken(self._rx_view[VNET_HDR_LEN:])
-        mtu = self._caps.max_transmission_unit
-        # The same two-buffer arrangement as the plain device, each with room for the header.
-        tx = VnetTxToken(self, memoryview(bytearray(VNET_HDR_LEN + mtu)))
-        pair_tx = VnetTxToken(self, memoryview(bytearray(VNET_HDR_LEN + mtu)))
+        caps = self._caps
+        size = max(caps.max_transmission_unit, caps.max_tso_size)
+        l2 = caps.max_transmission_unit - caps.ip_mtu()
+        # The same two-buffer arrangement as the plain device, each with room for the header
+        # and for a TSO super-segment.
+        tx = VnetTxToken(self, memoryview(bytearray(VNET_HDR_LEN + size)), l2)
+        pair_tx = VnetTxToken(self, memoryview(bytearray(VNET_HDR_LEN + size)), l2)
         self._tx_token = tx  # type: ignore[assignment]
         self._pair = (self._rx_token, pair_tx)  # type: ignore[assignment]
         # Only this device pays for the header: the plain path keeps the plain method.

@@ -18,6 +18,8 @@ __all__ = ["TapInterface", "TunInterface"]
 
 TUN_PATH = "/dev/net/tun"
 ETHERNET_HEADER_LEN = 14
+# The largest IP packet the kernel takes for segmentation (the IPv4 total length field).
+MAX_TSO_IP_SIZE = 65535
 
 
 OFFLOADS = _linux.TUN_F_CSUM | _linux.TUN_F_TSO4 | _linux.TUN_F_TSO6 | _linux.TUN_F_TSO_ECN
@@ -98,8 +100,12 @@ class _TunTap(FdDevice):
         _set_offload(fd, name, offload)
         try:
             ip_mtu = _linux.interface_mtu(name) if mtu is None else mtu
+            # With offloads the kernel segments TCP for us up to the largest IP packet
+            # (65535 octets: the IP total length field); the frame adds the link header.
             caps = DeviceCapabilities(
-                medium=self._MEDIUM, max_transmission_unit=ip_mtu + self._LINK_HEADER_LEN
+                medium=self._MEDIUM,
+                max_transmission_unit=ip_mtu + self._LINK_HEADER_LEN,
+                max_tso_size=MAX_TSO_IP_SIZE + self._LINK_HEADER_LEN if offload else 0,
             )
             super().__init__(fd, name, caps, vnet_hdr=offload)
         except BaseException:
@@ -118,8 +124,10 @@ class TapInterface(_TunTap):
     With ``offload=True`` the kernel's TCP segmentation offload works towards the stack: the
     kernel sends TCP segments of up to 64 KiB without cutting them to the MTU, and leaves
     checksums partial, which the device completes (as a NIC would). Far fewer frames reach
-    the stack when the kernel sends in bulk; the stack sends as usual, up to the MTU. Frames
-    larger than ``max_transmission_unit`` thus arrive: the stack on this device must take them.
+    the stack when the kernel sends in bulk. Frames larger than ``max_transmission_unit``
+    thus arrive: the stack on this device must take them. The other way, the device reports
+    ``max_tso_size`` (a 65535-octet IP packet plus the link header): the stack may hand it TCP
+    super-segments of that size, which the kernel cuts to the MTU (TSO towards the kernel).
 
     Raises `DeviceError` (one line saying what to do) when the interface cannot be opened:
     no ``/dev/net/tun``, no privileges, no such interface, busy, not a TAP interface.

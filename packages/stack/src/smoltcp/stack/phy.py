@@ -48,12 +48,27 @@ class DeviceCapabilities(NamedTuple):
     ``max_burst_size`` is how many frames the device can take in one go, or None for no limit.
     ``checksum`` says which checksums the stack computes on transmit and verifies on receive
     (a device that offloads them to hardware clears the corresponding directions).
+    ``max_tso_size`` is the largest frame the device takes for TCP segmentation offload, counted
+    as ``max_transmission_unit`` is (Ethernet header included), or 0 for no offload (the
+    default). When it is larger than ``max_transmission_unit``, the stack may hand the device
+    a TCP/IPv4 segment up to that size, with valid IP and TCP checksums; the device cuts it into
+    segments of at most ``max_transmission_unit`` (and fixes their checksums), as a NIC with
+    TSO does. Every other packet stays within ``max_transmission_unit``.
     """
 
     medium: Medium = Medium.ETHERNET
     max_transmission_unit: int = 1514
     max_burst_size: int | None = None
     checksum: ChecksumCapabilities = ChecksumCapabilities()
+    max_tso_size: int = 0
+
+    def ip_tso_size(self) -> int:
+        """Return the largest IP packet the device segments (TSO), or 0 if it does not."""
+        if self.max_tso_size <= self.max_transmission_unit:
+            return 0
+        if self.medium is Medium.ETHERNET:
+            return self.max_tso_size - ETHERNET_HEADER_LEN
+        return self.max_tso_size
 
     def ip_mtu(self) -> int:
         """Return the largest IP packet the device carries, in octets."""

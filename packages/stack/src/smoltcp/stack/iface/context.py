@@ -20,6 +20,9 @@ class Context:
 
     - ``ip_addrs``: the interface's addresses, as CIDRs (a tuple);
     - ``ip_mtu``: the largest IP packet the device carries, in octets;
+    - ``max_tso_size``: the largest IP packet carrying TCP that the device segments for us
+      (TCP segmentation offload), in octets, or 0 when it does not: TCP may then send data
+      segments of up to this size instead of one MSS;
     - ``checksum_caps``: which checksums the stack computes and verifies;
     - ``csum``: the checksum kernel to pass to ``smoltcp.wire`` as ``csum=``;
     - ``rand``: a ``random.Random`` seeded from ``Config.random_seed``.
@@ -34,6 +37,7 @@ class Context:
         "hardware_addr",
         "ip_addrs",
         "ip_mtu",
+        "max_tso_size",
         "now",
         "rand",
     )
@@ -46,9 +50,11 @@ class Context:
         csum: InternetSum,
         rand: random.Random,
         now: Instant,
+        max_tso_size: int = 0,
     ) -> None:
         self.hardware_addr = hardware_addr
         self.ip_mtu = ip_mtu
+        self.max_tso_size = max_tso_size
         self.checksum_caps = checksum_caps
         self.csum = csum
         self.rand = rand

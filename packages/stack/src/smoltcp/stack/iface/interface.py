@@ -116,6 +116,8 @@ class Interface(Ingress):
         self._hardware_addr = config.hardware_addr if self._eth else None
         self._mac = bytes(self._hardware_addr) if self._hardware_addr is not None else _ZERO_MAC
         self._ip_mtu = caps.ip_mtu()
+        # TCP may send super-segments up to this size when the device segments them (TSO).
+        self._tso_size = caps.ip_tso_size()
         self._burst = caps.max_burst_size or config.ingress_burst
         self._caps = caps.checksum
         self._csum = kernels.internet_sum
@@ -127,6 +129,7 @@ class Interface(Ingress):
             self._csum,
             random.Random(config.random_seed),
             now,
+            self._tso_size,
         )
         self.routes = Routes()
         self.neighbor_cache = NeighborCache(config.neighbor_cache_capacity, config.neighbor_expiry)
@@ -368,7 +371,7 @@ class Interface(Ingress):
         if ipr.payload_len != plen:
             ipr = ipr._replace(payload_len=plen)
         ip_len = _IPV4_LEN + plen
-        if ip_len > self._ip_mtu:
+        if ip_len > self._ip_mtu and (tr is not TcpRepr or ip_len > self._tso_size):
             # No fragmentation (Don't Fragment is always set): a socket must size its packets
             # from Context.ip_mtu, so this is a bug somewhere; say what was dropped.
             self.counters.dropped["too-big"] += 1

@@ -210,7 +210,16 @@ class _SendPath:
                 cwnd_room += (dupacks if dupacks < 2 else 2) * mss
         size = unsent
         if size > mss:
-            size = mss
+            # With TCP segmentation offload the device cuts a super-segment into MSS-sized
+            # segments (Context.max_tso_size): one segment through the stack per up to ~44
+            # on the wire. Otherwise one MSS.
+            tso = self._tso_room
+            if tso > mss:
+                cap = tso - tso % mss
+                if size > cap:
+                    size = cap
+            else:
+                size = mss
         if sacked_edge is not None and size > sacked_edge - snd_nxt:
             size = sacked_edge - snd_nxt
         if size > wnd_room:
@@ -219,6 +228,10 @@ class _SendPath:
             size = cwnd_room
         if size <= 0:
             return None
+        if size > mss and size < unsent:
+            # A super-segment cut short by the window: whole MSS-sized segments only, so the
+            # device does not put a runt on the wire in the middle of the stream.
+            size -= size % mss
         in_flight = self._snd_max != snd_una
         # Nagle and SWS avoidance hold back new data only: never a retransmission.
         if size < mss and snd_nxt == self._snd_max:

@@ -126,6 +126,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         "_max_snd_wnd",
         "_snd_shift",
         "_snd_mss",
+        "_tso_room",
         "_peer_mss",
         # receive sequence space
         "_irs",
@@ -216,6 +217,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         self._max_snd_wnd = 0
         self._snd_shift = 0
         self._snd_mss = DEFAULT_MSS
+        self._tso_room = 0
         self._peer_mss = DEFAULT_MSS
         self._irs = self._rcv_nxt = self._rcv_adv = zero
         self._rcv_shift = 0
@@ -634,6 +636,11 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
             shift += 1
         self._rcv_shift = shift
         self._rcv_mss = max(1, cx.ip_mtu - 40)
+        # TCP segmentation offload: the largest payload of a new-data super-segment, room
+        # left for the IP header and the largest TCP header (60); 0 when the device does not
+        # segment for us. (A stand-in context in tests may not have the attribute.)
+        tso = getattr(cx, "max_tso_size", 0)
+        self._tso_room = tso - 80 if tso > cx.ip_mtu else 0
         self._ts_offset = cx.rand.getrandbits(32)
         self._progress_at = now.micros
         # We offer every option; `_accept_syn` keeps those the peer offers too.
