@@ -154,3 +154,33 @@ def test_a_syn_at_any_sequence_number_gets_a_rate_limited_challenge_ack(
     h.advance(1000)
     h.send(SYN, seq=1)
     assert len(h.recv()) == 1
+
+
+def test_early_retransmit_with_a_small_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 5827: two segments out, nothing new to send, the first lost: the one dup ACK the
+    # second raises triggers the retransmission (ER_thresh = 2 - 1), not the RTO.
+    h = TcpHarness(monkeypatch, tx=2000)
+    h.establish_passive(max_seg_size=100)
+    h.sock.set_nagle_enabled(False)
+    h.sock.send(bytes(200))
+    assert len(h.recv()) == 2
+    h.send(seq=5001, ack=1001)
+    rtx = h.recv_one()
+    assert fields(rtx)["seq"] == 1001 and len(rtx.payload) == 100
+    assert h.sock.stats.fast_retransmits == 1 and h.sock.stats.timeouts == 0
+    h.send(seq=5001, ack=1201)
+    assert h.sock.send_queue == 0
+
+
+def test_no_early_retransmit_while_new_data_may_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 5827 3.1 applies only when "no previously unsent data is ready": here the
+    # application wrote more before the dup ACK came, and that new data goes instead.
+    h = TcpHarness(monkeypatch, tx=2000)
+    h.establish_passive(max_seg_size=100)
+    h.sock.set_nagle_enabled(False)
+    h.sock.send(bytes(200))
+    assert len(h.recv()) == 2
+    h.sock.send(bytes(300))
+    h.send(seq=5001, ack=1001)
+    assert [fields(s)["seq"] for s in h.recv()] == [1201, 1301, 1401]
+    assert h.sock.stats.fast_retransmits == 0

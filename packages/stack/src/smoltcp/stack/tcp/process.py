@@ -486,8 +486,10 @@ class _SegmentArrives:
             self._inflation += self._snd_mss
             self._wake()
             return
-        lost = self._dupacks >= DUP_THRESH or (
-            self._sack_ok and self._board.is_lost(self._snd_una, self._snd_mss)
+        lost = (
+            self._dupacks >= DUP_THRESH
+            or (self._sack_ok and self._board.is_lost(self._snd_una, self._snd_mss))
+            or self._early_retransmit()
         )
         if not lost:
             self._wake()  # limited transmit may now send (RFC 3042)
@@ -502,6 +504,19 @@ class _SegmentArrives:
             self._n_fast += 1
             self._rtt_seq = None
             self._wake()
+
+    def _early_retransmit(self: Any) -> bool:
+        """RFC 5827 3.1 (byte-based): with fewer than four segments out and nothing new to
+        send, a smaller flight cannot raise three dup ACKs; ER_thresh = segments out - 1.
+
+        Without it every loss in a window of two or three segments waits for the RTO.
+        """
+        mss = self._snd_mss
+        ownd = self._snd_max - self._snd_una
+        if ownd >= 4 * mss or self._next_segment() is not None:
+            return False
+        thresh = -(-ownd // mss) - 1
+        return thresh >= 1 and self._dupacks >= thresh
 
     def _receive_data(self: Any, t: int, seq: TcpSeqNumber, payload: Any) -> bool:
         """Place the octets in the receive buffer; decide how soon to acknowledge them.
