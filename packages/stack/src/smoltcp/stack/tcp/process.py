@@ -1,8 +1,11 @@
 """Segment arrival: RFC 9293 section 3.10.7, with RFC 5961, RFC 7323 and RFC 2018.
 
 `_SegmentArrives` is a mixin of `TcpSocket` (it has no state of its own: the slots are
-declared on `TcpSocket`). `process` returns an immediate reply only for RSTs and challenge
-ACKs; every other segment we owe the peer (ACKs, SYN-ACKs, data) goes out through `dispatch`.
+declared on `TcpSocket`). `process` returns an immediate reply only for RSTs and the ACKs
+of out-of-order data; every other segment we owe the peer (ACKs, challenge ACKs, SYN-ACKs,
+data) goes out through `dispatch`. The functions follow the RFC's order: LISTEN (in
+listener.py), SYN-SENT (3.10.7.3), then the eight checks of 3.10.7.4 for the synchronized
+states; every change of state they make is one of `state.TRANSITIONS`.
 """
 
 from __future__ import annotations
@@ -506,10 +509,11 @@ class _SegmentArrives:
             self._wake()
 
     def _early_retransmit(self: Any) -> bool:
-        """RFC 5827 3.1 (byte-based): with fewer than four segments out and nothing new to
-        send, a smaller flight cannot raise three dup ACKs; ER_thresh = segments out - 1.
+        """Return True when early retransmit (RFC 5827 3.1, byte-based) calls this a loss.
 
-        Without it every loss in a window of two or three segments waits for the RTO.
+        With fewer than four segments out and nothing new to send, the flight cannot raise
+        three dup ACKs; ER_thresh = segments out - 1. Without it every loss in a window of
+        two or three segments waits for the RTO.
         """
         mss = self._snd_mss
         ownd = self._snd_max - self._snd_una
