@@ -46,6 +46,10 @@ _CLOSED = TcpState.CLOSED
 _LISTEN = TcpState.LISTEN
 _ESTABLISHED = TcpState.ESTABLISHED
 _CLOSE_WAIT = TcpState.CLOSE_WAIT
+# ABORT sends no RST in these (RFC 9293 3.10.5).
+_ABORT_SILENT = frozenset(
+    (_CLOSED, _LISTEN, TcpState.SYN_SENT, TcpState.TIME_WAIT, TcpState.CLOSING, TcpState.LAST_ACK)
+)
 _TCP = IpProtocol.TCP
 
 # RFC 9293 3.7.1: the default send MSS when the peer's SYN carries no MSS option.
@@ -536,14 +540,17 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
             self._wake()
 
     def abort(self) -> None:
-        """Abort the connection (RFC 9293 ABORT): send one RST if synchronized, then CLOSED.
+        """Abort the connection (RFC 9293 ABORT): send one RST where 3.10.5 says, then CLOSED.
 
-        Queued data in both directions is discarded.
+        The RST goes out in SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1/2 and CLOSE-WAIT; in
+        CLOSING and LAST-ACK our FIN is out and the RFC only deletes the TCB (a RST there
+        could cut short the peer's TIME-WAIT, RFC 1337). Queued data in both directions is
+        discarded.
         """
         st = self._state
         if st is _LISTEN:
             self._close_listener()
-        if st not in (_CLOSED, _LISTEN, TcpState.SYN_SENT, TcpState.TIME_WAIT):
+        if st not in _ABORT_SILENT:
             self._queue_rst()
         self._set_state(_CLOSED)
         self._rx.clear()
