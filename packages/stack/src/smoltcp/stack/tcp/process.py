@@ -50,6 +50,11 @@ TIME_WAIT_TIMEOUT = Duration.from_secs(10).micros
 # RFC 5961 7: at most this many challenge ACKs per second per connection.
 CHALLENGE_ACK_LIMIT = 10
 _SECOND = 1_000_000
+# In-order octets received without sending an ACK, at most (see the end of
+# `_process_synchronized`). RFC 5681 4.2 asks for an ACK every second full-sized segment;
+# within one burst we ACK every 64 KiB, as Linux does per GRO aggregate, because an ACK per
+# two segments costs pure Python about 40 % of its receive throughput (INTERFACES.md, 18:09).
+STRETCH_ACK_LIMIT = 65536
 # Dup ACKs that trigger fast retransmit (RFC 5681 3.2).
 DUP_THRESH = 3
 # The smallest send MSS we accept: smaller advertised values are clamped up to it (a peer
@@ -346,6 +351,11 @@ class _SegmentArrives:
         if ooo and self._ack_now:
             # RFC 5681 4.2: out-of-order data is acknowledged at once, one ACK per segment
             # (not one per poll), so that the sender sees its duplicate ACKs and SACKs.
+            return self._ack_reply(cx, t)
+        if plen and self._rcv_nxt - self._last_ack_sent >= STRETCH_ACK_LIMIT:
+            # The interface feeds a whole burst to `process` before any `dispatch`, so the
+            # every-second-segment ACK (`_receive_data`) would go out once per burst, however
+            # long. Bound the stretch here, as Linux's GRO does (one ACK per 64 KiB at most).
             return self._ack_reply(cx, t)
         return None
 
