@@ -1,7 +1,7 @@
 """The options every example shares, and the device stack they describe.
 
 Each example builds its parser with `parser(...)`, which already holds the device and middleware
-options (`--tun`, `--pcap`, the fault-injection knobs, `--seed`, `-v`). After parsing,
+options (`--tun`, `--offload`, `--pcap`, the fault-injection knobs, `--seed`, `-v`). After parsing,
 `open_device(args)` opens the interface named on the command line and wraps it, innermost first,
 in a `PcapWriter`, a `Tracer` and a `FaultInjector`, as the options ask. Because the fault
 injector sits outside the tracer, a frame it drops has already been traced (on receive) or is
@@ -135,9 +135,15 @@ def non_negative(text: str) -> float:
 
 
 def add_device_options(p: argparse.ArgumentParser, *, iface: bool = True) -> None:
-    """Add ``IFACE`` (when ``iface``) and ``--tun``."""
+    """Add ``IFACE`` and ``--offload`` (when ``iface``) and ``--tun``."""
     if iface:
         p.add_argument("iface", metavar="IFACE", help="the TAP (or, with --tun, TUN) interface")
+        p.add_argument(
+            "--offload",
+            action="store_true",
+            help="open IFACE with TCP segmentation and checksum offloads (virtio-net header): "
+            "the kernel and the stack exchange TCP segments of up to 64 KiB",
+        )
     p.add_argument(
         "--tun",
         action="store_true",
@@ -244,14 +250,15 @@ def configure_logging(verbose: int, stream: IO[str] | None = None) -> None:
 
 
 def open_device(args: argparse.Namespace) -> Any:
-    """Open ``args.iface`` (TAP, or TUN with ``--tun``) and wrap it as the options ask.
+    """Open ``args.iface`` (TAP, or TUN with ``--tun``; offloads with ``--offload``) and wrap it.
 
     Raises `OSError` when the interface cannot be opened (no such interface, no privileges,
     no ``/dev/net/tun``); `runtime.run` turns that into one line.
     """
     from smoltcp.phy import TapInterface, TunInterface
 
-    device = TunInterface(args.iface) if args.tun else TapInterface(args.iface)
+    kind = TunInterface if args.tun else TapInterface
+    device = kind(args.iface, offload=getattr(args, "offload", False))
     return wrap_device(device, args)
 
 

@@ -1,0 +1,25 @@
+"""``--offload``: the examples open TAP/TUN with TCP segmentation and checksum offloads."""
+
+from __future__ import annotations
+
+import pytest
+
+from smoltcp.examples import benchmark
+
+
+def test_offload_is_off_unless_asked() -> None:
+    parser = benchmark.build_parser()
+    assert parser.parse_args(["tap0", "reader"]).offload is False
+    assert parser.parse_args(["tap0", "reader", "--offload"]).offload is True
+
+
+@pytest.mark.parametrize("mode", ["reader", "writer"])
+@pytest.mark.parametrize("offload", [False, True], ids=["plain", "offload"])
+def test_benchmark_says_which_mode_it_used(tap_ns, mode, offload):
+    extra = ["--offload"] if offload else []
+    bench = tap_ns.start("benchmark", "tap0", mode, "--size", "4M", "--timeout", "60", *extra)
+    assert bench.wait(90) == 0, bench.stderr
+    lines = bench.stdout.splitlines()
+    assert lines[0].startswith("throughput: ") and float(lines[0].split()[1]) > 0
+    assert lines[1].endswith("offload)" if offload else "no offload)")
+    assert ("no offload" in lines[1]) is not offload
