@@ -192,6 +192,8 @@ def test_a_long_burst_is_acknowledged_every_64_kib(monkeypatch: pytest.MonkeyPat
     # stretch is bounded at 64 KiB, as Linux's GRO bounds it (one ACK per aggregate).
     h = TcpHarness(monkeypatch, rx=1 << 18, ack_delay=Duration.from_millis(10))
     h.establish_passive(window_scale=0)
+    # A bulk receiver's setting (the default is RFC 5681's two segments; X, 18:15).
+    h.sock.set_ack_stretch(65536)
     h.send(seq=5001, ack=1001, payload=bytes(1000))
     h.advance(10)
     assert fields(h.recv_one())["ack"] == 6001  # a scaled window of 256 KiB is open now

@@ -51,9 +51,10 @@ TIME_WAIT_TIMEOUT = Duration.from_secs(10).micros
 CHALLENGE_ACK_LIMIT = 10
 _SECOND = 1_000_000
 # In-order octets received without sending an ACK, at most (see the end of
-# `_process_synchronized`). RFC 5681 4.2 asks for an ACK every second full-sized segment;
-# within one burst we ACK every 64 KiB, as Linux does per GRO aggregate, because an ACK per
-# two segments costs pure Python about 40 % of its receive throughput (INTERFACES.md, 18:09).
+# `_process_synchronized`). RFC 5681 4.2 asks for an ACK every second full-sized segment,
+# which is the default; `TcpSocket.set_ack_stretch(STRETCH_ACK_LIMIT)` ACKs every 64 KiB
+# instead, as Linux does per GRO aggregate, because an ACK per two segments costs pure
+# Python about 40 % of its receive throughput (INTERFACES.md, 18:09): for bulk receivers.
 STRETCH_ACK_LIMIT = 65536
 # Dup ACKs that trigger fast retransmit (RFC 5681 3.2).
 DUP_THRESH = 3
@@ -352,11 +353,16 @@ class _SegmentArrives:
             # RFC 5681 4.2: out-of-order data is acknowledged at once, one ACK per segment
             # (not one per poll), so that the sender sees its duplicate ACKs and SACKs.
             return self._ack_reply(cx, t)
-        if plen and self._rcv_nxt - self._last_ack_sent >= STRETCH_ACK_LIMIT:
+        if plen:
             # The interface feeds a whole burst to `process` before any `dispatch`, so the
             # every-second-segment ACK (`_receive_data`) would go out once per burst, however
-            # long. Bound the stretch here, as Linux's GRO does (one ACK per 64 KiB at most).
-            return self._ack_reply(cx, t)
+            # long. Bound the stretch here: two full-sized segments by default (RFC 5681 4.2),
+            # or what `set_ack_stretch` asks (a bulk receiver: STRETCH_ACK_LIMIT, as GRO).
+            stretch = self._ack_stretch
+            if stretch is None:
+                stretch = (self._rcv_mss - (12 if self._ts_ok else 0)) << 1
+            if self._rcv_nxt - self._last_ack_sent >= stretch:
+                return self._ack_reply(cx, t)
         return None
 
     def _syn_received_acked(

@@ -380,7 +380,7 @@ class _SendPath:
         """RFC 6298 5.4-5.7: back off and go back to SND.UNA."""
         self._rto_at = None
         st = self._state
-        self._rtt.on_timeout()
+        self._rtt.on_timeout(now)
         self._rtt_seq = None
         if st is _SYN_SENT or st is _SYN_RECEIVED:
             self._syn_rtx = True

@@ -113,6 +113,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         "_timeout",
         "_keep_alive",
         "_ack_delay",
+        "_ack_stretch",
         "_nagle",
         "_hop_limit",
         "_cc",
@@ -198,6 +199,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         self._timeout: int | None = None
         self._keep_alive: int | None = None
         self._ack_delay: int | None = DEFAULT_ACK_DELAY.micros
+        self._ack_stretch: int | None = None
         self._nagle = True
         self._hop_limit: int | None = None
         self._cc: CongestionController = make_congestion_controller("cubic")
@@ -404,6 +406,27 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
     def set_ack_delay(self, delay: Duration | None) -> None:
         """Delay pure ACKs by up to ``delay`` (RFC 9293 3.8.6.3; None acknowledges at once)."""
         self._ack_delay = None if delay is None else _micros(delay, "delay")
+
+    @property
+    def ack_stretch(self) -> int | None:
+        """Octets of in-order data acknowledged at least once each, or None (two segments)."""
+        return self._ack_stretch
+
+    def set_ack_stretch(self, octets: int | None) -> None:
+        """ACK received data at least every ``octets`` octets within a burst of segments.
+
+        None (the default) follows RFC 5681 4.2: an ACK at least every second full-sized
+        segment. A bulk receiver may stretch that, as Linux does per GRO aggregate (up to
+        64 KiB, `STRETCH_ACK_LIMIT`): each ACK costs pure Python a segment's work and, on a
+        TAP, a system call. Out-of-order data is still acknowledged at once. Raises ValueError
+        for ``octets`` < 1, TypeError for a non-integer.
+        """
+        if octets is not None:
+            if not isinstance(octets, int) or isinstance(octets, bool):
+                raise TypeError(f"octets must be an int or None, not {type(octets).__name__}")
+            if octets < 1:
+                raise ValueError(f"octets must be at least 1, not {octets}")
+        self._ack_stretch = octets
 
     @property
     def nagle_enabled(self) -> bool:
