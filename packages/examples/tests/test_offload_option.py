@@ -1,4 +1,4 @@
-"""``--offload``: the examples open TAP/TUN with TCP segmentation and checksum offloads."""
+"""``--offload`` (TAP/TUN with TCP segmentation offload) and the benchmark's ``--ack-stretch``."""
 
 from __future__ import annotations
 
@@ -21,5 +21,13 @@ def test_benchmark_says_which_mode_it_used(tap_ns, mode, offload):
     assert bench.wait(90) == 0, bench.stderr
     lines = bench.stdout.splitlines()
     assert lines[0].startswith("throughput: ") and float(lines[0].split()[1]) > 0
-    assert lines[1].endswith("offload)" if offload else "no offload)")
-    assert ("no offload" in lines[1]) is not offload
+    assert ("no offload," in lines[1]) is not offload
+    assert ", offload," in lines[1] or not offload
+    assert lines[1].endswith("ACK every 65536 octets)")
+
+
+def test_ack_stretch_option() -> None:
+    parser = benchmark.build_parser()
+    assert parser.parse_args(["tap0", "writer"]).ack_stretch == 65536
+    assert parser.parse_args(["tap0", "writer", "--ack-stretch", "rfc"]).ack_stretch is None
+    assert parser.parse_args(["tap0", "writer", "--ack-stretch", "16K"]).ack_stretch == 16384
