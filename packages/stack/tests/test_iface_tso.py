@@ -33,8 +33,8 @@ TSO = 65535 + 14
 class TsoLinkDevice(LinkDevice):
     """A link end that reports TSO and takes frames up to ``max_tso_size``."""
 
-    def __init__(self, max_tso_size: int) -> None:
-        super().__init__(Medium.ETHERNET, MTU)
+    def __init__(self, max_tso_size: int, mtu: int = MTU) -> None:
+        super().__init__(Medium.ETHERNET, mtu)
         self._caps = self._caps._replace(max_tso_size=max_tso_size)
 
     def transmit(self, now: Instant) -> Any:
@@ -59,8 +59,8 @@ class Node:
         return self.iface.poll(now, self.dev, self.sockets)
 
 
-def pair(tso: int) -> tuple[Node, Node]:
-    da, db = TsoLinkDevice(tso), TsoLinkDevice(0)
+def pair(tso: int, peer_mtu: int = MTU) -> tuple[Node, Node]:
+    da, db = TsoLinkDevice(tso), TsoLinkDevice(0, peer_mtu)
     da.peer, db.peer = db, da
     return Node(da, "02-00-00-00-00-0a", "10.0.0.1/24", 1), Node(
         db, "02-00-00-00-00-0b", "10.0.0.2/24", 2
@@ -83,8 +83,8 @@ def run(a: Node, b: Node, until: Any, limit: int = 100000) -> None:
     raise AssertionError("did not finish")
 
 
-def transfer(tso: int, size: int) -> tuple[Node, bytes, bytes]:
-    a, b = pair(tso)
+def transfer(tso: int, size: int, peer_mtu: int = MTU) -> tuple[Node, bytes, bytes]:
+    a, b = pair(tso, peer_mtu)
     server = tcp.TcpSocket(1 << 20, 1 << 20)
     client = tcp.TcpSocket(1 << 20, 1 << 20)
     b.sockets.add(server)
@@ -149,6 +149,13 @@ def test_without_tso_every_frame_fits_the_mtu() -> None:
     a, data, got = transfer(0, 300_000)
     assert got == data
     assert max(len(f) for f in a.dev.tx) <= MTU
+
+
+def test_no_super_segments_when_the_peer_mss_is_smaller_than_ours() -> None:
+    # The device cuts at what our MTU leaves; a smaller peer MSS must be kept to.
+    a, data, got = transfer(TSO, 300_000, peer_mtu=1014)
+    assert got == data
+    assert max(len(f) for f in a.dev.tx) <= 14 + 1000
 
 
 def test_udp_beyond_the_mtu_is_still_dropped_with_tso() -> None:
