@@ -153,7 +153,9 @@ def test_udp_against_scapy(ip: Ipv4Repr, r: UdpRepr) -> None:
     d = IP(ours)[UDP]
     parsed = UdpRepr.parse(UdpPacket(ours[20:]), ip.src_addr, ip.dst_addr, CAPS)
     assert (parsed.src_port, parsed.dst_port, d.len) == (d.sport, d.dport, r.buffer_len())
-    assert bytes(parsed.payload) == bytes(d.payload)
+    # scapy dissects payloads by port (DNS, ...) and may rebuild them differently: compare
+    # with the octets after the UDP header.
+    assert bytes(parsed.payload) == ours[28:]
 
 
 @ORACLE
@@ -315,7 +317,9 @@ def check_tcp_against_scapy(ip: Ipv4Repr, r: TcpRepr) -> None:
     ):
         assert kind == our_kind
         assert raw is None or raw == bytes(our_data)
-    assert bytes(parsed.payload) == bytes(d.payload)
+    # scapy dissects payloads by port (DCE/RPC on 135, ...) and may rebuild them differently:
+    # compare with the octets after scapy's data offset.
+    assert bytes(parsed.payload) == ours[20 + d.dataofs * 4 :]
 
 
 @ORACLE

@@ -27,6 +27,7 @@ __all__ = [
 # Slot assignment that bypasses the immutability guard of ``__setattr__``.
 _set = object.__setattr__
 _new = object.__new__
+_from_bytes = int.from_bytes
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
@@ -157,9 +158,12 @@ class IpAddress:
 
     __slots__ = ()
 
-    # Every concrete version keeps its octets in a slot ``_packed``: the checksum fast paths
-    # of smoltcp.wire read it directly.
+    # Every concrete version keeps its octets in a slot ``_packed`` and their big-endian value
+    # in a slot ``_int``: the checksum fast paths of smoltcp.wire read them directly (the
+    # value is congruent to the sum of its 16-bit words modulo 0xffff, so a pseudo-header sum
+    # is two slot reads and an addition).
     _packed: bytes
+    _int: int
 
     version: int
     """The IP version, 4 or 6."""
@@ -235,7 +239,7 @@ class Ipv4Address(IpAddress):
     raises ValueError (TypeError for other types).
     """
 
-    __slots__ = ("_packed",)
+    __slots__ = ("_int", "_packed")
 
     version = 4
     UNSPECIFIED: Ipv4Address
@@ -246,22 +250,23 @@ class Ipv4Address(IpAddress):
         if tp is bytes:
             if len(value) != 4:  # type: ignore[arg-type]
                 raise ValueError(f"an IPv4 address has 4 octets, not {len(value)}")  # type: ignore[arg-type]
-            _set(self, "_packed", value)
+            packed: bytes = value  # type: ignore[assignment]
         elif tp is str:
-            _set(self, "_packed", _parse_ipv4(value))  # type: ignore[arg-type]
+            packed = _parse_ipv4(value)  # type: ignore[arg-type]
         elif isinstance(value, int) and not isinstance(value, bool):
             if not 0 <= value <= 0xFFFFFFFF:
                 raise ValueError(f"an IPv4 address is a 32-bit unsigned int, not {value}")
-            _set(self, "_packed", value.to_bytes(4, "big"))
+            packed = value.to_bytes(4, "big")
         elif isinstance(value, (bytearray, memoryview)):
             packed = bytes(value)
             if len(packed) != 4:
                 raise ValueError(f"an IPv4 address has 4 octets, not {len(packed)}")
-            _set(self, "_packed", packed)
         elif isinstance(value, Ipv4Address):
-            _set(self, "_packed", value._packed)
+            packed = value._packed
         else:
             raise TypeError(f"cannot make an IPv4 address from {tp.__name__}")
+        _set(self, "_packed", packed)
+        _set(self, "_int", _from_bytes(packed, "big"))
 
     @classmethod
     def parse(cls, text: str) -> Ipv4Address:  # type: ignore[override]
@@ -301,10 +306,10 @@ class Ipv4Address(IpAddress):
         return self._packed[0] == 169 and self._packed[1] == 254
 
     def __int__(self) -> int:
-        return int.from_bytes(self._packed, "big")
+        return self._int
 
     def __index__(self) -> int:
-        return int.from_bytes(self._packed, "big")
+        return self._int
 
     def __bytes__(self) -> bytes:
         return self._packed
@@ -386,8 +391,12 @@ Ipv4Address.BROADCAST = Ipv4Address(b"\xff\xff\xff\xff")
 _CACHE_MAX = 4096
 _ethernet_cache: dict[bytes, EthernetAddress] = {}
 _ipv4_cache: dict[bytes, Ipv4Address] = {}
+# The same addresses keyed by their 32-bit value, for parsers that unpack addresses as ints
+# (an int key needs no bytes object and hashes to itself).
+_ipv4_int_cache: dict[int, Ipv4Address] = {}
 ethernet_cache_get = _ethernet_cache.get
 ipv4_cache_get = _ipv4_cache.get
+ipv4_int_cache_get = _ipv4_int_cache.get
 
 
 def ethernet_from_octets(octets: bytes) -> EthernetAddress:
@@ -415,6 +424,20 @@ def ipv4_from_packed(packed: bytes) -> Ipv4Address:
         if len(_ipv4_cache) >= _CACHE_MAX:
             _ipv4_cache.clear()
         _ipv4_cache[packed] = addr
+    return addr
+
+
+def ipv4_from_int(value: int) -> Ipv4Address:
+    """Return the (cached) `Ipv4Address` of a 32-bit ``value``: the parsers' fast path.
+
+    Callers first try ``ipv4_int_cache_get(value)`` inline and call this on a miss.
+    """
+    addr = _ipv4_int_cache.get(value)
+    if addr is None:
+        addr = Ipv4Address(value)
+        if len(_ipv4_int_cache) >= _CACHE_MAX:
+            _ipv4_int_cache.clear()
+        _ipv4_int_cache[value] = addr
     return addr
 
 

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from ._generated.ethernet import HEADER, HEADER_LEN, PROTOCOL, EthernetProtocol
 from ._generated.ethernet import EthernetFrame as _EthernetFrameView
 from .address import EthernetAddress, ethernet_cache_get, ethernet_from_octets
+from .checksum import WritableBuffer
 from .errors import MalformedPacket, UnsupportedPacket
 
 __all__ = ["EthernetFrame", "EthernetProtocol", "EthernetRepr"]
@@ -21,6 +22,7 @@ _ETHERTYPES = EthernetProtocol._value2member_map_
 _unpack_header = HEADER.unpack_from
 _pack_header = HEADER.pack_into
 _tuple_new = tuple.__new__
+_mac_get = ethernet_cache_get
 
 # IEEE 802.3 clause 3.2.6: values up to 1500 are a length; 1501..1535 are undefined.
 _MAX_LENGTH_FIELD = 1500
@@ -30,6 +32,25 @@ _VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
 # High octets of EtherTypes that are neither lengths nor VLAN tags: 0x08xx (IPv4, ARP) and
 # 0x86xx (IPv6); any other frame takes the full check.
 _COMMON_ETHERTYPE_HIGH = frozenset((0x08, 0x86))
+
+
+def _check(buffer: bytes | bytearray | memoryview) -> None:
+    """Raise `MalformedPacket`/`UnsupportedPacket` unless ``buffer`` starts with a whole and
+    supported Ethernet II header."""
+    n = len(buffer)
+    if n < HEADER_LEN:
+        raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than the 14-octet header")
+    ethertype = (buffer[12] << 8) | buffer[13]
+    if ethertype < _ETHERTYPE_MIN:
+        if ethertype <= _MAX_LENGTH_FIELD:
+            raise UnsupportedPacket(
+                PROTOCOL, "ethertype", f"IEEE 802.3 length frame (length {ethertype})"
+            )
+        raise MalformedPacket(
+            PROTOCOL, "ethertype", f"0x{ethertype:04x} is neither a length nor an EtherType"
+        )
+    if ethertype in _VLAN_TPIDS:
+        raise UnsupportedPacket(PROTOCOL, "ethertype", f"VLAN tag (TPID 0x{ethertype:04x})")
 
 
 class EthernetFrame(_EthernetFrameView):
@@ -46,25 +67,11 @@ class EthernetFrame(_EthernetFrameView):
         self.buffer = buffer
         # The check of check_len, inlined for the common case (IPv4, ARP, IPv6 EtherTypes).
         if len(buffer) < HEADER_LEN or buffer[12] not in _COMMON_ETHERTYPE_HIGH:
-            self.check_len()
+            _check(buffer)
 
     def check_len(self) -> None:
         """Raise `MalformedPacket`/`UnsupportedPacket` unless this is a whole Ethernet II header."""
-        buffer = self.buffer
-        n = len(buffer)
-        if n < HEADER_LEN:
-            raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than the 14-octet header")
-        ethertype = (buffer[12] << 8) | buffer[13]
-        if ethertype < _ETHERTYPE_MIN:
-            if ethertype <= _MAX_LENGTH_FIELD:
-                raise UnsupportedPacket(
-                    PROTOCOL, "ethertype", f"IEEE 802.3 length frame (length {ethertype})"
-                )
-            raise MalformedPacket(
-                PROTOCOL, "ethertype", f"0x{ethertype:04x} is neither a length nor an EtherType"
-            )
-        if ethertype in _VLAN_TPIDS:
-            raise UnsupportedPacket(PROTOCOL, "ethertype", f"VLAN tag (TPID 0x{ethertype:04x})")
+        _check(self.buffer)
 
     @property
     def payload(self) -> memoryview:
@@ -84,26 +91,45 @@ class EthernetRepr(NamedTuple):
 
     @staticmethod
     def parse(frame: EthernetFrame) -> EthernetRepr:
-        """Return the header fields of a checked ``frame``; raise `MalformedPacket`."""
+        """Return the header fields of a checked ``frame``; raise `MalformedPacket`.
+
+        The same as ``parse_buffer(frame.buffer)``.
+        """
+        return _parse_buffer(frame.buffer)
+
+    def emit(self, frame: _EthernetFrameView) -> None:
+        """Write the header into the first 14 octets of ``frame``'s buffer."""
+        _pack_header(frame.buffer, 0, self.dst_addr._octets, self.src_addr._octets, self.ethertype)
+
+    @staticmethod
+    def parse_buffer(buffer: bytes | bytearray | memoryview) -> EthernetRepr:
+        """Return the header fields of the frame in ``buffer``; raise `MalformedPacket`.
+
+        The per-packet path. It makes the checks of the checked
+        ``EthernetFrame(buffer)`` (and raises the same errors, `UnsupportedPacket` included)
+        without building the view.
+        """
         try:
-            dst, src, ethertype = _unpack_header(frame.buffer)
+            dst, src, ethertype = _unpack_header(buffer)
         except struct.error:
             raise MalformedPacket(PROTOCOL, "header", "truncated") from None
+        if ethertype >> 8 not in _COMMON_ETHERTYPE_HIGH:
+            _check(buffer)  # raises for 802.3 lengths, undefined values and VLAN tags
         et = _ETHERTYPES.get(ethertype)
         if et is None:
             et = EthernetProtocol(ethertype)
         return _tuple_new(
             EthernetRepr,
             (
-                ethernet_cache_get(src) or ethernet_from_octets(src),
-                ethernet_cache_get(dst) or ethernet_from_octets(dst),
+                _mac_get(src) or ethernet_from_octets(src),
+                _mac_get(dst) or ethernet_from_octets(dst),
                 et,
             ),
         )
 
-    def emit(self, frame: _EthernetFrameView) -> None:
-        """Write the header into the first 14 octets of ``frame``'s buffer."""
-        _pack_header(frame.buffer, 0, self.dst_addr._octets, self.src_addr._octets, self.ethertype)
+    def emit_buffer(self, buffer: WritableBuffer) -> None:
+        """Write the header into the first 14 octets of ``buffer``: `emit` without the view."""
+        _pack_header(buffer, 0, self.dst_addr._octets, self.src_addr._octets, self.ethertype)
 
     def buffer_len(self) -> int:
         """Return the header length, 14."""
@@ -112,6 +138,9 @@ class EthernetRepr(NamedTuple):
     def __str__(self) -> str:
         kind = _ethertype_name(self.ethertype)
         return f"EthernetII src={self.src_addr} dst={self.dst_addr} type={kind}"
+
+
+_parse_buffer = EthernetRepr.parse_buffer
 
 
 def _ethertype_name(ethertype: int) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from ._generated.ipv4 import HEADER, HEADER_LEN, PROTOCOL, IpProtocol
+from ._generated.ipv4 import HEADER_LEN, PROTOCOL, IpProtocol
 from ._generated.ipv4 import Ipv4Packet as _Ipv4PacketView
-from .address import Ipv4Address, ipv4_cache_get, ipv4_from_packed
+from .address import Ipv4Address, ipv4_from_int, ipv4_int_cache_get
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
 from .checksum import InternetSum, WritableBuffer, internet_sum
 from .errors import MalformedPacket, UnsupportedPacket
@@ -20,12 +20,15 @@ from .errors import MalformedPacket, UnsupportedPacket
 __all__ = ["IpProtocol", "Ipv4Packet", "Ipv4Repr"]
 
 _PROTOCOLS = IpProtocol._value2member_map_
+_addr_get = ipv4_int_cache_get
 _from_bytes = int.from_bytes
-_unpack_header = HEADER.unpack_from
-# The header as 16-bit words where octets pair up, for emit: version/IHL+TOS, TTL+protocol.
-_HEADER_NO_SUM = struct.Struct("!HHHHHH4s4s")
-_pack_header_words = _HEADER_NO_SUM.pack_into
-_pack_header = HEADER.pack_into
+# The fixed header as 16-bit words where octets pair up (version/IHL with DSCP/ECN, TTL with
+# protocol) and the addresses as 32-bit ints: one unpack or pack per header, and the words add
+# up to the header checksum directly.
+_HEADER_WORDS = struct.Struct("!HHHHHHLL")
+_unpack_words = _HEADER_WORDS.unpack_from
+_pack_words = _HEADER_WORDS.pack
+_pack_words_into = _HEADER_WORDS.pack_into
 _tuple_new = tuple.__new__
 _DEFAULT_CAPS = ChecksumCapabilities()
 
@@ -144,47 +147,10 @@ class Ipv4Repr(NamedTuple):
     ) -> Ipv4Repr:
         """Return the header of a checked ``packet``; raise `MalformedPacket`.
 
-        The header checksum is verified when ``checksum_caps.ipv4.rx()``.
+        The header checksum is verified when ``checksum_caps.ipv4.rx()``. The same as
+        ``parse_buffer(packet.buffer, ...)``.
         """
-        buffer = packet.buffer
-        try:
-            (vihl, dscp_ecn, total_len, ident, frag, ttl, proto, _, src, dst) = _unpack_header(
-                buffer
-            )
-        except struct.error:
-            raise MalformedPacket(PROTOCOL, "header", "truncated") from None
-        header_len = (vihl & 0x0F) * 4
-        if vihl >> 4 != 4 or header_len < HEADER_LEN or not header_len <= total_len <= len(buffer):
-            _check(buffer)  # raises the precise error
-        if checksum_caps.ipv4 in VERIFY_RX:
-            if csum is internet_sum:
-                # The reference sum, inlined (see internet_sum): a correct header reads as a
-                # non-zero multiple of 0xffff.
-                total = _from_bytes(buffer[:header_len], "big")
-                ok = total % 0xFFFF == 0 and total != 0
-            else:
-                ok = csum(buffer[:header_len], 0) == 0xFFFF
-            if not ok:
-                raise MalformedPacket(PROTOCOL, "checksum", "header checksum mismatch")
-        next_header = _PROTOCOLS.get(proto)
-        if next_header is None:
-            next_header = IpProtocol(proto)
-        return _tuple_new(
-            Ipv4Repr,
-            (
-                ipv4_cache_get(src) or ipv4_from_packed(src),
-                ipv4_cache_get(dst) or ipv4_from_packed(dst),
-                next_header,
-                total_len - header_len,
-                ttl,
-                dscp_ecn >> 2,
-                dscp_ecn & 0x03,
-                ident,
-                (frag & _DF) != 0,
-                (frag & _MF) != 0,
-                (frag & _FRAG_OFFSET) * 8,
-            ),
-        )
+        return _parse_buffer(packet.buffer, checksum_caps, csum)
 
     def emit(
         self,
@@ -195,44 +161,117 @@ class Ipv4Repr(NamedTuple):
         """Write the 20-octet header into ``packet``'s buffer (the payload is the caller's).
 
         The checksum is computed when ``checksum_caps.ipv4.tx()``, else left zero for the
-        device to fill.
+        device to fill. The same as ``emit_buffer(packet.buffer, ...)``.
         """
-        frag = self.frag_offset >> 3
-        if self.dont_frag:
+        _emit_buffer(self, packet.buffer, checksum_caps, csum)  # type: ignore[arg-type]
+
+    @staticmethod
+    def parse_buffer(
+        buffer: bytes | bytearray | memoryview,
+        checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
+        csum: InternetSum = internet_sum,
+    ) -> Ipv4Repr:
+        """Return the header of the IPv4 packet in ``buffer``; raise `MalformedPacket`.
+
+        The per-packet path. It makes every check of the checked
+        ``Ipv4Packet(buffer)`` and of `Ipv4Repr.parse` and raises the same errors, without building
+        the view. The header checksum is verified when ``checksum_caps.ipv4.rx()``. The payload is
+        ``buffer[header_len : header_len + payload_len]``, header_len being
+        ``(buffer[0] & 0x0F) * 4`` (20 unless the packet has options).
+        """
+        try:
+            vihl_tos, total_len, ident, frag, ttl_proto, checksum, src, dst = _unpack_words(buffer)
+        except struct.error:
+            raise MalformedPacket(PROTOCOL, "header", "truncated") from None
+        if vihl_tos >> 8 == 0x45 and 20 <= total_len <= len(buffer):
+            header_len = HEADER_LEN  # the common case: version 4, no options, lengths consistent
+        else:
+            header_len = (vihl_tos >> 6) & 0x3C
+            if vihl_tos >> 12 != 4 or header_len < HEADER_LEN or total_len < header_len:
+                _check(buffer)  # raises the precise error
+            if total_len > len(buffer):
+                _check(buffer)
+        if checksum_caps.ipv4 in VERIFY_RX:
+            if csum is internet_sum:
+                # The reference sum, inlined (see internet_sum): the header's words, 32-bit
+                # addresses included (2**16 == 1 modulo 0xffff), add up to a multiple of 0xffff
+                # when the checksum is right; the sum is never zero (0x45 is in it).
+                if header_len == HEADER_LEN:
+                    total = vihl_tos + total_len + ident + frag + ttl_proto + checksum + src + dst
+                else:
+                    total = _from_bytes(buffer[:header_len], "big")
+                ok = total % 0xFFFF == 0
+            else:
+                ok = csum(buffer[:header_len], 0) == 0xFFFF
+            if not ok:
+                raise MalformedPacket(PROTOCOL, "checksum", "header checksum mismatch")
+        proto = ttl_proto & 0xFF
+        next_header = _PROTOCOLS.get(proto)
+        if next_header is None:
+            next_header = IpProtocol(proto)
+        return _tuple_new(
+            Ipv4Repr,
+            (
+                _addr_get(src) or ipv4_from_int(src),
+                _addr_get(dst) or ipv4_from_int(dst),
+                next_header,
+                total_len - header_len,
+                ttl_proto >> 8,
+                (vihl_tos >> 2) & 0x3F,
+                vihl_tos & 0x03,
+                ident,
+                (frag & _DF) != 0,
+                (frag & _MF) != 0,
+                (frag & _FRAG_OFFSET) << 3,
+            ),
+        )
+
+    def emit_buffer(
+        self,
+        buffer: WritableBuffer,
+        checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
+        csum: InternetSum = internet_sum,
+    ) -> None:
+        """Write the 20-octet header into ``buffer`` (the payload is the caller's).
+
+        `Ipv4Repr.emit` without the view. The checksum is computed when
+        ``checksum_caps.ipv4.tx()``, else left zero for the device to fill.
+        """
+        (
+            src_addr,
+            dst_addr,
+            next_header,
+            payload_len,
+            hop_limit,
+            dscp,
+            ecn,
+            ident,
+            dont_frag,
+            more_frags,
+            frag_offset,
+        ) = self
+        frag = frag_offset >> 3
+        if dont_frag:
             frag |= _DF
-        if self.more_frags:
+        if more_frags:
             frag |= _MF
-        tos = (self.dscp << 2) | self.ecn
-        total_len = HEADER_LEN + self.payload_len
-        ttl_proto = (self.hop_limit << 8) | self.next_header
-        src = self.src_addr._packed
-        dst = self.dst_addr._packed
+        vihl_tos = 0x4500 | (dscp << 2) | ecn
+        total_len = HEADER_LEN + payload_len
+        ttl_proto = (hop_limit << 8) | next_header
+        src = src_addr._int
+        dst = dst_addr._int
         checksum = 0
         if checksum_caps.ipv4 in COMPUTE_TX:
             if csum is internet_sum:
-                # The reference sum over the fields (see internet_sum), packed in one go.
-                total = (0x4500 | tos) + total_len + self.ident + frag + ttl_proto
-                # The total is never zero (0x45 is in it), so a multiple of 0xffff folds to
-                # 0xffff, whose complement is 0.
-                folded = (total + _from_bytes(src + dst, "big")) % 0xFFFF
+                # The reference sum over the fields (see internet_sum and parse). The total is
+                # never zero (0x45 is in it), so a multiple of 0xffff folds to 0xffff, whose
+                # complement is 0.
+                folded = (vihl_tos + total_len + ident + frag + ttl_proto + src + dst) % 0xFFFF
                 checksum = 0xFFFF - folded if folded else 0
             else:
-                header = _HEADER_NO_SUM.pack(
-                    0x4500 | tos, total_len, self.ident, frag, ttl_proto, 0, src, dst
-                )
+                header = _pack_words(vihl_tos, total_len, ident, frag, ttl_proto, 0, src, dst)
                 checksum = ~csum(header, 0) & 0xFFFF
-        _pack_header_words(
-            packet.buffer,
-            0,
-            0x4500 | tos,
-            total_len,
-            self.ident,
-            frag,
-            ttl_proto,
-            checksum,
-            src,
-            dst,
-        )
+        _pack_words_into(buffer, 0, vihl_tos, total_len, ident, frag, ttl_proto, checksum, src, dst)
 
     def buffer_len(self) -> int:
         """Return the header length, 20 (no options are emitted)."""
@@ -252,3 +291,9 @@ class Ipv4Repr(NamedTuple):
             f"IPv4 src={self.src_addr} dst={self.dst_addr} proto={name} "
             f"len={self.payload_len} ttl={self.hop_limit}{frag}"
         )
+
+
+_emit_buffer = Ipv4Repr.emit_buffer
+
+
+_parse_buffer = Ipv4Repr.parse_buffer

@@ -42,6 +42,7 @@ _unpack_header = HEADER.unpack_from
 _pack_header = HEADER.pack_into
 _tuple_new = tuple.__new__
 _seq_new = int.__new__
+_int_add = int.__add__
 _DEFAULT_CAPS = ChecksumCapabilities()
 _PROTO_TCP = 6
 _MAX_HEADER_LEN = 60
@@ -51,6 +52,10 @@ _NOP_NOP_TS = 0x0101080A
 _SACKPERM_TS = 0x0402080A
 _NOP_NOP_SACKPERM = 0x01010402
 _TS_WORDS = struct.Struct("!LLL")
+# The fixed header followed by the NOP NOP Timestamps option: one unpack/pack per segment.
+_TS_HEADER = struct.Struct("!HHLLHHHHLLL")
+_unpack_ts = _TS_HEADER.unpack_from
+_pack_ts = _TS_HEADER.pack_into
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
 _U32X2 = struct.Struct("!LL")
@@ -320,28 +325,63 @@ class TcpRepr(NamedTuple):
         """Return the segment of a checked ``packet``; raise `MalformedPacket`.
 
         The checksum is verified when ``checksum_caps.tcp.rx()``; the options and the control
-        flags are always checked.
+        flags are always checked. The same as ``parse_buffer(packet.buffer, ...)``.
         """
-        buffer = packet.buffer
-        try:
-            src_port, dst_port, seq, ack, flags, window_len, _, _ = _unpack_header(buffer)
-        except struct.error:
-            raise MalformedPacket(PROTOCOL, "header", "truncated") from None
+        return _parse_buffer(packet.buffer, src_addr, dst_addr, checksum_caps, csum)
+
+    @staticmethod
+    def parse_buffer(
+        buffer: bytes | bytearray | memoryview,
+        src_addr: IpAddress,
+        dst_addr: IpAddress,
+        checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
+        csum: InternetSum = internet_sum,
+    ) -> TcpRepr:
+        """Return the segment in ``buffer`` (the whole IP payload); raise `MalformedPacket`.
+
+        The per-packet path for the stack: It makes every check of the
+        checked ``TcpPacket(buffer)`` and of `TcpRepr.parse` and raises the same errors, without
+        building a view. The checksum is verified when ``checksum_caps.tcp.rx()``; the options and
+        the control flags are always checked. ``payload`` is a memoryview into ``buffer``.
+        """
         n = len(buffer)
-        header_len = (flags >> 12) * 4
+        if n >= 32:
+            # Room for the fixed header and the kernel's NOP NOP Timestamps: one unpack reads both
+            # (the last three words are other options or payload when the layout differs).
+            (
+                src_port,
+                dst_port,
+                seq,
+                ack,
+                flags,
+                window_len,
+                _,
+                _,
+                word,
+                tsval,
+                tsecr,
+            ) = _unpack_ts(buffer)
+        else:
+            if n < HEADER_LEN:
+                _check(buffer)  # raises
+            src_port, dst_port, seq, ack, flags, window_len, _, _ = _unpack_header(buffer)
+            word = 0
+        header_len = (flags >> 12) << 2
         if header_len < HEADER_LEN or header_len > n:
-            _check(buffer)
+            _check(buffer)  # raises
+        payload = (
+            buffer[header_len:] if type(buffer) is memoryview else memoryview(buffer)[header_len:]
+        )
         if checksum_caps.tcp in VERIFY_RX:
             if csum is internet_sum:
-                # The reference sum, inlined (see internet_sum): the segment and the pseudo
-                # header read as integers; a correct checksum makes the total a non-zero
-                # multiple of 0xffff.
+                # The reference sum, inlined (see internet_sum): the segment and the pseudo header
+                # read as integers (an address's value is congruent to the sum of its 16-bit
+                # words); a correct checksum makes the total a multiple of 0xffff, never zero as
+                # the protocol number is in it.
                 total = _from_bytes(buffer, "big") << 8 if n & 1 else _from_bytes(buffer, "big")
-                total += _from_bytes(src_addr._packed + dst_addr._packed, "big") + _PROTO_TCP + n
-                ok = total % 0xFFFF == 0 and total != 0
-            else:
-                ok = csum(buffer, pseudo_header_sum(src_addr, dst_addr, _PROTO_TCP, n)) == 0xFFFF
-            if not ok:
+                if (total + (src_addr._int + dst_addr._int + _PROTO_TCP + n)) % 0xFFFF:
+                    raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
+            elif csum(buffer, pseudo_header_sum(src_addr, dst_addr, _PROTO_TCP, n)) != 0xFFFF:
                 raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
         control = _CONTROLS[flags & 0x0F]
         if control is None:
@@ -349,27 +389,38 @@ class TcpRepr(NamedTuple):
                 name for bit, name in ((_SYN, "SYN"), (_FIN, "FIN"), (_RST, "RST")) if flags & bit
             )
             raise MalformedPacket(PROTOCOL, "flags", f"impossible combination {names}")
-        window_scale = max_seg_size = timestamp = None
-        sack_permitted = False
-        sack_ranges: tuple[tuple[TcpSeqNumber, TcpSeqNumber], ...] = ()
-        unknown: tuple[tuple[int, bytes], ...] = ()
-        if header_len > HEADER_LEN:
-            if header_len == 32:
-                word, tsval, tsecr = _TS_WORDS.unpack_from(buffer, HEADER_LEN)
-            else:
-                word = tsval = tsecr = 0
-            if word == _NOP_NOP_TS:
-                # The kernel's every non-SYN segment: NOP NOP Timestamps, nothing else.
-                timestamp = _tuple_new(TcpTimestampRepr, (tsval, tsecr))
-            else:
+        if header_len == 32 and word == _NOP_NOP_TS:
+            # The kernel's every non-SYN segment: NOP NOP Timestamps, nothing else.
+            return _tuple_new(
+                TcpRepr,
                 (
-                    window_scale,
-                    max_seg_size,
-                    sack_permitted,
-                    sack_ranges,
-                    timestamp,
-                    unknown,
-                ) = _parse_options(memoryview(buffer)[HEADER_LEN:header_len])
+                    src_port,
+                    dst_port,
+                    control,
+                    _seq_new(TcpSeqNumber, seq),
+                    _seq_new(TcpSeqNumber, ack) if flags & _ACK else None,
+                    window_len,
+                    None,
+                    None,
+                    False,
+                    (),
+                    _tuple_new(TcpTimestampRepr, (tsval, tsecr)),
+                    payload,
+                    (),
+                    (flags & _ECE) != 0,
+                    (flags & _CWR) != 0,
+                    (flags & _NS) != 0,
+                ),
+            )
+        if header_len == HEADER_LEN:
+            window_scale = max_seg_size = timestamp = None
+            sack_permitted = False
+            sack_ranges: tuple[tuple[TcpSeqNumber, TcpSeqNumber], ...] = ()
+            unknown: tuple[tuple[int, bytes], ...] = ()
+        else:
+            window_scale, max_seg_size, sack_permitted, sack_ranges, timestamp, unknown = (
+                _parse_options(memoryview(buffer)[HEADER_LEN:header_len])
+            )
         return _tuple_new(
             TcpRepr,
             (
@@ -384,9 +435,7 @@ class TcpRepr(NamedTuple):
                 sack_permitted,
                 sack_ranges,
                 timestamp,
-                buffer[header_len:]
-                if type(buffer) is memoryview
-                else memoryview(buffer)[header_len:],
+                payload,
                 unknown,
                 (flags & _ECE) != 0,
                 (flags & _CWR) != 0,
@@ -472,64 +521,127 @@ class TcpRepr(NamedTuple):
 
         The buffer must hold at least `buffer_len` octets; the checksum covers exactly those.
         It is computed when ``checksum_caps.tcp.tx()``, else left zero. Raise ValueError if the
-        options exceed the 40 octets a header can hold.
+        options exceed the 40 octets a header can hold. The same as
+        ``emit_buffer(packet.buffer, ...)``.
         """
-        buffer: WritableBuffer = packet.buffer  # type: ignore[assignment]
-        ts = self.timestamp
-        # header_len(), inlined: most segments carry only timestamps, or no option at all.
-        simple = (
-            self.max_seg_size is None
-            and self.window_scale is None
-            and not self.sack_permitted
-            and not self.sack_ranges
-            and not self.unknown_options
-        )
-        if simple:
-            header_len = HEADER_LEN if ts is None else HEADER_LEN + 12
+        _emit_buffer(self, packet.buffer, src_addr, dst_addr, checksum_caps, csum)  # type: ignore[arg-type]
+
+    def emit_buffer(
+        self,
+        buffer: WritableBuffer,
+        src_addr: IpAddress,
+        dst_addr: IpAddress,
+        checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
+        csum: InternetSum = internet_sum,
+    ) -> None:
+        """Write header, options and payload into ``buffer``; fill the checksum.
+
+        `TcpRepr.emit` without the view, the per-packet path for the
+        stack. The buffer must hold at least `TcpRepr.buffer_len` octets; the checksum covers
+        exactly those. It is computed when ``checksum_caps.tcp.tx()``, else left zero. Raise
+        ValueError if the options exceed the 40 octets a header can hold.
+        """
+        (
+            src_port,
+            dst_port,
+            control,
+            seq_number,
+            ack_number,
+            window_len,
+            window_scale,
+            max_seg_size,
+            sack_permitted,
+            sack_ranges,
+            timestamp,
+            payload,
+            unknown_options,
+            ece,
+            cwr,
+            ns,
+        ) = self
+        flags = _CONTROL_FLAGS[control]
+        if ack_number is None:
+            ack = 0
         else:
-            header_len = HEADER_LEN + self._options_len()
-        if header_len > _MAX_HEADER_LEN:
-            raise ValueError(f"TCP options need {header_len - HEADER_LEN} octets, more than 40")
-        flags = (header_len << 10) | _CONTROL_FLAGS[self.control]
-        ack_number = self.ack_number
-        ack = 0
-        if ack_number is not None:
             ack = ack_number
             flags |= _ACK
-        if self.ece:
-            flags |= _ECE
-        if self.cwr:
-            flags |= _CWR
-        if self.ns:
-            flags |= _NS
-        _pack_header(
-            buffer,
-            0,
-            self.src_port,
-            self.dst_port,
-            self.seq_number,
-            ack,
-            flags,
-            self.window_len,
-            0,
-            0,
-        )
-        if simple:
-            if ts is not None:
-                _TS_WORDS.pack_into(buffer, HEADER_LEN, _NOP_NOP_TS, ts[0], ts[1])
+        if ece or cwr or ns:
+            flags |= (_ECE if ece else 0) | (_CWR if cwr else 0) | (_NS if ns else 0)
+        payload_len = len(payload)
+        compute = checksum_caps.tcp in COMPUTE_TX
+        if (
+            window_scale is None
+            and max_seg_size is None
+            and not sack_permitted
+            and not sack_ranges
+            and not unknown_options
+        ):
+            # Most segments carry only timestamps, or no option at all: the header is packed in
+            # one go, with the reference checksum computed from the field values first (a value
+            # is congruent to the sum of its 16-bit words modulo 0xffff; see internet_sum).
+            if timestamp is None:
+                header_len = HEADER_LEN
+                flags |= 0x5000
+            else:
+                header_len = HEADER_LEN + 12
+                flags |= 0x8000
+            end = header_len + payload_len
+            if payload_len:
+                buffer[header_len:end] = payload
+            checksum = 0
+            if compute and csum is internet_sum:
+                # int.__add__: TcpSeqNumber's own + would wrap the sum modulo 2**32.
+                total = src_port + dst_port + _int_add(seq_number, ack) + flags + window_len
+                total += src_addr._int + dst_addr._int + _PROTO_TCP + end
+                if timestamp is not None:
+                    total += _NOP_NOP_TS + timestamp[0] + timestamp[1]
+                if payload_len:
+                    # The payload starts on a 16-bit boundary; an odd length is padded with zero.
+                    if payload_len & 1:
+                        total += _from_bytes(payload, "big") << 8
+                    else:
+                        total += _from_bytes(payload, "big")
+                # The total is never zero (the protocol number is in it): a multiple of 0xffff
+                # folds to 0xffff, whose complement is 0.
+                folded = total % 0xFFFF
+                checksum = 0xFFFF - folded if folded else 0
+                compute = False
+            if timestamp is None:
+                _pack_header(
+                    buffer, 0, src_port, dst_port, seq_number, ack, flags, window_len, checksum, 0
+                )
+            else:
+                _pack_ts(
+                    buffer,
+                    0,
+                    src_port,
+                    dst_port,
+                    seq_number,
+                    ack,
+                    flags,
+                    window_len,
+                    checksum,
+                    0,
+                    _NOP_NOP_TS,
+                    timestamp[0],
+                    timestamp[1],
+                )
         else:
+            header_len = HEADER_LEN + self._options_len()
+            if header_len > _MAX_HEADER_LEN:
+                raise ValueError(f"TCP options need {header_len - HEADER_LEN} octets, more than 40")
+            flags |= header_len << 10
+            end = header_len + payload_len
+            _pack_header(buffer, 0, src_port, dst_port, seq_number, ack, flags, window_len, 0, 0)
             buffer[HEADER_LEN:header_len] = self._options()
-        payload = self.payload
-        end = header_len + len(payload)
-        buffer[header_len:end] = payload
-        if checksum_caps.tcp in COMPUTE_TX:
+            buffer[header_len:end] = payload
+        if compute:
             data = buffer if len(buffer) == end else memoryview(buffer)[:end]
             if csum is internet_sum:
                 # The reference sum, inlined as in parse.
                 total = _from_bytes(data, "big") << 8 if end & 1 else _from_bytes(data, "big")
-                total += _from_bytes(src_addr._packed + dst_addr._packed, "big") + _PROTO_TCP + end
-                folded = total % 0xFFFF
-                s = 0xFFFF - folded if folded or not total else 0
+                folded = (total + src_addr._int + dst_addr._int + _PROTO_TCP + end) % 0xFFFF
+                s = 0xFFFF - folded if folded else 0
             else:
                 s = ~csum(data, pseudo_header_sum(src_addr, dst_addr, _PROTO_TCP, end)) & 0xFFFF
             buffer[16] = s >> 8
@@ -562,3 +674,9 @@ class TcpRepr(NamedTuple):
             parts.append(f"opt{int(kind)}={bytes(data).hex()}")
         parts.extend(flag for flag in ("ece", "cwr", "ns") if getattr(self, flag))
         return " ".join(parts)
+
+
+_emit_buffer = TcpRepr.emit_buffer
+
+
+_parse_buffer = TcpRepr.parse_buffer
