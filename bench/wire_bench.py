@@ -75,7 +75,7 @@ def build_frame(payload_len: int) -> bytes:
 def ours(
     frame: bytes, caps: ChecksumCapabilities, csum: InternetSum = internet_sum
 ) -> tuple[Callable[[], object], Callable[[], object]]:
-    def parse() -> object:
+    def parse() -> tuple[EthernetRepr, Ipv4Repr, TcpRepr]:
         eth = EthernetFrame(frame)
         eth_repr = EthernetRepr.parse(eth)
         ip = Ipv4Packet(eth.payload)
@@ -84,7 +84,7 @@ def ours(
         tcp_repr = TcpRepr.parse(tcp, ip_repr.src_addr, ip_repr.dst_addr, caps, csum)
         return eth_repr, ip_repr, tcp_repr
 
-    eth_repr, ip_repr, tcp_repr = parse()  # type: ignore[misc]
+    eth_repr, ip_repr, tcp_repr = parse()
     out = bytearray(len(frame))
     view = memoryview(out)
 
@@ -110,7 +110,7 @@ def ours_buffers(
     """
     mv = memoryview(frame)
 
-    def parse() -> object:
+    def parse() -> tuple[EthernetRepr, Ipv4Repr, TcpRepr]:
         eth_repr = EthernetRepr.parse_buffer(mv)
         ip = mv[14:]
         ip_repr = Ipv4Repr.parse_buffer(ip, caps, csum)
@@ -119,7 +119,7 @@ def ours_buffers(
         tcp_repr = TcpRepr.parse_buffer(tcp, ip_repr.src_addr, ip_repr.dst_addr, caps, csum)
         return eth_repr, ip_repr, tcp_repr
 
-    eth_repr, ip_repr, tcp_repr = parse()  # type: ignore[misc]
+    eth_repr, ip_repr, tcp_repr = parse()
     out = bytearray(len(frame))
     view = memoryview(out)
 

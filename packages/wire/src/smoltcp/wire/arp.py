@@ -94,7 +94,7 @@ class ArpRepr(NamedTuple):
             ),
         )
 
-    def emit(self, packet: _ArpPacketView) -> None:
+    def emit(self, packet: ArpPacket) -> None:
         """Write the 28 octets of the packet into ``packet``'s buffer."""
         _pack_header(
             packet.buffer,

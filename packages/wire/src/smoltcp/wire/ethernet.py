@@ -97,7 +97,7 @@ class EthernetRepr(NamedTuple):
         """
         return _parse_buffer(frame.buffer)
 
-    def emit(self, frame: _EthernetFrameView) -> None:
+    def emit(self, frame: EthernetFrame) -> None:
         """Write the header into the first 14 octets of ``frame``'s buffer."""
         _pack_header(frame.buffer, 0, self.dst_addr._octets, self.src_addr._octets, self.ethertype)
 

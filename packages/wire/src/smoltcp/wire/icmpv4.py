@@ -213,7 +213,7 @@ class Icmpv4Repr(NamedTuple):
 
     def emit(
         self,
-        packet: _Icmpv4PacketView,
+        packet: Icmpv4Packet,
         checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
         csum: InternetSum = internet_sum,
     ) -> None:

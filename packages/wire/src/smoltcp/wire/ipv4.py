@@ -154,7 +154,7 @@ class Ipv4Repr(NamedTuple):
 
     def emit(
         self,
-        packet: _Ipv4PacketView,
+        packet: Ipv4Packet,
         checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
         csum: InternetSum = internet_sum,
     ) -> None:

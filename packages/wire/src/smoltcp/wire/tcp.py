@@ -511,7 +511,7 @@ class TcpRepr(NamedTuple):
 
     def emit(
         self,
-        packet: _TcpPacketView,
+        packet: TcpPacket,
         src_addr: IpAddress,
         dst_addr: IpAddress,
         checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,

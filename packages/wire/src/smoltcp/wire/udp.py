@@ -123,7 +123,7 @@ class UdpRepr(NamedTuple):
 
     def emit(
         self,
-        packet: _UdpPacketView,
+        packet: UdpPacket,
         src_addr: IpAddress,
         dst_addr: IpAddress,
         checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,

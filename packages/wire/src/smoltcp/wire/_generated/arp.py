@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0ddef7df1ec33556c3f194f99d398fcbbc96425145d14e5b3d1882c5ca9a8712
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 97ee7104a0dc2903335133477b750bb936c22d2287afd27765ed1654a10ed421
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The
@@ -9,6 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
+from typing import TypeVar
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire._generated.ethernet import EthernetProtocol
@@ -88,6 +89,10 @@ _ARPHARDWARE_MEMBERS = ArpHardware._value2member_map_
 _ARPOPERATION_MEMBERS = ArpOperation._value2member_map_
 _ETHERNETPROTOCOL_MEMBERS = EthernetProtocol._value2member_map_
 
+# new_unchecked returns the class it is called on, so a subclass's emit can take its own view
+# type (typing.Self needs Python 3.11 or typing_extensions).
+_ViewT = TypeVar("_ViewT", bound="ArpPacket")
+
 
 class ArpPacket:
     """Read and write the fixed arp header in place, in a buffer it never copies.
@@ -104,7 +109,7 @@ class ArpPacket:
         self.check_len()
 
     @classmethod
-    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> ArpPacket:
+    def new_unchecked(cls: type[_ViewT], buffer: bytes | bytearray | memoryview) -> _ViewT:
         """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
         self = cls.__new__(cls)
         self.buffer = buffer

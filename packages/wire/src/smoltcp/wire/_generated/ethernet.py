@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 989a79b5e4e33914eae54fa4a0ff69d32115f443e5f7ee3c198d768352d4e00e
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f5c9ecd82ab9c53fc6c5a5750cd365defb2d0131976f443fc17a080a40da1c98
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
@@ -9,6 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
+from typing import TypeVar
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import EthernetAddress
@@ -64,6 +65,10 @@ _S6 = struct.Struct("!6s")
 _U16 = struct.Struct("!H")
 _ETHERNETPROTOCOL_MEMBERS = EthernetProtocol._value2member_map_
 
+# new_unchecked returns the class it is called on, so a subclass's emit can take its own view
+# type (typing.Self needs Python 3.11 or typing_extensions).
+_ViewT = TypeVar("_ViewT", bound="EthernetFrame")
+
 
 class EthernetFrame:
     """Read and write the fixed ethernet header in place, in a buffer it never copies.
@@ -80,7 +85,7 @@ class EthernetFrame:
         self.check_len()
 
     @classmethod
-    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> EthernetFrame:
+    def new_unchecked(cls: type[_ViewT], buffer: bytes | bytearray | memoryview) -> _ViewT:
         """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
         self = cls.__new__(cls)
         self.buffer = buffer

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1994474d70c34c51a53ba94124f3ef172d7fb43886da54770ddd9ff08e33b473
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 680405e7ddeabca1b1102cb3fa4bc10fc0f72f4ff20dc5a0d96c8c616ffc3218
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The
@@ -9,6 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
+from typing import TypeVar
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
@@ -130,6 +131,10 @@ Icmpv4ParamProblem._value_limit = 256  # the field is 8 bits wide
 _U16 = struct.Struct("!H")
 _ICMPV4MESSAGE_MEMBERS = Icmpv4Message._value2member_map_
 
+# new_unchecked returns the class it is called on, so a subclass's emit can take its own view
+# type (typing.Self needs Python 3.11 or typing_extensions).
+_ViewT = TypeVar("_ViewT", bound="Icmpv4Packet")
+
 
 class Icmpv4Packet:
     """Read and write the fixed icmpv4 header in place, in a buffer it never copies.
@@ -146,7 +151,7 @@ class Icmpv4Packet:
         self.check_len()
 
     @classmethod
-    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> Icmpv4Packet:
+    def new_unchecked(cls: type[_ViewT], buffer: bytes | bytearray | memoryview) -> _ViewT:
         """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
         self = cls.__new__(cls)
         self.buffer = buffer

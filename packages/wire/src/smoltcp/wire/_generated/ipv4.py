@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b17dbc8112838648796bf32c3b8fb6e7edd27a58baffcf93d299d6f049ea2876
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 637a20402e48f2f891ed3566a4c9d5b93814a1b11828317d76b2bb1fb9c66df9
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The
@@ -9,6 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
+from typing import TypeVar
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import Ipv4Address
@@ -111,6 +112,10 @@ _S4 = struct.Struct("!4s")
 _U16 = struct.Struct("!H")
 _IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
 
+# new_unchecked returns the class it is called on, so a subclass's emit can take its own view
+# type (typing.Self needs Python 3.11 or typing_extensions).
+_ViewT = TypeVar("_ViewT", bound="Ipv4Packet")
+
 
 class Ipv4Packet:
     """Read and write the fixed ipv4 header in place, in a buffer it never copies.
@@ -127,7 +132,7 @@ class Ipv4Packet:
         self.check_len()
 
     @classmethod
-    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> Ipv4Packet:
+    def new_unchecked(cls: type[_ViewT], buffer: bytes | bytearray | memoryview) -> _ViewT:
         """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
         self = cls.__new__(cls)
         self.buffer = buffer

@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 3088a60b5bbc425d4ccd48cb583abf89b46c4163eb4e5cfab6e20a82a20088a9
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8268a0908ffdc0c7a01343212ef45e0785b68e7d8081be999e85062ec2d75843
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The
@@ -9,6 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
+from typing import TypeVar
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
@@ -120,6 +121,10 @@ _U32 = struct.Struct("!L")
 # Builds a TcpSeqNumber from a value already in range without its modular reduction.
 _int_new = int.__new__
 
+# new_unchecked returns the class it is called on, so a subclass's emit can take its own view
+# type (typing.Self needs Python 3.11 or typing_extensions).
+_ViewT = TypeVar("_ViewT", bound="TcpPacket")
+
 
 class TcpPacket:
     """Read and write the fixed tcp header in place, in a buffer it never copies.
@@ -136,7 +141,7 @@ class TcpPacket:
         self.check_len()
 
     @classmethod
-    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> TcpPacket:
+    def new_unchecked(cls: type[_ViewT], buffer: bytes | bytearray | memoryview) -> _ViewT:
         """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
         self = cls.__new__(cls)
         self.buffer = buffer

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 653cd8fb0c54ee134a206863f75c9f9bbfe00eafa905b684b47e93b9a8d3e6f8
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: aa50f5693eac9265217d550f15260ca547e16622977632401e65e18307e7181b
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
@@ -9,6 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
+from typing import TypeVar
 
 from smoltcp.wire.errors import MalformedPacket
 
@@ -43,6 +44,10 @@ HEADER = struct.Struct("!HHHH")
 
 _U16 = struct.Struct("!H")
 
+# new_unchecked returns the class it is called on, so a subclass's emit can take its own view
+# type (typing.Self needs Python 3.11 or typing_extensions).
+_ViewT = TypeVar("_ViewT", bound="UdpPacket")
+
 
 class UdpPacket:
     """Read and write the fixed udp header in place, in a buffer it never copies.
@@ -59,7 +64,7 @@ class UdpPacket:
         self.check_len()
 
     @classmethod
-    def new_unchecked(cls, buffer: bytes | bytearray | memoryview) -> UdpPacket:
+    def new_unchecked(cls: type[_ViewT], buffer: bytes | bytearray | memoryview) -> _ViewT:
         """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
         self = cls.__new__(cls)
         self.buffer = buffer
