@@ -50,9 +50,11 @@ MAX_SYN_RETRIES = 6
 _DEFAULT_HOP_LIMIT = 64
 _tuple_new = tuple.__new__
 # `_send` builds TcpRepr positionally: fail at import if wire's field order ever changes.
-assert (
-    TcpRepr._fields[9:12] == ("sack_ranges", "timestamp", "payload") and len(TcpRepr._fields) == 16
-)
+# Fields wire appends after `ns` (its compatibility rule: new fields only at the end) take
+# their defaults from `_TCP_REPR_TAIL`.
+assert TcpRepr._fields[9:12] == ("sack_ranges", "timestamp", "payload")
+assert TcpRepr._fields[12:16] == ("unknown_options", "ece", "cwr", "ns")
+_TCP_REPR_TAIL = tuple(TcpRepr._field_defaults[name] for name in TcpRepr._fields[16:])
 
 
 class _SendPath:
@@ -544,6 +546,7 @@ class _SendPath:
                 False,
                 False,
                 False,
+                *_TCP_REPR_TAIL,
             ),
         )
         self._after_ack_sent(window)
