@@ -297,3 +297,26 @@ def test_icmpv4_time_exceeded_and_other_types() -> None:
     other.emit(Icmpv4Packet.new_unchecked(out), CAPS)
     assert out[4:] == bytes(range(16)) and len(out) == 20
     assert Icmpv4Repr.parse(Icmpv4Packet(out), CAPS) == other
+
+
+def test_tcp_psh_beside_fin_or_syn_is_kept() -> None:
+    # The kernel sends its last data segment as FIN+PSH+ACK: PSH survives parse and re-emit.
+    seg = TcpRepr(
+        80, 40000, TcpControl.FIN, TcpSeqNumber(7), TcpSeqNumber(9), 502, payload=b"bye", psh=True
+    )
+    out = bytearray(seg.buffer_len())
+    seg.emit(TcpPacket.new_unchecked(out), HOST, PEER)
+    assert out[13] == 0x19  # ACK PSH FIN
+    parsed = TcpRepr.parse(TcpPacket(bytes(out)), HOST, PEER)
+    assert parsed.control is TcpControl.FIN and parsed.psh and parsed == seg
+    again = bytearray(len(out))
+    parsed.emit(TcpPacket.new_unchecked(again), HOST, PEER)
+    assert again == out and "psh" in str(parsed)
+    # PSH alone stays the control, with psh False; SYN+PSH sets psh.
+    alone = seg._replace(control=TcpControl.PSH, psh=False)
+    alone.emit(TcpPacket.new_unchecked(out), HOST, PEER)
+    assert TcpRepr.parse(TcpPacket(bytes(out)), HOST, PEER) == alone
+    syn = seg._replace(control=TcpControl.SYN, payload=b"", ack_number=None)
+    out = bytearray(syn.buffer_len())
+    syn.emit(TcpPacket.new_unchecked(out), HOST, PEER)
+    assert out[13] == 0x0A and TcpRepr.parse(TcpPacket(bytes(out)), HOST, PEER) == syn

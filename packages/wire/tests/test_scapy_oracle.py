@@ -279,6 +279,7 @@ def check_tcp_against_scapy(ip: Ipv4Repr, r: TcpRepr) -> None:
 
     ours = ours_ip_packet(ip, emit)
     flags = _CONTROL_FLAGS[r.control] | (0x10 if r.ack_number is not None else 0)
+    flags |= 0x08 if r.psh else 0
     flags |= (0x40 if r.ece else 0) | (0x80 if r.cwr else 0) | (0x100 if r.ns else 0)
     theirs = scapy_ip(ip) / TCP(
         sport=r.src_port,
@@ -297,7 +298,7 @@ def check_tcp_against_scapy(ip: Ipv4Repr, r: TcpRepr) -> None:
     assert (parsed.src_port, parsed.dst_port, parsed.seq_number) == (d.sport, d.dport, d.seq)
     assert parsed.ack_number == (d.ack if d.flags & 0x10 else None)
     assert (parsed.window_len, d.dataofs * 4) == (d.window, parsed.header_len())
-    assert _CONTROL_FLAGS[parsed.control] == int(d.flags) & 0x0F
+    assert _CONTROL_FLAGS[parsed.control] | (0x08 if parsed.psh else 0) == int(d.flags) & 0x0F
     assert (parsed.ece, parsed.cwr, parsed.ns) == (
         bool(d.flags & 0x40),
         bool(d.flags & 0x80),

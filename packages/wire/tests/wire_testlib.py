@@ -164,6 +164,8 @@ def tcp_reprs(draw: st.DrawFn) -> TcpRepr:
             ece=draw(st.booleans()),
             cwr=draw(st.booleans()),
             ns=draw(st.booleans()),
+            # PSH beside SYN/FIN/RST only: PSH alone is TcpControl.PSH (the canonical form).
+            psh=control in (TcpControl.SYN, TcpControl.FIN, TcpControl.RST) and draw(st.booleans()),
         )
         if repr_.header_len() <= 60:
             return repr_

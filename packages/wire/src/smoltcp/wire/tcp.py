@@ -71,7 +71,8 @@ _FIXED_OPTION_LEN = {2: 4, 3: 3, 4: 2, 8: 10}
 class TcpControl(enum.IntEnum):
     """The one control function a segment carries besides ACK (smoltcp's TcpControl).
 
-    PSH is reported only when no SYN, FIN or RST is set (it is then dropped, as in smoltcp).
+    PSH is reported here only when no SYN, FIN or RST is set; beside one of them it is
+    `TcpRepr.psh`.
     """
 
     NONE = 0
@@ -106,6 +107,8 @@ def _control_table() -> tuple[TcpControl | None, ...]:
 
 
 _CONTROLS = _control_table()
+# Index by flags & 0x0f: whether PSH is set beside SYN, FIN or RST (TcpRepr.psh).
+_EXTRA_PSH = tuple(bool(bits & _PSH and bits & (_SYN | _FIN | _RST)) for bits in range(16))
 
 
 def _check(buffer: bytes | bytearray | memoryview) -> None:
@@ -293,8 +296,9 @@ class TcpRepr(NamedTuple):
     ``ack_number is None`` exactly when the ACK flag is clear. ``window_len`` is the raw 16-bit
     field (unscaled). ``window_scale`` is the raw option value: RFC 7323 2.3 says to use 14 for
     anything larger, and that is the stack's job. After parse, ``payload`` is a memoryview into
-    the packet (no copy) and SACK edges are `TcpSeqNumber`\\ s. PSH is kept only as
-    ``TcpControl.PSH`` (when no SYN, FIN or RST is set); URG and the urgent pointer are not kept.
+    the packet (no copy) and SACK edges are `TcpSeqNumber`\\ s. PSH alone is
+    ``TcpControl.PSH``; PSH beside SYN, FIN or RST is ``psh=True`` (the last field, so that such
+    segments re-emit as sent; emit sets PSH for either). URG and the urgent pointer are not kept.
     """
 
     src_port: int
@@ -313,6 +317,7 @@ class TcpRepr(NamedTuple):
     ece: bool = False
     cwr: bool = False
     ns: bool = False
+    psh: bool = False
 
     @staticmethod
     def parse(
@@ -410,6 +415,7 @@ class TcpRepr(NamedTuple):
                     (flags & _ECE) != 0,
                     (flags & _CWR) != 0,
                     (flags & _NS) != 0,
+                    _EXTRA_PSH[flags & 0x0F],
                 ),
             )
         if header_len == HEADER_LEN:
@@ -440,6 +446,7 @@ class TcpRepr(NamedTuple):
                 (flags & _ECE) != 0,
                 (flags & _CWR) != 0,
                 (flags & _NS) != 0,
+                _EXTRA_PSH[flags & 0x0F],
             ),
         )
 
@@ -558,8 +565,11 @@ class TcpRepr(NamedTuple):
             ece,
             cwr,
             ns,
+            psh,
         ) = self
         flags = _CONTROL_FLAGS[control]
+        if psh:
+            flags |= _PSH
         if ack_number is None:
             ack = 0
         else:
@@ -672,7 +682,7 @@ class TcpRepr(NamedTuple):
             parts.append(f"sack={blocks}")
         for kind, data in self.unknown_options:
             parts.append(f"opt{int(kind)}={bytes(data).hex()}")
-        parts.extend(flag for flag in ("ece", "cwr", "ns") if getattr(self, flag))
+        parts.extend(flag for flag in ("psh", "ece", "cwr", "ns") if getattr(self, flag))
         return " ".join(parts)
 
 
