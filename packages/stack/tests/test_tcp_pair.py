@@ -418,11 +418,6 @@ def test_abort_resets_the_peer_after_its_buffered_data() -> None:
     assert exc.value.reason == "reset"
 
 
-@pytest.mark.xfail(
-    reason="needs rtt.sample(rtt, now) / on_timeout(now) from process.py and send.py "
-    "(tcp/INTERFACES.md, T2 18:05)",
-    strict=False,
-)
 def test_rtt_estimate_survives_heavy_loss() -> None:
     # At 30 % faults many ACKs are lost; a timestamp echo of a segment sent before an RTO
     # would measure the timeout itself. The estimate must stay near the path's 2 ms RTT,
