@@ -18,8 +18,8 @@ from smoltcp.wire.arp import ArpOperation, ArpPacket, ArpRepr
 from smoltcp.wire.ethernet import EthernetFrame
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Packet, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
-from smoltcp.wire.ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
-from smoltcp.wire.tcp import TcpControl, TcpPacket, TcpRepr, TcpSeqNumber
+from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
+from smoltcp.wire.tcp import TcpControl, TcpRepr, TcpSeqNumber
 from smoltcp.wire.udp import UdpPacket, UdpRepr
 
 __all__ = ["Ingress", "tcp_rst_reply"]
@@ -45,6 +45,9 @@ _QUOTING = frozenset(
     (Icmpv4Message.DST_UNREACHABLE, Icmpv4Message.TIME_EXCEEDED, Icmpv4Message.PARAM_PROBLEM)
 )
 _EMPTY: tuple[Any, ...] = ()
+# The per-packet parsers that build no view objects (same checks and errors as parse(View)).
+_parse_ipv4 = Ipv4Repr.parse_buffer
+_parse_tcp = TcpRepr.parse_buffer
 
 
 def tcp_rst_reply(ipr: Any, seg: TcpRepr, hop_limit: int = 64) -> tuple[Any, TcpRepr] | None:
@@ -196,9 +199,8 @@ class Ingress:
     # -- IPv4 ---------------------------------------------------------------------------------
 
     def _process_ipv4(self, buf: memoryview, eth_src: bytes | None) -> None:
-        packet = Ipv4Packet(buf)
-        ipr = Ipv4Repr.parse(packet, self._caps, self._csum)
-        self._rx_packet = packet  # quoted by ICMP errors
+        ipr = _parse_ipv4(buf, self._caps, self._csum)
+        self._rx_packet = buf  # quoted by ICMP errors (with ipr, which gives its length)
         if self._trace:
             log.log(TRACE, "rx %s", ipr)
         src = ipr.src_addr
@@ -226,12 +228,15 @@ class Ingress:
             return
         if eth_src is not None:
             self.neighbor_cache._refresh(src, eth_src, self._now_us)
-        payload = packet.payload
+        # parse_buffer checked the header and total lengths: the slice is the whole payload.
+        header_len = (buf[0] & 0x0F) << 2
+        end = header_len + ipr.payload_len
+        payload = buf[header_len:end]
         proto = ipr.next_header
         handled = False
         raws = self._demux.get(("raw", 4, proto)) if self._sockets._raw else None
         if raws:
-            whole = buf[: packet.total_len]
+            whole = buf[:end]
             for sock in raws:
                 sock.process(cx, self._now, ipr, whole)
             handled = True
@@ -279,7 +284,7 @@ class Ingress:
             # TCP is unicast only (RFC 1122 4.2.3.10).
             self._drop("broadcast-tcp")
             return
-        seg = TcpRepr.parse(TcpPacket(payload), ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
+        seg = _parse_tcp(payload, ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
         if self._trace:
             log.log(TRACE, "rx %s", seg)
         demux = self._demux

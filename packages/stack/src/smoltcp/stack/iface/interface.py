@@ -27,8 +27,8 @@ from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv4Address, Medium
 from smoltcp.wire.arp import ArpOperation, ArpPacket, ArpRepr
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Packet, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
-from smoltcp.wire.ipv4 import IpProtocol, Ipv4Packet
-from smoltcp.wire.tcp import TcpPacket, TcpRepr
+from smoltcp.wire.ipv4 import IpProtocol
+from smoltcp.wire.tcp import TcpRepr
 from smoltcp.wire.udp import UdpPacket, UdpRepr
 
 from .config import Config
@@ -53,9 +53,7 @@ _UNUSED = b"\x00" * 4
 # A socket that keeps returning True from dispatch must not hold the interface forever.
 _MAX_DISPATCH_PER_SOCKET = 4096
 
-_new_ipv4 = Ipv4Packet.new_unchecked
 _new_udp = UdpPacket.new_unchecked
-_new_tcp = TcpPacket.new_unchecked
 _new_icmp = Icmpv4Packet.new_unchecked
 
 
@@ -413,13 +411,14 @@ class Interface(Ingress):
         """Write the IP header and ``repr`` into ``buf`` (exactly the IP packet's length)."""
         caps = self._caps
         csum = self._csum
-        ipr.emit(_new_ipv4(buf), caps, csum)
+        # emit_buffer: emit without the view objects (the per-packet path).
+        ipr.emit_buffer(buf, caps, csum)
         body = buf[_IPV4_LEN:]
         tr = type(repr)
-        if tr is UdpRepr:
+        if tr is TcpRepr:
+            repr.emit_buffer(body, ipr.src_addr, ipr.dst_addr, caps, csum)
+        elif tr is UdpRepr:
             repr.emit(_new_udp(body), ipr.src_addr, ipr.dst_addr, caps, csum)
-        elif tr is TcpRepr:
-            repr.emit(_new_tcp(body), ipr.src_addr, ipr.dst_addr, caps, csum)
         elif tr is Icmpv4Repr:
             repr.emit(_new_icmp(body), caps, csum)
         else:
@@ -655,9 +654,11 @@ class Interface(Ingress):
         if not self._icmp_error_allowed():
             self.counters.icmp_errors_rate_limited += 1
             return
-        packet = self._rx_packet
-        buffer = packet.buffer
-        end = min(packet.header_len + 8, packet.total_len)
+        # The received IP packet's octets (still lent by the device: we are inside its
+        # consume); its header was checked by Ipv4Repr.parse_buffer, which gave ``ipr``.
+        buffer = self._rx_packet
+        header_len = (buffer[0] & 0x0F) << 2
+        end = min(header_len + 8, header_len + ipr.payload_len)
         # The 4 unused octets after type, code and checksum, then the quote.
         icmp = Icmpv4Repr(Icmpv4Message.DST_UNREACHABLE, code, 0, 0, _UNUSED + bytes(buffer[:end]))
         reply = ip_repr(ipr.dst_addr, src, IpProtocol.ICMP, icmp.buffer_len(), self._hop_limit)
