@@ -6,14 +6,15 @@ import logging
 from collections.abc import Hashable
 from typing import Any, NamedTuple
 
-from smoltcp.stack.storage import BufferEmpty, BufferFull, PacketBuffer
+from smoltcp.stack.storage import BufferEmpty, BufferFull
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, IpAddress, IpEndpoint, MalformedPacket
 from smoltcp.wire.icmpv4 import Icmpv4Packet, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
 
-from .base import Emit, Socket
+from .base import Emit
+from .datagram import DatagramSocket
 from .errors import BindError, RecvError, SendError
 from .udp import to_endpoint
 
@@ -52,7 +53,7 @@ class IcmpEndpoint(NamedTuple):
         return cls(None, ep)
 
 
-class IcmpSocket(Socket):
+class IcmpSocket(DatagramSocket):
     """An ICMPv4 socket.
 
     Bind it to an echo identifier (``bind(IcmpEndpoint.ident(0x1234))`` or ``bind(0x1234)``)
@@ -67,38 +68,12 @@ class IcmpSocket(Socket):
     itself.
     """
 
-    __slots__ = ("_endpoint", "_hop_limit", "_rx", "_tx", "rx_dropped", "tx_dropped")
-
-    def __init__(self, rx_buffer: PacketBuffer[Any], tx_buffer: PacketBuffer[Any]) -> None:
-        super().__init__()
-        if not isinstance(rx_buffer, PacketBuffer) or not isinstance(tx_buffer, PacketBuffer):
-            raise TypeError("IcmpSocket takes two PacketBuffers")
-        self._rx = rx_buffer
-        self._tx = tx_buffer
-        self._endpoint: IcmpEndpoint | None = None
-        self._hop_limit: int | None = None
-        self.rx_dropped = 0
-        self.tx_dropped = 0
+    __slots__ = ()
 
     @property
     def endpoint(self) -> IcmpEndpoint | None:
         """What the socket is bound to, or None."""
         return self._endpoint
-
-    def is_open(self) -> bool:
-        """Return whether the socket is bound."""
-        return self._endpoint is not None
-
-    @property
-    def hop_limit(self) -> int | None:
-        """The time to live of sent messages; None means the default, 64."""
-        return self._hop_limit
-
-    @hop_limit.setter
-    def hop_limit(self, value: int | None) -> None:
-        if value is not None and (not isinstance(value, int) or not 1 <= value <= 255):
-            raise ValueError(f"hop_limit must be in [1, 255] or None, not {value!r}")
-        self._hop_limit = value
 
     def bind(self, endpoint: IcmpEndpoint | int | IpEndpoint) -> None:
         """Bind to an `IcmpEndpoint`, an echo identifier (int) or a UDP `IpEndpoint`.

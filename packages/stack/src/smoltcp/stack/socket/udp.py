@@ -6,14 +6,15 @@ import logging
 from collections.abc import Hashable
 from typing import Any
 
-from smoltcp.stack.storage import BufferEmpty, BufferFull, PacketBuffer
+from smoltcp.stack.storage import BufferEmpty, BufferFull
 from smoltcp.stack.time import Instant
 from smoltcp.wire import IpAddress, IpEndpoint
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
 from smoltcp.wire.udp import UdpRepr
 
-from .base import Emit, Socket
+from .base import Emit
+from .datagram import DatagramSocket
 from .errors import BindError, RecvError, SendError
 
 __all__ = ["UdpSocket", "to_endpoint"]
@@ -51,7 +52,7 @@ def to_endpoint(value: Any) -> IpEndpoint:
     return IpEndpoint(addr, port)
 
 
-class UdpSocket(Socket):
+class UdpSocket(DatagramSocket):
     """A UDP socket: `bind` a local port, then `send_to` and `recv_from` datagrams.
 
     ``rx_buffer`` and ``tx_buffer`` are `PacketBuffer`s: their capacities bound how many
@@ -59,18 +60,7 @@ class UdpSocket(Socket):
     buffer is full is dropped and counted in ``rx_dropped``.
     """
 
-    __slots__ = ("_endpoint", "_hop_limit", "_rx", "_tx", "rx_dropped", "tx_dropped")
-
-    def __init__(self, rx_buffer: PacketBuffer[Any], tx_buffer: PacketBuffer[Any]) -> None:
-        super().__init__()
-        if not isinstance(rx_buffer, PacketBuffer) or not isinstance(tx_buffer, PacketBuffer):
-            raise TypeError("UdpSocket takes two PacketBuffers")
-        self._rx = rx_buffer
-        self._tx = tx_buffer
-        self._endpoint: IpEndpoint | None = None
-        self._hop_limit: int | None = None
-        self.rx_dropped = 0
-        self.tx_dropped = 0
+    __slots__ = ()
 
     # -- the user's API -----------------------------------------------------------------------
 
@@ -78,21 +68,6 @@ class UdpSocket(Socket):
     def endpoint(self) -> IpEndpoint | None:
         """The local endpoint (address None: any of the interface's), or None if unbound."""
         return self._endpoint
-
-    def is_open(self) -> bool:
-        """Return whether the socket is bound."""
-        return self._endpoint is not None
-
-    @property
-    def hop_limit(self) -> int | None:
-        """The time to live of sent datagrams; None means the default, 64."""
-        return self._hop_limit
-
-    @hop_limit.setter
-    def hop_limit(self, value: int | None) -> None:
-        if value is not None and (not isinstance(value, int) or not 1 <= value <= 255):
-            raise ValueError(f"hop_limit must be in [1, 255] or None, not {value!r}")
-        self._hop_limit = value
 
     def set_hop_limit(self, value: int | None) -> None:
         """Set `hop_limit` (ValueError outside [1, 255])."""
