@@ -325,7 +325,9 @@ class Ipv4Address(IpAddress):
         return format(str(self), spec)
 
     def __hash__(self) -> int:
-        return hash(self._packed)
+        # The 32-bit value is its own hash (a small int hashes to itself): no call per lookup,
+        # and equal addresses (equal octets) have equal values.
+        return self._int
 
     def __eq__(self, other: object) -> bool:
         if type(other) is Ipv4Address:

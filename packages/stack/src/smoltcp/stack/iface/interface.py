@@ -25,6 +25,7 @@ from smoltcp.stack.phy import Device
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv4Address, Medium
 from smoltcp.wire.arp import ArpOperation, ArpPacket, ArpRepr
+from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Packet, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
@@ -412,7 +413,9 @@ class Interface(Ingress):
         caps = self._caps
         csum = self._csum
         # emit_buffer: emit without the view objects (the per-packet path).
-        ipr.emit_buffer(buf, caps, csum)
+        # The IPv4 header with wire's reference sum, which emit_buffer inlines: faster than a
+        # kernel call over 20 octets, and the same checksum.
+        ipr.emit_buffer(buf, caps, _header_sum)
         body = buf[_IPV4_LEN:]
         tr = type(repr)
         if tr is TcpRepr:
