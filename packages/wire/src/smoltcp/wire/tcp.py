@@ -480,7 +480,19 @@ class TcpRepr(NamedTuple):
 
     def buffer_len(self) -> int:
         """Return the segment length in octets: header plus payload."""
-        return self.header_len() + len(self.payload)
+        # header_len() inlined: this runs twice per segment sent (the socket's IP header and
+        # the interface's check of it).
+        if (
+            self.max_seg_size is None
+            and self.window_scale is None
+            and not self.sack_permitted
+            and not self.sack_ranges
+            and not self.unknown_options
+        ):
+            if self.timestamp is None:
+                return HEADER_LEN + len(self.payload)
+            return HEADER_LEN + 12 + len(self.payload)
+        return HEADER_LEN + self._options_len() + len(self.payload)
 
     def segment_len(self) -> int:
         """Return the sequence space the segment occupies: payload plus SYN and FIN."""
