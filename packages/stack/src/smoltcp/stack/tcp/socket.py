@@ -57,7 +57,7 @@ DEFAULT_MSS = 536
 DEFAULT_ACK_DELAY = Duration.from_millis(10)
 DEFAULT_HOP_LIMIT = 64
 # Out-of-order ranges kept: with fewer, a burst of drops makes the receiver discard data it
-# got and the sender resend it (T2 measured 102 of 134 retransmissions wasted with 4). Each
+# got and the sender resend it (measured: 102 of 134 retransmissions wasted with 4). Each
 # range costs two ints in the Assembler.
 DEFAULT_MAX_HOLES = 32
 
