@@ -109,14 +109,18 @@ def ours_buffers(
     The same checks and results as `ours`; this is the path the stack's interface takes.
     """
     mv = memoryview(frame)
+    # Bound once, as the stack's ingress binds them (module-level aliases).
+    parse_ethernet = EthernetRepr.parse_buffer
+    parse_ipv4 = Ipv4Repr.parse_buffer
+    parse_tcp = TcpRepr.parse_buffer
 
     def parse() -> tuple[EthernetRepr, Ipv4Repr, TcpRepr]:
-        eth_repr = EthernetRepr.parse_buffer(mv)
+        eth_repr = parse_ethernet(mv)
         ip = mv[14:]
-        ip_repr = Ipv4Repr.parse_buffer(ip, caps, csum)
+        ip_repr = parse_ipv4(ip, caps, csum)
         header_len = (ip[0] & 0x0F) * 4
         tcp = ip[header_len : header_len + ip_repr.payload_len]
-        tcp_repr = TcpRepr.parse_buffer(tcp, ip_repr.src_addr, ip_repr.dst_addr, caps, csum)
+        tcp_repr = parse_tcp(tcp, ip_repr.src_addr, ip_repr.dst_addr, caps, csum)
         return eth_repr, ip_repr, tcp_repr
 
     eth_repr, ip_repr, tcp_repr = parse()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ from smoltcp.wire import (
     TcpRepr,
     TcpSeqNumber,
     TcpTimestampRepr,
+    UnsupportedPacket,
 )
 
 SRC = Ipv4Address("10.0.0.1")
@@ -86,3 +88,18 @@ def test_emit_buffer_writes_what_emit_writes() -> None:
     ip.emit(Ipv4Packet.new_unchecked(a), CAPS)
     ip.emit_buffer(b, CAPS)
     assert a == b and Ipv4Packet(bytes(a) + bytes(40)).verify_checksum()
+
+
+def test_ethernet_parse_buffer_is_right_for_many_distinct_headers() -> None:
+    # More distinct headers than any cache of parsed headers would keep, each parsed twice, and
+    # an 802.1Q header sharing its addresses with a header parsed before: every answer is the
+    # header's own and the tagged one is still refused.
+    for round_ in range(2):
+        for i in range(3000):
+            src = bytes((2, 0, 0, 0, i >> 8, i & 0xFF))
+            frame = bytes(6) + src + b"\x08\x00" + bytes(20)
+            r = EthernetRepr.parse_buffer(frame)
+            assert r.src_addr.octets == src and r.ethertype == 0x0800, (round_, i)
+            tagged = bytes(6) + src + b"\x81\x00" + bytes(20)
+            with pytest.raises(UnsupportedPacket):
+                EthernetRepr.parse_buffer(tagged)

@@ -23,6 +23,11 @@ _unpack_header = HEADER.unpack_from
 _pack_header = HEADER.pack_into
 _tuple_new = tuple.__new__
 _mac_get = ethernet_cache_get
+_unpack_octets = struct.Struct(f"{HEADER_LEN}s").unpack_from
+# The 14 header octets -> their EthernetRepr (see EthernetRepr.parse_buffer).
+_parsed: dict[bytes, EthernetRepr] = {}
+_parsed_get = _parsed.get
+_PARSED_MAX = 1024
 
 # IEEE 802.3 clause 3.2.6: values up to 1500 are a length; 1501..1535 are undefined.
 _MAX_LENGTH_FIELD = 1500
@@ -110,15 +115,21 @@ class EthernetRepr(NamedTuple):
         without building the view.
         """
         try:
-            dst, src, ethertype = _unpack_header(buffer)
+            (header,) = _unpack_octets(buffer)
         except struct.error:
             raise MalformedPacket(PROTOCOL, "header", "truncated") from None
+        # A link carries few distinct headers (two hosts, one or two EtherTypes), and a
+        # representation is immutable: the checked parse of each header is kept and shared.
+        parsed = _parsed_get(header)
+        if parsed is not None:
+            return parsed
+        dst, src, ethertype = _unpack_header(header)
         if ethertype >> 8 not in _COMMON_ETHERTYPE_HIGH:
             _check(buffer)  # raises for 802.3 lengths, undefined values and VLAN tags
         et = _ETHERTYPES.get(ethertype)
         if et is None:
             et = EthernetProtocol(ethertype)
-        return _tuple_new(
+        parsed = _tuple_new(
             EthernetRepr,
             (
                 _mac_get(src) or ethernet_from_octets(src),
@@ -126,6 +137,10 @@ class EthernetRepr(NamedTuple):
                 et,
             ),
         )
+        if len(_parsed) >= _PARSED_MAX:
+            _parsed.clear()  # bounded: a flood of distinct headers costs a re-parse, not memory
+        _parsed[header] = parsed
+        return parsed
 
     def emit_buffer(self, buffer: WritableBuffer) -> None:
         """Write the header into the first 14 octets of ``buffer``: `emit` without the view."""

@@ -54,8 +54,9 @@ _NOP_NOP_SACKPERM = 0x01010402
 _TS_WORDS = struct.Struct("!LLL")
 # The fixed header followed by the NOP NOP Timestamps option: one unpack/pack per segment.
 _TS_HEADER = struct.Struct("!HHLLHHHHLLL")
-_unpack_ts = _TS_HEADER.unpack_from
 _pack_ts = _TS_HEADER.pack_into
+# The same layout without the checksum and urgent pointer, which parse does not keep.
+_unpack_ts_rx = struct.Struct("!HHLLHH4xLLL").unpack_from
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
 _U32X2 = struct.Struct("!LL")
@@ -107,8 +108,17 @@ def _control_table() -> tuple[TcpControl | None, ...]:
 
 
 _CONTROLS = _control_table()
-# Index by flags & 0x0f: whether PSH is set beside SYN, FIN or RST (TcpRepr.psh).
-_EXTRA_PSH = tuple(bool(bits & _PSH and bits & (_SYN | _FIN | _RST)) for bits in range(16))
+# Index by flags & 0x1ff (the nine control bits): the last four fields of a TcpRepr, ece, cwr,
+# ns and psh (PSH beside SYN, FIN or RST), appended to the others in one tuple concatenation.
+_FLAG_TAILS = tuple(
+    (
+        bool(bits & _ECE),
+        bool(bits & _CWR),
+        bool(bits & _NS),
+        bool(bits & _PSH and bits & (_SYN | _FIN | _RST)),
+    )
+    for bits in range(512)
+)
 
 
 def _check(buffer: bytes | bytearray | memoryview) -> None:
@@ -353,19 +363,9 @@ class TcpRepr(NamedTuple):
         if n >= 32:
             # Room for the fixed header and the kernel's NOP NOP Timestamps: one unpack reads both
             # (the last three words are other options or payload when the layout differs).
-            (
-                src_port,
-                dst_port,
-                seq,
-                ack,
-                flags,
-                window_len,
-                _,
-                _,
-                word,
-                tsval,
-                tsecr,
-            ) = _unpack_ts(buffer)
+            src_port, dst_port, seq, ack, flags, window_len, word, tsval, tsecr = _unpack_ts_rx(
+                buffer
+            )
         else:
             if n < HEADER_LEN:
                 _check(buffer)  # raises
@@ -412,11 +412,8 @@ class TcpRepr(NamedTuple):
                     _tuple_new(TcpTimestampRepr, (tsval, tsecr)),
                     payload,
                     (),
-                    (flags & _ECE) != 0,
-                    (flags & _CWR) != 0,
-                    (flags & _NS) != 0,
-                    _EXTRA_PSH[flags & 0x0F],
-                ),
+                )
+                + _FLAG_TAILS[flags & 0x1FF],
             )
         if header_len == HEADER_LEN:
             window_scale = max_seg_size = timestamp = None
@@ -443,11 +440,8 @@ class TcpRepr(NamedTuple):
                 timestamp,
                 payload,
                 unknown,
-                (flags & _ECE) != 0,
-                (flags & _CWR) != 0,
-                (flags & _NS) != 0,
-                _EXTRA_PSH[flags & 0x0F],
-            ),
+            )
+            + _FLAG_TAILS[flags & 0x1FF],
         )
 
     def _options_len(self) -> int:
