@@ -75,7 +75,29 @@ def test_does_not_learn_off_link_or_unspecified_senders() -> None:
 def test_gratuitous_reply_updates_a_known_neighbour() -> None:
     h = Harness()
     h.feed(request())
+    h.advance(Duration.from_millis(1001))  # past the lock time (next test)
     h.feed(reply(sha="02-00-00-00-00-09", tpa=PEER, dst=BCAST))
+    hw = h.iface.neighbor_cache.lookup(Ipv4Address(PEER), h.now)
+    assert hw is not None and bytes(hw) == mac("02-00-00-00-00-09")
+
+
+def test_a_neighbour_heard_from_within_the_lock_time_keeps_its_address() -> None:
+    # ARP has no checksum: a corrupted or stray reply must not divert a neighbour that is
+    # talking right now. Its IP traffic confirms the entry; a second after the last of it, a
+    # new address is taken (the neighbour may really have moved).
+    h = Harness()
+    h.feed(request())
+    moved = reply(sha="02-00-00-00-00-09", tpa=PEER, dst=BCAST)
+    for _ in range(3):
+        h.advance(Duration.from_millis(600))
+        h.feed(ethernet(h.mac, PEER_MAC, 0x0800, ipv4(PEER, US, 17, udp(PEER, US, 5, 9, b"x"))))
+        h.feed(moved)
+        hw = h.iface.neighbor_cache.lookup(Ipv4Address(PEER), h.now)
+        assert hw is not None and bytes(hw) == mac(PEER_MAC)
+    assert h.dropped["arp-conflict"] == 3
+    assert h.dropped["not-for-us-arp"] == 0
+    h.advance(Duration.from_millis(1001))
+    h.feed(moved)
     hw = h.iface.neighbor_cache.lookup(Ipv4Address(PEER), h.now)
     assert hw is not None and bytes(hw) == mac("02-00-00-00-00-09")
 
@@ -85,6 +107,7 @@ def test_a_known_neighbour_asking_for_someone_else_updates_its_entry() -> None:
     # an unknown one asking for someone else is not learned.
     h = Harness()
     h.feed(request())
+    h.advance(Duration.from_millis(1001))  # past the lock time
     assert h.feed(request(sha="02-00-00-00-00-09", tpa="192.168.69.7")) == []
     hw = h.iface.neighbor_cache.lookup(Ipv4Address(PEER), h.now)
     assert hw is not None and bytes(hw) == mac("02-00-00-00-00-09")

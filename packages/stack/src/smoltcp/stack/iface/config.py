@@ -28,6 +28,9 @@ class Config:
     """Most ARP cache entries; the one filled (from ARP) longest ago is evicted to make room."""
     neighbor_expiry: Duration = field(default_factory=lambda: Duration.from_secs(60))
     """How long an ARP entry lives after the neighbour was last heard from."""
+    neighbor_lock_time: Duration = field(default_factory=lambda: Duration.from_secs(1))
+    """An ARP packet cannot move a neighbour heard from within this to another hardware address
+    (Linux's ``locktime``): a stray or corrupted ARP packet does not divert a live exchange."""
     neighbor_refresh_before: Duration = field(default_factory=lambda: Duration.from_secs(5))
     """Sending to a neighbour whose entry lapses within this asks it again (unicast ARP)."""
     arp_request_interval: Duration = field(default_factory=lambda: Duration.from_secs(1))
@@ -64,6 +67,7 @@ class Config:
                 raise ValueError(f"{name} must be a non-negative int, not {value!r}")
         for name in (
             "neighbor_expiry",
+            "neighbor_lock_time",
             "neighbor_refresh_before",
             "arp_request_interval",
             "arp_resolve_timeout",

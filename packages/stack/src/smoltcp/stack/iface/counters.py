@@ -20,6 +20,8 @@ class Counters:
     - ``multicast``: multicast frames and packets (not supported yet);
     - ``not-for-us-ethernet``, ``not-for-us-ipv4``, ``not-for-us-arp``: addressed elsewhere;
     - ``bad-source``: a broadcast or multicast source address;
+    - ``arp-conflict``: an ARP packet that would move a neighbour heard from within the
+      neighbour cache's lock time to another hardware address (see `NeighborCache`);
     - ``fragment``: IPv4 fragments (no reassembly);
     - ``unknown-protocol``, ``no-socket-udp``, ``no-socket-tcp``, ``no-socket-icmp``,
       ``broadcast-tcp``, ``broadcast-echo``: nothing to deliver to (an ICMP error or RST may

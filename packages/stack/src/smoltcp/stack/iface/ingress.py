@@ -182,17 +182,21 @@ class Ingress:
         # RFC 826 "merge": refresh an entry we have; add one when the packet is for us or is
         # a gratuitous announcement (spa == tpa). Only on-link senders; never 0.0.0.0 (an
         # RFC 5227 probe).
-        learned = False
+        # A live neighbour heard from within the cache's lock time keeps its address: the
+        # packet's claim is counted as a conflict (a request for us is still answered).
+        learned = conflict = False
         if not spa.is_unspecified and cx.in_same_network(spa):
             octets = sha.octets
             if for_us or spa == tpa or spa in self.neighbor_cache:
-                self.neighbor_cache._fill(spa, octets, self._now_us)
-                learned = True
+                learned = self.neighbor_cache._learn(spa, octets, self._now_us)
+                conflict = not learned
+        if conflict:
+            self._drop("arp-conflict")
         if op == ArpOperation.REQUEST and for_us:
             reply = ArpRepr(ArpOperation.REPLY, self.context.hardware_addr, tpa, sha, spa)
             if self._send_arp(reply, sha.octets):
                 self.counters.arp_replies_sent += 1
-        elif not for_us and not learned:
+        elif not for_us and not learned and not conflict:
             self._drop("not-for-us-arp")
         if learned:
             self._resolved_hop(spa, sha.octets)

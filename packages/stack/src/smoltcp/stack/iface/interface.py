@@ -131,7 +131,9 @@ class Interface(Ingress):
             self._tso_size,
         )
         self.routes = Routes()
-        self.neighbor_cache = NeighborCache(config.neighbor_cache_capacity, config.neighbor_expiry)
+        self.neighbor_cache = NeighborCache(
+            config.neighbor_cache_capacity, config.neighbor_expiry, config.neighbor_lock_time
+        )
         self.counters = Counters()
         self._hop_limit = config.hop_limit
         self._now = now

@@ -10,6 +10,7 @@ from smoltcp.wire import EthernetAddress, IpAddress
 __all__ = ["NeighborCache"]
 
 _MINUTE = Duration.from_secs(60)
+_SECOND = Duration.from_secs(1)
 
 
 class NeighborCache:
@@ -19,15 +20,26 @@ class NeighborCache:
     the issue: one minute). When the cache is full, the least recently refreshed entry is
     evicted: entries are kept in the order they were last filled (from ARP), so eviction is
     O(1). Times are integer microseconds inside.
+
+    What ARP says is taken with one reservation (`_learn`): a live entry that was confirmed
+    less than ``lock_time`` ago keeps its hardware address against an ARP packet that names
+    another one (Linux's ``locktime``, one second by default). A neighbour that keeps talking
+    from its known address is not moved by a stray or corrupted ARP packet (ARP has no
+    checksum), while one that really moved is followed once it has been quiet that long.
     """
 
-    __slots__ = ("_capacity", "_entries", "_expiry")
+    __slots__ = ("_capacity", "_entries", "_expiry", "_lock")
 
-    def __init__(self, capacity: int = 1024, expiry: Duration = _MINUTE) -> None:
+    def __init__(
+        self, capacity: int = 1024, expiry: Duration = _MINUTE, lock_time: Duration = _SECOND
+    ) -> None:
         if capacity < 0:
             raise ValueError(f"capacity must be >= 0, not {capacity}")
+        if lock_time.micros < 0 or lock_time.micros > expiry.micros:
+            raise ValueError(f"lock_time must be in [0, expiry], not {lock_time}")
         self._capacity = capacity
         self._expiry = expiry.micros
+        self._lock = lock_time.micros
         # addr -> (hardware octets, expires_at in micros), oldest refresh first.
         self._entries: dict[IpAddress, tuple[bytes, int]] = {}
 
@@ -43,6 +55,24 @@ class NeighborCache:
                 return
             del entries[next(iter(entries))]
         entries[addr] = (octets, now_us + self._expiry)
+
+    def _learn(self, addr: IpAddress, octets: bytes, now_us: int) -> bool:
+        """Fill from ARP unless a recently confirmed live entry says otherwise; return whether
+        the entry now maps ``addr`` to ``octets``.
+
+        An entry's last confirmation is its expiry less the lifetime (`_fill` and `_refresh`
+        both set it from ``now``).
+        """
+        entry = self._entries.get(addr)
+        if (
+            entry is not None
+            and entry[0] != octets
+            and entry[1] > now_us
+            and now_us < entry[1] - self._expiry + self._lock
+        ):
+            return False
+        self._fill(addr, octets, now_us)
+        return True
 
     def _refresh(self, addr: IpAddress, octets: bytes, now_us: int) -> None:
         """Extend a live entry that still maps to ``octets`` (the neighbour was heard from).
