@@ -172,6 +172,34 @@ def test_delayed_ack(monkeypatch: pytest.MonkeyPatch) -> None:
     assert fields(h.send(seq=5010, ack=1001, payload=b"z"))["ack"] == 5004
 
 
+def test_an_ack_that_would_close_the_window_waits_for_the_application(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A 1024-octet buffer filled by two segments: rather than a zero-window ACK followed by a
+    # window update once the application reads, one ACK goes, with the window reopened.
+    h = make(monkeypatch, rx=1024, ack_delay=Duration.from_millis(10))
+    h.establish_passive()
+    h.send(seq=5001, ack=1001, payload=bytes(512))
+    h.send(seq=5513, ack=1001, payload=bytes(512))
+    h.recv_none()
+    assert len(h.sock.recv(2048)) == 1024
+    assert fields(h.recv_one()) == {
+        "control": NONE, "seq": 1001, "ack": 6025, "window": 1024, "payload": b"",
+    }  # fmt: skip
+    # An application that does not read gets the ACK, window shut, after the ACK delay.
+    h.send(seq=6025, ack=1001, payload=bytes(512))
+    h.send(seq=6537, ack=1001, payload=bytes(512))
+    h.recv_none()
+    h.advance(10)
+    assert fields(h.recv_one())["window"] == 0
+    # A window with room to spare is acknowledged at once, every second segment.
+    h.sock.recv(2048)
+    h.recv_one()
+    h.send(seq=7049, ack=1001, payload=bytes(100))
+    h.send(seq=7149, ack=1001, payload=bytes(100))
+    assert fields(h.recv_one())["ack"] == 7249
+
+
 def test_window_update_after_the_application_reads(h: TcpHarness) -> None:
     h.establish_passive()
     h.send(seq=5001, ack=1001, payload=bytes(64))

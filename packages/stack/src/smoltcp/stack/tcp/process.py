@@ -361,9 +361,25 @@ class _SegmentArrives:
             stretch = self._ack_stretch
             if stretch is None:
                 stretch = (self._rcv_mss - (12 if self._ts_ok else 0)) << 1
-            if self._rcv_nxt - self._last_ack_sent >= stretch:
+            if self._rcv_nxt - self._last_ack_sent >= stretch and not self._window_nearly_closed():
                 return self._ack_reply(cx, t)
         return None
+
+    def _window_nearly_closed(self: Any) -> bool:
+        """Return whether less than min(buffer / 2, MSS) is free (the window SWS avoidance
+        would not reopen, RFC 9293 3.8.6.2.2).
+
+        The every-second-segment ACK then waits (at most the ACK delay) for the application
+        to read, as Linux's does when it could not offer a window as large as the last one
+        (``__tcp_ack_snd_check``): one ACK with the reopened window instead of a zero-window
+        ACK and a window update moments later. Were that update lost, the sender would sit
+        in its persist timer's backoff.
+        """
+        rx = self._rx
+        threshold = rx.capacity >> 1
+        if threshold > self._rcv_mss:
+            threshold = self._rcv_mss
+        return rx.window() < threshold  # type: ignore[no-any-return]
 
     def _syn_received_acked(
         self: Any, now: Instant, t: int, seq: Any, ack: Any, seg: TcpRepr, wnd: int
@@ -596,7 +612,11 @@ class _SegmentArrives:
             self._wake()
             return True
         self._segs_unacked += 1
-        if self._ack_now or self._ack_delay is None or self._segs_unacked >= 2:
+        if (
+            self._ack_now
+            or self._ack_delay is None
+            or (self._segs_unacked >= 2 and not self._window_nearly_closed())
+        ):
             # RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full segment.
             self._ack_now = True
             self._wake()

@@ -613,7 +613,8 @@ class _SendPath:
         return (avail >> shift) << shift
 
     def _after_read(self: Any) -> None:
-        """The application read: offer a window update if it doubles the window."""
+        """The application read: offer a window update if it doubles the window, and send
+        an ACK held back for a nearly closed window (`_window_nearly_closed`) now."""
         if self._state not in _RECEIVING:
             return
         current = self._rcv_adv - self._rcv_nxt
@@ -621,7 +622,9 @@ class _SendPath:
             current = 0
         avail = self._rx.window()
         threshold = min(self._rx.capacity >> 1, self._rcv_mss)
-        if avail - current >= threshold and avail >= 2 * current:
+        if (avail - current >= threshold and avail >= 2 * current) or (
+            self._segs_unacked >= 2 and self._ack_at is not None
+        ):
             self._win_update = True
             self._wake()
 
