@@ -65,9 +65,9 @@ def pseudo_header_sum(
     the segment. ``csum`` is accepted for a uniform signature, but these 12 octets are summed
     with integer arithmetic, which is cheaper than any call into a kernel.
     """
-    # Octets read as one big integer are congruent to the sum of their 16-bit words modulo
-    # 0xffff (see internet_sum), so both addresses are read at once.
-    n = _from_bytes(src_addr.packed + dst_addr.packed, "big") + protocol + length
+    # An address's big-endian value (the ``_int`` slot every IpAddress keeps) is congruent to
+    # the sum of its 16-bit words modulo 0xffff (see internet_sum).
+    n = src_addr._int + dst_addr._int + protocol + length
     r = n % 0xFFFF
     if r == 0 and n != 0:
         return 0xFFFF

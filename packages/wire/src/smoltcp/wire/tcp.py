@@ -386,7 +386,8 @@ class TcpRepr(NamedTuple):
                 total = _from_bytes(buffer, "big") << 8 if n & 1 else _from_bytes(buffer, "big")
                 if (total + (src_addr._int + dst_addr._int + _PROTO_TCP + n)) % 0xFFFF:
                     raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
-            elif csum(buffer, pseudo_header_sum(src_addr, dst_addr, _PROTO_TCP, n)) != 0xFFFF:
+            # Another sum: the pseudo header's unfolded sum (see pseudo_header_sum) as initial.
+            elif csum(buffer, src_addr._int + dst_addr._int + _PROTO_TCP + n) != 0xFFFF:
                 raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
         control = _CONTROLS[flags & 0x0F]
         if control is None:
@@ -659,7 +660,8 @@ class TcpRepr(NamedTuple):
                 folded = (total + src_addr._int + dst_addr._int + _PROTO_TCP + end) % 0xFFFF
                 s = 0xFFFF - folded if folded else 0
             else:
-                s = ~csum(data, pseudo_header_sum(src_addr, dst_addr, _PROTO_TCP, end)) & 0xFFFF
+                # The pseudo header's sum, unfolded (see pseudo_header_sum).
+                s = ~csum(data, src_addr._int + dst_addr._int + _PROTO_TCP + end) & 0xFFFF
             buffer[16] = s >> 8
             buffer[17] = s & 0xFF
 
