@@ -102,6 +102,25 @@ def test_a_neighbour_heard_from_within_the_lock_time_keeps_its_address() -> None
     assert hw is not None and bytes(hw) == mac("02-00-00-00-00-09")
 
 
+def test_an_arp_packet_whose_sender_is_not_its_frames_source_never_moves_a_neighbour() -> None:
+    # One corrupted octet in the sender hardware address (or in the frame's source) makes the
+    # two disagree: such a packet may add an entry but not move a live one, however long the
+    # neighbour has been quiet.
+    h = Harness()
+    h.feed(request())
+    h.advance(Duration.from_secs(30))
+    corrupted = ethernet(h.mac, PEER_MAC, 0x0806, arp(2, "02-00-00-00-80-02", PEER, h.mac, US))
+    h.feed(corrupted)
+    hw = h.iface.neighbor_cache.lookup(Ipv4Address(PEER), h.now)
+    assert hw is not None and bytes(hw) == mac(PEER_MAC)
+    assert h.dropped["arp-conflict"] == 1
+    other = ethernet(
+        h.mac, PEER_MAC, 0x0806, arp(2, "02-00-00-00-00-07", "192.168.69.7", h.mac, US)
+    )
+    h.feed(other)
+    assert Ipv4Address("192.168.69.7") in h.iface.neighbor_cache
+
+
 def test_a_known_neighbour_asking_for_someone_else_updates_its_entry() -> None:
     # RFC 826 "merge": a packet from a neighbour we know updates its entry, whoever it is for;
     # an unknown one asking for someone else is not learned.

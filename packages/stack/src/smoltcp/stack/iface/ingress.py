@@ -182,13 +182,14 @@ class Ingress:
         # RFC 826 "merge": refresh an entry we have; add one when the packet is for us or is
         # a gratuitous announcement (spa == tpa). Only on-link senders; never 0.0.0.0 (an
         # RFC 5227 probe).
-        # A live neighbour heard from within the cache's lock time keeps its address: the
-        # packet's claim is counted as a conflict (a request for us is still answered).
+        # A live neighbour heard from within the cache's lock time keeps its address, and so
+        # does any live neighbour against a packet whose sender address is not its frame's
+        # source: the claim is counted as a conflict (a request for us is still answered).
         learned = conflict = False
         if not spa.is_unspecified and cx.in_same_network(spa):
             octets = sha.octets
             if for_us or spa == tpa or spa in self.neighbor_cache:
-                learned = self.neighbor_cache._learn(spa, octets, self._now_us)
+                learned = self.neighbor_cache._learn(spa, octets, self._now_us, octets == eth_src)
                 conflict = not learned
         if conflict:
             self._drop("arp-conflict")

@@ -25,7 +25,9 @@ class NeighborCache:
     less than ``lock_time`` ago keeps its hardware address against an ARP packet that names
     another one (Linux's ``locktime``, one second by default). A neighbour that keeps talking
     from its known address is not moved by a stray or corrupted ARP packet (ARP has no
-    checksum), while one that really moved is followed once it has been quiet that long.
+    checksum), while one that really moved is followed once it has been quiet that long. An
+    ARP packet whose sender hardware address is not the source of its frame never moves a live
+    entry.
     """
 
     __slots__ = ("_capacity", "_entries", "_expiry", "_lock")
@@ -56,19 +58,21 @@ class NeighborCache:
             del entries[next(iter(entries))]
         entries[addr] = (octets, now_us + self._expiry)
 
-    def _learn(self, addr: IpAddress, octets: bytes, now_us: int) -> bool:
-        """Fill from ARP unless a recently confirmed live entry says otherwise; return whether
-        the entry now maps ``addr`` to ``octets``.
+    def _learn(self, addr: IpAddress, octets: bytes, now_us: int, consistent: bool = True) -> bool:
+        """Fill from ARP unless a live entry is to be kept; return whether the entry now maps
+        ``addr`` to ``octets``.
 
-        An entry's last confirmation is its expiry less the lifetime (`_fill` and `_refresh`
-        both set it from ``now``).
+        A live entry with another address is kept when it was confirmed within the lock time
+        (its last confirmation is its expiry less the lifetime: `_fill` and `_refresh` both
+        set it from ``now``), and always when the packet is not ``consistent`` (its sender
+        hardware address is not its frame's source: a corrupted or forged packet).
         """
         entry = self._entries.get(addr)
         if (
             entry is not None
             and entry[0] != octets
             and entry[1] > now_us
-            and now_us < entry[1] - self._expiry + self._lock
+            and (not consistent or now_us < entry[1] - self._expiry + self._lock)
         ):
             return False
         self._fill(addr, octets, now_us)
