@@ -17,6 +17,7 @@ from tcp_harness import (
     Duration,
     TcpControl,
     TcpHarness,
+    TcpRepr,
     TcpState,
     TcpTimestampRepr,
     fields,
@@ -361,6 +362,93 @@ def test_sack_recovery_retransmits_only_holes(monkeypatch: pytest.MonkeyPatch) -
     assert seqs[0] == 1001
     assert 1101 not in seqs and 1301 not in seqs and 1401 not in seqs
     assert h.sock.stats.sacked_bytes == 300
+
+
+# -- tail loss probe (RFC 8985 7) ---------------------------------------------------------
+
+
+def tail_lost(monkeypatch: pytest.MonkeyPatch, **syn: object) -> TcpHarness:
+    """Three segments out, the first acknowledged 10 ms later: two are missing at the tail."""
+    h = make(monkeypatch, tx=2000)
+    h.establish_passive(max_seg_size=100, **syn)
+    h.sock.set_nagle_enabled(False)
+    h.sock.send(bytes(300))
+    assert len(h.recv()) == 3
+    h.advance(10)
+    h.send(seq=5001, ack=1101)
+    h.recv_none()
+    return h
+
+
+def until_next_timer(h: TcpHarness) -> float:
+    """Milliseconds until the socket's next timer."""
+    return (h.sock.poll_at(h.cx).micros - h.now.micros) / 1000
+
+
+def probe(h: TcpHarness) -> TcpRepr:
+    """Let the probe timeout pass: return the one segment sent."""
+    wait = until_next_timer(h)
+    assert wait < h.sock.stats.rto.total_millis() / 2, "the probe goes well before the RTO"
+    h.advance(wait - 0.001)
+    h.recv_none()
+    h.advance(0.001)
+    (seg,) = h.recv()
+    assert h.sock.stats.loss_probes == 1 and h.sock.stats.timeouts == 0
+    return seg
+
+
+def test_a_tail_loss_probe_turns_an_rto_into_fast_recovery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    h = tail_lost(monkeypatch, sack_permitted=True)
+    # The probe resends the last segment sent (RFC 8985 7.3: no new data is waiting).
+    seg = probe(h)
+    assert fields(seg)["seq"] == 1201 and len(seg.payload) == 100
+    # It draws a SACK: 1101 is lost, and goes at once (early retransmit), not after the RTO.
+    h.send(seq=5001, ack=1101, sack_ranges=((1201, 1301),))
+    (rtx,) = h.recv()
+    assert fields(rtx)["seq"] == 1101
+    h.send(seq=5001, ack=1301)
+    assert h.sock.send_queue == 0
+    stats = h.sock.stats
+    assert stats.timeouts == 0 and stats.fast_retransmits == 1
+    # The loss was answered by fast recovery: the probe adds no reduction of its own.
+    assert stats.loss_probe_repairs == 0
+
+
+def test_a_probe_that_repairs_the_tail_reduces_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = tail_lost(monkeypatch, sack_permitted=True)
+    probe(h)
+    cwnd = h.sock.stats.cwnd
+    # Only the last segment was lost: the probe's ACK covers everything, with no D-SACK.
+    h.send(seq=5001, ack=1301)
+    assert h.sock.stats.loss_probe_repairs == 1
+    assert h.sock.stats.cwnd < cwnd
+
+
+def test_a_probe_the_peer_reports_as_duplicate_costs_no_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    h = tail_lost(monkeypatch, sack_permitted=True)
+    probe(h)
+    cwnd = h.sock.stats.cwnd
+    # Everything had arrived (the ACKs were lost): the peer D-SACKs the probe (RFC 2883).
+    h.send(seq=5001, ack=1301, sack_ranges=((1201, 1301),))
+    assert h.sock.stats.loss_probe_repairs == 0
+    assert h.sock.stats.cwnd >= cwnd
+
+
+def test_one_probe_per_flight_and_none_without_sack(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = tail_lost(monkeypatch, sack_permitted=True)
+    probe(h)
+    # No second probe: the next timer is the RTO, restarted by the probe.
+    assert until_next_timer(h) == h.sock.stats.rto.total_millis()
+    # Without SACK the receiver could not say what arrived: no probe, only the RTO.
+    h = tail_lost(monkeypatch)
+    assert until_next_timer(h) == h.sock.stats.rto.total_millis()
+    h.advance(until_next_timer(h))
+    h.recv()
+    assert h.sock.stats.loss_probes == 0 and h.sock.stats.timeouts == 1
 
 
 # -- timestamps, PAWS --------------------------------------------------------------------

@@ -498,6 +498,7 @@ class _SegmentArrives:
             self._rto_at = t + self._rtt.rto.micros
         else:
             self._rto_at = None
+        self._tlp_after_ack(now, ack, seg, flight)
         self._update_window(seg.seq_number, ack, seg.window_len << self._snd_shift)
         if fin_acked:
             # RFC 9293 3.10.7.4 fifth check, per state: our FIN is acknowledged.
@@ -510,6 +511,24 @@ class _SegmentArrives:
                 self._to_closed()
                 return
         self._wake()
+
+    def _tlp_after_ack(self: Any, now: Instant, ack: Any, seg: TcpRepr, flight: int) -> None:
+        """SND.UNA advanced: settle a loss probe that resent old data; allow a new probe.
+
+        RFC 8985 7.4: a probe that resent the last segment either repaired a lost tail or
+        duplicated a segment that had arrived; the receiver tells the second by a D-SACK (a
+        SACK block below the cumulative ACK, RFC 2883). Without one, the tail was lost: the
+        congestion window is reduced as for any loss.
+        """
+        end = self._tlp_end
+        if end is not None and ack >= end:
+            self._tlp_end = None
+            ranges = seg.sack_ranges
+            if not (ranges and ranges[0][0] < ack) and not self._in_recovery:
+                self._cc.on_congestion_event(now, flight)
+                self._n_tlp_repairs += 1
+        self._tlp_out = False
+        self._arm_loss_probe(int(now.micros))
 
     def _on_dup_ack(self: Any, now: Instant, t: int, seg: TcpRepr) -> None:
         """Count a duplicate ACK (RFC 5681 3.2); enter fast recovery at the threshold."""
@@ -534,6 +553,8 @@ class _SegmentArrives:
             self._recover = self._snd_max
             self._cc.on_congestion_event(now, self._snd_max - self._snd_una)
             self._board.start_recovery()
+            # A loss probe's episode ends here: recovery answers this loss (RFC 8985 7.4).
+            self._tlp_end = None
             self._inflation = DUP_THRESH * self._snd_mss
             self._retx_next = True
             self._n_fast += 1
@@ -645,6 +666,7 @@ class _SegmentArrives:
         self._set_state(_TIME_WAIT)
         self._timewait_at = t + TIME_WAIT_TIMEOUT
         self._rto_at = None
+        self._tlp_at = None
         self._keepalive_at = None
         self._persist_at = None
         self._ack_at = None
@@ -679,6 +701,7 @@ class _SegmentArrives:
     def _to_closed(self: Any) -> None:
         self._set_state(_CLOSED)
         self._rto_at = None
+        self._tlp_at = None
         self._ack_at = None
         self._ack_now = False
         self._timewait_at = None

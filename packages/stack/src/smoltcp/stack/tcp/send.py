@@ -43,6 +43,15 @@ _FIN_QUEUED = frozenset((_FIN_WAIT_1, _CLOSING, _LAST_ACK))
 # States in which the peer may still send (window updates matter).
 _RECEIVING = frozenset((_ESTABLISHED, _FIN_WAIT_1, _FIN_WAIT_2))
 
+# States in which a tail loss probe may go: data (or our FIN) can be in flight.
+_PROBING = _SENDING
+# Tail loss probe timeouts beyond 2 * SRTT (RFC 8985 7.2, as Linux adds them): the ACK delay
+# a lone segment may wait for at the peer, and otherwise a small margin; before any RTT
+# sample, one second (RFC 8985: "PTO = 1 second").
+_TLP_LONE_SEGMENT = 200_000
+_TLP_MIN = 2_000
+_TLP_NO_SRTT = 1_000_000
+
 # RFC 9293 3.8.6.1: probe intervals back off exponentially, here up to 60 s.
 MAX_PERSIST = 60_000_000
 # SYN and SYN-ACK retransmissions before giving up (Linux: 6 and 5).
@@ -107,6 +116,10 @@ class _SendPath:
             self._on_retransmit_timeout(now, t)
             if self._state is not st:
                 return False
+        elif self._tlp_at is not None and t >= self._tlp_at:
+            self._tlp_at = None
+            if self._loss_probe(cx, emit, t):
+                return True
 
         if st is _SYN_SENT or st is _SYN_RECEIVED:
             if self._snd_nxt == self._iss:
@@ -382,6 +395,9 @@ class _SendPath:
     def _on_retransmit_timeout(self: Any, now: Instant, t: int) -> None:
         """RFC 6298 5.4-5.7: back off and go back to SND.UNA."""
         self._rto_at = None
+        self._tlp_at = None
+        self._tlp_out = False
+        self._tlp_end = None
         st = self._state
         self._rtt.on_timeout(now)
         self._rtt_seq = None
@@ -410,6 +426,56 @@ class _SendPath:
         self._retx_next = False
         self._snd_nxt = self._snd_una
 
+    def _arm_loss_probe(self: Any, t: int) -> None:
+        """Schedule a tail loss probe (RFC 8985 7.2) if one may go; else disarm it.
+
+        A probe needs SACK (the receiver's answer must say what arrived), data in flight, no
+        recovery under way and no probe already out. The probe timeout is twice the smoothed
+        RTT, plus the 200 ms a peer may delay its ACK of a lone segment (else plus 2 ms), as
+        Linux computes it; never later than the RTO (the probe is worthless then).
+        """
+        if (
+            not self._sack_ok
+            or self._tlp_out
+            or self._in_recovery
+            or self._snd_max == self._snd_una
+            or self._rto_at is None
+            or self._state not in _PROBING
+        ):
+            self._tlp_at = None
+            return
+        srtt = self._rtt.srtt
+        if srtt is None:
+            pto = _TLP_NO_SRTT
+        else:
+            pto = 2 * srtt.micros
+            pto += _TLP_LONE_SEGMENT if self._snd_max - self._snd_una <= self._snd_mss else _TLP_MIN
+        at = t + pto
+        self._tlp_at = at if at < self._rto_at else None
+
+    def _loss_probe(self: Any, cx: Any, emit: Any, t: int) -> bool:
+        """Send the tail loss probe (RFC 8985 7.3): new data if the windows allow, else the
+        last segment again. The RTO restarts from the probe."""
+        if self._in_recovery or self._snd_max == self._snd_una:
+            return False
+        self._tlp_out = True
+        self._n_tlp += 1
+        seg = self._next_segment()
+        if seg is not None:
+            seq, size, fin = seg
+            self._send_data(cx, emit, t, seq, size, fin)
+        else:
+            # The last segment sent: it ends at SND.MAX (data beyond that was never sent).
+            flight = self._snd_max - self._snd_una
+            fin = flight > len(self._tx)  # our FIN is in flight (and last)
+            data_out = flight - 1 if fin else flight
+            size = min(self._data_mss(), data_out)
+            seq = self._snd_una + (data_out - size)
+            self._tlp_end = self._snd_max
+            self._send_data(cx, emit, t, seq, size, fin)
+        self._rto_at = t + self._rtt.rto.micros
+        return True
+
     def poll_at(self: Any, cx: Any) -> Instant | None:
         """Return when `dispatch` next has work (``Instant.ZERO``: now), or None."""
         if self._rst_pending is not None:
@@ -437,7 +503,7 @@ class _SendPath:
         ) or self._next_segment() is not None:
             return Instant.ZERO
         at = self._rto_at
-        for other in (self._ack_at, self._keepalive_at):
+        for other in (self._ack_at, self._keepalive_at, self._tlp_at):
             if other is not None and (at is None or other < at):
                 at = other
         if (
@@ -563,6 +629,8 @@ class _SendPath:
                     self._rtt_at = t
                 self._n_bytes_out += size
                 self._snd_max = end
+                if self._tlp_at is None:
+                    self._arm_loss_probe(t)
             if seq == self._snd_nxt:
                 self._snd_nxt = end
             if self._rto_at is None:

@@ -77,6 +77,10 @@ class TcpStats(NamedTuple):
     segments_received: int
     bytes_sent: int
     bytes_received: int
+    loss_probes: int = 0
+    """Tail loss probes sent (RFC 8985 7)."""
+    loss_probe_repairs: int = 0
+    """Probes that resent a lost tail (no D-SACK came back): each reduced the window."""
 
 
 def _ring(buffer: RingBuffer | int, what: str) -> RingBuffer:
@@ -159,6 +163,9 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         "_timewait_at",
         "_persist_at",
         "_persist_backoff",
+        "_tlp_at",
+        "_tlp_out",
+        "_tlp_end",
         "_probing",
         "_progress_at",
         "_syn_rtx",
@@ -181,6 +188,8 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         "_n_retx",
         "_n_fast",
         "_n_timeouts",
+        "_n_tlp",
+        "_n_tlp_repairs",
         "_n_seg_out",
         "_n_seg_in",
         "_n_bytes_out",
@@ -207,6 +216,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         self._board = SackScoreboard()
         self._assembler = Assembler(DEFAULT_MAX_HOLES)
         self._n_retx = self._n_fast = self._n_timeouts = 0
+        self._n_tlp = self._n_tlp_repairs = 0
         self._n_seg_out = self._n_seg_in = self._n_bytes_out = self._n_bytes_in = 0
         self._reset_connection()
         self._error: str | None = None
@@ -246,6 +256,11 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         self._timewait_at: int | None = None
         self._persist_at: int | None = None
         self._persist_backoff = 0
+        # Tail loss probe (RFC 8985 7): when it fires, whether one is out, and the end of a
+        # probe that resent old data (for its congestion response).
+        self._tlp_at: int | None = None
+        self._tlp_out = False
+        self._tlp_end: TcpSeqNumber | None = None
         self._probing = False
         self._progress_at = 0
         self._syn_rtx = False
@@ -356,6 +371,8 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
             segments_received=self._n_seg_in,
             bytes_sent=self._n_bytes_out,
             bytes_received=self._n_bytes_in,
+            loss_probes=self._n_tlp,
+            loss_probe_repairs=self._n_tlp_repairs,
         )
 
     def __repr__(self) -> str:
