@@ -416,6 +416,17 @@ def test_a_tail_loss_probe_turns_an_rto_into_fast_recovery(
     assert stats.loss_probe_repairs == 0
 
 
+def test_a_first_flight_lost_whole_is_probed_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No ACK at all after an idle start: the probe is armed by the sending itself.
+    h = make(monkeypatch, tx=2000)
+    h.establish_passive(max_seg_size=100, sack_permitted=True)
+    h.sock.set_nagle_enabled(False)
+    h.sock.send(bytes(300))
+    assert len(h.recv()) == 3
+    seg = probe(h)
+    assert fields(seg)["seq"] == 1201
+
+
 def test_a_probe_that_repairs_the_tail_reduces_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
     h = tail_lost(monkeypatch, sack_permitted=True)
     probe(h)

@@ -629,12 +629,15 @@ class _SendPath:
                     self._rtt_at = t
                 self._n_bytes_out += size
                 self._snd_max = end
-                if self._tlp_at is None:
-                    self._arm_loss_probe(t)
+                new_data = True
+            else:
+                new_data = False
             if seq == self._snd_nxt:
                 self._snd_nxt = end
             if self._rto_at is None:
                 self._rto_at = t + self._rtt.rto.micros
+            if new_data and self._tlp_at is None:
+                self._arm_loss_probe(t)
         self._n_seg_out += 1
         emit(self._ip_repr(seg), seg)
 
