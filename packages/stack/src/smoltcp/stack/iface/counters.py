@@ -20,8 +20,9 @@ class Counters:
     - ``multicast``: multicast frames and packets (not supported yet);
     - ``not-for-us-ethernet``, ``not-for-us-ipv4``, ``not-for-us-arp``: addressed elsewhere;
     - ``bad-source``: a broadcast or multicast source address;
-    - ``arp-conflict``: an ARP packet that would move a neighbour heard from within the
-      neighbour cache's lock time to another hardware address (see `NeighborCache`);
+    - ``arp-conflict``: an ARP packet that would move a live neighbour to another hardware
+      address while the neighbour cache keeps it (heard from within the lock time, or a
+      sender address that is not the frame's source: see `NeighborCache`);
     - ``fragment``: IPv4 fragments (no reassembly);
     - ``unknown-protocol``, ``no-socket-udp``, ``no-socket-tcp``, ``no-socket-icmp``,
       ``broadcast-tcp``, ``broadcast-echo``: nothing to deliver to (an ICMP error or RST may
