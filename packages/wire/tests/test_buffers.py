@@ -10,9 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smoltcp.wire import (
+    ArpOperation,
+    ArpPacket,
+    ArpRepr,
     ChecksumCapabilities,
+    EthernetAddress,
     EthernetFrame,
     EthernetRepr,
+    Icmpv4Message,
+    Icmpv4Packet,
+    Icmpv4Repr,
     Ipv4Address,
     Ipv4Packet,
     Ipv4Repr,
@@ -22,6 +29,8 @@ from smoltcp.wire import (
     TcpRepr,
     TcpSeqNumber,
     TcpTimestampRepr,
+    UdpPacket,
+    UdpRepr,
     UnsupportedPacket,
 )
 
@@ -103,3 +112,64 @@ def test_ethernet_parse_buffer_is_right_for_many_distinct_headers() -> None:
             tagged = bytes(6) + src + b"\x81\x00" + bytes(20)
             with pytest.raises(UnsupportedPacket):
                 EthernetRepr.parse_buffer(tagged)
+
+
+def mutated(octets: bytes, mutate: int, value: int = 0x5A) -> list[bytes]:
+    """Return ``octets``, a copy with one octet changed (if ``mutate`` is inside), and every
+    truncation of the first 30 octets: inputs good and bad for the parsers."""
+    out = [octets]
+    if mutate < len(octets):
+        bad = bytearray(octets)
+        bad[mutate] ^= value
+        out.append(bytes(bad))
+    out.extend(octets[:n] for n in range(min(len(octets), 30)))
+    return out
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=40), st.integers(0, 50), st.sampled_from([0, 8, 3, 11]))
+def test_udp_icmp_arp_parse_buffer_match_views(data: bytes, mutate: int, kind: int) -> None:
+    udp = UdpRepr(1, 2, data)
+    buf = bytearray(udp.buffer_len())
+    udp.emit(UdpPacket.new_unchecked(buf), SRC, DST, CAPS)
+    for octets in mutated(bytes(buf), mutate):
+        via_view = outcome(lambda o=octets: UdpRepr.parse(UdpPacket(o), SRC, DST, CAPS))
+        assert via_view == outcome(lambda o=octets: UdpRepr.parse_buffer(o, SRC, DST, CAPS))
+    icmp = Icmpv4Repr(Icmpv4Message(kind), 0, 7, 9, data)
+    buf = bytearray(icmp.buffer_len())
+    icmp.emit(Icmpv4Packet.new_unchecked(buf), CAPS)
+    for octets in mutated(bytes(buf), mutate):
+        via_view = outcome(lambda o=octets: Icmpv4Repr.parse(Icmpv4Packet(o), CAPS))
+        assert via_view == outcome(lambda o=octets: Icmpv4Repr.parse_buffer(o, CAPS))
+    arp = ArpRepr(
+        ArpOperation.REQUEST,
+        EthernetAddress(bytes(6)),
+        SRC,
+        EthernetAddress(data[:6].ljust(6)),
+        DST,
+    )
+    buf = bytearray(arp.buffer_len())
+    arp.emit(ArpPacket.new_unchecked(buf))
+    for octets in mutated(bytes(buf), mutate % 28, 0x01):
+        via_view = outcome(lambda o=octets: ArpRepr.parse(ArpPacket(o)))
+        assert via_view == outcome(lambda o=octets: ArpRepr.parse_buffer(o))
+
+
+def test_udp_icmp_arp_emit_buffer_write_what_emit_writes() -> None:
+    udp = UdpRepr(5353, 53, b"query")
+    a, b = bytearray(udp.buffer_len()), bytearray(udp.buffer_len())
+    udp.emit(UdpPacket.new_unchecked(a), SRC, DST, CAPS)
+    udp.emit_buffer(b, SRC, DST, CAPS)
+    assert a == b and UdpPacket(bytes(a)).verify_checksum(SRC, DST)
+    icmp = Icmpv4Repr(Icmpv4Message.ECHO_REQUEST, 0, 1, 2, b"ping")
+    a, b = bytearray(icmp.buffer_len()), bytearray(icmp.buffer_len())
+    icmp.emit(Icmpv4Packet.new_unchecked(a), CAPS)
+    icmp.emit_buffer(b, CAPS)
+    assert a == b and Icmpv4Packet(bytes(a)).verify_checksum()
+    arp = ArpRepr(
+        ArpOperation.REPLY, EthernetAddress(b"\x02" * 6), SRC, EthernetAddress(bytes(6)), DST
+    )
+    a, b = bytearray(28), bytearray(28)
+    arp.emit(ArpPacket.new_unchecked(a))
+    arp.emit_buffer(b)
+    assert a == b and ArpRepr.parse_buffer(bytes(b)) == arp

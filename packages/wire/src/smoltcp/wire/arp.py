@@ -12,6 +12,7 @@ from typing import NamedTuple
 from ._generated.arp import HEADER, HEADER_LEN, PROTOCOL, ArpHardware, ArpOperation
 from ._generated.arp import ArpPacket as _ArpPacketView
 from .address import EthernetAddress, Ipv4Address, ethernet_from_octets, ipv4_from_packed
+from .checksum import WritableBuffer
 from .errors import MalformedPacket, UnsupportedPacket
 
 __all__ = ["ArpHardware", "ArpOperation", "ArpPacket", "ArpRepr"]
@@ -73,12 +74,26 @@ class ArpRepr(NamedTuple):
 
     @staticmethod
     def parse(packet: ArpPacket) -> ArpRepr:
-        """Return the fields of a checked ``packet``; raise `MalformedPacket`."""
+        """Return the fields of a checked ``packet``; raise `MalformedPacket`.
+
+        The same as ``parse_buffer(packet.buffer)``.
+        """
+        return _parse_buffer(packet.buffer)
+
+    @staticmethod
+    def parse_buffer(buffer: bytes | bytearray | memoryview) -> ArpRepr:
+        """Return the fields of the ARP packet in ``buffer``; raise `MalformedPacket`.
+
+        `ArpRepr.parse` without the view: it makes every check of the checked
+        ``ArpPacket(buffer)`` and raises the same errors (`UnsupportedPacket` included).
+        """
         try:
-            htype, ptype, hlen, plen, op, sha, spa, tha, tpa = _unpack_header(packet.buffer)
+            htype, ptype, hlen, plen, op, sha, spa, tha, tpa = _unpack_header(buffer)
         except struct.error:
+            ArpPacket(buffer)  # raises the precise error
             raise MalformedPacket(PROTOCOL, "header", "truncated") from None
         if htype != _HTYPE_ETHERNET or ptype != _PTYPE_IPV4 or hlen != 6 or plen != 4:
+            ArpPacket(buffer)  # raises the precise error
             raise UnsupportedPacket(PROTOCOL, "hardware_type", "not Ethernet/IPv4")
         operation = _OPERATIONS.get(op)
         if operation is None:
@@ -96,8 +111,12 @@ class ArpRepr(NamedTuple):
 
     def emit(self, packet: ArpPacket) -> None:
         """Write the 28 octets of the packet into ``packet``'s buffer."""
+        _emit_buffer(self, packet.buffer)  # type: ignore[arg-type]
+
+    def emit_buffer(self, buffer: WritableBuffer) -> None:
+        """Write the 28 octets of the packet into ``buffer``: `emit` without the view."""
         _pack_header(
-            packet.buffer,
+            buffer,
             0,
             _HTYPE_ETHERNET,
             _PTYPE_IPV4,
@@ -126,3 +145,7 @@ class ArpRepr(NamedTuple):
                 f"tpa={self.target_protocol_addr}"
             )
         return f"ARP {what}"
+
+
+_parse_buffer = ArpRepr.parse_buffer
+_emit_buffer = ArpRepr.emit_buffer

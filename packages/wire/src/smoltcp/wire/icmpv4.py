@@ -178,9 +178,23 @@ class Icmpv4Repr(NamedTuple):
         """Return the message of a checked ``packet``; raise `MalformedPacket`.
 
         The checksum is verified when ``checksum_caps.icmpv4.rx()``. Echo messages with a
-        non-zero code and error messages whose quoted header is unreadable are malformed.
+        non-zero code and error messages whose quoted header is unreadable are malformed. The
+        same as ``parse_buffer(packet.buffer, ...)``.
         """
-        buffer = packet.buffer
+        return _parse_buffer(packet.buffer, checksum_caps, csum)
+
+    @staticmethod
+    def parse_buffer(
+        buffer: bytes | bytearray | memoryview,
+        checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
+        csum: InternetSum = internet_sum,
+    ) -> Icmpv4Repr:
+        """Return the message in ``buffer`` (the IP payload); raise `MalformedPacket`.
+
+        `Icmpv4Repr.parse` without the view: it makes every check of the checked
+        ``Icmpv4Packet(buffer)`` and raises the same errors. ``data`` is a memoryview into
+        ``buffer``.
+        """
         try:
             msg_type, code, _, ident, seq_no = _unpack_header(buffer)
         except struct.error:
@@ -221,8 +235,18 @@ class Icmpv4Repr(NamedTuple):
 
         The quoted header of an error message always gets its checksum (no device computes
         it); the ICMP checksum is computed when ``checksum_caps.icmpv4.tx()``, else left zero.
+        The same as ``emit_buffer(packet.buffer, ...)``.
         """
-        buffer: WritableBuffer = packet.buffer  # type: ignore[assignment]
+        _emit_buffer(self, packet.buffer, checksum_caps, csum)  # type: ignore[arg-type]
+
+    def emit_buffer(
+        self,
+        buffer: WritableBuffer,
+        checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
+        csum: InternetSum = internet_sum,
+    ) -> None:
+        """Write the message into ``buffer`` (at least `buffer_len` octets): `emit` without the
+        view."""
         message = self.message
         data = self.data
         header = self.header
@@ -260,3 +284,7 @@ class Icmpv4Repr(NamedTuple):
                 f"for {h.src_addr} > {h.dst_addr} proto={int(h.next_header)}"
             )
         return f"ICMPv4 type={int(message)} code={int(self.code)} len={len(self.data)}"
+
+
+_parse_buffer = Icmpv4Repr.parse_buffer
+_emit_buffer = Icmpv4Repr.emit_buffer

@@ -104,9 +104,25 @@ class UdpRepr(NamedTuple):
         """Return the datagram of a checked ``packet``; raise `MalformedPacket`.
 
         The checksum is verified when ``checksum_caps.udp.rx()`` and it is not zero (zero
-        means the sender computed none, RFC 768).
+        means the sender computed none, RFC 768). The same as ``parse_buffer(packet.buffer,
+        ...)``.
         """
-        buffer = packet.buffer
+        return _parse_buffer(packet.buffer, src_addr, dst_addr, checksum_caps, csum)
+
+    @staticmethod
+    def parse_buffer(
+        buffer: bytes | bytearray | memoryview,
+        src_addr: IpAddress,
+        dst_addr: IpAddress,
+        checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
+        csum: InternetSum = internet_sum,
+    ) -> UdpRepr:
+        """Return the datagram in ``buffer`` (the IP payload); raise `MalformedPacket`.
+
+        `UdpRepr.parse` without the view: it makes every check of the checked
+        ``UdpPacket(buffer)`` and raises the same errors. ``payload`` is a memoryview into
+        ``buffer``, up to the length field.
+        """
         try:
             src_port, dst_port, length, checksum = _unpack_header(buffer)
         except struct.error:
@@ -131,9 +147,21 @@ class UdpRepr(NamedTuple):
     ) -> None:
         """Write header and payload into ``packet``'s buffer; fill the checksum if asked.
 
-        The checksum is computed when ``checksum_caps.udp.tx()``, else left zero.
+        The checksum is computed when ``checksum_caps.udp.tx()``, else left zero. The same as
+        ``emit_buffer(packet.buffer, ...)``.
         """
-        buffer: WritableBuffer = packet.buffer  # type: ignore[assignment]
+        _emit_buffer(self, packet.buffer, src_addr, dst_addr, checksum_caps, csum)  # type: ignore[arg-type]
+
+    def emit_buffer(
+        self,
+        buffer: WritableBuffer,
+        src_addr: IpAddress,
+        dst_addr: IpAddress,
+        checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
+        csum: InternetSum = internet_sum,
+    ) -> None:
+        """Write header and payload into ``buffer`` (at least `buffer_len` octets): `emit`
+        without the view."""
         payload = self.payload
         length = HEADER_LEN + len(payload)
         _pack_header(buffer, 0, self.src_port, self.dst_port, length, 0)
@@ -151,3 +179,7 @@ class UdpRepr(NamedTuple):
 
     def __str__(self) -> str:
         return f"UDP src={self.src_port} dst={self.dst_port} len={len(self.payload)}"
+
+
+_parse_buffer = UdpRepr.parse_buffer
+_emit_buffer = UdpRepr.emit_buffer

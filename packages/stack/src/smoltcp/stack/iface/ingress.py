@@ -14,14 +14,14 @@ from typing import Any
 
 from smoltcp.stack.log import TRACE
 from smoltcp.wire import IpAddress, MalformedPacket, UnsupportedPacket
-from smoltcp.wire.arp import ArpOperation, ArpPacket, ArpRepr
+from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.ethernet import EthernetFrame
-from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Packet, Icmpv4Repr
+from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
 from smoltcp.wire.tcp import TcpControl, TcpRepr, TcpSeqNumber
-from smoltcp.wire.udp import UdpPacket, UdpRepr
+from smoltcp.wire.udp import UdpRepr
 
 __all__ = ["Ingress", "tcp_rst_reply"]
 
@@ -159,7 +159,7 @@ class Ingress:
             self._drop("unsupported-ethertype")
 
     def _process_arp(self, payload: memoryview, eth_src: bytes) -> None:
-        arp = ArpRepr.parse(ArpPacket(payload))
+        arp = ArpRepr.parse_buffer(payload)
         if self._trace:
             log.log(TRACE, "rx %s", arp)
         op = arp.operation
@@ -260,7 +260,7 @@ class Ingress:
                 self._send_icmp_error(ipr, Icmpv4DstUnreachable.PROTO_UNREACHABLE)
 
     def _process_udp(self, ipr: Any, payload: memoryview, broadcast: bool, handled: bool) -> None:
-        udp = UdpRepr.parse(UdpPacket(payload), ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
+        udp = UdpRepr.parse_buffer(payload, ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
         if self._trace:
             log.log(TRACE, "rx %s", udp)
         demux = self._demux
@@ -320,7 +320,7 @@ class Ingress:
             self.counters.rst_sent += 1
 
     def _process_icmp(self, ipr: Any, payload: memoryview, broadcast: bool, handled: bool) -> None:
-        icmp = Icmpv4Repr.parse(Icmpv4Packet(payload), self._caps, self._csum)
+        icmp = Icmpv4Repr.parse_buffer(payload, self._caps, self._csum)
         if self._trace:
             log.log(TRACE, "rx %s", icmp)
         message = icmp.message

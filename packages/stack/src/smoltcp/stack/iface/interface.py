@@ -24,13 +24,13 @@ from smoltcp.stack.log import TRACE
 from smoltcp.stack.phy import Device
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv4Address, Medium
-from smoltcp.wire.arp import ArpOperation, ArpPacket, ArpRepr
+from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.checksum import internet_sum as _header_sum
-from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Packet, Icmpv4Repr
+from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
 from smoltcp.wire.tcp import TcpRepr
-from smoltcp.wire.udp import UdpPacket, UdpRepr
+from smoltcp.wire.udp import UdpRepr
 
 from .config import Config
 from .context import Context
@@ -53,9 +53,6 @@ _ZERO_MAC = b"\x00" * 6
 _UNUSED = b"\x00" * 4
 # A socket that keeps returning True from dispatch must not hold the interface forever.
 _MAX_DISPATCH_PER_SOCKET = 4096
-
-_new_udp = UdpPacket.new_unchecked
-_new_icmp = Icmpv4Packet.new_unchecked
 
 
 class _Pending:
@@ -420,12 +417,10 @@ class Interface(Ingress):
         ipr.emit_buffer(buf, caps, _header_sum)
         body = buf[_IPV4_LEN:]
         tr = type(repr)
-        if tr is TcpRepr:
+        if tr is TcpRepr or tr is UdpRepr:
             repr.emit_buffer(body, ipr.src_addr, ipr.dst_addr, caps, csum)
-        elif tr is UdpRepr:
-            repr.emit(_new_udp(body), ipr.src_addr, ipr.dst_addr, caps, csum)
         elif tr is Icmpv4Repr:
-            repr.emit(_new_icmp(body), caps, csum)
+            repr.emit_buffer(body, caps, csum)
         else:
             body[:] = repr
 
@@ -574,7 +569,7 @@ class Interface(Ingress):
     def _fill_arp(self, buf: memoryview) -> None:
         arp, dst_mac = self._out
         _ETH_HEADER.pack_into(buf, 0, dst_mac, self._mac, _ETHERTYPE_ARP)
-        arp.emit(ArpPacket.new_unchecked(buf[_ETH_LEN:]))
+        arp.emit_buffer(buf[_ETH_LEN:])
 
     def _resolved_hop(self, hop: IpAddress, mac: bytes) -> None:
         """``hop`` answered: move its queued packets to the send queue, and try to send."""
