@@ -23,6 +23,7 @@ from .capabilities import Checksum, ChecksumCapabilities, Medium
 from .checksum import InternetSum, internet_sum, pseudo_header_sum
 from .errors import MalformedPacket, UnsupportedPacket
 from .ethernet import EthernetFrame, EthernetProtocol, EthernetRepr
+from .frame import emit_tcp_frame, parse_tcp_frame
 from .icmpv4 import (
     Icmpv4DstUnreachable,
     Icmpv4Message,
@@ -78,10 +79,12 @@ __all__ = [
     "UdpPacket",
     "UdpRepr",
     "UnsupportedPacket",
+    "emit_tcp_frame",
     "internet_sum",
     "ip_repr",
     "max_seq",
     "min_seq",
+    "parse_tcp_frame",
     "pretty_print",
     "pseudo_header_sum",
 ]
