@@ -10,7 +10,7 @@ Timestamps option (a 66-octet pure ACK, the kernel's most common segment, and a 
 three ways: "views" through ``Repr.parse(View(buffer))`` / ``repr.emit(View.new_unchecked(...))``,
 "buffers" through ``Repr.parse_buffer(buffer)`` / ``repr.emit_buffer(buffer)`` (the same checks
 and results without the view objects), and "one call" through ``parse_tcp_frame`` /
-``emit_tcp_frame`` (the same again, the three layers in one call: the stack's TCP path);
+``emit_tcp_frame`` (the same again, the three layers in one call);
 
 with every checksum verified/computed by the pure-Python reference, by the stack's numba kernel
 (what the interface passes in, when smoltcp-stack is installed), and with checksums offloaded
