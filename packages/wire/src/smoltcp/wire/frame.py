@@ -18,6 +18,7 @@ from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
 from .checksum import InternetSum, WritableBuffer, internet_sum
 from .errors import UnsupportedPacket
 from .ethernet import EthernetProtocol, EthernetRepr
+from .ethernet import _parsed_get as _ethernet_parsed_get
 from .ipv4 import IpProtocol, Ipv4Repr
 from .tcp import _CONTROL_FLAGS, _CONTROLS, _FLAG_TAILS, TcpRepr, TcpTimestampRepr
 from .tcp_seq import TcpSeqNumber
@@ -34,11 +35,11 @@ _TCP_TS_LEN = 32
 _HEADERS_LEN = _ETH_LEN + _IP_LEN + _TCP_TS_LEN  # 66
 _DF = 0x4000
 _ACK = 0x10
-# The three headers: Ethernet "12s H" (both addresses as one string on receive, "6s 6s H" on
-# transmit), IPv4 "HHHHHH LL" (16-bit words and the 32-bit addresses, as ipv4.py), TCP with
-# NOP NOP Timestamps "HH LL HHHH LLL" (on receive the checksum and urgent pointer are skipped:
-# "4x").
-_RX = struct.Struct("!12sHHHHHHHLLHHLLHH4xLLL")
+# The three headers: Ethernet "14s" on receive (the key of ethernet.py's cache of parsed
+# headers), "6s 6s H" on transmit; IPv4 "HHHHHH LL" (16-bit words and the 32-bit addresses, as
+# in ipv4.py); TCP with NOP NOP Timestamps "HH LL HHHH LLL" (on receive the checksum and urgent
+# pointer are skipped: "4x").
+_RX = struct.Struct("!14sHHHHHHLLHHLLHH4xLLL")
 _TX_TS = struct.Struct("!6s6sHHHHHHHLLHHLLHHHHLLL")
 _unpack = _RX.unpack_from
 _pack_ts = _TX_TS.pack_into
@@ -47,11 +48,6 @@ _seq_new = int.__new__
 _int_add = int.__add__
 _from_bytes = int.from_bytes
 _addr_get = ipv4_int_cache_get
-
-# The 12 address octets of an IPv4 frame -> its EthernetRepr (bounded, as in ethernet.py).
-_links: dict[bytes, EthernetRepr] = {}
-_links_get = _links.get
-_LINKS_MAX = 1024
 
 
 def _layered(
@@ -94,8 +90,7 @@ def parse_tcp_frame(
     if n < _HEADERS_LEN:
         return _layered(frame, checksum_caps, csum)
     (
-        link,
-        ethertype,
+        eth_header,
         vihl_tos,
         total_len,
         ident,
@@ -114,9 +109,11 @@ def parse_tcp_frame(
         tsval,
         tsecr,
     ) = _unpack(frame)
+    # Ethernet's own parse (and its errors) on a header not seen before.
+    eth = _ethernet_parsed_get(eth_header) or EthernetRepr.parse_buffer(frame)
     end = _ETH_LEN + total_len
     if (
-        ethertype != 0x0800
+        eth.ethertype is not _IPV4
         or vihl_tos >> 8 != 0x45
         or ttl_proto & 0xFF != 6
         or frag & 0x3FFF
@@ -129,12 +126,6 @@ def parse_tcp_frame(
     control = _CONTROLS[flags & 0x0F]
     if control is None:
         return _layered(frame, checksum_caps, csum)
-    eth = _links_get(link)
-    if eth is None:
-        eth = EthernetRepr.parse_buffer(frame)
-        if len(_links) >= _LINKS_MAX:
-            _links.clear()
-        _links[link] = eth
     view = frame if type(frame) is memoryview else memoryview(frame)
     if (
         checksum_caps.ipv4 in VERIFY_RX

@@ -375,11 +375,7 @@ class _SegmentArrives:
         ACK and a window update moments later. Were that update lost, the sender would sit
         in its persist timer's backoff.
         """
-        rx = self._rx
-        threshold = rx.capacity >> 1
-        if threshold > self._rcv_mss:
-            threshold = self._rcv_mss
-        return rx.window() < threshold  # type: ignore[no-any-return]
+        return self._rx.window() < self._sws_threshold()  # type: ignore[no-any-return]
 
     def _syn_received_acked(
         self: Any, now: Instant, t: int, seq: Any, ack: Any, seg: TcpRepr, wnd: int
@@ -498,7 +494,7 @@ class _SegmentArrives:
             self._rto_at = t + self._rtt.rto.micros
         else:
             self._rto_at = None
-        self._tlp_after_ack(now, ack, seg, flight)
+        self._tlp_after_ack(now, t, ack, seg, flight)
         self._update_window(seg.seq_number, ack, seg.window_len << self._snd_shift)
         if fin_acked:
             # RFC 9293 3.10.7.4 fifth check, per state: our FIN is acknowledged.
@@ -512,7 +508,9 @@ class _SegmentArrives:
                 return
         self._wake()
 
-    def _tlp_after_ack(self: Any, now: Instant, ack: Any, seg: TcpRepr, flight: int) -> None:
+    def _tlp_after_ack(
+        self: Any, now: Instant, t: int, ack: Any, seg: TcpRepr, flight: int
+    ) -> None:
         """SND.UNA advanced: settle a loss probe that resent old data; allow a new probe.
 
         RFC 8985 7.4: a probe that resent the last segment either repaired a lost tail or
@@ -528,7 +526,7 @@ class _SegmentArrives:
                 self._cc.on_congestion_event(now, flight)
                 self._n_tlp_repairs += 1
         self._tlp_out = False
-        self._arm_loss_probe(int(now.micros))
+        self._arm_loss_probe(t)
 
     def _on_dup_ack(self: Any, now: Instant, t: int, seg: TcpRepr) -> None:
         """Count a duplicate ACK (RFC 5681 3.2); enter fast recovery at the threshold."""

@@ -43,8 +43,6 @@ _FIN_QUEUED = frozenset((_FIN_WAIT_1, _CLOSING, _LAST_ACK))
 # States in which the peer may still send (window updates matter).
 _RECEIVING = frozenset((_ESTABLISHED, _FIN_WAIT_1, _FIN_WAIT_2))
 
-# States in which a tail loss probe may go: data (or our FIN) can be in flight.
-_PROBING = _SENDING
 # Tail loss probe timeouts beyond 2 * SRTT (RFC 8985 7.2, as Linux adds them): the ACK delay
 # a lone segment may wait for at the peer, and otherwise a small margin; before any RTT
 # sample, one second (RFC 8985: "PTO = 1 second").
@@ -440,7 +438,7 @@ class _SendPath:
             or self._in_recovery
             or self._snd_max == self._snd_una
             or self._rto_at is None
-            or self._state not in _PROBING
+            or self._state not in _SENDING
         ):
             self._tlp_at = None
             return
@@ -683,6 +681,12 @@ class _SendPath:
         # Round down to what the scaled field can express (never up: that would shrink later).
         return (avail >> shift) << shift
 
+    def _sws_threshold(self: Any) -> int:
+        """Return min(buffer / 2, MSS): the least window increase worth offering (RFC 9293
+        3.8.6.2.2, receiver SWS avoidance). `_advertise_window` inlines it."""
+        threshold = self._rx.capacity >> 1
+        return threshold if threshold < self._rcv_mss else self._rcv_mss  # type: ignore[no-any-return]
+
     def _after_read(self: Any) -> None:
         """The application read: offer a window update if it doubles the window, and send
         an ACK held back for a nearly closed window (`_window_nearly_closed`) now."""
@@ -692,8 +696,7 @@ class _SendPath:
         if current < 0:
             current = 0
         avail = self._rx.window()
-        threshold = min(self._rx.capacity >> 1, self._rcv_mss)
-        if (avail - current >= threshold and avail >= 2 * current) or (
+        if (avail - current >= self._sws_threshold() and avail >= 2 * current) or (
             self._segs_unacked >= 2 and self._ack_at is not None
         ):
             self._win_update = True
