@@ -74,6 +74,15 @@ def build_frame(payload_len: int) -> bytes:
     return bytes(buf)
 
 
+def check_reproduces(
+    emit: Callable[[], object], out: bytearray, frame: bytes, caps: ChecksumCapabilities
+) -> None:
+    """Emit once; with checksums computed, the octets must be the frame's (else stop)."""
+    emit()
+    if caps == ChecksumCapabilities() and bytes(out) != frame:
+        raise SystemExit("our emit does not reproduce the frame: the benchmark would be wrong")
+
+
 def ours(
     frame: bytes, caps: ChecksumCapabilities, csum: InternetSum = internet_sum
 ) -> tuple[Callable[[], object], Callable[[], object]]:
@@ -97,9 +106,7 @@ def ours(
         tcp_repr.emit(TcpPacket.new_unchecked(view[34:]), src, dst, caps, csum)
         return out
 
-    emit()
-    if caps == ChecksumCapabilities() and bytes(out) != frame:
-        raise SystemExit("our emit does not reproduce the frame: the benchmark would be wrong")
+    check_reproduces(emit, out, frame, caps)
     return parse, emit
 
 
@@ -136,9 +143,7 @@ def ours_buffers(
         tcp_repr.emit_buffer(view[34:], src, dst, caps, csum)
         return out
 
-    emit()
-    if caps == ChecksumCapabilities() and bytes(out) != frame:
-        raise SystemExit("our emit does not reproduce the frame: the benchmark would be wrong")
+    check_reproduces(emit, out, frame, caps)
     return parse, emit
 
 
@@ -162,9 +167,7 @@ def ours_frame(
         emit_frame(view, eth_repr, ip_repr, tcp_repr, caps, csum)
         return out
 
-    emit()
-    if caps == ChecksumCapabilities() and bytes(out) != frame:
-        raise SystemExit("our emit does not reproduce the frame: the benchmark would be wrong")
+    check_reproduces(emit, out, frame, caps)
     return parse, emit
 
 
