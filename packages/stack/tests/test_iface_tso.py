@@ -118,11 +118,13 @@ def test_capabilities_state_the_ip_size_of_a_super_segment() -> None:
     assert DeviceCapabilities(max_tso_size=1000).ip_tso_size() == 0
 
 
-def test_context_offers_tso_only_when_the_device_does() -> None:
+def test_context_offers_the_devices_tso_size() -> None:
     a, _ = pair(TSO)
     assert a.iface.context.max_tso_size == 65535
+    assert a.iface._gso is False
+    # Without TSO the interface cuts super-segments itself (test_iface_gso.py).
     plain, _ = pair(0)
-    assert plain.iface.context.max_tso_size == 0
+    assert plain.iface.context.max_tso_size == Config().gso_size
 
 
 def test_tcp_sends_super_segments_of_whole_mss_and_the_stream_arrives_intact() -> None:

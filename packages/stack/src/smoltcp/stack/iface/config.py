@@ -49,6 +49,11 @@ class Config:
     """Whether to answer echo requests sent to a broadcast address (Linux does not)."""
     ingress_burst: int = 256
     """Most frames received per `Interface.poll` when the device sets no burst size."""
+    gso_size: int = 65535
+    """The largest TCP/IP packet a socket may hand over when the device cannot segment TCP
+    itself (no TSO): the interface cuts it into segments that fit the MTU (generic
+    segmentation offload, in software). The wire sees the same segments either way; 0 (or
+    anything up to the IP MTU) turns it off. At most 65535, the IPv4 total length's limit."""
 
     def __post_init__(self) -> None:
         if self.hardware_addr is not None and not isinstance(self.hardware_addr, EthernetAddress):
@@ -74,5 +79,7 @@ class Config:
         ):
             if not isinstance(getattr(self, name), Duration):
                 raise TypeError(f"{name} must be a Duration")
+        if not isinstance(self.gso_size, int) or not 0 <= self.gso_size <= 0xFFFF:
+            raise ValueError(f"gso_size must be an int in [0, 65535], not {self.gso_size!r}")
         if self.icmp_error_interval.micros <= 0:
             raise ValueError("icmp_error_interval must be positive")

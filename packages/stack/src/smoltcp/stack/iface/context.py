@@ -20,9 +20,10 @@ class Context:
 
     - ``ip_addrs``: the interface's addresses, as CIDRs (a tuple);
     - ``ip_mtu``: the largest IP packet the device carries, in octets;
-    - ``max_tso_size``: the largest IP packet carrying TCP that the device segments for us
-      (TCP segmentation offload), in octets, or 0 when it does not: TCP may then send data
-      segments of up to this size instead of one MSS;
+    - ``max_tso_size``: the largest IP packet carrying TCP that the interface takes and cuts
+      into MTU-sized segments, in octets, or 0: TCP may send data segments of up to this
+      size instead of one MSS. The device cuts them (TCP segmentation offload) when it can,
+      else the interface does (``Config.gso_size``, software GSO);
     - ``checksum_caps``: which checksums the stack computes and verifies;
     - ``csum``: the checksum kernel to pass to ``smoltcp.wire`` as ``csum=``;
     - ``rand``: a ``random.Random`` seeded from ``Config.random_seed``.

@@ -23,7 +23,14 @@ from smoltcp.stack import kernels
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.phy import Device
 from smoltcp.stack.time import Duration, Instant
-from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv4Address, Medium
+from smoltcp.wire import (
+    ChecksumCapabilities,
+    EthernetAddress,
+    IpAddress,
+    IpCidr,
+    Ipv4Address,
+    Medium,
+)
 from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
@@ -35,6 +42,7 @@ from smoltcp.wire.udp import UdpRepr
 from .config import Config
 from .context import Context
 from .counters import Counters
+from .gso import can_cut, inner, piece, pieces
 from .ingress import Ingress
 from .neighbor import NeighborCache
 from .route import Routes
@@ -44,6 +52,8 @@ __all__ = ["Interface"]
 log = logging.getLogger("smoltcp.stack.iface")
 
 _ETH_HEADER = struct.Struct("!6s6sH")
+_U32 = struct.Struct("!I")
+_U16 = struct.Struct("!H")
 _ETH_LEN = 14
 _IPV4_LEN = 20
 _ETHERTYPE_IPV4 = 0x0800
@@ -96,6 +106,10 @@ class Interface(Ingress):
       (RFC 1122 3.2.2); at most ``icmp_error_burst`` back to back, refilled one per
       ``icmp_error_interval`` (RFC 1812 4.3.2.8). TCP to a closed port gets a RST.
 
+    - TCP: a socket may hand over super-segments up to ``Context.max_tso_size``; without TSO
+      in the device the interface cuts them into MTU-sized segments itself (``gso_size``,
+      see `_send_gso`).
+
     Packets it originates itself use ``Config.hop_limit``; each socket sets its own (64 by
     default).
     """
@@ -114,6 +128,11 @@ class Interface(Ingress):
         self._ip_mtu = caps.ip_mtu()
         # TCP may send super-segments up to this size when the device segments them (TSO).
         self._tso_size = caps.ip_tso_size()
+        # Without TSO in the device, the interface cuts TCP super-segments itself (GSO, see
+        # `_send_gso`): one pass through TCP per up to ~44 segments on the wire.
+        self._gso = not self._tso_size and config.gso_size > self._ip_mtu
+        if self._gso:
+            self._tso_size = config.gso_size
         self._burst = caps.max_burst_size or config.ingress_burst
         self._caps = caps.checksum
         self._csum = kernels.internet_sum
@@ -146,10 +165,12 @@ class Interface(Ingress):
         # Next hop per destination, valid while the addresses and routes stay the same.
         self._next_hops: dict[IpAddress, Any] = {}
         self._routes_version = -1
-        # ARP resolution in progress: next hop -> _Pending; packets resolved but not yet sent.
+        # ARP resolution in progress: next hop -> _Pending. Packets ready but not yet sent
+        # (resolved by ARP, or GSO pieces the device had no room for), with their next hop's
+        # hardware address (None on an IP medium): they go before anything else.
         self._pending: dict[IpAddress, _Pending] = {}
         self._pending_total = 0
-        self._resolved: deque[tuple[bytes, bytearray]] = deque()
+        self._resolved: deque[tuple[bytes | None, bytearray]] = deque()
         # When (micros) we last sent an ARP request about each address, broadcast or unicast:
         # whatever the reason for asking, at most one request per interval per destination.
         self._asked: dict[IpAddress, int] = {}
@@ -272,6 +293,11 @@ class Interface(Ingress):
                 active.pop(handle, None)
                 continue
             for _ in range(_MAX_DISPATCH_PER_SOCKET):
+                if self._resolved:
+                    # GSO pieces wait for the device: nothing new goes before them.
+                    did = self._flush_resolved() or did
+                    if self._resolved:
+                        return did
                 if self._token is None:
                     token = transmit(now)
                     if token is None:
@@ -369,13 +395,17 @@ class Interface(Ingress):
         if ipr.payload_len != plen:
             ipr = ipr._replace(payload_len=plen)
         ip_len = _IPV4_LEN + plen
-        if ip_len > self._ip_mtu and (tr is not TcpRepr or ip_len > self._tso_size):
-            # No fragmentation (Don't Fragment is always set): a socket must size its packets
-            # from Context.ip_mtu, so this is a bug somewhere; say what was dropped.
-            self.counters.dropped["too-big"] += 1
-            if log.isEnabledFor(logging.DEBUG):
-                log.debug("drop: too-big: %d octets > IP MTU %d: %s", ip_len, self._ip_mtu, ipr)
-            return False
+        if ip_len > self._ip_mtu:
+            if tr is TcpRepr and ip_len <= self._tso_size and (not self._gso or can_cut(repr)):
+                if self._gso:
+                    return self._send_gso(ipr, repr)
+            else:
+                # No fragmentation (Don't Fragment is always set): a socket must size its
+                # packets from Context.ip_mtu, so this is a bug somewhere; say what was dropped.
+                self.counters.dropped["too-big"] += 1
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("drop: too-big: %d octets > IP MTU %d: %s", ip_len, self._ip_mtu, ipr)
+                return False
         if self._eth:
             dst_mac = self._hardware_for(ipr.dst_addr)
             if dst_mac is None:
@@ -385,20 +415,125 @@ class Interface(Ingress):
                 self._write_ip(memoryview(packet), ipr, repr)
                 self._queue_for_arp(self._next_hop_of(ipr.dst_addr), packet)
                 return False
-            total = _ETH_LEN + ip_len
         else:
             dst_mac = None
-            total = ip_len
+        return self._send_frame(ipr, repr, dst_mac, ip_len)
+
+    def _send_frame(self, ipr: Any, repr: Any, dst_mac: bytes | None, ip_len: int) -> bool:
+        """Send one packet of ``ip_len`` octets to ``dst_mac`` (None: IP medium) now."""
         token = self._take_token()
         if token is None:
             self._drop("device-busy")
             return False
         self._out = (ipr, repr, dst_mac)
-        token.consume(total, self._fill)
+        token.consume(ip_len if dst_mac is None else _ETH_LEN + ip_len, self._fill)
         self.counters.sent += 1
         if self._trace:
-            log.log(TRACE, "tx %s %s", ipr, repr if tr is not bytes else f"{plen} octets")
+            what = repr if type(repr) is not bytes else f"{len(repr)} octets"
+            log.log(TRACE, "tx %s %s", ipr, what)
         return True
+
+    def _send_gso(self, ipr: Any, seg: TcpRepr) -> bool:
+        """Send the TCP super-segment ``seg`` as segments that fit the IP MTU (software GSO).
+
+        The pieces (`smoltcp.stack.iface.gso`) go out back to back. Every piece but the last
+        is written from one header built here, with its sequence number and checksum patched
+        in; the last piece (it carries PSH or FIN, and may be shorter), a first piece with
+        CWR, and every piece while frames are traced are written the ordinary way. When the
+        device runs out of room part-way, the rest wait, serialised, in the queue of packets
+        ready to send (which ARP also uses) and go first at the next poll: TCP has handed
+        over the whole super-segment and is not told. Return whether any piece went out or
+        waits.
+        """
+        payload = seg.payload
+        header_len = seg.buffer_len() - len(payload)
+        size = self._ip_mtu - _IPV4_LEN - header_len
+        if size <= 0:
+            self._drop("too-big")
+            return False
+        if self._eth:
+            dst_mac = self._hardware_for(ipr.dst_addr)
+            if dst_mac is None:
+                return False
+            if dst_mac is _UNRESOLVED:
+                hop = self._next_hop_of(ipr.dst_addr)
+                for part in pieces(seg, size):
+                    self._queue_for_arp(hop, self._serialise(ipr, part))
+                return False
+            l2 = _ETH_LEN
+        else:
+            dst_mac = None
+            l2 = 0
+        total = len(payload)
+        last = (total - 1) // size * size  # where the last piece starts
+        trace = self._trace
+        counters = self.counters
+        out: Any = None  # the prebuilt header's arguments to _fill_piece, once built
+        offset = 0
+        while offset < total:
+            token = self._take_token()
+            if token is None:
+                # The device is full: the rest go first at the next poll.
+                for part in pieces(seg, size, offset):
+                    self._resolved.append((dst_mac, self._serialise(ipr, part)))
+                return True
+            if offset == last or trace or (offset == 0 and seg.cwr):
+                part = piece(seg, size, offset)
+                plen = part.buffer_len()
+                self._out = (ipr._replace(payload_len=plen), part, dst_mac)
+                token.consume(l2 + _IPV4_LEN + plen, self._fill)
+                if trace:
+                    log.log(TRACE, "tx %s %s", self._out[0], part)
+            else:
+                if out is None:
+                    out = self._piece_header(ipr, seg, dst_mac, header_len, size)
+                tmpl, frame_len, seq, tcp_at, pseudo, compute = out
+                self._out = (tmpl, payload, offset, seq + offset, tcp_at, pseudo, compute)
+                token.consume(frame_len, self._fill_piece)
+            counters.sent += 1
+            offset += size
+        return True
+
+    def _piece_header(
+        self, ipr: Any, seg: TcpRepr, dst_mac: bytes | None, header_len: int, size: int
+    ) -> tuple[Any, ...]:
+        """Return what `_fill_piece` needs to write the full-sized middle pieces of ``seg``.
+
+        Their headers (Ethernet, IP, TCP of ``header_len``) are all the same but for the
+        sequence number and the TCP checksum, left zero here: the IP header of a piece of
+        ``size`` payload octets (same length, so the same checksum), the TCP header without
+        PSH, FIN and CWR.
+        """
+        l2 = 0 if dst_mac is None else _ETH_LEN
+        tcp_at = l2 + _IPV4_LEN
+        tcp_len = header_len + size
+        header = bytearray(tcp_at + header_len)
+        view = memoryview(header)
+        if dst_mac is not None:
+            _ETH_HEADER.pack_into(view, 0, dst_mac, self._mac, _ETHERTYPE_IPV4)
+        ipr._replace(payload_len=tcp_len).emit_buffer(view[l2:], self._caps, _header_sum)
+        src, dst = ipr.src_addr, ipr.dst_addr
+        inner(seg).emit_buffer(view[tcp_at:], src, dst, _NO_CHECKSUMS)
+        view.release()
+        pseudo = src._int + dst._int + _PROTO_TCP + tcp_len
+        compute = self._caps.tcp.tx()
+        return bytes(header), tcp_at + tcp_len, int(seg.seq_number), tcp_at, pseudo, compute
+
+    def _fill_piece(self, buf: memoryview) -> None:
+        header, payload, offset, seq, tcp_at, pseudo, compute = self._out
+        at = len(header)
+        buf[:at] = header
+        _U32.pack_into(buf, tcp_at + 4, seq & 0xFFFFFFFF)
+        buf[at:] = payload[offset : offset + len(buf) - at]
+        if compute:
+            _U16.pack_into(buf, tcp_at + 16, ~self._csum(buf[tcp_at:], pseudo) & 0xFFFF)
+
+    def _serialise(self, ipr: Any, seg: TcpRepr) -> bytearray:
+        """Return ``seg`` in an IP packet of its own (to wait for ARP or for the device)."""
+        plen = seg.buffer_len()
+        packet = bytearray(_IPV4_LEN + plen)
+        self._write_ip(memoryview(packet), ipr._replace(payload_len=plen), seg)
+        return packet
 
     def _fill(self, buf: memoryview) -> None:
         ipr, repr, dst_mac = self._out
@@ -588,14 +723,18 @@ class Interface(Ingress):
             token = self._take_token()
             if token is None:
                 return did
-            self._out = resolved.popleft()
-            token.consume(_ETH_LEN + len(self._out[1]), self._fill_resolved)
+            self._out = mac, packet = resolved.popleft()
+            length = len(packet) if mac is None else _ETH_LEN + len(packet)
+            token.consume(length, self._fill_resolved)
             self.counters.sent += 1
             did = True
         return did
 
     def _fill_resolved(self, buf: memoryview) -> None:
         mac, packet = self._out
+        if mac is None:
+            buf[:] = packet
+            return
         _ETH_HEADER.pack_into(buf, 0, mac, self._mac, _ETHERTYPE_IPV4)
         buf[_ETH_LEN:] = packet
 
@@ -667,4 +806,7 @@ class Interface(Ingress):
 
 
 _UNRESOLVED = object()
+# The pieces' prebuilt TCP header leaves its checksum to `_fill_piece`.
+_NO_CHECKSUMS = ChecksumCapabilities.ignored()
+_PROTO_TCP = int(IpProtocol.TCP)
 _ZERO_ETHERNET = EthernetAddress(_ZERO_MAC)

@@ -223,10 +223,10 @@ class _SendPath:
                 cwnd_room += (dupacks if dupacks < 2 else 2) * mss
         size = unsent
         if size > mss:
-            # With TCP segmentation offload the device cuts a super-segment into MSS-sized
-            # segments (Context.max_tso_size): one segment through the stack per up to ~44
-            # on the wire. Otherwise one MSS. The device cuts at what our IP MTU leaves
-            # (our receive MSS), so only when the peer's MSS is no smaller than that.
+            # A super-segment (Context.max_tso_size): the device (TSO) or the interface (GSO)
+            # cuts it into MSS-sized segments, one pass through TCP per up to ~44 on the
+            # wire. Otherwise one MSS. The cut is at what our IP MTU leaves (our receive
+            # MSS), so only when the peer's MSS is no smaller than that.
             tso = self._tso_room
             if tso > mss and self._snd_mss + (12 if self._ts_ok else 0) >= self._rcv_mss:
                 cap = tso - tso % mss

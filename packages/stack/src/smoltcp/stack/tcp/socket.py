@@ -683,9 +683,9 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
             shift += 1
         self._rcv_shift = shift
         self._rcv_mss = max(1, cx.ip_mtu - 40)
-        # TCP segmentation offload: the largest payload of a new-data super-segment, room
-        # left for the IP header and the largest TCP header (60); 0 when the device does not
-        # segment for us. (A stand-in context in tests may not have the attribute.)
+        # Segmentation offload (TSO or GSO): the largest payload of a new-data super-segment,
+        # room left for the IP header and the largest TCP header (60); 0 when nobody cuts
+        # segments for us. (A stand-in context in tests may not have the attribute.)
         tso = getattr(cx, "max_tso_size", 0)
         self._tso_room = tso - 80 if tso > cx.ip_mtu else 0
         self._ts_offset = cx.rand.getrandbits(32)
