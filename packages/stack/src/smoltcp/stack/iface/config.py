@@ -55,6 +55,11 @@ class Config:
     segmentation offload, in software). The wire sees the same segments either way; 0 (or
     anything up to the IP MTU) turns it off. At most 65535, the IPv4 total length's limit."""
 
+    gro: bool = True
+    """Whether consecutive in-order TCP segments of one connection, received in one poll,
+    reach their socket as one segment (generic receive offload, in software, with Linux's
+    rules): the socket's work, and its ACK, once per aggregate. Each frame is still checked."""
+
     def __post_init__(self) -> None:
         if self.hardware_addr is not None and not isinstance(self.hardware_addr, EthernetAddress):
             raise TypeError("hardware_addr must be an EthernetAddress or None")

@@ -23,6 +23,8 @@ from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
 from smoltcp.wire.tcp import TcpControl, TcpRepr, TcpSeqNumber
 from smoltcp.wire.udp import UdpRepr
 
+from .gro import Aggregator, can_start
+
 __all__ = ["Ingress", "tcp_rst_reply"]
 
 log = logging.getLogger("smoltcp.stack.iface")
@@ -82,6 +84,7 @@ class Ingress:
     _now_us: int
     _trace: bool
     _hop_limit: int
+    _gro: Aggregator | None
     _l2_broadcast: bool
     _rx_packet: Any
     _sockets: Any
@@ -298,19 +301,22 @@ class Ingress:
         demux = self._demux
         dst = ipr.dst_addr
         port = seg.dst_port
-        sockets = (
-            demux.get((_TCP, dst, port, ipr.src_addr, seg.src_port))
-            or demux.get((_TCP, dst, port))
-            or demux.get((_TCP, None, port))
-        )
+        gro = self._gro
+        sockets = demux.get((_TCP, dst, port, ipr.src_addr, seg.src_port))
+        if gro is not None:
+            if gro.sock is not None:
+                if sockets and gro.join(sockets[0], seg):
+                    if gro.complete:
+                        self._deliver_tcp(*gro.take())
+                    return
+                # Anything else for TCP goes after what is held (in order, for its socket).
+                self._deliver_tcp(*gro.take())
+            if sockets and can_start(seg):
+                gro.start(sockets[0], ipr, seg)
+                return
+        sockets = sockets or demux.get((_TCP, dst, port)) or demux.get((_TCP, None, port))
         if sockets:
-            sock = sockets[0]
-            reply = sock.process(self.context, self._now, ipr, seg)
-            # The segment may have moved the socket's timers (a delayed ACK, a retransmission
-            # timer): wake it so egress asks it again rather than leave it asleep.
-            self._sockets._wake(sock._handle)
-            if reply is not None:
-                self._send_ip(reply[0], reply[1])
+            self._deliver_tcp(sockets[0], ipr, seg)
             return
         if handled:
             return
@@ -318,6 +324,25 @@ class Ingress:
         rst = tcp_rst_reply(ipr, seg, self._hop_limit)
         if rst is not None and self._send_ip(rst[0], rst[1]):
             self.counters.rst_sent += 1
+
+    def _deliver_tcp(self, sock: Any, ipr: Any, seg: TcpRepr) -> None:
+        reply = sock.process(self.context, self._now, ipr, seg)
+        # The segment may have moved the socket's timers (a delayed ACK, a retransmission
+        # timer): wake it so egress asks it again rather than leave it asleep.
+        self._sockets._wake(sock._handle)
+        if reply is not None:
+            self._send_ip(reply[0], reply[1])
+
+    def _deliver_held(self) -> None:
+        """Hand the held GRO aggregate to its socket (after the last frame of a poll)."""
+        gro = self._gro
+        if gro is None or gro.sock is None:
+            return
+        try:
+            self._deliver_tcp(*gro.take())
+        except Exception:
+            self.counters.dropped["internal-error"] += 1
+            log.warning("drop: unexpected error while handling a segment", exc_info=True)
 
     def _process_icmp(self, ipr: Any, payload: memoryview, broadcast: bool, handled: bool) -> None:
         icmp = Icmpv4Repr.parse_buffer(payload, self._caps, self._csum)

@@ -42,6 +42,7 @@ from smoltcp.wire.udp import UdpRepr
 from .config import Config
 from .context import Context
 from .counters import Counters
+from .gro import Aggregator
 from .gso import can_cut, inner, piece, pieces
 from .ingress import Ingress
 from .neighbor import NeighborCache
@@ -108,7 +109,8 @@ class Interface(Ingress):
 
     - TCP: a socket may hand over super-segments up to ``Context.max_tso_size``; without TSO
       in the device the interface cuts them into MTU-sized segments itself (``gso_size``,
-      see `_send_gso`).
+      see `_send_gso`); in-order segments of one connection received in one poll reach its
+      socket as one (``gro``, `smoltcp.stack.iface.gro`).
 
     Packets it originates itself use ``Config.hop_limit``; each socket sets its own (64 by
     default).
@@ -134,6 +136,8 @@ class Interface(Ingress):
         if self._gso:
             self._tso_size = config.gso_size
         self._burst = caps.max_burst_size or config.ingress_burst
+        # In-order TCP segments received in one poll reach their socket as one (GRO).
+        self._gro = Aggregator() if config.gro else None
         self._caps = caps.checksum
         self._csum = kernels.internet_sum
         kernels.warm_up()
@@ -266,6 +270,8 @@ class Interface(Ingress):
                     break
                 tokens[0].consume(process)
                 did = True
+            if self._gro is not None:
+                self._deliver_held()
             if self._pending or self._resolved:
                 did = self._service_arp() or did
             if sockets._heap:

@@ -1,0 +1,122 @@
+"""Generic receive offload in software: consecutive in-order TCP segments of one connection,
+received in one poll, reach their socket as one segment.
+
+The receive-side twin of `smoltcp.stack.iface.gso`, with Linux's GRO rules
+(``tcp_gro_receive``): a segment joins the held aggregate only if it is the next in sequence on
+the same connection, carries data and no control flag but ACK and PSH, has the same
+acknowledgment number, window and options (timestamps included: a new TSval starts a new
+aggregate) and no other option, and the aggregate's earlier segments were all of its first
+segment's size (a shorter one ends it). PSH ends an aggregate after joining it; so does 64 KiB
+of payload. Every segment is still parsed and its checksum verified on its own; only the
+socket's work (and so its ACK, one per aggregate as with Linux) is shared. The payloads are
+copied into one buffer, which the socket copies from before the next aggregate starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smoltcp.wire import TcpControl, TcpRepr
+
+__all__ = ["Aggregator", "can_start"]
+
+_NONE = TcpControl.NONE
+_PSH = TcpControl.PSH
+# The most payload one aggregate carries (as an IPv4 packet it would still fit 65535 octets).
+CAPACITY = 65535 - 20 - 60
+
+
+def can_start(seg: TcpRepr) -> bool:
+    """Return whether ``seg`` may start or join an aggregate (before the sequence checks)."""
+    control = seg.control
+    return (
+        (control is _NONE or control is _PSH)
+        and seg.ack_number is not None
+        and len(seg.payload) > 0
+        and seg.max_seg_size is None
+        and seg.window_scale is None
+        and not seg.sack_permitted
+        and not seg.sack_ranges
+        and not seg.unknown_options
+        and not (seg.ece or seg.cwr or seg.ns or seg.psh)
+    )
+
+
+class Aggregator:
+    """At most one aggregate held: the socket it is for, and its segments' payloads."""
+
+    __slots__ = ("_buf", "_first", "_ipr", "_length", "_next", "_push", "_short", "_size", "sock")
+
+    def __init__(self) -> None:
+        self._buf = bytearray(CAPACITY)
+        self.sock: Any = None  # None while nothing is held
+        self._ipr: Any = None
+        self._first: Any = None
+        self._length = 0
+        self._next = 0
+        self._size = 0
+        self._short = False
+        self._push = False
+
+    def start(self, sock: Any, ipr: Any, seg: TcpRepr) -> None:
+        """Hold ``seg`` (which `can_start`) for ``sock``; nothing may be held."""
+        payload = seg.payload
+        n = len(payload)
+        self._buf[:n] = payload
+        self.sock = sock
+        self._ipr = ipr
+        self._first = seg
+        self._length = n
+        self._size = n
+        self._next = (seg.seq_number + n) & 0xFFFFFFFF
+        self._short = False
+        self._push = seg.control is _PSH
+
+    def join(self, sock: Any, seg: TcpRepr) -> bool:
+        """Append ``seg`` to the held aggregate if the rules allow; return whether it did."""
+        first = self._first
+        payload = seg.payload
+        n = len(payload)
+        length = self._length
+        if (
+            sock is not self.sock
+            or self._short
+            or self._push
+            or seg.seq_number != self._next
+            or n > self._size
+            or length + n > CAPACITY
+            or seg.ack_number != first.ack_number
+            or seg.window_len != first.window_len
+            or seg.timestamp != first.timestamp
+            or not can_start(seg)
+        ):
+            return False
+        self._buf[length : length + n] = payload
+        self._length = length + n
+        self._next = (self._next + n) & 0xFFFFFFFF
+        self._short = n < self._size
+        self._push = seg.control is _PSH
+        return True
+
+    @property
+    def complete(self) -> bool:
+        """Whether nothing more may join (PSH came, or the buffer is full)."""
+        return self._push or self._length + self._size > CAPACITY
+
+    def take(self) -> tuple[Any, Any, TcpRepr]:
+        """Return (socket, IP representation, segment) of the held aggregate and hold nothing.
+
+        The segment's payload is a view of the aggregator's buffer: valid until the next
+        `start`.
+        """
+        sock, first, length = self.sock, self._first, self._length
+        self.sock = None
+        # Always the copy: the first segment's own payload was a view the device has reused.
+        seg = first._replace(
+            control=_PSH if self._push else _NONE, payload=memoryview(self._buf)[:length]
+        )
+        ipr = self._ipr
+        if ipr.payload_len != seg.buffer_len():
+            ipr = ipr._replace(payload_len=seg.buffer_len())
+        self._first = self._ipr = None
+        return sock, ipr, seg
