@@ -8,9 +8,10 @@
 Figures (printed, never asserted):
 
 - in memory: Gbit/s of payload per CPU second of the whole process (both stacks share the one
-  core), and the CPU time per data segment spent in the sending stack's ``poll`` (send path:
+  core), and the CPU time per frame spent in the sending stack's ``poll`` (send path:
   segmentation, emit, ACK processing) and in the receiving stack's ``poll`` (receive path:
-  parse, checksum, reassembly, ACK generation);
+  parse, checksum, reassembly, ACK generation); then the same with the interfaces' software
+  GSO and GRO on (the default) and off, in one run;
 - Linux over TAP: Gbit/s of payload by wall time at IP MTU 1500 and 65521, our stack sending
   and our stack receiving, each in a namespace of its own (``smoltcp-t2-bench-<random>``).
 """
@@ -33,7 +34,9 @@ sys.path.insert(0, str(TESTS))
 MB = 1 << 20
 
 
-def bench_pair(size_mb: int, buffer: int, profile: bool = False, loss: float = 0.0) -> dict:
+def bench_pair(
+    size_mb: int, buffer: int, profile: bool = False, loss: float = 0.0, **config: object
+) -> dict:
     from tcp_link import Faults, Link
     from tcp_sim import Bulk, connect_pair, make_pair, payload
 
@@ -42,7 +45,7 @@ def bench_pair(size_mb: int, buffer: int, profile: bool = False, loss: float = 0
     # With loss, a little latency: recovery needs ACKs to come back after the holes.
     latency = Duration.from_micros(200) if loss else Duration.ZERO
     link = Link(seed=1, latency=latency, mtu=1514, faults=Faults(loss=loss))
-    sim, a, b = make_pair(link)
+    sim, a, b = make_pair(link, **config)
     client, server = connect_pair(sim, a, b, rx_size=buffer, tx_size=buffer)
     data = payload(size_mb * MB, 7)
     up = Bulk(client, data)
@@ -84,8 +87,8 @@ def bench_pair(size_mb: int, buffer: int, profile: bool = False, loss: float = 0
         "gbps_cpu": len(data) * 8 / cpu / 1e9,
         "send_us_per_seg": a.cpu / max(data_segs, 1) * 1e6,
         "recv_us_per_seg": b.cpu / max(recv_segs, 1) * 1e6,
-        "segments_sent": data_segs,
-        "segments_received": recv_segs,
+        "frames_sent": data_segs,
+        "frames_received": recv_segs,
         "frames": link.counters.sent,
         "retransmissions": client.stats.retransmissions,
     }
@@ -179,9 +182,17 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  buffers {buffer // 1024:5d} KiB, {loss:4.0%} loss: "
             f"{r['gbps_cpu']:.3f} Gbit/s per CPU second "
-            f"({r['cpu']:.2f} s CPU, {r['wall']:.2f} s wall, {r['segments_sent']} segments, "
-            f"{r['retransmissions']} retransmitted); per data segment: send path "
+            f"({r['cpu']:.2f} s CPU, {r['wall']:.2f} s wall, {r['frames_sent']} frames sent, "
+            f"{r['retransmissions']} retransmitted); per frame: send path "
             f"{r['send_us_per_seg']:.1f} us, receive path {r['recv_us_per_seg']:.1f} us"
+        )
+    print("  the same, 1024 KiB buffers, no loss: software segmentation and receive offload")
+    for gso, gro in ((True, True), (False, False)):
+        r = bench_pair(args.size, 1 << 20, gso_size=65535 if gso else 0, gro=gro)
+        print(
+            f"    GSO and GRO {'on ' if gso else 'off'}: {r['gbps_cpu']:.3f} Gbit/s per CPU "
+            f"second; per frame: send path {r['send_us_per_seg']:.1f} us, receive path "
+            f"{r['recv_us_per_seg']:.1f} us"
         )
     if args.linux:
         if os.geteuid() != 0:

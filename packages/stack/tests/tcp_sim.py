@@ -48,11 +48,13 @@ def payload(size: int, seed: int) -> bytes:
 class Host:
     """One stack: an `Interface` on one end of the link, with its `SocketSet`."""
 
-    def __init__(self, device: Any, mac: str, cidr: str, seed: int, now: Instant) -> None:
+    def __init__(
+        self, device: Any, mac: str, cidr: str, seed: int, now: Instant, **config: Any
+    ) -> None:
         medium = device.capabilities().medium
         hw = EthernetAddress.parse(mac) if medium == Medium.ETHERNET else None
         self.device = device
-        self.iface = Interface(Config(hardware_addr=hw, random_seed=seed), device, now)
+        self.iface = Interface(Config(hardware_addr=hw, random_seed=seed, **config), device, now)
         cidr_obj = IpCidr.parse(cidr)
         self.iface.update_ip_addrs(lambda addrs: addrs.append(cidr_obj))
         self.addr: Ipv4Address = cidr_obj.address
@@ -211,10 +213,12 @@ def make_pair(
     link: Link,
     seed: int = 1,
     now: Instant = Instant.ZERO,
+    **config: Any,
 ) -> tuple[Sim, Host, Host]:
-    """Return a `Sim` with host A (192.168.69.1) on ``link.a`` and B (.2) on ``link.b``."""
-    a = Host(link.a, "02-00-00-00-00-01", "192.168.69.1/24", seed, now)
-    b = Host(link.b, "02-00-00-00-00-02", "192.168.69.2/24", seed + 1, now)
+    """Return a `Sim` with host A (192.168.69.1) on ``link.a`` and B (.2) on ``link.b``;
+    ``config`` goes to both interfaces' `Config`."""
+    a = Host(link.a, "02-00-00-00-00-01", "192.168.69.1/24", seed, now, **config)
+    b = Host(link.b, "02-00-00-00-00-02", "192.168.69.2/24", seed + 1, now, **config)
     return Sim(link, [a, b], now=now), a, b
 
 
