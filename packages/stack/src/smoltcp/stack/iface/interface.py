@@ -395,16 +395,14 @@ class Interface(Ingress):
         ``repr`` is a UdpRepr, TcpRepr or Icmpv4Repr, or the payload octets themselves.
         """
         tr = type(repr)
-        plen = (
-            repr.buffer_len() if tr is UdpRepr or tr is TcpRepr or tr is Icmpv4Repr else len(repr)
-        )
+        plen = repr.buffer_len() if tr in _REPRS else len(repr)
         if ipr.payload_len != plen:
             ipr = ipr._replace(payload_len=plen)
         ip_len = _IPV4_LEN + plen
+        gso = False
         if ip_len > self._ip_mtu:
             if tr is TcpRepr and ip_len <= self._tso_size and (not self._gso or can_cut(repr)):
-                if self._gso:
-                    return self._send_gso(ipr, repr)
+                gso = self._gso
             else:
                 # No fragmentation (Don't Fragment is always set): a socket must size its
                 # packets from Context.ip_mtu, so this is a bug somewhere; say what was dropped.
@@ -412,17 +410,16 @@ class Interface(Ingress):
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("drop: too-big: %d octets > IP MTU %d: %s", ip_len, self._ip_mtu, ipr)
                 return False
+        dst_mac = None
         if self._eth:
             dst_mac = self._hardware_for(ipr.dst_addr)
             if dst_mac is None:
                 return False
-            if dst_mac is _UNRESOLVED:
-                packet = bytearray(ip_len)
-                self._write_ip(memoryview(packet), ipr, repr)
-                self._queue_for_arp(self._next_hop_of(ipr.dst_addr), packet)
-                return False
-        else:
-            dst_mac = None
+        if gso:
+            return self._send_gso(ipr, repr, dst_mac)
+        if dst_mac is _UNRESOLVED:
+            self._queue_for_arp(self._next_hop_of(ipr.dst_addr), self._serialise(ipr, repr))
+            return False
         return self._send_frame(ipr, repr, dst_mac, ip_len)
 
     def _send_frame(self, ipr: Any, repr: Any, dst_mac: bytes | None, ip_len: int) -> bool:
@@ -439,7 +436,7 @@ class Interface(Ingress):
             log.log(TRACE, "tx %s %s", ipr, what)
         return True
 
-    def _send_gso(self, ipr: Any, seg: TcpRepr) -> bool:
+    def _send_gso(self, ipr: Any, seg: TcpRepr, dst_mac: Any) -> bool:
         """Send the TCP super-segment ``seg`` as segments that fit the IP MTU (software GSO).
 
         The pieces (`smoltcp.stack.iface.gso`) go out back to back. Every piece but the last
@@ -457,19 +454,12 @@ class Interface(Ingress):
         if size <= 0:
             self._drop("too-big")
             return False
-        if self._eth:
-            dst_mac = self._hardware_for(ipr.dst_addr)
-            if dst_mac is None:
-                return False
-            if dst_mac is _UNRESOLVED:
-                hop = self._next_hop_of(ipr.dst_addr)
-                for part in pieces(seg, size):
-                    self._queue_for_arp(hop, self._serialise(ipr, part))
-                return False
-            l2 = _ETH_LEN
-        else:
-            dst_mac = None
-            l2 = 0
+        if dst_mac is _UNRESOLVED:
+            hop = self._next_hop_of(ipr.dst_addr)
+            for part in pieces(seg, size):
+                self._queue_for_arp(hop, self._serialise(ipr, part))
+            return False
+        l2 = 0 if dst_mac is None else _ETH_LEN
         total = len(payload)
         last = (total - 1) // size * size  # where the last piece starts
         trace = self._trace
@@ -534,11 +524,13 @@ class Interface(Ingress):
         if compute:
             _U16.pack_into(buf, tcp_at + 16, ~self._csum(buf[tcp_at:], pseudo) & 0xFFFF)
 
-    def _serialise(self, ipr: Any, seg: TcpRepr) -> bytearray:
-        """Return ``seg`` in an IP packet of its own (to wait for ARP or for the device)."""
-        plen = seg.buffer_len()
+    def _serialise(self, ipr: Any, repr: Any) -> bytearray:
+        """Return ``repr`` in an IP packet of its own (to wait for ARP or for the device)."""
+        plen = repr.buffer_len() if type(repr) in _REPRS else len(repr)
+        if ipr.payload_len != plen:
+            ipr = ipr._replace(payload_len=plen)
         packet = bytearray(_IPV4_LEN + plen)
-        self._write_ip(memoryview(packet), ipr._replace(payload_len=plen), seg)
+        self._write_ip(memoryview(packet), ipr, repr)
         return packet
 
     def _fill(self, buf: memoryview) -> None:
@@ -812,6 +804,8 @@ class Interface(Ingress):
 
 
 _UNRESOLVED = object()
+# What sockets emit besides raw octets (each knows its buffer_len).
+_REPRS = frozenset((TcpRepr, UdpRepr, Icmpv4Repr))
 # The pieces' prebuilt TCP header leaves its checksum to `_fill_piece`.
 _NO_CHECKSUMS = ChecksumCapabilities.ignored()
 _PROTO_TCP = int(IpProtocol.TCP)
