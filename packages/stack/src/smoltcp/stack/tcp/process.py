@@ -258,6 +258,8 @@ class _SegmentArrives:
                 # RFC 5961 4.2: a SYN at any sequence number draws a challenge ACK, and
                 # those are rate-limited (section 7): a flood of blind SYNs gets ten a second.
                 return self._challenge_ack(t, ip)
+            elif plen and offset < 0:
+                self._note_duplicate(seq, plen)
             self._ack_now = True
             self._wake()
             return None
@@ -312,6 +314,8 @@ class _SegmentArrives:
                         self._on_dup_ack(now, t, seg)
                 elif self._sack_ok and seg.sack_ranges:
                     self._board.update(seg.sack_ranges, snd_una, self._snd_max)
+                if self._sack_ok and seg.sack_ranges:
+                    self._rack_on_ack(now, t, seg)
                 self._update_window(seq, ack, wnd)
             st = self._state
             if st is _CLOSED:
@@ -495,6 +499,8 @@ class _SegmentArrives:
         else:
             self._rto_at = None
         self._tlp_after_ack(now, t, ack, seg, flight)
+        if self._sack_ok:
+            self._rack_on_ack(now, t, seg)
         self._update_window(seg.seq_number, ack, seg.window_len << self._snd_shift)
         if fin_acked:
             # RFC 9293 3.10.7.4 fifth check, per state: our FIN is acknowledged.
@@ -547,16 +553,46 @@ class _SegmentArrives:
             self._wake()  # limited transmit may now send (RFC 3042)
         # RFC 6582 3.2 step 2: only if the ACK covers more than the last recovery point.
         if lost and self._snd_una >= self._recover:
-            self._in_recovery = True
-            self._recover = self._snd_max
-            self._cc.on_congestion_event(now, self._snd_max - self._snd_una)
-            self._board.start_recovery()
-            # A loss probe's episode ends here: recovery answers this loss (RFC 8985 7.4).
-            self._tlp_end = None
-            self._inflation = DUP_THRESH * self._snd_mss
-            self._retx_next = True
-            self._n_fast += 1
-            self._rtt_seq = None
+            self._enter_recovery(now)
+
+    def _enter_recovery(self: Any, now: Instant) -> None:
+        """Start fast recovery (RFC 6675 5 / RFC 6582 3.2): reduce the window once, and
+        retransmit the first hole."""
+        self._in_recovery = True
+        self._recover = self._snd_max
+        self._cc.on_congestion_event(now, self._snd_max - self._snd_una)
+        self._board.start_recovery()
+        # A loss probe's episode ends here: recovery answers this loss (RFC 8985 7.4).
+        self._tlp_end = None
+        self._inflation = DUP_THRESH * self._snd_mss
+        self._retx_next = True
+        self._n_fast += 1
+        self._rtt_seq = None
+        self._wake()
+
+    def _rack_on_ack(self: Any, now: Instant, t: int, seg: TcpRepr) -> None:
+        """Tell RACK what an ACK delivered (RFC 8985 6.2), and look for losses if anything."""
+        ranges = seg.sack_ranges
+        if ranges and (
+            ranges[0][0] < self._snd_una
+            or (len(ranges) > 1 and ranges[1][0] <= ranges[0][0] and ranges[0][1] <= ranges[1][1])
+        ):
+            # A D-SACK (RFC 2883 4): the first block reports octets received twice.
+            self._rack.on_dsack()
+        if self._rack.on_ack(self._snd_una, ranges, t):
+            self._rack_detect(now, t)
+
+    def _rack_detect(self: Any, now: Instant, t: int) -> None:
+        """Run RACK's detection; a loss it finds starts recovery unless one is under way (or
+        an RTO's go-back-N is: RFC 6582's rule), and the lost ranges go first (`dispatch`)."""
+        rack = self._rack
+        before = len(rack.lost)
+        self._rack_at = rack.detect(t)
+        found = len(rack.lost) - before
+        if found:
+            self._n_rack += found
+            if not self._in_recovery and self._snd_una >= self._recover:
+                self._enter_recovery(now)
             self._wake()
 
     def _early_retransmit(self: Any) -> bool:
@@ -582,6 +618,7 @@ class _SegmentArrives:
         offset = seq - self._rcv_nxt
         if offset < 0:
             # Partly old: drop what we already have (3.10.7.4 seventh check, trimming).
+            self._note_duplicate(seq, -offset)
             payload = payload[-offset:]
             offset = 0
         rx = self._rx
@@ -644,6 +681,16 @@ class _SegmentArrives:
             self._wake()
         return had_holes
 
+    def _note_duplicate(self: Any, seq: TcpSeqNumber, size: int) -> None:
+        """Octets [seq, seq + size) arrived again, at most up to RCV.NXT: report them first in
+        the next ACK (D-SACK, RFC 2883 4), so the sender learns its retransmission was
+        spurious."""
+        if self._sack_ok:
+            end = seq + size
+            if end > self._rcv_nxt:
+                end = self._rcv_nxt
+            self._dsack = (int(seq), int(end))
+
     def _on_fin(self: Any, t: int) -> None:
         """The peer's FIN is in order: consume it and change state (3.10.7.4 eighth check)."""
         self._rcv_nxt = self._rcv_nxt + 1
@@ -665,6 +712,7 @@ class _SegmentArrives:
         self._timewait_at = t + TIME_WAIT_TIMEOUT
         self._rto_at = None
         self._tlp_at = None
+        self._rack_at = None
         self._keepalive_at = None
         self._persist_at = None
         self._ack_at = None
@@ -700,6 +748,7 @@ class _SegmentArrives:
         self._set_state(_CLOSED)
         self._rto_at = None
         self._tlp_at = None
+        self._rack_at = None
         self._ack_at = None
         self._ack_now = False
         self._timewait_at = None

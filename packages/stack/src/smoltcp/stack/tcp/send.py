@@ -118,6 +118,9 @@ class _SendPath:
             self._tlp_at = None
             if self._loss_probe(cx, emit, t):
                 return True
+        if self._rack_at is not None and t >= self._rack_at:
+            self._rack_at = None
+            self._rack_detect(now, t)
 
         if st is _SYN_SENT or st is _SYN_RECEIVED:
             if self._snd_nxt == self._iss:
@@ -127,6 +130,15 @@ class _SendPath:
                 self._send(cx, emit, t, _NONE, self._ack_seq(), b"")
                 return True
             return False
+
+        if self._rack.lost:
+            # RACK's losses first (a retransmission lost again is older than any hole).
+            lost = self._rack_next()
+            if lost is not None:
+                self._board.mark_retransmitted(*lost)
+                self._rtt_seq = None
+                self._send_data(cx, emit, t, lost[0], lost[1], False)
+                return True
 
         if self._in_recovery:
             if self._retx_next:
@@ -308,6 +320,32 @@ class _SendPath:
         self._send_data(cx, emit, t, seq, size, fin)
         return True
 
+    def _rack_next(self: Any) -> tuple[Any, int] | None:
+        """Return the next range RACK deemed lost to send again if the window allows, or None.
+
+        What RACK marked lost is no longer in flight: it does not count against the
+        congestion window (the scoreboard's pipe only knows the losses SACKs show).
+        """
+        lost = self._rack.lost
+        snd_una = self._snd_una
+        queued = len(self._tx)
+        while lost:
+            start, end = lost[0]
+            offset = (start - int(snd_una)) & 0xFFFFFFFF
+            size = min((end - start) & 0xFFFFFFFF, queued - offset)
+            if size > 0 and offset < queued:
+                break
+            del lost[0]  # nothing of it left to send (acknowledged, or beyond the data)
+        else:
+            return None
+        mss = self._data_mss()
+        if size > mss:
+            size = mss
+        out = sum((e - s) & 0xFFFFFFFF for s, e in lost)
+        if self._cc.cwnd - self._board.pipe(snd_una, self._snd_max, mss) + out < size:
+            return None
+        return TcpSeqNumber(start), size
+
     def _sack_hole(self: Any) -> tuple[Any, int] | None:
         """Return the next lost hole to retransmit if the pipe allows (RFC 6675 5 NextSeg 1)."""
         snd_una = self._snd_una
@@ -337,13 +375,14 @@ class _SendPath:
                 mss -= 4 + 8 * count
         return mss
 
-    def _sack_count(self: Any, data: bool) -> int:
-        """Return how many SACK blocks a segment carries (RFC 2018 3: 3 with timestamps).
+    def _sack_count(self: Any, data: bool, extra: int = 0) -> int:
+        """Return how many SACK blocks a segment carries (RFC 2018 3: 3 with timestamps):
+        one per range held out of order, and ``extra`` more (a D-SACK).
 
         No more than fit our IP MTU, and on a data segment no more than would take half its
         payload (both matter only for tiny MTUs).
         """
-        count = len(self._assembler.ranges())
+        count = len(self._assembler.ranges()) + extra
         limit = 3 if self._ts_ok else 4
         # Any segment: the options must fit in what our IP MTU leaves (tiny MTUs).
         room = (self._rcv_mss - (16 if self._ts_ok else 4)) >> 3
@@ -416,6 +455,8 @@ class _SendPath:
         self._n_timeouts += 1
         self._cc.on_rto(now, self._snd_max - self._snd_una)
         self._board.on_rto()
+        self._rack.on_rto()
+        self._rack_at = None
         # RFC 6582 section 4 (after an RTO, no fast retransmit until past this point).
         self._recover = self._snd_max
         self._in_recovery = False
@@ -496,12 +537,16 @@ class _SendPath:
         if self._ack_now or self._win_update:
             return Instant.ZERO
         if (
-            self._in_recovery
-            and (self._retx_next or (self._sack_ok and self._sack_hole() is not None))
-        ) or self._next_segment() is not None:
+            (
+                self._in_recovery
+                and (self._retx_next or (self._sack_ok and self._sack_hole() is not None))
+            )
+            or (self._rack.lost and self._rack_next() is not None)
+            or self._next_segment() is not None
+        ):
             return Instant.ZERO
         at = self._rto_at
-        for other in (self._ack_at, self._keepalive_at, self._tlp_at):
+        for other in (self._ack_at, self._keepalive_at, self._tlp_at, self._rack_at):
             if other is not None and (at is None or other < at):
                 at = other
         if (
@@ -589,6 +634,11 @@ class _SendPath:
         size = len(payload)
         if self._sack_ok and not self._assembler.is_empty():
             sack = self._sack_blocks(self._sack_count(size > 0))
+        if self._dsack is not None:
+            # A D-SACK rides on the next pure ACK, first (RFC 2883 4), then is forgotten.
+            if not size:
+                sack = (self._dsack, *sack)[: self._sack_count(False, 1)]
+            self._dsack = None
         # tuple.__new__ skips the NamedTuple constructor's argument handling: this runs for
         # every segment sent. The field order is TcpRepr's.
         seg = _tuple_new(
@@ -620,6 +670,8 @@ class _SendPath:
             if self._snd_max == self._snd_una:
                 # Idle until now: the user timeout counts from here.
                 self._progress_at = t
+            if self._sack_ok and size:
+                self._rack.on_send(seq, seq + size, t, seq < self._snd_max)
             if end > self._snd_max:
                 if self._rtt_seq is None and seq >= self._snd_max and not self._ts_ok:
                     # Time this segment (Karn: only new data is timed).

@@ -31,6 +31,7 @@ from smoltcp.stack.storage import Assembler, RingBuffer
 from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_controller
 from smoltcp.stack.tcp.listener import _Listener
 from smoltcp.stack.tcp.process import _SegmentArrives
+from smoltcp.stack.tcp.rack import Rack
 from smoltcp.stack.tcp.rtt import RttEstimator
 from smoltcp.stack.tcp.sack import SackScoreboard
 from smoltcp.stack.tcp.send import _SendPath
@@ -81,6 +82,8 @@ class TcpStats(NamedTuple):
     """Tail loss probes sent (RFC 8985 7)."""
     loss_probe_repairs: int = 0
     """Probes that resent a lost tail (no D-SACK came back): each reduced the window."""
+    rack_losses: int = 0
+    """Ranges RACK (RFC 8985 6) deemed lost by time, such as a retransmission lost again."""
 
 
 def _ring(buffer: RingBuffer | int, what: str) -> RingBuffer:
@@ -123,6 +126,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         "_cc",
         "_rtt",
         "_board",
+        "_rack",
         "_assembler",
         # send sequence space (RFC 9293 3.3.1)
         "_iss",
@@ -154,6 +158,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         "_last_ack_sent",
         "_sack_ok",
         "_last_ooo",
+        "_dsack",
         # timers, in integer microseconds (None: not armed)
         "_rto_at",
         "_ack_at",
@@ -166,6 +171,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         "_tlp_at",
         "_tlp_out",
         "_tlp_end",
+        "_rack_at",
         "_probing",
         "_progress_at",
         "_syn_rtx",
@@ -190,6 +196,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         "_n_timeouts",
         "_n_tlp",
         "_n_tlp_repairs",
+        "_n_rack",
         "_n_seg_out",
         "_n_seg_in",
         "_n_bytes_out",
@@ -214,9 +221,10 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         self._cc: CongestionController = make_congestion_controller("cubic")
         self._rtt = RttEstimator()
         self._board = SackScoreboard()
+        self._rack = Rack()
         self._assembler = Assembler(DEFAULT_MAX_HOLES)
         self._n_retx = self._n_fast = self._n_timeouts = 0
-        self._n_tlp = self._n_tlp_repairs = 0
+        self._n_tlp = self._n_tlp_repairs = self._n_rack = 0
         self._n_seg_out = self._n_seg_in = self._n_bytes_out = self._n_bytes_in = 0
         self._reset_connection()
         self._error: str | None = None
@@ -248,6 +256,8 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         self._last_ack_sent = zero
         self._sack_ok = False
         self._last_ooo: tuple[int, int] | None = None
+        # A duplicate just received, to report first in the next ACK (D-SACK, RFC 2883).
+        self._dsack: tuple[int, int] | None = None
         self._rto_at: int | None = None
         self._ack_at: int | None = None
         self._ack_now = False
@@ -261,6 +271,8 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         self._tlp_at: int | None = None
         self._tlp_out = False
         self._tlp_end: TcpSeqNumber | None = None
+        # RACK (RFC 8985 6): when its reordering timer fires.
+        self._rack_at: int | None = None
         self._probing = False
         self._progress_at = 0
         self._syn_rtx = False
@@ -278,6 +290,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
         self._challenge_count = 0
         self._assembler.clear()
         self._board.reset()
+        self._rack.reset()
 
     # -- state -----------------------------------------------------------------------------
 
@@ -373,6 +386,7 @@ class TcpSocket(_SegmentArrives, _SendPath, _Listener, Socket):
             bytes_received=self._n_bytes_in,
             loss_probes=self._n_tlp,
             loss_probe_repairs=self._n_tlp_repairs,
+            rack_losses=self._n_rack,
         )
 
     def __repr__(self) -> str:

@@ -1,0 +1,277 @@
+"""RACK (RFC 8985 section 6): loss detection by time, not by counting duplicate ACKs.
+
+The sender remembers when it sent each segment (new data and retransmissions, in transmit
+order). Once a segment sent *later* than a given one has been delivered (acknowledged
+cumulatively or selectively), the earlier one is deemed lost when more than the latest round
+trip time plus a reordering window (a quarter of the least RTT seen, widened by D-SACKs) has
+passed since it was sent; before that, a timer is armed for the moment it would be. RACK's strength is the case
+the duplicate-ACK rules (RFC 5681, RFC 6675) cannot see: a retransmission lost again, which
+otherwise waits for the retransmission timeout.
+
+Here RACK complements RFC 6675 rather than replacing it: the scoreboard still finds first
+losses by SACK count, and RACK marks what the scoreboard cannot (its `lost` ranges, which the
+socket retransmits first). A segment partly SACKed is split: the SACKed part is delivered, the
+rest keeps the send time, so a lost piece of a super-segment (GSO) is found like any segment.
+Sequence numbers are raw 32-bit ints; times are integer microseconds, passed in.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+__all__ = ["Rack"]
+
+_MASK = 0xFFFFFFFF
+_HALF = 1 << 31
+
+# Entry fields: [start, end) sequence numbers, send time, retransmission, delivered, lost.
+_START, _END, _TIME, _RETX, _DELIVERED, _LOST = range(6)
+
+
+def _before(a: int, b: int) -> bool:
+    """Whether sequence number ``a`` comes before ``b`` (modulo 2**32)."""
+    return 0 < ((b - a) & _MASK) < _HALF
+
+
+def _split(entry: list, blocks: list[tuple[int, int]]) -> list[tuple[list, bool]] | None:
+    """Return ``entry`` cut where the SACK ``blocks`` cover it, in sequence order, each part
+    with whether a block covers it; or None when no block touches it."""
+    start = entry[_START]
+    length = (entry[_END] - start) & _MASK
+    covered = []
+    for left, right in blocks:
+        lo = (int(left) - start) & _MASK
+        hi = (int(right) - start) & _MASK
+        if lo >= _HALF:  # the block starts below the entry
+            lo = 0
+        if hi >= _HALF or hi <= lo:
+            continue
+        if hi > length:
+            hi = length
+        if lo < hi:
+            covered.append((lo, hi))
+    if not covered:
+        return None
+    covered.sort()
+    parts = []
+    at = 0
+    for lo, hi in covered:
+        if hi <= at:
+            continue
+        if lo > at:
+            parts.append(([(start + at) & _MASK, (start + lo) & _MASK, *entry[_TIME:]], False))
+            at = lo
+        parts.append(([(start + at) & _MASK, (start + hi) & _MASK, *entry[_TIME:]], True))
+        at = hi
+    if at < length:
+        parts.append(([(start + at) & _MASK, entry[_END], *entry[_TIME:]], False))
+    return parts
+
+
+class Rack:
+    """The sent segments of one connection, and RACK's view of what was delivered."""
+
+    __slots__ = (
+        "_end",
+        "_min_rtt",
+        "_mult",
+        "_reordered",
+        "_retx",
+        "_rtt",
+        "_sent",
+        "_xmit",
+        "lost",
+    )
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (a new connection)."""
+        self._sent: deque[list] = deque()  # entries in transmit order (see the fields above)
+        self._retx = 0  # how many entries are retransmissions (they break seq order)
+        self._xmit: int | None = None  # RACK.xmit_ts: the latest send time delivered
+        self._end = 0  # RACK.end_seq: that segment's end
+        self._rtt = 0  # RACK.rtt: its round trip time
+        self._min_rtt: int | None = None
+        self._reordered = False  # a segment was delivered after one sent later than it
+        self._mult = 1  # RACK.reo_wnd_mult: grows with each D-SACK
+        # [start, end) ranges deemed lost and not yet sent again, in the order found.
+        self.lost: list[list[int]] = []
+
+    @property
+    def reordering_window(self) -> int:
+        """How long past RACK.rtt a segment may still arrive, in microseconds (RFC 8985 6.2
+        step 4): a quarter of the least RTT measured, times RACK.reo_wnd_mult (one more for
+        each D-SACK, that is each spurious retransmission, up to 16), and at least the whole
+        least RTT once the network was seen to reorder. (The RFC caps it at the smoothed RTT;
+        a path that delays some segments by more than that would otherwise keep resending
+        them in vain.)"""
+        if self._min_rtt is None:
+            return 0
+        window = (self._min_rtt >> 2) * self._mult
+        if self._reordered and window < self._min_rtt:
+            window = self._min_rtt
+        return window
+
+    def on_dsack(self) -> None:
+        """An ACK reported a duplicate (D-SACK, RFC 2883): a retransmission was spurious, so
+        widen the reordering window (RFC 8985 6.2 step 4)."""
+        if self._mult < 16:
+            self._mult += 1
+
+    # -- input ----------------------------------------------------------------------------
+
+    def on_send(self, start: int, end: int, t: int, retransmission: bool) -> None:
+        """Record that [start, end) was sent at ``t`` (a retransmission replaces its range)."""
+        start &= _MASK
+        end &= _MASK
+        if retransmission:
+            self._forget(start, end)
+            self._retx += 1
+        self._sent.append([start, end, t, retransmission, False, False])
+
+    def _forget(self, start: int, end: int) -> None:
+        """Take [start, end) out of the entries and lost ranges that hold it (sent again)."""
+        kept: deque[list] = deque()
+        for entry in self._sent:
+            s, e = entry[_START], entry[_END]
+            if not (_before(s, end) and _before(start, e)):
+                kept.append(entry)
+                continue
+            if entry[_RETX]:
+                self._retx -= 1
+            # What is left of the entry keeps its send time and marks.
+            if _before(s, start):
+                kept.append([s, start, *entry[_TIME:]])
+                self._retx += entry[_RETX]
+            if _before(end, e):
+                kept.append([end, e, *entry[_TIME:]])
+                self._retx += entry[_RETX]
+        self._sent = kept
+        lost: list[list[int]] = []
+        for s, e in self.lost:
+            if not (_before(s, end) and _before(start, e)):
+                lost.append([s, e])
+                continue
+            if _before(s, start):
+                lost.append([s, start])
+            if _before(end, e):
+                lost.append([end, e])
+        self.lost = lost
+
+    def on_ack(self, una: int, blocks: list[tuple[int, int]], t: int) -> bool:
+        """Take an ACK of ``una`` with the SACKed ``blocks`` (raw, right exclusive) at ``t``.
+
+        Return whether a segment was newly delivered (then `detect` has work).
+        """
+        una &= _MASK
+        sent = self._sent
+        delivered = False
+        # The cumulatively acknowledged entries lead the list (but for retransmissions, found
+        # below): of those, the latest sent one is the one RACK keeps (steps 2-3).
+        newest = None
+        xmit = self._xmit
+        while sent and not _before(una, sent[0][_END]):
+            entry = sent.popleft()
+            if entry[_RETX]:
+                self._retx -= 1
+            if not entry[_DELIVERED]:
+                if not entry[_RETX] and xmit is not None and entry[_TIME] < xmit:
+                    self._reordered = True  # step 1
+                newest = entry
+        if newest is not None:
+            delivered = self._deliver(newest, t)
+        if self._retx or blocks:
+            kept: deque[list] = deque()
+            for entry in sent:
+                if not _before(una, entry[_END]):
+                    delivered = self._deliver(entry, t) or delivered
+                    self._retx -= entry[_RETX]
+                    continue
+                if not entry[_DELIVERED] and blocks:
+                    parts = _split(entry, blocks)
+                    if parts is not None:
+                        # What arrived is delivered; the rest keeps waiting, with the same
+                        # send time (so a super-segment's lost piece is found too).
+                        for part, sacked in parts:
+                            if sacked:
+                                delivered = self._deliver(part, t) or delivered
+                            kept.append(part)
+                        self._retx += entry[_RETX] * (len(parts) - 1)
+                        continue
+                kept.append(entry)
+            self._sent = sent = kept
+        if self.lost:
+            self.lost = [r for r in self.lost if _before(una, r[1])]
+            for r in self.lost:
+                if _before(r[0], una):
+                    r[0] = una
+        return delivered
+
+    def _deliver(self, entry: list, t: int) -> bool:
+        """RFC 8985 6.2 steps 1-3 for one newly delivered segment."""
+        if entry[_DELIVERED]:
+            return False
+        entry[_DELIVERED] = True
+        rtt = t - entry[_TIME]
+        if entry[_RETX] and self._min_rtt is not None and rtt < self._min_rtt >> 1:
+            # Too soon to be the retransmission's own ACK: the original's (step 2). The RFC
+            # draws the line at min_RTT itself; half of it leaves room for jitter, which on
+            # short paths (a loopback: a few hundred microseconds of Python) would otherwise
+            # refuse most retransmissions' own ACKs and leave RACK blind after a timeout.
+            return False
+        if not entry[_RETX] and (self._min_rtt is None or rtt < self._min_rtt):
+            self._min_rtt = rtt
+        xmit = self._xmit
+        if (
+            xmit is None
+            or entry[_TIME] > xmit
+            or (entry[_TIME] == xmit and _before(self._end, entry[_END]))
+        ):
+            self._xmit = entry[_TIME]
+            self._end = entry[_END]
+            self._rtt = rtt
+        elif not entry[_RETX] and entry[_TIME] < xmit:
+            # Delivered after a segment sent later than it: the network reorders (step 1).
+            self._reordered = True
+        return True
+
+    def on_rto(self) -> None:
+        """A retransmission timeout: everything goes again from SND.UNA; no ranges wait."""
+        self.lost = []
+
+    # -- detection --------------------------------------------------------------------------
+
+    def detect(self, t: int) -> int | None:
+        """Mark lost every segment sent before the latest delivered one and older than RACK.rtt
+        plus the reordering window (RFC 8985 6.2 step 5); return when to look again (the
+        reordering timer), or None.
+
+        Newly lost ranges are appended to `lost`.
+        """
+        xmit = self._xmit
+        if xmit is None:
+            return None
+        wait = self._rtt + self.reordering_window
+        end = self._end
+        timer = None
+        for entry in self._sent:
+            if entry[_DELIVERED] or entry[_LOST]:
+                continue
+            sent_at = entry[_TIME]
+            if sent_at > xmit or (sent_at == xmit and not _before(entry[_END], end)):
+                break  # transmit order: every later entry was sent later still
+            due = sent_at + wait
+            if due <= t:
+                entry[_LOST] = True
+                self.lost.append([entry[_START], entry[_END]])
+            elif timer is None or due < timer:
+                timer = due
+        return timer
+
+    def __repr__(self) -> str:
+        return (
+            f"Rack(sent={len(self._sent)}, lost={self.lost}, xmit={self._xmit}, "
+            f"rtt={self._rtt}, min_rtt={self._min_rtt})"
+        )
