@@ -4,9 +4,9 @@ The sender remembers when it sent each segment (new data and retransmissions, in
 order). Once a segment sent *later* than a given one has been delivered (acknowledged
 cumulatively or selectively), the earlier one is deemed lost when more than the latest round
 trip time plus a reordering window (a quarter of the least RTT seen, widened by D-SACKs) has
-passed since it was sent; before that, a timer is armed for the moment it would be. RACK's strength is the case
-the duplicate-ACK rules (RFC 5681, RFC 6675) cannot see: a retransmission lost again, which
-otherwise waits for the retransmission timeout.
+passed since it was sent; before that, a timer is armed for the moment it would be. RACK's
+strength is the case the duplicate-ACK rules (RFC 5681, RFC 6675) cannot see: a
+retransmission lost again, which otherwise waits for the retransmission timeout.
 
 Here RACK complements RFC 6675 rather than replacing it: the scoreboard still finds first
 losses by SACK count, and RACK marks what the scoreboard cannot (its `lost` ranges, which the
