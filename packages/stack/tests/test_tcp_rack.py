@@ -119,6 +119,12 @@ def test_each_dsack_widens_the_window_up_to_sixteen_quarters() -> None:
     for _ in range(30):
         rack.on_dsack()
     assert rack.reordering_window == 16 * 25
+    # Sixteen recoveries with no D-SACK: back to a quarter of the least RTT.
+    for _ in range(15):
+        rack.on_recovery_end()
+    assert rack.reordering_window == 16 * 25
+    rack.on_recovery_end()
+    assert rack.reordering_window == 25
 
 
 def test_a_timeout_forgets_the_ranges_waiting() -> None:

@@ -485,6 +485,7 @@ class _SegmentArrives:
                 self._inflation = 0
                 self._dupacks = 0
                 self._cc.on_recovery_exit(now)
+                self._rack.on_recovery_end()
             else:
                 # Partial ACK: the next hole was lost too; retransmit it at once
                 # (RFC 6582 step 4), deflating the window by what was acked.

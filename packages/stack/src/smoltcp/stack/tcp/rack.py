@@ -75,6 +75,7 @@ class Rack:
         "_end",
         "_min_rtt",
         "_mult",
+        "_persist",
         "_reordered",
         "_retx",
         "_rtt",
@@ -96,6 +97,7 @@ class Rack:
         self._min_rtt: int | None = None
         self._reordered = False  # a segment was delivered after one sent later than it
         self._mult = 1  # RACK.reo_wnd_mult: grows with each D-SACK
+        self._persist = 0  # RACK.reo_wnd_persist: recoveries left before it falls back to 1
         # [start, end) ranges deemed lost and not yet sent again, in the order found.
         self.lost: list[list[int]] = []
 
@@ -119,6 +121,15 @@ class Rack:
         widen the reordering window (RFC 8985 6.2 step 4)."""
         if self._mult < 16:
             self._mult += 1
+        self._persist = 16
+
+    def on_recovery_end(self) -> None:
+        """A loss recovery ended: after 16 of them with no D-SACK since, the reordering
+        window falls back to its base (RFC 8985 6.2 step 4, RACK.reo_wnd_persist)."""
+        if self._persist:
+            self._persist -= 1
+            if not self._persist:
+                self._mult = 1
 
     # -- input ----------------------------------------------------------------------------
 
