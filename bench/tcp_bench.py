@@ -58,8 +58,8 @@ def bench_pair(
 
     sim.measure_cpu = True
     # Frames, not TCP's own counts: with GSO one segment of TCP's is many on the wire.
-    seg0_sent = a.iface.counters.sent
-    seg0_recv = b.iface.counters.received
+    frames_out0 = a.iface.counters.sent
+    frames_in0 = b.iface.counters.received
     prof = None
     if profile:
         import cProfile
@@ -77,18 +77,18 @@ def bench_pair(
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     assert down.received == len(data)
-    data_segs = a.iface.counters.sent - seg0_sent
-    recv_segs = b.iface.counters.received - seg0_recv
+    frames_out = a.iface.counters.sent - frames_out0
+    frames_in = b.iface.counters.received - frames_in0
     return {
         "buffer": buffer,
         "bytes": len(data),
         "cpu": cpu,
         "wall": wall,
         "gbps_cpu": len(data) * 8 / cpu / 1e9,
-        "send_us_per_seg": a.cpu / max(data_segs, 1) * 1e6,
-        "recv_us_per_seg": b.cpu / max(recv_segs, 1) * 1e6,
-        "frames_sent": data_segs,
-        "frames_received": recv_segs,
+        "send_us_per_frame": a.cpu / max(frames_out, 1) * 1e6,
+        "recv_us_per_frame": b.cpu / max(frames_in, 1) * 1e6,
+        "frames_sent": frames_out,
+        "frames_received": frames_in,
         "frames": link.counters.sent,
         "retransmissions": client.stats.retransmissions,
     }
@@ -184,15 +184,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['gbps_cpu']:.3f} Gbit/s per CPU second "
             f"({r['cpu']:.2f} s CPU, {r['wall']:.2f} s wall, {r['frames_sent']} frames sent, "
             f"{r['retransmissions']} retransmitted); per frame: send path "
-            f"{r['send_us_per_seg']:.1f} us, receive path {r['recv_us_per_seg']:.1f} us"
+            f"{r['send_us_per_frame']:.1f} us, receive path {r['recv_us_per_frame']:.1f} us"
         )
     print("  the same, 1024 KiB buffers, no loss: software segmentation and receive offload")
     for gso, gro in ((True, True), (False, False)):
         r = bench_pair(args.size, 1 << 20, gso_size=65535 if gso else 0, gro=gro)
         print(
             f"    GSO and GRO {'on ' if gso else 'off'}: {r['gbps_cpu']:.3f} Gbit/s per CPU "
-            f"second; per frame: send path {r['send_us_per_seg']:.1f} us, receive path "
-            f"{r['recv_us_per_seg']:.1f} us"
+            f"second; per frame: send path {r['send_us_per_frame']:.1f} us, receive path "
+            f"{r['recv_us_per_frame']:.1f} us"
         )
     if args.linux:
         if os.geteuid() != 0:

@@ -293,3 +293,14 @@ def test_a_duplicate_is_reported_first_in_the_next_ack() -> None:
     h.advance(100)
     acks = segments(h.poll())
     assert acks and all(not a.sack_ranges for a in acks)
+
+
+def test_a_dsack_is_a_first_block_below_the_ack_or_inside_the_second() -> None:
+    from smoltcp.stack.tcp.sack import is_dsack
+
+    assert not is_dsack((), 1000)
+    assert is_dsack(((500, 700),), 1000)
+    assert not is_dsack(((1500, 1700),), 1000)
+    assert is_dsack(((1500, 1600), (1400, 1800)), 1000)
+    assert not is_dsack(((1500, 1900), (1400, 1800)), 1000)
+    assert is_dsack(((2**32 - 100, 2**32 - 50),), 20)  # below an ACK across the wrap

@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from smoltcp.stack.storage import TooManyHoles
+from smoltcp.stack.tcp.sack import is_dsack
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import IpProtocol, TcpControl, TcpRepr, TcpSeqNumber, ip_repr
@@ -528,8 +529,7 @@ class _SegmentArrives:
         end = self._tlp_end
         if end is not None and ack >= end:
             self._tlp_end = None
-            ranges = seg.sack_ranges
-            if not (ranges and ranges[0][0] < ack) and not self._in_recovery:
+            if not is_dsack(seg.sack_ranges, ack) and not self._in_recovery:
                 self._cc.on_congestion_event(now, flight)
                 self._n_tlp_repairs += 1
         self._tlp_out = False
@@ -574,12 +574,8 @@ class _SegmentArrives:
     def _rack_on_ack(self: Any, now: Instant, t: int, seg: TcpRepr) -> None:
         """Tell RACK what an ACK delivered (RFC 8985 6.2), and look for losses if anything."""
         ranges = seg.sack_ranges
-        if ranges and (
-            ranges[0][0] < self._snd_una
-            or (len(ranges) > 1 and ranges[1][0] <= ranges[0][0] and ranges[0][1] <= ranges[1][1])
-        ):
-            # A D-SACK (RFC 2883 4): the first block reports octets received twice.
-            self._rack.on_dsack()
+        if is_dsack(ranges, self._snd_una):
+            self._rack.on_dsack()  # octets received twice: a retransmission was spurious
         if self._rack.on_ack(self._snd_una, ranges, t):
             self._rack_detect(now, t)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from smoltcp.wire import TcpSeqNumber
 
-__all__ = ["SackBlockGenerator", "SackScoreboard"]
+__all__ = ["SackBlockGenerator", "SackScoreboard", "is_dsack"]
 
 _MASK = (1 << 32) - 1
 _HALF = 1 << 31
@@ -27,6 +27,20 @@ def _dist(a: int, b: int) -> int:
     """Return the signed distance b - a in sequence space."""
     d = (b - a) & _MASK
     return d - (1 << 32) if d >= _HALF else d
+
+
+def is_dsack(ranges: tuple[tuple[int, int], ...], ack: int) -> bool:
+    """Return whether the SACK ``ranges`` of an ACK of ``ack`` open with a D-SACK (RFC 2883
+    4): a first block below the cumulative ACK, or one inside the second block."""
+    if not ranges:
+        return False
+    left, right = ranges[0]
+    if _dist(int(ack), int(left)) < 0:
+        return True
+    if len(ranges) < 2:
+        return False
+    outer_left, outer_right = ranges[1]
+    return _dist(int(outer_left), int(left)) >= 0 and _dist(int(right), int(outer_right)) >= 0
 
 
 class SackScoreboard:
