@@ -99,7 +99,9 @@ def analyse(segments: Iterable[CapturedSegment]) -> list[Connection]:
             conns[key] = state
         state.conn.end = t
         state.conn.frames += 1
-        _on_segment(state, state.sides[src], state.sides[dst], captured.frame, t, tcp)
+        _on_segment(
+            state, state.sides[src], state.sides[dst], captured.frame, t, tcp, captured.payload_len
+        )
     done.extend(conns.values())
     done.sort(key=lambda c: (c.conn.start, c.conn.frames))
     out = []
@@ -109,7 +111,9 @@ def analyse(segments: Iterable[CapturedSegment]) -> list[Connection]:
     return out
 
 
-def _on_segment(state: _Conn, me: _Side, peer: _Side, frame: int, t: float, tcp: TcpRepr) -> None:
+def _on_segment(
+    state: _Conn, me: _Side, peer: _Side, frame: int, t: float, tcp: TcpRepr, length: int
+) -> None:
     control = tcp.control
     syn = control == TcpControl.SYN
     fin = control == TcpControl.FIN
@@ -128,7 +132,6 @@ def _on_segment(state: _Conn, me: _Side, peer: _Side, frame: int, t: float, tcp:
     assert me.base is not None
     # Relative to the initial sequence number, as Wireshark shows them: the SYN is 0.
     seq = _rel(int(tcp.seq_number), me.base)
-    length = len(tcp.payload)
     span = length + (1 if syn or fin else 0)
     if tcp.timestamp is not None and (length or syn or fin):
         me.ts_sent.setdefault(tcp.timestamp.tsval, t)

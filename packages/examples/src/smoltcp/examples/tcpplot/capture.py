@@ -59,13 +59,18 @@ class CaptureError(Exception):
 
 
 class CapturedSegment(NamedTuple):
-    """One TCP segment from the capture: frame number (from 1), time in ns, addresses, segment."""
+    """One TCP segment from the capture: frame number (from 1), time in ns, addresses, segment.
+
+    ``tcp.payload`` is left empty (a capture may hold only the headers): ``payload_len`` is
+    the segment's payload length from the IP header.
+    """
 
     frame: int
     time_ns: int
     src: str
     dst: str
     tcp: TcpRepr
+    payload_len: int
 
 
 @dataclass
@@ -141,7 +146,7 @@ def read_segments(stream: BinaryIO, stats: CaptureStats | None = None) -> Iterat
         number += 1
         if len(head) < 16:
             raise CaptureError(f"truncated capture: record {number} header is cut short")
-        secs, frac, incl_len, _orig_len = record.unpack(head)
+        secs, frac, incl_len, orig_len = record.unpack(head)
         frame = stream.read(incl_len)
         if len(frame) < incl_len:
             raise CaptureError(
@@ -149,14 +154,15 @@ def read_segments(stream: BinaryIO, stats: CaptureStats | None = None) -> Iterat
                 f"the file has {len(frame)} left"
             )
         stats.frames += 1
-        segment = _segment(link, frame, number, secs * 1_000_000_000 + frac * ns_per_unit, stats)
+        time_ns = secs * 1_000_000_000 + frac * ns_per_unit
+        segment = _segment(link, frame, orig_len > incl_len, number, time_ns, stats)
         if segment is not None:
             stats.tcp += 1
             yield segment
 
 
 def _segment(
-    link: int, frame: bytes, number: int, time_ns: int, stats: CaptureStats
+    link: int, frame: bytes, snapped: bool, number: int, time_ns: int, stats: CaptureStats
 ) -> CapturedSegment | None:
     found = _network_payload(link, frame)
     if found is None:
@@ -169,6 +175,12 @@ def _segment(
     if ethertype != _ETHERTYPE_IPV4:
         stats.other += 1
         return None
+    if snapped and len(packet) >= 20:
+        # Captured with a snap length: the headers are there, the payload is cut. Only the
+        # payload's length matters here, so stand zeros in for the octets not captured.
+        total_len = int.from_bytes(packet[2:4], "big")
+        if total_len > len(packet):
+            packet = memoryview(bytes(packet) + bytes(total_len - len(packet)))
     try:
         ip = Ipv4Repr.parse_buffer(packet, _NO_CHECKSUMS)
         if ip.next_header != IpProtocol.TCP:
@@ -186,4 +198,7 @@ def _segment(
         if len(stats.notes) < 5:
             stats.notes.append(f"frame {number}: {exc}")
         return None
-    return CapturedSegment(number, time_ns, str(ip.src_addr), str(ip.dst_addr), tcp)
+    length = len(tcp.payload)
+    return CapturedSegment(
+        number, time_ns, str(ip.src_addr), str(ip.dst_addr), tcp._replace(payload=b""), length
+    )
