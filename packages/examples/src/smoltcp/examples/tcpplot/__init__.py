@@ -2,7 +2,7 @@
 
     smoltcp-tcpplot FILE [--connection N] [--out DIR] [--format png|svg]
 
-FILE is a libpcap capture (Ethernet, raw IP or Linux cooked; IPv4 TCP is analysed) or a
+FILE is a pcap or pcapng capture (Ethernet, raw IP or Linux cooked; IPv4 TCP is analysed) or a
 trace written by the stack (`smoltcp.stack.tcp.trace`, JSON Lines or CSV). For one
 connection (``--connection N``, default the one with the most data) it prints a summary and
 draws, per direction that carries data, one page: the time-sequence graph (segments, ACKs,
@@ -68,7 +68,8 @@ def load(path: Path) -> tuple[str, list[Connection]]:
     from .capture import LINK_TYPES
 
     what = (
-        f"pcap ({LINK_TYPES[stats.link_type]}), {stats.frames} frames, "
+        f"{stats.format} ({LINK_TYPES.get(stats.link_type, stats.link_type)}), "
+        f"{stats.frames} frames, "
         f"{stats.tcp} IPv4 TCP segments"
     )
     skipped = [

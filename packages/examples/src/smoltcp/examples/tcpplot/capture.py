@@ -6,8 +6,9 @@ checksum the network card fills in later). Frames of other protocols, IPv6 (whic
 `smoltcp.wire` does not parse) and IP fragments are counted in `CaptureStats`, not returned.
 
 The file format is the classic libpcap one (either byte order, microsecond or nanosecond
-timestamps). A file that is not one, an unknown link type, or a record running past the end of
-the file raises `CaptureError` with a message meant for the user.
+timestamps) or pcapng (what Wireshark writes). A file that is neither, an unknown link type,
+or a record running past the end of the file raises `CaptureError` with a message meant for
+the user.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from smoltcp.wire import (
 
 __all__ = ["LINK_TYPES", "CaptureError", "CaptureStats", "CapturedSegment", "read_segments"]
 
-# Link types (https://www.tcpdump.org/linktypes.html) and the name given in messages.
+# Link types (https://www.tcpdump.org/linktypes.html) and their names in messages.
 LINK_ETHERNET = 1
 LINK_RAW = 101
 LINK_LINUX_SLL = 113
@@ -77,6 +78,7 @@ class CapturedSegment(NamedTuple):
 class CaptureStats:
     """What the reader saw besides the IPv4 TCP segments it returned."""
 
+    format: str = "pcap"
     link_type: int = 0
     frames: int = 0
     tcp: int = 0
@@ -116,22 +118,42 @@ def _network_payload(link: int, frame: bytes) -> tuple[int, memoryview] | None:
 
 
 def read_segments(stream: BinaryIO, stats: CaptureStats | None = None) -> Iterator[CapturedSegment]:
-    """Yield the IPv4 TCP segments of the pcap file ``stream``, in file order.
+    """Yield the IPv4 TCP segments of the capture ``stream`` (pcap or pcapng), in file order.
 
     ``stats`` (when given) is filled in as the file is read. Raise `CaptureError` when the
-    stream is not a classic pcap file, its link type is not one of `LINK_TYPES`, or it ends
-    inside a record.
+    stream is neither a pcap nor a pcapng file, a classic pcap's link type is not one of
+    `LINK_TYPES` (a pcapng interface with another link type only has its packets counted as
+    other), or the file ends inside a record.
     """
     stats = stats if stats is not None else CaptureStats()
-    header = stream.read(24)
-    if header[:4] == _PCAPNG_MAGIC:
-        raise CaptureError(
-            "a pcapng file; only classic pcap is read (convert it: editcap -F pcap IN OUT)"
-        )
-    if len(header) < 24 or header[:4] not in _MAGIC:
-        raise CaptureError("not a pcap file (no libpcap magic number)")
-    order, ns_per_unit = _MAGIC[header[:4]]
-    _major, _minor, _zone, _sigfigs, _snaplen, link = struct.unpack(order + "HHiIII", header[4:])
+    magic = stream.read(4)
+    if magic == _PCAPNG_MAGIC:
+        stats.format = "pcapng"
+        packets = _pcapng_packets(stream, stats)
+    elif magic in _MAGIC:
+        packets = _pcap_packets(stream, magic, stats)
+    else:
+        raise CaptureError("not a pcap file (no libpcap or pcapng magic number)")
+    for number, link, time_ns, frame, snapped in packets:
+        stats.frames += 1
+        if link not in LINK_TYPES:
+            stats.other += 1
+            continue
+        segment = _segment(link, frame, snapped, number, time_ns, stats)
+        if segment is not None:
+            stats.tcp += 1
+            yield segment
+
+
+_Packet = tuple[int, int, int, bytes, bool]  # number, link type, time in ns, frame, snapped
+
+
+def _pcap_packets(stream: BinaryIO, magic: bytes, stats: CaptureStats) -> Iterator[_Packet]:
+    order, ns_per_unit = _MAGIC[magic]
+    header = stream.read(20)
+    if len(header) < 20:
+        raise CaptureError("truncated capture: the file header is cut short")
+    _major, _minor, _zone, _sigfigs, _snaplen, link = struct.unpack(order + "HHiIII", header)
     link &= 0x0FFFFFFF  # the upper bits may carry an FCS length (pcap-savefile(5))
     if link not in LINK_TYPES:
         names = ", ".join(f"{k} ({v})" for k, v in LINK_TYPES.items())
@@ -153,12 +175,105 @@ def read_segments(stream: BinaryIO, stats: CaptureStats | None = None) -> Iterat
                 f"truncated capture: record {number} needs {incl_len} octets, "
                 f"the file has {len(frame)} left"
             )
-        stats.frames += 1
-        time_ns = secs * 1_000_000_000 + frac * ns_per_unit
-        segment = _segment(link, frame, orig_len > incl_len, number, time_ns, stats)
-        if segment is not None:
-            stats.tcp += 1
-            yield segment
+        yield number, link, secs * 1_000_000_000 + frac * ns_per_unit, frame, orig_len > incl_len
+
+
+# pcapng (draft-ietf-opsawg-pcapng) block types.
+_SHB, _IDB, _OPB, _SPB, _EPB = 0x0A0D0D0A, 1, 2, 3, 6
+_BYTE_ORDER_MAGIC = 0x1A2B3C4D
+_IF_TSRESOL = 9
+
+
+def _to_ns(ts: int, resol: int) -> int:
+    """Return timestamp ``ts`` in nanoseconds, ``resol`` being the raw if_tsresol octet."""
+    if resol & 0x80:
+        return (ts * 1_000_000_000) >> (resol & 0x7F)
+    if resol <= 9:
+        return ts * 10 ** (9 - resol)
+    return ts // 10 ** (resol - 9)
+
+
+def _tsresol(order: str, options: bytes) -> int:
+    i = 0
+    while i + 4 <= len(options):
+        code, length = struct.unpack_from(order + "HH", options, i)
+        if code == 0:
+            break
+        if code == _IF_TSRESOL and length >= 1 and i + 5 <= len(options):
+            return options[i + 4]
+        i += 4 + (length + 3) // 4 * 4
+    return 6  # microseconds, the default
+
+
+def _pcapng_packets(stream: BinaryIO, stats: CaptureStats) -> Iterator[_Packet]:
+    order = "<"
+    interfaces: list[tuple[int, int, int]] = []  # link type, snap length, if_tsresol
+    number = 0
+    block_number = 0
+    block_type = _SHB
+    first = True
+    while True:
+        if first:
+            head = _PCAPNG_MAGIC + stream.read(4)
+        else:
+            head = stream.read(8)
+            if not head:
+                return
+        block_number += 1
+        if len(head) < 8:
+            raise CaptureError(f"truncated capture: block {block_number} header is cut short")
+        if first or head[:4] == _PCAPNG_MAGIC:
+            # A section header: its byte-order magic says how to read everything up to the next.
+            magic = stream.read(4)
+            if len(magic) < 4:
+                raise CaptureError("truncated capture: the section header is cut short")
+            order = "<" if struct.unpack("<I", magic)[0] == _BYTE_ORDER_MAGIC else ">"
+            if struct.unpack(order + "I", magic)[0] != _BYTE_ORDER_MAGIC:
+                raise CaptureError("not a pcapng file (bad byte-order magic)")
+            block_type = _SHB
+            total = struct.unpack(order + "I", head[4:8])[0]
+            body_len = total - 16
+            interfaces = []
+            first = False
+        else:
+            block_type, total = struct.unpack(order + "II", head)
+            body_len = total - 12
+        if total % 4 or body_len < 0:
+            raise CaptureError(f"block {block_number}: bad length {total}")
+        body = stream.read(body_len + 4)
+        if len(body) < body_len + 4:
+            raise CaptureError(
+                f"truncated capture: block {block_number} needs {total} octets, "
+                f"the file has {len(body) + len(head)} left"
+            )
+        body = body[:body_len]
+        if block_type == _IDB and len(body) >= 8:
+            link, _reserved, snaplen = struct.unpack_from(order + "HHI", body)
+            interfaces.append((link, snaplen, _tsresol(order, body[8:])))
+            if not stats.link_type:
+                stats.link_type = link
+            if link not in LINK_TYPES and len(stats.notes) < 5:
+                stats.notes.append(f"interface {len(interfaces) - 1}: link type {link} skipped")
+        elif block_type in (_EPB, _OPB) and len(body) >= 20:
+            if block_type == _EPB:
+                iface, high, low, cap_len, orig_len = struct.unpack_from(order + "IIIII", body)
+            else:
+                iface, _drops, high, low, cap_len, orig_len = struct.unpack_from(
+                    order + "HHIIII", body
+                )
+            if iface >= len(interfaces) or 20 + cap_len > len(body):
+                raise CaptureError(f"block {block_number}: bad packet block")
+            link, _snaplen, resol = interfaces[iface]
+            number += 1
+            time_ns = _to_ns((high << 32) | low, resol)
+            yield number, link, time_ns, body[20 : 20 + cap_len], orig_len > cap_len
+        elif block_type == _SPB and len(body) >= 4 and interfaces:
+            (orig_len,) = struct.unpack_from(order + "I", body)
+            link, snaplen, _resol = interfaces[0]
+            cap_len = min(orig_len, snaplen or orig_len, len(body) - 4)
+            number += 1
+            # A simple packet block has no timestamp: it reads as time 0.
+            yield number, link, 0, body[4 : 4 + cap_len], orig_len > cap_len
 
 
 def _segment(
