@@ -25,7 +25,7 @@ import pytest
 from smoltcp.examples import tcpplot
 from smoltcp.examples.tcpplot import draw
 from smoltcp.examples.tcpplot.analysis import analyse
-from smoltcp.examples.tcpplot.capture import read_segments
+from smoltcp.examples.tcpplot.capture import CapturedSegment, read_segments
 from smoltcp.examples.tcpplot.model import Connection, goodput, throughput
 from smoltcp.stack.tcp.trace import (
     FORMAT_NAME,
@@ -41,6 +41,7 @@ from smoltcp.stack.tcp.trace import (
     dump_csv,
     dump_jsonl,
 )
+from smoltcp.wire import TcpControl, TcpRepr, TcpSeqNumber
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -151,6 +152,46 @@ def test_golden_series_of_the_sack_capture() -> None:
     assert sum(r for _, r in rates) * 0.001 / 8 == pytest.approx(flow.data_octets)
     delivered = goodput(flow, 0.001)
     assert sum(r for _, r in delivered) * 0.001 / 8 == pytest.approx(512002 - flow.acks[0][1])
+
+
+def seg(frame: int, ms: float, src: str, flags: str, seq: int, ack: int | None, n: int = 0):
+    """A captured segment between 10.0.0.1:1000 ("a") and 10.0.0.2:80 ("b")."""
+    control = {"S": TcpControl.SYN, "F": TcpControl.FIN, "": TcpControl.NONE}[flags]
+    ports = (1000, 80) if src == "a" else (80, 1000)
+    addrs = ("10.0.0.1", "10.0.0.2") if src == "a" else ("10.0.0.2", "10.0.0.1")
+    tcp = TcpRepr(
+        *ports, control, TcpSeqNumber(seq), None if ack is None else TcpSeqNumber(ack), 1000
+    )
+    return CapturedSegment(frame, int(ms * 1_000_000), *addrs, tcp, n)
+
+
+def test_retransmission_causes_and_karn() -> None:
+    # a sends 3 segments; the first is lost; b's two dup ACKs bring a fast retransmit; the
+    # last segment is then lost and resent by the timer after a silence.
+    segments = [
+        seg(1, 0, "a", "S", 99, None),
+        seg(2, 1, "b", "S", 499, 100),
+        seg(3, 2, "a", "", 100, 500),
+        seg(4, 3, "a", "", 100, 500, 100),
+        seg(5, 3.1, "a", "", 200, 500, 100),
+        seg(6, 3.2, "a", "", 300, 500, 100),
+        seg(7, 4.1, "b", "", 500, 100),
+        seg(8, 4.2, "b", "", 500, 100),
+        seg(9, 4.3, "a", "", 100, 500, 100),  # fast retransmit
+        seg(10, 5.3, "b", "", 500, 400),  # ends exactly at frame 6's segment, sent once
+        seg(11, 6, "a", "", 400, 500, 100),
+        seg(13, 400, "a", "", 400, 500, 100),  # after 0.4 s of silence: the timer
+        seg(14, 401, "b", "", 500, 500),  # acks a resent segment: no sample (Karn)
+    ]
+    (conn,) = analyse(segments)
+    flow = conn.forward
+    assert [(s.frame, s.seq, s.cause) for s in flow.retransmissions] == [
+        (9, 1, "fast_retransmit"),
+        (13, 301, "timeout"),
+    ]
+    assert flow.dup_acks == 2
+    assert [(frame, round(rtt, 4)) for _, rtt, frame in flow.rtt_ack] == [(2, 0.001), (10, 0.0021)]
+    assert [ack for _, ack in flow.acks] == [1, 1, 1, 301, 401]
 
 
 # -- the other link types: the same frames, rewritten -------------------------------------------
@@ -436,7 +477,7 @@ def test_summary_is_printed_and_names_the_retransmissions() -> None:
     proc = run_tcpplot(str(capture("linux-sack.pcap")), "--out", os.devnull + "-missing")
     # Without matplotlib the summary alone is printed (status 0); with it, the missing output
     # directory is an error, after the summary.
-    assert "8 retransmitted (11584 octets: fast_retransmit 4, unknown 4)" in proc.stdout
+    assert "8 retransmitted (11584 octets: fast_retransmit 4, other 4)" in proc.stdout
     assert "#0   192.168.69.100:58918 <-> 192.168.69.1:6970" in proc.stdout
     assert "RTT by ACK timing" in proc.stdout
 

@@ -4,7 +4,10 @@ A segment whose sequence range starts below the highest one seen in its directio
 data: it is a retransmission, unless it arrived so soon after the highest segment that
 reordering explains it better (an out-of-order segment: within the handshake's round trip,
 or 3 ms without one) or it is a keep-alive (one octet just below the highest). This is the
-rule Wireshark applies (``tcp.analysis.retransmission``), so the two can be compared.
+rule Wireshark applies (``tcp.analysis.retransmission``), so the two can be compared. A
+retransmission's cause is inferred: ``fast_retransmit`` when it follows two duplicate ACKs
+for its sequence number (Wireshark's rule), ``timeout`` when the connection was silent for
+at least `RTO_SILENCE` before it, else none.
 
 RTT samples come from ACK timing (an ACK that acknowledges exactly the end of a segment sent
 once; Karn's rule excludes resent ones) and from the timestamp echo of ACKs that acknowledge
@@ -30,6 +33,9 @@ DEFAULT_REORDER_WINDOW = 0.003
 """Seconds within which a hole filled is deemed reordering when no handshake RTT is known."""
 FAST_RETRANSMIT_WINDOW = 0.020
 """A resend this soon after the second duplicate ACK for its sequence is a fast retransmit."""
+RTO_SILENCE = 0.180
+"""A resend after this long without a segment either way is put down to the retransmission
+timer: the smallest RTO of Linux and of this stack is 200 ms (less room for timer slack)."""
 
 
 @dataclass
@@ -59,6 +65,7 @@ class _Conn:
     first_rtt: float | None = None
     syn_time: float | None = None
     closed: bool = False
+    quiet_since: float = 0.0  # time of the connection's previous segment, either direction
 
 
 def _rel(seq: int, base: int) -> int:
@@ -95,6 +102,7 @@ def analyse(segments: Iterable[CapturedSegment]) -> list[Connection]:
             state = _Conn(
                 Connection(number, src, dst, forward, reverse, start=t),
                 {src: _Side(forward), dst: _Side(reverse)},
+                quiet_since=t,
             )
             conns[key] = state
         state.conn.end = t
@@ -102,6 +110,7 @@ def analyse(segments: Iterable[CapturedSegment]) -> list[Connection]:
         _on_segment(
             state, state.sides[src], state.sides[dst], captured.frame, t, tcp, captured.payload_len
         )
+        state.quiet_since = t
     done.extend(conns.values())
     done.sort(key=lambda c: (c.conn.start, c.conn.frames))
     out = []
@@ -173,6 +182,10 @@ def _on_data(
                 kind = OUT_OF_ORDER
             else:
                 kind = RETRANSMISSION
+                if t - state.quiet_since >= RTO_SILENCE:
+                    # Resent after a silence of the whole connection: no ACK clocked it out,
+                    # the retransmission timer did.
+                    cause = "timeout"
     if not kind:
         return
     if kind == RETRANSMISSION:

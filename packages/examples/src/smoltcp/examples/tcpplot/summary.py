@@ -32,7 +32,7 @@ def flow_lines(flow: Flow) -> list[str]:
     """Return the lines that describe ``flow``."""
     lines = [f"  {flow.sender} -> {flow.receiver}"]
     resent = flow.retransmissions
-    causes = Counter(s.cause or "unknown" for s in resent)
+    causes = Counter(s.cause or "other" for s in resent)
     cause_text = ", ".join(f"{k} {v}" for k, v in sorted(causes.items()))
     ooo = sum(1 for s in flow.segments if s.kind == OUT_OF_ORDER)
     duration = (flow.segments[-1].time - flow.segments[0].time) if flow.segments else 0.0
