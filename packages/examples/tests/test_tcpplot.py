@@ -588,3 +588,16 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
 
     one_line_error(run_tcpplot(str(tmp_path / "missing.pcap")), "no such file")
     one_line_error(run_tcpplot(str(source), "--connection", "7"), "no connection 7")
+
+
+def test_help_names_the_command_and_its_options(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        tcpplot.main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "usage: smoltcp-tcpplot" in text
+    for option in ("--connection", "--out", "--format", "png", "svg"):
+        assert option in text
+    proc = run_tcpplot("--format", "gif", "x.pcap")
+    one_line_error(proc, "invalid choice")
+    assert proc.returncode == 2
