@@ -17,6 +17,7 @@ from smoltcp.stack.tcp.trace import (
     CallbackRecorder,
     CongestionChanged,
     ConnectionOpened,
+    ConnectionTrace,
     LossAction,
     LossDecision,
     LossReason,
@@ -230,3 +231,44 @@ def test_callback_recorder_streams_every_record() -> None:
     ]
     with pytest.raises(TypeError, match="callback"):
         CallbackRecorder(42)  # type: ignore[arg-type]
+
+
+def test_connection_trace_turns_socket_values_into_records() -> None:
+    from smoltcp.stack.tcp import TcpState
+    from smoltcp.wire import IpEndpoint, TcpSeqNumber
+
+    ring = RingRecorder()
+    ring.connection(0, "x:1", "y:2")  # another connection first: numbers are the recorder's
+    local = IpEndpoint.parse("10.0.0.1:49152")
+    tr = ConnectionTrace.open(ring, 5, local, "10.0.0.2:80")
+    assert tr.conn == 1
+    tr.state(5, TcpState.CLOSED, TcpState.SYN_SENT)
+    tr.segment(5, TcpSeqNumber(2**32 - 1), 0, "S", None, 65535)
+    tr.ack(9, TcpSeqNumber(0), 29200, [(TcpSeqNumber(10), TcpSeqNumber(20))], 14480, 2**31, 0)
+    tr.ack(10, TcpSeqNumber(0), 29200, (), 14480, 2**31, 0)  # congestion unchanged: one record
+    tr.congestion(11, 7240, 7240, 1448)
+    tr.rtt(9, 4000, 4000, 2000, 200_000)
+    tr.rtt(12, None, 4000, 2000, 200_000)  # no sample, nothing changed: nothing recorded
+    tr.rtt(13, None, 4000, 2000, 400_000)  # the RTO backed off
+    tr.loss(13, LossAction.TIMEOUT, LossReason.RTO, TcpSeqNumber(0), 1448)
+    records = ring.records()
+    assert records[1] == ConnectionOpened(5, 1, str(local), "10.0.0.2:80")
+    assert records[2:] == (
+        StateChanged(5, 1, "CLOSED", "SYN-SENT"),
+        SegmentSent(5, 1, 2**32 - 1, 0, "S", None, 65535),
+        AckProcessed(9, 1, 0, 29200, ((10, 20),)),
+        CongestionChanged(9, 1, 14480, 2**31, 0),
+        AckProcessed(10, 1, 0, 29200, ()),
+        CongestionChanged(11, 1, 7240, 7240, 1448),
+        RttChanged(9, 1, 4000, 4000, 2000, 200_000),
+        RttChanged(13, 1, None, 4000, 2000, 400_000),
+        LossDecision(13, 1, LossAction.TIMEOUT, LossReason.RTO, 0, 1448),
+    )
+    # plain ints in the records, so that they serialise
+    assert type(records[3].seq) is int and type(records[4].sack[0][0]) is int
+    assert load_jsonl(list(dump_jsonl(records))) == list(records)
+
+
+def test_connection_trace_needs_a_recorder() -> None:
+    with pytest.raises(TypeError, match="recorder must be a TraceRecorder"):
+        ConnectionTrace.open(print, 0, "a", "b")  # type: ignore[arg-type]

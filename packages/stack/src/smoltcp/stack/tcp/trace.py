@@ -1,4 +1,4 @@
-"""An opt-in event trace of TCP connections: typed records, two recorders, JSON Lines and CSV.
+"""An opt-in event trace of TCP connections: typed records, recorders, JSON Lines and CSV.
 
 A `TraceRecorder` receives one immutable record for each thing a connection does that a person
 debugging it wants to see later: a segment sent (`SegmentSent`), an acknowledgment processed
@@ -9,23 +9,26 @@ once; every other record carries the small integer ``conn`` that the recorder ha
 Times are the stack's `Instant` in integer microseconds (``time_us``); sequence and
 acknowledgment numbers are the raw 32-bit values on the wire.
 
-Tracing is off by default. A socket holds ``recorder: TraceRecorder | None = None``, and each
-hook point costs exactly one ``if recorder is not None`` test when it is off; records are built
-only behind that test. The hook points, and what each passes:
+Tracing is off by default. A socket being traced holds a `ConnectionTrace` (the recorder and
+the connection's number), else None; every hook point is one ``if trace is not None`` test,
+and records are built only behind it, so a socket that is not traced pays one attribute load
+and one comparison per hook point reached. The hook points, and what each passes
+(`ConnectionTrace`'s methods):
 
-- segment sent (after the segment is handed to the interface): `SegmentSent` with SEG.SEQ,
-  SEG.LEN (payload octets; SYN and FIN are in ``flags``), the control flags, SEG.ACK, the window
-  we advertise in octets, and ``retransmit``, the `LossReason` when the segment resends data;
-- ACK processed (after the acknowledgment and its SACK blocks updated the send state):
-  `AckProcessed` with SEG.ACK, the peer's window in octets (scaled) and the SACK blocks;
-- congestion change (after any call into the congestion controller that moves cwnd or
-  ssthresh, and when the octets in flight are recomputed for a decision):
-  `CongestionChanged` with cwnd, ssthresh and the octets in flight (RFC 6675 pipe);
-- RTT or RTO change (after an accepted RTT sample, an RTO back-off, or a reset of the
-  estimator): `RttChanged` with the sample if there was one, SRTT, RTTVAR and the RTO;
-- state change (inside the one place that changes the state): `StateChanged`;
-- loss decision (entering or leaving recovery, a timeout, a tail loss probe, a range deemed
-  lost): `LossDecision` with the `LossAction`, the `LossReason` and the range.
+- connection opened (once the four-tuple is known, active or passive open): `open`;
+- segment sent (as the segment is handed to the interface): `segment` with SEG.SEQ, SEG.LEN
+  (payload octets; SYN and FIN are in ``flags``), the control flags, SEG.ACK, the window we
+  advertise in octets, and ``retransmit``, the `LossReason` when the segment resends data;
+- ACK processed (after the acknowledgment, its SACK blocks and the congestion controller
+  updated the send state; duplicate ACKs too): `ack` with SEG.ACK, the peer's window in octets
+  (scaled), the SACK blocks, and cwnd, ssthresh and the octets in flight (RFC 6675 pipe), the
+  last three recorded only when they changed;
+- congestion change outside an ACK (an RTO, a tail loss probe's repair): `congestion`;
+- RTT or RTO change (after an accepted RTT sample, an RTO back-off): `rtt` with the sample if
+  there was one, SRTT, RTTVAR and the RTO;
+- state change (inside the one place that changes the state): `state`;
+- loss decision (entering or leaving recovery, a timeout, a tail loss probe and its repair, a
+  range deemed lost): `loss` with the `LossAction`, the `LossReason` and the range.
 
 Serialisation is text in memory (this module writes no file): `dump_jsonl`/`load_jsonl` and
 `dump_csv`/`load_csv`. Both formats start with a header naming the format and its version
@@ -51,6 +54,7 @@ __all__ = [
     "CallbackRecorder",
     "CongestionChanged",
     "ConnectionOpened",
+    "ConnectionTrace",
     "LossAction",
     "LossDecision",
     "LossReason",
@@ -325,6 +329,114 @@ class CallbackRecorder(_Numbering):
     def record(self, record: TraceRecord) -> None:
         """Call the callback with ``record``."""
         self._callback(record)
+
+
+class ConnectionTrace:
+    """The trace of one connection: what the socket holds while tracing is on.
+
+    It numbers the connection with the recorder (`open`), turns the socket's values into
+    records (sequence numbers as plain ints, states as their RFC names), and leaves out
+    congestion and RTT records that would repeat the last one, so that the socket can report
+    after every ACK without flooding the trace. Each method builds and hands over at most a
+    few records; none raises for values of the right types.
+    """
+
+    __slots__ = ("_last_cc", "_last_rtt", "conn", "recorder")
+
+    def __init__(self, recorder: TraceRecorder, conn: int) -> None:
+        self.recorder = recorder
+        self.conn = conn
+        self._last_cc: tuple[int, int, int] | None = None
+        self._last_rtt: tuple[int | None, int, int] | None = None
+
+    @classmethod
+    def open(
+        cls, recorder: TraceRecorder, time_us: int, local: object, remote: object
+    ) -> ConnectionTrace:
+        """Start tracing a connection between ``local`` and ``remote`` (endpoints, as text).
+
+        Raise TypeError unless ``recorder`` is a `TraceRecorder`.
+        """
+        if not isinstance(recorder, TraceRecorder):
+            raise TypeError(f"recorder must be a TraceRecorder, not {type(recorder).__name__}")
+        return cls(recorder, recorder.connection(time_us, str(local), str(remote)))
+
+    def segment(
+        self,
+        time_us: int,
+        seq: int,
+        length: int,
+        flags: str,
+        ack: int | None,
+        window: int,
+        retransmit: LossReason | None = None,
+    ) -> None:
+        """Record a segment sent (see `SegmentSent`)."""
+        self.recorder.record(
+            SegmentSent(
+                time_us,
+                self.conn,
+                int(seq),
+                length,
+                flags,
+                None if ack is None else int(ack),
+                window,
+                retransmit,
+            )
+        )
+
+    def ack(
+        self,
+        time_us: int,
+        ack: int,
+        window: int,
+        sack: Iterable[tuple[int, int]],
+        cwnd: int,
+        ssthresh: int,
+        in_flight: int,
+    ) -> None:
+        """Record an ACK processed and, if they changed, the congestion values after it."""
+        blocks = tuple((int(left), int(right)) for left, right in sack)
+        self.recorder.record(AckProcessed(time_us, self.conn, int(ack), window, blocks))
+        self.congestion(time_us, cwnd, ssthresh, in_flight)
+
+    def congestion(self, time_us: int, cwnd: int, ssthresh: int, in_flight: int) -> None:
+        """Record cwnd, ssthresh and the octets in flight, unless all three are unchanged."""
+        values = (cwnd, ssthresh, in_flight)
+        if values != self._last_cc:
+            self._last_cc = values
+            self.recorder.record(CongestionChanged(time_us, self.conn, *values))
+
+    def rtt(
+        self,
+        time_us: int,
+        sample_us: int | None,
+        srtt_us: int | None,
+        rttvar_us: int,
+        rto_us: int,
+    ) -> None:
+        """Record the RTT estimate: always with a sample, else only when it changed."""
+        values = (srtt_us, rttvar_us, rto_us)
+        if sample_us is not None or values != self._last_rtt:
+            self._last_rtt = values
+            self.recorder.record(
+                RttChanged(time_us, self.conn, sample_us, srtt_us, rttvar_us, rto_us)
+            )
+
+    def state(self, time_us: int, old: object, new: object) -> None:
+        """Record a change of state (``str`` of each: the RFC 9293 name for a `TcpState`)."""
+        self.recorder.record(StateChanged(time_us, self.conn, str(old), str(new)))
+
+    def loss(
+        self,
+        time_us: int,
+        action: LossAction,
+        reason: LossReason | None,
+        seq: int,
+        length: int,
+    ) -> None:
+        """Record a loss or recovery decision (see `LossDecision`)."""
+        self.recorder.record(LossDecision(time_us, self.conn, action, reason, int(seq), length))
 
 
 # -- serialisation ---------------------------------------------------------------------------
