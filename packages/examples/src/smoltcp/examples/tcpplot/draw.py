@@ -18,6 +18,18 @@ FIGURE_SIZE_IN = (12.0, 9.0)
 FIGURE_DPI = 100
 
 
+# How a retransmission is marked on the time-sequence graph, by cause.
+_CAUSE_MARKERS = {
+    "": "x",
+    "fast_retransmit": "D",
+    "early_retransmit": "d",
+    "timeout": "o",
+    "rto": "o",
+    "tlp": "^",
+    "rack": "s",
+}
+
+
 def available() -> bool:
     """Return whether matplotlib can be imported."""
     try:
@@ -87,7 +99,17 @@ def _time_sequence(ax: Any, flow: Flow) -> None:
                 linewidth=1.5 if kind != NEW else 0.8,
             )
             if kind == RETRANSMISSION:
-                ax.plot([s.time for s in segs], [s.seq for s in segs], "rx", markersize=5)
+                for cause in sorted({s.cause for s in segs}):
+                    marked = [s for s in segs if s.cause == cause]
+                    ax.plot(
+                        [s.time for s in marked],
+                        [s.seq for s in marked],
+                        _CAUSE_MARKERS.get(cause, "x"),
+                        color="tab:red",
+                        markersize=5,
+                        fillstyle="none",
+                        label=f"resent: {cause or 'other'}",
+                    )
     _steps(ax, flow.acks, "ACK", color="tab:green", linewidth=0.8)
     _steps(ax, flow.windows, "receive window", color="tab:olive", linewidth=0.8)
     if flow.sacks:
@@ -137,6 +159,9 @@ def _rtt(ax: Any, flow: Flow) -> None:
             ax.step(
                 [p[0] for p in points], [p[1] * 1000 for p in points], where="post", label=label
             )
+    values = [p[1] for points, _, _ in series for p in points if p[1] > 0]
+    if values and max(values) > 100 * min(values):
+        ax.set_yscale("log")  # a few samples after a timeout would flatten all the others
     ax.set_title("round-trip time")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("ms")
