@@ -11,6 +11,7 @@ veth pair with a token bucket that drops, captured by tcpdump in namespaces the 
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import struct
@@ -392,6 +393,8 @@ def test_kernel_transfer_over_veth_agrees_with_tshark(netns, tmp_path: Path) -> 
         )  # fmt: skip
         try:
             assert dump.stderr is not None
+            ready, _, _ = select.select([dump.stderr], [], [], 20)
+            assert ready, "tcpdump said nothing in 20 s"
             line = dump.stderr.readline()  # "listening on v1 ...": the capture has started
             assert "listening" in line, line
             receiver = subprocess.Popen(
