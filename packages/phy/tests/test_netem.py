@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smoltcp.phy import FaultInjector, Loopback, Netem, NetemSettings, Waiter, now
 from smoltcp.phy.impair import Bernoulli, GilbertElliott, Listed, Periodic
@@ -352,3 +354,47 @@ def test_tcp_transfer_completes_intact_under_delay_loss_reordering_and_a_rate(st
     assert rx.lost + tx.lost > 0 and rx.reordered + tx.reordered > 0
     assert rx.duplicated + tx.duplicated > 0
     assert accounted(dev.rx_emulator) and accounted(dev.tx_emulator)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    delay=st.integers(0, 50_000),
+    jitter=st.integers(0, 50_000),
+    loss=st.floats(0, 100),
+    duplicate=st.floats(0, 100),
+    reorder=st.floats(0, 100),
+    gap=st.integers(1, 5),
+    rate=st.none() | st.integers(1, 10**8),
+    limit=st.integers(1, 50),
+    arrivals=st.lists(st.tuples(st.integers(0, 20_000), st.integers(0, 1514)), max_size=100),
+)
+def test_every_frame_is_accounted_for_and_none_leaves_early(
+    delay, jitter, loss, duplicate, reorder, gap, rate, limit, arrivals
+):
+    netem = Netem(
+        NetemSettings(
+            delay=delay,
+            jitter=jitter,
+            loss=Bernoulli(loss),
+            duplicate=duplicate,
+            reorder=reorder,
+            gap=gap,
+            rate=rate,
+            limit=limit,
+        ),
+        seed=1,
+    )
+    t = 0
+    arrived = {}
+    for i, (gap_us, length) in enumerate(arrivals):
+        t += gap_us
+        arrived[i] = t
+        netem.enqueue(t, tagged(i, length // 4 * 4 + 4))
+        assert accounted(netem) and len(netem) <= limit
+        if i % 3 == 0:
+            while netem.dequeue(t) is not None:
+                pass
+            assert netem.next_due() is None or netem.next_due() > t
+    # No frame is due before it arrived.
+    assert all(due >= arrived[tag] for due, tag in drain(netem, 10**15))
+    assert accounted(netem) and len(netem) == 0
