@@ -398,3 +398,32 @@ def test_every_frame_is_accounted_for_and_none_leaves_early(
     # No frame is due before it arrived.
     assert all(due >= arrived[tag] for due, tag in drain(netem, 10**15))
     assert accounted(netem) and len(netem) == 0
+
+
+def test_a_waiter_on_a_descriptor_wakes_for_a_held_frame():
+    """Over a device with a descriptor that never becomes readable, as a TAP with no traffic."""
+    import os
+
+    class Quiet(Loopback):
+        def __init__(self, fd: int) -> None:
+            super().__init__()
+            self._fd = fd
+
+        def fileno(self) -> int:
+            return self._fd
+
+    read_end, write_end = os.pipe()
+    try:
+        lo = Quiet(read_end)
+        dev = FaultInjector(lo, seed=0, netem=NetemSettings(delay=50_000))
+        send(lo, b"late", now())
+        assert recv(dev, now()) is None
+        with Waiter([dev]) as waiter:
+            assert waiter.wait(Duration.from_secs(30)) is True
+        assert recv(dev, now()) == b"late"
+        # With nothing held, the descriptor alone decides: the timeout passes.
+        with Waiter([dev]) as waiter:
+            assert waiter.wait(Duration.from_millis(1)) is False
+    finally:
+        os.close(read_end)
+        os.close(write_end)

@@ -21,7 +21,8 @@ What happens to each arriving frame, in this order:
    (netem with a ``pfifo`` child queue). Reordered frames still wait for the rate.
 
 Each impairment draws from its own stream, seeded from ``seed`` and the impairment's name, so
-turning one on or off leaves the others' patterns unchanged.
+turning one on or off leaves the others' draws unchanged (duplication alone changes how many
+copies the later steps see, hence which draw meets which frame).
 """
 
 from __future__ import annotations
