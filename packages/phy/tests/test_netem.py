@@ -283,13 +283,13 @@ def test_injector_keeps_a_sent_frame_queued_while_the_inner_device_is_full():
 
 
 def test_a_waiter_wakes_for_a_held_frame_and_not_much_earlier():
-    """Over a device with nothing to select on, only the injector's hint can end the wait."""
+    """Over a device with nothing to select on, the injector's hint ends the wait when due."""
     lo = Loopback()
     dev = FaultInjector(lo, seed=0, netem=NetemSettings(delay=50_000))
     send(lo, b"late", now())
     assert recv(dev, now()) is None and not dev.readable()
     with Waiter([dev]) as waiter:
-        # Without the hint this would sleep the full 30 s and return False.
+        # Without the hint this would sleep the full 30 s (and only then see the frame due).
         assert waiter.wait(Duration.from_secs(30)) is True
     assert dev.wake_delay().micros <= 0 and dev.readable()
     assert recv(dev, now()) == b"late"
