@@ -225,7 +225,7 @@ class FaultInjector(Middleware):
         self._pair = (self._rx_token, self._pair_tx_token)
         self._copy_hook = self._copy_frame
         self._copied = 0
-        self._inner_pair_tx: Any = None
+        self._took = False
         self.rx_emulator: Netem | None = None
         self.tx_emulator: Netem | None = None
         rx_settings = rx_netem if rx_netem is not None else netem
@@ -236,6 +236,8 @@ class FaultInjector(Middleware):
             # simply passes frames on.
             self.rx_emulator = Netem(rx_settings or NetemSettings(), f"{seed}/rx")
             self.tx_emulator = Netem(tx_settings or NetemSettings(), f"{seed}/tx")
+            self.receive = self._receive_emulated  # type: ignore[method-assign,assignment]
+            self.transmit = self._transmit_emulated  # type: ignore[method-assign,assignment]
         self._held_rx_token = _HeldRxToken()
         self._emulated_tx_token = _EmulatedTxToken(self)
         self._emulated_pair_tx_token = _EmulatedTxToken(self)
@@ -286,27 +288,14 @@ class FaultInjector(Middleware):
         dropped) and copied into the injector's buffer, where it may be corrupted. With the
         emulator on, frames from ``inner`` go into its queue, and the first one due comes out.
         """
-        if self.rx_emulator is not None:
-            return self._receive_emulated(now)
-        length = self._take(now)
-        if length is None or length < 0:
-            return None
-        self._rx_token.length = length
-        tx = self._pair_tx_token
-        tx._inner, tx._now = self._inner_pair_tx, now
-        return self._pair
-
-    def _take(self, now: Instant) -> int | None:
-        """Copy the inner device's next frame into the rx buffer and apply the simple faults.
-
-        Return its length, -1 if it was dropped, None if ``inner`` has none (or the rx bucket
-        is empty).
-        """
+        # With the emulator on, the instance's `receive` is `_receive_emulated`, which takes
+        # frames from ``inner`` through this method: the path without it pays for no test.
         if not self._rx_bucket.ready(self.rx_rate_limit, self._interval_micros, now.micros):
             return None
         pair = self.inner.receive(now)
         if pair is None:
             return None
+        self._took = True
         if self.rx_rate_limit:
             self._rx_bucket.tokens -= 1
         self._copied = -1
@@ -316,21 +305,23 @@ class FaultInjector(Middleware):
         if length < 0:
             counters.rx_too_large += 1
             _note("rx: dropping a packet too large for the injector's buffer")
-            return -1
+            return None
         if self.size_limit is not None and length > self.size_limit:
             counters.rx_too_large += 1
             _note("rx: dropping a packet that is too large")
-            return -1
+            return None
         if self._drop_chance and self.rng.random() * 100.0 < self._drop_chance:
             counters.rx_dropped += 1
             _note("rx: randomly dropping a packet")
-            return -1
+            return None
         if self._corrupt_chance and self.rng.random() * 100.0 < self._corrupt_chance:
             counters.rx_corrupted += 1
             self._corrupt(self._rx_view[:length])
             _note("rx: randomly corrupting a packet")
-        self._inner_pair_tx = pair[1]
-        return length
+        self._rx_token.length = length
+        tx = self._pair_tx_token
+        tx._inner, tx._now = pair[1], now
+        return self._pair
 
     def _receive_emulated(self, now: Instant) -> tuple[_HeldRxToken, _EmulatedTxToken] | None:
         micros = now.micros
@@ -338,12 +329,13 @@ class FaultInjector(Middleware):
         self._flush_tx(now)
         emulator = self.rx_emulator
         assert emulator is not None
+        take = FaultInjector.receive
         for _ in range(_RX_DRAIN):
-            length = self._take(now)
-            if length is None:
-                break
-            if length >= 0:
-                emulator.enqueue(micros, self._rx_view[:length])
+            self._took = False
+            if take(self, now) is not None:
+                emulator.enqueue(micros, self._rx_view[: self._rx_token.length])
+            elif not self._took:
+                break  # ``inner`` has no frame (a dropped one does not end the drain)
         frame = emulator.dequeue(micros)
         if frame is None:
             return None
@@ -357,14 +349,6 @@ class FaultInjector(Middleware):
         With the emulator on, the token hands the frame to the emulator, which never refuses
         one (a full queue drops it), and frames due by ``now`` go to ``inner`` first.
         """
-        if self.tx_emulator is not None:
-            self._seen_now, self._seen_mono = now.micros, time.monotonic_ns() // 1000
-            self._flush_tx(now)
-            if not self._tx_bucket.ready(self.tx_rate_limit, self._interval_micros, now.micros):
-                return None
-            emulated = self._emulated_tx_token
-            emulated._now = now
-            return emulated
         if not self._tx_bucket.ready(self.tx_rate_limit, self._interval_micros, now.micros):
             return None
         inner = self.inner.transmit(now)
@@ -372,6 +356,15 @@ class FaultInjector(Middleware):
             return None
         tx = self._tx_token
         tx._inner, tx._now = inner, now
+        return tx
+
+    def _transmit_emulated(self, now: Instant) -> _EmulatedTxToken | None:
+        self._seen_now, self._seen_mono = now.micros, time.monotonic_ns() // 1000
+        self._flush_tx(now)
+        if not self._tx_bucket.ready(self.tx_rate_limit, self._interval_micros, now.micros):
+            return None
+        tx = self._emulated_tx_token
+        tx._now = now
         return tx
 
     def poll_at(self) -> Instant | None:
