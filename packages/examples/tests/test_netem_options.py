@@ -123,3 +123,9 @@ def test_the_loopback_example_moves_its_data_intact_through_the_emulator(capsys)
     assert loopback.main(argv) == 0
     out = capsys.readouterr().out
     assert "OK" in out and "MISMATCH" not in out
+
+
+def test_a_contradiction_is_one_line_from_an_example(capsys):
+    assert loopback.main(["--reorder", "10%"]) == 2
+    err = capsys.readouterr().err
+    assert err == "smoltcp-loopback: --reorder needs --delay (reordered frames skip the delay)\n"
