@@ -1,0 +1,196 @@
+"""smoltcp-httpserver against curl: the server runs on the stack over tap0, curl on the kernel.
+
+Each test creates its own namespace (see conftest.py): the kernel is 192.168.69.100 on tap0,
+the stack 192.168.69.1. Downloads are checked by SHA-256; the server's request log tells how
+many connections carried the requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from smoltcp.examples.httpserver import build_parser, generated, parse_head
+
+pytestmark = pytest.mark.netns
+
+BASE = "http://192.168.69.1:8080"
+
+
+def curl_skip_reason() -> str | None:
+    return None if shutil.which("curl") else "needs curl (apt-get install curl)"
+
+
+def start(tap_ns, *args: str):
+    reason = curl_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    server = tap_ns.start("httpserver", "tap0", *args)
+    deadline = time.monotonic() + 20
+    while "listening on" not in server.stdout:
+        assert server.proc.poll() is None, server.stderr
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    return server
+
+
+def log_lines(server, count: int, timeout: float = 20) -> list[str]:
+    """Wait (bounded) for ``count`` request lines in the server's log and return them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [line for line in server.stdout.splitlines() if not line.startswith("listening")]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def peers(lines: list[str]) -> set[str]:
+    return {line.split(" ", 1)[0] for line in lines}
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    root = tmp_path / "www"
+    root.mkdir()
+    for name, size in [("1k", 1024), ("64k", 65536), ("1m", 1 << 20), ("16m", 16 << 20)]:
+        (root / name).write_bytes(os.urandom(size))
+    return root
+
+
+def fetch(tap_ns, tmp_path: Path, url: str, timeout: float = 120) -> bytes:
+    out = tmp_path / "download"
+    result = tap_ns.run(
+        "curl",
+        "-s",
+        "-f",
+        "--max-time",
+        str(int(timeout)),
+        "-o",
+        str(out),
+        url,
+        timeout=timeout + 10,
+    )
+    assert result.returncode == 0, result.stderr
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["1k", "64k", "1m", "16m"])
+def test_curl_fetches_files(tap_ns, tmp_path, files, name) -> None:
+    server = start(tap_ns, "--root", str(files))
+    data = fetch(tap_ns, tmp_path, f"{BASE}/{name}")
+    expected = (files / name).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == hashlib.sha256(expected).hexdigest()
+    assert server.proc.poll() is None
+
+
+@pytest.mark.slow
+def test_curl_fetches_64_mib(tap_ns, tmp_path) -> None:
+    root = tmp_path / "big"
+    root.mkdir()
+    content = os.urandom(64 << 20)
+    (root / "64m").write_bytes(content)
+    start(tap_ns, "--root", str(root), "--quiet")
+    data = fetch(tap_ns, tmp_path, f"{BASE}/64m", timeout=300)
+    assert len(data) == len(content)
+    assert hashlib.sha256(data).digest() == hashlib.sha256(content).digest()
+
+
+def test_generated_content_head_and_errors(tap_ns, tmp_path, files) -> None:
+    start(tap_ns, "--root", str(files))
+    data = fetch(tap_ns, tmp_path, f"{BASE}/bytes/300000")
+    assert data == generated(300000)
+    head = tap_ns.run("curl", "-s", "-I", f"{BASE}/bytes/12345", timeout=30)
+    assert head.returncode == 0
+    assert "HTTP/1.1 200 OK" in head.stdout
+    assert "Content-Length: 12345" in head.stdout
+    for path, status in [("/missing", "404"), ("/../../etc/passwd", "404"), ("/", "404")]:
+        result = tap_ns.run(
+            "curl", "-s", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", BASE + path
+        )
+        assert result.stdout == status, (path, result.stderr)
+    post = tap_ns.run("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-d", "x=1", BASE)
+    assert post.stdout == "405"
+
+
+@pytest.mark.parametrize("keep_alive", [True, False])
+def test_200_requests_in_a_row(tap_ns, keep_alive) -> None:
+    server = start(tap_ns)
+    args: list[str] = []
+    for i in range(200):
+        args += ["-o", "/dev/null", f"{BASE}/bytes/{100 + i}"]
+    extra = [] if keep_alive else ["-H", "Connection: close"]
+    result = tap_ns.run(
+        "curl", "-s", "-f", *extra, "-w", "%{http_code} %{size_download}\n", *args, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"200 {100 + i}" for i in range(200)]
+    logged = log_lines(server, 200)
+    assert len(logged) == 200
+    # Keep-alive: one connection carried them all; without it, one connection per request.
+    assert len(peers(logged)) == (1 if keep_alive else 200)
+
+
+def test_50_concurrent_clients(tap_ns) -> None:
+    server = start(tap_ns)
+    args: list[str] = []
+    for i in range(50):
+        args += ["-o", "/dev/null", f"{BASE}/bytes/{200_000 + i}"]
+    result = tap_ns.run(
+        "curl",
+        "-s",
+        "-f",
+        "--parallel",
+        "--parallel-immediate",
+        "--parallel-max",
+        "50",
+        "-w",
+        "%{http_code} %{size_download}\n",
+        *args,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    got = sorted(result.stdout.splitlines())
+    assert got == sorted(f"200 {200_000 + i}" for i in range(50))
+    logged = log_lines(server, 50)
+    assert len(logged) == 50
+    assert len(peers(logged)) > 1  # served over several connections at once
+
+
+def test_interrupt_stops_the_server(tap_ns) -> None:
+    server = start(tap_ns)
+    assert server.stop() == 130
+
+
+# -- without a network ----------------------------------------------------------------------------
+
+
+def test_parse_head() -> None:
+    request = parse_head(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n")
+    assert (request.method, request.target, request.version) == ("GET", "/x", "HTTP/1.1")
+    assert request.headers["host"] == "a"
+    assert not request.keep_alive()
+    assert parse_head(b"GET / HTTP/1.1\r\n\r\n").keep_alive()
+    assert not parse_head(b"GET / HTTP/1.0\r\n\r\n").keep_alive()
+    assert parse_head(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keep_alive()
+    for bad in (b"GET /\r\n\r\n", b"GET / HTTP/1.1\r\nno colon\r\n\r\n", b"HELLO\r\n\r\n"):
+        with pytest.raises(Exception) as info:
+            parse_head(bad)
+        assert getattr(info.value, "status", None) == 400
+
+
+def test_generated_content() -> None:
+    assert generated(0) == b""
+    assert generated(300) == bytes(range(256)) + bytes(range(44))
+    assert len(generated(1 << 20)) == 1 << 20
+
+
+def test_parser_defaults() -> None:
+    args = build_parser().parse_args(["tap0"])
+    assert args.port == 8080
+    assert str(args.address) == "192.168.69.1/24"
+    assert args.root is None
