@@ -424,6 +424,36 @@ def test_buffered_protocol() -> None:
     run(body)
 
 
+def test_a_failing_protocol_factory_spares_the_listener() -> None:
+    async def body(rt: Runtime) -> None:
+        calls = 0
+        errors: list[Any] = []
+        rt.loop.set_exception_handler(lambda loop, context: errors.append(context))
+
+        def factory() -> asyncio.Protocol:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise RuntimeError("bad factory")
+            return Answer()
+
+        server = await rt.create_server(factory, SERVER, 8015)
+        _, first = await rt.create_connection(Collect, SERVER, 8015)
+        assert isinstance(await asyncio.wait_for(first.lost, 10), ConnectionResetError)
+        transport, second = await rt.create_connection(Collect, SERVER, 8015)
+        transport.write(b"ok")
+        transport.write_eof()
+        await asyncio.wait_for(second.lost, 10)
+        assert bytes(second.data) == b"ko"
+        assert [str(c["exception"]) for c in errors] == ["bad factory"]
+        server.close()
+        await server.wait_closed()
+        await until_empty(rt)
+        assert live_sockets(rt) == []
+
+    run(body)
+
+
 def test_serve_forever_until_cancelled() -> None:
     async def body(rt: Runtime) -> None:
         server = await rt.start_server(digest_server, SERVER, 8012)

@@ -242,6 +242,8 @@ class TcpTransport(asyncio.Transport):
             if self._buffered:
                 buf = protocol.get_buffer(READ_CHUNK)  # type: ignore[attr-defined]
                 n = sock.recv_into(buf)
+                if not n:  # an empty buffer: wait for the protocol to make room
+                    break
                 protocol.buffer_updated(n)  # type: ignore[attr-defined]
             else:
                 protocol.data_received(sock.recv(READ_CHUNK))  # type: ignore[attr-defined]
@@ -409,7 +411,17 @@ class Server(asyncio.AbstractServer):
             if handle is None:
                 break
             child = sockets.get(handle)
-            TcpTransport(self._rt, handle, child, self._factory(), server=self)
+            try:
+                TcpTransport(self._rt, handle, child, self._factory(), server=self)
+            except Exception as exc:  # the application's factory or connection_made
+                # One bad connection must not take the listener down with it.
+                self._rt.loop.call_exception_handler(
+                    {"message": "cannot set up an accepted connection", "exception": exc}
+                )
+                self._rt._unregister(handle)
+                self._transports = {t for t in self._transports if t._handle != handle}
+                child.abort()
+                self._rt._release(handle)
 
     def _attach(self, transport: TcpTransport) -> None:
         self._transports.add(transport)
