@@ -194,3 +194,69 @@ def test_parser_defaults() -> None:
     assert args.port == 8080
     assert str(args.address) == "192.168.69.1/24"
     assert args.root is None
+
+
+# -- the server on the in-memory loopback, a stream client of the same stack --------------------
+
+
+def serve_in_memory(root: Path | None, requests: bytes, *, eof: bool = True) -> bytes:
+    """Send ``requests`` to an `HttpServer` over the loopback; return all the answer octets."""
+    import asyncio
+
+    from smoltcp.examples.httpserver import HttpServer
+    from smoltcp.phy import Loopback
+    from smoltcp.phy.aio import Runtime
+    from smoltcp.stack.iface import Config, Interface
+    from smoltcp.stack.time import Instant
+    from smoltcp.wire import EthernetAddress, IpCidr
+
+    async def main() -> bytes:
+        device = Loopback()
+        config = Config(hardware_addr=EthernetAddress.parse("02-00-00-00-00-01"))
+        iface = Interface(config, device, Instant(0))
+        iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("192.168.69.1/24")))
+        app = HttpServer(root, quiet=True)
+        async with Runtime(iface, device) as rt:
+            server = await rt.start_server(app.handle, None, 8080)
+            reader, writer = await rt.open_connection("192.168.69.1", 8080)
+            writer.write(requests)
+            if eof:
+                writer.write_eof()
+            answer = await reader.read(-1)
+            writer.close()
+            server.close()
+            await server.wait_closed()
+            return answer
+
+    return asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_pipelined_keep_alive_in_memory(tmp_path) -> None:
+    (tmp_path / "hello.txt").write_bytes(b"hello world")
+    requests = (
+        b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"HEAD /bytes/5 HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"POST /bytes/3 HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody"
+        b"GET /bytes/3 HTTP/1.1\r\nConnection: close\r\n\r\n"
+        b"GET /never HTTP/1.1\r\n\r\n"
+    )
+    answer = serve_in_memory(tmp_path, requests, eof=False)
+    parts = answer.split(b"HTTP/1.1 ")[1:]
+    assert [p.split(b"\r\n", 1)[0] for p in parts] == [
+        b"200 OK",
+        b"200 OK",
+        b"405 Method Not Allowed",
+        b"200 OK",
+    ]
+    assert parts[0].endswith(b"\r\n\r\nhello world")
+    assert b"Content-Length: 5" in parts[1] and parts[1].endswith(b"\r\n\r\n")
+    assert parts[3].endswith(b"Connection: close\r\n\r\n" + generated(3))
+
+
+def test_bad_and_oversized_requests_in_memory() -> None:
+    assert serve_in_memory(None, b"NONSENSE\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    huge = b"GET / HTTP/1.1\r\nX: " + b"a" * 20000 + b"\r\n\r\n"
+    assert serve_in_memory(None, huge).startswith(b"HTTP/1.1 431 ")
+    chunked = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    assert serve_in_memory(None, chunked).startswith(b"HTTP/1.1 501 ")
+    assert serve_in_memory(None, b"GET / HTTP/1.1\r\n").startswith(b"HTTP/1.1 400 ")  # truncated
