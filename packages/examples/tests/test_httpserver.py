@@ -17,8 +17,6 @@ import pytest
 
 from smoltcp.examples.httpserver import build_parser, generated, parse_head
 
-pytestmark = pytest.mark.netns
-
 BASE = "http://192.168.69.1:8080"
 
 
@@ -79,6 +77,7 @@ def fetch(tap_ns, tmp_path: Path, url: str, timeout: float = 120) -> bytes:
     return out.read_bytes()
 
 
+@pytest.mark.netns
 @pytest.mark.parametrize("name", ["1k", "64k", "1m", "16m"])
 def test_curl_fetches_files(tap_ns, tmp_path, files, name) -> None:
     server = start(tap_ns, "--root", str(files))
@@ -88,6 +87,7 @@ def test_curl_fetches_files(tap_ns, tmp_path, files, name) -> None:
     assert server.proc.poll() is None
 
 
+@pytest.mark.netns
 @pytest.mark.slow
 def test_curl_fetches_64_mib(tap_ns, tmp_path) -> None:
     root = tmp_path / "big"
@@ -100,6 +100,7 @@ def test_curl_fetches_64_mib(tap_ns, tmp_path) -> None:
     assert hashlib.sha256(data).digest() == hashlib.sha256(content).digest()
 
 
+@pytest.mark.netns
 def test_generated_content_head_and_errors(tap_ns, tmp_path, files) -> None:
     start(tap_ns, "--root", str(files))
     data = fetch(tap_ns, tmp_path, f"{BASE}/bytes/300000")
@@ -117,6 +118,7 @@ def test_generated_content_head_and_errors(tap_ns, tmp_path, files) -> None:
     assert post.stdout == "405"
 
 
+@pytest.mark.netns
 @pytest.mark.parametrize("keep_alive", [True, False])
 def test_200_requests_in_a_row(tap_ns, keep_alive) -> None:
     server = start(tap_ns)
@@ -135,6 +137,7 @@ def test_200_requests_in_a_row(tap_ns, keep_alive) -> None:
     assert len(peers(logged)) == (1 if keep_alive else 200)
 
 
+@pytest.mark.netns
 def test_50_concurrent_clients(tap_ns) -> None:
     server = start(tap_ns)
     args: list[str] = []
@@ -161,6 +164,7 @@ def test_50_concurrent_clients(tap_ns) -> None:
     assert len(peers(logged)) > 1  # served over several connections at once
 
 
+@pytest.mark.netns
 def test_interrupt_stops_the_server(tap_ns) -> None:
     server = start(tap_ns)
     assert server.stop() == 130
@@ -260,3 +264,28 @@ def test_bad_and_oversized_requests_in_memory() -> None:
     chunked = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
     assert serve_in_memory(None, chunked).startswith(b"HTTP/1.1 501 ")
     assert serve_in_memory(None, b"GET / HTTP/1.1\r\n").startswith(b"HTTP/1.1 400 ")  # truncated
+
+
+def test_help_and_one_line_errors() -> None:
+    import subprocess
+    import sys
+
+    from smoltcp.examples.httpserver import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    for args, words in [
+        (["tap0", "--port", "0"], "bad port"),
+        (["tap0", "--root", "/nonexistent-dir"], "not a directory"),
+        (["no-such-iface0"], "smoltcp-httpserver: "),
+    ]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "smoltcp.examples.httpserver", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert proc.returncode != 0
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0], proc.stderr
