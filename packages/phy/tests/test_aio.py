@@ -213,6 +213,32 @@ def test_cancelled_reader_then_abort_frees_everything() -> None:
     run(body)
 
 
+def test_aclose_ends_pending_operations_and_frees_every_socket() -> None:
+    async def main() -> None:
+        rt = make_runtime()
+        rt.start()
+        server = await rt.start_server(digest_server, SERVER, 8016)
+        _, writer = await rt.open_connection(SERVER, 8016)
+        writer.write(b"unfinished")
+        connecting = asyncio.ensure_future(rt.open_connection(NOBODY, 80))
+        pinging = asyncio.ensure_future(rt.ping(NOBODY, timeout=LIMIT))
+        await asyncio.sleep(0.05)
+        await rt.aclose()
+        with pytest.raises(ConnectionAbortedError):
+            await connecting
+        with pytest.raises(ConnectionAbortedError):
+            await pinging
+        assert not server.is_serving()
+        assert writer.is_closing()
+        assert len(rt.sockets) == 0
+        before = rt.polls
+        rt.wake()  # a closed runtime ignores wake-ups
+        await asyncio.sleep(0.02)
+        assert rt.polls == before
+
+    asyncio.run(asyncio.wait_for(main(), LIMIT))
+
+
 def test_resolver_hook() -> None:
     asked: list[str] = []
 

@@ -210,6 +210,12 @@ class _Pinger:
         self.waiter = waiter
         self.caps = ChecksumCapabilities()
 
+    def close(self) -> None:
+        if not self.waiter.done():
+            self.waiter.set_exception(ConnectionAbortedError("the runtime is closing"))
+
+    abort = close
+
     def _on_poll(self) -> None:
         while self.sock.can_recv():
             payload, source = self.sock.recv_from()

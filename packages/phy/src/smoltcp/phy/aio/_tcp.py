@@ -293,6 +293,13 @@ class _Connecting:
         self.sock = sock
         self.waiter = waiter
 
+    def close(self) -> None:
+        """Give up: the waiting `open_tcp` raises `ConnectionAbortedError`."""
+        if not self.waiter.done():
+            self.waiter.set_exception(os_error("aborted: the runtime is closing"))
+
+    abort = close
+
     def _on_poll(self) -> None:
         if self.waiter.done():
             return
