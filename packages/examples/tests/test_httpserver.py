@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -165,8 +167,22 @@ def test_50_concurrent_clients(tap_ns) -> None:
 
 
 @pytest.mark.netns
-def test_interrupt_stops_the_server(tap_ns) -> None:
+def test_interrupt_stops_the_server_even_with_an_idle_connection(tap_ns) -> None:
     server = start(tap_ns)
+    # A kernel client that makes one request and then keeps its connection open.
+    idle = tap_ns.popen(
+        sys.executable,
+        "-c",
+        "import socket, time\n"
+        "s = socket.create_connection(('192.168.69.1', 8080))\n"
+        "s.sendall(b'GET /bytes/10 HTTP/1.1\\r\\n\\r\\n')\n"
+        "print(len(s.recv(1000)), flush=True)\n"
+        "time.sleep(60)\n",
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert idle.stdout is not None
+    assert int(idle.stdout.readline()) > 10
     assert server.stop() == 130
 
 
@@ -267,9 +283,6 @@ def test_bad_and_oversized_requests_in_memory() -> None:
 
 
 def test_help_and_one_line_errors() -> None:
-    import subprocess
-    import sys
-
     from smoltcp.examples.httpserver import main
 
     with pytest.raises(SystemExit) as info:

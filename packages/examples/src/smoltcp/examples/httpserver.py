@@ -286,8 +286,10 @@ async def serve(args: argparse.Namespace, device: Any) -> None:
         )
         print(f"listening on http://{args.address.address}:{args.port}/", flush=True)
         try:
-            await server.serve_forever()
+            await asyncio.get_running_loop().create_future()  # until cancelled (Ctrl-C)
         finally:
+            # Not `serve_forever`, which would wait for idle keep-alive connections to end.
+            server.close()
             server.abort_clients()
 
 
