@@ -15,6 +15,12 @@ until nothing more happens.
 After each `Interface.poll` the runtime visits its endpoints (transports, listeners, pending
 connections, datagram endpoints): each moves data between its socket and its protocol. The
 stack has no per-socket readiness notification, so every endpoint is visited at every poll.
+
+An endpoint is any object with ``_on_poll()`` registered under its socket's handle (and
+``close``/``abort`` for `Runtime.aclose`); a socket it gives up goes to `_release`, which frees
+it once its connection has finished. A new kind of listener (say one that accepts connections
+to any destination, once the stack can demultiplex them) is one more endpoint that makes
+`TcpTransport`s, as `Server` does.
 """
 
 from __future__ import annotations
