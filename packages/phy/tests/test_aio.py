@@ -516,6 +516,25 @@ def test_server_close_resets_unaccepted_and_port_reuse() -> None:
     run(body)
 
 
+def test_port_zero_picks_a_free_port() -> None:
+    async def body(rt: Runtime) -> None:
+        first = await rt.start_server(digest_server, SERVER, 0)
+        second = await rt.start_server(digest_server, None, 0)
+        port = first.sockets[0].getsockname()[1]
+        assert first.sockname == (SERVER, port)
+        assert second.sockname[0] == "0.0.0.0"
+        assert port >= 49152 and port != second.sockname[1]
+        reader, writer = await rt.open_connection(SERVER, port)
+        writer.write_eof()
+        assert (await reader.readline()).startswith(b"0 ")
+        writer.close()
+        first.close()
+        second.close()
+        assert first.sockets == ()
+
+    run(body)
+
+
 def test_api_misuse() -> None:
     with pytest.raises(TypeError):
         make_runtime(tcp_buffer="big")
@@ -527,6 +546,8 @@ def test_api_misuse() -> None:
             await rt.open_connection(SERVER, 0)
         with pytest.raises(ValueError):
             await rt.start_server(digest_server, SERVER, 70000)
+        with pytest.raises(ValueError):
+            await rt.start_server(digest_server, SERVER, -1)
         with pytest.raises(TypeError):
             await rt.open_connection(12, 80)
         with pytest.raises(RuntimeError):

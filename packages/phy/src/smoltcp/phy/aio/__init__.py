@@ -25,9 +25,10 @@ from __future__ import annotations
 from ._datagram import UdpTransport, create_datagram_endpoint, ping
 from ._runtime import Resolver, Runtime
 from ._streams import open_connection, start_server
-from ._tcp import Server, TcpTransport, create_connection, create_server
+from ._tcp import ListeningName, Server, TcpTransport, create_connection, create_server
 
 __all__ = [
+    "ListeningName",
     "Resolver",
     "Runtime",
     "Server",

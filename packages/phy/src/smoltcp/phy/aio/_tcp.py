@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import errno
+import socket as _socket
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +24,7 @@ from smoltcp.stack.tcp import TcpSocket, TcpState
 
 from ._runtime import Runtime, endpoint_tuple, os_error
 
-__all__ = ["Server", "TcpTransport", "create_connection", "create_server"]
+__all__ = ["ListeningName", "Server", "TcpTransport", "create_connection", "create_server"]
 
 READ_CHUNK = 65536
 """Octets handed to ``data_received`` at most per call."""
@@ -505,9 +507,26 @@ class Server(asyncio.AbstractServer):
             self._serving = None
 
     @property
-    def sockets(self) -> tuple[()]:
-        """No kernel sockets: the connections live in the stack (see `sockname`)."""
-        return ()
+    def sockets(self) -> tuple[ListeningName, ...]:
+        """One `ListeningName` (``getsockname()``), as asyncio's ``server.sockets[0]``."""
+        return () if self._closed else (ListeningName(self.sockname),)
+
+
+class ListeningName:
+    """What asyncio code asks of a server's socket: its name (there is no kernel socket)."""
+
+    family = _socket.AF_INET
+    type = _socket.SOCK_STREAM
+
+    def __init__(self, name: tuple[str, int] | None) -> None:
+        self._name = name
+
+    def getsockname(self) -> tuple[str, int] | None:
+        """Return ``(address, port)``; the address is ``0.0.0.0`` for every address."""
+        return self._name
+
+    def __repr__(self) -> str:
+        return f"<ListeningName {self._name}>"
 
 
 async def create_server(
@@ -521,23 +540,36 @@ async def create_server(
 ) -> Server:
     """Listen on ``(host, port)`` of the stack (host None or ``""``: every address).
 
-    As `asyncio.loop.create_server`. ``backlog`` bounds connections waiting for the handshake
-    or for acceptance. Raises ValueError for port 0 (the stack picks no port for a listener)
-    or a bad backlog, OSError when the endpoint is in use or unusable.
+    As `asyncio.loop.create_server`: port 0 picks a free ephemeral port (read it from
+    ``server.sockname`` or ``server.sockets[0].getsockname()``). ``backlog`` bounds
+    connections waiting for the handshake or for acceptance. Raises ValueError for a bad port
+    or backlog, OSError when the port is in use or the endpoint unusable.
     """
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-        raise ValueError(f"port must be an int in 1..65535, not {port!r}")
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 65536:
+        raise ValueError(f"port must be an int in 0..65535, not {port!r}")
     if not isinstance(backlog, int) or backlog < 1:
         raise ValueError(f"backlog must be an int >= 1, not {backlog!r}")
-    if host in (None, "", "0.0.0.0"):
-        endpoint: Any = port
-    else:
-        endpoint = (await runtime.resolve(host), port)
+    addr = None if host in (None, "", "0.0.0.0") else await runtime.resolve(host)
+    listening = set()
+    used = set()
     for _, other in runtime.sockets:
-        if isinstance(other, TcpSocket) and other.is_listening():
+        if isinstance(other, TcpSocket):
             ep = other.local_endpoint
-            if ep is not None and ep.port == port:
-                raise OSError(98, f"address already in use: port {port}")
+            if ep is not None:
+                used.add(ep.port)
+                if other.is_listening():
+                    listening.add(ep.port)
+    if port == 0:
+        rand = runtime.iface.context.rand
+        for _ in range(256):
+            port = rand.randrange(49152, 65536)
+            if port not in used:
+                break
+        else:
+            raise OSError(errno.EADDRINUSE, "no free ephemeral port")
+    elif port in listening:
+        raise OSError(errno.EADDRINUSE, f"address already in use: port {port}")
+    endpoint: Any = port if addr is None else (addr, port)
     sock = runtime.new_tcp_socket(buffer)
     # In the set first: the listener files its children in its own set.
     handle = runtime.sockets.add(sock)
