@@ -239,6 +239,54 @@ def test_aclose_ends_pending_operations_and_frees_every_socket() -> None:
     asyncio.run(asyncio.wait_for(main(), LIMIT))
 
 
+class Cuttable:
+    """A loopback whose cable can be cut: then every frame sent is lost."""
+
+    def __init__(self) -> None:
+        self.inner = Loopback()
+        self.cut = False
+
+    def receive(self, now: Instant) -> Any:
+        while self.cut and self.inner.receive(now) is not None:
+            pass  # received, and dropped
+        return self.inner.receive(now)
+
+    def transmit(self, now: Instant) -> Any:
+        return self.inner.transmit(now)
+
+    def capabilities(self) -> Any:
+        return self.inner.capabilities()
+
+
+def test_user_timeout_is_timeout_error_driven_by_the_timer_alone() -> None:
+    from smoltcp.stack.time import Duration
+
+    async def main() -> None:
+        device = Cuttable()
+        config = Config(hardware_addr=EthernetAddress.parse("02-00-00-00-00-01"))
+        iface = Interface(config, device, Instant(0))
+        iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("192.168.69.1/24")))
+        async with Runtime(iface, device) as rt:
+            server = await rt.start_server(digest_server, SERVER, 8017)
+            reader, writer = await rt.open_connection(SERVER, 8017)
+            sock = writer.get_extra_info("smoltcp_socket")
+            sock.set_timeout(Duration.from_millis(300))
+            device.cut = True
+            writer.write(b"lost on the way")
+            polls = rt.polls
+            with pytest.raises(TimeoutError):
+                await reader.read(100)
+            # Only the timer woke the stack (retransmissions), and not in a busy loop.
+            assert 1 < rt.polls - polls < 200
+            writer.close()
+            server.abort_clients()
+            server.close()
+            await until_empty(rt)
+            assert live_sockets(rt) == []
+
+    asyncio.run(asyncio.wait_for(main(), LIMIT))
+
+
 def test_resolver_hook() -> None:
     asked: list[str] = []
 
