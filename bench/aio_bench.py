@@ -215,19 +215,26 @@ def _curl(name: str, *args: str, timeout: float = 600) -> float:
     return time.perf_counter() - start
 
 
-def http_figures(name: str, base: str, size: int, requests: int) -> tuple[float, float, float]:
-    """Return (MiB/s of one download, keep-alive requests/s, new-connection requests/s)."""
-    t = _curl(name, "-o", "/dev/null", f"{base}/bytes/{size}")
-    mibs = size / MB / t
+def http_figures(
+    name: str, base: str, size: int, requests: int, repeat: int
+) -> tuple[float, float, float]:
+    """Return (MiB/s of one download, keep-alive requests/s, new-connection requests/s).
+
+    Each is the best of ``repeat`` runs: the machine may be shared, and the best run is the
+    one least disturbed.
+    """
     args: list[str] = []
     for i in range(requests):
         args += ["-o", "/dev/null", f"{base}/bytes/{100 + i}"]
-    keep = requests / _curl(name, *args)
-    close = requests / _curl(name, "-H", "Connection: close", *args)
+    mibs = keep = close = 0.0
+    for _ in range(repeat):
+        mibs = max(mibs, size / MB / _curl(name, "-o", "/dev/null", f"{base}/bytes/{size}"))
+        keep = max(keep, requests / _curl(name, *args))
+        close = max(close, requests / _curl(name, "-H", "Connection: close", *args))
     return mibs, keep, close
 
 
-def bench_http(size: int, requests: int) -> None:
+def bench_http(size: int, requests: int, repeat: int) -> None:
     name = f"smoltcp-aio-bench-{secrets.token_hex(4)}"
     subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True, timeout=10)
     procs: list[subprocess.Popen] = []
@@ -251,13 +258,16 @@ def bench_http(size: int, requests: int) -> None:
         procs.append(kernel)
         _wait_listening(stack)
         _wait_listening(kernel)
-        print(f"HTTP under curl ({size // MB} MiB download; {requests} requests of ~100 octets)")
+        print(
+            f"HTTP under curl ({size // MB} MiB download; {requests} requests of ~100 octets;"
+            f" best of {repeat})"
+        )
         print(f"  {'server':<34} {'MiB/s':>8} {'req/s keep-alive':>17} {'req/s new conn':>15}")
         for label, base in (
             ("stack (asyncio runtime, tap0)", "http://192.168.69.1:8080"),
             ("kernel sockets (asyncio, lo)", "http://127.0.0.1:8080"),
         ):
-            mibs, keep, close = http_figures(name, base, size, requests)
+            mibs, keep, close = http_figures(name, base, size, requests, repeat)
             print(f"  {label:<34} {mibs:>8.1f} {keep:>17.0f} {close:>15.0f}")
     finally:
         for proc in procs:
@@ -271,20 +281,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=16, help="MiB per transfer (default 16)")
     p.add_argument("--http", action="store_true", help="also HTTP under curl (root)")
     p.add_argument("--requests", type=int, default=200, help="small HTTP requests (default 200)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per figure, best kept (default 3)")
     args = p.parse_args(argv)
     size = args.size * MB
-    print(f"in memory: {args.size} MiB over one TCP connection, buffers {BUFFER // 1024} KiB")
+    print(
+        f"in memory: {args.size} MiB over one TCP connection, buffers {BUFFER // 1024} KiB,"
+        f" best of {args.repeat}"
+    )
     for label, fn in (
         ("plain poll loop", plain_loop),
         ("asyncio runtime, Protocol", runtime_protocol),
         ("asyncio runtime, streams", runtime_streams),
     ):
-        print(f"  {label:<28} {fn(size):8.1f} MiB/s")
+        best = max(fn(size) for _ in range(args.repeat))
+        print(f"  {label:<28} {best:8.1f} MiB/s")
     if args.http:
         if os.geteuid() != 0:
             print("HTTP: skipped (needs root for a network namespace)")
         else:
-            bench_http(size, args.requests)
+            bench_http(size, args.requests, args.repeat)
     return 0
 
 
