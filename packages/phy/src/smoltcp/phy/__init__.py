@@ -18,6 +18,8 @@ models of `smoltcp.phy.impair`, which the emulator and a simulator in virtual ti
 - `Tracer`: reports every frame to a callback or a logger.
 
 `wait` blocks until a device is readable; `clock.now` gives the ``now`` to pass to the stack.
+`smoltcp.phy.aio` drives the stack from an asyncio event loop instead, with asyncio's streams,
+transports and datagram endpoints over it (imported on its own: it needs asyncio).
 Opening a device the OS refuses raises `DeviceError`, whose message is one line for a user.
 
 Tokens are allocated once per device and reused: a receive token is valid until the device's
