@@ -523,7 +523,7 @@ class NeighborCache:
         queue = e.queue
         if queue is None:
             queue = e.queue = deque()
-        elif len(queue) >= self._queue_per_entry:
+        if len(queue) >= self._queue_per_entry:
             return False
         queue.append(packet)
         self._queued += 1
