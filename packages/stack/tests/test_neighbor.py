@@ -181,6 +181,14 @@ def test_new_hardware_address_rules() -> None:
     c2 = make()
     c2.learn(A, MAC, ms(0))
     assert c2.learn(A, MAC, ms(10)) and c2.state(A, ms(10)) is STALE
+    # A neighbour advertisement without the override flag (RFC 4861 7.2.5) keeps the known
+    # address; a REACHABLE entry becomes STALE.
+    c3 = make()
+    c3.fill(V6, MAC, ms(0))
+    assert not c3.learn(V6, OTHER, ms(5000), solicited=True, override=False)
+    assert c3.lookup(V6, ms(5000)) == EthernetAddress(MAC) and c3.state(V6, ms(5000)) is STALE
+    assert c3.learn(V6, MAC, ms(5001), solicited=True, override=False)
+    assert c3.state(V6, ms(5001)) is REACHABLE
     # An unknown address gets no entry when creation is not allowed.
     assert not c.learn(B, MAC, ms(0), create=False) and B not in c
 
@@ -317,6 +325,7 @@ OPS = st.one_of(
         st.booleans(),
         st.booleans(),
         st.booleans(),
+        st.booleans(),
     ),
     st.tuples(st.just("confirm"), st.sampled_from(ADDRS)),
     st.tuples(st.just("resolve"), st.sampled_from(ADDRS)),
@@ -351,7 +360,9 @@ def test_random_event_sequences_keep_every_bound(
             if c.resolve(op[1], t) is None:
                 c.enqueue(op[1], object(), t)
         elif kind == "learn":
-            c.learn(op[1], op[2], t, solicited=op[3], consistent=op[4], create=op[5])
+            c.learn(
+                op[1], op[2], t, solicited=op[3], consistent=op[4], create=op[5], override=op[6]
+            )
         elif kind == "confirm":
             c.confirm_reachable(op[1], t)
         elif kind == "resolve":

@@ -374,6 +374,7 @@ class NeighborCache:
         solicited: bool = False,
         consistent: bool = True,
         create: bool = True,
+        override: bool = True,
     ) -> bool:
         """Take what a packet says: ``addr`` is at ``hardware_addr``; return whether the entry
         now maps it there.
@@ -385,9 +386,11 @@ class NeighborCache:
         address may get an entry. A live entry keeps its hardware address against the claim
         when it was heard from within ``lock_time`` (unless ``solicited``), and always when
         the packet is not ``consistent`` (its sender is not its frame's source).
+        ``override`` False (a neighbour advertisement with O clear, RFC 4861 7.2.5) never
+        replaces a known hardware address: a REACHABLE entry only becomes STALE.
         """
         octets = hardware_addr if type(hardware_addr) is bytes else bytes(hardware_addr)
-        return self._learn(addr, octets, now.micros, consistent, solicited, create)
+        return self._learn(addr, octets, now.micros, consistent, solicited, create, override)
 
     def _learn(
         self,
@@ -397,6 +400,7 @@ class NeighborCache:
         consistent: bool = True,
         solicited: bool = False,
         create: bool = True,
+        override: bool = True,
     ) -> bool:
         e = self._get(addr, now_us)
         if e is None:
@@ -425,6 +429,12 @@ class NeighborCache:
                 self._clear_timer(addr, e)
             self._to_back(addr, e)
             return True
+        if not override:
+            # RFC 4861 7.2.5: the advertisement does not update the link-layer address, but
+            # casts doubt on a REACHABLE entry.
+            if e.state is _REACHABLE:
+                e.state = _STALE
+            return False
         if not consistent or (not solicited and now_us < e.heard + self._lock):
             return False
         e.hw = octets
