@@ -333,9 +333,10 @@ class Interface(Ingress):
         if self._resolved:
             return now
         best: Instant | None = None
-        at_us = self.neighbor_cache._poll_at_us()
-        if at_us is not None:
-            best = Instant(at_us)
+        if self.neighbor_cache._timed:
+            at_us = self.neighbor_cache._poll_at_us()
+            if at_us is not None:
+                best = Instant(at_us)
         if sockets._heap:
             sockets._wake_due(now.micros)
         active = sockets._active
