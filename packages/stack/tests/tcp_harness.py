@@ -67,7 +67,7 @@ class FakeContext:
 
 
 class FakeSet:
-    """The part of `SocketSet` a socket uses: add/get/remove, `_rebind`, `_wake`."""
+    """The part of `SocketSet` a socket uses (`SocketOwner`): add/get/remove, rebind, wake."""
 
     def __init__(self) -> None:
         self.sockets: dict[int, Any] = {}
@@ -78,8 +78,7 @@ class FakeSet:
         handle = self._next
         self._next += 1
         self.sockets[handle] = sock
-        sock._set = self
-        sock._handle = handle
+        sock.attach(self, handle)
         return handle
 
     def get(self, handle: int) -> Any:
@@ -87,15 +86,15 @@ class FakeSet:
 
     def remove(self, handle: int) -> Any:
         sock = self.sockets.pop(handle)
-        sock._set = None
-        sock._handle = None
+        sock.detach()
         return sock
 
-    def _rebind(self, handle: int, sock: Any) -> None:
+    def rebind(self, handle: int | None, sock: Any) -> None:
         pass
 
-    def _wake(self, handle: int) -> None:
-        self.woken.add(handle)
+    def wake(self, handle: int | None) -> None:
+        if handle is not None:
+            self.woken.add(handle)
 
     def lookup(self, key: Any) -> list[Any]:
         return [s for s in self.sockets.values() if key in s.demux_keys()]
