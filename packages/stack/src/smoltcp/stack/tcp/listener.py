@@ -14,7 +14,7 @@ with a full Linux accept queue).
 from __future__ import annotations
 
 from smoltcp.stack.socket.errors import ListenError
-from smoltcp.stack.tcp.endpoint import EndpointLike, to_endpoint
+from smoltcp.stack.tcp.arguments import EndpointLike, to_endpoint
 from smoltcp.stack.tcp.process import rst_for
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Reply

@@ -4,19 +4,21 @@
 and RTO (RFC 6298, `rtt.py`), the congestion controller (`congestion.py`), duplicate ACKs,
 fast retransmit and NewReno/SACK recovery (RFC 5681, RFC 6582, RFC 6675, early retransmit
 RFC 5827), the SACK scoreboard (`sack.py`), RACK's time-based detection and the tail loss
-probe (RFC 8985, `rack.py`). The send path (`send.py`) asks it what to retransmit next; the
-arrival path (`process.py`) tells it what each ACK acknowledged.
+probe (RFC 8985, `rack.py`). The send path (`send.py`) asks it what to retransmit next and
+lets it send fast retransmissions and loss probes; the arrival path (`process.py`) tells it
+what each ACK acknowledged.
 """
 
 from __future__ import annotations
 
+from smoltcp.stack.socket.base import Emit
 from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_controller
 from smoltcp.stack.tcp.rack import Rack
 from smoltcp.stack.tcp.rtt import RttEstimator
 from smoltcp.stack.tcp.sack import SackScoreboard, is_dsack
 from smoltcp.stack.tcp.seq import SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
-from smoltcp.stack.tcp.tcb import Part
+from smoltcp.stack.tcp.tcb import Context, Part
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import TcpRepr, TcpSeqNumber
 
@@ -34,6 +36,9 @@ _SENDING = frozenset(
         TcpState.LAST_ACK,
     )
 )
+
+# States in which our FIN has been queued (it is sent once the data before it is).
+_FIN_QUEUED = frozenset((TcpState.FIN_WAIT_1, TcpState.CLOSING, TcpState.LAST_ACK))
 
 # Dup ACKs that trigger fast retransmit (RFC 5681 3.2).
 DUP_THRESH = 3
@@ -322,3 +327,57 @@ class Recovery(Part):
             pto += _TLP_LONE_SEGMENT if tcb.snd_max - tcb.snd_una <= tcb.snd_mss else _TLP_MIN
         at = t + pto
         self.tlp_at = at if at < self.rto_at else None
+
+    def fast_retransmit(self, cx: Context, emit: Emit, t: int) -> bool:
+        """Retransmit the first hole (RFC 5681 3.2 / RFC 6582 / RFC 6675 NextSeg)."""
+        tcb = self.tcb
+        snd_una = tcb.snd_una
+        mss = self.snd.data_mss()
+        seq = snd_una
+        size = mss
+        if tcb.sack_ok:
+            hole = self.board.next_to_retransmit(snd_una, tcb.snd_max, mss)
+            if hole is not None:
+                seq, size = hole
+            elif not self.board.is_empty:
+                # Every hole was resent in this recovery already: a lost retransmission is
+                # left to the RTO (RFC 6675), not resent blindly from SND.UNA.
+                return False
+        queued = len(tcb.tx)
+        offset = seq - snd_una
+        if offset + size > queued:
+            size = max(0, queued - offset)
+        fin = (
+            tcb.state in _FIN_QUEUED and offset + size == queued and tcb.snd_max - snd_una > queued
+        )
+        if size == 0 and not fin:
+            return False
+        if tcb.sack_ok:
+            self.board.mark_retransmitted(seq, size)
+        self.rtt_seq = None
+        self.snd.send_data(cx, emit, t, seq, size, fin)
+        return True
+
+    def loss_probe(self, cx: Context, emit: Emit, t: int) -> bool:
+        """Send the tail loss probe (RFC 8985 7.3): new data if the windows allow, else the
+        last segment again. The RTO restarts from the probe."""
+        tcb = self.tcb
+        if self.in_recovery or tcb.snd_max == tcb.snd_una:
+            return False
+        self.tlp_out = True
+        self.n_tlp += 1
+        seg = self.snd.next_segment()
+        if seg is not None:
+            seq, size, fin = seg
+            self.snd.send_data(cx, emit, t, seq, size, fin)
+        else:
+            # The last segment sent: it ends at SND.MAX (data beyond that was never sent).
+            flight = tcb.snd_max - tcb.snd_una
+            fin = flight > len(tcb.tx)  # our FIN is in flight (and last)
+            data_out = flight - 1 if fin else flight
+            size = min(self.snd.data_mss(), data_out)
+            seq = tcb.snd_una + (data_out - size)
+            self.tlp_end = tcb.snd_max
+            self.snd.send_data(cx, emit, t, seq, size, fin)
+        self.rto_at = t + self.rtt.rto.micros
+        return True

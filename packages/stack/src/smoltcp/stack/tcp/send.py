@@ -142,7 +142,7 @@ class Sender(Part):
                 return False
         elif rec.tlp_at is not None and t >= rec.tlp_at:
             rec.tlp_at = None
-            if self.loss_probe(cx, emit, t):
+            if self.rec.loss_probe(cx, emit, t):
                 return True
         if rec.rack_at is not None and t >= rec.rack_at:
             rec.rack_at = None
@@ -169,7 +169,7 @@ class Sender(Part):
         if rec.in_recovery:
             if rec.retx_next:
                 rec.retx_next = False
-                if self.fast_retransmit(cx, emit, t):
+                if self.rec.fast_retransmit(cx, emit, t):
                     return True
             if tcb.sack_ok:
                 hole = rec.sack_hole()
@@ -253,7 +253,7 @@ class Sender(Part):
                 cwnd_room = rec.cc.cwnd - pipe
             else:
                 cwnd_room = rec.cc.cwnd + rec.inflation - (tcb.snd_max - snd_una)
-            # In recovery only new data goes out here (holes go via _fast_retransmit).
+            # In recovery only new data goes out here (holes go via Recovery.fast_retransmit).
             if snd_nxt < tcb.snd_max:
                 return None
         else:
@@ -322,36 +322,6 @@ class Sender(Part):
         ctl = _FIN if fin else (_PSH if size and offset + size == len(tcb.tx) else _NONE)
         self.send(cx, emit, t, ctl, seq, payload)
 
-    def fast_retransmit(self, cx: Context, emit: Emit, t: int) -> bool:
-        """Retransmit the first hole (RFC 5681 3.2 / RFC 6582 / RFC 6675 NextSeg)."""
-        tcb = self.tcb
-        snd_una = tcb.snd_una
-        mss = self.data_mss()
-        seq = snd_una
-        size = mss
-        if tcb.sack_ok:
-            hole = self.rec.board.next_to_retransmit(snd_una, tcb.snd_max, mss)
-            if hole is not None:
-                seq, size = hole
-            elif not self.rec.board.is_empty:
-                # Every hole was resent in this recovery already: a lost retransmission is
-                # left to the RTO (RFC 6675), not resent blindly from SND.UNA.
-                return False
-        queued = len(tcb.tx)
-        offset = seq - snd_una
-        if offset + size > queued:
-            size = max(0, queued - offset)
-        fin = (
-            tcb.state in _FIN_QUEUED and offset + size == queued and tcb.snd_max - snd_una > queued
-        )
-        if size == 0 and not fin:
-            return False
-        if tcb.sack_ok:
-            self.rec.board.mark_retransmitted(seq, size)
-        self.rec.rtt_seq = None
-        self.send_data(cx, emit, t, seq, size, fin)
-        return True
-
     def data_mss(self) -> int:
         """Return the payload that fits a segment now: the send MSS less any SACK option.
 
@@ -400,30 +370,6 @@ class Sender(Part):
     def persist_interval(self) -> int:
         interval = self.rec.rtt.rto.micros << self.persist_backoff
         return interval if interval < MAX_PERSIST else MAX_PERSIST
-
-    def loss_probe(self, cx: Context, emit: Emit, t: int) -> bool:
-        """Send the tail loss probe (RFC 8985 7.3): new data if the windows allow, else the
-        last segment again. The RTO restarts from the probe."""
-        tcb = self.tcb
-        if self.rec.in_recovery or tcb.snd_max == tcb.snd_una:
-            return False
-        self.rec.tlp_out = True
-        self.rec.n_tlp += 1
-        seg = self.next_segment()
-        if seg is not None:
-            seq, size, fin = seg
-            self.send_data(cx, emit, t, seq, size, fin)
-        else:
-            # The last segment sent: it ends at SND.MAX (data beyond that was never sent).
-            flight = tcb.snd_max - tcb.snd_una
-            fin = flight > len(tcb.tx)  # our FIN is in flight (and last)
-            data_out = flight - 1 if fin else flight
-            size = min(self.data_mss(), data_out)
-            seq = tcb.snd_una + (data_out - size)
-            self.rec.tlp_end = tcb.snd_max
-            self.send_data(cx, emit, t, seq, size, fin)
-        self.rec.rto_at = t + self.rec.rtt.rto.micros
-        return True
 
     def poll_at(self, cx: Context) -> Instant | None:
         """Return when `dispatch` next has work (``Instant.ZERO``: now), or None."""

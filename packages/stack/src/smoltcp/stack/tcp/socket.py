@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Hashable
-from typing import NamedTuple
 
 from smoltcp.stack.socket.base import Emit, Socket
 from smoltcp.stack.socket.errors import ConnectError, RecvError, SendError
 from smoltcp.stack.storage import Assembler, RingBuffer
+from smoltcp.stack.tcp.arguments import EndpointLike, micros, ring_buffer, to_endpoint
 from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_controller
-from smoltcp.stack.tcp.endpoint import EndpointLike, to_endpoint
 from smoltcp.stack.tcp.isn import IsnGenerator
 from smoltcp.stack.tcp.listener import Listener
 from smoltcp.stack.tcp.process import SegmentArrives
@@ -39,6 +38,7 @@ from smoltcp.stack.tcp.recovery import Recovery
 from smoltcp.stack.tcp.send import Sender
 from smoltcp.stack.tcp.seq import SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
+from smoltcp.stack.tcp.stats import TcpStats
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Reply, StateObserver, Tcb
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import IpAddress, IpEndpoint, IpProtocol, TcpRepr, TcpSeqNumber
@@ -54,39 +54,6 @@ _ABORT_SILENT = frozenset(
     (_CLOSED, _LISTEN, TcpState.SYN_SENT, TcpState.TIME_WAIT, TcpState.CLOSING, TcpState.LAST_ACK)
 )
 _TCP = IpProtocol.TCP
-
-
-class TcpStats(NamedTuple):
-    """Counters and estimates of one connection (a snapshot)."""
-
-    retransmissions: int
-    fast_retransmits: int
-    timeouts: int
-    rtt: Duration | None
-    rto: Duration
-    cwnd: int
-    ssthresh: int
-    sacked_bytes: int
-    segments_sent: int
-    segments_received: int
-    bytes_sent: int
-    bytes_received: int
-    loss_probes: int = 0
-    """Tail loss probes sent (RFC 8985 7)."""
-    loss_probe_repairs: int = 0
-    """Probes that resent a lost tail (no D-SACK came back): each reduced the window."""
-    rack_losses: int = 0
-    """Ranges RACK (RFC 8985 6) deemed lost by time, such as a retransmission lost again."""
-
-
-def _ring(buffer: RingBuffer | int, what: str) -> RingBuffer:
-    if isinstance(buffer, RingBuffer):
-        return buffer
-    if isinstance(buffer, int) and not isinstance(buffer, bool):
-        if buffer <= 0:
-            raise ValueError(f"{what} size must be > 0, not {buffer}")
-        return RingBuffer(buffer)
-    raise TypeError(f"{what} must be a RingBuffer or an int size, not {type(buffer).__name__}")
 
 
 class TcpSocket(Socket):
@@ -122,7 +89,7 @@ class TcpSocket(Socket):
         if on_state_change is not None and not callable(on_state_change):
             raise TypeError("on_state_change must be callable or None")
         self._initial_seq = initial_seq
-        tcb = Tcb(_ring(rx_buffer, "rx_buffer"), _ring(tx_buffer, "tx_buffer"))
+        tcb = Tcb(ring_buffer(rx_buffer, "rx_buffer"), ring_buffer(tx_buffer, "tx_buffer"))
         tcb.observer = on_state_change
         rcv = Receiver()
         snd = Sender()
@@ -257,7 +224,7 @@ class TcpSocket(Socket):
 
         "Waiting" means data, SYN or FIN unacknowledged, or keep-alive enabled. None disables.
         """
-        self._tcb.timeout = None if timeout is None else _micros(timeout, "timeout")
+        self._tcb.timeout = None if timeout is None else micros(timeout, "timeout")
 
     @property
     def keep_alive(self) -> Duration | None:
@@ -266,7 +233,7 @@ class TcpSocket(Socket):
 
     def set_keep_alive(self, interval: Duration | None) -> None:
         """Send a keep-alive after ``interval`` of silence from the peer (None disables)."""
-        self._tcb.keep_alive = None if interval is None else _micros(interval, "interval")
+        self._tcb.keep_alive = None if interval is None else micros(interval, "interval")
         # Armed once synchronized (`_established` arms it for a connection still opening).
         st = self._tcb.state
         if (
@@ -287,7 +254,7 @@ class TcpSocket(Socket):
 
     def set_ack_delay(self, delay: Duration | None) -> None:
         """Delay pure ACKs by up to ``delay`` (RFC 9293 3.8.6.3; None acknowledges at once)."""
-        self._rcv.ack_delay = None if delay is None else _micros(delay, "delay")
+        self._rcv.ack_delay = None if delay is None else micros(delay, "delay")
 
     @property
     def ack_stretch(self) -> int | None:
@@ -648,11 +615,3 @@ class TcpSocket(Socket):
         # Not a transition of the diagram: the child is born listening, for its one SYN.
         ct.state = _LISTEN
         return child
-
-
-def _micros(value: Duration, what: str) -> int:
-    if not isinstance(value, Duration):
-        raise TypeError(f"{what} must be a Duration or None, not {type(value).__name__}")
-    if value.micros < 0:
-        raise ValueError(f"{what} must not be negative")
-    return value.micros

@@ -1,16 +1,19 @@
-"""Check and convert the endpoints a user passes to `TcpSocket.listen` and `connect`.
+"""Check and convert the arguments of `TcpSocket`'s public calls.
 
-The socket's public calls accept an `IpEndpoint`, an ``(address, port)`` tuple whose address
-is an `IpAddress`, its text form (``"192.168.69.1"``) or None, or (where the call says so) a
-bare port. Anything else is API misuse: `TypeError` for a value of the wrong kind, `ValueError`
+Buffers are a `RingBuffer` or a size; durations a `Duration`. Endpoints (`TcpSocket.listen`,
+`connect`) are an `IpEndpoint`, an ``(address, port)`` tuple whose address is an `IpAddress`,
+its text form (``"192.168.69.1"``) or None, or (where the call says so) a bare port. Anything
+else is API misuse: `TypeError` for a value of the wrong kind, `ValueError`
 for a port outside 0..65535 or an address that does not parse, each naming the argument.
 """
 
 from __future__ import annotations
 
+from smoltcp.stack.storage import RingBuffer
+from smoltcp.stack.time import Duration
 from smoltcp.wire import IpAddress, IpEndpoint
 
-__all__ = ["EndpointLike", "check_port", "to_endpoint"]
+__all__ = ["EndpointLike", "check_port", "micros", "ring_buffer", "to_endpoint"]
 
 EndpointLike = IpEndpoint | tuple[IpAddress | str | None, int] | int
 """What `to_endpoint` accepts (a bare int only where the caller allows a port alone)."""
@@ -56,3 +59,23 @@ def to_endpoint(value: object, what: str, *, port_alone: bool) -> IpEndpoint:
         return IpEndpoint(_address(value[0], what), check_port(value[1], what))
     kinds = "an IpEndpoint, an (address, port) tuple" + (" or a port" if port_alone else "")
     raise TypeError(f"{what} must be {kinds}, not {type(value).__name__}")
+
+
+def ring_buffer(buffer: RingBuffer | int, what: str) -> RingBuffer:
+    """Return ``buffer``, or a new `RingBuffer` of that many octets; raise naming ``what``."""
+    if isinstance(buffer, RingBuffer):
+        return buffer
+    if isinstance(buffer, int) and not isinstance(buffer, bool):
+        if buffer <= 0:
+            raise ValueError(f"{what} size must be > 0, not {buffer}")
+        return RingBuffer(buffer)
+    raise TypeError(f"{what} must be a RingBuffer or an int size, not {type(buffer).__name__}")
+
+
+def micros(value: Duration, what: str) -> int:
+    """Return ``value`` in microseconds; TypeError/ValueError naming ``what`` if not >= 0."""
+    if not isinstance(value, Duration):
+        raise TypeError(f"{what} must be a Duration or None, not {type(value).__name__}")
+    if value.micros < 0:
+        raise ValueError(f"{what} must not be negative")
+    return value.micros
