@@ -16,13 +16,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Emit", "Socket", "SocketOwner"]
 
+# Any: each socket kind emits its own representation (an IP header with a TCP, UDP or ICMP
+# representation, or raw octets), and only the interface, which serialises them, reads them.
 Emit = Callable[[Any, Any], None]
 """``emit(ip_repr, repr)``: serialise one packet at once (the payload may be a view into the
 socket's buffer). It never fails from the socket's point of view."""
 
 
 class SocketOwner(Protocol):
-    """What a socket asks of the collection that holds it (`SocketSet`, or a test's stand-in)."""
+    """What a socket asks of the collection that holds it (`SocketSet`, or a test's stand-in).
+
+    Look-ups return Any for the reason `SocketSet` gives: the caller knows the kind it added.
+    """
 
     def add(self, socket: Socket) -> int:
         """Add ``socket`` (a listener's child connection, say); return its handle."""
@@ -92,6 +97,8 @@ class Socket:
         """Return the keys under which ingress finds this socket (see DESIGN.md)."""
         return ()
 
+    # Any: the context is the interface's, and each socket kind takes and answers with its
+    # own representation; the subclasses narrow these types.
     def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> tuple[Any, Any] | None:
         """Take one packet addressed to this socket; return an immediate reply or None."""
         raise NotImplementedError

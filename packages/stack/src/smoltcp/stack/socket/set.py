@@ -27,6 +27,10 @@ SocketHandle = int
 
 _EMPTY: tuple[Any, ...] = ()
 
+# The look-ups below return Any, not Socket: a set holds sockets of every kind and the caller
+# knows which kind it filed under a handle; typed as Socket, every ``sockets[h].recv()`` in a
+# program would need a cast.
+
 
 class SocketSet:
     """A collection of sockets addressed by integer handles.
