@@ -252,7 +252,7 @@ class Ingress:
         payload = buf[header_len:end]
         proto = ipr.next_header
         handled = False
-        raws = self._demux.get(("raw", 4, proto)) if self._sockets._raw else None
+        raws = self._demux.get(("raw", 4, proto)) if self._sockets.has_raw else None
         if raws:
             whole = buf[:end]
             for sock in raws:
@@ -336,7 +336,7 @@ class Ingress:
         reply = sock.process(self.context, self._now, ipr, seg)
         # The segment may have moved the socket's timers (a delayed ACK, a retransmission
         # timer): wake it so egress asks it again rather than leave it asleep.
-        self._sockets._wake(sock._handle)
+        self._sockets.wake(sock.handle)
         if reply is not None:
             self._send_ip(reply[0], reply[1])
 

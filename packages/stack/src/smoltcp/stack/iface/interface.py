@@ -258,7 +258,7 @@ class Interface(Ingress):
         self.context.now = now
         self._device = device
         self._sockets = sockets
-        self._demux = sockets._demux
+        self._demux = sockets.demux
         self._trace = log.isEnabledFor(TRACE)
         did = False
         receive = device.receive
@@ -274,9 +274,8 @@ class Interface(Ingress):
                 self._deliver_held()
             if self._resolved or 0 <= self.neighbor_cache._due_hint <= self._now_us:
                 did = self._service_arp() or did
-            if sockets._heap:
-                sockets._wake_due(self._now_us)
-            if sockets._active:
+            sockets.wake_due(self._now_us)
+            if sockets.has_active():
                 did = self._egress(sockets) or did
         finally:
             self._token = None
@@ -289,14 +288,12 @@ class Interface(Ingress):
         cx = self.context
         now = self._now
         emit = self._emit
-        active = sockets._active
-        table = sockets._sockets
         transmit = self._device.transmit
-        visit = list(active)
+        visit = sockets.active_handles()
         for handle in visit:
-            sock = table.get(handle)
+            sock = sockets.get(handle)
             if sock is None:
-                active.pop(handle, None)
+                sockets.deactivate(handle)
                 continue
             for _ in range(_MAX_DISPATCH_PER_SOCKET):
                 if self._resolved:
@@ -315,11 +312,11 @@ class Interface(Ingress):
                 did = True
             at = sock.poll_at(cx)
             if at is None:
-                active.pop(handle, None)
+                sockets.deactivate(handle)
             elif at > now:
                 # A timer: sleep until then (or until woken) instead of a visit per poll.
-                sockets._sleep(handle, at.micros)
-        sockets._compact_active(len(visit))
+                sockets.sleep(handle, at.micros)
+        sockets.compact_active(len(visit))
         return did
 
     def poll_at(self, now: Instant, sockets: Any) -> Instant | None:
@@ -337,23 +334,20 @@ class Interface(Ingress):
             at_us = self.neighbor_cache._poll_at_us()
             if at_us is not None:
                 best = Instant(at_us)
-        if sockets._heap:
-            sockets._wake_due(now.micros)
-        active = sockets._active
-        table = sockets._sockets
-        visit = list(active)
+        sockets.wake_due(now.micros)
+        visit = sockets.active_handles()
         for handle in visit:
-            sock = table.get(handle)
+            sock = sockets.get(handle)
             at = None if sock is None else sock.poll_at(cx)
             if at is None:
-                active.pop(handle, None)
+                sockets.deactivate(handle)
                 continue
             if at > now:
-                sockets._sleep(handle, at.micros)
+                sockets.sleep(handle, at.micros)
             if best is None or at < best:
                 best = at
-        sockets._compact_active(len(visit))
-        wake_us = sockets._next_wake()
+        sockets.compact_active(len(visit))
+        wake_us = sockets.next_wake()
         if wake_us is not None and (best is None or wake_us < best.micros):
             best = Instant(wake_us)
         if best is not None and best < now:

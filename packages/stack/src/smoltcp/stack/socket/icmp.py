@@ -73,7 +73,8 @@ class IcmpSocket(DatagramSocket):
     @property
     def endpoint(self) -> IcmpEndpoint | None:
         """What the socket is bound to, or None."""
-        return self._endpoint
+        endpoint: IcmpEndpoint | None = self._endpoint
+        return endpoint
 
     def bind(self, endpoint: IcmpEndpoint | int | IpEndpoint) -> None:
         """Bind to an `IcmpEndpoint`, an echo identifier (int) or a UDP `IpEndpoint`.
@@ -154,7 +155,8 @@ class IcmpSocket(DatagramSocket):
         if ep.ident_value is not None:
             return ((_ICMP, "ident", ep.ident_value),)
         udp = ep.udp_endpoint
-        return ((_ICMP, "udp", udp.addr, udp.port),)  # type: ignore[union-attr]
+        assert udp is not None  # an ICMP endpoint is bound by ident or by a UDP endpoint
+        return ((_ICMP, "udp", udp.addr, udp.port),)
 
     def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
         """Queue a received message; ``repr`` is the whole ICMP message (a memoryview)."""

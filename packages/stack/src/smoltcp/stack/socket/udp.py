@@ -67,7 +67,8 @@ class UdpSocket(DatagramSocket):
     @property
     def endpoint(self) -> IpEndpoint | None:
         """The local endpoint (address None: any of the interface's), or None if unbound."""
-        return self._endpoint
+        endpoint: IpEndpoint | None = self._endpoint
+        return endpoint
 
     def set_hop_limit(self, value: int | None) -> None:
         """Set `hop_limit` (ValueError outside [1, 255])."""
