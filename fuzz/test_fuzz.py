@@ -93,3 +93,48 @@ def test_memory_is_bounded_over_many_inputs(target: str) -> None:
         tracemalloc.stop()
     assert peak < PEAK_BOUND, f"peak {peak} octets"
     assert end - start < GROWTH_BOUND, f"grew by {end - start} octets"
+
+
+def test_one_interface_under_a_flood_keeps_bounded_memory() -> None:
+    """SYNs, datagrams, ARP and pings from ever new sources: state stays within its bounds."""
+    from smoltcp.stack.testing import arp, ethernet, icmp_echo, ipv4, mac, tcp, udp
+    from smoltcp.stack.time import Duration
+
+    rng = random.Random(11)
+    stack = targets._Stack(targets.Medium.ETHERNET, targets._VERIFY)
+    us_mac = mac(targets.US_MAC)
+
+    def frame(i: int) -> bytes:
+        src = f"192.168.{rng.randrange(60, 80)}.{rng.randrange(1, 255)}"
+        src_mac = bytes([2, 0, rng.randrange(256), rng.randrange(256), 0, 0])
+        kind = i % 4
+        if kind == 0:
+            seg = tcp(src, targets.US, rng.randrange(1024, 65536), 80, rng.getrandbits(32))
+            return ethernet(us_mac, src_mac, 0x0800, ipv4(src, targets.US, 6, seg))
+        if kind == 1:
+            dgram = udp(src, targets.US, rng.randrange(1024, 65536), 53, bytes(rng.randrange(64)))
+            return ethernet(us_mac, src_mac, 0x0800, ipv4(src, targets.US, 17, dgram))
+        if kind == 2:
+            request = arp(1, src_mac, src, b"\0" * 6, targets.US)
+            return ethernet(b"\xff" * 6, src_mac, 0x0806, request)
+        echo = icmp_echo(rng.randrange(65536), i & 0xFFFF, bytes(32))
+        return ethernet(us_mac, src_mac, 0x0800, ipv4(src, targets.US, 1, echo))
+
+    def feed(n: int) -> None:
+        for i in range(n):
+            stack.device.rx.append(frame(i))
+            stack.poll()
+            stack.now = stack.now + Duration.from_millis(1)
+
+    feed(3000)  # warm-up: the neighbour cache and the listener's backlog fill up
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        feed(3000)
+        end, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(stack.sockets) == len(targets.TCP_PORTS) + len(targets.UDP_PORTS) + 4
+    assert len(stack.iface.neighbor_cache) <= 1024
+    assert end - start < 1024 * 1024, f"grew by {end - start} octets"
+    assert peak - start < 4 * 1024 * 1024
