@@ -155,11 +155,37 @@ def _view_parse(cls: type, data: bytes, caps: ChecksumCapabilities) -> None:
         TcpRepr.parse(view, _SRC, _DST, caps)
 
 
+def _round_trip(parsed: Any) -> None:
+    """Emit a representation that parsed and parse it again: it must come back the same."""
+    if isinstance(parsed, (ArpRepr, Icmpv4Repr)):
+        buf = bytearray(parsed.buffer_len())
+        parsed.emit_buffer(buf, *(() if isinstance(parsed, ArpRepr) else (_IGNORE,)))
+        again = type(parsed).parse_buffer(buf, *(() if isinstance(parsed, ArpRepr) else (_IGNORE,)))
+    elif isinstance(parsed, (UdpRepr, TcpRepr)):
+        buf = bytearray(parsed.buffer_len())
+        parsed.emit_buffer(buf, _SRC, _DST, _IGNORE)
+        again = type(parsed).parse_buffer(buf, _SRC, _DST, _IGNORE)
+    else:
+        return
+    if again != parsed:
+        raise AssertionError(f"emit then parse changed {parsed!r} into {again!r}")
+
+
 def fuzz_wire(data: bytes) -> None:
-    """Run every wire parser on ``data``; raise only what breaks the wire contract."""
+    """Run every wire parser on ``data``; raise only what breaks the wire contract.
+
+    A representation parsed with checksums ignored is also emitted and parsed again, and
+    must be unchanged (ARP, ICMPv4, UDP, TCP).
+    """
     for parse in _wire_parsers(data):
-        with contextlib.suppress(MalformedPacket):
-            parse()
+        try:
+            parsed = parse()
+        except MalformedPacket:
+            continue
+        try:
+            _round_trip(parsed)
+        except MalformedPacket as exc:
+            raise AssertionError(f"{parsed!r} emitted octets it cannot parse: {exc}") from exc
     for cls in _VIEWS:
         for caps in (_VERIFY, _IGNORE):
             with contextlib.suppress(MalformedPacket):
