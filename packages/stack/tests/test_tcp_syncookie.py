@@ -11,13 +11,21 @@ from hypothesis import strategies as st
 from smoltcp.stack.tcp.syncookie import (
     MSS_TABLE,
     CookieOptions,
+    CookieSynAck,
     SynCookies,
     decode_timestamp,
     encode_timestamp,
     mss_index,
 )
 from smoltcp.stack.time import Duration, Instant
-from smoltcp.wire import IpAddress, IpEndpoint
+from smoltcp.wire import (
+    IpAddress,
+    IpEndpoint,
+    TcpControl,
+    TcpRepr,
+    TcpSeqNumber,
+    TcpTimestampRepr,
+)
 
 SECRET = bytes(range(16))
 LOCAL = IpEndpoint(IpAddress.parse("192.168.69.1"), 80)
@@ -250,3 +258,68 @@ def test_bad_arguments_name_themselves() -> None:
         decode_timestamp(-1)
     # Out-of-range numbers from the network are simply not cookies.
     assert jar.check(LOCAL, REMOTE, 1 << 32, 0, NOW) is None
+
+
+def _syn(**options: object) -> TcpRepr:
+    return TcpRepr(49152, 80, TcpControl.SYN, TcpSeqNumber(777), None, 65535, **options)  # type: ignore[arg-type]
+
+
+def _ack_for(answer: CookieSynAck, tsecr: int | None, seq: int = 778) -> TcpRepr:
+    ts = None if tsecr is None else TcpTimestampRepr(1234, tsecr)
+    return TcpRepr(49152, 80, TcpControl.NONE, TcpSeqNumber(seq), answer.iss + 1, 512, timestamp=ts)
+
+
+@given(
+    mss=st.one_of(st.none(), st.integers(0, 0xFFFF)),
+    ws=st.one_of(st.none(), st.integers(0, 255)),
+    sack=st.booleans(),
+    ts=st.booleans(),
+    ecn_syn=st.booleans(),
+    ecn_ok=st.booleans(),
+)
+def test_answer_then_restore_gives_back_what_the_syn_ack_agreed(
+    mss: int | None, ws: int | None, sack: bool, ts: bool, ecn_syn: bool, ecn_ok: bool
+) -> None:
+    jar = SynCookies(SECRET)
+    syn = _syn(
+        max_seg_size=mss,
+        window_scale=ws,
+        sack_permitted=sack,
+        timestamp=TcpTimestampRepr(99, 0) if ts else None,
+        ece=ecn_syn,
+        cwr=ecn_syn,
+    )
+    answer = jar.answer(LOCAL, REMOTE, syn, NOW, tsval=5_000_000, ecn=ecn_ok)
+    offered = 536 if mss is None else mss
+    assert answer.peer_mss <= max(offered, MSS_TABLE[0])
+    if ts:
+        assert answer.timestamp is not None and answer.timestamp.tsecr == 99
+        assert answer.window_scale is (ws is not None)
+        assert answer.sack_permitted is sack
+        assert answer.ecn is (ecn_syn and ecn_ok)
+        restored = jar.restore(LOCAL, REMOTE, _ack_for(answer, answer.timestamp.tsval), NOW)
+        assert restored == CookieOptions(
+            answer.peer_mss,
+            None if ws is None else min(ws, 14),
+            sack,
+            ecn_syn and ecn_ok,
+            timestamps=True,
+        )
+    else:
+        # Nothing but the MSS can be remembered: the SYN-ACK offers nothing else.
+        assert answer == CookieSynAck(answer.iss, answer.peer_mss)
+        restored = jar.restore(LOCAL, REMOTE, _ack_for(answer, None), NOW)
+        assert restored == CookieOptions(answer.peer_mss)
+
+
+def test_restore_refuses_segments_that_do_not_complete_a_handshake() -> None:
+    jar = SynCookies(SECRET)
+    answer = jar.answer(LOCAL, REMOTE, _syn(max_seg_size=1460), NOW, tsval=0)
+    good = _ack_for(answer, None)
+    assert jar.restore(LOCAL, REMOTE, good, NOW) is not None
+    assert jar.restore(LOCAL, REMOTE, good._replace(ack_number=None), NOW) is None
+    assert jar.restore(LOCAL, REMOTE, good._replace(control=TcpControl.RST), NOW) is None
+    assert jar.restore(LOCAL, REMOTE, good._replace(control=TcpControl.SYN), NOW) is None
+    assert jar.restore(LOCAL, REMOTE, _ack_for(answer, None, seq=779), NOW) is None
+    # FIN or PSH on the completing ACK is fine (data may ride on it).
+    assert jar.restore(LOCAL, REMOTE, good._replace(control=TcpControl.FIN), NOW) is not None

@@ -60,11 +60,12 @@ import hashlib
 from dataclasses import dataclass
 
 from smoltcp.stack.time import Duration, Instant
-from smoltcp.wire import IpEndpoint, TcpSeqNumber
+from smoltcp.wire import IpEndpoint, TcpControl, TcpRepr, TcpSeqNumber, TcpTimestampRepr
 
 __all__ = [
     "MSS_TABLE",
     "CookieOptions",
+    "CookieSynAck",
     "SynCookies",
     "decode_timestamp",
     "encode_timestamp",
@@ -112,6 +113,28 @@ class CookieOptions:
     sack_permitted: bool = False
     ecn: bool = False
     timestamps: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CookieSynAck:
+    """What a listener puts in the SYN-ACK that answers a SYN with a cookie.
+
+    ``iss`` is the cookie (our initial sequence number). ``peer_mss`` is the MSS the cookie
+    remembers (an entry of `MSS_TABLE`, at most what the peer offered): use no more when
+    sending. ``window_scale``: send our own window-scale option (only when the SYN had both
+    window scale and timestamps, since only the timestamp can remember the peer's shift).
+    ``sack_permitted``: send SACK-permitted (same condition). ``ecn``: answer the SYN's ECN
+    setup (ECE set) — only when the caller allowed ECN and the timestamp can remember it.
+    ``timestamp`` is the option to send (TSval with the options in its low bits, TSecr the
+    peer's TSval), or None when the SYN had no timestamps.
+    """
+
+    iss: TcpSeqNumber
+    peer_mss: int
+    window_scale: bool = False
+    sack_permitted: bool = False
+    ecn: bool = False
+    timestamp: TcpTimestampRepr | None = None
 
 
 def mss_index(mss: int) -> int:
@@ -381,3 +404,51 @@ class SynCookies:
             return CookieOptions(mss=mss)
         ws, sack, ecn = decode_timestamp(int(tsecr))
         return CookieOptions(mss, ws, sack, ecn, timestamps=True)
+
+    def answer(
+        self,
+        local: IpEndpoint,
+        remote: IpEndpoint,
+        syn: TcpRepr,
+        now: Instant,
+        tsval: int,
+        ecn: bool = False,
+    ) -> CookieSynAck:
+        """Return what to send in a stateless SYN-ACK to ``syn`` (see `CookieSynAck`).
+
+        ``local``/``remote`` as for `make`; ``tsval`` our timestamp clock now (0..2**32-1);
+        ``ecn`` whether we would agree to ECN (RFC 3168: a SYN with ECE and CWR set). A SYN
+        without an MSS option is taken as offering 536 (RFC 9293 section 3.7.1); a window
+        scale above 14 counts as 14 (RFC 7323 section 2.3). `ValueError` as `make` raises.
+        """
+        mss = 536 if syn.max_seg_size is None else syn.max_seg_size
+        iss = self.make(local, remote, int(syn.seq_number), mss, now)
+        peer_mss = MSS_TABLE[mss_index(mss)]
+        if syn.timestamp is None:
+            return CookieSynAck(iss, peer_mss)
+        ws = None if syn.window_scale is None else min(syn.window_scale, _MAX_WSCALE)
+        sack = syn.sack_permitted
+        ecn_ok = ecn and syn.ece and syn.cwr
+        value = encode_timestamp(tsval, ws, sack, ecn_ok)
+        return CookieSynAck(
+            iss,
+            peer_mss,
+            window_scale=ws is not None,
+            sack_permitted=sack,
+            ecn=ecn_ok,
+            timestamp=TcpTimestampRepr(value, int(syn.timestamp.tsval)),
+        )
+
+    def restore(
+        self, local: IpEndpoint, remote: IpEndpoint, ack: TcpRepr, now: Instant
+    ) -> CookieOptions | None:
+        """Return the options a segment completing a cookie handshake restores, or None.
+
+        ``ack`` is a segment that reached a listener: it must have the ACK flag and neither
+        SYN nor RST, and acknowledge a genuine, recent cookie (see `check_ack`). Never raises
+        for a segment from the network.
+        """
+        if ack.ack_number is None or ack.control in (TcpControl.SYN, TcpControl.RST):
+            return None
+        tsecr = None if ack.timestamp is None else int(ack.timestamp.tsecr)
+        return self.check_ack(local, remote, ack.seq_number, ack.ack_number, tsecr, now)
