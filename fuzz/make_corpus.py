@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     _tcp_seeds(HERE / "corpus" / "tcp")
     for frames in flows.values():
         chunk = frames[:FLOW_FRAMES]
-        _write(poll, b"\x14" + b"".join(struct.pack("!H", len(f)) + f for f in chunk))
+        framed = b"".join(struct.pack("!H", len(f)) + f for f in chunk)
+        _write(poll, b"\x14" + framed)
+        _write(poll, b"\x0c" + framed)  # all in one poll (GRO)
     print(f"{len(list(wire.iterdir()))} wire seeds, {len(list(poll.iterdir()))} poll seeds")
     return 0
 

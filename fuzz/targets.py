@@ -18,8 +18,9 @@
 The first octet of a `fuzz_poll` input selects the medium (bit 0: 0 Ethernet, 1 IP), whether
 received checksums are verified (bit 1: 0 verified, 1 ignored, so mutated inputs still reach
 the sockets), and the framing (bit 2: 0 the rest is one frame, 1 the rest is frames each
-prefixed by a 16-bit big-endian length); bits 4..7 are the time between frames in units of
-250 ms. See ``make_corpus.py`` for the seeds.
+prefixed by a 16-bit big-endian length), whether the frames arrive one per poll (bit 3: 0) or
+all in one poll (bit 3: 1, so that software GRO joins segments); bits 4..7 are the time between
+frames in units of 250 ms. See ``make_corpus.py`` for the seeds.
 """
 
 from __future__ import annotations
@@ -313,11 +314,17 @@ def fuzz_poll(data: bytes) -> None:
     """Feed the frames of ``data`` (see the module docstring) to `Interface.poll`."""
     medium, caps, frames, gap = split_frames(data)
     stack = _Stack(medium, caps)
-    for frame in frames:
-        stack.device.rx.append(frame)
+    if data and data[0] & 8:
+        # All frames in one poll: software GRO may join consecutive TCP segments.
+        stack.device.rx.extend(frames)
         stack.poll()
         stack.serve()
-        stack.now = stack.now + gap
+    else:
+        for frame in frames:
+            stack.device.rx.append(frame)
+            stack.poll()
+            stack.serve()
+            stack.now = stack.now + gap
     # Time passes: retransmissions, timeouts, neighbour expiry all run.
     for step in (1, 10, 100):
         stack.now = stack.now + Duration.from_secs(step)
@@ -384,8 +391,9 @@ def fuzz_tcp(data: bytes) -> None:
     options and payload: flags (the raw TCP flags octet), sequence and acknowledgement deltas
     (signed 16-bit, relative to the next in-order sequence number and to the highest octet we
     sent), window, options length (mod 41), payload length, and an action octet for our side
-    (bit 0: the application sends ``100 * (bits 1..3)`` octets; bit 4: it reads; bit 5: it
-    closes; bits 6..7: 300 ms steps of time).
+    (bit 0: the application sends ``400 * (bits 1..2)`` octets; bit 3: the segment arrives in
+    the same poll as the next one; bit 4: it reads; bit 5: it closes; bits 6..7: 300 ms steps
+    of time).
     """
     if not data:
         return
@@ -413,7 +421,7 @@ def fuzz_tcp(data: bytes) -> None:
         rest = rest[10 + optlen + paylen :]
         if conn is not None:
             if action & 1 and conn.can_send():
-                conn.send(bytes(100 * ((action >> 1) & 7)))
+                conn.send(bytes(400 * ((action >> 1) & 3)))
             if action & 0x10 and conn.can_recv():
                 conn.recv(4096)
             if action & 0x20:
@@ -422,9 +430,12 @@ def fuzz_tcp(data: bytes) -> None:
         stack.device.rx.append(
             _segment(peer_nxt + dseq, our_nxt + dack, flags, window, options, payload)
         )
-        stack.poll()
         if dseq == 0 and not flags & 0x04:
             peer_nxt += len(payload) + (1 if flags & 0x01 else 0)
+        if action & 0x08 and len(rest) >= 10:
+            # Arrives together with the next segment, in one poll (software GRO may join them).
+            continue
+        stack.poll()
         for t in _tcp_sent(stack):
             end = int(t.seq_number) + t.segment_len()
             if ((end - our_nxt) & 0xFFFFFFFF) < 0x80000000:
