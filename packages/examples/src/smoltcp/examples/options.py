@@ -19,6 +19,8 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
+from .netem_options import add_netem_arguments, netem_settings
+
 __all__ = [
     "ExampleParser",
     "add_device_options",
@@ -216,6 +218,7 @@ def add_middleware_options(p: argparse.ArgumentParser) -> None:
         default=0,
         help="seed of the fault injector and of the stack's random choices (default 0)",
     )
+    add_netem_arguments(p)
 
 
 def parser(prog: str, description: str, *, iface: bool = True) -> ExampleParser:
@@ -282,8 +285,10 @@ def wrap_device(
         device = PcapWriter(device, args.pcap, PcapMode(pcap_mode))
     if trace is not None or args.verbose:
         device = Tracer(device, trace)
+    netem = netem_settings(args)
     if (
-        args.drop_chance
+        netem is not None
+        or args.drop_chance
         or args.corrupt_chance
         or args.size_limit
         or args.tx_rate_limit
@@ -299,5 +304,6 @@ def wrap_device(
             tx_rate_limit=args.tx_rate_limit,
             rx_rate_limit=args.rx_rate_limit,
             shaping_interval=args.shaping_interval or (50 if rate_limited else 0),
+            netem=netem,
         )
     return device

@@ -10,7 +10,11 @@ Middleware wraps any device and is one itself, so they stack:
 ``FaultInjector(Tracer(PcapWriter(TapInterface("tap0"), "x.pcap")), seed=1)``.
 
 - `PcapWriter`: writes every frame to a libpcap file.
-- `FaultInjector`: drops, corrupts, size-limits and rate-limits frames, seeded.
+- `FaultInjector`: drops, corrupts, size-limits and rate-limits frames, seeded, and emulates
+  a bad network (`NetemSettings`: delay, jitter, reordering, duplication, burst loss, a rate).
+
+`Netem` runs those impairments in time given by the caller (`smoltcp.phy.netem`), from the
+models of `smoltcp.phy.impair`, which the emulator and a simulator in virtual time share.
 - `Tracer`: reports every frame to a callback or a logger.
 
 `wait` blocks until a device is readable; `clock.now` gives the ``now`` to pass to the stack.
@@ -27,6 +31,7 @@ from .direction import Direction
 from .errors import DeviceError
 from .fault_injector import FaultInjector, FaultInjectorCounters
 from .loopback import Loopback
+from .netem import Netem, NetemCounters, NetemSettings
 from .pcap import PcapLinkType, PcapMode, PcapWriter
 from .raw_socket import RawSocket
 from .tracer import Tracer, format_frame
@@ -39,6 +44,9 @@ __all__ = [
     "FaultInjector",
     "FaultInjectorCounters",
     "Loopback",
+    "Netem",
+    "NetemCounters",
+    "NetemSettings",
     "PcapLinkType",
     "PcapMode",
     "PcapWriter",
