@@ -11,7 +11,8 @@ side sends a random amount, checked with sha256. Memory is Python's traced memor
 
 Against Linux (see packages/examples/tests/soak_linux.py; root, in a private namespace made
 for the run): kernel sockets talk to the server example's line reverser, source and sink
-through the fault injector's drops and corruption. Memory is the server's resident set.
+through the fault injector's drops and corruption and its emulator's reordering and
+duplication. Memory is the server's resident set.
 
 Figures are printed, never asserted (the tests assert the behaviour).
 """
@@ -73,10 +74,13 @@ def _linux(args: argparse.Namespace) -> None:
         drop=args.drop_chance,
         corrupt=args.corrupt_chance,
         seed=args.seed,
+        reorder=args.reorder_chance,
+        duplicate=args.duplicate_chance,
     )
     print(
         f"smoltcp-server vs Linux over TAP ({args.drop_chance} % drops, "
-        f"{args.corrupt_chance} % corruption each way):"
+        f"{args.corrupt_chance} % corruption, {args.reorder_chance} % reordered over 2 ms, "
+        f"{args.duplicate_chance} % duplicated, each way):"
     )
     print(
         f"  connections  {f['completed']} completed of {f['started']} opened, "
@@ -88,6 +92,9 @@ def _linux(args: argparse.Namespace) -> None:
         f"  memory       server VmRSS {f['server_rss_kib_start']} KiB at the start, "
         f"{f['server_rss_kib_end']} KiB at the end"
     )
+    for line in f["server_report"]:
+        if "Ctrl-C" not in line:  # the start line says nothing about the run
+            print(f"  server       {line}")
     for failure in f["failures"][:10]:
         print(f"  failure      {failure}")
 
@@ -107,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--linux", action="store_true", help="also soak the server against Linux")
     p.add_argument("--drop-chance", type=float, default=5.0, help="Linux soak: percent")
     p.add_argument("--corrupt-chance", type=float, default=5.0, help="Linux soak: percent")
+    p.add_argument("--reorder-chance", type=float, default=10.0, help="Linux soak: percent")
+    p.add_argument("--duplicate-chance", type=float, default=1.0, help="Linux soak: percent")
     p.add_argument("--no-pair", action="store_true", help="skip the in-memory soak")
     args = p.parse_args(argv)
     if not args.no_pair:

@@ -2,9 +2,9 @@
 
 `soak_linux` creates a private network namespace (``smoltcp-soak-<random>``) holding tap0
 (the kernel at 192.168.69.100/24), starts the server example on it with the fault injector's
-drops and corruption, and runs `CLIENT` in the namespace: kernel sockets, several threads,
-each opening connection after connection to one of the server's TCP services and checking
-what comes back with sha256:
+drops and corruption (and the emulator's reordering and duplication), and runs `CLIENT` in
+the namespace: kernel sockets, several threads, each opening connection after connection to
+one of the server's TCP services and checking what comes back with sha256:
 
 - 6970 (line reverser): random lines of 0..63 octets; the answer must be each line reversed;
 - 6972 (source): a random number of octets read; they must be the 0, 1, ..., 255 pattern;
@@ -158,6 +158,15 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _emulator(reorder: float, duplicate: float, delay_ms: int) -> list[str]:
+    args: list[str] = []
+    if reorder:
+        args += ["--delay", f"{delay_ms}ms", "--reorder", f"{reorder}%"]
+    if duplicate:
+        args += ["--duplicate", f"{duplicate}%"]
+    return args
+
+
 def _ip(ns: str, *args: str) -> None:
     subprocess.run(["ip", "-n", ns, *args], check=True, capture_output=True, timeout=10)
 
@@ -170,10 +179,15 @@ def soak_linux(
     corrupt: float = 5.0,
     seed: int = 1,
     threads: int = 4,
+    reorder: float = 0.0,
+    duplicate: float = 0.0,
+    delay_ms: int = 2,
 ) -> dict[str, Any]:
     """Run the soak (see the module docstring); return the figures as a dict.
 
-    ``drop`` and ``corrupt`` are the fault injector's percentages (both directions).
+    ``drop`` and ``corrupt`` are the fault injector's percentages (both directions);
+    ``reorder`` and ``duplicate`` the emulator's (``--reorder``, ``--duplicate``), reordering
+    over a ``delay_ms`` delay (the frames it picks skip the delay).
     Raises RuntimeError when the namespace or the server cannot be set up.
     """
     reason = skip_reason()
@@ -203,6 +217,7 @@ def soak_linux(
                         *(sys.executable, "-m", "smoltcp.examples.server", "tap0"),
                         *("--drop-chance", str(drop), "--corrupt-chance", str(corrupt)),
                         *("--seed", str(seed)),
+                        *_emulator(reorder, duplicate, delay_ms),
                     ],
                     stdout=subprocess.DEVNULL,
                     stderr=err,
@@ -229,7 +244,6 @@ def soak_linux(
             figures["server_rss_kib_start"] = rss_start
             figures["server_rss_kib_end"] = _rss_kib(server.pid)
             figures["server_alive"] = server.poll() is None
-            return figures
         finally:
             if server is not None and server.poll() is None:
                 server.send_signal(signal.SIGINT)
@@ -239,3 +253,6 @@ def soak_linux(
                     server.kill()
                     server.wait(5)
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+        # What the server says when it stops (its fault injector's and emulator's counters).
+        figures["server_report"] = err_path.read_text(errors="replace").splitlines()[-6:]
+        return figures

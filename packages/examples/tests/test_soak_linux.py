@@ -1,5 +1,6 @@
-"""Soak: smoltcp-server against the Linux kernel over TAP, with drops and corruption, many
-connections moving random amounts, every octet checked with sha256, memory flat."""
+"""Soak: smoltcp-server against the Linux kernel over TAP, with drops, corruption, reordering
+and duplication, many connections moving random amounts, every octet checked with sha256,
+memory flat."""
 
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ pytestmark = [pytest.mark.netns, pytest.mark.slow]
 RSS_GROWTH_KIB = 16 * 1024
 
 
-def test_server_soak_over_tap_with_drops_and_corruption() -> None:
+def test_server_soak_over_tap_with_drops_corruption_and_reordering() -> None:
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    figures = soak_linux(seconds=60, connections=100, drop=5, corrupt=5, seed=3)
+    figures = soak_linux(
+        seconds=60, connections=100, drop=5, corrupt=5, reorder=10, duplicate=1, seed=3
+    )
     assert figures["failures"] == []
     assert figures["completed"] == figures["started"]
     # Time-bounded: a loaded machine may open fewer, but never so few that nothing was tested.
