@@ -76,6 +76,7 @@ def test_rendering_is_deterministic() -> None:
         "_base.py",
         "arp.py",
         "ethernet.py",
+        "frames.py",
         "icmpv4.py",
         "ipv4.py",
         "tcp.py",

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 322b7e14061eb2b2f9ade13cafec1224e4124e25dfe3c1a3b40d42726acf0f34
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 5e7f9522ca872d12fd9cfa58dded1b00bff08904151bb00884d28e9bbdd3c772
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -8,6 +8,7 @@ modules of ``smoltcp.wire`` build on them.
 __all__ = [
     "arp",
     "ethernet",
+    "frames",
     "icmpv4",
     "ipv4",
     "tcp",

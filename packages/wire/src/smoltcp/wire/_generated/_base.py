@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: c17354c7a3f6721dc0c9155bdfc706252c84dda7fd470bcac47570837e0223ef
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 5702ae05d033e8874f0c3d8e0e1b04079afd5cf6b456ff2da1edd0fb71a9ada2
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

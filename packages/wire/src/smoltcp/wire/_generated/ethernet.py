@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f5c9ecd82ab9c53fc6c5a5750cd365defb2d0131976f443fc17a080a40da1c98
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1c5e48d2494799c238ebcbe9fd2eda125f3a3f9d87633f9632f2a0f903c37277
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
@@ -22,6 +22,8 @@ __all__ = [
     "HEADER_FIELDS",
     "HEADER_LEN",
     "PROTOCOL",
+    "WORDS",
+    "WORDS_RX",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -46,6 +48,18 @@ HEADER_FIELDS = (
 )
 #: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
 HEADER = struct.Struct("!6s6sH")
+
+# The fixed header as words: one-octet fields paired into 16-bit words, so that the words of an
+# aligned header add up to its RFC 1071 sum (modulo 0xffff) and a parse unpacks it once.
+#: The words, in order: dst_addr, src_addr, ethertype.
+WORDS = struct.Struct("!6s6sH")
+#: `WORDS` without those no representation field or check reads (padding instead).
+WORDS_RX = struct.Struct("!6s6sH")
+
+# The octet offset of each field (of the octet that holds a bit field), from the header start.
+DST_ADDR_AT = 0
+SRC_ADDR_AT = 6
+ETHERTYPE_AT = 12
 
 
 class EthernetProtocol(UnknownKeepingIntEnum):
