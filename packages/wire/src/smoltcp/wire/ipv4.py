@@ -10,7 +10,16 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from ._generated.ipv4 import HEADER_LEN, PROTOCOL, IpProtocol
+from ._generated.ipv4 import (
+    CHECKSUM_AT,
+    DONT_FRAG_MASK,
+    FRAG_OFFSET_MASK,
+    HEADER_LEN,
+    PROTOCOL,
+    WORDS,
+    IpProtocol,
+)
+from ._generated.ipv4 import MORE_FRAGS_MASK as _MF
 from ._generated.ipv4 import Ipv4Packet as _Ipv4PacketView
 from .address import Ipv4Address, ipv4_from_int, ipv4_int_cache_get
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
@@ -25,18 +34,16 @@ _from_bytes = int.from_bytes
 # The fixed header as 16-bit words where octets pair up (version/IHL with DSCP/ECN, TTL with
 # protocol) and the addresses as 32-bit ints: one unpack or pack per header, and the words add
 # up to the header checksum directly.
-_HEADER_WORDS = struct.Struct("!HHHHHHLL")
-_unpack_words = _HEADER_WORDS.unpack_from
-_pack_words = _HEADER_WORDS.pack
-_pack_words_into = _HEADER_WORDS.pack_into
+_unpack_words = WORDS.unpack_from
+_pack_words = WORDS.pack
+_pack_words_into = WORDS.pack_into
 _tuple_new = tuple.__new__
 _DEFAULT_CAPS = ChecksumCapabilities()
 
 _PROTOCOL_NAMES = {1: "ICMPv4", 2: "IGMP", 6: "TCP", 17: "UDP", 58: "ICMPv6"}
 
-_DF = 0x4000
-_MF = 0x2000
-_FRAG_OFFSET = 0x1FFF
+_DF = DONT_FRAG_MASK
+_FRAG_OFFSET = FRAG_OFFSET_MASK
 
 
 def _check(buffer: bytes | bytearray | memoryview) -> None:
@@ -108,10 +115,10 @@ class Ipv4Packet(_Ipv4PacketView):
     def fill_checksum(self, csum: InternetSum = internet_sum) -> None:
         """Compute the header checksum and write it into the header."""
         buffer: WritableBuffer = self.buffer  # type: ignore[assignment]
-        buffer[10] = buffer[11] = 0
+        buffer[CHECKSUM_AT] = buffer[CHECKSUM_AT + 1] = 0
         s = ~csum(memoryview(buffer)[: (buffer[0] & 0x0F) * 4], 0) & 0xFFFF
-        buffer[10] = s >> 8
-        buffer[11] = s & 0xFF
+        buffer[CHECKSUM_AT] = s >> 8
+        buffer[CHECKSUM_AT + 1] = s & 0xFF
 
 
 class Ipv4Repr(NamedTuple):

@@ -19,7 +19,29 @@ import struct
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from ._generated.tcp import HEADER, HEADER_LEN, PROTOCOL, TcpOptionKind
+from ._generated.tcp import (
+    ACK_MASK,
+    CHECKSUM_AT,
+    CWR_MASK,
+    ECE_MASK,
+    FIN_MASK,
+    HEADER,
+    HEADER_LEN,
+    MAX_HEADER_LEN,
+    NOP_NOP_SACKPERM_WORD,
+    NOP_NOP_TS_WORD,
+    NOP_NOP_TS_WORDS,
+    NOP_NOP_TS_WORDS_RX,
+    NS_MASK,
+    OPTION_LEN,
+    PROTOCOL,
+    PSEUDO_PROTOCOL,
+    PSH_MASK,
+    RST_MASK,
+    SACKPERM_TS_WORD,
+    SYN_MASK,
+    TcpOptionKind,
+)
 from ._generated.tcp import TcpPacket as _TcpPacketView
 from .address import IpAddress
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
@@ -44,29 +66,29 @@ _tuple_new = tuple.__new__
 _seq_new = int.__new__
 _int_add = int.__add__
 _DEFAULT_CAPS = ChecksumCapabilities()
-_PROTO_TCP = 6
-_MAX_HEADER_LEN = 60
+_PROTO_TCP = PSEUDO_PROTOCOL
+_MAX_HEADER_LEN = MAX_HEADER_LEN
 
-# Option words as the kernel writes them (big-endian 32-bit).
-_NOP_NOP_TS = 0x0101080A
-_SACKPERM_TS = 0x0402080A
-_NOP_NOP_SACKPERM = 0x01010402
-_TS_WORDS = struct.Struct("!LLL")
+# Option words as the kernel writes them (big-endian 32-bit), laid out by the spec.
+_NOP_NOP_TS = NOP_NOP_TS_WORD
+_SACKPERM_TS = SACKPERM_TS_WORD
+_NOP_NOP_SACKPERM = NOP_NOP_SACKPERM_WORD
 # The fixed header followed by the NOP NOP Timestamps option: one unpack/pack per segment.
-_TS_HEADER = struct.Struct("!HHLLHHHHLLL")
-_pack_ts = _TS_HEADER.pack_into
+_pack_ts = NOP_NOP_TS_WORDS.pack_into
 # The same layout without the checksum and urgent pointer, which parse does not keep.
-_unpack_ts_rx = struct.Struct("!HHLLHH4xLLL").unpack_from
+_unpack_ts_rx = NOP_NOP_TS_WORDS_RX.unpack_from
+# Option bodies (option layout policy: see _options and _parse_options).
+_TS_WORDS = struct.Struct("!LLL")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
 _U32X2 = struct.Struct("!LL")
 
 # Control bits in the low octet of the flags word.
-_FIN, _SYN, _RST, _PSH, _ACK = 0x01, 0x02, 0x04, 0x08, 0x10
-_ECE, _CWR, _NS = 0x40, 0x80, 0x100
+_FIN, _SYN, _RST, _PSH, _ACK = FIN_MASK, SYN_MASK, RST_MASK, PSH_MASK, ACK_MASK
+_ECE, _CWR, _NS = ECE_MASK, CWR_MASK, NS_MASK
 
 # Lengths of the options whose length is fixed (RFC 9293 3.2, RFC 7323, RFC 2018).
-_FIXED_OPTION_LEN = {2: 4, 3: 3, 4: 2, 8: 10}
+_FIXED_OPTION_LEN = {int(kind): length for kind, length in OPTION_LEN.items()}
 
 
 class TcpControl(enum.IntEnum):
@@ -243,10 +265,10 @@ class TcpPacket(_TcpPacketView):
     ) -> None:
         """Compute the checksum over pseudo header and segment and write it."""
         buffer: WritableBuffer = self.buffer  # type: ignore[assignment]
-        buffer[16] = buffer[17] = 0
+        buffer[CHECKSUM_AT] = buffer[CHECKSUM_AT + 1] = 0
         s = ~_sum(buffer, len(buffer), src_addr, dst_addr, csum) & 0xFFFF
-        buffer[16] = s >> 8
-        buffer[17] = s & 0xFF
+        buffer[CHECKSUM_AT] = s >> 8
+        buffer[CHECKSUM_AT + 1] = s & 0xFF
 
 
 class TcpTimestampRepr(NamedTuple):
@@ -662,8 +684,8 @@ class TcpRepr(NamedTuple):
             else:
                 # The pseudo header's sum, unfolded (see pseudo_header_sum).
                 s = ~csum(data, src_addr._int + dst_addr._int + _PROTO_TCP + end) & 0xFFFF
-            buffer[16] = s >> 8
-            buffer[17] = s & 0xFF
+            buffer[CHECKSUM_AT] = s >> 8
+            buffer[CHECKSUM_AT + 1] = s & 0xFF
 
     def __str__(self) -> str:
         parts = [f"TCP src={self.src_port} dst={self.dst_port}"]
