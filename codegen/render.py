@@ -136,7 +136,16 @@ def _render_proto(env: jinja2.Environment, model: ProtoModel, spec_name: str) ->
         ]
         fmt = "".join(f for _, f, _ in run.words)
         runs.append((run_name, run.size, const, fmt))
-    exports = ["HEADER", "HEADER_FIELDS", "HEADER_LEN", "PROTOCOL", "WORDS", "WORDS_RX", model.view]
+    exports = [
+        "HEADER",
+        "HEADER_FIELDS",
+        "HEADER_LEN",
+        "OCTETS",
+        "PROTOCOL",
+        "WORDS",
+        "WORDS_RX",
+        model.view,
+    ]
     exports += [e.name for e in model.enums]
     return env.get_template(template_name).render(
         banner=banner,

@@ -87,7 +87,7 @@ _VNET_HDR = struct.Struct("<BBHHHH")
 _IPV4_ADDRS = struct.Struct("!HHHH")
 _BE16 = struct.Struct("!H")
 # Header offsets and fields, from the generated layouts.
-_ETHERTYPE_AT = _eth_layout.ETHERTYPE_AT
+_ETHERTYPE = _eth_layout.ETHERTYPE  # the field's slice
 _ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4).to_bytes(2, "big")
 _IP_VERSION_AT = _ipv4_layout.VERSION_AT
 _IP_VERSION_SHIFT = _ipv4_layout.VERSION_OCTET_SHIFT
@@ -149,7 +149,7 @@ class VnetTxToken:
         # kernel drops it), which is what the stack was told would happen.
         frame = self._view
         ip = self._l2
-        if ip and frame[_ETHERTYPE_AT : _ETHERTYPE_AT + 2] != _ETHERTYPE_IPV4:
+        if ip and frame[_ETHERTYPE] != _ETHERTYPE_IPV4:
             return
         if (
             length < ip + _MIN_TCP_PACKET

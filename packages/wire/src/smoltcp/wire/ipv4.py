@@ -19,7 +19,11 @@ from ._generated.ipv4 import (
     WORDS,
     IpProtocol,
 )
+from ._generated.ipv4 import HEADER_LEN_AT as _IHL_AT
+from ._generated.ipv4 import HEADER_LEN_OCTET_MASK as _IHL_MASK
+from ._generated.ipv4 import HEADER_LEN_UNIT as _IHL_UNIT
 from ._generated.ipv4 import MORE_FRAGS_MASK as _MF
+from ._generated.ipv4 import TOTAL_LEN_AT as _TOTAL_LEN_AT
 from ._generated.ipv4 import Ipv4Packet as _Ipv4PacketView
 from .address import Ipv4Address, ipv4_from_int, ipv4_int_cache_get
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
@@ -56,10 +60,10 @@ def _check(buffer: bytes | bytearray | memoryview) -> None:
         if version == 6:
             raise UnsupportedPacket(PROTOCOL, "version", "IPv6 is not supported yet")
         raise MalformedPacket(PROTOCOL, "version", f"{version}, not 4")
-    header_len = (buffer[0] & 0x0F) * 4
+    header_len = (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT
     if header_len < HEADER_LEN:
         raise MalformedPacket(PROTOCOL, "header_len", f"{header_len} octets, fewer than 20")
-    total_len = (buffer[2] << 8) | buffer[3]
+    total_len = (buffer[_TOTAL_LEN_AT] << 8) | buffer[_TOTAL_LEN_AT + 1]
     if total_len < header_len:
         raise MalformedPacket(
             PROTOCOL, "total_len", f"{total_len} octets, less than the {header_len}-octet header"
@@ -85,7 +89,11 @@ class Ipv4Packet(_Ipv4PacketView):
         self.buffer = buffer
         # The check of check_len, inlined for the common case: this runs for every packet.
         n = len(buffer)
-        if n < HEADER_LEN or buffer[0] != 0x45 or not 20 <= ((buffer[2] << 8) | buffer[3]) <= n:
+        if (
+            n < HEADER_LEN
+            or buffer[0] != 0x45
+            or not 20 <= ((buffer[_TOTAL_LEN_AT] << 8) | buffer[_TOTAL_LEN_AT + 1]) <= n
+        ):
             _check(buffer)
 
     def check_len(self) -> None:
@@ -95,14 +103,14 @@ class Ipv4Packet(_Ipv4PacketView):
     @property
     def options(self) -> memoryview:
         """The options area, between the fixed header and header_len (often empty)."""
-        return memoryview(self.buffer)[HEADER_LEN : (self.buffer[0] & 0x0F) * 4]
+        return memoryview(self.buffer)[HEADER_LEN : (self.buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT]
 
     @property
     def payload(self) -> memoryview:
         """The octets after the header, up to total_len (link-layer padding excluded)."""
         buffer = self.buffer
-        start = (buffer[0] & 0x0F) * 4
-        end = (buffer[2] << 8) | buffer[3]
+        start = (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT
+        end = (buffer[_TOTAL_LEN_AT] << 8) | buffer[_TOTAL_LEN_AT + 1]
         if type(buffer) is memoryview:
             return buffer[start:end]
         return memoryview(buffer)[start:end]
@@ -110,13 +118,13 @@ class Ipv4Packet(_Ipv4PacketView):
     def verify_checksum(self, csum: InternetSum = internet_sum) -> bool:
         """Return whether the header checksum is correct (RFC 791 3.1)."""
         buffer = self.buffer
-        return csum(memoryview(buffer)[: (buffer[0] & 0x0F) * 4], 0) == 0xFFFF
+        return csum(memoryview(buffer)[: (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT], 0) == 0xFFFF
 
     def fill_checksum(self, csum: InternetSum = internet_sum) -> None:
         """Compute the header checksum and write it into the header."""
         buffer: WritableBuffer = self.buffer  # type: ignore[assignment]
         buffer[CHECKSUM_AT] = buffer[CHECKSUM_AT + 1] = 0
-        s = ~csum(memoryview(buffer)[: (buffer[0] & 0x0F) * 4], 0) & 0xFFFF
+        s = ~csum(memoryview(buffer)[: (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT], 0) & 0xFFFF
         buffer[CHECKSUM_AT] = s >> 8
         buffer[CHECKSUM_AT + 1] = s & 0xFF
 
@@ -184,7 +192,7 @@ class Ipv4Repr(NamedTuple):
         ``Ipv4Packet(buffer)`` and of `Ipv4Repr.parse` and raises the same errors, without building
         the view. The header checksum is verified when ``checksum_caps.ipv4.rx()``. The payload is
         ``buffer[header_len : header_len + payload_len]``, header_len being
-        ``(buffer[0] & 0x0F) * 4`` (20 unless the packet has options).
+        ``(buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT`` (20 unless the packet has options).
         """
         try:
             vihl_tos, total_len, ident, frag, ttl_proto, checksum, src, dst = _unpack_words(buffer)

@@ -24,11 +24,17 @@ from ._generated.tcp import (
     CHECKSUM_AT,
     CWR_MASK,
     ECE_MASK,
+    FIN_AT,
     FIN_MASK,
     HEADER,
     HEADER_LEN,
+    HEADER_LEN_AT,
+    HEADER_LEN_OCTET_SHIFT,
+    HEADER_LEN_SHIFT,
+    HEADER_LEN_UNIT,
     MAX_HEADER_LEN,
     NOP_NOP_SACKPERM_WORD,
+    NOP_NOP_TS_LEN,
     NOP_NOP_TS_WORD,
     NOP_NOP_TS_WORDS,
     NOP_NOP_TS_WORDS_RX,
@@ -66,6 +72,14 @@ _tuple_new = tuple.__new__
 _seq_new = int.__new__
 _int_add = int.__add__
 _DEFAULT_CAPS = ChecksumCapabilities()
+# Data Offset: its octet, its shift in it, its unit; the octet's value for a 20-octet header.
+_DO_AT, _DO_SHIFT, _DO_UNIT = HEADER_LEN_AT, HEADER_LEN_OCTET_SHIFT, HEADER_LEN_UNIT
+_DO_MIN = (HEADER_LEN // _DO_UNIT) << _DO_SHIFT
+# The header with NOP NOP Timestamps alone, and the Data Offset bits of it and of a bare header
+# in the flags word.
+_TS_HEADER_LEN = HEADER_LEN + NOP_NOP_TS_LEN
+_DO_BARE = (HEADER_LEN // _DO_UNIT) << HEADER_LEN_SHIFT
+_DO_TS = (_TS_HEADER_LEN // _DO_UNIT) << HEADER_LEN_SHIFT
 _PROTO_TCP = PSEUDO_PROTOCOL
 _MAX_HEADER_LEN = MAX_HEADER_LEN
 
@@ -147,7 +161,7 @@ def _check(buffer: bytes | bytearray | memoryview) -> None:
     n = len(buffer)
     if n < HEADER_LEN:
         raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than the 20-octet header")
-    header_len = (buffer[12] >> 4) * 4
+    header_len = (buffer[_DO_AT] >> _DO_SHIFT) * _DO_UNIT
     if header_len < HEADER_LEN:
         raise MalformedPacket(PROTOCOL, "header_len", f"{header_len} octets, fewer than 20")
     if header_len > n:
@@ -227,7 +241,11 @@ class TcpPacket(_TcpPacketView):
         self.buffer = buffer
         # The check of check_len, inlined: this runs for every received segment.
         n = len(buffer)
-        if n < HEADER_LEN or buffer[12] < 0x50 or (buffer[12] >> 4) * 4 > n:
+        if (
+            n < HEADER_LEN
+            or buffer[_DO_AT] < _DO_MIN
+            or (buffer[_DO_AT] >> _DO_SHIFT) * _DO_UNIT > n
+        ):
             _check(buffer)
 
     def check_len(self) -> None:
@@ -237,12 +255,12 @@ class TcpPacket(_TcpPacketView):
     @property
     def options(self) -> memoryview:
         """The options area, between the fixed header and header_len."""
-        return memoryview(self.buffer)[HEADER_LEN : (self.buffer[12] >> 4) * 4]
+        return memoryview(self.buffer)[HEADER_LEN : (self.buffer[_DO_AT] >> _DO_SHIFT) * _DO_UNIT]
 
     @property
     def payload(self) -> memoryview:
         """The octets after the header."""
-        return memoryview(self.buffer)[(self.buffer[12] >> 4) * 4 :]
+        return memoryview(self.buffer)[(self.buffer[_DO_AT] >> _DO_SHIFT) * _DO_UNIT :]
 
     def iter_options(self) -> Iterator[tuple[int, memoryview]]:
         """Yield the options as `iter_options` does; raise `MalformedPacket` if malformed."""
@@ -251,7 +269,12 @@ class TcpPacket(_TcpPacketView):
     def segment_len(self) -> int:
         """Return the sequence space the segment occupies: payload plus SYN and FIN."""
         buffer = self.buffer
-        return len(buffer) - (buffer[12] >> 4) * 4 + (buffer[13] & _SYN) // 2 + (buffer[13] & _FIN)
+        return (
+            len(buffer)
+            - (buffer[_DO_AT] >> _DO_SHIFT) * _DO_UNIT
+            + (buffer[FIN_AT] & _SYN) // 2
+            + (buffer[FIN_AT] & _FIN)
+        )
 
     def verify_checksum(
         self, src_addr: IpAddress, dst_addr: IpAddress, csum: InternetSum = internet_sum
@@ -382,7 +405,7 @@ class TcpRepr(NamedTuple):
         the control flags are always checked. ``payload`` is a memoryview into ``buffer``.
         """
         n = len(buffer)
-        if n >= 32:
+        if n >= _TS_HEADER_LEN:
             # Room for the fixed header and the kernel's NOP NOP Timestamps: one unpack reads both
             # (the last three words are other options or payload when the layout differs).
             src_port, dst_port, seq, ack, flags, window_len, word, tsval, tsecr = _unpack_ts_rx(
@@ -417,7 +440,7 @@ class TcpRepr(NamedTuple):
                 name for bit, name in ((_SYN, "SYN"), (_FIN, "FIN"), (_RST, "RST")) if flags & bit
             )
             raise MalformedPacket(PROTOCOL, "flags", f"impossible combination {names}")
-        if header_len == 32 and word == _NOP_NOP_TS:
+        if header_len == _TS_HEADER_LEN and word == _NOP_NOP_TS:
             # The kernel's every non-SYN segment: NOP NOP Timestamps, nothing else.
             return _tuple_new(
                 TcpRepr,
@@ -492,7 +515,7 @@ class TcpRepr(NamedTuple):
             and not self.sack_ranges
             and not self.unknown_options
         ):
-            return HEADER_LEN if self.timestamp is None else HEADER_LEN + 12
+            return HEADER_LEN if self.timestamp is None else _TS_HEADER_LEN
         return HEADER_LEN + self._options_len()
 
     def buffer_len(self) -> int:
@@ -508,7 +531,7 @@ class TcpRepr(NamedTuple):
         ):
             if self.timestamp is None:
                 return HEADER_LEN + len(self.payload)
-            return HEADER_LEN + 12 + len(self.payload)
+            return _TS_HEADER_LEN + len(self.payload)
         return HEADER_LEN + self._options_len() + len(self.payload)
 
     def segment_len(self) -> int:
@@ -620,10 +643,10 @@ class TcpRepr(NamedTuple):
             # is congruent to the sum of its 16-bit words modulo 0xffff; see internet_sum).
             if timestamp is None:
                 header_len = HEADER_LEN
-                flags |= 0x5000
+                flags |= _DO_BARE
             else:
-                header_len = HEADER_LEN + 12
-                flags |= 0x8000
+                header_len = _TS_HEADER_LEN
+                flags |= _DO_TS
             end = header_len + payload_len
             if payload_len:
                 buffer[header_len:end] = payload
@@ -669,7 +692,7 @@ class TcpRepr(NamedTuple):
             header_len = HEADER_LEN + self._options_len()
             if header_len > _MAX_HEADER_LEN:
                 raise ValueError(f"TCP options need {header_len - HEADER_LEN} octets, more than 40")
-            flags |= header_len << 10
+            flags |= (header_len // _DO_UNIT) << HEADER_LEN_SHIFT
             end = header_len + payload_len
             _pack_header(buffer, 0, src_port, dst_port, seq_number, ack, flags, window_len, 0, 0)
             buffer[HEADER_LEN:header_len] = self._options()

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 5e7f9522ca872d12fd9cfa58dded1b00bff08904151bb00884d28e9bbdd3c772
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: b49d95d1c24b930932b497535c72e63cb9cb24cd78964dccd256415a5d1d71fa
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 5702ae05d033e8874f0c3d8e0e1b04079afd5cf6b456ff2da1edd0fb71a9ada2
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: ea9d97ae8194d8bffe70935ea039ab63e919b24a82eb7f444217aba2b36c8d96
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

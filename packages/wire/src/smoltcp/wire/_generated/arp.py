@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c0f8df7598ce72b9379761d524820bd3c6c1ac9f084ad9491dc0b65cf744b3c8
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4d249b043c647be62532edac904f59dad4d156d6a116e0de1acd17a7adc1f00c
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The
@@ -23,6 +23,7 @@ __all__ = [
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
+    "OCTETS",
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
@@ -65,6 +66,8 @@ HEADER = struct.Struct("!HHBBH6s4s6s4s")
 WORDS = struct.Struct("!HHHH6sL6sL")
 #: `WORDS` without those no representation field or check reads (padding instead).
 WORDS_RX = struct.Struct("!HHHH6sL6sL")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("28s")
 
 # The octet offset of each field (of the octet that holds a bit field), from the header start.
 HARDWARE_TYPE_AT = 0

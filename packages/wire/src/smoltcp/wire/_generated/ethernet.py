@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1c5e48d2494799c238ebcbe9fd2eda125f3a3f9d87633f9632f2a0f903c37277
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 733b1172ebcf4be4e0cf4ddc1e1c6b36340ffee449ff4a991f782cac1aabcdb2
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
@@ -21,6 +21,7 @@ __all__ = [
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
+    "OCTETS",
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
@@ -55,6 +56,8 @@ HEADER = struct.Struct("!6s6sH")
 WORDS = struct.Struct("!6s6sH")
 #: `WORDS` without those no representation field or check reads (padding instead).
 WORDS_RX = struct.Struct("!6s6sH")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("14s")
 
 # The octet offset of each field (of the octet that holds a bit field), from the header start.
 DST_ADDR_AT = 0

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 98180a7fdad71d89025ef9c53fca4f196ce32b90b6d5dc629f8c47dd425b030a
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 6418d7c7089bcaf62bf9ad8cba1f3a008aeffa3af913fce68ab2e7dee2198749
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 15dba675cc1ab27931ba33d583bf92106b6806a56ec7203335ae1ab67d7de6af
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 6f19afe63108fccca44821b12cbfb89ed7077903641593b94633007056efba7f
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The
@@ -23,6 +23,7 @@ __all__ = [
     "Icmpv4Packet",
     "Icmpv4ParamProblem",
     "Icmpv4TimeExceeded",
+    "OCTETS",
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
@@ -61,6 +62,8 @@ HEADER = struct.Struct("!BBHHH")
 WORDS = struct.Struct("!HHHH")
 #: `WORDS` without those no representation field or check reads (padding instead).
 WORDS_RX = struct.Struct("!HHHH")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("8s")
 
 # The octet offset of each field (of the octet that holds a bit field), from the header start.
 MSG_TYPE_AT = 0

@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d9f7be4289a806a56505b4d51bae9d125a195ece51fd6069e6c7fbc2bfa99120
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 747d536855a39bebfd200e26693de8187fcdb3e0143341b1f2477995f41bf530
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The
@@ -21,6 +21,7 @@ __all__ = [
     "HEADER_LEN",
     "IpProtocol",
     "Ipv4Packet",
+    "OCTETS",
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
@@ -95,6 +96,8 @@ HEADER = struct.Struct("!BBHHHBBH4s4s")
 WORDS = struct.Struct("!HHHHHHLL")
 #: `WORDS` without those no representation field or check reads (padding instead).
 WORDS_RX = struct.Struct("!HHHHHHLL")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("20s")
 
 # The octet offset of each field (of the octet that holds a bit field), from the header start.
 HEADER_LEN_AT = 0

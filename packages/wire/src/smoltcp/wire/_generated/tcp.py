@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e0b95cf204bbecdd47a544b55b782c9c9e4bc929220b1e91c258208444870519
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a00c37627d491d22bf6ef8588804de79bb7e8aa275d274fc4c29908ea77ebde2
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The
@@ -19,6 +19,7 @@ __all__ = [
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
+    "OCTETS",
     "PROTOCOL",
     "TcpOptionKind",
     "TcpPacket",
@@ -98,6 +99,8 @@ HEADER = struct.Struct("!HHLLHHHH")
 WORDS = struct.Struct("!HHLLHHHH")
 #: `WORDS` without those no representation field or check reads (padding instead).
 WORDS_RX = struct.Struct("!HHLLHH4x")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("20s")
 
 # The octet offset of each field (of the octet that holds a bit field), from the header start.
 SRC_PORT_AT = 0

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: fed2ea6ab7d78491be18d17fac03aaace1b8d06a22a96aeffa9d2a0e4dddd48b
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 583c08382955364e50ba5988f55937ef765a33fa2eca289188acca1706f55ced
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
@@ -17,6 +17,7 @@ __all__ = [
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
+    "OCTETS",
     "PROTOCOL",
     "UdpPacket",
     "WORDS",
@@ -54,6 +55,8 @@ HEADER = struct.Struct("!HHHH")
 WORDS = struct.Struct("!HHHH")
 #: `WORDS` without those no representation field or check reads (padding instead).
 WORDS_RX = struct.Struct("!HHH2x")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("8s")
 
 # The octet offset of each field (of the octet that holds a bit field), from the header start.
 SRC_PORT_AT = 0
