@@ -130,11 +130,15 @@ def profile_code(profile: Any, models: dict[str, ProtoModel], names: Names) -> P
     upper = pname.upper()
     total = sum(layer.size for layer in layers)
     length_layer = next((la for la in layers if la.model.repr and la.model.repr.length), None)
-    if length_layer is None:
+    solo = len(layers) == 1
+    if length_layer is None and not solo:
         raise SpecError(f"profile {pname}: no layer declares a length")
     last = layers[-1]
     lines: list[str] = []
-    exports = [f"parse_{pname}", f"emit_{pname}", f"{upper}_LEN"]
+    if solo:
+        exports = ["parse_buffer", "emit_buffer", f"{upper}_LEN"]
+    else:
+        exports = [f"parse_{pname}", f"emit_{pname}", f"{upper}_LEN"]
 
     # The frame template: where each header starts and the fields GSO and TSO patch.
     lines += ["", ""]
@@ -142,11 +146,11 @@ def profile_code(profile: Any, models: dict[str, ProtoModel], names: Names) -> P
         f"# {line}" for line in __import__("textwrap").wrap(f"Profile {pname}: {profile.doc}.", 96)
     ]
     lines.append(f"{upper}_LEN = {total}  # octets of all its headers")
-    for layer in layers:
+    for layer in layers if not solo else []:
         const = f"{upper}_{layer.model.module.upper()}_AT"
         lines.append(f"{const} = {layer.at}")
         exports.append(const)
-    for layer in layers:
+    for layer in layers if not solo else []:
         decl = layer.model.repr
         patch = []
         if decl is not None and decl.length:
@@ -167,9 +171,10 @@ def profile_code(profile: Any, models: dict[str, ProtoModel], names: Names) -> P
     lines.append(f'_{upper}_TX = struct.Struct("!{tx_fmt}")')
     lines.append("")
     lines.append("")
-    lines += _layered_parse(profile, layers, names)
-    lines.append("")
-    lines.append("")
+    if not solo:
+        lines += _layered_parse(profile, layers, names)
+        lines.append("")
+        lines.append("")
     lines += _parse(profile, layers, names, rx_vars, total, length_layer)
     lines.append("")
     lines.append("")
@@ -318,29 +323,54 @@ def _parse(
     upper = pname.upper()
     names.need("smoltcp.wire.capabilities", "VERIFY_RX")
     types = ", ".join(la.model.repr.name for la in layers)
-    out = [
-        f"def parse_{pname}(",
-        "    frame: bytes | bytearray | memoryview,",
-        "    checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,",
-        "    csum: InternetSum = internet_sum,",
-        f") -> tuple[{types}]:",
-        f'    """Return the {", ".join(la.model.repr.name for la in layers)} of ``frame``.',
-        "",
-        *_wrap(f"{profile.doc} is read in one call."),
-        "    The result, and the `MalformedPacket` raised for a bad frame, are those of the",
-        "    layers' ``parse_buffer`` in turn; a well-formed frame of another protocol raises",
-        "    `UnsupportedPacket`. Checksums are verified as ``checksum_caps`` says: a",
-        "    header's with the reference sum over its words, a segment's with ``csum``. The",
-        "    payload is a memoryview into ``frame``.",
-        '    """',
+    solo = len(layers) == 1
+    if solo:
+        layer = layers[0]
+        general = names.need(_module(layer), "_parse_general")
+        addrs = _solo_addrs(layer, names)
+        out = [
+            "def parse_buffer(",
+            "    frame: bytes | bytearray | memoryview,",
+            *[f"    {a}: IpAddress," for a in addrs],
+            "    checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,",
+            "    csum: InternetSum = internet_sum,",
+            f") -> {types}:",
+            f'    """Return the {types} of the {layer.model.protocol} header in ``frame``.',
+            "",
+            *_wrap(
+                f"{profile.doc} is read here; any other input goes to the hand-written "
+                f"``_parse_general``, whose results and errors these are."
+            ),
+            '    """',
+        ]
+        call = ", ".join(["frame", *addrs, "checksum_caps", "csum"])
+        fallback = f"return {general}({call})"
+    else:
+        out = [
+            f"def parse_{pname}(",
+            "    frame: bytes | bytearray | memoryview,",
+            "    checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,",
+            "    csum: InternetSum = internet_sum,",
+            f") -> tuple[{types}]:",
+            f'    """Return the {types} of ``frame``.',
+            "",
+            *_wrap(f"{profile.doc} is read in one call."),
+            "    The result, and the `MalformedPacket` raised for a bad frame, are those of the",
+            "    layers' ``parse_buffer`` in turn; a well-formed frame of another protocol raises",
+            "    `UnsupportedPacket`. Checksums are verified as ``checksum_caps`` says: a",
+            "    header's with the reference sum over its words, a segment's with ``csum``. The",
+            "    payload is a memoryview into ``frame``.",
+            '    """',
+        ]
+        fallback = f"return _layered_{pname}(frame, checksum_caps, csum)"
+    out += [
         "    n = len(frame)",
         f"    if n < {total}:",
-        f"        return _layered_{pname}(frame, checksum_caps, csum)",
+        f"        {fallback}",
         "    (",
     ]
     out += [f"        {v}," for v in rx_vars]
     out.append(f"    ) = _{upper}_RX.unpack_from(frame)")
-    fallback = f"return _layered_{pname}(frame, checksum_caps, csum)"
     conds: list[str] = []
     for layer in layers:
         decl = layer.model.repr
@@ -382,10 +412,13 @@ def _parse(
             out.append(f"    end = {layer.at} + {length_var}")
             conds.append("end > n")
             conds.append(f"{length_var} < {total - layer.at}")
-    out.append("    if (")
-    out += [f"        {'or ' if i else ''}{c}" for i, c in enumerate(conds)]
-    out.append("    ):")
-    out.append(f"        {fallback}")
+    if length_layer is None:
+        out.append("    end = n")
+    if conds:
+        out.append("    if (")
+        out += [f"        {'or ' if i else ''}{c}" for i, c in enumerate(conds)]
+        out.append("    ):")
+        out.append(f"        {fallback}")
     # Single-name lookups: None means another path.
     lookups: dict[tuple[str, str], str] = {}
     for layer in layers:
@@ -411,18 +444,35 @@ def _parse(
             continue
         if cs.covers == "header":
             wsum = " + ".join(v for v, f, c in layer.words if c is None)
-            out.append(f"    if checksum_caps.{cs.caps} in VERIFY_RX and ({wsum}) % 0xFFFF:")
-            out.append(f"        {fallback}")
+            if len(layers) == 1:
+                # Standalone, the header honours the caller's sum (the checksum seam).
+                end_at = layer.at + layer.size
+                out += [
+                    f"    if checksum_caps.{cs.caps} in VERIFY_RX and (",
+                    f"        ({wsum}) % 0xFFFF",
+                    "        if csum is internet_sum",
+                    f"        else csum(view[{layer.at}:{end_at}], 0) != 0xFFFF",
+                    "    ):",
+                    f"        {fallback}",
+                ]
+            else:
+                out.append(f"    if checksum_caps.{cs.caps} in VERIFY_RX and ({wsum}) % 0xFFFF:")
+                out.append(f"        {fallback}")
         else:
-            prev = layers[i - 1]
-            src = prev.var_of[prev.leaves["src_addr"].word.name]
-            dst = prev.var_of[prev.leaves["dst_addr"].word.name]
+            if i == 0:
+                src, dst = "src_addr._int", "dst_addr._int"
+            else:
+                prev = layers[i - 1]
+                src = prev.var_of[prev.leaves["src_addr"].word.name]
+                dst = prev.var_of[prev.leaves["dst_addr"].word.name]
             names.need("smoltcp.wire.checksum", "internet_sum")
             out += [
                 f"    if checksum_caps.{cs.caps} in VERIFY_RX:",
                 f"        seg_len = end - {layer.at}",
                 f"        pseudo = {src} + {dst} + {cs.protocol} + seg_len",
-                f"        segment = view[{layer.at}:end]",
+                "        segment = frame"
+                if length_layer is None and layer.at == 0
+                else f"        segment = view[{layer.at}:end]",
                 "        if csum is internet_sum:",
                 '            seg_sum = _from_bytes(segment, "big")',
                 "            if seg_len & 1:",
@@ -482,6 +532,15 @@ def _parse(
         results.append(var)
     out.append(f"    return {', '.join(results)}")
     return out
+
+
+def _solo_addrs(layer: _Layer, names: Names) -> list[str]:
+    """Return the address arguments a standalone layer's functions take (pseudo header)."""
+    cs = layer.model.repr.checksum
+    if cs is not None and cs.covers == "pseudo-header":
+        names.need("smoltcp.wire.address", "IpAddress")
+        return ["src_addr", "dst_addr"]
+    return []
 
 
 def _wrap(text: str) -> list[str]:
@@ -569,22 +628,50 @@ def _emit(
     names.need("smoltcp.wire.capabilities", "COMPUTE_TX")
     names.need("smoltcp.wire.checksum", "WritableBuffer")
     args = ", ".join(f"{la.prefix}: {la.model.repr.name}" for la in layers)
-    out = [
-        f"def emit_{pname}(",
-        "    buffer: WritableBuffer,",
-        f"    {args},",
-        "    checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,",
-        "    csum: InternetSum = internet_sum,",
-        ") -> None:",
-        f'    """Write {", ".join(f"``{la.prefix}``" for la in layers)} into ``buffer``.',
-        "",
-        *_wrap(f"{profile.doc} is written in one call."),
-        "    The octets are exactly those of the layers' ``emit_buffer`` one after the other (the",
-        "    length fields must agree with what follows, as for them); ``buffer`` must hold the",
-        "    whole frame. Checksums are computed as ``checksum_caps`` says: a header's with the",
-        "    reference sum, a segment's with ``csum``.",
-        '    """',
-    ]
+    solo = len(layers) == 1
+    if solo:
+        layer = layers[0]
+        general = "_emit_general"
+        addrs = _solo_addrs(layer, names)
+        cls = _repr_cls(layer, names)
+        out = [
+            "def emit_buffer(",
+            f"    {layer.prefix}: {cls},",
+            "    buffer: WritableBuffer,",
+            *[f"    {a}: IpAddress," for a in addrs],
+            "    checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,",
+            "    csum: InternetSum = internet_sum,",
+            ") -> None:",
+            f'    """Write the {layer.model.protocol} header of ``{layer.prefix}`` into'
+            " ``buffer``.",
+            "",
+            *_wrap(
+                f"{profile.doc} is written here; any other representation goes to the "
+                f"hand-written ``_emit_general``, whose octets these are."
+            ),
+            '    """',
+        ]
+        solo_call = ", ".join([layer.prefix, "buffer", *addrs, "checksum_caps", "csum"])
+    out = (
+        [
+            f"def emit_{pname}(",
+            "    buffer: WritableBuffer,",
+            f"    {args},",
+            "    checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,",
+            "    csum: InternetSum = internet_sum,",
+            ") -> None:",
+            f'    """Write {", ".join(f"``{la.prefix}``" for la in layers)} into ``buffer``.',
+            "",
+            *_wrap(f"{profile.doc} is written in one call."),
+            "    The octets are exactly those of the layers' ``emit_buffer`` one after the",
+            "    other (the length fields must agree with what follows, as for them); ``buffer``",
+            "    must hold the whole frame. Checksums are computed as ``checksum_caps`` says: a",
+            "    header's with the reference sum, a segment's with ``csum``.",
+            '    """',
+        ]
+        if not solo
+        else out
+    )
     # Unpack every non-cached representation.
     rvars: dict[tuple[str, str], str] = {}
     for layer in layers:
@@ -630,23 +717,33 @@ def _emit(
                 else:
                     conds.append(v)
     # The length: everything after the length layer's header.
-    ldecl = length_layer.model.repr
-    derived = next(d for d in ldecl.fields if type(d).__name__ == "Derived")
-    plen = rvars[(length_layer.prefix, derived.name)]
-    payload = rvars[(last.prefix, _payload_name(last))]
-    after = total - length_layer.at - length_layer.size
-    conds.append(f"{plen} != {after} + len({payload})")
-    out.append("    if (")
-    out += [f"        {'or ' if i else ''}{c}" for i, c in enumerate(conds)]
-    out.append("    ):")
-    out.append("        view = buffer if type(buffer) is memoryview else memoryview(buffer)")
-    prev = None
-    for layer in layers:
-        buf = "view" if layer.at == 0 else f"view[{layer.at}:]"
-        args = _args(layer, prev, buf, prev.prefix if prev else "")
-        out.append(f"        {layer.prefix}.emit_buffer({args})")
-        prev = layer
-    out.append("        return")
+    payload_name = _payload_name(last)
+    payload = rvars[(last.prefix, payload_name)] if payload_name else ""
+    plen = ""
+    if length_layer is not None and not solo:
+        ldecl = length_layer.model.repr
+        derived = next(d for d in ldecl.fields if type(d).__name__ == "Derived")
+        plen = rvars[(length_layer.prefix, derived.name)]
+        after = total - length_layer.at - length_layer.size
+        conds.append(f"{plen} != {after} + len({payload})")
+    if conds:
+        out.append("    if (")
+        out += [f"        {'or ' if i else ''}{c}" for i, c in enumerate(conds)]
+        out.append("    ):")
+        if solo:
+            names.need(_module(layers[0]), general)
+            out.append(f"        {general}({solo_call})")
+        else:
+            out.append(
+                "        view = buffer if type(buffer) is memoryview else memoryview(buffer)"
+            )
+            prev = None
+            for layer in layers:
+                buf = "view" if layer.at == 0 else f"view[{layer.at}:]"
+                args = _args(layer, prev, buf, prev.prefix if prev else "")
+                out.append(f"        {layer.prefix}.emit_buffer({args})")
+                prev = layer
+        out.append("        return")
     # Word values.
     values: list[str] = []
     pre: list[str] = []
@@ -719,12 +816,30 @@ def _emit(
             )
             out.append(f"        folded = ({' + '.join(sums[layer.prefix])}) % 0xFFFF")
             out.append(f"        {var} = 0xFFFF - folded if folded else 0")
+            if len(layers) == 1:
+                # Standalone, the header honours the caller's sum (the checksum seam).
+                cs_at = layer.at + layer.leaves[cs.field].field.offset
+                end_at = layer.at + layer.size
+                out[-4] = f"    if checksum_caps.{cs.caps} in COMPUTE_TX and csum is internet_sum:"
+                post += [
+                    f"    if checksum_caps.{cs.caps} in COMPUTE_TX and csum is not internet_sum:",
+                    "        view = buffer if type(buffer) is memoryview else memoryview(buffer)",
+                    f"        s = ~csum(view[{layer.at}:{end_at}], 0) & 0xFFFF",
+                    f"        buffer[{cs_at}] = s >> 8",
+                    f"        buffer[{cs_at + 1}] = s & 0xFF",
+                ]
         else:
-            prev = layers[i - 1]
-            src = _emit_addr(prev, "src_addr", rvars, wvars)
-            dst = _emit_addr(prev, "dst_addr", rvars, wvars)
+            if i == 0:
+                src, dst = "src_addr._int", "dst_addr._int"
+            else:
+                prev = layers[i - 1]
+                src = _emit_addr(prev, "src_addr", rvars, wvars)
+                dst = _emit_addr(prev, "dst_addr", rvars, wvars)
             seg_at = layer.at
-            out.append(f"    end = {length_layer.at + length_layer.size} + {plen}")
+            if plen:
+                out.append(f"    end = {length_layer.at + length_layer.size} + {plen}")
+            else:
+                out.append(f"    end = {total} + len({payload})")
             out.append(f"    if {payload}:")
             out.append(f"        buffer[{total}:end] = {payload}")
             out.append(f"    pseudo = {src} + {dst} + {cs.protocol} + end - {seg_at}")
@@ -739,11 +854,11 @@ def _emit(
             )
             seqs = {f"{layer.prefix}_{n}" for n in _seq_fields(layer)}
             plain = [v for v in sums[layer.prefix] if v not in seqs]
-            total = f"pseudo + {' + '.join(plain)}"
+            seg_expr = f"pseudo + {' + '.join(plain)}"
             for v in sums[layer.prefix]:
                 if v in seqs:
-                    total = f"_int_add({v}, {total})"
-            out.append(f"        seg_sum = {total}")
+                    seg_expr = f"_int_add({v}, {seg_expr})"
+            out.append(f"        seg_sum = {seg_expr}")
             out.append(f"        size = len({payload})")
             out.append("        if size:")
             whole = f'_from_bytes({payload}, "big")'
@@ -783,7 +898,7 @@ def _seq_fields(layer: _Layer) -> list[str]:
 
 
 def _payload_name(layer: _Layer) -> str:
-    return next(d.name for d in layer.model.repr.fields if type(d).__name__ == "Payload")
+    return next((d.name for d in layer.model.repr.fields if type(d).__name__ == "Payload"), "")
 
 
 def _repr_order(decl: Any) -> list[str]:

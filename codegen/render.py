@@ -227,14 +227,23 @@ def render_all(
     out: dict[str, str] = {}
     for model in models:
         out[f"{model.module}.py"] = _render_proto(env, model, f"{label}/{model.spec_path.name}")
-    profiles = _load_profiles(spec_dir)
+    profiles, layer_profiles = _load_profiles(spec_dir)
     if profiles:
         out["frames.py"] = _render_frames(env, models, profiles, spec_dir, f"{label}/profiles.py")
+    for profile in layer_profiles:
+        (layer,) = profile.layers
+        out[f"{layer.spec}_fast.py"] = _render_frames(
+            env, models, (profile,), spec_dir, f"{label}/profiles.py", "fast.py.j2"
+        )
     out["_base.py"] = _render_static(env, "_base.py.j2")
     out["__init__.py"] = _render_static(
         env,
         "__init__.py.j2",
-        modules=sorted([m.module for m in models] + (["frames"] if profiles else [])),
+        modules=sorted(
+            [m.module for m in models]
+            + (["frames"] if profiles else [])
+            + [f"{p.layers[0].spec}_fast" for p in layer_profiles]
+        ),
     )
     if fmt:
         out = {name: format_source(text) for name, text in out.items()}
@@ -278,16 +287,17 @@ def check(rendered: dict[str, str], out_dir: Path) -> list[str]:
     return problems
 
 
-def _load_profiles(spec_dir: Path) -> tuple:
-    """Return the ``PROFILES`` of ``spec_dir/profiles.py`` (none when there is no such file)."""
+def _load_profiles(spec_dir: Path) -> tuple[tuple, tuple]:
+    """Return ``PROFILES`` and ``LAYER_PROFILES`` of ``spec_dir/profiles.py`` (or none)."""
     import importlib
 
     from .model import load_spec_package
 
     if not (spec_dir / "profiles.py").exists():
-        return ()
+        return (), ()
     pkg, _ = load_spec_package(spec_dir)
-    return tuple(importlib.import_module(f"{pkg}.profiles").PROFILES)
+    module = importlib.import_module(f"{pkg}.profiles")
+    return tuple(module.PROFILES), tuple(getattr(module, "LAYER_PROFILES", ()))
 
 
 def _render_frames(
@@ -296,10 +306,10 @@ def _render_frames(
     profiles: tuple,
     spec_dir: Path,
     spec_name: str,
+    template_name: str = "frames.py.j2",
 ) -> str:
     from .frames import Names, profile_code
 
-    template_name = "frames.py.j2"
     inputs = [(spec_dir / "profiles.py").read_bytes(), (TEMPLATE_DIR / template_name).read_bytes()]
     used = {layer.spec for profile in profiles for layer in profile.layers}
     inputs += [m.spec_path.read_bytes() for m in models if m.module in used]

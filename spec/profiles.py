@@ -33,3 +33,15 @@ PROFILES = (
         (_IPV4, _TCP_TS),
     ),
 )
+
+# One header each: the per-layer ``parse_buffer``/``emit_buffer`` of its representation, for the
+# same common shapes, generated into ``smoltcp.wire._generated.<spec>_fast``. Any other input
+# goes to the hand-written module's ``_parse_general``/``_emit_general``.
+LAYER_PROFILES = (
+    Profile(
+        "ipv4",
+        "An IPv4 header without options",
+        (Layer("ipv4", fixed={"version": 4, "header_len": 20}),),
+    ),
+    Profile("tcp", "A TCP header with NOP NOP Timestamps alone", (_TCP_TS,)),
+)

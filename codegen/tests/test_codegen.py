@@ -79,7 +79,9 @@ def test_rendering_is_deterministic() -> None:
         "frames.py",
         "icmpv4.py",
         "ipv4.py",
+        "ipv4_fast.py",
         "tcp.py",
+        "tcp_fast.py",
         "udp.py",
     }
 

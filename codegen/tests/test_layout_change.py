@@ -109,6 +109,10 @@ def test_a_moved_field_reaches_the_generated_frame_parser(tmp_path: Path) -> Non
         real_reading = exc
     assert real_reading != (ETH, ip, tcp)
 
+    # The per-layer parser generated from the copy reads the moved TCP header too.
+    tcp_fast = load(out / "tcp_fast.py", "_moved_tcp_fast")
+    assert tcp_fast.parse_buffer(bytes(moved[34:]), SRC, DST) == tcp
+
     # And the moved emitter writes the moved layout.
     again = bytearray(len(moved))
     frames.emit_tcp_frame(again, ETH, ip, tcp)
@@ -122,7 +126,9 @@ def test_check_fails_until_the_moved_spec_is_regenerated(tmp_path: Path) -> None
     problems = check(render_all(spec), out)
     assert {p.split(":")[0].rsplit("/", 1)[1] for p in problems} == {
         "tcp.py",
+        "tcp_fast.py",
         "ipv4.py",
+        "ipv4_fast.py",
         "frames.py",
     }
     assert main(["--check", "--spec-dir", str(spec), "--out-dir", str(out)]) == 1

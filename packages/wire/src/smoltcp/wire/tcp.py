@@ -29,6 +29,7 @@ from ._generated.tcp import (
     HEADER,
     HEADER_LEN,
     HEADER_LEN_AT,
+    HEADER_LEN_MASK,
     HEADER_LEN_OCTET_SHIFT,
     HEADER_LEN_SHIFT,
     HEADER_LEN_UNIT,
@@ -36,8 +37,6 @@ from ._generated.tcp import (
     NOP_NOP_SACKPERM_WORD,
     NOP_NOP_TS_LEN,
     NOP_NOP_TS_WORD,
-    NOP_NOP_TS_WORDS,
-    NOP_NOP_TS_WORDS_RX,
     NS_MASK,
     OPTION_LEN,
     PROTOCOL,
@@ -79,7 +78,9 @@ _DO_MIN = (HEADER_LEN // _DO_UNIT) << _DO_SHIFT
 # in the flags word.
 _TS_HEADER_LEN = HEADER_LEN + NOP_NOP_TS_LEN
 _DO_BARE = (HEADER_LEN // _DO_UNIT) << HEADER_LEN_SHIFT
-_DO_TS = (_TS_HEADER_LEN // _DO_UNIT) << HEADER_LEN_SHIFT
+# The control bits that _CONTROLS and _FLAG_TAILS are indexed by (FIN..PSH; FIN..NS).
+_CONTROL_BITS = FIN_MASK | SYN_MASK | RST_MASK | PSH_MASK
+_FLAG_BITS = (NS_MASK << 1) - 1
 _PROTO_TCP = PSEUDO_PROTOCOL
 _MAX_HEADER_LEN = MAX_HEADER_LEN
 
@@ -87,10 +88,6 @@ _MAX_HEADER_LEN = MAX_HEADER_LEN
 _NOP_NOP_TS = NOP_NOP_TS_WORD
 _SACKPERM_TS = SACKPERM_TS_WORD
 _NOP_NOP_SACKPERM = NOP_NOP_SACKPERM_WORD
-# The fixed header followed by the NOP NOP Timestamps option: one unpack/pack per segment.
-_pack_ts = NOP_NOP_TS_WORDS.pack_into
-# The same layout without the checksum and urgent pointer, which parse does not keep.
-_unpack_ts_rx = NOP_NOP_TS_WORDS_RX.unpack_from
 # Option bodies (option layout policy: see _options and _parse_options).
 _TS_WORDS = struct.Struct("!LLL")
 _U16 = struct.Struct("!H")
@@ -405,18 +402,10 @@ class TcpRepr(NamedTuple):
         the control flags are always checked. ``payload`` is a memoryview into ``buffer``.
         """
         n = len(buffer)
-        if n >= _TS_HEADER_LEN:
-            # Room for the fixed header and the kernel's NOP NOP Timestamps: one unpack reads both
-            # (the last three words are other options or payload when the layout differs).
-            src_port, dst_port, seq, ack, flags, window_len, word, tsval, tsecr = _unpack_ts_rx(
-                buffer
-            )
-        else:
-            if n < HEADER_LEN:
-                _check(buffer)  # raises
-            src_port, dst_port, seq, ack, flags, window_len, _, _ = _unpack_header(buffer)
-            word = 0
-        header_len = (flags >> 12) << 2
+        if n < HEADER_LEN:
+            _check(buffer)  # raises
+        src_port, dst_port, seq, ack, flags, window_len, _, _ = _unpack_header(buffer)
+        header_len = ((flags & HEADER_LEN_MASK) >> HEADER_LEN_SHIFT) * _DO_UNIT
         if header_len < HEADER_LEN or header_len > n:
             _check(buffer)  # raises
         payload = (
@@ -434,33 +423,12 @@ class TcpRepr(NamedTuple):
             # Another sum: the pseudo header's unfolded sum (see pseudo_header_sum) as initial.
             elif csum(buffer, src_addr._int + dst_addr._int + _PROTO_TCP + n) != 0xFFFF:
                 raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
-        control = _CONTROLS[flags & 0x0F]
+        control = _CONTROLS[flags & _CONTROL_BITS]
         if control is None:
             names = "+".join(
                 name for bit, name in ((_SYN, "SYN"), (_FIN, "FIN"), (_RST, "RST")) if flags & bit
             )
             raise MalformedPacket(PROTOCOL, "flags", f"impossible combination {names}")
-        if header_len == _TS_HEADER_LEN and word == _NOP_NOP_TS:
-            # The kernel's every non-SYN segment: NOP NOP Timestamps, nothing else.
-            return _tuple_new(
-                TcpRepr,
-                (
-                    src_port,
-                    dst_port,
-                    control,
-                    _seq_new(TcpSeqNumber, seq),
-                    _seq_new(TcpSeqNumber, ack) if flags & _ACK else None,
-                    window_len,
-                    None,
-                    None,
-                    False,
-                    (),
-                    _tuple_new(TcpTimestampRepr, (tsval, tsecr)),
-                    payload,
-                    (),
-                )
-                + _FLAG_TAILS[flags & 0x1FF],
-            )
         if header_len == HEADER_LEN:
             window_scale = max_seg_size = timestamp = None
             sack_permitted = False
@@ -487,7 +455,7 @@ class TcpRepr(NamedTuple):
                 payload,
                 unknown,
             )
-            + _FLAG_TAILS[flags & 0x1FF],
+            + _FLAG_TAILS[flags & _FLAG_BITS],
         )
 
     def _options_len(self) -> int:
@@ -637,16 +605,14 @@ class TcpRepr(NamedTuple):
             and not sack_permitted
             and not sack_ranges
             and not unknown_options
+            and timestamp is None
         ):
-            # Most segments carry only timestamps, or no option at all: the header is packed in
-            # one go, with the reference checksum computed from the field values first (a value
-            # is congruent to the sum of its 16-bit words modulo 0xffff; see internet_sum).
-            if timestamp is None:
-                header_len = HEADER_LEN
-                flags |= _DO_BARE
-            else:
-                header_len = _TS_HEADER_LEN
-                flags |= _DO_TS
+            # No option at all (segments with Timestamps alone take the generated path): the
+            # header is packed in one go, with the reference checksum computed from the field
+            # values first (a value is congruent to the sum of its 16-bit words modulo 0xffff;
+            # see internet_sum).
+            header_len = HEADER_LEN
+            flags |= _DO_BARE
             end = header_len + payload_len
             if payload_len:
                 buffer[header_len:end] = payload
@@ -655,8 +621,6 @@ class TcpRepr(NamedTuple):
                 # int.__add__: TcpSeqNumber's own + would wrap the sum modulo 2**32.
                 total = src_port + dst_port + _int_add(seq_number, ack) + flags + window_len
                 total += src_addr._int + dst_addr._int + _PROTO_TCP + end
-                if timestamp is not None:
-                    total += _NOP_NOP_TS + timestamp[0] + timestamp[1]
                 if payload_len:
                     # The payload starts on a 16-bit boundary; an odd length is padded with zero.
                     if payload_len & 1:
@@ -668,26 +632,9 @@ class TcpRepr(NamedTuple):
                 folded = total % 0xFFFF
                 checksum = 0xFFFF - folded if folded else 0
                 compute = False
-            if timestamp is None:
-                _pack_header(
-                    buffer, 0, src_port, dst_port, seq_number, ack, flags, window_len, checksum, 0
-                )
-            else:
-                _pack_ts(
-                    buffer,
-                    0,
-                    src_port,
-                    dst_port,
-                    seq_number,
-                    ack,
-                    flags,
-                    window_len,
-                    checksum,
-                    0,
-                    _NOP_NOP_TS,
-                    timestamp[0],
-                    timestamp[1],
-                )
+            _pack_header(
+                buffer, 0, src_port, dst_port, seq_number, ack, flags, window_len, checksum, 0
+            )
         else:
             header_len = HEADER_LEN + self._options_len()
             if header_len > _MAX_HEADER_LEN:
@@ -739,7 +686,18 @@ class TcpRepr(NamedTuple):
         return " ".join(parts)
 
 
-_emit_buffer = TcpRepr.emit_buffer
+# The general parse and emit: every option layout, and the precise error of every malformed
+# segment.
+_parse_general = TcpRepr.parse_buffer
+_emit_general = TcpRepr.emit_buffer
 
+# The per-packet path, generated from the spec (spec/profiles.py LAYER_PROFILES): a segment
+# with NOP NOP Timestamps alone is parsed and emitted there, anything else by the general
+# functions above. Imported last: the generated module builds this module's TcpRepr.
+from ._generated.tcp_fast import emit_buffer as _emit_fast  # noqa: E402
+from ._generated.tcp_fast import parse_buffer as _parse_fast  # noqa: E402
 
-_parse_buffer = TcpRepr.parse_buffer
+TcpRepr.parse_buffer = staticmethod(_parse_fast)  # type: ignore[method-assign,assignment]
+TcpRepr.emit_buffer = _emit_fast  # type: ignore[method-assign,assignment]
+_parse_buffer = _parse_fast
+_emit_buffer = _emit_fast

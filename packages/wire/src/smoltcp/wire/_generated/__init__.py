@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: b49d95d1c24b930932b497535c72e63cb9cb24cd78964dccd256415a5d1d71fa
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: b9a90ec2715b65efc9e7c8ca17eee48d301002483838c4b619205a3f739eadfa
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -11,6 +11,8 @@ __all__ = [
     "frames",
     "icmpv4",
     "ipv4",
+    "ipv4_fast",
     "tcp",
+    "tcp_fast",
     "udp",
 ]

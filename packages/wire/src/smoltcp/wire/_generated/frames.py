@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 6418d7c7089bcaf62bf9ad8cba1f3a008aeffa3af913fce68ab2e7dee2198749
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 0af8322d214a8e73eb17d6f269c336307d910a26f790b91f2c9a35e02126576c
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;
@@ -225,10 +225,10 @@ def emit_tcp_frame(
     """Write ``eth``, ``ip``, ``tcp`` into ``buffer``.
 
     Ethernet II + IPv4 without options + TCP with NOP NOP Timestamps is written in one call.
-    The octets are exactly those of the layers' ``emit_buffer`` one after the other (the
-    length fields must agree with what follows, as for them); ``buffer`` must hold the
-    whole frame. Checksums are computed as ``checksum_caps`` says: a header's with the
-    reference sum, a segment's with ``csum``.
+    The octets are exactly those of the layers' ``emit_buffer`` one after the
+    other (the length fields must agree with what follows, as for them); ``buffer``
+    must hold the whole frame. Checksums are computed as ``checksum_caps`` says: a
+    header's with the reference sum, a segment's with ``csum``.
     """
     (
         ip_src_addr,
@@ -536,10 +536,10 @@ def emit_tcp_packet(
 
     IPv4 without options + TCP with NOP NOP Timestamps, on the IP medium (no link header) is
     written in one call.
-    The octets are exactly those of the layers' ``emit_buffer`` one after the other (the
-    length fields must agree with what follows, as for them); ``buffer`` must hold the
-    whole frame. Checksums are computed as ``checksum_caps`` says: a header's with the
-    reference sum, a segment's with ``csum``.
+    The octets are exactly those of the layers' ``emit_buffer`` one after the
+    other (the length fields must agree with what follows, as for them); ``buffer``
+    must hold the whole frame. Checksums are computed as ``checksum_caps`` says: a
+    header's with the reference sum, a segment's with ``csum``.
     """
     (
         ip_src_addr,

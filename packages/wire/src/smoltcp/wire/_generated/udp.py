@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 583c08382955364e50ba5988f55937ef765a33fa2eca289188acca1706f55ced
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 28e436e4a161bd65900f86cd6bdc7cbde42975d4304a11b1f278f9d62c4c707f
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
