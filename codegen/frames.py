@@ -409,7 +409,9 @@ def _parse(
                 conds.append(f"{var} != 0x{const:X}")
         if layer is length_layer:
             length_var = _header_value(layer, decl.length)
-            out.append(f"    end = {layer.at} + {length_var}")
+            out.append(
+                f"    end = {layer.at} + {length_var}" if layer.at else f"    end = {length_var}"
+            )
             conds.append("end > n")
             conds.append(f"{length_var} < {total - layer.at}")
     if length_layer is None:
@@ -468,7 +470,7 @@ def _parse(
             names.need("smoltcp.wire.checksum", "internet_sum")
             out += [
                 f"    if checksum_caps.{cs.caps} in VERIFY_RX:",
-                f"        seg_len = end - {layer.at}",
+                f"        seg_len = end - {layer.at}" if layer.at else "        seg_len = end",
                 f"        pseudo = {src} + {dst} + {cs.protocol} + seg_len",
                 "        segment = frame"
                 if length_layer is None and layer.at == 0
@@ -774,6 +776,7 @@ def _emit(
                 values.append(var)
                 continue
             parts = emits.get(w, [])
+            rare = [item.split(":") for item in emits.get(w + _RARE, [])]
             if parts == [_DIRECT]:
                 values.append(var)
                 layer_sum.append(var)
@@ -786,13 +789,17 @@ def _emit(
                 values.append("0")
                 continue
             expr = " | ".join(exprs)
-            if re.fullmatch(r"[A-Za-z_0-9]+", expr):
+            if re.fullmatch(r"[A-Za-z_0-9]+", expr) and not rare:
                 values.append(expr)  # the representation's value is the word
                 layer_sum.append(expr)
                 continue
             if var in taken:
                 var += "_word"
             pre.append(f"    {var} = {expr}")
+            if rare:
+                pre.append(f"    if {' or '.join(v for v, _ in rare)}:")
+                bits = " | ".join(f"(0x{int(m):X} if {v} else 0)" for v, m in rare)
+                pre.append(f"        {var} |= {bits}")
             m = re.fullmatch(r"([A-Za-z_0-9]+)\._(int|octets)", expr)
             if m:
                 wvars[m[1]] = var
@@ -820,9 +827,11 @@ def _emit(
                 # Standalone, the header honours the caller's sum (the checksum seam).
                 cs_at = layer.at + layer.leaves[cs.field].field.offset
                 end_at = layer.at + layer.size
-                out[-4] = f"    if checksum_caps.{cs.caps} in COMPUTE_TX and csum is internet_sum:"
+                out[-4] = f"    compute = checksum_caps.{cs.caps} in COMPUTE_TX"
+                out.insert(len(out) - 3, "    if compute and csum is internet_sum:")
+                out.append("        compute = False")
                 post += [
-                    f"    if checksum_caps.{cs.caps} in COMPUTE_TX and csum is not internet_sum:",
+                    "    if compute:",
                     "        view = buffer if type(buffer) is memoryview else memoryview(buffer)",
                     f"        s = ~csum(view[{layer.at}:{end_at}], 0) & 0xFFFF",
                     f"        buffer[{cs_at}] = s >> 8",
@@ -842,7 +851,9 @@ def _emit(
                 out.append(f"    end = {total} + len({payload})")
             out.append(f"    if {payload}:")
             out.append(f"        buffer[{total}:end] = {payload}")
-            out.append(f"    pseudo = {src} + {dst} + {cs.protocol} + end - {seg_at}")
+            seg_len = f"end - {seg_at}" if seg_at else "end"
+            # The pseudo header's sum, only where a checksum is computed (offload skips it).
+            pseudo = f"{src} + {dst} + {cs.protocol} + {seg_len}"
             out.append(f"    compute = checksum_caps.{cs.caps} in COMPUTE_TX")
             out.append(f"    {var} = 0")
             out.append("    if compute and csum is internet_sum:")
@@ -854,10 +865,13 @@ def _emit(
             )
             seqs = {f"{layer.prefix}_{n}" for n in _seq_fields(layer)}
             plain = [v for v in sums[layer.prefix] if v not in seqs]
-            seg_expr = f"pseudo + {' + '.join(plain)}"
-            for v in sums[layer.prefix]:
-                if v in seqs:
-                    seg_expr = f"_int_add({v}, {seg_expr})"
+            seg_expr = f"{pseudo} + {' + '.join(plain)}"
+            seq_vars = [v for v in sums[layer.prefix] if v in seqs]
+            # int.__add__ once per pair of sequence numbers (one call costs more than an add).
+            while len(seq_vars) >= 2:
+                seg_expr += f" + _int_add({seq_vars.pop(0)}, {seq_vars.pop(0)})"
+            if seq_vars:
+                seg_expr = f"_int_add({seq_vars[0]}, {seg_expr})"
             out.append(f"        seg_sum = {seg_expr}")
             out.append(f"        size = len({payload})")
             out.append("        if size:")
@@ -870,7 +884,7 @@ def _emit(
             post += [
                 "    if compute:",
                 "        view = buffer if type(buffer) is memoryview else memoryview(buffer)",
-                f"        s = ~csum(view[{seg_at}:end], pseudo) & 0xFFFF",
+                f"        s = ~csum(view[{seg_at}:end], {pseudo}) & 0xFFFF",
                 f"        buffer[{cs_at}] = s >> 8",
                 f"        buffer[{cs_at + 1}] = s & 0xFF",
             ]
@@ -972,8 +986,11 @@ def _emit_fields(
                 placed = f"{table}[{v}]" if lo == 0 else f"({table}[{v}] << {lo})"
                 parts.setdefault(word, []).append(placed)
             else:
+                # Flags seldom set: one test of them all, then their bits (see the word loop).
                 for n in item.names:
-                    add(n, rvars[(layer.prefix, n)])
+                    leaf = layer.leaves[n]
+                    rare = parts.setdefault(f"{leaf.word.name}{_RARE}", [])
+                    rare.append(f"{rvars[(layer.prefix, n)]}:{1 << leaf.shift}")
         elif kind == "FromOption" and item.kind in layer.option_vars:
             vs = layer.option_vars[item.kind]
             v = rvars[(layer.prefix, item.name)]
@@ -984,3 +1001,4 @@ def _emit_fields(
 
 
 _DIRECT = "<direct>"  # a word that is a variable already (an option field)
+_RARE = "#rare"  # key suffix: flags ORed into the word only when one of them is set

@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d98da11c9ece26aab9e8eabba55679885c08aae46bd9b5c8722adee360f33157
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b3e53fb65e955150aea534a52e13b3d198439a3b83ea8bd07f1becb3e3423274
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 0af8322d214a8e73eb17d6f269c336307d910a26f790b91f2c9a35e02126576c
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: eb6c4bcbd8bf56816accf8ef4629d016c140f1931e5d8794f95f8458941dd6ab
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;
@@ -287,15 +287,14 @@ def emit_tcp_frame(
     ip_dst_addr_word = ip_dst_addr._int
     tcp_ack_number_value = 0 if tcp_ack_number is None else tcp_ack_number
     tcp_tsval, tcp_tsecr = tcp_timestamp
-    tcp_flags = (
-        0x8000
-        | _CONTROL_FLAGS[tcp_control]
-        | (0 if tcp_ack_number is None else 0x10)
-        | (0x40 if tcp_ece else 0)
-        | (0x80 if tcp_cwr else 0)
-        | (0x100 if tcp_ns else 0)
-        | (0x8 if tcp_psh else 0)
-    )
+    tcp_flags = 0x8000 | _CONTROL_FLAGS[tcp_control] | (0 if tcp_ack_number is None else 0x10)
+    if tcp_ece or tcp_cwr or tcp_ns or tcp_psh:
+        tcp_flags |= (
+            (0x40 if tcp_ece else 0)
+            | (0x80 if tcp_cwr else 0)
+            | (0x100 if tcp_ns else 0)
+            | (0x8 if tcp_psh else 0)
+        )
     ip_checksum = 0
     if checksum_caps.ipv4 in COMPUTE_TX:
         # The reference sum over the words; never zero (a fixed version is in it).
@@ -312,25 +311,25 @@ def emit_tcp_frame(
     end = 34 + ip_payload_len
     if tcp_payload:
         buffer[66:end] = tcp_payload
-    pseudo = ip_src_addr_word + ip_dst_addr_word + 6 + end - 34
     compute = checksum_caps.tcp in COMPUTE_TX
     tcp_checksum = 0
     if compute and csum is internet_sum:
         # The reference sum over the words and the payload; never zero (the
         # protocol number is in it). int.__add__ keeps sequence numbers whole.
-        seg_sum = _int_add(
-            tcp_ack_number_value,
-            _int_add(
-                tcp_seq_number,
-                pseudo
-                + tcp_src_port
-                + tcp_dst_port
-                + tcp_flags
-                + tcp_window_len
-                + 0x101080A
-                + tcp_tsval
-                + tcp_tsecr,
-            ),
+        seg_sum = (
+            ip_src_addr_word
+            + ip_dst_addr_word
+            + 6
+            + end
+            - 34
+            + tcp_src_port
+            + tcp_dst_port
+            + tcp_flags
+            + tcp_window_len
+            + 0x101080A
+            + tcp_tsval
+            + tcp_tsecr
+            + _int_add(tcp_seq_number, tcp_ack_number_value)
         )
         size = len(tcp_payload)
         if size:
@@ -370,7 +369,7 @@ def emit_tcp_frame(
     )
     if compute:
         view = buffer if type(buffer) is memoryview else memoryview(buffer)
-        s = ~csum(view[34:end], pseudo) & 0xFFFF
+        s = ~csum(view[34:end], ip_src_addr_word + ip_dst_addr_word + 6 + end - 34) & 0xFFFF
         buffer[50] = s >> 8
         buffer[51] = s & 0xFF
 
@@ -444,7 +443,7 @@ def parse_tcp_packet(
         tcp_tsval,
         tcp_tsecr,
     ) = _TCP_PACKET_RX.unpack_from(frame)
-    end = 0 + ip_total_len
+    end = ip_total_len
     if (
         ip_ver_ihl_dscp_ecn & 0xFF00 != 0x4500
         or ip_hop_limit_next_header & 0xFF != 0x6
@@ -597,15 +596,14 @@ def emit_tcp_packet(
     ip_dst_addr_word = ip_dst_addr._int
     tcp_ack_number_value = 0 if tcp_ack_number is None else tcp_ack_number
     tcp_tsval, tcp_tsecr = tcp_timestamp
-    tcp_flags = (
-        0x8000
-        | _CONTROL_FLAGS[tcp_control]
-        | (0 if tcp_ack_number is None else 0x10)
-        | (0x40 if tcp_ece else 0)
-        | (0x80 if tcp_cwr else 0)
-        | (0x100 if tcp_ns else 0)
-        | (0x8 if tcp_psh else 0)
-    )
+    tcp_flags = 0x8000 | _CONTROL_FLAGS[tcp_control] | (0 if tcp_ack_number is None else 0x10)
+    if tcp_ece or tcp_cwr or tcp_ns or tcp_psh:
+        tcp_flags |= (
+            (0x40 if tcp_ece else 0)
+            | (0x80 if tcp_cwr else 0)
+            | (0x100 if tcp_ns else 0)
+            | (0x8 if tcp_psh else 0)
+        )
     ip_checksum = 0
     if checksum_caps.ipv4 in COMPUTE_TX:
         # The reference sum over the words; never zero (a fixed version is in it).
@@ -622,25 +620,25 @@ def emit_tcp_packet(
     end = 20 + ip_payload_len
     if tcp_payload:
         buffer[52:end] = tcp_payload
-    pseudo = ip_src_addr_word + ip_dst_addr_word + 6 + end - 20
     compute = checksum_caps.tcp in COMPUTE_TX
     tcp_checksum = 0
     if compute and csum is internet_sum:
         # The reference sum over the words and the payload; never zero (the
         # protocol number is in it). int.__add__ keeps sequence numbers whole.
-        seg_sum = _int_add(
-            tcp_ack_number_value,
-            _int_add(
-                tcp_seq_number,
-                pseudo
-                + tcp_src_port
-                + tcp_dst_port
-                + tcp_flags
-                + tcp_window_len
-                + 0x101080A
-                + tcp_tsval
-                + tcp_tsecr,
-            ),
+        seg_sum = (
+            ip_src_addr_word
+            + ip_dst_addr_word
+            + 6
+            + end
+            - 20
+            + tcp_src_port
+            + tcp_dst_port
+            + tcp_flags
+            + tcp_window_len
+            + 0x101080A
+            + tcp_tsval
+            + tcp_tsecr
+            + _int_add(tcp_seq_number, tcp_ack_number_value)
         )
         size = len(tcp_payload)
         if size:
@@ -677,6 +675,6 @@ def emit_tcp_packet(
     )
     if compute:
         view = buffer if type(buffer) is memoryview else memoryview(buffer)
-        s = ~csum(view[20:end], pseudo) & 0xFFFF
+        s = ~csum(view[20:end], ip_src_addr_word + ip_dst_addr_word + 6 + end - 20) & 0xFFFF
         buffer[36] = s >> 8
         buffer[37] = s & 0xFF

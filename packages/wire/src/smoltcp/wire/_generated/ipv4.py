@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 944b26d110911f80eefee82035f3cc695d86fba80f60ffb9b45b7a5b1f2f30fd
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 908efd2df16553599ca4e12e1cd726c16dd2c371b81bbb972b15e7eabaf2fde2
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The

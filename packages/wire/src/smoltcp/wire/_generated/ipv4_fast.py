@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: f3c24440ef485af1064892302b7faeecc49b55200dfb98e465b619cfef59b728
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: c4308eb0f5aa78ee40c6da5209dfdcc9d0d3b8ced48cd8e1b509e53059f15dc4
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -62,7 +62,7 @@ def parse_buffer(
         ip_src_addr,
         ip_dst_addr,
     ) = _IPV4_RX.unpack_from(frame)
-    end = 0 + ip_total_len
+    end = ip_total_len
     if ip_ver_ihl_dscp_ecn & 0xFF00 != 0x4500 or end > n or ip_total_len < 20:
         return _parse_general(frame, checksum_caps, csum)
     view = frame if type(frame) is memoryview else memoryview(frame)
@@ -135,7 +135,8 @@ def emit_buffer(
     ip_src_addr_word = ip_src_addr._int
     ip_dst_addr_word = ip_dst_addr._int
     ip_checksum = 0
-    if checksum_caps.ipv4 in COMPUTE_TX and csum is internet_sum:
+    compute = checksum_caps.ipv4 in COMPUTE_TX
+    if compute and csum is internet_sum:
         # The reference sum over the words; never zero (a fixed version is in it).
         folded = (
             ip_ver_ihl_dscp_ecn
@@ -147,6 +148,7 @@ def emit_buffer(
             + ip_dst_addr_word
         ) % 0xFFFF
         ip_checksum = 0xFFFF - folded if folded else 0
+        compute = False
     _IPV4_TX.pack_into(
         buffer,
         0,
@@ -159,7 +161,7 @@ def emit_buffer(
         ip_src_addr_word,
         ip_dst_addr_word,
     )
-    if checksum_caps.ipv4 in COMPUTE_TX and csum is not internet_sum:
+    if compute:
         view = buffer if type(buffer) is memoryview else memoryview(buffer)
         s = ~csum(view[0:20], 0) & 0xFFFF
         buffer[10] = s >> 8

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: da2a84505fe7b18442f1d25e91877be854dce8c60ea506eef1e7e833c4de0ed9
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: d309eb6c1699169b4add8fdcfb59e4297d957f506fd65f00ed3de5ae9caa77ac
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -79,7 +79,7 @@ def parse_buffer(
         return _parse_general(frame, src_addr, dst_addr, checksum_caps, csum)
     view = frame if type(frame) is memoryview else memoryview(frame)
     if checksum_caps.tcp in VERIFY_RX:
-        seg_len = end - 0
+        seg_len = end
         pseudo = src_addr._int + dst_addr._int + 6 + seg_len
         segment = frame
         if csum is internet_sum:
@@ -157,37 +157,35 @@ def emit_buffer(
         return
     tcp_ack_number_value = 0 if tcp_ack_number is None else tcp_ack_number
     tcp_tsval, tcp_tsecr = tcp_timestamp
-    tcp_flags = (
-        0x8000
-        | _CONTROL_FLAGS[tcp_control]
-        | (0 if tcp_ack_number is None else 0x10)
-        | (0x40 if tcp_ece else 0)
-        | (0x80 if tcp_cwr else 0)
-        | (0x100 if tcp_ns else 0)
-        | (0x8 if tcp_psh else 0)
-    )
+    tcp_flags = 0x8000 | _CONTROL_FLAGS[tcp_control] | (0 if tcp_ack_number is None else 0x10)
+    if tcp_ece or tcp_cwr or tcp_ns or tcp_psh:
+        tcp_flags |= (
+            (0x40 if tcp_ece else 0)
+            | (0x80 if tcp_cwr else 0)
+            | (0x100 if tcp_ns else 0)
+            | (0x8 if tcp_psh else 0)
+        )
     end = 32 + len(tcp_payload)
     if tcp_payload:
         buffer[32:end] = tcp_payload
-    pseudo = src_addr._int + dst_addr._int + 6 + end - 0
     compute = checksum_caps.tcp in COMPUTE_TX
     tcp_checksum = 0
     if compute and csum is internet_sum:
         # The reference sum over the words and the payload; never zero (the
         # protocol number is in it). int.__add__ keeps sequence numbers whole.
-        seg_sum = _int_add(
-            tcp_ack_number_value,
-            _int_add(
-                tcp_seq_number,
-                pseudo
-                + tcp_src_port
-                + tcp_dst_port
-                + tcp_flags
-                + tcp_window_len
-                + 0x101080A
-                + tcp_tsval
-                + tcp_tsecr,
-            ),
+        seg_sum = (
+            src_addr._int
+            + dst_addr._int
+            + 6
+            + end
+            + tcp_src_port
+            + tcp_dst_port
+            + tcp_flags
+            + tcp_window_len
+            + 0x101080A
+            + tcp_tsval
+            + tcp_tsecr
+            + _int_add(tcp_seq_number, tcp_ack_number_value)
         )
         size = len(tcp_payload)
         if size:
@@ -216,6 +214,6 @@ def emit_buffer(
     )
     if compute:
         view = buffer if type(buffer) is memoryview else memoryview(buffer)
-        s = ~csum(view[0:end], pseudo) & 0xFFFF
+        s = ~csum(view[0:end], src_addr._int + dst_addr._int + 6 + end) & 0xFFFF
         buffer[16] = s >> 8
         buffer[17] = s & 0xFF

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 28e436e4a161bd65900f86cd6bdc7cbde42975d4304a11b1f278f9d62c4c707f
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b910b2e5a5fbd2419b30c99b6cf3e8c276f7e72f986f77455dd9d595ae4d6d5a
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
