@@ -12,6 +12,7 @@ import random
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -201,14 +202,14 @@ def test_cache_dir_falls_back_to_a_private_temp_dir(tmp_path: Path, monkeypatch)
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", unwritable(tmp_path))
     monkeypatch.setenv("HOME", unwritable(tmp_path))
-    monkeypatch.setattr(_kernels_jit.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     chosen = _kernels_jit._choose_cache_dir()
     assert chosen is not None and Path(chosen).parent == tmp_path
     assert stat.S_IMODE(os.stat(chosen).st_mode) & 0o077 == 0
 
 
 def test_shared_temp_dir_is_refused(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(_kernels_jit.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     path = tmp_path / f"smoltcp-numba-{os.getuid()}"
     path.mkdir()
     path.chmod(0o777)  # someone else could plant compiled code here
@@ -218,7 +219,7 @@ def test_shared_temp_dir_is_refused(tmp_path: Path, monkeypatch) -> None:
 def test_no_cache_dir_when_nothing_is_writable(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("NUMBA_CACHE_DIR", unwritable(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", unwritable(tmp_path))
-    monkeypatch.setattr(_kernels_jit.tempfile, "gettempdir", lambda: unwritable(tmp_path))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: unwritable(tmp_path))
     assert _kernels_jit._choose_cache_dir() is None
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -42,6 +41,10 @@ log = logging.getLogger("smoltcp.stack.kernels")
 
 def _writable(path: str) -> bool:
     # The same probe numba's cache locators use: create the directory, then a file in it.
+    # tempfile is imported here, not at the top: it pulls in shutil, bz2 and lzma, about
+    # 15 ms of every start-up, for a probe that runs once and only when numba is loaded.
+    import tempfile
+
     try:
         os.makedirs(path, exist_ok=True)
         tempfile.TemporaryFile(dir=path).close()
@@ -61,6 +64,8 @@ def _user_cache_dir() -> str | None:
 
 
 def _private_temp_dir() -> str | None:
+    import tempfile
+
     uid = os.getuid() if hasattr(os, "getuid") else None
     path = os.path.join(tempfile.gettempdir(), f"smoltcp-numba-{uid if uid is not None else 'u'}")
     try:
