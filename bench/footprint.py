@@ -68,7 +68,9 @@ def bulk(ns: str, mib: int) -> None:
     ns_run(ns, sys.executable, "-c", script)
 
 
-def measure(tree: Path, cache: str, bulk_mib: int, timeout: float) -> dict[str, float]:
+def measure(
+    tree: Path, cache: str, bulk_mib: int, timeout: float, extra: list[str]
+) -> dict[str, float]:
     """Start the server of ``tree`` in a fresh namespace and return its figures."""
     ns = f"smoltcp-fp-{secrets.token_hex(3)}"
     subprocess.run(["ip", "netns", "add", ns], check=True, capture_output=True, timeout=10)
@@ -91,8 +93,9 @@ def measure(tree: Path, cache: str, bulk_mib: int, timeout: float) -> dict[str, 
             text=True,
         )
         started = time.time()
+        argv = [sys.executable, "-m", "smoltcp.examples.server", "tap0", *extra]
         server = subprocess.Popen(
-            ["ip", "netns", "exec", ns, sys.executable, "-m", "smoltcp.examples.server", "tap0"],
+            ["ip", "netns", "exec", ns, *argv],
             env=env,
             cwd=tempfile.gettempdir(),  # not the tree: its packages must come from PYTHONPATH
             stdout=subprocess.DEVNULL,
@@ -146,12 +149,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--bulk", type=int, default=16, help="MiB read from port 6972 (16)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to the first reply")
+    parser.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="an argument for smoltcp-server after tap0 (repeatable), e.g. --server-arg=--offload",
+    )
     args = parser.parse_args(argv)
     if os.geteuid() != 0 or shutil.which("ip") is None or shutil.which("ping") is None:
         print("needs root, iproute2 and ping", file=sys.stderr)
         return 2
     trees = [t.split("=", 1) for t in args.tree] or [["after", str(Path(__file__).parents[1])]]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {socket.gethostname()}")
+    print(f"smoltcp-server tap0 {' '.join(args.server_arg)}".rstrip())
     print(
         f"{'tree':<8} {'cache':<5} {'1st reply s':>11} {'RSS@reply':>10} {'RSS+1s':>8} "
         f"{'RSS bulk':>9} {'peak':>7}   (MiB)"
@@ -159,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, directory in trees:
         with tempfile.TemporaryDirectory(prefix="smoltcp-fp-cache-") as cache:
             for state in ("cold", "warm"):
-                fig = measure(Path(directory).resolve(), cache, args.bulk, args.timeout)
+                fig = measure(
+                    Path(directory).resolve(), cache, args.bulk, args.timeout, args.server_arg
+                )
                 print(
                     f"{name:<8} {state:<5} {fig['first_reply_s']:>11.2f} "
                     f"{fig['rss_first']:>10.1f} {fig['rss_1s']:>8.1f} "

@@ -346,7 +346,8 @@ def test_pure_python_kernel_agrees_with_the_naive_sum(size: int, seed: int, init
 @pytest.mark.parametrize("policy", ["", "lazy", "LAZY", "bogus"])
 def test_lazy_policy_imports_nothing_heavy_until_a_large_sum(policy: str) -> None:
     # Importing the stack, creating an interface and answering a ping loads neither numba
-    # nor numpy; a sum of LAZY_TRIGGER octets starts the build, and build() waits for it.
+    # nor numpy; the LAZY_COUNT-th sum of LAZY_TRIGGER octets starts the build, and build()
+    # waits for it.
     prelude = textwrap.dedent(
         """
         from smoltcp.stack import Interface, SocketSet  # noqa: F401
@@ -360,8 +361,12 @@ def test_lazy_policy_imports_nothing_heavy_until_a_large_sum(policy: str) -> Non
         assert "numba" not in sys.modules and "numpy" not in sys.modules, "loaded at start"
         from smoltcp.stack import kernels
         assert kernels.policy() == "lazy" and not kernels.JIT_ENABLED
-        kernels.internet_sum(bytes(kernels.LAZY_TRIGGER - 1))
-        assert kernels._thread is None, "a small sum started the build"
+        for _ in range(kernels.LAZY_COUNT):
+            kernels.internet_sum(bytes(kernels.LAZY_TRIGGER - 1))
+        assert kernels._thread is None, "small sums started the build"
+        for _ in range(kernels.LAZY_COUNT - 1):
+            assert kernels.internet_sum(bytes(kernels.LAZY_TRIGGER)) == 0
+        assert kernels._thread is None, "a few large sums started the build"
         assert kernels.internet_sum(bytes(kernels.LAZY_TRIGGER)) == 0
         assert kernels._thread is not None
         """
@@ -393,7 +398,7 @@ def test_eager_policy_loads_the_kernel_in_warm_up() -> None:
 def test_lazy_policy_without_a_writable_cache_still_builds(tmp_path: Path) -> None:
     # The background build meets an unwritable NUMBA_CACHE_DIR, HOME and XDG: it falls back
     # (the private temp dir, or no cache) and the kernel still works.
-    prelude = "from smoltcp.stack import kernels; kernels.internet_sum(bytes(4096))"
+    prelude = "from smoltcp.stack import kernels\n" + "kernels.internet_sum(bytes(4096))\n" * 40
     result = run_probe(
         {
             "SMOLTCP_JIT": None,

@@ -11,10 +11,11 @@ second (from its on-disk cache) to several seconds (cold) before the kernel runs
 is paid is the *policy*, read once at import from the environment variable ``SMOLTCP_JIT``
 (or set with `set_policy` before the first sum):
 
-- ``lazy`` (the default): importing this module, and `warm_up`, import nothing; the first sum
-  of at least `LAZY_TRIGGER` octets starts loading the kernel in a background thread, and
-  sums stay pure Python until it is ready. A host answering pings and small requests never
-  loads numba; a bulk transfer gets the kernel within about a second, without a pause.
+- ``lazy`` (the default): importing this module, and `warm_up`, import nothing; the
+  `LAZY_COUNT`-th sum of at least `LAZY_TRIGGER` octets starts loading the kernel in a
+  background thread, and sums stay pure Python until it is ready. A host answering pings and
+  small requests never loads numba (nor does one large ping, or a device's trial sum); a bulk
+  transfer gets the kernel within about a second, without a pause.
 - ``eager``: `warm_up` (which the interface calls when it is created) loads the kernel before
   it returns, and the first large sum does if `warm_up` was not called.
 - ``off``: never numba; pure Python for every size.
@@ -38,6 +39,7 @@ from typing import Any
 from smoltcp.stack import _kernels_jit
 
 __all__ = [
+    "LAZY_COUNT",
     "LAZY_TRIGGER",
     "POLICIES",
     "SMALL_SUM_THRESHOLD",
@@ -64,6 +66,9 @@ SMALL_SUM_THRESHOLD = 128
 # it: numba is worth its memory only when payloads are large, where it saves about 2 us per
 # full-size frame and two orders of magnitude per 64 KiB super-segment.
 LAZY_TRIGGER = 512
+# ... and only once this many such sums were asked for: sustained large traffic, not one large
+# ping or a warm-up call (32 full-size frames are about 46 KiB, a fraction of a bulk stream).
+LAZY_COUNT = 32
 
 POLICIES = ("lazy", "eager", "off")
 POLICY_ENV = "SMOLTCP_JIT"
@@ -184,11 +189,17 @@ def _start_background_build() -> None:
             _thread.start()
 
 
+_large_sums = 0
+
+
 def _lazy(data: Any, initial: int) -> int:
-    # The lazy policy until the kernel is installed: pure Python, and the first large
+    # The lazy policy until the kernel is installed: pure Python, and the LAZY_COUNT-th large
     # buffer starts the build (the thread replaces _kernel when it is done).
+    global _large_sums
     if _thread is None and len(data) >= LAZY_TRIGGER:
-        _start_background_build()
+        _large_sums += 1
+        if _large_sums >= LAZY_COUNT:
+            _start_background_build()
     return _python(data, initial)
 
 
