@@ -205,3 +205,58 @@ def test_without_privileges_the_error_says_so(monkeypatch):
     monkeypatch.setattr(socket, "socket", refuse)
     with pytest.raises(DeviceError, match="CAP_NET_RAW"):
         PacketMmapSocket("lo", mtu=1500)
+
+
+OUTGOING = r"""
+import json, subprocess, time
+from smoltcp.phy import RawSocket, Waiter, mmap_socket
+from smoltcp.phy.mmap_socket import PacketMmapSocket
+from smoltcp.stack.time import Duration, Instant
+
+def drain(device, seconds, keep):
+    frames, waiter = [], Waiter([device])
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pair = device.receive(Instant.ZERO)
+        if pair is None:
+            waiter.wait(Duration.from_millis(10))
+            continue
+        frame = pair[0].consume(bytes)
+        if keep(frame):
+            frames.append(frame.hex())
+    return frames
+
+control = RawSocket("v0")  # sees the kernel's own frames too
+filtered = PacketMmapSocket("v0", block_size=1 << 16, block_count=4)
+mmap_socket.PACKET_IGNORE_OUTGOING = 0x7FFF  # an option no kernel has: the software check
+by_type = PacketMmapSocket("v0", block_size=1 << 16, block_count=4)
+injector = RawSocket("v1")
+ours = lambda f: f[12:14] == b"\x88\xb5"
+frame = bytes.fromhex("ffffffffffff" "020000000002" "88b5") + bytes(range(60))
+injector.transmit(Instant.ZERO).consume(len(frame), lambda b: b.__setitem__(slice(None), frame))
+subprocess.run(["ping", "-n", "-c", "1", "-W", "1", "10.9.9.5"], capture_output=True)
+arp = lambda f: f[12:14] == b"\x08\x06"
+out = {"sent": frame.hex()}
+for key, device in (("control", control), ("filtered", filtered), ("by_type", by_type)):
+    frames = drain(device, 1.5, lambda f: ours(f) or arp(f))
+    out[key] = {"ours": [f for f in frames if f[24:28] == "88b5"],
+                "arp": len([f for f in frames if f[24:28] == "0806"])}
+for device in (control, filtered, by_type, injector):
+    device.close()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.netns
+def test_the_hosts_own_frames_are_never_received(netns):
+    """Frames arriving on the interface are seen; the kernel's own (its ARP requests) are not,
+    whether the kernel filters them or the device checks the packet type itself."""
+    veth(netns)
+    result = netns.python(OUTGOING, timeout=30)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["control"]["arp"] >= 1  # the kernel did send an ARP request on v0
+    for key in ("control", "filtered", "by_type"):
+        assert out[key]["ours"] == [out["sent"]], key
+    assert out["filtered"]["arp"] == 0
+    assert out["by_type"]["arp"] == 0
