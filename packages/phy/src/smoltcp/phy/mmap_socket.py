@@ -387,8 +387,13 @@ class PacketMmapSocket:
         try:
             self._tx_sock.send(b"", socket.MSG_DONTWAIT)
         except (BlockingIOError, InterruptedError):
-            pass  # the kernel took what it could; the rest goes with the next flush
+            # The kernel took what it could; what is left must go with the next flush even
+            # if the stack queues nothing more (its ACK clock would otherwise wait for an RTO).
+            self._tx_pending = 1
         except OSError as exc:
+            if exc.errno == errno.ENOBUFS:  # a full queue below us: the slots wait, try again
+                self._tx_pending = 1
+                return
             self.tx_errors += 1
             if self.tx_errors == 1:
                 _log.warning("%s: cannot send (%s); counting further errors", self.name, exc)
