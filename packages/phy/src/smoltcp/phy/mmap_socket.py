@@ -7,9 +7,9 @@ the ring (no system call, no copy: the stack parses the frame where the kernel p
 
 Transmit uses a ``TPACKET_V2`` ring on a second socket: the stack writes each frame straight
 into a slot of the ring, and one ``send`` asks the kernel to send every slot filled so far.
-The device sends (``flush``) when ``tx_batch`` frames wait, at each `receive`, and when a
-`smoltcp.phy.Waiter` is about to sleep (it asks `wake_delay`); a loop that waits some other
-way calls `flush` after each poll (or uses ``tx_batch=1``).
+The device sends (``flush``) when ``tx_batch`` frames wait, when `receive` finds the receive
+ring empty, and when a `smoltcp.phy.Waiter` is about to sleep (it asks `wake_delay`); a loop
+that waits some other way calls `flush` after each poll (or uses ``tx_batch=1``).
 
 The layouts are those of <linux/if_packet.h>; the kernel documents them in
 Documentation/networking/packet_mmap.rst.
@@ -298,13 +298,17 @@ class PacketMmapSocket:
     # -- the device protocol ------------------------------------------------------------------
 
     def receive(self, now: Instant) -> tuple[MmapRxToken, MmapTxToken] | None:
-        """Return the next frame of the receive ring and a token to answer it, or None."""
-        if self._tx_pending:
-            self.flush()  # what the last poll queued leaves before this one starts
+        """Return the next frame of the receive ring and a token to answer it, or None.
+
+        Returning None (the ring is empty) also sends what waits in the transmit ring: the
+        answers to a whole burst of received frames leave in one system call.
+        """
         ring = self._rx_map
         assert ring is not None, "the device is closed"
         while True:
             if not self._left and not self._next_block():
+                if self._tx_pending:
+                    self.flush()
                 return None
             at = self._frame
             next_offset, snaplen, length, status, mac, pkttype = _FRAME3.unpack_from(ring, at)
