@@ -15,7 +15,10 @@ is paid is the *policy*, read once at import from the environment variable ``SMO
   `LAZY_COUNT`-th sum of at least `LAZY_TRIGGER` octets starts loading the kernel in a
   background thread, and sums stay pure Python until it is ready. A host answering pings and
   small requests never loads numba (nor does one large ping, or a device's trial sum); a bulk
-  transfer gets the kernel within about a second, without a pause.
+  transfer gets the kernel within about a second, without one long pause, but the import
+  holds the interpreter lock in stretches of up to a few hundred milliseconds (dynamic
+  loading of LLVM), enough for a tail-loss probe on a fast link. A program about to time or
+  replay a bulk transfer calls `build` first.
 - ``eager``: `warm_up` (which the interface calls when it is created) loads the kernel before
   it returns, and the first large sum does if `warm_up` was not called.
 - ``off``: never numba; pure Python for every size.
