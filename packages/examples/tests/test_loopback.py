@@ -117,5 +117,5 @@ def test_an_impossible_mtu_is_a_one_line_error():
     proc = run_loopback("--mtu", "100")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "smoltcp-loopback: error: bad MTU 100 (want 256 to 65535) (see --help)"
+        "smoltcp-loopback: error: argument --mtu: bad MTU '100' (want 256 to 65535) (see --help)"
     ]
