@@ -37,7 +37,7 @@ from smoltcp.stack.time import Instant
 from smoltcp.wire import IpEndpoint
 
 from . import options
-from .loopback import buffer_size, size
+from .loopback import size
 from .runtime import Clock, UserError, poll_loop, run
 
 __all__ = ["main"]
@@ -48,6 +48,14 @@ ADDRESS = "192.168.69.1/24"
 DEFAULT_TIME = 10.0
 READER_PORT = 1234
 WRITER_PORT = 1235
+
+
+MAX_BUFFER = 256 << 20
+
+
+def buffer_size(text: str) -> int:
+    """Parse a socket buffer size in octets, 64 to 256M (K, M suffixes)."""
+    return options.octets(text, low=64, high=MAX_BUFFER)
 
 
 def ack_stretch(text: str) -> int | None:
@@ -77,7 +85,7 @@ def build_parser() -> options.ExampleParser:
         "--buffer",
         type=buffer_size,
         default=4 << 20,
-        help="size of each of the stack's socket buffers (default 4M)",
+        help="size of each of the stack's socket buffers, 64 to 256M (default 4M)",
     )
     p.add_argument(
         "--ack-stretch",

@@ -47,7 +47,8 @@ _IP_ADDRS = re.compile(r"IPv4 src=(\S+) dst=(\S+)")
 
 
 MAX_SIZE = 1 << 40  # 1T: the transfer streams its data, so only time bounds it
-MAX_BUFFER = 1 << 30
+MAX_BUFFER = 16 << 20  # four socket buffers and a read buffer of this size live in memory
+MAX_FRAMES = 100_000
 BLOCK = 1 << 16  # the payload is generated, sent and hashed this many octets at a time
 
 
@@ -57,7 +58,7 @@ def size(text: str) -> int:
 
 
 def buffer_size(text: str) -> int:
-    """Parse a socket buffer size in octets, 64 to 1G (K, M, G suffixes)."""
+    """Parse a socket buffer size in octets, 64 to 16M (K, M suffixes)."""
     return options.octets(text, low=64, high=MAX_BUFFER)
 
 
@@ -104,7 +105,7 @@ def build_parser() -> options.ExampleParser:
         "--buffer",
         type=buffer_size,
         default=64 << 10,
-        help="size of each socket buffer, 64 to 1G (default 64K; larger ones use window scaling)",
+        help="size of each socket buffer, 64 to 16M (default 64K; larger ones use window scaling)",
     )
     p.add_argument(
         "--mtu",
@@ -116,10 +117,11 @@ def build_parser() -> options.ExampleParser:
     )
     p.add_argument(
         "--frames",
-        type=options.non_negative_int,
+        type=options.int_range(0, MAX_FRAMES, "frame count"),
         default=6,
         metavar="N",
-        help="frames to show at the start and at the end of the exchange (default 6)",
+        help=f"frames to show at the start and at the end of the exchange, 0 to {MAX_FRAMES} "
+        "(default 6)",
     )
     p.add_argument(
         "--timeout",

@@ -39,6 +39,7 @@ __all__ = [
     "hardware",
     "host_interface",
     "int_range",
+    "interface_name",
     "non_negative",
     "non_negative_int",
     "octets",
@@ -161,6 +162,19 @@ def non_negative(text: str) -> float:
     return value
 
 
+IFNAMSIZ = 16  # Linux's limit on an interface name, with its terminating NUL
+
+
+def interface_name(text: str) -> str:
+    """Check an interface name as Linux would: 1 to 15 octets, no '/', no whitespace."""
+    size = len(text.encode("utf-8", "surrogateescape"))
+    if not 0 < size < IFNAMSIZ or "/" in text or ":" in text or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(
+            f"bad interface name {text!r} (1 to {IFNAMSIZ - 1} characters, no '/', ':' or spaces)"
+        )
+    return text
+
+
 def int_range(low: int, high: int, what: str = "value") -> Callable[[str], int]:
     """Return an argument type that parses an integer from ``low`` to ``high`` inclusive."""
 
@@ -270,7 +284,12 @@ def random_seed(args: argparse.Namespace) -> int:
 def add_device_options(p: argparse.ArgumentParser, *, iface: bool = True) -> None:
     """Add ``IFACE`` and ``--offload`` (when ``iface``) and ``--tun``."""
     if iface:
-        p.add_argument("iface", metavar="IFACE", help="the TAP (or, with --tun, TUN) interface")
+        p.add_argument(
+            "iface",
+            metavar="IFACE",
+            type=interface_name,
+            help="the TAP (or, with --tun, TUN) interface",
+        )
         p.add_argument(
             "--offload",
             action="store_true",
