@@ -96,6 +96,12 @@ def build_parser() -> options.ExampleParser:
         "'rfc', the socket's own: every second full-sized segment, or once per GRO aggregate)",
     )
     p.add_argument(
+        "--baseline",
+        action="store_true",
+        help="then move the same amount (or for the same time) between two kernel TCP sockets "
+        "over lo, and print that figure and the stack's ratio to it",
+    )
+    p.add_argument(
         "--timeout",
         type=options.non_negative,
         default=300.0,
@@ -261,7 +267,51 @@ def bench(args: argparse.Namespace) -> int:
         raise UserError(
             f"incomplete transfer: the kernel moved {peer.moved}, the stack {stack_moved} octets"
         )
+    if args.baseline:
+        stack_gbps = peer.moved * 8 / max(peer.elapsed(), 1e-9) / 1e9
+        octets, took = kernel_baseline(seconds if args.size is None else None, args.size)
+        kernel_gbps = octets * 8 / max(took, 1e-9) / 1e9
+        print(
+            f"kernel to kernel: {kernel_gbps:.3f} Gbps ({octets} octets in {took:.3f} s, Python "
+            f"sockets over lo, this process); this stack: {stack_gbps / kernel_gbps:.2f} of it"
+        )
     return 0
+
+
+def kernel_baseline(seconds: float | None, size: int | None) -> tuple[int, float]:
+    """Move data between two kernel TCP sockets of this process over ``lo``, as the stack did.
+
+    For ``seconds`` (or exactly ``size`` octets), with the same 1 MiB writes and MSG_WAITALL
+    reads as the stack's peer; return the octets moved and the seconds taken. The figure is
+    the machine's own reference: the stack's throughput over it is what carries between
+    machines.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    moved = [0]
+
+    def reader() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            buf = bytearray(1 << 20)
+            while n := conn.recv_into(buf, len(buf), socket.MSG_WAITALL):
+                moved[0] += n
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    chunk = memoryview(bytes(1 << 20))
+    with socket.create_connection(listener.getsockname()) as conn:
+        began = time.perf_counter()
+        stop = None if seconds is None else began + seconds
+        left = size
+        while (left is None or left > 0) and (stop is None or time.perf_counter() < stop):
+            n = conn.send(chunk if left is None else chunk[: min(left, len(chunk))])
+            if left is not None:
+                left -= n
+        conn.shutdown(socket.SHUT_WR)
+        thread.join()
+        took = time.perf_counter() - began
+    listener.close()
+    return moved[0], took
 
 
 def show_progress(peer: KernelPeer) -> None:
