@@ -113,7 +113,7 @@ class PcapWriter(Observer):
                 raise ValueError(f"files must be at least 1, not {files}")
             if limit is None:
                 raise ValueError("files needs a limit")
-        if path and not os.fspath(sink):
+        if isinstance(sink, (str, os.PathLike)) and not os.fspath(sink):
             raise ValueError("sink must not be an empty path")
         super().__init__(inner)
         self.mode = mode
