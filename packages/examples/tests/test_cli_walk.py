@@ -18,8 +18,11 @@ import importlib
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -179,3 +182,33 @@ def test_a_quarter_gibibyte_loopback_transfer_stays_small_in_memory():
     baseline = peak_kib_of_a_loopback_run("64K")
     peak = peak_kib_of_a_loopback_run("256M")
     assert peak < baseline + 64 * 1024, f"peak resident set {peak} KiB, {baseline} KiB for 64K"
+
+
+def test_an_unwritable_capture_path_says_permission_denied():
+    # As root every path is writable: run as nobody, where setpriv can switch to it.
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run as another user")
+    with tempfile.TemporaryDirectory(dir="/tmp") as top:  # a directory nobody can reach
+        root = Path(top)
+        root.chmod(0o755)
+        locked = root / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+        numba_cache = root / "numba"
+        numba_cache.mkdir()
+        numba_cache.chmod(0o777)
+        for path, words in [
+            (locked / "x.pcap", "permission denied (cannot create in"),
+            ("/proc/version", "/proc/version: "),
+        ]:
+            proc = subprocess.run(
+                [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                 "-m", "smoltcp.examples.loopback", "--pcap", str(path), "--size", "1K"],
+                capture_output=True, text=True, timeout=60, cwd="/",
+                env={**os.environ, "NUMBA_CACHE_DIR": str(numba_cache)},
+            )  # fmt: skip
+            lines = proc.stderr.strip().splitlines()
+            assert proc.returncode == 2, proc.stderr
+            assert len(lines) == 1 and "argument --pcap" in lines[0] and words in lines[0], lines
+            assert "CAP_NET_ADMIN" not in proc.stderr
