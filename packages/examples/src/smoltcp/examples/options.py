@@ -27,6 +27,8 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
+from .netem_options import add_netem_arguments, netem_settings
+
 __all__ = [
     "ExampleParser",
     "add_device_options",
@@ -393,6 +395,7 @@ def add_middleware_options(p: argparse.ArgumentParser) -> None:
         help="seed of the fault injector and of the stack's random choices (initial sequence "
         "numbers, ports), for a repeatable run; default: a secret from the operating system",
     )
+    add_netem_arguments(p)
 
 
 def add_host_options(
@@ -521,8 +524,10 @@ def wrap_device(
         )
     if trace is not None or args.verbose:
         device = Tracer(device, trace)
+    netem = netem_settings(args)
     if (
-        args.drop_chance
+        netem is not None
+        or args.drop_chance
         or args.corrupt_chance
         or args.size_limit
         or args.tx_rate_limit
@@ -538,5 +543,6 @@ def wrap_device(
             tx_rate_limit=args.tx_rate_limit,
             rx_rate_limit=args.rx_rate_limit,
             shaping_interval=args.shaping_interval or (50 if rate_limited else 0),
+            netem=netem,
         )
     return device

@@ -10,10 +10,16 @@ Middleware wraps any device and is one itself, so they stack:
 ``FaultInjector(Tracer(PcapWriter(TapInterface("tap0"), "x.pcap")), seed=1)``.
 
 - `PcapWriter`: writes every frame to a libpcap file.
-- `FaultInjector`: drops, corrupts, size-limits and rate-limits frames, seeded.
+- `FaultInjector`: drops, corrupts, size-limits and rate-limits frames, seeded, and emulates
+  a bad network (`NetemSettings`: delay, jitter, reordering, duplication, burst loss, a rate).
+
+`Netem` runs those impairments in time given by the caller (`smoltcp.phy.netem`), from the
+models of `smoltcp.phy.impair`, which the emulator and a simulator in virtual time share.
 - `Tracer`: reports every frame to a callback or a logger.
 
 `wait` blocks until a device is readable; `clock.now` gives the ``now`` to pass to the stack.
+`smoltcp.phy.aio` drives the stack from an asyncio event loop instead, with asyncio's streams,
+transports and datagram endpoints over it (imported on its own: it needs asyncio).
 Opening a device the OS refuses raises `DeviceError`, whose message is one line for a user.
 
 Tokens are allocated once per device and reused: a receive token is valid until the device's
@@ -27,6 +33,7 @@ from .direction import Direction
 from .errors import DeviceError
 from .fault_injector import FaultInjector, FaultInjectorCounters
 from .loopback import Loopback
+from .netem import Netem, NetemCounters, NetemSettings
 from .pcap import PcapLinkType, PcapMode, PcapWriter
 from .raw_socket import RawSocket
 from .tracer import Tracer, format_frame
@@ -41,6 +48,9 @@ __all__ = [
     "FaultInjector",
     "FaultInjectorCounters",
     "Loopback",
+    "Netem",
+    "NetemCounters",
+    "NetemSettings",
     "PcapLinkType",
     "PcapMode",
     "PcapWriter",

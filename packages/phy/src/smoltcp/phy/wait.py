@@ -23,6 +23,19 @@ def _fileno(device: Any) -> int | None:
         return None
 
 
+def _wake_hints(device: Any) -> list[Any]:
+    """Return the ``wake_delay`` methods of ``device`` and of the devices inside it."""
+    hints = []
+    seen = 0
+    while device is not None and seen < 32:  # a chain of middleware, bounded against cycles
+        hint = getattr(device, "wake_delay", None)
+        if hint is not None:
+            hints.append(hint)
+        device = getattr(device, "inner", None)
+        seen += 1
+    return hints
+
+
 def _readable_now(device: Any) -> bool:
     readable = getattr(device, "readable", None)
     return readable is not None and bool(readable())
@@ -33,13 +46,16 @@ class Waiter:
 
     A device is waited on through ``fileno()`` if it has one (TAP, TUN, raw socket, and any
     middleware over them); a device that instead has ``readable()`` (the loopback) counts as
-    ready whenever that returns True.
+    ready whenever that returns True. A device (or middleware inside it) with
+    ``wake_delay()`` (the fault injector's emulator, holding frames until they are due) ends the
+    wait when that delay has passed, as if a frame had arrived.
     """
 
     def __init__(self, devices: Iterable[Any]) -> None:
         self._devices = list(devices)
         self._selector = selectors.DefaultSelector()
         self._pollable = []
+        self._hints = [hint for device in self._devices for hint in _wake_hints(device)]
         for device in self._devices:
             fd = _fileno(device)
             if fd is None:
@@ -55,13 +71,30 @@ class Waiter:
         """
         if any(_readable_now(d) for d in self._pollable):
             return True
+        due = self._due_in()
+        if due is not None:
+            if due.micros <= 0:
+                return True
+            if timeout is None or due < timeout:
+                timeout = due
+            else:
+                due = None  # the caller's timeout comes first
         secs = None if timeout is None else max(timeout.micros, 0) / 1_000_000
         if not self._selector.get_map():
             if secs is None:
                 raise ValueError("wait(timeout=None) on devices with no file descriptor")
             time.sleep(secs)
-            return any(_readable_now(d) for d in self._pollable)
-        return bool(self._selector.select(secs))
+            return due is not None or any(_readable_now(d) for d in self._pollable)
+        return bool(self._selector.select(secs)) or due is not None
+
+    def _due_in(self) -> Duration | None:
+        """Return the shortest time until a device's held frame is due, or None."""
+        best = None
+        for hint in self._hints:
+            delay = hint()
+            if delay is not None and (best is None or delay < best):
+                best = delay
+        return best
 
     def close(self) -> None:
         """Release the selector."""

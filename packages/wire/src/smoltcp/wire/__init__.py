@@ -16,7 +16,11 @@ from .address import (
     IpEndpoint,
     Ipv4Address,
     Ipv4Cidr,
+    Ipv6Address,
+    Ipv6Cidr,
+    Ipv6MulticastScope,
     IpVersion,
+    modified_eui64,
 )
 from .arp import ArpHardware, ArpOperation, ArpPacket, ArpRepr
 from .capabilities import Checksum, ChecksumCapabilities, Medium
@@ -69,6 +73,9 @@ __all__ = [
     "Ipv4Cidr",
     "Ipv4Packet",
     "Ipv4Repr",
+    "Ipv6Address",
+    "Ipv6Cidr",
+    "Ipv6MulticastScope",
     "MalformedPacket",
     "PrettyPrinter",
     "Medium",
@@ -86,6 +93,7 @@ __all__ = [
     "ip_repr",
     "max_seq",
     "min_seq",
+    "modified_eui64",
     "parse_tcp_frame",
     "pretty_print",
     "pseudo_header_sum",

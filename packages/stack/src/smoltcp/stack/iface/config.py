@@ -45,6 +45,24 @@ class Config:
     """Most packets queued for one unresolved next hop."""
     arp_queue_total: int = 256
     """Most packets queued for all unresolved next hops together."""
+    neighbor_reachable_time: Duration = field(default_factory=lambda: Duration.from_secs(30))
+    """BaseReachableTime (RFC 4861 10): a confirmed neighbour is REACHABLE for this times a
+    random factor in [0.5, 1.5) drawn from ``random_seed``, then STALE."""
+    neighbor_delay_first_probe_time: Duration = field(default_factory=lambda: Duration.from_secs(5))
+    """DELAY_FIRST_PROBE_TIME (RFC 4861 10): how long a STALE neighbour in use waits for a
+    confirmation before it is probed by unicast (every ``arp_request_interval``)."""
+    neighbor_max_unicast_solicit: int = 3
+    """MAX_UNICAST_SOLICIT (RFC 4861 10): unanswered unicast probes before a neighbour is
+    unreachable (its entry deleted; the next packet starts a broadcast query)."""
+    neighbor_max_multicast_solicit: int = 3
+    """MAX_MULTICAST_SOLICIT (RFC 4861 10): most broadcast/multicast queries per resolution."""
+    neighbor_receipt_confirms: bool = True
+    """Whether a packet from a neighbour's cached hardware address confirms its reachability
+    (RFC 4861 and Linux count only forward progress and solicited replies; see
+    `NeighborCache`). An entry with a wrong hardware address is repaired either way."""
+    arp_accept: bool = False
+    """Whether a gratuitous ARP announcement may create an entry (Linux's ``arp_accept``);
+    it always updates an entry that exists."""
     icmp_error_burst: int = 10
     """Most ICMP errors sent back to back (token bucket size)."""
     icmp_error_interval: Duration = field(default_factory=lambda: Duration.from_millis(100))
@@ -74,6 +92,8 @@ class Config:
             "neighbor_cache_capacity",
             "arp_queue_per_destination",
             "arp_queue_total",
+            "neighbor_max_unicast_solicit",
+            "neighbor_max_multicast_solicit",
             "icmp_error_burst",
             "ingress_burst",
             "gso_size",
@@ -81,7 +101,7 @@ class Config:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-        for name in ("reply_to_broadcast_echo", "gro"):
+        for name in ("reply_to_broadcast_echo", "gro", "neighbor_receipt_confirms", "arp_accept"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool, not {type(getattr(self, name)).__name__}")
         if not 1 <= self.hop_limit <= 255:
@@ -90,6 +110,8 @@ class Config:
             "neighbor_cache_capacity",
             "arp_queue_per_destination",
             "arp_queue_total",
+            "neighbor_max_unicast_solicit",
+            "neighbor_max_multicast_solicit",
             "icmp_error_burst",
             "ingress_burst",
         ):
@@ -103,6 +125,8 @@ class Config:
             "arp_request_interval",
             "arp_resolve_timeout",
             "icmp_error_interval",
+            "neighbor_reachable_time",
+            "neighbor_delay_first_probe_time",
         ):
             value = getattr(self, name)
             if not isinstance(value, Duration):

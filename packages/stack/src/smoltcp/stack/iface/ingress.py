@@ -23,6 +23,7 @@ from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
 from smoltcp.wire.tcp import TcpControl, TcpRepr, TcpSeqNumber
 from smoltcp.wire.udp import UdpRepr
 
+from .arp_filter import arp_may_create, arp_refusal
 from .gro import Aggregator, can_start
 
 __all__ = ["Ingress", "tcp_rst_reply"]
@@ -182,17 +183,21 @@ class Ingress:
             if not for_us:
                 self._drop("not-for-us-arp")
             return
-        # RFC 826 "merge": refresh an entry we have; add one when the packet is for us or is
-        # a gratuitous announcement (spa == tpa). Only on-link senders; never 0.0.0.0 (an
-        # RFC 5227 probe).
-        # A live neighbour heard from within the cache's lock time keeps its address, and so
-        # does any live neighbour against a packet whose sender address is not its frame's
-        # source: the claim is counted as a conflict (a request for us is still answered).
+        # RFC 826 "merge": update an entry we have; add one when the packet is for us (or is
+        # a gratuitous announcement and ``arp_accept`` is set). Nothing from a packet at odds
+        # with its frame or our subnets (`arp_refusal`). A live neighbour heard from within
+        # the cache's lock time keeps its address against an unsolicited claim: the claim is
+        # counted as a conflict (a request for us is still answered). A reply sent to our
+        # own address answers our query: it confirms reachability.
         learned = conflict = False
-        if not spa.is_unspecified and cx.in_same_network(spa):
-            octets = sha.octets
-            if for_us or spa == tpa or spa in self.neighbor_cache:
-                learned = self.neighbor_cache._learn(spa, octets, self._now_us, octets == eth_src)
+        refusal = arp_refusal(
+            sha.octets, spa, eth_src, cx._addrs, cx._broadcasts, cx.in_same_network
+        )
+        if refusal is None:
+            cache = self.neighbor_cache
+            if spa in cache or arp_may_create(spa, tpa, for_us, self.config.arp_accept):
+                solicited = op == ArpOperation.REPLY and for_us and not self._l2_broadcast
+                learned = cache._learn(spa, sha.octets, self._now_us, True, solicited)
                 conflict = not learned
         if conflict:
             self._drop("arp-conflict")
@@ -200,6 +205,8 @@ class Ingress:
             reply = ArpRepr(ArpOperation.REPLY, self.context.hardware_addr, tpa, sha, spa)
             if self._send_arp(reply, sha.octets):
                 self.counters.arp_replies_sent += 1
+        elif refusal is not None:
+            self._drop(refusal)
         elif not for_us and not learned and not conflict:
             self._drop("not-for-us-arp")
         if learned:

@@ -77,17 +77,6 @@ def _check_device(device: object) -> None:
             raise TypeError(f"device must have a {method}() method ({type(device).__name__})")
 
 
-class _Pending:
-    """Packets waiting for one next hop's hardware address, and when ARP was last asked."""
-
-    __slots__ = ("first_request", "last_request", "packets")
-
-    def __init__(self, now_us: int) -> None:
-        self.packets: deque[bytearray] = deque()
-        self.first_request = now_us
-        self.last_request = now_us
-
-
 class Interface(Ingress):
     """A network interface: addresses, routes, neighbour cache, and the poll loop.
 
@@ -100,14 +89,18 @@ class Interface(Ingress):
 
     - Ethernet: takes frames to its address and broadcasts; drops multicast (not supported
       yet) and frames for other hosts, counting each in `counters`.
-    - ARP (RFC 826): answers requests for its addresses; learns from requests for it and from
-      gratuitous ARP, and refreshes entries it has from any ARP of the neighbour (the "merge"
-      rule); an entry lives ``neighbor_expiry`` (one minute) after it was last filled or the
-      neighbour was last heard from. The cache is bounded (``neighbor_cache_capacity``; the
-      entry filled longest ago goes first). A packet to an unresolved next hop is queued
-      (``arp_queue_per_destination``, ``arp_queue_total``) and sent when the reply comes;
-      at most one request per next hop per ``arp_request_interval`` (one second); the queue
-      is dropped after ``arp_resolve_timeout``.
+    - ARP (RFC 826): answers requests for its addresses; learns from requests and replies
+      for it, and updates entries it has from any ARP of the neighbour (the "merge" rule);
+      gratuitous ARP creates an entry only with ``arp_accept``. An ARP packet at odds with
+      its frame or with our subnets creates and moves nothing (`arp_filter`, each drop
+      counted by reason). The neighbour cache (`NeighborCache`) runs neighbour
+      unreachability detection as Linux does for ARP (RFC 4861 7.3: REACHABLE, STALE,
+      DELAY, then unicast probes to the cached address, then deletion), so a wrong entry is
+      repaired within seconds; an entry not heard from for ``neighbor_expiry`` goes. A
+      packet to an unresolved next hop is queued (``arp_queue_per_destination``,
+      ``arp_queue_total``) and sent when the reply comes; at most one request per next hop
+      per ``arp_request_interval`` (one second); the queue is dropped after
+      ``arp_resolve_timeout``.
     - IPv4: checks header and checksum; ignores options; drops fragments (no reassembly),
       packets for other hosts and bad sources; takes broadcasts. Off-link destinations go to
       the router of the longest matching route (`routes`).
@@ -165,7 +158,20 @@ class Interface(Ingress):
         )
         self.routes = Routes()
         self.neighbor_cache = NeighborCache(
-            config.neighbor_cache_capacity, config.neighbor_expiry, config.neighbor_lock_time
+            config.neighbor_cache_capacity,
+            config.neighbor_expiry,
+            config.neighbor_lock_time,
+            reachable_time=config.neighbor_reachable_time,
+            retrans_timer=config.arp_request_interval,
+            delay_first_probe_time=config.neighbor_delay_first_probe_time,
+            max_unicast_solicit=config.neighbor_max_unicast_solicit,
+            max_multicast_solicit=config.neighbor_max_multicast_solicit,
+            resolve_timeout=config.arp_resolve_timeout,
+            refresh_before=config.neighbor_refresh_before,
+            queue_per_entry=config.arp_queue_per_destination,
+            queue_total=config.arp_queue_total,
+            receipt_confirms=config.neighbor_receipt_confirms,
+            rand=random.Random(f"neighbor-{config.random_seed}"),
         )
         self.counters = Counters()
         self._hop_limit = config.hop_limit
@@ -182,16 +188,10 @@ class Interface(Ingress):
         # Next hop per destination, valid while the addresses and routes stay the same.
         self._next_hops: dict[IpAddress, Any] = {}
         self._routes_version = -1
-        # ARP resolution in progress: next hop -> _Pending. Packets ready but not yet sent
-        # (resolved by ARP, or GSO pieces the device had no room for), with their next hop's
-        # hardware address (None on an IP medium): they go before anything else.
-        self._pending: dict[IpAddress, _Pending] = {}
-        self._pending_total = 0
+        # Packets ready but not yet sent (resolved by ARP, or GSO pieces the device had no
+        # room for), with their next hop's hardware address (None on an IP medium): they go
+        # before anything else. Those waiting for ARP wait in the neighbour cache.
         self._resolved: deque[tuple[bytes | None, bytearray]] = deque()
-        # When (micros) we last sent an ARP request about each address, broadcast or unicast:
-        # whatever the reason for asking, at most one request per interval per destination.
-        self._asked: dict[IpAddress, int] = {}
-        self._refresh_us = config.neighbor_refresh_before.micros
         # ICMP error token bucket (RFC 1812 4.3.2.8), integer microseconds.
         self._icmp_tokens = config.icmp_error_burst
         self._icmp_refill_us = now.micros
@@ -294,7 +294,7 @@ class Interface(Ingress):
                 did = True
             if self._gro is not None:
                 self._deliver_held()
-            if self._pending or self._resolved:
+            if self._resolved or 0 <= self.neighbor_cache._due_hint <= self._now_us:
                 did = self._service_arp() or did
             if sockets._heap:
                 sockets._wake_due(self._now_us)
@@ -358,14 +358,10 @@ class Interface(Ingress):
         if self._resolved:
             return now
         best: Instant | None = None
-        if self._pending:
-            interval = self.config.arp_request_interval.micros
-            timeout = self.config.arp_resolve_timeout.micros
-            at_us = min(
-                min(p.last_request + interval, p.first_request + timeout)
-                for p in self._pending.values()
-            )
-            best = Instant(at_us)
+        if self.neighbor_cache._timed:
+            at_us = self.neighbor_cache._poll_at_us()
+            if at_us is not None:
+                best = Instant(at_us)
         if sockets._heap:
             sockets._wake_due(now.micros)
         active = sockets._active
@@ -623,65 +619,40 @@ class Interface(Ingress):
             return None
         if type(hop) is bytes:
             return hop
-        now_us = self._now_us
-        entry = self.neighbor_cache._entries.get(hop)
-        if entry is None or entry[1] <= now_us:
+        cache = self.neighbor_cache
+        mac = cache._resolve(hop, self._now_us)
+        if mac is None:
             return _UNRESOLVED
-        if entry[1] - now_us < self._refresh_us:
-            self._refresh_neighbor(hop, entry[0], now_us)
-        return entry[0]
-
-    def _refresh_neighbor(self, hop: IpAddress, mac: bytes, now_us: int) -> None:
-        """Ask a neighbour we still send to before its entry lapses (once per interval).
-
-        The request goes to its known address (RFC 1122 2.3.2.1: unicast polls keep a live
-        entry fresh without broadcasts), so a one-way flow never stalls on an expired entry.
-        """
-        last = self._asked.get(hop)
-        if last is not None and now_us - last < self.config.arp_request_interval.micros:
-            return
-        self._note_asked(hop, now_us)
-        spa = self.context.get_source_address(hop)
-        if spa is None:
-            return
-        arp = ArpRepr(ArpOperation.REQUEST, self._hardware_addr, spa, _ZERO_ETHERNET, hop)  # type: ignore[arg-type]
-        if self._send_arp(arp, mac):
-            self.counters.arp_requests_sent += 1
+        if 0 <= cache._due_hint <= self._now_us:
+            # A probe due now (an entry about to lapse) goes before the packet.
+            self._service_neighbors()
+        return mac
 
     # -- ARP ----------------------------------------------------------------------------------
 
     def _queue_for_arp(self, hop: IpAddress, packet: bytearray) -> None:
-        """Keep ``packet`` until ``hop`` resolves; ask ARP (at most once per interval)."""
-        pending = self._pending.get(hop)
-        config = self.config
-        if pending is None:
-            if self._pending_total >= config.arp_queue_total:
-                self._drop("arp-queue-full")
-                return
-            pending = _Pending(self._now_us)
-            self._pending[hop] = pending
-            pending.packets.append(packet)
-            self._pending_total += 1
-            self.counters.queued_for_arp += 1
-            interval = config.arp_request_interval.micros
-            last = self._asked.get(hop)
-            if last is not None and self._now_us - last < interval:
-                # Asked less than an interval ago (a unicast refresh, or a resolution that
-                # just timed out): `_service_arp` asks again once the interval has passed.
-                pending.last_request = last
-            elif not self._send_arp_request(hop):
-                # No tx token: ask again at the next poll.
-                pending.last_request = self._now_us - interval
-            return
-        if (
-            len(pending.packets) >= config.arp_queue_per_destination
-            or self._pending_total >= config.arp_queue_total
-        ):
+        """Keep ``packet`` until ``hop`` resolves; the neighbour cache says when to ask."""
+        cache = self.neighbor_cache
+        if not cache._enqueue(hop, packet, self._now_us):
             self._drop("arp-queue-full")
             return
-        pending.packets.append(packet)
-        self._pending_total += 1
         self.counters.queued_for_arp += 1
+        if 0 <= cache._due_hint <= self._now_us:
+            self._service_neighbors()
+
+    def _solicit(self, target: IpAddress, mac: bytes | None) -> bool:
+        """Ask "who has ``target``": broadcast (``mac`` None) or a unicast probe to ``mac``."""
+        if mac is None:
+            return self._send_arp_request(target)
+        spa = self.context.get_source_address(target)
+        if spa is None:
+            self._drop("no-source-address")
+            return False
+        arp = ArpRepr(ArpOperation.REQUEST, self._hardware_addr, spa, _ZERO_ETHERNET, target)  # type: ignore[arg-type]
+        if self._send_arp(arp, mac):
+            self.counters.arp_requests_sent += 1
+            return True
+        return False
 
     def _send_arp_request(self, target: IpAddress) -> bool:
         """Broadcast "who has ``target``"; return whether it was sent."""
@@ -698,19 +669,8 @@ class Interface(Ingress):
         )
         if self._send_arp(arp, _BROADCAST_MAC):
             self.counters.arp_requests_sent += 1
-            self._note_asked(target, self._now_us)
             return True
         return False
-
-    def _note_asked(self, target: IpAddress, now_us: int) -> None:
-        asked = self._asked
-        if len(asked) >= 1024:
-            # Bounded: forget the requests older than an interval (they limit nothing now).
-            interval = self.config.arp_request_interval.micros
-            self._asked = asked = {a: t for a, t in asked.items() if now_us - t < interval}
-            if len(asked) >= 1024:
-                asked.clear()
-        asked[target] = now_us
 
     def _send_arp(self, arp: ArpRepr, dst_mac: bytes) -> bool:
         token = self._take_token()
@@ -731,11 +691,10 @@ class Interface(Ingress):
 
     def _resolved_hop(self, hop: IpAddress, mac: bytes) -> None:
         """``hop`` answered: move its queued packets to the send queue, and try to send."""
-        pending = self._pending.pop(hop, None)
-        if pending is None:
+        packets = self.neighbor_cache.take_queued(hop)
+        if not packets:
             return
-        self._pending_total -= len(pending.packets)
-        for packet in pending.packets:
+        for packet in packets:
             self._resolved.append((mac, packet))
         self._flush_resolved()
 
@@ -764,23 +723,20 @@ class Interface(Ingress):
     def _service_arp(self) -> bool:
         """Send what resolved, retry ARP requests due, and drop queues that timed out."""
         did = self._flush_resolved()
-        if not self._pending:
-            return did
-        now_us = self._now_us
-        interval = self.config.arp_request_interval.micros
-        timeout = self.config.arp_resolve_timeout.micros
-        for hop, pending in list(self._pending.items()):
-            if now_us - pending.first_request >= timeout:
-                del self._pending[hop]
-                n = len(pending.packets)
-                self._pending_total -= n
-                self.counters.dropped["arp-timeout"] += n
-                if log.isEnabledFor(logging.DEBUG):
-                    log.debug("drop: %d packets for %s: ARP timed out", n, hop)
-            elif now_us - pending.last_request >= interval and self._send_arp_request(hop):
-                pending.last_request = now_us
-                did = True
+        if 0 <= self.neighbor_cache._due_hint <= self._now_us:
+            did = self._service_neighbors() or did
         return did
+
+    def _service_neighbors(self) -> bool:
+        """Run the neighbour cache's timers: send the queries due, count what timed out."""
+        cache = self.neighbor_cache
+        before = self.counters.sent
+        lost = cache.poll(self._now, self._solicit)
+        if lost:
+            self.counters.dropped["arp-timeout"] += lost
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("drop: %d packets: ARP timed out", lost)
+        return self.counters.sent != before
 
     # -- ICMP errors --------------------------------------------------------------------------
 
