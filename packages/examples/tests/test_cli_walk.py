@@ -26,7 +26,10 @@ from pathlib import Path
 
 import pytest
 
-PROGRAMS = ["loopback", "server", "client", "httpclient", "ping", "tcpdump", "benchmark"]
+PROGRAMS = [
+    "loopback", "server", "client", "httpclient", "ping", "tcpdump", "benchmark", "httpserver",
+    "aioclient",
+]  # fmt: skip
 NO_SUCH_IFACE = "smoltcpnone0"
 # What every hosted program needs besides the option tried (an interface that does not exist).
 POSITIONALS = {
@@ -37,6 +40,8 @@ POSITIONALS = {
     "ping": [NO_SUCH_IFACE, "192.168.69.100"],
     "tcpdump": [NO_SUCH_IFACE],
     "benchmark": [NO_SUCH_IFACE, "reader"],
+    "httpserver": [NO_SUCH_IFACE],
+    "aioclient": [NO_SUCH_IFACE, "192.168.69.100", "1234"],
 }
 # Enough for a 1 MiB transfer; the largest sizes end in a one-line timeout.
 PREFIX = {"loopback": ["--size", "64K", "--timeout", "1"], "tcpdump": ["--timeout", "0.5"]}
