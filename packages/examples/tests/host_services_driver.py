@@ -4,10 +4,13 @@
 renews it with the lease capped at 6 s, resolves names, and prints one JSON line per result.
 ``python host_services_driver.py multicast GROUP PORT`` takes 192.168.69.1/24, joins GROUP,
 prints the first datagram it receives on PORT, then sends one back to the group.
+``python host_services_driver.py aio-fetch HOST PORT`` runs the asyncio runtime with the
+stack's resolver and fetches ``http://HOST:PORT/`` by name.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import sys
@@ -139,7 +142,30 @@ def multicast(group_text: str, port: int) -> int:
     return 1
 
 
+async def aio_fetch(host: str, port: int) -> int:
+    from smoltcp.phy.aio import Runtime
+    from smoltcp.phy.resolver import StackResolver
+
+    device, iface, _ = setup()
+    iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("192.168.69.1/24")))
+    resolver = StackResolver(["192.168.69.100"])
+    async with Runtime(iface, device, resolver=resolver) as rt:
+        resolver.attach(rt)
+        try:
+            await rt.resolve("nothing.test.example")
+        except OSError as exc:
+            out(event="nxdomain", error=str(exc))
+        reader, writer = await asyncio.wait_for(rt.open_connection(host, port), 20)
+        writer.write(f"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+        body = await asyncio.wait_for(reader.read(), 20)
+        writer.close()
+        out(event="fetched", status=body.split(b"\r\n", 1)[0].decode(), length=len(body))
+    return 0
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "dhcp-dns":
         sys.exit(dhcp_dns())
+    if sys.argv[1] == "aio-fetch":
+        sys.exit(asyncio.run(aio_fetch(sys.argv[2], int(sys.argv[3]))))
     sys.exit(multicast(sys.argv[2], int(sys.argv[3])))

@@ -61,6 +61,7 @@ def dnsmasq(tap_ns, tmp_path):
     proc.wait(5)
 
 
+@pytest.mark.netns
 def test_lease_renewal_and_names_from_dnsmasq(tap_ns, dnsmasq):
     done = tap_ns.run(sys.executable, DRIVER, "dhcp-dns", timeout=180)
     got = lines(done.stdout)
@@ -110,6 +111,7 @@ for _ in range(40):
 """
 
 
+@pytest.mark.netns
 def test_multicast_both_ways_with_the_kernel(tap_ns):
     group, port = "239.1.2.3", 5007
     stack = tap_ns.popen(
@@ -129,3 +131,26 @@ def test_multicast_both_ways_with_the_kernel(tap_ns):
     assert received and received[0]["data"] == "from-the-kernel", (out, err)
     assert received[0]["src"].startswith(KERNEL_ADDR)
     assert "kernel-received 192.168.69.1" in kernel.stdout, (kernel.stdout, kernel.stderr)
+
+
+@pytest.mark.netns
+def test_asyncio_runtime_fetches_by_name_through_the_stack_resolver(tap_ns, dnsmasq, tmp_path):
+    (tmp_path / "index.html").write_text("hello by name\n")
+    tap_ns.popen(
+        sys.executable,
+        "-m",
+        "http.server",
+        "--bind",
+        KERNEL_ADDR,
+        "--directory",
+        str(tmp_path),
+        "8000",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    done = tap_ns.run(sys.executable, DRIVER, "aio-fetch", "www.test.example", "8000", timeout=60)
+    got = lines(done.stdout)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert any(g.get("event") == "nxdomain" and "not known" in g["error"] for g in got), got
+    fetched = next(g for g in got if g.get("event") == "fetched")
+    assert fetched["status"].endswith("200 OK") and fetched["length"] > 0
