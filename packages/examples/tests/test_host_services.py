@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,24 @@ def test_asyncio_runtime_fetches_by_name_through_the_stack_resolver(tap_ns, dnsm
     assert any(g.get("event") == "nxdomain" and "not known" in g["error"] for g in got), got
     fetched = next(g for g in got if g.get("event") == "fetched")
     assert fetched["status"].endswith("200 OK") and fetched["length"] > 0
+
+
+@pytest.mark.netns
+def test_dhcp_example_prints_the_lease_and_renews_it(tap_ns, dnsmasq):
+    once = tap_ns.start("dhcp", "tap0", "--once", "--timeout", "30")
+    assert once.wait(60) == 0, once.stderr
+    lines_ = once.stdout.splitlines()
+    assert lines_[0] == "configured"
+    assert lines_[1].startswith("address 192.168.69.") and lines_[1].endswith("/24")
+    assert f"router {KERNEL_ADDR}" in lines_ and f"dns {KERNEL_ADDR}" in lines_
+    assert f"server {KERNEL_ADDR}" in lines_
+    renewing = tap_ns.start("dhcp", "tap0", "--max-lease", "4")
+    # Bounded wait: each renewal prints "configured" again (T1 is 2 s into the 4 s lease).
+    for _ in range(150):
+        if renewing.stdout.count("configured") >= 3 or renewing.proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    status = renewing.stop()
+    assert renewing.stdout.count("configured") >= 3, renewing.stdout + renewing.stderr
+    assert "deconfigured" not in renewing.stdout
+    assert status == 130
