@@ -176,3 +176,37 @@ def test_dhcp_example_prints_the_lease_and_renews_it(tap_ns, dnsmasq):
     assert renewing.stdout.count("configured") >= 3, renewing.stdout + renewing.stderr
     assert "deconfigured" not in renewing.stdout
     assert status == 130
+
+
+@pytest.mark.netns
+def test_httpclient_and_ping_take_names(tap_ns, dnsmasq, tmp_path):
+    (tmp_path / "index.html").write_text("fetched by name\n")
+    tap_ns.popen(
+        sys.executable,
+        "-m",
+        "http.server",
+        "--bind",
+        KERNEL_ADDR,
+        "--directory",
+        str(tmp_path),
+        "80",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = tap_ns.start("httpclient", "tap0", "http://www.test.example/", "--dns", KERNEL_ADDR)
+    assert client.wait(60) == 0, client.stderr
+    assert client.stdout == "fetched by name\n"
+    leased = tap_ns.start("httpclient", "tap0", "http://www.test.example/", "--dhcp")
+    assert leased.wait(60) == 0, leased.stderr
+    assert leased.stdout.startswith("DHCP lease 192.168.69.")
+    assert leased.stdout.endswith("fetched by name\n")
+    ping = tap_ns.start("ping", "tap0", "alias.test.example", "--dhcp", "-c", "2", "-i", "0.2")
+    assert ping.wait(60) == 0, ping.stderr
+    assert f"bytes from {KERNEL_ADDR}" in ping.stdout
+    missing = tap_ns.start("ping", "tap0", "nothing.test.example", "--dns", KERNEL_ADDR)
+    assert missing.wait(60) == 1
+    assert missing.stderr.strip().splitlines() == [
+        "smoltcp-ping: cannot resolve 'nothing.test.example': name not known"
+    ]
+    nodns = tap_ns.start("ping", "tap0", "www.test.example")
+    assert nodns.wait(60) == 1 and "--dns" in nodns.stderr

@@ -72,7 +72,9 @@ def configure(args: argparse.Namespace) -> int:
     clock = Clock()
     device = options.open_device(args)
     start = clock.now()
-    iface = make_interface(device, start, hardware_addr=HARDWARE_ADDR, addresses=[], seed=args.seed)
+    iface = make_interface(
+        device, start, hardware_addr=HARDWARE_ADDR, addresses=[], seed=options.random_seed(args)
+    )
     sockets = SocketSet()
     dhcp = Dhcpv4Socket(os_random(), max_lease_time=args.max_lease)
     sockets.add(dhcp)

@@ -15,13 +15,19 @@ from smoltcp.stack.time import Duration
 
 from .runtime import Clock, UserError
 
-__all__ = ["acquire_lease", "add_name_options", "configure", "host", "lookup"]
+__all__ = ["acquire_lease", "add_name_options", "configure", "host", "lookup", "url_host"]
 
 HOST_HELP = "an IP address, or a host name with --dns or --dhcp"
+_DIGITS_DOTS = "0123456789."
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
 
 def host(text: str) -> Any:
-    """Parse a host given on the command line: an `IpAddress`, else the name (text)."""
+    """Parse a host given on the command line: an `IpAddress`, else a host name (text).
+
+    Dotted digits that are no address are a bad address, not a name; a name has letters,
+    digits, hyphens, underscores and dots only (RFC 952, RFC 1123 2.1).
+    """
     from smoltcp.wire import IpAddress
     from smoltcp.wire.dns import encode_name
 
@@ -29,11 +35,26 @@ def host(text: str) -> Any:
         return IpAddress.parse(text)
     except (ValueError, TypeError):
         pass
+    if not text.strip(_DIGITS_DOTS) or ":" in text:
+        raise argparse.ArgumentTypeError(f"bad IP address {text!r}")
+    if text.strip(_NAME_CHARS):
+        raise argparse.ArgumentTypeError(f"bad host name {text!r}")
     try:
         encode_name(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"bad host {text!r}: {exc}") from None
+        raise argparse.ArgumentTypeError(f"bad host name {text!r}: {exc}") from None
     return text
+
+
+def url_host(target: Any) -> Any:
+    """Return the host of a parsed URL as an `IpAddress`, or as the name (text)."""
+    from smoltcp.wire import IpAddress
+
+    text = target.hostname or ""
+    try:
+        return IpAddress.parse(text)
+    except (ValueError, TypeError):
+        return text
 
 
 def add_name_options(p: argparse.ArgumentParser) -> None:
@@ -95,6 +116,9 @@ def configure(args: argparse.Namespace, iface: Any, device: Any, sockets: Any, c
     """Lease by DHCP when ``args.dhcp``; return the lease (None without ``--dhcp``)."""
     if not getattr(args, "dhcp", False):
         return None
+    # The lease replaces the fixed address and route.
+    iface.update_ip_addrs(lambda addrs: addrs.clear())
+    iface.routes.remove_default_ipv4_route()
     lease = acquire_lease(iface, device, sockets, clock, args.dhcp_timeout)
     print(f"DHCP lease {lease.address} via {lease.router}", flush=True)
     return lease
@@ -129,8 +153,9 @@ def lookup(
     handle = sockets.add(dns)
     try:
         found = resolve(iface, device, sockets, dns, target, timeout=15)
-    except OSError as exc:
-        raise UserError(f"cannot resolve {target!r}: {exc.args[-1]}") from None
+    except (OSError, ValueError) as exc:
+        reason = str(exc.args[-1]).removeprefix(f"{target!r}: ")
+        raise UserError(f"cannot resolve {target!r}: {reason}") from None
     finally:
         sockets.remove(handle)
     return found[0]
