@@ -160,6 +160,12 @@ class Dhcpv4Socket(Socket):
         self._events: deque[Dhcpv4Event] = deque(maxlen=_EVENTS_MAX)
         self._lease: Dhcpv4Lease | None = None
         self._offer: DhcpRepr | None = None
+        self._state = Dhcpv4State.INIT
+        self._xid = 0
+        self._declined: Dhcpv4Lease | None = None
+        self._retries = 0
+        self._rto = _FIRST_RTO
+        self._next_tx: int | None = 0
         self._reset(None)
 
     # -- the application's API ----------------------------------------------------------------
@@ -286,7 +292,7 @@ class Dhcpv4Socket(Socket):
         self._xid = self._random.getrandbits(32)
         self._retries = 0
         self._rto = _FIRST_RTO
-        self._next_tx: int | None = 0  # now: the first DISCOVER goes at once
+        self._next_tx = 0  # now: the first DISCOVER goes at once
 
     def _count(self, reason: str, exc: Exception | None = None) -> None:
         self.counters[reason] += 1

@@ -120,7 +120,7 @@ class DnsSocket(Socket):
     def __init__(
         self,
         random: _random.Random,
-        servers: Iterable[IpAddress] = (),
+        servers: Iterable[IpAddress | str] = (),
         *,
         timeout: Duration | None = None,
         rounds: int = 3,
@@ -148,7 +148,7 @@ class DnsSocket(Socket):
 
     # -- the application's API ----------------------------------------------------------------
 
-    def set_servers(self, servers: Iterable[IpAddress]) -> None:
+    def set_servers(self, servers: Iterable[IpAddress | str]) -> None:
         """Use ``servers`` (IP addresses, or text) for queries started from now on."""
         found = []
         for s in servers:
