@@ -8,6 +8,15 @@ that matches no connection.
 
 from __future__ import annotations
 
+from .acd import (
+    AcdConfig,
+    AcdCounters,
+    AcdEvent,
+    AcdEventKind,
+    AcdState,
+    AddressConflictDetector,
+    DefendPolicy,
+)
 from .arp_filter import ARP_REFUSALS, arp_may_create, arp_refusal
 from .config import Config
 from .context import Context
@@ -26,9 +35,16 @@ from .route import Route, Routes
 
 __all__ = [
     "ARP_REFUSALS",
+    "AcdConfig",
+    "AcdCounters",
+    "AcdEvent",
+    "AcdEventKind",
+    "AcdState",
+    "AddressConflictDetector",
     "Config",
     "Context",
     "Counters",
+    "DefendPolicy",
     "Interface",
     "NeighborCache",
     "NeighborCounters",

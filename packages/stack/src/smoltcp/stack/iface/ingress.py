@@ -93,6 +93,7 @@ class Ingress:
     counters: Any
     config: Any
     neighbor_cache: Any
+    acd: Any
 
     def _process_frame(self, frame: memoryview) -> None:
         """Handle one received frame; count and log, never raise."""
@@ -132,6 +133,9 @@ class Ingress:
         raise NotImplementedError
 
     def _resolved_hop(self, hop: IpAddress, mac: bytes) -> None:
+        raise NotImplementedError
+
+    def _acd_arp(self, sha: bytes, spa: IpAddress, tpa: IpAddress) -> bool:
         raise NotImplementedError
 
     # -- Ethernet and ARP ---------------------------------------------------------------------
@@ -178,6 +182,8 @@ class Ingress:
             self._drop("bad-source")
             return
         for_us = tpa in cx._addrs
+        if (spa in cx._addrs or self.acd.tentative) and self._acd_arp(sha.octets, spa, tpa):
+            return  # about one of our addresses (RFC 5227): see `AcdMixin`
         if spa in cx._addrs:
             # Someone else claims our address (or our own frame came back): learn nothing.
             if not for_us:

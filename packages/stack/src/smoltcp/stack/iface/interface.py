@@ -39,6 +39,7 @@ from smoltcp.wire.ipv4 import IpProtocol
 from smoltcp.wire.tcp import TcpRepr
 from smoltcp.wire.udp import UdpRepr
 
+from .acd import AcdMixin, AddressConflictDetector
 from .config import Config
 from .context import Context
 from .counters import Counters
@@ -66,7 +67,7 @@ _UNUSED = b"\x00" * 4
 _MAX_DISPATCH_PER_SOCKET = 4096
 
 
-class Interface(Ingress):
+class Interface(AcdMixin, Ingress):
     """A network interface: addresses, routes, neighbour cache, and the poll loop.
 
     ``Interface(config, device, now)`` reads the device's capabilities once (medium, MTU,
@@ -160,6 +161,8 @@ class Interface(Ingress):
             receipt_confirms=config.neighbor_receipt_confirms,
             rand=random.Random(f"neighbor-{config.random_seed}"),
         )
+        # IPv4 address conflict detection (RFC 5227): see `add_ip_addr` and `link_up`.
+        self.acd = AddressConflictDetector(config.acd, random.Random(f"acd-{config.random_seed}"))
         self.counters = Counters()
         self._hop_limit = config.hop_limit
         self._now = now
@@ -227,6 +230,7 @@ class Interface(Ingress):
                 raise ValueError(f"{cidr} cannot be an interface address")
         self.context._set_ip_addrs(tuple(addrs))
         self._next_hops.clear()
+        self.acd.retain(self.context._addrs)
 
     def has_ip_addr(self, addr: IpAddress) -> bool:
         """Return whether ``addr`` is one of the interface's addresses."""
@@ -274,6 +278,8 @@ class Interface(Ingress):
                 self._deliver_held()
             if self._resolved or 0 <= self.neighbor_cache._due_hint <= self._now_us:
                 did = self._service_arp() or did
+            if 0 <= self.acd._due <= self._now_us:
+                did = self._service_acd() or did
             if sockets._heap:
                 sockets._wake_due(self._now_us)
             if sockets._active:
@@ -337,6 +343,8 @@ class Interface(Ingress):
             at_us = self.neighbor_cache._poll_at_us()
             if at_us is not None:
                 best = Instant(at_us)
+        if self.acd._due >= 0 and (best is None or self.acd._due < best.micros):
+            best = Instant(self.acd._due)
         if sockets._heap:
             sockets._wake_due(now.micros)
         active = sockets._active
