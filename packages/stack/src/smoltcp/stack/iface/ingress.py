@@ -138,6 +138,9 @@ class Ingress:
     def _acd_arp(self, sha: bytes, spa: IpAddress, tpa: IpAddress) -> bool:
         raise NotImplementedError
 
+    def _next_hop_of(self, dst: IpAddress) -> Any:
+        raise NotImplementedError
+
     # -- Ethernet and ARP ---------------------------------------------------------------------
 
     def _process_ethernet(self, frame: memoryview) -> None:
@@ -339,7 +342,14 @@ class Ingress:
             self.counters.rst_sent += 1
 
     def _deliver_tcp(self, sock: Any, ipr: Any, seg: TcpRepr) -> None:
+        una = getattr(sock, "_snd_una", None)
         reply = sock.process(self.context, self._now, ipr, seg)
+        if una is not None and sock._snd_una != una:
+            # New data (or our SYN) acknowledged: forward progress, which confirms that the
+            # neighbour on the way to the peer is reachable (RFC 4861 7.3.1).
+            hop = self._next_hop_of(ipr.src_addr)
+            if hop is not None and type(hop) is not bytes:
+                self.neighbor_cache._confirm_progress(hop, self._now_us)
         # The segment may have moved the socket's timers (a delayed ACK, a retransmission
         # timer): wake it so egress asks it again rather than leave it asleep.
         self._sockets._wake(sock._handle)
