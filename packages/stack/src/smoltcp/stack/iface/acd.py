@@ -553,7 +553,8 @@ class AcdMixin:
                 acd.probe(c, now)  # start over
         reprobe = [c for c in self.context.ip_addrs if c.address in again]
         if reprobe:
-            self.update_ip_addrs(lambda addrs: [addrs.remove(c) for c in reprobe])
+            gone = {c.address for c in reprobe}
+            self.update_ip_addrs(lambda addrs: _remove_addrs(addrs, gone))
         for c in reprobe:
             acd.probe(c, now)
         for c in self.context.ip_addrs:
@@ -570,7 +571,7 @@ class AcdMixin:
         if verdict is AcdEventKind.DEFENDED:
             self._service_acd()
         elif verdict is AcdEventKind.LOST and self.config.acd.remove_lost:
-            self.update_ip_addrs(lambda addrs: _remove_addr(addrs, spa))
+            self.update_ip_addrs(lambda addrs: _remove_addrs(addrs, {spa}))
         return True
 
     def _service_acd(self) -> bool:
@@ -594,8 +595,8 @@ class AcdMixin:
         return self._send_arp(arp, b"\xff" * 6)
 
 
-def _remove_addr(addrs: list[IpCidr], addr: IpAddress) -> None:
-    addrs[:] = [c for c in addrs if c.address != addr]
+def _remove_addrs(addrs: list[IpCidr], gone: Container[IpAddress]) -> None:
+    addrs[:] = [c for c in addrs if c.address not in gone]
 
 
 _ZERO_MAC = EthernetAddress(b"\x00" * 6)
