@@ -2,8 +2,9 @@
 
 `Interface` is polled with explicit time; `Config` builds it; `Context` is what its sockets
 see of it; `Counters` says what it received, sent and dropped; `Routes` and `NeighborCache`
-are its route table and ARP cache. `tcp_rst_reply` builds the RFC 9293 reset for a segment
-that matches no connection.
+are its route table and ARP cache; `AddressConflictDetector` (``Interface.acd``) probes,
+announces and defends its IPv4 addresses (RFC 5227). `tcp_rst_reply` builds the RFC 9293
+reset for a segment that matches no connection.
 """
 
 from __future__ import annotations

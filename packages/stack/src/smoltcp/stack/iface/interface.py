@@ -91,6 +91,9 @@ class Interface(AcdMixin, Ingress):
       ``arp_queue_total``) and sent when the reply comes; at most one request per next hop
       per ``arp_request_interval`` (one second); the queue is dropped after
       ``arp_resolve_timeout``.
+    - IPv4 address conflict detection (RFC 5227, `smoltcp.stack.iface.acd`): `add_ip_addr`
+      probes (optionally) and announces an address, `link_up` announces again; every address
+      in use is defended; ``acd`` has the events (taken, ready, defended, lost) and counters.
     - IPv4: checks header and checksum; ignores options; drops fragments (no reassembly),
       packets for other hosts and bad sources; takes broadcasts. Off-link destinations go to
       the router of the longest matching route (`routes`).
