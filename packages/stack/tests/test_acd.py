@@ -15,7 +15,7 @@ from smoltcp.stack.iface import (
 )
 from smoltcp.stack.testing import Harness, arp, ethernet, icmp_echo, ipv4, mac
 from smoltcp.stack.time import Duration, Instant
-from smoltcp.wire import IpCidr, Ipv4Address
+from smoltcp.wire import IpCidr, Ipv4Address, Medium
 
 US = "192.168.69.1"
 ADDR = Ipv4Address(US)
@@ -265,3 +265,11 @@ def test_after_max_conflicts_probing_is_rate_limited() -> None:
     # RFC 5227 2.1.1: the next attempt waits for RATE_LIMIT_INTERVAL after the last one.
     assert acd.poll_at() is not None and acd.poll_at() >= Instant.from_secs(2 + 60)
     assert acd.poll(now, send) == [] and sent == []
+
+
+def test_without_arp_an_address_is_ready_at_once() -> None:
+    h = Harness(cidr="", medium=Medium.IP)
+    h.iface.add_ip_addr(CIDR, h.now, probe=True)
+    assert [c.address for c in h.iface.ip_addrs] == [ADDR]
+    assert [e.kind for e in h.iface.acd.events()] == [AcdEventKind.READY]
+    assert h.poll(Instant.from_secs(10)) == []

@@ -509,7 +509,8 @@ class AcdMixin:
         (`AcdEventKind.TAKEN`: a DHCP client declines it). Without probing the address is in
         use at once. Either way it is announced (ANNOUNCE_NUM ARP announcements, the first
         at the next `poll`) and then defended (`AcdConfig.defend`). An IPv6 address, or any
-        address on an IP medium (no ARP), is added at once without any of this.
+        address on an IP medium (no ARP), is added at once without any of this (with a READY
+        event if ``probe``).
 
         Raises TypeError for a non-`IpCidr`, ValueError for an address the interface has or
         is probing, or that cannot be an interface's.
@@ -525,6 +526,9 @@ class AcdMixin:
             probe = self.config.acd.probe_static
         if not self._eth or type(addr) is not Ipv4Address:
             self.update_ip_addrs(lambda addrs: addrs.append(cidr))
+            if probe:
+                # Whoever waits for the outcome of probing (a DHCP client) learns it at once.
+                self.acd._event(AcdEventKind.READY, addr, now, None)
             return
         AddressConflictDetector._check(cidr)
         if probe:
