@@ -36,6 +36,11 @@ from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
+from smoltcp.wire.layout import arp as _arp_layout
+from smoltcp.wire.layout import ethernet as _eth_layout
+from smoltcp.wire.layout import icmpv4 as _icmpv4_layout
+from smoltcp.wire.layout import ipv4 as _ipv4_layout
+from smoltcp.wire.layout import tcp as _tcp_layout
 from smoltcp.wire.tcp import TcpRepr
 from smoltcp.wire.udp import UdpRepr
 
@@ -53,18 +58,35 @@ __all__ = ["Interface"]
 
 log = logging.getLogger("smoltcp.stack.iface")
 
-_ETH_HEADER = struct.Struct("!6s6sH")
+_ETH_HEADER = _eth_layout.WORDS
 _U32 = struct.Struct("!I")
 _U16 = struct.Struct("!H")
-_ETH_LEN = 14
-_IPV4_LEN = 20
-_ETHERTYPE_IPV4 = 0x0800
-_ETHERTYPE_ARP = 0x0806
+_ETH_LEN = _eth_layout.HEADER_LEN
+_IPV4_LEN = _ipv4_layout.HEADER_LEN
+_ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4)
+_ETHERTYPE_ARP = int(_eth_layout.EthernetProtocol.ARP)
+_TCP_SEQ_AT = _tcp_layout.SEQ_NUMBER_AT
+_TCP_CHECKSUM_AT = _tcp_layout.CHECKSUM_AT
+_IHL_AT = _ipv4_layout.HEADER_LEN_AT
+_IHL_MASK = _ipv4_layout.HEADER_LEN_OCTET_MASK
+_IHL_UNIT = _ipv4_layout.HEADER_LEN_UNIT
+_QUOTED_LEN = _icmpv4_layout.QUOTED_PAYLOAD_LEN
 _BROADCAST_MAC = b"\xff" * 6
 _ZERO_MAC = b"\x00" * 6
 _UNUSED = b"\x00" * 4
 # A socket that keeps returning True from dispatch must not hold the interface forever.
 _MAX_DISPATCH_PER_SOCKET = 4096
+
+
+def _check_now(now: object) -> None:
+    if not isinstance(now, Instant):
+        raise TypeError(f"now must be an Instant, not {type(now).__name__}")
+
+
+def _check_device(device: object) -> None:
+    for method in ("capabilities", "receive", "transmit"):
+        if not callable(getattr(device, method, None)):
+            raise TypeError(f"device must have a {method}() method ({type(device).__name__})")
 
 
 class Interface(AcdMixin, Ingress):
@@ -116,6 +138,8 @@ class Interface(AcdMixin, Ingress):
     def __init__(self, config: Config, device: Device, now: Instant) -> None:
         if not isinstance(config, Config):
             raise TypeError(f"config must be a Config, not {type(config).__name__}")
+        _check_now(now)
+        _check_device(device)
         caps = device.capabilities()
         self._medium = caps.medium
         self._eth = caps.medium is Medium.ETHERNET
@@ -201,8 +225,10 @@ class Interface(AcdMixin, Ingress):
         """Change the Ethernet address; raise ValueError on an IP medium or a non-unicast one."""
         if not self._eth:
             raise ValueError("an IP-medium interface has no hardware address")
-        if not isinstance(addr, EthernetAddress) or not addr.is_unicast:
-            raise ValueError(f"not a unicast Ethernet address: {addr!r}")
+        if not isinstance(addr, EthernetAddress):
+            raise TypeError(f"addr must be an EthernetAddress, not {type(addr).__name__}")
+        if not addr.is_unicast:
+            raise ValueError(f"addr must be a unicast Ethernet address, not {addr!r}")
         self._hardware_addr = addr
         self._mac = bytes(addr)
         self.context.hardware_addr = addr
@@ -223,6 +249,8 @@ class Interface(AcdMixin, Ingress):
         Raises TypeError if ``f`` leaves anything but `IpCidr`s in the list, ValueError for an
         address that cannot be an interface's (unspecified, broadcast or multicast).
         """
+        if not callable(f):
+            raise TypeError(f"f must be callable, not {type(f).__name__}")
         addrs = list(self.context.ip_addrs)
         f(addrs)
         for cidr in addrs:
@@ -258,14 +286,19 @@ class Interface(AcdMixin, Ingress):
         happened (a frame was received or sent), i.e. whether socket state may have changed.
 
         Never raises for anything received from the network: bad input is dropped and
-        counted in `counters`.
+        counted in `counters`. Raises TypeError for a ``now`` that is not an `Instant`, a
+        ``device`` without the device protocol or ``sockets`` that are not a `SocketSet`.
         """
+        if type(now) is not Instant:
+            _check_now(now)
+        if not hasattr(sockets, "_active"):
+            raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
         self._now = now
         self._now_us = now.micros
         self.context.now = now
         self._device = device
         self._sockets = sockets
-        self._demux = sockets._demux
+        self._demux = sockets.demux
         self._trace = log.isEnabledFor(TRACE)
         did = False
         receive = device.receive
@@ -283,9 +316,8 @@ class Interface(AcdMixin, Ingress):
                 did = self._service_arp() or did
             if 0 <= self.acd._due <= self._now_us:
                 did = self._service_acd() or did
-            if sockets._heap:
-                sockets._wake_due(self._now_us)
-            if sockets._active:
+            sockets.wake_due(self._now_us)
+            if sockets.has_active():
                 did = self._egress(sockets) or did
         finally:
             self._token = None
@@ -298,14 +330,12 @@ class Interface(AcdMixin, Ingress):
         cx = self.context
         now = self._now
         emit = self._emit
-        active = sockets._active
-        table = sockets._sockets
         transmit = self._device.transmit
-        visit = list(active)
+        visit = sockets.active_handles()
         for handle in visit:
-            sock = table.get(handle)
+            sock = sockets.get(handle)
             if sock is None:
-                active.pop(handle, None)
+                sockets.deactivate(handle)
                 continue
             for _ in range(_MAX_DISPATCH_PER_SOCKET):
                 if self._resolved:
@@ -324,11 +354,11 @@ class Interface(AcdMixin, Ingress):
                 did = True
             at = sock.poll_at(cx)
             if at is None:
-                active.pop(handle, None)
+                sockets.deactivate(handle)
             elif at > now:
                 # A timer: sleep until then (or until woken) instead of a visit per poll.
-                sockets._sleep(handle, at.micros)
-        sockets._compact_active(len(visit))
+                sockets.sleep(handle, at.micros)
+        sockets.compact_active(len(visit))
         return did
 
     def poll_at(self, now: Instant, sockets: Any) -> Instant | None:
@@ -337,6 +367,9 @@ class Interface(AcdMixin, Ingress):
         A time at or before ``now`` means "now". Sockets that have nothing left to do are
         dropped from the set's active set here too, and sockets waiting for a timer sleep.
         """
+        _check_now(now)
+        if not hasattr(sockets, "_active"):
+            raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
         cx = self.context
         cx.now = now
         if self._resolved:
@@ -348,23 +381,20 @@ class Interface(AcdMixin, Ingress):
                 best = Instant(at_us)
         if self.acd._due >= 0 and (best is None or self.acd._due < best.micros):
             best = Instant(self.acd._due)
-        if sockets._heap:
-            sockets._wake_due(now.micros)
-        active = sockets._active
-        table = sockets._sockets
-        visit = list(active)
+        sockets.wake_due(now.micros)
+        visit = sockets.active_handles()
         for handle in visit:
-            sock = table.get(handle)
+            sock = sockets.get(handle)
             at = None if sock is None else sock.poll_at(cx)
             if at is None:
-                active.pop(handle, None)
+                sockets.deactivate(handle)
                 continue
             if at > now:
-                sockets._sleep(handle, at.micros)
+                sockets.sleep(handle, at.micros)
             if best is None or at < best:
                 best = at
-        sockets._compact_active(len(visit))
-        wake_us = sockets._next_wake()
+        sockets.compact_active(len(visit))
+        wake_us = sockets.next_wake()
         if wake_us is not None and (best is None or wake_us < best.micros):
             best = Instant(wake_us)
         if best is not None and best < now:
@@ -526,10 +556,11 @@ class Interface(AcdMixin, Ingress):
         header, payload, offset, seq, tcp_at, pseudo, compute = self._out
         at = len(header)
         buf[:at] = header
-        _U32.pack_into(buf, tcp_at + 4, seq & 0xFFFFFFFF)
+        _U32.pack_into(buf, tcp_at + _TCP_SEQ_AT, seq & 0xFFFFFFFF)
         buf[at:] = payload[offset : offset + len(buf) - at]
         if compute:
-            _U16.pack_into(buf, tcp_at + 16, ~self._csum(buf[tcp_at:], pseudo) & 0xFFFF)
+            s = ~self._csum(buf[tcp_at:], pseudo) & 0xFFFF
+            _U16.pack_into(buf, tcp_at + _TCP_CHECKSUM_AT, s)
 
     def _serialise(self, ipr: Any, repr: Any) -> bytearray:
         """Return ``repr`` in an IP packet of its own (to wait for ARP or for the device)."""
@@ -664,7 +695,7 @@ class Interface(AcdMixin, Ingress):
             self._drop("device-busy")
             return False
         self._out = (arp, dst_mac)
-        token.consume(_ETH_LEN + 28, self._fill_arp)
+        token.consume(_ETH_LEN + _arp_layout.HEADER_LEN, self._fill_arp)
         self.counters.sent += 1
         if self._trace:
             log.log(TRACE, "tx %s", arp)
@@ -761,8 +792,8 @@ class Interface(AcdMixin, Ingress):
         # The received IP packet's octets (still lent by the device: we are inside its
         # consume); its header was checked by Ipv4Repr.parse_buffer, which gave ``ipr``.
         buffer = self._rx_packet
-        header_len = (buffer[0] & 0x0F) << 2
-        end = min(header_len + 8, header_len + ipr.payload_len)
+        header_len = (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT
+        end = min(header_len + _QUOTED_LEN, header_len + ipr.payload_len)
         # The 4 unused octets after type, code and checksum, then the quote.
         icmp = Icmpv4Repr(Icmpv4Message.DST_UNREACHABLE, code, 0, 0, _UNUSED + bytes(buffer[:end]))
         reply = ip_repr(ipr.dst_addr, src, IpProtocol.ICMP, icmp.buffer_len(), self._hop_limit)
