@@ -101,6 +101,7 @@ class Ingress:
     config: Any
     neighbor_cache: Any
     multicast: Any
+    acd: Any
 
     def _process_frame(self, frame: memoryview) -> None:
         """Handle one received frame; count and log, never raise."""
@@ -140,6 +141,12 @@ class Ingress:
         raise NotImplementedError
 
     def _resolved_hop(self, hop: IpAddress, mac: bytes) -> None:
+        raise NotImplementedError
+
+    def _acd_arp(self, sha: bytes, spa: IpAddress, tpa: IpAddress) -> bool:
+        raise NotImplementedError
+
+    def _next_hop_of(self, dst: IpAddress) -> Any:
         raise NotImplementedError
 
     # -- Ethernet and ARP ---------------------------------------------------------------------
@@ -189,6 +196,8 @@ class Ingress:
             self._drop("bad-source")
             return
         for_us = tpa in cx._addrs
+        if (spa in cx._addrs or self.acd.tentative) and self._acd_arp(sha.octets, spa, tpa):
+            return  # about one of our addresses (RFC 5227): see `AcdMixin`
         if spa in cx._addrs:
             # Someone else claims our address (or our own frame came back): learn nothing.
             if not for_us:
@@ -348,7 +357,15 @@ class Ingress:
             self.counters.rst_sent += 1
 
     def _deliver_tcp(self, sock: Any, ipr: Any, seg: TcpRepr) -> None:
+        tcb = getattr(sock, "tcb", None)  # SND.UNA before and after the segment
+        una = None if tcb is None else tcb.snd_una
         reply = sock.process(self.context, self._now, ipr, seg)
+        if una is not None and tcb.snd_una != una:
+            # New data (or our SYN) acknowledged: forward progress, which confirms that the
+            # neighbour on the way to the peer is reachable (RFC 4861 7.3.1).
+            hop = self._next_hop_of(ipr.src_addr)
+            if hop is not None and type(hop) is not bytes:
+                self.neighbor_cache._confirm_progress(hop, self._now_us)
         # The segment may have moved the socket's timers (a delayed ACK, a retransmission
         # timer): wake it so egress asks it again rather than leave it asleep.
         self._sockets.wake(sock.handle)

@@ -44,6 +44,7 @@ from smoltcp.wire.layout import tcp as _tcp_layout
 from smoltcp.wire.tcp import TcpRepr
 from smoltcp.wire.udp import UdpRepr
 
+from .acd import AcdMixin, AddressConflictDetector
 from .config import Config
 from .context import Context
 from .counters import Counters
@@ -89,7 +90,7 @@ def _check_device(device: object) -> None:
             raise TypeError(f"device must have a {method}() method ({type(device).__name__})")
 
 
-class Interface(Ingress):
+class Interface(AcdMixin, Ingress):
     """A network interface: addresses, routes, neighbour cache, and the poll loop.
 
     ``Interface(config, device, now)`` reads the device's capabilities once (medium, MTU,
@@ -114,6 +115,9 @@ class Interface(Ingress):
       ``arp_queue_total``) and sent when the reply comes; at most one request per next hop
       per ``arp_request_interval`` (one second); the queue is dropped after
       ``arp_resolve_timeout``.
+    - IPv4 address conflict detection (RFC 5227, `smoltcp.stack.iface.acd`): `add_ip_addr`
+      probes (optionally) and announces an address, `link_up` announces again; every address
+      in use is defended; ``acd`` has the events (taken, ready, defended, lost) and counters.
     - IPv4: checks header and checksum; ignores options; drops fragments (no reassembly),
       packets for other hosts and bad sources; takes broadcasts. Off-link destinations go to
       the router of the longest matching route (`routes`).
@@ -186,6 +190,8 @@ class Interface(Ingress):
             receipt_confirms=config.neighbor_receipt_confirms,
             rand=random.Random(f"neighbor-{config.random_seed}"),
         )
+        # IPv4 address conflict detection (RFC 5227): see `add_ip_addr` and `link_up`.
+        self.acd = AddressConflictDetector(config.acd, random.Random(f"acd-{config.random_seed}"))
         self.counters = Counters()
         self._hop_limit = config.hop_limit
         self._now = now
@@ -259,6 +265,7 @@ class Interface(Ingress):
                 raise ValueError(f"{cidr} cannot be an interface address")
         self.context._set_ip_addrs(tuple(addrs))
         self._next_hops.clear()
+        self.acd.retain(self.context._addrs)
 
     def join_multicast_group(self, group: Ipv4Address, now: Instant) -> bool:
         """Join ``group``: accept its datagrams and report it (RFC 2236); return False when
@@ -323,6 +330,8 @@ class Interface(Ingress):
             due = self.multicast.next_due_us
             if due is not None and due <= self._now_us:
                 did = self._service_igmp() or did
+            if 0 <= self.acd._due <= self._now_us:
+                did = self._service_acd() or did
             sockets.wake_due(self._now_us)
             if sockets.has_active():
                 did = self._egress(sockets) or did
@@ -389,6 +398,8 @@ class Interface(Ingress):
         igmp_us = self.multicast.next_due_us
         if igmp_us is not None and (best is None or igmp_us < best.micros):
             best = Instant(igmp_us)
+        if self.acd._due >= 0 and (best is None or self.acd._due < best.micros):
+            best = Instant(self.acd._due)
         sockets.wake_due(now.micros)
         visit = sockets.active_handles()
         for handle in visit:
