@@ -50,6 +50,7 @@ from .counters import Counters
 from .gro import Aggregator
 from .gso import can_cut, inner, piece, pieces
 from .ingress import Ingress
+from .ipv6 import Ipv6Ingress
 from .neighbor import NeighborCache
 from .route import Routes
 
@@ -77,7 +78,7 @@ _UNUSED = b"\x00" * 4
 _MAX_DISPATCH_PER_SOCKET = 4096
 
 
-class Interface(Ingress):
+class Interface(Ipv6Ingress, Ingress):
     """A network interface: addresses, routes, neighbour cache, and the poll loop.
 
     ``Interface(config, device, now)`` reads the device's capabilities once (medium, MTU,
