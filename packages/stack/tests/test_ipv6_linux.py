@@ -4,7 +4,10 @@ The kernel's tap0 has fdaa::100/64 (duplicate address detection off, so it is us
 the stack has fdaa::1/64 and the link-local address of its MAC. The kernel's ``ping -6`` to
 both addresses is answered, which needs the kernel to resolve the stack by neighbour
 discovery first: its neighbour table then holds the stack's MAC. tshark, when installed,
-dissects the capture with no malformed frame.
+dissects the capture with no malformed frame. Then UDP both ways (the stack speaks first, so it
+resolves the kernel by NDP), a port unreachable the kernel reports as ECONNREFUSED, and TCP both
+ways: a kernel client sends 2 MiB to the stack's listener, the stack's client sends 2 MiB to a
+kernel listener, each checked by sha256.
 """
 
 from __future__ import annotations
@@ -88,6 +91,141 @@ def tap6_netns() -> Iterator[str]:
         yield name
     finally:
         subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+
+
+TRANSFER = r"""
+import hashlib, json, os, socket, sys, time
+from smoltcp.phy import TapInterface, Waiter
+from smoltcp.phy import now as clock
+from smoltcp.stack.iface import Config, Interface
+from smoltcp.stack.socket import SocketSet, UdpSocket
+from smoltcp.stack.storage import PacketBuffer
+from smoltcp.stack.tcp import TcpSocket
+from smoltcp.stack.time import Duration
+from smoltcp.wire import EthernetAddress, IpCidr, IpEndpoint, Ipv6Address
+
+SIZE = 2 << 20
+dev = TapInterface("tap0")
+iface = Interface(Config(hardware_addr=EthernetAddress.parse("02-00-00-00-00-01")), dev, clock())
+iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::1/64")))
+sockets = SocketSet()
+udp = UdpSocket(PacketBuffer(32, 65536), PacketBuffer(32, 65536))
+udp.bind(6000)
+sockets.add(udp)
+ku = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+ku.bind(("fdaa::100", 7000))
+ku.setblocking(False)
+for i in range(3):  # queued behind one neighbour solicitation
+    udp.send_to(b"v6 from smoltcp %d" % i, IpEndpoint(Ipv6Address("fdaa::100"), 7000))
+srv = TcpSocket(1 << 18, 1 << 18)
+srv.listen(7100)
+sockets.add(srv)
+kl = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+kl.bind(("fdaa::100", 7200))
+kl.listen(1)
+kl.setblocking(False)
+cli = TcpSocket(1 << 18, 1 << 18)
+sockets.add(cli)
+to_stack = os.urandom(SIZE)
+to_kernel = os.urandom(SIZE)
+out = {"kernel_udp": [], "stack_udp": [], "refused": None, "mss": None}
+kc = None
+probe = None
+accepted = None
+sent_k = sent_s = 0
+got_stack = hashlib.sha256(); n_stack = 0
+got_kernel = hashlib.sha256(); n_kernel = 0
+waiter = Waiter([dev])
+deadline = time.monotonic() + 90
+while time.monotonic() < deadline:
+    iface.poll(clock(), dev, sockets)
+    try:
+        while True:
+            data, src = ku.recvfrom(2048)
+            out["kernel_udp"].append(data.decode())
+            ku.sendto(data.upper(), src)
+    except BlockingIOError:
+        pass
+    while udp.can_recv():
+        data, src = udp.recv_from()
+        out["stack_udp"].append([data.decode(), str(src)])
+    if len(out["stack_udp"]) == 3 and kc is None:
+        kc = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        kc.setblocking(False)
+        kc.connect_ex(("fdaa::1", 7100))
+        cli.connect(iface.context, ("fdaa::100", 7200), 40000)
+        probe = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        probe.connect(("fdaa::1", 6001))
+        probe.setblocking(False)
+        probe.send(b"anyone?")
+    if probe is not None and out["refused"] is None:
+        try:
+            probe.recv(100)
+        except ConnectionRefusedError:
+            out["refused"] = True
+        except BlockingIOError:
+            pass
+    if kc is not None and sent_k < SIZE:
+        try:
+            sent_k += kc.send(to_stack[sent_k:sent_k + 65536])
+        except (BlockingIOError, OSError):
+            pass
+    while srv.can_recv():
+        chunk = srv.recv(1 << 16)
+        got_stack.update(chunk); n_stack += len(chunk)
+    if kc is not None and accepted is None:
+        try:
+            accepted, _ = kl.accept()
+            accepted.setblocking(False)
+        except BlockingIOError:
+            pass
+    if cli.can_send() and sent_s < SIZE:
+        sent_s += cli.send(to_kernel[sent_s:sent_s + 65536])
+        if out["mss"] is None:
+            out["mss"] = cli.tcb.peer_mss
+    if accepted is not None:
+        try:
+            while True:
+                chunk = accepted.recv(1 << 16)
+                if not chunk:
+                    break
+                got_kernel.update(chunk); n_kernel += len(chunk)
+        except BlockingIOError:
+            pass
+    if n_stack == SIZE and n_kernel == SIZE and out["refused"]:
+        break
+    delay = iface.poll_delay(clock(), sockets)
+    limit = Duration.from_millis(1)
+    waiter.wait(limit if delay is None or delay > limit else delay)
+out["stack_sha_ok"] = n_stack == SIZE and got_stack.digest() == hashlib.sha256(to_stack).digest()
+out["kernel_sha_ok"] = (n_kernel == SIZE
+                        and got_kernel.digest() == hashlib.sha256(to_kernel).digest())
+out["n"] = [n_stack, n_kernel]
+c = iface.counters
+out["dropped"] = dict(c.dropped)
+dev.close()
+print(json.dumps(out))
+"""
+
+
+def test_udp_and_tcp_both_ways_over_ipv6(tap6_netns: str) -> None:
+    result = subprocess.run(
+        ["ip", "netns", "exec", tap6_netns, sys.executable, "-c", TRANSFER],
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["kernel_udp"] == [f"v6 from smoltcp {i}" for i in range(3)]
+    assert [d for d, _ in out["stack_udp"]] == [f"V6 FROM SMOLTCP {i}" for i in range(3)]
+    assert all(src == "[fdaa::100]:7000" for _, src in out["stack_udp"])
+    assert out["refused"] is True
+    assert out["stack_sha_ok"] and out["kernel_sha_ok"], out["n"]
+    # Linux on a 1500-octet link offers MSS 1440 over IPv6 (1500 - 40 - 20).
+    assert out["mss"] == 1440
+    dropped = out["dropped"]
+    assert not {k for k in dropped if k.startswith(("malformed", "checksum"))}, dropped
 
 
 def test_kernel_pings_the_stack_over_ipv6_after_resolving_it(tap6_netns: str) -> None:

@@ -16,8 +16,10 @@ from typing import Any
 
 from smoltcp.stack.log import TRACE
 from smoltcp.wire import EthernetAddress, IpProtocol, Ipv6Address
+from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable
 from smoltcp.wire.icmpv6 import (
     NDP_HOP_LIMIT,
+    Icmpv6DstUnreachable,
     Icmpv6Message,
     Icmpv6ParamProblem,
     Icmpv6Repr,
@@ -52,6 +54,9 @@ _NDP_IGNORED = (Icmpv6Message.ROUTER_SOLICIT, Icmpv6Message.ROUTER_ADVERT, Icmpv
 _ERROR_TYPES = 128  # ICMPv6 types below this are errors (RFC 4443 2.1)
 _OPTION_HEADER = 2  # next header and length octets before an options header's options
 _HOP_LIMIT = 64
+_UDP = IpProtocol.UDP
+_TCP = IpProtocol.TCP
+_V4_PORT_UNREACHABLE = int(Icmpv4DstUnreachable.PORT_UNREACHABLE)
 _PADS = (Ipv6OptionType.PAD1, Ipv6OptionType.PADN)
 
 
@@ -66,6 +71,8 @@ class Ipv6Ingress:
     _now: Any
     _trace: bool
     _l2_broadcast: bool
+    _now_us: int
+    _rx_packet: Any
     context: Any
     counters: Any
     neighbor_cache: Any
@@ -78,6 +85,13 @@ class Ipv6Ingress:
 
     def _icmp_error_allowed(self) -> bool:  # defined by Interface
         raise NotImplementedError
+
+    # Ingress (after this class in Interface's bases) defines _process_udp and _process_tcp,
+    # and Interface _send_ip: no stubs here, which would come first in the method order.
+    _process_udp: Any
+    _process_tcp: Any
+    _send_ip: Any
+    _resolved_hop: Any
 
     # -- addresses ----------------------------------------------------------------------------
 
@@ -154,8 +168,14 @@ class Ipv6Ingress:
             self._process_icmpv6(ipr, upper, multicast, eth_src, addrs)
         elif proto == _NONXT:
             self._drop("no-next-header")  # RFC 8200 4.7: nothing follows
-        elif proto in (IpProtocol.UDP, IpProtocol.TCP):
-            self._drop("unsupported-ipv6-transport")
+        elif proto in (_UDP, _TCP):
+            self._rx_packet = buf[:end]  # quoted by an ICMPv6 error (port unreachable)
+            if eth_src is not None:
+                self.neighbor_cache._refresh(src, eth_src, self._now_us)
+            if proto == _UDP:
+                self._process_udp(ipr, upper, multicast, False)
+            else:
+                self._process_tcp(ipr, upper, multicast, False)
         else:
             # RFC 8200 4: an unrecognised Next Header is a Parameter Problem, code 1,
             # pointing at the field that holds it.
@@ -278,9 +298,13 @@ class Ipv6Ingress:
             # RFC 4861 7.1.1: a solicitation from :: never carries a link-layer address.
             self._drop("ndp-invalid")
             return
-        if not dad and ns.source_ll_addr is not None:
-            # RFC 4861 7.2.3: the solicitation says where its sender is (STALE when new).
-            self.neighbor_cache.learn(src, ns.source_ll_addr, self._now)
+        # RFC 4861 7.2.3: the solicitation says where its sender is (STALE when new).
+        if (
+            not dad
+            and ns.source_ll_addr is not None
+            and self.neighbor_cache.learn(src, ns.source_ll_addr, self._now)
+        ):
+            self._resolved_hop(src, ns.source_ll_addr.octets)
         ll = self._hardware_addr
         na = NdpRepr(
             _NA,
@@ -308,7 +332,7 @@ class Ipv6Ingress:
             self._drop("ndp-no-link-layer-address")
             return
         # RFC 4861 7.2.5: an advertisement updates an entry, it never creates one.
-        self.neighbor_cache.learn(
+        learned = self.neighbor_cache.learn(
             na.target_addr,
             na.target_ll_addr,
             self._now,
@@ -316,6 +340,9 @@ class Ipv6Ingress:
             create=False,
             override=na.override,
         )
+        if learned:
+            # Packets waiting for this neighbour go now.
+            self._resolved_hop(na.target_addr, na.target_ll_addr.octets)
 
     # -- egress of the answers ----------------------------------------------------------------
 
@@ -375,6 +402,61 @@ class Ipv6Ingress:
             buf = buf[_ETH_LEN:]
         ipr.emit_buffer(buf)
         message.emit_buffer(buf[_IPV6_LEN:], ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
+
+    def _ipv6_next_hop(self, dst: Ipv6Address) -> Any:
+        """The next hop of a multicast (its Ethernet group, RFC 2464 7) or link-local
+        destination (on the link, RFC 4861 5.2)."""
+        if dst.is_multicast:
+            return dst.multicast_mac if self._eth else None
+        return dst
+
+    def _send_ns(self, target: Ipv6Address, mac: bytes | None) -> bool:
+        """Send a neighbour solicitation for ``target``: to its solicited-node group
+        (``mac`` None), or a unicast probe to ``mac`` (RFC 4861 7.2.2, 7.3.3)."""
+        addrs = self.ipv6_addrs()
+        if not addrs:
+            self._drop("no-source-address")
+            return False
+        ns = NdpRepr(_NS, target, source_ll_addr=self._hardware_addr)
+        if mac is None:
+            dst = Ipv6Address.solicited_node(target)
+            mac = dst.multicast_mac if self._eth else None
+        else:
+            dst = target
+        src = self._source_for(target, addrs)
+        out = Ipv6Repr(src, dst, _ICMPV6, ns.buffer_len(), NDP_HOP_LIMIT)
+        return self._send_ipv6(out, ns, mac)
+
+    def _send_icmpv6_unreachable(self, ipr: Ipv6Repr, code: Any) -> None:
+        """Send a destination unreachable about the packet being received (``ipr``).
+
+        ``code`` is the ICMPv4 reason the shared transport code gives (port or protocol
+        unreachable). None is sent about a packet to a multicast group (RFC 4443 2.4 (e.3)).
+        """
+        src = ipr.src_addr
+        if src.is_unspecified or ipr.dst_addr.is_multicast:
+            return
+        if not self._icmp_error_allowed():
+            self.counters.icmp_errors_rate_limited += 1
+            return
+        if int(code) == _V4_PORT_UNREACHABLE:
+            icmp = Icmpv6Repr.error(
+                Icmpv6Message.DST_UNREACHABLE,
+                Icmpv6DstUnreachable.PORT_UNREACHABLE,
+                ipr,
+                bytes(self._rx_packet[_IPV6_LEN:]),
+            )
+        else:
+            icmp = Icmpv6Repr.error(
+                Icmpv6Message.PARAM_PROBLEM,
+                Icmpv6ParamProblem.UNRECOGNIZED_NEXT_HEADER,
+                ipr,
+                bytes(self._rx_packet[_IPV6_LEN:]),
+                param=_NEXT_HEADER_AT,
+            )
+        out = Ipv6Repr(ipr.dst_addr, src, _ICMPV6, icmp.buffer_len(), _HOP_LIMIT)
+        if self._send_ip(out, icmp):
+            self.counters.icmp_errors_sent += 1
 
 
 def _is_icmpv6_error(packet: memoryview) -> bool:
