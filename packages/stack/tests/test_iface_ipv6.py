@@ -8,6 +8,7 @@ import pytest
 from scapy.layers.inet import UDP
 from scapy.layers.inet6 import (
     HBHOptUnknown,
+    ICMPv6DestUnreach,
     ICMPv6EchoReply,
     ICMPv6EchoRequest,
     ICMPv6ND_NA,
@@ -22,8 +23,10 @@ from scapy.layers.inet6 import (
 )
 from scapy.layers.l2 import Ether
 
+from smoltcp.stack.socket import UdpSocket
+from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness
-from smoltcp.wire import EthernetAddress, Ipv6Address, Medium
+from smoltcp.wire import EthernetAddress, IpEndpoint, Ipv6Address, Medium
 
 US_MAC = "02:00:00:00:00:01"
 PEER_MAC = "02:00:00:00:00:02"
@@ -227,3 +230,54 @@ def test_ip_medium_echo_over_ipv6() -> None:
     h = Harness(medium=Medium.IP, cidr=f"{US}/64")
     (out,) = h.feed(bytes(IPv6(src=PEER, dst=US) / ICMPv6EchoRequest(id=1, seq=2)))
     assert IPv6(out)[ICMPv6EchoReply].seq == 2
+
+
+def test_default_router_is_resolved_by_ns_and_queued_datagrams_follow_its_na() -> None:
+    h = harness()
+    h.iface.routes.add_default_ipv6_route(Ipv6Address("fe80::1"))
+    sock = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
+    sock.bind(6000)
+    h.sockets.add(sock)
+    sock.send_to(b"far away", IpEndpoint(Ipv6Address("2001:db8::5"), 53))
+    (ns,) = h.poll()
+    pkt = reply(ns)
+    assert pkt.dst == "33:33:ff:00:00:01" and pkt[IPv6].dst == "ff02::1:ff00:1"
+    assert pkt[IPv6].src == US_LL and pkt[IPv6].hlim == 255
+    assert pkt[ICMPv6ND_NS].tgt == "fe80::1"
+    assert pkt[ICMPv6NDOptSrcLLAddr].lladdr == US_MAC
+    na = (
+        IPv6(src="fe80::1", dst=US_LL, hlim=255)
+        / ICMPv6ND_NA(tgt="fe80::1", R=1, S=1, O=1)
+        / ICMPv6NDOptDstLLAddr(lladdr=PEER_MAC)
+    )
+    (out,) = h.feed(frame(na))
+    dgram = Ether(out)
+    assert dgram.dst == PEER_MAC and dgram.type == 0x86DD
+    assert (dgram[IPv6].src, dgram[IPv6].dst) == (US, "2001:db8::5")
+    assert dgram[UDP].dport == 53 and bytes(dgram[UDP].payload) == b"far away"
+    again = Ether(out)
+    del again[UDP].chksum
+    assert bytes(again) == out  # the UDP checksum over the IPv6 pseudo header
+
+
+def test_udp_to_a_closed_port_gets_icmpv6_port_unreachable() -> None:
+    h = harness()
+    ip = IPv6(src=PEER, dst=US) / UDP(sport=4000, dport=9999) / b"payload"
+    (ns,) = h.feed(frame(ip))  # the error waits for the peer's address
+    assert reply(ns)[ICMPv6ND_NS].tgt == PEER
+    na = IPv6(src=PEER, dst=US, hlim=255) / ICMPv6ND_NA(tgt=PEER, S=1, O=1)
+    (out,) = h.feed(frame(na / ICMPv6NDOptDstLLAddr(lladdr=PEER_MAC)))
+    pkt = reply(out)
+    unreach = pkt[ICMPv6DestUnreach]
+    assert unreach.code == 4
+    assert bytes(unreach.payload) == bytes(ip)
+
+
+def test_udp_socket_receives_over_ipv6() -> None:
+    h = harness()
+    sock = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
+    sock.bind(7000)
+    h.sockets.add(sock)
+    assert h.feed(frame(IPv6(src=PEER, dst=US) / UDP(sport=5, dport=7000) / b"hi v6")) == []
+    data, source = sock.recv()
+    assert bytes(data) == b"hi v6" and str(source) == "[fdaa::100]:5"
