@@ -23,7 +23,7 @@ from scapy.layers.inet6 import (
 )
 from scapy.layers.l2 import Ether
 
-from smoltcp.stack.socket import UdpSocket
+from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness
 from smoltcp.wire import EthernetAddress, IpEndpoint, Ipv6Address, Medium
@@ -281,3 +281,24 @@ def test_udp_socket_receives_over_ipv6() -> None:
     assert h.feed(frame(IPv6(src=PEER, dst=US) / UDP(sport=5, dport=7000) / b"hi v6")) == []
     data, source = sock.recv()
     assert bytes(data) == b"hi v6" and str(source) == "[fdaa::100]:5"
+
+
+def test_icmp_socket_pings_over_ipv6_by_identifier() -> None:
+    h = harness()
+    # The peer introduces itself first (its solicitation gives its MAC).
+    ns = IPv6(src=PEER, dst=US, hlim=255) / ICMPv6ND_NS(tgt=US)
+    h.feed(frame(ns / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC)))
+    sock = IcmpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
+    sock.bind(IcmpEndpoint.ident(0x4242))
+    h.sockets.add(sock)
+    request = bytes(ICMPv6EchoRequest(id=0x4242, seq=9, data=b"ping6"))
+    sock.send_to(request, Ipv6Address(PEER))
+    (out,) = h.poll()
+    pkt = reply(out)
+    assert (pkt[IPv6].src, pkt[IPv6].dst, pkt[IPv6].nh) == (US, PEER, 58)
+    assert (pkt[ICMPv6EchoRequest].id, pkt[ICMPv6EchoRequest].seq) == (0x4242, 9)
+    answer = IPv6(src=PEER, dst=US) / ICMPv6EchoReply(id=0x4242, seq=9, data=b"ping6")
+    assert h.feed(frame(answer)) == []
+    data, source = sock.recv_from()
+    assert source == Ipv6Address(PEER)
+    assert ICMPv6EchoReply(data).seq == 9

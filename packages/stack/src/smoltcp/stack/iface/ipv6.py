@@ -55,6 +55,9 @@ _ERROR_TYPES = 128  # ICMPv6 types below this are errors (RFC 4443 2.1)
 _OPTION_HEADER = 2  # next header and length octets before an options header's options
 _HOP_LIMIT = 64
 _UDP = IpProtocol.UDP
+_ICMP = IpProtocol.ICMP
+_ECHO = (Icmpv6Message.ECHO_REQUEST, Icmpv6Message.ECHO_REPLY)
+_PORT_LEN = 2  # a UDP port, the first field of the quoted header
 _TCP = IpProtocol.TCP
 _V4_PORT_UNREACHABLE = int(Icmpv4DstUnreachable.PORT_UNREACHABLE)
 _PADS = (Ipv6OptionType.PAD1, Ipv6OptionType.PADN)
@@ -71,6 +74,7 @@ class Ipv6Ingress:
     _now: Any
     _trace: bool
     _l2_broadcast: bool
+    _demux: dict[Any, list[Any]]
     _now_us: int
     _rx_packet: Any
     context: Any
@@ -255,6 +259,7 @@ class Ipv6Ingress:
         if self._trace:
             log.log(TRACE, "rx %s", icmp)
         message = icmp.message
+        delivered = self._deliver_icmpv6(ipr, icmp, upper)
         if message == _ECHO_REQUEST:
             # RFC 4443 4.2: the reply has the request's identifier, sequence number and data;
             # to a multicast request it comes from one of our unicast addresses.
@@ -279,7 +284,30 @@ class Ipv6Ingress:
         if message in _NDP_IGNORED:
             self._drop("ndp-ignored")  # a host without SLAAC takes no router's word yet
             return
-        self._drop("no-socket-icmpv6")
+        if not delivered:
+            self._drop("no-socket-icmpv6")
+
+    def _deliver_icmpv6(self, ipr: Ipv6Repr, icmp: Icmpv6Repr, upper: memoryview) -> bool:
+        """Hand ``icmp`` to the ICMP sockets it is for: echo messages by identifier, errors
+        about a UDP datagram by its source port; return whether any took it."""
+        demux = self._demux
+        message = icmp.message
+        sockets = None
+        if message in _ECHO:
+            sockets = demux.get((_ICMP, "ident", icmp.ident))
+        elif icmp.header is not None:
+            header = icmp.header
+            data = icmp.data
+            if header.next_header == _UDP and len(data) >= _PORT_LEN:
+                port = (data[0] << 8) | data[1]
+                sockets = demux.get((_ICMP, "udp", header.src_addr, port)) or demux.get(
+                    (_ICMP, "udp", None, port)
+                )
+        if not sockets:
+            return False
+        for sock in sockets:
+            sock.process(self.context, self._now, ipr, upper)
+        return True
 
     def _process_ns(
         self,
