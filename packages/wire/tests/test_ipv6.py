@@ -11,6 +11,8 @@ from scapy.layers.inet6 import (
     ICMPv6DestUnreach,
     ICMPv6EchoReply,
     ICMPv6EchoRequest,
+    ICMPv6MLDMultAddrRec,
+    ICMPv6MLReport2,
     ICMPv6ND_NA,
     ICMPv6ND_NS,
     ICMPv6ND_RA,
@@ -55,6 +57,7 @@ from smoltcp.wire import (
     walk_ext_headers,
 )
 from smoltcp.wire.ipv6ext import emit_options_header, options_header_len
+from smoltcp.wire.mld import Mldv2AddressRecord, Mldv2RecordType, Mldv2ReportRepr
 
 SRC = Ipv6Address("fdaa::1")
 DST = Ipv6Address("fdaa::100")
@@ -93,7 +96,7 @@ def test_ip_repr_builds_ipv6_for_ipv6_addresses() -> None:
     assert r.version == 6
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(addrs, addrs, u8, st.integers(0, 1000), u8, st.integers(0, 63), st.integers(0, 3))
 def test_ipv6_repr_round_trip_and_scapy(
     src: Ipv6Address, dst: Ipv6Address, nh: int, plen: int, hlim: int, dscp: int, ecn: int
@@ -108,7 +111,7 @@ def test_ipv6_repr_round_trip_and_scapy(
     assert (s.tc, s.fl) == ((dscp << 2) | ecn, 0x12345)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(u16, u16, st.binary(max_size=64), st.booleans())
 def test_echo_round_trip_matches_scapy(ident: int, seq: int, data: bytes, reply: bool) -> None:
     make = Icmpv6Repr.echo_reply if reply else Icmpv6Repr.echo_request
@@ -150,7 +153,7 @@ def test_error_is_cut_to_the_minimum_mtu() -> None:
     assert 40 + r.buffer_len() == 1280
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(addrs, st.booleans(), st.booleans(), st.booleans(), st.booleans(), st.booleans())
 def test_neighbor_messages_round_trip_and_match_scapy(
     target: Ipv6Address, advert: bool, router: bool, solicited: bool, override: bool, ll: bool
@@ -249,7 +252,7 @@ def test_extension_header_walk_matches_scapy() -> None:
     assert bytes(udp.payload) == b"data"
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.tuples(st.integers(2, 255), st.binary(max_size=12)).map(
@@ -413,3 +416,38 @@ def test_capture_ipv6_frames_parse_and_re_emit() -> None:
                     assert bytes(again) == bytes(upper)
             assert "malformed" not in pretty_print(frame)
     assert seen
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 6),
+            st.integers(0, (1 << 120) - 1).map(lambda i: Ipv6Address((0xFF << 120) | i)),
+            st.lists(addrs, max_size=3),
+        ),
+        max_size=3,
+    )
+)
+def test_mldv2_report_round_trip_and_scapy(records: list[tuple[int, Ipv6Address, list]]) -> None:
+    r = Mldv2ReportRepr(
+        tuple(Mldv2AddressRecord(Mldv2RecordType(t), g, tuple(s)) for t, g, s in records)
+    )
+    buf = bytearray(r.buffer_len())
+    src, dst = Ipv6Address("fe80::1"), Ipv6Address("ff02::16")
+    r.emit_buffer(buf, src, dst)
+    assert Mldv2ReportRepr.parse_buffer(buf) == r
+    scapy = ICMPv6MLReport2(
+        records=[
+            ICMPv6MLDMultAddrRec(rtype=t, dst=str(g), sources=[str(a) for a in s])
+            for t, g, s in records
+        ]
+    )
+    assert bytes(IPv6(src=str(src), dst=str(dst)) / scapy)[40:] == bytes(buf)
+
+
+def test_mldv2_record_past_the_message_is_malformed() -> None:
+    with pytest.raises(MalformedPacket):
+        Mldv2ReportRepr.parse_buffer(bytes([143, 0, 0, 0, 0, 0, 0, 1]) + bytes(19))
+    with pytest.raises(MalformedPacket):
+        Mldv2ReportRepr.parse_buffer(bytes([143, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1]) + bytes(16))

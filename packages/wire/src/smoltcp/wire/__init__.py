@@ -56,6 +56,7 @@ from .ipv6ext import (
     Ipv6OptionType,
     walk_ext_headers,
 )
+from .mld import Mldv2AddressRecord, Mldv2RecordType, Mldv2ReportRepr
 from .ndp import NdpPrefixInfo, NdpRepr
 from .pretty import PrettyPrinter, pretty_print
 from .tcp import TcpControl, TcpOptionKind, TcpPacket, TcpRepr, TcpTimestampRepr
@@ -108,6 +109,9 @@ __all__ = [
     "Ipv6Packet",
     "Ipv6Repr",
     "MalformedPacket",
+    "Mldv2AddressRecord",
+    "Mldv2RecordType",
+    "Mldv2ReportRepr",
     "Medium",
     "NdpPrefixInfo",
     "NdpRepr",

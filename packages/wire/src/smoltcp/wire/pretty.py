@@ -20,6 +20,7 @@ from .icmpv6 import Icmpv6Packet, Icmpv6Repr
 from .ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
 from .ipv6 import Ipv6Packet, Ipv6Repr
 from .ipv6ext import walk_ext_headers
+from .mld import Mldv2ReportRepr
 from .ndp import NdpRepr
 from .tcp import TcpPacket, TcpRepr
 from .udp import UdpPacket, UdpRepr
@@ -99,6 +100,8 @@ def _icmpv6(lines: list[str], segment: memoryview, src: IpAddress, dst: IpAddres
         shown: object = icmp_repr
         if icmp_repr.message in _NDP:
             shown = NdpRepr.parse_buffer(segment)
+        elif icmp_repr.message == Icmpv6Message.MLDV2_REPORT:
+            shown = Mldv2ReportRepr.parse_buffer(segment)
     except Exception as exc:
         lines.append(_problem("ICMPv6", exc))
         return
