@@ -13,7 +13,9 @@ from scapy.layers.inet6 import (
     ICMPv6EchoRequest,
     ICMPv6ND_NA,
     ICMPv6ND_NS,
+    ICMPv6ND_RA,
     ICMPv6NDOptDstLLAddr,
+    ICMPv6NDOptPrefixInfo,
     ICMPv6NDOptSrcLLAddr,
     ICMPv6ParamProblem,
     IPv6,
@@ -26,6 +28,7 @@ from scapy.layers.l2 import Ether
 from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness
+from smoltcp.stack.time import Duration
 from smoltcp.wire import EthernetAddress, IpEndpoint, Ipv6Address, Medium
 
 US_MAC = "02:00:00:00:00:01"
@@ -302,3 +305,45 @@ def test_icmp_socket_pings_over_ipv6_by_identifier() -> None:
     data, source = sock.recv_from()
     assert source == Ipv6Address(PEER)
     assert ICMPv6EchoReply(data).seq == 9
+
+
+def _router_advert(lifetime: int = 1800, valid: int = 7200, hlim: int = 255) -> bytes:
+    ra = (
+        IPv6(src="fe80::1", dst="ff02::1", hlim=hlim)
+        / ICMPv6ND_RA(routerlifetime=lifetime)
+        / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC)
+        / ICMPv6NDOptPrefixInfo(
+            prefix="2001:db8:1::",
+            prefixlen=64,
+            validlifetime=valid,
+            preferredlifetime=min(valid, 3600),
+        )
+    )
+    return frame(ra, dst_mac="33:33:00:00:00:01")
+
+
+def test_router_advertisements_are_ignored_without_slaac() -> None:
+    h = harness()
+    assert h.feed(_router_advert()) == []
+    assert h.dropped["ndp-ignored"] == 1
+    assert Ipv6Address("2001:db8:1::ff:fe00:1") not in h.iface.ipv6_addrs()
+
+
+def test_slaac_configures_an_address_and_the_default_router() -> None:
+    h = Harness(cidr=f"{US}/64", slaac=True)
+    assert h.feed(_router_advert()) == []
+    assert Ipv6Address("2001:db8:1::ff:fe00:1") in h.iface.ipv6_addrs()
+    assert h.iface.routes.lookup(Ipv6Address("2a00::1"), h.now) == Ipv6Address("fe80::1")
+    # The router lifetime ends: no default route any more.
+    later = h.now + Duration.from_secs(1801)
+    assert h.iface.routes.lookup(Ipv6Address("2a00::1"), later) is None
+    # A valid lifetime of zero takes the address away.
+    h.feed(_router_advert(valid=0))
+    assert Ipv6Address("2001:db8:1::ff:fe00:1") not in h.iface.ipv6_addrs()
+
+
+def test_router_advertisement_from_beyond_the_link_is_refused() -> None:
+    h = Harness(cidr=f"{US}/64", slaac=True)
+    h.feed(_router_advert(hlim=64))
+    assert h.dropped["ndp-hop-limit"] == 1
+    assert len(h.iface.ipv6_addrs()) == 2

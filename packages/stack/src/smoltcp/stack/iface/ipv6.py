@@ -35,6 +35,8 @@ from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.ndp import NdpRepr
 
+from .slaac import apply_router_advert
+
 __all__ = ["Ipv6Ingress"]
 
 log = logging.getLogger("smoltcp.stack.iface")
@@ -50,6 +52,7 @@ _NONXT = IpProtocol.IPV6_NONXT
 _ECHO_REQUEST = Icmpv6Message.ECHO_REQUEST
 _NS = Icmpv6Message.NEIGHBOR_SOLICIT
 _NA = Icmpv6Message.NEIGHBOR_ADVERT
+_RA = Icmpv6Message.ROUTER_ADVERT
 _NDP_IGNORED = (Icmpv6Message.ROUTER_SOLICIT, Icmpv6Message.ROUTER_ADVERT, Icmpv6Message.REDIRECT)
 _ERROR_TYPES = 128  # ICMPv6 types below this are errors (RFC 4443 2.1)
 _OPTION_HEADER = 2  # next header and length octets before an options header's options
@@ -78,6 +81,7 @@ class Ipv6Ingress:
     _now_us: int
     _rx_packet: Any
     context: Any
+    config: Any
     counters: Any
     neighbor_cache: Any
 
@@ -281,8 +285,16 @@ class Ipv6Ingress:
             else:
                 self._process_na(ipr, ndp, multicast)
             return
+        if message == _RA and self.config.slaac and self._hardware_addr is not None:
+            # RFC 4861 6.1.2: from a router's link-local address, never from beyond the link.
+            if ipr.hop_limit != NDP_HOP_LIMIT or not ipr.src_addr.is_link_local:
+                self._drop("ndp-hop-limit" if ipr.hop_limit != NDP_HOP_LIMIT else "ndp-invalid")
+                return
+            ra = NdpRepr.parse_buffer(upper)
+            apply_router_advert(self, ipr.src_addr, ra, self._hardware_addr, self._now)
+            return
         if message in _NDP_IGNORED:
-            self._drop("ndp-ignored")  # a host without SLAAC takes no router's word yet
+            self._drop("ndp-ignored")  # SLAAC is off: a host takes no router's word
             return
         if not delivered:
             self._drop("no-socket-icmpv6")
