@@ -228,6 +228,91 @@ def test_udp_and_tcp_both_ways_over_ipv6(tap6_netns: str) -> None:
     assert not {k for k in dropped if k.startswith(("malformed", "checksum"))}, dropped
 
 
+SLAAC = r"""
+import json, socket, subprocess, sys, time
+from scapy.layers.inet6 import (
+    ICMPv6ND_RA, ICMPv6NDOptPrefixInfo, ICMPv6NDOptSrcLLAddr, IPv6
+)
+from scapy.layers.l2 import Ether
+from scapy.sendrecv import sendp
+from smoltcp.phy import TapInterface, Waiter
+from smoltcp.phy import now as clock
+from smoltcp.stack.iface import Config, Interface
+from smoltcp.stack.socket import SocketSet, UdpSocket
+from smoltcp.stack.storage import PacketBuffer
+from smoltcp.stack.time import Duration
+from smoltcp.wire import EthernetAddress, IpEndpoint, Ipv6Address
+
+def sh(*cmd):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=True).stdout
+
+# A link-local address of the kernel's (its own appears only with carrier): the router the
+# advertisement names.
+router = "fe80::100"
+sh("ip", "-6", "addr", "add", "fe80::100/64", "dev", "tap0", "nodad")
+kmac = open("/sys/class/net/tap0/address").read().strip()
+sh("ip", "-6", "addr", "add", "fdbb::100/64", "dev", "tap0", "nodad")
+sh("ip", "-6", "addr", "add", "2001:db8:99::1/128", "dev", "lo")
+kernel = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+kernel.bind(("2001:db8:99::1", 7000))
+kernel.setblocking(False)
+dev = TapInterface("tap0")
+mac = EthernetAddress.parse("02-00-00-00-00-01")
+iface = Interface(Config(hardware_addr=mac, slaac=True), dev, clock())
+sockets = SocketSet()
+udp = UdpSocket(PacketBuffer(8, 4096), PacketBuffer(8, 4096))
+udp.bind(6000)
+sockets.add(udp)
+ra = (Ether(src=kmac, dst="33:33:00:00:00:01") / IPv6(src=router, dst="ff02::1", hlim=255)
+      / ICMPv6ND_RA(routerlifetime=600) / ICMPv6NDOptSrcLLAddr(lladdr=kmac)
+      / ICMPv6NDOptPrefixInfo(prefix="fdbb::", prefixlen=64, validlifetime=3600,
+                              preferredlifetime=1800))
+out = {"addrs": [], "got": None, "ping_rc": None}
+waiter = Waiter([dev])
+ping = None
+deadline = time.monotonic() + 20
+sent_ra = False
+while time.monotonic() < deadline:
+    iface.poll(clock(), dev, sockets)
+    if not sent_ra:
+        sendp(ra, iface="tap0", verbose=False)
+        sent_ra = True
+    if ping is None and Ipv6Address("fdbb::ff:fe00:1") in iface.ipv6_addrs():
+        out["addrs"] = [str(a) for a in iface.ipv6_addrs()]
+        udp.send_to(b"via the default router", IpEndpoint(Ipv6Address("2001:db8:99::1"), 7000))
+        ping = subprocess.Popen(["ping", "-6", "-n", "-c", "2", "-i", "0.2", "-W", "3",
+                                 "fdbb::ff:fe00:1"], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+    try:
+        data, src = kernel.recvfrom(2048)
+        out["got"] = [data.decode(), src[0]]
+    except BlockingIOError:
+        pass
+    if ping is not None and ping.poll() is not None and out["got"]:
+        break
+    waiter.wait(Duration.from_millis(10))
+out["ping_rc"] = None if ping is None else ping.wait(timeout=5)
+out["router"] = router
+dev.close()
+print(json.dumps(out))
+"""
+
+
+def test_slaac_from_a_router_advertisement_sent_on_the_kernel_side(tap6_netns: str) -> None:
+    result = subprocess.run(
+        ["ip", "netns", "exec", tap6_netns, sys.executable, "-c", SLAAC],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "fdbb::ff:fe00:1" in out["addrs"], out
+    assert out["ping_rc"] == 0
+    # Off-link, through the router the advertisement named (resolved by NDP).
+    assert out["got"] == ["via the default router", "fdbb::ff:fe00:1"]
+
+
 def test_kernel_pings_the_stack_over_ipv6_after_resolving_it(tap6_netns: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         pcap = Path(tmp) / "ipv6.pcap"
