@@ -95,7 +95,7 @@ def tap6_netns() -> Iterator[str]:
 
 TRANSFER = r"""
 import hashlib, json, os, socket, sys, time
-from smoltcp.phy import TapInterface, Waiter
+from smoltcp.phy import PcapWriter, TapInterface, Waiter
 from smoltcp.phy import now as clock
 from smoltcp.stack.iface import Config, Interface
 from smoltcp.stack.socket import SocketSet, UdpSocket
@@ -105,7 +105,8 @@ from smoltcp.stack.time import Duration
 from smoltcp.wire import EthernetAddress, IpCidr, IpEndpoint, Ipv6Address
 
 SIZE = 2 << 20
-dev = TapInterface("tap0")
+tap = TapInterface("tap0")
+dev = PcapWriter(tap, sys.argv[1])
 iface = Interface(Config(hardware_addr=EthernetAddress.parse("02-00-00-00-00-01")), dev, clock())
 iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::1/64")))
 sockets = SocketSet()
@@ -135,7 +136,7 @@ accepted = None
 sent_k = sent_s = 0
 got_stack = hashlib.sha256(); n_stack = 0
 got_kernel = hashlib.sha256(); n_kernel = 0
-waiter = Waiter([dev])
+waiter = Waiter([tap])
 deadline = time.monotonic() + 90
 while time.monotonic() < deadline:
     iface.poll(clock(), dev, sockets)
@@ -208,14 +209,16 @@ print(json.dumps(out))
 """
 
 
-def test_udp_and_tcp_both_ways_over_ipv6(tap6_netns: str) -> None:
+def test_udp_and_tcp_both_ways_over_ipv6(tap6_netns: str, tmp_path: Path) -> None:
+    pcap = tmp_path / "transfer6.pcap"
     result = subprocess.run(
-        ["ip", "netns", "exec", tap6_netns, sys.executable, "-c", TRANSFER],
+        ["ip", "netns", "exec", tap6_netns, sys.executable, "-c", TRANSFER, str(pcap)],
         capture_output=True,
         text=True,
         timeout=150,
     )
     assert result.returncode == 0, result.stderr
+    _no_malformed_frame(pcap)
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["kernel_udp"] == [f"v6 from smoltcp {i}" for i in range(3)]
     assert [d for d, _ in out["stack_udp"]] == [f"V6 FROM SMOLTCP {i}" for i in range(3)]
@@ -332,12 +335,18 @@ def test_kernel_pings_the_stack_over_ipv6_after_resolving_it(tap6_netns: str) ->
         assert "fe80::ff:fe00:1 lladdr 02:00:00:00:00:01" in neigh, neigh
         dropped = out["counters"]["dropped"]
         assert not {k for k in dropped if k.startswith(("malformed", "checksum"))}, dropped
-        if shutil.which("tshark") is not None:
-            shark = subprocess.run(
-                ["tshark", "-r", str(pcap), "-Y", "_ws.malformed || _ws.expert.severity >= error"],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            assert shark.returncode == 0, shark.stderr
-            assert shark.stdout.strip() == "", shark.stdout
+        _no_malformed_frame(pcap)
+
+
+def _no_malformed_frame(pcap: Path) -> None:
+    """tshark (when installed) finds no malformed frame and no error in ``pcap``."""
+    if shutil.which("tshark") is None:
+        return
+    shark = subprocess.run(
+        ["tshark", "-r", str(pcap), "-Y", "_ws.malformed || _ws.expert.severity >= error"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shark.returncode == 0, shark.stderr
+    assert shark.stdout.strip() == "", shark.stdout
