@@ -350,3 +350,53 @@ def _no_malformed_frame(pcap: Path) -> None:
     )
     assert shark.returncode == 0, shark.stderr
     assert shark.stdout.strip() == "", shark.stdout
+
+
+TUN = r"""
+import json, subprocess, time
+from smoltcp.phy import TunInterface, Waiter
+from smoltcp.phy import now as clock
+from smoltcp.stack.iface import Config, Interface
+from smoltcp.stack.socket import SocketSet
+from smoltcp.stack.time import Duration
+from smoltcp.wire import IpCidr
+
+dev = TunInterface("tun0")
+iface = Interface(Config(), dev, clock())
+iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::1/64")))
+sockets = SocketSet()
+ping = subprocess.Popen(["ping", "-6", "-n", "-c", "3", "-i", "0.2", "-W", "3", "fdaa::1"],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+waiter = Waiter([dev])
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline and ping.poll() is None:
+    iface.poll(clock(), dev, sockets)
+    waiter.wait(Duration.from_millis(10))
+rc = ping.wait(timeout=5)
+c = iface.counters
+print(json.dumps({"rc": rc, "echo": c.icmp_echo_replies_sent, "dropped": dict(c.dropped)}))
+dev.close()
+"""
+
+
+def test_kernel_pings_the_stack_over_ipv6_on_tun(tap6_netns: str) -> None:
+    # The packet's version nibble picks IPv6 on a TUN device (no link layer, no NDP).
+    for cmd in (
+        ["ip", "tuntap", "add", "name", "tun0", "mode", "tun"],
+        ["sysctl", "-q", "-w", "net.ipv6.conf.tun0.accept_dad=0"],
+        ["ip", "addr", "add", "fdaa:1::100/64", "dev", "tun0", "nodad"],
+        ["ip", "link", "set", "tun0", "up"],
+        ["ip", "-6", "route", "add", "fdaa::1/128", "dev", "tun0"],
+    ):
+        subprocess.run(
+            ["ip", "netns", "exec", tap6_netns, *cmd], check=True, capture_output=True, timeout=10
+        )
+    result = subprocess.run(
+        ["ip", "netns", "exec", tap6_netns, sys.executable, "-c", TUN],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["rc"] == 0 and out["echo"] >= 3, out
