@@ -251,7 +251,7 @@ def walk_ext_headers(
             headers.append(Ipv6ExtHeaderRepr(kind, at, length, options=options))
         at += length
         kind = _PROTOCOLS.get(nxt) or IpProtocol(nxt)
-    return Ipv6ExtChain(tuple(headers), kind, at)
+    return Ipv6ExtChain(tuple(headers), kind, at)  # type: ignore[arg-type]
 
 
 def options_header_len(options: tuple[Ipv6OptionRepr, ...]) -> int:

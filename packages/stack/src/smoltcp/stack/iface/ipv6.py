@@ -443,14 +443,14 @@ class Ipv6Ingress:
         ipr.emit_buffer(buf)
         message.emit_buffer(buf[_IPV6_LEN:], ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
 
-    def _ipv6_next_hop(self, dst: Ipv6Address) -> Any:
+    def _ipv6_next_hop(self, dst: Any) -> Any:
         """The next hop of a multicast (its Ethernet group, RFC 2464 7) or link-local
         destination (on the link, RFC 4861 5.2)."""
         if dst.is_multicast:
             return dst.multicast_mac if self._eth else None
         return dst
 
-    def _send_ns(self, target: Ipv6Address, mac: bytes | None) -> bool:
+    def _send_ns(self, target: Any, mac: bytes | None) -> bool:
         """Send a neighbour solicitation for ``target``: to its solicited-node group
         (``mac`` None), or a unicast probe to ``mac`` (RFC 4861 7.2.2, 7.3.3)."""
         addrs = self.ipv6_addrs()
