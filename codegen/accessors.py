@@ -183,7 +183,9 @@ def _accessor(f: FieldModel) -> Accessor:
         end = f.offset + f.size
         if f.kind == "address":
             getter = (f"return {f.py_type}({read})",)
-            octets = "value.packed" if f.py_type == "Ipv4Address" else "bytes(value)"
+            octets = (
+                "value.packed" if f.py_type in ("Ipv4Address", "Ipv6Address") else "bytes(value)"
+            )
             setter_type = f.py_type
         else:
             getter = (f"return {read}",)

@@ -34,6 +34,7 @@ __all__ = [
 _MARKERS = {
     "EthernetAddressField": ("address", "EthernetAddress", "smoltcp.wire.address"),
     "Ipv4AddressField": ("address", "Ipv4Address", "smoltcp.wire.address"),
+    "Ipv6AddressField": ("address", "Ipv6Address", "smoltcp.wire.address"),
     "TcpSeqNumberField": ("seq", "TcpSeqNumber", "smoltcp.wire.tcp_seq"),
 }
 

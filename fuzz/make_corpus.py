@@ -29,6 +29,8 @@ def default_captures() -> list[Path]:
 
 
 US_IP = bytes([192, 168, 69, 1])
+US_IP6 = bytes.fromhex("fd000069000000000000000000000001")
+US_IP6_SOLICITED = bytes.fromhex("ff0200000000000000000001ff000001")
 US_MAC = bytes.fromhex("020000000001")
 # A multi-frame seed holds at most this many frames (inputs stay small and fast).
 FLOW_FRAMES = 12
@@ -61,7 +63,17 @@ def _write(folder: Path, data: bytes) -> None:
 
 
 def _to_us(frame: bytes) -> bool:
-    return len(frame) >= 34 and frame[12:14] == b"\x08\x00" and frame[30:34] == US_IP
+    ipv4 = len(frame) >= 34 and frame[12:14] == b"\x08\x00" and frame[30:34] == US_IP
+    return ipv4 or _to_us6(frame)
+
+
+def _to_us6(frame: bytes) -> bool:
+    """An IPv6 frame to fd00:69::1 or its solicited-node group (the interface's too)."""
+    return (
+        len(frame) >= 54
+        and frame[12:14] == b"\x86\xdd"
+        and frame[38:54] in (US_IP6, US_IP6_SOLICITED)
+    )
 
 
 def _record(flags: int, dseq: int, dack: int, options: bytes, payload: bytes, action: int) -> bytes:
@@ -99,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     flows: dict[bytes, list[bytes]] = {}
     for pcap in pcaps:
         for frame in read_pcap(pcap):
-            if _to_us(frame) and frame[23] == 6:
+            if _to_us(frame) and not _to_us6(frame) and frame[23] == 6:
                 # TCP towards us, grouped by (source address, source port), in order.
                 ihl = (frame[14] & 0x0F) * 4
                 flow = frame[26:30] + frame[14 + ihl : 16 + ihl]
@@ -116,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             arp_for_us = frame[12:14] == b"\x08\x06" and frame[38:42] == US_IP
             if not (_to_us(frame) or arp_for_us):
                 continue
-            ours = US_MAC + frame[6:] if _to_us(frame) else frame
+            multicast = frame[0] & 1
+            ours = US_MAC + frame[6:] if _to_us(frame) and not multicast else frame
             _write(poll, b"\x00" + ours)  # Ethernet, checksums verified
             if _to_us(frame):
                 _write(poll, b"\x01" + ours[14:])  # IP medium

@@ -47,19 +47,26 @@ from smoltcp.wire import (
     EthernetRepr,
     Icmpv4Packet,
     Icmpv4Repr,
+    Icmpv6Message,
+    Icmpv6Packet,
+    Icmpv6Repr,
     IpAddress,
     IpCidr,
     Ipv4Address,
     Ipv4Packet,
     Ipv4Repr,
+    Ipv6Packet,
+    Ipv6Repr,
     MalformedPacket,
     Medium,
+    NdpRepr,
     TcpPacket,
     TcpRepr,
     UdpPacket,
     UdpRepr,
     parse_tcp_frame,
     pretty_print,
+    walk_ext_headers,
 )
 
 __all__ = ["TCP_PORTS", "UDP_PORTS", "US", "fuzz_poll", "fuzz_tcp", "fuzz_wire", "split_frames"]
@@ -71,13 +78,19 @@ US_MAC = "02-00-00-00-00-01"
 TCP_PORTS = (9, 80, 6970)
 UDP_PORTS = (7, 53, 7000, 9999)
 
+# And of fd00:69::1 talking to fd00:69::100 over IPv6.
+US6 = "fd00:69::1"
+PEER6 = "fd00:69::100"
+
 _SRC = IpAddress.parse(PEER)
 _DST = IpAddress.parse(US)
+_SRC6 = IpAddress.parse(PEER6)
+_DST6 = IpAddress.parse(US6)
 _VERIFY = ChecksumCapabilities()
 _IGNORE = ChecksumCapabilities.ignored()
 # Compute checksums on the way out (the frames we send stay well formed), never check them on
 # the way in.
-_RX_BLIND = ChecksumCapabilities(Checksum.TX, Checksum.TX, Checksum.TX, Checksum.TX)
+_RX_BLIND = ChecksumCapabilities(Checksum.TX, Checksum.TX, Checksum.TX, Checksum.TX, Checksum.TX)
 
 
 # -- wire ------------------------------------------------------------------------------------
@@ -86,7 +99,9 @@ _VIEWS: tuple[type, ...] = (
     ArpPacket,
     EthernetFrame,
     Icmpv4Packet,
+    Icmpv6Packet,
     Ipv4Packet,
+    Ipv6Packet,
     TcpPacket,
     UdpPacket,
 )
@@ -137,6 +152,11 @@ def _wire_parsers(data: bytes) -> Iterator[Callable[[], Any]]:
         yield lambda c=caps: UdpRepr.parse_buffer(data, _SRC, _DST, c)
         yield lambda c=caps: TcpRepr.parse_buffer(data, _SRC, _DST, c)
         yield lambda c=caps: parse_tcp_frame(data, c)
+        yield lambda c=caps: Ipv6Repr.parse_buffer(data, c)
+        yield lambda c=caps: Icmpv6Repr.parse_buffer(data, _SRC6, _DST6, c)
+    yield lambda: NdpRepr.parse_buffer(data)
+    for first in (0, 43, 44, 60):
+        yield lambda f=first: walk_ext_headers(data, f)
 
 
 def _view_parse(cls: type, data: bytes, caps: ChecksumCapabilities) -> None:
@@ -150,6 +170,10 @@ def _view_parse(cls: type, data: bytes, caps: ChecksumCapabilities) -> None:
         Ipv4Repr.parse(view, caps)
     elif cls is Icmpv4Packet:
         Icmpv4Repr.parse(view, caps)
+    elif cls is Ipv6Packet:
+        Ipv6Repr.parse(view, caps)
+    elif cls is Icmpv6Packet:
+        Icmpv6Repr.parse(view, _SRC6, _DST6, caps)
     elif cls is UdpPacket:
         UdpRepr.parse(view, _SRC, _DST, caps)
     elif cls is TcpPacket:
@@ -162,6 +186,15 @@ def _round_trip(parsed: Any) -> None:
         buf = bytearray(parsed.buffer_len())
         parsed.emit_buffer(buf, *(() if isinstance(parsed, ArpRepr) else (_IGNORE,)))
         again = type(parsed).parse_buffer(buf, *(() if isinstance(parsed, ArpRepr) else (_IGNORE,)))
+    elif isinstance(parsed, Icmpv6Repr) or (
+        isinstance(parsed, NdpRepr) and parsed.message != Icmpv6Message.REDIRECT
+    ):
+        buf = bytearray(parsed.buffer_len())
+        parsed.emit_buffer(buf, _SRC6, _DST6, _IGNORE)
+        if isinstance(parsed, NdpRepr):
+            again = NdpRepr.parse_buffer(buf)
+        else:
+            again = Icmpv6Repr.parse_buffer(buf, _SRC6, _DST6, _IGNORE)
     elif isinstance(parsed, (UdpRepr, TcpRepr)):
         buf = bytearray(parsed.buffer_len())
         parsed.emit_buffer(buf, _SRC, _DST, _IGNORE)
@@ -176,7 +209,7 @@ def fuzz_wire(data: bytes) -> None:
     """Run every wire parser on ``data``; raise only what breaks the wire contract.
 
     A representation parsed with checksums ignored is also emitted and parsed again, and
-    must be unchanged (ARP, ICMPv4, UDP, TCP).
+    must be unchanged (ARP, ICMPv4, ICMPv6, NDP, UDP, TCP).
     """
     for parse in _wire_parsers(data):
         try:
@@ -274,6 +307,7 @@ class _Stack:
         self.now = Instant.from_secs(1)
         self.iface = Interface(Config(hardware_addr=hw, random_seed=1), self.device, self.now)
         self.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse(US + "/24")))
+        self.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse(US6 + "/64")))
         self.iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.254"))
         self.sockets = SocketSet()
         self.tcp: list[TcpSocket] = []

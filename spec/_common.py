@@ -16,6 +16,7 @@ __all__ = [
     "EthernetAddressField",
     "FromOption",
     "Ipv4AddressField",
+    "Ipv6AddressField",
     "Keep",
     "Layer",
     "Lookup",
@@ -40,6 +41,13 @@ class Ipv4AddressField(Bytes):
 
     def __init__(self) -> None:
         super().__init__(4)
+
+
+class Ipv6AddressField(Bytes):
+    """Declare a 128-bit IPv6 address, RFC 8200 section 3 (read as ``Ipv6Address``)."""
+
+    def __init__(self) -> None:
+        super().__init__(16)
 
 
 class TcpSeqNumberField(FormatField):

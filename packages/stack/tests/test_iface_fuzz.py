@@ -18,7 +18,22 @@ from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawSocket, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness, arp, ethernet, icmp_message, ipv4, mac, tcp, udp
 from smoltcp.stack.time import Duration
-from smoltcp.wire import IpEndpoint, Ipv4Address, Medium
+from smoltcp.wire import (
+    EthernetAddress,
+    Icmpv6Message,
+    Icmpv6Repr,
+    IpCidr,
+    IpEndpoint,
+    IpProtocol,
+    Ipv4Address,
+    Ipv6Address,
+    Ipv6OptionRepr,
+    Ipv6OptionType,
+    Ipv6Repr,
+    Medium,
+    NdpRepr,
+)
+from smoltcp.wire.ipv6ext import emit_options_header, options_header_len
 
 US = "192.168.69.1"
 PEER = "192.168.69.2"
@@ -102,6 +117,94 @@ def ipv4_packets(draw: st.DrawFn) -> bytes:
     return packet if cut is None else packet[:cut]
 
 
+US6 = "fdaa::1"
+addresses6 = st.one_of(
+    st.sampled_from(
+        [US6, "fdaa::100", "fe80::ff:fe00:1", "fe80::2", "ff02::1", "ff02::1:ff00:1", "::", "::1"]
+    ).map(Ipv6Address),
+    st.binary(min_size=16, max_size=16).map(Ipv6Address),
+)
+
+
+@st.composite
+def _icmpv6(draw: st.DrawFn, src: Ipv6Address, dst: Ipv6Address) -> bytes:
+    """An ICMPv6 message with a right checksum: echo, NS, NA, or any type with random data."""
+    kind = draw(st.sampled_from(["echo", "ns", "na", "other"]))
+    target = draw(addresses6)
+    ll = draw(st.one_of(st.none(), st.just(EthernetAddress.parse(PEER_MAC))))
+    msg: Icmpv6Repr | NdpRepr
+    if kind == "echo":
+        msg = Icmpv6Repr.echo_request(draw(ports), draw(ports), draw(st.binary(max_size=32)))
+    elif kind == "ns":
+        msg = NdpRepr(Icmpv6Message.NEIGHBOR_SOLICIT, target, source_ll_addr=ll)
+    elif kind == "na":
+        flags = draw(st.tuples(st.booleans(), st.booleans()))
+        msg = NdpRepr(
+            Icmpv6Message.NEIGHBOR_ADVERT,
+            target,
+            target_ll_addr=ll,
+            solicited=flags[0],
+            override=flags[1],
+        )
+    else:
+        msg = Icmpv6Repr(
+            Icmpv6Message(draw(st.integers(0, 255))), 0, 0, 0, draw(st.binary(max_size=48))
+        )
+    buf = bytearray(msg.buffer_len())
+    msg.emit_buffer(buf, src, dst)
+    return bytes(buf)
+
+
+@st.composite
+def ipv6_packets(draw: st.DrawFn) -> bytes:
+    """An IPv6 packet: any addresses and hop limit, a chain of extension headers (well formed
+    or not), then ICMPv6, UDP/TCP octets or anything; maybe a wrong length or truncated."""
+    src = draw(addresses6)
+    dst = draw(addresses6)
+    upper = draw(
+        st.one_of(
+            st.tuples(st.just(58), _icmpv6(src, dst)),
+            st.tuples(st.sampled_from([6, 17, 59, 253]), st.binary(max_size=48)),
+        )
+    )
+    nh, body = upper
+    for _ in range(draw(st.integers(0, 3))):
+        kind = draw(st.sampled_from([0, 60, 43, 44, 0xFF]))
+        if kind in (0, 60):
+            opts = tuple(
+                Ipv6OptionRepr(Ipv6OptionType(t), d)
+                for t, d in draw(
+                    st.lists(
+                        st.tuples(
+                            st.sampled_from([1, 5, 0x1E, 0x5E, 0x9E, 0xDE]),
+                            st.binary(max_size=6),
+                        ),
+                        max_size=2,
+                    )
+                )
+            )
+            header = bytearray(options_header_len(opts))
+            emit_options_header(header, nh, opts)
+        elif kind == 43:
+            header = bytearray([nh, 0, draw(st.integers(0, 4)), draw(st.integers(0, 2))]) + bytes(4)
+        elif kind == 44:
+            header = bytearray([nh, 0]) + draw(st.binary(min_size=6, max_size=6))
+        else:
+            kind = draw(st.sampled_from([0, 60, 43]))
+            header = bytearray([nh, draw(st.integers(0, 255))]) + draw(st.binary(max_size=14))
+        body = bytes(header) + body
+        nh = kind
+    plen = len(body)
+    if draw(st.integers(0, 5)) == 0:
+        plen = draw(st.integers(0, 0xFFFF))
+    hop = draw(st.sampled_from([255, 255, 64, 1, 0]))
+    header = bytearray(40)
+    Ipv6Repr(src, dst, IpProtocol(nh), plen, hop).emit_buffer(header)
+    packet = bytes(header) + body
+    cut = draw(st.one_of(st.none(), st.none(), st.integers(0, len(packet))))
+    return packet if cut is None else packet[:cut]
+
+
 @st.composite
 def arp_packets(draw: st.DrawFn) -> bytes:
     """An ARP packet with any operation and addresses; some with foreign hardware or lengths."""
@@ -131,7 +234,15 @@ def ethernet_frames(draw: st.DrawFn) -> bytes:
     """An Ethernet frame to us, broadcast, multicast or elsewhere, of any EtherType."""
     dst = draw(
         st.sampled_from(
-            [US_MAC, US_MAC, "ff-ff-ff-ff-ff-ff", "01-00-5e-00-00-01", "02-00-00-00-00-99"]
+            [
+                US_MAC,
+                US_MAC,
+                "ff-ff-ff-ff-ff-ff",
+                "01-00-5e-00-00-01",
+                "02-00-00-00-00-99",
+                "33-33-00-00-00-01",
+                "33-33-ff-00-00-01",
+            ]
         )
     )
     src = draw(st.one_of(st.just(mac(PEER_MAC)), st.binary(min_size=6, max_size=6)))
@@ -139,6 +250,7 @@ def ethernet_frames(draw: st.DrawFn) -> bytes:
         st.one_of(
             st.tuples(st.just(0x0800), ipv4_packets()),
             st.tuples(st.just(0x0806), arp_packets()),
+            st.tuples(st.just(0x86DD), ipv6_packets()),
             st.tuples(
                 st.sampled_from([0x86DD, 0x8100, 0x88A8, 0x05DC, 0x0600, 0x0000, 0xFFFF]),
                 st.binary(max_size=64),
@@ -153,6 +265,7 @@ def ethernet_frames(draw: st.DrawFn) -> bytes:
 def _harness(medium: Medium) -> tuple[Harness, list[UdpSocket | IcmpSocket | RawSocket]]:
     h = Harness(medium=medium, neighbor_cache_capacity=4, arp_queue_total=8)
     h.iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.100"))
+    h.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse(f"{US6}/64")))
     socks: list[UdpSocket | IcmpSocket | RawSocket] = []
     for port in (7, 53, 7000):
         s = UdpSocket(PacketBuffer(4, 512), PacketBuffer(4, 512))
@@ -181,6 +294,7 @@ events = st.one_of(
     ethernet_frames(),
     st.integers(0, 70_000).map(Duration.from_millis),
     st.tuples(addresses, ports),
+    st.tuples(addresses6, ports),
 )
 
 
@@ -196,7 +310,8 @@ def test_ethernet_interface_never_raises(script: list[object]) -> None:
             h.poll(h.now + event)
         else:
             addr, port = event  # type: ignore[misc]
-            addr = Ipv4Address(addr if isinstance(addr, str) else bytes(addr))
+            if not isinstance(addr, Ipv6Address):
+                addr = Ipv4Address(addr if isinstance(addr, str) else bytes(addr))
             if port and not addr.is_unspecified and sender.can_send():
                 sender.send_to(b"out", IpEndpoint(addr, port))
             h.poll()
@@ -206,7 +321,11 @@ def test_ethernet_interface_never_raises(script: list[object]) -> None:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(st.one_of(ipv4_packets(), st.binary(max_size=64)), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.one_of(ipv4_packets(), ipv6_packets(), st.binary(max_size=64)), min_size=1, max_size=6
+    )
+)
 def test_ip_interface_never_raises(packets: list[bytes]) -> None:
     h, socks = _harness(Medium.IP)
     for packet in packets:

@@ -299,7 +299,7 @@ GOOD = ipv4(PEER, US, 1, icmp_echo(1, 1, b"abcd"))
         (b"\x02\x00\x00\x00\x00\x01\x02", "malformed-ethernet"),
         (ethernet("02-00-00-00-00-01", PEER_MAC, 0x0050, b"x" * 46), "unsupported-ethernet"),
         (ethernet("02-00-00-00-00-01", PEER_MAC, 0x8100, b"x" * 46), "unsupported-ethernet"),
-        (ethernet("02-00-00-00-00-01", PEER_MAC, 0x86DD, b"x" * 46), "unsupported-ipv6"),
+        (ethernet("02-00-00-00-00-01", PEER_MAC, 0x86DD, b"x" * 46), "malformed-ipv6"),
         (ethernet("02-00-00-00-00-01", PEER_MAC, 0x88B5, b"x" * 46), "unsupported-ethertype"),
         (
             ethernet("ff-ff-ff-ff-ff-ff", PEER_MAC, 0x0806, b"\x00\x01\x08\x00\x06\x04\x00"),
@@ -365,9 +365,9 @@ def test_ip_medium_echo() -> None:
     h = Harness(medium=Medium.IP)
     (out,) = h.decode(h.feed(ipv4(PEER, US, 1, icmp_echo(3, 4, b"tun"))))
     assert out.icmp["type"] == 0 and out.payload == b"tun" and not out.errors
-    # An IPv6 packet on a TUN device: unsupported.
+    # An IPv6 packet on a TUN device without an IPv6 address: not for us.
     h.feed(b"\x60" + b"\0" * 39)
-    assert h.dropped["unsupported-ipv6"] == 1
+    assert h.dropped["no-ipv6-address"] == 1
 
 
 def test_oversized_packet_is_dropped() -> None:

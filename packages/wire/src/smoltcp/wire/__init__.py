@@ -36,8 +36,28 @@ from .icmpv4 import (
     Icmpv4Repr,
     Icmpv4TimeExceeded,
 )
+from .icmpv6 import (
+    Icmpv6DstUnreachable,
+    Icmpv6Message,
+    Icmpv6Packet,
+    Icmpv6ParamProblem,
+    Icmpv6Repr,
+    Icmpv6TimeExceeded,
+)
 from .ip import IpRepr, ip_repr
 from .ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
+from .ipv6 import Ipv6Packet, Ipv6Repr
+from .ipv6ext import (
+    Ipv6ExtChain,
+    Ipv6ExtHeaderRepr,
+    Ipv6FragRepr,
+    Ipv6OptionAction,
+    Ipv6OptionRepr,
+    Ipv6OptionType,
+    walk_ext_headers,
+)
+from .mld import Mldv2AddressRecord, Mldv2RecordType, Mldv2ReportRepr
+from .ndp import NdpPrefixInfo, NdpRepr
 from .pretty import PrettyPrinter, pretty_print
 from .tcp import TcpControl, TcpOptionKind, TcpPacket, TcpRepr, TcpTimestampRepr
 from .tcp_seq import TcpSeqNumber, max_seq, min_seq
@@ -62,6 +82,12 @@ __all__ = [
     "Icmpv4ParamProblem",
     "Icmpv4Repr",
     "Icmpv4TimeExceeded",
+    "Icmpv6DstUnreachable",
+    "Icmpv6Message",
+    "Icmpv6Packet",
+    "Icmpv6ParamProblem",
+    "Icmpv6Repr",
+    "Icmpv6TimeExceeded",
     "InternetSum",
     "IpAddress",
     "IpCidr",
@@ -75,10 +101,23 @@ __all__ = [
     "Ipv4Repr",
     "Ipv6Address",
     "Ipv6Cidr",
+    "Ipv6ExtChain",
+    "Ipv6ExtHeaderRepr",
+    "Ipv6FragRepr",
     "Ipv6MulticastScope",
+    "Ipv6OptionAction",
+    "Ipv6OptionRepr",
+    "Ipv6OptionType",
+    "Ipv6Packet",
+    "Ipv6Repr",
     "MalformedPacket",
-    "PrettyPrinter",
+    "Mldv2AddressRecord",
+    "Mldv2RecordType",
+    "Mldv2ReportRepr",
     "Medium",
+    "NdpPrefixInfo",
+    "NdpRepr",
+    "PrettyPrinter",
     "TcpControl",
     "TcpOptionKind",
     "TcpPacket",
@@ -99,4 +138,5 @@ __all__ = [
     "parse_tcp_packet",
     "pretty_print",
     "pseudo_header_sum",
+    "walk_ext_headers",
 ]

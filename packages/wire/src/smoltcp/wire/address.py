@@ -581,6 +581,14 @@ class Ipv6Address(IpAddress):
         return self._packed
 
     @property
+    def multicast_mac(self) -> bytes:
+        """The Ethernet address a multicast group maps to: 33-33 and the group's low 32 bits
+        (RFC 2464 section 7); raise ValueError for a unicast address."""
+        if self._packed[0] != 0xFF:
+            raise ValueError(f"{self} is not a multicast address")
+        return b"\x33\x33" + self._packed[12:]
+
+    @property
     def is_unspecified(self) -> bool:
         """Whether this is ``::`` (RFC 4291 2.5.2)."""
         return self._int == 0

@@ -53,8 +53,9 @@ class ChecksumCapabilities(NamedTuple):
     udp: Checksum = Checksum.BOTH
     tcp: Checksum = Checksum.BOTH
     icmpv4: Checksum = Checksum.BOTH
+    icmpv6: Checksum = Checksum.BOTH
 
     @classmethod
     def ignored(cls) -> ChecksumCapabilities:
         """Return capabilities that neither verify nor compute any checksum."""
-        return cls(Checksum.NONE, Checksum.NONE, Checksum.NONE, Checksum.NONE)
+        return cls(Checksum.NONE, Checksum.NONE, Checksum.NONE, Checksum.NONE, Checksum.NONE)

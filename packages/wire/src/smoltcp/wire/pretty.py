@@ -7,20 +7,35 @@ as ``bad-cksum`` when wrong rather than stopping the dissection.
 
 from __future__ import annotations
 
-from .address import Ipv4Address
+from ._generated.icmpv6 import Icmpv6Message
+from ._generated.ipv6 import VERSION_OCTET_SHIFT as _VERSION_SHIFT
+from .address import IpAddress
 from .arp import ArpPacket, ArpRepr
 from .capabilities import ChecksumCapabilities, Medium
 from .checksum import pseudo_header_sum
 from .errors import MalformedPacket, UnsupportedPacket
 from .ethernet import EthernetFrame, EthernetProtocol, EthernetRepr
 from .icmpv4 import Icmpv4Packet, Icmpv4Repr
+from .icmpv6 import Icmpv6Packet, Icmpv6Repr
 from .ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
+from .ipv6 import Ipv6Packet, Ipv6Repr
+from .ipv6ext import walk_ext_headers
+from .mld import Mldv2ReportRepr
+from .ndp import NdpRepr
 from .tcp import TcpPacket, TcpRepr
 from .udp import UdpPacket, UdpRepr
 
 __all__ = ["PrettyPrinter", "pretty_print"]
 
 _NO_CHECKSUMS = ChecksumCapabilities.ignored()
+_IPV6_VERSION = 6
+_NDP = (
+    Icmpv6Message.ROUTER_SOLICIT,
+    Icmpv6Message.ROUTER_ADVERT,
+    Icmpv6Message.NEIGHBOR_SOLICIT,
+    Icmpv6Message.NEIGHBOR_ADVERT,
+    Icmpv6Message.REDIRECT,
+)
 
 
 def _problem(layer: str, exc: Exception) -> str:
@@ -33,7 +48,7 @@ def _problem(layer: str, exc: Exception) -> str:
 
 
 def _cksum_note(
-    ok: bool, checksum: int, src: Ipv4Address, dst: Ipv4Address, proto: int, length: int
+    ok: bool, checksum: int, src: IpAddress, dst: IpAddress, proto: int, length: int
 ) -> str:
     if ok:
         return ""
@@ -45,7 +60,7 @@ def _cksum_note(
 
 
 def _transport(
-    lines: list[str], proto: int, segment: memoryview, src: Ipv4Address, dst: Ipv4Address
+    lines: list[str], proto: int, segment: memoryview, src: IpAddress, dst: IpAddress
 ) -> None:
     if proto == IpProtocol.TCP:
         try:
@@ -74,9 +89,49 @@ def _transport(
             return
         bad = "" if icmp.verify_checksum() else " bad-cksum"
         lines.append(f"{icmp_repr}{bad}")
+    elif proto == IpProtocol.ICMPV6:
+        _icmpv6(lines, segment, src, dst)
+
+
+def _icmpv6(lines: list[str], segment: memoryview, src: IpAddress, dst: IpAddress) -> None:
+    try:
+        icmp = Icmpv6Packet(segment)
+        icmp_repr = Icmpv6Repr.parse(icmp, src, dst, _NO_CHECKSUMS)
+        shown: object = icmp_repr
+        if icmp_repr.message in _NDP:
+            shown = NdpRepr.parse_buffer(segment)
+        elif icmp_repr.message == Icmpv6Message.MLDV2_REPORT:
+            shown = Mldv2ReportRepr.parse_buffer(segment)
+    except Exception as exc:
+        lines.append(_problem("ICMPv6", exc))
+        return
+    bad = "" if icmp.verify_checksum(src, dst) else " bad-cksum"
+    lines.append(f"{shown}{bad}")
+
+
+def _ipv6(lines: list[str], packet: memoryview) -> None:
+    try:
+        ip = Ipv6Packet(packet)
+        ip_repr = Ipv6Repr.parse(ip)
+        payload = ip.payload
+        chain = walk_ext_headers(payload, ip_repr.next_header)
+    except Exception as exc:
+        lines.append(_problem("IPv6", exc))
+        return
+    lines.append(str(ip_repr))
+    lines.extend(f"  ext {h.kind.name} len={h.length}" for h in chain.headers)
+    frag = chain.fragment
+    if frag is not None and (frag.frag_offset or frag.more_frags):
+        lines.append(f"(fragment offset={frag.frag_offset} more={frag.more_frags})")
+        return
+    segment = payload[chain.offset :]
+    _transport(lines, chain.next_header, segment, ip_repr.src_addr, ip_repr.dst_addr)
 
 
 def _ip(lines: list[str], packet: memoryview) -> None:
+    if len(packet) and packet[0] >> _VERSION_SHIFT == _IPV6_VERSION:
+        _ipv6(lines, packet)
+        return
     try:
         ip = Ipv4Packet(packet)
         ip_repr = Ipv4Repr.parse(ip, _NO_CHECKSUMS)
@@ -121,7 +176,7 @@ def pretty_print(frame: bytes | bytearray | memoryview, medium: Medium = Medium.
                     except Exception as exc:
                         lines.append(_problem("ARP", exc))
                 elif eth_repr.ethertype == EthernetProtocol.IPV6:
-                    lines.append("IPv6 (unsupported)")
+                    _ipv6(lines, eth.payload)
     except Exception as exc:  # the printer is a diagnostic tool: it must never fail
         lines.append(_problem("frame", exc))
     return "\n".join(lines)

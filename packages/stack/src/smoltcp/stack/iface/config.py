@@ -87,6 +87,10 @@ class Config:
     reach their socket as one segment (generic receive offload, in software, with Linux's
     rules): the socket's work, and its ACK, once per aggregate. Each frame is still checked."""
 
+    slaac: bool = False
+    """Whether router advertisements configure IPv6 addresses and the default IPv6 route
+    (stateless address autoconfiguration, RFC 4862); off, the interface ignores them."""
+
     def __post_init__(self) -> None:
         """Check every field: TypeError or ValueError naming the field."""
         if self.hardware_addr is not None and not isinstance(self.hardware_addr, EthernetAddress):

@@ -33,6 +33,12 @@ class Counters:
     - ``no-route``, ``too-big``, ``device-busy``, ``no-source-address``: outgoing packets that
       could not be sent;
     - ``arp-queue-full``, ``arp-timeout``: packets that waited for ARP in vain;
+    - IPv6 (``malformed-ipv6``, ``malformed-ipv6ext``, ``malformed-icmpv6``, ``malformed-ndp``
+      and ``checksum-icmpv6`` as above): ``not-for-us-ipv6``, ``no-ipv6-address``,
+      ``no-next-header``, ``unknown-ipv6-option``, ``routing-header``, ``no-socket-icmpv6``;
+      NDP messages not believed: ``ndp-hop-limit`` (not 255), ``ndp-invalid``,
+      ``ndp-not-our-target``, ``ndp-no-link-layer-address``; ``ndp-ignored`` (router messages
+      without SLAAC);
     - ``internal-error``: an unexpected exception while handling one frame (logged).
 
     The remaining fields count what the interface answered by itself.

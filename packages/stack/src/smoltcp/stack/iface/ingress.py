@@ -110,7 +110,7 @@ class Ingress:
             if self._eth:
                 self._process_ethernet(frame)
             elif len(frame) and frame[0] >> 4 == 6:
-                self._drop("unsupported-ipv6")  # as on Ethernet, where the EtherType says so
+                self._process_ipv6(frame, None)
             else:
                 self._process_ipv4(frame, None)
         except MalformedPacket as exc:
@@ -149,6 +149,12 @@ class Ingress:
     def _next_hop_of(self, dst: IpAddress) -> Any:
         raise NotImplementedError
 
+    def _process_ipv6(self, buf: memoryview, eth_src: bytes | None) -> None:
+        raise NotImplementedError  # smoltcp.stack.iface.ipv6
+
+    def _process_ipv6_ethernet(self, frame: memoryview, dst_mac: bytes, src_mac: bytes) -> None:
+        raise NotImplementedError  # smoltcp.stack.iface.ipv6
+
     # -- Ethernet and ARP ---------------------------------------------------------------------
 
     def _process_ethernet(self, frame: memoryview) -> None:
@@ -158,6 +164,10 @@ class Ingress:
         if ethertype != _ETHERTYPE_IPV4 and ethertype != _ETHERTYPE_ARP:
             # Let the checked view classify 802.3 length fields and VLAN tags.
             EthernetFrame(frame)
+            if ethertype == _ETHERTYPE_IPV6:
+                # Before the MAC filter: IPv6 takes the multicast groups it listens to.
+                self._process_ipv6_ethernet(frame, dst, src)
+                return
         self._l2_broadcast = False
         if dst != self._mac:
             if dst == _BROADCAST_MAC:

@@ -34,13 +34,17 @@ from smoltcp.wire import (
 from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
+from smoltcp.wire.icmpv6 import Icmpv6Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
+from smoltcp.wire.ipv6 import Ipv6Repr
 from smoltcp.wire.layout import arp as _arp_layout
 from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import icmpv4 as _icmpv4_layout
 from smoltcp.wire.layout import ipv4 as _ipv4_layout
+from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.layout import tcp as _tcp_layout
+from smoltcp.wire.ndp import NdpRepr
 from smoltcp.wire.tcp import TcpRepr
 from smoltcp.wire.udp import UdpRepr
 
@@ -51,6 +55,7 @@ from .counters import Counters
 from .gro import Aggregator
 from .gso import can_cut, inner, piece, pieces
 from .ingress import Ingress
+from .ipv6 import Ipv6Ingress
 from .multicast import MulticastGroups
 from .neighbor import NeighborCache
 from .route import Routes
@@ -64,6 +69,9 @@ _U32 = struct.Struct("!I")
 _U16 = struct.Struct("!H")
 _ETH_LEN = _eth_layout.HEADER_LEN
 _IPV4_LEN = _ipv4_layout.HEADER_LEN
+_IPV6_LEN = _ipv6_layout.HEADER_LEN
+_ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6)
+_IPV6_VERSION_SHIFT = _ipv6_layout.VERSION_OCTET_SHIFT
 _ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4)
 _ETHERTYPE_ARP = int(_eth_layout.EthernetProtocol.ARP)
 _TCP_SEQ_AT = _tcp_layout.SEQ_NUMBER_AT
@@ -90,7 +98,7 @@ def _check_device(device: object) -> None:
             raise TypeError(f"device must have a {method}() method ({type(device).__name__})")
 
 
-class Interface(AcdMixin, Ingress):
+class Interface(AcdMixin, Ipv6Ingress, Ingress):
     """A network interface: addresses, routes, neighbour cache, and the poll loop.
 
     ``Interface(config, device, now)`` reads the device's capabilities once (medium, MTU,
@@ -454,10 +462,17 @@ class Interface(AcdMixin, Ingress):
         plen = repr.buffer_len() if tr in _REPRS else len(repr)
         if ipr.payload_len != plen:
             ipr = ipr._replace(payload_len=plen)
-        ip_len = _IPV4_LEN + plen
+        v6 = type(ipr) is Ipv6Repr
+        ip_len = (_IPV6_LEN if v6 else _IPV4_LEN) + plen
         gso = False
         if ip_len > self._ip_mtu:
-            if tr is TcpRepr and ip_len <= self._tso_size and (not self._gso or can_cut(repr)):
+            # Segmentation offload is written for IPv4 headers: IPv6 sizes from the MTU.
+            if (
+                tr is TcpRepr
+                and not v6
+                and ip_len <= self._tso_size
+                and (not self._gso or can_cut(repr))
+            ):
                 gso = self._gso
             else:
                 # No fragmentation (Don't Fragment is always set): a socket must size its
@@ -586,14 +601,15 @@ class Interface(AcdMixin, Ingress):
         plen = repr.buffer_len() if type(repr) in _REPRS else len(repr)
         if ipr.payload_len != plen:
             ipr = ipr._replace(payload_len=plen)
-        packet = bytearray(_IPV4_LEN + plen)
+        packet = bytearray((_IPV6_LEN if type(ipr) is Ipv6Repr else _IPV4_LEN) + plen)
         self._write_ip(memoryview(packet), ipr, repr)
         return packet
 
     def _fill(self, buf: memoryview) -> None:
         ipr, repr, dst_mac = self._out
         if dst_mac is not None:
-            _ETH_HEADER.pack_into(buf, 0, dst_mac, self._mac, _ETHERTYPE_IPV4)
+            ethertype = _ETHERTYPE_IPV6 if type(ipr) is Ipv6Repr else _ETHERTYPE_IPV4
+            _ETH_HEADER.pack_into(buf, 0, dst_mac, self._mac, ethertype)
             buf = buf[_ETH_LEN:]
         self._write_ip(buf, ipr, repr)
 
@@ -605,9 +621,9 @@ class Interface(AcdMixin, Ingress):
         # The IPv4 header with wire's reference sum, which emit_buffer inlines: faster than a
         # kernel call over 20 octets, and the same checksum.
         ipr.emit_buffer(buf, caps, _header_sum)
-        body = buf[_IPV4_LEN:]
+        body = buf[_IPV6_LEN if type(ipr) is Ipv6Repr else _IPV4_LEN :]
         tr = type(repr)
-        if tr is TcpRepr or tr is UdpRepr:
+        if tr is TcpRepr or tr is UdpRepr or tr is Icmpv6Repr or tr is NdpRepr:
             repr.emit_buffer(body, ipr.src_addr, ipr.dst_addr, caps, csum)
         elif tr is Icmpv4Repr:
             repr.emit_buffer(body, caps, csum)
@@ -632,6 +648,8 @@ class Interface(AcdMixin, Ingress):
             hop = self._mac
         elif dst.is_broadcast or dst in cx._broadcasts:
             hop = _BROADCAST_MAC
+        elif dst.version == 6 and (dst.is_multicast or dst.is_link_local):
+            hop = self._ipv6_next_hop(dst)
         elif dst.is_multicast:
             # RFC 1112 6.4: 01-00-5E plus the low 23 bits of the group address.
             low = int(dst) & 0x7FFFFF
@@ -678,6 +696,8 @@ class Interface(AcdMixin, Ingress):
 
     def _solicit(self, target: IpAddress, mac: bytes | None) -> bool:
         """Ask "who has ``target``": broadcast (``mac`` None) or a unicast probe to ``mac``."""
+        if target.version == 6:
+            return self._send_ns(target, mac)
         if mac is None:
             return self._send_arp_request(target)
         spa = self.context.get_source_address(target)
@@ -753,7 +773,8 @@ class Interface(AcdMixin, Ingress):
         if mac is None:
             buf[:] = packet
             return
-        _ETH_HEADER.pack_into(buf, 0, mac, self._mac, _ETHERTYPE_IPV4)
+        v6 = packet[0] >> _IPV6_VERSION_SHIFT == 6
+        _ETH_HEADER.pack_into(buf, 0, mac, self._mac, _ETHERTYPE_IPV6 if v6 else _ETHERTYPE_IPV4)
         buf[_ETH_LEN:] = packet
 
     def _service_arp(self) -> bool:
@@ -811,6 +832,9 @@ class Interface(AcdMixin, Ingress):
         caller has ruled out IP broadcasts, fragments and ICMP errors.
         """
         src = ipr.src_addr
+        if src.version == 6:
+            self._send_icmpv6_unreachable(ipr, code)
+            return
         if src.is_unspecified or self._l2_broadcast:
             return
         if not self._icmp_error_allowed():
@@ -830,7 +854,7 @@ class Interface(AcdMixin, Ingress):
 
 _UNRESOLVED = object()
 # What sockets emit besides raw octets (each knows its buffer_len).
-_REPRS = frozenset((TcpRepr, UdpRepr, Icmpv4Repr))
+_REPRS = frozenset((TcpRepr, UdpRepr, Icmpv4Repr, Icmpv6Repr, NdpRepr))
 # The pieces' prebuilt TCP header leaves its checksum to `_fill_piece`.
 _NO_CHECKSUMS = ChecksumCapabilities.ignored()
 _PROTO_TCP = int(IpProtocol.TCP)

@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpAddress, IpCidr, Ipv4Address, Ipv4Cidr
+from smoltcp.wire import IpAddress, IpCidr, Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr
 
 __all__ = ["Route", "Routes"]
 
 _DEFAULT_V4 = Ipv4Cidr(Ipv4Address(0), 0)
+_DEFAULT_V6 = Ipv6Cidr(Ipv6Address(0), 0)
 
 
 class Route(NamedTuple):
@@ -45,6 +46,17 @@ class Routes:
     def remove_default_ipv4_route(self) -> Route | None:
         """Remove the default IPv4 route; return it (None if there was none)."""
         return self.remove(_DEFAULT_V4)
+
+    def add_default_ipv6_route(self, gateway: Ipv6Address) -> Route | None:
+        """Route every IPv6 destination without a longer match through ``gateway`` (often a
+        router's link-local address, RFC 4861 8); return the old default."""
+        if type(gateway) is not Ipv6Address:
+            raise TypeError(f"the gateway must be an Ipv6Address, not {type(gateway).__name__}")
+        return self.add(_DEFAULT_V6, gateway)
+
+    def remove_default_ipv6_route(self) -> Route | None:
+        """Remove the default IPv6 route; return it (None if there was none)."""
+        return self.remove(_DEFAULT_V6)
 
     def add(
         self, cidr: IpCidr, via_router: IpAddress, expires_at: Instant | None = None

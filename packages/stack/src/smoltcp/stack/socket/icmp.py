@@ -1,4 +1,5 @@
-"""ICMP sockets: send and receive ICMPv4 messages (ping, and the errors about a UDP port)."""
+"""ICMP sockets: send and receive ICMPv4 and ICMPv6 messages (ping, and the errors about a UDP
+port). The version of the peer's address picks the protocol; echo identifiers are shared."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from smoltcp.stack.storage import BufferEmpty, BufferFull
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, IpAddress, IpEndpoint, MalformedPacket
 from smoltcp.wire.icmpv4 import Icmpv4Packet, Icmpv4Repr
+from smoltcp.wire.icmpv6 import Icmpv6Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
 
@@ -24,6 +26,7 @@ log = logging.getLogger("smoltcp.stack.socket.icmp")
 
 DEFAULT_HOP_LIMIT = 64
 _ICMP = IpProtocol.ICMP
+_ICMPV6 = IpProtocol.ICMPV6
 _ZERO = Instant.ZERO
 _NO_CHECK = ChecksumCapabilities.ignored()
 
@@ -184,7 +187,11 @@ class IcmpSocket(DatagramSocket):
             addr, data = tx.peek()
             src = cx.get_source_address(addr)
             try:
-                icmp = Icmpv4Repr.parse(Icmpv4Packet(data), _NO_CHECK)
+                if addr.version == 6:
+                    # The checksum covers the pseudo header: emit computes it.
+                    icmp: Any = Icmpv6Repr.parse_buffer(data, src or addr, addr, _NO_CHECK)
+                else:
+                    icmp = Icmpv4Repr.parse(Icmpv4Packet(data), _NO_CHECK)
             except MalformedPacket as exc:
                 icmp = None
                 why = str(exc)
@@ -197,7 +204,8 @@ class IcmpSocket(DatagramSocket):
                     )
                 continue
             hop = self._hop_limit or DEFAULT_HOP_LIMIT
-            emit(ip_repr(src, addr, _ICMP, icmp.buffer_len(), hop), icmp)
+            proto = _ICMPV6 if addr.version == 6 else _ICMP
+            emit(ip_repr(src, addr, proto, icmp.buffer_len(), hop), icmp)
             tx.dequeue()
             return True
         return False

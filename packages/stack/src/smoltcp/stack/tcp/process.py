@@ -106,7 +106,8 @@ class SegmentArrives(Part):
             mss = 536
         # Clamp a tiny or huge advertised MSS: not below _MIN_MSS (a peer must not make us
         # send runts), but never above what our own IP MTU carries.
-        tcb.peer_mss = min(max(_MIN_MSS, mss), max(1, cx.ip_mtu - 40))
+        headers = 60 if ip.version == 6 else 40  # IP + TCP headers (RFC 8200 8.3)
+        tcb.peer_mss = min(max(_MIN_MSS, mss), max(1, cx.ip_mtu - headers))
         if seg.window_scale is not None and (tcb.state is _LISTEN or tcb.ws_ok):
             tcb.ws_ok = True
             tcb.snd_shift = min(seg.window_scale, 14)

@@ -576,12 +576,16 @@ class TcpSocket(Socket):
         while shift < 14 and (tcb.rx.capacity >> shift) > 0xFFFF:
             shift += 1
         tcb.rcv_shift = shift
-        tcb.rcv_mss = max(1, cx.ip_mtu - 40)
+        # The MSS leaves room for the IP and TCP headers without options: 20 + 20 octets over
+        # IPv4, 40 + 20 over IPv6 (RFC 9293 3.7.1, RFC 8200 8.3).
+        v6 = remote.addr is not None and remote.addr.version == 6
+        tcb.rcv_mss = max(1, cx.ip_mtu - (60 if v6 else 40))
         # Segmentation offload (TSO or GSO): the largest payload of a new-data super-segment,
         # room left for the IP header and the largest TCP header (60); 0 when nobody cuts
         # segments for us. (A stand-in context in tests may not have the attribute.)
         tso = getattr(cx, "max_tso_size", 0)
-        tcb.tso_room = tso - 80 if tso > cx.ip_mtu else 0
+        # (The interface cuts IPv4 super-segments only: over IPv6 segments fit the MTU.)
+        tcb.tso_room = tso - 80 if tso > cx.ip_mtu and not v6 else 0
         tcb.ts_offset = cx.rand.getrandbits(32)
         tcb.progress_at = now.micros
         # We offer every option; `accept_syn` keeps those the peer offers too.

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: e1521bbe574e34cc8956e188b1da097a2a24cb25fb4ce8fb6d46fd0ba0ca7f5d
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 9682b0a2a590a10a235b3e9b69961fe2d6d50c4c7d8868b1a31e7d3dd07ec674
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b3e53fb65e955150aea534a52e13b3d198439a3b83ea8bd07f1becb3e3423274
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 84328dad4d5d11f491b2960b034c5e252ad8b6ab6c030deda2158dc217e176d4
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b509f882b6cf4a772db98b28260cc7a391eb89a03a77cdd2b043a59fb7e01ebe
+# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 20559ae368dd9b7a1dddfd66bdbec400a8408d609c4fd61eb7a166c30c0540a4
 """DNS message header (RFC 1035 section 4.1.1, the AD and CD bits of RFC 4035 3.2).
 
 Generated offsets, enums and the `DnsPacket` packet view over the fixed header. The

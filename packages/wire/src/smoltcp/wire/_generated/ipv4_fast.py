@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: c4308eb0f5aa78ee40c6da5209dfdcc9d0d3b8ced48cd8e1b509e53059f15dc4
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 586acd75e3dae99ef5fe05fc32ea3cb276902379876936cca1bd12d43bc2a08b
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

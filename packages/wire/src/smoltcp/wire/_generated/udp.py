@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b910b2e5a5fbd2419b30c99b6cf3e8c276f7e72f986f77455dd9d595ae4d6d5a
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: fbc7f58bd8dcf19dbc1896e877b66bc22f2ef72a131bb1da1130961c9b43a5ef
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The

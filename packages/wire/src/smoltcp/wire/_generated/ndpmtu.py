@@ -1,0 +1,145 @@
+# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 546b085bc17295be872c9b40e9946df2a7eeb5ec8cf9322f361bff2445f45efd
+"""NDP MTU option (RFC 4861 section 4.6.4).
+
+Generated offsets, enums and the `NdpMtuOption` packet view over the fixed header. The
+hand-written ``smoltcp.wire.ndpmtu`` subclasses the view and adds what a layout cannot
+say: variable-length parts, payload, checksums, representations.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import TypeVar
+
+from smoltcp.wire._generated.ndpopt import NdpOptionType
+from smoltcp.wire.errors import MalformedPacket
+
+__all__ = [
+    "HEADER",
+    "HEADER_FIELDS",
+    "HEADER_LEN",
+    "NdpMtuOption",
+    "OCTETS",
+    "PROTOCOL",
+    "WORDS",
+    "WORDS_RX",
+]
+
+#: The protocol's name in `MalformedPacket` errors.
+PROTOCOL = "ndp"
+
+# Octet offsets of the fixed header's fields, in 8 octets.
+OPTION_TYPE = slice(0, 1)  # Type, 5 (RFC 4861 4.6.4)
+LENGTH = slice(1, 2)  # Length, 1 (RFC 4861 4.6.4)
+RESERVED = slice(2, 4)  # Reserved, zero on send (RFC 4861 4.6.4)
+MTU = slice(4, 8)  # MTU recommended for the link (RFC 4861 4.6.4)
+
+#: Octets of the fixed header.
+HEADER_LEN = 8
+#: The fields that `HEADER` unpacks, in order (bit groups unpack as one integer word).
+HEADER_FIELDS = (
+    "option_type",
+    "length",
+    "reserved",
+    "mtu",
+)
+#: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
+HEADER = struct.Struct("!BBHL")
+
+# The fixed header as words: one-octet fields paired into 16-bit words, so that the words of an
+# aligned header add up to its RFC 1071 sum (modulo 0xffff) and a parse unpacks it once.
+#: The words, in order: option_type_length, reserved, mtu.
+WORDS = struct.Struct("!HHL")
+#: `WORDS` without those no representation field or check reads (padding instead).
+WORDS_RX = struct.Struct("!HHL")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("8s")
+
+# The octet offset of each field (of the octet that holds a bit field), from the header start.
+OPTION_TYPE_AT = 0
+LENGTH_AT = 1
+RESERVED_AT = 2
+MTU_AT = 4
+
+_U16 = struct.Struct("!H")
+_U32 = struct.Struct("!L")
+_NDPOPTIONTYPE_MEMBERS = NdpOptionType._value2member_map_
+
+# new_unchecked returns the class it is called on, so a subclass's emit can take its own view
+# type (typing.Self needs Python 3.11 or typing_extensions).
+_ViewT = TypeVar("_ViewT", bound="NdpMtuOption")
+
+
+class NdpMtuOption:
+    """Read and write the fixed ndp header in place, in a buffer it never copies.
+
+    ``NdpMtuOption(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
+    need a writable buffer (``bytearray`` or a writable ``memoryview``).
+    """
+
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise `MalformedPacket` if it cannot hold the fixed header."""
+        self.buffer = buffer
+        self.check_len()
+
+    @classmethod
+    def new_unchecked(cls: type[_ViewT], buffer: bytes | bytearray | memoryview) -> _ViewT:
+        """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
+        self = cls.__new__(cls)
+        self.buffer = buffer
+        return self
+
+    def check_len(self) -> None:
+        """Raise `MalformedPacket` if the buffer is shorter than the fixed header."""
+        if len(self.buffer) < 8:
+            raise MalformedPacket(
+                PROTOCOL,
+                "header",
+                f"{len(self.buffer)} octets, fewer than the 8-octet header",
+            )
+
+    @property
+    def option_type(self) -> NdpOptionType:
+        """Type, 5 (RFC 4861 4.6.4)."""
+        value = self.buffer[0]
+        try:
+            return _NDPOPTIONTYPE_MEMBERS[value]
+        except KeyError:
+            return NdpOptionType(value)
+
+    @option_type.setter
+    def option_type(self, value: int) -> None:
+        self.buffer[0] = value  # type: ignore[index]
+
+    @property
+    def length(self) -> int:
+        """Length, 1 (RFC 4861 4.6.4)."""
+        return self.buffer[1]
+
+    @length.setter
+    def length(self, value: int) -> None:
+        self.buffer[1] = value  # type: ignore[index]
+
+    @property
+    def reserved(self) -> int:
+        """Reserved, zero on send (RFC 4861 4.6.4)."""
+        return _U16.unpack_from(self.buffer, 2)[0]
+
+    @reserved.setter
+    def reserved(self, value: int) -> None:
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"reserved: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 2, value)
+
+    @property
+    def mtu(self) -> int:
+        """MTU recommended for the link (RFC 4861 4.6.4)."""
+        return _U32.unpack_from(self.buffer, 4)[0]
+
+    @mtu.setter
+    def mtu(self, value: int) -> None:
+        if not 0 <= value <= 0xFFFFFFFF:
+            raise ValueError(f"mtu: {value!r} is not in range(0, 2**32)")
+        _U32.pack_into(self.buffer, 4, value)

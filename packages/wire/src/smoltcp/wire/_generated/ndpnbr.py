@@ -1,0 +1,222 @@
+# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cf7bf11f50c6831116578de4656134485361ca9431a6ba205e09be2f44c758be
+"""NDP Neighbor Solicitation and Advertisement messages (RFC 4861 sections 4.3 and 4.4).
+
+Generated offsets, enums and the `NdpNeighbor` packet view over the fixed header. The
+hand-written ``smoltcp.wire.ndpnbr`` subclasses the view and adds what a layout cannot
+say: variable-length parts, payload, checksums, representations.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import TypeVar
+
+from smoltcp.wire._generated.icmpv6 import Icmpv6Message
+from smoltcp.wire.address import Ipv6Address
+from smoltcp.wire.errors import MalformedPacket
+
+__all__ = [
+    "HEADER",
+    "HEADER_FIELDS",
+    "HEADER_LEN",
+    "NdpNeighbor",
+    "OCTETS",
+    "PROTOCOL",
+    "WORDS",
+    "WORDS_RX",
+]
+
+#: The protocol's name in `MalformedPacket` errors.
+PROTOCOL = "ndp"
+
+# Octet offsets of the fixed header's fields, in 24 octets.
+MSG_TYPE = slice(0, 1)  # Type, 135 or 136 (RFC 4861 4.3, 4.4)
+MSG_CODE = slice(1, 2)  # Code, 0 (RFC 4861 4.3, 4.4)
+CHECKSUM = slice(2, 4)  # ICMPv6 checksum (RFC 4443 2.3)
+NA_FLAGS = slice(4, 8)  # R, S, O flags of an advertisement; reserved in a solicitation (RFC 4861)
+TARGET_ADDR = slice(8, 24)  # Target Address (RFC 4861 4.3, 4.4)
+
+# Bit fields of the 32-bit word at NA_FLAGS: mask in place, shift of the lowest bit.
+ROUTER_MASK = 0x80000000
+ROUTER_SHIFT = 31
+SOLICITED_MASK = 0x40000000
+SOLICITED_SHIFT = 30
+OVERRIDE_MASK = 0x20000000
+OVERRIDE_SHIFT = 29
+RESERVED_MASK = 0x1FFFFFFF
+RESERVED_SHIFT = 0
+
+#: Octets of the fixed header.
+HEADER_LEN = 24
+#: The fields that `HEADER` unpacks, in order (bit groups unpack as one integer word).
+HEADER_FIELDS = (
+    "msg_type",
+    "msg_code",
+    "checksum",
+    "na_flags",
+    "target_addr",
+)
+#: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
+HEADER = struct.Struct("!BBHL16s")
+
+# The fixed header as words: one-octet fields paired into 16-bit words, so that the words of an
+# aligned header add up to its RFC 1071 sum (modulo 0xffff) and a parse unpacks it once.
+#: The words, in order: msg_type_msg_code, checksum, na_flags, target_addr.
+WORDS = struct.Struct("!HHL16s")
+#: `WORDS` without those no representation field or check reads (padding instead).
+WORDS_RX = struct.Struct("!HHL16s")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("24s")
+
+# The octet offset of each field (of the octet that holds a bit field), from the header start.
+MSG_TYPE_AT = 0
+MSG_CODE_AT = 1
+CHECKSUM_AT = 2
+OVERRIDE_AT = 4
+ROUTER_AT = 4
+SOLICITED_AT = 4
+TARGET_ADDR_AT = 8
+
+# Bit fields within one octet: shift and mask within the octet at ``NAME_AT``.
+ROUTER_OCTET_SHIFT = 7
+ROUTER_OCTET_MASK = 0x80
+SOLICITED_OCTET_SHIFT = 6
+SOLICITED_OCTET_MASK = 0x40
+OVERRIDE_OCTET_SHIFT = 5
+OVERRIDE_OCTET_MASK = 0x20
+
+_S16 = struct.Struct("!16s")
+_U16 = struct.Struct("!H")
+_U32 = struct.Struct("!L")
+_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+
+# new_unchecked returns the class it is called on, so a subclass's emit can take its own view
+# type (typing.Self needs Python 3.11 or typing_extensions).
+_ViewT = TypeVar("_ViewT", bound="NdpNeighbor")
+
+
+class NdpNeighbor:
+    """Read and write the fixed ndp header in place, in a buffer it never copies.
+
+    ``NdpNeighbor(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
+    need a writable buffer (``bytearray`` or a writable ``memoryview``).
+    """
+
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise `MalformedPacket` if it cannot hold the fixed header."""
+        self.buffer = buffer
+        self.check_len()
+
+    @classmethod
+    def new_unchecked(cls: type[_ViewT], buffer: bytes | bytearray | memoryview) -> _ViewT:
+        """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
+        self = cls.__new__(cls)
+        self.buffer = buffer
+        return self
+
+    def check_len(self) -> None:
+        """Raise `MalformedPacket` if the buffer is shorter than the fixed header."""
+        if len(self.buffer) < 24:
+            raise MalformedPacket(
+                PROTOCOL,
+                "header",
+                f"{len(self.buffer)} octets, fewer than the 24-octet header",
+            )
+
+    @property
+    def msg_type(self) -> Icmpv6Message:
+        """Type, 135 or 136 (RFC 4861 4.3, 4.4)."""
+        value = self.buffer[0]
+        try:
+            return _ICMPV6MESSAGE_MEMBERS[value]
+        except KeyError:
+            return Icmpv6Message(value)
+
+    @msg_type.setter
+    def msg_type(self, value: int) -> None:
+        self.buffer[0] = value  # type: ignore[index]
+
+    @property
+    def msg_code(self) -> int:
+        """Code, 0 (RFC 4861 4.3, 4.4)."""
+        return self.buffer[1]
+
+    @msg_code.setter
+    def msg_code(self, value: int) -> None:
+        self.buffer[1] = value  # type: ignore[index]
+
+    @property
+    def checksum(self) -> int:
+        """ICMPv6 checksum (RFC 4443 2.3)."""
+        return _U16.unpack_from(self.buffer, 2)[0]
+
+    @checksum.setter
+    def checksum(self, value: int) -> None:
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 2, value)
+
+    @property
+    def router(self) -> bool:
+        """R: the sender is a router (RFC 4861 4.4)."""
+        return bool(self.buffer[4] & 0x80)
+
+    @router.setter
+    def router(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[4] |= 0x80  # type: ignore[index]
+        else:
+            buffer[4] &= 0x7F  # type: ignore[index]
+
+    @property
+    def solicited(self) -> bool:
+        """S: sent in response to a solicitation (RFC 4861 4.4)."""
+        return bool(self.buffer[4] & 0x40)
+
+    @solicited.setter
+    def solicited(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[4] |= 0x40  # type: ignore[index]
+        else:
+            buffer[4] &= 0xBF  # type: ignore[index]
+
+    @property
+    def override(self) -> bool:
+        """O: override an existing cache entry (RFC 4861 4.4)."""
+        return bool(self.buffer[4] & 0x20)
+
+    @override.setter
+    def override(self, value: bool) -> None:
+        buffer = self.buffer
+        if value:
+            buffer[4] |= 0x20  # type: ignore[index]
+        else:
+            buffer[4] &= 0xDF  # type: ignore[index]
+
+    @property
+    def reserved(self) -> int:
+        """Reserved, zero on send (RFC 4861 4.3, 4.4)."""
+        return _U32.unpack_from(self.buffer, 4)[0] & 0x1FFFFFFF
+
+    @reserved.setter
+    def reserved(self, value: int) -> None:
+        if not 0 <= value <= 536870911:
+            raise ValueError(f"reserved: {value!r} is not in range(0, 2**29)")
+        word = (_U32.unpack_from(self.buffer, 4)[0] & 0xE0000000) | value
+        _U32.pack_into(self.buffer, 4, word)
+
+    @property
+    def target_addr(self) -> Ipv6Address:
+        """Target Address (RFC 4861 4.3, 4.4)."""
+        return Ipv6Address(_S16.unpack_from(self.buffer, 8)[0])
+
+    @target_addr.setter
+    def target_addr(self, value: Ipv6Address) -> None:
+        octets = value.packed
+        if len(octets) != 16:
+            raise ValueError(f"target_addr: {len(octets)} octets, not 16")
+        self.buffer[8:24] = octets  # type: ignore[index]

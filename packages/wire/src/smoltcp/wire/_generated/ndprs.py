@@ -1,0 +1,145 @@
+# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0f2d7d1dd80f61cb258934388865cc4ffabbeed1c0daf90f35f96297b21e7c7a
+"""NDP Router Solicitation message (RFC 4861 section 4.1).
+
+Generated offsets, enums and the `NdpRouterSolicit` packet view over the fixed header. The
+hand-written ``smoltcp.wire.ndprs`` subclasses the view and adds what a layout cannot
+say: variable-length parts, payload, checksums, representations.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import TypeVar
+
+from smoltcp.wire._generated.icmpv6 import Icmpv6Message
+from smoltcp.wire.errors import MalformedPacket
+
+__all__ = [
+    "HEADER",
+    "HEADER_FIELDS",
+    "HEADER_LEN",
+    "NdpRouterSolicit",
+    "OCTETS",
+    "PROTOCOL",
+    "WORDS",
+    "WORDS_RX",
+]
+
+#: The protocol's name in `MalformedPacket` errors.
+PROTOCOL = "ndp"
+
+# Octet offsets of the fixed header's fields, in 8 octets.
+MSG_TYPE = slice(0, 1)  # Type, 133 (RFC 4861 4.1)
+MSG_CODE = slice(1, 2)  # Code, 0 (RFC 4861 4.1)
+CHECKSUM = slice(2, 4)  # ICMPv6 checksum (RFC 4443 2.3)
+RESERVED = slice(4, 8)  # Reserved, zero on send, ignored on receipt (RFC 4861 4.1)
+
+#: Octets of the fixed header.
+HEADER_LEN = 8
+#: The fields that `HEADER` unpacks, in order (bit groups unpack as one integer word).
+HEADER_FIELDS = (
+    "msg_type",
+    "msg_code",
+    "checksum",
+    "reserved",
+)
+#: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
+HEADER = struct.Struct("!BBHL")
+
+# The fixed header as words: one-octet fields paired into 16-bit words, so that the words of an
+# aligned header add up to its RFC 1071 sum (modulo 0xffff) and a parse unpacks it once.
+#: The words, in order: msg_type_msg_code, checksum, reserved.
+WORDS = struct.Struct("!HHL")
+#: `WORDS` without those no representation field or check reads (padding instead).
+WORDS_RX = struct.Struct("!HHL")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("8s")
+
+# The octet offset of each field (of the octet that holds a bit field), from the header start.
+MSG_TYPE_AT = 0
+MSG_CODE_AT = 1
+CHECKSUM_AT = 2
+RESERVED_AT = 4
+
+_U16 = struct.Struct("!H")
+_U32 = struct.Struct("!L")
+_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+
+# new_unchecked returns the class it is called on, so a subclass's emit can take its own view
+# type (typing.Self needs Python 3.11 or typing_extensions).
+_ViewT = TypeVar("_ViewT", bound="NdpRouterSolicit")
+
+
+class NdpRouterSolicit:
+    """Read and write the fixed ndp header in place, in a buffer it never copies.
+
+    ``NdpRouterSolicit(buffer)`` checks the length; `new_unchecked` trusts the caller. Setters
+    need a writable buffer (``bytearray`` or a writable ``memoryview``).
+    """
+
+    __slots__ = ("buffer",)
+
+    def __init__(self, buffer: bytes | bytearray | memoryview) -> None:
+        """Wrap ``buffer``; raise `MalformedPacket` if it cannot hold the fixed header."""
+        self.buffer = buffer
+        self.check_len()
+
+    @classmethod
+    def new_unchecked(cls: type[_ViewT], buffer: bytes | bytearray | memoryview) -> _ViewT:
+        """Wrap ``buffer`` without checking it: accessors may then raise on short buffers."""
+        self = cls.__new__(cls)
+        self.buffer = buffer
+        return self
+
+    def check_len(self) -> None:
+        """Raise `MalformedPacket` if the buffer is shorter than the fixed header."""
+        if len(self.buffer) < 8:
+            raise MalformedPacket(
+                PROTOCOL,
+                "header",
+                f"{len(self.buffer)} octets, fewer than the 8-octet header",
+            )
+
+    @property
+    def msg_type(self) -> Icmpv6Message:
+        """Type, 133 (RFC 4861 4.1)."""
+        value = self.buffer[0]
+        try:
+            return _ICMPV6MESSAGE_MEMBERS[value]
+        except KeyError:
+            return Icmpv6Message(value)
+
+    @msg_type.setter
+    def msg_type(self, value: int) -> None:
+        self.buffer[0] = value  # type: ignore[index]
+
+    @property
+    def msg_code(self) -> int:
+        """Code, 0 (RFC 4861 4.1)."""
+        return self.buffer[1]
+
+    @msg_code.setter
+    def msg_code(self, value: int) -> None:
+        self.buffer[1] = value  # type: ignore[index]
+
+    @property
+    def checksum(self) -> int:
+        """ICMPv6 checksum (RFC 4443 2.3)."""
+        return _U16.unpack_from(self.buffer, 2)[0]
+
+    @checksum.setter
+    def checksum(self, value: int) -> None:
+        if not 0 <= value <= 0xFFFF:
+            raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)")
+        _U16.pack_into(self.buffer, 2, value)
+
+    @property
+    def reserved(self) -> int:
+        """Reserved, zero on send, ignored on receipt (RFC 4861 4.1)."""
+        return _U32.unpack_from(self.buffer, 4)[0]
+
+    @reserved.setter
+    def reserved(self, value: int) -> None:
+        if not 0 <= value <= 0xFFFFFFFF:
+            raise ValueError(f"reserved: {value!r} is not in range(0, 2**32)")
+        _U32.pack_into(self.buffer, 4, value)

@@ -1,0 +1,106 @@
+"""MLDv2 Multicast Listener Reports (RFC 3810 section 5.2): `Mldv2ReportRepr`.
+
+A report carries multicast address records, each a record type, a group and its sources.
+`Mldv2ReportRepr.parse_buffer` reads a whole ICMPv6 message whose checksum `Icmpv6Repr` has
+checked; `emit_buffer` writes one with its checksum. Reports go to ff02::16 with hop limit 1
+and a Router Alert hop-by-hop option (RFC 3810 5): the stack's business, not this module's.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ._generated.icmpv6 import Icmpv6Message
+from ._generated.mldv2 import HEADER as _REPORT
+from ._generated.mldv2 import HEADER_LEN as _REPORT_LEN
+from ._generated.mldv2 import PROTOCOL
+from ._generated.mldv2record import AUX_DATA_UNIT, SOURCE_LEN, Mldv2RecordType
+from ._generated.mldv2record import HEADER as _RECORD
+from ._generated.mldv2record import HEADER_LEN as _RECORD_LEN
+from .address import IpAddress, Ipv6Address, ipv6_from_packed
+from .capabilities import COMPUTE_TX, ChecksumCapabilities
+from .checksum import InternetSum, WritableBuffer, internet_sum
+from .errors import MalformedPacket
+from .icmpv6 import fill_icmpv6_checksum
+
+__all__ = ["Mldv2AddressRecord", "Mldv2RecordType", "Mldv2ReportRepr"]
+
+_DEFAULT_CAPS = ChecksumCapabilities()
+_MLDV2_REPORT = Icmpv6Message.MLDV2_REPORT
+
+
+class Mldv2AddressRecord(NamedTuple):
+    """One Multicast Address Record (RFC 3810 5.2.4); auxiliary data is not kept."""
+
+    record_type: Mldv2RecordType
+    mcast_addr: Ipv6Address
+    sources: tuple[Ipv6Address, ...] = ()
+
+    def buffer_len(self) -> int:
+        """Return the record's length without auxiliary data."""
+        return _RECORD_LEN + SOURCE_LEN * len(self.sources)
+
+
+class Mldv2ReportRepr(NamedTuple):
+    """A Version 2 Multicast Listener Report (ICMPv6 type 143)."""
+
+    records: tuple[Mldv2AddressRecord, ...]
+
+    @staticmethod
+    def parse_buffer(buffer: bytes | bytearray | memoryview) -> Mldv2ReportRepr:
+        """Return the report in ``buffer`` (a whole ICMPv6 message); raise `MalformedPacket`
+        on another type, truncation or a record running past the message."""
+        n = len(buffer)
+        if n < _REPORT_LEN:
+            raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than {_REPORT_LEN}")
+        msg_type, _, _, _, count = _REPORT.unpack_from(buffer)
+        if msg_type != _MLDV2_REPORT:
+            raise MalformedPacket(PROTOCOL, "msg_type", f"{msg_type}, not 143")
+        at = _REPORT_LEN
+        records = []
+        for _ in range(count):
+            if n - at < _RECORD_LEN:
+                raise MalformedPacket(PROTOCOL, "num_records", "record truncated")
+            kind, aux, nsrc, group = _RECORD.unpack_from(buffer, at)
+            end = at + _RECORD_LEN + SOURCE_LEN * nsrc + AUX_DATA_UNIT * aux
+            if end > n:
+                raise MalformedPacket(PROTOCOL, "num_sources", "record runs past the message")
+            first = at + _RECORD_LEN
+            sources = tuple(
+                ipv6_from_packed(bytes(buffer[s : s + SOURCE_LEN]))
+                for s in range(first, first + SOURCE_LEN * nsrc, SOURCE_LEN)
+            )
+            records.append(
+                Mldv2AddressRecord(Mldv2RecordType(kind), ipv6_from_packed(group), sources)
+            )
+            at = end
+        return Mldv2ReportRepr(tuple(records))
+
+    def buffer_len(self) -> int:
+        """Return the whole ICMPv6 message's length in octets."""
+        return _REPORT_LEN + sum(r.buffer_len() for r in self.records)
+
+    def emit_buffer(
+        self,
+        buffer: WritableBuffer,
+        src_addr: IpAddress,
+        dst_addr: IpAddress,
+        checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
+        csum: InternetSum = internet_sum,
+    ) -> None:
+        """Write the report (exactly `buffer_len` octets) with its checksum."""
+        _REPORT.pack_into(buffer, 0, _MLDV2_REPORT, 0, 0, 0, len(self.records))
+        at = _REPORT_LEN
+        for r in self.records:
+            _RECORD.pack_into(buffer, at, r.record_type, 0, len(r.sources), r.mcast_addr.packed)
+            at += _RECORD_LEN
+            for s in r.sources:
+                buffer[at : at + SOURCE_LEN] = s.packed
+                at += SOURCE_LEN
+        if checksum_caps.icmpv6 in COMPUTE_TX:
+            body = buffer if len(buffer) == at else memoryview(buffer)[:at]
+            fill_icmpv6_checksum(body, src_addr, dst_addr, csum)
+
+    def __str__(self) -> str:
+        groups = ", ".join(f"{r.record_type.name}({r.mcast_addr})" for r in self.records)
+        return f"MLDv2 report [{groups}]"
