@@ -73,6 +73,16 @@ class Config:
     segmentation offload, in software). The wire sees the same segments either way; 0 (or
     anything up to the IP MTU) turns it off. At most 65535, the IPv4 total length's limit."""
 
+    syncookies: bool = True
+    """Whether a TCP listener whose SYN queue is full answers further SYNs with SYN cookies
+    (RFC 4987 3.6) instead of dropping them."""
+    syncookie_secret: bytes | None = None
+    """The SYN cookies' master secret, 8 to 32 octets; None: drawn from ``random_seed``
+    (reproducible, so predictable: give fresh octets from the operating system for real use)."""
+    syncookie_rotation: Duration = field(default_factory=lambda: Duration.from_secs(3600))
+    """How long one key derived from the cookie secret is used before the next (the one
+    before stays valid for cookies in flight); at least 128 s (two cookie counter periods)."""
+
     gro: bool = True
     """Whether consecutive in-order TCP segments of one connection, received in one poll,
     reach their socket as one segment (generic receive offload, in software, with Linux's

@@ -22,6 +22,7 @@ from typing import Any
 from smoltcp.stack import kernels
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.phy import Device
+from smoltcp.stack.tcp.syncookie import SynCookies
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import (
     ChecksumCapabilities,
@@ -154,6 +155,12 @@ class Interface(Ingress):
             now,
             self._tso_size,
         )
+        if config.syncookies:
+            secret = config.syncookie_secret
+            if secret is None:
+                # A stream of its own, so that the interface's other draws stay as they were.
+                secret = random.Random(f"syncookie-{config.random_seed}").randbytes(16)
+            self.context.syncookies = SynCookies(secret, rotation_period=config.syncookie_rotation)
         self.routes = Routes()
         self.neighbor_cache = NeighborCache(
             config.neighbor_cache_capacity,
