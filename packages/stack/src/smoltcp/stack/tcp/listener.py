@@ -401,12 +401,12 @@ class Listener(Part):
         tcb.remote = IpEndpoint(ip.src_addr, seg.src_port)
         self.sock._start_connection(cx, now)
         assert seg.ack_number is not None  # `restore` checked it
-        iss = seg.ack_number - 1
+        iss = seg.ack_number + -1  # stays a TcpSeqNumber (mod 2**32)
         tcb.iss = tcb.snd_una = iss
         tcb.snd_nxt = tcb.snd_max = iss + 1
         tcb.snd_wl2 = iss
         self.rec.recover = iss
-        tcb.irs = seg.seq_number - 1
+        tcb.irs = seg.seq_number + -1
         tcb.rcv_nxt = seg.seq_number
         tcb.snd_wl1 = tcb.irs
         tcb.peer_mss = min(max(_MIN_MSS, options.mss), max(1, cx.ip_mtu - 40))
