@@ -237,3 +237,51 @@ def test_syn_backlog_must_be_positive(bad: int) -> None:
 def test_syn_backlog_must_be_an_int() -> None:
     with pytest.raises(TypeError, match="syn_backlog"):
         TcpSocket(64, 64).listen(80, backlog=1, syn_backlog="2")  # type: ignore[arg-type]
+
+
+def establish(h: Harness, listener: TcpSocket, src: str, sport: int) -> TcpSocket:
+    [synack] = segment(h, src, sport, 1000)
+    segment(h, src, sport, 1001, synack.seq + 1, "A")
+    handle = listener.accept()
+    assert handle is not None
+    return h.sockets.get(handle)
+
+
+def test_challenge_acks_are_limited_for_the_whole_interface() -> None:
+    h, listener = make(backlog=4, syn_backlog=4, challenge_ack_limit=1)
+    establish(h, listener, "192.168.69.2", 50000)
+    establish(h, listener, "192.168.69.3", 50000)
+    # A SYN in a synchronized state gets a challenge ACK (RFC 5961 4.2): one for the whole
+    # interface in this second, though each socket alone would send ten.
+    first = segment(h, "192.168.69.2", 50000, 5000)
+    second = segment(h, "192.168.69.3", 50000, 5000)
+    assert [s.flags for s in first] == ["A"]
+    assert second == []
+    assert h.iface.context.challenge_acks is not None
+    assert h.iface.context.challenge_acks.refused == 1
+
+
+def test_the_cookie_secret_comes_from_the_configuration() -> None:
+    def cookie(**config: Any) -> int:
+        h, _ = make(backlog=1, syn_backlog=1, **config)
+        fill_syn_queue(h, 1)
+        [synack] = segment(h, "192.168.69.2", 50000, 1000, options=MSS_1460)
+        return int(synack.seq)
+
+    a = cookie(syncookie_secret=b"A" * 16)
+    assert cookie(syncookie_secret=b"A" * 16) == a
+    assert cookie(syncookie_secret=b"B" * 16) != a
+    # Without a secret it derives from the random seed: reproducible, seed by seed.
+    assert cookie(random_seed=1) == cookie(random_seed=1) != cookie(random_seed=2)
+
+
+@pytest.mark.parametrize(
+    ("config", "name"),
+    [
+        ({"challenge_ack_limit": -1}, "challenge_ack_limit"),
+        ({"syncookie_secret": b"short"}, "syncookie_secret"),
+    ],
+)
+def test_bad_limits_in_the_configuration_are_named(config: dict[str, Any], name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        Harness(medium=Medium.IP, **config)

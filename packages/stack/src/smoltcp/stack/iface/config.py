@@ -83,6 +83,11 @@ class Config:
     """How long one key derived from the cookie secret is used before the next (the one
     before stays valid for cookies in flight); at least 128 s (two cookie counter periods)."""
 
+    challenge_ack_limit: int = 1000
+    """Most RFC 5961 challenge ACKs all TCP sockets together send per second (besides each
+    socket's own 10 a second): a peer spraying forged segments over many connections gets
+    no more answers than this (Linux's ``tcp_challenge_ack_limit``)."""
+
     gro: bool = True
     """Whether consecutive in-order TCP segments of one connection, received in one poll,
     reach their socket as one segment (generic receive offload, in software, with Linux's

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from smoltcp.stack.tcp.ratelimit import PerSecondLimit
 from smoltcp.stack.tcp.syncookie import SynCookies
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, EthernetAddress, IpAddress, IpCidr
@@ -29,13 +30,16 @@ class Context:
     - ``csum``: the checksum kernel to pass to ``smoltcp.wire`` as ``csum=``;
     - ``rand``: a ``random.Random`` seeded from ``Config.random_seed``;
     - ``syncookies``: the `SynCookies` every TCP listener of the interface uses once its SYN
-      queue is full, or None (``Config.syncookies`` off): such SYNs are then dropped.
+      queue is full, or None (``Config.syncookies`` off): such SYNs are then dropped;
+    - ``challenge_acks``: the limit on RFC 5961 challenge ACKs all TCP sockets of the
+      interface send together (``Config.challenge_ack_limit``), or None.
     """
 
     __slots__ = (
         "_addrs",
         "_broadcasts",
         "_source_cache",
+        "challenge_acks",
         "checksum_caps",
         "csum",
         "hardware_addr",
@@ -65,6 +69,7 @@ class Context:
         self.rand = rand
         self.now = now
         self.syncookies: SynCookies | None = None
+        self.challenge_acks: PerSecondLimit | None = None
         self.ip_addrs: tuple[IpCidr, ...] = ()
         self._addrs: frozenset[IpAddress] = frozenset()
         self._broadcasts: frozenset[IpAddress] = frozenset()

@@ -22,6 +22,7 @@ from typing import Any
 from smoltcp.stack import kernels
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.phy import Device
+from smoltcp.stack.tcp.ratelimit import PerSecondLimit
 from smoltcp.stack.tcp.syncookie import SynCookies
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import (
@@ -160,7 +161,15 @@ class Interface(Ingress):
             if secret is None:
                 # A stream of its own, so that the interface's other draws stay as they were.
                 secret = random.Random(f"syncookie-{config.random_seed}").randbytes(16)
-            self.context.syncookies = SynCookies(secret, rotation_period=config.syncookie_rotation)
+            try:
+                jar = SynCookies(secret, rotation_period=config.syncookie_rotation)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"syncookie_secret or syncookie_rotation: {exc}") from None
+            self.context.syncookies = jar
+        try:
+            self.context.challenge_acks = PerSecondLimit(config.challenge_ack_limit)
+        except ValueError as exc:
+            raise ValueError(f"challenge_ack_limit: {exc}") from None
         self.routes = Routes()
         self.neighbor_cache = NeighborCache(
             config.neighbor_cache_capacity,
