@@ -152,3 +152,27 @@ class Config:
             raise ValueError(f"gso_size must be an int in [0, 65535], not {self.gso_size!r}")
         if self.icmp_error_interval.micros <= 0:
             raise ValueError("icmp_error_interval must be positive")
+        self._check_tcp_fields()
+
+    def _check_tcp_fields(self) -> None:
+        if not isinstance(self.syncookies, bool):
+            raise TypeError(f"syncookies must be a bool, not {type(self.syncookies).__name__}")
+        limit = self.challenge_ack_limit
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise TypeError(f"challenge_ack_limit must be an int, not {type(limit).__name__}")
+        if limit < 0:
+            raise ValueError(f"challenge_ack_limit must be >= 0, not {limit}")
+        secret = self.syncookie_secret
+        if secret is not None:
+            if not isinstance(secret, (bytes, bytearray)):
+                raise TypeError(
+                    f"syncookie_secret must be bytes or None, not {type(secret).__name__}"
+                )
+            if not 8 <= len(secret) <= 32:
+                raise ValueError(f"syncookie_secret must be 8 to 32 octets, not {len(secret)}")
+        rotation = self.syncookie_rotation
+        if not isinstance(rotation, Duration):
+            raise TypeError(f"syncookie_rotation must be a Duration, not {type(rotation).__name__}")
+        if rotation.micros < 128_000_000:
+            # Two cookie counter periods: a cookie must outlive at most one rotation.
+            raise ValueError(f"syncookie_rotation must be at least 128 s, not {rotation}")
