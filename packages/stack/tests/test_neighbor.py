@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from smoltcp.stack.iface import NeighborCache
 from smoltcp.stack.iface.neighbor import NeighborEventKind, NeighborState
+from smoltcp.stack.tcp import TcpSocket, TcpState
+from smoltcp.stack.testing import Harness, ethernet, ipv4, mac, tcp
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, Ipv4Address, Ipv6Address
 
@@ -391,3 +393,35 @@ def test_random_event_sequences_keep_every_bound(
         at = c.poll_at()
         assert at is None or isinstance(at, Instant)
         c.entries_by_state(t)
+
+
+def test_tcp_forward_progress_confirms_the_neighbour() -> None:
+    # RFC 4861 7.3.1: new data acknowledged by TCP confirms reachability. Receipt alone does
+    # not here (neighbor_receipt_confirms off), so only the ACK of new data makes a STALE,
+    # then DELAY, entry REACHABLE again; a duplicate ACK does not.
+    us, peer, peer_mac = "192.168.69.1", "192.168.69.2", "02-00-00-00-00-02"
+    h = Harness(neighbor_receipt_confirms=False)
+    cache = h.iface.neighbor_cache
+    addr = Ipv4Address(peer)
+    cache.fill(addr, EthernetAddress.parse(peer_mac), h.now)
+
+    def frame(seq: int, ack: int, flags: str) -> bytes:
+        segment = tcp(peer, us, 40000, 80, seq, ack, flags, 65535)
+        return ethernet(h.mac, mac(peer_mac), 0x0800, ipv4(peer, us, 6, segment))
+
+    sock = TcpSocket(4096, 4096)
+    h.sockets.add(sock)
+    sock.listen(80)
+    (synack,) = h.decode(h.feed(frame(1000, 0, "S")))
+    iss1 = synack.tcp["seq"] + 1
+    h.feed(frame(1001, iss1, "A"))
+    assert sock.state is TcpState.ESTABLISHED
+    h.advance(Duration.from_secs(50))  # past ReachableTime (at most 45 s), within the expiry
+    assert cache.state(addr, h.now) is NeighborState.STALE
+    sock.send(b"x" * 100)
+    h.poll()
+    assert cache.state(addr, h.now) is NeighborState.DELAY
+    h.feed(frame(1001, iss1, "A"), at=h.advance(100))  # a duplicate ACK: no progress
+    assert cache.state(addr, h.now) is NeighborState.DELAY
+    h.feed(frame(1001, iss1 + 100, "A"), at=h.advance(100))  # the 100 octets acknowledged
+    assert cache.state(addr, h.now) is NeighborState.REACHABLE

@@ -2,12 +2,22 @@
 
 `Interface` is polled with explicit time; `Config` builds it; `Context` is what its sockets
 see of it; `Counters` says what it received, sent and dropped; `Routes` and `NeighborCache`
-are its route table and ARP cache. `tcp_rst_reply` builds the RFC 9293 reset for a segment
-that matches no connection.
+are its route table and ARP cache; `AddressConflictDetector` (``Interface.acd``) probes,
+announces and defends its IPv4 addresses (RFC 5227). `tcp_rst_reply` builds the RFC 9293
+reset for a segment that matches no connection.
 """
 
 from __future__ import annotations
 
+from .acd import (
+    AcdConfig,
+    AcdCounters,
+    AcdEvent,
+    AcdEventKind,
+    AcdState,
+    AddressConflictDetector,
+    DefendPolicy,
+)
 from .arp_filter import ARP_REFUSALS, arp_may_create, arp_refusal
 from .config import Config
 from .context import Context
@@ -26,9 +36,16 @@ from .route import Route, Routes
 
 __all__ = [
     "ARP_REFUSALS",
+    "AcdConfig",
+    "AcdCounters",
+    "AcdEvent",
+    "AcdEventKind",
+    "AcdState",
+    "AddressConflictDetector",
     "Config",
     "Context",
     "Counters",
+    "DefendPolicy",
     "Interface",
     "NeighborCache",
     "NeighborCounters",

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from smoltcp.stack.time import Duration
 from smoltcp.wire import EthernetAddress
 
+from .acd import AcdConfig
+
 __all__ = ["Config"]
 
 
@@ -63,6 +65,9 @@ class Config:
     arp_accept: bool = False
     """Whether a gratuitous ARP announcement may create an entry (Linux's ``arp_accept``);
     it always updates an entry that exists."""
+    acd: AcdConfig = field(default_factory=AcdConfig)
+    """IPv4 address conflict detection (RFC 5227): probing, announcing and defending the
+    addresses added with `Interface.add_ip_addr` (and defending every address in use)."""
     icmp_error_burst: int = 10
     """Most ICMP errors sent back to back (token bucket size)."""
     icmp_error_interval: Duration = field(default_factory=lambda: Duration.from_millis(100))
@@ -150,6 +155,8 @@ class Config:
                 raise ValueError(f"{name} must not be negative, not {value}")
         if not isinstance(self.gso_size, int) or not 0 <= self.gso_size <= 0xFFFF:
             raise ValueError(f"gso_size must be an int in [0, 65535], not {self.gso_size!r}")
+        if not isinstance(self.acd, AcdConfig):
+            raise TypeError("acd must be an AcdConfig")
         if self.icmp_error_interval.micros <= 0:
             raise ValueError("icmp_error_interval must be positive")
         self._check_tcp_fields()

@@ -18,6 +18,7 @@ from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.ethernet import EthernetFrame
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
+from smoltcp.wire.igmp import IgmpRepr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
 from smoltcp.wire.layout import ethernet as _eth_layout
@@ -46,6 +47,7 @@ _U16 = struct.Struct("!H")
 _UDP = IpProtocol.UDP
 _TCP = IpProtocol.TCP
 _ICMP = IpProtocol.ICMP
+_IGMP = IpProtocol.IGMP
 _RST = TcpControl.RST
 _ECHO_REQUEST = Icmpv4Message.ECHO_REQUEST
 _ECHO_REPLY = Icmpv4Message.ECHO_REPLY
@@ -98,6 +100,8 @@ class Ingress:
     counters: Any
     config: Any
     neighbor_cache: Any
+    multicast: Any
+    acd: Any
 
     def _process_frame(self, frame: memoryview) -> None:
         """Handle one received frame; count and log, never raise."""
@@ -139,6 +143,12 @@ class Ingress:
     def _resolved_hop(self, hop: IpAddress, mac: bytes) -> None:
         raise NotImplementedError
 
+    def _acd_arp(self, sha: bytes, spa: IpAddress, tpa: IpAddress) -> bool:
+        raise NotImplementedError
+
+    def _next_hop_of(self, dst: IpAddress) -> Any:
+        raise NotImplementedError
+
     # -- Ethernet and ARP ---------------------------------------------------------------------
 
     def _process_ethernet(self, frame: memoryview) -> None:
@@ -153,8 +163,11 @@ class Ingress:
             if dst == _BROADCAST_MAC:
                 self._l2_broadcast = True
             elif dst[0] & 1:
-                self._drop("multicast")
-                return
+                # Multicast: only the groups joined (RFC 1112 6.4), treated as a broadcast.
+                if dst not in self.multicast.macs:
+                    self._drop("multicast")
+                    return
+                self._l2_broadcast = True
             else:
                 self._drop("not-for-us-ethernet")
                 return
@@ -183,6 +196,8 @@ class Ingress:
             self._drop("bad-source")
             return
         for_us = tpa in cx._addrs
+        if (spa in cx._addrs or self.acd.tentative) and self._acd_arp(sha.octets, spa, tpa):
+            return  # about one of our addresses (RFC 5227): see `AcdMixin`
         if spa in cx._addrs:
             # Someone else claims our address (or our own frame came back): learn nothing.
             if not for_us:
@@ -238,6 +253,8 @@ class Ingress:
         if dst not in cx._addrs:
             if dst.is_broadcast or dst in cx._broadcasts:
                 broadcast = True
+            elif dst.is_multicast and dst in self.multicast:
+                broadcast = True  # to every socket on the port, as a broadcast
             elif dst.is_multicast:
                 self._drop("multicast")
                 return
@@ -269,6 +286,8 @@ class Ingress:
             self._process_tcp(ipr, payload, broadcast, handled)
         elif proto == _ICMP:
             self._process_icmp(ipr, payload, broadcast, handled)
+        elif proto == _IGMP:
+            self.multicast.on_message(IgmpRepr.parse(payload), dst, self._now_us)
         elif not handled:
             self._drop("unknown-protocol")
             if not broadcast:
@@ -338,7 +357,15 @@ class Ingress:
             self.counters.rst_sent += 1
 
     def _deliver_tcp(self, sock: Any, ipr: Any, seg: TcpRepr) -> None:
+        tcb = getattr(sock, "tcb", None)  # SND.UNA before and after the segment
+        una = None if tcb is None else tcb.snd_una
         reply = sock.process(self.context, self._now, ipr, seg)
+        if una is not None and tcb.snd_una != una:
+            # New data (or our SYN) acknowledged: forward progress, which confirms that the
+            # neighbour on the way to the peer is reachable (RFC 4861 7.3.1).
+            hop = self._next_hop_of(ipr.src_addr)
+            if hop is not None and type(hop) is not bytes:
+                self.neighbor_cache._confirm_progress(hop, self._now_us)
         # The segment may have moved the socket's timers (a delayed ACK, a retransmission
         # timer): wake it so egress asks it again rather than leave it asleep.
         self._sockets.wake(sock.handle)

@@ -496,6 +496,18 @@ class NeighborCache:
         self._clear_timer(addr, e)
         return True
 
+    def _confirm_progress(self, addr: IpAddress, now_us: int) -> None:
+        """`confirm_reachable` for the per-segment path (TCP progress): a REACHABLE entry
+        only has its times moved on."""
+        e = self._entries.get(addr)
+        if e is None or e.hw is None:
+            return
+        if e.state is _REACHABLE and now_us < e.reachable_until:
+            e.heard = now_us
+            e.reachable_until = now_us + self._reachable
+            return
+        self.confirm_reachable(addr, Instant(now_us))
+
     def _confirm(self, e: _Entry, now_us: int) -> None:
         e.state = _REACHABLE
         e.reachable_until = now_us + self._reachable
