@@ -1,13 +1,10 @@
-"""State a hostile peer can make the stack keep, where no bound exists yet.
+"""State a hostile peer can make the stack keep, and the bounds that hold it.
 
-Each test states the bound the stack should have and fails today: it is marked
-``xfail(strict=True)`` with the reason, so that the fix turns it into a plain pass (and the
-strict marker then fails until the marker is removed).
+A bound still missing is a test marked ``xfail(strict=True)`` with the reason, so that the
+fix turns it into a plain pass (and the strict marker then fails until it is removed).
 """
 
 from __future__ import annotations
-
-import pytest
 
 from smoltcp.stack.tcp.sack import SackScoreboard
 
@@ -16,11 +13,6 @@ from smoltcp.stack.tcp.sack import SackScoreboard
 MAX_BLOCKS = 256
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SackScoreboard keeps every disjoint block a peer reports: one-octet SACK blocks "
-    "over a 64 KiB send window make it hold thousands, each ACK scanning the whole list",
-)
 def test_sack_scoreboard_holds_a_bounded_number_of_blocks() -> None:
     board = SackScoreboard()
     una = 1000
@@ -31,12 +23,6 @@ def test_sack_scoreboard_holds_a_bounded_number_of_blocks() -> None:
     assert len(board.holes) <= MAX_BLOCKS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a listener keeps its half-open connections in the accept backlog and drops every "
-    "SYN once it is full: a SYN flood keeps legitimate clients out (no SYN queue of its own, "
-    "no SYN cookies yet)",
-)
 def test_a_legitimate_client_connects_during_a_20000_syn_flood() -> None:
     import random
 

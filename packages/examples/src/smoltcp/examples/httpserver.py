@@ -278,6 +278,7 @@ async def serve(args: argparse.Namespace, device: Any) -> None:
         addresses=[str(args.address)],
         gateway=args.gateway,
         seed=options.random_seed(args),  # --seed, or a secret from the OS
+        syncookie_secret=options.syncookie_secret(args),
     )
     app = HttpServer(args.root, quiet=args.quiet)
     async with Runtime(iface, device, tcp_buffer=args.buffer) as rt:

@@ -223,6 +223,7 @@ def transfer(args: argparse.Namespace) -> int:
     config = Config(
         hardware_addr=HARDWARE_ADDR if medium is Medium.ETHERNET else None,
         random_seed=options.random_seed(args),
+        syncookie_secret=options.syncookie_secret(args),
     )
     iface = Interface(config, device, start)
     iface.update_ip_addrs(lambda addrs: addrs.extend(IpCidr.parse(a) for a in ADDRESSES))

@@ -277,7 +277,19 @@ def random_seed(args: argparse.Namespace) -> int:
     """
     if getattr(args, "seed", None) is None:
         args.seed = secrets.randbits(64)
+        # Secrets of their own, not derived from a seed a user may print or reuse.
+        args.syncookie_secret = secrets.token_bytes(16)
     return int(args.seed)
+
+
+def syncookie_secret(args: argparse.Namespace) -> bytes | None:
+    """Return the SYN-cookie secret for `Config.syncookie_secret`.
+
+    Without ``--seed``: 16 octets from the operating system (drawn with the seed, once). With
+    ``--seed N``: None, so that the stack derives it from the seed and a run is reproducible.
+    """
+    random_seed(args)
+    return getattr(args, "syncookie_secret", None)
 
 
 # -- the shared options -------------------------------------------------------------------------
@@ -450,6 +462,7 @@ def host_interface(args: argparse.Namespace, device: Any, now: Any) -> Any:
         addresses=[args.host_cidr],
         gateway=args.gateway,
         seed=random_seed(args),
+        syncookie_secret=syncookie_secret(args),
     )
 
 

@@ -185,6 +185,7 @@ def make_interface(
     addresses: Sequence[Any],
     gateway: Any = None,
     seed: int = 0,
+    syncookie_secret: bytes | None = None,
 ) -> Any:
     """Return an `Interface` on ``device`` with the examples' usual host configuration.
 
@@ -192,7 +193,8 @@ def make_interface(
     TUN device has none); ``addresses`` are `IpCidr`s or their text, such as
     ``"192.168.69.1/24"``; ``gateway`` (an `Ipv4Address`, its text, or None) becomes the
     default IPv4 route. ``seed`` becomes `Config.random_seed`: pass one drawn from the operating
-    system (`options.random_seed`) outside tests.
+    system (`options.random_seed`) outside tests. ``syncookie_secret`` becomes
+    `Config.syncookie_secret` (None: derived from ``seed``; `options.syncookie_secret`).
     """
     from smoltcp.stack.iface import Config, Interface
     from smoltcp.wire import EthernetAddress, IpCidr, Ipv4Address
@@ -201,7 +203,11 @@ def make_interface(
     ethernet = device.capabilities().medium is Medium.ETHERNET
     if isinstance(hardware_addr, str):
         hardware_addr = EthernetAddress.parse(hardware_addr)
-    config = Config(hardware_addr=hardware_addr if ethernet else None, random_seed=seed)
+    config = Config(
+        hardware_addr=hardware_addr if ethernet else None,
+        random_seed=seed,
+        syncookie_secret=syncookie_secret,
+    )
     iface = Interface(config, device, now)
     cidrs = [IpCidr.parse(a) if isinstance(a, str) else a for a in addresses]
     iface.update_ip_addrs(lambda addrs: addrs.extend(cidrs))

@@ -82,6 +82,21 @@ class Config:
     segmentation offload, in software). The wire sees the same segments either way; 0 (or
     anything up to the IP MTU) turns it off. At most 65535, the IPv4 total length's limit."""
 
+    syncookies: bool = True
+    """Whether a TCP listener whose SYN queue is full answers further SYNs with SYN cookies
+    (RFC 4987 3.6) instead of dropping them."""
+    syncookie_secret: bytes | None = None
+    """The SYN cookies' master secret, 8 to 32 octets; None: drawn from ``random_seed``
+    (reproducible, so predictable: give fresh octets from the operating system for real use)."""
+    syncookie_rotation: Duration = field(default_factory=lambda: Duration.from_secs(3600))
+    """How long one key derived from the cookie secret is used before the next (the one
+    before stays valid for cookies in flight); at least 128 s (two cookie counter periods)."""
+
+    challenge_ack_limit: int = 1000
+    """Most RFC 5961 challenge ACKs all TCP sockets together send per second (besides each
+    socket's own 10 a second): a peer spraying forged segments over many connections gets
+    no more answers than this (Linux's ``tcp_challenge_ack_limit``)."""
+
     gro: bool = True
     """Whether consecutive in-order TCP segments of one connection, received in one poll,
     reach their socket as one segment (generic receive offload, in software, with Linux's
@@ -148,3 +163,27 @@ class Config:
             raise TypeError("acd must be an AcdConfig")
         if self.icmp_error_interval.micros <= 0:
             raise ValueError("icmp_error_interval must be positive")
+        self._check_tcp_fields()
+
+    def _check_tcp_fields(self) -> None:
+        if not isinstance(self.syncookies, bool):
+            raise TypeError(f"syncookies must be a bool, not {type(self.syncookies).__name__}")
+        limit = self.challenge_ack_limit
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise TypeError(f"challenge_ack_limit must be an int, not {type(limit).__name__}")
+        if limit < 0:
+            raise ValueError(f"challenge_ack_limit must be >= 0, not {limit}")
+        secret = self.syncookie_secret
+        if secret is not None:
+            if not isinstance(secret, (bytes, bytearray)):
+                raise TypeError(
+                    f"syncookie_secret must be bytes or None, not {type(secret).__name__}"
+                )
+            if not 8 <= len(secret) <= 32:
+                raise ValueError(f"syncookie_secret must be 8 to 32 octets, not {len(secret)}")
+        rotation = self.syncookie_rotation
+        if not isinstance(rotation, Duration):
+            raise TypeError(f"syncookie_rotation must be a Duration, not {type(rotation).__name__}")
+        if rotation.micros < 128_000_000:
+            # Two cookie counter periods: a cookie must outlive at most one rotation.
+            raise ValueError(f"syncookie_rotation must be at least 128 s, not {rotation}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+from smoltcp.stack.tcp.ratelimit import PerSecondLimit
+from smoltcp.stack.tcp.syncookie import SynCookies
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, EthernetAddress, IpAddress, IpCidr
 from smoltcp.wire.checksum import InternetSum
@@ -26,13 +28,18 @@ class Context:
       else the interface does (``Config.gso_size``, software GSO);
     - ``checksum_caps``: which checksums the stack computes and verifies;
     - ``csum``: the checksum kernel to pass to ``smoltcp.wire`` as ``csum=``;
-    - ``rand``: a ``random.Random`` seeded from ``Config.random_seed``.
+    - ``rand``: a ``random.Random`` seeded from ``Config.random_seed``;
+    - ``syncookies``: the `SynCookies` every TCP listener of the interface uses once its SYN
+      queue is full, or None (``Config.syncookies`` off): such SYNs are then dropped;
+    - ``challenge_acks``: the limit on RFC 5961 challenge ACKs all TCP sockets of the
+      interface send together (``Config.challenge_ack_limit``), or None.
     """
 
     __slots__ = (
         "_addrs",
         "_broadcasts",
         "_source_cache",
+        "challenge_acks",
         "checksum_caps",
         "csum",
         "hardware_addr",
@@ -41,6 +48,7 @@ class Context:
         "max_tso_size",
         "now",
         "rand",
+        "syncookies",
     )
 
     def __init__(
@@ -60,6 +68,8 @@ class Context:
         self.csum = csum
         self.rand = rand
         self.now = now
+        self.syncookies: SynCookies | None = None
+        self.challenge_acks: PerSecondLimit | None = None
         self.ip_addrs: tuple[IpCidr, ...] = ()
         self._addrs: frozenset[IpAddress] = frozenset()
         self._broadcasts: frozenset[IpAddress] = frozenset()

@@ -22,6 +22,8 @@ from typing import Any
 from smoltcp.stack import kernels
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.phy import Device
+from smoltcp.stack.tcp.ratelimit import PerSecondLimit
+from smoltcp.stack.tcp.syncookie import SynCookies
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import (
     ChecksumCapabilities,
@@ -181,6 +183,20 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
             now,
             self._tso_size,
         )
+        if config.syncookies:
+            secret = config.syncookie_secret
+            if secret is None:
+                # A stream of its own, so that the interface's other draws stay as they were.
+                secret = random.Random(f"syncookie-{config.random_seed}").randbytes(16)
+            try:
+                jar = SynCookies(secret, rotation_period=config.syncookie_rotation)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"syncookie_secret or syncookie_rotation: {exc}") from None
+            self.context.syncookies = jar
+        try:
+            self.context.challenge_acks = PerSecondLimit(config.challenge_ack_limit)
+        except ValueError as exc:
+            raise ValueError(f"challenge_ack_limit: {exc}") from None
         self.routes = Routes()
         self.neighbor_cache = NeighborCache(
             config.neighbor_cache_capacity,

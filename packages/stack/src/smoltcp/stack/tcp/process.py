@@ -269,7 +269,7 @@ class SegmentArrives(Part):
             elif ctl is _SYN:
                 # RFC 5961 4.2: a SYN at any sequence number draws a challenge ACK, and
                 # those are rate-limited (section 7): a flood of blind SYNs gets ten a second.
-                return self.challenge_ack(t, ip)
+                return self.challenge_ack(t, ip, cx)
             elif plen and offset < 0:
                 rcv.note_duplicate(seq, plen)
             rcv.ack_now = True
@@ -279,7 +279,7 @@ class SegmentArrives(Part):
         # Second check: RST, with RFC 5961 3.2's exact-match rule.
         if ctl is _RST:
             if offset != 0:
-                return self.challenge_ack(t, ip)
+                return self.challenge_ack(t, ip, cx)
             self.on_reset()
             return None
 
@@ -291,7 +291,7 @@ class SegmentArrives(Part):
                 tcb.snd_nxt = tcb.iss
                 self.sock._wake()
                 return None
-            return self.challenge_ack(t, ip)
+            return self.challenge_ack(t, ip, cx)
 
         # Fifth check: the ACK field.
         ack = seg.ack_number
@@ -308,9 +308,9 @@ class SegmentArrives(Part):
             top = tcb.snd_max + 1 if self.snd.probing else tcb.snd_max
             if ack > top:
                 # RFC 5961 5.2: an ACK of data never sent: challenge ACK and drop.
-                return self.challenge_ack(t, ip)
+                return self.challenge_ack(t, ip, cx)
             if ack < snd_una - tcb.max_snd_wnd:
-                return self.challenge_ack(t, ip)
+                return self.challenge_ack(t, ip, cx)
             if ack > snd_una:
                 self.on_ack(now, t, seg, ack)
             else:
@@ -564,12 +564,16 @@ class SegmentArrives(Part):
         self.sock._to_closed()
         return None
 
-    def challenge_ack(self, t: int, ip: IpRepr) -> Reply | None:
-        """Send a challenge ACK (RFC 5961 3.2, 4.2, 5.2), at most 10 a second."""
+    def challenge_ack(self, t: int, ip: IpRepr, cx: Context) -> Reply | None:
+        """Send a challenge ACK (RFC 5961 3.2, 4.2, 5.2), at most 10 a second per socket and
+        within the interface's limit (``cx.challenge_acks``, when the context has one)."""
         if t - self.challenge_at >= _SECOND:
             self.challenge_at = t
             self.challenge_count = 0
         if self.challenge_count >= CHALLENGE_ACK_LIMIT:
+            return None
+        shared = getattr(cx, "challenge_acks", None)
+        if shared is not None and not shared.allow(t):
             return None
         self.challenge_count += 1
         self.rcv.ack_now = True

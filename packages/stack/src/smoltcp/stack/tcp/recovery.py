@@ -276,7 +276,7 @@ class Recovery(Part):
         if st is _SYN_SENT or st is _SYN_RECEIVED:
             self.syn_rtx = True
             self.snd.persist_backoff += 1
-            if self.snd.persist_backoff > MAX_SYN_RETRIES:
+            if not self.lst.note_syn_timeout(self.snd.persist_backoff):
                 if st is _SYN_RECEIVED and tcb.passive and not tcb.child:
                     self.lst.return_to_listen()
                 else:

@@ -18,7 +18,13 @@ from collections.abc import Iterable
 from smoltcp.stack.tcp.seq import SEQ_MASK, seq_dist
 from smoltcp.wire import TcpSeqNumber
 
-__all__ = ["SackScoreboard", "is_dsack"]
+__all__ = ["MAX_SACK_BLOCKS", "SackScoreboard", "is_dsack"]
+
+# The most disjoint SACKed ranges the scoreboard keeps. One per full-sized segment of a 64 KiB
+# window is about 45; a peer reporting more (one-octet blocks) gains nothing but our memory
+# and our time per ACK, so a new disjoint range beyond this is ignored: its octets count as
+# not SACKed, which at worst resends them (RFC 2018 8 lets a sender ignore SACK information).
+MAX_SACK_BLOCKS = 256
 
 
 def is_dsack(ranges: tuple[tuple[int, int], ...], ack: int) -> bool:
@@ -39,15 +45,20 @@ class SackScoreboard:
     """Track the peer's SACK blocks over [SND.UNA, SND.NXT) (RFC 6675 section 3).
 
     Call `update` with every ACK (with its blocks, or ``()``), so that the board follows
-    SND.UNA. ``dup_thresh`` is DupThresh of RFC 6675 (3).
+    SND.UNA. ``dup_thresh`` is DupThresh of RFC 6675 (3). ``max_blocks`` bounds the disjoint
+    ranges kept (memory, and the work per ACK); `ignored` counts the ranges refused for it.
     """
 
-    __slots__ = ("_blocks", "_dup_thresh", "_high_rxt", "_sacked", "_una")
+    __slots__ = ("_blocks", "_dup_thresh", "_high_rxt", "_max_blocks", "_sacked", "_una", "ignored")
 
-    def __init__(self, dup_thresh: int = 3) -> None:
+    def __init__(self, dup_thresh: int = 3, max_blocks: int = MAX_SACK_BLOCKS) -> None:
         if dup_thresh < 1:
             raise ValueError(f"dup_thresh must be >= 1, got {dup_thresh}")
+        if not isinstance(max_blocks, int) or max_blocks < 1:
+            raise ValueError(f"max_blocks must be an int >= 1, got {max_blocks!r}")
         self._dup_thresh = dup_thresh
+        self._max_blocks = max_blocks
+        self.ignored = 0
         self.reset()
 
     def reset(self) -> None:
@@ -186,6 +197,10 @@ class SackScoreboard:
             if e > new_end:
                 new_end = e
             j += 1
+        if i == j and n >= self._max_blocks:
+            # A new disjoint range on a full board: ignored (see MAX_SACK_BLOCKS).
+            self.ignored += 1
+            return 0
         blocks[i:j] = [[new_start, new_end]]
         added = (end - start) - covered
         self._sacked += added

@@ -31,7 +31,7 @@ from smoltcp.stack.storage import Assembler, RingBuffer
 from smoltcp.stack.tcp.arguments import EndpointLike, micros, ring_buffer, to_endpoint
 from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_controller
 from smoltcp.stack.tcp.isn import IsnGenerator
-from smoltcp.stack.tcp.listener import Listener
+from smoltcp.stack.tcp.listener import Listener, ListenerStats
 from smoltcp.stack.tcp.process import SegmentArrives
 from smoltcp.stack.tcp.receive import Receiver
 from smoltcp.stack.tcp.recovery import Recovery
@@ -506,18 +506,24 @@ class TcpSocket(Socket):
         """Return when `dispatch` next has work (``Instant.ZERO``: now), or None."""
         return self._snd.poll_at(cx)
 
-    def listen(self, endpoint: EndpointLike, backlog: int = 0) -> None:
+    def listen(
+        self, endpoint: EndpointLike, backlog: int = 0, *, syn_backlog: int | None = None
+    ) -> None:
         """Wait for connections on ``endpoint`` (an endpoint, or a port for every address).
 
         ``endpoint`` is an `IpEndpoint`, an ``(address, port)`` tuple (the address an
         `IpAddress`, its text, or None for every address) or a port alone. ``backlog=0``: this
         socket becomes the connection. ``backlog > 0``: connections are children of this
-        socket, taken with `accept`. Raises `ListenError` when the socket is open already or
-        the port is 0; TypeError or ValueError (naming the argument) for an endpoint or a
-        backlog of the wrong kind, a port outside 0..65535, an address that does not parse,
-        or a negative backlog.
+        socket, taken with `accept`: at most ``backlog`` established ones wait to be
+        accepted, and at most ``syn_backlog`` (default: ``backlog``) half-open ones
+        (SYN-RECEIVED); beyond that a SYN is answered with a SYN cookie when the interface
+        has them (`Config.syncookies`), else dropped (see `listener`). Raises `ListenError`
+        when the socket is open already or the port is 0; TypeError or ValueError (naming
+        the argument) for an endpoint or a backlog of the wrong kind, a port outside
+        0..65535, an address that does not parse, a negative backlog or a ``syn_backlog``
+        below 1.
         """
-        self._lst.listen(endpoint, backlog)
+        self._lst.listen(endpoint, backlog, syn_backlog)
 
     def accept(self) -> int | None:
         """Return the handle of the next established child connection, or None.
@@ -531,6 +537,10 @@ class TcpSocket(Socket):
     def backlog(self) -> int:
         """Children waiting to be accepted (handshaking or established)."""
         return self._lst.waiting()
+
+    def listener_stats(self) -> ListenerStats:
+        """Return the counters of this listening socket: its queues, SYNs, cookies."""
+        return self._lst.stats()
 
     # -- internals shared by the parts -------------------------------------------------------
 

@@ -263,6 +263,11 @@ class SynCookies:
         self._current: tuple[int, bytes] = (-1, b"")
         self._previous: tuple[int, bytes] = (-1, b"")
 
+    @property
+    def lifetime_micros(self) -> int:
+        """How long after it was made a cookie may still be accepted, at most (microseconds)."""
+        return self._period_us * self._max_age
+
     # -- keys ---------------------------------------------------------------------------------
 
     def _derive(self, epoch: int) -> bytes:
