@@ -379,6 +379,8 @@ def _flow(net: Network, groups: dict[str, list[str]], t: _Table) -> None:
     client = t.get("client", str, required=True)
     server = t.get("server", str, required=True)
     clients = groups.get(client)
+    if clients is None and client in net.hosts:
+        clients = [client]
     if clients is None:
         raise ScenarioError(f"{t.key('client')}: no host or host group named {client!r}")
     if server not in net.hosts:
