@@ -125,6 +125,8 @@ class Server:
                     break
                 if n == 0:
                     break
+                # Reading frees receive window: poll again so a window update can go out.
+                changed = True
                 stats.octets += n
                 if stats.first_us is None:
                     stats.first_us = t
@@ -216,6 +218,10 @@ class Workload:
             configure=self._configure,
         )
         self.sim.call_at(start_us, self._start)
+
+    def client_sockets(self) -> list[TcpSocket]:
+        """Return the client's sockets still in use (for sampling their `TcpSocket.stats`)."""
+        return [conn.sock for conn in self._conns if not conn.done]
 
     def _configure(self, sock: TcpSocket) -> None:
         if self.cc is not None:

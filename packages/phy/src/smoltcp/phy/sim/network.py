@@ -169,10 +169,16 @@ class Network:
         *,
         progress: Callable[[int], Any] | None = None,
         progress_every: int = 100_000,
+        finish: bool = True,
     ) -> int:
-        """Run until ``duration_us`` of simulated time; return the number of events run."""
+        """Run until simulated time ``duration_us``; return the number of events run.
+
+        With ``finish`` (the default) the run ends there (`finish`); without, it can go on
+        with another call.
+        """
         ran = self.sim.run(duration_us, progress=progress, progress_every=progress_every)
-        self.finish()
+        if finish:
+            self.finish()
         return ran
 
     def finish(self) -> None:
