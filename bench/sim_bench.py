@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     scale = 0.1 if args.quick else 1.0
     print(f"Python {platform.python_version()} on {platform.machine()}; CPU time of this process")
     report("10 Mbit/s, 40 ms RTT, 1 flow", one_flow(10_000_000, 20_000, 35), int(60e6 * scale))
-    report("1 Gbit/s, 1 ms RTT, 1 flow", one_flow(1_000_000_000, 500, 100), int(5e6 * scale))
+    report("1 Gbit/s, 1 ms RTT, 1 flow", one_flow(1_000_000_000, 500, 100), int(2e6 * scale))
     crowd = load(FLASH_CROWD)
     net = crowd.build()
     cpu, events = timed(net, crowd.duration_us)
