@@ -7,6 +7,7 @@ Every element draws from its own random stream, derived from the scenario seed a
 so the same scenario and seed give the same run, frame for frame.
 """
 
+from .aio_loop import VirtualTimeEventLoop
 from .apps import Bulk, ConnectionRate, FlowStats, RequestResponse, Server, Workload
 from .host import SimHost
 from .link import Link, LinkSpec, Port
@@ -33,6 +34,7 @@ __all__ = [
     "Switch",
     "Simulator",
     "TimerHandle",
+    "VirtualTimeEventLoop",
     "Workload",
     "element_rng",
 ]
