@@ -54,7 +54,8 @@ class LinkSpec:
     ``rate_bps`` bits per second (None: no serialisation time), ``delay_us`` propagation
     delay, ``mtu`` the IP MTU in octets (frames may be 14 octets longer), ``queue`` the
     transmitter's queue, and the impairments of `NetemSettings` on the wire: ``loss`` (a
-    `LossModel`), ``jitter_us`` and ``distribution``, ``duplicate``, ``corrupt``,
+    `LossModel`), ``jitter_us``, ``distribution`` and ``keep_order`` (jitter that never
+    reorders), ``duplicate``, ``corrupt``,
     ``reorder`` and ``gap`` (percentages as netem takes them).
     """
 
@@ -65,6 +66,7 @@ class LinkSpec:
     loss: LossModel | None = None
     jitter_us: int = 0
     distribution: str = "uniform"
+    keep_order: bool = False
     duplicate: float = 0.0
     corrupt: float = 0.0
     reorder: float = 0.0
@@ -103,6 +105,7 @@ class LinkSpec:
             delay=self.delay_us,
             jitter=self.jitter_us,
             distribution=self.distribution,
+            keep_order=self.keep_order,
             loss=self.loss,
             duplicate=self.duplicate,
             corrupt=self.corrupt,
