@@ -188,7 +188,11 @@ class Port:
         return self.queue.has_room(length)
 
     def send(self, now: int, frame: bytearray) -> bool:
-        """Offer ``frame`` at ``now`` (µs); return False if it was dropped here."""
+        """Offer ``frame`` at ``now``, the simulator's current time (µs); return False if it
+        was dropped here (too long for the MTU, or turned away by the queue).
+
+        The port keeps ``frame`` (the caller must not change it afterwards).
+        """
         counters = self.counters
         counters.offered += 1
         if len(frame) > self.spec.max_frame:
