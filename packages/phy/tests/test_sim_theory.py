@@ -161,7 +161,7 @@ def _mathis(p: float, rtt: float) -> float:
 
 @pytest.mark.parametrize(
     ("every", "seconds"),
-    [(100, 15), (1000, 30), pytest.param(10_000, 100, marks=pytest.mark.slow)],
+    [(100, 15), (1000, 30), pytest.param(10_000, 200, marks=pytest.mark.slow)],
 )
 def test_newreno_under_periodic_loss_follows_mathis(every: int, seconds: int) -> None:
     # 100 Mbit/s, 100 ms round trip, a large buffer: loss, not the link, limits the window.
@@ -263,7 +263,7 @@ def _cubic_table_window(p: float, rtt: float) -> float:
                 "regions cross, where a table of the larger of two averages is weakest)",
             ),
         ),
-        pytest.param(10_000, 100, 187, marks=pytest.mark.slow),
+        pytest.param(10_000, 200, 187, marks=pytest.mark.slow),
     ],
 )
 def test_cubic_average_window_against_the_rfc_9438_table(
