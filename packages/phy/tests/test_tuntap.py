@@ -87,7 +87,7 @@ udp.bind(("192.168.69.100", 0))
 udp.setblocking(False)
 sent = 0
 waiter = Waiter([device])
-deadline = time.monotonic() + 10
+deadline = time.monotonic() + 20
 next_udp = time.monotonic()
 while time.monotonic() < deadline:
     t = time.monotonic()

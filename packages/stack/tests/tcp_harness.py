@@ -2,10 +2,11 @@
 
 The harness plays the interface: it hands the socket `TcpRepr`s through `process` (as if
 they came from ``REMOTE``) and drains `dispatch` into a list, at a time the test sets with
-`advance`. Each `TcpHarness` fixes the socket's ISS (1000 unless given) so tests can spell out
-exact sequence numbers. After every drain it checks the egress contract: once `dispatch`
-returns False, `poll_at` must not ask for "now" (that would spin the interface). Every change
-of state of any socket is checked against the RFC 9293 diagram (`state.TRANSITIONS`) and
+`advance`. Each `TcpHarness` fixes the socket's ISS (1000 unless given, `TcpSocket`'s
+``initial_seq``) so tests can spell out exact sequence numbers. After every drain it checks the
+egress contract: once `dispatch` returns False, `poll_at` must not ask for "now" (that would
+spin the interface). Every change of state of the socket and its backlog children
+(``on_state_change``) is checked against the RFC 9293 diagram (`state.TRANSITIONS`) and
 recorded in `TcpHarness.transitions`.
 """
 
@@ -67,7 +68,7 @@ class FakeContext:
 
 
 class FakeSet:
-    """The part of `SocketSet` a socket uses: add/get/remove, `_rebind`, `_wake`."""
+    """The part of `SocketSet` a socket uses (`SocketOwner`): add/get/remove, rebind, wake."""
 
     def __init__(self) -> None:
         self.sockets: dict[int, Any] = {}
@@ -78,8 +79,7 @@ class FakeSet:
         handle = self._next
         self._next += 1
         self.sockets[handle] = sock
-        sock._set = self
-        sock._handle = handle
+        sock.attach(self, handle)
         return handle
 
     def get(self, handle: int) -> Any:
@@ -87,15 +87,15 @@ class FakeSet:
 
     def remove(self, handle: int) -> Any:
         sock = self.sockets.pop(handle)
-        sock._set = None
-        sock._handle = None
+        sock.detach()
         return sock
 
-    def _rebind(self, handle: int, sock: Any) -> None:
+    def rebind(self, handle: int | None, sock: Any) -> None:
         pass
 
-    def _wake(self, handle: int) -> None:
-        self.woken.add(handle)
+    def wake(self, handle: int | None) -> None:
+        if handle is not None:
+            self.woken.add(handle)
 
     def lookup(self, key: Any) -> list[Any]:
         return [s for s in self.sockets.values() if key in s.demux_keys()]
@@ -110,49 +110,33 @@ class FakeSet:
         return None
 
 
-class _FixedIsn:
-    def __init__(self, iss: int) -> None:
-        self.iss = iss
-
-    def isn(self, local: Any, remote: Any, now: Any) -> TcpSeqNumber:
-        return TcpSeqNumber(self.iss)
-
-
 class TcpHarness:
     """One socket, a fake interface, an explicit clock."""
 
     def __init__(
         self,
-        monkeypatch: Any,
         rx: int = 64,
         tx: int = 64,
         mtu: int = 1500,
         iss: int = 1000,
         ack_delay: Duration | None = None,
     ) -> None:
-        import smoltcp.stack.tcp.isn as isn_mod
-
-        monkeypatch.setattr(
-            isn_mod.IsnGenerator, "for_context", classmethod(lambda cls, cx: _FixedIsn(iss))
-        )
         self.transitions: list[tuple[TcpState, TcpState]] = []
-        set_state = TcpSocket._set_state
-        transitions = self.transitions
-
-        def checked_set_state(sock: TcpSocket, state: TcpState) -> None:
-            old = sock._state
-            if old is not state:
-                assert (old, state) in TRANSITIONS, f"{old} -> {state} is not an RFC transition"
-                transitions.append((old, state))
-            set_state(sock, state)
-
-        monkeypatch.setattr(TcpSocket, "_set_state", checked_set_state)
         self.cx = FakeContext(mtu)
         self.set = FakeSet()
-        self.sock = TcpSocket(rx, tx)
+        self.sock = TcpSocket(rx, tx, initial_seq=iss, on_state_change=self.check_transition)
         self.sock.set_ack_delay(ack_delay)
         self.handle = self.set.add(self.sock)
         self.iss = TcpSeqNumber(iss)
+
+    def new_socket(self, rx: int = 64, tx: int = 64) -> TcpSocket:
+        """Return another socket with this harness's ISS and transition check."""
+        return TcpSocket(rx, tx, initial_seq=int(self.iss), on_state_change=self.check_transition)
+
+    def check_transition(self, old: TcpState, new: TcpState) -> None:
+        """Refuse a change of state outside the RFC 9293 diagram; record the others."""
+        assert (old, new) in TRANSITIONS, f"{old} -> {new} is not an RFC transition"
+        self.transitions.append((old, new))
 
     # -- time ------------------------------------------------------------------------------
 

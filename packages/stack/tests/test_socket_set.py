@@ -89,29 +89,29 @@ def test_udp_rebind_and_close_update_the_set() -> None:
     sockets = SocketSet()
     s = UdpSocket(PacketBuffer(2, 64), PacketBuffer(2, 64))
     sockets.add(s)
-    assert sockets._demux == {}
+    assert sockets.demux == {}
     s.bind(53)
-    assert len(sockets._demux) == 1
+    assert len(sockets.demux) == 1
     s.close()
-    assert sockets._demux == {}
+    assert sockets.demux == {}
 
 
 def test_active_set_drops_idle_sockets_and_wake_brings_them_back() -> None:
     h = Harness()
     p = Probe()
     handle = h.sockets.add(p)
-    assert handle in h.sockets._active  # new sockets start active
+    assert h.sockets.is_active(handle)  # new sockets start active
     h.poll()
-    assert handle not in h.sockets._active and p.dispatched == 1
+    assert not h.sockets.is_active(handle) and p.dispatched == 1
     h.poll()
     assert p.dispatched == 1  # idle sockets are not visited
     p.pending = 1
     p._wake()
     h.poll()
-    assert p.dispatched == 2 and handle in h.sockets._active  # still waiting: stays active
+    assert p.dispatched == 2 and h.sockets.is_active(handle)  # still waiting: stays active
     p.pending = 0
     h.poll()
-    assert p.dispatched == 3 and handle not in h.sockets._active
+    assert p.dispatched == 3 and not h.sockets.is_active(handle)
 
 
 def test_wake_before_add_is_a_noop() -> None:
@@ -134,7 +134,7 @@ def test_demux_with_many_sockets_reaches_exactly_the_right_one() -> None:
         socks[port] = udp_sock(port)
         h.sockets.add(socks[port])
     h.poll()  # let the new sockets go idle
-    assert not h.sockets._active
+    assert not h.sockets.has_active()
     for port in (10000, 10999, 11999):
         frame = ethernet(
             "02-00-00-00-00-01",
@@ -202,13 +202,13 @@ def test_set_matches_a_model_under_random_operations() -> None:
                     model[h]._rebind()
                 else:
                     model[h]._wake()
-                    assert h in sockets._active
+                    assert sockets.is_active(h)
             # The demux tables hold exactly the sockets whose keys say so.
             for k in ("k0", "k1", "k2", "k3"):
                 expected = {id(s) for s in model.values() if k in s.keys}
                 assert {id(s) for s in sockets.lookup(k)} == expected
             assert dict(sockets) == model
-            assert set(sockets._active) <= set(model)
+            assert set(sockets.active_handles()) <= set(model)
 
     check()
 
@@ -235,7 +235,7 @@ def test_sockets_waiting_for_a_timer_sleep_until_it_fires() -> None:
         h.sockets.add(t)
     h.poll(Instant.from_secs(1))
     assert all(t.dispatched == 1 for t in timers)
-    assert not h.sockets._active  # all asleep
+    assert not h.sockets.has_active()  # all asleep
     assert h.iface.poll_at(h.now, h.sockets) == Instant.from_secs(2)
     for ms in range(1100, 2000, 100):
         h.poll(Instant.from_millis(ms))
@@ -271,10 +271,10 @@ def test_stale_timer_entries_are_compacted() -> None:
     sockets = SocketSet()
     h = sockets.add(Timer(Instant.from_secs(9)))
     for i in range(1000):
-        sockets._sleep(h, 10_000 + i)
-        sockets._wake(h)
-    assert len(sockets._heap) < 200
-    sockets._sleep(h, 5)
-    sockets._wake_due(5)
-    assert h in sockets._active
-    assert sockets._next_wake() is None
+        sockets.sleep(h, 10_000 + i)
+        sockets.wake(h)
+    assert sockets.timer_entries < 200
+    sockets.sleep(h, 5)
+    sockets.wake_due(5)
+    assert sockets.is_active(h)
+    assert sockets.next_wake() is None

@@ -17,8 +17,8 @@ from test_tcp_states import _to_state
 
 
 @pytest.fixture
-def h(monkeypatch: pytest.MonkeyPatch) -> TcpHarness:
-    return TcpHarness(monkeypatch)
+def h() -> TcpHarness:
+    return TcpHarness()
 
 
 @pytest.mark.parametrize("state", [TcpState.CLOSING, TcpState.LAST_ACK], ids=str)

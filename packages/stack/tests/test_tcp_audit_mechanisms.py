@@ -7,8 +7,6 @@ import itertools
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parent))
 
 from tcp_harness import Duration, TcpControl, TcpHarness, TcpState, fields
@@ -19,9 +17,9 @@ NONE = TcpControl.NONE
 S = TcpState
 
 
-def test_a_closed_socket_answers_with_rst(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_closed_socket_answers_with_rst() -> None:
     # RFC 9293 3.10.7.1: in CLOSED every segment but a RST draws a RST.
-    h = TcpHarness(monkeypatch)
+    h = TcpHarness()
     rst = h.deliver(h.seg(seq=7, ack=1234, payload=b"x"), h.sock)
     assert fields(rst) == {"control": RST, "seq": 1234, "ack": None, "window": 0, "payload": b""}
     rst = h.deliver(h.seg(seq=7, payload=b"xy"), h.sock)
@@ -29,12 +27,10 @@ def test_a_closed_socket_answers_with_rst(monkeypatch: pytest.MonkeyPatch) -> No
     assert h.deliver(h.seg(RST, seq=7), h.sock) is None
 
 
-def test_a_gap_fill_is_acknowledged_at_once_despite_delayed_ack(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_gap_fill_is_acknowledged_at_once_despite_delayed_ack() -> None:
     # RFC 5681 4.2: "an immediate ACK ... when an incoming segment fills in all or part of
     # a gap in the sequence space".
-    h = TcpHarness(monkeypatch, rx=1000, ack_delay=Duration.from_millis(40))
+    h = TcpHarness(rx=1000, ack_delay=Duration.from_millis(40))
     h.establish_passive()
     assert fields(h.send(seq=5011, ack=1001, payload=b"B" * 10))["ack"] == 5001
     ack = h.send(seq=5001, ack=1001, payload=b"A" * 10)  # answered from process(), at once
@@ -42,9 +38,9 @@ def test_a_gap_fill_is_acknowledged_at_once_despite_delayed_ack(
     h.recv_none()
 
 
-def test_window_scale_above_14_is_clamped(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_window_scale_above_14_is_clamped() -> None:
     # RFC 7323 2.3: a shift above 14 is used as 14.
-    h = TcpHarness(monkeypatch, tx=1 << 17)
+    h = TcpHarness(tx=1 << 17)
     h.establish_passive(window_scale=15)
     h.sock.set_congestion_control("none")
     h.send(seq=5001, ack=1001, window=2)  # 2 << 14 = 32768 octets (not 65536)
@@ -53,19 +49,19 @@ def test_window_scale_above_14_is_clamped(monkeypatch: pytest.MonkeyPatch) -> No
     assert 32768 - 1460 < sent <= 32768
 
 
-def test_the_window_of_a_syn_ack_is_not_scaled(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_window_of_a_syn_ack_is_not_scaled() -> None:
     # RFC 7323 2.2: "The window field in a segment where the SYN bit is set MUST NOT be
     # scaled."
-    h = TcpHarness(monkeypatch, tx=4000, rx=1 << 18)
+    h = TcpHarness(tx=4000, rx=1 << 18)
     h.establish_active(window=1000, window_scale=4)
     h.sock.send(bytes(3000))
     assert [len(s.payload) for s in h.recv()] == [1000]
 
 
-def test_an_older_segment_does_not_update_the_send_window(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_older_segment_does_not_update_the_send_window() -> None:
     # RFC 9293 3.10.7.4 fifth check: SND.WND only follows segments with SND.WL1 < SEG.SEQ,
     # or SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK (a reordered older segment is stale).
-    h = TcpHarness(monkeypatch, tx=1000, rx=1000)
+    h = TcpHarness(tx=1000, rx=1000)
     h.establish_passive()
     h.send(seq=5011, ack=1001, window=100, payload=b"B" * 10)  # sent later, arrived first
     h.send(seq=5001, ack=1001, window=60000, payload=b"A" * 10)
@@ -74,9 +70,9 @@ def test_an_older_segment_does_not_update_the_send_window(monkeypatch: pytest.Mo
     assert [len(s.payload) for s in h.recv()] == [100]
 
 
-def test_without_sack_a_window_change_is_no_duplicate_ack(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_sack_a_window_change_is_no_duplicate_ack() -> None:
     # RFC 5681 2 (DUPLICATE ACKNOWLEDGMENT, condition e): the advertised window is unchanged.
-    h = TcpHarness(monkeypatch, tx=2000)
+    h = TcpHarness(tx=2000)
     h.establish_passive(max_seg_size=100)
     h.sock.set_nagle_enabled(False)
     h.sock.send(bytes(500))
@@ -89,10 +85,10 @@ def test_without_sack_a_window_change_is_no_duplicate_ack(monkeypatch: pytest.Mo
     assert h.sock.stats.fast_retransmits == 1
 
 
-def test_a_full_ack_at_the_recover_point_ends_recovery(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_ack_at_the_recover_point_ends_recovery() -> None:
     # RFC 6582 3.2 step 3: an ACK that acknowledges all of the data up to and including
     # "recover" ends fast recovery, so the next loss is again repaired by fast retransmit.
-    h = TcpHarness(monkeypatch, tx=2000)
+    h = TcpHarness(tx=2000)
     h.establish_passive(max_seg_size=100)
     h.sock.set_nagle_enabled(False)
     h.sock.set_congestion_control("reno")
@@ -110,9 +106,9 @@ def test_a_full_ack_at_the_recover_point_ends_recovery(monkeypatch: pytest.Monke
     assert h.sock.stats.fast_retransmits == 2
 
 
-def test_zero_window_probe_interval_backs_off_up_to_60_s(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_zero_window_probe_interval_backs_off_up_to_60_s() -> None:
     # RFC 9293 3.8.6.1: probes back off exponentially; we cap the interval at 60 s (as the RTO).
-    h = TcpHarness(monkeypatch)
+    h = TcpHarness()
     h.establish_passive(window=0)
     h.sock.send(b"hello")
     h.recv_none()
@@ -137,12 +133,10 @@ def test_defaults_cubic_and_a_small_delayed_ack() -> None:
     assert sock.ack_delay is not None and 0 < sock.ack_delay.total_millis() <= 40
 
 
-def test_a_syn_at_any_sequence_number_gets_a_rate_limited_challenge_ack(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_syn_at_any_sequence_number_gets_a_rate_limited_challenge_ack() -> None:
     # RFC 5961 4.2: "If the SYN bit is set, irrespective of the sequence number, TCP MUST
     # send an ACK (also referred to as challenge ACK)"; section 7: at most so many a second.
-    h = TcpHarness(monkeypatch)
+    h = TcpHarness()
     h.establish_passive()
     sent = []
     for i in range(15):
@@ -156,10 +150,10 @@ def test_a_syn_at_any_sequence_number_gets_a_rate_limited_challenge_ack(
     assert len(h.recv()) == 1
 
 
-def test_early_retransmit_with_a_small_flight(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_early_retransmit_with_a_small_flight() -> None:
     # RFC 5827: two segments out, nothing new to send, the first lost: the one dup ACK the
     # second raises triggers the retransmission (ER_thresh = 2 - 1), not the RTO.
-    h = TcpHarness(monkeypatch, tx=2000)
+    h = TcpHarness(tx=2000)
     h.establish_passive(max_seg_size=100)
     h.sock.set_nagle_enabled(False)
     h.sock.send(bytes(200))
@@ -172,10 +166,10 @@ def test_early_retransmit_with_a_small_flight(monkeypatch: pytest.MonkeyPatch) -
     assert h.sock.send_queue == 0
 
 
-def test_no_early_retransmit_while_new_data_may_go(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_early_retransmit_while_new_data_may_go() -> None:
     # RFC 5827 3.1 applies only when "no previously unsent data is ready": here the
     # application wrote more before the dup ACK came, and that new data goes instead.
-    h = TcpHarness(monkeypatch, tx=2000)
+    h = TcpHarness(tx=2000)
     h.establish_passive(max_seg_size=100)
     h.sock.set_nagle_enabled(False)
     h.sock.send(bytes(200))
@@ -186,11 +180,11 @@ def test_no_early_retransmit_while_new_data_may_go(monkeypatch: pytest.MonkeyPat
     assert h.sock.stats.fast_retransmits == 0
 
 
-def test_a_long_burst_is_acknowledged_every_64_kib(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_long_burst_is_acknowledged_every_64_kib() -> None:
     # The interface feeds a whole burst to process() before any dispatch: the ACK owed every
     # second segment (RFC 5681 4.2) would wait for the end of the burst, however long. The
     # stretch is bounded at 64 KiB, as Linux's GRO bounds it (one ACK per aggregate).
-    h = TcpHarness(monkeypatch, rx=1 << 18, ack_delay=Duration.from_millis(10))
+    h = TcpHarness(rx=1 << 18, ack_delay=Duration.from_millis(10))
     h.establish_passive(window_scale=0)
     # A bulk receiver's setting (the default is RFC 5681's two segments; X, 18:15).
     h.sock.set_ack_stretch(65536)

@@ -36,8 +36,8 @@ S = TcpState
 
 
 @pytest.fixture
-def h(monkeypatch: pytest.MonkeyPatch) -> TcpHarness:
-    return TcpHarness(monkeypatch)
+def h() -> TcpHarness:
+    return TcpHarness()
 
 
 # -- the state diagram -------------------------------------------------------------------
@@ -121,13 +121,12 @@ SCENARIOS: list[Callable[[TcpHarness], None]] = [
 ]
 
 
-def test_every_transition_of_the_diagram_is_exercised(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_transition_of_the_diagram_is_exercised() -> None:
     seen: set[tuple[TcpState, TcpState]] = set()
     for scenario in SCENARIOS:
-        with monkeypatch.context() as m:
-            h = TcpHarness(m)
-            scenario(h)
-            seen.update(h.transitions)
+        h = TcpHarness()
+        scenario(h)
+        seen.update(h.transitions)
     missing = set(TRANSITIONS) - seen
     assert not missing, sorted(f"{a} -> {b}" for a, b in missing)
 
@@ -135,13 +134,13 @@ def test_every_transition_of_the_diagram_is_exercised(monkeypatch: pytest.Monkey
 def test_a_change_of_state_outside_the_diagram_fails(h: TcpHarness) -> None:
     h.establish_passive()
     with pytest.raises(AssertionError, match="ESTABLISHED -> LISTEN"):
-        h.sock._set_state(S.LISTEN)
+        h.check_transition(h.sock.state, S.LISTEN)
 
 
 # -- ABORT (RFC 9293 3.10.5) -------------------------------------------------------------
 
 # SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT: "Send a reset segment".
-# (CLOSING and LAST-ACK: the RFC sends none, we send one; see INTERFACES.md.)
+# (CLOSING and LAST-ACK: our FIN is out and the RFC sends none; test_tcp_abort_silent.py.)
 ABORT_RESETS = [S.SYN_RECEIVED, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT]
 
 
@@ -319,15 +318,14 @@ def test_children_get_their_own_copy_of_a_custom_congestion_controller() -> None
 
     mine = Cubic(hystart=False)
     for cc in (Custom(), mine):
-        with pytest.MonkeyPatch.context() as m:
-            hh = TcpHarness(m)
-            hh.sock.set_congestion_control(cc)
-            hh.listen(backlog=2)
-            hh.send(SYN, seq=100, src_port=1001)  # must not raise out of process()
-            child = next(s for s in hh.set.sockets.values() if s is not hh.sock)
-            assert child.state is S.SYN_RECEIVED
-            assert type(child.congestion_control) is type(cc)
-            assert child.congestion_control is not cc
+        hh = TcpHarness()
+        hh.sock.set_congestion_control(cc)
+        hh.listen(backlog=2)
+        hh.send(SYN, seq=100, src_port=1001)  # must not raise out of process()
+        child = next(s for s in hh.set.sockets.values() if s is not hh.sock)
+        assert child.state is S.SYN_RECEIVED
+        assert type(child.congestion_control) is type(cc)
+        assert child.congestion_control is not cc
     assert child.congestion_control._hystart is False  # the configuration came along
 
 
@@ -372,11 +370,9 @@ class _Wire:
     """Two `TcpSocket`s of one harness talking to each other directly (no interface)."""
 
     def __init__(self, h: TcpHarness) -> None:
-        from smoltcp.stack.tcp import TcpSocket
-
         self.h = h
         self.a = h.sock
-        self.b = TcpSocket(64, 64)
+        self.b = h.new_socket(64, 64)
         h.set.add(self.b)
 
     def _drain(self, src: Any) -> list[Any]:
@@ -407,11 +403,11 @@ class _Wire:
         return exchanged
 
 
-def test_simultaneous_open_between_two_sockets_establishes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_simultaneous_open_between_two_sockets_establishes() -> None:
     # RFC 9293 Figure 8: both send SYN, both answer SYN-ACK, and each SYN-ACK, acknowledging
     # the other's SYN, completes the handshake (it must not just draw another SYN-ACK: two
     # ends doing that would bounce SYN-ACKs for ever).
-    w = _Wire(TcpHarness(monkeypatch))
+    w = _Wire(TcpHarness())
     w.a.connect(w.h.cx, REMOTE, LOCAL)
     w.b.connect(w.h.cx, LOCAL, REMOTE)
     assert w.exchange() <= 6  # SYN, SYN, SYN-ACK, SYN-ACK, ACK, ACK
@@ -421,9 +417,9 @@ def test_simultaneous_open_between_two_sockets_establishes(monkeypatch: pytest.M
     assert w.b.recv() == b"ping"
 
 
-def test_simultaneous_close_between_two_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_simultaneous_close_between_two_sockets() -> None:
     # RFC 9293 Figure 13: both FINs cross; both ends pass CLOSING into TIME-WAIT.
-    w = _Wire(TcpHarness(monkeypatch))
+    w = _Wire(TcpHarness())
     w.b.listen(REMOTE.port)
     w.a.connect(w.h.cx, REMOTE, LOCAL)
     w.exchange()

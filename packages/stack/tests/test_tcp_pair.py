@@ -291,10 +291,10 @@ def test_sequence_numbers_wrap_around_2_32_both_ways() -> None:
     a.add(client)
     client.connect(a.cx, remote, local)
     sim.run(lambda now: client.state is TcpState.ESTABLISHED, max_time=HOUR)
-    assert 2**32 - 300_001 <= int(client._iss) < 2**32  # the wrap lies ahead
+    assert 2**32 - 300_001 <= int(client.tcb.iss) < 2**32  # the wrap lies ahead
     up, down, d1, d2 = transfer(sim, client, server, MB, MB // 2, seed=21)
     check_intact(up, down, d1, d2)
-    assert int(client._snd_una) < 2**31  # it went past 2**32 and wrapped
+    assert int(client.tcb.snd_una) < 2**31  # it went past 2**32 and wrapped
     close_cleanly(sim, client, server)
 
 

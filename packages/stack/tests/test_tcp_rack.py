@@ -236,7 +236,7 @@ def run_with_a_retransmission_lost(monkeypatch: pytest.MonkeyPatch, rack: bool) 
     sim, a, b = make_pair(link)
     client, server = connect_pair(sim, a, b, rx_size=1 << 20, tx_size=1 << 20)
     # The 41st segment: mid-stream, with plenty sent after it (and after its retransmission).
-    target = (int(client._snd_una) + 40 * client._snd_mss) & 0xFFFFFFFF
+    target = (int(client.tcb.snd_una) + 40 * client.tcb.snd_mss) & 0xFFFFFFFF
     link.kill[target] = 2
     up, down, d1, d2 = transfer(sim, client, server, 600_000, 0, seed=5)
     check_intact(up, down, d1, d2)

@@ -83,35 +83,6 @@ def test_backoff_doubles_the_clamped_rto() -> None:
     assert est.rto == ms(400)
 
 
-def test_karn_helper_samples_only_untouched_segments() -> None:
-    est = RttEstimator(min_rto=ms(1))
-    t0 = Instant.from_millis(1000)
-    est.time_segment(1000, t0)
-    est.time_segment(2000, t0 + ms(5))  # ignored: one segment timed at a time
-    assert est.on_ack(999, t0 + ms(30)) is None  # does not cover it yet
-    assert est.on_ack(1000, t0 + ms(40)) == ms(40)
-    assert est.srtt == ms(40)
-    # A retransmission cancels timing: the ACK gives no sample.
-    est.time_segment(3000, t0 + ms(50))
-    est.cancel_timing()
-    assert est.on_ack(3000, t0 + ms(500)) is None
-    assert est.srtt == ms(40)
-
-
-def test_karn_helper_handles_wraparound() -> None:
-    est = RttEstimator()
-    est.time_segment(10, Instant.ZERO)  # just past the 2**32 wrap
-    assert est.on_ack(2**32 - 10, Instant.from_millis(5)) is None
-    assert est.on_ack(20, Instant.from_millis(7)) == ms(7)
-
-
-def test_timeout_cancels_timing() -> None:
-    est = RttEstimator()
-    est.time_segment(100, Instant.ZERO)
-    est.on_timeout()
-    assert est.on_ack(100, Instant.from_millis(5)) is None
-
-
 def test_reset_forgets_everything() -> None:
     est = RttEstimator()
     est.sample(ms(100))
@@ -163,11 +134,3 @@ def test_samples_without_time_are_taken_as_before() -> None:
     est.on_timeout()
     assert est.sample(ms(3000))
     assert est.srtt == ms(3000)
-
-
-def test_karn_helper_refuses_a_sample_across_a_timeout() -> None:
-    est = RttEstimator()
-    est.time_segment(100, Instant.ZERO)
-    est.on_timeout(Instant.from_millis(1000))
-    est.time_segment(200, Instant.from_millis(1000))
-    assert est.on_ack(200, Instant.from_millis(1010)) == ms(10)

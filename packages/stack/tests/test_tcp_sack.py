@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from smoltcp.stack.tcp.sack import SackBlockGenerator, SackScoreboard
+from smoltcp.stack.tcp.sack import SackScoreboard
 
 MSS = 100
 UNA = 1000
@@ -175,35 +175,3 @@ def test_high_rxt_follows_una() -> None:
 def test_bad_dup_thresh() -> None:
     with pytest.raises(ValueError):
         SackScoreboard(dup_thresh=0)
-
-
-# -- receiver side (RFC 2018 section 4) -------------------------------------------------
-
-
-def test_generator_reports_most_recent_first() -> None:
-    gen = SackBlockGenerator()
-    held = [(2000, 2100), (2200, 2300), (2400, 2500), (2600, 2700)]
-    gen.on_segment(2000, 2100)
-    gen.on_segment(2400, 2500)
-    gen.on_segment(2200, 2300)
-    assert gen.blocks(1000, held, 3) == ((2200, 2300), (2400, 2500), (2000, 2100))
-    # The most recent segment may have extended a block: the whole block is reported.
-    held = [(2000, 2100), (2200, 2350), (2400, 2500), (2600, 2700)]
-    gen.on_segment(2300, 2350)
-    assert gen.blocks(1000, held, 2) == ((2200, 2350), (2400, 2500))
-
-
-def test_generator_drops_acked_ranges_and_clips() -> None:
-    gen = SackBlockGenerator()
-    gen.on_segment(2000, 2100)
-    assert gen.blocks(2100, [(2000, 2100)], 3) == ()
-    assert gen.blocks(2050, [(2000, 2100), (3000, 3100)], 3) == ((2050, 2100), (3000, 3100))
-    assert gen.blocks(1000, [], 3) == ()
-    assert gen.blocks(1000, [(2000, 2100)], 0) == ()
-
-
-def test_generator_unknown_history_falls_back_to_lowest() -> None:
-    gen = SackBlockGenerator()
-    assert gen.blocks(0, [(300, 400), (100, 200)], 1) == ((300, 400),)
-    gen.on_segment(100, 200)
-    assert gen.blocks(0, [(300, 400), (100, 200)], 2) == ((100, 200), (300, 400))

@@ -31,8 +31,8 @@ NONE = TcpControl.NONE
 
 
 @pytest.fixture
-def h(monkeypatch: pytest.MonkeyPatch) -> TcpHarness:
-    return TcpHarness(monkeypatch)
+def h() -> TcpHarness:
+    return TcpHarness()
 
 
 def test_state_prints_rfc_names() -> None:
@@ -207,7 +207,7 @@ def test_ephemeral_port_avoids_a_four_tuple_in_use(h: TcpHarness) -> None:
         def getrandbits(self, n: int) -> int:
             return 0
 
-    other = TcpSocket(64, 64)
+    other = h.new_socket(64, 64)
     h.set.add(other)
     h.cx.rand = Picks()
     other.connect(h.cx, REMOTE, 0)
@@ -251,8 +251,8 @@ def test_congestion_control_is_switchable(h: TcpHarness) -> None:
         h.sock.set_congestion_control("vegas")
 
 
-def test_active_open_with_every_option(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = TcpHarness(monkeypatch, rx=1 << 18, tx=1 << 18)
+def test_active_open_with_every_option() -> None:
+    h = TcpHarness(rx=1 << 18, tx=1 << 18)
     h.sock.connect(h.cx, REMOTE, LOCAL)
     syn = h.recv_one()
     assert syn.window_scale == 3 and syn.sack_permitted and syn.timestamp is not None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -50,10 +49,8 @@ segment = st.fixed_dictionaries(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(start=st.sampled_from(["listen", "passive", "active"]), segs=st.lists(segment, max_size=25))
-def test_random_segments_never_raise(
-    monkeypatch: pytest.MonkeyPatch, start: str, segs: list[dict]
-) -> None:
-    h = TcpHarness(monkeypatch, rx=200, tx=200)
+def test_random_segments_never_raise(start: str, segs: list[dict]) -> None:
+    h = TcpHarness(rx=200, tx=200)
     if start == "listen":
         h.listen()
     elif start == "passive":

@@ -27,7 +27,7 @@ from tcp_harness import (
 )
 
 from smoltcp.stack.socket.errors import RecvError
-from smoltcp.stack.tcp.process import _rst_for
+from smoltcp.stack.tcp.process import rst_for
 from smoltcp.wire import IpEndpoint, Ipv4Address
 
 A = IpEndpoint(Ipv4Address("10.0.0.1"), 40000)
@@ -83,7 +83,7 @@ class Link:
             if sock is None:
                 # What the interface does for a segment no socket takes (RFC 9293 3.10.7.1).
                 if seg.control != TcpControl.RST:
-                    self._emit_from(dst)(*_rst_for(ipr, seg))
+                    self._emit_from(dst)(*rst_for(ipr, seg))
                 continue
             self.delivered += 1
             reply = sock.process(self.cx[dst], Instant(self.now), ipr, seg)

@@ -34,19 +34,19 @@ S = TcpState
 
 
 @pytest.fixture
-def h(monkeypatch: pytest.MonkeyPatch) -> TcpHarness:
-    return TcpHarness(monkeypatch)
+def h() -> TcpHarness:
+    return TcpHarness()
 
 
-def make(monkeypatch: pytest.MonkeyPatch, **kw: object) -> TcpHarness:
-    return TcpHarness(monkeypatch, **kw)  # type: ignore[arg-type]
+def make(**kw: object) -> TcpHarness:
+    return TcpHarness(**kw)  # type: ignore[arg-type]
 
 
 # -- MSS and segmentation ----------------------------------------------------------------
 
 
-def test_segments_to_peer_mss_several_in_flight(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, tx=1000, rx=1000)
+def test_segments_to_peer_mss_several_in_flight() -> None:
+    h = make(tx=1000, rx=1000)
     h.establish_passive(max_seg_size=100)
     h.sock.send(bytes(range(250)))
     segs = h.recv()
@@ -59,21 +59,21 @@ def test_segments_to_peer_mss_several_in_flight(monkeypatch: pytest.MonkeyPatch)
     assert last.control == PSH
 
 
-def test_missing_mss_means_536_and_tiny_mss_is_clamped(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, tx=2000)
+def test_missing_mss_means_536_and_tiny_mss_is_clamped() -> None:
+    h = make(tx=2000)
     h.establish_passive(max_seg_size=None)
     h.sock.set_nagle_enabled(False)
     h.sock.send(bytes(600))
     assert [len(s.payload) for s in h.recv()] == [536, 64]
-    h2 = make(monkeypatch, tx=2000)
+    h2 = make(tx=2000)
     h2.establish_passive(max_seg_size=1)
     h2.sock.set_nagle_enabled(False)
     h2.sock.send(bytes(100))
     assert [len(s.payload) for s in h2.recv()] == [64, 36]
 
 
-def test_advertised_mss_follows_ip_mtu(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, mtu=9000)
+def test_advertised_mss_follows_ip_mtu() -> None:
+    h = make(mtu=9000)
     h.listen()
     h.send(SYN, seq=5000)
     assert h.recv_one().max_seg_size == 8960
@@ -82,8 +82,8 @@ def test_advertised_mss_follows_ip_mtu(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- window scaling ----------------------------------------------------------------------
 
 
-def test_window_scaling_with_big_buffers(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, rx=1 << 20, tx=1 << 20)
+def test_window_scaling_with_big_buffers() -> None:
+    h = make(rx=1 << 20, tx=1 << 20)
     h.listen()
     h.send(SYN, seq=5000, max_seg_size=1460, window_scale=2)
     synack = h.recv_one()
@@ -98,8 +98,8 @@ def test_window_scaling_with_big_buffers(monkeypatch: pytest.MonkeyPatch) -> Non
     assert ack.window_len == ((1 << 20) - 1) >> 5 and ack.ack_number == 5002
 
 
-def test_no_scaling_unless_both_offer(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, rx=1 << 20)
+def test_no_scaling_unless_both_offer() -> None:
+    h = make(rx=1 << 20)
     h.listen()
     h.send(SYN, seq=5000)
     synack = h.recv_one()
@@ -157,8 +157,8 @@ def test_too_many_holes_drops_the_segment(h: TcpHarness) -> None:
     assert h.sock.recv() == b"axbcd"
 
 
-def test_delayed_ack(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, rx=1000, ack_delay=Duration.from_millis(10))
+def test_delayed_ack() -> None:
+    h = make(rx=1000, ack_delay=Duration.from_millis(10))
     h.establish_passive()
     h.send(seq=5001, ack=1001, payload=b"a")
     h.recv_none()
@@ -173,12 +173,10 @@ def test_delayed_ack(monkeypatch: pytest.MonkeyPatch) -> None:
     assert fields(h.send(seq=5010, ack=1001, payload=b"z"))["ack"] == 5004
 
 
-def test_an_ack_that_would_close_the_window_waits_for_the_application(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_an_ack_that_would_close_the_window_waits_for_the_application() -> None:
     # A 1024-octet buffer filled by two segments: rather than a zero-window ACK followed by a
     # window update once the application reads, one ACK goes, with the window reopened.
-    h = make(monkeypatch, rx=1024, ack_delay=Duration.from_millis(10))
+    h = make(rx=1024, ack_delay=Duration.from_millis(10))
     h.establish_passive()
     h.send(seq=5001, ack=1001, payload=bytes(512))
     h.send(seq=5513, ack=1001, payload=bytes(512))
@@ -237,8 +235,8 @@ def test_nagle_disabled(h: TcpHarness) -> None:
     assert fields(h.recv_one())["payload"] == b"b"
 
 
-def test_sender_sws_avoidance(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, tx=1000)
+def test_sender_sws_avoidance() -> None:
+    h = make(tx=1000)
     h.establish_passive(window=200, max_seg_size=100)
     h.sock.send(bytes(600))
     assert [len(s.payload) for s in h.recv()] == [100, 100]
@@ -304,8 +302,8 @@ def test_retransmission_timeout_backs_off(h: TcpHarness) -> None:
     assert h.sock.poll_at(h.cx) is None
 
 
-def test_go_back_n_after_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, tx=1000)
+def test_go_back_n_after_timeout() -> None:
+    h = make(tx=1000)
     h.establish_passive(max_seg_size=100)
     h.sock.send(bytes(300))
     assert len(h.recv()) == 3
@@ -326,8 +324,8 @@ def test_fin_retransmitted(h: TcpHarness) -> None:
     assert fields(fin) == {"control": FIN, "seq": 1001, "ack": 5001, "window": 64, "payload": b""}
 
 
-def test_fast_retransmit_on_three_dup_acks(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, tx=2000)
+def test_fast_retransmit_on_three_dup_acks() -> None:
+    h = make(tx=2000)
     h.establish_passive(max_seg_size=100)
     h.sock.set_nagle_enabled(False)
     h.sock.send(bytes(range(250)) * 2)
@@ -347,8 +345,8 @@ def test_fast_retransmit_on_three_dup_acks(monkeypatch: pytest.MonkeyPatch) -> N
     assert h.sock.send_queue == 0
 
 
-def test_sack_recovery_retransmits_only_holes(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, tx=2000)
+def test_sack_recovery_retransmits_only_holes() -> None:
+    h = make(tx=2000)
     h.establish_passive(max_seg_size=100, sack_permitted=True)
     h.sock.set_nagle_enabled(False)
     h.sock.send(bytes(500))
@@ -367,9 +365,9 @@ def test_sack_recovery_retransmits_only_holes(monkeypatch: pytest.MonkeyPatch) -
 # -- tail loss probe (RFC 8985 7) ---------------------------------------------------------
 
 
-def tail_lost(monkeypatch: pytest.MonkeyPatch, **syn: object) -> TcpHarness:
+def tail_lost(**syn: object) -> TcpHarness:
     """Three segments out, the first acknowledged 10 ms later: two are missing at the tail."""
-    h = make(monkeypatch, tx=2000)
+    h = make(tx=2000)
     h.establish_passive(max_seg_size=100, **syn)
     h.sock.set_nagle_enabled(False)
     h.sock.send(bytes(300))
@@ -397,10 +395,8 @@ def probe(h: TcpHarness) -> TcpRepr:
     return seg
 
 
-def test_a_tail_loss_probe_turns_an_rto_into_fast_recovery(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    h = tail_lost(monkeypatch, sack_permitted=True)
+def test_a_tail_loss_probe_turns_an_rto_into_fast_recovery() -> None:
+    h = tail_lost(sack_permitted=True)
     # The probe resends the last segment sent (RFC 8985 7.3: no new data is waiting).
     seg = probe(h)
     assert fields(seg)["seq"] == 1201 and len(seg.payload) == 100
@@ -416,9 +412,9 @@ def test_a_tail_loss_probe_turns_an_rto_into_fast_recovery(
     assert stats.loss_probe_repairs == 0
 
 
-def test_a_first_flight_lost_whole_is_probed_too(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_first_flight_lost_whole_is_probed_too() -> None:
     # No ACK at all after an idle start: the probe is armed by the sending itself.
-    h = make(monkeypatch, tx=2000)
+    h = make(tx=2000)
     h.establish_passive(max_seg_size=100, sack_permitted=True)
     h.sock.set_nagle_enabled(False)
     h.sock.send(bytes(300))
@@ -427,8 +423,8 @@ def test_a_first_flight_lost_whole_is_probed_too(monkeypatch: pytest.MonkeyPatch
     assert fields(seg)["seq"] == 1201
 
 
-def test_a_probe_that_repairs_the_tail_reduces_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = tail_lost(monkeypatch, sack_permitted=True)
+def test_a_probe_that_repairs_the_tail_reduces_the_window() -> None:
+    h = tail_lost(sack_permitted=True)
     probe(h)
     cwnd = h.sock.stats.cwnd
     # Only the last segment was lost: the probe's ACK covers everything, with no D-SACK.
@@ -437,10 +433,8 @@ def test_a_probe_that_repairs_the_tail_reduces_the_window(monkeypatch: pytest.Mo
     assert h.sock.stats.cwnd < cwnd
 
 
-def test_a_probe_the_peer_reports_as_duplicate_costs_no_window(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    h = tail_lost(monkeypatch, sack_permitted=True)
+def test_a_probe_the_peer_reports_as_duplicate_costs_no_window() -> None:
+    h = tail_lost(sack_permitted=True)
     probe(h)
     cwnd = h.sock.stats.cwnd
     # Everything had arrived (the ACKs were lost): the peer D-SACKs the probe (RFC 2883).
@@ -449,13 +443,13 @@ def test_a_probe_the_peer_reports_as_duplicate_costs_no_window(
     assert h.sock.stats.cwnd >= cwnd
 
 
-def test_one_probe_per_flight_and_none_without_sack(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = tail_lost(monkeypatch, sack_permitted=True)
+def test_one_probe_per_flight_and_none_without_sack() -> None:
+    h = tail_lost(sack_permitted=True)
     probe(h)
     # No second probe: the next timer is the RTO, restarted by the probe.
     assert until_next_timer(h) == h.sock.stats.rto.total_millis()
     # Without SACK the receiver could not say what arrived: no probe, only the RTO.
-    h = tail_lost(monkeypatch)
+    h = tail_lost()
     assert until_next_timer(h) == h.sock.stats.rto.total_millis()
     h.advance(until_next_timer(h))
     h.recv()
@@ -529,8 +523,8 @@ def test_user_timeout_aborts_silent_connection(h: TcpHarness) -> None:
 # -- sequence wrap-around ----------------------------------------------------------------
 
 
-def test_sequence_numbers_wrap(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, iss=2**32 - 3, tx=1000, rx=1000)
+def test_sequence_numbers_wrap() -> None:
+    h = make(iss=2**32 - 3, tx=1000, rx=1000)
     h.establish_passive(peer_iss=2**32 - 2)
     h.sock.send(b"0123456789")
     seg = h.recv_one()
@@ -594,8 +588,8 @@ def test_backlog_children_inherit_settings(h: TcpHarness) -> None:
     assert child.remote_endpoint == (REMOTE.addr, 1001)
 
 
-def test_data_segments_shrink_for_sack_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, tx=1000, mtu=140)  # MSS 100
+def test_data_segments_shrink_for_sack_blocks() -> None:
+    h = make(tx=1000, mtu=140)  # MSS 100
     h.establish_passive(sack_permitted=True)
     h.sock.set_nagle_enabled(False)
     h.send(seq=5011, ack=1001, payload=b"later")  # a hole: our segments now carry a SACK block
@@ -615,8 +609,8 @@ def test_pure_ack_seq_stays_inside_the_peer_window(h: TcpHarness) -> None:
     assert fields(h.recv_one())["seq"] == 1001
 
 
-def test_sack_dup_acks_count_even_when_the_window_moves(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, tx=2000)
+def test_sack_dup_acks_count_even_when_the_window_moves() -> None:
+    h = make(tx=2000)
     h.establish_passive(max_seg_size=100, sack_permitted=True)
     h.sock.set_nagle_enabled(False)
     h.sock.send(bytes(500))
@@ -627,8 +621,8 @@ def test_sack_dup_acks_count_even_when_the_window_moves(monkeypatch: pytest.Monk
     assert h.sock.stats.fast_retransmits == 1
 
 
-def test_timeout_resends_only_what_is_not_sacked(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, tx=2000)
+def test_timeout_resends_only_what_is_not_sacked() -> None:
+    h = make(tx=2000)
     h.establish_passive(max_seg_size=100, sack_permitted=True)
     h.sock.set_nagle_enabled(False)
     h.sock.set_congestion_control("none")
@@ -660,10 +654,8 @@ def test_new_syn_reopens_a_four_tuple_in_time_wait(h: TcpHarness) -> None:
     assert len(new) == 1 and fields(h.recv_one(new[0]))["ack"] == 90_001
 
 
-def test_empty_segment_below_rcv_nxt_but_not_below_last_ack_counts(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    h = make(monkeypatch, ack_delay=Duration.from_millis(10))
+def test_empty_segment_below_rcv_nxt_but_not_below_last_ack_counts() -> None:
+    h = make(ack_delay=Duration.from_millis(10))
     h.establish_passive()
     h.sock.send(b"abc")
     h.recv()
@@ -684,8 +676,8 @@ def test_zero_window_probe_from_the_peer_is_answered(h: TcpHarness) -> None:
     assert h.sock.recv_queue == 64
 
 
-def test_limited_transmit(monkeypatch: pytest.MonkeyPatch) -> None:
-    h = make(monkeypatch, tx=2000)
+def test_limited_transmit() -> None:
+    h = make(tx=2000)
     h.establish_passive(max_seg_size=100)
     h.sock.set_nagle_enabled(False)
     h.sock.set_congestion_control("reno")

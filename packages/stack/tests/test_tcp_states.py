@@ -22,8 +22,8 @@ S = TcpState
 
 
 @pytest.fixture
-def h(monkeypatch: pytest.MonkeyPatch) -> TcpHarness:
-    return TcpHarness(monkeypatch)
+def h() -> TcpHarness:
+    return TcpHarness()
 
 
 # -- LISTEN ------------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def test_ipv4_misc() -> None:
     with pytest.raises(TypeError):
         Ipv4Address(1.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="IPv6"):
-        IpAddress.parse("::1")
+        IpAddress.parse("::1::")
     with pytest.raises(AttributeError):
         Ipv4Address("10.0.0.1").foo = 1  # type: ignore[attr-defined]
     assert pickle.loads(pickle.dumps(Ipv4Address("1.2.3.4"))) == Ipv4Address("1.2.3.4")

@@ -5,6 +5,7 @@ Devices implement `smoltcp.stack.phy.Device`:
 - `Loopback`: in memory; what is sent is received.
 - `TapInterface`, `TunInterface`: Linux TAP (Ethernet) and TUN (IP) interfaces.
 - `RawSocket`: an ``AF_PACKET`` socket bound to one interface.
+- `PacketMmapSocket`: the same over ``PACKET_MMAP`` rings, many frames per system call.
 
 Middleware wraps any device and is one itself, so they stack:
 ``FaultInjector(Tracer(PcapWriter(TapInterface("tap0"), "x.pcap")), seed=1)``.
@@ -18,6 +19,8 @@ models of `smoltcp.phy.impair`, which the emulator and a simulator in virtual ti
 - `Tracer`: reports every frame to a callback or a logger.
 
 `wait` blocks until a device is readable; `clock.now` gives the ``now`` to pass to the stack.
+`smoltcp.phy.aio` drives the stack from an asyncio event loop instead, with asyncio's streams,
+transports and datagram endpoints over it (imported on its own: it needs asyncio).
 Opening a device the OS refuses raises `DeviceError`, whose message is one line for a user.
 
 Tokens are allocated once per device and reused: a receive token is valid until the device's
@@ -31,12 +34,15 @@ from .direction import Direction
 from .errors import DeviceError
 from .fault_injector import FaultInjector, FaultInjectorCounters
 from .loopback import Loopback
+from .mmap_socket import PacketMmapSocket
 from .netem import Netem, NetemCounters, NetemSettings
 from .pcap import PcapLinkType, PcapMode, PcapWriter
 from .raw_socket import RawSocket
 from .tracer import Tracer, format_frame
 from .tuntap import TapInterface, TunInterface
 from .wait import Waiter, wait
+
+__version__ = "0.1.1"  # kept equal to pyproject.toml (a test checks)
 
 __all__ = [
     "DeviceError",
@@ -47,6 +53,7 @@ __all__ = [
     "Netem",
     "NetemCounters",
     "NetemSettings",
+    "PacketMmapSocket",
     "PcapLinkType",
     "PcapMode",
     "PcapWriter",

@@ -9,6 +9,7 @@ Every checksum routine takes ``csum=`` (see `smoltcp.wire.checksum`).
 
 from __future__ import annotations
 
+from ._generated.frames import emit_tcp_frame, emit_tcp_packet, parse_tcp_frame, parse_tcp_packet
 from .address import (
     EthernetAddress,
     IpAddress,
@@ -16,14 +17,17 @@ from .address import (
     IpEndpoint,
     Ipv4Address,
     Ipv4Cidr,
+    Ipv6Address,
+    Ipv6Cidr,
+    Ipv6MulticastScope,
     IpVersion,
+    modified_eui64,
 )
 from .arp import ArpHardware, ArpOperation, ArpPacket, ArpRepr
 from .capabilities import Checksum, ChecksumCapabilities, Medium
 from .checksum import InternetSum, internet_sum, pseudo_header_sum
 from .errors import MalformedPacket, UnsupportedPacket
 from .ethernet import EthernetFrame, EthernetProtocol, EthernetRepr
-from .frame import emit_tcp_frame, parse_tcp_frame
 from .icmpv4 import (
     Icmpv4DstUnreachable,
     Icmpv4Message,
@@ -38,6 +42,8 @@ from .pretty import PrettyPrinter, pretty_print
 from .tcp import TcpControl, TcpOptionKind, TcpPacket, TcpRepr, TcpTimestampRepr
 from .tcp_seq import TcpSeqNumber, max_seq, min_seq
 from .udp import UdpPacket, UdpRepr
+
+__version__ = "0.1.1"  # kept equal to pyproject.toml (a test checks)
 
 __all__ = [
     "ArpHardware",
@@ -67,6 +73,9 @@ __all__ = [
     "Ipv4Cidr",
     "Ipv4Packet",
     "Ipv4Repr",
+    "Ipv6Address",
+    "Ipv6Cidr",
+    "Ipv6MulticastScope",
     "MalformedPacket",
     "PrettyPrinter",
     "Medium",
@@ -80,11 +89,14 @@ __all__ = [
     "UdpRepr",
     "UnsupportedPacket",
     "emit_tcp_frame",
+    "emit_tcp_packet",
     "internet_sum",
     "ip_repr",
     "max_seq",
     "min_seq",
+    "modified_eui64",
     "parse_tcp_frame",
+    "parse_tcp_packet",
     "pretty_print",
     "pseudo_header_sum",
 ]

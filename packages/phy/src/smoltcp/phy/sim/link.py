@@ -239,10 +239,10 @@ class Port:
             return
         wire = self.wire
         if wire.enqueue(now, frame):
-            due = wire.next_due()
-            if due is not None and (self._armed is None or due < self._armed):
-                self._armed = due
-                self.sim._schedule(due, self._deliver_event)
+            next_due = wire.next_due()
+            if next_due is not None and (self._armed is None or next_due < self._armed):
+                self._armed = next_due
+                self.sim._schedule(next_due, self._deliver_event)
         self._start(now)
         self.node.on_room(self, now)
 

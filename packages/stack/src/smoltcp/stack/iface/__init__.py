@@ -8,21 +8,37 @@ that matches no connection.
 
 from __future__ import annotations
 
+from .arp_filter import ARP_REFUSALS, arp_may_create, arp_refusal
 from .config import Config
 from .context import Context
 from .counters import Counters
 from .ingress import tcp_rst_reply
 from .interface import Interface
-from .neighbor import NeighborCache
+from .neighbor import (
+    NeighborCache,
+    NeighborCounters,
+    NeighborEvent,
+    NeighborEventKind,
+    NeighborInfo,
+    NeighborState,
+)
 from .route import Route, Routes
 
 __all__ = [
+    "ARP_REFUSALS",
     "Config",
     "Context",
     "Counters",
     "Interface",
     "NeighborCache",
+    "NeighborCounters",
+    "NeighborEvent",
+    "NeighborEventKind",
+    "NeighborInfo",
+    "NeighborState",
     "Route",
     "Routes",
+    "arp_may_create",
+    "arp_refusal",
     "tcp_rst_reply",
 ]

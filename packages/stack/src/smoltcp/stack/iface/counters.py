@@ -21,8 +21,11 @@ class Counters:
     - ``not-for-us-ethernet``, ``not-for-us-ipv4``, ``not-for-us-arp``: addressed elsewhere;
     - ``bad-source``: a broadcast or multicast source address;
     - ``arp-conflict``: an ARP packet that would move a live neighbour to another hardware
-      address while the neighbour cache keeps it (heard from within the lock time, or a
-      sender address that is not the frame's source: see `NeighborCache`);
+      address while the neighbour cache keeps it (heard from within the lock time: see
+      `NeighborCache`);
+    - ``arp-sender-mismatch``, ``arp-sender-unspecified``, ``arp-sender-broadcast``,
+      ``arp-sender-multicast``, ``arp-sender-off-link``: ARP packets not believed (see
+      `arp_refusal`) and not answered;
     - ``fragment``: IPv4 fragments (no reassembly);
     - ``unknown-protocol``, ``no-socket-udp``, ``no-socket-tcp``, ``no-socket-icmp``,
       ``broadcast-tcp``, ``broadcast-echo``: nothing to deliver to (an ICMP error or RST may

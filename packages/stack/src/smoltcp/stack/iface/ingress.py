@@ -20,21 +20,27 @@ from smoltcp.wire.ethernet import EthernetFrame
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
+from smoltcp.wire.layout import ethernet as _eth_layout
+from smoltcp.wire.layout import ipv4 as _ipv4_layout
 from smoltcp.wire.tcp import TcpControl, TcpRepr, TcpSeqNumber
 from smoltcp.wire.udp import UdpRepr
 
+from .arp_filter import arp_may_create, arp_refusal
 from .gro import Aggregator, can_start
 
 __all__ = ["Ingress", "tcp_rst_reply"]
 
 log = logging.getLogger("smoltcp.stack.iface")
 
-_ETH_HEADER = struct.Struct("!6s6sH")
-_ETH_LEN = 14
+_ETH_HEADER = _eth_layout.WORDS
+_ETH_LEN = _eth_layout.HEADER_LEN
 _BROADCAST_MAC = b"\xff" * 6
-_ETHERTYPE_IPV4 = 0x0800
-_ETHERTYPE_ARP = 0x0806
-_ETHERTYPE_IPV6 = 0x86DD
+_ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4)
+_ETHERTYPE_ARP = int(_eth_layout.EthernetProtocol.ARP)
+_ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6)
+_IHL_AT = _ipv4_layout.HEADER_LEN_AT
+_IHL_MASK = _ipv4_layout.HEADER_LEN_OCTET_MASK
+_IHL_UNIT = _ipv4_layout.HEADER_LEN_UNIT
 _U16 = struct.Struct("!H")
 
 _UDP = IpProtocol.UDP
@@ -182,17 +188,21 @@ class Ingress:
             if not for_us:
                 self._drop("not-for-us-arp")
             return
-        # RFC 826 "merge": refresh an entry we have; add one when the packet is for us or is
-        # a gratuitous announcement (spa == tpa). Only on-link senders; never 0.0.0.0 (an
-        # RFC 5227 probe).
-        # A live neighbour heard from within the cache's lock time keeps its address, and so
-        # does any live neighbour against a packet whose sender address is not its frame's
-        # source: the claim is counted as a conflict (a request for us is still answered).
+        # RFC 826 "merge": update an entry we have; add one when the packet is for us (or is
+        # a gratuitous announcement and ``arp_accept`` is set). Nothing from a packet at odds
+        # with its frame or our subnets (`arp_refusal`). A live neighbour heard from within
+        # the cache's lock time keeps its address against an unsolicited claim: the claim is
+        # counted as a conflict (a request for us is still answered). A reply sent to our
+        # own address answers our query: it confirms reachability.
         learned = conflict = False
-        if not spa.is_unspecified and cx.in_same_network(spa):
-            octets = sha.octets
-            if for_us or spa == tpa or spa in self.neighbor_cache:
-                learned = self.neighbor_cache._learn(spa, octets, self._now_us, octets == eth_src)
+        refusal = arp_refusal(
+            sha.octets, spa, eth_src, cx._addrs, cx._broadcasts, cx.in_same_network
+        )
+        if refusal is None:
+            cache = self.neighbor_cache
+            if spa in cache or arp_may_create(spa, tpa, for_us, self.config.arp_accept):
+                solicited = op == ArpOperation.REPLY and for_us and not self._l2_broadcast
+                learned = cache._learn(spa, sha.octets, self._now_us, True, solicited)
                 conflict = not learned
         if conflict:
             self._drop("arp-conflict")
@@ -200,6 +210,8 @@ class Ingress:
             reply = ArpRepr(ArpOperation.REPLY, self.context.hardware_addr, tpa, sha, spa)
             if self._send_arp(reply, sha.octets):
                 self.counters.arp_replies_sent += 1
+        elif refusal is not None:
+            self._drop(refusal)
         elif not for_us and not learned and not conflict:
             self._drop("not-for-us-arp")
         if learned:
@@ -240,12 +252,12 @@ class Ingress:
         if eth_src is not None:
             self.neighbor_cache._refresh(src, eth_src, self._now_us)
         # parse_buffer checked the header and total lengths: the slice is the whole payload.
-        header_len = (buf[0] & 0x0F) << 2
+        header_len = (buf[_IHL_AT] & _IHL_MASK) * _IHL_UNIT
         end = header_len + ipr.payload_len
         payload = buf[header_len:end]
         proto = ipr.next_header
         handled = False
-        raws = self._demux.get(("raw", 4, proto)) if self._sockets._raw else None
+        raws = self._demux.get(("raw", 4, proto)) if self._sockets.has_raw else None
         if raws:
             whole = buf[:end]
             for sock in raws:
@@ -329,7 +341,7 @@ class Ingress:
         reply = sock.process(self.context, self._now, ipr, seg)
         # The segment may have moved the socket's timers (a delayed ACK, a retransmission
         # timer): wake it so egress asks it again rather than leave it asleep.
-        self._sockets._wake(sock._handle)
+        self._sockets.wake(sock.handle)
         if reply is not None:
             self._send_ip(reply[0], reply[1])
 

@@ -36,6 +36,11 @@ from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
+from smoltcp.wire.layout import arp as _arp_layout
+from smoltcp.wire.layout import ethernet as _eth_layout
+from smoltcp.wire.layout import icmpv4 as _icmpv4_layout
+from smoltcp.wire.layout import ipv4 as _ipv4_layout
+from smoltcp.wire.layout import tcp as _tcp_layout
 from smoltcp.wire.tcp import TcpRepr
 from smoltcp.wire.udp import UdpRepr
 
@@ -52,13 +57,19 @@ __all__ = ["Interface"]
 
 log = logging.getLogger("smoltcp.stack.iface")
 
-_ETH_HEADER = struct.Struct("!6s6sH")
+_ETH_HEADER = _eth_layout.WORDS
 _U32 = struct.Struct("!I")
 _U16 = struct.Struct("!H")
-_ETH_LEN = 14
-_IPV4_LEN = 20
-_ETHERTYPE_IPV4 = 0x0800
-_ETHERTYPE_ARP = 0x0806
+_ETH_LEN = _eth_layout.HEADER_LEN
+_IPV4_LEN = _ipv4_layout.HEADER_LEN
+_ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4)
+_ETHERTYPE_ARP = int(_eth_layout.EthernetProtocol.ARP)
+_TCP_SEQ_AT = _tcp_layout.SEQ_NUMBER_AT
+_TCP_CHECKSUM_AT = _tcp_layout.CHECKSUM_AT
+_IHL_AT = _ipv4_layout.HEADER_LEN_AT
+_IHL_MASK = _ipv4_layout.HEADER_LEN_OCTET_MASK
+_IHL_UNIT = _ipv4_layout.HEADER_LEN_UNIT
+_QUOTED_LEN = _icmpv4_layout.QUOTED_PAYLOAD_LEN
 _BROADCAST_MAC = b"\xff" * 6
 _ZERO_MAC = b"\x00" * 6
 _UNUSED = b"\x00" * 4
@@ -66,15 +77,15 @@ _UNUSED = b"\x00" * 4
 _MAX_DISPATCH_PER_SOCKET = 4096
 
 
-class _Pending:
-    """Packets waiting for one next hop's hardware address, and when ARP was last asked."""
+def _check_now(now: object) -> None:
+    if not isinstance(now, Instant):
+        raise TypeError(f"now must be an Instant, not {type(now).__name__}")
 
-    __slots__ = ("first_request", "last_request", "packets")
 
-    def __init__(self, now_us: int) -> None:
-        self.packets: deque[bytearray] = deque()
-        self.first_request = now_us
-        self.last_request = now_us
+def _check_device(device: object) -> None:
+    for method in ("capabilities", "receive", "transmit"):
+        if not callable(getattr(device, method, None)):
+            raise TypeError(f"device must have a {method}() method ({type(device).__name__})")
 
 
 class Interface(Ingress):
@@ -89,14 +100,18 @@ class Interface(Ingress):
 
     - Ethernet: takes frames to its address and broadcasts; drops multicast (not supported
       yet) and frames for other hosts, counting each in `counters`.
-    - ARP (RFC 826): answers requests for its addresses; learns from requests for it and from
-      gratuitous ARP, and refreshes entries it has from any ARP of the neighbour (the "merge"
-      rule); an entry lives ``neighbor_expiry`` (one minute) after it was last filled or the
-      neighbour was last heard from. The cache is bounded (``neighbor_cache_capacity``; the
-      entry filled longest ago goes first). A packet to an unresolved next hop is queued
-      (``arp_queue_per_destination``, ``arp_queue_total``) and sent when the reply comes;
-      at most one request per next hop per ``arp_request_interval`` (one second); the queue
-      is dropped after ``arp_resolve_timeout``.
+    - ARP (RFC 826): answers requests for its addresses; learns from requests and replies
+      for it, and updates entries it has from any ARP of the neighbour (the "merge" rule);
+      gratuitous ARP creates an entry only with ``arp_accept``. An ARP packet at odds with
+      its frame or with our subnets creates and moves nothing (`arp_filter`, each drop
+      counted by reason). The neighbour cache (`NeighborCache`) runs neighbour
+      unreachability detection as Linux does for ARP (RFC 4861 7.3: REACHABLE, STALE,
+      DELAY, then unicast probes to the cached address, then deletion), so a wrong entry is
+      repaired within seconds; an entry not heard from for ``neighbor_expiry`` goes. A
+      packet to an unresolved next hop is queued (``arp_queue_per_destination``,
+      ``arp_queue_total``) and sent when the reply comes; at most one request per next hop
+      per ``arp_request_interval`` (one second); the queue is dropped after
+      ``arp_resolve_timeout``.
     - IPv4: checks header and checksum; ignores options; drops fragments (no reassembly),
       packets for other hosts and bad sources; takes broadcasts. Off-link destinations go to
       the router of the longest matching route (`routes`).
@@ -119,6 +134,8 @@ class Interface(Ingress):
     def __init__(self, config: Config, device: Device, now: Instant) -> None:
         if not isinstance(config, Config):
             raise TypeError(f"config must be a Config, not {type(config).__name__}")
+        _check_now(now)
+        _check_device(device)
         caps = device.capabilities()
         self._medium = caps.medium
         self._eth = caps.medium is Medium.ETHERNET
@@ -152,7 +169,20 @@ class Interface(Ingress):
         )
         self.routes = Routes()
         self.neighbor_cache = NeighborCache(
-            config.neighbor_cache_capacity, config.neighbor_expiry, config.neighbor_lock_time
+            config.neighbor_cache_capacity,
+            config.neighbor_expiry,
+            config.neighbor_lock_time,
+            reachable_time=config.neighbor_reachable_time,
+            retrans_timer=config.arp_request_interval,
+            delay_first_probe_time=config.neighbor_delay_first_probe_time,
+            max_unicast_solicit=config.neighbor_max_unicast_solicit,
+            max_multicast_solicit=config.neighbor_max_multicast_solicit,
+            resolve_timeout=config.arp_resolve_timeout,
+            refresh_before=config.neighbor_refresh_before,
+            queue_per_entry=config.arp_queue_per_destination,
+            queue_total=config.arp_queue_total,
+            receipt_confirms=config.neighbor_receipt_confirms,
+            rand=random.Random(f"neighbor-{config.random_seed}"),
         )
         self.counters = Counters()
         self._hop_limit = config.hop_limit
@@ -169,16 +199,10 @@ class Interface(Ingress):
         # Next hop per destination, valid while the addresses and routes stay the same.
         self._next_hops: dict[IpAddress, Any] = {}
         self._routes_version = -1
-        # ARP resolution in progress: next hop -> _Pending. Packets ready but not yet sent
-        # (resolved by ARP, or GSO pieces the device had no room for), with their next hop's
-        # hardware address (None on an IP medium): they go before anything else.
-        self._pending: dict[IpAddress, _Pending] = {}
-        self._pending_total = 0
+        # Packets ready but not yet sent (resolved by ARP, or GSO pieces the device had no
+        # room for), with their next hop's hardware address (None on an IP medium): they go
+        # before anything else. Those waiting for ARP wait in the neighbour cache.
         self._resolved: deque[tuple[bytes | None, bytearray]] = deque()
-        # When (micros) we last sent an ARP request about each address, broadcast or unicast:
-        # whatever the reason for asking, at most one request per interval per destination.
-        self._asked: dict[IpAddress, int] = {}
-        self._refresh_us = config.neighbor_refresh_before.micros
         # ICMP error token bucket (RFC 1812 4.3.2.8), integer microseconds.
         self._icmp_tokens = config.icmp_error_burst
         self._icmp_refill_us = now.micros
@@ -195,8 +219,10 @@ class Interface(Ingress):
         """Change the Ethernet address; raise ValueError on an IP medium or a non-unicast one."""
         if not self._eth:
             raise ValueError("an IP-medium interface has no hardware address")
-        if not isinstance(addr, EthernetAddress) or not addr.is_unicast:
-            raise ValueError(f"not a unicast Ethernet address: {addr!r}")
+        if not isinstance(addr, EthernetAddress):
+            raise TypeError(f"addr must be an EthernetAddress, not {type(addr).__name__}")
+        if not addr.is_unicast:
+            raise ValueError(f"addr must be a unicast Ethernet address, not {addr!r}")
         self._hardware_addr = addr
         self._mac = bytes(addr)
         self.context.hardware_addr = addr
@@ -217,6 +243,8 @@ class Interface(Ingress):
         Raises TypeError if ``f`` leaves anything but `IpCidr`s in the list, ValueError for an
         address that cannot be an interface's (unspecified, broadcast or multicast).
         """
+        if not callable(f):
+            raise TypeError(f"f must be callable, not {type(f).__name__}")
         addrs = list(self.context.ip_addrs)
         f(addrs)
         for cidr in addrs:
@@ -251,14 +279,19 @@ class Interface(Ingress):
         happened (a frame was received or sent), i.e. whether socket state may have changed.
 
         Never raises for anything received from the network: bad input is dropped and
-        counted in `counters`.
+        counted in `counters`. Raises TypeError for a ``now`` that is not an `Instant`, a
+        ``device`` without the device protocol or ``sockets`` that are not a `SocketSet`.
         """
+        if type(now) is not Instant:
+            _check_now(now)
+        if not hasattr(sockets, "_active"):
+            raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
         self._now = now
         self._now_us = now.micros
         self.context.now = now
         self._device = device
         self._sockets = sockets
-        self._demux = sockets._demux
+        self._demux = sockets.demux
         self._trace = log.isEnabledFor(TRACE)
         did = False
         receive = device.receive
@@ -272,11 +305,10 @@ class Interface(Ingress):
                 did = True
             if self._gro is not None:
                 self._deliver_held()
-            if self._pending or self._resolved:
+            if self._resolved or 0 <= self.neighbor_cache._due_hint <= self._now_us:
                 did = self._service_arp() or did
-            if sockets._heap:
-                sockets._wake_due(self._now_us)
-            if sockets._active:
+            sockets.wake_due(self._now_us)
+            if sockets.has_active():
                 did = self._egress(sockets) or did
         finally:
             self._token = None
@@ -289,14 +321,12 @@ class Interface(Ingress):
         cx = self.context
         now = self._now
         emit = self._emit
-        active = sockets._active
-        table = sockets._sockets
         transmit = self._device.transmit
-        visit = list(active)
+        visit = sockets.active_handles()
         for handle in visit:
-            sock = table.get(handle)
+            sock = sockets.get(handle)
             if sock is None:
-                active.pop(handle, None)
+                sockets.deactivate(handle)
                 continue
             for _ in range(_MAX_DISPATCH_PER_SOCKET):
                 if self._resolved:
@@ -315,11 +345,11 @@ class Interface(Ingress):
                 did = True
             at = sock.poll_at(cx)
             if at is None:
-                active.pop(handle, None)
+                sockets.deactivate(handle)
             elif at > now:
                 # A timer: sleep until then (or until woken) instead of a visit per poll.
-                sockets._sleep(handle, at.micros)
-        sockets._compact_active(len(visit))
+                sockets.sleep(handle, at.micros)
+        sockets.compact_active(len(visit))
         return did
 
     def poll_at(self, now: Instant, sockets: Any) -> Instant | None:
@@ -328,36 +358,32 @@ class Interface(Ingress):
         A time at or before ``now`` means "now". Sockets that have nothing left to do are
         dropped from the set's active set here too, and sockets waiting for a timer sleep.
         """
+        _check_now(now)
+        if not hasattr(sockets, "_active"):
+            raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
         cx = self.context
         cx.now = now
         if self._resolved:
             return now
         best: Instant | None = None
-        if self._pending:
-            interval = self.config.arp_request_interval.micros
-            timeout = self.config.arp_resolve_timeout.micros
-            at_us = min(
-                min(p.last_request + interval, p.first_request + timeout)
-                for p in self._pending.values()
-            )
-            best = Instant(at_us)
-        if sockets._heap:
-            sockets._wake_due(now.micros)
-        active = sockets._active
-        table = sockets._sockets
-        visit = list(active)
+        if self.neighbor_cache._timed:
+            at_us = self.neighbor_cache._poll_at_us()
+            if at_us is not None:
+                best = Instant(at_us)
+        sockets.wake_due(now.micros)
+        visit = sockets.active_handles()
         for handle in visit:
-            sock = table.get(handle)
+            sock = sockets.get(handle)
             at = None if sock is None else sock.poll_at(cx)
             if at is None:
-                active.pop(handle, None)
+                sockets.deactivate(handle)
                 continue
             if at > now:
-                sockets._sleep(handle, at.micros)
+                sockets.sleep(handle, at.micros)
             if best is None or at < best:
                 best = at
-        sockets._compact_active(len(visit))
-        wake_us = sockets._next_wake()
+        sockets.compact_active(len(visit))
+        wake_us = sockets.next_wake()
         if wake_us is not None and (best is None or wake_us < best.micros):
             best = Instant(wake_us)
         if best is not None and best < now:
@@ -519,10 +545,11 @@ class Interface(Ingress):
         header, payload, offset, seq, tcp_at, pseudo, compute = self._out
         at = len(header)
         buf[:at] = header
-        _U32.pack_into(buf, tcp_at + 4, seq & 0xFFFFFFFF)
+        _U32.pack_into(buf, tcp_at + _TCP_SEQ_AT, seq & 0xFFFFFFFF)
         buf[at:] = payload[offset : offset + len(buf) - at]
         if compute:
-            _U16.pack_into(buf, tcp_at + 16, ~self._csum(buf[tcp_at:], pseudo) & 0xFFFF)
+            s = ~self._csum(buf[tcp_at:], pseudo) & 0xFFFF
+            _U16.pack_into(buf, tcp_at + _TCP_CHECKSUM_AT, s)
 
     def _serialise(self, ipr: Any, repr: Any) -> bytearray:
         """Return ``repr`` in an IP packet of its own (to wait for ARP or for the device)."""
@@ -598,65 +625,40 @@ class Interface(Ingress):
             return None
         if type(hop) is bytes:
             return hop
-        now_us = self._now_us
-        entry = self.neighbor_cache._entries.get(hop)
-        if entry is None or entry[1] <= now_us:
+        cache = self.neighbor_cache
+        mac = cache._resolve(hop, self._now_us)
+        if mac is None:
             return _UNRESOLVED
-        if entry[1] - now_us < self._refresh_us:
-            self._refresh_neighbor(hop, entry[0], now_us)
-        return entry[0]
-
-    def _refresh_neighbor(self, hop: IpAddress, mac: bytes, now_us: int) -> None:
-        """Ask a neighbour we still send to before its entry lapses (once per interval).
-
-        The request goes to its known address (RFC 1122 2.3.2.1: unicast polls keep a live
-        entry fresh without broadcasts), so a one-way flow never stalls on an expired entry.
-        """
-        last = self._asked.get(hop)
-        if last is not None and now_us - last < self.config.arp_request_interval.micros:
-            return
-        self._note_asked(hop, now_us)
-        spa = self.context.get_source_address(hop)
-        if spa is None:
-            return
-        arp = ArpRepr(ArpOperation.REQUEST, self._hardware_addr, spa, _ZERO_ETHERNET, hop)  # type: ignore[arg-type]
-        if self._send_arp(arp, mac):
-            self.counters.arp_requests_sent += 1
+        if 0 <= cache._due_hint <= self._now_us:
+            # A probe due now (an entry about to lapse) goes before the packet.
+            self._service_neighbors()
+        return mac
 
     # -- ARP ----------------------------------------------------------------------------------
 
     def _queue_for_arp(self, hop: IpAddress, packet: bytearray) -> None:
-        """Keep ``packet`` until ``hop`` resolves; ask ARP (at most once per interval)."""
-        pending = self._pending.get(hop)
-        config = self.config
-        if pending is None:
-            if self._pending_total >= config.arp_queue_total:
-                self._drop("arp-queue-full")
-                return
-            pending = _Pending(self._now_us)
-            self._pending[hop] = pending
-            pending.packets.append(packet)
-            self._pending_total += 1
-            self.counters.queued_for_arp += 1
-            interval = config.arp_request_interval.micros
-            last = self._asked.get(hop)
-            if last is not None and self._now_us - last < interval:
-                # Asked less than an interval ago (a unicast refresh, or a resolution that
-                # just timed out): `_service_arp` asks again once the interval has passed.
-                pending.last_request = last
-            elif not self._send_arp_request(hop):
-                # No tx token: ask again at the next poll.
-                pending.last_request = self._now_us - interval
-            return
-        if (
-            len(pending.packets) >= config.arp_queue_per_destination
-            or self._pending_total >= config.arp_queue_total
-        ):
+        """Keep ``packet`` until ``hop`` resolves; the neighbour cache says when to ask."""
+        cache = self.neighbor_cache
+        if not cache._enqueue(hop, packet, self._now_us):
             self._drop("arp-queue-full")
             return
-        pending.packets.append(packet)
-        self._pending_total += 1
         self.counters.queued_for_arp += 1
+        if 0 <= cache._due_hint <= self._now_us:
+            self._service_neighbors()
+
+    def _solicit(self, target: IpAddress, mac: bytes | None) -> bool:
+        """Ask "who has ``target``": broadcast (``mac`` None) or a unicast probe to ``mac``."""
+        if mac is None:
+            return self._send_arp_request(target)
+        spa = self.context.get_source_address(target)
+        if spa is None:
+            self._drop("no-source-address")
+            return False
+        arp = ArpRepr(ArpOperation.REQUEST, self._hardware_addr, spa, _ZERO_ETHERNET, target)  # type: ignore[arg-type]
+        if self._send_arp(arp, mac):
+            self.counters.arp_requests_sent += 1
+            return True
+        return False
 
     def _send_arp_request(self, target: IpAddress) -> bool:
         """Broadcast "who has ``target``"; return whether it was sent."""
@@ -673,19 +675,8 @@ class Interface(Ingress):
         )
         if self._send_arp(arp, _BROADCAST_MAC):
             self.counters.arp_requests_sent += 1
-            self._note_asked(target, self._now_us)
             return True
         return False
-
-    def _note_asked(self, target: IpAddress, now_us: int) -> None:
-        asked = self._asked
-        if len(asked) >= 1024:
-            # Bounded: forget the requests older than an interval (they limit nothing now).
-            interval = self.config.arp_request_interval.micros
-            self._asked = asked = {a: t for a, t in asked.items() if now_us - t < interval}
-            if len(asked) >= 1024:
-                asked.clear()
-        asked[target] = now_us
 
     def _send_arp(self, arp: ArpRepr, dst_mac: bytes) -> bool:
         token = self._take_token()
@@ -693,7 +684,7 @@ class Interface(Ingress):
             self._drop("device-busy")
             return False
         self._out = (arp, dst_mac)
-        token.consume(_ETH_LEN + 28, self._fill_arp)
+        token.consume(_ETH_LEN + _arp_layout.HEADER_LEN, self._fill_arp)
         self.counters.sent += 1
         if self._trace:
             log.log(TRACE, "tx %s", arp)
@@ -706,11 +697,10 @@ class Interface(Ingress):
 
     def _resolved_hop(self, hop: IpAddress, mac: bytes) -> None:
         """``hop`` answered: move its queued packets to the send queue, and try to send."""
-        pending = self._pending.pop(hop, None)
-        if pending is None:
+        packets = self.neighbor_cache.take_queued(hop)
+        if not packets:
             return
-        self._pending_total -= len(pending.packets)
-        for packet in pending.packets:
+        for packet in packets:
             self._resolved.append((mac, packet))
         self._flush_resolved()
 
@@ -739,23 +729,20 @@ class Interface(Ingress):
     def _service_arp(self) -> bool:
         """Send what resolved, retry ARP requests due, and drop queues that timed out."""
         did = self._flush_resolved()
-        if not self._pending:
-            return did
-        now_us = self._now_us
-        interval = self.config.arp_request_interval.micros
-        timeout = self.config.arp_resolve_timeout.micros
-        for hop, pending in list(self._pending.items()):
-            if now_us - pending.first_request >= timeout:
-                del self._pending[hop]
-                n = len(pending.packets)
-                self._pending_total -= n
-                self.counters.dropped["arp-timeout"] += n
-                if log.isEnabledFor(logging.DEBUG):
-                    log.debug("drop: %d packets for %s: ARP timed out", n, hop)
-            elif now_us - pending.last_request >= interval and self._send_arp_request(hop):
-                pending.last_request = now_us
-                did = True
+        if 0 <= self.neighbor_cache._due_hint <= self._now_us:
+            did = self._service_neighbors() or did
         return did
+
+    def _service_neighbors(self) -> bool:
+        """Run the neighbour cache's timers: send the queries due, count what timed out."""
+        cache = self.neighbor_cache
+        before = self.counters.sent
+        lost = cache.poll(self._now, self._solicit)
+        if lost:
+            self.counters.dropped["arp-timeout"] += lost
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("drop: %d packets: ARP timed out", lost)
+        return self.counters.sent != before
 
     # -- ICMP errors --------------------------------------------------------------------------
 
@@ -794,8 +781,8 @@ class Interface(Ingress):
         # The received IP packet's octets (still lent by the device: we are inside its
         # consume); its header was checked by Ipv4Repr.parse_buffer, which gave ``ipr``.
         buffer = self._rx_packet
-        header_len = (buffer[0] & 0x0F) << 2
-        end = min(header_len + 8, header_len + ipr.payload_len)
+        header_len = (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT
+        end = min(header_len + _QUOTED_LEN, header_len + ipr.payload_len)
         # The 4 unused octets after type, code and checksum, then the quote.
         icmp = Icmpv4Repr(Icmpv4Message.DST_UNREACHABLE, code, 0, 0, _UNUSED + bytes(buffer[:end]))
         reply = ip_repr(ipr.dst_addr, src, IpProtocol.ICMP, icmp.buffer_len(), self._hop_limit)

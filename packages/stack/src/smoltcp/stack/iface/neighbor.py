@@ -1,115 +1,777 @@
-"""The neighbour (ARP) cache: IP address to hardware address, bounded, with expiry."""
+"""The neighbour cache: one state machine for ARP and NDP (RFC 4861 section 7.3).
+
+An entry maps a neighbour's IP address (IPv4 or IPv6) to its hardware address and moves
+through the states of RFC 4861 7.3.2, which Linux applies to ARP as well:
+
+- ``INCOMPLETE``: resolution in progress; multicast (broadcast) queries every
+  ``retrans_timer``, at most ``max_multicast_solicit`` of them; the packets sent meanwhile
+  wait in a bounded queue; the entry and its queue are dropped ``resolve_timeout`` after it
+  was created.
+- ``REACHABLE``: confirmed within ``reachable_time`` (a solicited reply, or an upper layer's
+  `NeighborCache.confirm_reachable`); becomes ``STALE`` when that time has passed.
+- ``STALE``: usable, unconfirmed. Sending to it starts ``DELAY``.
+- ``DELAY``: ``delay_first_probe_time`` for an upper layer to confirm; then ``PROBE``.
+- ``PROBE``: unicast queries to the cached hardware address every ``retrans_timer``; after
+  ``max_unicast_solicit`` of them unanswered the neighbour is unreachable: the entry is
+  deleted (FAILED) and an event recorded; the next packet starts a new broadcast query.
+
+Besides the states, an entry not heard from (confirmed, or a packet from its hardware address)
+for ``expiry`` is deleted whatever its state, and one about to reach that age while in use is
+probed early (``refresh_before``). A live entry heard from within ``lock_time`` keeps its
+hardware address against any unconfirmed claim (Linux's ``locktime``), and always against a
+claim from a packet at odds with its own frame.
+
+The cache decides what to send and when; the interface sends: `NeighborCache.poll` calls a
+``solicit(addr, hardware_addr)`` callback for every query due (``hardware_addr`` None for a
+broadcast/multicast query, the cached address for a unicast probe) and `poll_at` says when the
+next one is due. Time is explicit everywhere (integer microseconds inside); the only
+randomness, the RFC 4861 6.3.2 random factor of ``reachable_time``, comes from a seeded
+`random.Random`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import enum
+import random
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, IpAddress
 
-__all__ = ["NeighborCache"]
+__all__ = [
+    "NeighborCache",
+    "NeighborCounters",
+    "NeighborEvent",
+    "NeighborEventKind",
+    "NeighborInfo",
+    "NeighborState",
+]
 
 _MINUTE = Duration.from_secs(60)
 _SECOND = Duration.from_secs(1)
+# RFC 4861 section 10 (and Linux's defaults).
+REACHABLE_TIME = Duration.from_secs(30)
+RETRANS_TIMER = Duration.from_secs(1)
+DELAY_FIRST_PROBE_TIME = Duration.from_secs(5)
+MAX_UNICAST_SOLICIT = 3
+MAX_MULTICAST_SOLICIT = 3
+MIN_RANDOM_FACTOR = 0.5
+MAX_RANDOM_FACTOR = 1.5
+_REFRESH_BEFORE = Duration.from_secs(5)
+# How many solicitation times are remembered for the one-per-retrans_timer limit.
+_ASKED_MAX = 1024
+
+
+class NeighborState(enum.Enum):
+    """The states of a neighbour cache entry (RFC 4861 7.3.2); FAILED entries are deleted."""
+
+    INCOMPLETE = "INCOMPLETE"
+    REACHABLE = "REACHABLE"
+    STALE = "STALE"
+    DELAY = "DELAY"
+    PROBE = "PROBE"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_INCOMPLETE = NeighborState.INCOMPLETE
+_REACHABLE = NeighborState.REACHABLE
+_STALE = NeighborState.STALE
+_DELAY = NeighborState.DELAY
+_PROBE = NeighborState.PROBE
+
+
+class NeighborEventKind(enum.Enum):
+    """What happened to a neighbour that the application may want to know."""
+
+    UNREACHABLE = "unreachable"
+    """Unicast probes went unanswered (RFC 4861 7.3.3): the entry was deleted."""
+    RESOLUTION_FAILED = "resolution-failed"
+    """Nobody answered the queries for an address; its queued packets were dropped."""
+
+
+class NeighborEvent(NamedTuple):
+    """One event: its kind, the neighbour's IP address, when, and its last hardware address."""
+
+    kind: NeighborEventKind
+    addr: IpAddress
+    at: Instant
+    hardware_addr: bytes | None
+
+
+class NeighborInfo(NamedTuple):
+    """A snapshot of one entry (see `NeighborCache.entries`)."""
+
+    addr: IpAddress
+    state: NeighborState
+    hardware_addr: EthernetAddress | None
+    expires_at: Instant | None
+
+
+class NeighborCounters:
+    """What the neighbour cache did: solicitations, confirmations, failures, bounds hit."""
+
+    __slots__ = (
+        "confirmations",
+        "events_dropped",
+        "evicted",
+        "expired",
+        "probes_sent",
+        "queries_sent",
+        "queue_dropped",
+        "resolution_failed",
+        "unreachable",
+    )
+
+    def __init__(self) -> None:
+        self.queries_sent = 0
+        """Broadcast/multicast queries for an INCOMPLETE entry."""
+        self.probes_sent = 0
+        """Unicast probes to the cached hardware address (PROBE)."""
+        self.confirmations = 0
+        """Reachability confirmations (solicited replies and upper layers)."""
+        self.unreachable = 0
+        """Entries deleted after unanswered unicast probes."""
+        self.resolution_failed = 0
+        """INCOMPLETE entries that timed out."""
+        self.expired = 0
+        """Entries deleted because nothing was heard from them for ``expiry``."""
+        self.evicted = 0
+        """Entries evicted to make room (capacity)."""
+        self.queue_dropped = 0
+        """Queued packets dropped (their resolution failed or their entry was evicted)."""
+        self.events_dropped = 0
+        """Events discarded because the application did not read them (bounded)."""
+
+    def as_dict(self) -> dict[str, int]:
+        """Return every counter by name."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __repr__(self) -> str:
+        return f"NeighborCounters({self.as_dict()})"
+
+
+class _Entry:
+    __slots__ = ("deadline", "heard", "hw", "queue", "reachable_until", "sent", "state", "timer")
+
+    def __init__(self, state: NeighborState, hw: bytes | None, now_us: int) -> None:
+        self.state = state
+        self.hw = hw
+        # When the neighbour was last heard from (confirmed, or a packet from its hardware
+        # address): the hard expiry and the lock time count from here.
+        self.heard = now_us
+        self.reachable_until = now_us
+        # The next timer of DELAY, PROBE and INCOMPLETE (micros), or None.
+        self.timer: int | None = None
+        # Solicitations sent in this INCOMPLETE or PROBE phase.
+        self.sent = 0
+        # INCOMPLETE only: when resolution gives up.
+        self.deadline = 0
+        self.queue: deque[Any] | None = None
+
+
+Solicit = Callable[[IpAddress, "bytes | None"], bool]
 
 
 class NeighborCache:
-    """A bounded map from a neighbour's IP address to its hardware address.
+    """A bounded neighbour cache with neighbour unreachability detection (RFC 4861 7.3).
 
-    An entry lives ``expiry`` after it was filled or last refreshed (the original smoltcp and
-    the issue: one minute). When the cache is full, the least recently refreshed entry is
-    evicted: entries are kept in the order they were last filled (from ARP), so eviction is
-    O(1). Times are integer microseconds inside.
-
-    What ARP says is taken with one reservation (`_learn`): a live entry that was confirmed
-    less than ``lock_time`` ago keeps its hardware address against an ARP packet that names
-    another one (Linux's ``locktime``, one second by default). A neighbour that keeps talking
-    from its known address is not moved by a stray or corrupted ARP packet (ARP has no
-    checksum), while one that really moved is followed once it has been quiet that long. An
-    ARP packet whose sender hardware address is not the source of its frame never moves a live
-    entry.
+    Protocol-neutral: keys are `IpAddress` (v4 or v6), hardware addresses opaque octets. The
+    ARP or NDP code calls `learn` with what a packet says, upper layers call
+    `confirm_reachable` on forward progress, the sender calls `resolve` for each packet and
+    `enqueue` for one that must wait, and the interface calls `poll` (which asks it to send
+    the queries due) no later than `poll_at`. Every bound and timer is a constructor argument
+    (defaults: RFC 4861 section 10 and Linux); ValueError names a bad one.
     """
 
-    __slots__ = ("_capacity", "_entries", "_expiry", "_lock")
-
     def __init__(
-        self, capacity: int = 1024, expiry: Duration = _MINUTE, lock_time: Duration = _SECOND
+        self,
+        capacity: int = 1024,
+        expiry: Duration = _MINUTE,
+        lock_time: Duration = _SECOND,
+        *,
+        reachable_time: Duration = REACHABLE_TIME,
+        retrans_timer: Duration = RETRANS_TIMER,
+        delay_first_probe_time: Duration = DELAY_FIRST_PROBE_TIME,
+        max_unicast_solicit: int = MAX_UNICAST_SOLICIT,
+        max_multicast_solicit: int = MAX_MULTICAST_SOLICIT,
+        resolve_timeout: Duration | None = None,
+        refresh_before: Duration = _REFRESH_BEFORE,
+        queue_per_entry: int = 16,
+        queue_total: int = 256,
+        max_events: int = 64,
+        receipt_confirms: bool = True,
+        rand: random.Random | None = None,
     ) -> None:
-        if capacity < 0:
-            raise ValueError(f"capacity must be >= 0, not {capacity}")
-        if lock_time.micros < 0 or lock_time.micros > expiry.micros:
+        for name, value in (
+            ("capacity", capacity),
+            ("max_unicast_solicit", max_unicast_solicit),
+            ("max_multicast_solicit", max_multicast_solicit),
+            ("queue_per_entry", queue_per_entry),
+            ("queue_total", queue_total),
+            ("max_events", max_events),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int, not {value!r}")
+        durations = {
+            "expiry": expiry,
+            "lock_time": lock_time,
+            "reachable_time": reachable_time,
+            "retrans_timer": retrans_timer,
+            "delay_first_probe_time": delay_first_probe_time,
+            "refresh_before": refresh_before,
+        }
+        if resolve_timeout is not None:
+            durations["resolve_timeout"] = resolve_timeout
+        for name, value in durations.items():
+            if not isinstance(value, Duration):
+                raise TypeError(f"{name} must be a Duration, not {type(value).__name__}")
+            if value.micros < 0:
+                raise ValueError(f"{name} must not be negative, not {value}")
+        if lock_time.micros > expiry.micros:
             raise ValueError(f"lock_time must be in [0, expiry], not {lock_time}")
+        if retrans_timer.micros <= 0:
+            raise ValueError("retrans_timer must be positive")
+        if rand is not None and not isinstance(rand, random.Random):
+            raise TypeError("rand must be a random.Random (seeded from the configuration)")
         self._capacity = capacity
         self._expiry = expiry.micros
         self._lock = lock_time.micros
-        # addr -> (hardware octets, expires_at in micros), oldest refresh first.
-        self._entries: dict[IpAddress, tuple[bytes, int]] = {}
+        self._retrans = retrans_timer.micros
+        self._delay = delay_first_probe_time.micros
+        self._max_unicast = max_unicast_solicit
+        self._max_multicast = max_multicast_solicit
+        self._resolve_timeout = (
+            max_multicast_solicit * self._retrans
+            if resolve_timeout is None
+            else resolve_timeout.micros
+        )
+        self._refresh_before = refresh_before.micros
+        self._receipt_confirms = bool(receipt_confirms)
+        self._queue_per_entry = queue_per_entry
+        self._queue_total = queue_total
+        self._rand = rand if rand is not None else random.Random(0)
+        self._base_reachable = reachable_time.micros
+        self._reachable = self._draw_reachable_time()
+        # addr -> entry, in the order they were last filled (the eviction order).
+        self._entries: dict[IpAddress, _Entry] = {}
+        # Entries with a timer (DELAY, PROBE, INCOMPLETE): what `poll` and `poll_at` visit.
+        self._timed: dict[IpAddress, _Entry] = {}
+        # A lower bound of the earliest timer: the per-packet check of "anything due?".
+        self._due_hint = -1
+        # When each address was last solicited (any reason): one per retrans_timer.
+        self._asked: dict[IpAddress, int] = {}
+        self._queued = 0
+        # Queued packets dropped outside `poll` (evictions), reported by the next `poll`.
+        self._lost = 0
+        self._events: deque[NeighborEvent] = deque()
+        self._max_events = max_events
+        self.counters = NeighborCounters()
 
-    def fill(self, addr: IpAddress, hardware_addr: EthernetAddress | bytes, now: Instant) -> None:
-        """Record that ``addr`` is at ``hardware_addr`` as of ``now`` (insert or refresh)."""
-        octets = hardware_addr if isinstance(hardware_addr, bytes) else bytes(hardware_addr)
-        self._fill(addr, octets, now.micros)
+    # -- configuration ------------------------------------------------------------------------
 
-    def _fill(self, addr: IpAddress, octets: bytes, now_us: int) -> None:
-        entries = self._entries
-        if entries.pop(addr, None) is None and len(entries) >= self._capacity:
-            if self._capacity == 0:
-                return
-            del entries[next(iter(entries))]
-        entries[addr] = (octets, now_us + self._expiry)
+    def _draw_reachable_time(self) -> int:
+        # RFC 4861 6.3.2: a uniformly distributed random value between MIN_RANDOM_FACTOR and
+        # MAX_RANDOM_FACTOR times the base, so that neighbours do not probe in step.
+        factor = self._rand.uniform(MIN_RANDOM_FACTOR, MAX_RANDOM_FACTOR)
+        return int(self._base_reachable * factor)
 
-    def _learn(self, addr: IpAddress, octets: bytes, now_us: int, consistent: bool = True) -> bool:
-        """Fill from ARP unless a live entry is to be kept; return whether the entry now maps
-        ``addr`` to ``octets``.
+    def set_base_reachable_time(self, base: Duration) -> None:
+        """Change BaseReachableTime (a router advertisement's Reachable Time, RFC 4861 6.3.4)
+        and draw a new random ReachableTime from it."""
+        if not isinstance(base, Duration) or base.micros < 0:
+            raise ValueError(f"base must be a non-negative Duration, not {base!r}")
+        self._base_reachable = base.micros
+        self._reachable = self._draw_reachable_time()
 
-        A live entry with another address is kept when it was confirmed within the lock time
-        (its last confirmation is its expiry less the lifetime: `_fill` and `_refresh` both
-        set it from ``now``), and always when the packet is not ``consistent`` (its sender
-        hardware address is not its frame's source: a corrupted or forged packet).
-        """
-        entry = self._entries.get(addr)
-        if (
-            entry is not None
-            and entry[0] != octets
-            and entry[1] > now_us
-            and (not consistent or now_us < entry[1] - self._expiry + self._lock)
-        ):
-            return False
-        self._fill(addr, octets, now_us)
-        return True
+    @property
+    def reachable_time(self) -> Duration:
+        """The current ReachableTime (the base times the random factor)."""
+        return Duration(self._reachable)
 
-    def _refresh(self, addr: IpAddress, octets: bytes, now_us: int) -> None:
-        """Extend a live entry that still maps to ``octets`` (the neighbour was heard from).
+    # -- looking up ---------------------------------------------------------------------------
 
-        The entry keeps its place in the eviction order (an in-place update is cheaper than a
-        re-insertion, and this runs for every received packet).
-        """
-        entries = self._entries
-        entry = entries.get(addr)
-        if entry is not None and entry[1] > now_us and entry[0] == octets:
-            entries[addr] = (octets, now_us + self._expiry)
+    def _get(self, addr: IpAddress, now_us: int) -> _Entry | None:
+        """Return the live entry of ``addr`` (deleting it when past its expiry)."""
+        e = self._entries.get(addr)
+        if e is None:
+            return None
+        if e.hw is not None:
+            if now_us >= e.heard + self._expiry:
+                self._delete(addr, e)
+                self.counters.expired += 1
+                return None
+            if e.state is _REACHABLE and now_us >= e.reachable_until:
+                # RFC 4861 7.3.3: ReachableTime has passed since the last confirmation.
+                e.state = _STALE
+        return e
 
     def lookup(self, addr: IpAddress, now: Instant) -> EthernetAddress | None:
-        """Return the hardware address of ``addr``, or None if unknown or expired."""
-        octets = self._lookup(addr, now.micros)
-        return None if octets is None else EthernetAddress(octets)
+        """Return the hardware address of ``addr``, or None if unknown, unresolved or expired.
+
+        A look-up is not a use: it moves no state (see `resolve` for the sending path).
+        """
+        e = self._get(addr, now.micros)
+        return None if e is None or e.hw is None else EthernetAddress(e.hw)
 
     def _lookup(self, addr: IpAddress, now_us: int) -> bytes | None:
-        entry = self._entries.get(addr)
-        if entry is None:
+        e = self._get(addr, now_us)
+        return None if e is None else e.hw
+
+    def state(self, addr: IpAddress, now: Instant) -> NeighborState | None:
+        """Return the state of ``addr``'s entry, or None if there is none."""
+        e = self._get(addr, now.micros)
+        return None if e is None else e.state
+
+    def resolve(self, addr: IpAddress, now: Instant) -> bytes | None:
+        """Return the hardware address to send a packet to ``addr`` to, or None (unresolved).
+
+        This is a use of the entry: a STALE one starts DELAY (RFC 4861 7.3.3), and one about
+        to expire is probed at once (see `poll`, `due`).
+        """
+        return self._resolve(addr, now.micros)
+
+    def _resolve(self, addr: IpAddress, now_us: int) -> bytes | None:
+        e = self._entries.get(addr)
+        if e is None or e.hw is None:
             return None
-        if entry[1] <= now_us:
-            del self._entries[addr]
+        if (
+            e.state is _REACHABLE
+            and now_us < e.reachable_until
+            and e.heard + self._expiry - now_us > self._refresh_before
+        ):
+            return e.hw  # the per-packet fast path
+        e = self._get(addr, now_us)
+        if e is None:
             return None
-        return entry[0]
+        if e.state is _STALE:
+            e.state = _DELAY
+            self._set_timer(addr, e, now_us + self._delay)
+        if e.state is not _PROBE and e.heard + self._expiry - now_us <= self._refresh_before:
+            # About to expire while in use: ask the neighbour now rather than let the flow
+            # stall on an expired entry (RFC 1122 2.3.2.1's unicast poll).
+            e.state = _PROBE
+            e.sent = 0
+            self._set_timer(addr, e, now_us)
+        return e.hw
+
+    def due(self, now: Instant) -> bool:
+        """Return whether `poll` may have something to do at ``now`` (cheap; may say True
+        when nothing is due)."""
+        return 0 <= self._due_hint <= now.micros
+
+    # -- learning -----------------------------------------------------------------------------
+
+    def learn(
+        self,
+        addr: IpAddress,
+        hardware_addr: bytes | EthernetAddress,
+        now: Instant,
+        *,
+        solicited: bool = False,
+        consistent: bool = True,
+        create: bool = True,
+        override: bool = True,
+    ) -> bool:
+        """Take what a packet says: ``addr`` is at ``hardware_addr``; return whether the entry
+        now maps it there.
+
+        ``solicited``: the packet answers our query (an ARP reply sent to our unicast address,
+        a neighbour advertisement with S set) and confirms reachability (REACHABLE). Any other
+        news of a new hardware address makes the entry STALE (RFC 4861 7.2.3 to 7.2.5); news
+        of the known one only counts as hearing from it. ``create``: whether an unknown
+        address may get an entry. A live entry keeps its hardware address against the claim
+        when it was heard from within ``lock_time`` (unless ``solicited``), and always when
+        the packet is not ``consistent`` (its sender is not its frame's source).
+        ``override`` False (a neighbour advertisement with O clear, RFC 4861 7.2.5) never
+        replaces a known hardware address: a REACHABLE entry only becomes STALE.
+        """
+        octets = hardware_addr if type(hardware_addr) is bytes else bytes(hardware_addr)
+        return self._learn(addr, octets, now.micros, consistent, solicited, create, override)
+
+    def _learn(
+        self,
+        addr: IpAddress,
+        octets: bytes,
+        now_us: int,
+        consistent: bool = True,
+        solicited: bool = False,
+        create: bool = True,
+        override: bool = True,
+    ) -> bool:
+        e = self._get(addr, now_us)
+        if e is None:
+            if not create:
+                return False
+            e = self._insert(addr, _STALE, octets, now_us)
+            if e is None:
+                return False
+            if solicited:
+                self._confirm(e, now_us)
+            return True
+        if e.hw is None:
+            # INCOMPLETE resolved (RFC 4861 7.2.5); the caller takes the queue (take_queued).
+            e.hw = octets
+            e.heard = now_us
+            e.state = _STALE
+            self._clear_timer(addr, e)
+            if solicited:
+                self._confirm(e, now_us)
+            self._to_back(addr, e)
+            return True
+        if e.hw == octets:
+            e.heard = now_us
+            if solicited:
+                self._confirm(e, now_us)
+                self._clear_timer(addr, e)
+            self._to_back(addr, e)
+            return True
+        if not override:
+            # RFC 4861 7.2.5: the advertisement does not update the link-layer address, but
+            # casts doubt on a REACHABLE entry.
+            if e.state is _REACHABLE:
+                e.state = _STALE
+            return False
+        if not consistent or (not solicited and now_us < e.heard + self._lock):
+            return False
+        e.hw = octets
+        e.heard = now_us
+        e.state = _STALE
+        self._clear_timer(addr, e)
+        if solicited:
+            self._confirm(e, now_us)
+        self._to_back(addr, e)
+        return True
+
+    def fill(self, addr: IpAddress, hardware_addr: EthernetAddress | bytes, now: Instant) -> None:
+        """Record that ``addr`` is at ``hardware_addr``, confirmed at ``now`` (REACHABLE)."""
+        octets = hardware_addr if isinstance(hardware_addr, bytes) else bytes(hardware_addr)
+        now_us = now.micros
+        e = self._get(addr, now_us)
+        if e is None:
+            e = self._insert(addr, _REACHABLE, octets, now_us)
+            if e is None:
+                return
+        else:
+            e.hw = octets
+            e.heard = now_us
+            self._clear_timer(addr, e)
+            self._to_back(addr, e)
+        self._confirm(e, now_us)
+
+    def _refresh(self, addr: IpAddress, octets: bytes, now_us: int) -> None:
+        """Note that a packet came from ``addr`` at its known hardware address ``octets``.
+
+        It counts as hearing from the neighbour (expiry, lock time). With
+        ``receipt_confirms`` it also confirms reachability: RFC 4861 7.3.1 (and Linux) wait
+        for forward progress, as it says nothing of the path from us to the neighbour; but
+        until every upper layer reports its progress (`confirm_reachable`) a neighbour we
+        are talking with would otherwise be probed every ReachableTime. An entry with a
+        wrong hardware address is still repaired: nothing arrives from that address. The
+        entry keeps its place in the eviction order (this runs for every received packet).
+        """
+        e = self._entries.get(addr)
+        if e is not None and e.hw == octets and e.heard + self._expiry > now_us:
+            e.heard = now_us
+            if self._receipt_confirms:
+                if e.state is not _REACHABLE:
+                    self._confirm(e, now_us)
+                    self._clear_timer(addr, e)
+                else:
+                    e.reachable_until = now_us + self._reachable
+
+    def confirm_reachable(self, addr: IpAddress, now: Instant) -> bool:
+        """Record forward progress with ``addr`` (RFC 4861 7.3.1: new data acknowledged by
+        TCP, say): its entry becomes REACHABLE. Return whether there was an entry to confirm.
+        """
+        now_us = now.micros
+        e = self._get(addr, now_us)
+        if e is None or e.hw is None:
+            return False
+        e.heard = now_us
+        self._confirm(e, now_us)
+        self._clear_timer(addr, e)
+        return True
+
+    def _confirm(self, e: _Entry, now_us: int) -> None:
+        e.state = _REACHABLE
+        e.reachable_until = now_us + self._reachable
+        e.sent = 0
+        self.counters.confirmations += 1
+
+    # -- waiting for resolution ---------------------------------------------------------------
+
+    def enqueue(self, addr: IpAddress, packet: Any, now: Instant) -> bool:
+        """Keep ``packet`` until ``addr`` resolves, starting resolution if needed; return
+        False when a queue bound (per entry, or in total) refuses it.
+
+        Raise ValueError if ``addr`` is already resolved (send to `resolve`'s address).
+        """
+        return self._enqueue(addr, packet, now.micros)
+
+    def _enqueue(self, addr: IpAddress, packet: Any, now_us: int) -> bool:
+        e = self._get(addr, now_us)
+        if e is not None and e.hw is not None:
+            raise ValueError(f"{addr} is resolved: send to its hardware address")
+        if self._queued >= self._queue_total:
+            return False
+        if e is None:
+            e = self._insert(addr, _INCOMPLETE, None, now_us)
+            if e is None:
+                return False
+            e.deadline = now_us + self._resolve_timeout
+            # The first query goes now, unless this address was asked less than an interval
+            # ago (a probe, or a resolution that just failed).
+            last = self._asked.get(addr)
+            start = now_us if last is None else max(now_us, last + self._retrans)
+            self._set_timer(addr, e, start)
+            if e.deadline < self._due_hint:
+                self._due_hint = e.deadline
+        queue = e.queue
+        if queue is None:
+            queue = e.queue = deque()
+        if len(queue) >= self._queue_per_entry:
+            return False
+        queue.append(packet)
+        self._queued += 1
+        return True
+
+    def take_queued(self, addr: IpAddress) -> list[Any]:
+        """Return (and forget) the packets queued for ``addr``, oldest first."""
+        e = self._entries.get(addr)
+        if e is None or not e.queue:
+            return []
+        packets = list(e.queue)
+        e.queue = None
+        self._queued -= len(packets)
+        return packets
+
+    @property
+    def queued(self) -> int:
+        """The number of packets waiting for resolution, all entries together."""
+        return self._queued
+
+    # -- timers -------------------------------------------------------------------------------
+
+    def poll(self, now: Instant, solicit: Solicit) -> int:
+        """Run the timers due at ``now``; return the number of queued packets dropped.
+
+        For each query due, call ``solicit(addr, hardware_addr)``: ``hardware_addr`` None for
+        a broadcast/multicast query (INCOMPLETE), the cached address for a unicast probe
+        (PROBE). ``solicit`` returns whether it could send; a query not sent stays due. At
+        most one query per address per ``retrans_timer``, whatever the reason for asking.
+        """
+        now_us = now.micros
+        lost = self._lost
+        self._lost = 0
+        for addr, e in list(self._timed.items()):
+            if self._entries.get(addr) is not e:
+                self._timed.pop(addr, None)
+                continue
+            if e.hw is None:
+                lost += self._poll_incomplete(addr, e, now, now_us, solicit)
+                continue
+            if now_us >= e.heard + self._expiry:
+                self._delete(addr, e)
+                self.counters.expired += 1
+                continue
+            if e.timer is None:
+                self._timed.pop(addr, None)
+                continue
+            if e.timer > now_us:
+                continue
+            if e.state is _DELAY:
+                # RFC 4861 7.3.3: no confirmation within DELAY_FIRST_PROBE_TIME: probe.
+                e.state = _PROBE
+                e.sent = 0
+            if e.state is not _PROBE:
+                self._clear_timer(addr, e)
+                continue
+            if e.sent >= self._max_unicast:
+                # Every probe went unanswered: the neighbour is unreachable (FAILED).
+                self._delete(addr, e)
+                self.counters.unreachable += 1
+                self._event(NeighborEventKind.UNREACHABLE, addr, now, e.hw)
+                continue
+            self._solicit(addr, e, now_us, e.hw, solicit)
+        self._due_hint = self._earliest()
+        return lost
+
+    def _poll_incomplete(
+        self, addr: IpAddress, e: _Entry, now: Instant, now_us: int, solicit: Solicit
+    ) -> int:
+        if now_us >= e.deadline:
+            n = len(e.queue) if e.queue else 0
+            self._delete(addr, e)
+            self.counters.resolution_failed += 1
+            self._event(NeighborEventKind.RESOLUTION_FAILED, addr, now, None)
+            return n
+        if e.timer is not None and e.timer <= now_us:
+            if e.sent >= self._max_multicast:
+                e.timer = None  # wait for the deadline
+            else:
+                self._solicit(addr, e, now_us, None, solicit)
+        return 0
+
+    def _solicit(
+        self, addr: IpAddress, e: _Entry, now_us: int, hw: bytes | None, solicit: Solicit
+    ) -> None:
+        last = self._asked.get(addr)
+        if last is not None and now_us - last < self._retrans:
+            e.timer = last + self._retrans
+            return
+        if not solicit(addr, hw):
+            return  # stays due: asked again at the next poll
+        e.sent += 1
+        if hw is None:
+            self.counters.queries_sent += 1
+        else:
+            self.counters.probes_sent += 1
+        self._note_asked(addr, now_us)
+        e.timer = now_us + self._retrans
+
+    def _note_asked(self, addr: IpAddress, now_us: int) -> None:
+        asked = self._asked
+        if len(asked) >= _ASKED_MAX and addr not in asked:
+            # Bounded: forget the times older than an interval (they limit nothing now).
+            retrans = self._retrans
+            self._asked = asked = {a: t for a, t in asked.items() if now_us - t < retrans}
+            if len(asked) >= _ASKED_MAX:
+                asked.clear()
+        asked[addr] = now_us
+
+    def _earliest(self, wake: bool = False) -> int:
+        best = -1
+        for e in self._timed.values():
+            if wake and e.state is _DELAY:
+                # DELAY needs no wake-up of its own: a probe only matters if we send again,
+                # and every send (`resolve`) or poll past the delay starts PROBE.
+                continue
+            at = self._entry_due(e)
+            if at is not None and (best < 0 or at < best):
+                best = at
+        return best
+
+    def _entry_due(self, e: _Entry) -> int | None:
+        at = e.timer
+        if e.hw is None:
+            if at is None or at > e.deadline:
+                at = e.deadline
+        elif at is not None:
+            # Expiry deletes an entry being probed without a query of its own.
+            at = min(at, e.heard + self._expiry)
+        return at
+
+    def poll_at(self) -> Instant | None:
+        """Return when `poll` next has a timer to run, or None (a time in the past: now).
+
+        A DELAY entry sets none: it moves to PROBE at the first `resolve` or `poll` after
+        DELAY_FIRST_PROBE_TIME (a neighbour we no longer send to need not be probed).
+        """
+        best = self._earliest(wake=True)
+        return None if best < 0 else Instant(best)
+
+    def _poll_at_us(self) -> int | None:
+        best = self._earliest(wake=True)
+        return None if best < 0 else best
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _event(
+        self, kind: NeighborEventKind, addr: IpAddress, now: Instant, hw: bytes | None
+    ) -> None:
+        events = self._events
+        if len(events) >= self._max_events:
+            if not self._max_events:
+                self.counters.events_dropped += 1
+                return
+            events.popleft()
+            self.counters.events_dropped += 1
+        events.append(NeighborEvent(kind, addr, now, hw))
+
+    def events(self) -> list[NeighborEvent]:
+        """Return (and forget) the events since the last call, oldest first (bounded:
+        the oldest are dropped first, counted in ``counters.events_dropped``)."""
+        out = list(self._events)
+        self._events.clear()
+        return out
+
+    # -- bookkeeping --------------------------------------------------------------------------
+
+    def _insert(
+        self, addr: IpAddress, state: NeighborState, hw: bytes | None, now_us: int
+    ) -> _Entry | None:
+        entries = self._entries
+        if len(entries) >= self._capacity:
+            if self._capacity == 0:
+                return None
+            old = next(iter(entries))
+            e_old = entries[old]
+            self._lost += len(e_old.queue) if e_old.queue else 0
+            self._delete(old, e_old)
+            self.counters.evicted += 1
+        e = _Entry(state, hw, now_us)
+        entries[addr] = e
+        return e
+
+    def _to_back(self, addr: IpAddress, e: _Entry) -> None:
+        entries = self._entries
+        del entries[addr]
+        entries[addr] = e
+
+    def _delete(self, addr: IpAddress, e: _Entry) -> None:
+        del self._entries[addr]
+        self._timed.pop(addr, None)
+        if e.queue:
+            n = len(e.queue)
+            self._queued -= n
+            self.counters.queue_dropped += n
+            e.queue = None
+
+    def _set_timer(self, addr: IpAddress, e: _Entry, at_us: int) -> None:
+        e.timer = at_us
+        self._timed[addr] = e
+        if self._due_hint < 0 or at_us < self._due_hint:
+            self._due_hint = at_us
+
+    def _clear_timer(self, addr: IpAddress, e: _Entry) -> None:
+        e.timer = None
+        if e.hw is not None:
+            self._timed.pop(addr, None)
 
     def remove(self, addr: IpAddress) -> None:
-        """Forget ``addr``."""
-        self._entries.pop(addr, None)
+        """Forget ``addr`` (its queued packets are dropped)."""
+        e = self._entries.get(addr)
+        if e is not None:
+            self._delete(addr, e)
 
     def flush(self) -> None:
-        """Forget every entry."""
-        self._entries.clear()
+        """Forget every entry (queued packets included)."""
+        for addr, e in list(self._entries.items()):
+            self._delete(addr, e)
+
+    def entries(self, now: Instant) -> list[NeighborInfo]:
+        """Return a snapshot of every live entry, in eviction order (oldest first)."""
+        now_us = now.micros
+        out = []
+        for addr in list(self._entries):
+            e = self._get(addr, now_us)
+            if e is None:
+                continue
+            hw = None if e.hw is None else EthernetAddress(e.hw)
+            expires = Instant(e.deadline if e.hw is None else e.heard + self._expiry)
+            out.append(NeighborInfo(addr, e.state, hw, expires))
+        return out
+
+    def entries_by_state(self, now: Instant) -> dict[NeighborState, int]:
+        """Return how many live entries are in each state (every state present)."""
+        counts = dict.fromkeys(NeighborState, 0)
+        for info in self.entries(now):
+            counts[info.state] += 1
+        return counts
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -118,6 +780,8 @@ class NeighborCache:
         return addr in self._entries
 
     def __iter__(self) -> Iterator[tuple[IpAddress, EthernetAddress, Instant]]:
-        """Iterate over ``(addr, hardware_addr, expires_at)``, expired entries included."""
-        for addr, (octets, expires) in list(self._entries.items()):
-            yield addr, EthernetAddress(octets), Instant(expires)
+        """Iterate over ``(addr, hardware_addr, expires_at)`` of the resolved entries, expired
+        ones included."""
+        for addr, e in list(self._entries.items()):
+            if e.hw is not None:
+                yield addr, EthernetAddress(e.hw), Instant(e.heard + self._expiry)

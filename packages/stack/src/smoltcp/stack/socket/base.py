@@ -1,6 +1,6 @@
 """What every socket is to the socket set and the interface.
 
-A socket never sees a device (STYLE.md rule 3). The interface hands it parsed representations
+A socket never sees a device. The interface hands it parsed representations
 on ingress (`Socket.process`) and asks it for at most one packet on egress (`Socket.dispatch`).
 The socket set files each socket under the keys it returns from `Socket.demux_keys`, so that
 ingress is a dictionary look-up whatever the number of sockets.
@@ -8,17 +8,50 @@ ingress is a dictionary look-up whatever the number of sockets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from smoltcp.stack.time import Instant
 
-__all__ = ["Emit", "Socket"]
+__all__ = ["Emit", "Socket", "SocketOwner"]
 
+# Any: each socket kind emits its own representation (an IP header with a TCP, UDP or ICMP
+# representation, or raw octets), and only the interface, which serialises them, reads them.
 Emit = Callable[[Any, Any], None]
 """``emit(ip_repr, repr)``: serialise one packet at once (the payload may be a view into the
 socket's buffer). It never fails from the socket's point of view."""
+
+
+class SocketOwner(Protocol):
+    """What a socket asks of the collection that holds it (`SocketSet`, or a test's stand-in).
+
+    Look-ups return Any for the reason `SocketSet` gives: the caller knows the kind it added.
+    """
+
+    def add(self, socket: Socket) -> int:
+        """Add ``socket`` (a listener's child connection, say); return its handle."""
+        ...
+
+    def get(self, handle: int) -> Any:
+        """Return the socket of ``handle``, or None."""
+        ...
+
+    def remove(self, handle: int) -> Any:
+        """Remove and return the socket of ``handle``."""
+        ...
+
+    def lookup(self, key: Hashable) -> Sequence[Any]:
+        """Return the sockets filed under demux key ``key``."""
+        ...
+
+    def rebind(self, handle: int | None, socket: Socket) -> None:
+        """Refile ``socket`` under its current `Socket.demux_keys`."""
+        ...
+
+    def wake(self, handle: int | None) -> None:
+        """Mark the socket of ``handle`` as having something to send."""
+        ...
 
 
 class Socket:
@@ -32,13 +65,40 @@ class Socket:
     __slots__ = ("_handle", "_set")
 
     def __init__(self) -> None:
-        self._set: Any = None
+        self._set: SocketOwner | None = None
         self._handle: int | None = None
+
+    @property
+    def socket_set(self) -> SocketOwner | None:
+        """The collection holding this socket (None before `SocketSet.add`)."""
+        return self._set
+
+    @property
+    def handle(self) -> int | None:
+        """The handle under which `socket_set` holds this socket, or None."""
+        return self._handle
+
+    def attach(self, owner: SocketOwner, handle: int) -> None:
+        """Record that ``owner`` holds this socket under ``handle`` (its `add` calls this).
+
+        Raises ValueError when the socket is held already.
+        """
+        if self._set is not None:
+            raise ValueError("the socket already belongs to a socket set")
+        self._set = owner
+        self._handle = handle
+
+    def detach(self) -> None:
+        """Forget the owner (its `remove` calls this)."""
+        self._set = None
+        self._handle = None
 
     def demux_keys(self) -> tuple[Hashable, ...]:
         """Return the keys under which ingress finds this socket (see DESIGN.md)."""
         return ()
 
+    # Any: the context is the interface's, and each socket kind takes and answers with its
+    # own representation; the subclasses narrow these types.
     def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> tuple[Any, Any] | None:
         """Take one packet addressed to this socket; return an immediate reply or None."""
         raise NotImplementedError
@@ -54,9 +114,9 @@ class Socket:
     def _rebind(self) -> None:
         """Tell the socket set that `demux_keys` changed (a no-op before `SocketSet.add`)."""
         if self._set is not None:
-            self._set._rebind(self._handle, self)
+            self._set.rebind(self._handle, self)
 
     def _wake(self) -> None:
         """Tell the socket set this socket has something to send."""
         if self._set is not None:
-            self._set._wake(self._handle)
+            self._set.wake(self._handle)

@@ -15,7 +15,7 @@ proportion to the sockets with something to do, not to the sockets with a timer.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .base import Socket
@@ -26,6 +26,10 @@ SocketHandle = int
 """The handle `SocketSet.add` returns: a small int, never reused by the same set."""
 
 _EMPTY: tuple[Any, ...] = ()
+
+# The look-ups below return Any, not Socket: a set holds sockets of every kind and the caller
+# knows which kind it filed under a handle; typed as Socket, every ``sockets[h].recv()`` in a
+# program would need a cast.
 
 
 class SocketSet:
@@ -62,13 +66,12 @@ class SocketSet:
         """
         if not isinstance(socket, Socket):
             raise TypeError(f"expected a Socket, not {type(socket).__name__}")
-        if socket._set is not None:
+        if socket.socket_set is not None:
             raise ValueError("the socket already belongs to a socket set")
         handle = self._next
         self._next = handle + 1
         self._sockets[handle] = socket
-        socket._set = self
-        socket._handle = handle
+        socket.attach(self, handle)
         self._file(handle, socket)
         self._active[handle] = None
         return handle
@@ -87,8 +90,7 @@ class SocketSet:
         self._unfile(handle, socket)
         self._active.pop(handle, None)
         self._sleep_at.pop(handle, None)
-        socket._set = None
-        socket._handle = None
+        socket.detach()
         return socket
 
     def __iter__(self) -> Iterator[tuple[SocketHandle, Any]]:
@@ -104,29 +106,80 @@ class SocketSet:
     def __repr__(self) -> str:
         return f"SocketSet(sockets={len(self._sockets)}, active={len(self._active)})"
 
-    def lookup(self, key: Hashable) -> list[Any]:
+    def lookup(self, key: Hashable) -> Sequence[Any]:
         """Return the sockets filed under ``key`` (an empty sequence if none); do not modify it."""
-        return self._demux.get(key, _EMPTY)  # type: ignore[arg-type]
+        return self._demux.get(key, _EMPTY)
+
+    @property
+    def demux(self) -> Mapping[Hashable, Sequence[Any]]:
+        """The demultiplexing table: key -> the sockets filed under it, in filing order.
+
+        Read-only for the caller. Ingress keeps it for the length of one poll and looks each
+        packet up with ``demux.get(key)``: `add`, `remove` and a socket's rebind replace a
+        key's list rather than mutate it, so a list being walked never changes under ingress.
+        """
+        return self._demux
+
+    @property
+    def has_raw(self) -> bool:
+        """Whether any raw-socket key is filed (ingress skips the raw look-up otherwise)."""
+        return self._raw > 0
 
     # -- called by sockets (through Socket._rebind / Socket._wake) -------------------------
 
-    def _rebind(self, handle: SocketHandle, socket: Socket) -> None:
-        """Refile ``socket`` under its current `demux_keys`."""
-        if self._sockets.get(handle) is not socket:
+    def rebind(self, handle: SocketHandle | None, socket: Socket) -> None:
+        """Refile ``socket`` (held under ``handle``) under its current `demux_keys`.
+
+        Sockets call this (through `Socket._rebind`) whenever their keys change.
+        """
+        if handle is None or self._sockets.get(handle) is not socket:
             return
         self._unfile(handle, socket)
         self._file(handle, socket)
 
-    def _wake(self, handle: SocketHandle) -> None:
-        """Mark ``handle`` active: the interface's egress loop will visit it."""
-        if handle in self._sockets:
+    def wake(self, handle: SocketHandle | None) -> None:
+        """Mark ``handle`` active: the interface's egress loop will visit it at the next poll.
+
+        A sleeping socket leaves the timer heap. An unknown handle (or None) is ignored.
+        """
+        if handle is not None and handle in self._sockets:
             self._active[handle] = None
             self._sleep_at.pop(handle, None)
 
-    # -- called by the interface ------------------------------------------------------------
+    # -- scheduling, for the interface ------------------------------------------------------
+    #
+    # A poll does: `wake_due(now)`; for each handle of `active_handles()`, dispatch, then by the
+    # socket's `poll_at`: `deactivate` (nothing to do), `sleep` (a timer), or leave it active
+    # (work now); then `compact_active(visited)`. `next_wake()` says when a timer is due.
 
-    def _sleep(self, handle: int, at_us: int) -> None:
-        """Move an active socket to the timer heap until ``at_us`` (micros)."""
+    def has_active(self) -> bool:
+        """Return True when some socket is active (egress has something to visit)."""
+        return bool(self._active)
+
+    def is_active(self, handle: SocketHandle) -> bool:
+        """Return True when ``handle`` is active (awake, to be visited by egress)."""
+        return handle in self._active
+
+    def active_handles(self) -> list[SocketHandle]:
+        """Return the active handles in fair (insertion) order, as a snapshot list.
+
+        The caller may `sleep`, `deactivate` or `wake` handles while walking it.
+        """
+        return list(self._active)
+
+    def deactivate(self, handle: SocketHandle) -> None:
+        """Take ``handle`` out of the active set (its `poll_at` returned None); no-op if absent.
+
+        Only `wake` (a socket's, or ingress for a packet to it) brings it back.
+        """
+        self._active.pop(handle, None)
+
+    def sleep(self, handle: SocketHandle, at_us: int) -> None:
+        """Move ``handle`` from the active set to the timer heap until ``at_us`` (micros).
+
+        `wake_due` makes it active again once ``at_us`` has come, `wake` earlier.
+        """
+        self._active.pop(handle, None)
         self._active.pop(handle, None)
         sleep_at = self._sleep_at
         if sleep_at.get(handle) == at_us:
@@ -139,8 +192,8 @@ class SocketSet:
             self._heap = heap = [(t, h) for h, t in sleep_at.items()]
             heapq.heapify(heap)
 
-    def _compact_active(self, before: int) -> None:
-        """Shrink the active dict after many sockets left it (``before``: its size then).
+    def compact_active(self, before: int) -> None:
+        """Shrink the active set after many sockets left it (``before``: its size then).
 
         A dict never shrinks when keys are deleted, and iterating it costs in proportion to
         the most keys it ever held: without this, an empty active set that once held 10,000
@@ -150,9 +203,11 @@ class SocketSet:
         if before > 64 and len(active) * 4 < before:
             self._active = dict(active)
 
-    def _wake_due(self, now_us: int) -> None:
-        """Make every socket whose time has come active again."""
+    def wake_due(self, now_us: int) -> None:
+        """Make every sleeping socket whose time (micros) is at or before ``now_us`` active."""
         heap = self._heap
+        if not heap:
+            return
         sleep_at = self._sleep_at
         active = self._active
         while heap and heap[0][0] <= now_us:
@@ -161,8 +216,8 @@ class SocketSet:
                 del sleep_at[handle]
                 active[handle] = None
 
-    def _next_wake(self) -> int | None:
-        """Return when (micros) the first sleeping socket wants a poll, or None."""
+    def next_wake(self) -> int | None:
+        """Return when (micros) the first sleeping socket wants a poll, or None if none sleeps."""
         heap = self._heap
         sleep_at = self._sleep_at
         while heap:
@@ -171,6 +226,11 @@ class SocketSet:
                 return at_us
             heapq.heappop(heap)
         return None
+
+    @property
+    def timer_entries(self) -> int:
+        """Entries in the timer heap, stale ones included (bounded by 2 * sleeping + 64)."""
+        return len(self._heap)
 
     # -- internals --------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 `TcpSocket` is the public API; `TcpState` names the RFC states; `TcpStats` is a snapshot of a
 connection's counters. The urgent pointer is ignored: urgent data is delivered in line.
+INTERFACES.md in this package describes how a connection is put together (the transmission
+control block in tcb.py and the parts that act on it).
 """
 
 from __future__ import annotations

@@ -11,23 +11,27 @@ spaces.
 from __future__ import annotations
 
 import hashlib
+import random
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING
 
+from smoltcp.stack.tcp.seq import SEQ_MASK
 from smoltcp.stack.time import Instant
 from smoltcp.wire import IpEndpoint, TcpSeqNumber
 
+if TYPE_CHECKING:
+    from smoltcp.stack.tcp.tcb import Context
+
 __all__ = ["IsnGenerator"]
 
-_MASK = (1 << 32) - 1
 _SECRET_LEN = 16
 
 # One generator per interface: the secret is drawn once from the context's seeded random source
 # and reused for every connection of that interface. The cache is keyed (weakly) by that
 # `random.Random`, which, unlike the slotted Context, supports weak references; so an
 # interface that goes away takes its generator with it.
-_BY_RAND: weakref.WeakKeyDictionary[Any, IsnGenerator] = weakref.WeakKeyDictionary()
-_BY_ID: dict[int, tuple[Any, IsnGenerator]] = {}
+_BY_RAND: weakref.WeakKeyDictionary[random.Random, IsnGenerator] = weakref.WeakKeyDictionary()
+_BY_ID: dict[int, tuple[random.Random, IsnGenerator]] = {}
 
 
 class IsnGenerator:
@@ -60,10 +64,10 @@ class IsnGenerator:
         modulo 2**32.
         """
         m = now.micros >> 2
-        return TcpSeqNumber((m + self.offset(local, remote)) & _MASK)
+        return TcpSeqNumber((m + self.offset(local, remote)) & SEQ_MASK)
 
     @classmethod
-    def for_context(cls, cx: Any) -> IsnGenerator:
+    def for_context(cls, cx: Context) -> IsnGenerator:
         """Return the generator of the interface context ``cx``, creating it on first use.
 
         The secret is 16 octets drawn from ``cx.rand`` (a `random.Random` seeded from
@@ -85,7 +89,7 @@ class IsnGenerator:
         return gen
 
 
-def _draw_secret(rand: Any) -> bytes:
+def _draw_secret(rand: random.Random) -> bytes:
     return rand.getrandbits(8 * _SECRET_LEN).to_bytes(_SECRET_LEN, "big")
 
 

@@ -13,15 +13,15 @@ with a full Linux accept queue).
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 from smoltcp.stack.socket.errors import ListenError
+from smoltcp.stack.tcp.arguments import EndpointLike, to_endpoint
+from smoltcp.stack.tcp.process import rst_for
 from smoltcp.stack.tcp.state import TcpState
+from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Reply
 from smoltcp.stack.time import Instant
 from smoltcp.wire import IpEndpoint, TcpControl, TcpRepr
 
-__all__ = ["_Listener"]
+__all__ = ["Listener"]
 
 _CLOSED = TcpState.CLOSED
 _LISTEN = TcpState.LISTEN
@@ -30,158 +30,159 @@ _RST = TcpControl.RST
 _SYN = TcpControl.SYN
 
 
-class _Listener:
-    """Passive open for `TcpSocket` (see socket.py for the slots)."""
+class Listener(Part):
+    """Passive open for one socket: the listening endpoint and the backlog of children."""
 
-    __slots__ = ()
+    __slots__ = ("backlog_max", "listen_ep", "pending")
 
-    def listen(self: Any, endpoint: IpEndpoint | tuple[Any, int] | int, backlog: int = 0) -> None:
-        """Wait for connections on ``endpoint`` (an endpoint, or a port for every address).
+    def __init__(self) -> None:
+        self.listen_ep: IpEndpoint | None = None
+        self.backlog_max = 0
+        # The handles of the children not yet accepted, in the order of their SYNs.
+        self.pending: list[int] = []
 
-        ``backlog=0``: this socket becomes the connection. ``backlog > 0``: connections are
-        children of this socket, taken with `accept`. Raises `ListenError` when the socket is
-        open already or the port is 0, ``ValueError`` for a negative backlog.
-        """
+    def listen(self, endpoint: EndpointLike, backlog: int = 0) -> None:
+        """Wait for connections on ``endpoint`` (see `TcpSocket.listen`)."""
+        tcb = self.tcb
+        if not isinstance(backlog, int) or isinstance(backlog, bool):
+            raise TypeError(f"backlog must be an int, not {type(backlog).__name__}")
         if backlog < 0:
             raise ValueError(f"backlog must be >= 0, not {backlog}")
-        ep = IpEndpoint(None, endpoint) if isinstance(endpoint, int) else IpEndpoint(*endpoint)
+        ep = to_endpoint(endpoint, "endpoint", port_alone=True)
         if ep.port == 0:
             raise ListenError("unaddressable")
         if ep.addr is not None and ep.addr.is_unspecified:
             ep = IpEndpoint(None, ep.port)
-        if self._state is not _CLOSED:
+        if tcb.state is not _CLOSED:
             raise ListenError("invalid state")
-        self._reset_connection()
-        self._error = None
-        self._rx.clear()
-        self._tx.clear()
-        self._listen_ep = ep
-        self._backlog_max = backlog
-        self._backlog: list[int] = []
-        self._passive = True
-        self._child = False
-        self._set_state(_LISTEN)
-        self._rebind()
+        self.sock._reset_connection()
+        tcb.error = None
+        tcb.rx.clear()
+        tcb.tx.clear()
+        self.listen_ep = ep
+        self.backlog_max = backlog
+        self.pending = []
+        tcb.passive = True
+        tcb.child = False
+        tcb.set_state(_LISTEN)
+        self.sock._rebind()
 
-    def accept(self: Any) -> int | None:
+    def accept(self) -> int | None:
         """Return the handle of the next established child connection, or None.
 
         The caller owns the handle (and removes the socket from the set when done with it).
         Children whose handshake failed are removed from the set here.
         """
-        if self._backlog_max == 0:
+        if self.backlog_max == 0:
             return None
-        self._prune_backlog()
-        sockets = self._set
+        self.prune_backlog()
+        sockets = self.sock._set
+        if sockets is None:
+            return None
         best = -1
         best_at = 0
-        for i, handle in enumerate(self._backlog):
+        for i, handle in enumerate(self.pending):
             child = sockets.get(handle)
+            at = child._tcb.established_at
             # The earliest established first (ties: the earliest SYN), as an accept queue.
-            if child._state is not _SYN_RECEIVED and (best < 0 or child._established_at < best_at):
+            if child.state is not _SYN_RECEIVED and (best < 0 or at < best_at):
                 best = i
-                best_at = child._established_at
+                best_at = at
         if best < 0:
             return None
-        handle = self._backlog.pop(best)
-        sockets.get(handle)._child = False
+        handle = self.pending.pop(best)
+        sockets.get(handle)._tcb.child = False
         return handle
 
-    @property
-    def backlog(self) -> int:
-        """Children waiting to be accepted (handshaking or established)."""
-        self._prune_backlog()
-        return len(self._backlog)
+    def waiting(self) -> int:
+        """Return the children waiting to be accepted (handshaking or established)."""
+        self.prune_backlog()
+        return len(self.pending)
 
-    def _prune_backlog(self: Any) -> None:
-        sockets = self._set
-        if sockets is None or not self._backlog:
+    def prune_backlog(self) -> None:
+        """Remove the children nobody will accept from the set and from the backlog."""
+        sockets = self.sock._set
+        if sockets is None or not self.pending:
             return
         keep = []
-        for handle in self._backlog:
+        for handle in self.pending:
             child = sockets.get(handle)
             if child is None:
                 continue
-            if child._state is _CLOSED and child._rst_pending is None and not len(child._rx):
+            if child.state is _CLOSED and child._snd.rst_pending is None and not len(child._tcb.rx):
                 # The handshake failed (RST, timeout), or the connection was reset with
                 # nothing left to read: nobody will ever accept it. A reset child holding
                 # received octets stays: they remain readable, then recv says "reset".
                 sockets.remove(handle)
                 continue
             keep.append(handle)
-        self._backlog = keep
+        self.pending = keep
 
-    def _close_listener(self: Any) -> None:
+    def close_listener(self) -> None:
         """Drop the children nobody accepted (they are aborted)."""
-        sockets = self._set
+        sockets = self.sock._set
         if sockets is not None:
-            for handle in self._backlog:
+            for handle in self.pending:
                 child = sockets.get(handle)
                 if child is not None:
-                    child._child = False
+                    child._tcb.child = False
                     child.abort()
-        self._backlog = []
+        self.pending = []
 
-    def _process_listen(self: Any, cx: Any, now: Instant, ip: Any, seg: TcpRepr) -> Any:
+    def process_listen(self, cx: Context, now: Instant, ip: IpRepr, seg: TcpRepr) -> Reply | None:
         """RFC 9293 3.10.7.2: a segment for a listening socket."""
-        from smoltcp.stack.tcp.process import _rst_for
-
         ctl = seg.control
         if ctl is _RST:
             return None
         if seg.ack_number is not None:
-            return _rst_for(ip, seg)
+            return rst_for(ip, seg)
         if ctl is not _SYN:
             return None
-        if self._backlog_max == 0:
-            self._open_passive(cx, now, ip, seg)
+        if self.backlog_max == 0:
+            self.open_passive(cx, now, ip, seg)
             return None
-        self._prune_backlog()
-        if len(self._backlog) >= self._backlog_max or self._set is None:
+        self.prune_backlog()
+        sockets = self.sock._set
+        if sockets is None:
             return None
-        child = type(self)(self._rx.capacity, self._tx.capacity)
-        child._timeout = self._timeout
-        child._keep_alive = self._keep_alive
-        child._ack_delay = self._ack_delay
-        child._nagle = self._nagle
-        child._hop_limit = self._hop_limit
-        child._rtt.min_rto = self._rtt.min_rto
-        # A copy of the listener's controller, not a new one by name: the name of a custom
-        # controller means nothing to `make_congestion_controller` (it would raise out of
-        # poll), and an instance carries its configuration (e.g. HyStart++ off).
-        child.set_congestion_control(copy.deepcopy(self._cc))
-        child._assembler = type(self._assembler)(self._assembler.max_holes)
-        child._listen_ep = self._listen_ep
-        child._passive = True
-        child._child = True
-        child._state = _LISTEN
-        handle = self._set.add(child)
-        self._backlog.append(handle)
-        child._open_passive(cx, now, ip, seg)
+        if len(self.pending) >= self.backlog_max:
+            return self.overflow(cx, now, ip, seg)
+        child = self.sock._spawn_child()
+        child._lst.listen_ep = self.listen_ep
+        handle = sockets.add(child)
+        self.pending.append(handle)
+        child._lst.open_passive(cx, now, ip, seg)
         return None
 
-    def _open_passive(self: Any, cx: Any, now: Instant, ip: Any, seg: TcpRepr) -> None:
-        """Take the SYN: move to SYN-RECEIVED; `dispatch` sends the SYN-ACK."""
-        self._local = IpEndpoint(ip.dst_addr, seg.dst_port)
-        self._remote = IpEndpoint(ip.src_addr, seg.src_port)
-        self._start_connection(cx, now)
-        self._accept_syn(cx, now, ip, seg)
-        self._set_state(_SYN_RECEIVED)
-        self._rebind()
-        self._wake()
+    def overflow(self, cx: Context, now: Instant, ip: IpRepr, seg: TcpRepr) -> Reply | None:
+        """The accept queue is full: drop the SYN (the peer retries, as with a full Linux
+        accept queue). A stateless answer to the SYN (SYN cookies) would go out here."""
+        return None
 
-    def _return_to_listen(self: Any) -> None:
+    def open_passive(self, cx: Context, now: Instant, ip: IpRepr, seg: TcpRepr) -> None:
+        """Take the SYN: move to SYN-RECEIVED; `dispatch` sends the SYN-ACK."""
+        tcb = self.tcb
+        tcb.local = IpEndpoint(ip.dst_addr, seg.dst_port)
+        tcb.remote = IpEndpoint(ip.src_addr, seg.src_port)
+        self.sock._start_connection(cx, now)
+        self.arr.accept_syn(cx, now, ip, seg)
+        tcb.set_state(_SYN_RECEIVED)
+        self.sock._rebind()
+        self.sock._wake()
+
+    def return_to_listen(self) -> None:
         """A failed passive handshake returns a backlog-0 socket to LISTEN (RFC 9293 3.10.7.4)."""
-        ep = self._listen_ep
-        backlog = self._backlog_max
-        left = self._state
-        self._reset_connection()
-        self._rx.clear()
-        self._tx.clear()
-        self._listen_ep = ep
-        self._backlog_max = backlog
-        # `_reset_connection` set CLOSED behind `_set_state`'s back: restore the state we
+        tcb = self.tcb
+        ep = self.listen_ep
+        backlog = self.backlog_max
+        left = tcb.state
+        self.sock._reset_connection()
+        tcb.rx.clear()
+        tcb.tx.clear()
+        self.listen_ep = ep
+        self.backlog_max = backlog
+        # `_reset_connection` set CLOSED behind `set_state`'s back: restore the state we
         # leave, so that the change logged (and checked) is the RFC's SYN-RECEIVED -> LISTEN.
-        self._state = left
-        self._set_state(_LISTEN)
-        self._rebind()
+        tcb.state = left
+        tcb.set_state(_LISTEN)
+        self.sock._rebind()

@@ -18,33 +18,32 @@ Sequence numbers are raw 32-bit ints; times are integer microseconds, passed in.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
+
+from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
 
 __all__ = ["Rack"]
-
-_MASK = 0xFFFFFFFF
-_HALF = 1 << 31
 
 # Entry fields: [start, end) sequence numbers, send time, retransmission, delivered, lost.
 _START, _END, _TIME, _RETX, _DELIVERED, _LOST = range(6)
 
 
-def _before(a: int, b: int) -> bool:
-    """Whether sequence number ``a`` comes before ``b`` (modulo 2**32)."""
-    return 0 < ((b - a) & _MASK) < _HALF
+# One sent range: [start, end, send time, ...] (ints; see the field indices above).
+_Entry = list[int]
 
 
-def _split(entry: list, blocks: list[tuple[int, int]]) -> list[tuple[list, bool]] | None:
+def _split(entry: _Entry, blocks: Sequence[tuple[int, int]]) -> list[tuple[_Entry, bool]] | None:
     """Return ``entry`` cut where the SACK ``blocks`` cover it, in sequence order, each part
     with whether a block covers it; or None when no block touches it."""
     start = entry[_START]
-    length = (entry[_END] - start) & _MASK
+    length = (entry[_END] - start) & SEQ_MASK
     covered = []
     for left, right in blocks:
-        lo = (int(left) - start) & _MASK
-        hi = (int(right) - start) & _MASK
-        if lo >= _HALF:  # the block starts below the entry
+        lo = (int(left) - start) & SEQ_MASK
+        hi = (int(right) - start) & SEQ_MASK
+        if lo >= SEQ_HALF:  # the block starts below the entry
             lo = 0
-        if hi >= _HALF or hi <= lo:
+        if hi >= SEQ_HALF or hi <= lo:
             continue
         if hi > length:
             hi = length
@@ -59,12 +58,14 @@ def _split(entry: list, blocks: list[tuple[int, int]]) -> list[tuple[list, bool]
         if hi <= at:
             continue
         if lo > at:
-            parts.append(([(start + at) & _MASK, (start + lo) & _MASK, *entry[_TIME:]], False))
+            parts.append(
+                ([(start + at) & SEQ_MASK, (start + lo) & SEQ_MASK, *entry[_TIME:]], False)
+            )
             at = lo
-        parts.append(([(start + at) & _MASK, (start + hi) & _MASK, *entry[_TIME:]], True))
+        parts.append(([(start + at) & SEQ_MASK, (start + hi) & SEQ_MASK, *entry[_TIME:]], True))
         at = hi
     if at < length:
-        parts.append(([(start + at) & _MASK, entry[_END], *entry[_TIME:]], False))
+        parts.append(([(start + at) & SEQ_MASK, entry[_END], *entry[_TIME:]], False))
     return parts
 
 
@@ -89,7 +90,7 @@ class Rack:
 
     def reset(self) -> None:
         """Forget everything (a new connection)."""
-        self._sent: deque[list] = deque()  # entries in transmit order (see the fields above)
+        self._sent: deque[_Entry] = deque()  # entries in transmit order (see the fields above)
         self._retx = 0  # how many entries are retransmissions (they break seq order)
         self._xmit: int | None = None  # RACK.xmit_ts: the latest send time delivered
         self._end = 0  # RACK.end_seq: that segment's end
@@ -135,8 +136,8 @@ class Rack:
 
     def on_send(self, start: int, end: int, t: int, retransmission: bool) -> None:
         """Record that [start, end) was sent at ``t`` (a retransmission replaces its range)."""
-        start &= _MASK
-        end &= _MASK
+        start &= SEQ_MASK
+        end &= SEQ_MASK
         if retransmission:
             self._forget(start, end)
             self._retx += 1
@@ -144,46 +145,46 @@ class Rack:
 
     def _forget(self, start: int, end: int) -> None:
         """Take [start, end) out of the entries and lost ranges that hold it (sent again)."""
-        kept: deque[list] = deque()
+        kept: deque[_Entry] = deque()
         for entry in self._sent:
             s, e = entry[_START], entry[_END]
-            if not (_before(s, end) and _before(start, e)):
+            if not (seq_before(s, end) and seq_before(start, e)):
                 kept.append(entry)
                 continue
             if entry[_RETX]:
                 self._retx -= 1
             # What is left of the entry keeps its send time and marks.
-            if _before(s, start):
+            if seq_before(s, start):
                 kept.append([s, start, *entry[_TIME:]])
                 self._retx += entry[_RETX]
-            if _before(end, e):
+            if seq_before(end, e):
                 kept.append([end, e, *entry[_TIME:]])
                 self._retx += entry[_RETX]
         self._sent = kept
         lost: list[list[int]] = []
         for s, e in self.lost:
-            if not (_before(s, end) and _before(start, e)):
+            if not (seq_before(s, end) and seq_before(start, e)):
                 lost.append([s, e])
                 continue
-            if _before(s, start):
+            if seq_before(s, start):
                 lost.append([s, start])
-            if _before(end, e):
+            if seq_before(end, e):
                 lost.append([end, e])
         self.lost = lost
 
-    def on_ack(self, una: int, blocks: list[tuple[int, int]], t: int) -> bool:
+    def on_ack(self, una: int, blocks: Sequence[tuple[int, int]], t: int) -> bool:
         """Take an ACK of ``una`` with the SACKed ``blocks`` (raw, right exclusive) at ``t``.
 
         Return whether a segment was newly delivered (then `detect` has work).
         """
-        una &= _MASK
+        una &= SEQ_MASK
         sent = self._sent
         delivered = False
         # The cumulatively acknowledged entries lead the list (but for retransmissions, found
         # below): of those, the latest sent one is the one RACK keeps (steps 2-3).
         newest = None
         xmit = self._xmit
-        while sent and not _before(una, sent[0][_END]):
+        while sent and not seq_before(una, sent[0][_END]):
             entry = sent.popleft()
             if entry[_RETX]:
                 self._retx -= 1
@@ -194,9 +195,9 @@ class Rack:
         if newest is not None:
             delivered = self._deliver(newest, t)
         if self._retx or blocks:
-            kept: deque[list] = deque()
+            kept: deque[_Entry] = deque()
             for entry in sent:
-                if not _before(una, entry[_END]):
+                if not seq_before(una, entry[_END]):
                     delivered = self._deliver(entry, t) or delivered
                     self._retx -= entry[_RETX]
                     continue
@@ -214,13 +215,13 @@ class Rack:
                 kept.append(entry)
             self._sent = sent = kept
         if self.lost:
-            self.lost = [r for r in self.lost if _before(una, r[1])]
+            self.lost = [r for r in self.lost if seq_before(una, r[1])]
             for r in self.lost:
-                if _before(r[0], una):
+                if seq_before(r[0], una):
                     r[0] = una
         return delivered
 
-    def _deliver(self, entry: list, t: int) -> bool:
+    def _deliver(self, entry: _Entry, t: int) -> bool:
         """RFC 8985 6.2 steps 1-3 for one newly delivered segment."""
         if entry[_DELIVERED]:
             return False
@@ -238,7 +239,7 @@ class Rack:
         if (
             xmit is None
             or entry[_TIME] > xmit
-            or (entry[_TIME] == xmit and _before(self._end, entry[_END]))
+            or (entry[_TIME] == xmit and seq_before(self._end, entry[_END]))
         ):
             self._xmit = entry[_TIME]
             self._end = entry[_END]
@@ -271,7 +272,7 @@ class Rack:
             if entry[_DELIVERED] or entry[_LOST]:
                 continue
             sent_at = entry[_TIME]
-            if sent_at > xmit or (sent_at == xmit and not _before(entry[_END], end)):
+            if sent_at > xmit or (sent_at == xmit and not seq_before(entry[_END], end)):
                 break  # transmit order: every later entry was sent later still
             due = sent_at + wait
             if due <= t:

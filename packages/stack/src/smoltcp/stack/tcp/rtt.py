@@ -4,11 +4,9 @@ The estimator keeps SRTT and RTTVAR in integer microseconds and caches the RTO a
 `Duration`, so that reading it on the per-segment path allocates nothing.
 
 Karn's rule (RFC 6298 section 3): a segment that was retransmitted gives no sample, because
-its ACK cannot be matched to one transmission. The socket either enforces that itself and
-calls `RttEstimator.sample`, or uses the small helper here: `time_segment` starts timing one
-segment, `cancel_timing` drops it when anything is retransmitted, and `on_ack` takes the
-sample once the cumulative ACK covers it. Timestamp echoes (RFC 7323) are unambiguous and
-may be fed to `sample` directly.
+its ACK cannot be matched to one transmission. The connection (`recovery.Recovery`) enforces
+that itself and calls `RttEstimator.sample`. Timestamp echoes (RFC 7323) are unambiguous and
+are fed to `sample` directly.
 """
 
 from __future__ import annotations
@@ -21,9 +19,6 @@ _MIN_RTO = Duration.from_millis(200)
 _MAX_RTO = Duration.from_secs(60)
 _INITIAL_RTO = Duration.from_secs(1)
 _GRANULARITY = Duration.from_millis(1)
-
-_MODULUS = 1 << 32
-_HALF = 1 << 31
 
 
 class RttEstimator:
@@ -46,8 +41,6 @@ class RttEstimator:
         "_rto_base",
         "_rttvar",
         "_srtt",
-        "_timed_at",
-        "_timed_seq",
         "_timeout_at",
     )
 
@@ -82,8 +75,6 @@ class RttEstimator:
         self._rttvar = 0
         self._backoff = 0
         self._rto_base = self._initial_rto
-        self._timed_seq: int | None = None
-        self._timed_at = 0
         # When the last retransmission timeout fired (micros), if the caller said.
         self._timeout_at: int | None = None
         self._update_rto()
@@ -178,8 +169,6 @@ class RttEstimator:
             self._timeout_at = now.micros
         if self._rto.micros < self._max_rto:
             self._backoff += 1
-        # Karn: the timed segment is being retransmitted, its ACK gives no sample.
-        self._timed_seq = None
         self._update_rto()
 
     def _update_rto(self) -> None:
@@ -191,38 +180,6 @@ class RttEstimator:
         if rto > self._max_rto:
             rto = self._max_rto
         self._rto = Duration(rto)
-
-    # -- optional Karn helper -------------------------------------------------------------
-
-    def time_segment(self, seq_end: int, now: Instant) -> None:
-        """Start timing the segment ending at ``seq_end`` (raw 32-bit) unless one is timed."""
-        if self._timed_seq is None:
-            self._timed_seq = int(seq_end)
-            self._timed_at = now.micros
-
-    def cancel_timing(self) -> None:
-        """Drop the timed segment: something was retransmitted (Karn's rule)."""
-        self._timed_seq = None
-
-    @property
-    def is_timing(self) -> bool:
-        """Whether a segment is being timed."""
-        return self._timed_seq is not None
-
-    def on_ack(self, ack: int, now: Instant) -> Duration | None:
-        """Take a sample if the cumulative ``ack`` (raw 32-bit) covers the timed segment.
-
-        Return the sample taken, or None.
-        """
-        timed = self._timed_seq
-        if timed is None:
-            return None
-        # Modular comparison (RFC 9293 3.4): ack >= timed.
-        if (int(ack) - timed) % _MODULUS >= _HALF:
-            return None
-        self._timed_seq = None
-        rtt = Duration(now.micros - self._timed_at)
-        return rtt if self.sample(rtt, now) else None
 
     def __repr__(self) -> str:
         srtt = "-" if self._srtt is None else str(Duration(self._srtt))

@@ -1,11 +1,11 @@
-"""Selective acknowledgements: the sender's scoreboard (RFC 6675) and receiver blocks (RFC 2018).
+"""Selective acknowledgements, the sender's side: the SACK scoreboard (RFC 6675).
 
 `SackScoreboard` records which octets above SND.UNA the peer has reported in SACK blocks,
 decides which holes are lost (RFC 6675 IsLost), computes the pipe (SetPipe) and picks the
 next range to retransmit (NextSeg rules 1 and 3; rule 2, new data, belongs to the socket).
 
-`SackBlockGenerator` builds the SACK option a receiver sends from the out-of-order data it
-holds (RFC 2018 section 4).
+The blocks a receiver reports (RFC 2018 section 4) come from `receive.Receiver.sack_blocks`.
+`is_dsack` tells whether an ACK's blocks open with a D-SACK (RFC 2883).
 
 Sequence numbers cross this module as raw 32-bit ints (a `TcpSeqNumber` is one). Inside, the
 scoreboard keeps octet offsets relative to SND.UNA, so that wrap-around at 2**32 never shows.
@@ -15,18 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from smoltcp.stack.tcp.seq import SEQ_MASK, seq_dist
 from smoltcp.wire import TcpSeqNumber
 
-__all__ = ["SackBlockGenerator", "SackScoreboard", "is_dsack"]
-
-_MASK = (1 << 32) - 1
-_HALF = 1 << 31
-
-
-def _dist(a: int, b: int) -> int:
-    """Return the signed distance b - a in sequence space."""
-    d = (b - a) & _MASK
-    return d - (1 << 32) if d >= _HALF else d
+__all__ = ["SackScoreboard", "is_dsack"]
 
 
 def is_dsack(ranges: tuple[tuple[int, int], ...], ack: int) -> bool:
@@ -35,12 +27,12 @@ def is_dsack(ranges: tuple[tuple[int, int], ...], ack: int) -> bool:
     if not ranges:
         return False
     left, right = ranges[0]
-    if _dist(int(ack), int(left)) < 0:
+    if seq_dist(int(ack), int(left)) < 0:
         return True
     if len(ranges) < 2:
         return False
     outer_left, outer_right = ranges[1]
-    return _dist(int(outer_left), int(left)) >= 0 and _dist(int(right), int(outer_right)) >= 0
+    return seq_dist(int(outer_left), int(left)) >= 0 and seq_dist(int(right), int(outer_right)) >= 0
 
 
 class SackScoreboard:
@@ -84,14 +76,14 @@ class SackScoreboard:
         """The end (exclusive, raw 32-bit) of the highest SACKed range, or None."""
         if not self._blocks or self._una is None:
             return None
-        return (self._una + self._blocks[-1][1]) & _MASK
+        return (self._una + self._blocks[-1][1]) & SEQ_MASK
 
     @property
     def high_rxt(self) -> int | None:
         """HighRxt (raw 32-bit, exclusive end of the retransmissions of this recovery)."""
         if self._una is None:
             return None
-        return (self._una + self._high_rxt) & _MASK
+        return (self._una + self._high_rxt) & SEQ_MASK
 
     @property
     def holes(self) -> list[tuple[int, int]]:
@@ -103,7 +95,7 @@ class SackScoreboard:
         prev = 0
         for start, end in self._blocks:
             if start > prev:
-                out.append(((una + prev) & _MASK, start - prev))
+                out.append(((una + prev) & SEQ_MASK, start - prev))
             prev = end
         return out
 
@@ -112,7 +104,7 @@ class SackScoreboard:
         una = self._una
         if una is None:
             return []
-        return [((una + s) & _MASK, (una + e) & _MASK) for s, e in self._blocks]
+        return [((una + s) & SEQ_MASK, (una + e) & SEQ_MASK) for s, e in self._blocks]
 
     # -- input ----------------------------------------------------------------------------
 
@@ -121,7 +113,7 @@ class SackScoreboard:
         if una is None:
             self._una = snd_una
             return
-        shift = _dist(una, snd_una)
+        shift = seq_dist(una, snd_una)
         if shift <= 0:
             # An old ACK (shift < 0) must not move the board back.
             return
@@ -156,11 +148,11 @@ class SackScoreboard:
         self._advance(snd_una)
         una = self._una
         assert una is not None
-        limit = _dist(una, int(snd_nxt))
+        limit = seq_dist(una, int(snd_nxt))
         new = 0
         for left, right in blocks:
-            start = _dist(una, int(left))
-            end = _dist(una, int(right))
+            start = seq_dist(una, int(left))
+            end = seq_dist(una, int(right))
             if start < 0:
                 start = 0
             if end > limit:
@@ -226,7 +218,7 @@ class SackScoreboard:
         una = self._una
         if una is None:
             return False
-        off = _dist(una, int(seq))
+        off = seq_dist(una, int(seq))
         if off < 0:
             return False
         thresh = self._dup_thresh
@@ -246,7 +238,7 @@ class SackScoreboard:
         more if it was retransmitted in this recovery (below HighRxt).
         """
         self._advance(int(snd_una))
-        total = _dist(int(snd_una), int(snd_nxt))
+        total = seq_dist(int(snd_una), int(snd_nxt))
         if total <= 0:
             return 0
         lost = self._lost_limit(mss)
@@ -296,7 +288,7 @@ class SackScoreboard:
                 length = end - start
                 if length > mss:
                     length = mss
-                return TcpSeqNumber((self._una + start) & _MASK), length  # type: ignore[operator]
+                return TcpSeqNumber((self._una + start) & SEQ_MASK), length  # type: ignore[operator]
             prev = e
             if prev >= limit:
                 break
@@ -307,7 +299,7 @@ class SackScoreboard:
         una = self._una
         if una is None:
             return
-        end = _dist(una, int(seq)) + length
+        end = seq_dist(una, int(seq)) + length
         if end > self._high_rxt:
             self._high_rxt = end
 
@@ -325,72 +317,3 @@ class SackScoreboard:
 
     def __repr__(self) -> str:
         return f"SackScoreboard(una={self._una}, blocks={self.blocks()}, sacked={self._sacked})"
-
-
-class SackBlockGenerator:
-    """Build the SACK blocks a receiver reports (RFC 2018 section 4).
-
-    The first block holds the most recently received segment; the others repeat the most
-    recently reported blocks, so that a block lost in one ACK shows up in the next ones.
-    """
-
-    __slots__ = ("_recent",)
-
-    def __init__(self) -> None:
-        # Most recent first: ranges (left, right) raw 32-bit of recent out-of-order segments.
-        self._recent: list[tuple[int, int]] = []
-
-    def reset(self) -> None:
-        """Forget the history (a new connection)."""
-        self._recent.clear()
-
-    def on_segment(self, left: int, right: int) -> None:
-        """Record that the out-of-order segment [left, right) just arrived."""
-        item = (int(left) & _MASK, int(right) & _MASK)
-        recent = self._recent
-        if recent and recent[0] == item:
-            return
-        if item in recent:
-            recent.remove(item)
-        recent.insert(0, item)
-        del recent[8:]
-
-    def blocks(
-        self, rcv_nxt: int, ranges: Iterable[tuple[int, int]], max_blocks: int = 3
-    ) -> tuple[tuple[int, int], ...]:
-        """Return at most ``max_blocks`` SACK blocks for the out-of-order ``ranges`` held.
-
-        ``ranges`` are (left, right) raw 32-bit, right exclusive, all above ``rcv_nxt``.
-        Ranges at or below RCV.NXT are not reported (RFC 2018 4: blocks describe data not yet
-        acknowledged). The block holding the most recently received segment comes first.
-        """
-        rcv_nxt = int(rcv_nxt)
-        held = []
-        for left, right in ranges:
-            left = int(left)
-            right = int(right)
-            if _dist(rcv_nxt, right) <= 0:
-                continue
-            if _dist(rcv_nxt, left) < 0:
-                left = rcv_nxt
-            held.append((left & _MASK, right & _MASK))
-        if not held or max_blocks <= 0:
-            return ()
-        out: list[tuple[int, int]] = []
-        for r_left, r_right in self._recent:
-            for block in held:
-                if block in out:
-                    continue
-                # The block that contains the recent segment.
-                if _dist(block[0], r_left) >= 0 and _dist(r_right, block[1]) >= 0:
-                    out.append(block)
-                    break
-            if len(out) >= max_blocks:
-                return tuple(out)
-        # Then any other held ranges, lowest first.
-        for block in held:
-            if block not in out:
-                out.append(block)
-                if len(out) >= max_blocks:
-                    break
-        return tuple(out)

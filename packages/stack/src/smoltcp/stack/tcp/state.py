@@ -3,8 +3,9 @@
 `TRANSITIONS` is the state diagram (RFC 9293 Figure 5) in one place: every change of state
 the socket makes, with the event and the RFC section that decides it. The code that makes
 each change lives with the event (`process.py` for arriving segments, `socket.py` for user
-calls, `send.py` for timers, `listener.py` for passive opens); the tests check that no state
-change outside this table ever happens.
+calls, `send.py` and `recovery.py` for timers, `listener.py` for passive opens) and goes
+through `tcb.Tcb.set_state`; the tests check that no state change outside this table ever
+happens.
 """
 
 from __future__ import annotations

@@ -1,0 +1,383 @@
+"""Loss recovery: the retransmission timer, fast recovery, SACK, RACK-TLP and RTT samples.
+
+`Recovery` owns what decides that data was lost and when to send it again: the RTT estimator
+and RTO (RFC 6298, `rtt.py`), the congestion controller (`congestion.py`), duplicate ACKs,
+fast retransmit and NewReno/SACK recovery (RFC 5681, RFC 6582, RFC 6675, early retransmit
+RFC 5827), the SACK scoreboard (`sack.py`), RACK's time-based detection and the tail loss
+probe (RFC 8985, `rack.py`). The send path (`send.py`) asks it what to retransmit next and
+lets it send fast retransmissions and loss probes; the arrival path (`process.py`) tells it
+what each ACK acknowledged.
+"""
+
+from __future__ import annotations
+
+from smoltcp.stack.socket.base import Emit
+from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_controller
+from smoltcp.stack.tcp.rack import Rack
+from smoltcp.stack.tcp.rtt import RttEstimator
+from smoltcp.stack.tcp.sack import SackScoreboard, is_dsack
+from smoltcp.stack.tcp.seq import SEQ_MASK
+from smoltcp.stack.tcp.state import TcpState
+from smoltcp.stack.tcp.tcb import Context, Part
+from smoltcp.stack.time import Duration, Instant
+from smoltcp.wire import TcpRepr, TcpSeqNumber
+
+__all__ = ["DUP_THRESH", "MAX_SYN_RETRIES", "Recovery"]
+
+_SYN_SENT = TcpState.SYN_SENT
+_SYN_RECEIVED = TcpState.SYN_RECEIVED
+# States in which data (and the FIN, once queued) may be sent.
+_SENDING = frozenset(
+    (
+        TcpState.ESTABLISHED,
+        TcpState.CLOSE_WAIT,
+        TcpState.FIN_WAIT_1,
+        TcpState.CLOSING,
+        TcpState.LAST_ACK,
+    )
+)
+
+# States in which our FIN has been queued (it is sent once the data before it is).
+_FIN_QUEUED = frozenset((TcpState.FIN_WAIT_1, TcpState.CLOSING, TcpState.LAST_ACK))
+
+# Dup ACKs that trigger fast retransmit (RFC 5681 3.2).
+DUP_THRESH = 3
+# SYN and SYN-ACK retransmissions before giving up (Linux: 6 and 5).
+MAX_SYN_RETRIES = 6
+# Tail loss probe timeouts beyond 2 * SRTT (RFC 8985 7.2, as Linux adds them): the ACK delay
+# a lone segment may wait for at the peer, and otherwise a small margin; before any RTT
+# sample, one second (RFC 8985: "PTO = 1 second").
+_TLP_LONE_SEGMENT = 200_000
+_TLP_MIN = 2_000
+_TLP_NO_SRTT = 1_000_000
+
+
+class Recovery(Part):
+    """Loss detection and recovery of one connection (see the module docstring)."""
+
+    __slots__ = (
+        "board",
+        "cc",
+        "dupacks",
+        "in_recovery",
+        "inflation",
+        "n_fast",
+        "n_rack",
+        "n_retx",
+        "n_timeouts",
+        "n_tlp",
+        "n_tlp_repairs",
+        "rack",
+        "rack_at",
+        "recover",
+        "retx_next",
+        "rto_at",
+        "rtt",
+        "rtt_at",
+        "rtt_seq",
+        "syn_rtx",
+        "tlp_at",
+        "tlp_end",
+        "tlp_out",
+    )
+
+    def __init__(self) -> None:
+        self.cc: CongestionController = make_congestion_controller("cubic")
+        self.rtt = RttEstimator()
+        self.board = SackScoreboard()
+        self.rack = Rack()
+        self.n_retx = self.n_fast = self.n_timeouts = 0
+        self.n_tlp = self.n_tlp_repairs = self.n_rack = 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the connection's recovery state (not the estimators' settings or counters)."""
+        self.rto_at: int | None = None
+        # Tail loss probe (RFC 8985 7): when it fires, whether one is out, and the end of a
+        # probe that resent old data (for its congestion response).
+        self.tlp_at: int | None = None
+        self.tlp_out = False
+        self.tlp_end: TcpSeqNumber | None = None
+        # RACK (RFC 8985 6): when its reordering timer fires.
+        self.rack_at: int | None = None
+        self.syn_rtx = False
+        # Karn: the segment being timed (its end) and when it was sent.
+        self.rtt_seq: TcpSeqNumber | None = None
+        self.rtt_at = 0
+        self.dupacks = 0
+        self.in_recovery = False
+        self.recover = TcpSeqNumber(0)
+        self.inflation = 0
+        self.retx_next = False
+        self.board.reset()
+        self.rack.reset()
+
+    def stop_timers(self) -> None:
+        """Disarm the retransmission, loss-probe and RACK timers."""
+        self.rto_at = None
+        self.tlp_at = None
+        self.rack_at = None
+
+    def rtt_sample_syn(self, now: Instant, seg: TcpRepr) -> None:
+        # Karn: a retransmitted SYN gives no sample.
+        if not self.syn_rtx and self.rtt_seq is not None:
+            self.rtt.sample(Duration(now.micros - self.rtt_at))
+        self.rtt_seq = None
+
+    def tlp_after_ack(
+        self, now: Instant, t: int, ack: TcpSeqNumber, seg: TcpRepr, flight: int
+    ) -> None:
+        """SND.UNA advanced: settle a loss probe that resent old data; allow a new probe.
+
+        RFC 8985 7.4: a probe that resent the last segment either repaired a lost tail or
+        duplicated a segment that had arrived; the receiver tells the second by a D-SACK (a
+        SACK block below the cumulative ACK, RFC 2883). Without one, the tail was lost: the
+        congestion window is reduced as for any loss.
+        """
+        end = self.tlp_end
+        if end is not None and ack >= end:
+            self.tlp_end = None
+            if not is_dsack(seg.sack_ranges, ack) and not self.in_recovery:
+                self.cc.on_congestion_event(now, flight)
+                self.n_tlp_repairs += 1
+        self.tlp_out = False
+        self.arm_loss_probe(t)
+
+    def on_dup_ack(self, now: Instant, t: int, seg: TcpRepr) -> None:
+        """Count a duplicate ACK (RFC 5681 3.2); enter fast recovery at the threshold."""
+        tcb = self.tcb
+        if tcb.snd_max == tcb.snd_una:
+            return
+        self.dupacks += 1
+        if self.in_recovery:
+            # RFC 6582 / 5681: each further dup ACK means a segment left the network.
+            self.inflation += tcb.snd_mss
+            self.sock._wake()
+            return
+        lost = (
+            self.dupacks >= DUP_THRESH
+            or (tcb.sack_ok and self.board.is_lost(tcb.snd_una, tcb.snd_mss))
+            or self.early_retransmit()
+        )
+        if not lost:
+            self.sock._wake()  # limited transmit may now send (RFC 3042)
+        # RFC 6582 3.2 step 2: only if the ACK covers more than the last recovery point.
+        if lost and tcb.snd_una >= self.recover:
+            self.enter_recovery(now)
+
+    def enter_recovery(self, now: Instant) -> None:
+        """Start fast recovery (RFC 6675 5 / RFC 6582 3.2): reduce the window once, and
+        retransmit the first hole."""
+        tcb = self.tcb
+        self.in_recovery = True
+        self.recover = tcb.snd_max
+        self.cc.on_congestion_event(now, tcb.snd_max - tcb.snd_una)
+        self.board.start_recovery()
+        # A loss probe's episode ends here: recovery answers this loss (RFC 8985 7.4).
+        self.tlp_end = None
+        self.inflation = DUP_THRESH * tcb.snd_mss
+        self.retx_next = True
+        self.n_fast += 1
+        self.rtt_seq = None
+        self.sock._wake()
+
+    def rack_on_ack(self, now: Instant, t: int, seg: TcpRepr) -> None:
+        """Tell RACK what an ACK delivered (RFC 8985 6.2), and look for losses if anything."""
+        tcb = self.tcb
+        ranges = seg.sack_ranges
+        if is_dsack(ranges, tcb.snd_una):
+            self.rack.on_dsack()  # octets received twice: a retransmission was spurious
+        if self.rack.on_ack(tcb.snd_una, ranges, t):
+            self.rack_detect(now, t)
+
+    def rack_detect(self, now: Instant, t: int) -> None:
+        """Run RACK's detection; a loss it finds starts recovery unless one is under way (or
+        an RTO's go-back-N is: RFC 6582's rule), and the lost ranges go first (`dispatch`)."""
+        tcb = self.tcb
+        rack = self.rack
+        before = len(rack.lost)
+        self.rack_at = rack.detect(t)
+        found = len(rack.lost) - before
+        if found:
+            self.n_rack += found
+            if not self.in_recovery and tcb.snd_una >= self.recover:
+                self.enter_recovery(now)
+            self.sock._wake()
+
+    def early_retransmit(self) -> bool:
+        """Return True when early retransmit (RFC 5827 3.1, byte-based) calls this a loss.
+
+        With fewer than four segments out and nothing new to send, the flight cannot raise
+        three dup ACKs; ER_thresh = segments out - 1. Without it every loss in a window of
+        two or three segments waits for the RTO.
+        """
+        tcb = self.tcb
+        mss = tcb.snd_mss
+        ownd = tcb.snd_max - tcb.snd_una
+        if ownd >= 4 * mss or self.snd.next_segment() is not None:
+            return False
+        thresh = -(-ownd // mss) - 1
+        return thresh >= 1 and self.dupacks >= thresh
+
+    def rack_next(self) -> tuple[TcpSeqNumber, int] | None:
+        """Return the next range RACK deemed lost to send again if the window allows, or None.
+
+        What RACK marked lost is no longer in flight: it does not count against the
+        congestion window (the scoreboard's pipe only knows the losses SACKs show).
+        """
+        tcb = self.tcb
+        lost = self.rack.lost
+        snd_una = tcb.snd_una
+        queued = len(tcb.tx)
+        while lost:
+            start, end = lost[0]
+            offset = (start - int(snd_una)) & SEQ_MASK
+            size = min((end - start) & SEQ_MASK, queued - offset)
+            if size > 0 and offset < queued:
+                break
+            del lost[0]  # nothing of it left to send (acknowledged, or beyond the data)
+        else:
+            return None
+        mss = self.snd.data_mss()
+        if size > mss:
+            size = mss
+        out = sum((e - s) & SEQ_MASK for s, e in lost)
+        if self.cc.cwnd - self.board.pipe(snd_una, tcb.snd_max, mss) + out < size:
+            return None
+        return TcpSeqNumber(start), size
+
+    def sack_hole(self) -> tuple[TcpSeqNumber, int] | None:
+        """Return the next lost hole to retransmit if the pipe allows (RFC 6675 5 NextSeg 1)."""
+        tcb = self.tcb
+        snd_una = tcb.snd_una
+        mss = self.snd.data_mss()
+        if self.cc.cwnd - self.board.pipe(snd_una, tcb.snd_max, mss) < mss:
+            return None
+        hole = self.board.next_to_retransmit(snd_una, tcb.snd_max, mss, False)
+        if hole is None:
+            return None
+        seq, size = hole
+        queued = len(tcb.tx)
+        offset = seq - snd_una
+        if offset + size > queued:
+            size = queued - offset
+        return (seq, size) if size > 0 else None
+
+    def on_retransmit_timeout(self, now: Instant, t: int) -> None:
+        """RFC 6298 5.4-5.7: back off and go back to SND.UNA."""
+        tcb = self.tcb
+        self.rto_at = None
+        self.tlp_at = None
+        self.tlp_out = False
+        self.tlp_end = None
+        st = tcb.state
+        self.rtt.on_timeout(now)
+        self.rtt_seq = None
+        if st is _SYN_SENT or st is _SYN_RECEIVED:
+            self.syn_rtx = True
+            self.snd.persist_backoff += 1
+            if self.snd.persist_backoff > MAX_SYN_RETRIES:
+                if st is _SYN_RECEIVED and tcb.passive and not tcb.child:
+                    self.lst.return_to_listen()
+                else:
+                    tcb.error = "timed out"
+                    self.sock._to_closed()
+                return
+            tcb.snd_nxt = tcb.iss
+            return
+        if tcb.snd_max == tcb.snd_una:
+            return
+        self.n_timeouts += 1
+        self.cc.on_rto(now, tcb.snd_max - tcb.snd_una)
+        self.board.on_rto()
+        self.rack.on_rto()
+        self.rack_at = None
+        # RFC 6582 section 4 (after an RTO, no fast retransmit until past this point).
+        self.recover = tcb.snd_max
+        self.in_recovery = False
+        self.inflation = 0
+        self.dupacks = 0
+        self.retx_next = False
+        tcb.snd_nxt = tcb.snd_una
+
+    def arm_loss_probe(self, t: int) -> None:
+        """Schedule a tail loss probe (RFC 8985 7.2) if one may go; else disarm it.
+
+        A probe needs SACK (the receiver's answer must say what arrived), data in flight, no
+        recovery under way and no probe already out. The probe timeout is twice the smoothed
+        RTT, plus the 200 ms a peer may delay its ACK of a lone segment (else plus 2 ms), as
+        Linux computes it; never later than the RTO (the probe is worthless then).
+        """
+        tcb = self.tcb
+        if (
+            not tcb.sack_ok
+            or self.tlp_out
+            or self.in_recovery
+            or tcb.snd_max == tcb.snd_una
+            or self.rto_at is None
+            or tcb.state not in _SENDING
+        ):
+            self.tlp_at = None
+            return
+        srtt = self.rtt.srtt
+        if srtt is None:
+            pto = _TLP_NO_SRTT
+        else:
+            pto = 2 * srtt.micros
+            pto += _TLP_LONE_SEGMENT if tcb.snd_max - tcb.snd_una <= tcb.snd_mss else _TLP_MIN
+        at = t + pto
+        self.tlp_at = at if at < self.rto_at else None
+
+    def fast_retransmit(self, cx: Context, emit: Emit, t: int) -> bool:
+        """Retransmit the first hole (RFC 5681 3.2 / RFC 6582 / RFC 6675 NextSeg)."""
+        tcb = self.tcb
+        snd_una = tcb.snd_una
+        mss = self.snd.data_mss()
+        seq = snd_una
+        size = mss
+        if tcb.sack_ok:
+            hole = self.board.next_to_retransmit(snd_una, tcb.snd_max, mss)
+            if hole is not None:
+                seq, size = hole
+            elif not self.board.is_empty:
+                # Every hole was resent in this recovery already: a lost retransmission is
+                # left to the RTO (RFC 6675), not resent blindly from SND.UNA.
+                return False
+        queued = len(tcb.tx)
+        offset = seq - snd_una
+        if offset + size > queued:
+            size = max(0, queued - offset)
+        fin = (
+            tcb.state in _FIN_QUEUED and offset + size == queued and tcb.snd_max - snd_una > queued
+        )
+        if size == 0 and not fin:
+            return False
+        if tcb.sack_ok:
+            self.board.mark_retransmitted(seq, size)
+        self.rtt_seq = None
+        self.snd.send_data(cx, emit, t, seq, size, fin)
+        return True
+
+    def loss_probe(self, cx: Context, emit: Emit, t: int) -> bool:
+        """Send the tail loss probe (RFC 8985 7.3): new data if the windows allow, else the
+        last segment again. The RTO restarts from the probe."""
+        tcb = self.tcb
+        if self.in_recovery or tcb.snd_max == tcb.snd_una:
+            return False
+        self.tlp_out = True
+        self.n_tlp += 1
+        seg = self.snd.next_segment()
+        if seg is not None:
+            seq, size, fin = seg
+            self.snd.send_data(cx, emit, t, seq, size, fin)
+        else:
+            # The last segment sent: it ends at SND.MAX (data beyond that was never sent).
+            flight = tcb.snd_max - tcb.snd_una
+            fin = flight > len(tcb.tx)  # our FIN is in flight (and last)
+            data_out = flight - 1 if fin else flight
+            size = min(self.snd.data_mss(), data_out)
+            seq = tcb.snd_una + (data_out - size)
+            self.tlp_end = tcb.snd_max
+            self.snd.send_data(cx, emit, t, seq, size, fin)
+        self.rto_at = t + self.rtt.rto.micros
+        return True

@@ -1,0 +1,37 @@
+"""Modular arithmetic on 32-bit sequence numbers held as plain ints (RFC 9293 3.4, RFC 1982).
+
+TCP has one style of sequence arithmetic:
+
+- a sequence number that is a variable of the connection (in the TCB, in a segment) is a
+  `smoltcp.wire.TcpSeqNumber`, whose operators are modular (``a < b``, ``a - b`` the signed
+  distance, ``a + n`` wrapping);
+- where many of them sit in a table walked on every ACK (the SACK scoreboard, RACK's list of
+  sent ranges, the SACK blocks of an ACK), they are plain ints in [0, 2**32), and every modular
+  operation on them uses the names below: `SEQ_MASK` to wrap a sum, `seq_dist` for a signed
+  distance, `seq_before` for order. TCP timestamps (RFC 7323) wrap the same way.
+
+Both compare equal as ints, so a value crosses between the two forms with ``int(seq)`` one way
+and ``TcpSeqNumber(x)`` the other. Plain ints cost a third of the time of `TcpSeqNumber`'s
+Python-level operators in those loops; the connection variables keep the type that makes
+their comparisons read like the RFC.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SEQ_HALF", "SEQ_MASK", "seq_before", "seq_dist"]
+
+SEQ_MASK = 0xFFFFFFFF
+"""``(a + n) & SEQ_MASK``: a sequence number ``n`` octets after ``a``."""
+SEQ_HALF = 1 << 31
+"""Half the sequence space: a distance at or beyond it is "before" (RFC 1982)."""
+
+
+def seq_dist(a: int, b: int) -> int:
+    """Return the signed distance from ``a`` to ``b`` (``b - a``), in [-2**31, 2**31)."""
+    d = (b - a) & SEQ_MASK
+    return d - (1 << 32) if d >= SEQ_HALF else d
+
+
+def seq_before(a: int, b: int) -> bool:
+    """Return whether ``a`` comes strictly before ``b`` (modulo 2**32, RFC 1982)."""
+    return 0 < ((b - a) & SEQ_MASK) < SEQ_HALF

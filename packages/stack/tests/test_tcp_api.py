@@ -1,0 +1,132 @@
+"""The public boundary of `TcpSocket`: argument checks, and the seams tests build on."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tcp_harness import LOCAL, REMOTE, FakeContext, FakeSet
+
+from smoltcp.stack.socket.errors import ConnectError, ListenError
+from smoltcp.stack.tcp import TcpSocket, TcpState
+from smoltcp.wire import IpEndpoint, Ipv4Address, TcpControl
+
+
+@pytest.mark.parametrize("port", [70000, -1, 65536])
+def test_listen_refuses_a_port_out_of_range(port: int) -> None:
+    sock = TcpSocket(64, 64)
+    with pytest.raises(ValueError, match="endpoint port"):
+        sock.listen(port)
+    with pytest.raises(ValueError, match="endpoint port"):
+        sock.listen((None, port))
+    assert sock.state is TcpState.CLOSED
+
+
+@pytest.mark.parametrize("endpoint", ["80", 8.0, True, None, [None, 80], (None, "80")])
+def test_listen_refuses_an_endpoint_of_the_wrong_kind(endpoint: object) -> None:
+    sock = TcpSocket(64, 64)
+    with pytest.raises(TypeError, match="endpoint"):
+        sock.listen(endpoint)  # type: ignore[arg-type]
+    assert sock.state is TcpState.CLOSED
+
+
+def test_listen_port_zero_is_still_unaddressable() -> None:
+    with pytest.raises(ListenError, match="unaddressable"):
+        TcpSocket(64, 64).listen(0)
+
+
+def test_listen_takes_an_address_as_text_and_checks_the_backlog() -> None:
+    sock = TcpSocket(64, 64)
+    with pytest.raises(ValueError, match="endpoint address"):
+        sock.listen(("192.168.69", 80))
+    with pytest.raises(TypeError, match="backlog"):
+        sock.listen(80, backlog="2")  # type: ignore[arg-type]
+    sock.listen(("192.168.69.1", 80))
+    assert sock.local_endpoint == IpEndpoint(Ipv4Address("192.168.69.1"), 80)
+    assert sock.state is TcpState.LISTEN
+
+
+def connected_socket(remote: object, local: object) -> TcpSocket:
+    sock = TcpSocket(64, 64)
+    FakeSet().add(sock)
+    sock.connect(FakeContext(), remote, local)  # type: ignore[arg-type]
+    return sock
+
+
+def test_connect_takes_tuples_with_text_addresses() -> None:
+    sock = connected_socket(("192.168.69.2", 49500), ("192.168.69.1", 80))
+    assert sock.state is TcpState.SYN_SENT
+    assert sock.remote_endpoint == REMOTE and sock.local_endpoint == LOCAL
+    sock = connected_socket((REMOTE.addr, REMOTE.port), 80)
+    assert sock.remote_endpoint == REMOTE and sock.local_endpoint == LOCAL
+
+
+@pytest.mark.parametrize(
+    ("remote", "local", "error", "name"),
+    [
+        ("192.168.69.2:80", 80, TypeError, "remote_endpoint"),
+        (49500, 80, TypeError, "remote_endpoint"),
+        (("192.168.69.2", 70000), 80, ValueError, "remote_endpoint"),
+        (("192.168.69.x", 80), 80, ValueError, "remote_endpoint"),
+        ((REMOTE.addr, 80, 1), 80, TypeError, "remote_endpoint"),
+        (REMOTE, -1, ValueError, "local_endpoint"),
+        (REMOTE, "80", TypeError, "local_endpoint"),
+        (REMOTE, (object(), 80), TypeError, "local_endpoint"),
+    ],
+)
+def test_connect_names_the_bad_argument(
+    remote: object, local: object, error: type[Exception], name: str
+) -> None:
+    sock = TcpSocket(64, 64)
+    with pytest.raises(error, match=name):
+        sock.connect(FakeContext(), remote, local)  # type: ignore[arg-type]
+    assert sock.state is TcpState.CLOSED
+
+
+def test_connect_without_a_remote_port_is_unaddressable() -> None:
+    with pytest.raises(ConnectError, match="unaddressable"):
+        TcpSocket(64, 64).connect(FakeContext(), (REMOTE.addr, 0), 80)
+
+
+def test_a_fixed_initial_sequence_number_is_used_for_the_syn() -> None:
+    sock = TcpSocket(64, 64, initial_seq=2**32 - 1)
+    FakeSet().add(sock)
+    cx = FakeContext()
+    sock.connect(cx, REMOTE, LOCAL)
+    out: list = []
+    assert sock.dispatch(cx, cx.now, lambda ip, seg: out.append(seg))
+    assert out[0].control is TcpControl.SYN and out[0].seq_number == 2**32 - 1
+    assert sock.tcb.iss == 2**32 - 1 and sock.tcb.snd_nxt == 0
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"), [(-1, ValueError), (2**32, ValueError), ("1", TypeError)]
+)
+def test_initial_sequence_number_is_checked(bad: object, error: type[Exception]) -> None:
+    with pytest.raises(error, match="initial_seq"):
+        TcpSocket(64, 64, initial_seq=bad)  # type: ignore[arg-type]
+
+
+def test_the_state_observer_sees_each_change_and_may_refuse_one() -> None:
+    seen: list[tuple[TcpState, TcpState]] = []
+
+    def observe(old: TcpState, new: TcpState) -> None:
+        if new is TcpState.LISTEN:
+            raise RuntimeError("no listening here")
+        seen.append((old, new))
+
+    sock = TcpSocket(64, 64, on_state_change=observe)
+    FakeSet().add(sock)
+    sock.connect(FakeContext(), REMOTE, LOCAL)
+    sock.close()
+    assert seen == [
+        (TcpState.CLOSED, TcpState.SYN_SENT),
+        (TcpState.SYN_SENT, TcpState.CLOSED),
+    ]
+    with pytest.raises(RuntimeError):
+        sock.listen(80)
+    with pytest.raises(TypeError, match="on_state_change"):
+        TcpSocket(64, 64, on_state_change=3)  # type: ignore[arg-type]
