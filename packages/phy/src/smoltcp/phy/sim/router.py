@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from smoltcp.wire import EthernetAddress, Ipv4Address, Ipv4Cidr
 from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.errors import MalformedPacket
+from smoltcp.wire.ethernet import EthernetFrame, EthernetProtocol, EthernetRepr
 from smoltcp.wire.icmpv4 import (
     Icmpv4DstUnreachable,
     Icmpv4Message,
+    Icmpv4Packet,
     Icmpv4Repr,
     Icmpv4TimeExceeded,
 )
@@ -39,10 +41,9 @@ from .runner import Simulator
 
 __all__ = ["Router", "RouterCounters"]
 
-_ETHERTYPE_IPV4 = b"\x08\x00"
-_ETHERTYPE_ARP = b"\x08\x06"
-_BROADCAST = b"\xff" * 6
 _ETH = 14
+# RFC 792: an ICMP error quotes the offending header and the first 64 bits after it.
+_QUOTED = 8
 _ARP_QUEUE = 16
 _ARP_RETRY_US = 1_000_000
 
@@ -144,17 +145,18 @@ class Router:
         if rif is None or len(frame) < _ETH:
             self.counters.malformed += 1
             return
-        dst = frame[0:6]
-        if dst != rif.mac._octets and dst != _BROADCAST:
-            return  # for another station on a shared segment
-        ethertype = frame[12:14]
         try:
-            if ethertype == _ETHERTYPE_ARP:
-                self._arp(rif, frame, now)
-            elif ethertype == _ETHERTYPE_IPV4:
-                if dst == _BROADCAST:
+            eth = EthernetFrame(frame)
+            dst = eth.dst_addr
+            if dst != rif.mac and not dst.is_broadcast:
+                return  # for another station on a shared segment
+            ethertype = eth.ethertype
+            if ethertype == EthernetProtocol.ARP:
+                self._arp(rif, eth.payload, now)
+            elif ethertype == EthernetProtocol.IPV4:
+                if dst.is_broadcast:
                     return
-                self._ipv4(rif, frame, now)
+                self._ipv4(rif, eth.payload, now)
             else:
                 self.counters.not_ipv4 += 1
         except (MalformedPacket, ValueError):
@@ -163,8 +165,8 @@ class Router:
     def on_room(self, port: Port, now: int) -> None:
         """Router queues drop when full (drop-tail): nothing to resume."""
 
-    def _arp(self, rif: _RouterIf, frame: bytearray, now: int) -> None:
-        arp = ArpRepr.parse_buffer(memoryview(frame)[_ETH:])
+    def _arp(self, rif: _RouterIf, payload: memoryview, now: int) -> None:
+        arp = ArpRepr.parse_buffer(payload)
         if arp.target_protocol_addr != rif.cidr.address:
             return
         self._learn(arp.source_protocol_addr, arp.source_hardware_addr._octets, now)
@@ -176,11 +178,10 @@ class Router:
                 arp.source_hardware_addr,
                 arp.source_protocol_addr,
             )
-            out = bytearray(_ETH + reply.buffer_len())
-            out[0:6] = arp.source_hardware_addr._octets
-            out[6:12] = rif.mac._octets
-            out[12:14] = _ETHERTYPE_ARP
-            reply.emit_buffer(memoryview(out)[_ETH:])
+            out, body = _frame(
+                arp.source_hardware_addr, rif.mac, EthernetProtocol.ARP, reply.buffer_len()
+            )
+            reply.emit_buffer(body)
             rif.port.send(now, out)
 
     def _learn(self, ip: Ipv4Address, mac: bytes, now: int) -> None:
@@ -191,12 +192,11 @@ class Router:
             for port, packet in waiting:
                 self._send_to(self._ifs[port], mac, packet, now)
 
-    def _ipv4(self, rif: _RouterIf, frame: bytearray, now: int) -> None:
-        view = memoryview(frame)[_ETH:]
-        ipr = Ipv4Repr.parse_buffer(view)
-        header_len = (view[0] & 0x0F) * 4
+    def _ipv4(self, rif: _RouterIf, payload: memoryview, now: int) -> None:
+        ipr = Ipv4Repr.parse_buffer(payload)
+        header_len = Ipv4Packet(payload).header_len
         total = header_len + ipr.payload_len
-        packet = view[:total]
+        packet = payload[:total]
         for own in self._ifs.values():
             if ipr.dst_addr == own.cidr.address:
                 self._local(rif, ipr, packet[header_len:], now)
@@ -221,8 +221,9 @@ class Router:
             return
         out_if, hop = route
         copy = bytearray(packet)
-        copy[8] -= 1  # RFC 1812 5.3.1: the time to live, then the checksum again
-        Ipv4Packet(copy).fill_checksum()
+        forwarded = Ipv4Packet(copy)
+        forwarded.hop_limit = ipr.hop_limit - 1  # RFC 1812 5.3.1, then the checksum again
+        forwarded.fill_checksum()
         if total > out_if.mtu:
             if ipr.dont_frag:
                 self.counters.too_big += 1
@@ -297,20 +298,16 @@ class Router:
                 EthernetAddress(b"\x00" * 6),
                 hop,
             )
-            out = bytearray(_ETH + request.buffer_len())
-            out[0:6] = _BROADCAST
-            out[6:12] = out_if.mac._octets
-            out[12:14] = _ETHERTYPE_ARP
-            request.emit_buffer(memoryview(out)[_ETH:])
+            out, body = _frame(
+                EthernetAddress.BROADCAST, out_if.mac, EthernetProtocol.ARP, request.buffer_len()
+            )
+            request.emit_buffer(body)
             out_if.port.send(now, out)
 
     def _send_to(self, out_if: _RouterIf, mac: bytes, packet: bytearray, now: int) -> None:
-        frame = bytearray(_ETH + len(packet))
-        frame[0:6] = mac
-        frame[6:12] = out_if.mac._octets
-        frame[12:14] = _ETHERTYPE_IPV4
-        frame[_ETH:] = packet
-        out_if.port.send(now, frame)
+        out, body = _frame(EthernetAddress(mac), out_if.mac, EthernetProtocol.IPV4, len(packet))
+        body[:] = packet
+        out_if.port.send(now, out)
 
     def _icmp_error(
         self,
@@ -323,16 +320,17 @@ class Router:
         next_hop_mtu: int = 0,
     ) -> None:
         # RFC 1812 4.3.2.7: never about an ICMP error or a non-initial fragment.
-        header_len = (packet[0] & 0x0F) * 4
         if ipr.frag_offset:
             return
+        inner = Ipv4Packet(packet).payload
         if (
             ipr.next_header == IpProtocol.ICMP
-            and len(packet) > header_len
-            and packet[header_len] not in (0, 8)  # an error message, not an echo
+            and len(inner) >= 4
+            and Icmpv4Packet.new_unchecked(inner).msg_type
+            not in (Icmpv4Message.ECHO_REQUEST, Icmpv4Message.ECHO_REPLY)
         ):
-            return
-        quoted = bytes(packet[header_len : header_len + 8])
+            return  # about an ICMP error: never
+        quoted = bytes(inner[:_QUOTED])
         message = make(code, ipr, quoted)  # type: ignore[operator]
         if next_hop_mtu:
             message = message._replace(seq_no=next_hop_mtu)
@@ -357,6 +355,16 @@ class Router:
     def __repr__(self) -> str:
         addrs = ", ".join(str(r.cidr) for r in self._ifs.values())
         return f"Router({self.name} [{addrs}])"
+
+
+def _frame(
+    dst: EthernetAddress, src: EthernetAddress, ethertype: EthernetProtocol, length: int
+) -> tuple[bytearray, memoryview]:
+    """Return a new Ethernet frame with its header written and a view of its payload."""
+    header = EthernetRepr(src, dst, ethertype)
+    out = bytearray(header.buffer_len() + length)
+    header.emit_buffer(out)
+    return out, memoryview(out)[header.buffer_len() :]
 
 
 def _fragments(packet: bytearray, header_len: int, mtu: int) -> list[bytearray]:

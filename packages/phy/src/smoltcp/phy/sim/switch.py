@@ -9,6 +9,10 @@ a frame is offered to the egress port when its last octet has arrived.
 
 from __future__ import annotations
 
+from smoltcp.wire import EthernetAddress
+from smoltcp.wire.errors import MalformedPacket
+from smoltcp.wire.ethernet import EthernetFrame
+
 from .link import Port
 from .runner import Simulator
 
@@ -29,7 +33,7 @@ class Switch:
         self.table_size = table_size
         self.aging_us = aging_us
         # Source address -> (port, last seen, microseconds); insertion order is age order.
-        self._table: dict[bytes, tuple[Port, int]] = {}
+        self._table: dict[EthernetAddress, tuple[Port, int]] = {}
         self.forwarded = 0
         self.flooded = 0
         self.dropped = 0
@@ -40,19 +44,21 @@ class Switch:
 
     def receive(self, port: Port, frame: bytearray, now: int) -> None:
         """Learn the source of ``frame``, then forward or flood it."""
-        if len(frame) < 14:
+        try:
+            eth = EthernetFrame(frame)
+        except MalformedPacket:
             self.dropped += 1
             return
-        dst = bytes(frame[0:6])
-        src = bytes(frame[6:12])
+        dst = eth.dst_addr
+        src = eth.src_addr
         table = self._table
-        if not src[0] & 1:
+        if not src.is_multicast:
             if src in table:
                 del table[src]  # moved to the end: the most recently seen
             elif len(table) >= self.table_size:
                 del table[next(iter(table))]
             table[src] = (port, now)
-        if not dst[0] & 1:
+        if not dst.is_multicast:
             entry = table.get(dst)
             if entry is not None and now - entry[1] <= self.aging_us:
                 out = entry[0]
