@@ -1,0 +1,470 @@
+"""Workloads over simulated hosts: bulk transfer, request/response, connection rate.
+
+Every workload is a client and a server of real `TcpSocket`s on two `SimHost`s:
+
+- `Bulk`: one connection; the client sends ``size`` octets (None: until the run ends), the
+  server reads and discards them.
+- `RequestResponse`: one connection; the client sends ``request`` octets, the server answers
+  ``response`` octets, ``count`` times (None: until the run ends), ``think_us`` apart.
+- `ConnectionRate`: a new connection per transaction (connect, request, response, close),
+  ``count`` of them, started ``interval_us`` apart (0: each when the previous ends).
+
+`FlowStats` holds what a workload measured: octets delivered, when, the senders'
+retransmissions (from `TcpSocket.stats`), samples of the smoothed RTT, transaction times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from smoltcp.stack.socket.errors import RecvError
+from smoltcp.stack.tcp import TcpSocket, TcpState
+from smoltcp.stack.time import Instant
+from smoltcp.wire import IpEndpoint
+
+from .host import SimHost
+
+__all__ = ["Bulk", "ConnectionRate", "FlowStats", "RequestResponse", "Server", "Workload"]
+
+_ZEROS = memoryview(bytes(1 << 16))
+_RTT_SAMPLE_US = 10_000
+_DEFAULT_BUFFER = 1 << 18
+
+
+@dataclass
+class FlowStats:
+    """What one workload measured (times in microseconds)."""
+
+    name: str
+    octets: int = 0
+    """Application octets delivered to the receiving side (both ways for transactions)."""
+    first_us: int | None = None
+    last_us: int | None = None
+    start_us: int = 0
+    retransmissions: int = 0
+    timeouts: int = 0
+    segments_sent: int = 0
+    rtt_samples_us: list[int] = field(default_factory=list)
+    transactions: int = 0
+    transaction_us: list[int] = field(default_factory=list)
+    connections: int = 0
+    failures: int = 0
+
+    def goodput_bps(self, end_us: int) -> float:
+        """Return delivered octets x 8 per second, from the start to the last delivery
+        (or ``end_us`` for a flow still running at the end)."""
+        span = (self.last_us if self.last_us is not None else end_us) - self.start_us
+        return 0.0 if span <= 0 else self.octets * 8 * 1_000_000 / span
+
+
+class _Sink:
+    """Per-connection state on the server: how much was read, what remains to answer."""
+
+    __slots__ = ("handle", "pending", "sock", "unanswered")
+
+    def __init__(self, handle: int, sock: TcpSocket) -> None:
+        self.handle = handle
+        self.sock = sock
+        self.unanswered = 0
+        self.pending = 0
+
+
+class Server:
+    """Accept connections on ``port``; answer every ``request`` octets with ``response``.
+
+    ``request`` 0 reads and discards (a bulk sink). ``stats`` counts what arrived; the
+    retransmissions of its connections are added to ``stats`` when they end.
+    """
+
+    def __init__(
+        self,
+        host: SimHost,
+        port: int,
+        stats: FlowStats,
+        *,
+        request: int = 0,
+        response: int = 0,
+        buffer: int = _DEFAULT_BUFFER,
+        backlog: int = 256,
+        configure: object = None,
+    ) -> None:
+        self.host = host
+        self.stats = stats
+        self.request = request
+        self.response = response
+        self._configure = configure
+        self.listener = TcpSocket(buffer, buffer)
+        if configure is not None:
+            configure(self.listener)  # type: ignore[operator]
+        self.listener.listen(port, backlog=backlog)
+        self._listener_handle = host.sockets.add(self.listener)
+        self._conns: list[_Sink] = []
+        self._buf = bytearray(1 << 16)
+        host.add_app(self)
+
+    def step(self, now: Instant) -> bool:
+        """Accept, read and answer; return whether a socket changed."""
+        sockets = self.host.sockets
+        changed = False
+        while True:
+            handle = self.listener.accept()
+            if handle is None:
+                break
+            self._conns.append(_Sink(handle, sockets.get(handle)))
+        stats = self.stats
+        t = now.micros
+        keep: list[_Sink] = []
+        for conn in self._conns:
+            sock = conn.sock
+            finished = False
+            while True:
+                try:
+                    n = sock.recv_into(self._buf)
+                except RecvError:
+                    finished = True
+                    break
+                if n == 0:
+                    break
+                # Reading frees receive window: poll again so a window update can go out.
+                changed = True
+                stats.octets += n
+                if stats.first_us is None:
+                    stats.first_us = t
+                stats.last_us = t
+                if self.request:
+                    conn.unanswered += n
+                    while conn.unanswered >= self.request:
+                        conn.unanswered -= self.request
+                        conn.pending += self.response
+            while conn.pending and sock.can_send():
+                n = sock.send(_ZEROS[: min(conn.pending, len(_ZEROS))])
+                if n == 0:
+                    break
+                conn.pending -= n
+                changed = True
+            if finished and sock.may_send() and not conn.pending:
+                sock.close()
+                changed = True
+            if sock.state is TcpState.CLOSED or sock.state is TcpState.TIME_WAIT:
+                s = sock.stats
+                stats.retransmissions += s.retransmissions
+                stats.timeouts += s.timeouts
+                stats.segments_sent += s.segments_sent
+                sockets.remove(conn.handle)
+                continue
+            keep.append(conn)
+        self._conns = keep
+        return changed
+
+
+class _Client:
+    """One client connection: connect, send, read, close; counts into ``stats``."""
+
+    __slots__ = ("done", "expect", "handle", "last_rtt", "sent_at", "sock", "to_send")
+
+    def __init__(self, host: SimHost, server: IpEndpoint, buffer: int, configure: object) -> None:
+        self.sock = TcpSocket(buffer, buffer)
+        if configure is not None:
+            configure(self.sock)  # type: ignore[operator]
+        self.handle = host.sockets.add(self.sock)
+        self.sock.connect(host.cx, server, 0)
+        self.to_send = 0
+        self.expect = 0
+        self.sent_at = 0
+        self.last_rtt = -_RTT_SAMPLE_US
+        self.done = False
+
+
+class Workload:
+    """The client side of a workload between ``client`` and ``server`` (see the module).
+
+    ``name`` names the flow; ``port`` is the server port; ``start_us`` when the client
+    starts; ``cc`` the congestion control of both ends ("cubic", "reno"); ``buffer`` the
+    socket buffers in octets (the receive buffer bounds the window).
+    """
+
+    request = 0
+    response = 0
+
+    def __init__(
+        self,
+        name: str,
+        client: SimHost,
+        server: SimHost,
+        port: int,
+        *,
+        start_us: int = 0,
+        cc: str | None = None,
+        buffer: int = _DEFAULT_BUFFER,
+    ) -> None:
+        self.name = name
+        self.client = client
+        self.server_host = server
+        self.sim = client.sim
+        self.stats = FlowStats(name, start_us=start_us)
+        self.buffer = buffer
+        self.cc = cc
+        self.endpoint = IpEndpoint(server.address, port)
+        self._buf = bytearray(1 << 16)
+        self._conns: list[_Client] = []
+        self._started = False
+        self.server = Server(
+            server,
+            port,
+            self.stats,
+            request=self.request,
+            response=self.response,
+            buffer=buffer,
+            configure=self._configure,
+        )
+        self.sim.call_at(start_us, self._start)
+
+    def client_sockets(self) -> list[TcpSocket]:
+        """Return the client's sockets still in use (for sampling their `TcpSocket.stats`)."""
+        return [conn.sock for conn in self._conns if not conn.done]
+
+    def _configure(self, sock: TcpSocket) -> None:
+        if self.cc is not None:
+            sock.set_congestion_control(self.cc)
+
+    def _start(self) -> None:
+        self._started = True
+        self.client.add_app(self)
+
+    def _open(self) -> _Client:
+        conn = _Client(self.client, self.endpoint, self.buffer, self._configure)
+        self.stats.connections += 1
+        self._conns.append(conn)
+        self.client.kick()
+        return conn
+
+    def _finish(self, conn: _Client) -> None:
+        s = conn.sock.stats
+        self.stats.retransmissions += s.retransmissions
+        self.stats.timeouts += s.timeouts
+        self.stats.segments_sent += s.segments_sent
+        conn.done = True
+
+    def _pump(self, conn: _Client, t: int) -> bool:
+        """Send what ``conn`` owes, read what arrives; return whether the socket changed."""
+        sock = conn.sock
+        changed = False
+        while conn.to_send and sock.can_send():
+            n = sock.send(_ZEROS[: min(conn.to_send, len(_ZEROS))])
+            if n == 0:
+                break
+            conn.to_send -= n
+            changed = True
+        if t - conn.last_rtt >= _RTT_SAMPLE_US and sock.state is TcpState.ESTABLISHED:
+            conn.last_rtt = t
+            rtt = sock.stats.rtt
+            if rtt is not None:
+                self.stats.rtt_samples_us.append(rtt.micros)
+        while conn.expect > 0:
+            try:
+                n = sock.recv_into(self._buf)
+            except RecvError:
+                break
+            if n == 0:
+                break
+            conn.expect -= n
+            self._delivered(n, t)
+            if conn.expect <= 0:
+                self._answered(conn, t)
+        return changed
+
+    def _delivered(self, n: int, t: int) -> None:
+        stats = self.stats
+        stats.octets += n
+        if stats.first_us is None:
+            stats.first_us = t
+        stats.last_us = t
+
+    def _answered(self, conn: _Client, t: int) -> None:
+        self.stats.transactions += 1
+        self.stats.transaction_us.append(t - conn.sent_at)
+
+    def step(self, now: Instant) -> bool:
+        """Move the client connections on; return whether a socket changed."""
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Add the counters of the connections still open to `stats` (at the end of a run)."""
+        for conn in self._conns:
+            if not conn.done:
+                self._finish(conn)
+        self._conns = []
+
+
+class Bulk(Workload):
+    """Send ``size`` octets (None: without end) from the client to the server, then close."""
+
+    def __init__(
+        self,
+        name: str,
+        client: SimHost,
+        server: SimHost,
+        port: int,
+        *,
+        size: int | None = None,
+        **kw: object,
+    ) -> None:
+        self.size = size
+        super().__init__(name, client, server, port, **kw)  # type: ignore[arg-type]
+
+    def _start(self) -> None:
+        conn = self._open()
+        conn.to_send = self.size if self.size is not None else 1 << 62
+        super()._start()
+
+    def step(self, now: Instant) -> bool:
+        """Keep the send buffer full; close once everything is queued."""
+        changed = False
+        for conn in self._conns:
+            if conn.done:
+                continue
+            changed = self._pump(conn, now.micros) or changed
+            sock = conn.sock
+            if conn.to_send == 0 and sock.may_send():
+                sock.close()
+                changed = True
+            if sock.state is TcpState.CLOSED and sock.error is not None:
+                self.stats.failures += 1
+                self._finish(conn)
+            elif sock.state in (TcpState.TIME_WAIT, TcpState.CLOSED) and conn.to_send == 0:
+                self._finish(conn)
+        return changed
+
+
+class RequestResponse(Workload):
+    """``count`` transactions of ``request`` then ``response`` octets over one connection."""
+
+    def __init__(
+        self,
+        name: str,
+        client: SimHost,
+        server: SimHost,
+        port: int,
+        *,
+        request: int = 100,
+        response: int = 1000,
+        count: int | None = None,
+        think_us: int = 0,
+        **kw: object,
+    ) -> None:
+        if request < 1 or response < 1:
+            raise ValueError(f"request and response must be >= 1 octet, not {request}, {response}")
+        self.request = request
+        self.response = response
+        self.count = count
+        self.think_us = think_us
+        self._issued = 0
+        super().__init__(name, client, server, port, **kw)  # type: ignore[arg-type]
+
+    def _start(self) -> None:
+        self._open()
+        super()._start()
+
+    def _issue(self, conn: _Client, t: int) -> None:
+        self._issued += 1
+        conn.to_send = self.request
+        conn.expect = self.response
+        conn.sent_at = t
+
+    def _next(self, conn: _Client) -> None:
+        if self.count is not None and self._issued >= self.count:
+            return
+        self._issue(conn, self.sim.now_us)
+        self.client.kick()
+
+    def _answered(self, conn: _Client, t: int) -> None:
+        super()._answered(conn, t)
+        if self.count is not None and self._issued >= self.count:
+            conn.sock.close()
+        elif self.think_us:
+            self.sim.call_later(self.think_us, self._next, conn)
+        else:
+            self._issue(conn, t)
+
+    def step(self, now: Instant) -> bool:
+        """Issue, send and read transactions."""
+        changed = False
+        t = now.micros
+        for conn in self._conns:
+            if conn.done:
+                continue
+            sock = conn.sock
+            if self._issued == 0 and sock.state is TcpState.ESTABLISHED:
+                self._issue(conn, t)
+            changed = self._pump(conn, t) or changed
+            if sock.state in (TcpState.CLOSED, TcpState.TIME_WAIT):
+                if sock.error is not None:
+                    self.stats.failures += 1
+                self._finish(conn)
+        return changed
+
+
+class ConnectionRate(Workload):
+    """``count`` connections, each one ``request``/``response`` transaction then close."""
+
+    def __init__(
+        self,
+        name: str,
+        client: SimHost,
+        server: SimHost,
+        port: int,
+        *,
+        request: int = 100,
+        response: int = 1000,
+        count: int = 1,
+        interval_us: int = 0,
+        **kw: object,
+    ) -> None:
+        if count < 1:
+            raise ValueError(f"count must be >= 1, not {count}")
+        self.request = request
+        self.response = response
+        self.count = count
+        self.interval_us = interval_us
+        super().__init__(name, client, server, port, **kw)  # type: ignore[arg-type]
+
+    def _start(self) -> None:
+        super()._start()
+        self._launch()
+
+    def _launch(self) -> None:
+        if self.stats.connections >= self.count:
+            return
+        conn = self._open()
+        conn.to_send = self.request
+        conn.expect = self.response
+        conn.sent_at = self.sim.now_us
+        if self.interval_us:
+            self.sim.call_later(self.interval_us, self._launch)
+
+    def _answered(self, conn: _Client, t: int) -> None:
+        super()._answered(conn, t)
+        conn.sock.close()
+
+    def step(self, now: Instant) -> bool:
+        """Send requests, read responses, close, and open the next connection."""
+        changed = False
+        t = now.micros
+        launch = False
+        for conn in self._conns:
+            if conn.done:
+                continue
+            changed = self._pump(conn, t) or changed
+            sock = conn.sock
+            if sock.state in (TcpState.CLOSED, TcpState.TIME_WAIT):
+                if sock.error is not None:
+                    self.stats.failures += 1
+                self._finish(conn)
+                self.client.sockets.remove(conn.handle)
+                launch = not self.interval_us
+        if any(c.done for c in self._conns):
+            self._conns = [c for c in self._conns if not c.done]
+        if launch:
+            self._launch()
+            changed = True
+        return changed

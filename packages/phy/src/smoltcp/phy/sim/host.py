@@ -1,0 +1,217 @@
+"""A simulated host: a full stack `Interface` with its sockets, on one port of a link.
+
+The host's network card is a device of the stack's device protocol (`smoltcp.stack.phy`): a
+received frame waits in its inbox until the next poll; a transmitted frame goes to the port's
+queue. When that queue is full the card refuses to transmit (back-pressure, as the protocol
+allows) instead of dropping, as a real host's queue pushes back on its sockets; the port wakes
+the host when a frame has left.
+
+The host schedules its own polls: when a frame arrives, when an application did something, and
+at the interface's `Interface.poll_at`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from smoltcp.stack.iface import Config, Interface
+from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.socket import SocketSet
+from smoltcp.stack.time import Instant
+from smoltcp.wire import EthernetAddress, IpCidr, Ipv4Address, Medium
+
+from .link import Port
+from .runner import Simulator
+
+__all__ = ["App", "SimHost"]
+
+# A poll that leaves the interface asking to be polled at once, having done nothing, is retried
+# this much later rather than at the same instant (which would never let the clock move).
+_RETRY_US = 1
+
+
+class App(Protocol):
+    """An application on a host: `step` runs after each poll of its host."""
+
+    def step(self, now: Instant) -> bool:
+        """Do what the sockets allow now; return True if a socket was changed (send, close,
+        connect), so the host polls again at once."""
+        ...
+
+
+class _RxToken:
+    __slots__ = ("frame",)
+
+    def __init__(self) -> None:
+        self.frame: bytearray = bytearray()
+
+    def consume(self, f: Callable[[memoryview], Any]) -> Any:
+        return f(memoryview(self.frame))
+
+
+class _TxToken:
+    __slots__ = ("_card",)
+
+    def __init__(self, card: _Card) -> None:
+        self._card = card
+
+    def consume(self, length: int, f: Callable[[memoryview], Any]) -> Any:
+        buf = bytearray(length)
+        result = f(memoryview(buf))
+        card = self._card
+        port = card.port
+        assert port is not None
+        port.send(card.host.sim.now_us, buf)
+        return result
+
+
+class _Card:
+    """The host's network card: the device the interface polls."""
+
+    __slots__ = ("_caps", "_rx", "_tx", "blocked", "host", "inbox", "port")
+
+    def __init__(self, host: SimHost, mtu: int) -> None:
+        self.host = host
+        self.port: Port | None = None
+        self.inbox: deque[bytearray] = deque()
+        self.blocked = False
+        self._caps = DeviceCapabilities(medium=Medium.ETHERNET, max_transmission_unit=mtu + 14)
+        self._rx = _RxToken()
+        self._tx = _TxToken(self)
+
+    def receive(self, now: Instant) -> tuple[_RxToken, _TxToken] | None:
+        if not self.inbox:
+            return None
+        self._rx.frame = self.inbox.popleft()
+        return self._rx, self._tx
+
+    def transmit(self, now: Instant) -> _TxToken | None:
+        port = self.port
+        if port is None:
+            return None
+        if not port.has_room(self._caps.max_transmission_unit):
+            self.blocked = True
+            return None
+        return self._tx
+
+    def capabilities(self) -> DeviceCapabilities:
+        return self._caps
+
+
+class SimHost:
+    """A host named ``name`` with one Ethernet interface of IP MTU ``mtu``.
+
+    ``mac`` is its hardware address, ``address`` a CIDR ("10.0.0.1/24"), ``gateway`` an
+    optional default router. The interface's random seed comes from the scenario seed and the
+    name. `apps` run after each poll; add sockets to `sockets`.
+    """
+
+    def __init__(
+        self,
+        sim: Simulator,
+        name: str,
+        mac: EthernetAddress | str,
+        address: IpCidr | str,
+        *,
+        gateway: Ipv4Address | str | None = None,
+        mtu: int = 1500,
+        **config: Any,
+    ) -> None:
+        self.sim = sim
+        self.name = name
+        hw = mac if isinstance(mac, EthernetAddress) else EthernetAddress.parse(mac)
+        cidr = address if isinstance(address, IpCidr) else IpCidr.parse(address)
+        self.card = _Card(self, mtu)
+        seed = sim.rng(name, "interface").getrandbits(63)
+        self.iface = Interface(
+            Config(hardware_addr=hw, random_seed=seed, **config), self.card, Instant(sim.now_us)
+        )
+        self.iface.update_ip_addrs(lambda addrs: addrs.append(cidr))
+        if gateway is not None:
+            gw = gateway if isinstance(gateway, Ipv4Address) else Ipv4Address.parse(gateway)
+            self.iface.routes.add_default_ipv4_route(gw)
+        self.mac = hw
+        self.address: Ipv4Address = cidr.address  # type: ignore[assignment]
+        self.cidr = cidr
+        self.sockets = SocketSet()
+        self.apps: list[App] = []
+        self.polls = 0
+        self.retries = 0
+        self._armed: int | None = None
+        self._poll_event = self._poll
+
+    @property
+    def cx(self) -> Any:
+        """The interface's context (what `TcpSocket.connect` takes)."""
+        return self.iface.context
+
+    def attach(self, port: Port) -> None:
+        """Connect the card to ``port`` (a host has one)."""
+        if self.card.port is not None:
+            raise ValueError(f"host {self.name} already has a link")
+        self.card.port = port
+
+    def add_app(self, app: App) -> None:
+        """Run ``app`` after each poll, starting now."""
+        self.apps.append(app)
+        self.kick()
+
+    # -- events -------------------------------------------------------------------------------
+
+    def receive(self, port: Port, frame: bytearray, now: int) -> None:
+        """Take a frame from the link: it waits in the card until the poll, scheduled now."""
+        self.card.inbox.append(frame)
+        self.kick(now)
+
+    def on_room(self, port: Port, now: int) -> None:
+        """The port's queue has room: poll again if the card refused to transmit."""
+        if self.card.blocked:
+            self.card.blocked = False
+            self.kick(now)
+
+    def kick(self, now: int | None = None) -> None:
+        """Poll the host at ``now`` (default: the current time), after what is due now."""
+        at = self.sim.now_us if now is None else now
+        self._arm(at)
+
+    def _arm(self, at: int) -> None:
+        if self._armed is None or at < self._armed:
+            self._armed = at
+            self.sim._schedule(at, self._poll_event)
+
+    def _poll(self, t: int) -> None:
+        if t != self._armed:
+            return  # an earlier poll was scheduled since and has run
+        self._armed = None
+        now = Instant(t)
+        iface = self.iface
+        card = self.card
+        sockets = self.sockets
+        self.polls += 1
+        did = iface.poll(now, card, sockets)
+        changed = False
+        for app in self.apps:
+            changed = app.step(now) or changed
+        if changed:
+            did = iface.poll(now, card, sockets) or did
+            for app in self.apps:
+                app.step(now)
+        if card.inbox:
+            self._arm(t)  # more frames than one burst
+            return
+        at = iface.poll_at(now, sockets)
+        if at is None:
+            return
+        at_us = at.micros
+        if at_us <= t:
+            if card.blocked:
+                return  # the port wakes us when a frame has left
+            if not did:
+                self.retries += 1
+                at_us = t + _RETRY_US
+        self._arm(at_us)
+
+    def __repr__(self) -> str:
+        return f"SimHost({self.name} {self.cidr})"

@@ -1,0 +1,266 @@
+"""A simulated network as a whole: its elements by name, its workloads, captures and summary.
+
+`Network` is what a scenario builds (from a TOML file or from Python): a `Simulator` plus
+named hosts, switches, routers, links and workloads. `Network.run` runs it for a duration;
+`Network.summary` returns the figures of the run (a dict that ``json.dumps`` takes, the same
+for the same scenario and seed): per flow octets, goodput, retransmissions and RTT
+percentiles, per link utilization and drops, and Jain's fairness index across the flows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from smoltcp.phy.direction import Direction
+from smoltcp.phy.pcap import PcapWriter
+from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.time import Instant
+from smoltcp.wire import EthernetAddress, Medium
+
+from .apps import Workload
+from .host import SimHost
+from .link import Link, LinkSpec
+from .router import Router
+from .runner import Simulator
+from .switch import Switch
+
+__all__ = ["Network", "jain_index", "mac_for", "percentile"]
+
+
+def mac_for(name: str) -> EthernetAddress:
+    """Return a locally administered unicast address derived from ``name`` alone."""
+    digest = hashlib.sha256(name.encode()).digest()
+    return EthernetAddress(b"\x02" + digest[:5])
+
+
+def jain_index(values: Sequence[float]) -> float | None:
+    """Return Jain's fairness index (sum x)^2 / (n sum x^2), in (0, 1]; None for no values."""
+    if not values:
+        return None
+    square_sum = sum(x * x for x in values)
+    if square_sum == 0:
+        return 1.0
+    return sum(values) ** 2 / (len(values) * square_sum)
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Return the ``q``-th percentile (0 to 100) by the nearest-rank method, or None."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[min(int(rank), len(ordered)) - 1]
+
+
+class _CaptureDevice:
+    """What `PcapWriter` wraps for a link capture: a medium, no frames, nothing to close.
+
+    The link's ports hand the writer their frames directly (see `_tap`).
+    """
+
+    def receive(self, now: Instant) -> None:
+        return None
+
+    def transmit(self, now: Instant) -> None:
+        return None
+
+    def capabilities(self) -> DeviceCapabilities:
+        return DeviceCapabilities(medium=Medium.ETHERNET, max_transmission_unit=65535)
+
+    def close(self) -> None:
+        return None
+
+
+class Network:
+    """A `Simulator` and the named elements and workloads of one network."""
+
+    def __init__(self, seed: int = 0, name: str = "network") -> None:
+        self.name = name
+        self.sim = Simulator(seed)
+        self.hosts: dict[str, SimHost] = {}
+        self.switches: dict[str, Switch] = {}
+        self.routers: dict[str, Router] = {}
+        self.links: dict[str, Link] = {}
+        self.flows: dict[str, Workload] = {}
+        self._captures: list[PcapWriter] = []
+        self._finished = False
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _check_name(self, name: str) -> None:
+        if name in self.hosts or name in self.switches or name in self.routers:
+            raise ValueError(f"name {name!r} is used twice")
+
+    def node(self, name: str) -> Any:
+        """Return the host, switch or router named ``name`` (KeyError if none)."""
+        for table in (self.hosts, self.switches, self.routers):
+            if name in table:
+                return table[name]
+        raise KeyError(name)
+
+    def add_host(self, name: str, address: str, **kw: Any) -> SimHost:
+        """Add a host (see `SimHost`); its hardware address is `mac_for` its name."""
+        self._check_name(name)
+        host = SimHost(self.sim, name, mac_for(name), address, **kw)
+        self.hosts[name] = host
+        return host
+
+    def add_switch(self, name: str) -> Switch:
+        """Add a learning switch."""
+        self._check_name(name)
+        switch = Switch(self.sim, name)
+        self.switches[name] = switch
+        return switch
+
+    def add_router(self, name: str) -> Router:
+        """Add a router; give it addresses with `Router.set_interface` once linked."""
+        self._check_name(name)
+        router = Router(self.sim, name)
+        self.routers[name] = router
+        return router
+
+    def add_link(
+        self,
+        name: str,
+        a: str,
+        b: str,
+        spec: LinkSpec | None = None,
+        spec_ba: LinkSpec | None = None,
+    ) -> Link:
+        """Link the nodes named ``a`` and ``b``."""
+        if name in self.links:
+            raise ValueError(f"link name {name!r} is used twice")
+        link = Link(self.sim, name, self.node(a), self.node(b), spec, spec_ba)
+        self.links[name] = link
+        return link
+
+    def add_flow(self, flow: Workload) -> Workload:
+        """Register a workload (built on hosts of this network) for the summary."""
+        if flow.name in self.flows:
+            raise ValueError(f"flow name {flow.name!r} is used twice")
+        self.flows[flow.name] = flow
+        return flow
+
+    def capture(self, directory: str | os.PathLike[str]) -> list[str]:
+        """Write every frame each link carries to ``directory``/LINK.pcap; return the paths.
+
+        A frame is recorded when it starts on the wire, both directions in one file.
+        """
+        os.makedirs(directory, exist_ok=True)
+        paths = []
+        for name, link in self.links.items():
+            path = os.path.join(directory, f"{name}.pcap")
+            writer = PcapWriter(_CaptureDevice(), path)
+            self._captures.append(writer)
+            tap = _tap(writer)
+            for port in link.ports:
+                port.tap = tap
+            paths.append(path)
+        return paths
+
+    # -- running ------------------------------------------------------------------------------
+
+    def run(
+        self,
+        duration_us: int,
+        *,
+        progress: Callable[[int], Any] | None = None,
+        progress_every: int = 100_000,
+        finish: bool = True,
+    ) -> int:
+        """Run until simulated time ``duration_us``; return the number of events run.
+
+        With ``finish`` (the default) the run ends there (`finish`); without, it can go on
+        with another call.
+        """
+        ran = self.sim.run(duration_us, progress=progress, progress_every=progress_every)
+        if finish:
+            self.finish()
+        return ran
+
+    def finish(self) -> None:
+        """Collect the counters of open connections and close the captures."""
+        if self._finished:
+            return
+        self._finished = True
+        for flow in self.flows.values():
+            flow.finish()
+        for writer in self._captures:
+            writer.close()
+
+    # -- results ------------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """Return the figures of the run (see the module docstring); call after `run`."""
+        end = self.sim.now_us
+        flows = []
+        for flow in self.flows.values():
+            s = flow.stats
+            rtt = s.rtt_samples_us
+            tx = s.transaction_us
+            flows.append(
+                {
+                    "name": s.name,
+                    "kind": type(flow).__name__,
+                    "octets": s.octets,
+                    "goodput_bps": round(s.goodput_bps(end), 3),
+                    "retransmitted_segments": s.retransmissions,
+                    "timeouts": s.timeouts,
+                    "segments_sent": s.segments_sent,
+                    "connections": s.connections,
+                    "failures": s.failures,
+                    "transactions": s.transactions,
+                    "rtt_ms": {f"p{q}": _ms(percentile(rtt, q)) for q in (50, 90, 99)},
+                    "transaction_ms": {f"p{q}": _ms(percentile(tx, q)) for q in (50, 90, 99)},
+                }
+            )
+        links = []
+        for link in self.links.values():
+            directions = [
+                {
+                    "name": port.name,
+                    "utilization": round(port.utilization(end), 6),
+                    "drops": port.drops(),
+                    "queue": port.queue.counters.as_dict(),
+                    "wire": port.wire.counters.as_dict(),
+                    "port": port.counters.as_dict(),
+                }
+                for port in link.ports
+            ]
+            links.append(
+                {
+                    "name": link.name,
+                    "utilization": round(link.utilization(end), 6),
+                    "drops": link.drops(),
+                    "directions": directions,
+                }
+            )
+        goodputs = [flow.stats.goodput_bps(end) for flow in self.flows.values()]
+        fairness = jain_index(goodputs)
+        return {
+            "scenario": self.name,
+            "seed": self.sim.seed,
+            "duration_s": end / 1_000_000,
+            "events": self.sim.events,
+            "flows": flows,
+            "links": links,
+            "routers": {n: r.counters.as_dict() for n, r in self.routers.items()},
+            "jain_fairness": None if fairness is None else round(fairness, 6),
+        }
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value / 1000, 3)
+
+
+def _tap(writer: PcapWriter) -> Callable[[int, bytearray], None]:
+    observe = writer._observe
+    tx = Direction.TX
+
+    def tap(now: int, frame: bytearray) -> None:
+        observe(tx, Instant(now), memoryview(frame))
+
+    return tap

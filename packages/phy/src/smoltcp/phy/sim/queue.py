@@ -1,0 +1,249 @@
+"""Queue disciplines of a simulated transmitter: drop-tail, RED and CoDel.
+
+Each keeps its frames in a `smoltcp.phy.impair.TimedQueue` used as a FIFO (a frame's due time
+is its arrival time, so the queue also remembers how long each frame waited) and shares its
+counters: ``arrivals`` = ``departures`` + ``drops`` + ``queued``, exactly, whatever the
+discipline drops and when.
+
+- `DropTail`: turn a frame away when it would exceed ``limit`` frames or ``limit_octets``.
+- `Red`: Random Early Detection (Floyd and Jacobson, 1993): drop arrivals with a probability
+  that grows with the average queue length between ``min_th`` and ``max_th`` (in frames).
+- `CoDel`: Controlled Delay (RFC 8289): drop at the head while the time frames spend in the
+  queue stays above ``target`` for at least ``interval``, ever more often.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from smoltcp.phy.impair import QueueCounters, TimedQueue
+
+__all__ = ["CoDel", "DropTail", "QueueDiscipline", "QueueSpec", "Red"]
+
+
+class QueueDiscipline:
+    """A bounded FIFO that decides which frames to drop; see the module docstring."""
+
+    __slots__ = ("_queue", "counters")
+
+    def __init__(self, limit: int, limit_octets: int | None) -> None:
+        self._queue = TimedQueue(limit, limit_octets)
+        self.counters: QueueCounters = self._queue.counters
+
+    def has_room(self, length: int) -> bool:
+        """Return whether a frame of ``length`` octets fits the bounds now."""
+        return self._queue.has_room(length)
+
+    def enqueue(self, now: int, frame: bytearray) -> bool:
+        """Offer ``frame`` arriving at ``now`` (µs); return False if it was dropped."""
+        return self._queue.push(now, frame)
+
+    def dequeue(self, now: int) -> bytearray | None:
+        """Return the next frame to send at ``now``, or None if none is left."""
+        return self._queue.pop(now)
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def _drop_head(self, now: int) -> None:
+        # A frame that was queued leaves as a drop, not a departure: the counters still add up.
+        frame = self._queue.pop(now)
+        if frame is not None:
+            c = self.counters
+            c.departures -= 1
+            c.drops += 1
+
+
+class DropTail(QueueDiscipline):
+    """First in, first out; an arrival that does not fit is dropped."""
+
+    __slots__ = ()
+
+
+class Red(QueueDiscipline):
+    """Random Early Detection on the queue length in frames.
+
+    The average ``avg`` follows each arrival with weight ``weight``; below ``min_th`` nothing
+    is dropped early, at or above ``max_th`` every arrival is, in between with probability
+    ``max_p (avg - min_th) / (max_th - min_th)``, spread by the count of arrivals since the
+    last drop as in the original paper. ``limit`` still bounds the queue (drop-tail).
+    """
+
+    __slots__ = ("_avg", "_count", "_rng", "max_p", "max_th", "min_th", "weight")
+
+    def __init__(
+        self,
+        limit: int,
+        limit_octets: int | None,
+        rng: random.Random,
+        *,
+        min_th: float,
+        max_th: float,
+        max_p: float = 0.1,
+        weight: float = 0.002,
+    ) -> None:
+        super().__init__(limit, limit_octets)
+        if not 0 <= min_th < max_th:
+            raise ValueError(
+                f"min_th and max_th must satisfy 0 <= min_th < max_th, not {min_th}, {max_th}"
+            )
+        if not 0 < max_p <= 1:
+            raise ValueError(f"max_p must be in (0, 1], not {max_p}")
+        if not 0 < weight <= 1:
+            raise ValueError(f"weight must be in (0, 1], not {weight}")
+        self.min_th = float(min_th)
+        self.max_th = float(max_th)
+        self.max_p = float(max_p)
+        self.weight = float(weight)
+        self._rng = rng
+        self._avg = 0.0
+        self._count = -1
+
+    def enqueue(self, now: int, frame: bytearray) -> bool:
+        """Offer ``frame``; drop it early with RED's probability or when it does not fit."""
+        self._avg += self.weight * (len(self._queue) - self._avg)
+        avg = self._avg
+        if avg >= self.max_th:
+            self._count = 0
+            self._queue.drop()
+            return False
+        if avg > self.min_th:
+            self._count += 1
+            pb = self.max_p * (avg - self.min_th) / (self.max_th - self.min_th)
+            denominator = 1.0 - self._count * pb
+            pa = 1.0 if denominator <= 0 else pb / denominator
+            if self._rng.random() < pa:
+                self._count = 0
+                self._queue.drop()
+                return False
+        else:
+            self._count = -1
+        return self._queue.push(now, frame)
+
+
+class CoDel(QueueDiscipline):
+    """Controlled Delay (RFC 8289), times in microseconds; ``mtu`` in octets.
+
+    Frames are dropped at dequeue while the sojourn time has exceeded ``target`` for an
+    ``interval``; the next drop then comes ``interval / sqrt(count)`` later (the control law,
+    RFC 8289 section 3.3). The queue is never emptied below one MTU of octets.
+    """
+
+    __slots__ = (
+        "_count",
+        "_drop_next",
+        "_dropping",
+        "_first_above",
+        "_last_count",
+        "interval",
+        "mtu",
+        "target",
+    )
+
+    def __init__(
+        self,
+        limit: int,
+        limit_octets: int | None,
+        *,
+        target: int = 5_000,
+        interval: int = 100_000,
+        mtu: int = 1514,
+    ) -> None:
+        super().__init__(limit, limit_octets)
+        if target <= 0 or interval <= 0:
+            raise ValueError(f"target and interval must be positive, not {target}, {interval}")
+        self.target = target
+        self.interval = interval
+        self.mtu = mtu
+        self._first_above: int | None = None
+        self._drop_next = 0
+        self._count = 0
+        self._last_count = 0
+        self._dropping = False
+
+    def _control_law(self, t: int) -> int:
+        return t + int(self.interval / math.sqrt(self._count))
+
+    def _ok_to_drop(self, now: int) -> bool:
+        # RFC 8289 section 5.4 (dodequeue): may the head be dropped?
+        queue = self._queue
+        enqueued = queue.next_due()
+        if enqueued is None:
+            self._first_above = None
+            return False
+        sojourn = now - enqueued
+        if sojourn < self.target or self.counters.queued_octets <= self.mtu:
+            self._first_above = None
+            return False
+        if self._first_above is None:
+            self._first_above = now + self.interval
+            return False
+        return now >= self._first_above
+
+    def dequeue(self, now: int) -> bytearray | None:
+        """Return the next frame to send, dropping heads as RFC 8289 section 5.5 says."""
+        ok = self._ok_to_drop(now)
+        if self._dropping:
+            if not ok:
+                self._dropping = False
+            while self._dropping and now >= self._drop_next:
+                self._drop_head(now)
+                self._count += 1
+                if not self._ok_to_drop(now):
+                    self._dropping = False
+                else:
+                    self._drop_next = self._control_law(self._drop_next)
+        elif ok:
+            self._drop_head(now)
+            self._ok_to_drop(now)
+            self._dropping = True
+            delta = self._count - self._last_count
+            if delta > 1 and now - self._drop_next < 16 * self.interval:
+                self._count = delta
+            else:
+                self._count = 1
+            self._drop_next = self._control_law(now)
+            self._last_count = self._count
+        return self._queue.pop(now)
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """How to build a transmitter's queue: ``kind`` "droptail", "red" or "codel".
+
+    ``limit`` frames and ``limit_octets`` (None: no octet bound) bound every kind; RED reads
+    ``min_th``/``max_th`` (frames; default a fifth and three fifths of ``limit``) and
+    ``max_p``; CoDel ``target`` and ``interval`` (microseconds).
+    """
+
+    kind: str = "droptail"
+    limit: int = 1000
+    limit_octets: int | None = None
+    min_th: float | None = None
+    max_th: float | None = None
+    max_p: float = 0.1
+    target: int = 5_000
+    interval: int = 100_000
+
+    KINDS = ("droptail", "red", "codel")
+
+    def __post_init__(self) -> None:
+        if self.kind not in self.KINDS:
+            raise ValueError(f"kind must be one of {self.KINDS}, not {self.kind!r}")
+        TimedQueue(self.limit, self.limit_octets)  # checks the bounds
+
+    def build(self, rng: random.Random, mtu: int) -> QueueDiscipline:
+        """Return a new, empty queue of this kind (RED draws from ``rng``)."""
+        if self.kind == "red":
+            min_th = self.min_th if self.min_th is not None else self.limit / 5
+            max_th = self.max_th if self.max_th is not None else 3 * self.limit / 5
+            return Red(
+                self.limit, self.limit_octets, rng, min_th=min_th, max_th=max_th, max_p=self.max_p
+            )
+        if self.kind == "codel":
+            return CoDel(
+                self.limit, self.limit_octets, target=self.target, interval=self.interval, mtu=mtu
+            )
+        return DropTail(self.limit, self.limit_octets)

@@ -1,0 +1,182 @@
+"""The discrete-event runner of the simulator: it owns the clock and jumps it from event to event.
+
+Time is an integer number of microseconds (the stack's `Instant`). Nothing here sleeps or reads
+a wall clock: `Simulator.run` pops the earliest event, sets the clock to its time and calls it.
+Events at the same time run in the order they were scheduled (a sequence number breaks the
+tie), so a run depends only on the scenario and its seeds.
+
+Three kinds of events drive a run: a host's `Interface.poll_at` (hosts schedule their own
+polls), a frame's delivery at the far end of a link (links schedule those), and application
+timers (`Simulator.call_at`, `Simulator.call_later`, `Simulator.call_soon`). The timer API has
+the shape an asyncio event loop is built on (``time``, ``call_at`` with a cancellable handle),
+so a virtual-time loop can be layered on it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable
+from typing import Any
+
+from smoltcp.stack.time import Duration, Instant
+
+__all__ = ["Simulator", "TimerHandle", "element_rng"]
+
+
+def element_rng(seed: int, name: str, purpose: str = "") -> random.Random:
+    """Return the random stream of element ``name`` (and ``purpose``) in a run of ``seed``.
+
+    Each element draws from its own stream, derived from the scenario seed and its name only,
+    so adding or removing another element never changes its draws.
+    """
+    return random.Random(f"smoltcp.sim/{seed}/{name}/{purpose}")
+
+
+class TimerHandle:
+    """A scheduled call; `cancel` prevents it if it has not run yet."""
+
+    __slots__ = ("_args", "_callback", "cancelled", "when")
+
+    def __init__(self, when: int, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.when = when
+        self._callback = callback
+        self._args = args
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        """Do not run the call (a no-op if it already ran)."""
+        self.cancelled = True
+        self._callback = _nothing
+        self._args = ()
+
+    def _run(self) -> None:
+        if not self.cancelled:
+            self._callback(*self._args)
+
+    def __repr__(self) -> str:
+        state = " cancelled" if self.cancelled else ""
+        return f"TimerHandle(at {self.when} us{state})"
+
+
+def _nothing(*_: Any) -> None:
+    return None
+
+
+class Simulator:
+    """The clock and the event queue of one simulated network.
+
+    Elements (links, hosts, switches, routers) schedule their own events with `_schedule`;
+    applications use the timer API. ``now`` is the current `Instant`, ``now_us`` the same in
+    microseconds.
+    """
+
+    def __init__(self, seed: int = 0) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed must be an int, not {type(seed).__name__}")
+        self.seed = seed
+        self.now_us = 0
+        self.events = 0
+        self._heap: list[tuple[int, int, Callable[[int], Any]]] = []
+        self._seq = 0
+        self._stopped = False
+
+    # -- clock --------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> Instant:
+        """The current simulated time."""
+        return Instant(self.now_us)
+
+    def time(self) -> float:
+        """Return the simulated time in seconds (what an asyncio loop's ``time()`` returns)."""
+        return self.now_us / 1_000_000
+
+    def rng(self, name: str, purpose: str = "") -> random.Random:
+        """Return the random stream of element ``name`` in this run (see `element_rng`)."""
+        return element_rng(self.seed, name, purpose)
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    def _schedule(self, when_us: int, event: Callable[[int], Any]) -> None:
+        """Call ``event(when_us)`` at ``when_us`` (at once if it lies in the past)."""
+        if when_us < self.now_us:
+            when_us = self.now_us
+        self._seq += 1
+        heapq.heappush(self._heap, (when_us, self._seq, event))
+
+    def call_at(self, when: Instant | int, callback: Callable[..., Any], *args: Any) -> TimerHandle:
+        """Call ``callback(*args)`` at ``when`` (an `Instant` or microseconds); return its handle.
+
+        A time in the past means as soon as possible, after the events already due now.
+        """
+        when_us = when.micros if isinstance(when, Instant) else when
+        if isinstance(when_us, bool) or not isinstance(when_us, int):
+            raise TypeError(f"when must be an Instant or int microseconds, not {when!r}")
+        handle = TimerHandle(max(when_us, self.now_us), callback, args)
+        self._schedule(handle.when, lambda _t: handle._run())
+        return handle
+
+    def call_later(
+        self, delay: Duration | int, callback: Callable[..., Any], *args: Any
+    ) -> TimerHandle:
+        """Call ``callback(*args)`` after ``delay`` (a `Duration` or microseconds, >= 0)."""
+        delay_us = delay.micros if isinstance(delay, Duration) else delay
+        if isinstance(delay_us, bool) or not isinstance(delay_us, int):
+            raise TypeError(f"delay must be a Duration or int microseconds, not {delay!r}")
+        if delay_us < 0:
+            raise ValueError(f"delay must not be negative, not {delay_us}")
+        return self.call_at(self.now_us + delay_us, callback, *args)
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> TimerHandle:
+        """Call ``callback(*args)`` now, after the events already due now."""
+        return self.call_at(self.now_us, callback, *args)
+
+    def next_event(self) -> int | None:
+        """Return when the next event is due (microseconds), or None if none is scheduled."""
+        return self._heap[0][0] if self._heap else None
+
+    def stop(self) -> None:
+        """Make `run` return after the current event."""
+        self._stopped = True
+
+    # -- running ------------------------------------------------------------------------------
+
+    def run(
+        self,
+        until: Instant | int | None = None,
+        *,
+        max_events: int | None = None,
+        progress: Callable[[int], Any] | None = None,
+        progress_every: int = 100_000,
+    ) -> int:
+        """Run events until the clock would pass ``until`` (then set it to ``until``).
+
+        Return the number of events run. Stop early when no event is left, when `stop` is
+        called or after ``max_events``. ``progress(now_us)`` is called every
+        ``progress_every`` events (for a progress bar).
+        """
+        end = None if until is None else (until.micros if isinstance(until, Instant) else until)
+        heap = self._heap
+        pop = heapq.heappop
+        ran = 0
+        base = self.events
+        self._stopped = False
+        while heap and not self._stopped:
+            when = heap[0][0]
+            if end is not None and when > end:
+                break
+            if max_events is not None and ran >= max_events:
+                break
+            _, _, event = pop(heap)
+            self.now_us = when
+            event(when)
+            ran += 1
+            if progress is not None and ran % progress_every == 0:
+                self.events = base + ran
+                progress(when)
+        self.events = base + ran
+        if end is not None and not self._stopped and (not heap or heap[0][0] > end):
+            # Nothing else happens before the end: the clock moves there.
+            self.now_us = max(self.now_us, end)
+        return ran

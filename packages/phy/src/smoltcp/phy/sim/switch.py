@@ -1,0 +1,78 @@
+"""An Ethernet learning switch: forwards frames between its ports by destination address.
+
+It learns which port each source address was last seen on (IEEE 802.1D's filtering database,
+bounded, entries aging out after ``aging_us``), forwards a frame to the learnt port of its
+destination, and floods broadcasts, multicasts and unknown destinations to every other port.
+A frame shorter than an Ethernet header is dropped and counted. Forwarding is store and forward:
+a frame is offered to the egress port when its last octet has arrived.
+"""
+
+from __future__ import annotations
+
+from smoltcp.wire import EthernetAddress
+from smoltcp.wire.errors import MalformedPacket
+from smoltcp.wire.ethernet import EthernetFrame
+
+from .link import Port
+from .runner import Simulator
+
+__all__ = ["Switch"]
+
+
+class Switch:
+    """A learning switch named ``name``; links attach ports to it (`attach`)."""
+
+    def __init__(
+        self, sim: Simulator, name: str, *, table_size: int = 4096, aging_us: int = 300_000_000
+    ) -> None:
+        if table_size < 1:
+            raise ValueError(f"table_size must be >= 1, not {table_size}")
+        self.sim = sim
+        self.name = name
+        self.ports: list[Port] = []
+        self.table_size = table_size
+        self.aging_us = aging_us
+        # Source address -> (port, last seen, microseconds); insertion order is age order.
+        self._table: dict[EthernetAddress, tuple[Port, int]] = {}
+        self.forwarded = 0
+        self.flooded = 0
+        self.dropped = 0
+
+    def attach(self, port: Port) -> None:
+        """Add ``port`` (one direction of a link, from this switch) to the switch."""
+        self.ports.append(port)
+
+    def receive(self, port: Port, frame: bytearray, now: int) -> None:
+        """Learn the source of ``frame``, then forward or flood it."""
+        try:
+            eth = EthernetFrame(frame)
+        except MalformedPacket:
+            self.dropped += 1
+            return
+        dst = eth.dst_addr
+        src = eth.src_addr
+        table = self._table
+        if not src.is_multicast:
+            if src in table:
+                del table[src]  # moved to the end: the most recently seen
+            elif len(table) >= self.table_size:
+                del table[next(iter(table))]
+            table[src] = (port, now)
+        if not dst.is_multicast:
+            entry = table.get(dst)
+            if entry is not None and now - entry[1] <= self.aging_us:
+                out = entry[0]
+                if out is not port:
+                    self.forwarded += 1
+                    out.send(now, frame)
+                return
+        self.flooded += 1
+        for out in self.ports:
+            if out is not port:
+                out.send(now, frame)
+
+    def on_room(self, port: Port, now: int) -> None:
+        """A switch queue that fills drops (drop-tail): nothing to resume."""
+
+    def __repr__(self) -> str:
+        return f"Switch({self.name}, {len(self.ports)} ports)"

@@ -1,0 +1,222 @@
+"""Scenarios: parsing and its errors, determinism of whole runs, and captures tshark reads."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smoltcp.phy.impair import Bernoulli
+from smoltcp.phy.sim import Bulk, LinkSpec, QueueSpec
+from smoltcp.phy.sim.network import Network
+from smoltcp.phy.sim.scenario import ScenarioError, from_dict, load
+
+# A small network with every kind of element: two hosts behind a switch, a router, a lossy
+# jittery bottleneck with a RED queue, a second router, a server; bulk and transactions.
+SCENARIO: dict[str, Any] = {
+    "version": 1,
+    "name": "small",
+    "seed": 7,
+    "duration_s": 1.5,
+    "defaults": {"rate_bps": 100_000_000, "delay_ms": 0.5},
+    "switches": [{"name": "sw"}],
+    "routers": [
+        {
+            "name": "r1",
+            "interfaces": {"lan": "10.0.1.254/24", "wan": "10.0.0.1/30"},
+            "routes": {"10.0.2.0/24": "10.0.0.2"},
+        },
+        {
+            "name": "r2",
+            "interfaces": {"wan": "10.0.0.2/30", "srv-r2": "10.0.2.254/24"},
+            "routes": {"10.0.1.0/24": "10.0.0.1"},
+        },
+    ],
+    "hosts": [
+        {
+            "name": "c",
+            "count": 2,
+            "address": "10.0.1.1/24",
+            "gateway": "10.0.1.254",
+            "attach": "sw",
+        },
+        {"name": "srv", "address": "10.0.2.1/24", "gateway": "10.0.2.254", "attach": "r2"},
+    ],
+    "links": [
+        {"name": "lan", "a": "sw", "b": "r1"},
+        {
+            "name": "wan",
+            "a": "r1",
+            "b": "r2",
+            "rate_bps": 5_000_000,
+            "delay_ms": 10,
+            "jitter_ms": 1,
+            "queue": {"kind": "red", "limit": 40},
+            "loss": {"model": "bernoulli", "percent": 0.5},
+        },
+    ],
+    "flows": [
+        {"name": "bulk", "kind": "bulk", "client": "c", "server": "srv", "port": 5001},
+        {
+            "name": "rr",
+            "kind": "rr",
+            "client": "c1",
+            "server": "srv",
+            "port": 8080,
+            "request": 200,
+            "response": 3000,
+            "think_ms": 20,
+        },
+    ],
+}
+
+
+def _run(tmp: Path, seed: int | None = None) -> tuple[dict[str, Any], dict[str, bytes]]:
+    net = from_dict(copy.deepcopy(SCENARIO)).build(seed)
+    paths = net.capture(tmp)
+    net.run(net.sim.now_us + 1_500_000)
+    return net.summary(), {Path(p).name: Path(p).read_bytes() for p in paths}
+
+
+def test_same_seed_gives_identical_captures_and_summary(tmp_path: Path) -> None:
+    s1, p1 = _run(tmp_path / "one")
+    s2, p2 = _run(tmp_path / "two")
+    assert json.dumps(s1, sort_keys=True) == json.dumps(s2, sort_keys=True)
+    assert (
+        p1.keys()
+        == p2.keys()
+        == {"c1-sw.pcap", "c2-sw.pcap", "srv-r2.pcap", "lan.pcap", "wan.pcap"}
+    )
+    assert p1 == p2
+    assert all(f["octets"] > 0 for f in s1["flows"])
+    assert s1["links"][-1]["drops"] > 0  # the lossy bottleneck did drop
+
+
+def test_another_seed_gives_another_run(tmp_path: Path) -> None:
+    s1, p1 = _run(tmp_path / "one")
+    s3, p3 = _run(tmp_path / "three", seed=8)
+    assert p1["wan.pcap"] != p3["wan.pcap"]
+    assert s1["flows"] != s3["flows"]
+
+
+def test_every_queue_and_wire_accounts_for_every_frame(tmp_path: Path) -> None:
+    summary, _ = _run(tmp_path)
+    for link in summary["links"]:
+        for d in link["directions"]:
+            q, w, port = d["queue"], d["wire"], d["port"]
+            assert q["arrivals"] == q["departures"] + q["drops"] + q["queued"]
+            assert port["offered"] == q["arrivals"] + port["mtu_drops"]
+            # A departed frame is on the wire or done: at most one is being serialised.
+            assert q["departures"] - port["tx_frames"] in (0, 1)
+            if w["offered"]:  # an impaired wire runs the Netem
+                assert w["offered"] + w["duplicated"] == w["lost"] + w["queue_arrivals"]
+                wq = (
+                    w["queue_arrivals"],
+                    w["queue_departures"],
+                    w["queue_drops"],
+                    w["queue_queued"],
+                )
+                assert wq[0] == wq[1] + wq[2] + wq[3]
+
+
+def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
+    def wan_capture(extra: bool, where: Path) -> bytes:
+        data = copy.deepcopy(SCENARIO)
+        if extra:
+            data["switches"].append({"name": "other"})
+            data["hosts"].append({"name": "lonely", "address": "10.9.0.1/24", "attach": "other"})
+        net = from_dict(data).build()
+        net.capture(where)
+        net.run(1_000_000)
+        return (where / "wan.pcap").read_bytes()
+
+    assert wan_capture(False, tmp_path / "a") == wan_capture(True, tmp_path / "b")
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "message"),
+    [
+        ((), {"version": 2}, "version: this simulator reads version 1"),
+        ((), {"colour": "red"}, "colour: unknown key"),
+        (("links", 1), {"rate_bps": "fast"}, "links[1].rate_bps: must be an integer"),
+        (("links", 1), {"b": "nowhere"}, "links[1].b: no node named 'nowhere'"),
+        (("links", 1, "queue"), {"kind": "fq"}, "links[1].queue: kind must be one of"),
+        (("links", 1, "loss"), {"model": "gauss"}, "links[1].loss.model: must be one of"),
+        (("links", 1, "loss"), {"percent": 140}, "links[1].loss: percent must be a percentage"),
+        (("hosts", 0), {"address": "10.0.1/24"}, "hosts[0].address: not a usable IPv4 address"),
+        (("hosts", 0), {"attach": "moon"}, "hosts[0].attach: no node named 'moon'"),
+        (("flows", 0), {"kind": "torrent"}, "flows[0].kind: must be one of"),
+        (("flows", 0), {"server": "c9"}, "flows[0].server: no host named 'c9'"),
+        (("flows", 0), {"cc": "vegas"}, "flows[0]: unknown congestion control 'vegas'"),
+        (("routers", 0, "interfaces"), {"nolink": "10.1.1.1/24"}, "routers[0].interfaces.nolink"),
+    ],
+)
+def test_a_bad_scenario_names_the_key(
+    path: tuple[Any, ...], change: dict[str, Any], message: str
+) -> None:
+    data = copy.deepcopy(SCENARIO)
+    target = data
+    for key in path:
+        target = target[key]
+    target.update(change)
+    with pytest.raises(ScenarioError) as info:
+        from_dict(data)
+    assert str(info.value).startswith(message), str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_version_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"^version: missing"):
+        from_dict({"name": "x"})
+    bad = tmp_path / "bad.toml"
+    bad.write_text("version = 1\nhosts = [\n")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load(bad)
+
+
+# -- captures against tshark ------------------------------------------------------------------
+
+
+def _tshark_count(pcap: Path, display_filter: str) -> int:
+    out = subprocess.run(
+        ["tshark", "-n", "-r", str(pcap), "-Y", display_filter],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return len(out.stdout.splitlines())
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
+def test_tshark_reads_every_capture_and_counts_the_same_retransmissions(tmp_path: Path) -> None:
+    net = Network(3)
+    a = net.add_host("a", "10.0.0.1/24")
+    b = net.add_host("b", "10.0.0.2/24")
+    spec = LinkSpec(
+        rate_bps=10_000_000, delay_us=10_000, loss=Bernoulli(1), queue=QueueSpec(limit=30)
+    )
+    net.add_link("l", "a", "b", spec)
+    flow = net.add_flow(Bulk("f", a, b, 5001, size=1_000_000))
+    net.capture(tmp_path)
+    net.run(10_000_000)
+    assert flow.stats.octets == 1_000_000
+    pcap = tmp_path / "l.pcap"
+    assert _tshark_count(pcap, "_ws.malformed || _ws.expert.severity == error") == 0
+    assert _tshark_count(pcap, "tcp") > 700
+    # The capture is taken where frames enter the wire, before any loss, so every segment
+    # sent is in it once. tshark calls a resent segment that follows the original closely
+    # "out of order" rather than a retransmission: both are counted.
+    resent = _tshark_count(
+        pcap,
+        "tcp.srcport != 5001 && (tcp.analysis.retransmission || "
+        "tcp.analysis.fast_retransmission || tcp.analysis.spurious_retransmission || "
+        "tcp.analysis.out_of_order)",
+    )
+    assert flow.stats.retransmissions > 0
+    assert resent == flow.stats.retransmissions
