@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 5510cc01ba41cbe140ffe07e597cd248b1a4af3cb573a597312ab9748a0e3c2b
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 698adf6b767edf8615101558b5f1dd365d8ecf9e86727a935bd8ee92dbb73f8f
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -7,7 +7,9 @@ modules of ``smoltcp.wire`` build on them.
 
 __all__ = [
     "arp",
+    "arp_fast",
     "ethernet",
+    "ethernet_fast",
     "frames",
     "icmpv4",
     "ipv4",
@@ -15,4 +17,5 @@ __all__ = [
     "tcp",
     "tcp_fast",
     "udp",
+    "udp_fast",
 ]

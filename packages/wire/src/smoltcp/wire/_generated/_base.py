@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: e1521bbe574e34cc8956e188b1da097a2a24cb25fb4ce8fb6d46fd0ba0ca7f5d
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 007145604b3b7a4e36cfd9c50292e2c81ab388cd05e5abf30e43db0eede950e5
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b3e53fb65e955150aea534a52e13b3d198439a3b83ea8bd07f1becb3e3423274
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 445df1273383b501086e2e4526bcf00a5b270b2ec90f4729c7e714b5b6b16e4e
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The
@@ -65,7 +65,7 @@ HEADER = struct.Struct("!HHBBH6s4s6s4s")
 #: The words, in order: hardware_type, protocol_type, hardware_len_protocol_len, operation, source_hardware_addr, source_protocol_addr, target_hardware_addr, target_protocol_addr.
 WORDS = struct.Struct("!HHHH6sL6sL")
 #: `WORDS` without those no representation field or check reads (padding instead).
-WORDS_RX = struct.Struct("!HHHH6sL6sL")
+WORDS_RX = struct.Struct("!6xH6sL6sL")
 #: The fixed header as one octet string (the key of a cache of parsed headers).
 OCTETS = struct.Struct("28s")
 

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: eb6c4bcbd8bf56816accf8ef4629d016c140f1931e5d8794f95f8458941dd6ab
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 855d508dda9060cfcbfd928b1e2354e7ec26f5d3b1cd592c790bfee5baf78094
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b752878e83fb1302bb5d2995b5a842dffd7b2444d6c6727266e4f5f5fc239c9b
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b92f3026b020a5bb96b215d7c2ff721d9703ef265d17353b21d71252dab1aea2
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The

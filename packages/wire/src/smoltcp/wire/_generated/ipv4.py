@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 908efd2df16553599ca4e12e1cd726c16dd2c371b81bbb972b15e7eabaf2fde2
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 9ee9b8cacf645a38b410322101477d2a8a7fe5e3ac9e0388f7ec682238b5e12b
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The

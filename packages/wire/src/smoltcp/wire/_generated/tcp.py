@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 71e110f0b042ee1175fbc5ed34f33c39c647aa0fe7fa04fcc2cb8e5f8e8e6d5c
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4c64b34c5271cef5b51f5bb27948a1fe1398a09bd4e479a49f4e5e349a93c0c0
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b910b2e5a5fbd2419b30c99b6cf3e8c276f7e72f986f77455dd9d595ae4d6d5a
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1babb252c362cbcd96dd50af46d087f89e43e9a8e1041a872da695155d50addc
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
