@@ -365,6 +365,18 @@ def _parse(
             '    """',
         ]
         fallback = f"return _layered_{pname}(frame, checksum_caps, csum)"
+    if solo and layers[0].model.repr.cache:
+        # A header seen before is the cache's answer; nothing else is read here.
+        layer = layers[0]
+        cache = names.need(_module(layer), layer.model.repr.cache)
+        return [
+            *out,
+            "    try:",
+            f"        (header,) = _{upper}_RX.unpack_from(frame)",
+            "    except struct.error:",
+            f"        {fallback}",
+            f"    return {cache}(header) or {general}(frame)",
+        ]
     out += [
         "    n = len(frame)",
         f"    if n < {total}:",

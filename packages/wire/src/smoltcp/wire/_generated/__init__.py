@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 698adf6b767edf8615101558b5f1dd365d8ecf9e86727a935bd8ee92dbb73f8f
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 7e6a04475cd6d2463120bef4638cd83719759c135c3697d5c475ecdbdd44f680
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written

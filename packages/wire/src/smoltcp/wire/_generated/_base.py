@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 007145604b3b7a4e36cfd9c50292e2c81ab388cd05e5abf30e43db0eede950e5
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 7bce108d5e29b825249e6e39a300ad02d96c1e0c131d01d636c09445efab62d4
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 445df1273383b501086e2e4526bcf00a5b270b2ec90f4729c7e714b5b6b16e4e
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e0f388c695887f80a786a111ffebaa55d3e19c763e0a1d5f34138fc15e10a1a9
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 6996e00b1f74908b537cdaca2bb9b72e77a10dea5564fd1c594629e8d9ad7a0e
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: acc54b0f1cea618c70fbe142d058c64b25cc55efe335bb2a4382da3eec1807c7
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -43,13 +43,11 @@ def parse_buffer(
     An Ethernet II header seen before is read here; any other input goes to the hand-written
     ``_parse_general``, whose results and errors these are.
     """
-    n = len(frame)
-    if n < 14:
+    try:
+        (header,) = _ETHERNET_RX.unpack_from(frame)
+    except struct.error:
         return _parse_general(frame)
-    (eth_header,) = _ETHERNET_RX.unpack_from(frame)
-    eth = _parsed_get(eth_header) or _parse_general(frame)
-    end = n
-    return eth
+    return _parsed_get(header) or _parse_general(frame)
 
 
 def emit_buffer(

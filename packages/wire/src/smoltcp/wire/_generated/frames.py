@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 855d508dda9060cfcbfd928b1e2354e7ec26f5d3b1cd592c790bfee5baf78094
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 77d44430dd610565d24f9e2182586eb59a272f2cd795bdad7b6d632d3a3764c7
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;

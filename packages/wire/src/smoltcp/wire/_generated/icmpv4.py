@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b92f3026b020a5bb96b215d7c2ff721d9703ef265d17353b21d71252dab1aea2
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 6393f2ddc609641daf9a0dcbf3011cc86a6c75a21e05ab01f7e71afc9c60e087
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 9ee9b8cacf645a38b410322101477d2a8a7fe5e3ac9e0388f7ec682238b5e12b
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7d494cc5f55162a9982b05481e88b6b859a60fe2db11fb79f339fbc7b79b2cbe
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The

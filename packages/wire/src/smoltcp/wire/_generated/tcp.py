@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4c64b34c5271cef5b51f5bb27948a1fe1398a09bd4e479a49f4e5e349a93c0c0
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e5bb001f17b59f73c2966664520368150a03c3d54773d3cfeefaa6fe0da5c13c
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: a591dc2d593a4b78d3c17af06ddc62bf9d5143631fbb9bec2a15de1b87bd6cb4
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: c7a18d96f5ba4a0a954ffeb06f4afe6485867fab2f47388f200b3dd9867fa2ec
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1babb252c362cbcd96dd50af46d087f89e43e9a8e1041a872da695155d50addc
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8858579d24ac81e79a5d530c4d1d12086a072347da63b8447564d32c036f234c
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
