@@ -219,6 +219,8 @@ def _used_words(layer: _Layer) -> set[str]:
     used |= set(layer.fixed)
     if decl is not None and decl.checksum is not None and decl.checksum.covers == "header":
         used.add(decl.checksum.field)
+    if decl is not None and decl.checksum is not None and decl.checksum.zero_is_none:
+        used.add(decl.checksum.field)  # read: zero means none
     if "src_addr" in layer.leaves:
         used |= {"src_addr", "dst_addr"}
     out = {layer.var_of[layer.leaves[n].word.name] for n in used if n in layer.leaves}
@@ -328,12 +330,12 @@ def _parse(
         layer = layers[0]
         general = names.need(_module(layer), "_parse_general")
         addrs = _solo_addrs(layer, names)
+        caps = _solo_caps(layer)
         out = [
             "def parse_buffer(",
             "    frame: bytes | bytearray | memoryview,",
             *[f"    {a}: IpAddress," for a in addrs],
-            "    checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,",
-            "    csum: InternetSum = internet_sum,",
+            *[f"    {a}," for a in caps],
             f") -> {types}:",
             f'    """Return the {types} of the {layer.model.protocol} header in ``frame``.',
             "",
@@ -343,7 +345,7 @@ def _parse(
             ),
             '    """',
         ]
-        call = ", ".join(["frame", *addrs, "checksum_caps", "csum"])
+        call = ", ".join(["frame", *addrs, *(a.split(":")[0] for a in caps)])
         fallback = f"return {general}({call})"
     else:
         out = [
@@ -363,6 +365,18 @@ def _parse(
             '    """',
         ]
         fallback = f"return _layered_{pname}(frame, checksum_caps, csum)"
+    if solo and layers[0].model.repr.cache:
+        # A header seen before is the cache's answer; nothing else is read here.
+        layer = layers[0]
+        cache = names.need(_module(layer), layer.model.repr.cache)
+        return [
+            *out,
+            "    try:",
+            f"        (header,) = _{upper}_RX.unpack_from(frame)",
+            "    except struct.error:",
+            f"        {fallback}",
+            f"    return {cache}(header) or {general}(frame)",
+        ]
     out += [
         "    n = len(frame)",
         f"    if n < {total}:",
@@ -376,10 +390,9 @@ def _parse(
         decl = layer.model.repr
         if decl.cache:
             cache = names.need(_module(layer), decl.cache)
-            cls = _repr_cls(layer, names)
-            out.append(
-                f"    {layer.prefix} = {cache}({layer.prefix}_header) or {cls}.parse_buffer(frame)"
-            )
+            # Standalone, a miss goes to the hand-written parse, which fills the cache.
+            miss = f"{general}(frame)" if solo else f"{_repr_cls(layer, names)}.parse_buffer(frame)"
+            out.append(f"    {layer.prefix} = {cache}({layer.prefix}_header) or {miss}")
             for field_name, value in layer.fixed.items():
                 leaf = layer.leaves[field_name]
                 if leaf.field.enum is not None:
@@ -437,7 +450,8 @@ def _parse(
                 lookups[(layer.prefix, item.names[0])] = var
             else:
                 lookups[(layer.prefix, item.names[0])] = f"{table}[{index}]"
-    out.append("    view = frame if type(frame) is memoryview else memoryview(frame)")
+    if any(la.model.repr.checksum or _payload_name(la) for la in layers):
+        out.append("    view = frame if type(frame) is memoryview else memoryview(frame)")
     # Checksums.
     for i, layer in enumerate(layers):
         decl = layer.model.repr
@@ -468,8 +482,12 @@ def _parse(
                 src = prev.var_of[prev.leaves["src_addr"].word.name]
                 dst = prev.var_of[prev.leaves["dst_addr"].word.name]
             names.need("smoltcp.wire.checksum", "internet_sum")
+            sent = ""
+            if cs.zero_is_none:
+                # A zero checksum field: the sender computed none (RFC 768).
+                sent = f" and {layer.var_of[layer.leaves[cs.field].word.name]}"
             out += [
-                f"    if checksum_caps.{cs.caps} in VERIFY_RX:",
+                f"    if checksum_caps.{cs.caps} in VERIFY_RX{sent}:",
                 f"        seg_len = end - {layer.at}" if layer.at else "        seg_len = end",
                 f"        pseudo = {src} + {dst} + {cs.protocol} + seg_len",
                 "        segment = frame"
@@ -543,6 +561,16 @@ def _solo_addrs(layer: _Layer, names: Names) -> list[str]:
         names.need("smoltcp.wire.address", "IpAddress")
         return ["src_addr", "dst_addr"]
     return []
+
+
+def _solo_caps(layer: _Layer) -> list[str]:
+    """Return the checksum parameters of a standalone layer's functions (none without one)."""
+    if layer.model.repr.checksum is None:
+        return []
+    return [
+        "checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS",
+        "csum: InternetSum = internet_sum",
+    ]
 
 
 def _wrap(text: str) -> list[str]:
@@ -635,14 +663,14 @@ def _emit(
         layer = layers[0]
         general = "_emit_general"
         addrs = _solo_addrs(layer, names)
+        caps = _solo_caps(layer)
         cls = _repr_cls(layer, names)
         out = [
             "def emit_buffer(",
             f"    {layer.prefix}: {cls},",
             "    buffer: WritableBuffer,",
             *[f"    {a}: IpAddress," for a in addrs],
-            "    checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,",
-            "    csum: InternetSum = internet_sum,",
+            *[f"    {a}," for a in caps],
             ") -> None:",
             f'    """Write the {layer.model.protocol} header of ``{layer.prefix}`` into'
             " ``buffer``.",
@@ -653,7 +681,7 @@ def _emit(
             ),
             '    """',
         ]
-        solo_call = ", ".join([layer.prefix, "buffer", *addrs, "checksum_caps", "csum"])
+        solo_call = ", ".join([layer.prefix, "buffer", *addrs, *(a.split(":")[0] for a in caps)])
     out = (
         [
             f"def emit_{pname}(",
@@ -878,13 +906,18 @@ def _emit(
             whole = f'_from_bytes({payload}, "big")'
             out.append(f"            seg_sum += {whole} << 8 if size & 1 else {whole}")
             out.append("        folded = seg_sum % 0xFFFF")
-            out.append(f"        {var} = 0xFFFF - folded if folded else 0")
+            if cs.zero_is_none:
+                # A computed zero is sent as 0xffff, all ones (RFC 768).
+                out.append(f"        {var} = 0xFFFF - folded")
+            else:
+                out.append(f"        {var} = 0xFFFF - folded if folded else 0")
             out.append("        compute = False")
             cs_at = layer.at + layer.leaves[cs.field].field.offset
             post += [
                 "    if compute:",
                 "        view = buffer if type(buffer) is memoryview else memoryview(buffer)",
-                f"        s = ~csum(view[{seg_at}:end], {pseudo}) & 0xFFFF",
+                f"        s = ~csum(view[{seg_at}:end], {pseudo}) & 0xFFFF"
+                + (" or 0xFFFF" if cs.zero_is_none else ""),
                 f"        buffer[{cs_at}] = s >> 8",
                 f"        buffer[{cs_at + 1}] = s & 0xFF",
             ]
@@ -991,6 +1024,15 @@ def _emit_fields(
                     leaf = layer.leaves[n]
                     rare = parts.setdefault(f"{leaf.word.name}{_RARE}", [])
                     rare.append(f"{rvars[(layer.prefix, n)]}:{1 << leaf.shift}")
+        elif (
+            kind == "Payload"
+            and decl.length
+            and not any(
+                type(d).__name__ == "Derived" and decl.length in d.emit for d in decl.fields
+            )
+        ):
+            # The length counts the header and the payload (UDP length, RFC 768).
+            add(decl.length, f"{layer.size} + len({rvars[(layer.prefix, item.name)]})")
         elif kind == "FromOption" and item.kind in layer.option_vars:
             vs = layer.option_vars[item.kind]
             v = rvars[(layer.prefix, item.name)]

@@ -163,12 +163,15 @@ class Checksum:
     ``covers`` is ``"header"`` (IPv4) or ``"pseudo-header"`` (TCP, UDP: the IP addresses,
     the protocol ``protocol`` and the length, then the whole segment). ``caps`` names the
     `ChecksumCapabilities` attribute that says whether to verify and compute it.
+    ``zero_is_none``: a zero field means the sender computed none (parse skips the check) and a
+    computed zero is sent as 0xffff (UDP, RFC 768).
     """
 
     field: str
     covers: str
     caps: str
     protocol: int = 0
+    zero_is_none: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ the stack speaks, and it makes every field's offset fixed.
 
 from construct import Enum, Int8ub, Int16ub, Struct
 
-from ._common import EthernetAddressField, Ipv4AddressField
+from ._common import EthernetAddressField, Ipv4AddressField, Keep, Representation
 from .ethernet import EthernetProtocol
 
 PROTOCOL = "arp"
@@ -43,4 +43,15 @@ HEADER = Struct(
     / EthernetAddressField()
     * "Hardware address of the target, if known (RFC 826 ar$tha)",
     "target_protocol_addr" / Ipv4AddressField() * "Protocol address of the target (RFC 826 ar$tpa)",
+)
+
+REPR = Representation(
+    "ArpRepr",
+    fields=(
+        Keep("operation"),
+        Keep("source_hardware_addr"),
+        Keep("source_protocol_addr"),
+        Keep("target_hardware_addr"),
+        Keep("target_protocol_addr"),
+    ),
 )

@@ -44,4 +44,21 @@ LAYER_PROFILES = (
         (Layer("ipv4", fixed={"version": 4, "header_len": 20}),),
     ),
     Profile("tcp", "A TCP header with NOP NOP Timestamps alone", (_TCP_TS,)),
+    Profile("udp", "A UDP datagram", (Layer("udp"),)),
+    Profile(
+        "arp",
+        "An ARP packet for IPv4 over Ethernet",
+        (
+            Layer(
+                "arp",
+                fixed={
+                    "hardware_type": "ETHERNET",
+                    "protocol_type": "IPV4",
+                    "hardware_len": 6,
+                    "protocol_len": 4,
+                },
+            ),
+        ),
+    ),
+    Profile("ethernet", "An Ethernet II header seen before", (Layer("ethernet"),)),
 )

@@ -2,7 +2,7 @@
 
 from construct import Int16ub, Struct
 
-from ._common import Checksum, Keep, Representation
+from ._common import Checksum, Keep, Payload, Representation
 
 PROTOCOL = "udp"
 VIEW = "UdpPacket"
@@ -22,7 +22,14 @@ REPR = Representation(
     fields=(
         Keep("src_port"),
         Keep("dst_port"),
+        Payload("payload"),
     ),
-    checksum=Checksum("checksum", covers="pseudo-header", caps="udp", protocol=PSEUDO_PROTOCOL),
+    checksum=Checksum(
+        "checksum",
+        covers="pseudo-header",
+        caps="udp",
+        protocol=PSEUDO_PROTOCOL,
+        zero_is_none=True,
+    ),
     length="len",
 )

@@ -6,12 +6,10 @@ constructor raises `UnsupportedPacket` for them.
 
 from __future__ import annotations
 
-import struct
 from typing import NamedTuple
 
 from ._generated.arp import (
     HARDWARE_LEN_AT,
-    HEADER,
     HEADER_LEN,
     PROTOCOL,
     PROTOCOL_LEN_AT,
@@ -20,15 +18,12 @@ from ._generated.arp import (
     ArpOperation,
 )
 from ._generated.arp import ArpPacket as _ArpPacketView
-from .address import EthernetAddress, Ipv4Address, ethernet_from_octets, ipv4_from_packed
+from .address import EthernetAddress, Ipv4Address
 from .checksum import WritableBuffer
 from .errors import MalformedPacket, UnsupportedPacket
 
 __all__ = ["ArpHardware", "ArpOperation", "ArpPacket", "ArpRepr"]
 
-_OPERATIONS = ArpOperation._value2member_map_
-_unpack_header = HEADER.unpack_from
-_pack_header = HEADER.pack_into
 _tuple_new = tuple.__new__
 
 _HTYPE_ETHERNET = 1
@@ -98,25 +93,17 @@ class ArpRepr(NamedTuple):
         `ArpRepr.parse` without the view: it makes every check of the checked
         ``ArpPacket(buffer)`` and raises the same errors (`UnsupportedPacket` included).
         """
-        try:
-            htype, ptype, hlen, plen, op, sha, spa, tha, tpa = _unpack_header(buffer)
-        except struct.error:
-            ArpPacket(buffer)  # raises the precise error
-            raise MalformedPacket(PROTOCOL, "header", "truncated") from None
-        if htype != _HTYPE_ETHERNET or ptype != _PTYPE_IPV4 or hlen != 6 or plen != 4:
-            ArpPacket(buffer)  # raises the precise error
-            raise UnsupportedPacket(PROTOCOL, "hardware_type", "not Ethernet/IPv4")
-        operation = _OPERATIONS.get(op)
-        if operation is None:
-            operation = ArpOperation(op)
+        # The general path (the generated one in arp_fast reads every Ethernet/IPv4 packet):
+        # the checked view raises the precise error, its generated accessors read the fields.
+        packet = ArpPacket(buffer)
         return _tuple_new(
             ArpRepr,
             (
-                operation,
-                ethernet_from_octets(sha),
-                ipv4_from_packed(spa),
-                ethernet_from_octets(tha),
-                ipv4_from_packed(tpa),
+                packet.operation,
+                packet.source_hardware_addr,
+                packet.source_protocol_addr,
+                packet.target_hardware_addr,
+                packet.target_protocol_addr,
             ),
         )
 
@@ -125,20 +112,12 @@ class ArpRepr(NamedTuple):
         _emit_buffer(self, packet.buffer)  # type: ignore[arg-type]
 
     def emit_buffer(self, buffer: WritableBuffer) -> None:
-        """Write the 28 octets of the packet into ``buffer``: `emit` without the view."""
-        _pack_header(
-            buffer,
-            0,
-            _HTYPE_ETHERNET,
-            _PTYPE_IPV4,
-            6,
-            4,
-            self.operation,
-            self.source_hardware_addr._octets,
-            self.source_protocol_addr._packed,
-            self.target_hardware_addr._octets,
-            self.target_protocol_addr._packed,
-        )
+        """Write the 28 octets of the packet into ``buffer``: `emit` without the view.
+
+        Generated from the spec (``smoltcp.wire._generated.arp_fast``), which replaces this
+        method below.
+        """
+        _emit_fast(self, buffer)
 
     def buffer_len(self) -> int:
         """Return the packet length, 28."""
@@ -158,5 +137,15 @@ class ArpRepr(NamedTuple):
         return f"ARP {what}"
 
 
-_parse_buffer = ArpRepr.parse_buffer
-_emit_buffer = ArpRepr.emit_buffer
+# The general parse: the precise error of every packet the generated one does not read.
+_parse_general = ArpRepr.parse_buffer
+
+# The per-packet path, generated from the spec (spec/profiles.py LAYER_PROFILES). Imported
+# last: the generated module builds this module's ArpRepr.
+from ._generated.arp_fast import emit_buffer as _emit_fast  # noqa: E402
+from ._generated.arp_fast import parse_buffer as _parse_fast  # noqa: E402
+
+ArpRepr.parse_buffer = staticmethod(_parse_fast)  # type: ignore[method-assign,assignment]
+ArpRepr.emit_buffer = _emit_fast  # type: ignore[method-assign,assignment]
+_parse_buffer = _parse_fast
+_emit_buffer = _emit_fast

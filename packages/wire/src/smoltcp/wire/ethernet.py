@@ -27,7 +27,6 @@ __all__ = ["EthernetFrame", "EthernetProtocol", "EthernetRepr"]
 
 _ETHERTYPES = EthernetProtocol._value2member_map_
 _unpack_header = HEADER.unpack_from
-_pack_header = HEADER.pack_into
 _tuple_new = tuple.__new__
 _mac_get = ethernet_cache_get
 _unpack_octets = OCTETS.unpack_from
@@ -111,7 +110,7 @@ class EthernetRepr(NamedTuple):
 
     def emit(self, frame: EthernetFrame) -> None:
         """Write the header into the first 14 octets of ``frame``'s buffer."""
-        _pack_header(frame.buffer, 0, self.dst_addr._octets, self.src_addr._octets, self.ethertype)
+        _emit_buffer(self, frame.buffer)  # type: ignore[arg-type]
 
     @staticmethod
     def parse_buffer(buffer: bytes | bytearray | memoryview) -> EthernetRepr:
@@ -119,7 +118,9 @@ class EthernetRepr(NamedTuple):
 
         The per-packet path. It makes the checks of the checked
         ``EthernetFrame(buffer)`` (and raises the same errors, `UnsupportedPacket` included)
-        without building the view.
+        without building the view. A header seen before is answered from the cache by the
+        generated parse (``smoltcp.wire._generated.ethernet_fast``), which replaces this method
+        below; this one reads a new header and fills the cache.
         """
         try:
             (header,) = _unpack_octets(buffer)
@@ -150,8 +151,12 @@ class EthernetRepr(NamedTuple):
         return parsed
 
     def emit_buffer(self, buffer: WritableBuffer) -> None:
-        """Write the header into the first 14 octets of ``buffer``: `emit` without the view."""
-        _pack_header(buffer, 0, self.dst_addr._octets, self.src_addr._octets, self.ethertype)
+        """Write the header into the first 14 octets of ``buffer``: `emit` without the view.
+
+        Generated from the spec (``smoltcp.wire._generated.ethernet_fast``), which replaces
+        this method below.
+        """
+        _emit_fast(self, buffer)
 
     def buffer_len(self) -> int:
         """Return the header length, 14."""
@@ -162,7 +167,18 @@ class EthernetRepr(NamedTuple):
         return f"EthernetII src={self.src_addr} dst={self.dst_addr} type={kind}"
 
 
-_parse_buffer = EthernetRepr.parse_buffer
+# The general parse: a header not in the cache, and the precise error of a malformed one.
+_parse_general = EthernetRepr.parse_buffer
+
+# The per-packet path, generated from the spec (spec/profiles.py LAYER_PROFILES). Imported
+# last: the generated module reads this module's cache and builds its EthernetRepr.
+from ._generated.ethernet_fast import emit_buffer as _emit_fast  # noqa: E402
+from ._generated.ethernet_fast import parse_buffer as _parse_fast  # noqa: E402
+
+EthernetRepr.parse_buffer = staticmethod(_parse_fast)  # type: ignore[method-assign,assignment]
+EthernetRepr.emit_buffer = _emit_fast  # type: ignore[method-assign,assignment]
+_parse_buffer = _parse_fast
+_emit_buffer = _emit_fast
 
 
 def _ethertype_name(ethertype: int) -> str:

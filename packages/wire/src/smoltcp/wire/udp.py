@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import struct
 from typing import NamedTuple
 
-from ._generated.udp import CHECKSUM_AT, HEADER, HEADER_LEN, LEN_AT, PROTOCOL, PSEUDO_PROTOCOL
+from ._generated.udp import CHECKSUM_AT, HEADER_LEN, LEN_AT, PROTOCOL, PSEUDO_PROTOCOL
 from ._generated.udp import UdpPacket as _UdpPacketView
 from .address import IpAddress
-from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
+from .capabilities import VERIFY_RX, ChecksumCapabilities
 from .checksum import InternetSum, WritableBuffer, internet_sum, pseudo_header_sum
 from .errors import MalformedPacket
 
 __all__ = ["UdpPacket", "UdpRepr"]
 
-_unpack_header = HEADER.unpack_from
-_pack_header = HEADER.pack_into
 _tuple_new = tuple.__new__
 _DEFAULT_CAPS = ChecksumCapabilities()
 _PROTO_UDP = PSEUDO_PROTOCOL
@@ -127,19 +124,16 @@ class UdpRepr(NamedTuple):
         ``UdpPacket(buffer)`` and raises the same errors. ``payload`` is a memoryview into
         ``buffer``, up to the length field.
         """
-        try:
-            src_port, dst_port, length, checksum = _unpack_header(buffer)
-        except struct.error:
-            raise MalformedPacket(PROTOCOL, "header", "truncated") from None
-        if not HEADER_LEN <= length <= len(buffer):
-            _check(buffer)
+        # The general path (the generated one in udp_fast reads every well-formed datagram):
+        # the checked view raises the precise error, its generated accessors read the fields.
+        packet = UdpPacket(buffer)
         if (
-            checksum
-            and checksum_caps.udp in VERIFY_RX
-            and _sum(buffer, length, src_addr, dst_addr, csum) != 0xFFFF
+            checksum_caps.udp in VERIFY_RX
+            and packet.checksum
+            and not packet.verify_checksum(src_addr, dst_addr, csum)
         ):
             raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
-        return _tuple_new(UdpRepr, (src_port, dst_port, memoryview(buffer)[HEADER_LEN:length]))
+        return _tuple_new(UdpRepr, (packet.src_port, packet.dst_port, packet.payload))
 
     def emit(
         self,
@@ -165,17 +159,9 @@ class UdpRepr(NamedTuple):
         csum: InternetSum = internet_sum,
     ) -> None:
         """Write header and payload into ``buffer`` (at least `buffer_len` octets): `emit`
-        without the view."""
-        payload = self.payload
-        length = HEADER_LEN + len(payload)
-        _pack_header(buffer, 0, self.src_port, self.dst_port, length, 0)
-        buffer[HEADER_LEN:length] = payload
-        if checksum_caps.udp in COMPUTE_TX:
-            s = ~_sum(buffer, length, src_addr, dst_addr, csum) & 0xFFFF
-            if s == 0:
-                s = 0xFFFF
-            buffer[CHECKSUM_AT] = s >> 8
-            buffer[CHECKSUM_AT + 1] = s & 0xFF
+        without the view. Generated from the spec (``smoltcp.wire._generated.udp_fast``), which
+        replaces this method below."""
+        _emit_fast(self, buffer, src_addr, dst_addr, checksum_caps, csum)
 
     def buffer_len(self) -> int:
         """Return the datagram length: 8 + the payload length."""
@@ -185,5 +171,15 @@ class UdpRepr(NamedTuple):
         return f"UDP src={self.src_port} dst={self.dst_port} len={len(self.payload)}"
 
 
-_parse_buffer = UdpRepr.parse_buffer
-_emit_buffer = UdpRepr.emit_buffer
+# The general parse: the precise error of every malformed datagram.
+_parse_general = UdpRepr.parse_buffer
+
+# The per-packet path, generated from the spec (spec/profiles.py LAYER_PROFILES). Imported
+# last: the generated module builds this module's UdpRepr.
+from ._generated.udp_fast import emit_buffer as _emit_fast  # noqa: E402
+from ._generated.udp_fast import parse_buffer as _parse_fast  # noqa: E402
+
+UdpRepr.parse_buffer = staticmethod(_parse_fast)  # type: ignore[method-assign,assignment]
+UdpRepr.emit_buffer = _emit_fast  # type: ignore[method-assign,assignment]
+_parse_buffer = _parse_fast
+_emit_buffer = _emit_fast

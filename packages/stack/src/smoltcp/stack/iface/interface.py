@@ -42,6 +42,7 @@ from smoltcp.wire.ipv4 import IpProtocol
 from smoltcp.wire.ipv6 import Ipv6Repr
 from smoltcp.wire.layout import arp as _arp_layout
 from smoltcp.wire.layout import ethernet as _eth_layout
+from smoltcp.wire.layout import frames as _frames_layout
 from smoltcp.wire.layout import icmpv4 as _icmpv4_layout
 from smoltcp.wire.layout import ipv4 as _ipv4_layout
 from smoltcp.wire.layout import ipv6 as _ipv6_layout
@@ -78,6 +79,20 @@ _ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4)
 _ETHERTYPE_ARP = int(_eth_layout.EthernetProtocol.ARP)
 _TCP_SEQ_AT = _tcp_layout.SEQ_NUMBER_AT
 _TCP_CHECKSUM_AT = _tcp_layout.CHECKSUM_AT
+# The frame templates of a GSO piece (IPv4 without options, as sent), by whether the medium is
+# IP: the TCP header, its sequence number and its checksum.
+_PIECE_AT = {
+    False: (
+        _frames_layout.TCP_FRAME_TCP_AT,
+        _frames_layout.TCP_FRAME_TCP_SEQ_NUMBER_AT,
+        _frames_layout.TCP_FRAME_TCP_CHECKSUM_AT,
+    ),
+    True: (
+        _frames_layout.TCP_PACKET_TCP_AT,
+        _frames_layout.TCP_PACKET_TCP_SEQ_NUMBER_AT,
+        _frames_layout.TCP_PACKET_TCP_CHECKSUM_AT,
+    ),
+}
 _IHL_AT = _ipv4_layout.HEADER_LEN_AT
 _IHL_MASK = _ipv4_layout.HEADER_LEN_OCTET_MASK
 _IHL_UNIT = _ipv4_layout.HEADER_LEN_UNIT
@@ -570,8 +585,8 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
             else:
                 if out is None:
                     out = self._piece_header(ipr, seg, dst_mac, header_len, size)
-                tmpl, frame_len, seq, tcp_at, pseudo, compute = out
-                self._out = (tmpl, payload, offset, seq + offset, tcp_at, pseudo, compute)
+                tmpl, frame_len, seq, at, pseudo, compute = out
+                self._out = (tmpl, payload, offset, seq + offset, at, pseudo, compute)
                 token.consume(frame_len, self._fill_piece)
             counters.sent += 1
             offset += size
@@ -588,7 +603,8 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
         PSH, FIN and CWR.
         """
         l2 = 0 if dst_mac is None else _ETH_LEN
-        tcp_at = l2 + _IPV4_LEN
+        at = _PIECE_AT[dst_mac is None]
+        tcp_at = at[0]
         tcp_len = header_len + size
         header = bytearray(tcp_at + header_len)
         view = memoryview(header)
@@ -600,17 +616,17 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
         view.release()
         pseudo = src._int + dst._int + _PROTO_TCP + tcp_len
         compute = self._caps.tcp.tx()
-        return bytes(header), tcp_at + tcp_len, int(seg.seq_number), tcp_at, pseudo, compute
+        return bytes(header), tcp_at + tcp_len, int(seg.seq_number), at, pseudo, compute
 
     def _fill_piece(self, buf: memoryview) -> None:
-        header, payload, offset, seq, tcp_at, pseudo, compute = self._out
+        header, payload, offset, seq, (tcp_at, seq_at, sum_at), pseudo, compute = self._out
         at = len(header)
         buf[:at] = header
-        _U32.pack_into(buf, tcp_at + _TCP_SEQ_AT, seq & 0xFFFFFFFF)
+        _U32.pack_into(buf, seq_at, seq & 0xFFFFFFFF)
         buf[at:] = payload[offset : offset + len(buf) - at]
         if compute:
             s = ~self._csum(buf[tcp_at:], pseudo) & 0xFFFF
-            _U16.pack_into(buf, tcp_at + _TCP_CHECKSUM_AT, s)
+            _U16.pack_into(buf, sum_at, s)
 
     def _serialise(self, ipr: Any, repr: Any) -> bytearray:
         """Return ``repr`` in an IP packet of its own (to wait for ARP or for the device)."""

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 396c04589716113cf60bee76e8613186bed1e5c65dec14f66a94ce75664aeb37
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: fd6e81ef1f8b23cb307ac7e3d101cd9564b2cbe2d93577e9623f215aa1b7d8c1
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -7,9 +7,11 @@ modules of ``smoltcp.wire`` build on them.
 
 __all__ = [
     "arp",
+    "arp_fast",
     "dhcpv4",
     "dns",
     "ethernet",
+    "ethernet_fast",
     "frames",
     "icmpv4",
     "icmpv6",
@@ -34,4 +36,5 @@ __all__ = [
     "tcp",
     "tcp_fast",
     "udp",
+    "udp_fast",
 ]

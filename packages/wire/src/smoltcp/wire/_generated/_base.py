@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 9682b0a2a590a10a235b3e9b69961fe2d6d50c4c7d8868b1a31e7d3dd07ec674
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: ba3ec8bc220e44f52fa700d63d67cbe474fdc7e0d6630b383dfeaaa83386d1ec
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 84328dad4d5d11f491b2960b034c5e252ad8b6ab6c030deda2158dc217e176d4
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d35c9fb345b68f174e99a994d091f7b3f9e85af5e712d6513c54218e4b97e58b
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The
@@ -65,7 +65,7 @@ HEADER = struct.Struct("!HHBBH6s4s6s4s")
 #: The words, in order: hardware_type, protocol_type, hardware_len_protocol_len, operation, source_hardware_addr, source_protocol_addr, target_hardware_addr, target_protocol_addr.
 WORDS = struct.Struct("!HHHH6sL6sL")
 #: `WORDS` without those no representation field or check reads (padding instead).
-WORDS_RX = struct.Struct("!HHHH6sL6sL")
+WORDS_RX = struct.Struct("!6xH6sL6sL")
 #: The fixed header as one octet string (the key of a cache of parsed headers).
 OCTETS = struct.Struct("28s")
 

@@ -1,4 +1,4 @@
-# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d973f4ef84fdf1301943d2ebe2727d16c636c7983eb1bd3205093babc96ff4c9
+# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 41deba4f05f5ebbcf406f91d2cd9b3e37fb195d3f5b0b88974a6280a4cd7e064
 """DHCPv4 message, fixed part (RFC 2131 section 2, BOOTP of RFC 951), and the magic cookie.
 
 Generated offsets, enums and the `DhcpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 20559ae368dd9b7a1dddfd66bdbec400a8408d609c4fd61eb7a166c30c0540a4
+# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1ceb31bcb22b535a56f33f1eeb4d2f2df854283c3a43fbb7976a92e19f317455
 """DNS message header (RFC 1035 section 4.1.1, the AD and CD bits of RFC 4035 3.2).
 
 Generated offsets, enums and the `DnsPacket` packet view over the fixed header. The

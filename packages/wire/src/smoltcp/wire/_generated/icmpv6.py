@@ -1,4 +1,4 @@
-# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8896a781189665912432232fe31373c91abdbbf809af23083a572239b96a4fc8
+# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 97b2243ae465376f520ba469ad334fcce4185117bf9fc4a946fa6a5ad267dfe3
 """ICMPv6 message header (RFC 4443, with the NDP types of RFC 4861 and MLD of RFC 3810).
 
 Generated offsets, enums and the `Icmpv6Packet` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cb2b4cda6ee9ce8c25d07e6617abe0ee78618c733c9c7aab15a1f7c18859b981
+# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 848c5953ce2fbff43ef03e8bcb893fb2f2a0537a41fc970295185885c194a323
 """IGMPv2 message (RFC 2236 section 2).
 
 Generated offsets, enums and the `IgmpPacket` packet view over the fixed header. The

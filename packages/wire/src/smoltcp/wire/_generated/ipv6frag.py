@@ -1,4 +1,4 @@
-# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7f64e1a0f2ef79d4b106c9364c6d18358c479d364f2a91177bb78e8a6d276fc8
+# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8d81ff8d7277cb2a866446bd04fae3a26373f99aa43dcc9cad8791aa162b14bf
 """IPv6 Fragment header (RFC 8200 section 4.5).
 
 Generated offsets, enums and the `Ipv6FragHeader` packet view over the fixed header. The

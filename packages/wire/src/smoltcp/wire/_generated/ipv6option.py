@@ -1,4 +1,4 @@
-# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 36492dd65f8c9a495c631da6eeb66597aa19b50813af9328d925ffc5d13620a5
+# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f9a73f72535024d2e044b4f72893a5aec0cb940b3a7f9a52ae7b1e8477c6fc14
 """An IPv6 option of a Hop-by-Hop or Destination Options header (RFC 8200 section 4.2).
 
 Generated offsets, enums and the `Ipv6Option` packet view over the fixed header. The

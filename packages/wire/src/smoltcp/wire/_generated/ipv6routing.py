@@ -1,4 +1,4 @@
-# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0379fac806ba0371d0f886577d4e75dcd02bec9863a06ccc46c7208063d4d9fe
+# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5d861c98a965e794aa2c75daed3c82170ecef0d294e346155a6f0216c2fb7cc1
 """IPv6 Routing header, its four common fields (RFC 8200 section 4.4).
 
 Generated offsets, enums and the `Ipv6RoutingHeader` packet view over the fixed header. The

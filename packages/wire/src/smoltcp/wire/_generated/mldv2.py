@@ -1,4 +1,4 @@
-# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 72683824e835e47bfc66a5462cf282da80b1eccb9959dbf25ff48aa55850352b
+# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 6a6889694700dd0ecdbb9160163cd43926cfe6b004cc33cf4efca003eead391f
 """MLDv2 Multicast Listener Report message header (RFC 3810 section 5.2).
 
 Generated offsets, enums and the `Mldv2Report` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 099e7b0ffb4cc1f70a64936e1a8a49e2f24fe4140f5da627c027bcc66a6dffab
+# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 63415beeb3f689b946de6d3ded1b2708c8bca35125715f48fe7b8ce51672f0b4
 """MLDv2 Multicast Address Record, fixed part (RFC 3810 section 5.2.4).
 
 Generated offsets, enums and the `Mldv2Record` packet view over the fixed header. The

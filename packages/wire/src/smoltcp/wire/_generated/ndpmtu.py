@@ -1,4 +1,4 @@
-# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 546b085bc17295be872c9b40e9946df2a7eeb5ec8cf9322f361bff2445f45efd
+# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 89ce6082118679875bb0ea0ad52a16fc18520641a56023d202e2f0f33c92c3d0
 """NDP MTU option (RFC 4861 section 4.6.4).
 
 Generated offsets, enums and the `NdpMtuOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0bf07b3ac20ddab974f2328ab37e39db6060822a9fc671c915422aa645691b5d
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c8a497cd1b5cd4b7242734a0d2cf1df51a8dd267e48b886b5ad8e26a3d0fa120
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The

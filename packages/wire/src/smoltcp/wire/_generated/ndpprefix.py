@@ -1,4 +1,4 @@
-# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 628e9466cbf40eb369e73c5fd2ff7b6facb7d5c55b33d9e7d41a913a668672d3
+# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 97a7724e7b68a0e8759e008e54d13c614d958003f9bc930c847d4827ddd28326
 """NDP Prefix Information option (RFC 4861 section 4.6.2).
 
 Generated offsets, enums and the `NdpPrefixInfoOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d1e5ac538e39e48ddbe9a1a9cb974a1e7e4faee924ef09a70a36723738ea5ba4
+# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b7a01b84708785fee2ecfa4dd4946cc0310a9899718adaafb10bdbc1f4988d48
 """NDP Router Advertisement message (RFC 4861 section 4.2).
 
 Generated offsets, enums and the `NdpRouterAdvert` packet view over the fixed header. The

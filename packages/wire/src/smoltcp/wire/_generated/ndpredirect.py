@@ -1,4 +1,4 @@
-# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: dcbc51fe720bc52969529f948747d0d3de25f0d883e78fb8e67bee29f6d54d93
+# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1d4fd8ddc38b2d53daf240626f241919cd4d29e2c46b8a60c12aac8f15042f2b
 """NDP Redirect message (RFC 4861 section 4.5).
 
 Generated offsets, enums and the `NdpRedirect` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0f2d7d1dd80f61cb258934388865cc4ffabbeed1c0daf90f35f96297b21e7c7a
+# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ac5e7c0559eee584fd2220322e1ea05173d898d1e767aaa1792a902efd080f22
 """NDP Router Solicitation message (RFC 4861 section 4.1).
 
 Generated offsets, enums and the `NdpRouterSolicit` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 6f4fb6059c6d250fffa8f56ac2450a077494a570cb5f664bcde9302861bff2e2
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cd90103f28f1061f6757668a4ca9ab9182f972be23f3f53bf2f149941c3d8ce2
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The

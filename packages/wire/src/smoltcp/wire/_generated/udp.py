@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: fbc7f58bd8dcf19dbc1896e877b66bc22f2ef72a131bb1da1130961c9b43a5ef
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: bc1ff6896201fe1857a1a2a0b0a22133159123a652d36779471f67c2ec592149
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
