@@ -1,7 +1,8 @@
 """TCP (RFC 9293) for the stack: `TcpSocket` and what it is built from.
 
 `TcpSocket` is the public API; `TcpState` names the RFC states; `TcpStats` is a snapshot of a
-connection's counters. The urgent pointer is ignored: urgent data is delivered in line.
+connection's counters and estimates (like Linux's tcp_info); `trace` is the opt-in event
+trace. The urgent pointer is ignored: urgent data is delivered in line.
 INTERFACES.md in this package describes how a connection is put together (the transmission
 control block in tcb.py and the parts that act on it).
 """
@@ -10,5 +11,6 @@ from __future__ import annotations
 
 from smoltcp.stack.tcp.socket import TcpSocket, TcpStats
 from smoltcp.stack.tcp.state import TcpState
+from smoltcp.stack.tcp.stats import CongestionPhase
 
-__all__ = ["TcpSocket", "TcpState", "TcpStats"]
+__all__ = ["CongestionPhase", "TcpSocket", "TcpState", "TcpStats"]
