@@ -346,3 +346,12 @@ def test_the_set_wide_recorder_reaches_sockets_added_later_but_not_traced_ones()
     assert mine.trace_recorder is own
     sockets.set_tcp_trace(None)
     assert first.trace_recorder is None and mine.trace_recorder is None
+
+
+def test_delivery_rate_is_the_bottlenecks() -> None:
+    # 8 Mbit/s of frames: 1448 octets of payload per 1514-octet frame reach the receiver.
+    rate_bps = 8_000_000
+    link = Link(seed=6, latency=Duration.from_millis(5), rate_bps=rate_bps, queue_frames=1000)
+    _, client, _ = transfer(link, 400 * _KIB, gso_size=0, rx_size=256 * _KIB)
+    goodput = rate_bps / 8 * 1448 / 1514
+    assert client.stats.delivery_rate_octets_per_s == pytest.approx(goodput, rel=0.1)
