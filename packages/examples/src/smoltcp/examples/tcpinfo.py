@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -23,6 +24,7 @@ from smoltcp.stack.time import Instant
 __all__ = [
     "TRACE_CAPACITY",
     "TraceFile",
+    "add_trace_option",
     "install_sigusr1",
     "ss_line",
     "ss_lines",
@@ -93,6 +95,17 @@ def install_sigusr1(handler: Callable[[], None]) -> Callable[[int, FrameType | N
 
     signal.signal(signal.SIGUSR1, on_signal)
     return on_signal
+
+
+def add_trace_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--trace FILE`` (the stack's TCP event trace, JSON Lines or CSV by extension)."""
+    parser.add_argument(
+        "--trace",
+        metavar="FILE",
+        default=None,
+        help="write the TCP event trace to FILE at the end: JSON Lines, or CSV if FILE ends "
+        "in .csv (read it with smoltcp-tcpplot)",
+    )
 
 
 class TraceFile:
