@@ -355,3 +355,14 @@ def test_delivery_rate_is_the_bottlenecks() -> None:
     _, client, _ = transfer(link, 400 * _KIB, gso_size=0, rx_size=256 * _KIB)
     goodput = rate_bps / 8 * 1448 / 1514
     assert client.stats.delivery_rate_octets_per_s == pytest.approx(goodput, rel=0.1)
+
+
+def test_reordering_is_seen_and_a_clean_link_shows_none() -> None:
+    link = Link(seed=7, faults=Faults(reorder=0.05), latency=Duration.from_millis(2))
+    _, client, _ = transfer(link, 300 * _KIB, gso_size=0)
+    assert link.counters.reordered > 0
+    assert client.stats.reordering_seen
+    assert client.stats.dsacks_received > 0  # the fast retransmissions it caused were spurious
+    _, clean, _ = transfer(Link(seed=7, latency=Duration.from_millis(2)), 300 * _KIB, gso_size=0)
+    assert not clean.stats.reordering_seen
+    assert clean.stats.dsacks_received == 0

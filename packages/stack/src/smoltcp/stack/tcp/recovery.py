@@ -69,6 +69,7 @@ class Recovery(Part):
         "in_recovery",
         "inflation",
         "n_bytes_retx",
+        "n_dsack",
         "n_fast",
         "n_rack",
         "n_retx",
@@ -107,6 +108,7 @@ class Recovery(Part):
         # Retransmitted segments by cause, and retransmitted octets.
         self.n_retx_rto = self.n_retx_fast = self.n_retx_tlp = self.n_retx_rack = 0
         self.n_bytes_retx = 0
+        self.n_dsack = 0
         self.reset()
 
     def reset(self) -> None:
@@ -235,6 +237,7 @@ class Recovery(Part):
         tcb = self.tcb
         ranges = seg.sack_ranges
         if is_dsack(ranges, tcb.snd_una):
+            self.n_dsack += 1
             self.rack.on_dsack()  # octets received twice: a retransmission was spurious
         if self.rack.on_ack(tcb.snd_una, ranges, t):
             self.rack_detect(now, t)

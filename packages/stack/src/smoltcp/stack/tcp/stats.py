@@ -142,7 +142,10 @@ class TcpStats(NamedTuple):
     sacked_octets: int = 0
     """Octets above SND.UNA the peer reported in SACK blocks (as ``sacked_bytes``)."""
     reordering_seen: bool = False
-    """Whether RACK saw a segment delivered after one sent later than it (needs SACK)."""
+    """Whether the network was seen to reorder (needs SACK): RACK saw a segment delivered
+    after one sent later than it, or a D-SACK reported a retransmission as spurious."""
+    dsacks_received: int = 0
+    """ACKs that reported octets received twice (D-SACK, RFC 2883): spurious retransmissions."""
     delivery_rate_octets_per_s: int = 0
     """Octets acknowledged per second over the latest interval of about one SRTT of sending
     (idle times are not counted); 0 before the first such interval ends."""
@@ -190,6 +193,7 @@ class TcpStats(NamedTuple):
             f"lost:{self.lost_octets}",
             f"sacked:{self.sacked_octets}",
             f"reordering:{'yes' if self.reordering_seen else 'no'}",
+            f"dsacks:{self.dsacks_received}",
             f"unacked:{self.unacked_octets}",
             f"delivery_rate:{self.delivery_rate_octets_per_s * 8}bps",
             f"busy:{self.busy_us // 1000}ms",
