@@ -162,6 +162,9 @@ def test_a_lossless_transfer_acknowledges_what_it_sent_and_retransmits_nothing()
     assert later.since_last_send_us is not None and later.since_last_receive_us is not None
     assert later.since_last_send_us >= 7000 and later.since_last_receive_us >= 7000
     assert later.at_us == sim.now.micros + 7000
+    # Both ends closed: the sender is idle, and idle time is not busy time.
+    assert client.state in (TcpState.TIME_WAIT, TcpState.CLOSED)
+    assert later.busy_us == s.busy_us
 
 
 def test_lossy_retransmission_counters_match_the_pcap() -> None:

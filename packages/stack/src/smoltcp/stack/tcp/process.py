@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, cast
 
+from smoltcp.stack.tcp.send import CHRONO_IDLE
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Reply
@@ -554,6 +555,7 @@ class SegmentArrives(Part):
     def enter_time_wait(self, t: int) -> None:
         tcb = self.tcb
         tcb.set_state(_TIME_WAIT)
+        self.snd.set_chrono(t, CHRONO_IDLE)
         tcb.timewait_at = t + TIME_WAIT_TIMEOUT
         self.rec.rto_at = None
         self.rec.tlp_at = None

@@ -35,7 +35,14 @@ from smoltcp.stack.tcp.listener import Listener
 from smoltcp.stack.tcp.process import SegmentArrives
 from smoltcp.stack.tcp.receive import Receiver
 from smoltcp.stack.tcp.recovery import Recovery
-from smoltcp.stack.tcp.send import CHRONO_BUSY, CHRONO_CWND, CHRONO_RWND, CHRONO_SNDBUF, Sender
+from smoltcp.stack.tcp.send import (
+    CHRONO_BUSY,
+    CHRONO_CWND,
+    CHRONO_IDLE,
+    CHRONO_RWND,
+    CHRONO_SNDBUF,
+    Sender,
+)
 from smoltcp.stack.tcp.seq import SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.stats import CongestionPhase, TcpStats
@@ -657,6 +664,7 @@ class TcpSocket(Socket):
         """Enter CLOSED: disarm every timer and leave the demultiplexing tables."""
         tcb = self._tcb
         tcb.set_state(_CLOSED)
+        self._snd.set_chrono(tcb.clock, CHRONO_IDLE)
         self._rec.stop_timers()
         rcv = self._rcv
         rcv.ack_at = None
