@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -114,3 +115,12 @@ def test_trace_file_writes_the_format_its_name_says(tmp_path: Path, name: str) -
     assert str(len(records)) in message and ("CSV" in message) == name.endswith(".csv")
     assert {r.new for r in records if hasattr(r, "new")} >= {"SYN-SENT", "ESTABLISHED"}
     assert client.state is TcpState.ESTABLISHED
+
+
+def test_print_connections_writes_a_header_and_a_line_each() -> None:
+    _, _, sockets, _, _, now = connected_pair()
+    out = io.StringIO()
+    assert tcpinfo.print_connections(sockets, now, out) == 2
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"2 TCP connection(s) at {now}:"
+    assert len(lines) == 3 and all(line.startswith("ESTABLISHED ") for line in lines[1:])

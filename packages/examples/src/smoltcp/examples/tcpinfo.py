@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 from smoltcp.stack.tcp import TcpSocket, TcpState, TcpStats
 from smoltcp.stack.tcp.trace import RingRecorder, dump_csv, dump_jsonl
@@ -26,6 +27,7 @@ __all__ = [
     "TraceFile",
     "add_trace_option",
     "install_sigusr1",
+    "print_connections",
     "ss_line",
     "ss_lines",
     "summary_line",
@@ -82,6 +84,22 @@ def ss_lines(sockets: Iterable[tuple[int, Any]], now: Instant) -> list[str]:
         if isinstance(sock, TcpSocket) and sock.state not in (TcpState.CLOSED, TcpState.LISTEN):
             lines.append(ss_line(sock, now))
     return lines
+
+
+def print_connections(
+    sockets: Iterable[tuple[int, Any]], now: Instant, out: TextIO | None = None
+) -> int:
+    """Print an `ss_line` per connection in ``sockets`` to ``out`` (stdout); return how many.
+
+    A header line says when and how many, so that an empty list is visible too.
+    """
+    stream = sys.stdout if out is None else out
+    lines = ss_lines(sockets, now)
+    stream.write(f"{len(lines)} TCP connection(s) at {now}:\n")
+    for line in lines:
+        stream.write(line + "\n")
+    stream.flush()
+    return len(lines)
 
 
 def install_sigusr1(handler: Callable[[], None]) -> Callable[[int, FrameType | None], None]:
