@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 3 if args.quick else 7
 
     ref_name, ref = reference()
-    kernels.warm_up()
-    kernel = kernels._kernel  # the compiled dispatcher, once warm_up has built it
+    kernels.build()  # load it now, whatever the policy (lazy would load it in the background)
+    kernel = kernels._kernel  # the compiled dispatcher, once build has installed it
     print(
         f"python {platform.python_version()} on {platform.machine()}, numba {kernels.NUMBA_VERSION}"
     )

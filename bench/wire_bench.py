@@ -42,9 +42,10 @@ from smoltcp.wire import (
     TcpRepr,
     TcpSeqNumber,
     TcpTimestampRepr,
+    emit_tcp_frame,
+    parse_tcp_frame,
 )
 from smoltcp.wire.checksum import InternetSum, internet_sum
-from smoltcp.wire.frame import emit_tcp_frame, parse_tcp_frame
 
 SRC_MAC = EthernetAddress.parse("02-00-00-00-00-01")
 DST_MAC = EthernetAddress.parse("02-00-00-00-00-02")

@@ -108,6 +108,9 @@ class ProtoModel:
     option_lens: list[tuple[str, int]]  # (enum member, fixed length) for option switches
     option_enum: EnumModel | None
     extra_sizes: list[tuple[str, int]]
+    repr: Any = None  # the spec's REPR declaration (spec._common.Representation), if any
+    option_cases: dict[str, Any] = field(default_factory=dict)  # kind name -> body construct
+    option_runs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # OPTION_RUNS
 
     @property
     def header_len(self) -> int:
@@ -318,6 +321,7 @@ def build(module: ModuleType, registry: dict[int, EnumModel]) -> ProtoModel:
     option_lens: list[tuple[str, int]] = []
     option_enum: EnumModel | None = None
     extra_sizes: list[tuple[str, int]] = []
+    option_cases: dict[str, Any] = {}
     for name, value in vars(module).items():
         if name == "HEADER" or not name.isupper():
             continue
@@ -327,6 +331,8 @@ def build(module: ModuleType, registry: dict[int, EnumModel]) -> ProtoModel:
                 extra_sizes.append((name, inner.sizeof()))
             kind_enum, lens = _option_lens(inner, registry)
             if kind_enum is not None:
+                body, _ = _unwrap(inner.subcons[1])
+                option_cases.update({str(k): v for k, v in body.cases.items()})
                 if option_enum not in (None, kind_enum):
                     raise SpecError(f"{path}: option schemas with different kind enums")
                 option_enum = kind_enum
@@ -345,6 +351,9 @@ def build(module: ModuleType, registry: dict[int, EnumModel]) -> ProtoModel:
         option_lens=option_lens,
         option_enum=option_enum,
         extra_sizes=extra_sizes,
+        repr=getattr(module, "REPR", None),
+        option_cases=option_cases,
+        option_runs=dict(getattr(module, "OPTION_RUNS", {})),
     )
 
 

@@ -16,6 +16,7 @@ import jinja2
 
 from . import VERSION
 from .accessors import accessor, struct_name
+from .layout import leaves, option_run, struct_format, words
 from .model import ProtoModel, build_all
 
 __all__ = ["TEMPLATE_DIR", "render_all", "write", "check"]
@@ -37,7 +38,14 @@ def _env() -> jinja2.Environment:
 
 # The generator's own sources are inputs too: a change in how fields become code changes the
 # banner of every module, so the hash says which generator wrote a file.
-_GENERATOR_SOURCES = ("__init__.py", "model.py", "accessors.py", "render.py")
+_GENERATOR_SOURCES = (
+    "__init__.py",
+    "model.py",
+    "accessors.py",
+    "layout.py",
+    "frames.py",
+    "render.py",
+)
 
 
 def _hash(*parts: bytes) -> str:
@@ -100,7 +108,44 @@ def _render_proto(env: jinja2.Environment, model: ProtoModel, spec_name: str) ->
         {f.enum.name: f.enum for f in model.all_fields() if f.enum is not None}.values(),
         key=lambda e: e.name,
     )
-    exports = ["HEADER", "HEADER_FIELDS", "HEADER_LEN", "PROTOCOL", model.view]
+    ws = words(model)
+    skip = _rx_skip(model, ws)
+    at = []  # (NAME_AT, offset, doc) of every field, and the octet of a bit field in one octet
+    octet_bits = []  # (NAME, shift, mask) of bit fields within one octet
+    for name, leaf in leaves(model, ws).items():
+        f = leaf.field
+        if f in leaf.word.fields:
+            at.append((f"{name.upper()}_AT", f.offset))
+        elif leaf.width % 8 == 0 and leaf.shift % 8 == 0:
+            end = leaf.word.offset + leaf.word.size
+            at.append((f"{name.upper()}_AT", end - (leaf.shift + leaf.width) // 8))
+        elif leaf.shift // 8 == (leaf.shift + leaf.width - 1) // 8:
+            below = leaf.shift // 8
+            octet = leaf.word.offset + leaf.word.size - 1 - below
+            at.append((f"{name.upper()}_AT", octet))
+            s8 = leaf.shift % 8
+            octet_bits.append((name.upper(), s8, ((1 << leaf.width) - 1) << s8))
+    runs = []
+    for run_name, kinds in model.option_runs.items():
+        run = option_run(model, run_name, kinds)
+        const = [(n, f, v) for n, f, v in run.words if v is not None]
+        size_of = {"B": 1, "H": 2, "L": 4}
+        const = [
+            (f"{run_name}_WORD" if len(const) == 1 else f"{run_name}_WORD_{i}", v, size_of[f] * 2)
+            for i, (_, f, v) in enumerate(const)
+        ]
+        fmt = "".join(f for _, f, _ in run.words)
+        runs.append((run_name, run.size, const, fmt))
+    exports = [
+        "HEADER",
+        "HEADER_FIELDS",
+        "HEADER_LEN",
+        "OCTETS",
+        "PROTOCOL",
+        "WORDS",
+        "WORDS_RX",
+        model.view,
+    ]
     exports += [e.name for e in model.enums]
     return env.get_template(template_name).render(
         banner=banner,
@@ -113,7 +158,52 @@ def _render_proto(env: jinja2.Environment, model: ProtoModel, spec_name: str) ->
         accessors=accessors,
         accessor_enums=accessor_enums,
         has_seq=any(f.kind == "seq" for f in model.all_fields()),
+        words=ws,
+        words_fmt=struct_format(ws),
+        words_rx_fmt=struct_format(ws, skip),
+        at=sorted(at, key=lambda item: (item[1], item[0])),
+        octet_bits=octet_bits,
+        runs=runs,
     )
+
+
+def _rx_skip(model: ProtoModel, ws: list) -> frozenset[str]:
+    """Return the words a parse need not read: no representation field or check uses them.
+
+    A pseudo-header checksum is verified over the octets, not the words; a header checksum is
+    a word of its header's sum and is read.
+    """
+    decl = model.repr
+    if decl is None:
+        return frozenset()
+    used = referenced_fields(decl)
+    checksum = decl.checksum
+    if checksum is not None and checksum.covers == "header":
+        used.add(checksum.field)
+    names = leaves(model, ws)
+    keep = {names[n].word.name for n in used if n in names}
+    return frozenset(w.name for w in ws if w.name not in keep)
+
+
+def referenced_fields(decl: object) -> set[str]:
+    """Return the header fields a `Representation` declaration reads."""
+    import re
+
+    used: set[str] = set()
+    for item in getattr(decl, "fields", ()):
+        kind = type(item).__name__
+        if kind == "Keep":
+            used.add(item.field or item.name)
+        elif kind == "Derived":
+            used.update(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", item.parse))
+        elif kind == "WhenFlag":
+            used.update((item.field, item.flag))
+        elif kind == "Lookup":
+            used.update(item.bits)
+    length = getattr(decl, "length", "")
+    if length:
+        used.add(length)
+    return used
 
 
 def _render_static(env: jinja2.Environment, template_name: str, **context: object) -> str:
@@ -137,9 +227,23 @@ def render_all(
     out: dict[str, str] = {}
     for model in models:
         out[f"{model.module}.py"] = _render_proto(env, model, f"{label}/{model.spec_path.name}")
+    profiles, layer_profiles = _load_profiles(spec_dir)
+    if profiles:
+        out["frames.py"] = _render_frames(env, models, profiles, spec_dir, f"{label}/profiles.py")
+    for profile in layer_profiles:
+        (layer,) = profile.layers
+        out[f"{layer.spec}_fast.py"] = _render_frames(
+            env, models, (profile,), spec_dir, f"{label}/profiles.py", "fast.py.j2"
+        )
     out["_base.py"] = _render_static(env, "_base.py.j2")
     out["__init__.py"] = _render_static(
-        env, "__init__.py.j2", modules=sorted(m.module for m in models)
+        env,
+        "__init__.py.j2",
+        modules=sorted(
+            [m.module for m in models]
+            + (["frames"] if profiles else [])
+            + [f"{p.layers[0].spec}_fast" for p in layer_profiles]
+        ),
     )
     if fmt:
         out = {name: format_source(text) for name, text in out.items()}
@@ -181,3 +285,58 @@ def check(rendered: dict[str, str], out_dir: Path) -> list[str]:
         if path.name not in rendered
     )
     return problems
+
+
+def _load_profiles(spec_dir: Path) -> tuple[tuple, tuple]:
+    """Return ``PROFILES`` and ``LAYER_PROFILES`` of ``spec_dir/profiles.py`` (or none)."""
+    import importlib
+
+    from .model import load_spec_package
+
+    if not (spec_dir / "profiles.py").exists():
+        return (), ()
+    pkg, _ = load_spec_package(spec_dir)
+    module = importlib.import_module(f"{pkg}.profiles")
+    return tuple(module.PROFILES), tuple(getattr(module, "LAYER_PROFILES", ()))
+
+
+def _render_frames(
+    env: jinja2.Environment,
+    models: list[ProtoModel],
+    profiles: tuple,
+    spec_dir: Path,
+    spec_name: str,
+    template_name: str = "frames.py.j2",
+) -> str:
+    from .frames import Names, profile_code
+
+    inputs = [(spec_dir / "profiles.py").read_bytes(), (TEMPLATE_DIR / template_name).read_bytes()]
+    used = {layer.spec for profile in profiles for layer in profile.layers}
+    inputs += [m.spec_path.read_bytes() for m in models if m.module in used]
+    common = spec_dir / "_common.py"
+    if common.exists():
+        inputs.append(common.read_bytes())
+    banner = _banner(spec_name, template_name, _hash(*inputs))
+    by_name = {m.module: m for m in models}
+    names = Names()
+    codes = [profile_code(p, by_name, names) for p in profiles]
+    imports: dict[str, set[str]] = {
+        "smoltcp.wire.capabilities": {"ChecksumCapabilities"},
+        "smoltcp.wire.checksum": {"InternetSum", "internet_sum"},
+    }
+    exports: list[str] = []
+    for code in codes:
+        for module, wanted in code.imports.items():
+            imports.setdefault(module, set()).update(wanted)
+        exports += code.exports
+    import_lines = [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(imports.items())]
+    text = env.get_template(template_name).render(
+        banner=banner,
+        import_lines=import_lines,
+        exports=sorted(exports),
+        profiles=codes,
+        consts=sorted(names.consts.items()),
+    )
+    # The profile code is built line by line, not laid out by hand like the templates:
+    # ruff format lays it out (a pinned formatter keeps the output reproducible).
+    return format_source(text)

@@ -6,7 +6,7 @@ supported, and the hand-written view reports them as ``UnsupportedPacket``.
 
 from construct import Enum, GreedyBytes, Int16ub, Struct
 
-from ._common import EthernetAddressField
+from ._common import EthernetAddressField, Keep, Representation
 
 PROTOCOL = "ethernet"
 VIEW = "EthernetFrame"
@@ -29,4 +29,10 @@ HEADER = Struct(
     "src_addr" / EthernetAddressField() * "Source MAC address (RFC 894, IEEE 802.3 3.2.3)",
     "ethertype" / EthernetProtocol * "EtherType of the payload (RFC 894 'type' field)",
     "payload" / GreedyBytes * "The encapsulated packet (RFC 894 'data')",
+)
+
+REPR = Representation(
+    "EthernetRepr",
+    fields=(Keep("src_addr"), Keep("dst_addr"), Keep("ethertype")),
+    cache="_parsed_get",
 )

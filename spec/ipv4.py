@@ -2,7 +2,7 @@
 
 from construct import BitsInteger, BitStruct, Bytes, Enum, Flag, Int8ub, Int16ub, Struct, this
 
-from ._common import Ipv4AddressField, Scaled
+from ._common import Checksum, Derived, Ipv4AddressField, Keep, Representation, Scaled
 
 PROTOCOL = "ipv4"
 VIEW = "Ipv4Packet"
@@ -58,4 +58,23 @@ HEADER = Struct(
     "src_addr" / Ipv4AddressField() * "Source Address (RFC 791 3.1)",
     "dst_addr" / Ipv4AddressField() * "Destination Address (RFC 791 3.1)",
     "options" / Bytes(this.ver_ihl.header_len - 20) * "Options, up to IHL (RFC 791 3.1)",
+)
+
+REPR = Representation(
+    "Ipv4Repr",
+    fields=(
+        Keep("src_addr"),
+        Keep("dst_addr"),
+        Keep("next_header"),
+        Derived("payload_len", "total_len - header_len", {"total_len": "header_len + payload_len"}),
+        Keep("hop_limit"),
+        Keep("dscp"),
+        Keep("ecn"),
+        Keep("ident"),
+        Keep("dont_frag"),
+        Keep("more_frags"),
+        Keep("frag_offset"),
+    ),
+    checksum=Checksum("checksum", covers="header", caps="ipv4"),
+    length="total_len",
 )

@@ -24,7 +24,17 @@ from construct import (
     this,
 )
 
-from ._common import Scaled, TcpSeqNumberField
+from ._common import (
+    Checksum,
+    FromOption,
+    Keep,
+    Lookup,
+    Payload,
+    Representation,
+    Scaled,
+    TcpSeqNumberField,
+    WhenFlag,
+)
 
 PROTOCOL = "tcp"
 VIEW = "TcpPacket"
@@ -124,3 +134,40 @@ OPTION = Struct(
 
 #: The options area: options until the data offset (EOL padding included).
 OPTIONS = GreedyRange(OPTION)
+
+#: Option sequences the Linux kernel writes (tcp_options_write), laid out as words after the
+#: fixed header: NOP NOP Timestamps on every segment of an established connection,
+#: SACK-Permitted + Timestamps and NOP NOP SACK-Permitted on a SYN (RFC 7323 appendix A).
+OPTION_RUNS = {
+    "NOP_NOP_TS": ("NOP", "NOP", "TIMESTAMP"),
+    "SACKPERM_TS": ("SACK_PERMITTED", "TIMESTAMP"),
+    "NOP_NOP_SACKPERM": ("NOP", "NOP", "SACK_PERMITTED"),
+}
+
+#: The protocol number in the pseudo header (RFC 9293 3.1, IANA).
+PSEUDO_PROTOCOL = 6
+
+REPR = Representation(
+    "TcpRepr",
+    fields=(
+        Keep("src_port"),
+        Keep("dst_port"),
+        Lookup(("control",), "_CONTROLS", ("psh", "rst", "syn", "fin"), "_CONTROL_FLAGS"),
+        Keep("seq_number"),
+        WhenFlag("ack_number", "ack_number", "ack"),
+        Keep("window_len"),
+        FromOption("window_scale", "WS", "None"),
+        FromOption("max_seg_size", "MSS", "None"),
+        FromOption("sack_permitted", "SACK_PERMITTED", "False"),
+        FromOption("sack_ranges", "SACK", "()"),
+        FromOption("timestamp", "TIMESTAMP", "None", build="TcpTimestampRepr"),
+        Payload("payload"),
+        FromOption("unknown_options", "", "()"),
+        Lookup(
+            ("ece", "cwr", "ns", "psh"),
+            "_FLAG_TAILS",
+            ("ns", "cwr", "ece", "urg", "ack", "psh", "rst", "syn", "fin"),
+        ),
+    ),
+    checksum=Checksum("checksum", covers="pseudo-header", caps="tcp", protocol=PSEUDO_PROTOCOL),
+)

@@ -76,9 +76,12 @@ def test_rendering_is_deterministic() -> None:
         "_base.py",
         "arp.py",
         "ethernet.py",
+        "frames.py",
         "icmpv4.py",
         "ipv4.py",
+        "ipv4_fast.py",
         "tcp.py",
+        "tcp_fast.py",
         "udp.py",
     }
 

@@ -12,6 +12,7 @@ import random
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -118,17 +119,21 @@ def test_kernel_agrees_with_its_twins(size: int, seed: int, offset: int, initial
 @settings(max_examples=100, deadline=None)
 @given(size=st.integers(0, 5000), seed=st.integers(0, 2**32), initial=st.integers(0, 2**32 - 1))
 def test_compiled_kernel_agrees_with_its_body(size: int, seed: int, initial: int) -> None:
-    kernels.warm_up()
+    kernels.build()
     data = random_octets(size, seed)
     # _sum_le32 is the body run by the interpreter; _kernel is what numba compiled from it.
     assert kernels._kernel(data, initial) == kernels._sum_le32(data, initial)
     assert kernels._kernel(memoryview(data), initial) == naive_sum(data, initial)
 
 
-def test_kernel_is_used_from_the_threshold() -> None:
-    kernels.warm_up()
-    assert kernels._kernel is not kernels._build_kernel
-    kernels.warm_up()  # idempotent
+def test_build_installs_the_kernel_once() -> None:
+    kernels.build()
+    first = kernels._kernel
+    assert first not in (kernels._lazy, kernels._build_kernel)
+    assert kernels.build() == kernels.JIT_ENABLED
+    assert kernels._kernel is first  # idempotent
+    if kernels.JIT_ENABLED:  # numba is there and not disabled: the compiled kernel is in use
+        assert kernels.NUMBA_VERSION is not None
 
 
 # -- buffer shapes ------------------------------------------------------------------------------
@@ -197,14 +202,14 @@ def test_cache_dir_falls_back_to_a_private_temp_dir(tmp_path: Path, monkeypatch)
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", unwritable(tmp_path))
     monkeypatch.setenv("HOME", unwritable(tmp_path))
-    monkeypatch.setattr(_kernels_jit.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     chosen = _kernels_jit._choose_cache_dir()
     assert chosen is not None and Path(chosen).parent == tmp_path
     assert stat.S_IMODE(os.stat(chosen).st_mode) & 0o077 == 0
 
 
 def test_shared_temp_dir_is_refused(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(_kernels_jit.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     path = tmp_path / f"smoltcp-numba-{os.getuid()}"
     path.mkdir()
     path.chmod(0o777)  # someone else could plant compiled code here
@@ -214,7 +219,7 @@ def test_shared_temp_dir_is_refused(tmp_path: Path, monkeypatch) -> None:
 def test_no_cache_dir_when_nothing_is_writable(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("NUMBA_CACHE_DIR", unwritable(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", unwritable(tmp_path))
-    monkeypatch.setattr(_kernels_jit.tempfile, "gettempdir", lambda: unwritable(tmp_path))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: unwritable(tmp_path))
     assert _kernels_jit._choose_cache_dir() is None
 
 
@@ -226,18 +231,22 @@ PROBE = textwrap.dedent(
     {prelude}
     from smoltcp.stack import kernels
     data = bytes(range(256)) * 6  # 1536 octets: the kernel path
-    kernels.warm_up()
+    {action}
     assert kernels.internet_sum(data) == {expected}, kernels.internet_sum(data)
     assert kernels.internet_sum(memoryview(data)[1:], 5) == {expected_slice}
     print("jit", kernels.JIT_ENABLED, "cache", kernels.CACHE_DIR)
+    print("numba", "numba" in sys.modules, "numpy", "numpy" in sys.modules)
     """
 )
 
 
-def run_probe(env_changes: dict[str, str | None], prelude: str = "") -> subprocess.CompletedProcess:
+def run_probe(
+    env_changes: dict[str, str | None], prelude: str = "", action: str = "kernels.build()"
+) -> subprocess.CompletedProcess:
     data = bytes(range(256)) * 6
     code = PROBE.format(
         prelude=prelude,
+        action=action,
         expected=naive_sum(data),
         expected_slice=naive_sum(data[1:], 5),
     )
@@ -313,3 +322,91 @@ def test_fresh_process_without_numba() -> None:
     result = run_probe({"NUMBA_DISABLE_JIT": None}, prelude="sys.modules['numba'] = None")
     assert "jit False cache None" in result.stdout
     assert "numba unavailable" in result.stderr
+
+
+# -- policies: when numba is loaded -------------------------------------------------------------
+
+
+def test_set_policy_rejects_unknown_names() -> None:
+    with pytest.raises(ValueError, match="name"):
+        kernels.set_policy("sometimes")
+
+
+@settings(max_examples=50, deadline=None)
+@given(size=st.integers(0, 3000), seed=st.integers(0, 2**32), initial=initials)
+def test_pure_python_kernel_agrees_with_the_naive_sum(size: int, seed: int, initial: int) -> None:
+    # The path of the "off" policy, and of "lazy" until the kernel is loaded, at every size.
+    data = random_octets(size, seed)
+    assert kernels._python(data, initial) == naive_sum(data, initial)
+    assert kernels._python(memoryview(data), initial) == naive_sum(data, initial)
+    assert kernels._lazy(bytearray(data), initial) == naive_sum(data, initial)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("policy", ["", "lazy", "LAZY", "bogus"])
+def test_lazy_policy_imports_nothing_heavy_until_a_large_sum(policy: str) -> None:
+    # Importing the stack, creating an interface and answering a ping loads neither numba
+    # nor numpy; the LAZY_COUNT-th sum of LAZY_TRIGGER octets starts the build, and build()
+    # waits for it.
+    prelude = textwrap.dedent(
+        """
+        from smoltcp.stack import Interface, SocketSet  # noqa: F401
+        from smoltcp.stack.testing import Harness, arp, decode, ethernet, icmp_echo, ipv4
+        h = Harness()
+        h.feed(ethernet("ff-ff-ff-ff-ff-ff", "02-00-00-00-00-02", 0x806,
+               arp(1, "02-00-00-00-00-02", "192.168.69.2", "00-00-00-00-00-00", "192.168.69.1")))
+        ping = ipv4("192.168.69.2", "192.168.69.1", 1, icmp_echo(7, 1, bytes(56)))
+        (out,) = h.feed(ethernet("02-00-00-00-00-01", "02-00-00-00-00-02", 0x800, ping))
+        assert decode(out).icmp["type"] == 0
+        assert "numba" not in sys.modules and "numpy" not in sys.modules, "loaded at start"
+        from smoltcp.stack import kernels
+        assert kernels.policy() == "lazy" and not kernels.JIT_ENABLED
+        for _ in range(kernels.LAZY_COUNT):
+            kernels.internet_sum(bytes(kernels.LAZY_TRIGGER - 1))
+        assert kernels._thread is None, "small sums started the build"
+        for _ in range(kernels.LAZY_COUNT - 1):
+            assert kernels.internet_sum(bytes(kernels.LAZY_TRIGGER)) == 0
+        assert kernels._thread is None, "a few large sums started the build"
+        assert kernels.internet_sum(bytes(kernels.LAZY_TRIGGER)) == 0
+        assert kernels._thread is not None
+        """
+    )
+    env = {"SMOLTCP_JIT": policy, "NUMBA_DISABLE_JIT": None}
+    result = run_probe(env, prelude=prelude)
+    assert "jit True" in result.stdout
+    assert ("is not one of" in result.stderr) == (policy == "bogus")
+
+
+@pytest.mark.slow
+def test_off_policy_never_loads_numba() -> None:
+    prelude = "from smoltcp.stack import kernels; kernels.internet_sum(bytes(70000))"
+    result = run_probe({"SMOLTCP_JIT": "off", "NUMBA_DISABLE_JIT": None}, prelude=prelude)
+    assert "jit False cache None" in result.stdout
+    assert "numba False numpy False" in result.stdout
+
+
+@pytest.mark.slow
+def test_eager_policy_loads_the_kernel_in_warm_up() -> None:
+    result = run_probe(
+        {"SMOLTCP_JIT": "eager", "NUMBA_DISABLE_JIT": None}, action="kernels.warm_up()"
+    )
+    assert "jit True" in result.stdout
+    assert "numba True" in result.stdout
+
+
+@pytest.mark.slow
+def test_lazy_policy_without_a_writable_cache_still_builds(tmp_path: Path) -> None:
+    # The background build meets an unwritable NUMBA_CACHE_DIR, HOME and XDG: it falls back
+    # (the private temp dir, or no cache) and the kernel still works.
+    prelude = "from smoltcp.stack import kernels\n" + "kernels.internet_sum(bytes(4096))\n" * 40
+    result = run_probe(
+        {
+            "SMOLTCP_JIT": None,
+            "NUMBA_CACHE_DIR": unwritable(tmp_path),
+            "HOME": unwritable(tmp_path),
+            "XDG_CACHE_HOME": unwritable(tmp_path),
+            "NUMBA_DISABLE_JIT": None,
+        },
+        prelude=prelude,
+    )
+    assert "jit True" in result.stdout

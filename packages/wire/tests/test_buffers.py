@@ -1,5 +1,8 @@
-"""``parse_buffer``/``emit_buffer``, the stack's per-packet path, agree with the view path:
-the same representation, the same octets, and the same error (type and field) for any input."""
+"""``parse_buffer``, the stack's per-packet path, agrees with the checked view constructors:
+the same representation and the same error (type and field) for any input.
+
+``emit`` is ``emit_buffer`` on the view's buffer, so no test compares the two; the scapy oracle,
+the golden frames and the round trips judge what ``emit_buffer`` writes."""
 
 from __future__ import annotations
 
@@ -83,22 +86,6 @@ def test_ipv4_and_ethernet_parse_buffer_match_views(data: bytes, mutate: int) ->
         assert via_view == outcome(lambda o=octets: EthernetRepr.parse_buffer(o))
 
 
-def test_emit_buffer_writes_what_emit_writes() -> None:
-    tcp = TcpRepr(
-        1, 2, TcpControl.SYN, TcpSeqNumber(2**32 - 1), None, 100, window_scale=7,
-        max_seg_size=1460, sack_permitted=True, timestamp=TcpTimestampRepr(2**32 - 1, 0),
-    )  # fmt: skip
-    a, b = bytearray(tcp.buffer_len()), bytearray(tcp.buffer_len())
-    tcp.emit(TcpPacket.new_unchecked(a), SRC, DST, CAPS)
-    tcp.emit_buffer(b, SRC, DST, CAPS)
-    assert a == b and TcpPacket(bytes(a)).verify_checksum(SRC, DST)
-    ip = Ipv4Repr(SRC, DST, 6, 40, 64, ident=0xFFFF)  # type: ignore[arg-type]
-    a, b = bytearray(20), bytearray(20)
-    ip.emit(Ipv4Packet.new_unchecked(a), CAPS)
-    ip.emit_buffer(b, CAPS)
-    assert a == b and Ipv4Packet(bytes(a) + bytes(40)).verify_checksum()
-
-
 def test_ethernet_parse_buffer_is_right_for_many_distinct_headers() -> None:
     # More distinct headers than any cache of parsed headers would keep, each parsed twice, and
     # an 802.1Q header sharing its addresses with a header parsed before: every answer is the
@@ -153,23 +140,3 @@ def test_udp_icmp_arp_parse_buffer_match_views(data: bytes, mutate: int, kind: i
     for octets in mutated(bytes(buf), mutate % 28, 0x01):
         via_view = outcome(lambda o=octets: ArpRepr.parse(ArpPacket(o)))
         assert via_view == outcome(lambda o=octets: ArpRepr.parse_buffer(o))
-
-
-def test_udp_icmp_arp_emit_buffer_write_what_emit_writes() -> None:
-    udp = UdpRepr(5353, 53, b"query")
-    a, b = bytearray(udp.buffer_len()), bytearray(udp.buffer_len())
-    udp.emit(UdpPacket.new_unchecked(a), SRC, DST, CAPS)
-    udp.emit_buffer(b, SRC, DST, CAPS)
-    assert a == b and UdpPacket(bytes(a)).verify_checksum(SRC, DST)
-    icmp = Icmpv4Repr(Icmpv4Message.ECHO_REQUEST, 0, 1, 2, b"ping")
-    a, b = bytearray(icmp.buffer_len()), bytearray(icmp.buffer_len())
-    icmp.emit(Icmpv4Packet.new_unchecked(a), CAPS)
-    icmp.emit_buffer(b, CAPS)
-    assert a == b and Icmpv4Packet(bytes(a)).verify_checksum()
-    arp = ArpRepr(
-        ArpOperation.REPLY, EthernetAddress(b"\x02" * 6), SRC, EthernetAddress(bytes(6)), DST
-    )
-    a, b = bytearray(28), bytearray(28)
-    arp.emit(ArpPacket.new_unchecked(a))
-    arp.emit_buffer(b)
-    assert a == b and ArpRepr.parse_buffer(bytes(b)) == arp

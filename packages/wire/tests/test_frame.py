@@ -23,9 +23,10 @@ from smoltcp.wire import (
     TcpSeqNumber,
     TcpTimestampRepr,
     UnsupportedPacket,
+    emit_tcp_frame,
+    parse_tcp_frame,
 )
 from smoltcp.wire.checksum import internet_sum
-from smoltcp.wire.frame import emit_tcp_frame, parse_tcp_frame
 
 SRC = Ipv4Address("192.168.69.1")
 DST = Ipv4Address("192.168.69.100")

@@ -5,6 +5,7 @@ Devices implement `smoltcp.stack.phy.Device`:
 - `Loopback`: in memory; what is sent is received.
 - `TapInterface`, `TunInterface`: Linux TAP (Ethernet) and TUN (IP) interfaces.
 - `RawSocket`: an ``AF_PACKET`` socket bound to one interface.
+- `PacketMmapSocket`: the same over ``PACKET_MMAP`` rings, many frames per system call.
 
 Middleware wraps any device and is one itself, so they stack:
 ``FaultInjector(Tracer(PcapWriter(TapInterface("tap0"), "x.pcap")), seed=1)``.
@@ -33,6 +34,7 @@ from .direction import Direction
 from .errors import DeviceError
 from .fault_injector import FaultInjector, FaultInjectorCounters
 from .loopback import Loopback
+from .mmap_socket import PacketMmapSocket
 from .netem import Netem, NetemCounters, NetemSettings
 from .pcap import PcapLinkType, PcapMode, PcapWriter
 from .raw_socket import RawSocket
@@ -49,6 +51,7 @@ __all__ = [
     "Netem",
     "NetemCounters",
     "NetemSettings",
+    "PacketMmapSocket",
     "PcapLinkType",
     "PcapMode",
     "PcapWriter",

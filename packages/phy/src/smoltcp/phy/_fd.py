@@ -17,6 +17,9 @@ from typing import TypeVar
 
 from smoltcp.stack.phy import DeviceCapabilities
 from smoltcp.stack.time import Instant
+from smoltcp.wire.layout import ethernet as _eth_layout
+from smoltcp.wire.layout import ipv4 as _ipv4_layout
+from smoltcp.wire.layout import tcp as _tcp_layout
 
 R = TypeVar("R")
 
@@ -83,6 +86,22 @@ _VNET_CSUM = struct.Struct("<HH")
 _VNET_HDR = struct.Struct("<BBHHHH")
 _IPV4_ADDRS = struct.Struct("!HHHH")
 _BE16 = struct.Struct("!H")
+# Header offsets and fields, from the generated layouts.
+_ETHERTYPE = _eth_layout.ETHERTYPE  # the field's slice
+_ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4).to_bytes(2, "big")
+_IP_VERSION_AT = _ipv4_layout.VERSION_AT
+_IP_VERSION_SHIFT = _ipv4_layout.VERSION_OCTET_SHIFT
+_IP_PROTOCOL_AT = _ipv4_layout.NEXT_HEADER_AT
+_IP_SRC_AT = _ipv4_layout.SRC_ADDR_AT
+_IHL_AT = _ipv4_layout.HEADER_LEN_AT
+_IHL_MASK = _ipv4_layout.HEADER_LEN_OCTET_MASK
+_IHL_UNIT = _ipv4_layout.HEADER_LEN_UNIT
+_THL_AT = _tcp_layout.HEADER_LEN_AT
+_THL_SHIFT = _tcp_layout.HEADER_LEN_OCTET_SHIFT
+_THL_UNIT = _tcp_layout.HEADER_LEN_UNIT
+_TCP_CHECKSUM_AT = _tcp_layout.CHECKSUM_AT
+_PROTO_TCP = _tcp_layout.PSEUDO_PROTOCOL
+_MIN_TCP_PACKET = _ipv4_layout.HEADER_LEN + _tcp_layout.HEADER_LEN
 
 
 class VnetTxToken:
@@ -130,22 +149,26 @@ class VnetTxToken:
         # kernel drops it), which is what the stack was told would happen.
         frame = self._view
         ip = self._l2
-        if ip and frame[12:14] != b"\x08\x00":
+        if ip and frame[_ETHERTYPE] != _ETHERTYPE_IPV4:
             return
-        if length < ip + 40 or frame[ip] >> 4 != 4 or frame[ip + 9] != 6:
+        if (
+            length < ip + _MIN_TCP_PACKET
+            or frame[ip + _IP_VERSION_AT] >> _IP_VERSION_SHIFT != 4
+            or frame[ip + _IP_PROTOCOL_AT] != _PROTO_TCP
+        ):
             return
-        ihl = (frame[ip] & 0x0F) << 2
+        ihl = (frame[ip + _IHL_AT] & _IHL_MASK) * _IHL_UNIT
         tcp = ip + ihl
-        thl = (frame[tcp + 12] >> 4) << 2
+        thl = (frame[tcp + _THL_AT] >> _THL_SHIFT) * _THL_UNIT
         if length < tcp + thl:
             return
         # RFC 9293 3.1: the pseudo-header sum (addresses, protocol, TCP length), folded and
         # not complemented: the kernel adds the rest per segment (CHECKSUM_PARTIAL).
-        s0, s1, d0, d1 = _IPV4_ADDRS.unpack_from(frame, ip + 12)
-        total = s0 + s1 + d0 + d1 + 6 + length - tcp
+        s0, s1, d0, d1 = _IPV4_ADDRS.unpack_from(frame, ip + _IP_SRC_AT)
+        total = s0 + s1 + d0 + d1 + _PROTO_TCP + length - tcp
         total = (total & 0xFFFF) + (total >> 16)
         total = (total & 0xFFFF) + (total >> 16)
-        _BE16.pack_into(frame, tcp + 16, total)
+        _BE16.pack_into(frame, tcp + _TCP_CHECKSUM_AT, total)
         _VNET_HDR.pack_into(
             self._whole,
             0,
@@ -154,7 +177,7 @@ class VnetTxToken:
             tcp + thl,
             self._ip_mtu - ihl - thl,
             tcp,
-            16,
+            _TCP_CHECKSUM_AT,
         )
         self._gso = True
 

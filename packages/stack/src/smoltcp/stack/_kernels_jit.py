@@ -1,8 +1,10 @@
-"""Import numba for the kernels with a compilation cache that cannot break the import.
+"""Import numba for the kernels, on demand, with a compilation cache that cannot break it.
 
-This module holds the one piece of I/O in the sans-I/O core, done once, at import: choosing
-(and creating) the directory where numba caches compiled kernels. numba's ``cache=True``
-needs a writable directory: with none it raises at decoration time, i.e. at import, and an
+Importing this module imports neither numba nor numpy (together about 85 MiB resident and a
+quarter to half a second): `load` does, once, when the kernels module first needs a compiled
+kernel. It also holds the one piece of I/O in the sans-I/O core, done once, in `load`:
+choosing (and creating) the directory where numba caches compiled kernels. numba's
+``cache=True`` needs a writable directory: with none it raises at decoration time, and an
 installed package's source tree is often read-only. So, before numba is imported:
 
 1. ``NUMBA_CACHE_DIR`` if the user set it and it is writable;
@@ -14,13 +16,13 @@ installed package's source tree is often read-only. So, before numba is imported
 The choice is exported in ``NUMBA_CACHE_DIR`` (so numba and child processes see it) and set
 in numba's live configuration too (numba may have been imported before us). Any failure
 here degrades to "no cache", logged, never an exception. Without numba (not installed, or
-failing to import) `jit` is None and the kernels module uses its pure-Python twins; with
-``NUMBA_DISABLE_JIT=1`` it is None too and the kernels module runs the kernel bodies as
+failing to import) `Numba.jit` is None and the kernels module uses its pure-Python twins;
+with ``NUMBA_DISABLE_JIT=1`` it is None too and the kernels module runs the kernel bodies as
 plain Python.
 
-`jit(fn, samples)` compiles eagerly, for the argument types of the samples only; the
-kernels module calls it on first use, not at import, so that importing the stack stays
-cheap (a cold compile takes about a second, loading from the cache a quarter of one).
+``Numba.jit(fn, samples)`` compiles eagerly, for the argument types of the samples only (a
+cold compile takes about a second, loading from the cache a quarter of one, plus about
+45 MiB for LLVM).
 """
 
 from __future__ import annotations
@@ -28,17 +30,21 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import tempfile
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["CACHE_DIR", "JIT_ENABLED", "NUMBA_VERSION", "jit"]
+__all__ = ["Numba", "load", "loaded"]
 
 log = logging.getLogger("smoltcp.stack.kernels")
 
 
 def _writable(path: str) -> bool:
     # The same probe numba's cache locators use: create the directory, then a file in it.
+    # tempfile is imported here, not at the top: it pulls in shutil, bz2 and lzma, about
+    # 15 ms of every start-up, for a probe that runs once and only when numba is loaded.
+    import tempfile
+
     try:
         os.makedirs(path, exist_ok=True)
         tempfile.TemporaryFile(dir=path).close()
@@ -58,6 +64,8 @@ def _user_cache_dir() -> str | None:
 
 
 def _private_temp_dir() -> str | None:
+    import tempfile
+
     uid = os.getuid() if hasattr(os, "getuid") else None
     path = os.path.join(tempfile.gettempdir(), f"smoltcp-numba-{uid if uid is not None else 'u'}")
     try:
@@ -86,6 +94,37 @@ def _choose_cache_dir() -> str | None:
 
 
 Jit = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], Any]
+
+
+class Numba(NamedTuple):
+    """What `load` found: ``jit`` is None when numba is unavailable or disabled."""
+
+    jit: Jit | None
+    enabled: bool
+    cache_dir: str | None
+    version: str | None
+
+
+_lock = threading.Lock()
+_loaded: Numba | None = None
+
+
+def load() -> Numba:
+    """Import numba and choose its cache directory, once; later calls return the same result.
+
+    Never raises: a missing or broken numba gives ``Numba(None, False, None, None)`` (logged),
+    ``NUMBA_DISABLE_JIT=1`` gives ``jit=None`` with the version set. Thread-safe.
+    """
+    global _loaded
+    with _lock:
+        if _loaded is None:
+            _loaded = Numba(*_setup())
+        return _loaded
+
+
+def loaded() -> Numba | None:
+    """Return what `load` found, or None when it has not run (nothing is imported here)."""
+    return _loaded
 
 
 def _setup() -> tuple[Jit | None, bool, str | None, str | None]:
@@ -133,6 +172,3 @@ def _setup() -> tuple[Jit | None, bool, str | None, str | None]:
         return numba.njit(signatures, cache=False, nogil=True)(fn)
 
     return jit, True, cache_dir, numba.__version__
-
-
-jit, JIT_ENABLED, CACHE_DIR, NUMBA_VERSION = _setup()

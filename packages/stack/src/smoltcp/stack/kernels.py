@@ -3,35 +3,53 @@
 `internet_sum` has exactly the contract of the wire seam (`smoltcp.wire.checksum.internet_sum`,
 DESIGN.md): the RFC 1071 16-bit one's complement sum of ``data`` (an odd length padded with
 one zero octet), added to ``initial``, folded to 16 bits, **not** complemented. The stack hands
-it to `wire` through the ``csum=`` keyword.
+it to `wire` through the ``csum=`` keyword. Below `SMALL_SUM_THRESHOLD` octets it is always
+pure Python (faster there); from it, the compiled kernel once it is loaded.
 
-First call: the first sum over at least `SMALL_SUM_THRESHOLD` octets compiles the kernel for
-the buffer types the stack uses (bytes, bytearray, writable and read-only memoryviews of
-octets), which takes about a second, or loads it from numba's on-disk cache (about 0.25 s).
-Call `warm_up` at start-up to pay that before the first packet.
+numba costs about 85 MiB resident to import and 45 MiB more for LLVM, and a quarter of a
+second (from its on-disk cache) to several seconds (cold) before the kernel runs. When that
+is paid is the *policy*, read once at import from the environment variable ``SMOLTCP_JIT``
+(or set with `set_policy` before the first sum):
 
-Importing this module imports numba (about 0.15 s) and chooses, creating it if need be, the
-directory of numba's cache: the one piece of I/O in the stack (see
-`smoltcp.stack._kernels_jit`).
+- ``lazy`` (the default): importing this module, and `warm_up`, import nothing; the
+  `LAZY_COUNT`-th sum of at least `LAZY_TRIGGER` octets starts loading the kernel in a
+  background thread, and sums stay pure Python until it is ready. A host answering pings and
+  small requests never loads numba (nor does one large ping, or a device's trial sum); a bulk
+  transfer gets the kernel within about a second, without one long pause, but the import
+  holds the interpreter lock in stretches of up to a few hundred milliseconds (dynamic
+  loading of LLVM), enough for a tail-loss probe on a fast link. A program about to time or
+  replay a bulk transfer calls `build` first.
+- ``eager``: `warm_up` (which the interface calls when it is created) loads the kernel before
+  it returns, and the first large sum does if `warm_up` was not called.
+- ``off``: never numba; pure Python for every size.
 
 Without numba, or with ``NUMBA_DISABLE_JIT=1``, everything still works: the former uses the
-pure-Python reference for every size (with a warning logged at import), the latter runs the kernel
-bodies as plain Python (slow; meant for tests and debugging).
+pure-Python path for every size (with a warning logged when the kernel is first wanted), the
+latter runs the kernel bodies as plain Python (slow; meant for tests and debugging). The one
+piece of I/O in the stack, choosing numba's cache directory, happens when numba is loaded
+(see `smoltcp.stack._kernels_jit`). What it found is readable, without triggering it, as
+``JIT_ENABLED`` (the compiled kernel is in use), ``CACHE_DIR`` and ``NUMBA_VERSION`` (None
+until numba was loaded).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from typing import Any
 
-from smoltcp.stack._kernels_jit import CACHE_DIR, JIT_ENABLED, NUMBA_VERSION, jit
+from smoltcp.stack import _kernels_jit
 
 __all__ = [
-    "CACHE_DIR",
-    "JIT_ENABLED",
-    "NUMBA_VERSION",
+    "LAZY_COUNT",
+    "LAZY_TRIGGER",
+    "POLICIES",
     "SMALL_SUM_THRESHOLD",
+    "build",
     "internet_sum",
+    "policy",
+    "set_policy",
     "warm_up",
 ]
 
@@ -45,6 +63,18 @@ log = logging.getLogger("smoltcp.stack.kernels")
 #    128: 0.30/0.29  160: 0.37/0.29   256: 0.52/0.29  1500: 2.43/0.30
 # The curves cross at 120-128 octets.
 SMALL_SUM_THRESHOLD = 128
+
+# Under the lazy policy, the first sum this large starts loading the kernel. Echo requests
+# (84 octets with the default 56-octet payload), ARP, handshakes and short requests stay below
+# it: numba is worth its memory only when payloads are large, where it saves about 2 us per
+# full-size frame and two orders of magnitude per 64 KiB super-segment.
+LAZY_TRIGGER = 512
+# ... and only once this many such sums were asked for: sustained large traffic, not one large
+# ping or a warm-up call (32 full-size frames are about 46 KiB, a fraction of a bulk stream).
+LAZY_COUNT = 32
+
+POLICIES = ("lazy", "eager", "off")
+POLICY_ENV = "SMOLTCP_JIT"
 
 
 def _sum_le32(buf: Any, initial: int) -> int:
@@ -98,19 +128,16 @@ def _py_sum(data: Any, initial: int = 0) -> int:
     return (value - 1) % 0xFFFF + 1 if value else 0
 
 
-def _twin() -> Any:
-    # Without numba: the wire seam's pure-Python reference, which has the same contract.
-    try:
-        from smoltcp.wire.checksum import internet_sum as reference
-    except ImportError:
-        return _py_sum
-    return reference
-
-
 def _octets(data: Any) -> memoryview:
     # A view of data with one octet per item, for buffers the kernel was not compiled for.
+    # Raises TypeError for anything that is not a buffer (int.from_bytes accepts lists).
     view = memoryview(data)
     return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+
+
+def _python(data: Any, initial: int) -> int:
+    # The pure-Python kernel: any buffer, any size, any non-negative initial.
+    return _py_sum(_octets(data), initial)
 
 
 def _interpreted(data: Any, initial: int) -> int:
@@ -118,28 +145,108 @@ def _interpreted(data: Any, initial: int) -> int:
     return _sum_le32(_octets(data), initial)
 
 
+_build_lock = threading.Lock()
+_built = False
+
+
+def _compile() -> Any:
+    # Load numba and compile (or load from its cache) the kernel for the buffer types the
+    # stack passes; any failure degrades to pure Python, logged, never an exception.
+    numba = _kernels_jit.load()
+    if numba.jit is None:
+        return _interpreted if numba.version is not None else _python
+    try:
+        samples = [(b"", 0), (bytearray(), 0), (memoryview(bytearray()), 0)]
+        samples.append((memoryview(b""), 0))
+        return numba.jit(_sum_le32, samples)
+    except Exception:  # numba failed to compile: degrade, do not break the stack
+        log.warning("cannot compile the checksum kernel: using pure Python", exc_info=True)
+        return _python
+
+
+def _build() -> None:
+    # Install the compiled kernel, once; a second caller waits for the first.
+    global _kernel, _built
+    with _build_lock:
+        if not _built:
+            _kernel = _compile()
+            _built = True
+
+
 def _build_kernel(data: Any, initial: int) -> int:
-    # The first call of the kernel: compile it (or load it from the cache) for the buffer
-    # types the stack passes, then sum. The compiled dispatcher replaces this function.
-    global _kernel
-    if _kernel is not _build_kernel:  # built already (a caller kept a reference to this stub)
-        return _kernel(data, initial)  # type: ignore[no-any-return]
-    if jit is None:
-        _kernel = _interpreted if NUMBA_VERSION is not None else _twin()
-    else:
-        try:
-            samples = [(b"", 0), (bytearray(), 0), (memoryview(bytearray()), 0)]
-            samples.append((memoryview(b""), 0))
-            _kernel = jit(_sum_le32, samples)
-        except Exception:  # numba failed to compile: degrade, do not break the stack
-            log.warning("cannot compile the checksum kernel: using pure Python", exc_info=True)
-            _kernel = _twin()
+    # The eager policy's first call, when warm_up was not called: build now, then sum.
+    _build()
     return _kernel(data, initial)  # type: ignore[no-any-return]
 
 
+_thread: threading.Thread | None = None
+_thread_lock = threading.Lock()
+
+
+def _start_background_build() -> None:
+    global _thread
+    with _thread_lock:
+        if _thread is None and not _built:
+            # A daemon: a program that exits while numba loads must not wait for it.
+            _thread = threading.Thread(target=_build, name="smoltcp-kernels", daemon=True)
+            _thread.start()
+
+
+_large_sums = 0
+
+
+def _lazy(data: Any, initial: int) -> int:
+    # The lazy policy until the kernel is installed: pure Python, and the LAZY_COUNT-th large
+    # buffer starts the build (the thread replaces _kernel when it is done).
+    global _large_sums
+    if _thread is None and len(data) >= LAZY_TRIGGER:
+        _large_sums += 1
+        if _large_sums >= LAZY_COUNT:
+            _start_background_build()
+    return _python(data, initial)
+
+
+def _initial_kernel(name: str) -> Any:
+    return {"lazy": _lazy, "eager": _build_kernel, "off": _python}[name]
+
+
+def _policy_from_env() -> str:
+    value = os.environ.get(POLICY_ENV, "").strip().lower()
+    if not value:
+        return "lazy"
+    if value not in POLICIES:
+        log.warning("%s=%r is not one of %s: using lazy", POLICY_ENV, value, ", ".join(POLICIES))
+        return "lazy"
+    return value
+
+
+_policy = _policy_from_env()
 # The kernel takes the caller's buffer itself rather than an ndarray (house style says arrays):
 # numpy.frombuffer costs 0.28 us per call, more than the whole numba sum of a 1500-octet frame.
-_kernel: Any = _build_kernel
+_kernel: Any = _initial_kernel(_policy)
+
+
+def policy() -> str:
+    """Return the kernel policy in force: ``"lazy"``, ``"eager"`` or ``"off"``."""
+    return _policy
+
+
+def set_policy(name: str) -> None:
+    """Choose when numba is loaded: ``"lazy"``, ``"eager"`` or ``"off"`` (see the module doc).
+
+    Meant for a program's start, before the first sum. Once the kernel is built (or being
+    built) it stays in use whatever the new policy, except that ``"off"`` always returns to
+    pure Python. Raises ``ValueError`` naming ``name`` when it is not a policy.
+    """
+    global _policy, _kernel
+    if name not in POLICIES:
+        raise ValueError(f"name must be one of {', '.join(POLICIES)}, not {name!r}")
+    with _build_lock:
+        _policy = name
+        if name == "off":
+            _kernel = _python
+        elif not _built and _thread is None:
+            _kernel = _initial_kernel(name)
 
 
 def internet_sum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
@@ -177,11 +284,36 @@ def _odd_call(data: Any, initial: int) -> int:
 
 
 def warm_up() -> None:
-    """Compile (or load from the cache) the kernels for every buffer type the stack uses.
+    """Prepare the kernels as the policy says; the interface calls it when it is created.
 
-    Call it once at start-up so that the first large packet does not pay the compilation
-    (about a second on a cold cache, a quarter of one from the cache). Safe to call more than
-    once, and without numba.
+    Under ``eager``, load (compile, or read from numba's cache) the kernels now, so that the
+    first large packet does not pay it. Under ``lazy`` and ``off``, do nothing (see the module
+    docstring). Safe to call more than once, and without numba.
     """
-    if _kernel is _build_kernel:
-        _build_kernel(b"", 0)
+    if _policy == "eager":
+        _build()
+
+
+def build() -> bool:
+    """Load the compiled kernels now, whatever the policy but ``off``, and wait for them.
+
+    Returns True when the compiled kernel is in use, False when sums stay in Python (policy
+    ``off``, no numba, or ``NUMBA_DISABLE_JIT=1``). For benchmarks and tests that want the
+    steady state from their first sum.
+    """
+    if _policy == "off":
+        return False
+    _build()
+    return _kernel not in (_python, _interpreted)
+
+
+def __getattr__(name: str) -> Any:
+    # What numba's loading found, read without triggering it: False/None until it ran.
+    numba = _kernels_jit.loaded()
+    if name == "JIT_ENABLED":
+        return bool(numba and numba.enabled and _kernel not in (_python, _interpreted))
+    if name == "CACHE_DIR":
+        return numba.cache_dir if numba else None
+    if name == "NUMBA_VERSION":
+        return numba.version if numba else None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,6 +9,7 @@ Every checksum routine takes ``csum=`` (see `smoltcp.wire.checksum`).
 
 from __future__ import annotations
 
+from ._generated.frames import emit_tcp_frame, emit_tcp_packet, parse_tcp_frame, parse_tcp_packet
 from .address import (
     EthernetAddress,
     IpAddress,
@@ -27,7 +28,6 @@ from .capabilities import Checksum, ChecksumCapabilities, Medium
 from .checksum import InternetSum, internet_sum, pseudo_header_sum
 from .errors import MalformedPacket, UnsupportedPacket
 from .ethernet import EthernetFrame, EthernetProtocol, EthernetRepr
-from .frame import emit_tcp_frame, parse_tcp_frame
 from .icmpv4 import (
     Icmpv4DstUnreachable,
     Icmpv4Message,
@@ -87,12 +87,14 @@ __all__ = [
     "UdpRepr",
     "UnsupportedPacket",
     "emit_tcp_frame",
+    "emit_tcp_packet",
     "internet_sum",
     "ip_repr",
     "max_seq",
     "min_seq",
     "modified_eui64",
     "parse_tcp_frame",
+    "parse_tcp_packet",
     "pretty_print",
     "pseudo_header_sum",
 ]

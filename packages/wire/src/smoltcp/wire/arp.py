@@ -9,7 +9,16 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from ._generated.arp import HEADER, HEADER_LEN, PROTOCOL, ArpHardware, ArpOperation
+from ._generated.arp import (
+    HARDWARE_LEN_AT,
+    HEADER,
+    HEADER_LEN,
+    PROTOCOL,
+    PROTOCOL_LEN_AT,
+    PROTOCOL_TYPE_AT,
+    ArpHardware,
+    ArpOperation,
+)
 from ._generated.arp import ArpPacket as _ArpPacketView
 from .address import EthernetAddress, Ipv4Address, ethernet_from_octets, ipv4_from_packed
 from .checksum import WritableBuffer
@@ -44,16 +53,18 @@ class ArpPacket(_ArpPacketView):
         if n < _FIXED_LEN:
             raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than the 8 fixed octets")
         htype = (buffer[0] << 8) | buffer[1]
-        ptype = (buffer[2] << 8) | buffer[3]
-        if htype != _HTYPE_ETHERNET or buffer[4] != 6:
+        ptype = (buffer[PROTOCOL_TYPE_AT] << 8) | buffer[PROTOCOL_TYPE_AT + 1]
+        if htype != _HTYPE_ETHERNET or buffer[HARDWARE_LEN_AT] != 6:
             raise UnsupportedPacket(
-                PROTOCOL, "hardware_type", f"hardware {htype} with {buffer[4]}-octet addresses"
+                PROTOCOL,
+                "hardware_type",
+                f"hardware {htype} with {buffer[HARDWARE_LEN_AT]}-octet addresses",
             )
-        if ptype != _PTYPE_IPV4 or buffer[5] != 4:
+        if ptype != _PTYPE_IPV4 or buffer[PROTOCOL_LEN_AT] != 4:
             raise UnsupportedPacket(
                 PROTOCOL,
                 "protocol_type",
-                f"protocol 0x{ptype:04x} with {buffer[5]}-octet addresses",
+                f"protocol 0x{ptype:04x} with {buffer[PROTOCOL_LEN_AT]}-octet addresses",
             )
         if n < HEADER_LEN:
             raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than the 28-octet packet")

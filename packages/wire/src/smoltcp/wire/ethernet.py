@@ -10,7 +10,14 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from ._generated.ethernet import HEADER, HEADER_LEN, PROTOCOL, EthernetProtocol
+from ._generated.ethernet import (
+    ETHERTYPE_AT,
+    HEADER,
+    HEADER_LEN,
+    OCTETS,
+    PROTOCOL,
+    EthernetProtocol,
+)
 from ._generated.ethernet import EthernetFrame as _EthernetFrameView
 from .address import EthernetAddress, ethernet_cache_get, ethernet_from_octets
 from .checksum import WritableBuffer
@@ -23,7 +30,7 @@ _unpack_header = HEADER.unpack_from
 _pack_header = HEADER.pack_into
 _tuple_new = tuple.__new__
 _mac_get = ethernet_cache_get
-_unpack_octets = struct.Struct(f"{HEADER_LEN}s").unpack_from
+_unpack_octets = OCTETS.unpack_from
 # The 14 header octets -> their EthernetRepr (see EthernetRepr.parse_buffer).
 _parsed: dict[bytes, EthernetRepr] = {}
 _parsed_get = _parsed.get
@@ -45,7 +52,7 @@ def _check(buffer: bytes | bytearray | memoryview) -> None:
     n = len(buffer)
     if n < HEADER_LEN:
         raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than the 14-octet header")
-    ethertype = (buffer[12] << 8) | buffer[13]
+    ethertype = (buffer[ETHERTYPE_AT] << 8) | buffer[ETHERTYPE_AT + 1]
     if ethertype < _ETHERTYPE_MIN:
         if ethertype <= _MAX_LENGTH_FIELD:
             raise UnsupportedPacket(
@@ -71,7 +78,7 @@ class EthernetFrame(_EthernetFrameView):
         """Wrap ``buffer``; raise unless it starts with a supported Ethernet II header."""
         self.buffer = buffer
         # The check of check_len, inlined for the common case (IPv4, ARP, IPv6 EtherTypes).
-        if len(buffer) < HEADER_LEN or buffer[12] not in _COMMON_ETHERTYPE_HIGH:
+        if len(buffer) < HEADER_LEN or buffer[ETHERTYPE_AT] not in _COMMON_ETHERTYPE_HIGH:
             _check(buffer)
 
     def check_len(self) -> None:

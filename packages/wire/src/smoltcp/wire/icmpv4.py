@@ -11,7 +11,9 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
+from ._generated import ipv4 as _ip
 from ._generated.icmpv4 import (
+    CHECKSUM_AT,
     HEADER,
     HEADER_LEN,
     PROTOCOL,
@@ -83,10 +85,10 @@ class Icmpv4Packet(_Icmpv4PacketView):
     def fill_checksum(self, csum: InternetSum = internet_sum) -> None:
         """Compute the checksum over the whole message and write it."""
         buffer: WritableBuffer = self.buffer  # type: ignore[assignment]
-        buffer[2] = buffer[3] = 0
+        buffer[CHECKSUM_AT] = buffer[CHECKSUM_AT + 1] = 0
         s = ~csum(buffer, 0) & 0xFFFF
-        buffer[2] = s >> 8
-        buffer[3] = s & 0xFF
+        buffer[CHECKSUM_AT] = s >> 8
+        buffer[CHECKSUM_AT + 1] = s & 0xFF
 
 
 def _parse_quoted(quoted: memoryview) -> tuple[Ipv4Repr, memoryview]:
@@ -95,7 +97,7 @@ def _parse_quoted(quoted: memoryview) -> tuple[Ipv4Repr, memoryview]:
     if n < 20:
         raise MalformedPacket(PROTOCOL, "header", f"quoted IP header truncated to {n} octets")
     vihl, dscp_ecn, total_len, ident, frag, ttl, proto, _, src, dst = _unpack_ipv4(quoted)
-    header_len = (vihl & 0x0F) * 4
+    header_len = (vihl & _ip.HEADER_LEN_OCTET_MASK) * _ip.HEADER_LEN_UNIT
     if vihl >> 4 != 4:
         if vihl >> 4 == 6:
             raise UnsupportedPacket(PROTOCOL, "header", "quoted IPv6 header")
@@ -113,12 +115,12 @@ def _parse_quoted(quoted: memoryview) -> tuple[Ipv4Repr, memoryview]:
             next_header,
             total_len - header_len,
             ttl,
-            dscp_ecn >> 2,
-            dscp_ecn & 0x03,
+            dscp_ecn >> _ip.DSCP_OCTET_SHIFT,
+            dscp_ecn & _ip.ECN_OCTET_MASK,
             ident,
-            bool(frag & 0x4000),
-            bool(frag & 0x2000),
-            (frag & 0x1FFF) * 8,
+            bool(frag & _ip.DONT_FRAG_MASK),
+            bool(frag & _ip.MORE_FRAGS_MASK),
+            (frag & _ip.FRAG_OFFSET_MASK) * _ip.FRAG_OFFSET_UNIT,
         ),
     )
     return header, quoted[header_len:]
@@ -262,15 +264,15 @@ class Icmpv4Repr(NamedTuple):
         else:
             buffer[0] = message
             buffer[1] = self.code
-            buffer[2] = buffer[3] = 0
+            buffer[CHECKSUM_AT] = buffer[CHECKSUM_AT + 1] = 0
             start = _COMMON_LEN
         end = start + len(data)
         buffer[start:end] = data
         if checksum_caps.icmpv4 in COMPUTE_TX:
             body = buffer if len(buffer) == end else memoryview(buffer)[:end]
             s = ~csum(body, 0) & 0xFFFF
-            buffer[2] = s >> 8
-            buffer[3] = s & 0xFF
+            buffer[CHECKSUM_AT] = s >> 8
+            buffer[CHECKSUM_AT + 1] = s & 0xFF
 
     def __str__(self) -> str:
         message = self.message

@@ -7,36 +7,28 @@ fields are reported and the stack decides.
 
 from __future__ import annotations
 
-import struct
 from typing import NamedTuple
 
-from ._generated.ipv4 import HEADER_LEN, PROTOCOL, IpProtocol
+from ._generated.ipv4 import (
+    CHECKSUM_AT,
+    HEADER_LEN,
+    PROTOCOL,
+    IpProtocol,
+)
+from ._generated.ipv4 import HEADER_LEN_AT as _IHL_AT
+from ._generated.ipv4 import HEADER_LEN_OCTET_MASK as _IHL_MASK
+from ._generated.ipv4 import HEADER_LEN_UNIT as _IHL_UNIT
+from ._generated.ipv4 import TOTAL_LEN_AT as _TOTAL_LEN_AT
 from ._generated.ipv4 import Ipv4Packet as _Ipv4PacketView
-from .address import Ipv4Address, ipv4_from_int, ipv4_int_cache_get
-from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
+from .address import Ipv4Address
+from .capabilities import VERIFY_RX, ChecksumCapabilities
 from .checksum import InternetSum, WritableBuffer, internet_sum
 from .errors import MalformedPacket, UnsupportedPacket
 
 __all__ = ["IpProtocol", "Ipv4Packet", "Ipv4Repr"]
 
-_PROTOCOLS = IpProtocol._value2member_map_
-_addr_get = ipv4_int_cache_get
-_from_bytes = int.from_bytes
-# The fixed header as 16-bit words where octets pair up (version/IHL with DSCP/ECN, TTL with
-# protocol) and the addresses as 32-bit ints: one unpack or pack per header, and the words add
-# up to the header checksum directly.
-_HEADER_WORDS = struct.Struct("!HHHHHHLL")
-_unpack_words = _HEADER_WORDS.unpack_from
-_pack_words = _HEADER_WORDS.pack
-_pack_words_into = _HEADER_WORDS.pack_into
 _tuple_new = tuple.__new__
 _DEFAULT_CAPS = ChecksumCapabilities()
-
-_PROTOCOL_NAMES = {1: "ICMPv4", 2: "IGMP", 6: "TCP", 17: "UDP", 58: "ICMPv6"}
-
-_DF = 0x4000
-_MF = 0x2000
-_FRAG_OFFSET = 0x1FFF
 
 
 def _check(buffer: bytes | bytearray | memoryview) -> None:
@@ -49,10 +41,10 @@ def _check(buffer: bytes | bytearray | memoryview) -> None:
         if version == 6:
             raise UnsupportedPacket(PROTOCOL, "version", "IPv6 is not supported yet")
         raise MalformedPacket(PROTOCOL, "version", f"{version}, not 4")
-    header_len = (buffer[0] & 0x0F) * 4
+    header_len = (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT
     if header_len < HEADER_LEN:
         raise MalformedPacket(PROTOCOL, "header_len", f"{header_len} octets, fewer than 20")
-    total_len = (buffer[2] << 8) | buffer[3]
+    total_len = (buffer[_TOTAL_LEN_AT] << 8) | buffer[_TOTAL_LEN_AT + 1]
     if total_len < header_len:
         raise MalformedPacket(
             PROTOCOL, "total_len", f"{total_len} octets, less than the {header_len}-octet header"
@@ -78,7 +70,11 @@ class Ipv4Packet(_Ipv4PacketView):
         self.buffer = buffer
         # The check of check_len, inlined for the common case: this runs for every packet.
         n = len(buffer)
-        if n < HEADER_LEN or buffer[0] != 0x45 or not 20 <= ((buffer[2] << 8) | buffer[3]) <= n:
+        if (
+            n < HEADER_LEN
+            or buffer[0] != 0x45
+            or not 20 <= ((buffer[_TOTAL_LEN_AT] << 8) | buffer[_TOTAL_LEN_AT + 1]) <= n
+        ):
             _check(buffer)
 
     def check_len(self) -> None:
@@ -88,14 +84,14 @@ class Ipv4Packet(_Ipv4PacketView):
     @property
     def options(self) -> memoryview:
         """The options area, between the fixed header and header_len (often empty)."""
-        return memoryview(self.buffer)[HEADER_LEN : (self.buffer[0] & 0x0F) * 4]
+        return memoryview(self.buffer)[HEADER_LEN : (self.buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT]
 
     @property
     def payload(self) -> memoryview:
         """The octets after the header, up to total_len (link-layer padding excluded)."""
         buffer = self.buffer
-        start = (buffer[0] & 0x0F) * 4
-        end = (buffer[2] << 8) | buffer[3]
+        start = (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT
+        end = (buffer[_TOTAL_LEN_AT] << 8) | buffer[_TOTAL_LEN_AT + 1]
         if type(buffer) is memoryview:
             return buffer[start:end]
         return memoryview(buffer)[start:end]
@@ -103,15 +99,15 @@ class Ipv4Packet(_Ipv4PacketView):
     def verify_checksum(self, csum: InternetSum = internet_sum) -> bool:
         """Return whether the header checksum is correct (RFC 791 3.1)."""
         buffer = self.buffer
-        return csum(memoryview(buffer)[: (buffer[0] & 0x0F) * 4], 0) == 0xFFFF
+        return csum(memoryview(buffer)[: (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT], 0) == 0xFFFF
 
     def fill_checksum(self, csum: InternetSum = internet_sum) -> None:
         """Compute the header checksum and write it into the header."""
         buffer: WritableBuffer = self.buffer  # type: ignore[assignment]
-        buffer[10] = buffer[11] = 0
-        s = ~csum(memoryview(buffer)[: (buffer[0] & 0x0F) * 4], 0) & 0xFFFF
-        buffer[10] = s >> 8
-        buffer[11] = s & 0xFF
+        buffer[CHECKSUM_AT] = buffer[CHECKSUM_AT + 1] = 0
+        s = ~csum(memoryview(buffer)[: (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT], 0) & 0xFFFF
+        buffer[CHECKSUM_AT] = s >> 8
+        buffer[CHECKSUM_AT + 1] = s & 0xFF
 
 
 class Ipv4Repr(NamedTuple):
@@ -177,52 +173,27 @@ class Ipv4Repr(NamedTuple):
         ``Ipv4Packet(buffer)`` and of `Ipv4Repr.parse` and raises the same errors, without building
         the view. The header checksum is verified when ``checksum_caps.ipv4.rx()``. The payload is
         ``buffer[header_len : header_len + payload_len]``, header_len being
-        ``(buffer[0] & 0x0F) * 4`` (20 unless the packet has options).
+        ``(buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT`` (20 unless the packet has options).
         """
-        try:
-            vihl_tos, total_len, ident, frag, ttl_proto, checksum, src, dst = _unpack_words(buffer)
-        except struct.error:
-            raise MalformedPacket(PROTOCOL, "header", "truncated") from None
-        if vihl_tos >> 8 == 0x45 and 20 <= total_len <= len(buffer):
-            header_len = HEADER_LEN  # the common case: version 4, no options, lengths consistent
-        else:
-            header_len = (vihl_tos >> 6) & 0x3C
-            if vihl_tos >> 12 != 4 or header_len < HEADER_LEN or total_len < header_len:
-                _check(buffer)  # raises the precise error
-            if total_len > len(buffer):
-                _check(buffer)
-        if checksum_caps.ipv4 in VERIFY_RX:
-            if csum is internet_sum:
-                # The reference sum, inlined (see internet_sum): the header's words, 32-bit
-                # addresses included (2**16 == 1 modulo 0xffff), add up to a multiple of 0xffff
-                # when the checksum is right; the sum is never zero (0x45 is in it).
-                if header_len == HEADER_LEN:
-                    total = vihl_tos + total_len + ident + frag + ttl_proto + checksum + src + dst
-                else:
-                    total = _from_bytes(buffer[:header_len], "big")
-                ok = total % 0xFFFF == 0
-            else:
-                ok = csum(buffer[:header_len], 0) == 0xFFFF
-            if not ok:
-                raise MalformedPacket(PROTOCOL, "checksum", "header checksum mismatch")
-        proto = ttl_proto & 0xFF
-        next_header = _PROTOCOLS.get(proto)
-        if next_header is None:
-            next_header = IpProtocol(proto)
+        # The general path (the generated one in ipv4_fast takes headers without options):
+        # the checked view raises the precise error, its generated accessors read the fields.
+        packet = Ipv4Packet(buffer)
+        if checksum_caps.ipv4 in VERIFY_RX and not packet.verify_checksum(csum):
+            raise MalformedPacket(PROTOCOL, "checksum", "header checksum mismatch")
         return _tuple_new(
             Ipv4Repr,
             (
-                _addr_get(src) or ipv4_from_int(src),
-                _addr_get(dst) or ipv4_from_int(dst),
-                next_header,
-                total_len - header_len,
-                ttl_proto >> 8,
-                (vihl_tos >> 2) & 0x3F,
-                vihl_tos & 0x03,
-                ident,
-                (frag & _DF) != 0,
-                (frag & _MF) != 0,
-                (frag & _FRAG_OFFSET) << 3,
+                packet.src_addr,
+                packet.dst_addr,
+                packet.next_header,
+                packet.total_len - packet.header_len,
+                packet.hop_limit,
+                packet.dscp,
+                packet.ecn,
+                packet.ident,
+                packet.dont_frag,
+                packet.more_frags,
+                packet.frag_offset,
             ),
         )
 
@@ -235,43 +206,10 @@ class Ipv4Repr(NamedTuple):
         """Write the 20-octet header into ``buffer`` (the payload is the caller's).
 
         `Ipv4Repr.emit` without the view. The checksum is computed when
-        ``checksum_caps.ipv4.tx()``, else left zero for the device to fill.
+        ``checksum_caps.ipv4.tx()``, else left zero for the device to fill. Generated from the
+        spec (``smoltcp.wire._generated.ipv4_fast``), which replaces this method below.
         """
-        (
-            src_addr,
-            dst_addr,
-            next_header,
-            payload_len,
-            hop_limit,
-            dscp,
-            ecn,
-            ident,
-            dont_frag,
-            more_frags,
-            frag_offset,
-        ) = self
-        frag = frag_offset >> 3
-        if dont_frag:
-            frag |= _DF
-        if more_frags:
-            frag |= _MF
-        vihl_tos = 0x4500 | (dscp << 2) | ecn
-        total_len = HEADER_LEN + payload_len
-        ttl_proto = (hop_limit << 8) | next_header
-        src = src_addr._int
-        dst = dst_addr._int
-        checksum = 0
-        if checksum_caps.ipv4 in COMPUTE_TX:
-            if csum is internet_sum:
-                # The reference sum over the fields (see internet_sum and parse). The total is
-                # never zero (0x45 is in it), so a multiple of 0xffff folds to 0xffff, whose
-                # complement is 0.
-                folded = (vihl_tos + total_len + ident + frag + ttl_proto + src + dst) % 0xFFFF
-                checksum = 0xFFFF - folded if folded else 0
-            else:
-                header = _pack_words(vihl_tos, total_len, ident, frag, ttl_proto, 0, src, dst)
-                checksum = ~csum(header, 0) & 0xFFFF
-        _pack_words_into(buffer, 0, vihl_tos, total_len, ident, frag, ttl_proto, checksum, src, dst)
+        _emit_fast(self, buffer, checksum_caps, csum)
 
     def buffer_len(self) -> int:
         """Return the header length, 20 (no options are emitted)."""
@@ -293,7 +231,16 @@ class Ipv4Repr(NamedTuple):
         )
 
 
-_emit_buffer = Ipv4Repr.emit_buffer
+# The general parse: options, and the precise error of every malformed header.
+_parse_general = Ipv4Repr.parse_buffer
 
+# The per-packet path, generated from the spec (spec/profiles.py LAYER_PROFILES): a header
+# without options is parsed there, anything else by _parse_general. Imported last: the
+# generated module builds this module's Ipv4Repr.
+from ._generated.ipv4_fast import emit_buffer as _emit_fast  # noqa: E402
+from ._generated.ipv4_fast import parse_buffer as _parse_fast  # noqa: E402
 
-_parse_buffer = Ipv4Repr.parse_buffer
+Ipv4Repr.parse_buffer = staticmethod(_parse_fast)  # type: ignore[method-assign,assignment]
+Ipv4Repr.emit_buffer = _emit_fast  # type: ignore[method-assign,assignment]
+_parse_buffer = _parse_fast
+_emit_buffer = _emit_fast

@@ -19,7 +19,34 @@ import struct
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from ._generated.tcp import HEADER, HEADER_LEN, PROTOCOL, TcpOptionKind
+from ._generated.tcp import (
+    ACK_MASK,
+    CHECKSUM_AT,
+    CWR_MASK,
+    ECE_MASK,
+    FIN_AT,
+    FIN_MASK,
+    HEADER,
+    HEADER_LEN,
+    HEADER_LEN_AT,
+    HEADER_LEN_MASK,
+    HEADER_LEN_OCTET_SHIFT,
+    HEADER_LEN_SHIFT,
+    HEADER_LEN_UNIT,
+    MAX_HEADER_LEN,
+    NOP_NOP_SACKPERM_WORD,
+    NOP_NOP_TS_LEN,
+    NOP_NOP_TS_WORD,
+    NS_MASK,
+    OPTION_LEN,
+    PROTOCOL,
+    PSEUDO_PROTOCOL,
+    PSH_MASK,
+    RST_MASK,
+    SACKPERM_TS_WORD,
+    SYN_MASK,
+    TcpOptionKind,
+)
 from ._generated.tcp import TcpPacket as _TcpPacketView
 from .address import IpAddress
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
@@ -44,29 +71,35 @@ _tuple_new = tuple.__new__
 _seq_new = int.__new__
 _int_add = int.__add__
 _DEFAULT_CAPS = ChecksumCapabilities()
-_PROTO_TCP = 6
-_MAX_HEADER_LEN = 60
+# Data Offset: its octet, its shift in it, its unit; the octet's value for a 20-octet header.
+_DO_AT, _DO_SHIFT, _DO_UNIT = HEADER_LEN_AT, HEADER_LEN_OCTET_SHIFT, HEADER_LEN_UNIT
+_DO_MIN = (HEADER_LEN // _DO_UNIT) << _DO_SHIFT
+# The header with NOP NOP Timestamps alone, and the Data Offset bits of it and of a bare header
+# in the flags word.
+_TS_HEADER_LEN = HEADER_LEN + NOP_NOP_TS_LEN
+_DO_BARE = (HEADER_LEN // _DO_UNIT) << HEADER_LEN_SHIFT
+# The control bits that _CONTROLS and _FLAG_TAILS are indexed by (FIN..PSH; FIN..NS).
+_CONTROL_BITS = FIN_MASK | SYN_MASK | RST_MASK | PSH_MASK
+_FLAG_BITS = (NS_MASK << 1) - 1
+_PROTO_TCP = PSEUDO_PROTOCOL
+_MAX_HEADER_LEN = MAX_HEADER_LEN
 
-# Option words as the kernel writes them (big-endian 32-bit).
-_NOP_NOP_TS = 0x0101080A
-_SACKPERM_TS = 0x0402080A
-_NOP_NOP_SACKPERM = 0x01010402
+# Option words as the kernel writes them (big-endian 32-bit), laid out by the spec.
+_NOP_NOP_TS = NOP_NOP_TS_WORD
+_SACKPERM_TS = SACKPERM_TS_WORD
+_NOP_NOP_SACKPERM = NOP_NOP_SACKPERM_WORD
+# Option bodies (option layout policy: see _options and _parse_options).
 _TS_WORDS = struct.Struct("!LLL")
-# The fixed header followed by the NOP NOP Timestamps option: one unpack/pack per segment.
-_TS_HEADER = struct.Struct("!HHLLHHHHLLL")
-_pack_ts = _TS_HEADER.pack_into
-# The same layout without the checksum and urgent pointer, which parse does not keep.
-_unpack_ts_rx = struct.Struct("!HHLLHH4xLLL").unpack_from
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
 _U32X2 = struct.Struct("!LL")
 
 # Control bits in the low octet of the flags word.
-_FIN, _SYN, _RST, _PSH, _ACK = 0x01, 0x02, 0x04, 0x08, 0x10
-_ECE, _CWR, _NS = 0x40, 0x80, 0x100
+_FIN, _SYN, _RST, _PSH, _ACK = FIN_MASK, SYN_MASK, RST_MASK, PSH_MASK, ACK_MASK
+_ECE, _CWR, _NS = ECE_MASK, CWR_MASK, NS_MASK
 
 # Lengths of the options whose length is fixed (RFC 9293 3.2, RFC 7323, RFC 2018).
-_FIXED_OPTION_LEN = {2: 4, 3: 3, 4: 2, 8: 10}
+_FIXED_OPTION_LEN = {int(kind): length for kind, length in OPTION_LEN.items()}
 
 
 class TcpControl(enum.IntEnum):
@@ -125,7 +158,7 @@ def _check(buffer: bytes | bytearray | memoryview) -> None:
     n = len(buffer)
     if n < HEADER_LEN:
         raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than the 20-octet header")
-    header_len = (buffer[12] >> 4) * 4
+    header_len = (buffer[_DO_AT] >> _DO_SHIFT) * _DO_UNIT
     if header_len < HEADER_LEN:
         raise MalformedPacket(PROTOCOL, "header_len", f"{header_len} octets, fewer than 20")
     if header_len > n:
@@ -205,7 +238,11 @@ class TcpPacket(_TcpPacketView):
         self.buffer = buffer
         # The check of check_len, inlined: this runs for every received segment.
         n = len(buffer)
-        if n < HEADER_LEN or buffer[12] < 0x50 or (buffer[12] >> 4) * 4 > n:
+        if (
+            n < HEADER_LEN
+            or buffer[_DO_AT] < _DO_MIN
+            or (buffer[_DO_AT] >> _DO_SHIFT) * _DO_UNIT > n
+        ):
             _check(buffer)
 
     def check_len(self) -> None:
@@ -215,12 +252,12 @@ class TcpPacket(_TcpPacketView):
     @property
     def options(self) -> memoryview:
         """The options area, between the fixed header and header_len."""
-        return memoryview(self.buffer)[HEADER_LEN : (self.buffer[12] >> 4) * 4]
+        return memoryview(self.buffer)[HEADER_LEN : (self.buffer[_DO_AT] >> _DO_SHIFT) * _DO_UNIT]
 
     @property
     def payload(self) -> memoryview:
         """The octets after the header."""
-        return memoryview(self.buffer)[(self.buffer[12] >> 4) * 4 :]
+        return memoryview(self.buffer)[(self.buffer[_DO_AT] >> _DO_SHIFT) * _DO_UNIT :]
 
     def iter_options(self) -> Iterator[tuple[int, memoryview]]:
         """Yield the options as `iter_options` does; raise `MalformedPacket` if malformed."""
@@ -229,7 +266,12 @@ class TcpPacket(_TcpPacketView):
     def segment_len(self) -> int:
         """Return the sequence space the segment occupies: payload plus SYN and FIN."""
         buffer = self.buffer
-        return len(buffer) - (buffer[12] >> 4) * 4 + (buffer[13] & _SYN) // 2 + (buffer[13] & _FIN)
+        return (
+            len(buffer)
+            - (buffer[_DO_AT] >> _DO_SHIFT) * _DO_UNIT
+            + (buffer[FIN_AT] & _SYN) // 2
+            + (buffer[FIN_AT] & _FIN)
+        )
 
     def verify_checksum(
         self, src_addr: IpAddress, dst_addr: IpAddress, csum: InternetSum = internet_sum
@@ -243,10 +285,10 @@ class TcpPacket(_TcpPacketView):
     ) -> None:
         """Compute the checksum over pseudo header and segment and write it."""
         buffer: WritableBuffer = self.buffer  # type: ignore[assignment]
-        buffer[16] = buffer[17] = 0
+        buffer[CHECKSUM_AT] = buffer[CHECKSUM_AT + 1] = 0
         s = ~_sum(buffer, len(buffer), src_addr, dst_addr, csum) & 0xFFFF
-        buffer[16] = s >> 8
-        buffer[17] = s & 0xFF
+        buffer[CHECKSUM_AT] = s >> 8
+        buffer[CHECKSUM_AT + 1] = s & 0xFF
 
 
 class TcpTimestampRepr(NamedTuple):
@@ -360,18 +402,10 @@ class TcpRepr(NamedTuple):
         the control flags are always checked. ``payload`` is a memoryview into ``buffer``.
         """
         n = len(buffer)
-        if n >= 32:
-            # Room for the fixed header and the kernel's NOP NOP Timestamps: one unpack reads both
-            # (the last three words are other options or payload when the layout differs).
-            src_port, dst_port, seq, ack, flags, window_len, word, tsval, tsecr = _unpack_ts_rx(
-                buffer
-            )
-        else:
-            if n < HEADER_LEN:
-                _check(buffer)  # raises
-            src_port, dst_port, seq, ack, flags, window_len, _, _ = _unpack_header(buffer)
-            word = 0
-        header_len = (flags >> 12) << 2
+        if n < HEADER_LEN:
+            _check(buffer)  # raises
+        src_port, dst_port, seq, ack, flags, window_len, _, _ = _unpack_header(buffer)
+        header_len = ((flags & HEADER_LEN_MASK) >> HEADER_LEN_SHIFT) * _DO_UNIT
         if header_len < HEADER_LEN or header_len > n:
             _check(buffer)  # raises
         payload = (
@@ -389,33 +423,12 @@ class TcpRepr(NamedTuple):
             # Another sum: the pseudo header's unfolded sum (see pseudo_header_sum) as initial.
             elif csum(buffer, src_addr._int + dst_addr._int + _PROTO_TCP + n) != 0xFFFF:
                 raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
-        control = _CONTROLS[flags & 0x0F]
+        control = _CONTROLS[flags & _CONTROL_BITS]
         if control is None:
             names = "+".join(
                 name for bit, name in ((_SYN, "SYN"), (_FIN, "FIN"), (_RST, "RST")) if flags & bit
             )
             raise MalformedPacket(PROTOCOL, "flags", f"impossible combination {names}")
-        if header_len == 32 and word == _NOP_NOP_TS:
-            # The kernel's every non-SYN segment: NOP NOP Timestamps, nothing else.
-            return _tuple_new(
-                TcpRepr,
-                (
-                    src_port,
-                    dst_port,
-                    control,
-                    _seq_new(TcpSeqNumber, seq),
-                    _seq_new(TcpSeqNumber, ack) if flags & _ACK else None,
-                    window_len,
-                    None,
-                    None,
-                    False,
-                    (),
-                    _tuple_new(TcpTimestampRepr, (tsval, tsecr)),
-                    payload,
-                    (),
-                )
-                + _FLAG_TAILS[flags & 0x1FF],
-            )
         if header_len == HEADER_LEN:
             window_scale = max_seg_size = timestamp = None
             sack_permitted = False
@@ -442,7 +455,7 @@ class TcpRepr(NamedTuple):
                 payload,
                 unknown,
             )
-            + _FLAG_TAILS[flags & 0x1FF],
+            + _FLAG_TAILS[flags & _FLAG_BITS],
         )
 
     def _options_len(self) -> int:
@@ -470,7 +483,7 @@ class TcpRepr(NamedTuple):
             and not self.sack_ranges
             and not self.unknown_options
         ):
-            return HEADER_LEN if self.timestamp is None else HEADER_LEN + 12
+            return HEADER_LEN if self.timestamp is None else _TS_HEADER_LEN
         return HEADER_LEN + self._options_len()
 
     def buffer_len(self) -> int:
@@ -486,7 +499,7 @@ class TcpRepr(NamedTuple):
         ):
             if self.timestamp is None:
                 return HEADER_LEN + len(self.payload)
-            return HEADER_LEN + 12 + len(self.payload)
+            return _TS_HEADER_LEN + len(self.payload)
         return HEADER_LEN + self._options_len() + len(self.payload)
 
     def segment_len(self) -> int:
@@ -592,16 +605,14 @@ class TcpRepr(NamedTuple):
             and not sack_permitted
             and not sack_ranges
             and not unknown_options
+            and timestamp is None
         ):
-            # Most segments carry only timestamps, or no option at all: the header is packed in
-            # one go, with the reference checksum computed from the field values first (a value
-            # is congruent to the sum of its 16-bit words modulo 0xffff; see internet_sum).
-            if timestamp is None:
-                header_len = HEADER_LEN
-                flags |= 0x5000
-            else:
-                header_len = HEADER_LEN + 12
-                flags |= 0x8000
+            # No option at all (segments with Timestamps alone take the generated path): the
+            # header is packed in one go, with the reference checksum computed from the field
+            # values first (a value is congruent to the sum of its 16-bit words modulo 0xffff;
+            # see internet_sum).
+            header_len = HEADER_LEN
+            flags |= _DO_BARE
             end = header_len + payload_len
             if payload_len:
                 buffer[header_len:end] = payload
@@ -610,8 +621,6 @@ class TcpRepr(NamedTuple):
                 # int.__add__: TcpSeqNumber's own + would wrap the sum modulo 2**32.
                 total = src_port + dst_port + _int_add(seq_number, ack) + flags + window_len
                 total += src_addr._int + dst_addr._int + _PROTO_TCP + end
-                if timestamp is not None:
-                    total += _NOP_NOP_TS + timestamp[0] + timestamp[1]
                 if payload_len:
                     # The payload starts on a 16-bit boundary; an odd length is padded with zero.
                     if payload_len & 1:
@@ -623,31 +632,14 @@ class TcpRepr(NamedTuple):
                 folded = total % 0xFFFF
                 checksum = 0xFFFF - folded if folded else 0
                 compute = False
-            if timestamp is None:
-                _pack_header(
-                    buffer, 0, src_port, dst_port, seq_number, ack, flags, window_len, checksum, 0
-                )
-            else:
-                _pack_ts(
-                    buffer,
-                    0,
-                    src_port,
-                    dst_port,
-                    seq_number,
-                    ack,
-                    flags,
-                    window_len,
-                    checksum,
-                    0,
-                    _NOP_NOP_TS,
-                    timestamp[0],
-                    timestamp[1],
-                )
+            _pack_header(
+                buffer, 0, src_port, dst_port, seq_number, ack, flags, window_len, checksum, 0
+            )
         else:
             header_len = HEADER_LEN + self._options_len()
             if header_len > _MAX_HEADER_LEN:
                 raise ValueError(f"TCP options need {header_len - HEADER_LEN} octets, more than 40")
-            flags |= header_len << 10
+            flags |= (header_len // _DO_UNIT) << HEADER_LEN_SHIFT
             end = header_len + payload_len
             _pack_header(buffer, 0, src_port, dst_port, seq_number, ack, flags, window_len, 0, 0)
             buffer[HEADER_LEN:header_len] = self._options()
@@ -662,8 +654,8 @@ class TcpRepr(NamedTuple):
             else:
                 # The pseudo header's sum, unfolded (see pseudo_header_sum).
                 s = ~csum(data, src_addr._int + dst_addr._int + _PROTO_TCP + end) & 0xFFFF
-            buffer[16] = s >> 8
-            buffer[17] = s & 0xFF
+            buffer[CHECKSUM_AT] = s >> 8
+            buffer[CHECKSUM_AT + 1] = s & 0xFF
 
     def __str__(self) -> str:
         parts = [f"TCP src={self.src_port} dst={self.dst_port}"]
@@ -694,7 +686,18 @@ class TcpRepr(NamedTuple):
         return " ".join(parts)
 
 
-_emit_buffer = TcpRepr.emit_buffer
+# The general parse and emit: every option layout, and the precise error of every malformed
+# segment.
+_parse_general = TcpRepr.parse_buffer
+_emit_general = TcpRepr.emit_buffer
 
+# The per-packet path, generated from the spec (spec/profiles.py LAYER_PROFILES): a segment
+# with NOP NOP Timestamps alone is parsed and emitted there, anything else by the general
+# functions above. Imported last: the generated module builds this module's TcpRepr.
+from ._generated.tcp_fast import emit_buffer as _emit_fast  # noqa: E402
+from ._generated.tcp_fast import parse_buffer as _parse_fast  # noqa: E402
 
-_parse_buffer = TcpRepr.parse_buffer
+TcpRepr.parse_buffer = staticmethod(_parse_fast)  # type: ignore[method-assign,assignment]
+TcpRepr.emit_buffer = _emit_fast  # type: ignore[method-assign,assignment]
+_parse_buffer = _parse_fast
+_emit_buffer = _emit_fast

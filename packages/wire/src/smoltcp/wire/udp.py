@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from ._generated.udp import HEADER, HEADER_LEN, PROTOCOL
+from ._generated.udp import CHECKSUM_AT, HEADER, HEADER_LEN, LEN_AT, PROTOCOL, PSEUDO_PROTOCOL
 from ._generated.udp import UdpPacket as _UdpPacketView
 from .address import IpAddress
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
@@ -18,7 +18,11 @@ _unpack_header = HEADER.unpack_from
 _pack_header = HEADER.pack_into
 _tuple_new = tuple.__new__
 _DEFAULT_CAPS = ChecksumCapabilities()
-_PROTO_UDP = 17
+_PROTO_UDP = PSEUDO_PROTOCOL
+
+
+def _length(buffer: bytes | bytearray | memoryview) -> int:
+    return (buffer[LEN_AT] << 8) | buffer[LEN_AT + 1]
 
 
 def _check(buffer: bytes | bytearray | memoryview) -> int:
@@ -26,7 +30,7 @@ def _check(buffer: bytes | bytearray | memoryview) -> int:
     n = len(buffer)
     if n < HEADER_LEN:
         raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than the 8-octet header")
-    length = (buffer[4] << 8) | buffer[5]
+    length = _length(buffer)
     if length < HEADER_LEN:
         raise MalformedPacket(PROTOCOL, "len", f"{length} octets, less than the 8-octet header")
     if length > n:
@@ -62,28 +66,28 @@ class UdpPacket(_UdpPacketView):
     def payload(self) -> memoryview:
         """The octets after the header, up to the length field."""
         buffer = self.buffer
-        return memoryview(buffer)[HEADER_LEN : (buffer[4] << 8) | buffer[5]]
+        return memoryview(buffer)[HEADER_LEN : _length(buffer)]
 
     def verify_checksum(
         self, src_addr: IpAddress, dst_addr: IpAddress, csum: InternetSum = internet_sum
     ) -> bool:
         """Return whether the checksum is right; a zero checksum means none (RFC 768)."""
         buffer = self.buffer
-        if buffer[6] == 0 and buffer[7] == 0:
+        if buffer[CHECKSUM_AT] == 0 and buffer[CHECKSUM_AT + 1] == 0:
             return True
-        return _sum(buffer, (buffer[4] << 8) | buffer[5], src_addr, dst_addr, csum) == 0xFFFF
+        return _sum(buffer, _length(buffer), src_addr, dst_addr, csum) == 0xFFFF
 
     def fill_checksum(
         self, src_addr: IpAddress, dst_addr: IpAddress, csum: InternetSum = internet_sum
     ) -> None:
         """Compute the checksum and write it; a computed zero is sent as 0xffff (RFC 768)."""
         buffer: WritableBuffer = self.buffer  # type: ignore[assignment]
-        buffer[6] = buffer[7] = 0
-        s = ~_sum(buffer, (buffer[4] << 8) | buffer[5], src_addr, dst_addr, csum) & 0xFFFF
+        buffer[CHECKSUM_AT] = buffer[CHECKSUM_AT + 1] = 0
+        s = ~_sum(buffer, _length(buffer), src_addr, dst_addr, csum) & 0xFFFF
         if s == 0:
             s = 0xFFFF
-        buffer[6] = s >> 8
-        buffer[7] = s & 0xFF
+        buffer[CHECKSUM_AT] = s >> 8
+        buffer[CHECKSUM_AT + 1] = s & 0xFF
 
 
 class UdpRepr(NamedTuple):
@@ -170,8 +174,8 @@ class UdpRepr(NamedTuple):
             s = ~_sum(buffer, length, src_addr, dst_addr, csum) & 0xFFFF
             if s == 0:
                 s = 0xFFFF
-            buffer[6] = s >> 8
-            buffer[7] = s & 0xFF
+            buffer[CHECKSUM_AT] = s >> 8
+            buffer[CHECKSUM_AT + 1] = s & 0xFF
 
     def buffer_len(self) -> int:
         """Return the datagram length: 8 + the payload length."""

@@ -17,13 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 from smoltcp.wire import TcpControl, TcpRepr
+from smoltcp.wire.layout import ipv4 as _ipv4_layout
+from smoltcp.wire.layout import tcp as _tcp_layout
 
 __all__ = ["Aggregator", "can_start"]
 
 _NONE = TcpControl.NONE
 _PSH = TcpControl.PSH
 # The most payload one aggregate carries (as an IPv4 packet it would still fit 65535 octets).
-CAPACITY = 65535 - 20 - 60
+CAPACITY = (1 << 16) - 1 - _ipv4_layout.HEADER_LEN - _tcp_layout.MAX_HEADER_LEN
 
 
 def can_start(seg: TcpRepr) -> bool:

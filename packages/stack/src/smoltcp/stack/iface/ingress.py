@@ -20,6 +20,8 @@ from smoltcp.wire.ethernet import EthernetFrame
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
+from smoltcp.wire.layout import ethernet as _eth_layout
+from smoltcp.wire.layout import ipv4 as _ipv4_layout
 from smoltcp.wire.tcp import TcpControl, TcpRepr, TcpSeqNumber
 from smoltcp.wire.udp import UdpRepr
 
@@ -30,12 +32,15 @@ __all__ = ["Ingress", "tcp_rst_reply"]
 
 log = logging.getLogger("smoltcp.stack.iface")
 
-_ETH_HEADER = struct.Struct("!6s6sH")
-_ETH_LEN = 14
+_ETH_HEADER = _eth_layout.WORDS
+_ETH_LEN = _eth_layout.HEADER_LEN
 _BROADCAST_MAC = b"\xff" * 6
-_ETHERTYPE_IPV4 = 0x0800
-_ETHERTYPE_ARP = 0x0806
-_ETHERTYPE_IPV6 = 0x86DD
+_ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4)
+_ETHERTYPE_ARP = int(_eth_layout.EthernetProtocol.ARP)
+_ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6)
+_IHL_AT = _ipv4_layout.HEADER_LEN_AT
+_IHL_MASK = _ipv4_layout.HEADER_LEN_OCTET_MASK
+_IHL_UNIT = _ipv4_layout.HEADER_LEN_UNIT
 _U16 = struct.Struct("!H")
 
 _UDP = IpProtocol.UDP
@@ -247,7 +252,7 @@ class Ingress:
         if eth_src is not None:
             self.neighbor_cache._refresh(src, eth_src, self._now_us)
         # parse_buffer checked the header and total lengths: the slice is the whole payload.
-        header_len = (buf[0] & 0x0F) << 2
+        header_len = (buf[_IHL_AT] & _IHL_MASK) * _IHL_UNIT
         end = header_len + ipr.payload_len
         payload = buf[header_len:end]
         proto = ipr.next_header

@@ -36,6 +36,11 @@ from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
+from smoltcp.wire.layout import arp as _arp_layout
+from smoltcp.wire.layout import ethernet as _eth_layout
+from smoltcp.wire.layout import icmpv4 as _icmpv4_layout
+from smoltcp.wire.layout import ipv4 as _ipv4_layout
+from smoltcp.wire.layout import tcp as _tcp_layout
 from smoltcp.wire.tcp import TcpRepr
 from smoltcp.wire.udp import UdpRepr
 
@@ -52,13 +57,19 @@ __all__ = ["Interface"]
 
 log = logging.getLogger("smoltcp.stack.iface")
 
-_ETH_HEADER = struct.Struct("!6s6sH")
+_ETH_HEADER = _eth_layout.WORDS
 _U32 = struct.Struct("!I")
 _U16 = struct.Struct("!H")
-_ETH_LEN = 14
-_IPV4_LEN = 20
-_ETHERTYPE_IPV4 = 0x0800
-_ETHERTYPE_ARP = 0x0806
+_ETH_LEN = _eth_layout.HEADER_LEN
+_IPV4_LEN = _ipv4_layout.HEADER_LEN
+_ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4)
+_ETHERTYPE_ARP = int(_eth_layout.EthernetProtocol.ARP)
+_TCP_SEQ_AT = _tcp_layout.SEQ_NUMBER_AT
+_TCP_CHECKSUM_AT = _tcp_layout.CHECKSUM_AT
+_IHL_AT = _ipv4_layout.HEADER_LEN_AT
+_IHL_MASK = _ipv4_layout.HEADER_LEN_OCTET_MASK
+_IHL_UNIT = _ipv4_layout.HEADER_LEN_UNIT
+_QUOTED_LEN = _icmpv4_layout.QUOTED_PAYLOAD_LEN
 _BROADCAST_MAC = b"\xff" * 6
 _ZERO_MAC = b"\x00" * 6
 _UNUSED = b"\x00" * 4
@@ -509,10 +520,11 @@ class Interface(Ingress):
         header, payload, offset, seq, tcp_at, pseudo, compute = self._out
         at = len(header)
         buf[:at] = header
-        _U32.pack_into(buf, tcp_at + 4, seq & 0xFFFFFFFF)
+        _U32.pack_into(buf, tcp_at + _TCP_SEQ_AT, seq & 0xFFFFFFFF)
         buf[at:] = payload[offset : offset + len(buf) - at]
         if compute:
-            _U16.pack_into(buf, tcp_at + 16, ~self._csum(buf[tcp_at:], pseudo) & 0xFFFF)
+            s = ~self._csum(buf[tcp_at:], pseudo) & 0xFFFF
+            _U16.pack_into(buf, tcp_at + _TCP_CHECKSUM_AT, s)
 
     def _serialise(self, ipr: Any, repr: Any) -> bytearray:
         """Return ``repr`` in an IP packet of its own (to wait for ARP or for the device)."""
@@ -647,7 +659,7 @@ class Interface(Ingress):
             self._drop("device-busy")
             return False
         self._out = (arp, dst_mac)
-        token.consume(_ETH_LEN + 28, self._fill_arp)
+        token.consume(_ETH_LEN + _arp_layout.HEADER_LEN, self._fill_arp)
         self.counters.sent += 1
         if self._trace:
             log.log(TRACE, "tx %s", arp)
@@ -744,8 +756,8 @@ class Interface(Ingress):
         # The received IP packet's octets (still lent by the device: we are inside its
         # consume); its header was checked by Ipv4Repr.parse_buffer, which gave ``ipr``.
         buffer = self._rx_packet
-        header_len = (buffer[0] & 0x0F) << 2
-        end = min(header_len + 8, header_len + ipr.payload_len)
+        header_len = (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT
+        end = min(header_len + _QUOTED_LEN, header_len + ipr.payload_len)
         # The 4 unused octets after type, code and checksum, then the quote.
         icmp = Icmpv4Repr(Icmpv4Message.DST_UNREACHABLE, code, 0, 0, _UNUSED + bytes(buffer[:end]))
         reply = ip_repr(ipr.dst_addr, src, IpProtocol.ICMP, icmp.buffer_len(), self._hop_limit)

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: c17354c7a3f6721dc0c9155bdfc706252c84dda7fd470bcac47570837e0223ef
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: e1521bbe574e34cc8956e188b1da097a2a24cb25fb4ce8fb6d46fd0ba0ca7f5d
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 97ee7104a0dc2903335133477b750bb936c22d2287afd27765ed1654a10ed421
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b3e53fb65e955150aea534a52e13b3d198439a3b83ea8bd07f1becb3e3423274
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The
@@ -23,7 +23,10 @@ __all__ = [
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
+    "OCTETS",
     "PROTOCOL",
+    "WORDS",
+    "WORDS_RX",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -56,6 +59,26 @@ HEADER_FIELDS = (
 )
 #: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
 HEADER = struct.Struct("!HHBBH6s4s6s4s")
+
+# The fixed header as words: one-octet fields paired into 16-bit words, so that the words of an
+# aligned header add up to its RFC 1071 sum (modulo 0xffff) and a parse unpacks it once.
+#: The words, in order: hardware_type, protocol_type, hardware_len_protocol_len, operation, source_hardware_addr, source_protocol_addr, target_hardware_addr, target_protocol_addr.
+WORDS = struct.Struct("!HHHH6sL6sL")
+#: `WORDS` without those no representation field or check reads (padding instead).
+WORDS_RX = struct.Struct("!HHHH6sL6sL")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("28s")
+
+# The octet offset of each field (of the octet that holds a bit field), from the header start.
+HARDWARE_TYPE_AT = 0
+PROTOCOL_TYPE_AT = 2
+HARDWARE_LEN_AT = 4
+PROTOCOL_LEN_AT = 5
+OPERATION_AT = 6
+SOURCE_HARDWARE_ADDR_AT = 8
+SOURCE_PROTOCOL_ADDR_AT = 14
+TARGET_HARDWARE_ADDR_AT = 18
+TARGET_PROTOCOL_ADDR_AT = 24
 
 
 class ArpHardware(UnknownKeepingIntEnum):

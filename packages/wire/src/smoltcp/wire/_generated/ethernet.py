@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f5c9ecd82ab9c53fc6c5a5750cd365defb2d0131976f443fc17a080a40da1c98
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c5303c46ff4f53bd862146a8efaa0e94384030034751d3bcb50d1253a65bb122
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
@@ -21,7 +21,10 @@ __all__ = [
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
+    "OCTETS",
     "PROTOCOL",
+    "WORDS",
+    "WORDS_RX",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -46,6 +49,20 @@ HEADER_FIELDS = (
 )
 #: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
 HEADER = struct.Struct("!6s6sH")
+
+# The fixed header as words: one-octet fields paired into 16-bit words, so that the words of an
+# aligned header add up to its RFC 1071 sum (modulo 0xffff) and a parse unpacks it once.
+#: The words, in order: dst_addr, src_addr, ethertype.
+WORDS = struct.Struct("!6s6sH")
+#: `WORDS` without those no representation field or check reads (padding instead).
+WORDS_RX = struct.Struct("!6s6sH")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("14s")
+
+# The octet offset of each field (of the octet that holds a bit field), from the header start.
+DST_ADDR_AT = 0
+SRC_ADDR_AT = 6
+ETHERTYPE_AT = 12
 
 
 class EthernetProtocol(UnknownKeepingIntEnum):

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 680405e7ddeabca1b1102cb3fa4bc10fc0f72f4ff20dc5a0d96c8c616ffc3218
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b752878e83fb1302bb5d2995b5a842dffd7b2444d6c6727266e4f5f5fc239c9b
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The
@@ -23,7 +23,10 @@ __all__ = [
     "Icmpv4Packet",
     "Icmpv4ParamProblem",
     "Icmpv4TimeExceeded",
+    "OCTETS",
     "PROTOCOL",
+    "WORDS",
+    "WORDS_RX",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -52,6 +55,22 @@ HEADER_FIELDS = (
 )
 #: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
 HEADER = struct.Struct("!BBHHH")
+
+# The fixed header as words: one-octet fields paired into 16-bit words, so that the words of an
+# aligned header add up to its RFC 1071 sum (modulo 0xffff) and a parse unpacks it once.
+#: The words, in order: msg_type_msg_code, checksum, echo_ident, echo_seq_no.
+WORDS = struct.Struct("!HHHH")
+#: `WORDS` without those no representation field or check reads (padding instead).
+WORDS_RX = struct.Struct("!HHHH")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("8s")
+
+# The octet offset of each field (of the octet that holds a bit field), from the header start.
+MSG_TYPE_AT = 0
+MSG_CODE_AT = 1
+CHECKSUM_AT = 2
+ECHO_IDENT_AT = 4
+ECHO_SEQ_NO_AT = 6
 
 
 class Icmpv4Message(UnknownKeepingIntEnum):

@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 637a20402e48f2f891ed3566a4c9d5b93814a1b11828317d76b2bb1fb9c66df9
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 908efd2df16553599ca4e12e1cd726c16dd2c371b81bbb972b15e7eabaf2fde2
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The
@@ -21,7 +21,10 @@ __all__ = [
     "HEADER_LEN",
     "IpProtocol",
     "Ipv4Packet",
+    "OCTETS",
     "PROTOCOL",
+    "WORDS",
+    "WORDS_RX",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -86,6 +89,47 @@ HEADER_FIELDS = (
 )
 #: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
 HEADER = struct.Struct("!BBHHHBBH4s4s")
+
+# The fixed header as words: one-octet fields paired into 16-bit words, so that the words of an
+# aligned header add up to its RFC 1071 sum (modulo 0xffff) and a parse unpacks it once.
+#: The words, in order: ver_ihl_dscp_ecn, total_len, ident, flags_frag, hop_limit_next_header, checksum, src_addr, dst_addr.
+WORDS = struct.Struct("!HHHHHHLL")
+#: `WORDS` without those no representation field or check reads (padding instead).
+WORDS_RX = struct.Struct("!HHHHHHLL")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("20s")
+
+# The octet offset of each field (of the octet that holds a bit field), from the header start.
+HEADER_LEN_AT = 0
+VERSION_AT = 0
+DSCP_AT = 1
+ECN_AT = 1
+TOTAL_LEN_AT = 2
+IDENT_AT = 4
+DONT_FRAG_AT = 6
+MORE_FRAGS_AT = 6
+RESERVED_AT = 6
+HOP_LIMIT_AT = 8
+NEXT_HEADER_AT = 9
+CHECKSUM_AT = 10
+SRC_ADDR_AT = 12
+DST_ADDR_AT = 16
+
+# Bit fields within one octet: shift and mask within the octet at ``NAME_AT``.
+VERSION_OCTET_SHIFT = 4
+VERSION_OCTET_MASK = 0xF0
+HEADER_LEN_OCTET_SHIFT = 0
+HEADER_LEN_OCTET_MASK = 0x0F
+DSCP_OCTET_SHIFT = 2
+DSCP_OCTET_MASK = 0xFC
+ECN_OCTET_SHIFT = 0
+ECN_OCTET_MASK = 0x03
+RESERVED_OCTET_SHIFT = 7
+RESERVED_OCTET_MASK = 0x80
+DONT_FRAG_OCTET_SHIFT = 6
+DONT_FRAG_OCTET_MASK = 0x40
+MORE_FRAGS_OCTET_SHIFT = 5
+MORE_FRAGS_OCTET_MASK = 0x20
 
 
 class IpProtocol(UnknownKeepingIntEnum):

@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8268a0908ffdc0c7a01343212ef45e0785b68e7d8081be999e85062ec2d75843
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 71e110f0b042ee1175fbc5ed34f33c39c647aa0fe7fa04fcc2cb8e5f8e8e6d5c
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The
@@ -19,9 +19,12 @@ __all__ = [
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
+    "OCTETS",
     "PROTOCOL",
     "TcpOptionKind",
     "TcpPacket",
+    "WORDS",
+    "WORDS_RX",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -34,6 +37,8 @@ MIN_HEADER_LEN = 20
 MAX_HEADER_LEN = 60
 #: At most four SACK blocks fit in the 40 octets of option space (RFC 2018 section 3).
 SACK_MAX_BLOCKS = 4
+#: The protocol number in the pseudo header (RFC 9293 3.1, IANA).
+PSEUDO_PROTOCOL = 6
 
 # Octet offsets of the fixed header's fields, in 20 octets.
 SRC_PORT = slice(0, 2)  # Source Port (RFC 9293 3.1)
@@ -87,6 +92,83 @@ HEADER_FIELDS = (
 )
 #: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
 HEADER = struct.Struct("!HHLLHHHH")
+
+# The fixed header as words: one-octet fields paired into 16-bit words, so that the words of an
+# aligned header add up to its RFC 1071 sum (modulo 0xffff) and a parse unpacks it once.
+#: The words, in order: src_port, dst_port, seq_number, ack_number, flags, window_len, checksum, urgent_at.
+WORDS = struct.Struct("!HHLLHHHH")
+#: `WORDS` without those no representation field or check reads (padding instead).
+WORDS_RX = struct.Struct("!HHLLHH4x")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("20s")
+
+# The octet offset of each field (of the octet that holds a bit field), from the header start.
+SRC_PORT_AT = 0
+DST_PORT_AT = 2
+SEQ_NUMBER_AT = 4
+ACK_NUMBER_AT = 8
+HEADER_LEN_AT = 12
+NS_AT = 12
+RESERVED_AT = 12
+ACK_AT = 13
+CWR_AT = 13
+ECE_AT = 13
+FIN_AT = 13
+PSH_AT = 13
+RST_AT = 13
+SYN_AT = 13
+URG_AT = 13
+WINDOW_LEN_AT = 14
+CHECKSUM_AT = 16
+URGENT_AT_AT = 18
+
+# Bit fields within one octet: shift and mask within the octet at ``NAME_AT``.
+HEADER_LEN_OCTET_SHIFT = 4
+HEADER_LEN_OCTET_MASK = 0xF0
+RESERVED_OCTET_SHIFT = 1
+RESERVED_OCTET_MASK = 0x0E
+NS_OCTET_SHIFT = 0
+NS_OCTET_MASK = 0x01
+CWR_OCTET_SHIFT = 7
+CWR_OCTET_MASK = 0x80
+ECE_OCTET_SHIFT = 6
+ECE_OCTET_MASK = 0x40
+URG_OCTET_SHIFT = 5
+URG_OCTET_MASK = 0x20
+ACK_OCTET_SHIFT = 4
+ACK_OCTET_MASK = 0x10
+PSH_OCTET_SHIFT = 3
+PSH_OCTET_MASK = 0x08
+RST_OCTET_SHIFT = 2
+RST_OCTET_MASK = 0x04
+SYN_OCTET_SHIFT = 1
+SYN_OCTET_MASK = 0x02
+FIN_OCTET_SHIFT = 0
+FIN_OCTET_MASK = 0x01
+
+# Option run NOP_NOP_TS: 12 octets of options after the fixed header.
+NOP_NOP_TS_LEN = 12
+NOP_NOP_TS_WORD = 0x0101080A  # kind and length octets
+#: The fixed header followed by the NOP_NOP_TS options.
+NOP_NOP_TS_WORDS = struct.Struct("!HHLLHHHHLLL")
+#: `NOP_NOP_TS_WORDS` without the words no representation field reads.
+NOP_NOP_TS_WORDS_RX = struct.Struct("!HHLLHH4xLLL")
+
+# Option run SACKPERM_TS: 12 octets of options after the fixed header.
+SACKPERM_TS_LEN = 12
+SACKPERM_TS_WORD = 0x0402080A  # kind and length octets
+#: The fixed header followed by the SACKPERM_TS options.
+SACKPERM_TS_WORDS = struct.Struct("!HHLLHHHHLLL")
+#: `SACKPERM_TS_WORDS` without the words no representation field reads.
+SACKPERM_TS_WORDS_RX = struct.Struct("!HHLLHH4xLLL")
+
+# Option run NOP_NOP_SACKPERM: 4 octets of options after the fixed header.
+NOP_NOP_SACKPERM_LEN = 4
+NOP_NOP_SACKPERM_WORD = 0x01010402  # kind and length octets
+#: The fixed header followed by the NOP_NOP_SACKPERM options.
+NOP_NOP_SACKPERM_WORDS = struct.Struct("!HHLLHHHHL")
+#: `NOP_NOP_SACKPERM_WORDS` without the words no representation field reads.
+NOP_NOP_SACKPERM_WORDS_RX = struct.Struct("!HHLLHH4xL")
 
 
 class TcpOptionKind(UnknownKeepingIntEnum):

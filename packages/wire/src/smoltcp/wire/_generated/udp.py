@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: aa50f5693eac9265217d550f15260ca547e16622977632401e65e18307e7181b
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b910b2e5a5fbd2419b30c99b6cf3e8c276f7e72f986f77455dd9d595ae4d6d5a
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
@@ -17,12 +17,19 @@ __all__ = [
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
+    "OCTETS",
     "PROTOCOL",
     "UdpPacket",
+    "WORDS",
+    "WORDS_RX",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
 PROTOCOL = "udp"
+
+# Constants declared in spec/udp.py.
+#: The protocol number in the pseudo header (RFC 768, IANA).
+PSEUDO_PROTOCOL = 17
 
 # Octet offsets of the fixed header's fields, in 8 octets.
 SRC_PORT = slice(0, 2)  # Source Port (RFC 768)
@@ -41,6 +48,21 @@ HEADER_FIELDS = (
 )
 #: The whole fixed header at once: ``HEADER.unpack_from(buffer)`` / ``HEADER.pack_into(...)``.
 HEADER = struct.Struct("!HHHH")
+
+# The fixed header as words: one-octet fields paired into 16-bit words, so that the words of an
+# aligned header add up to its RFC 1071 sum (modulo 0xffff) and a parse unpacks it once.
+#: The words, in order: src_port, dst_port, len, checksum.
+WORDS = struct.Struct("!HHHH")
+#: `WORDS` without those no representation field or check reads (padding instead).
+WORDS_RX = struct.Struct("!HHH2x")
+#: The fixed header as one octet string (the key of a cache of parsed headers).
+OCTETS = struct.Struct("8s")
+
+# The octet offset of each field (of the octet that holds a bit field), from the header start.
+SRC_PORT_AT = 0
+DST_PORT_AT = 2
+LEN_AT = 4
+CHECKSUM_AT = 6
 
 _U16 = struct.Struct("!H")
 
