@@ -57,6 +57,15 @@ ALLOW: dict[tuple[str, str], str] = {
     ("packages/stack/src/smoltcp/stack/iface/interface.py", "_next_hop_of"): "RFC 1112 6.4",
     # Reading a received frame as 32-bit little-endian words is the checksum kernel's method.
     ("packages/stack/src/smoltcp/stack/kernels.py", "_sum_le32"): "RFC 1071 sum kernel",
+    # PACKET_MMAP ring structures (tpacket_req3, tpacket_block_desc, tpacket3_hdr, ...) are a
+    # Linux ABI in host byte order, not network headers.
+    ("packages/phy/src/smoltcp/phy/mmap_socket.py", "_REQ3"): "tpacket_req3 (Linux ABI)",
+    ("packages/phy/src/smoltcp/phy/mmap_socket.py", "_REQ"): "tpacket_req (Linux ABI)",
+    ("packages/phy/src/smoltcp/phy/mmap_socket.py", "_BLOCK_PKTS"): "tpacket_hdr_v1 (Linux ABI)",
+    ("packages/phy/src/smoltcp/phy/mmap_socket.py", "_FRAME3"): "tpacket3_hdr (Linux ABI)",
+    ("packages/phy/src/smoltcp/phy/mmap_socket.py", "_TX_LEN"): "tpacket2_hdr (Linux ABI)",
+    ("packages/phy/src/smoltcp/phy/mmap_socket.py", "_U32"): "ring status word (Linux ABI)",
+    ("packages/phy/src/smoltcp/phy/mmap_socket.py", "_STATS3"): "tpacket_stats_v3 (Linux ABI)",
     # Host file and ioctl formats, not network headers.
     ("packages/phy/src/smoltcp/phy/pcap.py", "_GLOBAL_HEADER"): "pcap file header",
     ("packages/phy/src/smoltcp/phy/pcap.py", "_RECORD_HEADER"): "pcap record header",

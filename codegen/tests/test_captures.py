@@ -1,6 +1,6 @@
 """The spec's schemas and the generated views agree on every frame the Linux kernel wrote.
 
-The captures in ``../shared/captures`` hold ARP, ICMP, IPv4 with options and fragments, UDP and
+The captures in ``tests/data`` hold ARP, ICMP, IPv4 with options and fragments, UDP and
 TCP with every option the stack speaks; random octets (test_oracle.py) rarely form such valid,
 nested headers, so these check the spec against real traffic.
 """
@@ -24,7 +24,7 @@ from smoltcp.wire._generated import tcp as gen_tcp
 from smoltcp.wire._generated import udp as gen_udp
 from spec import arp, ethernet, icmpv4, ipv4, tcp, udp
 
-CAPTURES = Path(__file__).resolve().parents[3] / "shared" / "captures"
+CAPTURES = Path(__file__).resolve().parents[2] / "tests" / "data"
 PCAPS = sorted(CAPTURES.glob("*.pcap"))
 
 

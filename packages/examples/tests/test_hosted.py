@@ -312,7 +312,7 @@ def test_httpclient_fetches_a_megabyte_intact_through_drops_and_corruption(tap_n
     #   the kernel's RTO off to tens of seconds, past the program's 60 s without progress:
     #   cap it at a second where the kernel can (Linux 6.15+), and, as http.server has closed
     #   its socket by then, let the orphan retry more than the default (see the next test).
-    tap_ns.ip("neigh", "replace", "192.168.69.1", "lladdr", "02:00:00:00:00:02", "dev", "tap0")
+    tap_ns.ip("neigh", "replace", "192.168.69.3", "lladdr", "02:00:00:00:00:03", "dev", "tap0")
     tap_ns.ip("route", "replace", "192.168.69.0/24", "dev", "tap0", "rto_min", "20ms")
     tap_ns.run("sysctl", "-qw", "net.ipv4.tcp_rto_max_ms=1000")
     tap_ns.run("sysctl", "-qw", "net.ipv4.tcp_orphan_retries=15")
@@ -337,7 +337,7 @@ def test_httpclient_with_its_1024_octet_buffers_through_drops_and_corruption(tap
     # it a run can back off for minutes); http.server closes the socket after the body, and an
     # orphaned socket whose RTO has reached the maximum is killed after tcp_orphan_retries (0:
     # at once), so allow 15.
-    tap_ns.ip("neigh", "replace", "192.168.69.1", "lladdr", "02:00:00:00:00:02", "dev", "tap0")
+    tap_ns.ip("neigh", "replace", "192.168.69.3", "lladdr", "02:00:00:00:00:03", "dev", "tap0")
     tap_ns.ip("route", "replace", "192.168.69.0/24", "dev", "tap0", "rto_min", "5ms")
     tap_ns.run("sysctl", "-qw", "net.ipv4.tcp_orphan_retries=15")
     if tap_ns.run("sysctl", "-qw", "net.ipv4.tcp_rto_max_ms=1000").returncode != 0:

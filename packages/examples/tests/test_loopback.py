@@ -44,7 +44,10 @@ def test_transfer_is_verified_and_shows_handshake_and_close(tmp_path):
 
 
 def test_transfer_survives_loss_and_corruption():
-    proc = run_loopback("--size", "64K", "--drop-chance", "10", "--corrupt-chance", "10")
+    # A fixed seed: the run repeats (without one the faults differ every run).
+    proc = run_loopback(
+        "--size", "64K", "--drop-chance", "10", "--corrupt-chance", "10", "--seed", "1"
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert digest_line(proc.stdout, "received")[-1] == "OK"
 
@@ -119,5 +122,28 @@ def test_an_impossible_mtu_is_a_one_line_error():
     proc = run_loopback("--mtu", "100")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "smoltcp-loopback: error: bad MTU 100 (want 256 to 65535) (see --help)"
+        "smoltcp-loopback: error: argument --mtu: bad MTU '100' (want 256 to 65535) (see --help)"
     ]
+
+
+def test_a_capture_limit_rotates_files_and_the_snaplen_cuts_frames(tmp_path):
+    pcap = tmp_path / "cap.pcap"
+    proc = run_loopback(
+        "--size", "1M", "--mtu", "1514", "--seed", "1", "--pcap", str(pcap),
+        "--pcap-limit", "16K", "--pcap-files", "3", "--pcap-snaplen", "128",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["cap.pcap", "cap.pcap.1", "cap.pcap.2"], names
+    for path in tmp_path.iterdir():
+        data = path.read_bytes()
+        assert len(data) <= 16 * 1024
+        assert int.from_bytes(data[16:20], "little") == 128  # the snap length in the header
+
+
+def test_both_ends_retransmissions_and_the_whole_exchange_are_reported():
+    proc = run_loopback("--size", "64K", "--seed", "2")
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.splitlines()[-1]
+    assert "whole exchange, handshake to close:" in last
+    assert "retransmitted: client " in last and ", server " in last

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-CAPTURES = Path("/work/shared/captures")
+# The Linux captures are the repository's own test data.
+CAPTURES = Path(__file__).resolve().parents[3] / "tests" / "data"
 
 
 @dataclass
@@ -61,7 +62,7 @@ def pcap_reader():
 
 @pytest.fixture
 def capture_frames() -> list[bytes]:
-    """Return the Ethernet frames of the shared Linux captures (skip if they are missing)."""
+    """Return the Ethernet frames of the Linux captures in tests/data."""
     frames: list[bytes] = []
     for path in sorted(CAPTURES.glob("*.pcap")):
         parsed = read_pcap(path.read_bytes())

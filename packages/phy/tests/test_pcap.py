@@ -141,3 +141,92 @@ def test_a_program_that_never_closes_still_leaves_a_whole_file(tmp_path, pcap_re
     )
     subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=30)
     assert len(pcap_reader(path.read_bytes()).records) == 3
+
+
+def test_limit_rotates_files_and_each_file_reads_whole(tmp_path, pcap_reader):
+    path = tmp_path / "cap.pcap"
+    dev = PcapWriter(Loopback(), path, PcapMode.TX, limit=4096)
+    frames = [bytes([i]) * 1000 for i in range(10)]
+    for i, frame in enumerate(frames):
+        send(dev, frame, Instant(i))
+    dev.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["cap.pcap", "cap.pcap.1", "cap.pcap.2"]
+    records = []
+    for name in ["cap.pcap", "cap.pcap.1", "cap.pcap.2"]:
+        data = (tmp_path / name).read_bytes()
+        assert len(data) <= 4096
+        records += [r[3] for r in pcap_reader(data).records]
+    assert records == frames
+
+
+def test_files_caps_the_count_by_reusing_the_oldest(tmp_path, pcap_reader):
+    path = tmp_path / "ring.pcap"
+    dev = PcapWriter(Loopback(), path, PcapMode.TX, limit=4096, files=2)
+    for i in range(20):
+        send(dev, bytes([i]) * 1000, Instant(i))
+    dev.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ring.pcap", "ring.pcap.1"]
+    total = sum(len(pcap_reader(p.read_bytes()).records) for p in tmp_path.iterdir())
+    assert total < 20  # the oldest frames were overwritten
+    assert dev.frames == 20
+
+
+def test_a_frame_larger_than_the_limit_gets_a_file_of_its_own(tmp_path, pcap_reader):
+    path = tmp_path / "big.pcap"
+    dev = PcapWriter(Loopback(), path, PcapMode.TX, limit=4096)
+    send(dev, b"x" * 9000, Instant(0))
+    send(dev, b"y" * 9000, Instant(1))
+    dev.close()
+    assert len(pcap_reader(path.read_bytes()).records) == 1
+    assert len(pcap_reader((tmp_path / "big.pcap.1").read_bytes()).records) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "word"),
+    [
+        ({"snaplen": 0}, ValueError, "snaplen"),
+        ({"snaplen": 262145}, ValueError, "snaplen"),
+        ({"snaplen": "64"}, TypeError, "snaplen"),
+        ({"limit": 100}, ValueError, "limit"),
+        ({"limit": 1.5}, TypeError, "limit"),
+        ({"limit": 4096, "files": 0}, ValueError, "files"),
+        ({"files": 3}, ValueError, "files"),
+    ],
+)
+def test_rejects_bad_limits_naming_them(tmp_path, kwargs, error, word):
+    with pytest.raises(error, match=word):
+        PcapWriter(Loopback(), tmp_path / "x.pcap", **kwargs)
+    with pytest.raises(ValueError, match="limit"):
+        PcapWriter(Loopback(), io.BytesIO(), limit=4096)
+
+
+def test_file_errors_name_the_file(tmp_path):
+    with pytest.raises(IsADirectoryError) as info:
+        PcapWriter(Loopback(), tmp_path)
+    assert info.value.filename == str(tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        PcapWriter(Loopback(), tmp_path / "missing" / "x.pcap")
+    assert info.value.filename == str(tmp_path / "missing" / "x.pcap")
+    with pytest.raises(ValueError, match="empty"):
+        PcapWriter(Loopback(), "")
+
+
+def test_a_file_that_fails_at_the_first_write_raises_with_its_name_and_exits_quietly():
+    import os
+    import sys
+
+    if not os.path.exists("/proc/version"):
+        pytest.skip("no /proc/version")
+    script = (
+        "from smoltcp.phy import Loopback, PcapWriter\n"
+        "try:\n"
+        "    PcapWriter(Loopback(), '/proc/version')\n"
+        "except OSError as exc:\n"
+        "    print(exc.filename)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+    )
+    assert proc.stdout.strip() == "/proc/version"
+    assert proc.stderr == ""

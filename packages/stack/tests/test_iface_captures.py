@@ -1,4 +1,4 @@
-"""Real Linux frames (shared/captures) through the interface, as either of the two hosts.
+"""Real Linux frames (tests/data) through the interface, as either of the two hosts.
 
 Every frame is received and counted, none is malformed to the stack, and none hits an
 unexpected exception (the harness is strict). Frames Linux sent with checksum offload may
@@ -14,7 +14,7 @@ import pytest
 
 from smoltcp.stack.testing import Harness
 
-CAPTURES = pathlib.Path("/work/shared/captures")
+CAPTURES = pathlib.Path(__file__).resolve().parents[3] / "tests" / "data"
 HOSTS = [("192.168.69.1/24", "ba-67-19-e1-70-a6"), ("192.168.69.100/24", "da-8f-3d-04-dc-63")]
 
 

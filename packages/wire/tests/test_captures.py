@@ -1,4 +1,4 @@
-"""Every frame of the kernel captures in ``shared/captures/`` parses, and re-emits byte-identically
+"""Every frame of the kernel captures in ``tests/data/`` parses, and re-emits byte-identically
 from its representations where the format allows.
 
 Frames that cannot be re-emitted from representations, and why:

@@ -29,8 +29,8 @@ from smoltcp.wire import (
     UdpRepr,
 )
 
-# /work/main/packages/wire/tests/x.py -> parents[3] is the repo; captures sit beside it.
-CAPTURES = Path(__file__).resolve().parents[3].parent / "shared" / "captures"
+# packages/wire/tests/x.py -> parents[3] is the repository; the captures are its test data.
+CAPTURES = Path(__file__).resolve().parents[3] / "tests" / "data"
 
 
 def read_pcap(path: Path) -> Iterator[bytes]:

@@ -17,9 +17,9 @@ from typing import Any
 
 from . import options
 from .apps import LineReverser
-from .client import ADDRESS, GATEWAY, HARDWARE_ADDR, RX_BUFFER, TX_BUFFER
+from .client import RX_BUFFER, TX_BUFFER
 from .client import build_parser as client_parser
-from .runtime import Clock, UserError, make_interface, run
+from .runtime import Clock, UserError, run
 
 __all__ = ["main"]
 
@@ -38,14 +38,7 @@ async def converse(args: argparse.Namespace, device: Any) -> int:
     """Connect, reverse lines until the server closes; return the exit status."""
     from smoltcp.phy.aio import Runtime
 
-    iface = make_interface(
-        device,
-        Clock().now(),
-        hardware_addr=HARDWARE_ADDR,
-        addresses=[ADDRESS],
-        gateway=GATEWAY,
-        seed=args.seed,
-    )
+    iface = options.host_interface(args, device, Clock().now())
     remote = f"{args.address}:{args.port}"
     async with Runtime(iface, device) as rt:
         try:

@@ -1,8 +1,9 @@
 """Connect to a TCP server and answer it with the reverse of each line it sends.
 
-The host is 02-00-00-00-00-02 / 192.168.69.2/24 with 192.168.69.100 as its default gateway, on
-the TAP interface IFACE (or TUN with --tun). Its socket buffers are small (64 octets to receive,
-128 to send), so that flow control shows in a capture. Try it against a kernel listener:
+The host is 02-00-00-00-00-02 / 192.168.69.2/24 with 192.168.69.100 as its default gateway
+(``--mac``, ``--address``, ``--gateway``), on the TAP interface IFACE (or TUN with --tun). Its
+socket buffers are small (64 octets to receive, 128 to send), so that flow control shows in a
+capture. Try it against a kernel listener:
 
     socat stdio tcp4-listen:1234            # in one shell, on the kernel side of tap0
     smoltcp-client tap0 192.168.69.100 1234 # in another; type lines into socat
@@ -19,7 +20,7 @@ from smoltcp.stack.time import Duration, Instant
 
 from . import options
 from .apps import LineReverser, Pump
-from .runtime import Clock, UserError, make_interface, poll_loop, run
+from .runtime import Clock, UserError, poll_loop, run
 
 __all__ = ["main"]
 
@@ -34,6 +35,7 @@ TX_BUFFER = 128
 def build_parser() -> options.ExampleParser:
     """Return the command-line parser of smoltcp-client."""
     p = options.parser(PROG, __doc__ or "")
+    options.add_host_options(p, address=ADDRESS, gateway=GATEWAY, mac=HARDWARE_ADDR)
     p.add_argument("address", metavar="ADDRESS", type=options.address, help="server address")
     p.add_argument("port", metavar="PORT", type=options.port, help="server port")
     p.add_argument(
@@ -51,14 +53,7 @@ def converse(args: argparse.Namespace) -> int:
     clock = Clock()
     device = options.open_device(args)
     start = clock.now()
-    iface = make_interface(
-        device,
-        start,
-        hardware_addr=HARDWARE_ADDR,
-        addresses=[ADDRESS],
-        gateway=GATEWAY,
-        seed=args.seed,
-    )
+    iface = options.host_interface(args, device, start)
     sockets = SocketSet()
     sock = TcpSocket(RX_BUFFER, TX_BUFFER)
     sockets.add(sock)

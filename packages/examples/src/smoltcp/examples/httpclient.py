@@ -1,10 +1,11 @@
 """Fetch a URL over HTTP/1.1 and write the response body to stdout.
 
-The host is 02-00-00-00-00-02 / 192.168.69.1/24 (the seed's address; 192.168.69.100, the kernel
-side of tap0, is the default gateway). ADDRESS is the IP address to connect to (this program
-resolves no names); URL gives the path, the Host header and the port. The status line and the
-headers go to stderr, the body to stdout, so ``> file`` saves exactly the resource. The socket
-buffers are 1024 octets (``--buffer``), which makes captures show many small windows.
+The host is 02-00-00-00-00-03 / 192.168.69.3/24 (192.168.69.100, the kernel side of tap0, is
+the default gateway; ``--mac``, ``--address``, ``--gateway`` change them). ADDRESS is the IP
+address to connect to (this program resolves no names); URL gives the path, the Host header and
+the port. The status line and the headers go to stderr, the body to stdout, so ``> file`` saves
+exactly the resource. The socket buffers are 1024 octets (``--buffer``), which makes captures
+show many small windows.
 
     smoltcp-httpclient tap0 192.168.69.100 http://192.168.69.100:8000/index.html
     smoltcp-httpclient tap0 192.168.69.100 http://192.168.69.100:8000/big > big.bin
@@ -24,13 +25,13 @@ from smoltcp.stack.time import Duration, Instant
 
 from . import options
 from .apps import HttpError, HttpResponseParser, Pump
-from .runtime import Clock, UserError, make_interface, poll_loop, run
+from .runtime import Clock, UserError, poll_loop, run
 
 __all__ = ["main"]
 
 PROG = "smoltcp-httpclient"
-HARDWARE_ADDR = "02-00-00-00-00-02"
-ADDRESS = "192.168.69.1/24"
+HARDWARE_ADDR = "02-00-00-00-00-03"
+ADDRESS = "192.168.69.3/24"
 GATEWAY = "192.168.69.100"
 BUFFER = 1024
 
@@ -50,11 +51,12 @@ def url(text: str) -> urllib.parse.SplitResult:
 def build_parser() -> options.ExampleParser:
     """Return the command-line parser of smoltcp-httpclient."""
     p = options.parser(PROG, __doc__ or "")
+    options.add_host_options(p, address=ADDRESS, gateway=GATEWAY, mac=HARDWARE_ADDR)
     p.add_argument("address", metavar="ADDRESS", type=options.address, help="server IP address")
     p.add_argument("url", metavar="URL", type=url, help="http:// URL to fetch")
     p.add_argument(
         "--buffer",
-        type=options.positive,
+        type=options.int_range(64, 1 << 30, "buffer size"),
         default=BUFFER,
         metavar="OCTETS",
         help=f"size of each socket buffer (default {BUFFER})",
@@ -90,14 +92,7 @@ def fetch(args: argparse.Namespace) -> int:
     clock = Clock()
     device = options.open_device(args)
     start = clock.now()
-    iface = make_interface(
-        device,
-        start,
-        hardware_addr=HARDWARE_ADDR,
-        addresses=[ADDRESS],
-        gateway=GATEWAY,
-        seed=args.seed,
-    )
+    iface = options.host_interface(args, device, start)
     sockets = SocketSet()
     sock = TcpSocket(args.buffer, args.buffer)
     sockets.add(sock)

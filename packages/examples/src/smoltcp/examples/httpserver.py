@@ -277,7 +277,7 @@ async def serve(args: argparse.Namespace, device: Any) -> None:
         hardware_addr=HARDWARE_ADDR,
         addresses=[str(args.address)],
         gateway=args.gateway,
-        seed=args.seed,
+        seed=options.random_seed(args),  # --seed, or a secret from the OS
     )
     app = HttpServer(args.root, quiet=args.quiet)
     async with Runtime(iface, device, tcp_buffer=args.buffer) as rt:
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options.configure_logging(args.verbose)
     if args.root is not None and not args.root.is_dir():
-        print(f"{PROG}: {args.root}: not a directory", file=sys.stderr)
+        print(f"{PROG}: error: argument --root: {args.root}: not a directory", file=sys.stderr)
         return 2
 
     def body() -> int:

@@ -47,20 +47,47 @@ trace_log = logging.getLogger("smoltcp.phy.tracer")
 _IP_ADDRS = re.compile(r"IPv4 src=(\S+) dst=(\S+)")
 
 
+MAX_SIZE = 1 << 40  # 1T: the transfer streams its data, so only time bounds it
+MAX_BUFFER = 16 << 20  # four socket buffers and a read buffer of this size live in memory
+MAX_FRAMES = 100_000
+BLOCK = 1 << 16  # the payload is generated, sent and hashed this many octets at a time
+
+
 def size(text: str) -> int:
-    """Parse a size in octets with an optional K, M or G suffix (powers of 1024)."""
-    scale = 1
-    suffix = text[-1:].upper()
-    if suffix in ("K", "M", "G"):
-        scale = 1024 ** ("KMG".index(suffix) + 1)
-        text = text[:-1]
-    try:
-        value = int(text, 10) * scale
-    except ValueError:
-        value = -1
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"bad size {text!r} (want e.g. 65536, 64K, 1M)")
-    return value
+    """Parse a size in octets, 1 to 1T, with an optional K, M, G or T suffix (powers of 1024)."""
+    return options.octets(text, low=1, high=MAX_SIZE)
+
+
+def buffer_size(text: str) -> int:
+    """Parse a socket buffer size in octets, 64 to 16M (K, M suffixes)."""
+    return options.octets(text, low=64, high=MAX_BUFFER)
+
+
+class Payload:
+    """The seeded pseudo-random data to send, generated a block at a time (bounded memory).
+
+    `pending` is what is generated and not yet sent; `advance` marks octets as sent. The
+    digest covers everything generated, which is everything sent once `left` is 0.
+    """
+
+    def __init__(self, seed: int, size: int) -> None:
+        self._random = random.Random(seed)
+        self.left = size
+        self.digest = hashlib.sha256()
+        self.pending = memoryview(b"")
+
+    def next_chunk(self) -> memoryview:
+        """Return the unsent data of the current block, generating the next when it is sent."""
+        if not self.pending and self.left:
+            block = self._random.randbytes(min(BLOCK, self.left))
+            self.digest.update(block)
+            self.pending = memoryview(block)
+        return self.pending
+
+    def advance(self, count: int) -> None:
+        """Mark ``count`` octets of `next_chunk` as sent."""
+        self.pending = self.pending[count:]
+        self.left -= count
 
 
 def build_parser() -> options.ExampleParser:
@@ -69,17 +96,21 @@ def build_parser() -> options.ExampleParser:
     # A loopback has no interface to open as TUN: --tun picks the IP medium instead.
     p.set_defaults(tun=False)
     p.add_argument(
-        "--size", type=size, default=1 << 20, help="octets to transfer (default 1M; K, M, G)"
+        "--size",
+        type=size,
+        default=1 << 20,
+        help="octets to transfer, 1 to 1T (default 1M; K, M, G, T suffixes); the data is "
+        "generated as it is sent, so memory stays small whatever the size",
     )
     p.add_argument(
         "--buffer",
-        type=size,
+        type=buffer_size,
         default=64 << 10,
-        help="size of each socket buffer (default 64K; larger ones use window scaling)",
+        help="size of each socket buffer, 64 to 16M (default 64K; larger ones use window scaling)",
     )
     p.add_argument(
         "--mtu",
-        type=int,
+        type=options.int_range(256, Loopback.MTU, "MTU"),
         default=Loopback.MTU,
         metavar="OCTETS",
         help=f"the device's MTU, 256 to {Loopback.MTU} (default {Loopback.MTU}; try 1514 to "
@@ -87,10 +118,11 @@ def build_parser() -> options.ExampleParser:
     )
     p.add_argument(
         "--frames",
-        type=int,
+        type=options.int_range(0, MAX_FRAMES, "frame count"),
         default=6,
         metavar="N",
-        help="frames to show at the start and at the end of the exchange (default 6)",
+        help=f"frames to show at the start and at the end of the exchange, 0 to {MAX_FRAMES} "
+        "(default 6)",
     )
     p.add_argument(
         "--timeout",
@@ -190,7 +222,7 @@ def transfer(args: argparse.Namespace) -> int:
 
     config = Config(
         hardware_addr=HARDWARE_ADDR if medium is Medium.ETHERNET else None,
-        random_seed=args.seed,
+        random_seed=options.random_seed(args),
     )
     iface = Interface(config, device, start)
     iface.update_ip_addrs(lambda addrs: addrs.extend(IpCidr.parse(a) for a in ADDRESSES))
@@ -203,7 +235,7 @@ def transfer(args: argparse.Namespace) -> int:
     server.listen(SERVER)
     client.connect(iface.context, SERVER, CLIENT)
 
-    data = memoryview(random.Random(args.seed).randbytes(args.size))
+    payload = Payload(args.seed, args.size)
     sent = 0
     received = 0
     digest = hashlib.sha256()
@@ -233,8 +265,12 @@ def transfer(args: argparse.Namespace) -> int:
                 conn = sockets.get(accepted)
         if began is None and client.state is TcpState.ESTABLISHED:
             began = now
-        if client.can_send() and sent < args.size:
-            sent += client.send(data[sent : sent + args.buffer])
+        while client.can_send() and sent < args.size:
+            count = client.send(payload.next_chunk())
+            if not count:
+                break
+            payload.advance(count)
+            sent += count
         if sent == args.size and not closed_client:
             client.close()
             closed_client = True
@@ -255,33 +291,44 @@ def transfer(args: argparse.Namespace) -> int:
             time.sleep(min(delay.micros, 10_000) / 1e6)
     del server_handle
 
-    return report(args, data, digest, log, client, received, began or start, finished or now)
+    return report(
+        args, payload, digest, log, (client, conn), received, began or start, finished or now, now
+    )
 
 
 def report(
     args: argparse.Namespace,
-    data: memoryview,
+    payload: Payload,
     digest: Any,
     log: FrameLog,
-    client: TcpSocket,
+    ends: tuple[TcpSocket, TcpSocket],
     received: int,
     began: Instant,
     finished: Instant,
+    closed: Instant,
 ) -> int:
-    """Print the frames kept, the digests and the throughput; return the exit status."""
+    """Print the frames kept, the digests and the throughput; return the exit status.
+
+    The data time runs from the client's ESTABLISHED to the last octet read; the whole
+    exchange's time from the first frame (the SYN) to both ends closed, so a close that had
+    to be retransmitted shows. Segments and retransmissions count both ends.
+    """
     for line in log.lines():
         print(line)
-    expected = hashlib.sha256(data).hexdigest()
+    expected = payload.digest.hexdigest()
     got = digest.hexdigest()
     ok = received == args.size and got == expected
     seconds = max((finished - began).total_micros(), 1) / 1e6
-    stats = client.stats
+    whole = max((closed - log.origin).total_micros(), 1) / 1e6
+    client, server = (end.stats for end in ends)
     print(f"sent     {args.size:>12} octets  sha256 {expected}")
     print(f"received {received:>12} octets  sha256 {got}  {'OK' if ok else 'MISMATCH'}")
     print(
-        f"{received} octets in {seconds:.3f} s: {received * 8 / seconds / 1e6:.1f} Mbit/s; "
-        f"{log.frames} frames ({log.octets} octets), {stats.segments_sent} segments sent by "
-        f"the client, {stats.retransmissions} retransmitted"
+        f"{received} octets in {seconds:.3f} s: {received * 8 / seconds / 1e6:.1f} Mbit/s "
+        f"(whole exchange, handshake to close: {whole:.3f} s); {log.frames} frames "
+        f"({log.octets} octets); segments sent: client {client.segments_sent}, server "
+        f"{server.segments_sent}; retransmitted: client {client.retransmissions}, server "
+        f"{server.retransmissions}"
     )
     if args.pcap:
         print(f"capture written to {args.pcap} (open it with Wireshark or `tshark -r`)")
@@ -290,10 +337,7 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     """Run smoltcp-loopback with ``argv`` (default: the command line); return the status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not 256 <= args.mtu <= Loopback.MTU:
-        parser.error(f"bad MTU {args.mtu} (want 256 to {Loopback.MTU})")
+    args = build_parser().parse_args(argv)
     options.configure_logging(args.verbose)
     return run(PROG, lambda: transfer(args))
 

@@ -1,11 +1,16 @@
 """The options every example shares, and the device stack they describe.
 
 Each example builds its parser with `parser(...)`, which already holds the device and middleware
-options (`--tun`, `--offload`, `--pcap`, the fault-injection knobs, `--seed`, `-v`). After parsing,
+options (`--tun`, `--offload`, `--pcap` and its limits, the fault-injection knobs, `--seed`, `-v`);
+`add_host_options` adds the host's own `--address`, `--gateway` and `--mac`. After parsing,
 `open_device(args)` opens the interface named on the command line and wraps it, innermost first,
 in a `PcapWriter`, a `Tracer` and a `FaultInjector`, as the options ask. Because the fault
 injector sits outside the tracer, a frame it drops has already been traced (on receive) or is
 never traced (on transmit), as in the seed's examples.
+
+Without ``--seed`` the stack's secret (TCP initial sequence numbers, ephemeral ports) and the
+fault injector's seed come from the operating system (`secrets`), so that two runs cannot be
+predicted from each other; ``--seed N`` makes a run repeatable (for tests and for comparing runs).
 
 The parser reports a bad command line as one line on stderr (exit status 2), not argparse's
 usage block, so that every user error of every example looks the same (see `runtime`).
@@ -15,6 +20,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import secrets
+import stat
 import sys
 from collections.abc import Callable
 from typing import IO, Any, NoReturn
@@ -24,16 +32,26 @@ from .netem_options import add_netem_arguments, netem_settings
 __all__ = [
     "ExampleParser",
     "add_device_options",
+    "add_host_options",
     "add_middleware_options",
     "address",
     "cidr",
     "configure_logging",
     "endpoint",
+    "hardware",
+    "host_interface",
+    "int_range",
+    "interface_name",
+    "non_negative",
+    "non_negative_int",
+    "octets",
     "open_device",
     "parser",
     "percent",
     "port",
+    "pcap_path",
     "positive",
+    "random_seed",
     "wrap_device",
 ]
 
@@ -44,6 +62,13 @@ class ExampleParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Print ``message`` as one line on stderr and exit with status 2."""
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        """Parse ``args``, then check the options that only make sense together."""
+        parsed = super().parse_args(args, namespace)
+        if getattr(parsed, "pcap_files", None) is not None and parsed.pcap_limit is None:
+            self.error("argument --pcap-files: needs --pcap-limit")
+        return parsed
 
 
 # -- argument types: each raises ValueError/ArgumentTypeError with a message a user can act on --
@@ -122,15 +147,137 @@ def positive(text: str) -> int:
     return value
 
 
+MAX_SECONDS = 10_000_000.0
+"""The longest duration an option takes (about 115 days): longer is a typing mistake."""
+
+
 def non_negative(text: str) -> float:
-    """Parse a non-negative number (seconds, milliseconds)."""
+    """Parse a number of seconds from 0 to `MAX_SECONDS` (no inf, no nan)."""
     try:
         value = float(text)
     except ValueError:
         value = -1.0
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"bad value {text!r} (want a number >= 0)")
+    if not 0.0 <= value <= MAX_SECONDS:  # also false for nan
+        raise argparse.ArgumentTypeError(
+            f"bad value {text!r} (want a number of seconds, 0 to {MAX_SECONDS:g})"
+        )
     return value
+
+
+IFNAMSIZ = 16  # Linux's limit on an interface name, with its terminating NUL
+
+
+def interface_name(text: str) -> str:
+    """Check an interface name as Linux would: 1 to 15 octets, no '/', no whitespace."""
+    size = len(text.encode("utf-8", "surrogateescape"))
+    if not 0 < size < IFNAMSIZ or "/" in text or ":" in text or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(
+            f"bad interface name {text!r} (1 to {IFNAMSIZ - 1} characters, no '/', ':' or spaces)"
+        )
+    return text
+
+
+def int_range(low: int, high: int, what: str = "value") -> Callable[[str], int]:
+    """Return an argument type that parses an integer from ``low`` to ``high`` inclusive."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"bad {what} {text!r} (want {low} to {high})")
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+def non_negative_int(text: str) -> int:
+    """Parse an integer >= 0."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"bad count {text!r} (want an integer >= 0)")
+    return value
+
+
+_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def octets(text: str, *, low: int = 1, high: int = 1 << 40) -> int:
+    """Parse a size in octets with an optional K, M, G or T suffix (powers of 1024)."""
+    suffix = text[-1:].upper() if text[-1:].isalpha() else ""
+    try:
+        value = int(text[: len(text) - len(suffix)], 10) * _SUFFIXES[suffix]
+    except (ValueError, KeyError):
+        value = low - 1
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"bad size {text!r} (want {_human(low)} to {_human(high)}, e.g. 65536, 64K, 1M, 2G)"
+        )
+    return value
+
+
+def _human(value: int) -> str:
+    for suffix in ("T", "G", "M", "K"):
+        if value >= _SUFFIXES[suffix] and value % _SUFFIXES[suffix] == 0:
+            return f"{value // _SUFFIXES[suffix]}{suffix}"
+    return str(value)
+
+
+def pcap_path(text: str) -> str:
+    """Check a capture file's path: not empty, not a directory, in a directory one may write."""
+    if not text:
+        raise argparse.ArgumentTypeError("empty file name")
+    try:
+        mode = os.stat(text).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{text}: {(exc.strerror or str(exc)).lower()}") from None
+    if mode is not None:
+        if stat.S_ISDIR(mode):
+            raise argparse.ArgumentTypeError(f"{text}: is a directory")
+        if not (stat.S_ISREG(mode) or stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+            raise argparse.ArgumentTypeError(f"{text}: not a regular file")
+        if not os.access(text, os.W_OK):
+            raise argparse.ArgumentTypeError(f"{text}: permission denied (not writable)")
+        # /proc and /sys files accept an open for writing and fail at the first write.
+        if stat.S_ISREG(mode) and os.path.realpath(text).startswith(("/proc/", "/sys/")):
+            raise argparse.ArgumentTypeError(f"{text}: not a regular file (a kernel interface)")
+        return text
+    parent = os.path.dirname(text) or "."
+    if not os.path.isdir(parent):
+        what = "no such directory" if not os.path.exists(parent) else "not a directory"
+        raise argparse.ArgumentTypeError(f"{text}: {what}: {parent}")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text}: permission denied (cannot create in {parent})")
+    return text
+
+
+def seed(text: str) -> int:
+    """Parse a seed: an integer from 0 to 2**64 - 1."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 1 << 64:
+        raise argparse.ArgumentTypeError(f"bad seed {text!r} (want an integer, 0 to 2**64-1)")
+    return value
+
+
+def random_seed(args: argparse.Namespace) -> int:
+    """Return ``args.seed``; without ``--seed``, draw one from the operating system (once).
+
+    The draw is stored in ``args.seed``, so that every user of the seed in one run (the
+    stack's `Config.random_seed`, the fault injector) agrees.
+    """
+    if getattr(args, "seed", None) is None:
+        args.seed = secrets.randbits(64)
+    return int(args.seed)
 
 
 # -- the shared options -------------------------------------------------------------------------
@@ -139,7 +286,12 @@ def non_negative(text: str) -> float:
 def add_device_options(p: argparse.ArgumentParser, *, iface: bool = True) -> None:
     """Add ``IFACE`` and ``--offload`` (when ``iface``) and ``--tun``."""
     if iface:
-        p.add_argument("iface", metavar="IFACE", help="the TAP (or, with --tun, TUN) interface")
+        p.add_argument(
+            "iface",
+            metavar="IFACE",
+            type=interface_name,
+            help="the TAP (or, with --tun, TUN) interface",
+        )
         p.add_argument(
             "--offload",
             action="store_true",
@@ -159,7 +311,31 @@ def add_middleware_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--pcap",
         metavar="FILE",
+        type=pcap_path,
         help="write every frame the stack sends and receives to FILE (libpcap format)",
+    )
+    g.add_argument(
+        "--pcap-snaplen",
+        metavar="OCTETS",
+        type=int_range(64, 262144, "snap length"),
+        default=65535,
+        help="keep at most OCTETS of each frame in the capture (64 to 262144; default 65535)",
+    )
+    g.add_argument(
+        "--pcap-limit",
+        metavar="SIZE",
+        type=lambda text: octets(text, low=4096, high=1 << 40),
+        default=None,
+        help="start a new capture file (FILE.1, FILE.2, ...) when FILE would grow past SIZE "
+        "octets (4K to 1T; K, M, G suffixes), like tcpdump -C",
+    )
+    g.add_argument(
+        "--pcap-files",
+        metavar="N",
+        type=int_range(1, 100000, "file count"),
+        default=None,
+        help="with --pcap-limit, keep at most N files, reusing the oldest (like tcpdump -W; "
+        "default: no limit)",
     )
     g.add_argument(
         "-v",
@@ -214,11 +390,67 @@ def add_middleware_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--seed",
         metavar="N",
-        type=int,
-        default=0,
-        help="seed of the fault injector and of the stack's random choices (default 0)",
+        type=seed,
+        default=None,
+        help="seed of the fault injector and of the stack's random choices (initial sequence "
+        "numbers, ports), for a repeatable run; default: a secret from the operating system",
     )
     add_netem_arguments(p)
+
+
+def add_host_options(
+    p: argparse.ArgumentParser, *, address: str, gateway: str | None, mac: str
+) -> None:
+    """Add ``--address CIDR``, ``--gateway ADDRESS`` and ``--mac MAC`` with these defaults."""
+    g = p.add_argument_group("this host")
+    g.add_argument(
+        "--address",
+        dest="host_cidr",  # the clients' positional ADDRESS is the peer's
+        metavar="CIDR",
+        type=cidr,
+        default=address,
+        help=f"this host's IP address and prefix length (default {address})",
+    )
+    g.add_argument(
+        "--gateway",
+        metavar="ADDRESS",
+        type=gateway_address,
+        default=gateway,
+        help=f"the default IPv4 route, or 'none' (default {gateway or 'none'})",
+    )
+    g.add_argument(
+        "--mac",
+        metavar="MAC",
+        type=hardware,
+        default=mac,
+        help=f"this host's Ethernet address on a TAP device (default {mac})",
+    )
+
+
+def gateway_address(text: str) -> Any:
+    """Parse ``--gateway``: an IPv4 address, or "none"."""
+    if text.lower() == "none":
+        return None
+    from smoltcp.wire import Ipv4Address
+
+    value = address(text)
+    if not isinstance(value, Ipv4Address):
+        raise argparse.ArgumentTypeError(f"bad gateway {text!r} (want an IPv4 address or none)")
+    return value
+
+
+def host_interface(args: argparse.Namespace, device: Any, now: Any) -> Any:
+    """Return the `Interface` the host options describe on ``device`` at ``now``."""
+    from .runtime import make_interface
+
+    return make_interface(
+        device,
+        now,
+        hardware_addr=args.mac,
+        addresses=[args.host_cidr],
+        gateway=args.gateway,
+        seed=random_seed(args),
+    )
 
 
 def parser(prog: str, description: str, *, iface: bool = True) -> ExampleParser:
@@ -282,7 +514,14 @@ def wrap_device(
     from smoltcp.phy import FaultInjector, PcapMode, PcapWriter, Tracer
 
     if getattr(args, "pcap", None):
-        device = PcapWriter(device, args.pcap, PcapMode(pcap_mode))
+        device = PcapWriter(
+            device,
+            args.pcap,
+            PcapMode(pcap_mode),
+            snaplen=getattr(args, "pcap_snaplen", 65535),
+            limit=getattr(args, "pcap_limit", None),
+            files=getattr(args, "pcap_files", None),
+        )
     if trace is not None or args.verbose:
         device = Tracer(device, trace)
     netem = netem_settings(args)
@@ -297,7 +536,7 @@ def wrap_device(
         rate_limited = args.tx_rate_limit or args.rx_rate_limit
         device = FaultInjector(
             device,
-            args.seed,
+            random_seed(args),
             drop_chance=args.drop_chance,
             corrupt_chance=args.corrupt_chance,
             size_limit=args.size_limit,

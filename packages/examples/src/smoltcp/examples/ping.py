@@ -1,6 +1,7 @@
 """Send ICMP echo requests and report the replies, like ping.
 
-The host is 02-00-00-00-00-02 / 192.168.69.1/24 with 192.168.69.100 as its default gateway.
+The host is 02-00-00-00-00-04 / 192.168.69.4/24 with 192.168.69.100 as its default gateway
+(``--mac``, ``--address``, ``--gateway``).
 It sends COUNT echo requests (default 4), one every INTERVAL seconds (default 1), each carrying
 its send time, and prints a line for every reply with its sequence number, size and round-trip
 time, then a summary like ping's. It exits with 0 if any reply came back, 1 otherwise.
@@ -23,20 +24,23 @@ from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import ChecksumCapabilities, Icmpv4Message, Icmpv4Packet, Icmpv4Repr
 
 from . import options
-from .runtime import Clock, make_interface, poll_loop, run
+from .runtime import Clock, poll_loop, run
 
 __all__ = ["main"]
 
 PROG = "smoltcp-ping"
-HARDWARE_ADDR = "02-00-00-00-00-02"
-ADDRESS = "192.168.69.1/24"
+HARDWARE_ADDR = "02-00-00-00-00-04"
+ADDRESS = "192.168.69.4/24"
 GATEWAY = "192.168.69.100"
+MIN_SIZE = 8  # the send time
+MAX_SIZE = 65000
 _STAMP = struct.Struct("!Q")  # the send time, in microseconds, at the start of the data
 
 
 def build_parser() -> options.ExampleParser:
     """Return the command-line parser of smoltcp-ping."""
     p = options.parser(PROG, __doc__ or "")
+    options.add_host_options(p, address=ADDRESS, gateway=GATEWAY, mac=HARDWARE_ADDR)
     p.add_argument("address", metavar="ADDRESS", type=options.address, help="host to ping")
     p.add_argument(
         "-c", "--count", type=options.positive, default=4, help="requests to send (default 4)"
@@ -52,10 +56,10 @@ def build_parser() -> options.ExampleParser:
     p.add_argument(
         "-s",
         "--size",
-        type=int,
+        type=options.int_range(MIN_SIZE, MAX_SIZE, "size"),
         default=56,
         metavar="OCTETS",
-        help="data octets per request, at least 8 (default 56)",
+        help=f"data octets per request, {MIN_SIZE} to {MAX_SIZE} (default 56)",
     )
     p.add_argument(
         "--timeout",
@@ -83,7 +87,7 @@ class Pinger:
     def __init__(self, args: argparse.Namespace, sock: Any, start: Instant) -> None:
         self.args = args
         self.sock = sock
-        self.ident = random.Random(args.seed).randrange(1, 0x10000)
+        self.ident = random.Random(options.random_seed(args)).randrange(1, 0x10000)
         self.caps = ChecksumCapabilities()
         self.interval = Duration.from_secs(args.interval)
         self.next_at = start
@@ -92,7 +96,7 @@ class Pinger:
         self.received: set[int] = set()
         self.rtts: list[float] = []
         self.done_at: Instant | None = None
-        self.padding = bytes(range(max(self.args.size - _STAMP.size, 0)))
+        self.padding = bytes(i & 0xFF for i in range(max(self.args.size - _STAMP.size, 0)))
         self.out = sys.stdout
 
     def step(self, now: Instant) -> bool:
@@ -167,14 +171,7 @@ def ping(args: argparse.Namespace) -> int:
     clock = Clock()
     device = options.open_device(args)
     start = clock.now()
-    iface = make_interface(
-        device,
-        start,
-        hardware_addr=HARDWARE_ADDR,
-        addresses=[ADDRESS],
-        gateway=GATEWAY,
-        seed=args.seed,
-    )
+    iface = options.host_interface(args, device, start)
     sockets = SocketSet()
     pinger = Pinger(args, None, start)
     pinger.sock = make_icmp_socket(pinger.ident)
@@ -192,8 +189,6 @@ def main(argv: list[str] | None = None) -> int:
     """Run smoltcp-ping with ``argv`` (default: the command line); return the status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not 8 <= args.size <= 65000:
-        parser.error(f"bad size {args.size} (want 8 to 65000 octets)")
     options.configure_logging(args.verbose)
     return run(PROG, lambda: ping(args))
 

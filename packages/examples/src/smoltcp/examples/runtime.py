@@ -115,8 +115,12 @@ def describe(exc: BaseException) -> str:
     if type(exc).__name__ == "DeviceError":
         return str(exc)  # smoltcp.phy already says what to do, in one line
     if isinstance(exc, OSError):
-        what = _ERRNO_TEXT.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
-        return f"{exc.filename}: {what}" if exc.filename else what
+        if exc.filename:
+            # A file (a capture, a /dev node): the system's own words say what is wrong with it;
+            # the device advice about capabilities would mislead.
+            what = (exc.strerror or str(exc)).lower()
+            return f"{exc.filename}: {what}"
+        return _ERRNO_TEXT.get(exc.errno or 0) or (exc.strerror or str(exc)).lower()
     reason = getattr(exc, "reason", None)
     if isinstance(reason, str) and reason:
         return f"{type(exc).__name__}: {reason}"
@@ -177,29 +181,32 @@ def make_interface(
     device: Any,
     now: Instant,
     *,
-    hardware_addr: str,
-    addresses: Sequence[str],
-    gateway: str | None = None,
+    hardware_addr: Any,
+    addresses: Sequence[Any],
+    gateway: Any = None,
     seed: int = 0,
 ) -> Any:
     """Return an `Interface` on ``device`` with the examples' usual host configuration.
 
-    ``hardware_addr`` is used only on an Ethernet device (a TUN device has none);
-    ``addresses`` are CIDRs such as ``"192.168.69.1/24"``; ``gateway`` becomes the default
-    IPv4 route.
+    ``hardware_addr`` (an `EthernetAddress` or its text) is used only on an Ethernet device (a
+    TUN device has none); ``addresses`` are `IpCidr`s or their text, such as
+    ``"192.168.69.1/24"``; ``gateway`` (an `Ipv4Address`, its text, or None) becomes the
+    default IPv4 route. ``seed`` becomes `Config.random_seed`: pass one drawn from the operating
+    system (`options.random_seed`) outside tests.
     """
     from smoltcp.stack.iface import Config, Interface
     from smoltcp.wire import EthernetAddress, IpCidr, Ipv4Address
     from smoltcp.wire.capabilities import Medium
 
     ethernet = device.capabilities().medium is Medium.ETHERNET
-    config = Config(
-        hardware_addr=EthernetAddress.parse(hardware_addr) if ethernet else None,
-        random_seed=seed,
-    )
+    if isinstance(hardware_addr, str):
+        hardware_addr = EthernetAddress.parse(hardware_addr)
+    config = Config(hardware_addr=hardware_addr if ethernet else None, random_seed=seed)
     iface = Interface(config, device, now)
-    cidrs = [IpCidr.parse(text) for text in addresses]
+    cidrs = [IpCidr.parse(a) if isinstance(a, str) else a for a in addresses]
     iface.update_ip_addrs(lambda addrs: addrs.extend(cidrs))
     if gateway is not None:
-        iface.routes.add_default_ipv4_route(Ipv4Address(gateway))
+        iface.routes.add_default_ipv4_route(
+            Ipv4Address(gateway) if isinstance(gateway, str) else gateway
+        )
     return iface

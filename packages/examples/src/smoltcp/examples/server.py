@@ -1,6 +1,7 @@
 """A host that answers simple requests on a TAP interface: ping, UDP and four TCP services.
 
-The host is 02-00-00-00-00-01 / 192.168.69.1/24 with 192.168.69.100 as its default gateway.
+The host is 02-00-00-00-00-01 / 192.168.69.1/24 with 192.168.69.100 as its default gateway
+(``--mac``, ``--address``, ``--gateway`` change them).
 It answers:
 
 - pings (the interface itself replies to echo requests);
@@ -37,7 +38,7 @@ from smoltcp.stack.time import Duration, Instant
 
 from . import options
 from .apps import LineReverser, Pump
-from .runtime import Clock, make_interface, poll_loop, run
+from .runtime import Clock, poll_loop, run
 
 __all__ = ["main"]
 
@@ -56,7 +57,9 @@ Handler = Callable[[TcpSocket], None]
 
 def build_parser() -> options.ExampleParser:
     """Return the command-line parser of smoltcp-server."""
-    return options.parser(PROG, __doc__ or "")
+    p = options.parser(PROG, __doc__ or "")
+    options.add_host_options(p, address=ADDRESS, gateway=GATEWAY, mac=HARDWARE_ADDR)
+    return p
 
 
 # -- one handler per TCP service; each is called at every poll with its connection ----------
@@ -212,14 +215,7 @@ def serve(args: argparse.Namespace) -> int:
     """Run the server until interrupted."""
     clock = Clock()
     device = options.open_device(args)
-    iface = make_interface(
-        device,
-        clock.now(),
-        hardware_addr=HARDWARE_ADDR,
-        addresses=[ADDRESS],
-        gateway=GATEWAY,
-        seed=args.seed,
-    )
+    iface = options.host_interface(args, device, clock.now())
     sockets = SocketSet()
     udp = UdpHello(sockets, 6969)
     services = [
@@ -237,8 +233,8 @@ def serve(args: argparse.Namespace) -> int:
         TcpService(sockets, 6972, SMALL, LARGE, source),
     ]
     print(
-        f"{PROG}: 192.168.69.1 on {args.iface}: ping, udp 6969, tcp 6969 6970 6971 6972 "
-        "(Ctrl-C to stop)",
+        f"{PROG}: {args.host_cidr.address} on {args.iface}: ping, udp 6969, "
+        "tcp 6969 6970 6971 6972 (Ctrl-C to stop)",
         file=sys.stderr,
         flush=True,
     )

@@ -33,7 +33,12 @@ def build_parser() -> options.ExampleParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("iface", metavar="IFACE", help="the interface to listen on (tap0, eth0, ...)")
+    p.add_argument(
+        "iface",
+        metavar="IFACE",
+        type=options.interface_name,
+        help="the interface to listen on (tap0, eth0, ...)",
+    )
     p.add_argument(
         "-c",
         "--count",

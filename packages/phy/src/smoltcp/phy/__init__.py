@@ -42,6 +42,8 @@ from .tracer import Tracer, format_frame
 from .tuntap import TapInterface, TunInterface
 from .wait import Waiter, wait
 
+__version__ = "0.1.1"  # kept equal to pyproject.toml (a test checks)
+
 __all__ = [
     "DeviceError",
     "Direction",

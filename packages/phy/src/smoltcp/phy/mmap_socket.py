@@ -28,7 +28,12 @@ from typing import TypeVar
 
 from smoltcp.stack.phy import DeviceCapabilities
 from smoltcp.stack.time import Duration, Instant
+from smoltcp.wire import EthernetProtocol
 from smoltcp.wire.capabilities import Medium
+from smoltcp.wire.layout import ethernet as _eth
+from smoltcp.wire.layout import ipv4 as _ipv4
+from smoltcp.wire.layout import tcp as _tcp
+from smoltcp.wire.layout import udp as _udp
 
 from . import _linux
 from .errors import DeviceError
@@ -74,6 +79,7 @@ TX_DATA = 32
 _U32 = struct.Struct("=I")
 _STATS3 = struct.Struct("=III")  # struct tpacket_stats_v3: packets, drops, freeze_q_cnt
 _BE16 = struct.Struct("!H")
+_IPV4_TYPE = int(EthernetProtocol.IPV4).to_bytes(2, "big")
 
 RX_FRAME_SIZE = 2048  # nominal: V3 packs frames by their size; the kernel checks only this
 
@@ -350,12 +356,26 @@ class PacketMmapSocket:
     def _complete_checksum(self, frame: memoryview) -> bool:
         # CHECKSUM_PARTIAL: the L4 checksum field holds the pseudo-header sum; summing from
         # the L4 header to the end of the IP packet completes it. Returns False to drop.
-        if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[14] >> 4 != 4:
+        ip = _eth.HEADER_LEN
+        if len(frame) < ip + _ipv4.MIN_HEADER_LEN or bytes(frame[_eth.ETHERTYPE]) != _IPV4_TYPE:
             return True  # not IPv4: leave it to the stack, which checks what it parses
-        l4 = 14 + ((frame[14] & 0x0F) << 2)
-        end = 14 + _BE16.unpack_from(frame, 16)[0]
-        proto = frame[23]
-        offset = 16 if proto == 6 else 6 if proto == 17 else -1
+        if (
+            frame[ip + _ipv4.VERSION_AT] & _ipv4.VERSION_OCTET_MASK
+        ) >> _ipv4.VERSION_OCTET_SHIFT != 4:
+            return True
+        ihl = (frame[ip + _ipv4.HEADER_LEN_AT] & _ipv4.HEADER_LEN_OCTET_MASK) >> (
+            _ipv4.HEADER_LEN_OCTET_SHIFT
+        )
+        l4 = ip + ihl * _ipv4.HEADER_LEN_UNIT
+        end = ip + _BE16.unpack_from(frame, ip + _ipv4.TOTAL_LEN_AT)[0]
+        proto = frame[ip + _ipv4.NEXT_HEADER_AT]
+        offset = (
+            _tcp.CHECKSUM_AT
+            if proto == _tcp.PSEUDO_PROTOCOL
+            else _udp.CHECKSUM_AT
+            if proto == _udp.PSEUDO_PROTOCOL
+            else -1
+        )
         if offset < 0 or end > len(frame) or l4 + offset + 2 > end:
             return offset < 0
         total = self._internet_sum(frame[l4:end])

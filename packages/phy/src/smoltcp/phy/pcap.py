@@ -8,6 +8,7 @@ meaningful dates.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import struct
@@ -30,6 +31,15 @@ _RECORD_HEADER = struct.Struct("<IIII")
 # Flush at least this often (in `now` time), so a capture of a long run is readable while
 # it runs and little is lost if the program is killed.
 FLUSH_INTERVAL_MICROS = 1_000_000
+MAX_SNAPLEN = 262144  # the largest snap length tcpdump and Wireshark read
+MIN_LIMIT = 4096  # a file cap smaller than this would hold a header and hardly a frame
+
+
+def _close_quietly(sink: IO[bytes]) -> None:
+    # At exit, a file that failed to write (disk full, a /proc file) must not print a
+    # second error from the interpreter's finalizer.
+    with contextlib.suppress(OSError):
+        sink.close()
 
 
 class PcapLinkType(enum.IntEnum):
@@ -57,9 +67,19 @@ class PcapWriter(Observer):
     ``sink`` is a path (the file is created, truncated, and closed by `close`) or a binary
     file object (written and flushed, never closed here). The link type follows the inner
     device's medium: Ethernet (1) or raw IP (101). ``mode`` picks the directions recorded.
-    Frames longer than ``snaplen`` are cut to it (the record keeps their original length).
-    The file is flushed whenever a second of ``now`` has passed since the last flush, and by
-    `flush` and `close`; a file opened from a path is also closed when the program exits.
+    Frames longer than ``snaplen`` (1 to 262144) are cut to it (the record keeps their original
+    length).
+
+    ``limit`` (octets, at least 4096, only with a path) caps each file, like tcpdump's ``-C``:
+    a frame that would take the file past it goes to a new file, named after the first with
+    ``.1``, ``.2``, ... appended; ``files`` (at least 1) keeps at most that many files, like
+    ``-W``, overwriting the oldest in turn. A file always holds at least one frame, so a frame
+    larger than ``limit`` still gets one.
+
+    Opening or writing a file raises `OSError` with the file's name (permission denied, not a
+    directory, disk full); the half-written file is closed. The file is flushed whenever a
+    second of ``now`` has passed since the last flush, and by `flush` and `close`; a file opened
+    from a path is also closed when the program exits.
     """
 
     def __init__(
@@ -69,33 +89,84 @@ class PcapWriter(Observer):
         mode: PcapMode = PcapMode.BOTH,
         *,
         snaplen: int = 65535,
+        limit: int | None = None,
+        files: int | None = None,
     ) -> None:
-        super().__init__(inner)
         if not isinstance(mode, PcapMode):
             raise TypeError(f"mode must be a PcapMode, not {type(mode).__name__}")
-        if snaplen < 1:
-            raise ValueError(f"snaplen must be positive, not {snaplen}")
+        if isinstance(snaplen, bool) or not isinstance(snaplen, int):
+            raise TypeError(f"snaplen must be an int, not {type(snaplen).__name__}")
+        if not 1 <= snaplen <= MAX_SNAPLEN:
+            raise ValueError(f"snaplen must be in [1, {MAX_SNAPLEN}], not {snaplen}")
+        path = isinstance(sink, (str, os.PathLike))
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int):
+                raise TypeError(f"limit must be an int or None, not {type(limit).__name__}")
+            if limit < MIN_LIMIT:
+                raise ValueError(f"limit must be at least {MIN_LIMIT} octets, not {limit}")
+            if not path:
+                raise ValueError("limit needs a path as sink (files are opened by name)")
+        if files is not None:
+            if isinstance(files, bool) or not isinstance(files, int):
+                raise TypeError(f"files must be an int or None, not {type(files).__name__}")
+            if files < 1:
+                raise ValueError(f"files must be at least 1, not {files}")
+            if limit is None:
+                raise ValueError("files needs a limit")
+        if isinstance(sink, (str, os.PathLike)) and not os.fspath(sink):
+            raise ValueError("sink must not be an empty path")
+        super().__init__(inner)
         self.mode = mode
         self.snaplen = snaplen
+        self.limit = limit
+        self.files = files
         self.link_type = _LINK_TYPES[inner.capabilities().medium]
         self.frames = 0
+        self.file_index = 0
+        """Which file is being written: 0 is the path given, n the path with ``.n`` appended."""
         self._record_rx = mode is not PcapMode.TX
         self._record_tx = mode is not PcapMode.RX
-        if isinstance(sink, (str, os.PathLike)):
-            self._sink: IO[bytes] = open(sink, "wb")  # noqa: SIM115 (closed by close())
-            self._owns_sink = True
-            # A program that exits without close() (Ctrl-C, an error) still gets a whole file.
-            self._finalizer = weakref.finalize(self, self._sink.close)
-        else:
-            self._sink = sink
-            self._owns_sink = False
-        self._write = self._sink.write
         self._header = bytearray(_RECORD_HEADER.size)
         self._flushed_at: int | None = None
+        self._size = 0
+        self._frames_in_file = 0
+        if path:
+            self._path: str | None = os.fspath(sink)  # type: ignore[arg-type]
+            self._owns_sink = True
+            self._open(self._path)
+        else:
+            self._path = None
+            self._sink: IO[bytes] = sink  # type: ignore[assignment]
+            self._owns_sink = False
+            self._start_file()
+
+    def _open(self, name: str) -> None:
+        self._sink = open(name, "wb")  # noqa: SIM115 (closed by close())
+        # A program that exits without close() (Ctrl-C, an error) still gets a whole file.
+        self._finalizer = weakref.finalize(self, _close_quietly, self._sink)
+        try:
+            self._start_file()
+        except OSError as exc:
+            self._finalizer()
+            raise OSError(exc.errno, exc.strerror, name) from None
+
+    def _start_file(self) -> None:
+        self._write = self._sink.write
         self._write(
-            _GLOBAL_HEADER.pack(PCAP_MAGIC, *PCAP_VERSION, 0, 0, snaplen, int(self.link_type))
+            _GLOBAL_HEADER.pack(PCAP_MAGIC, *PCAP_VERSION, 0, 0, self.snaplen, int(self.link_type))
         )
         self._sink.flush()
+        self._size = _GLOBAL_HEADER.size
+        self._frames_in_file = 0
+
+    def _rotate(self) -> None:
+        assert self._path is not None
+        self._finalizer()
+        self.file_index += 1
+        if self.files is not None:
+            self.file_index %= self.files
+        name = self._path if self.file_index == 0 else f"{self._path}.{self.file_index}"
+        self._open(name)
 
     def _observe(self, direction: Direction, now: Instant, frame: memoryview) -> None:
         if not (self._record_rx if direction is Direction.RX else self._record_tx):
@@ -104,6 +175,12 @@ class PcapWriter(Observer):
         secs, usecs = divmod(micros, 1_000_000)
         length = len(frame)
         caplen = length if length <= self.snaplen else self.snaplen
+        if self.limit is not None:
+            record = _RECORD_HEADER.size + caplen
+            if self._frames_in_file and self._size + record > self.limit:
+                self._rotate()
+            self._size += record
+            self._frames_in_file += 1
         _RECORD_HEADER.pack_into(self._header, 0, secs & 0xFFFFFFFF, usecs, caplen, length)
         self._write(self._header)
         self._write(frame if caplen == length else frame[:caplen])

@@ -51,6 +51,8 @@ from .socket import (
 from .storage import PacketBuffer, RingBuffer
 from .time import Duration, Instant
 
+__version__ = "0.1.3"  # kept equal to pyproject.toml (a test checks)
+
 __all__ = [
     "TRACE",
     "BindError",

@@ -16,7 +16,11 @@ class Config:
 
     ``hardware_addr`` is required on an Ethernet device and ignored on an IP (TUN) device.
     ``random_seed`` seeds ``Context.rand`` (ephemeral ports, TCP initial sequence numbers): the
-    stack has no other source of randomness. The other fields bound the interface's tables and
+    stack has no other source of randomness, and the default, 0, makes every run the same. That
+    is what tests want; an interface facing a real network should get a secret drawn from the
+    operating system, ``Config(random_seed=secrets.randbits(64))``, or anyone could predict its
+    initial sequence numbers (RFC 6528). The sans-I/O core takes the seed as configuration and
+    never draws one itself. The other fields bound the interface's tables and
     rates; the defaults follow the original smoltcp and Linux where they apply.
     """
 
@@ -79,8 +83,27 @@ class Config:
     rules): the socket's work, and its ACK, once per aggregate. Each frame is still checked."""
 
     def __post_init__(self) -> None:
+        """Check every field: TypeError or ValueError naming the field."""
         if self.hardware_addr is not None and not isinstance(self.hardware_addr, EthernetAddress):
             raise TypeError("hardware_addr must be an EthernetAddress or None")
+        for name in (
+            "random_seed",
+            "hop_limit",
+            "neighbor_cache_capacity",
+            "arp_queue_per_destination",
+            "arp_queue_total",
+            "neighbor_max_unicast_solicit",
+            "neighbor_max_multicast_solicit",
+            "icmp_error_burst",
+            "ingress_burst",
+            "gso_size",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+        for name in ("reply_to_broadcast_echo", "gro", "neighbor_receipt_confirms", "arp_accept"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be a bool, not {type(getattr(self, name)).__name__}")
         if not 1 <= self.hop_limit <= 255:
             raise ValueError(f"hop_limit must be in [1, 255], not {self.hop_limit}")
         for name in (
@@ -101,11 +124,15 @@ class Config:
             "neighbor_refresh_before",
             "arp_request_interval",
             "arp_resolve_timeout",
+            "icmp_error_interval",
             "neighbor_reachable_time",
             "neighbor_delay_first_probe_time",
         ):
-            if not isinstance(getattr(self, name), Duration):
-                raise TypeError(f"{name} must be a Duration")
+            value = getattr(self, name)
+            if not isinstance(value, Duration):
+                raise TypeError(f"{name} must be a Duration, not {type(value).__name__}")
+            if value.micros < 0:
+                raise ValueError(f"{name} must not be negative, not {value}")
         if not isinstance(self.gso_size, int) or not 0 <= self.gso_size <= 0xFFFF:
             raise ValueError(f"gso_size must be an int in [0, 65535], not {self.gso_size!r}")
         if self.icmp_error_interval.micros <= 0:

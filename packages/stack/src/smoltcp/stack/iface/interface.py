@@ -77,6 +77,17 @@ _UNUSED = b"\x00" * 4
 _MAX_DISPATCH_PER_SOCKET = 4096
 
 
+def _check_now(now: object) -> None:
+    if not isinstance(now, Instant):
+        raise TypeError(f"now must be an Instant, not {type(now).__name__}")
+
+
+def _check_device(device: object) -> None:
+    for method in ("capabilities", "receive", "transmit"):
+        if not callable(getattr(device, method, None)):
+            raise TypeError(f"device must have a {method}() method ({type(device).__name__})")
+
+
 class Interface(Ingress):
     """A network interface: addresses, routes, neighbour cache, and the poll loop.
 
@@ -123,6 +134,8 @@ class Interface(Ingress):
     def __init__(self, config: Config, device: Device, now: Instant) -> None:
         if not isinstance(config, Config):
             raise TypeError(f"config must be a Config, not {type(config).__name__}")
+        _check_now(now)
+        _check_device(device)
         caps = device.capabilities()
         self._medium = caps.medium
         self._eth = caps.medium is Medium.ETHERNET
@@ -206,8 +219,10 @@ class Interface(Ingress):
         """Change the Ethernet address; raise ValueError on an IP medium or a non-unicast one."""
         if not self._eth:
             raise ValueError("an IP-medium interface has no hardware address")
-        if not isinstance(addr, EthernetAddress) or not addr.is_unicast:
-            raise ValueError(f"not a unicast Ethernet address: {addr!r}")
+        if not isinstance(addr, EthernetAddress):
+            raise TypeError(f"addr must be an EthernetAddress, not {type(addr).__name__}")
+        if not addr.is_unicast:
+            raise ValueError(f"addr must be a unicast Ethernet address, not {addr!r}")
         self._hardware_addr = addr
         self._mac = bytes(addr)
         self.context.hardware_addr = addr
@@ -228,6 +243,8 @@ class Interface(Ingress):
         Raises TypeError if ``f`` leaves anything but `IpCidr`s in the list, ValueError for an
         address that cannot be an interface's (unspecified, broadcast or multicast).
         """
+        if not callable(f):
+            raise TypeError(f"f must be callable, not {type(f).__name__}")
         addrs = list(self.context.ip_addrs)
         f(addrs)
         for cidr in addrs:
@@ -262,8 +279,13 @@ class Interface(Ingress):
         happened (a frame was received or sent), i.e. whether socket state may have changed.
 
         Never raises for anything received from the network: bad input is dropped and
-        counted in `counters`.
+        counted in `counters`. Raises TypeError for a ``now`` that is not an `Instant`, a
+        ``device`` without the device protocol or ``sockets`` that are not a `SocketSet`.
         """
+        if type(now) is not Instant:
+            _check_now(now)
+        if not hasattr(sockets, "_active"):
+            raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
         self._now = now
         self._now_us = now.micros
         self.context.now = now
@@ -336,6 +358,9 @@ class Interface(Ingress):
         A time at or before ``now`` means "now". Sockets that have nothing left to do are
         dropped from the set's active set here too, and sockets waiting for a timer sleep.
         """
+        _check_now(now)
+        if not hasattr(sockets, "_active"):
+            raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
         cx = self.context
         cx.now = now
         if self._resolved:

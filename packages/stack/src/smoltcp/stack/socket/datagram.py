@@ -8,25 +8,79 @@ from smoltcp.stack.storage import PacketBuffer
 
 from .base import Socket
 
-__all__ = ["DatagramSocket"]
+__all__ = [
+    "DatagramSocket",
+    "MAX_BUFFER_SIZE",
+    "OCTETS_PER_SLOT",
+    "check_size",
+    "check_writable",
+    "packet_buffer",
+]
+
+MAX_BUFFER_SIZE = 1 << 30
+"""The largest buffer an int size may ask for (1 GiB)."""
+OCTETS_PER_SLOT = 64
+"""An int size of N octets holds up to ``max(1, N // 64)`` packets (small ones)."""
+
+
+def packet_buffer(buffer: Any, what: str) -> PacketBuffer[Any]:
+    """Return ``buffer`` if it is a `PacketBuffer`; make one if it is an int size in octets.
+
+    An int ``N`` (1 to `MAX_BUFFER_SIZE`) gives a buffer of ``N`` payload octets holding up to
+    ``max(1, N // 64)`` packets. Raises TypeError or ValueError naming ``what``.
+    """
+    if isinstance(buffer, PacketBuffer):
+        return buffer
+    if isinstance(buffer, int) and not isinstance(buffer, bool):
+        if not 1 <= buffer <= MAX_BUFFER_SIZE:
+            raise ValueError(f"{what} size must be in [1, {MAX_BUFFER_SIZE}], not {buffer}")
+        return PacketBuffer(max(1, buffer // OCTETS_PER_SLOT), buffer)
+    raise TypeError(f"{what} must be a PacketBuffer or an int size, not {type(buffer).__name__}")
+
+
+def check_size(size: Any, what: str = "size") -> int:
+    """Return ``size`` if it is an int >= 0; raise TypeError/ValueError naming ``what``."""
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise TypeError(f"{what} must be an int, not {type(size).__name__}")
+    if size < 0:
+        raise ValueError(f"{what} must be >= 0, not {size}")
+    return size
+
+
+def check_bytes(data: Any, what: str = "data") -> None:
+    """Raise TypeError naming ``what`` unless ``data`` is bytes, bytearray or a memoryview."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{what} must be bytes, bytearray or memoryview, not {type(data).__name__}")
+
+
+def check_writable(buffer: Any, what: str = "buffer") -> None:
+    """Raise TypeError naming ``what`` unless ``buffer`` is a bytearray or writable view."""
+    if isinstance(buffer, bytearray):
+        return
+    if isinstance(buffer, memoryview) and not buffer.readonly:
+        return
+    raise TypeError(
+        f"{what} must be a bytearray or a writable memoryview, not {type(buffer).__name__}"
+    )
 
 
 class DatagramSocket(Socket):
     """The base of the datagram sockets (`UdpSocket`, `IcmpSocket`).
 
-    ``rx_buffer`` and ``tx_buffer`` are `PacketBuffer`s: their capacities bound how many
-    messages (and octets) wait in each direction; ``rx_dropped`` and ``tx_dropped`` count what
-    did not fit. Subclasses set ``_endpoint`` when bound.
+    ``rx_buffer`` and ``tx_buffer`` are `PacketBuffer`s, or int sizes in octets (see
+    `packet_buffer`), as for `TcpSocket`: their capacities bound how many messages (and octets)
+    wait in each direction; ``rx_dropped`` and ``tx_dropped`` count what did not fit.
+    Subclasses set ``_endpoint`` when bound.
     """
 
     __slots__ = ("_endpoint", "_hop_limit", "_rx", "_tx", "rx_dropped", "tx_dropped")
 
-    def __init__(self, rx_buffer: PacketBuffer[Any], tx_buffer: PacketBuffer[Any]) -> None:
+    def __init__(
+        self, rx_buffer: PacketBuffer[Any] | int, tx_buffer: PacketBuffer[Any] | int
+    ) -> None:
         super().__init__()
-        if not isinstance(rx_buffer, PacketBuffer) or not isinstance(tx_buffer, PacketBuffer):
-            raise TypeError(f"{type(self).__name__} takes two PacketBuffers")
-        self._rx = rx_buffer
-        self._tx = tx_buffer
+        self._rx = packet_buffer(rx_buffer, "rx_buffer")
+        self._tx = packet_buffer(tx_buffer, "tx_buffer")
         self._endpoint: Any = None
         self._hop_limit: int | None = None
         self.rx_dropped = 0
@@ -43,6 +97,8 @@ class DatagramSocket(Socket):
 
     @hop_limit.setter
     def hop_limit(self, value: int | None) -> None:
-        if value is not None and (not isinstance(value, int) or not 1 <= value <= 255):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise TypeError(f"hop_limit must be an int or None, not {type(value).__name__}")
+        if value is not None and not 1 <= value <= 255:
             raise ValueError(f"hop_limit must be in [1, 255] or None, not {value!r}")
         self._hop_limit = value

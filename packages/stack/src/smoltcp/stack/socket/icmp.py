@@ -14,7 +14,7 @@ from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
 
 from .base import Emit
-from .datagram import DatagramSocket
+from .datagram import DatagramSocket, check_bytes, check_size
 from .errors import BindError, RecvError, SendError
 from .udp import to_endpoint
 
@@ -40,16 +40,18 @@ class IcmpEndpoint(NamedTuple):
     @classmethod
     def ident(cls, ident: int) -> IcmpEndpoint:
         """Receive echo requests and replies carrying ``ident`` (16 bits)."""
-        if not isinstance(ident, int) or not 0 <= ident <= 0xFFFF:
-            raise ValueError(f"an echo identifier is in [0, 65535], not {ident!r}")
+        if not isinstance(ident, int) or isinstance(ident, bool):
+            raise TypeError(f"ident must be an int, not {type(ident).__name__}")
+        if not 0 <= ident <= 0xFFFF:
+            raise ValueError(f"ident must be in [0, 65535], not {ident!r}")
         return cls(ident, None)
 
     @classmethod
     def udp(cls, endpoint: Any) -> IcmpEndpoint:
         """Receive the ICMP errors about datagrams sent from the UDP ``endpoint``."""
-        ep = to_endpoint(endpoint)
+        ep = to_endpoint(endpoint, "endpoint")
         if ep.port == 0:
-            raise ValueError("a UDP endpoint needs a port")
+            raise ValueError("endpoint needs a port (not 0)")
         return cls(None, ep)
 
 
@@ -79,7 +81,8 @@ class IcmpSocket(DatagramSocket):
     def bind(self, endpoint: IcmpEndpoint | int | IpEndpoint) -> None:
         """Bind to an `IcmpEndpoint`, an echo identifier (int) or a UDP `IpEndpoint`.
 
-        Raises BindError("already bound") when bound.
+        Raises BindError("already bound") when bound; TypeError/ValueError naming
+        ``endpoint`` or ``ident`` for a value of the wrong type or range.
         """
         if isinstance(endpoint, IcmpEndpoint):
             ep = endpoint
@@ -115,9 +118,15 @@ class IcmpSocket(DatagramSocket):
         Raises SendError("unaddressable") for an unspecified address, SendError("buffer
         full") when it does not fit, SendError("malformed") for fewer than 8 octets.
         """
+        check_size(size)
         if isinstance(addr, str):
-            addr = IpAddress.parse(addr)
-        if not isinstance(addr, IpAddress) or addr.is_unspecified:
+            try:
+                addr = IpAddress.parse(addr)
+            except (ValueError, TypeError):
+                raise ValueError(f"addr must be an IP address, not {addr!r}") from None
+        if not isinstance(addr, IpAddress):
+            raise TypeError(f"addr must be an IpAddress, not {type(addr).__name__}")
+        if addr.is_unspecified:
             raise SendError(f"unaddressable: {addr!r}")
         if size < 8:
             raise SendError(f"malformed: an ICMP message has at least 8 octets, not {size}")
@@ -132,6 +141,7 @@ class IcmpSocket(DatagramSocket):
 
     def send_to(self, data: bytes | bytearray | memoryview, addr: IpAddress) -> None:
         """Queue a copy of the ICMP message ``data`` for ``addr``; raise like `send`."""
+        check_bytes(data)
         self.send(len(data), addr)[:] = data
 
     send_slice = send_to

@@ -12,6 +12,7 @@ from smoltcp.wire import ChecksumCapabilities, IpVersion, MalformedPacket
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
 
 from .base import Emit, Socket
+from .datagram import check_bytes, check_size, check_writable, packet_buffer
 from .errors import RecvError, SendError
 
 __all__ = ["RawSocket"]
@@ -28,7 +29,8 @@ class RawSocket(Socket):
     Received packets are queued whole (IP header included) before the interface handles them
     as usual. `send` takes a whole IP packet: the interface writes a fresh header from its
     fields (the header checksum is recomputed; options are not sent) and copies the payload
-    as it is, so the payload's own checksum is the caller's.
+    as it is, so the payload's own checksum is the caller's. ``rx_buffer`` and ``tx_buffer``
+    are `PacketBuffer`s or int sizes in octets, as for `UdpSocket`.
     """
 
     __slots__ = ("_ip_protocol", "_ip_version", "_rx", "_tx", "rx_dropped", "tx_dropped")
@@ -37,20 +39,21 @@ class RawSocket(Socket):
         self,
         ip_version: IpVersion | int,
         ip_protocol: IpProtocol | int,
-        rx_buffer: PacketBuffer[Any],
-        tx_buffer: PacketBuffer[Any],
+        rx_buffer: PacketBuffer[Any] | int,
+        tx_buffer: PacketBuffer[Any] | int,
     ) -> None:
         super().__init__()
-        if not isinstance(rx_buffer, PacketBuffer) or not isinstance(tx_buffer, PacketBuffer):
-            raise TypeError("RawSocket takes two PacketBuffers")
-        if int(ip_version) != 4:
-            raise ValueError(f"only IPv4 raw sockets are supported, not version {ip_version}")
-        if not 0 <= int(ip_protocol) <= 255:
-            raise ValueError(f"an IP protocol is in [0, 255], not {ip_protocol}")
+        for what, value in (("ip_version", ip_version), ("ip_protocol", ip_protocol)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+        if ip_version != 4:
+            raise ValueError(f"ip_version must be 4 (only IPv4 raw sockets), not {ip_version}")
+        if not 0 <= ip_protocol <= 255:
+            raise ValueError(f"ip_protocol must be in [0, 255], not {ip_protocol}")
         self._ip_version = IpVersion(int(ip_version))
         self._ip_protocol = IpProtocol(int(ip_protocol))
-        self._rx = rx_buffer
-        self._tx = tx_buffer
+        self._rx = packet_buffer(rx_buffer, "rx_buffer")
+        self._tx = packet_buffer(tx_buffer, "tx_buffer")
         self.rx_dropped = 0
         self.tx_dropped = 0
 
@@ -77,6 +80,7 @@ class RawSocket(Socket):
 
         Raises SendError("buffer full") when it does not fit.
         """
+        check_size(size)
         try:
             view = self._tx.enqueue(size, None)
         except BufferFull:
@@ -88,6 +92,7 @@ class RawSocket(Socket):
 
     def send_slice(self, data: bytes | bytearray | memoryview) -> None:
         """Queue a copy of the IP packet ``data``; raise like `send`."""
+        check_bytes(data)
         self.send(len(data))[:] = data
 
     def recv(self) -> bytes:
@@ -100,6 +105,7 @@ class RawSocket(Socket):
 
     def recv_into(self, buffer: bytearray | memoryview) -> int:
         """Copy the oldest packet into ``buffer`` (truncated if longer); return its length."""
+        check_writable(buffer)
         try:
             _, view = self._rx.dequeue()
         except BufferEmpty:

@@ -14,7 +14,7 @@ from smoltcp.wire.ipv4 import IpProtocol
 from smoltcp.wire.udp import UdpRepr
 
 from .base import Emit
-from .datagram import DatagramSocket
+from .datagram import DatagramSocket, check_bytes, check_size, check_writable
 from .errors import BindError, RecvError, SendError
 
 __all__ = ["UdpSocket", "to_endpoint"]
@@ -27,37 +27,50 @@ _ZERO = Instant.ZERO
 _tuple_new = tuple.__new__
 
 
-def to_endpoint(value: Any) -> IpEndpoint:
+def to_endpoint(value: Any, what: str = "endpoint") -> IpEndpoint:
     """Return ``value`` as an `IpEndpoint`: an endpoint, a port, ``(addr, port)`` or
     ``"addr:port"``; the address may be None, text or an `IpAddress`. Raise TypeError or
-    ValueError otherwise."""
+    ValueError naming ``what`` otherwise."""
     if type(value) is IpEndpoint:
         addr, port = value
     elif isinstance(value, bool):
-        raise TypeError("an endpoint is not a bool")
+        raise TypeError(f"{what} must be an endpoint or a port, not a bool")
     elif isinstance(value, int):
         addr, port = None, value
     elif isinstance(value, str):
-        return to_endpoint(IpEndpoint.parse(value))
+        try:
+            parsed = IpEndpoint.parse(value)
+        except (ValueError, TypeError):
+            raise ValueError(f"{what} must be 'ADDRESS:PORT', not {value!r}") from None
+        return to_endpoint(parsed, what)
     elif isinstance(value, tuple) and len(value) == 2:
         addr, port = value
     else:
-        raise TypeError(f"cannot make an endpoint of {type(value).__name__}")
+        raise TypeError(
+            f"{what} must be an IpEndpoint, a port or (address, port), not {type(value).__name__}"
+        )
     if isinstance(addr, str):
-        addr = IpAddress.parse(addr)
+        try:
+            addr = IpAddress.parse(addr)
+        except (ValueError, TypeError):
+            raise ValueError(f"{what} has a bad address {addr!r}") from None
     elif addr is not None and not isinstance(addr, IpAddress):
-        raise TypeError(f"an endpoint address is an IpAddress, not {type(addr).__name__}")
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 0xFFFF:
-        raise ValueError(f"a port is an int in [0, 65535], not {port!r}")
+        raise TypeError(f"{what}'s address must be an IpAddress, not {type(addr).__name__}")
+    if not isinstance(port, int) or isinstance(port, bool):
+        raise TypeError(f"{what}'s port must be an int, not {type(port).__name__}")
+    if not 0 <= port <= 0xFFFF:
+        raise ValueError(f"{what}'s port must be in [0, 65535], not {port!r}")
     return IpEndpoint(addr, port)
 
 
 class UdpSocket(DatagramSocket):
     """A UDP socket: `bind` a local port, then `send_to` and `recv_from` datagrams.
 
-    ``rx_buffer`` and ``tx_buffer`` are `PacketBuffer`s: their capacities bound how many
-    datagrams (and octets) wait in each direction. A datagram that arrives when the receive
-    buffer is full is dropped and counted in ``rx_dropped``.
+    ``rx_buffer`` and ``tx_buffer`` are `PacketBuffer`s or int sizes in octets
+    (``UdpSocket(4096, 4096)``, as ``TcpSocket(4096, 4096)``; an int N holds up to N // 64
+    datagrams): their capacities bound how many datagrams (and octets) wait in each direction.
+    A datagram that arrives when the receive buffer is full is dropped and counted in
+    ``rx_dropped``.
     """
 
     __slots__ = ()
@@ -117,7 +130,7 @@ class UdpSocket(DatagramSocket):
     def _check_send(self, endpoint: Any) -> IpEndpoint:
         if self._endpoint is None:
             raise SendError("unaddressable: the socket is not bound")
-        remote = endpoint if type(endpoint) is IpEndpoint else to_endpoint(endpoint)
+        remote = endpoint if type(endpoint) is IpEndpoint else to_endpoint(endpoint, "endpoint")
         if remote.port == 0 or remote.addr is None or remote.addr.is_unspecified:
             raise SendError(f"unaddressable: {remote}")
         return remote
@@ -128,6 +141,7 @@ class UdpSocket(DatagramSocket):
         Fill it before the next poll. Raises SendError("unaddressable") when unbound or for
         a remote without address or port, SendError("buffer full") when it does not fit.
         """
+        check_size(size)
         remote = self._check_send(endpoint)
         try:
             view = self._tx.enqueue(size, remote)
@@ -140,6 +154,7 @@ class UdpSocket(DatagramSocket):
 
     def send_to(self, data: bytes | bytearray | memoryview, endpoint: Any) -> None:
         """Queue a copy of ``data`` for ``endpoint``; raise like `send`."""
+        check_bytes(data)
         self.send(len(data), endpoint)[:] = data
 
     send_slice = send_to
@@ -164,6 +179,7 @@ class UdpSocket(DatagramSocket):
         A datagram longer than ``buffer`` is truncated (the rest is lost, as with POSIX
         ``recvfrom``). Raises like `recv`.
         """
+        check_writable(buffer)
         view, remote = self.recv()
         n = min(len(view), len(buffer))
         buffer[:n] = view[:n]
