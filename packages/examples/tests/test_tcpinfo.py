@@ -1,4 +1,5 @@
-"""The examples' TCP statistics lines and trace files, from a real in-memory connection."""
+"""The examples' TCP statistics lines and trace files, from a real in-memory connection, and
+smoltcp-server's SIGUSR1 report."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from smoltcp.examples import tcpinfo
+from smoltcp.examples.server import ConnectionsReport
 from smoltcp.phy import Loopback
 from smoltcp.stack.iface import Config, Interface
 from smoltcp.stack.socket import SocketSet
@@ -124,3 +126,18 @@ def test_print_connections_writes_a_header_and_a_line_each() -> None:
     lines = out.getvalue().splitlines()
     assert lines[0] == f"2 TCP connection(s) at {now}:"
     assert len(lines) == 3 and all(line.startswith("ESTABLISHED ") for line in lines[1:])
+
+
+def test_the_report_prints_once_per_request_between_polls(capsys) -> None:
+    _, _, sockets, _, _, now = connected_pair()
+    report = ConnectionsReport(sockets)
+    report.step(now)
+    assert capsys.readouterr().out == ""
+    report.request()  # what the SIGUSR1 handler calls
+    report.step(now + Duration.from_millis(1))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("2 TCP connection(s) at ")
+    client = next(line for line in out if line.split()[3] == str(CLIENT))
+    assert client.startswith(f"ESTABLISHED 0 0 {CLIENT} {SERVER} cubic wscale:")
+    report.step(now + Duration.from_millis(2))
+    assert capsys.readouterr().out == ""
