@@ -22,6 +22,9 @@ from smoltcp.stack.tcp import TcpSocket, TcpState, TcpStats
 from smoltcp.stack.tcp.trace import RingRecorder, dump_csv, dump_jsonl
 from smoltcp.stack.time import Instant
 
+from .options import pcap_path
+from .runtime import UserError
+
 __all__ = [
     "TRACE_CAPACITY",
     "TraceFile",
@@ -120,6 +123,7 @@ def add_trace_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trace",
         metavar="FILE",
+        type=pcap_path,  # the same checks as a capture's path: writable, not a directory
         default=None,
         help="write the TCP event trace to FILE at the end: JSON Lines, or CSV if FILE ends "
         "in .csv (read it with smoltcp-tcpplot)",
@@ -138,15 +142,23 @@ class TraceFile:
         self.recorder = RingRecorder(capacity)
 
     def close(self) -> str:
-        """Write the trace; return a line saying what was written (and what was dropped)."""
+        """Write the trace; return a line saying what was written (and what was dropped).
+
+        Raises `runtime.UserError` when the file cannot be written.
+        """
         records = self.recorder.records()
-        if self.path.suffix.lower() == ".csv":
-            self.path.write_text(dump_csv(records), newline="")
-            kind = "CSV"
-        else:
-            with self.path.open("w") as f:
-                f.writelines(dump_jsonl(records))
-            kind = "JSON Lines"
+        try:
+            if self.path.suffix.lower() == ".csv":
+                self.path.write_text(dump_csv(records), newline="")
+                kind = "CSV"
+            else:
+                with self.path.open("w") as f:
+                    f.writelines(dump_jsonl(records))
+                kind = "JSON Lines"
+        except OSError as exc:
+            raise UserError(
+                f"cannot write the trace to {self.path}: {(exc.strerror or str(exc)).lower()}"
+            ) from None
         dropped = self.recorder.dropped
         note = f" (the oldest {dropped} dropped)" if dropped else ""
         return f"trace: {len(records)} records written to {self.path} as {kind}{note}"
