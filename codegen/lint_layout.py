@@ -55,6 +55,7 @@ ALLOW: dict[tuple[str, str], str] = {
     # Address text and MAC/multicast mapping: address semantics, not header layout.
     ("packages/wire/src/smoltcp/wire/address.py", "*"): "address semantics",
     ("packages/stack/src/smoltcp/stack/iface/interface.py", "_next_hop_of"): "RFC 1112 6.4",
+    ("packages/stack/src/smoltcp/stack/iface/multicast.py", "multicast_mac"): "RFC 1112 6.4",
     # Reading a received frame as 32-bit little-endian words is the checksum kernel's method.
     ("packages/stack/src/smoltcp/stack/kernels.py", "_sum_le32"): "RFC 1071 sum kernel",
     # PACKET_MMAP ring structures (tpacket_req3, tpacket_block_desc, tpacket3_hdr, ...) are a

@@ -1,14 +1,16 @@
 """Fetch a URL over HTTP/1.1 and write the response body to stdout.
 
 The host is 02-00-00-00-00-03 / 192.168.69.3/24 (192.168.69.100, the kernel side of tap0, is
-the default gateway; ``--mac``, ``--address``, ``--gateway`` change them). ADDRESS is the IP
-address to connect to (this program resolves no names); URL gives the path, the Host header and
-the port. The status line and the headers go to stderr, the body to stdout, so ``> file`` saves
+the default gateway; ``--mac``, ``--address``, ``--gateway`` change them, ``--dhcp`` leases
+them). ADDRESS is the host to connect to, by default the URL's; a name is resolved with the DNS
+server of ``--dns`` or the one DHCP gives. URL gives the path, the Host header and the port.
+The status line and the headers go to stderr, the body to stdout, so ``> file`` saves
 exactly the resource. The socket buffers are 1024 octets (``--buffer``), which makes captures
 show many small windows.
 
     smoltcp-httpclient tap0 192.168.69.100 http://192.168.69.100:8000/index.html
     smoltcp-httpclient tap0 192.168.69.100 http://192.168.69.100:8000/big > big.bin
+    smoltcp-httpclient tap0 http://www.example.test/ --dns 192.168.69.100
 
 The exit status is 0 for a complete 2xx response, 1 for anything else.
 """
@@ -23,7 +25,7 @@ from smoltcp.stack.socket import SocketSet
 from smoltcp.stack.tcp import TcpSocket, TcpState
 from smoltcp.stack.time import Duration, Instant
 
-from . import options
+from . import names, options
 from .apps import HttpError, HttpResponseParser, Pump
 from .runtime import Clock, UserError, poll_loop, run
 
@@ -52,8 +54,15 @@ def build_parser() -> options.ExampleParser:
     """Return the command-line parser of smoltcp-httpclient."""
     p = options.parser(PROG, __doc__ or "")
     options.add_host_options(p, address=ADDRESS, gateway=GATEWAY, mac=HARDWARE_ADDR)
-    p.add_argument("address", metavar="ADDRESS", type=options.address, help="server IP address")
+    p.add_argument(
+        "address",
+        metavar="ADDRESS",
+        nargs="?",
+        type=names.host,
+        help="server to connect to (default: the URL's host); " + names.HOST_HELP,
+    )
     p.add_argument("url", metavar="URL", type=url, help="http:// URL to fetch")
+    names.add_name_options(p)
     p.add_argument(
         "--buffer",
         type=options.int_range(64, 1 << 30, "buffer size"),
@@ -94,6 +103,10 @@ def fetch(args: argparse.Namespace) -> int:
     start = clock.now()
     iface = options.host_interface(args, device, start)
     sockets = SocketSet()
+    lease = names.configure(args, iface, device, sockets, clock)
+    target = args.address if args.address is not None else names.url_host(args.url)
+    args.address = names.lookup(args, target, iface, device, sockets, lease)
+    start = clock.now()
     sock = TcpSocket(args.buffer, args.buffer)
     sockets.add(sock)
     port = args.url.port or 80

@@ -8,6 +8,7 @@ time, then a summary like ping's. It exits with 0 if any reply came back, 1 othe
 
     smoltcp-ping tap0 192.168.69.100
     smoltcp-ping tap0 192.168.69.100 -c 10 -i 0.2
+    smoltcp-ping tap0 www.example.test --dhcp
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from smoltcp.stack.socket import SocketSet
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import ChecksumCapabilities, Icmpv4Message, Icmpv4Packet, Icmpv4Repr
 
-from . import options
+from . import names, options
 from .runtime import Clock, poll_loop, run
 
 __all__ = ["main"]
@@ -41,7 +42,8 @@ def build_parser() -> options.ExampleParser:
     """Return the command-line parser of smoltcp-ping."""
     p = options.parser(PROG, __doc__ or "")
     options.add_host_options(p, address=ADDRESS, gateway=GATEWAY, mac=HARDWARE_ADDR)
-    p.add_argument("address", metavar="ADDRESS", type=options.address, help="host to ping")
+    p.add_argument("address", metavar="HOST", type=names.host, help=names.HOST_HELP)
+    names.add_name_options(p)
     p.add_argument(
         "-c", "--count", type=options.positive, default=4, help="requests to send (default 4)"
     )
@@ -173,6 +175,9 @@ def ping(args: argparse.Namespace) -> int:
     start = clock.now()
     iface = options.host_interface(args, device, start)
     sockets = SocketSet()
+    lease = names.configure(args, iface, device, sockets, clock)
+    args.address = names.lookup(args, args.address, iface, device, sockets, lease)
+    start = clock.now()
     pinger = Pinger(args, None, start)
     pinger.sock = make_icmp_socket(pinger.ident)
     sockets.add(pinger.sock)

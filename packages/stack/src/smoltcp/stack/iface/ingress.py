@@ -18,6 +18,7 @@ from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.ethernet import EthernetFrame
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
+from smoltcp.wire.igmp import IgmpRepr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
 from smoltcp.wire.layout import ethernet as _eth_layout
@@ -46,6 +47,7 @@ _U16 = struct.Struct("!H")
 _UDP = IpProtocol.UDP
 _TCP = IpProtocol.TCP
 _ICMP = IpProtocol.ICMP
+_IGMP = IpProtocol.IGMP
 _RST = TcpControl.RST
 _ECHO_REQUEST = Icmpv4Message.ECHO_REQUEST
 _ECHO_REPLY = Icmpv4Message.ECHO_REPLY
@@ -98,6 +100,7 @@ class Ingress:
     counters: Any
     config: Any
     neighbor_cache: Any
+    multicast: Any
 
     def _process_frame(self, frame: memoryview) -> None:
         """Handle one received frame; count and log, never raise."""
@@ -153,8 +156,11 @@ class Ingress:
             if dst == _BROADCAST_MAC:
                 self._l2_broadcast = True
             elif dst[0] & 1:
-                self._drop("multicast")
-                return
+                # Multicast: only the groups joined (RFC 1112 6.4), treated as a broadcast.
+                if dst not in self.multicast.macs:
+                    self._drop("multicast")
+                    return
+                self._l2_broadcast = True
             else:
                 self._drop("not-for-us-ethernet")
                 return
@@ -238,6 +244,8 @@ class Ingress:
         if dst not in cx._addrs:
             if dst.is_broadcast or dst in cx._broadcasts:
                 broadcast = True
+            elif dst.is_multicast and dst in self.multicast:
+                broadcast = True  # to every socket on the port, as a broadcast
             elif dst.is_multicast:
                 self._drop("multicast")
                 return
@@ -269,6 +277,8 @@ class Ingress:
             self._process_tcp(ipr, payload, broadcast, handled)
         elif proto == _ICMP:
             self._process_icmp(ipr, payload, broadcast, handled)
+        elif proto == _IGMP:
+            self.multicast.on_message(IgmpRepr.parse(payload), dst, self._now_us)
         elif not handled:
             self._drop("unknown-protocol")
             if not broadcast:

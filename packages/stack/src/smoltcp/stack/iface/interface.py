@@ -50,6 +50,7 @@ from .counters import Counters
 from .gro import Aggregator
 from .gso import can_cut, inner, piece, pieces
 from .ingress import Ingress
+from .multicast import MulticastGroups
 from .neighbor import NeighborCache
 from .route import Routes
 
@@ -98,8 +99,9 @@ class Interface(Ingress):
 
     What it does by itself (the bounds and intervals are `Config` fields):
 
-    - Ethernet: takes frames to its address and broadcasts; drops multicast (not supported
-      yet) and frames for other hosts, counting each in `counters`.
+    - Ethernet: takes frames to its address, broadcasts, and multicasts of the groups joined
+      (`join_multicast_group`, IGMPv2 in `MulticastGroups`); drops other multicast and frames
+      for other hosts, counting each in `counters`.
     - ARP (RFC 826): answers requests for its addresses; learns from requests and replies
       for it, and updates entries it has from any ARP of the neighbour (the "merge" rule);
       gratuitous ARP creates an entry only with ``arp_accept``. An ARP packet at odds with
@@ -207,6 +209,8 @@ class Interface(Ingress):
         self._icmp_tokens = config.icmp_error_burst
         self._icmp_refill_us = now.micros
         self._icmp_interval_us = config.icmp_error_interval.micros
+        # IPv4 multicast groups joined and the IGMPv2 messages owed (RFC 2236).
+        self.multicast = MulticastGroups(random.Random(f"igmp-{config.random_seed}"))
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -255,6 +259,15 @@ class Interface(Ingress):
                 raise ValueError(f"{cidr} cannot be an interface address")
         self.context._set_ip_addrs(tuple(addrs))
         self._next_hops.clear()
+
+    def join_multicast_group(self, group: Ipv4Address, now: Instant) -> bool:
+        """Join ``group``: accept its datagrams and report it (RFC 2236); return False when
+        joined already. Raise ValueError for a non-multicast address (see `MulticastGroups`)."""
+        return self.multicast.join(group, now.micros)
+
+    def leave_multicast_group(self, group: Ipv4Address) -> bool:
+        """Leave ``group`` (a Leave Group goes out at the next poll); False if not joined."""
+        return self.multicast.leave(group)
 
     def has_ip_addr(self, addr: IpAddress) -> bool:
         """Return whether ``addr`` is one of the interface's addresses."""
@@ -307,6 +320,9 @@ class Interface(Ingress):
                 self._deliver_held()
             if self._resolved or 0 <= self.neighbor_cache._due_hint <= self._now_us:
                 did = self._service_arp() or did
+            due = self.multicast.next_due_us
+            if due is not None and due <= self._now_us:
+                did = self._service_igmp() or did
             sockets.wake_due(self._now_us)
             if sockets.has_active():
                 did = self._egress(sockets) or did
@@ -370,6 +386,9 @@ class Interface(Ingress):
             at_us = self.neighbor_cache._poll_at_us()
             if at_us is not None:
                 best = Instant(at_us)
+        igmp_us = self.multicast.next_due_us
+        if igmp_us is not None and (best is None or igmp_us < best.micros):
+            best = Instant(igmp_us)
         sockets.wake_due(now.micros)
         visit = sockets.active_handles()
         for handle in visit:
@@ -746,6 +765,14 @@ class Interface(Ingress):
 
     # -- ICMP errors --------------------------------------------------------------------------
 
+    def _service_igmp(self) -> bool:
+        """Send the IGMP reports and leaves that are due, with TTL 1 (RFC 2236 section 2)."""
+        src = self.ipv4_addr() or _UNSPECIFIED_V4
+        sent = False
+        for dst, msg in self.multicast.take(self._now_us):
+            sent = self._send_ip(ip_repr(src, dst, IpProtocol.IGMP, 8, 1), msg.to_bytes()) or sent
+        return sent
+
     def _icmp_error_allowed(self) -> bool:
         """Take a token from the ICMP error bucket (RFC 1812 4.3.2.8); False when empty."""
         tokens = self._icmp_tokens
@@ -797,3 +824,4 @@ _REPRS = frozenset((TcpRepr, UdpRepr, Icmpv4Repr))
 _NO_CHECKSUMS = ChecksumCapabilities.ignored()
 _PROTO_TCP = int(IpProtocol.TCP)
 _ZERO_ETHERNET = EthernetAddress(_ZERO_MAC)
+_UNSPECIFIED_V4 = Ipv4Address(0)

@@ -1,0 +1,195 @@
+"""The DHCPv4 client socket against a scripted server: lease, renew, rebind, expire, NAK,
+DECLINE, retransmission schedule, and foreign or malformed answers dropped and counted."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket, Dhcpv4State, apply_lease
+from smoltcp.stack.testing import Harness, arp, ethernet, ipv4, udp
+from smoltcp.stack.time import Duration, Instant
+from smoltcp.wire import EthernetAddress, IpCidr, Ipv4Address
+from smoltcp.wire.dhcpv4 import DhcpMessageType, DhcpOpCode, DhcpRepr
+
+US_MAC = "02-00-00-00-00-01"
+SERVER = "192.168.69.100"
+SERVER_MAC = "02-00-00-00-00-64"
+OFFERED = "192.168.69.50"
+
+
+def setup(**kw: object) -> tuple[Harness, Dhcpv4Socket]:
+    h = Harness(cidr="")
+    sock = Dhcpv4Socket(random.Random(7), **kw)  # type: ignore[arg-type]
+    h.sockets.add(sock)
+    return h, sock
+
+
+def sent(h: Harness, frames: list[bytes]) -> list[tuple[object, DhcpRepr]]:
+    out = []
+    for d in h.decode(frames):
+        if d.udp is not None and d.udp["dport"] == 67:
+            assert not d.errors
+            out.append((d, DhcpRepr.parse(d.payload)))
+    return out
+
+
+def reply(
+    request: DhcpRepr,
+    kind: DhcpMessageType,
+    *,
+    xid: int | None = None,
+    dst: str = "255.255.255.255",
+    sport: int = 67,
+    **options: object,
+) -> bytes:
+    fields: dict[str, object] = dict(
+        yiaddr=Ipv4Address(OFFERED),
+        server_identifier=Ipv4Address(SERVER),
+        subnet_mask=Ipv4Address("255.255.255.0"),
+        router=Ipv4Address(SERVER),
+        dns_servers=(Ipv4Address(SERVER),),
+        lease_time=120,
+    )
+    fields.update(options)
+    msg = DhcpRepr(
+        kind,
+        request.xid if xid is None else xid,
+        request.client_hardware_addr,
+        op=DhcpOpCode.BOOTREPLY,
+        **fields,  # type: ignore[arg-type]
+    ).to_bytes()
+    dst_mac = "ff-ff-ff-ff-ff-ff" if dst.endswith("255") else US_MAC
+    return ethernet(
+        dst_mac, SERVER_MAC, 0x0800, ipv4(SERVER, dst, 17, udp(SERVER, dst, sport, 68, msg))
+    )
+
+
+def bind(h: Harness, sock: Dhcpv4Socket, **options: object) -> DhcpRepr:
+    ((_, discover),) = sent(h, h.poll())
+    assert discover.message_type == DhcpMessageType.DISCOVER
+    ((_d, request),) = sent(h, h.feed(reply(discover, DhcpMessageType.OFFER, **options)))
+    assert request.message_type == DhcpMessageType.REQUEST
+    assert request.requested_ip == Ipv4Address(OFFERED)
+    assert request.server_identifier == Ipv4Address(SERVER)
+    h.feed(reply(request, DhcpMessageType.ACK, **options))
+    assert sock.state is Dhcpv4State.BOUND
+    return request
+
+
+def test_discover_is_a_broadcast_from_the_unspecified_address() -> None:
+    h, _sock = setup()
+    ((d, msg),) = sent(h, h.poll())
+    assert d.ip["src"] == "0.0.0.0" and d.ip["dst"] == "255.255.255.255"  # type: ignore[attr-defined]
+    assert d.eth_dst == b"\xff" * 6  # type: ignore[attr-defined]
+    assert d.udp == dict(sport=68, dport=67, len=8 + len(d.payload))  # type: ignore[attr-defined]
+    assert msg.broadcast and msg.client_hardware_addr == EthernetAddress.parse(US_MAC)
+    assert set(msg.parameter_request_list) >= {1, 3, 6, 26, 51}
+
+
+def test_lease_is_reported_and_applied() -> None:
+    h, sock = setup()
+    bind(h, sock, interface_mtu=1400)
+    event = sock.poll_event()
+    assert event is not None and event.kind == "configured" and event.lease is not None
+    lease = event.lease
+    assert str(lease.address) == "192.168.69.50/24"
+    assert lease.router == Ipv4Address(SERVER) and lease.dns_servers == (Ipv4Address(SERVER),)
+    assert lease.mtu == 1400 and lease.lease_time == 120
+    assert lease.renew_at == Instant.from_secs(60) and lease.rebind_at == Instant.from_secs(105)
+    apply_lease(h.iface, lease, None)
+    assert h.iface.ip_addrs == (IpCidr.parse("192.168.69.50/24"),)
+    assert any(r.via_router == Ipv4Address(SERVER) for r in h.iface.routes)
+    apply_lease(h.iface, None, lease)
+    assert h.iface.ip_addrs == () and len(h.iface.routes) == 0
+
+
+def test_retransmission_doubles_with_jitter_up_to_64_s() -> None:
+    h, _sock = setup()
+    times = []
+    for _ in range(400):
+        h.advance(500)
+        if sent(h, h.poll()):
+            times.append(h.now.total_micros() / 1e6)
+        if len(times) == 8:
+            break
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    for gap, base in zip(gaps, (4, 8, 16, 32, 64, 64, 64), strict=False):
+        assert base - 1 <= gap <= base + 1.5, (gaps, base)
+
+
+def test_renewing_is_unicast_to_the_server_then_rebinding_broadcasts() -> None:
+    h, sock = setup()
+    bind(h, sock)
+    lease = sock.lease
+    assert lease is not None
+    apply_lease(h.iface, lease, None)
+    sock.poll_event()
+    # Before T1 nothing is sent; at T1 a REQUEST goes to the server (after ARP for it).
+    assert sent(h, h.poll(Instant.from_secs(59))) == []
+    frames = h.poll(Instant.from_secs(60))
+    assert sock.state is Dhcpv4State.RENEWING
+    (d,) = h.decode(frames)
+    assert d.arp is not None and d.arp["tpa"] == SERVER
+    arp_reply = ethernet(US_MAC, SERVER_MAC, 0x0806, arp(2, SERVER_MAC, SERVER, US_MAC, OFFERED))
+    ((d, renew),) = sent(h, h.feed(arp_reply))
+    assert d.ip["src"] == OFFERED and d.ip["dst"] == SERVER  # type: ignore[attr-defined]
+    assert renew.ciaddr == Ipv4Address(OFFERED) and renew.requested_ip is None
+    # No answer: at T2 the client broadcasts.
+    ((d, rebind),) = sent(h, h.poll(Instant.from_secs(105)))
+    assert sock.state is Dhcpv4State.REBINDING
+    assert d.ip["dst"] == "255.255.255.255"  # type: ignore[attr-defined]
+    h.feed(reply(rebind, DhcpMessageType.ACK, dst=OFFERED, lease_time=300))
+    assert sock.state is Dhcpv4State.BOUND and sock.lease.lease_time == 300  # type: ignore[union-attr]
+    event = sock.poll_event()
+    assert event is not None and event.kind == "configured"
+
+
+def test_lease_expiry_deconfigures_and_starts_over() -> None:
+    h, sock = setup(max_lease_time=10)
+    bind(h, sock)
+    assert sock.lease is not None and sock.lease.lease_time == 10
+    sock.poll_event()
+    h.poll(Instant.from_secs(10))
+    assert sock.state is Dhcpv4State.INIT and sock.lease is None
+    event = sock.poll_event()
+    assert event is not None and event.kind == "deconfigured"
+
+
+def test_nak_sends_the_client_back_to_init() -> None:
+    h, sock = setup()
+    ((_, discover),) = sent(h, h.poll())
+    ((_, request),) = sent(h, h.feed(reply(discover, DhcpMessageType.OFFER)))
+    out = sent(h, h.feed(reply(request, DhcpMessageType.NAK)))
+    assert sock.state is Dhcpv4State.INIT and sock.counters["nak"] == 1
+    assert [m.message_type for _, m in out] == [DhcpMessageType.DISCOVER]
+    assert out[0][1].xid != request.xid
+
+
+def test_decline_sends_decline_and_discovers_again() -> None:
+    h, sock = setup()
+    bind(h, sock)
+    sock.poll_event()
+    sock.decline()
+    assert sock.poll_event().kind == "deconfigured"  # type: ignore[union-attr]
+    out = sent(h, h.poll())
+    assert out[0][1].message_type == DhcpMessageType.DECLINE
+    assert out[0][1].requested_ip == Ipv4Address(OFFERED)
+    h.advance(Duration.from_secs(6))
+    out = sent(h, h.poll())
+    assert [m.message_type for _, m in out] == [DhcpMessageType.DISCOVER]
+
+
+def test_foreign_and_malformed_answers_are_dropped_and_counted() -> None:
+    h, sock = setup()
+    ((_, discover),) = sent(h, h.poll())
+    h.feed(reply(discover, DhcpMessageType.OFFER, xid=discover.xid ^ 1))
+    h.feed(reply(discover, DhcpMessageType.OFFER, sport=1067))
+    h.feed(reply(discover, DhcpMessageType.ACK))
+    bad = bytearray(reply(discover, DhcpMessageType.OFFER))
+    bad[14 + 20 + 8 + 236] ^= 0xFF  # the magic cookie
+    bad[14 + 20 + 6 : 14 + 20 + 8] = b"\0\0"  # no UDP checksum (RFC 768), so it gets through
+    h.feed(bytes(bad))
+    assert sock.state is Dhcpv4State.INIT
+    assert sock.counters["wrong-xid"] == 1 and sock.counters["wrong-port"] == 1
+    assert sock.counters["unexpected"] == 1 and sock.counters["malformed"] == 1
