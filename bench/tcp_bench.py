@@ -11,7 +11,9 @@ Figures (printed, never asserted):
   core), and the CPU time per frame spent in the sending stack's ``poll`` (send path:
   segmentation, emit, ACK processing) and in the receiving stack's ``poll`` (receive path:
   parse, checksum, reassembly, ACK generation); then the same with the interfaces' software
-  GSO and GRO on (the default) and off, in one run;
+  GSO and GRO on (the default) and off, in one run; then the cost of the TCP event trace
+  (``smoltcp.stack.tcp.trace``): off (the default: every figure above) and on, recording
+  into a ring on both stacks;
 - Linux over TAP: Gbit/s of payload by wall time at IP MTU 1500 and 65521, our stack sending
   and our stack receiving, each in a namespace of its own (``smoltcp-t2-bench-<random>``).
 """
@@ -35,7 +37,12 @@ MB = 1 << 20
 
 
 def bench_pair(
-    size_mb: int, buffer: int, profile: bool = False, loss: float = 0.0, **config: object
+    size_mb: int,
+    buffer: int,
+    profile: bool = False,
+    loss: float = 0.0,
+    trace: bool = False,
+    **config: object,
 ) -> dict:
     from tcp_link import Faults, Link
     from tcp_sim import Bulk, connect_pair, make_pair, payload
@@ -46,6 +53,13 @@ def bench_pair(
     latency = Duration.from_micros(200) if loss else Duration.ZERO
     link = Link(seed=1, latency=latency, mtu=1514, faults=Faults(loss=loss))
     sim, a, b = make_pair(link, **config)
+    ring = None
+    if trace:
+        from smoltcp.stack.tcp.trace import RingRecorder
+
+        ring = RingRecorder(1 << 22)
+        a.sockets.set_tcp_trace(ring)
+        b.sockets.set_tcp_trace(ring)
     client, server = connect_pair(sim, a, b, rx_size=buffer, tx_size=buffer)
     data = payload(size_mb * MB, 7)
     up = Bulk(client, data)
@@ -91,6 +105,7 @@ def bench_pair(
         "frames_received": frames_in,
         "frames": link.counters.sent,
         "retransmissions": client.stats.retransmissions,
+        "records": 0 if ring is None else len(ring) + ring.dropped,
     }
 
 
@@ -193,6 +208,14 @@ def main(argv: list[str] | None = None) -> int:
             f"    GSO and GRO {'on ' if gso else 'off'}: {r['gbps_cpu']:.3f} Gbit/s per CPU "
             f"second; per frame: send path {r['send_us_per_frame']:.1f} us, receive path "
             f"{r['recv_us_per_frame']:.1f} us"
+        )
+    print("  the same, 1024 KiB buffers, 1% loss: the TCP event trace")
+    for trace in (False, True):
+        r = bench_pair(args.size, 1 << 20, loss=0.01, trace=trace)
+        print(
+            f"    trace {'on ' if trace else 'off'}: {r['gbps_cpu']:.3f} Gbit/s per CPU second; "
+            f"per frame: send path {r['send_us_per_frame']:.1f} us, receive path "
+            f"{r['recv_us_per_frame']:.1f} us" + (f" ({r['records']} records)" if trace else "")
         )
     if args.linux:
         if os.geteuid() != 0:

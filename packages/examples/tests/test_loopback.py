@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import shutil
 import subprocess
 import sys
 
 import pytest
+
+from smoltcp.stack.tcp.trace import LossDecision, SegmentSent, load_csv, load_jsonl
 
 
 def run_loopback(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -144,6 +147,43 @@ def test_a_capture_limit_rotates_files_and_the_snaplen_cuts_frames(tmp_path):
 def test_both_ends_retransmissions_and_the_whole_exchange_are_reported():
     proc = run_loopback("--size", "64K", "--seed", "2")
     assert proc.returncode == 0, proc.stderr
-    last = proc.stdout.splitlines()[-1]
+    last = next(line for line in proc.stdout.splitlines() if "whole exchange" in line)
     assert "whole exchange, handshake to close:" in last
     assert "retransmitted: client " in last and ", server " in last
+
+
+@pytest.mark.parametrize("name", ["lossy.jsonl", "lossy.csv"])
+def test_a_lossy_transfer_prints_both_ends_statistics_and_writes_a_trace(tmp_path, name):
+    trace = tmp_path / name
+    proc = run_loopback(
+        *("--size", "128K", "--mtu", "1514", "--drop-chance", "5", "--seed", "4"),
+        *("--frames", "0", "--trace", str(trace)),
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    totals = next(line for line in lines if "whole exchange" in line)
+    retransmitted = int(re.search(r"retransmitted: client (\d+)", totals).group(1))
+    client = next(line for line in lines if line.startswith("client 192.168.69.2:49152: "))
+    server = next(line for line in lines if line.startswith("server 192.168.69.1:1234: "))
+    assert f"retransmissions {retransmitted} (rto " in client
+    assert client.split(": ", 1)[1].startswith(f"{128 * 1024} octets sent, 0 received")
+    assert f"0 octets sent, {128 * 1024} received" in server
+    for part in ("srtt ", "cubic cwnd ", "limited by the peer's window", "by cwnd"):
+        assert part in client
+    text = trace.read_text()
+    records = load_csv(text) if name.endswith(".csv") else load_jsonl(text)
+    assert f"trace: {len(records)} records written to {trace}" in proc.stdout
+    # The client's connection is the first the trace numbered (it opens first).
+    resent = [r for r in records if isinstance(r, SegmentSent) and r.retransmit and r.conn == 0]
+    assert len(resent) == retransmitted > 0  # the seed loses something
+    assert any(isinstance(r, LossDecision) for r in records)
+    # smoltcp-tcpplot reads the file: the summary at least (pictures when matplotlib is there).
+    plot = subprocess.run(
+        [sys.executable, "-m", "smoltcp.examples.tcpplot", str(trace), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert plot.returncode == 0, plot.stderr
+    assert f"trace, {len(records)} records, 2 connections" in plot.stdout
+    assert f"{retransmitted} retransmitted" in plot.stdout

@@ -19,7 +19,12 @@ segments:
 
 With ``--offload`` the TAP device exchanges TCP segments of up to 64 KiB with the kernel (TCP
 segmentation offload both ways): the stack handles one segment per up to ~44 on the wire, and
-the kernel cuts or merges them at the MTU. The last line says which mode was used.
+the kernel cuts or merges them at the MTU. The mode used is printed with the throughput.
+
+At the end a line summarises the connection's TCP statistics: retransmissions by cause, SRTT,
+cwnd, and how long the sender was limited by the peer's window, its send buffer and its
+congestion window. ``--trace FILE`` writes the stack's TCP event trace (JSON Lines, or CSV when
+FILE ends in .csv) for ``smoltcp-tcpplot``.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from smoltcp.stack.tcp import TcpSocket, TcpState
 from smoltcp.stack.time import Instant
 from smoltcp.wire import IpEndpoint
 
-from . import options
+from . import options, tcpinfo
 from .loopback import size
 from .runtime import Clock, UserError, poll_loop, run
 
@@ -109,6 +114,7 @@ def build_parser() -> options.ExampleParser:
         metavar="SECS",
         help="give up after SECS (default 300)",
     )
+    tcpinfo.add_trace_option(p)
     return p
 
 
@@ -189,6 +195,9 @@ def bench(args: argparse.Namespace) -> int:
     # The socket's own ACK policy unless asked: RFC 5681's every second full-sized segment,
     # which the interface's GRO makes one ACK per aggregate of in-order segments (as Linux).
     sock.set_ack_stretch(args.ack_stretch)
+    trace = tcpinfo.TraceFile(args.trace) if args.trace else None
+    if trace is not None:
+        sock.set_trace(trace.recorder)
     sockets.add(sock)
     port = READER_PORT if args.mode == "reader" else WRITER_PORT
     sock.listen(IpEndpoint(None, port))
@@ -249,17 +258,28 @@ def bench(args: argparse.Namespace) -> int:
             f"{' octets' if args.ack_stretch else ''})",
             flush=True,
         )
+        print(
+            tcpinfo.summary_line(
+                f"connection {sock.local_endpoint} <-> {sock.remote_endpoint}",
+                sock.stats_at(clock.now()),
+            ),
+            flush=True,
+        )
 
     try:
-        poll_loop(iface, device, sockets, step, clock=clock)
-    except KeyboardInterrupt:
-        summary(" (interrupted: partial result)")
-        raise
-    # Let the stack finish the close (the last ACKs) before reporting.
-    peer.join(1.0)
-    if peer.error is not None:
-        raise UserError(f"the kernel's side failed: {peer.error}")
-    summary()
+        try:
+            poll_loop(iface, device, sockets, step, clock=clock)
+        except KeyboardInterrupt:
+            summary(" (interrupted: partial result)")
+            raise
+        # Let the stack finish the close (the last ACKs) before reporting.
+        peer.join(1.0)
+        if peer.error is not None:
+            raise UserError(f"the kernel's side failed: {peer.error}")
+        summary()
+    finally:
+        if trace is not None:
+            print(trace.close(), flush=True)
     stack_moved = state["sent"] if args.mode == "reader" else state["received"]
     if args.size is None:
         if stack_moved != peer.moved:

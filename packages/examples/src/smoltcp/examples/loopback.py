@@ -4,11 +4,14 @@ Needs no TAP interface and no privileges: the quickest way to see the stack work
 socket listens on 192.168.69.1:1234, a client socket on 192.168.69.2 connects to it, sends a
 chunk of seeded pseudo-random data and closes; the server reads everything, checks it and
 closes too. The program prints the first and last frames exchanged (the handshake and the
-close), a count of the rest, and the transfer's size, digest, duration and throughput.
+close), a count of the rest, the transfer's size, digest, duration and throughput, and a
+summary of each end's TCP statistics (retransmissions by cause, SRTT, cwnd, and what limited
+the sender). ``--trace FILE`` writes the stack's TCP event trace, for ``smoltcp-tcpplot``.
 
     smoltcp-loopback
     smoltcp-loopback --size 16M --pcap loopback.pcap    # then: wireshark loopback.pcap
     smoltcp-loopback --drop-chance 10 --corrupt-chance 5
+    smoltcp-loopback --mtu 1514 --drop-chance 5 --trace lossy.jsonl   # then: smoltcp-tcpplot
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, IpCidr, IpEndpoint, Ipv4Address
 from smoltcp.wire.capabilities import Medium
 
-from . import options
+from . import options, tcpinfo
 from .runtime import Clock, UserError, run
 
 __all__ = ["main"]
@@ -131,6 +134,7 @@ def build_parser() -> options.ExampleParser:
         metavar="SECS",
         help="give up after this many seconds (default 60)",
     )
+    tcpinfo.add_trace_option(p)
     return p
 
 
@@ -229,6 +233,9 @@ def transfer(args: argparse.Namespace) -> int:
     iface.update_ip_addrs(lambda addrs: addrs.extend(IpCidr.parse(a) for a in ADDRESSES))
 
     sockets = SocketSet()
+    trace = tcpinfo.TraceFile(args.trace) if args.trace else None
+    if trace is not None:
+        sockets.set_tcp_trace(trace.recorder)
     server = TcpSocket(args.buffer, args.buffer)
     client = TcpSocket(args.buffer, args.buffer)
     server_handle = sockets.add(server)
@@ -292,9 +299,12 @@ def transfer(args: argparse.Namespace) -> int:
             time.sleep(min(delay.micros, 10_000) / 1e6)
     del server_handle
 
-    return report(
+    status = report(
         args, payload, digest, log, (client, conn), received, began or start, finished or now, now
     )
+    if trace is not None:
+        print(trace.close())
+    return status
 
 
 def report(
@@ -331,6 +341,8 @@ def report(
         f"{server.segments_sent}; retransmitted: client {client.retransmissions}, server "
         f"{server.retransmissions}"
     )
+    print(tcpinfo.summary_line(f"client {CLIENT}", client))
+    print(tcpinfo.summary_line(f"server {SERVER}", server))
     if args.pcap:
         print(f"capture written to {args.pcap} (open it with Wireshark or `tshark -r`)")
     return 0 if ok else 1

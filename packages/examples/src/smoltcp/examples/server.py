@@ -22,6 +22,11 @@ backlog, so connections that arrive back to back are all served. Try, from the k
     socat stdio tcp4-connect:192.168.69.1:6970 <<<"abcdefg"
     socat stdio tcp4-connect:192.168.69.1:6971 </dev/urandom
     socat stdio tcp4-connect:192.168.69.1:6972 >/dev/null
+
+On SIGUSR1 the server prints its live TCP connections to stdout, one line each in the manner
+of ``ss -ti`` (state, Recv-Q, Send-Q, endpoints, then the connection's statistics):
+
+    kill -USR1 <pid of smoltcp-server>
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from smoltcp.stack.socket import SocketSet
 from smoltcp.stack.tcp import TcpSocket, TcpState
 from smoltcp.stack.time import Duration, Instant
 
-from . import options
+from . import options, tcpinfo
 from .apps import LineReverser, Pump
 from .runtime import Clock, poll_loop, run
 
@@ -211,6 +216,28 @@ class UdpHello:
             sock.send_to(HELLO, remote)
 
 
+class ConnectionsReport:
+    """Print the live TCP connections of ``sockets`` once per request (SIGUSR1).
+
+    `request` only sets a flag (it runs as a signal handler, possibly in the middle of a poll);
+    `step`, called between polls, prints: the sockets are then in a consistent state.
+    """
+
+    def __init__(self, sockets: SocketSet) -> None:
+        self.sockets = sockets
+        self.pending = False
+
+    def request(self) -> None:
+        """Ask for a report at the next `step`."""
+        self.pending = True
+
+    def step(self, now: Instant) -> None:
+        """Print the report if one was asked for."""
+        if self.pending:
+            self.pending = False
+            tcpinfo.print_connections(self.sockets, now)
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the server until interrupted."""
     clock = Clock()
@@ -232,14 +259,17 @@ def serve(args: argparse.Namespace) -> int:
         ),
         TcpService(sockets, 6972, SMALL, LARGE, source),
     ]
+    report = ConnectionsReport(sockets)
+    tcpinfo.install_sigusr1(report.request)
     print(
         f"{PROG}: {args.host_cidr.address} on {args.iface}: ping, udp 6969, "
-        "tcp 6969 6970 6971 6972 (Ctrl-C to stop)",
+        "tcp 6969 6970 6971 6972 (Ctrl-C to stop; SIGUSR1 lists the TCP connections)",
         file=sys.stderr,
         flush=True,
     )
 
     def step(now: Instant) -> bool:
+        report.step(now)
         udp.step()
         for service in services:
             service.step()

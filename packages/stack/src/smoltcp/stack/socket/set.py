@@ -40,7 +40,17 @@ class SocketSet:
     reaches another socket.
     """
 
-    __slots__ = ("_active", "_demux", "_heap", "_keys", "_next", "_raw", "_sleep_at", "_sockets")
+    __slots__ = (
+        "_active",
+        "_demux",
+        "_heap",
+        "_keys",
+        "_next",
+        "_raw",
+        "_sleep_at",
+        "_sockets",
+        "_tcp_trace",
+    )
 
     def __init__(self) -> None:
         self._sockets: dict[int, Socket] = {}
@@ -58,6 +68,8 @@ class SocketSet:
         # (the socket was woken or slept again) and are skipped.
         self._sleep_at: dict[int, int] = {}
         self._heap: list[tuple[int, int]] = []
+        # The recorder every TCP socket added gets (`set_tcp_trace`), or None.
+        self._tcp_trace: Any = None
 
     def add(self, socket: Socket) -> SocketHandle:
         """Add ``socket``; return its handle. It starts active (it may have something to send).
@@ -72,9 +84,37 @@ class SocketSet:
         self._next = handle + 1
         self._sockets[handle] = socket
         socket.attach(self, handle)
+        if self._tcp_trace is not None and getattr(socket, "trace_recorder", 0) is None:
+            socket.set_trace(self._tcp_trace)  # type: ignore[attr-defined]
         self._file(handle, socket)
         self._active[handle] = None
         return handle
+
+    @property
+    def tcp_trace(self) -> Any:
+        """The recorder `set_tcp_trace` gave every TCP socket, or None."""
+        return self._tcp_trace
+
+    def set_tcp_trace(self, recorder: Any) -> None:
+        """Trace every TCP socket of the set in ``recorder`` (a TCP `TraceRecorder`); None
+        stops.
+
+        Each TCP socket in the set now gets ``set_trace(recorder)``, and so does each one
+        added later that has no recorder of its own (a listener's children inherit theirs).
+        With None, every TCP socket in the set stops tracing. Raises TypeError for an object
+        that is not a recorder.
+        """
+        from smoltcp.stack.tcp.trace import TraceRecorder  # TCP imports this module
+
+        if recorder is not None and not isinstance(recorder, TraceRecorder):
+            raise TypeError(
+                f"recorder must be a TraceRecorder or None, not {type(recorder).__name__}"
+            )
+        self._tcp_trace = recorder
+        for socket in self._sockets.values():
+            set_trace = getattr(socket, "set_trace", None)
+            if set_trace is not None:
+                set_trace(recorder)
 
     def get(self, handle: SocketHandle) -> Any:
         """Return the socket of ``handle``, or None if there is none (removed or never added)."""

@@ -14,9 +14,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, cast
 
+from smoltcp.stack.tcp.send import CHRONO_IDLE
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Reply
+from smoltcp.stack.tcp.trace import LossAction
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import IpProtocol, TcpControl, TcpRepr, TcpSeqNumber, ip_repr
 
@@ -84,6 +86,7 @@ class SegmentArrives(Part):
         """Take one segment addressed to this socket; return an immediate reply or None."""
         tcb = self.tcb
         tcb.n_seg_in += 1
+        tcb.clock = tcb.last_recv_at = now.micros
         st = tcb.state
         if st is _LISTEN:
             return self.lst.process_listen(cx, now, ip, seg)
@@ -325,6 +328,8 @@ class SegmentArrives(Part):
                         newly = rec.board.update(seg.sack_ranges, snd_una, tcb.snd_max)
                     if newly or wnd == tcb.snd_wnd:
                         rec.on_dup_ack(now, t, seg)
+                        if tcb.trace is not None:
+                            rec.trace_ack(t, seg)
                 elif tcb.sack_ok and seg.sack_ranges:
                     rec.board.update(seg.sack_ranges, snd_una, tcb.snd_max)
                 if tcb.sack_ok and seg.sack_ranges:
@@ -454,8 +459,12 @@ class SegmentArrives(Part):
             # Everything queued plus our FIN (the only other thing in sequence space).
             tx.dequeue_allocated(queued)
             fin_acked = True
+            delivered = tcb.n_bytes_acked = tcb.n_bytes_acked + queued
         else:
             tx.dequeue_allocated(acked)
+            delivered = tcb.n_bytes_acked = tcb.n_bytes_acked + acked
+        if t - rec.rate_at >= rec.rate_span:
+            rec.sample_rate(t, delivered)
         tcb.snd_una = ack
         if tcb.snd_nxt < ack:
             tcb.snd_nxt = ack
@@ -474,10 +483,10 @@ class SegmentArrives(Part):
             rtt = Duration(t - rec.rtt_at)
         if rec.rtt_seq is not None and ack >= rec.rtt_seq:
             rec.rtt_seq = None
-        if rtt is not None:
-            # With `now`, the estimator refuses a sample sent before the last RTO (Karn's
-            # rule for timestamp echoes too: it would feed the timeout back into SRTT).
-            rec.rtt.sample(rtt, now)
+        # With `now`, the estimator refuses a sample sent before the last RTO (Karn's rule
+        # for timestamp echoes too: it would feed the timeout back into SRTT).
+        if rtt is not None and rec.rtt.sample(rtt, now) and tcb.trace is not None:
+            rec.trace_rtt(t, rtt.micros)
         if tcb.sack_ok:
             if seg.sack_ranges:
                 rec.board.update(seg.sack_ranges, ack, tcb.snd_max)
@@ -491,6 +500,9 @@ class SegmentArrives(Part):
                 rec.dupacks = 0
                 rec.cc.on_recovery_exit(now)
                 rec.rack.on_recovery_end()
+                trace = tcb.trace
+                if trace is not None:
+                    trace.loss(t, LossAction.EXIT_RECOVERY, None, int(ack), 0)
             else:
                 # Partial ACK: the next hole was lost too; retransmit it at once
                 # (RFC 6582 step 4), deflating the window by what was acked.
@@ -499,6 +511,8 @@ class SegmentArrives(Part):
         else:
             rec.dupacks = 0
             rec.cc.on_ack(now, acked, flight, rtt)
+        if rec.in_loss and ack >= rec.recover:
+            rec.in_loss = False
         # RFC 6298 5.2/5.3: restart the timer while data is outstanding.
         if tcb.snd_max > ack:
             rec.rto_at = t + rec.rtt.rto.micros
@@ -508,6 +522,8 @@ class SegmentArrives(Part):
         if tcb.sack_ok:
             rec.rack_on_ack(now, t, seg)
         self.update_window(seg.seq_number, ack, seg.window_len << tcb.snd_shift)
+        if tcb.trace is not None:
+            rec.trace_ack(t, seg)
         if fin_acked:
             # RFC 9293 3.10.7.4 fifth check, per state: our FIN is acknowledged.
             st = tcb.state
@@ -540,6 +556,7 @@ class SegmentArrives(Part):
     def enter_time_wait(self, t: int) -> None:
         tcb = self.tcb
         tcb.set_state(_TIME_WAIT)
+        self.snd.set_chrono(t, CHRONO_IDLE)
         tcb.timewait_at = t + TIME_WAIT_TIMEOUT
         self.rec.rto_at = None
         self.rec.tlp_at = None

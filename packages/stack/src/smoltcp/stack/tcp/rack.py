@@ -117,6 +117,16 @@ class Rack:
             window = self._min_rtt
         return window
 
+    @property
+    def reordered(self) -> bool:
+        """Whether a segment was delivered after one sent later than it (reordering seen)."""
+        return self._reordered
+
+    @property
+    def lost_bytes(self) -> int:
+        """The octets of the ranges deemed lost and not yet sent again."""
+        return sum((end - start) & SEQ_MASK for start, end in self.lost)
+
     def on_dsack(self) -> None:
         """An ACK reported a duplicate (D-SACK, RFC 2883): a retransmission was spurious, so
         widen the reordering window (RFC 8985 6.2 step 4)."""

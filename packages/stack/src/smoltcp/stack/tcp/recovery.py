@@ -19,10 +19,16 @@ from smoltcp.stack.tcp.sack import SackScoreboard, is_dsack
 from smoltcp.stack.tcp.seq import SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, Part
+from smoltcp.stack.tcp.trace import LossAction, LossReason
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import TcpRepr, TcpSeqNumber
 
 __all__ = ["DUP_THRESH", "MAX_SYN_RETRIES", "Recovery"]
+
+_RTO = LossReason.RTO
+_FAST = LossReason.FAST_RETRANSMIT
+_TLP = LossReason.TLP
+_RACK = LossReason.RACK
 
 _SYN_SENT = TcpState.SYN_SENT
 _SYN_RECEIVED = TcpState.SYN_RECEIVED
@@ -59,16 +65,27 @@ class Recovery(Part):
         "board",
         "cc",
         "dupacks",
+        "in_loss",
         "in_recovery",
         "inflation",
+        "n_bytes_retx",
+        "n_dsack",
         "n_fast",
         "n_rack",
         "n_retx",
+        "n_retx_fast",
+        "n_retx_rack",
+        "n_retx_rto",
+        "n_retx_tlp",
         "n_timeouts",
         "n_tlp",
         "n_tlp_repairs",
         "rack",
         "rack_at",
+        "rate",
+        "rate_at",
+        "rate_mark",
+        "rate_span",
         "recover",
         "retx_next",
         "rto_at",
@@ -88,6 +105,10 @@ class Recovery(Part):
         self.rack = Rack()
         self.n_retx = self.n_fast = self.n_timeouts = 0
         self.n_tlp = self.n_tlp_repairs = self.n_rack = 0
+        # Retransmitted segments by cause, and retransmitted octets.
+        self.n_retx_rto = self.n_retx_fast = self.n_retx_tlp = self.n_retx_rack = 0
+        self.n_bytes_retx = 0
+        self.n_dsack = 0
         self.reset()
 
     def reset(self) -> None:
@@ -109,6 +130,14 @@ class Recovery(Part):
         self.recover = TcpSeqNumber(0)
         self.inflation = 0
         self.retx_next = False
+        # After an RTO until SND.UNA passes `recover` (Linux's "Loss" state).
+        self.in_loss = False
+        # Delivery rate: octets per second acknowledged over about one RTT of sending (the
+        # mark restarts when the connection was idle), the latest such sample, 0 before one.
+        self.rate = 0
+        self.rate_at = 0
+        self.rate_mark = 0
+        self.rate_span = 1 << 62
         self.board.reset()
         self.rack.reset()
 
@@ -121,7 +150,10 @@ class Recovery(Part):
     def rtt_sample_syn(self, now: Instant, seg: TcpRepr) -> None:
         # Karn: a retransmitted SYN gives no sample.
         if not self.syn_rtx and self.rtt_seq is not None:
-            self.rtt.sample(Duration(now.micros - self.rtt_at))
+            sample = now.micros - self.rtt_at
+            self.rtt.sample(Duration(sample))
+            if self.tcb.trace is not None:
+                self.trace_rtt(now.micros, sample)
         self.rtt_seq = None
 
     def tlp_after_ack(
@@ -140,6 +172,9 @@ class Recovery(Part):
             if not is_dsack(seg.sack_ranges, ack) and not self.in_recovery:
                 self.cc.on_congestion_event(now, flight)
                 self.n_tlp_repairs += 1
+                trace = self.tcb.trace
+                if trace is not None:
+                    trace.loss(t, LossAction.PROBE_REPAIR, LossReason.TLP, int(ack), 0)
         self.tlp_out = False
         self.arm_loss_probe(t)
 
@@ -163,12 +198,28 @@ class Recovery(Part):
             self.sock._wake()  # limited transmit may now send (RFC 3042)
         # RFC 6582 3.2 step 2: only if the ACK covers more than the last recovery point.
         if lost and tcb.snd_una >= self.recover:
-            self.enter_recovery(now)
+            reason = _FAST
+            if (
+                self.dupacks < DUP_THRESH
+                and tcb.trace is not None
+                and not (tcb.sack_ok and self.board.is_lost(tcb.snd_una, tcb.snd_mss))
+            ):
+                reason = LossReason.EARLY_RETRANSMIT
+            self.enter_recovery(now, reason)
 
-    def enter_recovery(self, now: Instant) -> None:
+    def enter_recovery(self, now: Instant, reason: LossReason = LossReason.FAST_RETRANSMIT) -> None:
         """Start fast recovery (RFC 6675 5 / RFC 6582 3.2): reduce the window once, and
-        retransmit the first hole."""
+        retransmit the first hole. ``reason`` is what found the loss (for the trace)."""
         tcb = self.tcb
+        trace = tcb.trace
+        if trace is not None:
+            trace.loss(
+                now.micros,
+                LossAction.ENTER_RECOVERY,
+                reason,
+                int(tcb.snd_una),
+                tcb.snd_max - tcb.snd_una,
+            )
         self.in_recovery = True
         self.recover = tcb.snd_max
         self.cc.on_congestion_event(now, tcb.snd_max - tcb.snd_una)
@@ -186,6 +237,7 @@ class Recovery(Part):
         tcb = self.tcb
         ranges = seg.sack_ranges
         if is_dsack(ranges, tcb.snd_una):
+            self.n_dsack += 1
             self.rack.on_dsack()  # octets received twice: a retransmission was spurious
         if self.rack.on_ack(tcb.snd_una, ranges, t):
             self.rack_detect(now, t)
@@ -200,8 +252,12 @@ class Recovery(Part):
         found = len(rack.lost) - before
         if found:
             self.n_rack += found
+            trace = tcb.trace
+            if trace is not None:
+                for start, end in rack.lost[before:]:
+                    trace.loss(t, LossAction.MARK_LOST, _RACK, start, (end - start) & SEQ_MASK)
             if not self.in_recovery and tcb.snd_una >= self.recover:
-                self.enter_recovery(now)
+                self.enter_recovery(now, _RACK)
             self.sock._wake()
 
     def early_retransmit(self) -> bool:
@@ -288,6 +344,7 @@ class Recovery(Part):
         if tcb.snd_max == tcb.snd_una:
             return
         self.n_timeouts += 1
+        self.in_loss = True
         self.cc.on_rto(now, tcb.snd_max - tcb.snd_una)
         self.board.on_rto()
         self.rack.on_rto()
@@ -299,6 +356,12 @@ class Recovery(Part):
         self.dupacks = 0
         self.retx_next = False
         tcb.snd_nxt = tcb.snd_una
+        trace = tcb.trace
+        if trace is not None:
+            flight = tcb.snd_max - tcb.snd_una
+            trace.loss(t, LossAction.TIMEOUT, _RTO, int(tcb.snd_una), flight)
+            trace.congestion(t, self.cc.cwnd, self.cc.ssthresh, self.in_flight())
+            self.trace_rtt(t, None)
 
     def arm_loss_probe(self, t: int) -> None:
         """Schedule a tail loss probe (RFC 8985 7.2) if one may go; else disarm it.
@@ -355,7 +418,7 @@ class Recovery(Part):
         if tcb.sack_ok:
             self.board.mark_retransmitted(seq, size)
         self.rtt_seq = None
-        self.snd.send_data(cx, emit, t, seq, size, fin)
+        self.snd.send_data(cx, emit, t, seq, size, fin, _FAST)
         return True
 
     def loss_probe(self, cx: Context, emit: Emit, t: int) -> bool:
@@ -367,8 +430,11 @@ class Recovery(Part):
         self.tlp_out = True
         self.n_tlp += 1
         seg = self.snd.next_segment()
+        trace = tcb.trace
         if seg is not None:
             seq, size, fin = seg
+            if trace is not None:
+                trace.loss(t, LossAction.LOSS_PROBE, _TLP, int(seq), size)
             self.snd.send_data(cx, emit, t, seq, size, fin)
         else:
             # The last segment sent: it ends at SND.MAX (data beyond that was never sent).
@@ -378,6 +444,97 @@ class Recovery(Part):
             size = min(self.snd.data_mss(), data_out)
             seq = tcb.snd_una + (data_out - size)
             self.tlp_end = tcb.snd_max
-            self.snd.send_data(cx, emit, t, seq, size, fin)
+            if trace is not None:
+                trace.loss(t, LossAction.LOSS_PROBE, _TLP, int(seq), size)
+            self.snd.send_data(cx, emit, t, seq, size, fin, _TLP)
         self.rto_at = t + self.rtt.rto.micros
         return True
+
+    # -- statistics and trace (off the per-segment path) ------------------------------------
+
+    def count_retransmission(self, why: LossReason | None, size: int) -> None:
+        """Count one retransmitted segment of ``size`` octets under its cause.
+
+        None is the go-back-N after a retransmission timeout (and a SYN sent again).
+        """
+        self.n_bytes_retx += size
+        if why is None or why is _RTO:
+            self.n_retx_rto += 1
+        elif why is _FAST:
+            self.n_retx_fast += 1
+        elif why is _TLP:
+            self.n_retx_tlp += 1
+        else:
+            self.n_retx_rack += 1
+
+    def sample_rate(self, t: int, delivered: int) -> None:
+        """Take a delivery-rate sample: octets acknowledged since the mark over the time since.
+
+        Called once at least `rate_span` (about an SRTT) has passed since the mark; the sender
+        moves the mark when it starts sending after an idle time (`restart_rate`).
+        """
+        span = t - self.rate_at
+        if span > 0 and self.rate_span < 1 << 62:
+            self.rate = (delivered - self.rate_mark) * 1_000_000 // span
+        self.rate_at = t
+        self.rate_mark = delivered
+        srtt = self.rtt.srtt_us
+        self.rate_span = srtt if srtt is not None and srtt > 1000 else 1000
+
+    def restart_rate(self, t: int, delivered: int) -> None:
+        """Start a delivery-rate interval at ``t`` when sending after an idle time longer
+        than the interval (a shorter pause, such as the one between two flights, is part of
+        the rate)."""
+        last = self.tcb.last_recv_at
+        if last is not None and t - last <= self.rate_span and self.rate_span < 1 << 62:
+            return
+        self.rate_at = t
+        self.rate_mark = delivered
+        srtt = self.rtt.srtt_us
+        self.rate_span = srtt if srtt is not None and srtt > 1000 else 1000
+
+    def in_flight(self) -> int:
+        """Return the octets deemed in flight: the RFC 6675 pipe with SACK, else SND.MAX -
+        SND.UNA."""
+        tcb = self.tcb
+        if tcb.sack_ok and not self.board.is_empty:
+            return self.board.pipe(tcb.snd_una, tcb.snd_max, tcb.snd_mss)
+        return tcb.snd_max - tcb.snd_una
+
+    def lost_bytes(self) -> int:
+        """Return the octets deemed lost and not yet acknowledged (an estimate).
+
+        After a retransmission timeout everything outstanding and not SACKed; otherwise what
+        the SACK scoreboard (RFC 6675 IsLost) and RACK deem lost.
+        """
+        tcb = self.tcb
+        if self.in_loss:
+            lost = tcb.snd_max - tcb.snd_una - self.board.sacked_bytes
+            return lost if lost > 0 else 0
+        lost = self.rack.lost_bytes
+        if tcb.sack_ok and not self.board.is_empty:
+            lost += self.board.lost_bytes(tcb.snd_mss)
+        return lost
+
+    def trace_rtt(self, t: int, sample_us: int | None) -> None:
+        """Record the RTT estimate and RTO (tracing is on)."""
+        trace = self.tcb.trace
+        if trace is not None:
+            rtt = self.rtt
+            trace.rtt(t, sample_us, rtt.srtt_us, rtt.rttvar_us, rtt.rto.micros)
+
+    def trace_ack(self, t: int, seg: TcpRepr) -> None:
+        """Record an ACK processed and the congestion state after it (tracing is on)."""
+        tcb = self.tcb
+        trace = tcb.trace
+        if trace is not None:
+            ack = seg.ack_number
+            trace.ack(
+                t,
+                0 if ack is None else int(ack),
+                seg.window_len << tcb.snd_shift,
+                seg.sack_ranges,
+                self.cc.cwnd,
+                self.cc.ssthresh,
+                self.in_flight(),
+            )

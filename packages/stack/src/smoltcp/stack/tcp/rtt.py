@@ -37,6 +37,7 @@ class RttEstimator:
         "_initial_rto",
         "_max_rto",
         "_min_rto",
+        "_min_rtt",
         "_rto",
         "_rto_base",
         "_rttvar",
@@ -73,6 +74,7 @@ class RttEstimator:
         """Forget every sample and the back-off (a new connection)."""
         self._srtt: int | None = None
         self._rttvar = 0
+        self._min_rtt: int | None = None
         self._backoff = 0
         self._rto_base = self._initial_rto
         # When the last retransmission timeout fired (micros), if the caller said.
@@ -113,6 +115,21 @@ class RttEstimator:
         return Duration(self._rttvar)
 
     @property
+    def min_rtt_us(self) -> int | None:
+        """The least RTT sample taken since the connection began, in microseconds, or None."""
+        return self._min_rtt
+
+    @property
+    def srtt_us(self) -> int | None:
+        """The smoothed RTT in microseconds, or None before the first sample."""
+        return self._srtt
+
+    @property
+    def rttvar_us(self) -> int:
+        """The RTT variation in microseconds (zero before the first sample)."""
+        return self._rttvar
+
+    @property
     def rto(self) -> Duration:
         """The current RTO, back-off included, clamped to [min_rto, max_rto]."""
         return self._rto
@@ -141,6 +158,9 @@ class RttEstimator:
             return False
         if r < 0:
             r = 0
+        least = self._min_rtt
+        if least is None or r < least:
+            self._min_rtt = r
         srtt = self._srtt
         if srtt is None:
             # RFC 6298 2.2: SRTT <- R, RTTVAR <- R/2.

@@ -246,6 +246,18 @@ class SackScoreboard:
             above += e - (s if s > off else off + 1)
         return count >= thresh or above > (thresh - 1) * mss
 
+    def lost_bytes(self, mss: int) -> int:
+        """Return the un-SACKed octets deemed lost (RFC 6675 IsLost), retransmitted or not."""
+        lost = self._lost_limit(mss)
+        if not lost:
+            return 0
+        sacked_below_lost = 0
+        for s, e in self._blocks:
+            if s >= lost:
+                break
+            sacked_below_lost += (e if e < lost else lost) - s
+        return lost - sacked_below_lost
+
     def pipe(self, snd_una: int, snd_nxt: int, mss: int) -> int:
         """Return the octets deemed in flight (RFC 6675 SetPipe).
 

@@ -16,6 +16,7 @@ from smoltcp.stack.socket.base import Emit
 from smoltcp.stack.tcp.seq import SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Payload
+from smoltcp.stack.tcp.trace import LossReason
 from smoltcp.stack.time import Instant
 from smoltcp.wire import (
     IpEndpoint,
@@ -27,7 +28,15 @@ from smoltcp.wire import (
     ip_repr,
 )
 
-__all__ = ["MAX_PERSIST", "Sender"]
+__all__ = [
+    "CHRONO_BUSY",
+    "CHRONO_CWND",
+    "CHRONO_IDLE",
+    "CHRONO_RWND",
+    "CHRONO_SNDBUF",
+    "MAX_PERSIST",
+    "Sender",
+]
 
 _CLOSED = TcpState.CLOSED
 _LISTEN = TcpState.LISTEN
@@ -47,6 +56,9 @@ _FIN = TcpControl.FIN
 _PSH = TcpControl.PSH
 _NONE = TcpControl.NONE
 _TCP = IpProtocol.TCP
+_RTO = LossReason.RTO
+_FAST = LossReason.FAST_RETRANSMIT
+_RACK = LossReason.RACK
 
 # States in which data (and the FIN, once queued) may be sent.
 _SENDING = frozenset((_ESTABLISHED, _CLOSE_WAIT, _FIN_WAIT_1, _CLOSING, _LAST_ACK))
@@ -55,6 +67,13 @@ _FIN_QUEUED = frozenset((_FIN_WAIT_1, _CLOSING, _LAST_ACK))
 # RFC 9293 3.8.6.1: probe intervals back off exponentially, here up to 60 s.
 MAX_PERSIST = 60_000_000
 _DEFAULT_HOP_LIMIT = 64
+
+# What limits the sender, for the statistics' "time limited by" (`Sender.chrono`): nothing in
+# flight or queued; sending (or held by Nagle, or the application keeps up); the peer's
+# window; a full send buffer all in flight; the congestion window.
+CHRONO_IDLE, CHRONO_BUSY, CHRONO_RWND, CHRONO_SNDBUF, CHRONO_CWND = range(5)
+# The flags of an ACK-bearing segment `send` builds, for the trace.
+_FLAGS = {_NONE: "A", _PSH: "PA", _FIN: "FA"}
 _tuple_new = tuple.__new__
 # `send` builds TcpRepr positionally: refuse to import if wire's field order ever changes.
 # Fields wire appends after `ns` (its compatibility rule: new fields only at the end) take
@@ -75,13 +94,30 @@ _TCP_REPR_TAIL = tuple(TcpRepr._field_defaults[name] for name in TcpRepr._fields
 class Sender(Part):
     """The send side of one connection (see the module docstring)."""
 
-    __slots__ = ("hop_limit", "nagle", "persist_at", "persist_backoff", "probing", "rst_pending")
+    __slots__ = (
+        "chrono",
+        "chrono_at",
+        "chrono_us",
+        "hop_limit",
+        "limit",
+        "nagle",
+        "persist_at",
+        "persist_backoff",
+        "probing",
+        "rst_pending",
+    )
 
     def __init__(self) -> None:
         # Configuration (kept across connections).
         self.nagle = True
         self.hop_limit: int | None = None
         self.rst_pending: tuple[IpEndpoint, IpEndpoint, TcpSeqNumber, TcpSeqNumber] | None = None
+        # Statistics: micros spent in each CHRONO_* kind (kept across connections), the
+        # kind now and since when; `limit` is what stopped `next_segment` last.
+        self.chrono_us = [0, 0, 0, 0, 0]
+        self.chrono = CHRONO_IDLE
+        self.chrono_at = 0
+        self.limit = CHRONO_IDLE
         self.reset()
 
     def reset(self) -> None:
@@ -91,6 +127,23 @@ class Sender(Part):
         self.persist_backoff = 0
         self.probing = False
         self.rst_pending = None
+        self.set_chrono(self.tcb.clock if hasattr(self, "tcb") else 0, CHRONO_IDLE)
+
+    def set_chrono(self, t: int, kind: int) -> None:
+        """Account the time since the last change to the current kind; switch to ``kind``."""
+        if self.chrono != CHRONO_IDLE:
+            span = t - self.chrono_at
+            if span > 0:
+                self.chrono_us[self.chrono] += span
+        self.chrono = kind
+        self.chrono_at = t
+
+    def chrono_totals(self, t: int) -> list[int]:
+        """Return the micros spent in each CHRONO_* kind, the current one counted up to ``t``."""
+        totals = list(self.chrono_us)
+        if self.chrono != CHRONO_IDLE and t > self.chrono_at:
+            totals[self.chrono] += t - self.chrono_at
+        return totals
 
     def dispatch(self, cx: Context, now: Instant, emit: Emit) -> bool:
         """Emit at most one segment through ``emit``; return whether one was emitted."""
@@ -103,7 +156,7 @@ class Sender(Part):
         st = tcb.state
         if st is _CLOSED or st is _LISTEN:
             return False
-        t = now.micros
+        t = tcb.clock = now.micros
         if st is _TIME_WAIT:
             timewait_at = tcb.timewait_at
             assert timewait_at is not None  # armed on entering TIME-WAIT
@@ -163,7 +216,7 @@ class Sender(Part):
             if lost is not None:
                 rec.board.mark_retransmitted(*lost)
                 rec.rtt_seq = None
-                self.send_data(cx, emit, t, lost[0], lost[1], False)
+                self.send_data(cx, emit, t, lost[0], lost[1], False, _RACK)
                 return True
 
         if rec.in_recovery:
@@ -175,14 +228,18 @@ class Sender(Part):
                 hole = rec.sack_hole()
                 if hole is not None:
                     rec.board.mark_retransmitted(*hole)
-                    self.send_data(cx, emit, t, hole[0], hole[1], False)
+                    self.send_data(cx, emit, t, hole[0], hole[1], False, _FAST)
                     return True
 
         seg = self.next_segment()
         if seg is not None:
+            if self.chrono != CHRONO_BUSY:
+                self.set_chrono(t, CHRONO_BUSY)
             seq, size, fin = seg
             self.send_data(cx, emit, t, seq, size, fin)
             return True
+        if self.limit != self.chrono:
+            self.set_chrono(t, self.limit)
 
         if self.zero_window_probe(cx, emit, t):
             return True
@@ -222,6 +279,7 @@ class Sender(Part):
         rec = self.rec
         st = tcb.state
         if st not in _SENDING:
+            self.limit = CHRONO_IDLE
             return None
         snd_una = tcb.snd_una
         snd_nxt = tcb.snd_nxt
@@ -244,6 +302,13 @@ class Sender(Part):
             # an RTO) whenever SND.NXT is there.
             if unsent == 0 and fin_queued:
                 return snd_nxt, 0, True
+            if tcb.snd_max == snd_una:
+                self.limit = CHRONO_IDLE
+            elif tcb.tx.window() == 0:
+                # All of a full send buffer is in flight: the buffer limits the sender.
+                self.limit = CHRONO_SNDBUF
+            else:
+                self.limit = CHRONO_BUSY
             return None
         mss = self.data_mss()
         wnd_room = tcb.snd_wnd - offset
@@ -255,6 +320,7 @@ class Sender(Part):
                 cwnd_room = rec.cc.cwnd + rec.inflation - (tcb.snd_max - snd_una)
             # In recovery only new data goes out here (holes go via Recovery.fast_retransmit).
             if snd_nxt < tcb.snd_max:
+                self.limit = CHRONO_CWND
                 return None
         else:
             cwnd_room = rec.cc.cwnd - offset
@@ -283,6 +349,7 @@ class Sender(Part):
         if size > cwnd_room:
             size = cwnd_room
         if size <= 0:
+            self.limit = CHRONO_RWND if wnd_room <= 0 else CHRONO_CWND
             return None
         if size > mss and size < unsent:
             # A super-segment cut short by the window: whole MSS-sized segments only, so the
@@ -296,16 +363,27 @@ class Sender(Part):
                 # only if it is at least half the largest window the peer offered, or
                 # nothing is in flight (so no ACK would ever come to open the window).
                 if in_flight and size < tcb.max_snd_wnd // 2:
+                    self.limit = CHRONO_RWND if size == wnd_room else CHRONO_CWND
                     return None
             elif self.nagle and in_flight and not fin_queued:
                 # Nagle (RFC 896, RFC 9293 3.7.4): one small segment in flight at a time.
+                self.limit = CHRONO_BUSY
                 return None
         fin = fin_queued and size == unsent
         return snd_nxt, size, fin
 
     def send_data(
-        self, cx: Context, emit: Emit, t: int, seq: TcpSeqNumber, size: int, fin: bool
+        self,
+        cx: Context,
+        emit: Emit,
+        t: int,
+        seq: TcpSeqNumber,
+        size: int,
+        fin: bool,
+        why: LossReason | None = None,
     ) -> None:
+        """Send ``size`` octets from ``seq`` (and the FIN); ``why`` names the cause when the
+        caller resends data (None for new data, and for the go-back-N after a timeout)."""
         tcb = self.tcb
         offset = seq - tcb.snd_una
         payload: Payload = b""
@@ -319,8 +397,11 @@ class Sender(Part):
                 payload = bytes(payload) + bytes(rest)
         if seq < tcb.snd_max:
             self.rec.n_retx += 1
+            if why is None:
+                why = _RTO
+            self.rec.count_retransmission(why, size)
         ctl = _FIN if fin else (_PSH if size and offset + size == len(tcb.tx) else _NONE)
-        self.send(cx, emit, t, ctl, seq, payload)
+        self.send(cx, emit, t, ctl, seq, payload, True, why)
 
     def data_mss(self) -> int:
         """Return the payload that fits a segment now: the send MSS less any SACK option.
@@ -462,12 +543,25 @@ class Sender(Part):
             tcb.snd_max = tcb.snd_nxt
         if self.rec.syn_rtx:
             self.rec.n_retx += 1
+            self.rec.count_retransmission(_RTO, 0)
         else:
             self.rec.rtt_seq = tcb.snd_nxt
             self.rec.rtt_at = t
         if self.rec.rto_at is None:
             self.rec.rto_at = t + self.rec.rtt.rto.micros
         tcb.n_seg_out += 1
+        tcb.last_send_at = t
+        trace = tcb.trace
+        if trace is not None:
+            trace.segment(
+                t,
+                int(iss),
+                0,
+                "S" if active else "SA",
+                ack,
+                window,
+                _RTO if self.rec.syn_rtx else None,
+            )
         emit(self.ip_repr(seg), seg)
 
     def send(
@@ -479,8 +573,13 @@ class Sender(Part):
         seq: TcpSeqNumber,
         payload: Payload,
         advance: bool = True,
+        why: LossReason | None = None,
     ) -> None:
-        """Emit one ACK-bearing segment; account for its sequence space and timers."""
+        """Emit one ACK-bearing segment; account for its sequence space and timers.
+
+        ``advance=False`` leaves SND.NXT and the timers alone (a zero-window probe); ``why``
+        is the cause of a retransmission, for the trace.
+        """
         tcb = self.tcb
         rec = self.rec
         rcv = self.rcv
@@ -532,8 +631,10 @@ class Sender(Part):
         if seg_len and advance:
             end = seq + seg_len
             if tcb.snd_max == tcb.snd_una:
-                # Idle until now: the user timeout counts from here.
+                # Idle until now: the user timeout counts from here, and so does the next
+                # delivery-rate sample (an idle time is not a slow network).
                 tcb.progress_at = t
+                rec.restart_rate(t, tcb.n_bytes_acked)
             if tcb.sack_ok and size:
                 rec.rack.on_send(seq, seq + size, t, seq < tcb.snd_max)
             if end > tcb.snd_max:
@@ -553,6 +654,10 @@ class Sender(Part):
             if new_data and rec.tlp_at is None:
                 rec.arm_loss_probe(t)
         tcb.n_seg_out += 1
+        tcb.last_send_at = t
+        trace = tcb.trace
+        if trace is not None:
+            trace.segment(t, int(seq), size, _FLAGS[ctl], tcb.rcv_nxt, window, why)
         emit(self.ip_repr(seg), seg)
 
     def ip_repr(self, seg: TcpRepr) -> IpRepr:
@@ -595,6 +700,10 @@ class Sender(Part):
         )
         hop = self.hop_limit
         tcb.n_seg_out += 1
+        tcb.last_send_at = tcb.clock
+        trace = tcb.trace
+        if trace is not None:
+            trace.segment(tcb.clock, int(seq), 0, "RA", ack, 0, None)
         assert local.addr is not None and remote.addr is not None  # a connection has both
         emit(
             ip_repr(

@@ -35,15 +35,23 @@ from smoltcp.stack.tcp.listener import Listener, ListenerStats
 from smoltcp.stack.tcp.process import SegmentArrives
 from smoltcp.stack.tcp.receive import Receiver
 from smoltcp.stack.tcp.recovery import Recovery
-from smoltcp.stack.tcp.send import Sender
+from smoltcp.stack.tcp.send import (
+    CHRONO_BUSY,
+    CHRONO_CWND,
+    CHRONO_IDLE,
+    CHRONO_RWND,
+    CHRONO_SNDBUF,
+    Sender,
+)
 from smoltcp.stack.tcp.seq import SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
-from smoltcp.stack.tcp.stats import TcpStats
+from smoltcp.stack.tcp.stats import CongestionPhase, TcpStats
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Reply, StateObserver, Tcb
+from smoltcp.stack.tcp.trace import ConnectionTrace, TraceRecorder
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import IpAddress, IpEndpoint, IpProtocol, TcpRepr, TcpSeqNumber
 
-__all__ = ["TcpSocket", "TcpStats"]
+__all__ = ["CongestionPhase", "TcpSocket", "TcpStats"]
 
 _CLOSED = TcpState.CLOSED
 _LISTEN = TcpState.LISTEN
@@ -188,24 +196,134 @@ class TcpSocket(Socket):
 
     @property
     def stats(self) -> TcpStats:
-        """Return a snapshot of the connection's counters and estimates."""
+        """Return a snapshot of the counters and estimates as of the socket's latest event.
+
+        The latest event is the latest segment in or out, or the open: the fields that count
+        time stop there. `stats_at` takes the time instead (see `TcpStats`).
+        """
+        return self._snapshot(self._tcb.clock)
+
+    def stats_at(self, now: Instant) -> TcpStats:
+        """Return a snapshot of the counters and estimates as of ``now``.
+
+        ``now`` (an `Instant`, TypeError otherwise) should be no earlier than the latest poll;
+        it sets ``since_last_send_us``, ``since_last_receive_us`` and the current interval of
+        the ``busy_us``/``*_limited_us`` totals.
+        """
+        if not isinstance(now, Instant):
+            raise TypeError(f"now must be an Instant, not {type(now).__name__}")
+        return self._snapshot(now.micros)
+
+    def _snapshot(self, t: int) -> TcpStats:
+        # Everything is read here, off the per-segment path: the counters it reads are
+        # bumped where their events happen.
+        tcb = self._tcb
+        rec = self._rec
+        cc = rec.cc
+        rtt = rec.rtt
+        mss = tcb.snd_mss if tcb.snd_mss > 0 else 1
+        cwnd = cc.cwnd
+        ssthresh = cc.ssthresh
+        if rec.in_loss:
+            phase = CongestionPhase.LOSS
+        elif rec.in_recovery:
+            phase = CongestionPhase.RECOVERY
+        elif cc.in_slow_start:
+            phase = CongestionPhase.SLOW_START
+        else:
+            phase = CongestionPhase.CONGESTION_AVOIDANCE
+        chrono = self._snd.chrono_totals(t)
+        limited = chrono[CHRONO_RWND] + chrono[CHRONO_SNDBUF] + chrono[CHRONO_CWND]
+        synchronized = tcb.state not in (_CLOSED, _LISTEN, TcpState.SYN_SENT)
+        rcv_wnd = tcb.rcv_adv - tcb.rcv_nxt if synchronized else 0
+        sent = tcb.last_send_at
+        received = tcb.last_recv_at
         return TcpStats(
-            retransmissions=self._rec.n_retx,
-            fast_retransmits=self._rec.n_fast,
-            timeouts=self._rec.n_timeouts,
-            rtt=self._rec.rtt.srtt,
-            rto=self._rec.rtt.rto,
-            cwnd=self._rec.cc.cwnd,
-            ssthresh=self._rec.cc.ssthresh,
-            sacked_bytes=self._rec.board.sacked_bytes,
-            segments_sent=self._tcb.n_seg_out,
-            segments_received=self._tcb.n_seg_in,
-            bytes_sent=self._tcb.n_bytes_out,
-            bytes_received=self._tcb.n_bytes_in,
-            loss_probes=self._rec.n_tlp,
-            loss_probe_repairs=self._rec.n_tlp_repairs,
-            rack_losses=self._rec.n_rack,
+            retransmissions=rec.n_retx,
+            fast_retransmits=rec.n_fast,
+            timeouts=rec.n_timeouts,
+            rtt=rtt.srtt,
+            rto=rtt.rto,
+            cwnd=cwnd,
+            ssthresh=ssthresh,
+            sacked_bytes=rec.board.sacked_bytes,
+            segments_sent=tcb.n_seg_out,
+            segments_received=tcb.n_seg_in,
+            bytes_sent=tcb.n_bytes_out,
+            bytes_received=tcb.n_bytes_in,
+            loss_probes=rec.n_tlp,
+            loss_probe_repairs=rec.n_tlp_repairs,
+            rack_losses=rec.n_rack,
+            state=tcb.state,
+            congestion_control=str(getattr(cc, "name", type(cc).__name__)),
+            phase=phase,
+            cwnd_octets=cwnd,
+            cwnd_segments=cwnd // mss,
+            ssthresh_octets=ssthresh,
+            ssthresh_segments=ssthresh // mss,
+            srtt_us=rtt.srtt_us,
+            rttvar_us=rtt.rttvar_us,
+            min_rtt_us=rtt.min_rtt_us,
+            rto_us=rtt.rto.micros,
+            rto_backoff=rtt.backoff,
+            snd_mss_octets=tcb.snd_mss,
+            rcv_mss_octets=tcb.rcv_mss,
+            snd_wnd_octets=tcb.snd_wnd,
+            snd_wscale=tcb.snd_shift if tcb.ws_ok else 0,
+            rcv_wnd_octets=rcv_wnd if rcv_wnd > 0 else 0,
+            rcv_wscale=tcb.rcv_shift if tcb.ws_ok else 0,
+            in_flight_octets=rec.in_flight() if synchronized else 0,
+            unacked_octets=tcb.snd_max - tcb.snd_una,
+            send_queue_octets=len(tcb.tx),
+            recv_queue_octets=len(tcb.rx),
+            acked_octets=tcb.n_bytes_acked,
+            retransmitted_octets=rec.n_bytes_retx,
+            retransmits_rto_segments=rec.n_retx_rto,
+            retransmits_fast_segments=rec.n_retx_fast,
+            retransmits_tlp_segments=rec.n_retx_tlp,
+            retransmits_rack_segments=rec.n_retx_rack,
+            lost_octets=rec.lost_bytes() if synchronized else 0,
+            sacked_octets=rec.board.sacked_bytes,
+            reordering_seen=rec.rack.reordered or rec.n_dsack > 0,
+            dsacks_received=rec.n_dsack,
+            delivery_rate_octets_per_s=rec.rate,
+            busy_us=chrono[CHRONO_BUSY] + limited,
+            rwnd_limited_us=chrono[CHRONO_RWND],
+            sndbuf_limited_us=chrono[CHRONO_SNDBUF],
+            cwnd_limited_us=chrono[CHRONO_CWND],
+            since_last_send_us=None if sent is None else max(0, t - sent),
+            since_last_receive_us=None if received is None else max(0, t - received),
+            at_us=t,
         )
+
+    # -- tracing ---------------------------------------------------------------------------
+
+    @property
+    def trace_recorder(self) -> TraceRecorder | None:
+        """The recorder this socket's connections report to, or None (tracing off)."""
+        return self._tcb.recorder
+
+    def set_trace(self, recorder: TraceRecorder | None) -> None:
+        """Record this socket's connections in ``recorder`` (a `trace.TraceRecorder`); None
+        stops.
+
+        Each connection opened from now on is numbered by the recorder and reports every
+        segment sent, ACK processed, change of congestion window, RTT or state, and loss
+        decision (see `smoltcp.stack.tcp.trace`). A connection already open starts reporting
+        at once (its records from the time of its latest event). Children a listener spawns
+        inherit the recorder. Off (the default), each hook point costs one comparison.
+        Raises TypeError for anything but a recorder or None.
+        """
+        if recorder is not None and not isinstance(recorder, TraceRecorder):
+            raise TypeError(
+                f"recorder must be a TraceRecorder or None, not {type(recorder).__name__}"
+            )
+        tcb = self._tcb
+        tcb.recorder = recorder
+        if recorder is None:
+            tcb.trace = None
+        elif tcb.local is not None and tcb.remote is not None and tcb.state is not _LISTEN:
+            tcb.trace = ConnectionTrace.open(recorder, tcb.clock, tcb.local, tcb.remote)
 
     def __repr__(self) -> str:
         if self._tcb.state is _LISTEN:
@@ -556,6 +674,7 @@ class TcpSocket(Socket):
         """Enter CLOSED: disarm every timer and leave the demultiplexing tables."""
         tcb = self._tcb
         tcb.set_state(_CLOSED)
+        self._snd.set_chrono(tcb.clock, CHRONO_IDLE)
         self._rec.stop_timers()
         rcv = self._rcv
         rcv.ack_at = None
@@ -597,11 +716,13 @@ class TcpSocket(Socket):
         # (The interface cuts IPv4 super-segments only: over IPv6 segments fit the MTU.)
         tcb.tso_room = tso - 80 if tso > cx.ip_mtu and not v6 else 0
         tcb.ts_offset = cx.rand.getrandbits(32)
-        tcb.progress_at = now.micros
+        tcb.progress_at = tcb.clock = now.micros
         # We offer every option; `accept_syn` keeps those the peer offers too.
         tcb.ws_ok = tcb.ts_ok = tcb.sack_ok = True
         self._rec.rtt.reset()
         self._rec.cc.reset()
+        if tcb.recorder is not None:
+            tcb.trace = ConnectionTrace.open(tcb.recorder, now.micros, local, remote)
 
     def _spawn_child(self) -> TcpSocket:
         """Return a new socket for a backlog child: our buffer sizes and settings, in LISTEN."""
@@ -615,6 +736,7 @@ class TcpSocket(Socket):
         ct = child._tcb
         ct.timeout = tcb.timeout
         ct.keep_alive = tcb.keep_alive
+        ct.recorder = tcb.recorder
         child._rcv.ack_delay = self._rcv.ack_delay
         child._snd.nagle = self._snd.nagle
         child._snd.hop_limit = self._snd.hop_limit

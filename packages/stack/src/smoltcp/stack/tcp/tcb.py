@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from smoltcp.stack.tcp.recovery import Recovery
     from smoltcp.stack.tcp.send import Sender
     from smoltcp.stack.tcp.socket import TcpSocket
+    from smoltcp.stack.tcp.trace import ConnectionTrace, TraceRecorder
 
 __all__ = [
     "DEFAULT_MSS",
@@ -139,6 +140,13 @@ class Tcb:
         "n_seg_in",
         "n_bytes_out",
         "n_bytes_in",
+        "n_bytes_acked",
+        "last_send_at",
+        "last_recv_at",
+        "clock",
+        # tracing (None: off)
+        "recorder",
+        "trace",
     )
 
     def __init__(self, rx: RingBuffer, tx: RingBuffer) -> None:
@@ -153,6 +161,16 @@ class Tcb:
         self.keep_alive: int | None = None
         self.error: str | None = None
         self.n_seg_out = self.n_seg_in = self.n_bytes_out = self.n_bytes_in = 0
+        self.n_bytes_acked = 0
+        # When a segment last left and last arrived (micros; None: never).
+        self.last_send_at: int | None = None
+        self.last_recv_at: int | None = None
+        # The time of the latest call that carried one (process, dispatch, an open), micros.
+        self.clock = 0
+        # The recorder this socket's connections report to (configuration), and the trace
+        # of the current connection (opened once its endpoints are known).
+        self.recorder: TraceRecorder | None = None
+        self.trace: ConnectionTrace | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -182,13 +200,21 @@ class Tcb:
         self.progress_at = 0
         self.established_at = 0
         self.close_pending = False
+        self.trace = None
 
     def set_state(self, state: TcpState) -> None:
-        """Change the state (every change is one of `state.TRANSITIONS`); tell the observer."""
+        """Change the state (every change is one of `state.TRANSITIONS`); tell the observer.
+
+        A traced connection records the change, at the time of its latest event (a change
+        made by a user call such as `close` has no time of its own).
+        """
         old = self.state
         if old is not state:
             if self.observer is not None:
                 self.observer(old, state)
+            trace = self.trace
+            if trace is not None:
+                trace.state(self.clock, old, state)
             if _log.isEnabledFor(logging.DEBUG):
                 _log.debug("tcp %s -> %s: %s -> %s", self.local, self.remote, old, state)
         self.state = state

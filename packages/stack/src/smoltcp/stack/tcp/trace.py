@@ -9,7 +9,9 @@ once; every other record carries the small integer ``conn`` that the recorder ha
 Times are the stack's `Instant` in integer microseconds (``time_us``); sequence and
 acknowledgment numbers are the raw 32-bit values on the wire.
 
-Tracing is off by default. A socket being traced holds a `ConnectionTrace` (the recorder and
+Tracing is off by default: `TcpSocket.set_trace(recorder)` turns it on for one socket (and
+the children of a listener), `SocketSet.set_tcp_trace(recorder)` for every TCP socket of a set.
+A socket being traced holds a `ConnectionTrace` (the recorder and
 the connection's number), else None; every hook point is one ``if trace is not None`` test,
 and records are built only behind it, so a socket that is not traced pays one attribute load
 and one comparison per hook point reached. The hook points, and what each passes
