@@ -31,6 +31,10 @@ class DhcpLeaseApplier:
     more) and "declined" (another host holds the offered address; ``lease`` is the declined
     one). A renewal that keeps the address is applied at once, without probing.
 
+    While probing (4 to 7 s with the RFC 5227 defaults) the address is not usable as a
+    source, so the socket cannot renew from it: a lease shorter than that (T1 sooner) expires
+    before it is used, and is leased again.
+
     ``probe`` False applies leases at once, as `apply_lease` does. Conflict detection events
     about other addresses are kept, at most 16 (the oldest dropped), in ``other_events``
     for the application.
@@ -73,6 +77,10 @@ class DhcpLeaseApplier:
             apply_lease(self.iface, lease, self.lease)
             self.lease = lease
             out.append(Dhcpv4Event("configured", lease))
+            return
+        if self.pending is not None and self.pending.address == lease.address:
+            # Renewed while still probing: keep probing, with the newer lease.
+            self.pending = lease
             return
         self._drop_pending()
         if self.lease is not None:
