@@ -308,3 +308,18 @@ def test_bad_arguments_are_named() -> None:
         DhcpLeaseApplier(h.iface, object())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="now"):
         DhcpLeaseApplier(h.iface, sock).poll(5)  # type: ignore[arg-type]
+
+
+def test_a_lease_still_being_probed_is_not_renewed_from_its_address() -> None:
+    # T1 (2 s) and T2 (3.5 s) come while the address is still tentative.
+    h, sock = setup(max_lease_time=4)
+    applier = DhcpLeaseApplier(h.iface, sock)
+    bind(h, sock)
+    assert applier.poll(h.now) == []
+    seen: list[bytes] = []
+    for _ in range(39):
+        seen += h.poll(h.advance(100))
+        applier.poll(h.now)
+    assert sock.state is Dhcpv4State.REBINDING
+    assert OFFERED not in sources(h, seen)
+    assert sock.counters["address-not-in-use"] >= 2
