@@ -9,6 +9,7 @@ import random
 
 import pytest
 
+from smoltcp.stack.iface import AcdEventKind
 from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket, Dhcpv4State, apply_lease
 from smoltcp.stack.socket.dhcpv4_probe import DhcpLeaseApplier
 from smoltcp.stack.testing import Harness, arp, ethernet, ipv4, udp
@@ -323,3 +324,31 @@ def test_a_lease_still_being_probed_is_not_renewed_from_its_address() -> None:
     assert sock.state is Dhcpv4State.REBINDING
     assert OFFERED not in sources(h, seen)
     assert sock.counters["address-not-in-use"] >= 2
+
+
+def test_a_lost_address_deconfigures_and_leases_again() -> None:
+    h, sock = setup()
+    applier = DhcpLeaseApplier(h.iface, sock)
+    bind(h, sock)
+    events = applier.poll(h.now)
+    for _ in range(100):
+        h.poll(h.advance(100))
+        events += applier.poll(h.now)
+        if events:
+            break
+    assert [e.kind for e in events] == ["configured"]
+    # Another host claims the address twice within DEFEND_INTERVAL (RFC 5227 2.4 (b)).
+    claim = ethernet(
+        "ff-ff-ff-ff-ff-ff",
+        OTHER_MAC,
+        0x0806,
+        arp(1, OTHER_MAC, OFFERED, "00-00-00-00-00-00", OFFERED),
+    )
+    h.feed(claim, at=h.advance(3000))
+    assert applier.poll(h.now) == []
+    assert [e.kind for e in applier.other_events] == [AcdEventKind.DEFENDED]
+    h.feed(claim, at=h.advance(1000))
+    assert [e.kind for e in applier.poll(h.now)] == ["deconfigured"]
+    assert applier.lease is None and sock.state is Dhcpv4State.INIT
+    assert h.iface.ip_addrs == () and len(h.iface.routes) == 0
+    assert applier.poll(h.now) == []
