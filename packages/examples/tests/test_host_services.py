@@ -26,13 +26,12 @@ def lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
-@pytest.fixture
-def dnsmasq(tap_ns, tmp_path):
+def start_dnsmasq(tap_ns, tmp_path, dhcp_range: str, *extra: str) -> subprocess.Popen:
     binary = shutil.which("dnsmasq")
     if binary is None:
         pytest.skip("needs dnsmasq (apt-get install dnsmasq)")
     log = tmp_path / "dnsmasq.log"
-    proc = tap_ns.popen(
+    return tap_ns.popen(
         binary,
         "--no-daemon",
         "--conf-file=/dev/null",
@@ -44,7 +43,7 @@ def dnsmasq(tap_ns, tmp_path):
         "--no-resolv",
         "--no-hosts",
         "--local=/test.example/",
-        "--dhcp-range=192.168.69.50,192.168.69.60,255.255.255.0,2m",
+        f"--dhcp-range={dhcp_range}",
         f"--dhcp-leasefile={tmp_path / 'leases'}",
         f"--dhcp-option=option:router,{KERNEL_ADDR}",
         f"--dhcp-option=option:dns-server,{KERNEL_ADDR}",
@@ -52,11 +51,17 @@ def dnsmasq(tap_ns, tmp_path):
         f"--host-record=v6.test.example,{KERNEL_ADDR},fdaa::64",
         "--cname=alias.test.example,www.test.example",
         *BIG,
+        *extra,
         f"--log-facility={log}",
         "--log-dhcp",
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+@pytest.fixture
+def dnsmasq(tap_ns, tmp_path):
+    proc = start_dnsmasq(tap_ns, tmp_path, "192.168.69.50,192.168.69.60,255.255.255.0,2m")
     yield proc
     proc.kill()
     proc.wait(5)
@@ -166,9 +171,11 @@ def test_dhcp_example_prints_the_lease_and_renews_it(tap_ns, dnsmasq):
     assert lines_[1].startswith("address 192.168.69.") and lines_[1].endswith("/24")
     assert f"router {KERNEL_ADDR}" in lines_ and f"dns {KERNEL_ADDR}" in lines_
     assert f"server {KERNEL_ADDR}" in lines_
-    renewing = tap_ns.start("dhcp", "tap0", "--max-lease", "4")
-    # Bounded wait: each renewal prints "configured" again (T1 is 2 s into the 4 s lease).
-    for _ in range(150):
+    # The address is probed for 4 to 7 s before use (RFC 5227), so the lease outlasts that:
+    # T1 is 8 s into the 16 s lease.
+    renewing = tap_ns.start("dhcp", "tap0", "--max-lease", "16")
+    # Bounded wait: each renewal prints "configured" again.
+    for _ in range(300):
         if renewing.stdout.count("configured") >= 3 or renewing.proc.poll() is not None:
             break
         time.sleep(0.1)
@@ -210,3 +217,29 @@ def test_httpclient_and_ping_take_names(tap_ns, dnsmasq, tmp_path):
     ]
     nodns = tap_ns.start("ping", "tap0", "www.test.example")
     assert nodns.wait(60) == 1 and "--dns" in nodns.stderr
+
+
+@pytest.mark.netns
+def test_dhcp_example_declines_an_address_the_kernel_holds(tap_ns, tmp_path):
+    # The kernel already holds the only address in the pool; --no-ping keeps dnsmasq from
+    # noticing, so it offers it, and the stack's ARP probe is answered by the kernel.
+    taken = "192.168.69.50"
+    tap_ns.ip("addr", "add", f"{taken}/24", "dev", "tap0")
+    server = start_dnsmasq(tap_ns, tmp_path, f"{taken},{taken},255.255.255.0,2m", "--no-ping")
+    try:
+        client = tap_ns.start("dhcp", "tap0")
+        log = tmp_path / "dnsmasq.log"
+        for _ in range(300):
+            if log.exists() and "DHCPDECLINE" in log.read_text():
+                break
+            if client.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        client.stop()
+        text = log.read_text() if log.exists() else ""
+        assert f"DHCPDECLINE(tap0) {taken}" in text, (text, client.stdout, client.stderr)
+        assert f"declined {taken}/24 (in use by another host)" in client.stdout, client.stdout
+        assert "configured" not in client.stdout.replace("deconfigured", "")
+    finally:
+        server.kill()
+        server.wait(5)

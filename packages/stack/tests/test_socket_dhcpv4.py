@@ -1,12 +1,17 @@
 """The DHCPv4 client socket against a scripted server: lease, renew, rebind, expire, NAK,
-DECLINE, retransmission schedule, and foreign or malformed answers dropped and counted."""
+DECLINE, retransmission schedule, and foreign or malformed answers dropped and counted;
+leases probed before use, an address another host holds declined (RFC 2131 2.2, RFC 5227)."""
 
 from __future__ import annotations
 
 import itertools
 import random
 
+import pytest
+
+from smoltcp.stack.iface import AcdEventKind
 from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket, Dhcpv4State, apply_lease
+from smoltcp.stack.socket.dhcpv4_probe import DhcpLeaseApplier
 from smoltcp.stack.testing import Harness, arp, ethernet, ipv4, udp
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, IpCidr, Ipv4Address
@@ -16,6 +21,7 @@ US_MAC = "02-00-00-00-00-01"
 SERVER = "192.168.69.100"
 SERVER_MAC = "02-00-00-00-00-64"
 OFFERED = "192.168.69.50"
+OTHER_MAC = "02-00-00-00-00-07"
 
 
 def setup(**kw: object) -> tuple[Harness, Dhcpv4Socket]:
@@ -193,3 +199,156 @@ def test_foreign_and_malformed_answers_are_dropped_and_counted() -> None:
     assert sock.state is Dhcpv4State.INIT
     assert sock.counters["wrong-xid"] == 1 and sock.counters["wrong-port"] == 1
     assert sock.counters["unexpected"] == 1 and sock.counters["malformed"] == 1
+
+
+def sources(h: Harness, frames: list[bytes]) -> set[str]:
+    """The IPv4 source (or ARP sender) address of each frame."""
+    out = set()
+    for d in h.decode(frames):
+        if d.ip is not None:
+            out.add(d.ip["src"])
+        if d.arp is not None:
+            out.add(d.arp["spa"])
+    return out
+
+
+def probes_for(h: Harness, frames: list[bytes], addr: str) -> int:
+    return sum(
+        1
+        for d in h.decode(frames)
+        if d.arp is not None and d.arp["spa"] == "0.0.0.0" and d.arp["tpa"] == addr
+    )
+
+
+def test_an_address_another_host_answers_for_is_declined_and_never_used() -> None:
+    h, sock = setup()
+    applier = DhcpLeaseApplier(h.iface, sock)
+    bind(h, sock)
+    assert applier.poll(h.now) == []
+    assert applier.pending is not None and applier.lease is None
+    assert h.iface.ip_addrs == ()
+    seen: list[bytes] = []
+    # Poll until the first ARP probe for the offered address goes out (within PROBE_WAIT).
+    for _ in range(300):
+        frames = h.poll(h.advance(10))
+        seen += frames
+        if probes_for(h, frames, OFFERED):
+            break
+    assert probes_for(h, seen, OFFERED) == 1
+    # The other host answers the probe: it holds the address.
+    answer = ethernet(US_MAC, OTHER_MAC, 0x0806, arp(2, OTHER_MAC, OFFERED, US_MAC, "0.0.0.0"))
+    seen += h.feed(answer, at=h.advance(10))
+    events = applier.poll(h.now)
+    assert [(e.kind, e.lease.address.address) for e in events if e.lease] == [
+        ("declined", Ipv4Address(OFFERED))
+    ]
+    assert applier.pending is None and applier.lease is None
+    frames = h.poll()
+    seen += frames
+    (d, decline), *rest = sent(h, frames)
+    assert decline.message_type == DhcpMessageType.DECLINE
+    assert decline.requested_ip == Ipv4Address(OFFERED)
+    assert d.ip["src"] == "0.0.0.0"  # type: ignore[attr-defined]
+    assert sock.state is Dhcpv4State.INIT
+    # The socket's own "deconfigured" for the never-applied lease is not passed on.
+    assert applier.poll(h.now) == []
+    # Discovery starts over; the declined address was never a source nor added.
+    discovers = [m for _, m in rest if m.message_type == DhcpMessageType.DISCOVER]
+    for _ in range(100):
+        if discovers:
+            break
+        frames = h.poll(h.advance(100))
+        seen += frames
+        discovers += [m for _, m in sent(h, frames) if m.message_type == DhcpMessageType.DISCOVER]
+    assert len(discovers) == 1
+    assert OFFERED not in sources(h, seen)
+    assert h.iface.ip_addrs == () and Ipv4Address(OFFERED) not in h.iface.acd.tentative
+
+
+def test_without_a_conflict_the_lease_is_used_after_probing() -> None:
+    h, sock = setup()
+    applier = DhcpLeaseApplier(h.iface, sock)
+    bind(h, sock)
+    start = h.now
+    assert applier.poll(h.now) == []
+    events = []
+    before: list[bytes] = []
+    last: list[bytes] = []
+    for _ in range(200):
+        before += last
+        last = h.poll(h.advance(100))
+        events += applier.poll(h.now)
+        if events:
+            break
+    # Three probes, then ANNOUNCE_WAIT: 4 to 7 s after probing starts (RFC 5227 1.1).
+    assert probes_for(h, before + last, OFFERED) == 3
+    assert start + Duration.from_secs(4) <= h.now <= start + Duration.from_millis(7100)
+    # Tentative until then: never a source before the poll that found it ready.
+    assert OFFERED not in sources(h, before)
+    assert [e.kind for e in events] == ["configured"]
+    assert applier.lease is not None and applier.lease == events[0].lease
+    assert h.iface.ip_addrs == (IpCidr.parse(f"{OFFERED}/24"),)
+    assert any(r.via_router == Ipv4Address(SERVER) for r in h.iface.routes)
+
+
+def test_without_probing_a_lease_is_applied_at_once_and_removed_again() -> None:
+    h, sock = setup()
+    applier = DhcpLeaseApplier(h.iface, sock, probe=False)
+    bind(h, sock)
+    (event,) = applier.poll(h.now)
+    assert event.kind == "configured"
+    assert h.iface.ip_addrs == (IpCidr.parse(f"{OFFERED}/24"),)
+    sock.reset()
+    assert [e.kind for e in applier.poll(h.now)] == ["deconfigured"]
+    assert h.iface.ip_addrs == () and len(h.iface.routes) == 0
+
+
+def test_bad_arguments_are_named() -> None:
+    h, sock = setup()
+    with pytest.raises(TypeError, match="socket"):
+        DhcpLeaseApplier(h.iface, object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="now"):
+        DhcpLeaseApplier(h.iface, sock).poll(5)  # type: ignore[arg-type]
+
+
+def test_a_lease_still_being_probed_is_not_renewed_from_its_address() -> None:
+    # T1 (2 s) and T2 (3.5 s) come while the address is still tentative.
+    h, sock = setup(max_lease_time=4)
+    applier = DhcpLeaseApplier(h.iface, sock)
+    bind(h, sock)
+    assert applier.poll(h.now) == []
+    seen: list[bytes] = []
+    for _ in range(39):
+        seen += h.poll(h.advance(100))
+        applier.poll(h.now)
+    assert sock.state is Dhcpv4State.REBINDING
+    assert OFFERED not in sources(h, seen)
+    assert sock.counters["address-not-in-use"] >= 2
+
+
+def test_a_lost_address_deconfigures_and_leases_again() -> None:
+    h, sock = setup()
+    applier = DhcpLeaseApplier(h.iface, sock)
+    bind(h, sock)
+    events = applier.poll(h.now)
+    for _ in range(100):
+        h.poll(h.advance(100))
+        events += applier.poll(h.now)
+        if events:
+            break
+    assert [e.kind for e in events] == ["configured"]
+    # Another host claims the address twice within DEFEND_INTERVAL (RFC 5227 2.4 (b)).
+    claim = ethernet(
+        "ff-ff-ff-ff-ff-ff",
+        OTHER_MAC,
+        0x0806,
+        arp(1, OTHER_MAC, OFFERED, "00-00-00-00-00-00", OFFERED),
+    )
+    h.feed(claim, at=h.advance(3000))
+    assert applier.poll(h.now) == []
+    assert [e.kind for e in applier.other_events] == [AcdEventKind.DEFENDED]
+    h.feed(claim, at=h.advance(1000))
+    assert [e.kind for e in applier.poll(h.now)] == ["deconfigured"]
+    assert applier.lease is None and sock.state is Dhcpv4State.INIT
+    assert h.iface.ip_addrs == () and len(h.iface.routes) == 0
+    assert applier.poll(h.now) == []

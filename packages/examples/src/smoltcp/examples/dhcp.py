@@ -1,8 +1,10 @@
 """Configure the stack by DHCP and print the lease; keep renewing it until Ctrl-C.
 
 The host is 02-00-00-00-00-02 with no address: it asks the link's DHCP server for one
-(RFC 2131), prints each lease it gets (address, router, DNS servers, MTU, times) and each
-loss of one, and keeps the lease renewed. With ``--once`` it exits after the first lease.
+(RFC 2131), probes each new address before using it (RFC 5227: an address another host
+answers for is declined with DHCPDECLINE and discovery starts over), prints each lease it
+gets (address, router, DNS servers, MTU, times), each decline and each loss of one, and keeps
+the lease renewed. With ``--once`` it exits after the first lease.
 
     smoltcp-dhcp tap0
     smoltcp-dhcp tap0 --once
@@ -66,7 +68,8 @@ def describe_lease(lease: Any) -> str:
 def configure(args: argparse.Namespace) -> int:
     """Lease, print, renew; return 0 after a lease with ``--once`` (or at Ctrl-C)."""
     from smoltcp.phy.resolver import os_random
-    from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket, apply_lease
+    from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket
+    from smoltcp.stack.socket.dhcpv4_probe import DhcpLeaseApplier
     from smoltcp.stack.time import Duration
 
     clock = Clock()
@@ -78,20 +81,21 @@ def configure(args: argparse.Namespace) -> int:
     sockets = SocketSet()
     dhcp = Dhcpv4Socket(os_random(), max_lease_time=args.max_lease)
     sockets.add(dhcp)
+    applier = DhcpLeaseApplier(iface, dhcp)
     deadline = start + Duration.from_secs(args.timeout)
     state: dict[str, Any] = {"lease": None, "leases": 0}
 
     def step(now: Any) -> bool:
-        while (event := dhcp.poll_event()) is not None:
+        for event in applier.poll(now):
             if event.kind == "configured":
-                apply_lease(iface, event.lease, state["lease"])
                 state["lease"] = event.lease
                 state["leases"] += 1
                 print(f"configured\n{describe_lease(event.lease)}", flush=True)
                 if args.once:
                     return False
+            elif event.kind == "declined" and event.lease is not None:
+                print(f"declined {event.lease.address} (in use by another host)", flush=True)
             else:
-                apply_lease(iface, None, state["lease"])
                 state["lease"] = None
                 print("deconfigured", flush=True)
         return not (args.once and now >= deadline)

@@ -85,30 +85,34 @@ def add_name_options(p: argparse.ArgumentParser) -> None:
 def acquire_lease(iface: Any, device: Any, sockets: Any, clock: Clock, timeout: float) -> Any:
     """Lease an address by DHCP and apply it to ``iface``; return the lease.
 
-    Raises UserError when no server answers within ``timeout`` seconds.
+    The address is probed first (RFC 5227; about 7 s): one another host holds is declined and
+    another leased. Raises UserError when no usable lease comes within ``timeout`` seconds.
     """
     from smoltcp.phy.resolver import os_random
-    from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket, apply_lease
+    from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket
+    from smoltcp.stack.socket.dhcpv4_probe import DhcpLeaseApplier
 
     from .runtime import poll_loop
 
     dhcp = Dhcpv4Socket(os_random())
     handle = sockets.add(dhcp)
+    applier = DhcpLeaseApplier(iface, dhcp)
     deadline = clock.now() + Duration.from_secs(timeout)
     found: list[Any] = []
 
     def step(now: Any) -> bool:
-        event = dhcp.poll_event()
-        if event is not None and event.lease is not None:
-            found.append(event.lease)
-            return False
+        for event in applier.poll(now):
+            if event.kind == "configured":
+                found.append(event.lease)
+                return False
+            if event.kind == "declined" and event.lease is not None:
+                print(f"DHCP: declined {event.lease.address} (in use)", flush=True)
         return now < deadline
 
     poll_loop(iface, device, sockets, step, clock=clock)
     sockets.remove(handle)
     if not found:
         raise UserError(f"no DHCP lease within {timeout:g} s")
-    apply_lease(iface, found[0], None)
     return found[0]
 
 

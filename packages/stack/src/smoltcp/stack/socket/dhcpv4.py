@@ -259,6 +259,12 @@ class Dhcpv4Socket(Socket):
         if hw is None:
             return False
         msg, src, dst = self._message(hw)
+        if src != _UNSPECIFIED and not cx.has_ip_addr(src):
+            # RENEWING/REBINDING from an address the interface does not use (yet): still being
+            # probed, or never applied. Sending from it would claim it; try again later.
+            self.counters["address-not-in-use"] += 1
+            self._schedule_retransmit(now)
+            return False
         payload = msg.to_bytes()
         udp = UdpRepr(CLIENT_PORT, SERVER_PORT, payload)
         emit(ip_repr(src, dst, _UDP, 8 + len(payload), 64), udp)
