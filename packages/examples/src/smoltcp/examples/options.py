@@ -2,7 +2,9 @@
 
 Each example builds its parser with `parser(...)`, which already holds the device and middleware
 options (`--tun`, `--offload`, `--pcap` and its limits, the fault-injection knobs, `--seed`, `-v`);
-`add_host_options` adds the host's own `--address`, `--gateway` and `--mac`. After parsing,
+`add_host_options` adds the host's own `--address`, `--gateway` and `--mac`, and for the examples
+that speak IPv6 as well `--ip6` and `--gateway6` (a dual-stack host: the IPv4 address, the
+link-local IPv6 address formed from the MAC, and the IPv6 addresses given). After parsing,
 `open_device(args)` opens the interface named on the command line and wraps it, innermost first,
 in a `PcapWriter`, a `Tracer` and a `FaultInjector`, as the options ask. Because the fault
 injector sits outside the tracer, a frame it drops has already been traced (on receive) or is
@@ -24,7 +26,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO, Any, NoReturn
 
 from .netem_options import add_netem_arguments, netem_settings
@@ -35,6 +37,7 @@ __all__ = [
     "add_host_options",
     "add_middleware_options",
     "address",
+    "bracketed_address",
     "cidr",
     "configure_logging",
     "endpoint",
@@ -42,22 +45,46 @@ __all__ = [
     "host_interface",
     "int_range",
     "interface_name",
+    "ipv6_addresses",
+    "ipv6_cidr",
     "non_negative",
     "non_negative_int",
     "octets",
     "open_device",
     "parser",
+    "peer_address",
+    "peer_host",
     "percent",
     "port",
     "pcap_path",
     "positive",
     "random_seed",
+    "split_zone",
     "wrap_device",
+    "zone_problem",
 ]
 
 
 class ExampleParser(argparse.ArgumentParser):
-    """An `argparse.ArgumentParser` whose errors are one line: ``prog: error: ... (see --help)``."""
+    """An `argparse.ArgumentParser` whose errors are one line: ``prog: error: ... (see --help)``.
+
+    `add_peer_argument` adds a positional peer address that may carry a zone (``fe80::1%tap0``);
+    after parsing, the attribute holds the address and ``<dest>_zone`` the zone, both checked.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._peers: list[tuple[str, str]] = []
+
+    def add_peer_argument(
+        self, dest: str, *, metavar: str, help: str, names: bool = False, nargs: str | None = None
+    ) -> None:
+        """Add positional ``dest``: an IP address (brackets and a zone allowed), or with
+        ``names`` also a host name (kept as text)."""
+        self._peers.append((dest, metavar))
+        self.add_argument(
+            dest, metavar=metavar, nargs=nargs, type=peer_host if names else peer_address, help=help
+        )
 
     def error(self, message: str) -> NoReturn:
         """Print ``message`` as one line on stderr and exit with status 2."""
@@ -68,6 +95,18 @@ class ExampleParser(argparse.ArgumentParser):
         parsed = super().parse_args(args, namespace)
         if getattr(parsed, "pcap_files", None) is not None and parsed.pcap_limit is None:
             self.error("argument --pcap-files: needs --pcap-limit")
+        for dest, metavar in self._peers:
+            value = getattr(parsed, dest, None)
+            if value is None:  # an optional positional not given
+                setattr(parsed, f"{dest}_zone", None)
+                continue
+            addr, zone = value
+            setattr(parsed, dest, addr)
+            setattr(parsed, f"{dest}_zone", zone)
+            if not isinstance(addr, str):
+                problem = zone_problem(addr, zone, getattr(parsed, "iface", None))
+                if problem:
+                    self.error(f"argument {metavar}: {problem}")
         return parsed
 
 
@@ -105,13 +144,120 @@ def hardware(text: str) -> Any:
 
 
 def endpoint(text: str) -> Any:
-    """Parse ``ADDRESS:PORT``."""
+    """Parse ``ADDRESS:PORT``, an IPv6 address in brackets: ``[fdaa::1]:6969`` (RFC 3986)."""
     from smoltcp.wire import IpEndpoint
 
     try:
         return IpEndpoint.parse(text)
     except (ValueError, TypeError):
-        raise argparse.ArgumentTypeError(f"bad endpoint {text!r} (want ADDRESS:PORT)") from None
+        raise argparse.ArgumentTypeError(
+            f"bad endpoint {text!r} (want ADDRESS:PORT, or [IPV6-ADDRESS]:PORT)"
+        ) from None
+
+
+def ipv6_cidr(text: str) -> Any:
+    """Parse an IPv6 address with its prefix length, such as ``fdaa::1/64``, or "none".
+
+    "none" gives None (the caller's "no address"). A zone (``%tap0``) is refused: an
+    address of this host needs none.
+    """
+    if text.lower() == "none":
+        return None
+    from smoltcp.wire import Ipv6Cidr
+
+    try:
+        value = cidr(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"bad IPv6 address/prefix {text!r} (want e.g. fdaa::1/64, or none)"
+        ) from None
+    if not isinstance(value, Ipv6Cidr):
+        raise argparse.ArgumentTypeError(
+            f"bad IPv6 address/prefix {text!r} (an IPv4 address goes to --address)"
+        )
+    if value.address.is_multicast or value.address.is_unspecified:
+        raise argparse.ArgumentTypeError(
+            f"bad IPv6 address/prefix {text!r} (a host address is unicast, not {value.address})"
+        )
+    return value
+
+
+def bracketed_address(text: str) -> str:
+    """Return ``text`` without the brackets of an RFC 3986 IPv6 literal (``[fdaa::1]``).
+
+    A command line may give an IPv6 address as a URL does; bare text is returned unchanged.
+    """
+    if text.startswith("[") and text.endswith("]"):
+        return text[1:-1]
+    return text
+
+
+def split_zone(text: str) -> tuple[str, str | None]:
+    """Split ``fe80::1%tap0`` (RFC 4007 11) or ``fe80::1%25tap0`` (RFC 6874) at the zone.
+
+    Return (address text, zone or None). Brackets are removed first. An empty zone is
+    returned as "" for the caller to refuse.
+    """
+    text = bracketed_address(text)
+    head, sep, zone = text.partition("%")
+    if not sep:
+        return text, None
+    if zone.startswith("25") and len(zone) > 2:  # "%25" is a percent-encoded '%' in a URL
+        zone = zone[2:]
+    return head, zone
+
+
+def peer_address(text: str) -> tuple[Any, str | None]:
+    """Parse a peer's address: ``192.168.69.100``, ``fdaa::100``, ``[fdaa::100]`` or
+    ``fe80::100%tap0``; return (`IpAddress`, zone or None).
+
+    Whether the zone fits the address and the interface is `zone_problem`'s question.
+    """
+    from smoltcp.wire import IpAddress
+
+    head, zone = split_zone(text)
+    try:
+        value = IpAddress.parse(head)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"bad IP address {text!r}") from None
+    if zone is not None and (zone == "" or zone != zone.strip() or "/" in zone):
+        raise argparse.ArgumentTypeError(f"bad zone in {text!r} (want ADDRESS%INTERFACE)")
+    return value, zone
+
+
+def peer_host(text: str) -> tuple[Any, str | None]:
+    """Parse a peer given as an address (as `peer_address`) or as a host name (text)."""
+    from . import names
+
+    try:
+        return peer_address(text)
+    except argparse.ArgumentTypeError:
+        if "%" in text or text.startswith("["):
+            raise
+    return names.host(text), None
+
+
+def zone_problem(addr: Any, zone: str | None, iface: str | None, *, url: bool = False) -> str:
+    """Return what is wrong with ``zone`` for peer ``addr`` on ``iface`` ("" if nothing).
+
+    A link-local IPv6 address is ambiguous without the link it is on (RFC 4007 6), so, as
+    with ``ping -6``, it needs one: the program's own interface. Any other address takes none.
+    ``url`` words the advice for a URL (``[fe80::1%25tap0]``, RFC 6874).
+    """
+    from smoltcp.wire import Ipv6Address
+
+    link_local = isinstance(addr, Ipv6Address) and addr.is_link_local
+    where = iface or "IFACE"
+    advice = f"[{addr}%25{where}]" if url else f"{addr}%{where}"
+    if zone is None:
+        if link_local:
+            return f"link-local address {addr} needs its link as a zone: write {advice}"
+        return ""
+    if not link_local:
+        return f"a zone (%{zone}) is for a link-local IPv6 address only, not {addr}"
+    if iface is not None and zone != iface:
+        return f"zone {zone!r} is not this program's interface: write {advice}"
+    return ""
 
 
 def port(text: str) -> int:
@@ -411,9 +557,20 @@ def add_middleware_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_host_options(
-    p: argparse.ArgumentParser, *, address: str, gateway: str | None, mac: str
+    p: argparse.ArgumentParser,
+    *,
+    address: str,
+    gateway: str | None,
+    mac: str,
+    ipv6: Sequence[str] | None = None,
+    gateway6: str | None = None,
 ) -> None:
-    """Add ``--address CIDR``, ``--gateway ADDRESS`` and ``--mac MAC`` with these defaults."""
+    """Add ``--address CIDR``, ``--gateway ADDRESS`` and ``--mac MAC`` with these defaults.
+
+    With ``ipv6`` (the host's IPv6 addresses, such as ``("fdaa::1/64",)``), also add
+    ``--ip6 CIDR`` (repeatable; the first one given replaces the defaults) and ``--gateway6``
+    (default ``gateway6``): the host is then dual-stack.
+    """
     g = p.add_argument_group("this host")
     g.add_argument(
         "--address",
@@ -437,6 +594,46 @@ def add_host_options(
         default=mac,
         help=f"this host's Ethernet address on a TAP device (default {mac})",
     )
+    if ipv6 is None:
+        return
+    defaults = " ".join(ipv6) or "none"
+    g.add_argument(
+        "--ip6",
+        dest="host_cidrs6",
+        metavar="CIDR",
+        type=ipv6_cidr,
+        action=_Ipv6Addresses,
+        default=tuple(ipv6),
+        help="an IPv6 address of this host with its prefix length; repeat it for more, or "
+        "give 'none' for no IPv6 address but the link-local one formed from --mac on a TAP "
+        f"device (default {defaults})",
+    )
+    g.add_argument(
+        "--gateway6",
+        metavar="ADDRESS",
+        type=gateway6_address,
+        default=gateway6,
+        help=f"the default IPv6 route, or 'none' (default {gateway6 or 'none'})",
+    )
+
+
+class _Ipv6Addresses(argparse.Action):
+    """Collect ``--ip6`` values: the first one replaces the defaults, "none" clears them."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        current = getattr(namespace, self.dest, None)
+        chosen = [] if current is self.default or current is None else list(current)
+        if values is None:
+            chosen.clear()
+        elif values not in chosen:
+            chosen.append(values)
+        setattr(namespace, self.dest, chosen)
 
 
 def gateway_address(text: str) -> Any:
@@ -447,23 +644,64 @@ def gateway_address(text: str) -> Any:
 
     value = address(text)
     if not isinstance(value, Ipv4Address):
-        raise argparse.ArgumentTypeError(f"bad gateway {text!r} (want an IPv4 address or none)")
+        raise argparse.ArgumentTypeError(
+            f"bad gateway {text!r} (want an IPv4 address or none; an IPv6 one goes to --gateway6)"
+        )
+    return value
+
+
+def gateway6_address(text: str) -> Any:
+    """Parse ``--gateway6``: a unicast IPv6 address (often link-local), or "none"."""
+    if text.lower() == "none":
+        return None
+    from smoltcp.wire import Ipv6Address
+
+    value = address(bracketed_address(text))
+    if not isinstance(value, Ipv6Address) or value.is_multicast or value.is_unspecified:
+        raise argparse.ArgumentTypeError(
+            f"bad IPv6 gateway {text!r} (want a unicast IPv6 address or none)"
+        )
     return value
 
 
 def host_interface(args: argparse.Namespace, device: Any, now: Any) -> Any:
-    """Return the `Interface` the host options describe on ``device`` at ``now``."""
+    """Return the `Interface` the host options describe on ``device`` at ``now``.
+
+    Besides ``--address`` and ``--gateway``: the ``--ip6`` addresses and the ``--gateway6``
+    route when the example has them.
+    """
+    from smoltcp.wire import IpCidr, Ipv6Address
+
     from .runtime import make_interface
 
-    return make_interface(
+    extra = [IpCidr.parse(a) if isinstance(a, str) else a for a in getattr(args, "host_cidrs6", ())]
+    iface = make_interface(
         device,
         now,
         hardware_addr=args.mac,
-        addresses=[args.host_cidr],
+        addresses=[args.host_cidr, *(a for a in extra if a != args.host_cidr)],
         gateway=args.gateway,
         seed=random_seed(args),
         syncookie_secret=syncookie_secret(args),
     )
+    gateway6 = getattr(args, "gateway6", None)
+    if gateway6 is not None:
+        iface.routes.add_default_ipv6_route(
+            Ipv6Address(gateway6) if isinstance(gateway6, str) else gateway6
+        )
+    return iface
+
+
+def ipv6_addresses(args: argparse.Namespace) -> list[Any]:
+    """Return the IPv6 addresses the host options give (``--address`` if IPv6, ``--ip6``)."""
+    from smoltcp.wire import IpCidr, Ipv6Cidr
+
+    out = [args.host_cidr] if isinstance(args.host_cidr, Ipv6Cidr) else []
+    for a in getattr(args, "host_cidrs6", ()):
+        cidr_ = IpCidr.parse(a) if isinstance(a, str) else a
+        if cidr_ not in out:
+            out.append(cidr_)
+    return out
 
 
 def parser(prog: str, description: str, *, iface: bool = True) -> ExampleParser:
