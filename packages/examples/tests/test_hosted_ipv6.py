@@ -373,3 +373,32 @@ def test_tcpdump_prints_ipv6_frames(tap6_ns):
     assert len(requests) == 2 and len(replies) == 2, lines
     assert any("ICMPv6 echo request" in line and "dst=fe80::1 " in line for line in v6), v6
     assert all("|   " not in line for line in lines), "one line per frame, no indentation"
+
+
+# Runs in the namespace: read SIZE octets of the server's pattern over IPv6, hash them.
+SOURCE_HASH = r"""
+import hashlib, json, socket, sys
+size = int(sys.argv[2])
+pattern = bytes(range(256)) * 256
+want, got = hashlib.sha256(), hashlib.sha256()
+for _ in range(size // len(pattern)):
+    want.update(pattern)
+n = 0
+with socket.create_connection((sys.argv[1], 6972), timeout=20) as s:
+    while n < size:
+        chunk = s.recv(min(1 << 16, size - n))
+        if not chunk:
+            break
+        got.update(chunk)
+        n += len(chunk)
+print(json.dumps({"got": n, "ok": got.hexdigest() == want.hexdigest()}))
+"""
+
+
+@pytest.mark.parametrize("offload", [False, True], ids=["plain", "offload"])
+def test_server_sources_16_mib_over_ipv6(tap6_ns, offload):
+    start_server(tap6_ns, *(["--offload"] if offload else []))
+    size = 16 << 20
+    probe = tap6_ns.python(SOURCE_HASH, SERVER6, str(size), timeout=180)
+    assert probe.returncode == 0, probe.stderr
+    assert json.loads(probe.stdout) == {"got": size, "ok": True}
