@@ -157,6 +157,7 @@ def test_16_mib_each_way_over_ipv6_with_the_kernel(tap6, tmp_path, mode):
     if mode == "offload":
         assert out["max_tso_size"] > 1514
         assert out["largest"]["rx"] > 1514, "the kernel's TSO hands us IPv6 super-segments"
+        assert out["largest"]["tx"] > 1514, "the stack hands the kernel TCPV6 super-segments"
     else:
         assert out["max_tso_size"] == 0
         assert max(out["largest"].values()) <= 1514, out

@@ -9,15 +9,76 @@ wire, in order. The flags are split the way a TSO device splits them (Linux's
 
 Cutting happens once per super-segment; the per-piece work is the interface's (a prebuilt
 header with the sequence number and the checksum patched in, see `Interface._send_gso`).
+Super-segments over IPv4 and over IPv6 are cut alike: only the IP header's length, the
+EtherType and the pseudo-header (RFC 9293 3.1, RFC 8200 8.1) differ (`piece_at`,
+`pseudo_sum`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from smoltcp.wire import TcpControl, TcpRepr
+from smoltcp.wire import IpAddress, TcpControl, TcpRepr
+from smoltcp.wire.layout import ethernet as _eth_layout
+from smoltcp.wire.layout import frames as _frames_layout
+from smoltcp.wire.layout import ipv4 as _ipv4_layout
+from smoltcp.wire.layout import ipv6 as _ipv6_layout
+from smoltcp.wire.layout import tcp as _tcp_layout
 
-__all__ = ["can_cut", "inner", "piece", "pieces"]
+__all__ = ["can_cut", "inner", "ip_header_len", "piece", "piece_at", "pieces", "pseudo_sum"]
+
+_IPV4_LEN = _ipv4_layout.HEADER_LEN
+_IPV6_LEN = _ipv6_layout.HEADER_LEN
+_PROTO_TCP = _tcp_layout.PSEUDO_PROTOCOL
+
+
+def _ipv6_at(l2: int) -> tuple[int, int, int]:
+    # IPv6 carrying TCP right after the fixed header (the stack sends no extension header).
+    tcp = l2 + _IPV6_LEN
+    return tcp, tcp + _tcp_layout.SEQ_NUMBER_AT, tcp + _tcp_layout.CHECKSUM_AT
+
+
+# Where a piece's TCP header, sequence number and checksum sit, by (IPv6, IP medium): the
+# generated frame templates for IPv4 without options, the IPv6 header's layout for IPv6.
+_PIECE_AT = {
+    (False, False): (
+        _frames_layout.TCP_FRAME_TCP_AT,
+        _frames_layout.TCP_FRAME_TCP_SEQ_NUMBER_AT,
+        _frames_layout.TCP_FRAME_TCP_CHECKSUM_AT,
+    ),
+    (False, True): (
+        _frames_layout.TCP_PACKET_TCP_AT,
+        _frames_layout.TCP_PACKET_TCP_SEQ_NUMBER_AT,
+        _frames_layout.TCP_PACKET_TCP_CHECKSUM_AT,
+    ),
+    (True, False): _ipv6_at(_eth_layout.HEADER_LEN),
+    (True, True): _ipv6_at(0),
+}
+
+
+def ip_header_len(v6: bool) -> int:
+    """Return the IP header length of a piece: 40 octets over IPv6, 20 over IPv4 (no options)."""
+    return _IPV6_LEN if v6 else _IPV4_LEN
+
+
+def piece_at(v6: bool, ip_medium: bool) -> tuple[int, int, int]:
+    """Return the offsets, in a piece's frame, of its TCP header, sequence number and checksum.
+
+    ``v6``: the piece is carried by IPv6 (else IPv4 without options); ``ip_medium``: the frame
+    has no link header (else Ethernet II).
+    """
+    return _PIECE_AT[v6, ip_medium]
+
+
+def pseudo_sum(src: IpAddress, dst: IpAddress, tcp_len: int) -> int:
+    """Return the pseudo-header's one's complement sum for a TCP segment of ``tcp_len`` octets
+    from ``src`` to ``dst`` (RFC 9293 3.1 for IPv4, RFC 8200 8.1 for IPv6), reduced below
+    0xFFFF so that it suits any checksum kernel as its initial value.
+
+    The reduction modulo 0xFFFF keeps the one's complement sum: 2**16 is 1 modulo 0xFFFF.
+    """
+    return (int(src) + int(dst) + _PROTO_TCP + tcp_len) % 0xFFFF
+
 
 _NONE = TcpControl.NONE
 _PSH = TcpControl.PSH

@@ -56,7 +56,7 @@ from .config import Config
 from .context import Context
 from .counters import Counters
 from .gro import Aggregator
-from .gso import can_cut, inner, piece, pieces
+from .gso import can_cut, inner, ip_header_len, piece, piece_at, pieces, pseudo_sum
 from .ingress import Ingress
 from .ipv6 import Ipv6Ingress
 from .multicast import MulticastGroups
@@ -497,13 +497,7 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
         ip_len = (_IPV6_LEN if v6 else _IPV4_LEN) + plen
         gso = False
         if ip_len > self._ip_mtu:
-            # Segmentation offload is written for IPv4 headers: IPv6 sizes from the MTU.
-            if (
-                tr is TcpRepr
-                and not v6
-                and ip_len <= self._tso_size
-                and (not self._gso or can_cut(repr))
-            ):
+            if tr is TcpRepr and ip_len <= self._tso_size and (not self._gso or can_cut(repr)):
                 gso = self._gso
             else:
                 # No fragmentation (Don't Fragment is always set): a socket must size its
@@ -552,7 +546,8 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
         """
         payload = seg.payload
         header_len = seg.buffer_len() - len(payload)
-        size = self._ip_mtu - _IPV4_LEN - header_len
+        ip_len = ip_header_len(type(ipr) is Ipv6Repr)
+        size = self._ip_mtu - ip_len - header_len
         if size <= 0:
             self._drop("too-big")
             return False
@@ -579,7 +574,7 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
                 part = piece(seg, size, offset)
                 plen = part.buffer_len()
                 self._out = (ipr._replace(payload_len=plen), part, dst_mac)
-                token.consume(l2 + _IPV4_LEN + plen, self._fill)
+                token.consume(l2 + ip_len + plen, self._fill)
                 if trace:
                     log.log(TRACE, "tx %s %s", self._out[0], part)
             else:
@@ -603,18 +598,20 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
         PSH, FIN and CWR.
         """
         l2 = 0 if dst_mac is None else _ETH_LEN
-        at = _PIECE_AT[dst_mac is None]
+        v6 = type(ipr) is Ipv6Repr
+        at = piece_at(v6, dst_mac is None)
         tcp_at = at[0]
         tcp_len = header_len + size
         header = bytearray(tcp_at + header_len)
         view = memoryview(header)
         if dst_mac is not None:
-            _ETH_HEADER.pack_into(view, 0, dst_mac, self._mac, _ETHERTYPE_IPV4)
+            ethertype = _ETHERTYPE_IPV6 if v6 else _ETHERTYPE_IPV4
+            _ETH_HEADER.pack_into(view, 0, dst_mac, self._mac, ethertype)
         ipr._replace(payload_len=tcp_len).emit_buffer(view[l2:], self._caps, _header_sum)
         src, dst = ipr.src_addr, ipr.dst_addr
         inner(seg).emit_buffer(view[tcp_at:], src, dst, _NO_CHECKSUMS)
         view.release()
-        pseudo = src._int + dst._int + _PROTO_TCP + tcp_len
+        pseudo = pseudo_sum(src, dst, tcp_len)
         compute = self._caps.tcp.tx()
         return bytes(header), tcp_at + tcp_len, int(seg.seq_number), at, pseudo, compute
 
