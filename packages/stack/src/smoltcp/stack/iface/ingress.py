@@ -15,6 +15,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smoltcp.stack.log import TRACE
+from smoltcp.stack.socket.base import Socket
 from smoltcp.stack.socket.set import SocketSet
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, IpAddress, MalformedPacket, UnsupportedPacket
@@ -66,7 +67,7 @@ _ECHO_REPLY = Icmpv4Message.ECHO_REPLY
 _QUOTING = frozenset(
     (Icmpv4Message.DST_UNREACHABLE, Icmpv4Message.TIME_EXCEEDED, Icmpv4Message.PARAM_PROBLEM)
 )
-_EMPTY: tuple[Any, ...] = ()
+_EMPTY: tuple[Socket, ...] = ()
 # The per-packet parsers that build no view objects (same checks and errors as parse(View)).
 _parse_ipv4 = Ipv4Repr.parse_buffer
 _parse_tcp = TcpRepr.parse_buffer
@@ -133,7 +134,7 @@ class Ingress:
         # Outside a poll: an empty set of its own (nothing to wake).
         self._idle = SocketSet()
         self._sockets = self._idle
-        self._demux: Mapping[Hashable, Sequence[Any]] = {}
+        self._demux: Mapping[Hashable, Sequence[Socket]] = {}
         self._trace = False
         self._l2_broadcast = False
         # The IP packet being received (quoted by an ICMP error about it).
@@ -401,7 +402,7 @@ class Ingress:
         if rst is not None and self._egress.send_ip(rst[0], rst[1]):
             self._counters.rst_sent += 1
 
-    def _deliver_tcp(self, sock: Any, ipr: IpRepr, seg: TcpRepr) -> None:
+    def _deliver_tcp(self, sock: Socket, ipr: IpRepr, seg: TcpRepr) -> None:
         # SND.UNA before and after the segment. Any: only TCP sockets have a control block.
         tcb: Any = getattr(sock, "tcb", None)
         una = None if tcb is None else tcb.snd_una

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from smoltcp.stack.log import TRACE
+from smoltcp.stack.socket.base import Socket
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, IpProtocol, Ipv6Address
 from smoltcp.wire.checksum import InternetSum
@@ -104,10 +105,10 @@ class Ipv6Ingress:
         self._csum = csum
         self._now = iface.context.now
         self._now_us = self._now.micros
-        self._demux: Mapping[Hashable, Sequence[Any]] = {}
+        self._demux: Mapping[Hashable, Sequence[Socket]] = {}
         self._trace = False
 
-    def begin(self, now: Instant, demux: Mapping[Hashable, Sequence[Any]], trace: bool) -> None:
+    def begin(self, now: Instant, demux: Mapping[Hashable, Sequence[Socket]], trace: bool) -> None:
         """Start a poll at ``now`` with the socket set's ``demux`` table."""
         self._now = now
         self._now_us = now.micros

@@ -170,6 +170,7 @@ class _Entry:
         self.sent = 0
         # INCOMPLETE only: when resolution gives up.
         self.deadline = 0
+        # Any: the cache keeps packets opaque (the interface queues serialised IP packets).
         self.queue: deque[Any] | None = None
 
 
