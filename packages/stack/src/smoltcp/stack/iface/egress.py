@@ -363,6 +363,8 @@ class Egress:
         length = _IPV6_LEN + message.buffer_len()
         if self._eth:
             length += _ETH_LEN
+        else:
+            dst_mac = None  # an IP medium has no link-layer header, whatever NDP said
         self._ip_out = (ipr, message, dst_mac)
         token.consume(length, self._fill)
         self._counters.sent += 1
