@@ -11,6 +11,7 @@ from smoltcp.stack.time import Instant
 from smoltcp.wire import IpAddress, Ipv4Address, Ipv6Address
 
 from .context import Context
+from .multicast import multicast_mac
 from .route import Routes
 
 __all__ = ["NextHop", "NextHopCache"]
@@ -69,9 +70,7 @@ class NextHopCache:
         elif type(dst) is Ipv6Address and dst.is_link_local:
             found = dst  # on the link (RFC 4861 5.2)
         elif type(dst) is Ipv4Address and dst.is_multicast:
-            # RFC 1112 6.4: 01-00-5E plus the low 23 bits of the group address.
-            low = int(dst) & 0x7FFFFF
-            found = b"\x01\x00\x5e" + low.to_bytes(3, "big")
+            found = multicast_mac(dst)  # RFC 1112 6.4
         elif cx.in_same_network(dst):
             found = dst
         else:
