@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import struct
+import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -119,7 +120,8 @@ class Ingress:
         self._multicast = iface.multicast
         self._cache = iface.neighbor_cache
         self._acd = iface.acd
-        self._acd_arp = acd_arp
+        # Weak: the interface owns this object (no cycle, so a dropped interface is freed at once).
+        self._acd_arp = weakref.WeakMethod(acd_arp)
         self._egress = egress
         self._resolution = egress.resolution
         self._errors = errors
@@ -186,6 +188,12 @@ class Ingress:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("drop: %s", reason)
 
+    def _acd_judges(self, sha: bytes, spa: IpAddress, tpa: IpAddress) -> bool:
+        """Let conflict detection judge an ARP packet; True when it was about one of our
+        addresses (learn nothing from it)."""
+        judge = self._acd_arp()
+        return judge is not None and judge(sha, spa, tpa)
+
     def _icmp_error(self, ipr: IpRepr, code: Icmpv4DstUnreachable) -> None:
         """Answer the packet being received with a destination unreachable (``code``)."""
         self._errors.dst_unreachable(ipr, code, self.rx_packet, self._l2_broadcast, self._now_us)
@@ -241,7 +249,7 @@ class Ingress:
             self.drop("bad-source")
             return
         for_us = tpa in cx.addresses
-        if (spa in cx.addresses or self._acd.tentative) and self._acd_arp(sha.octets, spa, tpa):
+        if (spa in cx.addresses or self._acd.tentative) and self._acd_judges(sha.octets, spa, tpa):
             return  # about one of our addresses (RFC 5227): see `Interface.add_ip_addr`
         if spa in cx.addresses:
             # Someone else claims our address (or our own frame came back): learn nothing.

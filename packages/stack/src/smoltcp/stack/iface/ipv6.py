@@ -14,6 +14,7 @@ Malformed input raises `MalformedPacket` here and is counted by the caller.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -91,8 +92,9 @@ class Ipv6Ingress:
         caps: ChecksumCapabilities,
         csum: InternetSum,
     ) -> None:
-        self._ingress = ingress
-        self._iface = iface
+        # Weak references to the owners: no cycle, so a dropped interface is freed at once.
+        self._ingress: Ingress = weakref.proxy(ingress)
+        self._iface: Interface = weakref.proxy(iface)
         self._cx = iface.context
         self._counters = iface.counters
         self._config = iface.config

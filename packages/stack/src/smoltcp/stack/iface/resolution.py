@@ -11,6 +11,7 @@ packets move to `Egress`'s queue of ready packets.
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import TYPE_CHECKING
 
 from smoltcp.stack.time import Instant
@@ -52,7 +53,8 @@ class AddressResolution:
         routes: Routes,
         eth: bool,
     ) -> None:
-        self._egress = egress
+        # A weak reference to the owner: no cycle, so a dropped interface is freed at once.
+        self._egress: Egress = weakref.proxy(egress)
         self._cache = cache
         self._cx = context
         self._counters = counters
