@@ -201,7 +201,6 @@ class Interface:
         # IPv4 address conflict detection (RFC 5227): see `add_ip_addr` and `link_up`.
         self.acd = AddressConflictDetector(config.acd, random.Random(f"acd-{config.random_seed}"))
         self.counters = Counters()
-        self._hop_limit = config.hop_limit
         self._now = now
         # IPv4 multicast groups joined and the IGMPv2 messages owed (RFC 2236).
         self.multicast = MulticastGroups(random.Random(f"igmp-{config.random_seed}"))
