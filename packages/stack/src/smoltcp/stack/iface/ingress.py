@@ -13,6 +13,7 @@ import struct
 from typing import Any
 
 from smoltcp.stack.log import TRACE
+from smoltcp.stack.socket.set import ANY_TCP_KEY, ANY_UDP_KEY
 from smoltcp.wire import IpAddress, MalformedPacket, UnsupportedPacket
 from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.checksum import internet_sum as _header_sum
@@ -28,6 +29,7 @@ from smoltcp.wire.udp import UdpRepr
 
 from .arp_filter import arp_may_create, arp_refusal
 from .gro import Aggregator, can_start
+from .transparent import accepts_any_destination
 
 __all__ = ["Ingress", "tcp_rst_reply"]
 
@@ -268,7 +270,7 @@ class Ingress:
             elif dst.is_multicast:
                 self._drop("multicast")
                 return
-            else:
+            elif not (self.config.any_ip and accepts_any_destination(dst)):
                 self._drop("not-for-us-ipv4")
                 return
         if ipr.more_frags or ipr.frag_offset:
@@ -322,7 +324,11 @@ class Ingress:
             if not sockets and not handled:
                 self._drop("no-socket-udp")
             return
-        found = demux.get((_UDP, ipr.dst_addr, port)) or demux.get((_UDP, None, port))
+        found = (
+            demux.get((_UDP, ipr.dst_addr, port))
+            or demux.get((_UDP, None, port))
+            or demux.get(ANY_UDP_KEY)
+        )
         if found:
             found[0].process(cx, now, ipr, udp)
             return
@@ -355,7 +361,12 @@ class Ingress:
             if sockets and can_start(seg):
                 gro.start(sockets[0], ipr, seg)
                 return
-        sockets = sockets or demux.get((_TCP, dst, port)) or demux.get((_TCP, None, port))
+        sockets = (
+            sockets
+            or demux.get((_TCP, dst, port))
+            or demux.get((_TCP, None, port))
+            or demux.get(ANY_TCP_KEY)
+        )
         if sockets:
             self._deliver_tcp(sockets[0], ipr, seg)
             return

@@ -36,6 +36,7 @@ from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.ndp import NdpRepr
 
 from .slaac import apply_router_advert
+from .transparent import accepts_any_destination
 
 __all__ = ["Ipv6Ingress"]
 
@@ -158,7 +159,7 @@ class Ipv6Ingress:
             if dst not in self._ipv6_groups(addrs):
                 self._drop("multicast")
                 return
-        elif dst not in addrs:
+        elif dst not in addrs and not (self.config.any_ip and accepts_any_destination(dst)):
             self._drop("not-for-us-ipv6")
             return
         end = _IPV6_LEN + ipr.payload_len
