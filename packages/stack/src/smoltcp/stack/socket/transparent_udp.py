@@ -46,13 +46,9 @@ class TransparentUdpSocket(DatagramSocket):
 
     __slots__ = ()
 
-    @property
-    def is_open(self) -> bool:
-        """Whether the socket takes datagrams (between `open` and `close`)."""
-        return self._endpoint is not None
-
     def open(self) -> None:
-        """Start taking datagrams; raise BindError("already bound") when open."""
+        """Start taking datagrams (`is_open` is then True); raise BindError("already bound")
+        when open."""
         if self._endpoint is not None:
             raise BindError("already bound")
         self._endpoint = IpEndpoint(None, 0)
@@ -112,6 +108,11 @@ class TransparentUdpSocket(DatagramSocket):
         return bytes(view), src, dst
 
     @property
+    def send_queue(self) -> int:
+        """Datagrams waiting to be sent."""
+        return len(self._tx)
+
+    @property
     def recv_queue(self) -> int:
         """Datagrams waiting to be read."""
         return len(self._rx)
@@ -153,4 +154,4 @@ class TransparentUdpSocket(DatagramSocket):
         return _ZERO if len(self._tx) else None
 
     def __repr__(self) -> str:
-        return f"TransparentUdpSocket(open={self.is_open}, rx={self._rx!r}, tx={self._tx!r})"
+        return f"TransparentUdpSocket(open={self.is_open()}, rx={self._rx!r}, tx={self._tx!r})"
