@@ -315,6 +315,7 @@ class UdpRelay:
         self.flows: collections.OrderedDict[tuple[Any, Any], _Flow] = collections.OrderedDict()
         self.transport: Any = None
         self.dropped = 0
+        self.paused = False
 
     # the transparent datagram protocol
     def connection_made(self, transport: Any) -> None:
@@ -324,10 +325,12 @@ class UdpRelay:
         self.close_all()
 
     def pause_writing(self) -> None:
-        pass
+        # The stack's device is behind: answers are dropped (counted) until it catches up,
+        # rather than queued without bound.
+        self.paused = True
 
     def resume_writing(self) -> None:
-        pass
+        self.paused = False
 
     def error_received(self, exc: Exception) -> None:
         pass
@@ -377,6 +380,9 @@ class UdpRelay:
     def answer(self, key: tuple[Any, Any], data: bytes) -> None:
         flow = self.flows.get(key)
         if flow is None or self.transport is None:
+            return
+        if self.paused:
+            self.dropped += 1
             return
         flow.last = time.monotonic()
         flow.down += len(data)
