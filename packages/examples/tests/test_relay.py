@@ -147,14 +147,16 @@ def test_curl_and_udp_through_the_relay(three_ns, tmp_path: Path) -> None:
         f"{SERVER}:{port} echo ping {port} {i}" for port in (9000, 9001) for i in range(3)
     ]
 
-    # Refused: a destination outside --allow, and the clients' own subnet.
-    for url in ("http://192.0.2.1:80/", "http://10.99.0.9:80/"):
+    # Refused: a destination outside --allow, and the clients' own subnet; and a closed port
+    # on the server (the relay's kernel connection fails: the client gets a reset).
+    for url in ("http://192.0.2.1:80/", "http://10.99.0.9:80/", f"http://{SERVER}:8001/"):
         refused = client.run("curl", "-s", "-f", "--max-time", "10", url, timeout=20)
         assert refused.returncode != 0
     wait_for("the refusals", lambda: relay.stdout.count("refused") >= 2)
     log = relay.stdout
     assert "192.0.2.1:80 refused: not allowed" in log
     assert "10.99.0.9:80 refused: the clients' own subnet" in log
+    wait_for("the failure", lambda: ":8001 failed: ConnectionRefusedError" in relay.stdout)
     # One log line per relayed connection, with the octets sent down.
     down = [line for line in log.splitlines() if "-> 172.31.0.2:8000 closed" in line]
     assert len(down) == len(FILES), log
