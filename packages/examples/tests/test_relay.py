@@ -25,6 +25,7 @@ from smoltcp.examples.relay import Policy, build_parser
 from .conftest import Netns, netns_skip_reason
 
 SERVER = "172.31.0.2"
+SERVER6 = "fd31::2"
 RELAY_SIDE = "172.31.0.1"
 CLIENT = "10.99.0.2"
 FILES = {"1k": 1024, "64k": 65536, "1m": 1 << 20, "8m": 8 << 20}
@@ -32,14 +33,15 @@ FILES = {"1k": 1024, "64k": 65536, "1m": 1 << 20, "8m": 8 << 20}
 UDP_CLIENT = r"""
 import socket, sys
 out = []
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
 for port in (9000, 9001):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family, socket.SOCK_DGRAM)
     s.settimeout(5)
     s.connect((sys.argv[1], port))  # a connected socket takes answers from there only
     for i in range(3):
         s.send(b"ping %d %d" % (port, i))
         data, addr = s.recvfrom(2048)
-        out.append(f"{addr[0]}:{addr[1]} {data.decode()}")
+        out.append(f"{addr[0]} {addr[1]} {data.decode()}")
     s.close()
 print("\n".join(out))
 """
@@ -47,10 +49,11 @@ print("\n".join(out))
 UDP_ECHO = r"""
 import selectors, socket, sys, time
 sel = selectors.DefaultSelector()
-for port in (9000, 9001):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((sys.argv[1], port))
-    sel.register(s, selectors.EVENT_READ)
+for host in sys.argv[1:]:
+    for port in (9000, 9001):
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((host, port))
+        sel.register(s, selectors.EVENT_READ)
 print("ready", flush=True)
 deadline = time.monotonic() + 120
 while time.monotonic() < deadline:
@@ -94,10 +97,13 @@ def test_curl_and_udp_through_the_relay(three_ns, tmp_path: Path) -> None:
     relay_ns.ip("link", "set", "vr", "up")
     server.ip("addr", "add", f"{SERVER}/24", "dev", "vs")
     server.ip("link", "set", "vs", "up")
+    relay_ns.ip("-6", "addr", "add", "fd31::1/64", "dev", "vr", "nodad")
+    server.ip("-6", "addr", "add", f"{SERVER6}/64", "dev", "vs", "nodad")
     # The relay opens rtun0 in R; then the device moves to C (the relay keeps its descriptor).
     relay_ns.ip("tuntap", "add", "dev", "rtun0", "mode", "tun")
     relay = relay_ns.start(
-        "relay", "rtun0", "--tun", "--seed", "1", "--allow", "172.31.0.0/24",
+        "relay", "rtun0", "--tun", "--seed", "1", "--address6", "fd99::1/64",
+        "--allow", "172.31.0.0/24", "--allow", "fd31::/64",
         "--max-connections", "8", "--idle-timeout", "30",
     )  # fmt: skip
     wait_for("the relay", lambda: "relaying from" in relay.stdout or relay.proc.poll() is not None)
@@ -107,6 +113,8 @@ def test_curl_and_udp_through_the_relay(three_ns, tmp_path: Path) -> None:
     client.ip("link", "set", "rtun0", "up")
     client.ip("route", "add", "172.31.0.0/24", "dev", "rtun0")
     client.ip("route", "add", "192.0.2.0/24", "dev", "rtun0")
+    client.ip("-6", "addr", "add", "fd99::2/64", "dev", "rtun0", "nodad")
+    client.ip("-6", "route", "add", "fd31::/64", "dev", "rtun0")
     # The kernel's HTTP server and UDP echo in S.
     root = tmp_path / "www"
     root.mkdir()
@@ -116,12 +124,12 @@ def test_curl_and_udp_through_the_relay(three_ns, tmp_path: Path) -> None:
         (root / name).write_bytes(data)
         digests[name] = hashlib.sha256(data).hexdigest()
     http = server.popen(
-        sys.executable, "-m", "http.server", "8000", "--bind", SERVER, "--directory", str(root),
+        sys.executable, "-m", "http.server", "8000", "--bind", "::", "--directory", str(root),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     echo_out = tmp_path / "echo.out"
     with open(echo_out, "wb") as sink:  # the child keeps its own descriptor
-        server.popen(sys.executable, "-c", UDP_ECHO, SERVER, stdout=sink)
+        server.popen(sys.executable, "-c", UDP_ECHO, SERVER, SERVER6, stdout=sink)
     wait_for("the UDP echo", lambda: b"ready" in echo_out.read_bytes())
 
     def http_up() -> bool:
@@ -140,12 +148,22 @@ def test_curl_and_udp_through_the_relay(three_ns, tmp_path: Path) -> None:
         assert result.returncode == 0, (name, result.stderr, relay.stdout, relay.stderr)
         assert hashlib.sha256(out.read_bytes()).hexdigest() == digests[name]
 
+    # And over IPv6.
+    out = tmp_path / "got-1m-v6"
+    result = client.run(
+        "curl", "-s", "-f", "-g", "--max-time", "60", "-o", str(out),
+        f"http://[{SERVER6}]:8000/1m", timeout=70,
+    )  # fmt: skip
+    assert result.returncode == 0, (result.stderr, relay.stdout, relay.stderr)
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == digests["1m"]
+
     # UDP: the answers come from the address and port the client sent to.
-    result = client.python(UDP_CLIENT, SERVER, timeout=30)
-    assert result.returncode == 0, (result.stderr, relay.stdout)
-    assert result.stdout.splitlines() == [
-        f"{SERVER}:{port} echo ping {port} {i}" for port in (9000, 9001) for i in range(3)
-    ]
+    for host in (SERVER, SERVER6):
+        result = client.python(UDP_CLIENT, host, timeout=30)
+        assert result.returncode == 0, (result.stderr, relay.stdout)
+        assert result.stdout.splitlines() == [
+            f"{host} {port} echo ping {port} {i}" for port in (9000, 9001) for i in range(3)
+        ]
 
     # Refused: a destination outside --allow, and the clients' own subnet; and a closed port
     # on the server (the relay's kernel connection fails: the client gets a reset).
@@ -158,7 +176,7 @@ def test_curl_and_udp_through_the_relay(three_ns, tmp_path: Path) -> None:
     assert "10.99.0.9:80 refused: the clients' own subnet" in log
     wait_for("the failure", lambda: ":8001 failed: ConnectionRefusedError" in relay.stdout)
     # One log line per relayed connection, with the octets sent down.
-    down = [line for line in log.splitlines() if "-> 172.31.0.2:8000 closed" in line]
+    down = [line for line in log.splitlines() if f"-> {SERVER}:8000 closed" in line]
     assert len(down) == len(FILES), log
     octets_down = sorted(int(line.rsplit(" ", 1)[1]) for line in down)
     # Each file and its HTTP head (a few hundred octets).

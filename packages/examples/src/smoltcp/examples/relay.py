@@ -14,7 +14,8 @@ Safety rules (read them before running it):
 
 - Only for traffic you own: everything routed into IFACE is sent out as this host, from its
   addresses. Never open it on an interface that carries other people's traffic.
-- Destinations are limited to ``--allow`` prefixes (default: all of IPv4). Refused always,
+- Destinations are limited to ``--allow`` prefixes (default: all; IPv6 with ``--address6``).
+  Refused always,
   with a TCP reset or a dropped datagram: a destination the kernel routes back into IFACE (a
   loop, as read from the kernel's main routing table), the stack's own subnets (the clients'
   side), loopback, multicast and broadcast.
@@ -62,12 +63,18 @@ def build_parser() -> options.ExampleParser:
         help=f"the stack's address and prefix on IFACE (default {ADDRESS})",
     )
     p.add_argument(
+        "--address6",
+        default=None,
+        type=options.cidr,
+        help="an IPv6 address and prefix of the stack on IFACE, to relay IPv6 too (default none)",
+    )
+    p.add_argument(
         "--allow",
         action="append",
         type=_network,
         default=None,
         metavar="PREFIX",
-        help="relay only to destinations in PREFIX (repeatable; default 0.0.0.0/0)",
+        help="relay only to destinations in PREFIX (repeatable; default 0.0.0.0/0 and ::/0)",
     )
     p.add_argument(
         "--max-connections",
@@ -127,6 +134,11 @@ def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise argparse.ArgumentTypeError(f"bad prefix {text!r}") from None
+
+
+def _name(endpoint: tuple[str, int]) -> str:
+    host, port = endpoint[0], endpoint[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 # -- the policy ---------------------------------------------------------------------------------
@@ -216,7 +228,7 @@ class TcpRelay:
         """Relay one accepted connection until both directions end, one fails or it idles."""
         dst = writer.get_extra_info("sockname")
         src = writer.get_extra_info("peername")
-        what = f"tcp {src[0]}:{src[1]} -> {dst[0]}:{dst[1]}"
+        what = f"tcp {_name(src)} -> {_name(dst)}"
         refusal = self.policy.refusal(dst[0])
         if refusal is not None:
             writer.transport.abort()
@@ -342,7 +354,7 @@ class UdpRelay:
             refusal = self.policy.refusal(dst[0])
             if refusal is not None:
                 self.dropped += 1
-                self.log(f"udp {addr[0]}:{addr[1]} -> {dst[0]}:{dst[1]} refused: {refusal}")
+                self.log(f"udp {_name(addr)} -> {_name(dst)} refused: {refusal}")
                 return
             if len(self.flows) >= self.args.max_flows:
                 old_key, _ = next(iter(self.flows.items()))
@@ -404,9 +416,7 @@ class UdpRelay:
         if flow.transport is not None:
             flow.transport.close()
         (addr, dst) = key
-        self.log(
-            f"udp {addr[0]}:{addr[1]} -> {dst[0]}:{dst[1]} {outcome} up {flow.up} down {flow.down}"
-        )
+        self.log(f"udp {_name(addr)} -> {_name(dst)} {outcome} up {flow.up} down {flow.down}")
 
     def close_all(self) -> None:
         for key in list(self.flows):
@@ -434,7 +444,8 @@ def make_transparent_interface(args: argparse.Namespace, device: Any) -> Any:
         any_ip=True,
     )
     iface = Interface(config, device, Clock().now())
-    iface.update_ip_addrs(lambda addrs: addrs.append(args.address))
+    cidrs = [c for c in (args.address, args.address6) if c is not None]
+    iface.update_ip_addrs(lambda addrs: addrs.extend(cidrs))
     return iface
 
 
@@ -443,8 +454,12 @@ async def relay(args: argparse.Namespace, device: Any) -> None:
     from smoltcp.phy.aio import Runtime
 
     iface = make_transparent_interface(args, device)
-    own = [ipaddress.ip_network(str(args.address), strict=False)]
-    allow = args.allow or [ipaddress.ip_network("0.0.0.0/0")]
+    own = [
+        ipaddress.ip_network(str(c), strict=False)
+        for c in (args.address, args.address6)
+        if c is not None
+    ]
+    allow = args.allow or [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
     policy = Policy(args.iface, own, allow)
     tcp = TcpRelay(args, policy)
     udp = UdpRelay(args, policy)
@@ -470,7 +485,10 @@ async def relay(args: argparse.Namespace, device: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run smoltcp-relay; return the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.address6 is not None and args.address6.address.version != 6:
+        parser.error(f"argument --address6: not an IPv6 prefix: {args.address6}")
     options.configure_logging(args.verbose)
 
     def body() -> int:
