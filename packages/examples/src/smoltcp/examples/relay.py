@@ -15,10 +15,9 @@ Safety rules (read them before running it):
 - Only for traffic you own: everything routed into IFACE is sent out as this host, from its
   addresses. Never open it on an interface that carries other people's traffic.
 - Destinations are limited to ``--allow`` prefixes (default: all; IPv6 with ``--address6``).
-  Refused always,
-  with a TCP reset or a dropped datagram: a destination the kernel routes back into IFACE (a
-  loop, as read from the kernel's main routing table), the stack's own subnets (the clients'
-  side), loopback, multicast and broadcast.
+  Refused always, with a TCP reset or a dropped datagram: a destination the kernel routes
+  back into IFACE (a loop, as read from the kernel's main routing table), the stack's own
+  subnets (the clients' side), loopback, multicast and broadcast.
 - Bounded: at most ``--max-connections`` TCP connections (more wait in a ``--backlog``, then
   are dropped) and ``--max-flows`` UDP flows (the one idle longest is closed for a new one);
   each connection has TCP buffers of ``--buffer`` octets on the stack and reads at most that
