@@ -11,10 +11,10 @@ import pytest
 
 from smoltcp.stack.iface import Config, Interface
 from smoltcp.stack.iface.transparent import accepts_any_destination
-from smoltcp.stack.socket import SocketSet, TransparentUdpSocket, UdpSocket
+from smoltcp.stack.socket import IcmpSocket, SocketSet, TransparentUdpSocket, UdpSocket
 from smoltcp.stack.socket.errors import BindError, ListenError, SendError
 from smoltcp.stack.tcp import TcpSocket
-from smoltcp.stack.testing import LinkDevice, link
+from smoltcp.stack.testing import LinkDevice, icmp_echo, link
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import (
     EthernetAddress,
@@ -201,6 +201,29 @@ def test_the_catch_all_udp_socket_answers_from_the_original_destination() -> Non
     app.send_to(b"q4", far_c)
     run(client, gateway, lambda: gateway.iface.counters.dropped.get("no-socket-udp", 0) == 1)
     assert relay.recv_queue == 0
+
+
+def test_the_interface_answers_for_accepted_destinations_as_for_its_own() -> None:
+    client, gateway = nodes()
+    ping = IcmpSocket(512, 512)
+    ping.bind(0x77)
+    client.sockets.add(ping)
+    ping.send_to(icmp_echo(0x77, 1, b"hi"), FAR_A.addr)
+    app = UdpSocket(512, 512)
+    app.bind(5000)
+    client.sockets.add(app)
+    errors = IcmpSocket(512, 512)
+    errors.bind(IpEndpoint(None, 5000))
+    client.sockets.add(errors)
+    app.send_to(b"closed?", FAR_B)  # no socket takes it: port unreachable, from FAR_B
+    run(client, gateway, lambda: ping.can_recv() and errors.can_recv())
+    reply, source = ping.recv_from()
+    assert source == FAR_A.addr and reply[0] == 0  # an echo reply
+    message, source = errors.recv_from()
+    assert source == FAR_B.addr and message[:2] == b"\x03\x03"  # port unreachable
+    tcp = dial(client, FAR_A, 40009)  # no listener: reset, from FAR_A
+    run(client, gateway, lambda: str(tcp.state) == "CLOSED")
+    assert gateway.iface.counters.rst_sent == 1
 
 
 def test_transparent_udp_socket_misuse() -> None:

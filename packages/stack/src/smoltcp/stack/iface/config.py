@@ -112,7 +112,9 @@ class Config:
     `smoltcp.stack.iface.transparent`). They reach a socket bound to that address, or to
     that port on every address (as a Linux socket on 0.0.0.0 under TPROXY), else the
     catch-all sockets (`TcpSocket.listen_any`, `TransparentUdpSocket`); no ARP or NDP answer
-    is given for them. Off, they are dropped as not for us."""
+    is given for them. The interface answers for them as for its own addresses, from the
+    destination's address: echo requests (ping) are answered, and a port nobody takes gets a
+    TCP reset or an ICMP port unreachable. Off, they are dropped as not for us."""
 
     def __post_init__(self) -> None:
         """Check every field: TypeError or ValueError naming the field."""
