@@ -7,6 +7,8 @@ own, each keeping the destination the client dialled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from smoltcp.stack.iface import Config, Interface
@@ -80,7 +82,10 @@ def dial(node: Node, remote: IpEndpoint, port: int) -> TcpSocket:
     return sock
 
 
-def accept_all(gateway: Node, listener: TcpSocket, n: int) -> list[TcpSocket]:
+def accept_all(
+    gateway: Node, listener: TcpSocket, n: int
+) -> tuple[list[TcpSocket], Callable[[], bool]]:
+    """Return the list accepted connections go to, and a condition that accepts them."""
     accepted: list[TcpSocket] = []
 
     def take() -> bool:
@@ -89,7 +94,7 @@ def accept_all(gateway: Node, listener: TcpSocket, n: int) -> list[TcpSocket]:
             accepted.append(gateway.sockets[handle])
         return len(accepted) == n
 
-    return accepted, take  # type: ignore[return-value]
+    return accepted, take
 
 
 @pytest.mark.parametrize("medium", [Medium.IP, Medium.ETHERNET])
@@ -98,7 +103,7 @@ def test_the_catch_all_listener_accepts_two_destinations_and_keeps_them(medium: 
     listener = catch_all(gateway)
     a = dial(client, FAR_A, 40001)
     b = dial(client, FAR_B, 40002)
-    accepted, take = accept_all(gateway, listener, 2)  # type: ignore[misc]
+    accepted, take = accept_all(gateway, listener, 2)
     run(client, gateway, take)
     by_local = {s.local_endpoint: s for s in accepted}
     assert set(by_local) == {FAR_A, FAR_B}
@@ -123,7 +128,7 @@ def test_without_any_ip_other_destinations_are_dropped_but_own_ports_are_caught(
     listener = catch_all(gateway)
     far = dial(client, FAR_A, 40001)
     own = dial(client, IpEndpoint(IpAddress.parse(GATEWAY), 7777), 40002)
-    accepted, take = accept_all(gateway, listener, 1)  # type: ignore[misc]
+    accepted, take = accept_all(gateway, listener, 1)
     run(client, gateway, take)
     assert accepted[0].local_endpoint == IpEndpoint(IpAddress.parse(GATEWAY), 7777)
     assert str(own.state) == "ESTABLISHED"
@@ -157,7 +162,7 @@ def test_the_catch_all_listener_over_ipv6() -> None:
     listener = catch_all(gateway)
     far = IpEndpoint(IpAddress.parse("2001:db8::42"), 443)
     sock = dial(client, far, 40003)
-    accepted, take = accept_all(gateway, listener, 1)  # type: ignore[misc]
+    accepted, take = accept_all(gateway, listener, 1)
     run(client, gateway, take)
     assert accepted[0].local_endpoint == far
     accepted[0].send(b"six")
