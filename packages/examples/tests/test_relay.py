@@ -148,6 +148,18 @@ def test_curl_and_udp_through_the_relay(three_ns, tmp_path: Path) -> None:
         assert result.returncode == 0, (name, result.stderr, relay.stdout, relay.stderr)
         assert hashlib.sha256(out.read_bytes()).hexdigest() == digests[name]
 
+    # 20 clients at once through a relay that serves 8 at a time: the rest wait, all arrive.
+    urls: list[str] = []
+    for i in range(20):
+        urls += ["-o", str(tmp_path / f"par-{i}"), f"http://{SERVER}:8000/64k"]
+    result = client.run(
+        "curl", "-s", "-f", "--parallel", "--parallel-max", "20", "--max-time", "60", *urls,
+        timeout=70,
+    )  # fmt: skip
+    assert result.returncode == 0, (result.stderr, relay.stdout)
+    for i in range(20):
+        assert hashlib.sha256((tmp_path / f"par-{i}").read_bytes()).hexdigest() == digests["64k"]
+
     # And over IPv6.
     out = tmp_path / "got-1m-v6"
     result = client.run(
@@ -177,10 +189,11 @@ def test_curl_and_udp_through_the_relay(three_ns, tmp_path: Path) -> None:
     wait_for("the failure", lambda: ":8001 failed: ConnectionRefusedError" in relay.stdout)
     # One log line per relayed connection, with the octets sent down.
     down = [line for line in log.splitlines() if f"-> {SERVER}:8000 closed" in line]
-    assert len(down) == len(FILES), log
+    assert len(down) == len(FILES) + 20, log
     octets_down = sorted(int(line.rsplit(" ", 1)[1]) for line in down)
     # Each file and its HTTP head (a few hundred octets).
-    for got, size in zip(octets_down, sorted(FILES.values()), strict=True):
+    sizes = sorted([*FILES.values(), *[FILES["64k"]] * 20])
+    for got, size in zip(octets_down, sizes, strict=True):
         assert size < got < size + 1024, log
     assert relay.proc.poll() is None, relay.stderr
     assert relay.stop() == 130  # Ctrl-C: a quiet exit
