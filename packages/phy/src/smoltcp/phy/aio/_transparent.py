@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import errno
 from collections.abc import Callable
 from typing import Any
 
@@ -86,7 +87,7 @@ async def create_transparent_server(
     _check_positive(backlog, "backlog")
     _check_positive(max_connections, "max_connections", allow_none=True)
     if any(_is_catch_all(other) for _, other in runtime.sockets):
-        raise OSError(98, "a catch-all TCP listener exists already")
+        raise OSError(errno.EADDRINUSE, "a catch-all TCP listener exists already")
     sock = runtime.new_tcp_socket(buffer)
     handle = runtime.sockets.add(sock)
     sock.listen_any(backlog)
@@ -256,7 +257,7 @@ async def create_transparent_datagram_endpoint(
     """
     for _, other in runtime.sockets:
         if isinstance(other, TransparentUdpSocket) and other.is_open():
-            raise OSError(98, "a catch-all UDP socket exists already")
+            raise OSError(errno.EADDRINUSE, "a catch-all UDP socket exists already")
     sock = TransparentUdpSocket(PacketBuffer(DATAGRAMS, PAYLOAD), PacketBuffer(DATAGRAMS, PAYLOAD))
     try:
         sock.open()
