@@ -279,7 +279,7 @@ class Ipv4Address(IpAddress):
         _set(self, "_int", _from_bytes(packed, "big"))
 
     @classmethod
-    def parse(cls, text: str) -> Ipv4Address:  # type: ignore[override]
+    def parse(cls, text: str) -> Ipv4Address:
         """Parse dotted-decimal text such as ``"192.168.69.1"``; raise ValueError otherwise."""
         if type(text) is not str:
             raise TypeError(f"parse takes text, not {type(text).__name__}")
@@ -549,7 +549,7 @@ class Ipv6Address(IpAddress):
         _set(self, "_int", _from_bytes(packed, "big"))
 
     @classmethod
-    def parse(cls, text: str) -> Ipv6Address:  # type: ignore[override]
+    def parse(cls, text: str) -> Ipv6Address:
         """Parse IPv6 text in any RFC 4291 2.2 form; raise ValueError otherwise."""
         if type(text) is not str:
             raise TypeError(f"parse takes text, not {type(text).__name__}")
@@ -837,7 +837,7 @@ class Ipv4Cidr(IpCidr):
         _set(self, "_prefix_len", int(prefix_len))
 
     @classmethod
-    def parse(cls, text: str) -> Ipv4Cidr:  # type: ignore[override]
+    def parse(cls, text: str) -> Ipv4Cidr:
         """Parse ``"192.168.69.1/24"``; raise ValueError otherwise."""
         addr, sep, plen = text.partition("/")
         if not sep or not plen.isascii() or not plen.isdigit() or len(plen) > 2:
@@ -935,7 +935,7 @@ class Ipv6Cidr(IpCidr):
         _set(self, "_prefix_len", int(prefix_len))
 
     @classmethod
-    def parse(cls, text: str) -> Ipv6Cidr:  # type: ignore[override]
+    def parse(cls, text: str) -> Ipv6Cidr:
         """Parse ``"fdaa::1/64"``; raise ValueError otherwise."""
         addr, sep, plen = text.partition("/")
         if not sep or not plen.isascii() or not plen.isdigit() or len(plen) > 3:

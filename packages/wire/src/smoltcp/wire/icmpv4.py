@@ -9,7 +9,7 @@ the octets after it (RFC 792 asks for 64 bits; Linux quotes more, up to 576 octe
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from ._generated import ipv4 as _ip
 from ._generated.icmpv4 import (
@@ -40,7 +40,7 @@ __all__ = [
     "Icmpv4TimeExceeded",
 ]
 
-_MESSAGES = Icmpv4Message._value2member_map_
+_MESSAGES = cast("dict[int, Icmpv4Message]", Icmpv4Message._value2member_map_)
 _PROTOCOLS = IpProtocol._value2member_map_
 _unpack_header = HEADER.unpack_from
 _pack_header = HEADER.pack_into

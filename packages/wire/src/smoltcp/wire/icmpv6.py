@@ -143,12 +143,12 @@ class Icmpv6Repr(NamedTuple):
     @classmethod
     def echo_request(cls, ident: int, seq_no: int, data: bytes | memoryview) -> Icmpv6Repr:
         """Return an echo request (RFC 4443 4.1)."""
-        return cls(Icmpv6Message.ECHO_REQUEST, 0, ident, seq_no, data)  # type: ignore[arg-type]
+        return cls(Icmpv6Message.ECHO_REQUEST, 0, ident, seq_no, data)
 
     @classmethod
     def echo_reply(cls, ident: int, seq_no: int, data: bytes | memoryview) -> Icmpv6Repr:
         """Return an echo reply (RFC 4443 4.2)."""
-        return cls(Icmpv6Message.ECHO_REPLY, 0, ident, seq_no, data)  # type: ignore[arg-type]
+        return cls(Icmpv6Message.ECHO_REPLY, 0, ident, seq_no, data)
 
     @classmethod
     def error(

@@ -88,7 +88,7 @@ class Ipv6ExtHeader(_Ipv6ExtHeaderView):
         return (self.hdr_ext_len + 1) * EXT_LEN_UNIT
 
     @property
-    def options(self) -> memoryview:  # type: ignore[override]
+    def options(self) -> memoryview:
         """The options area: the header after its two leading octets."""
         return memoryview(self.buffer)[_EXT_FIXED_LEN : self.header_len]
 

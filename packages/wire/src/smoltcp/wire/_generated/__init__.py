@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: fd6e81ef1f8b23cb307ac7e3d101cd9564b2cbe2d93577e9623f215aa1b7d8c1
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 86b7ccb414ab0d6107a9961e75b4119e883f6b0cdea1de7c8849978f568c5f98
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written

@@ -1,4 +1,4 @@
-# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 41deba4f05f5ebbcf406f91d2cd9b3e37fb195d3f5b0b88974a6280a4cd7e064
+# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4c63e4da462f67e0b9b95de925bb3b495445639ed03c140cd7360cfec633cbbe
 """DHCPv4 message, fixed part (RFC 2131 section 2, BOOTP of RFC 951), and the magic cookie.
 
 Generated offsets, enums and the `DhcpPacket` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import EthernetAddress, Ipv4Address
@@ -191,7 +192,15 @@ _S64 = struct.Struct("!64s")
 _S6 = struct.Struct("!6s")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_DHCPOPCODE_MEMBERS = DhcpOpCode._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S10_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S10.unpack_from
+_S128_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S128.unpack_from
+_S4_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S4.unpack_from
+_S64_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S64.unpack_from
+_S6_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_DHCPOPCODE_MEMBERS = cast("dict[int, DhcpOpCode]", DhcpOpCode._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -271,7 +280,7 @@ class DhcpPacket:
     @property
     def xid(self) -> int:
         """Transaction ID chosen by the client (RFC 2131 section 2)."""
-        return _U32.unpack_from(self.buffer, 4)[0]
+        return _U32_unpack(self.buffer, 4)[0]
 
     @xid.setter
     def xid(self, value: int) -> None:
@@ -282,7 +291,7 @@ class DhcpPacket:
     @property
     def secs(self) -> int:
         """Seconds since the client began acquisition or renewal (RFC 2131 2)."""
-        return _U16.unpack_from(self.buffer, 8)[0]
+        return _U16_unpack(self.buffer, 8)[0]
 
     @secs.setter
     def secs(self, value: int) -> None:
@@ -306,19 +315,19 @@ class DhcpPacket:
     @property
     def reserved(self) -> int:
         """Reserved, must be zero (RFC 2131 section 2)."""
-        return _U16.unpack_from(self.buffer, 10)[0] & 0x7FFF
+        return _U16_unpack(self.buffer, 10)[0] & 0x7FFF
 
     @reserved.setter
     def reserved(self, value: int) -> None:
         if not 0 <= value <= 32767:
             raise ValueError(f"reserved: {value!r} is not in range(0, 2**15)")
-        word = (_U16.unpack_from(self.buffer, 10)[0] & 0x8000) | value
+        word = (_U16_unpack(self.buffer, 10)[0] & 0x8000) | value
         _U16.pack_into(self.buffer, 10, word)
 
     @property
     def ciaddr(self) -> Ipv4Address:
         """Client IP address when bound or renewing (RFC 2131 2)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 12)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 12)[0])
 
     @ciaddr.setter
     def ciaddr(self, value: Ipv4Address) -> None:
@@ -330,7 +339,7 @@ class DhcpPacket:
     @property
     def yiaddr(self) -> Ipv4Address:
         """'your' (client) IP address offered (RFC 2131 section 2)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 16)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 16)[0])
 
     @yiaddr.setter
     def yiaddr(self, value: Ipv4Address) -> None:
@@ -342,7 +351,7 @@ class DhcpPacket:
     @property
     def siaddr(self) -> Ipv4Address:
         """Next server for bootstrap (RFC 2131 section 2)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 20)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 20)[0])
 
     @siaddr.setter
     def siaddr(self, value: Ipv4Address) -> None:
@@ -354,7 +363,7 @@ class DhcpPacket:
     @property
     def giaddr(self) -> Ipv4Address:
         """Relay agent IP address (RFC 2131 section 2)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 24)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 24)[0])
 
     @giaddr.setter
     def giaddr(self, value: Ipv4Address) -> None:
@@ -366,7 +375,7 @@ class DhcpPacket:
     @property
     def chaddr(self) -> EthernetAddress:
         """Client hardware address (RFC 2131 section 2)."""
-        return EthernetAddress(_S6.unpack_from(self.buffer, 28)[0])
+        return EthernetAddress(_S6_unpack(self.buffer, 28)[0])
 
     @chaddr.setter
     def chaddr(self, value: EthernetAddress) -> None:
@@ -378,7 +387,7 @@ class DhcpPacket:
     @property
     def chaddr_pad(self) -> bytes:
         """Rest of the 16-octet chaddr field (RFC 2131 section 2)."""
-        return _S10.unpack_from(self.buffer, 34)[0]
+        return _S10_unpack(self.buffer, 34)[0]
 
     @chaddr_pad.setter
     def chaddr_pad(self, value: bytes) -> None:
@@ -390,7 +399,7 @@ class DhcpPacket:
     @property
     def sname(self) -> bytes:
         """Optional server host name, or options (RFC 2131 2, RFC 2132 9.3)."""
-        return _S64.unpack_from(self.buffer, 44)[0]
+        return _S64_unpack(self.buffer, 44)[0]
 
     @sname.setter
     def sname(self, value: bytes) -> None:
@@ -402,7 +411,7 @@ class DhcpPacket:
     @property
     def file(self) -> bytes:
         """Boot file name, or options (RFC 2131 2, RFC 2132 9.3)."""
-        return _S128.unpack_from(self.buffer, 108)[0]
+        return _S128_unpack(self.buffer, 108)[0]
 
     @file.setter
     def file(self, value: bytes) -> None:
@@ -414,7 +423,7 @@ class DhcpPacket:
     @property
     def magic(self) -> int:
         """Magic cookie 99.130.83.99 that starts the options (RFC 2131 3)."""
-        return _U32.unpack_from(self.buffer, 236)[0]
+        return _U32_unpack(self.buffer, 236)[0]
 
     @magic.setter
     def magic(self, value: int) -> None:

@@ -1,4 +1,4 @@
-# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1ceb31bcb22b535a56f33f1eeb4d2f2df854283c3a43fbb7976a92e19f317455
+# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a233313e66d4cb06e420349eaae2e81502e5b923857d2aea42cb5140488d787b
 """DNS message header (RFC 1035 section 4.1.1, the AD and CD bits of RFC 4035 3.2).
 
 Generated offsets, enums and the `DnsPacket` packet view over the fixed header. The
@@ -9,6 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import TypeVar
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
@@ -166,6 +167,8 @@ class DnsRcode(UnknownKeepingIntEnum):
 DnsRcode._value_limit = 4294967296  # the field is 32 bits wide
 
 _U16 = struct.Struct("!H")
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -205,7 +208,7 @@ class DnsPacket:
     @property
     def ident(self) -> int:
         """ID chosen by the querier, copied into the response (RFC 1035 4.1.1)."""
-        return _U16.unpack_from(self.buffer, 0)[0]
+        return _U16_unpack(self.buffer, 0)[0]
 
     @ident.setter
     def ident(self, value: int) -> None:
@@ -344,7 +347,7 @@ class DnsPacket:
     @property
     def qdcount(self) -> int:
         """QDCOUNT: entries in the question section (RFC 1035 4.1.1)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @qdcount.setter
     def qdcount(self, value: int) -> None:
@@ -355,7 +358,7 @@ class DnsPacket:
     @property
     def ancount(self) -> int:
         """ANCOUNT: resource records in the answer section (RFC 1035 4.1.1)."""
-        return _U16.unpack_from(self.buffer, 6)[0]
+        return _U16_unpack(self.buffer, 6)[0]
 
     @ancount.setter
     def ancount(self, value: int) -> None:
@@ -366,7 +369,7 @@ class DnsPacket:
     @property
     def nscount(self) -> int:
         """NSCOUNT: name server records in the authority section (RFC 1035)."""
-        return _U16.unpack_from(self.buffer, 8)[0]
+        return _U16_unpack(self.buffer, 8)[0]
 
     @nscount.setter
     def nscount(self, value: int) -> None:
@@ -377,7 +380,7 @@ class DnsPacket:
     @property
     def arcount(self) -> int:
         """ARCOUNT: resource records in the additional section (RFC 1035)."""
-        return _U16.unpack_from(self.buffer, 10)[0]
+        return _U16_unpack(self.buffer, 10)[0]
 
     @arcount.setter
     def arcount(self, value: int) -> None:

@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: daace95b8285446c53b419ea9829d1c47500a2683f7dd677d9ed31fd01c3fe17
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0c62c0bc6578f9255e7d739ca02c3cc0dae86696066b02cfb5ac945d96b67fe2
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import EthernetAddress
@@ -80,7 +81,10 @@ EthernetProtocol._value_limit = 65536  # the field is 16 bits wide
 
 _S6 = struct.Struct("!6s")
 _U16 = struct.Struct("!H")
-_ETHERNETPROTOCOL_MEMBERS = EthernetProtocol._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S6_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_ETHERNETPROTOCOL_MEMBERS = cast("dict[int, EthernetProtocol]", EthernetProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -120,7 +124,7 @@ class EthernetFrame:
     @property
     def dst_addr(self) -> EthernetAddress:
         """Destination MAC address (RFC 894, IEEE 802.3 3.2.3)."""
-        return EthernetAddress(_S6.unpack_from(self.buffer, 0)[0])
+        return EthernetAddress(_S6_unpack(self.buffer, 0)[0])
 
     @dst_addr.setter
     def dst_addr(self, value: EthernetAddress) -> None:
@@ -132,7 +136,7 @@ class EthernetFrame:
     @property
     def src_addr(self) -> EthernetAddress:
         """Source MAC address (RFC 894, IEEE 802.3 3.2.3)."""
-        return EthernetAddress(_S6.unpack_from(self.buffer, 6)[0])
+        return EthernetAddress(_S6_unpack(self.buffer, 6)[0])
 
     @src_addr.setter
     def src_addr(self, value: EthernetAddress) -> None:
@@ -144,7 +148,7 @@ class EthernetFrame:
     @property
     def ethertype(self) -> EthernetProtocol:
         """EtherType of the payload (RFC 894 'type' field)."""
-        value = _U16.unpack_from(self.buffer, 12)[0]
+        value = _U16_unpack(self.buffer, 12)[0]
         try:
             return _ETHERNETPROTOCOL_MEMBERS[value]
         except KeyError:

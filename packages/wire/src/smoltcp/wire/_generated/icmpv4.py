@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4c4a2ab323d8826090ea39368c63c1de7d445766ffe82c8afcb24a62ff7c21b2
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c2b43adf3cb0e56ada01ef80eae287f7e12e6ea45e7b2470a72170cd61057d36
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
@@ -148,7 +149,9 @@ class Icmpv4ParamProblem(UnknownKeepingIntEnum):
 Icmpv4ParamProblem._value_limit = 256  # the field is 8 bits wide
 
 _U16 = struct.Struct("!H")
-_ICMPV4MESSAGE_MEMBERS = Icmpv4Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_ICMPV4MESSAGE_MEMBERS = cast("dict[int, Icmpv4Message]", Icmpv4Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -210,7 +213,7 @@ class Icmpv4Packet:
     @property
     def checksum(self) -> int:
         """Checksum of the whole ICMP message (RFC 792, RFC 1071)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -221,7 +224,7 @@ class Icmpv4Packet:
     @property
     def echo_ident(self) -> int:
         """Identifier of an Echo or Echo Reply (RFC 792)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @echo_ident.setter
     def echo_ident(self, value: int) -> None:
@@ -232,7 +235,7 @@ class Icmpv4Packet:
     @property
     def echo_seq_no(self) -> int:
         """Sequence Number of an Echo or Echo Reply (RFC 792)."""
-        return _U16.unpack_from(self.buffer, 6)[0]
+        return _U16_unpack(self.buffer, 6)[0]
 
     @echo_seq_no.setter
     def echo_seq_no(self, value: int) -> None:

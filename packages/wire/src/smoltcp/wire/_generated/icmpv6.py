@@ -1,4 +1,4 @@
-# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 97b2243ae465376f520ba469ad334fcce4185117bf9fc4a946fa6a5ad267dfe3
+# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 12855991babe03045feb0d89fdb7399e064301e4dc33fc1c580e72487396bb95
 """ICMPv6 message header (RFC 4443, with the NDP types of RFC 4861 and MLD of RFC 3810).
 
 Generated offsets, enums and the `Icmpv6Packet` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
@@ -148,7 +149,9 @@ class Icmpv6ParamProblem(UnknownKeepingIntEnum):
 Icmpv6ParamProblem._value_limit = 256  # the field is 8 bits wide
 
 _U16 = struct.Struct("!H")
-_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -210,7 +213,7 @@ class Icmpv6Packet:
     @property
     def checksum(self) -> int:
         """Checksum over pseudo header and message (RFC 4443 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -221,7 +224,7 @@ class Icmpv6Packet:
     @property
     def echo_ident(self) -> int:
         """Identifier of an Echo; high half of an error's word (RFC 4443)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @echo_ident.setter
     def echo_ident(self, value: int) -> None:
@@ -232,7 +235,7 @@ class Icmpv6Packet:
     @property
     def echo_seq_no(self) -> int:
         """Sequence Number of an Echo; low half of an error's word (4443)."""
-        return _U16.unpack_from(self.buffer, 6)[0]
+        return _U16_unpack(self.buffer, 6)[0]
 
     @echo_seq_no.setter
     def echo_seq_no(self, value: int) -> None:

@@ -1,4 +1,4 @@
-# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 848c5953ce2fbff43ef03e8bcb893fb2f2a0537a41fc970295185885c194a323
+# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0f54edfe18edf105c38550519d4cdf6d452b7acb6ca09c0d060d7b85425c413d
 """IGMPv2 message (RFC 2236 section 2).
 
 Generated offsets, enums and the `IgmpPacket` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import Ipv4Address
@@ -87,7 +88,10 @@ IgmpMessage._value_limit = 256  # the field is 8 bits wide
 
 _S4 = struct.Struct("!4s")
 _U16 = struct.Struct("!H")
-_IGMPMESSAGE_MEMBERS = IgmpMessage._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S4_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S4.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_IGMPMESSAGE_MEMBERS = cast("dict[int, IgmpMessage]", IgmpMessage._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -149,7 +153,7 @@ class IgmpPacket:
     @property
     def checksum(self) -> int:
         """Checksum of the whole IGMP message (RFC 2236 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -160,7 +164,7 @@ class IgmpPacket:
     @property
     def group_addr(self) -> Ipv4Address:
         """Group Address; zero in a General Query (RFC 2236 2.4)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 4)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 4)[0])
 
     @group_addr.setter
     def group_addr(self, value: Ipv4Address) -> None:

@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e4ac928ee5a05cb883ec3952bea2b496315f19b61a14dfa39e5615704ce83011
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: bd30d03b610de16cb6e6221a66303b6bfbd38ae235803f1a1f2b3657c653ddda
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import Ipv4Address
@@ -154,7 +155,10 @@ IpProtocol._value_limit = 256  # the field is 8 bits wide
 
 _S4 = struct.Struct("!4s")
 _U16 = struct.Struct("!H")
-_IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S4_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S4.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -242,7 +246,7 @@ class Ipv4Packet:
     @property
     def total_len(self) -> int:
         """Total Length of header and data, in octets (RFC 791 3.1)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @total_len.setter
     def total_len(self, value: int) -> None:
@@ -253,7 +257,7 @@ class Ipv4Packet:
     @property
     def ident(self) -> int:
         """Identification, for reassembly (RFC 791 3.1, RFC 6864)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @ident.setter
     def ident(self, value: int) -> None:
@@ -303,13 +307,13 @@ class Ipv4Packet:
     @property
     def frag_offset(self) -> int:
         """Fragment Offset, in 8-octet units (RFC 791); read and written in octets."""
-        return (_U16.unpack_from(self.buffer, 6)[0] & 0x1FFF) * 8
+        return (_U16_unpack(self.buffer, 6)[0] & 0x1FFF) * 8
 
     @frag_offset.setter
     def frag_offset(self, value: int) -> None:
         if value % 8 or not 0 <= value <= 65528:
             raise ValueError(f"frag_offset: {value!r} is not a multiple of 8 in range(0, 65529)")
-        word = (_U16.unpack_from(self.buffer, 6)[0] & 0xE000) | (value // 8)
+        word = (_U16_unpack(self.buffer, 6)[0] & 0xE000) | (value // 8)
         _U16.pack_into(self.buffer, 6, word)
 
     @property
@@ -337,7 +341,7 @@ class Ipv4Packet:
     @property
     def checksum(self) -> int:
         """Header Checksum (RFC 791 3.1, RFC 1071)."""
-        return _U16.unpack_from(self.buffer, 10)[0]
+        return _U16_unpack(self.buffer, 10)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -348,7 +352,7 @@ class Ipv4Packet:
     @property
     def src_addr(self) -> Ipv4Address:
         """Source Address (RFC 791 3.1)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 12)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 12)[0])
 
     @src_addr.setter
     def src_addr(self, value: Ipv4Address) -> None:
@@ -360,7 +364,7 @@ class Ipv4Packet:
     @property
     def dst_addr(self) -> Ipv4Address:
         """Destination Address (RFC 791 3.1)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 16)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 16)[0])
 
     @dst_addr.setter
     def dst_addr(self, value: Ipv4Address) -> None:

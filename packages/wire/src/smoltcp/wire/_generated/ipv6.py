@@ -1,4 +1,4 @@
-# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4d00821131156914702322f7bc2f28c47ff5aa80110040a084f8b8182c5f1e74
+# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c31eb126f706408c673ddc39ce2d584152fa4b604a0510b98b50d6f55341b7b3
 """IPv6 fixed header (RFC 8200 section 3, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv6Packet` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated.ipv4 import IpProtocol
 from smoltcp.wire.address import Ipv6Address
@@ -92,7 +93,11 @@ ECN_OCTET_MASK = 0x30
 _S16 = struct.Struct("!16s")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -144,13 +149,13 @@ class Ipv6Packet:
     @property
     def dscp(self) -> int:
         """Traffic Class: Differentiated Services (RFC 2474 section 3)."""
-        return (_U32.unpack_from(self.buffer, 0)[0] >> 22) & 0x3F
+        return (_U32_unpack(self.buffer, 0)[0] >> 22) & 0x3F
 
     @dscp.setter
     def dscp(self, value: int) -> None:
         if not 0 <= value <= 63:
             raise ValueError(f"dscp: {value!r} is not in range(0, 2**6)")
-        word = (_U32.unpack_from(self.buffer, 0)[0] & 0xF03FFFFF) | (value << 22)
+        word = (_U32_unpack(self.buffer, 0)[0] & 0xF03FFFFF) | (value << 22)
         _U32.pack_into(self.buffer, 0, word)
 
     @property
@@ -168,19 +173,19 @@ class Ipv6Packet:
     @property
     def flow_label(self) -> int:
         """Flow Label (RFC 8200 section 6, RFC 6437)."""
-        return _U32.unpack_from(self.buffer, 0)[0] & 0xFFFFF
+        return _U32_unpack(self.buffer, 0)[0] & 0xFFFFF
 
     @flow_label.setter
     def flow_label(self, value: int) -> None:
         if not 0 <= value <= 1048575:
             raise ValueError(f"flow_label: {value!r} is not in range(0, 2**20)")
-        word = (_U32.unpack_from(self.buffer, 0)[0] & 0xFFF00000) | value
+        word = (_U32_unpack(self.buffer, 0)[0] & 0xFFF00000) | value
         _U32.pack_into(self.buffer, 0, word)
 
     @property
     def payload_len(self) -> int:
         """Payload Length after this header, in octets (RFC 8200 section 3)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @payload_len.setter
     def payload_len(self, value: int) -> None:
@@ -213,7 +218,7 @@ class Ipv6Packet:
     @property
     def src_addr(self) -> Ipv6Address:
         """Source Address (RFC 8200 section 3)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 8)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 8)[0])
 
     @src_addr.setter
     def src_addr(self, value: Ipv6Address) -> None:
@@ -225,7 +230,7 @@ class Ipv6Packet:
     @property
     def dst_addr(self) -> Ipv6Address:
         """Destination Address (RFC 8200 section 3)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 24)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 24)[0])
 
     @dst_addr.setter
     def dst_addr(self, value: Ipv6Address) -> None:

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2ea3a63b09b4179cb3817a1e4734627faf39e37e9d3b3537394fae260cb93d80
+# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: db632d1ed7b0935d09a3d19ecc42c45b8453ad1937efc1f65575a5213218af66
 """IPv6 options headers: Hop-by-Hop Options and Destination Options (RFC 8200 4.3 and 4.6).
 
 Generated offsets, enums and the `Ipv6ExtHeader` packet view over the fixed header. The
@@ -9,7 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated.ipv4 import IpProtocol
 from smoltcp.wire.errors import MalformedPacket
@@ -59,7 +59,7 @@ OCTETS = struct.Struct("2s")
 NEXT_HEADER_AT = 0
 HDR_EXT_LEN_AT = 1
 
-_IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
+_IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8d81ff8d7277cb2a866446bd04fae3a26373f99aa43dcc9cad8791aa162b14bf
+# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c1256d153b984975e78c75aa60bda9619ec2f98f3130c777607e39aca20231ff
 """IPv6 Fragment header (RFC 8200 section 4.5).
 
 Generated offsets, enums and the `Ipv6FragHeader` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated.ipv4 import IpProtocol
 from smoltcp.wire.errors import MalformedPacket
@@ -79,7 +80,10 @@ MORE_FRAGS_OCTET_MASK = 0x01
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -141,13 +145,13 @@ class Ipv6FragHeader:
     @property
     def frag_offset(self) -> int:
         """Fragment Offset, 8-octet units (RFC 8200); read and written in octets."""
-        return ((_U16.unpack_from(self.buffer, 2)[0] >> 3) & 0x1FFF) * 8
+        return ((_U16_unpack(self.buffer, 2)[0] >> 3) & 0x1FFF) * 8
 
     @frag_offset.setter
     def frag_offset(self, value: int) -> None:
         if value % 8 or not 0 <= value <= 65528:
             raise ValueError(f"frag_offset: {value!r} is not a multiple of 8 in range(0, 65529)")
-        word = (_U16.unpack_from(self.buffer, 2)[0] & 0x7) | ((value // 8) << 3)
+        word = (_U16_unpack(self.buffer, 2)[0] & 0x7) | ((value // 8) << 3)
         _U16.pack_into(self.buffer, 2, word)
 
     @property
@@ -178,7 +182,7 @@ class Ipv6FragHeader:
     @property
     def ident(self) -> int:
         """Identification (RFC 8200 4.5)."""
-        return _U32.unpack_from(self.buffer, 4)[0]
+        return _U32_unpack(self.buffer, 4)[0]
 
     @ident.setter
     def ident(self, value: int) -> None:

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f9a73f72535024d2e044b4f72893a5aec0cb940b3a7f9a52ae7b1e8477c6fc14
+# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 41e91c183d088bd0782492d2b47155e1a6c3c6e75c1e3a73b77e1cc8f1ebcadb
 """An IPv6 option of a Hop-by-Hop or Destination Options header (RFC 8200 section 4.2).
 
 Generated offsets, enums and the `Ipv6Option` packet view over the fixed header. The
@@ -9,7 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
@@ -90,7 +90,7 @@ class Ipv6OptionAction(UnknownKeepingIntEnum):
 
 Ipv6OptionAction._value_limit = 256  # the field is 8 bits wide
 
-_IPV6OPTIONTYPE_MEMBERS = Ipv6OptionType._value2member_map_
+_IPV6OPTIONTYPE_MEMBERS = cast("dict[int, Ipv6OptionType]", Ipv6OptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5d861c98a965e794aa2c75daed3c82170ecef0d294e346155a6f0216c2fb7cc1
+# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 581bd88fbb6e132cb9a5f1e351fc41921635b21e7e15628ebad7720bc93cf278
 """IPv6 Routing header, its four common fields (RFC 8200 section 4.4).
 
 Generated offsets, enums and the `Ipv6RoutingHeader` packet view over the fixed header. The
@@ -9,7 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated.ipv4 import IpProtocol
 from smoltcp.wire.errors import MalformedPacket
@@ -61,7 +61,7 @@ HDR_EXT_LEN_AT = 1
 ROUTING_TYPE_AT = 2
 SEGMENTS_LEFT_AT = 3
 
-_IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
+_IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).

@@ -1,4 +1,4 @@
-# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 63415beeb3f689b946de6d3ded1b2708c8bca35125715f48fe7b8ce51672f0b4
+# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1034c76562d9b008405dc2bbbbaf8a7902515c71ed86d9393cd8e8cf0ba9ceb0
 """MLDv2 Multicast Address Record, fixed part (RFC 3810 section 5.2.4).
 
 Generated offsets, enums and the `Mldv2Record` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import Ipv6Address
@@ -88,7 +89,10 @@ Mldv2RecordType._value_limit = 256  # the field is 8 bits wide
 
 _S16 = struct.Struct("!16s")
 _U16 = struct.Struct("!H")
-_MLDV2RECORDTYPE_MEMBERS = Mldv2RecordType._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_MLDV2RECORDTYPE_MEMBERS = cast("dict[int, Mldv2RecordType]", Mldv2RecordType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -150,7 +154,7 @@ class Mldv2Record:
     @property
     def num_sources(self) -> int:
         """Number of Sources (RFC 3810 5.2.7)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @num_sources.setter
     def num_sources(self, value: int) -> None:
@@ -161,7 +165,7 @@ class Mldv2Record:
     @property
     def mcast_addr(self) -> Ipv6Address:
         """Multicast Address (RFC 3810 5.2.8)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 4)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 4)[0])
 
     @mcast_addr.setter
     def mcast_addr(self, value: Ipv6Address) -> None:

@@ -1,4 +1,4 @@
-# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7ced98b59c4fbd6d7af8de83edaf285f58a29715917f9f8806497a8c832683b3
+# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c98bb47b25cdb8ee7da42c888e5da1ee341a8180abefc2976cce4f610d6d047d
 """NDP Source/Target Link-Layer Address option for Ethernet (RFC 4861 4.6.1, RFC 2464 6).
 
 Generated offsets, enums and the `NdpLinkLayerAddrOption` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated.ndpopt import NdpOptionType
 from smoltcp.wire.address import EthernetAddress
@@ -60,7 +61,9 @@ LENGTH_AT = 1
 LL_ADDR_AT = 2
 
 _S6 = struct.Struct("!6s")
-_NDPOPTIONTYPE_MEMBERS = NdpOptionType._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S6_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6.unpack_from
+_NDPOPTIONTYPE_MEMBERS = cast("dict[int, NdpOptionType]", NdpOptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -122,7 +125,7 @@ class NdpLinkLayerAddrOption:
     @property
     def ll_addr(self) -> EthernetAddress:
         """Link-Layer Address (RFC 4861 4.6.1)."""
-        return EthernetAddress(_S6.unpack_from(self.buffer, 2)[0])
+        return EthernetAddress(_S6_unpack(self.buffer, 2)[0])
 
     @ll_addr.setter
     def ll_addr(self, value: EthernetAddress) -> None:

@@ -1,4 +1,4 @@
-# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 89ce6082118679875bb0ea0ad52a16fc18520641a56023d202e2f0f33c92c3d0
+# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ad6ab3de0c60d514f4e0a93410f27129fc1fb9d946b651e6f845f728564ff662
 """NDP MTU option (RFC 4861 section 4.6.4).
 
 Generated offsets, enums and the `NdpMtuOption` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated.ndpopt import NdpOptionType
 from smoltcp.wire.errors import MalformedPacket
@@ -63,7 +64,10 @@ MTU_AT = 4
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_NDPOPTIONTYPE_MEMBERS = NdpOptionType._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_NDPOPTIONTYPE_MEMBERS = cast("dict[int, NdpOptionType]", NdpOptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -125,7 +129,7 @@ class NdpMtuOption:
     @property
     def reserved(self) -> int:
         """Reserved, zero on send (RFC 4861 4.6.4)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @reserved.setter
     def reserved(self, value: int) -> None:
@@ -136,7 +140,7 @@ class NdpMtuOption:
     @property
     def mtu(self) -> int:
         """MTU recommended for the link (RFC 4861 4.6.4)."""
-        return _U32.unpack_from(self.buffer, 4)[0]
+        return _U32_unpack(self.buffer, 4)[0]
 
     @mtu.setter
     def mtu(self, value: int) -> None:

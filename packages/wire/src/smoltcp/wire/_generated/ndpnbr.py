@@ -1,4 +1,4 @@
-# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f9ab735f8d9d7c0e4732f8533d3173cd7ed46120c29d25c68f9092c28d5889f8
+# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 32ac81cf7fca6f2797d0d461d49a84e4a00727749ce80ea5583b01219391b9f2
 """NDP Neighbor Solicitation and Advertisement messages (RFC 4861 sections 4.3 and 4.4).
 
 Generated offsets, enums and the `NdpNeighbor` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated.icmpv6 import Icmpv6Message
 from smoltcp.wire.address import Ipv6Address
@@ -88,7 +89,11 @@ OVERRIDE_OCTET_MASK = 0x20
 _S16 = struct.Struct("!16s")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -150,7 +155,7 @@ class NdpNeighbor:
     @property
     def checksum(self) -> int:
         """ICMPv6 checksum (RFC 4443 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -200,19 +205,19 @@ class NdpNeighbor:
     @property
     def reserved(self) -> int:
         """Reserved, zero on send (RFC 4861 4.3, 4.4)."""
-        return _U32.unpack_from(self.buffer, 4)[0] & 0x1FFFFFFF
+        return _U32_unpack(self.buffer, 4)[0] & 0x1FFFFFFF
 
     @reserved.setter
     def reserved(self, value: int) -> None:
         if not 0 <= value <= 536870911:
             raise ValueError(f"reserved: {value!r} is not in range(0, 2**29)")
-        word = (_U32.unpack_from(self.buffer, 4)[0] & 0xE0000000) | value
+        word = (_U32_unpack(self.buffer, 4)[0] & 0xE0000000) | value
         _U32.pack_into(self.buffer, 4, word)
 
     @property
     def target_addr(self) -> Ipv6Address:
         """Target Address (RFC 4861 4.3, 4.4)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 8)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 8)[0])
 
     @target_addr.setter
     def target_addr(self, value: Ipv6Address) -> None:

@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c8a497cd1b5cd4b7242734a0d2cf1df51a8dd267e48b886b5ad8e26a3d0fa120
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 520d192fc3c32c4dc0b4f5acb5ba462aee778a45dfdcc548166a77b4cfcb5450
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The
@@ -9,7 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
@@ -76,7 +76,7 @@ class NdpOptionType(UnknownKeepingIntEnum):
 
 NdpOptionType._value_limit = 256  # the field is 8 bits wide
 
-_NDPOPTIONTYPE_MEMBERS = NdpOptionType._value2member_map_
+_NDPOPTIONTYPE_MEMBERS = cast("dict[int, NdpOptionType]", NdpOptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).

@@ -1,4 +1,4 @@
-# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 97a7724e7b68a0e8759e008e54d13c614d958003f9bc930c847d4827ddd28326
+# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f8404723c8697f5cb77c9c59a520544100c5b460623d99afc7da5c1f72d56204
 """NDP Prefix Information option (RFC 4861 section 4.6.2).
 
 Generated offsets, enums and the `NdpPrefixInfoOption` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated.ndpopt import NdpOptionType
 from smoltcp.wire.address import Ipv6Address
@@ -94,7 +95,10 @@ RESERVED1_OCTET_MASK = 0x3F
 
 _S16 = struct.Struct("!16s")
 _U32 = struct.Struct("!L")
-_NDPOPTIONTYPE_MEMBERS = NdpOptionType._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_NDPOPTIONTYPE_MEMBERS = cast("dict[int, NdpOptionType]", NdpOptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -203,7 +207,7 @@ class NdpPrefixInfoOption:
     @property
     def valid_lifetime(self) -> int:
         """Valid Lifetime in seconds; all ones is infinity (4.6.2)."""
-        return _U32.unpack_from(self.buffer, 4)[0]
+        return _U32_unpack(self.buffer, 4)[0]
 
     @valid_lifetime.setter
     def valid_lifetime(self, value: int) -> None:
@@ -214,7 +218,7 @@ class NdpPrefixInfoOption:
     @property
     def preferred_lifetime(self) -> int:
         """Preferred Lifetime in seconds; all ones infinity (4.6.2)."""
-        return _U32.unpack_from(self.buffer, 8)[0]
+        return _U32_unpack(self.buffer, 8)[0]
 
     @preferred_lifetime.setter
     def preferred_lifetime(self, value: int) -> None:
@@ -225,7 +229,7 @@ class NdpPrefixInfoOption:
     @property
     def reserved2(self) -> int:
         """Reserved2, zero on send (RFC 4861 4.6.2)."""
-        return _U32.unpack_from(self.buffer, 12)[0]
+        return _U32_unpack(self.buffer, 12)[0]
 
     @reserved2.setter
     def reserved2(self, value: int) -> None:
@@ -236,7 +240,7 @@ class NdpPrefixInfoOption:
     @property
     def prefix(self) -> Ipv6Address:
         """Prefix, bits after Prefix Length zero (RFC 4861 4.6.2)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 16)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 16)[0])
 
     @prefix.setter
     def prefix(self, value: Ipv6Address) -> None:

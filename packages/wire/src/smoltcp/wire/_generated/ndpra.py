@@ -1,4 +1,4 @@
-# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b7a01b84708785fee2ecfa4dd4946cc0310a9899718adaafb10bdbc1f4988d48
+# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 219deffdc4c08a095846c09289935f51e4cb7a6d8f9d70b013772736a3ab767e
 """NDP Router Advertisement message (RFC 4861 section 4.2).
 
 Generated offsets, enums and the `NdpRouterAdvert` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated.icmpv6 import Icmpv6Message
 from smoltcp.wire.errors import MalformedPacket
@@ -93,7 +94,10 @@ RESERVED_OCTET_MASK = 0x3F
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -155,7 +159,7 @@ class NdpRouterAdvert:
     @property
     def checksum(self) -> int:
         """ICMPv6 checksum (RFC 4443 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -213,7 +217,7 @@ class NdpRouterAdvert:
     @property
     def router_lifetime(self) -> int:
         """Router Lifetime in seconds; 0 is not a default router (4.2)."""
-        return _U16.unpack_from(self.buffer, 6)[0]
+        return _U16_unpack(self.buffer, 6)[0]
 
     @router_lifetime.setter
     def router_lifetime(self, value: int) -> None:
@@ -224,7 +228,7 @@ class NdpRouterAdvert:
     @property
     def reachable_time(self) -> int:
         """Reachable Time in milliseconds; 0 unspecified (RFC 4861 4.2)."""
-        return _U32.unpack_from(self.buffer, 8)[0]
+        return _U32_unpack(self.buffer, 8)[0]
 
     @reachable_time.setter
     def reachable_time(self, value: int) -> None:
@@ -235,7 +239,7 @@ class NdpRouterAdvert:
     @property
     def retrans_time(self) -> int:
         """Retrans Timer in milliseconds; 0 unspecified (RFC 4861 4.2)."""
-        return _U32.unpack_from(self.buffer, 12)[0]
+        return _U32_unpack(self.buffer, 12)[0]
 
     @retrans_time.setter
     def retrans_time(self, value: int) -> None:

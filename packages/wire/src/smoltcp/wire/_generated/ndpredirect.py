@@ -1,4 +1,4 @@
-# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1d4fd8ddc38b2d53daf240626f241919cd4d29e2c46b8a60c12aac8f15042f2b
+# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 288f45d15a223d466f087afdf637b3d7f640e739e832009f18a658d245a30e34
 """NDP Redirect message (RFC 4861 section 4.5).
 
 Generated offsets, enums and the `NdpRedirect` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated.icmpv6 import Icmpv6Message
 from smoltcp.wire.address import Ipv6Address
@@ -71,7 +72,11 @@ DST_ADDR_AT = 24
 _S16 = struct.Struct("!16s")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -133,7 +138,7 @@ class NdpRedirect:
     @property
     def checksum(self) -> int:
         """ICMPv6 checksum (RFC 4443 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -144,7 +149,7 @@ class NdpRedirect:
     @property
     def reserved(self) -> int:
         """Reserved, zero on send (RFC 4861 4.5)."""
-        return _U32.unpack_from(self.buffer, 4)[0]
+        return _U32_unpack(self.buffer, 4)[0]
 
     @reserved.setter
     def reserved(self, value: int) -> None:
@@ -155,7 +160,7 @@ class NdpRedirect:
     @property
     def target_addr(self) -> Ipv6Address:
         """Target Address: the better first hop (RFC 4861 4.5)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 8)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 8)[0])
 
     @target_addr.setter
     def target_addr(self, value: Ipv6Address) -> None:
@@ -167,7 +172,7 @@ class NdpRedirect:
     @property
     def dst_addr(self) -> Ipv6Address:
         """Destination Address being redirected (RFC 4861 4.5)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 24)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 24)[0])
 
     @dst_addr.setter
     def dst_addr(self, value: Ipv6Address) -> None:

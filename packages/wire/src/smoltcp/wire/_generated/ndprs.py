@@ -1,4 +1,4 @@
-# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ac5e7c0559eee584fd2220322e1ea05173d898d1e767aaa1792a902efd080f22
+# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 120c109f028ed8c29649f87ab9380ea2794b1cc9609651390b60ea85fd3e3bde
 """NDP Router Solicitation message (RFC 4861 section 4.1).
 
 Generated offsets, enums and the `NdpRouterSolicit` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from smoltcp.wire._generated.icmpv6 import Icmpv6Message
 from smoltcp.wire.errors import MalformedPacket
@@ -63,7 +64,10 @@ RESERVED_AT = 4
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -125,7 +129,7 @@ class NdpRouterSolicit:
     @property
     def checksum(self) -> int:
         """ICMPv6 checksum (RFC 4443 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -136,7 +140,7 @@ class NdpRouterSolicit:
     @property
     def reserved(self) -> int:
         """Reserved, zero on send, ignored on receipt (RFC 4861 4.1)."""
-        return _U32.unpack_from(self.buffer, 4)[0]
+        return _U32_unpack(self.buffer, 4)[0]
 
     @reserved.setter
     def reserved(self, value: int) -> None:

@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cd90103f28f1061f6757668a4ca9ab9182f972be23f3f53bf2f149941c3d8ce2
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7d3d1fc248422eb8c7431164dbcdb00e3d0857bba51ff701e93b3bd28ce53d2d
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The
@@ -9,6 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import TypeVar
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
@@ -200,6 +201,9 @@ OPTION_LEN = {
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
 # Builds a TcpSeqNumber from a value already in range without its modular reduction.
 _int_new = int.__new__
 
@@ -241,7 +245,7 @@ class TcpPacket:
     @property
     def src_port(self) -> int:
         """Source Port (RFC 9293 3.1)."""
-        return _U16.unpack_from(self.buffer, 0)[0]
+        return _U16_unpack(self.buffer, 0)[0]
 
     @src_port.setter
     def src_port(self, value: int) -> None:
@@ -252,7 +256,7 @@ class TcpPacket:
     @property
     def dst_port(self) -> int:
         """Destination Port (RFC 9293 3.1)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @dst_port.setter
     def dst_port(self, value: int) -> None:
@@ -263,7 +267,7 @@ class TcpPacket:
     @property
     def seq_number(self) -> TcpSeqNumber:
         """Sequence Number (RFC 9293 3.1)."""
-        return _int_new(TcpSeqNumber, _U32.unpack_from(self.buffer, 4)[0])
+        return _int_new(TcpSeqNumber, _U32_unpack(self.buffer, 4)[0])
 
     @seq_number.setter
     def seq_number(self, value: int) -> None:
@@ -274,7 +278,7 @@ class TcpPacket:
     @property
     def ack_number(self) -> TcpSeqNumber:
         """Acknowledgment Number, valid if ACK (RFC 9293 3.1)."""
-        return _int_new(TcpSeqNumber, _U32.unpack_from(self.buffer, 8)[0])
+        return _int_new(TcpSeqNumber, _U32_unpack(self.buffer, 8)[0])
 
     @ack_number.setter
     def ack_number(self, value: int) -> None:
@@ -426,7 +430,7 @@ class TcpPacket:
     @property
     def window_len(self) -> int:
         """Window, unscaled (RFC 9293 3.1, RFC 7323 2)."""
-        return _U16.unpack_from(self.buffer, 14)[0]
+        return _U16_unpack(self.buffer, 14)[0]
 
     @window_len.setter
     def window_len(self, value: int) -> None:
@@ -437,7 +441,7 @@ class TcpPacket:
     @property
     def checksum(self) -> int:
         """Checksum over pseudo header, header and data (RFC 9293 3.1)."""
-        return _U16.unpack_from(self.buffer, 16)[0]
+        return _U16_unpack(self.buffer, 16)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -448,7 +452,7 @@ class TcpPacket:
     @property
     def urgent_at(self) -> int:
         """Urgent Pointer, offset from the sequence number (RFC 9293 3.1)."""
-        return _U16.unpack_from(self.buffer, 18)[0]
+        return _U16_unpack(self.buffer, 18)[0]
 
     @urgent_at.setter
     def urgent_at(self, value: int) -> None:

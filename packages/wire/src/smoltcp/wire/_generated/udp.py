@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: bc1ff6896201fe1857a1a2a0b0a22133159123a652d36779471f67c2ec592149
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 54dbd5626486d85842903d5f69b2dd069edebd6d511d6a86860cb63ad4935975
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
@@ -9,6 +9,7 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import TypeVar
 
 from smoltcp.wire.errors import MalformedPacket
@@ -65,6 +66,8 @@ LEN_AT = 4
 CHECKSUM_AT = 6
 
 _U16 = struct.Struct("!H")
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -104,7 +107,7 @@ class UdpPacket:
     @property
     def src_port(self) -> int:
         """Source Port (RFC 768)."""
-        return _U16.unpack_from(self.buffer, 0)[0]
+        return _U16_unpack(self.buffer, 0)[0]
 
     @src_port.setter
     def src_port(self, value: int) -> None:
@@ -115,7 +118,7 @@ class UdpPacket:
     @property
     def dst_port(self) -> int:
         """Destination Port (RFC 768)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @dst_port.setter
     def dst_port(self, value: int) -> None:
@@ -126,7 +129,7 @@ class UdpPacket:
     @property
     def len(self) -> int:
         """Length of header and data, in octets (RFC 768)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @len.setter
     def len(self, value: int) -> None:
@@ -137,7 +140,7 @@ class UdpPacket:
     @property
     def checksum(self) -> int:
         """Checksum over pseudo header, header and data; 0 is none (RFC 768)."""
-        return _U16.unpack_from(self.buffer, 6)[0]
+        return _U16_unpack(self.buffer, 6)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
