@@ -82,6 +82,7 @@ def test_rendering_is_deterministic() -> None:
         "ethernet_fast.py",
         "frames.py",
         "icmpv4.py",
+        "icmpv4_fast.py",
         "icmpv6.py",
         "igmp.py",
         "ipv4.py",

@@ -36,6 +36,7 @@ from smoltcp.wire import (
     UdpRepr,
     UnsupportedPacket,
 )
+from smoltcp.wire.checksum import internet_sum
 
 SRC = Ipv4Address("10.0.0.1")
 DST = Ipv4Address("10.0.0.2")
@@ -189,3 +190,44 @@ def test_udp_checksum_that_sums_to_zero_is_sent_as_all_ones() -> None:
         UdpRepr(1, 2, payload).emit_buffer(buf, SRC, DST, CAPS, csum)
         assert buf[6:8] == b"\xff\xff"
         assert UdpRepr.parse_buffer(buf, SRC, DST, CAPS, csum).payload == payload
+
+
+def _icmpv4_reprs(data: bytes, ident: int, code: int) -> list[Icmpv4Repr]:
+    quoted = Ipv4Repr(SRC, DST, 17, 8 + len(data), 64)  # type: ignore[arg-type]
+    return [
+        Icmpv4Repr.echo_request(ident, ident ^ 0x5555, data),
+        Icmpv4Repr.echo_reply(ident, 0, data),
+        Icmpv4Repr(Icmpv4Message.ECHO_REQUEST, code, ident, 1, data),  # a code: general path
+        Icmpv4Repr(Icmpv4Message.TIMESTAMP, code, 0, 0, data),
+        Icmpv4Repr.dst_unreachable(code % 16, quoted, data[:8]),  # type: ignore[arg-type]
+    ]
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=40), st.integers(0, 0xFFFF), st.integers(0, 255), st.integers(0, 60))
+def test_generated_icmpv4_matches_the_general_path(
+    data: bytes, ident: int, code: int, mutate: int
+) -> None:
+    from smoltcp.wire import icmpv4
+
+    for r in _icmpv4_reprs(data, ident, code):
+        for caps in (CAPS, ChecksumCapabilities.ignored()):
+            fast = bytearray(r.buffer_len())
+            general = bytearray(len(fast))
+            r.emit_buffer(fast, caps)
+            icmpv4._emit_general(r, general, caps, internet_sum)
+            assert fast == general
+        for octets in mutated(bytes(fast), mutate, 0x08):
+            expected = outcome(lambda o=octets: icmpv4._parse_general(o, CAPS, internet_sum))
+            assert expected == outcome(lambda o=octets: Icmpv4Repr.parse_buffer(o, CAPS))
+
+
+def test_icmpv4_all_zero_echo_reply_has_checksum_ffff() -> None:
+    # RFC 1071: a message whose words sum to zero gets the checksum 0xffff; zero is wrong.
+    buf = bytearray(8)
+    Icmpv4Repr.echo_reply(0, 0, b"").emit_buffer(buf, CAPS)
+    assert bytes(buf) == b"\0\0\xff\xff\0\0\0\0"
+    assert Icmpv4Repr.parse_buffer(buf, CAPS) == Icmpv4Repr.echo_reply(0, 0, b"")
+    with pytest.raises(MalformedPacket) as info:
+        Icmpv4Repr.parse_buffer(bytes(8), CAPS)
+    assert info.value.field == "checksum"

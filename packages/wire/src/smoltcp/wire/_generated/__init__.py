@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 86b7ccb414ab0d6107a9961e75b4119e883f6b0cdea1de7c8849978f568c5f98
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 909186797b3e37b8a124922e3ff7728da9fc864628f35a3cbf7a00a37552c638
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -14,6 +14,7 @@ __all__ = [
     "ethernet_fast",
     "frames",
     "icmpv4",
+    "icmpv4_fast",
     "icmpv6",
     "igmp",
     "ipv4",

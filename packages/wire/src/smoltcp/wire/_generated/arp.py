@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 73a32b24840cde78a0e7e4062f39ba3c71e6fddb1d26e141956e2dee8ab9f3dc
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 91965741357e7ccbe848421d0435bf1431adfff0aa9692c9c1723f8902f6491f
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 01ae250202a0aa3be4247cc61b9595d0e4fa253e65b4f200c52ffdd0021bc521
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 470f9a720aabcc54c1168fa0d55cd1e89f8c130dda6971be701767adfcb22e4a
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c2b43adf3cb0e56ada01ef80eae287f7e12e6ea45e7b2470a72170cd61057d36
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5bbfe28864c0b10ea2604cecc8a71ea602b5683acdf4f49d8adf740ab2922cea
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The
@@ -62,7 +62,7 @@ HEADER = struct.Struct("!BBHHH")
 #: The words, in order: msg_type_msg_code, checksum, echo_ident, echo_seq_no.
 WORDS = struct.Struct("!HHHH")
 #: `WORDS` without those no representation field or check reads (padding instead).
-WORDS_RX = struct.Struct("!HHHH")
+WORDS_RX = struct.Struct("!H2xHH")
 #: The fixed header as one octet string (the key of a cache of parsed headers).
 OCTETS = struct.Struct("8s")
 

@@ -1,4 +1,4 @@
-# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0f54edfe18edf105c38550519d4cdf6d452b7acb6ca09c0d060d7b85425c413d
+# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: bf35d37f5da10a4a12c62f2e9c590449003ab97d07825fff0b593a495d740133
 """IGMPv2 message (RFC 2236 section 2).
 
 Generated offsets, enums and the `IgmpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: b1b2bb7dccc93ae7ba04934e3fc74b2d3515184754933439a32fddb730301078
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: c00f7c23e63ad8ffaf5d8fb4fe11340ab68b3bd7ca94371ddcf54daea99c6bf3
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: db632d1ed7b0935d09a3d19ecc42c45b8453ad1937efc1f65575a5213218af66
+# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: de1bd61d4b41cdd4ec5d309a8c90184fd91ee33bca60575e22a41a9e51e70b13
 """IPv6 options headers: Hop-by-Hop Options and Destination Options (RFC 8200 4.3 and 4.6).
 
 Generated offsets, enums and the `Ipv6ExtHeader` packet view over the fixed header. The

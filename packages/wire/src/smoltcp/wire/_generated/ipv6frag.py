@@ -1,4 +1,4 @@
-# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c1256d153b984975e78c75aa60bda9619ec2f98f3130c777607e39aca20231ff
+# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0bf1eb230b7e934e2e36810412f048f8ebe3dd3e4531b2a4842eb76a5f5606c7
 """IPv6 Fragment header (RFC 8200 section 4.5).
 
 Generated offsets, enums and the `Ipv6FragHeader` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 41e91c183d088bd0782492d2b47155e1a6c3c6e75c1e3a73b77e1cc8f1ebcadb
+# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c4f3b0fcab06ff23dbfb4dbe2e0175aa3eb5f2da470db45ac33832a527305232
 """An IPv6 option of a Hop-by-Hop or Destination Options header (RFC 8200 section 4.2).
 
 Generated offsets, enums and the `Ipv6Option` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1034c76562d9b008405dc2bbbbaf8a7902515c71ed86d9393cd8e8cf0ba9ceb0
+# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c9295ba1ea0c37d5f6a16c6f553a47ac55ed7fc994bedfbdb1f4c9e742699f6c
 """MLDv2 Multicast Address Record, fixed part (RFC 3810 section 5.2.4).
 
 Generated offsets, enums and the `Mldv2Record` packet view over the fixed header. The

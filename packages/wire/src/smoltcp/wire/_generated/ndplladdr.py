@@ -1,4 +1,4 @@
-# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c98bb47b25cdb8ee7da42c888e5da1ee341a8180abefc2976cce4f610d6d047d
+# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d9fcdfdd025a0e98cabcfe30a55ca3adbf53fb87f903ef78e242709117163b07
 """NDP Source/Target Link-Layer Address option for Ethernet (RFC 4861 4.6.1, RFC 2464 6).
 
 Generated offsets, enums and the `NdpLinkLayerAddrOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ad6ab3de0c60d514f4e0a93410f27129fc1fb9d946b651e6f845f728564ff662
+# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4effc492b6a6ecc278e561a183f6911c6c1b1dbe56d4796c76cb97f862ce0a31
 """NDP MTU option (RFC 4861 section 4.6.4).
 
 Generated offsets, enums and the `NdpMtuOption` packet view over the fixed header. The

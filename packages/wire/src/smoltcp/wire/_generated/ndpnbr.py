@@ -1,4 +1,4 @@
-# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 32ac81cf7fca6f2797d0d461d49a84e4a00727749ce80ea5583b01219391b9f2
+# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f1405943b4692351a32c96c1068725a7a5cd93d1438589927f118a98ca7247b5
 """NDP Neighbor Solicitation and Advertisement messages (RFC 4861 sections 4.3 and 4.4).
 
 Generated offsets, enums and the `NdpNeighbor` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 520d192fc3c32c4dc0b4f5acb5ba462aee778a45dfdcc548166a77b4cfcb5450
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 9cd14c99d1cf9cdf7de7ce0d58b722595e0bfa8b73e3b5c99be0addf812c7e8d
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 219deffdc4c08a095846c09289935f51e4cb7a6d8f9d70b013772736a3ab767e
+# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2464e3a06cc576f9ecf721a2d552b6ce911b044d566d1435579eb1de4541faeb
 """NDP Router Advertisement message (RFC 4861 section 4.2).
 
 Generated offsets, enums and the `NdpRouterAdvert` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 288f45d15a223d466f087afdf637b3d7f640e739e832009f18a658d245a30e34
+# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 453aea1e7d9c0c47bd0d463b7bb48b4a46b698ba7551a71faeb49933d0b4e630
 """NDP Redirect message (RFC 4861 section 4.5).
 
 Generated offsets, enums and the `NdpRedirect` packet view over the fixed header. The

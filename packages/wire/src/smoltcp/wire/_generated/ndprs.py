@@ -1,4 +1,4 @@
-# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 120c109f028ed8c29649f87ab9380ea2794b1cc9609651390b60ea85fd3e3bde
+# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 81728079c890387bcd7c80f5b4a7d3e0fad0a237bd02ceb0388e9b19ae028232
 """NDP Router Solicitation message (RFC 4861 section 4.1).
 
 Generated offsets, enums and the `NdpRouterSolicit` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 54dbd5626486d85842903d5f69b2dd069edebd6d511d6a86860cb63ad4935975
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0f7df25a1cee47ce10d1e6545976675eaf441fcb07494b374c315865c2511b8b
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
