@@ -23,6 +23,7 @@ _CONVERT = {
     # py_type -> (parse expression from the word, emit expression of the value)
     "Ipv4Address": ("_ipv4_get({v}) or ipv4_from_int({v})", "{v}._int"),
     "EthernetAddress": ("_mac_get({v}) or ethernet_from_octets({v})", "{v}._octets"),
+    "Ipv6Address": ("_ipv6_get({v}) or ipv6_from_packed({v})", "{v}._packed"),
 }
 
 
@@ -434,7 +435,12 @@ def _parse(
         for var, _, const in layer.words:
             if const is not None:
                 conds.append(f"{var} != 0x{const:X}")
-        if layer is length_layer:
+        if layer is length_layer and decl.length_after:
+            # The length counts the octets after the fixed header (IPv6 payload length).
+            length_var = _header_value(layer, decl.length)
+            out.append(f"    end = {layer.at + layer.size} + {length_var}")
+            conds.append("end > n")
+        elif layer is length_layer:
             length_var = _header_value(layer, decl.length)
             out.append(
                 f"    end = {layer.at} + {length_var}" if layer.at else f"    end = {length_var}"
@@ -609,8 +615,12 @@ def _solo_addrs(layer: _Layer, names: Names) -> list[str]:
 
 
 def _solo_caps(layer: _Layer) -> list[str]:
-    """Return the checksum parameters of a standalone layer's functions (none without one)."""
-    if layer.model.repr.checksum is None:
+    """Return the checksum parameters of a standalone layer's functions (none without one).
+
+    A representation with ``checksum_args`` takes them all the same (IPv6: the signature
+    every IP representation shares).
+    """
+    if layer.model.repr.checksum is None and not layer.model.repr.checksum_args:
         return []
     return [
         "checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS",
@@ -687,6 +697,9 @@ def _parse_keep(layer: _Layer, field_name: str, names: Names) -> str:
         if f.py_type == "Ipv4Address":
             names.need("smoltcp.wire.address", "ipv4_from_int")
             names.const("_ipv4_get", names.need("smoltcp.wire.address", "ipv4_int_cache_get"))
+        elif f.py_type == "Ipv6Address":
+            names.need("smoltcp.wire.address", "ipv6_from_packed")
+            names.const("_ipv6_get", names.need("smoltcp.wire.address", "ipv6_cache_get"))
         else:
             names.need("smoltcp.wire.address", "ethernet_from_octets")
             names.const("_mac_get", names.need("smoltcp.wire.address", "ethernet_cache_get"))

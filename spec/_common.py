@@ -197,6 +197,8 @@ class Representation:
     carries (IPv4 total length, UDP length), or with ``length_after`` only those after the
     fixed header (IPv6 payload length); ``cache`` the hand-written ``header octets ->
     representation`` lookup of a header that repeats (Ethernet), used instead of a parse.
+    ``checksum_args``: the generated functions take ``checksum_caps`` and ``csum`` without a
+    checksum to use them on (the signature IPv6 shares with IPv4).
     """
 
     name: str
@@ -205,6 +207,7 @@ class Representation:
     length: str = ""
     cache: str = ""
     length_after: bool = False
+    checksum_args: bool = False
 
 
 # Fast-path frame profiles: the frame shapes that most packets of a stream have, parsed and

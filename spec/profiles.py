@@ -62,6 +62,11 @@ LAYER_PROFILES = (
     ),
     Profile("ethernet", "An Ethernet II header seen before", (Layer("ethernet"),)),
     Profile(
+        "ipv6",
+        "An IPv6 fixed header (extension headers are its payload)",
+        (Layer("ipv6", fixed={"version": 6}),),
+    ),
+    Profile(
         "icmpv4",
         "An ICMPv4 echo request or reply",
         (

@@ -88,6 +88,7 @@ def test_rendering_is_deterministic() -> None:
         "ipv4.py",
         "ipv4_fast.py",
         "ipv6.py",
+        "ipv6_fast.py",
         "ipv6ext.py",
         "ipv6frag.py",
         "ipv6option.py",

@@ -23,6 +23,7 @@ from smoltcp.wire import (
     Icmpv4Message,
     Icmpv4Packet,
     Icmpv4Repr,
+    IpProtocol,
     Ipv4Address,
     Ipv4Packet,
     Ipv4Repr,
@@ -231,3 +232,34 @@ def test_icmpv4_all_zero_echo_reply_has_checksum_ffff() -> None:
     with pytest.raises(MalformedPacket) as info:
         Icmpv4Repr.parse_buffer(bytes(8), CAPS)
     assert info.value.field == "checksum"
+
+
+@settings(max_examples=200)
+@given(
+    st.binary(max_size=24),
+    st.integers(0, 0xFFFFF),
+    st.integers(0, 255),
+    st.integers(0, 70),
+    st.integers(0, 8),
+)
+def test_generated_ipv6_matches_the_general_path(
+    payload: bytes, flow: int, hop_limit: int, mutate: int, extra: int
+) -> None:
+    from smoltcp.wire import Ipv6Address, Ipv6Repr, ipv6
+
+    r = Ipv6Repr(
+        Ipv6Address("fdaa::1"),
+        Ipv6Address("fe80::2"),
+        IpProtocol.UDP,
+        len(payload),
+        hop_limit,
+        dscp=flow & 0x3F,
+        ecn=flow & 0x3,
+        flow_label=flow,
+    )
+    buf = bytearray(40)
+    r.emit_buffer(buf)
+    assert ipv6._parse_general(buf + payload) == r
+    for octets in mutated(bytes(buf) + payload + bytes(extra), mutate, 0x20):
+        expected = outcome(lambda o=octets: ipv6._parse_general(o))
+        assert expected == outcome(lambda o=octets: Ipv6Repr.parse_buffer(o))

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 909186797b3e37b8a124922e3ff7728da9fc864628f35a3cbf7a00a37552c638
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: b09ba3f22f22a7183eb08898140f2905d52d73652eab4c3c82eb02b91a313e41
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -20,6 +20,7 @@ __all__ = [
     "ipv4",
     "ipv4_fast",
     "ipv6",
+    "ipv6_fast",
     "ipv6ext",
     "ipv6frag",
     "ipv6option",

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 31e71cea97b6429eeebcf7cb7f5c509b47e2a15121a6f37ef993b0df784f3447
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: ef63b8cda92f642822060954c37770040a3f9a75b0f4f71447703622e575a7d2
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

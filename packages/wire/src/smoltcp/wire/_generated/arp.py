@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 91965741357e7ccbe848421d0435bf1431adfff0aa9692c9c1723f8902f6491f
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 79f79add8a60d47e719af7fd45f6ee59d368f52dc9083764bfaa9146b5a31c2d
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The

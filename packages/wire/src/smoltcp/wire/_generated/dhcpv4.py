@@ -1,4 +1,4 @@
-# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0e0cdfb04cd22f5582e1c8053c19b5dc25aed9d6f957af8b76819ade538c2a83
+# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 68fa0fd3a607c01f0ca86cc8f55b5c22d2184b1ff3455d673bb057711a40c40c
 """DHCPv4 message, fixed part (RFC 2131 section 2, BOOTP of RFC 951), and the magic cookie.
 
 Generated offsets, enums and the `DhcpPacket` packet view over the fixed header. The

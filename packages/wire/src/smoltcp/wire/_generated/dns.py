@@ -1,4 +1,4 @@
-# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: deac1d84e22e90658d3a802b77889d674c5f164431cf9ea683965f52c73386f5
+# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d5e6a6643a028dfefe11f63ae25a7b7e3970f0a9584f7eacb71b2ca4c2fdea69
 """DNS message header (RFC 1035 section 4.1.1, the AD and CD bits of RFC 4035 3.2).
 
 Generated offsets, enums and the `DnsPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a79909561b06748afa64e4b4f8b414640cc2701d3e28e7829daeef7cfcd47aac
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 46ecb30ff9b5d5d67b4acca8fb6fd4490df01321436c11c68d45ccb363f0cc46
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 470f9a720aabcc54c1168fa0d55cd1e89f8c130dda6971be701767adfcb22e4a
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: b2fa0bb4af1968b7db80e5f09226d7006ba55a583ae1c6fb71e31f310986f662
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;

@@ -1,4 +1,4 @@
-# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: bf35d37f5da10a4a12c62f2e9c590449003ab97d07825fff0b593a495d740133
+# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 28a0cd25ab6a2a6d318fdbaf456a1f5edbe604f241a2bd33de86b8e5b9216feb
 """IGMPv2 message (RFC 2236 section 2).
 
 Generated offsets, enums and the `IgmpPacket` packet view over the fixed header. The

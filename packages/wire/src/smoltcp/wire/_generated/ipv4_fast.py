@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: c00f7c23e63ad8ffaf5d8fb4fe11340ab68b3bd7ca94371ddcf54daea99c6bf3
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: d78afcde78080f4fb1ee07fc59fa2501d553b1ebb8ba58394967eec7dd66bc8c
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

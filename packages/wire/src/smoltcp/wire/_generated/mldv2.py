@@ -1,4 +1,4 @@
-# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 3596d7e2719371ea6f6341364d7e7cb3ddb3fc94b1c56b4e24bfedb7bc5ba83e
+# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 3c4df71454b54c2805513193e3de947aa2e5d6a35747f65de42868e8cfb744ba
 """MLDv2 Multicast Listener Report message header (RFC 3810 section 5.2).
 
 Generated offsets, enums and the `Mldv2Report` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c9295ba1ea0c37d5f6a16c6f553a47ac55ed7fc994bedfbdb1f4c9e742699f6c
+# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1856b22bb0b12923fc8849d24a54f4453781e52b7ce9d8576b76631d1ee1e49b
 """MLDv2 Multicast Address Record, fixed part (RFC 3810 section 5.2.4).
 
 Generated offsets, enums and the `Mldv2Record` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4effc492b6a6ecc278e561a183f6911c6c1b1dbe56d4796c76cb97f862ce0a31
+# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 23bce00b403751c060d5bcb89f09c78a94a626dd9a16bf106fe9f06f29cd82af
 """NDP MTU option (RFC 4861 section 4.6.4).
 
 Generated offsets, enums and the `NdpMtuOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 9cd14c99d1cf9cdf7de7ce0d58b722595e0bfa8b73e3b5c99be0addf812c7e8d
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b7652906ab186ce69bc1d1d637da58ed96d48fda14028203ca9add875727fa3b
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The

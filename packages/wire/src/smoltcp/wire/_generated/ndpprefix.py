@@ -1,4 +1,4 @@
-# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d7a419bac0405a4ebb48c78bd2f852f07cc93d71ae9981e2bd9470d575007532
+# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e889e43281965063cd4976263e6ed1a0ad5aaeb118a4181823d8df339ee7d7af
 """NDP Prefix Information option (RFC 4861 section 4.6.2).
 
 Generated offsets, enums and the `NdpPrefixInfoOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 453aea1e7d9c0c47bd0d463b7bb48b4a46b698ba7551a71faeb49933d0b4e630
+# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 3a3ee35619e60b8c8546b9002c7110fc0e0521d34b938925b2aa4f13428b5124
 """NDP Redirect message (RFC 4861 section 4.5).
 
 Generated offsets, enums and the `NdpRedirect` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 81728079c890387bcd7c80f5b4a7d3e0fad0a237bd02ceb0388e9b19ae028232
+# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 79d6e4bf1f7275e76c9a2112b9e85050c7bf4b51e9869989a5a4680e383ff507
 """NDP Router Solicitation message (RFC 4861 section 4.1).
 
 Generated offsets, enums and the `NdpRouterSolicit` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0f7df25a1cee47ce10d1e6545976675eaf441fcb07494b374c315865c2511b8b
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f5a79b8e31b38da2d2dfa090d6a93abfff12b7e5c18de80f2c4862c315d91450
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
