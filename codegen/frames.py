@@ -498,8 +498,7 @@ def _parse(
             # The whole message, no pseudo header: a sum of zero is wrong too (RFC 1071: an
             # all-zero message has the checksum 0xffff).
             seg_len = f"end - {layer.at}" if layer.at else "end"
-            out += [
-                f"    if {_rx_on(cs)}:",
+            block = [
                 "        segment = frame"
                 if length_layer is None and layer.at == 0
                 else f"        segment = view[{layer.at}:end]",
@@ -513,6 +512,10 @@ def _parse(
                 "        if bad:",
                 f"            {fallback}",
             ]
+            if cs.caps:
+                out += [f"    if {_rx_on(cs)}:", *block]
+            else:
+                out += [line[4:] for line in block]  # always verified
         else:
             if i == 0:
                 src, dst = "src_addr._int", "dst_addr._int"

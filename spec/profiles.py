@@ -66,6 +66,7 @@ LAYER_PROFILES = (
         "An IPv6 fixed header (extension headers are its payload)",
         (Layer("ipv6", fixed={"version": 6}),),
     ),
+    Profile("igmp", "An IGMP message (its first 8 octets)", (Layer("igmp"),)),
     Profile(
         "icmpv4",
         "An ICMPv4 echo request or reply",

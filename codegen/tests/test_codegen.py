@@ -85,6 +85,7 @@ def test_rendering_is_deterministic() -> None:
         "icmpv4_fast.py",
         "icmpv6.py",
         "igmp.py",
+        "igmp_fast.py",
         "ipv4.py",
         "ipv4_fast.py",
         "ipv6.py",

@@ -263,3 +263,23 @@ def test_generated_ipv6_matches_the_general_path(
     for octets in mutated(bytes(buf) + payload + bytes(extra), mutate, 0x20):
         expected = outcome(lambda o=octets: ipv6._parse_general(o))
         assert expected == outcome(lambda o=octets: Ipv6Repr.parse_buffer(o))
+
+
+@settings(max_examples=200)
+@given(st.integers(0, 255), st.integers(0, 255), st.integers(0, 2**32 - 1), st.binary(max_size=5))
+def test_generated_igmp_matches_the_general_path(
+    msg_type: int, max_resp: int, group: int, extra: bytes
+) -> None:
+    from smoltcp.wire import igmp
+    from smoltcp.wire.igmp import IgmpMessage, IgmpRepr
+
+    r = IgmpRepr(IgmpMessage(msg_type), max_resp, Ipv4Address(group))
+    octets = r.to_bytes()
+    assert igmp._parse_general(octets) == r == IgmpRepr.parse_buffer(octets)
+    for mutate in (0, 3, 7, 9):
+        for o in mutated(octets + extra, mutate, 0x11):
+            assert outcome(lambda o=o: igmp._parse_general(o)) == outcome(
+                lambda o=o: IgmpRepr.parse_buffer(o)
+            )
+    if msg_type == IgmpMessage.MEMBERSHIP_QUERY and max_resp == 0:
+        assert IgmpRepr.parse(octets).max_resp_time == 100  # IGMPv1: 10 s (RFC 2236 4)

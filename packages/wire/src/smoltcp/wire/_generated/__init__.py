@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: b09ba3f22f22a7183eb08898140f2905d52d73652eab4c3c82eb02b91a313e41
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: b04169b5eab546f0e1e1e7ff2396ed381b81bad46717a2e2454bc5805e2c7a50
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -17,6 +17,7 @@ __all__ = [
     "icmpv4_fast",
     "icmpv6",
     "igmp",
+    "igmp_fast",
     "ipv4",
     "ipv4_fast",
     "ipv6",

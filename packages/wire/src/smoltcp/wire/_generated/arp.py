@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 79f79add8a60d47e719af7fd45f6ee59d368f52dc9083764bfaa9146b5a31c2d
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a57990857e8d49114a7d91362482225190ff03cfc06d75513e027d46f8a3a8ba
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The

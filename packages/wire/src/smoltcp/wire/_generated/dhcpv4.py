@@ -1,4 +1,4 @@
-# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 68fa0fd3a607c01f0ca86cc8f55b5c22d2184b1ff3455d673bb057711a40c40c
+# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 832e4a2bea51259a093edeefa9491ac5601ac6ea3baaac06ae6d4852ac959b4c
 """DHCPv4 message, fixed part (RFC 2131 section 2, BOOTP of RFC 951), and the magic cookie.
 
 Generated offsets, enums and the `DhcpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d5e6a6643a028dfefe11f63ae25a7b7e3970f0a9584f7eacb71b2ca4c2fdea69
+# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 18b54271ad570765de203742c2f67c1eb9ff44f5130f46404efb0870a1bd0f33
 """DNS message header (RFC 1035 section 4.1.1, the AD and CD bits of RFC 4035 3.2).
 
 Generated offsets, enums and the `DnsPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 46ecb30ff9b5d5d67b4acca8fb6fd4490df01321436c11c68d45ccb363f0cc46
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 74dd26b5dd221f1f127234da64580698e2cc0a6905ed21fe3b880c123ec2d0c3
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: b2fa0bb4af1968b7db80e5f09226d7006ba55a583ae1c6fb71e31f310986f662
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 356e0a07cda2d5357d7f3e914e708aa721d6a710653b3f556d134fd1acac3b6d
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 04be7c16c2bdd2750b0f96752b7f843a3af6020149279700a23b80f56798f4ed
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2d7ba3d5e2fdaef9e1454e691b538b9ea12f5cbbe45649587606fca86f81dc54
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The

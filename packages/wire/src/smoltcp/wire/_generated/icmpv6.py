@@ -1,4 +1,4 @@
-# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 52b1dfcfe550e0c88fe5691377f7e9671dadf14428caef7e89c86acd0d48e555
+# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0aafb3db0dd72971f4cdebce729224e53be7f45455928828b8e8f97a96b8b26c
 """ICMPv6 message header (RFC 4443, with the NDP types of RFC 4861 and MLD of RFC 3810).
 
 Generated offsets, enums and the `Icmpv6Packet` packet view over the fixed header. The

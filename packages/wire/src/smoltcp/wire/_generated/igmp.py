@@ -1,4 +1,4 @@
-# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 28a0cd25ab6a2a6d318fdbaf456a1f5edbe604f241a2bd33de86b8e5b9216feb
+# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 86fc13dbe17c0733962721d0013f5a1f3948d7ea25a983d08ab2b0727e1911a9
 """IGMPv2 message (RFC 2236 section 2).
 
 Generated offsets, enums and the `IgmpPacket` packet view over the fixed header. The
@@ -60,7 +60,7 @@ HEADER = struct.Struct("!BBH4s")
 #: The words, in order: msg_type_max_resp_time, checksum, group_addr.
 WORDS = struct.Struct("!HHL")
 #: `WORDS` without those no representation field or check reads (padding instead).
-WORDS_RX = struct.Struct("!HHL")
+WORDS_RX = struct.Struct("!H2xL")
 #: The fixed header as one octet string (the key of a cache of parsed headers).
 OCTETS = struct.Struct("8s")
 

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: d78afcde78080f4fb1ee07fc59fa2501d553b1ebb8ba58394967eec7dd66bc8c
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: b15ed157fbfe3f06cb75093dabaa75eeb7b6bfc3f28f5d71ca86dce5f7d3f7c8
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0b1551a6cf43c2767311735ad99a0113b20403d801037b195b6a0aed29d56a5c
+# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b6edd0fe6af42185b00587ae41f2282cc6c33ceadd76cb69d10b638bb56c2ff5
 """IPv6 fixed header (RFC 8200 section 3, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv6Packet` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0c1785ba4db63c0376654f26ba4785c4143511dac4c7ce8c8e08c7e252fc1767
+# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ecee6d9bd77b62d1e802a138b3c7d63d3daca8f229334e83b38395dea43c4fb0
 """IPv6 options headers: Hop-by-Hop Options and Destination Options (RFC 8200 4.3 and 4.6).
 
 Generated offsets, enums and the `Ipv6ExtHeader` packet view over the fixed header. The

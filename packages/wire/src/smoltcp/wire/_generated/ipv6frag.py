@@ -1,4 +1,4 @@
-# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 3474c21a0d6d48898d9221116d5ed68b3e8af0cabc5080b1393a395c60c5b173
+# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 458efe63169e0ad5ad36ec584a04366bb9e2a0cbc357e81c91c159ae72adf735
 """IPv6 Fragment header (RFC 8200 section 4.5).
 
 Generated offsets, enums and the `Ipv6FragHeader` packet view over the fixed header. The

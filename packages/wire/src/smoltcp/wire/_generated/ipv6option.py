@@ -1,4 +1,4 @@
-# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a534844c874af3ce7c72fe6b3d6e540ea22e51b21a673b250c46fa86e96a9b82
+# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 24043d878ebf2da16dd5deca2c149cb68dd7de6e32b88d29b488894e90d4e47d
 """An IPv6 option of a Hop-by-Hop or Destination Options header (RFC 8200 section 4.2).
 
 Generated offsets, enums and the `Ipv6Option` packet view over the fixed header. The

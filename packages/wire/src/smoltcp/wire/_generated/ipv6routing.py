@@ -1,4 +1,4 @@
-# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8bedf7969f0187d92716538cf27e4936a501efa6cc3fbb14578cc8fb3bc58b1a
+# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 165633276995b12e80a994ec62363506007991a34a694bf84b32445dff4271ad
 """IPv6 Routing header, its four common fields (RFC 8200 section 4.4).
 
 Generated offsets, enums and the `Ipv6RoutingHeader` packet view over the fixed header. The

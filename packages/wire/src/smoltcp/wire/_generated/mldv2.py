@@ -1,4 +1,4 @@
-# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 3c4df71454b54c2805513193e3de947aa2e5d6a35747f65de42868e8cfb744ba
+# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 88dd9483a41a8f8f1e26bd695a37cf07465fc59fbd2a37d74bf700d3c12ff562
 """MLDv2 Multicast Listener Report message header (RFC 3810 section 5.2).
 
 Generated offsets, enums and the `Mldv2Report` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1856b22bb0b12923fc8849d24a54f4453781e52b7ce9d8576b76631d1ee1e49b
+# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 829a68a43650163cb6609e06bb7b7582f50cf4da51accf0b25d778d86f55725e
 """MLDv2 Multicast Address Record, fixed part (RFC 3810 section 5.2.4).
 
 Generated offsets, enums and the `Mldv2Record` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 9ae8c1befd952a7fada796739c55308ac97c7afc2886dce584df3665b1d7f6e2
+# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 86e99f86ceecbffec94d3334d7121e5296cc44731d7509ac2adc1af75c2c7574
 """NDP Source/Target Link-Layer Address option for Ethernet (RFC 4861 4.6.1, RFC 2464 6).
 
 Generated offsets, enums and the `NdpLinkLayerAddrOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 23bce00b403751c060d5bcb89f09c78a94a626dd9a16bf106fe9f06f29cd82af
+# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c001419ea4ddb361ae54e45aeeae6db41f1cfec17ab0afe5c683c490d9c327dd
 """NDP MTU option (RFC 4861 section 4.6.4).
 
 Generated offsets, enums and the `NdpMtuOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4f3e281f11a39e63fdd17f854253ed929d5d0029b1c49d4cf15368e34350299b
+# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 42f061370805212f58949ebaaea9c22c2d391c94eeacf549ea954e1d6690d642
 """NDP Neighbor Solicitation and Advertisement messages (RFC 4861 sections 4.3 and 4.4).
 
 Generated offsets, enums and the `NdpNeighbor` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b7652906ab186ce69bc1d1d637da58ed96d48fda14028203ca9add875727fa3b
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d2cf1aa3153d2823c0bfa0bde51594f888b6b27118ff7292b0bd18851ec17727
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e889e43281965063cd4976263e6ed1a0ad5aaeb118a4181823d8df339ee7d7af
+# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 551cbd2561520e75ca9c0d1bbf30541e74e6dc22e1518b2614836ae3d8079c91
 """NDP Prefix Information option (RFC 4861 section 4.6.2).
 
 Generated offsets, enums and the `NdpPrefixInfoOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 89a934917cdbb6ff8b123ab9100b38f481964df3b20372097da225839dab1650
+# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 517b89c08e5a6a0e3824345757e9d68aafaf7144bf61d4fe32e50e33bfd31757
 """NDP Router Advertisement message (RFC 4861 section 4.2).
 
 Generated offsets, enums and the `NdpRouterAdvert` packet view over the fixed header. The

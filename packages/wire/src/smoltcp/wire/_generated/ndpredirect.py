@@ -1,4 +1,4 @@
-# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 3a3ee35619e60b8c8546b9002c7110fc0e0521d34b938925b2aa4f13428b5124
+# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e9a644d94ab3d2614a94d0042ba0bf2a69dc2152efe5df649a71999f9b2f4b79
 """NDP Redirect message (RFC 4861 section 4.5).
 
 Generated offsets, enums and the `NdpRedirect` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 79d6e4bf1f7275e76c9a2112b9e85050c7bf4b51e9869989a5a4680e383ff507
+# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 6096624eb3253ddcb3002614a733d5ec24921e3b0f9667d6b884d95df2ded7f2
 """NDP Router Solicitation message (RFC 4861 section 4.1).
 
 Generated offsets, enums and the `NdpRouterSolicit` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f5a79b8e31b38da2d2dfa090d6a93abfff12b7e5c18de80f2c4862c315d91450
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 63dc167b3434faa18d7dc2cf307731a5c2cf554c605aeedf4871eb3b7ab3be23
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 8f241ffd132bf7a86cc1f1410b7bd1118f4411c6633738948e9ec86c05df6756
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 76a2bb45c10bd073d275cf0bf2ca2608f1ab7c87c9cd63f4171d7b4746aa7ffa
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
