@@ -66,6 +66,16 @@ LAYER_PROFILES = (
         "An IPv6 fixed header (extension headers are its payload)",
         (Layer("ipv6", fixed={"version": 6}),),
     ),
+    Profile(
+        "icmpv6",
+        "An ICMPv6 echo request or reply",
+        (
+            Layer(
+                "icmpv6",
+                fixed={"msg_type": OneOf("ECHO_REQUEST", "ECHO_REPLY"), "msg_code": 0},
+            ),
+        ),
+    ),
     Profile("igmp", "An IGMP message (its first 8 octets)", (Layer("igmp"),)),
     Profile(
         "icmpv4",

@@ -84,6 +84,7 @@ def test_rendering_is_deterministic() -> None:
         "icmpv4.py",
         "icmpv4_fast.py",
         "icmpv6.py",
+        "icmpv6_fast.py",
         "igmp.py",
         "igmp_fast.py",
         "ipv4.py",

@@ -283,3 +283,33 @@ def test_generated_igmp_matches_the_general_path(
             )
     if msg_type == IgmpMessage.MEMBERSHIP_QUERY and max_resp == 0:
         assert IgmpRepr.parse(octets).max_resp_time == 100  # IGMPv1: 10 s (RFC 2236 4)
+
+
+@settings(max_examples=150)
+@given(st.binary(max_size=40), st.integers(0, 0xFFFF), st.integers(0, 255), st.integers(0, 60))
+def test_generated_icmpv6_matches_the_general_path(
+    data: bytes, ident: int, code: int, mutate: int
+) -> None:
+    from smoltcp.wire import Icmpv6Message, Icmpv6Repr, Ipv6Address, Ipv6Repr, icmpv6
+
+    src, dst = Ipv6Address("fdaa::1"), Ipv6Address("fdaa::2")
+    quoted = Ipv6Repr(dst, src, IpProtocol.UDP, 8 + len(data), 64)
+    reprs = [
+        Icmpv6Repr.echo_request(ident, ident ^ 0x5555, data),
+        Icmpv6Repr.echo_reply(ident, 0, data),
+        Icmpv6Repr(Icmpv6Message.ECHO_REPLY, code, ident, 1, data),  # a code: general path
+        Icmpv6Repr(Icmpv6Message.NEIGHBOR_SOLICIT, code, 0, 0, data),
+        Icmpv6Repr.error(Icmpv6Message.PKT_TOO_BIG, 0, quoted, data, param=1280),
+    ]
+    for r in reprs:
+        for caps in (CAPS, ChecksumCapabilities.ignored()):
+            fast = bytearray(r.buffer_len())
+            general = bytearray(len(fast))
+            r.emit_buffer(fast, src, dst, caps)
+            icmpv6._emit_general(r, general, src, dst, caps, internet_sum)
+            assert fast == general
+        for octets in mutated(bytes(fast), mutate, 0x01):
+            expected = outcome(
+                lambda o=octets: icmpv6._parse_general(o, src, dst, CAPS, internet_sum)
+            )
+            assert expected == outcome(lambda o=octets: Icmpv6Repr.parse_buffer(o, src, dst, CAPS))

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: b04169b5eab546f0e1e1e7ff2396ed381b81bad46717a2e2454bc5805e2c7a50
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: fdd46450c52cce82f5f320cb8af047889858405970de7dfb3a533f917969b840
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -16,6 +16,7 @@ __all__ = [
     "icmpv4",
     "icmpv4_fast",
     "icmpv6",
+    "icmpv6_fast",
     "igmp",
     "igmp_fast",
     "ipv4",

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 356e0a07cda2d5357d7f3e914e708aa721d6a710653b3f556d134fd1acac3b6d
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: 152269b7c8e72c9d07cf07513692465387d4b91590fc98296eaf7fd736a5b1a4
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;

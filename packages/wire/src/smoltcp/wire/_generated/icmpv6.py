@@ -1,4 +1,4 @@
-# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0aafb3db0dd72971f4cdebce729224e53be7f45455928828b8e8f97a96b8b26c
+# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d6fbe85a75b1e219a37d457dd7e2f707a4561c84621c1efb3d3f4b17bb87a8b7
 """ICMPv6 message header (RFC 4443, with the NDP types of RFC 4861 and MLD of RFC 3810).
 
 Generated offsets, enums and the `Icmpv6Packet` packet view over the fixed header. The
@@ -66,7 +66,7 @@ HEADER = struct.Struct("!BBHHH")
 #: The words, in order: msg_type_msg_code, checksum, echo_ident, echo_seq_no.
 WORDS = struct.Struct("!HHHH")
 #: `WORDS` without those no representation field or check reads (padding instead).
-WORDS_RX = struct.Struct("!HHHH")
+WORDS_RX = struct.Struct("!H2xHH")
 #: The fixed header as one octet string (the key of a cache of parsed headers).
 OCTETS = struct.Struct("8s")
 

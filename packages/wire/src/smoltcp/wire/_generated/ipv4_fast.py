@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: b15ed157fbfe3f06cb75093dabaa75eeb7b6bfc3f28f5d71ca86dce5f7d3f7c8
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 8c0a2e20cefdeeff3588f04e73e2441161c890a3e819d398ef19a144097a2b45
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 34c13cc8c5a6945bfdce14432c0834cd38d7de409ec4e56f3cf663d31fa260fc
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 8da1365dcb4ce3ccc76ebecc307b6f6511a8a7721be5e6f613ee8b159ef1a082
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
