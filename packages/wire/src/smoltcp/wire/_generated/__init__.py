@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: fdd46450c52cce82f5f320cb8af047889858405970de7dfb3a533f917969b840
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 54d1a63c6c1a7629a5ee71de788bce6e993e6eb9957d30eb206ce4a6e4bf77d9
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written

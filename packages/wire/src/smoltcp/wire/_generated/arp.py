@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a57990857e8d49114a7d91362482225190ff03cfc06d75513e027d46f8a3a8ba
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e570e3bcde427d673f67fabeeed728e73ef38873030173f82c8204dd6eed00f8
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire._generated.ethernet import EthernetProtocol
@@ -21,6 +21,7 @@ __all__ = [
     "ArpHardware",
     "ArpOperation",
     "ArpPacket",
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -28,6 +29,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -113,6 +116,7 @@ _U16 = struct.Struct("!H")
 _S4_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S4.unpack_from
 _S6_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6.unpack_from
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
 _ARPHARDWARE_MEMBERS = cast("dict[int, ArpHardware]", ArpHardware._value2member_map_)
 _ARPOPERATION_MEMBERS = cast("dict[int, ArpOperation]", ArpOperation._value2member_map_)
 _ETHERNETPROTOCOL_MEMBERS = cast("dict[int, EthernetProtocol]", EthernetProtocol._value2member_map_)
@@ -262,3 +266,80 @@ class ArpPacket:
         if len(octets) != 4:
             raise ValueError(f"target_protocol_addr: {len(octets)} octets, not 4")
         self.buffer[24:28] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed arp header (what `unpack_fields` reads)."""
+
+    hardware_type: ArpHardware
+    protocol_type: EthernetProtocol
+    hardware_len: int
+    protocol_len: int
+    operation: ArpOperation
+    source_hardware_addr: EthernetAddress
+    source_protocol_addr: Ipv4Address
+    target_hardware_addr: EthernetAddress
+    target_protocol_addr: Ipv4Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 28-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+        w6,
+        w7,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ARPHARDWARE_MEMBERS.get(w0) or ArpHardware(w0),
+            _ETHERNETPROTOCOL_MEMBERS.get(w1) or EthernetProtocol(w1),
+            w2 >> 8,
+            w2 & 0xFF,
+            _ARPOPERATION_MEMBERS.get(w3) or ArpOperation(w3),
+            EthernetAddress(w4),
+            Ipv4Address(w5),
+            EthernetAddress(w6),
+            Ipv4Address(w7),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    source_hardware_addr: EthernetAddress,
+    source_protocol_addr: Ipv4Address,
+    target_hardware_addr: EthernetAddress,
+    target_protocol_addr: Ipv4Address,
+    hardware_type: int = 0,
+    protocol_type: int = 0,
+    hardware_len: int = 0,
+    protocol_len: int = 0,
+    operation: int = 0,
+) -> None:
+    """Write the 28-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        hardware_type,
+        protocol_type,
+        (hardware_len << 8) | protocol_len,
+        operation,
+        source_hardware_addr.octets,
+        source_protocol_addr._int,
+        target_hardware_addr.octets,
+        target_protocol_addr._int,
+    )

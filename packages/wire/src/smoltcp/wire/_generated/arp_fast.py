@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 3a1ea2f09f4cf19e84e7acb017cb4dbbcad832b3c07e508e0db9dea75e66d7a3
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: ceee9e393249c5e2bd36df3e76ea4e5ca871453a2dd65ef9a59f9e4435885687
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

@@ -1,4 +1,4 @@
-# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 832e4a2bea51259a093edeefa9491ac5601ac6ea3baaac06ae6d4852ac959b4c
+# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5a280ac1daccad6a5b894ba5ff2866017f1b8941bd9b5aa12367a8dd1878c092
 """DHCPv4 message, fixed part (RFC 2131 section 2, BOOTP of RFC 951), and the magic cookie.
 
 Generated offsets, enums and the `DhcpPacket` packet view over the fixed header. The
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import EthernetAddress, Ipv4Address
@@ -21,6 +21,7 @@ __all__ = [
     "DhcpOpCode",
     "DhcpOption",
     "DhcpPacket",
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -28,6 +29,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -200,6 +203,7 @@ _S64_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6
 _S6_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6.unpack_from
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
 _U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
 _DHCPOPCODE_MEMBERS = cast("dict[int, DhcpOpCode]", DhcpOpCode._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -430,3 +434,116 @@ class DhcpPacket:
         if not 0 <= value <= 0xFFFFFFFF:
             raise ValueError(f"magic: {value!r} is not in range(0, 2**32)")
         _U32.pack_into(self.buffer, 236, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed dhcpv4 header (what `unpack_fields` reads)."""
+
+    op: DhcpOpCode
+    htype: int
+    hlen: int
+    hops: int
+    xid: int
+    secs: int
+    broadcast: bool
+    reserved: int
+    ciaddr: Ipv4Address
+    yiaddr: Ipv4Address
+    siaddr: Ipv4Address
+    giaddr: Ipv4Address
+    chaddr: EthernetAddress
+    chaddr_pad: bytes
+    sname: bytes
+    file: bytes
+    magic: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 240-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+        w6,
+        w7,
+        w8,
+        w9,
+        w10,
+        w11,
+        w12,
+        w13,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _DHCPOPCODE_MEMBERS.get(w0 >> 8) or DhcpOpCode(w0 >> 8),
+            w0 & 0xFF,
+            w1 >> 8,
+            w1 & 0xFF,
+            w2,
+            w3,
+            (w4 & 0x8000) != 0,
+            w4 & 0x7FFF,
+            Ipv4Address(w5),
+            Ipv4Address(w6),
+            Ipv4Address(w7),
+            Ipv4Address(w8),
+            EthernetAddress(w9),
+            w10,
+            w11,
+            w12,
+            w13,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    ciaddr: Ipv4Address,
+    yiaddr: Ipv4Address,
+    siaddr: Ipv4Address,
+    giaddr: Ipv4Address,
+    chaddr: EthernetAddress,
+    op: int = 0,
+    htype: int = 0,
+    hlen: int = 0,
+    hops: int = 0,
+    xid: int = 0,
+    secs: int = 0,
+    broadcast: bool = False,
+    reserved: int = 0,
+    chaddr_pad: bytes = b"\0" * 10,
+    sname: bytes = b"\0" * 64,
+    file: bytes = b"\0" * 128,
+    magic: int = 0,
+) -> None:
+    """Write the 240-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (op << 8) | htype,
+        (hlen << 8) | hops,
+        xid,
+        secs,
+        (0x8000 if broadcast else 0) | reserved,
+        ciaddr._int,
+        yiaddr._int,
+        siaddr._int,
+        giaddr._int,
+        chaddr.octets,
+        chaddr_pad,
+        sname,
+        file,
+        magic,
+    )

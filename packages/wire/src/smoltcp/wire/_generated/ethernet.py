@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 74dd26b5dd221f1f127234da64580698e2cc0a6905ed21fe3b880c123ec2d0c3
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ca94b787e023db5c62aae9a16d5edf441cbf3ea92ed8c53296f77a0b9a916837
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import EthernetAddress
@@ -19,6 +19,7 @@ from smoltcp.wire.errors import MalformedPacket
 __all__ = [
     "EthernetFrame",
     "EthernetProtocol",
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -26,6 +27,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -84,6 +87,7 @@ _U16 = struct.Struct("!H")
 # Typed unpackers: one call reads a field, and mypy knows what it returns.
 _S6_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6.unpack_from
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
 _ETHERNETPROTOCOL_MEMBERS = cast("dict[int, EthernetProtocol]", EthernetProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -159,3 +163,52 @@ class EthernetFrame:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"ethertype: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 12, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ethernet header (what `unpack_fields` reads)."""
+
+    dst_addr: EthernetAddress
+    src_addr: EthernetAddress
+    ethertype: EthernetProtocol
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 14-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            EthernetAddress(w0),
+            EthernetAddress(w1),
+            _ETHERNETPROTOCOL_MEMBERS.get(w2) or EthernetProtocol(w2),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    dst_addr: EthernetAddress,
+    src_addr: EthernetAddress,
+    ethertype: int = 0,
+) -> None:
+    """Write the 14-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        dst_addr.octets,
+        src_addr.octets,
+        ethertype,
+    )

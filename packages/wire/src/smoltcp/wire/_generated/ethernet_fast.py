@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: fee857bc85181fdb0a877e0edf98be41b9c6cd9a8a1f09b5b1405cb3846b3b37
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: b585a5017422fc62fade3f9f5e6e4c27eefd32fa829ab2b7a29b26b04c382f75
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2d7ba3d5e2fdaef9e1454e691b538b9ea12f5cbbe45649587606fca86f81dc54
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f9557123139367923fc98177daba9f859cbbc12e47dd4482816cb018dd083e34
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -28,6 +29,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -151,6 +154,7 @@ Icmpv4ParamProblem._value_limit = 256  # the field is 8 bits wide
 _U16 = struct.Struct("!H")
 # Typed unpackers: one call reads a field, and mypy knows what it returns.
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
 _ICMPV4MESSAGE_MEMBERS = cast("dict[int, Icmpv4Message]", Icmpv4Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -242,3 +246,60 @@ class Icmpv4Packet:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"echo_seq_no: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 6, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed icmpv4 header (what `unpack_fields` reads)."""
+
+    msg_type: Icmpv4Message
+    msg_code: int
+    checksum: int
+    echo_ident: int
+    echo_seq_no: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ICMPV4MESSAGE_MEMBERS.get(w0 >> 8) or Icmpv4Message(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            w2,
+            w3,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    msg_type: int = 0,
+    msg_code: int = 0,
+    checksum: int = 0,
+    echo_ident: int = 0,
+    echo_seq_no: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | msg_code,
+        checksum,
+        echo_ident,
+        echo_seq_no,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: f8474b4aec9f20cc5ea720eb3fad794d931508908a003d1b52ab81c916863094
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 94b5dcccfda55599a7e3c3d1fa3e926f382827d9586106051b3bb95ce94a21b7
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d6fbe85a75b1e219a37d457dd7e2f707a4561c84621c1efb3d3f4b17bb87a8b7
+# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2c14941f524e75cb334daa1636d82dcbca706b44e3d2d4118853e84ba76aafd2
 """ICMPv6 message header (RFC 4443, with the NDP types of RFC 4861 and MLD of RFC 3810).
 
 Generated offsets, enums and the `Icmpv6Packet` packet view over the fixed header. The
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -28,6 +29,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -151,6 +154,7 @@ Icmpv6ParamProblem._value_limit = 256  # the field is 8 bits wide
 _U16 = struct.Struct("!H")
 # Typed unpackers: one call reads a field, and mypy knows what it returns.
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
 _ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -242,3 +246,60 @@ class Icmpv6Packet:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"echo_seq_no: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 6, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed icmpv6 header (what `unpack_fields` reads)."""
+
+    msg_type: Icmpv6Message
+    msg_code: int
+    checksum: int
+    echo_ident: int
+    echo_seq_no: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ICMPV6MESSAGE_MEMBERS.get(w0 >> 8) or Icmpv6Message(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            w2,
+            w3,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    msg_type: int = 0,
+    msg_code: int = 0,
+    checksum: int = 0,
+    echo_ident: int = 0,
+    echo_seq_no: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | msg_code,
+        checksum,
+        echo_ident,
+        echo_seq_no,
+    )

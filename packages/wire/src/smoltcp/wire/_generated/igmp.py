@@ -1,4 +1,4 @@
-# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 86fc13dbe17c0733962721d0013f5a1f3948d7ea25a983d08ab2b0727e1911a9
+# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 3d3ee6de1608ab5015601dec0fd8cf673030ef5f2d258547af9c54b3fd3d7250
 """IGMPv2 message (RFC 2236 section 2).
 
 Generated offsets, enums and the `IgmpPacket` packet view over the fixed header. The
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import Ipv4Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -26,6 +27,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -91,6 +94,7 @@ _U16 = struct.Struct("!H")
 # Typed unpackers: one call reads a field, and mypy knows what it returns.
 _S4_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S4.unpack_from
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
 _IGMPMESSAGE_MEMBERS = cast("dict[int, IgmpMessage]", IgmpMessage._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -172,3 +176,55 @@ class IgmpPacket:
         if len(octets) != 4:
             raise ValueError(f"group_addr: {len(octets)} octets, not 4")
         self.buffer[4:8] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed igmp header (what `unpack_fields` reads)."""
+
+    msg_type: IgmpMessage
+    max_resp_time: int
+    checksum: int
+    group_addr: Ipv4Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _IGMPMESSAGE_MEMBERS.get(w0 >> 8) or IgmpMessage(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            Ipv4Address(w2),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    group_addr: Ipv4Address,
+    msg_type: int = 0,
+    max_resp_time: int = 0,
+    checksum: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | max_resp_time,
+        checksum,
+        group_addr._int,
+    )

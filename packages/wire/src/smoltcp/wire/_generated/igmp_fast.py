@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 84eaa8e63e79a1b00e64e1244dc95d8f88b2c0c295fc534373983d230a0f600f
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 7b520f2a14f4b7317d98b3663a8595c57ad8c20c0a0e7d94e1fbb2d27cb411c0
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

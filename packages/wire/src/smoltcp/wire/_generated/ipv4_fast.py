@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 8c0a2e20cefdeeff3588f04e73e2441161c890a3e819d398ef19a144097a2b45
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 362cfe1712d470b2ed7629f51024443df8c59ae8d2aaf8790dd003ef8ee5e9d5
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b6edd0fe6af42185b00587ae41f2282cc6c33ceadd76cb69d10b638bb56c2ff5
+# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 654e366bd4343d4780edfe129984443815ff78e732f2f8c8c90b2ade6127f508
 """IPv6 fixed header (RFC 8200 section 3, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv6Packet` packet view over the fixed header. The
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ipv4 import IpProtocol
 from smoltcp.wire.address import Ipv6Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -25,6 +26,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -97,6 +100,7 @@ _U32 = struct.Struct("!L")
 _S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
 _U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
 _IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -238,3 +242,74 @@ class Ipv6Packet:
         if len(octets) != 16:
             raise ValueError(f"dst_addr: {len(octets)} octets, not 16")
         self.buffer[24:40] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ipv6 header (what `unpack_fields` reads)."""
+
+    version: int
+    dscp: int
+    ecn: int
+    flow_label: int
+    payload_len: int
+    next_header: IpProtocol
+    hop_limit: int
+    src_addr: Ipv6Address
+    dst_addr: Ipv6Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 40-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            w0 >> 28,
+            (w0 >> 22) & 0x3F,
+            (w0 >> 20) & 0x3,
+            w0 & 0xFFFFF,
+            w1,
+            _IPPROTOCOL_MEMBERS.get(w2 >> 8) or IpProtocol(w2 >> 8),
+            w2 & 0xFF,
+            Ipv6Address(w3),
+            Ipv6Address(w4),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    src_addr: Ipv6Address,
+    dst_addr: Ipv6Address,
+    version: int = 0,
+    dscp: int = 0,
+    ecn: int = 0,
+    flow_label: int = 0,
+    payload_len: int = 0,
+    next_header: int = 0,
+    hop_limit: int = 0,
+) -> None:
+    """Write the 40-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (version << 28) | (dscp << 22) | (ecn << 20) | flow_label,
+        payload_len,
+        (next_header << 8) | hop_limit,
+        src_addr.packed,
+        dst_addr.packed,
+    )

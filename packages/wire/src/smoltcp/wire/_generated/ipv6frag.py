@@ -1,4 +1,4 @@
-# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 458efe63169e0ad5ad36ec584a04366bb9e2a0cbc357e81c91c159ae72adf735
+# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4db557cde54110e5367c83c84037807a4b5d11d2248072df7dcd9fca1915b446
 """IPv6 Fragment header (RFC 8200 section 4.5).
 
 Generated offsets, enums and the `Ipv6FragHeader` packet view over the fixed header. The
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ipv4 import IpProtocol
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -24,6 +25,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -83,6 +86,7 @@ _U32 = struct.Struct("!L")
 # Typed unpackers: one call reads a field, and mypy knows what it returns.
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
 _U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
 _IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -189,3 +193,61 @@ class Ipv6FragHeader:
         if not 0 <= value <= 0xFFFFFFFF:
             raise ValueError(f"ident: {value!r} is not in range(0, 2**32)")
         _U32.pack_into(self.buffer, 4, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ipv6frag header (what `unpack_fields` reads)."""
+
+    next_header: IpProtocol
+    reserved: int
+    frag_offset: int
+    res: int
+    more_frags: bool
+    ident: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _IPPROTOCOL_MEMBERS.get(w0 >> 8) or IpProtocol(w0 >> 8),
+            w0 & 0xFF,
+            w1 & 0xFFF8,
+            (w1 >> 1) & 0x3,
+            (w1 & 0x1) != 0,
+            w2,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    next_header: int = 0,
+    reserved: int = 0,
+    frag_offset: int = 0,
+    res: int = 0,
+    more_frags: bool = False,
+    ident: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (next_header << 8) | reserved,
+        frag_offset | (res << 1) | (0x1 if more_frags else 0),
+        ident,
+    )

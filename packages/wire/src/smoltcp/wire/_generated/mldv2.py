@@ -1,4 +1,4 @@
-# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 88dd9483a41a8f8f1e26bd695a37cf07465fc59fbd2a37d74bf700d3c12ff562
+# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0c1e4ea428e733ac10a330d0ac634d1edb0080cc92e619616c1151bb77d10492
 """MLDv2 Multicast Listener Report message header (RFC 3810 section 5.2).
 
 Generated offsets, enums and the `Mldv2Report` packet view over the fixed header. The
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.icmpv6 import Icmpv6Message
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -24,6 +25,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -68,6 +71,7 @@ NUM_RECORDS_AT = 6
 _U16 = struct.Struct("!H")
 # Typed unpackers: one call reads a field, and mypy knows what it returns.
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
 _ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -159,3 +163,60 @@ class Mldv2Report:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"num_records: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 6, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed mldv2 header (what `unpack_fields` reads)."""
+
+    msg_type: Icmpv6Message
+    msg_code: int
+    checksum: int
+    reserved: int
+    num_records: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ICMPV6MESSAGE_MEMBERS.get(w0 >> 8) or Icmpv6Message(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            w2,
+            w3,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    msg_type: int = 0,
+    msg_code: int = 0,
+    checksum: int = 0,
+    reserved: int = 0,
+    num_records: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | msg_code,
+        checksum,
+        reserved,
+        num_records,
+    )

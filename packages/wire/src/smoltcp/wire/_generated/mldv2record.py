@@ -1,4 +1,4 @@
-# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 829a68a43650163cb6609e06bb7b7582f50cf4da51accf0b25d778d86f55725e
+# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b75ca6982f855eab6fcaca75fa6054bfa8a700902472d026b74cf2805ee34166
 """MLDv2 Multicast Address Record, fixed part (RFC 3810 section 5.2.4).
 
 Generated offsets, enums and the `Mldv2Record` packet view over the fixed header. The
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import Ipv6Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -26,6 +27,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -92,6 +95,7 @@ _U16 = struct.Struct("!H")
 # Typed unpackers: one call reads a field, and mypy knows what it returns.
 _S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
 _MLDV2RECORDTYPE_MEMBERS = cast("dict[int, Mldv2RecordType]", Mldv2RecordType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -173,3 +177,55 @@ class Mldv2Record:
         if len(octets) != 16:
             raise ValueError(f"mcast_addr: {len(octets)} octets, not 16")
         self.buffer[4:20] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed mldv2 header (what `unpack_fields` reads)."""
+
+    record_type: Mldv2RecordType
+    aux_data_len: int
+    num_sources: int
+    mcast_addr: Ipv6Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 20-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _MLDV2RECORDTYPE_MEMBERS.get(w0 >> 8) or Mldv2RecordType(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            Ipv6Address(w2),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    mcast_addr: Ipv6Address,
+    record_type: int = 0,
+    aux_data_len: int = 0,
+    num_sources: int = 0,
+) -> None:
+    """Write the 20-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (record_type << 8) | aux_data_len,
+        num_sources,
+        mcast_addr.packed,
+    )

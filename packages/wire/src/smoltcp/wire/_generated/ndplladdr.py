@@ -1,4 +1,4 @@
-# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 86e99f86ceecbffec94d3334d7121e5296cc44731d7509ac2adc1af75c2c7574
+# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: de9080f659eb9b85c5a31b4f7a4bc16d41fd40328afc60691cb7ef33ff5951d3
 """NDP Source/Target Link-Layer Address option for Ethernet (RFC 4861 4.6.1, RFC 2464 6).
 
 Generated offsets, enums and the `NdpLinkLayerAddrOption` packet view over the fixed header. The
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ndpopt import NdpOptionType
 from smoltcp.wire.address import EthernetAddress
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -25,6 +26,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -63,6 +66,7 @@ LL_ADDR_AT = 2
 _S6 = struct.Struct("!6s")
 # Typed unpackers: one call reads a field, and mypy knows what it returns.
 _S6_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6.unpack_from
+_tuple_new = tuple.__new__
 _NDPOPTIONTYPE_MEMBERS = cast("dict[int, NdpOptionType]", NdpOptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -133,3 +137,50 @@ class NdpLinkLayerAddrOption:
         if len(octets) != 6:
             raise ValueError(f"ll_addr: {len(octets)} octets, not 6")
         self.buffer[2:8] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ndp header (what `unpack_fields` reads)."""
+
+    option_type: NdpOptionType
+    length: int
+    ll_addr: EthernetAddress
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _NDPOPTIONTYPE_MEMBERS.get(w0 >> 8) or NdpOptionType(w0 >> 8),
+            w0 & 0xFF,
+            EthernetAddress(w1),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    ll_addr: EthernetAddress,
+    option_type: int = 0,
+    length: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (option_type << 8) | length,
+        ll_addr.octets,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c001419ea4ddb361ae54e45aeeae6db41f1cfec17ab0afe5c683c490d9c327dd
+# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0bfe134fc13fc4040ce4d451ae30c76c63d3f7041ca4045ec48d23d19c2fc021
 """NDP MTU option (RFC 4861 section 4.6.4).
 
 Generated offsets, enums and the `NdpMtuOption` packet view over the fixed header. The
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ndpopt import NdpOptionType
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -24,6 +25,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -67,6 +70,7 @@ _U32 = struct.Struct("!L")
 # Typed unpackers: one call reads a field, and mypy knows what it returns.
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
 _U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
 _NDPOPTIONTYPE_MEMBERS = cast("dict[int, NdpOptionType]", NdpOptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -147,3 +151,55 @@ class NdpMtuOption:
         if not 0 <= value <= 0xFFFFFFFF:
             raise ValueError(f"mtu: {value!r} is not in range(0, 2**32)")
         _U32.pack_into(self.buffer, 4, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ndp header (what `unpack_fields` reads)."""
+
+    option_type: NdpOptionType
+    length: int
+    reserved: int
+    mtu: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _NDPOPTIONTYPE_MEMBERS.get(w0 >> 8) or NdpOptionType(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            w2,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    option_type: int = 0,
+    length: int = 0,
+    reserved: int = 0,
+    mtu: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (option_type << 8) | length,
+        reserved,
+        mtu,
+    )

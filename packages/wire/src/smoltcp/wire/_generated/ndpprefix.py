@@ -1,4 +1,4 @@
-# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 551cbd2561520e75ca9c0d1bbf30541e74e6dc22e1518b2614836ae3d8079c91
+# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2f4991f6378c04ab5443325bf7a0a2f01b4584baf5e4fa1848fa86eb65b8e16b
 """NDP Prefix Information option (RFC 4861 section 4.6.2).
 
 Generated offsets, enums and the `NdpPrefixInfoOption` packet view over the fixed header. The
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ndpopt import NdpOptionType
 from smoltcp.wire.address import Ipv6Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -25,6 +26,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -98,6 +101,7 @@ _U32 = struct.Struct("!L")
 # Typed unpackers: one call reads a field, and mypy knows what it returns.
 _S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
 _U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
 _NDPOPTIONTYPE_MEMBERS = cast("dict[int, NdpOptionType]", NdpOptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -248,3 +252,79 @@ class NdpPrefixInfoOption:
         if len(octets) != 16:
             raise ValueError(f"prefix: {len(octets)} octets, not 16")
         self.buffer[16:32] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ndp header (what `unpack_fields` reads)."""
+
+    option_type: NdpOptionType
+    length: int
+    prefix_len: int
+    on_link: bool
+    autonomous: bool
+    reserved1: int
+    valid_lifetime: int
+    preferred_lifetime: int
+    reserved2: int
+    prefix: Ipv6Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 32-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _NDPOPTIONTYPE_MEMBERS.get(w0 >> 8) or NdpOptionType(w0 >> 8),
+            w0 & 0xFF,
+            w1 >> 8,
+            (w1 & 0x80) != 0,
+            (w1 & 0x40) != 0,
+            w1 & 0x3F,
+            w2,
+            w3,
+            w4,
+            Ipv6Address(w5),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    prefix: Ipv6Address,
+    option_type: int = 0,
+    length: int = 0,
+    prefix_len: int = 0,
+    on_link: bool = False,
+    autonomous: bool = False,
+    reserved1: int = 0,
+    valid_lifetime: int = 0,
+    preferred_lifetime: int = 0,
+    reserved2: int = 0,
+) -> None:
+    """Write the 32-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (option_type << 8) | length,
+        (prefix_len << 8) | (0x80 if on_link else 0) | (0x40 if autonomous else 0) | reserved1,
+        valid_lifetime,
+        preferred_lifetime,
+        reserved2,
+        prefix.packed,
+    )

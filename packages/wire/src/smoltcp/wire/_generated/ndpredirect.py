@@ -1,4 +1,4 @@
-# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e9a644d94ab3d2614a94d0042ba0bf2a69dc2152efe5df649a71999f9b2f4b79
+# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 88c1bd897f8b83894a1a6c17d663bdfd7bacd474abe1c00bb2ca6d0a70c455dc
 """NDP Redirect message (RFC 4861 section 4.5).
 
 Generated offsets, enums and the `NdpRedirect` packet view over the fixed header. The
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.icmpv6 import Icmpv6Message
 from smoltcp.wire.address import Ipv6Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -25,6 +26,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -76,6 +79,7 @@ _U32 = struct.Struct("!L")
 _S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
 _U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
 _ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
@@ -180,3 +184,65 @@ class NdpRedirect:
         if len(octets) != 16:
             raise ValueError(f"dst_addr: {len(octets)} octets, not 16")
         self.buffer[24:40] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ndp header (what `unpack_fields` reads)."""
+
+    msg_type: Icmpv6Message
+    msg_code: int
+    checksum: int
+    reserved: int
+    target_addr: Ipv6Address
+    dst_addr: Ipv6Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 40-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ICMPV6MESSAGE_MEMBERS.get(w0 >> 8) or Icmpv6Message(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            w2,
+            Ipv6Address(w3),
+            Ipv6Address(w4),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    target_addr: Ipv6Address,
+    dst_addr: Ipv6Address,
+    msg_type: int = 0,
+    msg_code: int = 0,
+    checksum: int = 0,
+    reserved: int = 0,
+) -> None:
+    """Write the 40-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | msg_code,
+        checksum,
+        reserved,
+        target_addr.packed,
+        dst_addr.packed,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cf1c1e50691d53044ff17abc7a871870c3adfa32ebb2cb63566de9ab1e5fbfd2
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7f94999ca5c2a23ef19bd2f456f85b7943e697bac2dc60d828978ee0afbd5ee9
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
 from smoltcp.wire.tcp_seq import TcpSeqNumber
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -26,6 +27,8 @@ __all__ = [
     "TcpPacket",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -206,6 +209,7 @@ _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.
 _U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
 # Builds a TcpSeqNumber from a value already in range without its modular reduction.
 _int_new = int.__new__
+_tuple_new = tuple.__new__
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -459,3 +463,117 @@ class TcpPacket:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"urgent_at: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 18, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed tcp header (what `unpack_fields` reads)."""
+
+    src_port: int
+    dst_port: int
+    seq_number: TcpSeqNumber
+    ack_number: TcpSeqNumber
+    header_len: int
+    reserved: int
+    ns: bool
+    cwr: bool
+    ece: bool
+    urg: bool
+    ack: bool
+    psh: bool
+    rst: bool
+    syn: bool
+    fin: bool
+    window_len: int
+    checksum: int
+    urgent_at: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 20-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+        w6,
+        w7,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            w0,
+            w1,
+            _int_new(TcpSeqNumber, w2),
+            _int_new(TcpSeqNumber, w3),
+            (w4 >> 10) & 0x3C,
+            (w4 >> 9) & 0x7,
+            (w4 & 0x100) != 0,
+            (w4 & 0x80) != 0,
+            (w4 & 0x40) != 0,
+            (w4 & 0x20) != 0,
+            (w4 & 0x10) != 0,
+            (w4 & 0x8) != 0,
+            (w4 & 0x4) != 0,
+            (w4 & 0x2) != 0,
+            (w4 & 0x1) != 0,
+            w5,
+            w6,
+            w7,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    seq_number: TcpSeqNumber,
+    ack_number: TcpSeqNumber,
+    src_port: int = 0,
+    dst_port: int = 0,
+    header_len: int = 0,
+    reserved: int = 0,
+    ns: bool = False,
+    cwr: bool = False,
+    ece: bool = False,
+    urg: bool = False,
+    ack: bool = False,
+    psh: bool = False,
+    rst: bool = False,
+    syn: bool = False,
+    fin: bool = False,
+    window_len: int = 0,
+    checksum: int = 0,
+    urgent_at: int = 0,
+) -> None:
+    """Write the 20-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        src_port,
+        dst_port,
+        seq_number,
+        ack_number,
+        (header_len << 10)
+        | (reserved << 9)
+        | (0x100 if ns else 0)
+        | (0x80 if cwr else 0)
+        | (0x40 if ece else 0)
+        | (0x20 if urg else 0)
+        | (0x10 if ack else 0)
+        | (0x8 if psh else 0)
+        | (0x4 if rst else 0)
+        | (0x2 if syn else 0)
+        | (0x1 if fin else 0),
+        window_len,
+        checksum,
+        urgent_at,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 8da1365dcb4ce3ccc76ebecc307b6f6511a8a7721be5e6f613ee8b159ef1a082
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 36e01eeea72d4893da9de45fbafec884b1678f40b14bdf2b638d1085bb476672
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

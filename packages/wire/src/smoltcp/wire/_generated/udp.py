@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 63dc167b3434faa18d7dc2cf307731a5c2cf554c605aeedf4871eb3b7ab3be23
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ab4a20c00f4bc85c57be27e50a6c43b4de57f00afa000a36208c0c605a9ddb5b
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -23,6 +24,8 @@ __all__ = [
     "UdpPacket",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -68,6 +71,7 @@ CHECKSUM_AT = 6
 _U16 = struct.Struct("!H")
 # Typed unpackers: one call reads a field, and mypy knows what it returns.
 _U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -147,3 +151,57 @@ class UdpPacket:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 6, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed udp header (what `unpack_fields` reads)."""
+
+    src_port: int
+    dst_port: int
+    len: int
+    checksum: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            w0,
+            w1,
+            w2,
+            w3,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    src_port: int = 0,
+    dst_port: int = 0,
+    len: int = 0,
+    checksum: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        src_port,
+        dst_port,
+        len,
+        checksum,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 615901ce96037afda4cb89c00721b81fbd960350af8249da443b15345bec15ce
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 6ca7567a1edd84ffa520df9c23559738a396b9f50f4b4ad556b8bd576d459078
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
