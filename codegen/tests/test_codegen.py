@@ -78,6 +78,8 @@ def test_rendering_is_deterministic() -> None:
         "arp_fast.py",
         "dhcpv4.py",
         "dns.py",
+        "dnsquestion.py",
+        "dnsrecord.py",
         "ethernet.py",
         "ethernet_fast.py",
         "frames.py",

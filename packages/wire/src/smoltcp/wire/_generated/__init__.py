@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 54d1a63c6c1a7629a5ee71de788bce6e993e6eb9957d30eb206ce4a6e4bf77d9
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 17a65aa9b35c4117b1a99b239a5817a4ef21a2c956bd9b8600b3fdd0ccba59ff
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -10,6 +10,8 @@ __all__ = [
     "arp_fast",
     "dhcpv4",
     "dns",
+    "dnsquestion",
+    "dnsrecord",
     "ethernet",
     "ethernet_fast",
     "frames",
