@@ -15,7 +15,7 @@ generated view), the precise errors, and ``__str__``.
 
 from __future__ import annotations
 
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from ._generated.icmpv4 import (
     CHECKSUM_AT,
@@ -46,7 +46,6 @@ __all__ = [
 
 _tuple_new = tuple.__new__
 _DEFAULT_CAPS = ChecksumCapabilities()
-_MESSAGES = cast("dict[int, Icmpv4Message]", Icmpv4Message._value2member_map_)
 
 # Typed module constants: mypy reads the generated enums' members as plain ints.
 _ECHO_REQUEST = Icmpv4Message(8)
