@@ -740,10 +740,7 @@ def _emit(
             f'    """Write the {layer.model.protocol} header of ``{layer.prefix}`` into'
             " ``buffer``.",
             "",
-            *_wrap(
-                f"{profile.doc} is written here; any other representation goes to the "
-                f"hand-written ``_emit_general``, whose octets these are."
-            ),
+            _EMIT_DOC,
             '    """',
         ]
         solo_call = ", ".join([layer.prefix, "buffer", *addrs, *(a.split(":")[0] for a in caps)])
@@ -829,6 +826,14 @@ def _emit(
         plen = rvars[(length_layer.prefix, derived.name)]
         after = total - length_layer.at - length_layer.size
         conds.append(f"{plen} != {after} + len({payload})")
+    if solo:
+        # Say where other representations go only where some do.
+        doc = f"{profile.doc} is written here"
+        if conds:
+            doc += "; any other representation goes to the hand-written ``_emit_general``"
+            doc += ", whose octets these are"
+        at = out.index(_EMIT_DOC)
+        out[at : at + 1] = _wrap(doc + ".")
     if conds:
         out.append("    if (")
         out += [f"        {'or ' if i else ''}{c}" for i, c in enumerate(conds)]
@@ -1143,5 +1148,6 @@ def _emit_fields(
     return parts
 
 
+_EMIT_DOC = "<emit doc>"  # placeholder: the docstring depends on whether emit falls back
 _DIRECT = "<direct>"  # a word that is a variable already (an option field)
 _RARE = "#rare"  # key suffix: flags ORed into the word only when one of them is set

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 17a65aa9b35c4117b1a99b239a5817a4ef21a2c956bd9b8600b3fdd0ccba59ff
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 58a6da489c73651e91bec58f7096d193e575f4090c6c278938138e175642591d
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written

@@ -1,4 +1,4 @@
-# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5a280ac1daccad6a5b894ba5ff2866017f1b8941bd9b5aa12367a8dd1878c092
+# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e2f57836f28ec155a573e56c7859091caeac6e1f7191e54e61900e3c8f9fd465
 """DHCPv4 message, fixed part (RFC 2131 section 2, BOOTP of RFC 951), and the magic cookie.
 
 Generated offsets, enums and the `DhcpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 022c707e78aa4afbb56843d0696d07605a75fa24b27ac9a0d591ace130510a39
+# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 36fa874e70d730c0475d3cf6ac0f8c046b03edb401fb73e4f281abd44a674d6f
 """DNS message header (RFC 1035 section 4.1.1, the AD and CD bits of RFC 4035 3.2).
 
 Generated offsets, enums and the `DnsPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/dnsrecord.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ecc9a67c8595778315b3a8283854875925a2914f28d982f857d11eb7ce4bc07b
+# Generated from spec/dnsrecord.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8e0c6afc2dabd6dc4fc6bdd0763af3b89a617af576fe0c5973a309d2eb054457
 """The fixed part of a DNS resource record, after its NAME (RFC 1035 section 4.1.3).
 
 Generated offsets, enums and the `DnsRecordPart` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: b585a5017422fc62fade3f9f5e6e4c27eefd32fa829ab2b7a29b26b04c382f75
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: e87ec5856cb2d75772847c1c6cb524d938dce61b74097732191b5da00bbe6b31
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -56,8 +56,7 @@ def emit_buffer(
 ) -> None:
     """Write the ethernet header of ``eth`` into ``buffer``.
 
-    An Ethernet II header seen before is written here; any other representation goes to the
-    hand-written ``_emit_general``, whose octets these are.
+    An Ethernet II header seen before is written here.
     """
     _ETHERNET_TX.pack_into(
         buffer,

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: b7a2203964cb3c7269b57aa80e18aeaf96c0deac7f0d9e580740e05f1e776d01
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: fec447eab1b8571e2dd92b798c7404336b1de47a1cd3230b123780fa00a9d497
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2c14941f524e75cb334daa1636d82dcbca706b44e3d2d4118853e84ba76aafd2
+# Generated from spec/icmpv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: fc7ec9a4e1ac992e5ea20ce879ac66e07b38abdef4252255504e1941692945f7
 """ICMPv6 message header (RFC 4443, with the NDP types of RFC 4861 and MLD of RFC 3810).
 
 Generated offsets, enums and the `Icmpv6Packet` packet view over the fixed header. The

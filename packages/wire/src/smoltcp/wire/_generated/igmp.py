@@ -1,4 +1,4 @@
-# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 3d3ee6de1608ab5015601dec0fd8cf673030ef5f2d258547af9c54b3fd3d7250
+# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d58db2bcae3aa6f69997cf5f0271da941e8591afbb38e726e73767ba53215a28
 """IGMPv2 message (RFC 2236 section 2).
 
 Generated offsets, enums and the `IgmpPacket` packet view over the fixed header. The

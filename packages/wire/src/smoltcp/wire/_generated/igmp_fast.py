@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 7b520f2a14f4b7317d98b3663a8595c57ad8c20c0a0e7d94e1fbb2d27cb411c0
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: c73ea3e25bc6db708ce583257213e484b35520530e7ed51c38aae22b59326379
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -88,8 +88,7 @@ def emit_buffer(
 ) -> None:
     """Write the igmp header of ``igmp`` into ``buffer``.
 
-    An IGMP message (its first 8 octets) is written here; any other representation goes to the
-    hand-written ``_emit_general``, whose octets these are.
+    An IGMP message (its first 8 octets) is written here.
     """
     (
         igmp_message,

@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d5546120588fd4f1d4f2e1cb2d0d2f1d4df3ee4b1b0b2a78a18f3d83631e0c42
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ed5b9eeeaf61e8f4c5ac1303681aadff4cfc517e1a0dd7be455f21ba8eb3da8c
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The

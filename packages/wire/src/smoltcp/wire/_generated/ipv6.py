@@ -1,4 +1,4 @@
-# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 654e366bd4343d4780edfe129984443815ff78e732f2f8c8c90b2ade6127f508
+# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2c9df91a1e7e27608abcd38f1e12ae366c4847ff4e1d95be249d4725fe713409
 """IPv6 fixed header (RFC 8200 section 3, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv6Packet` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 47938fb7b8011c58f18de702d9dff56231f99630a9781abf39fba47385bca525
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 051f70e2789c96716f40f68259bbbb8b9afb8b6beda8a752652d0edf64777cf7
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -87,8 +87,7 @@ def emit_buffer(
 ) -> None:
     """Write the ipv6 header of ``ipv6`` into ``buffer``.
 
-    An IPv6 fixed header (extension headers are its payload) is written here; any other
-    representation goes to the hand-written ``_emit_general``, whose octets these are.
+    An IPv6 fixed header (extension headers are its payload) is written here.
     """
     (
         ipv6_src_addr,

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d9c96b6de3ffa735e01db35248cba8c3fc04ecae30fbc379759e5bc77de7bf4d
+# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c0f02cdb2364acf418e4694f091dbdbaf405d4940e9d1983ba4d9316e016c2b0
 """IPv6 options headers: Hop-by-Hop Options and Destination Options (RFC 8200 4.3 and 4.6).
 
 Generated offsets, enums and the `Ipv6ExtHeader` packet view over the fixed header. The

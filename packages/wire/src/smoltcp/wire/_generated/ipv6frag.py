@@ -1,4 +1,4 @@
-# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4db557cde54110e5367c83c84037807a4b5d11d2248072df7dcd9fca1915b446
+# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 49ff9024825cb9b31b3b54177e240418552e95e29dabb04dbe826473e809d8cc
 """IPv6 Fragment header (RFC 8200 section 4.5).
 
 Generated offsets, enums and the `Ipv6FragHeader` packet view over the fixed header. The

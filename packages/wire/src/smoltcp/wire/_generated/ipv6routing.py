@@ -1,4 +1,4 @@
-# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5c3f07831639d96d0f82d946ea31fcb51ef23380f112a4433f98c52de11ea2b7
+# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cfc616718fc16d73d78fb81013116e0a5c344b712562568576c96ebdb1593686
 """IPv6 Routing header, its four common fields (RFC 8200 section 4.4).
 
 Generated offsets, enums and the `Ipv6RoutingHeader` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0c1e4ea428e733ac10a330d0ac634d1edb0080cc92e619616c1151bb77d10492
+# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: bb3d585ebca2316424ef6d89c55562cead1381525da9c45cd8b034c1dd15c34e
 """MLDv2 Multicast Listener Report message header (RFC 3810 section 5.2).
 
 Generated offsets, enums and the `Mldv2Report` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b75ca6982f855eab6fcaca75fa6054bfa8a700902472d026b74cf2805ee34166
+# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 45a19817c0261d8d32a7ab5a25da6911b2dfa1a8b0d7edfe6e7f4c7adb3528fa
 """MLDv2 Multicast Address Record, fixed part (RFC 3810 section 5.2.4).
 
 Generated offsets, enums and the `Mldv2Record` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: de9080f659eb9b85c5a31b4f7a4bc16d41fd40328afc60691cb7ef33ff5951d3
+# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b5aa20a90008ebed6989ac9a8b0b12ff3669b5b54f40e01f5e87d3e9622ec952
 """NDP Source/Target Link-Layer Address option for Ethernet (RFC 4861 4.6.1, RFC 2464 6).
 
 Generated offsets, enums and the `NdpLinkLayerAddrOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 72b1ab7d782befbfc78af3d83ab2ccd9c99b4ba651fef79f76cffb763852bd8d
+# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 70c3922843562f595c77ae06219f8d6085f0a47532bc6431b5abfb8308f7d819
 """NDP Neighbor Solicitation and Advertisement messages (RFC 4861 sections 4.3 and 4.4).
 
 Generated offsets, enums and the `NdpNeighbor` packet view over the fixed header. The

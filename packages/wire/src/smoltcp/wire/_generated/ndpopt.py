@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a50f44654d83ae36c95b264d8d5574b24c11d79eb81fc97d3ffedfeecd37dacc
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 628081a0a3e5abe3ff8ce92d9769650d63d22332caf7c27e85cbbfd65787b932
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2f4991f6378c04ab5443325bf7a0a2f01b4584baf5e4fa1848fa86eb65b8e16b
+# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a782e595472d1969a490d8d7b433a0a2b6db85dd966b737f3ae69316fd124d6e
 """NDP Prefix Information option (RFC 4861 section 4.6.2).
 
 Generated offsets, enums and the `NdpPrefixInfoOption` packet view over the fixed header. The

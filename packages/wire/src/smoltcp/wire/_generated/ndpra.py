@@ -1,4 +1,4 @@
-# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a22e89796018db262db5fc98aa2ea5350867d2f46dcf8bbd342b6d02a05073ac
+# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ef52856fb4de2c04f76e249a8f34b922b5521ac5bc68995e923cac33c13504d2
 """NDP Router Advertisement message (RFC 4861 section 4.2).
 
 Generated offsets, enums and the `NdpRouterAdvert` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 88c1bd897f8b83894a1a6c17d663bdfd7bacd474abe1c00bb2ca6d0a70c455dc
+# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: de6ded432cfbcaf23f85107d21b5b930287adfc83829ccb975ff6818c39c4017
 """NDP Redirect message (RFC 4861 section 4.5).
 
 Generated offsets, enums and the `NdpRedirect` packet view over the fixed header. The

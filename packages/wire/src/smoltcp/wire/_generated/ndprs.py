@@ -1,4 +1,4 @@
-# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1816738847f9cc67b32bb50aa04a7c4f1226601c50b685f716222e37b855110b
+# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 96eec6d00326bce6585793ce337bae764decbd7e53a43b4cdf46b6df7b5b9414
 """NDP Router Solicitation message (RFC 4861 section 4.1).
 
 Generated offsets, enums and the `NdpRouterSolicit` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7f94999ca5c2a23ef19bd2f456f85b7943e697bac2dc60d828978ee0afbd5ee9
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e55f7d93fdacd5e7d61b75986dc425243f4e37f8cb1e8a53982b811eae1ee347
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The

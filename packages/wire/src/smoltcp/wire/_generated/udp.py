@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ab4a20c00f4bc85c57be27e50a6c43b4de57f00afa000a36208c0c605a9ddb5b
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 75737c1bb699bf092a75eb5d0cc13ee407a1f5509e8f0b24cbfaedd8c9624ef5
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
