@@ -204,7 +204,7 @@ def _icmpv4_reprs(data: bytes, ident: int, code: int) -> list[Icmpv4Repr]:
     ]
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=40), st.integers(0, 0xFFFF), st.integers(0, 255), st.integers(0, 60))
 def test_generated_icmpv4_matches_the_general_path(
     data: bytes, ident: int, code: int, mutate: int
@@ -234,7 +234,7 @@ def test_icmpv4_all_zero_echo_reply_has_checksum_ffff() -> None:
     assert info.value.field == "checksum"
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     st.binary(max_size=24),
     st.integers(0, 0xFFFFF),
@@ -265,7 +265,7 @@ def test_generated_ipv6_matches_the_general_path(
         assert expected == outcome(lambda o=octets: Ipv6Repr.parse_buffer(o))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.integers(0, 255), st.integers(0, 255), st.integers(0, 2**32 - 1), st.binary(max_size=5))
 def test_generated_igmp_matches_the_general_path(
     msg_type: int, max_resp: int, group: int, extra: bytes
@@ -285,7 +285,7 @@ def test_generated_igmp_matches_the_general_path(
         assert IgmpRepr.parse(octets).max_resp_time == 100  # IGMPv1: 10 s (RFC 2236 4)
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=40), st.integers(0, 0xFFFF), st.integers(0, 255), st.integers(0, 60))
 def test_generated_icmpv6_matches_the_general_path(
     data: bytes, ident: int, code: int, mutate: int
