@@ -27,7 +27,9 @@ from smoltcp.wire.tcp import TcpControl, TcpRepr, TcpSeqNumber
 from smoltcp.wire.udp import UdpRepr
 
 from .arp_filter import arp_may_create, arp_refusal
+from .fragment import reassemble_ipv4
 from .gro import Aggregator, can_start
+from .pmtu import on_icmp_error
 
 __all__ = ["Ingress", "tcp_rst_reply"]
 
@@ -102,6 +104,7 @@ class Ingress:
     neighbor_cache: Any
     multicast: Any
     acd: Any
+    reassembler: Any
 
     def _process_frame(self, frame: memoryview) -> None:
         """Handle one received frame; count and log, never raise."""
@@ -272,9 +275,13 @@ class Ingress:
                 self._drop("not-for-us-ipv4")
                 return
         if ipr.more_frags or ipr.frag_offset:
-            # No reassembly; dropping every fragment also means no ICMP error is ever sent
-            # about a fragment other than the first (RFC 1122 3.2.2).
-            self._drop("fragment")
+            # Reassembled (`fragment`), then handled whole: no ICMP error is ever sent about
+            # a fragment (RFC 1122 3.2.2).
+            whole = reassemble_ipv4(
+                self.reassembler, buf, ipr, not broadcast and not self._l2_broadcast, self._now_us
+            )
+            if whole is not None:
+                self._process_ipv4(memoryview(whole), eth_src)
             return
         if eth_src is not None:
             self.neighbor_cache._refresh(src, eth_src, self._now_us)
@@ -408,6 +415,8 @@ class Ingress:
                     sock.process(cx, self._now, ipr, payload)
                 delivered = True
         elif message in _QUOTING:
+            # Path MTU and TCP first (`pmtu`), then the ICMP sockets of the quoted UDP port.
+            delivered = on_icmp_error(self, icmp)
             header = icmp.header
             data = icmp.data
             sockets = None

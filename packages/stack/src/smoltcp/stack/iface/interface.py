@@ -55,12 +55,15 @@ from .acd import AcdMixin, AddressConflictDetector
 from .config import Config
 from .context import Context
 from .counters import Counters
+from .fragment import Reassembler, service_reassembly
+from .fragmenter import Fragmenter, send_fragmented
 from .gro import Aggregator
 from .gso import can_cut, inner, piece, pieces
 from .ingress import Ingress
 from .ipv6 import Ipv6Ingress
 from .multicast import MulticastGroups
 from .neighbor import NeighborCache
+from .pmtu import PathMtuCache
 from .route import Routes
 
 __all__ = ["Interface"]
@@ -256,6 +259,19 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
         self._icmp_interval_us = config.icmp_error_interval.micros
         # IPv4 multicast groups joined and the IGMPv2 messages owed (RFC 2236).
         self.multicast = MulticastGroups(random.Random(f"igmp-{config.random_seed}"))
+        # Fragments waiting for the rest of their packet (RFC 791, RFC 8200 4.5).
+        self.reassembler = Reassembler(
+            config.reassembly_max_packets,
+            config.reassembly_max_octets,
+            config.reassembly_timeout.micros,
+            self.counters.dropped,
+        )
+        # Datagrams larger than the path MTU leave in fragments (`fragmenter`); the path MTU
+        # per destination comes from "too big" errors (`pmtu`).
+        self.fragmenter = Fragmenter(random.Random(f"ipid-{config.random_seed}"))
+        self.pmtu = PathMtuCache(
+            config.pmtu_cache_capacity, config.pmtu_expiry.micros, config.pmtu_min_ipv4
+        )
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -371,6 +387,8 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
                 did = self._service_igmp() or did
             if 0 <= self.acd._due <= self._now_us:
                 did = self._service_acd() or did
+            if len(self.reassembler):
+                service_reassembly(self, self._now_us)
             sockets.wake_due(self._now_us)
             if sockets.has_active():
                 did = self._egress(sockets) or did
@@ -439,6 +457,9 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
             best = Instant(igmp_us)
         if self.acd._due >= 0 and (best is None or self.acd._due < best.micros):
             best = Instant(self.acd._due)
+        frag_us = self.reassembler.next_deadline_us()
+        if frag_us is not None and (best is None or frag_us < best.micros):
+            best = Instant(frag_us)
         sockets.wake_due(now.micros)
         visit = sockets.active_handles()
         for handle in visit:
@@ -495,6 +516,11 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
             ipr = ipr._replace(payload_len=plen)
         v6 = type(ipr) is Ipv6Repr
         ip_len = (_IPV6_LEN if v6 else _IPV4_LEN) + plen
+        if tr is not TcpRepr and (ip_len > self._ip_mtu or self.pmtu):
+            # TCP never fragments; anything else larger than the path MTU does.
+            mtu = self.pmtu.get(ipr.dst_addr, self._ip_mtu, self._now_us)
+            if ip_len > mtu:
+                return send_fragmented(self, ipr, repr, mtu)
         gso = False
         if ip_len > self._ip_mtu:
             # Segmentation offload is written for IPv4 headers: IPv6 sizes from the MTU.
@@ -506,8 +532,8 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
             ):
                 gso = self._gso
             else:
-                # No fragmentation (Don't Fragment is always set): a socket must size its
-                # packets from Context.ip_mtu, so this is a bug somewhere; say what was dropped.
+                # TCP never fragments (Don't Fragment is set): it sizes its segments from
+                # Context.ip_mtu, so this is a bug somewhere; say what was dropped.
                 self.counters.dropped["too-big"] += 1
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("drop: too-big: %d octets > IP MTU %d: %s", ip_len, self._ip_mtu, ipr)

@@ -35,6 +35,9 @@ from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.ndp import NdpRepr
 
+from .fragment import reassemble_ipv6
+from .fragmenter import send_fragmented
+from .pmtu import on_icmp_error
 from .slaac import apply_router_advert
 
 __all__ = ["Ipv6Ingress"]
@@ -84,6 +87,8 @@ class Ipv6Ingress:
     config: Any
     counters: Any
     neighbor_cache: Any
+    reassembler: Any
+    _ip_mtu: int
 
     def _drop(self, reason: str) -> None:  # defined by Interface
         raise NotImplementedError
@@ -167,8 +172,12 @@ class Ipv6Ingress:
         if not self._ext_headers_acceptable(ipr, chain, buf[:end], multicast, eth_src):
             return
         if chain.fragment is not None:
-            # No reassembly: every fragment is dropped (an atomic fragment too).
-            self._drop("fragment")
+            # Reassembled (`fragment`), then handled whole.
+            whole = reassemble_ipv6(
+                self.reassembler, buf[:end], ipr, chain, not multicast, self._now_us
+            )
+            if whole is not None:
+                self._process_ipv6(memoryview(whole), eth_src)
             return
         upper = payload[chain.offset :]
         proto = chain.next_header
@@ -305,9 +314,12 @@ class Ipv6Ingress:
         demux = self._demux
         message = icmp.message
         sockets = None
+        taken = False
         if message in _ECHO:
             sockets = demux.get((_ICMP, "ident", icmp.ident))
         elif icmp.header is not None:
+            # Path MTU and TCP first (`pmtu`), then the ICMP sockets of the quoted UDP port.
+            taken = on_icmp_error(self, icmp)
             header = icmp.header
             data = icmp.data
             if header.next_header == _UDP and len(data) >= _PORT_LEN:
@@ -316,7 +328,7 @@ class Ipv6Ingress:
                     (_ICMP, "udp", None, port)
                 )
         if not sockets:
-            return False
+            return taken
         for sock in sockets:
             sock.process(self.context, self._now, ipr, upper)
         return True
@@ -421,6 +433,9 @@ class Ipv6Ingress:
         if self._eth and dst_mac is None:
             self._drop("no-link-layer-address")
             return False
+        if _IPV6_LEN + message.buffer_len() > self._ip_mtu:
+            # An echo reply to a large (reassembled) request: in fragments (`fragmenter`).
+            return send_fragmented(self, ipr, message, self._ip_mtu, dst_mac)
         token = self._take_token()
         if token is None:
             self._drop("device-busy")
