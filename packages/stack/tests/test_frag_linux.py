@@ -98,7 +98,7 @@ def routed_netns(tap_netns: str) -> Iterator[tuple[str, str]]:
             ("ip", "link", "set", "veth0", "up"),
             ("ip", "route", "add", "192.168.69.0/24", "dev", "tap0"),
         ):
-            subprocess.run(["ip", "netns", "exec", tap_netns, *cmd], capture_output=True, timeout=10)
+            _run(tap_netns, *cmd)
         for cmd in (
             ("sysctl", "-q", "-w", "net.ipv6.conf.veth1.accept_dad=0"),
             ("ip", "addr", "add", "10.9.0.2/24", "dev", "veth1"),
@@ -149,7 +149,8 @@ def watch(direction, now, frame):
     largest_tcp[after] = max(largest_tcp[after], size)
 dev = Tracer(tap, watch)
 iface = Interface(Config(hardware_addr=EthernetAddress.parse("02-00-00-00-00-01")), dev, clock())
-iface.update_ip_addrs(lambda a: a.extend([IpCidr.parse("192.168.69.1/24"), IpCidr.parse("fdaa::1/64")]))
+ADDRS = [IpCidr.parse("192.168.69.1/24"), IpCidr.parse("fdaa::1/64")]
+iface.update_ip_addrs(lambda a: a.extend(ADDRS))
 iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.100"))
 iface.routes.add_default_ipv6_route(Ipv6Address("fdaa::100"))
 sockets = SocketSet()
