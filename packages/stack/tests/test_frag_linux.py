@@ -96,7 +96,6 @@ def routed_netns(tap_netns: str) -> Iterator[tuple[str, str]]:
             ("ip", "addr", "add", "10.9.0.1/24", "dev", "veth0"),
             ("ip", "addr", "add", "fdaa:9::1/64", "dev", "veth0", "nodad"),
             ("ip", "link", "set", "veth0", "up"),
-            ("ip", "route", "add", "192.168.69.0/24", "dev", "tap0"),
         ):
             _run(tap_netns, *cmd)
         for cmd in (
