@@ -146,9 +146,16 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
     - IPv4 address conflict detection (RFC 5227, `smoltcp.stack.iface.acd`): `add_ip_addr`
       probes (optionally) and announces an address, `link_up` announces again; every address
       in use is defended; ``acd`` has the events (taken, ready, defended, lost) and counters.
-    - IPv4: checks header and checksum; ignores options; drops fragments (no reassembly),
-      packets for other hosts and bad sources; takes broadcasts. Off-link destinations go to
-      the router of the longest matching route (`routes`).
+    - IPv4: checks header and checksum; ignores options; reassembles fragments (IPv6's too,
+      `smoltcp.stack.iface.fragment`, bounded by ``reassembly_max_packets``,
+      ``reassembly_max_octets`` and ``reassembly_timeout``); drops packets for other hosts
+      and bad sources; takes broadcasts. Off-link destinations go to the router of the
+      longest matching route (`routes`).
+    - Datagrams (not TCP) larger than the path MTU leave in fragments (`fragmenter`); the
+      path MTU per destination is learnt from "fragmentation needed" and "packet too big"
+      (`pmtu`, ``pmtu_cache_capacity``, ``pmtu_expiry``, ``pmtu_min_ipv4``), which also
+      shrink the MSS of the TCP connection they quote when its sequence number is in flight
+      (RFC 5927).
     - ICMPv4: answers echo requests (not broadcast ones unless ``reply_to_broadcast_echo``);
       sends port unreachable for UDP to a closed port and protocol unreachable for an unknown
       protocol, quoting the offending IP header and the first 8 octets after it (RFC 792);
