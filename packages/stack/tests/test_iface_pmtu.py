@@ -335,3 +335,54 @@ def test_ipv6_port_unreachable_aborts_an_open_only_with_a_good_quote() -> None:
         err = IPv6(src="fdaa::fe", dst=US6) / ICMPv6DestUnreach(code=4) / quoted
         h.feed(eth(err))
         assert sock.state is state
+
+
+def test_a_new_connection_starts_from_the_learnt_path_mtu() -> None:
+    h = harness()
+    udp = udp_socket(h)
+    udp.send_to(b"x" * 1400, (PEER, 9))
+    (sent,) = h.poll()
+    h.feed(frag_needed(1000, bytes(Ether(sent)[IP])))
+    sock = TcpSocket(1 << 16, 1 << 16)
+    h.sockets.add(sock)
+    sock.connect(h.iface.context, (PEER, PEER_PORT), 4321)
+    (syn,) = h.poll()
+    iss = Ether(syn)[TCP].seq
+    synack = TCP(sport=PEER_PORT, dport=4321, seq=5000, ack=iss + 1, flags="SA", window=65535)
+    synack.options = [("MSS", 1460)]
+    h.feed(eth(IP(src=PEER, dst=US) / synack))
+    assert sock.state is TcpState.ESTABLISHED
+    sock.send(b"y" * 5000)
+    frames = [Ether(f) for f in h.poll()]
+    assert frames and max(len(f[IP]) for f in frames) == 1000
+
+
+def test_icmp_sockets_on_the_udp_port_still_hear_fragmentation_needed() -> None:
+    from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket
+    from smoltcp.wire import IpEndpoint
+
+    h = harness()
+    udp = udp_socket(h)
+    icmp = IcmpSocket(PacketBuffer(4, 4096), PacketBuffer(4, 4096))
+    icmp.bind(IcmpEndpoint.udp(IpEndpoint(None, 7000)))
+    h.sockets.add(icmp)
+    udp.send_to(b"x" * 1400, (PEER, 9))
+    (sent,) = h.poll()
+    h.feed(frag_needed(1000, bytes(Ether(sent)[IP])))
+    data, src = icmp.recv_from()
+    assert (data[0], data[1]) == (3, 4) and str(src) == ROUTER
+    assert len(h.iface.pmtu) == 1
+
+
+def test_a_raw_socket_packet_larger_than_the_mtu_leaves_in_fragments() -> None:
+    from smoltcp.stack.socket import RawSocket
+
+    h = harness()
+    raw = RawSocket(4, 253, 1 << 16, 1 << 16)
+    h.sockets.add(raw)
+    body = random.Random(1).randbytes(4000)
+    raw.send_slice(bytes(IP(src=US, dst=PEER, proto=253) / body))
+    frames = [Ether(f) for f in h.poll()]
+    assert len(frames) == 3
+    (whole,) = defragment([f[IP] for f in frames])
+    assert bytes(IP(bytes(whole)).payload) == body

@@ -279,6 +279,7 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
         self.pmtu = PathMtuCache(
             config.pmtu_cache_capacity, config.pmtu_expiry.micros, config.pmtu_min_ipv4
         )
+        self.context.pmtu = self.pmtu
 
     # -- configuration ------------------------------------------------------------------------
 

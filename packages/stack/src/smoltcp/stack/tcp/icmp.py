@@ -21,7 +21,7 @@ from typing import Any
 
 from smoltcp.stack.tcp.state import TcpState
 
-__all__ = ["lower_path_mtu", "quote_acceptable", "take_error"]
+__all__ = ["lower_path_mtu", "path_mtu", "quote_acceptable", "take_error"]
 
 _CLOSED = TcpState.CLOSED
 _LISTEN = TcpState.LISTEN
@@ -30,6 +30,13 @@ _TIME_WAIT = TcpState.TIME_WAIT
 _IDLE = (_CLOSED, _LISTEN, _TIME_WAIT)
 _MIN_MSS = 88  # the smallest send MSS the path MTU can force (a 128-octet IPv6 packet)
 _TIMESTAMPS_LEN = 12  # the timestamps option as sent on every segment (RFC 7323)
+
+
+def path_mtu(cx: Any, remote: Any) -> int:
+    """Return the path MTU towards ``remote``: ``cx.path_mtu(remote)`` when the context has
+    one (the interface's, which knows what "too big" errors taught), else ``cx.ip_mtu``."""
+    lookup = getattr(cx, "path_mtu", None)
+    return cx.ip_mtu if lookup is None else int(lookup(remote))
 
 
 def quote_acceptable(tcb: Any, seq: int) -> bool:
