@@ -10,6 +10,9 @@ has 192.168.69.100/24 and fdaa::100/64; the stack is 192.168.69.1 and fdaa::1.
 - TCP through a router namespace whose link onwards has an MTU of 1280: the router's
   "fragmentation needed" / "packet too big" lowers the stack's path MTU, its segments shrink
   and a 1 MiB transfer completes, checked by sha256 at the far end.
+- A "fragmentation needed" forged from the kernel's side (a raw socket) quoting a sequence
+  number outside SND.UNA..SND.MAX changes nothing on the wire: segments stay full-sized; the
+  same message quoting SND.UNA shrinks them.
 """
 
 from __future__ import annotations
@@ -298,3 +301,88 @@ def test_tcp_through_a_narrow_router_shrinks_its_segments(
     assert before == 1500  # full-sized until the router complained
     assert after <= floor  # then cut to the path MTU
     assert out["snd_mss"] <= floor - (60 if ":" in far_addr else 40)
+
+
+FORGED = r"""
+import struct, threading
+from smoltcp.wire.checksum import internet_sum
+
+data = os.urandom(4 << 20)
+kl = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+kl.bind(("192.168.69.100", 7400))
+kl.listen(1)
+result = {}
+def kernel_side():
+    conn, _ = kl.accept()
+    conn.settimeout(30)
+    h = hashlib.sha256(); n = 0
+    while True:
+        chunk = conn.recv(1 << 16)
+        if not chunk:
+            break
+        h.update(chunk); n += len(chunk)
+        if n > (1 << 20) and not result.get("slow"):
+            result["slow"] = True
+    result.update(n=n, sha=h.hexdigest())
+peer = threading.Thread(target=kernel_side, daemon=True)
+peer.start()
+sock = TcpSocket(1 << 18, 1 << 18)
+sockets.add(sock)
+sock.connect(iface.context, ("192.168.69.100", 7400), 41000)
+sent = [0]
+def push():
+    if sock.can_send() and sent[0] < len(data):
+        sent[0] += sock.send(data[sent[0]:sent[0] + 65536])
+        if sent[0] == len(data):
+            sock.close()
+
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+def forge(seq, mtu):
+    # What the stack sent (IP header with DF, then the TCP ports and sequence number), quoted
+    # in a "fragmentation needed" from the kernel's side of the link.
+    quoted = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 1500, 0, 0x4000, 64, 6, 0,
+                         socket.inet_aton("192.168.69.1"), socket.inet_aton("192.168.69.100"))
+    quoted += struct.pack("!HHI", 41000, 7400, seq & 0xFFFFFFFF)
+    msg = bytearray(struct.pack("!BBHHH", 3, 4, 0, 0, mtu) + quoted)
+    s = ~internet_sum(msg, 0) & 0xFFFF
+    msg[2:4] = s.to_bytes(2, "big")
+    raw.sendto(bytes(msg), ("192.168.69.1", 0))
+
+sizes = {"before": [], "forged": [], "real": []}
+phase = ["before"]
+def sized(direction, now, frame):
+    if direction.value == "tx" and len(frame) > 34 and frame[23] == 6:
+        sizes["real" if iface.pmtu.lowered else phase[0]].append(frame[16] << 8 | frame[17])
+dev.callback = sized
+run(lambda: sent[0] > (1 << 20), 20, push)
+out = {"mss_before": sock.tcb.snd_mss}
+una = int(sock.tcb.snd_una)
+phase[0] = "forged"
+forge(una + (1 << 30), 600)  # far outside SND.UNA..SND.MAX
+run(lambda: sent[0] > (2 << 20), 20, push)
+out["mss_forged"] = sock.tcb.snd_mss
+out["pmtu_forged"] = len(iface.pmtu)
+forge(int(sock.tcb.snd_una), 1000)
+run(lambda: sent[0] == len(data) and sock.state in (
+    TcpState.FIN_WAIT_2, TcpState.TIME_WAIT, TcpState.CLOSED), 60, push)
+peer.join(timeout=30)
+out.update(result=result, sha=hashlib.sha256(data).hexdigest(), mss_real=sock.tcb.snd_mss,
+           sizes={k: [len(v), max(v, default=0)] for k, v in sizes.items()},
+           counters=counters())
+dev.close()
+print(json.dumps(out))
+"""
+
+
+def test_a_forged_out_of_window_fragmentation_needed_changes_nothing(tap_netns: str) -> None:
+    out = _python(tap_netns, STACK + FORGED, timeout=120)
+    assert out["result"] == {"n": 4 << 20, "sha": out["sha"], "slow": True}
+    c = out["counters"]
+    # The forged quote was ignored and counted; segments stayed full-sized after it.
+    assert c["dropped"].get("icmp-tcp-out-of-window") == 1, c
+    assert out["mss_before"] == out["mss_forged"] == 1448  # 1460 less the timestamps
+    assert out["pmtu_forged"] == 0
+    assert out["sizes"]["forged"][0] > 0 and out["sizes"]["forged"][1] == 1500
+    # The genuine one (quoting SND.UNA) shrank them.
+    assert out["mss_real"] == 948 and c["pmtu_lowered"] == 1
+    assert out["sizes"]["real"][0] > 0 and out["sizes"]["real"][1] == 1000
