@@ -26,12 +26,12 @@ A "too big" that would not lower the estimate is counted as ``icmp-pmtu-ignored`
 from __future__ import annotations
 
 import logging
-import struct
 from typing import Any
 
 from smoltcp.wire import IpAddress, IpProtocol
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message
 from smoltcp.wire.icmpv6 import Icmpv6DstUnreachable, Icmpv6Message, Icmpv6ParamProblem
+from smoltcp.wire.layout import tcp as _tcp_layout
 
 __all__ = ["IPV6_MIN_MTU", "PLATEAUS", "PathMtuCache", "on_icmp_error"]
 
@@ -43,7 +43,11 @@ PLATEAUS = (65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68)
 """RFC 1191 7: the MTUs to try when a router's "fragmentation needed" gives none."""
 
 _TCP = IpProtocol.TCP
-_PORTS_SEQ = struct.Struct("!HHI")  # the quoted TCP header's ports and sequence number
+# The quoted TCP header's ports and sequence number (RFC 792 quotes 8 octets: just these).
+_SRC_PORT = _tcp_layout.SRC_PORT
+_DST_PORT = _tcp_layout.DST_PORT
+_SEQ_NUMBER = _tcp_layout.SEQ_NUMBER
+_QUOTED_TCP_LEN = _SEQ_NUMBER.stop
 _V4_TOO_BIG = (Icmpv4Message.DST_UNREACHABLE, Icmpv4DstUnreachable.FRAG_REQUIRED)
 # Errors that abort a connection still opening (RFC 1122 4.2.3.9; Linux's list): protocol
 # or port unreachable, and communication administratively prohibited.
@@ -157,10 +161,12 @@ def on_icmp_error(iface: Any, icmp: Any) -> bool:
     sock = None
     if header.next_header == _TCP:
         data = icmp.data
-        if len(data) < _PORTS_SEQ.size:
+        if len(data) < _QUOTED_TCP_LEN:
             iface._drop("icmp-tcp-no-connection")
             return True
-        sport, dport, seq = _PORTS_SEQ.unpack_from(data)
+        sport = int.from_bytes(data[_SRC_PORT], "big")
+        dport = int.from_bytes(data[_DST_PORT], "big")
+        seq = int.from_bytes(data[_SEQ_NUMBER], "big")
         found = iface._demux.get((_TCP, header.src_addr, sport, header.dst_addr, dport))
         if not found:
             iface._drop("icmp-tcp-no-connection")
