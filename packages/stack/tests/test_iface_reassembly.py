@@ -108,6 +108,7 @@ def test_overlapping_fragments_drop_the_whole_datagram() -> None:
     # Nothing answered about the abandoned datagram when it times out.
     h.advance(Duration.from_secs(31))
     assert h.poll() == []
+    assert len(h.iface.reassembler) == 0 and h.iface.reassembler.held == 0
 
 
 def test_ipv4_fragments_differing_only_in_content_overlap() -> None:

@@ -254,12 +254,15 @@ class Reassembler:
         if (at > 0 and starts[at - 1] + len(frags[at - 1]) > offset) or (
             at < len(starts) and starts[at] < end
         ):
-            # RFC 5722: the whole packet goes; an entry stays as a tombstone (total < 0) so
-            # that the rest of its fragments cannot start it again.
-            self._discard(key, "fragment-overlap", 1)
-            tomb = _Packet(version, packet.deadline_us)
-            tomb.total = -1
-            packets[key] = tomb
+            # RFC 5722: the whole packet goes; its entry stays, emptied, as a tombstone
+            # (total < 0) until it times out, so that the rest of its fragments cannot start
+            # it again.
+            self.dropped["fragment-overlap"] += len(frags) + 1
+            self.held -= packet.held
+            packet.starts, packet.frags = [], []
+            packet.have = packet.held = 0
+            packet.total = -1
+            packet.header = packet.first = None
             return None
         if len(frags) >= MAX_FRAGMENTS:
             self._discard(key, "fragment-too-many", 1)
