@@ -4,6 +4,7 @@ interface puts them back together, drops what the policy says and counts every d
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -347,3 +348,37 @@ def test_any_cut_in_any_order_reassembles(size: int, fragsize: int, seed: int, d
     assert dup or len(got) == 1
     assert set(h.dropped) <= {"fragment-duplicate"}
     assert h.iface.reassembler.held <= sum(len(f) for f in frags) + 64 * len(frags)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.booleans(),  # IPv6
+            st.integers(0, 3),  # identification
+            st.integers(0, 8191),  # offset, 8-octet units
+            st.booleans(),  # more fragments
+            st.integers(0, 1600),  # data length
+            st.sampled_from([6, 17, 1, 58, 253]),  # protocol
+        ),
+        max_size=40,
+    )
+)
+def test_arbitrary_fragments_never_escape_the_bounds(frags: list[tuple[Any, ...]]) -> None:
+    h = harness(reassembly_max_packets=4, reassembly_max_octets=8192)
+    udp_socket(h)
+    reasm = h.iface.reassembler
+    for v6, ident, offset, more, length, proto in frags:
+        body = bytes(length)
+        if v6:
+            nh = 17 if proto == 1 else proto
+            pkt: Any = IPv6(src=PEER6, dst=US6) / IPv6ExtHdrFragment(
+                id=ident, nh=nh, offset=offset, m=int(more)
+            )
+        else:
+            pkt = IP(src=PEER, dst=US, id=ident, proto=proto, frag=offset, flags=int(more))
+        h.feed(eth(pkt / body))  # strict: an internal error fails the test
+        assert len(reasm) <= 4 and reasm.held <= 8192
+    h.advance(Duration.from_secs(31))
+    h.poll()
+    assert len(reasm) == 0 and reasm.held == 0
