@@ -75,7 +75,8 @@ def _payload(ipr: Any, repr: Any) -> bytes | bytearray | memoryview:
         body = bytearray(repr.buffer_len())
         repr.emit_buffer(body, _ALL_CHECKSUMS, _header_sum)
         return body
-    return repr  # raw octets (a raw socket's packet body)
+    octets: bytes | bytearray | memoryview = repr  # a raw socket's packet body
+    return octets
 
 
 def _cut(ipr: Any, payload: Any, mtu: int, ident: int) -> list[bytearray] | None:
