@@ -36,13 +36,13 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import Counter
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from smoltcp.wire import ChecksumCapabilities, IpProtocol
 from smoltcp.wire.checksum import internet_sum
 from smoltcp.wire.icmpv4 import Icmpv4Message, Icmpv4Repr, Icmpv4TimeExceeded
 from smoltcp.wire.icmpv6 import Icmpv6Message, Icmpv6Repr, Icmpv6TimeExceeded
-from smoltcp.wire.ip import ip_repr
+from smoltcp.wire.ip import IpRepr, ip_repr
 from smoltcp.wire.ipv4 import Ipv4Repr
 from smoltcp.wire.ipv6 import Ipv6Repr, parse_quoted
 from smoltcp.wire.ipv6ext import Ipv6ExtChain, walk_ext_headers
@@ -50,6 +50,11 @@ from smoltcp.wire.layout import icmpv4 as _icmpv4_layout
 from smoltcp.wire.layout import ipv4 as _ipv4_layout
 from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.layout import ipv6frag as _frag_layout
+
+if TYPE_CHECKING:
+    from .counters import Counters
+    from .egress import Egress
+    from .icmp_errors import ErrorRateLimit
 
 __all__ = [
     "FRAGMENT_OVERHEAD",
@@ -426,21 +431,27 @@ def _rebuild_ipv6(fixed: bytes, next_header: int, body: bytes) -> bytearray:
 # -- time exceeded ----------------------------------------------------------------------------
 
 
-def send_time_exceeded(iface: Any, expired: list[Expired]) -> None:
+def send_time_exceeded(
+    expired: list[Expired],
+    limit: ErrorRateLimit,
+    egress: Egress,
+    counters: Counters,
+    hop_limit: int,
+    now_us: int,
+) -> None:
     """Send ICMP time exceeded (reassembly) about each expired packet whose first fragment
-    came, within the interface's ICMP error rate limit.
-
-    ``iface`` is the `Interface` (its ``_icmp_error_allowed``, ``_send_ip``, ``counters``).
-    """
+    came, through ``egress``, within the interface's ICMP error rate ``limit``."""
     for item in expired:
         if item.first is None or not item.may_reply:
             continue
-        if not iface._icmp_error_allowed():
-            iface.counters.icmp_errors_rate_limited += 1
+        if not limit.take(now_us):
+            counters.icmp_errors_rate_limited += 1
             continue
+        out: IpRepr
+        icmp: Icmpv4Repr | Icmpv6Repr
         if item.version == 4:
             quoted = Ipv4Repr.parse_buffer(_as_whole_v4(item.first), _NO_CHECKSUMS)
-            icmp: Any = Icmpv4Repr(
+            icmp = Icmpv4Repr(
                 Icmpv4Message.TIME_EXCEEDED,
                 Icmpv4TimeExceeded.FRAG_EXPIRED,
                 0,
@@ -448,7 +459,7 @@ def send_time_exceeded(iface: Any, expired: list[Expired]) -> None:
                 _UNUSED + item.first,
             )
             size = icmp.buffer_len()
-            out = ip_repr(quoted.dst_addr, quoted.src_addr, IpProtocol.ICMP, size, iface._hop_limit)
+            out = ip_repr(quoted.dst_addr, quoted.src_addr, IpProtocol.ICMP, size, hop_limit)
         else:
             header = parse_quoted(item.first)
             icmp = Icmpv6Repr.error(
@@ -460,8 +471,8 @@ def send_time_exceeded(iface: Any, expired: list[Expired]) -> None:
             out = Ipv6Repr(
                 header.dst_addr, header.src_addr, IpProtocol.ICMPV6, icmp.buffer_len(), 64
             )
-        if iface._send_ip(out, icmp):
-            iface.counters.icmp_errors_sent += 1
+        if egress.send_ip(out, icmp):
+            counters.icmp_errors_sent += 1
 
 
 def _as_whole_v4(first: bytes) -> bytearray:
@@ -472,9 +483,15 @@ def _as_whole_v4(first: bytes) -> bytearray:
     return packet
 
 
-def service_reassembly(iface: Any, now_us: int) -> None:
+def service_reassembly(
+    reasm: Reassembler,
+    limit: ErrorRateLimit,
+    egress: Egress,
+    counters: Counters,
+    hop_limit: int,
+    now_us: int,
+) -> None:
     """Drop the packets whose reassembly timed out at ``now_us`` and answer for them."""
-    reasm = iface.reassembler
     due = reasm.next_deadline_us()
     if due is not None and due <= now_us:
-        send_time_exceeded(iface, reasm.expire(now_us))
+        send_time_exceeded(reasm.expire(now_us), limit, egress, counters, hop_limit, now_us)

@@ -17,17 +17,21 @@ unfragmentable after them, so the whole payload is the fragmentable part.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smoltcp.wire import ChecksumCapabilities, IpProtocol
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.icmpv4 import Icmpv4Repr
 from smoltcp.wire.icmpv6 import Icmpv6Repr
+from smoltcp.wire.ip import IpRepr
 from smoltcp.wire.layout import ipv4 as _ipv4_layout
 from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.layout import ipv6frag as _frag_layout
 from smoltcp.wire.ndp import NdpRepr
 from smoltcp.wire.udp import UdpRepr
+
+if TYPE_CHECKING:
+    from .egress import Egress, Payload
 
 __all__ = ["Fragmenter", "send_fragmented"]
 
@@ -119,36 +123,44 @@ def _cut(ipr: Any, payload: Any, mtu: int, ident: int) -> list[bytearray] | None
     return out
 
 
-def send_fragmented(iface: Any, ipr: Any, repr: Any, mtu: int, dst_mac: Any = None) -> bool:
-    """Send ``ipr`` + ``repr`` in fragments that fit ``mtu``; return whether any went out.
+def send_fragmented(
+    egress: Egress,
+    frag: Fragmenter,
+    ipr: IpRepr,
+    repr: Payload,
+    mtu: int,
+    eth: bool,
+    dst_mac: bytes | None = None,
+) -> bool:
+    """Send ``ipr`` + ``repr`` through ``egress`` in fragments that fit ``mtu``; return
+    whether any went out.
 
-    ``iface`` is the `Interface`. The fragments take the path of packets resolved by ARP or
-    NDP: sent now while the device has room, the rest first at the next poll; to a next hop
-    still unresolved they wait in the neighbour cache's bounded queue. A datagram that cannot
-    be cut (too large for any IP packet, an MTU with no room for data) is dropped as
-    ``too-big``. ``dst_mac`` is the next hop's hardware address when the caller knows it
-    (an answer to the frame's sender); None: looked up.
+    The fragments take the path of packets resolved by ARP or NDP (``egress.ready``): sent
+    now while the device has room, the rest first at the next poll; to a next hop still
+    unresolved they wait in the neighbour cache's bounded queue. A datagram that cannot be cut
+    (too large for any IP packet, an MTU with no room for data) is dropped as ``too-big``.
+    ``eth``: an Ethernet medium; ``dst_mac`` is the next hop's hardware address when the
+    caller knows it (an answer to the frame's sender), None: looked up.
     """
     payload = _payload(ipr, repr)
-    frag = iface.fragmenter
     packets = _cut(ipr, payload, mtu, frag.next_ident(ipr.version))
     if packets is None:
-        iface._drop("too-big")
+        egress.drop("too-big")
         return False
     frag.datagrams += 1
     frag.fragments += len(packets)
-    if iface._eth and dst_mac is None:
-        dst_mac = iface._hardware_for(ipr.dst_addr)
-        if dst_mac is None:
+    if eth and dst_mac is None:
+        hw = egress.resolution.hardware_for(ipr.dst_addr)
+        if hw is None:
             return False  # no route, counted there
-        if type(dst_mac) is not bytes:
-            # Unresolved: the fragments wait for the neighbour like any packet.
-            hop = iface._next_hop_of(ipr.dst_addr)
+        if not isinstance(hw, bytes):
+            # Unresolved: the fragments wait for the next hop ``hw`` like any packet.
             for packet in packets:
-                iface._queue_for_arp(hop, packet)
+                egress.resolution.enqueue(hw, packet)
             return False
-    resolved = iface._resolved
+        dst_mac = hw
+    ready = egress.ready
     for packet in packets:
-        resolved.append((dst_mac, packet))
-    iface._flush_resolved()
+        ready.append((dst_mac, packet))
+    egress.flush_ready()
     return True

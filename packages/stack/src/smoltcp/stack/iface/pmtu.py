@@ -26,12 +26,19 @@ A "too big" that would not lower the estimate is counted as ``icmp-pmtu-ignored`
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from smoltcp.stack.tcp.socket import TcpSocket
 from smoltcp.wire import IpAddress, IpProtocol
-from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message
-from smoltcp.wire.icmpv6 import Icmpv6DstUnreachable, Icmpv6Message, Icmpv6ParamProblem
+from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
+from smoltcp.wire.icmpv6 import Icmpv6DstUnreachable, Icmpv6Message, Icmpv6ParamProblem, Icmpv6Repr
 from smoltcp.wire.layout import tcp as _tcp_layout
+
+if TYPE_CHECKING:
+    from smoltcp.stack.socket.set import SocketSet
+
+    from .context import Context
 
 __all__ = ["IPV6_MIN_MTU", "PLATEAUS", "PathMtuCache", "on_icmp_error"]
 
@@ -141,16 +148,25 @@ def _plateau_below(size: int) -> int:
     return PLATEAUS[-1]
 
 
-def on_icmp_error(iface: Any, icmp: Any) -> bool:
-    """Apply an ICMPv4 or ICMPv6 error (``icmp``, its quoted ``header`` parsed) to path MTU
-    and TCP; return True when it was taken or counted here (nothing more to count)."""
+def on_icmp_error(
+    icmp: Icmpv4Repr | Icmpv6Repr,
+    cx: Context,
+    pmtu: PathMtuCache,
+    sockets: SocketSet,
+    drop: Callable[[str], None],
+    link_mtu: int,
+    now_us: int,
+) -> bool:
+    """Apply an ICMPv4 or ICMPv6 error (``icmp``, its quoted ``header`` parsed) to the path
+    MTU cache ``pmtu`` and to the TCP connection it quotes among ``sockets``; return True
+    when it was taken or counted here (through ``drop``), so that the caller counts nothing
+    more."""
     header = icmp.header
-    if header is None or header.src_addr not in iface.context._addrs:
+    if header is None or header.src_addr not in cx.addresses:
         return False
-    v6 = header.version == 6
     message = icmp.message
     too_big: int | None = None
-    if v6:
+    if isinstance(icmp, Icmpv6Repr):
         if message == Icmpv6Message.PKT_TOO_BIG:
             too_big = icmp.param
         hard = (message, icmp.code) in _V6_HARD
@@ -158,37 +174,36 @@ def on_icmp_error(iface: Any, icmp: Any) -> bool:
         if (message, icmp.code) == _V4_TOO_BIG:
             too_big = icmp.seq_no or _plateau_below(header.payload_len + 20)
         hard = icmp.code in _V4_HARD and message == Icmpv4Message.DST_UNREACHABLE
-    sock = None
+    sock: TcpSocket | None = None
     if header.next_header == _TCP:
         data = icmp.data
         if len(data) < _QUOTED_TCP_LEN:
-            iface._drop("icmp-tcp-no-connection")
+            drop("icmp-tcp-no-connection")
             return True
         sport = int.from_bytes(data[_SRC_PORT], "big")
         dport = int.from_bytes(data[_DST_PORT], "big")
         seq = int.from_bytes(data[_SEQ_NUMBER], "big")
-        found = iface._demux.get((_TCP, header.src_addr, sport, header.dst_addr, dport))
-        if not found:
-            iface._drop("icmp-tcp-no-connection")
+        found = sockets.demux.get((_TCP, header.src_addr, sport, header.dst_addr, dport))
+        if not found or not isinstance(found[0], TcpSocket):
+            drop("icmp-tcp-no-connection")
             return True
         sock = found[0]
         if not sock.icmp_quote_acceptable(seq):
             # RFC 5927 4.1: not a segment in flight; most likely forged.
-            iface._drop("icmp-tcp-out-of-window")
+            drop("icmp-tcp-out-of-window")
             return True
     if too_big is not None:
-        new = iface.pmtu.lower(header.dst_addr, too_big, iface._ip_mtu, iface._now_us)
+        new = pmtu.lower(header.dst_addr, too_big, link_mtu, now_us)
         if new is None:
-            iface._drop("icmp-pmtu-ignored")
-        else:
-            if log.isEnabledFor(logging.DEBUG):
-                log.debug("path MTU to %s now %d", header.dst_addr, new)
+            drop("icmp-pmtu-ignored")
+        elif log.isEnabledFor(logging.DEBUG):
+            log.debug("path MTU to %s now %d", header.dst_addr, new)
         if sock is not None:
-            sock.set_path_mtu(iface.pmtu.get(header.dst_addr, iface._ip_mtu, iface._now_us))
-            iface._sockets.wake(sock.handle)
+            sock.set_path_mtu(pmtu.get(header.dst_addr, link_mtu, now_us))
+            sockets.wake(sock.handle)
         return True
     if sock is not None:
         if sock.on_icmp_error(hard):
-            iface._sockets.wake(sock.handle)
+            sockets.wake(sock.handle)
         return True
     return False
