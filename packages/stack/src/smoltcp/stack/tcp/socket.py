@@ -754,8 +754,8 @@ class TcpSocket(Socket):
         # room left for the IP header and the largest TCP header (60); 0 when nobody cuts
         # segments for us. (A stand-in context in tests may not have the attribute.)
         tso = getattr(cx, "max_tso_size", 0)
-        # (The interface cuts IPv4 super-segments only: over IPv6 segments fit the MTU.)
-        tcb.tso_room = tso - 80 if tso > cx.ip_mtu and not v6 else 0
+        # Over IPv6 the IP header takes 40 octets, not 20.
+        tcb.tso_room = tso - (100 if v6 else 80) if tso > cx.ip_mtu else 0
         tcb.ts_offset = cx.rand.getrandbits(32)
         tcb.progress_at = tcb.clock = now.micros
         # We offer every option; `accept_syn` keeps those the peer offers too.
