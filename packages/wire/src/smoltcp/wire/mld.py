@@ -1,4 +1,5 @@
-"""MLDv2 Multicast Listener Reports (RFC 3810 section 5.2): `Mldv2ReportRepr`.
+"""MLDv2 Multicast Listener Reports (RFC 3810 section 5.2): `Mldv2ReportRepr`; queries
+(RFC 3810 5.1, MLDv1's RFC 2710 3 too): `MldQueryRepr`.
 
 A report carries multicast address records, each a record type, a group and its sources.
 `Mldv2ReportRepr.parse_buffer` reads a whole ICMPv6 message whose checksum `Icmpv6Repr` has
@@ -23,10 +24,25 @@ from .checksum import InternetSum, WritableBuffer, internet_sum
 from .errors import MalformedPacket
 from .icmpv6 import fill_icmpv6_checksum
 
-__all__ = ["Mldv2AddressRecord", "Mldv2RecordType", "Mldv2ReportRepr"]
+__all__ = ["MldQueryRepr", "Mldv2AddressRecord", "Mldv2RecordType", "Mldv2ReportRepr"]
 
 _DEFAULT_CAPS = ChecksumCapabilities()
 _MLDV2_REPORT = Icmpv6Message.MLDV2_REPORT
+_MLD_QUERY = Icmpv6Message.MLD_QUERY
+# A query: type, code, checksum, Maximum Response Code, reserved, Multicast Address (RFC 3810
+# 5.1; the 24 octets of an MLDv1 query, RFC 2710 3), then in MLDv2 flags/QRV, QQIC and the
+# number of sources.
+_QUERY_V1_LEN = 24
+_QUERY_V2_LEN = 28
+_MAX_RESP_AT = 4
+_QUERY_GROUP_AT = 8
+_QUERY_NSRC_AT = 26
+_SOURCE_LEN = 16
+# RFC 3810 5.1.3: codes from 32768 on are a floating-point value.
+_MANT_MASK = 0x0FFF
+_EXP_SHIFT = 12
+_EXP_MASK = 0x7
+_FLOAT_FROM = 0x8000
 
 
 class Mldv2AddressRecord(NamedTuple):
@@ -104,3 +120,39 @@ class Mldv2ReportRepr(NamedTuple):
     def __str__(self) -> str:
         groups = ", ".join(f"{r.record_type.name}({r.mcast_addr})" for r in self.records)
         return f"MLDv2 report [{groups}]"
+
+
+class MldQueryRepr(NamedTuple):
+    """A Multicast Listener Query (ICMPv6 type 130): general (``mcast_addr`` ``::``) or for
+    one group. ``max_resp_delay`` is in milliseconds (RFC 3810 5.1.3 decoded); ``version`` is
+    1 for a 24-octet MLDv1 query, else 2. Sources of an MLDv2 query are counted, not kept."""
+
+    max_resp_delay: int
+    mcast_addr: Ipv6Address
+    version: int = 2
+    num_sources: int = 0
+
+    @staticmethod
+    def parse_buffer(buffer: bytes | bytearray | memoryview) -> MldQueryRepr:
+        """Return the query in ``buffer`` (a whole ICMPv6 message, checksum checked by
+        `Icmpv6Repr`); raise `MalformedPacket` on another type, truncation, a length that is
+        neither MLDv1's nor MLDv2's, or sources running past the message."""
+        n = len(buffer)
+        if n < _QUERY_V1_LEN:
+            raise MalformedPacket(PROTOCOL, "header", f"query of {n} octets, fewer than 24")
+        if buffer[0] != _MLD_QUERY:
+            raise MalformedPacket(PROTOCOL, "msg_type", f"{buffer[0]}, not 130")
+        code = int.from_bytes(buffer[_MAX_RESP_AT : _MAX_RESP_AT + 2], "big")
+        group = ipv6_from_packed(bytes(buffer[_QUERY_GROUP_AT : _QUERY_GROUP_AT + _SOURCE_LEN]))
+        if n == _QUERY_V1_LEN:
+            return MldQueryRepr(code, group, 1, 0)  # MLDv1: milliseconds as they are
+        if n < _QUERY_V2_LEN:
+            raise MalformedPacket(PROTOCOL, "header", f"query of {n} octets: not MLDv1 or v2")
+        nsrc = int.from_bytes(buffer[_QUERY_NSRC_AT : _QUERY_NSRC_AT + 2], "big")
+        if _QUERY_V2_LEN + _SOURCE_LEN * nsrc > n:
+            raise MalformedPacket(PROTOCOL, "num_sources", "sources run past the message")
+        if code >= _FLOAT_FROM:
+            mant = code & _MANT_MASK
+            exp = (code >> _EXP_SHIFT) & _EXP_MASK
+            code = (mant | (_MANT_MASK + 1)) << (exp + 3)
+        return MldQueryRepr(code, group, 2, nsrc)

@@ -491,6 +491,7 @@ class AcdMixin:
     context: Any
     config: Any
     acd: AddressConflictDetector
+    dad: Any
     _now: Instant
 
     def update_ip_addrs(self, f: Callable[[list[IpCidr]], None]) -> None:
@@ -508,9 +509,11 @@ class AcdMixin:
         it is added then); if another host holds it, it is never added
         (`AcdEventKind.TAKEN`: a DHCP client declines it). Without probing the address is in
         use at once. Either way it is announced (ANNOUNCE_NUM ARP announcements, the first
-        at the next `poll`) and then defended (`AcdConfig.defend`). An IPv6 address, or any
-        address on an IP medium (no ARP), is added at once without any of this (with a READY
-        event if ``probe``).
+        at the next `poll`) and then defended (`AcdConfig.defend`). An IPv6 address on
+        Ethernet goes through duplicate address detection instead when ``probe`` (default:
+        ``Config.dad.static``; see `DuplicateAddressDetector`, its events in ``dad.events()``).
+        Any other address (an IP medium: no ARP, no NDP) is added at once without any of this
+        (with a READY event if ``probe``).
 
         Raises TypeError for a non-`IpCidr`, ValueError for an address the interface has or
         is probing, or that cannot be an interface's.
@@ -520,11 +523,19 @@ class AcdMixin:
         if not isinstance(now, Instant):
             raise TypeError(f"now must be an Instant, not {type(now).__name__}")
         addr = cidr.address
-        if self.context.has_ip_addr(addr) or addr in self.acd.tentative:
+        if (
+            self.context.has_ip_addr(addr)
+            or addr in self.acd.tentative
+            or addr in self.dad.tentative
+        ):
             raise ValueError(f"cidr: the interface already has {addr}")
+        v4 = type(addr) is Ipv4Address
         if probe is None:
-            probe = self.config.acd.probe_static
-        if not self._eth or type(addr) is not Ipv4Address:
+            probe = self.config.acd.probe_static if v4 else self.config.dad.static
+        if not v4 and self._eth and probe and self.dad.enabled:
+            self.dad.start(cidr, now)  # type: ignore[arg-type]
+            return
+        if not self._eth or not v4:
             self.update_ip_addrs(lambda addrs: addrs.append(cidr))
             if probe:
                 # Whoever waits for the outcome of probing (a DHCP client) learns it at once.

@@ -38,6 +38,7 @@ class Context:
     __slots__ = (
         "_addrs",
         "_broadcasts",
+        "_deprecated",
         "_source_cache",
         "challenge_acks",
         "checksum_caps",
@@ -74,6 +75,13 @@ class Context:
         self._addrs: frozenset[IpAddress] = frozenset()
         self._broadcasts: frozenset[IpAddress] = frozenset()
         self._source_cache: dict[IpAddress, IpAddress | None] = {}
+        # Addresses whose preferred lifetime ended (RFC 4862 5.5.4): no source of new traffic.
+        self._deprecated: frozenset[IpAddress] = frozenset()
+
+    def _set_deprecated(self, addrs: frozenset[IpAddress]) -> None:
+        if addrs != self._deprecated:
+            self._deprecated = addrs
+            self._source_cache = {}
 
     def _set_ip_addrs(self, cidrs: tuple[IpCidr, ...]) -> None:
         self.ip_addrs = cidrs
@@ -102,7 +110,8 @@ class Context:
         """Return the address to send from to reach ``dst_addr``, or None if we have none.
 
         The address of the first prefix that contains ``dst_addr``; else the first address of
-        the same IP version (the route goes through a router).
+        the same IP version (the route goes through a router). A deprecated IPv6 address (RFC
+        4862 5.5.4) is chosen only when no other fits.
         """
         cache = self._source_cache
         try:
@@ -110,13 +119,18 @@ class Context:
         except KeyError:
             pass
         found = None
-        for c in self.ip_addrs:
+        cidrs = self.ip_addrs
+        if self._deprecated:
+            cidrs = tuple(c for c in cidrs if c.address not in self._deprecated) + tuple(
+                c for c in cidrs if c.address in self._deprecated
+            )
+        for c in cidrs:
             if c.contains_addr(dst_addr):
                 found = c.address
                 break
         if found is None:
             version = dst_addr.version
-            for c in self.ip_addrs:
+            for c in cidrs:
                 if c.address.version == version:
                     found = c.address
                     break

@@ -31,6 +31,7 @@ from smoltcp.wire import (
     IpAddress,
     IpCidr,
     Ipv4Address,
+    Ipv6Address,
     Medium,
 )
 from smoltcp.wire.arp import ArpOperation, ArpRepr
@@ -51,6 +52,7 @@ from smoltcp.wire.ndp import NdpRepr
 from smoltcp.wire.tcp import TcpRepr
 from smoltcp.wire.udp import UdpRepr
 
+from . import ipv6_host
 from .acd import AcdMixin, AddressConflictDetector
 from .config import Config
 from .context import Context
@@ -256,6 +258,9 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
         self._icmp_interval_us = config.icmp_error_interval.micros
         # IPv4 multicast groups joined and the IGMPv2 messages owed (RFC 2236).
         self.multicast = MulticastGroups(random.Random(f"igmp-{config.random_seed}"))
+        # IPv6 duplicate address detection, MLD and SLAAC lifetimes (``dad``, ``mld``,
+        # ``slaac``).
+        ipv6_host.attach(self, now)
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -306,13 +311,21 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
         self._next_hops.clear()
         self.acd.retain(self.context._addrs)
 
-    def join_multicast_group(self, group: Ipv4Address, now: Instant) -> bool:
-        """Join ``group``: accept its datagrams and report it (RFC 2236); return False when
-        joined already. Raise ValueError for a non-multicast address (see `MulticastGroups`)."""
+    def join_multicast_group(self, group: Ipv4Address | Ipv6Address, now: Instant) -> bool:
+        """Join ``group``: accept its datagrams and report it (IGMPv2, RFC 2236, for IPv4;
+        MLDv2, RFC 3810, for IPv6); return False when joined already. Raise ValueError for a
+        non-multicast address (see `MulticastGroups` and `MldListener`)."""
+        if type(group) is Ipv6Address:
+            return self.mld.join(group, now.micros)
         return self.multicast.join(group, now.micros)
 
-    def leave_multicast_group(self, group: Ipv4Address) -> bool:
-        """Leave ``group`` (a Leave Group goes out at the next poll); False if not joined."""
+    def leave_multicast_group(
+        self, group: Ipv4Address | Ipv6Address, now: Instant | None = None
+    ) -> bool:
+        """Leave ``group`` (a Leave Group, or an MLDv2 change to INCLUDE {}, goes out at the
+        next poll, ``now`` by default the time of the last poll); False if not joined."""
+        if type(group) is Ipv6Address:
+            return self.mld.leave(group, self._now_us if now is None else now.micros)
         return self.multicast.leave(group)
 
     def has_ip_addr(self, addr: IpAddress) -> bool:
@@ -371,6 +384,8 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
                 did = self._service_igmp() or did
             if 0 <= self.acd._due <= self._now_us:
                 did = self._service_acd() or did
+            if 0 <= ipv6_host.due_us(self) <= self._now_us:
+                did = ipv6_host.service(self) or did
             sockets.wake_due(self._now_us)
             if sockets.has_active():
                 did = self._egress(sockets) or did
@@ -439,6 +454,9 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
             best = Instant(igmp_us)
         if self.acd._due >= 0 and (best is None or self.acd._due < best.micros):
             best = Instant(self.acd._due)
+        v6_us = ipv6_host.due_us(self)
+        if v6_us >= 0 and (best is None or v6_us < best.micros):
+            best = Instant(v6_us)
         sockets.wake_due(now.micros)
         visit = sockets.active_handles()
         for handle in visit:

@@ -33,8 +33,10 @@ from smoltcp.wire.ipv6ext import (
 )
 from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import ipv6 as _ipv6_layout
+from smoltcp.wire.mld import MldQueryRepr
 from smoltcp.wire.ndp import NdpRepr
 
+from . import ipv6_host
 from .slaac import apply_router_advert
 
 __all__ = ["Ipv6Ingress"]
@@ -53,6 +55,7 @@ _ECHO_REQUEST = Icmpv6Message.ECHO_REQUEST
 _NS = Icmpv6Message.NEIGHBOR_SOLICIT
 _NA = Icmpv6Message.NEIGHBOR_ADVERT
 _RA = Icmpv6Message.ROUTER_ADVERT
+_MLD_QUERY = Icmpv6Message.MLD_QUERY
 _NDP_IGNORED = (Icmpv6Message.ROUTER_SOLICIT, Icmpv6Message.ROUTER_ADVERT, Icmpv6Message.REDIRECT)
 _ERROR_TYPES = 128  # ICMPv6 types below this are errors (RFC 4443 2.1)
 _OPTION_HEADER = 2  # next header and length octets before an options header's options
@@ -84,6 +87,10 @@ class Ipv6Ingress:
     config: Any
     counters: Any
     neighbor_cache: Any
+    dad: Any
+    mld: Any
+    slaac: Any
+    _sockets: Any
 
     def _drop(self, reason: str) -> None:  # defined by Interface
         raise NotImplementedError
@@ -104,25 +111,38 @@ class Ipv6Ingress:
     # -- addresses ----------------------------------------------------------------------------
 
     def ipv6_addrs(self) -> tuple[Ipv6Address, ...]:
-        """Return the interface's IPv6 unicast addresses: the link-local one first (Ethernet)."""
+        """Return the interface's IPv6 unicast addresses: the link-local one first (Ethernet;
+        not while it is tentative or after it was found duplicated, see ``dad``)."""
         out: list[Ipv6Address] = []
         if self._hardware_addr is not None:
-            out.append(Ipv6Address.link_local_from_ethernet(self._hardware_addr))
+            ll = Ipv6Address.link_local_from_ethernet(self._hardware_addr)
+            if not ipv6_host.tentative_link_local(self, ll):
+                out.append(ll)
         out.extend(c.address for c in self.context.ip_addrs if c.address.version == 6)
         return tuple(dict.fromkeys(out))
 
     def _ipv6_groups(self, addrs: tuple[Ipv6Address, ...]) -> set[Ipv6Address]:
-        """The multicast groups the interface listens to (RFC 4861 7.2.1, RFC 4291 2.8)."""
-        groups = {_ALL_NODES}
+        """The multicast groups the interface listens to (RFC 4861 7.2.1, RFC 4291 2.8): the
+        solicited-node groups of tentative addresses too (RFC 4862 5.4.2), and the groups the
+        application joined (``mld``)."""
+        groups = {_ALL_NODES, *self.mld.joined}
         groups.update(Ipv6Address.solicited_node(a) for a in addrs)
+        groups.update(Ipv6Address.solicited_node(a) for a in self.dad.tentative)
         return groups
 
     def _source_for(self, dst: Ipv6Address, addrs: tuple[Ipv6Address, ...]) -> Ipv6Address:
-        """Pick our source for ``dst``: link-local for link-local peers, else a global one."""
+        """Pick our source for ``dst``: link-local for link-local peers, else a global one
+        that is not deprecated (RFC 4862 5.5.4) when there is one."""
         if not dst.is_link_local:
+            deprecated = self.slaac.deprecated
+            fallback = None
             for a in addrs:
                 if not a.is_link_local:
-                    return a
+                    if a not in deprecated:
+                        return a
+                    fallback = fallback or a
+            if fallback is not None:
+                return fallback
         return addrs[0]
 
     # -- ingress ------------------------------------------------------------------------------
@@ -150,7 +170,7 @@ class Ipv6Ingress:
             self._drop("bad-source")
             return
         addrs = self.ipv6_addrs()
-        if not addrs:
+        if not addrs and not self.dad.tentative:
             self._drop("no-ipv6-address")
             return
         multicast = dst.is_multicast
@@ -172,8 +192,13 @@ class Ipv6Ingress:
             return
         upper = payload[chain.offset :]
         proto = chain.next_header
+        handled = False
+        if self._sockets.has_raw and proto != _ICMPV6:
+            handled = self._deliver_raw6(ipr, proto, buf[:end])
         if proto == _ICMPV6:
-            self._process_icmpv6(ipr, upper, multicast, eth_src, addrs)
+            self._process_icmpv6(ipr, upper, multicast, eth_src, addrs, buf[:end])
+        elif handled:
+            pass  # a raw socket took it: no error about an unknown protocol (as for IPv4)
         elif proto == _NONXT:
             self._drop("no-next-header")  # RFC 8200 4.7: nothing follows
         elif proto in (_UDP, _TCP):
@@ -251,6 +276,15 @@ class Ipv6Ingress:
                 at += option.buffer_len()
         return True
 
+    def _deliver_raw6(self, ipr: Ipv6Repr, proto: Any, packet: memoryview) -> bool:
+        """Give the whole ``packet`` to the IPv6 raw sockets of ``proto``; return whether any."""
+        raws = self._demux.get(("raw", 6, proto))
+        if not raws:
+            return False
+        for sock in raws:
+            sock.process(self.context, self._now, ipr, packet)
+        return True
+
     def _process_icmpv6(
         self,
         ipr: Ipv6Repr,
@@ -258,12 +292,23 @@ class Ipv6Ingress:
         multicast: bool,
         eth_src: bytes | None,
         addrs: tuple[Ipv6Address, ...],
+        packet: memoryview | None = None,
     ) -> None:
         icmp = Icmpv6Repr.parse_buffer(upper, ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
         if self._trace:
             log.log(TRACE, "rx %s", icmp)
         message = icmp.message
         delivered = self._deliver_icmpv6(ipr, icmp, upper)
+        if packet is not None and self._sockets.has_raw:
+            # RFC 3542 3.1: an ICMPv6 raw socket sees only messages whose checksum verified.
+            delivered = self._deliver_raw6(ipr, _ICMPV6, packet) or delivered
+        if message == _MLD_QUERY:
+            # RFC 3810 5.1.14: from a link-local source with hop limit 1, else ignored.
+            if ipr.hop_limit != 1 or not ipr.src_addr.is_link_local:
+                self._drop("mld-invalid")
+                return
+            self.mld.on_query(MldQueryRepr.parse_buffer(upper), self._now_us)
+            return
         if message == _ECHO_REQUEST:
             # RFC 4443 4.2: the reply has the request's identifier, sequence number and data;
             # to a multicast request it comes from one of our unicast addresses.
@@ -329,6 +374,11 @@ class Ipv6Ingress:
         addrs: tuple[Ipv6Address, ...],
     ) -> None:
         target = ns.target_addr
+        if self.dad.tentative and target in self.dad.tentative:
+            # RFC 4862 5.4.3: never answered; from :: another host probes it too.
+            ipv6_host.conflict(self, target, ipr.src_addr.is_unspecified, None)
+            self._drop("ndp-tentative-target")
+            return
         if target not in addrs or target.is_multicast:
             self._drop("ndp-not-our-target")
             return
@@ -367,6 +417,10 @@ class Ipv6Ingress:
         if multicast and na.solicited:
             # RFC 4861 7.1.2: a solicited advertisement is never sent to a multicast group.
             self._drop("ndp-invalid")
+            return
+        # RFC 4862 5.4.4: an advertisement for a tentative address means it is duplicated.
+        ll = None if na.target_ll_addr is None else na.target_ll_addr.octets
+        if ipv6_host.conflict(self, na.target_addr, False, ll):
             return
         if na.target_ll_addr is None:
             self._drop("ndp-no-link-layer-address")

@@ -1,0 +1,199 @@
+"""The timed IPv6 host duties of `Interface`: duplicate address detection, MLD reports and
+SLAAC address lifetimes, behind three hooks.
+
+`attach` builds the interface's ``dad`` (`DuplicateAddressDetector`), ``mld`` (`MldListener`)
+and ``slaac`` (`SlaacAddresses`) from its `Config`; `due_us` says when `service` next has work
+(the interface's `poll` and `poll_at` ask); `service` sends the solicitations and reports due,
+adds the addresses that passed detection and removes those whose valid lifetime ended.
+`conflict` is what IPv6 ingress calls for an advertisement or a probe about one of our
+addresses. These are functions over the interface, not a mixin: the interface holds their
+state, this module its behaviour.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from smoltcp.stack.time import Instant
+from smoltcp.wire import IpCidr, IpProtocol, Ipv6Address, Ipv6Cidr
+from smoltcp.wire.capabilities import ChecksumCapabilities
+from smoltcp.wire.checksum import InternetSum, WritableBuffer
+from smoltcp.wire.icmpv6 import NDP_HOP_LIMIT, Icmpv6Message
+from smoltcp.wire.ipv6 import Ipv6Repr
+from smoltcp.wire.ipv6ext import (
+    Ipv6OptionRepr,
+    Ipv6OptionType,
+    emit_options_header,
+    options_header_len,
+)
+from smoltcp.wire.mld import Mldv2ReportRepr
+from smoltcp.wire.ndp import NdpRepr
+
+from .dad import DuplicateAddressDetector
+from .mld import MldListener
+from .slaac import SlaacAddresses
+
+__all__ = ["attach", "conflict", "due_us", "service", "tentative_link_local"]
+
+_UNSPECIFIED = Ipv6Address(0)
+_ALL_MLDV2_ROUTERS = Ipv6Address("ff02::16")
+# RFC 3810 5: reports carry a Router Alert option (RFC 2711) whose value 0 says "MLD".
+_ROUTER_ALERT = (Ipv6OptionRepr(Ipv6OptionType.ROUTER_ALERT, b"\x00\x00"),)
+_HBH_LEN = options_header_len(_ROUTER_ALERT)
+_MLD_HOP_LIMIT = 1  # RFC 3810 5
+_LINK_LOCAL_PREFIX = 64
+
+
+def attach(iface: Any, now: Instant) -> None:
+    """Give ``iface`` its ``dad``, ``mld`` and ``slaac`` state; start probing its link-local
+    address when `DadConfig.link_local` (or, unset, ``Config.slaac``) asks for it."""
+    config = iface.config
+    iface.dad = DuplicateAddressDetector(config.dad)
+    report = config.mld.report_solicited_nodes
+    if report is None:
+        report = config.slaac
+    iface.mld = MldListener(config.mld, random.Random(f"mld-{config.random_seed}"), report)
+    iface.slaac = SlaacAddresses()
+    iface._ipv6_groups_key = None
+    probe_ll = config.dad.link_local
+    if probe_ll is None:
+        probe_ll = config.slaac
+    if iface._hardware_addr is not None and probe_ll and iface.dad.enabled:
+        ll = Ipv6Address.link_local_from_ethernet(iface._hardware_addr)
+        iface.dad.start(Ipv6Cidr(ll, _LINK_LOCAL_PREFIX), now)
+
+
+def tentative_link_local(iface: Any, addr: Ipv6Address) -> bool:
+    """Whether ``addr`` (our link-local address) may not be used: tentative or duplicated."""
+    dad = iface.dad
+    return addr in dad.tentative or addr in dad.duplicated
+
+
+def due_us(iface: Any) -> int:
+    """Return when `service` next has work (microseconds), or -1."""
+    best = iface.dad._due
+    mld = iface.mld.next_due_us
+    if mld is not None and (best < 0 or mld < best):
+        best = mld
+    slaac = iface.slaac.next_due_us
+    if slaac >= 0 and (best < 0 or slaac < best):
+        best = slaac
+    return best
+
+
+def sync_groups(iface: Any) -> None:
+    """Tell MLD the solicited-node groups of our addresses, tentative ones included, when
+    they changed (only reported groups need it: ingress computes them itself)."""
+    mld = iface.mld
+    if not mld._report_auto:
+        return
+    key = (iface.context.ip_addrs, tuple(iface.dad.tentative))
+    if key == iface._ipv6_groups_key:
+        return
+    iface._ipv6_groups_key = key
+    addrs = set(iface.ipv6_addrs()) | set(iface.dad.tentative)
+    mld.set_solicited_nodes({Ipv6Address.solicited_node(a) for a in addrs}, iface._now_us)
+
+
+def service(iface: Any) -> bool:
+    """Do what is due at the interface's current time; return whether anything was sent."""
+    now: Instant = iface._now
+    now_us = now.micros
+    sent = False
+    dad = iface.dad
+    if 0 <= dad._due <= now_us:
+        before = dad.counters.probes_sent
+        ready = dad.poll(now, lambda target: _send_dad_ns(iface, target))
+        fresh: list[IpCidr] = [
+            c
+            for c in ready
+            if not c.address.is_link_local and not iface.context.has_ip_addr(c.address)
+        ]
+        if fresh:
+            iface.update_ip_addrs(lambda addrs: addrs.extend(fresh))
+        sent = dad.counters.probes_sent != before
+    slaac = iface.slaac
+    if 0 <= slaac.next_due_us <= now_us:
+        gone = {c.address for c in slaac.poll(now_us)}
+        for addr in gone:
+            dad.forget(addr)
+        if gone & iface.context._addrs:
+            iface.update_ip_addrs(lambda addrs: _remove(addrs, gone))
+        iface.context._set_deprecated(slaac.deprecated)
+    sync_groups(iface)
+    mld = iface.mld
+    if mld.next_due_us is not None and mld.next_due_us <= now_us:
+        for report in mld.take(now_us):
+            sent = _send_report(iface, report) or sent
+    return sent
+
+
+def conflict(iface: Any, target: Ipv6Address, probe: bool, hw: bytes | None) -> bool:
+    """Judge a solicitation from ``::`` (``probe``) or an advertisement for ``target``;
+    return True when it was about one of our tentative addresses (then it is consumed)."""
+    dad = iface.dad
+    if target not in dad.tentative:
+        if not probe and iface.context.has_ip_addr(target):
+            dad.counters.conflicts_in_use += 1
+        return False
+    if probe:
+        dad.solicited(target, True, iface._now)
+    else:
+        dad.advertised(target, hw, iface._now)
+    iface.slaac.forget(target)
+    return True
+
+
+def _remove(addrs: list[IpCidr], gone: set[Ipv6Address]) -> None:
+    addrs[:] = [c for c in addrs if c.address not in gone]
+
+
+def _send_dad_ns(iface: Any, target: Ipv6Address) -> bool:
+    """Send a duplicate-detection solicitation for ``target`` (RFC 4862 5.4.2): from ``::``
+    to its solicited-node group, with no source link-layer option (RFC 4861 4.3)."""
+    ns = NdpRepr(Icmpv6Message.NEIGHBOR_SOLICIT, target)
+    dst = Ipv6Address.solicited_node(target)
+    out = Ipv6Repr(_UNSPECIFIED, dst, IpProtocol.ICMPV6, ns.buffer_len(), NDP_HOP_LIMIT)
+    return bool(iface._send_ipv6(out, ns, dst.multicast_mac if iface._eth else None))
+
+
+class _HopByHopReport:
+    """An MLDv2 report behind a Hop-by-Hop header with Router Alert (RFC 3810 5)."""
+
+    __slots__ = ("report",)
+
+    def __init__(self, report: Mldv2ReportRepr) -> None:
+        self.report = report
+
+    def buffer_len(self) -> int:
+        return _HBH_LEN + self.report.buffer_len()
+
+    def emit_buffer(
+        self,
+        buffer: WritableBuffer,
+        src: Ipv6Address,
+        dst: Ipv6Address,
+        caps: ChecksumCapabilities,
+        csum: InternetSum,
+    ) -> None:
+        view = memoryview(buffer)
+        n = emit_options_header(view, IpProtocol.ICMPV6, _ROUTER_ALERT)
+        self.report.emit_buffer(view[n : n + self.report.buffer_len()], src, dst, caps, csum)
+
+    def __str__(self) -> str:
+        return f"hop-by-hop(router alert) {self.report}"
+
+
+def _send_report(iface: Any, report: Mldv2ReportRepr) -> bool:
+    """Send ``report`` to ff02::16 with hop limit 1, from our link-local address, or from
+    ``::`` while we have none usable (RFC 3810 5.2.13)."""
+    src = _UNSPECIFIED
+    if iface._hardware_addr is not None:
+        ll = Ipv6Address.link_local_from_ethernet(iface._hardware_addr)
+        if not tentative_link_local(iface, ll):
+            src = ll
+    msg = _HopByHopReport(report)
+    out = Ipv6Repr(src, _ALL_MLDV2_ROUTERS, IpProtocol.HOPOPTS, msg.buffer_len(), _MLD_HOP_LIMIT)
+    mac = _ALL_MLDV2_ROUTERS.multicast_mac if iface._eth else None
+    return bool(iface._send_ipv6(out, msg, mac))
