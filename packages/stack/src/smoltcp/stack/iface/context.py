@@ -119,21 +119,27 @@ class Context:
         except KeyError:
             pass
         found = None
-        cidrs = self.ip_addrs
+        groups = (self.ip_addrs,)
         if self._deprecated:
-            cidrs = tuple(c for c in cidrs if c.address not in self._deprecated) + tuple(
-                c for c in cidrs if c.address in self._deprecated
+            # RFC 6724 5 rule 3: avoid deprecated addresses, whatever their prefix.
+            dep = self._deprecated
+            groups = (
+                tuple(c for c in self.ip_addrs if c.address not in dep),
+                tuple(c for c in self.ip_addrs if c.address in dep),
             )
-        for c in cidrs:
-            if c.contains_addr(dst_addr):
-                found = c.address
-                break
-        if found is None:
-            version = dst_addr.version
+        version = dst_addr.version
+        for cidrs in groups:
             for c in cidrs:
-                if c.address.version == version:
+                if c.contains_addr(dst_addr):
                     found = c.address
                     break
+            if found is None:
+                for c in cidrs:
+                    if c.address.version == version:
+                        found = c.address
+                        break
+            if found is not None:
+                break
         if len(cache) >= 1024:
             cache.clear()
         cache[dst_addr] = found

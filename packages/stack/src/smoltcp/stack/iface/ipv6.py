@@ -376,7 +376,8 @@ class Ipv6Ingress:
         target = ns.target_addr
         if self.dad.tentative and target in self.dad.tentative:
             # RFC 4862 5.4.3: never answered; from :: another host probes it too.
-            ipv6_host.conflict(self, target, ipr.src_addr.is_unspecified, None)
+            if ipr.src_addr.is_unspecified:
+                ipv6_host.conflict(self, target, True, None)
             self._drop("ndp-tentative-target")
             return
         if target not in addrs or target.is_multicast:
