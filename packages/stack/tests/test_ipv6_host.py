@@ -228,11 +228,7 @@ def test_report_delays_repeat_exactly_for_a_seed() -> None:
     def run() -> list[int]:
         h = Harness(cidr=f"{US}/64", random_seed=7)
         h.iface.join_multicast_group(Ipv6Address(GROUP), h.now)
-        times = []
-        for _ in range(40):
-            if reports(h.poll(h.advance(25))):
-                times.append(h.now.micros)
-        return times
+        return [h.now.micros for _ in range(40) if reports(h.poll(h.advance(25)))]
 
     assert run() == run() and len(run()) == 2
 
