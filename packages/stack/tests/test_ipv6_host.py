@@ -382,3 +382,15 @@ def test_hop_limit_per_socket_over_ipv6() -> None:
             sock.hop_limit = 256
         with pytest.raises(TypeError):
             sock.hop_limit = "1"  # type: ignore[assignment]
+
+
+def test_slaac_forms_a_bounded_number_of_addresses() -> None:
+    h = Harness(cidr="", slaac=True, dad=DadConfig(transmits=0))
+    ra = IPv6(src="fe80::1", dst="ff02::1", hlim=255) / ICMPv6ND_RA(routerlifetime=0)
+    for i in range(20):
+        ra = ra / ICMPv6NDOptPrefixInfo(
+            prefix=f"2001:db8:{i + 1:x}::", prefixlen=64, validlifetime=600, preferredlifetime=600
+        )
+    h.feed(frame(ra, dst_mac="33:33:00:00:00:01"))
+    assert len(h.iface.slaac) == 16
+    assert h.dropped["slaac-table-full"] == 4

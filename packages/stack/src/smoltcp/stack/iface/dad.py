@@ -30,7 +30,11 @@ from smoltcp.wire import Ipv6Address, Ipv6Cidr
 
 from .acd import AcdEvent, AcdEventKind
 
-__all__ = ["DadConfig", "DadCounters", "DuplicateAddressDetector"]
+__all__ = ["MAX_DUPLICATED", "DadConfig", "DadCounters", "DuplicateAddressDetector"]
+
+#: Duplicated addresses remembered at most (the oldest is forgotten first): a peer answering
+#: every probe for ever new prefixes cannot grow the table.
+MAX_DUPLICATED = 64
 
 
 @dataclass
@@ -187,6 +191,8 @@ class DuplicateAddressDetector:
 
     def _duplicate(self, addr: Ipv6Address, now: Instant, hw: bytes | None) -> None:
         del self.tentative[addr]
+        if len(self.duplicated) >= MAX_DUPLICATED:
+            del self.duplicated[next(iter(self.duplicated))]
         self.duplicated[addr] = now
         self.counters.duplicates += 1
         self._event(AcdEventKind.TAKEN, addr, now, hw)

@@ -72,7 +72,7 @@ def tentative_link_local(iface: Any, addr: Ipv6Address) -> bool:
 
 def due_us(iface: Any) -> int:
     """Return when `service` next has work (microseconds), or -1."""
-    best = iface.dad._due
+    best: int = iface.dad._due
     mld = iface.mld.next_due_us
     if mld is not None and (best < 0 or mld < best):
         best = mld

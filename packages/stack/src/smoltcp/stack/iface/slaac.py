@@ -24,7 +24,12 @@ from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, Ipv6Address, Ipv6Cidr, modified_eui64
 from smoltcp.wire.ndp import NdpRepr
 
-__all__ = ["SlaacAddresses", "apply_router_advert"]
+__all__ = ["MAX_ADDRESSES", "SlaacAddresses", "apply_router_advert"]
+
+#: Addresses SLAAC forms at most (tentative ones included): advertisements naming more
+#: prefixes form no more (counted ``slaac-table-full``), so a forged flood of prefixes cannot
+#: grow the interface's address list.
+MAX_ADDRESSES = 16
 
 # An interface identifier of 64 bits leaves 64 for the prefix (RFC 4291 2.5.1, RFC 4862 5.5.3).
 _IID_BITS = 64
@@ -60,6 +65,9 @@ class SlaacAddresses:
 
     def __contains__(self, addr: object) -> bool:
         return addr in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def lifetimes(self, addr: Ipv6Address) -> tuple[int, int] | None:
         """Return ``(preferred until, valid until)`` of ``addr`` in microseconds (-1: never),
@@ -123,11 +131,17 @@ def apply_router_advert(
         old = table.lifetimes(addr)
         if old is not None:
             table.set(cidr, preferred, _renewed_valid(old[1], p.valid_lifetime, now_us))
+            if not iface.context.has_ip_addr(addr) and addr not in iface.dad.tentative:
+                # The application removed it meanwhile: the advertisement gives it back.
+                iface.update_ip_addrs(lambda addrs, c=cidr: addrs.append(c))
             changed += 1
         elif p.valid_lifetime and not iface.context.has_ip_addr(addr):
             # RFC 4862 5.5.3 (d): a new prefix with a non-zero valid lifetime forms an address
             # (not one the interface has already from its configuration).
             if addr in iface.dad.tentative:
+                continue
+            if len(table) >= MAX_ADDRESSES:
+                iface.counters.dropped["slaac-table-full"] += 1
                 continue
             table.set(cidr, preferred, _until(now_us, p.valid_lifetime))
             if iface.dad.enabled:
