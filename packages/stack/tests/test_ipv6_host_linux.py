@@ -38,7 +38,7 @@ import json, socket, struct, subprocess, sys, time
 from smoltcp.phy import PcapWriter, TapInterface, Waiter
 from smoltcp.phy import now as clock
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.socket import RawSocket, SocketSet, UdpSocket
+from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawSocket, SocketSet, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.tcp import TcpSocket
 from smoltcp.stack.time import Duration
@@ -212,7 +212,10 @@ udp.bind(6000)
 udp.hop_limit = 7
 tcp = TcpSocket(4096, 4096)
 tcp.hop_limit = 9
-for s in (raw, icmp_raw, udp, tcp):
+ping = IcmpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
+ping.bind(IcmpEndpoint.ident(0x6262))
+ping.hop_limit = 11
+for s in (raw, icmp_raw, udp, tcp, ping):
     sockets.add(s)
 kr = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 253)
 kr.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
@@ -224,7 +227,7 @@ ku.setblocking(False)
 kl = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 kl.bind(("fdaa::100", 7100))
 kl.listen(1)
-out = {"stack_raw": None, "kernel_raw": None, "echo_reply": None, "udp": None}
+out = {"stack_raw": None, "kernel_raw": None, "echo_reply": None, "udp": None, "ping": None}
 
 def header(nh, plen, hlim=64, src="fdaa::1", dst="fdaa::100"):
     return (struct.pack("!IHBB", 6 << 28, plen, nh, hlim)
@@ -244,14 +247,22 @@ echo = struct.pack("!BBHHH", 128, 0, 0, 0x5151, 1) + b"raw ping"
 icmp_raw.send_slice(header(58, len(echo)) + echo)
 udp.send_to(b"hop limit 7", IpEndpoint(Ipv6Address("fdaa::100"), 7000))
 tcp.connect(iface.context, ("fdaa::100", 7100), 40000)
+# An echo socket bound by identifier: the kernel's reply comes back to it by that identifier
+# (the stack computes the checksum over the pseudo-header).
+ping.send_to(struct.pack("!BBHHH", 128, 0, 0, 0x6262, 5) + b"by ident", Ipv6Address("fdaa::100"))
 def step():
     while raw.can_recv():
         pkt = raw.recv()
         out["stack_raw"] = [pkt[6], pkt[40:].decode()]
     while icmp_raw.can_recv():
         pkt = icmp_raw.recv()
-        if pkt[40] == 129:
+        # It sees every ICMPv6 message: the ping socket's reply too.
+        if pkt[40] == 129 and pkt[44:46] == b"\x51\x51":
             out["echo_reply"] = list(struct.unpack("!HH", pkt[44:48]))
+    while ping.can_recv():
+        data, src = ping.recv_from()
+        if data[0] == 129:
+            out["ping"] = [list(struct.unpack("!HH", bytes(data[4:8]))), str(src)]
     for s, key in ((kr, "kernel_raw"), (ku, "udp")):
         try:
             data, hl, src = hop_limit(s.recvmsg(2048, socket.CMSG_SPACE(4)))
@@ -390,7 +401,13 @@ def test_raw_ipv6_sockets_and_hop_limits(tap6dad_netns: str, tmp_path: Path) -> 
     assert out["stack_raw"] == [253, "kernel raw 253"], out
     assert out["kernel_raw"] == ["stack raw 253", 33, "fdaa::1"]
     assert out["echo_reply"] == [0x5151, 1]
+    assert out["ping"] == [[0x6262, 5], "fdaa::100"]
     assert out["udp"] == ["hop limit 7", 7, "fdaa::1"]
     assert out["tcp"] == "ESTABLISHED"
-    syn = [f for f in _frames(pcap) if TCP in f and f[TCP].flags == "S"]
+    frames = _frames(pcap)
+    syn = [f for f in frames if TCP in f and f[TCP].flags == "S"]
     assert syn and syn[0][IPv6].hlim == 9
+    from scapy.layers.inet6 import ICMPv6EchoRequest
+
+    echo = [f for f in frames if ICMPv6EchoRequest in f and f[ICMPv6EchoRequest].id == 0x6262]
+    assert echo and echo[0][IPv6].hlim == 11

@@ -12,6 +12,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ._generated.icmpv6 import Icmpv6Message
+from ._generated.mldquery import HEADER as _QUERY
+from ._generated.mldquery import HEADER_LEN as _QUERY_LEN
+from ._generated.mldquery import V1_LEN as _QUERY_V1_LEN
 from ._generated.mldv2 import HEADER as _REPORT
 from ._generated.mldv2 import HEADER_LEN as _REPORT_LEN
 from ._generated.mldv2 import PROTOCOL
@@ -29,20 +32,13 @@ __all__ = ["MldQueryRepr", "Mldv2AddressRecord", "Mldv2RecordType", "Mldv2Report
 _DEFAULT_CAPS = ChecksumCapabilities()
 _MLDV2_REPORT = Icmpv6Message.MLDV2_REPORT
 _MLD_QUERY = Icmpv6Message.MLD_QUERY
-# A query: type, code, checksum, Maximum Response Code, reserved, Multicast Address (RFC 3810
-# 5.1; the 24 octets of an MLDv1 query, RFC 2710 3), then in MLDv2 flags/QRV, QQIC and the
-# number of sources.
-_QUERY_V1_LEN = 24
-_QUERY_V2_LEN = 28
-_MAX_RESP_AT = 4
-_QUERY_GROUP_AT = 8
-_QUERY_NSRC_AT = 26
-_SOURCE_LEN = 16
-# RFC 3810 5.1.3: codes from 32768 on are a floating-point value.
+# RFC 3810 5.1.3: a Maximum Response Code from 32768 on is a floating-point value, 1 | exp (3
+# bits) | mant (12 bits), worth (mant | 0x1000) << (exp + 3) milliseconds.
+_FLOAT_FROM = 0x8000
 _MANT_MASK = 0x0FFF
 _EXP_SHIFT = 12
 _EXP_MASK = 0x7
-_FLOAT_FROM = 0x8000
+_EXP_BIAS = 3
 
 
 class Mldv2AddressRecord(NamedTuple):
@@ -140,19 +136,18 @@ class MldQueryRepr(NamedTuple):
         n = len(buffer)
         if n < _QUERY_V1_LEN:
             raise MalformedPacket(PROTOCOL, "header", f"query of {n} octets, fewer than 24")
-        if buffer[0] != _MLD_QUERY:
-            raise MalformedPacket(PROTOCOL, "msg_type", f"{buffer[0]}, not 130")
-        code = int.from_bytes(buffer[_MAX_RESP_AT : _MAX_RESP_AT + 2], "big")
-        group = ipv6_from_packed(bytes(buffer[_QUERY_GROUP_AT : _QUERY_GROUP_AT + _SOURCE_LEN]))
-        if n == _QUERY_V1_LEN:
-            return MldQueryRepr(code, group, 1, 0)  # MLDv1: milliseconds as they are
-        if n < _QUERY_V2_LEN:
+        if _QUERY_V1_LEN < n < _QUERY_LEN:
             raise MalformedPacket(PROTOCOL, "header", f"query of {n} octets: not MLDv1 or v2")
-        nsrc = int.from_bytes(buffer[_QUERY_NSRC_AT : _QUERY_NSRC_AT + 2], "big")
-        if _QUERY_V2_LEN + _SOURCE_LEN * nsrc > n:
+        version = 1 if n == _QUERY_V1_LEN else 2
+        # An MLDv1 query is the MLDv2 form without its last four octets (no sources).
+        fixed = bytes(buffer[:_QUERY_LEN]).ljust(_QUERY_LEN, b"\0")
+        msg_type, _, _, code, _, group, _, _, nsrc = _QUERY.unpack_from(fixed)
+        if msg_type != _MLD_QUERY:
+            raise MalformedPacket(PROTOCOL, "msg_type", f"{msg_type}, not 130")
+        if _QUERY_LEN + SOURCE_LEN * nsrc > n and version == 2:
             raise MalformedPacket(PROTOCOL, "num_sources", "sources run past the message")
-        if code >= _FLOAT_FROM:
+        if version == 2 and code >= _FLOAT_FROM:
             mant = code & _MANT_MASK
             exp = (code >> _EXP_SHIFT) & _EXP_MASK
-            code = (mant | (_MANT_MASK + 1)) << (exp + 3)
-        return MldQueryRepr(code, group, 2, nsrc)
+            code = (mant | (_MANT_MASK + 1)) << (exp + _EXP_BIAS)
+        return MldQueryRepr(code, ipv6_from_packed(group), version, nsrc)

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: fd6e81ef1f8b23cb307ac7e3d101cd9564b2cbe2d93577e9623f215aa1b7d8c1
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: c036f41073d1ee7c19928d4108bb8237c017eec0ad5040e18b43519b14f16fbf
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -23,6 +23,7 @@ __all__ = [
     "ipv6frag",
     "ipv6option",
     "ipv6routing",
+    "mldquery",
     "mldv2",
     "mldv2record",
     "ndplladdr",
