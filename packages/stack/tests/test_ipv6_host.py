@@ -394,3 +394,57 @@ def test_slaac_forms_a_bounded_number_of_addresses() -> None:
     h.feed(frame(ra, dst_mac="33:33:00:00:00:01"))
     assert len(h.iface.slaac) == 16
     assert h.dropped["slaac-table-full"] == 4
+
+
+def test_a_raw_udp_socket_gets_a_copy_and_the_udp_socket_the_datagram() -> None:
+    h = Harness(cidr=f"{US}/64")
+    raw = RawSocket(6, 17, 4096, 4096)
+    udp = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
+    udp.bind(7000)
+    h.sockets.add(raw)
+    h.sockets.add(udp)
+    assert h.feed(frame(IPv6(src=PEER, dst=US) / UDP(sport=5, dport=7000) / b"both")) == []
+    assert bytes(udp.recv()[0]) == b"both"
+    assert bytes(IPv6(raw.recv())[UDP].payload) == b"both"
+    # No port unreachable about a datagram a raw socket took (as for IPv4).
+    assert h.feed(frame(IPv6(src=PEER, dst=US) / UDP(sport=5, dport=7001) / b"raw")) == []
+    assert raw.can_recv()
+
+
+def test_an_mldv1_querier_makes_the_listener_speak_mldv1() -> None:
+    from scapy.layers.inet6 import ICMPv6MLDone, ICMPv6MLQuery, ICMPv6MLReport
+
+    h = Harness(cidr=f"{US}/64")
+    h.iface.join_multicast_group(Ipv6Address(GROUP), h.now)
+    h.poll()
+    h.poll(h.advance(1000))
+    query = IPv6(src="fe80::2", dst="ff02::1", hlim=1) / ICMPv6MLQuery(mrd=0)
+    out = packets(h.feed(frame(query, "33:33:00:00:00:01")))
+    (p,) = out
+    assert ICMPv6MLReport in p and p[ICMPv6MLReport].mladdr == GROUP
+    assert (p[IPv6].dst, p[IPv6].hlim, p[Ether].dst) == (GROUP, 1, "33:33:00:00:42:42")
+    assert any(o.otype == 5 for o in p[IPv6ExtHdrHopByHop].options)
+    assert h.iface.mld.compatibility_v1
+    h.iface.leave_multicast_group(Ipv6Address(GROUP))
+    (done,) = packets(h.poll())
+    assert ICMPv6MLDone in done and done[IPv6].dst == "ff02::2"
+    # The Older Version Querier Present Timeout (2 x 125 s + 10 s) ends the mode.
+    h.poll(h.advance(Duration.from_secs(261)))
+    h.iface.join_multicast_group(Ipv6Address(GROUP), h.now)
+    assert reports(h.poll()) == [(4, GROUP)]
+    assert not h.iface.mld.compatibility_v1
+
+
+def test_link_up_probes_again_and_reports_again() -> None:
+    h = Harness(cidr="", slaac=True)
+    h.feed(router_advert())
+    h.poll(h.advance(1000))
+    assert Ipv6Address(FORMED) in h.iface.ipv6_addrs()
+    h.poll(h.advance(5000))
+    h.iface.link_up(h.now)
+    assert Ipv6Address(FORMED) not in h.iface.ipv6_addrs()
+    sent = h.poll()
+    assert sorted(dad_probes(sent)) == sorted([US_LL, FORMED])
+    assert (4, "ff02::1:ff00:1") in reports(sent)
+    h.poll(h.advance(1000))
+    assert {Ipv6Address(FORMED), Ipv6Address(US_LL)} <= set(h.iface.ipv6_addrs())

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from ._generated.icmpv6 import Icmpv6Message
 from ._generated.mldquery import HEADER as _QUERY
 from ._generated.mldquery import HEADER_LEN as _QUERY_LEN
+from ._generated.mldquery import MAX_RESP_CODE as _AFTER_COMMON
 from ._generated.mldquery import V1_LEN as _QUERY_V1_LEN
 from ._generated.mldv2 import HEADER as _REPORT
 from ._generated.mldv2 import HEADER_LEN as _REPORT_LEN
@@ -25,9 +26,15 @@ from .address import IpAddress, Ipv6Address, ipv6_from_packed
 from .capabilities import COMPUTE_TX, ChecksumCapabilities
 from .checksum import InternetSum, WritableBuffer, internet_sum
 from .errors import MalformedPacket
-from .icmpv6 import fill_icmpv6_checksum
+from .icmpv6 import Icmpv6Repr, fill_icmpv6_checksum
 
-__all__ = ["MldQueryRepr", "Mldv2AddressRecord", "Mldv2RecordType", "Mldv2ReportRepr"]
+__all__ = [
+    "MldQueryRepr",
+    "Mldv2AddressRecord",
+    "Mldv2RecordType",
+    "Mldv2ReportRepr",
+    "mldv1_message",
+]
 
 _DEFAULT_CAPS = ChecksumCapabilities()
 _MLDV2_REPORT = Icmpv6Message.MLDV2_REPORT
@@ -151,3 +158,13 @@ class MldQueryRepr(NamedTuple):
             exp = (code >> _EXP_SHIFT) & _EXP_MASK
             code = (mant | (_MANT_MASK + 1)) << (exp + _EXP_BIAS)
         return MldQueryRepr(code, ipv6_from_packed(group), version, nsrc)
+
+
+def mldv1_message(message: Icmpv6Message, group: Ipv6Address) -> Icmpv6Repr:
+    """Return an MLDv1 Report or Done (RFC 2710 3) about ``group``: the 24-octet layout of an
+    MLDv1 query with a zero Maximum Response Delay. Raises ValueError for another type."""
+    if message not in (Icmpv6Message.MLD_REPORT, Icmpv6Message.MLD_DONE):
+        raise ValueError(f"message must be MLD_REPORT or MLD_DONE, not {message!r}")
+    buf = bytearray(_QUERY_LEN)
+    _QUERY.pack_into(buf, 0, message, 0, 0, 0, 0, group.packed, 0, 0, 0)
+    return Icmpv6Repr(message, 0, data=bytes(buf[_AFTER_COMMON.start : _QUERY_V1_LEN]))

@@ -500,6 +500,8 @@ class AcdMixin:
     def _send_arp(self, arp: Any, dst_mac: bytes) -> bool:
         raise NotImplementedError
 
+    _ipv6_link_up: Any  # Ipv6Ingress (after this class in Interface's bases)
+
     def add_ip_addr(self, cidr: IpCidr, now: Instant, *, probe: bool | None = None) -> None:
         """Add ``cidr`` to the interface's addresses, with conflict detection (RFC 5227).
 
@@ -553,7 +555,9 @@ class AcdMixin:
 
         RFC 5227 2.1 and 2.3: every IPv4 address that was probed before use is probed again
         (tentative meanwhile: it leaves the interface's addresses until ready); every other
-        IPv4 address in use is announced again. Call it when the device reports carrier again
+        IPv4 address in use is announced again. IPv6 (RFC 4862 5.4): every address that passed
+        duplicate detection is tentative again until it passes again, and the MLD groups are
+        reported again (RFC 3810 6.1). Call it when the device reports carrier again
         (a cable plugged in, a Wi-Fi association); the interface cannot see that by itself.
         Nothing happens on an IP medium.
         """
@@ -561,6 +565,9 @@ class AcdMixin:
             raise TypeError(f"now must be an Instant, not {type(now).__name__}")
         if not self._eth:
             return
+        # IPv6: duplicate detection again for the addresses that went through it, MLD
+        # reports again (RFC 4862 5.4).
+        self._ipv6_link_up(now)
         acd = self.acd
         again = {c.address for c, _, probed in acd.records() if probed}
         for c, state, _ in acd.records():

@@ -141,6 +141,9 @@ class DuplicateAddressDetector:
         """Addresses under detection (read-only for the application)."""
         self.duplicated: dict[Ipv6Address, Instant] = {}
         """Addresses found duplicated, with when (read-only; an address probed again leaves)."""
+        self.passed: dict[Ipv6Address, Ipv6Cidr] = {}
+        """Addresses that passed detection and were not forgotten since (probed again when
+        the link comes back up)."""
         self._due = -1
         self._events: deque[AcdEvent] = deque()
         self.counters = DadCounters()
@@ -162,6 +165,7 @@ class DuplicateAddressDetector:
             raise ValueError(f"cidr must hold a unicast IPv6 address, not {cidr}")
         self.tentative[addr] = _Tentative(cidr, now.micros)
         self.duplicated.pop(addr, None)
+        self.passed.pop(addr, None)
         if self._due < 0 or now.micros < self._due:
             self._due = now.micros
 
@@ -169,6 +173,7 @@ class DuplicateAddressDetector:
         """Stop probing ``addr`` and forget that it was duplicated."""
         self.tentative.pop(addr, None)
         self.duplicated.pop(addr, None)
+        self.passed.pop(addr, None)
         self._due = self._earliest()
 
     def solicited(self, target: Ipv6Address, unspecified_source: bool, now: Instant) -> bool:
@@ -212,6 +217,7 @@ class DuplicateAddressDetector:
             if r.sent >= cfg.transmits:
                 # RetransTimer after the last solicitation, nobody objected (RFC 4862 5.4).
                 del self.tentative[addr]
+                self.passed[addr] = r.cidr
                 self.counters.ready += 1
                 self._event(AcdEventKind.READY, addr, now, None)
                 ready.append(r.cidr)

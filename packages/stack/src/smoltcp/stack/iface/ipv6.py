@@ -197,18 +197,19 @@ class Ipv6Ingress:
             handled = self._deliver_raw6(ipr, proto, buf[:end])
         if proto == _ICMPV6:
             self._process_icmpv6(ipr, upper, multicast, eth_src, addrs, buf[:end])
-        elif handled:
-            pass  # a raw socket took it: no error about an unknown protocol (as for IPv4)
-        elif proto == _NONXT:
-            self._drop("no-next-header")  # RFC 8200 4.7: nothing follows
         elif proto in (_UDP, _TCP):
             self._rx_packet = buf[:end]  # quoted by an ICMPv6 error (port unreachable)
             if eth_src is not None:
                 self.neighbor_cache._refresh(src, eth_src, self._now_us)
+            # A raw socket's copy (``handled``) spares the sender an error, as for IPv4.
             if proto == _UDP:
-                self._process_udp(ipr, upper, multicast, False)
+                self._process_udp(ipr, upper, multicast, handled)
             else:
-                self._process_tcp(ipr, upper, multicast, False)
+                self._process_tcp(ipr, upper, multicast, handled)
+        elif handled:
+            pass  # a raw socket took it: no error about an unknown protocol (as for IPv4)
+        elif proto == _NONXT:
+            self._drop("no-next-header")  # RFC 8200 4.7: nothing follows
         else:
             # RFC 8200 4: an unrecognised Next Header is a Parameter Problem, code 1,
             # pointing at the field that holds it.
@@ -275,6 +276,10 @@ class Ipv6Ingress:
                         return False
                 at += option.buffer_len()
         return True
+
+    def _ipv6_link_up(self, now: Any) -> None:
+        """Run duplicate detection and MLD reports again (called by `link_up`)."""
+        ipv6_host.link_up(self, now)
 
     def _deliver_raw6(self, ipr: Ipv6Repr, proto: Any, packet: memoryview) -> bool:
         """Give the whole ``packet`` to the IPv6 raw sockets of ``proto``; return whether any."""

@@ -19,7 +19,7 @@ from smoltcp.stack.time import Instant
 from smoltcp.wire import IpCidr, IpProtocol, Ipv6Address, Ipv6Cidr
 from smoltcp.wire.capabilities import ChecksumCapabilities
 from smoltcp.wire.checksum import InternetSum, WritableBuffer
-from smoltcp.wire.icmpv6 import NDP_HOP_LIMIT, Icmpv6Message
+from smoltcp.wire.icmpv6 import NDP_HOP_LIMIT, Icmpv6Message, Icmpv6Repr
 from smoltcp.wire.ipv6 import Ipv6Repr
 from smoltcp.wire.ipv6ext import (
     Ipv6OptionRepr,
@@ -34,10 +34,9 @@ from .dad import DuplicateAddressDetector
 from .mld import MldListener
 from .slaac import SlaacAddresses
 
-__all__ = ["attach", "conflict", "due_us", "service", "tentative_link_local"]
+__all__ = ["attach", "conflict", "due_us", "link_up", "service", "tentative_link_local"]
 
 _UNSPECIFIED = Ipv6Address(0)
-_ALL_MLDV2_ROUTERS = Ipv6Address("ff02::16")
 # RFC 3810 5: reports carry a Router Alert option (RFC 2711) whose value 0 says "MLD".
 _ROUTER_ALERT = (Ipv6OptionRepr(Ipv6OptionType.ROUTER_ALERT, b"\x00\x00"),)
 _HBH_LEN = options_header_len(_ROUTER_ALERT)
@@ -62,6 +61,20 @@ def attach(iface: Any, now: Instant) -> None:
     if iface._hardware_addr is not None and probe_ll and iface.dad.enabled:
         ll = Ipv6Address.link_local_from_ethernet(iface._hardware_addr)
         iface.dad.start(Ipv6Cidr(ll, _LINK_LOCAL_PREFIX), now)
+
+
+def link_up(iface: Any, now: Instant) -> None:
+    """The link came back up (RFC 4862 5.4: detection runs when an interface is
+    re-initialised): every address that passed detection is tentative again, and every
+    reported group is reported again."""
+    dad = iface.dad
+    again = [c for a, c in dad.passed.items() if a.is_link_local or iface.context.has_ip_addr(a)]
+    gone = {c.address for c in again}
+    if gone & iface.context._addrs:
+        iface.update_ip_addrs(lambda addrs: _remove(addrs, gone))
+    for c in again:
+        dad.start(c, now)
+    iface.mld.resend(now.micros)
 
 
 def tentative_link_local(iface: Any, addr: Ipv6Address) -> bool:
@@ -124,8 +137,8 @@ def service(iface: Any) -> bool:
     sync_groups(iface)
     mld = iface.mld
     if mld.next_due_us is not None and mld.next_due_us <= now_us:
-        for report in mld.take(now_us):
-            sent = _send_report(iface, report) or sent
+        for dst, message in mld.take(now_us):
+            sent = _send_report(iface, dst, message) or sent
     return sent
 
 
@@ -159,11 +172,11 @@ def _send_dad_ns(iface: Any, target: Ipv6Address) -> bool:
 
 
 class _HopByHopReport:
-    """An MLDv2 report behind a Hop-by-Hop header with Router Alert (RFC 3810 5)."""
+    """An MLD message behind a Hop-by-Hop header with Router Alert (RFC 3810 5, RFC 2710 3)."""
 
     __slots__ = ("report",)
 
-    def __init__(self, report: Mldv2ReportRepr) -> None:
+    def __init__(self, report: Mldv2ReportRepr | Icmpv6Repr) -> None:
         self.report = report
 
     def buffer_len(self) -> int:
@@ -185,15 +198,15 @@ class _HopByHopReport:
         return f"hop-by-hop(router alert) {self.report}"
 
 
-def _send_report(iface: Any, report: Mldv2ReportRepr) -> bool:
-    """Send ``report`` to ff02::16 with hop limit 1, from our link-local address, or from
-    ``::`` while we have none usable (RFC 3810 5.2.13)."""
+def _send_report(iface: Any, dst: Ipv6Address, report: Mldv2ReportRepr | Icmpv6Repr) -> bool:
+    """Send the MLD message ``report`` to ``dst`` with hop limit 1, from our link-local
+    address, or from ``::`` while we have none usable (RFC 3810 5.2.13)."""
     src = _UNSPECIFIED
     if iface._hardware_addr is not None:
         ll = Ipv6Address.link_local_from_ethernet(iface._hardware_addr)
         if not tentative_link_local(iface, ll):
             src = ll
     msg = _HopByHopReport(report)
-    out = Ipv6Repr(src, _ALL_MLDV2_ROUTERS, IpProtocol.HOPOPTS, msg.buffer_len(), _MLD_HOP_LIMIT)
-    mac = _ALL_MLDV2_ROUTERS.multicast_mac if iface._eth else None
+    out = Ipv6Repr(src, dst, IpProtocol.HOPOPTS, msg.buffer_len(), _MLD_HOP_LIMIT)
+    mac = dst.multicast_mac if iface._eth else None
     return bool(iface._send_ipv6(out, msg, mac))

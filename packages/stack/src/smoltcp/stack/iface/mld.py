@@ -12,10 +12,13 @@ a leave: CHANGE_TO_INCLUDE_MODE with no sources, i.e. INCLUDE {}) is reported at
 repeated Robustness Variable - 1 times, each after a delay in [0, Unsolicited Report Interval].
 A query (RFC 3810 6.2) is answered with the current state (MODE_IS_EXCLUDE) of the groups it
 asks about, after a delay in [0, Maximum Response Delay]; a general query's answer pending
-earlier makes a later one moot. Every delay is drawn from a `random.Random` seeded from
-``Config.random_seed``: runs repeat exactly. The solicited-node groups are reported only with
-``MldConfig.report_solicited_nodes`` (default: when ``Config.slaac`` is on), so a host with a
-static configuration stays quiet until its application joins a group.
+earlier makes a later one moot. An MLDv1 query puts the listener in MLDv1 compatibility mode
+(RFC 3810 8.2) for the Older Version Querier Present Timeout: it then sends MLDv1 Reports to
+each group and a Done to ff02::2 on leaving (RFC 2710 3, 4). Every delay is drawn from a
+`random.Random` seeded from ``Config.random_seed``: runs repeat exactly. The solicited-node
+groups are reported only with ``MldConfig.report_solicited_nodes`` (default: when
+``Config.slaac`` is on), so a host with a static configuration stays quiet until its
+application joins a group.
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ from dataclasses import dataclass, field
 
 from smoltcp.stack.time import Duration
 from smoltcp.wire import Ipv6Address
-from smoltcp.wire.mld import MldQueryRepr, Mldv2AddressRecord, Mldv2RecordType, Mldv2ReportRepr
+from smoltcp.wire.icmpv6 import Icmpv6Message, Icmpv6Repr
+from smoltcp.wire.mld import (
+    MldQueryRepr,
+    Mldv2AddressRecord,
+    Mldv2RecordType,
+    Mldv2ReportRepr,
+    mldv1_message,
+)
 
 __all__ = ["MAX_GROUPS", "MldConfig", "MldListener"]
 
@@ -38,6 +48,11 @@ _ALL_NODES = Ipv6Address.LINK_LOCAL_ALL_NODES
 _CHANGE_TO_EXCLUDE = Mldv2RecordType(4)
 _CHANGE_TO_INCLUDE = Mldv2RecordType(3)
 _MODE_IS_EXCLUDE = Mldv2RecordType(2)
+_ALL_MLDV2_ROUTERS = Ipv6Address("ff02::16")
+_ALL_ROUTERS = Ipv6Address("ff02::2")
+# RFC 3810 9.2, 9.3: Query Interval 125 s and Query Response Interval 10 s (defaults).
+_QUERY_INTERVAL_US = 125_000_000
+_QUERY_RESPONSE_INTERVAL_US = 10_000_000
 
 
 @dataclass
@@ -97,6 +112,7 @@ class MldListener:
         "_rand",
         "_report_auto",
         "_solicited",
+        "_v1_until",
         "groups",
         "macs",
         "next_due_us",
@@ -116,6 +132,8 @@ class MldListener:
         # group -> when its current-state record is due (group-specific queries).
         self._current: dict[Ipv6Address, int] = {}
         self._general_due: int | None = None
+        # Until when an MLDv1 querier was heard (RFC 3810 8.2.1), or None.
+        self._v1_until: int | None = None
         self.groups: frozenset[Ipv6Address] = frozenset({_ALL_NODES})
         """Every group listened to: ff02::1, the solicited-node and the joined groups."""
         self.macs: frozenset[bytes] = frozenset({_ALL_NODES.multicast_mac})
@@ -185,6 +203,10 @@ class MldListener:
     def on_query(self, query: MldQueryRepr, now_us: int) -> None:
         """Take a query (RFC 3810 6.2): schedule the current-state records it asks for."""
         self.queries_received += 1
+        if query.version == 1:
+            # RFC 3810 8.2.1, 9.12: Older Version Querier Present Timeout.
+            r = self._config.robustness
+            self._v1_until = now_us + r * _QUERY_INTERVAL_US + _QUERY_RESPONSE_INTERVAL_US
         delay = query.max_resp_delay * _MS
         due = now_us + (self._rand.randint(0, delay) if delay > 0 else 0)
         group = query.mcast_addr
@@ -200,8 +222,21 @@ class MldListener:
             return
         self._update_next()
 
-    def take(self, now_us: int) -> list[Mldv2ReportRepr]:
-        """Return the reports due at ``now_us`` (each at most `_RECORDS_PER_REPORT` records)."""
+    @property
+    def compatibility_v1(self) -> bool:
+        """Whether an MLDv1 querier was heard recently (MLDv1 messages are sent)."""
+        return self._v1_until is not None
+
+    def resend(self, now_us: int) -> None:
+        """Report every reported group again as if just joined (the link came back up)."""
+        for g in self.groups:
+            if self._reported(g):
+                self._change(g, _CHANGE_TO_EXCLUDE, now_us)
+
+    def take(self, now_us: int) -> list[tuple[Ipv6Address, Mldv2ReportRepr | Icmpv6Repr]]:
+        """Return the messages due at ``now_us`` as ``(destination, message)`` pairs: MLDv2
+        reports (each at most `_RECORDS_PER_REPORT` records) to ff02::16, or in MLDv1
+        compatibility mode one MLDv1 Report per group (to the group) or Done (to ff02::2)."""
         records: list[Mldv2AddressRecord] = []
         if self._general_due is not None and self._general_due <= now_us:
             self._general_due = None
@@ -226,10 +261,21 @@ class MldListener:
                     limit = self._config.unsolicited_report_interval.micros
                     change.due = now_us + self._rand.randint(0, limit)
         self._update_next()
-        out = [
-            Mldv2ReportRepr(tuple(records[i : i + _RECORDS_PER_REPORT]))
-            for i in range(0, len(records), _RECORDS_PER_REPORT)
-        ]
+        if self._v1_until is not None and now_us >= self._v1_until:
+            self._v1_until = None
+        out: list[tuple[Ipv6Address, Mldv2ReportRepr | Icmpv6Repr]]
+        if self._v1_until is not None:
+            out = [
+                (_ALL_ROUTERS, mldv1_message(Icmpv6Message.MLD_DONE, r.mcast_addr))
+                if r.record_type == _CHANGE_TO_INCLUDE
+                else (r.mcast_addr, mldv1_message(Icmpv6Message.MLD_REPORT, r.mcast_addr))
+                for r in records
+            ]
+        else:
+            out = [
+                (_ALL_MLDV2_ROUTERS, Mldv2ReportRepr(tuple(records[i : i + _RECORDS_PER_REPORT])))
+                for i in range(0, len(records), _RECORDS_PER_REPORT)
+            ]
         self.reports_sent += len(out)
         return out
 
