@@ -10,7 +10,9 @@ and rounds, and writes a capture that tshark (when installed) dissects with no m
   finds it taken;
 - multicast: a datagram the kernel sends to a group the stack joined reaches the stack's
   socket, one the stack sends to a group the kernel joined reaches the kernel's, and the
-  stack's MLDv2 reports (join, then leave) are in the capture;
+  stack's MLDv2 reports (join, then leave) are in the capture; with tap0 in a bridge that
+  snoops MLD, the kernel learns the stack's membership from its report (``bridge mdb``) and
+  forgets it at the leave;
 - SLAAC lifetimes: an address formed from an advertisement with short lifetimes is probed,
   used, deprecated (new traffic leaves from another address) and removed;
 - raw IPv6 sockets (an experimental next header both ways, an ICMPv6 echo whose checksum the
@@ -131,6 +133,25 @@ run(iface, lambda: False, 1.2)  # the join's repeat goes within the Unsolicited 
 iface.leave_multicast_group(Ipv6Address("ff12::4243"), clock())
 run(iface, lambda: False, 1.5)
 out["reports"] = iface.mld.reports_sent
+dev.close()
+print(json.dumps(out))
+"""
+)
+
+BRIDGE = (
+    PRELUDE
+    + r"""
+iface = Interface(Config(hardware_addr=MAC), dev, clock())
+iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::1/64")))
+def mdb():
+    return sh("bridge", "mdb", "show", "dev", "br0")
+out = {"before": mdb()}
+iface.join_multicast_group(Ipv6Address("ff12::4243"), clock())
+out["learned"] = run(iface, lambda: "port tap0 grp ff12::4243" in mdb(), 5)
+out["joined"] = mdb()
+iface.leave_multicast_group(Ipv6Address("ff12::4243"), clock())
+out["forgotten"] = run(iface, lambda: "ff12::4243" not in mdb(), 5)
+out["left"] = mdb()
 dev.close()
 print(json.dumps(out))
 """
@@ -307,6 +328,39 @@ def tap6dad_netns() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
 
 
+@pytest.fixture
+def bridge6_netns() -> Iterator[str]:
+    """A namespace whose tap0 is a port of br0, a bridge that snoops MLD (fast leave on)."""
+    if sys.platform != "linux" or os.geteuid() != 0 or shutil.which("bridge") is None:
+        pytest.skip("needs Linux, root and iproute2 (ip, bridge)")
+    if importlib.util.find_spec("smoltcp.phy") is None:
+        pytest.skip("needs smoltcp-phy installed beside the stack (for the TAP device)")
+    name = f"smoltcp-6b-{secrets.token_hex(4)}"
+    made = subprocess.run(["ip", "netns", "add", name], capture_output=True, timeout=10)
+    if made.returncode != 0:
+        pytest.skip(f"cannot create a network namespace: {made.stderr.decode().strip()}")
+    try:
+        for cmd in (
+            ["ip", "link", "set", "lo", "up"],
+            ["ip", "tuntap", "add", "name", "tap0", "mode", "tap"],
+            ["ip", "link", "add", "br0", "type", "bridge", "mcast_snooping", "1"],
+            ["ip", "link", "set", "br0", "type", "bridge", "mcast_mld_version", "2"],
+            ["ip", "link", "set", "tap0", "master", "br0"],
+            ["bridge", "link", "set", "dev", "tap0", "fastleave", "on"],
+            ["ip", "addr", "add", "fdaa::100/64", "dev", "br0", "nodad"],
+            ["ip", "link", "set", "tap0", "up"],
+            ["ip", "link", "set", "br0", "up"],
+        ):
+            done = subprocess.run(
+                ["ip", "netns", "exec", name, *cmd], capture_output=True, timeout=10
+            )
+            if done.returncode != 0:
+                pytest.skip(f"{' '.join(cmd)}: {done.stderr.decode().strip()}")
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+
+
 def _run(netns: str, script: str, pcap: Path) -> dict:  # type: ignore[type-arg]
     result = subprocess.run(
         ["ip", "netns", "exec", netns, sys.executable, "-c", script, str(pcap)],
@@ -377,6 +431,15 @@ def test_multicast_udp_both_ways_with_mld_reports(tap6dad_netns: str, tmp_path: 
     assert out["reports"] == 4
     sources = {f[IPv6].src for f in _frames(pcap) if ICMPv6MLReport2 in f and f.src.endswith("01")}
     assert sources == {"fe80::ff:fe00:1"}
+
+
+def test_a_snooping_bridge_learns_our_membership_from_the_report(
+    bridge6_netns: str, tmp_path: Path
+) -> None:
+    out = _run(bridge6_netns, BRIDGE, tmp_path / "bridge.pcap")
+    assert "ff12::4243" not in out["before"]
+    assert out["learned"], out["joined"]
+    assert out["forgotten"], out["left"]
 
 
 def test_slaac_address_lifetimes(tap6dad_netns: str, tmp_path: Path) -> None:
