@@ -448,3 +448,12 @@ def test_link_up_probes_again_and_reports_again() -> None:
     assert (4, "ff02::1:ff00:1") in reports(sent)
     h.poll(h.advance(1000))
     assert {Ipv6Address(FORMED), Ipv6Address(US_LL)} <= set(h.iface.ipv6_addrs())
+
+
+def test_a_slaac_host_reports_the_group_of_an_address_added_later() -> None:
+    h = Harness(cidr="", slaac=True, dad=DadConfig(transmits=0))
+    h.poll()
+    h.poll(h.advance(2000))
+    h.iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::77/64")))
+    assert (4, "ff02::1:ff00:77") in reports(h.poll())
+    assert h.iface.poll_delay(h.now, h.sockets) is not None

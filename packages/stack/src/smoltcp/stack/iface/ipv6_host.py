@@ -54,7 +54,7 @@ def attach(iface: Any, now: Instant) -> None:
         report = config.slaac
     iface.mld = MldListener(config.mld, random.Random(f"mld-{config.random_seed}"), report)
     iface.slaac = SlaacAddresses()
-    iface._ipv6_groups_key = None
+    iface._ipv6_groups_key = (None, ())
     probe_ll = config.dad.link_local
     if probe_ll is None:
         probe_ll = config.slaac
@@ -85,10 +85,13 @@ def tentative_link_local(iface: Any, addr: Ipv6Address) -> bool:
 
 def due_us(iface: Any) -> int:
     """Return when `service` next has work (microseconds), or -1."""
+    mld = iface.mld
+    if mld._report_auto and iface.context.ip_addrs is not iface._ipv6_groups_key[0]:
+        return 0  # the addresses changed: their solicited-node groups are to be reported
     best: int = iface.dad._due
-    mld = iface.mld.next_due_us
-    if mld is not None and (best < 0 or mld < best):
-        best = mld
+    mld_us = mld.next_due_us
+    if mld_us is not None and (best < 0 or mld_us < best):
+        best = mld_us
     slaac = iface.slaac.next_due_us
     if slaac >= 0 and (best < 0 or slaac < best):
         best = slaac
