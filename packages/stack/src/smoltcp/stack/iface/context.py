@@ -32,17 +32,23 @@ class Context:
     - ``syncookies``: the `SynCookies` every TCP listener of the interface uses once its SYN
       queue is full, or None (``Config.syncookies`` off): such SYNs are then dropped;
     - ``challenge_acks``: the limit on RFC 5961 challenge ACKs all TCP sockets of the
-      interface send together (``Config.challenge_ack_limit``), or None.
+      interface send together (``Config.challenge_ack_limit``), or None;
+    - ``addresses``: the addresses of ``ip_addrs`` as a frozenset (the per-packet check);
+    - ``broadcasts``: the directed broadcast addresses of ``ip_addrs``' subnets (a frozenset);
+    - ``deprecated``: IPv6 addresses of ``ip_addrs`` whose preferred lifetime ended (RFC 4862
+      5.5.4): received on, chosen as a source only when nothing else fits;
+    - ``unusable``: IPv6 addresses under duplicate address detection or found duplicated
+      (the link-local one among them is left out of the interface's addresses).
     """
 
     __slots__ = (
-        "_addrs",
-        "_broadcasts",
-        "_deprecated",
         "_source_cache",
+        "addresses",
+        "broadcasts",
         "challenge_acks",
         "checksum_caps",
         "csum",
+        "deprecated",
         "hardware_addr",
         "ip_addrs",
         "ip_mtu",
@@ -50,6 +56,7 @@ class Context:
         "now",
         "rand",
         "syncookies",
+        "unusable",
     )
 
     def __init__(
@@ -72,35 +79,42 @@ class Context:
         self.syncookies: SynCookies | None = None
         self.challenge_acks: PerSecondLimit | None = None
         self.ip_addrs: tuple[IpCidr, ...] = ()
-        self._addrs: frozenset[IpAddress] = frozenset()
-        self._broadcasts: frozenset[IpAddress] = frozenset()
+        self.addresses: frozenset[IpAddress] = frozenset()
+        self.broadcasts: frozenset[IpAddress] = frozenset()
         self._source_cache: dict[IpAddress, IpAddress | None] = {}
-        # Addresses whose preferred lifetime ended (RFC 4862 5.5.4): no source of new traffic.
-        self._deprecated: frozenset[IpAddress] = frozenset()
+        self.deprecated: frozenset[IpAddress] = frozenset()
+        self.unusable: frozenset[IpAddress] = frozenset()
 
-    def _set_deprecated(self, addrs: frozenset[IpAddress]) -> None:
-        if addrs != self._deprecated:
-            self._deprecated = addrs
+    def set_deprecated(self, addrs: frozenset[IpAddress]) -> None:
+        """Replace the deprecated addresses (the interface calls this; sockets never do)."""
+        if addrs != self.deprecated:
+            self.deprecated = addrs
             self._source_cache = {}
 
-    def _set_ip_addrs(self, cidrs: tuple[IpCidr, ...]) -> None:
+    def set_unusable(self, addrs: frozenset[IpAddress]) -> None:
+        """Replace the addresses under duplicate detection or found duplicated (the
+        interface calls this)."""
+        self.unusable = addrs
+
+    def set_ip_addrs(self, cidrs: tuple[IpCidr, ...]) -> None:
+        """Replace the addresses (the interface calls this; sockets never do)."""
         self.ip_addrs = cidrs
-        self._addrs = frozenset(c.address for c in cidrs)
+        self.addresses = frozenset(c.address for c in cidrs)
         broadcasts = set()
         for c in cidrs:
             b = c.broadcast()  # type: ignore[attr-defined]
             if b is not None:
                 broadcasts.add(b)
-        self._broadcasts = frozenset(broadcasts)
+        self.broadcasts = frozenset(broadcasts)
         self._source_cache = {}
 
     def has_ip_addr(self, addr: IpAddress) -> bool:
         """Return whether ``addr`` is one of the interface's addresses."""
-        return addr in self._addrs
+        return addr in self.addresses
 
     def is_broadcast(self, addr: IpAddress) -> bool:
         """Return whether ``addr`` is the limited broadcast or one of our subnets' broadcasts."""
-        return addr.is_broadcast or addr in self._broadcasts
+        return addr.is_broadcast or addr in self.broadcasts
 
     def in_same_network(self, addr: IpAddress) -> bool:
         """Return whether ``addr`` is on-link: inside one of the interface's prefixes."""
@@ -119,10 +133,10 @@ class Context:
         except KeyError:
             pass
         found = None
-        groups = (self.ip_addrs,)
-        if self._deprecated:
+        groups: tuple[tuple[IpCidr, ...], ...] = (self.ip_addrs,)
+        if self.deprecated:
             # RFC 6724 5 rule 3: avoid deprecated addresses, whatever their prefix.
-            dep = self._deprecated
+            dep = self.deprecated
             groups = (
                 tuple(c for c in self.ip_addrs if c.address not in dep),
                 tuple(c for c in self.ip_addrs if c.address in dep),

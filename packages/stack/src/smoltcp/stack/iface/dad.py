@@ -147,6 +147,17 @@ class DuplicateAddressDetector:
         self._due = -1
         self._events: deque[AcdEvent] = deque()
         self.counters = DadCounters()
+        self.on_change: Callable[[frozenset[Ipv6Address]], None] | None = None
+        """Called with `unusable` whenever it changes (the interface tells its context)."""
+
+    @property
+    def unusable(self) -> frozenset[Ipv6Address]:
+        """The addresses that are tentative or were found duplicated."""
+        return frozenset(self.tentative) | frozenset(self.duplicated)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.unusable)
 
     @property
     def enabled(self) -> bool:
@@ -168,6 +179,7 @@ class DuplicateAddressDetector:
         self.passed.pop(addr, None)
         if self._due < 0 or now.micros < self._due:
             self._due = now.micros
+        self._changed()
 
     def forget(self, addr: Ipv6Address) -> None:
         """Stop probing ``addr`` and forget that it was duplicated."""
@@ -175,6 +187,7 @@ class DuplicateAddressDetector:
         self.duplicated.pop(addr, None)
         self.passed.pop(addr, None)
         self._due = self._earliest()
+        self._changed()
 
     def solicited(self, target: Ipv6Address, unspecified_source: bool, now: Instant) -> bool:
         """Judge a solicitation for ``target``; return True when it is tentative (then the
@@ -202,6 +215,7 @@ class DuplicateAddressDetector:
         self.counters.duplicates += 1
         self._event(AcdEventKind.TAKEN, addr, now, hw)
         self._due = self._earliest()
+        self._changed()
 
     def poll(self, now: Instant, send: Send) -> list[Ipv6Cidr]:
         """Send the solicitations due through ``send``; return the cidrs now ready.
@@ -228,6 +242,8 @@ class DuplicateAddressDetector:
             self.counters.probes_sent += 1
             r.timer = now_us + cfg.retrans_timer.micros
         self._due = self._earliest()
+        if ready:
+            self._changed()
         return ready
 
     def _earliest(self) -> int:

@@ -1,24 +1,24 @@
 """The timed IPv6 host duties of `Interface`: duplicate address detection, MLD reports and
-SLAAC address lifetimes, behind three hooks.
+SLAAC address lifetimes, behind a few hooks.
 
 `attach` builds the interface's ``dad`` (`DuplicateAddressDetector`), ``mld`` (`MldListener`)
-and ``slaac`` (`SlaacAddresses`) from its `Config`; `due_us` says when `service` next has work
-(the interface's `poll` and `poll_at` ask); `service` sends the solicitations and reports due,
-adds the addresses that passed detection and removes those whose valid lifetime ended.
-`conflict` is what IPv6 ingress calls for an advertisement or a probe about one of our
-addresses. These are functions over the interface, not a mixin: the interface holds their
-state, this module its behaviour.
+and ``slaac`` (`SlaacAddresses`) from its `Config` (the interface keeps them); `due_us` says
+when `service` next has work (the interface's `poll` and `poll_at` ask); `service` sends the
+solicitations and reports due, adds the addresses that passed detection and removes those
+whose valid lifetime ended. `conflict` is what IPv6 ingress calls for an advertisement or a
+probe about one of our addresses; `link_up` what the interface's `link_up` calls. These are
+functions over the interface, not an object of their own: the interface holds the state,
+this module the behaviour.
 """
 
 from __future__ import annotations
 
+import functools
 import random
-from typing import Any
+from typing import TYPE_CHECKING
 
 from smoltcp.stack.time import Instant
 from smoltcp.wire import IpCidr, IpProtocol, Ipv6Address, Ipv6Cidr
-from smoltcp.wire.capabilities import ChecksumCapabilities
-from smoltcp.wire.checksum import InternetSum, WritableBuffer
 from smoltcp.wire.icmpv6 import NDP_HOP_LIMIT, Icmpv6Message, Icmpv6Repr
 from smoltcp.wire.ipv6 import Ipv6Repr
 from smoltcp.wire.ipv6ext import (
@@ -34,7 +34,10 @@ from .dad import DuplicateAddressDetector
 from .mld import MldListener
 from .slaac import SlaacAddresses
 
-__all__ = ["attach", "conflict", "due_us", "link_up", "service", "tentative_link_local"]
+if TYPE_CHECKING:
+    from .interface import Interface
+
+__all__ = ["attach", "conflict", "due_us", "link_up", "service"]
 
 _UNSPECIFIED = Ipv6Address(0)
 # RFC 3810 5: reports carry a Router Alert option (RFC 2711) whose value 0 says "MLD".
@@ -44,49 +47,46 @@ _MLD_HOP_LIMIT = 1  # RFC 3810 5
 _LINK_LOCAL_PREFIX = 64
 
 
-def attach(iface: Any, now: Instant) -> None:
-    """Give ``iface`` its ``dad``, ``mld`` and ``slaac`` state; start probing its link-local
+def attach(
+    iface: Interface, now: Instant
+) -> tuple[DuplicateAddressDetector, MldListener, SlaacAddresses]:
+    """Build ``iface``'s ``dad``, ``mld`` and ``slaac`` state; start probing its link-local
     address when `DadConfig.link_local` (or, unset, ``Config.slaac``) asks for it."""
     config = iface.config
-    iface.dad = DuplicateAddressDetector(config.dad)
+    dad = DuplicateAddressDetector(config.dad)
+    dad.on_change = iface.context.set_unusable
     report = config.mld.report_solicited_nodes
     if report is None:
         report = config.slaac
-    iface.mld = MldListener(config.mld, random.Random(f"mld-{config.random_seed}"), report)
-    iface.slaac = SlaacAddresses()
-    iface._ipv6_groups_key = (None, ())
+    mld = MldListener(config.mld, random.Random(f"mld-{config.random_seed}"), report)
     probe_ll = config.dad.link_local
     if probe_ll is None:
         probe_ll = config.slaac
-    if iface._hardware_addr is not None and probe_ll and iface.dad.enabled:
-        ll = Ipv6Address.link_local_from_ethernet(iface._hardware_addr)
-        iface.dad.start(Ipv6Cidr(ll, _LINK_LOCAL_PREFIX), now)
+    hardware_addr = iface.hardware_addr
+    if hardware_addr is not None and probe_ll and dad.enabled:
+        ll = Ipv6Address.link_local_from_ethernet(hardware_addr)
+        dad.start(Ipv6Cidr(ll, _LINK_LOCAL_PREFIX), now)
+    return dad, mld, SlaacAddresses()
 
 
-def link_up(iface: Any, now: Instant) -> None:
+def link_up(iface: Interface, now: Instant) -> None:
     """The link came back up (RFC 4862 5.4: detection runs when an interface is
     re-initialised): every address that passed detection is tentative again, and every
     reported group is reported again."""
     dad = iface.dad
     again = [c for a, c in dad.passed.items() if a.is_link_local or iface.context.has_ip_addr(a)]
     gone = {c.address for c in again}
-    if gone & iface.context._addrs:
-        iface.update_ip_addrs(lambda addrs: _remove(addrs, gone))
+    if gone & iface.context.addresses:
+        iface.update_ip_addrs(functools.partial(_remove, gone))
     for c in again:
         dad.start(c, now)
     iface.mld.resend(now.micros)
 
 
-def tentative_link_local(iface: Any, addr: Ipv6Address) -> bool:
-    """Whether ``addr`` (our link-local address) may not be used: tentative or duplicated."""
-    dad = iface.dad
-    return addr in dad.tentative or addr in dad.duplicated
-
-
-def due_us(iface: Any) -> int:
+def due_us(iface: Interface) -> int:
     """Return when `service` next has work (microseconds), or -1."""
     mld = iface.mld
-    if mld._report_auto and iface.context.ip_addrs is not iface._ipv6_groups_key[0]:
+    if mld.report_solicited_nodes and iface.context.ip_addrs is not mld.synced[0]:
         return 0  # the addresses changed: their solicited-node groups are to be reported
     best: int = iface.dad._due
     mld_us = mld.next_due_us
@@ -98,21 +98,21 @@ def due_us(iface: Any) -> int:
     return best
 
 
-def sync_groups(iface: Any) -> None:
+def sync_groups(iface: Interface) -> None:
     """Tell MLD the solicited-node groups of our addresses, tentative ones included, when
     they changed (only reported groups need it: ingress computes them itself)."""
     mld = iface.mld
-    if not mld._report_auto:
+    if not mld.report_solicited_nodes:
         return
     key = (iface.context.ip_addrs, tuple(iface.dad.tentative))
-    if key == iface._ipv6_groups_key:
+    if key == mld.synced:
         return
-    iface._ipv6_groups_key = key
+    mld.synced = key
     addrs = set(iface.ipv6_addrs()) | set(iface.dad.tentative)
-    mld.set_solicited_nodes({Ipv6Address.solicited_node(a) for a in addrs}, iface._now_us)
+    mld.set_solicited_nodes({Ipv6Address.solicited_node(a) for a in addrs}, iface._now.micros)
 
 
-def service(iface: Any) -> bool:
+def service(iface: Interface) -> bool:
     """Do what is due at the interface's current time; return whether anything was sent."""
     now: Instant = iface._now
     now_us = now.micros
@@ -127,16 +127,16 @@ def service(iface: Any) -> bool:
             if not c.address.is_link_local and not iface.context.has_ip_addr(c.address)
         ]
         if fresh:
-            iface.update_ip_addrs(lambda addrs: addrs.extend(fresh))
+            iface.update_ip_addrs(functools.partial(_extend, fresh))
         sent = dad.counters.probes_sent != before
     slaac = iface.slaac
     if 0 <= slaac.next_due_us <= now_us:
         gone = {c.address for c in slaac.poll(now_us)}
         for addr in gone:
             dad.forget(addr)
-        if gone & iface.context._addrs:
-            iface.update_ip_addrs(lambda addrs: _remove(addrs, gone))
-        iface.context._set_deprecated(slaac.deprecated)
+        if gone & iface.context.addresses:
+            iface.update_ip_addrs(functools.partial(_remove, gone))
+        iface.context.set_deprecated(slaac.deprecated)
     sync_groups(iface)
     mld = iface.mld
     if mld.next_due_us is not None and mld.next_due_us <= now_us:
@@ -145,7 +145,7 @@ def service(iface: Any) -> bool:
     return sent
 
 
-def conflict(iface: Any, target: Ipv6Address, probe: bool, hw: bytes | None) -> bool:
+def conflict(iface: Interface, target: Ipv6Address, probe: bool, hw: bytes | None) -> bool:
     """Judge a solicitation from ``::`` (``probe``) or an advertisement for ``target``;
     return True when it was about one of our tentative addresses (then it is consumed)."""
     dad = iface.dad
@@ -161,55 +161,38 @@ def conflict(iface: Any, target: Ipv6Address, probe: bool, hw: bytes | None) -> 
     return True
 
 
-def _remove(addrs: list[IpCidr], gone: set[Ipv6Address]) -> None:
+def _extend(fresh: list[IpCidr], addrs: list[IpCidr]) -> None:
+    addrs.extend(fresh)
+
+
+def _remove(gone: set[Ipv6Address], addrs: list[IpCidr]) -> None:
     addrs[:] = [c for c in addrs if c.address not in gone]
 
 
-def _send_dad_ns(iface: Any, target: Ipv6Address) -> bool:
+def _send_dad_ns(iface: Interface, target: Ipv6Address) -> bool:
     """Send a duplicate-detection solicitation for ``target`` (RFC 4862 5.4.2): from ``::``
     to its solicited-node group, with no source link-layer option (RFC 4861 4.3)."""
     ns = NdpRepr(Icmpv6Message.NEIGHBOR_SOLICIT, target)
     dst = Ipv6Address.solicited_node(target)
     out = Ipv6Repr(_UNSPECIFIED, dst, IpProtocol.ICMPV6, ns.buffer_len(), NDP_HOP_LIMIT)
-    return bool(iface._send_ipv6(out, ns, dst.multicast_mac if iface._eth else None))
+    return iface._egress.send_ipv6(out, ns, dst.multicast_mac if iface._eth else None)
 
 
-class _HopByHopReport:
-    """An MLD message behind a Hop-by-Hop header with Router Alert (RFC 3810 5, RFC 2710 3)."""
-
-    __slots__ = ("report",)
-
-    def __init__(self, report: Mldv2ReportRepr | Icmpv6Repr) -> None:
-        self.report = report
-
-    def buffer_len(self) -> int:
-        return _HBH_LEN + self.report.buffer_len()
-
-    def emit_buffer(
-        self,
-        buffer: WritableBuffer,
-        src: Ipv6Address,
-        dst: Ipv6Address,
-        caps: ChecksumCapabilities,
-        csum: InternetSum,
-    ) -> None:
-        view = memoryview(buffer)
-        n = emit_options_header(view, IpProtocol.ICMPV6, _ROUTER_ALERT)
-        self.report.emit_buffer(view[n : n + self.report.buffer_len()], src, dst, caps, csum)
-
-    def __str__(self) -> str:
-        return f"hop-by-hop(router alert) {self.report}"
-
-
-def _send_report(iface: Any, dst: Ipv6Address, report: Mldv2ReportRepr | Icmpv6Repr) -> bool:
+def _send_report(iface: Interface, dst: Ipv6Address, report: Mldv2ReportRepr | Icmpv6Repr) -> bool:
     """Send the MLD message ``report`` to ``dst`` with hop limit 1, from our link-local
     address, or from ``::`` while we have none usable (RFC 3810 5.2.13)."""
     src = _UNSPECIFIED
-    if iface._hardware_addr is not None:
-        ll = Ipv6Address.link_local_from_ethernet(iface._hardware_addr)
-        if not tentative_link_local(iface, ll):
+    hardware_addr = iface.hardware_addr
+    if hardware_addr is not None:
+        ll = Ipv6Address.link_local_from_ethernet(hardware_addr)
+        if ll not in iface.context.unusable:
             src = ll
-    msg = _HopByHopReport(report)
-    out = Ipv6Repr(src, dst, IpProtocol.HOPOPTS, msg.buffer_len(), _MLD_HOP_LIMIT)
+    # The report behind a Hop-by-Hop header with Router Alert (RFC 3810 5, RFC 2710 3); its
+    # checksum covers the report alone, with the pseudo-header's upper-layer length.
+    body = bytearray(_HBH_LEN + report.buffer_len())
+    emit_options_header(body, IpProtocol.ICMPV6, _ROUTER_ALERT)
+    cx = iface.context
+    report.emit_buffer(memoryview(body)[_HBH_LEN:], src, dst, cx.checksum_caps, cx.csum)
+    out = Ipv6Repr(src, dst, IpProtocol.HOPOPTS, len(body), _MLD_HOP_LIMIT)
     mac = dst.multicast_mac if iface._eth else None
-    return bool(iface._send_ipv6(out, msg, mac))
+    return iface._egress.send_ipv6(out, bytes(body), mac)

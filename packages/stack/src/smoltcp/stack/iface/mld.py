@@ -110,14 +110,15 @@ class MldListener:
         "_general_due",
         "_joined",
         "_rand",
-        "_report_auto",
         "_solicited",
         "_v1_until",
         "groups",
         "macs",
         "next_due_us",
         "queries_received",
+        "report_solicited_nodes",
         "reports_sent",
+        "synced",
     )
 
     def __init__(
@@ -125,7 +126,10 @@ class MldListener:
     ) -> None:
         self._config = config
         self._rand = rand
-        self._report_auto = report_solicited_nodes
+        self.report_solicited_nodes = report_solicited_nodes
+        """Whether the solicited-node groups are reported (the resolved `MldConfig` knob)."""
+        self.synced: tuple[object, tuple[Ipv6Address, ...]] = (None, ())
+        """What the solicited-node groups were last computed from (the interface's)."""
         self._joined: set[Ipv6Address] = set()
         self._solicited: set[Ipv6Address] = set()
         self._changes: dict[Ipv6Address, _Change] = {}
@@ -151,7 +155,7 @@ class MldListener:
     def _reported(self, group: Ipv6Address) -> bool:
         if group == _ALL_NODES:
             return False  # RFC 3810 6: never reported
-        return group in self._joined or (self._report_auto and group in self._solicited)
+        return group in self._joined or (self.report_solicited_nodes and group in self._solicited)
 
     def join(self, group: Ipv6Address, now_us: int) -> bool:
         """Join ``group`` for the application; return False if joined already.
@@ -190,7 +194,7 @@ class MldListener:
         if groups == self._solicited:
             return
         old = self._solicited
-        if self._report_auto:
+        if self.report_solicited_nodes:
             for g in groups - old:
                 if g not in self._joined:
                     self._change(g, _CHANGE_TO_EXCLUDE, now_us)

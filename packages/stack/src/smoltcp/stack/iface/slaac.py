@@ -18,11 +18,15 @@ through duplicate address detection (``Interface.dad``, unless ``DadConfig.trans
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING
 
 from smoltcp.stack.time import Duration, Instant
-from smoltcp.wire import EthernetAddress, Ipv6Address, Ipv6Cidr, modified_eui64
+from smoltcp.wire import EthernetAddress, IpCidr, Ipv6Address, Ipv6Cidr, modified_eui64
 from smoltcp.wire.ndp import NdpRepr
+
+if TYPE_CHECKING:
+    from .interface import Interface
 
 __all__ = ["MAX_ADDRESSES", "SlaacAddresses", "apply_router_advert"]
 
@@ -110,7 +114,7 @@ class SlaacAddresses:
 
 
 def apply_router_advert(
-    iface: Any, router: Ipv6Address, ra: NdpRepr, mac: EthernetAddress, now: Instant
+    iface: Interface, router: Ipv6Address, ra: NdpRepr, mac: EthernetAddress, now: Instant
 ) -> int:
     """Configure addresses and the default route from ``ra``; return how many changed.
 
@@ -133,7 +137,7 @@ def apply_router_advert(
             table.set(cidr, preferred, _renewed_valid(old[1], p.valid_lifetime, now_us))
             if not iface.context.has_ip_addr(addr) and addr not in iface.dad.tentative:
                 # The application removed it meanwhile: the advertisement gives it back.
-                iface.update_ip_addrs(lambda addrs, c=cidr: addrs.append(c))
+                iface.update_ip_addrs(functools.partial(_add, cidr))
             changed += 1
         elif p.valid_lifetime and not iface.context.has_ip_addr(addr):
             # RFC 4862 5.5.3 (d): a new prefix with a non-zero valid lifetime forms an address
@@ -147,7 +151,7 @@ def apply_router_advert(
             if iface.dad.enabled:
                 iface.dad.start(cidr, now)
             else:
-                iface.update_ip_addrs(lambda addrs, c=cidr: addrs.append(c))
+                iface.update_ip_addrs(functools.partial(_add, cidr))
             changed += 1
     routes = iface.routes
     if ra.router_lifetime:
@@ -160,6 +164,10 @@ def apply_router_advert(
             routes.remove_default_ipv6_route()
             changed += 1
     return changed
+
+
+def _add(cidr: IpCidr, addrs: list[IpCidr]) -> None:
+    addrs.append(cidr)
 
 
 def _renewed_valid(valid_until: int, received: int, now_us: int) -> int:
