@@ -457,3 +457,15 @@ def test_a_slaac_host_reports_the_group_of_an_address_added_later() -> None:
     h.iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::77/64")))
     assert (4, "ff02::1:ff00:77") in reports(h.poll())
     assert h.iface.poll_delay(h.now, h.sockets) is not None
+
+
+def test_a_duplicated_slaac_address_is_not_formed_again() -> None:
+    h = Harness(cidr="", slaac=True, dad=DadConfig(link_local=False))
+    h.feed(router_advert())
+    na = IPv6(src=FORMED, dst="ff02::1", hlim=255) / ICMPv6ND_NA(tgt=FORMED, O=1)
+    h.feed(frame(na, "33:33:00:00:00:01"))
+    assert Ipv6Address(FORMED) in h.iface.dad.duplicated
+    h.feed(router_advert(), at=h.advance(1000))
+    h.poll(h.advance(2000))
+    assert Ipv6Address(FORMED) not in h.iface.ipv6_addrs()
+    assert Ipv6Address(FORMED) not in h.iface.slaac

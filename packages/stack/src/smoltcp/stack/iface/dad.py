@@ -199,12 +199,17 @@ class DuplicateAddressDetector:
             self._duplicate(target, now, None)
         return True
 
-    def advertised(self, target: Ipv6Address, hw: bytes | None, now: Instant) -> bool:
+    def advertised(
+        self, target: Ipv6Address, hw: bytes | None, now: Instant, in_use: bool = False
+    ) -> bool:
         """Judge an advertisement for ``target`` from another host; return True when it was
-        tentative (now duplicated, RFC 4862 5.4.4)."""
+        tentative (now duplicated, RFC 4862 5.4.4). ``in_use``: ``target`` is one of the
+        interface's addresses (the advertisement is only counted: detection missed it)."""
         if target in self.tentative:
             self._duplicate(target, now, hw)
             return True
+        if in_use:
+            self.counters.conflicts_in_use += 1
         return False
 
     def _duplicate(self, addr: Ipv6Address, now: Instant, hw: bytes | None) -> None:
@@ -248,6 +253,10 @@ class DuplicateAddressDetector:
 
     def _earliest(self) -> int:
         return min((r.timer for r in self.tentative.values()), default=-1)
+
+    def due_us(self) -> int:
+        """Return when `poll` next has something to do (microseconds), or -1."""
+        return self._due
 
     def poll_at(self) -> Instant | None:
         """Return when `poll` next has something to do, or None."""

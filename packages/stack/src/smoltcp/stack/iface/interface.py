@@ -51,7 +51,6 @@ from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
 
-from . import ipv6_host
 from .acd import AcdEventKind, AcdState, AddressConflictDetector
 from .addresses import ipv6_unicast_addrs
 from .config import Config
@@ -61,6 +60,7 @@ from .egress import Egress
 from .gro import Aggregator
 from .icmp_errors import ErrorRateLimit, IcmpErrors
 from .ingress import Ingress
+from .ipv6_host import Ipv6Host
 from .multicast import MulticastGroups
 from .neighbor import NeighborCache
 from .route import Routes
@@ -208,9 +208,6 @@ class Interface:
         self._now = now
         # IPv4 multicast groups joined and the IGMPv2 messages owed (RFC 2236).
         self.multicast = MulticastGroups(random.Random(f"igmp-{config.random_seed}"))
-        # IPv6 duplicate address detection (RFC 4862 5.4), MLDv2 (RFC 3810) and the lifetimes
-        # of SLAAC addresses (RFC 4862 5.5).
-        self.dad, self.mld, self.slaac = ipv6_host.attach(self, now)
         # The jobs, each an object of its own (see the module docstring for the map).
         self._egress = Egress(
             device,
@@ -231,6 +228,12 @@ class Interface:
         # ICMP errors with their token bucket (RFC 1812 4.3.2.8).
         limit = ErrorRateLimit(config.icmp_error_burst, config.icmp_error_interval, now.micros)
         self._errors = IcmpErrors(self._egress, self.counters, limit, config.hop_limit)
+        # IPv6 duplicate address detection (RFC 4862 5.4), MLDv2 (RFC 3810) and the lifetimes
+        # of SLAAC addresses (RFC 4862 5.5): ``dad``, ``mld`` and ``slaac`` are public.
+        self._ipv6_host = Ipv6Host(self, self._egress, now)
+        self.dad = self._ipv6_host.dad
+        self.mld = self._ipv6_host.mld
+        self.slaac = self._ipv6_host.slaac
         self._ingress = Ingress(
             self,
             self._egress,
@@ -398,7 +401,7 @@ class Interface:
             raise TypeError(f"now must be an Instant, not {type(now).__name__}")
         if not self._eth:
             return
-        ipv6_host.link_up(self, now)
+        self._ipv6_host.link_up(now)
         acd = self.acd
         again = {c.address for c, _, probed in acd.records() if probed}
         for c, state, _ in acd.records():
@@ -497,8 +500,9 @@ class Interface:
                 did = self._service_igmp() or did
             if self.acd.due_us(now_us):
                 did = self._service_acd() or did
-            if 0 <= ipv6_host.due_us(self) <= now_us:
-                did = ipv6_host.service(self) or did
+            host = self._ipv6_host
+            if 0 <= host.due_us() <= now_us:
+                did = host.service(now) or did
             sockets.wake_due(now_us)
             if sockets.has_active():
                 did = egress.dispatch(sockets) or did
@@ -530,7 +534,7 @@ class Interface:
         acd_us = self.acd.poll_at_us()
         if acd_us is not None and (best is None or acd_us < best.micros):
             best = Instant(acd_us)
-        v6_us = ipv6_host.due_us(self)
+        v6_us = self._ipv6_host.due_us()
         if v6_us >= 0 and (best is None or v6_us < best.micros):
             best = Instant(v6_us)
         sockets.wake_due(now.micros)

@@ -41,7 +41,6 @@ from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.mld import MldQueryRepr
 from smoltcp.wire.ndp import NdpRepr
 
-from . import ipv6_host
 from .addresses import ipv6_groups, ipv6_unicast_addrs, source_for
 from .slaac import apply_router_advert
 
@@ -372,7 +371,7 @@ class Ipv6Ingress:
         if detector.tentative and target in detector.tentative:
             # RFC 4862 5.4.3: never answered; from :: another host probes it too.
             if ipr.src_addr.is_unspecified:
-                ipv6_host.conflict(self._iface, target, True, None)
+                detector.solicited(target, True, self._now)
             self._drop("ndp-tentative-target")
             return
         if target not in addrs or target.is_multicast:
@@ -416,7 +415,8 @@ class Ipv6Ingress:
             return
         # RFC 4862 5.4.4: an advertisement for a tentative address means it is duplicated.
         ll = None if na.target_ll_addr is None else na.target_ll_addr.octets
-        if ipv6_host.conflict(self._iface, na.target_addr, False, ll):
+        in_use = self._cx.has_ip_addr(na.target_addr)
+        if self._iface.dad.advertised(na.target_addr, ll, self._now, in_use):
             return
         if na.target_ll_addr is None:
             self._drop("ndp-no-link-layer-address")

@@ -123,6 +123,9 @@ def apply_router_advert(
     changed = 0
     now_us = now.micros
     table: SlaacAddresses = iface.slaac
+    duplicated = iface.dad.duplicated
+    for addr in duplicated:
+        table.forget(addr)  # RFC 4862 5.4.5: never used, and no slot taken
     for p in ra.prefixes:
         if not p.autonomous or p.prefix_len != _ADDR_OCTETS * 8 - _IID_BITS:
             continue  # RFC 4862 5.5.3 (a), (d): not for autoconfiguration
@@ -131,6 +134,8 @@ def apply_router_advert(
         head = p.prefix.packed[: _ADDR_OCTETS - _IID_OCTETS]
         addr = Ipv6Address(head + modified_eui64(mac))
         cidr = Ipv6Cidr(addr, p.prefix_len)
+        if addr in duplicated:
+            continue
         preferred = _until(now_us, p.preferred_lifetime)
         old = table.lifetimes(addr)
         if old is not None:
