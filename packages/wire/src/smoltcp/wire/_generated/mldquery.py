@@ -1,4 +1,4 @@
-# Generated from spec/mldquery.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ca6e5dcf138d8123e1e41725219f9068ea3d4ac22177eebfd0712c6d242ff8fb
+# Generated from spec/mldquery.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ac5e563b8621d53fc76df8be35f59585b50b1eb4cd8f346b7894e747e06aa7bb
 """MLD Multicast Listener Query, MLDv2 form (RFC 3810 section 5.1); its first 24 octets are
 
 Generated offsets, enums and the `MldQuery` packet view over the fixed header. The
@@ -9,13 +9,15 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.icmpv6 import Icmpv6Message
 from smoltcp.wire.address import Ipv6Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -24,6 +26,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -103,7 +107,11 @@ QRV_OCTET_MASK = 0x07
 
 _S16 = struct.Struct("!16s")
 _U16 = struct.Struct("!H")
-_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
+_ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -165,7 +173,7 @@ class MldQuery:
     @property
     def checksum(self) -> int:
         """ICMPv6 checksum (RFC 4443 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -176,7 +184,7 @@ class MldQuery:
     @property
     def max_resp_code(self) -> int:
         """Maximum Response Code (RFC 3810 5.1.3)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @max_resp_code.setter
     def max_resp_code(self, value: int) -> None:
@@ -187,7 +195,7 @@ class MldQuery:
     @property
     def reserved(self) -> int:
         """Reserved, zero on send (RFC 3810 5.1.4)."""
-        return _U16.unpack_from(self.buffer, 6)[0]
+        return _U16_unpack(self.buffer, 6)[0]
 
     @reserved.setter
     def reserved(self, value: int) -> None:
@@ -198,7 +206,7 @@ class MldQuery:
     @property
     def mcast_addr(self) -> Ipv6Address:
         """Multicast Address, :: in a general query (5.1.5)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 8)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 8)[0])
 
     @mcast_addr.setter
     def mcast_addr(self, value: Ipv6Address) -> None:
@@ -256,10 +264,91 @@ class MldQuery:
     @property
     def num_sources(self) -> int:
         """Number of Sources (RFC 3810 5.1.10)."""
-        return _U16.unpack_from(self.buffer, 26)[0]
+        return _U16_unpack(self.buffer, 26)[0]
 
     @num_sources.setter
     def num_sources(self, value: int) -> None:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"num_sources: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 26, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed mldv2 header (what `unpack_fields` reads)."""
+
+    msg_type: Icmpv6Message
+    msg_code: int
+    checksum: int
+    max_resp_code: int
+    reserved: int
+    mcast_addr: Ipv6Address
+    resv: int
+    s_flag: bool
+    qrv: int
+    qqic: int
+    num_sources: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 28-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+        w6,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ICMPV6MESSAGE_MEMBERS.get(w0 >> 8) or Icmpv6Message(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            w2,
+            w3,
+            Ipv6Address(w4),
+            w5 >> 12,
+            (w5 & 0x800) != 0,
+            (w5 >> 8) & 0x7,
+            w5 & 0xFF,
+            w6,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    mcast_addr: Ipv6Address,
+    msg_type: int = 0,
+    msg_code: int = 0,
+    checksum: int = 0,
+    max_resp_code: int = 0,
+    reserved: int = 0,
+    resv: int = 0,
+    s_flag: bool = False,
+    qrv: int = 0,
+    qqic: int = 0,
+    num_sources: int = 0,
+) -> None:
+    """Write the 28-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | msg_code,
+        checksum,
+        max_resp_code,
+        reserved,
+        mcast_addr.packed,
+        (resv << 12) | (0x800 if s_flag else 0) | (qrv << 8) | qqic,
+        num_sources,
+    )
