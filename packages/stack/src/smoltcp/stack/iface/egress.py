@@ -366,14 +366,20 @@ class Egress:
     # -- IPv6 answers straight to a link-layer address ----------------------------------------
 
     def send_ipv6(
-        self, ipr: Ipv6Repr, message: Icmpv6Repr | NdpRepr, dst_mac: bytes | None
+        self, ipr: Ipv6Repr, message: Icmpv6Repr | NdpRepr | bytes, dst_mac: bytes | None
     ) -> bool:
-        """Send ``ipr`` + an ICMPv6 ``message`` to ``dst_mac`` (None: IP medium), bypassing
-        the next hop and its resolution (answers, solicitations)."""
+        """Send ``ipr`` + an ICMPv6 ``message`` (or the octets after the header, written
+        already: an MLD report behind its hop-by-hop header) to ``dst_mac`` (None: IP medium),
+        bypassing the next hop and its resolution (answers, solicitations, reports)."""
         if self._eth and dst_mac is None:
             self.drop("no-link-layer-address")
             return False
-        if _IPV6_LEN + message.buffer_len() > self._ip_mtu and self._fragmenter is not None:
+        mlen = len(message) if isinstance(message, bytes) else message.buffer_len()
+        if (
+            _IPV6_LEN + mlen > self._ip_mtu
+            and self._fragmenter is not None
+            and not isinstance(message, bytes)  # MLD reports are small
+        ):
             # An echo reply to a large (reassembled) request: in fragments (`fragmenter`).
             mac = dst_mac if self._eth else None
             return send_fragmented(
@@ -383,7 +389,7 @@ class Egress:
         if token is None:
             self.drop("device-busy")
             return False
-        length = _IPV6_LEN + message.buffer_len()
+        length = _IPV6_LEN + mlen
         if self._eth:
             length += _ETH_LEN
         else:
