@@ -14,7 +14,7 @@ import struct
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawSocket, UdpSocket
+from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawIpSocket, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness, arp, ethernet, icmp_message, ipv4, mac, tcp, udp
 from smoltcp.stack.time import Duration
@@ -262,11 +262,11 @@ def ethernet_frames(draw: st.DrawFn) -> bytes:
     return frame if cut is None else frame[:cut]
 
 
-def _harness(medium: Medium) -> tuple[Harness, list[UdpSocket | IcmpSocket | RawSocket]]:
+def _harness(medium: Medium) -> tuple[Harness, list[UdpSocket | IcmpSocket | RawIpSocket]]:
     h = Harness(medium=medium, neighbor_cache_capacity=4, arp_queue_total=8)
     h.iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.100"))
     h.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse(f"{US6}/64")))
-    socks: list[UdpSocket | IcmpSocket | RawSocket] = []
+    socks: list[UdpSocket | IcmpSocket | RawIpSocket] = []
     for port in (7, 53, 7000):
         s = UdpSocket(PacketBuffer(4, 512), PacketBuffer(4, 512))
         s.bind(port)
@@ -276,14 +276,14 @@ def _harness(medium: Medium) -> tuple[Harness, list[UdpSocket | IcmpSocket | Raw
         s2.bind(ep)
         socks.append(s2)
     socks.extend(
-        RawSocket(4, proto, PacketBuffer(4, 512), PacketBuffer(4, 512)) for proto in (17, 253)
+        RawIpSocket(4, proto, PacketBuffer(4, 512), PacketBuffer(4, 512)) for proto in (17, 253)
     )
     for s in socks:
         h.sockets.add(s)
     return h, socks
 
 
-def _drain(socks: list[UdpSocket | IcmpSocket | RawSocket]) -> None:
+def _drain(socks: list[UdpSocket | IcmpSocket | RawIpSocket]) -> None:
     for s in socks:
         while s.can_recv():
             s.recv()

@@ -26,7 +26,7 @@ import struct
 from collections.abc import Callable
 from typing import TypeVar
 
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetProtocol
 from smoltcp.wire.capabilities import Medium

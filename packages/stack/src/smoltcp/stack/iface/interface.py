@@ -20,8 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from smoltcp.stack import kernels
+from smoltcp.stack.device import Device
 from smoltcp.stack.log import TRACE
-from smoltcp.stack.phy import Device
 from smoltcp.stack.tcp.ratelimit import PerSecondLimit
 from smoltcp.stack.tcp.syncookie import SynCookies
 from smoltcp.stack.time import Duration, Instant
