@@ -406,6 +406,22 @@ class TcpSocket(Socket):
         self._wake()
 
     @property
+    def rack_enabled(self) -> bool:
+        """Whether RACK's time-based loss detection runs (RFC 8985 6; on by default)."""
+        return self._rec.rack_enabled
+
+    def set_rack_enabled(self, enabled: bool) -> None:
+        """Enable (the default) or disable RACK's time-based loss detection (RFC 8985 6).
+
+        Off, losses are found by duplicate ACKs and SACK (RFC 5681, RFC 6675) and by the
+        retransmission timer only; the tail loss probe (RFC 8985 7) stays. Backlog children
+        inherit the setting.
+        """
+        self._rec.rack_enabled = bool(enabled)
+        if not enabled:
+            self._rec.rack_at = None
+
+    @property
     def hop_limit(self) -> int | None:
         """The IP hop limit of outgoing segments (None: the default, 64)."""
         return self._snd.hop_limit
@@ -741,6 +757,7 @@ class TcpSocket(Socket):
         child._snd.nagle = self._snd.nagle
         child._snd.hop_limit = self._snd.hop_limit
         child._rec.rtt.min_rto = self._rec.rtt.min_rto
+        child._rec.rack_enabled = self._rec.rack_enabled
         # A copy of the listener's controller, not a new one by name: the name of a custom
         # controller means nothing to `make_congestion_controller` (it would raise out of
         # poll), and an instance carries its configuration (e.g. HyStart++ off).
