@@ -76,7 +76,7 @@ class TcpSocket(Socket):
     change of state, for this socket and its backlog children. Both are keyword-only.
     """
 
-    __slots__ = ("_arr", "_initial_seq", "_lst", "_rcv", "_rec", "_snd", "_tcb")
+    __slots__ = ("__weakref__", "_arr", "_initial_seq", "_lst", "_rcv", "_rec", "_snd", "_tcb")
 
     def __init__(
         self,
@@ -112,6 +112,16 @@ class TcpSocket(Socket):
         self._rec = rec
         self._arr = arr
         self._lst = lst
+
+    def __del__(self) -> None:
+        # The parts point at each other, and at this socket only weakly (see `tcb.Part`):
+        # unlinking them here frees a dropped connection by reference counting alone.
+        try:
+            parts = (self._rcv, self._snd, self._rec, self._arr, self._lst)
+        except AttributeError:  # __init__ raised before the parts existed
+            return
+        for part in parts:
+            part.unlink()
 
     @property
     def tcb(self) -> Tcb:
