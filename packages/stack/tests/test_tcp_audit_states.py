@@ -1,4 +1,4 @@
-"""Issue 5 audit: the gaps the other TCP tests left, each shown to fail on a broken stack.
+"""Audit of TCP states: the gaps the other TCP tests left, each shown to fail on a broken stack.
 
 - every transition of the RFC 9293 diagram (`state.TRANSITIONS`) is exercised, and no state
   change outside it happens (the harness checks each one);
