@@ -50,6 +50,7 @@ from .socket import (
     SocketError,
     SocketHandle,
     SocketSet,
+    TransparentUdpSocket,
     UdpSocket,
 )
 from .storage import PacketBuffer, RingBuffer
@@ -85,6 +86,7 @@ __all__ = [
     "SocketHandle",
     "SocketSet",
     "TcpSocket",
+    "TransparentUdpSocket",
     "TxToken",
     "UdpSocket",
 ]
