@@ -25,7 +25,7 @@ from smoltcp.stack.iface import AcdEventKind
 from smoltcp.stack.iface.dad import DadConfig
 from smoltcp.stack.iface.mld import MldConfig
 from smoltcp.stack.iface.slaac import _renewed_valid
-from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawSocket, UdpSocket
+from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawIpSocket, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.tcp import TcpSocket
 from smoltcp.stack.testing import Harness
@@ -320,7 +320,7 @@ def test_renewal_extends_a_formed_address() -> None:
 def test_raw_ipv6_socket_receives_and_sends_its_next_header() -> None:
     h = Harness(cidr=f"{US}/64")
     introduce_peer(h)
-    raw = RawSocket(6, 253, 4096, 4096)
+    raw = RawIpSocket(6, 253, 4096, 4096)
     h.sockets.add(raw)
     pkt = IPv6(src=PEER, dst=US, nh=253) / b"experimental"
     assert h.feed(frame(pkt)) == []  # no parameter problem: a raw socket took it
@@ -334,13 +334,13 @@ def test_raw_ipv6_socket_receives_and_sends_its_next_header() -> None:
     with pytest.raises(ValueError, match="hop_limit"):
         raw.hop_limit = 0
     with pytest.raises(ValueError, match="ip_version"):
-        RawSocket(5, 1, 64, 64)
+        RawIpSocket(5, 1, 64, 64)
 
 
 def test_raw_icmpv6_checksum_is_the_stacks_both_ways() -> None:
     h = Harness(cidr=f"{US}/64")
     introduce_peer(h)
-    raw = RawSocket(6, 58, 4096, 4096)
+    raw = RawIpSocket(6, 58, 4096, 4096)
     h.sockets.add(raw)
     good = IPv6(src=PEER, dst=US) / ICMPv6EchoRequest(id=1, seq=1, data=b"ok")
     bad = bytearray(bytes(good))
@@ -398,7 +398,7 @@ def test_slaac_forms_a_bounded_number_of_addresses() -> None:
 
 def test_a_raw_udp_socket_gets_a_copy_and_the_udp_socket_the_datagram() -> None:
     h = Harness(cidr=f"{US}/64")
-    raw = RawSocket(6, 17, 4096, 4096)
+    raw = RawIpSocket(6, 17, 4096, 4096)
     udp = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
     udp.bind(7000)
     h.sockets.add(raw)

@@ -40,7 +40,7 @@ import json, socket, struct, subprocess, sys, time
 from smoltcp.phy import PcapWriter, TapInterface, Waiter
 from smoltcp.phy import now as clock
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawSocket, SocketSet, UdpSocket
+from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawIpSocket, SocketSet, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.tcp import TcpSocket
 from smoltcp.stack.time import Duration
@@ -225,9 +225,9 @@ RAW = (
     + r"""
 iface = Interface(Config(hardware_addr=MAC), dev, clock())
 iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::1/64")))
-raw = RawSocket(6, 253, 8192, 8192)
+raw = RawIpSocket(6, 253, 8192, 8192)
 raw.hop_limit = 33
-icmp_raw = RawSocket(6, 58, 8192, 8192)
+icmp_raw = RawIpSocket(6, 58, 8192, 8192)
 udp = UdpSocket(PacketBuffer(8, 4096), PacketBuffer(8, 4096))
 udp.bind(6000)
 udp.hop_limit = 7

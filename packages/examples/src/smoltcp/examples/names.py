@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from smoltcp.stack.time import Duration
+from smoltcp.stack.time import Duration, Instant
 
 from .runtime import Clock, UserError
 
@@ -100,7 +100,7 @@ def acquire_lease(iface: Any, device: Any, sockets: Any, clock: Clock, timeout: 
     deadline = clock.now() + Duration.from_secs(timeout)
     found: list[Any] = []
 
-    def step(now: Any) -> bool:
+    def step(now: Instant) -> bool:
         for event in applier.poll(now):
             if event.kind == "configured":
                 found.append(event.lease)

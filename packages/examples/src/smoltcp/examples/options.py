@@ -101,7 +101,7 @@ class ExampleParser(argparse.ArgumentParser):
         """Print ``message`` as one line on stderr and exit with status 2."""
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
-    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
         """Parse ``args``, then check the options that only make sense together."""
         parsed = super().parse_args(args, namespace)
         if getattr(parsed, "pcap_files", None) is not None and parsed.pcap_limit is None:

@@ -171,7 +171,7 @@ def ipv6_addresses(args: argparse.Namespace) -> list[Any]:
     """Return the IPv6 addresses the host options give (``--address`` if IPv6, ``--ip6``)."""
     from smoltcp.wire import IpCidr, Ipv6Cidr
 
-    out = [args.host_cidr] if isinstance(args.host_cidr, Ipv6Cidr) else []
+    out: list[Any] = [args.host_cidr] if isinstance(args.host_cidr, Ipv6Cidr) else []
     for a in getattr(args, "host_cidrs6", ()):
         cidr_ = IpCidr.parse(a) if isinstance(a, str) else a
         if cidr_ not in out:

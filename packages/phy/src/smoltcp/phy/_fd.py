@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable
 from typing import TypeVar
 
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Instant
 from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import ipv4 as _ipv4_layout

@@ -15,8 +15,8 @@ import logging
 from collections import deque
 from typing import Union
 
+from smoltcp.stack.device import Device, TxToken
 from smoltcp.stack.log import TRACE
-from smoltcp.stack.phy import Device, TxToken
 from smoltcp.stack.socket.set import SocketSet
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, EthernetAddress, Ipv4Address

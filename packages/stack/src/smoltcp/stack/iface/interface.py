@@ -32,8 +32,8 @@ import random
 from collections.abc import Callable, Container
 
 from smoltcp.stack import kernels
+from smoltcp.stack.device import Device
 from smoltcp.stack.log import TRACE
-from smoltcp.stack.phy import Device
 from smoltcp.stack.socket.set import SocketSet
 from smoltcp.stack.tcp.ratelimit import PerSecondLimit
 from smoltcp.stack.tcp.syncookie import SynCookies

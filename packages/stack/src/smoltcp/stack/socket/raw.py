@@ -1,4 +1,9 @@
-"""Raw sockets: whole IP packets of one IP version and protocol (IPv4) or next header (IPv6)."""
+"""Raw IP sockets: whole IP packets of one IP version and protocol (IPv4) or next header (IPv6).
+
+`RawIpSocket` was called ``RawSocket`` before, a name it shared with `smoltcp.phy.RawSocket`
+(an ``AF_PACKET`` device, a different thing). The old name still works for one release and
+warns once (`DeprecationWarning`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import logging
 from collections.abc import Hashable
 from typing import Any
 
+from smoltcp.stack._deprecated import deprecated_alias
 from smoltcp.stack.storage import BufferEmpty, BufferFull, PacketBuffer
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, IpVersion, MalformedPacket
@@ -18,7 +24,7 @@ from .base import Emit, Socket
 from .datagram import check_bytes, check_size, check_writable, packet_buffer
 from .errors import RecvError, SendError
 
-__all__ = ["RawSocket"]
+__all__ = ["RawIpSocket"]
 
 log = logging.getLogger("smoltcp.stack.socket.raw")
 
@@ -28,7 +34,7 @@ _ICMPV6 = IpProtocol.ICMPV6
 _MIN_CHECKSUMMED = 4  # an ICMPv6 message shorter than its common part has no checksum field
 
 
-class RawSocket(Socket):
+class RawIpSocket(Socket):
     """A socket that sees every received IP packet of ``ip_version`` and ``ip_protocol``.
 
     Received packets are queued whole (IP header included) before the interface handles them
@@ -211,6 +217,13 @@ class RawSocket(Socket):
 
     def __repr__(self) -> str:
         return (
-            f"RawSocket(IPv{int(self._ip_version)}, {self._ip_protocol.name}, "
+            f"RawIpSocket(IPv{int(self._ip_version)}, {self._ip_protocol.name}, "
             f"rx={self._rx!r}, tx={self._tx!r})"
         )
+
+
+def __getattr__(name: str) -> type[RawIpSocket]:
+    # The deprecated name: warn once, then bind it so later look-ups do not come here.
+    if name == "RawSocket":
+        return deprecated_alias(globals(), name, RawIpSocket, __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

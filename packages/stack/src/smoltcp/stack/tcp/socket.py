@@ -78,7 +78,7 @@ class TcpSocket(Socket):
     change of state, for this socket and its backlog children. Both are keyword-only.
     """
 
-    __slots__ = ("_arr", "_initial_seq", "_lst", "_rcv", "_rec", "_snd", "_tcb")
+    __slots__ = ("__weakref__", "_arr", "_initial_seq", "_lst", "_rcv", "_rec", "_snd", "_tcb")
 
     def __init__(
         self,
@@ -114,6 +114,16 @@ class TcpSocket(Socket):
         self._rec = rec
         self._arr = arr
         self._lst = lst
+
+    def __del__(self) -> None:
+        # The parts point at each other, and at this socket only weakly (see `tcb.Part`):
+        # unlinking them here frees a dropped connection by reference counting alone.
+        try:
+            parts = (self._rcv, self._snd, self._rec, self._arr, self._lst)
+        except AttributeError:  # __init__ raised before the parts existed
+            return
+        for part in parts:
+            part.unlink()
 
     @property
     def tcb(self) -> Tcb:
@@ -407,6 +417,22 @@ class TcpSocket(Socket):
         """Enable (the default) or disable Nagle's algorithm."""
         self._snd.nagle = bool(enabled)
         self._wake()
+
+    @property
+    def rack_enabled(self) -> bool:
+        """Whether RACK's time-based loss detection runs (RFC 8985 6; on by default)."""
+        return self._rec.rack_enabled
+
+    def set_rack_enabled(self, enabled: bool) -> None:
+        """Enable (the default) or disable RACK's time-based loss detection (RFC 8985 6).
+
+        Off, losses are found by duplicate ACKs and SACK (RFC 5681, RFC 6675) and by the
+        retransmission timer only; the tail loss probe (RFC 8985 7) stays. Backlog children
+        inherit the setting.
+        """
+        self._rec.rack_enabled = bool(enabled)
+        if not enabled:
+            self._rec.rack_at = None
 
     @property
     def hop_limit(self) -> int | None:
@@ -791,6 +817,7 @@ class TcpSocket(Socket):
         child._snd.nagle = self._snd.nagle
         child._snd.hop_limit = self._snd.hop_limit
         child._rec.rtt.min_rto = self._rec.rtt.min_rto
+        child._rec.rack_enabled = self._rec.rack_enabled
         # A copy of the listener's controller, not a new one by name: the name of a custom
         # controller means nothing to `make_congestion_controller` (it would raise out of
         # poll), and an instance carries its configuration (e.g. HyStart++ off).
