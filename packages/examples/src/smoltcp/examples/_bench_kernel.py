@@ -12,6 +12,7 @@ import errno
 import json
 import os
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -304,7 +305,7 @@ def client_main(spec_json: str) -> None:
     spec = json.loads(spec_json)
     result = Measured()
     label = spec.get("progress")
-    began = time.perf_counter()
+    began: list[float] = []  # set when the timed part starts
 
     def progress(m: Measured, elapsed: float) -> None:
         print(f"{label}{progress_text(spec['mode'], m, elapsed)}", file=sys.stderr, flush=True)
@@ -320,9 +321,11 @@ def client_main(spec_json: str) -> None:
             result,
             patience=spec.get("patience", CONNECT_PATIENCE),
             progress=progress if label is not None else None,
+            began_at=began,
         )
     except KeyboardInterrupt:
-        result.seconds = result.seconds or time.perf_counter() - began
+        if not result.seconds:
+            result.seconds = time.perf_counter() - began[0] if began else 0.0
         result.note = "interrupted"
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result.cpu = usage.ru_utime + usage.ru_stime
@@ -405,6 +408,16 @@ class ProcessPeer:
             self.error = OSError(errno.EIO, f"the peer process failed (status {proc.returncode})")
             return
         self.result = Measured(**json.loads(lines[-1]))
+
+    def interrupt(self) -> None:
+        """Pass Ctrl-C on (a terminal gives it to both processes, `kill -INT` only to us)."""
+        proc = self._proc
+        if proc is None:
+            return
+        try:
+            proc.wait(0.2)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)
 
     def stop(self) -> None:
         """End the peer process if it still runs."""

@@ -386,7 +386,8 @@ class Bench:
                 poll_loop(self.iface, self.device, sockets, step, clock=self.clock)
             except KeyboardInterrupt:
                 if isinstance(peer, ProcessPeer):
-                    peer.join(5.0)  # it was interrupted too: it prints what it measured
+                    peer.interrupt()
+                    peer.join(5.0)  # interrupted too, it prints what it measured
                 peer.result.seconds = peer.result.seconds or peer.elapsed()
                 self.print_run(RunResult(peer.result), side, " (interrupted: partial result)")
                 raise
