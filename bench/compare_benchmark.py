@@ -92,6 +92,38 @@ def run_once(ns: str, inst: Installation, argv: list[str]) -> tuple[float, float
     return float(first[1]), cpu
 
 
+def kernel_rows(ns: str, inst: Installation, runs: int, seconds: float) -> None:
+    """Print the medians of ``MODE --repeat runs --kernel`` for each mode (the new one)."""
+    ip("-n", ns, "link", "set", "tap0", "mtu", "1500")
+    print(
+        f"\n{'mode (medians; after)':32} {'this stack':>14} {'per CPU s':>10} "
+        f"{'kernel (veth)':>14} {'per CPU s':>10} {'ratio':>6}"
+    )
+    for mode in ("reader", "writer", "rr", "connect"):
+        argv = [inst.exe, "tap0", mode, "--repeat", str(runs), "--kernel", "--time", str(seconds)]
+        done = subprocess.run(
+            ["ip", "netns", "exec", ns, *argv],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        median = [
+            line.split()
+            for line in done.stdout.splitlines()
+            if line.split()[:1] == ["median" if runs > 1 else "1"]
+        ]
+        if done.returncode or not median:
+            tail = (done.stderr.strip().splitlines() or ["?"])[-1]
+            print(f"{mode:32} failed: {tail}")
+            continue
+        _, value, unit, cpu, kvalue, _, kcpu, ratio = median[-1]
+        print(
+            f"{mode + ' (' + unit + ')':32} {value:>14} {cpu:>10} {kvalue:>14} {kcpu:>10} "
+            f"{ratio:>6}",
+            flush=True,
+        )
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--before", type=Path, required=True, help="the old installation's venv")
@@ -99,6 +131,12 @@ def main() -> int:
     p.add_argument("--time", type=float, default=5.0, help="seconds per run (default 5)")
     p.add_argument("--runs", type=int, default=3, help="runs per row and installation")
     p.add_argument("--rows", default="", help="only rows whose label contains this text")
+    p.add_argument(
+        "--kernel",
+        action="store_true",
+        help="then, with the new installation only, each mode with --repeat RUNS --kernel "
+        "(the kernel-to-kernel reference over a veth pair) at MTU 1500",
+    )
     args = p.parse_args()
     insts = [Installation("before", args.before), Installation("after", args.after)]
     ns = f"smoltcp-cmp-{secrets.token_hex(4)}"
@@ -158,6 +196,8 @@ def main() -> int:
             cpu_text = [f"{c:10.3f}" if c is not None else f"{'-':>10}" for c in per_cpu]
             print(f"{label:32} {text[0]} {text[1]} {ratio}   {cpu_text[0]:>16} {cpu_text[1]}")
             sys.stdout.flush()
+        if args.kernel:
+            kernel_rows(ns, insts[1], args.runs, args.time)
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
