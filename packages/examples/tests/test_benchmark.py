@@ -5,7 +5,6 @@ the TCP event trace."""
 from __future__ import annotations
 
 import signal
-import struct
 import time
 
 import pytest
@@ -147,26 +146,10 @@ def test_ctrl_c_in_request_response_prints_the_partial_result(tap_ns):
     assert "Traceback" not in bench.stderr
 
 
-def test_ipv6_reader_sends_tso_super_segments_the_kernel_cuts(tap_ns, tmp_path):
-    # Over IPv6 too the stack hands the device segments beyond the MTU (TSO), which the
-    # kernel cuts and checks: the stream arrives whole, and the capture shows the large frames.
+def test_ipv6_reader_moves_the_stream_over_ipv6(tap_ns):
     tap_ns.ip("-6", "addr", "add", "fdaa::100/64", "dev", "tap0", "nodad")
-    pcap = tmp_path / "v6.pcap"
-    bench = tap_ns.start(
-        "benchmark", "tap0", "reader", "--size", "4M", "--ipv6", "--pcap", str(pcap)
-    )
+    bench = tap_ns.start("benchmark", "tap0", "reader", "--size", "1M", "--ipv6")
     assert bench.wait(90) == 0, bench.stderr
     lines = bench.stdout.splitlines()
-    assert lines[1].startswith(f"{4 << 20} octets in ") and ", offload," in lines[1], lines
-    data = pcap.read_bytes()
-    sizes = []
-    at = 24  # the file header, then a 16-octet header per record (incl_len at offset 8)
-    while at + 16 <= len(data):
-        (length,) = struct.unpack_from("<I", data, at + 8)
-        frame = data[at + 16 : at + 16 + length]
-        if frame[12:14] == b"\x86\xdd" and frame[14 + 24 : 14 + 40] == bytes.fromhex(
-            "fdaa0000000000000000000000000100"
-        ):
-            sizes.append(length)
-        at += 16 + length
-    assert max(sizes) > 1514, max(sizes)
+    assert lines[1].startswith(f"{1 << 20} octets in ") and "(reader, IPv6, " in lines[1], lines
+    assert lines[2].startswith("connection [fdaa::1]:1234 <-> [fdaa::100]:"), lines[2]

@@ -19,7 +19,6 @@ from smoltcp.stack.phy import DeviceCapabilities
 from smoltcp.stack.time import Instant
 from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import ipv4 as _ipv4_layout
-from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.layout import tcp as _tcp_layout
 
 R = TypeVar("R")
@@ -83,7 +82,6 @@ class FdTxToken:
 VNET_HDR_LEN = 10
 VNET_HDR_F_NEEDS_CSUM = 0x01
 VNET_HDR_GSO_TCPV4 = 1
-VNET_HDR_GSO_TCPV6 = 4
 _VNET_CSUM = struct.Struct("<HH")
 _VNET_HDR = struct.Struct("<BBHHHH")
 _IPV4_ADDRS = struct.Struct("!HHHH")
@@ -91,11 +89,6 @@ _BE16 = struct.Struct("!H")
 # Header offsets and fields, from the generated layouts.
 _ETHERTYPE = _eth_layout.ETHERTYPE  # the field's slice
 _ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4).to_bytes(2, "big")
-_ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6).to_bytes(2, "big")
-_IPV6_ADDRS = struct.Struct("!16H")  # source then destination address, as 16-bit words
-_IPV6_NEXT_HEADER_AT = _ipv6_layout.NEXT_HEADER_AT
-_IPV6_SRC_AT = _ipv6_layout.SRC_ADDR_AT
-_IPV6_HEADER_LEN = _ipv6_layout.HEADER_LEN
 _IP_VERSION_AT = _ipv4_layout.VERSION_AT
 _IP_VERSION_SHIFT = _ipv4_layout.VERSION_OCTET_SHIFT
 _IP_PROTOCOL_AT = _ipv4_layout.NEXT_HEADER_AT
@@ -114,12 +107,12 @@ _MIN_TCP_PACKET = _ipv4_layout.HEADER_LEN + _tcp_layout.HEADER_LEN
 class VnetTxToken:
     """Transmit token that writes a virtio-net header before the frame.
 
-    A frame within the MTU goes out with an all-zero header (no offload). A larger TCP frame
-    over IPv4 or IPv6 (the stack sends one only when the device reports ``max_tso_size``)
-    goes out as a TSO super-segment: gso_type TCPV4 or TCPV6, gso_size the payload that fits
-    the IP MTU with this frame's IP and TCP headers, and NEEDS_CSUM with the TCP checksum
-    field holding the pseudo-header sum, so the kernel cuts it into MTU-sized segments and
-    completes their checksums, as a NIC with TSO would.
+    A frame within the MTU goes out with an all-zero header (no offload). A larger TCP/IPv4
+    frame (the stack sends one only when the device reports ``max_tso_size``) goes out as a
+    TSO super-segment: gso_type TCPV4, gso_size the payload that fits the IP MTU with this
+    frame's IP and TCP headers, and NEEDS_CSUM with the TCP checksum field holding the
+    pseudo-header sum, so the kernel cuts it into MTU-sized segments and completes their
+    checksums, as a NIC with TSO would.
     """
 
     __slots__ = ("_capacity", "_dev", "_fd", "_gso", "_ip_mtu", "_l2", "_mtu", "_view", "_whole")
@@ -152,45 +145,27 @@ class VnetTxToken:
         return result
 
     def _set_gso(self, length: int) -> None:
-        # Only TCP over IPv4, and over IPv6 with no extension header, is segmented; anything
-        # else too big goes out as it is (and the kernel drops it), which is what the stack
-        # was told would happen.
+        # Only TCP over IPv4 is segmented; anything else too big goes out as it is (and the
+        # kernel drops it), which is what the stack was told would happen.
         frame = self._view
         ip = self._l2
-        if length < ip + _MIN_TCP_PACKET:
+        if ip and frame[_ETHERTYPE] != _ETHERTYPE_IPV4:
             return
-        version = frame[ip + _IP_VERSION_AT] >> _IP_VERSION_SHIFT
-        if version == 4:
-            if (ip and frame[_ETHERTYPE] != _ETHERTYPE_IPV4) or frame[
-                ip + _IP_PROTOCOL_AT
-            ] != _PROTO_TCP:
-                return
-            ihl = (frame[ip + _IHL_AT] & _IHL_MASK) * _IHL_UNIT
-            # RFC 9293 3.1: the pseudo-header sum (addresses, protocol, TCP length).
-            total = sum(_IPV4_ADDRS.unpack_from(frame, ip + _IP_SRC_AT))
-            gso_type = VNET_HDR_GSO_TCPV4
-        elif version == 6:
-            if (ip and frame[_ETHERTYPE] != _ETHERTYPE_IPV6) or frame[
-                ip + _IPV6_NEXT_HEADER_AT
-            ] != _PROTO_TCP:
-                return
-            ihl = _IPV6_HEADER_LEN
-            # RFC 8200 8.1: the pseudo-header has both addresses, the upper-layer length
-            # and the next header; as 16-bit words it sums like IPv4's.
-            total = sum(_IPV6_ADDRS.unpack_from(frame, ip + _IPV6_SRC_AT))
-            gso_type = VNET_HDR_GSO_TCPV6
-        else:
+        if (
+            length < ip + _MIN_TCP_PACKET
+            or frame[ip + _IP_VERSION_AT] >> _IP_VERSION_SHIFT != 4
+            or frame[ip + _IP_PROTOCOL_AT] != _PROTO_TCP
+        ):
             return
+        ihl = (frame[ip + _IHL_AT] & _IHL_MASK) * _IHL_UNIT
         tcp = ip + ihl
-        if length < tcp + _tcp_layout.HEADER_LEN:
-            return
         thl = (frame[tcp + _THL_AT] >> _THL_SHIFT) * _THL_UNIT
         if length < tcp + thl:
             return
-        # Folded and not complemented: the kernel adds the rest per segment
-        # (CHECKSUM_PARTIAL).
-        tcp_len = length - tcp
-        total += _PROTO_TCP + (tcp_len >> 16) + (tcp_len & 0xFFFF)
+        # RFC 9293 3.1: the pseudo-header sum (addresses, protocol, TCP length), folded and
+        # not complemented: the kernel adds the rest per segment (CHECKSUM_PARTIAL).
+        s0, s1, d0, d1 = _IPV4_ADDRS.unpack_from(frame, ip + _IP_SRC_AT)
+        total = s0 + s1 + d0 + d1 + _PROTO_TCP + length - tcp
         total = (total & 0xFFFF) + (total >> 16)
         total = (total & 0xFFFF) + (total >> 16)
         _BE16.pack_into(frame, tcp + _TCP_CHECKSUM_AT, total)
@@ -198,7 +173,7 @@ class VnetTxToken:
             self._whole,
             0,
             VNET_HDR_F_NEEDS_CSUM,
-            gso_type,
+            VNET_HDR_GSO_TCPV4,
             tcp + thl,
             self._ip_mtu - ihl - thl,
             tcp,

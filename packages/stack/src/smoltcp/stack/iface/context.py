@@ -26,8 +26,6 @@ class Context:
       into MTU-sized segments, in octets, or 0: TCP may send data segments of up to this
       size instead of one MSS. The device cuts them (TCP segmentation offload) when it can,
       else the interface does (``Config.gso_size``, software GSO);
-    - ``tso_ipv6``: whether super-segments may be sent over IPv6 too (the device cuts them;
-      the interface's software GSO cuts IPv4 only);
     - ``checksum_caps``: which checksums the stack computes and verifies;
     - ``csum``: the checksum kernel to pass to ``smoltcp.wire`` as ``csum=``;
     - ``rand``: a ``random.Random`` seeded from ``Config.random_seed``;
@@ -51,7 +49,6 @@ class Context:
         "now",
         "rand",
         "syncookies",
-        "tso_ipv6",
     )
 
     def __init__(
@@ -67,7 +64,6 @@ class Context:
         self.hardware_addr = hardware_addr
         self.ip_mtu = ip_mtu
         self.max_tso_size = max_tso_size
-        self.tso_ipv6 = False
         self.checksum_caps = checksum_caps
         self.csum = csum
         self.rand = rand

@@ -198,8 +198,6 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
             now,
             self._tso_size,
         )
-        # The device's TSO cuts IPv6 super-segments too; the software GSO does not.
-        self.context.tso_ipv6 = bool(self._tso_size) and not self._gso
         if config.syncookies:
             secret = config.syncookie_secret
             if secret is None:
@@ -499,11 +497,10 @@ class Interface(AcdMixin, Ipv6Ingress, Ingress):
         ip_len = (_IPV6_LEN if v6 else _IPV4_LEN) + plen
         gso = False
         if ip_len > self._ip_mtu:
-            # The software GSO is written for IPv4 headers: over IPv6 only a device's TSO
-            # takes super-segments.
+            # Segmentation offload is written for IPv4 headers: IPv6 sizes from the MTU.
             if (
                 tr is TcpRepr
-                and (not v6 or not self._gso)
+                and not v6
                 and ip_len <= self._tso_size
                 and (not self._gso or can_cut(repr))
             ):

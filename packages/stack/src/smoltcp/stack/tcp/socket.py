@@ -713,13 +713,8 @@ class TcpSocket(Socket):
         # room left for the IP header and the largest TCP header (60); 0 when nobody cuts
         # segments for us. (A stand-in context in tests may not have the attribute.)
         tso = getattr(cx, "max_tso_size", 0)
-        # Over IPv6 only a device cuts super-segments (``Context.tso_ipv6``): the interface's
-        # software GSO is written for IPv4, and without it IPv6 segments fit the MTU. The IPv6
-        # header is 20 octets longer.
-        if v6:
-            tcb.tso_room = tso - 100 if tso > cx.ip_mtu and getattr(cx, "tso_ipv6", False) else 0
-        else:
-            tcb.tso_room = tso - 80 if tso > cx.ip_mtu else 0
+        # (The interface cuts IPv4 super-segments only: over IPv6 segments fit the MTU.)
+        tcb.tso_room = tso - 80 if tso > cx.ip_mtu and not v6 else 0
         tcb.ts_offset = cx.rand.getrandbits(32)
         tcb.progress_at = tcb.clock = now.micros
         # We offer every option; `accept_syn` keeps those the peer offers too.

@@ -64,8 +64,7 @@ _ZERO = TcpSeqNumber(0)
 class Context(Protocol):
     """What TCP reads of its interface (`smoltcp.stack.iface.Context` is one).
 
-    TCP also reads ``max_tso_size`` (int, octets; 0: no segmentation offload) and
-    ``tso_ipv6`` (bool: super-segments over IPv6 too) when present.
+    TCP also reads ``max_tso_size`` (int, octets; 0: no segmentation offload) when present.
     """
 
     @property
