@@ -1,10 +1,12 @@
 """Measure TCP between this stack and the Linux kernel's TCP over a TAP interface.
 
 The stack is 02-00-00-00-00-01 / 192.168.69.1/24 on IFACE (``--mac``, ``--address``; with
-``--ipv6`` also fdaa::1/64, and the kernel is reached over IPv6). A thread of this same process
-talks to it with an ordinary kernel socket (so the kernel side of IFACE, 192.168.69.100/24, and
-fdaa::100/64 for ``--ipv6``, must exist in this network namespace), in one of four modes, for
-``--time`` seconds (default 10):
+``--ipv6`` also fdaa::1/64, and the kernel is reached over IPv6). The kernel talks to it
+through an ordinary socket, from a thread of this same process in reader and writer, from a
+process of its own in rr and connect (a thread would wait for the interpreter lock at every
+exchange); the kernel side of IFACE, 192.168.69.100/24, and fdaa::100/64 for ``--ipv6``, must
+exist in this network namespace. There are four modes; each runs for ``--time`` seconds
+(default 10):
 
 - ``reader``: the kernel reads what the stack writes (the stack's send path), Gbit/s;
 - ``writer``: the kernel writes what the stack reads (the stack's receive path), Gbit/s;
@@ -346,7 +348,7 @@ class Bench:
         )
 
     def run_once(self, index: int) -> RunResult:
-        """Run the mode once against a kernel peer thread; print and return the result."""
+        """Run the mode once against the kernel's peer; print and return the result."""
         args = self.args
         mode = self.mode
         sockets = SocketSet()
