@@ -235,6 +235,17 @@ def test_ip_medium_echo_over_ipv6() -> None:
     assert IPv6(out)[ICMPv6EchoReply].seq == 2
 
 
+def test_ip_medium_answers_a_solicitation_with_a_link_layer_option_as_a_bare_packet() -> None:
+    # The option names a link-layer address, but an IP medium has no link-layer header.
+    h = Harness(medium=Medium.IP, cidr=f"{US}/64")
+    ns = IPv6(src=PEER, dst=US, hlim=255) / ICMPv6ND_NS(tgt=US) / ICMPv6NDOptSrcLLAddr()
+    (out,) = h.feed(bytes(ns))
+    pkt = IPv6(out)
+    assert (pkt.src, pkt.dst) == (US, PEER)
+    assert pkt[ICMPv6ND_NA].tgt == US
+    assert h.dropped["internal-error"] == 0
+
+
 def test_default_router_is_resolved_by_ns_and_queued_datagrams_follow_its_na() -> None:
     h = harness()
     h.iface.routes.add_default_ipv6_route(Ipv6Address("fe80::1"))

@@ -121,7 +121,7 @@ def test_capabilities_state_the_ip_size_of_a_super_segment() -> None:
 def test_context_offers_the_devices_tso_size() -> None:
     a, _ = pair(TSO)
     assert a.iface.context.max_tso_size == 65535
-    assert a.iface._gso is False
+    assert a.iface.software_gso is False
     # Without TSO the interface cuts super-segments itself (test_iface_gso.py).
     plain, _ = pair(0)
     assert plain.iface.context.max_tso_size == Config().gso_size

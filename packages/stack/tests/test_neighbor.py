@@ -267,13 +267,13 @@ def test_receipt_from_the_cached_address_confirms_unless_configured_off() -> Non
     c = make()
     c.learn(A, MAC, ms(0))
     c.resolve(A, ms(0))
-    c._refresh(A, MAC, 100_000)
+    c.refresh_us(A, MAC, 100_000)
     assert c.state(A, ms(100)) is REACHABLE
-    c._refresh(A, OTHER, 200_000)  # another source: nothing
+    c.refresh_us(A, OTHER, 200_000)  # another source: nothing
     strict = make(receipt_confirms=False)
     strict.learn(A, MAC, ms(0))
     strict.resolve(A, ms(0))
-    strict._refresh(A, MAC, 100_000)
+    strict.refresh_us(A, MAC, 100_000)
     assert strict.state(A, ms(100)) is DELAY
     assert strict.lookup(A, ms(60_099)) is not None  # but it was heard from
 
@@ -370,7 +370,7 @@ def test_random_event_sequences_keep_every_bound(
         elif kind == "resolve":
             c.resolve(op[1], t)
         elif kind == "receive":
-            c._refresh(op[1], op[2], now * 1000)
+            c.refresh_us(op[1], op[2], now * 1000)
         elif kind == "poll":
             w.up = op[1]
             start = len(w.sent)

@@ -159,11 +159,14 @@ def _setup() -> tuple[Jit | None, bool, str | None, str | None]:
     else:
         config.CACHE_DIR = cache_dir  # type: ignore[attr-defined]
 
+    # Any: numba ships no type hints; a numba type is opaque to us.
+    typeof: Callable[[object], Any] = numba.typeof
+
     def jit(fn: Callable[..., Any], samples: Sequence[tuple[Any, ...]]) -> Any:
         # Compile fn now for the argument types of each sample, and only for those: any other
         # type raises TypeError instead of silently compiling a wrong specialisation (a
         # memoryview of signed octets would be summed as negative numbers).
-        signatures = [tuple(numba.typeof(arg) for arg in args) for args in samples]
+        signatures = [tuple(typeof(arg) for arg in args) for args in samples]
         if cache_dir is not None:
             try:
                 return numba.njit(signatures, cache=True, nogil=True)(fn)

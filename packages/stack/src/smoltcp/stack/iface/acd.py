@@ -1,8 +1,8 @@
 """IPv4 address conflict detection (RFC 5227): probe, announce, defend.
 
-`AddressConflictDetector` is the sans-I/O state machine; `AcdMixin` is what `Interface` adds
-on top of it (the public `add_ip_addr` and `link_up`, and the sending of ARP probes and
-announcements). The detector decides what to send and when; the interface sends.
+`AddressConflictDetector` is the sans-I/O state machine; `Interface` drives it (its public
+`add_ip_addr` and `link_up`, and the sending of ARP probes and announcements, `acd_probe_arp`).
+The detector decides what to send and when; the interface sends.
 
 An address goes through these states (RFC 5227 2.1 to 2.4):
 
@@ -31,15 +31,13 @@ import random
 from collections import deque
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from smoltcp.stack.time import Duration, Instant
-from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv4Address
-from smoltcp.wire.arp import ArpOperation, ArpRepr
+from smoltcp.wire import IpAddress, IpCidr, Ipv4Address
 
 __all__ = [
     "AcdConfig",
-    "AcdMixin",
     "AcdCounters",
     "AcdEvent",
     "AcdEventKind",
@@ -256,7 +254,7 @@ class AddressConflictDetector:
 
         Raises ValueError for an address that is not IPv4 unicast.
         """
-        addr = self._check(cidr)
+        addr = self.check_cidr(cidr)
         now_us = now.micros
         cfg = self.config
         start = now_us
@@ -276,7 +274,7 @@ class AddressConflictDetector:
 
     def announce(self, cidr: IpCidr, now: Instant) -> None:
         """Announce ``cidr``'s address, in use now (RFC 5227 2.3), then defend it."""
-        addr = self._check(cidr)
+        addr = self.check_cidr(cidr)
         old = self._records.get(addr)
         r = _Record(cidr, AcdState.ANNOUNCING, now.micros, old.probed if old else False)
         self._records[addr] = r
@@ -309,7 +307,9 @@ class AddressConflictDetector:
         return None if r is None else r.state
 
     @staticmethod
-    def _check(cidr: IpCidr) -> IpAddress:
+    def check_cidr(cidr: IpCidr) -> IpAddress:
+        """Return ``cidr``'s address; raise TypeError for a non-`IpCidr`, ValueError for an
+        address that is not IPv4 unicast (nothing to probe or defend)."""
         if not isinstance(cidr, IpCidr):
             raise TypeError(f"cidr must be an IpCidr, not {type(cidr).__name__}")
         addr = cidr.address
@@ -453,6 +453,19 @@ class AddressConflictDetector:
         """Return when `poll` next has something to send, or None."""
         return None if self._due < 0 else Instant(self._due)
 
+    def poll_at_us(self) -> int | None:
+        """`poll_at` in integer microseconds."""
+        return None if self._due < 0 else self._due
+
+    def due_us(self, now_us: int) -> bool:
+        """Return whether `poll` has something to send at ``now_us`` (the per-poll check)."""
+        return 0 <= self._due <= now_us
+
+    def report_ready(self, addr: IpAddress, now: Instant) -> None:
+        """Record a READY event for ``addr``, added without probing (an IPv6 address, or an IP
+        medium): whoever waits for the outcome of probing (a DHCP client) learns it at once."""
+        self._event(AcdEventKind.READY, addr, now, None)
+
     # -- events -------------------------------------------------------------------------------
 
     def _event(self, kind: AcdEventKind, addr: IpAddress, now: Instant, hw: bytes | None) -> None:
@@ -475,132 +488,3 @@ class AddressConflictDetector:
 
 def _host_cidr(addr: IpAddress) -> IpCidr:
     return IpCidr.parse(f"{addr}/32")
-
-
-class AcdMixin:
-    """What `Interface` adds for conflict detection (a mixin: it uses the interface's state).
-
-    The interface owns an `AddressConflictDetector` as ``acd`` (built from `Config.acd`); its
-    ARP ingress calls `_acd_arp`, its `poll` calls `_service_acd` when ``acd`` has something
-    due, and `poll_at` includes ``acd.poll_at()``.
-    """
-
-    _eth: bool
-    _mac: bytes
-    _hardware_addr: Any
-    context: Any
-    config: Any
-    acd: AddressConflictDetector
-    _now: Instant
-
-    def update_ip_addrs(self, f: Callable[[list[IpCidr]], None]) -> None:
-        raise NotImplementedError
-
-    def _send_arp(self, arp: Any, dst_mac: bytes) -> bool:
-        raise NotImplementedError
-
-    def add_ip_addr(self, cidr: IpCidr, now: Instant, *, probe: bool | None = None) -> None:
-        """Add ``cidr`` to the interface's addresses, with conflict detection (RFC 5227).
-
-        ``probe`` (default: ``Config.acd.probe_static``): probe first. The address is then
-        tentative (``acd.tentative``): not used as a source and not answered for until
-        probing finds nobody else holds it, about 7 s later (an `AcdEventKind.READY` event;
-        it is added then); if another host holds it, it is never added
-        (`AcdEventKind.TAKEN`: a DHCP client declines it). Without probing the address is in
-        use at once. Either way it is announced (ANNOUNCE_NUM ARP announcements, the first
-        at the next `poll`) and then defended (`AcdConfig.defend`). An IPv6 address, or any
-        address on an IP medium (no ARP), is added at once without any of this (with a READY
-        event if ``probe``).
-
-        Raises TypeError for a non-`IpCidr`, ValueError for an address the interface has or
-        is probing, or that cannot be an interface's.
-        """
-        if not isinstance(cidr, IpCidr):
-            raise TypeError(f"cidr must be an IpCidr, not {type(cidr).__name__}")
-        if not isinstance(now, Instant):
-            raise TypeError(f"now must be an Instant, not {type(now).__name__}")
-        addr = cidr.address
-        if self.context.has_ip_addr(addr) or addr in self.acd.tentative:
-            raise ValueError(f"cidr: the interface already has {addr}")
-        if probe is None:
-            probe = self.config.acd.probe_static
-        if not self._eth or type(addr) is not Ipv4Address:
-            self.update_ip_addrs(lambda addrs: addrs.append(cidr))
-            if probe:
-                # Whoever waits for the outcome of probing (a DHCP client) learns it at once.
-                self.acd._event(AcdEventKind.READY, addr, now, None)
-            return
-        AddressConflictDetector._check(cidr)
-        if probe:
-            self.acd.probe(cidr, now)
-            return
-        self.update_ip_addrs(lambda addrs: addrs.append(cidr))
-        self.acd.announce(cidr, now)
-
-    def link_up(self, now: Instant) -> None:
-        """Tell the interface that its link came (back) up, at ``now``.
-
-        RFC 5227 2.1 and 2.3: every IPv4 address that was probed before use is probed again
-        (tentative meanwhile: it leaves the interface's addresses until ready); every other
-        IPv4 address in use is announced again. Call it when the device reports carrier again
-        (a cable plugged in, a Wi-Fi association); the interface cannot see that by itself.
-        Nothing happens on an IP medium.
-        """
-        if not isinstance(now, Instant):
-            raise TypeError(f"now must be an Instant, not {type(now).__name__}")
-        if not self._eth:
-            return
-        acd = self.acd
-        again = {c.address for c, _, probed in acd.records() if probed}
-        for c, state, _ in acd.records():
-            if state is AcdState.PROBING:
-                acd.probe(c, now)  # start over
-        reprobe = [c for c in self.context.ip_addrs if c.address in again]
-        if reprobe:
-            gone = {c.address for c in reprobe}
-            self.update_ip_addrs(lambda addrs: _remove_addrs(addrs, gone))
-        for c in reprobe:
-            acd.probe(c, now)
-        for c in self.context.ip_addrs:
-            if type(c.address) is Ipv4Address:
-                acd.announce(c, now)
-
-    def _acd_arp(self, sha: bytes, spa: IpAddress, tpa: IpAddress) -> bool:
-        """Let conflict detection judge an ARP packet; True when it was about one of our
-        addresses (learn nothing from it)."""
-        acd = self.acd
-        verdict = acd.observe(sha, spa, tpa, self._mac, self.context._addrs, self._now)
-        if verdict is None:
-            return False
-        if verdict is AcdEventKind.DEFENDED:
-            self._service_acd()
-        elif verdict is AcdEventKind.LOST and self.config.acd.remove_lost:
-            self.update_ip_addrs(lambda addrs: _remove_addrs(addrs, {spa}))
-        return True
-
-    def _service_acd(self) -> bool:
-        """Send the probes and announcements due; add the addresses that became ready."""
-        before = self.acd.counters.probes_sent + self.acd.counters.announcements_sent
-        ready = self.acd.poll(self._now, self._send_acd)
-        if ready:
-            have = self.context._addrs
-            fresh = [c for c in ready if c.address not in have]
-            self.update_ip_addrs(lambda addrs: addrs.extend(fresh))
-            # The first announcement goes at once (RFC 5227 2.3).
-            self.acd.poll(self._now, self._send_acd)
-        return self.acd.counters.probes_sent + self.acd.counters.announcements_sent != before
-
-    def _send_acd(self, addr: Ipv4Address, probe: bool) -> bool:
-        """Broadcast an ARP probe (sender 0.0.0.0) or announcement (sender = target) for
-        ``addr`` (RFC 5227 2.1.1 and 2.3: both are ARP requests with a zero target hardware
-        address)."""
-        spa = _ZERO if probe else addr
-        arp = ArpRepr(ArpOperation.REQUEST, self._hardware_addr, spa, _ZERO_MAC, addr)
-        return self._send_arp(arp, b"\xff" * 6)
-
-
-def _remove_addrs(addrs: list[IpCidr], gone: Container[IpAddress]) -> None:
-    addrs[:] = [c for c in addrs if c.address not in gone]
-
-
-_ZERO_MAC = EthernetAddress(b"\x00" * 6)

@@ -32,13 +32,15 @@ class Context:
     - ``syncookies``: the `SynCookies` every TCP listener of the interface uses once its SYN
       queue is full, or None (``Config.syncookies`` off): such SYNs are then dropped;
     - ``challenge_acks``: the limit on RFC 5961 challenge ACKs all TCP sockets of the
-      interface send together (``Config.challenge_ack_limit``), or None.
+      interface send together (``Config.challenge_ack_limit``), or None;
+    - ``addresses``: the addresses of ``ip_addrs`` as a frozenset (the per-packet check);
+    - ``broadcasts``: the directed broadcast addresses of ``ip_addrs``' subnets (a frozenset).
     """
 
     __slots__ = (
-        "_addrs",
-        "_broadcasts",
         "_source_cache",
+        "addresses",
+        "broadcasts",
         "challenge_acks",
         "checksum_caps",
         "csum",
@@ -71,28 +73,29 @@ class Context:
         self.syncookies: SynCookies | None = None
         self.challenge_acks: PerSecondLimit | None = None
         self.ip_addrs: tuple[IpCidr, ...] = ()
-        self._addrs: frozenset[IpAddress] = frozenset()
-        self._broadcasts: frozenset[IpAddress] = frozenset()
+        self.addresses: frozenset[IpAddress] = frozenset()
+        self.broadcasts: frozenset[IpAddress] = frozenset()
         self._source_cache: dict[IpAddress, IpAddress | None] = {}
 
-    def _set_ip_addrs(self, cidrs: tuple[IpCidr, ...]) -> None:
+    def set_ip_addrs(self, cidrs: tuple[IpCidr, ...]) -> None:
+        """Replace the addresses (the interface calls this; sockets never do)."""
         self.ip_addrs = cidrs
-        self._addrs = frozenset(c.address for c in cidrs)
+        self.addresses = frozenset(c.address for c in cidrs)
         broadcasts = set()
         for c in cidrs:
             b = c.broadcast()  # type: ignore[attr-defined]
             if b is not None:
                 broadcasts.add(b)
-        self._broadcasts = frozenset(broadcasts)
+        self.broadcasts = frozenset(broadcasts)
         self._source_cache = {}
 
     def has_ip_addr(self, addr: IpAddress) -> bool:
         """Return whether ``addr`` is one of the interface's addresses."""
-        return addr in self._addrs
+        return addr in self.addresses
 
     def is_broadcast(self, addr: IpAddress) -> bool:
         """Return whether ``addr`` is the limited broadcast or one of our subnets' broadcasts."""
-        return addr.is_broadcast or addr in self._broadcasts
+        return addr.is_broadcast or addr in self.broadcasts
 
     def in_same_network(self, addr: IpAddress) -> bool:
         """Return whether ``addr`` is on-link: inside one of the interface's prefixes."""

@@ -15,9 +15,9 @@ copied into one buffer, which the socket copies from before the next aggregate s
 
 from __future__ import annotations
 
-from typing import Any
-
-from smoltcp.wire import TcpControl, TcpRepr
+from smoltcp.stack.socket.base import Socket
+from smoltcp.wire import IpProtocol, Ipv4Address, TcpControl, TcpRepr, TcpSeqNumber
+from smoltcp.wire.ip import IpRepr, ip_repr
 from smoltcp.wire.layout import ipv4 as _ipv4_layout
 from smoltcp.wire.layout import tcp as _tcp_layout
 
@@ -28,6 +28,10 @@ _PSH = TcpControl.PSH
 # The most payload one aggregate carries (as an IPv4 packet it would still fit 65535 octets).
 CAPACITY = (1 << 16) - 1 - _ipv4_layout.HEADER_LEN - _tcp_layout.MAX_HEADER_LEN
 _HALF = CAPACITY // 2
+
+# What is held while nothing is (placeholders that keep no received octets alive).
+_NO_SEG = TcpRepr(0, 0, _NONE, TcpSeqNumber(0), None, 0)
+_NO_IPR = ip_repr(Ipv4Address(0), Ipv4Address(0), IpProtocol.TCP, 0, 0)
 
 
 def can_start(seg: TcpRepr) -> bool:
@@ -60,16 +64,16 @@ class Aggregator:
 
     def __init__(self) -> None:
         self._buf = bytearray(CAPACITY)
-        self.sock: Any = None  # None while nothing is held
-        self._ipr: Any = None
-        self._first: Any = None
+        self.sock: Socket | None = None  # None while nothing is held
+        self._ipr: IpRepr = _NO_IPR
+        self._first: TcpRepr = _NO_SEG
         self._length = 0
         self._next = 0
         self._size = 0
         self._short = False
         self._push = False
 
-    def start(self, sock: Any, ipr: Any, seg: TcpRepr) -> None:
+    def start(self, sock: Socket, ipr: IpRepr, seg: TcpRepr) -> None:
         """Hold ``seg`` (which `can_start`) for ``sock``; nothing may be held."""
         payload = seg.payload
         n = len(payload)
@@ -83,7 +87,7 @@ class Aggregator:
         self._short = False
         self._push = seg.control is _PSH
 
-    def join(self, sock: Any, seg: TcpRepr) -> bool:
+    def join(self, sock: Socket, seg: TcpRepr) -> bool:
         """Append ``seg`` to the held aggregate if the rules allow; return whether it did."""
         first = self._first
         payload = seg.payload
@@ -114,13 +118,15 @@ class Aggregator:
         """Whether nothing more may join (PSH came, or the buffer is full)."""
         return self._push or self._length + self._size > CAPACITY
 
-    def take(self) -> tuple[Any, Any, TcpRepr]:
+    def take(self) -> tuple[Socket, IpRepr, TcpRepr]:
         """Return (socket, IP representation, segment) of the held aggregate and hold nothing.
 
         The segment's payload is a view of the aggregator's buffer: valid until the next
-        `start`.
+        `start`. Raises ValueError when nothing is held.
         """
         sock, first, length = self.sock, self._first, self._length
+        if sock is None:
+            raise ValueError("no aggregate is held")
         self.sock = None
         # Always the copy: the first segment's own payload was a view the device has reused.
         seg = first._replace(
@@ -129,5 +135,6 @@ class Aggregator:
         ipr = self._ipr
         if ipr.payload_len != seg.buffer_len():
             ipr = ipr._replace(payload_len=seg.buffer_len())
-        self._first = self._ipr = None
+        self._first = _NO_SEG
+        self._ipr = _NO_IPR
         return sock, ipr, seg

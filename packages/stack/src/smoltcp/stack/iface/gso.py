@@ -7,17 +7,46 @@ sequence number, and the pieces together put exactly the octets of the super-seg
 wire, in order. The flags are split the way a TSO device splits them (Linux's
 ``tcp_gso_segment``): PSH and FIN only on the last piece, CWR only on the first, ECE on all.
 
-Cutting happens once per super-segment; the per-piece work is the interface's (a prebuilt
-header with the sequence number and the checksum patched in, see `Interface._send_gso`).
+Cutting happens once per super-segment. The full-sized middle pieces are written by a
+`PieceWriter`: one prebuilt Ethernet+IP+TCP header with the sequence number and the TCP
+checksum patched in per piece (`smoltcp.stack.iface.egress` drives it).
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 
-from smoltcp.wire import TcpControl, TcpRepr
+from smoltcp.wire import ChecksumCapabilities, IpProtocol, Ipv4Repr, TcpControl, TcpRepr
+from smoltcp.wire.checksum import InternetSum
+from smoltcp.wire.checksum import internet_sum as _header_sum
+from smoltcp.wire.layout import ethernet as _eth_layout
+from smoltcp.wire.layout import frames as _frames_layout
 
-__all__ = ["can_cut", "inner", "piece", "pieces"]
+__all__ = ["PieceWriter", "can_cut", "inner", "piece", "pieces"]
+
+_ETH_HEADER = _eth_layout.WORDS
+_ETH_LEN = _eth_layout.HEADER_LEN
+_ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4)
+_U32 = struct.Struct("!I")
+_U16 = struct.Struct("!H")
+_PROTO_TCP = int(IpProtocol.TCP)
+# The frame templates of a piece (IPv4 without options, as sent), by whether the medium is IP:
+# where the TCP header, its sequence number and its checksum are.
+_PIECE_AT = {
+    False: (
+        _frames_layout.TCP_FRAME_TCP_AT,
+        _frames_layout.TCP_FRAME_TCP_SEQ_NUMBER_AT,
+        _frames_layout.TCP_FRAME_TCP_CHECKSUM_AT,
+    ),
+    True: (
+        _frames_layout.TCP_PACKET_TCP_AT,
+        _frames_layout.TCP_PACKET_TCP_SEQ_NUMBER_AT,
+        _frames_layout.TCP_PACKET_TCP_CHECKSUM_AT,
+    ),
+}
+# The prebuilt TCP header leaves its checksum to `PieceWriter.fill`.
+_NO_CHECKSUMS = ChecksumCapabilities.ignored()
 
 _NONE = TcpControl.NONE
 _PSH = TcpControl.PSH
@@ -66,3 +95,74 @@ def pieces(seg: TcpRepr, size: int, start: int = 0) -> Iterator[TcpRepr]:
         raise ValueError(f"a {seg.control.name} segment is not cut")
     for offset in range(start, max(len(seg.payload), 1), size):
         yield piece(seg, size, offset)
+
+
+class PieceWriter:
+    """Write the full-sized middle pieces of one super-segment from one prebuilt header.
+
+    Their headers (Ethernet unless ``dst_mac`` is None, IPv4, TCP) are all the same but for
+    the sequence number and the TCP checksum, left zero in the template: the IP header of a
+    piece of ``size`` payload octets (same length, so the same checksum), the TCP header of
+    `inner`. Set `offset` (octets into the payload, a multiple of ``size``) and hand `fill`
+    to the device token with `frame_len` octets.
+    """
+
+    __slots__ = (
+        "_compute",
+        "_csum",
+        "_header",
+        "_payload",
+        "_pseudo",
+        "_seq",
+        "_seq_at",
+        "_sum_at",
+        "_tcp_at",
+        "frame_len",
+        "offset",
+    )
+
+    def __init__(
+        self,
+        ipr: Ipv4Repr,
+        seg: TcpRepr,
+        dst_mac: bytes | None,
+        src_mac: bytes,
+        size: int,
+        caps: ChecksumCapabilities,
+        csum: InternetSum,
+    ) -> None:
+        payload = seg.payload
+        header_len = seg.buffer_len() - len(payload)
+        l2 = 0 if dst_mac is None else _ETH_LEN
+        tcp_at, self._seq_at, self._sum_at = _PIECE_AT[dst_mac is None]
+        tcp_len = header_len + size
+        header = bytearray(tcp_at + header_len)
+        view = memoryview(header)
+        if dst_mac is not None:
+            _ETH_HEADER.pack_into(view, 0, dst_mac, src_mac, _ETHERTYPE_IPV4)
+        ipr._replace(payload_len=tcp_len).emit_buffer(view[l2:], caps, _header_sum)
+        src, dst = ipr.src_addr, ipr.dst_addr
+        inner(seg).emit_buffer(view[tcp_at:], src, dst, _NO_CHECKSUMS)
+        view.release()
+        self._header = bytes(header)
+        self._tcp_at = tcp_at
+        self._payload = payload
+        self._pseudo = int(src) + int(dst) + _PROTO_TCP + tcp_len
+        self._compute = caps.tcp.tx()
+        self._csum = csum
+        self._seq = int(seg.seq_number)
+        self.frame_len = tcp_at + tcp_len
+        self.offset = 0
+
+    def fill(self, buf: memoryview) -> None:
+        """Write the piece at `offset` into ``buf`` (`frame_len` octets)."""
+        header = self._header
+        at = len(header)
+        offset = self.offset
+        buf[:at] = header
+        _U32.pack_into(buf, self._seq_at, (self._seq + offset) & 0xFFFFFFFF)
+        buf[at:] = self._payload[offset : offset + len(buf) - at]
+        if self._compute:
+            tcp_at = self._tcp_at
+            s = ~self._csum(buf[tcp_at:], self._pseudo) & 0xFFFF
+            _U16.pack_into(buf, self._sum_at, s)

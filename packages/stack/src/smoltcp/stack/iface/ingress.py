@@ -2,24 +2,31 @@
 
 Every look-up is a dictionary access keyed as DESIGN.md section 2 says, so the cost of a
 packet does not depend on the number of sockets. Malformed input raises `MalformedPacket`
-inside the wire views and representations; `Ingress._process_frame` catches it per frame and
-counts it, so nothing from the network ever escapes `Interface.poll`.
+inside the wire views and representations; `Ingress.process_frame` catches it per frame and
+counts it, so nothing from the network ever escapes `Interface.poll`. This module holds
+Ethernet, ARP (RFC 826), IPv4, UDP, TCP (with GRO) and ICMPv4; IPv6 is `ipv6.Ipv6Ingress`.
 """
 
 from __future__ import annotations
 
 import logging
 import struct
-from typing import Any
+import weakref
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from smoltcp.stack.log import TRACE
-from smoltcp.wire import IpAddress, MalformedPacket, UnsupportedPacket
+from smoltcp.stack.socket.base import Socket
+from smoltcp.stack.socket.set import SocketSet
+from smoltcp.stack.time import Instant
+from smoltcp.wire import ChecksumCapabilities, IpAddress, MalformedPacket, UnsupportedPacket
 from smoltcp.wire.arp import ArpOperation, ArpRepr
+from smoltcp.wire.checksum import InternetSum
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.ethernet import EthernetFrame
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
 from smoltcp.wire.igmp import IgmpRepr
-from smoltcp.wire.ip import ip_repr
+from smoltcp.wire.ip import IpRepr, ip_repr
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
 from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import ipv4 as _ipv4_layout
@@ -27,7 +34,13 @@ from smoltcp.wire.tcp import TcpControl, TcpRepr, TcpSeqNumber
 from smoltcp.wire.udp import UdpRepr
 
 from .arp_filter import arp_may_create, arp_refusal
+from .egress import Egress
 from .gro import Aggregator, can_start
+from .icmp_errors import IcmpErrors
+from .ipv6 import Ipv6Ingress
+
+if TYPE_CHECKING:
+    from .interface import Interface
 
 __all__ = ["Ingress", "tcp_rst_reply"]
 
@@ -55,13 +68,13 @@ _ECHO_REPLY = Icmpv4Message.ECHO_REPLY
 _QUOTING = frozenset(
     (Icmpv4Message.DST_UNREACHABLE, Icmpv4Message.TIME_EXCEEDED, Icmpv4Message.PARAM_PROBLEM)
 )
-_EMPTY: tuple[Any, ...] = ()
+_EMPTY: tuple[Socket, ...] = ()
 # The per-packet parsers that build no view objects (same checks and errors as parse(View)).
 _parse_ipv4 = Ipv4Repr.parse_buffer
 _parse_tcp = TcpRepr.parse_buffer
 
 
-def tcp_rst_reply(ipr: Any, seg: TcpRepr, hop_limit: int = 64) -> tuple[Any, TcpRepr] | None:
+def tcp_rst_reply(ipr: IpRepr, seg: TcpRepr, hop_limit: int = 64) -> tuple[IpRepr, TcpRepr] | None:
     """Return the RST answering ``seg`` when no connection exists, or None for a RST.
 
     RFC 9293 3.10.7.1 (CLOSED): a RST is never answered; if the segment has an ACK the reset
@@ -80,37 +93,78 @@ def tcp_rst_reply(ipr: Any, seg: TcpRepr, hop_limit: int = 64) -> tuple[Any, Tcp
 
 
 class Ingress:
-    """The receive half of `Interface` (a mixin: it uses the interface's state)."""
+    """The receive side of one interface (built by `Interface`, driven by its `poll`).
 
-    # Attributes the Interface provides (declared for readers and type checkers).
-    _eth: bool
-    _mac: bytes
-    _caps: Any
-    _csum: Any
-    _demux: dict[Any, list[Any]]
-    _now: Any
-    _now_us: int
-    _trace: bool
-    _hop_limit: int
-    _gro: Aggregator | None
-    _l2_broadcast: bool
-    _rx_packet: Any
-    _sockets: Any
-    context: Any
-    counters: Any
-    config: Any
-    neighbor_cache: Any
-    multicast: Any
-    acd: Any
+    `begin` starts a poll (time, socket set, tracing); then `process_frame` takes each frame
+    the device holds and `deliver_held` hands over what GRO still holds. IPv6 packets go to
+    `ipv6` (an `Ipv6Ingress`), which shares `process_udp` and `process_tcp`.
+    """
 
-    def _process_frame(self, frame: memoryview) -> None:
+    def __init__(
+        self,
+        iface: Interface,
+        egress: Egress,
+        errors: IcmpErrors,
+        acd_arp: Callable[[bytes, IpAddress, IpAddress], bool],
+        *,
+        eth: bool,
+        mac: bytes,
+        caps: ChecksumCapabilities,
+        csum: InternetSum,
+        hop_limit: int,
+        gro: Aggregator | None,
+    ) -> None:
+        self._cx = iface.context
+        self._counters = iface.counters
+        self._config = iface.config
+        self._multicast = iface.multicast
+        self._cache = iface.neighbor_cache
+        self._acd = iface.acd
+        # Weak: the interface owns this object (no cycle, so a dropped interface is freed at once).
+        self._acd_arp = weakref.WeakMethod(acd_arp)
+        self._egress = egress
+        self._resolution = egress.resolution
+        self._errors = errors
+        self._eth = eth
+        self.mac = mac
+        self._caps = caps
+        self._csum = csum
+        self._hop_limit = hop_limit
+        self._gro = gro
+        self._now = iface.context.now
+        self._now_us = self._now.micros
+        # Outside a poll: an empty set of its own (nothing to wake).
+        self._idle = SocketSet()
+        self._sockets = self._idle
+        self._demux: Mapping[Hashable, Sequence[Socket]] = {}
+        self._trace = False
+        self._l2_broadcast = False
+        # The IP packet being received (quoted by an ICMP error about it).
+        self.rx_packet = memoryview(b"")
+        self.ipv6 = Ipv6Ingress(self, iface, egress, errors, eth=eth, caps=caps, csum=csum)
+
+    def begin(self, now: Instant, sockets: SocketSet, trace: bool) -> None:
+        """Start a poll at ``now`` for ``sockets`` (``trace``: log every packet received)."""
+        self._now = now
+        self._now_us = now.micros
+        self._sockets = sockets
+        self._demux = sockets.demux
+        self._trace = trace
+        self.ipv6.begin(now, self._demux, trace)
+
+    def end(self) -> None:
+        """End a poll: forget the socket set and the last packet."""
+        self._sockets = self._idle
+        self.rx_packet = memoryview(b"")
+
+    def process_frame(self, frame: memoryview) -> None:
         """Handle one received frame; count and log, never raise."""
-        self.counters.received += 1
+        self._counters.received += 1
         try:
             if self._eth:
                 self._process_ethernet(frame)
             elif len(frame) and frame[0] >> 4 == 6:
-                self._process_ipv6(frame, None)
+                self.ipv6.process(frame, None)
             else:
                 self._process_ipv4(frame, None)
         except MalformedPacket as exc:
@@ -120,40 +174,29 @@ class Ingress:
                 reason = "checksum-" + exc.protocol
             else:
                 reason = "malformed-" + exc.protocol
-            self.counters.dropped[reason] += 1
+            self._counters.dropped[reason] += 1
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("drop: %s: %s", reason, exc)
         except Exception:
             # A bug must not take the whole stack down with one frame: count it, log it.
-            self.counters.dropped["internal-error"] += 1
+            self._counters.dropped["internal-error"] += 1
             log.warning("drop: unexpected error while handling a frame", exc_info=True)
 
-    def _drop(self, reason: str) -> None:  # defined again by Interface; here for the mixin
-        raise NotImplementedError
+    def drop(self, reason: str) -> None:
+        """Count (and log) a packet dropped for ``reason``."""
+        self._counters.dropped[reason] += 1
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("drop: %s", reason)
 
-    def _send_ip(self, ipr: Any, repr: Any) -> bool:
-        raise NotImplementedError
+    def _acd_judges(self, sha: bytes, spa: IpAddress, tpa: IpAddress) -> bool:
+        """Let conflict detection judge an ARP packet; True when it was about one of our
+        addresses (learn nothing from it)."""
+        judge = self._acd_arp()
+        return judge is not None and judge(sha, spa, tpa)
 
-    def _send_arp(self, arp: ArpRepr, dst_mac: bytes) -> bool:
-        raise NotImplementedError
-
-    def _send_icmp_error(self, ipr: Any, code: Any) -> None:
-        raise NotImplementedError
-
-    def _resolved_hop(self, hop: IpAddress, mac: bytes) -> None:
-        raise NotImplementedError
-
-    def _acd_arp(self, sha: bytes, spa: IpAddress, tpa: IpAddress) -> bool:
-        raise NotImplementedError
-
-    def _next_hop_of(self, dst: IpAddress) -> Any:
-        raise NotImplementedError
-
-    def _process_ipv6(self, buf: memoryview, eth_src: bytes | None) -> None:
-        raise NotImplementedError  # smoltcp.stack.iface.ipv6
-
-    def _process_ipv6_ethernet(self, frame: memoryview, dst_mac: bytes, src_mac: bytes) -> None:
-        raise NotImplementedError  # smoltcp.stack.iface.ipv6
+    def _icmp_error(self, ipr: IpRepr, code: Icmpv4DstUnreachable) -> None:
+        """Answer the packet being received with a destination unreachable (``code``)."""
+        self._errors.dst_unreachable(ipr, code, self.rx_packet, self._l2_broadcast, self._now_us)
 
     # -- Ethernet and ARP ---------------------------------------------------------------------
 
@@ -166,29 +209,29 @@ class Ingress:
             EthernetFrame(frame)
             if ethertype == _ETHERTYPE_IPV6:
                 # Before the MAC filter: IPv6 takes the multicast groups it listens to.
-                self._process_ipv6_ethernet(frame, dst, src)
+                self.ipv6.process_ethernet(frame, dst, src)
                 return
         self._l2_broadcast = False
-        if dst != self._mac:
+        if dst != self.mac:
             if dst == _BROADCAST_MAC:
                 self._l2_broadcast = True
             elif dst[0] & 1:
                 # Multicast: only the groups joined (RFC 1112 6.4), treated as a broadcast.
-                if dst not in self.multicast.macs:
-                    self._drop("multicast")
+                if dst not in self._multicast.macs:
+                    self.drop("multicast")
                     return
                 self._l2_broadcast = True
             else:
-                self._drop("not-for-us-ethernet")
+                self.drop("not-for-us-ethernet")
                 return
         if ethertype == _ETHERTYPE_IPV4:
             self._process_ipv4(frame[_ETH_LEN:], src)
         elif ethertype == _ETHERTYPE_ARP:
             self._process_arp(frame[_ETH_LEN:], src)
         elif ethertype == _ETHERTYPE_IPV6:
-            self._drop("unsupported-ipv6")
+            self.drop("unsupported-ipv6")
         else:
-            self._drop("unsupported-ethertype")
+            self.drop("unsupported-ethertype")
 
     def _process_arp(self, payload: memoryview, eth_src: bytes) -> None:
         arp = ArpRepr.parse_buffer(payload)
@@ -196,22 +239,22 @@ class Ingress:
             log.log(TRACE, "rx %s", arp)
         op = arp.operation
         if op != ArpOperation.REQUEST and op != ArpOperation.REPLY:
-            self._drop("unsupported-arp-operation")
+            self.drop("unsupported-arp-operation")
             return
         sha = arp.source_hardware_addr
         spa = arp.source_protocol_addr
         tpa = arp.target_protocol_addr
-        cx = self.context
+        cx = self._cx
         if not sha.is_unicast:
-            self._drop("bad-source")
+            self.drop("bad-source")
             return
-        for_us = tpa in cx._addrs
-        if (spa in cx._addrs or self.acd.tentative) and self._acd_arp(sha.octets, spa, tpa):
-            return  # about one of our addresses (RFC 5227): see `AcdMixin`
-        if spa in cx._addrs:
+        for_us = tpa in cx.addresses
+        if (spa in cx.addresses or self._acd.tentative) and self._acd_judges(sha.octets, spa, tpa):
+            return  # about one of our addresses (RFC 5227): see `Interface.add_ip_addr`
+        if spa in cx.addresses:
             # Someone else claims our address (or our own frame came back): learn nothing.
             if not for_us:
-                self._drop("not-for-us-arp")
+                self.drop("not-for-us-arp")
             return
         # RFC 826 "merge": update an entry we have; add one when the packet is for us (or is
         # a gratuitous announcement and ``arp_accept`` is set). Nothing from a packet at odds
@@ -221,26 +264,27 @@ class Ingress:
         # own address answers our query: it confirms reachability.
         learned = conflict = False
         refusal = arp_refusal(
-            sha.octets, spa, eth_src, cx._addrs, cx._broadcasts, cx.in_same_network
+            sha.octets, spa, eth_src, cx.addresses, cx.broadcasts, cx.in_same_network
         )
         if refusal is None:
-            cache = self.neighbor_cache
-            if spa in cache or arp_may_create(spa, tpa, for_us, self.config.arp_accept):
+            cache = self._cache
+            if spa in cache or arp_may_create(spa, tpa, for_us, self._config.arp_accept):
                 solicited = op == ArpOperation.REPLY and for_us and not self._l2_broadcast
-                learned = cache._learn(spa, sha.octets, self._now_us, True, solicited)
+                learned = cache.learn_us(spa, sha.octets, self._now_us, True, solicited)
                 conflict = not learned
         if conflict:
-            self._drop("arp-conflict")
-        if op == ArpOperation.REQUEST and for_us:
-            reply = ArpRepr(ArpOperation.REPLY, self.context.hardware_addr, tpa, sha, spa)
-            if self._send_arp(reply, sha.octets):
-                self.counters.arp_replies_sent += 1
+            self.drop("arp-conflict")
+        hardware_addr = cx.hardware_addr
+        if op == ArpOperation.REQUEST and for_us and hardware_addr is not None:
+            reply = ArpRepr(ArpOperation.REPLY, hardware_addr, tpa, sha, spa)
+            if self._egress.send_arp(reply, sha.octets):
+                self._counters.arp_replies_sent += 1
         elif refusal is not None:
-            self._drop(refusal)
+            self.drop(refusal)
         elif not for_us and not learned and not conflict:
-            self._drop("not-for-us-arp")
+            self.drop("not-for-us-arp")
         if learned:
-            self._resolved_hop(spa, sha.octets)
+            self._resolution.resolved(spa, sha.octets)
 
     # -- IPv4 ---------------------------------------------------------------------------------
 
@@ -248,36 +292,36 @@ class Ingress:
         # The 20-octet header sums faster inline (wire's reference sum, which parse_buffer
         # inlines) than through the kernel's call; the result is the same.
         ipr = _parse_ipv4(buf, self._caps, _header_sum)
-        self._rx_packet = buf  # quoted by ICMP errors (with ipr, which gives its length)
+        self.rx_packet = buf  # quoted by ICMP errors (with ipr, which gives its length)
         if self._trace:
             log.log(TRACE, "rx %s", ipr)
         src = ipr.src_addr
         dst = ipr.dst_addr
-        cx = self.context
+        cx = self._cx
         # A source can be no multicast (224/4), class E or broadcast (240/4) address, nor one
         # of our subnets' broadcasts (RFC 1122 3.2.1.3).
-        if src.packed[0] >= 224 or src in cx._broadcasts:
-            self._drop("bad-source")
+        if src.packed[0] >= 224 or src in cx.broadcasts:
+            self.drop("bad-source")
             return
         broadcast = False
-        if dst not in cx._addrs:
-            if dst.is_broadcast or dst in cx._broadcasts:
+        if dst not in cx.addresses:
+            if dst.is_broadcast or dst in cx.broadcasts:
                 broadcast = True
-            elif dst.is_multicast and dst in self.multicast:
+            elif dst.is_multicast and dst in self._multicast:
                 broadcast = True  # to every socket on the port, as a broadcast
             elif dst.is_multicast:
-                self._drop("multicast")
+                self.drop("multicast")
                 return
             else:
-                self._drop("not-for-us-ipv4")
+                self.drop("not-for-us-ipv4")
                 return
         if ipr.more_frags or ipr.frag_offset:
             # No reassembly; dropping every fragment also means no ICMP error is ever sent
             # about a fragment other than the first (RFC 1122 3.2.2).
-            self._drop("fragment")
+            self.drop("fragment")
             return
         if eth_src is not None:
-            self.neighbor_cache._refresh(src, eth_src, self._now_us)
+            self._cache.refresh_us(src, eth_src, self._now_us)
         # parse_buffer checked the header and total lengths: the slice is the whole payload.
         header_len = (buf[_IHL_AT] & _IHL_MASK) * _IHL_UNIT
         end = header_len + ipr.payload_len
@@ -291,25 +335,25 @@ class Ingress:
                 sock.process(cx, self._now, ipr, whole)
             handled = True
         if proto == _UDP:
-            self._process_udp(ipr, payload, broadcast, handled)
+            self.process_udp(ipr, payload, broadcast, handled)
         elif proto == _TCP:
-            self._process_tcp(ipr, payload, broadcast, handled)
+            self.process_tcp(ipr, payload, broadcast, handled)
         elif proto == _ICMP:
             self._process_icmp(ipr, payload, broadcast, handled)
         elif proto == _IGMP:
-            self.multicast.on_message(IgmpRepr.parse(payload), dst, self._now_us)
+            self._multicast.on_message(IgmpRepr.parse(payload), dst, self._now_us)
         elif not handled:
-            self._drop("unknown-protocol")
+            self.drop("unknown-protocol")
             if not broadcast:
-                self._send_icmp_error(ipr, Icmpv4DstUnreachable.PROTO_UNREACHABLE)
+                self._icmp_error(ipr, Icmpv4DstUnreachable.PROTO_UNREACHABLE)
 
-    def _process_udp(self, ipr: Any, payload: memoryview, broadcast: bool, handled: bool) -> None:
+    def process_udp(self, ipr: IpRepr, payload: memoryview, broadcast: bool, handled: bool) -> None:
         udp = UdpRepr.parse_buffer(payload, ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
         if self._trace:
             log.log(TRACE, "rx %s", udp)
         demux = self._demux
         port = udp.dst_port
-        cx = self.context
+        cx = self._cx
         now = self._now
         if broadcast:
             # A broadcast goes to every socket on the port.
@@ -320,7 +364,7 @@ class Ingress:
             for sock in sockets:
                 sock.process(cx, now, ipr, udp)
             if not sockets and not handled:
-                self._drop("no-socket-udp")
+                self.drop("no-socket-udp")
             return
         found = demux.get((_UDP, ipr.dst_addr, port)) or demux.get((_UDP, None, port))
         if found:
@@ -328,13 +372,13 @@ class Ingress:
             return
         if handled:
             return
-        self._drop("no-socket-udp")
-        self._send_icmp_error(ipr, Icmpv4DstUnreachable.PORT_UNREACHABLE)
+        self.drop("no-socket-udp")
+        self._icmp_error(ipr, Icmpv4DstUnreachable.PORT_UNREACHABLE)
 
-    def _process_tcp(self, ipr: Any, payload: memoryview, broadcast: bool, handled: bool) -> None:
+    def process_tcp(self, ipr: IpRepr, payload: memoryview, broadcast: bool, handled: bool) -> None:
         if broadcast:
             # TCP is unicast only (RFC 1122 4.2.3.10).
-            self._drop("broadcast-tcp")
+            self.drop("broadcast-tcp")
             return
         seg = _parse_tcp(payload, ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
         if self._trace:
@@ -361,28 +405,27 @@ class Ingress:
             return
         if handled:
             return
-        self._drop("no-socket-tcp")
+        self.drop("no-socket-tcp")
         rst = tcp_rst_reply(ipr, seg, self._hop_limit)
-        if rst is not None and self._send_ip(rst[0], rst[1]):
-            self.counters.rst_sent += 1
+        if rst is not None and self._egress.send_ip(rst[0], rst[1]):
+            self._counters.rst_sent += 1
 
-    def _deliver_tcp(self, sock: Any, ipr: Any, seg: TcpRepr) -> None:
-        tcb = getattr(sock, "tcb", None)  # SND.UNA before and after the segment
+    def _deliver_tcp(self, sock: Socket, ipr: IpRepr, seg: TcpRepr) -> None:
+        # SND.UNA before and after the segment. Any: only TCP sockets have a control block.
+        tcb: Any = getattr(sock, "tcb", None)
         una = None if tcb is None else tcb.snd_una
-        reply = sock.process(self.context, self._now, ipr, seg)
+        reply = sock.process(self._cx, self._now, ipr, seg)
         if una is not None and tcb.snd_una != una:
             # New data (or our SYN) acknowledged: forward progress, which confirms that the
             # neighbour on the way to the peer is reachable (RFC 4861 7.3.1).
-            hop = self._next_hop_of(ipr.src_addr)
-            if hop is not None and type(hop) is not bytes:
-                self.neighbor_cache._confirm_progress(hop, self._now_us)
+            self._resolution.confirm_progress(ipr.src_addr)
         # The segment may have moved the socket's timers (a delayed ACK, a retransmission
         # timer): wake it so egress asks it again rather than leave it asleep.
         self._sockets.wake(sock.handle)
         if reply is not None:
-            self._send_ip(reply[0], reply[1])
+            self._egress.send_ip(reply[0], reply[1])
 
-    def _deliver_held(self) -> None:
+    def deliver_held(self) -> None:
         """Hand the held GRO aggregate to its socket (after the last frame of a poll)."""
         gro = self._gro
         if gro is None or gro.sock is None:
@@ -390,16 +433,18 @@ class Ingress:
         try:
             self._deliver_tcp(*gro.take())
         except Exception:
-            self.counters.dropped["internal-error"] += 1
+            self._counters.dropped["internal-error"] += 1
             log.warning("drop: unexpected error while handling a segment", exc_info=True)
 
-    def _process_icmp(self, ipr: Any, payload: memoryview, broadcast: bool, handled: bool) -> None:
+    def _process_icmp(
+        self, ipr: Ipv4Repr, payload: memoryview, broadcast: bool, handled: bool
+    ) -> None:
         icmp = Icmpv4Repr.parse_buffer(payload, self._caps, self._csum)
         if self._trace:
             log.log(TRACE, "rx %s", icmp)
         message = icmp.message
         demux = self._demux
-        cx = self.context
+        cx = self._cx
         delivered = False
         if message in (_ECHO_REQUEST, _ECHO_REPLY):
             sockets = demux.get((_ICMP, "ident", icmp.ident))
@@ -429,16 +474,16 @@ class Ingress:
                 delivered = True
         if message == _ECHO_REQUEST:
             # RFC 1122 3.2.2.6: answer with the same identifier, sequence number and data.
-            if broadcast and not self.config.reply_to_broadcast_echo:
-                self._drop("broadcast-echo")
+            if broadcast and not self._config.reply_to_broadcast_echo:
+                self.drop("broadcast-echo")
                 return
             src = ipr.dst_addr if not broadcast else cx.get_source_address(ipr.src_addr)
             if src is None:
-                self._drop("no-source-address")
+                self.drop("no-source-address")
                 return
             reply = Icmpv4Repr.echo_reply(icmp.ident, icmp.seq_no, icmp.data)
             out = ip_repr(src, ipr.src_addr, _ICMP, reply.buffer_len(), self._hop_limit)
-            if self._send_ip(out, reply):
-                self.counters.icmp_echo_replies_sent += 1
+            if self._egress.send_ip(out, reply):
+                self._counters.icmp_echo_replies_sent += 1
         elif not delivered and not handled:
-            self._drop("no-socket-icmp")
+            self.drop("no-socket-icmp")

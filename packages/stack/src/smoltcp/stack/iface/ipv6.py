@@ -1,25 +1,30 @@
 """IPv6 ingress: the fixed header, extension headers (RFC 8200), ICMPv6 echo (RFC 4443) and
 the neighbour discovery a host answers (RFC 4861).
 
-A mixin of `Interface`, like `Ingress`. The interface's IPv6 addresses are the configured
-`Ipv6Cidr` ones plus, on Ethernet, the link-local address formed from the MAC (RFC 4862 5.3).
-It accepts packets for those, for the all-nodes group and for their solicited-node groups
-(and the Ethernet frames of those groups, RFC 2464 7). Answers (echo replies, neighbour
-advertisements, ICMPv6 errors) go straight back to the link-layer address they came from.
+`Ipv6Ingress` is the IPv6 half of the receive side, beside `Ingress`. The interface's IPv6
+addresses are the configured `Ipv6Cidr` ones plus, on Ethernet, the link-local address formed
+from the MAC (RFC 4862 5.3, `smoltcp.stack.iface.addresses`). It accepts packets for those,
+for the all-nodes group and for their solicited-node groups (and the Ethernet frames of those
+groups, RFC 2464 7). Answers (echo replies, neighbour advertisements, ICMPv6 errors) go
+straight back to the link-layer address they came from; neighbour solicitations are sent by
+`AddressResolution`, ICMPv6 errors by `IcmpErrors`.
 Malformed input raises `MalformedPacket` here and is counted by the caller.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import weakref
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from smoltcp.stack.log import TRACE
-from smoltcp.wire import EthernetAddress, IpProtocol, Ipv6Address
-from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable
+from smoltcp.stack.socket.base import Socket
+from smoltcp.stack.time import Instant
+from smoltcp.wire import ChecksumCapabilities, IpProtocol, Ipv6Address
+from smoltcp.wire.checksum import InternetSum
 from smoltcp.wire.icmpv6 import (
     NDP_HOP_LIMIT,
-    Icmpv6DstUnreachable,
     Icmpv6Message,
     Icmpv6ParamProblem,
     Icmpv6Repr,
@@ -35,15 +40,20 @@ from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.ndp import NdpRepr
 
+from .addresses import ipv6_groups, ipv6_unicast_addrs, source_for
 from .slaac import apply_router_advert
+
+if TYPE_CHECKING:
+    from .egress import Egress
+    from .icmp_errors import IcmpErrors
+    from .ingress import Ingress
+    from .interface import Interface
 
 __all__ = ["Ipv6Ingress"]
 
 log = logging.getLogger("smoltcp.stack.iface")
 
-_ETH_HEADER = _eth_layout.WORDS
 _ETH_LEN = _eth_layout.HEADER_LEN
-_ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6)
 _IPV6_LEN = _ipv6_layout.HEADER_LEN
 _NEXT_HEADER_AT = _ipv6_layout.NEXT_HEADER_AT
 _ALL_NODES = Ipv6Address.LINK_LOCAL_ALL_NODES
@@ -54,7 +64,6 @@ _NS = Icmpv6Message.NEIGHBOR_SOLICIT
 _NA = Icmpv6Message.NEIGHBOR_ADVERT
 _RA = Icmpv6Message.ROUTER_ADVERT
 _NDP_IGNORED = (Icmpv6Message.ROUTER_SOLICIT, Icmpv6Message.ROUTER_ADVERT, Icmpv6Message.REDIRECT)
-_ERROR_TYPES = 128  # ICMPv6 types below this are errors (RFC 4443 2.1)
 _OPTION_HEADER = 2  # next header and length octets before an options header's options
 _HOP_LIMIT = 64
 _UDP = IpProtocol.UDP
@@ -62,84 +71,76 @@ _ICMP = IpProtocol.ICMP
 _ECHO = (Icmpv6Message.ECHO_REQUEST, Icmpv6Message.ECHO_REPLY)
 _PORT_LEN = 2  # a UDP port, the first field of the quoted header
 _TCP = IpProtocol.TCP
-_V4_PORT_UNREACHABLE = int(Icmpv4DstUnreachable.PORT_UNREACHABLE)
 _PADS = (Ipv6OptionType.PAD1, Ipv6OptionType.PADN)
 
 
 class Ipv6Ingress:
-    """The IPv6 half of `Interface`'s receive path (a mixin: it uses the interface's state)."""
+    """The IPv6 receive side of one interface, beside and built by `Ingress`.
 
-    _eth: bool
-    _mac: bytes
-    _hardware_addr: EthernetAddress | None
-    _caps: Any
-    _csum: Any
-    _now: Any
-    _trace: bool
-    _l2_broadcast: bool
-    _demux: dict[Any, list[Any]]
-    _now_us: int
-    _rx_packet: Any
-    context: Any
-    config: Any
-    counters: Any
-    neighbor_cache: Any
+    It shares `Ingress.process_udp` and `Ingress.process_tcp` with IPv4, sends its answers
+    through `Egress` (straight to a link-layer address) and its errors through `IcmpErrors`.
+    """
 
-    def _drop(self, reason: str) -> None:  # defined by Interface
-        raise NotImplementedError
+    def __init__(
+        self,
+        ingress: Ingress,
+        iface: Interface,
+        egress: Egress,
+        errors: IcmpErrors,
+        *,
+        eth: bool,
+        caps: ChecksumCapabilities,
+        csum: InternetSum,
+    ) -> None:
+        # Weak references to the owners: no cycle, so a dropped interface is freed at once.
+        self._ingress: Ingress = weakref.proxy(ingress)
+        self._iface: Interface = weakref.proxy(iface)
+        self._cx = iface.context
+        self._counters = iface.counters
+        self._config = iface.config
+        self._cache = iface.neighbor_cache
+        self._egress = egress
+        self._resolution = egress.resolution
+        self._errors = errors
+        self._eth = eth
+        self._caps = caps
+        self._csum = csum
+        self._now = iface.context.now
+        self._now_us = self._now.micros
+        self._demux: Mapping[Hashable, Sequence[Socket]] = {}
+        self._trace = False
 
-    def _take_token(self) -> Any:  # defined by Interface
-        raise NotImplementedError
+    def begin(self, now: Instant, demux: Mapping[Hashable, Sequence[Socket]], trace: bool) -> None:
+        """Start a poll at ``now`` with the socket set's ``demux`` table."""
+        self._now = now
+        self._now_us = now.micros
+        self._demux = demux
+        self._trace = trace
 
-    def _icmp_error_allowed(self) -> bool:  # defined by Interface
-        raise NotImplementedError
-
-    # Ingress (after this class in Interface's bases) defines _process_udp and _process_tcp,
-    # and Interface _send_ip: no stubs here, which would come first in the method order.
-    _process_udp: Any
-    _process_tcp: Any
-    _send_ip: Any
-    _resolved_hop: Any
-
-    # -- addresses ----------------------------------------------------------------------------
+    def _drop(self, reason: str) -> None:
+        self._ingress.drop(reason)
 
     def ipv6_addrs(self) -> tuple[Ipv6Address, ...]:
-        """Return the interface's IPv6 unicast addresses: the link-local one first (Ethernet)."""
-        out: list[Ipv6Address] = []
-        if self._hardware_addr is not None:
-            out.append(Ipv6Address.link_local_from_ethernet(self._hardware_addr))
-        out.extend(c.address for c in self.context.ip_addrs if c.address.version == 6)
-        return tuple(dict.fromkeys(out))
-
-    def _ipv6_groups(self, addrs: tuple[Ipv6Address, ...]) -> set[Ipv6Address]:
-        """The multicast groups the interface listens to (RFC 4861 7.2.1, RFC 4291 2.8)."""
-        groups = {_ALL_NODES}
-        groups.update(Ipv6Address.solicited_node(a) for a in addrs)
-        return groups
-
-    def _source_for(self, dst: Ipv6Address, addrs: tuple[Ipv6Address, ...]) -> Ipv6Address:
-        """Pick our source for ``dst``: link-local for link-local peers, else a global one."""
-        if not dst.is_link_local:
-            for a in addrs:
-                if not a.is_link_local:
-                    return a
-        return addrs[0]
+        """Return the interface's IPv6 unicast addresses (see `addresses.ipv6_unicast_addrs`)."""
+        cx = self._cx
+        return ipv6_unicast_addrs(cx.hardware_addr, cx.ip_addrs)
 
     # -- ingress ------------------------------------------------------------------------------
 
-    def _process_ipv6_ethernet(self, frame: memoryview, dst_mac: bytes, src_mac: bytes) -> None:
+    def process_ethernet(self, frame: memoryview, dst_mac: bytes, src_mac: bytes) -> None:
         """Take an Ethernet frame with EtherType 0x86DD, addressed to us or one of our groups."""
-        if dst_mac != self._mac and dst_mac[0] & 1:
+        mac = self._egress.mac
+        if dst_mac != mac and dst_mac[0] & 1:
             addrs = self.ipv6_addrs()
-            if dst_mac not in {g.multicast_mac for g in self._ipv6_groups(addrs)}:
+            if dst_mac not in {g.multicast_mac for g in ipv6_groups(addrs)}:
                 self._drop("multicast")
                 return
-        elif dst_mac != self._mac:
+        elif dst_mac != mac:
             self._drop("not-for-us-ethernet")
             return
-        self._process_ipv6(frame[_ETH_LEN:], src_mac)
+        self.process(frame[_ETH_LEN:], src_mac)
 
-    def _process_ipv6(self, buf: memoryview, eth_src: bytes | None) -> None:
+    def process(self, buf: memoryview, eth_src: bytes | None) -> None:
         """Handle one IPv6 packet (``eth_src`` None on an IP medium)."""
         ipr = Ipv6Repr.parse_buffer(buf)
         if self._trace:
@@ -155,7 +156,7 @@ class Ipv6Ingress:
             return
         multicast = dst.is_multicast
         if multicast:
-            if dst not in self._ipv6_groups(addrs):
+            if dst not in ipv6_groups(addrs):
                 self._drop("multicast")
                 return
         elif dst not in addrs:
@@ -177,13 +178,13 @@ class Ipv6Ingress:
         elif proto == _NONXT:
             self._drop("no-next-header")  # RFC 8200 4.7: nothing follows
         elif proto in (_UDP, _TCP):
-            self._rx_packet = buf[:end]  # quoted by an ICMPv6 error (port unreachable)
+            self._ingress.rx_packet = buf[:end]  # quoted by an ICMPv6 error (port unreachable)
             if eth_src is not None:
-                self.neighbor_cache._refresh(src, eth_src, self._now_us)
+                self._cache.refresh_us(src, eth_src, self._now_us)
             if proto == _UDP:
-                self._process_udp(ipr, upper, multicast, False)
+                self._ingress.process_udp(ipr, upper, multicast, False)
             else:
-                self._process_tcp(ipr, upper, multicast, False)
+                self._ingress.process_tcp(ipr, upper, multicast, False)
         else:
             # RFC 8200 4: an unrecognised Next Header is a Parameter Problem, code 1,
             # pointing at the field that holds it.
@@ -267,11 +268,11 @@ class Ipv6Ingress:
         if message == _ECHO_REQUEST:
             # RFC 4443 4.2: the reply has the request's identifier, sequence number and data;
             # to a multicast request it comes from one of our unicast addresses.
-            src = ipr.dst_addr if not multicast else self._source_for(ipr.src_addr, addrs)
+            src = ipr.dst_addr if not multicast else source_for(ipr.src_addr, addrs)
             reply = Icmpv6Repr.echo_reply(icmp.ident, icmp.seq_no, icmp.data)
             out = Ipv6Repr(src, ipr.src_addr, _ICMPV6, reply.buffer_len(), _HOP_LIMIT)
-            if self._send_ipv6(out, reply, eth_src):
-                self.counters.icmp_echo_replies_sent += 1
+            if self._egress.send_ipv6(out, reply, eth_src):
+                self._counters.icmp_echo_replies_sent += 1
             return
         if message in (_NS, _NA):
             # RFC 4861 7.1.1, 7.1.2: a hop limit other than 255 means the message came from
@@ -285,13 +286,13 @@ class Ipv6Ingress:
             else:
                 self._process_na(ipr, ndp, multicast)
             return
-        if message == _RA and self.config.slaac and self._hardware_addr is not None:
+        if message == _RA and self._config.slaac and self._cx.hardware_addr is not None:
             # RFC 4861 6.1.2: from a router's link-local address, never from beyond the link.
             if ipr.hop_limit != NDP_HOP_LIMIT or not ipr.src_addr.is_link_local:
                 self._drop("ndp-hop-limit" if ipr.hop_limit != NDP_HOP_LIMIT else "ndp-invalid")
                 return
             ra = NdpRepr.parse_buffer(upper)
-            apply_router_advert(self, ipr.src_addr, ra, self._hardware_addr, self._now)
+            apply_router_advert(self._iface, ipr.src_addr, ra, self._cx.hardware_addr, self._now)
             return
         if message in _NDP_IGNORED:
             self._drop("ndp-ignored")  # SLAAC is off: a host takes no router's word
@@ -318,7 +319,7 @@ class Ipv6Ingress:
         if not sockets:
             return False
         for sock in sockets:
-            sock.process(self.context, self._now, ipr, upper)
+            sock.process(self._cx, self._now, ipr, upper)
         return True
 
     def _process_ns(
@@ -342,10 +343,10 @@ class Ipv6Ingress:
         if (
             not dad
             and ns.source_ll_addr is not None
-            and self.neighbor_cache.learn(src, ns.source_ll_addr, self._now)
+            and self._cache.learn(src, ns.source_ll_addr, self._now)
         ):
-            self._resolved_hop(src, ns.source_ll_addr.octets)
-        ll = self._hardware_addr
+            self._resolution.resolved(src, ns.source_ll_addr.octets)
+        ll = self._cx.hardware_addr
         na = NdpRepr(
             _NA,
             target,
@@ -361,7 +362,7 @@ class Ipv6Ingress:
             mac = _ALL_NODES.multicast_mac
         elif ns.source_ll_addr is not None:
             mac = ns.source_ll_addr.octets
-        self._send_ipv6(out, na, mac)
+        self._egress.send_ipv6(out, na, mac)
 
     def _process_na(self, ipr: Ipv6Repr, na: NdpRepr, multicast: bool) -> None:
         if multicast and na.solicited:
@@ -372,7 +373,7 @@ class Ipv6Ingress:
             self._drop("ndp-no-link-layer-address")
             return
         # RFC 4861 7.2.5: an advertisement updates an entry, it never creates one.
-        learned = self.neighbor_cache.learn(
+        learned = self._cache.learn(
             na.target_addr,
             na.target_ll_addr,
             self._now,
@@ -382,9 +383,7 @@ class Ipv6Ingress:
         )
         if learned:
             # Packets waiting for this neighbour go now.
-            self._resolved_hop(na.target_addr, na.target_ll_addr.octets)
-
-    # -- egress of the answers ----------------------------------------------------------------
+            self._resolution.resolved(na.target_addr, na.target_ll_addr.octets)
 
     def _send_param_problem(
         self,
@@ -396,115 +395,6 @@ class Ipv6Ingress:
         eth_src: bytes | None,
         addrs: tuple[Ipv6Address, ...],
     ) -> None:
-        """Send a Parameter Problem about ``packet`` (RFC 4443 3.4), within RFC 4443 2.4."""
-        src = ipr.src_addr
-        if multicast or src.is_unspecified or not addrs:
-            return
-        if _is_icmpv6_error(packet):
-            return  # RFC 4443 2.4 (e.1): never about an ICMPv6 error
-        if not self._icmp_error_allowed():
-            self.counters.icmp_errors_rate_limited += 1
-            return
-        icmp = Icmpv6Repr.error(
-            Icmpv6Message.PARAM_PROBLEM,
-            code,
-            ipr,
-            bytes(packet[_IPV6_LEN:]),
-            param=pointer,
+        self._errors.param_problem(
+            ipr, packet, code, pointer, multicast, eth_src, addrs, self._now_us
         )
-        out = Ipv6Repr(self._source_for(src, addrs), src, _ICMPV6, icmp.buffer_len(), _HOP_LIMIT)
-        if self._send_ipv6(out, icmp, eth_src):
-            self.counters.icmp_errors_sent += 1
-
-    def _send_ipv6(self, ipr: Ipv6Repr, message: Any, dst_mac: bytes | None) -> bool:
-        """Send ``ipr`` + an ICMPv6 ``message`` (an Icmpv6Repr or NdpRepr) to ``dst_mac``."""
-        if self._eth and dst_mac is None:
-            self._drop("no-link-layer-address")
-            return False
-        token = self._take_token()
-        if token is None:
-            self._drop("device-busy")
-            return False
-        length = _IPV6_LEN + message.buffer_len()
-        if self._eth:
-            length += _ETH_LEN
-        self._out6 = (ipr, message, dst_mac)
-        token.consume(length, self._fill_ipv6)
-        self.counters.sent += 1
-        if self._trace:
-            log.log(TRACE, "tx %s %s", ipr, message)
-        return True
-
-    def _fill_ipv6(self, buf: memoryview) -> None:
-        ipr, message, dst_mac = self._out6
-        if self._eth:
-            _ETH_HEADER.pack_into(buf, 0, dst_mac, self._mac, _ETHERTYPE_IPV6)
-            buf = buf[_ETH_LEN:]
-        ipr.emit_buffer(buf)
-        message.emit_buffer(buf[_IPV6_LEN:], ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
-
-    def _ipv6_next_hop(self, dst: Any) -> Any:
-        """The next hop of a multicast (its Ethernet group, RFC 2464 7) or link-local
-        destination (on the link, RFC 4861 5.2)."""
-        if dst.is_multicast:
-            return dst.multicast_mac if self._eth else None
-        return dst
-
-    def _send_ns(self, target: Any, mac: bytes | None) -> bool:
-        """Send a neighbour solicitation for ``target``: to its solicited-node group
-        (``mac`` None), or a unicast probe to ``mac`` (RFC 4861 7.2.2, 7.3.3)."""
-        addrs = self.ipv6_addrs()
-        if not addrs:
-            self._drop("no-source-address")
-            return False
-        ns = NdpRepr(_NS, target, source_ll_addr=self._hardware_addr)
-        if mac is None:
-            dst = Ipv6Address.solicited_node(target)
-            mac = dst.multicast_mac if self._eth else None
-        else:
-            dst = target
-        src = self._source_for(target, addrs)
-        out = Ipv6Repr(src, dst, _ICMPV6, ns.buffer_len(), NDP_HOP_LIMIT)
-        return self._send_ipv6(out, ns, mac)
-
-    def _send_icmpv6_unreachable(self, ipr: Ipv6Repr, code: Any) -> None:
-        """Send a destination unreachable about the packet being received (``ipr``).
-
-        ``code`` is the ICMPv4 reason the shared transport code gives (port or protocol
-        unreachable). None is sent about a packet to a multicast group (RFC 4443 2.4 (e.3)).
-        """
-        src = ipr.src_addr
-        if src.is_unspecified or ipr.dst_addr.is_multicast:
-            return
-        if not self._icmp_error_allowed():
-            self.counters.icmp_errors_rate_limited += 1
-            return
-        if int(code) == _V4_PORT_UNREACHABLE:
-            icmp = Icmpv6Repr.error(
-                Icmpv6Message.DST_UNREACHABLE,
-                Icmpv6DstUnreachable.PORT_UNREACHABLE,
-                ipr,
-                bytes(self._rx_packet[_IPV6_LEN:]),
-            )
-        else:
-            icmp = Icmpv6Repr.error(
-                Icmpv6Message.PARAM_PROBLEM,
-                Icmpv6ParamProblem.UNRECOGNIZED_NEXT_HEADER,
-                ipr,
-                bytes(self._rx_packet[_IPV6_LEN:]),
-                param=_NEXT_HEADER_AT,
-            )
-        out = Ipv6Repr(ipr.dst_addr, src, _ICMPV6, icmp.buffer_len(), _HOP_LIMIT)
-        if self._send_ip(out, icmp):
-            self.counters.icmp_errors_sent += 1
-
-
-def _is_icmpv6_error(packet: memoryview) -> bool:
-    """Whether ``packet`` (a whole IPv6 packet) carries an ICMPv6 error message."""
-    try:
-        ipr = Ipv6Repr.parse_buffer(packet)
-        chain = walk_ext_headers(packet[_IPV6_LEN:], ipr.next_header)
-    except ValueError:
-        return False
-    at = _IPV6_LEN + chain.offset
-    return chain.next_header == _ICMPV6 and at < len(packet) and packet[at] < _ERROR_TYPES

@@ -170,6 +170,7 @@ class _Entry:
         self.sent = 0
         # INCOMPLETE only: when resolution gives up.
         self.deadline = 0
+        # Any: the cache keeps packets opaque (the interface queues serialised IP packets).
         self.queue: deque[Any] | None = None
 
 
@@ -226,11 +227,11 @@ class NeighborCache:
         }
         if resolve_timeout is not None:
             durations["resolve_timeout"] = resolve_timeout
-        for name, value in durations.items():
-            if not isinstance(value, Duration):
-                raise TypeError(f"{name} must be a Duration, not {type(value).__name__}")
-            if value.micros < 0:
-                raise ValueError(f"{name} must not be negative, not {value}")
+        for name, duration in durations.items():
+            if not isinstance(duration, Duration):
+                raise TypeError(f"{name} must be a Duration, not {type(duration).__name__}")
+            if duration.micros < 0:
+                raise ValueError(f"{name} must not be negative, not {duration}")
         if lock_time.micros > expiry.micros:
             raise ValueError(f"lock_time must be in [0, expiry], not {lock_time}")
         if retrans_timer.micros <= 0:
@@ -332,9 +333,10 @@ class NeighborCache:
         This is a use of the entry: a STALE one starts DELAY (RFC 4861 7.3.3), and one about
         to expire is probed at once (see `poll`, `due`).
         """
-        return self._resolve(addr, now.micros)
+        return self.resolve_us(addr, now.micros)
 
-    def _resolve(self, addr: IpAddress, now_us: int) -> bytes | None:
+    def resolve_us(self, addr: IpAddress, now_us: int) -> bytes | None:
+        """`resolve` at ``now_us`` (integer microseconds): the per-packet sending path."""
         e = self._entries.get(addr)
         if e is None or e.hw is None:
             return None
@@ -363,6 +365,10 @@ class NeighborCache:
         when nothing is due)."""
         return 0 <= self._due_hint <= now.micros
 
+    def due_us(self, now_us: int) -> bool:
+        """`due` at ``now_us`` (integer microseconds): the per-packet check."""
+        return 0 <= self._due_hint <= now_us
+
     # -- learning -----------------------------------------------------------------------------
 
     def learn(
@@ -390,9 +396,9 @@ class NeighborCache:
         replaces a known hardware address: a REACHABLE entry only becomes STALE.
         """
         octets = hardware_addr if type(hardware_addr) is bytes else bytes(hardware_addr)
-        return self._learn(addr, octets, now.micros, consistent, solicited, create, override)
+        return self.learn_us(addr, octets, now.micros, consistent, solicited, create, override)
 
-    def _learn(
+    def learn_us(
         self,
         addr: IpAddress,
         octets: bytes,
@@ -402,6 +408,7 @@ class NeighborCache:
         create: bool = True,
         override: bool = True,
     ) -> bool:
+        """`learn` at ``now_us`` (integer microseconds) with the hardware address as octets."""
         e = self._get(addr, now_us)
         if e is None:
             if not create:
@@ -462,7 +469,7 @@ class NeighborCache:
             self._to_back(addr, e)
         self._confirm(e, now_us)
 
-    def _refresh(self, addr: IpAddress, octets: bytes, now_us: int) -> None:
+    def refresh_us(self, addr: IpAddress, octets: bytes, now_us: int) -> None:
         """Note that a packet came from ``addr`` at its known hardware address ``octets``.
 
         It counts as hearing from the neighbour (expiry, lock time). With
@@ -496,9 +503,9 @@ class NeighborCache:
         self._clear_timer(addr, e)
         return True
 
-    def _confirm_progress(self, addr: IpAddress, now_us: int) -> None:
-        """`confirm_reachable` for the per-segment path (TCP progress): a REACHABLE entry
-        only has its times moved on."""
+    def confirm_progress_us(self, addr: IpAddress, now_us: int) -> None:
+        """`confirm_reachable` at ``now_us`` for the per-segment path (TCP progress): a
+        REACHABLE entry only has its times moved on."""
         e = self._entries.get(addr)
         if e is None or e.hw is None:
             return
@@ -522,9 +529,10 @@ class NeighborCache:
 
         Raise ValueError if ``addr`` is already resolved (send to `resolve`'s address).
         """
-        return self._enqueue(addr, packet, now.micros)
+        return self.enqueue_us(addr, packet, now.micros)
 
-    def _enqueue(self, addr: IpAddress, packet: Any, now_us: int) -> bool:
+    def enqueue_us(self, addr: IpAddress, packet: Any, now_us: int) -> bool:
+        """`enqueue` at ``now_us`` (integer microseconds)."""
         e = self._get(addr, now_us)
         if e is not None and e.hw is not None:
             raise ValueError(f"{addr} is resolved: send to its hardware address")
@@ -686,7 +694,10 @@ class NeighborCache:
         best = self._earliest(wake=True)
         return None if best < 0 else Instant(best)
 
-    def _poll_at_us(self) -> int | None:
+    def poll_at_us(self) -> int | None:
+        """`poll_at` in integer microseconds (cheap when no entry has a timer)."""
+        if not self._timed:
+            return None
         best = self._earliest(wake=True)
         return None if best < 0 else best
 

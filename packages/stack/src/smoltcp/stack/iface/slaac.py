@@ -10,11 +10,15 @@ Duplicate address detection is not run on the new address.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING
 
 from smoltcp.stack.time import Duration, Instant
-from smoltcp.wire import EthernetAddress, Ipv6Address, Ipv6Cidr, modified_eui64
+from smoltcp.wire import EthernetAddress, IpCidr, Ipv6Address, Ipv6Cidr, modified_eui64
 from smoltcp.wire.ndp import NdpRepr
+
+if TYPE_CHECKING:
+    from .interface import Interface
 
 __all__ = ["apply_router_advert"]
 
@@ -25,7 +29,7 @@ _ADDR_OCTETS = 16
 
 
 def apply_router_advert(
-    iface: Any, router: Ipv6Address, ra: NdpRepr, mac: EthernetAddress, now: Instant
+    iface: Interface, router: Ipv6Address, ra: NdpRepr, mac: EthernetAddress, now: Instant
 ) -> int:
     """Configure addresses and the default route from ``ra``; return how many changed."""
     changed = 0
@@ -39,10 +43,10 @@ def apply_router_advert(
         cidr = Ipv6Cidr(addr, p.prefix_len)
         present = cidr in iface.ip_addrs
         if p.valid_lifetime == 0 and present:
-            iface.update_ip_addrs(lambda addrs, c=cidr: addrs.remove(c))
+            iface.update_ip_addrs(functools.partial(_remove, cidr))
             changed += 1
         elif p.valid_lifetime and not present:
-            iface.update_ip_addrs(lambda addrs, c=cidr: addrs.append(c))
+            iface.update_ip_addrs(functools.partial(_add, cidr))
             changed += 1
     routes = iface.routes
     if ra.router_lifetime:
@@ -55,3 +59,11 @@ def apply_router_advert(
             routes.remove_default_ipv6_route()
             changed += 1
     return changed
+
+
+def _add(cidr: IpCidr, addrs: list[IpCidr]) -> None:
+    addrs.append(cidr)
+
+
+def _remove(cidr: IpCidr, addrs: list[IpCidr]) -> None:
+    addrs.remove(cidr)

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import Socket
+
+if TYPE_CHECKING:
+    from smoltcp.stack.tcp.trace import TraceRecorder
 
 __all__ = ["SocketHandle", "SocketSet"]
 
@@ -69,7 +72,7 @@ class SocketSet:
         self._sleep_at: dict[int, int] = {}
         self._heap: list[tuple[int, int]] = []
         # The recorder every TCP socket added gets (`set_tcp_trace`), or None.
-        self._tcp_trace: Any = None
+        self._tcp_trace: TraceRecorder | None = None
 
     def add(self, socket: Socket) -> SocketHandle:
         """Add ``socket``; return its handle. It starts active (it may have something to send).
@@ -91,11 +94,11 @@ class SocketSet:
         return handle
 
     @property
-    def tcp_trace(self) -> Any:
+    def tcp_trace(self) -> TraceRecorder | None:
         """The recorder `set_tcp_trace` gave every TCP socket, or None."""
         return self._tcp_trace
 
-    def set_tcp_trace(self, recorder: Any) -> None:
+    def set_tcp_trace(self, recorder: TraceRecorder | None) -> None:
         """Trace every TCP socket of the set in ``recorder`` (a TCP `TraceRecorder`); None
         stops.
 

@@ -116,10 +116,7 @@ class LossAction(enum.Enum):
     """A probe turned out to repair a loss (no D-SACK came back): the window was reduced."""
 
 
-_FROZEN = {"frozen": True, "slots": True}
-
-
-@dataclasses.dataclass(**_FROZEN)
+@dataclasses.dataclass(frozen=True, slots=True)
 class ConnectionOpened:
     """A connection the recorder traces from now on; ``local``/``remote`` are ``addr:port``."""
 
@@ -129,7 +126,7 @@ class ConnectionOpened:
     remote: str
 
 
-@dataclasses.dataclass(**_FROZEN)
+@dataclasses.dataclass(frozen=True, slots=True)
 class SegmentSent:
     """A segment handed to the interface.
 
@@ -149,7 +146,7 @@ class SegmentSent:
     retransmit: LossReason | None = None
 
 
-@dataclasses.dataclass(**_FROZEN)
+@dataclasses.dataclass(frozen=True, slots=True)
 class AckProcessed:
     """An acknowledgment from the peer, after it updated the send state.
 
@@ -164,7 +161,7 @@ class AckProcessed:
     sack: tuple[tuple[int, int], ...] = ()
 
 
-@dataclasses.dataclass(**_FROZEN)
+@dataclasses.dataclass(frozen=True, slots=True)
 class CongestionChanged:
     """The congestion window, the slow-start threshold and the octets in flight, in octets."""
 
@@ -175,7 +172,7 @@ class CongestionChanged:
     in_flight: int
 
 
-@dataclasses.dataclass(**_FROZEN)
+@dataclasses.dataclass(frozen=True, slots=True)
 class RttChanged:
     """The RTT estimate (RFC 6298) in microseconds; ``sample_us`` is None without a sample."""
 
@@ -187,7 +184,7 @@ class RttChanged:
     rto_us: int
 
 
-@dataclasses.dataclass(**_FROZEN)
+@dataclasses.dataclass(frozen=True, slots=True)
 class StateChanged:
     """A change of connection state; the states are the RFC 9293 names (``SYN-SENT``)."""
 
@@ -197,7 +194,7 @@ class StateChanged:
     new: str
 
 
-@dataclasses.dataclass(**_FROZEN)
+@dataclasses.dataclass(frozen=True, slots=True)
 class LossDecision:
     """A loss or recovery decision, its reason, and the range ``[seq, seq + length)`` it is about.
 
@@ -224,7 +221,7 @@ TraceRecord = (
 """Any one record of a trace."""
 
 # The name of each record type in the serialised forms: part of the format, never renamed.
-_KINDS: dict[type, str] = {
+_KINDS: dict[type[TraceRecord], str] = {
     ConnectionOpened: "connection",
     SegmentSent: "segment_sent",
     AckProcessed: "ack_processed",
@@ -547,11 +544,11 @@ def _from_dict(data: dict[str, Any]) -> TraceRecord:
     for name in _FIELDS[cls]:
         if name not in data:
             raise ValueError(f"{kind} record without {name!r}")
-        convert = _CONVERT.get(name, _int)
+        convert: Callable[[Any, str], Any] = _CONVERT.get(name, _int)
         if cls is SegmentSent and name == "ack":
             convert = _OPTIONAL_ACK
         values.append(convert(data[name], name))
-    return cls(*values)  # type: ignore[no-any-return]
+    return cls(*values)
 
 
 def dump_jsonl(records: Iterable[TraceRecord]) -> Iterator[str]:

@@ -1,0 +1,419 @@
+"""Egress: from a socket's or the interface's packet to a frame in the device's buffer.
+
+`Egress` owns the device's transmit side for one poll: the transmit token, the dispatch loop
+over the socket set's active sockets, the writing of Ethernet, ARP and IP headers and the
+payload straight into the token's buffer (the payload is copied once), software segmentation
+of TCP super-segments (`smoltcp.stack.iface.gso`) and the queue of packets ready but not yet
+sent (resolved by address resolution, or GSO pieces the device had no room for), which goes
+before anything else. A packet whose next hop's hardware address is unknown goes to
+`AddressResolution`, which `Egress` owns (`resolution`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Union
+
+from smoltcp.stack.log import TRACE
+from smoltcp.stack.phy import Device, TxToken
+from smoltcp.stack.socket.set import SocketSet
+from smoltcp.stack.time import Instant
+from smoltcp.wire import ChecksumCapabilities, EthernetAddress, Ipv4Address
+from smoltcp.wire.arp import ArpOperation, ArpRepr
+from smoltcp.wire.checksum import InternetSum
+from smoltcp.wire.checksum import internet_sum as _header_sum
+from smoltcp.wire.icmpv4 import Icmpv4Repr
+from smoltcp.wire.icmpv6 import Icmpv6Repr
+from smoltcp.wire.ip import IpRepr, ip_repr
+from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
+from smoltcp.wire.ipv6 import Ipv6Repr
+from smoltcp.wire.layout import arp as _arp_layout
+from smoltcp.wire.layout import ethernet as _eth_layout
+from smoltcp.wire.layout import ipv4 as _ipv4_layout
+from smoltcp.wire.layout import ipv6 as _ipv6_layout
+from smoltcp.wire.ndp import NdpRepr
+from smoltcp.wire.tcp import TcpRepr
+from smoltcp.wire.udp import UdpRepr
+
+from .context import Context
+from .counters import Counters
+from .gso import PieceWriter, can_cut, piece, pieces
+from .neighbor import NeighborCache
+from .resolution import AddressResolution
+from .route import Routes
+
+__all__ = ["Egress", "Payload"]
+
+log = logging.getLogger("smoltcp.stack.iface")
+
+Payload = Union[TcpRepr, UdpRepr, Icmpv4Repr, Icmpv6Repr, NdpRepr, bytes, bytearray, memoryview]  # noqa: UP007 (a runtime alias)
+"""What follows an IP header: a transport representation, or the octets themselves."""
+
+_ETH_HEADER = _eth_layout.WORDS
+_ETH_LEN = _eth_layout.HEADER_LEN
+_IPV4_LEN = _ipv4_layout.HEADER_LEN
+_IPV6_LEN = _ipv6_layout.HEADER_LEN
+_ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6)
+_ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4)
+_ETHERTYPE_ARP = int(_eth_layout.EthernetProtocol.ARP)
+_IPV6_VERSION_SHIFT = _ipv6_layout.VERSION_OCTET_SHIFT
+_ARP_FRAME_LEN = _ETH_LEN + _arp_layout.HEADER_LEN
+# What sockets emit besides raw octets (each knows its buffer_len).
+_REPRS = (TcpRepr, UdpRepr, Icmpv4Repr, Icmpv6Repr, NdpRepr)
+# A socket that keeps returning True from dispatch must not hold the interface forever.
+_MAX_DISPATCH_PER_SOCKET = 4096
+
+# The frame being written by a token's consume, one typed slot per kind of frame (a consume
+# calls its fill function back at once; the slots go back to these placeholders after a poll).
+_IpOut = tuple[IpRepr, Payload, Union[bytes, None]]  # noqa: UP007
+_ArpOut = tuple[ArpRepr, bytes]
+_ReadyOut = tuple[Union[bytes, None], bytearray]  # noqa: UP007
+_NO_ADDR = Ipv4Address(0)
+_NO_MAC = EthernetAddress(b"\x00" * 6)
+_NO_IP_OUT: _IpOut = (ip_repr(_NO_ADDR, _NO_ADDR, IpProtocol.UDP, 0, 0), b"", None)
+_NO_ARP_OUT: _ArpOut = (ArpRepr(ArpOperation.REQUEST, _NO_MAC, _NO_ADDR, _NO_MAC, _NO_ADDR), b"")
+_NO_READY_OUT: _ReadyOut = (None, bytearray())
+
+
+class Egress:
+    """The transmit side of one interface (built by `Interface`, driven by its `poll`).
+
+    `begin` starts a poll (time, device, tracing), `end` ends it; in between `dispatch`
+    visits the active sockets and `send_ip`, `send_arp` and `send_ipv6` send the interface's
+    own packets. Each send returns whether the packet went out (or waits for resolution or
+    room), counts frames in ``counters.sent`` and drops in ``counters.dropped``.
+    """
+
+    def __init__(
+        self,
+        device: Device,
+        context: Context,
+        counters: Counters,
+        routes: Routes,
+        neighbor_cache: NeighborCache,
+        *,
+        eth: bool,
+        mac: bytes,
+        ip_mtu: int,
+        tso_size: int,
+        gso: bool,
+        caps: ChecksumCapabilities,
+        csum: InternetSum,
+        now: Instant,
+    ) -> None:
+        self._device = device
+        self._cx = context
+        self._counters = counters
+        self._eth = eth
+        self.mac = mac
+        self._ip_mtu = ip_mtu
+        self._tso_size = tso_size
+        self.gso = gso
+        self._caps = caps
+        self._csum = csum
+        self._now = now
+        self._trace = False
+        self._token: TxToken | None = None
+        self._ip_out = _NO_IP_OUT
+        self._arp_out = _NO_ARP_OUT
+        self._ready_out = _NO_READY_OUT
+        # Packets ready but not yet sent, with their next hop's hardware address (None on an
+        # IP medium): they go before anything else.
+        self.ready: deque[_ReadyOut] = deque()
+        self.resolution = AddressResolution(self, neighbor_cache, context, counters, routes, eth)
+
+    def set_mac(self, mac: bytes) -> None:
+        """Use ``mac`` as the source of every frame from now on."""
+        self.mac = mac
+        self.resolution.next_hops.own_mac = mac
+        self.resolution.next_hops.clear()
+
+    def begin(self, now: Instant, device: Device, trace: bool) -> None:
+        """Start a poll at ``now`` on ``device`` (``trace``: log every frame sent)."""
+        self._now = now
+        self._device = device
+        self._trace = trace
+        self.resolution.begin(now)
+
+    def end(self) -> None:
+        """End a poll: give back the unused token and what the last frame referenced."""
+        self._token = None
+        self._ip_out = _NO_IP_OUT
+        self._arp_out = _NO_ARP_OUT
+        self._ready_out = _NO_READY_OUT
+
+    def drop(self, reason: str) -> None:
+        """Count (and log) a packet dropped for ``reason``."""
+        self._counters.dropped[reason] += 1
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("drop: %s", reason)
+
+    # -- the sockets --------------------------------------------------------------------------
+
+    def dispatch(self, sockets: SocketSet) -> bool:
+        """Let each active socket send until it has nothing more or the device is full."""
+        did = False
+        cx = self._cx
+        now = self._now
+        emit = self.emit
+        transmit = self._device.transmit
+        visit = sockets.active_handles()
+        for handle in visit:
+            sock = sockets.get(handle)
+            if sock is None:
+                sockets.deactivate(handle)
+                continue
+            for _ in range(_MAX_DISPATCH_PER_SOCKET):
+                if self.ready:
+                    # GSO pieces wait for the device: nothing new goes before them.
+                    did = self.flush_ready() or did
+                    if self.ready:
+                        return did
+                if self._token is None:
+                    token = transmit(now)
+                    if token is None:
+                        # The device is full: the rest stay active for the next poll.
+                        return did
+                    self._token = token
+                if not sock.dispatch(cx, now, emit):
+                    break
+                did = True
+            at = sock.poll_at(cx)
+            if at is None:
+                sockets.deactivate(handle)
+            elif at > now:
+                # A timer: sleep until then (or until woken) instead of a visit per poll.
+                sockets.sleep(handle, at.micros)
+        sockets.compact_active(len(visit))
+        return did
+
+    def emit(self, ipr: IpRepr, repr: Payload) -> None:
+        """The ``emit`` sockets get: send one packet now, or queue it for resolution."""
+        self.send_ip(ipr, repr)
+
+    def _take_token(self) -> TxToken | None:
+        token = self._token
+        if token is not None:
+            self._token = None
+            return token
+        return self._device.transmit(self._now)
+
+    # -- IP -----------------------------------------------------------------------------------
+
+    def send_ip(self, ipr: IpRepr, repr: Payload) -> bool:
+        """Serialise ``ipr`` + ``repr`` into a frame and send it; return whether it went out.
+
+        ``repr`` is a transport representation, or the payload octets themselves.
+        """
+        plen = repr.buffer_len() if isinstance(repr, _REPRS) else len(repr)
+        if ipr.payload_len != plen:
+            ipr = ipr._replace(payload_len=plen)
+        v6 = type(ipr) is Ipv6Repr
+        ip_len = (_IPV6_LEN if v6 else _IPV4_LEN) + plen
+        gso = False
+        if ip_len > self._ip_mtu:
+            # Segmentation offload is written for IPv4 headers: IPv6 sizes from the MTU.
+            if (
+                type(repr) is TcpRepr
+                and not v6
+                and ip_len <= self._tso_size
+                and (not self.gso or can_cut(repr))
+            ):
+                gso = self.gso
+            else:
+                # No fragmentation (Don't Fragment is always set): a socket must size its
+                # packets from Context.ip_mtu, so this is a bug somewhere; say what was dropped.
+                self._counters.dropped["too-big"] += 1
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("drop: too-big: %d octets > IP MTU %d: %s", ip_len, self._ip_mtu, ipr)
+                return False
+        dst_mac = None
+        if self._eth:
+            hw = self.resolution.hardware_for(ipr.dst_addr)
+            if hw is None:
+                return False
+            if not isinstance(hw, bytes):
+                # Unresolved: ``hw`` is the next hop, which the packet waits for.
+                if gso and type(repr) is TcpRepr and type(ipr) is Ipv4Repr:
+                    size = self._piece_size(repr)
+                    if size <= 0:
+                        self.drop("too-big")
+                        return False
+                    for part in pieces(repr, size):
+                        self.resolution.enqueue(hw, self.serialise(ipr, part))
+                    return False
+                self.resolution.enqueue(hw, self.serialise(ipr, repr))
+                return False
+            dst_mac = hw
+        if gso and type(repr) is TcpRepr and type(ipr) is Ipv4Repr:
+            return self._send_gso(ipr, repr, dst_mac)
+        return self._send_frame(ipr, repr, dst_mac, ip_len)
+
+    def _send_frame(self, ipr: IpRepr, repr: Payload, dst_mac: bytes | None, ip_len: int) -> bool:
+        """Send one packet of ``ip_len`` octets to ``dst_mac`` (None: IP medium) now."""
+        token = self._take_token()
+        if token is None:
+            self.drop("device-busy")
+            return False
+        self._ip_out = (ipr, repr, dst_mac)
+        token.consume(ip_len if dst_mac is None else _ETH_LEN + ip_len, self._fill)
+        self._counters.sent += 1
+        if self._trace:
+            what = repr if type(repr) is not bytes else f"{len(repr)} octets"
+            log.log(TRACE, "tx %s %s", ipr, what)
+        return True
+
+    def _piece_size(self, seg: TcpRepr) -> int:
+        """The payload octets of each GSO piece of ``seg`` (not positive: it cannot be cut)."""
+        return self._ip_mtu - _IPV4_LEN - (seg.buffer_len() - len(seg.payload))
+
+    def _send_gso(self, ipr: Ipv4Repr, seg: TcpRepr, dst_mac: bytes | None) -> bool:
+        """Send the TCP super-segment ``seg`` as segments that fit the IP MTU (software GSO).
+
+        The pieces (`smoltcp.stack.iface.gso`) go out back to back. Every piece but the last
+        is written by one `PieceWriter`; the last piece (it carries PSH or FIN, and may be
+        shorter), a first piece with CWR, and every piece while frames are traced are written
+        the ordinary way. When the device runs out of room part-way, the rest wait,
+        serialised, in the queue of ready packets and go first at the next poll: TCP has
+        handed over the whole super-segment and is not told. Return whether any piece went
+        out or waits.
+        """
+        size = self._piece_size(seg)
+        if size <= 0:
+            self.drop("too-big")
+            return False
+        l2 = 0 if dst_mac is None else _ETH_LEN
+        total = len(seg.payload)
+        last = (total - 1) // size * size  # where the last piece starts
+        trace = self._trace
+        counters = self._counters
+        writer: PieceWriter | None = None  # built for the first middle piece
+        offset = 0
+        while offset < total:
+            token = self._take_token()
+            if token is None:
+                # The device is full: the rest go first at the next poll.
+                for part in pieces(seg, size, offset):
+                    self.ready.append((dst_mac, self.serialise(ipr, part)))
+                return True
+            if offset == last or trace or (offset == 0 and seg.cwr):
+                part = piece(seg, size, offset)
+                plen = part.buffer_len()
+                self._ip_out = (ipr._replace(payload_len=plen), part, dst_mac)
+                token.consume(l2 + _IPV4_LEN + plen, self._fill)
+                if trace:
+                    log.log(TRACE, "tx %s %s", self._ip_out[0], part)
+            else:
+                if writer is None:
+                    writer = PieceWriter(ipr, seg, dst_mac, self.mac, size, self._caps, self._csum)
+                writer.offset = offset
+                token.consume(writer.frame_len, writer.fill)
+            counters.sent += 1
+            offset += size
+        return True
+
+    def serialise(self, ipr: IpRepr, repr: Payload) -> bytearray:
+        """Return ``repr`` in an IP packet of its own (to wait for resolution or the device)."""
+        plen = repr.buffer_len() if isinstance(repr, _REPRS) else len(repr)
+        if ipr.payload_len != plen:
+            ipr = ipr._replace(payload_len=plen)
+        packet = bytearray((_IPV6_LEN if type(ipr) is Ipv6Repr else _IPV4_LEN) + plen)
+        self._write_ip(memoryview(packet), ipr, repr)
+        return packet
+
+    def _fill(self, buf: memoryview) -> None:
+        ipr, repr, dst_mac = self._ip_out
+        if dst_mac is not None:
+            ethertype = _ETHERTYPE_IPV6 if type(ipr) is Ipv6Repr else _ETHERTYPE_IPV4
+            _ETH_HEADER.pack_into(buf, 0, dst_mac, self.mac, ethertype)
+            buf = buf[_ETH_LEN:]
+        self._write_ip(buf, ipr, repr)
+
+    def _write_ip(self, buf: memoryview, ipr: IpRepr, repr: Payload) -> None:
+        """Write the IP header and ``repr`` into ``buf`` (exactly the IP packet's length)."""
+        caps = self._caps
+        csum = self._csum
+        # emit_buffer: emit without the view objects (the per-packet path). The IPv4 header
+        # with wire's reference sum, which emit_buffer inlines: faster than a kernel call
+        # over 20 octets, and the same checksum.
+        ipr.emit_buffer(buf, caps, _header_sum)
+        body = buf[_IPV6_LEN if type(ipr) is Ipv6Repr else _IPV4_LEN :]
+        if isinstance(repr, (TcpRepr, UdpRepr, Icmpv6Repr, NdpRepr)):
+            repr.emit_buffer(body, ipr.src_addr, ipr.dst_addr, caps, csum)
+        elif isinstance(repr, Icmpv4Repr):
+            repr.emit_buffer(body, caps, csum)
+        else:
+            body[:] = repr
+
+    # -- IPv6 answers straight to a link-layer address ----------------------------------------
+
+    def send_ipv6(
+        self, ipr: Ipv6Repr, message: Icmpv6Repr | NdpRepr, dst_mac: bytes | None
+    ) -> bool:
+        """Send ``ipr`` + an ICMPv6 ``message`` to ``dst_mac`` (None: IP medium), bypassing
+        the next hop and its resolution (answers, solicitations)."""
+        if self._eth and dst_mac is None:
+            self.drop("no-link-layer-address")
+            return False
+        token = self._take_token()
+        if token is None:
+            self.drop("device-busy")
+            return False
+        length = _IPV6_LEN + message.buffer_len()
+        if self._eth:
+            length += _ETH_LEN
+        else:
+            dst_mac = None  # an IP medium has no link-layer header, whatever NDP said
+        self._ip_out = (ipr, message, dst_mac)
+        token.consume(length, self._fill)
+        self._counters.sent += 1
+        if self._trace:
+            log.log(TRACE, "tx %s %s", ipr, message)
+        return True
+
+    # -- ARP ----------------------------------------------------------------------------------
+
+    def send_arp(self, arp: ArpRepr, dst_mac: bytes) -> bool:
+        """Send ``arp`` in an Ethernet frame to ``dst_mac``; return whether it went out."""
+        token = self._take_token()
+        if token is None:
+            self.drop("device-busy")
+            return False
+        self._arp_out = (arp, dst_mac)
+        token.consume(_ARP_FRAME_LEN, self._fill_arp)
+        self._counters.sent += 1
+        if self._trace:
+            log.log(TRACE, "tx %s", arp)
+        return True
+
+    def _fill_arp(self, buf: memoryview) -> None:
+        arp, dst_mac = self._arp_out
+        _ETH_HEADER.pack_into(buf, 0, dst_mac, self.mac, _ETHERTYPE_ARP)
+        arp.emit_buffer(buf[_ETH_LEN:])
+
+    # -- the queue of ready packets -----------------------------------------------------------
+
+    def flush_ready(self) -> bool:
+        """Send the ready packets the device has room for; return whether any went out."""
+        did = False
+        ready = self.ready
+        while ready:
+            token = self._take_token()
+            if token is None:
+                return did
+            self._ready_out = mac, packet = ready.popleft()
+            length = len(packet) if mac is None else _ETH_LEN + len(packet)
+            token.consume(length, self._fill_ready)
+            self._counters.sent += 1
+            did = True
+        return did
+
+    def _fill_ready(self, buf: memoryview) -> None:
+        mac, packet = self._ready_out
+        if mac is None:
+            buf[:] = packet
+            return
+        v6 = packet[0] >> _IPV6_VERSION_SHIFT == 6
+        _ETH_HEADER.pack_into(buf, 0, mac, self.mac, _ETHERTYPE_IPV6 if v6 else _ETHERTYPE_IPV4)
+        buf[_ETH_LEN:] = packet
