@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.socket.base import Socket
-from smoltcp.stack.socket.set import SocketSet
+from smoltcp.stack.socket.set import ANY_TCP_KEY, ANY_UDP_KEY, SocketSet
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, IpAddress, MalformedPacket, UnsupportedPacket
 from smoltcp.wire.arp import ArpOperation, ArpRepr
@@ -25,6 +25,7 @@ from smoltcp.wire.checksum import InternetSum
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.ethernet import EthernetFrame
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
+from smoltcp.wire.icmpv6 import Icmpv6Repr
 from smoltcp.wire.igmp import IgmpRepr
 from smoltcp.wire.ip import IpRepr, ip_repr
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
@@ -35,9 +36,12 @@ from smoltcp.wire.udp import UdpRepr
 
 from .arp_filter import arp_may_create, arp_refusal
 from .egress import Egress
+from .fragment import reassemble_ipv4
 from .gro import Aggregator, can_start
 from .icmp_errors import IcmpErrors
 from .ipv6 import Ipv6Ingress
+from .pmtu import on_icmp_error
+from .transparent import accepts_any_destination
 
 if TYPE_CHECKING:
     from .interface import Interface
@@ -141,6 +145,10 @@ class Ingress:
         self._l2_broadcast = False
         # The IP packet being received (quoted by an ICMP error about it).
         self.rx_packet = memoryview(b"")
+        # Fragments waiting for the rest of their packet; what "too big" errors taught.
+        self.reassembler = iface.reassembler
+        self._pmtu = iface.pmtu
+        self._ip_mtu = iface.context.ip_mtu
         self.ipv6 = Ipv6Ingress(self, iface, egress, errors, eth=eth, caps=caps, csum=csum)
 
     def begin(self, now: Instant, sockets: SocketSet, trace: bool) -> None:
@@ -187,6 +195,14 @@ class Ingress:
         self._counters.dropped[reason] += 1
         if log.isEnabledFor(logging.DEBUG):
             log.debug("drop: %s", reason)
+
+    def icmp_feedback(self, icmp: Icmpv4Repr | Icmpv6Repr) -> bool:
+        """Apply an ICMP error about one of our packets to the path MTU and to the TCP
+        connection it quotes (`pmtu.on_icmp_error`); return True when it was taken or
+        counted there."""
+        return on_icmp_error(
+            icmp, self._cx, self._pmtu, self._sockets, self.drop, self._ip_mtu, self._now_us
+        )
 
     def _acd_judges(self, sha: bytes, spa: IpAddress, tpa: IpAddress) -> bool:
         """Let conflict detection judge an ARP packet; True when it was about one of our
@@ -312,13 +328,16 @@ class Ingress:
             elif dst.is_multicast:
                 self.drop("multicast")
                 return
-            else:
+            elif not (self._config.any_ip and accepts_any_destination(dst)):
                 self.drop("not-for-us-ipv4")
                 return
         if ipr.more_frags or ipr.frag_offset:
-            # No reassembly; dropping every fragment also means no ICMP error is ever sent
-            # about a fragment other than the first (RFC 1122 3.2.2).
-            self.drop("fragment")
+            # Reassembled (`fragment`), then handled whole: no ICMP error is ever sent about
+            # a fragment (RFC 1122 3.2.2).
+            may_reply = not broadcast and not self._l2_broadcast
+            packet = reassemble_ipv4(self.reassembler, buf, ipr, may_reply, self._now_us)
+            if packet is not None:
+                self._process_ipv4(memoryview(packet), eth_src)
             return
         if eth_src is not None:
             self._cache.refresh_us(src, eth_src, self._now_us)
@@ -366,7 +385,11 @@ class Ingress:
             if not sockets and not handled:
                 self.drop("no-socket-udp")
             return
-        found = demux.get((_UDP, ipr.dst_addr, port)) or demux.get((_UDP, None, port))
+        found = (
+            demux.get((_UDP, ipr.dst_addr, port))
+            or demux.get((_UDP, None, port))
+            or demux.get(ANY_UDP_KEY)
+        )
         if found:
             found[0].process(cx, now, ipr, udp)
             return
@@ -399,7 +422,12 @@ class Ingress:
             if sockets and can_start(seg):
                 gro.start(sockets[0], ipr, seg)
                 return
-        sockets = sockets or demux.get((_TCP, dst, port)) or demux.get((_TCP, None, port))
+        sockets = (
+            sockets
+            or demux.get((_TCP, dst, port))
+            or demux.get((_TCP, None, port))
+            or demux.get(ANY_TCP_KEY)
+        )
         if sockets:
             self._deliver_tcp(sockets[0], ipr, seg)
             return
@@ -453,6 +481,8 @@ class Ingress:
                     sock.process(cx, self._now, ipr, payload)
                 delivered = True
         elif message in _QUOTING:
+            # Path MTU and TCP first (`pmtu`), then the ICMP sockets of the quoted UDP port.
+            delivered = self.icmp_feedback(icmp)
             header = icmp.header
             data = icmp.data
             sockets = None

@@ -27,7 +27,9 @@ from collections.abc import Hashable
 
 from smoltcp.stack.socket.base import Emit, Socket
 from smoltcp.stack.socket.errors import ConnectError, RecvError, SendError
+from smoltcp.stack.socket.set import ANY_TCP_KEY
 from smoltcp.stack.storage import Assembler, RingBuffer
+from smoltcp.stack.tcp import icmp as _icmp
 from smoltcp.stack.tcp.arguments import EndpointLike, micros, ring_buffer, to_endpoint
 from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_controller
 from smoltcp.stack.tcp.isn import IsnGenerator
@@ -191,7 +193,8 @@ class TcpSocket(Socket):
 
     @property
     def error(self) -> str | None:
-        """Why the last connection ended abnormally ("reset", "refused", "timed out"), or None."""
+        """Why the last connection ended abnormally ("reset", "refused", "timed out",
+        "unreachable"), or None."""
         return self._tcb.error
 
     @property
@@ -449,6 +452,8 @@ class TcpSocket(Socket):
         if st is _LISTEN:
             ep = self._lst.listen_ep
             assert ep is not None
+            if ep.port == 0:
+                return (ANY_TCP_KEY,)  # `listen_any`
             return ((_TCP, ep.addr, ep.port),)
         local = self._tcb.local
         remote = self._tcb.remote
@@ -550,6 +555,29 @@ class TcpSocket(Socket):
         if self._snd.rst_pending is not None:
             self._wake()
 
+    # -- ICMP errors about the connection (smoltcp.stack.tcp.icmp) --------------------------
+
+    def icmp_quote_acceptable(self, seq: TcpSeqNumber | int) -> bool:
+        """Return whether an ICMP error quoting sequence number ``seq`` may be believed: it
+        lies in SND.UNA..SND.MAX (RFC 5927 4.1); never in CLOSED, LISTEN or TIME-WAIT."""
+        return _icmp.quote_acceptable(self._tcb, int(seq))
+
+    def on_icmp_error(self, hard: bool) -> bool:
+        """Take an accepted ICMP error (RFC 5927 5.2, RFC 1122 4.2.3.9); return whether it
+        aborted the connection: only a ``hard`` one (port or protocol unreachable,
+        prohibited) in SYN-SENT does, and `error` then reads "unreachable"."""
+        return _icmp.take_error(self, bool(hard))
+
+    def set_path_mtu(self, mtu: int) -> bool:
+        """Size segments for a path MTU of ``mtu`` octets (RFC 1191, RFC 8201); return whether
+        the send MSS shrank (what is in flight then goes again at the new size). Raise
+        TypeError or ValueError for a ``mtu`` that is not an int in [68, 65535]."""
+        if not isinstance(mtu, int) or isinstance(mtu, bool):
+            raise TypeError(f"mtu must be an int, not {type(mtu).__name__}")
+        if not 68 <= mtu <= 0xFFFF:
+            raise ValueError(f"mtu must be in [68, 65535], not {mtu}")
+        return _icmp.lower_path_mtu(self, mtu)
+
     # -- data ------------------------------------------------------------------------------
 
     def send(self, data: bytes | bytearray | memoryview) -> int:
@@ -642,6 +670,19 @@ class TcpSocket(Socket):
         below 1.
         """
         self._lst.listen(endpoint, backlog, syn_backlog)
+
+    def listen_any(self, backlog: int = 0, *, syn_backlog: int | None = None) -> None:
+        """Wait for connections to every address and port that no other socket takes.
+
+        The catch-all listener of transparent mode: a SYN that finds no connection and no
+        listener on its address and port comes here, and the connection it opens keeps the
+        address and port the peer dialled as its `local_endpoint` (the answers leave from
+        them). Addresses other than the interface's own arrive only with `Config.any_ip`.
+        While listening, `local_endpoint` is ``IpEndpoint(None, 0)``. ``backlog`` and
+        ``syn_backlog`` and the errors are those of `listen`. One catch-all per socket set
+        takes the SYNs (the first filed, as for listeners sharing a port).
+        """
+        self._lst.listen(0, backlog, syn_backlog, catch_all=True)
 
     def accept(self) -> int | None:
         """Return the handle of the next established child connection, or None.
