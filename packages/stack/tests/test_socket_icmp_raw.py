@@ -198,7 +198,7 @@ def test_raw_socket_sends_a_packet_with_a_fresh_header_checksum() -> None:
 
 def test_raw_socket_arguments() -> None:
     with pytest.raises(ValueError):
-        RawSocket(6, 17, PacketBuffer(1, 1), PacketBuffer(1, 1))
+        RawSocket(5, 17, PacketBuffer(1, 1), PacketBuffer(1, 1))
     sock = RawSocket(4, IpProtocol.UDP, PacketBuffer(1, 1), PacketBuffer(1, 1))
     assert sock.ip_protocol is IpProtocol.UDP
     with pytest.raises(RecvError):

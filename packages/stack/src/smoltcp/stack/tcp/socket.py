@@ -410,11 +410,20 @@ class TcpSocket(Socket):
 
     @property
     def hop_limit(self) -> int | None:
-        """The IP hop limit of outgoing segments (None: the default, 64)."""
+        """The IP hop limit (IPv6) or TTL (IPv4) of outgoing segments, 1..255 (None: the
+        default, 64). Setting it raises TypeError for a non-int, ValueError out of range."""
         return self._snd.hop_limit
+
+    @hop_limit.setter
+    def hop_limit(self, hop_limit: int | None) -> None:
+        self.set_hop_limit(hop_limit)
 
     def set_hop_limit(self, hop_limit: int | None) -> None:
         """Set the IP hop limit (1..255) of outgoing segments; None restores the default."""
+        if hop_limit is not None and (
+            not isinstance(hop_limit, int) or isinstance(hop_limit, bool)
+        ):
+            raise TypeError(f"hop_limit must be an int or None, not {type(hop_limit).__name__}")
         if hop_limit is not None and not 1 <= hop_limit <= 255:
             raise ValueError(f"hop limit must be in 1..255, not {hop_limit}")
         self._snd.hop_limit = hop_limit
@@ -754,8 +763,8 @@ class TcpSocket(Socket):
         # room left for the IP header and the largest TCP header (60); 0 when nobody cuts
         # segments for us. (A stand-in context in tests may not have the attribute.)
         tso = getattr(cx, "max_tso_size", 0)
-        # (The interface cuts IPv4 super-segments only: over IPv6 segments fit the MTU.)
-        tcb.tso_room = tso - 80 if tso > cx.ip_mtu and not v6 else 0
+        # Over IPv6 the IP header takes 40 octets, not 20.
+        tcb.tso_room = tso - (100 if v6 else 80) if tso > cx.ip_mtu else 0
         tcb.ts_offset = cx.rand.getrandbits(32)
         tcb.progress_at = tcb.clock = now.micros
         # We offer every option; `accept_syn` keeps those the peer offers too.

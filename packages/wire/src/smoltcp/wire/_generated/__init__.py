@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: fd6e81ef1f8b23cb307ac7e3d101cd9564b2cbe2d93577e9623f215aa1b7d8c1
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: c7f97123a08ceaf44353b32b09e0cfa072c67c6215fe100e84efb9d7c20faa46
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -10,19 +10,26 @@ __all__ = [
     "arp_fast",
     "dhcpv4",
     "dns",
+    "dnsquestion",
+    "dnsrecord",
     "ethernet",
     "ethernet_fast",
     "frames",
     "icmpv4",
+    "icmpv4_fast",
     "icmpv6",
+    "icmpv6_fast",
     "igmp",
+    "igmp_fast",
     "ipv4",
     "ipv4_fast",
     "ipv6",
+    "ipv6_fast",
     "ipv6ext",
     "ipv6frag",
     "ipv6option",
     "ipv6routing",
+    "mldquery",
     "mldv2",
     "mldv2record",
     "ndplladdr",
