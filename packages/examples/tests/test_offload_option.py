@@ -1,4 +1,4 @@
-"""``--offload`` (TAP/TUN with TCP segmentation offload) and the benchmark's ``--ack-stretch``."""
+"""Offloads by default (``--no-offload`` for plain frames) and the benchmark's ``--ack-stretch``."""
 
 from __future__ import annotations
 
@@ -7,16 +7,21 @@ import pytest
 from smoltcp.examples import benchmark
 
 
-def test_offload_is_off_unless_asked() -> None:
+def test_offload_is_on_unless_refused() -> None:
     parser = benchmark.build_parser()
-    assert parser.parse_args(["tap0", "reader"]).offload is False
+    # None: offloads whenever the kernel grants them (no fault injection asked for).
+    assert parser.parse_args(["tap0", "reader"]).offload is None
+    assert parser.parse_args(["tap0", "reader", "--no-offload"]).offload is False
     assert parser.parse_args(["tap0", "reader", "--offload"]).offload is True
+    with pytest.raises(SystemExit):
+        parser.parse_args(["tap0", "reader", "--offload", "--no-offload"])
 
 
 @pytest.mark.parametrize("mode", ["reader", "writer"])
 @pytest.mark.parametrize("offload", [False, True], ids=["plain", "offload"])
 def test_benchmark_says_which_mode_it_used(tap_ns, mode, offload):
-    extra = ["--offload"] if offload else []
+    # Plain must be asked for; offloads are the default.
+    extra = [] if offload else ["--no-offload"]
     bench = tap_ns.start("benchmark", "tap0", mode, "--size", "4M", "--timeout", "60", *extra)
     assert bench.wait(90) == 0, bench.stderr
     lines = bench.stdout.splitlines()

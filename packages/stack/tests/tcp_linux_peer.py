@@ -121,8 +121,9 @@ def stack_main(args: argparse.Namespace) -> dict:
     from smoltcp.wire import EthernetAddress, IpCidr, IpEndpoint, Ipv4Address
 
     # offload=True: virtio-net header, the kernel segments our TSO super-segments (if the
-    # stack makes them) and may hand us coalesced ones.
-    tap = TapInterface(args.tap, offload=True) if args.offload else TapInterface(args.tap)
+    # stack makes them) and may hand us coalesced ones. Without --offload the runs count and
+    # damage frames of at most the MTU (the fault injector, the capture): offloads off.
+    tap = TapInterface(args.tap, offload=bool(args.offload))
     device = tap
     pcap = None
     if args.pcap:

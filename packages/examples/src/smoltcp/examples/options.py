@@ -348,7 +348,10 @@ def syncookie_secret(args: argparse.Namespace) -> bytes | None:
 
 
 def add_device_options(p: argparse.ArgumentParser, *, iface: bool = True) -> None:
-    """Add ``IFACE`` and ``--offload`` (when ``iface``) and ``--tun``."""
+    """Add ``IFACE``, ``--no-offload`` and ``--offload`` (when ``iface``) and ``--tun``.
+
+    ``args.offload`` is None (offloads when granted), False or True: `open_device` decides.
+    """
     if iface:
         p.add_argument(
             "iface",
@@ -356,11 +359,23 @@ def add_device_options(p: argparse.ArgumentParser, *, iface: bool = True) -> Non
             type=interface_name,
             help="the TAP (or, with --tun, TUN) interface",
         )
-        p.add_argument(
+        g = p.add_mutually_exclusive_group()
+        g.add_argument(
+            "--no-offload",
+            dest="offload",
+            action="store_false",
+            default=None,
+            help="open IFACE without the virtio-net header: every frame within the MTU (the "
+            "default is TCP segmentation and checksum offloads whenever the kernel grants them, "
+            "except with fault injection, which works frame by frame)",
+        )
+        g.add_argument(
             "--offload",
+            dest="offload",
             action="store_true",
-            help="open IFACE with TCP segmentation and checksum offloads (virtio-net header): "
-            "the kernel and the stack exchange TCP segments of up to 64 KiB",
+            default=None,
+            help="require the offloads (an error if the kernel refuses them), even with fault "
+            "injection",
         )
     p.add_argument(
         "--tun",
@@ -597,16 +612,40 @@ def configure_logging(verbose: int, stream: IO[str] | None = None) -> None:
 
 
 def open_device(args: argparse.Namespace) -> Any:
-    """Open ``args.iface`` (TAP, or TUN with ``--tun``; offloads with ``--offload``) and wrap it.
+    """Open ``args.iface`` (TAP, or TUN with ``--tun``) with offloads, and wrap it.
 
-    Raises `OSError` when the interface cannot be opened (no such interface, no privileges,
-    no ``/dev/net/tun``); `runtime.run` turns that into one line.
+    Offloads (the virtio-net header: TCP segments of up to 64 KiB both ways, partial
+    checksums) are on whenever the kernel grants them, unless ``--no-offload``; fault
+    injection and netem work frame by frame, so with one of them offloads stay off unless
+    ``--offload`` (which also makes a refusal an error). Raises `OSError` when the interface
+    cannot be opened (no such interface, no privileges, no ``/dev/net/tun``); `runtime.run`
+    turns that into one line.
     """
     from smoltcp.phy import TapInterface, TunInterface
 
     kind = TunInterface if args.tun else TapInterface
-    device = kind(args.iface, offload=getattr(args, "offload", False))
+    offload = getattr(args, "offload", None)
+    if offload is None and _injects_faults(args):
+        offload = False
+        logging.getLogger("smoltcp.phy").info(
+            "%s: fault injection works frame by frame: offloads off (--offload keeps them)",
+            args.iface,
+        )
+    device = kind(args.iface, offload=offload)
     return wrap_device(device, args)
+
+
+def _injects_faults(args: argparse.Namespace) -> bool:
+    # Whether wrap_device adds a FaultInjector (its drop, corruption, size and rate knobs count
+    # frames, which offloads would make 64 KiB super-segments).
+    return bool(
+        netem_settings(args) is not None
+        or args.drop_chance
+        or args.corrupt_chance
+        or args.size_limit
+        or args.tx_rate_limit
+        or args.rx_rate_limit
+    )
 
 
 def wrap_device(
@@ -637,14 +676,7 @@ def wrap_device(
     if trace is not None or args.verbose:
         device = Tracer(device, trace)
     netem = netem_settings(args)
-    if (
-        netem is not None
-        or args.drop_chance
-        or args.corrupt_chance
-        or args.size_limit
-        or args.tx_rate_limit
-        or args.rx_rate_limit
-    ):
+    if _injects_faults(args):
         rate_limited = args.tx_rate_limit or args.rx_rate_limit
         device = FaultInjector(
             device,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import logging
 import os
 import struct
 
@@ -16,6 +17,8 @@ from .errors import DeviceError
 
 __all__ = ["TapInterface", "TunInterface"]
 
+_log = logging.getLogger("smoltcp.phy")
+
 TUN_PATH = "/dev/net/tun"
 ETHERNET_HEADER_LEN = 14
 # The largest IP packet the kernel takes for segmentation (the IPv4 total length field).
@@ -25,23 +28,70 @@ MAX_TSO_IP_SIZE = 65535
 OFFLOADS = _linux.TUN_F_CSUM | _linux.TUN_F_TSO4 | _linux.TUN_F_TSO6 | _linux.TUN_F_TSO_ECN
 
 
-def _set_offload(fd: int, name: str, offload: bool) -> None:
+# errno values by which a kernel (or a sandbox standing in for one) says it has no virtio-net
+# header or offloads for this interface, as opposed to a failure of the device itself.
+_REFUSED = frozenset({errno.EINVAL, errno.ENOTTY, errno.EOPNOTSUPP, errno.ENOSYS, errno.EPERM})
+
+
+def _set_offload(fd: int, offload: bool) -> None:
     """Let the kernel hand over unsegmented TCP (TSO) and partial checksums on ``fd``, or not.
 
     The setting belongs to the interface, not to the descriptor, and outlives it: a plain
     open must switch it off, or frames left partial for an earlier offload user would reach
-    a stack that cannot know it.
+    a stack that cannot know it. Raises `OSError` as the kernel's ioctl does.
     """
+    if offload:
+        fcntl.ioctl(fd, _linux.TUNSETVNETHDRSZ, struct.pack("i", VNET_HDR_LEN))
+    fcntl.ioctl(fd, _linux.TUNSETOFFLOAD, OFFLOADS if offload else 0)
+
+
+def _open_with_offload(
+    name: str, flags: int, kind: str, create: bool, offload: bool | None
+) -> tuple[int, bool]:
+    """Open ``name`` with offloads as ``offload`` asks; return the descriptor and whether on.
+
+    ``None`` asks for offloads when the kernel grants them: a refusal (the virtio-net header
+    or the offload ioctls rejected) reopens the interface plainly and logs one warning line.
+    ``True`` turns a refusal into `DeviceError`; ``False`` switches offloads off.
+    """
+    refusal = ""
+    if offload is not False:
+        try:
+            fd = _open_tun(name, flags | _linux.IFF_VNET_HDR, kind, create)
+        except DeviceError as exc:
+            # A plain attach tells a refused header apart from a missing or busy interface:
+            # if it fails too, its error is the one to report.
+            if offload is True or exc.errno not in _REFUSED:
+                raise
+            refusal = exc.strerror or str(exc)
+        else:
+            try:
+                _set_offload(fd, True)
+                return fd, True
+            except OSError as exc:
+                os.close(fd)
+                if offload is True or exc.errno not in _REFUSED:
+                    raise DeviceError(
+                        exc.errno or 0, f"cannot enable offloads on {name}: {exc.strerror}"
+                    ) from None
+                refusal = exc.strerror or str(exc)
+    fd = _open_tun(name, flags, kind, create)
     try:
-        if offload:
-            fcntl.ioctl(fd, _linux.TUNSETVNETHDRSZ, struct.pack("i", VNET_HDR_LEN))
-        fcntl.ioctl(fd, _linux.TUNSETOFFLOAD, OFFLOADS if offload else 0)
+        _set_offload(fd, False)
     except OSError as exc:
-        os.close(fd)
-        what = "enable" if offload else "disable"
-        raise DeviceError(
-            exc.errno or 0, f"cannot {what} offloads on {name}: {exc.strerror}"
-        ) from None
+        # A kernel without the offload ioctl cannot have offloads on: nothing to undo.
+        if exc.errno not in _REFUSED:
+            os.close(fd)
+            raise DeviceError(
+                exc.errno or 0, f"cannot disable offloads on {name}: {exc.strerror}"
+            ) from None
+    if offload is None:
+        _log.warning(
+            "%s: the kernel refuses offloads (%s): using software segmentation and receive offload",
+            name,
+            refusal,
+        )
+    return fd, False
 
 
 def _open_tun(name: str, flags: int, kind: str, create: bool) -> int:
@@ -91,13 +141,20 @@ class _TunTap(FdDevice):
     _LINK_HEADER_LEN = 0
 
     def __init__(
-        self, name: str, mtu: int | None = None, *, create: bool = False, offload: bool = False
+        self,
+        name: str,
+        mtu: int | None = None,
+        *,
+        create: bool = False,
+        offload: bool | None = None,
     ) -> None:
         if mtu is not None and not (68 <= mtu <= 65535):
             raise ValueError(f"mtu must be in [68, 65535], not {mtu}")
-        flags = self._FLAGS | (_linux.IFF_VNET_HDR if offload else 0)
-        fd = _open_tun(name, flags, self._KIND, create)
-        _set_offload(fd, name, offload)
+        if offload is not None and not isinstance(offload, bool):
+            raise TypeError(f"offload must be a bool or None, not {type(offload).__name__}")
+        fd, on = _open_with_offload(name, self._FLAGS, self._KIND, create, offload)
+        #: Whether the device exchanges offloaded frames with the kernel (virtio-net header).
+        self.offload = on
         try:
             ip_mtu = _linux.interface_mtu(name) if mtu is None else mtu
             # With offloads the kernel segments TCP for us up to the largest IP packet
@@ -105,9 +162,9 @@ class _TunTap(FdDevice):
             caps = DeviceCapabilities(
                 medium=self._MEDIUM,
                 max_transmission_unit=ip_mtu + self._LINK_HEADER_LEN,
-                max_tso_size=MAX_TSO_IP_SIZE + self._LINK_HEADER_LEN if offload else 0,
+                max_tso_size=MAX_TSO_IP_SIZE + self._LINK_HEADER_LEN if on else 0,
             )
-            super().__init__(fd, name, caps, vnet_hdr=offload)
+            super().__init__(fd, name, caps, vnet_hdr=on)
         except BaseException:
             os.close(fd)
             raise
@@ -121,7 +178,14 @@ class TapInterface(_TunTap):
     disappears when closed). ``mtu`` is the IP MTU; by default it is read from the interface.
     The device's ``max_transmission_unit`` adds the 14-octet Ethernet header to it.
 
-    With ``offload=True`` the kernel's TCP segmentation offload works towards the stack: the
+    Offloads are on by default (``offload=None``: whenever the kernel grants them; a kernel
+    that refuses the virtio-net header gets a plain device and one warning on the
+    ``smoltcp.phy`` logger, and the stack segments and aggregates TCP in software).
+    ``offload=True`` requires them (`DeviceError` if refused), ``offload=False`` switches them
+    off: every frame is then within the MTU, as a fault injector or a frame-by-frame test
+    expects. The ``offload`` attribute says which mode is in use.
+
+    With offloads the kernel's TCP segmentation offload works towards the stack: the
     kernel sends TCP segments of up to 64 KiB without cutting them to the MTU, and leaves
     checksums partial, which the device completes (as a NIC would). Far fewer frames reach
     the stack when the kernel sends in bulk. Frames larger than ``max_transmission_unit``

@@ -7,7 +7,8 @@ the same connection, carries data and no control flag but ACK and PSH, has the s
 acknowledgment number, window and options (timestamps included: a new TSval starts a new
 aggregate) and no other option, and the aggregate's earlier segments were all of its first
 segment's size (a shorter one ends it). PSH ends an aggregate after joining it; so does 64 KiB
-of payload. Every segment is still parsed and its checksum verified on its own; only the
+of payload; a segment of more than half of that is never held (nothing could join it). Every
+segment is still parsed and its checksum verified on its own; only the
 socket's work (and so its ACK, one per aggregate as with Linux) is shared. The payloads are
 copied into one buffer, which the socket copies from before the next aggregate starts.
 """
@@ -26,6 +27,7 @@ _NONE = TcpControl.NONE
 _PSH = TcpControl.PSH
 # The most payload one aggregate carries (as an IPv4 packet it would still fit 65535 octets).
 CAPACITY = (1 << 16) - 1 - _ipv4_layout.HEADER_LEN - _tcp_layout.MAX_HEADER_LEN
+_HALF = CAPACITY // 2
 
 # What is held while nothing is (placeholders that keep no received octets alive).
 _NO_SEG = TcpRepr(0, 0, _NONE, TcpSeqNumber(0), None, 0)
@@ -33,12 +35,19 @@ _NO_IPR = ip_repr(Ipv4Address(0), Ipv4Address(0), IpProtocol.TCP, 0, 0)
 
 
 def can_start(seg: TcpRepr) -> bool:
-    """Return whether ``seg`` may start or join an aggregate (before the sequence checks)."""
+    """Return whether ``seg`` may start or join an aggregate (before the sequence checks).
+
+    A segment of more than half of `CAPACITY` may not: no second one of its size could join
+    it, so holding it would only cost a copy (the kernel behind a device with offloads hands
+    over 64 KiB segments, already aggregated). It goes to its socket straight from the
+    device's buffer.
+    """
     control = seg.control
+    n = len(seg.payload)
     return (
         (control is _NONE or control is _PSH)
         and seg.ack_number is not None
-        and len(seg.payload) > 0
+        and 0 < n <= _HALF
         and seg.max_seg_size is None
         and seg.window_scale is None
         and not seg.sack_permitted

@@ -30,6 +30,11 @@ class TcpState(enum.Enum):
     LAST_ACK = "LAST-ACK"
     TIME_WAIT = "TIME-WAIT"
 
+    # The per-segment paths test states against sets; Enum's own hash is a Python method
+    # (hash of the name), this one is C's identity hash, consistent with Enum's identity
+    # equality, and about three times cheaper per test.
+    __hash__ = object.__hash__
+
     def __str__(self) -> str:
         return self.value
 
