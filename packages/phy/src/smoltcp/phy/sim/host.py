@@ -24,6 +24,7 @@ from smoltcp.wire import EthernetAddress, IpCidr, Ipv4Address, Medium
 
 from .link import Port
 from .runner import Simulator
+from .traces import ConnectionLog
 
 __all__ = ["App", "SimHost"]
 
@@ -139,6 +140,8 @@ class SimHost:
         self.apps: list[App] = []
         self.polls = 0
         self.retries = 0
+        self.log: ConnectionLog | None = None
+        """Where the host's TCP connections are traced (`Network.trace`), or None."""
         self._armed: int | None = None
         self._poll_event = self._poll
 
@@ -152,6 +155,22 @@ class SimHost:
         if self.card.port is not None:
             raise ValueError(f"host {self.name} already has a link")
         self.card.port = port
+
+    def trace(self, log: ConnectionLog) -> None:
+        """Trace every TCP connection of the host's sockets in ``log``, from now on."""
+        self.log = log
+        self.sockets.set_tcp_trace(log)
+
+    def retire(self, handle: Any) -> None:
+        """Remove the socket of ``handle`` from `sockets`, its statistics kept when traced."""
+        sock = self.sockets.remove(handle)
+        if self.log is not None:
+            self.log.snapshot(sock)
+
+    def close_log(self) -> None:
+        """Write the traces and statistics of the host's connections (when traced)."""
+        if self.log is not None:
+            self.log.close(sock for _, sock in self.sockets)
 
     def add_app(self, app: App) -> None:
         """Run ``app`` after each poll, starting now."""
