@@ -189,7 +189,7 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
         (("links", 1, "queue"), {"kind": "fq"}, "links[1].queue: kind must be one of"),
         (("links", 1, "loss"), {"model": "gauss"}, "links[1].loss.model: must be one of"),
         (("links", 1, "loss"), {"percent": 140}, "links[1].loss: percent must be a percentage"),
-        (("hosts", 0), {"address": "10.0.1/24"}, "hosts[0].address: not a usable IPv4 address"),
+        (("hosts", 0), {"address": "10.0.1/24"}, "hosts[0].address: not a usable IP address"),
         (("hosts", 0), {"attach": "moon"}, "hosts[0].attach: no node named 'moon'"),
         (("flows", 0), {"kind": "torrent"}, "flows[0].kind: must be one of"),
         (("flows", 0), {"server": "c9"}, "flows[0].server: no host named 'c9'"),

@@ -20,7 +20,7 @@ from smoltcp.stack.iface import Config, Interface
 from smoltcp.stack.phy import DeviceCapabilities
 from smoltcp.stack.socket import SocketSet
 from smoltcp.stack.time import Instant
-from smoltcp.wire import EthernetAddress, IpCidr, Ipv4Address, Medium
+from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address, Medium
 
 from .link import Port
 from .runner import Simulator
@@ -104,9 +104,10 @@ class _Card:
 class SimHost:
     """A host named ``name`` with one Ethernet interface of IP MTU ``mtu``.
 
-    ``mac`` is its hardware address, ``address`` a CIDR ("10.0.0.1/24"), ``gateway`` an
-    optional default router. The interface's random seed comes from the scenario seed and the
-    name. `apps` run after each poll; add sockets to `sockets`.
+    ``mac`` is its hardware address, ``address`` a CIDR ("10.0.0.1/24" or "fd00::1/64"),
+    ``gateway`` an optional default router of the same IP version. The interface's random
+    seed comes from the scenario seed and the name. `apps` run after each poll; add sockets
+    to `sockets`.
     """
 
     def __init__(
@@ -116,7 +117,7 @@ class SimHost:
         mac: EthernetAddress | str,
         address: IpCidr | str,
         *,
-        gateway: Ipv4Address | str | None = None,
+        gateway: IpAddress | str | None = None,
         mtu: int = 1500,
         **config: Any,
     ) -> None:
@@ -131,10 +132,13 @@ class SimHost:
         )
         self.iface.update_ip_addrs(lambda addrs: addrs.append(cidr))
         if gateway is not None:
-            gw = gateway if isinstance(gateway, Ipv4Address) else Ipv4Address.parse(gateway)
-            self.iface.routes.add_default_ipv4_route(gw)
+            gw = gateway if isinstance(gateway, IpAddress) else IpAddress.parse(gateway)
+            if isinstance(gw, Ipv6Address):
+                self.iface.routes.add_default_ipv6_route(gw)
+            else:
+                self.iface.routes.add_default_ipv4_route(gw)  # type: ignore[arg-type]
         self.mac = hw
-        self.address: Ipv4Address = cidr.address  # type: ignore[assignment]
+        self.address: IpAddress = cidr.address
         self.cidr = cidr
         self.sockets = SocketSet()
         self.apps: list[App] = []
