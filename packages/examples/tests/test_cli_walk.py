@@ -28,7 +28,7 @@ import pytest
 
 PROGRAMS = [
     "loopback", "server", "client", "httpclient", "ping", "tcpdump", "benchmark", "httpserver",
-    "aioclient",
+    "aioclient", "relay",
 ]  # fmt: skip
 NO_SUCH_IFACE = "smoltcpnone0"
 # What every hosted program needs besides the option tried (an interface that does not exist).
@@ -42,6 +42,7 @@ POSITIONALS = {
     "benchmark": [NO_SUCH_IFACE, "reader"],
     "httpserver": [NO_SUCH_IFACE],
     "aioclient": [NO_SUCH_IFACE, "192.168.69.100", "1234"],
+    "relay": [NO_SUCH_IFACE],
 }
 # Enough for a 1 MiB transfer; the largest sizes end in a one-line timeout.
 PREFIX = {"loopback": ["--size", "64K", "--timeout", "1"], "tcpdump": ["--timeout", "0.5"]}

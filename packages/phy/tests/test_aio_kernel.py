@@ -7,6 +7,7 @@ the namespace drives the stack with `smoltcp.phy.aio.Runtime` and talks to kerne
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import shutil
@@ -200,6 +201,8 @@ class Proto(asyncio.DatagramProtocol):
         self.queue = asyncio.Queue()
     def datagram_received(self, data, addr):
         self.queue.put_nowait((data, addr))
+    def error_received(self, exc):
+        self.queue.put_nowait(exc)
 
 async def main():
     out = {}
@@ -215,6 +218,14 @@ async def main():
         await loop.sock_sendto(kernel, b"to the stack", ("192.168.69.1", 5000))
         data, addr = await proto.queue.get()
         out["stack_got"] = [data.decode(), list(addr)]
+        # Nothing of the kernel's listens on 7199: its port unreachable reaches the protocol.
+        closed, closed_proto = await rt.create_datagram_endpoint(
+            Proto, remote_addr=(KERNEL, 7199)
+        )
+        closed.sendto(b"anyone?")
+        exc = await closed_proto.queue.get()
+        out["error"] = [type(exc).__name__, exc.errno]
+        closed.close()
         transport.close()
         await asyncio.sleep(0.05)
         out["left"] = len(rt.sockets)
@@ -280,4 +291,5 @@ def test_datagrams_against_a_kernel_socket(tap_ns) -> None:
     out = run_json(tap_ns, UDP)
     assert out["kernel_got"] == ["to the kernel", ["192.168.69.1", 5000]]
     assert out["stack_got"] == ["to the stack", ["192.168.69.100", 7100]]
+    assert out["error"] == ["ConnectionRefusedError", errno.ECONNREFUSED]
     assert out["left"] == 0

@@ -46,6 +46,7 @@ from .socket import (
     SocketError,
     SocketHandle,
     SocketSet,
+    TransparentUdpSocket,
     UdpSocket,
 )
 from .storage import PacketBuffer, RingBuffer
@@ -81,6 +82,7 @@ __all__ = [
     "SocketHandle",
     "SocketSet",
     "TcpSocket",
+    "TransparentUdpSocket",
     "TxToken",
     "UdpSocket",
 ]

@@ -8,7 +8,11 @@ whenever the application acts: no thread, no busy polling). Over it, asyncio's i
 - protocols: `create_connection` and `create_server` give a `TcpTransport` to any
   `asyncio.Protocol` (or `BufferedProtocol`);
 - datagrams: `create_datagram_endpoint` gives a `UdpTransport`; `ping` sends one ICMP echo;
-- names: hosts are IP addresses, or names for the runtime's ``resolver`` (an async callable).
+- names: hosts are IP addresses, or names for the runtime's ``resolver`` (an async callable);
+- transparent mode (with `Config.any_ip`): `start_transparent_server` and
+  `create_transparent_server` accept connections to any destination, each reporting the
+  address the client dialled as ``sockname``; `create_transparent_datagram_endpoint` takes
+  datagrams to any destination and answers from it.
 
 Each function takes the runtime first; the runtime has the same ones as methods::
 
@@ -26,6 +30,13 @@ from ._datagram import UdpTransport, create_datagram_endpoint, ping
 from ._runtime import Resolver, Runtime
 from ._streams import open_connection, start_server
 from ._tcp import ListeningName, Server, TcpTransport, create_connection, create_server
+from ._transparent import (
+    TransparentDatagramProtocol,
+    TransparentUdpTransport,
+    create_transparent_datagram_endpoint,
+    create_transparent_server,
+    start_transparent_server,
+)
 
 __all__ = [
     "ListeningName",
@@ -33,11 +44,16 @@ __all__ = [
     "Runtime",
     "Server",
     "TcpTransport",
+    "TransparentDatagramProtocol",
+    "TransparentUdpTransport",
     "UdpTransport",
     "create_connection",
     "create_datagram_endpoint",
     "create_server",
+    "create_transparent_datagram_endpoint",
+    "create_transparent_server",
     "open_connection",
     "ping",
     "start_server",
+    "start_transparent_server",
 ]

@@ -7,11 +7,12 @@ import collections
 from collections.abc import Callable
 from typing import Any
 
-from smoltcp.stack.socket import IcmpSocket, UdpSocket
+from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, UdpSocket
 from smoltcp.stack.socket.errors import BindError, SendError
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.wire import ChecksumCapabilities, Icmpv4Message, Icmpv4Packet, Icmpv4Repr, IpEndpoint
 
+from ._icmp_errors import udp_error
 from ._runtime import Runtime, endpoint_tuple
 
 __all__ = ["UdpTransport", "create_datagram_endpoint", "ping"]
@@ -24,6 +25,9 @@ PAYLOAD = 64 * 1024
 
 HIGH_WATER = 64 * 1024
 
+ERRORS = 8
+"""ICMP errors each endpoint keeps until its next visit (more are dropped, as a kernel does)."""
+
 
 class UdpTransport(asyncio.DatagramTransport):
     """A UDP socket of the stack as an `asyncio.DatagramTransport`.
@@ -32,6 +36,12 @@ class UdpTransport(asyncio.DatagramTransport):
     ``pause_writing`` is called above the high-water mark). With a remote address, datagrams
     from anyone else are ignored, as on a connected kernel socket. Addresses are
     ``(address text, port)`` tuples.
+
+    ICMP errors about datagrams sent from the endpoint (port unreachable, host unreachable,
+    time exceeded, ...) reach the protocol's ``error_received`` as the `OSError` a kernel
+    socket reports (`ConnectionRefusedError` for port unreachable); with a remote address,
+    only those about datagrams to it. An ICMP socket bound to the endpoint takes them (``icmp``
+    below; None: errors are not reported).
     """
 
     def __init__(
@@ -41,11 +51,15 @@ class UdpTransport(asyncio.DatagramTransport):
         sock: UdpSocket,
         protocol: asyncio.DatagramProtocol,
         remote: IpEndpoint | None,
+        icmp: tuple[int, IcmpSocket] | None = None,
     ) -> None:
         super().__init__({"smoltcp_socket": sock})
         self._rt = runtime
         self._handle = handle
         self._sock = sock
+        self._icmp = icmp
+        if icmp is not None:
+            runtime._register(icmp[0], _ErrorSink(self, icmp[1]))
         self._protocol = protocol
         self._remote = remote
         self._pending: collections.deque[tuple[bytes, IpEndpoint]] = collections.deque()
@@ -148,10 +162,35 @@ class UdpTransport(asyncio.DatagramTransport):
         if self._closing and not self._pending and sock.send_queue == 0:
             self._finish()
 
+    def _take_errors(self, icmp: IcmpSocket) -> None:
+        remote = self._remote
+        while icmp.can_recv() and not self._closing:
+            message, source = icmp.recv_from()
+            found = udp_error(message, source)
+            if found is None:
+                continue
+            exc, dst = found
+            if remote is not None and dst != remote:
+                continue
+            self._protocol.error_received(exc)
+
     def _finish(self) -> None:
         if self._handle in self._rt._endpoints:
             self._rt._forget(self._handle)
+            if self._icmp is not None:
+                self._rt._forget(self._icmp[0])
             self._rt.loop.call_soon(self._protocol.connection_lost, None)
+
+
+class _ErrorSink:
+    """The runtime's endpoint for a transport's ICMP socket: hands the errors over."""
+
+    def __init__(self, transport: UdpTransport, icmp: IcmpSocket) -> None:
+        self._transport = transport
+        self._icmp = icmp
+
+    def _on_poll(self) -> None:
+        self._transport._take_errors(self._icmp)
 
 
 def _endpoint(addr: Any) -> IpEndpoint:
@@ -173,7 +212,8 @@ async def create_datagram_endpoint(
 
     As `asyncio.loop.create_datagram_endpoint`: ``local_addr`` ``(host, port)`` to bind (port
     0 or no ``local_addr``: an ephemeral port), ``remote_addr`` to send to by default and to
-    receive from only. Raises OSError when the port is taken.
+    receive from only. ICMP errors about the datagrams sent reach the protocol's
+    ``error_received`` (see `UdpTransport`). Raises OSError when the port is taken.
     """
     remote = None
     if remote_addr is not None:
@@ -196,8 +236,11 @@ async def create_datagram_endpoint(
     except BindError as exc:
         raise OSError(f"cannot bind UDP port {port}: {exc.reason}") from None
     handle = runtime.sockets.add(sock)
+    errors = IcmpSocket(PacketBuffer(ERRORS, ERRORS * 576), PacketBuffer(1, 1))
+    errors.bind(IcmpEndpoint.udp((addr, port)))
+    icmp = (runtime.sockets.add(errors), errors)
     protocol = protocol_factory()
-    transport = UdpTransport(runtime, handle, sock, protocol, remote)
+    transport = UdpTransport(runtime, handle, sock, protocol, remote, icmp)
     runtime.wake()
     return transport, protocol
 

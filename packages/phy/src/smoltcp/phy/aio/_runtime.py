@@ -18,9 +18,8 @@ stack has no per-socket readiness notification, so every endpoint is visited at 
 
 An endpoint is any object with ``_on_poll()`` registered under its socket's handle (and
 ``close``/``abort`` for `Runtime.aclose`); a socket it gives up goes to `_release`, which frees
-it once its connection has finished. A new kind of listener (say one that accepts connections
-to any destination, once the stack can demultiplex them) is one more endpoint that makes
-`TcpTransport`s, as `Server` does.
+it once its connection has finished. The transparent server is such an endpoint: a `Server`
+over a catch-all listener.
 """
 
 from __future__ import annotations
@@ -389,6 +388,24 @@ class Runtime:
         from ._datagram import create_datagram_endpoint
 
         return await create_datagram_endpoint(self, protocol_factory, local_addr, remote_addr)
+
+    async def start_transparent_server(self, client_connected_cb: Any, **kwargs: Any) -> Any:
+        """Call ``client_connected_cb(reader, writer)`` per connection to any destination."""
+        from ._transparent import start_transparent_server
+
+        return await start_transparent_server(self, client_connected_cb, **kwargs)
+
+    async def create_transparent_server(self, protocol_factory: Any, **kwargs: Any) -> Any:
+        """Accept connections to any destination; return the `Server`."""
+        from ._transparent import create_transparent_server
+
+        return await create_transparent_server(self, protocol_factory, **kwargs)
+
+    async def create_transparent_datagram_endpoint(self, protocol_factory: Any) -> Any:
+        """Return ``(transport, protocol)`` taking datagrams to any destination."""
+        from ._transparent import create_transparent_datagram_endpoint
+
+        return await create_transparent_datagram_endpoint(self, protocol_factory)
 
     async def ping(self, host: Any, **kwargs: Any) -> float:
         """Return the round-trip time in seconds of one echo request to ``host``."""

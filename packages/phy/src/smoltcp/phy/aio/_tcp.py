@@ -391,11 +391,16 @@ class Server(asyncio.AbstractServer):
         handle: int,
         sock: TcpSocket,
         protocol_factory: Callable[[], asyncio.BaseProtocol],
+        *,
+        max_connections: int | None = None,
     ) -> None:
         self._rt = runtime
         self._handle = handle
         self._sock = sock
         self._factory = protocol_factory
+        # At most this many connections at once: the rest wait in the listener's backlog
+        # (itself bounded: a SYN that finds it full is dropped, and the peer retries).
+        self._max = max_connections
         self._transports: set[TcpTransport] = set()
         self._closed = False
         self._waiters: list[asyncio.Future[None]] = []
@@ -416,6 +421,8 @@ class Server(asyncio.AbstractServer):
     def _on_poll(self) -> None:
         sockets = self._rt.sockets
         while not self._closed:
+            if self._max is not None and len(self._transports) >= self._max:
+                break
             handle = self._sock.accept()
             if handle is None:
                 break
@@ -437,6 +444,8 @@ class Server(asyncio.AbstractServer):
 
     def _detach(self, transport: TcpTransport) -> None:
         self._transports.discard(transport)
+        if self._max is not None and not self._closed:
+            self._rt.wake()  # a connection waiting in the backlog may be accepted now
         self._wakeup()
 
     def _wakeup(self) -> None:

@@ -106,6 +106,16 @@ class Config:
     """Whether router advertisements configure IPv6 addresses and the default IPv6 route
     (stateless address autoconfiguration, RFC 4862); off, the interface ignores them."""
 
+    any_ip: bool = False
+    """Transparent mode: whether unicast IPv4 and IPv6 packets routed to the device for
+    addresses that are not the interface's own are delivered to its sockets (see
+    `smoltcp.stack.iface.transparent`). They reach a socket bound to that address, or to
+    that port on every address (as a Linux socket on 0.0.0.0 under TPROXY), else the
+    catch-all sockets (`TcpSocket.listen_any`, `TransparentUdpSocket`); no ARP or NDP answer
+    is given for them. The interface answers for them as for its own addresses, from the
+    destination's address: echo requests (ping) are answered, and a port nobody takes gets a
+    TCP reset or an ICMP port unreachable. Off, they are dropped as not for us."""
+
     def __post_init__(self) -> None:
         """Check every field: TypeError or ValueError naming the field."""
         if self.hardware_addr is not None and not isinstance(self.hardware_addr, EthernetAddress):
@@ -125,7 +135,13 @@ class Config:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-        for name in ("reply_to_broadcast_echo", "gro", "neighbor_receipt_confirms", "arp_accept"):
+        for name in (
+            "reply_to_broadcast_echo",
+            "gro",
+            "neighbor_receipt_confirms",
+            "arp_accept",
+            "any_ip",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool, not {type(getattr(self, name)).__name__}")
         if not 1 <= self.hop_limit <= 255:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.socket.base import Socket
-from smoltcp.stack.socket.set import SocketSet
+from smoltcp.stack.socket.set import ANY_TCP_KEY, ANY_UDP_KEY, SocketSet
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, IpAddress, MalformedPacket, UnsupportedPacket
 from smoltcp.wire.arp import ArpOperation, ArpRepr
@@ -38,6 +38,7 @@ from .egress import Egress
 from .gro import Aggregator, can_start
 from .icmp_errors import IcmpErrors
 from .ipv6 import Ipv6Ingress
+from .transparent import accepts_any_destination
 
 if TYPE_CHECKING:
     from .interface import Interface
@@ -312,7 +313,7 @@ class Ingress:
             elif dst.is_multicast:
                 self.drop("multicast")
                 return
-            else:
+            elif not (self._config.any_ip and accepts_any_destination(dst)):
                 self.drop("not-for-us-ipv4")
                 return
         if ipr.more_frags or ipr.frag_offset:
@@ -366,7 +367,11 @@ class Ingress:
             if not sockets and not handled:
                 self.drop("no-socket-udp")
             return
-        found = demux.get((_UDP, ipr.dst_addr, port)) or demux.get((_UDP, None, port))
+        found = (
+            demux.get((_UDP, ipr.dst_addr, port))
+            or demux.get((_UDP, None, port))
+            or demux.get(ANY_UDP_KEY)
+        )
         if found:
             found[0].process(cx, now, ipr, udp)
             return
@@ -399,7 +404,12 @@ class Ingress:
             if sockets and can_start(seg):
                 gro.start(sockets[0], ipr, seg)
                 return
-        sockets = sockets or demux.get((_TCP, dst, port)) or demux.get((_TCP, None, port))
+        sockets = (
+            sockets
+            or demux.get((_TCP, dst, port))
+            or demux.get((_TCP, None, port))
+            or demux.get(ANY_TCP_KEY)
+        )
         if sockets:
             self._deliver_tcp(sockets[0], ipr, seg)
             return

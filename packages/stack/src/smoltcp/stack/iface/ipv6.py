@@ -42,6 +42,7 @@ from smoltcp.wire.ndp import NdpRepr
 
 from .addresses import ipv6_groups, ipv6_unicast_addrs, source_for
 from .slaac import apply_router_advert
+from .transparent import accepts_any_destination
 
 if TYPE_CHECKING:
     from .egress import Egress
@@ -159,7 +160,7 @@ class Ipv6Ingress:
             if dst not in ipv6_groups(addrs):
                 self._drop("multicast")
                 return
-        elif dst not in addrs:
+        elif dst not in addrs and not (self._config.any_ip and accepts_any_destination(dst)):
             self._drop("not-for-us-ipv6")
             return
         end = _IPV6_LEN + ipr.payload_len

@@ -1,8 +1,8 @@
 """Sockets and the socket set.
 
 `SocketSet` holds sockets by handle and demultiplexes received packets to them by dictionary
-look-up. `RawSocket`, `IcmpSocket` and `UdpSocket` live here; `TcpSocket` lives in
-`smoltcp.stack.tcp`. Socket operations raise the named errors of
+look-up. `RawSocket`, `IcmpSocket`, `UdpSocket` and `TransparentUdpSocket` live here;
+`TcpSocket` lives in `smoltcp.stack.tcp`. Socket operations raise the named errors of
 `smoltcp.stack.socket.errors`.
 """
 
@@ -13,6 +13,7 @@ from .errors import BindError, ConnectError, ListenError, RecvError, SendError, 
 from .icmp import IcmpEndpoint, IcmpSocket
 from .raw import RawSocket
 from .set import SocketHandle, SocketSet
+from .transparent_udp import TransparentUdpSocket
 from .udp import UdpSocket
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "SocketError",
     "SocketHandle",
     "SocketSet",
+    "TransparentUdpSocket",
     "UdpSocket",
 ]

@@ -18,17 +18,27 @@ import heapq
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from smoltcp.wire.ipv4 import IpProtocol
+
 from .base import Socket
 
 if TYPE_CHECKING:
     from smoltcp.stack.tcp.trace import TraceRecorder
 
-__all__ = ["SocketHandle", "SocketSet"]
+__all__ = ["ANY_TCP_KEY", "ANY_UDP_KEY", "SocketHandle", "SocketSet"]
 
 SocketHandle = int
 """The handle `SocketSet.add` returns: a small int, never reused by the same set."""
 
 _EMPTY: tuple[Any, ...] = ()
+
+ANY_TCP_KEY: Hashable = (IpProtocol.TCP, "any")
+"""The key of a catch-all TCP listener (`TcpSocket.listen_any`): ingress looks it up after
+the exact keys (connection, then listener on the address, then on every address) found
+nothing, so a segment to any address and port reaches it, and only then."""
+ANY_UDP_KEY: Hashable = (IpProtocol.UDP, "any")
+"""The key of a catch-all UDP socket (`TransparentUdpSocket`): looked up, as `ANY_TCP_KEY`,
+after the exact keys of a unicast datagram found no socket (never for a broadcast)."""
 
 # The look-ups below return Any, not Socket: a set holds sockets of every kind and the caller
 # knows which kind it filed under a handle; typed as Socket, every ``sockets[h].recv()`` in a

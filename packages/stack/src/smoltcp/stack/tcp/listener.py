@@ -120,9 +120,16 @@ class Listener(Part):
         self.counts = dict.fromkeys(_COUNTS, 0)
 
     def listen(
-        self, endpoint: EndpointLike, backlog: int = 0, syn_backlog: int | None = None
+        self,
+        endpoint: EndpointLike,
+        backlog: int = 0,
+        syn_backlog: int | None = None,
+        *,
+        catch_all: bool = False,
     ) -> None:
-        """Wait for connections on ``endpoint`` (see `TcpSocket.listen`)."""
+        """Wait for connections on ``endpoint`` (see `TcpSocket.listen`); with ``catch_all``
+        (``endpoint`` ignored) on every address and port no other socket takes (see
+        `TcpSocket.listen_any`)."""
         tcb = self.tcb
         if not isinstance(backlog, int) or isinstance(backlog, bool):
             raise TypeError(f"backlog must be an int, not {type(backlog).__name__}")
@@ -134,9 +141,13 @@ class Listener(Part):
             raise TypeError(f"syn_backlog must be an int or None, not {type(syn_backlog).__name__}")
         elif syn_backlog < 1 and backlog > 0:
             raise ValueError(f"syn_backlog must be >= 1, not {syn_backlog}")
-        ep = to_endpoint(endpoint, "endpoint", port_alone=True)
-        if ep.port == 0:
-            raise ListenError("unaddressable")
+        if catch_all:
+            # The catch-all: port 0 marks it (no exact listener can have port 0).
+            ep = IpEndpoint(None, 0)
+        else:
+            ep = to_endpoint(endpoint, "endpoint", port_alone=True)
+            if ep.port == 0:
+                raise ListenError("unaddressable")
         if ep.addr is not None and ep.addr.is_unspecified:
             ep = IpEndpoint(None, ep.port)
         if tcb.state is not _CLOSED:

@@ -27,6 +27,7 @@ from collections.abc import Hashable
 
 from smoltcp.stack.socket.base import Emit, Socket
 from smoltcp.stack.socket.errors import ConnectError, RecvError, SendError
+from smoltcp.stack.socket.set import ANY_TCP_KEY
 from smoltcp.stack.storage import Assembler, RingBuffer
 from smoltcp.stack.tcp.arguments import EndpointLike, micros, ring_buffer, to_endpoint
 from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_controller
@@ -449,6 +450,8 @@ class TcpSocket(Socket):
         if st is _LISTEN:
             ep = self._lst.listen_ep
             assert ep is not None
+            if ep.port == 0:
+                return (ANY_TCP_KEY,)  # `listen_any`
             return ((_TCP, ep.addr, ep.port),)
         local = self._tcb.local
         remote = self._tcb.remote
@@ -642,6 +645,19 @@ class TcpSocket(Socket):
         below 1.
         """
         self._lst.listen(endpoint, backlog, syn_backlog)
+
+    def listen_any(self, backlog: int = 0, *, syn_backlog: int | None = None) -> None:
+        """Wait for connections to every address and port that no other socket takes.
+
+        The catch-all listener of transparent mode: a SYN that finds no connection and no
+        listener on its address and port comes here, and the connection it opens keeps the
+        address and port the peer dialled as its `local_endpoint` (the answers leave from
+        them). Addresses other than the interface's own arrive only with `Config.any_ip`.
+        While listening, `local_endpoint` is ``IpEndpoint(None, 0)``. ``backlog`` and
+        ``syn_backlog`` and the errors are those of `listen`. One catch-all per socket set
+        takes the SYNs (the first filed, as for listeners sharing a port).
+        """
+        self._lst.listen(0, backlog, syn_backlog, catch_all=True)
 
     def accept(self) -> int | None:
         """Return the handle of the next established child connection, or None.
