@@ -9,6 +9,7 @@ a frame is offered to the egress port when its last octet has arrived.
 
 from __future__ import annotations
 
+from smoltcp.wire.ethernet import HEADER as _HEADER
 from smoltcp.wire.ethernet import HEADER_LEN as _HEADER_LEN
 
 from .link import Port
@@ -48,16 +49,16 @@ class Switch:
             return
         # The table is keyed by the raw six octets: no address object per frame. The group
         # bit is the least significant bit of the first octet (IEEE 802).
-        src = bytes(frame[6:12])
+        dst, src, _ = _HEADER.unpack_from(frame)
         table = self._table
-        if not frame[6] & 1:
+        if not src[0] & 1:
             if src in table:
                 del table[src]  # moved to the end: the most recently seen
             elif len(table) >= self.table_size:
                 del table[next(iter(table))]
             table[src] = (port, now)
-        if not frame[0] & 1:
-            entry = table.get(bytes(frame[0:6]))
+        if not dst[0] & 1:
+            entry = table.get(dst)
             if entry is not None and now - entry[1] <= self.aging_us:
                 out = entry[0]
                 if out is not port:
