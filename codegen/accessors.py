@@ -38,7 +38,7 @@ def struct_name(fmt: str) -> str:
 def _word_read(offset: int, size: int) -> str:
     if size == 1:
         return f"self.buffer[{offset}]"
-    return f"{struct_name(_fmt(size))}.unpack_from(self.buffer, {offset})[0]"
+    return f"{struct_name(_fmt(size))}_unpack(self.buffer, {offset})[0]"
 
 
 def _fmt(size: int) -> str:
@@ -179,7 +179,7 @@ def _accessor(f: FieldModel) -> Accessor:
 
     if f.kind in ("address", "bytes"):
         st = struct_name(f.fmt)
-        read = f"{st}.unpack_from(self.buffer, {f.offset})[0]"
+        read = f"{st}_unpack(self.buffer, {f.offset})[0]"
         end = f.offset + f.size
         if f.kind == "address":
             getter = (f"return {f.py_type}({read})",)

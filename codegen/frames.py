@@ -23,6 +23,7 @@ _CONVERT = {
     # py_type -> (parse expression from the word, emit expression of the value)
     "Ipv4Address": ("_ipv4_get({v}) or ipv4_from_int({v})", "{v}._int"),
     "EthernetAddress": ("_mac_get({v}) or ethernet_from_octets({v})", "{v}._octets"),
+    "Ipv6Address": ("_ipv6_get({v}) or ipv6_from_packed({v})", "{v}._packed"),
 }
 
 
@@ -48,6 +49,7 @@ class _Layer:
     var_of: dict[str, str]  # word name -> variable
     option_vars: dict[str, tuple[str, ...]]  # option kind -> its field variables
     fixed: dict[str, int]  # header field -> fixed value (octets for scaled fields)
+    one_of: dict[str, tuple[int, ...]]  # header field -> the values the profile accepts
 
 
 def _fixed_value(model: ProtoModel, leaf: Leaf, value: Any) -> int:
@@ -79,14 +81,22 @@ def _layers(profile: Any, models: dict[str, ProtoModel]) -> list[_Layer]:
             option_vars = {k: tuple(f"{prefix}_{n}" for n in v) for k, v in run.fields.items()}
             size += run.size
         fixed = {}
+        one_of = {}
         for name, value in decl.fixed.items():
             if name not in lv:
                 raise SpecError(f"profile {profile.name}: {decl.spec} has no field {name}")
+            if type(value).__name__ == "OneOf":
+                if len(profile.layers) > 1:
+                    raise SpecError(f"profile {profile.name}: OneOf only in a one-layer profile")
+                one_of[name] = tuple(_fixed_value(model, lv[name], v) for v in value.values)
+                continue
             fixed[name] = _fixed_value(model, lv[name], value)
         if "header_len" in lv and fixed.get("header_len", size) != size:
             raise SpecError(f"profile {profile.name}: {decl.spec} header_len is not {size}")
         out.append(
-            _Layer(model, decl, prefix, at, size, layer_words, lv, var_of, option_vars, fixed)
+            _Layer(
+                model, decl, prefix, at, size, layer_words, lv, var_of, option_vars, fixed, one_of
+            )
         )
         at += size
     return out
@@ -216,7 +226,7 @@ def _used_words(layer: _Layer) -> set[str]:
 
     decl = layer.model.repr
     used = referenced_fields(decl) if decl is not None else set()
-    used |= set(layer.fixed)
+    used |= set(layer.fixed) | set(layer.one_of)
     if decl is not None and decl.checksum is not None and decl.checksum.covers == "header":
         used.add(decl.checksum.field)
     if decl is not None and decl.checksum is not None and decl.checksum.zero_is_none:
@@ -402,25 +412,35 @@ def _parse(
                 else:
                     conds.append(f"{layer.prefix}.{field_name} != {value}")
             continue
-        # Fixed fields, one masked compare per word.
-        per_word: dict[str, tuple[int, int]] = {}
-        for field_name, value in layer.fixed.items():
+        # Fixed fields (and fields with a few allowed values), one masked compare per word.
+        per_word: dict[str, tuple[int, frozenset[int]]] = {}
+        choices = {**{k: (v,) for k, v in layer.fixed.items()}, **layer.one_of}
+        for field_name, values in choices.items():
             leaf = layer.leaves[field_name]
             var = layer.var_of[leaf.word.name]
-            mask, val = per_word.get(var, (0, 0))
-            per_word[var] = (mask | field_mask(leaf), val | placed_const(value, leaf))
-        for var, (mask, val) in per_word.items():
+            mask, vals = per_word.get(var, (0, frozenset({0})))
+            vals = frozenset(w | placed_const(v, leaf) for w in vals for v in values)
+            per_word[var] = (mask | field_mask(leaf), vals)
+        for var, (mask, vals) in per_word.items():
             bits = {v: f for v, f, _ in layer.words}[var]
             full = (1 << ({"B": 8, "H": 16, "L": 32}[bits])) - 1
             masked = var if mask == full else f"{var} & 0x{mask:X}"
-            if val == 0:
-                conds.append(masked if mask == full else f"{var} & 0x{mask:X}")
+            if len(vals) > 1:
+                allowed = ", ".join(f"0x{v:X}" for v in sorted(vals))
+                conds.append(f"({masked}) not in ({allowed})")
+            elif not min(vals):
+                conds.append(masked)
             else:
-                conds.append(f"{masked} != 0x{val:X}")
+                conds.append(f"{masked} != 0x{min(vals):X}")
         for var, _, const in layer.words:
             if const is not None:
                 conds.append(f"{var} != 0x{const:X}")
-        if layer is length_layer:
+        if layer is length_layer and decl.length_after:
+            # The length counts the octets after the fixed header (IPv6 payload length).
+            length_var = _header_value(layer, decl.length)
+            out.append(f"    end = {layer.at + layer.size} + {length_var}")
+            conds.append("end > n")
+        elif layer is length_layer:
             length_var = _header_value(layer, decl.length)
             out.append(
                 f"    end = {layer.at} + {length_var}" if layer.at else f"    end = {length_var}"
@@ -474,6 +494,28 @@ def _parse(
             else:
                 out.append(f"    if checksum_caps.{cs.caps} in VERIFY_RX and ({wsum}) % 0xFFFF:")
                 out.append(f"        {fallback}")
+        elif cs.covers == "message":
+            # The whole message, no pseudo header: a sum of zero is wrong too (RFC 1071: an
+            # all-zero message has the checksum 0xffff).
+            seg_len = f"end - {layer.at}" if layer.at else "end"
+            block = [
+                "        segment = frame"
+                if length_layer is None and layer.at == 0
+                else f"        segment = view[{layer.at}:end]",
+                "        if csum is internet_sum:",
+                '            seg_sum = _from_bytes(segment, "big")',
+                f"            if {_paren(seg_len)} & 1:",
+                "                seg_sum <<= 8",
+                "            bad = not seg_sum or seg_sum % 0xFFFF",
+                "        else:",
+                "            bad = csum(segment, 0) != 0xFFFF",
+                "        if bad:",
+                f"            {fallback}",
+            ]
+            if cs.caps:
+                out += [f"    if {_rx_on(cs)}:", *block]
+            else:
+                out += [line[4:] for line in block]  # always verified
         else:
             if i == 0:
                 src, dst = "src_addr._int", "dst_addr._int"
@@ -542,6 +584,8 @@ def _parse(
                     parts.append(item.absent)
             elif kind == "Payload":
                 parts.append(f"view[{total}:end]")
+            elif kind == "Absent":
+                parts.append(item.value)
         var = f"{layer.prefix}_repr"
         out.append(f"    {var} = _tuple_new(")
         out.append(f"        {cls},")
@@ -554,6 +598,16 @@ def _parse(
     return out
 
 
+def _rx_on(cs: Any) -> str:
+    """Return the condition under which a parse verifies checksum ``cs``."""
+    return f"checksum_caps.{cs.caps} in VERIFY_RX" if cs.caps else "True"
+
+
+def _tx_on(cs: Any) -> str:
+    """Return the condition under which an emit computes checksum ``cs``."""
+    return f"checksum_caps.{cs.caps} in COMPUTE_TX" if cs.caps else "True"
+
+
 def _solo_addrs(layer: _Layer, names: Names) -> list[str]:
     """Return the address arguments a standalone layer's functions take (pseudo header)."""
     cs = layer.model.repr.checksum
@@ -564,8 +618,12 @@ def _solo_addrs(layer: _Layer, names: Names) -> list[str]:
 
 
 def _solo_caps(layer: _Layer) -> list[str]:
-    """Return the checksum parameters of a standalone layer's functions (none without one)."""
-    if layer.model.repr.checksum is None:
+    """Return the checksum parameters of a standalone layer's functions (none without one).
+
+    A representation with ``checksum_args`` takes them all the same (IPv6: the signature
+    every IP representation shares).
+    """
+    if layer.model.repr.checksum is None and not layer.model.repr.checksum_args:
         return []
     return [
         "checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS",
@@ -629,6 +687,10 @@ def _parse_keep(layer: _Layer, field_name: str, names: Names) -> str:
         assert f.enum is not None
         enum = names.need(f"smoltcp.wire._generated.{f.enum.module}", f.enum.name)
         members = names.const(f"_{f.enum.name.upper()}_MEMBERS", f"{enum}._value2member_map_")
+        named = {v for _, v, _ in f.enum.members}
+        if field_name in layer.one_of and named.issuperset(layer.one_of[field_name]):
+            return f"{members}[{raw}]"  # checked: one of the named members
+        # A member whose value is 0 is falsy: the class call then returns it, a little slower.
         return f"{members}.get({raw}) or {enum}({raw})"
     if f.kind == "seq":
         names.need("smoltcp.wire.tcp_seq", "TcpSeqNumber")
@@ -638,6 +700,9 @@ def _parse_keep(layer: _Layer, field_name: str, names: Names) -> str:
         if f.py_type == "Ipv4Address":
             names.need("smoltcp.wire.address", "ipv4_from_int")
             names.const("_ipv4_get", names.need("smoltcp.wire.address", "ipv4_int_cache_get"))
+        elif f.py_type == "Ipv6Address":
+            names.need("smoltcp.wire.address", "ipv6_from_packed")
+            names.const("_ipv6_get", names.need("smoltcp.wire.address", "ipv6_cache_get"))
         else:
             names.need("smoltcp.wire.address", "ethernet_from_octets")
             names.const("_mac_get", names.need("smoltcp.wire.address", "ethernet_cache_get"))
@@ -675,10 +740,7 @@ def _emit(
             f'    """Write the {layer.model.protocol} header of ``{layer.prefix}`` into'
             " ``buffer``.",
             "",
-            *_wrap(
-                f"{profile.doc} is written here; any other representation goes to the "
-                f"hand-written ``_emit_general``, whose octets these are."
-            ),
+            _EMIT_DOC,
             '    """',
         ]
         solo_call = ", ".join([layer.prefix, "buffer", *addrs, *(a.split(":")[0] for a in caps)])
@@ -738,6 +800,14 @@ def _emit(
                     conds.append(v if not value else f"not {v}")
                 else:
                     conds.append(f"{v} != {value}" if value else v)
+            elif kind == "Keep" and (item.field or item.name) in layer.one_of:
+                v = rvars[(layer.prefix, item.name)]
+                allowed = ", ".join(str(c) for c in layer.one_of[item.field or item.name])
+                conds.append(f"{v} not in ({allowed})")
+            elif kind == "Absent":
+                v = rvars[(layer.prefix, item.name)]
+                op = "is not" if item.value in ("None", "True", "False") else "!="
+                conds.append(f"{v} {op} {item.value}")
             elif kind == "FromOption":
                 v = rvars[(layer.prefix, item.name)]
                 if item.kind in layer.option_vars:
@@ -756,6 +826,14 @@ def _emit(
         plen = rvars[(length_layer.prefix, derived.name)]
         after = total - length_layer.at - length_layer.size
         conds.append(f"{plen} != {after} + len({payload})")
+    if solo:
+        # Say where other representations go only where some do.
+        doc = f"{profile.doc} is written here"
+        if conds:
+            doc += "; any other representation goes to the hand-written ``_emit_general``"
+            doc += ", whose octets these are"
+        at = out.index(_EMIT_DOC)
+        out[at : at + 1] = _wrap(doc + ".")
     if conds:
         out.append("    if (")
         out += [f"        {'or ' if i else ''}{c}" for i, c in enumerate(conds)]
@@ -843,7 +921,35 @@ def _emit(
         if cs is None or decl.cache:
             continue
         var = f"{layer.prefix}_{cs.field}"
-        if cs.covers == "header":
+        if cs.covers == "message":
+            # The whole message: the words and the payload, no pseudo header.
+            end_at = f"{total} + len({payload})" if payload else str(total)
+            out.append(f"    end = {end_at}")
+            if payload:
+                out.append(f"    if {payload}:")
+                out.append(f"        buffer[{total}:end] = {payload}")
+            out.append(f"    compute = {_tx_on(cs)}")
+            out.append(f"    {var} = 0")
+            out.append("    if compute and csum is internet_sum:")
+            out.append(f"        seg_sum = {' + '.join(sums[layer.prefix]) or '0'}")
+            if payload:
+                out.append(f"        size = len({payload})")
+                out.append("        if size:")
+                whole = f'_from_bytes({payload}, "big")'
+                out.append(f"            seg_sum += {whole} << 8 if size & 1 else {whole}")
+            out.append("        folded = seg_sum % 0xFFFF")
+            out.append("        # An all-zero message sums to 0 and has the checksum 0xffff.")
+            out.append(f"        {var} = 0xFFFF - folded if folded or not seg_sum else 0")
+            out.append("        compute = False")
+            cs_at = layer.at + layer.leaves[cs.field].field.offset
+            post += [
+                "    if compute:",
+                "        view = buffer if type(buffer) is memoryview else memoryview(buffer)",
+                f"        s = ~csum(view[{layer.at}:end], 0) & 0xFFFF",
+                f"        buffer[{cs_at}] = s >> 8",
+                f"        buffer[{cs_at + 1}] = s & 0xFF",
+            ]
+        elif cs.covers == "header":
             out.append(f"    {var} = 0")
             out.append(f"    if checksum_caps.{cs.caps} in COMPUTE_TX:")
             out.append(
@@ -1042,5 +1148,6 @@ def _emit_fields(
     return parts
 
 
+_EMIT_DOC = "<emit doc>"  # placeholder: the docstring depends on whether emit falls back
 _DIRECT = "<direct>"  # a word that is a variable already (an option field)
 _RARE = "#rare"  # key suffix: flags ORed into the word only when one of them is set

@@ -54,6 +54,10 @@ ALLOW: dict[tuple[str, str], str] = {
     ("packages/phy/src/smoltcp/phy/_fd.py", "_IPV4_ADDRS"): "pseudo-header sum words",
     # Address text and MAC/multicast mapping: address semantics, not header layout.
     ("packages/wire/src/smoltcp/wire/address.py", "*"): "address semantics",
+    ("packages/wire/src/smoltcp/wire/ethernet_address.py", "*"): "address semantics",
+    ("packages/wire/src/smoltcp/wire/ip_address.py", "*"): "address semantics",
+    ("packages/wire/src/smoltcp/wire/ipv4_address.py", "*"): "address semantics",
+    ("packages/wire/src/smoltcp/wire/ipv6_address.py", "*"): "address semantics",
     ("packages/stack/src/smoltcp/stack/iface/interface.py", "_next_hop_of"): "RFC 1112 6.4",
     ("packages/stack/src/smoltcp/stack/iface/multicast.py", "multicast_mac"): "RFC 1112 6.4",
     # Reading a received frame as 32-bit little-endian words is the checksum kernel's method.

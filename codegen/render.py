@@ -16,6 +16,7 @@ import jinja2
 
 from . import VERSION
 from .accessors import accessor, struct_name
+from .fields import fields_code
 from .layout import leaves, option_run, struct_format, words
 from .model import ProtoModel, build_all
 
@@ -44,6 +45,7 @@ _GENERATOR_SOURCES = (
     "accessors.py",
     "layout.py",
     "frames.py",
+    "fields.py",
     "render.py",
 )
 
@@ -137,6 +139,7 @@ def _render_proto(env: jinja2.Environment, model: ProtoModel, spec_name: str) ->
         fmt = "".join(f for _, f, _ in run.words)
         runs.append((run_name, run.size, const, fmt))
     exports = [
+        "Fields",
         "HEADER",
         "HEADER_FIELDS",
         "HEADER_LEN",
@@ -145,6 +148,8 @@ def _render_proto(env: jinja2.Environment, model: ProtoModel, spec_name: str) ->
         "WORDS",
         "WORDS_RX",
         model.view,
+        "pack_fields",
+        "unpack_fields",
     ]
     exports += [e.name for e in model.enums]
     return env.get_template(template_name).render(
@@ -164,6 +169,7 @@ def _render_proto(env: jinja2.Environment, model: ProtoModel, spec_name: str) ->
         at=sorted(at, key=lambda item: (item[1], item[0])),
         octet_bits=octet_bits,
         runs=runs,
+        fields_lines=fields_code(model),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from construct import Adapter, Bytes, Construct, FormatField
 
 __all__ = [
+    "Absent",
     "Checksum",
     "Derived",
     "EthernetAddressField",
@@ -20,6 +21,7 @@ __all__ = [
     "Keep",
     "Layer",
     "Lookup",
+    "OneOf",
     "Payload",
     "Profile",
     "Representation",
@@ -150,6 +152,18 @@ class FromOption:
 
 
 @dataclass(frozen=True)
+class Absent:
+    """Declare a field that the layer profiles never carry: parse gives ``value`` (a literal).
+
+    The hand-written semantics fill it for other shapes (the IP header an ICMP error quotes);
+    emit leaves a representation whose field is not ``value`` to the hand-written path.
+    """
+
+    name: str
+    value: str = "None"
+
+
+@dataclass(frozen=True)
 class Payload:
     """Declare the field holding the octets after the header (a memoryview on parse)."""
 
@@ -160,9 +174,10 @@ class Payload:
 class Checksum:
     """Declare the checksum field and what it covers (RFC 1071 sums).
 
-    ``covers`` is ``"header"`` (IPv4) or ``"pseudo-header"`` (TCP, UDP: the IP addresses,
-    the protocol ``protocol`` and the length, then the whole segment). ``caps`` names the
-    `ChecksumCapabilities` attribute that says whether to verify and compute it.
+    ``covers`` is ``"header"`` (IPv4), ``"message"`` (ICMPv4, IGMP: the whole message, no
+    pseudo header) or ``"pseudo-header"`` (TCP, UDP, ICMPv6: the IP addresses, the protocol
+    ``protocol`` and the length, then the whole segment). ``caps`` names the
+    `ChecksumCapabilities` attribute that says whether to verify and compute it; ``""``: always.
     ``zero_is_none``: a zero field means the sender computed none (parse skips the check) and a
     computed zero is sent as 0xffff (UDP, RFC 768).
     """
@@ -179,15 +194,20 @@ class Representation:
     """Declare what a header's hand-written representation keeps, in the NamedTuple's order.
 
     ``length`` names the header field that counts the octets of the header and everything it
-    carries (IPv4 total length, UDP length); ``cache`` the hand-written ``header octets ->
+    carries (IPv4 total length, UDP length), or with ``length_after`` only those after the
+    fixed header (IPv6 payload length); ``cache`` the hand-written ``header octets ->
     representation`` lookup of a header that repeats (Ethernet), used instead of a parse.
+    ``checksum_args``: the generated functions take ``checksum_caps`` and ``csum`` without a
+    checksum to use them on (the signature IPv6 shares with IPv4).
     """
 
     name: str
-    fields: tuple[Keep | Derived | WhenFlag | Lookup | FromOption | Payload, ...]
+    fields: tuple[Keep | Derived | WhenFlag | Lookup | FromOption | Payload | Absent, ...]
     checksum: Checksum | None = None
     length: str = ""
     cache: str = ""
+    length_after: bool = False
+    checksum_args: bool = False
 
 
 # Fast-path frame profiles: the frame shapes that most packets of a stream have, parsed and
@@ -195,11 +215,26 @@ class Representation:
 
 
 @dataclass(frozen=True)
+class OneOf:
+    """Declare the values a profile accepts in one field (enum members by name, or ints).
+
+    A ``Layer.fixed`` value: parse checks the field is one of them, emit that the
+    representation's value is; the value itself is read and written like any other.
+    """
+
+    values: tuple[Any, ...]
+
+    def __init__(self, *values: Any) -> None:
+        object.__setattr__(self, "values", values)
+
+
+@dataclass(frozen=True)
 class Layer:
     """Declare one header of a profile: its spec module and what the profile fixes in it.
 
-    ``fixed`` maps header fields (or, for enums, members by name) to the only values the
-    profile accepts: parse checks them, emit writes them. ``options`` lists the option kinds,
+    ``fixed`` maps header fields to the only value (for enums, a member by name) the profile
+    accepts, or to a `OneOf` the values it accepts: parse checks them, emit writes a fixed
+    value and checks a `OneOf`. ``options`` lists the option kinds,
     in order, that fill the options area exactly (the option area's length follows).
     """
 

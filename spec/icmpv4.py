@@ -8,6 +8,8 @@ quote the offending IP header and the first 8 octets of its payload.
 
 from construct import Bytes, Enum, GreedyBytes, Int8ub, Int16ub, Struct
 
+from ._common import Absent, Checksum, Keep, Payload, Representation
+
 PROTOCOL = "icmpv4"
 VIEW = "Icmpv4Packet"
 
@@ -90,4 +92,19 @@ ERROR = Struct(
     "unused" / Bytes(1) * "Unused, zero (RFC 792); Next-Hop MTU's first octet (RFC 1191)",
     "next_hop_mtu" / Int16ub * "Next-Hop MTU of Fragmentation Needed (RFC 1191); else unused",
     "data" / GreedyBytes * "Quoted IP header and first 8 octets of its payload (RFC 792)",
+)
+
+# The echo form's fields; an error's quoted IP header (``header``) is the hand-written ICMP
+# quoting, which no layer profile carries.
+REPR = Representation(
+    "Icmpv4Repr",
+    fields=(
+        Keep("message", "msg_type"),
+        Keep("code", "msg_code"),
+        Keep("ident", "echo_ident"),
+        Keep("seq_no", "echo_seq_no"),
+        Payload("data"),
+        Absent("header"),
+    ),
+    checksum=Checksum("checksum", covers="message", caps="icmpv4"),
 )

@@ -7,6 +7,8 @@ Too Big (RFC 4443 3.2), the pointer of Parameter Problem (RFC 4443 3.4), unused 
 
 from construct import Enum, GreedyBytes, Int8ub, Int16ub, Struct
 
+from ._common import Absent, Checksum, Keep, Payload, Representation
+
 PROTOCOL = "icmpv6"
 VIEW = "Icmpv6Packet"
 
@@ -79,4 +81,19 @@ HEADER = Struct(
     "echo_ident" / Int16ub * "Identifier of an Echo; high half of an error's word (RFC 4443)",
     "echo_seq_no" / Int16ub * "Sequence Number of an Echo; low half of an error's word (4443)",
     "data" / GreedyBytes * "Echo data, an error's invoking packet, NDP fields (RFC 4443)",
+)
+
+# The echo form's fields; an error's quoted IPv6 header (``header``) is the hand-written ICMP
+# quoting, and the NDP and MLD bodies are read by their own modules from ``data``.
+REPR = Representation(
+    "Icmpv6Repr",
+    fields=(
+        Keep("message", "msg_type"),
+        Keep("code", "msg_code"),
+        Keep("ident", "echo_ident"),
+        Keep("seq_no", "echo_seq_no"),
+        Payload("data"),
+        Absent("header"),
+    ),
+    checksum=Checksum("checksum", covers="pseudo-header", caps="icmpv6", protocol=PSEUDO_PROTOCOL),
 )

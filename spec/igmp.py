@@ -2,7 +2,7 @@
 
 from construct import Enum, Int8ub, Int16ub, Struct
 
-from ._common import Ipv4AddressField
+from ._common import Checksum, Ipv4AddressField, Keep, Representation
 
 PROTOCOL = "igmp"
 VIEW = "IgmpPacket"
@@ -29,4 +29,11 @@ HEADER = Struct(
     "max_resp_time" / Int8ub * "Max Response Time of a query, in 1/10 s (RFC 2236 2.2)",
     "checksum" / Int16ub * "Checksum of the whole IGMP message (RFC 2236 2.3)",
     "group_addr" / Ipv4AddressField() * "Group Address; zero in a General Query (RFC 2236 2.4)",
+)
+
+# IGMP has no checksum offload: the checksum is always verified and computed.
+REPR = Representation(
+    "IgmpRepr",
+    fields=(Keep("message", "msg_type"), Keep("max_resp_time"), Keep("group_addr")),
+    checksum=Checksum("checksum", covers="message", caps=""),
 )

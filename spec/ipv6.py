@@ -2,7 +2,7 @@
 
 from construct import BitsInteger, BitStruct, Int8ub, Int16ub, Struct
 
-from ._common import Ipv6AddressField
+from ._common import Ipv6AddressField, Keep, Representation
 from .ipv4 import IpProtocol
 
 PROTOCOL = "ipv6"
@@ -25,4 +25,21 @@ HEADER = Struct(
     "hop_limit" / Int8ub * "Hop Limit (RFC 8200 section 3)",
     "src_addr" / Ipv6AddressField() * "Source Address (RFC 8200 section 3)",
     "dst_addr" / Ipv6AddressField() * "Destination Address (RFC 8200 section 3)",
+)
+
+REPR = Representation(
+    "Ipv6Repr",
+    fields=(
+        Keep("src_addr"),
+        Keep("dst_addr"),
+        Keep("next_header"),
+        Keep("payload_len"),
+        Keep("hop_limit"),
+        Keep("dscp"),
+        Keep("ecn"),
+        Keep("flow_label"),
+    ),
+    length="payload_len",
+    length_after=True,
+    checksum_args=True,
 )

@@ -7,7 +7,7 @@ established connection: IPv4 without options, not a fragment, TCP with NOP NOP T
 (RFC 7323 appendix A layout).
 """
 
-from ._common import Layer, Profile
+from ._common import Layer, OneOf, Profile
 
 _IPV4 = Layer(
     "ipv4",
@@ -61,4 +61,30 @@ LAYER_PROFILES = (
         ),
     ),
     Profile("ethernet", "An Ethernet II header seen before", (Layer("ethernet"),)),
+    Profile(
+        "ipv6",
+        "An IPv6 fixed header (extension headers are its payload)",
+        (Layer("ipv6", fixed={"version": 6}),),
+    ),
+    Profile(
+        "icmpv6",
+        "An ICMPv6 echo request or reply",
+        (
+            Layer(
+                "icmpv6",
+                fixed={"msg_type": OneOf("ECHO_REQUEST", "ECHO_REPLY"), "msg_code": 0},
+            ),
+        ),
+    ),
+    Profile("igmp", "An IGMP message (its first 8 octets)", (Layer("igmp"),)),
+    Profile(
+        "icmpv4",
+        "An ICMPv4 echo request or reply",
+        (
+            Layer(
+                "icmpv4",
+                fixed={"msg_type": OneOf("ECHO_REQUEST", "ECHO_REPLY"), "msg_code": 0},
+            ),
+        ),
+    ),
 )

@@ -8,6 +8,7 @@ must rebuild the same octets.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 import construct
@@ -170,3 +171,32 @@ def test_typed_fields_read_as_wire_types() -> None:
     arp = PROTOS["arp"].view(bytes(range(28)))
     assert arp.source_hardware_addr == EthernetAddress(bytes(range(8, 14)))
     assert arp.target_protocol_addr == Ipv4Address(bytes(range(24, 28)))
+
+
+# unpack_fields/pack_fields of every header (NDP, MLD, DHCP and DNS fixed parts included).
+SPEC_DIR = Path(__file__).resolve().parents[2] / "spec"
+ALL = sorted(
+    path.stem
+    for path in SPEC_DIR.glob("*.py")
+    if not path.stem.startswith("_")
+    and hasattr(importlib.import_module(f"spec.{path.stem}"), "HEADER")
+)
+
+
+@pytest.mark.parametrize("name", ALL)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_unpack_fields_reads_what_construct_parses_and_pack_fields_rebuilds_it(
+    name: str, data: st.DataObject
+) -> None:
+    proto = Proto(name)
+    gen = proto.gen
+    octets = data.draw(st.binary(min_size=gen.HEADER_LEN, max_size=gen.HEADER_LEN))
+    expected = flatten(proto.fixed.parse(octets), proto.subcons)
+    fields = gen.unpack_fields(b"\0\0" + octets, 2)
+    assert {k: plain(v) for k, v in fields._asdict().items()} == {
+        k: plain(v) for k, v in expected.items()
+    }
+    out = bytearray(gen.HEADER_LEN + 1)
+    gen.pack_fields(out, 1, **fields._asdict())
+    assert bytes(out[1:]) == octets

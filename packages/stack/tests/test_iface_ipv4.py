@@ -130,7 +130,7 @@ def test_unknown_protocol_gets_protocol_unreachable() -> None:
         to_us(ipv4(PEER, "192.168.69.255", 253, b"x" * 8)),
         to_us(ipv4(PEER, "255.255.255.255", 17, udp(PEER, "255.255.255.255", 1, 2, b""))),
         to_us(ipv4(PEER, "192.168.69.255", 17, udp(PEER, "192.168.69.255", 1, 2, b""))),
-        # A non-first fragment and a first fragment (no reassembly: dropped, no error).
+        # A non-first fragment and a first fragment (held for reassembly, no error).
         to_us(ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"x" * 8), flags_frag=0x0004)),
         to_us(ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"x" * 16), flags_frag=0x2000)),
         # An ICMP error about something we sent: never answered with an error.
@@ -162,12 +162,13 @@ def test_no_icmp_error_is_sent(frame: bytes) -> None:
 
 
 @pytest.mark.parametrize("flags_frag", [0x2000, 0x0004, 0x2004], ids=["first", "last", "middle"])
-def test_fragments_are_dropped_as_fragments(flags_frag: int) -> None:
+def test_a_lone_fragment_waits_for_the_rest(flags_frag: int) -> None:
     h = known_peer()
     sock = udp_socket(h, 2)
     frame = to_us(ipv4(PEER, US, 17, udp(PEER, US, 1, 2, b"x" * 8), flags_frag=flags_frag))
     assert h.feed(frame) == []
-    assert h.dropped == {"fragment": 1}
+    assert not h.dropped
+    assert len(h.iface.reassembler) == 1
     assert not sock.can_recv()
 
 
@@ -370,16 +371,17 @@ def test_ip_medium_echo() -> None:
     assert h.dropped["no-ipv6-address"] == 1
 
 
-def test_oversized_packet_is_dropped() -> None:
+def test_oversized_datagram_leaves_in_fragments() -> None:
     h = known_peer()
     sock = UdpSocket(PacketBuffer(4, 4000), PacketBuffer(4, 4000))
     sock.bind(7)
     h.sockets.add(sock)
-    sock.send_to(b"x" * 1473, (PEER, 9))  # 20 + 8 + 1473 > 1500
+    sock.send_to(b"x" * 1473, (PEER, 9))  # 20 + 8 + 1473 > 1500: two fragments
     sock.send_to(b"x" * 1472, (PEER, 9))
-    out = h.decode(h.poll())
-    assert len(out) == 1 and len(out[0].payload) == 1472
-    assert h.dropped["too-big"] == 1
+    frames = h.poll()
+    assert len(frames) == 3
+    assert len(h.decode(frames[2:])[0].payload) == 1472
+    assert h.dropped["too-big"] == 0
 
 
 def test_device_without_tx_buffers_keeps_sockets_waiting() -> None:

@@ -23,6 +23,7 @@ from smoltcp.wire import (
     Icmpv4Message,
     Icmpv4Packet,
     Icmpv4Repr,
+    IpProtocol,
     Ipv4Address,
     Ipv4Packet,
     Ipv4Repr,
@@ -36,6 +37,7 @@ from smoltcp.wire import (
     UdpRepr,
     UnsupportedPacket,
 )
+from smoltcp.wire.checksum import internet_sum
 
 SRC = Ipv4Address("10.0.0.1")
 DST = Ipv4Address("10.0.0.2")
@@ -189,3 +191,125 @@ def test_udp_checksum_that_sums_to_zero_is_sent_as_all_ones() -> None:
         UdpRepr(1, 2, payload).emit_buffer(buf, SRC, DST, CAPS, csum)
         assert buf[6:8] == b"\xff\xff"
         assert UdpRepr.parse_buffer(buf, SRC, DST, CAPS, csum).payload == payload
+
+
+def _icmpv4_reprs(data: bytes, ident: int, code: int) -> list[Icmpv4Repr]:
+    quoted = Ipv4Repr(SRC, DST, 17, 8 + len(data), 64)  # type: ignore[arg-type]
+    return [
+        Icmpv4Repr.echo_request(ident, ident ^ 0x5555, data),
+        Icmpv4Repr.echo_reply(ident, 0, data),
+        Icmpv4Repr(Icmpv4Message.ECHO_REQUEST, code, ident, 1, data),  # a code: general path
+        Icmpv4Repr(Icmpv4Message.TIMESTAMP, code, 0, 0, data),
+        Icmpv4Repr.dst_unreachable(code % 16, quoted, data[:8]),  # type: ignore[arg-type]
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=40), st.integers(0, 0xFFFF), st.integers(0, 255), st.integers(0, 60))
+def test_generated_icmpv4_matches_the_general_path(
+    data: bytes, ident: int, code: int, mutate: int
+) -> None:
+    from smoltcp.wire import icmpv4
+
+    for r in _icmpv4_reprs(data, ident, code):
+        for caps in (CAPS, ChecksumCapabilities.ignored()):
+            fast = bytearray(r.buffer_len())
+            general = bytearray(len(fast))
+            r.emit_buffer(fast, caps)
+            icmpv4._emit_general(r, general, caps, internet_sum)
+            assert fast == general
+        for octets in mutated(bytes(fast), mutate, 0x08):
+            expected = outcome(lambda o=octets: icmpv4._parse_general(o, CAPS, internet_sum))
+            assert expected == outcome(lambda o=octets: Icmpv4Repr.parse_buffer(o, CAPS))
+
+
+def test_icmpv4_all_zero_echo_reply_has_checksum_ffff() -> None:
+    # RFC 1071: a message whose words sum to zero gets the checksum 0xffff; zero is wrong.
+    buf = bytearray(8)
+    Icmpv4Repr.echo_reply(0, 0, b"").emit_buffer(buf, CAPS)
+    assert bytes(buf) == b"\0\0\xff\xff\0\0\0\0"
+    assert Icmpv4Repr.parse_buffer(buf, CAPS) == Icmpv4Repr.echo_reply(0, 0, b"")
+    with pytest.raises(MalformedPacket) as info:
+        Icmpv4Repr.parse_buffer(bytes(8), CAPS)
+    assert info.value.field == "checksum"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.binary(max_size=24),
+    st.integers(0, 0xFFFFF),
+    st.integers(0, 255),
+    st.integers(0, 70),
+    st.integers(0, 8),
+)
+def test_generated_ipv6_matches_the_general_path(
+    payload: bytes, flow: int, hop_limit: int, mutate: int, extra: int
+) -> None:
+    from smoltcp.wire import Ipv6Address, Ipv6Repr, ipv6
+
+    r = Ipv6Repr(
+        Ipv6Address("fdaa::1"),
+        Ipv6Address("fe80::2"),
+        IpProtocol.UDP,
+        len(payload),
+        hop_limit,
+        dscp=flow & 0x3F,
+        ecn=flow & 0x3,
+        flow_label=flow,
+    )
+    buf = bytearray(40)
+    r.emit_buffer(buf)
+    assert ipv6._parse_general(buf + payload) == r
+    for octets in mutated(bytes(buf) + payload + bytes(extra), mutate, 0x20):
+        expected = outcome(lambda o=octets: ipv6._parse_general(o))
+        assert expected == outcome(lambda o=octets: Ipv6Repr.parse_buffer(o))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 255), st.integers(0, 255), st.integers(0, 2**32 - 1), st.binary(max_size=5))
+def test_generated_igmp_matches_the_general_path(
+    msg_type: int, max_resp: int, group: int, extra: bytes
+) -> None:
+    from smoltcp.wire import igmp
+    from smoltcp.wire.igmp import IgmpMessage, IgmpRepr
+
+    r = IgmpRepr(IgmpMessage(msg_type), max_resp, Ipv4Address(group))
+    octets = r.to_bytes()
+    assert igmp._parse_general(octets) == r == IgmpRepr.parse_buffer(octets)
+    for mutate in (0, 3, 7, 9):
+        for o in mutated(octets + extra, mutate, 0x11):
+            assert outcome(lambda o=o: igmp._parse_general(o)) == outcome(
+                lambda o=o: IgmpRepr.parse_buffer(o)
+            )
+    if msg_type == IgmpMessage.MEMBERSHIP_QUERY and max_resp == 0:
+        assert IgmpRepr.parse(octets).max_resp_time == 100  # IGMPv1: 10 s (RFC 2236 4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=40), st.integers(0, 0xFFFF), st.integers(0, 255), st.integers(0, 60))
+def test_generated_icmpv6_matches_the_general_path(
+    data: bytes, ident: int, code: int, mutate: int
+) -> None:
+    from smoltcp.wire import Icmpv6Message, Icmpv6Repr, Ipv6Address, Ipv6Repr, icmpv6
+
+    src, dst = Ipv6Address("fdaa::1"), Ipv6Address("fdaa::2")
+    quoted = Ipv6Repr(dst, src, IpProtocol.UDP, 8 + len(data), 64)
+    reprs = [
+        Icmpv6Repr.echo_request(ident, ident ^ 0x5555, data),
+        Icmpv6Repr.echo_reply(ident, 0, data),
+        Icmpv6Repr(Icmpv6Message.ECHO_REPLY, code, ident, 1, data),  # a code: general path
+        Icmpv6Repr(Icmpv6Message.NEIGHBOR_SOLICIT, code, 0, 0, data),
+        Icmpv6Repr.error(Icmpv6Message.PKT_TOO_BIG, 0, quoted, data, param=1280),
+    ]
+    for r in reprs:
+        for caps in (CAPS, ChecksumCapabilities.ignored()):
+            fast = bytearray(r.buffer_len())
+            general = bytearray(len(fast))
+            r.emit_buffer(fast, src, dst, caps)
+            icmpv6._emit_general(r, general, src, dst, caps, internet_sum)
+            assert fast == general
+        for octets in mutated(bytes(fast), mutate, 0x01):
+            expected = outcome(
+                lambda o=octets: icmpv6._parse_general(o, src, dst, CAPS, internet_sum)
+            )
+            assert expected == outcome(lambda o=octets: Icmpv6Repr.parse_buffer(o, src, dst, CAPS))

@@ -9,6 +9,9 @@ Every checksum routine takes ``csum=`` (see `smoltcp.wire.checksum`).
 
 from __future__ import annotations
 
+# Imported here so that every representation has bound its generated per-packet functions
+# (``_generated.<header>_fast``) before anything imports one of those modules directly.
+from . import igmp as _igmp  # noqa: F401
 from ._generated.frames import emit_tcp_frame, emit_tcp_packet, parse_tcp_frame, parse_tcp_packet
 from .address import (
     EthernetAddress,

@@ -5,6 +5,9 @@ TLV sequence that `iter_options` walks with bounds: every option must fit the fi
 the walk stops at END, and a repeated option's values are concatenated (RFC 3396). The
 ``file`` and ``sname`` fields are walked too when the Option Overload option says they hold
 options (RFC 2132 9.3). `DhcpRepr.parse` raises only `MalformedPacket`.
+
+The fixed part is read and written by the generated ``unpack_fields``/``pack_fields`` of
+``spec/dhcpv4.py``; the options, their walk and their policy stay here.
 """
 
 from __future__ import annotations
@@ -12,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from ._generated import dhcpv4 as _fixed
 from ._generated.dhcpv4 import (
-    BROADCAST_MASK,
     CLIENT_PORT,
     FILE,
-    HEADER,
     HEADER_LEN,
     MAGIC_COOKIE,
     MIN_MESSAGE_LEN,
@@ -48,9 +50,6 @@ _END = int(DhcpOption.END)
 _HTYPE_ETHERNET = 1  # RFC 1700 hardware type Ethernet
 _HLEN_ETHERNET = 6
 _UNSPECIFIED = Ipv4Address(0)
-_ZERO_CHADDR_PAD = bytes(10)
-_ZERO_SNAME = bytes(SNAME.stop - SNAME.start)
-_ZERO_FILE = bytes(FILE.stop - FILE.start)
 # Option Overload values (RFC 2132 9.3): 1 the file field, 2 sname, 3 both.
 _OVERLOAD_FILE = 1
 _OVERLOAD_SNAME = 2
@@ -177,14 +176,11 @@ class DhcpRepr(NamedTuple):
         n = len(buffer)
         if n < HEADER_LEN:
             raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than {HEADER_LEN}")
-        (op, htype, hlen, _hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr) = (
-            HEADER.unpack_from(buffer)[:12]
-        )
-        magic = HEADER.unpack_from(buffer)[-1]
-        if magic != MAGIC_COOKIE:
-            raise MalformedPacket(PROTOCOL, "magic", f"{magic:#010x} is not the DHCP cookie")
-        if htype != _HTYPE_ETHERNET or hlen != _HLEN_ETHERNET:
-            raise MalformedPacket(PROTOCOL, "htype", f"hardware type {htype}/{hlen}")
+        fixed = _fixed.unpack_fields(buffer)
+        if fixed.magic != MAGIC_COOKIE:
+            raise MalformedPacket(PROTOCOL, "magic", f"{fixed.magic:#010x} is not the DHCP cookie")
+        if fixed.htype != _HTYPE_ETHERNET or fixed.hlen != _HLEN_ETHERNET:
+            raise MalformedPacket(PROTOCOL, "htype", f"hardware type {fixed.htype}/{fixed.hlen}")
         options = _collect(buffer)
         kind = options.get(DhcpOption.MESSAGE_TYPE)
         if kind is None:
@@ -207,15 +203,15 @@ class DhcpRepr(NamedTuple):
         dns = options.get(DhcpOption.DOMAIN_NAME_SERVER)
         return cls(
             message_type=message_type,
-            xid=xid,
-            client_hardware_addr=EthernetAddress(chaddr),
-            op=DhcpOpCode(op),
-            secs=secs,
-            broadcast=bool(flags & BROADCAST_MASK),
-            ciaddr=Ipv4Address(ciaddr),
-            yiaddr=Ipv4Address(yiaddr),
-            siaddr=Ipv4Address(siaddr),
-            giaddr=Ipv4Address(giaddr),
+            xid=fixed.xid,
+            client_hardware_addr=fixed.chaddr,
+            op=fixed.op,
+            secs=fixed.secs,
+            broadcast=fixed.broadcast,
+            ciaddr=fixed.ciaddr,
+            yiaddr=fixed.yiaddr,
+            siaddr=fixed.siaddr,
+            giaddr=fixed.giaddr,
             server_identifier=addr(DhcpOption.SERVER_IDENTIFIER),
             requested_ip=addr(DhcpOption.REQUESTED_IP),
             subnet_mask=addr(DhcpOption.SUBNET_MASK),
@@ -278,25 +274,21 @@ class DhcpRepr(NamedTuple):
 
     def emit(self, buffer: bytearray | memoryview) -> None:
         """Write the message into ``buffer`` (at least `buffer_len` octets, zeroed)."""
-        HEADER.pack_into(
+        _fixed.pack_fields(
             buffer,
             0,
-            int(self.op),
-            _HTYPE_ETHERNET,
-            _HLEN_ETHERNET,
-            0,
-            self.xid,
-            self.secs,
-            BROADCAST_MASK if self.broadcast else 0,
-            self.ciaddr.packed,
-            self.yiaddr.packed,
-            self.siaddr.packed,
-            self.giaddr.packed,
-            self.client_hardware_addr.octets,
-            _ZERO_CHADDR_PAD,
-            _ZERO_SNAME,
-            _ZERO_FILE,
-            MAGIC_COOKIE,
+            op=self.op,
+            htype=_HTYPE_ETHERNET,
+            hlen=_HLEN_ETHERNET,
+            xid=self.xid,
+            secs=self.secs,
+            broadcast=self.broadcast,
+            ciaddr=self.ciaddr,
+            yiaddr=self.yiaddr,
+            siaddr=self.siaddr,
+            giaddr=self.giaddr,
+            chaddr=self.client_hardware_addr,
+            magic=MAGIC_COOKIE,
         )
         options = self._options()
         memoryview(buffer)[HEADER_LEN : HEADER_LEN + len(options)] = options

@@ -6,28 +6,25 @@ The 12-octet header is the generated `DnsPacket` view. Names are read with compr
 name, and a name is at most 255 octets (RFC 1035 3.1). The section counts are checked against
 the message length before any record is read, so a huge count costs nothing. Everything a
 response does wrong raises `MalformedPacket`.
+
+The fixed parts (the header, a question's QTYPE/QCLASS after its name, a record's TYPE to
+RDLENGTH after its name) are read and written by the generated ``unpack_fields``/
+``pack_fields`` of ``spec/dns.py``, ``spec/dnsquestion.py`` and ``spec/dnsrecord.py``; the
+names, their compression and the bounds stay here.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._generated.dns import (
-    HEADER,
-    HEADER_LEN,
-    MAX_UDP_LEN,
-    OPCODE_MASK,
-    OPCODE_SHIFT,
-    PORT,
-    PROTOCOL,
-    QR_MASK,
-    RCODE_MASK,
-    RD_MASK,
-    TC_MASK,
-    DnsRcode,
-    DnsType,
-)
+from ._generated import dns as _header
+from ._generated import dnsquestion as _question
+from ._generated import dnsrecord as _record
+from ._generated.dns import HEADER_LEN, MAX_UDP_LEN, PORT, PROTOCOL, DnsRcode, DnsType
 from ._generated.dns import DnsPacket as _DnsPacketView
+from ._generated.dnsquestion import CLASS_IN as _CLASS_IN
+from ._generated.dnsquestion import HEADER_LEN as _QUESTION_LEN
+from ._generated.dnsrecord import HEADER_LEN as _RECORD_LEN
 from .address import IpAddress, Ipv4Address, Ipv6Address
 from .errors import MalformedPacket
 
@@ -52,10 +49,11 @@ MAX_POINTERS = 32
 MAX_NAME_LEN = 255
 _MAX_LABEL = 63
 _POINTER = 0xC0  # RFC 1035 4.1.4: the two high bits of a length octet mark a pointer
-_CLASS_IN = 1  # RFC 1035 3.2.4
-_QUESTION_MIN = 5  # root name, QTYPE, QCLASS
-_RECORD_MIN = 11  # root name, TYPE, CLASS, TTL, RDLENGTH
 _OPT_EXTENDED_RCODE_DO = 0
+_ROOT_NAME_LEN = 1  # the root name: one zero length octet (RFC 1035 3.1)
+# The least a question or a record can take: a root name and the fixed part.
+_QUESTION_MIN = _ROOT_NAME_LEN + _QUESTION_LEN
+_RECORD_MIN = _ROOT_NAME_LEN + _RECORD_LEN
 
 
 class DnsPacket(_DnsPacketView):
@@ -147,10 +145,6 @@ class DnsRecord(NamedTuple):
     data: IpAddress | str | bytes
 
 
-def _u16(message: bytes, at: int) -> int:
-    return (message[at] << 8) | message[at + 1]
-
-
 def _need(message: bytes, at: int, count: int, what: str) -> None:
     if at + count > len(message):
         raise MalformedPacket(PROTOCOL, what, "runs past the message")
@@ -177,28 +171,29 @@ class DnsMessage(NamedTuple):
         n = len(message)
         if n < HEADER_LEN:
             raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than {HEADER_LEN}")
-        ident, flags, qdcount, ancount, nscount, arcount = HEADER.unpack_from(message)
+        header = _header.unpack_fields(message)
         # Every question and record has a minimum size: counts the message cannot hold are
         # refused before any walk.
-        least = qdcount * _QUESTION_MIN + (ancount + nscount + arcount) * _RECORD_MIN
+        least = (
+            header.qdcount * _QUESTION_MIN
+            + (header.ancount + header.nscount + header.arcount) * _RECORD_MIN
+        )
         if HEADER_LEN + least > n:
             raise MalformedPacket(PROTOCOL, "counts", f"section counts need {least} octets")
         at = HEADER_LEN
         questions = []
-        for _ in range(qdcount):
+        for _ in range(header.qdcount):
             name, at = read_name(message, at)
-            _need(message, at, 4, "question")
-            questions.append(DnsQuestion(name, DnsType(_u16(message, at)), _u16(message, at + 2)))
-            at += 4
+            _need(message, at, _QUESTION_LEN, "question")
+            question = _question.unpack_fields(message, at)
+            questions.append(DnsQuestion(name, question.qtype, question.qclass))
+            at += _QUESTION_LEN
         answers = []
-        for _ in range(ancount):
+        for _ in range(header.ancount):
             name, at = read_name(message, at)
-            _need(message, at, 10, "record")
-            rtype = DnsType(_u16(message, at))
-            rclass = _u16(message, at + 2)
-            ttl = int.from_bytes(message[at + 4 : at + 8], "big")
-            rdlength = _u16(message, at + 8)
-            at += 10
+            _need(message, at, _RECORD_LEN, "record")
+            rtype, rclass, ttl, rdlength = _record.unpack_fields(message, at)
+            at += _RECORD_LEN
             _need(message, at, rdlength, "rdata")
             rdata = message[at : at + rdlength]
             data: IpAddress | str | bytes = rdata
@@ -218,11 +213,11 @@ class DnsMessage(NamedTuple):
             answers.append(DnsRecord(name, rtype, rclass, ttl, data))
             at += rdlength
         return cls(
-            ident=ident,
-            response=bool(flags & QR_MASK),
-            opcode=(flags & OPCODE_MASK) >> OPCODE_SHIFT,
-            truncated=bool(flags & TC_MASK),
-            rcode=DnsRcode(flags & RCODE_MASK),
+            ident=header.ident,
+            response=header.qr,
+            opcode=header.opcode,
+            truncated=header.tc,
+            rcode=DnsRcode(header.rcode),
             questions=tuple(questions),
             answers=tuple(answers),
         )
@@ -236,19 +231,25 @@ def query(ident: int, name: str, qtype: DnsType, edns_udp_size: int | None = Non
     """
     if not 0 <= ident <= 0xFFFF:
         raise ValueError(f"ident must be in [0, 65535], not {ident!r}")
-    header = bytearray(HEADER_LEN)
-    HEADER.pack_into(header, 0, ident, RD_MASK, 1, 0, 0, 0 if edns_udp_size is None else 1)
-    body = encode_name(name) + int(qtype).to_bytes(2, "big") + _CLASS_IN.to_bytes(2, "big")
+    if edns_udp_size is not None and not 512 <= edns_udp_size <= 0xFFFF:
+        raise ValueError(f"edns_udp_size must be in [512, 65535], not {edns_udp_size!r}")
+    qname = encode_name(name)
+    opt = _ROOT_NAME_LEN + _RECORD_LEN if edns_udp_size is not None else 0
+    out = bytearray(HEADER_LEN + len(qname) + _QUESTION_LEN + opt)
+    _header.pack_fields(
+        out, 0, ident=ident, rd=True, qdcount=1, arcount=0 if edns_udp_size is None else 1
+    )
+    at = HEADER_LEN + len(qname)
+    out[HEADER_LEN:at] = qname
+    _question.pack_fields(out, at, qtype=qtype, qclass=_CLASS_IN)
     if edns_udp_size is not None:
-        if not 512 <= edns_udp_size <= 0xFFFF:
-            raise ValueError(f"edns_udp_size must be in [512, 65535], not {edns_udp_size!r}")
-        # Root owner, TYPE OPT, CLASS = payload size, TTL = extended RCODE/version/flags 0,
-        # no options (RFC 6891 6.1.2, 6.1.3).
-        body += (
-            b"\x00"
-            + int(DnsType.OPT).to_bytes(2, "big")
-            + edns_udp_size.to_bytes(2, "big")
-            + _OPT_EXTENDED_RCODE_DO.to_bytes(4, "big")
-            + b"\x00\x00"
+        # Root owner (one zero octet, already there), TYPE OPT, CLASS = payload size, TTL =
+        # extended RCODE/version/flags 0, no options (RFC 6891 6.1.2, 6.1.3).
+        _record.pack_fields(
+            out,
+            at + _QUESTION_LEN + _ROOT_NAME_LEN,
+            rtype=DnsType.OPT,
+            rclass=edns_udp_size,
+            ttl=_OPT_EXTENDED_RCODE_DO,
         )
-    return bytes(header) + body
+    return bytes(out)

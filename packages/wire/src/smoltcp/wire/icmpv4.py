@@ -4,17 +4,22 @@ Echo request and reply carry an identifier, a sequence number and data. Destinat
 unreachable, time exceeded and parameter problem quote the offending datagram's IP header and
 the octets after it (RFC 792 asks for 64 bits; Linux quotes more, up to 576 octets in all, RFC
 1812 4.3.2.3). Any other type is kept with its raw body.
+
+The echo messages, the per-packet case, are parsed and emitted by code generated from the spec
+(``smoltcp.wire._generated.icmpv4_fast``: the ``LAYER_PROFILES`` entry ``icmpv4`` and the
+``REPR`` of ``spec/icmpv4.py``, with its checksum over the whole message). What stays here is
+semantics: the message kinds and their codes, the quoting of an error (an IPv4 header whose
+total length is the original datagram's, so no IPv4 parse accepts it: it is read through the
+generated view), the precise errors, and ``__str__``.
 """
 
 from __future__ import annotations
 
-import struct
 from typing import NamedTuple
 
-from ._generated import ipv4 as _ip
 from ._generated.icmpv4 import (
     CHECKSUM_AT,
-    HEADER,
+    ECHO_IDENT_AT,
     HEADER_LEN,
     PROTOCOL,
     Icmpv4DstUnreachable,
@@ -23,9 +28,8 @@ from ._generated.icmpv4 import (
     Icmpv4TimeExceeded,
 )
 from ._generated.icmpv4 import Icmpv4Packet as _Icmpv4PacketView
-from ._generated.ipv4 import HEADER as _IPV4_HEADER
-from ._generated.ipv4 import IpProtocol
-from .address import ipv4_cache_get, ipv4_from_packed
+from ._generated.ipv4 import MIN_HEADER_LEN as _IPV4_MIN_HEADER_LEN
+from ._generated.ipv4 import Ipv4Packet as _Ipv4View
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
 from .checksum import InternetSum, WritableBuffer, internet_sum
 from .errors import MalformedPacket, UnsupportedPacket
@@ -40,11 +44,6 @@ __all__ = [
     "Icmpv4TimeExceeded",
 ]
 
-_MESSAGES = Icmpv4Message._value2member_map_
-_PROTOCOLS = IpProtocol._value2member_map_
-_unpack_header = HEADER.unpack_from
-_pack_header = HEADER.pack_into
-_unpack_ipv4 = _IPV4_HEADER.unpack_from
 _tuple_new = tuple.__new__
 _DEFAULT_CAPS = ChecksumCapabilities()
 
@@ -60,8 +59,11 @@ _ERRORS = {
     Icmpv4Message.TIME_EXCEEDED: Icmpv4TimeExceeded,
     Icmpv4Message.PARAM_PROBLEM: Icmpv4ParamProblem,
 }
-# The type and code octets and the checksum: the part every message shares.
-_COMMON_LEN = 4
+# The type and code octets and the checksum, the part every message shares, end where the
+# echo identifier starts; a message of another type carries its own body from there.
+_COMMON_LEN = ECHO_IDENT_AT
+_IP_VERSION = 4
+_IPV6_VERSION = 6
 
 
 class Icmpv4Packet(_Icmpv4PacketView):
@@ -94,33 +96,32 @@ class Icmpv4Packet(_Icmpv4PacketView):
 def _parse_quoted(quoted: memoryview) -> tuple[Ipv4Repr, memoryview]:
     """Parse the IP header quoted in an error message, whose total_len is the original one."""
     n = len(quoted)
-    if n < 20:
+    if n < _IPV4_MIN_HEADER_LEN:
         raise MalformedPacket(PROTOCOL, "header", f"quoted IP header truncated to {n} octets")
-    vihl, dscp_ecn, total_len, ident, frag, ttl, proto, _, src, dst = _unpack_ipv4(quoted)
-    header_len = (vihl & _ip.HEADER_LEN_OCTET_MASK) * _ip.HEADER_LEN_UNIT
-    if vihl >> 4 != 4:
-        if vihl >> 4 == 6:
+    ip = _Ipv4View.new_unchecked(quoted)
+    version = ip.version
+    if version != _IP_VERSION:
+        if version == _IPV6_VERSION:
             raise UnsupportedPacket(PROTOCOL, "header", "quoted IPv6 header")
-        raise MalformedPacket(PROTOCOL, "header", f"quoted IP version {vihl >> 4}, not 4")
-    if header_len < 20 or header_len > n or total_len < header_len:
+        raise MalformedPacket(PROTOCOL, "header", f"quoted IP version {version}, not 4")
+    header_len = ip.header_len
+    total_len = ip.total_len
+    if header_len < _IPV4_MIN_HEADER_LEN or header_len > n or total_len < header_len:
         raise MalformedPacket(PROTOCOL, "header", "quoted IP header lengths inconsistent")
-    next_header = _PROTOCOLS.get(proto)
-    if next_header is None:
-        next_header = IpProtocol(proto)
     header = _tuple_new(
         Ipv4Repr,
         (
-            ipv4_cache_get(src) or ipv4_from_packed(src),
-            ipv4_cache_get(dst) or ipv4_from_packed(dst),
-            next_header,
+            ip.src_addr,
+            ip.dst_addr,
+            ip.next_header,
             total_len - header_len,
-            ttl,
-            dscp_ecn >> _ip.DSCP_OCTET_SHIFT,
-            dscp_ecn & _ip.ECN_OCTET_MASK,
-            ident,
-            bool(frag & _ip.DONT_FRAG_MASK),
-            bool(frag & _ip.MORE_FRAGS_MASK),
-            (frag & _ip.FRAG_OFFSET_MASK) * _ip.FRAG_OFFSET_UNIT,
+            ip.hop_limit,
+            ip.dscp,
+            ip.ecn,
+            ip.ident,
+            ip.dont_frag,
+            ip.more_frags,
+            ip.frag_offset,
         ),
     )
     return header, quoted[header_len:]
@@ -195,28 +196,32 @@ class Icmpv4Repr(NamedTuple):
 
         `Icmpv4Repr.parse` without the view: it makes every check of the checked
         ``Icmpv4Packet(buffer)`` and raises the same errors. ``data`` is a memoryview into
-        ``buffer``.
+        ``buffer``. Generated from the spec (``smoltcp.wire._generated.icmpv4_fast``), which
+        replaces this method below; this body is the general path it falls back to.
         """
-        try:
-            msg_type, code, _, ident, seq_no = _unpack_header(buffer)
-        except struct.error:
-            raise MalformedPacket(PROTOCOL, "header", "truncated") from None
+        if len(buffer) < HEADER_LEN:
+            raise MalformedPacket(PROTOCOL, "header", "truncated")
         if checksum_caps.icmpv4 in VERIFY_RX and csum(buffer, 0) != 0xFFFF:
             raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
-        message = _MESSAGES.get(msg_type)
-        if message is None:
-            message = Icmpv4Message(msg_type)
+        packet = Icmpv4Packet.new_unchecked(buffer)
+        message = packet.msg_type
+        code = packet.msg_code
+        view = memoryview(buffer)
         if message in _ECHO:
             if code != 0:
                 raise MalformedPacket(PROTOCOL, "msg_code", f"{code} in an echo message, not 0")
             return _tuple_new(
-                Icmpv4Repr, (message, 0, ident, seq_no, memoryview(buffer)[HEADER_LEN:], None)
+                Icmpv4Repr,
+                (message, 0, packet.echo_ident, packet.echo_seq_no, view[HEADER_LEN:], None),
             )
         codes = _ERRORS.get(message)
         if codes is not None:
-            header, data = _parse_quoted(memoryview(buffer)[HEADER_LEN:])
-            return _tuple_new(Icmpv4Repr, (message, codes(code), ident, seq_no, data, header))
-        return _tuple_new(Icmpv4Repr, (message, code, 0, 0, memoryview(buffer)[_COMMON_LEN:], None))
+            header, data = _parse_quoted(view[HEADER_LEN:])
+            return _tuple_new(
+                Icmpv4Repr,
+                (message, codes(code), packet.echo_ident, packet.echo_seq_no, data, header),
+            )
+        return _tuple_new(Icmpv4Repr, (message, code, 0, 0, view[_COMMON_LEN:], None))
 
     def buffer_len(self) -> int:
         """Return the message length in octets."""
@@ -248,23 +253,27 @@ class Icmpv4Repr(NamedTuple):
         csum: InternetSum = internet_sum,
     ) -> None:
         """Write the message into ``buffer`` (at least `buffer_len` octets): `emit` without the
-        view."""
+        view. Generated from the spec (``smoltcp.wire._generated.icmpv4_fast``), which replaces
+        this method below; this body is the general path it falls back to."""
         message = self.message
         data = self.data
         header = self.header
+        packet = Icmpv4Packet.new_unchecked(buffer)
+        packet.msg_type = message
+        packet.msg_code = self.code
+        packet.checksum = 0
         if header is not None and message in _ERRORS:
-            _pack_header(buffer, 0, message, self.code, 0, self.ident, self.seq_no)
+            packet.echo_ident = self.ident
+            packet.echo_seq_no = self.seq_no
             start = HEADER_LEN + header.buffer_len()
             header.emit(
                 Ipv4Packet.new_unchecked(memoryview(buffer)[HEADER_LEN:start]), _DEFAULT_CAPS, csum
             )
         elif message in _ECHO:
-            _pack_header(buffer, 0, message, self.code, 0, self.ident, self.seq_no)
+            packet.echo_ident = self.ident
+            packet.echo_seq_no = self.seq_no
             start = HEADER_LEN
         else:
-            buffer[0] = message
-            buffer[1] = self.code
-            buffer[CHECKSUM_AT] = buffer[CHECKSUM_AT + 1] = 0
             start = _COMMON_LEN
         end = start + len(data)
         buffer[start:end] = data
@@ -288,5 +297,16 @@ class Icmpv4Repr(NamedTuple):
         return f"ICMPv4 type={int(message)} code={int(self.code)} len={len(self.data)}"
 
 
-_parse_buffer = Icmpv4Repr.parse_buffer
-_emit_buffer = Icmpv4Repr.emit_buffer
+# The general paths: every message type, the quoting, the precise errors.
+_parse_general = Icmpv4Repr.parse_buffer
+_emit_general = Icmpv4Repr.emit_buffer
+
+# The per-packet path, generated from the spec (spec/profiles.py LAYER_PROFILES). Imported
+# last: the generated module builds this module's Icmpv4Repr.
+from ._generated.icmpv4_fast import emit_buffer as _emit_fast  # noqa: E402
+from ._generated.icmpv4_fast import parse_buffer as _parse_fast  # noqa: E402
+
+Icmpv4Repr.parse_buffer = staticmethod(_parse_fast)  # type: ignore[method-assign,assignment]
+Icmpv4Repr.emit_buffer = _emit_fast  # type: ignore[method-assign,assignment]
+_parse_buffer = _parse_fast
+_emit_buffer = _emit_fast

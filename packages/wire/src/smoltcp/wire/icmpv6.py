@@ -5,16 +5,20 @@ take the addresses. Echo request and reply carry identifier, sequence number and
 error messages quote as much of the invoking packet as fits (RFC 4443 2.4 (c)). NDP and MLD
 messages are ICMPv6 messages too: `Icmpv6Repr` keeps their body after the 4-octet common part,
 and `smoltcp.wire.ndp`/`smoltcp.wire.mld` read it.
+
+The echo messages are parsed and emitted by code generated from the spec
+(``smoltcp.wire._generated.icmpv6_fast``: ``REPR`` in ``spec/icmpv6.py``, the ``icmpv6``
+entry of ``LAYER_PROFILES``). What stays here is semantics: the message kinds and codes, the
+quoting of an error, the precise errors and ``__str__``, reading through the generated view.
 """
 
 from __future__ import annotations
 
-import struct
 from typing import NamedTuple
 
 from ._generated.icmpv6 import (
     CHECKSUM_AT,
-    HEADER,
+    ECHO_IDENT_AT,
     HEADER_LEN,
     MAX_ERROR_LEN,
     NDP_HOP_LIMIT,
@@ -44,9 +48,6 @@ __all__ = [
     "fill_icmpv6_checksum",
 ]
 
-_MESSAGES = Icmpv6Message._value2member_map_
-_unpack_header = HEADER.unpack_from
-_pack_header = HEADER.pack_into
 _tuple_new = tuple.__new__
 _DEFAULT_CAPS = ChecksumCapabilities()
 _ECHO = (Icmpv6Message.ECHO_REQUEST, Icmpv6Message.ECHO_REPLY)
@@ -56,8 +57,9 @@ _ERRORS = {
     Icmpv6Message.TIME_EXCEEDED: Icmpv6TimeExceeded,
     Icmpv6Message.PARAM_PROBLEM: Icmpv6ParamProblem,
 }
-# The type and code octets and the checksum: the part every message shares.
-_COMMON_LEN = 4
+# The type and code octets and the checksum, the part every message shares, end where the
+# echo identifier starts; a message of another type carries its own body from there.
+_COMMON_LEN = ECHO_IDENT_AT
 # Error types are 0-127 (RFC 4443 2.1): the high bit of the type says informational.
 _INFORMATIONAL = 128
 _HALF = 16
@@ -143,12 +145,12 @@ class Icmpv6Repr(NamedTuple):
     @classmethod
     def echo_request(cls, ident: int, seq_no: int, data: bytes | memoryview) -> Icmpv6Repr:
         """Return an echo request (RFC 4443 4.1)."""
-        return cls(Icmpv6Message.ECHO_REQUEST, 0, ident, seq_no, data)  # type: ignore[arg-type]
+        return cls(Icmpv6Message.ECHO_REQUEST, 0, ident, seq_no, data)
 
     @classmethod
     def echo_reply(cls, ident: int, seq_no: int, data: bytes | memoryview) -> Icmpv6Repr:
         """Return an echo reply (RFC 4443 4.2)."""
-        return cls(Icmpv6Message.ECHO_REPLY, 0, ident, seq_no, data)  # type: ignore[arg-type]
+        return cls(Icmpv6Message.ECHO_REPLY, 0, ident, seq_no, data)
 
     @classmethod
     def error(
@@ -199,22 +201,25 @@ class Icmpv6Repr(NamedTuple):
         """Return the message in ``buffer`` (the upper-layer payload); raise `MalformedPacket`.
 
         The checksum is verified when ``checksum_caps.icmpv6.rx()``. Echo messages with a
-        non-zero code, and errors whose quoted header is truncated, are malformed.
+        non-zero code, and errors whose quoted header is truncated, are malformed. Generated
+        from the spec (``smoltcp.wire._generated.icmpv6_fast``), which replaces this method
+        below; this body is the general path it falls back to.
         """
-        try:
-            msg_type, code, _, ident, seq_no = _unpack_header(buffer)
-        except struct.error:
-            raise MalformedPacket(PROTOCOL, "header", "truncated") from None
+        if len(buffer) < HEADER_LEN:
+            raise MalformedPacket(PROTOCOL, "header", "truncated")
         if checksum_caps.icmpv6 in VERIFY_RX and _sum(buffer, src_addr, dst_addr, csum) != 0xFFFF:
             raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
-        message = _MESSAGES.get(msg_type)
-        if message is None:
-            message = Icmpv6Message(msg_type)
+        packet = Icmpv6Packet.new_unchecked(buffer)
+        message = packet.msg_type
+        code = packet.msg_code
         view = memoryview(buffer)
         if message in _ECHO:
             if code != 0:
                 raise MalformedPacket(PROTOCOL, "msg_code", f"{code} in an echo message, not 0")
-            return _tuple_new(Icmpv6Repr, (message, 0, ident, seq_no, view[HEADER_LEN:], None))
+            return _tuple_new(
+                Icmpv6Repr,
+                (message, 0, packet.echo_ident, packet.echo_seq_no, view[HEADER_LEN:], None),
+            )
         if message in _ERRORS:
             quoted = view[HEADER_LEN:]
             try:
@@ -227,8 +232,8 @@ class Icmpv6Repr(NamedTuple):
                 (
                     message,
                     codes(code) if codes is not None else code,
-                    ident,
-                    seq_no,
+                    packet.echo_ident,
+                    packet.echo_seq_no,
                     quoted[header.buffer_len() :],
                     header,
                 ),
@@ -264,21 +269,26 @@ class Icmpv6Repr(NamedTuple):
     ) -> None:
         """Write the message into ``buffer``; the checksum when ``checksum_caps.icmpv6.tx()``.
 
-        The checksum covers ``buffer[:buffer_len()]``.
+        The checksum covers ``buffer[:buffer_len()]``. Generated from the spec
+        (``smoltcp.wire._generated.icmpv6_fast``), which replaces this method below; this body
+        is the general path it falls back to.
         """
         message = self.message
         header = self.header
+        packet = Icmpv6Packet.new_unchecked(buffer)
+        packet.msg_type = message
+        packet.msg_code = self.code
+        packet.checksum = 0
         if header is not None and message in _ERRORS:
-            _pack_header(buffer, 0, message, self.code, 0, self.ident, self.seq_no)
+            packet.echo_ident = self.ident
+            packet.echo_seq_no = self.seq_no
             start = HEADER_LEN + header.buffer_len()
             header.emit_buffer(memoryview(buffer)[HEADER_LEN:start])
         elif message in _ECHO:
-            _pack_header(buffer, 0, message, self.code, 0, self.ident, self.seq_no)
+            packet.echo_ident = self.ident
+            packet.echo_seq_no = self.seq_no
             start = HEADER_LEN
         else:
-            buffer[0] = message
-            buffer[1] = self.code
-            buffer[CHECKSUM_AT] = buffer[CHECKSUM_AT + 1] = 0
             start = _COMMON_LEN
         end = start + len(self.data)
         buffer[start:end] = self.data
@@ -300,5 +310,16 @@ class Icmpv6Repr(NamedTuple):
         return f"ICMPv6 {message.name.lower()} code={int(self.code)} len={len(self.data)}"
 
 
-_parse_buffer = Icmpv6Repr.parse_buffer
-_emit_buffer = Icmpv6Repr.emit_buffer
+# The general paths: every message type, the quoting, the precise errors.
+_parse_general = Icmpv6Repr.parse_buffer
+_emit_general = Icmpv6Repr.emit_buffer
+
+# The per-packet path, generated from the spec (spec/profiles.py LAYER_PROFILES). Imported
+# last: the generated module builds this module's Icmpv6Repr.
+from ._generated.icmpv6_fast import emit_buffer as _emit_fast  # noqa: E402
+from ._generated.icmpv6_fast import parse_buffer as _parse_fast  # noqa: E402
+
+Icmpv6Repr.parse_buffer = staticmethod(_parse_fast)  # type: ignore[method-assign,assignment]
+Icmpv6Repr.emit_buffer = _emit_fast  # type: ignore[method-assign,assignment]
+_parse_buffer = _parse_fast
+_emit_buffer = _emit_fast

@@ -3,30 +3,22 @@
 The fixed header has no checksum (RFC 8200 section 3); the transport checksums cover a pseudo
 header instead (RFC 8200 8.1, `smoltcp.wire.checksum.pseudo_header_sum`). Extension headers
 are the payload's business: `smoltcp.wire.ipv6ext` walks them.
+
+`Ipv6Repr.parse_buffer`/`emit_buffer` are generated from the spec
+(``smoltcp.wire._generated.ipv6_fast``: ``REPR`` in ``spec/ipv6.py``, the ``ipv6`` entry of
+``LAYER_PROFILES``); what stays here is the precise error of a bad header, the quoted header of
+an ICMPv6 error (its payload length is the original packet's) and ``__str__``, all reading
+through the generated view.
 """
 
 from __future__ import annotations
 
-import struct
 from typing import NamedTuple
 
 from ._generated.ipv4 import IpProtocol
-from ._generated.ipv6 import (
-    DSCP_MASK,
-    DSCP_SHIFT,
-    ECN_MASK,
-    ECN_SHIFT,
-    FLOW_LABEL_MASK,
-    HEADER,
-    HEADER_LEN,
-    MIN_MTU,
-    PAYLOAD_LEN_AT,
-    PROTOCOL,
-    VERSION_OCTET_SHIFT,
-    VERSION_SHIFT,
-)
+from ._generated.ipv6 import HEADER_LEN, MIN_MTU, PAYLOAD_LEN_AT, PROTOCOL, VERSION_OCTET_SHIFT
 from ._generated.ipv6 import Ipv6Packet as _Ipv6PacketView
-from .address import Ipv6Address, ipv6_from_packed
+from .address import Ipv6Address
 from .capabilities import ChecksumCapabilities
 from .checksum import InternetSum, WritableBuffer, internet_sum
 from .errors import MalformedPacket
@@ -35,9 +27,6 @@ __all__ = ["MIN_MTU", "Ipv6Packet", "Ipv6Repr", "parse_quoted"]
 
 _tuple_new = tuple.__new__
 _DEFAULT_CAPS = ChecksumCapabilities()
-_PROTOCOLS = IpProtocol._value2member_map_
-_unpack_header = HEADER.unpack_from
-_pack_header = HEADER.pack_into
 _VERSION = 6
 
 
@@ -127,15 +116,12 @@ class Ipv6Repr(NamedTuple):
         """Return the header of the IPv6 packet in ``buffer``; raise `MalformedPacket`.
 
         It makes every check of the checked ``Ipv6Packet(buffer)``. The payload is
-        ``buffer[40 : 40 + payload_len]``.
+        ``buffer[40 : 40 + payload_len]``. Generated from the spec
+        (``smoltcp.wire._generated.ipv6_fast``), which replaces this method below; this body is
+        the general path it falls back to, with the precise error.
         """
-        try:
-            vtf, payload_len, next_header, hop_limit, src, dst = _unpack_header(buffer)
-        except struct.error:
-            raise MalformedPacket(PROTOCOL, "header", "truncated") from None
-        if vtf >> VERSION_SHIFT != _VERSION or HEADER_LEN + payload_len > len(buffer):
-            _check(buffer)
-        return _build(vtf, payload_len, next_header, hop_limit, src, dst)
+        _check(buffer)
+        return _build(Ipv6Packet.new_unchecked(buffer))
 
     def emit(
         self,
@@ -152,23 +138,12 @@ class Ipv6Repr(NamedTuple):
         checksum_caps: ChecksumCapabilities = _DEFAULT_CAPS,
         csum: InternetSum = internet_sum,
     ) -> None:
-        """Write the 40-octet header into ``buffer``: `emit` without the view."""
-        vtf = (
-            (_VERSION << VERSION_SHIFT)
-            | (self.dscp << DSCP_SHIFT)
-            | (self.ecn << ECN_SHIFT)
-            | self.flow_label
-        )
-        _pack_header(
-            buffer,
-            0,
-            vtf,
-            self.payload_len,
-            self.next_header,
-            self.hop_limit,
-            self.src_addr._packed,
-            self.dst_addr._packed,
-        )
+        """Write the 40-octet header into ``buffer``: `emit` without the view.
+
+        Generated from the spec (``smoltcp.wire._generated.ipv6_fast``), which replaces this
+        method below.
+        """
+        _emit_fast(self, buffer, checksum_caps, csum)
 
     def buffer_len(self) -> int:
         """Return the fixed header length, 40 (extension headers are payload)."""
@@ -188,23 +163,18 @@ class Ipv6Repr(NamedTuple):
         )
 
 
-def _build(
-    vtf: int, payload_len: int, next_header: int, hop_limit: int, src: bytes, dst: bytes
-) -> Ipv6Repr:
-    proto = _PROTOCOLS.get(next_header)
-    if proto is None:
-        proto = IpProtocol(next_header)
+def _build(packet: _Ipv6PacketView) -> Ipv6Repr:
     return _tuple_new(
         Ipv6Repr,
         (
-            ipv6_from_packed(src),
-            ipv6_from_packed(dst),
-            proto,
-            payload_len,
-            hop_limit,
-            (vtf & DSCP_MASK) >> DSCP_SHIFT,
-            (vtf & ECN_MASK) >> ECN_SHIFT,
-            vtf & FLOW_LABEL_MASK,
+            packet.src_addr,
+            packet.dst_addr,
+            packet.next_header,
+            packet.payload_len,
+            packet.hop_limit,
+            packet.dscp,
+            packet.ecn,
+            packet.flow_label,
         ),
     )
 
@@ -215,14 +185,24 @@ def parse_quoted(buffer: bytes | bytearray | memoryview) -> Ipv6Repr:
     For the header an ICMPv6 error quotes: its payload_len is the original packet's, longer than
     the quote. Raise `MalformedPacket` if fewer than 40 octets or the version is not 6.
     """
-    try:
-        vtf, payload_len, next_header, hop_limit, src, dst = _unpack_header(buffer)
-    except struct.error:
-        raise MalformedPacket(PROTOCOL, "header", f"{len(buffer)} octets, fewer than 40") from None
-    if vtf >> VERSION_SHIFT != _VERSION:
-        raise MalformedPacket(PROTOCOL, "version", f"{vtf >> VERSION_SHIFT}, not 6")
-    return _build(vtf, payload_len, next_header, hop_limit, src, dst)
+    if len(buffer) < HEADER_LEN:
+        raise MalformedPacket(PROTOCOL, "header", f"{len(buffer)} octets, fewer than 40")
+    packet = _Ipv6PacketView.new_unchecked(buffer)
+    version = packet.version
+    if version != _VERSION:
+        raise MalformedPacket(PROTOCOL, "version", f"{version}, not 6")
+    return _build(packet)
 
 
-_parse_buffer = Ipv6Repr.parse_buffer
-_emit_buffer = Ipv6Repr.emit_buffer
+# The general parse: the precise error of every malformed header.
+_parse_general = Ipv6Repr.parse_buffer
+
+# The per-packet path, generated from the spec (spec/profiles.py LAYER_PROFILES). Imported
+# last: the generated module builds this module's Ipv6Repr.
+from ._generated.ipv6_fast import emit_buffer as _emit_fast  # noqa: E402
+from ._generated.ipv6_fast import parse_buffer as _parse_fast  # noqa: E402
+
+Ipv6Repr.parse_buffer = staticmethod(_parse_fast)  # type: ignore[method-assign,assignment]
+Ipv6Repr.emit_buffer = _emit_fast  # type: ignore[method-assign,assignment]
+_parse_buffer = _parse_fast
+_emit_buffer = _emit_fast

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ._generated import ipv6frag as _frag
+from ._generated import ipv6routing as _routing
 from ._generated.ipv4 import IpProtocol
 from ._generated.ipv6ext import EXT_LEN_UNIT
 from ._generated.ipv6ext import HEADER_LEN as _EXT_FIXED_LEN
 from ._generated.ipv6ext import Ipv6ExtHeader as _Ipv6ExtHeaderView
-from ._generated.ipv6frag import FRAG_OFFSET_MASK as _FRAG_OFFSET_MASK
-from ._generated.ipv6frag import FRAG_OFFSET_SHIFT as _FRAG_OFFSET_SHIFT
-from ._generated.ipv6frag import FRAG_OFFSET_UNIT as _FRAG_OFFSET_UNIT
-from ._generated.ipv6frag import HEADER as _FRAG_HEADER
 from ._generated.ipv6frag import HEADER_LEN as FRAG_HEADER_LEN
-from ._generated.ipv6frag import MORE_FRAGS_MASK
 from ._generated.ipv6frag import Ipv6FragHeader as _Ipv6FragHeaderView
 from ._generated.ipv6option import ACTION_SHIFT, Ipv6OptionAction, Ipv6OptionType
 from ._generated.ipv6option import HEADER_LEN as _OPTION_HEADER_LEN
-from ._generated.ipv6routing import HEADER as _ROUTING_HEADER
 from ._generated.ipv6routing import Ipv6RoutingHeader
 from .checksum import WritableBuffer
 from .errors import MalformedPacket
@@ -88,7 +84,7 @@ class Ipv6ExtHeader(_Ipv6ExtHeaderView):
         return (self.hdr_ext_len + 1) * EXT_LEN_UNIT
 
     @property
-    def options(self) -> memoryview:  # type: ignore[override]
+    def options(self) -> memoryview:
         """The options area: the header after its two leading octets."""
         return memoryview(self.buffer)[_EXT_FIXED_LEN : self.header_len]
 
@@ -224,10 +220,10 @@ def walk_ext_headers(
             raise MalformedPacket(PROTOCOL, "header", f"{kind.name} header truncated")
         nxt = view[at]
         if kind == _FRAG:
-            _, _, word, ident = _FRAG_HEADER.unpack_from(view, at)
-            offset = ((word & _FRAG_OFFSET_MASK) >> _FRAG_OFFSET_SHIFT) * _FRAG_OFFSET_UNIT
-            # Res is reserved and ignored on receipt (RFC 8200 4.5): not read.
-            frag = Ipv6FragRepr(offset, bool(word & MORE_FRAGS_MASK), ident)
+            fixed = _frag.unpack_fields(view, at)
+            offset = fixed.frag_offset
+            # Res is reserved and ignored on receipt (RFC 8200 4.5).
+            frag = Ipv6FragRepr(offset, fixed.more_frags, fixed.ident)
             headers.append(Ipv6ExtHeaderRepr(kind, at, FRAG_HEADER_LEN, fragment=frag))
             at += FRAG_HEADER_LEN
             kind = _PROTOCOLS.get(nxt) or IpProtocol(nxt)
@@ -240,10 +236,14 @@ def walk_ext_headers(
                 PROTOCOL, "hdr_ext_len", f"{kind.name} header of {length} octets truncated"
             )
         if kind == _ROUTE:
-            _, _, routing_type, segments_left = _ROUTING_HEADER.unpack_from(view, at)
+            routing = _routing.unpack_fields(view, at)
             headers.append(
                 Ipv6ExtHeaderRepr(
-                    kind, at, length, routing_type=routing_type, segments_left=segments_left
+                    kind,
+                    at,
+                    length,
+                    routing_type=routing.routing_type,
+                    segments_left=routing.segments_left,
                 )
             )
         else:

@@ -6,6 +6,17 @@ Offsets, lengths, masks and ``struct`` formats outside ``smoltcp.wire`` come fro
 from literals, so that a layout changed in the spec reaches every path that touches octets.
 """
 
-from ._generated import arp, ethernet, frames, icmpv4, icmpv6, ipv4, ipv6, tcp, udp
+from ._generated import arp, ethernet, frames, icmpv4, icmpv6, ipv4, ipv6, ipv6frag, tcp, udp
 
-__all__ = ["arp", "ethernet", "frames", "icmpv4", "icmpv6", "ipv4", "ipv6", "tcp", "udp"]
+__all__ = [
+    "arp",
+    "ethernet",
+    "frames",
+    "icmpv4",
+    "icmpv6",
+    "ipv4",
+    "ipv6",
+    "ipv6frag",
+    "tcp",
+    "udp",
+]

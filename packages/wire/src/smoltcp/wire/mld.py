@@ -4,18 +4,22 @@ A report carries multicast address records, each a record type, a group and its 
 `Mldv2ReportRepr.parse_buffer` reads a whole ICMPv6 message whose checksum `Icmpv6Repr` has
 checked; `emit_buffer` writes one with its checksum. Reports go to ff02::16 with hop limit 1
 and a Router Alert hop-by-hop option (RFC 3810 5): the stack's business, not this module's.
+
+The report header and each record header are read and written by the generated
+``unpack_fields``/``pack_fields``; the bounded walk over the records and their sources stays
+here.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from ._generated import mldv2 as _report
+from ._generated import mldv2record as _record
 from ._generated.icmpv6 import Icmpv6Message
-from ._generated.mldv2 import HEADER as _REPORT
 from ._generated.mldv2 import HEADER_LEN as _REPORT_LEN
 from ._generated.mldv2 import PROTOCOL
 from ._generated.mldv2record import AUX_DATA_UNIT, SOURCE_LEN, Mldv2RecordType
-from ._generated.mldv2record import HEADER as _RECORD
 from ._generated.mldv2record import HEADER_LEN as _RECORD_LEN
 from .address import IpAddress, Ipv6Address, ipv6_from_packed
 from .capabilities import COMPUTE_TX, ChecksumCapabilities
@@ -53,16 +57,18 @@ class Mldv2ReportRepr(NamedTuple):
         n = len(buffer)
         if n < _REPORT_LEN:
             raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than {_REPORT_LEN}")
-        msg_type, _, _, _, count = _REPORT.unpack_from(buffer)
-        if msg_type != _MLDV2_REPORT:
-            raise MalformedPacket(PROTOCOL, "msg_type", f"{msg_type}, not 143")
+        report = _report.unpack_fields(buffer)
+        if report.msg_type != _MLDV2_REPORT:
+            raise MalformedPacket(PROTOCOL, "msg_type", f"{int(report.msg_type)}, not 143")
+        count = report.num_records
         at = _REPORT_LEN
         records = []
         for _ in range(count):
             if n - at < _RECORD_LEN:
                 raise MalformedPacket(PROTOCOL, "num_records", "record truncated")
-            kind, aux, nsrc, group = _RECORD.unpack_from(buffer, at)
-            end = at + _RECORD_LEN + SOURCE_LEN * nsrc + AUX_DATA_UNIT * aux
+            record = _record.unpack_fields(buffer, at)
+            nsrc = record.num_sources
+            end = at + _RECORD_LEN + SOURCE_LEN * nsrc + AUX_DATA_UNIT * record.aux_data_len
             if end > n:
                 raise MalformedPacket(PROTOCOL, "num_sources", "record runs past the message")
             first = at + _RECORD_LEN
@@ -70,9 +76,7 @@ class Mldv2ReportRepr(NamedTuple):
                 ipv6_from_packed(bytes(buffer[s : s + SOURCE_LEN]))
                 for s in range(first, first + SOURCE_LEN * nsrc, SOURCE_LEN)
             )
-            records.append(
-                Mldv2AddressRecord(Mldv2RecordType(kind), ipv6_from_packed(group), sources)
-            )
+            records.append(Mldv2AddressRecord(record.record_type, record.mcast_addr, sources))
             at = end
         return Mldv2ReportRepr(tuple(records))
 
@@ -89,10 +93,16 @@ class Mldv2ReportRepr(NamedTuple):
         csum: InternetSum = internet_sum,
     ) -> None:
         """Write the report (exactly `buffer_len` octets) with its checksum."""
-        _REPORT.pack_into(buffer, 0, _MLDV2_REPORT, 0, 0, 0, len(self.records))
+        _report.pack_fields(buffer, 0, msg_type=_MLDV2_REPORT, num_records=len(self.records))
         at = _REPORT_LEN
         for r in self.records:
-            _RECORD.pack_into(buffer, at, r.record_type, 0, len(r.sources), r.mcast_addr.packed)
+            _record.pack_fields(
+                buffer,
+                at,
+                record_type=r.record_type,
+                num_sources=len(r.sources),
+                mcast_addr=r.mcast_addr,
+            )
             at += _RECORD_LEN
             for s in r.sources:
                 buffer[at : at + SOURCE_LEN] = s.packed

@@ -4,37 +4,49 @@
 checked (checksum included); `NdpRepr.emit_buffer` writes a whole ICMPv6 message with its
 checksum. A hop limit other than 255 makes a message invalid (RFC 4861 6.1.1, 7.1.1), but the
 hop limit is in the IP header: the stack checks it, not this module.
+
+Every fixed part (the five message bodies, the link-layer address, MTU and prefix options) is
+read and written by the generated ``unpack_fields``/``pack_fields`` of its spec module; what
+stays here is semantics: which message has which part, the bounded option walk and its
+policy (RFC 4861 4.6: skip unknown options and known ones of another size), and ``__str__``.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from ._generated import ndplladdr as _lladdr
+from ._generated import ndpmtu as _mtu
+from ._generated import ndpnbr as _nbr
+from ._generated import ndpprefix as _prefix
+from ._generated import ndpra as _ra
+from ._generated import ndpredirect as _redirect
+from ._generated import ndprs as _rs
 from ._generated.icmpv6 import Icmpv6Message
-from ._generated.ndplladdr import HEADER as _LLADDR
 from ._generated.ndplladdr import HEADER_LEN as _LLADDR_LEN
 from ._generated.ndplladdr import NdpLinkLayerAddrOption
-from ._generated.ndpmtu import HEADER as _MTU
 from ._generated.ndpmtu import HEADER_LEN as _MTU_LEN
 from ._generated.ndpmtu import NdpMtuOption
-from ._generated.ndpnbr import HEADER as _NBR
 from ._generated.ndpnbr import HEADER_LEN as _NBR_LEN
-from ._generated.ndpnbr import OVERRIDE_MASK, ROUTER_MASK, SOLICITED_MASK, NdpNeighbor
+from ._generated.ndpnbr import NdpNeighbor
 from ._generated.ndpopt import HEADER_LEN as _OPT_LEN
-from ._generated.ndpopt import OPTION_UNIT, PROTOCOL, NdpOption, NdpOptionType
-from ._generated.ndpprefix import AUTONOMOUS_MASK, ON_LINK_MASK, NdpPrefixInfoOption
-from ._generated.ndpprefix import HEADER as _PREFIX
+from ._generated.ndpopt import (
+    LENGTH_AT,
+    OPTION_TYPE_AT,
+    OPTION_UNIT,
+    PROTOCOL,
+    NdpOption,
+    NdpOptionType,
+)
 from ._generated.ndpprefix import HEADER_LEN as _PREFIX_LEN
-from ._generated.ndpra import HEADER as _RA
+from ._generated.ndpprefix import NdpPrefixInfoOption
 from ._generated.ndpra import HEADER_LEN as _RA_LEN
-from ._generated.ndpra import MANAGED_MASK, OTHER_MASK, NdpRouterAdvert
-from ._generated.ndpredirect import HEADER as _REDIRECT
+from ._generated.ndpra import MSG_CODE_AT, MSG_TYPE_AT, NdpRouterAdvert
 from ._generated.ndpredirect import HEADER_LEN as _REDIRECT_LEN
 from ._generated.ndpredirect import NdpRedirect
-from ._generated.ndprs import HEADER as _RS
 from ._generated.ndprs import HEADER_LEN as _RS_LEN
 from ._generated.ndprs import NdpRouterSolicit
-from .address import EthernetAddress, IpAddress, Ipv6Address, ethernet_from_octets, ipv6_from_packed
+from .address import EthernetAddress, IpAddress, Ipv6Address
 from .capabilities import COMPUTE_TX, ChecksumCapabilities
 from .checksum import InternetSum, WritableBuffer, internet_sum
 from .errors import MalformedPacket
@@ -115,65 +127,61 @@ class NdpRepr(NamedTuple):
         n = len(buffer)
         if n < 1:
             raise MalformedPacket(PROTOCOL, "msg_type", "empty")
-        message = Icmpv6Message(buffer[0])
+        message = Icmpv6Message(buffer[MSG_TYPE_AT])
         fixed = _FIXED.get(message)
         if fixed is None:
             raise MalformedPacket(PROTOCOL, "msg_type", f"{message!r} is not an NDP message")
         if n < fixed:
             raise MalformedPacket(PROTOCOL, "header", f"{n} octets, fewer than {fixed}")
-        if buffer[1] != 0:
-            raise MalformedPacket(PROTOCOL, "msg_code", f"{buffer[1]}, not 0 (RFC 4861)")
+        code = buffer[MSG_CODE_AT]
+        if code != 0:
+            raise MalformedPacket(PROTOCOL, "msg_code", f"{code}, not 0 (RFC 4861)")
         fields: dict[str, object] = {}
         if message == _RA_T:
-            _, _, _, hop, flags, lifetime, reachable, retrans = _RA.unpack_from(buffer)
+            ra = _ra.unpack_fields(buffer)
             fields.update(
-                cur_hop_limit=hop,
-                managed=bool(flags & MANAGED_MASK),
-                other=bool(flags & OTHER_MASK),
-                router_lifetime=lifetime,
-                reachable_time=reachable,
-                retrans_time=retrans,
+                cur_hop_limit=ra.cur_hop_limit,
+                managed=ra.managed,
+                other=ra.other,
+                router_lifetime=ra.router_lifetime,
+                reachable_time=ra.reachable_time,
+                retrans_time=ra.retrans_time,
             )
         elif message in (_NS_T, _NA_T):
-            _, _, _, flags, target = _NBR.unpack_from(buffer)
-            fields["target_addr"] = ipv6_from_packed(target)
+            nbr = _nbr.unpack_fields(buffer)
+            fields["target_addr"] = nbr.target_addr
             if message == _NA_T:
-                fields.update(
-                    router=bool(flags & ROUTER_MASK),
-                    solicited=bool(flags & SOLICITED_MASK),
-                    override=bool(flags & OVERRIDE_MASK),
-                )
+                fields.update(router=nbr.router, solicited=nbr.solicited, override=nbr.override)
         elif message == _REDIRECT_T:
-            _, _, _, _, target, dst = _REDIRECT.unpack_from(buffer)
-            fields["target_addr"] = ipv6_from_packed(target)
-            fields["dst_addr"] = ipv6_from_packed(dst)
+            redirect = _redirect.unpack_fields(buffer)
+            fields["target_addr"] = redirect.target_addr
+            fields["dst_addr"] = redirect.dst_addr
         prefixes: list[NdpPrefixInfo] = []
         at = fixed
         while at < n:
             if n - at < _OPT_LEN:
                 raise MalformedPacket(PROTOCOL, "options", "option truncated")
-            length = buffer[at + 1] * OPTION_UNIT
+            length = buffer[at + LENGTH_AT] * OPTION_UNIT
             if length == 0:
                 raise MalformedPacket(PROTOCOL, "length", "option of length 0 (RFC 4861 4.6)")
             if at + length > n:
                 raise MalformedPacket(PROTOCOL, "length", "option runs past the message")
-            kind = buffer[at]
+            kind = buffer[at + OPTION_TYPE_AT]
             if kind in (_SRC_LL, _TGT_LL) and length == _LLADDR_LEN:
-                _, _, ll = _LLADDR.unpack_from(buffer, at)
                 name = "source_ll_addr" if kind == _SRC_LL else "target_ll_addr"
-                fields[name] = ethernet_from_octets(ll)
+                fields[name] = _lladdr.unpack_fields(buffer, at).ll_addr
             elif kind == _MTU_T and length == _MTU_LEN:
-                fields["mtu"] = _MTU.unpack_from(buffer, at)[3]
+                fields["mtu"] = _mtu.unpack_fields(buffer, at).mtu
             elif kind == _PREFIX_T and length == _PREFIX_LEN:
-                _, _, plen, flags, valid, preferred, _, prefix = _PREFIX.unpack_from(buffer, at)
+                p = _prefix.unpack_fields(buffer, at)
                 prefixes.append(
                     NdpPrefixInfo(
-                        ipv6_from_packed(prefix),
-                        plen,
-                        bool(flags & ON_LINK_MASK),
-                        bool(flags & AUTONOMOUS_MASK),
-                        valid,
-                        preferred,
+                        p.prefix,
+                        p.prefix_len,
+                        p.on_link,
+                        p.autonomous,
+                        p.valid_lifetime,
+                        p.preferred_lifetime,
                     )
                 )
             at += length
@@ -200,54 +208,58 @@ class NdpRepr(NamedTuple):
         Raise ValueError for a Redirect: a host only receives them (RFC 4861 8).
         """
         message = self.message
+        out = buffer
         if message == _RS_T:
-            _RS.pack_into(buffer, 0, message, 0, 0, 0)
+            _rs.pack_fields(out, 0, msg_type=message)
         elif message == _RA_T:
-            flags = (MANAGED_MASK if self.managed else 0) | (OTHER_MASK if self.other else 0)
-            _RA.pack_into(
-                buffer,
+            _ra.pack_fields(
+                out,
                 0,
-                message,
-                0,
-                0,
-                self.cur_hop_limit,
-                flags,
-                self.router_lifetime,
-                self.reachable_time,
-                self.retrans_time,
+                msg_type=message,
+                cur_hop_limit=self.cur_hop_limit,
+                managed=self.managed,
+                other=self.other,
+                router_lifetime=self.router_lifetime,
+                reachable_time=self.reachable_time,
+                retrans_time=self.retrans_time,
             )
         elif message in (_NS_T, _NA_T):
-            flags = 0
-            if message == _NA_T:
-                flags = (
-                    (ROUTER_MASK if self.router else 0)
-                    | (SOLICITED_MASK if self.solicited else 0)
-                    | (OVERRIDE_MASK if self.override else 0)
-                )
-            _NBR.pack_into(buffer, 0, message, 0, 0, flags, self.target_addr.packed)
+            na = message == _NA_T
+            _nbr.pack_fields(
+                out,
+                0,
+                msg_type=message,
+                router=na and self.router,
+                solicited=na and self.solicited,
+                override=na and self.override,
+                target_addr=self.target_addr,
+            )
         else:
             raise ValueError(f"message must be RS, RA, NS or NA to emit, not {message!r}")
         at = _FIXED[message]
         for kind, ll in ((_SRC_LL, self.source_ll_addr), (_TGT_LL, self.target_ll_addr)):
             if ll is not None:
-                _LLADDR.pack_into(buffer, at, kind, _LLADDR_LEN // OPTION_UNIT, ll.octets)
+                _lladdr.pack_fields(
+                    out, at, option_type=kind, length=_LLADDR_LEN // OPTION_UNIT, ll_addr=ll
+                )
                 at += _LLADDR_LEN
         if self.mtu is not None:
-            _MTU.pack_into(buffer, at, _MTU_T, _MTU_LEN // OPTION_UNIT, 0, self.mtu)
+            _mtu.pack_fields(
+                out, at, option_type=_MTU_T, length=_MTU_LEN // OPTION_UNIT, mtu=self.mtu
+            )
             at += _MTU_LEN
         for p in self.prefixes:
-            flags = (ON_LINK_MASK if p.on_link else 0) | (AUTONOMOUS_MASK if p.autonomous else 0)
-            _PREFIX.pack_into(
-                buffer,
+            _prefix.pack_fields(
+                out,
                 at,
-                _PREFIX_T,
-                _PREFIX_LEN // OPTION_UNIT,
-                p.prefix_len,
-                flags,
-                p.valid_lifetime,
-                p.preferred_lifetime,
-                0,
-                p.prefix.packed,
+                option_type=_PREFIX_T,
+                length=_PREFIX_LEN // OPTION_UNIT,
+                prefix_len=p.prefix_len,
+                on_link=p.on_link,
+                autonomous=p.autonomous,
+                valid_lifetime=p.valid_lifetime,
+                preferred_lifetime=p.preferred_lifetime,
+                prefix=p.prefix,
             )
             at += _PREFIX_LEN
         if checksum_caps.icmpv6 in COMPUTE_TX:

@@ -33,14 +33,14 @@ class TcpSeqNumber(int):
     def __new__(cls, value: int = 0) -> TcpSeqNumber:
         return _int_new(cls, value & _MASK)
 
-    def __add__(self, other: int) -> TcpSeqNumber:  # type: ignore[override]
+    def __add__(self, other: int) -> TcpSeqNumber:
         if isinstance(other, int):
             return _int_new(TcpSeqNumber, _int_add(self, other) & _MASK)
         return NotImplemented
 
-    __radd__ = __add__  # type: ignore[assignment]
+    __radd__ = __add__
 
-    def __sub__(self, other: int) -> TcpSeqNumber | int:  # type: ignore[override]
+    def __sub__(self, other: int) -> TcpSeqNumber | int:
         if type(other) is TcpSeqNumber:
             # The signed distance from other to self, in (-2**31, 2**31].
             d = _int_sub(self, other) & _MASK
@@ -49,19 +49,19 @@ class TcpSeqNumber(int):
             return _int_new(TcpSeqNumber, _int_sub(self, other) & _MASK)
         return NotImplemented
 
-    def __lt__(self, other: int) -> bool:  # type: ignore[override]
+    def __lt__(self, other: int) -> bool:
         d = (_int_sub(other, self)) & _MASK
         return 0 < d < _HALF
 
-    def __gt__(self, other: int) -> bool:  # type: ignore[override]
+    def __gt__(self, other: int) -> bool:
         d = (_int_sub(self, other)) & _MASK
         return 0 < d < _HALF
 
-    def __le__(self, other: int) -> bool:  # type: ignore[override]
+    def __le__(self, other: int) -> bool:
         d = (_int_sub(other, self)) & _MASK
         return d < _HALF
 
-    def __ge__(self, other: int) -> bool:  # type: ignore[override]
+    def __ge__(self, other: int) -> bool:
         d = (_int_sub(self, other)) & _MASK
         return d < _HALF
 

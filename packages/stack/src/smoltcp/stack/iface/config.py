@@ -102,6 +102,27 @@ class Config:
     reach their socket as one segment (generic receive offload, in software, with Linux's
     rules): the socket's work, and its ACK, once per aggregate. Each frame is still checked."""
 
+    reassembly_max_packets: int = 32
+    """Most IP packets being reassembled from fragments at once (RFC 791, RFC 8200 4.5); a
+    new one evicts the one that started longest ago. 0 turns reassembly off."""
+    reassembly_max_octets: int = 262144
+    """Most octets the fragments waiting for reassembly hold together, each fragment charged
+    its length plus 64 octets of bookkeeping (so 256 KiB holds four 64 KiB datagrams)."""
+    reassembly_timeout: Duration = field(default_factory=lambda: Duration.from_secs(30))
+    """How long a packet may take to reassemble from its first fragment (Linux's 30 s; RFC 791
+    suggests 15 s, RFC 8200 60 s); then it is dropped, with ICMP time exceeded (code 1) to
+    its source if its first fragment had come."""
+    pmtu_cache_capacity: int = 256
+    """Most destinations whose path MTU is remembered below the link's (RFC 1191, RFC 8201);
+    the entry learnt longest ago makes room."""
+    pmtu_expiry: Duration = field(default_factory=lambda: Duration.from_secs(600))
+    """How long a learnt path MTU holds before the link's MTU is tried again (Linux's 10
+    minutes, RFC 1191 6.3, RFC 8201 4)."""
+    pmtu_min_ipv4: int = 552
+    """The lowest IPv4 path MTU a "fragmentation needed" can set (Linux's ``min_pmtu``): a
+    forged message cannot shrink segments to runts (RFC 1191 says 68). IPv6's floor is its
+    minimum MTU, 1280 (RFC 8201 4)."""
+
     slaac: bool = False
     """Whether router advertisements configure IPv6 addresses and the default IPv6 route
     (stateless address autoconfiguration, RFC 4862); off, the interface ignores them."""
@@ -131,6 +152,10 @@ class Config:
             "icmp_error_burst",
             "ingress_burst",
             "gso_size",
+            "reassembly_max_packets",
+            "reassembly_max_octets",
+            "pmtu_cache_capacity",
+            "pmtu_min_ipv4",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
@@ -154,6 +179,9 @@ class Config:
             "neighbor_max_multicast_solicit",
             "icmp_error_burst",
             "ingress_burst",
+            "reassembly_max_packets",
+            "reassembly_max_octets",
+            "pmtu_cache_capacity",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
@@ -167,6 +195,8 @@ class Config:
             "icmp_error_interval",
             "neighbor_reachable_time",
             "neighbor_delay_first_probe_time",
+            "reassembly_timeout",
+            "pmtu_expiry",
         ):
             value = getattr(self, name)
             if not isinstance(value, Duration):
@@ -175,6 +205,9 @@ class Config:
                 raise ValueError(f"{name} must not be negative, not {value}")
         if not isinstance(self.gso_size, int) or not 0 <= self.gso_size <= 0xFFFF:
             raise ValueError(f"gso_size must be an int in [0, 65535], not {self.gso_size!r}")
+        if not 68 <= self.pmtu_min_ipv4 <= 0xFFFF:
+            # RFC 791: every IPv4 module must forward a 68-octet datagram unfragmented.
+            raise ValueError(f"pmtu_min_ipv4 must be in [68, 65535], not {self.pmtu_min_ipv4}")
         if not isinstance(self.acd, AcdConfig):
             raise TypeError("acd must be an AcdConfig")
         if self.icmp_error_interval.micros <= 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from smoltcp.stack.tcp.ratelimit import PerSecondLimit
 from smoltcp.stack.tcp.syncookie import SynCookies
@@ -21,7 +22,8 @@ class Context:
     interface keeps it up to date (``now`` is the time of the current or last poll).
 
     - ``ip_addrs``: the interface's addresses, as CIDRs (a tuple);
-    - ``ip_mtu``: the largest IP packet the device carries, in octets;
+    - ``ip_mtu``: the largest IP packet the device carries, in octets; `path_mtu` says how
+      much of it reaches one destination (``pmtu``, the interface's path MTU cache);
     - ``max_tso_size``: the largest IP packet carrying TCP that the interface takes and cuts
       into MTU-sized segments, in octets, or 0: TCP may send data segments of up to this
       size instead of one MSS. The device cuts them (TCP segmentation offload) when it can,
@@ -49,6 +51,7 @@ class Context:
         "ip_mtu",
         "max_tso_size",
         "now",
+        "pmtu",
         "rand",
         "syncookies",
     )
@@ -70,6 +73,7 @@ class Context:
         self.csum = csum
         self.rand = rand
         self.now = now
+        self.pmtu: Any = None  # the interface's PathMtuCache
         self.syncookies: SynCookies | None = None
         self.challenge_acks: PerSecondLimit | None = None
         self.ip_addrs: tuple[IpCidr, ...] = ()
@@ -88,6 +92,14 @@ class Context:
                 broadcasts.add(b)
         self.broadcasts = frozenset(broadcasts)
         self._source_cache = {}
+
+    def path_mtu(self, dst_addr: IpAddress) -> int:
+        """Return the largest IP packet that reaches ``dst_addr`` unfragmented, as far as the
+        interface knows: ``ip_mtu``, or less after a "too big" error (RFC 1191, RFC 8201)."""
+        pmtu = self.pmtu
+        if not pmtu:
+            return self.ip_mtu
+        return pmtu.get(dst_addr, self.ip_mtu, self.now.micros)  # type: ignore[no-any-return]
 
     def has_ip_addr(self, addr: IpAddress) -> bool:
         """Return whether ``addr`` is one of the interface's addresses."""

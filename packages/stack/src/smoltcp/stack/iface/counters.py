@@ -26,7 +26,13 @@ class Counters:
     - ``arp-sender-mismatch``, ``arp-sender-unspecified``, ``arp-sender-broadcast``,
       ``arp-sender-multicast``, ``arp-sender-off-link``: ARP packets not believed (see
       `arp_refusal`) and not answered;
-    - ``fragment``: IPv4 fragments (no reassembly);
+    - ``fragment-malformed``, ``fragment-tiny``, ``fragment-too-big``, ``fragment-overlap``,
+      ``fragment-duplicate``, ``fragment-inconsistent``, ``fragment-too-many``,
+      ``fragment-evicted``, ``fragment-timeout``: fragments dropped by reassembly (see
+      `smoltcp.stack.iface.fragment`);
+    - ``icmp-tcp-out-of-window``, ``icmp-tcp-no-connection``: ICMP errors about TCP that
+      quote no segment in flight (RFC 5927), ignored; ``icmp-pmtu-ignored``: a "too big"
+      that would not lower the path MTU (see `smoltcp.stack.iface.pmtu`);
     - ``unknown-protocol``, ``no-socket-udp``, ``no-socket-tcp``, ``no-socket-icmp``,
       ``broadcast-tcp``, ``broadcast-echo``: nothing to deliver to (an ICMP error or RST may
       have been sent, see below);

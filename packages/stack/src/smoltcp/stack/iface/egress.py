@@ -38,8 +38,10 @@ from smoltcp.wire.udp import UdpRepr
 
 from .context import Context
 from .counters import Counters
+from .fragmenter import Fragmenter, send_fragmented
 from .gso import PieceWriter, can_cut, piece, pieces
 from .neighbor import NeighborCache
+from .pmtu import PathMtuCache
 from .resolution import AddressResolution
 from .route import Routes
 
@@ -122,6 +124,15 @@ class Egress:
         # IP medium): they go before anything else.
         self.ready: deque[_ReadyOut] = deque()
         self.resolution = AddressResolution(self, neighbor_cache, context, counters, routes, eth)
+        # Datagrams larger than the path MTU leave in fragments (see `fragmentation`).
+        self._fragmenter: Fragmenter | None = None
+        self._pmtu: PathMtuCache | None = None
+
+    def fragmentation(self, fragmenter: Fragmenter, pmtu: PathMtuCache) -> None:
+        """Send datagrams (not TCP) larger than the path MTU that ``pmtu`` gives in fragments
+        cut by ``fragmenter`` (`smoltcp.stack.iface.fragmenter`)."""
+        self._fragmenter = fragmenter
+        self._pmtu = pmtu
 
     def set_mac(self, mac: bytes) -> None:
         """Use ``mac`` as the source of every frame from now on."""
@@ -211,6 +222,12 @@ class Egress:
             ipr = ipr._replace(payload_len=plen)
         v6 = type(ipr) is Ipv6Repr
         ip_len = (_IPV6_LEN if v6 else _IPV4_LEN) + plen
+        pmtu = self._pmtu
+        if type(repr) is not TcpRepr and pmtu is not None and (ip_len > self._ip_mtu or pmtu):
+            # TCP never fragments; anything else larger than the path MTU does.
+            mtu = pmtu.get(ipr.dst_addr, self._ip_mtu, self._now.micros)
+            if ip_len > mtu and self._fragmenter is not None:
+                return send_fragmented(self, self._fragmenter, ipr, repr, mtu, self._eth)
         gso = False
         if ip_len > self._ip_mtu:
             # Segmentation offload is written for IPv4 headers: IPv6 sizes from the MTU.
@@ -222,8 +239,8 @@ class Egress:
             ):
                 gso = self.gso
             else:
-                # No fragmentation (Don't Fragment is always set): a socket must size its
-                # packets from Context.ip_mtu, so this is a bug somewhere; say what was dropped.
+                # TCP never fragments (Don't Fragment is set): it sizes its segments from
+                # Context.ip_mtu, so this is a bug somewhere; say what was dropped.
                 self._counters.dropped["too-big"] += 1
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("drop: too-big: %d octets > IP MTU %d: %s", ip_len, self._ip_mtu, ipr)
@@ -356,6 +373,12 @@ class Egress:
         if self._eth and dst_mac is None:
             self.drop("no-link-layer-address")
             return False
+        if _IPV6_LEN + message.buffer_len() > self._ip_mtu and self._fragmenter is not None:
+            # An echo reply to a large (reassembled) request: in fragments (`fragmenter`).
+            mac = dst_mac if self._eth else None
+            return send_fragmented(
+                self, self._fragmenter, ipr, message, self._ip_mtu, self._eth, mac
+            )
         token = self._take_token()
         if token is None:
             self.drop("device-busy")

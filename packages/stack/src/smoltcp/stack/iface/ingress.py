@@ -25,6 +25,7 @@ from smoltcp.wire.checksum import InternetSum
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.ethernet import EthernetFrame
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
+from smoltcp.wire.icmpv6 import Icmpv6Repr
 from smoltcp.wire.igmp import IgmpRepr
 from smoltcp.wire.ip import IpRepr, ip_repr
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Repr
@@ -35,9 +36,11 @@ from smoltcp.wire.udp import UdpRepr
 
 from .arp_filter import arp_may_create, arp_refusal
 from .egress import Egress
+from .fragment import reassemble_ipv4
 from .gro import Aggregator, can_start
 from .icmp_errors import IcmpErrors
 from .ipv6 import Ipv6Ingress
+from .pmtu import on_icmp_error
 from .transparent import accepts_any_destination
 
 if TYPE_CHECKING:
@@ -142,6 +145,10 @@ class Ingress:
         self._l2_broadcast = False
         # The IP packet being received (quoted by an ICMP error about it).
         self.rx_packet = memoryview(b"")
+        # Fragments waiting for the rest of their packet; what "too big" errors taught.
+        self.reassembler = iface.reassembler
+        self._pmtu = iface.pmtu
+        self._ip_mtu = iface.context.ip_mtu
         self.ipv6 = Ipv6Ingress(self, iface, egress, errors, eth=eth, caps=caps, csum=csum)
 
     def begin(self, now: Instant, sockets: SocketSet, trace: bool) -> None:
@@ -188,6 +195,14 @@ class Ingress:
         self._counters.dropped[reason] += 1
         if log.isEnabledFor(logging.DEBUG):
             log.debug("drop: %s", reason)
+
+    def icmp_feedback(self, icmp: Icmpv4Repr | Icmpv6Repr) -> bool:
+        """Apply an ICMP error about one of our packets to the path MTU and to the TCP
+        connection it quotes (`pmtu.on_icmp_error`); return True when it was taken or
+        counted there."""
+        return on_icmp_error(
+            icmp, self._cx, self._pmtu, self._sockets, self.drop, self._ip_mtu, self._now_us
+        )
 
     def _acd_judges(self, sha: bytes, spa: IpAddress, tpa: IpAddress) -> bool:
         """Let conflict detection judge an ARP packet; True when it was about one of our
@@ -317,9 +332,12 @@ class Ingress:
                 self.drop("not-for-us-ipv4")
                 return
         if ipr.more_frags or ipr.frag_offset:
-            # No reassembly; dropping every fragment also means no ICMP error is ever sent
-            # about a fragment other than the first (RFC 1122 3.2.2).
-            self.drop("fragment")
+            # Reassembled (`fragment`), then handled whole: no ICMP error is ever sent about
+            # a fragment (RFC 1122 3.2.2).
+            may_reply = not broadcast and not self._l2_broadcast
+            packet = reassemble_ipv4(self.reassembler, buf, ipr, may_reply, self._now_us)
+            if packet is not None:
+                self._process_ipv4(memoryview(packet), eth_src)
             return
         if eth_src is not None:
             self._cache.refresh_us(src, eth_src, self._now_us)
@@ -463,6 +481,8 @@ class Ingress:
                     sock.process(cx, self._now, ipr, payload)
                 delivered = True
         elif message in _QUOTING:
+            # Path MTU and TCP first (`pmtu`), then the ICMP sockets of the quoted UDP port.
+            delivered = self.icmp_feedback(icmp)
             header = icmp.header
             data = icmp.data
             sockets = None

@@ -54,11 +54,14 @@ from .config import Config
 from .context import Context
 from .counters import Counters
 from .egress import Egress
+from .fragment import Reassembler, service_reassembly
+from .fragmenter import Fragmenter
 from .gro import Aggregator
 from .icmp_errors import ErrorRateLimit, IcmpErrors
 from .ingress import Ingress
 from .multicast import MulticastGroups
 from .neighbor import NeighborCache
+from .pmtu import PathMtuCache
 from .route import Routes
 
 __all__ = ["Interface"]
@@ -114,9 +117,16 @@ class Interface:
     - IPv4 address conflict detection (RFC 5227, `smoltcp.stack.iface.acd`): `add_ip_addr`
       probes (optionally) and announces an address, `link_up` announces again; every address
       in use is defended; ``acd`` has the events (taken, ready, defended, lost) and counters.
-    - IPv4: checks header and checksum; ignores options; drops fragments (no reassembly),
-      packets for other hosts and bad sources; takes broadcasts. Off-link destinations go to
-      the router of the longest matching route (`routes`).
+    - IPv4: checks header and checksum; ignores options; reassembles fragments (IPv6's too,
+      `smoltcp.stack.iface.fragment`, bounded by ``reassembly_max_packets``,
+      ``reassembly_max_octets`` and ``reassembly_timeout``); drops packets for other hosts
+      and bad sources; takes broadcasts. Off-link destinations go to the router of the
+      longest matching route (`routes`).
+    - Datagrams (not TCP) larger than the path MTU leave in fragments (`fragmenter`); the
+      path MTU per destination is learnt from "fragmentation needed" and "packet too big"
+      (`pmtu`, ``pmtu_cache_capacity``, ``pmtu_expiry``, ``pmtu_min_ipv4``), which also
+      shrink the MSS of the TCP connection they quote when its sequence number is in flight
+      (RFC 5927).
     - ICMPv4: answers echo requests (not broadcast ones unless ``reply_to_broadcast_echo``);
       sends port unreachable for UDP to a closed port and protocol unreachable for an unknown
       protocol, quoting the offending IP header and the first 8 octets after it (RFC 792);
@@ -204,6 +214,20 @@ class Interface:
         self._now = now
         # IPv4 multicast groups joined and the IGMPv2 messages owed (RFC 2236).
         self.multicast = MulticastGroups(random.Random(f"igmp-{config.random_seed}"))
+        # Fragments waiting for the rest of their packet (RFC 791, RFC 8200 4.5); datagrams
+        # larger than the path MTU leave in fragments (`fragmenter`); the path MTU per
+        # destination comes from "too big" errors (`pmtu`).
+        self.reassembler = Reassembler(
+            config.reassembly_max_packets,
+            config.reassembly_max_octets,
+            config.reassembly_timeout.micros,
+            self.counters.dropped,
+        )
+        self.fragmenter = Fragmenter(random.Random(f"ipid-{config.random_seed}"))
+        self.pmtu = PathMtuCache(
+            config.pmtu_cache_capacity, config.pmtu_expiry.micros, config.pmtu_min_ipv4
+        )
+        self.context.pmtu = self.pmtu
         # The jobs, each an object of its own (see the module docstring for the map).
         self._egress = Egress(
             device,
@@ -221,6 +245,7 @@ class Interface:
             now=now,
         )
         self._resolution = self._egress.resolution
+        self._egress.fragmentation(self.fragmenter, self.pmtu)
         # ICMP errors with their token bucket (RFC 1812 4.3.2.8).
         limit = ErrorRateLimit(config.icmp_error_burst, config.icmp_error_interval, now.micros)
         self._errors = IcmpErrors(self._egress, self.counters, limit, config.hop_limit)
@@ -459,6 +484,15 @@ class Interface:
                 tokens[0].consume(process)
                 did = True
             ingress.deliver_held()
+            if len(self.reassembler):
+                service_reassembly(
+                    self.reassembler,
+                    self._errors.limit,
+                    egress,
+                    self.counters,
+                    self.config.hop_limit,
+                    now_us,
+                )
             resolution = self._resolution
             if resolution.due():
                 did = resolution.service() or did
@@ -498,6 +532,9 @@ class Interface:
         acd_us = self.acd.poll_at_us()
         if acd_us is not None and (best is None or acd_us < best.micros):
             best = Instant(acd_us)
+        frag_us = self.reassembler.next_deadline_us()
+        if frag_us is not None and (best is None or frag_us < best.micros):
+            best = Instant(frag_us)
         sockets.wake_due(now.micros)
         visit = sockets.active_handles()
         for handle in visit:

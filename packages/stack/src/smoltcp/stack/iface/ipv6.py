@@ -41,6 +41,7 @@ from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.ndp import NdpRepr
 
 from .addresses import ipv6_groups, ipv6_unicast_addrs, source_for
+from .fragment import reassemble_ipv6
 from .slaac import apply_router_advert
 from .transparent import accepts_any_destination
 
@@ -169,8 +170,12 @@ class Ipv6Ingress:
         if not self._ext_headers_acceptable(ipr, chain, buf[:end], multicast, eth_src):
             return
         if chain.fragment is not None:
-            # No reassembly: every fragment is dropped (an atomic fragment too).
-            self._drop("fragment")
+            # Reassembled (`fragment`), then handled whole.
+            whole = reassemble_ipv6(
+                self._ingress.reassembler, buf[:end], ipr, chain, not multicast, self._now_us
+            )
+            if whole is not None:
+                self.process(memoryview(whole), eth_src)
             return
         upper = payload[chain.offset :]
         proto = chain.next_header
@@ -307,9 +312,12 @@ class Ipv6Ingress:
         demux = self._demux
         message = icmp.message
         sockets = None
+        taken = False
         if message in _ECHO:
             sockets = demux.get((_ICMP, "ident", icmp.ident))
         elif icmp.header is not None:
+            # Path MTU and TCP first (`pmtu`), then the ICMP sockets of the quoted UDP port.
+            taken = self._ingress.icmp_feedback(icmp)
             header = icmp.header
             data = icmp.data
             if header.next_header == _UDP and len(data) >= _PORT_LEN:
@@ -318,7 +326,7 @@ class Ipv6Ingress:
                     (_ICMP, "udp", None, port)
                 )
         if not sockets:
-            return False
+            return taken
         for sock in sockets:
             sock.process(self._cx, self._now, ipr, upper)
         return True

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from smoltcp.stack.socket.errors import ListenError
 from smoltcp.stack.tcp.arguments import EndpointLike, to_endpoint
+from smoltcp.stack.tcp.icmp import path_mtu
 from smoltcp.stack.tcp.process import _MIN_MSS, rst_for
 from smoltcp.stack.tcp.recovery import MAX_SYN_RETRIES
 from smoltcp.stack.tcp.seq import SEQ_MASK
@@ -420,7 +421,7 @@ class Listener(Part):
         tcb.irs = seg.seq_number + -1
         tcb.rcv_nxt = seg.seq_number
         tcb.snd_wl1 = tcb.irs
-        tcb.peer_mss = min(max(_MIN_MSS, options.mss), max(1, cx.ip_mtu - 40))
+        tcb.peer_mss = min(max(_MIN_MSS, options.mss), max(1, path_mtu(cx, ip.src_addr) - 40))
         if options.window_scale is not None:
             tcb.ws_ok = True
             tcb.snd_shift = options.window_scale

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, cast
 
+from smoltcp.stack.tcp.icmp import path_mtu
 from smoltcp.stack.tcp.send import CHRONO_IDLE
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
@@ -110,7 +111,7 @@ class SegmentArrives(Part):
         # Clamp a tiny or huge advertised MSS: not below _MIN_MSS (a peer must not make us
         # send runts), but never above what our own IP MTU carries.
         headers = 60 if ip.version == 6 else 40  # IP + TCP headers (RFC 8200 8.3)
-        tcb.peer_mss = min(max(_MIN_MSS, mss), max(1, cx.ip_mtu - headers))
+        tcb.peer_mss = min(max(_MIN_MSS, mss), max(1, path_mtu(cx, ip.src_addr) - headers))
         if seg.window_scale is not None and (tcb.state is _LISTEN or tcb.ws_ok):
             tcb.ws_ok = True
             tcb.snd_shift = min(seg.window_scale, 14)

@@ -29,6 +29,7 @@ from smoltcp.stack.socket.base import Emit, Socket
 from smoltcp.stack.socket.errors import ConnectError, RecvError, SendError
 from smoltcp.stack.socket.set import ANY_TCP_KEY
 from smoltcp.stack.storage import Assembler, RingBuffer
+from smoltcp.stack.tcp import icmp as _icmp
 from smoltcp.stack.tcp.arguments import EndpointLike, micros, ring_buffer, to_endpoint
 from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_controller
 from smoltcp.stack.tcp.isn import IsnGenerator
@@ -192,7 +193,8 @@ class TcpSocket(Socket):
 
     @property
     def error(self) -> str | None:
-        """Why the last connection ended abnormally ("reset", "refused", "timed out"), or None."""
+        """Why the last connection ended abnormally ("reset", "refused", "timed out",
+        "unreachable"), or None."""
         return self._tcb.error
 
     @property
@@ -552,6 +554,29 @@ class TcpSocket(Socket):
         self._rebind()
         if self._snd.rst_pending is not None:
             self._wake()
+
+    # -- ICMP errors about the connection (smoltcp.stack.tcp.icmp) --------------------------
+
+    def icmp_quote_acceptable(self, seq: TcpSeqNumber | int) -> bool:
+        """Return whether an ICMP error quoting sequence number ``seq`` may be believed: it
+        lies in SND.UNA..SND.MAX (RFC 5927 4.1); never in CLOSED, LISTEN or TIME-WAIT."""
+        return _icmp.quote_acceptable(self._tcb, int(seq))
+
+    def on_icmp_error(self, hard: bool) -> bool:
+        """Take an accepted ICMP error (RFC 5927 5.2, RFC 1122 4.2.3.9); return whether it
+        aborted the connection: only a ``hard`` one (port or protocol unreachable,
+        prohibited) in SYN-SENT does, and `error` then reads "unreachable"."""
+        return _icmp.take_error(self, bool(hard))
+
+    def set_path_mtu(self, mtu: int) -> bool:
+        """Size segments for a path MTU of ``mtu`` octets (RFC 1191, RFC 8201); return whether
+        the send MSS shrank (what is in flight then goes again at the new size). Raise
+        TypeError or ValueError for a ``mtu`` that is not an int in [68, 65535]."""
+        if not isinstance(mtu, int) or isinstance(mtu, bool):
+            raise TypeError(f"mtu must be an int, not {type(mtu).__name__}")
+        if not 68 <= mtu <= 0xFFFF:
+            raise ValueError(f"mtu must be in [68, 65535], not {mtu}")
+        return _icmp.lower_path_mtu(self, mtu)
 
     # -- data ------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: fd6e81ef1f8b23cb307ac7e3d101cd9564b2cbe2d93577e9623f215aa1b7d8c1
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 58a6da489c73651e91bec58f7096d193e575f4090c6c278938138e175642591d
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -10,15 +10,21 @@ __all__ = [
     "arp_fast",
     "dhcpv4",
     "dns",
+    "dnsquestion",
+    "dnsrecord",
     "ethernet",
     "ethernet_fast",
     "frames",
     "icmpv4",
+    "icmpv4_fast",
     "icmpv6",
+    "icmpv6_fast",
     "igmp",
+    "igmp_fast",
     "ipv4",
     "ipv4_fast",
     "ipv6",
+    "ipv6_fast",
     "ipv6ext",
     "ipv6frag",
     "ipv6option",

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: ba3ec8bc220e44f52fa700d63d67cbe474fdc7e0d6630b383dfeaaa83386d1ec
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 8912582849af4738e0a2a2230dc3a7dd887dc384a18c6d03e9f373c45b6f4be6
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed
@@ -9,12 +9,16 @@ A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` f
 from __future__ import annotations
 
 import enum
+from typing import ClassVar
 
 __all__ = ["UnknownKeepingIntEnum"]
 
 
 class UnknownKeepingIntEnum(enum.IntEnum):
     """An ``IntEnum`` whose unnamed values in ``range(0, cls._value_limit)`` become members."""
+
+    # Set on each generated subclass after its body (an enum body may not assign a _sunder_ name).
+    _value_limit: ClassVar[int]
 
     @classmethod
     def _missing_(cls, value: object) -> UnknownKeepingIntEnum | None:

@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d35c9fb345b68f174e99a994d091f7b3f9e85af5e712d6513c54218e4b97e58b
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 860d22e874e64ff4088078e27954f40892b970d219cc8eee906917ff7fc2fd73
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire._generated.ethernet import EthernetProtocol
@@ -20,6 +21,7 @@ __all__ = [
     "ArpHardware",
     "ArpOperation",
     "ArpPacket",
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -27,6 +29,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -108,9 +112,14 @@ ArpOperation._value_limit = 65536  # the field is 16 bits wide
 _S4 = struct.Struct("!4s")
 _S6 = struct.Struct("!6s")
 _U16 = struct.Struct("!H")
-_ARPHARDWARE_MEMBERS = ArpHardware._value2member_map_
-_ARPOPERATION_MEMBERS = ArpOperation._value2member_map_
-_ETHERNETPROTOCOL_MEMBERS = EthernetProtocol._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S4_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S4.unpack_from
+_S6_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
+_ARPHARDWARE_MEMBERS = cast("dict[int, ArpHardware]", ArpHardware._value2member_map_)
+_ARPOPERATION_MEMBERS = cast("dict[int, ArpOperation]", ArpOperation._value2member_map_)
+_ETHERNETPROTOCOL_MEMBERS = cast("dict[int, EthernetProtocol]", EthernetProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -150,7 +159,7 @@ class ArpPacket:
     @property
     def hardware_type(self) -> ArpHardware:
         """Hardware address space (RFC 826 ar$hrd)."""
-        value = _U16.unpack_from(self.buffer, 0)[0]
+        value = _U16_unpack(self.buffer, 0)[0]
         try:
             return _ARPHARDWARE_MEMBERS[value]
         except KeyError:
@@ -165,7 +174,7 @@ class ArpPacket:
     @property
     def protocol_type(self) -> EthernetProtocol:
         """Protocol address space, an EtherType (RFC 826 ar$pro)."""
-        value = _U16.unpack_from(self.buffer, 2)[0]
+        value = _U16_unpack(self.buffer, 2)[0]
         try:
             return _ETHERNETPROTOCOL_MEMBERS[value]
         except KeyError:
@@ -198,7 +207,7 @@ class ArpPacket:
     @property
     def operation(self) -> ArpOperation:
         """Opcode: request or reply (RFC 826 ar$op)."""
-        value = _U16.unpack_from(self.buffer, 6)[0]
+        value = _U16_unpack(self.buffer, 6)[0]
         try:
             return _ARPOPERATION_MEMBERS[value]
         except KeyError:
@@ -213,7 +222,7 @@ class ArpPacket:
     @property
     def source_hardware_addr(self) -> EthernetAddress:
         """Hardware address of the sender (RFC 826 ar$sha)."""
-        return EthernetAddress(_S6.unpack_from(self.buffer, 8)[0])
+        return EthernetAddress(_S6_unpack(self.buffer, 8)[0])
 
     @source_hardware_addr.setter
     def source_hardware_addr(self, value: EthernetAddress) -> None:
@@ -225,7 +234,7 @@ class ArpPacket:
     @property
     def source_protocol_addr(self) -> Ipv4Address:
         """Protocol address of the sender (RFC 826 ar$spa)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 14)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 14)[0])
 
     @source_protocol_addr.setter
     def source_protocol_addr(self, value: Ipv4Address) -> None:
@@ -237,7 +246,7 @@ class ArpPacket:
     @property
     def target_hardware_addr(self) -> EthernetAddress:
         """Hardware address of the target, if known (RFC 826 ar$tha)."""
-        return EthernetAddress(_S6.unpack_from(self.buffer, 18)[0])
+        return EthernetAddress(_S6_unpack(self.buffer, 18)[0])
 
     @target_hardware_addr.setter
     def target_hardware_addr(self, value: EthernetAddress) -> None:
@@ -249,7 +258,7 @@ class ArpPacket:
     @property
     def target_protocol_addr(self) -> Ipv4Address:
         """Protocol address of the target (RFC 826 ar$tpa)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 24)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 24)[0])
 
     @target_protocol_addr.setter
     def target_protocol_addr(self, value: Ipv4Address) -> None:
@@ -257,3 +266,80 @@ class ArpPacket:
         if len(octets) != 4:
             raise ValueError(f"target_protocol_addr: {len(octets)} octets, not 4")
         self.buffer[24:28] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed arp header (what `unpack_fields` reads)."""
+
+    hardware_type: ArpHardware
+    protocol_type: EthernetProtocol
+    hardware_len: int
+    protocol_len: int
+    operation: ArpOperation
+    source_hardware_addr: EthernetAddress
+    source_protocol_addr: Ipv4Address
+    target_hardware_addr: EthernetAddress
+    target_protocol_addr: Ipv4Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 28-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+        w6,
+        w7,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ARPHARDWARE_MEMBERS.get(w0) or ArpHardware(w0),
+            _ETHERNETPROTOCOL_MEMBERS.get(w1) or EthernetProtocol(w1),
+            w2 >> 8,
+            w2 & 0xFF,
+            _ARPOPERATION_MEMBERS.get(w3) or ArpOperation(w3),
+            EthernetAddress(w4),
+            Ipv4Address(w5),
+            EthernetAddress(w6),
+            Ipv4Address(w7),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    source_hardware_addr: EthernetAddress,
+    source_protocol_addr: Ipv4Address,
+    target_hardware_addr: EthernetAddress,
+    target_protocol_addr: Ipv4Address,
+    hardware_type: int = 0,
+    protocol_type: int = 0,
+    hardware_len: int = 0,
+    protocol_len: int = 0,
+    operation: int = 0,
+) -> None:
+    """Write the 28-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        hardware_type,
+        protocol_type,
+        (hardware_len << 8) | protocol_len,
+        operation,
+        source_hardware_addr.octets,
+        source_protocol_addr._int,
+        target_hardware_addr.octets,
+        target_protocol_addr._int,
+    )

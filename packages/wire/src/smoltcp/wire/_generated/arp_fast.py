@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 5f5ea1efd07d8043b8af47c93d9ceeed33c9e674ac06ce4886e7ad6f30d81dc7
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 522b1f208354f0dd675be8145813dcc0cedd245cc419e8a38b2e99a52df5dc40
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -92,8 +92,7 @@ def emit_buffer(
 ) -> None:
     """Write the arp header of ``arp`` into ``buffer``.
 
-    An ARP packet for IPv4 over Ethernet is written here; any other representation goes to the
-    hand-written ``_emit_general``, whose octets these are.
+    An ARP packet for IPv4 over Ethernet is written here.
     """
     (
         arp_operation,

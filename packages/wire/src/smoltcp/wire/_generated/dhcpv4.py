@@ -1,4 +1,4 @@
-# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 41deba4f05f5ebbcf406f91d2cd9b3e37fb195d3f5b0b88974a6280a4cd7e064
+# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e2f57836f28ec155a573e56c7859091caeac6e1f7191e54e61900e3c8f9fd465
 """DHCPv4 message, fixed part (RFC 2131 section 2, BOOTP of RFC 951), and the magic cookie.
 
 Generated offsets, enums and the `DhcpPacket` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import EthernetAddress, Ipv4Address
@@ -20,6 +21,7 @@ __all__ = [
     "DhcpOpCode",
     "DhcpOption",
     "DhcpPacket",
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -27,6 +29,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -191,7 +195,16 @@ _S64 = struct.Struct("!64s")
 _S6 = struct.Struct("!6s")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_DHCPOPCODE_MEMBERS = DhcpOpCode._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S10_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S10.unpack_from
+_S128_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S128.unpack_from
+_S4_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S4.unpack_from
+_S64_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S64.unpack_from
+_S6_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
+_DHCPOPCODE_MEMBERS = cast("dict[int, DhcpOpCode]", DhcpOpCode._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -271,7 +284,7 @@ class DhcpPacket:
     @property
     def xid(self) -> int:
         """Transaction ID chosen by the client (RFC 2131 section 2)."""
-        return _U32.unpack_from(self.buffer, 4)[0]
+        return _U32_unpack(self.buffer, 4)[0]
 
     @xid.setter
     def xid(self, value: int) -> None:
@@ -282,7 +295,7 @@ class DhcpPacket:
     @property
     def secs(self) -> int:
         """Seconds since the client began acquisition or renewal (RFC 2131 2)."""
-        return _U16.unpack_from(self.buffer, 8)[0]
+        return _U16_unpack(self.buffer, 8)[0]
 
     @secs.setter
     def secs(self, value: int) -> None:
@@ -306,19 +319,19 @@ class DhcpPacket:
     @property
     def reserved(self) -> int:
         """Reserved, must be zero (RFC 2131 section 2)."""
-        return _U16.unpack_from(self.buffer, 10)[0] & 0x7FFF
+        return _U16_unpack(self.buffer, 10)[0] & 0x7FFF
 
     @reserved.setter
     def reserved(self, value: int) -> None:
         if not 0 <= value <= 32767:
             raise ValueError(f"reserved: {value!r} is not in range(0, 2**15)")
-        word = (_U16.unpack_from(self.buffer, 10)[0] & 0x8000) | value
+        word = (_U16_unpack(self.buffer, 10)[0] & 0x8000) | value
         _U16.pack_into(self.buffer, 10, word)
 
     @property
     def ciaddr(self) -> Ipv4Address:
         """Client IP address when bound or renewing (RFC 2131 2)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 12)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 12)[0])
 
     @ciaddr.setter
     def ciaddr(self, value: Ipv4Address) -> None:
@@ -330,7 +343,7 @@ class DhcpPacket:
     @property
     def yiaddr(self) -> Ipv4Address:
         """'your' (client) IP address offered (RFC 2131 section 2)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 16)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 16)[0])
 
     @yiaddr.setter
     def yiaddr(self, value: Ipv4Address) -> None:
@@ -342,7 +355,7 @@ class DhcpPacket:
     @property
     def siaddr(self) -> Ipv4Address:
         """Next server for bootstrap (RFC 2131 section 2)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 20)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 20)[0])
 
     @siaddr.setter
     def siaddr(self, value: Ipv4Address) -> None:
@@ -354,7 +367,7 @@ class DhcpPacket:
     @property
     def giaddr(self) -> Ipv4Address:
         """Relay agent IP address (RFC 2131 section 2)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 24)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 24)[0])
 
     @giaddr.setter
     def giaddr(self, value: Ipv4Address) -> None:
@@ -366,7 +379,7 @@ class DhcpPacket:
     @property
     def chaddr(self) -> EthernetAddress:
         """Client hardware address (RFC 2131 section 2)."""
-        return EthernetAddress(_S6.unpack_from(self.buffer, 28)[0])
+        return EthernetAddress(_S6_unpack(self.buffer, 28)[0])
 
     @chaddr.setter
     def chaddr(self, value: EthernetAddress) -> None:
@@ -378,7 +391,7 @@ class DhcpPacket:
     @property
     def chaddr_pad(self) -> bytes:
         """Rest of the 16-octet chaddr field (RFC 2131 section 2)."""
-        return _S10.unpack_from(self.buffer, 34)[0]
+        return _S10_unpack(self.buffer, 34)[0]
 
     @chaddr_pad.setter
     def chaddr_pad(self, value: bytes) -> None:
@@ -390,7 +403,7 @@ class DhcpPacket:
     @property
     def sname(self) -> bytes:
         """Optional server host name, or options (RFC 2131 2, RFC 2132 9.3)."""
-        return _S64.unpack_from(self.buffer, 44)[0]
+        return _S64_unpack(self.buffer, 44)[0]
 
     @sname.setter
     def sname(self, value: bytes) -> None:
@@ -402,7 +415,7 @@ class DhcpPacket:
     @property
     def file(self) -> bytes:
         """Boot file name, or options (RFC 2131 2, RFC 2132 9.3)."""
-        return _S128.unpack_from(self.buffer, 108)[0]
+        return _S128_unpack(self.buffer, 108)[0]
 
     @file.setter
     def file(self, value: bytes) -> None:
@@ -414,10 +427,123 @@ class DhcpPacket:
     @property
     def magic(self) -> int:
         """Magic cookie 99.130.83.99 that starts the options (RFC 2131 3)."""
-        return _U32.unpack_from(self.buffer, 236)[0]
+        return _U32_unpack(self.buffer, 236)[0]
 
     @magic.setter
     def magic(self, value: int) -> None:
         if not 0 <= value <= 0xFFFFFFFF:
             raise ValueError(f"magic: {value!r} is not in range(0, 2**32)")
         _U32.pack_into(self.buffer, 236, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed dhcpv4 header (what `unpack_fields` reads)."""
+
+    op: DhcpOpCode
+    htype: int
+    hlen: int
+    hops: int
+    xid: int
+    secs: int
+    broadcast: bool
+    reserved: int
+    ciaddr: Ipv4Address
+    yiaddr: Ipv4Address
+    siaddr: Ipv4Address
+    giaddr: Ipv4Address
+    chaddr: EthernetAddress
+    chaddr_pad: bytes
+    sname: bytes
+    file: bytes
+    magic: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 240-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+        w6,
+        w7,
+        w8,
+        w9,
+        w10,
+        w11,
+        w12,
+        w13,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _DHCPOPCODE_MEMBERS.get(w0 >> 8) or DhcpOpCode(w0 >> 8),
+            w0 & 0xFF,
+            w1 >> 8,
+            w1 & 0xFF,
+            w2,
+            w3,
+            (w4 & 0x8000) != 0,
+            w4 & 0x7FFF,
+            Ipv4Address(w5),
+            Ipv4Address(w6),
+            Ipv4Address(w7),
+            Ipv4Address(w8),
+            EthernetAddress(w9),
+            w10,
+            w11,
+            w12,
+            w13,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    ciaddr: Ipv4Address,
+    yiaddr: Ipv4Address,
+    siaddr: Ipv4Address,
+    giaddr: Ipv4Address,
+    chaddr: EthernetAddress,
+    op: int = 0,
+    htype: int = 0,
+    hlen: int = 0,
+    hops: int = 0,
+    xid: int = 0,
+    secs: int = 0,
+    broadcast: bool = False,
+    reserved: int = 0,
+    chaddr_pad: bytes = b"\0" * 10,
+    sname: bytes = b"\0" * 64,
+    file: bytes = b"\0" * 128,
+    magic: int = 0,
+) -> None:
+    """Write the 240-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (op << 8) | htype,
+        (hlen << 8) | hops,
+        xid,
+        secs,
+        (0x8000 if broadcast else 0) | reserved,
+        ciaddr._int,
+        yiaddr._int,
+        siaddr._int,
+        giaddr._int,
+        chaddr.octets,
+        chaddr_pad,
+        sname,
+        file,
+        magic,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1ceb31bcb22b535a56f33f1eeb4d2f2df854283c3a43fbb7976a92e19f317455
+# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 36fa874e70d730c0475d3cf6ac0f8c046b03edb401fb73e4f281abd44a674d6f
 """DNS message header (RFC 1035 section 4.1.1, the AD and CD bits of RFC 4035 3.2).
 
 Generated offsets, enums and the `DnsPacket` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
@@ -18,6 +19,7 @@ __all__ = [
     "DnsPacket",
     "DnsRcode",
     "DnsType",
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -25,6 +27,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -166,6 +170,9 @@ class DnsRcode(UnknownKeepingIntEnum):
 DnsRcode._value_limit = 4294967296  # the field is 32 bits wide
 
 _U16 = struct.Struct("!H")
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -205,7 +212,7 @@ class DnsPacket:
     @property
     def ident(self) -> int:
         """ID chosen by the querier, copied into the response (RFC 1035 4.1.1)."""
-        return _U16.unpack_from(self.buffer, 0)[0]
+        return _U16_unpack(self.buffer, 0)[0]
 
     @ident.setter
     def ident(self, value: int) -> None:
@@ -344,7 +351,7 @@ class DnsPacket:
     @property
     def qdcount(self) -> int:
         """QDCOUNT: entries in the question section (RFC 1035 4.1.1)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @qdcount.setter
     def qdcount(self, value: int) -> None:
@@ -355,7 +362,7 @@ class DnsPacket:
     @property
     def ancount(self) -> int:
         """ANCOUNT: resource records in the answer section (RFC 1035 4.1.1)."""
-        return _U16.unpack_from(self.buffer, 6)[0]
+        return _U16_unpack(self.buffer, 6)[0]
 
     @ancount.setter
     def ancount(self, value: int) -> None:
@@ -366,7 +373,7 @@ class DnsPacket:
     @property
     def nscount(self) -> int:
         """NSCOUNT: name server records in the authority section (RFC 1035)."""
-        return _U16.unpack_from(self.buffer, 8)[0]
+        return _U16_unpack(self.buffer, 8)[0]
 
     @nscount.setter
     def nscount(self, value: int) -> None:
@@ -377,10 +384,110 @@ class DnsPacket:
     @property
     def arcount(self) -> int:
         """ARCOUNT: resource records in the additional section (RFC 1035)."""
-        return _U16.unpack_from(self.buffer, 10)[0]
+        return _U16_unpack(self.buffer, 10)[0]
 
     @arcount.setter
     def arcount(self, value: int) -> None:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"arcount: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 10, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed dns header (what `unpack_fields` reads)."""
+
+    ident: int
+    qr: bool
+    opcode: int
+    aa: bool
+    tc: bool
+    rd: bool
+    ra: bool
+    z: bool
+    ad: bool
+    cd: bool
+    rcode: int
+    qdcount: int
+    ancount: int
+    nscount: int
+    arcount: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 12-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            w0,
+            (w1 & 0x8000) != 0,
+            (w1 >> 11) & 0xF,
+            (w1 & 0x400) != 0,
+            (w1 & 0x200) != 0,
+            (w1 & 0x100) != 0,
+            (w1 & 0x80) != 0,
+            (w1 & 0x40) != 0,
+            (w1 & 0x20) != 0,
+            (w1 & 0x10) != 0,
+            w1 & 0xF,
+            w2,
+            w3,
+            w4,
+            w5,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    ident: int = 0,
+    qr: bool = False,
+    opcode: int = 0,
+    aa: bool = False,
+    tc: bool = False,
+    rd: bool = False,
+    ra: bool = False,
+    z: bool = False,
+    ad: bool = False,
+    cd: bool = False,
+    rcode: int = 0,
+    qdcount: int = 0,
+    ancount: int = 0,
+    nscount: int = 0,
+    arcount: int = 0,
+) -> None:
+    """Write the 12-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        ident,
+        (0x8000 if qr else 0)
+        | (opcode << 11)
+        | (0x400 if aa else 0)
+        | (0x200 if tc else 0)
+        | (0x100 if rd else 0)
+        | (0x80 if ra else 0)
+        | (0x40 if z else 0)
+        | (0x20 if ad else 0)
+        | (0x10 if cd else 0)
+        | rcode,
+        qdcount,
+        ancount,
+        nscount,
+        arcount,
+    )

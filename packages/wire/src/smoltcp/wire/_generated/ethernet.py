@@ -1,4 +1,4 @@
-# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: daace95b8285446c53b419ea9829d1c47500a2683f7dd677d9ed31fd01c3fe17
+# Generated from spec/ethernet.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0025a4c458ba5f7f7400c6cdbf37ab87cf3368b5df686b1d63588a2cbda54794
 """Ethernet II frame header (IEEE 802.3 clause 3.2, with the DIX EtherType of RFC 894).
 
 Generated offsets, enums and the `EthernetFrame` packet view over the fixed header. The
@@ -9,7 +9,8 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import EthernetAddress
@@ -18,6 +19,7 @@ from smoltcp.wire.errors import MalformedPacket
 __all__ = [
     "EthernetFrame",
     "EthernetProtocol",
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -25,6 +27,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -80,7 +84,11 @@ EthernetProtocol._value_limit = 65536  # the field is 16 bits wide
 
 _S6 = struct.Struct("!6s")
 _U16 = struct.Struct("!H")
-_ETHERNETPROTOCOL_MEMBERS = EthernetProtocol._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S6_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
+_ETHERNETPROTOCOL_MEMBERS = cast("dict[int, EthernetProtocol]", EthernetProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -120,7 +128,7 @@ class EthernetFrame:
     @property
     def dst_addr(self) -> EthernetAddress:
         """Destination MAC address (RFC 894, IEEE 802.3 3.2.3)."""
-        return EthernetAddress(_S6.unpack_from(self.buffer, 0)[0])
+        return EthernetAddress(_S6_unpack(self.buffer, 0)[0])
 
     @dst_addr.setter
     def dst_addr(self, value: EthernetAddress) -> None:
@@ -132,7 +140,7 @@ class EthernetFrame:
     @property
     def src_addr(self) -> EthernetAddress:
         """Source MAC address (RFC 894, IEEE 802.3 3.2.3)."""
-        return EthernetAddress(_S6.unpack_from(self.buffer, 6)[0])
+        return EthernetAddress(_S6_unpack(self.buffer, 6)[0])
 
     @src_addr.setter
     def src_addr(self, value: EthernetAddress) -> None:
@@ -144,7 +152,7 @@ class EthernetFrame:
     @property
     def ethertype(self) -> EthernetProtocol:
         """EtherType of the payload (RFC 894 'type' field)."""
-        value = _U16.unpack_from(self.buffer, 12)[0]
+        value = _U16_unpack(self.buffer, 12)[0]
         try:
             return _ETHERNETPROTOCOL_MEMBERS[value]
         except KeyError:
@@ -155,3 +163,52 @@ class EthernetFrame:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"ethertype: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 12, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ethernet header (what `unpack_fields` reads)."""
+
+    dst_addr: EthernetAddress
+    src_addr: EthernetAddress
+    ethertype: EthernetProtocol
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 14-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            EthernetAddress(w0),
+            EthernetAddress(w1),
+            _ETHERNETPROTOCOL_MEMBERS.get(w2) or EthernetProtocol(w2),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    dst_addr: EthernetAddress,
+    src_addr: EthernetAddress,
+    ethertype: int = 0,
+) -> None:
+    """Write the 14-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        dst_addr.octets,
+        src_addr.octets,
+        ethertype,
+    )

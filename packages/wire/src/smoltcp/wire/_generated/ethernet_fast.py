@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 14dbd6f41600ae50592ece309616186b40789054ee44a6dc173e42a5184925fd
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: e87ec5856cb2d75772847c1c6cb524d938dce61b74097732191b5da00bbe6b31
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -56,8 +56,7 @@ def emit_buffer(
 ) -> None:
     """Write the ethernet header of ``eth`` into ``buffer``.
 
-    An Ethernet II header seen before is written here; any other representation goes to the
-    hand-written ``_emit_general``, whose octets these are.
+    An Ethernet II header seen before is written here.
     """
     _ETHERNET_TX.pack_into(
         buffer,

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4c4a2ab323d8826090ea39368c63c1de7d445766ffe82c8afcb24a62ff7c21b2
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5e3bb3f41fb7201186f779e59b29628f98ba2b40ba471318985ed0c07023ccfb
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The
@@ -9,12 +9,14 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -27,6 +29,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -61,7 +65,7 @@ HEADER = struct.Struct("!BBHHH")
 #: The words, in order: msg_type_msg_code, checksum, echo_ident, echo_seq_no.
 WORDS = struct.Struct("!HHHH")
 #: `WORDS` without those no representation field or check reads (padding instead).
-WORDS_RX = struct.Struct("!HHHH")
+WORDS_RX = struct.Struct("!H2xHH")
 #: The fixed header as one octet string (the key of a cache of parsed headers).
 OCTETS = struct.Struct("8s")
 
@@ -148,7 +152,10 @@ class Icmpv4ParamProblem(UnknownKeepingIntEnum):
 Icmpv4ParamProblem._value_limit = 256  # the field is 8 bits wide
 
 _U16 = struct.Struct("!H")
-_ICMPV4MESSAGE_MEMBERS = Icmpv4Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
+_ICMPV4MESSAGE_MEMBERS = cast("dict[int, Icmpv4Message]", Icmpv4Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -210,7 +217,7 @@ class Icmpv4Packet:
     @property
     def checksum(self) -> int:
         """Checksum of the whole ICMP message (RFC 792, RFC 1071)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -221,7 +228,7 @@ class Icmpv4Packet:
     @property
     def echo_ident(self) -> int:
         """Identifier of an Echo or Echo Reply (RFC 792)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @echo_ident.setter
     def echo_ident(self, value: int) -> None:
@@ -232,10 +239,67 @@ class Icmpv4Packet:
     @property
     def echo_seq_no(self) -> int:
         """Sequence Number of an Echo or Echo Reply (RFC 792)."""
-        return _U16.unpack_from(self.buffer, 6)[0]
+        return _U16_unpack(self.buffer, 6)[0]
 
     @echo_seq_no.setter
     def echo_seq_no(self, value: int) -> None:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"echo_seq_no: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 6, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed icmpv4 header (what `unpack_fields` reads)."""
+
+    msg_type: Icmpv4Message
+    msg_code: int
+    checksum: int
+    echo_ident: int
+    echo_seq_no: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ICMPV4MESSAGE_MEMBERS.get(w0 >> 8) or Icmpv4Message(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            w2,
+            w3,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    msg_type: int = 0,
+    msg_code: int = 0,
+    checksum: int = 0,
+    echo_ident: int = 0,
+    echo_seq_no: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | msg_code,
+        checksum,
+        echo_ident,
+        echo_seq_no,
+    )

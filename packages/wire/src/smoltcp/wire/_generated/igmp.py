@@ -1,4 +1,4 @@
-# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 848c5953ce2fbff43ef03e8bcb893fb2f2a0537a41fc970295185885c194a323
+# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d58db2bcae3aa6f69997cf5f0271da941e8591afbb38e726e73767ba53215a28
 """IGMPv2 message (RFC 2236 section 2).
 
 Generated offsets, enums and the `IgmpPacket` packet view over the fixed header. The
@@ -9,13 +9,15 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import Ipv4Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -25,6 +27,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -59,7 +63,7 @@ HEADER = struct.Struct("!BBH4s")
 #: The words, in order: msg_type_max_resp_time, checksum, group_addr.
 WORDS = struct.Struct("!HHL")
 #: `WORDS` without those no representation field or check reads (padding instead).
-WORDS_RX = struct.Struct("!HHL")
+WORDS_RX = struct.Struct("!H2xL")
 #: The fixed header as one octet string (the key of a cache of parsed headers).
 OCTETS = struct.Struct("8s")
 
@@ -87,7 +91,11 @@ IgmpMessage._value_limit = 256  # the field is 8 bits wide
 
 _S4 = struct.Struct("!4s")
 _U16 = struct.Struct("!H")
-_IGMPMESSAGE_MEMBERS = IgmpMessage._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S4_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S4.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
+_IGMPMESSAGE_MEMBERS = cast("dict[int, IgmpMessage]", IgmpMessage._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -149,7 +157,7 @@ class IgmpPacket:
     @property
     def checksum(self) -> int:
         """Checksum of the whole IGMP message (RFC 2236 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -160,7 +168,7 @@ class IgmpPacket:
     @property
     def group_addr(self) -> Ipv4Address:
         """Group Address; zero in a General Query (RFC 2236 2.4)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 4)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 4)[0])
 
     @group_addr.setter
     def group_addr(self, value: Ipv4Address) -> None:
@@ -168,3 +176,55 @@ class IgmpPacket:
         if len(octets) != 4:
             raise ValueError(f"group_addr: {len(octets)} octets, not 4")
         self.buffer[4:8] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed igmp header (what `unpack_fields` reads)."""
+
+    msg_type: IgmpMessage
+    max_resp_time: int
+    checksum: int
+    group_addr: Ipv4Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _IGMPMESSAGE_MEMBERS.get(w0 >> 8) or IgmpMessage(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            Ipv4Address(w2),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    group_addr: Ipv4Address,
+    msg_type: int = 0,
+    max_resp_time: int = 0,
+    checksum: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | max_resp_time,
+        checksum,
+        group_addr._int,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e4ac928ee5a05cb883ec3952bea2b496315f19b61a14dfa39e5615704ce83011
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ed5b9eeeaf61e8f4c5ac1303681aadff4cfc517e1a0dd7be455f21ba8eb3da8c
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The
@@ -9,13 +9,15 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import Ipv4Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -25,6 +27,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -154,7 +158,11 @@ IpProtocol._value_limit = 256  # the field is 8 bits wide
 
 _S4 = struct.Struct("!4s")
 _U16 = struct.Struct("!H")
-_IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S4_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S4.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
+_IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -242,7 +250,7 @@ class Ipv4Packet:
     @property
     def total_len(self) -> int:
         """Total Length of header and data, in octets (RFC 791 3.1)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @total_len.setter
     def total_len(self, value: int) -> None:
@@ -253,7 +261,7 @@ class Ipv4Packet:
     @property
     def ident(self) -> int:
         """Identification, for reassembly (RFC 791 3.1, RFC 6864)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @ident.setter
     def ident(self, value: int) -> None:
@@ -303,13 +311,13 @@ class Ipv4Packet:
     @property
     def frag_offset(self) -> int:
         """Fragment Offset, in 8-octet units (RFC 791); read and written in octets."""
-        return (_U16.unpack_from(self.buffer, 6)[0] & 0x1FFF) * 8
+        return (_U16_unpack(self.buffer, 6)[0] & 0x1FFF) * 8
 
     @frag_offset.setter
     def frag_offset(self, value: int) -> None:
         if value % 8 or not 0 <= value <= 65528:
             raise ValueError(f"frag_offset: {value!r} is not a multiple of 8 in range(0, 65529)")
-        word = (_U16.unpack_from(self.buffer, 6)[0] & 0xE000) | (value // 8)
+        word = (_U16_unpack(self.buffer, 6)[0] & 0xE000) | (value // 8)
         _U16.pack_into(self.buffer, 6, word)
 
     @property
@@ -337,7 +345,7 @@ class Ipv4Packet:
     @property
     def checksum(self) -> int:
         """Header Checksum (RFC 791 3.1, RFC 1071)."""
-        return _U16.unpack_from(self.buffer, 10)[0]
+        return _U16_unpack(self.buffer, 10)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -348,7 +356,7 @@ class Ipv4Packet:
     @property
     def src_addr(self) -> Ipv4Address:
         """Source Address (RFC 791 3.1)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 12)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 12)[0])
 
     @src_addr.setter
     def src_addr(self, value: Ipv4Address) -> None:
@@ -360,7 +368,7 @@ class Ipv4Packet:
     @property
     def dst_addr(self) -> Ipv4Address:
         """Destination Address (RFC 791 3.1)."""
-        return Ipv4Address(_S4.unpack_from(self.buffer, 16)[0])
+        return Ipv4Address(_S4_unpack(self.buffer, 16)[0])
 
     @dst_addr.setter
     def dst_addr(self, value: Ipv4Address) -> None:
@@ -368,3 +376,101 @@ class Ipv4Packet:
         if len(octets) != 4:
             raise ValueError(f"dst_addr: {len(octets)} octets, not 4")
         self.buffer[16:20] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ipv4 header (what `unpack_fields` reads)."""
+
+    version: int
+    header_len: int
+    dscp: int
+    ecn: int
+    total_len: int
+    ident: int
+    reserved: bool
+    dont_frag: bool
+    more_frags: bool
+    frag_offset: int
+    hop_limit: int
+    next_header: IpProtocol
+    checksum: int
+    src_addr: Ipv4Address
+    dst_addr: Ipv4Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 20-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+        w6,
+        w7,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            w0 >> 12,
+            (w0 >> 6) & 0x3C,
+            (w0 >> 2) & 0x3F,
+            w0 & 0x3,
+            w1,
+            w2,
+            (w3 & 0x8000) != 0,
+            (w3 & 0x4000) != 0,
+            (w3 & 0x2000) != 0,
+            (w3 & 0x1FFF) * 8,
+            w4 >> 8,
+            _IPPROTOCOL_MEMBERS.get(w4 & 0xFF) or IpProtocol(w4 & 0xFF),
+            w5,
+            Ipv4Address(w6),
+            Ipv4Address(w7),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    src_addr: Ipv4Address,
+    dst_addr: Ipv4Address,
+    version: int = 0,
+    header_len: int = 0,
+    dscp: int = 0,
+    ecn: int = 0,
+    total_len: int = 0,
+    ident: int = 0,
+    reserved: bool = False,
+    dont_frag: bool = False,
+    more_frags: bool = False,
+    frag_offset: int = 0,
+    hop_limit: int = 0,
+    next_header: int = 0,
+    checksum: int = 0,
+) -> None:
+    """Write the 20-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (version << 12) | (header_len << 6) | (dscp << 2) | ecn,
+        total_len,
+        ident,
+        (0x8000 if reserved else 0)
+        | (0x4000 if dont_frag else 0)
+        | (0x2000 if more_frags else 0)
+        | (frag_offset >> 3),
+        (hop_limit << 8) | next_header,
+        checksum,
+        src_addr._int,
+        dst_addr._int,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: bfe02f9f8300ba9c54aa82693084d8e012769df52e7350e4263db47a4acacf43
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 0e2fd2f41002d7167ce08a4fec6b77b704eed7c5fff6f34b05bd07bdb098de1d
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -110,8 +110,7 @@ def emit_buffer(
 ) -> None:
     """Write the ipv4 header of ``ip`` into ``buffer``.
 
-    An IPv4 header without options is written here; any other representation goes to the hand-
-    written ``_emit_general``, whose octets these are.
+    An IPv4 header without options is written here.
     """
     (
         ip_src_addr,

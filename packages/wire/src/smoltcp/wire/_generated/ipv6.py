@@ -1,4 +1,4 @@
-# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4d00821131156914702322f7bc2f28c47ff5aa80110040a084f8b8182c5f1e74
+# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2c9df91a1e7e27608abcd38f1e12ae366c4847ff4e1d95be249d4725fe713409
 """IPv6 fixed header (RFC 8200 section 3, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv6Packet` packet view over the fixed header. The
@@ -9,13 +9,15 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ipv4 import IpProtocol
 from smoltcp.wire.address import Ipv6Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -24,6 +26,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -92,7 +96,12 @@ ECN_OCTET_MASK = 0x30
 _S16 = struct.Struct("!16s")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
+_IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -144,13 +153,13 @@ class Ipv6Packet:
     @property
     def dscp(self) -> int:
         """Traffic Class: Differentiated Services (RFC 2474 section 3)."""
-        return (_U32.unpack_from(self.buffer, 0)[0] >> 22) & 0x3F
+        return (_U32_unpack(self.buffer, 0)[0] >> 22) & 0x3F
 
     @dscp.setter
     def dscp(self, value: int) -> None:
         if not 0 <= value <= 63:
             raise ValueError(f"dscp: {value!r} is not in range(0, 2**6)")
-        word = (_U32.unpack_from(self.buffer, 0)[0] & 0xF03FFFFF) | (value << 22)
+        word = (_U32_unpack(self.buffer, 0)[0] & 0xF03FFFFF) | (value << 22)
         _U32.pack_into(self.buffer, 0, word)
 
     @property
@@ -168,19 +177,19 @@ class Ipv6Packet:
     @property
     def flow_label(self) -> int:
         """Flow Label (RFC 8200 section 6, RFC 6437)."""
-        return _U32.unpack_from(self.buffer, 0)[0] & 0xFFFFF
+        return _U32_unpack(self.buffer, 0)[0] & 0xFFFFF
 
     @flow_label.setter
     def flow_label(self, value: int) -> None:
         if not 0 <= value <= 1048575:
             raise ValueError(f"flow_label: {value!r} is not in range(0, 2**20)")
-        word = (_U32.unpack_from(self.buffer, 0)[0] & 0xFFF00000) | value
+        word = (_U32_unpack(self.buffer, 0)[0] & 0xFFF00000) | value
         _U32.pack_into(self.buffer, 0, word)
 
     @property
     def payload_len(self) -> int:
         """Payload Length after this header, in octets (RFC 8200 section 3)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @payload_len.setter
     def payload_len(self, value: int) -> None:
@@ -213,7 +222,7 @@ class Ipv6Packet:
     @property
     def src_addr(self) -> Ipv6Address:
         """Source Address (RFC 8200 section 3)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 8)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 8)[0])
 
     @src_addr.setter
     def src_addr(self, value: Ipv6Address) -> None:
@@ -225,7 +234,7 @@ class Ipv6Packet:
     @property
     def dst_addr(self) -> Ipv6Address:
         """Destination Address (RFC 8200 section 3)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 24)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 24)[0])
 
     @dst_addr.setter
     def dst_addr(self, value: Ipv6Address) -> None:
@@ -233,3 +242,74 @@ class Ipv6Packet:
         if len(octets) != 16:
             raise ValueError(f"dst_addr: {len(octets)} octets, not 16")
         self.buffer[24:40] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ipv6 header (what `unpack_fields` reads)."""
+
+    version: int
+    dscp: int
+    ecn: int
+    flow_label: int
+    payload_len: int
+    next_header: IpProtocol
+    hop_limit: int
+    src_addr: Ipv6Address
+    dst_addr: Ipv6Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 40-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            w0 >> 28,
+            (w0 >> 22) & 0x3F,
+            (w0 >> 20) & 0x3,
+            w0 & 0xFFFFF,
+            w1,
+            _IPPROTOCOL_MEMBERS.get(w2 >> 8) or IpProtocol(w2 >> 8),
+            w2 & 0xFF,
+            Ipv6Address(w3),
+            Ipv6Address(w4),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    src_addr: Ipv6Address,
+    dst_addr: Ipv6Address,
+    version: int = 0,
+    dscp: int = 0,
+    ecn: int = 0,
+    flow_label: int = 0,
+    payload_len: int = 0,
+    next_header: int = 0,
+    hop_limit: int = 0,
+) -> None:
+    """Write the 40-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (version << 28) | (dscp << 22) | (ecn << 20) | flow_label,
+        payload_len,
+        (next_header << 8) | hop_limit,
+        src_addr.packed,
+        dst_addr.packed,
+    )

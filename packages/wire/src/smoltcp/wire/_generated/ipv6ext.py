@@ -1,4 +1,4 @@
-# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2ea3a63b09b4179cb3817a1e4734627faf39e37e9d3b3537394fae260cb93d80
+# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c0f02cdb2364acf418e4694f091dbdbaf405d4940e9d1983ba4d9316e016c2b0
 """IPv6 options headers: Hop-by-Hop Options and Destination Options (RFC 8200 4.3 and 4.6).
 
 Generated offsets, enums and the `Ipv6ExtHeader` packet view over the fixed header. The
@@ -9,12 +9,13 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ipv4 import IpProtocol
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -23,6 +24,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -59,7 +62,8 @@ OCTETS = struct.Struct("2s")
 NEXT_HEADER_AT = 0
 HDR_EXT_LEN_AT = 1
 
-_IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
+_tuple_new = tuple.__new__
+_IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -117,3 +121,43 @@ class Ipv6ExtHeader:
     @hdr_ext_len.setter
     def hdr_ext_len(self, value: int) -> None:
         self.buffer[1] = value  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ipv6ext header (what `unpack_fields` reads)."""
+
+    next_header: IpProtocol
+    hdr_ext_len: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 2-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (w0,) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _IPPROTOCOL_MEMBERS.get(w0 >> 8) or IpProtocol(w0 >> 8),
+            w0 & 0xFF,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    next_header: int = 0,
+    hdr_ext_len: int = 0,
+) -> None:
+    """Write the 2-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (next_header << 8) | hdr_ext_len,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8d81ff8d7277cb2a866446bd04fae3a26373f99aa43dcc9cad8791aa162b14bf
+# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 49ff9024825cb9b31b3b54177e240418552e95e29dabb04dbe826473e809d8cc
 """IPv6 Fragment header (RFC 8200 section 4.5).
 
 Generated offsets, enums and the `Ipv6FragHeader` packet view over the fixed header. The
@@ -9,12 +9,14 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ipv4 import IpProtocol
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -23,6 +25,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -79,7 +83,11 @@ MORE_FRAGS_OCTET_MASK = 0x01
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
+_IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -141,13 +149,13 @@ class Ipv6FragHeader:
     @property
     def frag_offset(self) -> int:
         """Fragment Offset, 8-octet units (RFC 8200); read and written in octets."""
-        return ((_U16.unpack_from(self.buffer, 2)[0] >> 3) & 0x1FFF) * 8
+        return ((_U16_unpack(self.buffer, 2)[0] >> 3) & 0x1FFF) * 8
 
     @frag_offset.setter
     def frag_offset(self, value: int) -> None:
         if value % 8 or not 0 <= value <= 65528:
             raise ValueError(f"frag_offset: {value!r} is not a multiple of 8 in range(0, 65529)")
-        word = (_U16.unpack_from(self.buffer, 2)[0] & 0x7) | ((value // 8) << 3)
+        word = (_U16_unpack(self.buffer, 2)[0] & 0x7) | ((value // 8) << 3)
         _U16.pack_into(self.buffer, 2, word)
 
     @property
@@ -178,10 +186,68 @@ class Ipv6FragHeader:
     @property
     def ident(self) -> int:
         """Identification (RFC 8200 4.5)."""
-        return _U32.unpack_from(self.buffer, 4)[0]
+        return _U32_unpack(self.buffer, 4)[0]
 
     @ident.setter
     def ident(self, value: int) -> None:
         if not 0 <= value <= 0xFFFFFFFF:
             raise ValueError(f"ident: {value!r} is not in range(0, 2**32)")
         _U32.pack_into(self.buffer, 4, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ipv6frag header (what `unpack_fields` reads)."""
+
+    next_header: IpProtocol
+    reserved: int
+    frag_offset: int
+    res: int
+    more_frags: bool
+    ident: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _IPPROTOCOL_MEMBERS.get(w0 >> 8) or IpProtocol(w0 >> 8),
+            w0 & 0xFF,
+            w1 & 0xFFF8,
+            (w1 >> 1) & 0x3,
+            (w1 & 0x1) != 0,
+            w2,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    next_header: int = 0,
+    reserved: int = 0,
+    frag_offset: int = 0,
+    res: int = 0,
+    more_frags: bool = False,
+    ident: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (next_header << 8) | reserved,
+        frag_offset | (res << 1) | (0x1 if more_frags else 0),
+        ident,
+    )

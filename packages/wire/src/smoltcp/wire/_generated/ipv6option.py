@@ -1,4 +1,4 @@
-# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f9a73f72535024d2e044b4f72893a5aec0cb940b3a7f9a52ae7b1e8477c6fc14
+# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: fbfca79763f43291beabadea908bab7ff2f2600209aec71dc8dcf69453217cc0
 """An IPv6 option of a Hop-by-Hop or Destination Options header (RFC 8200 section 4.2).
 
 Generated offsets, enums and the `Ipv6Option` packet view over the fixed header. The
@@ -9,12 +9,13 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -25,6 +26,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -90,7 +93,8 @@ class Ipv6OptionAction(UnknownKeepingIntEnum):
 
 Ipv6OptionAction._value_limit = 256  # the field is 8 bits wide
 
-_IPV6OPTIONTYPE_MEMBERS = Ipv6OptionType._value2member_map_
+_tuple_new = tuple.__new__
+_IPV6OPTIONTYPE_MEMBERS = cast("dict[int, Ipv6OptionType]", Ipv6OptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -148,3 +152,43 @@ class Ipv6Option:
     @data_len.setter
     def data_len(self, value: int) -> None:
         self.buffer[1] = value  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ipv6option header (what `unpack_fields` reads)."""
+
+    option_type: Ipv6OptionType
+    data_len: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 2-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (w0,) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _IPV6OPTIONTYPE_MEMBERS.get(w0 >> 8) or Ipv6OptionType(w0 >> 8),
+            w0 & 0xFF,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    option_type: int = 0,
+    data_len: int = 0,
+) -> None:
+    """Write the 2-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (option_type << 8) | data_len,
+    )

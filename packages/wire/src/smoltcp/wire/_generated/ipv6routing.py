@@ -1,4 +1,4 @@
-# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5d861c98a965e794aa2c75daed3c82170ecef0d294e346155a6f0216c2fb7cc1
+# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cfc616718fc16d73d78fb81013116e0a5c344b712562568576c96ebdb1593686
 """IPv6 Routing header, its four common fields (RFC 8200 section 4.4).
 
 Generated offsets, enums and the `Ipv6RoutingHeader` packet view over the fixed header. The
@@ -9,12 +9,13 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ipv4 import IpProtocol
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -23,6 +24,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -61,7 +64,8 @@ HDR_EXT_LEN_AT = 1
 ROUTING_TYPE_AT = 2
 SEGMENTS_LEFT_AT = 3
 
-_IPPROTOCOL_MEMBERS = IpProtocol._value2member_map_
+_tuple_new = tuple.__new__
+_IPPROTOCOL_MEMBERS = cast("dict[int, IpProtocol]", IpProtocol._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -137,3 +141,53 @@ class Ipv6RoutingHeader:
     @segments_left.setter
     def segments_left(self, value: int) -> None:
         self.buffer[3] = value  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ipv6routing header (what `unpack_fields` reads)."""
+
+    next_header: IpProtocol
+    hdr_ext_len: int
+    routing_type: int
+    segments_left: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 4-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _IPPROTOCOL_MEMBERS.get(w0 >> 8) or IpProtocol(w0 >> 8),
+            w0 & 0xFF,
+            w1 >> 8,
+            w1 & 0xFF,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    next_header: int = 0,
+    hdr_ext_len: int = 0,
+    routing_type: int = 0,
+    segments_left: int = 0,
+) -> None:
+    """Write the 4-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (next_header << 8) | hdr_ext_len,
+        (routing_type << 8) | segments_left,
+    )

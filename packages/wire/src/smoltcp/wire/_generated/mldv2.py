@@ -1,4 +1,4 @@
-# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 6a6889694700dd0ecdbb9160163cd43926cfe6b004cc33cf4efca003eead391f
+# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: bb3d585ebca2316424ef6d89c55562cead1381525da9c45cd8b034c1dd15c34e
 """MLDv2 Multicast Listener Report message header (RFC 3810 section 5.2).
 
 Generated offsets, enums and the `Mldv2Report` packet view over the fixed header. The
@@ -9,12 +9,14 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.icmpv6 import Icmpv6Message
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -23,6 +25,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -65,7 +69,10 @@ RESERVED_AT = 4
 NUM_RECORDS_AT = 6
 
 _U16 = struct.Struct("!H")
-_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
+_ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -127,7 +134,7 @@ class Mldv2Report:
     @property
     def checksum(self) -> int:
         """ICMPv6 checksum (RFC 4443 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -138,7 +145,7 @@ class Mldv2Report:
     @property
     def reserved(self) -> int:
         """Reserved, zero on send (RFC 3810 5.2)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @reserved.setter
     def reserved(self, value: int) -> None:
@@ -149,10 +156,67 @@ class Mldv2Report:
     @property
     def num_records(self) -> int:
         """Nr of Mcast Address Records (RFC 3810 5.2)."""
-        return _U16.unpack_from(self.buffer, 6)[0]
+        return _U16_unpack(self.buffer, 6)[0]
 
     @num_records.setter
     def num_records(self, value: int) -> None:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"num_records: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 6, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed mldv2 header (what `unpack_fields` reads)."""
+
+    msg_type: Icmpv6Message
+    msg_code: int
+    checksum: int
+    reserved: int
+    num_records: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ICMPV6MESSAGE_MEMBERS.get(w0 >> 8) or Icmpv6Message(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            w2,
+            w3,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    msg_type: int = 0,
+    msg_code: int = 0,
+    checksum: int = 0,
+    reserved: int = 0,
+    num_records: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | msg_code,
+        checksum,
+        reserved,
+        num_records,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 63415beeb3f689b946de6d3ded1b2708c8bca35125715f48fe7b8ce51672f0b4
+# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 45a19817c0261d8d32a7ab5a25da6911b2dfa1a8b0d7edfe6e7f4c7adb3528fa
 """MLDv2 Multicast Address Record, fixed part (RFC 3810 section 5.2.4).
 
 Generated offsets, enums and the `Mldv2Record` packet view over the fixed header. The
@@ -9,13 +9,15 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.address import Ipv6Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -25,6 +27,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -88,7 +92,11 @@ Mldv2RecordType._value_limit = 256  # the field is 8 bits wide
 
 _S16 = struct.Struct("!16s")
 _U16 = struct.Struct("!H")
-_MLDV2RECORDTYPE_MEMBERS = Mldv2RecordType._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
+_MLDV2RECORDTYPE_MEMBERS = cast("dict[int, Mldv2RecordType]", Mldv2RecordType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -150,7 +158,7 @@ class Mldv2Record:
     @property
     def num_sources(self) -> int:
         """Number of Sources (RFC 3810 5.2.7)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @num_sources.setter
     def num_sources(self, value: int) -> None:
@@ -161,7 +169,7 @@ class Mldv2Record:
     @property
     def mcast_addr(self) -> Ipv6Address:
         """Multicast Address (RFC 3810 5.2.8)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 4)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 4)[0])
 
     @mcast_addr.setter
     def mcast_addr(self, value: Ipv6Address) -> None:
@@ -169,3 +177,55 @@ class Mldv2Record:
         if len(octets) != 16:
             raise ValueError(f"mcast_addr: {len(octets)} octets, not 16")
         self.buffer[4:20] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed mldv2 header (what `unpack_fields` reads)."""
+
+    record_type: Mldv2RecordType
+    aux_data_len: int
+    num_sources: int
+    mcast_addr: Ipv6Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 20-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _MLDV2RECORDTYPE_MEMBERS.get(w0 >> 8) or Mldv2RecordType(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            Ipv6Address(w2),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    mcast_addr: Ipv6Address,
+    record_type: int = 0,
+    aux_data_len: int = 0,
+    num_sources: int = 0,
+) -> None:
+    """Write the 20-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (record_type << 8) | aux_data_len,
+        num_sources,
+        mcast_addr.packed,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7ced98b59c4fbd6d7af8de83edaf285f58a29715917f9f8806497a8c832683b3
+# Generated from spec/ndplladdr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b5aa20a90008ebed6989ac9a8b0b12ff3669b5b54f40e01f5e87d3e9622ec952
 """NDP Source/Target Link-Layer Address option for Ethernet (RFC 4861 4.6.1, RFC 2464 6).
 
 Generated offsets, enums and the `NdpLinkLayerAddrOption` packet view over the fixed header. The
@@ -9,13 +9,15 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ndpopt import NdpOptionType
 from smoltcp.wire.address import EthernetAddress
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -24,6 +26,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -60,7 +64,10 @@ LENGTH_AT = 1
 LL_ADDR_AT = 2
 
 _S6 = struct.Struct("!6s")
-_NDPOPTIONTYPE_MEMBERS = NdpOptionType._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S6_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S6.unpack_from
+_tuple_new = tuple.__new__
+_NDPOPTIONTYPE_MEMBERS = cast("dict[int, NdpOptionType]", NdpOptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -122,7 +129,7 @@ class NdpLinkLayerAddrOption:
     @property
     def ll_addr(self) -> EthernetAddress:
         """Link-Layer Address (RFC 4861 4.6.1)."""
-        return EthernetAddress(_S6.unpack_from(self.buffer, 2)[0])
+        return EthernetAddress(_S6_unpack(self.buffer, 2)[0])
 
     @ll_addr.setter
     def ll_addr(self, value: EthernetAddress) -> None:
@@ -130,3 +137,50 @@ class NdpLinkLayerAddrOption:
         if len(octets) != 6:
             raise ValueError(f"ll_addr: {len(octets)} octets, not 6")
         self.buffer[2:8] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ndp header (what `unpack_fields` reads)."""
+
+    option_type: NdpOptionType
+    length: int
+    ll_addr: EthernetAddress
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _NDPOPTIONTYPE_MEMBERS.get(w0 >> 8) or NdpOptionType(w0 >> 8),
+            w0 & 0xFF,
+            EthernetAddress(w1),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    ll_addr: EthernetAddress,
+    option_type: int = 0,
+    length: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (option_type << 8) | length,
+        ll_addr.octets,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 89ce6082118679875bb0ea0ad52a16fc18520641a56023d202e2f0f33c92c3d0
+# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 9af3d40477192b5aa1a47f78e5c9ef7488f935e2518bc8e0518fa3e1ffbeea6c
 """NDP MTU option (RFC 4861 section 4.6.4).
 
 Generated offsets, enums and the `NdpMtuOption` packet view over the fixed header. The
@@ -9,12 +9,14 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ndpopt import NdpOptionType
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -23,6 +25,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -63,7 +67,11 @@ MTU_AT = 4
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_NDPOPTIONTYPE_MEMBERS = NdpOptionType._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
+_NDPOPTIONTYPE_MEMBERS = cast("dict[int, NdpOptionType]", NdpOptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -125,7 +133,7 @@ class NdpMtuOption:
     @property
     def reserved(self) -> int:
         """Reserved, zero on send (RFC 4861 4.6.4)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @reserved.setter
     def reserved(self, value: int) -> None:
@@ -136,10 +144,62 @@ class NdpMtuOption:
     @property
     def mtu(self) -> int:
         """MTU recommended for the link (RFC 4861 4.6.4)."""
-        return _U32.unpack_from(self.buffer, 4)[0]
+        return _U32_unpack(self.buffer, 4)[0]
 
     @mtu.setter
     def mtu(self, value: int) -> None:
         if not 0 <= value <= 0xFFFFFFFF:
             raise ValueError(f"mtu: {value!r} is not in range(0, 2**32)")
         _U32.pack_into(self.buffer, 4, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ndp header (what `unpack_fields` reads)."""
+
+    option_type: NdpOptionType
+    length: int
+    reserved: int
+    mtu: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _NDPOPTIONTYPE_MEMBERS.get(w0 >> 8) or NdpOptionType(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            w2,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    option_type: int = 0,
+    length: int = 0,
+    reserved: int = 0,
+    mtu: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (option_type << 8) | length,
+        reserved,
+        mtu,
+    )

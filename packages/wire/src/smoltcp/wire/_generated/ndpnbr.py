@@ -1,4 +1,4 @@
-# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f9ab735f8d9d7c0e4732f8533d3173cd7ed46120c29d25c68f9092c28d5889f8
+# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 70c3922843562f595c77ae06219f8d6085f0a47532bc6431b5abfb8308f7d819
 """NDP Neighbor Solicitation and Advertisement messages (RFC 4861 sections 4.3 and 4.4).
 
 Generated offsets, enums and the `NdpNeighbor` packet view over the fixed header. The
@@ -9,13 +9,15 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.icmpv6 import Icmpv6Message
 from smoltcp.wire.address import Ipv6Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -24,6 +26,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -88,7 +92,12 @@ OVERRIDE_OCTET_MASK = 0x20
 _S16 = struct.Struct("!16s")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
+_ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -150,7 +159,7 @@ class NdpNeighbor:
     @property
     def checksum(self) -> int:
         """ICMPv6 checksum (RFC 4443 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -200,19 +209,19 @@ class NdpNeighbor:
     @property
     def reserved(self) -> int:
         """Reserved, zero on send (RFC 4861 4.3, 4.4)."""
-        return _U32.unpack_from(self.buffer, 4)[0] & 0x1FFFFFFF
+        return _U32_unpack(self.buffer, 4)[0] & 0x1FFFFFFF
 
     @reserved.setter
     def reserved(self, value: int) -> None:
         if not 0 <= value <= 536870911:
             raise ValueError(f"reserved: {value!r} is not in range(0, 2**29)")
-        word = (_U32.unpack_from(self.buffer, 4)[0] & 0xE0000000) | value
+        word = (_U32_unpack(self.buffer, 4)[0] & 0xE0000000) | value
         _U32.pack_into(self.buffer, 4, word)
 
     @property
     def target_addr(self) -> Ipv6Address:
         """Target Address (RFC 4861 4.3, 4.4)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 8)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 8)[0])
 
     @target_addr.setter
     def target_addr(self, value: Ipv6Address) -> None:
@@ -220,3 +229,72 @@ class NdpNeighbor:
         if len(octets) != 16:
             raise ValueError(f"target_addr: {len(octets)} octets, not 16")
         self.buffer[8:24] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ndp header (what `unpack_fields` reads)."""
+
+    msg_type: Icmpv6Message
+    msg_code: int
+    checksum: int
+    router: bool
+    solicited: bool
+    override: bool
+    reserved: int
+    target_addr: Ipv6Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 24-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ICMPV6MESSAGE_MEMBERS.get(w0 >> 8) or Icmpv6Message(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            (w2 & 0x80000000) != 0,
+            (w2 & 0x40000000) != 0,
+            (w2 & 0x20000000) != 0,
+            w2 & 0x1FFFFFFF,
+            Ipv6Address(w3),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    target_addr: Ipv6Address,
+    msg_type: int = 0,
+    msg_code: int = 0,
+    checksum: int = 0,
+    router: bool = False,
+    solicited: bool = False,
+    override: bool = False,
+    reserved: int = 0,
+) -> None:
+    """Write the 24-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | msg_code,
+        checksum,
+        (0x80000000 if router else 0)
+        | (0x40000000 if solicited else 0)
+        | (0x20000000 if override else 0)
+        | reserved,
+        target_addr.packed,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c8a497cd1b5cd4b7242734a0d2cf1df51a8dd267e48b886b5ad8e26a3d0fa120
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 628081a0a3e5abe3ff8ce92d9769650d63d22332caf7c27e85cbbfd65787b932
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The
@@ -9,12 +9,13 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -24,6 +25,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -76,7 +79,8 @@ class NdpOptionType(UnknownKeepingIntEnum):
 
 NdpOptionType._value_limit = 256  # the field is 8 bits wide
 
-_NDPOPTIONTYPE_MEMBERS = NdpOptionType._value2member_map_
+_tuple_new = tuple.__new__
+_NDPOPTIONTYPE_MEMBERS = cast("dict[int, NdpOptionType]", NdpOptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -134,3 +138,43 @@ class NdpOption:
     @length.setter
     def length(self, value: int) -> None:
         self.buffer[1] = value  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ndp header (what `unpack_fields` reads)."""
+
+    option_type: NdpOptionType
+    length: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 2-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (w0,) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _NDPOPTIONTYPE_MEMBERS.get(w0 >> 8) or NdpOptionType(w0 >> 8),
+            w0 & 0xFF,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    option_type: int = 0,
+    length: int = 0,
+) -> None:
+    """Write the 2-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (option_type << 8) | length,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 97a7724e7b68a0e8759e008e54d13c614d958003f9bc930c847d4827ddd28326
+# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a782e595472d1969a490d8d7b433a0a2b6db85dd966b737f3ae69316fd124d6e
 """NDP Prefix Information option (RFC 4861 section 4.6.2).
 
 Generated offsets, enums and the `NdpPrefixInfoOption` packet view over the fixed header. The
@@ -9,13 +9,15 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.ndpopt import NdpOptionType
 from smoltcp.wire.address import Ipv6Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -24,6 +26,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -94,7 +98,11 @@ RESERVED1_OCTET_MASK = 0x3F
 
 _S16 = struct.Struct("!16s")
 _U32 = struct.Struct("!L")
-_NDPOPTIONTYPE_MEMBERS = NdpOptionType._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
+_NDPOPTIONTYPE_MEMBERS = cast("dict[int, NdpOptionType]", NdpOptionType._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -203,7 +211,7 @@ class NdpPrefixInfoOption:
     @property
     def valid_lifetime(self) -> int:
         """Valid Lifetime in seconds; all ones is infinity (4.6.2)."""
-        return _U32.unpack_from(self.buffer, 4)[0]
+        return _U32_unpack(self.buffer, 4)[0]
 
     @valid_lifetime.setter
     def valid_lifetime(self, value: int) -> None:
@@ -214,7 +222,7 @@ class NdpPrefixInfoOption:
     @property
     def preferred_lifetime(self) -> int:
         """Preferred Lifetime in seconds; all ones infinity (4.6.2)."""
-        return _U32.unpack_from(self.buffer, 8)[0]
+        return _U32_unpack(self.buffer, 8)[0]
 
     @preferred_lifetime.setter
     def preferred_lifetime(self, value: int) -> None:
@@ -225,7 +233,7 @@ class NdpPrefixInfoOption:
     @property
     def reserved2(self) -> int:
         """Reserved2, zero on send (RFC 4861 4.6.2)."""
-        return _U32.unpack_from(self.buffer, 12)[0]
+        return _U32_unpack(self.buffer, 12)[0]
 
     @reserved2.setter
     def reserved2(self, value: int) -> None:
@@ -236,7 +244,7 @@ class NdpPrefixInfoOption:
     @property
     def prefix(self) -> Ipv6Address:
         """Prefix, bits after Prefix Length zero (RFC 4861 4.6.2)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 16)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 16)[0])
 
     @prefix.setter
     def prefix(self, value: Ipv6Address) -> None:
@@ -244,3 +252,79 @@ class NdpPrefixInfoOption:
         if len(octets) != 16:
             raise ValueError(f"prefix: {len(octets)} octets, not 16")
         self.buffer[16:32] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ndp header (what `unpack_fields` reads)."""
+
+    option_type: NdpOptionType
+    length: int
+    prefix_len: int
+    on_link: bool
+    autonomous: bool
+    reserved1: int
+    valid_lifetime: int
+    preferred_lifetime: int
+    reserved2: int
+    prefix: Ipv6Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 32-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _NDPOPTIONTYPE_MEMBERS.get(w0 >> 8) or NdpOptionType(w0 >> 8),
+            w0 & 0xFF,
+            w1 >> 8,
+            (w1 & 0x80) != 0,
+            (w1 & 0x40) != 0,
+            w1 & 0x3F,
+            w2,
+            w3,
+            w4,
+            Ipv6Address(w5),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    prefix: Ipv6Address,
+    option_type: int = 0,
+    length: int = 0,
+    prefix_len: int = 0,
+    on_link: bool = False,
+    autonomous: bool = False,
+    reserved1: int = 0,
+    valid_lifetime: int = 0,
+    preferred_lifetime: int = 0,
+    reserved2: int = 0,
+) -> None:
+    """Write the 32-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (option_type << 8) | length,
+        (prefix_len << 8) | (0x80 if on_link else 0) | (0x40 if autonomous else 0) | reserved1,
+        valid_lifetime,
+        preferred_lifetime,
+        reserved2,
+        prefix.packed,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b7a01b84708785fee2ecfa4dd4946cc0310a9899718adaafb10bdbc1f4988d48
+# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ef52856fb4de2c04f76e249a8f34b922b5521ac5bc68995e923cac33c13504d2
 """NDP Router Advertisement message (RFC 4861 section 4.2).
 
 Generated offsets, enums and the `NdpRouterAdvert` packet view over the fixed header. The
@@ -9,12 +9,14 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.icmpv6 import Icmpv6Message
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -23,6 +25,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -93,7 +97,11 @@ RESERVED_OCTET_MASK = 0x3F
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
+_ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -155,7 +163,7 @@ class NdpRouterAdvert:
     @property
     def checksum(self) -> int:
         """ICMPv6 checksum (RFC 4443 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -213,7 +221,7 @@ class NdpRouterAdvert:
     @property
     def router_lifetime(self) -> int:
         """Router Lifetime in seconds; 0 is not a default router (4.2)."""
-        return _U16.unpack_from(self.buffer, 6)[0]
+        return _U16_unpack(self.buffer, 6)[0]
 
     @router_lifetime.setter
     def router_lifetime(self, value: int) -> None:
@@ -224,7 +232,7 @@ class NdpRouterAdvert:
     @property
     def reachable_time(self) -> int:
         """Reachable Time in milliseconds; 0 unspecified (RFC 4861 4.2)."""
-        return _U32.unpack_from(self.buffer, 8)[0]
+        return _U32_unpack(self.buffer, 8)[0]
 
     @reachable_time.setter
     def reachable_time(self, value: int) -> None:
@@ -235,10 +243,86 @@ class NdpRouterAdvert:
     @property
     def retrans_time(self) -> int:
         """Retrans Timer in milliseconds; 0 unspecified (RFC 4861 4.2)."""
-        return _U32.unpack_from(self.buffer, 12)[0]
+        return _U32_unpack(self.buffer, 12)[0]
 
     @retrans_time.setter
     def retrans_time(self, value: int) -> None:
         if not 0 <= value <= 0xFFFFFFFF:
             raise ValueError(f"retrans_time: {value!r} is not in range(0, 2**32)")
         _U32.pack_into(self.buffer, 12, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ndp header (what `unpack_fields` reads)."""
+
+    msg_type: Icmpv6Message
+    msg_code: int
+    checksum: int
+    cur_hop_limit: int
+    managed: bool
+    other: bool
+    reserved: int
+    router_lifetime: int
+    reachable_time: int
+    retrans_time: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 16-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ICMPV6MESSAGE_MEMBERS.get(w0 >> 8) or Icmpv6Message(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            w2 >> 8,
+            (w2 & 0x80) != 0,
+            (w2 & 0x40) != 0,
+            w2 & 0x3F,
+            w3,
+            w4,
+            w5,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    msg_type: int = 0,
+    msg_code: int = 0,
+    checksum: int = 0,
+    cur_hop_limit: int = 0,
+    managed: bool = False,
+    other: bool = False,
+    reserved: int = 0,
+    router_lifetime: int = 0,
+    reachable_time: int = 0,
+    retrans_time: int = 0,
+) -> None:
+    """Write the 16-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | msg_code,
+        checksum,
+        (cur_hop_limit << 8) | (0x80 if managed else 0) | (0x40 if other else 0) | reserved,
+        router_lifetime,
+        reachable_time,
+        retrans_time,
+    )

@@ -1,4 +1,4 @@
-# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 1d4fd8ddc38b2d53daf240626f241919cd4d29e2c46b8a60c12aac8f15042f2b
+# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: de6ded432cfbcaf23f85107d21b5b930287adfc83829ccb975ff6818c39c4017
 """NDP Redirect message (RFC 4861 section 4.5).
 
 Generated offsets, enums and the `NdpRedirect` packet view over the fixed header. The
@@ -9,13 +9,15 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar, cast
 
 from smoltcp.wire._generated.icmpv6 import Icmpv6Message
 from smoltcp.wire.address import Ipv6Address
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -24,6 +26,8 @@ __all__ = [
     "PROTOCOL",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -71,7 +75,12 @@ DST_ADDR_AT = 24
 _S16 = struct.Struct("!16s")
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
-_ICMPV6MESSAGE_MEMBERS = Icmpv6Message._value2member_map_
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_S16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[bytes]] = _S16.unpack_from
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
+_tuple_new = tuple.__new__
+_ICMPV6MESSAGE_MEMBERS = cast("dict[int, Icmpv6Message]", Icmpv6Message._value2member_map_)
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -133,7 +142,7 @@ class NdpRedirect:
     @property
     def checksum(self) -> int:
         """ICMPv6 checksum (RFC 4443 2.3)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -144,7 +153,7 @@ class NdpRedirect:
     @property
     def reserved(self) -> int:
         """Reserved, zero on send (RFC 4861 4.5)."""
-        return _U32.unpack_from(self.buffer, 4)[0]
+        return _U32_unpack(self.buffer, 4)[0]
 
     @reserved.setter
     def reserved(self, value: int) -> None:
@@ -155,7 +164,7 @@ class NdpRedirect:
     @property
     def target_addr(self) -> Ipv6Address:
         """Target Address: the better first hop (RFC 4861 4.5)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 8)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 8)[0])
 
     @target_addr.setter
     def target_addr(self, value: Ipv6Address) -> None:
@@ -167,7 +176,7 @@ class NdpRedirect:
     @property
     def dst_addr(self) -> Ipv6Address:
         """Destination Address being redirected (RFC 4861 4.5)."""
-        return Ipv6Address(_S16.unpack_from(self.buffer, 24)[0])
+        return Ipv6Address(_S16_unpack(self.buffer, 24)[0])
 
     @dst_addr.setter
     def dst_addr(self, value: Ipv6Address) -> None:
@@ -175,3 +184,65 @@ class NdpRedirect:
         if len(octets) != 16:
             raise ValueError(f"dst_addr: {len(octets)} octets, not 16")
         self.buffer[24:40] = octets  # type: ignore[index]
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed ndp header (what `unpack_fields` reads)."""
+
+    msg_type: Icmpv6Message
+    msg_code: int
+    checksum: int
+    reserved: int
+    target_addr: Ipv6Address
+    dst_addr: Ipv6Address
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 40-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            _ICMPV6MESSAGE_MEMBERS.get(w0 >> 8) or Icmpv6Message(w0 >> 8),
+            w0 & 0xFF,
+            w1,
+            w2,
+            Ipv6Address(w3),
+            Ipv6Address(w4),
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    target_addr: Ipv6Address,
+    dst_addr: Ipv6Address,
+    msg_type: int = 0,
+    msg_code: int = 0,
+    checksum: int = 0,
+    reserved: int = 0,
+) -> None:
+    """Write the 40-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        (msg_type << 8) | msg_code,
+        checksum,
+        reserved,
+        target_addr.packed,
+        dst_addr.packed,
+    )

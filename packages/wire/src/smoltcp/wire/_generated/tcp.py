@@ -1,4 +1,4 @@
-# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cd90103f28f1061f6757668a4ca9ab9182f972be23f3f53bf2f149941c3d8ce2
+# Generated from spec/tcp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e55f7d93fdacd5e7d61b75986dc425243f4e37f8cb1e8a53982b811eae1ee347
 """TCP header and options (RFC 9293 section 3.1; ECN flags RFC 3168, NS RFC 3540).
 
 Generated offsets, enums and the `TcpPacket` packet view over the fixed header. The
@@ -9,13 +9,15 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 from smoltcp.wire._generated._base import UnknownKeepingIntEnum
 from smoltcp.wire.errors import MalformedPacket
 from smoltcp.wire.tcp_seq import TcpSeqNumber
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -25,6 +27,8 @@ __all__ = [
     "TcpPacket",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -200,8 +204,12 @@ OPTION_LEN = {
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!L")
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_U32_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U32.unpack_from
 # Builds a TcpSeqNumber from a value already in range without its modular reduction.
 _int_new = int.__new__
+_tuple_new = tuple.__new__
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -241,7 +249,7 @@ class TcpPacket:
     @property
     def src_port(self) -> int:
         """Source Port (RFC 9293 3.1)."""
-        return _U16.unpack_from(self.buffer, 0)[0]
+        return _U16_unpack(self.buffer, 0)[0]
 
     @src_port.setter
     def src_port(self, value: int) -> None:
@@ -252,7 +260,7 @@ class TcpPacket:
     @property
     def dst_port(self) -> int:
         """Destination Port (RFC 9293 3.1)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @dst_port.setter
     def dst_port(self, value: int) -> None:
@@ -263,7 +271,7 @@ class TcpPacket:
     @property
     def seq_number(self) -> TcpSeqNumber:
         """Sequence Number (RFC 9293 3.1)."""
-        return _int_new(TcpSeqNumber, _U32.unpack_from(self.buffer, 4)[0])
+        return _int_new(TcpSeqNumber, _U32_unpack(self.buffer, 4)[0])
 
     @seq_number.setter
     def seq_number(self, value: int) -> None:
@@ -274,7 +282,7 @@ class TcpPacket:
     @property
     def ack_number(self) -> TcpSeqNumber:
         """Acknowledgment Number, valid if ACK (RFC 9293 3.1)."""
-        return _int_new(TcpSeqNumber, _U32.unpack_from(self.buffer, 8)[0])
+        return _int_new(TcpSeqNumber, _U32_unpack(self.buffer, 8)[0])
 
     @ack_number.setter
     def ack_number(self, value: int) -> None:
@@ -426,7 +434,7 @@ class TcpPacket:
     @property
     def window_len(self) -> int:
         """Window, unscaled (RFC 9293 3.1, RFC 7323 2)."""
-        return _U16.unpack_from(self.buffer, 14)[0]
+        return _U16_unpack(self.buffer, 14)[0]
 
     @window_len.setter
     def window_len(self, value: int) -> None:
@@ -437,7 +445,7 @@ class TcpPacket:
     @property
     def checksum(self) -> int:
         """Checksum over pseudo header, header and data (RFC 9293 3.1)."""
-        return _U16.unpack_from(self.buffer, 16)[0]
+        return _U16_unpack(self.buffer, 16)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
@@ -448,10 +456,124 @@ class TcpPacket:
     @property
     def urgent_at(self) -> int:
         """Urgent Pointer, offset from the sequence number (RFC 9293 3.1)."""
-        return _U16.unpack_from(self.buffer, 18)[0]
+        return _U16_unpack(self.buffer, 18)[0]
 
     @urgent_at.setter
     def urgent_at(self, value: int) -> None:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"urgent_at: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 18, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed tcp header (what `unpack_fields` reads)."""
+
+    src_port: int
+    dst_port: int
+    seq_number: TcpSeqNumber
+    ack_number: TcpSeqNumber
+    header_len: int
+    reserved: int
+    ns: bool
+    cwr: bool
+    ece: bool
+    urg: bool
+    ack: bool
+    psh: bool
+    rst: bool
+    syn: bool
+    fin: bool
+    window_len: int
+    checksum: int
+    urgent_at: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 20-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+        w4,
+        w5,
+        w6,
+        w7,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            w0,
+            w1,
+            _int_new(TcpSeqNumber, w2),
+            _int_new(TcpSeqNumber, w3),
+            (w4 >> 10) & 0x3C,
+            (w4 >> 9) & 0x7,
+            (w4 & 0x100) != 0,
+            (w4 & 0x80) != 0,
+            (w4 & 0x40) != 0,
+            (w4 & 0x20) != 0,
+            (w4 & 0x10) != 0,
+            (w4 & 0x8) != 0,
+            (w4 & 0x4) != 0,
+            (w4 & 0x2) != 0,
+            (w4 & 0x1) != 0,
+            w5,
+            w6,
+            w7,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    seq_number: TcpSeqNumber,
+    ack_number: TcpSeqNumber,
+    src_port: int = 0,
+    dst_port: int = 0,
+    header_len: int = 0,
+    reserved: int = 0,
+    ns: bool = False,
+    cwr: bool = False,
+    ece: bool = False,
+    urg: bool = False,
+    ack: bool = False,
+    psh: bool = False,
+    rst: bool = False,
+    syn: bool = False,
+    fin: bool = False,
+    window_len: int = 0,
+    checksum: int = 0,
+    urgent_at: int = 0,
+) -> None:
+    """Write the 20-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        src_port,
+        dst_port,
+        seq_number,
+        ack_number,
+        (header_len << 10)
+        | (reserved << 9)
+        | (0x100 if ns else 0)
+        | (0x80 if cwr else 0)
+        | (0x40 if ece else 0)
+        | (0x20 if urg else 0)
+        | (0x10 if ack else 0)
+        | (0x8 if psh else 0)
+        | (0x4 if rst else 0)
+        | (0x2 if syn else 0)
+        | (0x1 if fin else 0),
+        window_len,
+        checksum,
+        urgent_at,
+    )

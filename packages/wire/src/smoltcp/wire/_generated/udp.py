@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: bc1ff6896201fe1857a1a2a0b0a22133159123a652d36779471f67c2ec592149
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 75737c1bb699bf092a75eb5d0cc13ee407a1f5509e8f0b24cbfaedd8c9624ef5
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
@@ -9,11 +9,13 @@ say: variable-length parts, payload, checksums, representations.
 from __future__ import annotations
 
 import struct
-from typing import TypeVar
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 from smoltcp.wire.errors import MalformedPacket
 
 __all__ = [
+    "Fields",
     "HEADER",
     "HEADER_FIELDS",
     "HEADER_LEN",
@@ -22,6 +24,8 @@ __all__ = [
     "UdpPacket",
     "WORDS",
     "WORDS_RX",
+    "pack_fields",
+    "unpack_fields",
 ]
 
 #: The protocol's name in `MalformedPacket` errors.
@@ -65,6 +69,9 @@ LEN_AT = 4
 CHECKSUM_AT = 6
 
 _U16 = struct.Struct("!H")
+# Typed unpackers: one call reads a field, and mypy knows what it returns.
+_U16_unpack: Callable[[bytes | bytearray | memoryview, int], tuple[int]] = _U16.unpack_from
+_tuple_new = tuple.__new__
 
 # new_unchecked returns the class it is called on, so a subclass's emit can take its own view
 # type (typing.Self needs Python 3.11 or typing_extensions).
@@ -104,7 +111,7 @@ class UdpPacket:
     @property
     def src_port(self) -> int:
         """Source Port (RFC 768)."""
-        return _U16.unpack_from(self.buffer, 0)[0]
+        return _U16_unpack(self.buffer, 0)[0]
 
     @src_port.setter
     def src_port(self, value: int) -> None:
@@ -115,7 +122,7 @@ class UdpPacket:
     @property
     def dst_port(self) -> int:
         """Destination Port (RFC 768)."""
-        return _U16.unpack_from(self.buffer, 2)[0]
+        return _U16_unpack(self.buffer, 2)[0]
 
     @dst_port.setter
     def dst_port(self, value: int) -> None:
@@ -126,7 +133,7 @@ class UdpPacket:
     @property
     def len(self) -> int:
         """Length of header and data, in octets (RFC 768)."""
-        return _U16.unpack_from(self.buffer, 4)[0]
+        return _U16_unpack(self.buffer, 4)[0]
 
     @len.setter
     def len(self, value: int) -> None:
@@ -137,10 +144,64 @@ class UdpPacket:
     @property
     def checksum(self) -> int:
         """Checksum over pseudo header, header and data; 0 is none (RFC 768)."""
-        return _U16.unpack_from(self.buffer, 6)[0]
+        return _U16_unpack(self.buffer, 6)[0]
 
     @checksum.setter
     def checksum(self, value: int) -> None:
         if not 0 <= value <= 0xFFFF:
             raise ValueError(f"checksum: {value!r} is not in range(0, 2**16)")
         _U16.pack_into(self.buffer, 6, value)
+
+
+class Fields(NamedTuple):
+    """Every field of the fixed udp header (what `unpack_fields` reads)."""
+
+    src_port: int
+    dst_port: int
+    len: int
+    checksum: int
+
+
+def unpack_fields(buffer: bytes | bytearray | memoryview, offset: int = 0) -> Fields:
+    """Return every field of the 8-octet header at ``offset``.
+
+    The caller has checked that the buffer holds it (`struct.error` otherwise).
+    """
+    (
+        w0,
+        w1,
+        w2,
+        w3,
+    ) = WORDS.unpack_from(buffer, offset)
+    return _tuple_new(
+        Fields,
+        (
+            w0,
+            w1,
+            w2,
+            w3,
+        ),
+    )
+
+
+def pack_fields(
+    buffer: bytearray | memoryview,
+    offset: int = 0,
+    *,
+    src_port: int = 0,
+    dst_port: int = 0,
+    len: int = 0,
+    checksum: int = 0,
+) -> None:
+    """Write the 8-octet header at ``offset``; every field by keyword.
+
+    Values are trusted (in range, as after a parse): `emit` paths check their inputs.
+    """
+    WORDS.pack_into(
+        buffer,
+        offset,
+        src_port,
+        dst_port,
+        len,
+        checksum,
+    )

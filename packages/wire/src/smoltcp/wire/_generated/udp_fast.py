@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 8be385c80bd131e461e5f2778f6615fa5239d8ef304ea61f97898959adf03068
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: b281342c95423805edc1a02a160cc27f92eae05ea900f525557147ca3ad671c3
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -95,8 +95,7 @@ def emit_buffer(
 ) -> None:
     """Write the udp header of ``udp`` into ``buffer``.
 
-    A UDP datagram is written here; any other representation goes to the hand-written
-    ``_emit_general``, whose octets these are.
+    A UDP datagram is written here.
     """
     (
         udp_src_port,
