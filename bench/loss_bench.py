@@ -6,8 +6,9 @@ Two stacks over the in-memory link of the stack's tests (simulated time, 0.1 ms 
 MTU 1500, 64 KiB buffers) move ``--size`` KiB one way per seed, at several loss rates and
 with reordering alone. For each: the median and mean simulated time, the slowest run, and
 the retransmission timeouts, RACK's losses and all retransmissions summed over the seeds. The
-"off" rows stub out `Rack.detect` (the sent list is still kept), so the rest of the recovery
-(RFC 6675, tail loss probes, RTO) is the same in both rows of a pair.
+"off" rows turn RACK's detection off on both sockets (`TcpSocket.set_rack_enabled(False)`: the
+sent list is still kept), so the rest of the recovery (RFC 6675, tail loss probes, RTO) is the
+same in both rows of a pair.
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "packages" / "st
 from tcp_link import Faults, Link
 from tcp_sim import Bulk, connect_pair, make_pair, payload
 
-from smoltcp.stack.tcp import rack
 from smoltcp.stack.time import Duration, Instant
 
 
-def run(seed: int, size: int, loss: float, reorder: float) -> tuple[float, Any]:
+def run(seed: int, size: int, loss: float, reorder: float, rack: bool) -> tuple[float, Any]:
     link = Link(
         seed=seed,
         latency=Duration.from_micros(100),
@@ -35,7 +35,7 @@ def run(seed: int, size: int, loss: float, reorder: float) -> tuple[float, Any]:
         faults=Faults(loss=loss, reorder=reorder),
     )
     sim, a, b = make_pair(link)
-    client, server = connect_pair(sim, a, b)
+    client, server = connect_pair(sim, a, b, configure=lambda sock: sock.set_rack_enabled(rack))
     start = sim.now
     up = Bulk(client, payload(size, seed))
     down = Bulk(server, b"")
@@ -54,15 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=40, help="runs per row (default 40)")
     p.add_argument("--size", type=int, default=256, help="KiB per run (default 256)")
     args = p.parse_args(argv)
-    detect = rack.Rack.detect
     print(f"{args.size} KiB one way, {args.seeds} seeds per row, simulated time")
     for loss, reorder in ((0.03, 0.0), (0.1, 0.0), (0.19, 0.0), (0.0, 0.05)):
         for on in (True, False):
-            rack.Rack.detect = detect if on else (lambda self, t: None)  # type: ignore[method-assign]
             times = []
             rtos = losses = retx = 0
             for seed in range(1, args.seeds + 1):
-                seconds, stats = run(seed, args.size << 10, loss, reorder)
+                seconds, stats = run(seed, args.size << 10, loss, reorder, rack=on)
                 times.append(seconds)
                 rtos += stats.timeouts
                 losses += stats.rack_losses
@@ -73,7 +71,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"slowest {max(times):7.2f} s; {rtos} RTOs, {losses} RACK losses, "
                 f"{retx} retransmissions"
             )
-    rack.Rack.detect = detect  # type: ignore[method-assign]
     return 0
 
 

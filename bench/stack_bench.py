@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.phy import DeviceCapabilities
 from smoltcp.stack.socket import Socket, SocketSet, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import ethernet, ipv4, link, udp

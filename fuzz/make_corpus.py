@@ -6,7 +6,7 @@ Writes ``fuzz/corpus/wire/`` (each captured frame as it is, and its IP packet),
 IP, and each TCP flow's first frames towards us as one multi-frame input). Frames to
 192.168.69.1 get the fuzzed interface's MAC as destination, so they are for it.
 File names are content hashes: running it twice gives the same corpus. Without arguments it
-reads ``shared/captures/*.pcap`` beside the repository (or in a folder above it).
+reads the repository's kernel captures, ``tests/data/*.pcap``.
 """
 
 from __future__ import annotations
@@ -20,12 +20,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def default_captures() -> list[Path]:
-    """Return the pcaps of the nearest ``shared/captures`` beside the repository or above it."""
-    for parent in HERE.parents:
-        found = sorted((parent / "shared" / "captures").glob("*.pcap"))
-        if found:
-            return found
-    return []
+    """Return the repository's kernel captures (``tests/data/*.pcap``)."""
+    return sorted((HERE.parent / "tests" / "data").glob("*.pcap"))
 
 
 US_IP = bytes([192, 168, 69, 1])

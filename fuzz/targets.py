@@ -31,8 +31,8 @@ import struct
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.phy import DeviceCapabilities
 from smoltcp.stack.socket import SocketSet, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.tcp import TcpSocket

@@ -97,6 +97,7 @@ def test_rendering_is_deterministic() -> None:
         "ipv6frag.py",
         "ipv6option.py",
         "ipv6routing.py",
+        "mldquery.py",
         "mldv2.py",
         "mldv2record.py",
         "ndplladdr.py",

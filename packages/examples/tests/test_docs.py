@@ -3,8 +3,9 @@
 A block runs in a fresh namespace that holds the names a reference listing assumes (the typing
 names, the stack's and smoltcp.phy's public names, and ``frame``: a TCP frame from the Linux
 captures). A block that opens a TAP interface (``TapInterface(``) runs in a network namespace
-this test creates, holding ``tap0`` with the kernel's side at 192.168.69.100/24. A block
-preceded by
+this test creates, holding ``tap0`` with the kernel's side at 192.168.69.100/24; a block
+preceded by ``<!-- docs-test: kernel echo server on port N -->`` finds a kernel TCP server
+there that echoes what it receives on port N. A block preceded by
 ``<!-- docs-test: skip (reason) -->`` is skipped with that reason. ``print(x)  # text`` promises
 that the line printed is ``text``, or what comes before a colon in it (``# None: nothing``).
 """
@@ -29,17 +30,24 @@ DOCUMENTS = [
     ROOT / "README.md",
     *sorted((ROOT / "packages").glob("*/README.md")),
 ]
-_BLOCK = re.compile(r"(<!-- docs-test: skip \((.*?)\) -->\n)?```python\n(.*?)```", re.S)
+_BLOCK = re.compile(
+    r"(<!-- docs-test: skip \((.*?)\) -->\n)?"
+    r"(<!-- docs-test: kernel echo server on port (\d+) -->\n)?```python\n(.*?)```",
+    re.S,
+)
 _PROMISE = re.compile(r"^\s*print\(.*\)\s+# (.*)$", re.M)
 
 
-def blocks() -> list[tuple[str, str, str | None]]:
+def blocks() -> list[tuple[str, str, str | None, int | None]]:
+    """Return each block's label, code, reason to skip (or None) and echo port (or None)."""
     found = []
     for path in DOCUMENTS:
         text = path.read_text()
         for number, match in enumerate(_BLOCK.finditer(text), 1):
             line = text[: match.start()].count("\n") + 1
-            found.append((f"{path.relative_to(ROOT)}:{line}#{number}", match[3], match[2]))
+            label = f"{path.relative_to(ROOT)}:{line}#{number}"
+            echo = None if match[4] is None else int(match[4])
+            found.append((label, match[5], match[2], echo))
     return found
 
 
@@ -73,6 +81,33 @@ def namespace() -> dict[str, object]:
 PHY_NAMES = "from smoltcp.phy import *  # noqa: F403\n"
 
 
+# A kernel TCP server that echoes each connection's octets back until the peer closes, one
+# connection at a time; it prints "ready" once listening.
+_ECHO = """
+import socket, sys
+server = socket.create_server(("0.0.0.0", int(sys.argv[1])))
+print("ready", flush=True)
+while True:
+    conn, _ = server.accept()
+    with conn:
+        while data := conn.recv(65536):
+            conn.sendall(data)
+"""
+
+
+def start_echo_server(ns, port: int) -> None:
+    """Start `_ECHO` on ``port`` in namespace ``ns`` (stopped with it); wait until it listens."""
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", ns.name, sys.executable, "-c", _ECHO, str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    ns.procs.append(proc)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+
+
 def check_promises(code: str, printed: str) -> None:
     promises = [m.strip() for m in _PROMISE.findall(code)]
     lines = printed.splitlines()
@@ -82,14 +117,14 @@ def check_promises(code: str, printed: str) -> None:
 
 
 def test_the_documents_hold_blocks():
-    names = [label for label, _, _ in BLOCKS]
+    names = [label for label, _, _, _ in BLOCKS]
     assert sum("tutorial.md" in n for n in names) >= 3, names
     assert any("stack/README.md" in n for n in names), names
 
 
 @pytest.mark.parametrize(
     ("code", "skip"),
-    [pytest.param(c, s, id=label) for label, c, s in BLOCKS if "TapInterface(" not in c],
+    [pytest.param(c, s, id=label) for label, c, s, _ in BLOCKS if "TapInterface(" not in c],
 )
 def test_a_block_runs_in_memory(code, skip, tmp_path, monkeypatch):
     if skip:
@@ -103,12 +138,14 @@ def test_a_block_runs_in_memory(code, skip, tmp_path, monkeypatch):
 
 @pytest.mark.netns
 @pytest.mark.parametrize(
-    ("code", "skip"),
-    [pytest.param(c, s, id=label) for label, c, s in BLOCKS if "TapInterface(" in c],
+    ("code", "skip", "echo"),
+    [pytest.param(c, s, e, id=label) for label, c, s, e in BLOCKS if "TapInterface(" in c],
 )
-def test_a_block_runs_against_a_tap_interface_in_a_namespace(code, skip, tap_ns, tmp_path):
+def test_a_block_runs_against_a_tap_interface_in_a_namespace(code, skip, echo, tap_ns, tmp_path):
     if skip:
         pytest.skip(skip)
+    if echo is not None:
+        start_echo_server(tap_ns, echo)
     proc = subprocess.run(
         # A one-line listing of devices assumes smoltcp.phy's names.
         ["ip", "netns", "exec", tap_ns.name, sys.executable, "-c", PHY_NAMES + code],

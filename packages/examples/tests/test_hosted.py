@@ -330,7 +330,7 @@ def test_httpclient_fetches_a_megabyte_intact_through_drops_and_corruption(tap_n
 
 @pytest.mark.slow
 def test_httpclient_with_its_1024_octet_buffers_through_drops_and_corruption(tap_ns, tmp_path):
-    # The program's own 1024-octet buffers under the faults the issue names. With a window of
+    # The program's own 1024-octet buffers under 15 % drops and 15 % corruption. With a window of
     # two 512-octet segments the kernel can never fast-retransmit: every loss costs it an RTO,
     # doubled at each repeat (about 1 KB/s here, so a 32 kB body, not a megabyte). Its route's
     # minimum RTO is lowered and its maximum capped at a second (a knob of Linux 6.15+; without

@@ -48,22 +48,17 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def find_capture(name: str) -> Path | None:
-    """Return the path of capture ``name``: the repository's test data first, then the shared
-    captures beside the repository (or above it); None when neither has it."""
+    """Return the path of capture ``name`` in the repository's test data, or None."""
     for pattern in (f"tests/**/{name}", f"packages/*/tests/**/{name}"):
         for found in sorted(REPO.glob(pattern)):
             return found
-    for parent in (REPO, *REPO.parents):
-        candidate = parent / "shared" / "captures" / name
-        if candidate.is_file():
-            return candidate
     return None
 
 
 def capture(name: str) -> Path:
     path = find_capture(name)
     if path is None:
-        pytest.skip(f"capture {name} is neither in the repository's test data nor in shared/")
+        pytest.skip(f"capture {name} is not in the repository's test data")
     return path
 
 

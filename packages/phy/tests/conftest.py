@@ -139,8 +139,8 @@ def netns() -> Iterator[Netns]:
         subprocess.run(["ip", "netns", "del", ns.name], capture_output=True, timeout=10)
 
 
-# The stack's interface and UDP socket (issue 3), as DESIGN.md section 2 states them. The tests
-# that need them skip until they exist. STACK_PRELUDE is the same set-up for the scripts that
+# The stack's interface and UDP socket, as DESIGN.md section 2 states them. The tests that need
+# them skip when they cannot be imported. STACK_PRELUDE is the same set-up for the scripts that
 # run inside a namespace.
 STACK_PRELUDE = r"""
 from smoltcp.stack.iface import Config, Interface
@@ -168,7 +168,7 @@ def stack_skip_reason() -> str | None:
         namespace: dict = {}
         exec(STACK_PRELUDE, namespace)
     except ImportError as exc:
-        return f"the stack's Interface/UdpSocket (issue 3) are not available yet: {exc}"
+        return f"the stack's Interface/UdpSocket are not available: {exc}"
     return None
 
 

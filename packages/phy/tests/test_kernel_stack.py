@@ -2,8 +2,8 @@
 
 tap0 (or tun0) has 192.168.69.100/24 on the kernel side; the stack is 192.168.69.1. The kernel's
 ``ping`` must be answered by the stack, and a kernel UDP socket exchanges datagrams with a stack
-UDP socket (the stack echoes them upper-cased). These need the interface of issue 3 and skip
-until it exists.
+UDP socket (the stack echoes them upper-cased). These need the stack's interface and UDP socket
+and skip without them.
 """
 
 from __future__ import annotations

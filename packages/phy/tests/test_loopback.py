@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smoltcp.phy import Loopback, wait
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire.capabilities import Medium
 

@@ -1,7 +1,7 @@
 """An in-memory link between two stacks, with seeded faults, for the TCP pair tests.
 
 `Link` has two ends, `Link.a` and `Link.b`, each a device of the stack's device protocol
-(`smoltcp.stack.phy`). A frame sent on one end arrives on the other after ``latency``, unless a
+(`smoltcp.stack.device`). A frame sent on one end arrives on the other after ``latency``, unless a
 fault hits it: loss, corruption (one octet past the Ethernet header XORed with a non-zero
 value: the stack must catch it with a checksum), duplication, or reordering (an extra delay
 that lets later frames overtake it). An optional bottleneck (``rate_bps`` with a tail-drop
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import Medium
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.socket import IcmpSocket, RawSocket, SocketError, SocketSet, UdpSocket
+from smoltcp.stack.socket import IcmpSocket, RawIpSocket, SocketError, SocketSet, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import TestingDevice
 from smoltcp.stack.time import Duration, Instant
@@ -72,8 +72,8 @@ def fresh_interface() -> tuple[Interface, TestingDevice, SocketSet]:
 def test_datagram_sockets_raise_only_type_and_value_errors(a, b, c, d):
     call(UdpSocket, a, b)
     call(IcmpSocket, a, b)
-    call(RawSocket, a, b, c, d)
-    call(RawSocket, 4, 17, a, b)
+    call(RawIpSocket, a, b, c, d)
+    call(RawIpSocket, 4, 17, a, b)
     udp = UdpSocket(4096, 4096)
     call(udp.bind, a)
     call(udp.bind, 7)
@@ -88,7 +88,7 @@ def test_datagram_sockets_raise_only_type_and_value_errors(a, b, c, d):
     call(icmp.send_to, a, b)
     call(icmp.send_to, bytes(8), a)
     call(setattr, icmp, "hop_limit", a)
-    raw = RawSocket(4, 17, 4096, 4096)
+    raw = RawIpSocket(4, 17, 4096, 4096)
     call(raw.send, a)
     call(raw.send_slice, a)
     call(raw.recv_into, a)
@@ -145,9 +145,9 @@ def test_config_fields_raise_only_type_and_value_errors(name, value):
         (lambda: IcmpSocket(1024, 1024).bind(-1), ValueError, "ident"),
         (lambda: IcmpSocket(1024, 1024).send(8, 12345), TypeError, "addr"),
         (lambda: IcmpSocket(1024, 1024).send(-1, IpAddress.parse("10.0.0.2")), ValueError, "size"),
-        (lambda: RawSocket("4", 17, 64, 64), TypeError, "ip_version"),
-        (lambda: RawSocket(4, 300, 64, 64), ValueError, "ip_protocol"),
-        (lambda: RawSocket(4, 17, 64, 64).recv_into(b"ro"), TypeError, "buffer"),
+        (lambda: RawIpSocket("4", 17, 64, 64), TypeError, "ip_version"),
+        (lambda: RawIpSocket(4, 300, 64, 64), ValueError, "ip_protocol"),
+        (lambda: RawIpSocket(4, 17, 64, 64).recv_into(b"ro"), TypeError, "buffer"),
         (lambda: Config(random_seed="x"), TypeError, "random_seed"),
         (lambda: Config(hop_limit=1.0), TypeError, "hop_limit"),
         (lambda: Config(gro=1), TypeError, "gro"),
@@ -169,7 +169,7 @@ def test_every_socket_kind_takes_int_buffer_sizes():
     icmp = IcmpSocket(1024, 1024)
     icmp.bind(0x1234)
     icmp.send_to(bytes(8), IpAddress.parse("10.0.0.2"))
-    raw = RawSocket(4, 17, 1024, 1024)
+    raw = RawIpSocket(4, 17, 1024, 1024)
     raw.send_slice(bytes(20))
     # An int N holds N // 64 small packets: 1024 octets take 16 datagrams, then no more.
     small = UdpSocket(1024, 1024)

@@ -14,7 +14,7 @@ import struct
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawSocket, UdpSocket
+from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawIpSocket, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness, arp, ethernet, icmp_message, ipv4, mac, tcp, udp
 from smoltcp.stack.time import Duration
@@ -129,7 +129,7 @@ addresses6 = st.one_of(
 @st.composite
 def _icmpv6(draw: st.DrawFn, src: Ipv6Address, dst: Ipv6Address) -> bytes:
     """An ICMPv6 message with a right checksum: echo, NS, NA, or any type with random data."""
-    kind = draw(st.sampled_from(["echo", "ns", "na", "other"]))
+    kind = draw(st.sampled_from(["echo", "ns", "na", "mld", "other"]))
     target = draw(addresses6)
     ll = draw(st.one_of(st.none(), st.just(EthernetAddress.parse(PEER_MAC))))
     msg: Icmpv6Repr | NdpRepr
@@ -146,6 +146,10 @@ def _icmpv6(draw: st.DrawFn, src: Ipv6Address, dst: Ipv6Address) -> bytes:
             solicited=flags[0],
             override=flags[1],
         )
+    elif kind == "mld":
+        # A query of MLDv1's or MLDv2's length, or one in between, or sources past the end.
+        body = draw(st.binary(min_size=20, max_size=44))
+        msg = Icmpv6Repr(Icmpv6Message.MLD_QUERY, 0, 0, 0, body)
     else:
         msg = Icmpv6Repr(
             Icmpv6Message(draw(st.integers(0, 255))), 0, 0, 0, draw(st.binary(max_size=48))
@@ -262,11 +266,14 @@ def ethernet_frames(draw: st.DrawFn) -> bytes:
     return frame if cut is None else frame[:cut]
 
 
-def _harness(medium: Medium) -> tuple[Harness, list[UdpSocket | IcmpSocket | RawSocket]]:
-    h = Harness(medium=medium, neighbor_cache_capacity=4, arp_queue_total=8)
+def _harness(medium: Medium) -> tuple[Harness, list[UdpSocket | IcmpSocket | RawIpSocket]]:
+    # SLAAC on: router advertisements, a tentative link-local address and MLD reports too.
+    h = Harness(medium=medium, neighbor_cache_capacity=4, arp_queue_total=8, slaac=True)
     h.iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.100"))
     h.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse(f"{US6}/64")))
-    socks: list[UdpSocket | IcmpSocket | RawSocket] = []
+    h.iface.add_ip_addr(IpCidr.parse("fdaa::5/64"), h.now, probe=True)  # tentative a while
+    h.iface.join_multicast_group(Ipv6Address("ff12::4242"), h.now)
+    socks: list[UdpSocket | IcmpSocket | RawIpSocket] = []
     for port in (7, 53, 7000):
         s = UdpSocket(PacketBuffer(4, 512), PacketBuffer(4, 512))
         s.bind(port)
@@ -276,14 +283,15 @@ def _harness(medium: Medium) -> tuple[Harness, list[UdpSocket | IcmpSocket | Raw
         s2.bind(ep)
         socks.append(s2)
     socks.extend(
-        RawSocket(4, proto, PacketBuffer(4, 512), PacketBuffer(4, 512)) for proto in (17, 253)
+        RawIpSocket(version, proto, PacketBuffer(4, 512), PacketBuffer(4, 512))
+        for version, proto in ((4, 17), (4, 253), (6, 17), (6, 58), (6, 253))
     )
     for s in socks:
         h.sockets.add(s)
     return h, socks
 
 
-def _drain(socks: list[UdpSocket | IcmpSocket | RawSocket]) -> None:
+def _drain(socks: list[UdpSocket | IcmpSocket | RawIpSocket]) -> None:
     for s in socks:
         while s.can_recv():
             s.recv()

@@ -343,19 +343,29 @@ def test_router_advertisements_are_ignored_without_slaac() -> None:
 
 def test_slaac_configures_an_address_and_the_default_router() -> None:
     h = Harness(cidr=f"{US}/64", slaac=True)
-    assert h.feed(_router_advert()) == []
-    assert Ipv6Address("2001:db8:1::ff:fe00:1") in h.iface.ipv6_addrs()
+    formed = Ipv6Address("2001:db8:1::ff:fe00:1")
+    h.feed(_router_advert())
+    # Tentative first: duplicate address detection (RFC 4862 5.4) runs for a second.
+    assert formed not in h.iface.ipv6_addrs()
+    assert formed in h.iface.dad.tentative
+    h.poll(h.advance(1000))
+    assert formed in h.iface.ipv6_addrs()
     assert h.iface.routes.lookup(Ipv6Address("2a00::1"), h.now) == Ipv6Address("fe80::1")
     # The router lifetime ends: no default route any more.
     later = h.now + Duration.from_secs(1801)
     assert h.iface.routes.lookup(Ipv6Address("2a00::1"), later) is None
-    # A valid lifetime of zero takes the address away.
+    # A valid lifetime of zero does not take the address away at once (RFC 4862 5.5.3 (e):
+    # two more hours), but it is deprecated (preferred lifetime 0).
     h.feed(_router_advert(valid=0))
-    assert Ipv6Address("2001:db8:1::ff:fe00:1") not in h.iface.ipv6_addrs()
+    assert formed in h.iface.ipv6_addrs()
+    assert formed in h.iface.slaac.deprecated
+    h.poll(h.advance(Duration.from_secs(7201)))
+    assert formed not in h.iface.ipv6_addrs()
 
 
 def test_router_advertisement_from_beyond_the_link_is_refused() -> None:
     h = Harness(cidr=f"{US}/64", slaac=True)
     h.feed(_router_advert(hlim=64))
     assert h.dropped["ndp-hop-limit"] == 1
-    assert len(h.iface.ipv6_addrs()) == 2
+    formed = Ipv6Address("2001:db8:1::ff:fe00:1")
+    assert formed not in h.iface.ipv6_addrs() and formed not in h.iface.dad.tentative

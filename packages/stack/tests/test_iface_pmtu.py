@@ -375,10 +375,10 @@ def test_icmp_sockets_on_the_udp_port_still_hear_fragmentation_needed() -> None:
 
 
 def test_a_raw_socket_packet_larger_than_the_mtu_leaves_in_fragments() -> None:
-    from smoltcp.stack.socket import RawSocket
+    from smoltcp.stack.socket import RawIpSocket
 
     h = harness()
-    raw = RawSocket(4, 253, 1 << 16, 1 << 16)
+    raw = RawIpSocket(4, 253, 1 << 16, 1 << 16)
     h.sockets.add(raw)
     body = random.Random(1).randbytes(4000)
     raw.send_slice(bytes(IP(src=US, dst=PEER, proto=253) / body))

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.phy import DeviceCapabilities
 from smoltcp.stack.socket import SocketSet, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import LinkDevice, _TxToken

@@ -10,7 +10,7 @@ from smoltcp.stack.socket import (
     BindError,
     IcmpEndpoint,
     IcmpSocket,
-    RawSocket,
+    RawIpSocket,
     RecvError,
     SendError,
     UdpSocket,
@@ -157,8 +157,8 @@ def test_malformed_outgoing_icmp_is_dropped_not_sent() -> None:
     assert sock.tx_dropped == 1
 
 
-def raw_socket(h: Harness, protocol: int) -> RawSocket:
-    sock = RawSocket(4, protocol, PacketBuffer(8, 4096), PacketBuffer(8, 4096))
+def raw_socket(h: Harness, protocol: int) -> RawIpSocket:
+    sock = RawIpSocket(4, protocol, PacketBuffer(8, 4096), PacketBuffer(8, 4096))
     h.sockets.add(sock)
     return sock
 
@@ -198,8 +198,8 @@ def test_raw_socket_sends_a_packet_with_a_fresh_header_checksum() -> None:
 
 def test_raw_socket_arguments() -> None:
     with pytest.raises(ValueError):
-        RawSocket(6, 17, PacketBuffer(1, 1), PacketBuffer(1, 1))
-    sock = RawSocket(4, IpProtocol.UDP, PacketBuffer(1, 1), PacketBuffer(1, 1))
+        RawIpSocket(5, 17, PacketBuffer(1, 1), PacketBuffer(1, 1))
+    sock = RawIpSocket(4, IpProtocol.UDP, PacketBuffer(1, 1), PacketBuffer(1, 1))
     assert sock.ip_protocol is IpProtocol.UDP
     with pytest.raises(RecvError):
         sock.recv()
@@ -209,7 +209,7 @@ def test_raw_socket_arguments() -> None:
 
 def test_raw_socket_recv_into_truncates() -> None:
     h = harness()
-    sock = RawSocket(4, 253, PacketBuffer(4, 1024), PacketBuffer(4, 1024))
+    sock = RawIpSocket(4, 253, PacketBuffer(4, 1024), PacketBuffer(4, 1024))
     h.sockets.add(sock)
     packet = ipv4(PEER, US, 253, b"0123456789")
     h.feed(to_us(packet))

@@ -1,4 +1,4 @@
-"""Issue 5 audit: mechanisms whose rules no other test pinned (each killed a mutant of
+"""Audit of TCP mechanisms whose rules no other test pinned (each killed a mutant of
 process.py that the rest of the TCP suite let through)."""
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ def test_a_long_burst_is_acknowledged_every_64_kib() -> None:
     # stretch is bounded at 64 KiB, as Linux's GRO bounds it (one ACK per aggregate).
     h = TcpHarness(rx=1 << 18, ack_delay=Duration.from_millis(10))
     h.establish_passive(window_scale=0)
-    # A bulk receiver's setting (the default is RFC 5681's two segments; X, 18:15).
+    # A bulk receiver's setting (the default is RFC 5681's two segments).
     h.sock.set_ack_stretch(65536)
     h.send(seq=5001, ack=1001, payload=bytes(1000))
     h.advance(10)

@@ -1,4 +1,4 @@
-"""Issue 5 audit: the gaps the other TCP tests left, each shown to fail on a broken stack.
+"""Audit of TCP states: the gaps the other TCP tests left, each shown to fail on a broken stack.
 
 - every transition of the RFC 9293 diagram (`state.TRANSITIONS`) is exercised, and no state
   change outside it happens (the harness checks each one);
@@ -326,7 +326,7 @@ def test_children_get_their_own_copy_of_a_custom_congestion_controller() -> None
         assert child.state is S.SYN_RECEIVED
         assert type(child.congestion_control) is type(cc)
         assert child.congestion_control is not cc
-    assert child.congestion_control._hystart is False  # the configuration came along
+    assert child.congestion_control.hystart_enabled is False  # the configuration came along
 
 
 # -- initial sequence numbers through the interface (RFC 6528) ---------------------------

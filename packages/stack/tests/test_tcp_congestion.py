@@ -147,6 +147,13 @@ def test_cubic_reduces_by_beta_and_remembers_w_max() -> None:
     assert cc.cwnd == 7 * MSS
 
 
+def _slow_start_to(cc: Cubic, segments: int) -> None:
+    """Grow ``cc`` in slow start (one ACK per segment, a steady RTT) to ``segments`` MSS."""
+    while cc.cwnd < segments * MSS:
+        cc.on_ack(T0, MSS, cc.cwnd, RTT)
+    assert cc.cwnd == segments * MSS and cc.in_slow_start
+
+
 def _grow(cc: Cubic, start: Instant, seconds: float, rtt: Duration) -> Instant:
     """Feed one ACK per segment, a window per RTT, for ``seconds``; return the end time."""
     now = start
@@ -163,8 +170,7 @@ def test_cubic_curve_returns_to_w_max_around_k() -> None:
     cc = Cubic()
     cc.set_mss(MSS)
     # Build a large window, then lose: W_max = 100 segments.
-    cc._cwnd = 100 * MSS
-    cc._ssthresh = 100 * MSS
+    _slow_start_to(cc, 100)
     cc.on_congestion_event(T0, 100 * MSS)
     assert cc.cwnd == 70 * MSS
     cc.on_recovery_exit(T0)
@@ -181,7 +187,7 @@ def test_cubic_curve_returns_to_w_max_around_k() -> None:
 def test_cubic_fast_convergence_lowers_w_max() -> None:
     cc = Cubic()
     cc.set_mss(MSS)
-    cc._cwnd = 100 * MSS
+    _slow_start_to(cc, 100)
     cc.on_congestion_event(T0, 100 * MSS)  # W_max 100
     cc.on_recovery_exit(T0)
     cc.on_congestion_event(T0, 100 * MSS)  # lost again at 70 < W_max
@@ -192,7 +198,7 @@ def test_cubic_reno_friendly_region_on_short_rtt() -> None:
     # With tiny RTTs the cubic curve grows slower than Reno would: W_est takes over.
     cc = Cubic()
     cc.set_mss(MSS)
-    cc._cwnd = 20 * MSS
+    _slow_start_to(cc, 20)
     cc.on_congestion_event(T0, 20 * MSS)
     cc.on_recovery_exit(T0)
     rtt = Duration.from_micros(100)

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +23,6 @@ from tcp_sim import connect_pair, make_pair
 from test_tcp_pair import check_intact, transfer
 
 from smoltcp.stack.tcp import TcpSocket, TcpState
-from smoltcp.stack.tcp import rack as rack_module
 from smoltcp.stack.tcp.rack import Rack
 from smoltcp.stack.testing import Harness, ethernet, ipv4, mac, tcp
 from smoltcp.stack.time import Duration
@@ -228,13 +226,14 @@ class TargetedLink(Link):
         super()._send(src, frame, now)
 
 
-def run_with_a_retransmission_lost(monkeypatch: pytest.MonkeyPatch, rack: bool) -> Any:
-    if not rack:
-        monkeypatch.setattr(rack_module.Rack, "detect", lambda self, t: None)
+def run_with_a_retransmission_lost(rack: bool) -> Any:
     link = TargetedLink(seed=4, latency=Duration.from_millis(5))
     link.kill = {}
     sim, a, b = make_pair(link)
     client, server = connect_pair(sim, a, b, rx_size=1 << 20, tx_size=1 << 20)
+    for sock in (client, server):
+        sock.set_rack_enabled(rack)
+        assert sock.rack_enabled is rack
     # The 41st segment: mid-stream, with plenty sent after it (and after its retransmission).
     target = (int(client.tcb.snd_una) + 40 * client.tcb.snd_mss) & 0xFFFFFFFF
     link.kill[target] = 2
@@ -244,14 +243,12 @@ def run_with_a_retransmission_lost(monkeypatch: pytest.MonkeyPatch, rack: bool) 
     return client.stats
 
 
-def test_a_retransmission_lost_again_is_repaired_without_a_timeout(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    stats = run_with_a_retransmission_lost(monkeypatch, rack=True)
+def test_a_retransmission_lost_again_is_repaired_without_a_timeout() -> None:
+    stats = run_with_a_retransmission_lost(rack=True)
     assert stats.rack_losses >= 1
     assert stats.timeouts == 0, stats
     # The same without RACK's detection: only the retransmission timer repairs it.
-    stats = run_with_a_retransmission_lost(monkeypatch, rack=False)
+    stats = run_with_a_retransmission_lost(rack=False)
     assert stats.timeouts >= 1, stats
 
 

@@ -579,10 +579,13 @@ def test_backlog_child_reset_is_dropped(h: TcpHarness) -> None:
 def test_backlog_children_inherit_settings(h: TcpHarness) -> None:
     h.sock.set_nagle_enabled(False)
     h.sock.set_keep_alive(Duration.from_secs(7))
+    assert h.sock.rack_enabled
+    h.sock.set_rack_enabled(False)
     h.listen(backlog=1)
     h.send(SYN, seq=100, src_port=1001)
     child = next(s for hd, s in h.set.sockets.items() if hd != h.handle)
     assert not child.nagle_enabled and child.keep_alive == Duration.from_secs(7)
+    assert not child.rack_enabled
     assert child.recv_capacity == h.sock.recv_capacity
     assert child.local_endpoint == (LOCAL.addr, LOCAL.port)
     assert child.remote_endpoint == (REMOTE.addr, 1001)

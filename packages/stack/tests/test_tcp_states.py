@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tcp_harness import LOCAL, REMOTE, Duration, TcpControl, TcpHarness, TcpState, fields
 
 from smoltcp.stack.socket.errors import RecvError
+from smoltcp.stack.tcp.trace import RingRecorder, StateChanged
 
 SYN = TcpControl.SYN
 FIN = TcpControl.FIN
@@ -129,6 +130,24 @@ def test_syn_received_rst_returns_to_listen(h: TcpHarness) -> None:
     h.send(SYN, seq=9000, src_port=1234)
     assert h.sock.state is S.SYN_RECEIVED
     assert h.sock.remote_endpoint.port == 1234
+
+
+def test_syn_received_rst_returns_to_listen_in_the_trace(h: TcpHarness) -> None:
+    ring = RingRecorder()
+    h.sock.set_trace(ring)
+    h.listen()
+    h.send(SYN, seq=5000)
+    h.recv_one()
+    h.send(RST, seq=5001)
+    h.send(SYN, seq=9000, src_port=1234)
+    changes = [(r.conn, r.old, r.new) for r in ring.records() if isinstance(r, StateChanged)]
+    first, second = changes[0][0], changes[-1][0]
+    assert changes == [
+        (first, "LISTEN", "SYN-RECEIVED"),
+        (first, "SYN-RECEIVED", "LISTEN"),  # the failed handshake's end, in its own trace
+        (second, "LISTEN", "SYN-RECEIVED"),
+    ]
+    assert first != second
 
 
 def test_syn_received_duplicate_syn_resends_syn_ack(h: TcpHarness) -> None:

@@ -1,12 +1,19 @@
 """Connect to a TCP server and answer it with the reverse of each line it sends.
 
 The host is 02-00-00-00-00-02 / 192.168.69.2/24 with 192.168.69.100 as its default gateway
-(``--mac``, ``--address``, ``--gateway``), on the TAP interface IFACE (or TUN with --tun). Its
+(``--mac``, ``--address``, ``--gateway``), and fdaa::2/64 with fdaa::100 as its IPv6 gateway
+(``--ip6``, ``--gateway6``), on the TAP interface IFACE (or TUN with --tun). Its
 socket buffers are small (64 octets to receive, 128 to send), so that flow control shows in a
 capture. Try it against a kernel listener:
 
     socat stdio tcp4-listen:1234            # in one shell, on the kernel side of tap0
     smoltcp-client tap0 192.168.69.100 1234 # in another; type lines into socat
+
+and over IPv6 (a link-local address names its link, as with ping -6):
+
+    socat stdio tcp6-listen:1234
+    smoltcp-client tap0 fdaa::100 1234
+    smoltcp-client tap0 fe80::100%tap0 1234
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import sys
 from smoltcp.stack.socket import SocketSet
 from smoltcp.stack.tcp import TcpSocket, TcpState
 from smoltcp.stack.time import Duration, Instant
+from smoltcp.wire import IpEndpoint
 
 from . import options
 from .apps import LineReverser, Pump
@@ -28,6 +36,8 @@ PROG = "smoltcp-client"
 HARDWARE_ADDR = "02-00-00-00-00-02"
 ADDRESS = "192.168.69.2/24"
 GATEWAY = "192.168.69.100"
+ADDRESSES6 = ("fdaa::2/64",)
+GATEWAY6 = "fdaa::100"
 RX_BUFFER = 64
 TX_BUFFER = 128
 
@@ -35,8 +45,19 @@ TX_BUFFER = 128
 def build_parser() -> options.ExampleParser:
     """Return the command-line parser of smoltcp-client."""
     p = options.parser(PROG, __doc__ or "")
-    options.add_host_options(p, address=ADDRESS, gateway=GATEWAY, mac=HARDWARE_ADDR)
-    p.add_argument("address", metavar="ADDRESS", type=options.address, help="server address")
+    options.add_host_options(
+        p,
+        address=ADDRESS,
+        gateway=GATEWAY,
+        mac=HARDWARE_ADDR,
+        ipv6=ADDRESSES6,
+        gateway6=GATEWAY6,
+    )
+    p.add_peer_argument(
+        "address",
+        metavar="ADDRESS",
+        help="server address: IPv4, or IPv6 (fdaa::100, or fe80::100%%IFACE for a link-local one)",
+    )
     p.add_argument("port", metavar="PORT", type=options.port, help="server port")
     p.add_argument(
         "--timeout",
@@ -57,7 +78,7 @@ def converse(args: argparse.Namespace) -> int:
     sockets = SocketSet()
     sock = TcpSocket(RX_BUFFER, TX_BUFFER)
     sockets.add(sock)
-    remote = f"{args.address}:{args.port}"
+    remote = str(IpEndpoint(args.address, args.port))
     sock.connect(iface.context, (args.address, args.port), 0)
     connect_deadline = start + Duration.from_secs(args.timeout)
     reverser = LineReverser(max_line=RX_BUFFER)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from smoltcp.stack.time import Duration
+from smoltcp.stack.time import Duration, Instant
 
 from .runtime import Clock, UserError
 
@@ -100,7 +100,7 @@ def acquire_lease(iface: Any, device: Any, sockets: Any, clock: Clock, timeout: 
     deadline = clock.now() + Duration.from_secs(timeout)
     found: list[Any] = []
 
-    def step(now: Any) -> bool:
+    def step(now: Instant) -> bool:
         for event in applier.poll(now):
             if event.kind == "configured":
                 found.append(event.lease)
@@ -135,11 +135,13 @@ def lookup(
     device: Any,
     sockets: Any,
     lease: Any = None,
+    family: int | None = None,
 ) -> Any:
     """Return the address of ``target`` (an address already, or a name to resolve).
 
-    The DNS server is ``args.dns``, else the lease's first. Raises UserError when there is
-    none, when the name is not known, or when no server answers.
+    The DNS server is ``args.dns``, else the lease's first. A name is looked up as an A
+    record, or as an AAAA record when ``family`` is 6. Raises UserError when there is none,
+    when the name is not known, or when no server answers.
     """
     from smoltcp.wire import IpAddress
 
@@ -147,6 +149,7 @@ def lookup(
         return target
     from smoltcp.phy.resolver import os_random, resolve
     from smoltcp.stack.socket.dns import DnsSocket
+    from smoltcp.wire.dns import DnsType
 
     servers = [args.dns] if getattr(args, "dns", None) is not None else []
     if not servers and lease is not None:
@@ -156,7 +159,8 @@ def lookup(
     dns = DnsSocket(os_random(), servers)
     handle = sockets.add(dns)
     try:
-        found = resolve(iface, device, sockets, dns, target, timeout=15)
+        qtype = DnsType.AAAA if family == 6 else DnsType.A
+        found = resolve(iface, device, sockets, dns, target, qtype=qtype, timeout=15)
     except (OSError, ValueError) as exc:
         reason = str(exc.args[-1]).removeprefix(f"{target!r}: ")
         raise UserError(f"cannot resolve {target!r}: {reason}") from None

@@ -2,7 +2,9 @@
 
 Each example builds its parser with `parser(...)`, which already holds the device and middleware
 options (`--tun`, `--offload`, `--pcap` and its limits, the fault-injection knobs, `--seed`, `-v`);
-`add_host_options` adds the host's own `--address`, `--gateway` and `--mac`. After parsing,
+`add_host_options` adds the host's own `--address`, `--gateway` and `--mac`, and for the examples
+that speak IPv6 as well `--ip6` and `--gateway6` (a dual-stack host: the IPv4 address, the
+link-local IPv6 address formed from the MAC, and the IPv6 addresses given). After parsing,
 `open_device(args)` opens the interface named on the command line and wraps it, innermost first,
 in a `PcapWriter`, a `Tracer` and a `FaultInjector`, as the options ask. Because the fault
 injector sits outside the tracer, a frame it drops has already been traced (on receive) or is
@@ -24,10 +26,21 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO, Any, NoReturn
 
 from .netem_options import add_netem_arguments, netem_settings
+from .peers import (
+    Ipv6Addresses,
+    bracketed_address,
+    gateway6_address,
+    ipv6_addresses,
+    ipv6_cidr,
+    peer_address,
+    peer_host,
+    split_zone,
+    zone_problem,
+)
 
 __all__ = [
     "ExampleParser",
@@ -35,6 +48,7 @@ __all__ = [
     "add_host_options",
     "add_middleware_options",
     "address",
+    "bracketed_address",
     "cidr",
     "configure_logging",
     "endpoint",
@@ -42,32 +56,68 @@ __all__ = [
     "host_interface",
     "int_range",
     "interface_name",
+    "ipv6_addresses",
+    "ipv6_cidr",
     "non_negative",
     "non_negative_int",
     "octets",
     "open_device",
     "parser",
+    "peer_address",
+    "peer_host",
     "percent",
     "port",
     "pcap_path",
     "positive",
     "random_seed",
+    "split_zone",
     "wrap_device",
+    "zone_problem",
 ]
 
 
 class ExampleParser(argparse.ArgumentParser):
-    """An `argparse.ArgumentParser` whose errors are one line: ``prog: error: ... (see --help)``."""
+    """An `argparse.ArgumentParser` whose errors are one line: ``prog: error: ... (see --help)``.
+
+    `add_peer_argument` adds a positional peer address that may carry a zone (``fe80::1%tap0``);
+    after parsing, the attribute holds the address and ``<dest>_zone`` the zone, both checked.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._peers: list[tuple[str, str]] = []
+
+    def add_peer_argument(
+        self, dest: str, *, metavar: str, help: str, names: bool = False, nargs: str | None = None
+    ) -> None:
+        """Add positional ``dest``: an IP address (brackets and a zone allowed), or with
+        ``names`` also a host name (kept as text)."""
+        self._peers.append((dest, metavar))
+        self.add_argument(
+            dest, metavar=metavar, nargs=nargs, type=peer_host if names else peer_address, help=help
+        )
 
     def error(self, message: str) -> NoReturn:
         """Print ``message`` as one line on stderr and exit with status 2."""
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
-    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
         """Parse ``args``, then check the options that only make sense together."""
         parsed = super().parse_args(args, namespace)
         if getattr(parsed, "pcap_files", None) is not None and parsed.pcap_limit is None:
             self.error("argument --pcap-files: needs --pcap-limit")
+        for dest, metavar in self._peers:
+            value = getattr(parsed, dest, None)
+            if value is None:  # an optional positional not given
+                setattr(parsed, f"{dest}_zone", None)
+                continue
+            addr, zone = value
+            setattr(parsed, dest, addr)
+            setattr(parsed, f"{dest}_zone", zone)
+            if not isinstance(addr, str):
+                problem = zone_problem(addr, zone, getattr(parsed, "iface", None))
+                if problem:
+                    self.error(f"argument {metavar}: {problem}")
         return parsed
 
 
@@ -105,13 +155,15 @@ def hardware(text: str) -> Any:
 
 
 def endpoint(text: str) -> Any:
-    """Parse ``ADDRESS:PORT``."""
+    """Parse ``ADDRESS:PORT``, an IPv6 address in brackets: ``[fdaa::1]:6969`` (RFC 3986)."""
     from smoltcp.wire import IpEndpoint
 
     try:
         return IpEndpoint.parse(text)
     except (ValueError, TypeError):
-        raise argparse.ArgumentTypeError(f"bad endpoint {text!r} (want ADDRESS:PORT)") from None
+        raise argparse.ArgumentTypeError(
+            f"bad endpoint {text!r} (want ADDRESS:PORT, or [IPV6-ADDRESS]:PORT)"
+        ) from None
 
 
 def port(text: str) -> int:
@@ -411,9 +463,20 @@ def add_middleware_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_host_options(
-    p: argparse.ArgumentParser, *, address: str, gateway: str | None, mac: str
+    p: argparse.ArgumentParser,
+    *,
+    address: str,
+    gateway: str | None,
+    mac: str,
+    ipv6: Sequence[str] | None = None,
+    gateway6: str | None = None,
 ) -> None:
-    """Add ``--address CIDR``, ``--gateway ADDRESS`` and ``--mac MAC`` with these defaults."""
+    """Add ``--address CIDR``, ``--gateway ADDRESS`` and ``--mac MAC`` with these defaults.
+
+    With ``ipv6`` (the host's IPv6 addresses, such as ``("fdaa::1/64",)``), also add
+    ``--ip6 CIDR`` (repeatable; the first one given replaces the defaults) and ``--gateway6``
+    (default ``gateway6``): the host is then dual-stack.
+    """
     g = p.add_argument_group("this host")
     g.add_argument(
         "--address",
@@ -437,6 +500,27 @@ def add_host_options(
         default=mac,
         help=f"this host's Ethernet address on a TAP device (default {mac})",
     )
+    if ipv6 is None:
+        return
+    defaults = " ".join(ipv6) or "none"
+    g.add_argument(
+        "--ip6",
+        dest="host_cidrs6",
+        metavar="CIDR",
+        type=ipv6_cidr,
+        action=Ipv6Addresses,
+        default=tuple(ipv6),
+        help="an IPv6 address of this host with its prefix length; repeat it for more, or "
+        "give 'none' for no IPv6 address but the link-local one formed from --mac on a TAP "
+        f"device (default {defaults})",
+    )
+    g.add_argument(
+        "--gateway6",
+        metavar="ADDRESS",
+        type=gateway6_address,
+        default=gateway6,
+        help=f"the default IPv6 route, or 'none' (default {gateway6 or 'none'})",
+    )
 
 
 def gateway_address(text: str) -> Any:
@@ -447,23 +531,38 @@ def gateway_address(text: str) -> Any:
 
     value = address(text)
     if not isinstance(value, Ipv4Address):
-        raise argparse.ArgumentTypeError(f"bad gateway {text!r} (want an IPv4 address or none)")
+        raise argparse.ArgumentTypeError(
+            f"bad gateway {text!r} (want an IPv4 address or none; an IPv6 one goes to --gateway6)"
+        )
     return value
 
 
 def host_interface(args: argparse.Namespace, device: Any, now: Any) -> Any:
-    """Return the `Interface` the host options describe on ``device`` at ``now``."""
+    """Return the `Interface` the host options describe on ``device`` at ``now``.
+
+    Besides ``--address`` and ``--gateway``: the ``--ip6`` addresses and the ``--gateway6``
+    route when the example has them.
+    """
+    from smoltcp.wire import IpCidr, Ipv6Address
+
     from .runtime import make_interface
 
-    return make_interface(
+    extra = [IpCidr.parse(a) if isinstance(a, str) else a for a in getattr(args, "host_cidrs6", ())]
+    iface = make_interface(
         device,
         now,
         hardware_addr=args.mac,
-        addresses=[args.host_cidr],
+        addresses=[args.host_cidr, *(a for a in extra if a != args.host_cidr)],
         gateway=args.gateway,
         seed=random_seed(args),
         syncookie_secret=syncookie_secret(args),
     )
+    gateway6 = getattr(args, "gateway6", None)
+    if gateway6 is not None:
+        iface.routes.add_default_ipv6_route(
+            Ipv6Address(gateway6) if isinstance(gateway6, str) else gateway6
+        )
+    return iface
 
 
 def parser(prog: str, description: str, *, iface: bool = True) -> ExampleParser:

@@ -140,7 +140,7 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     except ImportError:  # pragma: no cover - the stack is a dependency
         pass
     try:
-        from smoltcp.phy import DeviceError  # type: ignore[attr-defined]
+        from smoltcp.phy import DeviceError
 
         kinds.append(DeviceError)
     except ImportError:

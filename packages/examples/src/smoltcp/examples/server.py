@@ -1,7 +1,9 @@
 """A host that answers simple requests on a TAP interface: ping, UDP and four TCP services.
 
 The host is 02-00-00-00-00-01 / 192.168.69.1/24 with 192.168.69.100 as its default gateway
-(``--mac``, ``--address``, ``--gateway`` change them).
+(``--mac``, ``--address``, ``--gateway`` change them), and dual-stack: fdaa::1/64, fe80::1/64
+and the link-local address formed from its MAC (fe80::ff:fe00:1), with fdaa::100 as its
+default IPv6 gateway (``--ip6``, ``--gateway6``). Every service below answers on every address.
 It answers:
 
 - pings (the interface itself replies to echo requests);
@@ -22,6 +24,14 @@ backlog, so connections that arrive back to back are all served. Try, from the k
     socat stdio tcp4-connect:192.168.69.1:6970 <<<"abcdefg"
     socat stdio tcp4-connect:192.168.69.1:6971 </dev/urandom
     socat stdio tcp4-connect:192.168.69.1:6972 >/dev/null
+
+and over IPv6, once the kernel's tap0 has fdaa::100/64:
+
+    ping -6 fdaa::1
+    ping -6 fe80::1%tap0
+    socat stdio udp6-connect:[fdaa::1]:6969 <<<"abcdefg"
+    socat stdio tcp6-connect:[fdaa::1]:6970 <<<"abcdefg"
+    curl -g --http0.9 http://[fdaa::1]:6969/
 
 On SIGUSR1 the server prints its live TCP connections to stdout, one line each in the manner
 of ``ss -ti`` (state, Recv-Q, Send-Q, endpoints, then the connection's statistics):
@@ -51,6 +61,8 @@ PROG = "smoltcp-server"
 HARDWARE_ADDR = "02-00-00-00-00-01"
 ADDRESS = "192.168.69.1/24"
 GATEWAY = "192.168.69.100"
+ADDRESSES6 = ("fdaa::1/64", "fe80::1/64")  # as the Rust smoltcp's server
+GATEWAY6 = "fdaa::100"
 SMALL = 64
 LARGE = 65535
 HELLO = b"hello\n"
@@ -63,7 +75,14 @@ Handler = Callable[[TcpSocket], None]
 def build_parser() -> options.ExampleParser:
     """Return the command-line parser of smoltcp-server."""
     p = options.parser(PROG, __doc__ or "")
-    options.add_host_options(p, address=ADDRESS, gateway=GATEWAY, mac=HARDWARE_ADDR)
+    options.add_host_options(
+        p,
+        address=ADDRESS,
+        gateway=GATEWAY,
+        mac=HARDWARE_ADDR,
+        ipv6=ADDRESSES6,
+        gateway6=GATEWAY6,
+    )
     return p
 
 
@@ -261,8 +280,10 @@ def serve(args: argparse.Namespace) -> int:
     ]
     report = ConnectionsReport(sockets)
     tcpinfo.install_sigusr1(report.request)
+    addrs = dict.fromkeys(str(c.address) for c in iface.context.ip_addrs)
+    addrs.update(dict.fromkeys(str(a) for a in iface.ipv6_addrs()))
     print(
-        f"{PROG}: {args.host_cidr.address} on {args.iface}: ping, udp 6969, "
+        f"{PROG}: {' '.join(addrs)} on {args.iface}: ping, udp 6969, "
         "tcp 6969 6970 6971 6972 (Ctrl-C to stop; SIGUSR1 lists the TCP connections)",
         file=sys.stderr,
         flush=True,

@@ -2,10 +2,15 @@
 
 It reads an ``AF_PACKET`` raw socket, so it works on any Ethernet-like interface (tap0, a veth,
 eth0) and needs CAP_NET_RAW (root). The stack is not involved: only `smoltcp.phy.RawSocket`
-and the wire layer's pretty printer, whose per-layer descriptions are joined by " | ".
+and the wire layer's pretty printer, whose per-layer descriptions are joined by " | ". IPv4
+and IPv6 alike, with ARP, ICMP, ICMPv6 with neighbour discovery and MLD, the IPv6 extension
+headers, UDP and TCP:
 
     sudo smoltcp-tcpdump tap0
     sudo smoltcp-tcpdump eth0 -c 10
+
+    12:00:00.000000 EthernetII src=... type=IPv6 | IPv6 src=fdaa::100 dst=fdaa::1 nxt=ICMPv6
+    len=64 hlim=64 | ICMPv6 echo request id=7 seq=1 len=56      (one line)
 """
 
 from __future__ import annotations
@@ -68,7 +73,9 @@ def dump(args: argparse.Namespace) -> int:
     def show(frame: memoryview) -> None:
         stamp = time.strftime("%H:%M:%S", time.localtime())
         fraction = f"{time.time() % 1:.6f}"[1:]
-        text = format_frame(frame, Medium.ETHERNET).replace("\n", " | ")
+        # One line per frame; the printer indents nested parts (IPv6 extension headers).
+        lines = format_frame(frame, Medium.ETHERNET).splitlines()
+        text = " | ".join(line.strip() for line in lines)
         out.write(f"{stamp}{fraction} {text}\n")
 
     with Waiter([device]) as waiter:

@@ -1,6 +1,6 @@
 """Devices and middleware for the smoltcp stack: what connects it to the OS or to memory.
 
-Devices implement `smoltcp.stack.phy.Device`:
+Devices implement `smoltcp.stack.device.Device`:
 
 - `Loopback`: in memory; what is sent is received.
 - `TapInterface`, `TunInterface`: Linux TAP (Ethernet) and TUN (IP) interfaces.

@@ -15,10 +15,11 @@ import struct
 from collections.abc import Callable
 from typing import TypeVar
 
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Instant
 from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import ipv4 as _ipv4_layout
+from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.layout import tcp as _tcp_layout
 
 R = TypeVar("R")
@@ -82,6 +83,7 @@ class FdTxToken:
 VNET_HDR_LEN = 10
 VNET_HDR_F_NEEDS_CSUM = 0x01
 VNET_HDR_GSO_TCPV4 = 1
+VNET_HDR_GSO_TCPV6 = 4
 _VNET_CSUM = struct.Struct("<HH")
 _VNET_HDR = struct.Struct("<BBHHHH")
 _IPV4_ADDRS = struct.Struct("!HHHH")
@@ -89,6 +91,7 @@ _BE16 = struct.Struct("!H")
 # Header offsets and fields, from the generated layouts.
 _ETHERTYPE = _eth_layout.ETHERTYPE  # the field's slice
 _ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4).to_bytes(2, "big")
+_ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6).to_bytes(2, "big")
 _IP_VERSION_AT = _ipv4_layout.VERSION_AT
 _IP_VERSION_SHIFT = _ipv4_layout.VERSION_OCTET_SHIFT
 _IP_PROTOCOL_AT = _ipv4_layout.NEXT_HEADER_AT
@@ -102,14 +105,20 @@ _THL_UNIT = _tcp_layout.HEADER_LEN_UNIT
 _TCP_CHECKSUM_AT = _tcp_layout.CHECKSUM_AT
 _PROTO_TCP = _tcp_layout.PSEUDO_PROTOCOL
 _MIN_TCP_PACKET = _ipv4_layout.HEADER_LEN + _tcp_layout.HEADER_LEN
+_IPV6_LEN = _ipv6_layout.HEADER_LEN
+_IPV6_NEXT_HEADER_AT = _ipv6_layout.NEXT_HEADER_AT
+_IPV6_SRC_AT = _ipv6_layout.SRC_ADDR_AT
+_IPV6_ADDRS_END = _ipv6_layout.DST_ADDR.stop  # source and destination, back to back
+_MIN_TCP6_PACKET = _IPV6_LEN + _tcp_layout.HEADER_LEN
 
 
 class VnetTxToken:
     """Transmit token that writes a virtio-net header before the frame.
 
-    A frame within the MTU goes out with an all-zero header (no offload). A larger TCP/IPv4
-    frame (the stack sends one only when the device reports ``max_tso_size``) goes out as a
-    TSO super-segment: gso_type TCPV4, gso_size the payload that fits the IP MTU with this
+    A frame within the MTU goes out with an all-zero header (no offload). A larger TCP frame
+    over IPv4, or over IPv6 with no extension header (the stack sends one only when the device
+    reports ``max_tso_size``), goes out as a TSO super-segment: gso_type TCPV4 or TCPV6,
+    gso_size the payload that fits the IP MTU with this
     frame's IP and TCP headers, and NEEDS_CSUM with the TCP checksum field holding the
     pseudo-header sum, so the kernel cuts it into MTU-sized segments and completes their
     checksums, as a NIC with TSO would.
@@ -145,15 +154,19 @@ class VnetTxToken:
         return result
 
     def _set_gso(self, length: int) -> None:
-        # Only TCP over IPv4 is segmented; anything else too big goes out as it is (and the
-        # kernel drops it), which is what the stack was told would happen.
+        # Only TCP over IPv4 or IPv6 is segmented; anything else too big goes out as it is (and
+        # the kernel drops it), which is what the stack was told would happen.
         frame = self._view
         ip = self._l2
-        if ip and frame[_ETHERTYPE] != _ETHERTYPE_IPV4:
+        version = frame[ip + _IP_VERSION_AT] >> _IP_VERSION_SHIFT if length > ip else 0
+        if ip and frame[_ETHERTYPE] != (_ETHERTYPE_IPV6 if version == 6 else _ETHERTYPE_IPV4):
+            return
+        if version == 6:
+            self._set_gso6(length)
             return
         if (
-            length < ip + _MIN_TCP_PACKET
-            or frame[ip + _IP_VERSION_AT] >> _IP_VERSION_SHIFT != 4
+            version != 4
+            or length < ip + _MIN_TCP_PACKET
             or frame[ip + _IP_PROTOCOL_AT] != _PROTO_TCP
         ):
             return
@@ -166,16 +179,38 @@ class VnetTxToken:
         # not complemented: the kernel adds the rest per segment (CHECKSUM_PARTIAL).
         s0, s1, d0, d1 = _IPV4_ADDRS.unpack_from(frame, ip + _IP_SRC_AT)
         total = s0 + s1 + d0 + d1 + _PROTO_TCP + length - tcp
+        self._pack_gso(VNET_HDR_GSO_TCPV4, tcp, thl, total, self._ip_mtu - ihl - thl)
+
+    def _set_gso6(self, length: int) -> None:
+        # TCP right after the fixed header: the stack puts no extension header before TCP, and
+        # the kernel's TCPV6 segmentation would have to copy any it found into every segment.
+        frame = self._view
+        ip = self._l2
+        if length < ip + _MIN_TCP6_PACKET or frame[ip + _IPV6_NEXT_HEADER_AT] != _PROTO_TCP:
+            return
+        tcp = ip + _IPV6_LEN
+        thl = (frame[tcp + _THL_AT] >> _THL_SHIFT) * _THL_UNIT
+        if length < tcp + thl:
+            return
+        # RFC 8200 8.1: the pseudo-header sum (addresses, upper-layer packet length, next
+        # header), folded, not complemented, as for IPv4.
+        upper = length - tcp
+        addrs = frame[ip + _IPV6_SRC_AT : ip + _IPV6_ADDRS_END]
+        total = sum(word for (word,) in _BE16.iter_unpack(addrs))
+        total += (upper >> 16) + (upper & 0xFFFF) + _PROTO_TCP
+        self._pack_gso(VNET_HDR_GSO_TCPV6, tcp, thl, total, self._ip_mtu - _IPV6_LEN - thl)
+
+    def _pack_gso(self, gso_type: int, tcp: int, thl: int, total: int, gso_size: int) -> None:
         total = (total & 0xFFFF) + (total >> 16)
         total = (total & 0xFFFF) + (total >> 16)
-        _BE16.pack_into(frame, tcp + _TCP_CHECKSUM_AT, total)
+        _BE16.pack_into(self._view, tcp + _TCP_CHECKSUM_AT, total)
         _VNET_HDR.pack_into(
             self._whole,
             0,
             VNET_HDR_F_NEEDS_CSUM,
-            VNET_HDR_GSO_TCPV4,
+            gso_type,
             tcp + thl,
-            self._ip_mtu - ihl - thl,
+            gso_size,
             tcp,
             _TCP_CHECKSUM_AT,
         )
@@ -260,7 +295,8 @@ class FdDevice:
         over unsegmented) and may carry a partial checksum (``NEEDS_CSUM``), which `receive`
         completes, as a NIC would: the stack sees ordinary, valid, possibly large frames.
         Transmitted frames within the MTU go out with an all-zero header (no offload); larger
-        TCP/IPv4 frames (up to ``max_tso_size``) as TSO super-segments (see `VnetTxToken`).
+        TCP frames over IPv4 or IPv6 (up to ``max_tso_size``) as TSO super-segments (see
+        `VnetTxToken`).
         """
         from smoltcp.stack.kernels import internet_sum
 

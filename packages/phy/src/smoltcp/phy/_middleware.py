@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Instant
 
 from .direction import Direction
@@ -33,7 +33,9 @@ class ObserverRxToken:
 
     def consume(self, f: Callable[[memoryview], R]) -> R:
         self._f = f
-        return self._inner.consume(self._hook)
+        # `_hook` returns what ``f`` returns (the token is not generic: R is per call).
+        result: R = self._inner.consume(self._hook)
+        return result
 
     def _on_frame(self, frame: memoryview) -> Any:
         self._owner._observe(_RX, self._now, frame)
@@ -52,7 +54,8 @@ class ObserverTxToken:
 
     def consume(self, length: int, f: Callable[[memoryview], R]) -> R:
         self._f = f
-        return self._inner.consume(length, self._hook)
+        result: R = self._inner.consume(length, self._hook)  # what ``f`` returns, as above
+        return result
 
     def _on_buffer(self, frame: memoryview) -> Any:
         result = self._f(frame)
@@ -71,11 +74,13 @@ class Middleware:
 
     def capabilities(self) -> DeviceCapabilities:
         """Return the inner device's capabilities."""
-        return self.inner.capabilities()
+        caps: DeviceCapabilities = self.inner.capabilities()
+        return caps
 
     def fileno(self) -> int:
         """Return the inner device's file descriptor (AttributeError if it has none)."""
-        return self.inner.fileno()
+        fd: int = self.inner.fileno()
+        return fd
 
     def readable(self) -> bool:
         """Return whether the inner device says a frame waits (for devices with no descriptor)."""

@@ -116,10 +116,13 @@ class _InjectorTxToken:
         owner = self._owner
         verdict = owner._tx_verdict(length, self._now)
         if verdict is None:
-            return self._inner.consume(length, f)
+            passed: R = self._inner.consume(length, f)
+            return passed
         if verdict:
             self._f = f
-            return self._inner.consume(length, self._corrupt_hook)
+            # `_fill_and_corrupt` returns what ``f`` returns (R is per call, not per token).
+            corrupted: R = self._inner.consume(length, self._corrupt_hook)
+            return corrupted
         # Dropped: the stack still fills a frame (it believes it sent one), into scratch space.
         if length > len(owner._scratch):
             owner._scratch = bytearray(length)
@@ -236,8 +239,8 @@ class FaultInjector(Middleware):
             # simply passes frames on.
             self.rx_emulator = Netem(rx_settings or NetemSettings(), f"{seed}/rx")
             self.tx_emulator = Netem(tx_settings or NetemSettings(), f"{seed}/tx")
-            self.receive = self._receive_emulated  # type: ignore[method-assign,assignment]
-            self.transmit = self._transmit_emulated  # type: ignore[method-assign,assignment]
+            self.receive = self._receive_emulated  # type: ignore[method-assign]
+            self.transmit = self._transmit_emulated  # type: ignore[method-assign]
         self._held_rx_token = _HeldRxToken()
         self._emulated_tx_token = _EmulatedTxToken(self)
         self._emulated_pair_tx_token = _EmulatedTxToken(self)

@@ -6,7 +6,7 @@ import collections
 from collections.abc import Callable
 from typing import TypeVar
 
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Instant
 from smoltcp.wire.capabilities import Medium
 

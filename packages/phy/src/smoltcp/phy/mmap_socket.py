@@ -26,7 +26,7 @@ import struct
 from collections.abc import Callable
 from typing import TypeVar
 
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetProtocol
 from smoltcp.wire.capabilities import Medium
@@ -126,6 +126,8 @@ class MmapTxToken:
         data = slot + TX_DATA
         result = f(dev._tx_view[data : data + length])
         tx = dev._tx_map
+        if tx is None:  # (`_free_slot` found it open; `f` may have closed it since)
+            raise ValueError("the device is closed")
         _TX_LEN.pack_into(tx, slot + 4, length, length)
         # The status last: from this store on, the slot belongs to the kernel.
         _U32.pack_into(tx, slot, TP_STATUS_SEND_REQUEST)

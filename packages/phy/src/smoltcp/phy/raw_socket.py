@@ -6,7 +6,7 @@ import errno
 import os
 import socket
 
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.wire.capabilities import Medium
 
 from . import _linux

@@ -19,6 +19,7 @@ log = logging.getLogger("smoltcp.phy.tracer")
 TraceCallback = Callable[[Direction, Instant, memoryview], None]
 """``callback(direction, now, frame)``; the frame view is valid only during the call."""
 
+_pretty_print: Callable[[bytes | bytearray | memoryview, Medium], str] | None
 try:
     from smoltcp.wire.pretty import pretty_print as _pretty_print
 except ImportError:  # pragma: no cover - a wire without the printer: fall back to hex

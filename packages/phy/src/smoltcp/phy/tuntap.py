@@ -7,7 +7,7 @@ import fcntl
 import os
 import struct
 
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.wire.capabilities import Medium
 
 from . import _linux

@@ -1,8 +1,8 @@
 """smoltcp.stack: the sans-I/O TCP/IP core.
 
 No I/O, no clock, no hidden randomness: the caller passes ``now`` (an `Instant`) and a device
-to `Interface.poll`. The pieces: `time`, `phy` (the device protocol), `storage`, `kernels`
-(the numba checksum), `iface` (the interface), `socket` (the socket set, raw, ICMP and UDP
+to `Interface.poll`. The pieces: `time`, `device` (the device protocol), `storage`, `kernels`
+(the numba checksum), `iface` (the interface), `socket` (the socket set, raw IP, ICMP and UDP
 sockets) and `tcp` (TCP sockets, imported on first use).
 
 A UDP echo host, driven by its owner::
@@ -24,22 +24,26 @@ A UDP echo host, driven by its owner::
         ...  # wait for the device or the delay, then read the clock into `now`
 
 `smoltcp.stack.testing` has an in-memory device and frame builders for tests.
+
+Renamed, the old names kept for one release (each warns once, `DeprecationWarning`): the module
+``smoltcp.stack.phy`` is `smoltcp.stack.device`, and ``RawSocket`` is `RawIpSocket`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ._deprecated import deprecated_alias
+from .device import Device, DeviceCapabilities, RxToken, TxToken
 from .iface import Config, Context, Counters, Interface, Route, Routes
 from .log import TRACE
-from .phy import Device, DeviceCapabilities, RxToken, TxToken
 from .socket import (
     BindError,
     ConnectError,
     IcmpEndpoint,
     IcmpSocket,
     ListenError,
-    RawSocket,
+    RawIpSocket,
     RecvError,
     SendError,
     Socket,
@@ -70,7 +74,7 @@ __all__ = [
     "Interface",
     "ListenError",
     "PacketBuffer",
-    "RawSocket",
+    "RawIpSocket",
     "RecvError",
     "RingBuffer",
     "Route",
@@ -94,4 +98,6 @@ def __getattr__(name: str) -> Any:
         from .tcp import TcpSocket
 
         return TcpSocket
+    if name == "RawSocket":  # the old name of `RawIpSocket`: warn once, then bind it
+        return deprecated_alias(globals(), name, RawIpSocket, __name__)
     raise AttributeError(f"module 'smoltcp.stack' has no attribute {name!r}")

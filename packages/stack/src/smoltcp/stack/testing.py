@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from smoltcp.wire.capabilities import ChecksumCapabilities, Medium
 from smoltcp.wire.checksum import internet_sum
 
-from .phy import DeviceCapabilities
+from .device import DeviceCapabilities
 from .time import Duration, Instant
 
 __all__ = [

@@ -206,7 +206,7 @@ def _on_ack(
     me: _Side, peer: _Side, t: float, frame: int, tcp: TcpRepr, length: int, control: bool
 ) -> None:
     # `me` acknowledges `peer`'s data: the point is in `peer`'s flow.
-    if peer.base is None:
+    if peer.base is None or tcp.ack_number is None:
         return
     ack = _rel(int(tcp.ack_number), peer.base)
     flow = peer.flow

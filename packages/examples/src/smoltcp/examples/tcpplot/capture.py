@@ -188,9 +188,12 @@ def _to_ns(ts: int, resol: int) -> int:
     """Return timestamp ``ts`` in nanoseconds, ``resol`` being the raw if_tsresol octet."""
     if resol & 0x80:
         return (ts * 1_000_000_000) >> (resol & 0x7F)
+    # (int ** int is typed as Any: a negative exponent would give a float.)
     if resol <= 9:
-        return ts * 10 ** (9 - resol)
-    return ts // 10 ** (resol - 9)
+        scale: int = 10 ** (9 - resol)
+        return ts * scale
+    divisor: int = 10 ** (resol - 9)
+    return ts // divisor
 
 
 def _tsresol(order: str, options: bytes) -> int:

@@ -6,6 +6,7 @@ can be imported, and everything renders with the Agg backend (no display needed)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +49,11 @@ def _pyplot() -> Any:
     return plt
 
 
-def _xy(points: list[tuple[float, float]] | list[tuple[float, int]]) -> tuple[list, list]:
+def _xy(points: Sequence[tuple[float, float]]) -> tuple[list[float], list[float]]:
     return [p[0] for p in points], [p[1] for p in points]
 
 
-def _steps(ax: Any, points: list, label: str, **kw: Any) -> None:
+def _steps(ax: Any, points: Sequence[tuple[float, float]], label: str, **kw: Any) -> None:
     if points:
         x, y = _xy(points)
         ax.step(x, y, where="post", label=label, **kw)

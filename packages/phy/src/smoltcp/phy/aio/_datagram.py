@@ -105,7 +105,7 @@ class UdpTransport(asyncio.DatagramTransport):
         """Return the protocol."""
         return self._protocol
 
-    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:  # type: ignore[override]
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         """Replace the protocol."""
         self._protocol = protocol  # type: ignore[assignment]
 

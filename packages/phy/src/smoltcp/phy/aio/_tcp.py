@@ -106,7 +106,7 @@ class TcpTransport(asyncio.Transport):
         self._flush()
         self._rt.wake()
 
-    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:  # type: ignore[override]
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         """Replace the protocol."""
         self._protocol = protocol
         self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
@@ -152,7 +152,7 @@ class TcpTransport(asyncio.Transport):
         """Return the octets written and not yet taken by the socket's send buffer."""
         return self._pending_size
 
-    def write(self, data: bytes | bytearray | memoryview) -> None:  # type: ignore[override]
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         """Queue ``data``; RuntimeError after `write_eof`, ignored once the connection is lost."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes-like, not {type(data).__name__}")

@@ -1,6 +1,6 @@
 """A simulated host: a full stack `Interface` with its sockets, on one port of a link.
 
-The host's network card is a device of the stack's device protocol (`smoltcp.stack.phy`): a
+The host's network card is a device of the stack's device protocol (`smoltcp.stack.device`): a
 received frame waits in its inbox until the next poll; a transmitted frame goes to the port's
 queue. When that queue is full the card refuses to transmit (back-pressure, as the protocol
 allows) instead of dropping, as a real host's queue pushes back on its sockets; the port wakes
@@ -16,8 +16,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.phy import DeviceCapabilities
 from smoltcp.stack.socket import SocketSet
 from smoltcp.stack.time import Instant
 from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address, Medium

@@ -17,7 +17,7 @@ from typing import Any
 
 from smoltcp.phy.direction import Direction
 from smoltcp.phy.pcap import PcapWriter
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Instant
 from smoltcp.wire import EthernetAddress, Medium
 

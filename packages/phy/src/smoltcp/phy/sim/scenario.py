@@ -84,13 +84,14 @@ def _kind_name(kind: Any) -> str:
         list: "an array",
     }
     if isinstance(kind, tuple):
-        return " or ".join(names.get(k, k.__name__) for k in kind)
-    return names.get(kind, kind.__name__)
+        return " or ".join(_kind_name(k) for k in kind)
+    name: str = names.get(kind, kind.__name__)
+    return name
 
 
 def _micros(table: _Table, name: str, default: float = 0.0) -> int:
     """Read a duration given in milliseconds (``*_ms`` keys) as integer microseconds."""
-    value = table.positive(name, float, default, zero=True)
+    value: float = table.positive(name, float, default, zero=True)
     return round(value * 1000)
 
 

@@ -3,7 +3,10 @@
 `Interface` is polled with explicit time; `Config` builds it; `Context` is what its sockets
 see of it; `Counters` says what it received, sent and dropped; `Routes` and `NeighborCache`
 are its route table and ARP cache; `AddressConflictDetector` (``Interface.acd``) probes,
-announces and defends its IPv4 addresses (RFC 5227). `tcp_rst_reply` builds the RFC 9293
+announces and defends its IPv4 addresses (RFC 5227); `DuplicateAddressDetector`
+(``Interface.dad``) probes its IPv6 ones (RFC 4862 5.4), `MldListener` (``Interface.mld``)
+reports its IPv6 groups (RFC 3810) and `SlaacAddresses` (``Interface.slaac``) keeps the
+lifetimes of the addresses SLAAC formed. `tcp_rst_reply` builds the RFC 9293
 reset for a segment that matches no connection.
 """
 
@@ -22,8 +25,10 @@ from .arp_filter import ARP_REFUSALS, arp_may_create, arp_refusal
 from .config import Config
 from .context import Context
 from .counters import Counters
+from .dad import DadConfig, DadCounters, DuplicateAddressDetector
 from .ingress import tcp_rst_reply
 from .interface import Interface
+from .mld import MldConfig, MldListener
 from .neighbor import (
     NeighborCache,
     NeighborCounters,
@@ -33,6 +38,7 @@ from .neighbor import (
     NeighborState,
 )
 from .route import Route, Routes
+from .slaac import SlaacAddresses
 
 __all__ = [
     "ARP_REFUSALS",
@@ -45,8 +51,13 @@ __all__ = [
     "Config",
     "Context",
     "Counters",
+    "DadConfig",
+    "DadCounters",
+    "DuplicateAddressDetector",
     "DefendPolicy",
     "Interface",
+    "MldConfig",
+    "MldListener",
     "NeighborCache",
     "NeighborCounters",
     "NeighborEvent",
@@ -55,6 +66,7 @@ __all__ = [
     "NeighborState",
     "Route",
     "Routes",
+    "SlaacAddresses",
     "arp_may_create",
     "arp_refusal",
     "tcp_rst_reply",

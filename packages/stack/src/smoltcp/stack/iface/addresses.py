@@ -7,7 +7,9 @@ and the configured addresses, shared by ingress, neighbour solicitation and ICMP
 
 from __future__ import annotations
 
-from smoltcp.wire import EthernetAddress, IpCidr, Ipv6Address
+from collections.abc import Container, Iterable
+
+from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address
 
 __all__ = ["ipv6_groups", "ipv6_unicast_addrs", "source_for"]
 
@@ -15,29 +17,45 @@ _ALL_NODES = Ipv6Address.LINK_LOCAL_ALL_NODES
 
 
 def ipv6_unicast_addrs(
-    hardware_addr: EthernetAddress | None, ip_addrs: tuple[IpCidr, ...]
+    hardware_addr: EthernetAddress | None,
+    ip_addrs: tuple[IpCidr, ...],
+    unusable: Container[IpAddress] = (),
 ) -> tuple[Ipv6Address, ...]:
-    """Return the IPv6 unicast addresses: the link-local one first (with a hardware address)."""
+    """Return the IPv6 unicast addresses: the link-local one first (with a hardware address,
+    unless it is in ``unusable``: under duplicate address detection or found duplicated)."""
     out: list[Ipv6Address] = []
     if hardware_addr is not None:
-        out.append(Ipv6Address.link_local_from_ethernet(hardware_addr))
+        ll = Ipv6Address.link_local_from_ethernet(hardware_addr)
+        if ll not in unusable:
+            out.append(ll)
     out.extend(c.address for c in ip_addrs if type(c.address) is Ipv6Address)
     return tuple(dict.fromkeys(out))
 
 
-def ipv6_groups(addrs: tuple[Ipv6Address, ...]) -> set[Ipv6Address]:
+def ipv6_groups(
+    addrs: Iterable[Ipv6Address], joined: Iterable[Ipv6Address] = ()
+) -> set[Ipv6Address]:
     """Return the multicast groups a host with ``addrs`` listens to (RFC 4861 7.2.1, RFC 4291
-    2.8): all-nodes and the solicited-node group of each address."""
-    groups = {_ALL_NODES}
+    2.8): all-nodes, the solicited-node group of each address (pass the tentative ones too,
+    RFC 4862 5.4.2) and the groups ``joined``."""
+    groups = {_ALL_NODES, *joined}
     groups.update(Ipv6Address.solicited_node(a) for a in addrs)
     return groups
 
 
-def source_for(dst: Ipv6Address, addrs: tuple[Ipv6Address, ...]) -> Ipv6Address:
+def source_for(
+    dst: Ipv6Address, addrs: tuple[Ipv6Address, ...], deprecated: Container[IpAddress] = ()
+) -> Ipv6Address:
     """Pick the source for ``dst`` from ``addrs`` (not empty): link-local for link-local
-    peers, else the first global one."""
+    peers, else the first global one not ``deprecated`` (RFC 6724 5 rule 3), else the first
+    global one."""
     if not dst.is_link_local:
+        fallback = None
         for a in addrs:
             if not a.is_link_local:
-                return a
+                if a not in deprecated:
+                    return a
+                fallback = fallback or a
+        if fallback is not None:
+            return fallback
     return addrs[0]

@@ -8,6 +8,8 @@ from smoltcp.stack.time import Duration
 from smoltcp.wire import EthernetAddress
 
 from .acd import AcdConfig
+from .dad import DadConfig
+from .mld import MldConfig
 
 __all__ = ["Config"]
 
@@ -127,6 +129,13 @@ class Config:
     """Whether router advertisements configure IPv6 addresses and the default IPv6 route
     (stateless address autoconfiguration, RFC 4862); off, the interface ignores them."""
 
+    dad: DadConfig = field(default_factory=DadConfig)
+    """IPv6 duplicate address detection (RFC 4862 5.4): which addresses are probed, how often
+    (see `DadConfig` for the defaults and why)."""
+
+    mld: MldConfig = field(default_factory=MldConfig)
+    """MLDv2 listener reports (RFC 3810): robustness, report interval, whether the
+    solicited-node groups are reported."""
     any_ip: bool = False
     """Transparent mode: whether unicast IPv4 and IPv6 packets routed to the device for
     addresses that are not the interface's own are delivered to its sockets (see
@@ -210,6 +219,12 @@ class Config:
             raise ValueError(f"pmtu_min_ipv4 must be in [68, 65535], not {self.pmtu_min_ipv4}")
         if not isinstance(self.acd, AcdConfig):
             raise TypeError("acd must be an AcdConfig")
+        if not isinstance(self.dad, DadConfig):
+            raise TypeError("dad must be a DadConfig")
+        if not isinstance(self.mld, MldConfig):
+            raise TypeError("mld must be an MldConfig")
+        if not isinstance(self.slaac, bool):
+            raise TypeError("slaac must be a bool")
         if self.icmp_error_interval.micros <= 0:
             raise ValueError("icmp_error_interval must be positive")
         self._check_tcp_fields()

@@ -36,7 +36,11 @@ class Context:
     - ``challenge_acks``: the limit on RFC 5961 challenge ACKs all TCP sockets of the
       interface send together (``Config.challenge_ack_limit``), or None;
     - ``addresses``: the addresses of ``ip_addrs`` as a frozenset (the per-packet check);
-    - ``broadcasts``: the directed broadcast addresses of ``ip_addrs``' subnets (a frozenset).
+    - ``broadcasts``: the directed broadcast addresses of ``ip_addrs``' subnets (a frozenset);
+    - ``deprecated``: IPv6 addresses of ``ip_addrs`` whose preferred lifetime ended (RFC 4862
+      5.5.4): received on, chosen as a source only when nothing else fits;
+    - ``unusable``: IPv6 addresses under duplicate address detection or found duplicated
+      (the link-local one among them is left out of the interface's addresses).
     """
 
     __slots__ = (
@@ -46,6 +50,7 @@ class Context:
         "challenge_acks",
         "checksum_caps",
         "csum",
+        "deprecated",
         "hardware_addr",
         "ip_addrs",
         "ip_mtu",
@@ -54,6 +59,7 @@ class Context:
         "pmtu",
         "rand",
         "syncookies",
+        "unusable",
     )
 
     def __init__(
@@ -80,6 +86,19 @@ class Context:
         self.addresses: frozenset[IpAddress] = frozenset()
         self.broadcasts: frozenset[IpAddress] = frozenset()
         self._source_cache: dict[IpAddress, IpAddress | None] = {}
+        self.deprecated: frozenset[IpAddress] = frozenset()
+        self.unusable: frozenset[IpAddress] = frozenset()
+
+    def set_deprecated(self, addrs: frozenset[IpAddress]) -> None:
+        """Replace the deprecated addresses (the interface calls this; sockets never do)."""
+        if addrs != self.deprecated:
+            self.deprecated = addrs
+            self._source_cache = {}
+
+    def set_unusable(self, addrs: frozenset[IpAddress]) -> None:
+        """Replace the addresses under duplicate detection or found duplicated (the
+        interface calls this)."""
+        self.unusable = addrs
 
     def set_ip_addrs(self, cidrs: tuple[IpCidr, ...]) -> None:
         """Replace the addresses (the interface calls this; sockets never do)."""
@@ -117,7 +136,8 @@ class Context:
         """Return the address to send from to reach ``dst_addr``, or None if we have none.
 
         The address of the first prefix that contains ``dst_addr``; else the first address of
-        the same IP version (the route goes through a router).
+        the same IP version (the route goes through a router). A deprecated IPv6 address (RFC
+        4862 5.5.4) is chosen only when no other fits.
         """
         cache = self._source_cache
         try:
@@ -125,16 +145,27 @@ class Context:
         except KeyError:
             pass
         found = None
-        for c in self.ip_addrs:
-            if c.contains_addr(dst_addr):
-                found = c.address
-                break
-        if found is None:
-            version = dst_addr.version
-            for c in self.ip_addrs:
-                if c.address.version == version:
+        groups: tuple[tuple[IpCidr, ...], ...] = (self.ip_addrs,)
+        if self.deprecated:
+            # RFC 6724 5 rule 3: avoid deprecated addresses, whatever their prefix.
+            dep = self.deprecated
+            groups = (
+                tuple(c for c in self.ip_addrs if c.address not in dep),
+                tuple(c for c in self.ip_addrs if c.address in dep),
+            )
+        version = dst_addr.version
+        for cidrs in groups:
+            for c in cidrs:
+                if c.contains_addr(dst_addr):
                     found = c.address
                     break
+            if found is None:
+                for c in cidrs:
+                    if c.address.version == version:
+                        found = c.address
+                        break
+            if found is not None:
+                break
         if len(cache) >= 1024:
             cache.clear()
         cache[dst_addr] = found

@@ -44,7 +44,9 @@ class Counters:
       ``no-next-header``, ``unknown-ipv6-option``, ``routing-header``, ``no-socket-icmpv6``;
       NDP messages not believed: ``ndp-hop-limit`` (not 255), ``ndp-invalid``,
       ``ndp-not-our-target``, ``ndp-no-link-layer-address``; ``ndp-ignored`` (router messages
-      without SLAAC);
+      without SLAAC); ``ndp-tentative-target`` (a solicitation for an address under duplicate
+      detection: never answered); ``mld-invalid`` (an MLD query not from a link-local source
+      with hop limit 1); ``slaac-table-full`` (a prefix beyond SLAAC's address bound);
     - ``internal-error``: an unexpected exception while handling one frame (logged).
 
     The remaining fields count what the interface answered by itself.

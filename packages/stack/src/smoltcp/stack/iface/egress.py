@@ -15,8 +15,8 @@ import logging
 from collections import deque
 from typing import Union
 
+from smoltcp.stack.device import Device, TxToken
 from smoltcp.stack.log import TRACE
-from smoltcp.stack.phy import Device, TxToken
 from smoltcp.stack.socket.set import SocketSet
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, EthernetAddress, Ipv4Address
@@ -39,7 +39,7 @@ from smoltcp.wire.udp import UdpRepr
 from .context import Context
 from .counters import Counters
 from .fragmenter import Fragmenter, send_fragmented
-from .gso import PieceWriter, can_cut, piece, pieces
+from .gso import PieceWriter, can_cut, ip_header_len, piece, pieces
 from .neighbor import NeighborCache
 from .pmtu import PathMtuCache
 from .resolution import AddressResolution
@@ -230,10 +230,8 @@ class Egress:
                 return send_fragmented(self, self._fragmenter, ipr, repr, mtu, self._eth)
         gso = False
         if ip_len > self._ip_mtu:
-            # Segmentation offload is written for IPv4 headers: IPv6 sizes from the MTU.
             if (
                 type(repr) is TcpRepr
-                and not v6
                 and ip_len <= self._tso_size
                 and (not self.gso or can_cut(repr))
             ):
@@ -252,8 +250,8 @@ class Egress:
                 return False
             if not isinstance(hw, bytes):
                 # Unresolved: ``hw`` is the next hop, which the packet waits for.
-                if gso and type(repr) is TcpRepr and type(ipr) is Ipv4Repr:
-                    size = self._piece_size(repr)
+                if gso and type(repr) is TcpRepr:
+                    size = self._piece_size(ipr, repr)
                     if size <= 0:
                         self.drop("too-big")
                         return False
@@ -263,7 +261,7 @@ class Egress:
                 self.resolution.enqueue(hw, self.serialise(ipr, repr))
                 return False
             dst_mac = hw
-        if gso and type(repr) is TcpRepr and type(ipr) is Ipv4Repr:
+        if gso and type(repr) is TcpRepr:
             return self._send_gso(ipr, repr, dst_mac)
         return self._send_frame(ipr, repr, dst_mac, ip_len)
 
@@ -281,11 +279,12 @@ class Egress:
             log.log(TRACE, "tx %s %s", ipr, what)
         return True
 
-    def _piece_size(self, seg: TcpRepr) -> int:
+    def _piece_size(self, ipr: IpRepr, seg: TcpRepr) -> int:
         """The payload octets of each GSO piece of ``seg`` (not positive: it cannot be cut)."""
-        return self._ip_mtu - _IPV4_LEN - (seg.buffer_len() - len(seg.payload))
+        ip_len = ip_header_len(type(ipr) is Ipv6Repr)
+        return self._ip_mtu - ip_len - (seg.buffer_len() - len(seg.payload))
 
-    def _send_gso(self, ipr: Ipv4Repr, seg: TcpRepr, dst_mac: bytes | None) -> bool:
+    def _send_gso(self, ipr: Ipv4Repr | Ipv6Repr, seg: TcpRepr, dst_mac: bytes | None) -> bool:
         """Send the TCP super-segment ``seg`` as segments that fit the IP MTU (software GSO).
 
         The pieces (`smoltcp.stack.iface.gso`) go out back to back. Every piece but the last
@@ -296,11 +295,12 @@ class Egress:
         handed over the whole super-segment and is not told. Return whether any piece went
         out or waits.
         """
-        size = self._piece_size(seg)
+        size = self._piece_size(ipr, seg)
         if size <= 0:
             self.drop("too-big")
             return False
-        l2 = 0 if dst_mac is None else _ETH_LEN
+        # The link and IP headers in front of each piece's TCP segment.
+        headers = (0 if dst_mac is None else _ETH_LEN) + ip_header_len(type(ipr) is Ipv6Repr)
         total = len(seg.payload)
         last = (total - 1) // size * size  # where the last piece starts
         trace = self._trace
@@ -318,7 +318,7 @@ class Egress:
                 part = piece(seg, size, offset)
                 plen = part.buffer_len()
                 self._ip_out = (ipr._replace(payload_len=plen), part, dst_mac)
-                token.consume(l2 + _IPV4_LEN + plen, self._fill)
+                token.consume(headers + plen, self._fill)
                 if trace:
                     log.log(TRACE, "tx %s %s", self._ip_out[0], part)
             else:
@@ -366,14 +366,20 @@ class Egress:
     # -- IPv6 answers straight to a link-layer address ----------------------------------------
 
     def send_ipv6(
-        self, ipr: Ipv6Repr, message: Icmpv6Repr | NdpRepr, dst_mac: bytes | None
+        self, ipr: Ipv6Repr, message: Icmpv6Repr | NdpRepr | bytes, dst_mac: bytes | None
     ) -> bool:
-        """Send ``ipr`` + an ICMPv6 ``message`` to ``dst_mac`` (None: IP medium), bypassing
-        the next hop and its resolution (answers, solicitations)."""
+        """Send ``ipr`` + an ICMPv6 ``message`` (or the octets after the header, written
+        already: an MLD report behind its hop-by-hop header) to ``dst_mac`` (None: IP medium),
+        bypassing the next hop and its resolution (answers, solicitations, reports)."""
         if self._eth and dst_mac is None:
             self.drop("no-link-layer-address")
             return False
-        if _IPV6_LEN + message.buffer_len() > self._ip_mtu and self._fragmenter is not None:
+        mlen = len(message) if isinstance(message, bytes) else message.buffer_len()
+        if (
+            _IPV6_LEN + mlen > self._ip_mtu
+            and self._fragmenter is not None
+            and not isinstance(message, bytes)  # MLD reports are small
+        ):
             # An echo reply to a large (reassembled) request: in fragments (`fragmenter`).
             mac = dst_mac if self._eth else None
             return send_fragmented(
@@ -383,7 +389,7 @@ class Egress:
         if token is None:
             self.drop("device-busy")
             return False
-        length = _IPV6_LEN + message.buffer_len()
+        length = _IPV6_LEN + mlen
         if self._eth:
             length += _ETH_LEN
         else:

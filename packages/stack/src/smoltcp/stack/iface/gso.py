@@ -9,7 +9,9 @@ wire, in order. The flags are split the way a TSO device splits them (Linux's
 
 Cutting happens once per super-segment. The full-sized middle pieces are written by a
 `PieceWriter`: one prebuilt Ethernet+IP+TCP header with the sequence number and the TCP
-checksum patched in per piece (`smoltcp.stack.iface.egress` drives it).
+checksum patched in per piece (`smoltcp.stack.iface.egress` drives it). Super-segments over
+IPv4 and over IPv6 are cut alike: only the IP header's length, the EtherType and the
+pseudo-header (RFC 9293 3.1, RFC 8200 8.1) differ (`ip_header_len`, `piece_at`, `pseudo_sum`).
 """
 
 from __future__ import annotations
@@ -17,36 +19,96 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from smoltcp.wire import ChecksumCapabilities, IpProtocol, Ipv4Repr, TcpControl, TcpRepr
+from smoltcp.wire import (
+    ChecksumCapabilities,
+    IpProtocol,
+    Ipv4Address,
+    Ipv4Repr,
+    Ipv6Address,
+    TcpControl,
+    TcpRepr,
+)
 from smoltcp.wire.checksum import InternetSum
 from smoltcp.wire.checksum import internet_sum as _header_sum
+from smoltcp.wire.ipv6 import Ipv6Repr
 from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import frames as _frames_layout
+from smoltcp.wire.layout import ipv4 as _ipv4_layout
+from smoltcp.wire.layout import ipv6 as _ipv6_layout
+from smoltcp.wire.layout import tcp as _tcp_layout
 
-__all__ = ["PieceWriter", "can_cut", "inner", "piece", "pieces"]
+__all__ = [
+    "PieceWriter",
+    "can_cut",
+    "inner",
+    "ip_header_len",
+    "piece",
+    "piece_at",
+    "pieces",
+    "pseudo_sum",
+]
 
 _ETH_HEADER = _eth_layout.WORDS
 _ETH_LEN = _eth_layout.HEADER_LEN
 _ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4)
+_ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6)
 _U32 = struct.Struct("!I")
 _U16 = struct.Struct("!H")
 _PROTO_TCP = int(IpProtocol.TCP)
-# The frame templates of a piece (IPv4 without options, as sent), by whether the medium is IP:
-# where the TCP header, its sequence number and its checksum are.
+_IPV4_LEN = _ipv4_layout.HEADER_LEN
+_IPV6_LEN = _ipv6_layout.HEADER_LEN
+
+
+def _ipv6_at(l2: int) -> tuple[int, int, int]:
+    # IPv6 carrying TCP right after the fixed header (the stack sends no extension header).
+    tcp = l2 + _IPV6_LEN
+    return tcp, tcp + _tcp_layout.SEQ_NUMBER_AT, tcp + _tcp_layout.CHECKSUM_AT
+
+
+# Where a piece's TCP header, its sequence number and its checksum are, by (IPv6, IP medium):
+# the generated frame templates for IPv4 without options (as sent), the IPv6 header's layout
+# for IPv6.
 _PIECE_AT = {
-    False: (
+    (False, False): (
         _frames_layout.TCP_FRAME_TCP_AT,
         _frames_layout.TCP_FRAME_TCP_SEQ_NUMBER_AT,
         _frames_layout.TCP_FRAME_TCP_CHECKSUM_AT,
     ),
-    True: (
+    (False, True): (
         _frames_layout.TCP_PACKET_TCP_AT,
         _frames_layout.TCP_PACKET_TCP_SEQ_NUMBER_AT,
         _frames_layout.TCP_PACKET_TCP_CHECKSUM_AT,
     ),
+    (True, False): _ipv6_at(_ETH_LEN),
+    (True, True): _ipv6_at(0),
 }
 # The prebuilt TCP header leaves its checksum to `PieceWriter.fill`.
 _NO_CHECKSUMS = ChecksumCapabilities.ignored()
+
+
+def ip_header_len(v6: bool) -> int:
+    """Return the IP header length of a piece: 40 octets over IPv6, 20 over IPv4 (no options)."""
+    return _IPV6_LEN if v6 else _IPV4_LEN
+
+
+def piece_at(v6: bool, ip_medium: bool) -> tuple[int, int, int]:
+    """Return the offsets, in a piece's frame, of its TCP header, sequence number and checksum.
+
+    ``v6``: the piece is carried by IPv6 (else IPv4 without options); ``ip_medium``: the frame
+    has no link header (else Ethernet II).
+    """
+    return _PIECE_AT[v6, ip_medium]
+
+
+def pseudo_sum(src: Ipv4Address | Ipv6Address, dst: Ipv4Address | Ipv6Address, tcp_len: int) -> int:
+    """Return the pseudo-header's one's complement sum for a TCP segment of ``tcp_len`` octets
+    from ``src`` to ``dst`` (RFC 9293 3.1 for IPv4, RFC 8200 8.1 for IPv6), reduced below
+    0xFFFF so that it suits any checksum kernel as its initial value.
+
+    The reduction modulo 0xFFFF keeps the one's complement sum: 2**16 is 1 modulo 0xFFFF.
+    """
+    return (int(src) + int(dst) + _PROTO_TCP + tcp_len) % 0xFFFF
+
 
 _NONE = TcpControl.NONE
 _PSH = TcpControl.PSH
@@ -100,9 +162,10 @@ def pieces(seg: TcpRepr, size: int, start: int = 0) -> Iterator[TcpRepr]:
 class PieceWriter:
     """Write the full-sized middle pieces of one super-segment from one prebuilt header.
 
-    Their headers (Ethernet unless ``dst_mac`` is None, IPv4, TCP) are all the same but for
-    the sequence number and the TCP checksum, left zero in the template: the IP header of a
-    piece of ``size`` payload octets (same length, so the same checksum), the TCP header of
+    Their headers (Ethernet unless ``dst_mac`` is None, IPv4 or IPv6 as ``ipr``, TCP) are all
+    the same but for the sequence number and the TCP checksum, left zero in the template: the
+    IP header of a piece of ``size`` payload octets (same length, so the same checksum), the
+    TCP header of
     `inner`. Set `offset` (octets into the payload, a multiple of ``size``) and hand `fill`
     to the device token with `frame_len` octets.
     """
@@ -123,7 +186,7 @@ class PieceWriter:
 
     def __init__(
         self,
-        ipr: Ipv4Repr,
+        ipr: Ipv4Repr | Ipv6Repr,
         seg: TcpRepr,
         dst_mac: bytes | None,
         src_mac: bytes,
@@ -134,12 +197,14 @@ class PieceWriter:
         payload = seg.payload
         header_len = seg.buffer_len() - len(payload)
         l2 = 0 if dst_mac is None else _ETH_LEN
-        tcp_at, self._seq_at, self._sum_at = _PIECE_AT[dst_mac is None]
+        v6 = type(ipr) is Ipv6Repr
+        tcp_at, self._seq_at, self._sum_at = _PIECE_AT[v6, dst_mac is None]
         tcp_len = header_len + size
         header = bytearray(tcp_at + header_len)
         view = memoryview(header)
         if dst_mac is not None:
-            _ETH_HEADER.pack_into(view, 0, dst_mac, src_mac, _ETHERTYPE_IPV4)
+            ethertype = _ETHERTYPE_IPV6 if v6 else _ETHERTYPE_IPV4
+            _ETH_HEADER.pack_into(view, 0, dst_mac, src_mac, ethertype)
         ipr._replace(payload_len=tcp_len).emit_buffer(view[l2:], caps, _header_sum)
         src, dst = ipr.src_addr, ipr.dst_addr
         inner(seg).emit_buffer(view[tcp_at:], src, dst, _NO_CHECKSUMS)
@@ -147,7 +212,7 @@ class PieceWriter:
         self._header = bytes(header)
         self._tcp_at = tcp_at
         self._payload = payload
-        self._pseudo = int(src) + int(dst) + _PROTO_TCP + tcp_len
+        self._pseudo = pseudo_sum(src, dst, tcp_len)
         self._compute = caps.tcp.tx()
         self._csum = csum
         self._seq = int(seg.seq_number)

@@ -20,7 +20,9 @@ object of its own, composed here:
   requests and neighbour solicitations;
 - `IcmpErrors` (``icmp_errors.py``): destination unreachable and parameter problem, with their
   rate limit;
-- conflict detection (`AddressConflictDetector`, ``acd.py``) is driven from here.
+- conflict detection (`AddressConflictDetector`, ``acd.py``) is driven from here;
+- the timed IPv6 host duties (``ipv6_host.py``): duplicate address detection (``dad``,
+  ``dad.py``), MLD (``mld``, ``mld.py``) and SLAAC lifetimes (``slaac``, ``slaac.py``).
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ import random
 from collections.abc import Callable, Container
 
 from smoltcp.stack import kernels
+from smoltcp.stack.device import Device
 from smoltcp.stack.log import TRACE
-from smoltcp.stack.phy import Device
 from smoltcp.stack.socket.set import SocketSet
 from smoltcp.stack.tcp.ratelimit import PerSecondLimit
 from smoltcp.stack.tcp.syncookie import SynCookies
@@ -42,6 +44,7 @@ from smoltcp.wire import (
     IpCidr,
     Ipv4Address,
     Ipv6Address,
+    Ipv6Cidr,
     Medium,
 )
 from smoltcp.wire.arp import ArpOperation, ArpRepr
@@ -59,6 +62,7 @@ from .fragmenter import Fragmenter
 from .gro import Aggregator
 from .icmp_errors import ErrorRateLimit, IcmpErrors
 from .ingress import Ingress
+from .ipv6_host import Ipv6Host
 from .multicast import MulticastGroups
 from .neighbor import NeighborCache
 from .pmtu import PathMtuCache
@@ -249,6 +253,12 @@ class Interface:
         # ICMP errors with their token bucket (RFC 1812 4.3.2.8).
         limit = ErrorRateLimit(config.icmp_error_burst, config.icmp_error_interval, now.micros)
         self._errors = IcmpErrors(self._egress, self.counters, limit, config.hop_limit)
+        # IPv6 duplicate address detection (RFC 4862 5.4), MLDv2 (RFC 3810) and the lifetimes
+        # of SLAAC addresses (RFC 4862 5.5): ``dad``, ``mld`` and ``slaac`` are public.
+        self._ipv6_host = Ipv6Host(self, self._egress, now)
+        self.dad = self._ipv6_host.dad
+        self.mld = self._ipv6_host.mld
+        self.slaac = self._ipv6_host.slaac
         self._ingress = Ingress(
             self,
             self._egress,
@@ -313,13 +323,21 @@ class Interface:
         self._resolution.next_hops.clear()
         self.acd.retain(self.context.addresses)
 
-    def join_multicast_group(self, group: Ipv4Address, now: Instant) -> bool:
-        """Join ``group``: accept its datagrams and report it (RFC 2236); return False when
-        joined already. Raise ValueError for a non-multicast address (see `MulticastGroups`)."""
+    def join_multicast_group(self, group: Ipv4Address | Ipv6Address, now: Instant) -> bool:
+        """Join ``group``: accept its datagrams and report it (IGMPv2, RFC 2236, for IPv4;
+        MLDv2, RFC 3810, for IPv6); return False when joined already. Raise ValueError for a
+        non-multicast address (see `MulticastGroups` and `MldListener`)."""
+        if isinstance(group, Ipv6Address):
+            return self.mld.join(group, now.micros)
         return self.multicast.join(group, now.micros)
 
-    def leave_multicast_group(self, group: Ipv4Address) -> bool:
-        """Leave ``group`` (a Leave Group goes out at the next poll); False if not joined."""
+    def leave_multicast_group(
+        self, group: Ipv4Address | Ipv6Address, now: Instant | None = None
+    ) -> bool:
+        """Leave ``group`` (a Leave Group, or an MLDv2 change to INCLUDE {}, goes out at the
+        next poll, ``now`` by default the time of the last poll); False if not joined."""
+        if isinstance(group, Ipv6Address):
+            return self.mld.leave(group, (self._now if now is None else now).micros)
         return self.multicast.leave(group)
 
     def has_ip_addr(self, addr: IpAddress) -> bool:
@@ -334,8 +352,10 @@ class Interface:
         return None
 
     def ipv6_addrs(self) -> tuple[Ipv6Address, ...]:
-        """Return the interface's IPv6 unicast addresses: the link-local one first (Ethernet)."""
-        return ipv6_unicast_addrs(self._hardware_addr, self.context.ip_addrs)
+        """Return the interface's IPv6 unicast addresses: the link-local one first (Ethernet;
+        not while it is tentative or after it was found duplicated, see ``dad``)."""
+        cx = self.context
+        return ipv6_unicast_addrs(self._hardware_addr, cx.ip_addrs, cx.unusable)
 
     @property
     def software_gso(self) -> bool:
@@ -353,9 +373,11 @@ class Interface:
         it is added then); if another host holds it, it is never added
         (`AcdEventKind.TAKEN`: a DHCP client declines it). Without probing the address is in
         use at once. Either way it is announced (ANNOUNCE_NUM ARP announcements, the first
-        at the next `poll`) and then defended (`AcdConfig.defend`). An IPv6 address, or any
-        address on an IP medium (no ARP), is added at once without any of this (with a READY
-        event if ``probe``).
+        at the next `poll`) and then defended (`AcdConfig.defend`). An IPv6 address on
+        Ethernet goes through duplicate address detection instead when ``probe`` (default:
+        ``Config.dad.static``; see `DuplicateAddressDetector`, its events in ``dad.events()``).
+        Any other address (an IP medium: no ARP, no NDP) is added at once without any of this
+        (with a READY event if ``probe``).
 
         Raises TypeError for a non-`IpCidr`, ValueError for an address the interface has or
         is probing, or that cannot be an interface's.
@@ -365,11 +387,19 @@ class Interface:
         if not isinstance(now, Instant):
             raise TypeError(f"now must be an Instant, not {type(now).__name__}")
         addr = cidr.address
-        if self.context.has_ip_addr(addr) or addr in self.acd.tentative:
+        if (
+            self.context.has_ip_addr(addr)
+            or addr in self.acd.tentative
+            or addr in self.dad.tentative
+        ):
             raise ValueError(f"cidr: the interface already has {addr}")
+        v4 = type(addr) is Ipv4Address
         if probe is None:
-            probe = self.config.acd.probe_static
-        if not self._eth or type(addr) is not Ipv4Address:
+            probe = self.config.acd.probe_static if v4 else self.config.dad.static
+        if isinstance(cidr, Ipv6Cidr) and self._eth and probe and self.dad.enabled:
+            self.dad.start(cidr, now)
+            return
+        if not self._eth or not v4:
             self.update_ip_addrs(lambda addrs: addrs.append(cidr))
             if probe:
                 self.acd.report_ready(addr, now)
@@ -388,12 +418,15 @@ class Interface:
         (tentative meanwhile: it leaves the interface's addresses until ready); every other
         IPv4 address in use is announced again. Call it when the device reports carrier again
         (a cable plugged in, a Wi-Fi association); the interface cannot see that by itself.
-        Nothing happens on an IP medium.
+        IPv6 (RFC 4862 5.4): every address that passed duplicate detection is tentative again
+        until it passes again, and the MLD groups are reported again (RFC 3810 6.1). Nothing
+        happens on an IP medium.
         """
         if not isinstance(now, Instant):
             raise TypeError(f"now must be an Instant, not {type(now).__name__}")
         if not self._eth:
             return
+        self._ipv6_host.link_up(now)
         acd = self.acd
         again = {c.address for c, _, probed in acd.records() if probed}
         for c, state, _ in acd.records():
@@ -501,6 +534,9 @@ class Interface:
                 did = self._service_igmp() or did
             if self.acd.due_us(now_us):
                 did = self._service_acd() or did
+            host = self._ipv6_host
+            if 0 <= host.due_us() <= now_us:
+                did = host.service(now) or did
             sockets.wake_due(now_us)
             if sockets.has_active():
                 did = egress.dispatch(sockets) or did
@@ -532,6 +568,9 @@ class Interface:
         acd_us = self.acd.poll_at_us()
         if acd_us is not None and (best is None or acd_us < best.micros):
             best = Instant(acd_us)
+        v6_us = self._ipv6_host.due_us()
+        if v6_us >= 0 and (best is None or v6_us < best.micros):
+            best = Instant(v6_us)
         frag_us = self.reassembler.next_deadline_us()
         if frag_us is not None and (best is None or frag_us < best.micros):
             best = Instant(frag_us)

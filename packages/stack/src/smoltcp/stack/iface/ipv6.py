@@ -38,6 +38,7 @@ from smoltcp.wire.ipv6ext import (
 )
 from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import ipv6 as _ipv6_layout
+from smoltcp.wire.mld import MldQueryRepr
 from smoltcp.wire.ndp import NdpRepr
 
 from .addresses import ipv6_groups, ipv6_unicast_addrs, source_for
@@ -65,6 +66,7 @@ _ECHO_REQUEST = Icmpv6Message.ECHO_REQUEST
 _NS = Icmpv6Message.NEIGHBOR_SOLICIT
 _NA = Icmpv6Message.NEIGHBOR_ADVERT
 _RA = Icmpv6Message.ROUTER_ADVERT
+_MLD_QUERY = Icmpv6Message.MLD_QUERY
 _NDP_IGNORED = (Icmpv6Message.ROUTER_SOLICIT, Icmpv6Message.ROUTER_ADVERT, Icmpv6Message.REDIRECT)
 _OPTION_HEADER = 2  # next header and length octets before an options header's options
 _HOP_LIMIT = 64
@@ -125,7 +127,13 @@ class Ipv6Ingress:
     def ipv6_addrs(self) -> tuple[Ipv6Address, ...]:
         """Return the interface's IPv6 unicast addresses (see `addresses.ipv6_unicast_addrs`)."""
         cx = self._cx
-        return ipv6_unicast_addrs(cx.hardware_addr, cx.ip_addrs)
+        return ipv6_unicast_addrs(cx.hardware_addr, cx.ip_addrs, cx.unusable)
+
+    def groups(self, addrs: tuple[Ipv6Address, ...]) -> set[Ipv6Address]:
+        """The groups listened to: those of ``addrs`` and of the tentative addresses (RFC 4862
+        5.4.2), and the ones the application joined (``Interface.mld``)."""
+        iface = self._iface
+        return ipv6_groups((*addrs, *iface.dad.tentative), iface.mld.joined)
 
     # -- ingress ------------------------------------------------------------------------------
 
@@ -134,7 +142,7 @@ class Ipv6Ingress:
         mac = self._egress.mac
         if dst_mac != mac and dst_mac[0] & 1:
             addrs = self.ipv6_addrs()
-            if dst_mac not in {g.multicast_mac for g in ipv6_groups(addrs)}:
+            if dst_mac not in {g.multicast_mac for g in self.groups(addrs)}:
                 self._drop("multicast")
                 return
         elif dst_mac != mac:
@@ -153,12 +161,12 @@ class Ipv6Ingress:
             self._drop("bad-source")
             return
         addrs = self.ipv6_addrs()
-        if not addrs:
+        if not addrs and not self._iface.dad.tentative:
             self._drop("no-ipv6-address")
             return
         multicast = dst.is_multicast
         if multicast:
-            if dst not in ipv6_groups(addrs):
+            if dst not in self.groups(addrs):
                 self._drop("multicast")
                 return
         elif dst not in addrs and not (self._config.any_ip and accepts_any_destination(dst)):
@@ -179,18 +187,24 @@ class Ipv6Ingress:
             return
         upper = payload[chain.offset :]
         proto = chain.next_header
+        handled = False
+        if proto != _ICMPV6:
+            handled = self._deliver_raw(ipr, proto, buf[:end])
         if proto == _ICMPV6:
-            self._process_icmpv6(ipr, upper, multicast, eth_src, addrs)
-        elif proto == _NONXT:
-            self._drop("no-next-header")  # RFC 8200 4.7: nothing follows
+            self._process_icmpv6(ipr, upper, multicast, eth_src, addrs, buf[:end])
         elif proto in (_UDP, _TCP):
             self._ingress.rx_packet = buf[:end]  # quoted by an ICMPv6 error (port unreachable)
             if eth_src is not None:
                 self._cache.refresh_us(src, eth_src, self._now_us)
+            # A raw socket's copy (``handled``) spares the sender an error, as for IPv4.
             if proto == _UDP:
-                self._ingress.process_udp(ipr, upper, multicast, False)
+                self._ingress.process_udp(ipr, upper, multicast, handled)
             else:
-                self._ingress.process_tcp(ipr, upper, multicast, False)
+                self._ingress.process_tcp(ipr, upper, multicast, handled)
+        elif handled:
+            pass  # a raw socket took it: no error about an unknown protocol (as for IPv4)
+        elif proto == _NONXT:
+            self._drop("no-next-header")  # RFC 8200 4.7: nothing follows
         else:
             # RFC 8200 4: an unrecognised Next Header is a Parameter Problem, code 1,
             # pointing at the field that holds it.
@@ -258,6 +272,15 @@ class Ipv6Ingress:
                 at += option.buffer_len()
         return True
 
+    def _deliver_raw(self, ipr: Ipv6Repr, proto: IpProtocol, packet: memoryview) -> bool:
+        """Give the whole ``packet`` to the IPv6 raw sockets of ``proto``; return whether any."""
+        raws = self._demux.get(("raw", 6, proto))
+        if not raws:
+            return False
+        for sock in raws:
+            sock.process(self._cx, self._now, ipr, packet)
+        return True
+
     def _process_icmpv6(
         self,
         ipr: Ipv6Repr,
@@ -265,16 +288,30 @@ class Ipv6Ingress:
         multicast: bool,
         eth_src: bytes | None,
         addrs: tuple[Ipv6Address, ...],
+        packet: memoryview,
     ) -> None:
         icmp = Icmpv6Repr.parse_buffer(upper, ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
         if self._trace:
             log.log(TRACE, "rx %s", icmp)
         message = icmp.message
         delivered = self._deliver_icmpv6(ipr, icmp, upper)
+        # RFC 3542 3.1: an ICMPv6 raw socket sees only messages whose checksum verified.
+        delivered = self._deliver_raw(ipr, _ICMPV6, packet) or delivered
+        if message == _MLD_QUERY:
+            # RFC 3810 5.1.14: from a link-local source with hop limit 1, else ignored.
+            if ipr.hop_limit != 1 or not ipr.src_addr.is_link_local:
+                self._drop("mld-invalid")
+                return
+            self._iface.mld.on_query(MldQueryRepr.parse_buffer(upper), self._now_us)
+            return
         if message == _ECHO_REQUEST:
             # RFC 4443 4.2: the reply has the request's identifier, sequence number and data;
             # to a multicast request it comes from one of our unicast addresses.
-            src = ipr.dst_addr if not multicast else source_for(ipr.src_addr, addrs)
+            src = (
+                ipr.dst_addr
+                if not multicast
+                else source_for(ipr.src_addr, addrs, self._cx.deprecated)
+            )
             reply = Icmpv6Repr.echo_reply(icmp.ident, icmp.seq_no, icmp.data)
             out = Ipv6Repr(src, ipr.src_addr, _ICMPV6, reply.buffer_len(), _HOP_LIMIT)
             if self._egress.send_ipv6(out, reply, eth_src):
@@ -339,6 +376,13 @@ class Ipv6Ingress:
         addrs: tuple[Ipv6Address, ...],
     ) -> None:
         target = ns.target_addr
+        detector = self._iface.dad
+        if detector.tentative and target in detector.tentative:
+            # RFC 4862 5.4.3: never answered; from :: another host probes it too.
+            if ipr.src_addr.is_unspecified:
+                detector.solicited(target, True, self._now)
+            self._drop("ndp-tentative-target")
+            return
         if target not in addrs or target.is_multicast:
             self._drop("ndp-not-our-target")
             return
@@ -377,6 +421,11 @@ class Ipv6Ingress:
         if multicast and na.solicited:
             # RFC 4861 7.1.2: a solicited advertisement is never sent to a multicast group.
             self._drop("ndp-invalid")
+            return
+        # RFC 4862 5.4.4: an advertisement for a tentative address means it is duplicated.
+        ll = None if na.target_ll_addr is None else na.target_ll_addr.octets
+        in_use = self._cx.has_ip_addr(na.target_addr)
+        if self._iface.dad.advertised(na.target_addr, ll, self._now, in_use):
             return
         if na.target_ll_addr is None:
             self._drop("ndp-no-link-layer-address")

@@ -168,7 +168,7 @@ class AddressResolution:
         """Send a neighbour solicitation for ``target``: to its solicited-node group
         (``mac`` None), or a unicast probe to ``mac`` (RFC 4861 7.2.2, 7.3.3)."""
         cx = self._cx
-        addrs = ipv6_unicast_addrs(cx.hardware_addr, cx.ip_addrs)
+        addrs = ipv6_unicast_addrs(cx.hardware_addr, cx.ip_addrs, cx.unusable)
         if not addrs:
             self._egress.drop("no-source-address")
             return False
@@ -178,6 +178,6 @@ class AddressResolution:
             mac = dst.multicast_mac if self._eth else None
         else:
             dst = target
-        src = source_for(target, addrs)
+        src = source_for(target, addrs, cx.deprecated)
         out = Ipv6Repr(src, dst, _ICMPV6, ns.buffer_len(), NDP_HOP_LIMIT)
         return self._egress.send_ipv6(out, ns, mac)

@@ -1,17 +1,19 @@
 """Sockets and the socket set.
 
 `SocketSet` holds sockets by handle and demultiplexes received packets to them by dictionary
-look-up. `RawSocket`, `IcmpSocket`, `UdpSocket` and `TransparentUdpSocket` live here;
+look-up. `RawIpSocket`, `IcmpSocket`, `UdpSocket` and `TransparentUdpSocket` live here;
 `TcpSocket` lives in `smoltcp.stack.tcp`. Socket operations raise the named errors of
 `smoltcp.stack.socket.errors`.
 """
 
 from __future__ import annotations
 
+from smoltcp.stack._deprecated import deprecated_alias
+
 from .base import Socket
 from .errors import BindError, ConnectError, ListenError, RecvError, SendError, SocketError
 from .icmp import IcmpEndpoint, IcmpSocket
-from .raw import RawSocket
+from .raw import RawIpSocket
 from .set import SocketHandle, SocketSet
 from .transparent_udp import TransparentUdpSocket
 from .udp import UdpSocket
@@ -22,7 +24,7 @@ __all__ = [
     "IcmpEndpoint",
     "IcmpSocket",
     "ListenError",
-    "RawSocket",
+    "RawIpSocket",
     "RecvError",
     "SendError",
     "Socket",
@@ -32,3 +34,10 @@ __all__ = [
     "TransparentUdpSocket",
     "UdpSocket",
 ]
+
+
+def __getattr__(name: str) -> type[RawIpSocket]:
+    # ``RawSocket``, the old name of `RawIpSocket`: warn once, then bind it.
+    if name == "RawSocket":
+        return deprecated_alias(globals(), name, RawIpSocket, __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

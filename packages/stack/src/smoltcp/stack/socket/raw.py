@@ -1,4 +1,9 @@
-"""Raw sockets: whole IP packets of one IP version and protocol."""
+"""Raw IP sockets: whole IP packets of one IP version and protocol (IPv4) or next header (IPv6).
+
+`RawIpSocket` was called ``RawSocket`` before, a name it shared with `smoltcp.phy.RawSocket`
+(an ``AF_PACKET`` device, a different thing). The old name still works for one release and
+warns once (`DeprecationWarning`).
+"""
 
 from __future__ import annotations
 
@@ -6,34 +11,59 @@ import logging
 from collections.abc import Hashable
 from typing import Any
 
+from smoltcp.stack._deprecated import deprecated_alias
 from smoltcp.stack.storage import BufferEmpty, BufferFull, PacketBuffer
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, IpVersion, MalformedPacket
+from smoltcp.wire.capabilities import COMPUTE_TX
+from smoltcp.wire.icmpv6 import fill_icmpv6_checksum
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
+from smoltcp.wire.ipv6 import Ipv6Packet, Ipv6Repr
 
 from .base import Emit, Socket
 from .datagram import check_bytes, check_size, check_writable, packet_buffer
 from .errors import RecvError, SendError
 
-__all__ = ["RawSocket"]
+__all__ = ["RawIpSocket"]
 
 log = logging.getLogger("smoltcp.stack.socket.raw")
 
 _ZERO = Instant.ZERO
 _NO_CHECK = ChecksumCapabilities.ignored()
+_ICMPV6 = IpProtocol.ICMPV6
+_MIN_CHECKSUMMED = 4  # an ICMPv6 message shorter than its common part has no checksum field
 
 
-class RawSocket(Socket):
+class RawIpSocket(Socket):
     """A socket that sees every received IP packet of ``ip_version`` and ``ip_protocol``.
 
     Received packets are queued whole (IP header included) before the interface handles them
     as usual. `send` takes a whole IP packet: the interface writes a fresh header from its
-    fields (the header checksum is recomputed; options are not sent) and copies the payload
-    as it is, so the payload's own checksum is the caller's. ``rx_buffer`` and ``tx_buffer``
-    are `PacketBuffer`s or int sizes in octets, as for `UdpSocket`.
+    fields (the IPv4 header checksum is recomputed; IPv4 options are not sent) and copies the
+    payload as it is, so the payload's own checksum is the caller's. ``rx_buffer`` and
+    ``tx_buffer`` are `PacketBuffer`s or int sizes in octets, as for `UdpSocket`.
+
+    IPv6 (``ip_version`` 6): ``ip_protocol`` is the upper-layer Next Header, found after any
+    extension headers of a received packet (which are kept in what the socket receives); a
+    packet sent must carry no extension header (its Next Header is ``ip_protocol``). For
+    ICMPv6 the semantics of RFC 3542 3.1 hold: the socket receives only messages whose
+    checksum verified, and the stack computes the checksum of every message sent (the
+    caller's value is overwritten). Other protocols' checksums are the caller's on both sides
+    (RFC 3542's IPV6_CHECKSUM off).
+
+    `hop_limit` (None by default) overrides the TTL or hop limit of every packet sent; None
+    keeps the one written in the packet.
     """
 
-    __slots__ = ("_ip_protocol", "_ip_version", "_rx", "_tx", "rx_dropped", "tx_dropped")
+    __slots__ = (
+        "_hop_limit",
+        "_ip_protocol",
+        "_ip_version",
+        "_rx",
+        "_tx",
+        "rx_dropped",
+        "tx_dropped",
+    )
 
     def __init__(
         self,
@@ -46,8 +76,8 @@ class RawSocket(Socket):
         for what, value in (("ip_version", ip_version), ("ip_protocol", ip_protocol)):
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"{what} must be an int, not {type(value).__name__}")
-        if ip_version != 4:
-            raise ValueError(f"ip_version must be 4 (only IPv4 raw sockets), not {ip_version}")
+        if ip_version not in (4, 6):
+            raise ValueError(f"ip_version must be 4 or 6, not {ip_version}")
         if not 0 <= ip_protocol <= 255:
             raise ValueError(f"ip_protocol must be in [0, 255], not {ip_protocol}")
         self._ip_version = IpVersion(int(ip_version))
@@ -56,6 +86,20 @@ class RawSocket(Socket):
         self._tx = packet_buffer(tx_buffer, "tx_buffer")
         self.rx_dropped = 0
         self.tx_dropped = 0
+        self._hop_limit: int | None = None
+
+    @property
+    def hop_limit(self) -> int | None:
+        """The TTL (IPv4) or hop limit (IPv6) of the packets sent, or None: the packet's own."""
+        return self._hop_limit
+
+    @hop_limit.setter
+    def hop_limit(self, value: int | None) -> None:
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise TypeError(f"hop_limit must be an int or None, not {type(value).__name__}")
+        if value is not None and not 1 <= value <= 255:
+            raise ValueError(f"hop_limit must be in [1, 255] or None, not {value!r}")
+        self._hop_limit = value
 
     @property
     def ip_version(self) -> IpVersion:
@@ -134,8 +178,14 @@ class RawSocket(Socket):
         while len(tx):
             _, data = tx.peek()
             try:
-                packet = Ipv4Packet(data)
-                ipr = Ipv4Repr.parse(packet, _NO_CHECK)
+                if self._ip_version == 6:
+                    packet6 = Ipv6Packet(data)
+                    ipr: Any = Ipv6Repr.parse(packet6)
+                    payload: Any = packet6.payload
+                else:
+                    packet = Ipv4Packet(data)
+                    ipr = Ipv4Repr.parse(packet, _NO_CHECK)
+                    payload = packet.payload
             except MalformedPacket as exc:
                 tx.dequeue()
                 self.tx_dropped += 1
@@ -146,7 +196,18 @@ class RawSocket(Socket):
                 tx.dequeue()
                 self.tx_dropped += 1
                 continue
-            emit(ipr, packet.payload)
+            if self._hop_limit is not None:
+                ipr = ipr._replace(hop_limit=self._hop_limit)
+            if (
+                self._ip_protocol == _ICMPV6
+                and self._ip_version == 6
+                and len(payload) >= _MIN_CHECKSUMMED
+                and cx.checksum_caps.icmpv6 in COMPUTE_TX
+            ):
+                # RFC 3542 3.1: the stack computes every outgoing ICMPv6 checksum.
+                payload = bytearray(payload)
+                fill_icmpv6_checksum(payload, ipr.src_addr, ipr.dst_addr, cx.csum)
+            emit(ipr, payload)
             tx.dequeue()
             return True
         return False
@@ -156,6 +217,13 @@ class RawSocket(Socket):
 
     def __repr__(self) -> str:
         return (
-            f"RawSocket(IPv{int(self._ip_version)}, {self._ip_protocol.name}, "
+            f"RawIpSocket(IPv{int(self._ip_version)}, {self._ip_protocol.name}, "
             f"rx={self._rx!r}, tx={self._tx!r})"
         )
+
+
+def __getattr__(name: str) -> type[RawIpSocket]:
+    # The deprecated name: warn once, then bind it so later look-ups do not come here.
+    if name == "RawSocket":
+        return deprecated_alias(globals(), name, RawIpSocket, __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

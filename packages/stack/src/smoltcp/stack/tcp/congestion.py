@@ -172,6 +172,11 @@ class _Window:
             self._cwnd = initial_window(mss)
 
     @property
+    def hystart_enabled(self) -> bool:
+        """Whether slow start uses HyStart++ (RFC 9406): the constructor's ``hystart``."""
+        return self._hystart
+
+    @property
     def hystart_phase(self) -> str:
         """Where HyStart++ is: "slow start", "css" (conservative slow start) or "done"."""
         return _HS_NAMES[self._hs_state]
@@ -325,7 +330,7 @@ class Cubic(_Window):
     Windows are kept as float segment counts inside, exposed as int bytes.
     """
 
-    __slots__ = ("_cwnd_epoch", "_k", "_rtt", "_t_epoch", "_w_est", "_w_max")
+    __slots__ = ("_k", "_rtt", "_t_epoch", "_w_est", "_w_max")
 
     name = "cubic"
     _HYSTART_DEFAULT = True  # RFC 9438 4.10: CUBIC with HyStart++ (RFC 9406)
@@ -339,7 +344,6 @@ class Cubic(_Window):
         self._w_max = 0.0  # segments
         self._k = 0.0  # seconds
         self._t_epoch: int | None = None  # micros; None: no congestion avoidance epoch yet
-        self._cwnd_epoch = 0.0  # segments
         self._w_est = 0.0  # segments
         self._rtt = 0.0  # seconds, the latest RTT sample
 
@@ -366,7 +370,6 @@ class Cubic(_Window):
         if self._t_epoch is None:
             # RFC 9438 4.2: a congestion avoidance epoch starts now, from the current window.
             self._t_epoch = now.micros
-            self._cwnd_epoch = cwnd
             self._w_est = cwnd
             if self._w_max <= cwnd:
                 # Left slow start without a loss (or the window already recovered): the

@@ -460,6 +460,7 @@ class Listener(Part):
         backlog = self.backlog_max
         syn_backlog = self.syn_backlog_max
         left = tcb.state
+        trace = tcb.trace  # the connection's trace records its last change, below
         self.sock._reset_connection()
         tcb.rx.clear()
         tcb.tx.clear()
@@ -469,7 +470,9 @@ class Listener(Part):
         # `_reset_connection` set CLOSED behind `set_state`'s back: restore the state we
         # leave, so that the change logged (and checked) is the RFC's SYN-RECEIVED -> LISTEN.
         tcb.state = left
+        tcb.trace = trace
         tcb.set_state(_LISTEN)
+        tcb.trace = None  # the next SYN opens a trace of its own
         self.sock._rebind()
 
 

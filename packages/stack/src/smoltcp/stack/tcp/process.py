@@ -422,9 +422,10 @@ class SegmentArrives(Part):
         sockets = self.sock._set
         if sockets is None:
             return None
+        own = self.sock.handle  # (`self.sock` is a proxy: an identity test would not match)
         for key in ((_TCP, ip.dst_addr, seg.dst_port), (_TCP, None, seg.dst_port)):
             for sock in sockets.lookup(key):
-                if sock is not self.sock and sock.state is _LISTEN:
+                if sock.handle != own and sock.state is _LISTEN:
                     return cast("TcpSocket", sock)  # the only socket filed under TCP keys
         return None
 

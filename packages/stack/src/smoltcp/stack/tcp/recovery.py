@@ -82,6 +82,7 @@ class Recovery(Part):
         "n_tlp_repairs",
         "rack",
         "rack_at",
+        "rack_enabled",
         "rate",
         "rate_at",
         "rate_mark",
@@ -103,6 +104,8 @@ class Recovery(Part):
         self.rtt = RttEstimator()
         self.board = SackScoreboard()
         self.rack = Rack()
+        # Configuration: whether RACK's time-based loss detection runs (RFC 8985 6).
+        self.rack_enabled = True
         self.n_retx = self.n_fast = self.n_timeouts = 0
         self.n_tlp = self.n_tlp_repairs = self.n_rack = 0
         # Retransmitted segments by cause, and retransmitted octets.
@@ -245,6 +248,11 @@ class Recovery(Part):
     def rack_detect(self, now: Instant, t: int) -> None:
         """Run RACK's detection; a loss it finds starts recovery unless one is under way (or
         an RTO's go-back-N is: RFC 6582's rule), and the lost ranges go first (`dispatch`)."""
+        if not self.rack_enabled:
+            # Off: RACK still follows what was delivered (reordering is still seen), but
+            # marks nothing lost and arms no timer; dup ACKs, SACK and the RTO repair losses.
+            self.rack_at = None
+            return
         tcb = self.tcb
         rack = self.rack
         before = len(rack.lost)

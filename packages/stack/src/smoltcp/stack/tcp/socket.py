@@ -78,7 +78,7 @@ class TcpSocket(Socket):
     change of state, for this socket and its backlog children. Both are keyword-only.
     """
 
-    __slots__ = ("_arr", "_initial_seq", "_lst", "_rcv", "_rec", "_snd", "_tcb")
+    __slots__ = ("__weakref__", "_arr", "_initial_seq", "_lst", "_rcv", "_rec", "_snd", "_tcb")
 
     def __init__(
         self,
@@ -114,6 +114,16 @@ class TcpSocket(Socket):
         self._rec = rec
         self._arr = arr
         self._lst = lst
+
+    def __del__(self) -> None:
+        # The parts point at each other, and at this socket only weakly (see `tcb.Part`):
+        # unlinking them here frees a dropped connection by reference counting alone.
+        try:
+            parts = (self._rcv, self._snd, self._rec, self._arr, self._lst)
+        except AttributeError:  # __init__ raised before the parts existed
+            return
+        for part in parts:
+            part.unlink()
 
     @property
     def tcb(self) -> Tcb:
@@ -409,12 +419,37 @@ class TcpSocket(Socket):
         self._wake()
 
     @property
+    def rack_enabled(self) -> bool:
+        """Whether RACK's time-based loss detection runs (RFC 8985 6; on by default)."""
+        return self._rec.rack_enabled
+
+    def set_rack_enabled(self, enabled: bool) -> None:
+        """Enable (the default) or disable RACK's time-based loss detection (RFC 8985 6).
+
+        Off, losses are found by duplicate ACKs and SACK (RFC 5681, RFC 6675) and by the
+        retransmission timer only; the tail loss probe (RFC 8985 7) stays. Backlog children
+        inherit the setting.
+        """
+        self._rec.rack_enabled = bool(enabled)
+        if not enabled:
+            self._rec.rack_at = None
+
+    @property
     def hop_limit(self) -> int | None:
-        """The IP hop limit of outgoing segments (None: the default, 64)."""
+        """The IP hop limit (IPv6) or TTL (IPv4) of outgoing segments, 1..255 (None: the
+        default, 64). Setting it raises TypeError for a non-int, ValueError out of range."""
         return self._snd.hop_limit
+
+    @hop_limit.setter
+    def hop_limit(self, hop_limit: int | None) -> None:
+        self.set_hop_limit(hop_limit)
 
     def set_hop_limit(self, hop_limit: int | None) -> None:
         """Set the IP hop limit (1..255) of outgoing segments; None restores the default."""
+        if hop_limit is not None and (
+            not isinstance(hop_limit, int) or isinstance(hop_limit, bool)
+        ):
+            raise TypeError(f"hop_limit must be an int or None, not {type(hop_limit).__name__}")
         if hop_limit is not None and not 1 <= hop_limit <= 255:
             raise ValueError(f"hop limit must be in 1..255, not {hop_limit}")
         self._snd.hop_limit = hop_limit
@@ -754,8 +789,8 @@ class TcpSocket(Socket):
         # room left for the IP header and the largest TCP header (60); 0 when nobody cuts
         # segments for us. (A stand-in context in tests may not have the attribute.)
         tso = getattr(cx, "max_tso_size", 0)
-        # (The interface cuts IPv4 super-segments only: over IPv6 segments fit the MTU.)
-        tcb.tso_room = tso - 80 if tso > cx.ip_mtu and not v6 else 0
+        # Over IPv6 the IP header takes 40 octets, not 20.
+        tcb.tso_room = tso - (100 if v6 else 80) if tso > cx.ip_mtu else 0
         tcb.ts_offset = cx.rand.getrandbits(32)
         tcb.progress_at = tcb.clock = now.micros
         # We offer every option; `accept_syn` keeps those the peer offers too.
@@ -782,6 +817,7 @@ class TcpSocket(Socket):
         child._snd.nagle = self._snd.nagle
         child._snd.hop_limit = self._snd.hop_limit
         child._rec.rtt.min_rto = self._rec.rtt.min_rto
+        child._rec.rack_enabled = self._rec.rack_enabled
         # A copy of the listener's controller, not a new one by name: the name of a custom
         # controller means nothing to `make_congestion_controller` (it would raise out of
         # poll), and an instance carries its configuration (e.g. HyStart++ off).

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, Union
 
@@ -225,7 +226,10 @@ class Part:
     """A part of one connection: its links to the socket, the TCB and the other parts.
 
     The socket creates each part and then `link`s them; a part holds only references here,
-    and declares its own state in its own ``__slots__``.
+    and declares its own state in its own ``__slots__``. The link to the socket is weak (a
+    proxy), so that the parts, which point at each other, do not keep the socket alive: a
+    dropped socket is freed at once, and `unlink`s its parts, which are then freed too
+    (without waiting for the cycle collector).
     """
 
     __slots__ = ("arr", "lst", "rcv", "rec", "snd", "sock", "tcb")
@@ -249,10 +253,14 @@ class Part:
         lst: Listener,
     ) -> None:
         """Point this part at the socket, its TCB and the other parts of the connection."""
-        self.sock = sock
+        self.sock = weakref.proxy(sock)
         self.tcb = tcb
         self.rcv = rcv
         self.snd = snd
         self.rec = rec
         self.arr = arr
         self.lst = lst
+
+    def unlink(self) -> None:
+        """Drop every link (the socket is being freed): the parts no longer hold each other."""
+        del self.sock, self.tcb, self.rcv, self.snd, self.rec, self.arr, self.lst

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 58a6da489c73651e91bec58f7096d193e575f4090c6c278938138e175642591d
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: c7f97123a08ceaf44353b32b09e0cfa072c67c6215fe100e84efb9d7c20faa46
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -29,6 +29,7 @@ __all__ = [
     "ipv6frag",
     "ipv6option",
     "ipv6routing",
+    "mldquery",
     "mldv2",
     "mldv2record",
     "ndplladdr",

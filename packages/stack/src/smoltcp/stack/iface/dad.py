@@ -1,0 +1,280 @@
+"""IPv6 duplicate address detection (RFC 4862 5.4): tentative addresses, probed by NS.
+
+`DuplicateAddressDetector` is the sans-I/O state machine the interface keeps as ``dad``; the
+interface sends what it asks for (see `smoltcp.stack.iface.ipv6_host`). An address under
+detection is *tentative* (RFC 4862 5.4): it is not one of the interface's addresses, it is
+never a source, and solicitations for it are not answered; only its solicited-node group is
+listened to, so that another host's probe for it is heard (5.4.2). The detector sends
+DupAddrDetectTransmits neighbour solicitations (source ``::``, to the solicited-node group,
+no link-layer option) RetransTimer apart, the first at the next poll; RetransTimer after the
+last one the address is *ready* (an `AcdEventKind.READY` event) and the interface adds it.
+During that time (RFC 4862 5.4.3, 5.4.4) an advertisement for the address, or another host's
+solicitation for it from ``::``, means somebody else holds or wants it: the address is
+*duplicated* (an `AcdEventKind.TAKEN` event, ``counters.duplicates``) and never used.
+
+The events have the same shape as IPv4 conflict detection's (`AcdEvent`), so an application
+watching both reads one kind of record. The first solicitation is not delayed by a random
+time (RFC 4862 5.4.2 asks it only right after an interface comes up, to spread hosts that
+start together; a deterministic stack gives no such spread without a seed, and a tentative
+address is unusable for that time).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from smoltcp.stack.time import Duration, Instant
+from smoltcp.wire import Ipv6Address, Ipv6Cidr
+
+from .acd import AcdEvent, AcdEventKind
+
+__all__ = ["MAX_DUPLICATED", "DadConfig", "DadCounters", "DuplicateAddressDetector"]
+
+#: Duplicated addresses remembered at most (the oldest is forgotten first): a peer answering
+#: every probe for ever new prefixes cannot grow the table.
+MAX_DUPLICATED = 64
+
+
+@dataclass
+class DadConfig:
+    """The parameters of duplicate address detection (`Config.dad`).
+
+    Defaults: RFC 4862 5.1 and RFC 4861 10. Which addresses are probed by default: the ones
+    stateless autoconfiguration forms (RFC 4862 5.4: every address, but a host that is told
+    to autoconfigure is the one meeting unknown neighbours) and, on a host doing SLAAC, its
+    link-local address; static addresses only when asked (``static``, or
+    ``Interface.add_ip_addr(..., probe=True)``). A static address is usable at once, as the
+    examples and most tests need; the link-local address of a host that does not autoconfigure
+    comes from a MAC that is unique on its link. ``transmits=0`` turns detection off for all.
+    ValueError or TypeError names a bad field.
+    """
+
+    transmits: int = 1
+    """DupAddrDetectTransmits: solicitations sent for a tentative address (0: no detection)."""
+    retrans_timer: Duration = field(default_factory=lambda: Duration.from_secs(1))
+    """RetransTimer: the time between two solicitations, and after the last one."""
+    static: bool = False
+    """Whether `Interface.add_ip_addr` probes an IPv6 address when its caller does not say.
+    `Interface.update_ip_addrs` never probes."""
+    link_local: bool | None = None
+    """Whether the link-local address formed from the MAC is probed when the interface is
+    built (None: when ``Config.slaac`` is on)."""
+    max_events: int = 64
+    """Most events kept for the application (the oldest are dropped first, counted)."""
+
+    def __post_init__(self) -> None:
+        for name in ("transmits", "max_events"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int, not {value!r}")
+        if self.transmits > 255:
+            raise ValueError(f"transmits must be at most 255, not {self.transmits}")
+        if not isinstance(self.retrans_timer, Duration):
+            raise TypeError("retrans_timer must be a Duration")
+        if self.retrans_timer.micros <= 0:
+            raise ValueError(f"retrans_timer must be positive, not {self.retrans_timer}")
+        for name in ("static",):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be a bool")
+        if self.link_local is not None and not isinstance(self.link_local, bool):
+            raise TypeError("link_local must be a bool or None")
+
+
+class DadCounters:
+    """What duplicate address detection did."""
+
+    __slots__ = ("conflicts_in_use", "duplicates", "events_dropped", "probes_sent", "ready")
+
+    def __init__(self) -> None:
+        self.probes_sent = 0
+        """Neighbour solicitations sent from ``::`` for a tentative address."""
+        self.ready = 0
+        """Addresses that passed detection."""
+        self.duplicates = 0
+        """Tentative addresses found duplicated (an advertisement, or another host's probe)."""
+        self.conflicts_in_use = 0
+        """Advertisements from another host for an address in use: a duplicate detection
+        missed (RFC 4862 5.4.4: logged, nothing else)."""
+        self.events_dropped = 0
+        """Events discarded because the application did not read them (bounded)."""
+
+    def as_dict(self) -> dict[str, int]:
+        """Return every counter by name."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __repr__(self) -> str:
+        return f"DadCounters({self.as_dict()})"
+
+
+class _Tentative:
+    __slots__ = ("cidr", "sent", "timer")
+
+    def __init__(self, cidr: Ipv6Cidr, timer: int) -> None:
+        self.cidr = cidr
+        self.sent = 0
+        # When the next solicitation (or the verdict, after the last) is due, micros.
+        self.timer = timer
+
+
+Send = Callable[[Ipv6Address], bool]
+"""``send(target)``: send a duplicate-detection solicitation for ``target``."""
+
+
+class DuplicateAddressDetector:
+    """Duplicate address detection for a set of tentative IPv6 addresses.
+
+    The interface calls `start` for an address to probe, `solicited` and `advertised` for
+    every neighbour solicitation and advertisement about a tentative address, `poll` no later
+    than `poll_at`, and `forget` when the address is removed. The application reads
+    `events`, `counters`, `tentative` and `duplicated`.
+    """
+
+    def __init__(self, config: DadConfig | None = None) -> None:
+        if config is None:
+            config = DadConfig()
+        if not isinstance(config, DadConfig):
+            raise TypeError("config must be a DadConfig")
+        self.config = config
+        self.tentative: dict[Ipv6Address, _Tentative] = {}
+        """Addresses under detection (read-only for the application)."""
+        self.duplicated: dict[Ipv6Address, Instant] = {}
+        """Addresses found duplicated, with when (read-only; an address probed again leaves)."""
+        self.passed: dict[Ipv6Address, Ipv6Cidr] = {}
+        """Addresses that passed detection and were not forgotten since (probed again when
+        the link comes back up)."""
+        self._due = -1
+        self._events: deque[AcdEvent] = deque()
+        self.counters = DadCounters()
+        self.on_change: Callable[[frozenset[Ipv6Address]], None] | None = None
+        """Called with `unusable` whenever it changes (the interface tells its context)."""
+
+    @property
+    def unusable(self) -> frozenset[Ipv6Address]:
+        """The addresses that are tentative or were found duplicated."""
+        return frozenset(self.tentative) | frozenset(self.duplicated)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self.unusable)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether detection runs at all (``DadConfig.transmits`` above 0)."""
+        return self.config.transmits > 0
+
+    def start(self, cidr: Ipv6Cidr, now: Instant) -> None:
+        """Make ``cidr``'s address tentative; the first solicitation is due at ``now``.
+
+        Raises TypeError for a non-`Ipv6Cidr`, ValueError for an address that is not unicast.
+        """
+        if not isinstance(cidr, Ipv6Cidr):
+            raise TypeError(f"cidr must be an Ipv6Cidr, not {type(cidr).__name__}")
+        addr = cidr.address
+        if addr.is_unspecified or addr.is_multicast or addr.is_loopback:
+            raise ValueError(f"cidr must hold a unicast IPv6 address, not {cidr}")
+        self.tentative[addr] = _Tentative(cidr, now.micros)
+        self.duplicated.pop(addr, None)
+        self.passed.pop(addr, None)
+        if self._due < 0 or now.micros < self._due:
+            self._due = now.micros
+        self._changed()
+
+    def forget(self, addr: Ipv6Address) -> None:
+        """Stop probing ``addr`` and forget that it was duplicated."""
+        self.tentative.pop(addr, None)
+        self.duplicated.pop(addr, None)
+        self.passed.pop(addr, None)
+        self._due = self._earliest()
+        self._changed()
+
+    def solicited(self, target: Ipv6Address, unspecified_source: bool, now: Instant) -> bool:
+        """Judge a solicitation for ``target``; return True when it is tentative (then the
+        solicitation must not be answered, RFC 4862 5.4.3). From ``::`` it is another host
+        probing the same address: ours is duplicated."""
+        if target not in self.tentative:
+            return False
+        if unspecified_source:
+            self._duplicate(target, now, None)
+        return True
+
+    def advertised(
+        self, target: Ipv6Address, hw: bytes | None, now: Instant, in_use: bool = False
+    ) -> bool:
+        """Judge an advertisement for ``target`` from another host; return True when it was
+        tentative (now duplicated, RFC 4862 5.4.4). ``in_use``: ``target`` is one of the
+        interface's addresses (the advertisement is only counted: detection missed it)."""
+        if target in self.tentative:
+            self._duplicate(target, now, hw)
+            return True
+        if in_use:
+            self.counters.conflicts_in_use += 1
+        return False
+
+    def _duplicate(self, addr: Ipv6Address, now: Instant, hw: bytes | None) -> None:
+        del self.tentative[addr]
+        if len(self.duplicated) >= MAX_DUPLICATED:
+            del self.duplicated[next(iter(self.duplicated))]
+        self.duplicated[addr] = now
+        self.counters.duplicates += 1
+        self._event(AcdEventKind.TAKEN, addr, now, hw)
+        self._due = self._earliest()
+        self._changed()
+
+    def poll(self, now: Instant, send: Send) -> list[Ipv6Cidr]:
+        """Send the solicitations due through ``send``; return the cidrs now ready.
+
+        A solicitation the device had no room for is sent at the next poll.
+        """
+        now_us = now.micros
+        cfg = self.config
+        ready = []
+        for addr, r in list(self.tentative.items()):
+            if r.timer > now_us:
+                continue
+            if r.sent >= cfg.transmits:
+                # RetransTimer after the last solicitation, nobody objected (RFC 4862 5.4).
+                del self.tentative[addr]
+                self.passed[addr] = r.cidr
+                self.counters.ready += 1
+                self._event(AcdEventKind.READY, addr, now, None)
+                ready.append(r.cidr)
+                continue
+            if not send(addr):
+                continue
+            r.sent += 1
+            self.counters.probes_sent += 1
+            r.timer = now_us + cfg.retrans_timer.micros
+        self._due = self._earliest()
+        if ready:
+            self._changed()
+        return ready
+
+    def _earliest(self) -> int:
+        return min((r.timer for r in self.tentative.values()), default=-1)
+
+    def due_us(self) -> int:
+        """Return when `poll` next has something to do (microseconds), or -1."""
+        return self._due
+
+    def poll_at(self) -> Instant | None:
+        """Return when `poll` next has something to do, or None."""
+        return None if self._due < 0 else Instant(self._due)
+
+    def _event(self, kind: AcdEventKind, addr: Ipv6Address, now: Instant, hw: bytes | None) -> None:
+        events = self._events
+        limit = self.config.max_events
+        if len(events) >= limit:
+            self.counters.events_dropped += 1
+            if not limit:
+                return
+            events.popleft()
+        events.append(AcdEvent(kind, addr, now, None if hw is None else bytes(hw)))
+
+    def events(self) -> list[AcdEvent]:
+        """Return (and forget) the events since the last call, oldest first (bounded: the
+        oldest are dropped first, counted in ``counters.events_dropped``)."""
+        out = list(self._events)
+        self._events.clear()
+        return out
