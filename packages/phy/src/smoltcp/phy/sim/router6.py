@@ -65,7 +65,7 @@ class _If6:
         return Ipv6Address.link_local_from_ethernet(self.mac)
 
     def addresses(self) -> list[Ipv6Address]:
-        own: list[Ipv6Address] = [c.address for c in self.cidrs]  # type: ignore[misc]
+        own: list[Ipv6Address] = [c.address for c in self.cidrs]
         return [*own, self.link_local]
 
 
@@ -93,7 +93,7 @@ class Ipv6Forwarder:
 
     def add_route(self, cidr: Ipv6Cidr, via: Ipv6Address) -> None:
         """Reach ``cidr`` through the neighbouring router ``via`` (in a connected prefix)."""
-        self._routes.append((cidr.network(), via))  # type: ignore[arg-type]
+        self._routes.append((cidr.network(), via))
         self._routes.sort(key=lambda r: -r[0].prefix_len)
 
     def handles(self, port: Port) -> bool:
@@ -175,7 +175,7 @@ class Ipv6Forwarder:
         if mac is None:
             return
         advert = NdpRepr(
-            Icmpv6Message.NEIGHBOR_ADVERT,  # type: ignore[arg-type]
+            Icmpv6Message.NEIGHBOR_ADVERT,
             target_addr=ndp.target_addr,
             target_ll_addr=rif.mac,
             router=True,
@@ -224,7 +224,7 @@ class Ipv6Forwarder:
             self._asked[hop] = now
             group = Ipv6Address.solicited_node(hop)
             solicit = NdpRepr(
-                Icmpv6Message.NEIGHBOR_SOLICIT,  # type: ignore[arg-type]
+                Icmpv6Message.NEIGHBOR_SOLICIT,
                 target_addr=hop,
                 source_ll_addr=out_if.mac,
             )
@@ -234,8 +234,8 @@ class Ipv6Forwarder:
     def _source_for(self, rif: _If6, dst: Ipv6Address) -> Ipv6Address:
         for cidr in rif.cidrs:
             if cidr.contains_addr(dst):
-                return cidr.address  # type: ignore[return-value]
-        return rif.cidrs[0].address if rif.cidrs else rif.link_local  # type: ignore[return-value]
+                return cidr.address
+        return rif.cidrs[0].address if rif.cidrs else rif.link_local
 
     def _send_to(self, out_if: _If6, mac: bytes, packet: bytearray, now: int) -> None:
         header = EthernetRepr(out_if.mac, EthernetAddress(mac), EthernetProtocol.IPV6)

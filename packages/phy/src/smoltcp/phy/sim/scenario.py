@@ -214,7 +214,7 @@ def _shift(addr: IpAddress, offset: int) -> IpAddress:
         return addr
     if isinstance(addr, Ipv6Address):
         return Ipv6Address((int.from_bytes(addr.packed, "big") + offset).to_bytes(16, "big"))
-    return Ipv4Address(int(addr) + offset)  # type: ignore[call-overload]
+    return Ipv4Address(int(addr) + offset)
 
 
 @dataclass(frozen=True)

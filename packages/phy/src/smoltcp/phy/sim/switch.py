@@ -9,8 +9,8 @@ a frame is offered to the egress port when its last octet has arrived.
 
 from __future__ import annotations
 
-from smoltcp.wire.ethernet import HEADER as _HEADER
-from smoltcp.wire.ethernet import HEADER_LEN as _HEADER_LEN
+from smoltcp.wire._generated.ethernet import HEADER as _HEADER
+from smoltcp.wire._generated.ethernet import HEADER_LEN as _HEADER_LEN
 
 from .link import Port
 from .runner import Simulator
