@@ -49,6 +49,11 @@ def test_a_short_run_writes_captures_and_summary(
     assert links["bottleneck"]["utilization"] > 0.5
     for name in links:
         assert (tmp_path / f"{name}.pcap").stat().st_size > 24
+    index = json.loads((tmp_path / "tcp" / "index.json").read_text())["connections"]
+    assert len(index) == 8  # four flows, each seen from both ends
+    for c in index:
+        assert (tmp_path / "tcp" / c["trace"]).read_text().startswith('{"format":')
+        assert json.loads((tmp_path / "tcp" / c["stats"]).read_text())["stats"]["bytes_sent"] >= 0
 
 
 def test_seed_option_changes_the_run(tmp_path: Path) -> None:

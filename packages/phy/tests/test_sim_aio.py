@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -82,3 +83,86 @@ def test_waiting_for_ever_with_nothing_scheduled_is_an_error() -> None:
 
     with pytest.raises(RuntimeError, match="no event left"):
         _run(loop, main())
+
+
+# -- the asyncio streams of smoltcp.phy.aio on simulated hosts --------------------------------
+
+
+async def echo_app(server_rt: Any, client_rt: Any, server_addr: str, rounds: int) -> list[bytes]:
+    """An echo server and a client that sends ``rounds`` lines: the same code for any runtime."""
+    from smoltcp.phy.aio import open_connection, start_server
+
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+
+    server = await start_server(server_rt, echo, server_addr, 7)
+    reader, writer = await open_connection(client_rt, server_addr, 7)
+    got = []
+    for i in range(rounds):
+        writer.write(b"line %d %s\n" % (i, b"x" * (i * 300)))
+        await writer.drain()
+        got.append(await reader.readline())
+    writer.close()
+    assert await reader.read() == b""
+    server.close()
+    return got
+
+
+def _echo_in_simulator(seed: int) -> tuple[list[bytes], int, int]:
+    from smoltcp.phy.sim.aio_host import SimRuntime
+
+    net = Network(seed)
+    a = net.add_host("a", "10.0.0.1/24")
+    b = net.add_host("b", "10.0.0.2/24")
+    net.add_link("l", "a", "b", LinkSpec(rate_bps=1_000_000, delay_us=20_000))
+
+    async def main() -> tuple[list[bytes], int]:
+        async with SimRuntime(b) as server_rt, SimRuntime(a) as client_rt:
+            got = await asyncio.wait_for(echo_app(server_rt, client_rt, "10.0.0.2", 20), 60)
+            return got, net.sim.now_us
+
+    got, done_us = _run(VirtualTimeEventLoop(net.sim), main())  # type: ignore[misc]
+    return got, done_us, net.links["l"].ports[0].counters.as_dict()["tx_frames"]
+
+
+def test_an_asyncio_echo_pair_runs_in_virtual_time_deterministically() -> None:
+    got, done_us, frames = _echo_in_simulator(1)
+    assert got == [b"LINE %d %s\n" % (i, b"X" * (i * 300)) for i in range(20)]
+    # Twenty round trips of 40 ms at least, plus serialisation at 1 Mbit/s: virtual time.
+    assert done_us >= 20 * 40_000
+    assert _echo_in_simulator(1) == (got, done_us, frames)
+
+
+def test_the_same_echo_coroutine_runs_on_a_real_loop() -> None:
+    from smoltcp.phy import Loopback
+    from smoltcp.phy.aio import Runtime
+    from smoltcp.stack.iface import Config, Interface
+    from smoltcp.stack.time import Instant
+    from smoltcp.wire import EthernetAddress, IpCidr
+
+    async def main() -> list[bytes]:
+        device = Loopback()
+        config = Config(hardware_addr=EthernetAddress.parse("02-00-00-00-00-01"), random_seed=7)
+        iface = Interface(config, device, Instant(0))
+        iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("192.168.69.1/24")))
+        async with Runtime(iface, device) as rt:
+            return await asyncio.wait_for(echo_app(rt, rt, "192.168.69.1", 5), 30)
+
+    assert asyncio.run(main()) == [b"LINE %d %s\n" % (i, b"X" * (i * 300)) for i in range(5)]
+
+
+def test_a_sim_runtime_refuses_another_loop() -> None:
+    from smoltcp.phy.sim.aio_host import SimRuntime
+
+    net = Network(1)
+    a = net.add_host("a", "10.0.0.1/24")
+
+    async def main() -> None:
+        async with SimRuntime(a):
+            pass
+
+    with pytest.raises(RuntimeError, match="VirtualTimeEventLoop"):
+        asyncio.run(main())

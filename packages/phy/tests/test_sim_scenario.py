@@ -15,6 +15,7 @@ from smoltcp.phy.impair import Bernoulli
 from smoltcp.phy.sim import Bulk, LinkSpec, QueueSpec
 from smoltcp.phy.sim.network import Network
 from smoltcp.phy.sim.scenario import ScenarioError, from_dict, load
+from smoltcp.stack.tcp.trace import ConnectionOpened, SegmentSent, load_jsonl
 
 # A small network with every kind of element: two hosts behind a switch, a router, a lossy
 # jittery bottleneck with a RED queue, a second router, a server; bulk and transactions.
@@ -83,6 +84,15 @@ def _run(tmp: Path, seed: int | None = None) -> tuple[dict[str, Any], dict[str, 
     return net.summary(), {Path(p).name: Path(p).read_bytes() for p in paths}
 
 
+def _traced(tmp: Path, seed: int | None = None) -> dict[str, bytes]:
+    """Run the scenario with captures and TCP traces; return every file written, by name."""
+    net = from_dict(copy.deepcopy(SCENARIO)).build(seed)
+    net.capture(tmp)
+    net.trace(tmp / "tcp")
+    net.run(net.sim.now_us + 1_500_000)
+    return {str(p.relative_to(tmp)): p.read_bytes() for p in sorted(tmp.rglob("*")) if p.is_file()}
+
+
 def test_same_seed_gives_identical_captures_and_summary(tmp_path: Path) -> None:
     s1, p1 = _run(tmp_path / "one")
     s2, p2 = _run(tmp_path / "two")
@@ -95,6 +105,37 @@ def test_same_seed_gives_identical_captures_and_summary(tmp_path: Path) -> None:
     assert p1 == p2
     assert all(f["octets"] > 0 for f in s1["flows"])
     assert s1["links"][-1]["drops"] > 0  # the lossy bottleneck did drop
+
+
+def test_same_seed_gives_identical_tcp_traces_and_statistics(tmp_path: Path) -> None:
+    one = _traced(tmp_path / "one")
+    two = _traced(tmp_path / "two")
+    assert one.keys() == two.keys()
+    assert one == two
+    index = json.loads(one["tcp/index.json"])["connections"]
+    # The bulk flow and at least one transaction connection, each seen from both ends.
+    assert {c["host"] for c in index} == {"c1", "c2", "srv"}
+    assert len(index) >= 4
+    for c in index:
+        records = load_jsonl(one[f"tcp/{c['trace']}"].decode())
+        assert isinstance(records[0], ConnectionOpened)
+        assert (records[0].local, records[0].remote) == (c["local"], c["remote"])
+        assert all(r.conn == c["conn"] for r in records)
+        assert any(isinstance(r, SegmentSent) for r in records)
+        assert c["stats"] is not None
+        stats = json.loads(one[f"tcp/{c['stats']}"])
+        assert stats["local"] == c["local"] and stats["stats"]["segments_sent"] > 0
+    # The lossy bottleneck made some connection resend, and its trace says so.
+    retx = [
+        c for c in index if json.loads(one[f"tcp/{c['stats']}"])["stats"]["retransmissions"] > 0
+    ]
+    assert retx
+    sent = load_jsonl(one[f"tcp/{retx[0]['trace']}"].decode())
+    assert any(isinstance(r, SegmentSent) and r.retransmit is not None for r in sent)
+    three = _traced(tmp_path / "three", seed=8)
+    assert {k: v for k, v in three.items() if k.endswith(".jsonl")} != {
+        k: v for k, v in one.items() if k.endswith(".jsonl")
+    }
 
 
 def test_another_seed_gives_another_run(tmp_path: Path) -> None:
@@ -148,7 +189,7 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
         (("links", 1, "queue"), {"kind": "fq"}, "links[1].queue: kind must be one of"),
         (("links", 1, "loss"), {"model": "gauss"}, "links[1].loss.model: must be one of"),
         (("links", 1, "loss"), {"percent": 140}, "links[1].loss: percent must be a percentage"),
-        (("hosts", 0), {"address": "10.0.1/24"}, "hosts[0].address: not a usable IPv4 address"),
+        (("hosts", 0), {"address": "10.0.1/24"}, "hosts[0].address: not a usable IP address"),
         (("hosts", 0), {"attach": "moon"}, "hosts[0].attach: no node named 'moon'"),
         (("flows", 0), {"kind": "torrent"}, "flows[0].kind: must be one of"),
         (("flows", 0), {"server": "c9"}, "flows[0].server: no host named 'c9'"),

@@ -9,7 +9,9 @@ captures and summary. A progress bar on stderr shows the simulated time reached 
 (simulated seconds per second, events per second); then a table on stdout gives per flow the
 goodput, retransmitted segments and RTT percentiles (the smoothed RTT, sampled every 10 ms),
 per link the utilization and drops, and Jain's fairness index across the flows. ``--out DIR``
-writes one pcap per link and ``summary.json`` (the figures of the table); ``--plot`` then
+writes one pcap per link, ``summary.json`` (the figures of the table) and in ``DIR/tcp`` each
+TCP connection's trace (JSON Lines, ``HOST.N.jsonl``) and statistics (``HOST.N.stats.json``)
+with an ``index.json`` of them; ``--plot`` then
 runs smoltcp-tcpplot on each capture (needs matplotlib). Scenarios ship in
 ``packages/examples/scenarios``. Needs Python 3.11 (tomllib) or the ``tomli`` package.
 """
@@ -37,7 +39,9 @@ def build_parser() -> options.ExampleParser:
     p = options.ExampleParser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("scenario", metavar="SCENARIO.toml", help="the scenario file")
     p.add_argument("--seed", type=int, default=None, help="the seed (default: the scenario's)")
-    p.add_argument("--out", default=None, metavar="DIR", help="write pcaps and summary.json here")
+    p.add_argument(
+        "--out", default=None, metavar="DIR", help="write pcaps, TCP traces and summary.json here"
+    )
     p.add_argument(
         "--duration",
         type=options.non_negative,
@@ -127,6 +131,7 @@ def simulate(args: Any) -> int:
     if out is not None:
         try:
             pcaps = net.capture(out)
+            net.trace(out / "tcp")
         except OSError as exc:
             raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
     progress = None if args.quiet else _Progress(net, end_us, sys.stderr)

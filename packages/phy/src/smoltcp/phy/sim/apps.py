@@ -150,7 +150,7 @@ class Server:
                 stats.retransmissions += s.retransmissions
                 stats.timeouts += s.timeouts
                 stats.segments_sent += s.segments_sent
-                sockets.remove(conn.handle)
+                self.host.retire(conn.handle)
                 continue
             keep.append(conn)
         self._conns = keep
@@ -460,7 +460,7 @@ class ConnectionRate(Workload):
                 if sock.error is not None:
                     self.stats.failures += 1
                 self._finish(conn)
-                self.client.sockets.remove(conn.handle)
+                self.client.retire(conn.handle)
                 launch = not self.interval_us
         if any(c.done for c in self._conns):
             self._conns = [c for c in self._conns if not c.done]

@@ -20,10 +20,11 @@ from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.iface import Config, Interface
 from smoltcp.stack.socket import SocketSet
 from smoltcp.stack.time import Instant
-from smoltcp.wire import EthernetAddress, IpCidr, Ipv4Address, Medium
+from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address, Medium
 
 from .link import Port
 from .runner import Simulator
+from .traces import ConnectionLog
 
 __all__ = ["App", "SimHost"]
 
@@ -103,9 +104,10 @@ class _Card:
 class SimHost:
     """A host named ``name`` with one Ethernet interface of IP MTU ``mtu``.
 
-    ``mac`` is its hardware address, ``address`` a CIDR ("10.0.0.1/24"), ``gateway`` an
-    optional default router. The interface's random seed comes from the scenario seed and the
-    name. `apps` run after each poll; add sockets to `sockets`.
+    ``mac`` is its hardware address, ``address`` a CIDR ("10.0.0.1/24" or "fd00::1/64"),
+    ``gateway`` an optional default router of the same IP version. The interface's random
+    seed comes from the scenario seed and the name. `apps` run after each poll; add sockets
+    to `sockets`.
     """
 
     def __init__(
@@ -115,7 +117,7 @@ class SimHost:
         mac: EthernetAddress | str,
         address: IpCidr | str,
         *,
-        gateway: Ipv4Address | str | None = None,
+        gateway: IpAddress | str | None = None,
         mtu: int = 1500,
         **config: Any,
     ) -> None:
@@ -130,15 +132,20 @@ class SimHost:
         )
         self.iface.update_ip_addrs(lambda addrs: addrs.append(cidr))
         if gateway is not None:
-            gw = gateway if isinstance(gateway, Ipv4Address) else Ipv4Address.parse(gateway)
-            self.iface.routes.add_default_ipv4_route(gw)
+            gw = gateway if isinstance(gateway, IpAddress) else IpAddress.parse(gateway)
+            if isinstance(gw, Ipv6Address):
+                self.iface.routes.add_default_ipv6_route(gw)
+            else:
+                self.iface.routes.add_default_ipv4_route(gw)  # type: ignore[arg-type]
         self.mac = hw
-        self.address: Ipv4Address = cidr.address  # type: ignore[assignment]
+        self.address: IpAddress = cidr.address
         self.cidr = cidr
         self.sockets = SocketSet()
         self.apps: list[App] = []
         self.polls = 0
         self.retries = 0
+        self.log: ConnectionLog | None = None
+        """Where the host's TCP connections are traced (`Network.trace`), or None."""
         self._armed: int | None = None
         self._poll_event = self._poll
 
@@ -152,6 +159,22 @@ class SimHost:
         if self.card.port is not None:
             raise ValueError(f"host {self.name} already has a link")
         self.card.port = port
+
+    def trace(self, log: ConnectionLog) -> None:
+        """Trace every TCP connection of the host's sockets in ``log``, from now on."""
+        self.log = log
+        self.sockets.set_tcp_trace(log)
+
+    def retire(self, handle: Any) -> None:
+        """Remove the socket of ``handle`` from `sockets`, its statistics kept when traced."""
+        sock = self.sockets.remove(handle)
+        if self.log is not None:
+            self.log.snapshot(sock)
+
+    def close_log(self) -> None:
+        """Write the traces and statistics of the host's connections (when traced)."""
+        if self.log is not None:
+            self.log.close(sock for _, sock in self.sockets)
 
     def add_app(self, app: App) -> None:
         """Run ``app`` after each poll, starting now."""

@@ -146,7 +146,9 @@ class Port:
         "_busy",
         "_deliver_event",
         "_fifo",
+        "_sending",
         "_serializer",
+        "_transmitted_event",
         "counters",
         "link",
         "name",
@@ -182,6 +184,8 @@ class Port:
         self._busy = False
         self._armed: int | None = None
         self._deliver_event = self._deliver
+        self._sending: bytearray | None = None
+        self._transmitted_event = self._transmitted
 
     def has_room(self, length: int) -> bool:
         """Return whether the queue takes a frame of ``length`` octets now."""
@@ -221,9 +225,15 @@ class Port:
             at = now - 1 if serializer.busy_until == now else now
             done = serializer.finish(at, len(frame))
         self.counters.busy_us += done - now
-        self.sim._schedule(done, lambda t: self._transmitted(t, frame))
+        # One frame at a time is being serialised: it waits here, and the event is a bound
+        # method made once (no closure per frame).
+        self._sending = frame
+        self.sim._schedule(done, self._transmitted_event)
 
-    def _transmitted(self, now: int, frame: bytearray) -> None:
+    def _transmitted(self, now: int) -> None:
+        frame = self._sending
+        assert frame is not None
+        self._sending = None
         counters = self.counters
         counters.tx_frames += 1
         counters.tx_octets += len(frame)

@@ -10,6 +10,7 @@ percentiles, per link utilization and drops, and Jain's fairness index across th
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,6 +27,7 @@ from .link import Link, LinkSpec
 from .router import Router
 from .runner import Simulator
 from .switch import Switch
+from .traces import ConnectionLog
 
 __all__ = ["Network", "jain_index", "mac_for", "percentile"]
 
@@ -87,6 +89,7 @@ class Network:
         self.flows: dict[str, Workload] = {}
         self._captures: list[PcapWriter] = []
         self._finished = False
+        self._trace_dir: str | None = None
 
     # -- building -----------------------------------------------------------------------------
 
@@ -161,6 +164,18 @@ class Network:
             paths.append(path)
         return paths
 
+    def trace(self, directory: str | os.PathLike[str]) -> None:
+        """Trace every TCP connection of every host into ``directory`` (created if needed).
+
+        Each connection gets its trace as JSON Lines (``HOST.N.jsonl``) and its statistics
+        (``HOST.N.stats.json``); ``index.json`` lists them (see `ConnectionLog`), written by
+        `finish`. Call before `run`.
+        """
+        os.makedirs(directory, exist_ok=True)
+        self._trace_dir = os.fspath(directory)
+        for name, host in self.hosts.items():
+            host.trace(ConnectionLog(directory, name))
+
     # -- running ------------------------------------------------------------------------------
 
     def run(
@@ -190,6 +205,15 @@ class Network:
             flow.finish()
         for writer in self._captures:
             writer.close()
+        if self._trace_dir is not None:
+            index = []
+            for host in self.hosts.values():
+                host.close_log()
+                if host.log is not None:
+                    index.extend(host.log.connections)
+            with open(os.path.join(self._trace_dir, "index.json"), "w") as f:
+                json.dump({"connections": index}, f, indent=2, sort_keys=True)
+                f.write("\n")
 
     # -- results ------------------------------------------------------------------------------
 

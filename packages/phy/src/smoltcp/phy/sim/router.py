@@ -14,8 +14,9 @@ static routes), as RFC 1812 describes:
 - echo requests to the router's own addresses are answered (ping, traceroute).
 
 ICMP errors are never sent about an ICMP error, a fragment other than the first, or a
-broadcast (RFC 1812 4.3.2.7). IPv6 is not forwarded yet (the wire package has no IPv6); its
-frames are counted and dropped.
+broadcast (RFC 1812 4.3.2.7). IPv6 is forwarded by `router6.Ipv6Forwarder` on the links
+given an IPv6 address (same counters); IPv6 on other links is counted (``not_ipv4``) and
+dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from smoltcp.wire import EthernetAddress, Ipv4Address, Ipv4Cidr
+from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv4Address, Ipv4Cidr, Ipv6Cidr
 from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.errors import MalformedPacket
 from smoltcp.wire.ethernet import EthernetFrame, EthernetProtocol, EthernetRepr
@@ -37,6 +38,7 @@ from smoltcp.wire.icmpv4 import (
 from smoltcp.wire.ipv4 import IpProtocol, Ipv4Packet, Ipv4Repr
 
 from .link import Port
+from .router6 import Ipv6Forwarder
 from .runner import Simulator
 
 __all__ = ["Router", "RouterCounters"]
@@ -108,25 +110,40 @@ class Router:
         self._ident = 0
         # Destination -> (interface, next hop): the routes change only while building.
         self._route_cache: dict[Ipv4Address, tuple[_RouterIf, Ipv4Address] | None] = {}
+        self._v6 = Ipv6Forwarder(self.counters, hop_limit)
 
     def attach(self, port: Port) -> None:
         """Take ``port`` (called by `Link`); it has no address until `set_interface`."""
         self._ports[port.link] = port
 
-    def set_interface(self, link: str, mac: EthernetAddress | str, cidr: Ipv4Cidr | str) -> None:
-        """Give the router's end of link ``link`` the hardware address ``mac`` and ``cidr``."""
+    def set_interface(self, link: str, mac: EthernetAddress | str, cidr: IpCidr | str) -> None:
+        """Give the router's end of link ``link`` the hardware address ``mac`` and ``cidr``.
+
+        ``cidr`` is IPv4 (one per link) or IPv6 (the link then forwards IPv6 too; call once
+        per IPv6 address; the link-local address follows from ``mac``).
+        """
         port = self._ports.get(link)
         if port is None:
             raise ValueError(f"router {self.name} has no link named {link!r}")
         hw = mac if isinstance(mac, EthernetAddress) else EthernetAddress.parse(mac)
-        net = cidr if isinstance(cidr, Ipv4Cidr) else Ipv4Cidr.parse(cidr)
+        net = cidr if isinstance(cidr, IpCidr) else IpCidr.parse(cidr)
+        if isinstance(net, Ipv6Cidr):
+            self._v6.set_interface(port, hw, net)
+            return
+        assert isinstance(net, Ipv4Cidr)
         self._ifs[port] = _RouterIf(port, hw, net, port.spec.mtu)
         self._route_cache.clear()
 
-    def add_route(self, cidr: Ipv4Cidr | str, via: Ipv4Address | str) -> None:
-        """Reach ``cidr`` through the neighbouring router ``via``."""
-        net = cidr if isinstance(cidr, Ipv4Cidr) else Ipv4Cidr.parse(cidr)
-        gw = via if isinstance(via, Ipv4Address) else Ipv4Address.parse(via)
+    def add_route(self, cidr: IpCidr | str, via: IpAddress | str) -> None:
+        """Reach ``cidr`` through the neighbouring router ``via`` (both of one IP version)."""
+        net = cidr if isinstance(cidr, IpCidr) else IpCidr.parse(cidr)
+        gw = via if isinstance(via, IpAddress) else IpAddress.parse(via)
+        if net.address.version != gw.version:
+            raise ValueError(f"via {gw} is not of the IP version of {net}")
+        if isinstance(net, Ipv6Cidr):
+            self._v6.add_route(net, gw)  # type: ignore[arg-type]
+            return
+        assert isinstance(gw, Ipv4Address) and isinstance(net, Ipv4Cidr)
         self._routes.append((net.network(), gw))
         self._routes.sort(key=lambda r: -r[0].prefix_len)
         self._route_cache.clear()
@@ -142,11 +159,17 @@ class Router:
     def receive(self, port: Port, frame: bytearray, now: int) -> None:
         """Handle one frame arriving on ``port``; never raises for its content."""
         rif = self._ifs.get(port)
-        if rif is None or len(frame) < _ETH:
+        if (rif is None and not self._v6.handles(port)) or len(frame) < _ETH:
             self.counters.malformed += 1
             return
         try:
             eth = EthernetFrame(frame)
+            if eth.ethertype == EthernetProtocol.IPV6:
+                self._v6.receive(port, eth.dst_addr, eth.payload, now)
+                return
+            if rif is None:
+                self.counters.not_ipv4 += 1
+                return
             dst = eth.dst_addr
             if dst != rif.mac and not dst.is_broadcast:
                 return  # for another station on a shared segment

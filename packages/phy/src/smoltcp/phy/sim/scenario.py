@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smoltcp.phy.impair import Bernoulli, GilbertElliott, Listed, LossModel, Periodic
-from smoltcp.wire import Ipv4Address, Ipv4Cidr
+from smoltcp.wire import IpAddress, IpCidr, Ipv4Address, Ipv6Address
 
 from .apps import Bulk, ConnectionRate, RequestResponse
 from .link import LinkSpec
@@ -201,11 +201,20 @@ def _address(t: _Table, name: str, offset: int = 0, *, required: bool = True) ->
         return None
     try:
         if "/" in text:
-            cidr = Ipv4Cidr.parse(text)
-            return f"{Ipv4Address(int(cidr.address) + offset)}/{cidr.prefix_len}"
-        return str(Ipv4Address(int(Ipv4Address.parse(text)) + offset))
+            cidr = IpCidr.parse(text)
+            return f"{_shift(cidr.address, offset)}/{cidr.prefix_len}"
+        return str(_shift(IpAddress.parse(text), offset))
     except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"{t.key(name)}: not a usable IPv4 address: {exc}") from None
+        raise ScenarioError(f"{t.key(name)}: not a usable IP address: {exc}") from None
+
+
+def _shift(addr: IpAddress, offset: int) -> IpAddress:
+    """Return the address ``offset`` above ``addr``, of the same IP version."""
+    if offset == 0:
+        return addr
+    if isinstance(addr, Ipv6Address):
+        return Ipv6Address((int.from_bytes(addr.packed, "big") + offset).to_bytes(16, "big"))
+    return Ipv4Address(int(addr) + offset)
 
 
 @dataclass(frozen=True)

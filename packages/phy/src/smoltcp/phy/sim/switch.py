@@ -9,9 +9,8 @@ a frame is offered to the egress port when its last octet has arrived.
 
 from __future__ import annotations
 
-from smoltcp.wire import EthernetAddress
-from smoltcp.wire.errors import MalformedPacket
-from smoltcp.wire.ethernet import EthernetFrame
+from smoltcp.wire._generated.ethernet import HEADER as _HEADER
+from smoltcp.wire._generated.ethernet import HEADER_LEN as _HEADER_LEN
 
 from .link import Port
 from .runner import Simulator
@@ -32,8 +31,9 @@ class Switch:
         self.ports: list[Port] = []
         self.table_size = table_size
         self.aging_us = aging_us
-        # Source address -> (port, last seen, microseconds); insertion order is age order.
-        self._table: dict[EthernetAddress, tuple[Port, int]] = {}
+        # Source address (six octets) -> (port, last seen, microseconds); insertion order is
+        # age order.
+        self._table: dict[bytes, tuple[Port, int]] = {}
         self.forwarded = 0
         self.flooded = 0
         self.dropped = 0
@@ -44,21 +44,20 @@ class Switch:
 
     def receive(self, port: Port, frame: bytearray, now: int) -> None:
         """Learn the source of ``frame``, then forward or flood it."""
-        try:
-            eth = EthernetFrame(frame)
-        except MalformedPacket:
+        if len(frame) < _HEADER_LEN:
             self.dropped += 1
             return
-        dst = eth.dst_addr
-        src = eth.src_addr
+        # The table is keyed by the raw six octets: no address object per frame. The group
+        # bit is the least significant bit of the first octet (IEEE 802).
+        dst, src, _ = _HEADER.unpack_from(frame)
         table = self._table
-        if not src.is_multicast:
+        if not src[0] & 1:
             if src in table:
                 del table[src]  # moved to the end: the most recently seen
             elif len(table) >= self.table_size:
                 del table[next(iter(table))]
             table[src] = (port, now)
-        if not dst.is_multicast:
+        if not dst[0] & 1:
             entry = table.get(dst)
             if entry is not None and now - entry[1] <= self.aging_us:
                 out = entry[0]
