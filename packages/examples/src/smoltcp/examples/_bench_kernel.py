@@ -313,7 +313,7 @@ def client_main(spec_json: str) -> None:
     try:
         client(
             spec["mode"],
-            tuple(spec["address"]),  # type: ignore[arg-type]
+            tuple(spec["address"]),
             spec["amount"],
             spec["seconds"],
             spec["timeout"],
