@@ -8,10 +8,21 @@ from typing import Any
 from smoltcp.stack.tcp.ratelimit import PerSecondLimit
 from smoltcp.stack.tcp.syncookie import SynCookies
 from smoltcp.stack.time import Instant
-from smoltcp.wire import ChecksumCapabilities, EthernetAddress, IpAddress, IpCidr
+from smoltcp.wire import (
+    ChecksumCapabilities,
+    EthernetAddress,
+    IpAddress,
+    IpCidr,
+    Ipv6Address,
+    Ipv6MulticastScope,
+)
 from smoltcp.wire.checksum import InternetSum
 
+from .addresses import select_source
+
 __all__ = ["Context"]
+
+_LINK_SCOPE = Ipv6MulticastScope.LINK_LOCAL
 
 
 class Context:
@@ -45,6 +56,7 @@ class Context:
 
     __slots__ = (
         "_source_cache",
+        "_source_cache_hw",
         "addresses",
         "broadcasts",
         "challenge_acks",
@@ -86,6 +98,9 @@ class Context:
         self.addresses: frozenset[IpAddress] = frozenset()
         self.broadcasts: frozenset[IpAddress] = frozenset()
         self._source_cache: dict[IpAddress, IpAddress | None] = {}
+        # The hardware address the cache was filled with: the interface sets
+        # ``hardware_addr`` directly, and the link-local source is formed from it.
+        self._source_cache_hw = hardware_addr
         self.deprecated: frozenset[IpAddress] = frozenset()
         self.unusable: frozenset[IpAddress] = frozenset()
 
@@ -98,7 +113,9 @@ class Context:
     def set_unusable(self, addrs: frozenset[IpAddress]) -> None:
         """Replace the addresses under duplicate detection or found duplicated (the
         interface calls this)."""
-        self.unusable = addrs
+        if addrs != self.unusable:
+            self.unusable = addrs
+            self._source_cache = {}
 
     def set_ip_addrs(self, cidrs: tuple[IpCidr, ...]) -> None:
         """Replace the addresses (the interface calls this; sockets never do)."""
@@ -135,41 +152,53 @@ class Context:
     def get_source_address(self, dst_addr: IpAddress) -> IpAddress | None:
         """Return the address to send from to reach ``dst_addr``, or None if we have none.
 
-        The address of the first prefix that contains ``dst_addr``; else the first address of
-        the same IP version (the route goes through a router). A deprecated IPv6 address (RFC
-        4862 5.5.4) is chosen only when no other fits.
+        IPv6: by RFC 6724 5 (`select_source`) among the configured IPv6 addresses and, for a
+        link-local destination, the link-local address formed from the hardware address
+        (unless under duplicate address detection or found duplicated); a link-local source
+        never leaves the link, so a wider destination gets it only from the configured ones.
+        IPv4: the address of the first prefix that contains ``dst_addr``, else the first IPv4
+        address (the route goes through a router). Cached per destination until the
+        addresses, their state or the hardware address change.
         """
+        if self._source_cache_hw is not self.hardware_addr:
+            self._source_cache = {}
+            self._source_cache_hw = self.hardware_addr
         cache = self._source_cache
         try:
             return cache[dst_addr]
         except KeyError:
             pass
-        found = None
-        groups: tuple[tuple[IpCidr, ...], ...] = (self.ip_addrs,)
-        if self.deprecated:
-            # RFC 6724 5 rule 3: avoid deprecated addresses, whatever their prefix.
-            dep = self.deprecated
-            groups = (
-                tuple(c for c in self.ip_addrs if c.address not in dep),
-                tuple(c for c in self.ip_addrs if c.address in dep),
-            )
-        version = dst_addr.version
-        for cidrs in groups:
-            for c in cidrs:
+        found: IpAddress | None
+        if type(dst_addr) is Ipv6Address:
+            found = self._ipv6_source(dst_addr)
+        else:
+            found = None
+            for c in self.ip_addrs:
                 if c.contains_addr(dst_addr):
                     found = c.address
                     break
             if found is None:
-                for c in cidrs:
-                    if c.address.version == version:
+                for c in self.ip_addrs:
+                    if c.address.version == dst_addr.version:
                         found = c.address
                         break
-            if found is not None:
-                break
         if len(cache) >= 1024:
             cache.clear()
         cache[dst_addr] = found
         return found
+
+    def _ipv6_source(self, dst_addr: Ipv6Address) -> Ipv6Address | None:
+        candidates = [
+            (c.address, c.prefix_len) for c in self.ip_addrs if type(c.address) is Ipv6Address
+        ]
+        hw = self.hardware_addr
+        if hw is not None and (dst_addr.is_link_local or dst_addr.multicast_scope == _LINK_SCOPE):
+            ll = Ipv6Address.link_local_from_ethernet(hw)
+            if ll not in self.unusable:
+                # After the configured ones, which win ties (a link-local address chosen by
+                # the user).
+                candidates.append((ll, 64))
+        return select_source(dst_addr, candidates, self.deprecated)
 
     def __repr__(self) -> str:
         addrs = ", ".join(str(c) for c in self.ip_addrs)
