@@ -93,3 +93,16 @@ def test_select_source_on_its_own() -> None:
     assert select_source(a("fdaa::1:9"), [(a("fdaa::2"), 8), (ULA, 128)]) == ULA
     assert source_for(a("fe80::9"), (ULA, LL), frozenset()) == LL
     assert source_for(a("fdaa::9"), (LL, ULA), frozenset({ULA})) == ULA
+
+
+def test_the_unicast_addresses_follow_every_change() -> None:
+    h = host("fdaa::1/64")
+    cx = h.iface.context
+    assert cx.ipv6_unicast_addrs() == (MAC_LL, ULA)
+    h.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse("fdbb::1/64")))
+    assert cx.ipv6_unicast_addrs() == (MAC_LL, ULA, a("fdbb::1"))
+    cx.set_unusable(frozenset({MAC_LL}))
+    assert cx.ipv6_unicast_addrs() == (ULA, a("fdbb::1"))
+    cx.set_unusable(frozenset())
+    h.iface.set_hardware_addr(EthernetAddress.parse("02-00-00-00-00-02"))
+    assert cx.ipv6_unicast_addrs() == (a("fe80::ff:fe00:2"), ULA, a("fdbb::1"))

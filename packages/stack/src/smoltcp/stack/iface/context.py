@@ -18,7 +18,7 @@ from smoltcp.wire import (
 )
 from smoltcp.wire.checksum import InternetSum
 
-from .addresses import select_source
+from .addresses import ipv6_unicast_addrs, select_source
 
 __all__ = ["Context"]
 
@@ -57,6 +57,7 @@ class Context:
     __slots__ = (
         "_source_cache",
         "_source_cache_hw",
+        "_unicast_v6",
         "addresses",
         "broadcasts",
         "challenge_acks",
@@ -101,6 +102,7 @@ class Context:
         # The hardware address the cache was filled with: the interface sets
         # ``hardware_addr`` directly, and the link-local source is formed from it.
         self._source_cache_hw = hardware_addr
+        self._unicast_v6: tuple[Ipv6Address, ...] | None = None
         self.deprecated: frozenset[IpAddress] = frozenset()
         self.unusable: frozenset[IpAddress] = frozenset()
 
@@ -108,14 +110,14 @@ class Context:
         """Replace the deprecated addresses (the interface calls this; sockets never do)."""
         if addrs != self.deprecated:
             self.deprecated = addrs
-            self._source_cache = {}
+            self._forget()
 
     def set_unusable(self, addrs: frozenset[IpAddress]) -> None:
         """Replace the addresses under duplicate detection or found duplicated (the
         interface calls this)."""
         if addrs != self.unusable:
             self.unusable = addrs
-            self._source_cache = {}
+            self._forget()
 
     def set_ip_addrs(self, cidrs: tuple[IpCidr, ...]) -> None:
         """Replace the addresses (the interface calls this; sockets never do)."""
@@ -127,7 +129,25 @@ class Context:
             if b is not None:
                 broadcasts.add(b)
         self.broadcasts = frozenset(broadcasts)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what is derived from the addresses, their state and the hardware address."""
         self._source_cache = {}
+        self._unicast_v6 = None
+        self._source_cache_hw = self.hardware_addr
+
+    def ipv6_unicast_addrs(self) -> tuple[Ipv6Address, ...]:
+        """Return the interface's IPv6 unicast addresses (`addresses.ipv6_unicast_addrs`),
+        computed once per change of the addresses: ingress asks for every IPv6 packet."""
+        if self._source_cache_hw is not self.hardware_addr:
+            self._forget()
+        u = self._unicast_v6
+        if u is None:
+            u = self._unicast_v6 = ipv6_unicast_addrs(
+                self.hardware_addr, self.ip_addrs, self.unusable
+            )
+        return u
 
     def path_mtu(self, dst_addr: IpAddress) -> int:
         """Return the largest IP packet that reaches ``dst_addr`` unfragmented, as far as the
@@ -161,8 +181,7 @@ class Context:
         addresses, their state or the hardware address change.
         """
         if self._source_cache_hw is not self.hardware_addr:
-            self._source_cache = {}
-            self._source_cache_hw = self.hardware_addr
+            self._forget()
         cache = self._source_cache
         try:
             return cache[dst_addr]
