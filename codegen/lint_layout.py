@@ -42,11 +42,11 @@ GENERATED = "packages/wire/src/smoltcp/wire/_generated"
 ALLOW: dict[tuple[str, str], str] = {
     # TCP option layout policy: the order and padding Linux writes, and the option list
     # walk; option runs the stack sends on the fast path come from the spec (OPTION_RUNS).
-    ("packages/wire/src/smoltcp/wire/tcp.py", "_options"): "TCP option layout policy",
-    ("packages/wire/src/smoltcp/wire/tcp.py", "_parse_options"): "TCP option list walk",
-    ("packages/wire/src/smoltcp/wire/tcp.py", "iter_options"): "TCP option list walk",
-    ("packages/wire/src/smoltcp/wire/tcp.py", "_TS_WORDS"): "Timestamps option body",
-    ("packages/wire/src/smoltcp/wire/tcp.py", "_U32X2"): "SACK block / Timestamps body",
+    ("packages/wire/src/smoltcp/wire/tcp_options.py", "write_options"): "TCP option layout policy",
+    ("packages/wire/src/smoltcp/wire/tcp_options.py", "parse_options"): "TCP option list walk",
+    ("packages/wire/src/smoltcp/wire/tcp_options.py", "iter_options"): "TCP option list walk",
+    ("packages/wire/src/smoltcp/wire/tcp_options.py", "_TS_WORDS"): "Timestamps option body",
+    ("packages/wire/src/smoltcp/wire/tcp_options.py", "_U32X2"): "SACK block / Timestamps body",
     # The Linux virtio-net header is a host ABI in host byte order, not a wire header.
     ("packages/phy/src/smoltcp/phy/_fd.py", "_VNET_CSUM"): "virtio_net_hdr (Linux ABI)",
     ("packages/phy/src/smoltcp/phy/_fd.py", "_VNET_HDR"): "virtio_net_hdr (Linux ABI)",

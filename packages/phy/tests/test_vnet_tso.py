@@ -24,7 +24,7 @@ from smoltcp.phy._fd import (
     VNET_HDR_LEN,
     FdDevice,
 )
-from smoltcp.stack.phy import DeviceCapabilities
+from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Instant
 
 MTU = 1514  # an Ethernet frame: 1500 octets of IP

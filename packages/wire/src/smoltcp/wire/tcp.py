@@ -1,21 +1,13 @@
 """TCP (RFC 9293): the `TcpPacket` view with options, payload and checksum, and `TcpRepr`.
 
-Options understood: End of Option List, No-Operation, Maximum Segment Size (RFC 9293 3.2),
-Window Scale and Timestamps (RFC 7323), SACK-Permitted and SACK (RFC 2018); any other kind is
-kept as kind and octets. A malformed option list (a length below 2, an option running past the
-header, a known option with the wrong length) makes the whole segment malformed, as do
-impossible control-flag combinations (SYN with FIN or RST, FIN with RST).
-
-`TcpRepr.emit` lays options out as the Linux kernel does (``tcp_options_write``), so segments
-the kernel sent re-emit byte-identically from their representation:
-MSS; SACK-Permitted + Timestamps, or NOP NOP Timestamps, or NOP NOP SACK-Permitted; NOP Window
-Scale; NOP NOP SACK blocks; then unknown options, zero-padded to a multiple of 4 octets.
+Options (their walk and their layout, as the Linux kernel writes them) are in `tcp_options`.
+A malformed option list makes the whole segment malformed, as do impossible control-flag
+combinations (SYN with FIN or RST, FIN with RST).
 """
 
 from __future__ import annotations
 
 import enum
-import struct
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -34,16 +26,12 @@ from ._generated.tcp import (
     HEADER_LEN_SHIFT,
     HEADER_LEN_UNIT,
     MAX_HEADER_LEN,
-    NOP_NOP_SACKPERM_WORD,
     NOP_NOP_TS_LEN,
-    NOP_NOP_TS_WORD,
     NS_MASK,
-    OPTION_LEN,
     PROTOCOL,
     PSEUDO_PROTOCOL,
     PSH_MASK,
     RST_MASK,
-    SACKPERM_TS_WORD,
     SYN_MASK,
     TcpOptionKind,
 )
@@ -52,6 +40,13 @@ from .address import IpAddress
 from .capabilities import COMPUTE_TX, VERIFY_RX, ChecksumCapabilities
 from .checksum import InternetSum, WritableBuffer, internet_sum, pseudo_header_sum
 from .errors import MalformedPacket
+from .tcp_options import (
+    TcpTimestampRepr,
+    iter_options,
+    options_len,
+    parse_options,
+    write_options,
+)
 from .tcp_seq import TcpSeqNumber
 
 __all__ = [
@@ -84,22 +79,9 @@ _FLAG_BITS = (NS_MASK << 1) - 1
 _PROTO_TCP = PSEUDO_PROTOCOL
 _MAX_HEADER_LEN = MAX_HEADER_LEN
 
-# Option words as the kernel writes them (big-endian 32-bit), laid out by the spec.
-_NOP_NOP_TS = NOP_NOP_TS_WORD
-_SACKPERM_TS = SACKPERM_TS_WORD
-_NOP_NOP_SACKPERM = NOP_NOP_SACKPERM_WORD
-# Option bodies (option layout policy: see _options and _parse_options).
-_TS_WORDS = struct.Struct("!LLL")
-_U16 = struct.Struct("!H")
-_U32 = struct.Struct("!L")
-_U32X2 = struct.Struct("!LL")
-
 # Control bits in the low octet of the flags word.
 _FIN, _SYN, _RST, _PSH, _ACK = FIN_MASK, SYN_MASK, RST_MASK, PSH_MASK, ACK_MASK
 _ECE, _CWR, _NS = ECE_MASK, CWR_MASK, NS_MASK
-
-# Lengths of the options whose length is fixed (RFC 9293 3.2, RFC 7323, RFC 2018).
-_FIXED_OPTION_LEN = {int(kind): length for kind, length in OPTION_LEN.items()}
 
 
 class TcpControl(enum.IntEnum):
@@ -178,51 +160,6 @@ def _sum(
     return csum(data, pseudo_header_sum(src_addr, dst_addr, _PROTO_TCP, length))
 
 
-def iter_options(options: bytes | bytearray | memoryview) -> Iterator[tuple[int, memoryview]]:
-    """Yield ``(kind, data)`` for each option but NOP, stopping at End of Option List.
-
-    ``data`` is the option's value without its kind and length octets. Raise
-    `MalformedPacket` on a truncated option, a length below 2, an option running past the end,
-    or a known option with the wrong length.
-    """
-    view = memoryview(options)
-    n = len(view)
-    i = 0
-    while i < n:
-        kind = view[i]
-        if kind == 0:
-            return
-        if kind == 1:
-            i += 1
-            continue
-        end = _option_end(view, i, n, kind)
-        yield kind, view[i + 2 : end]
-        i = end
-
-
-def _option_end(view: memoryview, i: int, n: int, kind: int) -> int:
-    """Return where the option at ``i`` ends; raise `MalformedPacket` if it is malformed."""
-    if i + 1 >= n:
-        raise MalformedPacket(PROTOCOL, "options", f"option {kind} truncated before its length")
-    length = view[i + 1]
-    if length < 2:
-        raise MalformedPacket(PROTOCOL, "options", f"option {kind} has length {length} < 2")
-    end = i + length
-    if end > n:
-        raise MalformedPacket(
-            PROTOCOL, "options", f"option {kind} of {length} octets runs past the header"
-        )
-    fixed = _FIXED_OPTION_LEN.get(kind)
-    if fixed is not None and length != fixed:
-        raise MalformedPacket(
-            PROTOCOL, "options", f"option {kind} has length {length}, not {fixed}"
-        )
-    # SACK: 2 octets then 1 to 4 blocks of 8 (RFC 2018 3).
-    if kind == 5 and ((length - 2) % 8 or not 10 <= length <= 34):
-        raise MalformedPacket(PROTOCOL, "options", f"SACK option of length {length}")
-    return end
-
-
 class TcpPacket(_TcpPacketView):
     """A zero-copy view of a TCP segment: header accessors, options, payload and checksum.
 
@@ -289,57 +226,6 @@ class TcpPacket(_TcpPacketView):
         s = ~_sum(buffer, len(buffer), src_addr, dst_addr, csum) & 0xFFFF
         buffer[CHECKSUM_AT] = s >> 8
         buffer[CHECKSUM_AT + 1] = s & 0xFF
-
-
-class TcpTimestampRepr(NamedTuple):
-    """The Timestamps option (RFC 7323 3.2): the sender's clock and the echoed value."""
-
-    tsval: int
-    tsecr: int
-
-
-def _parse_options(
-    opts: memoryview,
-) -> tuple[
-    int | None,
-    int | None,
-    bool,
-    tuple[tuple[TcpSeqNumber, TcpSeqNumber], ...],
-    TcpTimestampRepr | None,
-    tuple[tuple[int, bytes], ...],
-]:
-    window_scale = max_seg_size = timestamp = None
-    sack_permitted = False
-    sack_ranges: tuple[tuple[TcpSeqNumber, TcpSeqNumber], ...] = ()
-    unknown: list[tuple[int, bytes]] = []
-    n = len(opts)
-    i = 0
-    while i < n:
-        kind = opts[i]
-        if kind == 0:
-            break
-        if kind == 1:
-            i += 1
-            continue
-        end = _option_end(opts, i, n, kind)
-        if kind == 8:
-            timestamp = _tuple_new(TcpTimestampRepr, _U32X2.unpack_from(opts, i + 2))
-        elif kind == 2:
-            max_seg_size = _U16.unpack_from(opts, i + 2)[0]
-        elif kind == 3:
-            window_scale = opts[i + 2]
-        elif kind == 4:
-            sack_permitted = True
-        elif kind == 5:
-            edges = struct.unpack_from(f"!{(end - i - 2) // 4}L", opts, i + 2)
-            sack_ranges = tuple(
-                (_seq_new(TcpSeqNumber, edges[j]), _seq_new(TcpSeqNumber, edges[j + 1]))
-                for j in range(0, len(edges), 2)
-            )
-        else:
-            unknown.append((TcpOptionKind(kind), bytes(opts[i + 2 : end])))
-        i = end
-    return window_scale, max_seg_size, sack_permitted, sack_ranges, timestamp, tuple(unknown)
 
 
 class TcpRepr(NamedTuple):
@@ -436,7 +322,7 @@ class TcpRepr(NamedTuple):
             unknown: tuple[tuple[int, bytes], ...] = ()
         else:
             window_scale, max_seg_size, sack_permitted, sack_ranges, timestamp, unknown = (
-                _parse_options(memoryview(buffer)[HEADER_LEN:header_len])
+                parse_options(memoryview(buffer)[HEADER_LEN:header_len])
             )
         return _tuple_new(
             TcpRepr,
@@ -459,20 +345,7 @@ class TcpRepr(NamedTuple):
         )
 
     def _options_len(self) -> int:
-        n = 0
-        if self.max_seg_size is not None:
-            n += 4
-        if self.timestamp is not None:
-            n += 12
-        elif self.sack_permitted:
-            n += 4
-        if self.window_scale is not None:
-            n += 4
-        if self.sack_ranges:
-            n += 4 + 8 * len(self.sack_ranges)
-        for _, data in self.unknown_options:
-            n += 2 + len(data)
-        return (n + 3) & ~3
+        return options_len(self)
 
     def header_len(self) -> int:
         """Return the header length in octets, options and padding included."""
@@ -515,26 +388,7 @@ class TcpRepr(NamedTuple):
 
     def _options(self) -> bytes:
         """Return the options in the Linux kernel's layout, zero-padded to 4 octets."""
-        out = bytearray()
-        if self.max_seg_size is not None:
-            out += struct.pack("!BBH", 2, 4, self.max_seg_size)
-        ts = self.timestamp
-        if ts is not None:
-            word = _SACKPERM_TS if self.sack_permitted else _NOP_NOP_TS
-            out += _TS_WORDS.pack(word, ts.tsval, ts.tsecr)
-        elif self.sack_permitted:
-            out += _U32.pack(_NOP_NOP_SACKPERM)
-        if self.window_scale is not None:
-            out += struct.pack("!BBBB", 1, 3, 3, self.window_scale)
-        if self.sack_ranges:
-            out += struct.pack("!BBBB", 1, 1, 5, 2 + 8 * len(self.sack_ranges))
-            for left, right in self.sack_ranges:
-                out += _U32X2.pack(left, right)
-        for kind, data in self.unknown_options:
-            out += struct.pack("!BB", kind, 2 + len(data))
-            out += data
-        out += bytes(-len(out) % 4)
-        return bytes(out)
+        return write_options(self)
 
     def emit(
         self,

@@ -1,19 +1,8 @@
 """The neighbour cache: one state machine for ARP and NDP (RFC 4861 section 7.3).
 
 An entry maps a neighbour's IP address (IPv4 or IPv6) to its hardware address and moves
-through the states of RFC 4861 7.3.2, which Linux applies to ARP as well:
-
-- ``INCOMPLETE``: resolution in progress; multicast (broadcast) queries every
-  ``retrans_timer``, at most ``max_multicast_solicit`` of them; the packets sent meanwhile
-  wait in a bounded queue; the entry and its queue are dropped ``resolve_timeout`` after it
-  was created.
-- ``REACHABLE``: confirmed within ``reachable_time`` (a solicited reply, or an upper layer's
-  `NeighborCache.confirm_reachable`); becomes ``STALE`` when that time has passed.
-- ``STALE``: usable, unconfirmed. Sending to it starts ``DELAY``.
-- ``DELAY``: ``delay_first_probe_time`` for an upper layer to confirm; then ``PROBE``.
-- ``PROBE``: unicast queries to the cached hardware address every ``retrans_timer``; after
-  ``max_unicast_solicit`` of them unanswered the neighbour is unreachable: the entry is
-  deleted (FAILED) and an event recorded; the next packet starts a new broadcast query.
+through the states of RFC 4861 7.3.2, which Linux applies to ARP as well (described in
+`neighbor_entry`).
 
 Besides the states, an entry not heard from (confirmed, or a packet from its hardware address)
 for ``expiry`` is deleted whatever its state, and one about to reach that age while in use is
@@ -31,12 +20,22 @@ randomness, the RFC 4861 6.3.2 random factor of ``reachable_time``, comes from a
 
 from __future__ import annotations
 
-import enum
 import random
 from collections import deque
-from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from collections.abc import Iterator
+from typing import Any
 
+from smoltcp.stack.iface.neighbor_entry import (
+    NeighborCounters,
+    NeighborEntry,
+    NeighborEvent,
+    NeighborEventKind,
+    NeighborInfo,
+    NeighborState,
+    check_arguments,
+)
+from smoltcp.stack.iface.neighbor_timers import NeighborTimers
+from smoltcp.stack.iface.neighbor_timers import Solicit as Solicit
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, IpAddress
 
@@ -60,21 +59,6 @@ MAX_MULTICAST_SOLICIT = 3
 MIN_RANDOM_FACTOR = 0.5
 MAX_RANDOM_FACTOR = 1.5
 _REFRESH_BEFORE = Duration.from_secs(5)
-# How many solicitation times are remembered for the one-per-retrans_timer limit.
-_ASKED_MAX = 1024
-
-
-class NeighborState(enum.Enum):
-    """The states of a neighbour cache entry (RFC 4861 7.3.2); FAILED entries are deleted."""
-
-    INCOMPLETE = "INCOMPLETE"
-    REACHABLE = "REACHABLE"
-    STALE = "STALE"
-    DELAY = "DELAY"
-    PROBE = "PROBE"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _INCOMPLETE = NeighborState.INCOMPLETE
@@ -84,100 +68,7 @@ _DELAY = NeighborState.DELAY
 _PROBE = NeighborState.PROBE
 
 
-class NeighborEventKind(enum.Enum):
-    """What happened to a neighbour that the application may want to know."""
-
-    UNREACHABLE = "unreachable"
-    """Unicast probes went unanswered (RFC 4861 7.3.3): the entry was deleted."""
-    RESOLUTION_FAILED = "resolution-failed"
-    """Nobody answered the queries for an address; its queued packets were dropped."""
-
-
-class NeighborEvent(NamedTuple):
-    """One event: its kind, the neighbour's IP address, when, and its last hardware address."""
-
-    kind: NeighborEventKind
-    addr: IpAddress
-    at: Instant
-    hardware_addr: bytes | None
-
-
-class NeighborInfo(NamedTuple):
-    """A snapshot of one entry (see `NeighborCache.entries`)."""
-
-    addr: IpAddress
-    state: NeighborState
-    hardware_addr: EthernetAddress | None
-    expires_at: Instant | None
-
-
-class NeighborCounters:
-    """What the neighbour cache did: solicitations, confirmations, failures, bounds hit."""
-
-    __slots__ = (
-        "confirmations",
-        "events_dropped",
-        "evicted",
-        "expired",
-        "probes_sent",
-        "queries_sent",
-        "queue_dropped",
-        "resolution_failed",
-        "unreachable",
-    )
-
-    def __init__(self) -> None:
-        self.queries_sent = 0
-        """Broadcast/multicast queries for an INCOMPLETE entry."""
-        self.probes_sent = 0
-        """Unicast probes to the cached hardware address (PROBE)."""
-        self.confirmations = 0
-        """Reachability confirmations (solicited replies and upper layers)."""
-        self.unreachable = 0
-        """Entries deleted after unanswered unicast probes."""
-        self.resolution_failed = 0
-        """INCOMPLETE entries that timed out."""
-        self.expired = 0
-        """Entries deleted because nothing was heard from them for ``expiry``."""
-        self.evicted = 0
-        """Entries evicted to make room (capacity)."""
-        self.queue_dropped = 0
-        """Queued packets dropped (their resolution failed or their entry was evicted)."""
-        self.events_dropped = 0
-        """Events discarded because the application did not read them (bounded)."""
-
-    def as_dict(self) -> dict[str, int]:
-        """Return every counter by name."""
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    def __repr__(self) -> str:
-        return f"NeighborCounters({self.as_dict()})"
-
-
-class _Entry:
-    __slots__ = ("deadline", "heard", "hw", "queue", "reachable_until", "sent", "state", "timer")
-
-    def __init__(self, state: NeighborState, hw: bytes | None, now_us: int) -> None:
-        self.state = state
-        self.hw = hw
-        # When the neighbour was last heard from (confirmed, or a packet from its hardware
-        # address): the hard expiry and the lock time count from here.
-        self.heard = now_us
-        self.reachable_until = now_us
-        # The next timer of DELAY, PROBE and INCOMPLETE (micros), or None.
-        self.timer: int | None = None
-        # Solicitations sent in this INCOMPLETE or PROBE phase.
-        self.sent = 0
-        # INCOMPLETE only: when resolution gives up.
-        self.deadline = 0
-        # Any: the cache keeps packets opaque (the interface queues serialised IP packets).
-        self.queue: deque[Any] | None = None
-
-
-Solicit = Callable[[IpAddress, "bytes | None"], bool]
-
-
-class NeighborCache:
+class NeighborCache(NeighborTimers):
     """A bounded neighbour cache with neighbour unreachability detection (RFC 4861 7.3).
 
     Protocol-neutral: keys are `IpAddress` (v4 or v6), hardware addresses opaque octets. The
@@ -207,37 +98,22 @@ class NeighborCache:
         receipt_confirms: bool = True,
         rand: random.Random | None = None,
     ) -> None:
-        for name, value in (
-            ("capacity", capacity),
-            ("max_unicast_solicit", max_unicast_solicit),
-            ("max_multicast_solicit", max_multicast_solicit),
-            ("queue_per_entry", queue_per_entry),
-            ("queue_total", queue_total),
-            ("max_events", max_events),
-        ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be a non-negative int, not {value!r}")
-        durations = {
-            "expiry": expiry,
-            "lock_time": lock_time,
-            "reachable_time": reachable_time,
-            "retrans_timer": retrans_timer,
-            "delay_first_probe_time": delay_first_probe_time,
-            "refresh_before": refresh_before,
-        }
-        if resolve_timeout is not None:
-            durations["resolve_timeout"] = resolve_timeout
-        for name, duration in durations.items():
-            if not isinstance(duration, Duration):
-                raise TypeError(f"{name} must be a Duration, not {type(duration).__name__}")
-            if duration.micros < 0:
-                raise ValueError(f"{name} must not be negative, not {duration}")
-        if lock_time.micros > expiry.micros:
-            raise ValueError(f"lock_time must be in [0, expiry], not {lock_time}")
-        if retrans_timer.micros <= 0:
-            raise ValueError("retrans_timer must be positive")
-        if rand is not None and not isinstance(rand, random.Random):
-            raise TypeError("rand must be a random.Random (seeded from the configuration)")
+        check_arguments(
+            capacity,
+            max_unicast_solicit,
+            max_multicast_solicit,
+            queue_per_entry,
+            queue_total,
+            max_events,
+            expiry,
+            lock_time,
+            reachable_time,
+            retrans_timer,
+            delay_first_probe_time,
+            refresh_before,
+            resolve_timeout,
+            rand,
+        )
         self._capacity = capacity
         self._expiry = expiry.micros
         self._lock = lock_time.micros
@@ -258,9 +134,9 @@ class NeighborCache:
         self._base_reachable = reachable_time.micros
         self._reachable = self._draw_reachable_time()
         # addr -> entry, in the order they were last filled (the eviction order).
-        self._entries: dict[IpAddress, _Entry] = {}
+        self._entries: dict[IpAddress, NeighborEntry] = {}
         # Entries with a timer (DELAY, PROBE, INCOMPLETE): what `poll` and `poll_at` visit.
-        self._timed: dict[IpAddress, _Entry] = {}
+        self._timed: dict[IpAddress, NeighborEntry] = {}
         # A lower bound of the earliest timer: the per-packet check of "anything due?".
         self._due_hint = -1
         # When each address was last solicited (any reason): one per retrans_timer.
@@ -295,7 +171,7 @@ class NeighborCache:
 
     # -- looking up ---------------------------------------------------------------------------
 
-    def _get(self, addr: IpAddress, now_us: int) -> _Entry | None:
+    def _get(self, addr: IpAddress, now_us: int) -> NeighborEntry | None:
         """Return the live entry of ``addr`` (deleting it when past its expiry)."""
         e = self._entries.get(addr)
         if e is None:
@@ -515,7 +391,7 @@ class NeighborCache:
             return
         self.confirm_reachable(addr, Instant(now_us))
 
-    def _confirm(self, e: _Entry, now_us: int) -> None:
+    def _confirm(self, e: NeighborEntry, now_us: int) -> None:
         e.state = _REACHABLE
         e.reachable_until = now_us + self._reachable
         e.sent = 0
@@ -574,133 +450,6 @@ class NeighborCache:
         """The number of packets waiting for resolution, all entries together."""
         return self._queued
 
-    # -- timers -------------------------------------------------------------------------------
-
-    def poll(self, now: Instant, solicit: Solicit) -> int:
-        """Run the timers due at ``now``; return the number of queued packets dropped.
-
-        For each query due, call ``solicit(addr, hardware_addr)``: ``hardware_addr`` None for
-        a broadcast/multicast query (INCOMPLETE), the cached address for a unicast probe
-        (PROBE). ``solicit`` returns whether it could send; a query not sent stays due. At
-        most one query per address per ``retrans_timer``, whatever the reason for asking.
-        """
-        now_us = now.micros
-        lost = self._lost
-        self._lost = 0
-        for addr, e in list(self._timed.items()):
-            if self._entries.get(addr) is not e:
-                self._timed.pop(addr, None)
-                continue
-            if e.hw is None:
-                lost += self._poll_incomplete(addr, e, now, now_us, solicit)
-                continue
-            if now_us >= e.heard + self._expiry:
-                self._delete(addr, e)
-                self.counters.expired += 1
-                continue
-            if e.timer is None:
-                self._timed.pop(addr, None)
-                continue
-            if e.timer > now_us:
-                continue
-            if e.state is _DELAY:
-                # RFC 4861 7.3.3: no confirmation within DELAY_FIRST_PROBE_TIME: probe.
-                e.state = _PROBE
-                e.sent = 0
-            if e.state is not _PROBE:
-                self._clear_timer(addr, e)
-                continue
-            if e.sent >= self._max_unicast:
-                # Every probe went unanswered: the neighbour is unreachable (FAILED).
-                self._delete(addr, e)
-                self.counters.unreachable += 1
-                self._event(NeighborEventKind.UNREACHABLE, addr, now, e.hw)
-                continue
-            self._solicit(addr, e, now_us, e.hw, solicit)
-        self._due_hint = self._earliest()
-        return lost
-
-    def _poll_incomplete(
-        self, addr: IpAddress, e: _Entry, now: Instant, now_us: int, solicit: Solicit
-    ) -> int:
-        if now_us >= e.deadline:
-            n = len(e.queue) if e.queue else 0
-            self._delete(addr, e)
-            self.counters.resolution_failed += 1
-            self._event(NeighborEventKind.RESOLUTION_FAILED, addr, now, None)
-            return n
-        if e.timer is not None and e.timer <= now_us:
-            if e.sent >= self._max_multicast:
-                e.timer = None  # wait for the deadline
-            else:
-                self._solicit(addr, e, now_us, None, solicit)
-        return 0
-
-    def _solicit(
-        self, addr: IpAddress, e: _Entry, now_us: int, hw: bytes | None, solicit: Solicit
-    ) -> None:
-        last = self._asked.get(addr)
-        if last is not None and now_us - last < self._retrans:
-            e.timer = last + self._retrans
-            return
-        if not solicit(addr, hw):
-            return  # stays due: asked again at the next poll
-        e.sent += 1
-        if hw is None:
-            self.counters.queries_sent += 1
-        else:
-            self.counters.probes_sent += 1
-        self._note_asked(addr, now_us)
-        e.timer = now_us + self._retrans
-
-    def _note_asked(self, addr: IpAddress, now_us: int) -> None:
-        asked = self._asked
-        if len(asked) >= _ASKED_MAX and addr not in asked:
-            # Bounded: forget the times older than an interval (they limit nothing now).
-            retrans = self._retrans
-            self._asked = asked = {a: t for a, t in asked.items() if now_us - t < retrans}
-            if len(asked) >= _ASKED_MAX:
-                asked.clear()
-        asked[addr] = now_us
-
-    def _earliest(self, wake: bool = False) -> int:
-        best = -1
-        for e in self._timed.values():
-            if wake and e.state is _DELAY:
-                # DELAY needs no wake-up of its own: a probe only matters if we send again,
-                # and every send (`resolve`) or poll past the delay starts PROBE.
-                continue
-            at = self._entry_due(e)
-            if at is not None and (best < 0 or at < best):
-                best = at
-        return best
-
-    def _entry_due(self, e: _Entry) -> int | None:
-        at = e.timer
-        if e.hw is None:
-            if at is None or at > e.deadline:
-                at = e.deadline
-        elif at is not None:
-            # Expiry deletes an entry being probed without a query of its own.
-            at = min(at, e.heard + self._expiry)
-        return at
-
-    def poll_at(self) -> Instant | None:
-        """Return when `poll` next has a timer to run, or None (a time in the past: now).
-
-        A DELAY entry sets none: it moves to PROBE at the first `resolve` or `poll` after
-        DELAY_FIRST_PROBE_TIME (a neighbour we no longer send to need not be probed).
-        """
-        best = self._earliest(wake=True)
-        return None if best < 0 else Instant(best)
-
-    def poll_at_us(self) -> int | None:
-        """`poll_at` in integer microseconds (cheap when no entry has a timer)."""
-        if not self._timed:
-            return None
-        best = self._earliest(wake=True)
-        return None if best < 0 else best
-
     # -- events -------------------------------------------------------------------------------
 
     def _event(
@@ -726,7 +475,7 @@ class NeighborCache:
 
     def _insert(
         self, addr: IpAddress, state: NeighborState, hw: bytes | None, now_us: int
-    ) -> _Entry | None:
+    ) -> NeighborEntry | None:
         entries = self._entries
         if len(entries) >= self._capacity:
             if self._capacity == 0:
@@ -736,16 +485,16 @@ class NeighborCache:
             self._lost += len(e_old.queue) if e_old.queue else 0
             self._delete(old, e_old)
             self.counters.evicted += 1
-        e = _Entry(state, hw, now_us)
+        e = NeighborEntry(state, hw, now_us)
         entries[addr] = e
         return e
 
-    def _to_back(self, addr: IpAddress, e: _Entry) -> None:
+    def _to_back(self, addr: IpAddress, e: NeighborEntry) -> None:
         entries = self._entries
         del entries[addr]
         entries[addr] = e
 
-    def _delete(self, addr: IpAddress, e: _Entry) -> None:
+    def _delete(self, addr: IpAddress, e: NeighborEntry) -> None:
         del self._entries[addr]
         self._timed.pop(addr, None)
         if e.queue:
@@ -754,13 +503,13 @@ class NeighborCache:
             self.counters.queue_dropped += n
             e.queue = None
 
-    def _set_timer(self, addr: IpAddress, e: _Entry, at_us: int) -> None:
+    def _set_timer(self, addr: IpAddress, e: NeighborEntry, at_us: int) -> None:
         e.timer = at_us
         self._timed[addr] = e
         if self._due_hint < 0 or at_us < self._due_hint:
             self._due_hint = at_us
 
-    def _clear_timer(self, addr: IpAddress, e: _Entry) -> None:
+    def _clear_timer(self, addr: IpAddress, e: NeighborEntry) -> None:
         e.timer = None
         if e.hw is not None:
             self._timed.pop(addr, None)

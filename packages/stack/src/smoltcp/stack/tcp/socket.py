@@ -25,32 +25,26 @@ from __future__ import annotations
 import copy
 from collections.abc import Hashable
 
-from smoltcp.stack.socket.base import Emit, Socket
+from smoltcp.stack.socket.base import Emit
 from smoltcp.stack.socket.errors import ConnectError, RecvError, SendError
 from smoltcp.stack.socket.set import ANY_TCP_KEY
 from smoltcp.stack.storage import Assembler, RingBuffer
 from smoltcp.stack.tcp import icmp as _icmp
-from smoltcp.stack.tcp.arguments import EndpointLike, micros, ring_buffer, to_endpoint
-from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_controller
+from smoltcp.stack.tcp.arguments import EndpointLike, ring_buffer, to_endpoint
 from smoltcp.stack.tcp.isn import IsnGenerator
 from smoltcp.stack.tcp.listener import Listener, ListenerStats
 from smoltcp.stack.tcp.process import SegmentArrives
 from smoltcp.stack.tcp.receive import Receiver
 from smoltcp.stack.tcp.recovery import Recovery
-from smoltcp.stack.tcp.send import (
-    CHRONO_BUSY,
-    CHRONO_CWND,
-    CHRONO_IDLE,
-    CHRONO_RWND,
-    CHRONO_SNDBUF,
-    Sender,
-)
+from smoltcp.stack.tcp.send import CHRONO_IDLE, Sender
 from smoltcp.stack.tcp.seq import SEQ_MASK
+from smoltcp.stack.tcp.settings import TcpSocketSettings
+from smoltcp.stack.tcp.snapshot import snapshot
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.stats import CongestionPhase, TcpStats
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Reply, StateObserver, Tcb
 from smoltcp.stack.tcp.trace import ConnectionTrace, TraceRecorder
-from smoltcp.stack.time import Duration, Instant
+from smoltcp.stack.time import Instant
 from smoltcp.wire import IpAddress, IpEndpoint, IpProtocol, TcpRepr, TcpSeqNumber
 
 __all__ = ["CongestionPhase", "TcpSocket", "TcpStats"]
@@ -66,7 +60,7 @@ _ABORT_SILENT = frozenset(
 _TCP = IpProtocol.TCP
 
 
-class TcpSocket(Socket):
+class TcpSocket(TcpSocketSettings):
     """A TCP socket: a passive (``listen``) or active (``connect``) connection end.
 
     ``TcpSocket(rx_buffer, tx_buffer)`` takes two `RingBuffer`s or their sizes in octets.
@@ -228,86 +222,7 @@ class TcpSocket(Socket):
         return self._snapshot(now.micros)
 
     def _snapshot(self, t: int) -> TcpStats:
-        # Everything is read here, off the per-segment path: the counters it reads are
-        # bumped where their events happen.
-        tcb = self._tcb
-        rec = self._rec
-        cc = rec.cc
-        rtt = rec.rtt
-        mss = tcb.snd_mss if tcb.snd_mss > 0 else 1
-        cwnd = cc.cwnd
-        ssthresh = cc.ssthresh
-        if rec.in_loss:
-            phase = CongestionPhase.LOSS
-        elif rec.in_recovery:
-            phase = CongestionPhase.RECOVERY
-        elif cc.in_slow_start:
-            phase = CongestionPhase.SLOW_START
-        else:
-            phase = CongestionPhase.CONGESTION_AVOIDANCE
-        chrono = self._snd.chrono_totals(t)
-        limited = chrono[CHRONO_RWND] + chrono[CHRONO_SNDBUF] + chrono[CHRONO_CWND]
-        synchronized = tcb.state not in (_CLOSED, _LISTEN, TcpState.SYN_SENT)
-        rcv_wnd = tcb.rcv_adv - tcb.rcv_nxt if synchronized else 0
-        sent = tcb.last_send_at
-        received = tcb.last_recv_at
-        return TcpStats(
-            retransmissions=rec.n_retx,
-            fast_retransmits=rec.n_fast,
-            timeouts=rec.n_timeouts,
-            rtt=rtt.srtt,
-            rto=rtt.rto,
-            cwnd=cwnd,
-            ssthresh=ssthresh,
-            sacked_bytes=rec.board.sacked_bytes,
-            segments_sent=tcb.n_seg_out,
-            segments_received=tcb.n_seg_in,
-            bytes_sent=tcb.n_bytes_out,
-            bytes_received=tcb.n_bytes_in,
-            loss_probes=rec.n_tlp,
-            loss_probe_repairs=rec.n_tlp_repairs,
-            rack_losses=rec.n_rack,
-            state=tcb.state,
-            congestion_control=str(getattr(cc, "name", type(cc).__name__)),
-            phase=phase,
-            cwnd_octets=cwnd,
-            cwnd_segments=cwnd // mss,
-            ssthresh_octets=ssthresh,
-            ssthresh_segments=ssthresh // mss,
-            srtt_us=rtt.srtt_us,
-            rttvar_us=rtt.rttvar_us,
-            min_rtt_us=rtt.min_rtt_us,
-            rto_us=rtt.rto.micros,
-            rto_backoff=rtt.backoff,
-            snd_mss_octets=tcb.snd_mss,
-            rcv_mss_octets=tcb.rcv_mss,
-            snd_wnd_octets=tcb.snd_wnd,
-            snd_wscale=tcb.snd_shift if tcb.ws_ok else 0,
-            rcv_wnd_octets=rcv_wnd if rcv_wnd > 0 else 0,
-            rcv_wscale=tcb.rcv_shift if tcb.ws_ok else 0,
-            in_flight_octets=rec.in_flight() if synchronized else 0,
-            unacked_octets=tcb.snd_max - tcb.snd_una,
-            send_queue_octets=len(tcb.tx),
-            recv_queue_octets=len(tcb.rx),
-            acked_octets=tcb.n_bytes_acked,
-            retransmitted_octets=rec.n_bytes_retx,
-            retransmits_rto_segments=rec.n_retx_rto,
-            retransmits_fast_segments=rec.n_retx_fast,
-            retransmits_tlp_segments=rec.n_retx_tlp,
-            retransmits_rack_segments=rec.n_retx_rack,
-            lost_octets=rec.lost_bytes() if synchronized else 0,
-            sacked_octets=rec.board.sacked_bytes,
-            reordering_seen=rec.rack.reordered or rec.n_dsack > 0,
-            dsacks_received=rec.n_dsack,
-            delivery_rate_octets_per_s=rec.rate,
-            busy_us=chrono[CHRONO_BUSY] + limited,
-            rwnd_limited_us=chrono[CHRONO_RWND],
-            sndbuf_limited_us=chrono[CHRONO_SNDBUF],
-            cwnd_limited_us=chrono[CHRONO_CWND],
-            since_last_send_us=None if sent is None else max(0, t - sent),
-            since_last_receive_us=None if received is None else max(0, t - received),
-            at_us=t,
-        )
+        return snapshot(self._tcb, self._rec, self._snd, t)
 
     # -- tracing ---------------------------------------------------------------------------
 
@@ -342,140 +257,6 @@ class TcpSocket(Socket):
         if self._tcb.state is _LISTEN:
             return f"TcpSocket(LISTEN {self._lst.listen_ep}, backlog={self._lst.backlog_max})"
         return f"TcpSocket({self._tcb.state} {self._tcb.local} -> {self._tcb.remote})"
-
-    # -- configuration ---------------------------------------------------------------------
-
-    @property
-    def timeout(self) -> Duration | None:
-        """The user timeout (None: never)."""
-        return None if self._tcb.timeout is None else Duration(self._tcb.timeout)
-
-    def set_timeout(self, timeout: Duration | None) -> None:
-        """Abort the connection when the peer stays silent this long while we wait on it.
-
-        "Waiting" means data, SYN or FIN unacknowledged, or keep-alive enabled. None disables.
-        """
-        self._tcb.timeout = None if timeout is None else micros(timeout, "timeout")
-
-    @property
-    def keep_alive(self) -> Duration | None:
-        """The keep-alive interval (None: disabled)."""
-        return None if self._tcb.keep_alive is None else Duration(self._tcb.keep_alive)
-
-    def set_keep_alive(self, interval: Duration | None) -> None:
-        """Send a keep-alive after ``interval`` of silence from the peer (None disables)."""
-        self._tcb.keep_alive = None if interval is None else micros(interval, "interval")
-        # Armed once synchronized (`_established` arms it for a connection still opening).
-        st = self._tcb.state
-        if (
-            self._tcb.keep_alive is not None
-            and self.is_active()
-            and st is not TcpState.SYN_SENT
-            and st is not TcpState.SYN_RECEIVED
-        ):
-            self._tcb.keepalive_at = self._tcb.progress_at + self._tcb.keep_alive
-            self._wake()
-        else:
-            self._tcb.keepalive_at = None
-
-    @property
-    def ack_delay(self) -> Duration | None:
-        """The delayed-ACK timeout (None: acknowledge every segment at once)."""
-        return None if self._rcv.ack_delay is None else Duration(self._rcv.ack_delay)
-
-    def set_ack_delay(self, delay: Duration | None) -> None:
-        """Delay pure ACKs by up to ``delay`` (RFC 9293 3.8.6.3; None acknowledges at once)."""
-        self._rcv.ack_delay = None if delay is None else micros(delay, "delay")
-
-    @property
-    def ack_stretch(self) -> int | None:
-        """Octets of in-order data acknowledged at least once each, or None (two segments)."""
-        return self._rcv.ack_stretch
-
-    def set_ack_stretch(self, octets: int | None) -> None:
-        """ACK received data at least every ``octets`` octets within a burst of segments.
-
-        None (the default) follows RFC 5681 4.2: an ACK at least every second full-sized
-        segment. A bulk receiver may stretch that, as Linux does per GRO aggregate (up to
-        64 KiB, `STRETCH_ACK_LIMIT`): each ACK costs pure Python a segment's work and, on a
-        TAP, a system call. Out-of-order data is still acknowledged at once. Raises ValueError
-        for ``octets`` < 1, TypeError for a non-integer.
-        """
-        if octets is not None:
-            if not isinstance(octets, int) or isinstance(octets, bool):
-                raise TypeError(f"octets must be an int or None, not {type(octets).__name__}")
-            if octets < 1:
-                raise ValueError(f"octets must be at least 1, not {octets}")
-        self._rcv.ack_stretch = octets
-
-    @property
-    def nagle_enabled(self) -> bool:
-        """Whether Nagle's algorithm holds back small segments (RFC 896)."""
-        return self._snd.nagle
-
-    def set_nagle_enabled(self, enabled: bool) -> None:
-        """Enable (the default) or disable Nagle's algorithm."""
-        self._snd.nagle = bool(enabled)
-        self._wake()
-
-    @property
-    def rack_enabled(self) -> bool:
-        """Whether RACK's time-based loss detection runs (RFC 8985 6; on by default)."""
-        return self._rec.rack_enabled
-
-    def set_rack_enabled(self, enabled: bool) -> None:
-        """Enable (the default) or disable RACK's time-based loss detection (RFC 8985 6).
-
-        Off, losses are found by duplicate ACKs and SACK (RFC 5681, RFC 6675) and by the
-        retransmission timer only; the tail loss probe (RFC 8985 7) stays. Backlog children
-        inherit the setting.
-        """
-        self._rec.rack_enabled = bool(enabled)
-        if not enabled:
-            self._rec.rack_at = None
-
-    @property
-    def hop_limit(self) -> int | None:
-        """The IP hop limit (IPv6) or TTL (IPv4) of outgoing segments, 1..255 (None: the
-        default, 64). Setting it raises TypeError for a non-int, ValueError out of range."""
-        return self._snd.hop_limit
-
-    @hop_limit.setter
-    def hop_limit(self, hop_limit: int | None) -> None:
-        self.set_hop_limit(hop_limit)
-
-    def set_hop_limit(self, hop_limit: int | None) -> None:
-        """Set the IP hop limit (1..255) of outgoing segments; None restores the default."""
-        if hop_limit is not None and (
-            not isinstance(hop_limit, int) or isinstance(hop_limit, bool)
-        ):
-            raise TypeError(f"hop_limit must be an int or None, not {type(hop_limit).__name__}")
-        if hop_limit is not None and not 1 <= hop_limit <= 255:
-            raise ValueError(f"hop limit must be in 1..255, not {hop_limit}")
-        self._snd.hop_limit = hop_limit
-
-    @property
-    def congestion_control(self) -> CongestionController:
-        """The congestion controller in use."""
-        return self._rec.cc
-
-    def set_congestion_control(self, cc: str | CongestionController) -> None:
-        """Use congestion control ``cc``: "cubic" (default), "reno", "none" or an instance."""
-        if isinstance(cc, str):
-            cc = make_congestion_controller(cc)
-        self._rec.cc = cc
-        if self._tcb.state not in (_CLOSED, _LISTEN, TcpState.SYN_SENT, TcpState.SYN_RECEIVED):
-            cc.set_mss(self._tcb.snd_mss)
-
-    def set_min_rto(self, min_rto: Duration) -> None:
-        """Set the lower bound of the retransmission timeout (default 200 ms, as Linux)."""
-        self._rec.rtt.min_rto = min_rto
-
-    def set_max_holes(self, max_holes: int) -> None:
-        """Track at most ``max_holes`` out-of-order ranges (only while CLOSED or LISTEN)."""
-        if self._tcb.state is not _CLOSED and self._tcb.state is not _LISTEN:
-            raise ValueError("the reassembly bound can only change before a connection")
-        self._rcv.assembler = Assembler(max_holes)
 
     # -- connection set-up and tear-down ---------------------------------------------------
 

@@ -1,0 +1,283 @@
+"""`SegmentOutput`: build the segments of a connection and hand them to the interface.
+
+The base of `send.Sender` holding the one place where every segment leaves: `send` (an
+ACK-bearing segment, accounting for its sequence space, timers and the trace), `send_syn` (the
+SYN or SYN-ACK) and `emit_rst` (the RST `queue_rst` remembered), with `ip_repr` for the IP
+header. `send.Sender` decides what to send and when.
+"""
+
+from __future__ import annotations
+
+from smoltcp.stack.socket.base import Emit
+from smoltcp.stack.tcp.seq import SEQ_MASK
+from smoltcp.stack.tcp.state import TcpState
+from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Payload
+from smoltcp.stack.tcp.trace import LossReason
+from smoltcp.wire import (
+    IpEndpoint,
+    IpProtocol,
+    TcpControl,
+    TcpRepr,
+    TcpSeqNumber,
+    TcpTimestampRepr,
+    ip_repr,
+)
+
+__all__ = ["SegmentOutput"]
+
+_SYN_SENT = TcpState.SYN_SENT
+_RST = TcpControl.RST
+_SYN = TcpControl.SYN
+_FIN = TcpControl.FIN
+_PSH = TcpControl.PSH
+_NONE = TcpControl.NONE
+_TCP = IpProtocol.TCP
+_RTO = LossReason.RTO
+_DEFAULT_HOP_LIMIT = 64
+
+# The flags of an ACK-bearing segment `send` builds, for the trace.
+_FLAGS = {_NONE: "A", _PSH: "PA", _FIN: "FA"}
+_tuple_new = tuple.__new__
+# `send` builds TcpRepr positionally: refuse to import if wire's field order ever changes.
+# Fields wire appends after `ns` (its compatibility rule: new fields only at the end) take
+# their defaults from `_TCP_REPR_TAIL`.
+if TcpRepr._fields[9:16] != (
+    "sack_ranges",
+    "timestamp",
+    "payload",
+    "unknown_options",
+    "ece",
+    "cwr",
+    "ns",
+):
+    raise ImportError(f"TcpRepr's fields moved: {TcpRepr._fields}")
+_TCP_REPR_TAIL = tuple(TcpRepr._field_defaults[name] for name in TcpRepr._fields[16:])
+
+
+class SegmentOutput(Part):
+    """The segment-building half of `send.Sender` (see the module docstring)."""
+
+    __slots__ = ("hop_limit", "rst_pending")
+
+    # Set by `send.Sender`: the configured hop limit (None: the default) and the RST
+    # `queue_rst` remembered.
+    hop_limit: int | None
+    rst_pending: tuple[IpEndpoint, IpEndpoint, TcpSeqNumber, TcpSeqNumber] | None
+
+    def send_syn(self, cx: Context, emit: Emit, t: int) -> None:
+        """Send the SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) from the ISS."""
+        tcb = self.tcb
+        st = tcb.state
+        active = st is _SYN_SENT
+        iss = tcb.iss
+        tsval = (t // 1000 + tcb.ts_offset) & SEQ_MASK
+        window = tcb.rx.window()
+        if window > 0xFFFF:
+            window = 0xFFFF
+        ack: TcpSeqNumber | None
+        ts: TcpTimestampRepr | None
+        ws: int | None
+        if active:
+            ack = None
+            ts = TcpTimestampRepr(tsval, 0)
+            ws = tcb.rcv_shift
+            sack = True
+        else:
+            ack = tcb.rcv_nxt
+            ts = TcpTimestampRepr(tsval, tcb.ts_recent) if tcb.ts_ok else None
+            ws = tcb.rcv_shift if tcb.ws_ok else None
+            sack = tcb.sack_ok
+        local = tcb.local
+        remote = tcb.remote
+        assert local is not None and remote is not None  # a connection has both
+        seg = TcpRepr(
+            src_port=local.port,
+            dst_port=remote.port,
+            control=_SYN,
+            seq_number=iss,
+            ack_number=ack,
+            window_len=window,
+            window_scale=ws,
+            max_seg_size=tcb.rcv_mss,
+            sack_permitted=sack,
+            timestamp=ts,
+        )
+        if ack is not None:
+            self.rcv.after_ack_sent(window)
+        tcb.snd_nxt = iss + 1
+        if tcb.snd_max < tcb.snd_nxt:
+            tcb.snd_max = tcb.snd_nxt
+        if self.rec.syn_rtx:
+            self.rec.n_retx += 1
+            self.rec.count_retransmission(_RTO, 0)
+        else:
+            self.rec.rtt_seq = tcb.snd_nxt
+            self.rec.rtt_at = t
+        if self.rec.rto_at is None:
+            self.rec.rto_at = t + self.rec.rtt.rto.micros
+        tcb.n_seg_out += 1
+        tcb.last_send_at = t
+        trace = tcb.trace
+        if trace is not None:
+            trace.segment(
+                t,
+                int(iss),
+                0,
+                "S" if active else "SA",
+                ack,
+                window,
+                _RTO if self.rec.syn_rtx else None,
+            )
+        emit(self.ip_repr(seg), seg)
+
+    def send(
+        self,
+        cx: Context,
+        emit: Emit,
+        t: int,
+        ctl: TcpControl,
+        seq: TcpSeqNumber,
+        payload: Payload,
+        advance: bool = True,
+        why: LossReason | None = None,
+    ) -> None:
+        """Emit one ACK-bearing segment; account for its sequence space and timers.
+
+        ``advance=False`` leaves SND.NXT and the timers alone (a zero-window probe); ``why``
+        is the cause of a retransmission, for the trace.
+        """
+        tcb = self.tcb
+        rec = self.rec
+        rcv = self.rcv
+        local = tcb.local
+        remote = tcb.remote
+        assert local is not None and remote is not None  # a connection has both
+        window = rcv.advertise_window()
+        ts = None
+        if tcb.ts_ok:
+            ts = _tuple_new(
+                TcpTimestampRepr,
+                ((t // 1000 + tcb.ts_offset) & SEQ_MASK, tcb.ts_recent),
+            )
+        sack: tuple[tuple[int, int], ...] = ()
+        size = len(payload)
+        if tcb.sack_ok and not rcv.assembler.is_empty():
+            sack = rcv.sack_blocks(rcv.sack_count(size > 0))
+        if rcv.dsack is not None:
+            # A D-SACK rides on the next pure ACK, first (RFC 2883 4), then is forgotten.
+            if not size:
+                sack = (rcv.dsack, *sack)[: rcv.sack_count(False, 1)]
+            rcv.dsack = None
+        # tuple.__new__ skips the NamedTuple constructor's argument handling: this runs for
+        # every segment sent. The field order is TcpRepr's.
+        seg = _tuple_new(
+            TcpRepr,
+            (
+                local.port,
+                remote.port,
+                ctl,
+                seq,
+                tcb.rcv_nxt,
+                window >> tcb.rcv_shift,
+                None,
+                None,
+                False,
+                sack,
+                ts,
+                payload,
+                (),
+                False,
+                False,
+                False,
+                *_TCP_REPR_TAIL,
+            ),
+        )
+        rcv.after_ack_sent(window)
+        seg_len = size + (1 if ctl is _FIN else 0)
+        if seg_len and advance:
+            end = seq + seg_len
+            if tcb.snd_max == tcb.snd_una:
+                # Idle until now: the user timeout counts from here, and so does the next
+                # delivery-rate sample (an idle time is not a slow network).
+                tcb.progress_at = t
+                rec.restart_rate(t, tcb.n_bytes_acked)
+            if tcb.sack_ok and size:
+                rec.rack.on_send(seq, seq + size, t, seq < tcb.snd_max)
+            if end > tcb.snd_max:
+                if rec.rtt_seq is None and seq >= tcb.snd_max and not tcb.ts_ok:
+                    # Time this segment (Karn: only new data is timed).
+                    rec.rtt_seq = end
+                    rec.rtt_at = t
+                tcb.n_bytes_out += size
+                tcb.snd_max = end
+                new_data = True
+            else:
+                new_data = False
+            if seq == tcb.snd_nxt:
+                tcb.snd_nxt = end
+            if rec.rto_at is None:
+                rec.rto_at = t + rec.rtt.rto.micros
+            if new_data and rec.tlp_at is None:
+                rec.arm_loss_probe(t)
+        tcb.n_seg_out += 1
+        tcb.last_send_at = t
+        trace = tcb.trace
+        if trace is not None:
+            trace.segment(t, int(seq), size, _FLAGS[ctl], tcb.rcv_nxt, window, why)
+        emit(self.ip_repr(seg), seg)
+
+    def ip_repr(self, seg: TcpRepr) -> IpRepr:
+        """Return the IP header of ``seg``, from the local to the remote address."""
+        local = self.tcb.local
+        remote = self.tcb.remote
+        assert local is not None and remote is not None  # a connection has both
+        assert local.addr is not None and remote.addr is not None
+        hop = self.hop_limit
+        return ip_repr(
+            local.addr,
+            remote.addr,
+            _TCP,
+            seg.buffer_len(),
+            _DEFAULT_HOP_LIMIT if hop is None else hop,
+        )
+
+    def queue_rst(self) -> None:
+        """Remember the RST to send for an abort (RFC 9293 3.10.5)."""
+        tcb = self.tcb
+        local = tcb.local
+        remote = tcb.remote
+        assert local is not None and remote is not None  # a connection has both
+        self.rst_pending = (local, remote, tcb.snd_max, tcb.rcv_nxt)
+
+    def emit_rst(self, emit: Emit) -> None:
+        """Send the RST `queue_rst` remembered."""
+        tcb = self.tcb
+        pending = self.rst_pending
+        assert pending is not None  # callers check
+        local, remote, seq, ack = pending
+        self.rst_pending = None
+        seg = TcpRepr(
+            src_port=local.port,
+            dst_port=remote.port,
+            control=_RST,
+            seq_number=seq,
+            ack_number=ack,
+            window_len=0,
+        )
+        hop = self.hop_limit
+        tcb.n_seg_out += 1
+        tcb.last_send_at = tcb.clock
+        trace = tcb.trace
+        if trace is not None:
+            trace.segment(tcb.clock, int(seq), 0, "RA", ack, 0, None)
+        assert local.addr is not None and remote.addr is not None  # a connection has both
+        emit(
+            ip_repr(
+                local.addr,
+                remote.addr,
+                _TCP,
+                seg.buffer_len(),
+                _DEFAULT_HOP_LIMIT if hop is None else hop,
+            ),
+            seg,
+        )
