@@ -226,14 +226,12 @@ def test_client_talks_to_a_kernel_listener_over_ipv6(tap6_ns, tmp_path):
     assert client.wait(30) == 0, client.stderr
     assert f"connected to [{KERNEL6}]:1234 from [fdaa::2]:" in client.stderr
     assert listener.stdout.readline().split() == ["b'dlrow", "olleh\\npctloms\\n'", "fdaa::2"]
-    # A link-local peer, with its zone; with a link-local address of ours given by --ip6 (the
-    # prefix that holds the peer), it is our source.
-    client = tap6_ns.start(
-        "client", "tap0", f"{KERNEL_LL}%tap0", "1234", "--ip6", "fdaa::2/64", "--ip6", "fe80::2/64"
-    )
+    # A link-local peer, with its zone: our source is the link-local address formed from our
+    # MAC 02-00-00-00-00-02 (RFC 6724 5 rule 2), not the global fdaa::2.
+    client = tap6_ns.start("client", "tap0", f"{KERNEL_LL}%tap0", "1234")
     assert client.wait(30) == 0, client.stderr
     words = listener.stdout.readline().split()
-    assert words == ["b'dlrow", "olleh\\npctloms\\n'", "fe80::2"]
+    assert words == ["b'dlrow", "olleh\\npctloms\\n'", "fe80::ff:fe00:2"]
     no_malformed_frame(pcap)
 
 

@@ -166,7 +166,8 @@ def test_tentative_address_is_no_source() -> None:
     sock = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
     sock.bind(5000)
     h.sockets.add(sock)
-    sock.send_to(b"x", IpEndpoint(Ipv6Address("ff12::7"), 9))
+    # A global-scope group: a link-scope one would get the link-local source (RFC 6724 5).
+    sock.send_to(b"x", IpEndpoint(Ipv6Address("ff1e::7"), 9))
     (p,) = [p for p in packets(h.poll()) if UDP in p]
     assert p[IPv6].src == "fdbb::1"  # not the tentative fdaa::7, though on fdaa::/64's link
     h.poll(h.advance(1000))

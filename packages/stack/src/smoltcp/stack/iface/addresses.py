@@ -11,9 +11,13 @@ from collections.abc import Container, Iterable
 
 from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address
 
-__all__ = ["ipv6_groups", "ipv6_unicast_addrs", "source_for"]
+__all__ = ["ipv6_groups", "ipv6_unicast_addrs", "scope", "select_source", "source_for"]
 
 _ALL_NODES = Ipv6Address.LINK_LOCAL_ALL_NODES
+_SCOPE_LINK_LOCAL = 2
+_SCOPE_SITE_LOCAL = 5
+_SCOPE_GLOBAL = 14
+_SITE_LOCAL_PREFIX = 0x3FB  # fec0::/10, the first 10 bits
 
 
 def ipv6_unicast_addrs(
@@ -43,19 +47,55 @@ def ipv6_groups(
     return groups
 
 
+def scope(addr: Ipv6Address) -> int:
+    """Return the scope of ``addr`` (RFC 6724 3.1), as the multicast scope values of RFC 4291
+    2.7: a multicast address's own field; 2 (link-local) for link-local unicast and the
+    loopback address; 5 (site-local) for the deprecated fec0::/10; 14 (global) for the rest,
+    unique-local addresses included (RFC 4193 3.3)."""
+    mc = addr.multicast_scope
+    if mc is not None:
+        return int(mc)
+    if addr.is_link_local or addr.is_loopback:
+        return _SCOPE_LINK_LOCAL
+    if int(addr) >> 118 == _SITE_LOCAL_PREFIX:
+        return _SCOPE_SITE_LOCAL
+    return _SCOPE_GLOBAL
+
+
+def select_source(
+    dst: Ipv6Address,
+    candidates: Iterable[tuple[Ipv6Address, int]],
+    deprecated: Container[IpAddress] = (),
+) -> Ipv6Address | None:
+    """Pick the source address for ``dst`` among ``candidates`` (address, prefix length in
+    bits) by RFC 6724 5: rule 1 (``dst`` itself), rule 2 (the smallest scope that reaches
+    ``dst``'s, else the largest), rule 3 (avoid ``deprecated``), rule 8 (the longest prefix in
+    common with ``dst``, counted up to the candidate's prefix length); earlier candidates win
+    ties. Rules 4 to 7 do not apply (no home, mobile or temporary addresses, one interface,
+    no labels). Return None for no candidates."""
+    dst_scope = scope(dst)
+    dst_int = int(dst)
+    best = None
+    best_key: tuple[int, bool, int] | None = None
+    for addr, prefix_len in candidates:
+        if addr == dst:
+            return addr  # rule 1
+        s = scope(addr)
+        # Rule 2 as one key: scopes that reach dst's first, the smallest of them; then the
+        # others, the largest first.
+        scope_key = s if s >= dst_scope else 16 + (16 - s)
+        common = 128 - (int(addr) ^ dst_int).bit_length()
+        key = (scope_key, addr in deprecated, -min(common, prefix_len))
+        if best_key is None or key < best_key:
+            best, best_key = addr, key
+    return best
+
+
 def source_for(
     dst: Ipv6Address, addrs: tuple[Ipv6Address, ...], deprecated: Container[IpAddress] = ()
 ) -> Ipv6Address:
-    """Pick the source for ``dst`` from ``addrs`` (not empty): link-local for link-local
-    peers, else the first global one not ``deprecated`` (RFC 6724 5 rule 3), else the first
-    global one."""
-    if not dst.is_link_local:
-        fallback = None
-        for a in addrs:
-            if not a.is_link_local:
-                if a not in deprecated:
-                    return a
-                fallback = fallback or a
-        if fallback is not None:
-            return fallback
-    return addrs[0]
+    """Pick the source for ``dst`` from ``addrs`` (not empty) by `select_source`, every
+    address taken with a 64-bit interface identifier (RFC 4291 2.5.1)."""
+    found = select_source(dst, ((a, 64) for a in addrs), deprecated)
+    assert found is not None  # addrs is not empty
+    return found

@@ -8,10 +8,21 @@ from typing import Any
 from smoltcp.stack.tcp.ratelimit import PerSecondLimit
 from smoltcp.stack.tcp.syncookie import SynCookies
 from smoltcp.stack.time import Instant
-from smoltcp.wire import ChecksumCapabilities, EthernetAddress, IpAddress, IpCidr
+from smoltcp.wire import (
+    ChecksumCapabilities,
+    EthernetAddress,
+    IpAddress,
+    IpCidr,
+    Ipv6Address,
+    Ipv6MulticastScope,
+)
 from smoltcp.wire.checksum import InternetSum
 
+from .addresses import ipv6_unicast_addrs, select_source
+
 __all__ = ["Context"]
+
+_LINK_SCOPE = Ipv6MulticastScope.LINK_LOCAL
 
 
 class Context:
@@ -45,6 +56,8 @@ class Context:
 
     __slots__ = (
         "_source_cache",
+        "_source_cache_hw",
+        "_unicast_v6",
         "addresses",
         "broadcasts",
         "challenge_acks",
@@ -86,6 +99,10 @@ class Context:
         self.addresses: frozenset[IpAddress] = frozenset()
         self.broadcasts: frozenset[IpAddress] = frozenset()
         self._source_cache: dict[IpAddress, IpAddress | None] = {}
+        # The hardware address the cache was filled with: the interface sets
+        # ``hardware_addr`` directly, and the link-local source is formed from it.
+        self._source_cache_hw = hardware_addr
+        self._unicast_v6: tuple[Ipv6Address, ...] | None = None
         self.deprecated: frozenset[IpAddress] = frozenset()
         self.unusable: frozenset[IpAddress] = frozenset()
 
@@ -93,12 +110,14 @@ class Context:
         """Replace the deprecated addresses (the interface calls this; sockets never do)."""
         if addrs != self.deprecated:
             self.deprecated = addrs
-            self._source_cache = {}
+            self._forget()
 
     def set_unusable(self, addrs: frozenset[IpAddress]) -> None:
         """Replace the addresses under duplicate detection or found duplicated (the
         interface calls this)."""
-        self.unusable = addrs
+        if addrs != self.unusable:
+            self.unusable = addrs
+            self._forget()
 
     def set_ip_addrs(self, cidrs: tuple[IpCidr, ...]) -> None:
         """Replace the addresses (the interface calls this; sockets never do)."""
@@ -110,7 +129,25 @@ class Context:
             if b is not None:
                 broadcasts.add(b)
         self.broadcasts = frozenset(broadcasts)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what is derived from the addresses, their state and the hardware address."""
         self._source_cache = {}
+        self._unicast_v6 = None
+        self._source_cache_hw = self.hardware_addr
+
+    def ipv6_unicast_addrs(self) -> tuple[Ipv6Address, ...]:
+        """Return the interface's IPv6 unicast addresses (`addresses.ipv6_unicast_addrs`),
+        computed once per change of the addresses: ingress asks for every IPv6 packet."""
+        if self._source_cache_hw is not self.hardware_addr:
+            self._forget()
+        u = self._unicast_v6
+        if u is None:
+            u = self._unicast_v6 = ipv6_unicast_addrs(
+                self.hardware_addr, self.ip_addrs, self.unusable
+            )
+        return u
 
     def path_mtu(self, dst_addr: IpAddress) -> int:
         """Return the largest IP packet that reaches ``dst_addr`` unfragmented, as far as the
@@ -135,41 +172,52 @@ class Context:
     def get_source_address(self, dst_addr: IpAddress) -> IpAddress | None:
         """Return the address to send from to reach ``dst_addr``, or None if we have none.
 
-        The address of the first prefix that contains ``dst_addr``; else the first address of
-        the same IP version (the route goes through a router). A deprecated IPv6 address (RFC
-        4862 5.5.4) is chosen only when no other fits.
+        IPv6: by RFC 6724 5 (`select_source`) among the configured IPv6 addresses and, for a
+        link-local destination, the link-local address formed from the hardware address
+        (unless under duplicate address detection or found duplicated); a link-local source
+        never leaves the link, so a wider destination gets it only from the configured ones.
+        IPv4: the address of the first prefix that contains ``dst_addr``, else the first IPv4
+        address (the route goes through a router). Cached per destination until the
+        addresses, their state or the hardware address change.
         """
+        if self._source_cache_hw is not self.hardware_addr:
+            self._forget()
         cache = self._source_cache
         try:
             return cache[dst_addr]
         except KeyError:
             pass
-        found = None
-        groups: tuple[tuple[IpCidr, ...], ...] = (self.ip_addrs,)
-        if self.deprecated:
-            # RFC 6724 5 rule 3: avoid deprecated addresses, whatever their prefix.
-            dep = self.deprecated
-            groups = (
-                tuple(c for c in self.ip_addrs if c.address not in dep),
-                tuple(c for c in self.ip_addrs if c.address in dep),
-            )
-        version = dst_addr.version
-        for cidrs in groups:
-            for c in cidrs:
+        found: IpAddress | None
+        if type(dst_addr) is Ipv6Address:
+            found = self._ipv6_source(dst_addr)
+        else:
+            found = None
+            for c in self.ip_addrs:
                 if c.contains_addr(dst_addr):
                     found = c.address
                     break
             if found is None:
-                for c in cidrs:
-                    if c.address.version == version:
+                for c in self.ip_addrs:
+                    if c.address.version == dst_addr.version:
                         found = c.address
                         break
-            if found is not None:
-                break
         if len(cache) >= 1024:
             cache.clear()
         cache[dst_addr] = found
         return found
+
+    def _ipv6_source(self, dst_addr: Ipv6Address) -> Ipv6Address | None:
+        candidates = [
+            (c.address, c.prefix_len) for c in self.ip_addrs if type(c.address) is Ipv6Address
+        ]
+        hw = self.hardware_addr
+        if hw is not None and (dst_addr.is_link_local or dst_addr.multicast_scope == _LINK_SCOPE):
+            ll = Ipv6Address.link_local_from_ethernet(hw)
+            if ll not in self.unusable:
+                # After the configured ones, which win ties (a link-local address chosen by
+                # the user).
+                candidates.append((ll, 64))
+        return select_source(dst_addr, candidates, self.deprecated)
 
     def __repr__(self) -> str:
         addrs = ", ".join(str(c) for c in self.ip_addrs)

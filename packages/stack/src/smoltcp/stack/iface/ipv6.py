@@ -41,7 +41,7 @@ from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.mld import MldQueryRepr
 from smoltcp.wire.ndp import NdpRepr
 
-from .addresses import ipv6_groups, ipv6_unicast_addrs, source_for
+from .addresses import ipv6_groups, source_for
 from .fragment import reassemble_ipv6
 from .slaac import apply_router_advert
 from .transparent import accepts_any_destination
@@ -126,8 +126,7 @@ class Ipv6Ingress:
 
     def ipv6_addrs(self) -> tuple[Ipv6Address, ...]:
         """Return the interface's IPv6 unicast addresses (see `addresses.ipv6_unicast_addrs`)."""
-        cx = self._cx
-        return ipv6_unicast_addrs(cx.hardware_addr, cx.ip_addrs, cx.unusable)
+        return self._cx.ipv6_unicast_addrs()
 
     def groups(self, addrs: tuple[Ipv6Address, ...]) -> set[Ipv6Address]:
         """The groups listened to: those of ``addrs`` and of the tentative addresses (RFC 4862

@@ -1,0 +1,108 @@
+"""IPv6 source address selection (RFC 6724 5) by the interface's context and on its own."""
+
+from __future__ import annotations
+
+from smoltcp.stack.iface.addresses import scope, select_source, source_for
+from smoltcp.stack.testing import Harness
+from smoltcp.wire import EthernetAddress, IpCidr, Ipv6Address
+
+ULA = Ipv6Address("fdaa::1")
+LL = Ipv6Address("fe80::1")
+# The link-local address formed from the harness's MAC 02-00-00-00-00-01 (RFC 4862 5.3).
+MAC_LL = Ipv6Address("fe80::ff:fe00:1")
+
+
+def a(text: str) -> Ipv6Address:
+    return Ipv6Address(text)
+
+
+def host(*cidrs: str, hardware_addr: str = "02-00-00-00-00-01") -> Harness:
+    h = Harness(cidr="", hardware_addr=hardware_addr)
+    h.iface.update_ip_addrs(lambda addrs: addrs.extend(IpCidr.parse(c) for c in cidrs))
+    return h
+
+
+def test_scope_of_unicast_and_multicast_addresses() -> None:
+    assert scope(a("fe80::1")) == scope(a("::1")) == 2
+    assert scope(a("fec0::1")) == 5
+    assert scope(a("fdaa::1")) == scope(a("2001:db8::1")) == 14
+    assert scope(a("ff02::1")) == 2 and scope(a("ff05::2")) == 5 and scope(a("ff0e::1")) == 14
+
+
+def test_a_link_local_peer_gets_the_link_local_source_whatever_the_order() -> None:
+    for order in (("fdaa::1/64", "fe80::1/64"), ("fe80::1/64", "fdaa::1/64")):
+        cx = host(*order).iface.context
+        assert cx.get_source_address(a("fe80::100")) == LL
+        assert cx.get_source_address(a("fdaa::100")) == ULA
+        assert cx.get_source_address(a("2001:db8::1")) == ULA  # through a router
+        assert cx.get_source_address(a("ff02::1")) == LL
+
+
+def test_the_link_local_address_formed_from_the_mac_is_a_source_for_the_link_only() -> None:
+    h = host("fdaa::1/64")
+    cx = h.iface.context
+    assert cx.get_source_address(a("fe80::100")) == MAC_LL
+    assert cx.get_source_address(a("fdaa::100")) == ULA
+    # A link-local source never leaves the link: none for a global peer without a global one.
+    h.iface.update_ip_addrs(lambda addrs: addrs.clear())
+    assert cx.get_source_address(a("fe80::100")) == MAC_LL
+    assert cx.get_source_address(a("2001:db8::1")) is None
+    # The cache follows the hardware address and the address's duplicate detection.
+    h.iface.set_hardware_addr(EthernetAddress.parse("02-00-00-00-00-02"))
+    assert cx.get_source_address(a("fe80::100")) == a("fe80::ff:fe00:2")
+    cx.set_unusable(frozenset({a("fe80::ff:fe00:2")}))
+    assert cx.get_source_address(a("fe80::100")) is None
+    cx.set_unusable(frozenset())
+    assert cx.get_source_address(a("fe80::100")) == a("fe80::ff:fe00:2")
+
+
+def test_a_configured_link_local_address_wins_over_the_formed_one() -> None:
+    cx = host("fdaa::2/64", "fe80::2/64").iface.context
+    assert cx.get_source_address(a("fe80::100")) == a("fe80::2")
+
+
+def test_own_address_deprecated_and_longest_prefix() -> None:
+    h = host("fdaa::1/64", "2001:db8:1::1/64", "fdbb::1/64")
+    cx = h.iface.context
+    # Rule 1: the destination itself.
+    assert cx.get_source_address(a("fdbb::1")) == a("fdbb::1")
+    # Rule 8: the longest common prefix, counted up to the source's prefix length.
+    assert cx.get_source_address(a("fdbb::77")) == a("fdbb::1")
+    assert cx.get_source_address(a("2001:db8:2::5")) == a("2001:db8:1::1")
+    # Rule 3 before rule 8: a deprecated address only when nothing else fits.
+    cx.set_deprecated(frozenset({a("fdbb::1")}))
+    assert cx.get_source_address(a("fdbb::77")) == a("fdaa::1")
+    cx.set_deprecated(frozenset({a("fdaa::1"), a("2001:db8:1::1"), a("fdbb::1")}))
+    assert cx.get_source_address(a("fdbb::77")) == a("fdbb::1")
+    # Rule 2 before rule 3: a deprecated global address rather than a link-local one.
+    assert cx.get_source_address(a("2001:db8:9::1")) == a("2001:db8:1::1")
+    assert cx.get_source_address(a("fe80::100")) == MAC_LL
+
+
+def test_select_source_on_its_own() -> None:
+    assert select_source(a("fe80::9"), []) is None
+    pairs = [(ULA, 64), (LL, 64)]
+    assert select_source(a("fe80::9"), pairs) == LL
+    assert select_source(a("fdaa::9"), pairs) == ULA
+    # A scope below the destination's only when nothing reaches it: the largest of them.
+    assert select_source(a("2001:db8::1"), [(LL, 64), (a("fec0::1"), 64)]) == a("fec0::1")
+    # Of scopes that reach it, the smallest.
+    assert select_source(a("fec0::9"), [(ULA, 64), (a("fec0::1"), 64)]) == a("fec0::1")
+    # The prefix length caps the common prefix: then the earlier candidate wins the tie.
+    assert select_source(a("fdaa::1:9"), [(a("fdaa::2"), 8), (ULA, 8)]) == a("fdaa::2")
+    assert select_source(a("fdaa::1:9"), [(a("fdaa::2"), 8), (ULA, 128)]) == ULA
+    assert source_for(a("fe80::9"), (ULA, LL), frozenset()) == LL
+    assert source_for(a("fdaa::9"), (LL, ULA), frozenset({ULA})) == ULA
+
+
+def test_the_unicast_addresses_follow_every_change() -> None:
+    h = host("fdaa::1/64")
+    cx = h.iface.context
+    assert cx.ipv6_unicast_addrs() == (MAC_LL, ULA)
+    h.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse("fdbb::1/64")))
+    assert cx.ipv6_unicast_addrs() == (MAC_LL, ULA, a("fdbb::1"))
+    cx.set_unusable(frozenset({MAC_LL}))
+    assert cx.ipv6_unicast_addrs() == (ULA, a("fdbb::1"))
+    cx.set_unusable(frozenset())
+    h.iface.set_hardware_addr(EthernetAddress.parse("02-00-00-00-00-02"))
+    assert cx.ipv6_unicast_addrs() == (a("fe80::ff:fe00:2"), ULA, a("fdbb::1"))
