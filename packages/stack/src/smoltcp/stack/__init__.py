@@ -92,6 +92,7 @@ __all__ = [
 ]
 
 
+# Any: the lazily imported names differ in type.
 def __getattr__(name: str) -> Any:
     # TCP is imported on first use: the rest of the stack does not need it.
     if name == "TcpSocket":

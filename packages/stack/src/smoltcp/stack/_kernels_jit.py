@@ -93,6 +93,7 @@ def _choose_cache_dir() -> str | None:
     return None
 
 
+# Any: numba's dispatcher is untyped, and so are the kernels and samples it compiles.
 Jit = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], Any]
 
 
@@ -162,6 +163,7 @@ def _setup() -> tuple[Jit | None, bool, str | None, str | None]:
     # Any: numba ships no type hints; a numba type is opaque to us.
     typeof: Callable[[object], Any] = numba.typeof
 
+    # Any: numba's dispatcher is untyped (see Jit).
     def jit(fn: Callable[..., Any], samples: Sequence[tuple[Any, ...]]) -> Any:
         # Compile fn now for the argument types of each sample, and only for those: any other
         # type raises TypeError instead of silently compiling a wrong specialisation (a

@@ -77,6 +77,7 @@ POLICIES = ("lazy", "eager", "off")
 POLICY_ENV = "SMOLTCP_JIT"
 
 
+# Any: any buffer; Python 3.11 has no Buffer type (collections.abc.Buffer is 3.12).
 def _sum_le32(buf: Any, initial: int) -> int:
     """Return the checksum of ``buf`` added to ``initial``, folded (the kernel body).
 
@@ -117,6 +118,7 @@ def _sum_le32(buf: Any, initial: int) -> int:
 _from_bytes = int.from_bytes
 
 
+# Any: any buffer; Python 3.11 has no Buffer type (collections.abc.Buffer is 3.12).
 def _py_sum(data: Any, initial: int = 0) -> int:
     # The pure-Python path: a big-endian integer of the buffer is congruent, modulo 0xFFFF, to
     # the sum of its 16-bit words (2**16 = 1 mod 0xFFFF), and folding maps a non-zero sum into
@@ -128,6 +130,7 @@ def _py_sum(data: Any, initial: int = 0) -> int:
     return (value - 1) % 0xFFFF + 1 if value else 0
 
 
+# Any: any buffer; Python 3.11 has no Buffer type (collections.abc.Buffer is 3.12).
 def _octets(data: Any) -> memoryview:
     # A view of data with one octet per item, for buffers the kernel was not compiled for.
     # Raises TypeError for anything that is not a buffer (int.from_bytes accepts lists).
@@ -135,11 +138,13 @@ def _octets(data: Any) -> memoryview:
     return view if view.format == "B" and view.ndim == 1 else view.cast("B")
 
 
+# Any: any buffer; Python 3.11 has no Buffer type (collections.abc.Buffer is 3.12).
 def _python(data: Any, initial: int) -> int:
     # The pure-Python kernel: any buffer, any size, any non-negative initial.
     return _py_sum(_octets(data), initial)
 
 
+# Any: any buffer; Python 3.11 has no Buffer type (collections.abc.Buffer is 3.12).
 def _interpreted(data: Any, initial: int) -> int:
     # NUMBA_DISABLE_JIT=1: the kernel body, run by the interpreter over a view of octets.
     return _sum_le32(_octets(data), initial)
@@ -149,6 +154,7 @@ _build_lock = threading.Lock()
 _built = False
 
 
+# Any: numba's dispatcher is untyped.
 def _compile() -> Any:
     # Load numba and compile (or load from its cache) the kernel for the buffer types the
     # stack passes; any failure degrades to pure Python, logged, never an exception.
@@ -173,6 +179,7 @@ def _build() -> None:
             _built = True
 
 
+# Any: any buffer; Python 3.11 has no Buffer type (collections.abc.Buffer is 3.12).
 def _build_kernel(data: Any, initial: int) -> int:
     # The eager policy's first call, when warm_up was not called: build now, then sum.
     _build()
@@ -195,6 +202,7 @@ def _start_background_build() -> None:
 _large_sums = 0
 
 
+# Any: any buffer; Python 3.11 has no Buffer type (collections.abc.Buffer is 3.12).
 def _lazy(data: Any, initial: int) -> int:
     # The lazy policy until the kernel is installed: pure Python, and the LAZY_COUNT-th large
     # buffer starts the build (the thread replaces _kernel when it is done).
@@ -206,6 +214,7 @@ def _lazy(data: Any, initial: int) -> int:
     return _python(data, initial)
 
 
+# Any: a kernel, which may become numba's untyped dispatcher.
 def _initial_kernel(name: str) -> Any:
     return {"lazy": _lazy, "eager": _build_kernel, "off": _python}[name]
 
@@ -223,6 +232,7 @@ def _policy_from_env() -> str:
 _policy = _policy_from_env()
 # The kernel takes the caller's buffer itself rather than an ndarray (house style says arrays):
 # numpy.frombuffer costs 0.28 us per call, more than the whole numba sum of a 1500-octet frame.
+# Any: numba's dispatcher is untyped.
 _kernel: Any = _initial_kernel(_policy)
 
 
@@ -276,6 +286,7 @@ def internet_sum(data: bytes | bytearray | memoryview, initial: int = 0) -> int:
         return _odd_call(data, initial)
 
 
+# Any: any buffer; Python 3.11 has no Buffer type (collections.abc.Buffer is 3.12).
 def _odd_call(data: Any, initial: int) -> int:
     view = _octets(data)
     if initial >> 62:
@@ -307,6 +318,7 @@ def build() -> bool:
     return _kernel not in (_python, _interpreted)
 
 
+# Any: the lazy attributes differ in type (each is documented in the module docstring).
 def __getattr__(name: str) -> Any:
     # What numba's loading found, read without triggering it: False/None until it ran.
     numba = _kernels_jit.loaded()

@@ -160,6 +160,7 @@ def mac(text: str) -> bytes:
     return bytes(int(x, 16) for x in text.replace(":", "-").split("-"))
 
 
+# Any: an address as bytes, text or any object with .packed (ipaddress or the wire's).
 def _ip(addr: Any) -> bytes:
     if isinstance(addr, (bytes, bytearray)):
         return bytes(addr)
@@ -179,6 +180,7 @@ def ethernet(dst: bytes | str, src: bytes | str, ethertype: int, payload: bytes)
     return struct.pack("!6s6sH", dst, src, ethertype) + bytes(payload)
 
 
+# Any: spa and tpa are any address _ip accepts.
 def arp(operation: int, sha: bytes | str, spa: Any, tha: bytes | str, tpa: Any) -> bytes:
     """Return an Ethernet/IPv4 ARP packet (RFC 826); ``operation`` 1 = request, 2 = reply."""
     sha = mac(sha) if isinstance(sha, str) else sha
@@ -187,8 +189,9 @@ def arp(operation: int, sha: bytes | str, spa: Any, tha: bytes | str, tpa: Any) 
 
 
 def ipv4(
+    # Any: src and dst are any address _ip accepts.
     src: Any,
-    dst: Any,
+    dst: Any,  # Any: as src
     protocol: int,
     payload: bytes,
     ttl: int = 64,
@@ -216,12 +219,19 @@ def ipv4(
     return header + bytes(payload)
 
 
+# Any: any address _ip accepts.
 def _pseudo(src: Any, dst: Any, protocol: int, length: int) -> int:
     return internet_sum(_ip(src) + _ip(dst) + struct.pack("!BBH", 0, protocol, length))
 
 
 def udp(
-    src: Any, dst: Any, sport: int, dport: int, payload: bytes, checksum: int | None = None
+    # Any: src and dst are any address _ip accepts.
+    src: Any,
+    dst: Any,  # Any: as src
+    sport: int,
+    dport: int,
+    payload: bytes,
+    checksum: int | None = None,
 ) -> bytes:
     """Return a UDP datagram (RFC 768) with its checksum over the IPv4 pseudo header."""
     length = 8 + len(payload)
@@ -244,8 +254,9 @@ def icmp_echo(ident: int, seq: int, data: bytes = b"", request: bool = True) -> 
 
 
 def tcp(
+    # Any: src and dst are any address _ip accepts.
     src: Any,
-    dst: Any,
+    dst: Any,  # Any: as src
     sport: int,
     dport: int,
     seq: int,
@@ -277,11 +288,12 @@ class Decoded:
     eth_dst: bytes | None = None
     eth_src: bytes | None = None
     ethertype: int | None = None
-    arp: dict[str, Any] | None = None
-    ip: dict[str, Any] | None = None
-    udp: dict[str, Any] | None = None
-    icmp: dict[str, Any] | None = None
-    tcp: dict[str, Any] | None = None
+    # Any (the five below): decoded header fields, of int, bytes and str values by field.
+    arp: dict[str, Any] | None = None  # Any: see above
+    ip: dict[str, Any] | None = None  # Any: see above
+    udp: dict[str, Any] | None = None  # Any: see above
+    icmp: dict[str, Any] | None = None  # Any: see above
+    tcp: dict[str, Any] | None = None  # Any: see above
     payload: bytes = b""
     errors: list[str] = field(default_factory=list)
 
@@ -370,6 +382,7 @@ class Harness:
         now: Instant = Instant.ZERO,
         device: TestingDevice | None = None,
         strict: bool = True,
+        # Any: the Config fields, of their several types, checked by Config.
         **config: Any,
     ) -> None:
         from smoltcp.wire import EthernetAddress, IpCidr
@@ -417,6 +430,7 @@ class Harness:
         return [decode(f, self.medium) for f in frames]
 
     @property
+    # Any: the interface's drop counter, whose class the testing module does not import.
     def dropped(self) -> Any:
         """The interface's drop counter (reason -> count)."""
         return self.iface.counters.dropped

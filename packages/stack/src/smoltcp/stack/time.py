@@ -185,6 +185,7 @@ class Instant:
             return NotImplemented
         return Instant(self.micros + other.micros)
 
+    # Any: Instant - Instant is a Duration, Instant - Duration an Instant, else NotImplemented.
     def __sub__(self, other: Any) -> Any:
         if type(other) is Instant:
             return Duration(self.micros - other.micros)

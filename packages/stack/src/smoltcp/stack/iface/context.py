@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING
 
 from smoltcp.stack.tcp.ratelimit import PerSecondLimit
 from smoltcp.stack.tcp.syncookie import SynCookies
@@ -19,6 +19,9 @@ from smoltcp.wire import (
 from smoltcp.wire.checksum import InternetSum
 
 from .addresses import ipv6_unicast_addrs, select_source
+
+if TYPE_CHECKING:
+    from .pmtu import PathMtuCache
 
 __all__ = ["Context"]
 
@@ -92,7 +95,7 @@ class Context:
         self.csum = csum
         self.rand = rand
         self.now = now
-        self.pmtu: Any = None  # the interface's PathMtuCache
+        self.pmtu: PathMtuCache | None = None  # the interface's
         self.syncookies: SynCookies | None = None
         self.challenge_acks: PerSecondLimit | None = None
         self.ip_addrs: tuple[IpCidr, ...] = ()
@@ -155,7 +158,7 @@ class Context:
         pmtu = self.pmtu
         if not pmtu:
             return self.ip_mtu
-        return pmtu.get(dst_addr, self.ip_mtu, self.now.micros)  # type: ignore[no-any-return]
+        return pmtu.get(dst_addr, self.ip_mtu, self.now.micros)
 
     def has_ip_addr(self, addr: IpAddress) -> bool:
         """Return whether ``addr`` is one of the interface's addresses."""

@@ -166,6 +166,7 @@ class Reassembler:
         self.timeout_us = timeout_us
         self.dropped = dropped
         # Insertion order is arrival order, so also deadline order (one timeout for all).
+        # Any: a key is (source, destination, protocol, identification) of IPv4 or IPv6 types.
         self._packets: dict[tuple[Any, ...], _Packet] = {}
         self.held = 0
         self.reassembled = 0
@@ -192,6 +193,7 @@ class Reassembler:
             out.append(Expired(packet.version, packet.first, packet.may_reply))
         return out
 
+    # Any: a reassembly key (see _packets).
     def _discard(self, key: tuple[Any, ...], reason: str, extra: int = 0) -> None:
         """Forget the packet ``key``, counting its fragments (and ``extra`` more) as dropped."""
         packet = self._packets.pop(key)
@@ -209,6 +211,7 @@ class Reassembler:
 
     def add(
         self,
+        # Any: a reassembly key (see _packets).
         key: tuple[Any, ...],
         version: int,
         offset: int,

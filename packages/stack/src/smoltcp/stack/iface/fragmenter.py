@@ -68,6 +68,7 @@ class Fragmenter:
         return self._ident_v4
 
 
+# Any: an IPv4 or IPv6 header and any socket's representation, which share no base class.
 def _payload(ipr: Any, repr: Any) -> bytes | bytearray | memoryview:
     """The IP payload of ``repr``, with its checksum computed here."""
     tr = type(repr)
@@ -83,6 +84,7 @@ def _payload(ipr: Any, repr: Any) -> bytes | bytearray | memoryview:
     return octets
 
 
+# Any: an IPv4 or IPv6 header, which share no base class, and any buffer.
 def _cut(ipr: Any, payload: Any, mtu: int, ident: int) -> list[bytearray] | None:
     """The fragments of ``payload`` for a path MTU of ``mtu``, or None when none can fit."""
     total = len(payload)

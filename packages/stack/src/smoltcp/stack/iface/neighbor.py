@@ -399,6 +399,7 @@ class NeighborCache(NeighborTimers):
 
     # -- waiting for resolution ---------------------------------------------------------------
 
+    # Any: the cache keeps packets opaque (see NeighborEntry.queue).
     def enqueue(self, addr: IpAddress, packet: Any, now: Instant) -> bool:
         """Keep ``packet`` until ``addr`` resolves, starting resolution if needed; return
         False when a queue bound (per entry, or in total) refuses it.
@@ -407,6 +408,7 @@ class NeighborCache(NeighborTimers):
         """
         return self.enqueue_us(addr, packet, now.micros)
 
+    # Any: the cache keeps packets opaque (see NeighborEntry.queue).
     def enqueue_us(self, addr: IpAddress, packet: Any, now_us: int) -> bool:
         """`enqueue` at ``now_us`` (integer microseconds)."""
         e = self._get(addr, now_us)
@@ -435,6 +437,7 @@ class NeighborCache(NeighborTimers):
         self._queued += 1
         return True
 
+    # Any: the cache keeps packets opaque (see NeighborEntry.queue).
     def take_queued(self, addr: IpAddress) -> list[Any]:
         """Return (and forget) the packets queued for ``addr``, oldest first."""
         e = self._entries.get(addr)

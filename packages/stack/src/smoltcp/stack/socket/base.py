@@ -33,14 +33,17 @@ class SocketOwner(Protocol):
         """Add ``socket`` (a listener's child connection, say); return its handle."""
         ...
 
+    # Any: the caller knows the kind of socket it filed (see SocketSet).
     def get(self, handle: int) -> Any:
         """Return the socket of ``handle``, or None."""
         ...
 
+    # Any: the caller knows the kind of socket it filed (see SocketSet).
     def remove(self, handle: int) -> Any:
         """Remove and return the socket of ``handle``."""
         ...
 
+    # Any: the caller knows the kind of socket it filed (see SocketSet).
     def lookup(self, key: Hashable) -> Sequence[Any]:
         """Return the sockets filed under demux key ``key``."""
         ...
@@ -103,10 +106,12 @@ class Socket:
         """Take one packet addressed to this socket; return an immediate reply or None."""
         raise NotImplementedError
 
+    # Any: the interface's context (see process).
     def dispatch(self, cx: Any, now: Instant, emit: Emit) -> bool:
         """Emit at most one packet through ``emit``; return whether one was emitted."""
         raise NotImplementedError
 
+    # Any: the interface's context (see process).
     def poll_at(self, cx: Any) -> Instant | None:
         """Return when the socket next wants `dispatch` (``Instant.ZERO``: now), or None."""
         raise NotImplementedError

@@ -23,6 +23,7 @@ OCTETS_PER_SLOT = 64
 """An int size of N octets holds up to ``max(1, N // 64)`` packets (small ones)."""
 
 
+# Any: user input, checked here; each socket kind keeps its own per-packet metadata.
 def packet_buffer(buffer: Any, what: str) -> PacketBuffer[Any]:
     """Return ``buffer`` if it is a `PacketBuffer`; make one if it is an int size in octets.
 
@@ -38,6 +39,7 @@ def packet_buffer(buffer: Any, what: str) -> PacketBuffer[Any]:
     raise TypeError(f"{what} must be a PacketBuffer or an int size, not {type(buffer).__name__}")
 
 
+# Any: user input of any type, checked here.
 def check_size(size: Any, what: str = "size") -> int:
     """Return ``size`` if it is an int >= 0; raise TypeError/ValueError naming ``what``."""
     if not isinstance(size, int) or isinstance(size, bool):
@@ -47,12 +49,14 @@ def check_size(size: Any, what: str = "size") -> int:
     return size
 
 
+# Any: user input of any type, checked here.
 def check_bytes(data: Any, what: str = "data") -> None:
     """Raise TypeError naming ``what`` unless ``data`` is bytes, bytearray or a memoryview."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"{what} must be bytes, bytearray or memoryview, not {type(data).__name__}")
 
 
+# Any: user input of any type, checked here.
 def check_writable(buffer: Any, what: str = "buffer") -> None:
     """Raise TypeError naming ``what`` unless ``buffer`` is a bytearray or writable view."""
     if isinstance(buffer, bytearray):
@@ -76,11 +80,15 @@ class DatagramSocket(Socket):
     __slots__ = ("_endpoint", "_hop_limit", "_rx", "_tx", "rx_dropped", "tx_dropped")
 
     def __init__(
-        self, rx_buffer: PacketBuffer[Any] | int, tx_buffer: PacketBuffer[Any] | int
+        self,
+        # Any: each subclass keeps its own per-packet metadata in the buffers.
+        rx_buffer: PacketBuffer[Any] | int,
+        tx_buffer: PacketBuffer[Any] | int,  # Any: as rx_buffer
     ) -> None:
         super().__init__()
         self._rx = packet_buffer(rx_buffer, "rx_buffer")
         self._tx = packet_buffer(tx_buffer, "tx_buffer")
+        # Any: each subclass binds its own kind of endpoint (UDP or ICMP).
         self._endpoint: Any = None
         self._hop_limit: int | None = None
         self.rx_dropped = 0

@@ -205,6 +205,7 @@ class Dhcpv4Socket(Socket):
     def demux_keys(self) -> tuple[Hashable, ...]:
         return ((_UDP, None, CLIENT_PORT),)
 
+    # Any: the interface's context and this kind's own representations; see Socket.process.
     def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
         """Take a datagram to port 68: an OFFER, ACK or NAK of our transaction, or a drop."""
         if repr.src_port != SERVER_PORT:
@@ -251,6 +252,7 @@ class Dhcpv4Socket(Socket):
         self._wake()
         return None
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def dispatch(self, cx: Any, now: Instant, emit: Emit) -> bool:
         self._advance(now)
         if self._next_tx is None or now.micros < self._next_tx:
@@ -280,6 +282,7 @@ class Dhcpv4Socket(Socket):
         self._schedule_retransmit(now)
         return True
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def poll_at(self, cx: Any) -> Instant | None:
         times = [self._next_tx]
         lease = self._lease
@@ -453,6 +456,7 @@ class Dhcpv4Socket(Socket):
         return f"Dhcpv4Socket({self._state.value}{where})"
 
 
+# Any: the interface (or a test's stand-in), read duck-typed: sockets do not import it.
 def apply_lease(iface: Any, lease: Dhcpv4Lease | None, previous: Dhcpv4Lease | None) -> None:
     """Put ``lease`` on ``iface``: replace ``previous``'s address with its own and set the
     default route to its router (removing it when ``lease`` is None or has no router).
@@ -460,6 +464,7 @@ def apply_lease(iface: Any, lease: Dhcpv4Lease | None, previous: Dhcpv4Lease | N
     ``previous`` is the lease applied before (None: none); other addresses stay.
     """
 
+    # Any: the interface's address list, as update_ip_addrs passes it.
     def update(addrs: list[Any]) -> None:
         if previous is not None and previous.address in addrs:
             addrs.remove(previous.address)

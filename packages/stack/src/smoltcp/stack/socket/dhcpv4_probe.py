@@ -40,6 +40,7 @@ class DhcpLeaseApplier:
     for the application.
     """
 
+    # Any: the interface (or a test's stand-in), read duck-typed: sockets do not import it.
     def __init__(self, iface: Any, socket: Dhcpv4Socket, *, probe: bool = True) -> None:
         if not isinstance(socket, Dhcpv4Socket):
             raise TypeError(f"socket must be a Dhcpv4Socket, not {type(socket).__name__}")

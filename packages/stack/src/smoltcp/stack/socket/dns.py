@@ -202,6 +202,7 @@ class DnsSocket(Socket):
     def demux_keys(self) -> tuple[Hashable, ...]:
         return tuple((_UDP, None, port) for port in self._by_port)
 
+    # Any: the interface's context and this kind's own representations; see Socket.process.
     def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
         """Take a datagram to one of the queries' ports; drop and count what does not match."""
         q = self._by_port.get(repr.dst_port)
@@ -226,6 +227,7 @@ class DnsSocket(Socket):
         self._wake()
         return None
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def dispatch(self, cx: Any, now: Instant, emit: Emit) -> bool:
         t = now.micros
         for q in self._queries.values():
@@ -253,6 +255,7 @@ class DnsSocket(Socket):
             return True
         return False
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def poll_at(self, cx: Any) -> Instant | None:
         due = [q.next_tx for q in self._queries.values() if q.result is None]
         return Instant(min(due)) if due else None

@@ -50,6 +50,7 @@ class IcmpEndpoint(NamedTuple):
         return cls(ident, None)
 
     @classmethod
+    # Any: whatever to_endpoint accepts (an endpoint, a port, a pair or text), checked there.
     def udp(cls, endpoint: Any) -> IcmpEndpoint:
         """Receive the ICMP errors about datagrams sent from the UDP ``endpoint``."""
         ep = to_endpoint(endpoint, "endpoint")
@@ -171,6 +172,7 @@ class IcmpSocket(DatagramSocket):
         assert udp is not None  # an ICMP endpoint is bound by ident or by a UDP endpoint
         return ((_ICMP, "udp", udp.addr, udp.port),)
 
+    # Any: the interface's context and this kind's own representations; see Socket.process.
     def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
         """Queue a received message; ``repr`` is the whole ICMP message (a memoryview)."""
         try:
@@ -181,6 +183,7 @@ class IcmpSocket(DatagramSocket):
                 log.debug("drop: icmp receive buffer full")
         return None
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def dispatch(self, cx: Any, now: Instant, emit: Emit) -> bool:
         tx = self._tx
         while len(tx):
@@ -189,6 +192,7 @@ class IcmpSocket(DatagramSocket):
             try:
                 if addr.version == 6:
                     # The checksum covers the pseudo header: emit computes it.
+                    # Any: an ICMPv6 or an ICMPv4 representation, which share no base class.
                     icmp: Any = Icmpv6Repr.parse_buffer(data, src or addr, addr, _NO_CHECK)
                 else:
                     icmp = Icmpv4Repr.parse(Icmpv4Packet(data), _NO_CHECK)
@@ -210,6 +214,7 @@ class IcmpSocket(DatagramSocket):
             return True
         return False
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def poll_at(self, cx: Any) -> Instant | None:
         return _ZERO if len(self._tx) else None
 

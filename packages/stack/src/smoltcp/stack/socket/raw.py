@@ -69,7 +69,9 @@ class RawIpSocket(Socket):
         self,
         ip_version: IpVersion | int,
         ip_protocol: IpProtocol | int,
+        # Any: the buffers' per-packet metadata is unused here.
         rx_buffer: PacketBuffer[Any] | int,
+        # Any: the buffers' per-packet metadata is unused here.
         tx_buffer: PacketBuffer[Any] | int,
     ) -> None:
         super().__init__()
@@ -163,6 +165,7 @@ class RawIpSocket(Socket):
     def demux_keys(self) -> tuple[Hashable, ...]:
         return (("raw", self._ip_version, self._ip_protocol),)
 
+    # Any: the interface's context and this kind's own representations; see Socket.process.
     def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
         """Queue a received packet; ``repr`` is the whole IP packet (a memoryview)."""
         try:
@@ -173,6 +176,7 @@ class RawIpSocket(Socket):
                 log.debug("drop: raw receive buffer full")
         return None
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def dispatch(self, cx: Any, now: Instant, emit: Emit) -> bool:
         tx = self._tx
         while len(tx):
@@ -180,8 +184,9 @@ class RawIpSocket(Socket):
             try:
                 if self._ip_version == 6:
                     packet6 = Ipv6Packet(data)
+                    # Any: an IPv6 or an IPv4 representation and payload, which share no base class.
                     ipr: Any = Ipv6Repr.parse(packet6)
-                    payload: Any = packet6.payload
+                    payload: Any = packet6.payload  # Any: as ipr
                 else:
                     packet = Ipv4Packet(data)
                     ipr = Ipv4Repr.parse(packet, _NO_CHECK)
@@ -212,6 +217,7 @@ class RawIpSocket(Socket):
             return True
         return False
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def poll_at(self, cx: Any) -> Instant | None:
         return _ZERO if len(self._tx) else None
 

@@ -30,6 +30,7 @@ __all__ = ["ANY_TCP_KEY", "ANY_UDP_KEY", "SocketHandle", "SocketSet"]
 SocketHandle = int
 """The handle `SocketSet.add` returns: a small int, never reused by the same set."""
 
+# Any: an empty look-up result, of the sockets' type below.
 _EMPTY: tuple[Any, ...] = ()
 
 ANY_TCP_KEY: Hashable = (IpProtocol.TCP, "any")
@@ -129,14 +130,17 @@ class SocketSet:
             if set_trace is not None:
                 set_trace(recorder)
 
+    # Any: the socket's kind is the caller's to know (see above).
     def get(self, handle: SocketHandle) -> Any:
         """Return the socket of ``handle``, or None if there is none (removed or never added)."""
         return self._sockets.get(handle)
 
+    # Any: the socket's kind is the caller's to know (see above).
     def __getitem__(self, handle: SocketHandle) -> Any:
         """Return the socket of ``handle``; raise KeyError if there is none."""
         return self._sockets[handle]
 
+    # Any: the socket's kind is the caller's to know (see above).
     def remove(self, handle: SocketHandle) -> Any:
         """Remove and return the socket of ``handle``; raise KeyError if there is none."""
         socket = self._sockets.pop(handle)
@@ -146,6 +150,7 @@ class SocketSet:
         socket.detach()
         return socket
 
+    # Any: sockets of every kind (see above).
     def __iter__(self) -> Iterator[tuple[SocketHandle, Any]]:
         """Iterate over ``(handle, socket)`` pairs (a snapshot: adding or removing is safe)."""
         return iter(list(self._sockets.items()))
@@ -159,11 +164,13 @@ class SocketSet:
     def __repr__(self) -> str:
         return f"SocketSet(sockets={len(self._sockets)}, active={len(self._active)})"
 
+    # Any: sockets of every kind (see above).
     def lookup(self, key: Hashable) -> Sequence[Any]:
         """Return the sockets filed under ``key`` (an empty sequence if none); do not modify it."""
         return self._demux.get(key, _EMPTY)
 
     @property
+    # Any: sockets of every kind (see above).
     def demux(self) -> Mapping[Hashable, Sequence[Any]]:
         """The demultiplexing table: key -> the sockets filed under it, in filing order.
 

@@ -69,6 +69,7 @@ class TransparentUdpSocket(DatagramSocket):
         """Return whether a datagram waits in the receive buffer."""
         return not self._rx.is_empty()
 
+    # Any: whatever to_endpoint accepts (an endpoint, a port, a pair or text), checked there.
     def send_to(self, data: bytes | bytearray | memoryview, remote: Any, local: Any) -> None:
         """Queue a copy of ``data`` from ``local`` to ``remote`` (each an `IpEndpoint`,
         ``(address, port)`` or ``"address:port"``, with an address and a non-zero port).
@@ -122,6 +123,7 @@ class TransparentUdpSocket(DatagramSocket):
     def demux_keys(self) -> tuple[Hashable, ...]:
         return () if self._endpoint is None else (ANY_UDP_KEY,)
 
+    # Any: the interface's context and this kind's own representations; see Socket.process.
     def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
         """Queue a received datagram with both its ends (dropped and counted when full)."""
         payload = repr.payload
@@ -137,6 +139,7 @@ class TransparentUdpSocket(DatagramSocket):
                 log.debug("drop: transparent udp receive buffer full")
         return None
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def dispatch(self, cx: Any, now: Instant, emit: Emit) -> bool:
         tx = self._tx
         if not len(tx):
@@ -150,6 +153,7 @@ class TransparentUdpSocket(DatagramSocket):
         tx.dequeue()
         return True
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def poll_at(self, cx: Any) -> Instant | None:
         return _ZERO if len(self._tx) else None
 

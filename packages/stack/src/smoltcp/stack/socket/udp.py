@@ -27,6 +27,7 @@ _ZERO = Instant.ZERO
 _tuple_new = tuple.__new__
 
 
+# Any: user input of any type, converted or refused here.
 def to_endpoint(value: Any, what: str = "endpoint") -> IpEndpoint:
     """Return ``value`` as an `IpEndpoint`: an endpoint, a port, ``(addr, port)`` or
     ``"addr:port"``; the address may be None, text or an `IpAddress`. Raise TypeError or
@@ -87,6 +88,7 @@ class UdpSocket(DatagramSocket):
         """Set `hop_limit` (ValueError outside [1, 255])."""
         self.hop_limit = value
 
+    # Any: whatever to_endpoint accepts (an endpoint, a port, a pair or text), checked there.
     def bind(self, endpoint: Any) -> None:
         """Bind to ``endpoint``: a port, ``(addr, port)`` or an `IpEndpoint`.
 
@@ -127,6 +129,7 @@ class UdpSocket(DatagramSocket):
         """Datagrams waiting to be read."""
         return len(self._rx)
 
+    # Any: whatever to_endpoint accepts (an endpoint, a port, a pair or text), checked there.
     def _check_send(self, endpoint: Any) -> IpEndpoint:
         if self._endpoint is None:
             raise SendError("unaddressable: the socket is not bound")
@@ -135,6 +138,7 @@ class UdpSocket(DatagramSocket):
             raise SendError(f"unaddressable: {remote}")
         return remote
 
+    # Any: whatever to_endpoint accepts (an endpoint, a port, a pair or text), checked there.
     def send(self, size: int, endpoint: Any) -> memoryview:
         """Queue a datagram of ``size`` octets to ``endpoint``; return the view to fill.
 
@@ -152,6 +156,7 @@ class UdpSocket(DatagramSocket):
         self._wake()
         return view
 
+    # Any: whatever to_endpoint accepts (an endpoint, a port, a pair or text), checked there.
     def send_to(self, data: bytes | bytearray | memoryview, endpoint: Any) -> None:
         """Queue a copy of ``data`` for ``endpoint``; raise like `send`."""
         check_bytes(data)
@@ -201,6 +206,7 @@ class UdpSocket(DatagramSocket):
             return ()
         return ((_UDP, ep.addr, ep.port),)
 
+    # Any: the interface's context and this kind's own representations; see Socket.process.
     def process(self, cx: Any, now: Instant, ip_repr: Any, repr: Any) -> None:
         """Queue a received datagram (dropped and counted when the buffer is full)."""
         payload = repr.payload
@@ -214,6 +220,7 @@ class UdpSocket(DatagramSocket):
                 log.debug("drop: udp receive buffer full on port %d", repr.dst_port)
         return None
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def dispatch(self, cx: Any, now: Instant, emit: Emit) -> bool:
         tx = self._tx
         ep = self._endpoint
@@ -238,6 +245,7 @@ class UdpSocket(DatagramSocket):
             return True
         return False
 
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def poll_at(self, cx: Any) -> Instant | None:
         return _ZERO if len(self._tx) else None
 

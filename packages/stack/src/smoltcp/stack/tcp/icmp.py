@@ -17,9 +17,14 @@ The interface finds the connection an error quotes and calls these through `TcpS
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from smoltcp.stack.tcp.state import TcpState
+
+if TYPE_CHECKING:
+    from smoltcp.stack.tcp.socket import TcpSocket
+    from smoltcp.stack.tcp.tcb import Context, Tcb
+    from smoltcp.wire import IpAddress
 
 __all__ = ["lower_path_mtu", "path_mtu", "quote_acceptable", "take_error"]
 
@@ -32,14 +37,14 @@ _MIN_MSS = 88  # the smallest send MSS the path MTU can force (a 128-octet IPv6 
 _TIMESTAMPS_LEN = 12  # the timestamps option as sent on every segment (RFC 7323)
 
 
-def path_mtu(cx: Any, remote: Any) -> int:
+def path_mtu(cx: Context, remote: IpAddress) -> int:
     """Return the path MTU towards ``remote``: ``cx.path_mtu(remote)`` when the context has
     one (the interface's, which knows what "too big" errors taught), else ``cx.ip_mtu``."""
     lookup = getattr(cx, "path_mtu", None)
     return cx.ip_mtu if lookup is None else int(lookup(remote))
 
 
-def quote_acceptable(tcb: Any, seq: int) -> bool:
+def quote_acceptable(tcb: Tcb, seq: int) -> bool:
     """Return whether ``seq`` (a quoted TCP sequence number) lies in SND.UNA..SND.MAX."""
     if tcb.state in _IDLE:
         return False
@@ -47,7 +52,7 @@ def quote_acceptable(tcb: Any, seq: int) -> bool:
     return ((seq - una) & 0xFFFFFFFF) < ((int(tcb.snd_max) - una) & 0xFFFFFFFF)
 
 
-def take_error(sock: Any, hard: bool) -> bool:
+def take_error(sock: TcpSocket, hard: bool) -> bool:
     """Apply an accepted ICMP error; return whether it aborted the connection."""
     tcb = sock._tcb
     if hard and tcb.state is _SYN_SENT:
@@ -58,7 +63,7 @@ def take_error(sock: Any, hard: bool) -> bool:
     return False
 
 
-def lower_path_mtu(sock: Any, mtu: int) -> bool:
+def lower_path_mtu(sock: TcpSocket, mtu: int) -> bool:
     """Size segments for a path MTU of ``mtu`` octets; return whether the send MSS shrank."""
     tcb = sock._tcb
     if tcb.state in _IDLE or tcb.remote is None or tcb.remote.addr is None:

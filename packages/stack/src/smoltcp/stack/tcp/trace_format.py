@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 
+# Any: a JSON object, whose values are JSON values.
 def _header() -> dict[str, Any]:
     return {"format": FORMAT_NAME, "version": FORMAT_VERSION}
 
@@ -51,6 +52,7 @@ def _check_header(name: object, version: object, where: str) -> None:
         )
 
 
+# Any: a record field in, a JSON value out.
 def _to_plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
@@ -66,25 +68,30 @@ def _kind(record: TraceRecord) -> str:
     return kind
 
 
+# Any: a JSON object, whose values are JSON values.
 def _as_dict(record: TraceRecord) -> dict[str, Any]:
+    # Any: a JSON object, whose values are JSON values.
     out: dict[str, Any] = {"kind": _kind(record)}
     for name in RECORD_FIELDS[type(record)]:
         out[name] = _to_plain(getattr(record, name))
     return out
 
 
+# Any: a JSON value, checked here.
 def _int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} must be an integer, not {value!r}")
     return value
 
 
+# Any: a JSON value, checked here.
 def _str(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, not {value!r}")
     return value
 
 
+# Any: a JSON value, checked here.
 def _sack(value: Any, name: str) -> tuple[tuple[int, int], ...]:
     if not isinstance(value, list | tuple):
         raise ValueError(f"{name} must be a list of [left, right] pairs, not {value!r}")
@@ -96,11 +103,14 @@ def _sack(value: Any, name: str) -> tuple[tuple[int, int], ...]:
     return tuple(blocks)
 
 
+# Any: a converter takes a JSON value and returns a record field of its own type.
 def _optional(convert: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
     return lambda value, name: None if value is None else convert(value, name)
 
 
+# Any: a converter takes a JSON value and returns a record field of its own type.
 def _enum(cls: type[enum.Enum]) -> Callable[[Any, str], Any]:
+    # Any: a JSON value, checked here.
     def convert(value: Any, name: str) -> Any:
         try:
             return cls(value)
@@ -112,6 +122,7 @@ def _enum(cls: type[enum.Enum]) -> Callable[[Any, str], Any]:
 
 
 # How to read each field back (field names mean the same thing in every record type).
+# Any: a converter takes a JSON value and returns a record field of its own type.
 _CONVERT: dict[str, Callable[[Any, str], Any]] = {
     "local": _str,
     "remote": _str,
@@ -129,6 +140,7 @@ _CONVERT: dict[str, Callable[[Any, str], Any]] = {
 _OPTIONAL_ACK = _optional(_int)
 
 
+# Any: a JSON object, whose values are JSON values.
 def _from_dict(data: dict[str, Any]) -> TraceRecord:
     kind = data.get("kind")
     cls = RECORD_TYPES.get(kind) if isinstance(kind, str) else None
@@ -138,6 +150,7 @@ def _from_dict(data: dict[str, Any]) -> TraceRecord:
     for name in RECORD_FIELDS[cls]:
         if name not in data:
             raise ValueError(f"{kind} record without {name!r}")
+        # Any: a converter takes a JSON value and returns a record field of its own type.
         convert: Callable[[Any, str], Any] = _CONVERT.get(name, _int)
         if cls is SegmentSent and name == "ack":
             convert = _OPTIONAL_ACK
@@ -216,6 +229,7 @@ _CSV_COLUMNS = (
 )
 
 
+# Any: a record field, of any of the record types' field types.
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
@@ -248,6 +262,7 @@ def dump_csv(records: Iterable[TraceRecord]) -> str:
     return out.getvalue()
 
 
+# Any: a record field, of any of the record types' field types.
 def _csv_value(cls: type, name: str, text: str) -> Any:
     if name in ("local", "remote", "flags", "old", "new"):
         return text
@@ -306,6 +321,7 @@ def load_csv(text: str) -> list[TraceRecord]:
             cls = RECORD_TYPES.get(row[0])
             if cls is None:
                 raise TraceFormatError(f"row {number}: unknown record kind {row[0]!r}")
+            # Any: a JSON object, whose values are JSON values.
             data: dict[str, Any] = {"kind": row[0]}
             try:
                 for name, cell in zip(_CSV_COLUMNS[1:], row[1:], strict=True):
