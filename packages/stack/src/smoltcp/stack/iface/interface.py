@@ -122,6 +122,9 @@ class Interface:
       ``arp_queue_total``) and sent when the reply comes; at most one request per next hop
       per ``arp_request_interval`` (one second); the queue is dropped after
       ``arp_resolve_timeout``.
+    - IPv6 duplicate address detection (RFC 4862 5.4, ``dad``): after a random delay of up
+      to ``Config.dad.max_rtr_solicitation_delay``; a duplicated link-local address formed
+      from the MAC disables IPv6 (`ipv6_disabled`, RFC 4862 5.4.5).
     - IPv4 address conflict detection (RFC 5227, `smoltcp.stack.iface.acd`): `add_ip_addr`
       probes (optionally) and announces an address, `link_up` announces again; every address
       in use is defended; ``acd`` has the events (taken, ready, defended, lost) and counters.
@@ -336,8 +339,10 @@ class Interface:
     def update_ip_addrs(self, f: Callable[[list[IpCidr]], None]) -> None:
         """Call ``f`` with a list of the addresses to change it in place (then validated).
 
-        Raises TypeError if ``f`` leaves anything but `IpCidr`s in the list, ValueError for an
-        address that cannot be an interface's (unspecified, broadcast or multicast).
+        A change of the IPv6 addresses enables IPv6 again if it was disabled (see
+        `ipv6_disabled`). Raises TypeError if ``f`` leaves anything but `IpCidr`s in the
+        list, ValueError for an address that cannot be an interface's (unspecified, broadcast
+        or multicast).
         """
         if not callable(f):
             raise TypeError(f"f must be callable, not {type(f).__name__}")
