@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 import pytest
-from scapy.layers.inet import ICMP, IP
+from scapy.layers.inet import ICMP, IP, UDP
 from scapy.layers.inet6 import (
     ICMPv6EchoReply,
     ICMPv6EchoRequest,
@@ -107,6 +107,7 @@ def echo4(seq: int) -> bytes:
 def disabled_host(caplog: pytest.LogCaptureFixture, **config: Any) -> Harness:
     h = host(**config)
     assert probes(h.poll()) == [US_LL]
+    introduce_peer(h)  # known beforehand: nothing waits for resolution afterwards
     with caplog.at_level(logging.WARNING, logger="smoltcp.stack.iface"):
         assert answer_probe(h, US_LL) == []
     assert h.iface.ipv6_disabled
@@ -126,8 +127,15 @@ def test_a_duplicated_link_local_address_disables_ipv6_only(
     assert any(
         "IPv6 disabled" in r.getMessage() and US_LL in r.getMessage() for r in caplog.records
     )
-    # Nothing IPv6 is answered, even for a configured global address; each frame counted.
+    udp = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
+    udp.bind(5000)
+    h.sockets.add(udp)
+    # Nothing IPv6 is answered or received, even for a configured global address; each
+    # frame counted.
     dropped = h.dropped["ipv6-disabled"]
+    h.feed(frame(IPv6(src=PEER, dst=US) / UDP(sport=9, dport=5000) / b"in"))
+    assert not udp.can_recv()
+    assert h.dropped["ipv6-disabled"] == dropped + 1
     assert h.feed(echo6(US, 1)) == []
     ns = (
         IPv6(src=PEER, dst=US, hlim=255)
@@ -135,26 +143,39 @@ def test_a_duplicated_link_local_address_disables_ipv6_only(
         / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC)
     )
     assert h.feed(frame(ns)) == []
-    assert h.dropped["ipv6-disabled"] == dropped + 2
-    # Nothing IPv6 is sent: a datagram, an MLD report, a solicitation for a neighbour.
-    udp = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
-    udp.bind(5000)
-    h.sockets.add(udp)
+    assert h.dropped["ipv6-disabled"] == dropped + 3
+    # Nothing IPv6 is sent: datagrams (to a known neighbour, to a group), an MLD report.
     udp.send_to(b"v6", IpEndpoint(Ipv6Address(PEER), 9))
+    udp.send_to(b"v6", IpEndpoint(Ipv6Address("ff1e::7"), 9))
     h.iface.join_multicast_group(Ipv6Address("ff12::1"), h.now)
     sent = h.poll()
     for _ in range(5):
         sent += h.poll(h.advance(500))
     assert [f for f in sent if IPv6 in Ether(f)] == []
-    assert h.dropped["ipv6-disabled"] > dropped + 2
+    assert h.dropped["ipv6-disabled"] >= dropped + 5
     # IPv4 goes on.
-    h.feed(frame(ARP(op=1, hwsrc=PEER_MAC, psrc=PEER4, pdst=US4), "ff:ff:ff:ff:ff:ff"))
     (reply,) = h.feed(echo4(7))
     assert Ether(reply)[ICMP].type == 0 and Ether(reply)[ICMP].seq == 7
     # The link coming back up does not enable IPv6 (the duplicate is still there).
     h.iface.link_up(h.now)
     assert h.iface.ipv6_disabled
     assert [f for f in h.poll(h.advance(2000)) if IPv6 in Ether(f)] == []
+
+
+def test_neighbour_solicitations_pending_stop_when_ipv6_is_disabled() -> None:
+    h = host()
+    assert probes(h.poll()) == [US_LL]
+    udp = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
+    udp.bind(5000)
+    h.sockets.add(udp)
+    udp.send_to(b"x", IpEndpoint(Ipv6Address("fdaa::200"), 9))
+    asked = [Ether(f)[ICMPv6ND_NS].tgt for f in h.poll() if ICMPv6ND_NS in Ether(f)]
+    assert asked == ["fdaa::200"]  # resolution started
+    answer_probe(h, US_LL)
+    later = []
+    for _ in range(5):
+        later += h.poll(h.advance(1000))
+    assert [f for f in later if IPv6 in Ether(f)] == []  # no retry of the solicitation
 
 
 def test_a_duplicated_address_of_another_kind_leaves_ipv6_running() -> None:
@@ -252,6 +273,18 @@ def test_set_hardware_addr_moves_the_link_local_address_and_its_group() -> None:
             bytes(Ether(src=PEER_MAC, dst=mac) / ns / ICMPv6NDOptSrcLLAddr(lladdr=PEER_MAC))
         )
         assert [Ether(f)[ICMPv6ND_NA].tgt for f in out] == ([] if tgt == US_LL else [NEW_LL])
+
+
+def test_set_hardware_addr_moves_the_groups_when_the_link_local_address_is_not_probed() -> None:
+    h = Harness(cidr="", mld=MldConfig(report_solicited_nodes=True))
+    assert (4, "ff02::1:ff00:1") in reports(h.poll())
+    for _ in range(20):
+        h.poll(h.advance(100))
+    h.iface.set_hardware_addr(EthernetAddress.parse(NEW_MAC), h.now)
+    sent = h.poll()
+    assert probes(sent) == []  # not probed (no SLAAC): usable at once
+    assert sorted(reports(sent)) == [(3, "ff02::1:ff00:1"), (4, "ff02::1:ff00:a")]
+    assert h.iface.ipv6_addrs() == (Ipv6Address(NEW_LL),)
 
 
 def test_set_hardware_addr_checks_its_arguments() -> None:
