@@ -13,7 +13,7 @@ and rounds, and writes a capture that tshark (when installed) dissects with no m
   passes detection;
 - multicast: a datagram the kernel sends to a group the stack joined reaches the stack's
   socket, one the stack sends to a group the kernel joined reaches the kernel's (with hop
-  limit 1, read from its ancillary data), and the
+  limit 1, read from its ancillary data; an IPv4 group's datagram with TTL 1), and the
   stack's MLDv2 reports (join, then leave) are in the capture; with tap0 in a bridge that
   snoops MLD, the kernel learns the stack's membership from its report (``bridge mdb``) and
   forgets it at the leave;
@@ -182,6 +182,49 @@ run(iface, lambda: False, 1.2)  # the join's repeat goes within the Unsolicited 
 iface.leave_multicast_group(Ipv6Address("ff12::4243"), clock())
 run(iface, lambda: False, 1.5)
 out["reports"] = iface.mld.reports_sent
+dev.close()
+print(json.dumps(out))
+"""
+)
+
+MULTICAST4 = (
+    PRELUDE
+    + r"""
+from smoltcp.wire import Ipv4Address
+sh("ip", "addr", "add", "192.168.69.100/24", "dev", "tap0")
+iface = Interface(Config(hardware_addr=MAC), dev, clock())
+iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("192.168.69.1/24")))
+IP_RECVTTL = getattr(socket, "IP_RECVTTL", 12)  # Linux's value where Python lacks the name
+k = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+k.bind(("0.0.0.0", 7002))
+k.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+             socket.inet_aton("239.1.2.3") + socket.inet_aton("192.168.69.100")
+             + struct.pack("@i", socket.if_nametoindex("tap0")))
+k.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+k.setblocking(False)
+udp = UdpSocket(PacketBuffer(8, 4096), PacketBuffer(8, 4096))
+udp.bind(7003)
+udp.hop_limit = 50
+sockets.add(udp)
+out = {"got": []}
+group = IpEndpoint(Ipv4Address("239.1.2.3"), 7002)
+udp.send_to(b"group", group)
+def step():
+    # One datagram at a time: the second, after the first arrived, with the new limit.
+    try:
+        data, anc, _, src = k.recvmsg(2048, socket.CMSG_SPACE(4))
+        ttl = [struct.unpack("@i", d)[0] for lvl, typ, d in anc
+               if lvl == socket.IPPROTO_IP and typ == socket.IP_TTL]
+        out["got"].append([data.decode(), src[0], ttl[0] if ttl else None])
+        if len(out["got"]) == 1:
+            udp.set_multicast_hop_limit(4)
+            udp.send_to(b"group", group)
+    except BlockingIOError:
+        pass
+    return len(out["got"]) >= 2
+for _ in range(30):  # a round every 0.1 s, 3 s at most
+    if run(iface, step, 0.1):
+        break
 dev.close()
 print(json.dumps(out))
 """
@@ -526,6 +569,12 @@ def test_multicast_udp_both_ways_with_mld_reports(tap6dad_netns: str, tmp_path: 
     assert out["reports"] == 4
     sources = {f[IPv6].src for f in _frames(pcap) if ICMPv6MLReport2 in f and f.src.endswith("01")}
     assert sources == {"fe80::ff:fe00:1"}
+
+
+def test_ipv4_multicast_leaves_with_the_multicast_ttl(tap6dad_netns: str, tmp_path: Path) -> None:
+    out = _run(tap6dad_netns, MULTICAST4, tmp_path / "mcast4.pcap")
+    # IP_MULTICAST_TTL's default, 1, not the socket's unicast hop limit (50); then as set.
+    assert out["got"] == [["group", "192.168.69.1", 1], ["group", "192.168.69.1", 4]], out
 
 
 def test_a_snooping_bridge_learns_our_membership_from_the_report(
