@@ -293,7 +293,9 @@ class Interface:
         old one's solicited-node group is left, the new one goes through duplicate address
         detection as at start-up (when ``Config.dad.link_local``, or SLAAC, says so:
         tentative, and its group joined, until it passes; see ``dad``). IPv6 addresses set by
-        the application, a link-local one included, stay as they are. If IPv6 was disabled
+        the application, a link-local one included, stay as they are; SLAAC addresses formed
+        from the old MAC keep their lifetimes (the next router advertisement forms new
+        ones). If IPv6 was disabled
         because the old link-local address was duplicated (`ipv6_disabled`), it is enabled
         again. Raises ValueError on an IP medium or for a non-unicast address, TypeError
         for a non-`EthernetAddress` or a ``now`` that is not an `Instant`.
@@ -461,8 +463,9 @@ class Interface:
         IPv4 address in use is announced again. Call it when the device reports carrier again
         (a cable plugged in, a Wi-Fi association); the interface cannot see that by itself.
         IPv6 (RFC 4862 5.4): every address that passed duplicate detection is tentative again
-        until it passes again, and the MLD groups are reported again (RFC 3810 6.1). Nothing
-        happens on an IP medium.
+        until it passes again, and the MLD groups are reported again (RFC 3810 6.1); IPv6
+        disabled by a duplicated link-local address stays disabled (`ipv6_disabled`).
+        Nothing happens on an IP medium.
         """
         if not isinstance(now, Instant):
             raise TypeError(f"now must be an Instant, not {type(now).__name__}")
