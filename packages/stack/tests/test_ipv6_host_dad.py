@@ -8,6 +8,8 @@ IP_MULTICAST_TTL). scapy builds the frames and dissects what the stack sends.
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +34,9 @@ from smoltcp.stack.testing import Harness
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, IpCidr, IpEndpoint, Ipv4Address, Ipv6Address
 
+sys.path.insert(0, str(Path(__file__).parent))
+from ipv6_host_lib import immediate
+
 US_MAC = "02:00:00:00:00:01"
 NEW_MAC = "02:00:00:00:00:0a"
 PEER_MAC = "02:00:00:00:00:02"
@@ -41,11 +46,6 @@ NEW_LL = "fe80::ff:fe00:a"
 PEER = "fdaa::100"
 US4 = "192.168.69.1"
 PEER4 = "192.168.69.100"
-
-
-def immediate(**fields: Any) -> DadConfig:
-    """Detection that probes at the next poll (no random delay before the first probe)."""
-    return DadConfig(max_rtr_solicitation_delay=Duration(0), **fields)
 
 
 def host(**config: Any) -> Harness:

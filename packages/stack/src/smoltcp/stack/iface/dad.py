@@ -1,16 +1,24 @@
 """IPv6 duplicate address detection (RFC 4862 5.4): tentative addresses, probed by NS.
 
 `DuplicateAddressDetector` is the sans-I/O state machine the interface keeps as ``dad``; the
-interface sends what it asks for (see `smoltcp.stack.iface.ipv6_host`). An address under
-detection is *tentative* (RFC 4862 5.4): it is not one of the interface's addresses, it is
-never a source, and solicitations for it are not answered; only its solicited-node group is
-listened to, so that another host's probe for it is heard (5.4.2). The detector sends
-DupAddrDetectTransmits neighbour solicitations (source ``::``, to the solicited-node group,
-no link-layer option) RetransTimer apart, the first at the next poll; RetransTimer after the
-last one the address is *ready* (an `AcdEventKind.READY` event) and the interface adds it.
-During that time (RFC 4862 5.4.3, 5.4.4) an advertisement for the address, or another host's
-solicitation for it from ``::``, means somebody else holds or wants it: the address is
-*duplicated* (an `AcdEventKind.TAKEN` event, ``counters.duplicates``) and never used.
+interface sends what it asks for (see `smoltcp.stack.iface.ipv6_host`). An address under detection
+is *tentative* (RFC 4862 5.4): it is not one of the interface's addresses, it is never a source, and
+solicitations for it are not answered; only its solicited-node group is listened to, so that another
+host's probe for it is heard (5.4.2). The detector sends DupAddrDetectTransmits neighbour
+solicitations (source ``::``, to the solicited-node group, no link-layer option, a Nonce option)
+RetransTimer apart, the first at the next poll; RetransTimer after the last one the address is
+*ready* (an `AcdEventKind.READY` event) and the interface adds it. During that time (RFC 4862 5.4.3,
+5.4.4) an advertisement for the address, or another host's solicitation for it from ``::``, means
+somebody else holds or wants it: the address is *duplicated* (an `AcdEventKind.TAKEN` event,
+``counters.duplicates``) and never used.
+
+A solicitation of our own that comes back (a looped-back or hairpinned link) is not another
+host's (RFC 4862 5.4.3). Each solicitation carries a random nonce (RFC 7527, the Nonce option
+of RFC 3971 5.3.2); one received with a nonce we sent for that address is our own and is
+ignored (``counters.looped_back``). One without a nonce from our own link-layer address is
+judged as RFC 4862 Appendix A does: a duplicate only when more of them arrive than we sent. That
+misses a host without nonces that has our MAC and probes at the same moment; its advertisement,
+once it holds the address, is still heard.
 
 The events have the same shape as IPv4 conflict detection's (`AcdEvent`), so an application
 watching both reads one kind of record.
@@ -40,11 +48,13 @@ from smoltcp.wire import Ipv6Address, Ipv6Cidr
 
 from .acd import AcdEvent, AcdEventKind
 
-__all__ = ["MAX_DUPLICATED", "DadConfig", "DadCounters", "DuplicateAddressDetector"]
+__all__ = ["MAX_DUPLICATED", "NONCE_LEN", "DadConfig", "DadCounters", "DuplicateAddressDetector"]
 
 #: Duplicated addresses remembered at most (the oldest is forgotten first): a peer answering
 #: every probe for ever new prefixes cannot grow the table.
 MAX_DUPLICATED = 64
+#: Octets of the nonce in each solicitation (RFC 7527 4.2: 6, one 8-octet option).
+NONCE_LEN = 6
 
 
 @dataclass
@@ -109,6 +119,7 @@ class DadCounters:
         "duplicates",
         "events_dropped",
         "ipv6_disabled",
+        "looped_back",
         "probes_sent",
         "ready",
     )
@@ -125,6 +136,10 @@ class DadCounters:
         missed (RFC 4862 5.4.4: logged, nothing else)."""
         self.events_dropped = 0
         """Events discarded because the application did not read them (bounded)."""
+        self.looped_back = 0
+        """Solicitations of our own received back (a nonce we sent, RFC 7527; or, without a
+        nonce, no more from our link-layer address than we sent, RFC 4862 Appendix A):
+        ignored."""
         self.ipv6_disabled = 0
         """Times IPv6 was disabled on the interface because the link-local address formed
         from the MAC was found duplicated (RFC 4862 5.4.5)."""
@@ -138,19 +153,24 @@ class DadCounters:
 
 
 class _Tentative:
-    __slots__ = ("cidr", "joined_us", "sent", "timer")
+    __slots__ = ("cidr", "echoes", "joined_us", "nonces", "sent", "timer")
 
     def __init__(self, cidr: Ipv6Cidr, timer: int) -> None:
         self.cidr = cidr
         self.sent = 0
+        # The nonces of the solicitations sent (at most DupAddrDetectTransmits, RFC 7527 4.1).
+        self.nonces: list[bytes] = []
+        # Solicitations without a nonce from our own link-layer address (RFC 4862 App. A).
+        self.echoes = 0
         # When the next solicitation (or the verdict, after the last) is due, micros.
         self.timer = timer
         # When the random delay ends: the solicited-node group is joined then (RFC 4862 5.4.2).
         self.joined_us = timer
 
 
-Send = Callable[[Ipv6Address], bool]
-"""``send(target)``: send a duplicate-detection solicitation for ``target``."""
+Send = Callable[[Ipv6Address, bytes], bool]
+"""``send(target, nonce)``: send a duplicate-detection solicitation for ``target`` carrying
+the Nonce option ``nonce``."""
 
 
 class DuplicateAddressDetector:
@@ -160,7 +180,7 @@ class DuplicateAddressDetector:
     every neighbour solicitation and advertisement about a tentative address, `poll` no later
     than `poll_at`, and `forget` when the address is removed. The application reads
     `events`, `counters`, `tentative` and `duplicated`. ``rand`` draws the delays before the
-    first solicitations (seeded by the caller; default: seed 0).
+    first solicitations and their nonces (seeded by the caller; default: seed 0).
     """
 
     def __init__(self, config: DadConfig | None = None, rand: random.Random | None = None) -> None:
@@ -242,14 +262,34 @@ class DuplicateAddressDetector:
         self._due = self._earliest()
         self._changed()
 
-    def solicited(self, target: Ipv6Address, unspecified_source: bool, now: Instant) -> bool:
+    def solicited(
+        self,
+        target: Ipv6Address,
+        unspecified_source: bool,
+        now: Instant,
+        nonce: bytes | None = None,
+        own_link_layer: bool = False,
+    ) -> bool:
         """Judge a solicitation for ``target``; return True when it is tentative (then the
         solicitation must not be answered, RFC 4862 5.4.3). From ``::`` it is another host
-        probing the same address: ours is duplicated."""
-        if target not in self.tentative:
+        probing the same address, and ours is duplicated, unless it is our own come back:
+        ``nonce`` (its Nonce option, or None) is one we sent for ``target`` (RFC 7527 4.2),
+        or it has no nonce, came from our own link-layer address (``own_link_layer``) and
+        no more such arrived than we sent (RFC 4862 Appendix A)."""
+        r = self.tentative.get(target)
+        if r is None:
             return False
-        if unspecified_source:
-            self._duplicate(target, now, None)
+        if not unspecified_source:
+            return True
+        if nonce is not None and nonce in r.nonces:
+            self.counters.looped_back += 1
+            return True
+        if nonce is None and own_link_layer:
+            r.echoes += 1
+            if r.echoes <= r.sent:
+                self.counters.looped_back += 1
+                return True
+        self._duplicate(target, now, None)
         return True
 
     def advertised(
@@ -296,8 +336,10 @@ class DuplicateAddressDetector:
                 self._event(AcdEventKind.READY, addr, now, None)
                 ready.append(r.cidr)
                 continue
-            if not send(addr):
+            nonce = self._rand.randbytes(NONCE_LEN)
+            if not send(addr, nonce):
                 continue
+            r.nonces.append(nonce)
             r.sent += 1
             self.counters.probes_sent += 1
             r.timer = now_us + cfg.retrans_timer.micros

@@ -250,10 +250,11 @@ class Ipv6Host:
             cx.set_deprecated(slaac.deprecated)
         return self._send_reports(now_us) or sent
 
-    def _send_dad_ns(self, target: Ipv6Address) -> bool:
+    def _send_dad_ns(self, target: Ipv6Address, nonce: bytes) -> bool:
         """Send a duplicate-detection solicitation for ``target`` (RFC 4862 5.4.2): from
-        ``::`` to its solicited-node group, with no source link-layer option (RFC 4861 4.3)."""
-        ns = NdpRepr(Icmpv6Message.NEIGHBOR_SOLICIT, target)
+        ``::`` to its solicited-node group, with no source link-layer option (RFC 4861 4.3)
+        and the Nonce option ``nonce`` (RFC 7527 4.1)."""
+        ns = NdpRepr(Icmpv6Message.NEIGHBOR_SOLICIT, target, nonce=nonce)
         dst = Ipv6Address.solicited_node(target)
         out = Ipv6Repr(_UNSPECIFIED, dst, IpProtocol.ICMPV6, ns.buffer_len(), NDP_HOP_LIMIT)
         return self._egress.send_ipv6(out, ns, dst.multicast_mac if self._eth else None)

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: c7f97123a08ceaf44353b32b09e0cfa072c67c6215fe100e84efb9d7c20faa46
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 3a589d3b07b50820efe579b1bed657aa709e0cc507a4a6ae3384d6f32a2fb520
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -35,6 +35,7 @@ __all__ = [
     "ndplladdr",
     "ndpmtu",
     "ndpnbr",
+    "ndpnonce",
     "ndpopt",
     "ndpprefix",
     "ndpra",

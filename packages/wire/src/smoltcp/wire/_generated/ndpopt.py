@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 628081a0a3e5abe3ff8ce92d9769650d63d22332caf7c27e85cbbfd65787b932
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5397736475b2c147d0663d661c1486ddf826d1c1ead1298306b4f52c0dc70e6c
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The
@@ -75,6 +75,7 @@ class NdpOptionType(UnknownKeepingIntEnum):
     PREFIX_INFO = 3  # RFC 4861 4.6.2 Prefix Information
     REDIRECTED_HEADER = 4  # RFC 4861 4.6.3 Redirected Header
     MTU = 5  # RFC 4861 4.6.4 MTU
+    NONCE = 14  # RFC 3971 5.3.2 Nonce (RFC 7527: duplicate address detection)
 
 
 NdpOptionType._value_limit = 256  # the field is 8 bits wide
