@@ -102,3 +102,21 @@ def test_without_a_nonce_from_another_mac_is_a_duplicate() -> None:
     h.feed(dad_ns(PEER_MAC))
     assert h.iface.dad.counters.looped_back == 0
     assert Ipv6Address(US_LL) in h.iface.dad.duplicated
+
+
+# -- RFC 4862 5.4.2: the random delay differs between hosts ------------------------------------
+
+
+def first_probe_us(mac: str) -> int:
+    h = Harness(cidr="", slaac=True, hardware_addr=mac)  # the default seed
+    h.poll()
+    at = h.iface.poll_at(h.now, h.sockets)
+    assert at is not None
+    return at.micros
+
+
+def test_hosts_with_the_default_seed_and_different_macs_draw_different_delays() -> None:
+    macs = [f"02:00:00:00:00:{i:02x}" for i in range(1, 9)]
+    delays = [first_probe_us(m) for m in macs]
+    assert len(set(delays)) > 4
+    assert delays == [first_probe_us(m) for m in macs]  # deterministic all the same

@@ -24,12 +24,12 @@ The events have the same shape as IPv4 conflict detection's (`AcdEvent`), so an 
 watching both reads one kind of record.
 
 The first solicitation for an address goes after a random delay in [0,
-MAX_RTR_SOLICITATION_DELAY] (RFC 4862 5.4.2: hosts that start together, after a power
-failure say, do not all probe at once), drawn from a `random.Random` seeded from
-``Config.random_seed``, so runs repeat exactly. The interface reports the address's
+MAX_RTR_SOLICITATION_DELAY] (RFC 4862 5.4.2: hosts that start together, after a power failure
+say, do not all probe at once), drawn from a `random.Random` seeded from ``Config.random_seed``
+and the hardware address, so runs repeat exactly. The interface reports the address's
 solicited-node group (when it reports them, see `MldListener`) at the same moment, before the
-solicitation (5.4.2: the join comes first). ``DadConfig.max_rtr_solicitation_delay = 0``
-probes at the next poll instead.
+solicitation (5.4.2: the join comes first). ``DadConfig.max_rtr_solicitation_delay = 0`` probes
+at the next poll instead.
 
 When the duplicated address is the link-local one formed from the MAC (RFC 4862 5.4.5) the
 interface disables IPv6 (see `Ipv6Host`); a duplicate of any other address only keeps that

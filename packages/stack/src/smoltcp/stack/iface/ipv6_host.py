@@ -75,7 +75,10 @@ class Ipv6Host:
         self._cx = iface.context
         self._egress = egress
         self._eth = iface.hardware_addr is not None
-        self.dad = DuplicateAddressDetector(config.dad, random.Random(f"dad-{config.random_seed}"))
+        # The hardware address is mixed in so that hosts left at the default seed draw
+        # different delays (RFC 4862 5.4.2) and nonces (RFC 7527), deterministically.
+        rand = random.Random(f"dad-{config.random_seed}-{iface.hardware_addr}")
+        self.dad = DuplicateAddressDetector(config.dad, rand)
         # The context's view of what is unusable follows the detector (no reference back).
         self.dad.on_change = self._cx.set_unusable
         host = weakref.ref(self)
