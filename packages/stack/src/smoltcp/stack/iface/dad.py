@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 from smoltcp.stack.time import Duration, Instant
@@ -153,10 +153,13 @@ class DadCounters:
 
 
 class _Tentative:
-    __slots__ = ("cidr", "echoes", "joined_us", "nonces", "sent", "timer")
+    __slots__ = ("cidr", "echoes", "joined_us", "kept", "nonces", "sent", "timer")
 
-    def __init__(self, cidr: Ipv6Cidr, timer: int) -> None:
+    def __init__(self, cidr: Ipv6Cidr, timer: int, kept: bool) -> None:
         self.cidr = cidr
+        # The solicited-node group was joined (and reported) already: it stays joined while
+        # the address is probed again, and only a new join waits for the delay.
+        self.kept = kept
         self.sent = 0
         # The nonces of the solicitations sent (at most DupAddrDetectTransmits, RFC 7527 4.1).
         self.nonces: list[bytes] = []
@@ -222,9 +225,16 @@ class DuplicateAddressDetector:
         """Whether detection runs at all (``DadConfig.transmits`` above 0)."""
         return self.config.transmits > 0
 
-    def start(self, cidr: Ipv6Cidr, now: Instant, *, delay: bool = True) -> None:
-        """Make ``cidr``'s address tentative; the first solicitation is due at ``now`` plus
-        a random delay in [0, ``max_rtr_solicitation_delay``] (``delay``; else at ``now``).
+    def start(
+        self, cidr: Ipv6Cidr, now: Instant, *, delay: bool = False, keep_group: bool = False
+    ) -> None:
+        """Make ``cidr``'s address tentative; the first solicitation is due at ``now``, or
+        with ``delay`` at ``now`` plus a random delay in [0, ``max_rtr_solicitation_delay``]:
+        RFC 4862 5.4.2 asks it for the first solicitation after the interface is
+        (re)initialised and for addresses from a multicast router advertisement, not for an
+        address the application adds. ``keep_group``: the address's solicited-node group
+        was joined already and stays joined meanwhile (`joined`), so re-probing an address
+        in use sends no MLD leave.
 
         Raises TypeError for a non-`Ipv6Cidr`, ValueError for an address that is not unicast.
         """
@@ -237,7 +247,7 @@ class DuplicateAddressDetector:
         limit = self.config.max_rtr_solicitation_delay.micros
         if delay and limit > 0:
             at += self._rand.randint(0, limit)
-        self.tentative[addr] = _Tentative(cidr, at)
+        self.tentative[addr] = _Tentative(cidr, at, keep_group)
         self.duplicated.pop(addr, None)
         self.passed.pop(addr, None)
         if self._due < 0 or at < self._due:
@@ -245,14 +255,29 @@ class DuplicateAddressDetector:
         self._changed()
 
     def joined(self, now_us: int) -> tuple[Ipv6Address, ...]:
-        """Return the tentative addresses whose random delay has ended at ``now_us``: their
-        solicited-node groups are joined (and reported) from then on (RFC 4862 5.4.2)."""
-        return tuple(a for a, r in self.tentative.items() if r.joined_us <= now_us)
+        """Return the tentative addresses whose solicited-node groups are joined at
+        ``now_us``: those whose random delay has ended (the group is joined, and reported,
+        from then on, RFC 4862 5.4.2) and those re-probed with their group kept."""
+        return tuple(a for a, r in self.tentative.items() if r.kept or r.joined_us <= now_us)
+
+    def delayed_joins(self, now_us: int) -> dict[Ipv6Address, int]:
+        """Return the tentative addresses whose random delay has not ended at ``now_us``,
+        with when it ends (microseconds): a report for their groups is due then."""
+        return {a: r.joined_us for a, r in self.tentative.items() if r.joined_us > now_us}
 
     def restart(self, now: Instant) -> None:
-        """Start detection over for every tentative address (after IPv6 was disabled)."""
+        """Start detection over for every tentative address (after IPv6 was disabled), after
+        a random delay; the groups joined already stay joined."""
+        now_us = now.micros
         for r in list(self.tentative.values()):
-            self.start(r.cidr, now)
+            kept = r.kept or r.joined_us <= now_us
+            self.start(r.cidr, now, delay=True, keep_group=kept)
+
+    def retain(self, keep: Container[object]) -> None:
+        """Forget that the addresses not in ``keep`` passed detection (they were removed:
+        `passed` lists what `Interface.link_up` probes again)."""
+        for addr in [a for a in self.passed if a not in keep]:
+            del self.passed[addr]
 
     def forget(self, addr: Ipv6Address) -> None:
         """Stop probing ``addr`` and forget that it was duplicated."""

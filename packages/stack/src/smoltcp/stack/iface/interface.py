@@ -360,6 +360,13 @@ class Interface:
         self.context.set_ip_addrs(tuple(addrs))
         self._resolution.next_hops.clear()
         self.acd.retain(self.context.addresses)
+        hw = self._hardware_addr
+        formed = None if hw is None else Ipv6Address.link_local_from_ethernet(hw)
+        # Removed addresses are not probed again by `link_up` (the formed one is never listed).
+        keep: set[IpAddress] = set(self.context.addresses)
+        if formed is not None:
+            keep.add(formed)
+        self.dad.retain(keep)
         if self.context.ipv6_disabled and _ipv6_cidrs(before) != _ipv6_cidrs(self.context.ip_addrs):
             # The application configured IPv6 itself (RFC 4862 5.4.5 lets an interface go on
             # with addresses not formed from the hardware address).

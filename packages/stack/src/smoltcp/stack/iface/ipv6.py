@@ -337,7 +337,8 @@ class Ipv6Ingress:
                 self._drop("ndp-hop-limit" if ipr.hop_limit != NDP_HOP_LIMIT else "ndp-invalid")
                 return
             ra = NdpRepr.parse_buffer(upper)
-            apply_router_advert(self._iface, ipr.src_addr, ra, self._cx.hardware_addr, self._now)
+            hw = self._cx.hardware_addr
+            apply_router_advert(self._iface, ipr.src_addr, ra, hw, self._now, multicast=multicast)
             return
         if message in _NDP_IGNORED:
             self._drop("ndp-ignored")  # SLAAC is off: a host takes no router's word

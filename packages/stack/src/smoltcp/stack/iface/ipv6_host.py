@@ -103,7 +103,8 @@ class Ipv6Host:
         hardware_addr = iface.hardware_addr
         if hardware_addr is not None and probe_ll and self.dad.enabled:
             ll = Ipv6Address.link_local_from_ethernet(hardware_addr)
-            self.dad.start(Ipv6Cidr(ll, _LINK_LOCAL_PREFIX), now)
+            # The interface is initialised: the first probe waits (RFC 4862 5.4.2).
+            self.dad.start(Ipv6Cidr(ll, _LINK_LOCAL_PREFIX), now, delay=True)
 
     # -- RFC 4862 5.4.5: a duplicated link-local address disables IPv6 ------------------------
 
@@ -136,7 +137,7 @@ class Ipv6Host:
         self.disabled_at = None
         self.dad.restart(now)
         self.mld.synced = (None, ())
-        self.mld.resend(now.micros)
+        self.mld.resend(now.micros, self._delayed_groups(now.micros))
         log.info("IPv6 enabled again")
 
     def hardware_addr_changed(
@@ -157,25 +158,48 @@ class Ipv6Host:
             dad.forget(old_ll)
         self.enable(now)
         if self._probe_ll and dad.enabled and not cx.has_ip_addr(new_ll):
-            dad.start(Ipv6Cidr(new_ll, _LINK_LOCAL_PREFIX), now)
+            # Probed as at start-up, the interface re-initialised (RFC 4862 5.4.2).
+            dad.start(Ipv6Cidr(new_ll, _LINK_LOCAL_PREFIX), now, delay=True)
         # The solicited-node groups are recomputed from the new MAC at the next service.
         self.mld.synced = (None, ())
 
     def link_up(self, now: Instant) -> None:
         """The link came back up (RFC 4862 5.4: detection runs when an interface is
         re-initialised): every address that passed detection is tentative again, and every
-        reported group is reported again. IPv6 disabled stays disabled."""
+        reported group is reported again. IPv6 disabled stays disabled.
+
+        The groups of the addresses probed again stay joined (no leave, RFC 3810 6.1: their
+        state does not change); their reports go when their random delay ends, with their
+        first probes (RFC 4862 5.4.2), the other groups' at once."""
         if self._cx.ipv6_disabled:
             return
         dad = self.dad
         cx = self._cx
-        again = [c for a, c in dad.passed.items() if a.is_link_local or cx.has_ip_addr(a)]
+        hw = cx.hardware_addr
+        formed = None if hw is None else Ipv6Address.link_local_from_ethernet(hw)
+        # Only what is still ours: the MAC-formed link-local address, configured addresses.
+        again = [c for a, c in dad.passed.items() if a == formed or cx.has_ip_addr(a)]
         gone = {c.address for c in again}
+        for c in again:
+            dad.start(c, now, delay=True, keep_group=True)
         if gone & cx.addresses:
             self._iface.update_ip_addrs(functools.partial(_remove, gone))
-        for c in again:
-            dad.start(c, now)
-        self.mld.resend(now.micros)
+        self.mld.resend(now.micros, self._delayed_groups(now.micros))
+
+    def _delayed_groups(self, now_us: int) -> dict[Ipv6Address, int]:
+        """The solicited-node groups whose report waits for an address's random delay (none
+        when a usable address has the group too), with when it ends."""
+        cx = self._cx
+        usable = {
+            Ipv6Address.solicited_node(a)
+            for a in ipv6_unicast_addrs(cx.hardware_addr, cx.ip_addrs, cx.unusable)
+        }
+        out: dict[Ipv6Address, int] = {}
+        for addr, at in self.dad.delayed_joins(now_us).items():
+            g = Ipv6Address.solicited_node(addr)
+            if g not in usable:
+                out[g] = min(at, out.get(g, at))
+        return out
 
     def due_us(self) -> int:
         """Return when `service` next has work (microseconds), or -1."""

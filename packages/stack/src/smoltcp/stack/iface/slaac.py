@@ -114,11 +114,19 @@ class SlaacAddresses:
 
 
 def apply_router_advert(
-    iface: Interface, router: Ipv6Address, ra: NdpRepr, mac: EthernetAddress, now: Instant
+    iface: Interface,
+    router: Ipv6Address,
+    ra: NdpRepr,
+    mac: EthernetAddress,
+    now: Instant,
+    *,
+    multicast: bool = True,
 ) -> int:
     """Configure addresses and the default route from ``ra``; return how many changed.
 
-    ``iface`` is the `Interface` (its ``slaac``, ``dad``, addresses and routes).
+    ``iface`` is the `Interface` (its ``slaac``, ``dad``, addresses and routes). ``multicast``:
+    ``ra`` was sent to a multicast group, so every host heard it at once and the first probe
+    of each address formed waits a random delay (RFC 4862 5.4.2).
     """
     changed = 0
     now_us = now.micros
@@ -154,7 +162,7 @@ def apply_router_advert(
                 continue
             table.set(cidr, preferred, _until(now_us, p.valid_lifetime))
             if iface.dad.enabled:
-                iface.dad.start(cidr, now)
+                iface.dad.start(cidr, now, delay=multicast)
             else:
                 iface.update_ip_addrs(functools.partial(_add, cidr))
             changed += 1
