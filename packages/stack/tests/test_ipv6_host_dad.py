@@ -152,7 +152,10 @@ def test_a_duplicated_link_local_address_disables_ipv6_only(
     for _ in range(5):
         sent += h.poll(h.advance(500))
     assert [f for f in sent if IPv6 in Ether(f)] == []
-    assert h.dropped["ipv6-disabled"] >= dropped + 5
+    # The three frames received and the two datagrams; the MLD report is never built (MLD
+    # stands still while IPv6 is disabled).
+    assert h.dropped["ipv6-disabled"] == dropped + 5
+    assert h.iface.mld.reports_sent == 0
     # IPv4 goes on.
     (reply,) = h.feed(echo4(7))
     assert Ether(reply)[ICMP].type == 0 and Ether(reply)[ICMP].seq == 7
@@ -239,6 +242,46 @@ def test_add_ip_addr_of_an_ipv6_address_enables_ipv6(caplog: pytest.LogCaptureFi
     assert not h.iface.ipv6_disabled
     (reply,) = h.feed(echo6("fe80::1", 8))
     assert Ether(reply)[IPv6].src == "fe80::1"
+
+
+def test_mld_reports_come_from_a_configured_link_local_address(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # RFC 3810 5.2.13: :: only while no valid link-local address exists.
+    h = disabled_host(caplog, mld=MldConfig(report_solicited_nodes=True))
+    h.iface.add_ip_addr(IpCidr.parse("fe80::1/64"), h.now)
+    h.iface.join_multicast_group(Ipv6Address("ff12::1"), h.now)
+    sent = h.poll()
+    for _ in range(5):
+        sent += h.poll(h.advance(500))
+    sources = {Ether(f)[IPv6].src for f in sent if ICMPv6MLReport2 in Ether(f)}
+    assert sources == {"fe80::1"}
+
+
+def test_removing_ipv6_addresses_does_not_enable_ipv6(caplog: pytest.LogCaptureFixture) -> None:
+    h = disabled_host(caplog)
+    h.iface.update_ip_addrs(lambda a: a.remove(IpCidr.parse(f"{US}/64")))
+    assert h.iface.ipv6_disabled
+    assert [f for f in h.poll(h.advance(2000)) if IPv6 in Ether(f)] == []
+
+
+def test_packets_ready_to_go_are_dropped_when_ipv6_is_disabled() -> None:
+    h = host()
+    assert probes(h.poll()) == [US_LL]
+    introduce_peer(h)
+    udp = UdpSocket(PacketBuffer(4, 4000), PacketBuffer(4, 4000))
+    udp.bind(5000)
+    h.sockets.add(udp)
+    udp.send_to(bytes(3000), IpEndpoint(Ipv6Address(PEER), 9))  # three fragments
+    h.device.tx_budget = 1
+    assert len(h.poll()) == 1  # one fragment out, two ready for the next poll
+    h.device.tx_budget = None
+    dropped = h.dropped["ipv6-disabled"]
+    sent = answer_probe(h, US_LL)
+    assert h.iface.ipv6_disabled
+    sent += h.poll(h.advance(1000))
+    assert [f for f in sent if IPv6 in Ether(f)] == []
+    assert h.dropped["ipv6-disabled"] == dropped + 2
 
 
 # -- a new hardware address -----------------------------------------------------------------

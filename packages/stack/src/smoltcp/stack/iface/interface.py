@@ -324,8 +324,8 @@ class Interface:
         found the link-local address formed from the MAC in use by another node (RFC 4862
         5.4.5), so nothing IPv6 is sent or received (counted as ``ipv6-disabled`` drops;
         ``dad.counters.ipv6_disabled`` counts the times, ``dad.events()`` has the TAKEN
-        event). `set_hardware_addr`, and IPv6 addresses set by the application
-        (`update_ip_addrs`, `add_ip_addr`), enable it again."""
+        event). `set_hardware_addr`, and IPv6 addresses the application adds
+        (`update_ip_addrs`, `add_ip_addr`), enable it again; removing addresses does not."""
         return self.context.ipv6_disabled
 
     @property
@@ -341,8 +341,8 @@ class Interface:
     def update_ip_addrs(self, f: Callable[[list[IpCidr]], None]) -> None:
         """Call ``f`` with a list of the addresses to change it in place (then validated).
 
-        A change of the IPv6 addresses enables IPv6 again if it was disabled (see
-        `ipv6_disabled`). Raises TypeError if ``f`` leaves anything but `IpCidr`s in the
+        An IPv6 address added enables IPv6 again if it was disabled (see `ipv6_disabled`);
+        removing some does not. Raises TypeError if ``f`` leaves anything but `IpCidr`s in the
         list, ValueError for an address that cannot be an interface's (unspecified, broadcast
         or multicast).
         """
@@ -367,9 +367,9 @@ class Interface:
         if formed is not None:
             keep.add(formed)
         self.dad.retain(keep)
-        if self.context.ipv6_disabled and _ipv6_cidrs(before) != _ipv6_cidrs(self.context.ip_addrs):
-            # The application configured IPv6 itself (RFC 4862 5.4.5 lets an interface go on
-            # with addresses not formed from the hardware address).
+        if self.context.ipv6_disabled and _ipv6_cidrs(self.context.ip_addrs) - _ipv6_cidrs(before):
+            # The application added IPv6 addresses itself (RFC 4862 5.4.5 lets an interface
+            # go on with addresses not formed from the hardware address); a removal does not.
             self._ipv6_host.enable(self._now)
 
     def join_multicast_group(self, group: Ipv4Address | Ipv6Address, now: Instant) -> bool:

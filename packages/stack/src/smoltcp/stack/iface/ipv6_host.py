@@ -11,13 +11,13 @@ and reports over. IPv6 ingress talks to ``dad``, ``mld`` and ``slaac`` directly.
 RFC 4862 5.4.5: when detection finds the link-local address formed from the MAC duplicated,
 another node most likely has the same hardware address, and no other address would give a
 working configuration. IPv6 is then *disabled* on the interface (``Context.ipv6_disabled``,
-``Interface.ipv6_disabled``): nothing IPv6 is sent (each packet counted as an
-``ipv6-disabled`` drop), every IPv6 frame received is dropped (counted likewise), detection,
-MLD and SLAAC stand still; a warning is logged and ``dad.counters.ipv6_disabled`` counts it.
-IPv4 goes on. It is enabled again when the application acts: a new hardware address
-(`hardware_addr_changed`: the link-local address formed from it is probed), or IPv6
-addresses it sets itself (`enable`; the duplicated link-local address stays out of use, the
-configured ones work, as 5.4.5 allows for addresses not formed from the hardware address).
+``Interface.ipv6_disabled``): nothing IPv6 is sent (each packet counted as an ``ipv6-disabled``
+drop), every IPv6 frame received is dropped (counted likewise), detection, MLD and SLAAC stand
+still; a warning is logged and ``dad.counters.ipv6_disabled`` counts it. IPv4 goes on. It is
+enabled again when the application acts: a new hardware address (`hardware_addr_changed`: the
+link-local address formed from it is probed), or IPv6 addresses it adds itself (`enable`, not a
+removal; the duplicated link-local address stays out of use, the configured ones work, as 5.4.5
+allows for addresses not formed from the hardware address).
 """
 
 from __future__ import annotations
@@ -118,6 +118,8 @@ class Ipv6Host:
         cx.ipv6_disabled = True
         self.disabled_at = now
         self.dad.counters.ipv6_disabled += 1
+        # Nothing IPv6 is sent from now on, not even what was serialised already.
+        self._egress.drop_ready_ipv6()
         log.warning(
             "IPv6 disabled: link-local address %s, formed from hardware address %s, is in use "
             "by another node (RFC 4862 5.4.5); set another hardware address or IPv6 addresses "
@@ -288,13 +290,15 @@ class Ipv6Host:
 
     def _send_report(self, dst: Ipv6Address, report: Mldv2ReportRepr | Icmpv6Repr) -> bool:
         """Send the MLD message ``report`` to ``dst`` with hop limit 1, from our link-local
-        address, or from ``::`` while we have none usable (RFC 3810 5.2.13)."""
+        address (the one formed from the MAC first, else a configured one), or from ``::``
+        while we have none usable (RFC 3810 5.2.13)."""
         cx = self._cx
         src = _UNSPECIFIED
-        if cx.hardware_addr is not None:
-            ll = Ipv6Address.link_local_from_ethernet(cx.hardware_addr)
-            if ll not in cx.unusable:
-                src = ll
+        # The formed link-local address comes first when usable.
+        for a in ipv6_unicast_addrs(cx.hardware_addr, cx.ip_addrs, cx.unusable):
+            if a.is_link_local:
+                src = a
+                break
         # The report behind a Hop-by-Hop header with Router Alert (RFC 3810 5, RFC 2710 3);
         # its checksum covers the report alone, with the pseudo-header's upper-layer length.
         body = bytearray(_HBH_LEN + report.buffer_len())
