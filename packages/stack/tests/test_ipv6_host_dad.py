@@ -20,6 +20,9 @@ from scapy.layers.inet6 import (
     ICMPv6MLReport2,
     ICMPv6ND_NA,
     ICMPv6ND_NS,
+    ICMPv6ND_RA,
+    ICMPv6NDOptDstLLAddr,
+    ICMPv6NDOptPrefixInfo,
     ICMPv6NDOptSrcLLAddr,
     IPv6,
 )
@@ -328,6 +331,48 @@ def test_set_hardware_addr_moves_the_groups_when_the_link_local_address_is_not_p
     assert probes(sent) == []  # not probed (no SLAAC): usable at once
     assert sorted(reports(sent)) == [(3, "ff02::1:ff00:1"), (4, "ff02::1:ff00:a")]
     assert h.iface.ipv6_addrs() == (Ipv6Address(NEW_LL),)
+
+
+def test_set_hardware_addr_advertises_the_addresses_with_the_new_mac() -> None:
+    h = host()
+    h.poll(h.advance(2000))  # the link-local address passed
+    h.poll(h.advance(5000))  # the IPv4 announcements of the start are over
+    h.iface.set_hardware_addr(EthernetAddress.parse(NEW_MAC), h.now)
+    sent = h.poll()
+    for _ in range(10):
+        sent += h.poll(h.advance(500))
+    # RFC 4861 7.2.6: MAX_NEIGHBOR_ADVERTISEMENT unsolicited advertisements to all nodes.
+    nas = [Ether(f) for f in sent if ICMPv6ND_NA in Ether(f)]
+    assert len(nas) == 3
+    for p in nas:
+        assert (p.src, p.dst) == (NEW_MAC, "33:33:00:00:00:01")
+        assert (p[IPv6].src, p[IPv6].dst, p[IPv6].hlim) == (US, "ff02::1", 255)
+        na = p[ICMPv6ND_NA]
+        assert (na.tgt, na.O, na.S, na.R) == (US, 1, 0, 0)
+        assert p[ICMPv6NDOptDstLLAddr].lladdr == NEW_MAC
+    # RFC 5227 2.3: ANNOUNCE_NUM gratuitous ARP announcements of the IPv4 address.
+    arps = [Ether(f)[ARP] for f in sent if ARP in Ether(f)]
+    assert len(arps) == 2
+    for a in arps:
+        assert (a.op, a.hwsrc, a.psrc, a.pdst) == (1, NEW_MAC, US4, US4)
+
+
+def test_set_hardware_addr_deprecates_slaac_addresses_of_the_old_mac() -> None:
+    h = Harness(cidr="", slaac=True, dad=immediate())
+    h.poll()
+    h.poll(h.advance(1000))
+    prefix = ICMPv6NDOptPrefixInfo(
+        prefix="2001:db8:1::", prefixlen=64, validlifetime=7200, preferredlifetime=3600
+    )
+    ra = IPv6(src="fe80::1", dst="ff02::1", hlim=255) / ICMPv6ND_RA(routerlifetime=1800) / prefix
+    h.feed(frame(ra, "33:33:00:00:00:01"))
+    h.poll(h.advance(1000))
+    formed = Ipv6Address("2001:db8:1::ff:fe00:1")
+    assert formed in h.iface.ipv6_addrs() and formed not in h.iface.context.deprecated
+    h.iface.set_hardware_addr(EthernetAddress.parse(NEW_MAC), h.now)
+    # RFC 4862 5.5.4: still valid (connections keep it), never chosen for new ones.
+    assert formed in h.iface.context.deprecated and formed in h.iface.ipv6_addrs()
+    assert h.iface.slaac.lifetimes(formed) == (h.now.micros, h.now.micros + 7200_000_000 - 1000_000)
 
 
 def test_set_hardware_addr_checks_its_arguments() -> None:

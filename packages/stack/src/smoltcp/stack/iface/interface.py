@@ -293,11 +293,14 @@ class Interface:
         old one's solicited-node group is left, the new one goes through duplicate address
         detection as at start-up (when ``Config.dad.link_local``, or SLAAC, says so:
         tentative, and its group joined, until it passes; see ``dad``). IPv6 addresses set by
-        the application, a link-local one included, stay as they are; SLAAC addresses formed
-        from the old MAC keep their lifetimes (the next router advertisement forms new
-        ones). If IPv6 was disabled
-        because the old link-local address was duplicated (`ipv6_disabled`), it is enabled
-        again. Raises ValueError on an IP medium or for a non-unicast address, TypeError
+        the application, a link-local one included, stay, and each is advertised with the new
+        MAC (three unsolicited neighbour advertisements to all nodes, override set, RFC 4861
+        7.2.6); each IPv4 address is announced (gratuitous ARP, RFC 5227 2.3). SLAAC
+        addresses formed from the old MAC are deprecated (RFC 4862 5.5.4: kept by the
+        connections that have them, never chosen for new ones; the next router
+        advertisement forms new ones). If IPv6 was disabled because the old link-local
+        address was duplicated (`ipv6_disabled`), it is enabled again. Raises ValueError on an
+        IP medium or for a non-unicast address, TypeError
         for a non-`EthernetAddress` or a ``now`` that is not an `Instant`.
         """
         if not self._eth:
@@ -317,6 +320,12 @@ class Interface:
         self._ingress.mac = self._mac
         if old is not None:
             self._ipv6_host.hardware_addr_changed(old, addr, now)
+        if old != addr:
+            # RFC 5227 2.3 (and 4.4): the neighbours learn the new address from the
+            # announcements, as after a link up.
+            for c in self.context.ip_addrs:
+                if type(c.address) is Ipv4Address and c.address not in self.acd.tentative:
+                    self.acd.announce(c, now)
 
     @property
     def ipv6_disabled(self) -> bool:

@@ -29,7 +29,14 @@ import weakref
 from typing import TYPE_CHECKING
 
 from smoltcp.stack.time import Instant
-from smoltcp.wire import EthernetAddress, IpCidr, IpProtocol, Ipv6Address, Ipv6Cidr
+from smoltcp.wire import (
+    EthernetAddress,
+    IpCidr,
+    IpProtocol,
+    Ipv6Address,
+    Ipv6Cidr,
+    modified_eui64,
+)
 from smoltcp.wire.icmpv6 import NDP_HOP_LIMIT, Icmpv6Message, Icmpv6Repr
 from smoltcp.wire.ipv6 import Ipv6Repr
 from smoltcp.wire.ipv6ext import (
@@ -60,6 +67,9 @@ _ROUTER_ALERT = (Ipv6OptionRepr(Ipv6OptionType.ROUTER_ALERT, b"\x00\x00"),)
 _HBH_LEN = options_header_len(_ROUTER_ALERT)
 _MLD_HOP_LIMIT = 1  # RFC 3810 5
 _LINK_LOCAL_PREFIX = 64
+#: MAX_NEIGHBOR_ADVERTISEMENT (RFC 4861 10): unsolicited advertisements per address.
+MAX_NEIGHBOR_ADVERTISEMENT = 3
+_ALL_NODES = Ipv6Address.LINK_LOCAL_ALL_NODES
 
 
 class Ipv6Host:
@@ -96,6 +106,10 @@ class Ipv6Host:
             report = config.slaac
         self.mld = MldListener(config.mld, random.Random(f"mld-{config.random_seed}"), report)
         self.slaac = SlaacAddresses()
+        # Unsolicited neighbour advertisements owed after a new hardware address (RFC 4861
+        # 7.2.6): address -> [advertisements left, when the next is due (micros)].
+        self._unsolicited: dict[Ipv6Address, list[int]] = {}
+        self._retrans_us = config.dad.retrans_timer.micros
         probe_ll = config.dad.link_local
         if probe_ll is None:
             probe_ll = config.slaac
@@ -149,12 +163,26 @@ class Ipv6Host:
         address formed from ``old`` goes (its solicited-node group is left), the one formed
         from ``new`` is probed as at start-up (tentative until it passes) and its group
         joined; IPv6 is enabled again if it was disabled. Configured addresses stay as they
-        are, a link-local one included."""
+        are, a link-local one included, and each is advertised with the new address
+        (`MAX_NEIGHBOR_ADVERTISEMENT` unsolicited advertisements to all nodes, override set,
+        RetransTimer apart, RFC 4861 7.2.6). SLAAC addresses formed from ``old`` are
+        deprecated (RFC 4862 5.5.4): still valid for the connections that have them, never
+        chosen for new ones."""
         cx = self._cx
         old_ll = Ipv6Address.link_local_from_ethernet(old)
         new_ll = Ipv6Address.link_local_from_ethernet(new)
         if old_ll == new_ll and not cx.ipv6_disabled:
             return
+        now_us = now.micros
+        for c in cx.ip_addrs:
+            if isinstance(c, Ipv6Cidr):
+                self._unsolicited[c.address] = [MAX_NEIGHBOR_ADVERTISEMENT, now_us]
+        iid = modified_eui64(old)
+        stale = {a for a in cx.addresses if type(a) is Ipv6Address and a.packed[8:] == iid}
+        stale = {a for a in stale if a in self.slaac}
+        if stale:
+            self.slaac.deprecate(stale, now_us)
+            cx.set_deprecated(self.slaac.deprecated)
         dad = self.dad
         if not cx.has_ip_addr(old_ll):
             dad.forget(old_ll)
@@ -217,6 +245,9 @@ class Ipv6Host:
         slaac = self.slaac.next_due_us
         if slaac >= 0 and (best < 0 or slaac < best):
             best = slaac
+        for _, due in self._unsolicited.values():
+            if best < 0 or due < best:
+                best = due
         return best
 
     def _sync_groups(self, now_us: int) -> None:
@@ -255,6 +286,8 @@ class Ipv6Host:
         # RFC 4862 5.4.2: the report joining a tentative address's solicited-node group goes
         # before its first solicitation.
         sent = self._send_reports(now_us)
+        if self._unsolicited:
+            sent = self._send_unsolicited(now_us) or sent
         dad = self.dad
         if 0 <= dad.due_us() <= now_us:
             before = dad.counters.probes_sent
@@ -278,6 +311,31 @@ class Ipv6Host:
                 self._iface.update_ip_addrs(functools.partial(_remove, gone))
             cx.set_deprecated(slaac.deprecated)
         return self._send_reports(now_us) or sent
+
+    def _send_unsolicited(self, now_us: int) -> bool:
+        """Send the unsolicited advertisements due (RFC 4861 7.2.6): to all nodes, not
+        solicited, override set, with our (new) link-layer address; one for an address no
+        longer ours is forgotten."""
+        cx = self._cx
+        hw = cx.hardware_addr
+        sent = False
+        for addr, entry in list(self._unsolicited.items()):
+            if entry[1] > now_us:
+                continue
+            if hw is None or not cx.has_ip_addr(addr):
+                del self._unsolicited[addr]
+                continue
+            na = NdpRepr(Icmpv6Message.NEIGHBOR_ADVERT, addr, target_ll_addr=hw, override=True)
+            out = Ipv6Repr(addr, _ALL_NODES, IpProtocol.ICMPV6, na.buffer_len(), NDP_HOP_LIMIT)
+            mac = _ALL_NODES.multicast_mac if self._eth else None
+            if not self._egress.send_ipv6(out, na, mac):
+                continue  # no room in the device: at the next poll
+            sent = True
+            entry[0] -= 1
+            entry[1] = now_us + self._retrans_us
+            if entry[0] <= 0:
+                del self._unsolicited[addr]
+        return sent
 
     def _send_dad_ns(self, target: Ipv6Address, nonce: bytes) -> bool:
         """Send a duplicate-detection solicitation for ``target`` (RFC 4862 5.4.2): from

@@ -19,6 +19,7 @@ through duplicate address detection (``Interface.dad``, unless ``DadConfig.trans
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from smoltcp.stack.time import Duration, Instant
@@ -88,6 +89,16 @@ class SlaacAddresses:
         """Stop tracking ``addr``."""
         if self._entries.pop(addr, None) is not None:
             self._update()
+
+    def deprecate(self, addrs: Iterable[Ipv6Address], now_us: int) -> None:
+        """End the preferred lifetime of ``addrs`` at ``now_us`` (their interface identifier
+        no longer matches the hardware address: RFC 4862 5.5.4, never chosen as the source
+        of something new); the valid lifetime stays."""
+        for addr in addrs:
+            e = self._entries.get(addr)
+            if e is not None:
+                self._entries[addr] = (e[0], now_us, e[2])
+        self._update(now_us)
 
     def poll(self, now_us: int) -> list[Ipv6Cidr]:
         """Update `deprecated` at ``now_us``; return (and forget) the addresses now invalid."""
