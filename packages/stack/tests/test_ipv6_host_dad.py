@@ -168,6 +168,32 @@ def test_a_duplicated_link_local_address_disables_ipv6_only(
     assert [f for f in h.poll(h.advance(2000)) if IPv6 in Ether(f)] == []
 
 
+def test_ipv6_disabled_at_says_when(caplog: pytest.LogCaptureFixture) -> None:
+    h = disabled_host(caplog)
+    assert h.iface.ipv6_disabled_at == h.now
+    h.iface.add_ip_addr(IpCidr.parse("fdaa::2/64"), h.advance(1000))
+    assert h.iface.ipv6_disabled_at is None
+
+
+def test_a_duplicated_link_local_address_can_leave_ipv6_running(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Linux's accept_dad=1: only that address stays out of use (the trigger can be forged).
+    h = host(dad=immediate(link_local=True, disable_ipv6_on_duplicate_link_local=False))
+    assert probes(h.poll()) == [US_LL]
+    introduce_peer(h)
+    with caplog.at_level(logging.WARNING, logger="smoltcp.stack.iface"):
+        answer_probe(h, US_LL)
+    assert not h.iface.ipv6_disabled and h.iface.dad.counters.ipv6_disabled == 0
+    assert Ipv6Address(US_LL) in h.iface.dad.duplicated
+    assert Ipv6Address(US_LL) not in h.iface.ipv6_addrs()
+    assert any("stays out of use" in r.getMessage() for r in caplog.records)
+    (reply,) = h.feed(echo6(US, 9))
+    assert Ether(reply)[ICMPv6EchoReply].seq == 9
+    with pytest.raises(TypeError, match="disable_ipv6_on_duplicate_link_local"):
+        DadConfig(disable_ipv6_on_duplicate_link_local=1)  # type: ignore[arg-type]
+
+
 def test_neighbour_solicitations_pending_stop_when_ipv6_is_disabled() -> None:
     h = host()
     assert probes(h.poll()) == [US_LL]

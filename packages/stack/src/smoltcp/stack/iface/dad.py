@@ -32,7 +32,8 @@ solicitation (5.4.2: the join comes first). ``DadConfig.max_rtr_solicitation_del
 at the next poll instead.
 
 When the duplicated address is the link-local one formed from the MAC (RFC 4862 5.4.5) the
-interface disables IPv6 (see `Ipv6Host`); a duplicate of any other address only keeps that
+interface disables IPv6 (see `Ipv6Host`; ``DadConfig.disable_ipv6_on_duplicate_link_local``
+False keeps only that address out of use); a duplicate of any other address only keeps that
 address out of use.
 """
 
@@ -88,6 +89,13 @@ class DadConfig:
     the report joining its solicited-node group) waits a random time up to this (RFC 4862
     5.4.2). Zero probes at the next poll (tests, or a host alone on its link)."""
 
+    disable_ipv6_on_duplicate_link_local: bool = True
+    """Whether the link-local address formed from the MAC, found duplicated, disables IPv6
+    on the interface (RFC 4862 5.4.5: the hardware address is most likely duplicated too).
+    An on-link attacker can forge the trigger (one advertisement during detection, or a
+    probe for the address) to cut the host off IPv6; False keeps only that address out of
+    use, as Linux does with accept_dad=1."""
+
     def __post_init__(self) -> None:
         for name in ("transmits", "max_events"):
             value = getattr(self, name)
@@ -104,7 +112,7 @@ class DadConfig:
             raise TypeError("max_rtr_solicitation_delay must be a Duration")
         if delay.micros < 0:
             raise ValueError(f"max_rtr_solicitation_delay must not be negative, not {delay}")
-        for name in ("static",):
+        for name in ("static", "disable_ipv6_on_duplicate_link_local"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool")
         if self.link_local is not None and not isinstance(self.link_local, bool):

@@ -338,6 +338,11 @@ class Interface:
         return self.context.ipv6_disabled
 
     @property
+    def ipv6_disabled_at(self) -> Instant | None:
+        """When IPv6 was last disabled (see `ipv6_disabled`), or None while it is enabled."""
+        return self._ipv6_host.disabled_at
+
+    @property
     def medium(self) -> Medium:
         """The device's medium."""
         return self._medium

@@ -129,6 +129,14 @@ class Ipv6Host:
         cx = self._cx
         if cx.ipv6_disabled:
             return
+        if not self.dad.config.disable_ipv6_on_duplicate_link_local:
+            log.warning(
+                "link-local address %s, formed from hardware address %s, is in use by another "
+                "node (RFC 4862 5.4.5); it stays out of use, IPv6 goes on",
+                addr,
+                hw,
+            )
+            return
         cx.ipv6_disabled = True
         self.disabled_at = now
         self.dad.counters.ipv6_disabled += 1
