@@ -31,7 +31,12 @@ from scapy.layers.l2 import ARP, Ether
 from smoltcp.stack.iface import AcdEventKind
 from smoltcp.stack.iface.dad import DadConfig
 from smoltcp.stack.iface.mld import MldConfig
-from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, UdpSocket
+from smoltcp.stack.socket import (
+    DEFAULT_MULTICAST_HOP_LIMIT,
+    IcmpEndpoint,
+    IcmpSocket,
+    UdpSocket,
+)
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness
 from smoltcp.stack.time import Duration, Instant
@@ -513,6 +518,11 @@ def test_an_echo_to_all_nodes_uses_the_multicast_hop_limit() -> None:
     h.sockets.add(ping)
     ping.send_to(bytes(ICMPv6EchoRequest(id=9, seq=1)), Ipv6Address("ff02::1"))
     assert hop_limits(h) == {"ff02::1": 1}
-    ping.multicast_hop_limit = 2
+    ping.set_multicast_hop_limit(2)
     ping.send_to(bytes(ICMPv6EchoRequest(id=9, seq=2)), Ipv6Address("ff02::1"))
     assert hop_limits(h) == {"ff02::1": 2}
+    with pytest.raises(TypeError, match="multicast_hop_limit"):
+        ping.set_multicast_hop_limit("2")  # type: ignore[arg-type]
+    ping.set_multicast_hop_limit(None)
+    ping.send_to(bytes(ICMPv6EchoRequest(id=9, seq=3)), Ipv6Address("ff02::1"))
+    assert hop_limits(h) == {"ff02::1": DEFAULT_MULTICAST_HOP_LIMIT}

@@ -103,7 +103,9 @@ class Interface:
     ``Interface(config, device, now)`` reads the device's capabilities once (medium, MTU,
     checksum offloads); an Ethernet device needs ``config.hardware_addr`` (ValueError
     otherwise). ``now`` starts the ICMP rate limiter. Then call `poll` whenever the device is
-    readable or `poll_delay` has passed.
+    readable or `poll_delay` has passed. A method whose ``now`` is optional
+    (`set_hardware_addr`, `leave_multicast_group`) takes the time of the last `poll` (or of
+    construction) when it is left out.
 
     What it does by itself (the bounds and intervals are `Config` fields):
 
