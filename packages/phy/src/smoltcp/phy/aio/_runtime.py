@@ -226,6 +226,15 @@ class Runtime:
         # The default clock: wall-clock epoch, advancing with the loop.
         return Instant(self._wall0 + int((self.loop.time() - self._mono0) * 1_000_000))
 
+    def _loop_time(self, at: Instant, now: Instant) -> float:
+        """Return the loop time of instant ``at``, ``now`` being the clock's current one."""
+        if self._clock == self._loop_clock:
+            # The default clock maps onto the loop exactly: the same deadline gives the same
+            # loop time at every poll, so an armed timer is kept rather than re-armed.
+            return self._mono0 + (at.micros - self._wall0) / 1_000_000
+        # Any other clock advances with the loop: the deadline is as far ahead on both.
+        return self.loop.time() + (at.micros - now.micros) / 1_000_000
+
     # -- driving ------------------------------------------------------------------------------
 
     def wake(self) -> None:
@@ -285,10 +294,8 @@ class Runtime:
                 self._timer.cancel()
                 self._timer = None
             return
-        loop_now = self.loop.time()
-        # The clock and the loop advance together: the deadline is as far ahead on both.
-        when = loop_now + (at.micros - now.micros) / 1_000_000
-        floor = loop_now + (0.0 if did else MIN_TIMER)
+        when = self._loop_time(at, now)
+        floor = self.loop.time() + (0.0 if did else MIN_TIMER)
         # A deadline already passed is due now; but when nothing happened in the last poll,
         # waiting a little keeps a socket stuck on a full device from spinning the loop.
         when = max(when, floor)
