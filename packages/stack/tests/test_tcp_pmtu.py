@@ -17,6 +17,7 @@ from scapy.layers.inet import ICMP, IP, TCP
 from scapy.layers.l2 import Ether
 
 from smoltcp.stack.tcp import TcpSocket, TcpState
+from smoltcp.stack.tcp.rack import Rack
 from smoltcp.stack.testing import Harness
 from smoltcp.stack.time import Duration
 from smoltcp.wire import EthernetAddress, IpAddress
@@ -198,3 +199,26 @@ def test_an_error_that_does_not_lower_the_mss_changes_nothing() -> None:
     assert after.cwnd == stats.cwnd and after.ssthresh == stats.ssthresh
     assert sock.tcb.snd_nxt == nxt == sock.tcb.snd_max
     assert after.timeouts == 0 and after.fast_retransmits == 0
+
+
+def test_rack_marks_only_the_pieces_too_big_for_the_new_mss() -> None:
+    rack = Rack()
+    # Three segments, the last short; then a super-segment cut in 1460-octet pieces whose
+    # last piece (400 octets) is short too.
+    for start, end in ((0, 1460), (1460, 2920), (2920, 3320), (3320, 3320 + 4380 + 400)):
+        rack.on_send(start, end, 1000, False)
+    found = rack.mark_too_big(960, 1460, True)
+    assert found == [(0, 1460), (1460, 2920), (3320, 7700)]
+    # Contiguous ranges join, so that they go again in whole segments of the new size.
+    assert rack.lost == [[0, 2920, 1], [3320, 7700, 1]]
+    assert rack.lost_bytes == 2920 + 4380
+    # Marked once: a second error finds nothing more, and RACK's own detection skips them.
+    assert rack.mark_too_big(960, 1460, True) == []
+    assert rack.on_ack(0, [(2920, 3320), (7700, 8100)], 30_000)
+    rack.detect(10_000_000)
+    assert rack.lost == [[0, 2920, 1], [3320, 7700, 1]]
+    # Sent again, a range leaves the lost list; what is left of it keeps its mark.
+    rack.on_send(0, 960, 40_000, True)
+    assert rack.lost == [[960, 2920, 1], [3320, 7700, 1]]
+    rack.on_ack(8100, [], 50_000)
+    assert rack.lost == []
