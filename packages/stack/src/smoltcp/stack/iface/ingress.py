@@ -66,6 +66,7 @@ _TCP = IpProtocol.TCP
 _ICMP = IpProtocol.ICMP
 _IGMP = IpProtocol.IGMP
 _RST = TcpControl.RST
+_PSH = TcpControl.PSH
 _ECHO_REQUEST = Icmpv4Message.ECHO_REQUEST
 _ECHO_REPLY = Icmpv4Message.ECHO_REPLY
 # ICMP errors that quote the offending datagram (RFC 792), delivered to "udp" ICMP sockets.
@@ -419,7 +420,10 @@ class Ingress:
                     return
                 # Anything else for TCP goes after what is held (in order, for its socket).
                 self._deliver_tcp(*gro.take())
-            if sockets and can_start(seg):
+            # A PSH segment would end the aggregate it starts (nothing joins after a PSH), so
+            # holding it would only cost a copy: it goes to its socket at once, as a lone
+            # message of a request/response exchange should.
+            if sockets and seg.control is not _PSH and can_start(seg):
                 gro.start(sockets[0], ipr, seg)
                 return
         sockets = (
