@@ -514,8 +514,12 @@ class Interface:
                 tokens = receive(now)
                 if tokens is None:
                     break
-                tokens[0].consume(process)
+                rx = tokens[0]
+                # Any device's token: only some carry the hint (see RxToken).
+                ingress.checksum_valid = getattr(rx, "checksum_valid", False) is True
+                rx.consume(process)
                 did = True
+            ingress.checksum_valid = False
             ingress.deliver_held()
             if len(self.reassembler):
                 service_reassembly(
