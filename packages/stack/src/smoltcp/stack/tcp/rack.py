@@ -99,7 +99,8 @@ class Rack:
         self._reordered = False  # a segment was delivered after one sent later than it
         self._mult = 1  # RACK.reo_wnd_mult: grows with each D-SACK
         self._persist = 0  # RACK.reo_wnd_persist: recoveries left before it falls back to 1
-        # [start, end) ranges deemed lost and not yet sent again, in the order found.
+        # [start, end) ranges deemed lost and not yet sent again, in the order found; a
+        # third field, 1, marks a path MTU loss (`mark_too_big`).
         self.lost: list[list[int]] = []
 
     @property
@@ -125,7 +126,7 @@ class Rack:
     @property
     def lost_bytes(self) -> int:
         """The octets of the ranges deemed lost and not yet sent again."""
-        return sum((end - start) & SEQ_MASK for start, end in self.lost)
+        return sum((r[1] - r[0]) & SEQ_MASK for r in self.lost)
 
     def on_dsack(self) -> None:
         """An ACK reported a duplicate (D-SACK, RFC 2883): a retransmission was spurious, so
@@ -172,14 +173,16 @@ class Rack:
                 self._retx += entry[_RETX]
         self._sent = kept
         lost: list[list[int]] = []
-        for s, e in self.lost:
+        for r in self.lost:
+            s, e = r[0], r[1]
             if not (seq_before(s, end) and seq_before(start, e)):
-                lost.append([s, e])
+                lost.append(r)
                 continue
+            # What is left keeps its marks (a path MTU loss stays one).
             if seq_before(s, start):
-                lost.append([s, start])
+                lost.append([s, start, *r[2:]])
             if seq_before(end, e):
-                lost.append([end, e])
+                lost.append([end, e, *r[2:]])
         self.lost = lost
 
     def on_ack(self, una: int, blocks: Sequence[tuple[int, int]], t: int) -> bool:
@@ -258,6 +261,46 @@ class Rack:
             # Delivered after a segment sent later than it: the network reorders (step 1).
             self._reordered = True
         return True
+
+    def mark_too_big(self, mss: int, old_mss: int, queue: bool) -> list[tuple[int, int]]:
+        """Deem lost every segment in flight longer than ``mss`` octets: the path MTU fell
+        below it and a router dropped it (RFC 1191 6.5, RFC 8201 5.4), which says nothing of
+        congestion. Return the ranges newly marked, in transmit order.
+
+        A super-segment (GSO, TSO) went out in pieces of ``old_mss`` octets, its last piece
+        shorter: a last piece no longer than ``mss`` crossed the path and stays in flight, as
+        does any segment no longer than ``mss``. Marked, the rest is not found again by
+        `detect`; with ``queue`` it also joins `lost` (contiguous ranges as one, so that it
+        goes again in whole segments of the new size) with a third field, 1: a path MTU loss
+        (see `Recovery.rack_next`).
+        """
+        found: list[tuple[int, int]] = []
+        kept: deque[_Entry] = deque()
+        for entry in self._sent:
+            kept.append(entry)
+            if entry[_DELIVERED] or entry[_LOST]:
+                continue
+            start, end = entry[_START], entry[_END]
+            length = (end - start) & SEQ_MASK
+            last = length % old_mss or old_mss if length > old_mss else length
+            if last <= mss:
+                if last == length:
+                    continue
+                # The last piece arrived: it stays, with its send time and marks.
+                end = (end - last) & SEQ_MASK
+                kept.append([end, *entry[_END:]])
+                self._retx += entry[_RETX]
+                entry[_END] = end
+            entry[_LOST] = True
+            found.append((start, end))
+            if queue:
+                tail = self.lost[-1] if self.lost else None
+                if tail is not None and len(tail) > 2 and tail[1] == start:
+                    tail[1] = end
+                else:
+                    self.lost.append([start, end, 1])
+        self._sent = kept
+        return found
 
     def on_rto(self) -> None:
         """A retransmission timeout: everything goes again from SND.UNA; no ranges wait."""
