@@ -7,13 +7,14 @@ generated among well-formed segments (scapy builds them: an independent encoder)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scapy.layers.inet import TCP
+from scapy.layers.inet import TCP, UDP
 from scapy.layers.inet6 import (
     HBHOptUnknown,
     IPv6,
@@ -26,9 +27,12 @@ from scapy.layers.inet6 import (
 from scapy.layers.l2 import Ether
 
 from smoltcp.stack.iface import ipv6 as ipv6_ingress
+from smoltcp.stack.socket import UdpSocket
 from smoltcp.stack.socket.raw import RawIpSocket
+from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.tcp import TcpSocket
-from smoltcp.stack.testing import Harness
+from smoltcp.stack.testing import Harness, TestingDevice
+from smoltcp.stack.time import Instant
 from smoltcp.wire import Medium
 
 US_MAC = "02:00:00:00:00:01"
@@ -262,3 +266,57 @@ def test_the_fast_path_is_taken_for_tcp_after_the_fixed_header(monkeypatch) -> N
     ip = IPv6(src=PEER, dst=US) / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\x00\x00")])
     host.feed(link(ip / TCP(sport=PEER_PORT, dport=PORT), Medium.ETHERNET))
     assert walks == [1]
+
+
+# -- a device's word on the checksum (``RxToken.checksum_valid``) -------------------------------
+
+R = TypeVar("R")
+
+
+class _VouchedToken:
+    __slots__ = ("checksum_valid", "frame")
+
+    def __init__(self, frame: bytes) -> None:
+        self.frame = frame
+        self.checksum_valid = True
+
+    def consume(self, f: Callable[[memoryview], R]) -> R:
+        return f(memoryview(bytearray(self.frame)))
+
+
+class VouchingDevice(TestingDevice):
+    """Hands every frame over as one whose TCP or UDP checksum the device vouches for."""
+
+    def receive(self, now: Instant):  # type: ignore[no-untyped-def]
+        pair = super().receive(now)
+        if pair is None:
+            return None
+        return _VouchedToken(pair[0].frame), pair[1]
+
+
+def test_a_vouched_segment_after_the_fixed_header_is_not_summed_again() -> None:
+    h = Harness(cidr=f"{US}/64", device=VouchingDevice())
+    sock = TcpSocket(65536, 65536, initial_seq=OUR_ISN)
+    sock.listen(PORT)
+    h.sockets.add(sock)
+    syn = IPv6(src=PEER, dst=US) / TCP(sport=PEER_PORT, dport=PORT, flags="S", seq=PEER_ISN)
+    frame = bytearray(link(syn, Medium.ETHERNET))
+    frame[14 + 40 + 16] ^= 0x01  # a wrong checksum no such device would hand over: the skip
+    assert len(h.feed(bytes(frame))) == 1  # the SYN-ACK
+    assert not h.dropped
+
+
+def test_a_reassembled_datagram_is_verified_whatever_the_device_said() -> None:
+    h = Harness(cidr=f"{US}/64", device=VouchingDevice())
+    sock = UdpSocket(PacketBuffer(8, 4096), PacketBuffer(8, 4096))
+    sock.bind(7000)
+    h.sockets.add(sock)
+    dgram = bytearray(bytes(UDP(sport=5000, dport=7000) / (b"x" * 40)))
+    dgram[6] ^= 0x01  # a wrong checksum
+    frames = [
+        IPv6(src=PEER, dst=US) / IPv6ExtHdrFragment(offset=0, m=1, id=9, nh=17) / dgram[:24],
+        IPv6(src=PEER, dst=US) / IPv6ExtHdrFragment(offset=3, m=0, id=9, nh=17) / dgram[24:],
+    ]
+    h.feed(*(link(f, Medium.ETHERNET) for f in frames))
+    assert not sock.can_recv()
+    assert h.dropped["checksum-udp"] == 1

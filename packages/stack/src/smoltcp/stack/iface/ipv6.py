@@ -204,6 +204,9 @@ class Ipv6Ingress:
             whole = reassemble_ipv6(
                 self._ingress.reassembler, buf[:end], ipr, chain, not multicast, self._now_us
             )
+            # A device's word on a checksum is about one frame, never about a packet
+            # reassembled from several.
+            self._ingress.checksum_valid = False
             if whole is not None:
                 self.process(memoryview(whole), eth_src)
             return
