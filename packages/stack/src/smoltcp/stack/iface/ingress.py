@@ -176,7 +176,7 @@ class Ingress:
         self._sockets = sockets
         self._demux = sockets.demux
         self._trace = trace
-        self.ipv6.begin(now, self._demux, trace)
+        self.ipv6.begin(now, sockets, trace)
 
     def end(self) -> None:
         """End a poll: forget the socket set and the last packet."""
@@ -239,12 +239,13 @@ class Ingress:
             EthernetFrame(frame)  # raises the precise MalformedPacket
         dst, src, ethertype = _ETH_HEADER.unpack_from(frame)
         if ethertype != _ETHERTYPE_IPV4 and ethertype != _ETHERTYPE_ARP:
-            # Let the checked view classify 802.3 length fields and VLAN tags.
-            EthernetFrame(frame)
             if ethertype == _ETHERTYPE_IPV6:
-                # Before the MAC filter: IPv6 takes the multicast groups it listens to.
+                # An EtherType, neither a length nor a VLAN tag: nothing for the checked view
+                # to classify. Before the MAC filter: IPv6 takes the groups it listens to.
                 self.ipv6.process_ethernet(frame, dst, src)
                 return
+            # Let the checked view classify 802.3 length fields and VLAN tags.
+            EthernetFrame(frame)
         self._l2_broadcast = False
         if dst != self.mac:
             if dst == _BROADCAST_MAC:

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: c7f97123a08ceaf44353b32b09e0cfa072c67c6215fe100e84efb9d7c20faa46
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: cd0172e1bf5e57a95639f49d6bd62ee5b9102817f9bb490e837feaef62afd239
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written

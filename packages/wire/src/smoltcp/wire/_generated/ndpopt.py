@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 628081a0a3e5abe3ff8ce92d9769650d63d22332caf7c27e85cbbfd65787b932
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b811b4552aae296b2b4e88cedc07c1a5639e1f03235abd29c89652292e8e4237
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The
