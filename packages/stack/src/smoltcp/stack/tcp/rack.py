@@ -155,22 +155,28 @@ class Rack:
 
     def _forget(self, start: int, end: int) -> None:
         """Take [start, end) out of the entries and lost ranges that hold it (sent again)."""
-        kept: deque[_Entry] = deque()
-        for entry in self._sent:
+        sent = self._sent
+        # Usually one entry overlaps: find them in one pass (seq_before inlined), then replace
+        # each in place, from the last so that the earlier positions hold.
+        hits = [
+            i
+            for i, entry in enumerate(sent)
+            if 0 < ((end - entry[_START]) & SEQ_MASK) < SEQ_HALF
+            and 0 < ((entry[_END] - start) & SEQ_MASK) < SEQ_HALF
+        ]
+        for i in reversed(hits):
+            entry = sent[i]
             s, e = entry[_START], entry[_END]
-            if not (seq_before(s, end) and seq_before(start, e)):
-                kept.append(entry)
-                continue
+            del sent[i]
             if entry[_RETX]:
                 self._retx -= 1
             # What is left of the entry keeps its send time and marks.
-            if seq_before(s, start):
-                kept.append([s, start, *entry[_TIME:]])
-                self._retx += entry[_RETX]
             if seq_before(end, e):
-                kept.append([end, e, *entry[_TIME:]])
+                sent.insert(i, [end, e, *entry[_TIME:]])
                 self._retx += entry[_RETX]
-        self._sent = kept
+            if seq_before(s, start):
+                sent.insert(i, [s, start, *entry[_TIME:]])
+                self._retx += entry[_RETX]
         lost: list[list[int]] = []
         for s, e in self.lost:
             if not (seq_before(s, end) and seq_before(start, e)):
@@ -208,14 +214,29 @@ class Rack:
             # Most entries are untouched by the blocks: `_split`'s test, inlined over the
             # blocks' raw edges (computed once per ACK), turns them away without a call.
             edges = [(int(left) & SEQ_MASK, int(right) & SEQ_MASK) for left, right in blocks]
+            # A delivered original (not a retransmission) is inert from then on: nothing
+            # reads its times or marks, it only waits for SND.UNA to pass it. So a run of them
+            # becomes one entry (`run`, the last kept), and an ACK after a long SACKed stretch
+            # walks a few entries instead of one per segment.
             kept: deque[_Entry] = deque()
+            run: _Entry | None = None
             for entry in sent:
                 end = entry[_END]
                 if not 0 < ((end - una) & SEQ_MASK) < SEQ_HALF:
                     delivered = self._deliver(entry, t) or delivered
                     self._retx -= entry[_RETX]
                     continue
-                if edges and not entry[_DELIVERED]:
+                if entry[_DELIVERED]:
+                    if entry[_RETX]:
+                        run = None
+                    elif run is not None:
+                        run[_END] = end
+                        continue
+                    else:
+                        run = entry
+                    kept.append(entry)
+                    continue
+                if edges:
                     start = entry[_START]
                     length = (end - start) & SEQ_MASK
                     for left, right in edges:
@@ -228,6 +249,7 @@ class Rack:
                                 break
                     else:
                         kept.append(entry)
+                        run = None
                         continue
                     parts = _split(entry, edges)
                     if parts is not None:
@@ -236,10 +258,19 @@ class Rack:
                         for part, sacked in parts:
                             if sacked:
                                 delivered = self._deliver(part, t) or delivered
+                                if not part[_RETX]:
+                                    if run is not None:
+                                        run[_END] = part[_END]
+                                        continue
+                                    kept.append(part)
+                                    run = part
+                                    continue
                             kept.append(part)
+                            run = None
                         self._retx += entry[_RETX] * (len(parts) - 1)
                         continue
                 kept.append(entry)
+                run = None
             self._sent = sent = kept
         if self.lost:
             self.lost = [r for r in self.lost if seq_before(una, r[1])]
