@@ -214,6 +214,16 @@ class Rack:
             # Most entries are untouched by the blocks: `_split`'s test, inlined over the
             # blocks' raw edges (computed once per ACK), turns them away without a call.
             edges = [(int(left) & SEQ_MASK, int(right) & SEQ_MASK) for left, right in blocks]
+            # When every block lies in the half space above SND.UNA (a well-formed ACK), an
+            # entry also there is touched only if it overlaps [bottom, top): entries wholly
+            # below the lowest block or above the highest (most holes, the new data in
+            # flight) are turned away with two comparisons.
+            bottom = top = -1
+            if edges:
+                rel = [((left - una) & SEQ_MASK, (right - una) & SEQ_MASK) for left, right in edges]
+                if all(lo < hi < SEQ_HALF for lo, hi in rel):
+                    bottom = min(lo for lo, _ in rel)
+                    top = max(hi for _, hi in rel)
             # A delivered original (not a retransmission) is inert from then on: nothing
             # reads its times or marks, it only waits for SND.UNA to pass it. So a run of them
             # becomes one entry (`run`, the last kept), and an ACK after a long SACKed stretch
@@ -238,6 +248,13 @@ class Rack:
                     continue
                 if edges:
                     start = entry[_START]
+                    if top >= 0:
+                        s_rel = (start - una) & SEQ_MASK
+                        e_rel = (end - una) & SEQ_MASK
+                        if s_rel < e_rel < SEQ_HALF and (s_rel >= top or e_rel <= bottom):
+                            kept.append(entry)
+                            run = None
+                            continue
                     length = (end - start) & SEQ_MASK
                     for left, right in edges:
                         hi = (right - start) & SEQ_MASK
