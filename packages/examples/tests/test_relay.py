@@ -213,6 +213,21 @@ def test_the_loop_check_reads_the_kernel_routes(three_ns) -> None:
     result = relay_ns.python(script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["vr", "None", "vr"]
+    # A policy routing rule sends 198.51.100.0/24 through table 100, which the main table
+    # does not show: the kernel's own lookup must still see the loop.
+    relay_ns.ip("route", "add", "198.51.100.0/24", "dev", "vr", "table", "100")
+    relay_ns.ip("rule", "add", "to", "198.51.100.0/24", "lookup", "100")
+    relay_ns.ip("route", "add", "unreachable", "203.0.113.0/24")
+    script = (
+        "from smoltcp.examples.relay import kernel_route_interface as k\n"
+        "from smoltcp.examples.kernel_route import _read_proc\n"
+        "import ipaddress\n"
+        "print(k('198.51.100.1'), _read_proc(ipaddress.ip_address('198.51.100.1')),"
+        " k('203.0.113.5'))\n"
+    )
+    result = relay_ns.python(script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["vr", "None", "None"]
 
 
 def test_the_policy(monkeypatch) -> None:
@@ -239,3 +254,23 @@ def test_parser_defaults_and_bounds() -> None:
     assert args.connect_timeout == 10.0 and args.idle_timeout == 300.0
     with pytest.raises(SystemExit):
         build_parser().parse_args(["tun0", "--allow", "300.1.1.1/8"])
+
+
+def test_the_route_reply_reader_takes_only_its_answer_and_rejects_truncation() -> None:
+    import struct
+
+    from smoltcp.examples import kernel_route
+
+    header = struct.Struct("=IHHII")
+    error = header.pack(header.size + 4, 2, 0, 7, 0) + struct.pack("=i", -101)
+    other = header.pack(header.size + 4, 2, 0, 8, 0) + struct.pack("=i", -101)
+    assert kernel_route._read_reply(other, 7) == (False, None)
+    assert kernel_route._read_reply(other + error, 7) == (True, None)
+    route = struct.pack("=BBBBBBBBI", 2, 32, 0, 0, 254, 0, 0, 1, 0)
+    oif = struct.pack("=HHI", 8, 4, 1)  # RTA_OIF: interface 1, the loopback
+    reply = header.pack(header.size + len(route) + 8, 24, 0, 7, 0) + route + oif
+    assert kernel_route._read_reply(reply, 7) == (True, "lo")
+    with pytest.raises(ValueError):
+        kernel_route._read_reply(reply[:-4], 7)
+    with pytest.raises(ValueError):
+        kernel_route._read_reply(header.pack(header.size + 64, 24, 0, 7, 0), 7)

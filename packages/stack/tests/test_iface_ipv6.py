@@ -25,6 +25,7 @@ from scapy.layers.inet6 import (
 )
 from scapy.layers.l2 import Ether
 
+from smoltcp.stack.iface.dad import DadConfig
 from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness
@@ -342,7 +343,7 @@ def test_router_advertisements_are_ignored_without_slaac() -> None:
 
 
 def test_slaac_configures_an_address_and_the_default_router() -> None:
-    h = Harness(cidr=f"{US}/64", slaac=True)
+    h = Harness(cidr=f"{US}/64", slaac=True, dad=DadConfig(max_rtr_solicitation_delay=Duration(0)))
     formed = Ipv6Address("2001:db8:1::ff:fe00:1")
     h.feed(_router_advert())
     # Tentative first: duplicate address detection (RFC 4862 5.4) runs for a second.
@@ -364,7 +365,7 @@ def test_slaac_configures_an_address_and_the_default_router() -> None:
 
 
 def test_router_advertisement_from_beyond_the_link_is_refused() -> None:
-    h = Harness(cidr=f"{US}/64", slaac=True)
+    h = Harness(cidr=f"{US}/64", slaac=True, dad=DadConfig(max_rtr_solicitation_delay=Duration(0)))
     h.feed(_router_advert(hlim=64))
     assert h.dropped["ndp-hop-limit"] == 1
     formed = Ipv6Address("2001:db8:1::ff:fe00:1")

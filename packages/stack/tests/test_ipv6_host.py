@@ -5,6 +5,8 @@ hop limits. scapy builds the frames and dissects what the stack sends (an indepe
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from scapy.layers.inet import UDP
 from scapy.layers.inet6 import (
@@ -40,6 +42,12 @@ US_LL = "fe80::ff:fe00:1"
 PEER = "fdaa::100"
 FORMED = "2001:db8:1::ff:fe00:1"
 GROUP = "ff12::4242"
+
+
+def immediate(**fields: Any) -> DadConfig:
+    """Duplicate address detection that probes at the next poll: no random delay before the
+    first solicitation (``max_rtr_solicitation_delay`` 0), so the tests can count frames."""
+    return DadConfig(max_rtr_solicitation_delay=Duration(0), **fields)
 
 
 def frame(ip: IPv6, dst_mac: str = US_MAC) -> bytes:
@@ -100,7 +108,7 @@ def introduce_peer(h: Harness) -> None:
 
 
 def test_slaac_address_is_tentative_until_one_probe_went_unanswered() -> None:
-    h = Harness(cidr="", slaac=True)
+    h = Harness(cidr="", slaac=True, dad=immediate())
     first = h.poll()
     assert dad_probes(first) == [US_LL]  # the link-local address first
     sent = h.feed(router_advert())
@@ -124,7 +132,7 @@ def test_slaac_address_is_tentative_until_one_probe_went_unanswered() -> None:
 
 @pytest.mark.parametrize("how", ["advertisement", "probe"])
 def test_a_conflict_marks_the_tentative_address_duplicated(how: str) -> None:
-    h = Harness(cidr=f"{US}/64")
+    h = Harness(cidr=f"{US}/64", dad=immediate())
     h.iface.add_ip_addr(IpCidr.parse("fdaa::5/64"), h.now, probe=True)
     assert dad_probes(h.poll()) == ["fdaa::5"]
     if how == "advertisement":
@@ -143,11 +151,11 @@ def test_a_conflict_marks_the_tentative_address_duplicated(how: str) -> None:
 
 
 def test_static_addresses_probe_only_when_asked() -> None:
-    h = Harness(cidr=f"{US}/64")
+    h = Harness(cidr=f"{US}/64", dad=immediate())
     h.iface.add_ip_addr(IpCidr.parse("fdaa::6/64"), h.now)
     assert Ipv6Address("fdaa::6") in h.iface.ipv6_addrs()
     assert dad_probes(h.poll()) == []
-    h = Harness(cidr="", dad=DadConfig(static=True, transmits=3))
+    h = Harness(cidr="", dad=immediate(static=True, transmits=3))
     h.iface.add_ip_addr(IpCidr.parse("fdaa::6/64"), h.now)
     probes = dad_probes(h.poll())
     for _ in range(3):
@@ -161,7 +169,7 @@ def test_static_addresses_probe_only_when_asked() -> None:
 
 
 def test_tentative_address_is_no_source() -> None:
-    h = Harness(cidr="fdbb::1/64", dad=DadConfig(static=True))
+    h = Harness(cidr="fdbb::1/64", dad=immediate(static=True))
     h.iface.add_ip_addr(IpCidr.parse("fdaa::7/64"), h.now)
     sock = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
     sock.bind(5000)
@@ -177,7 +185,7 @@ def test_tentative_address_is_no_source() -> None:
 
 def test_our_address_in_use_is_defended_against_a_probe() -> None:
     # The kernel's duplicate detection for our address: the advertisement goes to all nodes.
-    h = Harness(cidr=f"{US}/64")
+    h = Harness(cidr=f"{US}/64", dad=immediate())
     ns = IPv6(src="::", dst="ff02::1:ff00:1", hlim=255) / ICMPv6ND_NS(tgt=US)
     (out,) = h.feed(frame(ns, "33:33:ff:00:00:01"))
     p = Ether(out)
@@ -188,7 +196,7 @@ def test_our_address_in_use_is_defended_against_a_probe() -> None:
 
 
 def test_join_reports_at_once_and_once_more_then_leave_reports_include_nothing() -> None:
-    h = Harness(cidr=f"{US}/64")
+    h = Harness(cidr=f"{US}/64", dad=immediate())
     assert h.poll() == []  # static host: no report for the solicited-node groups
     assert h.iface.join_multicast_group(Ipv6Address(GROUP), h.now)
     assert reports(h.poll()) == [(4, GROUP)]  # CHANGE_TO_EXCLUDE_MODE {}
@@ -227,7 +235,7 @@ def test_queries_are_answered_within_the_maximum_response_delay() -> None:
 
 def test_report_delays_repeat_exactly_for_a_seed() -> None:
     def run() -> list[int]:
-        h = Harness(cidr=f"{US}/64", random_seed=7)
+        h = Harness(cidr=f"{US}/64", random_seed=7, dad=immediate())
         h.iface.join_multicast_group(Ipv6Address(GROUP), h.now)
         return [h.now.micros for _ in range(40) if reports(h.poll(h.advance(25)))]
 
@@ -235,14 +243,14 @@ def test_report_delays_repeat_exactly_for_a_seed() -> None:
 
 
 def test_slaac_host_reports_its_solicited_node_groups() -> None:
-    h = Harness(cidr="", slaac=True)
+    h = Harness(cidr="", slaac=True, dad=immediate())
     got = reports(h.poll())
     assert (4, "ff02::1:ff00:1") in got
     assert all(g != "ff02::1" for _, g in got)
 
 
 def test_multicast_udp_on_a_joined_group_is_received() -> None:
-    h = Harness(cidr=f"{US}/64")
+    h = Harness(cidr=f"{US}/64", dad=immediate())
     sock = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
     sock.bind(7000)
     h.sockets.add(sock)
@@ -274,7 +282,7 @@ def test_mld_query_parsing_refuses_bad_lengths() -> None:
 
 
 def test_deprecated_address_is_no_source_and_expired_one_is_removed() -> None:
-    h = Harness(cidr="fdaa::1/64", slaac=True, dad=DadConfig(transmits=0))
+    h = Harness(cidr="fdaa::1/64", slaac=True, dad=immediate(transmits=0))
     h.feed(router_advert(valid=30, preferred=10))
     assert Ipv6Address(FORMED) in h.iface.ipv6_addrs()
     cx = h.iface.context
@@ -305,7 +313,7 @@ def test_renewal_follows_the_two_hour_rule() -> None:
 
 
 def test_renewal_extends_a_formed_address() -> None:
-    h = Harness(cidr="", slaac=True, dad=DadConfig(transmits=0))
+    h = Harness(cidr="", slaac=True, dad=immediate(transmits=0))
     h.feed(router_advert(valid=60, preferred=60))
     h.poll(h.advance(Duration.from_secs(50)))
     h.feed(router_advert(valid=60, preferred=60))
@@ -319,7 +327,7 @@ def test_renewal_extends_a_formed_address() -> None:
 
 
 def test_raw_ipv6_socket_receives_and_sends_its_next_header() -> None:
-    h = Harness(cidr=f"{US}/64")
+    h = Harness(cidr=f"{US}/64", dad=immediate())
     introduce_peer(h)
     raw = RawIpSocket(6, 253, 4096, 4096)
     h.sockets.add(raw)
@@ -339,7 +347,7 @@ def test_raw_ipv6_socket_receives_and_sends_its_next_header() -> None:
 
 
 def test_raw_icmpv6_checksum_is_the_stacks_both_ways() -> None:
-    h = Harness(cidr=f"{US}/64")
+    h = Harness(cidr=f"{US}/64", dad=immediate())
     introduce_peer(h)
     raw = RawIpSocket(6, 58, 4096, 4096)
     h.sockets.add(raw)
@@ -361,7 +369,7 @@ def test_raw_icmpv6_checksum_is_the_stacks_both_ways() -> None:
 
 
 def test_hop_limit_per_socket_over_ipv6() -> None:
-    h = Harness(cidr=f"{US}/64")
+    h = Harness(cidr=f"{US}/64", dad=immediate())
     introduce_peer(h)
     udp = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
     udp.bind(5000)
@@ -386,7 +394,7 @@ def test_hop_limit_per_socket_over_ipv6() -> None:
 
 
 def test_slaac_forms_a_bounded_number_of_addresses() -> None:
-    h = Harness(cidr="", slaac=True, dad=DadConfig(transmits=0))
+    h = Harness(cidr="", slaac=True, dad=immediate(transmits=0))
     ra = IPv6(src="fe80::1", dst="ff02::1", hlim=255) / ICMPv6ND_RA(routerlifetime=0)
     for i in range(20):
         ra = ra / ICMPv6NDOptPrefixInfo(
@@ -398,7 +406,7 @@ def test_slaac_forms_a_bounded_number_of_addresses() -> None:
 
 
 def test_a_raw_udp_socket_gets_a_copy_and_the_udp_socket_the_datagram() -> None:
-    h = Harness(cidr=f"{US}/64")
+    h = Harness(cidr=f"{US}/64", dad=immediate())
     raw = RawIpSocket(6, 17, 4096, 4096)
     udp = UdpSocket(PacketBuffer(4, 1500), PacketBuffer(4, 1500))
     udp.bind(7000)
@@ -415,7 +423,7 @@ def test_a_raw_udp_socket_gets_a_copy_and_the_udp_socket_the_datagram() -> None:
 def test_an_mldv1_querier_makes_the_listener_speak_mldv1() -> None:
     from scapy.layers.inet6 import ICMPv6MLDone, ICMPv6MLQuery, ICMPv6MLReport
 
-    h = Harness(cidr=f"{US}/64")
+    h = Harness(cidr=f"{US}/64", dad=immediate())
     h.iface.join_multicast_group(Ipv6Address(GROUP), h.now)
     h.poll()
     h.poll(h.advance(1000))
@@ -437,7 +445,7 @@ def test_an_mldv1_querier_makes_the_listener_speak_mldv1() -> None:
 
 
 def test_link_up_probes_again_and_reports_again() -> None:
-    h = Harness(cidr="", slaac=True)
+    h = Harness(cidr="", slaac=True, dad=immediate())
     h.feed(router_advert())
     h.poll(h.advance(1000))
     assert Ipv6Address(FORMED) in h.iface.ipv6_addrs()
@@ -452,7 +460,7 @@ def test_link_up_probes_again_and_reports_again() -> None:
 
 
 def test_a_slaac_host_reports_the_group_of_an_address_added_later() -> None:
-    h = Harness(cidr="", slaac=True, dad=DadConfig(transmits=0))
+    h = Harness(cidr="", slaac=True, dad=immediate(transmits=0))
     h.poll()
     h.poll(h.advance(2000))
     h.iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::77/64")))
@@ -461,7 +469,7 @@ def test_a_slaac_host_reports_the_group_of_an_address_added_later() -> None:
 
 
 def test_a_duplicated_slaac_address_is_not_formed_again() -> None:
-    h = Harness(cidr="", slaac=True, dad=DadConfig(link_local=False))
+    h = Harness(cidr="", slaac=True, dad=immediate(link_local=False))
     h.feed(router_advert())
     na = IPv6(src=FORMED, dst="ff02::1", hlim=255) / ICMPv6ND_NA(tgt=FORMED, O=1)
     h.feed(frame(na, "33:33:00:00:00:01"))

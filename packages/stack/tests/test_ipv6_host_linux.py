@@ -8,8 +8,12 @@ and rounds, and writes a capture that tshark (when installed) dissects with no m
 - duplicate address detection both ways: the kernel adding fdaa::1 (ours) marks it
   ``dadfailed`` after the stack's advertisement; the stack probing fdaa::100 (the kernel's)
   finds it taken;
+- a duplicated link-local address (the kernel holds the one formed from our MAC) disables IPv6
+  (RFC 4862 5.4.5: logged, counted; IPv4 goes on) until a new MAC, whose link-local address
+  passes detection;
 - multicast: a datagram the kernel sends to a group the stack joined reaches the stack's
-  socket, one the stack sends to a group the kernel joined reaches the kernel's, and the
+  socket, one the stack sends to a group the kernel joined reaches the kernel's (with hop
+  limit 1, read from its ancillary data; an IPv4 group's datagram with TTL 1), and the
   stack's MLDv2 reports (join, then leave) are in the capture; with tap0 in a bridge that
   snoops MLD, the kernel learns the stack's membership from its report (``bridge mdb``) and
   forgets it at the leave;
@@ -94,6 +98,48 @@ print(json.dumps(out))
 """
 )
 
+DISABLE = (
+    PRELUDE
+    + r"""
+import logging
+from smoltcp.stack.iface.dad import DadConfig
+# The kernel holds the link-local address formed from our MAC (as a second host with our
+# MAC would), and an IPv4 address beside ours.
+sh("ip", "-6", "addr", "add", "fe80::ff:fe00:1/64", "dev", "tap0", "nodad")
+sh("ip", "addr", "add", "192.168.69.100/24", "dev", "tap0")
+records = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(record.getMessage())
+logging.getLogger("smoltcp.stack.iface").addHandler(Keep(logging.WARNING))
+logging.getLogger("smoltcp.stack.iface").setLevel(logging.WARNING)
+iface = Interface(Config(hardware_addr=MAC, dad=DadConfig(link_local=True)), dev, clock())
+iface.update_ip_addrs(lambda a: a.extend([IpCidr.parse("fdaa::1/64"),
+                                          IpCidr.parse("192.168.69.1/24")]))
+def ping(addr, wait, six=True):
+    # The stack is polled while ping waits for its answer.
+    p = subprocess.Popen(["ping", "-6" if six else "-4", "-n", "-c", "1", "-W", str(wait), addr],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run(iface, lambda: p.poll() is not None, wait + 2)
+    return p.wait(timeout=5)
+out = {"disabled": run(iface, lambda: iface.ipv6_disabled, 4)}
+out["events"] = [[e.kind.value, str(e.addr)] for e in iface.dad.events()]
+out["log"] = records
+out["ping6_disabled"] = ping("fdaa::1", 1)
+out["ping4_disabled"] = ping("192.168.69.1", 2, six=False)
+out["dropped"] = iface.counters.dropped["ipv6-disabled"]
+out["counters"] = iface.dad.counters.as_dict()
+iface.set_hardware_addr(EthernetAddress.parse("02-00-00-00-00-0a"), clock())
+out["enabled"] = not iface.ipv6_disabled
+new_ll = Ipv6Address("fe80::ff:fe00:a")
+out["new_ll_ready"] = run(iface, lambda: new_ll in iface.ipv6_addrs(), 4)
+out["ping6_enabled"] = ping("fdaa::1", 2)
+out["ping6_new_ll"] = ping("fe80::ff:fe00:a%tap0", 2)
+dev.close()
+print(json.dumps(out))
+"""
+)
+
 MULTICAST = (
     PRELUDE
     + r"""
@@ -109,6 +155,7 @@ k.bind(("::", 7000))
 k.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
              socket.inet_pton(socket.AF_INET6, "ff12::4242") + struct.pack("@I", index))
 k.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+k.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
 k.setblocking(False)
 out = {"stack_got": None, "kernel_got": None}
 def step():
@@ -120,8 +167,10 @@ def step():
     if out["kernel_got"] is None and udp.can_send():
         udp.send_to(b"stack to ff12::4242", IpEndpoint(Ipv6Address("ff12::4242"), 7000))
     try:
-        data, src = k.recvfrom(2048)
-        out["kernel_got"] = [data.decode(), src[0]]
+        data, anc, _, src = k.recvmsg(2048, socket.CMSG_SPACE(4))
+        hl = [struct.unpack("@i", d)[0] for lvl, typ, d in anc
+              if lvl == socket.IPPROTO_IPV6 and typ == socket.IPV6_HOPLIMIT]
+        out["kernel_got"] = [data.decode(), src[0], hl[0] if hl else None]
     except BlockingIOError:
         pass
     return out["stack_got"] is not None and out["kernel_got"] is not None
@@ -133,6 +182,49 @@ run(iface, lambda: False, 1.2)  # the join's repeat goes within the Unsolicited 
 iface.leave_multicast_group(Ipv6Address("ff12::4243"), clock())
 run(iface, lambda: False, 1.5)
 out["reports"] = iface.mld.reports_sent
+dev.close()
+print(json.dumps(out))
+"""
+)
+
+MULTICAST4 = (
+    PRELUDE
+    + r"""
+from smoltcp.wire import Ipv4Address
+sh("ip", "addr", "add", "192.168.69.100/24", "dev", "tap0")
+iface = Interface(Config(hardware_addr=MAC), dev, clock())
+iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("192.168.69.1/24")))
+IP_RECVTTL = getattr(socket, "IP_RECVTTL", 12)  # Linux's value where Python lacks the name
+k = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+k.bind(("0.0.0.0", 7002))
+k.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+             socket.inet_aton("239.1.2.3") + socket.inet_aton("192.168.69.100")
+             + struct.pack("@i", socket.if_nametoindex("tap0")))
+k.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+k.setblocking(False)
+udp = UdpSocket(PacketBuffer(8, 4096), PacketBuffer(8, 4096))
+udp.bind(7003)
+udp.hop_limit = 50
+sockets.add(udp)
+out = {"got": []}
+group = IpEndpoint(Ipv4Address("239.1.2.3"), 7002)
+udp.send_to(b"group", group)
+def step():
+    # One datagram at a time: the second, after the first arrived, with the new limit.
+    try:
+        data, anc, _, src = k.recvmsg(2048, socket.CMSG_SPACE(4))
+        ttl = [struct.unpack("@i", d)[0] for lvl, typ, d in anc
+               if lvl == socket.IPPROTO_IP and typ == socket.IP_TTL]
+        out["got"].append([data.decode(), src[0], ttl[0] if ttl else None])
+        if len(out["got"]) == 1:
+            udp.set_multicast_hop_limit(4)
+            udp.send_to(b"group", group)
+    except BlockingIOError:
+        pass
+    return len(out["got"]) >= 2
+for _ in range(30):  # a round every 0.1 s, 3 s at most
+    if run(iface, step, 0.1):
+        break
 dev.close()
 print(json.dumps(out))
 """
@@ -412,6 +504,49 @@ def test_duplicate_address_detection_both_ways(tap6dad_netns: str, tmp_path: Pat
     assert ("ff02::1", "fdaa::1") in answers
 
 
+def test_a_duplicated_link_local_address_disables_ipv6_until_a_new_mac(
+    tap6dad_netns: str, tmp_path: Path
+) -> None:
+    from scapy.layers.inet6 import ICMPv6ND_NA, ICMPv6ND_NS, IPv6
+
+    pcap = tmp_path / "disable.pcap"
+    out = _run(tap6dad_netns, DISABLE, pcap)
+    # The kernel answers our probe for fe80::ff:fe00:1: IPv6 goes off (RFC 4862 5.4.5),
+    # logged and counted; IPv4 goes on.
+    assert out["disabled"], out
+    assert out["events"] == [["taken", "fe80::ff:fe00:1"]]
+    assert any("IPv6 disabled" in line for line in out["log"]), out["log"]
+    assert out["counters"]["ipv6_disabled"] == 1
+    assert out["ping6_disabled"] != 0
+    assert out["ping4_disabled"] == 0
+    assert out["dropped"] > 0  # the kernel's solicitations and echo requests
+    # A new MAC: its link-local address passes detection and IPv6 works again.
+    assert out["enabled"] and out["new_ll_ready"], out
+    assert out["ping6_enabled"] == 0 and out["ping6_new_ll"] == 0
+    frames = _frames(pcap)
+    old = "02:00:00:00:00:01"
+    probe = [
+        i
+        for i, f in enumerate(frames)
+        if ICMPv6ND_NS in f and f[IPv6].src == "::" and f[ICMPv6ND_NS].tgt == "fe80::ff:fe00:1"
+    ]
+    answer = [
+        i
+        for i, f in enumerate(frames)
+        if ICMPv6ND_NA in f and f[ICMPv6ND_NA].tgt == "fe80::ff:fe00:1" and f.src != old
+    ]
+    assert probe and answer and probe[0] < answer[0], (probe, answer)
+    # Nothing IPv6 leaves the old MAC after the kernel's answer.
+    assert [i for i, f in enumerate(frames) if i > answer[0] and IPv6 in f and f.src == old] == []
+    # The new link-local address was probed from the new MAC.
+    assert any(
+        ICMPv6ND_NS in f
+        and f.src == "02:00:00:00:00:0a"
+        and f[ICMPv6ND_NS].tgt == "fe80::ff:fe00:a"
+        for f in frames
+    )
+
+
 def test_multicast_udp_both_ways_with_mld_reports(tap6dad_netns: str, tmp_path: Path) -> None:
     from scapy.layers.inet6 import ICMPv6MLReport2, IPv6
 
@@ -419,7 +554,9 @@ def test_multicast_udp_both_ways_with_mld_reports(tap6dad_netns: str, tmp_path: 
     out = _run(tap6dad_netns, MULTICAST, pcap)
     assert out["stack_got"] is not None and out["stack_got"][0] == "kernel to ff12::4243"
     # A link-scope group gets our link-local source (RFC 6724 5 rule 2), as Linux sends.
-    assert out["kernel_got"] == ["stack to ff12::4242", "fe80::ff:fe00:1"], out
+    # The kernel reads hop limit 1: a datagram to a group leaves with the socket's multicast
+    # hop limit (RFC 3493 IPV6_MULTICAST_HOPS), not the unicast one (64).
+    assert out["kernel_got"] == ["stack to ff12::4242", "fe80::ff:fe00:1", 1], out
     assert "ff12::4242" in out["maddr"]
     ours = [
         (r.rtype, r.dst)
@@ -432,6 +569,12 @@ def test_multicast_udp_both_ways_with_mld_reports(tap6dad_netns: str, tmp_path: 
     assert out["reports"] == 4
     sources = {f[IPv6].src for f in _frames(pcap) if ICMPv6MLReport2 in f and f.src.endswith("01")}
     assert sources == {"fe80::ff:fe00:1"}
+
+
+def test_ipv4_multicast_leaves_with_the_multicast_ttl(tap6dad_netns: str, tmp_path: Path) -> None:
+    out = _run(tap6dad_netns, MULTICAST4, tmp_path / "mcast4.pcap")
+    # IP_MULTICAST_TTL's default, 1, not the socket's unicast hop limit (50); then as set.
+    assert out["got"] == [["group", "192.168.69.1", 1], ["group", "192.168.69.1", 4]], out
 
 
 def test_a_snooping_bridge_learns_our_membership_from_the_report(

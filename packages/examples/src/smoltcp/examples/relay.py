@@ -16,7 +16,7 @@ Safety rules (read them before running it):
   addresses. Never open it on an interface that carries other people's traffic.
 - Destinations are limited to ``--allow`` prefixes (default: all; IPv6 with ``--address6``).
   Refused always, with a TCP reset or a dropped datagram: a destination the kernel routes
-  back into IFACE (a loop, as read from the kernel's main routing table), the stack's own
+  back into IFACE (a loop, as the kernel's own route lookup answers), the stack's own
   subnets (the clients' side), loopback, multicast and broadcast.
 - Bounded: at most ``--max-connections`` TCP connections (more wait in a ``--backlog``, then
   are dropped) and ``--max-flows`` UDP flows (the one idle longest is closed for a new one);
@@ -35,12 +35,12 @@ import argparse
 import asyncio
 import collections
 import ipaddress
-import struct
 import sys
 import time
 from typing import Any
 
 from . import options
+from .kernel_route import route_interface
 from .runtime import Clock, run
 
 __all__ = ["Policy", "build_parser", "kernel_route_interface", "main"]
@@ -144,45 +144,12 @@ def _name(endpoint: tuple[str, int]) -> str:
 
 
 def kernel_route_interface(address: str) -> str | None:
-    """Return the interface the kernel's main routing table sends ``address`` through.
+    """Return the interface the kernel would send ``address`` through (None: no route).
 
-    Read from ``/proc/net/route`` (IPv4) or ``/proc/net/ipv6_route`` (IPv6), the longest
-    matching prefix of the up routes (the lowest metric among equals); None when no route
-    matches or the table cannot be read. Policy routing rules are not consulted.
+    The kernel is asked as ``ip route get`` asks it, so policy routing rules and every table
+    count (see `smoltcp.examples.kernel_route.route_interface`).
     """
-    addr = ipaddress.ip_address(address)
-    best: tuple[int, int, str] | None = None  # (-prefix length, metric, interface)
-    try:
-        if addr.version == 4:
-            with open("/proc/net/route") as f:
-                rows = f.read().splitlines()[1:]
-            value = int(addr)
-            for row in rows:
-                fields = row.split()
-                if len(fields) < 8 or not int(fields[3], 16) & 1:  # RTF_UP
-                    continue
-                # The table prints addresses as host-order (little-endian) hex words.
-                dest = struct.unpack("<I", struct.pack(">I", int(fields[1], 16)))[0]
-                mask = struct.unpack("<I", struct.pack(">I", int(fields[7], 16)))[0]
-                if value & mask == dest:
-                    key = (-bin(mask).count("1"), int(fields[6]), fields[0])
-                    best = key if best is None or key < best else best
-        else:
-            with open("/proc/net/ipv6_route") as f:
-                rows = f.read().splitlines()
-            value = int(addr)
-            for row in rows:
-                fields = row.split()
-                if len(fields) < 10 or not int(fields[8], 16) & 1:
-                    continue
-                length = int(fields[1], 16)
-                shift = 128 - length
-                if value >> shift == int(fields[0], 16) >> shift:
-                    key = (-length, int(fields[5], 16), fields[9])
-                    best = key if best is None or key < best else best
-    except (OSError, ValueError):
-        return None
-    return None if best is None else best[2]
+    return route_interface(address)
 
 
 class Policy:

@@ -10,6 +10,7 @@ socket and neighbour look-up, where one extra call or attribute look-up shows.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 __all__ = ["IpAddress", "IpCidr", "IpVersion"]
@@ -43,6 +44,37 @@ class IpAddress:
 
     version: int
     """The IP version, 4 or 6."""
+
+    def _init_from(
+        self,
+        value: bytes | bytearray | memoryview | int | str,
+        octets: int,
+        parse_text: Callable[[str], bytes],
+    ) -> None:
+        # The constructor of both versions: ``octets`` long, text read by ``parse_text``.
+        # Per-packet code takes addresses from the caches (``ipv4_from_packed`` and kin),
+        # not from here.
+        tp = type(value)
+        if tp is bytes:
+            packed: bytes = value  # type: ignore[assignment]
+        elif tp is str:
+            packed = parse_text(value)  # type: ignore[arg-type]
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if not 0 <= value < 1 << (8 * octets):
+                raise ValueError(
+                    f"an IPv{self.version} address is a {8 * octets}-bit unsigned int, not {value}"
+                )
+            packed = value.to_bytes(octets, "big")
+        elif isinstance(value, (bytearray, memoryview)):
+            packed = bytes(value)
+        elif isinstance(value, type(self)):
+            packed = value._packed
+        else:
+            raise TypeError(f"cannot make an IPv{self.version} address from {tp.__name__}")
+        if len(packed) != octets:
+            raise ValueError(f"an IPv{self.version} address has {octets} octets, not {len(packed)}")
+        _set(self, "_packed", packed)
+        _set(self, "_int", int.from_bytes(packed, "big"))
 
     @staticmethod
     def parse(text: str) -> IpAddress:

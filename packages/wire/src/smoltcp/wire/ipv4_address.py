@@ -16,7 +16,6 @@ __all__ = [
 
 # Slot assignment that bypasses the immutability guard of ``__setattr__``.
 _set = object.__setattr__
-_from_bytes = int.from_bytes
 
 
 def _parse_ipv4(text: str) -> bytes:
@@ -54,27 +53,7 @@ class Ipv4Address(IpAddress):
     BROADCAST: Ipv4Address
 
     def __init__(self, value: bytes | bytearray | memoryview | int | str) -> None:
-        tp = type(value)
-        if tp is bytes:
-            if len(value) != 4:  # type: ignore[arg-type]
-                raise ValueError(f"an IPv4 address has 4 octets, not {len(value)}")  # type: ignore[arg-type]
-            packed: bytes = value  # type: ignore[assignment]
-        elif tp is str:
-            packed = _parse_ipv4(value)  # type: ignore[arg-type]
-        elif isinstance(value, int) and not isinstance(value, bool):
-            if not 0 <= value <= 0xFFFFFFFF:
-                raise ValueError(f"an IPv4 address is a 32-bit unsigned int, not {value}")
-            packed = value.to_bytes(4, "big")
-        elif isinstance(value, (bytearray, memoryview)):
-            packed = bytes(value)
-            if len(packed) != 4:
-                raise ValueError(f"an IPv4 address has 4 octets, not {len(packed)}")
-        elif isinstance(value, Ipv4Address):
-            packed = value._packed
-        else:
-            raise TypeError(f"cannot make an IPv4 address from {tp.__name__}")
-        _set(self, "_packed", packed)
-        _set(self, "_int", _from_bytes(packed, "big"))
+        self._init_from(value, 4, _parse_ipv4)
 
     @classmethod
     def parse(cls, text: str) -> Ipv4Address:

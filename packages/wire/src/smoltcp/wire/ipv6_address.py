@@ -158,27 +158,7 @@ class Ipv6Address(IpAddress):
     """ff02::16, where MLDv2 reports go (RFC 3810 5.2.14)."""
 
     def __init__(self, value: bytes | bytearray | memoryview | int | str) -> None:
-        tp = type(value)
-        if tp is bytes:
-            if len(value) != 16:  # type: ignore[arg-type]
-                raise ValueError(f"an IPv6 address has 16 octets, not {len(value)}")  # type: ignore[arg-type]
-            packed: bytes = value  # type: ignore[assignment]
-        elif tp is str:
-            packed = _parse_ipv6(value)  # type: ignore[arg-type]
-        elif isinstance(value, int) and not isinstance(value, bool):
-            if not 0 <= value < 1 << 128:
-                raise ValueError(f"an IPv6 address is a 128-bit unsigned int, not {value}")
-            packed = value.to_bytes(16, "big")
-        elif isinstance(value, (bytearray, memoryview)):
-            packed = bytes(value)
-            if len(packed) != 16:
-                raise ValueError(f"an IPv6 address has 16 octets, not {len(packed)}")
-        elif isinstance(value, Ipv6Address):
-            packed = value._packed
-        else:
-            raise TypeError(f"cannot make an IPv6 address from {tp.__name__}")
-        _set(self, "_packed", packed)
-        _set(self, "_int", _from_bytes(packed, "big"))
+        self._init_from(value, 16, _parse_ipv6)
 
     @classmethod
     def parse(cls, text: str) -> Ipv6Address:

@@ -54,7 +54,10 @@ class Context:
     - ``deprecated``: IPv6 addresses of ``ip_addrs`` whose preferred lifetime ended (RFC 4862
       5.5.4): received on, chosen as a source only when nothing else fits;
     - ``unusable``: IPv6 addresses under duplicate address detection or found duplicated
-      (the link-local one among them is left out of the interface's addresses).
+      (the link-local one among them is left out of the interface's addresses);
+    - ``ipv6_disabled``: whether IPv6 is disabled on the interface because its link-local
+      address formed from the MAC was found duplicated (RFC 4862 5.4.5): nothing IPv6 is
+      sent or received.
     """
 
     __slots__ = (
@@ -70,6 +73,7 @@ class Context:
         "hardware_addr",
         "ip_addrs",
         "ip_mtu",
+        "ipv6_disabled",
         "max_tso_size",
         "now",
         "pmtu",
@@ -108,6 +112,7 @@ class Context:
         self._unicast_v6: tuple[Ipv6Address, ...] | None = None
         self.deprecated: frozenset[IpAddress] = frozenset()
         self.unusable: frozenset[IpAddress] = frozenset()
+        self.ipv6_disabled = False
 
     def set_deprecated(self, addrs: frozenset[IpAddress]) -> None:
         """Replace the deprecated addresses (the interface calls this; sockets never do)."""

@@ -13,14 +13,24 @@ solicitation for it from ``::``, means somebody else holds or wants it: the addr
 *duplicated* (an `AcdEventKind.TAKEN` event, ``counters.duplicates``) and never used.
 
 The events have the same shape as IPv4 conflict detection's (`AcdEvent`), so an application
-watching both reads one kind of record. The first solicitation is not delayed by a random
-time (RFC 4862 5.4.2 asks it only right after an interface comes up, to spread hosts that
-start together; a deterministic stack gives no such spread without a seed, and a tentative
-address is unusable for that time).
+watching both reads one kind of record.
+
+The first solicitation for an address goes after a random delay in [0,
+MAX_RTR_SOLICITATION_DELAY] (RFC 4862 5.4.2: hosts that start together, after a power
+failure say, do not all probe at once), drawn from a `random.Random` seeded from
+``Config.random_seed``, so runs repeat exactly. The interface reports the address's
+solicited-node group (when it reports them, see `MldListener`) at the same moment, before the
+solicitation (5.4.2: the join comes first). ``DadConfig.max_rtr_solicitation_delay = 0``
+probes at the next poll instead.
+
+When the duplicated address is the link-local one formed from the MAC (RFC 4862 5.4.5) the
+interface disables IPv6 (see `Ipv6Host`); a duplicate of any other address only keeps that
+address out of use.
 """
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +73,10 @@ class DadConfig:
     built (None: when ``Config.slaac`` is on)."""
     max_events: int = 64
     """Most events kept for the application (the oldest are dropped first, counted)."""
+    max_rtr_solicitation_delay: Duration = field(default_factory=lambda: Duration.from_secs(1))
+    """MAX_RTR_SOLICITATION_DELAY (RFC 4861 10): the first solicitation for an address (and
+    the report joining its solicited-node group) waits a random time up to this (RFC 4862
+    5.4.2). Zero probes at the next poll (tests, or a host alone on its link)."""
 
     def __post_init__(self) -> None:
         for name in ("transmits", "max_events"):
@@ -75,6 +89,11 @@ class DadConfig:
             raise TypeError("retrans_timer must be a Duration")
         if self.retrans_timer.micros <= 0:
             raise ValueError(f"retrans_timer must be positive, not {self.retrans_timer}")
+        delay = self.max_rtr_solicitation_delay
+        if not isinstance(delay, Duration):
+            raise TypeError("max_rtr_solicitation_delay must be a Duration")
+        if delay.micros < 0:
+            raise ValueError(f"max_rtr_solicitation_delay must not be negative, not {delay}")
         for name in ("static",):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool")
@@ -85,7 +104,14 @@ class DadConfig:
 class DadCounters:
     """What duplicate address detection did."""
 
-    __slots__ = ("conflicts_in_use", "duplicates", "events_dropped", "probes_sent", "ready")
+    __slots__ = (
+        "conflicts_in_use",
+        "duplicates",
+        "events_dropped",
+        "ipv6_disabled",
+        "probes_sent",
+        "ready",
+    )
 
     def __init__(self) -> None:
         self.probes_sent = 0
@@ -99,6 +125,9 @@ class DadCounters:
         missed (RFC 4862 5.4.4: logged, nothing else)."""
         self.events_dropped = 0
         """Events discarded because the application did not read them (bounded)."""
+        self.ipv6_disabled = 0
+        """Times IPv6 was disabled on the interface because the link-local address formed
+        from the MAC was found duplicated (RFC 4862 5.4.5)."""
 
     def as_dict(self) -> dict[str, int]:
         """Return every counter by name."""
@@ -109,13 +138,15 @@ class DadCounters:
 
 
 class _Tentative:
-    __slots__ = ("cidr", "sent", "timer")
+    __slots__ = ("cidr", "joined_us", "sent", "timer")
 
     def __init__(self, cidr: Ipv6Cidr, timer: int) -> None:
         self.cidr = cidr
         self.sent = 0
         # When the next solicitation (or the verdict, after the last) is due, micros.
         self.timer = timer
+        # When the random delay ends: the solicited-node group is joined then (RFC 4862 5.4.2).
+        self.joined_us = timer
 
 
 Send = Callable[[Ipv6Address], bool]
@@ -128,15 +159,19 @@ class DuplicateAddressDetector:
     The interface calls `start` for an address to probe, `solicited` and `advertised` for
     every neighbour solicitation and advertisement about a tentative address, `poll` no later
     than `poll_at`, and `forget` when the address is removed. The application reads
-    `events`, `counters`, `tentative` and `duplicated`.
+    `events`, `counters`, `tentative` and `duplicated`. ``rand`` draws the delays before the
+    first solicitations (seeded by the caller; default: seed 0).
     """
 
-    def __init__(self, config: DadConfig | None = None) -> None:
+    def __init__(self, config: DadConfig | None = None, rand: random.Random | None = None) -> None:
         if config is None:
             config = DadConfig()
         if not isinstance(config, DadConfig):
             raise TypeError("config must be a DadConfig")
+        if rand is not None and not isinstance(rand, random.Random):
+            raise TypeError("rand must be a random.Random or None")
         self.config = config
+        self._rand = rand if rand is not None else random.Random(0)
         self.tentative: dict[Ipv6Address, _Tentative] = {}
         """Addresses under detection (read-only for the application)."""
         self.duplicated: dict[Ipv6Address, Instant] = {}
@@ -149,6 +184,9 @@ class DuplicateAddressDetector:
         self.counters = DadCounters()
         self.on_change: Callable[[frozenset[Ipv6Address]], None] | None = None
         """Called with `unusable` whenever it changes (the interface tells its context)."""
+        self.on_duplicate: Callable[[Ipv6Address, Instant], None] | None = None
+        """Called with an address found duplicated and when (the interface disables IPv6
+        when it is the link-local address formed from the MAC)."""
 
     @property
     def unusable(self) -> frozenset[Ipv6Address]:
@@ -164,8 +202,9 @@ class DuplicateAddressDetector:
         """Whether detection runs at all (``DadConfig.transmits`` above 0)."""
         return self.config.transmits > 0
 
-    def start(self, cidr: Ipv6Cidr, now: Instant) -> None:
-        """Make ``cidr``'s address tentative; the first solicitation is due at ``now``.
+    def start(self, cidr: Ipv6Cidr, now: Instant, *, delay: bool = True) -> None:
+        """Make ``cidr``'s address tentative; the first solicitation is due at ``now`` plus
+        a random delay in [0, ``max_rtr_solicitation_delay``] (``delay``; else at ``now``).
 
         Raises TypeError for a non-`Ipv6Cidr`, ValueError for an address that is not unicast.
         """
@@ -174,12 +213,26 @@ class DuplicateAddressDetector:
         addr = cidr.address
         if addr.is_unspecified or addr.is_multicast or addr.is_loopback:
             raise ValueError(f"cidr must hold a unicast IPv6 address, not {cidr}")
-        self.tentative[addr] = _Tentative(cidr, now.micros)
+        at = now.micros
+        limit = self.config.max_rtr_solicitation_delay.micros
+        if delay and limit > 0:
+            at += self._rand.randint(0, limit)
+        self.tentative[addr] = _Tentative(cidr, at)
         self.duplicated.pop(addr, None)
         self.passed.pop(addr, None)
-        if self._due < 0 or now.micros < self._due:
-            self._due = now.micros
+        if self._due < 0 or at < self._due:
+            self._due = at
         self._changed()
+
+    def joined(self, now_us: int) -> tuple[Ipv6Address, ...]:
+        """Return the tentative addresses whose random delay has ended at ``now_us``: their
+        solicited-node groups are joined (and reported) from then on (RFC 4862 5.4.2)."""
+        return tuple(a for a, r in self.tentative.items() if r.joined_us <= now_us)
+
+    def restart(self, now: Instant) -> None:
+        """Start detection over for every tentative address (after IPv6 was disabled)."""
+        for r in list(self.tentative.values()):
+            self.start(r.cidr, now)
 
     def forget(self, addr: Ipv6Address) -> None:
         """Stop probing ``addr`` and forget that it was duplicated."""
@@ -221,6 +274,8 @@ class DuplicateAddressDetector:
         self._event(AcdEventKind.TAKEN, addr, now, hw)
         self._due = self._earliest()
         self._changed()
+        if self.on_duplicate is not None:
+            self.on_duplicate(addr, now)
 
     def poll(self, now: Instant, send: Send) -> list[Ipv6Cidr]:
         """Send the solicitations due through ``send``; return the cidrs now ready.

@@ -221,6 +221,9 @@ class Egress:
         if ipr.payload_len != plen:
             ipr = ipr._replace(payload_len=plen)
         v6 = type(ipr) is Ipv6Repr
+        if v6 and self._cx.ipv6_disabled:
+            self.drop("ipv6-disabled")  # RFC 4862 5.4.5 (see `Ipv6Host`)
+            return False
         ip_len = (_IPV6_LEN if v6 else _IPV4_LEN) + plen
         pmtu = self._pmtu
         if type(repr) is not TcpRepr and pmtu is not None and (ip_len > self._ip_mtu or pmtu):
@@ -371,6 +374,9 @@ class Egress:
         """Send ``ipr`` + an ICMPv6 ``message`` (or the octets after the header, written
         already: an MLD report behind its hop-by-hop header) to ``dst_mac`` (None: IP medium),
         bypassing the next hop and its resolution (answers, solicitations, reports)."""
+        if self._cx.ipv6_disabled:
+            self.drop("ipv6-disabled")  # RFC 4862 5.4.5 (see `Ipv6Host`)
+            return False
         if self._eth and dst_mac is None:
             self.drop("no-link-layer-address")
             return False

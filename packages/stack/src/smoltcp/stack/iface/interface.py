@@ -89,6 +89,10 @@ def _check_device(device: object) -> None:
             raise TypeError(f"device must have a {method}() method ({type(device).__name__})")
 
 
+def _ipv6_cidrs(cidrs: tuple[IpCidr, ...]) -> set[IpCidr]:
+    return {c for c in cidrs if isinstance(c, Ipv6Cidr)}
+
+
 def _remove_addrs(addrs: list[IpCidr], gone: Container[IpAddress]) -> None:
     addrs[:] = [c for c in addrs if c.address not in gone]
 
@@ -118,6 +122,9 @@ class Interface:
       ``arp_queue_total``) and sent when the reply comes; at most one request per next hop
       per ``arp_request_interval`` (one second); the queue is dropped after
       ``arp_resolve_timeout``.
+    - IPv6 duplicate address detection (RFC 4862 5.4, ``dad``): after a random delay of up
+      to ``Config.dad.max_rtr_solicitation_delay``; a duplicated link-local address formed
+      from the MAC disables IPv6 (`ipv6_disabled`, RFC 4862 5.4.5).
     - IPv4 address conflict detection (RFC 5227, `smoltcp.stack.iface.acd`): `add_ip_addr`
       probes (optionally) and announces an address, `link_up` announces again; every address
       in use is defended; ``acd`` has the events (taken, ready, defended, lost) and counters.
@@ -279,19 +286,47 @@ class Interface:
         """The interface's Ethernet address (None on an IP medium)."""
         return self._hardware_addr
 
-    def set_hardware_addr(self, addr: EthernetAddress) -> None:
-        """Change the Ethernet address; raise ValueError on an IP medium or a non-unicast one."""
+    def set_hardware_addr(self, addr: EthernetAddress, now: Instant | None = None) -> None:
+        """Change the Ethernet address at ``now`` (default: the time of the last poll).
+
+        The link-local IPv6 address formed from the MAC changes with it (RFC 4862 5.3): the
+        old one's solicited-node group is left, the new one goes through duplicate address
+        detection as at start-up (when ``Config.dad.link_local``, or SLAAC, says so:
+        tentative, and its group joined, until it passes; see ``dad``). IPv6 addresses set by
+        the application, a link-local one included, stay as they are; SLAAC addresses formed
+        from the old MAC keep their lifetimes (the next router advertisement forms new
+        ones). If IPv6 was disabled
+        because the old link-local address was duplicated (`ipv6_disabled`), it is enabled
+        again. Raises ValueError on an IP medium or for a non-unicast address, TypeError
+        for a non-`EthernetAddress` or a ``now`` that is not an `Instant`.
+        """
         if not self._eth:
             raise ValueError("an IP-medium interface has no hardware address")
         if not isinstance(addr, EthernetAddress):
             raise TypeError(f"addr must be an EthernetAddress, not {type(addr).__name__}")
         if not addr.is_unicast:
             raise ValueError(f"addr must be a unicast Ethernet address, not {addr!r}")
+        if now is None:
+            now = self._now
+        _check_now(now)
+        old = self._hardware_addr
         self._hardware_addr = addr
         self._mac = bytes(addr)
         self.context.hardware_addr = addr
         self._egress.set_mac(self._mac)
         self._ingress.mac = self._mac
+        if old is not None:
+            self._ipv6_host.hardware_addr_changed(old, addr, now)
+
+    @property
+    def ipv6_disabled(self) -> bool:
+        """Whether IPv6 is disabled on the interface (read-only): duplicate address detection
+        found the link-local address formed from the MAC in use by another node (RFC 4862
+        5.4.5), so nothing IPv6 is sent or received (counted as ``ipv6-disabled`` drops;
+        ``dad.counters.ipv6_disabled`` counts the times, ``dad.events()`` has the TAKEN
+        event). `set_hardware_addr`, and IPv6 addresses set by the application
+        (`update_ip_addrs`, `add_ip_addr`), enable it again."""
+        return self.context.ipv6_disabled
 
     @property
     def medium(self) -> Medium:
@@ -306,8 +341,10 @@ class Interface:
     def update_ip_addrs(self, f: Callable[[list[IpCidr]], None]) -> None:
         """Call ``f`` with a list of the addresses to change it in place (then validated).
 
-        Raises TypeError if ``f`` leaves anything but `IpCidr`s in the list, ValueError for an
-        address that cannot be an interface's (unspecified, broadcast or multicast).
+        A change of the IPv6 addresses enables IPv6 again if it was disabled (see
+        `ipv6_disabled`). Raises TypeError if ``f`` leaves anything but `IpCidr`s in the
+        list, ValueError for an address that cannot be an interface's (unspecified, broadcast
+        or multicast).
         """
         if not callable(f):
             raise TypeError(f"f must be callable, not {type(f).__name__}")
@@ -319,9 +356,14 @@ class Interface:
             a = cidr.address
             if a.is_unspecified or a.is_broadcast or a.is_multicast:
                 raise ValueError(f"{cidr} cannot be an interface address")
+        before = self.context.ip_addrs
         self.context.set_ip_addrs(tuple(addrs))
         self._resolution.next_hops.clear()
         self.acd.retain(self.context.addresses)
+        if self.context.ipv6_disabled and _ipv6_cidrs(before) != _ipv6_cidrs(self.context.ip_addrs):
+            # The application configured IPv6 itself (RFC 4862 5.4.5 lets an interface go on
+            # with addresses not formed from the hardware address).
+            self._ipv6_host.enable(self._now)
 
     def join_multicast_group(self, group: Ipv4Address | Ipv6Address, now: Instant) -> bool:
         """Join ``group``: accept its datagrams and report it (IGMPv2, RFC 2236, for IPv4;
@@ -394,6 +436,8 @@ class Interface:
         ):
             raise ValueError(f"cidr: the interface already has {addr}")
         v4 = type(addr) is Ipv4Address
+        if not v4:
+            self._ipv6_host.enable(now)  # the application configures IPv6 (see ipv6_disabled)
         if probe is None:
             probe = self.config.acd.probe_static if v4 else self.config.dad.static
         if isinstance(cidr, Ipv6Cidr) and self._eth and probe and self.dad.enabled:
@@ -419,8 +463,9 @@ class Interface:
         IPv4 address in use is announced again. Call it when the device reports carrier again
         (a cable plugged in, a Wi-Fi association); the interface cannot see that by itself.
         IPv6 (RFC 4862 5.4): every address that passed duplicate detection is tentative again
-        until it passes again, and the MLD groups are reported again (RFC 3810 6.1). Nothing
-        happens on an IP medium.
+        until it passes again, and the MLD groups are reported again (RFC 3810 6.1); IPv6
+        disabled by a duplicated link-local address stays disabled (`ipv6_disabled`).
+        Nothing happens on an IP medium.
         """
         if not isinstance(now, Instant):
             raise TypeError(f"now must be an Instant, not {type(now).__name__}")

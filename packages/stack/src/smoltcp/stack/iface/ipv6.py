@@ -138,6 +138,9 @@ class Ipv6Ingress:
 
     def process_ethernet(self, frame: memoryview, dst_mac: bytes, src_mac: bytes) -> None:
         """Take an Ethernet frame with EtherType 0x86DD, addressed to us or one of our groups."""
+        if self._cx.ipv6_disabled:
+            self._drop("ipv6-disabled")  # RFC 4862 5.4.5 (see `Ipv6Host`)
+            return
         mac = self._egress.mac
         if dst_mac != mac and dst_mac[0] & 1:
             addrs = self.ipv6_addrs()

@@ -7,17 +7,29 @@ its `Config`; `due_us` says when `service` next has work (the interface's `poll`
 `poll_at` ask); `service` sends the solicitations and reports due, adds the addresses that
 passed detection and removes those whose valid lifetime ended; `link_up` starts detection
 and reports over. IPv6 ingress talks to ``dad``, ``mld`` and ``slaac`` directly.
+
+RFC 4862 5.4.5: when detection finds the link-local address formed from the MAC duplicated,
+another node most likely has the same hardware address, and no other address would give a
+working configuration. IPv6 is then *disabled* on the interface (``Context.ipv6_disabled``,
+``Interface.ipv6_disabled``): nothing IPv6 is sent (each packet counted as an
+``ipv6-disabled`` drop), every IPv6 frame received is dropped (counted likewise), detection,
+MLD and SLAAC stand still; a warning is logged and ``dad.counters.ipv6_disabled`` counts it.
+IPv4 goes on. It is enabled again when the application acts: a new hardware address
+(`hardware_addr_changed`: the link-local address formed from it is probed), or IPv6
+addresses it sets itself (`enable`; the duplicated link-local address stays out of use, the
+configured ones work, as 5.4.5 allows for addresses not formed from the hardware address).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import random
 import weakref
 from typing import TYPE_CHECKING
 
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpCidr, IpProtocol, Ipv6Address, Ipv6Cidr
+from smoltcp.wire import EthernetAddress, IpCidr, IpProtocol, Ipv6Address, Ipv6Cidr
 from smoltcp.wire.icmpv6 import NDP_HOP_LIMIT, Icmpv6Message, Icmpv6Repr
 from smoltcp.wire.ipv6 import Ipv6Repr
 from smoltcp.wire.ipv6ext import (
@@ -40,6 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Ipv6Host"]
 
+log = logging.getLogger("smoltcp.stack.iface")
+
 _UNSPECIFIED = Ipv6Address(0)
 # RFC 3810 5: reports carry a Router Alert option (RFC 2711) whose value 0 says "MLD".
 _ROUTER_ALERT = (Ipv6OptionRepr(Ipv6OptionType.ROUTER_ALERT, b"\x00\x00"),)
@@ -61,9 +75,19 @@ class Ipv6Host:
         self._cx = iface.context
         self._egress = egress
         self._eth = iface.hardware_addr is not None
-        self.dad = DuplicateAddressDetector(config.dad)
+        self.dad = DuplicateAddressDetector(config.dad, random.Random(f"dad-{config.random_seed}"))
         # The context's view of what is unusable follows the detector (no reference back).
         self.dad.on_change = self._cx.set_unusable
+        host = weakref.ref(self)
+
+        def on_duplicate(addr: Ipv6Address, now: Instant) -> None:
+            me = host()  # a weak reference: the detector keeps no cycle alive
+            if me is not None:
+                me._on_duplicate(addr, now)
+
+        self.dad.on_duplicate = on_duplicate
+        self.disabled_at: Instant | None = None
+        """When IPv6 was last disabled (RFC 4862 5.4.5), or None while it is enabled."""
         report = config.mld.report_solicited_nodes
         if report is None:
             report = config.slaac
@@ -72,15 +96,74 @@ class Ipv6Host:
         probe_ll = config.dad.link_local
         if probe_ll is None:
             probe_ll = config.slaac
+        self._probe_ll = probe_ll
         hardware_addr = iface.hardware_addr
         if hardware_addr is not None and probe_ll and self.dad.enabled:
             ll = Ipv6Address.link_local_from_ethernet(hardware_addr)
             self.dad.start(Ipv6Cidr(ll, _LINK_LOCAL_PREFIX), now)
 
+    # -- RFC 4862 5.4.5: a duplicated link-local address disables IPv6 ------------------------
+
+    def _on_duplicate(self, addr: Ipv6Address, now: Instant) -> None:
+        hw = self._cx.hardware_addr
+        if hw is None or addr != Ipv6Address.link_local_from_ethernet(hw):
+            return  # another address: it only stays out of use (RFC 4862 5.4.5)
+        cx = self._cx
+        if cx.ipv6_disabled:
+            return
+        cx.ipv6_disabled = True
+        self.disabled_at = now
+        self.dad.counters.ipv6_disabled += 1
+        log.warning(
+            "IPv6 disabled: link-local address %s, formed from hardware address %s, is in use "
+            "by another node (RFC 4862 5.4.5); set another hardware address or IPv6 addresses "
+            "to enable it again",
+            addr,
+            hw,
+        )
+
+    def enable(self, now: Instant) -> None:
+        """Enable IPv6 again after it was disabled (the application set addresses or a
+        hardware address): detection starts over for the tentative addresses and the groups
+        are reported again. Nothing happens while IPv6 is enabled."""
+        cx = self._cx
+        if not cx.ipv6_disabled:
+            return
+        cx.ipv6_disabled = False
+        self.disabled_at = None
+        self.dad.restart(now)
+        self.mld.synced = (None, ())
+        self.mld.resend(now.micros)
+        log.info("IPv6 enabled again")
+
+    def hardware_addr_changed(
+        self, old: EthernetAddress, new: EthernetAddress, now: Instant
+    ) -> None:
+        """Follow a new hardware address (the context has it already): the link-local
+        address formed from ``old`` goes (its solicited-node group is left), the one formed
+        from ``new`` is probed as at start-up (tentative until it passes) and its group
+        joined; IPv6 is enabled again if it was disabled. Configured addresses stay as they
+        are, a link-local one included."""
+        cx = self._cx
+        old_ll = Ipv6Address.link_local_from_ethernet(old)
+        new_ll = Ipv6Address.link_local_from_ethernet(new)
+        if old_ll == new_ll and not cx.ipv6_disabled:
+            return
+        dad = self.dad
+        if not cx.has_ip_addr(old_ll):
+            dad.forget(old_ll)
+        self.enable(now)
+        if self._probe_ll and dad.enabled and not cx.has_ip_addr(new_ll):
+            dad.start(Ipv6Cidr(new_ll, _LINK_LOCAL_PREFIX), now)
+        # The solicited-node groups are recomputed from the new MAC at the next service.
+        self.mld.synced = (None, ())
+
     def link_up(self, now: Instant) -> None:
         """The link came back up (RFC 4862 5.4: detection runs when an interface is
         re-initialised): every address that passed detection is tentative again, and every
-        reported group is reported again."""
+        reported group is reported again. IPv6 disabled stays disabled."""
+        if self._cx.ipv6_disabled:
+            return
         dad = self.dad
         cx = self._cx
         again = [c for a, c in dad.passed.items() if a.is_link_local or cx.has_ip_addr(a)]
@@ -93,6 +176,8 @@ class Ipv6Host:
 
     def due_us(self) -> int:
         """Return when `service` next has work (microseconds), or -1."""
+        if self._cx.ipv6_disabled:
+            return -1  # RFC 4862 5.4.5: nothing is sent
         mld = self.mld
         if mld.report_solicited_nodes and self._cx.ip_addrs is not mld.synced[0]:
             return 0  # the addresses changed: their solicited-node groups are to be reported
@@ -106,35 +191,55 @@ class Ipv6Host:
         return best
 
     def _sync_groups(self, now_us: int) -> None:
-        """Tell MLD the solicited-node groups of our addresses, tentative ones included, when
-        they changed (only reported groups need it: ingress computes them itself)."""
+        """Tell MLD the solicited-node groups of our addresses, tentative ones included once
+        their random delay ended (RFC 4862 5.4.2), when they changed (only reported groups
+        need it: ingress computes them itself)."""
         mld = self.mld
         if not mld.report_solicited_nodes:
             return
         cx = self._cx
-        key = (cx.ip_addrs, tuple(self.dad.tentative))
+        joined = self.dad.joined(now_us)
+        key = (cx.ip_addrs, joined)
         if key == mld.synced:
             return
         mld.synced = key
         addrs = set(ipv6_unicast_addrs(cx.hardware_addr, cx.ip_addrs, cx.unusable))
-        addrs.update(self.dad.tentative)
+        addrs.update(joined)
         mld.set_solicited_nodes({Ipv6Address.solicited_node(a) for a in addrs}, now_us)
 
-    def service(self, now: Instant) -> bool:
-        """Do what is due at ``now``; return whether anything was sent."""
-        now_us = now.micros
+    def _send_reports(self, now_us: int) -> bool:
+        self._sync_groups(now_us)
+        mld = self.mld
         sent = False
-        dad = self.dad
+        if mld.next_due_us is not None and mld.next_due_us <= now_us:
+            for dst, message in mld.take(now_us):
+                sent = self._send_report(dst, message) or sent
+        return sent
+
+    def service(self, now: Instant) -> bool:
+        """Do what is due at ``now``; return whether anything was sent (nothing while IPv6
+        is disabled)."""
         cx = self._cx
+        if cx.ipv6_disabled:
+            return False
+        now_us = now.micros
+        # RFC 4862 5.4.2: the report joining a tentative address's solicited-node group goes
+        # before its first solicitation.
+        sent = self._send_reports(now_us)
+        dad = self.dad
         if 0 <= dad.due_us() <= now_us:
             before = dad.counters.probes_sent
             ready = dad.poll(now, self._send_dad_ns)
+            # The link-local address formed from the MAC is never configured: it is ours
+            # as soon as it leaves ``unusable``.
+            hw = cx.hardware_addr
+            formed = None if hw is None else Ipv6Address.link_local_from_ethernet(hw)
             fresh: list[IpCidr] = [
-                c for c in ready if not c.address.is_link_local and not cx.has_ip_addr(c.address)
+                c for c in ready if c.address != formed and not cx.has_ip_addr(c.address)
             ]
             if fresh:
                 self._iface.update_ip_addrs(functools.partial(_extend, fresh))
-            sent = dad.counters.probes_sent != before
+            sent = dad.counters.probes_sent != before or sent
         slaac = self.slaac
         if 0 <= slaac.next_due_us <= now_us:
             gone = {c.address for c in slaac.poll(now_us)}
@@ -143,12 +248,7 @@ class Ipv6Host:
             if gone & cx.addresses:
                 self._iface.update_ip_addrs(functools.partial(_remove, gone))
             cx.set_deprecated(slaac.deprecated)
-        self._sync_groups(now_us)
-        mld = self.mld
-        if mld.next_due_us is not None and mld.next_due_us <= now_us:
-            for dst, message in mld.take(now_us):
-                sent = self._send_report(dst, message) or sent
-        return sent
+        return self._send_reports(now_us) or sent
 
     def _send_dad_ns(self, target: Ipv6Address) -> bool:
         """Send a duplicate-detection solicitation for ``target`` (RFC 4862 5.4.2): from

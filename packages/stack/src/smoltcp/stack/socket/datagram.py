@@ -1,4 +1,4 @@
-"""What UDP and ICMP sockets share: two bounded packet queues, a binding and a hop limit."""
+"""What UDP and ICMP sockets share: two bounded packet queues, a binding and hop limits."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from smoltcp.stack.storage import PacketBuffer
 from .base import Socket
 
 __all__ = [
+    "DEFAULT_MULTICAST_HOP_LIMIT",
     "DatagramSocket",
     "MAX_BUFFER_SIZE",
     "OCTETS_PER_SLOT",
@@ -21,6 +22,10 @@ MAX_BUFFER_SIZE = 1 << 30
 """The largest buffer an int size may ask for (1 GiB)."""
 OCTETS_PER_SLOT = 64
 """An int size of N octets holds up to ``max(1, N // 64)`` packets (small ones)."""
+DEFAULT_MULTICAST_HOP_LIMIT = 1
+"""The hop limit (TTL) of what a socket sends to a multicast group unless told otherwise: the
+group's datagrams stay on the link (RFC 3493 5.2 IPV6_MULTICAST_HOPS, RFC 1112 6.1
+IP_MULTICAST_TTL)."""
 
 
 # Any: user input, checked here; each socket kind keeps its own per-packet metadata.
@@ -77,7 +82,15 @@ class DatagramSocket(Socket):
     Subclasses set ``_endpoint`` when bound.
     """
 
-    __slots__ = ("_endpoint", "_hop_limit", "_rx", "_tx", "rx_dropped", "tx_dropped")
+    __slots__ = (
+        "_endpoint",
+        "_hop_limit",
+        "_multicast_hop_limit",
+        "_rx",
+        "_tx",
+        "rx_dropped",
+        "tx_dropped",
+    )
 
     def __init__(
         self,
@@ -91,6 +104,7 @@ class DatagramSocket(Socket):
         # Any: each subclass binds its own kind of endpoint (UDP or ICMP).
         self._endpoint: Any = None
         self._hop_limit: int | None = None
+        self._multicast_hop_limit: int | None = None
         self.rx_dropped = 0
         self.tx_dropped = 0
 
@@ -100,7 +114,8 @@ class DatagramSocket(Socket):
 
     @property
     def hop_limit(self) -> int | None:
-        """The time to live of what the socket sends; None means the default, 64."""
+        """The time to live of what the socket sends to a unicast (or broadcast) address; None
+        means the default, 64."""
         return self._hop_limit
 
     @hop_limit.setter
@@ -110,3 +125,29 @@ class DatagramSocket(Socket):
         if value is not None and not 1 <= value <= 255:
             raise ValueError(f"hop_limit must be in [1, 255] or None, not {value!r}")
         self._hop_limit = value
+
+    @property
+    def multicast_hop_limit(self) -> int | None:
+        """The hop limit (IPv6) or time to live (IPv4) of what the socket sends to a multicast
+        group, in [1, 255]; None means the default, `DEFAULT_MULTICAST_HOP_LIMIT` (1: the
+        link only), as a POSIX socket's IPV6_MULTICAST_HOPS and IP_MULTICAST_TTL. `hop_limit`
+        does not apply to multicast destinations. Setting anything else raises TypeError or
+        ValueError naming ``multicast_hop_limit`` (0, "this host only", has no meaning
+        here: the stack delivers nothing it sends to itself)."""
+        return self._multicast_hop_limit
+
+    @multicast_hop_limit.setter
+    def multicast_hop_limit(self, value: int | None) -> None:
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise TypeError(
+                f"multicast_hop_limit must be an int or None, not {type(value).__name__}"
+            )
+        if value is not None and not 1 <= value <= 255:
+            raise ValueError(f"multicast_hop_limit must be in [1, 255] or None, not {value!r}")
+        self._multicast_hop_limit = value
+
+    def _hop_limit_for(self, dst: Any, unicast_default: int) -> int:
+        """Return the hop limit of a packet to ``dst`` (an `IpAddress`)."""
+        if dst.is_multicast:
+            return self._multicast_hop_limit or DEFAULT_MULTICAST_HOP_LIMIT
+        return self._hop_limit or unicast_default

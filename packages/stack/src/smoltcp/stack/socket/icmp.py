@@ -207,7 +207,7 @@ class IcmpSocket(DatagramSocket):
                         "drop: icmp message to %s: %s", addr, why if icmp is None else "no source"
                     )
                 continue
-            hop = self._hop_limit or DEFAULT_HOP_LIMIT
+            hop = self._hop_limit_for(addr, DEFAULT_HOP_LIMIT)
             proto = _ICMPV6 if addr.version == 6 else _ICMP
             emit(ip_repr(src, addr, proto, icmp.buffer_len(), hop), icmp)
             tx.dequeue()

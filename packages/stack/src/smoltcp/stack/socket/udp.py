@@ -14,7 +14,13 @@ from smoltcp.wire.ipv4 import IpProtocol
 from smoltcp.wire.udp import UdpRepr
 
 from .base import Emit
-from .datagram import DatagramSocket, check_bytes, check_size, check_writable
+from .datagram import (
+    DEFAULT_MULTICAST_HOP_LIMIT,
+    DatagramSocket,
+    check_bytes,
+    check_size,
+    check_writable,
+)
 from .errors import BindError, RecvError, SendError
 
 __all__ = ["UdpSocket", "to_endpoint"]
@@ -71,7 +77,8 @@ class UdpSocket(DatagramSocket):
     (``UdpSocket(4096, 4096)``, as ``TcpSocket(4096, 4096)``; an int N holds up to N // 64
     datagrams): their capacities bound how many datagrams (and octets) wait in each direction.
     A datagram that arrives when the receive buffer is full is dropped and counted in
-    ``rx_dropped``.
+    ``rx_dropped``. Datagrams to a multicast group leave with `multicast_hop_limit` (1 by
+    default: the link only), all others with `hop_limit` (64 by default).
     """
 
     __slots__ = ()
@@ -87,6 +94,10 @@ class UdpSocket(DatagramSocket):
     def set_hop_limit(self, value: int | None) -> None:
         """Set `hop_limit` (ValueError outside [1, 255])."""
         self.hop_limit = value
+
+    def set_multicast_hop_limit(self, value: int | None) -> None:
+        """Set `multicast_hop_limit` (ValueError outside [1, 255])."""
+        self.multicast_hop_limit = value
 
     # Any: whatever to_endpoint accepts (an endpoint, a port, a pair or text), checked there.
     def bind(self, endpoint: Any) -> None:
@@ -239,8 +250,12 @@ class UdpSocket(DatagramSocket):
                         log.debug("drop: no source address to reach %s", remote.addr)
                     continue
             udp = UdpRepr(ep.port, remote.port, payload)
-            hop = self._hop_limit or DEFAULT_HOP_LIMIT
-            emit(ip_repr(src, remote.addr, _UDP, 8 + len(payload), hop), udp)
+            dst = remote.addr
+            if dst.is_multicast:
+                hop = self._multicast_hop_limit or DEFAULT_MULTICAST_HOP_LIMIT
+            else:
+                hop = self._hop_limit or DEFAULT_HOP_LIMIT
+            emit(ip_repr(src, dst, _UDP, 8 + len(payload), hop), udp)
             tx.dequeue()
             return True
         return False
