@@ -156,22 +156,28 @@ class Rack:
 
     def _forget(self, start: int, end: int) -> None:
         """Take [start, end) out of the entries and lost ranges that hold it (sent again)."""
-        kept: deque[_Entry] = deque()
-        for entry in self._sent:
+        sent = self._sent
+        # Usually one entry overlaps: find them in one pass (seq_before inlined), then replace
+        # each in place, from the last so that the earlier positions hold.
+        hits = [
+            i
+            for i, entry in enumerate(sent)
+            if 0 < ((end - entry[_START]) & SEQ_MASK) < SEQ_HALF
+            and 0 < ((entry[_END] - start) & SEQ_MASK) < SEQ_HALF
+        ]
+        for i in reversed(hits):
+            entry = sent[i]
             s, e = entry[_START], entry[_END]
-            if not (seq_before(s, end) and seq_before(start, e)):
-                kept.append(entry)
-                continue
+            del sent[i]
             if entry[_RETX]:
                 self._retx -= 1
             # What is left of the entry keeps its send time and marks.
-            if seq_before(s, start):
-                kept.append([s, start, *entry[_TIME:]])
-                self._retx += entry[_RETX]
             if seq_before(end, e):
-                kept.append([end, e, *entry[_TIME:]])
+                sent.insert(i, [end, e, *entry[_TIME:]])
                 self._retx += entry[_RETX]
-        self._sent = kept
+            if seq_before(s, start):
+                sent.insert(i, [s, start, *entry[_TIME:]])
+                self._retx += entry[_RETX]
         lost: list[list[int]] = []
         for r in self.lost:
             s, e = r[0], r[1]
@@ -208,24 +214,83 @@ class Rack:
         if newest is not None:
             delivered = self._deliver(newest, t)
         if self._retx or blocks:
+            # Most entries are untouched by the blocks: `_split`'s test, inlined over the
+            # blocks' raw edges (computed once per ACK), turns them away without a call.
+            edges = [(int(left) & SEQ_MASK, int(right) & SEQ_MASK) for left, right in blocks]
+            # When every block lies in the half space above SND.UNA (a well-formed ACK), an
+            # entry also there is touched only if it overlaps [bottom, top): entries wholly
+            # below the lowest block or above the highest (most holes, the new data in
+            # flight) are turned away with two comparisons.
+            bottom = top = -1
+            if edges:
+                rel = [((left - una) & SEQ_MASK, (right - una) & SEQ_MASK) for left, right in edges]
+                if all(lo < hi < SEQ_HALF for lo, hi in rel):
+                    bottom = min(lo for lo, _ in rel)
+                    top = max(hi for _, hi in rel)
+            # A delivered original (not a retransmission) is inert from then on: nothing
+            # reads its times or marks, it only waits for SND.UNA to pass it. So a run of them
+            # becomes one entry (`run`, the last kept), and an ACK after a long SACKed stretch
+            # walks a few entries instead of one per segment.
             kept: deque[_Entry] = deque()
+            run: _Entry | None = None
             for entry in sent:
-                if not seq_before(una, entry[_END]):
+                end = entry[_END]
+                if not 0 < ((end - una) & SEQ_MASK) < SEQ_HALF:
                     delivered = self._deliver(entry, t) or delivered
                     self._retx -= entry[_RETX]
                     continue
-                if not entry[_DELIVERED] and blocks:
-                    parts = _split(entry, blocks)
+                if entry[_DELIVERED]:
+                    if entry[_RETX]:
+                        run = None
+                    elif run is not None:
+                        run[_END] = end
+                        continue
+                    else:
+                        run = entry
+                    kept.append(entry)
+                    continue
+                if edges:
+                    start = entry[_START]
+                    if top >= 0:
+                        s_rel = (start - una) & SEQ_MASK
+                        e_rel = (end - una) & SEQ_MASK
+                        if s_rel < e_rel < SEQ_HALF and (s_rel >= top or e_rel <= bottom):
+                            kept.append(entry)
+                            run = None
+                            continue
+                    length = (end - start) & SEQ_MASK
+                    for left, right in edges:
+                        hi = (right - start) & SEQ_MASK
+                        if 0 < hi < SEQ_HALF:
+                            lo = (left - start) & SEQ_MASK
+                            if lo >= SEQ_HALF:
+                                lo = 0
+                            if lo < hi and lo < length:
+                                break
+                    else:
+                        kept.append(entry)
+                        run = None
+                        continue
+                    parts = _split(entry, edges)
                     if parts is not None:
                         # What arrived is delivered; the rest keeps waiting, with the same
                         # send time (so a super-segment's lost piece is found too).
                         for part, sacked in parts:
                             if sacked:
                                 delivered = self._deliver(part, t) or delivered
+                                if not part[_RETX]:
+                                    if run is not None:
+                                        run[_END] = part[_END]
+                                        continue
+                                    kept.append(part)
+                                    run = part
+                                    continue
                             kept.append(part)
+                            run = None
                         self._retx += entry[_RETX] * (len(parts) - 1)
                         continue
                 kept.append(entry)
+                run = None
             self._sent = sent = kept
         if self.lost:
             self.lost = [r for r in self.lost if seq_before(una, r[1])]
