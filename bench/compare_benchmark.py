@@ -10,6 +10,10 @@ whole process (its ``resource`` usage minus that of a run which only starts up a
 octet), the same figure, which the other jobs of a shared machine distort less. Rows an
 installation does not know (its parser refuses the options) print as "-". Deletes the
 namespace at the end. Needs root and iproute2. Prints figures; asserts nothing.
+
+Install both the same way (``pip install`` of each package, not editable): the rr and connect
+rows run their kernel peer in a process of its own, whose start-up (imports) the subtracted
+start-up run does not include, and an editable install imports more slowly.
 """
 
 from __future__ import annotations

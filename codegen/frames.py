@@ -517,8 +517,13 @@ def _parse(
             else:
                 out += [line[4:] for line in block]  # always verified
         else:
+            # A kernel's initial value must fit 64 bits: a standalone layer's addresses may be
+            # IPv6 ones (two 128-bit words), so their sum is reduced modulo 0xFFFF first (which
+            # keeps the one's complement sum: 2**16 is 1 modulo 0xFFFF).
+            kernel_pseudo = "pseudo"
             if i == 0:
                 src, dst = "src_addr._int", "dst_addr._int"
+                kernel_pseudo = "pseudo % 0xFFFF"
             else:
                 prev = layers[i - 1]
                 src = prev.var_of[prev.leaves["src_addr"].word.name]
@@ -541,7 +546,7 @@ def _parse(
                 "                seg_sum <<= 8",
                 "            bad = (seg_sum + pseudo) % 0xFFFF",
                 "        else:",
-                "            bad = csum(segment, pseudo) != 0xFFFF",
+                f"            bad = csum(segment, {kernel_pseudo}) != 0xFFFF",
                 "        if bad:",
                 f"            {fallback}",
             ]
@@ -972,8 +977,12 @@ def _emit(
                     f"        buffer[{cs_at + 1}] = s & 0xFF",
                 ]
         else:
+            # A kernel's initial value must fit 64 bits (see the parse side): reduced when the
+            # addresses may be IPv6 ones.
+            reduce = ""
             if i == 0:
                 src, dst = "src_addr._int", "dst_addr._int"
+                reduce = " % 0xFFFF"
             else:
                 prev = layers[i - 1]
                 src = _emit_addr(prev, "src_addr", rvars, wvars)
@@ -1001,6 +1010,7 @@ def _emit(
             plain = [v for v in sums[layer.prefix] if v not in seqs]
             seg_expr = f"{pseudo} + {' + '.join(plain)}"
             seq_vars = [v for v in sums[layer.prefix] if v in seqs]
+            kernel_pseudo = f"({pseudo}){reduce}" if reduce else pseudo
             # int.__add__ once per pair of sequence numbers (one call costs more than an add).
             while len(seq_vars) >= 2:
                 seg_expr += f" + _int_add({seq_vars.pop(0)}, {seq_vars.pop(0)})"
@@ -1022,7 +1032,7 @@ def _emit(
             post += [
                 "    if compute:",
                 "        view = buffer if type(buffer) is memoryview else memoryview(buffer)",
-                f"        s = ~csum(view[{seg_at}:end], {pseudo}) & 0xFFFF"
+                f"        s = ~csum(view[{seg_at}:end], {kernel_pseudo}) & 0xFFFF"
                 + (" or 0xFFFF" if cs.zero_is_none else ""),
                 f"        buffer[{cs_at}] = s >> 8",
                 f"        buffer[{cs_at + 1}] = s & 0xFF",

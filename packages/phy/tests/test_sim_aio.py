@@ -166,3 +166,25 @@ def test_a_sim_runtime_refuses_another_loop() -> None:
 
     with pytest.raises(RuntimeError, match="VirtualTimeEventLoop"):
         asyncio.run(main())
+
+
+def test_a_sim_runtime_runs_on_the_simulators_clock() -> None:
+    from smoltcp.phy.sim.aio_host import SimRuntime
+    from smoltcp.stack.time import Instant
+
+    net = Network(1)
+    a = net.add_host("a", "10.0.0.1/24")
+    with pytest.raises(TypeError, match="clock"):
+        SimRuntime(a, clock=lambda: Instant(0))
+    # Through the runtime's public clock hook: "now" is the simulator's, before and after
+    # virtual time has passed.
+    rt = SimRuntime(a)
+    net.sim.run(until=2_500_000)
+    assert rt.now() == Instant(2_500_000)
+
+    async def main() -> Instant:
+        async with rt:
+            await asyncio.sleep(1.25)
+            return rt.now()
+
+    assert _run(VirtualTimeEventLoop(net.sim), main()) == Instant(3_750_000)

@@ -67,28 +67,31 @@ def _goodput(net: Network, flow: Bulk, t1: int, t2: int) -> float:
 # -- receive window --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "window",
-    [
-        pytest.param(
-            65_535,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the receiver advertises its window before the application has read "
-                "the segment just received (64087 = 65535 - 1448 in steady state) and the "
-                "sender holds back the sub-MSS remainder: 3.7 % below W/R, not within 2 %",
-            ),
-        ),
-        131_072,
-        262_144,
-    ],
-)
-def test_receive_window_limited_goodput_is_w_over_r(window: int) -> None:
-    # A 1 Gbit/s path with a 100 ms round trip: the window, not the link, limits the flow.
-    net, (flow,) = _path(1_000_000_000, 50_000, 10_000, buffer=window)
+@pytest.mark.parametrize("buffer", [65_535, 131_072, 262_144])
+def test_receive_window_limited_goodput_is_w_over_r(buffer: int) -> None:
+    """A 1 Gbit/s path with a 100 ms round trip: the window, not the link, limits the flow.
+
+    Model: goodput = W / R, where W is the window the receiver offers, which is not its
+    buffer. The receiver acknowledges every second full segment at once, in the poll that
+    delivered it, before its application has read that segment; the window in that ACK is
+    the buffer less the one segment still unread (the one before it was read already), so
+    W = buffer - MSS (for these buffers a multiple of the window scale's unit, so the
+    advertised field expresses it exactly). When the application then reads, the stack
+    does not send a window update for one more MSS: like Linux it offers an update only
+    when it would double the window, which RFC 9293 3.8.6.2.2 allows. The sender (Nagle,
+    sender SWS avoidance, RFC 9293 3.8.6.2.1) holds back the sub-MSS remainder of W most
+    of the time, and a lone segment waits up to the ACK delay: both lower the goodput a
+    little below W / R (measured: 1.5 % with the 64 KiB buffer, whose W is not a whole
+    number of segments; 0.1 % and 0.5 % with the others). Tolerance 2 %.
+    """
+    net, (flow,) = _path(1_000_000_000, 50_000, 10_000, buffer=buffer)
     rtt = 0.1
     goodput = _goodput(net, flow, 2_000_000, 6_000_000)
-    assert goodput == pytest.approx(window * 8 / rtt, rel=0.02)
+    offered = buffer - MSS
+    # The sender sees the window the model assumes.
+    (sock,) = flow.client_sockets()
+    assert sock.tcb.snd_wnd == offered
+    assert goodput == pytest.approx(offered * 8 / rtt, rel=0.02)
 
 
 # -- slow start ------------------------------------------------------------------------------
@@ -249,31 +252,34 @@ def _cubic_table_window(p: float, rtt: float) -> float:
 
 
 @pytest.mark.parametrize(
-    ("every", "seconds", "table"),
+    ("every", "warmup", "seconds", "table"),
     [
-        (100, 15, 12),
-        pytest.param(
-            1000,
-            30,
-            38,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="measured 45.7 segments, 18 % above the table's 38 (not investigated "
-                "further; p = 1e-3 at 100 ms is near where CUBIC's cubic and Reno-friendly "
-                "regions cross, where a table of the larger of two averages is weakest)",
-            ),
-        ),
-        pytest.param(10_000, 200, 187, marks=pytest.mark.slow),
+        (100, 5, 15, 12),
+        (1000, 15, 30, 38),
+        pytest.param(10_000, 5, 200, 187, marks=pytest.mark.slow),
     ],
 )
 def test_cubic_average_window_against_the_rfc_9438_table(
-    every: int, seconds: int, table: int
+    every: int, warmup: int, seconds: int, table: int
 ) -> None:
-    # RFC 9438 section 5.1, RTT 100 ms, deterministic loss of one frame in `every`:
-    # the average window within 15 % of the table (which the formula reproduces).
+    """RFC 9438 section 5.1, RTT 100 ms, deterministic loss of one frame in ``every``: the
+    average window (goodput x RTT / MSS) within 15 % of the table (which the formula
+    reproduces), measured over ``seconds`` after ``warmup`` seconds.
+
+    The table is an average of the steady state, so the measurement must start there. Slow
+    start overshoots to about 110 segments; at p = 1e-3 each loss then lowers the window by
+    only 30 % and fast convergence (RFC 9438 4.7) lowers W_max a cycle at a time, so the
+    sawtooth settles (36 to 51 segments, a loss every 2.3 s) only after about 12 s: a
+    measurement from 5 s counted that descent and read 18 % high. In steady state the
+    window is 11 % above the table's 38: the table takes the larger of two averages (the
+    cubic region's 33 and the Reno-friendly region's 38, which cross near p = 1e-3), while
+    the algorithm follows the larger of the two windows at every instant, plus fast
+    convergence, whose average is above both near the crossing.
+    """
     rtt = 0.1
     assert round(_cubic_table_window(1 / every, rtt)) == table
     net, (flow,) = _path(100_000_000, 50_000, 10_000, loss=Periodic(every), cc="cubic")
-    goodput = _goodput(net, flow, 5_000_000, 5_000_000 + seconds * 1_000_000)
+    start = warmup * 1_000_000
+    goodput = _goodput(net, flow, start, start + seconds * 1_000_000)
     window = goodput * rtt / 8 / MSS
     assert window == pytest.approx(table, rel=0.15)

@@ -18,6 +18,7 @@ from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
 
 from smoltcp.phy._fd import (
+    VNET_HDR_F_DATA_VALID,
     VNET_HDR_F_NEEDS_CSUM,
     VNET_HDR_GSO_TCPV4,
     VNET_HDR_GSO_TCPV6,
@@ -103,3 +104,29 @@ def test_an_ipv6_super_segment_with_an_extension_header_is_not_offloaded():
     frame = bytes(packet / bytes(3000))
     wrote = send_through_device(frame)
     assert wrote[:VNET_HDR_LEN] == bytes(VNET_HDR_LEN) and wrote[VNET_HDR_LEN:] == frame
+
+
+@pytest.mark.parametrize(
+    ("flags", "valid"),
+    [(0, False), (VNET_HDR_F_NEEDS_CSUM, True), (VNET_HDR_F_DATA_VALID, True)],
+)
+def test_a_received_frame_says_whether_its_checksum_is_known_good(flags, valid):
+    # NEEDS_CSUM (the device completes the sum) or DATA_VALID (the kernel checked it): the
+    # stack need not sum the segment again. Neither: the stack verifies it.
+    frame = bytes(Ether() / IP(src="192.168.69.100", dst="192.168.69.1") / TCP() / b"data")
+    ip_at = 14
+    tcp_at = ip_at + 20
+    header = struct.pack("<BBHHHH", flags, 0, 0, 0, tcp_at, 16)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    caps = DeviceCapabilities(max_transmission_unit=MTU, max_tso_size=65535 + 14)
+    device = FdDevice(ours.detach(), "pair", caps, vnet_hdr=True)
+    try:
+        theirs.send(header + frame)
+        pair = device.receive(Instant.ZERO)
+        assert pair is not None
+        token = pair[0]
+        assert token.checksum_valid is valid
+        assert token.consume(len) == len(frame)
+    finally:
+        device.close()
+        theirs.close()

@@ -1,6 +1,7 @@
 """smoltcp-sim: run a network of smoltcp stacks in virtual time, from a scenario file.
 
-    smoltcp-sim SCENARIO.toml [--seed N] [--out DIR] [--duration S] [--plot] [--quiet]
+    smoltcp-sim SCENARIO.toml [--seed N] [--out DIR] [--duration S] [--plot]
+                [--plot-format png|svg] [--quiet]
 
 The scenario (TOML, ``version = 1``; see the smoltcp-phy README, "Simulator") declares hosts,
 switches, routers, links with their rates, delays, queues and impairments, the workloads, a
@@ -11,15 +12,19 @@ goodput, retransmitted segments and RTT percentiles (the smoothed RTT, sampled e
 per link the utilization and drops, and Jain's fairness index across the flows. ``--out DIR``
 writes one pcap per link, ``summary.json`` (the figures of the table) and in ``DIR/tcp`` each
 TCP connection's trace (JSON Lines, ``HOST.N.jsonl``) and statistics (``HOST.N.stats.json``)
-with an ``index.json`` of them; ``--plot`` then
-runs smoltcp-tcpplot on each capture (needs matplotlib). Scenarios ship in
-``packages/examples/scenarios``. Needs Python 3.11 (tomllib) or the ``tomli`` package.
+with an ``index.json`` of them; ``--plot`` then draws, with smoltcp-tcpplot's plotter, each
+TCP connection's trace (``DIR/tcp/HOST.N-SENDER.png``: time-sequence, throughput, RTT and the
+windows, for each end that sent data) and the busiest IPv4 connection of each capture
+(``DIR/LINK/conn<N>-SENDER.png``); this needs matplotlib (``pip install
+'smoltcp-examples[plot]'``). Scenarios ship in ``packages/examples/scenarios``. Needs Python
+3.11 (tomllib) or the ``tomli`` package.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -28,7 +33,7 @@ from typing import Any, TextIO
 from smoltcp.examples import options
 from smoltcp.examples.runtime import UserError, run
 
-__all__ = ["format_summary", "main"]
+__all__ = ["draw", "format_summary", "main"]
 
 PROG = "smoltcp-sim"
 _BAR = 30
@@ -49,7 +54,14 @@ def build_parser() -> options.ExampleParser:
         metavar="S",
         help="simulated seconds to run (default: the scenario's)",
     )
-    p.add_argument("--plot", action="store_true", help="draw each capture with smoltcp-tcpplot")
+    p.add_argument(
+        "--plot",
+        action="store_true",
+        help="draw each TCP connection's trace and each capture (with --out; needs matplotlib)",
+    )
+    p.add_argument(
+        "--plot-format", choices=("png", "svg"), default="png", help="picture format of --plot"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -125,6 +137,13 @@ def simulate(args: Any) -> int:
         net = scenario.build(args.seed)
     except ScenarioError as exc:
         raise UserError(f"{args.scenario}: {exc}") from None
+    if args.plot:
+        from smoltcp.examples.tcpplot import draw as drawing
+
+        if args.out is None:
+            raise UserError("--plot needs --out DIR (the pictures are drawn from its files)")
+        if not drawing.available():
+            raise UserError("--plot needs matplotlib: pip install 'smoltcp-examples[plot]'")
     end_us = scenario.duration_us if args.duration is None else round(args.duration * 1e6)
     out = Path(args.out) if args.out is not None else None
     pcaps: list[str] = []
@@ -145,12 +164,69 @@ def simulate(args: Any) -> int:
             json.dump(summary, f, indent=2, sort_keys=True)
             f.write("\n")
         if args.plot:
-            from smoltcp.examples import tcpplot
-
-            for path in pcaps:
-                if os.path.getsize(path) > 24:
-                    tcpplot.main([path, "--out", str(out / Path(path).stem)])
+            for target in draw(out, pcaps, args.plot_format):
+                print(f"wrote {target}")
     return 0
+
+
+def _sender_name(text: str) -> str:
+    # "10.0.1.1:5001" or "[fd00::1]:5001": keep what every file system takes.
+    return re.sub(r"[^0-9A-Za-z.-]+", "_", text).strip("_")
+
+
+def draw(out: Path, pcaps: list[str], fmt: str = "png") -> list[Path]:
+    """Draw the run written to ``out`` with smoltcp-tcpplot's plotter; return the pictures.
+
+    Each connection's trace in ``out/tcp`` (listed in its ``index.json``) gives one page per
+    end that sent data, ``out/tcp/HOST.N-SENDER.FMT``; each capture with IPv4 TCP in it
+    gives the pages of its busiest connection in ``out/LINK/``. ``fmt`` is "png" or "svg".
+    Raises `UserError` without matplotlib.
+    """
+    from smoltcp.examples import tcpplot
+    from smoltcp.examples.tcpplot import draw as drawing
+    from smoltcp.examples.tcpplot.summary import flows_to_draw
+
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"fmt must be 'png' or 'svg', not {fmt!r}")
+    if not drawing.available():
+        raise UserError("--plot needs matplotlib: pip install 'smoltcp-examples[plot]'")
+    written: list[Path] = []
+    tcp = out / "tcp"
+    index_path = tcp / "index.json"
+    traces = []
+    if index_path.exists():
+        traces = [c["trace"] for c in json.loads(index_path.read_text())["connections"]]
+    for name in traces:
+        path = tcp / name
+        if path.stat().st_size == 0:
+            continue
+        try:
+            _, conns = tcpplot.load(path)
+        except UserError:
+            continue  # a trace with no connection in it (nothing was ever sent)
+        stem = name.removesuffix(".jsonl")
+        for conn in conns:
+            for flow in conn.flows:
+                if not (flow.segments and flow.data_octets):
+                    continue
+                target = tcp / f"{stem}-{_sender_name(flow.sender)}.{fmt}"
+                drawing.render(conn, flow, target, fmt)
+                written.append(target)
+    for pcap in pcaps:
+        if os.path.getsize(pcap) <= 24:
+            continue
+        try:
+            _, conns = tcpplot.load(Path(pcap))
+        except UserError:
+            continue  # no IPv4 TCP on this link (tcpplot analyses IPv4 captures only)
+        conn = max(conns, key=lambda c: (c.data_octets, c.frames))
+        directory = out / Path(pcap).stem
+        directory.mkdir(exist_ok=True)
+        for flow in flows_to_draw(conn):
+            target = directory / f"conn{conn.number}-{_sender_name(flow.sender)}.{fmt}"
+            drawing.render(conn, flow, target, fmt)
+            written.append(target)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:

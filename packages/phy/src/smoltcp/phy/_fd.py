@@ -36,11 +36,13 @@ _write = os.write
 class FdRxToken:
     """A frame that sits in the device's receive buffer."""
 
-    __slots__ = ("_view", "length")
+    __slots__ = ("_view", "checksum_valid", "length")
 
     def __init__(self, view: memoryview) -> None:
         self._view = view
         self.length = 0
+        # True when the transport checksum is known good (see `smoltcp.stack.device.RxToken`).
+        self.checksum_valid = False
 
     def consume(self, f: Callable[[memoryview], R]) -> R:
         """Call ``f`` with the frame (a view of the device's buffer, valid during the call)."""
@@ -82,6 +84,7 @@ class FdTxToken:
 # host's byte order (little-endian on every Linux this runs on).
 VNET_HDR_LEN = 10
 VNET_HDR_F_NEEDS_CSUM = 0x01
+VNET_HDR_F_DATA_VALID = 0x02
 VNET_HDR_GSO_TCPV4 = 1
 VNET_HDR_GSO_TCPV6 = 4
 _VNET_CSUM = struct.Struct("<HH")
@@ -326,7 +329,14 @@ class FdDevice:
             return None
         buf = self._rx_buffer
         length = n - VNET_HDR_LEN
-        if buf[0] & VNET_HDR_F_NEEDS_CSUM:
+        flags = buf[0]
+        # The kernel validated the checksum (DATA_VALID), or left it partial (NEEDS_CSUM: the
+        # local kernel sent it, and it is completed below): either way the stack need not sum
+        # the segment again.
+        self._rx_token.checksum_valid = bool(
+            flags & (VNET_HDR_F_NEEDS_CSUM | VNET_HDR_F_DATA_VALID)
+        )
+        if flags & VNET_HDR_F_NEEDS_CSUM:
             start, offset = _VNET_CSUM.unpack_from(buf, 6)
             if start + offset + 2 > length:
                 return None  # a header that points outside the frame: drop the frame

@@ -78,7 +78,13 @@ class DeviceCapabilities(NamedTuple):
 
 
 class RxToken(Protocol):
-    """The right to read one received frame."""
+    """The right to read one received frame.
+
+    A token may also carry ``checksum_valid``, a bool: True when the device has verified, or
+    has itself just completed, the TCP or UDP checksum of this frame (a TAP with offloads, on a
+    segment the local kernel sent with a partial checksum). The interface then skips that
+    one verification; without the attribute every checksum is verified.
+    """
 
     def consume(self, f: Callable[[memoryview], R]) -> R:
         """Call ``f`` with the received frame and return what it returns.

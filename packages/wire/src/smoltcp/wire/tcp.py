@@ -306,8 +306,9 @@ class TcpRepr(NamedTuple):
                 total = _from_bytes(buffer, "big") << 8 if n & 1 else _from_bytes(buffer, "big")
                 if (total + (src_addr._int + dst_addr._int + _PROTO_TCP + n)) % 0xFFFF:
                     raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
-            # Another sum: the pseudo header's unfolded sum (see pseudo_header_sum) as initial.
-            elif csum(buffer, src_addr._int + dst_addr._int + _PROTO_TCP + n) != 0xFFFF:
+            # Another sum: the pseudo header's sum as initial, reduced modulo 0xffff (which
+            # keeps a one's complement sum) so that IPv6 addresses' fits a kernel's 64 bits.
+            elif csum(buffer, (src_addr._int + dst_addr._int + _PROTO_TCP + n) % 0xFFFF) != 0xFFFF:
                 raise MalformedPacket(PROTOCOL, "checksum", "checksum mismatch")
         control = _CONTROLS[flags & _CONTROL_BITS]
         if control is None:
@@ -506,8 +507,9 @@ class TcpRepr(NamedTuple):
                 folded = (total + src_addr._int + dst_addr._int + _PROTO_TCP + end) % 0xFFFF
                 s = 0xFFFF - folded if folded else 0
             else:
-                # The pseudo header's sum, unfolded (see pseudo_header_sum).
-                s = ~csum(data, src_addr._int + dst_addr._int + _PROTO_TCP + end) & 0xFFFF
+                # The pseudo header's sum, reduced as in parse.
+                pseudo = (src_addr._int + dst_addr._int + _PROTO_TCP + end) % 0xFFFF
+                s = ~csum(data, pseudo) & 0xFFFF
             buffer[CHECKSUM_AT] = s >> 8
             buffer[CHECKSUM_AT + 1] = s & 0xFF
 

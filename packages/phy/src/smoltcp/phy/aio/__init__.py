@@ -9,6 +9,8 @@ whenever the application acts: no thread, no busy polling). Over it, asyncio's i
   `asyncio.Protocol` (or `BufferedProtocol`);
 - datagrams: `create_datagram_endpoint` gives a `UdpTransport`; `ping` sends one ICMP echo;
 - names: hosts are IP addresses, or names for the runtime's ``resolver`` (an async callable);
+- time: the runtime's ``clock`` (a `Clock`) gives the stack its instants; by default the wall
+  clock, advancing with the loop's;
 - transparent mode (with `Config.any_ip`): `start_transparent_server` and
   `create_transparent_server` accept connections to any destination, each reporting the
   address the client dialled as ``sockname``; `create_transparent_datagram_endpoint` takes
@@ -27,7 +29,7 @@ frees its socket.
 from __future__ import annotations
 
 from ._datagram import UdpTransport, create_datagram_endpoint, ping
-from ._runtime import Resolver, Runtime
+from ._runtime import Clock, Resolver, Runtime
 from ._streams import open_connection, start_server
 from ._tcp import ListeningName, Server, TcpTransport, create_connection, create_server
 from ._transparent import (
@@ -39,6 +41,7 @@ from ._transparent import (
 )
 
 __all__ = [
+    "Clock",
     "ListeningName",
     "Resolver",
     "Runtime",

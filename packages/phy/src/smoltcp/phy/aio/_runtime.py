@@ -36,10 +36,16 @@ from smoltcp.stack.tcp import TcpSocket, TcpState
 from smoltcp.stack.time import Instant
 from smoltcp.wire import IpAddress
 
-__all__ = ["Resolver", "Runtime"]
+__all__ = ["Clock", "Resolver", "Runtime"]
 
 Resolver = Callable[[str], Awaitable[Any]]
 """An async callable from a host name to an address (`IpAddress`, text, or a list of them)."""
+
+Clock = Callable[[], Instant]
+"""A callable returning the current `Instant` (microseconds): what the runtime passes to the
+stack as ``now``. It must never go back, and must advance with the event loop's ``time()``
+(one second of loop time is 1,000,000 microseconds): the runtime arms its timer on the loop at
+``loop.time() + (deadline - clock())``."""
 
 MAX_ROUNDS = 32
 """Polls in a row in one loop callback before yielding to the loop (with a ``call_soon``)."""
@@ -65,6 +71,10 @@ class Runtime:
     ``linger`` bounds, in seconds, how long a closed connection may take to finish (FIN
     exchange) before it is aborted; TIME-WAIT is kept for its full length unless
     ``time_wait`` is False (then the socket is freed as soon as it enters TIME-WAIT).
+    ``clock`` (a `Clock`) supplies the stack's time; by default instants are wall-clock
+    microseconds since the Unix epoch (pcap files want real dates) that advance with the
+    loop's monotonic clock. A simulator passes its virtual clock (with a loop whose ``time()``
+    is that clock too); a test passes a fake one.
 
     Use it as ``async with Runtime(iface, device) as rt:`` (or `start` and `aclose`) inside the
     running loop. Everything it creates belongs to that loop.
@@ -80,6 +90,7 @@ class Runtime:
         tcp_buffer: int = 65536,
         linger: float = DEFAULT_LINGER,
         time_wait: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         from smoltcp.stack.socket import SocketSet
 
@@ -91,6 +102,8 @@ class Runtime:
             raise ValueError(f"linger must be >= 0, not {linger}")
         if resolver is not None and not callable(resolver):
             raise TypeError("resolver must be an async callable")
+        if clock is not None and not callable(clock):
+            raise TypeError(f"clock must be a callable returning an Instant, not {clock!r}")
         self.iface = iface
         self.device = device
         self.sockets = sockets if sockets is not None else SocketSet()
@@ -110,6 +123,7 @@ class Runtime:
         self._in_poll = False
         self._again = False
         self._closed = False
+        self._clock = clock
         self._wall0 = 0
         self._mono0 = 0.0
 
@@ -131,10 +145,12 @@ class Runtime:
             raise RuntimeError("the runtime is started already")
         loop = asyncio.get_running_loop()
         self._loop = loop
-        # Instants are wall-clock microseconds (pcap files want real dates) that advance with
-        # the loop's monotonic clock, so that the timer and the stack agree on "when".
-        self._wall0 = time.time_ns() // 1000
-        self._mono0 = loop.time()
+        if self._clock is None:
+            # Instants are wall-clock microseconds (pcap files want real dates) that advance
+            # with the loop's monotonic clock, so that the timer and the stack agree on "when".
+            self._wall0 = time.time_ns() // 1000
+            self._mono0 = loop.time()
+            self._clock = self._loop_clock
         self._fd = _fileno(self.device)
         if self._fd is not None:
             loop.add_reader(self._fd, self._run)
@@ -199,11 +215,25 @@ class Runtime:
     # -- time ---------------------------------------------------------------------------------
 
     def now(self) -> Instant:
-        """Return the stack's current instant (microseconds; wall-clock epoch, loop clock)."""
+        """Return the stack's current instant: the ``clock``'s (RuntimeError before `start`
+        without one)."""
+        clock = self._clock
+        if clock is None:
+            raise RuntimeError("the runtime is not started")
+        return clock()
+
+    def _loop_clock(self) -> Instant:
+        # The default clock: wall-clock epoch, advancing with the loop.
         return Instant(self._wall0 + int((self.loop.time() - self._mono0) * 1_000_000))
 
-    def _loop_time(self, at: Instant) -> float:
-        return self._mono0 + (at.micros - self._wall0) / 1_000_000
+    def _loop_time(self, at: Instant, now: Instant) -> float:
+        """Return the loop time of instant ``at``, ``now`` being the clock's current one."""
+        if self._clock == self._loop_clock:
+            # The default clock maps onto the loop exactly: the same deadline gives the same
+            # loop time at every poll, so an armed timer is kept rather than re-armed.
+            return self._mono0 + (at.micros - self._wall0) / 1_000_000
+        # Any other clock advances with the loop: the deadline is as far ahead on both.
+        return self.loop.time() + (at.micros - now.micros) / 1_000_000
 
     # -- driving ------------------------------------------------------------------------------
 
@@ -264,7 +294,7 @@ class Runtime:
                 self._timer.cancel()
                 self._timer = None
             return
-        when = self._loop_time(at)
+        when = self._loop_time(at, now)
         floor = self.loop.time() + (0.0 if did else MIN_TIMER)
         # A deadline already passed is due now; but when nothing happened in the last poll,
         # waiting a little keeps a socket stuck on a full device from spinning the loop.

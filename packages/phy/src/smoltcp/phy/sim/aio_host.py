@@ -9,8 +9,9 @@ deterministically.
 
 Two things differ from a runtime on a real device, and only these:
 
-- time: the stack's instants are the simulator's microseconds (not wall-clock ones), so the
-  runtime and the host's own polls agree on "now" exactly;
+- time: the runtime's clock (`Runtime`'s ``clock``) is the simulator's: the stack's instants
+  are the simulator's microseconds (not wall-clock ones), so the runtime and the host's own
+  polls agree on "now" exactly, and the loop's ``time()`` is the same clock in seconds;
 - wake-ups: the card has no descriptor; the host polls itself when a frame arrives, and after
   each of its polls the runtime is woken (`Runtime.wake`) to move data between the sockets and
   the asyncio protocols.
@@ -51,7 +52,12 @@ class SimRuntime(Runtime):
     def __init__(self, host: SimHost, **kw: Any) -> None:
         if not isinstance(host, SimHost):
             raise TypeError(f"host must be a SimHost, not {type(host).__name__}")
-        super().__init__(host.iface, host.card, host.sockets, **kw)
+        if "clock" in kw:
+            raise TypeError("a SimRuntime's clock is its simulator's: do not pass clock")
+        sim = host.sim
+        super().__init__(
+            host.iface, host.card, host.sockets, clock=lambda: Instant(sim.now_us), **kw
+        )
         self.host = host
         self._waker: _Waker | None = None
 
@@ -69,11 +75,3 @@ class SimRuntime(Runtime):
         if self._waker is None:
             self._waker = _Waker(self)
             self.host.add_app(self._waker)
-
-    def now(self) -> Instant:
-        """Return the simulator's current instant."""
-        return Instant(self.host.sim.now_us)
-
-    def _loop_time(self, at: Instant) -> float:
-        # The loop's clock is the simulator's, in seconds.
-        return at.micros / 1_000_000

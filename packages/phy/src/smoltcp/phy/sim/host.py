@@ -64,17 +64,18 @@ class _TxToken:
         card = self._card
         port = card.port
         assert port is not None
-        port.send(card.host.sim.now_us, buf)
+        port.send(card.sim.now_us, buf)
         return result
 
 
 class _Card:
     """The host's network card: the device the interface polls."""
 
-    __slots__ = ("_caps", "_rx", "_tx", "blocked", "host", "inbox", "port")
+    __slots__ = ("_caps", "_rx", "_tx", "blocked", "host", "inbox", "port", "sim")
 
     def __init__(self, host: SimHost, mtu: int) -> None:
         self.host = host
+        self.sim = host.sim
         self.port: Port | None = None
         self.inbox: deque[bytearray] = deque()
         self.blocked = False
@@ -92,7 +93,7 @@ class _Card:
         port = self.port
         if port is None:
             return None
-        if not port.has_room(self._caps.max_transmission_unit):
+        if not port.queue.has_room(self._caps.max_transmission_unit):
             self.blocked = True
             return None
         return self._tx

@@ -15,6 +15,7 @@ A frame a node sends on a port goes through, in order:
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ __all__ = ["Link", "LinkSpec", "Node", "Port"]
 ETHERNET_HEADER_LEN = 14
 # The wire holds what is in flight; rate x delay bounds it in practice, this bounds it always.
 _IN_FLIGHT_LIMIT = 1 << 20
+# The stream handed to queue disciplines that never draw (all but RED).
+_NO_DRAWS = random.Random(0)
 
 
 class Node(Protocol):
@@ -144,11 +147,14 @@ class Port:
     __slots__ = (
         "_armed",
         "_busy",
+        "_delay",
         "_deliver_event",
         "_fifo",
+        "_max_frame",
         "_sending",
         "_serializer",
         "_transmitted_event",
+        "_wire",
         "counters",
         "link",
         "name",
@@ -158,7 +164,6 @@ class Port:
         "sim",
         "spec",
         "tap",
-        "wire",
     )
 
     def __init__(
@@ -170,11 +175,18 @@ class Port:
         self.node = node
         self.spec = spec
         self.peer: Port | None = None
-        self.queue = spec.queue.build(sim.rng(name, "queue"), spec.max_frame)
-        self.wire = Netem(spec.wire_settings(), seed=f"smoltcp.sim/{sim.seed}/{name}")
+        # Read per frame: kept here rather than behind the spec's property.
+        self._max_frame = spec.max_frame
+        self._delay = spec.delay_us
+        # Only RED draws: the other kinds get no stream (a Random holds 2.5 KiB of state).
+        rng = sim.rng(name, "queue") if spec.queue.kind == "red" else _NO_DRAWS
+        self.queue = spec.queue.build(rng, spec.max_frame)
         # A wire that only delays keeps the order of the frames: a FIFO of (due, frame) does
-        # what the Netem would, without its draws and heap.
+        # what the Netem would, without its draws and heap. Its Netem is then made only if
+        # asked for (`wire`, for its counters, all zero): its streams are seeded by name, so
+        # when it is made does not change them.
         self._fifo: deque[tuple[int, bytearray]] | None = None if spec.impairs() else deque()
+        self._wire: Netem | None = None if self._fifo is not None else self._make_wire()
         self._serializer = (
             Serializer(max(spec.rate_bps // 8, 1)) if spec.rate_bps is not None else None
         )
@@ -186,6 +198,17 @@ class Port:
         self._deliver_event = self._deliver
         self._sending: bytearray | None = None
         self._transmitted_event = self._transmitted
+
+    def _make_wire(self) -> Netem:
+        return Netem(self.spec.wire_settings(), seed=f"smoltcp.sim/{self.sim.seed}/{self.name}")
+
+    @property
+    def wire(self) -> Netem:
+        """The wire stage (delay and impairments): the `Netem` shared with the fault injector."""
+        wire = self._wire
+        if wire is None:
+            wire = self._wire = self._make_wire()
+        return wire
 
     def has_room(self, length: int) -> bool:
         """Return whether the queue takes a frame of ``length`` octets now."""
@@ -199,7 +222,7 @@ class Port:
         """
         counters = self.counters
         counters.offered += 1
-        if len(frame) > self.spec.max_frame:
+        if len(frame) > self._max_frame:
             counters.mtu_drops += 1
             return False
         if not self.queue.enqueue(now, frame):
@@ -239,7 +262,7 @@ class Port:
         counters.tx_octets += len(frame)
         fifo = self._fifo
         if fifo is not None:
-            due = now + self.spec.delay_us
+            due = now + self._delay
             fifo.append((due, frame))
             if self._armed is None:
                 self._armed = due
@@ -260,7 +283,6 @@ class Port:
         if now != self._armed:
             return  # superseded by an earlier delivery event
         self._armed = None
-        wire = self.wire
         peer = self.peer
         assert peer is not None
         node = peer.node
@@ -274,6 +296,7 @@ class Port:
                 self._armed = fifo[0][0]
                 self.sim._schedule(self._armed, self._deliver_event)
             return
+        wire = self.wire
         while True:
             frame = wire.dequeue(now)
             if frame is None:
@@ -291,7 +314,8 @@ class Port:
 
     def drops(self) -> int:
         """Return the frames lost at this port: queue drops, MTU drops and wire losses."""
-        return self.queue.counters.drops + self.counters.mtu_drops + self.wire.counters.lost
+        lost = 0 if self._wire is None else self._wire.counters.lost
+        return self.queue.counters.drops + self.counters.mtu_drops + lost
 
     def __repr__(self) -> str:
         return f"Port({self.name})"

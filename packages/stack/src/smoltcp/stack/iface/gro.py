@@ -63,7 +63,9 @@ class Aggregator:
     __slots__ = ("_buf", "_first", "_ipr", "_length", "_next", "_push", "_short", "_size", "sock")
 
     def __init__(self) -> None:
-        self._buf = bytearray(CAPACITY)
+        # Allocated by the first `start`: an interface that never aggregates (an idle host of
+        # many) does not carry 64 KiB for it.
+        self._buf = bytearray()
         self.sock: Socket | None = None  # None while nothing is held
         self._ipr: IpRepr = _NO_IPR
         self._first: TcpRepr = _NO_SEG
@@ -77,6 +79,8 @@ class Aggregator:
         """Hold ``seg`` (which `can_start`) for ``sock``; nothing may be held."""
         payload = seg.payload
         n = len(payload)
+        if not self._buf:
+            self._buf = bytearray(CAPACITY)
         self._buf[:n] = payload
         self.sock = sock
         self._ipr = ipr

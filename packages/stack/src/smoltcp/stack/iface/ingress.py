@@ -19,7 +19,13 @@ from smoltcp.stack.log import TRACE
 from smoltcp.stack.socket.base import Socket
 from smoltcp.stack.socket.set import ANY_TCP_KEY, ANY_UDP_KEY, SocketSet
 from smoltcp.stack.time import Instant
-from smoltcp.wire import ChecksumCapabilities, IpAddress, MalformedPacket, UnsupportedPacket
+from smoltcp.wire import (
+    Checksum,
+    ChecksumCapabilities,
+    IpAddress,
+    MalformedPacket,
+    UnsupportedPacket,
+)
 from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.checksum import InternetSum
 from smoltcp.wire.checksum import internet_sum as _header_sum
@@ -66,6 +72,14 @@ _TCP = IpProtocol.TCP
 _ICMP = IpProtocol.ICMP
 _IGMP = IpProtocol.IGMP
 _RST = TcpControl.RST
+_PSH = TcpControl.PSH
+
+
+def _no_rx(checksum: Checksum) -> Checksum:
+    """Return ``checksum`` without its receive-side verification."""
+    return Checksum.TX if checksum.tx() else Checksum.NONE
+
+
 _ECHO_REQUEST = Icmpv4Message.ECHO_REQUEST
 _ECHO_REPLY = Icmpv4Message.ECHO_REPLY
 # ICMP errors that quote the offending datagram (RFC 792), delivered to "udp" ICMP sockets.
@@ -132,6 +146,10 @@ class Ingress:
         self._eth = eth
         self.mac = mac
         self._caps = caps
+        # For a frame whose device vouches for its TCP or UDP checksum (`checksum_valid`, set
+        # by the interface per frame): the same capabilities without those two verifications.
+        self._caps_valid = caps._replace(tcp=_no_rx(caps.tcp), udp=_no_rx(caps.udp))
+        self.checksum_valid = False
         self._csum = csum
         self._hop_limit = hop_limit
         self._gro = gro
@@ -158,7 +176,7 @@ class Ingress:
         self._sockets = sockets
         self._demux = sockets.demux
         self._trace = trace
-        self.ipv6.begin(now, self._demux, trace)
+        self.ipv6.begin(now, sockets, trace)
 
     def end(self) -> None:
         """End a poll: forget the socket set and the last packet."""
@@ -221,12 +239,13 @@ class Ingress:
             EthernetFrame(frame)  # raises the precise MalformedPacket
         dst, src, ethertype = _ETH_HEADER.unpack_from(frame)
         if ethertype != _ETHERTYPE_IPV4 and ethertype != _ETHERTYPE_ARP:
-            # Let the checked view classify 802.3 length fields and VLAN tags.
-            EthernetFrame(frame)
             if ethertype == _ETHERTYPE_IPV6:
-                # Before the MAC filter: IPv6 takes the multicast groups it listens to.
+                # An EtherType, neither a length nor a VLAN tag: nothing for the checked view
+                # to classify. Before the MAC filter: IPv6 takes the groups it listens to.
                 self.ipv6.process_ethernet(frame, dst, src)
                 return
+            # Let the checked view classify 802.3 length fields and VLAN tags.
+            EthernetFrame(frame)
         self._l2_broadcast = False
         if dst != self.mac:
             if dst == _BROADCAST_MAC:
@@ -336,6 +355,9 @@ class Ingress:
             # a fragment (RFC 1122 3.2.2).
             may_reply = not broadcast and not self._l2_broadcast
             packet = reassemble_ipv4(self.reassembler, buf, ipr, may_reply, self._now_us)
+            # A device's word on a checksum is about one frame, never about a datagram
+            # reassembled from several.
+            self.checksum_valid = False
             if packet is not None:
                 self._process_ipv4(memoryview(packet), eth_src)
             return
@@ -367,7 +389,8 @@ class Ingress:
                 self._icmp_error(ipr, Icmpv4DstUnreachable.PROTO_UNREACHABLE)
 
     def process_udp(self, ipr: IpRepr, payload: memoryview, broadcast: bool, handled: bool) -> None:
-        udp = UdpRepr.parse_buffer(payload, ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
+        caps = self._caps_valid if self.checksum_valid else self._caps
+        udp = UdpRepr.parse_buffer(payload, ipr.src_addr, ipr.dst_addr, caps, self._csum)
         if self._trace:
             log.log(TRACE, "rx %s", udp)
         demux = self._demux
@@ -403,7 +426,8 @@ class Ingress:
             # TCP is unicast only (RFC 1122 4.2.3.10).
             self.drop("broadcast-tcp")
             return
-        seg = _parse_tcp(payload, ipr.src_addr, ipr.dst_addr, self._caps, self._csum)
+        caps = self._caps_valid if self.checksum_valid else self._caps
+        seg = _parse_tcp(payload, ipr.src_addr, ipr.dst_addr, caps, self._csum)
         if self._trace:
             log.log(TRACE, "rx %s", seg)
         demux = self._demux
@@ -419,7 +443,10 @@ class Ingress:
                     return
                 # Anything else for TCP goes after what is held (in order, for its socket).
                 self._deliver_tcp(*gro.take())
-            if sockets and can_start(seg):
+            # A PSH segment would end the aggregate it starts (nothing joins after a PSH), so
+            # holding it would only cost a copy: it goes to its socket at once, as a lone
+            # message of a request/response exchange should.
+            if sockets and seg.control is not _PSH and can_start(seg):
                 gro.start(sockets[0], ipr, seg)
                 return
         sockets = (

@@ -582,8 +582,12 @@ class Interface:
                 tokens = receive(now)
                 if tokens is None:
                     break
-                tokens[0].consume(process)
+                rx = tokens[0]
+                # Any device's token: only some carry the hint (see RxToken).
+                ingress.checksum_valid = getattr(rx, "checksum_valid", False) is True
+                rx.consume(process)
                 did = True
+            ingress.checksum_valid = False
             ingress.deliver_held()
             if len(self.reassembler):
                 service_reassembly(
@@ -622,52 +626,63 @@ class Interface:
         _check_now(now)
         if not isinstance(sockets, SocketSet):
             raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
-        cx = self.context
-        cx.now = now
-        if self._egress.ready:
-            return now
-        best: Instant | None = None
-        at_us = self._resolution.poll_at_us()
-        if at_us is not None:
-            best = Instant(at_us)
-        igmp_us = self.multicast.next_due_us
-        if igmp_us is not None and (best is None or igmp_us < best.micros):
-            best = Instant(igmp_us)
-        acd_us = self.acd.poll_at_us()
-        if acd_us is not None and (best is None or acd_us < best.micros):
-            best = Instant(acd_us)
-        v6_us = self._ipv6_host.due_us()
-        if v6_us >= 0 and (best is None or v6_us < best.micros):
-            best = Instant(v6_us)
-        frag_us = self.reassembler.next_deadline_us()
-        if frag_us is not None and (best is None or frag_us < best.micros):
-            best = Instant(frag_us)
-        sockets.wake_due(now.micros)
-        visit = sockets.active_handles()
-        for handle in visit:
-            sock = sockets.get(handle)
-            at = None if sock is None else sock.poll_at(cx)
-            if at is None:
-                sockets.deactivate(handle)
-                continue
-            if at > now:
-                sockets.sleep(handle, at.micros)
-            if best is None or at < best:
-                best = at
-        sockets.compact_active(len(visit))
-        wake_us = sockets.next_wake()
-        if wake_us is not None and (best is None or wake_us < best.micros):
-            best = Instant(wake_us)
-        if best is not None and best < now:
-            return now
-        return best
+        at_us = self._poll_at_us(now, sockets)
+        if at_us is None:
+            return None
+        return now if at_us == now.micros else Instant(at_us)
 
     def poll_delay(self, now: Instant, sockets: SocketSet) -> Duration | None:
         """Return how long until `poll` should next run (zero: now), or None for "no timer"."""
-        at = self.poll_at(now, sockets)
-        if at is None:
+        _check_now(now)
+        if not isinstance(sockets, SocketSet):
+            raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
+        at_us = self._poll_at_us(now, sockets)
+        if at_us is None:
             return None
-        return Duration(at.micros - now.micros)
+        return Duration(at_us - now.micros)
+
+    def _poll_at_us(self, now: Instant, sockets: SocketSet) -> int | None:
+        """`poll_at` in integer microseconds, never before ``now`` (the loop between polls
+        calls it every round: no Instant is made for a timer that is not the earliest)."""
+        cx = self.context
+        cx.now = now
+        now_us = now.micros
+        if self._egress.ready:
+            return now_us
+        best = self._resolution.poll_at_us()
+        igmp_us = self.multicast.next_due_us
+        if igmp_us is not None and (best is None or igmp_us < best):
+            best = igmp_us
+        acd_us = self.acd.poll_at_us()
+        if acd_us is not None and (best is None or acd_us < best):
+            best = acd_us
+        v6_us = self._ipv6_host.due_us()
+        if v6_us >= 0 and (best is None or v6_us < best):
+            best = v6_us
+        frag_us = self.reassembler.next_deadline_us()
+        if frag_us is not None and (best is None or frag_us < best):
+            best = frag_us
+        sockets.wake_due(now_us)
+        if sockets.has_active():
+            visit = sockets.active_handles()
+            for handle in visit:
+                sock = sockets.get(handle)
+                at = None if sock is None else sock.poll_at(cx)
+                if at is None:
+                    sockets.deactivate(handle)
+                    continue
+                sock_us = at.micros
+                if sock_us > now_us:
+                    sockets.sleep(handle, sock_us)
+                if best is None or sock_us < best:
+                    best = sock_us
+            sockets.compact_active(len(visit))
+        wake_us = sockets.next_wake()
+        if wake_us is not None and (best is None or wake_us < best):
+            best = wake_us
+        if best is not None and best < now_us:
+            return now_us
+        return best
 
     # -- IGMP ---------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.socket.base import Socket
+from smoltcp.stack.socket.set import SocketSet
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, IpProtocol, Ipv6Address
 from smoltcp.wire.checksum import InternetSum
@@ -76,6 +77,11 @@ _ECHO = (Icmpv6Message.ECHO_REQUEST, Icmpv6Message.ECHO_REPLY)
 _PORT_LEN = 2  # a UDP port, the first field of the quoted header
 _TCP = IpProtocol.TCP
 _PADS = (Ipv6OptionType.PAD1, Ipv6OptionType.PADN)
+# The per-packet parser that builds no view (the same checks and errors as parse(View)).
+_parse_ipv6 = Ipv6Repr.parse_buffer
+# The Next Header that `Ipv6Ingress.process` takes without the extension-header walk (see
+# there); the tests set it to None to send every packet through the walk and compare.
+_FAST_NEXT_HEADER: IpProtocol | None = _TCP
 
 
 class Ipv6Ingress:
@@ -112,13 +118,15 @@ class Ipv6Ingress:
         self._now = iface.context.now
         self._now_us = self._now.micros
         self._demux: Mapping[Hashable, Sequence[Socket]] = {}
+        self._sockets = SocketSet()
         self._trace = False
 
-    def begin(self, now: Instant, demux: Mapping[Hashable, Sequence[Socket]], trace: bool) -> None:
-        """Start a poll at ``now`` with the socket set's ``demux`` table."""
+    def begin(self, now: Instant, sockets: SocketSet, trace: bool) -> None:
+        """Start a poll at ``now`` for ``sockets`` (``trace``: log every packet received)."""
         self._now = now
         self._now_us = now.micros
-        self._demux = demux
+        self._sockets = sockets
+        self._demux = sockets.demux
         self._trace = trace
 
     def _drop(self, reason: str) -> None:
@@ -154,7 +162,7 @@ class Ipv6Ingress:
 
     def process(self, buf: memoryview, eth_src: bytes | None) -> None:
         """Handle one IPv6 packet (``eth_src`` None on an IP medium)."""
-        ipr = Ipv6Repr.parse_buffer(buf)
+        ipr = _parse_ipv6(buf)
         if self._trace:
             log.log(TRACE, "rx %s", ipr)
         src = ipr.src_addr
@@ -162,7 +170,7 @@ class Ipv6Ingress:
         if src.is_multicast:
             self._drop("bad-source")
             return
-        addrs = self.ipv6_addrs()
+        addrs = self._cx.ipv6_unicast_addrs()
         if not addrs and not self._iface.dad.tentative:
             self._drop("no-ipv6-address")
             return
@@ -175,6 +183,18 @@ class Ipv6Ingress:
             self._drop("not-for-us-ipv6")
             return
         end = _IPV6_LEN + ipr.payload_len
+        if ipr.next_header is _FAST_NEXT_HEADER:
+            # TCP right after the fixed header (how every segment of a stream comes): no
+            # extension header for RFC 8200 4 to judge, nothing to reassemble, so what the walk
+            # below would find is known. Parsing (`Ingress.process_tcp`) is the same as there.
+            packet = buf[:end]
+            handled = self._sockets.has_raw and self._deliver_raw(ipr, _TCP, packet)
+            ingress = self._ingress
+            ingress.rx_packet = packet  # quoted by an ICMPv6 error (none is sent about TCP)
+            if eth_src is not None:
+                self._cache.refresh_us(src, eth_src, self._now_us)
+            ingress.process_tcp(ipr, buf[_IPV6_LEN:end], multicast, handled)
+            return
         payload = buf[_IPV6_LEN:end]
         chain = walk_ext_headers(payload, ipr.next_header)
         if not self._ext_headers_acceptable(ipr, chain, buf[:end], multicast, eth_src):
@@ -184,6 +204,9 @@ class Ipv6Ingress:
             whole = reassemble_ipv6(
                 self._ingress.reassembler, buf[:end], ipr, chain, not multicast, self._now_us
             )
+            # A device's word on a checksum is about one frame, never about a packet
+            # reassembled from several.
+            self._ingress.checksum_valid = False
             if whole is not None:
                 self.process(memoryview(whole), eth_src)
             return

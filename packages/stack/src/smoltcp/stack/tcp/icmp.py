@@ -10,9 +10,11 @@ The interface finds the connection an error quotes and calls these through `TcpS
   connection (a soft error: the connection goes on, and its retransmission timer decides).
   A hard error (protocol or port unreachable, administratively prohibited) aborts a
   connection still opening in SYN-SENT, which reports it as "unreachable".
-- `lower_path_mtu`: RFC 1191 6.4 and RFC 8201 5.4: the send MSS shrinks to what the new path
-  MTU carries, and what is in flight goes again in segments of that size at once (the
-  segments were lost, not to congestion: no window is cut, as Linux's "simple retransmit").
+- `lower_path_mtu`: RFC 1191 6.4-6.5 and RFC 8201 5.4: the send MSS shrinks to what the new
+  path MTU carries, and the segments in flight longer than that go again at once, cut to the
+  new size (`Recovery.on_path_mtu_drop`). They were lost to the path, not to congestion: no
+  window is cut, no recovery starts, and they are counted as ``pmtu`` retransmissions, apart
+  from the loss recovery's (as Linux's "simple retransmit").
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = ["lower_path_mtu", "path_mtu", "quote_acceptable", "take_error"]
 _CLOSED = TcpState.CLOSED
 _LISTEN = TcpState.LISTEN
 _SYN_SENT = TcpState.SYN_SENT
+_SYN_RECEIVED = TcpState.SYN_RECEIVED
 _TIME_WAIT = TcpState.TIME_WAIT
 _IDLE = (_CLOSED, _LISTEN, _TIME_WAIT)
 _MIN_MSS = 88  # the smallest send MSS the path MTU can force (a 128-octet IPv6 packet)
@@ -72,11 +75,16 @@ def lower_path_mtu(sock: TcpSocket, mtu: int) -> bool:
     peer_mss = max(_MIN_MSS, mtu - headers)
     if peer_mss >= tcb.peer_mss:
         return False
+    old_mss = tcb.snd_mss
     tcb.peer_mss = peer_mss
     tcb.snd_mss = max(1, peer_mss - (_TIMESTAMPS_LEN if tcb.ts_ok else 0))
-    sock._rec.cc.set_mss(tcb.snd_mss)
-    if tcb.snd_max != tcb.snd_una and tcb.state is not _SYN_SENT:
-        # Everything past SND.UNA was too big for the path: send it again now, cut to size.
-        tcb.snd_nxt = tcb.snd_una
+    rec = sock._rec
+    # In octets, the window stays what it was (before any ACK, the initial window is
+    # counted anew in segments of the new size).
+    rec.cc.set_mss(tcb.snd_mss)
+    if tcb.state is not _SYN_SENT and tcb.state is not _SYN_RECEIVED:
+        # What is in flight and longer than the new MSS was dropped: send it again now,
+        # cut to size, with no congestion response.
+        rec.on_path_mtu_drop(old_mss)
     sock._wake()
     return True

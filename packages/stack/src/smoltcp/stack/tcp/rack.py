@@ -99,7 +99,8 @@ class Rack:
         self._reordered = False  # a segment was delivered after one sent later than it
         self._mult = 1  # RACK.reo_wnd_mult: grows with each D-SACK
         self._persist = 0  # RACK.reo_wnd_persist: recoveries left before it falls back to 1
-        # [start, end) ranges deemed lost and not yet sent again, in the order found.
+        # [start, end) ranges deemed lost and not yet sent again, in the order found; a
+        # third field, 1, marks a path MTU loss (`mark_too_big`).
         self.lost: list[list[int]] = []
 
     @property
@@ -125,7 +126,7 @@ class Rack:
     @property
     def lost_bytes(self) -> int:
         """The octets of the ranges deemed lost and not yet sent again."""
-        return sum((end - start) & SEQ_MASK for start, end in self.lost)
+        return sum((r[1] - r[0]) & SEQ_MASK for r in self.lost)
 
     def on_dsack(self) -> None:
         """An ACK reported a duplicate (D-SACK, RFC 2883): a retransmission was spurious, so
@@ -155,31 +156,39 @@ class Rack:
 
     def _forget(self, start: int, end: int) -> None:
         """Take [start, end) out of the entries and lost ranges that hold it (sent again)."""
-        kept: deque[_Entry] = deque()
-        for entry in self._sent:
+        sent = self._sent
+        # Usually one entry overlaps: find them in one pass (seq_before inlined), then replace
+        # each in place, from the last so that the earlier positions hold.
+        hits = [
+            i
+            for i, entry in enumerate(sent)
+            if 0 < ((end - entry[_START]) & SEQ_MASK) < SEQ_HALF
+            and 0 < ((entry[_END] - start) & SEQ_MASK) < SEQ_HALF
+        ]
+        for i in reversed(hits):
+            entry = sent[i]
             s, e = entry[_START], entry[_END]
-            if not (seq_before(s, end) and seq_before(start, e)):
-                kept.append(entry)
-                continue
+            del sent[i]
             if entry[_RETX]:
                 self._retx -= 1
             # What is left of the entry keeps its send time and marks.
-            if seq_before(s, start):
-                kept.append([s, start, *entry[_TIME:]])
-                self._retx += entry[_RETX]
             if seq_before(end, e):
-                kept.append([end, e, *entry[_TIME:]])
+                sent.insert(i, [end, e, *entry[_TIME:]])
                 self._retx += entry[_RETX]
-        self._sent = kept
+            if seq_before(s, start):
+                sent.insert(i, [s, start, *entry[_TIME:]])
+                self._retx += entry[_RETX]
         lost: list[list[int]] = []
-        for s, e in self.lost:
+        for r in self.lost:
+            s, e = r[0], r[1]
             if not (seq_before(s, end) and seq_before(start, e)):
-                lost.append([s, e])
+                lost.append(r)
                 continue
+            # What is left keeps its marks (a path MTU loss stays one).
             if seq_before(s, start):
-                lost.append([s, start])
+                lost.append([s, start, *r[2:]])
             if seq_before(end, e):
-                lost.append([end, e])
+                lost.append([end, e, *r[2:]])
         self.lost = lost
 
     def on_ack(self, una: int, blocks: Sequence[tuple[int, int]], t: int) -> bool:
@@ -205,24 +214,83 @@ class Rack:
         if newest is not None:
             delivered = self._deliver(newest, t)
         if self._retx or blocks:
+            # Most entries are untouched by the blocks: `_split`'s test, inlined over the
+            # blocks' raw edges (computed once per ACK), turns them away without a call.
+            edges = [(int(left) & SEQ_MASK, int(right) & SEQ_MASK) for left, right in blocks]
+            # When every block lies in the half space above SND.UNA (a well-formed ACK), an
+            # entry also there is touched only if it overlaps [bottom, top): entries wholly
+            # below the lowest block or above the highest (most holes, the new data in
+            # flight) are turned away with two comparisons.
+            bottom = top = -1
+            if edges:
+                rel = [((left - una) & SEQ_MASK, (right - una) & SEQ_MASK) for left, right in edges]
+                if all(lo < hi < SEQ_HALF for lo, hi in rel):
+                    bottom = min(lo for lo, _ in rel)
+                    top = max(hi for _, hi in rel)
+            # A delivered original (not a retransmission) is inert from then on: nothing
+            # reads its times or marks, it only waits for SND.UNA to pass it. So a run of them
+            # becomes one entry (`run`, the last kept), and an ACK after a long SACKed stretch
+            # walks a few entries instead of one per segment.
             kept: deque[_Entry] = deque()
+            run: _Entry | None = None
             for entry in sent:
-                if not seq_before(una, entry[_END]):
+                end = entry[_END]
+                if not 0 < ((end - una) & SEQ_MASK) < SEQ_HALF:
                     delivered = self._deliver(entry, t) or delivered
                     self._retx -= entry[_RETX]
                     continue
-                if not entry[_DELIVERED] and blocks:
-                    parts = _split(entry, blocks)
+                if entry[_DELIVERED]:
+                    if entry[_RETX]:
+                        run = None
+                    elif run is not None:
+                        run[_END] = end
+                        continue
+                    else:
+                        run = entry
+                    kept.append(entry)
+                    continue
+                if edges:
+                    start = entry[_START]
+                    if top >= 0:
+                        s_rel = (start - una) & SEQ_MASK
+                        e_rel = (end - una) & SEQ_MASK
+                        if s_rel < e_rel < SEQ_HALF and (s_rel >= top or e_rel <= bottom):
+                            kept.append(entry)
+                            run = None
+                            continue
+                    length = (end - start) & SEQ_MASK
+                    for left, right in edges:
+                        hi = (right - start) & SEQ_MASK
+                        if 0 < hi < SEQ_HALF:
+                            lo = (left - start) & SEQ_MASK
+                            if lo >= SEQ_HALF:
+                                lo = 0
+                            if lo < hi and lo < length:
+                                break
+                    else:
+                        kept.append(entry)
+                        run = None
+                        continue
+                    parts = _split(entry, edges)
                     if parts is not None:
                         # What arrived is delivered; the rest keeps waiting, with the same
                         # send time (so a super-segment's lost piece is found too).
                         for part, sacked in parts:
                             if sacked:
                                 delivered = self._deliver(part, t) or delivered
+                                if not part[_RETX]:
+                                    if run is not None:
+                                        run[_END] = part[_END]
+                                        continue
+                                    kept.append(part)
+                                    run = part
+                                    continue
                             kept.append(part)
+                            run = None
                         self._retx += entry[_RETX] * (len(parts) - 1)
                         continue
                 kept.append(entry)
+                run = None
             self._sent = sent = kept
         if self.lost:
             self.lost = [r for r in self.lost if seq_before(una, r[1])]
@@ -258,6 +326,46 @@ class Rack:
             # Delivered after a segment sent later than it: the network reorders (step 1).
             self._reordered = True
         return True
+
+    def mark_too_big(self, mss: int, old_mss: int, queue: bool) -> list[tuple[int, int]]:
+        """Deem lost every segment in flight longer than ``mss`` octets: the path MTU fell
+        below it and a router dropped it (RFC 1191 6.5, RFC 8201 5.4), which says nothing of
+        congestion. Return the ranges newly marked, in transmit order.
+
+        A super-segment (GSO, TSO) went out in pieces of ``old_mss`` octets, its last piece
+        shorter: a last piece no longer than ``mss`` crossed the path and stays in flight, as
+        does any segment no longer than ``mss``. Marked, the rest is not found again by
+        `detect`; with ``queue`` it also joins `lost` (contiguous ranges as one, so that it
+        goes again in whole segments of the new size) with a third field, 1: a path MTU loss
+        (see `Recovery.rack_next`).
+        """
+        found: list[tuple[int, int]] = []
+        kept: deque[_Entry] = deque()
+        for entry in self._sent:
+            kept.append(entry)
+            if entry[_DELIVERED] or entry[_LOST]:
+                continue
+            start, end = entry[_START], entry[_END]
+            length = (end - start) & SEQ_MASK
+            last = length % old_mss or old_mss if length > old_mss else length
+            if last <= mss:
+                if last == length:
+                    continue
+                # The last piece arrived: it stays, with its send time and marks.
+                end = (end - last) & SEQ_MASK
+                kept.append([end, *entry[_END:]])
+                self._retx += entry[_RETX]
+                entry[_END] = end
+            entry[_LOST] = True
+            found.append((start, end))
+            if queue:
+                tail = self.lost[-1] if self.lost else None
+                if tail is not None and len(tail) > 2 and tail[1] == start:
+                    tail[1] = end
+                else:
+                    self.lost.append([start, end, 1])
+        self._sent = kept
+        return found
 
     def on_rto(self) -> None:
         """A retransmission timeout: everything goes again from SND.UNA; no ranges wait."""

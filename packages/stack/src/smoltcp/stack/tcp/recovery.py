@@ -29,6 +29,7 @@ _RTO = LossReason.RTO
 _FAST = LossReason.FAST_RETRANSMIT
 _TLP = LossReason.TLP
 _RACK = LossReason.RACK
+_PMTU = LossReason.PMTU
 
 _SYN_SENT = TcpState.SYN_SENT
 _SYN_RECEIVED = TcpState.SYN_RECEIVED
@@ -74,12 +75,14 @@ class Recovery(Part):
         "n_rack",
         "n_retx",
         "n_retx_fast",
+        "n_retx_pmtu",
         "n_retx_rack",
         "n_retx_rto",
         "n_retx_tlp",
         "n_timeouts",
         "n_tlp",
         "n_tlp_repairs",
+        "pmtu_end",
         "rack",
         "rack_at",
         "rack_enabled",
@@ -110,6 +113,8 @@ class Recovery(Part):
         self.n_tlp = self.n_tlp_repairs = self.n_rack = 0
         # Retransmitted segments by cause, and retransmitted octets.
         self.n_retx_rto = self.n_retx_fast = self.n_retx_tlp = self.n_retx_rack = 0
+        # Segments resent because the path MTU fell below them (not a congestion loss).
+        self.n_retx_pmtu = 0
         self.n_bytes_retx = 0
         self.n_dsack = 0
         self.reset()
@@ -135,6 +140,9 @@ class Recovery(Part):
         self.retx_next = False
         # After an RTO until SND.UNA passes `recover` (Linux's "Loss" state).
         self.in_loss = False
+        # While SND.NXT goes back over what a path MTU drop lost (`on_path_mtu_drop`): the
+        # end of that go-back-N, so that it is counted apart from an RTO's.
+        self.pmtu_end: TcpSeqNumber | None = None
         # Delivery rate: octets per second acknowledged over about one RTT of sending (the
         # mark restarts when the connection was idle), the latest such sample, 0 before one.
         self.rate = 0
@@ -262,8 +270,8 @@ class Recovery(Part):
             self.n_rack += found
             trace = tcb.trace
             if trace is not None:
-                for start, end in rack.lost[before:]:
-                    trace.loss(t, LossAction.MARK_LOST, _RACK, start, (end - start) & SEQ_MASK)
+                for r in rack.lost[before:]:
+                    trace.loss(t, LossAction.MARK_LOST, _RACK, r[0], (r[1] - r[0]) & SEQ_MASK)
             if not self.in_recovery and tcb.snd_una >= self.recover:
                 self.enter_recovery(now, _RACK)
             self.sock._wake()
@@ -283,8 +291,9 @@ class Recovery(Part):
         thresh = -(-ownd // mss) - 1
         return thresh >= 1 and self.dupacks >= thresh
 
-    def rack_next(self) -> tuple[TcpSeqNumber, int] | None:
-        """Return the next range RACK deemed lost to send again if the window allows, or None.
+    def rack_next(self) -> tuple[TcpSeqNumber, int, LossReason] | None:
+        """Return the next range deemed lost to send again if the window allows, or None:
+        (sequence number, octets, cause), the cause RACK or a path MTU drop (`_PMTU`).
 
         What RACK marked lost is no longer in flight: it does not count against the
         congestion window (the scoreboard's pipe only knows the losses SACKs show).
@@ -294,7 +303,7 @@ class Recovery(Part):
         snd_una = tcb.snd_una
         queued = len(tcb.tx)
         while lost:
-            start, end = lost[0]
+            start, end = lost[0][0], lost[0][1]
             offset = (start - int(snd_una)) & SEQ_MASK
             size = min((end - start) & SEQ_MASK, queued - offset)
             if size > 0 and offset < queued:
@@ -305,10 +314,10 @@ class Recovery(Part):
         mss = self.snd.data_mss()
         if size > mss:
             size = mss
-        out = sum((e - s) & SEQ_MASK for s, e in lost)
+        out = sum((r[1] - r[0]) & SEQ_MASK for r in lost)
         if self.cc.cwnd - self.board.pipe(snd_una, tcb.snd_max, mss) + out < size:
             return None
-        return TcpSeqNumber(start), size
+        return TcpSeqNumber(start), size, _PMTU if len(lost[0]) > 2 else _RACK
 
     def sack_hole(self) -> tuple[TcpSeqNumber, int] | None:
         """Return the next lost hole to retransmit if the pipe allows (RFC 6675 5 NextSeg 1)."""
@@ -353,6 +362,7 @@ class Recovery(Part):
             return
         self.n_timeouts += 1
         self.in_loss = True
+        self.pmtu_end = None
         self.cc.on_rto(now, tcb.snd_max - tcb.snd_una)
         self.board.on_rto()
         self.rack.on_rto()
@@ -370,6 +380,49 @@ class Recovery(Part):
             trace.loss(t, LossAction.TIMEOUT, _RTO, int(tcb.snd_una), flight)
             trace.congestion(t, self.cc.cwnd, self.cc.ssthresh, self.in_flight())
             self.trace_rtt(t, None)
+
+    def on_path_mtu_drop(self, old_mss: int) -> None:
+        """Resend at once what the path MTU, now lower than the send MSS (already set), made
+        routers drop; not a congestion loss (RFC 1191 6.5, RFC 8201 5.4, RFC 4821).
+
+        ``old_mss`` is the send MSS the flight was cut to. Only segments longer than the new
+        MSS were dropped: with SACK they are marked lost
+        (RACK's scoreboard) and go first, cut to the new size, as the congestion window
+        allows; the rest of the flight stays in flight. Without SACK, or when a go-back-N is
+        under way or our FIN is in flight, SND.NXT goes back to SND.UNA. Either way the
+        congestion window and ssthresh stay, no recovery starts, and until SND.UNA passes
+        SND.MAX the duplicate ACKs this flight raises start no fast retransmit (RFC 6582's
+        "recover", as after an RTO). The resends are counted as ``pmtu`` retransmissions.
+        """
+        tcb = self.tcb
+        if tcb.snd_max == tcb.snd_una:
+            return
+        self.rtt_seq = None  # Karn: the segment being timed was dropped, or goes again
+        if not self.in_recovery:
+            self.recover = tcb.snd_max
+            self.dupacks = 0
+        mss = tcb.snd_mss
+        trace = tcb.trace
+        selective = (
+            tcb.sack_ok and tcb.snd_nxt == tcb.snd_max and tcb.snd_max - tcb.snd_una <= len(tcb.tx)
+        )
+        found = self.rack.mark_too_big(mss, old_mss, selective)
+        if not selective:
+            tcb.snd_nxt = tcb.snd_una
+            self.pmtu_end = tcb.snd_max
+            if trace is not None:
+                flight = tcb.snd_max - tcb.snd_una
+                trace.loss(tcb.clock, LossAction.MARK_LOST, _PMTU, int(tcb.snd_una), flight)
+        elif trace is not None:
+            for start, end in found:
+                trace.loss(tcb.clock, LossAction.MARK_LOST, _PMTU, start, (end - start) & SEQ_MASK)
+        if found or not selective:
+            # The resends restart the timer: the first transmissions' RTO is for segments
+            # the network will never deliver.
+            at = tcb.clock + self.rtt.rto.micros
+            if self.rto_at is None or self.rto_at < at:
+                self.rto_at = at
+            self.tlp_at = None
 
     def arm_loss_probe(self, t: int) -> None:
         """Schedule a tail loss probe (RFC 8985 7.2) if one may go; else disarm it.
@@ -472,6 +525,8 @@ class Recovery(Part):
             self.n_retx_fast += 1
         elif why is _TLP:
             self.n_retx_tlp += 1
+        elif why is _PMTU:
+            self.n_retx_pmtu += 1
         else:
             self.n_retx_rack += 1
 

@@ -56,6 +56,7 @@ _TCP = IpProtocol.TCP
 _RTO = LossReason.RTO
 _FAST = LossReason.FAST_RETRANSMIT
 _RACK = LossReason.RACK
+_PMTU = LossReason.PMTU
 
 # States in which data (and the FIN, once queued) may be sent.
 _SENDING = frozenset((_ESTABLISHED, _CLOSE_WAIT, _FIN_WAIT_1, _CLOSING, _LAST_ACK))
@@ -188,12 +189,16 @@ class Sender(SegmentOutput):
             return False
 
         if rec.rack.lost:
-            # RACK's losses first (a retransmission lost again is older than any hole).
+            # RACK's losses first (a retransmission lost again is older than any hole), and
+            # segments a lowered path MTU dropped.
             lost = rec.rack_next()
             if lost is not None:
-                rec.board.mark_retransmitted(*lost)
+                seq, size, why = lost
+                if why is _RACK:
+                    # (A path MTU loss left the network: it is not in the pipe twice.)
+                    rec.board.mark_retransmitted(seq, size)
                 rec.rtt_seq = None
-                self.send_data(cx, emit, t, lost[0], lost[1], False, _RACK)
+                self.send_data(cx, emit, t, seq, size, False, why)
                 return True
 
         if rec.in_recovery:
@@ -375,7 +380,13 @@ class Sender(SegmentOutput):
         if seq < tcb.snd_max:
             self.rec.n_retx += 1
             if why is None:
+                # The go-back-N after an RTO, or over what a path MTU drop lost.
                 why = _RTO
+                pmtu_end = self.rec.pmtu_end
+                if pmtu_end is not None and seq < pmtu_end:
+                    why = _PMTU
+                    if seq + size >= pmtu_end:
+                        self.rec.pmtu_end = None
             self.rec.count_retransmission(why, size)
         ctl = _FIN if fin else (_PSH if size and offset + size == len(tcb.tx) else _NONE)
         self.send(cx, emit, t, ctl, seq, payload, True, why)

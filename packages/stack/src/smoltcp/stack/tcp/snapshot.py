@@ -96,6 +96,7 @@ def snapshot(tcb: Tcb, rec: Recovery, snd: Sender, t: int) -> TcpStats:
         retransmits_fast_segments=rec.n_retx_fast,
         retransmits_tlp_segments=rec.n_retx_tlp,
         retransmits_rack_segments=rec.n_retx_rack,
+        retransmits_pmtu_segments=rec.n_retx_pmtu,
         lost_octets=rec.lost_bytes() if synchronized else 0,
         sacked_octets=rec.board.sacked_bytes,
         reordering_seen=rec.rack.reordered or rec.n_dsack > 0,

@@ -136,6 +136,9 @@ class TcpStats(NamedTuple):
     """Tail loss probes that resent old data (RFC 8985 7.3)."""
     retransmits_rack_segments: int = 0
     """Segments resent because RACK deemed them lost by time (RFC 8985 6)."""
+    retransmits_pmtu_segments: int = 0
+    """Segments resent, cut to a smaller MSS, because a lowered path MTU made a router drop
+    them (RFC 1191 6.5, RFC 8201 5.4): not congestion losses, and no window was cut for them."""
     lost_octets: int = 0
     """Octets deemed lost and not yet acknowledged (after an RTO: everything outstanding and
     not SACKed; else what SACK (RFC 6675 IsLost) and RACK deem lost)."""
@@ -189,7 +192,8 @@ class TcpStats(NamedTuple):
             f"segs_in:{self.segments_received}",
             f"retrans:{self.retransmissions}"
             f"(rto:{self.retransmits_rto_segments},fast:{self.retransmits_fast_segments},"
-            f"tlp:{self.retransmits_tlp_segments},rack:{self.retransmits_rack_segments})",
+            f"tlp:{self.retransmits_tlp_segments},rack:{self.retransmits_rack_segments},"
+            f"pmtu:{self.retransmits_pmtu_segments})",
             f"lost:{self.lost_octets}",
             f"sacked:{self.sacked_octets}",
             f"reordering:{'yes' if self.reordering_seen else 'no'}",

@@ -50,6 +50,9 @@ class LossReason(enum.Enum):
     """A tail loss probe (RFC 8985 7)."""
     RACK = "rack"
     """Time-based detection: sent before a delivered segment, older than the window (RFC 8985 6)."""
+    PMTU = "pmtu"
+    """Longer than a lowered path MTU lets through, so dropped by a router: resent at the new
+    size, not a congestion loss (RFC 1191 6.5, RFC 8201 5.4)."""
 
 
 class LossAction(enum.Enum):

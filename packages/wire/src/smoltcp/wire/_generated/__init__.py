@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 3a589d3b07b50820efe579b1bed657aa709e0cc507a4a6ae3384d6f32a2fb520
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: e8f796970631f86b6d0570d541fdfb0a11dc3330ca7fc92b07e3c6219a0e7225
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written

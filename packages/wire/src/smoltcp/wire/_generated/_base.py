@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 8912582849af4738e0a2a2230dc3a7dd887dc384a18c6d03e9f373c45b6f4be6
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 1ba8600870f1107e2d56a478dbf13aed2db9d3bc60e052d48d349363a52cae6c
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

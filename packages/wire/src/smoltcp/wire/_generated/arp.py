@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 860d22e874e64ff4088078e27954f40892b970d219cc8eee906917ff7fc2fd73
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4db11ce9034a89804e4bf1be0070a9eaa3fa0420c50ba7a029fc1157df35b43d
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The

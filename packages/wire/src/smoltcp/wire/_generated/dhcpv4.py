@@ -1,4 +1,4 @@
-# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e2f57836f28ec155a573e56c7859091caeac6e1f7191e54e61900e3c8f9fd465
+# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cac520b77fb108f037850fafb1c8bcd2a5b03374e53d09f023dc4ea599ddc4d9
 """DHCPv4 message, fixed part (RFC 2131 section 2, BOOTP of RFC 951), and the magic cookie.
 
 Generated offsets, enums and the `DhcpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/dnsquestion.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e6699f0ec2a2eac93dd262c0ff5ee3a8fa9555865c04e0524730ca4691d903d7
+# Generated from spec/dnsquestion.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: dbbbca4e390c6ca9bf1cb475dee0fa9a15c55bc0b7e76086c167066580573021
 """The fixed part of a DNS question, after its QNAME (RFC 1035 section 4.1.2).
 
 Generated offsets, enums and the `DnsQuestionPart` packet view over the fixed header. The

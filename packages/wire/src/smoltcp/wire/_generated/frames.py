@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: fec447eab1b8571e2dd92b798c7404336b1de47a1cd3230b123780fa00a9d497
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: df73e87469cb25561994bcf0dc7e888f01a409d5eccfc0e48b8f08ace737ec9f
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 57524c5462ea78f629dd2b09643dd78093d27147724df09cfcdae0af393928bd
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: caae5411fc9b5d769358a1c721cfd4858c15d99da5660a2293be2dbbcc37c970
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -72,7 +72,7 @@ def parse_buffer(
                 seg_sum <<= 8
             bad = (seg_sum + pseudo) % 0xFFFF
         else:
-            bad = csum(segment, pseudo) != 0xFFFF
+            bad = csum(segment, pseudo % 0xFFFF) != 0xFFFF
         if bad:
             return _parse_general(frame, src_addr, dst_addr, checksum_caps, csum)
     icmpv6_repr = _tuple_new(
@@ -151,6 +151,6 @@ def emit_buffer(
     )
     if compute:
         view = buffer if type(buffer) is memoryview else memoryview(buffer)
-        s = ~csum(view[0:end], src_addr._int + dst_addr._int + 58 + end) & 0xFFFF
+        s = ~csum(view[0:end], (src_addr._int + dst_addr._int + 58 + end) % 0xFFFF) & 0xFFFF
         buffer[2] = s >> 8
         buffer[3] = s & 0xFF

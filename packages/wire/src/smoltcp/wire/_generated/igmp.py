@@ -1,4 +1,4 @@
-# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d58db2bcae3aa6f69997cf5f0271da941e8591afbb38e726e73767ba53215a28
+# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ced3c020b5eeed198d3cc3996d9316d0a6ff5a036237167617508ff3be6a0a19
 """IGMPv2 message (RFC 2236 section 2).
 
 Generated offsets, enums and the `IgmpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ed5b9eeeaf61e8f4c5ac1303681aadff4cfc517e1a0dd7be455f21ba8eb3da8c
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4039cd3c42fa19619a3ce3f2184ee7b41a81dee65d61eacccda3107dc5666a36
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The

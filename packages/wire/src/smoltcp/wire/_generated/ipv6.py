@@ -1,4 +1,4 @@
-# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2c9df91a1e7e27608abcd38f1e12ae366c4847ff4e1d95be249d4725fe713409
+# Generated from spec/ipv6.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7169334f3f3df7bd5f4a3e739a7ad4f7db057770a4c8dda17f68b89e24242307
 """IPv6 fixed header (RFC 8200 section 3, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv6Packet` packet view over the fixed header. The

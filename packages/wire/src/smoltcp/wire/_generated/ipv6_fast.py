@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 051f70e2789c96716f40f68259bbbb8b9afb8b6beda8a752652d0edf64777cf7
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 82d9830b530d0fd11361bb7037cd2e7bba8dcef9cdfa11ba7e1f14a6c1616b4d
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c0f02cdb2364acf418e4694f091dbdbaf405d4940e9d1983ba4d9316e016c2b0
+# Generated from spec/ipv6ext.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: da9aaf8dc040cb2820d7ddc4541737039936bb275ad6033a5bed5ad807e6a935
 """IPv6 options headers: Hop-by-Hop Options and Destination Options (RFC 8200 4.3 and 4.6).
 
 Generated offsets, enums and the `Ipv6ExtHeader` packet view over the fixed header. The

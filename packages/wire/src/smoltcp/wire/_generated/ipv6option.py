@@ -1,4 +1,4 @@
-# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: fbfca79763f43291beabadea908bab7ff2f2600209aec71dc8dcf69453217cc0
+# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 9c42bcfaadb07777b86e7aaf7c5bee44aa2d888b1cf10721e24aae8d4a37c776
 """An IPv6 option of a Hop-by-Hop or Destination Options header (RFC 8200 section 4.2).
 
 Generated offsets, enums and the `Ipv6Option` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 45a19817c0261d8d32a7ab5a25da6911b2dfa1a8b0d7edfe6e7f4c7adb3528fa
+# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ca980e7c1d839256d18b344fb7b983d5dc8e7675972bc97f369b3a8735986f5b
 """MLDv2 Multicast Address Record, fixed part (RFC 3810 section 5.2.4).
 
 Generated offsets, enums and the `Mldv2Record` packet view over the fixed header. The

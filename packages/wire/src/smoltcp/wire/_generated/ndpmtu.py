@@ -1,4 +1,4 @@
-# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 9af3d40477192b5aa1a47f78e5c9ef7488f935e2518bc8e0518fa3e1ffbeea6c
+# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 445b9ad677319dcdcd5dad6aa1e9f82077095e2363aa03b78be89bc1683a4581
 """NDP MTU option (RFC 4861 section 4.6.4).
 
 Generated offsets, enums and the `NdpMtuOption` packet view over the fixed header. The

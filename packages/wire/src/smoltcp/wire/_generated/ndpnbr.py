@@ -1,4 +1,4 @@
-# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 70c3922843562f595c77ae06219f8d6085f0a47532bc6431b5abfb8308f7d819
+# Generated from spec/ndpnbr.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 394eb46c058f89ba7ae9487042149d6ad8b30659ef7aa419cd41908cf4c6716e
 """NDP Neighbor Solicitation and Advertisement messages (RFC 4861 sections 4.3 and 4.4).
 
 Generated offsets, enums and the `NdpNeighbor` packet view over the fixed header. The

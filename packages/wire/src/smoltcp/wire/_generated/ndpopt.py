@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5397736475b2c147d0663d661c1486ddf826d1c1ead1298306b4f52c0dc70e6c
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: dd5372948f18d97f33ebe046e3f9a213c0b13aceb2bfdc00f886aa08d5ee2952
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a782e595472d1969a490d8d7b433a0a2b6db85dd966b737f3ae69316fd124d6e
+# Generated from spec/ndpprefix.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0915266a53002c540b68c5f0fa03a7ee8cdee190cbe03802f6b931521edd49a9
 """NDP Prefix Information option (RFC 4861 section 4.6.2).
 
 Generated offsets, enums and the `NdpPrefixInfoOption` packet view over the fixed header. The

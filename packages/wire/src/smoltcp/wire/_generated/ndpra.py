@@ -1,4 +1,4 @@
-# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ef52856fb4de2c04f76e249a8f34b922b5521ac5bc68995e923cac33c13504d2
+# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 96473d3d6e3087fbf404d868454479185bf72cae45993ed6c36ec55029dc07c5
 """NDP Router Advertisement message (RFC 4861 section 4.2).
 
 Generated offsets, enums and the `NdpRouterAdvert` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: de6ded432cfbcaf23f85107d21b5b930287adfc83829ccb975ff6818c39c4017
+# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7e4a911173827e0dd004c9b028927c923faf23b785a676ba58ba2a8376d27fd2
 """NDP Redirect message (RFC 4861 section 4.5).
 
 Generated offsets, enums and the `NdpRedirect` packet view over the fixed header. The

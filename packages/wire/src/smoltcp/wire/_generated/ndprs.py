@@ -1,4 +1,4 @@
-# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 96eec6d00326bce6585793ce337bae764decbd7e53a43b4cdf46b6df7b5b9414
+# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d654d17420a058f53e95960f540b7e5506696b576dd65dbaf201e5d385e06c4d
 """NDP Router Solicitation message (RFC 4861 section 4.1).
 
 Generated offsets, enums and the `NdpRouterSolicit` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: f37308e5437e2ccaf9a0cae7c536fb756a4b5ece3ad0ac052f34cdac68f05da5
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: bffe4acca1ca91c4dc9a4071ebb5bf779571768659fa976632485cee76f20d99
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -88,7 +88,7 @@ def parse_buffer(
                 seg_sum <<= 8
             bad = (seg_sum + pseudo) % 0xFFFF
         else:
-            bad = csum(segment, pseudo) != 0xFFFF
+            bad = csum(segment, pseudo % 0xFFFF) != 0xFFFF
         if bad:
             return _parse_general(frame, src_addr, dst_addr, checksum_caps, csum)
     tcp_repr = _tuple_new(
@@ -214,6 +214,6 @@ def emit_buffer(
     )
     if compute:
         view = buffer if type(buffer) is memoryview else memoryview(buffer)
-        s = ~csum(view[0:end], src_addr._int + dst_addr._int + 6 + end) & 0xFFFF
+        s = ~csum(view[0:end], (src_addr._int + dst_addr._int + 6 + end) % 0xFFFF) & 0xFFFF
         buffer[16] = s >> 8
         buffer[17] = s & 0xFF

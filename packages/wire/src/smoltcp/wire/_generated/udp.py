@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 75737c1bb699bf092a75eb5d0cc13ee407a1f5509e8f0b24cbfaedd8c9624ef5
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 39956168bee22a5071206b026bd951f2deafc7b57fb3875350f5efcd01706008
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: b281342c95423805edc1a02a160cc27f92eae05ea900f525557147ca3ad671c3
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: eb3a7036350cddbebd60b4f640548976fcc58ae9650e3480371b3b15e931f1ad
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,
@@ -71,7 +71,7 @@ def parse_buffer(
                 seg_sum <<= 8
             bad = (seg_sum + pseudo) % 0xFFFF
         else:
-            bad = csum(segment, pseudo) != 0xFFFF
+            bad = csum(segment, pseudo % 0xFFFF) != 0xFFFF
         if bad:
             return _parse_general(frame, src_addr, dst_addr, checksum_caps, csum)
     udp_repr = _tuple_new(
@@ -132,6 +132,9 @@ def emit_buffer(
     )
     if compute:
         view = buffer if type(buffer) is memoryview else memoryview(buffer)
-        s = ~csum(view[0:end], src_addr._int + dst_addr._int + 17 + end) & 0xFFFF or 0xFFFF
+        s = (
+            ~csum(view[0:end], (src_addr._int + dst_addr._int + 17 + end) % 0xFFFF) & 0xFFFF
+            or 0xFFFF
+        )
         buffer[6] = s >> 8
         buffer[7] = s & 0xFF
