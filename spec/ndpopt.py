@@ -16,6 +16,7 @@ NdpOptionType = (
         PREFIX_INFO=3,  # RFC 4861 4.6.2 Prefix Information
         REDIRECTED_HEADER=4,  # RFC 4861 4.6.3 Redirected Header
         MTU=5,  # RFC 4861 4.6.4 MTU
+        NONCE=14,  # RFC 3971 5.3.2 Nonce (RFC 7527: duplicate address detection)
     )
     * "NDP option type (RFC 4861 4.6); unknown options are skipped"
 )

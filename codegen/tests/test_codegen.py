@@ -103,6 +103,7 @@ def test_rendering_is_deterministic() -> None:
         "ndplladdr.py",
         "ndpmtu.py",
         "ndpnbr.py",
+        "ndpnonce.py",
         "ndpopt.py",
         "ndpprefix.py",
         "ndpra.py",

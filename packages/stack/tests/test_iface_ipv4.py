@@ -472,7 +472,11 @@ def test_next_hops_follow_address_and_hardware_changes() -> None:
     h.iface.set_hardware_addr(EthernetAddress.parse(new_mac))
     sock.send_to(b"y", (PEER, 9))
     out = h.decode(h.poll())
-    assert [f.eth_src for f in out] == [mac(new_mac)] and out[0].payload == b"y"
+    assert {f.eth_src for f in out} == {mac(new_mac)}
+    assert [f.payload for f in out if f.arp is None] == [b"y"]
+    # Both IPv4 addresses are announced with the new MAC (RFC 5227 2.3).
+    announced = {f.arp["spa"] for f in out if f.arp is not None}
+    assert announced == {"192.168.69.1", "10.0.0.1"}
     with pytest.raises(ValueError):
         h.iface.set_hardware_addr(EthernetAddress.parse("01-00-5e-00-00-01"))
 

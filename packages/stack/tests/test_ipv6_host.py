@@ -5,7 +5,8 @@ hop limits. scapy builds the frames and dissects what the stack sends (an indepe
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from pathlib import Path
 
 import pytest
 from scapy.layers.inet import UDP
@@ -35,6 +36,9 @@ from smoltcp.stack.time import Duration
 from smoltcp.wire import IpCidr, IpEndpoint, Ipv6Address, MalformedPacket
 from smoltcp.wire.mld import MldQueryRepr
 
+sys.path.insert(0, str(Path(__file__).parent))
+from ipv6_host_lib import immediate
+
 US_MAC = "02:00:00:00:00:01"
 PEER_MAC = "02:00:00:00:00:02"
 US = "fdaa::1"
@@ -42,12 +46,6 @@ US_LL = "fe80::ff:fe00:1"
 PEER = "fdaa::100"
 FORMED = "2001:db8:1::ff:fe00:1"
 GROUP = "ff12::4242"
-
-
-def immediate(**fields: Any) -> DadConfig:
-    """Duplicate address detection that probes at the next poll: no random delay before the
-    first solicitation (``max_rtr_solicitation_delay`` 0), so the tests can count frames."""
-    return DadConfig(max_rtr_solicitation_delay=Duration(0), **fields)
 
 
 def frame(ip: IPv6, dst_mac: str = US_MAC) -> bytes:

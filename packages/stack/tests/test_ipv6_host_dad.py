@@ -8,6 +8,8 @@ IP_MULTICAST_TTL). scapy builds the frames and dissects what the stack sends.
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,9 @@ from scapy.layers.inet6 import (
     ICMPv6MLReport2,
     ICMPv6ND_NA,
     ICMPv6ND_NS,
+    ICMPv6ND_RA,
+    ICMPv6NDOptDstLLAddr,
+    ICMPv6NDOptPrefixInfo,
     ICMPv6NDOptSrcLLAddr,
     IPv6,
 )
@@ -26,11 +31,19 @@ from scapy.layers.l2 import ARP, Ether
 from smoltcp.stack.iface import AcdEventKind
 from smoltcp.stack.iface.dad import DadConfig
 from smoltcp.stack.iface.mld import MldConfig
-from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, UdpSocket
+from smoltcp.stack.socket import (
+    DEFAULT_MULTICAST_HOP_LIMIT,
+    IcmpEndpoint,
+    IcmpSocket,
+    UdpSocket,
+)
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, IpCidr, IpEndpoint, Ipv4Address, Ipv6Address
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ipv6_host_lib import immediate
 
 US_MAC = "02:00:00:00:00:01"
 NEW_MAC = "02:00:00:00:00:0a"
@@ -41,11 +54,6 @@ NEW_LL = "fe80::ff:fe00:a"
 PEER = "fdaa::100"
 US4 = "192.168.69.1"
 PEER4 = "192.168.69.100"
-
-
-def immediate(**fields: Any) -> DadConfig:
-    """Detection that probes at the next poll (no random delay before the first probe)."""
-    return DadConfig(max_rtr_solicitation_delay=Duration(0), **fields)
 
 
 def host(**config: Any) -> Harness:
@@ -152,7 +160,10 @@ def test_a_duplicated_link_local_address_disables_ipv6_only(
     for _ in range(5):
         sent += h.poll(h.advance(500))
     assert [f for f in sent if IPv6 in Ether(f)] == []
-    assert h.dropped["ipv6-disabled"] >= dropped + 5
+    # The three frames received and the two datagrams; the MLD report is never built (MLD
+    # stands still while IPv6 is disabled).
+    assert h.dropped["ipv6-disabled"] == dropped + 5
+    assert h.iface.mld.reports_sent == 0
     # IPv4 goes on.
     (reply,) = h.feed(echo4(7))
     assert Ether(reply)[ICMP].type == 0 and Ether(reply)[ICMP].seq == 7
@@ -160,6 +171,32 @@ def test_a_duplicated_link_local_address_disables_ipv6_only(
     h.iface.link_up(h.now)
     assert h.iface.ipv6_disabled
     assert [f for f in h.poll(h.advance(2000)) if IPv6 in Ether(f)] == []
+
+
+def test_ipv6_disabled_at_says_when(caplog: pytest.LogCaptureFixture) -> None:
+    h = disabled_host(caplog)
+    assert h.iface.ipv6_disabled_at == h.now
+    h.iface.add_ip_addr(IpCidr.parse("fdaa::2/64"), h.advance(1000))
+    assert h.iface.ipv6_disabled_at is None
+
+
+def test_a_duplicated_link_local_address_can_leave_ipv6_running(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Linux's accept_dad=1: only that address stays out of use (the trigger can be forged).
+    h = host(dad=immediate(link_local=True, disable_ipv6_on_duplicate_link_local=False))
+    assert probes(h.poll()) == [US_LL]
+    introduce_peer(h)
+    with caplog.at_level(logging.WARNING, logger="smoltcp.stack.iface"):
+        answer_probe(h, US_LL)
+    assert not h.iface.ipv6_disabled and h.iface.dad.counters.ipv6_disabled == 0
+    assert Ipv6Address(US_LL) in h.iface.dad.duplicated
+    assert Ipv6Address(US_LL) not in h.iface.ipv6_addrs()
+    assert any("stays out of use" in r.getMessage() for r in caplog.records)
+    (reply,) = h.feed(echo6(US, 9))
+    assert Ether(reply)[ICMPv6EchoReply].seq == 9
+    with pytest.raises(TypeError, match="disable_ipv6_on_duplicate_link_local"):
+        DadConfig(disable_ipv6_on_duplicate_link_local=1)  # type: ignore[arg-type]
 
 
 def test_neighbour_solicitations_pending_stop_when_ipv6_is_disabled() -> None:
@@ -241,6 +278,46 @@ def test_add_ip_addr_of_an_ipv6_address_enables_ipv6(caplog: pytest.LogCaptureFi
     assert Ether(reply)[IPv6].src == "fe80::1"
 
 
+def test_mld_reports_come_from_a_configured_link_local_address(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # RFC 3810 5.2.13: :: only while no valid link-local address exists.
+    h = disabled_host(caplog, mld=MldConfig(report_solicited_nodes=True))
+    h.iface.add_ip_addr(IpCidr.parse("fe80::1/64"), h.now)
+    h.iface.join_multicast_group(Ipv6Address("ff12::1"), h.now)
+    sent = h.poll()
+    for _ in range(5):
+        sent += h.poll(h.advance(500))
+    sources = {Ether(f)[IPv6].src for f in sent if ICMPv6MLReport2 in Ether(f)}
+    assert sources == {"fe80::1"}
+
+
+def test_removing_ipv6_addresses_does_not_enable_ipv6(caplog: pytest.LogCaptureFixture) -> None:
+    h = disabled_host(caplog)
+    h.iface.update_ip_addrs(lambda a: a.remove(IpCidr.parse(f"{US}/64")))
+    assert h.iface.ipv6_disabled
+    assert [f for f in h.poll(h.advance(2000)) if IPv6 in Ether(f)] == []
+
+
+def test_packets_ready_to_go_are_dropped_when_ipv6_is_disabled() -> None:
+    h = host()
+    assert probes(h.poll()) == [US_LL]
+    introduce_peer(h)
+    udp = UdpSocket(PacketBuffer(4, 4000), PacketBuffer(4, 4000))
+    udp.bind(5000)
+    h.sockets.add(udp)
+    udp.send_to(bytes(3000), IpEndpoint(Ipv6Address(PEER), 9))  # three fragments
+    h.device.tx_budget = 1
+    assert len(h.poll()) == 1  # one fragment out, two ready for the next poll
+    h.device.tx_budget = None
+    dropped = h.dropped["ipv6-disabled"]
+    sent = answer_probe(h, US_LL)
+    assert h.iface.ipv6_disabled
+    sent += h.poll(h.advance(1000))
+    assert [f for f in sent if IPv6 in Ether(f)] == []
+    assert h.dropped["ipv6-disabled"] == dropped + 2
+
+
 # -- a new hardware address -----------------------------------------------------------------
 
 
@@ -285,6 +362,48 @@ def test_set_hardware_addr_moves_the_groups_when_the_link_local_address_is_not_p
     assert probes(sent) == []  # not probed (no SLAAC): usable at once
     assert sorted(reports(sent)) == [(3, "ff02::1:ff00:1"), (4, "ff02::1:ff00:a")]
     assert h.iface.ipv6_addrs() == (Ipv6Address(NEW_LL),)
+
+
+def test_set_hardware_addr_advertises_the_addresses_with_the_new_mac() -> None:
+    h = host()
+    h.poll(h.advance(2000))  # the link-local address passed
+    h.poll(h.advance(5000))  # the IPv4 announcements of the start are over
+    h.iface.set_hardware_addr(EthernetAddress.parse(NEW_MAC), h.now)
+    sent = h.poll()
+    for _ in range(10):
+        sent += h.poll(h.advance(500))
+    # RFC 4861 7.2.6: MAX_NEIGHBOR_ADVERTISEMENT unsolicited advertisements to all nodes.
+    nas = [Ether(f) for f in sent if ICMPv6ND_NA in Ether(f)]
+    assert len(nas) == 3
+    for p in nas:
+        assert (p.src, p.dst) == (NEW_MAC, "33:33:00:00:00:01")
+        assert (p[IPv6].src, p[IPv6].dst, p[IPv6].hlim) == (US, "ff02::1", 255)
+        na = p[ICMPv6ND_NA]
+        assert (na.tgt, na.O, na.S, na.R) == (US, 1, 0, 0)
+        assert p[ICMPv6NDOptDstLLAddr].lladdr == NEW_MAC
+    # RFC 5227 2.3: ANNOUNCE_NUM gratuitous ARP announcements of the IPv4 address.
+    arps = [Ether(f)[ARP] for f in sent if ARP in Ether(f)]
+    assert len(arps) == 2
+    for a in arps:
+        assert (a.op, a.hwsrc, a.psrc, a.pdst) == (1, NEW_MAC, US4, US4)
+
+
+def test_set_hardware_addr_deprecates_slaac_addresses_of_the_old_mac() -> None:
+    h = Harness(cidr="", slaac=True, dad=immediate())
+    h.poll()
+    h.poll(h.advance(1000))
+    prefix = ICMPv6NDOptPrefixInfo(
+        prefix="2001:db8:1::", prefixlen=64, validlifetime=7200, preferredlifetime=3600
+    )
+    ra = IPv6(src="fe80::1", dst="ff02::1", hlim=255) / ICMPv6ND_RA(routerlifetime=1800) / prefix
+    h.feed(frame(ra, "33:33:00:00:00:01"))
+    h.poll(h.advance(1000))
+    formed = Ipv6Address("2001:db8:1::ff:fe00:1")
+    assert formed in h.iface.ipv6_addrs() and formed not in h.iface.context.deprecated
+    h.iface.set_hardware_addr(EthernetAddress.parse(NEW_MAC), h.now)
+    # RFC 4862 5.5.4: still valid (connections keep it), never chosen for new ones.
+    assert formed in h.iface.context.deprecated and formed in h.iface.ipv6_addrs()
+    assert h.iface.slaac.lifetimes(formed) == (h.now.micros, h.now.micros + 7200_000_000 - 1000_000)
 
 
 def test_set_hardware_addr_checks_its_arguments() -> None:
@@ -399,6 +518,11 @@ def test_an_echo_to_all_nodes_uses_the_multicast_hop_limit() -> None:
     h.sockets.add(ping)
     ping.send_to(bytes(ICMPv6EchoRequest(id=9, seq=1)), Ipv6Address("ff02::1"))
     assert hop_limits(h) == {"ff02::1": 1}
-    ping.multicast_hop_limit = 2
+    ping.set_multicast_hop_limit(2)
     ping.send_to(bytes(ICMPv6EchoRequest(id=9, seq=2)), Ipv6Address("ff02::1"))
     assert hop_limits(h) == {"ff02::1": 2}
+    with pytest.raises(TypeError, match="multicast_hop_limit"):
+        ping.set_multicast_hop_limit("2")  # type: ignore[arg-type]
+    ping.set_multicast_hop_limit(None)
+    ping.send_to(bytes(ICMPv6EchoRequest(id=9, seq=3)), Ipv6Address("ff02::1"))
+    assert hop_limits(h) == {"ff02::1": DEFAULT_MULTICAST_HOP_LIMIT}

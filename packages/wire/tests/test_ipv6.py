@@ -21,6 +21,7 @@ from scapy.layers.inet6 import (
     ICMPv6NDOptMTU,
     ICMPv6NDOptPrefixInfo,
     ICMPv6NDOptSrcLLAddr,
+    ICMPv6NDOptUnknown,
     ICMPv6PacketTooBig,
     IPv6,
     IPv6ExtHdrDestOpt,
@@ -181,6 +182,29 @@ def test_neighbor_messages_round_trip_and_match_scapy(
     assert bytes(IPv6(src=str(SRC), dst=str(DST), hlim=255) / scapy)[40:] == bytes(buf)
     assert NdpRepr.parse_buffer(buf) == r
     assert Icmpv6Packet(buf).verify_checksum(SRC, DST)
+
+
+@settings(max_examples=50, deadline=None)
+@given(addrs, st.binary(min_size=6, max_size=6))
+def test_nonce_option_round_trips_and_matches_scapy(target: Ipv6Address, nonce: bytes) -> None:
+    r = NdpRepr(Icmpv6Message.NEIGHBOR_SOLICIT, target, nonce=nonce)
+    buf = bytearray(r.buffer_len())
+    r.emit_buffer(buf, Ipv6Address.UNSPECIFIED, DST)
+    # scapy knows no Nonce option (RFC 3971 5.3.2): an unknown option of type 14 is the same.
+    scapy = ICMPv6ND_NS(tgt=str(target)) / ICMPv6NDOptUnknown(type=14, len=1, data=nonce)
+    assert bytes(IPv6(src="::", dst=str(DST), hlim=255) / scapy)[40:] == bytes(buf)
+    assert NdpRepr.parse_buffer(buf) == r
+    assert f"nonce={nonce.hex()}" in str(r)
+
+
+def test_longer_nonce_is_read_and_a_wrong_length_is_not_emitted() -> None:
+    nonce = bytes(range(14))
+    scapy = ICMPv6ND_NS(tgt="fe80::1") / ICMPv6NDOptUnknown(type=14, len=2, data=nonce)
+    raw = bytes(IPv6(src="::", dst="ff02::1:ff00:1", hlim=255) / scapy)[40:]
+    assert NdpRepr.parse_buffer(raw).nonce == nonce
+    r = NdpRepr(Icmpv6Message.NEIGHBOR_SOLICIT, Ipv6Address("fe80::1"), nonce=b"short")
+    with pytest.raises(ValueError, match="nonce"):
+        r.emit_buffer(bytearray(64), SRC, DST)
 
 
 def test_router_advertisement_from_scapy() -> None:

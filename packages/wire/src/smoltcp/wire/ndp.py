@@ -5,7 +5,8 @@ checked (checksum included); `NdpRepr.emit_buffer` writes a whole ICMPv6 message
 checksum. A hop limit other than 255 makes a message invalid (RFC 4861 6.1.1, 7.1.1), but the
 hop limit is in the IP header: the stack checks it, not this module.
 
-Every fixed part (the five message bodies, the link-layer address, MTU and prefix options) is
+Every fixed part (the five message bodies, the link-layer address, MTU, prefix and nonce
+options) is
 read and written by the generated ``unpack_fields``/``pack_fields`` of its spec module; what
 stays here is semantics: which message has which part, the bounded option walk and its
 policy (RFC 4861 4.6: skip unknown options and known ones of another size), and ``__str__``.
@@ -18,6 +19,7 @@ from typing import NamedTuple
 from ._generated import ndplladdr as _lladdr
 from ._generated import ndpmtu as _mtu
 from ._generated import ndpnbr as _nbr
+from ._generated import ndpnonce as _nonce
 from ._generated import ndpprefix as _prefix
 from ._generated import ndpra as _ra
 from ._generated import ndpredirect as _redirect
@@ -29,6 +31,8 @@ from ._generated.ndpmtu import HEADER_LEN as _MTU_LEN
 from ._generated.ndpmtu import NdpMtuOption
 from ._generated.ndpnbr import HEADER_LEN as _NBR_LEN
 from ._generated.ndpnbr import NdpNeighbor
+from ._generated.ndpnonce import HEADER_LEN as _NONCE_LEN
+from ._generated.ndpnonce import NONCE_LEN, NdpNonceOption
 from ._generated.ndpopt import HEADER_LEN as _OPT_LEN
 from ._generated.ndpopt import (
     LENGTH_AT,
@@ -56,6 +60,7 @@ __all__ = [
     "NdpLinkLayerAddrOption",
     "NdpMtuOption",
     "NdpNeighbor",
+    "NdpNonceOption",
     "NdpOption",
     "NdpOptionType",
     "NdpPrefixInfo",
@@ -76,6 +81,7 @@ _SRC_LL = NdpOptionType.SOURCE_LL_ADDR
 _TGT_LL = NdpOptionType.TARGET_LL_ADDR
 _PREFIX_T = NdpOptionType.PREFIX_INFO
 _MTU_T = NdpOptionType.MTU
+_NONCE_T = NdpOptionType.NONCE
 _FIXED = {_RS_T: _RS_LEN, _RA_T: _RA_LEN, _NS_T: _NBR_LEN, _NA_T: _NBR_LEN}
 _FIXED[_REDIRECT_T] = _REDIRECT_LEN
 _UNUSED = Ipv6Address.UNSPECIFIED
@@ -98,6 +104,8 @@ class NdpRepr(NamedTuple):
 
     Fields a type does not have keep their defaults. Link-layer addresses are Ethernet ones
     (RFC 2464 6); an option of another size or an unknown option is skipped (RFC 4861 4.6).
+    ``nonce`` is the Nonce option of a solicitation (RFC 3971 5.3.2, RFC 7527): any number of
+    octets (at least 6) when parsed, exactly `NONCE_LEN` (6) when emitted.
     """
 
     message: Icmpv6Message
@@ -116,6 +124,7 @@ class NdpRepr(NamedTuple):
     mtu: int | None = None
     prefixes: tuple[NdpPrefixInfo, ...] = ()
     dst_addr: Ipv6Address = _UNUSED
+    nonce: bytes | None = None
 
     @staticmethod
     def parse_buffer(buffer: bytes | bytearray | memoryview) -> NdpRepr:
@@ -172,6 +181,12 @@ class NdpRepr(NamedTuple):
                 fields[name] = _lladdr.unpack_fields(buffer, at).ll_addr
             elif kind == _MTU_T and length == _MTU_LEN:
                 fields["mtu"] = _mtu.unpack_fields(buffer, at).mtu
+            elif kind == _NONCE_T and length == _NONCE_LEN:
+                fields["nonce"] = _nonce.unpack_fields(buffer, at).nonce
+            elif kind == _NONCE_T:
+                # RFC 3971 5.3.2: the nonce fills the option, whatever its length; only the
+                # 6-octet form has a fixed layout.
+                fields["nonce"] = bytes(buffer[at + _OPT_LEN : at + length])
             elif kind == _PREFIX_T and length == _PREFIX_LEN:
                 p = _prefix.unpack_fields(buffer, at)
                 prefixes.append(
@@ -193,6 +208,8 @@ class NdpRepr(NamedTuple):
         n += _LLADDR_LEN * ((self.source_ll_addr is not None) + (self.target_ll_addr is not None))
         if self.mtu is not None:
             n += _MTU_LEN
+        if self.nonce is not None:
+            n += _NONCE_LEN
         return n + _PREFIX_LEN * len(self.prefixes)
 
     def emit_buffer(
@@ -205,7 +222,8 @@ class NdpRepr(NamedTuple):
     ) -> None:
         """Write the whole ICMPv6 message (exactly `buffer_len` octets) with its checksum.
 
-        Raise ValueError for a Redirect: a host only receives them (RFC 4861 8).
+        Raise ValueError for a Redirect: a host only receives them (RFC 4861 8), and for a
+        nonce that is not `NONCE_LEN` octets.
         """
         message = self.message
         out = buffer
@@ -262,6 +280,14 @@ class NdpRepr(NamedTuple):
                 prefix=p.prefix,
             )
             at += _PREFIX_LEN
+        nonce = self.nonce
+        if nonce is not None:
+            if len(nonce) != NONCE_LEN:
+                raise ValueError(f"nonce must be {NONCE_LEN} octets, not {len(nonce)}")
+            _nonce.pack_fields(
+                out, at, option_type=_NONCE_T, length=_NONCE_LEN // OPTION_UNIT, nonce=nonce
+            )
+            at += _NONCE_LEN
         if checksum_caps.icmpv6 in COMPUTE_TX:
             body = buffer if len(buffer) == at else memoryview(buffer)[:at]
             fill_icmpv6_checksum(body, src_addr, dst_addr, csum)
@@ -283,4 +309,6 @@ class NdpRepr(NamedTuple):
         if self.mtu is not None:
             parts.append(f"mtu={self.mtu}")
         parts.extend(f"prefix={p.prefix}/{p.prefix_len}" for p in self.prefixes)
+        if self.nonce is not None:
+            parts.append(f"nonce={self.nonce.hex()}")
         return " ".join(parts)

@@ -19,7 +19,12 @@ class Config:
     """How to build an `Interface`.
 
     ``hardware_addr`` is required on an Ethernet device and ignored on an IP (TUN) device.
-    ``random_seed`` seeds ``Context.rand`` (ephemeral ports, TCP initial sequence numbers): the
+    ``random_seed`` seeds ``Context.rand`` (ephemeral ports, TCP initial sequence numbers) and
+    streams of its own for the rest: IPv4 identification, neighbour and conflict-detection
+    timers, IGMP and MLD report delays, SYN cookie secrets, and duplicate address detection's
+    delays and nonces (those also mix in the hardware address, so that hosts left at the
+    default seed differ; two hosts with the same MAC need different seeds for their nonces to
+    tell them apart, RFC 7527). The
     stack has no other source of randomness, and the default, 0, makes every run the same. That
     is what tests want; an interface facing a real network should get a secret drawn from the
     operating system, ``Config(random_seed=secrets.randbits(64))``, or anyone could predict its

@@ -47,8 +47,8 @@ class Counters:
       without SLAAC); ``ndp-tentative-target`` (a solicitation for an address under duplicate
       detection: never answered); ``mld-invalid`` (an MLD query not from a link-local source
       with hop limit 1); ``slaac-table-full`` (a prefix beyond SLAAC's address bound);
-      ``ipv6-disabled``: every IPv6 frame received and packet to send while IPv6 is disabled
-      (the link-local address formed from the MAC was found duplicated, RFC 4862 5.4.5);
+      ``ipv6-disabled`` (an IPv6 frame received, or packet to send, while IPv6 is disabled:
+      the link-local address formed from the MAC was found duplicated, RFC 4862 5.4.5);
     - ``internal-error``: an unexpected exception while handling one frame (logged).
 
     The remaining fields count what the interface answered by itself.

@@ -1,30 +1,39 @@
 """IPv6 duplicate address detection (RFC 4862 5.4): tentative addresses, probed by NS.
 
 `DuplicateAddressDetector` is the sans-I/O state machine the interface keeps as ``dad``; the
-interface sends what it asks for (see `smoltcp.stack.iface.ipv6_host`). An address under
-detection is *tentative* (RFC 4862 5.4): it is not one of the interface's addresses, it is
-never a source, and solicitations for it are not answered; only its solicited-node group is
-listened to, so that another host's probe for it is heard (5.4.2). The detector sends
-DupAddrDetectTransmits neighbour solicitations (source ``::``, to the solicited-node group,
-no link-layer option) RetransTimer apart, the first at the next poll; RetransTimer after the
-last one the address is *ready* (an `AcdEventKind.READY` event) and the interface adds it.
-During that time (RFC 4862 5.4.3, 5.4.4) an advertisement for the address, or another host's
-solicitation for it from ``::``, means somebody else holds or wants it: the address is
-*duplicated* (an `AcdEventKind.TAKEN` event, ``counters.duplicates``) and never used.
+interface sends what it asks for (see `smoltcp.stack.iface.ipv6_host`). An address under detection
+is *tentative* (RFC 4862 5.4): it is not one of the interface's addresses, it is never a source, and
+solicitations for it are not answered; only its solicited-node group is listened to, so that another
+host's probe for it is heard (5.4.2). The detector sends DupAddrDetectTransmits neighbour
+solicitations (source ``::``, to the solicited-node group, no link-layer option, a Nonce option)
+RetransTimer apart, the first at the next poll; RetransTimer after the last one the address is
+*ready* (an `AcdEventKind.READY` event) and the interface adds it. During that time (RFC 4862 5.4.3,
+5.4.4) an advertisement for the address, or another host's solicitation for it from ``::``, means
+somebody else holds or wants it: the address is *duplicated* (an `AcdEventKind.TAKEN` event,
+``counters.duplicates``) and never used.
+
+A solicitation of our own that comes back (a looped-back or hairpinned link) is not another
+host's (RFC 4862 5.4.3). Each solicitation carries a random nonce (RFC 7527, the Nonce option
+of RFC 3971 5.3.2); one received with a nonce we sent for that address is our own and is
+ignored (``counters.looped_back``). One without a nonce from our own link-layer address is
+judged as RFC 4862 Appendix A does: a duplicate only when more of them arrive than we sent. That
+misses a host without nonces that has our MAC and probes at the same moment; its advertisement,
+once it holds the address, is still heard.
 
 The events have the same shape as IPv4 conflict detection's (`AcdEvent`), so an application
 watching both reads one kind of record.
 
 The first solicitation for an address goes after a random delay in [0,
-MAX_RTR_SOLICITATION_DELAY] (RFC 4862 5.4.2: hosts that start together, after a power
-failure say, do not all probe at once), drawn from a `random.Random` seeded from
-``Config.random_seed``, so runs repeat exactly. The interface reports the address's
+MAX_RTR_SOLICITATION_DELAY] (RFC 4862 5.4.2: hosts that start together, after a power failure
+say, do not all probe at once), drawn from a `random.Random` seeded from ``Config.random_seed``
+and the hardware address, so runs repeat exactly. The interface reports the address's
 solicited-node group (when it reports them, see `MldListener`) at the same moment, before the
-solicitation (5.4.2: the join comes first). ``DadConfig.max_rtr_solicitation_delay = 0``
-probes at the next poll instead.
+solicitation (5.4.2: the join comes first). ``DadConfig.max_rtr_solicitation_delay = 0`` probes
+at the next poll instead.
 
 When the duplicated address is the link-local one formed from the MAC (RFC 4862 5.4.5) the
-interface disables IPv6 (see `Ipv6Host`); a duplicate of any other address only keeps that
+interface disables IPv6 (see `Ipv6Host`; ``DadConfig.disable_ipv6_on_duplicate_link_local``
+False keeps only that address out of use); a duplicate of any other address only keeps that
 address out of use.
 """
 
@@ -32,7 +41,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 from smoltcp.stack.time import Duration, Instant
@@ -40,11 +49,13 @@ from smoltcp.wire import Ipv6Address, Ipv6Cidr
 
 from .acd import AcdEvent, AcdEventKind
 
-__all__ = ["MAX_DUPLICATED", "DadConfig", "DadCounters", "DuplicateAddressDetector"]
+__all__ = ["MAX_DUPLICATED", "NONCE_LEN", "DadConfig", "DadCounters", "DuplicateAddressDetector"]
 
 #: Duplicated addresses remembered at most (the oldest is forgotten first): a peer answering
 #: every probe for ever new prefixes cannot grow the table.
 MAX_DUPLICATED = 64
+#: Octets of the nonce in each solicitation (RFC 7527 4.2: 6, one 8-octet option).
+NONCE_LEN = 6
 
 
 @dataclass
@@ -78,6 +89,13 @@ class DadConfig:
     the report joining its solicited-node group) waits a random time up to this (RFC 4862
     5.4.2). Zero probes at the next poll (tests, or a host alone on its link)."""
 
+    disable_ipv6_on_duplicate_link_local: bool = True
+    """Whether the link-local address formed from the MAC, found duplicated, disables IPv6
+    on the interface (RFC 4862 5.4.5: the hardware address is most likely duplicated too).
+    An on-link attacker can forge the trigger (one advertisement during detection, or a
+    probe for the address) to cut the host off IPv6; False keeps only that address out of
+    use, as Linux does with accept_dad=1."""
+
     def __post_init__(self) -> None:
         for name in ("transmits", "max_events"):
             value = getattr(self, name)
@@ -94,7 +112,7 @@ class DadConfig:
             raise TypeError("max_rtr_solicitation_delay must be a Duration")
         if delay.micros < 0:
             raise ValueError(f"max_rtr_solicitation_delay must not be negative, not {delay}")
-        for name in ("static",):
+        for name in ("static", "disable_ipv6_on_duplicate_link_local"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be a bool")
         if self.link_local is not None and not isinstance(self.link_local, bool):
@@ -109,6 +127,7 @@ class DadCounters:
         "duplicates",
         "events_dropped",
         "ipv6_disabled",
+        "looped_back",
         "probes_sent",
         "ready",
     )
@@ -125,6 +144,10 @@ class DadCounters:
         missed (RFC 4862 5.4.4: logged, nothing else)."""
         self.events_dropped = 0
         """Events discarded because the application did not read them (bounded)."""
+        self.looped_back = 0
+        """Solicitations of our own received back (a nonce we sent, RFC 7527; or, without a
+        nonce, no more from our link-layer address than we sent, RFC 4862 Appendix A):
+        ignored."""
         self.ipv6_disabled = 0
         """Times IPv6 was disabled on the interface because the link-local address formed
         from the MAC was found duplicated (RFC 4862 5.4.5)."""
@@ -138,19 +161,27 @@ class DadCounters:
 
 
 class _Tentative:
-    __slots__ = ("cidr", "joined_us", "sent", "timer")
+    __slots__ = ("cidr", "echoes", "joined_us", "kept", "nonces", "sent", "timer")
 
-    def __init__(self, cidr: Ipv6Cidr, timer: int) -> None:
+    def __init__(self, cidr: Ipv6Cidr, timer: int, kept: bool) -> None:
         self.cidr = cidr
+        # The solicited-node group was joined (and reported) already: it stays joined while
+        # the address is probed again, and only a new join waits for the delay.
+        self.kept = kept
         self.sent = 0
+        # The nonces of the solicitations sent (at most DupAddrDetectTransmits, RFC 7527 4.1).
+        self.nonces: list[bytes] = []
+        # Solicitations without a nonce from our own link-layer address (RFC 4862 App. A).
+        self.echoes = 0
         # When the next solicitation (or the verdict, after the last) is due, micros.
         self.timer = timer
         # When the random delay ends: the solicited-node group is joined then (RFC 4862 5.4.2).
         self.joined_us = timer
 
 
-Send = Callable[[Ipv6Address], bool]
-"""``send(target)``: send a duplicate-detection solicitation for ``target``."""
+Send = Callable[[Ipv6Address, bytes], bool]
+"""``send(target, nonce)``: send a duplicate-detection solicitation for ``target`` carrying
+the Nonce option ``nonce``."""
 
 
 class DuplicateAddressDetector:
@@ -160,7 +191,7 @@ class DuplicateAddressDetector:
     every neighbour solicitation and advertisement about a tentative address, `poll` no later
     than `poll_at`, and `forget` when the address is removed. The application reads
     `events`, `counters`, `tentative` and `duplicated`. ``rand`` draws the delays before the
-    first solicitations (seeded by the caller; default: seed 0).
+    first solicitations and their nonces (seeded by the caller; default: seed 0).
     """
 
     def __init__(self, config: DadConfig | None = None, rand: random.Random | None = None) -> None:
@@ -202,9 +233,16 @@ class DuplicateAddressDetector:
         """Whether detection runs at all (``DadConfig.transmits`` above 0)."""
         return self.config.transmits > 0
 
-    def start(self, cidr: Ipv6Cidr, now: Instant, *, delay: bool = True) -> None:
-        """Make ``cidr``'s address tentative; the first solicitation is due at ``now`` plus
-        a random delay in [0, ``max_rtr_solicitation_delay``] (``delay``; else at ``now``).
+    def start(
+        self, cidr: Ipv6Cidr, now: Instant, *, delay: bool = False, keep_group: bool = False
+    ) -> None:
+        """Make ``cidr``'s address tentative; the first solicitation is due at ``now``, or
+        with ``delay`` at ``now`` plus a random delay in [0, ``max_rtr_solicitation_delay``]:
+        RFC 4862 5.4.2 asks it for the first solicitation after the interface is
+        (re)initialised and for addresses from a multicast router advertisement, not for an
+        address the application adds. ``keep_group``: the address's solicited-node group
+        was joined already and stays joined meanwhile (`joined`), so re-probing an address
+        in use sends no MLD leave.
 
         Raises TypeError for a non-`Ipv6Cidr`, ValueError for an address that is not unicast.
         """
@@ -217,7 +255,7 @@ class DuplicateAddressDetector:
         limit = self.config.max_rtr_solicitation_delay.micros
         if delay and limit > 0:
             at += self._rand.randint(0, limit)
-        self.tentative[addr] = _Tentative(cidr, at)
+        self.tentative[addr] = _Tentative(cidr, at, keep_group)
         self.duplicated.pop(addr, None)
         self.passed.pop(addr, None)
         if self._due < 0 or at < self._due:
@@ -225,14 +263,29 @@ class DuplicateAddressDetector:
         self._changed()
 
     def joined(self, now_us: int) -> tuple[Ipv6Address, ...]:
-        """Return the tentative addresses whose random delay has ended at ``now_us``: their
-        solicited-node groups are joined (and reported) from then on (RFC 4862 5.4.2)."""
-        return tuple(a for a, r in self.tentative.items() if r.joined_us <= now_us)
+        """Return the tentative addresses whose solicited-node groups are joined at
+        ``now_us``: those whose random delay has ended (the group is joined, and reported,
+        from then on, RFC 4862 5.4.2) and those re-probed with their group kept."""
+        return tuple(a for a, r in self.tentative.items() if r.kept or r.joined_us <= now_us)
+
+    def delayed_joins(self, now_us: int) -> dict[Ipv6Address, int]:
+        """Return the tentative addresses whose random delay has not ended at ``now_us``,
+        with when it ends (microseconds): a report for their groups is due then."""
+        return {a: r.joined_us for a, r in self.tentative.items() if r.joined_us > now_us}
 
     def restart(self, now: Instant) -> None:
-        """Start detection over for every tentative address (after IPv6 was disabled)."""
+        """Start detection over for every tentative address (after IPv6 was disabled), after
+        a random delay; the groups joined already stay joined."""
+        now_us = now.micros
         for r in list(self.tentative.values()):
-            self.start(r.cidr, now)
+            kept = r.kept or r.joined_us <= now_us
+            self.start(r.cidr, now, delay=True, keep_group=kept)
+
+    def retain(self, keep: Container[object]) -> None:
+        """Forget that the addresses not in ``keep`` passed detection (they were removed:
+        `passed` lists what `Interface.link_up` probes again)."""
+        for addr in [a for a in self.passed if a not in keep]:
+            del self.passed[addr]
 
     def forget(self, addr: Ipv6Address) -> None:
         """Stop probing ``addr`` and forget that it was duplicated."""
@@ -242,14 +295,34 @@ class DuplicateAddressDetector:
         self._due = self._earliest()
         self._changed()
 
-    def solicited(self, target: Ipv6Address, unspecified_source: bool, now: Instant) -> bool:
+    def solicited(
+        self,
+        target: Ipv6Address,
+        unspecified_source: bool,
+        now: Instant,
+        nonce: bytes | None = None,
+        own_link_layer: bool = False,
+    ) -> bool:
         """Judge a solicitation for ``target``; return True when it is tentative (then the
         solicitation must not be answered, RFC 4862 5.4.3). From ``::`` it is another host
-        probing the same address: ours is duplicated."""
-        if target not in self.tentative:
+        probing the same address, and ours is duplicated, unless it is our own come back:
+        ``nonce`` (its Nonce option, or None) is one we sent for ``target`` (RFC 7527 4.2),
+        or it has no nonce, came from our own link-layer address (``own_link_layer``) and
+        no more such arrived than we sent (RFC 4862 Appendix A)."""
+        r = self.tentative.get(target)
+        if r is None:
             return False
-        if unspecified_source:
-            self._duplicate(target, now, None)
+        if not unspecified_source:
+            return True
+        if nonce is not None and nonce in r.nonces:
+            self.counters.looped_back += 1
+            return True
+        if nonce is None and own_link_layer:
+            r.echoes += 1
+            if r.echoes <= r.sent:
+                self.counters.looped_back += 1
+                return True
+        self._duplicate(target, now, None)
         return True
 
     def advertised(
@@ -296,8 +369,10 @@ class DuplicateAddressDetector:
                 self._event(AcdEventKind.READY, addr, now, None)
                 ready.append(r.cidr)
                 continue
-            if not send(addr):
+            nonce = self._rand.randbytes(NONCE_LEN)
+            if not send(addr, nonce):
                 continue
+            r.nonces.append(nonce)
             r.sent += 1
             self.counters.probes_sent += 1
             r.timer = now_us + cfg.retrans_timer.micros

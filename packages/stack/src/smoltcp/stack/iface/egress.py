@@ -429,6 +429,18 @@ class Egress:
 
     # -- the queue of ready packets -----------------------------------------------------------
 
+    def drop_ready_ipv6(self) -> int:
+        """Drop the IPv6 packets of the ready queue (IPv6 was disabled, RFC 4862 5.4.5), each
+        counted as an ``ipv6-disabled`` drop; return how many."""
+        ready = self.ready
+        keep = [r for r in ready if r[1][0] >> _IPV6_VERSION_SHIFT != 6]
+        gone = len(ready) - len(keep)
+        if gone:
+            ready.clear()
+            ready.extend(keep)
+            self._counters.dropped["ipv6-disabled"] += gone
+        return gone
+
     def flush_ready(self) -> bool:
         """Send the ready packets the device has room for; return whether any went out."""
         did = False

@@ -103,7 +103,9 @@ class Interface:
     ``Interface(config, device, now)`` reads the device's capabilities once (medium, MTU,
     checksum offloads); an Ethernet device needs ``config.hardware_addr`` (ValueError
     otherwise). ``now`` starts the ICMP rate limiter. Then call `poll` whenever the device is
-    readable or `poll_delay` has passed.
+    readable or `poll_delay` has passed. A method whose ``now`` is optional
+    (`set_hardware_addr`, `leave_multicast_group`) takes the time of the last `poll` (or of
+    construction) when it is left out.
 
     What it does by itself (the bounds and intervals are `Config` fields):
 
@@ -293,11 +295,14 @@ class Interface:
         old one's solicited-node group is left, the new one goes through duplicate address
         detection as at start-up (when ``Config.dad.link_local``, or SLAAC, says so:
         tentative, and its group joined, until it passes; see ``dad``). IPv6 addresses set by
-        the application, a link-local one included, stay as they are; SLAAC addresses formed
-        from the old MAC keep their lifetimes (the next router advertisement forms new
-        ones). If IPv6 was disabled
-        because the old link-local address was duplicated (`ipv6_disabled`), it is enabled
-        again. Raises ValueError on an IP medium or for a non-unicast address, TypeError
+        the application, a link-local one included, stay, and each is advertised with the new
+        MAC (three unsolicited neighbour advertisements to all nodes, override set, RFC 4861
+        7.2.6); each IPv4 address is announced (gratuitous ARP, RFC 5227 2.3). SLAAC
+        addresses formed from the old MAC are deprecated (RFC 4862 5.5.4: kept by the
+        connections that have them, never chosen for new ones; the next router
+        advertisement forms new ones). If IPv6 was disabled because the old link-local
+        address was duplicated (`ipv6_disabled`), it is enabled again. Raises ValueError on an
+        IP medium or for a non-unicast address, TypeError
         for a non-`EthernetAddress` or a ``now`` that is not an `Instant`.
         """
         if not self._eth:
@@ -317,6 +322,12 @@ class Interface:
         self._ingress.mac = self._mac
         if old is not None:
             self._ipv6_host.hardware_addr_changed(old, addr, now)
+        if old != addr:
+            # RFC 5227 2.3 (and 4.4): the neighbours learn the new address from the
+            # announcements, as after a link up.
+            for c in self.context.ip_addrs:
+                if type(c.address) is Ipv4Address and c.address not in self.acd.tentative:
+                    self.acd.announce(c, now)
 
     @property
     def ipv6_disabled(self) -> bool:
@@ -324,9 +335,14 @@ class Interface:
         found the link-local address formed from the MAC in use by another node (RFC 4862
         5.4.5), so nothing IPv6 is sent or received (counted as ``ipv6-disabled`` drops;
         ``dad.counters.ipv6_disabled`` counts the times, ``dad.events()`` has the TAKEN
-        event). `set_hardware_addr`, and IPv6 addresses set by the application
-        (`update_ip_addrs`, `add_ip_addr`), enable it again."""
+        event). `set_hardware_addr`, and IPv6 addresses the application adds
+        (`update_ip_addrs`, `add_ip_addr`), enable it again; removing addresses does not."""
         return self.context.ipv6_disabled
+
+    @property
+    def ipv6_disabled_at(self) -> Instant | None:
+        """When IPv6 was last disabled (see `ipv6_disabled`), or None while it is enabled."""
+        return self._ipv6_host.disabled_at
 
     @property
     def medium(self) -> Medium:
@@ -341,8 +357,8 @@ class Interface:
     def update_ip_addrs(self, f: Callable[[list[IpCidr]], None]) -> None:
         """Call ``f`` with a list of the addresses to change it in place (then validated).
 
-        A change of the IPv6 addresses enables IPv6 again if it was disabled (see
-        `ipv6_disabled`). Raises TypeError if ``f`` leaves anything but `IpCidr`s in the
+        An IPv6 address added enables IPv6 again if it was disabled (see `ipv6_disabled`);
+        removing some does not. Raises TypeError if ``f`` leaves anything but `IpCidr`s in the
         list, ValueError for an address that cannot be an interface's (unspecified, broadcast
         or multicast).
         """
@@ -360,9 +376,16 @@ class Interface:
         self.context.set_ip_addrs(tuple(addrs))
         self._resolution.next_hops.clear()
         self.acd.retain(self.context.addresses)
-        if self.context.ipv6_disabled and _ipv6_cidrs(before) != _ipv6_cidrs(self.context.ip_addrs):
-            # The application configured IPv6 itself (RFC 4862 5.4.5 lets an interface go on
-            # with addresses not formed from the hardware address).
+        hw = self._hardware_addr
+        formed = None if hw is None else Ipv6Address.link_local_from_ethernet(hw)
+        # Removed addresses are not probed again by `link_up` (the formed one is never listed).
+        keep: set[IpAddress] = set(self.context.addresses)
+        if formed is not None:
+            keep.add(formed)
+        self.dad.retain(keep)
+        if self.context.ipv6_disabled and _ipv6_cidrs(self.context.ip_addrs) - _ipv6_cidrs(before):
+            # The application added IPv6 addresses itself (RFC 4862 5.4.5 lets an interface
+            # go on with addresses not formed from the hardware address); a removal does not.
             self._ipv6_host.enable(self._now)
 
     def join_multicast_group(self, group: Ipv4Address | Ipv6Address, now: Instant) -> bool:

@@ -360,7 +360,8 @@ class Ipv6Ingress:
                 self._drop("ndp-hop-limit" if ipr.hop_limit != NDP_HOP_LIMIT else "ndp-invalid")
                 return
             ra = NdpRepr.parse_buffer(upper)
-            apply_router_advert(self._iface, ipr.src_addr, ra, self._cx.hardware_addr, self._now)
+            hw = self._cx.hardware_addr
+            apply_router_advert(self._iface, ipr.src_addr, ra, hw, self._now, multicast=multicast)
             return
         if message in _NDP_IGNORED:
             self._drop("ndp-ignored")  # SLAAC is off: a host takes no router's word
@@ -403,9 +404,11 @@ class Ipv6Ingress:
         target = ns.target_addr
         detector = self._iface.dad
         if detector.tentative and target in detector.tentative:
-            # RFC 4862 5.4.3: never answered; from :: another host probes it too.
+            # RFC 4862 5.4.3: never answered; from :: another host probes it too, unless it
+            # is our own solicitation looped back (RFC 7527, RFC 4862 Appendix A).
             if ipr.src_addr.is_unspecified:
-                detector.solicited(target, True, self._now)
+                own = eth_src is not None and eth_src == self._egress.mac
+                detector.solicited(target, True, self._now, ns.nonce, own)
             self._drop("ndp-tentative-target")
             return
         if target not in addrs or target.is_multicast:

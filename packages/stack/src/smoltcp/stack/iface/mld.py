@@ -24,6 +24,7 @@ application joins a group.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from smoltcp.stack.time import Duration
@@ -231,11 +232,14 @@ class MldListener:
         """Whether an MLDv1 querier was heard recently (MLDv1 messages are sent)."""
         return self._v1_until is not None
 
-    def resend(self, now_us: int) -> None:
-        """Report every reported group again as if just joined (the link came back up)."""
+    def resend(self, now_us: int, later: Mapping[Ipv6Address, int] | None = None) -> None:
+        """Report every reported group again as if just joined (the link came back up): at
+        ``now_us``, or for a group in ``later`` at the time it gives (the solicited-node
+        group of an address waiting out its random delay, RFC 4862 5.4.2)."""
         for g in self.groups:
             if self._reported(g):
-                self._change(g, _CHANGE_TO_EXCLUDE, now_us)
+                due = now_us if later is None else max(now_us, later.get(g, now_us))
+                self._change(g, _CHANGE_TO_EXCLUDE, due)
 
     def take(self, now_us: int) -> list[tuple[Ipv6Address, Mldv2ReportRepr | Icmpv6Repr]]:
         """Return the messages due at ``now_us`` as ``(destination, message)`` pairs: MLDv2
@@ -283,10 +287,11 @@ class MldListener:
         self.reports_sent += len(out)
         return out
 
-    def _change(self, group: Ipv6Address, kind: Mldv2RecordType, now_us: int) -> None:
+    def _change(self, group: Ipv6Address, kind: Mldv2RecordType, due_us: int) -> None:
         # A new change replaces one still being repeated (RFC 3810 6.1: the new state is what
-        # the retransmissions carry); its first report goes at once.
-        self._changes[group] = _Change(kind, self._config.robustness, now_us)
+        # the retransmissions carry); its first report goes at ``due_us`` (at once, but for
+        # a delayed join).
+        self._changes[group] = _Change(kind, self._config.robustness, due_us)
         self._current.pop(group, None)
         self._update_next()
 

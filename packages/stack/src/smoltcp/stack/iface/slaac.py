@@ -19,6 +19,7 @@ through duplicate address detection (``Interface.dad``, unless ``DadConfig.trans
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from smoltcp.stack.time import Duration, Instant
@@ -89,6 +90,16 @@ class SlaacAddresses:
         if self._entries.pop(addr, None) is not None:
             self._update()
 
+    def deprecate(self, addrs: Iterable[Ipv6Address], now_us: int) -> None:
+        """End the preferred lifetime of ``addrs`` at ``now_us`` (their interface identifier
+        no longer matches the hardware address: RFC 4862 5.5.4, never chosen as the source
+        of something new); the valid lifetime stays."""
+        for addr in addrs:
+            e = self._entries.get(addr)
+            if e is not None:
+                self._entries[addr] = (e[0], now_us, e[2])
+        self._update(now_us)
+
     def poll(self, now_us: int) -> list[Ipv6Cidr]:
         """Update `deprecated` at ``now_us``; return (and forget) the addresses now invalid."""
         gone = []
@@ -114,11 +125,19 @@ class SlaacAddresses:
 
 
 def apply_router_advert(
-    iface: Interface, router: Ipv6Address, ra: NdpRepr, mac: EthernetAddress, now: Instant
+    iface: Interface,
+    router: Ipv6Address,
+    ra: NdpRepr,
+    mac: EthernetAddress,
+    now: Instant,
+    *,
+    multicast: bool = True,
 ) -> int:
     """Configure addresses and the default route from ``ra``; return how many changed.
 
-    ``iface`` is the `Interface` (its ``slaac``, ``dad``, addresses and routes).
+    ``iface`` is the `Interface` (its ``slaac``, ``dad``, addresses and routes). ``multicast``:
+    ``ra`` was sent to a multicast group, so every host heard it at once and the first probe
+    of each address formed waits a random delay (RFC 4862 5.4.2).
     """
     changed = 0
     now_us = now.micros
@@ -154,7 +173,7 @@ def apply_router_advert(
                 continue
             table.set(cidr, preferred, _until(now_us, p.valid_lifetime))
             if iface.dad.enabled:
-                iface.dad.start(cidr, now)
+                iface.dad.start(cidr, now, delay=multicast)
             else:
                 iface.update_ip_addrs(functools.partial(_add, cidr))
             changed += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 from smoltcp.stack._deprecated import deprecated_alias
 
 from .base import Socket
+from .datagram import DEFAULT_MULTICAST_HOP_LIMIT
 from .errors import BindError, ConnectError, ListenError, RecvError, SendError, SocketError
 from .icmp import IcmpEndpoint, IcmpSocket
 from .raw import RawIpSocket
@@ -19,6 +20,7 @@ from .transparent_udp import TransparentUdpSocket
 from .udp import UdpSocket
 
 __all__ = [
+    "DEFAULT_MULTICAST_HOP_LIMIT",
     "BindError",
     "ConnectError",
     "IcmpEndpoint",

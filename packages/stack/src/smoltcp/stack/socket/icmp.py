@@ -60,7 +60,8 @@ class IcmpEndpoint(NamedTuple):
 
 
 class IcmpSocket(DatagramSocket):
-    """An ICMPv4 socket.
+    """An ICMP socket, for ICMPv4 and ICMPv6 alike (the address family of each message is
+    its peer's).
 
     Bind it to an echo identifier (``bind(IcmpEndpoint.ident(0x1234))`` or ``bind(0x1234)``)
     to receive echo requests and replies with that identifier (and the errors quoting echo
@@ -75,6 +76,11 @@ class IcmpSocket(DatagramSocket):
     """
 
     __slots__ = ()
+
+    def set_multicast_hop_limit(self, value: int | None) -> None:
+        """Set `multicast_hop_limit`: an int in [1, 255] or None (the default, 1); TypeError
+        for anything but an int or None, ValueError outside [1, 255]."""
+        self.multicast_hop_limit = value
 
     @property
     def endpoint(self) -> IcmpEndpoint | None:

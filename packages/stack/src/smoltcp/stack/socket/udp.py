@@ -92,11 +92,12 @@ class UdpSocket(DatagramSocket):
         return endpoint
 
     def set_hop_limit(self, value: int | None) -> None:
-        """Set `hop_limit` (ValueError outside [1, 255])."""
+        """Set `hop_limit` (TypeError for a non-int, ValueError outside [1, 255])."""
         self.hop_limit = value
 
     def set_multicast_hop_limit(self, value: int | None) -> None:
-        """Set `multicast_hop_limit` (ValueError outside [1, 255])."""
+        """Set `multicast_hop_limit`: an int in [1, 255] or None (the default, 1); TypeError
+        for anything but an int or None, ValueError outside [1, 255]."""
         self.multicast_hop_limit = value
 
     # Any: whatever to_endpoint accepts (an endpoint, a port, a pair or text), checked there.
@@ -251,6 +252,8 @@ class UdpSocket(DatagramSocket):
                     continue
             udp = UdpRepr(ep.port, remote.port, payload)
             dst = remote.addr
+            # `DatagramSocket._hop_limit_for` inlined: a method call per datagram on the hot
+            # path of UDP output; keep the two in step.
             if dst.is_multicast:
                 hop = self._multicast_hop_limit or DEFAULT_MULTICAST_HOP_LIMIT
             else:

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: cd0172e1bf5e57a95639f49d6bd62ee5b9102817f9bb490e837feaef62afd239
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: e8f796970631f86b6d0570d541fdfb0a11dc3330ca7fc92b07e3c6219a0e7225
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written
@@ -35,6 +35,7 @@ __all__ = [
     "ndplladdr",
     "ndpmtu",
     "ndpnbr",
+    "ndpnonce",
     "ndpopt",
     "ndpprefix",
     "ndpra",

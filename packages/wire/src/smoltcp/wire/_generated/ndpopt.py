@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b811b4552aae296b2b4e88cedc07c1a5639e1f03235abd29c89652292e8e4237
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: dd5372948f18d97f33ebe046e3f9a213c0b13aceb2bfdc00f886aa08d5ee2952
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The
@@ -75,6 +75,7 @@ class NdpOptionType(UnknownKeepingIntEnum):
     PREFIX_INFO = 3  # RFC 4861 4.6.2 Prefix Information
     REDIRECTED_HEADER = 4  # RFC 4861 4.6.3 Redirected Header
     MTU = 5  # RFC 4861 4.6.4 MTU
+    NONCE = 14  # RFC 3971 5.3.2 Nonce (RFC 7527: duplicate address detection)
 
 
 NdpOptionType._value_limit = 256  # the field is 8 bits wide
