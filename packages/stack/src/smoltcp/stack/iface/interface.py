@@ -20,7 +20,8 @@ object of its own, composed here:
   requests and neighbour solicitations;
 - `IcmpErrors` (``icmp_errors.py``): destination unreachable and parameter problem, with their
   rate limit;
-- conflict detection (`AddressConflictDetector`, ``acd.py``) is driven from here;
+- the timed IPv4 host duties (``ipv4_host.py``): conflict detection (``acd``, ``acd.py``) and
+  IGMPv2 reports (``multicast``, ``multicast.py``);
 - the timed IPv6 host duties (``ipv6_host.py``): duplicate address detection (``dad``,
   ``dad.py``), MLD (``mld``, ``mld.py``) and SLAAC lifetimes (``slaac``, ``slaac.py``).
 """
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Container
+from collections.abc import Callable
 
 from smoltcp.stack import kernels
 from smoltcp.stack.device import Device
@@ -47,11 +48,8 @@ from smoltcp.wire import (
     Ipv6Cidr,
     Medium,
 )
-from smoltcp.wire.arp import ArpOperation, ArpRepr
-from smoltcp.wire.ip import ip_repr
-from smoltcp.wire.ipv4 import IpProtocol
 
-from .acd import AcdEventKind, AcdState, AddressConflictDetector
+from .acd import AddressConflictDetector
 from .addresses import ipv6_unicast_addrs
 from .config import Config
 from .context import Context
@@ -62,8 +60,8 @@ from .fragmenter import Fragmenter
 from .gro import Aggregator
 from .icmp_errors import ErrorRateLimit, IcmpErrors
 from .ingress import Ingress
+from .ipv4_host import Ipv4Host
 from .ipv6_host import Ipv6Host
-from .multicast import MulticastGroups
 from .neighbor import NeighborCache
 from .pmtu import PathMtuCache
 from .route import Routes
@@ -72,10 +70,7 @@ __all__ = ["Interface"]
 
 log = logging.getLogger("smoltcp.stack.iface")
 
-_BROADCAST_MAC = b"\xff" * 6
 _ZERO_MAC = b"\x00" * 6
-_ZERO_ETHERNET = EthernetAddress(_ZERO_MAC)
-_UNSPECIFIED_V4 = Ipv4Address(0)
 
 
 def _check_now(now: object) -> None:
@@ -91,10 +86,6 @@ def _check_device(device: object) -> None:
 
 def _ipv6_cidrs(cidrs: tuple[IpCidr, ...]) -> set[IpCidr]:
     return {c for c in cidrs if isinstance(c, Ipv6Cidr)}
-
-
-def _remove_addrs(addrs: list[IpCidr], gone: Container[IpAddress]) -> None:
-    addrs[:] = [c for c in addrs if c.address not in gone]
 
 
 class Interface:
@@ -221,12 +212,8 @@ class Interface:
             receipt_confirms=config.neighbor_receipt_confirms,
             rand=random.Random(f"neighbor-{config.random_seed}"),
         )
-        # IPv4 address conflict detection (RFC 5227): see `add_ip_addr` and `link_up`.
-        self.acd = AddressConflictDetector(config.acd, random.Random(f"acd-{config.random_seed}"))
         self.counters = Counters()
         self._now = now
-        # IPv4 multicast groups joined and the IGMPv2 messages owed (RFC 2236).
-        self.multicast = MulticastGroups(random.Random(f"igmp-{config.random_seed}"))
         # Fragments waiting for the rest of their packet (RFC 791, RFC 8200 4.5); datagrams
         # larger than the path MTU leave in fragments (`fragmenter`); the path MTU per
         # destination comes from "too big" errors (`pmtu`).
@@ -262,6 +249,11 @@ class Interface:
         # ICMP errors with their token bucket (RFC 1812 4.3.2.8).
         limit = ErrorRateLimit(config.icmp_error_burst, config.icmp_error_interval, now.micros)
         self._errors = IcmpErrors(self._egress, self.counters, limit, config.hop_limit)
+        # IPv4 conflict detection (RFC 5227: see `add_ip_addr` and `link_up`) and IGMPv2
+        # (RFC 2236): ``acd`` and ``multicast`` are public.
+        self._ipv4_host = Ipv4Host(self, self._egress)
+        self.acd = self._ipv4_host.acd
+        self.multicast = self._ipv4_host.multicast
         # IPv6 duplicate address detection (RFC 4862 5.4), MLDv2 (RFC 3810) and the lifetimes
         # of SLAAC addresses (RFC 4862 5.5): ``dad``, ``mld`` and ``slaac`` are public.
         self._ipv6_host = Ipv6Host(self, self._egress, now)
@@ -272,7 +264,7 @@ class Interface:
             self,
             self._egress,
             self._errors,
-            self._acd_arp,
+            self._ipv4_host.judge_arp,
             eth=self._eth,
             mac=self._mac,
             caps=self._caps,
@@ -323,11 +315,7 @@ class Interface:
         if old is not None:
             self._ipv6_host.hardware_addr_changed(old, addr, now)
         if old != addr:
-            # RFC 5227 2.3 (and 4.4): the neighbours learn the new address from the
-            # announcements, as after a link up.
-            for c in self.context.ip_addrs:
-                if type(c.address) is Ipv4Address and c.address not in self.acd.tentative:
-                    self.acd.announce(c, now)
+            self._ipv4_host.announce(now)
 
     @property
     def ipv6_disabled(self) -> bool:
@@ -495,57 +483,7 @@ class Interface:
         if not self._eth:
             return
         self._ipv6_host.link_up(now)
-        acd = self.acd
-        again = {c.address for c, _, probed in acd.records() if probed}
-        for c, state, _ in acd.records():
-            if state is AcdState.PROBING:
-                acd.probe(c, now)  # start over
-        reprobe = [c for c in self.context.ip_addrs if c.address in again]
-        if reprobe:
-            gone = {c.address for c in reprobe}
-            self.update_ip_addrs(lambda addrs: _remove_addrs(addrs, gone))
-        for c in reprobe:
-            acd.probe(c, now)
-        for c in self.context.ip_addrs:
-            if type(c.address) is Ipv4Address:
-                acd.announce(c, now)
-
-    def _acd_arp(self, sha: bytes, spa: IpAddress, tpa: IpAddress) -> bool:
-        """Let conflict detection judge an ARP packet (ingress calls this); True when it was
-        about one of our addresses (learn nothing from it)."""
-        acd = self.acd
-        verdict = acd.observe(sha, spa, tpa, self._mac, self.context.addresses, self._now)
-        if verdict is None:
-            return False
-        if verdict is AcdEventKind.DEFENDED:
-            self._service_acd()
-        elif verdict is AcdEventKind.LOST and self.config.acd.remove_lost:
-            self.update_ip_addrs(lambda addrs: _remove_addrs(addrs, {spa}))
-        return True
-
-    def _service_acd(self) -> bool:
-        """Send the probes and announcements due; add the addresses that became ready."""
-        counters = self.acd.counters
-        before = counters.probes_sent + counters.announcements_sent
-        ready = self.acd.poll(self._now, self._send_acd)
-        if ready:
-            have = self.context.addresses
-            fresh = [c for c in ready if c.address not in have]
-            self.update_ip_addrs(lambda addrs: addrs.extend(fresh))
-            # The first announcement goes at once (RFC 5227 2.3).
-            self.acd.poll(self._now, self._send_acd)
-        return counters.probes_sent + counters.announcements_sent != before
-
-    def _send_acd(self, addr: Ipv4Address, probe: bool) -> bool:
-        """Broadcast an ARP probe (sender 0.0.0.0) or announcement (sender = target) for
-        ``addr`` (RFC 5227 2.1.1 and 2.3: both are ARP requests with a zero target hardware
-        address)."""
-        hardware_addr = self._hardware_addr
-        if hardware_addr is None:
-            return False  # no ARP on an IP medium
-        spa = _UNSPECIFIED_V4 if probe else addr
-        arp = ArpRepr(ArpOperation.REQUEST, hardware_addr, spa, _ZERO_ETHERNET, addr)
-        return self._egress.send_arp(arp, _BROADCAST_MAC)
+        self._ipv4_host.link_up(now)
 
     def __repr__(self) -> str:
         addrs = ", ".join(str(c) for c in self.context.ip_addrs)
@@ -603,9 +541,9 @@ class Interface:
                 did = resolution.service() or did
             due = self.multicast.next_due_us
             if due is not None and due <= now_us:
-                did = self._service_igmp() or did
+                did = self._ipv4_host.service_igmp(now) or did
             if self.acd.due_us(now_us):
-                did = self._service_acd() or did
+                did = self._ipv4_host.service_acd(now) or did
             host = self._ipv6_host
             if 0 <= host.due_us() <= now_us:
                 did = host.service(now) or did
@@ -683,14 +621,3 @@ class Interface:
         if best is not None and best < now_us:
             return now_us
         return best
-
-    # -- IGMP ---------------------------------------------------------------------------------
-
-    def _service_igmp(self) -> bool:
-        """Send the IGMP reports and leaves that are due, with TTL 1 (RFC 2236 section 2)."""
-        src = self.ipv4_addr() or _UNSPECIFIED_V4
-        sent = False
-        send_ip = self._egress.send_ip
-        for dst, msg in self.multicast.take(self._now.micros):
-            sent = send_ip(ip_repr(src, dst, IpProtocol.IGMP, 8, 1), msg.to_bytes()) or sent
-        return sent
