@@ -364,8 +364,14 @@ def test_tcpdump_prints_ipv6_frames(tap6_ns):
         # Ping until the dump shows the exchanges (it may take a moment to open its socket).
         tap6_ns.run("ping", "-6", "-n", "-c", "1", "-W", "2", SERVER6)
         tap6_ns.run("ping", "-6", "-n", "-c", "1", "-W", "2", "fe80::1%tap0")
-        out = dump.stdout
-        return "ICMPv6 echo reply" in out and "dst=fe80::1 " in out
+        # Every exchange the assertions below look for: the link-local ones alone can come
+        # first, while the global address is still being probed.
+        v6 = [line for line in dump.stdout.splitlines() if "type=IPv6" in line]
+        return (
+            any(f"src={SERVER6}" in line and "echo reply" in line for line in v6)
+            and any(f"dst={SERVER6}" in line and "echo request" in line for line in v6)
+            and any("echo request" in line and "dst=fe80::1 " in line for line in v6)
+        )
 
     wait_for(seen, 40, "tcpdump to print the pings")
     dump.stop()
