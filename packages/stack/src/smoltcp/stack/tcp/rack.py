@@ -213,6 +213,12 @@ class Rack:
                 newest = entry
         if newest is not None:
             delivered = self._deliver(newest, t)
+        if sent:
+            # A super-segment acknowledged piece by piece straddles SND.UNA: what is left of
+            # it starts there (a loss found in it must not reach below SND.UNA).
+            head = sent[0]
+            if 0 < ((una - head[_START]) & SEQ_MASK) < SEQ_HALF:
+                head[_START] = una
         if self._retx or blocks:
             # Most entries are untouched by the blocks: `_split`'s test, inlined over the
             # blocks' raw edges (computed once per ACK), turns them away without a call.
@@ -239,10 +245,13 @@ class Rack:
                     delivered = self._deliver(entry, t) or delivered
                     self._retx -= entry[_RETX]
                     continue
+                if 0 < ((una - entry[_START]) & SEQ_MASK) < SEQ_HALF:
+                    entry[_START] = una  # straddles SND.UNA (a retransmission, partly ACKed)
                 if entry[_DELIVERED]:
                     if entry[_RETX]:
                         run = None
-                    elif run is not None:
+                    elif run is not None and run[_END] == entry[_START]:
+                        # Only a contiguous run: it must not span octets never delivered.
                         run[_END] = end
                         continue
                     else:
@@ -279,7 +288,7 @@ class Rack:
                             if sacked:
                                 delivered = self._deliver(part, t) or delivered
                                 if not part[_RETX]:
-                                    if run is not None:
+                                    if run is not None and run[_END] == part[_START]:
                                         run[_END] = part[_END]
                                         continue
                                     kept.append(part)

@@ -16,7 +16,7 @@ from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_c
 from smoltcp.stack.tcp.rack import Rack
 from smoltcp.stack.tcp.rtt import RttEstimator
 from smoltcp.stack.tcp.sack import SackScoreboard, is_dsack
-from smoltcp.stack.tcp.seq import SEQ_MASK
+from smoltcp.stack.tcp.seq import SEQ_MASK, seq_before
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, Part
 from smoltcp.stack.tcp.trace import LossAction, LossReason
@@ -304,7 +304,10 @@ class Recovery(Part):
         queued = len(tcb.tx)
         while lost:
             start, end = lost[0][0], lost[0][1]
-            offset = (start - int(snd_una)) & SEQ_MASK
+            una = int(snd_una)
+            if seq_before(start, una) and seq_before(una, end):
+                start = lost[0][0] = una  # its head was acknowledged; the rest still goes
+            offset = (start - una) & SEQ_MASK
             size = min((end - start) & SEQ_MASK, queued - offset)
             if size > 0 and offset < queued:
                 break
@@ -397,10 +400,6 @@ class Recovery(Part):
         tcb = self.tcb
         if tcb.snd_max == tcb.snd_una:
             return
-        self.rtt_seq = None  # Karn: the segment being timed was dropped, or goes again
-        if not self.in_recovery:
-            self.recover = tcb.snd_max
-            self.dupacks = 0
         mss = tcb.snd_mss
         trace = tcb.trace
         selective = (
@@ -417,12 +416,20 @@ class Recovery(Part):
             for start, end in found:
                 trace.loss(tcb.clock, LossAction.MARK_LOST, _PMTU, start, (end - start) & SEQ_MASK)
         if found or not selective:
+            self.rtt_seq = None  # Karn: the segment being timed was dropped, or goes again
+            if not self.in_recovery:
+                self.recover = tcb.snd_max
+                self.dupacks = 0
             # The resends restart the timer: the first transmissions' RTO is for segments
             # the network will never deliver.
             at = tcb.clock + self.rtt.rto.micros
             if self.rto_at is None or self.rto_at < at:
                 self.rto_at = at
+            # A loss probe out was lost to the path too: settling it as a repaired tail
+            # (`tlp_after_ack`) would cut the window for what is no congestion.
             self.tlp_at = None
+            self.tlp_end = None
+            self.tlp_out = False
 
     def arm_loss_probe(self, t: int) -> None:
         """Schedule a tail loss probe (RFC 8985 7.2) if one may go; else disarm it.

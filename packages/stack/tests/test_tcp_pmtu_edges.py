@@ -1,0 +1,143 @@
+"""Edge cases of a path MTU drop and of RACK's bookkeeping around it.
+
+A super-segment acknowledged piece by piece straddles SND.UNA; a loss probe is out when the
+error comes; an error lowers the MSS but nothing in flight was too big; a delivered run of
+segments beside a retransmission. Each must leave loss recovery exactly as it would be
+without the drop: what was dropped goes again, nothing else changes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from scapy.layers.inet import TCP
+from scapy.layers.l2 import Ether
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from test_tcp_pmtu import (
+    SMALL_MTU,
+    established,
+    frag_needed,
+    peer_tcp,
+)
+
+from smoltcp.stack.tcp.rack import Rack
+from smoltcp.stack.tcp.seq import SEQ_MASK
+from smoltcp.stack.time import Duration
+from smoltcp.wire import TcpSeqNumber
+
+WRAP = (1 << 32) - 3000  # the sequence space wraps inside the flight
+
+
+def rel(base: int, seq: int) -> int:
+    return (seq - base) & SEQ_MASK
+
+
+@pytest.mark.parametrize("base", [0, WRAP])
+def test_a_super_segment_partly_acknowledged_is_marked_from_snd_una(base: int) -> None:
+    rack = Rack()
+    rack.on_send(base, (base + 4 * 1460) & SEQ_MASK, 1000, False)  # 4 pieces of 1460
+    una = (base + 2 * 1460) & SEQ_MASK
+    rack.on_ack(una, [], 21_000)  # the first two pieces arrived
+    found = rack.mark_too_big(960, 1460, True)
+    assert [(rel(base, s), rel(base, e)) for s, e in found] == [(2920, 5840)]
+    assert [[rel(base, r[0]), rel(base, r[1]), *r[2:]] for r in rack.lost] == [[2920, 5840, 1]]
+
+
+@pytest.mark.parametrize("base", [0, WRAP])
+def test_rack_finds_a_lost_piece_from_snd_una_when_the_ack_cuts_the_segment(base: int) -> None:
+    rack = Rack()
+    rack.on_send(base, (base + 14600) & SEQ_MASK, 1000, False)  # 10 pieces
+    una = (base + 7300) & SEQ_MASK
+    # Piece 5 lost, 6..9 SACKed.
+    rack.on_ack(una, [((base + 8760) & SEQ_MASK, (base + 14600) & SEQ_MASK)], 21_000)
+    timer = rack.detect(21_000)
+    assert timer is not None
+    rack.detect(timer)
+    assert [(rel(base, r[0]), rel(base, r[1])) for r in rack.lost] == [(7300, 8760)]
+
+
+def test_a_lost_range_reaching_below_snd_una_still_goes_from_snd_una() -> None:
+    h, sock, iss1 = established(True)
+    sock.set_nagle_enabled(False)
+    sock.send(b"x" * 1460 * 3)
+    h.poll()
+    h.advance(Duration.from_millis(5))
+    h.feed(peer_tcp(1001, (iss1 + 1000) % (1 << 32), "A"))
+    rec = sock._rec
+    # A range whose head was acknowledged meanwhile.
+    rec.rack.lost = [[iss1, (iss1 + 2920) % (1 << 32), 1]]
+    nxt = rec.rack_next()
+    assert nxt is not None
+    assert nxt[0] == TcpSeqNumber((iss1 + 1000) % (1 << 32))
+    assert nxt[1] == sock.tcb.snd_mss
+
+
+def grow_window(h, sock, rounds: int = 3) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(rounds):
+        sock.send(b"w" * 1460 * 4)
+        out = [Ether(f) for f in h.poll()]
+        h.advance(Duration.from_millis(20))
+        end = max((f[TCP].seq + len(f[TCP].payload)) % (1 << 32) for f in out)
+        h.feed(peer_tcp(1001, end, "A"))
+
+
+def test_a_loss_probe_lost_to_the_path_is_not_settled_as_congestion() -> None:
+    h, sock, _ = established(True)
+    sock.set_nagle_enabled(False)
+    grow_window(h, sock)
+    sock.send(b"a" * 1460 * 2)
+    first = [Ether(f) for f in h.poll()]
+    probe: list[bytes] = []
+    for _ in range(100):  # nothing comes back: the loss probe resends the last segment
+        h.advance(Duration.from_millis(5))
+        probe = h.poll()
+        if probe:
+            break
+    assert probe and sock._rec.tlp_end is not None
+    before = sock.stats
+    resent = [Ether(f) for f in h.feed(frag_needed(SMALL_MTU, first[0]))]
+    assert resent and all(len(f[TCP].payload) <= SMALL_MTU - 40 for f in resent)
+    h.advance(Duration.from_millis(20))
+    h.feed(peer_tcp(1001, int(sock.tcb.snd_max), "A"))
+    after = sock.stats
+    assert (after.cwnd, after.ssthresh) == (before.cwnd, before.ssthresh)
+    assert sock._rec.n_tlp_repairs == 0
+
+
+@pytest.mark.parametrize("error", [False, True])
+def test_an_error_that_finds_nothing_too_big_leaves_fast_retransmit_alone(error: bool) -> None:
+    h, sock, iss1 = established(True)
+    sock.set_nagle_enabled(False)
+    first = []
+    for i in range(5):
+        sock.send(bytes([65 + i]) * 500)
+        first += [Ether(f) for f in h.poll()]
+    assert [len(f[TCP].payload) for f in first] == [500] * 5
+    if error:
+        # The MSS falls to 960, yet every segment in flight (540-octet packets) fits.
+        h.feed(frag_needed(SMALL_MTU, first[0]))
+        assert sock.tcb.snd_mss < 1460
+    out = []
+    for k in range(1, 5):  # segment 0 is lost to congestion; 1..4 arrive
+        h.advance(Duration.from_millis(1))
+        sack = [("SAck", (iss1 + 500, iss1 + 500 * (k + 1)))]
+        out += [Ether(f) for f in h.feed(peer_tcp(1001, iss1, "A", sack))]
+    assert any(f[TCP].seq == iss1 and len(f[TCP].payload) for f in out)
+    assert sock.stats.fast_retransmits == 1
+    assert sock.stats.ssthresh < 1 << 30
+
+
+def test_a_delivered_run_spans_only_octets_delivered() -> None:
+    rack = Rack()
+    for s in (0, 100, 200, 300):
+        rack.on_send(s, s + 100, 1000 + s, False)
+    rack.on_send(200, 300, 5000, True)  # [200, 300) lost and sent again
+    rack.on_ack(0, [(100, 200), (300, 400)], 9000)  # SACKs around the hole only
+    delivered = [(e[0], e[1]) for e in rack._sent if e[4]]
+    for s, e in delivered:
+        assert not (s < 300 and e > 200), delivered
+    assert sorted(delivered) == [(100, 200), (300, 400)]
