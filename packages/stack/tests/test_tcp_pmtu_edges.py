@@ -12,14 +12,20 @@ import sys
 from pathlib import Path
 
 import pytest
-from scapy.layers.inet import TCP
+from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import Ether
+from scapy.packet import Raw
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from test_tcp_pmtu import (
+    PEER,
+    PEER_PORT,
+    PORT,
     SMALL_MTU,
+    US,
     established,
+    eth,
     frag_needed,
     peer_tcp,
 )
@@ -141,3 +147,44 @@ def test_a_delivered_run_spans_only_octets_delivered() -> None:
     for s, e in delivered:
         assert not (s < 300 and e > 200), delivered
     assert sorted(delivered) == [(100, 200), (300, 400)]
+
+
+def test_the_pieces_of_a_super_segment_carrying_sack_blocks_are_judged_as_sent() -> None:
+    # MSS 1460 without timestamps; one SACK block (12 octets) on each segment, so the
+    # interface cut the super-segment in pieces of 1448, and a 1020-octet last piece.
+    rack = Rack()
+    length = 3 * 1448 + 1020
+    rack.on_send(0, length, 1000, False, 1448, 12)
+    # A new path MTU of 1040: 1000 octets of payload and options. 1020 + 12 do not fit:
+    # every piece was dropped.
+    assert rack.mark_too_big(1000, 1460, True) == [(0, length)]
+    # A 980-octet last piece with its 12 octets of options fits, and stays in flight.
+    rack = Rack()
+    rack.on_send(0, 3 * 1448 + 980, 1000, False, 1448, 12)
+    assert rack.mark_too_big(1000, 1460, True) == [(0, 3 * 1448)]
+    # A lone segment of 995 octets fits as payload alone, not with its options.
+    rack = Rack()
+    rack.on_send(0, 995, 1000, False, 0, 12)
+    rack.on_send(995, 995 + 980, 1000, False, 0, 12)
+    assert rack.mark_too_big(1000, 1460, True) == [(0, 995)]
+    # Pieces that all fit the new size: nothing was dropped.
+    rack = Rack()
+    rack.on_send(0, 4 * 900, 1000, False, 900, 0)
+    assert rack.mark_too_big(1000, 1460, True) == []
+
+
+def test_a_segment_that_fits_only_without_its_sack_option_goes_again() -> None:
+    h, sock, iss1 = established(True)
+    sock.set_nagle_enabled(False)
+    # The peer's first 100 octets are missing: our segments carry a SACK block.
+    seg = TCP(sport=PEER_PORT, dport=PORT, seq=1101, ack=iss1, flags="A", window=65535)
+    h.feed(eth(IP(src=PEER, dst=US) / seg / Raw(b"p" * 100)))
+    sock.send(b"q" * 955)  # 955 + 12 octets of options: more than the new 960
+    (frame,) = [Ether(f) for f in h.poll()]
+    assert len(frame[TCP].payload) == 955
+    assert any(opt[0] == "SAck" for opt in frame[TCP].options)
+    resent = [Ether(f) for f in h.feed(frag_needed(SMALL_MTU, frame))]
+    data = [(f[TCP].seq, len(f[TCP].payload)) for f in resent if len(f[TCP].payload)]
+    assert data and data[0][0] == iss1
+    assert sum(size for _, size in data) == 955
+    assert all(len(f[IP]) <= SMALL_MTU for f in resent)

@@ -57,6 +57,8 @@ MAX_SYN_RETRIES = 6
 _TLP_LONE_SEGMENT = 200_000
 _TLP_MIN = 2_000
 _TLP_NO_SRTT = 1_000_000
+# The timestamps option as sent on every segment (RFC 7323).
+_TIMESTAMPS_LEN = 12
 
 
 class Recovery(Part):
@@ -405,7 +407,10 @@ class Recovery(Part):
         selective = (
             tcb.sack_ok and tcb.snd_nxt == tcb.snd_max and tcb.snd_max - tcb.snd_una <= len(tcb.tx)
         )
-        found = self.rack.mark_too_big(mss, old_mss, selective)
+        # What fits a segment now, payload and options (the options each segment carried
+        # were recorded when it was sent).
+        room = mss + (_TIMESTAMPS_LEN if tcb.ts_ok else 0)
+        found = self.rack.mark_too_big(room, old_mss, selective)
         if not selective:
             tcb.snd_nxt = tcb.snd_una
             self.pmtu_end = tcb.snd_max
