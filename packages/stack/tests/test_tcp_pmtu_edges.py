@@ -188,3 +188,89 @@ def test_a_segment_that_fits_only_without_its_sack_option_goes_again() -> None:
     assert data and data[0][0] == iss1
     assert sum(size for _, size in data) == 955
     assert all(len(f[IP]) <= SMALL_MTU for f in resent)
+
+
+def test_a_congestion_loss_beside_a_path_mtu_drop_gets_one_window_reduction() -> None:
+    h, sock, _ = established(True)
+    sock.set_nagle_enabled(False)
+    grow_window(h, sock)
+    rec = sock._rec
+    una = int(sock.tcb.snd_una)
+    frames = []
+    for size in (1460, 500, 500, 500, 500, 500):
+        sock.send(b"z" * size)
+        frames += [Ether(f) for f in h.poll()]
+    big, lost, *arrive = frames
+    assert len(big[TCP].payload) == 1460 and lost[TCP].seq == una + 1460
+    before = sock.stats
+    h.advance(Duration.from_millis(1))
+    resent = [Ether(f) for f in h.feed(frag_needed(SMALL_MTU, big))]
+    assert sum(len(f[TCP].payload) for f in resent) == 1460
+    # The small segments after `lost` arrive: duplicate ACKs for the path MTU hole, which
+    # start no recovery.
+    top = una + 1960
+    for f in arrive:
+        h.advance(Duration.from_millis(1))
+        end = f[TCP].seq + len(f[TCP].payload)
+        assert not h.feed(peer_tcp(1001, una, "A", [("SAck", (top, end))]))
+    assert rec.n_fast == 0
+    # The resends arrive; `lost` was lost to congestion: it goes again, in recovery.
+    h.advance(Duration.from_millis(1))
+    out = [Ether(f) for f in h.feed(peer_tcp(1001, una + 1460, "A", [("SAck", (top, top + 2000))]))]
+    for _ in range(100):
+        if any(f[TCP].seq == una + 1460 and len(f[TCP].payload) for f in out):
+            break
+        h.advance(Duration.from_millis(1))
+        out = [Ether(f) for f in h.poll()]
+    else:
+        raise AssertionError("the segment lost to congestion was not retransmitted")
+    h.advance(Duration.from_millis(1))
+    h.feed(peer_tcp(1001, int(sock.tcb.snd_max), "A"))
+    after = sock.stats
+    # Exactly one congestion response: one recovery, no timeout, no loss-probe repair.
+    assert (rec.n_fast, rec.n_timeouts, rec.n_tlp_repairs) == (1, 0, 0)
+    assert after.ssthresh < before.cwnd
+    assert rec.n_retx_pmtu == len(resent)
+
+
+def test_in_recovery_the_path_mtu_resends_are_not_sent_again_as_holes() -> None:
+    h, sock, _ = established(True)
+    sock.set_nagle_enabled(False)
+    grow_window(h, sock)
+    rec = sock._rec
+    una = int(sock.tcb.snd_una)
+    frames = []
+    # S0 (lost to congestion), one that arrives, S1 (too big for a path whose MTU falls),
+    # S2..S8 arrive.
+    for size in (500, 500, 1460, *[500] * 7):
+        sock.send(b"y" * size)
+        frames += [Ether(f) for f in h.poll()]
+    s1 = frames[2]
+    assert s1[TCP].seq == una + 1000 and len(s1[TCP].payload) == 1460
+    top = una + 2460
+    sent: list[tuple[int, int]] = []
+
+    def dup_ack(k: int) -> None:
+        h.advance(Duration.from_millis(1))
+        sack = [("SAck", (una + 500, una + 1000, top, top + 500 * k))]
+        out = h.feed(peer_tcp(1001, una, "A", sack))
+        sent.extend((Ether(f)[TCP].seq - una, len(Ether(f)[TCP].payload)) for f in out)
+
+    for k in (1, 2, 3):
+        dup_ack(k)
+    # Recovery: the first hole goes again.
+    assert rec.in_recovery and sent == [(0, 500)]
+    sent.clear()
+    h.advance(Duration.from_millis(1))
+    out = h.feed(frag_needed(SMALL_MTU, s1))
+    sent.extend((Ether(f)[TCP].seq - una, len(Ether(f)[TCP].payload)) for f in out)
+    for k in (4, 5, 6, 7):
+        dup_ack(k)
+    # S1's octets went again once each, cut to the new size (not again as a SACK hole).
+    resent = sorted((seq, size) for seq, size in sent if 1000 <= seq < 2460 and size)
+    assert all(size <= SMALL_MTU - 40 for _, size in resent)
+    at = 1000
+    for seq, size in resent:
+        assert seq == at, resent
+        at += size
+    assert at == 2460, resent

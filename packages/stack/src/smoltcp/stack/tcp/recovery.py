@@ -85,6 +85,7 @@ class Recovery(Part):
         "n_tlp",
         "n_tlp_repairs",
         "pmtu_end",
+        "pmtu_lost",
         "rack",
         "rack_at",
         "rack_enabled",
@@ -145,6 +146,10 @@ class Recovery(Part):
         # While SND.NXT goes back over what a path MTU drop lost (`on_path_mtu_drop`): the
         # end of that go-back-N, so that it is counted apart from an RTO's.
         self.pmtu_end: TcpSeqNumber | None = None
+        # The ranges a path MTU drop marked lost (raw [start, end) sequence numbers), while
+        # SND.UNA has not passed them: duplicate ACKs for a hole among them are no sign of
+        # congestion (`on_dup_ack`).
+        self.pmtu_lost: list[tuple[int, int]] = []
         # Delivery rate: octets per second acknowledged over about one RTT of sending (the
         # mark restarts when the connection was idle), the latest such sample, 0 before one.
         self.rate = 0
@@ -209,8 +214,9 @@ class Recovery(Part):
         )
         if not lost:
             self.sock._wake()  # limited transmit may now send (RFC 3042)
-        # RFC 6582 3.2 step 2: only if the ACK covers more than the last recovery point.
-        if lost and tcb.snd_una >= self.recover:
+        # RFC 6582 3.2 step 2: only if the ACK covers more than the last recovery point;
+        # and not for a hole a path MTU drop made (it is being resent, and no congestion).
+        if lost and tcb.snd_una >= self.recover and not self.pmtu_hole_at_una():
             reason = _FAST
             if (
                 self.dupacks < DUP_THRESH
@@ -219,6 +225,16 @@ class Recovery(Part):
             ):
                 reason = LossReason.EARLY_RETRANSMIT
             self.enter_recovery(now, reason)
+
+    def pmtu_hole_at_una(self) -> bool:
+        """Return whether SND.UNA lies in a range a path MTU drop marked lost (forgetting
+        those it has passed)."""
+        holes = self.pmtu_lost
+        if not holes:
+            return False
+        una = int(self.tcb.snd_una)
+        holes[:] = [h for h in holes if seq_before(una, h[1])]
+        return any(not seq_before(una, h[0]) for h in holes)
 
     def enter_recovery(self, now: Instant, reason: LossReason = LossReason.FAST_RETRANSMIT) -> None:
         """Start fast recovery (RFC 6675 5 / RFC 6582 3.2): reduce the window once, and
@@ -368,6 +384,7 @@ class Recovery(Part):
         self.n_timeouts += 1
         self.in_loss = True
         self.pmtu_end = None
+        self.pmtu_lost = []
         self.cc.on_rto(now, tcb.snd_max - tcb.snd_una)
         self.board.on_rto()
         self.rack.on_rto()
@@ -390,14 +407,23 @@ class Recovery(Part):
         """Resend at once what the path MTU, now lower than the send MSS (already set), made
         routers drop; not a congestion loss (RFC 1191 6.5, RFC 8201 5.4, RFC 4821).
 
-        ``old_mss`` is the send MSS the flight was cut to. Only segments longer than the new
-        MSS were dropped: with SACK they are marked lost
-        (RACK's scoreboard) and go first, cut to the new size, as the congestion window
-        allows; the rest of the flight stays in flight. Without SACK, or when a go-back-N is
-        under way or our FIN is in flight, SND.NXT goes back to SND.UNA. Either way the
-        congestion window and ssthresh stay, no recovery starts, and until SND.UNA passes
-        SND.MAX the duplicate ACKs this flight raises start no fast retransmit (RFC 6582's
-        "recover", as after an RTO). The resends are counted as ``pmtu`` retransmissions.
+        ``old_mss`` is the send MSS the flight was cut to. Only segments too big for the new
+        path MTU were dropped: with SACK they are marked lost (RACK's scoreboard) and go
+        first, cut to the new size, as the congestion window allows; the rest of the flight
+        stays in flight. Duplicate ACKs for those holes start no fast retransmit, but a
+        loss found elsewhere in the flight (by RACK, or by duplicate ACKs once SND.UNA
+        reaches it) is congestion and starts recovery, with its one window reduction
+        (RFC 6582, RFC 6675, RFC 8985). Without SACK, or when a go-back-N is under way or
+        our FIN is in flight, SND.NXT goes back to SND.UNA, and until SND.UNA passes
+        SND.MAX no duplicate ACK starts a fast retransmit (RFC 6582's "recover", as after
+        an RTO: the receiver's duplicate ACKs cannot tell a loss from the go-back-N's).
+
+        The congestion window and ssthresh stay, as Linux's "simple retransmit" does,
+        rather than the slow start RFC 1191 6.5 suggests: the segments were lost to a
+        router that refused their size, not to a queue, and the window that carried them
+        carries the same octets in smaller segments. The resends are counted as ``pmtu``
+        retransmissions. In recovery they move the scoreboard's HighRxt on (`sack_hole`
+        does not send them again).
         """
         tcb = self.tcb
         if tcb.snd_max == tcb.snd_una:
@@ -422,9 +448,17 @@ class Recovery(Part):
                 trace.loss(tcb.clock, LossAction.MARK_LOST, _PMTU, start, (end - start) & SEQ_MASK)
         if found or not selective:
             self.rtt_seq = None  # Karn: the segment being timed was dropped, or goes again
-            if not self.in_recovery:
-                self.recover = tcb.snd_max
-                self.dupacks = 0
+            if not selective:
+                # Go-back-N: the resends raise duplicate ACKs the receiver cannot tell
+                # from a loss's; as after an RTO, none starts a fast retransmit until SND.UNA
+                # passes SND.MAX (RFC 6582 4).
+                if not self.in_recovery:
+                    self.recover = tcb.snd_max
+                    self.dupacks = 0
+            else:
+                # Only the holes marked here are exempt: a loss found elsewhere (by RACK or
+                # by duplicate ACKs once SND.UNA reaches it) is congestion, and answered so.
+                self.pmtu_lost.extend(found)
             # The resends restart the timer: the first transmissions' RTO is for segments
             # the network will never deliver.
             at = tcb.clock + self.rtt.rto.micros
