@@ -123,6 +123,8 @@ out["kernel"] = kernel
 out["up_sha"] = hashlib.sha256(up).hexdigest()
 out["down_sha"] = hashlib.sha256(down).hexdigest()
 out["checksums_completed"] = device.rx_checksums_completed
+out["checksum_valid"] = device.rx_checksum_valid
+out["checksum_drops"] = sum(n for k, n in iface.counters.dropped.items() if "checksum" in k)
 out["rx_frames"] = device.rx_frames
 out["tx_errors"] = device.tx_errors
 device.close()
@@ -167,6 +169,9 @@ def test_tcp_both_ways_over_mmap_device(netns, stack_api):
     assert out["kernel"]["got"] == size and out["kernel"]["sha"] == out["down_sha"]
     # The veth keeps its offloads: the kernel's segments arrive with partial checksums.
     assert out["checksums_completed"] > 0
+    # ... and reach the stack marked valid: it does not sum them again, and drops none.
+    assert out["checksum_valid"] >= out["checksums_completed"]
+    assert out["checksum_drops"] == 0
 
 
 @pytest.mark.netns

@@ -60,6 +60,7 @@ TP_STATUS_USER = 1  # a receive block handed to us
 TP_STATUS_AVAILABLE = 0  # a transmit slot we may fill
 TP_STATUS_SEND_REQUEST = 1
 TP_STATUS_CSUMNOTREADY = 8  # the L4 checksum holds only the pseudo-header sum (offload)
+TP_STATUS_CSUM_VALID = 0x80  # the kernel or the NIC verified the L4 checksum
 
 # struct tpacket_req3: block size, block count, frame size, frame count, block timeout (ms),
 # private area size, feature word. struct tpacket_req is its first four fields.
@@ -91,10 +92,12 @@ def _pow2_at_least(n: int) -> int:
 class MmapRxToken:
     """A frame in the receive ring, lent until the device's next `PacketMmapSocket.receive`."""
 
-    __slots__ = ("_view",)
+    __slots__ = ("_view", "checksum_valid")
 
     def __init__(self, view: memoryview) -> None:
         self._view = view
+        # True when the transport checksum is known good (see `smoltcp.stack.device.RxToken`).
+        self.checksum_valid = False
 
     def consume(self, f: Callable[[memoryview], R]) -> R:
         """Call ``f`` with the frame (a view of the ring, valid during the call)."""
@@ -156,8 +159,11 @@ class PacketMmapSocket:
 
     Frames whose checksum the kernel left to offload (a veth's or a NIC's ``CHECKSUM_PARTIAL``;
     TCP and UDP over IPv4) are completed before the stack sees them, as `TapInterface` does
-    with a virtio-net header. Counters: ``rx_frames``, ``tx_frames``, ``tx_errors``,
-    ``rx_truncated`` (frames larger than a block), ``rx_checksums_completed``;
+    with a virtio-net header. Such a frame, and one whose checksum the kernel or the NIC
+    verified (``TP_STATUS_CSUM_VALID``), reaches the stack with ``checksum_valid`` set on its
+    token, so the stack does not sum it again. Counters: ``rx_frames``, ``tx_frames``,
+    ``tx_errors``, ``rx_truncated`` (frames larger than a block), ``rx_checksums_completed``,
+    ``rx_checksum_valid`` (frames handed over with ``checksum_valid``);
     `ring_drops` reads the kernel's count of frames lost because the ring was full.
 
     Raises `DeviceError` when the sockets cannot be opened (not root: packet sockets need
@@ -226,6 +232,7 @@ class PacketMmapSocket:
         self.tx_errors = 0
         self.rx_truncated = 0
         self.rx_checksums_completed = 0
+        self.rx_checksum_valid = 0
         from smoltcp.stack.kernels import internet_sum
 
         self._internet_sum = internet_sum
@@ -331,6 +338,12 @@ class PacketMmapSocket:
             view = self._rx_view[start : start + snaplen]
             if status & TP_STATUS_CSUMNOTREADY and not self._complete_checksum(view):
                 continue
+            # A frame this host's kernel sent with a partial checksum (never on a wire: its
+            # data cannot be damaged; IPv4's is completed above for captures), or one whose
+            # checksum the kernel or the NIC verified: the stack need not sum it again.
+            valid = bool(status & (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID))
+            self._rx_token.checksum_valid = valid
+            self.rx_checksum_valid += valid
             self._rx_token._view = view
             self.rx_frames += 1
             return self._pair

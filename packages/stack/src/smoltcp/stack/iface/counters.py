@@ -15,9 +15,10 @@ class Counters:
 
     - ``malformed-<protocol>`` (ethernet, arp, ipv4, icmpv4, udp, tcp): the layer failed its
       checks; ``checksum-<protocol>``: a bad checksum; ``unsupported-<protocol>``: well formed
-      but not handled (802.3 or VLAN frames, IPv6, other ARP hardware, ...);
+      but not handled (802.3 or VLAN frames, other ARP hardware, ...);
       ``unsupported-ethertype``, ``unsupported-arp-operation``;
-    - ``multicast``: multicast frames and packets (not supported yet);
+    - ``multicast``: multicast frames and packets for groups the interface has not joined
+      (see `Interface.join_multicast_group`);
     - ``not-for-us-ethernet``, ``not-for-us-ipv4``, ``not-for-us-arp``: addressed elsewhere;
     - ``bad-source``: a broadcast or multicast source address;
     - ``arp-conflict``: an ARP packet that would move a live neighbour to another hardware

@@ -263,9 +263,7 @@ class Ingress:
             self._process_ipv4(frame[_ETH_LEN:], src)
         elif ethertype == _ETHERTYPE_ARP:
             self._process_arp(frame[_ETH_LEN:], src)
-        elif ethertype == _ETHERTYPE_IPV6:
-            self.drop("unsupported-ipv6")
-        else:
+        else:  # IPv6 went its own way above
             self.drop("unsupported-ethertype")
 
     def _process_arp(self, payload: memoryview, eth_src: bytes) -> None:
