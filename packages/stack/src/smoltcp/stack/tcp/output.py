@@ -202,7 +202,12 @@ class SegmentOutput(Part):
                 tcb.progress_at = t
                 rec.restart_rate(t, tcb.n_bytes_acked)
             if tcb.sack_ok and size:
-                rec.rack.on_send(seq, seq + size, t, seq < tcb.snd_max)
+                # The option octets each segment carries, and, for a super-segment, the
+                # payload of each piece the interface cuts (at our IP MTU): what a path MTU
+                # drop asks (`Rack.mark_too_big`).
+                options = seg.header_len() - 20 if sack else (12 if ts is not None else 0)
+                piece = tcb.rcv_mss - options if size > tcb.snd_mss else 0
+                rec.rack.on_send(seq, seq + size, t, seq < tcb.snd_max, piece, options)
             if end > tcb.snd_max:
                 if rec.rtt_seq is None and seq >= tcb.snd_max and not tcb.ts_ok:
                     # Time this segment (Karn: only new data is timed).

@@ -24,8 +24,10 @@ from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
 
 __all__ = ["Rack"]
 
-# Entry fields: [start, end) sequence numbers, send time, retransmission, delivered, lost.
-_START, _END, _TIME, _RETX, _DELIVERED, _LOST = range(6)
+# Entry fields: [start, end) sequence numbers, send time, retransmission, delivered, lost,
+# the payload of each wire segment a super-segment was cut into (0: one segment), the TCP
+# option octets each carried.
+_START, _END, _TIME, _RETX, _DELIVERED, _LOST, _PIECE, _OPTIONS = range(8)
 
 
 # One sent range: [start, end, send time, ...] (ints; see the field indices above).
@@ -145,14 +147,28 @@ class Rack:
 
     # -- input ----------------------------------------------------------------------------
 
-    def on_send(self, start: int, end: int, t: int, retransmission: bool) -> None:
-        """Record that [start, end) was sent at ``t`` (a retransmission replaces its range)."""
+    def on_send(
+        self,
+        start: int,
+        end: int,
+        t: int,
+        retransmission: bool,
+        piece: int = 0,
+        options: int = 0,
+    ) -> None:
+        """Record that [start, end) was sent at ``t`` (a retransmission replaces its range).
+
+        ``piece`` is the payload of each wire segment when [start, end) is a super-segment
+        the interface or device cuts (GSO, TSO), else 0; ``options`` the octets of TCP
+        options each segment carries (timestamps, SACK blocks). Both only matter to
+        `mark_too_big`.
+        """
         start &= SEQ_MASK
         end &= SEQ_MASK
         if retransmission:
             self._forget(start, end)
             self._retx += 1
-        self._sent.append([start, end, t, retransmission, False, False])
+        self._sent.append([start, end, t, retransmission, False, False, piece, options])
 
     def _forget(self, start: int, end: int) -> None:
         """Take [start, end) out of the entries and lost ranges that hold it (sent again)."""
@@ -213,6 +229,12 @@ class Rack:
                 newest = entry
         if newest is not None:
             delivered = self._deliver(newest, t)
+        if sent:
+            # A super-segment acknowledged piece by piece straddles SND.UNA: what is left of
+            # it starts there (a loss found in it must not reach below SND.UNA).
+            head = sent[0]
+            if 0 < ((una - head[_START]) & SEQ_MASK) < SEQ_HALF:
+                head[_START] = una
         if self._retx or blocks:
             # Most entries are untouched by the blocks: `_split`'s test, inlined over the
             # blocks' raw edges (computed once per ACK), turns them away without a call.
@@ -239,10 +261,13 @@ class Rack:
                     delivered = self._deliver(entry, t) or delivered
                     self._retx -= entry[_RETX]
                     continue
+                if 0 < ((una - entry[_START]) & SEQ_MASK) < SEQ_HALF:
+                    entry[_START] = una  # straddles SND.UNA (a retransmission, partly ACKed)
                 if entry[_DELIVERED]:
                     if entry[_RETX]:
                         run = None
-                    elif run is not None:
+                    elif run is not None and run[_END] == entry[_START]:
+                        # Only a contiguous run: it must not span octets never delivered.
                         run[_END] = end
                         continue
                     else:
@@ -279,7 +304,7 @@ class Rack:
                             if sacked:
                                 delivered = self._deliver(part, t) or delivered
                                 if not part[_RETX]:
-                                    if run is not None:
+                                    if run is not None and run[_END] == part[_START]:
                                         run[_END] = part[_END]
                                         continue
                                     kept.append(part)
@@ -327,17 +352,18 @@ class Rack:
             self._reordered = True
         return True
 
-    def mark_too_big(self, mss: int, old_mss: int, queue: bool) -> list[tuple[int, int]]:
-        """Deem lost every segment in flight longer than ``mss`` octets: the path MTU fell
-        below it and a router dropped it (RFC 1191 6.5, RFC 8201 5.4), which says nothing of
-        congestion. Return the ranges newly marked, in transmit order.
+    def mark_too_big(self, room: int, old_mss: int, queue: bool) -> list[tuple[int, int]]:
+        """Deem lost every segment in flight too big for the new path MTU: longer than
+        ``room`` octets of payload and TCP options together (the new path MTU less the IP
+        and TCP headers). A router dropped it (RFC 1191 6.5, RFC 8201 5.4), which says
+        nothing of congestion. Return the ranges newly marked, in transmit order.
 
-        A super-segment (GSO, TSO) went out in pieces of ``old_mss`` octets, its last piece
-        shorter: a last piece no longer than ``mss`` crossed the path and stays in flight, as
-        does any segment no longer than ``mss``. Marked, the rest is not found again by
-        `detect`; with ``queue`` it also joins `lost` (contiguous ranges as one, so that it
-        goes again in whole segments of the new size) with a third field, 1: a path MTU loss
-        (see `Recovery.rack_next`).
+        A super-segment (GSO, TSO) went out in pieces of the payload recorded by `on_send`
+        (``old_mss`` when none was), its last piece shorter: a last piece that fits crossed
+        the path and stays in flight, as does any segment that fits. Marked, the rest is
+        not found again by `detect`; with ``queue`` it also joins `lost` (contiguous ranges
+        as one, so that it goes again in whole segments of the new size) with a third
+        field, 1: a path MTU loss (see `Recovery.rack_next`).
         """
         found: list[tuple[int, int]] = []
         kept: deque[_Entry] = deque()
@@ -347,8 +373,12 @@ class Rack:
                 continue
             start, end = entry[_START], entry[_END]
             length = (end - start) & SEQ_MASK
-            last = length % old_mss or old_mss if length > old_mss else length
-            if last <= mss:
+            cut = entry[_PIECE] or old_mss
+            fits = room - entry[_OPTIONS]  # the payload that fits a segment of the new size
+            if cut <= fits:
+                continue  # every piece fits
+            last = length % cut or cut if length > cut else length
+            if last <= fits:
                 if last == length:
                     continue
                 # The last piece arrived: it stays, with its send time and marks.

@@ -16,7 +16,7 @@ from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_c
 from smoltcp.stack.tcp.rack import Rack
 from smoltcp.stack.tcp.rtt import RttEstimator
 from smoltcp.stack.tcp.sack import SackScoreboard, is_dsack
-from smoltcp.stack.tcp.seq import SEQ_MASK
+from smoltcp.stack.tcp.seq import SEQ_MASK, seq_before
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, Part
 from smoltcp.stack.tcp.trace import LossAction, LossReason
@@ -57,6 +57,8 @@ MAX_SYN_RETRIES = 6
 _TLP_LONE_SEGMENT = 200_000
 _TLP_MIN = 2_000
 _TLP_NO_SRTT = 1_000_000
+# The timestamps option as sent on every segment (RFC 7323).
+_TIMESTAMPS_LEN = 12
 
 
 class Recovery(Part):
@@ -83,6 +85,7 @@ class Recovery(Part):
         "n_tlp",
         "n_tlp_repairs",
         "pmtu_end",
+        "pmtu_lost",
         "rack",
         "rack_at",
         "rack_enabled",
@@ -143,6 +146,10 @@ class Recovery(Part):
         # While SND.NXT goes back over what a path MTU drop lost (`on_path_mtu_drop`): the
         # end of that go-back-N, so that it is counted apart from an RTO's.
         self.pmtu_end: TcpSeqNumber | None = None
+        # The ranges a path MTU drop marked lost (raw [start, end) sequence numbers), while
+        # SND.UNA has not passed them: duplicate ACKs for a hole among them are no sign of
+        # congestion (`on_dup_ack`).
+        self.pmtu_lost: list[tuple[int, int]] = []
         # Delivery rate: octets per second acknowledged over about one RTT of sending (the
         # mark restarts when the connection was idle), the latest such sample, 0 before one.
         self.rate = 0
@@ -207,8 +214,9 @@ class Recovery(Part):
         )
         if not lost:
             self.sock._wake()  # limited transmit may now send (RFC 3042)
-        # RFC 6582 3.2 step 2: only if the ACK covers more than the last recovery point.
-        if lost and tcb.snd_una >= self.recover:
+        # RFC 6582 3.2 step 2: only if the ACK covers more than the last recovery point;
+        # and not for a hole a path MTU drop made (it is being resent, and no congestion).
+        if lost and tcb.snd_una >= self.recover and not self.pmtu_hole_at_una():
             reason = _FAST
             if (
                 self.dupacks < DUP_THRESH
@@ -217,6 +225,16 @@ class Recovery(Part):
             ):
                 reason = LossReason.EARLY_RETRANSMIT
             self.enter_recovery(now, reason)
+
+    def pmtu_hole_at_una(self) -> bool:
+        """Return whether SND.UNA lies in a range a path MTU drop marked lost (forgetting
+        those it has passed)."""
+        holes = self.pmtu_lost
+        if not holes:
+            return False
+        una = int(self.tcb.snd_una)
+        holes[:] = [h for h in holes if seq_before(una, h[1])]
+        return any(not seq_before(una, h[0]) for h in holes)
 
     def enter_recovery(self, now: Instant, reason: LossReason = LossReason.FAST_RETRANSMIT) -> None:
         """Start fast recovery (RFC 6675 5 / RFC 6582 3.2): reduce the window once, and
@@ -304,7 +322,10 @@ class Recovery(Part):
         queued = len(tcb.tx)
         while lost:
             start, end = lost[0][0], lost[0][1]
-            offset = (start - int(snd_una)) & SEQ_MASK
+            una = int(snd_una)
+            if seq_before(start, una) and seq_before(una, end):
+                start = lost[0][0] = una  # its head was acknowledged; the rest still goes
+            offset = (start - una) & SEQ_MASK
             size = min((end - start) & SEQ_MASK, queued - offset)
             if size > 0 and offset < queued:
                 break
@@ -363,6 +384,7 @@ class Recovery(Part):
         self.n_timeouts += 1
         self.in_loss = True
         self.pmtu_end = None
+        self.pmtu_lost = []
         self.cc.on_rto(now, tcb.snd_max - tcb.snd_una)
         self.board.on_rto()
         self.rack.on_rto()
@@ -385,28 +407,36 @@ class Recovery(Part):
         """Resend at once what the path MTU, now lower than the send MSS (already set), made
         routers drop; not a congestion loss (RFC 1191 6.5, RFC 8201 5.4, RFC 4821).
 
-        ``old_mss`` is the send MSS the flight was cut to. Only segments longer than the new
-        MSS were dropped: with SACK they are marked lost
-        (RACK's scoreboard) and go first, cut to the new size, as the congestion window
-        allows; the rest of the flight stays in flight. Without SACK, or when a go-back-N is
-        under way or our FIN is in flight, SND.NXT goes back to SND.UNA. Either way the
-        congestion window and ssthresh stay, no recovery starts, and until SND.UNA passes
-        SND.MAX the duplicate ACKs this flight raises start no fast retransmit (RFC 6582's
-        "recover", as after an RTO). The resends are counted as ``pmtu`` retransmissions.
+        ``old_mss`` is the send MSS the flight was cut to. Only segments too big for the new
+        path MTU were dropped: with SACK they are marked lost (RACK's scoreboard) and go
+        first, cut to the new size, as the congestion window allows; the rest of the flight
+        stays in flight. Duplicate ACKs for those holes start no fast retransmit, but a
+        loss found elsewhere in the flight (by RACK, or by duplicate ACKs once SND.UNA
+        reaches it) is congestion and starts recovery, with its one window reduction
+        (RFC 6582, RFC 6675, RFC 8985). Without SACK, or when a go-back-N is under way or
+        our FIN is in flight, SND.NXT goes back to SND.UNA, and until SND.UNA passes
+        SND.MAX no duplicate ACK starts a fast retransmit (RFC 6582's "recover", as after
+        an RTO: the receiver's duplicate ACKs cannot tell a loss from the go-back-N's).
+
+        The congestion window and ssthresh stay, as Linux's "simple retransmit" does,
+        rather than the slow start RFC 1191 6.5 suggests: the segments were lost to a
+        router that refused their size, not to a queue, and the window that carried them
+        carries the same octets in smaller segments. The resends are counted as ``pmtu``
+        retransmissions. In recovery they move the scoreboard's HighRxt on (`sack_hole`
+        does not send them again).
         """
         tcb = self.tcb
         if tcb.snd_max == tcb.snd_una:
             return
-        self.rtt_seq = None  # Karn: the segment being timed was dropped, or goes again
-        if not self.in_recovery:
-            self.recover = tcb.snd_max
-            self.dupacks = 0
         mss = tcb.snd_mss
         trace = tcb.trace
         selective = (
             tcb.sack_ok and tcb.snd_nxt == tcb.snd_max and tcb.snd_max - tcb.snd_una <= len(tcb.tx)
         )
-        found = self.rack.mark_too_big(mss, old_mss, selective)
+        # What fits a segment now, payload and options (the options each segment carried
+        # were recorded when it was sent).
+        room = mss + (_TIMESTAMPS_LEN if tcb.ts_ok else 0)
+        found = self.rack.mark_too_big(room, old_mss, selective)
         if not selective:
             tcb.snd_nxt = tcb.snd_una
             self.pmtu_end = tcb.snd_max
@@ -417,12 +447,28 @@ class Recovery(Part):
             for start, end in found:
                 trace.loss(tcb.clock, LossAction.MARK_LOST, _PMTU, start, (end - start) & SEQ_MASK)
         if found or not selective:
+            self.rtt_seq = None  # Karn: the segment being timed was dropped, or goes again
+            if not selective:
+                # Go-back-N: the resends raise duplicate ACKs the receiver cannot tell
+                # from a loss's; as after an RTO, none starts a fast retransmit until SND.UNA
+                # passes SND.MAX (RFC 6582 4).
+                if not self.in_recovery:
+                    self.recover = tcb.snd_max
+                    self.dupacks = 0
+            else:
+                # Only the holes marked here are exempt: a loss found elsewhere (by RACK or
+                # by duplicate ACKs once SND.UNA reaches it) is congestion, and answered so.
+                self.pmtu_lost.extend(found)
             # The resends restart the timer: the first transmissions' RTO is for segments
             # the network will never deliver.
             at = tcb.clock + self.rtt.rto.micros
             if self.rto_at is None or self.rto_at < at:
                 self.rto_at = at
+            # A loss probe out was lost to the path too: settling it as a repaired tail
+            # (`tlp_after_ack`) would cut the window for what is no congestion.
             self.tlp_at = None
+            self.tlp_end = None
+            self.tlp_out = False
 
     def arm_loss_probe(self, t: int) -> None:
         """Schedule a tail loss probe (RFC 8985 7.2) if one may go; else disarm it.

@@ -194,8 +194,10 @@ class Sender(SegmentOutput):
             lost = rec.rack_next()
             if lost is not None:
                 seq, size, why = lost
-                if why is _RACK:
-                    # (A path MTU loss left the network: it is not in the pipe twice.)
+                if why is _RACK or rec.in_recovery:
+                    # A path MTU loss left the network: outside recovery it is not put in the
+                    # pipe twice. In recovery it moves HighRxt on, so that the scoreboard's
+                    # holes (`sack_hole`) do not send the same octets again.
                     rec.board.mark_retransmitted(seq, size)
                 rec.rtt_seq = None
                 self.send_data(cx, emit, t, seq, size, False, why)
