@@ -2,7 +2,8 @@
 from its representations where the format allows.
 
 Frames that cannot be re-emitted from representations, and why:
-- IPv6 frames: not supported yet; they must be reported as `UnsupportedPacket`.
+- IPv6 frames: the IPv4 parser must refuse them as `UnsupportedPacket` (their own round trips
+  are in ``test_ipv6.py``).
 - IPv4 headers with options (Record Route, Timestamp): `Ipv4Repr` has no options; the header is
   compared without them and the payload after them.
 - Fragments: each header re-emits; the transport layer is parsed and re-emitted from the

@@ -39,7 +39,7 @@ def _check(buffer: bytes | bytearray | memoryview) -> None:
     version = buffer[0] >> 4
     if version != 4:
         if version == 6:
-            raise UnsupportedPacket(PROTOCOL, "version", "IPv6 is not supported yet")
+            raise UnsupportedPacket(PROTOCOL, "version", "an IPv6 packet (see Ipv6Packet)")
         raise MalformedPacket(PROTOCOL, "version", f"{version}, not 4")
     header_len = (buffer[_IHL_AT] & _IHL_MASK) * _IHL_UNIT
     if header_len < HEADER_LEN:
