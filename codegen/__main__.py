@@ -8,7 +8,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .render import check, render_all, write
+try:
+    from .render import CodegenToolMissing, check, render_all, write
+except ModuleNotFoundError as exc:  # construct or jinja2: say which, in one line
+    sys.exit(f"codegen: needs {exc.name} (pip install -r requirements-test.txt)")
 
 _ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC_DIR = _ROOT / "spec"
@@ -23,7 +26,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR)
     args = parser.parse_args(argv)
 
-    rendered = render_all(args.spec_dir)
+    try:
+        rendered = render_all(args.spec_dir)
+    except CodegenToolMissing as exc:
+        print(f"codegen: {exc}", file=sys.stderr)
+        return 2
     if args.check:
         problems = check(rendered, args.out_dir)
         for line in problems:

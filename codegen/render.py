@@ -1,8 +1,9 @@
 """Render the model of each spec module through the jinja2 templates into Python source.
 
 Output is deterministic (no timestamps, sorted where order is not the spec's) and formatted:
-the templates emit code that ``ruff format`` leaves unchanged (a test holds them to it), so the
-output does not depend on whether, or which version of, ruff is installed where it runs.
+the templates emit code that ``ruff format`` leaves unchanged (a test holds them to it); the
+frame profiles, built line by line, are laid out by ``ruff format`` itself, so rendering needs
+ruff (`CodegenToolMissing` says so when it is absent).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import jinja2
@@ -68,11 +70,23 @@ def _banner(source: str, template: str, inputs_hash: str) -> str:
     )
 
 
+class CodegenToolMissing(RuntimeError):
+    """A tool or library that rendering needs is not installed."""
+
+
 def format_source(source: str) -> str:
-    """Return ``source`` formatted by ``ruff format``; unchanged when ruff is not installed."""
-    ruff = shutil.which("ruff")
+    """Return ``source`` formatted by ``ruff format``.
+
+    Raises `CodegenToolMissing` when ruff is not installed: the frame profiles are laid out
+    by it, so rendering without it would produce other text than the committed modules (and
+    ``--check`` would report them out of date for no reason in the spec).
+    """
+    # The ruff installed beside this interpreter (a venv's) first, then the one on PATH.
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
-        return source
+        raise CodegenToolMissing(
+            "ruff is not installed (pip install ruff): it lays out the frame modules"
+        )
     result = subprocess.run(
         [ruff, "format", "--isolated", f"--line-length={_LINE_LENGTH}", "-"],
         input=source,

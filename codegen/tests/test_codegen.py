@@ -256,3 +256,11 @@ def test_generated_modules_never_import_construct_or_jinja2() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=HERE)
+
+
+def test_rendering_without_ruff_says_so_instead_of_rendering_other_text(monkeypatch) -> None:
+    import codegen.render as render
+
+    monkeypatch.setattr(render.shutil, "which", lambda *args, **kwargs: None)
+    with pytest.raises(render.CodegenToolMissing, match="ruff is not installed"):
+        format_source("x = 1\n")

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: e8f796970631f86b6d0570d541fdfb0a11dc3330ca7fc92b07e3c6219a0e7225
+# Generated from codegen by codegen/templates/__init__.py.j2 - DO NOT EDIT. inputs-sha256: 9b6869d7fb94dc517297bb96900dda49329c207c75bdb36a1b305df9d3dadd3c
 """Code generated from ``spec/`` by ``python -m codegen``: offsets, enums and packet views.
 
 Never edit these modules: change the spec or the templates and regenerate. The hand-written

@@ -1,4 +1,4 @@
-# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 1ba8600870f1107e2d56a478dbf13aed2db9d3bc60e052d48d349363a52cae6c
+# Generated from codegen by codegen/templates/_base.py.j2 - DO NOT EDIT. inputs-sha256: 748632b61ee81f89d4add72c50152a2a5bf3b483981ae9af9f8d79ac5268c76e
 """The base of the generated enums: an ``IntEnum`` that keeps values it does not name.
 
 A packet may carry any value in a field; reading it must not raise. ``Cls(v)`` for an unnamed

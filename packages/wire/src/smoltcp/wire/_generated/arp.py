@@ -1,4 +1,4 @@
-# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4db11ce9034a89804e4bf1be0070a9eaa3fa0420c50ba7a029fc1157df35b43d
+# Generated from spec/arp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 8a3484d8b2265e1f9870e3f235c261ac5ed862d6170e3f30693697f1757b9760
 """ARP packet for Ethernet hardware and IPv4 protocol addresses (RFC 826).
 
 Generated offsets, enums and the `ArpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: cac520b77fb108f037850fafb1c8bcd2a5b03374e53d09f023dc4ea599ddc4d9
+# Generated from spec/dhcpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c33c1ae36fa5fc84a9f4aaddcc70547f05fd67ca5c7098878b2570a7a9a69015
 """DHCPv4 message, fixed part (RFC 2131 section 2, BOOTP of RFC 951), and the magic cookie.
 
 Generated offsets, enums and the `DhcpPacket` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e45a529965d256aeb3d64fd0520f4368db83b0271774f3af18c0a701bdfa9b41
+# Generated from spec/dns.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: f5e20f8bd21f03afbee91d550243dcfc27bbe2d2f7373fa3860531c1162d74b5
 """DNS message header (RFC 1035 section 4.1.1, the AD and CD bits of RFC 4035 3.2).
 
 Generated offsets, enums and the `DnsPacket` packet view over the fixed header. The

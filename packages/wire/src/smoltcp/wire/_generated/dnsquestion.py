@@ -1,4 +1,4 @@
-# Generated from spec/dnsquestion.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: dbbbca4e390c6ca9bf1cb475dee0fa9a15c55bc0b7e76086c167066580573021
+# Generated from spec/dnsquestion.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 2f679f35f270ea743192fbfaf261dd1b135846e311d640a1941496c5ec456ab6
 """The fixed part of a DNS question, after its QNAME (RFC 1035 section 4.1.2).
 
 Generated offsets, enums and the `DnsQuestionPart` packet view over the fixed header. The

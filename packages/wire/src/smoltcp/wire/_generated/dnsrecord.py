@@ -1,4 +1,4 @@
-# Generated from spec/dnsrecord.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 57461c3cdd4a4d60e83471512dd15a95a11de76b845186969cb4b54ec0a9da3c
+# Generated from spec/dnsrecord.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4ba05ca0c21af1e9d39a3710deacd6ffa698f5764fff2acafefa87656542ec1f
 """The fixed part of a DNS resource record, after its NAME (RFC 1035 section 4.1.3).
 
 Generated offsets, enums and the `DnsRecordPart` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: df73e87469cb25561994bcf0dc7e888f01a409d5eccfc0e48b8f08ace737ec9f
+# Generated from spec/profiles.py by codegen/templates/frames.py.j2 - DO NOT EDIT. inputs-sha256: bfcc2f68625cb5139ab2fe7f5756fa3188982b347bec06ea13883a2e67dc4af9
 """One-call parse and emit of the frame profiles declared in ``spec/profiles.py``.
 
 Each profile's headers are one ``struct`` format, so one call reads or writes a whole frame;

@@ -1,4 +1,4 @@
-# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 65117b3e7c6812ea5c205b42efdef6b65eeff9f8c527eec966683fae928fd7ef
+# Generated from spec/icmpv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 08a8deb3aaf6e6930032b9be1ca9434a9969d1350ede52dd986d2b0a2afb32fc
 """ICMPv4 message header (RFC 792, with the codes added by RFC 1122 and RFC 1812).
 
 Generated offsets, enums and the `Icmpv4Packet` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ced3c020b5eeed198d3cc3996d9316d0a6ff5a036237167617508ff3be6a0a19
+# Generated from spec/igmp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c8c42b83bae09823d7af11d99971268f1929de8fe5a5003bea1879c4c787f8d8
 """IGMPv2 message (RFC 2236 section 2).
 
 Generated offsets, enums and the `IgmpPacket` packet view over the fixed header. The

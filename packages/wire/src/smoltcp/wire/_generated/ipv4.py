@@ -1,4 +1,4 @@
-# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 4039cd3c42fa19619a3ce3f2184ee7b41a81dee65d61eacccda3107dc5666a36
+# Generated from spec/ipv4.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: c4a74296434dbc570a3d54afe9b57248b90c138c86f5b7ae9e2097ece82ec9a5
 """IPv4 header (RFC 791 section 3.1, with DSCP and ECN from RFC 2474 and RFC 3168).
 
 Generated offsets, enums and the `Ipv4Packet` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: 82d9830b530d0fd11361bb7037cd2e7bba8dcef9cdfa11ba7e1f14a6c1616b4d
+# Generated from spec/profiles.py by codegen/templates/fast.py.j2 - DO NOT EDIT. inputs-sha256: fb830258cb5a4ee5735d912e8b0095167c5c82c449b57ac031abe5b90beefca6
 """The per-layer ``parse_buffer``/``emit_buffer`` of one representation, from ``spec/profiles.py``.
 
 The header's common shape (``LAYER_PROFILES``) is one ``struct`` format; its fields, masks,

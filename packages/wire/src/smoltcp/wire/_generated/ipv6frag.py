@@ -1,4 +1,4 @@
-# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7d5f49f3f1f5c9fb46d8ff0b52f4f91ee66d2d2b1704286a0653a9fb6395b5a6
+# Generated from spec/ipv6frag.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 802bde77606bfb7ae75b41e476b4215b002417cff436b7f2ff4673bcc2799c31
 """IPv6 Fragment header (RFC 8200 section 4.5).
 
 Generated offsets, enums and the `Ipv6FragHeader` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 9c42bcfaadb07777b86e7aaf7c5bee44aa2d888b1cf10721e24aae8d4a37c776
+# Generated from spec/ipv6option.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 440f1ed0cc9c9ea8fe76bbda0e3f377f25c9076ffd400a1258b596fda522afb6
 """An IPv6 option of a Hop-by-Hop or Destination Options header (RFC 8200 section 4.2).
 
 Generated offsets, enums and the `Ipv6Option` packet view over the fixed header. The

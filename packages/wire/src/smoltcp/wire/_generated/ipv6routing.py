@@ -1,4 +1,4 @@
-# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 836392e1aab4932f0f2c6f31ffdb9cf2f4aac7dfee69d9fc58eb4f64e19844a6
+# Generated from spec/ipv6routing.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 5f19c83b72d190dea5b5166cb98f1c50eceb4c33b9751fa4384e5aea70875cfe
 """IPv6 Routing header, its four common fields (RFC 8200 section 4.4).
 
 Generated offsets, enums and the `Ipv6RoutingHeader` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/mldquery.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e8b65457201567bdc087d0d3f9ef8f819adead4884bab5ac132a38d38099d215
+# Generated from spec/mldquery.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: a931ce5d41c91b61edbb4dd2ecf77b9fe71adb818a249cbd4b9e92b8b64b97be
 """MLD Multicast Listener Query, MLDv2 form (RFC 3810 section 5.1); its first 24 octets are
 
 Generated offsets, enums and the `MldQuery` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: bd10ae8ef3eca31d65a96801bfd13fb749d0ea5f4683201cc17dbfe806d884eb
+# Generated from spec/mldv2.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 173f3ff9bd8812ac0086fede5aea6169c32867456f4a874854bb7776c6dc34ea
 """MLDv2 Multicast Listener Report message header (RFC 3810 section 5.2).
 
 Generated offsets, enums and the `Mldv2Report` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ca980e7c1d839256d18b344fb7b983d5dc8e7675972bc97f369b3a8735986f5b
+# Generated from spec/mldv2record.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 499ff78138a68742d694f5991fbaf51e42ee7483fcbfa13325b92a6ab55680dc
 """MLDv2 Multicast Address Record, fixed part (RFC 3810 section 5.2.4).
 
 Generated offsets, enums and the `Mldv2Record` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 445b9ad677319dcdcd5dad6aa1e9f82077095e2363aa03b78be89bc1683a4581
+# Generated from spec/ndpmtu.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: b86256247b0f0b6e9c35d6449e3977d04fb32584b5223d80b9dac4848cd89d0e
 """NDP MTU option (RFC 4861 section 4.6.4).
 
 Generated offsets, enums and the `NdpMtuOption` packet view over the fixed header. The

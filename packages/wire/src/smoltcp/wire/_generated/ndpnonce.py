@@ -1,4 +1,4 @@
-# Generated from spec/ndpnonce.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 0129a806dafd4b115219d0f5731245561ae7a0c880329ca76a7f8a5c34458cac
+# Generated from spec/ndpnonce.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: ecd30de390e6ebd5802a8abc775aecc509868ae858f70316407f792e66fc06c8
 """NDP Nonce option (RFC 3971 5.3.2), as duplicate address detection uses it (RFC 7527).
 
 Generated offsets, enums and the `NdpNonceOption` packet view over the fixed header. The

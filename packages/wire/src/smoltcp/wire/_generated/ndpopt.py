@@ -1,4 +1,4 @@
-# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: dd5372948f18d97f33ebe046e3f9a213c0b13aceb2bfdc00f886aa08d5ee2952
+# Generated from spec/ndpopt.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: e766b4f2e191803df723a77a83680b53c3b0dc0de46d41f07e067198617dd69a
 """The type and length that start every NDP option (RFC 4861 section 4.6).
 
 Generated offsets, enums and the `NdpOption` packet view over the fixed header. The

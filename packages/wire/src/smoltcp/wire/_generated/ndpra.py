@@ -1,4 +1,4 @@
-# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 96473d3d6e3087fbf404d868454479185bf72cae45993ed6c36ec55029dc07c5
+# Generated from spec/ndpra.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7dbb69135cb7ff78ef131e76bb1547385fd06687b9f9436423eebd9b01cd8b44
 """NDP Router Advertisement message (RFC 4861 section 4.2).
 
 Generated offsets, enums and the `NdpRouterAdvert` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 7e4a911173827e0dd004c9b028927c923faf23b785a676ba58ba2a8376d27fd2
+# Generated from spec/ndpredirect.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: edd1dede62707a6beabac33c82426cc22cdaeb66a1d7302f68da00042cee40b4
 """NDP Redirect message (RFC 4861 section 4.5).
 
 Generated offsets, enums and the `NdpRedirect` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: d654d17420a058f53e95960f540b7e5506696b576dd65dbaf201e5d385e06c4d
+# Generated from spec/ndprs.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 74af8549ffc66953eefff63a12aad5febc0de20e15d519625c8a9ecbc4bfe46b
 """NDP Router Solicitation message (RFC 4861 section 4.1).
 
 Generated offsets, enums and the `NdpRouterSolicit` packet view over the fixed header. The

@@ -1,4 +1,4 @@
-# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 39956168bee22a5071206b026bd951f2deafc7b57fb3875350f5efcd01706008
+# Generated from spec/udp.py by codegen/templates/header.py.j2 - DO NOT EDIT. inputs-sha256: 575adcecc6f61a20c4aa9ce406446586e7d131a3514f30d069b40bc7a1164b21
 """UDP header (RFC 768).
 
 Generated offsets, enums and the `UdpPacket` packet view over the fixed header. The
