@@ -171,7 +171,9 @@ class Egress:
         did = False
         cx = self._cx
         now = self._now
-        emit = self.emit
+        now_us = now.micros
+        # `emit` without its frame of its own: this runs for every segment.
+        emit = self.send_ip
         transmit = self._device.transmit
         visit = sockets.active_handles()
         for handle in visit:
@@ -199,7 +201,7 @@ class Egress:
                 at = sock.poll_at(cx)
             if at is None:
                 sockets.deactivate(handle)
-            elif at > now:
+            elif at.micros > now_us:
                 # A timer: sleep until then (or until woken) instead of a visit per poll.
                 sockets.sleep(handle, at.micros)
         sockets.compact_active(len(visit))

@@ -91,6 +91,7 @@ class Sender(SegmentOutput):
         # Configuration (kept across connections).
         self.nagle = True
         self.hop_limit: int | None = None
+        self._ip_template = None
         self.rst_pending: tuple[IpEndpoint, IpEndpoint, TcpSeqNumber, TcpSeqNumber] | None = None
         # Statistics: micros spent in each CHRONO_* kind (kept across connections), the
         # kind now and since when; `limit` is what stopped `next_segment` last.
@@ -239,7 +240,8 @@ class Sender(SegmentOutput):
         if self.limit != self.chrono:
             self.set_chrono(t, self.limit)
 
-        if self.zero_window_probe(cx, emit, t):
+        # (An open window is the common case: no call to find there is nothing to probe.)
+        if not tcb.snd_wnd and self.zero_window_probe(cx, emit, t):
             return True
 
         ka = tcb.keepalive_at
@@ -283,7 +285,13 @@ class Sender(SegmentOutput):
         snd_una = tcb.snd_una
         snd_nxt = tcb.snd_nxt
         sacked_edge = None
-        if snd_nxt < tcb.snd_max and tcb.sack_ok and not rec.board.is_empty:
+        # (``!=`` first: the int comparison in C; SND.NXT is SND.MAX but after an RTO.)
+        if (
+            snd_nxt != tcb.snd_max
+            and snd_nxt < tcb.snd_max
+            and tcb.sack_ok
+            and not rec.board.is_empty
+        ):
             # Going back after an RTO: skip what the peer has SACKed (RFC 6675 5.1 keeps
             # the scoreboard across a timeout), and stop short of the next SACKed range.
             for left, right in rec.board.blocks():
