@@ -41,6 +41,7 @@ _DEFAULT_HOP_LIMIT = 64
 _FLAGS = {_NONE: "A", _PSH: "PA", _FIN: "FA"}
 _tuple_new = tuple.__new__
 _IP_HEAD = ("src_addr", "dst_addr", "next_header", "payload_len")
+_PAYLOAD_LEN_AT = _IP_HEAD.index("payload_len")
 # `send` builds TcpRepr positionally: refuse to import if wire's field order ever changes.
 # Fields wire appends after `ns` (its compatibility rule: new fields only at the end) take
 # their defaults from `_TCP_REPR_TAIL`.
@@ -256,10 +257,12 @@ class SegmentOutput(Part):
             # A new connection (or hop limit): the header for its segments, less the length.
             assert local is not None and remote is not None  # a connection has both
             assert local.addr is not None and remote.addr is not None
-            header = ip_repr(
+            first = ip_repr(
                 local.addr, remote.addr, _TCP, 0, _DEFAULT_HOP_LIMIT if hop is None else hop
             )
-            made = self._ip_template = (local, remote, hop, type(header), header[:3], header[4:])
+            before = first[:_PAYLOAD_LEN_AT]
+            after = first[_PAYLOAD_LEN_AT + 1 :]
+            made = self._ip_template = (local, remote, hop, type(first), before, after)
         # tuple.__new__, as for the segment in `send`: only the length differs per segment.
         ipr: IpRepr = _tuple_new(made[3], (*made[4], seg.buffer_len(), *made[5]))
         return ipr
