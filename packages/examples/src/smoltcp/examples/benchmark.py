@@ -288,19 +288,22 @@ class StackSide:
 
     def _serve_children(self) -> None:
         sockets = self.sockets
+        children = self.children
         while (handle := self.sock.accept()) is not None:
-            self.children.append(handle)
+            children.append(handle)
             self.served += 1
-        kept = []
-        for handle in self.children:
+        removed = False
+        for handle in children:
             child = sockets.get(handle)
             if child.state is TcpState.ESTABLISHED or child.state is TcpState.CLOSE_WAIT:
                 self._echo(child)
             if child.state is TcpState.CLOSED or child.state is TcpState.TIME_WAIT:
                 sockets.remove(handle)
-            else:
-                kept.append(handle)
-        self.children = kept
+                removed = True
+        if removed:
+            # Handles are never reused: a removed one is no longer in the set. The list is
+            # rebuilt only then, not once per loop round.
+            self.children = [h for h in children if h in sockets]
 
     def moved(self) -> int:
         """Octets the stack moved: sent (reader), received (writer), both (rr, connect)."""
