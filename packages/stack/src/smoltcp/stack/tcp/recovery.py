@@ -265,7 +265,7 @@ class Recovery(Part):
         """Tell RACK what an ACK delivered (RFC 8985 6.2), and look for losses if anything."""
         tcb = self.tcb
         ranges = seg.sack_ranges
-        if is_dsack(ranges, tcb.snd_una):
+        if ranges and is_dsack(ranges, tcb.snd_una):
             self.n_dsack += 1
             self.rack.on_dsack()  # octets received twice: a retransmission was spurious
         if self.rack.on_ack(tcb.snd_una, ranges, t):
