@@ -311,16 +311,21 @@ class SegmentArrives(Part):
             snd_una = tcb.snd_una
             # SEG.ACK and SND.MAX as signed distances past SND.UNA: the three comparisons
             # below are then made on plain ints (`seq_before`), each exactly the modular
-            # comparison of the sequence numbers themselves (RFC 9293 3.4).
-            acked = ack - snd_una
-            flight = tcb.snd_max - snd_una
-            if seq_before(flight + 1 if self.snd.probing else flight, acked):
-                # RFC 5961 5.2: an ACK of data never sent (SEG.ACK > SND.MAX): challenge ACK
-                # and drop.
-                return self.challenge_ack(t, ip, cx)
-            if seq_before(acked, -tcb.max_snd_wnd):
-                # RFC 5961 5.2: SEG.ACK < SND.UNA - MAX.SND.WND, too old to be acceptable.
-                return self.challenge_ack(t, ip, cx)
+            # comparison of the sequence numbers themselves (RFC 9293 3.4). SEG.ACK = SND.UNA
+            # (every segment of a peer that is only sending) can break neither bound, since
+            # SND.UNA =< SND.MAX and MAX.SND.WND < 2**30 (RFC 7323 2.3): it skips them.
+            acked = 0
+            flight = 0
+            if ack != snd_una:
+                acked = ack - snd_una
+                flight = tcb.snd_max - snd_una
+                if seq_before(flight + 1 if self.snd.probing else flight, acked):
+                    # RFC 5961 5.2: an ACK of data never sent (SEG.ACK > SND.MAX): challenge
+                    # ACK and drop.
+                    return self.challenge_ack(t, ip, cx)
+                if seq_before(acked, -tcb.max_snd_wnd):
+                    # RFC 5961 5.2: SEG.ACK < SND.UNA - MAX.SND.WND, too old to be acceptable.
+                    return self.challenge_ack(t, ip, cx)
             if 0 < acked < SEQ_HALF:  # SEG.ACK > SND.UNA
                 self.on_ack(now, t, seg, ack, acked, flight)
             else:
