@@ -442,7 +442,10 @@ class SegmentArrives(Part):
 
     def update_window(self, seq: TcpSeqNumber, ack: TcpSeqNumber, wnd: int) -> None:
         tcb = self.tcb
-        if tcb.snd_wl1 < seq or (tcb.snd_wl1 == seq and tcb.snd_wl2 <= ack):
+        # RFC 9293 3.10.7.4: SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
+        # the equality tried first: it is a plain int test, and a pure ACK's SEG.SEQ is SND.WL1.
+        wl1 = tcb.snd_wl1
+        if (wl1 == seq and tcb.snd_wl2 <= ack) or wl1 < seq:
             old = tcb.snd_wnd
             tcb.snd_wnd = wnd
             tcb.snd_wl1 = seq
@@ -484,7 +487,8 @@ class SegmentArrives(Part):
         tcb.snd_una = ack
         if tcb.snd_nxt < ack:
             tcb.snd_nxt = ack
-        if tcb.snd_max < ack:
+        # (SND.MAX and SEG.ACK compared as distances from the old SND.UNA, plain ints.)
+        if seq_before(flight, acked):  # SND.MAX < SEG.ACK: the octet of a window probe
             tcb.snd_max = ack
         self.snd.probing = False
         # RTT: the timestamp echo when there is one (valid even for retransmissions, RFC 7323
@@ -531,7 +535,7 @@ class SegmentArrives(Part):
         if rec.in_loss and ack >= rec.recover:
             rec.in_loss = False
         # RFC 6298 5.2/5.3: restart the timer while data is outstanding.
-        if tcb.snd_max > ack:
+        if seq_before(acked, flight):  # SND.MAX > SEG.ACK
             rec.rto_at = t + rec.rtt.rto.micros
         else:
             rec.rto_at = None
