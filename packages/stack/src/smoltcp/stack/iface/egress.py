@@ -163,11 +163,17 @@ class Egress:
     # -- the sockets --------------------------------------------------------------------------
 
     def dispatch(self, sockets: SocketSet) -> bool:
-        """Let each active socket send until it has nothing more or the device is full."""
+        """Let each active socket send until it has nothing more or the device is full.
+
+        A socket is visited once per packet it sends and once more to find it has nothing
+        left (`Socket.dispatch_poll`, whose answer then says when it next wants a visit).
+        """
         did = False
         cx = self._cx
         now = self._now
-        emit = self.emit
+        now_us = now.micros
+        # `emit` without its frame of its own: this runs for every segment.
+        emit = self.send_ip
         transmit = self._device.transmit
         visit = sockets.active_handles()
         for handle in visit:
@@ -187,13 +193,15 @@ class Egress:
                         # The device is full: the rest stay active for the next poll.
                         return did
                     self._token = token
-                if not sock.dispatch(cx, now, emit):
+                at = sock.dispatch_poll(cx, now, emit)
+                if at is not True:
                     break
                 did = True
-            at = sock.poll_at(cx)
+            else:
+                at = sock.poll_at(cx)
             if at is None:
                 sockets.deactivate(handle)
-            elif at > now:
+            elif at.micros > now_us:
                 # A timer: sleep until then (or until woken) instead of a visit per poll.
                 sockets.sleep(handle, at.micros)
         sockets.compact_active(len(visit))

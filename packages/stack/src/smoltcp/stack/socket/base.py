@@ -1,7 +1,8 @@
 """What every socket is to the socket set and the interface.
 
 A socket never sees a device. The interface hands it parsed representations
-on ingress (`Socket.process`) and asks it for at most one packet on egress (`Socket.dispatch`).
+on ingress (`Socket.process`) and asks it for at most one packet on egress (`Socket.dispatch`,
+or `Socket.dispatch_poll`, which also says when the socket next wants a visit).
 The socket set files each socket under the keys it returns from `Socket.demux_keys`, so that
 ingress is a dictionary look-up whatever the number of sockets.
 """
@@ -9,7 +10,7 @@ ingress is a dictionary look-up whatever the number of sockets.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from smoltcp.stack.time import Instant
@@ -60,7 +61,8 @@ class SocketOwner(Protocol):
 class Socket:
     """The base of every socket: its link to the `SocketSet` it was added to.
 
-    Subclasses implement `demux_keys`, `process`, `dispatch` and `poll_at`, and call
+    Subclasses implement `demux_keys`, `process`, `dispatch` and `poll_at` (and may
+    override `dispatch_poll`, which combines the last two), and call
     `_rebind` whenever the keys they would return change, and `_wake` whenever they get
     something to send (the set then lets the interface visit them).
     """
@@ -115,6 +117,20 @@ class Socket:
     def poll_at(self, cx: Any) -> Instant | None:
         """Return when the socket next wants `dispatch` (``Instant.ZERO``: now), or None."""
         raise NotImplementedError
+
+    # Any: the interface's context (see process).
+    def dispatch_poll(self, cx: Any, now: Instant, emit: Emit) -> Literal[True] | Instant | None:
+        """Emit at most one packet through ``emit``; return True when one was emitted, and
+        otherwise what `poll_at` returns now.
+
+        The interface's egress loop calls this until it returns something other than True,
+        and so learns when to come back without a `poll_at` of its own. This default is
+        exactly `dispatch` then `poll_at`; a socket whose `dispatch` finds out its next time
+        while looking for something to send (TCP walks its timers) returns that instead.
+        """
+        if self.dispatch(cx, now, emit):
+            return True
+        return self.poll_at(cx)
 
     def _rebind(self) -> None:
         """Tell the socket set that `demux_keys` changed (a no-op before `SocketSet.add`)."""

@@ -22,6 +22,8 @@ from smoltcp.wire import (
     TcpTimestampRepr,
     ip_repr,
 )
+from smoltcp.wire.ipv4 import Ipv4Repr
+from smoltcp.wire.ipv6 import Ipv6Repr
 
 __all__ = ["SegmentOutput"]
 
@@ -38,6 +40,8 @@ _DEFAULT_HOP_LIMIT = 64
 # The flags of an ACK-bearing segment `send` builds, for the trace.
 _FLAGS = {_NONE: "A", _PSH: "PA", _FIN: "FA"}
 _tuple_new = tuple.__new__
+_IP_HEAD = ("src_addr", "dst_addr", "next_header", "payload_len")
+_PAYLOAD_LEN_AT = _IP_HEAD.index("payload_len")
 # `send` builds TcpRepr positionally: refuse to import if wire's field order ever changes.
 # Fields wire appends after `ns` (its compatibility rule: new fields only at the end) take
 # their defaults from `_TCP_REPR_TAIL`.
@@ -52,17 +56,28 @@ if TcpRepr._fields[9:16] != (
 ):
     raise ImportError(f"TcpRepr's fields moved: {TcpRepr._fields}")
 _TCP_REPR_TAIL = tuple(TcpRepr._field_defaults[name] for name in TcpRepr._fields[16:])
+# `ip_repr` builds the IP header positionally from a connection's template, the payload
+# length fourth.
+if Ipv4Repr._fields[:4] != _IP_HEAD or Ipv6Repr._fields[:4] != _IP_HEAD:
+    raise ImportError(f"IP representations' fields moved: {Ipv4Repr._fields}, {Ipv6Repr._fields}")
 
 
 class SegmentOutput(Part):
     """The segment-building half of `send.Sender` (see the module docstring)."""
 
-    __slots__ = ("hop_limit", "rst_pending")
+    __slots__ = ("_ip_template", "hop_limit", "rst_pending")
 
     # Set by `send.Sender`: the configured hop limit (None: the default) and the RST
     # `queue_rst` remembered.
     hop_limit: int | None
     rst_pending: tuple[IpEndpoint, IpEndpoint, TcpSeqNumber, TcpSeqNumber] | None
+    # The IP header of every segment but for its length, made once per connection: the
+    # local and remote endpoints and the hop limit it was made for, the representation's
+    # type, the fields before the payload length and those after it (see `ip_repr`).
+    _ip_template: (
+        tuple[IpEndpoint, IpEndpoint, int | None, type, tuple[object, ...], tuple[object, ...]]
+        | None
+    )
 
     def send_syn(self, cx: Context, emit: Emit, t: int) -> None:
         """Send the SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) from the ISS."""
@@ -209,8 +224,9 @@ class SegmentOutput(Part):
                 piece = tcb.rcv_mss - options if size > tcb.snd_mss else 0
                 rec.rack.on_send(seq, seq + size, t, seq < tcb.snd_max, piece, options)
             if end > tcb.snd_max:
-                if rec.rtt_seq is None and seq >= tcb.snd_max and not tcb.ts_ok:
-                    # Time this segment (Karn: only new data is timed).
+                if not tcb.ts_ok and rec.rtt_seq is None and seq >= tcb.snd_max:
+                    # Time this segment (Karn: only new data is timed); with timestamps
+                    # every ACK is a sample.
                     rec.rtt_seq = end
                     rec.rtt_at = t
                 tcb.n_bytes_out += size
@@ -235,16 +251,21 @@ class SegmentOutput(Part):
         """Return the IP header of ``seg``, from the local to the remote address."""
         local = self.tcb.local
         remote = self.tcb.remote
-        assert local is not None and remote is not None  # a connection has both
-        assert local.addr is not None and remote.addr is not None
         hop = self.hop_limit
-        return ip_repr(
-            local.addr,
-            remote.addr,
-            _TCP,
-            seg.buffer_len(),
-            _DEFAULT_HOP_LIMIT if hop is None else hop,
-        )
+        made = self._ip_template
+        if made is None or made[0] is not local or made[1] is not remote or made[2] != hop:
+            # A new connection (or hop limit): the header for its segments, less the length.
+            assert local is not None and remote is not None  # a connection has both
+            assert local.addr is not None and remote.addr is not None
+            first = ip_repr(
+                local.addr, remote.addr, _TCP, 0, _DEFAULT_HOP_LIMIT if hop is None else hop
+            )
+            before = first[:_PAYLOAD_LEN_AT]
+            after = first[_PAYLOAD_LEN_AT + 1 :]
+            made = self._ip_template = (local, remote, hop, type(first), before, after)
+        # tuple.__new__, as for the segment in `send`: only the length differs per segment.
+        ipr: IpRepr = _tuple_new(made[3], (*made[4], seg.buffer_len(), *made[5]))
+        return ipr
 
     def queue_rst(self) -> None:
         """Remember the RST to send for an abort (RFC 9293 3.10.5)."""

@@ -12,6 +12,8 @@ the base class `output.SegmentOutput`: the one place where a trace hook sees wha
 
 from __future__ import annotations
 
+from typing import Literal
+
 from smoltcp.stack.socket.base import Emit
 from smoltcp.stack.tcp.output import SegmentOutput
 from smoltcp.stack.tcp.state import TcpState
@@ -89,6 +91,7 @@ class Sender(SegmentOutput):
         # Configuration (kept across connections).
         self.nagle = True
         self.hop_limit: int | None = None
+        self._ip_template = None
         self.rst_pending: tuple[IpEndpoint, IpEndpoint, TcpSeqNumber, TcpSeqNumber] | None = None
         # Statistics: micros spent in each CHRONO_* kind (kept across connections), the
         # kind now and since when; `limit` is what stopped `next_segment` last.
@@ -125,6 +128,18 @@ class Sender(SegmentOutput):
 
     def dispatch(self, cx: Context, now: Instant, emit: Emit) -> bool:
         """Emit at most one segment through ``emit``; return whether one was emitted."""
+        return self.dispatch_poll(cx, now, emit) is True
+
+    def dispatch_poll(
+        self, cx: Context, now: Instant, emit: Emit
+    ) -> Literal[True] | Instant | None:
+        """Emit at most one segment through ``emit``; return True when one was emitted, and
+        otherwise when `dispatch` next has work (what `poll_at` would return now).
+
+        A visit that sends nothing has checked every kind of work on the way (every
+        condition under which `poll_at` answers "now"), so only the timers are left to
+        look at: the egress loop needs no `poll_at` after it.
+        """
         tcb = self.tcb
         rec = self.rec
         rcv = self.rcv
@@ -133,18 +148,18 @@ class Sender(SegmentOutput):
             return True
         st = tcb.state
         if st is _CLOSED or st is _LISTEN:
-            return False
+            return None
         t = tcb.clock = now.micros
         if st is _TIME_WAIT:
             timewait_at = tcb.timewait_at
             assert timewait_at is not None  # armed on entering TIME-WAIT
             if t >= timewait_at:
                 self.sock._to_closed()
-                return False
+                return self.poll_at(cx)
             if rcv.ack_now:
                 self.send(cx, emit, t, _NONE, self.ack_seq(), b"")
                 return True
-            return False
+            return self.poll_at(cx)
 
         # User timeout (RFC 9293 3.8.4): give up on a silent peer.
         timeout = tcb.timeout
@@ -165,12 +180,12 @@ class Sender(SegmentOutput):
             if self.rst_pending is not None:
                 self.emit_rst(emit)
                 return True
-            return False
+            return self.poll_at(cx)
 
         if rec.rto_at is not None and t >= rec.rto_at:
             rec.on_retransmit_timeout(now, t)
             if tcb.state is not st:
-                return False
+                return self.poll_at(cx)
         elif rec.tlp_at is not None and t >= rec.tlp_at:
             rec.tlp_at = None
             if self.rec.loss_probe(cx, emit, t):
@@ -186,7 +201,7 @@ class Sender(SegmentOutput):
             if rcv.ack_now and st is _SYN_RECEIVED:
                 self.send(cx, emit, t, _NONE, self.ack_seq(), b"")
                 return True
-            return False
+            return self.poll_at(cx)
 
         if rec.rack.lost:
             # RACK's losses first (a retransmission lost again is older than any hole), and
@@ -225,7 +240,8 @@ class Sender(SegmentOutput):
         if self.limit != self.chrono:
             self.set_chrono(t, self.limit)
 
-        if self.zero_window_probe(cx, emit, t):
+        # (An open window is the common case: no call to find there is nothing to probe.)
+        if not tcb.snd_wnd and self.zero_window_probe(cx, emit, t):
             return True
 
         ka = tcb.keepalive_at
@@ -244,7 +260,8 @@ class Sender(SegmentOutput):
         if rcv.ack_now or rcv.win_update or (ack_at is not None and t >= ack_at):
             self.send(cx, emit, t, _NONE, self.ack_seq(), b"")
             return True
-        return False
+        # Nothing to send now (each check above would have sent): the next timer.
+        return self.next_timer()
 
     def waiting(self) -> bool:
         # True while we wait on the peer: unacknowledged sequence space, or keep-alive on.
@@ -268,7 +285,13 @@ class Sender(SegmentOutput):
         snd_una = tcb.snd_una
         snd_nxt = tcb.snd_nxt
         sacked_edge = None
-        if snd_nxt < tcb.snd_max and tcb.sack_ok and not rec.board.is_empty:
+        # (``!=`` first: the int comparison in C; SND.NXT is SND.MAX but after an RTO.)
+        if (
+            snd_nxt != tcb.snd_max
+            and snd_nxt < tcb.snd_max
+            and tcb.sack_ok
+            and not rec.board.is_empty
+        ):
             # Going back after an RTO: skip what the peer has SACKed (RFC 6675 5.1 keeps
             # the scoreboard across a timeout), and stop short of the next SACKed range.
             for left, right in rec.board.blocks():
@@ -474,11 +497,23 @@ class Sender(SegmentOutput):
             or self.next_segment() is not None
         ):
             return Instant.ZERO
+        return self.next_timer()
+
+    def next_timer(self) -> Instant | None:
+        """Return when the earliest timer of a synchronized connection fires, or None."""
+        tcb = self.tcb
+        rec = self.rec
+        rcv = self.rcv
         at = rec.rto_at
         for timer in (rcv.ack_at, tcb.keepalive_at, rec.tlp_at, rec.rack_at):
             if timer is not None and (at is None or timer < at):
                 at = timer
-        if tcb.snd_wnd == 0 and st in _SENDING and tcb.snd_nxt == tcb.snd_una and len(tcb.tx):
+        if (
+            tcb.snd_wnd == 0
+            and tcb.state in _SENDING
+            and tcb.snd_nxt == tcb.snd_una
+            and len(tcb.tx)
+        ):
             persist: int = self.persist_at if self.persist_at is not None else 0
             if at is None or persist < at:
                 at = persist

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Hashable
+from typing import Literal
 
 from smoltcp.stack.socket.base import Emit
 from smoltcp.stack.socket.errors import ConnectError, RecvError, SendError
@@ -487,6 +488,12 @@ class TcpSocket(TcpSocketSettings):
     def poll_at(self, cx: Context) -> Instant | None:
         """Return when `dispatch` next has work (``Instant.ZERO``: now), or None."""
         return self._snd.poll_at(cx)
+
+    def dispatch_poll(
+        self, cx: Context, now: Instant, emit: Emit
+    ) -> Literal[True] | Instant | None:
+        """Emit at most one segment; return True, or else what `poll_at` returns now."""
+        return self._snd.dispatch_poll(cx, now, emit)
 
     def listen(
         self, endpoint: EndpointLike, backlog: int = 0, *, syn_backlog: int | None = None
