@@ -12,6 +12,7 @@ flight, must leave both saying the same of every octet.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from hypothesis import given, settings
@@ -186,4 +187,116 @@ def test_rack_says_of_every_octet_what_the_reference_says(
         else:
             rack.on_rto()
             ref.lost.clear()
+        compare(rack, ref)
+
+
+# -- long flights: what the bisection over runs must find ---------------------------------
+
+
+def check_runs(rack: Rack) -> None:
+    """Each run rises in transmit and in sequence order within half the sequence space (what
+    the bisection relies on), and none is empty."""
+    for run in rack._runs:
+        assert run
+        base = run[0][0]
+        for earlier, later in itertools.pairwise(run):
+            assert earlier[8] <= later[8], run
+            assert (earlier[1] - base) & M <= (later[0] - base) & M, run
+        assert (run[-1][1] - base) & M < HALF, run
+
+
+KINDS = (
+    ["new"] * 5 + ["ack"] * 5 + ["hole", "hole", "again", "cut", "detect", "detect", "ptb", "rto"]
+)
+
+
+@st.composite
+def long_flights(draw: st.DrawFn) -> tuple[int, list[tuple[object, ...]]]:
+    """A sender in loss recovery over a long flight: segments and super-segments of ``MSS``
+    octets, ACKs that move SND.UNA (into a super-segment too) and SACK what arrived (with
+    the odd D-SACK or out-of-window block), the holes sent again in order and some again
+    out of order (lost retransmissions, retransmissions cutting an entry), path MTU drops."""
+    mss = 10
+    una = top = 0
+    arrived: set[int] = set()  # segment starts the receiver holds above SND.UNA
+    next_hole = 0
+    ops: list[tuple[object, ...]] = []
+    for _ in range(draw(st.integers(20, 120))):
+        kind = draw(st.sampled_from(KINDS))
+        if kind == "new" or top == una:
+            size = mss * draw(st.sampled_from([1, 1, 1, 3]))
+            ops.append(("send", top, top + size, False))
+            arrived.update(s for s in range(top, top + size, mss) if draw(st.booleans()))
+            top += size
+        elif kind == "ack":
+            if draw(st.integers(0, 3)) == 0:
+                una = draw(st.integers(una, top))
+                arrived = {s for s in arrived if s >= una}
+            blocks = [
+                (s, s + draw(st.sampled_from([mss, mss, 2 * mss])))
+                for s in sorted(arrived, reverse=True)[: draw(st.integers(0, 4))]
+            ]
+            odd = draw(st.sampled_from([None] * 6 + ["dsack", "far"]))
+            if odd == "dsack":
+                blocks.insert(0, (una - mss, una))
+            elif odd == "far":
+                left = draw(st.integers(0, M))
+                blocks.append((left, left + draw(st.integers(1, HALF))))
+            ops.append(("ack", una, blocks))
+        elif kind == "hole":
+            next_hole = max(next_hole, una)
+            holes = [s for s in range(next_hole, top, mss) if s not in arrived]
+            if holes:
+                ops.append(("send", holes[0], min(holes[0] + mss, top), True))
+                next_hole = holes[0] + mss
+        elif kind == "again":
+            start = draw(st.integers(una, top - 1))
+            ops.append(("send", start, min(start + mss, top), True))
+        elif kind == "cut":
+            start = draw(st.integers(una, top - 1))
+            ops.append(("send", start, draw(st.integers(start + 1, min(top, start + 3))), True))
+        elif kind == "ptb":
+            ops.append(("ptb", draw(st.integers(mss // 2, 2 * mss)), mss, draw(st.booleans())))
+        else:
+            ops.append((kind,))
+    return draw(st.sampled_from(BASES)), ops
+
+
+@settings(max_examples=200, deadline=None)
+@given(long_flights(), st.lists(st.integers(1, 400), min_size=120, max_size=120))
+def test_long_flights_in_recovery_match_the_reference(
+    case: tuple[int, list[tuple[object, ...]]], gaps: list[int]
+) -> None:
+    base, ops = case
+    rack = Rack()
+    ref = Reference(base)
+    t = 1000
+    for op, gap in zip(ops, gaps, strict=False):
+        t += gap
+        kind = op[0]
+        if kind == "send":
+            start, end = (base + op[1]) & M, (base + op[2]) & M  # type: ignore[operator]
+            rack.on_send(start, end, t, bool(op[3]))
+            ref.send(start, end, t, bool(op[3]))
+        elif kind == "ack":
+            una = (base + op[1]) & M  # type: ignore[operator]
+            blocks = [((base + a) & M, (base + b) & M) for a, b in op[2]]  # type: ignore[attr-defined]
+            rack.on_ack(una, blocks, t)
+            ref.ack(una, blocks)
+        elif kind == "detect":
+            xmit, end, wait = rack._xmit, rack._end, rack._rtt + rack.reordering_window
+            rack.detect(t)
+            ref.detect(t, xmit, end, wait)
+        elif kind == "ptb":
+            # The reference does not model segment sizes: it takes the marks RACK made
+            # (compared from then on: later ACKs must still find the entries they cut).
+            rack.mark_too_big(op[1], op[2], bool(op[3]))  # type: ignore[arg-type]
+            for seq, (_, _, delivered, lost) in octets_of(rack).items():
+                if not delivered:
+                    ref.octets[seq].lost = lost
+            ref.lost = lost_of(rack)
+        else:
+            rack.on_rto()
+            ref.lost.clear()
+        check_runs(rack)
         compare(rack, ref)

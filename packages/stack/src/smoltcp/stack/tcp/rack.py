@@ -17,8 +17,9 @@ Sequence numbers are raw 32-bit ints; times are integer microseconds, passed in.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Sequence
+import heapq
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
 
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
 
@@ -26,8 +27,8 @@ __all__ = ["Rack"]
 
 # Entry fields: [start, end) sequence numbers, send time, retransmission, delivered, lost,
 # the payload of each wire segment a super-segment was cut into (0: one segment), the TCP
-# option octets each carried.
-_START, _END, _TIME, _RETX, _DELIVERED, _LOST, _PIECE, _OPTIONS = range(8)
+# option octets each carried, and which `Rack.on_send` recorded it (its transmit order).
+_START, _END, _TIME, _RETX, _DELIVERED, _LOST, _PIECE, _OPTIONS, _SERIAL = range(9)
 
 
 # One sent range: [start, end, send time, ...] (ints; see the field indices above).
@@ -71,8 +72,67 @@ def _split(entry: _Entry, blocks: Sequence[tuple[int, int]]) -> list[tuple[_Entr
     return parts
 
 
+def _serial_of(entry: _Entry) -> int:
+    return entry[_SERIAL]
+
+
+def _candidates(run: list[_Entry], lo: int, hi: int) -> range:
+    """Return the positions in ``run`` of the entries that may hold octets of [lo, hi) (raw
+    sequence numbers), found by bisection.
+
+    A run's entries rise in sequence order within half the sequence space of its first, so
+    the callers' sequence-space tests agree with plain comparisons of distances from there
+    as long as both edges lie less than half the space below the run's end; otherwise every
+    position is returned (the callers test each entry anyway: only slower).
+    """
+    # Distances from the first start, offset by half the space (so no sign to fold).
+    base = run[0][_START] - SEQ_HALF
+    floor = ((run[-1][_END] - base) & SEQ_MASK) - SEQ_HALF
+    lo = (lo - base) & SEQ_MASK
+    hi = (hi - base) & SEQ_MASK
+    n = len(run)
+    if lo <= floor or hi <= floor or floor >= SEQ_HALF:
+        return range(n)
+    if hi <= SEQ_HALF or lo >= floor + SEQ_HALF:
+        return range(0)  # wholly below the first entry or above the last
+    # The first entry ending above lo, the first starting at or above hi (mostly the ends).
+    if (run[0][_END] - base) & SEQ_MASK > lo:
+        first = 0
+    else:
+        first = bisect_right(run, lo, key=lambda e: (e[_END] - base) & SEQ_MASK)
+    if (run[-1][_START] - base) & SEQ_MASK < hi:
+        last = n
+    else:
+        last = bisect_left(run, hi, lo=first, key=lambda e: (e[_START] - base) & SEQ_MASK)
+    return range(first, last)
+
+
+def _reached(run: list[_Entry], una: int) -> int:
+    """Return how many of ``run``'s first entries start at or below ``una``: those SND.UNA
+    passed and the one it may cut (all of them when ``una`` cannot be placed against the
+    run, see `_candidates`)."""
+    base = run[0][_START] - SEQ_HALF
+    floor = ((run[-1][_END] - base) & SEQ_MASK) - SEQ_HALF
+    at = (una - base) & SEQ_MASK
+    if at <= floor or floor >= SEQ_HALF:
+        return len(run)
+    if at < SEQ_HALF:
+        return 0  # below the first start
+    if (run[-1][_START] - base) & SEQ_MASK <= at:
+        return len(run)
+    return bisect_right(run, at, key=lambda e: (e[_START] - base) & SEQ_MASK)
+
+
 class Rack:
-    """The sent segments of one connection, and RACK's view of what was delivered."""
+    """The sent segments of one connection, and RACK's view of what was delivered.
+
+    The sent ranges (entries, disjoint) are kept in runs: lists whose entries rise both in
+    transmit order and in sequence order. New data makes one run; the retransmissions of a
+    recovery, sent hole after hole, usually another. Within a run, an ACK finds the few
+    entries its SACK blocks or SND.UNA touch by bisection, so its cost does not grow with
+    the flight; each entry carries the number of the `on_send` that recorded it (its parts
+    keep it), which merges the runs back into one transmit order where RACK needs it.
+    """
 
     __slots__ = (
         "_end",
@@ -82,7 +142,8 @@ class Rack:
         "_reordered",
         "_retx",
         "_rtt",
-        "_sent",
+        "_runs",
+        "_serial",
         "_xmit",
         "lost",
     )
@@ -92,8 +153,11 @@ class Rack:
 
     def reset(self) -> None:
         """Forget everything (a new connection)."""
-        self._sent: deque[_Entry] = deque()  # entries in transmit order (see the fields above)
-        self._retx = 0  # how many entries are retransmissions (they break seq order)
+        # Runs of entries (see the fields above), none empty; each rises in transmit and in
+        # sequence order, within half the sequence space of its first entry.
+        self._runs: list[list[_Entry]] = []
+        self._serial = 0  # the next `on_send`'s number (the entries' transmit order)
+        self._retx = 0  # how many entries are retransmissions
         self._xmit: int | None = None  # RACK.xmit_ts: the latest send time delivered
         self._end = 0  # RACK.end_seq: that segment's end
         self._rtt = 0  # RACK.rtt: its round trip time
@@ -104,6 +168,14 @@ class Rack:
         # [start, end) ranges deemed lost and not yet sent again, in the order found; a
         # third field, 1, marks a path MTU loss (`mark_too_big`).
         self.lost: list[list[int]] = []
+
+    @property
+    def _sent(self) -> list[_Entry]:
+        """Every entry, in transmit order (parts of one send in sequence order)."""
+        runs = self._runs
+        if len(runs) == 1:
+            return list(runs[0])
+        return list(heapq.merge(*runs, key=_serial_of))
 
     @property
     def reordering_window(self) -> int:
@@ -168,32 +240,48 @@ class Rack:
         if retransmission:
             self._forget(start, end)
             self._retx += 1
-        self._sent.append([start, end, t, retransmission, False, False, piece, options])
+        entry = [start, end, t, retransmission, False, False, piece, options, self._serial]
+        self._serial += 1
+        # It joins the run it continues most closely (new data: the one it follows), or
+        # starts one.
+        best = None
+        gap = SEQ_HALF
+        for run in self._runs:
+            base = run[0][_START]
+            last = run[-1][_END]
+            if ((last - base) & SEQ_MASK) <= ((start - base) & SEQ_MASK) <= (
+                (end - base) & SEQ_MASK
+            ) < SEQ_HALF and ((start - last) & SEQ_MASK) < gap:
+                best = run
+                gap = (start - last) & SEQ_MASK
+        if best is None:
+            self._runs.append([entry])
+        else:
+            best.append(entry)
 
     def _forget(self, start: int, end: int) -> None:
         """Take [start, end) out of the entries and lost ranges that hold it (sent again)."""
-        sent = self._sent
-        # Usually one entry overlaps: find them in one pass (seq_before inlined), then replace
-        # each in place, from the last so that the earlier positions hold.
-        hits = [
-            i
-            for i, entry in enumerate(sent)
-            if 0 < ((end - entry[_START]) & SEQ_MASK) < SEQ_HALF
-            and 0 < ((entry[_END] - start) & SEQ_MASK) < SEQ_HALF
-        ]
-        for i in reversed(hits):
-            entry = sent[i]
-            s, e = entry[_START], entry[_END]
-            del sent[i]
-            if entry[_RETX]:
-                self._retx -= 1
-            # What is left of the entry keeps its send time and marks.
-            if seq_before(end, e):
-                sent.insert(i, [end, e, *entry[_TIME:]])
-                self._retx += entry[_RETX]
-            if seq_before(s, start):
-                sent.insert(i, [s, start, *entry[_TIME:]])
-                self._retx += entry[_RETX]
+        for run in self._runs:
+            # Usually one entry overlaps: find them (seq_before inlined), then replace each in
+            # place, from the last so that the earlier positions hold.
+            hits = [
+                i
+                for i in _candidates(run, start, end)
+                if 0 < ((end - run[i][_START]) & SEQ_MASK) < SEQ_HALF
+                and 0 < ((run[i][_END] - start) & SEQ_MASK) < SEQ_HALF
+            ]
+            for i in reversed(hits):
+                entry = run[i]
+                s, e = entry[_START], entry[_END]
+                # What is left of the entry keeps its send time and marks.
+                rest = []
+                if seq_before(s, start):
+                    rest.append([s, start, *entry[_TIME:]])
+                if seq_before(end, e):
+                    rest.append([end, e, *entry[_TIME:]])
+                run[i : i + 1] = rest
+                self._retx += entry[_RETX] * (len(rest) - 1)
+        self._runs = [run for run in self._runs if run]
         lost: list[list[int]] = []
         for r in self.lost:
             s, e = r[0], r[1]
@@ -213,116 +301,136 @@ class Rack:
         Return whether a segment was newly delivered (then `detect` has work).
         """
         una &= SEQ_MASK
-        sent = self._sent
+        runs = self._runs
         delivered = False
-        # The cumulatively acknowledged entries lead the list (but for retransmissions, found
-        # below): of those, the latest sent one is the one RACK keeps (steps 2-3).
+        # The cumulatively acknowledged entries that lead the transmit order (a prefix of
+        # each run): of those, the latest sent one is the one RACK keeps (steps 2-3). Those
+        # behind an entry not acknowledged (retransmissions' ranges) are found below.
         newest = None
         xmit = self._xmit
-        while sent and not seq_before(una, sent[0][_END]):
-            entry = sent.popleft()
+        taken = [0] * len(runs)
+        while True:
+            entry = None
+            for r, run in enumerate(runs):
+                i = taken[r]
+                if i < len(run) and (entry is None or run[i][_SERIAL] < entry[_SERIAL]):
+                    entry = run[i]
+                    at = r
+            if entry is None or seq_before(una, entry[_END]):
+                break
+            taken[at] += 1
             if entry[_RETX]:
                 self._retx -= 1
             if not entry[_DELIVERED]:
                 if not entry[_RETX] and xmit is not None and entry[_TIME] < xmit:
                     self._reordered = True  # step 1
                 newest = entry
+        if any(taken):
+            for r, run in enumerate(runs):
+                del run[: taken[r]]
+            self._runs = runs = [run for run in runs if run]
         if newest is not None:
             delivered = self._deliver(newest, t)
-        if sent:
+        if runs:
             # A super-segment acknowledged piece by piece straddles SND.UNA: what is left of
             # it starts there (a loss found in it must not reach below SND.UNA).
-            head = sent[0]
+            head = min((run[0] for run in runs), key=_serial_of)
             if 0 < ((una - head[_START]) & SEQ_MASK) < SEQ_HALF:
                 head[_START] = una
         if self._retx or blocks:
-            # Most entries are untouched by the blocks: `_split`'s test, inlined over the
-            # blocks' raw edges (computed once per ACK), turns them away without a call.
-            edges = [(int(left) & SEQ_MASK, int(right) & SEQ_MASK) for left, right in blocks]
-            # When every block lies in the half space above SND.UNA (a well-formed ACK), an
-            # entry also there is touched only if it overlaps [bottom, top): entries wholly
-            # below the lowest block or above the highest (most holes, the new data in
-            # flight) are turned away with two comparisons.
-            bottom = top = -1
-            if edges:
-                rel = [((left - una) & SEQ_MASK, (right - una) & SEQ_MASK) for left, right in edges]
-                if all(lo < hi < SEQ_HALF for lo, hi in rel):
-                    bottom = min(lo for lo, _ in rel)
-                    top = max(hi for _, hi in rel)
-            # A delivered original (not a retransmission) is inert from then on: nothing
-            # reads its times or marks, it only waits for SND.UNA to pass it. So a run of them
-            # becomes one entry (`run`, the last kept), and an ACK after a long SACKed stretch
-            # walks a few entries instead of one per segment.
-            kept: deque[_Entry] = deque()
-            run: _Entry | None = None
-            for entry in sent:
-                end = entry[_END]
-                if not 0 < ((end - una) & SEQ_MASK) < SEQ_HALF:
-                    delivered = self._deliver(entry, t) or delivered
-                    self._retx -= entry[_RETX]
-                    continue
-                if 0 < ((una - entry[_START]) & SEQ_MASK) < SEQ_HALF:
-                    entry[_START] = una  # straddles SND.UNA (a retransmission, partly ACKed)
-                if entry[_DELIVERED]:
-                    if entry[_RETX]:
-                        run = None
-                    elif run is not None and run[_END] == entry[_START]:
-                        # Only a contiguous run: it must not span octets never delivered.
-                        run[_END] = end
-                        continue
-                    else:
-                        run = entry
-                    kept.append(entry)
-                    continue
-                if edges:
-                    start = entry[_START]
-                    if top >= 0:
-                        s_rel = (start - una) & SEQ_MASK
-                        e_rel = (end - una) & SEQ_MASK
-                        if s_rel < e_rel < SEQ_HALF and (s_rel >= top or e_rel <= bottom):
-                            kept.append(entry)
-                            run = None
-                            continue
-                    length = (end - start) & SEQ_MASK
-                    for left, right in edges:
-                        hi = (right - start) & SEQ_MASK
-                        if 0 < hi < SEQ_HALF:
-                            lo = (left - start) & SEQ_MASK
-                            if lo >= SEQ_HALF:
-                                lo = 0
-                            if lo < hi and lo < length:
-                                break
-                    else:
-                        kept.append(entry)
-                        run = None
-                        continue
-                    parts = _split(entry, edges)
-                    if parts is not None:
-                        # What arrived is delivered; the rest keeps waiting, with the same
-                        # send time (so a super-segment's lost piece is found too).
-                        for part, sacked in parts:
-                            if sacked:
-                                delivered = self._deliver(part, t) or delivered
-                                if not part[_RETX]:
-                                    if run is not None and run[_END] == part[_START]:
-                                        run[_END] = part[_END]
-                                        continue
-                                    kept.append(part)
-                                    run = part
-                                    continue
-                            kept.append(part)
-                            run = None
-                        self._retx += entry[_RETX] * (len(parts) - 1)
-                        continue
-                kept.append(entry)
-                run = None
-            self._sent = sent = kept
+            delivered = self._on_sack(una, blocks, t) or delivered
         if self.lost:
-            self.lost = [r for r in self.lost if seq_before(una, r[1])]
-            for r in self.lost:
-                if seq_before(r[0], una):
-                    r[0] = una
+            self.lost = [rng for rng in self.lost if seq_before(una, rng[1])]
+            for rng in self.lost:
+                if seq_before(rng[0], una):
+                    rng[0] = una
         return delivered
+
+    def _on_sack(self, una: int, blocks: Sequence[tuple[int, int]], t: int) -> bool:
+        """Deliver what SND.UNA passed behind an entry it did not, and what the ``blocks``
+        cover, in transmit order; return whether anything was newly delivered.
+
+        Only the entries that can change are visited: in each run, those below or across
+        SND.UNA (its first ones) and those the blocks overlap, found by bisection.
+        """
+        runs = self._runs
+        edges = [(int(left) & SEQ_MASK, int(right) & SEQ_MASK) for left, right in blocks]
+        visit = []
+        for r, run in enumerate(runs):
+            where = set(range(_reached(run, una)))
+            for left, right in edges:
+                where.update(_candidates(run, left, right))
+            visit += [(run[i][_SERIAL], r, i) for i in where]
+        visit.sort()
+        # Each visited entry's replacement (its parts, or none once acknowledged), by run.
+        changed: dict[int, dict[int, list[_Entry]]] = {}
+        delivered = False
+        for _, r, i in visit:
+            entry = runs[r][i]
+            if not 0 < ((entry[_END] - una) & SEQ_MASK) < SEQ_HALF:
+                delivered = self._deliver(entry, t) or delivered
+                self._retx -= entry[_RETX]
+                changed.setdefault(r, {})[i] = []
+                continue
+            if 0 < ((una - entry[_START]) & SEQ_MASK) < SEQ_HALF:
+                entry[_START] = una  # straddles SND.UNA (a retransmission, partly ACKed)
+            if entry[_DELIVERED] or not edges:
+                continue
+            parts = _split(entry, edges)
+            if parts is not None:
+                # What arrived is delivered; the rest keeps waiting, with the same send time
+                # (so a super-segment's lost piece is found too).
+                for part, sacked in parts:
+                    if sacked:
+                        delivered = self._deliver(part, t) or delivered
+                changed.setdefault(r, {})[i] = [part for part, _ in parts]
+                self._retx += entry[_RETX] * (len(parts) - 1)
+        for r, replace in changed.items():
+            runs[r] = self._replaced(runs[r], replace)
+        if changed:
+            self._runs = [run for run in runs if run]
+        return delivered
+
+    def _replaced(self, run: list[_Entry], changes: dict[int, list[_Entry]]) -> list[_Entry]:
+        """Return ``run`` with the entry at each position in ``changes`` replaced by its parts.
+
+        A delivered original (not a retransmission) is inert from then on: nothing reads its
+        times or marks, it only waits for SND.UNA to pass it. So one placed here joins the
+        delivered original before it when it continues it and no other entry was sent
+        between them, and an ACK after a long SACKed stretch finds a few entries instead of
+        one per segment (the transmit order, which decides what a cumulative ACK delivers,
+        stays the same).
+        """
+        others = [other for other in self._runs if other is not run]
+        out: list[_Entry] = []
+
+        def push(entry: _Entry) -> None:
+            if out:
+                last = out[-1]
+                if (
+                    last[_DELIVERED]
+                    and entry[_DELIVERED]
+                    and not last[_RETX]
+                    and not entry[_RETX]
+                    and last[_END] == entry[_START]
+                    and all(_none_between(other, last, entry) for other in others)
+                ):
+                    last[_END] = entry[_END]
+                    return
+            out.append(entry)
+
+        at = 0
+        for i in sorted(changes):
+            if at < i:
+                push(run[at])
+                out.extend(run[at + 1 : i])
+            for part in changes[i]:
+                push(part)
+            at = i + 1
+        if at < len(run):
+            push(run[at])
+            out.extend(run[at + 1 :])
+        return out
 
     def _deliver(self, entry: _Entry, t: int) -> bool:
         """RFC 8985 6.2 steps 1-3 for one newly delivered segment."""
@@ -366,8 +474,9 @@ class Rack:
         field, 1: a path MTU loss (see `Recovery.rack_next`).
         """
         found: list[tuple[int, int]] = []
-        kept: deque[_Entry] = deque()
-        for entry in self._sent:
+        runs: list[list[_Entry]] = [[] for _ in self._runs]
+        tagged = [_tagged(run, kept) for run, kept in zip(self._runs, runs, strict=True)]
+        for entry, kept in heapq.merge(*tagged, key=lambda pair: pair[0][_SERIAL]):
             kept.append(entry)
             if entry[_DELIVERED] or entry[_LOST]:
                 continue
@@ -394,7 +503,7 @@ class Rack:
                     tail[1] = end
                 else:
                     self.lost.append([start, end, 1])
-        self._sent = kept
+        self._runs = runs
         return found
 
     def on_rto(self) -> None:
@@ -408,21 +517,36 @@ class Rack:
         plus the reordering window (RFC 8985 6.2 step 5); return when to look again (the
         reordering timer), or None.
 
-        Newly lost ranges are appended to `lost`.
+        Newly lost ranges are appended to `lost`, in transmit order.
         """
         xmit = self._xmit
         if xmit is None:
             return None
-        wait = self._rtt + self.reordering_window
         end = self._end
+        # Each run in transmit order up to its first entry sent after the latest delivered
+        # one; the first of those over all runs ends the search (all sent after it are
+        # later still), so an entry of another run sent after it is left alone too.
+        waiting: list[_Entry] = []
+        stop = None
+        for run in self._runs:
+            for entry in run:
+                if entry[_DELIVERED] or entry[_LOST]:
+                    continue
+                sent_at = entry[_TIME]
+                if sent_at > xmit or (sent_at == xmit and not seq_before(entry[_END], end)):
+                    if stop is None or entry[_SERIAL] < stop:
+                        stop = entry[_SERIAL]
+                    break
+                waiting.append(entry)
+        if stop is not None:
+            # (The parts of the stopping entry's send before it are in its run, before it.)
+            waiting = [entry for entry in waiting if entry[_SERIAL] <= stop]
+        if len(self._runs) > 1:
+            waiting.sort(key=_serial_of)
+        wait = self._rtt + self.reordering_window
         timer = None
-        for entry in self._sent:
-            if entry[_DELIVERED] or entry[_LOST]:
-                continue
-            sent_at = entry[_TIME]
-            if sent_at > xmit or (sent_at == xmit and not seq_before(entry[_END], end)):
-                break  # transmit order: every later entry was sent later still
-            due = sent_at + wait
+        for entry in waiting:
+            due = entry[_TIME] + wait
             if due <= t:
                 entry[_LOST] = True
                 self.lost.append([entry[_START], entry[_END]])
@@ -432,6 +556,18 @@ class Rack:
 
     def __repr__(self) -> str:
         return (
-            f"Rack(sent={len(self._sent)}, lost={self.lost}, xmit={self._xmit}, "
-            f"rtt={self._rtt}, min_rtt={self._min_rtt})"
+            f"Rack(sent={sum(len(run) for run in self._runs)}, lost={self.lost}, "
+            f"xmit={self._xmit}, rtt={self._rtt}, min_rtt={self._min_rtt})"
         )
+
+
+def _tagged(run: list[_Entry], kept: list[_Entry]) -> Iterator[tuple[_Entry, list[_Entry]]]:
+    """Iterate over ``run``'s entries, each with ``kept``."""
+    for entry in run:
+        yield entry, kept
+
+
+def _none_between(run: list[_Entry], first: _Entry, second: _Entry) -> bool:
+    """Return whether no entry of ``run`` was sent between ``first`` and ``second``."""
+    after = bisect_right(run, first[_SERIAL], key=_serial_of)
+    return after == len(run) or run[after][_SERIAL] > second[_SERIAL]

@@ -49,7 +49,16 @@ class SackScoreboard:
     ranges kept (memory, and the work per ACK); `ignored` counts the ranges refused for it.
     """
 
-    __slots__ = ("_blocks", "_dup_thresh", "_high_rxt", "_max_blocks", "_sacked", "_una", "ignored")
+    __slots__ = (
+        "_blocks",
+        "_dup_thresh",
+        "_high_rxt",
+        "_max_blocks",
+        "_pipe",
+        "_sacked",
+        "_una",
+        "ignored",
+    )
 
     def __init__(self, dup_thresh: int = 3, max_blocks: int = MAX_SACK_BLOCKS) -> None:
         if dup_thresh < 1:
@@ -69,6 +78,9 @@ class SackScoreboard:
         self._sacked = 0
         # HighRxt of RFC 6675 as an offset from self._una (0: nothing retransmitted).
         self._high_rxt = 0
+        # The last pipe computed, (snd_una, snd_nxt, mss, pipe): the send path asks several
+        # times per ACK with the board unchanged. Every change of the board clears it.
+        self._pipe: tuple[int, int, int, int] | None = None
 
     # -- state ----------------------------------------------------------------------------
 
@@ -129,6 +141,7 @@ class SackScoreboard:
             # An old ACK (shift < 0) must not move the board back.
             return
         self._una = snd_una
+        self._pipe = None
         blocks = self._blocks
         keep = []
         sacked = 0
@@ -202,6 +215,7 @@ class SackScoreboard:
             self.ignored += 1
             return 0
         blocks[i:j] = [[new_start, new_end]]
+        self._pipe = None
         added = (end - start) - covered
         self._sacked += added
         return added
@@ -264,8 +278,24 @@ class SackScoreboard:
         Each un-SACKed octet in [snd_una, snd_nxt) counts once unless it is lost, and once
         more if it was retransmitted in this recovery (below HighRxt).
         """
-        self._advance(int(snd_una))
-        total = seq_dist(int(snd_una), int(snd_nxt))
+        snd_una = int(snd_una)
+        snd_nxt = int(snd_nxt)
+        self._advance(snd_una)
+        cached = self._pipe
+        if (
+            cached is not None
+            and cached[0] == snd_una
+            and cached[1] == snd_nxt
+            and cached[2] == mss
+        ):
+            return cached[3]
+        pipe = self._compute_pipe(snd_una, snd_nxt, mss)
+        self._pipe = (snd_una, snd_nxt, mss, pipe)
+        return pipe
+
+    def _compute_pipe(self, snd_una: int, snd_nxt: int, mss: int) -> int:
+        """SetPipe itself (see `pipe`), SND.UNA already applied to the board."""
+        total = seq_dist(snd_una, snd_nxt)
         if total <= 0:
             return 0
         lost = self._lost_limit(mss)
@@ -329,10 +359,12 @@ class SackScoreboard:
         end = seq_dist(una, int(seq)) + length
         if end > self._high_rxt:
             self._high_rxt = end
+            self._pipe = None
 
     def start_recovery(self) -> None:
         """Forget the retransmission marks: a new recovery starts (HighRxt = SND.UNA)."""
         self._high_rxt = 0
+        self._pipe = None
 
     def on_rto(self) -> None:
         """Forget the retransmission marks after a timeout; keep the SACK information.
@@ -341,6 +373,7 @@ class SackScoreboard:
         socket still retransmits from SND.UNA after an RTO.)
         """
         self._high_rxt = 0
+        self._pipe = None
 
     def __repr__(self) -> str:
         return f"SackScoreboard(una={self._una}, blocks={self.blocks()}, sacked={self._sacked})"
