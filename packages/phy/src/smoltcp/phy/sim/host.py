@@ -218,14 +218,18 @@ class SimHost:
         changed = False
         for app in self.apps:
             changed = app.step(now) or changed
-        if changed:
+        at = iface.poll_at(now, sockets)
+        # An application that changed a socket (sent, read, closed) may have given it
+        # something to send now: poll again, but only if the interface says something is due
+        # (a poll with nothing due and nothing received does nothing).
+        if changed and (card.inbox or (at is not None and at.micros <= t)):
             did = iface.poll(now, card, sockets) or did
             for app in self.apps:
                 app.step(now)
+            at = iface.poll_at(now, sockets)
         if card.inbox:
             self._arm(t)  # more frames than one burst
             return
-        at = iface.poll_at(now, sockets)
         if at is None:
             return
         at_us = at.micros
