@@ -278,3 +278,26 @@ def test_stale_timer_entries_are_compacted() -> None:
     sockets.wake_due(5)
     assert sockets.is_active(h)
     assert sockets.next_wake() is None
+
+
+def test_schedule_sorts_the_active_sockets_by_their_poll_at() -> None:
+    sockets = SocketSet()
+    idle = sockets.add(Timer(None))
+    later = sockets.add(Timer(Instant.from_micros(700)))
+    soon = sockets.add(Timer(Instant.from_micros(300)))
+    # At 100: nothing is due; the earliest wish is 300; the idle socket leaves, the others sleep.
+    assert sockets.schedule(None, 100) == 300
+    assert not sockets.is_active(idle) and not sockets.is_active(later)
+    assert not sockets.is_active(soon) and not sockets.has_active()
+    # The sleepers' times count although no socket is active.
+    assert sockets.schedule(None, 200) == 300
+    # At 300 the first wakes, is asked again, and (still wanting 300) says "now".
+    assert sockets.schedule(None, 300) == 300
+    assert sockets.is_active(soon) and not sockets.is_active(later)
+    assert sockets.wake_due(300) is True
+    sockets.deactivate(soon)
+    assert sockets.wake_due(300) is False
+    assert sockets.schedule(None, 800) == 700
+    assert sockets.is_active(later)
+    sockets[later].at = None
+    assert sockets.schedule(None, 800) is None and not sockets.has_active()

@@ -106,3 +106,18 @@ def test_bad_secret_and_unbound_endpoint() -> None:
         IsnGenerator("not bytes" * 2)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         IsnGenerator(SECRET).isn(IpEndpoint(None, 80), B, Instant.ZERO)
+
+
+def test_offset_is_keyed_blake2s_of_the_four_tuple_every_time() -> None:
+    import hashlib
+
+    gen = IsnGenerator(SECRET)
+    tuple_octets = bytes([192, 168, 69, 1]) + (49500).to_bytes(2, "big")
+    tuple_octets += bytes([192, 168, 69, 100]) + (80).to_bytes(2, "big")
+    expected = int.from_bytes(
+        hashlib.blake2s(tuple_octets, key=SECRET, digest_size=4).digest(), "big"
+    )
+    # The same value again and after another tuple: no state carries over between calls.
+    assert gen.offset(A, B) == expected
+    assert gen.offset(B, A) != expected
+    assert gen.offset(A, B) == expected

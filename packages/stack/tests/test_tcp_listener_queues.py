@@ -285,3 +285,25 @@ def test_the_cookie_secret_comes_from_the_configuration() -> None:
 def test_bad_limits_in_the_configuration_are_named(config: dict[str, Any], name: str) -> None:
     with pytest.raises(ValueError, match=name):
         Harness(medium=Medium.IP, **config)
+
+
+def test_accept_waits_for_half_open_children_and_drops_a_failed_one() -> None:
+    h, listener = make(backlog=4, syn_backlog=4)
+    [synack_a] = segment(h, "192.168.69.2", 50000, 1000)
+    [synack_b] = segment(h, "192.168.69.3", 50001, 2000)
+    # Both children are half-open: nothing to accept, and both stay in the set.
+    assert listener.accept() is None
+    assert len(h.sockets) == 3 and listener.backlog == 2
+    # The first peer resets its handshake: its child fails and accept drops it from the set.
+    segment(h, "192.168.69.2", 50000, 1001, flags="R")
+    assert listener.accept() is None
+    assert len(h.sockets) == 2
+    # The second completes its handshake and is handed out.
+    segment(h, "192.168.69.3", 50001, 2001, ack=synack_b.seq + 1, flags="A")
+    handle = listener.accept()
+    assert handle is not None
+    child = h.sockets[handle]
+    assert child.state is TcpState.ESTABLISHED
+    assert str(child.remote_endpoint.addr) == "192.168.69.3"
+    assert listener.accept() is None and listener.backlog == 0
+    assert synack_a.flags == "SA"

@@ -83,6 +83,8 @@ BULK_BUFFER = 4 << 20
 SMALL_BUFFER = 64 << 10
 MAX_BUFFER = 256 << 20
 MAX_REPEAT = 100
+# How often (microseconds of the stack's clock) the loop looks at the peer and the time-outs.
+_CHECK_INTERVAL_US = 1000
 
 
 def buffer_size(text: str) -> int:
@@ -286,19 +288,22 @@ class StackSide:
 
     def _serve_children(self) -> None:
         sockets = self.sockets
+        children = self.children
         while (handle := self.sock.accept()) is not None:
-            self.children.append(handle)
+            children.append(handle)
             self.served += 1
-        kept = []
-        for handle in self.children:
+        removed = False
+        for handle in children:
             child = sockets.get(handle)
             if child.state is TcpState.ESTABLISHED or child.state is TcpState.CLOSE_WAIT:
                 self._echo(child)
             if child.state is TcpState.CLOSED or child.state is TcpState.TIME_WAIT:
                 sockets.remove(handle)
-            else:
-                kept.append(handle)
-        self.children = kept
+                removed = True
+        if removed:
+            # Handles are never reused: a removed one is no longer in the set. The list is
+            # rebuilt only then, not once per loop round.
+            self.children = [h for h in children if h in sockets]
 
     def moved(self) -> int:
         """Octets the stack moved: sent (reader), received (writer), both (rr, connect)."""
@@ -372,8 +377,15 @@ class Bench:
         progress = [1.0]
         threaded = isinstance(peer, KernelPeer)
 
+        # The peer's liveness (a system call for a process) and the time-outs are looked at
+        # once per millisecond of the stack's clock, not once per frame.
+        check_at = [0]
+
         def step(now: Instant) -> bool:
             side.step()
+            if now.micros < check_at[0]:
+                return True
+            check_at[0] = now.micros + _CHECK_INTERVAL_US
             if peer.error is not None or not peer.is_alive():
                 return False
             if threaded and peer.elapsed() >= progress[0]:

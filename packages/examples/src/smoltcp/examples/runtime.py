@@ -75,23 +75,26 @@ def poll_loop(
     from smoltcp.phy import Waiter
 
     clock = clock or Clock()
-    waiter = None
+    sleep: Callable[[Duration], object]
     if wait is None:
-        waiter = Waiter([device])
-        wait = lambda _devices, timeout: waiter.wait(timeout)  # noqa: E731
-    devices = [device]
+        sleep = Waiter([device]).wait
+    else:
+        devices = [device]
+        sleep = lambda timeout: wait(devices, timeout)  # noqa: E731
     poll = iface.poll
     poll_delay = iface.poll_delay
+    max_us = max_sleep.micros
     while True:
         now = clock.now()
         poll(now, device, sockets)
         if not step(now):
             return
         delay = poll_delay(now, sockets)
-        if delay is None or delay > max_sleep:
+        # Compared as integers: this runs once per frame in a busy loop.
+        if delay is None or delay.micros > max_us:
             delay = max_sleep
         if delay.micros > 0:
-            wait(devices, delay)
+            sleep(delay)
 
 
 _ERRNO_TEXT = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import selectors
+import select
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -42,7 +42,7 @@ def _readable_now(device: Any) -> bool:
 
 
 class Waiter:
-    """Wait on a fixed set of devices, keeping one selector across calls.
+    """Wait on a fixed set of devices, keeping one poll object across calls.
 
     A device is waited on through ``fileno()`` if it has one (TAP, TUN, raw socket, and any
     middleware over them); a device that instead has ``readable()`` (the loopback) counts as
@@ -53,15 +53,29 @@ class Waiter:
 
     def __init__(self, devices: Iterable[Any]) -> None:
         self._devices = list(devices)
-        self._selector = selectors.DefaultSelector()
+        # The system's epoll (poll elsewhere) straight, not `selectors`: a loop that polls the
+        # stack between frames waits once per frame, and the selector's bookkeeping around
+        # the same system call costs more than the call itself. Both round the timeout up to
+        # a millisecond (as the selector does), so that a timer is never woken for early.
+        self._poller: Any
+        if hasattr(select, "epoll"):
+            self._poller = select.epoll()
+            self._unit = 1_000_000  # epoll's timeout is in seconds
+            events = select.EPOLLIN
+        else:  # pragma: no cover - not Linux
+            self._poller = select.poll()
+            self._unit = 1000  # poll's is in milliseconds
+            events = select.POLLIN
+        self._fds: set[int] = set()
         self._pollable = []
         self._hints = [hint for device in self._devices for hint in _wake_hints(device)]
         for device in self._devices:
             fd = _fileno(device)
             if fd is None:
                 self._pollable.append(device)
-            elif fd not in self._selector.get_map():
-                self._selector.register(fd, selectors.EVENT_READ)
+            elif fd not in self._fds:
+                self._fds.add(fd)
+                self._poller.register(fd, events)
 
     def wait(self, timeout: Duration | None) -> bool:
         """Return True once a device is readable, False if ``timeout`` passes first.
@@ -69,9 +83,10 @@ class Waiter:
         ``timeout`` None waits for ever (ValueError if no device has a descriptor and none is
         readable, since nothing could end the wait); a negative timeout is zero.
         """
-        if any(_readable_now(d) for d in self._pollable):
+        pollable = self._pollable
+        if pollable and any(_readable_now(d) for d in pollable):
             return True
-        due = self._due_in()
+        due = self._due_in() if self._hints else None
         if due is not None:
             if due.micros <= 0:
                 return True
@@ -79,13 +94,13 @@ class Waiter:
                 timeout = due
             else:
                 due = None  # the caller's timeout comes first
-        secs = None if timeout is None else max(timeout.micros, 0) / 1_000_000
-        if not self._selector.get_map():
-            if secs is None:
+        if not self._fds:
+            if timeout is None:
                 raise ValueError("wait(timeout=None) on devices with no file descriptor")
-            time.sleep(secs)
-            return due is not None or any(_readable_now(d) for d in self._pollable)
-        return bool(self._selector.select(secs)) or due is not None
+            time.sleep(max(timeout.micros, 0) / 1_000_000)
+            return due is not None or any(_readable_now(d) for d in pollable)
+        limit = None if timeout is None else max(timeout.micros, 0) / self._unit
+        return bool(self._poller.poll(limit)) or due is not None
 
     def _due_in(self) -> Duration | None:
         """Return the shortest time until a device's held frame is due, or None."""
@@ -97,8 +112,11 @@ class Waiter:
         return best
 
     def close(self) -> None:
-        """Release the selector."""
-        self._selector.close()
+        """Release the poll object (the devices stay open)."""
+        self._fds.clear()
+        close = getattr(self._poller, "close", None)
+        if close is not None:
+            close()
 
     def __enter__(self) -> Waiter:
         return self

@@ -87,6 +87,8 @@ _QUOTING = frozenset(
     (Icmpv4Message.DST_UNREACHABLE, Icmpv4Message.TIME_EXCEEDED, Icmpv4Message.PARAM_PROBLEM)
 )
 _EMPTY: tuple[Socket, ...] = ()
+# ``rx_packet`` outside a poll: nothing (one empty view, shared, rather than one per poll).
+_NO_PACKET = memoryview(b"")
 # The per-packet parsers that build no view objects (same checks and errors as parse(View)).
 _parse_ipv4 = Ipv4Repr.parse_buffer
 _parse_tcp = TcpRepr.parse_buffer
@@ -162,7 +164,7 @@ class Ingress:
         self._trace = False
         self._l2_broadcast = False
         # The IP packet being received (quoted by an ICMP error about it).
-        self.rx_packet = memoryview(b"")
+        self.rx_packet = _NO_PACKET
         # Fragments waiting for the rest of their packet; what "too big" errors taught.
         self.reassembler = iface.reassembler
         self._pmtu = iface.pmtu
@@ -181,7 +183,7 @@ class Ingress:
     def end(self) -> None:
         """End a poll: forget the socket set and the last packet."""
         self._sockets = self._idle
-        self.rx_packet = memoryview(b"")
+        self.rx_packet = _NO_PACKET
 
     def process_frame(self, frame: memoryview) -> None:
         """Handle one received frame; count and log, never raise."""

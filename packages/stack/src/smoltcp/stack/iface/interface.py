@@ -84,6 +84,11 @@ def _check_device(device: object) -> None:
             raise TypeError(f"device must have a {method}() method ({type(device).__name__})")
 
 
+def _check_sockets(sockets: object) -> None:
+    if not isinstance(sockets, SocketSet):
+        raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
+
+
 def _ipv6_cidrs(cidrs: tuple[IpCidr, ...]) -> set[IpCidr]:
     return {c for c in cidrs if isinstance(c, Ipv6Cidr)}
 
@@ -500,59 +505,100 @@ class Interface:
         counted in `counters`. Raises TypeError for a ``now`` that is not an `Instant`, a
         ``device`` without the device protocol or ``sockets`` that are not a `SocketSet`.
         """
+        # The exact-type tests are the cheap common case; the full checks name the argument.
         if type(now) is not Instant:
             _check_now(now)
-        if not isinstance(sockets, SocketSet):
-            raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
+        if type(sockets) is not SocketSet:
+            _check_sockets(sockets)
         self._now = now
         now_us = now.micros
         self.context.now = now
         trace = log.isEnabledFor(TRACE)
         egress = self._egress
-        ingress = self._ingress
         egress.begin(now, device, trace)
-        ingress.begin(now, sockets, trace)
-        did = False
-        receive = device.receive
-        process = ingress.process_frame
         try:
-            for _ in range(self._burst):
-                tokens = receive(now)
-                if tokens is None:
-                    break
+            did = self._receive(now, device, sockets, trace)
+            if self._timers_due(now_us):
+                did = self._run_timers(now, now_us) or did
+            if sockets.wake_due(now_us):
+                did = egress.dispatch(sockets) or did
+        finally:
+            egress.end()
+        return did
+
+    def _receive(self, now: Instant, device: Device, sockets: SocketSet, trace: bool) -> bool:
+        """Hand what ``device`` holds (at most a burst) to ingress; return whether any frame
+        came. Ingress is set up for the poll only once a frame has come: an idle poll pays
+        for one ``receive`` call and nothing else."""
+        burst = self._burst
+        if burst < 1:
+            return False
+        receive = device.receive
+        tokens = receive(now)
+        if tokens is None:
+            return False
+        ingress = self._ingress
+        ingress.begin(now, sockets, trace)
+        try:
+            process = ingress.process_frame
+            while True:
                 rx = tokens[0]
                 # Any device's token: only some carry the hint (see RxToken).
                 ingress.checksum_valid = getattr(rx, "checksum_valid", False) is True
                 rx.consume(process)
-                did = True
+                burst -= 1
+                if not burst:
+                    break
+                tokens = receive(now)
+                if tokens is None:
+                    break
             ingress.checksum_valid = False
+            # The last segments of a connection may wait for more to join them (GRO).
             ingress.deliver_held()
-            if len(self.reassembler):
-                service_reassembly(
-                    self.reassembler,
-                    self._errors.limit,
-                    egress,
-                    self.counters,
-                    self.config.hop_limit,
-                    now_us,
-                )
-            resolution = self._resolution
-            if resolution.due():
-                did = resolution.service() or did
-            due = self.multicast.next_due_us
-            if due is not None and due <= now_us:
-                did = self._ipv4_host.service_igmp(now) or did
-            if self.acd.due_us(now_us):
-                did = self._ipv4_host.service_acd(now) or did
-            host = self._ipv6_host
-            if 0 <= host.due_us() <= now_us:
-                did = host.service(now) or did
-            sockets.wake_due(now_us)
-            if sockets.has_active():
-                did = egress.dispatch(sockets) or did
         finally:
-            egress.end()
             ingress.end()
+        return True
+
+    def _timers_due(self, now_us: int) -> bool:
+        """Return whether a subsystem of the interface (not a socket) has work at ``now_us``:
+        fragments waiting, packets ready or waiting for resolution, or a timer of neighbour
+        resolution, IGMP, conflict detection or the IPv6 host duties that has come.
+
+        Every subsystem keeps its next deadline as a number, so this reads numbers and calls
+        nothing per idle poll but the IPv6 host's (a minimum over its duties).
+        """
+        if len(self.reassembler) or self._resolution.due():
+            return True
+        due = self.multicast.next_due_us
+        if due is not None and due <= now_us:
+            return True
+        if self.acd.due_us(now_us):
+            return True
+        return 0 <= self._ipv6_host.due_us() <= now_us
+
+    def _run_timers(self, now: Instant, now_us: int) -> bool:
+        """Do what `_timers_due` found due; return whether a frame was sent."""
+        did = False
+        if len(self.reassembler):
+            service_reassembly(
+                self.reassembler,
+                self._errors.limit,
+                self._egress,
+                self.counters,
+                self.config.hop_limit,
+                now_us,
+            )
+        resolution = self._resolution
+        if resolution.due():
+            did = resolution.service() or did
+        due = self.multicast.next_due_us
+        if due is not None and due <= now_us:
+            did = self._ipv4_host.service_igmp(now) or did
+        if self.acd.due_us(now_us):
+            did = self._ipv4_host.service_acd(now) or did
+        host = self._ipv6_host
+        if 0 <= host.due_us() <= now_us:
+            did = host.service(now) or did
         return did
 
     def poll_at(self, now: Instant, sockets: SocketSet) -> Instant | None:
@@ -561,9 +607,10 @@ class Interface:
         A time at or before ``now`` means "now". Sockets that have nothing left to do are
         dropped from the set's active set here too, and sockets waiting for a timer sleep.
         """
-        _check_now(now)
-        if not isinstance(sockets, SocketSet):
-            raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
+        if type(now) is not Instant:
+            _check_now(now)
+        if type(sockets) is not SocketSet:
+            _check_sockets(sockets)
         at_us = self._poll_at_us(now, sockets)
         if at_us is None:
             return None
@@ -571,13 +618,15 @@ class Interface:
 
     def poll_delay(self, now: Instant, sockets: SocketSet) -> Duration | None:
         """Return how long until `poll` should next run (zero: now), or None for "no timer"."""
-        _check_now(now)
-        if not isinstance(sockets, SocketSet):
-            raise TypeError(f"sockets must be a SocketSet, not {type(sockets).__name__}")
+        if type(now) is not Instant:
+            _check_now(now)
+        if type(sockets) is not SocketSet:
+            _check_sockets(sockets)
         at_us = self._poll_at_us(now, sockets)
         if at_us is None:
             return None
-        return Duration(at_us - now.micros)
+        at_us -= now.micros
+        return Duration.ZERO if at_us == 0 else Duration(at_us)
 
     def _poll_at_us(self, now: Instant, sockets: SocketSet) -> int | None:
         """`poll_at` in integer microseconds, never before ``now`` (the loop between polls
@@ -587,37 +636,22 @@ class Interface:
         now_us = now.micros
         if self._egress.ready:
             return now_us
-        best = self._resolution.poll_at_us()
-        igmp_us = self.multicast.next_due_us
-        if igmp_us is not None and (best is None or igmp_us < best):
-            best = igmp_us
-        acd_us = self.acd.poll_at_us()
-        if acd_us is not None and (best is None or acd_us < best):
-            best = acd_us
+        # The sockets first: they must be visited anyway (to sleep or leave the active set),
+        # and when one has work now the interface's own timers cannot come earlier.
+        best = sockets.schedule(cx, now_us)
+        if best is not None and best <= now_us:
+            return now_us
+        for due in (
+            self._resolution.poll_at_us(),
+            self.multicast.next_due_us,
+            self.acd.poll_at_us(),
+            self.reassembler.next_deadline_us(),
+        ):
+            if due is not None and (best is None or due < best):
+                best = due
         v6_us = self._ipv6_host.due_us()
         if v6_us >= 0 and (best is None or v6_us < best):
             best = v6_us
-        frag_us = self.reassembler.next_deadline_us()
-        if frag_us is not None and (best is None or frag_us < best):
-            best = frag_us
-        sockets.wake_due(now_us)
-        if sockets.has_active():
-            visit = sockets.active_handles()
-            for handle in visit:
-                sock = sockets.get(handle)
-                at = None if sock is None else sock.poll_at(cx)
-                if at is None:
-                    sockets.deactivate(handle)
-                    continue
-                sock_us = at.micros
-                if sock_us > now_us:
-                    sockets.sleep(handle, sock_us)
-                if best is None or sock_us < best:
-                    best = sock_us
-            sockets.compact_active(len(visit))
-        wake_us = sockets.next_wake()
-        if wake_us is not None and (best is None or wake_us < best):
-            best = wake_us
         if best is not None and best < now_us:
             return now_us
         return best

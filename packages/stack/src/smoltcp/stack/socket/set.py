@@ -23,6 +23,7 @@ from smoltcp.wire.ipv4 import IpProtocol
 from .base import Socket
 
 if TYPE_CHECKING:
+    from smoltcp.stack.iface.context import Context
     from smoltcp.stack.tcp.trace import TraceRecorder
 
 __all__ = ["ANY_TCP_KEY", "ANY_UDP_KEY", "SocketHandle", "SocketSet"]
@@ -210,7 +211,8 @@ class SocketSet:
     #
     # A poll does: `wake_due(now)`; for each handle of `active_handles()`, dispatch, then by the
     # socket's `poll_at`: `deactivate` (nothing to do), `sleep` (a timer), or leave it active
-    # (work now); then `compact_active(visited)`. `next_wake()` says when a timer is due.
+    # (work now); then `compact_active(visited)`. `next_wake()` says when a timer is due;
+    # `schedule` does the same sorting without the dispatch, for the interface's `poll_at`.
 
     def has_active(self) -> bool:
         """Return True when some socket is active (egress has something to visit)."""
@@ -240,7 +242,6 @@ class SocketSet:
         `wake_due` makes it active again once ``at_us`` has come, `wake` earlier.
         """
         self._active.pop(handle, None)
-        self._active.pop(handle, None)
         sleep_at = self._sleep_at
         if sleep_at.get(handle) == at_us:
             return
@@ -263,18 +264,19 @@ class SocketSet:
         if before > 64 and len(active) * 4 < before:
             self._active = dict(active)
 
-    def wake_due(self, now_us: int) -> None:
-        """Make every sleeping socket whose time (micros) is at or before ``now_us`` active."""
+    def wake_due(self, now_us: int) -> bool:
+        """Make every sleeping socket whose time (micros) is at or before ``now_us`` active;
+        return whether any socket is active then (see `has_active`)."""
         heap = self._heap
-        if not heap:
-            return
-        sleep_at = self._sleep_at
-        active = self._active
-        while heap and heap[0][0] <= now_us:
-            at_us, handle = heapq.heappop(heap)
-            if sleep_at.get(handle) == at_us:
-                del sleep_at[handle]
-                active[handle] = None
+        if heap and heap[0][0] <= now_us:
+            sleep_at = self._sleep_at
+            active = self._active
+            while heap and heap[0][0] <= now_us:
+                at_us, handle = heapq.heappop(heap)
+                if sleep_at.get(handle) == at_us:
+                    del sleep_at[handle]
+                    active[handle] = None
+        return bool(self._active)
 
     def next_wake(self) -> int | None:
         """Return when (micros) the first sleeping socket wants a poll, or None if none sleeps."""
@@ -286,6 +288,38 @@ class SocketSet:
                 return at_us
             heapq.heappop(heap)
         return None
+
+    def schedule(self, cx: Context, now_us: int) -> int | None:
+        """Sort the sockets by when they next want a poll; return the earliest (micros).
+
+        At ``now_us`` (micros): sleeping sockets whose time has come become active
+        (`wake_due`); each active socket is asked for its ``poll_at(cx)`` and leaves the
+        active set when that is None (`deactivate`) or sleeps when it is after ``now_us``
+        (`sleep`). The answer is the earliest of those times and of the sleepers' (a time at
+        or before ``now_us`` when some socket has work now), or None when no socket wants a
+        poll at all.
+        """
+        best = None
+        if self.wake_due(now_us):
+            active = self._active
+            sockets = self._sockets
+            visit = list(active)
+            for handle in visit:
+                sock = sockets.get(handle)
+                at = None if sock is None else sock.poll_at(cx)
+                if at is None:
+                    active.pop(handle, None)
+                    continue
+                at_us = at.micros
+                if at_us > now_us:
+                    self.sleep(handle, at_us)
+                if best is None or at_us < best:
+                    best = at_us
+            self.compact_active(len(visit))
+        wake_us = self.next_wake()
+        if wake_us is not None and (best is None or wake_us < best):
+            best = wake_us
+        return best
 
     @property
     def timer_entries(self) -> int:

@@ -176,7 +176,9 @@ class Listener(Part):
         The caller owns the handle (and removes the socket from the set when done with it).
         Children whose handshake failed are removed from the set here.
         """
-        if self.backlog_max == 0:
+        if self.backlog_max == 0 or len(self.pending) == self.half_open:
+            # Every child (if any) is still in SYN-RECEIVED: none to hand out, none failed.
+            # An application asks at every turn of its loop, so this is the common answer.
             return None
         self.prune_backlog()
         sockets = self.sock._set
