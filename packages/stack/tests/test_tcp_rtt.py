@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smoltcp.stack.tcp.rtt import RttEstimator
 from smoltcp.stack.time import Duration, Instant
@@ -134,3 +136,44 @@ def test_samples_without_time_are_taken_as_before() -> None:
     est.on_timeout()
     assert est.sample(ms(3000))
     assert est.srtt == ms(3000)
+
+
+@given(
+    st.lists(st.tuples(st.integers(-1000, 5_000_000), st.booleans(), st.booleans()), max_size=30)
+)
+def test_sample_us_is_sample_in_microseconds(steps: list[tuple[int, bool, bool]]) -> None:
+    # The per-ACK path feeds integers; the outcome must be that of `sample` with Durations,
+    # through time-outs (and the refusals they cause) and back-off.
+    a, b = RttEstimator(), RttEstimator()
+    now = 10_000_000
+    for r, timeout, timed in steps:
+        now += 100_000
+        if timeout:
+            a.on_timeout(Instant(now))
+            b.on_timeout(Instant(now))
+            now += 1
+        took_a = a.sample(Duration(r), Instant(now) if timed else None)
+        took_b = b.sample_us(r, now if timed else None)
+        assert took_a == took_b
+        assert (a.srtt, a.rttvar, a.rto, a.backoff, a.min_rtt_us) == (
+            b.srtt,
+            b.rttvar,
+            b.rto,
+            b.backoff,
+            b.min_rtt_us,
+        )
+
+
+def test_sample_us_follows_rfc_6298_and_the_rto_tracks_every_change() -> None:
+    est = RttEstimator(min_rto=ms(1))
+    assert est.sample_us(100_000)
+    assert (est.srtt, est.rttvar, est.rto) == (ms(100), ms(50), ms(300))
+    est.sample_us(100_000)  # SRTT stays, RTTVAR shrinks: the RTO moves
+    assert (est.srtt, est.rttvar, est.rto) == (ms(100), Duration(37_500), ms(250))
+    est.min_rto = ms(400)  # the floor now decides; samples that keep it keep it
+    est.sample_us(100_000)
+    assert est.rto == ms(400)
+    est.sample_us(2_000_000)
+    assert est.rto > ms(400)
+    est.on_timeout(Instant.from_secs(100))
+    assert not est.sample_us(500_000, Instant.from_secs(100).micros + 1000)

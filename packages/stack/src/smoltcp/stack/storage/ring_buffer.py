@@ -116,7 +116,9 @@ class RingBuffer:
         Copies both pieces when the free region wraps. Never raises for lack of room: a full
         ring accepts 0 octets.
         """
-        src = _flat(data)
+        # `_flat`, inlined: this is the receive path of every TCP segment.
+        kind = type(data)
+        src = data if kind is bytes or kind is bytearray else _octets(data)
         capacity = self._capacity
         size = self._length
         count = len(src)

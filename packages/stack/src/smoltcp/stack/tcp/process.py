@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, cast
 
 from smoltcp.stack.tcp.icmp import path_mtu
 from smoltcp.stack.tcp.send import CHRONO_IDLE
-from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
+from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Reply
 from smoltcp.stack.tcp.trace import LossAction
@@ -309,14 +309,25 @@ class SegmentArrives(Part):
             st = tcb.state
         else:
             snd_una = tcb.snd_una
-            top = tcb.snd_max + 1 if self.snd.probing else tcb.snd_max
-            if ack > top:
-                # RFC 5961 5.2: an ACK of data never sent: challenge ACK and drop.
-                return self.challenge_ack(t, ip, cx)
-            if ack < snd_una - tcb.max_snd_wnd:
-                return self.challenge_ack(t, ip, cx)
-            if ack > snd_una:
-                self.on_ack(now, t, seg, ack)
+            # SEG.ACK and SND.MAX as signed distances past SND.UNA: the three comparisons
+            # below are then made on plain ints (`seq_before`), each exactly the modular
+            # comparison of the sequence numbers themselves (RFC 9293 3.4). SEG.ACK = SND.UNA
+            # (every segment of a peer that is only sending) can break neither bound, since
+            # SND.UNA =< SND.MAX and MAX.SND.WND < 2**30 (RFC 7323 2.3): it skips them.
+            acked = 0
+            flight = 0
+            if ack != snd_una:
+                acked = ack - snd_una
+                flight = tcb.snd_max - snd_una
+                if seq_before(flight + 1 if self.snd.probing else flight, acked):
+                    # RFC 5961 5.2: an ACK of data never sent (SEG.ACK > SND.MAX): challenge
+                    # ACK and drop.
+                    return self.challenge_ack(t, ip, cx)
+                if seq_before(acked, -tcb.max_snd_wnd):
+                    # RFC 5961 5.2: SEG.ACK < SND.UNA - MAX.SND.WND, too old to be acceptable.
+                    return self.challenge_ack(t, ip, cx)
+            if 0 < acked < SEQ_HALF:  # SEG.ACK > SND.UNA
+                self.on_ack(now, t, seg, ack, acked, flight)
             else:
                 # Update the window (RFC 9293 3.10.7.4 fifth check, SND.WL1/WL2 rule).
                 wnd = seg.window_len << tcb.snd_shift
@@ -353,7 +364,7 @@ class SegmentArrives(Part):
         # (After the peer's FIN, data is ignored: only _RECEIVING states take it.)
         ooo = False
         if plen and st in _RECEIVING:
-            ooo = rcv.receive_data(t, seq, payload)
+            ooo = rcv.receive_data(t, seq, offset, payload)
 
         # Eighth check: FIN.
         if ctl is _FIN:
@@ -411,7 +422,7 @@ class SegmentArrives(Part):
             self.sock._wake()
         # Our FIN may already have been queued by close() in SYN-RECEIVED.
         if ack != tcb.snd_una:
-            self.on_ack(now, t, seg, ack)
+            self.on_ack(now, t, seg, ack, ack - tcb.snd_una, tcb.snd_max - tcb.snd_una)
 
     def ack_reply(self, cx: Context, t: int) -> Reply:
         out: list[Reply] = []
@@ -431,7 +442,10 @@ class SegmentArrives(Part):
 
     def update_window(self, seq: TcpSeqNumber, ack: TcpSeqNumber, wnd: int) -> None:
         tcb = self.tcb
-        if tcb.snd_wl1 < seq or (tcb.snd_wl1 == seq and tcb.snd_wl2 <= ack):
+        # RFC 9293 3.10.7.4: SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
+        # the equality tried first: it is a plain int test, and a pure ACK's SEG.SEQ is SND.WL1.
+        wl1 = tcb.snd_wl1
+        if (wl1 == seq and tcb.snd_wl2 <= ack) or wl1 < seq:
             old = tcb.snd_wnd
             tcb.snd_wnd = wnd
             tcb.snd_wl1 = seq
@@ -447,15 +461,18 @@ class SegmentArrives(Part):
             elif wnd > old:
                 self.sock._wake()
 
-    def on_ack(self, now: Instant, t: int, seg: TcpRepr, ack: TcpSeqNumber) -> None:
-        """New data acknowledged: free the send buffer, time the RTT, leave states."""
+    def on_ack(
+        self, now: Instant, t: int, seg: TcpRepr, ack: TcpSeqNumber, acked: int, flight: int
+    ) -> None:
+        """New data acknowledged: free the send buffer, time the RTT, leave states.
+
+        ``acked`` is SEG.ACK - SND.UNA (> 0) and ``flight`` SND.MAX - SND.UNA, both in
+        octets, as the caller computed them for its checks.
+        """
         tcb = self.tcb
         rec = self.rec
-        snd_una = tcb.snd_una
-        acked = ack - snd_una
         tx = tcb.tx
         queued = len(tx)
-        flight = tcb.snd_max - snd_una
         fin_acked = False
         if acked > queued:
             # Everything queued plus our FIN (the only other thing in sequence space).
@@ -470,25 +487,27 @@ class SegmentArrives(Part):
         tcb.snd_una = ack
         if tcb.snd_nxt < ack:
             tcb.snd_nxt = ack
-        if tcb.snd_max < ack:
+        # (SND.MAX and SEG.ACK compared as distances from the old SND.UNA, plain ints.)
+        if seq_before(flight, acked):  # SND.MAX < SEG.ACK: the octet of a window probe
             tcb.snd_max = ack
         self.snd.probing = False
         # RTT: the timestamp echo when there is one (valid even for retransmissions, RFC 7323
         # 4.1), else the timed segment unless retransmitted (Karn).
-        rtt = None
+        rtt_us = None
+        timed = rec.rtt_seq is not None and ack >= rec.rtt_seq
+        if timed:
+            rec.rtt_seq = None
         ts = seg.timestamp
         if tcb.ts_ok and ts is not None and ts.tsecr:
             ms = ((t // 1000 + tcb.ts_offset) - ts.tsecr) & SEQ_MASK
             if ms < SEQ_HALF:
-                rtt = Duration(ms * 1000)
-        elif rec.rtt_seq is not None and ack >= rec.rtt_seq:
-            rtt = Duration(t - rec.rtt_at)
-        if rec.rtt_seq is not None and ack >= rec.rtt_seq:
-            rec.rtt_seq = None
-        # With `now`, the estimator refuses a sample sent before the last RTO (Karn's rule
-        # for timestamp echoes too: it would feed the timeout back into SRTT).
-        if rtt is not None and rec.rtt.sample(rtt, now) and tcb.trace is not None:
-            rec.trace_rtt(t, rtt.micros)
+                rtt_us = ms * 1000
+        elif timed:
+            rtt_us = t - rec.rtt_at
+        # With the time, the estimator refuses a sample sent before the last RTO (Karn's
+        # rule for timestamp echoes too: it would feed the timeout back into SRTT).
+        if rtt_us is not None and rec.rtt.sample_us(rtt_us, t) and tcb.trace is not None:
+            rec.trace_rtt(t, rtt_us)
         if tcb.sack_ok:
             if seg.sack_ranges:
                 rec.board.update(seg.sack_ranges, ack, tcb.snd_max)
@@ -512,11 +531,11 @@ class SegmentArrives(Part):
                 rec.retx_next = True
         else:
             rec.dupacks = 0
-            rec.cc.on_ack(now, acked, flight, rtt)
+            rec.cc.on_ack(now, acked, flight, None if rtt_us is None else Duration(rtt_us))
         if rec.in_loss and ack >= rec.recover:
             rec.in_loss = False
         # RFC 6298 5.2/5.3: restart the timer while data is outstanding.
-        if tcb.snd_max > ack:
+        if seq_before(acked, flight):  # SND.MAX > SEG.ACK
             rec.rto_at = t + rec.rtt.rto.micros
         else:
             rec.rto_at = None

@@ -79,16 +79,22 @@ class Receiver(Part):
         ACK and a window update moments later. Were that update lost, the sender would sit
         in its persist timer's backoff.
         """
-        return self.tcb.rx.window() < self.sws_threshold()
+        rx = self.tcb.rx
+        # `sws_threshold`, inlined: this runs for nearly every segment received.
+        threshold = rx.capacity >> 1
+        mss = self.tcb.rcv_mss
+        return rx.window() < (threshold if threshold < mss else mss)
 
-    def receive_data(self, t: int, seq: TcpSeqNumber, payload: bytes | memoryview) -> bool:
+    def receive_data(
+        self, t: int, seq: TcpSeqNumber, offset: int, payload: bytes | memoryview
+    ) -> bool:
         """Place the octets in the receive buffer; decide how soon to acknowledge them.
 
+        ``offset`` is SEG.SEQ - RCV.NXT (the caller's acceptability test computed it).
         Return True when the segment was not the next in order (out of order, duplicate or
         beyond the window): the caller acknowledges those at once.
         """
         tcb = self.tcb
-        offset = seq - tcb.rcv_nxt
         if offset < 0:
             # Partly old: drop what we already have (3.10.7.4 seventh check, trimming).
             self.note_duplicate(seq, -offset)

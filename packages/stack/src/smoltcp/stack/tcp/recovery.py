@@ -265,7 +265,7 @@ class Recovery(Part):
         """Tell RACK what an ACK delivered (RFC 8985 6.2), and look for losses if anything."""
         tcb = self.tcb
         ranges = seg.sack_ranges
-        if is_dsack(ranges, tcb.snd_una):
+        if ranges and is_dsack(ranges, tcb.snd_una):
             self.n_dsack += 1
             self.rack.on_dsack()  # octets received twice: a retransmission was spurious
         if self.rack.on_ack(tcb.snd_una, ranges, t):
@@ -489,11 +489,11 @@ class Recovery(Part):
         ):
             self.tlp_at = None
             return
-        srtt = self.rtt.srtt
+        srtt = self.rtt.srtt_us  # (not `srtt`: no Duration per ACK)
         if srtt is None:
             pto = _TLP_NO_SRTT
         else:
-            pto = 2 * srtt.micros
+            pto = 2 * srtt
             pto += _TLP_LONE_SEGMENT if tcb.snd_max - tcb.snd_una <= tcb.snd_mss else _TLP_MIN
         at = t + pto
         self.tlp_at = at if at < self.rto_at else None

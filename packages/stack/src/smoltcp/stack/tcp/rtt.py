@@ -79,6 +79,7 @@ class RttEstimator:
         self._rto_base = self._initial_rto
         # When the last retransmission timeout fired (micros), if the caller said.
         self._timeout_at: int | None = None
+        self._rto = Duration(self._initial_rto)
         self._update_rto()
 
     # -- configuration --------------------------------------------------------------------
@@ -153,8 +154,17 @@ class RttEstimator:
         every loss, the RTO with it, and recovery would slow down without bound. A negative
         sample (a clock that went backwards in a test) counts as zero.
         """
-        r = rtt.micros
-        if now is not None and self._timeout_at is not None and now.micros - r < self._timeout_at:
+        return self.sample_us(rtt.micros, None if now is None else now.micros)
+
+    def sample_us(self, r: int, now_us: int | None = None) -> bool:
+        """Take one RTT measurement of ``r`` microseconds: `sample` in integers.
+
+        ``now_us`` is the time the ACK arrived in microseconds, or None; the rules and the
+        result are those of `sample` (the per-ACK path calls this one, which allocates no
+        `Duration`).
+        """
+        timeout_at = self._timeout_at
+        if now_us is not None and timeout_at is not None and now_us - r < timeout_at:
             return False
         if r < 0:
             r = 0
@@ -199,7 +209,10 @@ class RttEstimator:
         rto <<= self._backoff
         if rto > self._max_rto:
             rto = self._max_rto
-        self._rto = Duration(rto)
+        # Once SRTT settles the RTO mostly stays at its floor: keep the cached Duration then
+        # (this runs on every RTT sample, that is nearly every ACK).
+        if rto != self._rto.micros:
+            self._rto = Duration(rto)
 
     def __repr__(self) -> str:
         srtt = "-" if self._srtt is None else str(Duration(self._srtt))
