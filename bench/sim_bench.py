@@ -4,7 +4,7 @@ Run: ``python bench/sim_bench.py`` (add ``--quick`` for shorter runs). It prints
 CPU time of this process (the machine may be shared, so wall time would mislead):
 
 - a 10 Mbit/s flow (40 ms round trip) for 60 simulated seconds: simulated seconds per CPU
-  second and events per second;
+  second and events per second, and how often the hosts were polled per frame they received;
 - a 1 Gbit/s flow (1 ms round trip);
 - the 200-client flash crowd shipped with smoltcp-sim (every client one request);
 - the memory of an idle host (an Interface, its sockets, its link), from tracemalloc;
@@ -64,6 +64,25 @@ def report(name: str, net: Network, duration_us: int) -> None:
     print(
         f"{name:<34} {sim_s:6.1f} sim s in {cpu:7.2f} CPU s: {sim_s / cpu:7.2f}x real time, "
         f"{events / cpu:8.0f} events/s, {events} events, goodput {goodput / 1e6:8.2f} Mbit/s"
+    )
+    print(f"{'':<34} {driving(net)}")
+
+
+def driving(net: Network) -> str:
+    """Return how often the hosts were polled, per frame they received."""
+    hosts = list(net.hosts.values())
+    frames = sum(
+        port.counters.delivered
+        for link in net.links.values()
+        for port in link.ports
+        if port.peer is not None and port.peer.node in hosts
+    )
+    per = max(frames, 1)
+    polls = sum(h.polls for h in hosts)
+    iface_polls = sum(h.interface_polls for h in hosts)
+    return (
+        f"{frames} frames to hosts; per frame {polls / per:.2f} host polls, "
+        f"{iface_polls / per:.2f} Interface.poll calls"
     )
 
 
@@ -140,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         f"CPU s: {done} of {len(summary['flows'])} requests done, {failed} failed, "
         f"{events / cpu:8.0f} events/s"
     )
+    print(f"{'':<34} {driving(net)}")
     print(f"{'memory per idle host':<34} {idle_host_memory() / 1024:6.1f} KiB (host and its link)")
     profile(int(10e6 * scale))
     return 0

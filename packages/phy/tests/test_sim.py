@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -424,6 +425,63 @@ def test_host_back_pressure_never_drops_at_the_sender() -> None:
     net.run(10_000_000)
     assert flow.stats.octets == 200_000
     assert net.links["l"].drops() == 0 and flow.stats.retransmissions == 0
+
+
+def _poll_always_twice(host: SimHost, t: int) -> None:
+    """The host's poll as the plainest reading of the device protocol has it: poll, run the
+    applications, and poll again whenever they changed a socket, due or not."""
+    if t != host._armed:
+        return
+    host._armed = None
+    now = Instant(t)
+    host.polls += 1
+    did = host.iface.poll(now, host.card, host.sockets)
+    changed = False
+    for app in host.apps:
+        changed = app.step(now) or changed
+    if changed:
+        did = host.iface.poll(now, host.card, host.sockets) or did
+        for app in host.apps:
+            app.step(now)
+    if host.card.inbox:
+        host._arm(t)
+        return
+    at = host.iface.poll_at(now, host.sockets)
+    if at is None:
+        return
+    at_us = at.micros
+    if at_us <= t:
+        if host.card.blocked:
+            return
+        if not did:
+            at_us = t + 1
+    host._arm(at_us)
+
+
+def _workloads(out: Path, always_twice: bool) -> tuple[dict[str, bytes], object]:
+    net = Network(3)
+    net.add_switch("sw")
+    hosts = [net.add_host(f"h{i}", f"10.0.0.{i + 1}/24") for i in range(4)]
+    lossy = LinkSpec(rate_bps=5_000_000, delay_us=4_000, loss=Bernoulli(2), jitter_us=300)
+    for i, host in enumerate(hosts):
+        net.add_link(f"l{i}", host.name, "sw", lossy if i == 0 else LinkSpec(10_000_000, 1_000))
+        if always_twice:
+            host._poll_event = lambda t, h=host: _poll_always_twice(h, t)  # type: ignore[misc]
+    net.add_flow(Bulk("bulk", hosts[0], hosts[1], 5001, size=150_000))
+    net.add_flow(RequestResponse("rr", hosts[2], hosts[1], 80, request=300, response=9000))
+    net.add_flow(ConnectionRate("crr", hosts[3], hosts[0], 81, count=20, interval_us=20_000))
+    net.capture(out)
+    net.run(1_500_000)
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}, net.summary()
+
+
+def test_hosts_poll_again_only_when_due_and_send_the_same_frames(tmp_path: Path) -> None:
+    # A host polls a second time after its applications only if the interface has something
+    # due; the frames on every link and the summary equal those of always polling again.
+    pcaps, summary = _workloads(tmp_path / "due", always_twice=False)
+    pcaps_twice, summary_twice = _workloads(tmp_path / "twice", always_twice=True)
+    assert summary == summary_twice
+    assert pcaps == pcaps_twice and len(pcaps) == 4
 
 
 def test_summary_helpers() -> None:

@@ -38,7 +38,7 @@ class App(Protocol):
 
     def step(self, now: Instant) -> bool:
         """Do what the sockets allow now; return True if a socket was changed (send, close,
-        connect), so the host polls again at once."""
+        connect), so the host polls again at once if that left something due now."""
         ...
 
 
@@ -71,7 +71,7 @@ class _TxToken:
 class _Card:
     """The host's network card: the device the interface polls."""
 
-    __slots__ = ("_caps", "_rx", "_tx", "blocked", "host", "inbox", "port", "sim")
+    __slots__ = ("_caps", "_rx", "_tokens", "_tx", "blocked", "host", "inbox", "port", "sim")
 
     def __init__(self, host: SimHost, mtu: int) -> None:
         self.host = host
@@ -80,14 +80,17 @@ class _Card:
         self.inbox: deque[bytearray] = deque()
         self.blocked = False
         self._caps = DeviceCapabilities(medium=Medium.ETHERNET, max_transmission_unit=mtu + 14)
+        # The tokens are made once and handed out again for every frame: the interface
+        # consumes a token before it asks for the next one.
         self._rx = _RxToken()
         self._tx = _TxToken(self)
+        self._tokens = (self._rx, self._tx)
 
     def receive(self, now: Instant) -> tuple[_RxToken, _TxToken] | None:
         if not self.inbox:
             return None
         self._rx.frame = self.inbox.popleft()
-        return self._rx, self._tx
+        return self._tokens
 
     def transmit(self, now: Instant) -> _TxToken | None:
         port = self.port
@@ -144,6 +147,9 @@ class SimHost:
         self.sockets = SocketSet()
         self.apps: list[App] = []
         self.polls = 0
+        """The polls the host ran (each one or two `Interface.poll` calls)."""
+        self.interface_polls = 0
+        """The `Interface.poll` calls the host made."""
         self.retries = 0
         self.log: ConnectionLog | None = None
         """Where the host's TCP connections are traced (`Network.trace`), or None."""
@@ -214,18 +220,24 @@ class SimHost:
         card = self.card
         sockets = self.sockets
         self.polls += 1
+        self.interface_polls += 1
         did = iface.poll(now, card, sockets)
         changed = False
         for app in self.apps:
             changed = app.step(now) or changed
-        if changed:
+        at = iface.poll_at(now, sockets)
+        # An application that changed a socket (sent, read, closed) may have given it
+        # something to send now: poll again, but only if the interface says something is due
+        # (a poll with nothing due and nothing received does nothing).
+        if changed and (card.inbox or (at is not None and at.micros <= t)):
+            self.interface_polls += 1
             did = iface.poll(now, card, sockets) or did
             for app in self.apps:
                 app.step(now)
+            at = iface.poll_at(now, sockets)
         if card.inbox:
             self._arm(t)  # more frames than one burst
             return
-        at = iface.poll_at(now, sockets)
         if at is None:
             return
         at_us = at.micros
