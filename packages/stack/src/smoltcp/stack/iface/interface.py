@@ -552,10 +552,11 @@ class Interface:
                 tokens = receive(now)
                 if tokens is None:
                     break
-            ingress.checksum_valid = False
-            # The last segments of a connection may wait for more to join them (GRO).
-            ingress.deliver_held()
         finally:
+            ingress.checksum_valid = False
+            # The last segments of a connection may wait for more to join them (GRO): hand
+            # them over now, also when the device raised, as no later frame may come.
+            ingress.deliver_held()
             ingress.end()
         return True
 
