@@ -13,6 +13,7 @@ flight, must leave both saying the same of every octet.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hypothesis import given, settings
@@ -159,11 +160,13 @@ def operations(draw: st.DrawFn) -> tuple[int, list[tuple[object, ...]]]:
     return draw(st.sampled_from(BASES)), ops
 
 
-@settings(max_examples=400, deadline=None)
-@given(operations(), st.lists(st.integers(1, 400), min_size=30, max_size=30))
-def test_rack_says_of_every_octet_what_the_reference_says(
-    case: tuple[int, list[tuple[object, ...]]], gaps: list[int]
+def replay(
+    case: tuple[int, list[tuple[object, ...]]],
+    gaps: list[int],
+    check: Callable[[Rack], None] | None = None,
 ) -> None:
+    """Run ``case``'s operations on `Rack` and on the reference, ``gaps`` micros apart (so no
+    two sends share a time), comparing them after each (and calling ``check`` on RACK)."""
     base, ops = case
     rack = Rack()
     ref = Reference(base)
@@ -184,10 +187,28 @@ def test_rack_says_of_every_octet_what_the_reference_says(
             xmit, end, wait = rack._xmit, rack._end, rack._rtt + rack.reordering_window
             rack.detect(t)
             ref.detect(t, xmit, end, wait)
+        elif kind == "ptb":
+            # The reference does not model segment sizes: it takes the marks RACK made
+            # (compared from then on: later ACKs must still find the entries they cut).
+            rack.mark_too_big(op[1], op[2], bool(op[3]))  # type: ignore[arg-type]
+            for seq, (_, _, delivered, lost) in octets_of(rack).items():
+                if not delivered:
+                    ref.octets[seq].lost = lost
+            ref.lost = lost_of(rack)
         else:
             rack.on_rto()
             ref.lost.clear()
+        if check is not None:
+            check(rack)
         compare(rack, ref)
+
+
+@settings(max_examples=400, deadline=None)
+@given(operations(), st.lists(st.integers(1, 400), min_size=30, max_size=30))
+def test_rack_says_of_every_octet_what_the_reference_says(
+    case: tuple[int, list[tuple[object, ...]]], gaps: list[int]
+) -> None:
+    replay(case, gaps)
 
 
 # -- long flights: what the bisection over runs must find ---------------------------------
@@ -267,36 +288,4 @@ def long_flights(draw: st.DrawFn) -> tuple[int, list[tuple[object, ...]]]:
 def test_long_flights_in_recovery_match_the_reference(
     case: tuple[int, list[tuple[object, ...]]], gaps: list[int]
 ) -> None:
-    base, ops = case
-    rack = Rack()
-    ref = Reference(base)
-    t = 1000
-    for op, gap in zip(ops, gaps, strict=False):
-        t += gap
-        kind = op[0]
-        if kind == "send":
-            start, end = (base + op[1]) & M, (base + op[2]) & M  # type: ignore[operator]
-            rack.on_send(start, end, t, bool(op[3]))
-            ref.send(start, end, t, bool(op[3]))
-        elif kind == "ack":
-            una = (base + op[1]) & M  # type: ignore[operator]
-            blocks = [((base + a) & M, (base + b) & M) for a, b in op[2]]  # type: ignore[attr-defined]
-            rack.on_ack(una, blocks, t)
-            ref.ack(una, blocks)
-        elif kind == "detect":
-            xmit, end, wait = rack._xmit, rack._end, rack._rtt + rack.reordering_window
-            rack.detect(t)
-            ref.detect(t, xmit, end, wait)
-        elif kind == "ptb":
-            # The reference does not model segment sizes: it takes the marks RACK made
-            # (compared from then on: later ACKs must still find the entries they cut).
-            rack.mark_too_big(op[1], op[2], bool(op[3]))  # type: ignore[arg-type]
-            for seq, (_, _, delivered, lost) in octets_of(rack).items():
-                if not delivered:
-                    ref.octets[seq].lost = lost
-            ref.lost = lost_of(rack)
-        else:
-            rack.on_rto()
-            ref.lost.clear()
-        check_runs(rack)
-        compare(rack, ref)
+    replay(case, gaps, check_runs)
