@@ -91,6 +91,20 @@ def grow_window(h, sock, rounds: int = 3) -> None:  # type: ignore[no-untyped-de
         h.feed(peer_tcp(1001, end, "A"))
 
 
+def sent_one_by_one(sizes: tuple[int, ...], fill: bytes):  # type: ignore[no-untyped-def]
+    """Return (harness, socket, SND.UNA, frames) of an established SACK connection, Nagle
+    off, window grown, that sent each of ``sizes`` octets of ``fill`` in a poll of its own."""
+    h, sock, _ = established(True)
+    sock.set_nagle_enabled(False)
+    grow_window(h, sock)
+    una = int(sock.tcb.snd_una)
+    frames = []
+    for size in sizes:
+        sock.send(fill * size)
+        frames += [Ether(f) for f in h.poll()]
+    return h, sock, una, frames
+
+
 def test_a_loss_probe_lost_to_the_path_is_not_settled_as_congestion() -> None:
     h, sock, _ = established(True)
     sock.set_nagle_enabled(False)
@@ -191,15 +205,8 @@ def test_a_segment_that_fits_only_without_its_sack_option_goes_again() -> None:
 
 
 def test_a_congestion_loss_beside_a_path_mtu_drop_gets_one_window_reduction() -> None:
-    h, sock, _ = established(True)
-    sock.set_nagle_enabled(False)
-    grow_window(h, sock)
+    h, sock, una, frames = sent_one_by_one((1460, 500, 500, 500, 500, 500), b"z")
     rec = sock._rec
-    una = int(sock.tcb.snd_una)
-    frames = []
-    for size in (1460, 500, 500, 500, 500, 500):
-        sock.send(b"z" * size)
-        frames += [Ether(f) for f in h.poll()]
     big, lost, *arrive = frames
     assert len(big[TCP].payload) == 1460 and lost[TCP].seq == una + 1460
     before = sock.stats
@@ -234,17 +241,10 @@ def test_a_congestion_loss_beside_a_path_mtu_drop_gets_one_window_reduction() ->
 
 
 def test_in_recovery_the_path_mtu_resends_are_not_sent_again_as_holes() -> None:
-    h, sock, _ = established(True)
-    sock.set_nagle_enabled(False)
-    grow_window(h, sock)
-    rec = sock._rec
-    una = int(sock.tcb.snd_una)
-    frames = []
     # S0 (lost to congestion), one that arrives, S1 (too big for a path whose MTU falls),
     # S2..S8 arrive.
-    for size in (500, 500, 1460, *[500] * 7):
-        sock.send(b"y" * size)
-        frames += [Ether(f) for f in h.poll()]
+    h, sock, una, frames = sent_one_by_one((500, 500, 1460, *[500] * 7), b"y")
+    rec = sock._rec
     s1 = frames[2]
     assert s1[TCP].seq == una + 1000 and len(s1[TCP].payload) == 1460
     top = una + 2460
