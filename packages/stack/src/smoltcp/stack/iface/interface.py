@@ -518,8 +518,7 @@ class Interface:
         egress.begin(now, device, trace)
         try:
             did = self._receive(now, device, sockets, trace)
-            if self._timers_due(now_us):
-                did = self._run_timers(now, now_us) or did
+            did = self._run_timers(now, now_us) or did
             if sockets.wake_due(now_us):
                 did = egress.dispatch(sockets) or did
         finally:
@@ -560,25 +559,15 @@ class Interface:
             ingress.end()
         return True
 
-    def _timers_due(self, now_us: int) -> bool:
-        """Return whether a subsystem of the interface (not a socket) has work at ``now_us``:
-        fragments waiting, packets ready or waiting for resolution, or a timer of neighbour
-        resolution, IGMP, conflict detection or the IPv6 host duties that has come.
-
-        Every subsystem keeps its next deadline as a number, so this reads numbers and calls
-        nothing per idle poll but the IPv6 host's (a minimum over its duties).
-        """
-        if len(self.reassembler) or self._resolution.due():
-            return True
-        due = self.multicast.next_due_us
-        if due is not None and due <= now_us:
-            return True
-        if self.acd.due_us(now_us):
-            return True
-        return 0 <= self._ipv6_host.due_us() <= now_us
-
     def _run_timers(self, now: Instant, now_us: int) -> bool:
-        """Do what `_timers_due` found due; return whether a frame was sent."""
+        """Do the work of the interface's subsystems (not the sockets) that is due at
+        ``now_us``: fragments waiting, packets ready or waiting for resolution, the timers of
+        neighbour resolution, IGMP, conflict detection and the IPv6 host duties; return
+        whether a frame was sent.
+
+        Every subsystem keeps its next deadline as a number: an idle poll reads numbers and
+        calls nothing but the IPv6 host's `due_us` (a minimum over its duties).
+        """
         did = False
         if len(self.reassembler):
             service_reassembly(
