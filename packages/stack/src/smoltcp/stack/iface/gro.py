@@ -44,10 +44,11 @@ def can_start(seg: TcpRepr) -> bool:
     """
     control = seg.control
     n = len(seg.payload)
+    # The size first: it alone turns away the 64 KiB segments of a device with offloads.
     return (
-        (control is _NONE or control is _PSH)
+        0 < n <= _HALF
+        and (control is _NONE or control is _PSH)
         and seg.ack_number is not None
-        and 0 < n <= _HALF
         and seg.max_seg_size is None
         and seg.window_scale is None
         and not seg.sack_permitted
