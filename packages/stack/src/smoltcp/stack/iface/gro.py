@@ -65,8 +65,9 @@ class Aggregator:
 
     def __init__(self) -> None:
         # Allocated by the first `start`: an interface that never aggregates (an idle host of
-        # many) does not carry 64 KiB for it.
-        self._buf = bytearray()
+        # many) does not carry 64 KiB for it. A view, so that copying a payload into it is
+        # one copy (into a bytearray's slice, CPython first copies any other buffer).
+        self._buf = memoryview(bytearray())
         self.sock: Socket | None = None  # None while nothing is held
         self._ipr: IpRepr = _NO_IPR
         self._first: TcpRepr = _NO_SEG
@@ -81,7 +82,7 @@ class Aggregator:
         payload = seg.payload
         n = len(payload)
         if not self._buf:
-            self._buf = bytearray(CAPACITY)
+            self._buf = memoryview(bytearray(CAPACITY))
         self._buf[:n] = payload
         self.sock = sock
         self._ipr = ipr
@@ -134,9 +135,7 @@ class Aggregator:
             raise ValueError("no aggregate is held")
         self.sock = None
         # Always the copy: the first segment's own payload was a view the device has reused.
-        seg = first._replace(
-            control=_PSH if self._push else _NONE, payload=memoryview(self._buf)[:length]
-        )
+        seg = first._replace(control=_PSH if self._push else _NONE, payload=self._buf[:length])
         ipr = self._ipr
         if ipr.payload_len != seg.buffer_len():
             ipr = ipr._replace(payload_len=seg.buffer_len())
