@@ -568,6 +568,8 @@ class Rack:
         if stop is not None:
             # (The parts of the stopping entry's send before it are in its run, before it.)
             waiting = [entry for entry in waiting if entry[_SERIAL] <= stop]
+        if not waiting:
+            return None  # (the usual case: everything sent before it was delivered too)
         if len(self._runs) > 1:
             waiting.sort(key=_serial_of)
         wait = self._rtt + self.reordering_window
