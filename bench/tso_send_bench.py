@@ -6,8 +6,9 @@ Two stacks in memory. The sender's device takes TCP segmentation offload (IP MTU
 ``max_tso_size`` of a 65535-octet IP packet, as a TAP with offloads reports), so TCP hands it
 super-segments of up to 64 KiB; the receiver's link carries them whole (as the kernel's GRO
 hands them over), and ACKs them. The figures are the sending interface's ``poll`` CPU time,
-split in two: per super-segment sent (the send side: TCP's choice of what to send, the header
-build, the copy out of the ring buffer, the checksum) and per ACK received (parse, TCP's ACK
+split in two: per frame sent (the send side: TCP's choice of what to send, the header build,
+the copy out of the ring buffer, the checksum; with the poll's own fixed cost, all but the
+receiving) and per ACK received (parse, TCP's ACK
 processing: RTT, RACK, congestion control, recovery, the SACK scoreboard), each the median of
 ``--repeat`` runs; ``--loss`` loses that share of the frames both ways (seeded), so that
 recovery and the scoreboard work too. ``--latency`` is the one-way delay in microseconds.
