@@ -225,7 +225,6 @@ def split(segments: int, size: int) -> None:
         (Egress, "send_ip", "    the ACK sent"),
         (Egress, "dispatch", "  the sockets' turn to send"),
         (Interface, "poll_delay", "Interface.poll_delay"),
-        (TcpSocket, "recv_into", "the application's reads"),
     ]
     saved = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in stages]
     try:
