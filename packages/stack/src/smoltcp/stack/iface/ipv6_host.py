@@ -3,10 +3,11 @@ MLD reports and SLAAC address lifetimes.
 
 `Interface` composes one. It builds and holds the interface's ``dad``
 (`DuplicateAddressDetector`), ``mld`` (`MldListener`) and ``slaac`` (`SlaacAddresses`) from
-its `Config`; `due_us` says when `service` next has work (the interface's `poll` and
-`poll_at` ask); `service` sends the solicitations and reports due, adds the addresses that
-passed detection and removes those whose valid lifetime ended; `link_up` starts detection
-and reports over. IPv6 ingress talks to ``dad``, ``mld`` and ``slaac`` directly.
+its `Config`; `due_us` says when `service` next has work (the interface asks again after
+the duties raised its `Deadlines` flag); `service` sends the solicitations and reports due,
+adds the addresses that passed detection and removes those whose valid lifetime ended;
+`link_up` starts detection and reports over. IPv6 ingress talks to ``dad``, ``mld`` and
+``slaac`` directly.
 
 RFC 4862 5.4.5: when detection finds the link-local address formed from the MAC duplicated,
 another node most likely has the same hardware address, and no other address would give a
