@@ -31,6 +31,7 @@ from smoltcp.wire import (
     TcpControl,
     TcpRepr,
     TcpSeqNumber,
+    TcpTimestampRepr,
 )
 
 MSS = 1448
@@ -231,16 +232,23 @@ def test_queue_counters_add_up_in_frames_with_trains_cut_and_partly_dropped() ->
     _check_ports(net)
 
 
-def _segment(payload: int, header_options: bool = True) -> Train:
+def _segment(
+    payload: int,
+    *,
+    seq: int = 1000,
+    control: TcpControl = TcpControl.PSH,
+    timestamp: TcpTimestampRepr | None = None,
+) -> Train:
     src, dst = Ipv4Address("10.0.0.1"), Ipv4Address("10.0.0.2")
     seg = TcpRepr(
         src_port=5000,
         dst_port=80,
-        control=TcpControl.PSH,
-        seq_number=TcpSeqNumber(1000),
+        control=control,
+        seq_number=TcpSeqNumber(seq),
         ack_number=TcpSeqNumber(1),
         window_len=1000,
-        payload=bytes(range(256)) * (payload // 256) + bytes(payload % 256),
+        timestamp=timestamp,
+        payload=bytes((seq + i) & 0xFF for i in range(payload)),
     )
     ipr = Ipv4Repr(src, dst, IpProtocol.TCP, seg.buffer_len(), 64)
     train = Train(14 + 20 + seg.buffer_len())
@@ -307,6 +315,58 @@ def test_train_takes_the_time_of_its_pieces_back_to_back(rate: int, payload: int
     assert ends["train"] == ends["pieces"]
 
 
+def _wire_frames(got: list[tuple[int, bytearray]]) -> list[bytes]:
+    out: list[bytes] = []
+    for _, frame in got:
+        out.extend(bytes(p) for p in (frame.cut() if type(frame) is Train else [frame]))
+    return out
+
+
+@pytest.mark.parametrize(
+    "queue",
+    [
+        QueueSpec(limit=20),
+        QueueSpec(limit=1000, limit_octets=20 * 1514 + 300),  # the short last piece fits
+        QueueSpec(limit=3),
+    ],
+)
+@pytest.mark.parametrize("busy", [False, True])
+def test_train_without_room_gets_in_what_its_pieces_would(queue: QueueSpec, busy: bool) -> None:
+    results = {}
+    for mode in ("train", "pieces"):
+        sim = Simulator(0)
+        spec = LinkSpec(rate_bps=10_000_000, delay_us=50, queue=queue)
+        src, dst = _Sink(), _Sink()
+        port = Port(sim, "p", src, spec)
+        peer = Port(sim, "q", dst, spec)
+        port.peer, peer.peer = peer, port
+        taps: list[tuple[int, bytes]] = []
+        port.tap = lambda now, frame, taps=taps: taps.append((now, bytes(frame)))  # type: ignore[misc]
+        if busy:
+            sim.call_at(0, port.send, 0, bytearray(1514))
+            sim.call_at(0, port.send, 0, bytearray(1514))
+        train = _segment(1460 * 30 + 100)  # 31 pieces, the last of 154 octets
+        assert make_train(train, 1500)
+        if mode == "train":
+            sim.call_at(5, port.send, 5, train)
+        else:
+            for piece in train.cut():
+                sim.call_at(5, port.send, 5, piece)
+        counts = []
+        sim.call_at(6, lambda counts=counts, q=port.queue: counts.append(q.counters.as_dict()))
+        sim.run()
+        results[mode] = (
+            taps,
+            _wire_frames(dst.got),
+            counts,
+            port.counters.as_dict(),
+            port.queue.counters.as_dict(),
+        )
+    assert results["train"] == results["pieces"]
+    drops = results["train"][4]["drops"]
+    assert drops > 0
+
+
 def test_train_to_a_node_without_offload_arrives_as_its_pieces_at_their_times() -> None:
     got = {}
     for mode in ("train", "pieces"):
@@ -341,6 +401,38 @@ def test_pieces_are_the_stacks_segmentation() -> None:
         assert (seg.control is TcpControl.PSH) == (i == len(pieces) - 1)
         payload += bytes(seg.payload)
     assert payload == bytes(memoryview(train)[54:])
+
+
+def test_a_train_coalesces_with_the_one_that_continues_it_as_gro_would() -> None:
+    ts = TcpTimestampRepr(7, 9)
+    none, psh = TcpControl.NONE, TcpControl.PSH
+    a = _segment(1448 * 3, control=none, timestamp=ts)
+    b = _segment(1448 * 2 + 10, seq=1000 + 1448 * 3, control=psh, timestamp=ts)
+    both = _segment(1448 * 5 + 10, control=psh, timestamp=ts)
+    for t in (a, b, both):
+        assert make_train(t, 1500)
+    assert a.size == 1448
+    pieces = a.cut() + b.cut()
+    assert a.coalesce(b)
+    assert bytes(a) == bytes(both)
+    assert (a.frames, a.wire_len, a.piece_max) == (both.frames, both.wire_len, both.piece_max)
+    assert [bytes(p) for p in a.cut()] == [bytes(p) for p in pieces]
+    # Not when anything but the sequence number differs, when the sequence does not
+    # continue, when the first carries PSH or ends in a short piece, beyond 64 KiB.
+    later = TcpTimestampRepr(8, 9)
+    refused = [
+        (_segment(1448, control=none, timestamp=ts), 1448, 1448, none, later),
+        (_segment(1448, control=none, timestamp=ts), 1449, 1448, none, ts),
+        (_segment(2896, control=psh, timestamp=ts), 2896, 1448, psh, ts),
+        (_segment(1456, control=none, timestamp=ts), 1456, 1448, none, ts),
+        (_segment(1448 * 40, control=none, timestamp=ts), 1448 * 40, 1448 * 10, none, ts),
+    ]
+    for first, offset, size, control, stamp in refused:
+        second = _segment(size, seq=1000 + offset, control=control, timestamp=stamp)
+        assert make_train(first, 1500) and make_train(second, 1500)
+        before = bytes(first)
+        assert not first.coalesce(second)
+        assert bytes(first) == before
 
 
 # -- theory, impairments, routers ---------------------------------------------------------------

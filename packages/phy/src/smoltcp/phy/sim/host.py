@@ -202,6 +202,8 @@ class SimHost:
         """Whether the card offloads segmentation and coalescing (see the module docstring)."""
         self.takes_trains = offload
         """Trains are delivered to the host whole when it offloads (`smoltcp.phy.sim.link`)."""
+        self.coalesces = offload
+        """Its card joins back-to-back segments of a connection (GRO, `Train.coalesce`)."""
         seed = sim.rng(name, "interface").getrandbits(63)
         self.iface = Interface(
             Config(hardware_addr=hw, random_seed=seed, **config), self.card, Instant(sim.now_us)

@@ -27,9 +27,15 @@ the pieces, each at the microsecond it starts on the wire.
 Everywhere else the port cuts the train (`Train.cut`) where it arrives, before the queue, and
 offers the pieces one by one to the ordinary per-frame path: a RED or CoDel queue, a wire
 that impairs, a router or a host without offload at the far end (which so gets each piece
-at the time it would have arrived), a piece larger than the MTU (dropped there), or a
-drop-tail queue without room for all the pieces (the first that fit are queued, the rest
-dropped, as they would be arriving frame by frame).
+at the time it would have arrived), or a piece larger than the MTU (dropped there). A
+drop-tail queue without room for all the pieces takes what they would get in arriving one by
+one, the first ones (as a shorter train), and counts the others dropped (`Port._send_head`).
+
+On a port whose far end is a host with offload, a train queued right behind another of the
+same connection that it continues (the same headers but the sequence number, within 64 KiB)
+joins it (`Train.coalesce`): they go on the wire back to back, so the receiver's GRO would
+hand them over together. The pieces, counters and times stay those of both; the receiver
+gets the first one's data when the second's last piece has arrived.
 
 A train is store-and-forward as a whole: a switch forwards it when its last octet arrived,
 where frame by frame it would forward each piece as it arrives; on a path through a switch
@@ -278,6 +284,11 @@ class Port:
                 and peer is not None
                 and getattr(peer.node, "takes_trains", False)
             )
+            if passes and getattr(getattr(peer, "node", None), "coalesces", False):
+                # The far end's GRO would hand over back-to-back segments of one connection
+                # together: trains queued back to back here join (`DropTail.joins`).
+                assert isinstance(self.queue, DropTail)
+                self.queue.joins = True
         queue = self.queue
         if passes and train.piece_max <= self._max_frame:
             assert isinstance(queue, DropTail)
@@ -286,10 +297,46 @@ class Port:
                 if not self._busy:
                     self._start(now)
                 return True
+            return self._send_head(now, train, queue)
         sent = True
         for piece in train.cut():
             sent = self.send(now, piece) and sent
         return sent
+
+    def _send_head(self, now: int, train: Train, queue: DropTail) -> bool:
+        """Queue what of ``train`` its pieces arriving one by one would get into ``queue``.
+
+        Frame by frame, an idle port starts the first piece at once; the next pieces are
+        queued while they fit and dropped after (none leaves in between: they arrive at the
+        same instant), but for a shorter last piece, which may still fit an octet bound. The
+        pieces that get in are queued as one train (a train of the first ones), the others
+        counted as dropped, without cutting the train into all its frames.
+        """
+        lengths = train.piece_lengths()
+        n = len(lengths)
+        first = 0
+        if not self._busy:
+            self.send(now, train.part(0, 1))
+            first = 1
+        fit = queue.fitting(now, lengths[first:])
+        if fit >= 2:
+            head = train.part(first, fit)
+            assert type(head) is Train
+            queued = queue.push_train(now, head)
+            assert queued  # `fitting` said it fits
+            self.counters.offered += fit
+        elif fit == 1:
+            self.send(now, train.part(first, 1))
+        rest = first + fit
+        if rest == n:
+            return True
+        last = rest < n - 1 and queue.fitting(now, [lengths[-1]]) == 1
+        dropped = n - rest - last
+        self.counters.offered += dropped
+        queue.turn_away(dropped)
+        if last:
+            self.send(now, train.part(n - 1, 1))
+        return False
 
     def _start(self, now: int) -> None:
         frame = self.queue.dequeue(now)

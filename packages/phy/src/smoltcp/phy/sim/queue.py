@@ -77,21 +77,28 @@ class QueueDiscipline:
 class DropTail(QueueDiscipline):
     """First in, first out; an arrival that does not fit is dropped.
 
-    A train is queued whole when all its pieces fit (`push_train`) and counted as its pieces:
+    A train is queued whole when all its pieces fit (`push_train`; `fitting` tells how many
+    of them would, `turn_away` counts the others dropped) and counted as its pieces:
     ``frames`` arrivals, frames queued and departures, ``wire_len`` octets. When the
     transmitter starts it (`start_train`), its pieces but the first stay counted as queued
     until the instant each would have left the queue frame by frame (the end of the piece
     before it), so that every arrival and every `room_for` sees the occupancy the pieces
     would give (`room_for` and `enqueue` catch up first). A piece whose start is the current
-    instant has left (ties go to departure).
+    instant has left (ties go to departure). With `joins`, a train that continues the train
+    queued right before it joins it (`Train.coalesce`): one train of the pieces of both.
     """
 
-    __slots__ = ("_held",)
+    __slots__ = ("_held", "_tail", "joins")
 
     def __init__(self, limit: int, limit_octets: int | None) -> None:
         super().__init__(limit, limit_octets)
         # (instant it leaves the queue, octets) of each piece of the train being sent.
         self._held: deque[tuple[int, int]] = deque()
+        # The last arrival if it is a train still queued: the next train may join it.
+        self._tail: Train | None = None
+        self.joins = False
+        """Whether a train joins the one queued right before it when it continues it
+        (`Train.coalesce`): set by a port whose far end coalesces received segments (GRO)."""
 
     def catch_up(self, now: int) -> None:
         """Count the pieces of the train being sent that have left the queue by ``now``."""
@@ -112,16 +119,50 @@ class DropTail(QueueDiscipline):
         """Offer ``frame`` arriving at ``now`` (µs); return False if it was dropped."""
         if self._held:
             self.catch_up(now)
-        return self._queue.push(now, frame)
+        if self._queue.push(now, frame):
+            self._tail = None
+            return True
+        return False
+
+    def fitting(self, now: int, lengths: list[int]) -> int:
+        """Return how many of the frames of ``lengths`` octets, offered in order at ``now``,
+        would be queued one after the other before the first that does not fit."""
+        if self._held:
+            self.catch_up(now)
+        c = self.counters
+        q = self._queue
+        frames = q.limit - c.queued
+        octets = None if q.limit_octets is None else q.limit_octets - c.queued_octets
+        fit = 0
+        for length in lengths:
+            if fit >= frames or (octets is not None and length > octets):
+                break
+            fit += 1
+            if octets is not None:
+                octets -= length
+        return fit
+
+    def turn_away(self, frames: int) -> None:
+        """Count ``frames`` arrivals dropped for want of room (pieces of a train)."""
+        c = self.counters
+        c.arrivals += frames
+        c.drops += frames
 
     def push_train(self, now: int, train: Train) -> bool:
         """Queue ``train`` whole if all its pieces fit now; else return False, nothing done
         (the caller cuts it and offers the pieces one by one)."""
         if not self.room_for(now, train.frames, train.wire_len):
             return False
-        self._queue.push(now, train)
-        # Counted above as one frame of the train's length: make it its pieces.
         c = self.counters
+        tail = self._tail
+        if tail is not None and self.joins and tail.coalesce(train):
+            c.arrivals += train.frames
+            c.queued += train.frames
+            c.queued_octets += train.wire_len
+            return True
+        self._queue.push(now, train)
+        self._tail = train
+        # Counted above as one frame of the train's length: make it its pieces.
         extra = train.frames - 1
         c.arrivals += extra
         c.queued += extra
@@ -133,6 +174,8 @@ class DropTail(QueueDiscipline):
         if self._held:
             self.catch_up(now)
         frame = self._queue.pop(now)
+        if frame is self._tail:
+            self._tail = None
         if frame is not None and type(frame) is Train:
             # `pop` counted one frame of the train's length leaving: its pieces stay queued
             # until `start_train` says when each leaves.

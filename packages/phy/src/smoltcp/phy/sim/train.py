@@ -22,13 +22,19 @@ and the pieces go on frame by frame on the existing per-frame path (see
 
 from __future__ import annotations
 
-from smoltcp.stack.iface.gso import can_cut, ip_header_len, pieces
+import struct
+from typing import TypeVar
+
+from smoltcp.stack.iface.gso import can_cut, ip_header_len, piece, pieces
 from smoltcp.stack.kernels import internet_sum
 from smoltcp.wire import ChecksumCapabilities, Ipv4Repr, TcpRepr
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.errors import MalformedPacket
 from smoltcp.wire.ipv6 import Ipv6Repr
 from smoltcp.wire.layout import ethernet as _eth_layout
+from smoltcp.wire.layout import ipv4 as _ipv4_layout
+from smoltcp.wire.layout import ipv6 as _ipv6_layout
+from smoltcp.wire.layout import tcp as _tcp_layout
 
 __all__ = ["Train", "make_train"]
 
@@ -36,6 +42,22 @@ _ETH_LEN = _eth_layout.HEADER_LEN
 _ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4).to_bytes(2, "big")
 _ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6).to_bytes(2, "big")
 _ETHERTYPE = _eth_layout.ETHERTYPE
+_MAX_IP_PACKET = 65535
+_U32 = struct.Struct("!I")
+_U16 = struct.Struct("!H")
+_IPV6_LEN = _ipv6_layout.HEADER_LEN
+_SEQ_AT = _tcp_layout.SEQ_NUMBER_AT
+_TCP_CHECKSUM_AT = _tcp_layout.CHECKSUM_AT
+_FLAGS_AT = _tcp_layout.HEADER_LEN_AT + 1  # the octet of the flags after the data offset
+# PSH and FIN belong to the last piece, CWR to the first: a train with one is not continued.
+_LAST_ONLY = _tcp_layout.PSH_MASK | _tcp_layout.FIN_MASK
+_NOT_JOINED = _LAST_ONLY | _tcp_layout.CWR_MASK
+# (offset, length) of the IP fields that change with the packet's length.
+_IPV4_VARIES = (
+    (_ETH_LEN + _ipv4_layout.TOTAL_LEN_AT, 2),
+    (_ETH_LEN + _ipv4_layout.CHECKSUM_AT, 2),
+)
+_IPV6_VARIES = ((_ETH_LEN + _ipv6_layout.PAYLOAD_LEN_AT, 2),)
 # The train was written by our own stack with valid checksums: cutting it need not check them.
 _NO_VERIFY = ChecksumCapabilities.ignored()
 _COMPUTE = ChecksumCapabilities()
@@ -66,8 +88,86 @@ class Train(bytearray):
 
     def cut(self) -> list[bytearray]:
         """Return the pieces' frames, in order, as the stack's segmentation makes them."""
+        ipr, seg = self._parse()
+        eth = bytes(memoryview(self)[:_ETH_LEN])
+        return [_emit(bytearray, eth, ipr, part) for part in pieces(seg, self.size)]
+
+    def part(self, first: int, count: int) -> bytearray:
+        """Return pieces ``first`` to ``first + count - 1`` as one frame: the piece itself
+        for one, else a train of them (the flags of their places: CWR only from the first
+        piece, PSH and FIN only with the last, as `smoltcp.stack.iface.gso.piece` gives)."""
+        if first < 0 or count < 1 or first + count > self.frames:
+            raise ValueError(f"pieces {first}+{count} are not within the {self.frames} pieces")
+        ipr, seg = self._parse()
+        eth = bytes(memoryview(self)[:_ETH_LEN])
+        size = self.size
+        sub = piece(seg, count * size, first * size)
+        if count == 1:
+            return _emit(bytearray, eth, ipr, sub)
+        train = _emit(Train, eth, ipr, sub)
+        payload = len(sub.payload)
+        train.size = size
+        train.frames = count
+        train.header_len = self.header_len
+        train.piece_max = self.header_len + min(size, payload)
+        train.wire_len = count * self.header_len + payload
+        return train
+
+    def coalesce(self, other: Train) -> bool:
+        """Append ``other``'s pieces to this train if it continues it exactly; return whether.
+
+        As GRO joins segments: only when ``other`` carries the next octets of the same
+        connection with the same headers but for the sequence number (the same addresses,
+        ports, ACK, window, options and timestamps, flags; this train without PSH, FIN or
+        CWR, ``other`` without CWR, its PSH and FIN going to the last piece), every
+        piece of this train is full (so the pieces of both stay the same frames), and the
+        joined IP packet is at most 65535 octets. The IP length and the checksums are
+        rewritten; the pieces, counts and lengths are those of both trains together.
+        """
+        h = self.header_len
+        size = self.size
+        payload = len(self) - h
+        if other.header_len != h or other.size != size or payload % size:
+            return False
+        if len(self) + len(other) - h - _ETH_LEN > _MAX_IP_PACKET:
+            return False
         v6 = self[_ETHERTYPE] == _ETHERTYPE_IPV6
-        ip_len = ip_header_len(v6)
+        tcp_at = _ETH_LEN + ip_header_len(v6)
+        if self[tcp_at + _FLAGS_AT] & _NOT_JOINED:
+            return False
+        mine = bytearray(self[:h])
+        theirs = bytearray(other[:h])
+        seq = _U32.unpack_from(mine, tcp_at + _SEQ_AT)[0]
+        if _U32.unpack_from(theirs, tcp_at + _SEQ_AT)[0] != (seq + payload) & 0xFFFFFFFF:
+            return False
+        # Equal but for the fields that differ between pieces of one train anyway.
+        for header in (mine, theirs):
+            for at, length in (_IPV6_VARIES if v6 else _IPV4_VARIES) + (
+                (tcp_at + _SEQ_AT, 4),
+                (tcp_at + _TCP_CHECKSUM_AT, 2),
+            ):
+                header[at : at + length] = bytes(length)
+        # PSH and FIN of the second go to the last piece of both: the same place.
+        theirs[tcp_at + _FLAGS_AT] &= ~_LAST_ONLY & 0xFF
+        if mine != theirs:
+            return False
+        self[tcp_at + _FLAGS_AT] = other[tcp_at + _FLAGS_AT]
+        self.extend(memoryview(other)[h:])
+        # The IP length first, so that parsing takes in both payloads.
+        ip_len = len(self) - _ETH_LEN
+        at, _ = (_IPV6_VARIES if v6 else _IPV4_VARIES)[0]
+        _U16.pack_into(self, at, ip_len - _IPV6_LEN if v6 else ip_len)
+        ipr, seg = self._parse()
+        joined = _emit(bytearray, bytes(self[:_ETH_LEN]), ipr, seg)
+        del seg  # its payload is a view of this train, which is now rewritten
+        self[:] = joined
+        self.frames += other.frames
+        self.wire_len += other.wire_len
+        self.piece_max = h + size
+        return True
+
+    def _parse(self) -> tuple[Ipv4Repr | Ipv6Repr, TcpRepr]:
+        v6 = self[_ETHERTYPE] == _ETHERTYPE_IPV6
         view = memoryview(self)
         ipr: Ipv4Repr | Ipv6Repr
         ipr = (
@@ -75,21 +175,28 @@ class Train(bytearray):
             if v6
             else Ipv4Repr.parse_buffer(view[_ETH_LEN:], _NO_VERIFY)
         )
-        tcp_at = _ETH_LEN + ip_len
+        tcp_at = _ETH_LEN + ip_header_len(v6)
         seg = TcpRepr.parse_buffer(
             view[tcp_at : tcp_at + ipr.payload_len], ipr.src_addr, ipr.dst_addr, _NO_VERIFY
         )
-        eth = bytes(view[:_ETH_LEN])
-        out = []
-        for part in pieces(seg, self.size):
-            plen = part.buffer_len()
-            frame = bytearray(tcp_at + plen)
-            buf = memoryview(frame)
-            buf[:_ETH_LEN] = eth
-            ipr._replace(payload_len=plen).emit_buffer(buf[_ETH_LEN:], _COMPUTE, _header_sum)
-            part.emit_buffer(buf[tcp_at:], ipr.src_addr, ipr.dst_addr, _COMPUTE, internet_sum)
-            out.append(frame)
-        return out
+        return ipr, seg
+
+
+_F = TypeVar("_F", bytearray, Train)
+
+
+def _emit(kind: type[_F], eth: bytes, ipr: Ipv4Repr | Ipv6Repr, seg: TcpRepr) -> _F:
+    """Return a new frame of ``kind``: ``eth``, ``ipr`` sized for ``seg``, ``seg``, with valid
+    checksums."""
+    tcp_at = _ETH_LEN + ip_header_len(type(ipr) is Ipv6Repr)
+    plen = seg.buffer_len()
+    frame = kind(tcp_at + plen)
+    buf = memoryview(frame)
+    buf[:_ETH_LEN] = eth
+    ipr._replace(payload_len=plen).emit_buffer(buf[_ETH_LEN:], _COMPUTE, _header_sum)
+    seg.emit_buffer(buf[tcp_at:], ipr.src_addr, ipr.dst_addr, _COMPUTE, internet_sum)
+    buf.release()
+    return frame
 
 
 def make_train(frame: Train, ip_mtu: int) -> bool:
@@ -118,7 +225,8 @@ def make_train(frame: Train, ip_mtu: int) -> bool:
         if type(ipr) is Ipv4Repr and (ipr.more_frags or ipr.frag_offset):
             return False
         ip_len = ip_header_len(v6)
-        if not v6 and view[_ETH_LEN] & 0x0F != ip_len // 4:
+        ihl = view[_ETH_LEN + _ipv4_layout.HEADER_LEN_AT] & _ipv4_layout.HEADER_LEN_OCTET_MASK
+        if not v6 and ihl * _ipv4_layout.HEADER_LEN_UNIT != ip_len:
             return False  # IP options: the stack sends none, and pieces would lose them
         tcp_at = _ETH_LEN + ip_len
         seg = TcpRepr.parse_buffer(
