@@ -145,6 +145,32 @@ def test_bulk_flow_between_offload_hosts_delivers_the_stream_and_uses_trains() -
     _check_ports(net)
 
 
+def test_ipv6_super_segments_travel_as_trains_and_deliver_the_stream(tmp_path: Path) -> None:
+    net = Network(2)
+    net.add_switch("sw")
+    a = net.add_host("a", "fd00::1/64", offload=True)
+    b = net.add_host("b", "fd00::2/64", offload=True)
+    net.add_link("access", "a", "sw", LinkSpec(rate_bps=1_000_000_000))
+    net.add_link("bottleneck", "sw", "b", LinkSpec(rate_bps=100_000_000, delay_us=1_000))
+    trains = []
+    receive = b.receive
+
+    def spy(port: Port, frame: bytearray, now: int) -> None:
+        if type(frame) is Train:
+            trains.append(frame.frames)
+        receive(port, frame, now)
+
+    b.receive = spy  # type: ignore[method-assign]
+    stream = _Stream(a, b, _data(1_000_000), 1 << 20)
+    net.capture(tmp_path)
+    net.run(2_000_000)
+    assert bytes(stream.received) == stream.data
+    assert trains and max(trains) > 20
+    port = net.links["bottleneck"].ab
+    assert port.counters.tx_octets <= port.counters.tx_frames * 1514
+    _check_ports(net)
+
+
 def _tshark(pcap: Path, *args: str) -> list[str]:
     out = subprocess.run(
         ["tshark", "-n", "-r", str(pcap), *args],
