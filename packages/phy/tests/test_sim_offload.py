@@ -126,7 +126,7 @@ def _check_ports(net: Network) -> None:
 
 
 def test_bulk_flow_between_offload_hosts_delivers_the_stream_and_uses_trains() -> None:
-    net, a, b = _switched()
+    net, a, b = _switched(rate=1_000_000_000)
     data = _data(3_000_000)
     stream = _Stream(a, b, data, 1 << 20)
     trains = []
@@ -151,7 +151,7 @@ def test_ipv6_super_segments_travel_as_trains_and_deliver_the_stream(tmp_path: P
     a = net.add_host("a", "fd00::1/64", offload=True)
     b = net.add_host("b", "fd00::2/64", offload=True)
     net.add_link("access", "a", "sw", LinkSpec(rate_bps=1_000_000_000))
-    net.add_link("bottleneck", "sw", "b", LinkSpec(rate_bps=100_000_000, delay_us=1_000))
+    net.add_link("bottleneck", "sw", "b", LinkSpec(rate_bps=1_000_000_000, delay_us=1_000))
     trains = []
     receive = b.receive
 
@@ -393,10 +393,15 @@ def test_train_without_room_gets_in_what_its_pieces_would(queue: QueueSpec, busy
     assert drops > 0
 
 
-def test_train_to_a_node_without_offload_arrives_as_its_pieces_at_their_times() -> None:
+@pytest.mark.parametrize("takes_trains", [False, True])
+def test_train_to_a_node_without_offload_or_over_a_slow_link_arrives_as_its_pieces(
+    takes_trains: bool,
+) -> None:
+    # Without offload, or with offload where each piece takes longer than HOLD_US (10 Mbit/s:
+    # 1.2 ms): the pieces, each when it would arrive.
     got = {}
     for mode in ("train", "pieces"):
-        sim, port, sink = _port(10_000_000, delay=500, takes_trains=False)
+        sim, port, sink = _port(10_000_000, delay=500, takes_trains=takes_trains)
         train = _segment(1448 * 10)
         assert make_train(train, 1500)
         if mode == "train":
@@ -408,6 +413,29 @@ def test_train_to_a_node_without_offload_arrives_as_its_pieces_at_their_times() 
         got[mode] = [(t, bytes(f)) for t, f in sink.got]
     assert len(got["train"]) == 10
     assert got["train"] == got["pieces"]
+
+
+def test_a_long_train_arrives_in_parts_each_held_at_most_hold_us() -> None:
+    # 100 Mbit/s: a piece takes 121 µs, so at most 9 arrive within a millisecond.
+    sim, port, sink = _port(100_000_000, delay=500)
+    train = _segment(1460 * 30)
+    assert make_train(train, 1500)
+    pieces = [bytes(p) for p in train.cut()]
+    port.send(0, train)
+    sim.run()
+    sizes = [f.frames if type(f) is Train else 1 for _, f in sink.got]
+    assert sum(sizes) == 30 and max(sizes) == 9 and len(sizes) == 4
+    assert _wire_frames(sink.got) == pieces
+    ends: list[int] = []
+    done = 0
+    for t, f in sink.got:
+        frames = f.frames if type(f) is Train else 1
+        done += frames
+        # Each part when its last piece arrives: 1514 octets at 100 Mbit/s each, back to back.
+        assert t == 500 + done * 1514 * 8 // 100
+        ends.append(t)
+    assert port.counters.delivered == 30 and port.counters.tx_frames == 30
+    assert ends == sorted(ends)
 
 
 def test_pieces_are_the_stacks_segmentation() -> None:

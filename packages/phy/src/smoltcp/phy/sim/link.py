@@ -37,10 +37,17 @@ joins it (`Train.coalesce`): they go on the wire back to back, so the receiver's
 hand them over together. The pieces, counters and times stay those of both; the receiver
 gets the first one's data when the second's last piece has arrived.
 
-A train is store-and-forward as a whole: a switch forwards it when its last octet arrived,
-where frame by frame it would forward each piece as it arrives; on a path through a switch
-the train so arrives later by the time its pieces but the last take on the switch's
-incoming link (a 64 KiB train: 52 µs at 10 Gbit/s, 0.5 ms at 1 Gbit/s).
+A train whose pieces take longer than `HOLD_US` to arrive one after the other is delivered
+in parts (each a train of the pieces that arrive within `HOLD_US` of its first, or a single
+piece), each when its last piece arrives: a receiver's GRO does not hold segments longer
+than its interrupt coalescing lets them wait, and a switch forwards what has arrived. So on a
+slow link the far end gets the pieces, one by one, at the times they would have arrived.
+
+A train is store-and-forward as a whole (within `HOLD_US`): a switch forwards it when its
+last octet arrived, where frame by frame it would forward each piece as it arrives; on a path
+through a switch the train so arrives later by the time its pieces but the last take on the
+switch's incoming link (at most `HOLD_US`; a 64 KiB train: 52 µs at 10 Gbit/s, 0.5 ms at
+1 Gbit/s).
 """
 
 from __future__ import annotations
@@ -56,7 +63,7 @@ from smoltcp.phy.netem import Netem, NetemSettings
 
 from .queue import DropTail, QueueSpec
 from .runner import Simulator
-from .train import Train
+from .train import HOLD_US, Train
 
 __all__ = ["Link", "LinkSpec", "Node", "Port"]
 
@@ -180,6 +187,7 @@ class Port:
         "_busy",
         "_delay",
         "_deliver_event",
+        "_early",
         "_fifo",
         "_max_frame",
         "_sending",
@@ -237,6 +245,8 @@ class Port:
         # The pieces of the train being sent that the tap has yet to see: (start, frame).
         self._tapping: deque[tuple[int, bytearray]] = deque()
         self._tap_event = self._tap_next
+        # Whether the train being sent was put on the wire in parts already (HOLD_US).
+        self._early = False
 
     def _make_wire(self) -> Netem:
         return Netem(self.spec.wire_settings(), seed=f"smoltcp.sim/{self.sim.seed}/{self.name}")
@@ -389,6 +399,28 @@ class Port:
         self.counters.busy_us += done - now
         self._sending = train
         self.sim._schedule(done, self._transmitted_event)
+        if len(starts) > 1 and done - starts[1] > HOLD_US:
+            # The receiver would not hold the first pieces that long (see HOLD_US): the
+            # train arrives as consecutive parts, each when its last piece has arrived.
+            self._early = True
+            ends = [*starts[1:], done]
+            delay = self._delay
+            first = 0
+            n = len(ends)
+            while first < n:
+                last = first
+                while last + 1 < n and ends[last + 1] - ends[first] <= HOLD_US:
+                    last += 1
+                self._on_wire(ends[last] + delay, train.part(first, last - first + 1))
+                first = last + 1
+
+    def _on_wire(self, due: int, frame: bytearray) -> None:
+        # Onto the wire that only delays, to arrive at ``due``.
+        assert self._fifo is not None
+        self._fifo.append((due, frame))
+        if self._armed is None:
+            self._armed = due
+            self.sim._schedule(due, self._deliver_event)
 
     def _tap_next(self, now: int) -> None:
         # Hand the tap each piece that starts now, and come back for the next.
@@ -406,19 +438,19 @@ class Port:
         assert frame is not None
         self._sending = None
         counters = self.counters
+        early = False
         if type(frame) is Train:
             counters.tx_frames += frame.frames
             counters.tx_octets += frame.wire_len
+            early = self._early
+            self._early = False
         else:
             counters.tx_frames += 1
             counters.tx_octets += len(frame)
         fifo = self._fifo
         if fifo is not None:
-            due = now + self._delay
-            fifo.append((due, frame))
-            if self._armed is None:
-                self._armed = due
-                self.sim._schedule(due, self._deliver_event)
+            if not early:
+                self._on_wire(now + self._delay, frame)
             self._start(now)
             self.node.on_room(self, now)
             return
