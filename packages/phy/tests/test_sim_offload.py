@@ -122,6 +122,20 @@ def _check_ports(net: Network) -> None:
             assert q.arrivals == q.departures + q.drops + q.queued, port
 
 
+@pytest.mark.parametrize("offload", [(True, False), (False, True)])
+def test_offload_on_one_end_only_delivers_the_stream(offload: tuple[bool, bool]) -> None:
+    # Trains from a sender with offload are cut before a receiver without; a receiver with
+    # offload gets plain frames from a sender without.
+    net, a, b = _switched(rate=1_000_000_000, offload=offload)
+    stream = _Stream(a, b, _data(2_000_000), 1 << 20)
+    net.run(2_000_000)
+    assert bytes(stream.received) == stream.data
+    port = net.links["bottleneck"].ab
+    assert port.counters.tx_octets <= port.counters.tx_frames * 1514
+    assert port.counters.delivered == port.counters.tx_frames
+    _check_ports(net)
+
+
 # -- the byte stream, the capture -------------------------------------------------------------
 
 
