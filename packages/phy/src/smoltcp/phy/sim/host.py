@@ -175,8 +175,7 @@ class SimHost:
     ``gateway`` an optional default router of the same IP version. ``offload`` gives the card
     segmentation and receive offloads (see the module docstring; TypeError if not a bool).
     The interface's random seed comes from the scenario seed and the name. `apps` run after
-    each poll; add sockets
-    to `sockets`.
+    each poll; add sockets to `sockets`.
     """
 
     def __init__(

@@ -287,14 +287,13 @@ class Port:
         """Queue ``train`` whole where that is exact, else offer its pieces one by one."""
         passes = self._trains_pass
         if passes is None:
-            peer = self.peer
+            far = self.peer.node if self.peer is not None else None
             passes = self._trains_pass = bool(
                 type(self.queue) is DropTail
                 and self._fifo is not None
-                and peer is not None
-                and getattr(peer.node, "takes_trains", False)
+                and getattr(far, "takes_trains", False)
             )
-            if passes and getattr(getattr(peer, "node", None), "coalesces", False):
+            if passes and getattr(far, "coalesces", False):
                 # The far end's GRO would hand over back-to-back segments of one connection
                 # together: trains queued back to back here join (`DropTail.joins`).
                 assert isinstance(self.queue, DropTail)
