@@ -17,7 +17,12 @@ TSO contract sizes super-segments in whole multiples of it.
 Wherever a train is counted, it counts as its pieces would (`frames` frames, `wire_len`
 octets, `piece_lengths`). Where it cannot pass as a unit exactly, it is cut (`Train.cut`)
 and the pieces go on frame by frame on the existing per-frame path (see
-`smoltcp.phy.sim.link`).
+`smoltcp.phy.sim.link`): so a host without offload gets the pieces one by one, each at the
+time it would have arrived. A train is split into consecutive parts (`Train.part`, itself a
+train or a single piece) where only some pieces get into a queue and where the far end
+would not hold all of it (`HOLD_US`), and two trains of one connection that go on the wire
+back to back join (`Train.coalesce`), as a receiver's GRO joins segments; each part or join
+has exactly the pieces of the original trains.
 """
 
 from __future__ import annotations
