@@ -403,15 +403,18 @@ class Port:
             # train arrives as consecutive parts, each when its last piece has arrived.
             self._early = True
             ends = [*starts[1:], done]
-            delay = self._delay
+            spans = []
             first = 0
             n = len(ends)
             while first < n:
                 last = first
                 while last + 1 < n and ends[last + 1] - ends[first] <= HOLD_US:
                     last += 1
-                self._on_wire(ends[last] + delay, train.part(first, last - first + 1))
+                spans.append((first, last - first + 1))
                 first = last + 1
+            delay = self._delay
+            for (first, count), part in zip(spans, train.parts(spans), strict=True):
+                self._on_wire(ends[first + count - 1] + delay, part)
 
     def _on_wire(self, due: int, frame: bytearray) -> None:
         # Onto the wire that only delays, to arrive at ``due``.

@@ -111,22 +111,32 @@ class Train(bytearray):
         """Return pieces ``first`` to ``first + count - 1`` as one frame: the piece itself
         for one, else a train of them (the flags of their places: CWR only from the first
         piece, PSH and FIN only with the last, as `smoltcp.stack.iface.gso.piece` gives)."""
-        if first < 0 or count < 1 or first + count > self.frames:
-            raise ValueError(f"pieces {first}+{count} are not within the {self.frames} pieces")
+        return self.parts([(first, count)])[0]
+
+    def parts(self, spans: list[tuple[int, int]]) -> list[bytearray]:
+        """Return `part` of each (first, count) of ``spans``, parsing this train once."""
+        for first, count in spans:
+            if first < 0 or count < 1 or first + count > self.frames:
+                raise ValueError(f"pieces {first}+{count} are not within the {self.frames} pieces")
         ipr, seg = self._parse()
         eth = bytes(memoryview(self)[:_ETH_LEN])
         size = self.size
-        sub = piece(seg, count * size, first * size)
-        if count == 1:
-            return _emit(bytearray, eth, ipr, sub)
-        train = _emit(Train, eth, ipr, sub)
-        payload = len(sub.payload)
-        train.size = size
-        train.frames = count
-        train.header_len = self.header_len
-        train.piece_max = self.header_len + min(size, payload)
-        train.wire_len = count * self.header_len + payload
-        return train
+        h = self.header_len
+        out: list[bytearray] = []
+        for first, count in spans:
+            sub = piece(seg, count * size, first * size)
+            if count == 1:
+                out.append(_emit(bytearray, eth, ipr, sub))
+                continue
+            train = _emit(Train, eth, ipr, sub)
+            payload = len(sub.payload)
+            train.size = size
+            train.frames = count
+            train.header_len = h
+            train.piece_max = h + min(size, payload)
+            train.wire_len = count * h + payload
+            out.append(train)
+        return out
 
     def coalesce(self, other: Train) -> bool:
         """Append ``other``'s pieces to this train if it continues it exactly; return whether.
