@@ -172,6 +172,29 @@ def test_high_rxt_follows_una() -> None:
     assert sb.high_sacked == 1400
 
 
+@pytest.mark.parametrize("una", [1000, 0xFFFF_FF00])
+def test_high_rxt_follows_una_with_nothing_sacked(una: int) -> None:
+    # An empty board takes a shorter way on each ACK: HighRxt must still stay where it was
+    # in sequence space while SND.UNA moves below it, and stop at SND.UNA once passed.
+    sb = SackScoreboard()
+    sb.update((), una, (una + 1000) & 0xFFFFFFFF)
+    sb.mark_retransmitted(una, 300)
+    high = (una + 300) & 0xFFFFFFFF
+    for step in (100, 150):
+        una = (una + step) & 0xFFFFFFFF
+        assert sb.update((), una, (una + 1000) & 0xFFFFFFFF) == 0
+        assert sb.high_rxt == high
+        assert sb.is_empty and sb.sacked_bytes == 0
+    una = (una + 200) & 0xFFFFFFFF
+    sb.update((), una, (una + 1000) & 0xFFFFFFFF)
+    assert sb.high_rxt == una
+    # An old ACK moves nothing.
+    sb.update((), (una - 10) & 0xFFFFFFFF, (una + 1000) & 0xFFFFFFFF)
+    assert sb.high_rxt == una
+    block = ((una + 10) & 0xFFFFFFFF, (una + 20) & 0xFFFFFFFF)
+    assert sb.update((block,), una, (una + 1000) & 0xFFFFFFFF) == 10
+
+
 def test_bad_dup_thresh() -> None:
     with pytest.raises(ValueError):
         SackScoreboard(dup_thresh=0)

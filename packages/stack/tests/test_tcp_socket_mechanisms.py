@@ -612,6 +612,18 @@ def test_pure_ack_seq_stays_inside_the_peer_window(h: TcpHarness) -> None:
     assert fields(h.recv_one())["seq"] == 1001
 
 
+def test_pure_ack_seq_is_snd_max_when_nothing_is_in_flight(h: TcpHarness) -> None:
+    h.establish_passive()
+    h.sock.send(b"0123456789")
+    h.recv()
+    # Everything acknowledged, the window closed, nothing queued: SND.MAX (1011) is the
+    # window's right edge itself.
+    h.send(seq=5001, ack=1011, window=0)
+    h.send(seq=5001, ack=1011, window=0, payload=b"x")
+    ack = fields(h.recv_one())
+    assert (ack["seq"], ack["ack"]) == (1011, 5002)
+
+
 def test_sack_dup_acks_count_even_when_the_window_moves() -> None:
     h = make(tx=2000)
     h.establish_passive(max_seg_size=100, sack_permitted=True)

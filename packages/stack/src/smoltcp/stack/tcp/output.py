@@ -222,7 +222,9 @@ class SegmentOutput(Part):
                 # drop asks (`Rack.mark_too_big`).
                 options = seg.header_len() - 20 if sack else (12 if ts is not None else 0)
                 piece = tcb.rcv_mss - options if size > tcb.snd_mss else 0
-                rec.rack.on_send(seq, seq + size, t, seq < tcb.snd_max, piece, options)
+                # (``end`` is ``seq + size`` but after a FIN.)
+                rack_end = end if ctl is not _FIN else seq + size
+                rec.rack.on_send(seq, rack_end, t, seq < tcb.snd_max, piece, options)
             if end > tcb.snd_max:
                 if not tcb.ts_ok and rec.rtt_seq is None and seq >= tcb.snd_max:
                     # Time this segment (Karn: only new data is timed); with timestamps

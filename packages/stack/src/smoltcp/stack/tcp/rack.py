@@ -301,40 +301,27 @@ class Rack:
         Return whether a segment was newly delivered (then `detect` has work).
         """
         una &= SEQ_MASK
-        runs = self._runs
         delivered = False
         # The cumulatively acknowledged entries that lead the transmit order (a prefix of
         # each run): of those, the latest sent one is the one RACK keeps (steps 2-3). Those
         # behind an entry not acknowledged (retransmissions' ranges) are found below.
+        acked = self._acked_prefix(una)
         newest = None
         xmit = self._xmit
-        taken = [0] * len(runs)
-        while True:
-            entry = None
-            for r, run in enumerate(runs):
-                i = taken[r]
-                if i < len(run) and (entry is None or run[i][_SERIAL] < entry[_SERIAL]):
-                    entry = run[i]
-                    at = r
-            if entry is None or seq_before(una, entry[_END]):
-                break
-            taken[at] += 1
+        for entry in acked:
             if entry[_RETX]:
                 self._retx -= 1
             if not entry[_DELIVERED]:
                 if not entry[_RETX] and xmit is not None and entry[_TIME] < xmit:
                     self._reordered = True  # step 1
                 newest = entry
-        if any(taken):
-            for r, run in enumerate(runs):
-                del run[: taken[r]]
-            self._runs = runs = [run for run in runs if run]
+        runs = self._runs
         if newest is not None:
             delivered = self._deliver(newest, t)
         if runs:
             # A super-segment acknowledged piece by piece straddles SND.UNA: what is left of
             # it starts there (a loss found in it must not reach below SND.UNA).
-            head = min((run[0] for run in runs), key=_serial_of)
+            head = runs[0][0] if len(runs) == 1 else min((run[0] for run in runs), key=_serial_of)
             if 0 < ((una - head[_START]) & SEQ_MASK) < SEQ_HALF:
                 head[_START] = una
         if self._retx or blocks:
@@ -345,6 +332,46 @@ class Rack:
                 if seq_before(rng[0], una):
                     rng[0] = una
         return delivered
+
+    def _acked_prefix(self, una: int) -> list[_Entry]:
+        """Take out and return, in transmit order, the entries that lead the transmit order
+        and end at or below ``una`` (SND.UNA passed them)."""
+        runs = self._runs
+        if len(runs) == 1:
+            # One run (nothing retransmitted in flight: the usual case) is in transmit order
+            # itself: its acknowledged entries are its first ones.
+            run = runs[0]
+            count = 0
+            for entry in run:
+                if 0 < ((entry[_END] - una) & SEQ_MASK) < SEQ_HALF:
+                    break
+                count += 1
+            if not count:
+                return []
+            acked = run[:count]
+            del run[:count]
+            if not run:
+                self._runs = []
+            return acked
+        # Several runs: merge their heads by transmit order until one is not acknowledged.
+        acked = []
+        taken = [0] * len(runs)
+        while True:
+            head: _Entry | None = None
+            for r, run in enumerate(runs):
+                i = taken[r]
+                if i < len(run) and (head is None or run[i][_SERIAL] < head[_SERIAL]):
+                    head = run[i]
+                    at = r
+            if head is None or seq_before(una, head[_END]):
+                break
+            taken[at] += 1
+            acked.append(head)
+        if acked:
+            for r, run in enumerate(runs):
+                del run[: taken[r]]
+            self._runs = [run for run in runs if run]
+        return acked
 
     def _on_sack(self, una: int, blocks: Sequence[tuple[int, int]], t: int) -> bool:
         """Deliver what SND.UNA passed behind an entry it did not, and what the ``blocks``
@@ -541,6 +568,8 @@ class Rack:
         if stop is not None:
             # (The parts of the stopping entry's send before it are in its run, before it.)
             waiting = [entry for entry in waiting if entry[_SERIAL] <= stop]
+        if not waiting:
+            return None  # (the usual case: everything sent before it was delivered too)
         if len(self._runs) > 1:
             waiting.sort(key=_serial_of)
         wait = self._rtt + self.reordering_window

@@ -143,6 +143,10 @@ class SackScoreboard:
         self._una = snd_una
         self._pipe = None
         blocks = self._blocks
+        if not blocks:
+            # Nothing SACKed (the usual case): only HighRxt moves with SND.UNA.
+            self._high_rxt = max(self._high_rxt - shift, 0)
+            return
         keep = []
         sacked = 0
         for block in blocks:
@@ -170,6 +174,8 @@ class SackScoreboard:
         """
         snd_una = int(snd_una)
         self._advance(snd_una)
+        if not blocks:
+            return 0  # (most ACKs: nothing more to do than follow SND.UNA)
         una = self._una
         assert una is not None
         limit = seq_dist(una, int(snd_nxt))

@@ -401,7 +401,7 @@ class Sender(SegmentOutput):
                 # The data wraps around the end of the ring: join the two pieces rather than
                 # send a runt segment (this happens once per trip around the ring).
                 rest = tx.get_allocated(offset + len(payload), size - len(payload))
-                payload = bytes(payload) + bytes(rest)
+                payload = b"".join((payload, rest))  # (one copy of each piece)
         if seq < tcb.snd_max:
             self.rec.n_retx += 1
             if why is None:
@@ -438,8 +438,13 @@ class Sender(SegmentOutput):
         that (Linux's tcp_acceptable_seq follows the same rule).
         """
         tcb = self.tcb
+        snd_max = tcb.snd_max
+        if snd_max == tcb.snd_una:
+            # Nothing in flight (every pure ACK of a receiver): SND.MAX is inside any window
+            # (SND.WND, scaled, stays below half the sequence space).
+            return snd_max
         edge = tcb.snd_una + tcb.snd_wnd
-        return tcb.snd_max if tcb.snd_max <= edge else edge
+        return snd_max if snd_max <= edge else edge
 
     def zero_window_probe(self, cx: Context, emit: Emit, t: int) -> bool:
         """Probe a zero window with one octet, backing off (RFC 9293 3.8.6.1)."""
