@@ -6,6 +6,8 @@ CPU time of this process (the machine may be shared, so wall time would mislead)
 - a 10 Mbit/s flow (40 ms round trip) for 60 simulated seconds: simulated seconds per CPU
   second and events per second, and how often the hosts were polled per frame they received;
 - a 1 Gbit/s flow (1 ms round trip);
+- both again with both hosts offloaded ("offload" rows: TSO/GRO, super-segments cross the
+  network as trains, see `smoltcp.phy.sim.train`);
 - the 200-client flash crowd shipped with smoltcp-sim (every client one request);
 - the memory of an idle host (an Interface, its sockets, its link), from tracemalloc;
 - a profile of the 10 Mbit/s run: the functions with the most own time per event.
@@ -34,12 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 FLASH_CROWD = ROOT / "packages" / "examples" / "scenarios" / "flash_crowd.toml"
 
 
-def one_flow(rate_bps: int, one_way_us: int, queue: int) -> Network:
-    """Return a network with one bulk flow through a bottleneck of ``rate_bps``."""
+def one_flow(rate_bps: int, one_way_us: int, queue: int, offload: bool = False) -> Network:
+    """Return a network with one bulk flow through a bottleneck of ``rate_bps``; with
+    ``offload`` both hosts offload segmentation and receive coalescing."""
     net = Network(1)
     net.add_switch("sw")
-    a = net.add_host("a", "10.0.0.1/24")
-    b = net.add_host("b", "10.0.0.2/24")
+    a = net.add_host("a", "10.0.0.1/24", offload=offload)
+    b = net.add_host("b", "10.0.0.2/24", offload=offload)
     fast = LinkSpec(rate_bps=max(rate_bps * 10, 1_000_000_000), queue=QueueSpec(limit=10_000))
     net.add_link("access", "a", "sw", fast)
     spec = LinkSpec(rate_bps=rate_bps, delay_us=one_way_us, queue=QueueSpec(limit=queue))
@@ -62,10 +65,10 @@ def report(name: str, net: Network, duration_us: int) -> None:
     goodput = sum(f["goodput_bps"] for f in summary["flows"])
     sim_s = duration_us / 1e6
     print(
-        f"{name:<34} {sim_s:6.1f} sim s in {cpu:7.2f} CPU s: {sim_s / cpu:7.2f}x real time, "
+        f"{name:<38} {sim_s:6.1f} sim s in {cpu:7.2f} CPU s: {sim_s / cpu:7.2f}x real time, "
         f"{events / cpu:8.0f} events/s, {events} events, goodput {goodput / 1e6:8.2f} Mbit/s"
     )
-    print(f"{'':<34} {driving(net)}")
+    print(f"{'':<38} {driving(net)}")
 
 
 def driving(net: Network) -> str:
@@ -148,6 +151,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Python {platform.python_version()} on {platform.machine()}; CPU time of this process")
     report("10 Mbit/s, 40 ms RTT, 1 flow", one_flow(10_000_000, 20_000, 35), int(60e6 * scale))
     report("1 Gbit/s, 1 ms RTT, 1 flow", one_flow(1_000_000_000, 500, 100), int(2e6 * scale))
+    report(
+        "10 Mbit/s, 40 ms RTT, 1 flow, offload",
+        one_flow(10_000_000, 20_000, 35, offload=True),
+        int(60e6 * scale),
+    )
+    report(
+        "1 Gbit/s, 1 ms RTT, 1 flow, offload",
+        one_flow(1_000_000_000, 500, 100, offload=True),
+        int(2e6 * scale),
+    )
     crowd = load(FLASH_CROWD)
     net = crowd.build()
     cpu, events = timed(net, crowd.duration_us)
@@ -155,12 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     done = sum(f["transactions"] for f in summary["flows"])
     failed = sum(f["failures"] for f in summary["flows"])
     print(
-        f"{'flash crowd, 200 clients':<34} {crowd.duration_us / 1e6:6.1f} sim s in {cpu:7.2f} "
+        f"{'flash crowd, 200 clients':<38} {crowd.duration_us / 1e6:6.1f} sim s in {cpu:7.2f} "
         f"CPU s: {done} of {len(summary['flows'])} requests done, {failed} failed, "
         f"{events / cpu:8.0f} events/s"
     )
-    print(f"{'':<34} {driving(net)}")
-    print(f"{'memory per idle host':<34} {idle_host_memory() / 1024:6.1f} KiB (host and its link)")
+    print(f"{'':<38} {driving(net)}")
+    print(f"{'memory per idle host':<38} {idle_host_memory() / 1024:6.1f} KiB (host and its link)")
     profile(int(10e6 * scale))
     return 0
 

@@ -8,6 +8,15 @@ the host when a frame has left.
 
 The host schedules its own polls: when a frame arrives, when an application did something, and
 at the interface's `Interface.poll_at`.
+
+With ``offload=True`` the card offloads TCP segmentation and receive coalescing, as a TAP
+with the virtio-net header does: it reports ``max_tso_size`` (65535 + 14, the largest IPv4
+packet and its Ethernet header), so the stack hands it TCP super-segments, which it sends
+as trains (`smoltcp.phy.sim.train`), cut at its IP MTU less the headers; and it takes trains
+whole from the link (the interface takes received frames above the MTU). Its back-pressure
+then asks the port for room for a whole train: as many frames of the largest size as the
+largest super-segment is cut into (no more than the queue's bounds), so that the host never
+drops at its own queue unless that queue is smaller than a train.
 """
 
 from __future__ import annotations
@@ -25,12 +34,15 @@ from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address, Medium
 from .link import Port
 from .runner import Simulator
 from .traces import ConnectionLog
+from .train import Train, make_train
 
 __all__ = ["App", "SimHost"]
 
 # A poll that leaves the interface asking to be polled at once, having done nothing, is retried
 # this much later rather than at the same instant (which would never let the clock move).
 _RETRY_US = 1
+# An offload card's largest frame for TSO: the largest IPv4 packet and its Ethernet header.
+_TSO_FRAME = 65535 + 14
 
 
 class App(Protocol):
@@ -59,27 +71,66 @@ class _TxToken:
         self._card = card
 
     def consume(self, length: int, f: Callable[[memoryview], Any]) -> Any:
+        card = self._card
+        if length > card.max_frame:
+            return self._consume_train(length, f)
         buf = bytearray(length)
         result = f(memoryview(buf))
-        card = self._card
         port = card.port
         assert port is not None
         port.send(card.sim.now_us, buf)
+        return result
+
+    def _consume_train(self, length: int, f: Callable[[memoryview], Any]) -> Any:
+        # A super-segment (only an offload card is handed one): it goes out as a train. One
+        # the card cannot segment goes out as the oversized frame it is (the port drops it).
+        card = self._card
+        train = Train(length)
+        result = f(memoryview(train))
+        port = card.port
+        assert port is not None
+        frame = train if make_train(train, card.max_frame - 14) else bytearray(train)
+        port.send(card.sim.now_us, frame)
         return result
 
 
 class _Card:
     """The host's network card: the device the interface polls."""
 
-    __slots__ = ("_caps", "_rx", "_tokens", "_tx", "blocked", "host", "inbox", "port", "sim")
+    __slots__ = (
+        "_caps",
+        "_room_frames",
+        "_rx",
+        "_tokens",
+        "_tx",
+        "blocked",
+        "host",
+        "inbox",
+        "max_frame",
+        "port",
+        "sim",
+    )
 
-    def __init__(self, host: SimHost, mtu: int) -> None:
+    def __init__(self, host: SimHost, mtu: int, offload: bool = False) -> None:
         self.host = host
         self.sim = host.sim
         self.port: Port | None = None
         self.inbox: deque[bytearray] = deque()
         self.blocked = False
-        self._caps = DeviceCapabilities(medium=Medium.ETHERNET, max_transmission_unit=mtu + 14)
+        self.max_frame = mtu + 14
+        self._caps = DeviceCapabilities(
+            medium=Medium.ETHERNET,
+            max_transmission_unit=mtu + 14,
+            max_tso_size=_TSO_FRAME if offload else 0,
+        )
+        # The frames the largest super-segment may be cut into (0: no offload): the stack's
+        # largest TSO payload (65535 less 80 octets over IPv4, 100 over IPv6: the IP header
+        # and the largest TCP header) over the smallest piece (the MTU less the same).
+        self._room_frames = (
+            max(-(-(65535 - 80) // max(mtu - 80, 1)), -(-(65535 - 100) // max(mtu - 100, 1)))
+            if offload
+            else 0
+        )
         # The tokens are made once and handed out again for every frame: the interface
         # consumes a token before it asks for the next one.
         self._rx = _RxToken()
@@ -96,7 +147,19 @@ class _Card:
         port = self.port
         if port is None:
             return None
-        if not port.queue.has_room(self._caps.max_transmission_unit):
+        frames = self._room_frames
+        if frames:
+            queue = port.queue
+            # A train needs room for all its pieces, within what the queue can ever hold.
+            limit, limit_octets = queue.bounds
+            frames = min(frames, limit)
+            octets = frames * self.max_frame
+            if limit_octets is not None and octets > limit_octets:
+                octets = limit_octets
+            if not queue.room_for(self.sim.now_us, frames, octets):
+                self.blocked = True
+                return None
+        elif not port.queue.has_room(self._caps.max_transmission_unit):
             self.blocked = True
             return None
         return self._tx
@@ -109,9 +172,10 @@ class SimHost:
     """A host named ``name`` with one Ethernet interface of IP MTU ``mtu``.
 
     ``mac`` is its hardware address, ``address`` a CIDR ("10.0.0.1/24" or "fd00::1/64"),
-    ``gateway`` an optional default router of the same IP version. The interface's random
-    seed comes from the scenario seed and the name. `apps` run after each poll; add sockets
-    to `sockets`.
+    ``gateway`` an optional default router of the same IP version. ``offload`` gives the card
+    segmentation and receive offloads (see the module docstring; TypeError if not a bool).
+    The interface's random seed comes from the scenario seed and the name. `apps` run after
+    each poll; add sockets to `sockets`.
     """
 
     def __init__(
@@ -123,13 +187,22 @@ class SimHost:
         *,
         gateway: IpAddress | str | None = None,
         mtu: int = 1500,
+        offload: bool = False,
         **config: Any,
     ) -> None:
+        if not isinstance(offload, bool):
+            raise TypeError(f"offload must be a bool, not {type(offload).__name__}")
         self.sim = sim
         self.name = name
         hw = mac if isinstance(mac, EthernetAddress) else EthernetAddress.parse(mac)
         cidr = address if isinstance(address, IpCidr) else IpCidr.parse(address)
-        self.card = _Card(self, mtu)
+        self.card = _Card(self, mtu, offload)
+        self.offload = offload
+        """Whether the card offloads segmentation and coalescing (see the module docstring)."""
+        self.takes_trains = offload
+        """Trains are delivered to the host whole when it offloads (`smoltcp.phy.sim.link`)."""
+        self.coalesces = offload
+        """Its card joins back-to-back segments of a connection (GRO, `Train.coalesce`)."""
         seed = sim.rng(name, "interface").getrandbits(63)
         self.iface = Interface(
             Config(hardware_addr=hw, random_seed=seed, **config), self.card, Instant(sim.now_us)

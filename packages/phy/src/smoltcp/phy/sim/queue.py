@@ -6,6 +6,8 @@ counters: ``arrivals`` = ``departures`` + ``drops`` + ``queued``, exactly, whate
 discipline drops and when.
 
 - `DropTail`: turn a frame away when it would exceed ``limit`` frames or ``limit_octets``.
+  It also holds trains (`smoltcp.phy.sim.train`), counted as their pieces: see
+  `DropTail.push_train` and `DropTail.start_train`.
 - `Red`: Random Early Detection (Floyd and Jacobson, 1993): drop arrivals with a probability
   that grows with the average queue length between ``min_th`` and ``max_th`` (in frames).
 - `CoDel`: Controlled Delay (RFC 8289): drop at the head while the time frames spend in the
@@ -16,9 +18,12 @@ from __future__ import annotations
 
 import math
 import random
+from collections import deque
 from dataclasses import dataclass
 
 from smoltcp.phy.impair import QueueCounters, TimedQueue
+
+from .train import Train
 
 __all__ = ["CoDel", "DropTail", "QueueDiscipline", "QueueSpec", "Red"]
 
@@ -35,6 +40,19 @@ class QueueDiscipline:
     def has_room(self, length: int) -> bool:
         """Return whether a frame of ``length`` octets fits the bounds now."""
         return self._queue.has_room(length)
+
+    @property
+    def bounds(self) -> tuple[int, int | None]:
+        """The bounds: (``limit`` frames, ``limit_octets`` or None)."""
+        return self._queue.limit, self._queue.limit_octets
+
+    def room_for(self, now: int, frames: int, octets: int) -> bool:
+        """Return whether ``frames`` frames of ``octets`` octets in all fit the bounds now."""
+        c = self.counters
+        q = self._queue
+        if c.queued + frames > q.limit:
+            return False
+        return q.limit_octets is None or c.queued_octets + octets <= q.limit_octets
 
     def enqueue(self, now: int, frame: bytearray) -> bool:
         """Offer ``frame`` arriving at ``now`` (µs); return False if it was dropped."""
@@ -57,9 +75,121 @@ class QueueDiscipline:
 
 
 class DropTail(QueueDiscipline):
-    """First in, first out; an arrival that does not fit is dropped."""
+    """First in, first out; an arrival that does not fit is dropped.
 
-    __slots__ = ()
+    A train is queued whole when all its pieces fit (`push_train`; `fitting` tells how many
+    of them would, `turn_away` counts the others dropped) and counted as its pieces:
+    ``frames`` arrivals, frames queued and departures, ``wire_len`` octets. When the
+    transmitter starts it (`start_train`), its pieces but the first stay counted as queued
+    until the instant each would have left the queue frame by frame (the end of the piece
+    before it), so that every arrival and every `room_for` sees the occupancy the pieces
+    would give (`room_for` and `enqueue` catch up first). A piece whose start is the current
+    instant has left (ties go to departure). With `joins`, a train that continues the train
+    queued right before it joins it (`Train.coalesce`): one train of the pieces of both.
+    """
+
+    __slots__ = ("_held", "_tail", "joins")
+
+    def __init__(self, limit: int, limit_octets: int | None) -> None:
+        super().__init__(limit, limit_octets)
+        # (instant it leaves the queue, octets) of each piece of the train being sent.
+        self._held: deque[tuple[int, int]] = deque()
+        # The last arrival if it is a train still queued: the next train may join it.
+        self._tail: Train | None = None
+        self.joins = False
+        """Whether a train joins the one queued right before it when it continues it
+        (`Train.coalesce`): set by a port whose far end coalesces received segments (GRO)."""
+
+    def catch_up(self, now: int) -> None:
+        """Count the pieces of the train being sent that have left the queue by ``now``."""
+        held = self._held
+        c = self.counters
+        while held and held[0][0] <= now:
+            c.departures += 1
+            c.queued -= 1
+            c.queued_octets -= held.popleft()[1]
+
+    def room_for(self, now: int, frames: int, octets: int) -> bool:
+        """Return whether ``frames`` frames of ``octets`` octets in all fit at ``now``."""
+        if self._held:
+            self.catch_up(now)
+        return super().room_for(now, frames, octets)
+
+    def enqueue(self, now: int, frame: bytearray) -> bool:
+        """Offer ``frame`` arriving at ``now`` (µs); return False if it was dropped."""
+        if self._held:
+            self.catch_up(now)
+        if self._queue.push(now, frame):
+            self._tail = None
+            return True
+        return False
+
+    def fitting(self, now: int, lengths: list[int]) -> int:
+        """Return how many of the frames of ``lengths`` octets, offered in order at ``now``,
+        would be queued one after the other before the first that does not fit."""
+        if self._held:
+            self.catch_up(now)
+        c = self.counters
+        q = self._queue
+        frames = q.limit - c.queued
+        octets = None if q.limit_octets is None else q.limit_octets - c.queued_octets
+        fit = 0
+        for length in lengths:
+            if fit >= frames or (octets is not None and length > octets):
+                break
+            fit += 1
+            if octets is not None:
+                octets -= length
+        return fit
+
+    def turn_away(self, frames: int) -> None:
+        """Count ``frames`` arrivals dropped for want of room (pieces of a train)."""
+        c = self.counters
+        c.arrivals += frames
+        c.drops += frames
+
+    def push_train(self, now: int, train: Train) -> bool:
+        """Queue ``train`` whole if all its pieces fit now; else return False, nothing done
+        (the caller cuts it and offers the pieces one by one)."""
+        if not self.room_for(now, train.frames, train.wire_len):
+            return False
+        c = self.counters
+        tail = self._tail
+        if tail is not None and self.joins and tail.coalesce(train):
+            c.arrivals += train.frames
+            c.queued += train.frames
+            c.queued_octets += train.wire_len
+            return True
+        self._queue.push(now, train)
+        self._tail = train
+        # Counted above as one frame of the train's length: make it its pieces.
+        extra = train.frames - 1
+        c.arrivals += extra
+        c.queued += extra
+        c.queued_octets += train.wire_len - len(train)
+        return True
+
+    def dequeue(self, now: int) -> bytearray | None:
+        """Return the next frame or train to send at ``now``, or None if none is left."""
+        if self._held:
+            self.catch_up(now)
+        frame = self._queue.pop(now)
+        if frame is self._tail:
+            self._tail = None
+        if frame is not None and type(frame) is Train:
+            # `pop` counted one frame of the train's length leaving: its pieces stay queued
+            # until `start_train` says when each leaves.
+            c = self.counters
+            c.departures -= 1
+            c.queued += 1
+            c.queued_octets += len(frame)
+        return frame
+
+    def start_train(self, leaves: list[tuple[int, int]], now: int) -> None:
+        """Count the pieces of the train just dequeued as queued until the instants in
+        ``leaves`` ((instant, octets) per piece, in order; the first leaves ``now``)."""
+        self._held.extend(leaves)
+        self.catch_up(now)
 
 
 class Red(QueueDiscipline):

@@ -313,13 +313,20 @@ def _build(scenario: Scenario, seed: int) -> Network:
         members = _expand(t)
         groups[t.data["name"]] = [m for m, _ in members]
         mtu = t.get("mtu", int, 1500)
+        offload = t.get("offload", bool, False)
         attach = t.get("attach", str)
         access = t.get("access", dict, {})
         for member, index in members:
             address = _address(t, "address", index)
             gateway = _address(t, "gateway", required=False)
             try:
-                net.add_host(member, address, gateway=gateway, mtu=mtu)  # type: ignore[arg-type]
+                net.add_host(
+                    member,
+                    address,  # type: ignore[arg-type]
+                    gateway=gateway,
+                    mtu=mtu,
+                    offload=offload,
+                )
             except (TypeError, ValueError) as exc:
                 raise ScenarioError(f"{t.where}: {exc}") from None
             if attach is not None:

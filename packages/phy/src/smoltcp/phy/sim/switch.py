@@ -4,7 +4,9 @@ It learns which port each source address was last seen on (IEEE 802.1D's filteri
 bounded, entries aging out after ``aging_us``), forwards a frame to the learnt port of its
 destination, and floods broadcasts, multicasts and unknown destinations to every other port.
 A frame shorter than an Ethernet header is dropped and counted. Forwarding is store and forward:
-a frame is offered to the egress port when its last octet has arrived.
+a frame is offered to the egress port when its last octet has arrived. A train (a TCP
+super-segment of a host with offload, `smoltcp.phy.sim.train`) is forwarded as one frame,
+after one look-up; the egress port decides whether it passes whole or is cut.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ __all__ = ["Switch"]
 
 class Switch:
     """A learning switch named ``name``; links attach ports to it (`attach`)."""
+
+    takes_trains = True
+    """Trains are delivered to the switch whole (see `smoltcp.phy.sim.link`)."""
 
     def __init__(
         self, sim: Simulator, name: str, *, table_size: int = 4096, aging_us: int = 300_000_000
