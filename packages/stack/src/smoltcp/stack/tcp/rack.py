@@ -381,7 +381,13 @@ class Rack:
         SND.UNA (its first ones) and those the blocks overlap, found by bisection.
         """
         runs = self._runs
-        edges = [(int(left) & SEQ_MASK, int(right) & SEQ_MASK) for left, right in blocks]
+        # A block is a range only when its right edge lies after its left in sequence space
+        # (RFC 9293 3.4): an empty, reversed or half-the-space block says nothing.
+        edges = []
+        for left, right in blocks:
+            lo, hi = int(left) & SEQ_MASK, int(right) & SEQ_MASK
+            if 0 < ((hi - lo) & SEQ_MASK) < SEQ_HALF:
+                edges.append((lo, hi))
         visit = []
         for r, run in enumerate(runs):
             where = set(range(_reached(run, una)))
