@@ -158,6 +158,9 @@ class _Card:
                 octets = limit_octets
             if not queue.room_for(self.sim.now_us, frames, octets):
                 self.blocked = True
+                # Room may come as the pieces of the train being sent leave, before all
+                # have: be told then, as a card sending frames one by one would be.
+                port.wake_at_room(frames, octets)
                 return None
         elif not port.queue.has_room(self._caps.max_transmission_unit):
             self.blocked = True
