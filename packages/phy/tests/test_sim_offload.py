@@ -302,6 +302,7 @@ def _segment(
 class _Sink:
     name = "sink"
     takes_trains = True
+    coalesces = False
 
     def __init__(self) -> None:
         self.got: list[tuple[int, bytearray]] = []
@@ -722,7 +723,7 @@ def test_a_train_flooded_by_a_switch_is_sent_once_on_each_port() -> None:
     sinks = [_Sink() for _ in range(3)]
     links = []
     for i, sink in enumerate(sinks):
-        sink.coalesces = True  # type: ignore[attr-defined]
+        sink.coalesces = True
         links.append(Link(sim, f"l{i}", sink, switch, spec))
     none = TcpControl.NONE
     first = _segment(1460 * 3, control=none)
@@ -836,3 +837,22 @@ def test_make_train_refuses_headers_it_would_not_write_back() -> None:
     make_train(frame, 1500)
     assert not port.send(0, bytearray(frame))
     assert port.counters.mtu_drops == 1 and sink.got == []
+
+
+def test_the_tap_gets_every_piece_before_the_frame_after_the_train() -> None:
+    # 100 Gbit/s: a piece takes 0.12 µs, so the last pieces and the next frame start in the
+    # same microsecond.
+    taps = {}
+    for mode in ("train", "pieces"):
+        sim, port, _sink = _port(100_000_000_000)
+        got: list[tuple[int, bytes]] = []
+        port.tap = lambda now, frame, got=got: got.append((now, bytes(frame)))  # type: ignore[misc]
+        train = _segment(1448 * 20 + 7)
+        assert make_train(train, 1500)
+        for frame in [train] if mode == "train" else train.cut():
+            port.send(0, frame)
+        port.send(0, bytearray(100))
+        sim.run()
+        taps[mode] = got
+    assert taps["train"] == taps["pieces"]
+    assert len(taps["train"]) == train.frames + 1

@@ -82,10 +82,12 @@ class DropTail(QueueDiscipline):
     ``frames`` arrivals, frames queued and departures, ``wire_len`` octets. When the
     transmitter starts it (`start_train`), its pieces but the first stay counted as queued
     until the instant each would have left the queue frame by frame (the end of the piece
-    before it), so that every arrival and every `room_for` sees the occupancy the pieces
-    would give (`room_for` and `enqueue` catch up first). A piece whose start is the current
-    instant has left (ties go to departure). With `joins`, a train that continues the train
-    queued right before it joins it (`Train.coalesce`): one train of the pieces of both.
+    before it), so that every arrival and every look at the occupancy sees what the pieces
+    would give (`room_for`, `fitting`, `enqueue` and `dequeue` catch up first; `room_at`
+    tells when the pieces leaving make room). A piece whose start is the current instant
+    has left (ties go to departure, whatever the order of the events of that instant). With
+    `joins`, a train that continues the train queued right before it joins it in place
+    (`Train.coalesce`): one train of the pieces of both; the queue owns what it holds.
     """
 
     __slots__ = ("_held", "_tail", "joins")

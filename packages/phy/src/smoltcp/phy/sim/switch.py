@@ -26,6 +26,8 @@ class Switch:
 
     takes_trains = True
     """Trains are delivered to the switch whole (see `smoltcp.phy.sim.link`)."""
+    coalesces = False
+    """A switch forwards frames as they come: it joins none."""
 
     def __init__(
         self, sim: Simulator, name: str, *, table_size: int = 4096, aging_us: int = 300_000_000

@@ -41,7 +41,7 @@ from smoltcp.wire.layout import ipv4 as _ipv4_layout
 from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.layout import tcp as _tcp_layout
 
-__all__ = ["HOLD_US", "Train", "make_train"]
+__all__ = ["HOLD_US", "MAX_IP_PACKET", "Train", "make_train"]
 
 HOLD_US = 1_000
 """The longest a train's first piece waits for its last before the far end gets it (µs).
@@ -57,7 +57,8 @@ _ETH_LEN = _eth_layout.HEADER_LEN
 _ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4).to_bytes(2, "big")
 _ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6).to_bytes(2, "big")
 _ETHERTYPE = _eth_layout.ETHERTYPE
-_MAX_IP_PACKET = 65535
+MAX_IP_PACKET = 65535
+"""The largest IP packet (octets): no train is longer, with its Ethernet header."""
 _U32 = struct.Struct("!I")
 _U16 = struct.Struct("!H")
 _IPV6_LEN = _ipv6_layout.HEADER_LEN
@@ -149,7 +150,7 @@ class Train(bytearray):
         payload = len(self) - h
         if other.header_len != h or other.size != size or payload % size:
             return False
-        if len(self) + len(other) - h - _ETH_LEN > _MAX_IP_PACKET:
+        if len(self) + len(other) - h - _ETH_LEN > MAX_IP_PACKET:
             return False
         v6 = self[_ETHERTYPE] == _ETHERTYPE_IPV6
         tcp_at = _ETH_LEN + ip_header_len(v6)
