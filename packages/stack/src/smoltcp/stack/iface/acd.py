@@ -36,6 +36,8 @@ from typing import NamedTuple
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import IpAddress, IpCidr, Ipv4Address
 
+from .deadlines import Deadlines
+
 __all__ = [
     "AcdConfig",
     "AcdCounters",
@@ -243,6 +245,8 @@ class AddressConflictDetector:
         self.tentative: dict[IpAddress, _Record] = {}
         # The earliest timer (micros), or -1: the interface's per-poll check.
         self._due = -1
+        self.deadlines = Deadlines()
+        """Raised whenever the earliest timer moves (the interface gives its own)."""
         self._last_probe_start: int | None = None
         self._events: deque[AcdEvent] = deque()
         self.counters = AcdCounters()
@@ -286,7 +290,7 @@ class AddressConflictDetector:
         self._records.pop(addr, None)
         self.tentative.pop(addr, None)
         self._defended.pop(addr, None)
-        self._due = self._earliest()
+        self._set_due(self._earliest())
 
     def retain(self, keep: Container[IpAddress]) -> None:
         """Forget every address in use that is not in ``keep`` (tentative ones stay)."""
@@ -321,7 +325,11 @@ class AddressConflictDetector:
 
     def _wake(self, at_us: int) -> None:
         if self._due < 0 or at_us < self._due:
-            self._due = at_us
+            self._set_due(at_us)
+
+    def _set_due(self, at_us: int) -> None:
+        self._due = at_us
+        self.deadlines.moved = True
 
     # -- receiving ----------------------------------------------------------------------------
 
@@ -439,7 +447,7 @@ class AddressConflictDetector:
                 r.timer = None
             else:
                 r.timer = now_us + cfg.announce_interval.micros
-        self._due = self._earliest()
+        self._set_due(self._earliest())
         return ready
 
     def _earliest(self) -> int:

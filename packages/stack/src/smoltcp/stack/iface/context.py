@@ -61,6 +61,7 @@ class Context:
     """
 
     __slots__ = (
+        "_prefixes",
         "_source_cache",
         "_source_cache_hw",
         "_unicast_v6",
@@ -105,6 +106,8 @@ class Context:
         self.ip_addrs: tuple[IpCidr, ...] = ()
         self.addresses: frozenset[IpAddress] = frozenset()
         self.broadcasts: frozenset[IpAddress] = frozenset()
+        # (address type, network, mask) of each of ``ip_addrs``, as ints: `in_same_network`.
+        self._prefixes: tuple[tuple[type[IpAddress], int, int], ...] = ()
         self._source_cache: dict[IpAddress, IpAddress | None] = {}
         # The hardware address the cache was filled with: the interface sets
         # ``hardware_addr`` directly, and the link-local source is formed from it.
@@ -137,6 +140,11 @@ class Context:
             if b is not None:
                 broadcasts.add(b)
         self.broadcasts = frozenset(broadcasts)
+        prefixes = []
+        for c in cidrs:
+            mask = int(c.netmask())  # type: ignore[attr-defined]
+            prefixes.append((type(c.address), int(c.address) & mask, mask))
+        self._prefixes = tuple(prefixes)
         self._forget()
 
     def _forget(self) -> None:
@@ -174,8 +182,18 @@ class Context:
         return addr.is_broadcast or addr in self.broadcasts
 
     def in_same_network(self, addr: IpAddress) -> bool:
-        """Return whether ``addr`` is on-link: inside one of the interface's prefixes."""
-        return any(c.contains_addr(addr) for c in self.ip_addrs)
+        """Return whether ``addr`` is on-link: inside one of the interface's prefixes.
+
+        Ingress asks for every ARP packet (a broadcast reaches every host of a link): the
+        prefixes are kept as ints, so the answer costs no call per prefix.
+        """
+        kind = type(addr)
+        value = int(addr)
+        # A loop, not any(): a generator per packet costs more than the test itself.
+        for k, net, mask in self._prefixes:  # noqa: SIM110
+            if k is kind and value & mask == net:
+                return True
+        return False
 
     def get_source_address(self, dst_addr: IpAddress) -> IpAddress | None:
         """Return the address to send from to reach ``dst_addr``, or None if we have none.

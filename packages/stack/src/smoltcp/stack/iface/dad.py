@@ -48,6 +48,7 @@ from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import Ipv6Address, Ipv6Cidr
 
 from .acd import AcdEvent, AcdEventKind
+from .deadlines import Deadlines
 
 __all__ = ["MAX_DUPLICATED", "NONCE_LEN", "DadConfig", "DadCounters", "DuplicateAddressDetector"]
 
@@ -211,6 +212,8 @@ class DuplicateAddressDetector:
         """Addresses that passed detection and were not forgotten since (probed again when
         the link comes back up)."""
         self._due = -1
+        self.deadlines = Deadlines()
+        """Raised whenever the earliest timer moves (the interface gives its own)."""
         self._events: deque[AcdEvent] = deque()
         self.counters = DadCounters()
         self.on_change: Callable[[frozenset[Ipv6Address]], None] | None = None
@@ -259,7 +262,7 @@ class DuplicateAddressDetector:
         self.duplicated.pop(addr, None)
         self.passed.pop(addr, None)
         if self._due < 0 or at < self._due:
-            self._due = at
+            self._set_due(at)
         self._changed()
 
     def joined(self, now_us: int) -> tuple[Ipv6Address, ...]:
@@ -292,7 +295,7 @@ class DuplicateAddressDetector:
         self.tentative.pop(addr, None)
         self.duplicated.pop(addr, None)
         self.passed.pop(addr, None)
-        self._due = self._earliest()
+        self._set_due(self._earliest())
         self._changed()
 
     def solicited(
@@ -345,7 +348,7 @@ class DuplicateAddressDetector:
         self.duplicated[addr] = now
         self.counters.duplicates += 1
         self._event(AcdEventKind.TAKEN, addr, now, hw)
-        self._due = self._earliest()
+        self._set_due(self._earliest())
         self._changed()
         if self.on_duplicate is not None:
             self.on_duplicate(addr, now)
@@ -376,13 +379,17 @@ class DuplicateAddressDetector:
             r.sent += 1
             self.counters.probes_sent += 1
             r.timer = now_us + cfg.retrans_timer.micros
-        self._due = self._earliest()
+        self._set_due(self._earliest())
         if ready:
             self._changed()
         return ready
 
     def _earliest(self) -> int:
         return min((r.timer for r in self.tentative.values()), default=-1)
+
+    def _set_due(self, at_us: int) -> None:
+        self._due = at_us
+        self.deadlines.moved = True
 
     def due_us(self) -> int:
         """Return when `poll` next has something to do (microseconds), or -1."""

@@ -54,6 +54,7 @@ from .addresses import ipv6_unicast_addrs
 from .config import Config
 from .context import Context
 from .counters import Counters
+from .deadlines import Deadlines
 from .egress import Egress
 from .fragment import Reassembler, service_reassembly
 from .fragmenter import Fragmenter
@@ -254,14 +255,19 @@ class Interface:
         # ICMP errors with their token bucket (RFC 1812 4.3.2.8).
         limit = ErrorRateLimit(config.icmp_error_burst, config.icmp_error_interval, now.micros)
         self._errors = IcmpErrors(self._egress, self.counters, limit, config.hop_limit)
+        # The earliest deadline of IGMP, conflict detection and the IPv6 host duties, kept as
+        # one number (-1: none) that every poll and poll_at reads; the duties raise
+        # ``_deadlines`` when theirs move, and only then is it computed again (`_timers_us`).
+        self._deadlines = Deadlines()
+        self._timers_at_us = -1
         # IPv4 conflict detection (RFC 5227: see `add_ip_addr` and `link_up`) and IGMPv2
         # (RFC 2236): ``acd`` and ``multicast`` are public.
-        self._ipv4_host = Ipv4Host(self, self._egress)
+        self._ipv4_host = Ipv4Host(self, self._egress, self._deadlines)
         self.acd = self._ipv4_host.acd
         self.multicast = self._ipv4_host.multicast
         # IPv6 duplicate address detection (RFC 4862 5.4), MLDv2 (RFC 3810) and the lifetimes
         # of SLAAC addresses (RFC 4862 5.5): ``dad``, ``mld`` and ``slaac`` are public.
-        self._ipv6_host = Ipv6Host(self, self._egress, now)
+        self._ipv6_host = Ipv6Host(self, self._egress, now, self._deadlines)
         self.dad = self._ipv6_host.dad
         self.mld = self._ipv6_host.mld
         self.slaac = self._ipv6_host.slaac
@@ -367,6 +373,8 @@ class Interface:
                 raise ValueError(f"{cidr} cannot be an interface address")
         before = self.context.ip_addrs
         self.context.set_ip_addrs(tuple(addrs))
+        # New addresses have solicited-node groups to report (see `Ipv6Host.due_us`).
+        self._deadlines.moved = True
         self._resolution.next_hops.clear()
         self.acd.retain(self.context.addresses)
         hw = self._hardware_addr
@@ -565,8 +573,8 @@ class Interface:
         neighbour resolution, IGMP, conflict detection and the IPv6 host duties; return
         whether a frame was sent.
 
-        Every subsystem keeps its next deadline as a number: an idle poll reads numbers and
-        calls nothing but the IPv6 host's `due_us` (a minimum over its duties).
+        Every subsystem keeps its next deadline as a number, and IGMP, conflict detection and
+        the IPv6 host duties their earliest as one (`_timers_us`): an idle poll reads numbers.
         """
         did = False
         if len(self.reassembler):
@@ -581,6 +589,8 @@ class Interface:
         resolution = self._resolution
         if resolution.due():
             did = resolution.service() or did
+        if not 0 <= self._timers_us() <= now_us:
+            return did
         due = self.multicast.next_due_us
         if due is not None and due <= now_us:
             did = self._ipv4_host.service_igmp(now) or did
@@ -590,6 +600,21 @@ class Interface:
         if 0 <= host.due_us() <= now_us:
             did = host.service(now) or did
         return did
+
+    def _timers_us(self) -> int:
+        """Return the earliest deadline (micros) of IGMP, conflict detection and the IPv6
+        host duties, or -1 for none: computed again only after one of them raised
+        ``_deadlines`` (their deadlines do not move with time, only with what happens)."""
+        deadlines = self._deadlines
+        if not deadlines.moved:
+            return self._timers_at_us
+        deadlines.moved = False
+        best = self._ipv6_host.due_us()
+        for due in (self.multicast.next_due_us, self.acd.poll_at_us()):
+            if due is not None and (best < 0 or due < best):
+                best = due
+        self._timers_at_us = best
+        return best
 
     def poll_at(self, now: Instant, sockets: SocketSet) -> Instant | None:
         """Return when `poll` should next run even if nothing is received, or None.
@@ -631,17 +656,12 @@ class Interface:
         best = sockets.schedule(cx, now_us)
         if best is not None and best <= now_us:
             return now_us
-        for due in (
-            self._resolution.poll_at_us(),
-            self.multicast.next_due_us,
-            self.acd.poll_at_us(),
-            self.reassembler.next_deadline_us(),
-        ):
+        for due in (self._resolution.poll_at_us(), self.reassembler.next_deadline_us()):
             if due is not None and (best is None or due < best):
                 best = due
-        v6_us = self._ipv6_host.due_us()
-        if v6_us >= 0 and (best is None or v6_us < best):
-            best = v6_us
+        timers_us = self._timers_us()
+        if timers_us >= 0 and (best is None or timers_us < best):
+            best = timers_us
         if best is not None and best < now_us:
             return now_us
         return best

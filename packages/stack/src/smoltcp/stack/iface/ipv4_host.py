@@ -23,6 +23,7 @@ from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
 
 from .acd import AcdEventKind, AcdState, AddressConflictDetector
+from .deadlines import Deadlines
 from .multicast import MulticastGroups
 
 if TYPE_CHECKING:
@@ -46,11 +47,12 @@ class Ipv4Host:
     """Conflict detection and IGMP reports of one interface (see the module).
 
     ``iface`` is referenced weakly (its addresses are changed through `update_ip_addrs`);
-    ``egress`` sends. Times are explicit, or the context's time of the last poll where a
-    packet arrives.
+    ``egress`` sends; ``deadlines`` (the interface's) is raised by ``acd`` and ``multicast``
+    whenever their deadlines move. Times are explicit, or the context's time of the last poll
+    where a packet arrives.
     """
 
-    def __init__(self, iface: Interface, egress: Egress) -> None:
+    def __init__(self, iface: Interface, egress: Egress, deadlines: Deadlines) -> None:
         config = iface.config
         self._iface: Interface = weakref.proxy(iface)
         self._cx = iface.context
@@ -58,8 +60,10 @@ class Ipv4Host:
         self._remove_lost = config.acd.remove_lost
         # IPv4 address conflict detection (RFC 5227): see `Interface.add_ip_addr`.
         self.acd = AddressConflictDetector(config.acd, random.Random(f"acd-{config.random_seed}"))
+        self.acd.deadlines = deadlines
         # IPv4 multicast groups joined and the IGMPv2 messages owed (RFC 2236).
         self.multicast = MulticastGroups(random.Random(f"igmp-{config.random_seed}"))
+        self.multicast.deadlines = deadlines
 
     # -- conflict detection (RFC 5227) ----------------------------------------------------------
 

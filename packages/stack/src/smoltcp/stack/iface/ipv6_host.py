@@ -3,10 +3,11 @@ MLD reports and SLAAC address lifetimes.
 
 `Interface` composes one. It builds and holds the interface's ``dad``
 (`DuplicateAddressDetector`), ``mld`` (`MldListener`) and ``slaac`` (`SlaacAddresses`) from
-its `Config`; `due_us` says when `service` next has work (the interface's `poll` and
-`poll_at` ask); `service` sends the solicitations and reports due, adds the addresses that
-passed detection and removes those whose valid lifetime ended; `link_up` starts detection
-and reports over. IPv6 ingress talks to ``dad``, ``mld`` and ``slaac`` directly.
+its `Config`; `due_us` says when `service` next has work (the interface asks again after
+the duties raised its `Deadlines` flag); `service` sends the solicitations and reports due,
+adds the addresses that passed detection and removes those whose valid lifetime ended;
+`link_up` starts detection and reports over. IPv6 ingress talks to ``dad``, ``mld`` and
+``slaac`` directly.
 
 RFC 4862 5.4.5: when detection finds the link-local address formed from the MAC duplicated,
 another node most likely has the same hardware address, and no other address would give a
@@ -50,6 +51,7 @@ from smoltcp.wire.ndp import NdpRepr
 
 from .addresses import ipv6_unicast_addrs
 from .dad import DuplicateAddressDetector
+from .deadlines import Deadlines
 from .mld import MldListener
 from .slaac import SlaacAddresses
 
@@ -76,11 +78,15 @@ class Ipv6Host:
     """Duplicate address detection, MLD and SLAAC lifetimes of one interface (see the module).
 
     ``iface`` is referenced weakly (its addresses are changed through `update_ip_addrs`);
-    ``egress`` sends. Times are explicit.
+    ``egress`` sends; ``deadlines`` is raised whenever `due_us` may answer otherwise (the
+    interface's, shared with ``dad``, ``mld`` and ``slaac``). Times are explicit.
     """
 
-    def __init__(self, iface: Interface, egress: Egress, now: Instant) -> None:
+    def __init__(
+        self, iface: Interface, egress: Egress, now: Instant, deadlines: Deadlines
+    ) -> None:
         config = iface.config
+        self._deadlines = deadlines
         self._iface: Interface = weakref.proxy(iface)
         self._cx = iface.context
         self._egress = egress
@@ -89,6 +95,7 @@ class Ipv6Host:
         # different delays (RFC 4862 5.4.2) and nonces (RFC 7527), deterministically.
         rand = random.Random(f"dad-{config.random_seed}-{iface.hardware_addr}")
         self.dad = DuplicateAddressDetector(config.dad, rand)
+        self.dad.deadlines = deadlines
         # The context's view of what is unusable follows the detector (no reference back).
         self.dad.on_change = self._cx.set_unusable
         host = weakref.ref(self)
@@ -105,7 +112,9 @@ class Ipv6Host:
         if report is None:
             report = config.slaac
         self.mld = MldListener(config.mld, random.Random(f"mld-{config.random_seed}"), report)
+        self.mld.deadlines = deadlines
         self.slaac = SlaacAddresses()
+        self.slaac.deadlines = deadlines
         # Unsolicited neighbour advertisements owed after a new hardware address (RFC 4861
         # 7.2.6): address -> [advertisements left, when the next is due (micros)].
         self._unsolicited: dict[Ipv6Address, list[int]] = {}
@@ -138,6 +147,7 @@ class Ipv6Host:
             )
             return
         cx.ipv6_disabled = True
+        self._deadlines.moved = True  # nothing is due while disabled
         self.disabled_at = now
         self.dad.counters.ipv6_disabled += 1
         # Nothing IPv6 is sent from now on, not even what was serialised already.
@@ -161,6 +171,7 @@ class Ipv6Host:
         self.disabled_at = None
         self.dad.restart(now)
         self.mld.synced = (None, ())
+        self._deadlines.moved = True  # the groups are due again
         self.mld.resend(now.micros, self._delayed_groups(now.micros))
         log.info("IPv6 enabled again")
 
@@ -200,6 +211,7 @@ class Ipv6Host:
             dad.start(Ipv6Cidr(new_ll, _LINK_LOCAL_PREFIX), now, delay=True)
         # The solicited-node groups are recomputed from the new MAC at the next service.
         self.mld.synced = (None, ())
+        self._deadlines.moved = True  # that, and the advertisements owed, are due now
 
     def link_up(self, now: Instant) -> None:
         """The link came back up (RFC 4862 5.4: detection runs when an interface is
@@ -271,6 +283,7 @@ class Ipv6Host:
         if key == mld.synced:
             return
         mld.synced = key
+        self._deadlines.moved = True
         addrs = set(ipv6_unicast_addrs(cx.hardware_addr, cx.ip_addrs, cx.unusable))
         addrs.update(joined)
         mld.set_solicited_nodes({Ipv6Address.solicited_node(a) for a in addrs}, now_us)
@@ -327,6 +340,8 @@ class Ipv6Host:
         cx = self._cx
         hw = cx.hardware_addr
         sent = False
+        # Each advertisement sent or forgotten moves the deadline `due_us` reads.
+        self._deadlines.moved = True
         for addr, entry in list(self._unsolicited.items()):
             if entry[1] > now_us:
                 continue

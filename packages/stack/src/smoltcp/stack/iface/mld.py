@@ -38,6 +38,8 @@ from smoltcp.wire.mld import (
     mldv1_message,
 )
 
+from .deadlines import Deadlines
+
 __all__ = ["MAX_GROUPS", "MldConfig", "MldListener"]
 
 #: Groups an application may join at most (a bounded table like the others).
@@ -113,6 +115,7 @@ class MldListener:
         "_rand",
         "_solicited",
         "_v1_until",
+        "deadlines",
         "groups",
         "macs",
         "next_due_us",
@@ -145,6 +148,8 @@ class MldListener:
         """Their Ethernet addresses."""
         self.next_due_us: int | None = None
         """When `take` has something to send (microseconds), or None."""
+        self.deadlines = Deadlines()
+        """Raised whenever ``next_due_us`` moves (the interface gives its own)."""
         self.reports_sent = 0
         self.queries_received = 0
 
@@ -306,3 +311,4 @@ class MldListener:
         if self._general_due is not None:
             dues.append(self._general_due)
         self.next_due_us = min(dues) if dues else None
+        self.deadlines.moved = True

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from smoltcp.wire import Ipv4Address
 from smoltcp.wire.igmp import ALL_ROUTERS_GROUP, ALL_SYSTEMS_GROUP, IgmpMessage, IgmpRepr
 
+from .deadlines import Deadlines
+
 __all__ = ["MulticastGroups", "multicast_mac"]
 
 #: Unsolicited Report Interval, microseconds (RFC 2236 section 8.10: 10 s).
@@ -39,7 +41,16 @@ class MulticastGroups:
     ``rand`` draws the report delays. Times are integer microseconds.
     """
 
-    __slots__ = ("_due", "_groups", "_leaves", "_rand", "_repeat", "macs", "next_due_us")
+    __slots__ = (
+        "_due",
+        "_groups",
+        "_leaves",
+        "_rand",
+        "_repeat",
+        "deadlines",
+        "macs",
+        "next_due_us",
+    )
 
     def __init__(self, rand: _random.Random) -> None:
         self._rand = rand
@@ -51,6 +62,8 @@ class MulticastGroups:
         self._repeat: dict[Ipv4Address, int] = {}
         self.macs: frozenset[bytes] = frozenset()
         self.next_due_us: int | None = None
+        # Raised whenever ``next_due_us`` moves (the interface gives its own).
+        self.deadlines = Deadlines()
 
     def __contains__(self, group: object) -> bool:
         return group in self._groups or (group == ALL_SYSTEMS_GROUP and bool(self._groups))
@@ -92,6 +105,7 @@ class MulticastGroups:
         self._leaves.append(group)
         self._refresh_macs()
         self.next_due_us = 0
+        self.deadlines.moved = True
         return True
 
     def on_message(self, msg: IgmpRepr, dst: Ipv4Address, now_us: int) -> None:
@@ -151,3 +165,4 @@ class MulticastGroups:
             self.next_due_us = 0
         else:
             self.next_due_us = min(self._due.values()) if self._due else None
+        self.deadlines.moved = True

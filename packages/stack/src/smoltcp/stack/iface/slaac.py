@@ -26,6 +26,8 @@ from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, IpCidr, Ipv6Address, Ipv6Cidr, modified_eui64
 from smoltcp.wire.ndp import NdpRepr
 
+from .deadlines import Deadlines
+
 if TYPE_CHECKING:
     from .interface import Interface
 
@@ -59,7 +61,7 @@ class SlaacAddresses:
     deprecated or invalid; ``next_due_us`` is when it next has something to say (-1: never).
     """
 
-    __slots__ = ("_entries", "deprecated", "next_due_us")
+    __slots__ = ("_entries", "deadlines", "deprecated", "next_due_us")
 
     def __init__(self) -> None:
         # address -> [cidr, preferred until, valid until]
@@ -67,6 +69,8 @@ class SlaacAddresses:
         self.deprecated: frozenset[Ipv6Address] = frozenset()
         """The formed addresses whose preferred lifetime has ended (read-only)."""
         self.next_due_us = _NEVER
+        # Raised whenever ``next_due_us`` moves (the interface gives its own).
+        self.deadlines = Deadlines()
 
     def __contains__(self, addr: object) -> bool:
         return addr in self._entries
@@ -122,6 +126,7 @@ class SlaacAddresses:
             if t != _NEVER
         ]
         self.next_due_us = min(dues) if dues else _NEVER
+        self.deadlines.moved = True
 
 
 def apply_router_advert(
