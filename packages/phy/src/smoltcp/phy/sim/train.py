@@ -143,7 +143,8 @@ class Train(bytearray):
         CWR, ``other`` without CWR, its PSH and FIN going to the last piece), every
         piece of this train is full (so the pieces of both stay the same frames), and the
         joined IP packet is at most 65535 octets. The IP length and the checksums are
-        rewritten; the pieces, counts and lengths are those of both trains together.
+        rewritten; the pieces, counts and lengths are those of both trains together. This
+        train changes in place: only its one owner (the queue that holds it) may join it.
         """
         h = self.header_len
         size = self.size
