@@ -44,10 +44,11 @@ def can_start(seg: TcpRepr) -> bool:
     """
     control = seg.control
     n = len(seg.payload)
+    # The size first: it alone turns away the 64 KiB segments of a device with offloads.
     return (
-        (control is _NONE or control is _PSH)
+        0 < n <= _HALF
+        and (control is _NONE or control is _PSH)
         and seg.ack_number is not None
-        and 0 < n <= _HALF
         and seg.max_seg_size is None
         and seg.window_scale is None
         and not seg.sack_permitted
@@ -64,8 +65,9 @@ class Aggregator:
 
     def __init__(self) -> None:
         # Allocated by the first `start`: an interface that never aggregates (an idle host of
-        # many) does not carry 64 KiB for it.
-        self._buf = bytearray()
+        # many) does not carry 64 KiB for it. A view, so that copying a payload into it is
+        # one copy (into a bytearray's slice, CPython first copies any other buffer).
+        self._buf = memoryview(bytearray())
         self.sock: Socket | None = None  # None while nothing is held
         self._ipr: IpRepr = _NO_IPR
         self._first: TcpRepr = _NO_SEG
@@ -80,7 +82,7 @@ class Aggregator:
         payload = seg.payload
         n = len(payload)
         if not self._buf:
-            self._buf = bytearray(CAPACITY)
+            self._buf = memoryview(bytearray(CAPACITY))
         self._buf[:n] = payload
         self.sock = sock
         self._ipr = ipr
@@ -133,9 +135,7 @@ class Aggregator:
             raise ValueError("no aggregate is held")
         self.sock = None
         # Always the copy: the first segment's own payload was a view the device has reused.
-        seg = first._replace(
-            control=_PSH if self._push else _NONE, payload=memoryview(self._buf)[:length]
-        )
+        seg = first._replace(control=_PSH if self._push else _NONE, payload=self._buf[:length])
         ipr = self._ipr
         if ipr.payload_len != seg.buffer_len():
             ipr = ipr._replace(payload_len=seg.buffer_len())

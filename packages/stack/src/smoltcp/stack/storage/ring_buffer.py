@@ -42,6 +42,10 @@ class RingBuffer:
     A view handed out stays valid (it never dangles: the storage is never reallocated), but
     its content is only meaningful until the ring is next changed.
 
+    Every copy goes through a memoryview on both sides: assigning anything but a bytearray
+    to a slice of a bytearray first copies it into a temporary bytearray (CPython), which
+    for a 64 KiB segment is a second copy and an allocation of its size.
+
     Whenever the ring becomes empty its read head moves back to offset 0, so that the free
     region is one contiguous piece as large as possible. The one exception keeps TCP
     reassembly safe: while octets written with `write_unallocated` wait past the write head
@@ -132,14 +136,14 @@ class RingBuffer:
         if write_at >= capacity:
             write_at -= capacity
         first = capacity - write_at
-        storage = self._storage
+        view = self._view
         if count <= first:
             # The common case, the whole of data in one piece: no slice of it at all.
-            storage[write_at : write_at + count] = src if count == len(src) else src[:count]
+            view[write_at : write_at + count] = src if count == len(src) else src[:count]
         else:
             src = _octets(src)
-            storage[write_at:capacity] = src[:first]
-            storage[0 : count - first] = src[first:count]
+            view[write_at:capacity] = src[:first]
+            view[0 : count - first] = src[first:count]
         self._length = size + count
         if self._pending:
             self._pending = max(0, self._pending - count)
@@ -162,7 +166,7 @@ class RingBuffer:
 
     def dequeue_into(self, buf: bytearray | memoryview) -> int:
         """Remove up to ``len(buf)`` octets from the read head into ``buf``; return the count."""
-        dst = buf if type(buf) is bytearray else _octets(buf)
+        dst = _octets(buf)  # a view even of a bytearray: see the class docstring
         length = self._length
         count = len(dst)
         if count > length:
@@ -213,13 +217,13 @@ class RingBuffer:
         if start >= capacity:
             start -= capacity
         first = capacity - start
-        storage = self._storage
+        view = self._view
         if count <= first:
-            storage[start : start + count] = src if count == len(src) else _octets(src)[:count]
+            view[start : start + count] = src if count == len(src) else _octets(src)[:count]
         else:
             src = _octets(src)
-            storage[start:capacity] = src[:first]
-            storage[0 : count - first] = src[first:count]
+            view[start:capacity] = src[:first]
+            view[0 : count - first] = src[first:count]
         if offset + count > self._pending:
             self._pending = offset + count
         return count
@@ -239,7 +243,7 @@ class RingBuffer:
         self._copy_out(offset, dst, count)
         return count
 
-    def _copy_out(self, offset: int, dst: memoryview | bytearray, count: int) -> None:
+    def _copy_out(self, offset: int, dst: memoryview, count: int) -> None:
         # Copy `count` stored octets starting `offset` past the read head into dst[:count].
         if count == 0:
             return
