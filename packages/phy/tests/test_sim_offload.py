@@ -302,6 +302,7 @@ def _segment(
 class _Sink:
     name = "sink"
     takes_trains = True
+    coalesces = False
 
     def __init__(self) -> None:
         self.got: list[tuple[int, bytearray]] = []
@@ -651,3 +652,207 @@ def test_offload_argument_must_be_a_bool() -> None:
     net = Network(1)
     with pytest.raises(TypeError, match="offload"):
         net.add_host("a", "10.0.0.1/24", offload=1)
+
+
+# -- trains that fit a frame, flooded trains, counters mid-train, refused headers -----------
+
+
+@pytest.mark.parametrize("queue", [QueueSpec(), QueueSpec(kind="codel")])
+@pytest.mark.parametrize("takes_trains", [False, True])
+def test_a_train_no_longer_than_the_largest_frame_counts_as_its_pieces(
+    queue: QueueSpec, takes_trains: bool
+) -> None:
+    # A card of IP MTU 1400 on a 1500 link: 1400 octets are two pieces in 1454 octets.
+    results = {}
+    for mode in ("train", "pieces"):
+        sim = Simulator(0)
+        spec = LinkSpec(rate_bps=10_000_000, delay_us=10, queue=queue)
+        src, dst = _Sink(), _Sink()
+        dst.takes_trains = takes_trains
+        port = Port(sim, "p", src, spec)
+        peer = Port(sim, "q", dst, spec)
+        port.peer, peer.peer = peer, port
+        train = _segment(1400)
+        assert make_train(train, 1400)
+        assert train.frames == 2 and len(train) <= spec.max_frame
+        for frame in [train] if mode == "train" else train.cut():
+            port.send(0, frame)
+        sim.run()
+        results[mode] = (
+            _wire_frames(dst.got),
+            port.counters.as_dict(),
+            port.queue.counters.as_dict(),
+        )
+        if not takes_trains:
+            assert all(type(f) is not Train for _, f in dst.got)
+    assert results["train"] == results["pieces"]
+    assert results["train"][2]["queued"] == 0
+
+
+@pytest.mark.parametrize("size", [1400, 300_000])  # 1400: one train of two pieces, 1454 octets
+@pytest.mark.parametrize("kind", ["droptail", "red", "codel"])
+def test_hosts_with_a_smaller_mtu_than_their_links_deliver_through_any_queue(
+    kind: str, size: int
+) -> None:
+    net = Network(1)
+    net.add_switch("sw")
+    a = net.add_host("a", "10.0.0.1/24", offload=True, mtu=1400)
+    b = net.add_host("b", "10.0.0.2/24", offload=True, mtu=1400)
+    net.add_link("access", "a", "sw", LinkSpec(rate_bps=1_000_000_000))
+    bottleneck = LinkSpec(
+        rate_bps=100_000_000, delay_us=1000, queue=QueueSpec(kind=kind, limit=100)
+    )
+    net.add_link("bn", "sw", "b", bottleneck)
+    stream = _Stream(a, b, _data(size), 1 << 17)
+    net.run(2_000_000)
+    assert bytes(stream.received) == stream.data
+    _check_ports(net)
+    for link in net.links.values():
+        for port in link.ports:
+            assert port.queue.counters.queued >= 0
+            assert port.counters.delivered <= port.counters.tx_frames
+
+
+def test_a_train_flooded_by_a_switch_is_sent_once_on_each_port() -> None:
+    from smoltcp.phy.sim.link import Link
+    from smoltcp.phy.sim.switch import Switch
+
+    sim = Simulator(0)
+    switch = Switch(sim, "sw")
+    spec = LinkSpec(rate_bps=10_000_000, delay_us=10)
+    sinks = [_Sink() for _ in range(3)]
+    links = []
+    for i, sink in enumerate(sinks):
+        sink.coalesces = True
+        links.append(Link(sim, f"l{i}", sink, switch, spec))
+    none = TcpControl.NONE
+    first = _segment(1460 * 3, control=none)
+    second = _segment(1460 * 2, seq=1000 + 1460 * 3, control=none)
+    assert make_train(first, 1500) and make_train(second, 1500)
+    pieces = [bytes(p) for p in first.cut() + second.cut()]
+    filler = bytearray(1514)
+    for link in links[1:]:
+        link.ba.send(0, filler)  # busy: the trains stay queued, where they may join
+    # An unknown destination: both trains are flooded to the two other ports.
+    switch.receive(links[0].ba, first, 0)
+    switch.receive(links[0].ba, second, 0)
+    sim.run()
+    for link, sink in zip(links[1:], sinks[1:], strict=True):
+        assert _wire_frames(sink.got) == [bytes(filler), *pieces]
+        q = link.ba.queue.counters
+        assert (q.arrivals, q.departures, q.queued) == (6, 6, 0)
+        assert link.ba.counters.tx_frames == 6
+
+
+@pytest.mark.parametrize("stop", [0, 1, 121, 500, 1000, 2001, 3633])
+def test_port_counters_are_those_of_the_pieces_at_any_instant(stop: int) -> None:
+    # 100 Mbit/s: 30 pieces of 1514 octets take 3.6 ms; the run stops on the way.
+    results = {}
+    for mode in ("train", "pieces"):
+        sim, port, _sink = _port(100_000_000, delay=50)
+        train = _segment(1448 * 30)
+        assert make_train(train, 1500)
+        for frame in [train] if mode == "train" else train.cut():
+            port.send(0, frame)
+        sim.run(stop)
+        port.catch_up(stop)
+        counters = port.counters.as_dict()
+        # A receiver with GRO gets a train (or a part) when its last piece has arrived.
+        assert counters.pop("delivered") <= counters["tx_frames"]
+        results[mode] = (
+            counters,
+            port.queue.counters.as_dict(),
+            port.utilization(max(stop, 1)),
+        )
+    assert results["train"] == results["pieces"]
+
+
+class _BlockedCard(_Sink):
+    """A sender refused room for ``frames`` frames of ``octets`` octets, as a host's card:
+    at each ``on_room`` it looks again, and asks to be told when there is room."""
+
+    def __init__(self, frames: int, octets: int) -> None:
+        super().__init__()
+        self.want = (frames, octets)
+        self.found: int | None = None
+
+    def on_room(self, port: Port, now: int) -> None:
+        if self.found is not None:
+            return
+        if port.queue.room_for(now, *self.want):
+            self.found = now
+        else:
+            port.wake_at_room(*self.want)
+
+
+@pytest.mark.parametrize(
+    ("queue", "want"),
+    [
+        (QueueSpec(limit=30), (1, 1514)),
+        (QueueSpec(limit=30), (10, 10 * 1514)),
+        (QueueSpec(limit=40), (25, 25 * 1514)),
+        (QueueSpec(limit=1000, limit_octets=30 * 1514), (1, 20_000)),
+    ],
+)
+def test_a_card_refused_room_learns_of_it_when_a_piece_makes_it(
+    queue: QueueSpec, want: tuple[int, int]
+) -> None:
+    # 31 pieces offered at once: 30 queued behind the first (the rest dropped).
+    found = {}
+    for mode in ("train", "pieces"):
+        sim = Simulator(0)
+        spec = LinkSpec(rate_bps=100_000_000, delay_us=50, queue=queue)
+        card, dst = _BlockedCard(*want), _Sink()
+        port = Port(sim, "p", card, spec)
+        peer = Port(sim, "q", dst, spec)
+        port.peer, peer.peer = peer, port
+        train = _segment(1448 * 31)
+        assert make_train(train, 1500)
+        for frame in [train] if mode == "train" else train.cut():
+            port.send(0, frame)
+        assert not port.queue.room_for(0, *want)
+        port.wake_at_room(*want)
+        sim.run()
+        found[mode] = card.found
+    assert found["train"] == found["pieces"]
+    assert found["train"] is not None and found["train"] < 31 * 121
+
+
+def _header_with_nops(payload: int) -> Train:
+    # Four NOP options: the stack's TCP representation does not write them back.
+    frame = bytearray(_segment(payload))
+    frame[34 + 12] = (6 << 4) | (frame[34 + 12] & 0x0F)
+    frame[54:54] = b"\x01\x01\x01\x01"
+    frame[16:18] = (len(frame) - 14).to_bytes(2, "big")
+    return Train(frame)
+
+
+def test_make_train_refuses_headers_it_would_not_write_back() -> None:
+    assert make_train(_segment(3000), 1500)
+    assert not make_train(_header_with_nops(3000), 1500)
+    assert not make_train(Train(bytes(_segment(3000)) + b"xx"), 1500)  # beyond the IP packet
+    # Refused, it stays an oversized frame: dropped and counted.
+    _sim, port, sink = _port(10_000_000)
+    frame = _header_with_nops(3000)
+    make_train(frame, 1500)
+    assert not port.send(0, bytearray(frame))
+    assert port.counters.mtu_drops == 1 and sink.got == []
+
+
+def test_the_tap_gets_every_piece_before_the_frame_after_the_train() -> None:
+    # 100 Gbit/s: a piece takes 0.12 µs, so the last pieces and the next frame start in the
+    # same microsecond.
+    taps = {}
+    for mode in ("train", "pieces"):
+        sim, port, _sink = _port(100_000_000_000)
+        got: list[tuple[int, bytes]] = []
+        port.tap = lambda now, frame, got=got: got.append((now, bytes(frame)))  # type: ignore[misc]
+        train = _segment(1448 * 20 + 7)
+        assert make_train(train, 1500)
+        for frame in [train] if mode == "train" else train.cut():
+            port.send(0, frame)
+        port.send(0, bytearray(100))
+        sim.run()
+        taps[mode] = got
+    assert taps["train"] == taps["pieces"]
+    assert len(taps["train"]) == train.frames + 1

@@ -31,18 +31,22 @@ from smoltcp.stack.socket import SocketSet
 from smoltcp.stack.time import Instant
 from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address, Medium
 
-from .link import Port
+from .link import ETHERNET_HEADER_LEN, Port
 from .runner import Simulator
 from .traces import ConnectionLog
-from .train import Train, make_train
+from .train import MAX_IP_PACKET, Train, make_train
 
 __all__ = ["App", "SimHost"]
 
 # A poll that leaves the interface asking to be polled at once, having done nothing, is retried
 # this much later rather than at the same instant (which would never let the clock move).
 _RETRY_US = 1
-# An offload card's largest frame for TSO: the largest IPv4 packet and its Ethernet header.
-_TSO_FRAME = 65535 + 14
+# An offload card's largest frame for TSO: the largest IP packet and its Ethernet header.
+_TSO_FRAME = MAX_IP_PACKET + ETHERNET_HEADER_LEN
+# The most header octets a super-segment's pieces carry: the IP header (IPv4, IPv6) and the
+# largest TCP header (60 octets, options included).
+_MAX_TCP_HEADER = 60
+_MAX_HEADERS = (20 + _MAX_TCP_HEADER, 40 + _MAX_TCP_HEADER)
 
 
 class App(Protocol):
@@ -82,14 +86,16 @@ class _TxToken:
         return result
 
     def _consume_train(self, length: int, f: Callable[[memoryview], Any]) -> Any:
-        # A super-segment (only an offload card is handed one): it goes out as a train. One
-        # the card cannot segment goes out as the oversized frame it is (the port drops it).
+        # Longer than the card's largest frame: a super-segment (the stack hands one only to
+        # an offload card, which reports `max_tso_size`). It goes out as a train; one the card
+        # cannot segment goes out as the oversized frame it is (the port drops it).
         card = self._card
         train = Train(length)
         result = f(memoryview(train))
         port = card.port
         assert port is not None
-        frame = train if make_train(train, card.max_frame - 14) else bytearray(train)
+        ip_mtu = card.max_frame - ETHERNET_HEADER_LEN
+        frame = train if make_train(train, ip_mtu) else bytearray(train)
         port.send(card.sim.now_us, frame)
         return result
 
@@ -117,19 +123,17 @@ class _Card:
         self.port: Port | None = None
         self.inbox: deque[bytearray] = deque()
         self.blocked = False
-        self.max_frame = mtu + 14
+        self.max_frame = mtu + ETHERNET_HEADER_LEN
         self._caps = DeviceCapabilities(
             medium=Medium.ETHERNET,
-            max_transmission_unit=mtu + 14,
+            max_transmission_unit=mtu + ETHERNET_HEADER_LEN,
             max_tso_size=_TSO_FRAME if offload else 0,
         )
         # The frames the largest super-segment may be cut into (0: no offload): the stack's
-        # largest TSO payload (65535 less 80 octets over IPv4, 100 over IPv6: the IP header
-        # and the largest TCP header) over the smallest piece (the MTU less the same).
+        # largest TSO payload (the largest IP packet less the headers) over the smallest
+        # piece (the MTU less the same), over IPv4 or IPv6.
         self._room_frames = (
-            max(-(-(65535 - 80) // max(mtu - 80, 1)), -(-(65535 - 100) // max(mtu - 100, 1)))
-            if offload
-            else 0
+            max(-(-(MAX_IP_PACKET - h) // max(mtu - h, 1)) for h in _MAX_HEADERS) if offload else 0
         )
         # The tokens are made once and handed out again for every frame: the interface
         # consumes a token before it asks for the next one.
@@ -158,6 +162,9 @@ class _Card:
                 octets = limit_octets
             if not queue.room_for(self.sim.now_us, frames, octets):
                 self.blocked = True
+                # Room may come as the pieces of the train being sent leave, before all
+                # have: be told then, as a card sending frames one by one would be.
+                port.wake_at_room(frames, octets)
                 return None
         elif not port.queue.has_room(self._caps.max_transmission_unit):
             self.blocked = True
@@ -199,10 +206,6 @@ class SimHost:
         self.card = _Card(self, mtu, offload)
         self.offload = offload
         """Whether the card offloads segmentation and coalescing (see the module docstring)."""
-        self.takes_trains = offload
-        """Trains are delivered to the host whole when it offloads (`smoltcp.phy.sim.link`)."""
-        self.coalesces = offload
-        """Its card joins back-to-back segments of a connection (GRO, `Train.coalesce`)."""
         seed = sim.rng(name, "interface").getrandbits(63)
         self.iface = Interface(
             Config(hardware_addr=hw, random_seed=seed, **config), self.card, Instant(sim.now_us)
@@ -233,6 +236,16 @@ class SimHost:
     def cx(self) -> Any:
         """The interface's context (what `TcpSocket.connect` takes)."""
         return self.iface.context
+
+    @property
+    def takes_trains(self) -> bool:
+        """Trains are delivered to the host whole when it offloads (`smoltcp.phy.sim.link`)."""
+        return self.offload
+
+    @property
+    def coalesces(self) -> bool:
+        """Its card joins back-to-back segments of a connection when it offloads (GRO)."""
+        return self.offload
 
     def attach(self, port: Port) -> None:
         """Connect the card to ``port`` (a host has one)."""

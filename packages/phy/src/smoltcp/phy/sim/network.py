@@ -24,7 +24,6 @@ from smoltcp.wire import EthernetAddress, Medium
 from .apps import Workload
 from .host import SimHost
 from .link import Link, LinkSpec
-from .queue import DropTail
 from .router import Router
 from .runner import Simulator
 from .switch import Switch
@@ -245,9 +244,8 @@ class Network:
         links = []
         for link in self.links.values():
             for port in link.ports:
-                if isinstance(port.queue, DropTail):
-                    # The pieces of a train being sent that have started by now have left.
-                    port.queue.catch_up(end)
+                # A train being sent: its pieces count up to now, as frames would.
+                port.catch_up(end)
             directions = [
                 {
                     "name": port.name,

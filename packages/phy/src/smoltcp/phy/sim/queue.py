@@ -82,18 +82,21 @@ class DropTail(QueueDiscipline):
     ``frames`` arrivals, frames queued and departures, ``wire_len`` octets. When the
     transmitter starts it (`start_train`), its pieces but the first stay counted as queued
     until the instant each would have left the queue frame by frame (the end of the piece
-    before it), so that every arrival and every `room_for` sees the occupancy the pieces
-    would give (`room_for` and `enqueue` catch up first). A piece whose start is the current
-    instant has left (ties go to departure). With `joins`, a train that continues the train
-    queued right before it joins it (`Train.coalesce`): one train of the pieces of both.
+    before it), so that every arrival and every look at the occupancy sees what the pieces
+    would give (`room_for`, `fitting`, `enqueue` and `dequeue` catch up first; `room_at`
+    tells when the pieces leaving make room). A piece whose start is the current instant
+    has left (ties go to departure, whatever the order of the events of that instant). With
+    `joins`, a train that continues the train queued right before it joins it in place
+    (`Train.coalesce`): one train of the pieces of both; the queue owns what it holds.
     """
 
     __slots__ = ("_held", "_tail", "joins")
 
     def __init__(self, limit: int, limit_octets: int | None) -> None:
         super().__init__(limit, limit_octets)
-        # (instant it leaves the queue, octets) of each piece of the train being sent.
-        self._held: deque[tuple[int, int]] = deque()
+        # (instant it leaves the queue, octets) of each piece of the train being sent; made
+        # with the first train, so that a queue that never holds one costs no more.
+        self._held: deque[tuple[int, int]] | None = None
         # The last arrival if it is a train still queued: the next train may join it.
         self._tail: Train | None = None
         self.joins = False
@@ -103,6 +106,8 @@ class DropTail(QueueDiscipline):
     def catch_up(self, now: int) -> None:
         """Count the pieces of the train being sent that have left the queue by ``now``."""
         held = self._held
+        if not held:
+            return
         c = self.counters
         while held and held[0][0] <= now:
             c.departures += 1
@@ -188,8 +193,31 @@ class DropTail(QueueDiscipline):
     def start_train(self, leaves: list[tuple[int, int]], now: int) -> None:
         """Count the pieces of the train just dequeued as queued until the instants in
         ``leaves`` ((instant, octets) per piece, in order; the first leaves ``now``)."""
-        self._held.extend(leaves)
+        held = self._held
+        if held is None:
+            held = self._held = deque()
+        held.extend(leaves)
         self.catch_up(now)
+
+    def room_at(self, frames: int, octets: int) -> int | None:
+        """Return the first instant at which ``frames`` frames of ``octets`` octets in all
+        fit as the held pieces of the train being sent leave, or None if they do not fit
+        even when all have left (or none is held)."""
+        held = self._held
+        if not held:
+            return None
+        c = self.counters
+        q = self._queue
+        queued = c.queued
+        queued_octets = c.queued_octets
+        for leaves, length in held:
+            queued -= 1
+            queued_octets -= length
+            if queued + frames <= q.limit and (
+                q.limit_octets is None or queued_octets + octets <= q.limit_octets
+            ):
+                return leaves
+        return None
 
 
 class Red(QueueDiscipline):

@@ -96,6 +96,10 @@ class Router:
     `set_interface` for each link and `add_route` for networks behind other routers.
     """
 
+    takes_trains = False
+    """A router forwards wire frames: a train towards it is cut (`smoltcp.phy.sim.link`)."""
+    coalesces = False
+
     def __init__(self, sim: Simulator, name: str, *, hop_limit: int = 64) -> None:
         self.sim = sim
         self.name = name

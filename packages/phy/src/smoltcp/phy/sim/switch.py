@@ -16,6 +16,7 @@ from smoltcp.wire._generated.ethernet import HEADER_LEN as _HEADER_LEN
 
 from .link import Port
 from .runner import Simulator
+from .train import Train
 
 __all__ = ["Switch"]
 
@@ -25,6 +26,8 @@ class Switch:
 
     takes_trains = True
     """Trains are delivered to the switch whole (see `smoltcp.phy.sim.link`)."""
+    coalesces = False
+    """A switch forwards frames as they come: it joins none."""
 
     def __init__(
         self, sim: Simulator, name: str, *, table_size: int = 4096, aging_us: int = 300_000_000
@@ -71,9 +74,12 @@ class Switch:
                     out.send(now, frame)
                 return
         self.flooded += 1
+        train = type(frame) is Train
         for out in self.ports:
             if out is not port:
-                out.send(now, frame)
+                # Each port owns what it is given, and a queued train may be joined with the
+                # next in place (`Train.coalesce`): each gets its own copy of a train.
+                out.send(now, frame.copy() if train else frame)
 
     def on_room(self, port: Port, now: int) -> None:
         """A switch queue that fills drops (drop-tail): nothing to resume."""

@@ -41,7 +41,7 @@ from smoltcp.wire.layout import ipv4 as _ipv4_layout
 from smoltcp.wire.layout import ipv6 as _ipv6_layout
 from smoltcp.wire.layout import tcp as _tcp_layout
 
-__all__ = ["HOLD_US", "Train", "make_train"]
+__all__ = ["HOLD_US", "MAX_IP_PACKET", "Train", "make_train"]
 
 HOLD_US = 1_000
 """The longest a train's first piece waits for its last before the far end gets it (µs).
@@ -57,7 +57,8 @@ _ETH_LEN = _eth_layout.HEADER_LEN
 _ETHERTYPE_IPV4 = int(_eth_layout.EthernetProtocol.IPV4).to_bytes(2, "big")
 _ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6).to_bytes(2, "big")
 _ETHERTYPE = _eth_layout.ETHERTYPE
-_MAX_IP_PACKET = 65535
+MAX_IP_PACKET = 65535
+"""The largest IP packet (octets): no train is longer, with its Ethernet header."""
 _U32 = struct.Struct("!I")
 _U16 = struct.Struct("!H")
 _IPV6_LEN = _ipv6_layout.HEADER_LEN
@@ -129,12 +130,7 @@ class Train(bytearray):
                 out.append(_emit(bytearray, eth, ipr, sub))
                 continue
             train = _emit(Train, eth, ipr, sub)
-            payload = len(sub.payload)
-            train.size = size
-            train.frames = count
-            train.header_len = h
-            train.piece_max = h + min(size, payload)
-            train.wire_len = count * h + payload
+            train._describe(size, h, len(sub.payload))
             out.append(train)
         return out
 
@@ -147,14 +143,15 @@ class Train(bytearray):
         CWR, ``other`` without CWR, its PSH and FIN going to the last piece), every
         piece of this train is full (so the pieces of both stay the same frames), and the
         joined IP packet is at most 65535 octets. The IP length and the checksums are
-        rewritten; the pieces, counts and lengths are those of both trains together.
+        rewritten; the pieces, counts and lengths are those of both trains together. This
+        train changes in place: only its one owner (the queue that holds it) may join it.
         """
         h = self.header_len
         size = self.size
         payload = len(self) - h
         if other.header_len != h or other.size != size or payload % size:
             return False
-        if len(self) + len(other) - h - _ETH_LEN > _MAX_IP_PACKET:
+        if len(self) + len(other) - h - _ETH_LEN > MAX_IP_PACKET:
             return False
         v6 = self[_ETHERTYPE] == _ETHERTYPE_IPV6
         tcp_at = _ETH_LEN + ip_header_len(v6)
@@ -186,25 +183,44 @@ class Train(bytearray):
         joined = _emit(bytearray, bytes(self[:_ETH_LEN]), ipr, seg)
         del seg  # its payload is a view of this train, which is now rewritten
         self[:] = joined
-        self.frames += other.frames
-        self.wire_len += other.wire_len
-        self.piece_max = h + size
+        self._describe(size, h, len(self) - h)
         return True
 
+    def copy(self) -> Train:
+        """Return a new train of the same octets and pieces (one a port may own)."""
+        train = Train(self)
+        train._describe(self.size, self.header_len, len(self) - self.header_len)
+        return train
+
+    def _describe(self, size: int, header_len: int, payload: int) -> None:
+        # The pieces of ``payload`` octets cut at ``size``, each with ``header_len`` octets
+        # of headers: every count and length the train stands for follows from these.
+        frames = -(-payload // size)
+        self.size = size
+        self.frames = frames
+        self.header_len = header_len
+        self.piece_max = header_len + min(size, payload)
+        self.wire_len = frames * header_len + payload
+
     def _parse(self) -> tuple[Ipv4Repr | Ipv6Repr, TcpRepr]:
-        v6 = self[_ETHERTYPE] == _ETHERTYPE_IPV6
-        view = memoryview(self)
-        ipr: Ipv4Repr | Ipv6Repr
-        ipr = (
-            Ipv6Repr.parse_buffer(view[_ETH_LEN:])
-            if v6
-            else Ipv4Repr.parse_buffer(view[_ETH_LEN:], _NO_VERIFY)
-        )
-        tcp_at = _ETH_LEN + ip_header_len(v6)
-        seg = TcpRepr.parse_buffer(
-            view[tcp_at : tcp_at + ipr.payload_len], ipr.src_addr, ipr.dst_addr, _NO_VERIFY
-        )
-        return ipr, seg
+        return _parse(self, self[_ETHERTYPE] == _ETHERTYPE_IPV6)
+
+
+def _parse(frame: bytearray, v6: bool) -> tuple[Ipv4Repr | Ipv6Repr, TcpRepr]:
+    """Return the IP and TCP representations of ``frame``, a TCP segment over IPv6 if
+    ``v6`` else IPv4, checksums unchecked; raise `MalformedPacket` if it is not one."""
+    view = memoryview(frame)
+    ipr: Ipv4Repr | Ipv6Repr
+    ipr = (
+        Ipv6Repr.parse_buffer(view[_ETH_LEN:])
+        if v6
+        else Ipv4Repr.parse_buffer(view[_ETH_LEN:], _NO_VERIFY)
+    )
+    tcp_at = _ETH_LEN + ip_header_len(v6)
+    seg = TcpRepr.parse_buffer(
+        view[tcp_at : tcp_at + ipr.payload_len], ipr.src_addr, ipr.dst_addr, _NO_VERIFY
+    )
+    return ipr, seg
 
 
 _F = TypeVar("_F", bytearray, Train)
@@ -230,47 +246,40 @@ def make_train(frame: Train, ip_mtu: int) -> bool:
     Set its ``size`` (the MSS it is cut at: ``ip_mtu`` less its IP and TCP headers),
     ``frames``, ``header_len``, ``piece_max`` and ``wire_len``. Return False if it is not a
     TCP segment over IPv4 or IPv6 that TSO may cut (a SYN or RST, anything else, a malformed
-    header, or headers that leave no room for payload in ``ip_mtu``): such a frame stays an
-    oversized frame, which every port drops, as a NIC drops what it cannot segment.
+    header, octets beyond the IP packet, TCP options the segmentation would not write back
+    as they are, or headers that leave no room for payload in ``ip_mtu``): such a frame stays
+    an oversized frame, which the port drops and counts, as a NIC drops what it cannot
+    segment.
     """
-    view = memoryview(frame)
     ethertype = frame[_ETHERTYPE]
     v6 = ethertype == _ETHERTYPE_IPV6
     if not v6 and ethertype != _ETHERTYPE_IPV4:
         return False
     try:
-        ipr: Ipv4Repr | Ipv6Repr
-        ipr = (
-            Ipv6Repr.parse_buffer(view[_ETH_LEN:])
-            if v6
-            else Ipv4Repr.parse_buffer(view[_ETH_LEN:], _NO_VERIFY)
-        )
-        if ipr.next_header != 6:
-            return False
-        if type(ipr) is Ipv4Repr and (ipr.more_frags or ipr.frag_offset):
-            return False
-        ip_len = ip_header_len(v6)
-        ihl = view[_ETH_LEN + _ipv4_layout.HEADER_LEN_AT] & _ipv4_layout.HEADER_LEN_OCTET_MASK
-        if not v6 and ihl * _ipv4_layout.HEADER_LEN_UNIT != ip_len:
-            return False  # IP options: the stack sends none, and pieces would lose them
-        tcp_at = _ETH_LEN + ip_len
-        seg = TcpRepr.parse_buffer(
-            view[tcp_at : tcp_at + ipr.payload_len], ipr.src_addr, ipr.dst_addr, _NO_VERIFY
-        )
+        ipr, seg = _parse(frame, v6)
     except MalformedPacket:
         return False
+    if ipr.next_header != 6:
+        return False
+    ip_len = ip_header_len(v6)
+    if type(ipr) is Ipv4Repr:
+        if ipr.more_frags or ipr.frag_offset:
+            return False
+        ihl = frame[_ETH_LEN + _ipv4_layout.HEADER_LEN_AT] & _ipv4_layout.HEADER_LEN_OCTET_MASK
+        if ihl * _ipv4_layout.HEADER_LEN_UNIT != ip_len:
+            return False  # IP options: the stack sends none, and pieces would lose them
     if not can_cut(seg):
         return False
+    tcp_at = _ETH_LEN + ip_len
     payload = len(seg.payload)
     tcp_header = ipr.payload_len - payload
+    # The pieces are emitted from the parsed header: it must give back the header as it is
+    # (options it does not keep or pads otherwise would change every length), and the frame
+    # must end with the IP packet (the lengths are taken from the frame's).
+    if tcp_header != seg.buffer_len() - payload or len(frame) != tcp_at + ipr.payload_len:
+        return False
     size = ip_mtu - ip_len - tcp_header
     if size <= 0 or payload == 0:
         return False
-    count = -(-payload // size)
-    header_len = tcp_at + tcp_header
-    frame.size = size
-    frame.frames = count
-    frame.header_len = header_len
-    frame.piece_max = header_len + min(size, payload)
-    frame.wire_len = count * header_len + payload
+    frame._describe(size, tcp_at + tcp_header, payload)
     return True
