@@ -340,7 +340,8 @@ class Ipv6Host:
         cx = self._cx
         hw = cx.hardware_addr
         sent = False
-        # Each advertisement sent or forgotten moves the deadline `due_us` reads.
+        # An advertisement sent or forgotten moves the deadline `due_us` reads: the flag is
+        # raised whether or not one was due (one recomputation at most).
         self._deadlines.moved = True
         for addr, entry in list(self._unsolicited.items()):
             if entry[1] > now_us:

@@ -113,6 +113,7 @@ class MldListener:
         "_general_due",
         "_joined",
         "_rand",
+        "_report_solicited_nodes",
         "_solicited",
         "_v1_until",
         "deadlines",
@@ -120,7 +121,6 @@ class MldListener:
         "macs",
         "next_due_us",
         "queries_received",
-        "report_solicited_nodes",
         "reports_sent",
         "synced",
     )
@@ -130,8 +130,8 @@ class MldListener:
     ) -> None:
         self._config = config
         self._rand = rand
-        self.report_solicited_nodes = report_solicited_nodes
-        """Whether the solicited-node groups are reported (the resolved `MldConfig` knob)."""
+        # Fixed for the listener's life: the interface's deadline cache reads it once.
+        self._report_solicited_nodes = report_solicited_nodes
         self.synced: tuple[object, tuple[Ipv6Address, ...]] = (None, ())
         """What the solicited-node groups were last computed from (the interface's)."""
         self._joined: set[Ipv6Address] = set()
@@ -152,6 +152,11 @@ class MldListener:
         """Raised whenever ``next_due_us`` moves (the interface gives its own)."""
         self.reports_sent = 0
         self.queries_received = 0
+
+    @property
+    def report_solicited_nodes(self) -> bool:
+        """Whether the solicited-node groups are reported (the resolved `MldConfig` knob)."""
+        return self._report_solicited_nodes
 
     @property
     def joined(self) -> frozenset[Ipv6Address]:

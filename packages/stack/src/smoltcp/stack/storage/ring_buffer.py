@@ -42,9 +42,9 @@ class RingBuffer:
     A view handed out stays valid (it never dangles: the storage is never reallocated), but
     its content is only meaningful until the ring is next changed.
 
-    Every copy goes through a memoryview on both sides: assigning anything but a bytearray
-    to a slice of a bytearray first copies it into a temporary bytearray (CPython), which
-    for a 64 KiB segment is a second copy and an allocation of its size.
+    The ring's side of every copy is a memoryview: assigning anything but a bytearray to a
+    slice of a bytearray first copies it into a temporary bytearray (CPython), which for a
+    64 KiB segment is a second copy and an allocation of its size.
 
     Whenever the ring becomes empty its read head moves back to offset 0, so that the free
     region is one contiguous piece as large as possible. The one exception keeps TCP

@@ -222,7 +222,7 @@ class SegmentOutput(Part):
                 # drop asks (`Rack.mark_too_big`).
                 options = seg.header_len() - 20 if sack else (12 if ts is not None else 0)
                 piece = tcb.rcv_mss - options if size > tcb.snd_mss else 0
-                # (``end`` is ``seq + size`` but after a FIN.)
+                # RACK keeps the data only: ``end`` equals ``seq + size`` except after a FIN.
                 rack_end = end if ctl is not _FIN else seq + size
                 rec.rack.on_send(seq, rack_end, t, seq < tcb.snd_max, piece, options)
             if end > tcb.snd_max:
