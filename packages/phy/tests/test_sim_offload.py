@@ -139,19 +139,25 @@ def test_offload_on_one_end_only_delivers_the_stream(offload: tuple[bool, bool])
 # -- the byte stream, the capture -------------------------------------------------------------
 
 
-def test_bulk_flow_between_offload_hosts_delivers_the_stream_and_uses_trains() -> None:
-    net, a, b = _switched(rate=1_000_000_000)
-    data = _data(3_000_000)
-    stream = _Stream(a, b, data, 1 << 20)
-    trains = []
-    receive = b.receive
+def _trains_reaching(host: SimHost) -> list[int]:
+    """Return a list that gets the frame count of every train delivered to ``host``."""
+    trains: list[int] = []
+    receive = host.receive
 
     def spy(port: Port, frame: bytearray, now: int) -> None:
         if type(frame) is Train:
             trains.append(frame.frames)
         receive(port, frame, now)
 
-    b.receive = spy  # type: ignore[method-assign]
+    host.receive = spy  # type: ignore[method-assign]
+    return trains
+
+
+def test_bulk_flow_between_offload_hosts_delivers_the_stream_and_uses_trains() -> None:
+    net, a, b = _switched(rate=1_000_000_000)
+    data = _data(3_000_000)
+    stream = _Stream(a, b, data, 1 << 20)
+    trains = _trains_reaching(b)
     net.run(3_000_000)
     assert bytes(stream.received) == data
     # Super-segments did travel as trains, of many frames each.
@@ -166,15 +172,7 @@ def test_ipv6_super_segments_travel_as_trains_and_deliver_the_stream(tmp_path: P
     b = net.add_host("b", "fd00::2/64", offload=True)
     net.add_link("access", "a", "sw", LinkSpec(rate_bps=1_000_000_000))
     net.add_link("bottleneck", "sw", "b", LinkSpec(rate_bps=1_000_000_000, delay_us=1_000))
-    trains = []
-    receive = b.receive
-
-    def spy(port: Port, frame: bytearray, now: int) -> None:
-        if type(frame) is Train:
-            trains.append(frame.frames)
-        receive(port, frame, now)
-
-    b.receive = spy  # type: ignore[method-assign]
+    trains = _trains_reaching(b)
     stream = _Stream(a, b, _data(1_000_000), 1 << 20)
     net.capture(tmp_path)
     net.run(2_000_000)
