@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.iface import Config, Interface
+from smoltcp.stack.iface.gso import ip_header_len
 from smoltcp.stack.socket import SocketSet
 from smoltcp.stack.time import Instant
 from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address, Medium
@@ -46,7 +47,7 @@ _TSO_FRAME = MAX_IP_PACKET + ETHERNET_HEADER_LEN
 # The most header octets a super-segment's pieces carry: the IP header (IPv4, IPv6) and the
 # largest TCP header (60 octets, options included).
 _MAX_TCP_HEADER = 60
-_MAX_HEADERS = (20 + _MAX_TCP_HEADER, 40 + _MAX_TCP_HEADER)
+_MAX_HEADERS = tuple(ip_header_len(v6) + _MAX_TCP_HEADER for v6 in (False, True))
 
 
 class App(Protocol):

@@ -309,11 +309,10 @@ class Port:
             # several pieces.
             return self._send_train(now, frame)
         counters = self.counters
+        counters.offered += 1
         if len(frame) > self._max_frame:
-            counters.offered += 1
             counters.mtu_drops += 1
             return False
-        counters.offered += 1
         if not self.queue.enqueue(now, frame):
             return False
         if not self._busy:

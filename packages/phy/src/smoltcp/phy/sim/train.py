@@ -32,7 +32,7 @@ from typing import TypeVar
 
 from smoltcp.stack.iface.gso import can_cut, ip_header_len, piece, pieces
 from smoltcp.stack.kernels import internet_sum
-from smoltcp.wire import ChecksumCapabilities, Ipv4Repr, TcpRepr
+from smoltcp.wire import ChecksumCapabilities, IpProtocol, Ipv4Repr, TcpRepr
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.errors import MalformedPacket
 from smoltcp.wire.ipv6 import Ipv6Repr
@@ -59,6 +59,7 @@ _ETHERTYPE_IPV6 = int(_eth_layout.EthernetProtocol.IPV6).to_bytes(2, "big")
 _ETHERTYPE = _eth_layout.ETHERTYPE
 MAX_IP_PACKET = 65535
 """The largest IP packet (octets): no train is longer, with its Ethernet header."""
+_PROTO_TCP = int(IpProtocol.TCP)
 _U32 = struct.Struct("!I")
 _U16 = struct.Struct("!H")
 _IPV6_LEN = _ipv6_layout.HEADER_LEN
@@ -259,7 +260,7 @@ def make_train(frame: Train, ip_mtu: int) -> bool:
         ipr, seg = _parse(frame, v6)
     except MalformedPacket:
         return False
-    if ipr.next_header != 6:
+    if ipr.next_header != _PROTO_TCP:
         return False
     ip_len = ip_header_len(v6)
     if type(ipr) is Ipv4Repr:

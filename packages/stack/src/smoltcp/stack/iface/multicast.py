@@ -62,8 +62,8 @@ class MulticastGroups:
         self._repeat: dict[Ipv4Address, int] = {}
         self.macs: frozenset[bytes] = frozenset()
         self.next_due_us: int | None = None
-        # Raised whenever ``next_due_us`` moves (the interface gives its own).
         self.deadlines = Deadlines()
+        """Raised whenever ``next_due_us`` moves (the interface gives its own)."""
 
     def __contains__(self, group: object) -> bool:
         return group in self._groups or (group == ALL_SYSTEMS_GROUP and bool(self._groups))

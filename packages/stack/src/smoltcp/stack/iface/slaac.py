@@ -69,8 +69,8 @@ class SlaacAddresses:
         self.deprecated: frozenset[Ipv6Address] = frozenset()
         """The formed addresses whose preferred lifetime has ended (read-only)."""
         self.next_due_us = _NEVER
-        # Raised whenever ``next_due_us`` moves (the interface gives its own).
         self.deadlines = Deadlines()
+        """Raised whenever ``next_due_us`` moves (the interface gives its own)."""
 
     def __contains__(self, addr: object) -> bool:
         return addr in self._entries
