@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, cast
 
+from smoltcp.stack.tcp.demux import listen_key
 from smoltcp.stack.tcp.icmp import path_mtu
 from smoltcp.stack.tcp.send import CHRONO_IDLE
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
@@ -21,7 +22,7 @@ from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Reply
 from smoltcp.stack.tcp.trace import LossAction
 from smoltcp.stack.time import Duration, Instant
-from smoltcp.wire import IpProtocol, TcpControl, TcpRepr, TcpSeqNumber, ip_repr
+from smoltcp.wire import TcpControl, TcpRepr, TcpSeqNumber, ip_repr
 
 if TYPE_CHECKING:
     from smoltcp.stack.tcp.socket import TcpSocket
@@ -43,7 +44,6 @@ _LAST_ACK = TcpState.LAST_ACK
 _TIME_WAIT = TcpState.TIME_WAIT
 
 _RST = TcpControl.RST
-_TCP = IpProtocol.TCP
 _SYN = TcpControl.SYN
 _FIN = TcpControl.FIN
 _NONE = TcpControl.NONE
@@ -434,7 +434,7 @@ class SegmentArrives(Part):
         if sockets is None:
             return None
         own = self.sock.handle  # (`self.sock` is a proxy: an identity test would not match)
-        for key in ((_TCP, ip.dst_addr, seg.dst_port), (_TCP, None, seg.dst_port)):
+        for key in (listen_key(ip.dst_addr, seg.dst_port), listen_key(None, seg.dst_port)):
             for sock in sockets.lookup(key):
                 if sock.handle != own and sock.state is _LISTEN:
                     return cast("TcpSocket", sock)  # the only socket filed under TCP keys
