@@ -15,6 +15,7 @@ import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from smoltcp.stack.kernels import SMALL_SUM_THRESHOLD as _SMALL_SUM
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.socket.base import Socket
 from smoltcp.stack.socket.set import ANY_TCP_KEY, ANY_UDP_KEY, SocketSet
@@ -428,7 +429,11 @@ class Ingress:
             self.drop("broadcast-tcp")
             return
         caps = self._caps_valid if self.checksum_valid else self._caps
-        seg = _parse_tcp(payload, ipr.src_addr, ipr.dst_addr, caps, self._csum)
+        # A short segment (a pure ACK, a small request) sums faster inline in the parser
+        # (wire's reference sum, as the IPv4 header) than through the kernel's call, which
+        # would sum it in Python too (below its threshold); the result is the same.
+        csum = _header_sum if len(payload) < _SMALL_SUM else self._csum
+        seg = _parse_tcp(payload, ipr.src_addr, ipr.dst_addr, caps, csum)
         if self._trace:
             log.log(TRACE, "rx %s", seg)
         demux = self._demux

@@ -44,6 +44,10 @@ _LAST_ACK = TcpState.LAST_ACK
 _TIME_WAIT = TcpState.TIME_WAIT
 
 _RST = TcpControl.RST
+# int's own subtraction of two sequence numbers, masked to SEQ_MASK and signed like
+# `TcpSeqNumber`'s ``-`` (a distance in (-2**31, 2**31]).
+_int_sub = int.__sub__
+_SEQ_MOD = 1 << 32
 _SYN = TcpControl.SYN
 _FIN = TcpControl.FIN
 _NONE = TcpControl.NONE
@@ -204,8 +208,11 @@ class SegmentArrives(Part):
         plen = len(payload)
         seg_len = plen + (1 if ctl is _SYN or ctl is _FIN else 0)
         rcv_nxt = tcb.rcv_nxt
-        rcv_wnd = tcb.rcv_adv - rcv_nxt
-        if rcv_wnd < 0:
+        # RCV.WND, what is left of the window last advertised (none when RCV.NXT passed its
+        # edge), and further down SEG.SEQ - RCV.NXT: distances taken with int's own
+        # subtraction, as `TcpSeqNumber`'s would give them, without its Python-level call.
+        rcv_wnd = _int_sub(tcb.rcv_adv, rcv_nxt) & SEQ_MASK
+        if rcv_wnd > SEQ_HALF:
             rcv_wnd = 0
 
         # RFC 7323 5.3 (PAWS): a segment with an older timestamp than TS.Recent is a stale
@@ -225,7 +232,9 @@ class SegmentArrives(Part):
         # connection through the listener when it cannot be an old duplicate: its sequence
         # number lies above everything of the old connection, or (timestamps in use) its
         # TSval is newer than TS.Recent (PAWS above already dropped an older one).
-        offset = seq - rcv_nxt
+        offset = _int_sub(seq, rcv_nxt) & SEQ_MASK
+        if offset > SEQ_HALF:
+            offset -= _SEQ_MOD
         if (
             st is _TIME_WAIT
             and ctl is _SYN
