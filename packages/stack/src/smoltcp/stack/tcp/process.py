@@ -457,8 +457,11 @@ class SegmentArrives(Part):
         # RFC 9293 3.10.7.4: SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
         # on SEG.SEQ - SND.WL1 modulo 2**32 (int's own subtraction): zero for the equality (a
         # pure ACK's SEG.SEQ is SND.WL1), below half the space for "less than".
+        # SND.WL2 =< SEG.ACK likewise: SEG.ACK - SND.WL2 below half the space.
         wl1_to_seq = _int_sub(seq, tcb.snd_wl1) & SEQ_MASK
-        if (wl1_to_seq == 0 and tcb.snd_wl2 <= ack) or 0 < wl1_to_seq < SEQ_HALF:
+        if (wl1_to_seq == 0 and _int_sub(ack, tcb.snd_wl2) & SEQ_MASK < SEQ_HALF) or (
+            0 < wl1_to_seq < SEQ_HALF
+        ):
             old = tcb.snd_wnd
             tcb.snd_wnd = wnd
             tcb.snd_wl1 = seq
@@ -498,7 +501,7 @@ class SegmentArrives(Part):
         if t - rec.rate_at >= rec.rate_span:
             rec.sample_rate(t, delivered)
         tcb.snd_una = ack
-        if tcb.snd_nxt < ack:
+        if 0 < _int_sub(ack, tcb.snd_nxt) & SEQ_MASK < SEQ_HALF:  # SND.NXT < SEG.ACK
             tcb.snd_nxt = ack
         # (SND.MAX and SEG.ACK compared as distances from the old SND.UNA, plain ints.)
         if seq_before(flight, acked):  # SND.MAX < SEG.ACK: the octet of a window probe
