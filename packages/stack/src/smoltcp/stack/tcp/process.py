@@ -404,10 +404,11 @@ class SegmentArrives(Part):
             stretch = rcv.ack_stretch
             if stretch is None:
                 stretch = (tcb.rcv_mss - (12 if tcb.ts_ok else 0)) << 1
-            # RCV.NXT - Last.ACK.sent modulo 2**32; past half the space it is negative (nothing
-            # unacknowledged), and ``stretch`` is at least 1.
+            # RCV.NXT - Last.ACK.sent, signed as SEG.SEQ - RCV.NXT above.
             unacked = _int_sub(tcb.rcv_nxt, tcb.last_ack_sent) & SEQ_MASK
-            if stretch <= unacked <= SEQ_HALF and not rcv.window_nearly_closed():
+            if unacked > SEQ_HALF:
+                unacked -= _SEQ_MOD
+            if unacked >= stretch and not rcv.window_nearly_closed():
                 return self.ack_reply(cx, t)
         return None
 
