@@ -118,7 +118,10 @@ class Listener(Part):
         # the SYN-ACK and the child agree without keeping anything per SYN).
         self.cookie_at: int | None = None
         self.cookie_ts_offset: int | None = None
-        self.counts = dict.fromkeys(_COUNTS, 0)
+        # The counters of `ListenerStats`, which `listen` creates: until then the shared
+        # empty table (every socket, a backlog child too, has a `Listener`; only listening
+        # ones count, and a count written here would raise KeyError rather than be shared).
+        self.counts: dict[str, int] = _NO_COUNTS
 
     def listen(
         self,
@@ -488,6 +491,10 @@ _COUNTS = (
     "half_open_expired",
     "synack_retransmits",
 )
+
+
+# Read only: see `Listener.__init__`.
+_NO_COUNTS: dict[str, int] = {}
 
 
 def _window_shift(capacity: int) -> int:
