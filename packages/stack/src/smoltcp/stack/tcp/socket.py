@@ -627,7 +627,8 @@ class TcpSocket(TcpSocketSettings):
             tcb.trace = ConnectionTrace.open(tcb.recorder, now.micros, local, remote)
 
     def _spawn_child(self) -> TcpSocket:
-        """Return a new socket for a backlog child: our buffer sizes and settings, in LISTEN.
+        """Return a new socket for a backlog child: our buffer sizes and settings, CLOSED (the
+        listener files it in the set, then makes it LISTEN, see `Listener.spawn`).
 
         The child is an instance of our class built by `_build` directly: the arguments it
         gets from us are checked already, and this runs once per SYN (the cost of a
@@ -664,6 +665,4 @@ class TcpSocket(TcpSocketSettings):
         rec.rack_enabled = self._rec.rack_enabled
         ct.passive = True
         ct.child = True
-        # Not a transition of the diagram: the child is born listening, for its one SYN.
-        ct.state = _LISTEN
         return child
