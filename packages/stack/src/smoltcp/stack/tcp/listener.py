@@ -177,11 +177,10 @@ class Listener(Part):
         """Return the handle of the next established child connection, or None.
 
         The caller owns the handle (and removes the socket from the set when done with it).
-        Children whose handshake failed are removed from the set here.
+        Children whose handshake failed are removed from the set here. (`TcpSocket.accept`
+        answers None itself while every child is still in SYN-RECEIVED.)
         """
-        if self.backlog_max == 0 or len(self.pending) == self.half_open:
-            # Every child (if any) is still in SYN-RECEIVED: none to hand out, none failed.
-            # An application asks at every turn of its loop, so this is the common answer.
+        if self.backlog_max == 0:
             return None
         self.prune_backlog()
         sockets = self.sock._set

@@ -551,7 +551,13 @@ class TcpSocket(TcpSocketSettings):
         The caller owns the handle (and removes the socket from the set when done with it).
         Children whose handshake failed are removed from the set here.
         """
-        return self._lst.accept()
+        lst = self._lst
+        # Every child (if any) is still in SYN-RECEIVED: none to hand out, none failed (also
+        # without a backlog, which keeps no children). An application asks at every turn of
+        # its loop, so this is the common answer, given without a further call.
+        if len(lst.pending) == lst.half_open:
+            return None
+        return lst.accept()
 
     @property
     def backlog(self) -> int:
