@@ -336,3 +336,27 @@ def test_a_child_is_of_the_listeners_class_and_filed_only_under_its_connection()
     # Its handshake completes through that key, and accept hands it out.
     segment(h, "192.168.69.2", 50000, 1001, ack=synack.seq + 1, flags="A")
     assert listener.accept() == handle and child.state is TcpState.ESTABLISHED
+
+
+class _SocketWithState(TcpSocket):
+    """A subclass with an ``__init__`` of its own, as an application may write."""
+
+    def __init__(self, rx_buffer: int, tx_buffer: int, **kwargs: object) -> None:
+        super().__init__(rx_buffer, tx_buffer, **kwargs)  # type: ignore[arg-type]
+        self.requests = 0
+
+
+def test_a_child_of_a_subclass_with_its_own_init_gets_its_state() -> None:
+    h = Harness(medium=Medium.IP)
+    listener = _SocketWithState(4096, 8192)
+    listener.set_congestion_control("reno")
+    listener.listen(PORT, backlog=4)
+    h.sockets.add(listener)
+    [synack] = segment(h, "192.168.69.2", 50000, 1000)
+    [child] = [s for _, s in h.sockets if s is not listener]
+    assert type(child) is _SocketWithState and child.requests == 0
+    assert (child.recv_capacity, child.send_capacity) == (4096, 8192)
+    assert type(child._rec.cc) is type(listener._rec.cc)
+    assert child._rec.cc is not listener._rec.cc
+    segment(h, "192.168.69.2", 50000, 1001, ack=synack.seq + 1, flags="A")
+    assert child.state is TcpState.ESTABLISHED and listener.accept() is not None

@@ -636,25 +636,32 @@ class TcpSocket(TcpSocketSettings):
         """Return a new socket for a backlog child: our buffer sizes and settings, CLOSED (the
         listener files it in the set, then makes it LISTEN, see `Listener.spawn`).
 
-        The child is an instance of our class built by `_build` directly: the arguments it
-        gets from us are checked already, and this runs once per SYN (the cost of a
-        connection at thousands per second is mostly its set-up and tear-down).
+        The child is an instance of our class. Without an ``__init__`` of a subclass to run,
+        it is built by `_build` directly: the arguments it gets from us are checked already,
+        and this runs once per SYN (the cost of a connection at thousands per second is
+        mostly its set-up and tear-down).
         """
         tcb = self._tcb
         cls = type(self)
-        child = cls.__new__(cls)
-        Socket.__init__(child)
         # A copy of the listener's controller, not a new one by name: the name of a custom
         # controller means nothing to `make_congestion_controller` (it would raise out of
         # poll), and an instance carries its configuration (e.g. HyStart++ off).
-        rec = Recovery(_copy_controller(self._rec.cc))
-        child._build(
-            RingBuffer(tcb.rx.capacity),
-            RingBuffer(tcb.tx.capacity),
-            self._initial_seq,
-            tcb.observer,
-            rec,
-        )
+        cc = _copy_controller(self._rec.cc)
+        if cls.__init__ is TcpSocket.__init__:
+            child = cls.__new__(cls)
+            Socket.__init__(child)
+            rx, tx = RingBuffer(tcb.rx.capacity), RingBuffer(tcb.tx.capacity)
+            child._build(rx, tx, self._initial_seq, tcb.observer, Recovery(cc))
+        else:
+            # A subclass's own __init__ may set up state of its own: its children get it too.
+            child = cls(
+                tcb.rx.capacity,
+                tcb.tx.capacity,
+                initial_seq=self._initial_seq,
+                on_state_change=tcb.observer,
+            )
+            child._rec.cc = cc
+        rec = child._rec
         ct = child._tcb
         ct.timeout = tcb.timeout
         ct.keep_alive = tcb.keep_alive
