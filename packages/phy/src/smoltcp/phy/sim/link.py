@@ -210,7 +210,6 @@ class Port:
 
     __slots__ = (
         "_armed",
-        "_backlog",
         "_busy",
         "_delay",
         "_deliver_event",
@@ -252,9 +251,6 @@ class Port:
         # Only RED draws: the other kinds get no stream (a Random holds 2.5 KiB of state).
         rng = sim.rng(name, "queue") if spec.queue.kind == "red" else _NO_DRAWS
         self.queue = spec.queue.build(rng, spec.max_frame)
-        # The frames waiting in the queue: a transmitter that finished a frame looks whether
-        # another one waits here before it asks the discipline for it (see `_transmitted`).
-        self._backlog = self.queue._frames
         # A wire that only delays keeps the order of the frames: a FIFO of (due, frame) does
         # what the Netem would, without its draws and heap. Its Netem is then made only if
         # asked for (`wire`, for its counters, all zero): its streams are seeded by name, so
@@ -560,12 +556,12 @@ class Port:
                 if next_due is not None and (self._armed is None or next_due < self._armed):
                     self._armed = next_due
                     self.sim._schedule(next_due, self._deliver_event)
-        if self._backlog:
+        if self.queue._frames:
             self._start(now)
         else:
-            # Nothing waits: asking the discipline would give nothing and change nothing that
-            # is read before its next frame (CoDel forgets its state on an empty queue, and
-            # again when that frame arrives at an idle port: it has waited no time).
+            # No frame waits in the queue: asking the discipline would give nothing and
+            # change nothing read before its next frame (CoDel forgets its state on an empty
+            # queue, and again when that frame reaches the idle port: it has waited no time).
             self._busy = False
         self.node.on_room(self, now)
 

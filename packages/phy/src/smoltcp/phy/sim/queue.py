@@ -43,8 +43,10 @@ class QueueDiscipline:
         self.limit = limit
         self.limit_octets = limit_octets
         self.counters = QueueCounters()
-        # (arrival time, frame), oldest first. The port reads whether it is empty (no call).
-        self._frames: deque[tuple[int, bytearray]] = deque()
+        # (arrival time, frame), oldest first; made with the first frame (an empty deque
+        # holds 760 octets: an idle host's queues cost no more than before). The port reads
+        # whether any frame waits here (no call).
+        self._frames: deque[tuple[int, bytearray]] | None = None
 
     def has_room(self, length: int) -> bool:
         """Return whether a frame of ``length`` octets fits the bounds now."""
@@ -74,7 +76,7 @@ class QueueDiscipline:
         return self._pop()
 
     def __len__(self) -> int:
-        return len(self._frames)
+        return len(self._frames) if self._frames is not None else 0
 
     def _push(self, now: int, frame: bytearray) -> bool:
         # Queue ``frame`` at the tail if it fits the bounds, else count it dropped.
@@ -90,7 +92,10 @@ class QueueDiscipline:
             return False
         c.queued += 1
         c.queued_octets += length
-        self._frames.append((now, frame))
+        frames = self._frames
+        if frames is None:
+            frames = self._frames = deque()
+        frames.append((now, frame))
         return True
 
     def _drop(self) -> None:
@@ -314,7 +319,7 @@ class Red(QueueDiscipline):
 
     def enqueue(self, now: int, frame: bytearray) -> bool:
         """Offer ``frame``; drop it early with RED's probability or when it does not fit."""
-        self._avg += self.weight * (len(self._frames) - self._avg)
+        self._avg += self.weight * (len(self) - self._avg)
         avg = self._avg
         if avg >= self.max_th:
             self._count = 0
