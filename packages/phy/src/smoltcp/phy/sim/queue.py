@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
+from itertools import accumulate
 
 from smoltcp.phy.impair import QueueCounters, TimedQueue
 
@@ -146,13 +148,16 @@ class DropTail(QueueDiscipline):
     (`Train.coalesce`): one train of the pieces of both; the queue owns what it holds.
     """
 
-    __slots__ = ("_held", "_tail", "joins")
+    __slots__ = ("_held", "_held_left", "_held_octets", "_tail", "joins")
 
     def __init__(self, limit: int, limit_octets: int | None) -> None:
         super().__init__(limit, limit_octets)
-        # (instant it leaves the queue, octets) of each piece of the train being sent; made
-        # with the first train, so that a queue that never holds one costs no more.
-        self._held: deque[tuple[int, int]] | None = None
+        # The instant each piece of the train being sent leaves the queue, in order (None
+        # once all have left); the octets of its first k pieces at index k of `_held_octets`;
+        # the first `_held_left` of them have left.
+        self._held: list[int] | None = None
+        self._held_octets: list[int] = []
+        self._held_left = 0
         # The last arrival if it is a train still queued: the next train may join it.
         self._tail: Train | None = None
         self.joins = False
@@ -164,11 +169,17 @@ class DropTail(QueueDiscipline):
         held = self._held
         if not held:
             return
-        c = self.counters
-        while held and held[0][0] <= now:
-            c.departures += 1
-            c.queued -= 1
-            c.queued_octets -= held.popleft()[1]
+        left = self._held_left
+        gone = bisect_right(held, now, left)
+        if gone > left:
+            c = self.counters
+            c.departures += gone - left
+            c.queued -= gone - left
+            c.queued_octets -= self._held_octets[gone] - self._held_octets[left]
+            if gone == len(held):
+                self._held = None
+            else:
+                self._held_left = gone
 
     def room_for(self, now: int, frames: int, octets: int) -> bool:
         """Return whether ``frames`` frames of ``octets`` octets in all fit at ``now``."""
@@ -248,13 +259,20 @@ class DropTail(QueueDiscipline):
         c.queued_octets -= len(frame)
         return frame
 
-    def start_train(self, leaves: list[tuple[int, int]], now: int) -> None:
-        """Count the pieces of the train just dequeued as queued until the instants in
-        ``leaves`` ((instant, octets) per piece, in order; the first leaves ``now``)."""
+    def start_train(self, leaves: list[int], lengths: list[int], now: int) -> None:
+        """Count the pieces of the train just dequeued, of ``lengths`` octets, as queued
+        until the instants in ``leaves`` (in order; the first leaves ``now``)."""
         held = self._held
-        if held is None:
-            held = self._held = deque()
-        held.extend(leaves)
+        if held:
+            # Pieces of an earlier train still held stay first (a port starts a train when
+            # the one before has ended, so all of its pieces have left by then).
+            left = self._held_left
+            octets = self._held_octets
+            lengths = [octets[i + 1] - octets[i] for i in range(left, len(held))] + lengths
+            leaves = held[left:] + leaves
+        self._held = leaves
+        self._held_octets = [0, *accumulate(lengths)]
+        self._held_left = 0
         self.catch_up(now)
 
     def room_at(self, frames: int, octets: int) -> int | None:
@@ -266,15 +284,17 @@ class DropTail(QueueDiscipline):
             return None
         c = self.counters
         limit, limit_octets = self.limit, self.limit_octets
+        held_octets = self._held_octets
+        left = self._held_left
         queued = c.queued
         queued_octets = c.queued_octets
-        for leaves, length in held:
+        for i in range(left, len(held)):
             queued -= 1
-            queued_octets -= length
+            queued_octets -= held_octets[i + 1] - held_octets[i]
             if queued + frames <= limit and (
                 limit_octets is None or queued_octets + octets <= limit_octets
             ):
-                return leaves
+                return held[i]
         return None
 
 
