@@ -68,7 +68,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, Protocol
@@ -282,8 +282,9 @@ class Port:
         # starts and ends (both in order), the octets of the first k pieces at index k; the
         # first `_pieces_busy` of them are counted busy, the first `_pieces_sent` sent.
         self._piece_starts: list[int] | None = None
-        self._piece_ends: list[int] = []
-        self._piece_octets: list[int] = []
+        # (Empty tuples until the first train: no list per port that never sends one.)
+        self._piece_ends: Sequence[int] = ()
+        self._piece_octets: Sequence[int] = ()
         self._pieces_busy = 0
         self._pieces_sent = 0
         # Whether the train being sent was put on the wire in parts already (HOLD_US).

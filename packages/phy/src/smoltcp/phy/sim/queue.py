@@ -20,6 +20,7 @@ import math
 import random
 from bisect import bisect_right
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -156,7 +157,7 @@ class DropTail(QueueDiscipline):
         # once all have left); the octets of its first k pieces at index k of `_held_octets`;
         # the first `_held_left` of them have left.
         self._held: list[int] | None = None
-        self._held_octets: list[int] = []
+        self._held_octets: Sequence[int] = ()
         self._held_left = 0
         # The last arrival if it is a train still queued: the next train may join it.
         self._tail: Train | None = None
