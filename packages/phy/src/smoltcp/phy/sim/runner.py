@@ -159,8 +159,11 @@ class Simulator:
 
         Return the number of events run. Stop early when no event is left, when `stop` is
         called or after ``max_events``. ``progress(now_us)`` is called every
-        ``progress_every`` events (for a progress bar).
+        ``progress_every`` events (for a progress bar); raise ``ValueError`` when
+        ``progress_every`` is not positive.
         """
+        if progress_every < 1:
+            raise ValueError(f"progress_every must be at least 1, not {progress_every}")
         end = None if until is None else (until.micros if isinstance(until, Instant) else until)
         heap = self._heap
         pop = heapq.heappop
