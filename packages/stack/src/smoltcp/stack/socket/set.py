@@ -277,7 +277,7 @@ class SocketSet:
         visit: asleep until the time named, or out of the active set for None. A socket that
         is not in this set is ignored.
         """
-        handle = socket.handle
+        handle = socket._handle
         if handle is None or self._sockets.get(handle) is not socket:
             return
         at = socket.settle(cx, now)

@@ -282,18 +282,19 @@ class Sender(SegmentOutput):
         tcb = self.tcb
         rcv = self.rcv
         rec = self.rec
+        # (The chrono first: a connection that has sent data lately fails there at once.)
         if (
-            tcb.state is not _ESTABLISHED
-            or self.rst_pending is not None
+            self.chrono != CHRONO_IDLE
+            or self.limit != CHRONO_IDLE
+            or tcb.state is not _ESTABLISHED
             or rcv.ack_now
             or rcv.win_update
             or len(tcb.tx)
             or tcb.snd_max != tcb.snd_una
             or tcb.snd_nxt != tcb.snd_una
+            or self.rst_pending is not None
             or rec.in_recovery
             or rec.rack.lost
-            or self.limit != CHRONO_IDLE
-            or self.chrono != CHRONO_IDLE
         ):
             return True
         at = self.next_timer()
