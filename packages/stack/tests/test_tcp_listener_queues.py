@@ -307,3 +307,56 @@ def test_accept_waits_for_half_open_children_and_drops_a_failed_one() -> None:
     assert str(child.remote_endpoint.addr) == "192.168.69.3"
     assert listener.accept() is None and listener.backlog == 0
     assert synack_a.flags == "SA"
+
+
+class _TaggedSocket(TcpSocket):
+    """A subclass of the application's, to see what class the children are."""
+
+    __slots__ = ()
+
+
+def test_a_child_is_of_the_listeners_class_and_filed_only_under_its_connection() -> None:
+    h = Harness(medium=Medium.IP)
+    listener = _TaggedSocket(4096, 8192)
+    listener.listen(PORT, backlog=4)
+    h.sockets.add(listener)
+    [synack] = segment(h, "192.168.69.2", 50000, 1000)
+    [(handle, child)] = [(hd, s) for hd, s in h.sockets if s is not listener]
+    assert type(child) is _TaggedSocket
+    assert (child.recv_capacity, child.send_capacity) == (4096, 8192)
+    assert child.state is TcpState.SYN_RECEIVED
+    # The listener's key leads to the listener alone; the child's four-tuple to the child.
+    demux = h.sockets.demux
+    [listener_key] = [k for k, socks in demux.items() if listener in socks]
+    assert list(demux[listener_key]) == [listener]
+    [key] = [k for k, socks in demux.items() if child in socks]
+    assert list(demux[key]) == [child]
+    local, remote = child.local_endpoint, child.remote_endpoint
+    assert key[1:] == (local.addr, local.port, remote.addr, remote.port)
+    # Its handshake completes through that key, and accept hands it out.
+    segment(h, "192.168.69.2", 50000, 1001, ack=synack.seq + 1, flags="A")
+    assert listener.accept() == handle and child.state is TcpState.ESTABLISHED
+
+
+class _SocketWithState(TcpSocket):
+    """A subclass with an ``__init__`` of its own, as an application may write."""
+
+    def __init__(self, rx_buffer: int, tx_buffer: int, **kwargs: object) -> None:
+        super().__init__(rx_buffer, tx_buffer, **kwargs)  # type: ignore[arg-type]
+        self.requests = 0
+
+
+def test_a_child_of_a_subclass_with_its_own_init_gets_its_state() -> None:
+    h = Harness(medium=Medium.IP)
+    listener = _SocketWithState(4096, 8192)
+    listener.set_congestion_control("reno")
+    listener.listen(PORT, backlog=4)
+    h.sockets.add(listener)
+    [synack] = segment(h, "192.168.69.2", 50000, 1000)
+    [child] = [s for _, s in h.sockets if s is not listener]
+    assert type(child) is _SocketWithState and child.requests == 0
+    assert (child.recv_capacity, child.send_capacity) == (4096, 8192)
+    assert type(child._rec.cc) is type(listener._rec.cc)
+    assert child._rec.cc is not listener._rec.cc
+    segment(h, "192.168.69.2", 50000, 1001, ack=synack.seq + 1, flags="A")
+    assert child.state is TcpState.ESTABLISHED and listener.accept() is not None

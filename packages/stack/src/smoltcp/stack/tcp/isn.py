@@ -32,6 +32,9 @@ _SECRET_LEN = 16
 # interface that goes away takes its generator with it.
 _BY_RAND: weakref.WeakKeyDictionary[random.Random, IsnGenerator] = weakref.WeakKeyDictionary()
 _BY_ID: dict[int, tuple[random.Random, IsnGenerator]] = {}
+# The random source and generator of the latest lookup: a host asks for its own generator at
+# every open, and a weak reference is cheaper to test than the dictionary is to search.
+_last: tuple[weakref.ref[random.Random], IsnGenerator] | None = None
 
 
 class IsnGenerator:
@@ -74,7 +77,11 @@ class IsnGenerator:
         The secret is 16 octets drawn from ``cx.rand`` (a `random.Random` seeded from
         `Config.random_seed`) the first time, so it derives from the configuration.
         """
+        global _last
         rand = cx.rand
+        last = _last
+        if last is not None and last[0]() is rand:
+            return last[1]
         try:
             gen = _BY_RAND.get(rand)
         except TypeError:  # a random source without weak references: keep it alive
@@ -87,6 +94,7 @@ class IsnGenerator:
         if gen is None:
             gen = cls(_draw_secret(rand))
             _BY_RAND[rand] = gen
+        _last = (weakref.ref(rand), gen)
         return gen
 
 

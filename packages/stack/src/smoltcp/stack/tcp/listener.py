@@ -118,7 +118,10 @@ class Listener(Part):
         # the SYN-ACK and the child agree without keeping anything per SYN).
         self.cookie_at: int | None = None
         self.cookie_ts_offset: int | None = None
-        self.counts = dict.fromkeys(_COUNTS, 0)
+        # The counters of `ListenerStats`, which `listen` creates: until then the shared
+        # empty table (every socket, a backlog child too, has a `Listener`; only listening
+        # ones count, and a count written here would raise KeyError rather than be shared).
+        self.counts: dict[str, int] = _NO_COUNTS
 
     def listen(
         self,
@@ -174,11 +177,10 @@ class Listener(Part):
         """Return the handle of the next established child connection, or None.
 
         The caller owns the handle (and removes the socket from the set when done with it).
-        Children whose handshake failed are removed from the set here.
+        Children whose handshake failed are removed from the set here. (`TcpSocket.accept`
+        answers None itself while every child is still in SYN-RECEIVED.)
         """
-        if self.backlog_max == 0 or len(self.pending) == self.half_open:
-            # Every child (if any) is still in SYN-RECEIVED: none to hand out, none failed.
-            # An application asks at every turn of its loop, so this is the common answer.
+        if self.backlog_max == 0:
             return None
         self.prune_backlog()
         sockets = self.sock._set
@@ -327,7 +329,11 @@ class Listener(Part):
                 parent.child_changed(lst, old, new)
 
         child._tcb.observer = observe
+        # Added while CLOSED, so that the set files it under no key: in LISTEN it would be
+        # filed under ours, only to be moved to its connection's key by the SYN at once.
         handle = self.sock._set.add(child)  # type: ignore[union-attr]
+        # Not a transition of the diagram: the child is born listening, for its one SYN.
+        child._tcb.state = _LISTEN
         self.pending.append(handle)
         return child
 
@@ -488,6 +494,10 @@ _COUNTS = (
     "half_open_expired",
     "synack_retransmits",
 )
+
+
+# Read only: see `Listener.__init__`.
+_NO_COUNTS: dict[str, int] = {}
 
 
 def _window_shift(capacity: int) -> int:

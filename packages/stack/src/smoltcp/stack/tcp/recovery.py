@@ -105,8 +105,9 @@ class Recovery(Part):
         "tlp_out",
     )
 
-    def __init__(self) -> None:
-        self.cc: CongestionController = make_congestion_controller("cubic")
+    def __init__(self, cc: CongestionController | None = None) -> None:
+        """Start with congestion controller ``cc`` (default: a new CUBIC)."""
+        self.cc: CongestionController = make_congestion_controller("cubic") if cc is None else cc
         self.rtt = RttEstimator()
         self.board = SackScoreboard()
         self.rack = Rack()

@@ -26,7 +26,7 @@ import copy
 from collections.abc import Hashable
 from typing import Literal
 
-from smoltcp.stack.socket.base import Emit
+from smoltcp.stack.socket.base import Emit, Socket
 from smoltcp.stack.socket.errors import ConnectError, RecvError, SendError
 from smoltcp.stack.socket.set import ANY_TCP_KEY
 from smoltcp.stack.storage import Assembler, RingBuffer
@@ -113,12 +113,30 @@ class TcpSocket(TcpSocketSettings):
                 raise ValueError(f"initial_seq must be in 0..2**32-1, not {initial_seq}")
         if on_state_change is not None and not callable(on_state_change):
             raise TypeError("on_state_change must be callable or None")
+        self._build(
+            ring_buffer(rx_buffer, "rx_buffer"),
+            ring_buffer(tx_buffer, "tx_buffer"),
+            initial_seq,
+            on_state_change,
+            Recovery(),
+        )
+
+    def _build(
+        self,
+        rx: RingBuffer,
+        tx: RingBuffer,
+        initial_seq: int | None,
+        observer: StateObserver | None,
+        rec: Recovery,
+    ) -> None:
+        """Create the TCB and the parts around checked arguments and a `Recovery` (which
+        holds the congestion controller, so that a backlog child gets its copy of the
+        listener's without making a default one first)."""
         self._initial_seq = initial_seq
-        tcb = Tcb(ring_buffer(rx_buffer, "rx_buffer"), ring_buffer(tx_buffer, "tx_buffer"))
-        tcb.observer = on_state_change
+        tcb = Tcb(rx, tx)
+        tcb.observer = observer
         rcv = Receiver()
         snd = Sender()
-        rec = Recovery()
         arr = SegmentArrives()
         lst = Listener()
         for part in (rcv, snd, rec, arr, lst):
@@ -537,7 +555,13 @@ class TcpSocket(TcpSocketSettings):
         The caller owns the handle (and removes the socket from the set when done with it).
         Children whose handshake failed are removed from the set here.
         """
-        return self._lst.accept()
+        lst = self._lst
+        # Every child (if any) is still in SYN-RECEIVED: none to hand out, none failed (also
+        # without a backlog, which keeps no children). An application asks at every turn of
+        # its loop, so this is the common answer, given without a further call.
+        if len(lst.pending) == lst.half_open:
+            return None
+        return lst.accept()
 
     @property
     def backlog(self) -> int:
@@ -613,30 +637,49 @@ class TcpSocket(TcpSocketSettings):
             tcb.trace = ConnectionTrace.open(tcb.recorder, now.micros, local, remote)
 
     def _spawn_child(self) -> TcpSocket:
-        """Return a new socket for a backlog child: our buffer sizes and settings, in LISTEN."""
+        """Return a new socket for a backlog child: our buffer sizes and settings, CLOSED (the
+        listener files it in the set, then makes it LISTEN, see `Listener.spawn`).
+
+        The child is an instance of our class. Without an ``__init__`` of a subclass to run,
+        it is built by `_build` directly: the arguments it gets from us are checked already,
+        and this runs once per SYN (the cost of a connection at thousands per second is
+        mostly its set-up and tear-down).
+        """
         tcb = self._tcb
-        child = type(self)(
-            tcb.rx.capacity,
-            tcb.tx.capacity,
-            initial_seq=self._initial_seq,
-            on_state_change=tcb.observer,
-        )
+        cls = type(self)
+        # A copy of the listener's controller, not a new one by name: the name of a custom
+        # controller means nothing to `make_congestion_controller` (it would raise out of
+        # poll), and an instance carries its configuration (e.g. HyStart++ off).
+        cc = _copy_controller(self._rec.cc)
+        if cls.__init__ is TcpSocket.__init__:
+            child = cls.__new__(cls)
+            Socket.__init__(child)
+            rx, tx = RingBuffer(tcb.rx.capacity), RingBuffer(tcb.tx.capacity)
+            child._build(rx, tx, self._initial_seq, tcb.observer, Recovery(cc))
+        else:
+            # A subclass's own __init__ may set up state of its own: its children get it too.
+            child = cls(
+                tcb.rx.capacity,
+                tcb.tx.capacity,
+                initial_seq=self._initial_seq,
+                on_state_change=tcb.observer,
+            )
+            child._rec.cc = cc
+        rec = child._rec
         ct = child._tcb
         ct.timeout = tcb.timeout
         ct.keep_alive = tcb.keep_alive
         ct.recorder = tcb.recorder
-        child._rcv.ack_delay = self._rcv.ack_delay
-        child._snd.nagle = self._snd.nagle
-        child._snd.hop_limit = self._snd.hop_limit
-        child._rec.rtt.min_rto = self._rec.rtt.min_rto
-        child._rec.rack_enabled = self._rec.rack_enabled
-        # A copy of the listener's controller, not a new one by name: the name of a custom
-        # controller means nothing to `make_congestion_controller` (it would raise out of
-        # poll), and an instance carries its configuration (e.g. HyStart++ off).
-        child.set_congestion_control(_copy_controller(self._rec.cc))
-        child._rcv.assembler = Assembler(self._rcv.assembler.max_holes)
+        rcv = child._rcv
+        rcv.ack_delay = self._rcv.ack_delay
+        max_holes = self._rcv.assembler.max_holes
+        if rcv.assembler.max_holes != max_holes:
+            rcv.assembler = Assembler(max_holes)
+        snd = child._snd
+        snd.nagle = self._snd.nagle
+        snd.hop_limit = self._snd.hop_limit
+        rec.rtt.min_rto = self._rec.rtt.min_rto
+        rec.rack_enabled = self._rec.rack_enabled
         ct.passive = True
         ct.child = True
-        # Not a transition of the diagram: the child is born listening, for its one SYN.
-        ct.state = _LISTEN
         return child
