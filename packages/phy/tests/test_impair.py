@@ -202,6 +202,33 @@ def test_serializer_overhead_counts_per_frame():
 
 @settings(max_examples=200, deadline=None)
 @given(
+    rate=st.integers(1, 10**10),
+    overhead=st.integers(0, 40),
+    start=st.integers(0, 10**6),
+    lengths=st.lists(st.integers(0, 65_535), min_size=1, max_size=50),
+)
+def test_serializer_finish_following_is_finish_for_each_frame_in_turn(
+    rate, overhead, start, lengths
+):
+    """Frames queued behind the one being sent finish as `finish` gives them one by one,
+    each offered while the link is still busy with the one before."""
+    one = Serializer(rate, overhead)
+    many = Serializer(rate, overhead)
+    assert many.finish(start, lengths[0]) == one.finish(start, lengths[0])
+    expected = [one.finish(one.busy_until - 1, length) for length in lengths[1:]]
+    assert many.finish_following(lengths[1:]) == expected
+    assert many.busy_until == one.busy_until
+    # The carried fraction of a microsecond is the same too: the next frame agrees.
+    assert many.finish(many.busy_until - 1, 1500) == one.finish(one.busy_until - 1, 1500)
+
+
+def test_serializer_finish_following_needs_a_frame_being_sent():
+    with pytest.raises(ValueError, match="no frame"):
+        Serializer(1_000_000).finish_following([1500])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
     rate=st.integers(1, 10**9),
     frames=st.lists(st.tuples(st.integers(0, 5_000), st.integers(0, 65_535)), max_size=50),
 )

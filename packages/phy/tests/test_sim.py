@@ -83,6 +83,8 @@ def test_timer_misuse_raises() -> None:
         sim.call_at(1.5, print)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="seed"):
         Simulator(seed="1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="progress_every"):
+        sim.run(10, progress=print, progress_every=0)
 
 
 def test_element_streams_depend_on_seed_and_name_only() -> None:

@@ -13,6 +13,7 @@ import pytest
 from scapy.layers.inet import IP, TCP
 
 from smoltcp.stack.tcp import ListenerStats, TcpSocket, TcpState
+from smoltcp.stack.tcp.congestion import CongestionController
 from smoltcp.stack.tcp.listener import PRESSURE_SYN_RETRIES
 from smoltcp.stack.tcp.syncookie import MSS_TABLE
 from smoltcp.stack.testing import Harness, ipv4, tcp
@@ -342,8 +343,13 @@ class _SocketWithState(TcpSocket):
     """A subclass with an ``__init__`` of its own, as an application may write."""
 
     def __init__(self, rx_buffer: int, tx_buffer: int, **kwargs: object) -> None:
+        self.controllers: list[str] = []
         super().__init__(rx_buffer, tx_buffer, **kwargs)  # type: ignore[arg-type]
         self.requests = 0
+
+    def set_congestion_control(self, cc: str | CongestionController) -> None:
+        super().set_congestion_control(cc)
+        self.controllers.append(type(self._rec.cc).__name__)
 
 
 def test_a_child_of_a_subclass_with_its_own_init_gets_its_state() -> None:
@@ -355,6 +361,8 @@ def test_a_child_of_a_subclass_with_its_own_init_gets_its_state() -> None:
     [synack] = segment(h, "192.168.69.2", 50000, 1000)
     [child] = [s for _, s in h.sockets if s is not listener]
     assert type(child) is _SocketWithState and child.requests == 0
+    # The subclass's own setter saw the child's controller, as it sees any socket's.
+    assert child.controllers == listener.controllers == ["Reno"]
     assert (child.recv_capacity, child.send_capacity) == (4096, 8192)
     assert type(child._rec.cc) is type(listener._rec.cc)
     assert child._rec.cc is not listener._rec.cc

@@ -104,13 +104,16 @@ class Server:
 
     def step(self, now: Instant) -> bool:
         """Accept, read and answer; return whether a socket changed."""
-        sockets = self.host.sockets
-        changed = False
         while True:
             handle = self.listener.accept()
             if handle is None:
                 break
-            self._conns.append(_Sink(handle, sockets.get(handle)))
+            self._conns.append(_Sink(handle, self.host.sockets.get(handle)))
+        if not self._conns:
+            # A listener between connections: nothing to read or answer. Every poll of the
+            # host steps every server on it, so this is the common case with many flows.
+            return False
+        changed = False
         stats = self.stats
         t = now.micros
         keep: list[_Sink] = []
@@ -448,9 +451,12 @@ class ConnectionRate(Workload):
 
     def step(self, now: Instant) -> bool:
         """Send requests, read responses, close, and open the next connection."""
+        if not self._conns:
+            return False  # all launched and done, or the next waits for its timer
         changed = False
         t = now.micros
         launch = False
+        finished = False
         for conn in self._conns:
             if conn.done:
                 continue
@@ -462,7 +468,8 @@ class ConnectionRate(Workload):
                 self._finish(conn)
                 self.client.retire(conn.handle)
                 launch = not self.interval_us
-        if any(c.done for c in self._conns):
+                finished = True
+        if finished:
             self._conns = [c for c in self._conns if not c.done]
         if launch:
             self._launch()

@@ -167,7 +167,7 @@ class _Card:
                 # have: be told then, as a card sending frames one by one would be.
                 port.wake_at_room(frames, octets)
                 return None
-        elif not port.queue.has_room(self._caps.max_transmission_unit):
+        elif not port.queue.has_room(self.max_frame):
             self.blocked = True
             return None
         return self._tx

@@ -66,9 +66,11 @@ same one. Counts, times and the frames sent are otherwise those of the pieces.
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, Protocol
 
 from smoltcp.phy.impair import LossModel, Serializer
@@ -216,11 +218,14 @@ class Port:
         "_early",
         "_fifo",
         "_max_frame",
-        "_pieces",
+        "_piece_ends",
+        "_piece_octets",
+        "_piece_starts",
+        "_pieces_busy",
+        "_pieces_sent",
         "_room_armed",
         "_sending",
         "_serializer",
-        "_started",
         "_tapping",
         "_trains_pass",
         "_transmitted_event",
@@ -271,11 +276,17 @@ class Port:
         # Whether trains pass as a unit: known once the peer is (see `_send_train`).
         self._trains_pass: bool | None = None
         # Made with the first train (so a port without offload costs no more): the pieces
-        # of the train being sent the tap has yet to see, (start, frame); those not counted
-        # sent yet, (start, end, octets), the first `_started` of them counted busy.
+        # of the train being sent the tap has yet to see, (start, frame).
         self._tapping: deque[tuple[int, bytearray]] | None = None
-        self._pieces: deque[tuple[int, int, int]] | None = None
-        self._started = 0
+        # The pieces of the train being sent (None: no train), for `catch_up`: when each
+        # starts and ends (both in order), the octets of the first k pieces at index k; the
+        # first `_pieces_busy` of them are counted busy, the first `_pieces_sent` sent.
+        self._piece_starts: list[int] | None = None
+        # (Empty tuples until the first train: no list per port that never sends one.)
+        self._piece_ends: Sequence[int] = ()
+        self._piece_octets: Sequence[int] = ()
+        self._pieces_busy = 0
+        self._pieces_sent = 0
         # Whether the train being sent was put on the wire in parts already (HOLD_US).
         self._early = False
         # When `_room` is due to tell the node of room (`wake_at_room`), or None.
@@ -415,20 +426,24 @@ class Port:
     def _start_train(self, now: int, train: Train) -> None:
         # The pieces back to back, each timed as `_start` times a frame after the one before.
         lengths = train.piece_lengths()
-        starts = []
-        done = now
-        for length in lengths:
-            starts.append(done)
-            done = self._finish(done, length)
+        first_end = self._finish(now, lengths[0])
+        serializer = self._serializer
+        if serializer is None:
+            ends = [now] * len(lengths)
+        else:
+            ends = [first_end, *serializer.finish_following(lengths[1:])]
+        starts = [now, *ends[:-1]]
+        done = ends[-1]
         queue = self.queue
         assert isinstance(queue, DropTail)
-        queue.start_train(list(zip(starts, lengths, strict=True)), now)
+        queue.start_train(starts, lengths, now)
         # The port's counters follow the pieces too (`catch_up`): busy from each piece's
         # start, sent at its end, as frame by frame.
-        pieces = self._pieces
-        if pieces is None:
-            pieces = self._pieces = deque()
-        pieces.extend(zip(starts, [*starts[1:], done], lengths, strict=True))
+        self._piece_starts = starts
+        self._piece_ends = ends
+        self._piece_octets = [0, *accumulate(lengths)]
+        self._pieces_busy = 0
+        self._pieces_sent = 0
         self.catch_up(now)
         if self.tap is not None:
             tapping = self._tapping
@@ -465,20 +480,25 @@ class Port:
         (`DropTail.catch_up`). The port does so at each of its own events; call this before
         reading the counters at any other instant (`Network.summary` does).
         """
-        pieces = self._pieces
-        if pieces:
+        starts = self._piece_starts
+        if starts is not None:
             c = self.counters
-            started = self._started
-            n = len(pieces)
-            while started < n and pieces[started][0] <= now:
-                start, end, _ = pieces[started]
-                c.busy_us += end - start
-                started += 1
-            while pieces and pieces[0][1] <= now:
-                c.tx_frames += 1
-                c.tx_octets += pieces.popleft()[2]
-                started -= 1
-            self._started = started
+            ends = self._piece_ends
+            counted = self._pieces_busy
+            started = bisect_right(starts, now, counted)
+            if started > counted:
+                # Back to back, each piece starting as the one before ends: together they
+                # were busy from the first one's start to the last one's end.
+                c.busy_us += ends[started - 1] - starts[counted]
+                self._pieces_busy = started
+            counted = self._pieces_sent
+            sent = bisect_right(ends, now, counted)
+            if sent > counted:
+                c.tx_frames += sent - counted
+                c.tx_octets += self._piece_octets[sent] - self._piece_octets[counted]
+                self._pieces_sent = sent
+                if sent == len(ends):
+                    self._piece_starts = None  # all of the train is counted
         queue = self.queue
         if type(queue) is DropTail:
             queue.catch_up(now)
@@ -549,16 +569,20 @@ class Port:
         if fifo is not None:
             if not early:
                 self._on_wire(now + self._delay, frame)
+        else:
+            wire = self.wire
+            if wire.enqueue(now, frame):
+                next_due = wire.next_due()
+                if next_due is not None and (self._armed is None or next_due < self._armed):
+                    self._armed = next_due
+                    self.sim._schedule(next_due, self._deliver_event)
+        if self.queue._frames:
             self._start(now)
-            self.node.on_room(self, now)
-            return
-        wire = self.wire
-        if wire.enqueue(now, frame):
-            next_due = wire.next_due()
-            if next_due is not None and (self._armed is None or next_due < self._armed):
-                self._armed = next_due
-                self.sim._schedule(next_due, self._deliver_event)
-        self._start(now)
+        else:
+            # No frame waits in the queue: asking the discipline would give nothing and
+            # change nothing read before its next frame (CoDel forgets its state on an empty
+            # queue, and again when that frame reaches the idle port: it has waited no time).
+            self._busy = False
         self.node.on_room(self, now)
 
     def _deliver(self, now: int) -> None:

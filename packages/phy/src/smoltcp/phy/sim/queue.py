@@ -1,9 +1,9 @@
 """Queue disciplines of a simulated transmitter: drop-tail, RED and CoDel.
 
-Each keeps its frames in a `smoltcp.phy.impair.TimedQueue` used as a FIFO (a frame's due time
-is its arrival time, so the queue also remembers how long each frame waited) and shares its
-counters: ``arrivals`` = ``departures`` + ``drops`` + ``queued``, exactly, whatever the
-discipline drops and when.
+Each keeps its frames in a FIFO with their arrival times (so the queue also knows how long each
+frame waited), bounded like `smoltcp.phy.impair.TimedQueue`, with the same counters:
+``arrivals`` = ``departures`` + ``drops`` + ``queued``, exactly, whatever the discipline drops
+and when.
 
 - `DropTail`: turn a frame away when it would exceed ``limit`` frames or ``limit_octets``.
   It also holds trains (`smoltcp.phy.sim.train`), counted as their pieces: see
@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_right
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from smoltcp.phy.impair import QueueCounters, TimedQueue
 
@@ -29,45 +32,101 @@ __all__ = ["CoDel", "DropTail", "QueueDiscipline", "QueueSpec", "Red"]
 
 
 class QueueDiscipline:
-    """A bounded FIFO that decides which frames to drop; see the module docstring."""
+    """A bounded FIFO that decides which frames to drop; see the module docstring.
 
-    __slots__ = ("_queue", "counters")
+    ``limit`` frames and ``limit_octets`` (None: no octet bound) bound it as they bound a
+    `TimedQueue` (ValueError out of range). Arrivals must come in time order (the
+    simulator's clock never goes back).
+    """
+
+    __slots__ = ("_frames", "counters", "limit", "limit_octets")
 
     def __init__(self, limit: int, limit_octets: int | None) -> None:
-        self._queue = TimedQueue(limit, limit_octets)
-        self.counters: QueueCounters = self._queue.counters
+        TimedQueue(limit, limit_octets)  # checks the bounds
+        self.limit = limit
+        self.limit_octets = limit_octets
+        self.counters = QueueCounters()
+        # (arrival time, frame), oldest first; made with the first frame (an empty deque
+        # holds 760 octets: an idle host's queues cost no more than before). The port reads
+        # whether any frame waits here (no call).
+        self._frames: deque[tuple[int, bytearray]] | None = None
 
     def has_room(self, length: int) -> bool:
         """Return whether a frame of ``length`` octets fits the bounds now."""
-        return self._queue.has_room(length)
+        c = self.counters
+        if c.queued >= self.limit:
+            return False
+        return self.limit_octets is None or c.queued_octets + length <= self.limit_octets
 
     @property
     def bounds(self) -> tuple[int, int | None]:
         """The bounds: (``limit`` frames, ``limit_octets`` or None)."""
-        return self._queue.limit, self._queue.limit_octets
+        return self.limit, self.limit_octets
 
     def room_for(self, now: int, frames: int, octets: int) -> bool:
         """Return whether ``frames`` frames of ``octets`` octets in all fit the bounds now."""
         c = self.counters
-        q = self._queue
-        if c.queued + frames > q.limit:
+        if c.queued + frames > self.limit:
             return False
-        return q.limit_octets is None or c.queued_octets + octets <= q.limit_octets
+        return self.limit_octets is None or c.queued_octets + octets <= self.limit_octets
 
     def enqueue(self, now: int, frame: bytearray) -> bool:
         """Offer ``frame`` arriving at ``now`` (µs); return False if it was dropped."""
-        return self._queue.push(now, frame)
+        return self._push(now, frame)
 
     def dequeue(self, now: int) -> bytearray | None:
         """Return the next frame to send at ``now``, or None if none is left."""
-        return self._queue.pop(now)
+        return self._pop()
 
     def __len__(self) -> int:
-        return len(self._queue)
+        return len(self._frames) if self._frames is not None else 0
+
+    def _push(self, now: int, frame: bytearray) -> bool:
+        # Queue ``frame`` at the tail if it fits the bounds, else count it dropped.
+        # `has_room`, without the call: this runs for every frame offered to the queue.
+        c = self.counters
+        c.arrivals += 1
+        length = len(frame)
+        limit_octets = self.limit_octets
+        if c.queued >= self.limit or (
+            limit_octets is not None and c.queued_octets + length > limit_octets
+        ):
+            c.drops += 1
+            return False
+        c.queued += 1
+        c.queued_octets += length
+        frames = self._frames
+        if frames is None:
+            frames = self._frames = deque()
+        frames.append((now, frame))
+        return True
+
+    def _drop(self) -> None:
+        # Count an arrival turned away before it reached the queue.
+        c = self.counters
+        c.arrivals += 1
+        c.drops += 1
+
+    def _pop(self) -> bytearray | None:
+        # Take the head as a departure.
+        frames = self._frames
+        if not frames:
+            return None
+        frame = frames.popleft()[1]
+        c = self.counters
+        c.departures += 1
+        c.queued -= 1
+        c.queued_octets -= len(frame)
+        return frame
+
+    def _head_arrival(self) -> int | None:
+        # When the head arrived (µs), or None if the queue is empty.
+        frames = self._frames
+        return frames[0][0] if frames else None
 
     def _drop_head(self, now: int) -> None:
         # A frame that was queued leaves as a drop, not a departure: the counters still add up.
-        frame = self._queue.pop(now)
+        frame = self._pop()
         if frame is not None:
             c = self.counters
             c.departures -= 1
@@ -90,13 +149,16 @@ class DropTail(QueueDiscipline):
     (`Train.coalesce`): one train of the pieces of both; the queue owns what it holds.
     """
 
-    __slots__ = ("_held", "_tail", "joins")
+    __slots__ = ("_held", "_held_left", "_held_octets", "_tail", "joins")
 
     def __init__(self, limit: int, limit_octets: int | None) -> None:
         super().__init__(limit, limit_octets)
-        # (instant it leaves the queue, octets) of each piece of the train being sent; made
-        # with the first train, so that a queue that never holds one costs no more.
-        self._held: deque[tuple[int, int]] | None = None
+        # The instant each piece of the train being sent leaves the queue, in order (None
+        # once all have left); the octets of its first k pieces at index k of `_held_octets`;
+        # the first `_held_left` of them have left.
+        self._held: list[int] | None = None
+        self._held_octets: Sequence[int] = ()
+        self._held_left = 0
         # The last arrival if it is a train still queued: the next train may join it.
         self._tail: Train | None = None
         self.joins = False
@@ -108,11 +170,17 @@ class DropTail(QueueDiscipline):
         held = self._held
         if not held:
             return
-        c = self.counters
-        while held and held[0][0] <= now:
-            c.departures += 1
-            c.queued -= 1
-            c.queued_octets -= held.popleft()[1]
+        left = self._held_left
+        gone = bisect_right(held, now, left)
+        if gone > left:
+            c = self.counters
+            c.departures += gone - left
+            c.queued -= gone - left
+            c.queued_octets -= self._held_octets[gone] - self._held_octets[left]
+            if gone == len(held):
+                self._held = None
+            else:
+                self._held_left = gone
 
     def room_for(self, now: int, frames: int, octets: int) -> bool:
         """Return whether ``frames`` frames of ``octets`` octets in all fit at ``now``."""
@@ -124,7 +192,7 @@ class DropTail(QueueDiscipline):
         """Offer ``frame`` arriving at ``now`` (µs); return False if it was dropped."""
         if self._held:
             self.catch_up(now)
-        if self._queue.push(now, frame):
+        if self._push(now, frame):
             self._tail = None
             return True
         return False
@@ -135,9 +203,8 @@ class DropTail(QueueDiscipline):
         if self._held:
             self.catch_up(now)
         c = self.counters
-        q = self._queue
-        frames = q.limit - c.queued
-        octets = None if q.limit_octets is None else q.limit_octets - c.queued_octets
+        frames = self.limit - c.queued
+        octets = None if self.limit_octets is None else self.limit_octets - c.queued_octets
         fit = 0
         for length in lengths:
             if fit >= frames or (octets is not None and length > octets):
@@ -165,7 +232,7 @@ class DropTail(QueueDiscipline):
             c.queued += train.frames
             c.queued_octets += train.wire_len
             return True
-        self._queue.push(now, train)
+        self._push(now, train)
         self._tail = train
         # Counted above as one frame of the train's length: make it its pieces.
         extra = train.frames - 1
@@ -178,25 +245,35 @@ class DropTail(QueueDiscipline):
         """Return the next frame or train to send at ``now``, or None if none is left."""
         if self._held:
             self.catch_up(now)
-        frame = self._queue.pop(now)
+        frames = self._frames
+        if not frames:
+            return None
+        frame = frames.popleft()[1]
         if frame is self._tail:
             self._tail = None
-        if frame is not None and type(frame) is Train:
-            # `pop` counted one frame of the train's length leaving: its pieces stay queued
-            # until `start_train` says when each leaves.
-            c = self.counters
-            c.departures -= 1
-            c.queued += 1
-            c.queued_octets += len(frame)
+        if type(frame) is Train:
+            # Its pieces stay queued until `start_train` says when each leaves.
+            return frame
+        c = self.counters
+        c.departures += 1
+        c.queued -= 1
+        c.queued_octets -= len(frame)
         return frame
 
-    def start_train(self, leaves: list[tuple[int, int]], now: int) -> None:
-        """Count the pieces of the train just dequeued as queued until the instants in
-        ``leaves`` ((instant, octets) per piece, in order; the first leaves ``now``)."""
+    def start_train(self, leaves: list[int], lengths: list[int], now: int) -> None:
+        """Count the pieces of the train just dequeued, of ``lengths`` octets, as queued
+        until the instants in ``leaves`` (in order; the first leaves ``now``)."""
         held = self._held
-        if held is None:
-            held = self._held = deque()
-        held.extend(leaves)
+        if held:
+            # Pieces of an earlier train still held stay first (a port starts a train when
+            # the one before has ended, so all of its pieces have left by then).
+            left = self._held_left
+            octets = self._held_octets
+            lengths = [octets[i + 1] - octets[i] for i in range(left, len(held))] + lengths
+            leaves = held[left:] + leaves
+        self._held = leaves
+        self._held_octets = [0, *accumulate(lengths)]
+        self._held_left = 0
         self.catch_up(now)
 
     def room_at(self, frames: int, octets: int) -> int | None:
@@ -207,16 +284,18 @@ class DropTail(QueueDiscipline):
         if not held:
             return None
         c = self.counters
-        q = self._queue
+        limit, limit_octets = self.limit, self.limit_octets
+        held_octets = self._held_octets
+        left = self._held_left
         queued = c.queued
         queued_octets = c.queued_octets
-        for leaves, length in held:
+        for i in range(left, len(held)):
             queued -= 1
-            queued_octets -= length
-            if queued + frames <= q.limit and (
-                q.limit_octets is None or queued_octets + octets <= q.limit_octets
+            queued_octets -= held_octets[i + 1] - held_octets[i]
+            if queued + frames <= limit and (
+                limit_octets is None or queued_octets + octets <= limit_octets
             ):
-                return leaves
+                return held[i]
         return None
 
 
@@ -261,11 +340,11 @@ class Red(QueueDiscipline):
 
     def enqueue(self, now: int, frame: bytearray) -> bool:
         """Offer ``frame``; drop it early with RED's probability or when it does not fit."""
-        self._avg += self.weight * (len(self._queue) - self._avg)
+        self._avg += self.weight * (len(self) - self._avg)
         avg = self._avg
         if avg >= self.max_th:
             self._count = 0
-            self._queue.drop()
+            self._drop()
             return False
         if avg > self.min_th:
             self._count += 1
@@ -274,11 +353,11 @@ class Red(QueueDiscipline):
             pa = 1.0 if denominator <= 0 else pb / denominator
             if self._rng.random() < pa:
                 self._count = 0
-                self._queue.drop()
+                self._drop()
                 return False
         else:
             self._count = -1
-        return self._queue.push(now, frame)
+        return self._push(now, frame)
 
 
 class CoDel(QueueDiscipline):
@@ -326,8 +405,7 @@ class CoDel(QueueDiscipline):
 
     def _ok_to_drop(self, now: int) -> bool:
         # RFC 8289 section 5.4 (dodequeue): may the head be dropped?
-        queue = self._queue
-        enqueued = queue.next_due()
+        enqueued = self._head_arrival()
         if enqueued is None:
             self._first_above = None
             return False
@@ -364,7 +442,7 @@ class CoDel(QueueDiscipline):
                 self._count = 1
             self._drop_next = self._control_law(now)
             self._last_count = self._count
-        return self._queue.pop(now)
+        return self._pop()
 
 
 @dataclass(frozen=True)

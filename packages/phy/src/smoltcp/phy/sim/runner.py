@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import heapq
 import random
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from smoltcp.stack.time import Duration, Instant
 
 __all__ = ["Simulator", "TimerHandle", "element_rng"]
+
+_heappush = heapq.heappush
 
 
 def element_rng(seed: int, name: str, purpose: str = "") -> random.Random:
@@ -77,6 +80,8 @@ class Simulator:
         self.seed = seed
         self.now_us = 0
         self.events = 0
+        # (time, sequence number, event): the sequence number orders the events of one
+        # instant as they were scheduled, and never lets two entries compare their events.
         self._heap: list[tuple[int, int, Callable[[int], Any]]] = []
         self._seq = 0
         self._stopped = False
@@ -102,8 +107,8 @@ class Simulator:
         """Call ``event(when_us)`` at ``when_us`` (at once if it lies in the past)."""
         if when_us < self.now_us:
             when_us = self.now_us
-        self._seq += 1
-        heapq.heappush(self._heap, (when_us, self._seq, event))
+        self._seq = seq = self._seq + 1
+        _heappush(self._heap, (when_us, seq, event))
 
     def call_at(self, when: Instant | int, callback: Callable[..., Any], *args: Any) -> TimerHandle:
         """Call ``callback(*args)`` at ``when`` (an `Instant` or microseconds); return its handle.
@@ -154,25 +159,33 @@ class Simulator:
 
         Return the number of events run. Stop early when no event is left, when `stop` is
         called or after ``max_events``. ``progress(now_us)`` is called every
-        ``progress_every`` events (for a progress bar).
+        ``progress_every`` events (for a progress bar); raise ``ValueError`` when
+        ``progress_every`` is not positive.
         """
+        if progress_every < 1:
+            raise ValueError(f"progress_every must be at least 1, not {progress_every}")
         end = None if until is None else (until.micros if isinstance(until, Instant) else until)
         heap = self._heap
         pop = heapq.heappop
         ran = 0
         base = self.events
+        # The checks per event are kept to comparisons with what never matches when unused.
+        budget = sys.maxsize if max_events is None else max_events
+        report_at = progress_every if progress is not None else -1
         self._stopped = False
         while heap and not self._stopped:
-            when = heap[0][0]
+            entry = heap[0]
+            when = entry[0]
             if end is not None and when > end:
                 break
-            if max_events is not None and ran >= max_events:
+            if ran >= budget:
                 break
-            _, _, event = pop(heap)
+            pop(heap)
             self.now_us = when
-            event(when)
+            entry[2](when)
             ran += 1
-            if progress is not None and ran % progress_every == 0:
+            if ran == report_at and progress is not None:
+                report_at += progress_every
                 self.events = base + ran
                 progress(when)
         self.events = base + ran

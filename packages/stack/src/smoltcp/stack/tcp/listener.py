@@ -329,11 +329,10 @@ class Listener(Part):
                 parent.child_changed(lst, old, new)
 
         child._tcb.observer = observe
-        # Added while CLOSED, so that the set files it under no key: in LISTEN it would be
-        # filed under ours, only to be moved to its connection's key by the SYN at once.
-        handle = self.sock._set.add(child)  # type: ignore[union-attr]
-        # Not a transition of the diagram: the child is born listening, for its one SYN.
+        # Not a transition of the diagram: the child is born listening, for its one SYN. The
+        # set files it under our key until the SYN moves it to its connection's.
         child._tcb.state = _LISTEN
+        handle = self.sock._set.add(child)  # type: ignore[union-attr]
         self.pending.append(handle)
         return child
 

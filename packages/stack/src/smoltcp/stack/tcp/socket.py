@@ -638,12 +638,12 @@ class TcpSocket(TcpSocketSettings):
 
     def _spawn_child(self) -> TcpSocket:
         """Return a new socket for a backlog child: our buffer sizes and settings, CLOSED (the
-        listener files it in the set, then makes it LISTEN, see `Listener.spawn`).
+        listener makes it LISTEN and files it in the set, see `Listener.spawn`).
 
-        The child is an instance of our class. Without an ``__init__`` of a subclass to run,
-        it is built by `_build` directly: the arguments it gets from us are checked already,
-        and this runs once per SYN (the cost of a connection at thousands per second is
-        mostly its set-up and tear-down).
+        A plain `TcpSocket`'s child is built by `_build` directly: the arguments it gets from
+        us are checked already, and this runs once per SYN (the cost of a connection at
+        thousands per second is mostly its set-up and tear-down). A subclass's child goes
+        through the subclass's constructor and `set_congestion_control`, which it may extend.
         """
         tcb = self._tcb
         cls = type(self)
@@ -651,20 +651,19 @@ class TcpSocket(TcpSocketSettings):
         # controller means nothing to `make_congestion_controller` (it would raise out of
         # poll), and an instance carries its configuration (e.g. HyStart++ off).
         cc = _copy_controller(self._rec.cc)
-        if cls.__init__ is TcpSocket.__init__:
-            child = cls.__new__(cls)
+        if cls is TcpSocket:
+            child = TcpSocket.__new__(TcpSocket)
             Socket.__init__(child)
             rx, tx = RingBuffer(tcb.rx.capacity), RingBuffer(tcb.tx.capacity)
             child._build(rx, tx, self._initial_seq, tcb.observer, Recovery(cc))
         else:
-            # A subclass's own __init__ may set up state of its own: its children get it too.
             child = cls(
                 tcb.rx.capacity,
                 tcb.tx.capacity,
                 initial_seq=self._initial_seq,
                 on_state_change=tcb.observer,
             )
-            child._rec.cc = cc
+            child.set_congestion_control(cc)
         rec = child._rec
         ct = child._tcb
         ct.timeout = tcb.timeout
