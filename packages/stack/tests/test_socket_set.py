@@ -301,3 +301,56 @@ def test_schedule_sorts_the_active_sockets_by_their_poll_at() -> None:
     assert sockets.is_active(later)
     sockets[later].at = None
     assert sockets.schedule(None, 800) is None and not sockets.has_active()
+
+
+class Settling(Probe):
+    """A probe whose `settle` answers what the test sets."""
+
+    __slots__ = ("answer",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer: Any = True
+
+    def settle(self, cx: Any, now: Instant) -> Any:
+        return self.answer
+
+
+def test_settle_schedules_a_socket_by_its_answer_as_a_visit_would() -> None:
+    sockets = SocketSet()
+    sock = Settling()
+    other = Settling()
+    h = sockets.add(sock)
+    sockets.add(other)
+    now = Instant.from_millis(10)
+    cx: Any = None
+    # True: active, for egress to visit (also out of the timer heap).
+    sockets.sleep(h, 50_000)
+    sockets.settle(sock, cx, now)
+    assert sockets.is_active(h) and sockets.next_wake() is None
+    # A time to come: asleep until then, with no visit.
+    sock.answer = Instant.from_millis(30)
+    sockets.settle(sock, cx, now)
+    assert not sockets.is_active(h) and sockets.next_wake() == 30_000
+    assert sock.dispatched == 0 and sock.polled == 0
+    # None: neither active nor asleep.
+    sock.answer = None
+    sockets.settle(sock, cx, now)
+    assert not sockets.is_active(h) and sockets.next_wake() is None
+    # A time already come: active.
+    sock.answer = now
+    sockets.settle(sock, cx, now)
+    assert sockets.is_active(h)
+    # A socket of another set (or none) is left alone.
+    stray = Settling()
+    sockets.settle(stray, cx, now)
+    assert len(sockets) == 2
+
+
+def test_a_socket_without_settle_of_its_own_is_visited_after_each_packet() -> None:
+    sockets = SocketSet()
+    sock = Probe()
+    h = sockets.add(sock)
+    sockets.deactivate(h)
+    sockets.settle(sock, None, Instant.ZERO)
+    assert sockets.is_active(h)

@@ -299,9 +299,11 @@ class Egress:
         """Send the TCP super-segment ``seg`` as segments that fit the IP MTU (software GSO).
 
         The pieces (`smoltcp.stack.iface.gso`) go out back to back. Every piece but the last
-        is written by one `PieceWriter`; the last piece (it carries PSH or FIN, and may be
-        shorter), a first piece with CWR, and every piece while frames are traced are written
-        the ordinary way. When the device runs out of room part-way, the rest wait,
+        is written by one `PieceWriter` when there are at least two of them (building the
+        writer costs about what writing one piece the ordinary way does); the last piece (it
+        carries PSH or FIN, and may be shorter), a first piece with CWR, every piece of a
+        super-segment of two pieces and every piece while frames are traced are written the
+        ordinary way. When the device runs out of room part-way, the rest wait,
         serialised, in the queue of ready packets and go first at the next poll: TCP has
         handed over the whole super-segment and is not told. Return whether any piece went
         out or waits.
@@ -314,7 +316,8 @@ class Egress:
         headers = (0 if dst_mac is None else _ETH_LEN) + ip_header_len(type(ipr) is Ipv6Repr)
         total = len(seg.payload)
         last = (total - 1) // size * size  # where the last piece starts
-        trace = self._trace
+        # Trace, or too few pieces for a writer to pay: every piece the ordinary way.
+        plain = self._trace or last < 2 * size
         counters = self._counters
         writer: PieceWriter | None = None  # built for the first middle piece
         offset = 0
@@ -325,12 +328,12 @@ class Egress:
                 for part in pieces(seg, size, offset):
                     self.ready.append((dst_mac, self.serialise(ipr, part)))
                 return True
-            if offset == last or trace or (offset == 0 and seg.cwr):
+            if plain or offset == last or (offset == 0 and seg.cwr):
                 part = piece(seg, size, offset)
                 plen = part.buffer_len()
                 self._ip_out = (ipr._replace(payload_len=plen), part, dst_mac)
                 token.consume(headers + plen, self._fill)
-                if trace:
+                if self._trace:
                     log.log(TRACE, "tx %s %s", self._ip_out[0], part)
             else:
                 if writer is None:
