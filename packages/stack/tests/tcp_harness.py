@@ -16,6 +16,7 @@ import random
 from typing import Any
 
 from smoltcp.stack.tcp import TcpSocket, TcpState
+from smoltcp.stack.tcp.demux import connection_key, listen_key
 from smoltcp.stack.tcp.state import TRANSITIONS
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import (
@@ -102,8 +103,9 @@ class FakeSet:
 
     def find(self, src: IpEndpoint, dst: IpEndpoint) -> Any:
         """Find the socket for a segment from ``src`` to ``dst`` as ingress would."""
-        full = (IpProtocol.TCP, dst.addr, dst.port, src.addr, src.port)
-        for key in (full, (IpProtocol.TCP, dst.addr, dst.port), (IpProtocol.TCP, None, dst.port)):
+        assert dst.addr is not None and src.addr is not None
+        full = connection_key(dst.addr, dst.port, src.addr, src.port)
+        for key in (full, listen_key(dst.addr, dst.port), listen_key(None, dst.port)):
             for sock in self.sockets.values():
                 if key in sock.demux_keys():
                     return sock

@@ -14,6 +14,7 @@ from scapy.layers.inet import IP, TCP
 
 from smoltcp.stack.tcp import ListenerStats, TcpSocket, TcpState
 from smoltcp.stack.tcp.congestion import CongestionController
+from smoltcp.stack.tcp.demux import connection_key
 from smoltcp.stack.tcp.listener import PRESSURE_SYN_RETRIES
 from smoltcp.stack.tcp.syncookie import MSS_TABLE
 from smoltcp.stack.testing import Harness, ipv4, tcp
@@ -333,7 +334,7 @@ def test_a_child_is_of_the_listeners_class_and_filed_only_under_its_connection()
     [key] = [k for k, socks in demux.items() if child in socks]
     assert list(demux[key]) == [child]
     local, remote = child.local_endpoint, child.remote_endpoint
-    assert key[1:] == (local.addr, local.port, remote.addr, remote.port)
+    assert key == connection_key(local.addr, local.port, remote.addr, remote.port)
     # Its handshake completes through that key, and accept hands it out.
     segment(h, "192.168.69.2", 50000, 1001, ack=synack.seq + 1, flags="A")
     assert listener.accept() == handle and child.state is TcpState.ESTABLISHED

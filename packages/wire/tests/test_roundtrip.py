@@ -33,6 +33,7 @@ from smoltcp.wire import (
     Ipv4Address,
     Ipv4Packet,
     Ipv4Repr,
+    TcpControl,
     TcpPacket,
     TcpRepr,
     UdpPacket,
@@ -100,6 +101,13 @@ def test_tcp_parse_emit(r: TcpRepr) -> None:
     parsed = TcpRepr.parse(packet, SRC, DST, CAPS)
     assert parsed == r
     assert parsed.segment_len() == r.segment_len()
+
+
+@given(tcp_reprs(), st.sampled_from(TcpControl), st.binary(max_size=64))
+def test_tcp_with_payload_is_replace(r: TcpRepr, control: TcpControl, payload: bytes) -> None:
+    out = r.with_payload(control, payload)
+    assert type(out) is TcpRepr
+    assert out == r._replace(control=control, payload=payload)
 
 
 # --- canonical bytes, packed with struct here (not with our emit), parse then re-emit ---

@@ -135,7 +135,7 @@ class Aggregator:
             raise ValueError("no aggregate is held")
         self.sock = None
         # Always the copy: the first segment's own payload was a view the device has reused.
-        seg = first._replace(control=_PSH if self._push else _NONE, payload=self._buf[:length])
+        seg = first.with_payload(_PSH if self._push else _NONE, self._buf[:length])
         ipr = self._ipr
         if ipr.payload_len != seg.buffer_len():
             ipr = ipr._replace(payload_len=seg.buffer_len())

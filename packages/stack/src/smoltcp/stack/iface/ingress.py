@@ -15,9 +15,11 @@ import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from smoltcp.stack.kernels import SMALL_SUM_THRESHOLD as _SMALL_SUM
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.socket.base import Socket
 from smoltcp.stack.socket.set import ANY_TCP_KEY, ANY_UDP_KEY, SocketSet
+from smoltcp.stack.tcp.demux import listen_key
 from smoltcp.stack.time import Instant
 from smoltcp.wire import (
     Checksum,
@@ -335,7 +337,7 @@ class Ingress:
         cx = self._cx
         # A source can be no multicast (224/4), class E or broadcast (240/4) address, nor one
         # of our subnets' broadcasts (RFC 1122 3.2.1.3).
-        if src.packed[0] >= 224 or src in cx.broadcasts:
+        if src._packed[0] >= 224 or src in cx.broadcasts:
             self.drop("bad-source")
             return
         broadcast = False
@@ -427,14 +429,20 @@ class Ingress:
             self.drop("broadcast-tcp")
             return
         caps = self._caps_valid if self.checksum_valid else self._caps
-        seg = _parse_tcp(payload, ipr.src_addr, ipr.dst_addr, caps, self._csum)
+        # A short segment (a pure ACK, a small request) sums faster inline in the parser
+        # (wire's reference sum, as the IPv4 header) than through the kernel's call, which
+        # would sum it in Python too (below its threshold); the result is the same.
+        csum = _header_sum if len(payload) < _SMALL_SUM else self._csum
+        seg = _parse_tcp(payload, ipr.src_addr, ipr.dst_addr, caps, csum)
         if self._trace:
             log.log(TRACE, "rx %s", seg)
         demux = self._demux
         dst = ipr.dst_addr
         port = seg.dst_port
         gro = self._gro
-        sockets = demux.get((_TCP, dst, port, ipr.src_addr, seg.src_port))
+        # `connection_key` inline, once per segment: the addresses' octets, whose hash and
+        # equality cost no Python call.
+        sockets = demux.get((_TCP, dst._packed, port, ipr.src_addr._packed, seg.src_port))
         if gro is not None:
             if gro.sock is not None:
                 if sockets and gro.join(sockets[0], seg):
@@ -451,8 +459,8 @@ class Ingress:
                 return
         sockets = (
             sockets
-            or demux.get((_TCP, dst, port))
-            or demux.get((_TCP, None, port))
+            or demux.get(listen_key(dst, port))
+            or demux.get(listen_key(None, port))
             or demux.get(ANY_TCP_KEY)
         )
         if sockets:

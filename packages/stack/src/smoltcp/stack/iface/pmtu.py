@@ -29,6 +29,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from smoltcp.stack.tcp.demux import connection_key
 from smoltcp.stack.tcp.socket import TcpSocket
 from smoltcp.wire import IpAddress, IpProtocol
 from smoltcp.wire.icmpv4 import Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Repr
@@ -183,7 +184,7 @@ def on_icmp_error(
         sport = int.from_bytes(data[_SRC_PORT], "big")
         dport = int.from_bytes(data[_DST_PORT], "big")
         seq = int.from_bytes(data[_SEQ_NUMBER], "big")
-        found = sockets.demux.get((_TCP, header.src_addr, sport, header.dst_addr, dport))
+        found = sockets.demux.get(connection_key(header.src_addr, sport, header.dst_addr, dport))
         if not found or not isinstance(found[0], TcpSocket):
             drop("icmp-tcp-no-connection")
             return True

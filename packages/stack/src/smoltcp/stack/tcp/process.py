@@ -14,14 +14,16 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, cast
 
+from smoltcp.stack.tcp.demux import listen_key
 from smoltcp.stack.tcp.icmp import path_mtu
+from smoltcp.stack.tcp.receive import window_left
 from smoltcp.stack.tcp.send import CHRONO_IDLE
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Reply
 from smoltcp.stack.tcp.trace import LossAction
 from smoltcp.stack.time import Duration, Instant
-from smoltcp.wire import IpProtocol, TcpControl, TcpRepr, TcpSeqNumber, ip_repr
+from smoltcp.wire import TcpControl, TcpRepr, TcpSeqNumber, ip_repr
 
 if TYPE_CHECKING:
     from smoltcp.stack.tcp.socket import TcpSocket
@@ -43,7 +45,10 @@ _LAST_ACK = TcpState.LAST_ACK
 _TIME_WAIT = TcpState.TIME_WAIT
 
 _RST = TcpControl.RST
-_TCP = IpProtocol.TCP
+# int's own subtraction of two sequence numbers, masked with SEQ_MASK: `TcpSeqNumber`'s
+# modular ``-`` and comparisons are Python-level calls, several per segment otherwise.
+_int_sub = int.__sub__
+_SEQ_MOD = 1 << 32
 _SYN = TcpControl.SYN
 _FIN = TcpControl.FIN
 _NONE = TcpControl.NONE
@@ -204,9 +209,7 @@ class SegmentArrives(Part):
         plen = len(payload)
         seg_len = plen + (1 if ctl is _SYN or ctl is _FIN else 0)
         rcv_nxt = tcb.rcv_nxt
-        rcv_wnd = tcb.rcv_adv - rcv_nxt
-        if rcv_wnd < 0:
-            rcv_wnd = 0
+        rcv_wnd = window_left(tcb.rcv_adv, rcv_nxt)
 
         # RFC 7323 5.3 (PAWS): a segment with an older timestamp than TS.Recent is a stale
         # duplicate: acknowledge and drop it.
@@ -225,7 +228,10 @@ class SegmentArrives(Part):
         # connection through the listener when it cannot be an old duplicate: its sequence
         # number lies above everything of the old connection, or (timestamps in use) its
         # TSval is newer than TS.Recent (PAWS above already dropped an older one).
-        offset = seq - rcv_nxt
+        # SEG.SEQ - RCV.NXT, signed as `TcpSeqNumber`'s ``-`` gives it, in (-2**31, 2**31].
+        offset = _int_sub(seq, rcv_nxt) & SEQ_MASK
+        if offset > SEQ_HALF:
+            offset -= _SEQ_MOD
         if (
             st is _TIME_WAIT
             and ctl is _SYN
@@ -309,16 +315,18 @@ class SegmentArrives(Part):
             st = tcb.state
         else:
             snd_una = tcb.snd_una
-            # SEG.ACK and SND.MAX as signed distances past SND.UNA: the three comparisons
-            # below are then made on plain ints (`seq_before`), each exactly the modular
-            # comparison of the sequence numbers themselves (RFC 9293 3.4). SEG.ACK = SND.UNA
-            # (every segment of a peer that is only sending) can break neither bound, since
-            # SND.UNA =< SND.MAX and MAX.SND.WND < 2**30 (RFC 7323 2.3): it skips them.
+            # SEG.ACK and SND.MAX as distances past SND.UNA, modulo 2**32 (int's own
+            # subtraction, masked): the three comparisons below are then made on plain ints
+            # (`seq_before`), each exactly the modular comparison of the sequence numbers
+            # themselves (RFC 9293 3.4). As SND.UNA =< SND.MAX and MAX.SND.WND < 2**30
+            # (RFC 7323 2.3), ``flight`` and an ``acked`` that passes them are below 2**31,
+            # the signed distances `TcpSeqNumber`'s ``-`` would give. SEG.ACK = SND.UNA (every
+            # segment of a peer that is only sending) can break neither bound: it skips them.
             acked = 0
             flight = 0
             if ack != snd_una:
-                acked = ack - snd_una
-                flight = tcb.snd_max - snd_una
+                acked = _int_sub(ack, snd_una) & SEQ_MASK
+                flight = _int_sub(tcb.snd_max, snd_una) & SEQ_MASK
                 if seq_before(flight + 1 if self.snd.probing else flight, acked):
                     # RFC 5961 5.2: an ACK of data never sent (SEG.ACK > SND.MAX): challenge
                     # ACK and drop.
@@ -355,7 +363,8 @@ class SegmentArrives(Part):
         # like any other (RFC 9293 3.8.5 only asks that it not break the stream; RFC 6093).
 
         # RFC 7323 4.3: TS.Recent follows the segment that covers Last.ACK.sent.
-        if tcb.ts_ok and ts is not None and seq <= tcb.last_ack_sent:
+        # (SEG.SEQ =< Last.ACK.sent: their distance modulo 2**32 is below half the space.)
+        if tcb.ts_ok and ts is not None and _int_sub(tcb.last_ack_sent, seq) & SEQ_MASK < SEQ_HALF:
             tcb.ts_recent = ts.tsval
         if tcb.keep_alive is not None:
             tcb.keepalive_at = t + tcb.keep_alive
@@ -395,7 +404,11 @@ class SegmentArrives(Part):
             stretch = rcv.ack_stretch
             if stretch is None:
                 stretch = (tcb.rcv_mss - (12 if tcb.ts_ok else 0)) << 1
-            if tcb.rcv_nxt - tcb.last_ack_sent >= stretch and not rcv.window_nearly_closed():
+            # RCV.NXT - Last.ACK.sent, signed as SEG.SEQ - RCV.NXT above.
+            unacked = _int_sub(tcb.rcv_nxt, tcb.last_ack_sent) & SEQ_MASK
+            if unacked > SEQ_HALF:
+                unacked -= _SEQ_MOD
+            if unacked >= stretch and not rcv.window_nearly_closed():
                 return self.ack_reply(cx, t)
         return None
 
@@ -434,7 +447,7 @@ class SegmentArrives(Part):
         if sockets is None:
             return None
         own = self.sock.handle  # (`self.sock` is a proxy: an identity test would not match)
-        for key in ((_TCP, ip.dst_addr, seg.dst_port), (_TCP, None, seg.dst_port)):
+        for key in (listen_key(ip.dst_addr, seg.dst_port), listen_key(None, seg.dst_port)):
             for sock in sockets.lookup(key):
                 if sock.handle != own and sock.state is _LISTEN:
                     return cast("TcpSocket", sock)  # the only socket filed under TCP keys
@@ -443,9 +456,13 @@ class SegmentArrives(Part):
     def update_window(self, seq: TcpSeqNumber, ack: TcpSeqNumber, wnd: int) -> None:
         tcb = self.tcb
         # RFC 9293 3.10.7.4: SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
-        # the equality tried first: it is a plain int test, and a pure ACK's SEG.SEQ is SND.WL1.
-        wl1 = tcb.snd_wl1
-        if (wl1 == seq and tcb.snd_wl2 <= ack) or wl1 < seq:
+        # on SEG.SEQ - SND.WL1 modulo 2**32 (int's own subtraction): zero for the equality (a
+        # pure ACK's SEG.SEQ is SND.WL1), below half the space for "less than".
+        # SND.WL2 =< SEG.ACK likewise: SEG.ACK - SND.WL2 below half the space.
+        wl1_to_seq = _int_sub(seq, tcb.snd_wl1) & SEQ_MASK
+        if (wl1_to_seq == 0 and _int_sub(ack, tcb.snd_wl2) & SEQ_MASK < SEQ_HALF) or (
+            0 < wl1_to_seq < SEQ_HALF
+        ):
             old = tcb.snd_wnd
             tcb.snd_wnd = wnd
             tcb.snd_wl1 = seq
@@ -485,7 +502,7 @@ class SegmentArrives(Part):
         if t - rec.rate_at >= rec.rate_span:
             rec.sample_rate(t, delivered)
         tcb.snd_una = ack
-        if tcb.snd_nxt < ack:
+        if 0 < _int_sub(ack, tcb.snd_nxt) & SEQ_MASK < SEQ_HALF:  # SND.NXT < SEG.ACK
             tcb.snd_nxt = ack
         # (SND.MAX and SEG.ACK compared as distances from the old SND.UNA, plain ints.)
         if seq_before(flight, acked):  # SND.MAX < SEG.ACK: the octet of a window probe

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 
 from smoltcp.stack.storage import Assembler, TooManyHoles
-from smoltcp.stack.tcp.seq import SEQ_MASK
+from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Part
 from smoltcp.stack.time import Duration
 from smoltcp.wire import TcpSeqNumber
 
-__all__ = ["DEFAULT_ACK_DELAY", "DEFAULT_MAX_HOLES", "Receiver"]
+__all__ = ["DEFAULT_ACK_DELAY", "DEFAULT_MAX_HOLES", "Receiver", "window_left"]
 
 _log = logging.getLogger("smoltcp.stack.tcp")
 
@@ -30,6 +30,18 @@ DEFAULT_MAX_HOLES = 32
 
 # The states in which the peer may still send data (its FIN not yet received).
 _RECEIVING = frozenset((TcpState.ESTABLISHED, TcpState.FIN_WAIT_1, TcpState.FIN_WAIT_2))
+
+
+# int's own subtraction: `TcpSeqNumber`'s modular ``-`` is a Python-level call.
+_int_sub = int.__sub__
+
+
+def window_left(rcv_adv: TcpSeqNumber, rcv_nxt: TcpSeqNumber) -> int:
+    """Return RCV.WND, the octets left of the window last advertised (its right edge
+    ``rcv_adv``) past RCV.NXT: 0 once RCV.NXT has reached or passed that edge."""
+    left = _int_sub(rcv_adv, rcv_nxt) & SEQ_MASK
+    # Beyond half the sequence space: the edge lies behind RCV.NXT (RFC 1982 order).
+    return 0 if left > SEQ_HALF else left
 
 
 class Receiver(Part):
@@ -213,9 +225,7 @@ class Receiver(Part):
         limit = 0xFFFF << shift
         if avail > limit:
             avail = limit
-        current = tcb.rcv_adv - tcb.rcv_nxt
-        if current < 0:
-            current = 0
+        current = window_left(tcb.rcv_adv, tcb.rcv_nxt)
         if avail > current:
             threshold = rx.capacity >> 1
             if threshold > tcb.rcv_mss:
@@ -238,9 +248,7 @@ class Receiver(Part):
         tcb = self.tcb
         if tcb.state not in _RECEIVING:
             return
-        current = tcb.rcv_adv - tcb.rcv_nxt
-        if current < 0:
-            current = 0
+        current = window_left(tcb.rcv_adv, tcb.rcv_nxt)
         avail = tcb.rx.window()
         # The doubling test first: a bulk reader's window rarely doubles, so the threshold
         # is seldom needed.

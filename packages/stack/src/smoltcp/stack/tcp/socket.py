@@ -33,6 +33,7 @@ from smoltcp.stack.storage import Assembler, RingBuffer
 from smoltcp.stack.tcp import icmp as _icmp
 from smoltcp.stack.tcp.arguments import EndpointLike, ring_buffer, to_endpoint
 from smoltcp.stack.tcp.congestion import CongestionController, Cubic, NoControl, Reno
+from smoltcp.stack.tcp.demux import connection_key, listen_key
 from smoltcp.stack.tcp.isn import IsnGenerator
 from smoltcp.stack.tcp.listener import Listener, ListenerStats
 from smoltcp.stack.tcp.process import SegmentArrives
@@ -47,7 +48,7 @@ from smoltcp.stack.tcp.stats import CongestionPhase, TcpStats
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Reply, StateObserver, Tcb
 from smoltcp.stack.tcp.trace import ConnectionTrace, TraceRecorder
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpAddress, IpEndpoint, IpProtocol, TcpRepr, TcpSeqNumber
+from smoltcp.wire import IpAddress, IpEndpoint, TcpRepr, TcpSeqNumber
 
 __all__ = ["CongestionPhase", "TcpSocket", "TcpStats"]
 
@@ -59,7 +60,6 @@ _CLOSE_WAIT = TcpState.CLOSE_WAIT
 _ABORT_SILENT = frozenset(
     (_CLOSED, _LISTEN, TcpState.SYN_SENT, TcpState.TIME_WAIT, TcpState.CLOSING, TcpState.LAST_ACK)
 )
-_TCP = IpProtocol.TCP
 # The slots of the built-in congestion controllers, whose every field is a number, a bool or
 # None: a backlog child gets a field-by-field copy (a deepcopy costs about 70 us per
 # connection, a large share of a connection's CPU time at thousands per second).
@@ -309,11 +309,11 @@ class TcpSocket(TcpSocketSettings):
             assert ep is not None
             if ep.port == 0:
                 return (ANY_TCP_KEY,)  # `listen_any`
-            return ((_TCP, ep.addr, ep.port),)
+            return (listen_key(ep.addr, ep.port),)
         local = self._tcb.local
         remote = self._tcb.remote
         assert local is not None and remote is not None
-        return ((_TCP, local.addr, local.port, remote.addr, remote.port),)
+        return (connection_key(local.addr, local.port, remote.addr, remote.port),)
 
     def connect(
         self,
@@ -349,7 +349,7 @@ class TcpSocket(TcpSocketSettings):
             for _ in range(64):
                 port = cx.rand.randrange(49152, 65536)
                 if self._set is None or not self._set.lookup(
-                    (_TCP, addr, port, remote.addr, remote.port)
+                    connection_key(addr, port, remote.addr, remote.port)
                 ):
                     break
         if not 0 < port < 65536:
