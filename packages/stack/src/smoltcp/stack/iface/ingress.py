@@ -482,10 +482,9 @@ class Ingress:
             # New data (or our SYN) acknowledged: forward progress, which confirms that the
             # neighbour on the way to the peer is reachable (RFC 4861 7.3.1).
             self._resolution.confirm_progress(ipr.src_addr)
-        # The segment may have given the socket something to send or moved its timers (a
-        # delayed ACK, a retransmission timer): egress visits it unless it can tell it has
-        # nothing to send now (its ACK went with the reply, say); then it sleeps by its timers.
-        self._sockets.settle(sock, self._cx, self._now)
+        # The segment may have moved the socket's timers (a delayed ACK, a retransmission
+        # timer): wake it so egress asks it again rather than leave it asleep.
+        self._sockets.wake(sock.handle)
         if reply is not None:
             self._egress.send_ip(reply[0], reply[1])
 

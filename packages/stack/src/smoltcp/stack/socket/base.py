@@ -1,9 +1,8 @@
 """What every socket is to the socket set and the interface.
 
 A socket never sees a device. The interface hands it parsed representations
-on ingress (`Socket.process`, after which `Socket.settle` says whether egress need visit it)
-and asks it for at most one packet on egress (`Socket.dispatch`, or `Socket.dispatch_poll`,
-which also says when the socket next wants a visit).
+on ingress (`Socket.process`) and asks it for at most one packet on egress (`Socket.dispatch`,
+or `Socket.dispatch_poll`, which also says when the socket next wants a visit).
 The socket set files each socket under the keys it returns from `Socket.demux_keys`, so that
 ingress is a dictionary look-up whatever the number of sockets.
 """
@@ -63,7 +62,7 @@ class Socket:
     """The base of every socket: its link to the `SocketSet` it was added to.
 
     Subclasses implement `demux_keys`, `process`, `dispatch` and `poll_at` (and may
-    override `dispatch_poll`, which combines the last two, and `settle`), and call
+    override `dispatch_poll`, which combines the last two), and call
     `_rebind` whenever the keys they would return change, and `_wake` whenever they get
     something to send (the set then lets the interface visit them).
     """
@@ -132,18 +131,6 @@ class Socket:
         if self.dispatch(cx, now, emit):
             return True
         return self.poll_at(cx)
-
-    # Any: the interface's context (see process).
-    def settle(self, cx: Any, now: Instant) -> Literal[True] | Instant | None:
-        """Say, after a packet reached the socket, whether a visit now might send.
-
-        Return True when a `dispatch_poll` now might send something (egress then visits the
-        socket at this poll). Otherwise do what that visit, which would send nothing, does
-        to the socket, and return its answer (when the socket next wants a visit, or None):
-        the socket set then schedules it without a visit. This default always answers True;
-        a socket that can tell cheaply that it has nothing to send (TCP) overrides it.
-        """
-        return True
 
     def _rebind(self) -> None:
         """Tell the socket set that `demux_keys` changed (a no-op before `SocketSet.add`)."""

@@ -8,10 +8,8 @@ the interface drops a socket from the active set once its `poll_at` returns None
 
 A socket whose `poll_at` is in the future (a retransmission or keep-alive timer) *sleeps* in a
 timer heap instead: it costs nothing per poll until its time comes or it is woken (by
-`Socket._wake`, or by the interface when a packet arrives for it: `settle`, which asks the
-socket first whether a visit would send anything, and schedules it without one when not).
-So a poll costs in proportion to the sockets with something to do, not to the sockets with a
-timer.
+`Socket._wake`, or by the interface when a packet arrives for it). So a poll costs in
+proportion to the sockets with something to do, not to the sockets with a timer.
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ from .base import Socket
 if TYPE_CHECKING:
     from smoltcp.stack.iface.context import Context
     from smoltcp.stack.tcp.trace import TraceRecorder
-    from smoltcp.stack.time import Instant
 
 __all__ = ["ANY_TCP_KEY", "ANY_UDP_KEY", "SocketHandle", "SocketSet"]
 
@@ -212,8 +209,7 @@ class SocketSet:
 
     # -- scheduling, for the interface ------------------------------------------------------
     #
-    # Ingress calls `settle` for each socket it hands a packet to. A poll then does:
-    # `wake_due(now)`; for each handle of `active_handles()`, dispatch, then by the
+    # A poll does: `wake_due(now)`; for each handle of `active_handles()`, dispatch, then by the
     # socket's `poll_at`: `deactivate` (nothing to do), `sleep` (a timer), or leave it active
     # (work now); then `compact_active(visited)`. `next_wake()` says when a timer is due;
     # `schedule` does the same sorting without the dispatch, for the interface's `poll_at`.
@@ -267,28 +263,6 @@ class SocketSet:
         active = self._active
         if before > 64 and len(active) * 4 < before:
             self._active = dict(active)
-
-    def settle(self, socket: Socket, cx: Context, now: Instant) -> None:
-        """Schedule ``socket`` after a packet reached it (ingress calls this).
-
-        The packet may have given it something to send or moved its timers. It becomes
-        active (egress visits it at this poll) unless its `Socket.settle` says a visit would
-        send nothing; then it is scheduled by that answer as egress would have after the
-        visit: asleep until the time named, or out of the active set for None. A socket that
-        is not in this set is ignored.
-        """
-        handle = socket._handle
-        if handle is None or self._sockets.get(handle) is not socket:
-            return
-        at = socket.settle(cx, now)
-        if at is True or (at is not None and at.micros <= now.micros):
-            self._active[handle] = None
-            self._sleep_at.pop(handle, None)
-        elif at is None:
-            self._active.pop(handle, None)
-            self._sleep_at.pop(handle, None)
-        else:
-            self.sleep(handle, at.micros)
 
     def wake_due(self, now_us: int) -> bool:
         """Make every sleeping socket whose time (micros) is at or before ``now_us`` active;

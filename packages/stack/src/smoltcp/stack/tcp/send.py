@@ -263,47 +263,6 @@ class Sender(SegmentOutput):
         # Nothing to send now (each check above would have sent): the next timer.
         return self.next_timer()
 
-    def settle(self, cx: Context, now: Instant) -> Literal[True] | Instant | None:
-        """Return True when a visit now (`dispatch_poll`) might send; otherwise do what that
-        visit, which would send nothing, does, and return its answer (`next_timer`).
-
-        The interface asks this after each segment it hands the socket, so that a receiver
-        whose ACK already went out with the reply (or waits for its delay) costs no egress
-        visit. The test is cheap and only sure in one state, the commonest after a segment
-        arrives: ESTABLISHED with nothing queued to send and nothing in flight, no RST, ACK,
-        window update or loss recovery pending, no timer due, and the sender noted idle
-        already. Each `dispatch_poll` step then sends nothing and changes nothing: the
-        timers it checks first are not due, `next_segment` finds no data (and notes the
-        idle sender again), no zero-window probe without data, no keep-alive or delayed ACK
-        before its time. Anything else answers True. (A visit that would change the sender's
-        chrono is not skipped: egress may put it off to a later poll when the device is
-        full, and the chrono must change at the visit's time, not the segment's.)
-        """
-        tcb = self.tcb
-        rcv = self.rcv
-        rec = self.rec
-        # (The chrono first: a connection that has sent data lately fails there at once.)
-        if (
-            self.chrono != CHRONO_IDLE
-            or self.limit != CHRONO_IDLE
-            or tcb.state is not _ESTABLISHED
-            or rcv.ack_now
-            or rcv.win_update
-            or len(tcb.tx)
-            or tcb.snd_max != tcb.snd_una
-            or tcb.snd_nxt != tcb.snd_una
-            or self.rst_pending is not None
-            or rec.in_recovery
-            or rec.rack.lost
-        ):
-            return True
-        at = self.next_timer()
-        t = now.micros
-        if at is not None and at.micros <= t:
-            return True
-        tcb.clock = t  # (all a visit that sends nothing does in this state)
-        return at
-
     def waiting(self) -> bool:
         # True while we wait on the peer: unacknowledged sequence space, or keep-alive on.
         tcb = self.tcb

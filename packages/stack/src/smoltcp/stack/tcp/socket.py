@@ -513,10 +513,6 @@ class TcpSocket(TcpSocketSettings):
         """Emit at most one segment; return True, or else what `poll_at` returns now."""
         return self._snd.dispatch_poll(cx, now, emit)
 
-    def settle(self, cx: Context, now: Instant) -> Literal[True] | Instant | None:
-        """After a segment: True when a visit now might send, else its answer (`Socket`)."""
-        return self._snd.settle(cx, now)
-
     def listen(
         self, endpoint: EndpointLike, backlog: int = 0, *, syn_backlog: int | None = None
     ) -> None:
