@@ -158,8 +158,39 @@ def _option_end(view: memoryview, i: int, n: int, kind: int) -> int:
     return end
 
 
+# The most option octets a header holds (Data Offset 15 words, 5 of them the fixed header).
+_MAX_OPTIONS_LEN = 40
+
+
 def options_len(repr: TcpRepr) -> int:
     """Return the octets `write_options` writes for ``repr``, padding included."""
+    n = _aligned_len(repr)
+    if n > _MAX_OPTIONS_LEN:
+        n = _packed_len(repr)
+    return (n + 3) & ~3
+
+
+def write_options(repr: TcpRepr) -> bytes:
+    """Return ``repr``'s options in the Linux kernel's layout, zero-padded to 4 octets.
+
+    When that layout's NOPs would take the options past 40 octets, the same options are
+    written without NOPs, so that whatever a received header held can be written back (it
+    held each of these options in no fewer octets). Beyond 40 octets even then,
+    ``emit`` refuses the header.
+    """
+    out = _aligned(repr)
+    if len(out) > _MAX_OPTIONS_LEN:
+        out = _packed(repr)
+    out += bytes(-len(out) % 4)
+    return bytes(out)
+
+
+def _unknown_len(repr: TcpRepr) -> int:
+    return sum(2 + len(data) for _, data in repr.unknown_options)
+
+
+def _aligned_len(repr: TcpRepr) -> int:
+    # The length of `_aligned`, before the padding.
     n = 0
     if repr.max_seg_size is not None:
         n += 4
@@ -171,13 +202,21 @@ def options_len(repr: TcpRepr) -> int:
         n += 4
     if repr.sack_ranges:
         n += 4 + 8 * len(repr.sack_ranges)
-    for _, data in repr.unknown_options:
-        n += 2 + len(data)
-    return (n + 3) & ~3
+    return n + _unknown_len(repr) if repr.unknown_options else n
 
 
-def write_options(repr: TcpRepr) -> bytes:
-    """Return ``repr``'s options in the Linux kernel's layout, zero-padded to 4 octets."""
+def _packed_len(repr: TcpRepr) -> int:
+    # The length of `_packed`, before the padding.
+    n = 0 if repr.max_seg_size is None else 4
+    n += (10 if repr.timestamp is not None else 0) + (2 if repr.sack_permitted else 0)
+    n += 0 if repr.window_scale is None else 3
+    if repr.sack_ranges:
+        n += 2 + 8 * len(repr.sack_ranges)
+    return n + _unknown_len(repr)
+
+
+def _aligned(repr: TcpRepr) -> bytearray:
+    # Linux's layout: each option on a 4-octet boundary, NOPs before the shorter ones.
     out = bytearray()
     if repr.max_seg_size is not None:
         out += struct.pack("!BBH", 2, 4, repr.max_seg_size)
@@ -193,8 +232,31 @@ def write_options(repr: TcpRepr) -> bytes:
         out += struct.pack("!BBBB", 1, 1, 5, 2 + 8 * len(repr.sack_ranges))
         for left, right in repr.sack_ranges:
             out += _U32X2.pack(left, right)
+    _write_unknown(repr, out)
+    return out
+
+
+def _packed(repr: TcpRepr) -> bytearray:
+    # The same options in the same order, without NOPs.
+    out = bytearray()
+    if repr.max_seg_size is not None:
+        out += struct.pack("!BBH", 2, 4, repr.max_seg_size)
+    if repr.sack_permitted:
+        out += b"\x04\x02"
+    ts = repr.timestamp
+    if ts is not None:
+        out += struct.pack("!BBLL", 8, 10, ts.tsval, ts.tsecr)
+    if repr.window_scale is not None:
+        out += struct.pack("!BBB", 3, 3, repr.window_scale)
+    if repr.sack_ranges:
+        out += struct.pack("!BB", 5, 2 + 8 * len(repr.sack_ranges))
+        for left, right in repr.sack_ranges:
+            out += _U32X2.pack(left, right)
+    _write_unknown(repr, out)
+    return out
+
+
+def _write_unknown(repr: TcpRepr, out: bytearray) -> None:
     for kind, data in repr.unknown_options:
         out += struct.pack("!BB", kind, 2 + len(data))
         out += data
-    out += bytes(-len(out) % 4)
-    return bytes(out)
