@@ -35,6 +35,7 @@ __all__ = [
     "Reorder",
     "Serializer",
     "TimedQueue",
+    "check_bounds",
     "chance",
     "corrupt_octet",
 ]
@@ -388,6 +389,15 @@ class QueueCounters:
         return f"QueueCounters({fields})"
 
 
+def check_bounds(limit: int, limit_octets: int | None) -> None:
+    """Raise ValueError naming the argument unless ``limit`` (frames) is an integer >= 1 and
+    ``limit_octets`` None or an integer >= 1: the bounds of a queue."""
+    if not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit must be an integer >= 1, not {limit!r}")
+    if limit_octets is not None and (not isinstance(limit_octets, int) or limit_octets < 1):
+        raise ValueError(f"limit_octets must be None or an integer >= 1, not {limit_octets!r}")
+
+
 class TimedQueue:
     """Frames held until their due time, bounded by ``limit`` frames and ``limit_octets``.
 
@@ -399,10 +409,7 @@ class TimedQueue:
     __slots__ = ("_heap", "_seq", "counters", "limit", "limit_octets")
 
     def __init__(self, limit: int = 1000, limit_octets: int | None = None) -> None:
-        if not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"limit must be an integer >= 1, not {limit!r}")
-        if limit_octets is not None and (not isinstance(limit_octets, int) or limit_octets < 1):
-            raise ValueError(f"limit_octets must be None or an integer >= 1, not {limit_octets!r}")
+        check_bounds(limit, limit_octets)
         self.limit = limit
         self.limit_octets = limit_octets
         self.counters = QueueCounters()

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from smoltcp.phy.impair import QueueCounters, TimedQueue
+from smoltcp.phy.impair import QueueCounters, check_bounds
 
 from .train import Train
 
@@ -42,7 +42,7 @@ class QueueDiscipline:
     __slots__ = ("_frames", "counters", "limit", "limit_octets")
 
     def __init__(self, limit: int, limit_octets: int | None) -> None:
-        TimedQueue(limit, limit_octets)  # checks the bounds
+        check_bounds(limit, limit_octets)
         self.limit = limit
         self.limit_octets = limit_octets
         self.counters = QueueCounters()
@@ -468,7 +468,7 @@ class QueueSpec:
     def __post_init__(self) -> None:
         if self.kind not in self.KINDS:
             raise ValueError(f"kind must be one of {self.KINDS}, not {self.kind!r}")
-        TimedQueue(self.limit, self.limit_octets)  # checks the bounds
+        check_bounds(self.limit, self.limit_octets)
 
     def build(self, rng: random.Random, mtu: int) -> QueueDiscipline:
         """Return a new, empty queue of this kind (RED draws from ``rng``)."""
