@@ -377,6 +377,51 @@ def test_lazy_policy_imports_nothing_heavy_until_a_large_sum(policy: str) -> Non
     assert ("is not one of" in result.stderr) == (policy == "bogus")
 
 
+def test_lazy_sums_yield_to_a_running_build(monkeypatch) -> None:
+    # While the background build runs, every sum the lazy path takes hands it the interpreter
+    # lock; before the build starts, and once its thread has ended, none does.
+    yields: list[float] = []
+    monkeypatch.setattr(kernels, "_yield_lock", yields.append)
+
+    class Thread:
+        def __init__(self, alive: bool) -> None:
+            self.alive = alive
+
+        def is_alive(self) -> bool:
+            return self.alive
+
+    data = bytes(kernels.LAZY_TRIGGER)
+    monkeypatch.setattr(kernels, "_large_sums", 0)
+    monkeypatch.setattr(kernels, "_start_background_build", lambda: None)
+    monkeypatch.setattr(kernels, "_thread", None)
+    assert kernels._lazy(data, 0) == 0 and yields == []
+    monkeypatch.setattr(kernels, "_thread", Thread(alive=True))
+    assert kernels._lazy(data, 1) == 1 and kernels._lazy(bytes(200), 0) == 0
+    assert yields == [0, 0]
+    monkeypatch.setattr(kernels, "_thread", Thread(alive=False))
+    assert kernels._lazy(data, 0) == 0 and yields == [0, 0]
+
+
+@pytest.mark.slow
+def test_lazy_policy_builds_while_the_only_thread_never_blocks() -> None:
+    # A thread that sums in a loop without ever blocking (a simulation, a transfer in memory)
+    # still gets the kernel: the build is not starved of the interpreter lock. Bounded: at
+    # most 2,000,000 sums (minutes without the yield on a loaded machine, about a second with).
+    prelude = textwrap.dedent(
+        """
+        from smoltcp.stack import kernels
+        data = bytes(1500)
+        for n in range(2_000_000):
+            kernels.internet_sum(data)
+            if kernels.JIT_ENABLED:
+                break
+        print("sums", n)
+        """
+    )
+    result = run_probe({"SMOLTCP_JIT": None, "NUMBA_DISABLE_JIT": None}, prelude=prelude)
+    assert "jit True" in result.stdout
+
+
 @pytest.mark.slow
 def test_off_policy_never_loads_numba() -> None:
     prelude = "from smoltcp.stack import kernels; kernels.internet_sum(bytes(70000))"

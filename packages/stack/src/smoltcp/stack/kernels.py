@@ -13,12 +13,14 @@ is paid is the *policy*, read once at import from the environment variable ``SMO
 
 - ``lazy`` (the default): importing this module, and `warm_up`, import nothing; the
   `LAZY_COUNT`-th sum of at least `LAZY_TRIGGER` octets starts loading the kernel in a
-  background thread, and sums stay pure Python until it is ready. A host answering pings and
-  small requests never loads numba (nor does one large ping, or a device's trial sum); a bulk
-  transfer gets the kernel within about a second, without one long pause, but the import
-  holds the interpreter lock in stretches of up to a few hundred milliseconds (dynamic
-  loading of LLVM), enough for a tail-loss probe on a fast link. A program about to time or
-  replay a bulk transfer calls `build` first.
+  background thread, and sums stay pure Python until it is ready; meanwhile each sum of at
+  least `SMALL_SUM_THRESHOLD` octets lets the build run (a thread that never blocks would
+  otherwise starve it). A host answering pings and small requests never loads numba (nor does
+  one large ping, or a device's trial sum); a bulk transfer, or a simulation, gets the kernel
+  within about a second, without one long pause, but the import holds the interpreter lock
+  in stretches of up to a few hundred milliseconds (dynamic loading of LLVM), enough for a
+  tail-loss probe on a fast link. A program about to time or replay a bulk transfer calls
+  `build` first.
 - ``eager``: `warm_up` (which the interface calls when it is created) loads the kernel before
   it returns, and the first large sum does if `warm_up` was not called.
 - ``off``: never numba; pure Python for every size.
@@ -37,6 +39,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from smoltcp.stack import _kernels_jit
@@ -200,6 +203,8 @@ def _start_background_build() -> None:
 
 
 _large_sums = 0
+# time.sleep(0) releases the interpreter lock and takes it back: a thread waiting for it runs.
+_yield_lock = time.sleep
 
 
 # Any: any buffer; Python 3.11 has no Buffer type (collections.abc.Buffer is 3.12).
@@ -207,10 +212,17 @@ def _lazy(data: Any, initial: int) -> int:
     # The lazy policy until the kernel is installed: pure Python, and the LAZY_COUNT-th large
     # buffer starts the build (the thread replaces _kernel when it is done).
     global _large_sums
-    if _thread is None and len(data) >= LAZY_TRIGGER:
-        _large_sums += 1
-        if _large_sums >= LAZY_COUNT:
-            _start_background_build()
+    if _thread is None:
+        if len(data) >= LAZY_TRIGGER:
+            _large_sums += 1
+            if _large_sums >= LAZY_COUNT:
+                _start_background_build()
+    elif _thread.is_alive():
+        # Hand the build the interpreter lock. Loading numba reads hundreds of files, and after
+        # each read the build waits for the lock; a thread that never blocks (the simulator, a
+        # transfer in memory) gives it up only every switch interval (5 ms), which starved the
+        # build for tens of seconds. A thread blocked on a device gives it up anyway.
+        _yield_lock(0)
     return _python(data, initial)
 
 
