@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, cast
 
 from smoltcp.stack.tcp.demux import listen_key
 from smoltcp.stack.tcp.icmp import path_mtu
-from smoltcp.stack.tcp.receive import window_left
 from smoltcp.stack.tcp.send import CHRONO_IDLE
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
 from smoltcp.stack.tcp.state import TcpState
@@ -209,7 +208,10 @@ class SegmentArrives(Part):
         plen = len(payload)
         seg_len = plen + (1 if ctl is _SYN or ctl is _FIN else 0)
         rcv_nxt = tcb.rcv_nxt
-        rcv_wnd = window_left(tcb.rcv_adv, rcv_nxt)
+        # RCV.WND: `window_left`, inlined (a call per segment otherwise).
+        rcv_wnd = _int_sub(tcb.rcv_adv, rcv_nxt) & SEQ_MASK
+        if rcv_wnd > SEQ_HALF:
+            rcv_wnd = 0
 
         # RFC 7323 5.3 (PAWS): a segment with an older timestamp than TS.Recent is a stale
         # duplicate: acknowledge and drop it.
@@ -339,20 +341,22 @@ class SegmentArrives(Part):
             else:
                 # Update the window (RFC 9293 3.10.7.4 fifth check, SND.WL1/WL2 rule).
                 wnd = seg.window_len << tcb.snd_shift
+                # The SACK blocks, when both ends agreed on SACK (else none counts).
+                sacks = seg.sack_ranges if tcb.sack_ok else None
                 if ack == snd_una and seg_len == 0:
                     # RFC 5681 2: a duplicate ACK carries no data and no window change; RFC
                     # 6675 2 also counts one that SACKs new octets, whatever its window (our
                     # peer's window moves with nearly every ACK when its application reads).
                     newly = 0
-                    if tcb.sack_ok and seg.sack_ranges:
-                        newly = rec.board.update(seg.sack_ranges, snd_una, tcb.snd_max)
+                    if sacks:
+                        newly = rec.board.update(sacks, snd_una, tcb.snd_max)
                     if newly or wnd == tcb.snd_wnd:
                         rec.on_dup_ack(now, t, seg)
                         if tcb.trace is not None:
                             rec.trace_ack(t, seg)
-                elif tcb.sack_ok and seg.sack_ranges:
-                    rec.board.update(seg.sack_ranges, snd_una, tcb.snd_max)
-                if tcb.sack_ok and seg.sack_ranges:
+                elif sacks:
+                    rec.board.update(sacks, snd_una, tcb.snd_max)
+                if sacks:
                     rec.rack_on_ack(now, t, seg)
                 self.update_window(seq, ack, wnd)
             st = tcb.state

@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
 
@@ -72,8 +73,8 @@ def _split(entry: _Entry, blocks: Sequence[tuple[int, int]]) -> list[tuple[_Entr
     return parts
 
 
-def _serial_of(entry: _Entry) -> int:
-    return entry[_SERIAL]
+# An entry's transmit order, as a sort key: C's item getter (no Python call per comparison).
+_serial_of = itemgetter(_SERIAL)
 
 
 def _candidates(run: list[_Entry], lo: int, hi: int) -> range:
