@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, cast
 from smoltcp.stack.tcp.demux import listen_key
 from smoltcp.stack.tcp.icmp import path_mtu
 from smoltcp.stack.tcp.send import CHRONO_IDLE
-from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
+from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Reply
 from smoltcp.stack.tcp.trace import LossAction
@@ -329,11 +329,13 @@ class SegmentArrives(Part):
             if ack != snd_una:
                 acked = _int_sub(ack, snd_una) & SEQ_MASK
                 flight = _int_sub(tcb.snd_max, snd_una) & SEQ_MASK
-                if seq_before(flight + 1 if self.snd.probing else flight, acked):
+                # (`seq_before` inlined here and below: a call each per ACK otherwise.)
+                sent = flight + 1 if self.snd.probing else flight
+                if 0 < (acked - sent) & SEQ_MASK < SEQ_HALF:
                     # RFC 5961 5.2: an ACK of data never sent (SEG.ACK > SND.MAX): challenge
                     # ACK and drop.
                     return self.challenge_ack(t, ip, cx)
-                if seq_before(acked, -tcb.max_snd_wnd):
+                if 0 < (-tcb.max_snd_wnd - acked) & SEQ_MASK < SEQ_HALF:
                     # RFC 5961 5.2: SEG.ACK < SND.UNA - MAX.SND.WND, too old to be acceptable.
                     return self.challenge_ack(t, ip, cx)
             if 0 < acked < SEQ_HALF:  # SEG.ACK > SND.UNA
@@ -508,8 +510,9 @@ class SegmentArrives(Part):
         tcb.snd_una = ack
         if 0 < _int_sub(ack, tcb.snd_nxt) & SEQ_MASK < SEQ_HALF:  # SND.NXT < SEG.ACK
             tcb.snd_nxt = ack
-        # (SND.MAX and SEG.ACK compared as distances from the old SND.UNA, plain ints.)
-        if seq_before(flight, acked):  # SND.MAX < SEG.ACK: the octet of a window probe
+        # (SND.MAX and SEG.ACK compared as distances from the old SND.UNA, plain ints, with
+        # `seq_before` inlined.)
+        if 0 < (acked - flight) & SEQ_MASK < SEQ_HALF:  # SND.MAX < SEG.ACK: a probe's octet
             tcb.snd_max = ack
         self.snd.probing = False
         # RTT: the timestamp echo when there is one (valid even for retransmissions, RFC 7323
@@ -556,7 +559,7 @@ class SegmentArrives(Part):
         if rec.in_loss and ack >= rec.recover:
             rec.in_loss = False
         # RFC 6298 5.2/5.3: restart the timer while data is outstanding.
-        if seq_before(acked, flight):  # SND.MAX > SEG.ACK
+        if 0 < (flight - acked) & SEQ_MASK < SEQ_HALF:  # SND.MAX > SEG.ACK
             rec.rto_at = t + rec.rtt.rto.micros
         else:
             rec.rto_at = None
