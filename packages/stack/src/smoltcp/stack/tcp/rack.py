@@ -306,7 +306,22 @@ class Rack:
         # The cumulatively acknowledged entries that lead the transmit order (a prefix of
         # each run): of those, the latest sent one is the one RACK keeps (steps 2-3). Those
         # behind an entry not acknowledged (retransmissions' ranges) are found below.
-        acked = self._acked_prefix(una)
+        runs = self._runs
+        if len(runs) == 1:
+            # `_acked_prefix` for one run (the usual case), inlined: a call per ACK otherwise.
+            run = runs[0]
+            count = 0
+            for entry in run:
+                if 0 < ((entry[_END] - una) & SEQ_MASK) < SEQ_HALF:
+                    break
+                count += 1
+            acked = run[:count]
+            if count:
+                del run[:count]
+                if not run:
+                    self._runs = []
+        else:
+            acked = self._acked_prefix(una)
         newest = None
         xmit = self._xmit
         for entry in acked:
