@@ -28,6 +28,7 @@ _PSH = TcpControl.PSH
 # The most payload one aggregate carries (as an IPv4 packet it would still fit 65535 octets).
 CAPACITY = (1 << 16) - 1 - _ipv4_layout.HEADER_LEN - _tcp_layout.MAX_HEADER_LEN
 _HALF = CAPACITY // 2
+_int_add = int.__add__
 
 # What is held while nothing is (placeholders that keep no received octets alive).
 _NO_SEG = TcpRepr(0, 0, _NONE, TcpSeqNumber(0), None, 0)
@@ -89,7 +90,8 @@ class Aggregator:
         self._first = seg
         self._length = n
         self._size = n
-        self._next = (seg.seq_number + n) & 0xFFFFFFFF
+        # (int's own addition: `TcpSeqNumber`'s ``+`` would cost a Python call per segment.)
+        self._next = _int_add(seg.seq_number, n) & 0xFFFFFFFF
         self._short = False
         self._push = seg.control is _PSH
 

@@ -284,7 +284,9 @@ class Reno(_Window):
         """Grow by slow start, then by one SMSS per window acknowledged (RFC 5681 3.1)."""
         if acked <= 0:
             return
-        self._note_ack()
+        # `_note_ack`, inlined (a call per ACK otherwise).
+        self._acked_any = True
+        self._rto_loss = False
         if self._cwnd < self._ssthresh:
             acked = self._slow_start(acked, flight_size, now, rtt)
             if acked <= 0:
@@ -356,7 +358,9 @@ class Cubic(_Window):
         """Grow by slow start, then along the cubic curve or the Reno-friendly line."""
         if acked <= 0:
             return
-        self._note_ack()
+        # `_note_ack`, inlined (a call per ACK otherwise).
+        self._acked_any = True
+        self._rto_loss = False
         if rtt is not None:
             self._rtt = rtt.micros / 1e6
         if self._cwnd < self._ssthresh:

@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, cast
 
 from smoltcp.stack.tcp.demux import listen_key
 from smoltcp.stack.tcp.icmp import path_mtu
-from smoltcp.stack.tcp.receive import window_left
 from smoltcp.stack.tcp.send import CHRONO_IDLE
-from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
+from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Reply
 from smoltcp.stack.tcp.trace import LossAction
@@ -209,7 +208,10 @@ class SegmentArrives(Part):
         plen = len(payload)
         seg_len = plen + (1 if ctl is _SYN or ctl is _FIN else 0)
         rcv_nxt = tcb.rcv_nxt
-        rcv_wnd = window_left(tcb.rcv_adv, rcv_nxt)
+        # RCV.WND: `window_left`, inlined (a call per segment otherwise).
+        rcv_wnd = _int_sub(tcb.rcv_adv, rcv_nxt) & SEQ_MASK
+        if rcv_wnd > SEQ_HALF:
+            rcv_wnd = 0
 
         # RFC 7323 5.3 (PAWS): a segment with an older timestamp than TS.Recent is a stale
         # duplicate: acknowledge and drop it.
@@ -327,11 +329,13 @@ class SegmentArrives(Part):
             if ack != snd_una:
                 acked = _int_sub(ack, snd_una) & SEQ_MASK
                 flight = _int_sub(tcb.snd_max, snd_una) & SEQ_MASK
-                if seq_before(flight + 1 if self.snd.probing else flight, acked):
+                # (`seq_before` inlined here and below: a call each per ACK otherwise.)
+                sent = flight + 1 if self.snd.probing else flight
+                if 0 < (acked - sent) & SEQ_MASK < SEQ_HALF:
                     # RFC 5961 5.2: an ACK of data never sent (SEG.ACK > SND.MAX): challenge
                     # ACK and drop.
                     return self.challenge_ack(t, ip, cx)
-                if seq_before(acked, -tcb.max_snd_wnd):
+                if 0 < (-tcb.max_snd_wnd - acked) & SEQ_MASK < SEQ_HALF:
                     # RFC 5961 5.2: SEG.ACK < SND.UNA - MAX.SND.WND, too old to be acceptable.
                     return self.challenge_ack(t, ip, cx)
             if 0 < acked < SEQ_HALF:  # SEG.ACK > SND.UNA
@@ -339,20 +343,22 @@ class SegmentArrives(Part):
             else:
                 # Update the window (RFC 9293 3.10.7.4 fifth check, SND.WL1/WL2 rule).
                 wnd = seg.window_len << tcb.snd_shift
+                # The SACK blocks, when both ends agreed on SACK (else none counts).
+                sacks = seg.sack_ranges if tcb.sack_ok else None
                 if ack == snd_una and seg_len == 0:
                     # RFC 5681 2: a duplicate ACK carries no data and no window change; RFC
                     # 6675 2 also counts one that SACKs new octets, whatever its window (our
                     # peer's window moves with nearly every ACK when its application reads).
                     newly = 0
-                    if tcb.sack_ok and seg.sack_ranges:
-                        newly = rec.board.update(seg.sack_ranges, snd_una, tcb.snd_max)
+                    if sacks:
+                        newly = rec.board.update(sacks, snd_una, tcb.snd_max)
                     if newly or wnd == tcb.snd_wnd:
                         rec.on_dup_ack(now, t, seg)
                         if tcb.trace is not None:
                             rec.trace_ack(t, seg)
-                elif tcb.sack_ok and seg.sack_ranges:
-                    rec.board.update(seg.sack_ranges, snd_una, tcb.snd_max)
-                if tcb.sack_ok and seg.sack_ranges:
+                elif sacks:
+                    rec.board.update(sacks, snd_una, tcb.snd_max)
+                if sacks:
                     rec.rack_on_ack(now, t, seg)
                 self.update_window(seq, ack, wnd)
             st = tcb.state
@@ -504,8 +510,9 @@ class SegmentArrives(Part):
         tcb.snd_una = ack
         if 0 < _int_sub(ack, tcb.snd_nxt) & SEQ_MASK < SEQ_HALF:  # SND.NXT < SEG.ACK
             tcb.snd_nxt = ack
-        # (SND.MAX and SEG.ACK compared as distances from the old SND.UNA, plain ints.)
-        if seq_before(flight, acked):  # SND.MAX < SEG.ACK: the octet of a window probe
+        # (SND.MAX and SEG.ACK compared as distances from the old SND.UNA, plain ints, with
+        # `seq_before` inlined.)
+        if 0 < (acked - flight) & SEQ_MASK < SEQ_HALF:  # SND.MAX < SEG.ACK: a probe's octet
             tcb.snd_max = ack
         self.snd.probing = False
         # RTT: the timestamp echo when there is one (valid even for retransmissions, RFC 7323
@@ -552,7 +559,7 @@ class SegmentArrives(Part):
         if rec.in_loss and ack >= rec.recover:
             rec.in_loss = False
         # RFC 6298 5.2/5.3: restart the timer while data is outstanding.
-        if seq_before(acked, flight):  # SND.MAX > SEG.ACK
+        if 0 < (flight - acked) & SEQ_MASK < SEQ_HALF:  # SND.MAX > SEG.ACK
             rec.rto_at = t + rec.rtt.rto.micros
         else:
             rec.rto_at = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
 
@@ -72,8 +73,8 @@ def _split(entry: _Entry, blocks: Sequence[tuple[int, int]]) -> list[tuple[_Entr
     return parts
 
 
-def _serial_of(entry: _Entry) -> int:
-    return entry[_SERIAL]
+# An entry's transmit order, as a sort key: C's item getter (no Python call per comparison).
+_serial_of = itemgetter(_SERIAL)
 
 
 def _candidates(run: list[_Entry], lo: int, hi: int) -> range:
@@ -305,7 +306,22 @@ class Rack:
         # The cumulatively acknowledged entries that lead the transmit order (a prefix of
         # each run): of those, the latest sent one is the one RACK keeps (steps 2-3). Those
         # behind an entry not acknowledged (retransmissions' ranges) are found below.
-        acked = self._acked_prefix(una)
+        runs = self._runs
+        if len(runs) == 1:
+            # `_acked_prefix` for one run (the usual case), inlined: a call per ACK otherwise.
+            run = runs[0]
+            count = 0
+            for entry in run:
+                if 0 < ((entry[_END] - una) & SEQ_MASK) < SEQ_HALF:
+                    break
+                count += 1
+            acked = run[:count]
+            if count:
+                del run[:count]
+                if not run:
+                    self._runs = []
+        else:
+            acked = self._acked_prefix(una)
         newest = None
         xmit = self._xmit
         for entry in acked:

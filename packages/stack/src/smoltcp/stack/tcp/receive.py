@@ -32,8 +32,11 @@ DEFAULT_MAX_HOLES = 32
 _RECEIVING = frozenset((TcpState.ESTABLISHED, TcpState.FIN_WAIT_1, TcpState.FIN_WAIT_2))
 
 
-# int's own subtraction: `TcpSeqNumber`'s modular ``-`` is a Python-level call.
+# int's own subtraction: `TcpSeqNumber`'s modular ``-`` is a Python-level call. (Likewise
+# int's addition and constructor, which build the sequence number ``+`` would.)
 _int_sub = int.__sub__
+_int_add = int.__add__
+_int_new = int.__new__
 
 
 def window_left(rcv_adv: TcpSeqNumber, rcv_nxt: TcpSeqNumber) -> int:
@@ -133,7 +136,8 @@ class Receiver(Part):
             else:
                 # The common case, in order with no holes: straight into the ring.
                 count = rx.enqueue_slice(payload)
-            tcb.rcv_nxt = tcb.rcv_nxt + count
+            # RCV.NXT + count: `TcpSeqNumber`'s ``+``, without its Python-level call.
+            tcb.rcv_nxt = _int_new(TcpSeqNumber, _int_add(tcb.rcv_nxt, count) & SEQ_MASK)
             tcb.n_bytes_in += count
             if had_holes:
                 # RFC 5681 4.2: ACK at once when a segment fills (part of) a gap.

@@ -16,7 +16,7 @@ from smoltcp.stack.tcp.congestion import CongestionController, make_congestion_c
 from smoltcp.stack.tcp.rack import Rack
 from smoltcp.stack.tcp.rtt import RttEstimator
 from smoltcp.stack.tcp.sack import SackScoreboard, is_dsack
-from smoltcp.stack.tcp.seq import SEQ_MASK, seq_before
+from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, Part
 from smoltcp.stack.tcp.trace import LossAction, LossReason
@@ -57,6 +57,9 @@ MAX_SYN_RETRIES = 6
 _TLP_LONE_SEGMENT = 200_000
 _TLP_MIN = 2_000
 _TLP_NO_SRTT = 1_000_000
+# int's own subtraction of two sequence numbers, masked with SEQ_MASK (as in process.py).
+_int_sub = int.__sub__
+_SEQ_MOD = 1 << 32
 # The timestamps option as sent on every segment (RFC 7323).
 _TIMESTAMPS_LEN = 12
 
@@ -495,7 +498,12 @@ class Recovery(Part):
             pto = _TLP_NO_SRTT
         else:
             pto = 2 * srtt
-            pto += _TLP_LONE_SEGMENT if tcb.snd_max - tcb.snd_una <= tcb.snd_mss else _TLP_MIN
+            # SND.MAX - SND.UNA, signed as `TcpSeqNumber`'s ``-`` gives it (int's own
+            # subtraction, masked: no Python-level call per ACK).
+            flight = _int_sub(tcb.snd_max, tcb.snd_una) & SEQ_MASK
+            if flight > SEQ_HALF:
+                flight -= _SEQ_MOD
+            pto += _TLP_LONE_SEGMENT if flight <= tcb.snd_mss else _TLP_MIN
         at = t + pto
         self.tlp_at = at if at < self.rto_at else None
 
