@@ -601,8 +601,16 @@ class Port:
                 if next_due is not None and (self._armed is None or next_due < self._armed):
                     self._armed = next_due
                     self.sim._schedule(next_due, self._deliver_event)
-        if self.queue._frames:
-            self._start(now)
+        queue = self.queue
+        if queue._frames:
+            # `_start`, without the call: the next frame follows at once.
+            frame = queue.dequeue(now)
+            if frame is None:
+                self._busy = False  # a discipline that dropped all it held (CoDel)
+            elif type(frame) is Train:
+                self._start_train(now, frame)
+            else:
+                self._transmit(now, frame)
         else:
             # No frame waits in the queue: asking the discipline would give nothing and
             # change nothing read before its next frame (CoDel forgets its state on an empty

@@ -589,7 +589,9 @@ class Interface:
         resolution = self._resolution
         if resolution.due():
             did = resolution.service() or did
-        if not 0 <= self._timers_us() <= now_us:
+        # `_timers_us`, without the call while no deadline moved: the case of every poll.
+        timers_us = self._timers_at_us if not self._deadlines.moved else self._timers_us()
+        if not 0 <= timers_us <= now_us:
             return did
         due = self.multicast.next_due_us
         if due is not None and due <= now_us:
@@ -656,10 +658,13 @@ class Interface:
         best = sockets.schedule(cx, now_us)
         if best is not None and best <= now_us:
             return now_us
-        for due in (self._resolution.poll_at_us(), self.reassembler.next_deadline_us()):
-            if due is not None and (best is None or due < best):
-                best = due
-        timers_us = self._timers_us()
+        due = self._resolution.poll_at_us()
+        if due is not None and (best is None or due < best):
+            best = due
+        due = self.reassembler.next_deadline_us()
+        if due is not None and (best is None or due < best):
+            best = due
+        timers_us = self._timers_at_us if not self._deadlines.moved else self._timers_us()
         if timers_us >= 0 and (best is None or timers_us < best):
             best = timers_us
         if best is not None and best < now_us:
