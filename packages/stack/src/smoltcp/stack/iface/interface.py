@@ -633,6 +633,19 @@ class Interface:
             return None
         return now if at_us == now.micros else Instant(at_us)
 
+    def poll_at_us(self, now: Instant, sockets: SocketSet) -> int | None:
+        """Return `poll_at` in integer microseconds (``poll_at(now, sockets).micros``), or None.
+
+        The same answer, with the same effect on the sockets, without making an `Instant`:
+        for a loop that keeps its clock in microseconds (the simulator's hosts). Never
+        before ``now``; raises as `poll_at` does.
+        """
+        if type(now) is not Instant:
+            _check_now(now)
+        if type(sockets) is not SocketSet:
+            _check_sockets(sockets)
+        return self._poll_at_us(now, sockets)
+
     def poll_delay(self, now: Instant, sockets: SocketSet) -> Duration | None:
         """Return how long until `poll` should next run (zero: now), or None for "no timer"."""
         if type(now) is not Instant:
