@@ -104,11 +104,11 @@ class Server:
 
     def step(self, now: Instant) -> bool:
         """Accept, read and answer; return whether a socket changed."""
-        while True:
-            handle = self.listener.accept()
-            if handle is None:
-                break
+        accept = self.listener.accept
+        handle = accept()
+        while handle is not None:
             self._conns.append(_Sink(handle, self.host.sockets.get(handle)))
+            handle = accept()
         if not self._conns:
             # A listener between connections: nothing to read or answer. Every poll of the
             # host steps every server on it, so this is the common case with many flows.
@@ -148,7 +148,8 @@ class Server:
             if finished and sock.may_send() and not conn.pending:
                 sock.close()
                 changed = True
-            if sock.state is TcpState.CLOSED or sock.state is TcpState.TIME_WAIT:
+            state = sock.state
+            if state is TcpState.CLOSED or state is TcpState.TIME_WAIT:
                 s = sock.stats
                 stats.retransmissions += s.retransmissions
                 stats.timeouts += s.timeouts
