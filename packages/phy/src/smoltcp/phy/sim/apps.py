@@ -60,13 +60,15 @@ class FlowStats:
 class _Sink:
     """Per-connection state on the server: how much was read, what remains to answer."""
 
-    __slots__ = ("handle", "pending", "sock", "unanswered")
+    __slots__ = ("finished", "handle", "pending", "sock", "unanswered")
 
     def __init__(self, handle: int, sock: TcpSocket) -> None:
         self.handle = handle
         self.sock = sock
         self.unanswered = 0
         self.pending = 0
+        self.finished = False
+        """Whether a read raised `RecvError` (the stream is over)."""
 
 
 class Server:
@@ -119,12 +121,15 @@ class Server:
         keep: list[_Sink] = []
         for conn in self._conns:
             sock = conn.sock
-            finished = False
-            while True:
+            # A read that raised raises again while nothing is readable: the stream ended
+            # (the peer's FIN or an error), and a connection never goes back to a state that
+            # reads, so the exception is not raised again at every step until it closes.
+            finished = conn.finished and not sock.can_recv()
+            while not finished:
                 try:
                     n = sock.recv_into(self._buf)
                 except RecvError:
-                    finished = True
+                    finished = conn.finished = True
                     break
                 if n == 0:
                     break
