@@ -417,7 +417,7 @@ class Port:
         self._transmit(now, frame)
 
     def _transmit(self, now: int, frame: bytearray) -> None:
-        # Start ``frame`` (not a train), just taken from the queue, on the wire at ``now``.
+        # Start ``frame`` (not a train), taken from the queue or passed through it, at ``now``.
         self._busy = True
         if self.tap is not None:
             self.tap(now, frame)
