@@ -87,6 +87,28 @@ def test_timer_misuse_raises() -> None:
         sim.run(10, progress=print, progress_every=0)
 
 
+def test_run_stops_at_budget_stop_and_end_and_resumes_in_order() -> None:
+    # Budget, progress, stop and the end interleave: each stops where it says, the event
+    # past the end stays scheduled, and the runs in pieces see the order of one run.
+    sim = Simulator()
+    seen: list[tuple[int, int]] = []
+    for i in range(10):
+        sim.call_at(10 * (i // 2), seen.append, (10 * (i // 2), i))
+    reports: list[tuple[int, int]] = []
+    assert sim.run(max_events=0) == 0 and sim.now_us == 0 and seen == []
+    assert sim.run(max_events=3, progress=lambda t: reports.append((t, sim.events))) == 3
+    assert seen == [(0, 0), (0, 1), (10, 2)] and sim.events == 3
+    ran = sim.run(25, progress=lambda t: reports.append((t, sim.events)), progress_every=2)
+    assert ran == 3 and sim.now_us == 25 and sim.next_event() == 30
+    assert reports == [(20, 5)]
+    sim.call_at(30, sim.stop)
+    assert sim.run(max_events=100) == 3 and sim.now_us == 30  # 6 and 7 were due first
+    assert seen[-1] == (30, 7) and sim.next_event() == 40
+    assert sim.run(max_events=100) == 2 and sim.events == 11
+    assert [i for _, i in seen] == list(range(10))
+    assert sim.run(until=1_000, max_events=0) == 0 and sim.now_us == 1_000
+
+
 def test_element_streams_depend_on_seed_and_name_only() -> None:
     a = Simulator(seed=5).rng("link1").random()
     assert a == Simulator(seed=5).rng("link1").random()
@@ -128,6 +150,23 @@ def test_droptail_drops_arrivals_beyond_the_limit() -> None:
     assert [q.enqueue(0, bytearray(10)) for _ in range(5)] == [True, True, True, False, False]
     assert q.dequeue(0) is not None
     assert q.counters.drops == 2
+
+
+@given(st.lists(st.integers(1, 4000), max_size=30), st.sampled_from([None, 1500, 6000]))
+def test_droptail_pass_through_counts_as_enqueue_then_dequeue(
+    lengths: list[int], limit_octets: int | None
+) -> None:
+    # What an idle port does in one step (pass_through) counts as the two steps would.
+    one, two = DropTail(5, limit_octets), DropTail(5, limit_octets)
+    for t, length in enumerate(lengths):
+        frame = bytearray(length)
+        passed = two.enqueue(t, frame)
+        assert one.pass_through(t, frame) == passed
+        if passed:
+            assert two.dequeue(t) is frame
+        assert one.counters.as_dict() == two.counters.as_dict()
+        assert len(one) == len(two) == 0
+        _conserved(one)
 
 
 def test_codel_drops_only_a_standing_queue() -> None:

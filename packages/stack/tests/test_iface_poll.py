@@ -1,4 +1,5 @@
-"""The poll loop's own contract: the receive burst, argument checks, and poll_delay's answers."""
+"""The poll loop's own contract: the receive burst, argument checks, and the answers of
+poll_delay and poll_at_us."""
 
 from __future__ import annotations
 
@@ -55,7 +56,32 @@ def test_poll_delay_counts_down_to_a_timer_and_is_zero_when_due() -> None:
     assert len(h.poll(Instant.from_millis(1000))) == 1
 
 
-@pytest.mark.parametrize("method", ["poll", "poll_at", "poll_delay"])
+def test_poll_at_us_is_poll_at_in_micros() -> None:
+    # Two interfaces in the same states, one asked with poll_at, the other with poll_at_us.
+    one, two = Harness(), Harness()
+    socks = []
+    for h in (one, two):
+        sock = UdpSocket(PacketBuffer(4, 256), PacketBuffer(4, 256))
+        sock.bind(7000)
+        h.sockets.add(sock)
+        socks.append(sock)
+
+    def same(now: Instant) -> None:
+        at = one.iface.poll_at(now, one.sockets)
+        assert two.iface.poll_at_us(now, two.sockets) == (None if at is None else at.micros)
+
+    same(one.now)  # nothing to do at all
+    for sock in socks:
+        sock.send_to(b"x", (PEER, 9))
+    same(one.now)  # a datagram to send: now
+    for h in (one, two):
+        assert len(h.poll()) == 1  # its ARP request; the datagram waits for the answer
+    for ms in (250, 999, 1000, 1500):
+        same(Instant.from_millis(ms))  # the retry of the request, then "now" once due
+    assert two.iface.poll_at_us(Instant.from_millis(250), two.sockets) == 1_000_000
+
+
+@pytest.mark.parametrize("method", ["poll", "poll_at", "poll_at_us", "poll_delay"])
 def test_bad_arguments_raise_type_errors_naming_them(method: str) -> None:
     h = Harness()
     call = getattr(h.iface, method)

@@ -60,13 +60,15 @@ class FlowStats:
 class _Sink:
     """Per-connection state on the server: how much was read, what remains to answer."""
 
-    __slots__ = ("handle", "pending", "sock", "unanswered")
+    __slots__ = ("finished", "handle", "pending", "sock", "unanswered")
 
     def __init__(self, handle: int, sock: TcpSocket) -> None:
         self.handle = handle
         self.sock = sock
         self.unanswered = 0
         self.pending = 0
+        self.finished = False
+        """Whether a read raised `RecvError` (the stream is over)."""
 
 
 class Server:
@@ -104,11 +106,11 @@ class Server:
 
     def step(self, now: Instant) -> bool:
         """Accept, read and answer; return whether a socket changed."""
-        while True:
-            handle = self.listener.accept()
-            if handle is None:
-                break
+        accept = self.listener.accept
+        handle = accept()
+        while handle is not None:
             self._conns.append(_Sink(handle, self.host.sockets.get(handle)))
+            handle = accept()
         if not self._conns:
             # A listener between connections: nothing to read or answer. Every poll of the
             # host steps every server on it, so this is the common case with many flows.
@@ -119,12 +121,15 @@ class Server:
         keep: list[_Sink] = []
         for conn in self._conns:
             sock = conn.sock
-            finished = False
-            while True:
+            # A read that raised raises again while nothing is readable: the stream ended
+            # (the peer's FIN or an error), and a connection never goes back to a state that
+            # reads, so the exception is not raised again at every step until it closes.
+            finished = conn.finished and not sock.can_recv()
+            while not finished:
                 try:
                     n = sock.recv_into(self._buf)
                 except RecvError:
-                    finished = True
+                    finished = conn.finished = True
                     break
                 if n == 0:
                     break
@@ -148,7 +153,8 @@ class Server:
             if finished and sock.may_send() and not conn.pending:
                 sock.close()
                 changed = True
-            if sock.state is TcpState.CLOSED or sock.state is TcpState.TIME_WAIT:
+            state = sock.state
+            if state is TcpState.CLOSED or state is TcpState.TIME_WAIT:
                 s = sock.stats
                 stats.retransmissions += s.retransmissions
                 stats.timeouts += s.timeouts

@@ -280,7 +280,11 @@ class SimHost:
     def receive(self, port: Port, frame: bytearray, now: int) -> None:
         """Take a frame from the link: it waits in the card until the poll, scheduled now."""
         self.card.inbox.append(frame)
-        self.kick(now)
+        # `kick(now)`, without the calls: this runs for every frame received.
+        armed = self._armed
+        if armed is None or now < armed:
+            self._armed = now
+            self.sim._schedule(now, self._poll_event)
 
     def on_room(self, port: Port, now: int) -> None:
         """The port's queue has room: poll again if the card refused to transmit."""
@@ -312,22 +316,21 @@ class SimHost:
         changed = False
         for app in self.apps:
             changed = app.step(now) or changed
-        at = iface.poll_at(now, sockets)
+        at_us = iface.poll_at_us(now, sockets)
         # An application that changed a socket (sent, read, closed) may have given it
         # something to send now: poll again, but only if the interface says something is due
         # (a poll with nothing due and nothing received does nothing).
-        if changed and (card.inbox or (at is not None and at.micros <= t)):
+        if changed and (card.inbox or (at_us is not None and at_us <= t)):
             self.interface_polls += 1
             did = iface.poll(now, card, sockets) or did
             for app in self.apps:
                 app.step(now)
-            at = iface.poll_at(now, sockets)
+            at_us = iface.poll_at_us(now, sockets)
         if card.inbox:
             self._arm(t)  # more frames than one burst
             return
-        if at is None:
+        if at_us is None:
             return
-        at_us = at.micros
         if at_us <= t:
             if card.blocked:
                 return  # the port wakes us when a frame has left

@@ -324,10 +324,20 @@ class Port:
         if len(frame) > self._max_frame:
             counters.mtu_drops += 1
             return False
-        if not self.queue.enqueue(now, frame):
+        queue = self.queue
+        if self._busy:
+            return queue.enqueue(now, frame)
+        if type(queue) is DropTail and not queue._frames:
+            # An idle transmitter and nothing queued: the frame passes the queue at once,
+            # counted as `enqueue` then `dequeue` would count it (the common case on a link
+            # that is not the bottleneck), without going through the FIFO.
+            if not queue.pass_through(now, frame):
+                return False
+            self._transmit(now, frame)
+            return True
+        if not queue.enqueue(now, frame):
             return False
-        if not self._busy:
-            self._start(now)
+        self._start(now)
         return True
 
     def _send_train(self, now: int, train: Train) -> bool:
@@ -400,14 +410,24 @@ class Port:
         if frame is None:
             self._busy = False
             return
-        self._busy = True
         if type(frame) is Train:
+            self._busy = True
             self._start_train(now, frame)
             return
+        self._transmit(now, frame)
+
+    def _transmit(self, now: int, frame: bytearray) -> None:
+        # Start ``frame`` (not a train), taken from the queue or passed through it, at ``now``.
+        self._busy = True
         if self.tap is not None:
             self.tap(now, frame)
-        done = self._finish(now, len(frame))
-        self.counters.busy_us += done - now
+        serializer = self._serializer
+        if serializer is None:
+            done = now
+        else:
+            # `_finish`, without the call: this runs for every frame.
+            done = serializer.finish(now - 1 if serializer.busy_until == now else now, len(frame))
+            self.counters.busy_us += done - now
         # One frame at a time is being serialised: it waits here, and the event is a bound
         # method made once (no closure per frame).
         self._sending = frame
@@ -568,7 +588,12 @@ class Port:
         fifo = self._fifo
         if fifo is not None:
             if not early:
-                self._on_wire(now + self._delay, frame)
+                # `_on_wire`, without the call: this runs for every frame.
+                due = now + self._delay
+                fifo.append((due, frame))
+                if self._armed is None:
+                    self._armed = due
+                    self.sim._schedule(due, self._deliver_event)
         else:
             wire = self.wire
             if wire.enqueue(now, frame):
@@ -576,8 +601,16 @@ class Port:
                 if next_due is not None and (self._armed is None or next_due < self._armed):
                     self._armed = next_due
                     self.sim._schedule(next_due, self._deliver_event)
-        if self.queue._frames:
-            self._start(now)
+        queue = self.queue
+        if queue._frames:
+            # `_start`, without the call: the next frame follows at once.
+            frame = queue.dequeue(now)
+            if frame is None:
+                self._busy = False  # a discipline that dropped all it held (CoDel)
+            elif type(frame) is Train:
+                self._start_train(now, frame)
+            else:
+                self._transmit(now, frame)
         else:
             # No frame waits in the queue: asking the discipline would give nothing and
             # change nothing read before its next frame (CoDel forgets its state on an empty

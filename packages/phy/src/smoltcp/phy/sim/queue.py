@@ -197,6 +197,25 @@ class DropTail(QueueDiscipline):
             return True
         return False
 
+    def pass_through(self, now: int, frame: bytearray) -> bool:
+        """Count ``frame`` (not a train) arriving at ``now`` (µs) at an idle transmitter that
+        starts it at once: what `enqueue` then `dequeue` would count and return, without
+        holding it; return False if it was dropped. The queue must hold no frame (one waiting
+        would go first): the caller checks."""
+        if self._held:
+            self.catch_up(now)
+        c = self.counters
+        c.arrivals += 1
+        limit_octets = self.limit_octets
+        if c.queued >= self.limit or (
+            limit_octets is not None and c.queued_octets + len(frame) > limit_octets
+        ):
+            c.drops += 1
+            return False
+        c.departures += 1
+        self._tail = None
+        return True
+
     def fitting(self, now: int, lengths: list[int]) -> int:
         """Return how many of the frames of ``lengths`` octets, offered in order at ``now``,
         would be queued one after the other before the first that does not fit."""

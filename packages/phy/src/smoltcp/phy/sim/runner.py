@@ -169,25 +169,32 @@ class Simulator:
         pop = heapq.heappop
         ran = 0
         base = self.events
-        # The checks per event are kept to comparisons with what never matches when unused.
+        # The checks per event are kept to comparisons with what never matches when unused:
+        # a clock limit, and one count at which the budget or the progress report is due.
+        last = sys.maxsize if end is None else end
         budget = sys.maxsize if max_events is None else max_events
-        report_at = progress_every if progress is not None else -1
+        report_at = progress_every if progress is not None else sys.maxsize
+        check = min(budget, report_at)
         self._stopped = False
-        while heap and not self._stopped:
-            entry = heap[0]
+        while heap and budget > 0:
+            entry = pop(heap)
             when = entry[0]
-            if end is not None and when > end:
+            if when > last and end is not None:
+                _heappush(heap, entry)  # not due before the end: back where it was
                 break
-            if ran >= budget:
-                break
-            pop(heap)
             self.now_us = when
             entry[2](when)
             ran += 1
-            if ran == report_at and progress is not None:
-                report_at += progress_every
-                self.events = base + ran
-                progress(when)
+            if ran >= check:
+                if ran == report_at and progress is not None:
+                    report_at += progress_every
+                    self.events = base + ran
+                    progress(when)
+                if ran >= budget:
+                    break
+                check = min(budget, report_at)
+            if self._stopped:
+                break
         self.events = base + ran
         if end is not None and not self._stopped and (not heap or heap[0][0] > end):
             # Nothing else happens before the end: the clock moves there.

@@ -589,7 +589,9 @@ class Interface:
         resolution = self._resolution
         if resolution.due():
             did = resolution.service() or did
-        if not 0 <= self._timers_us() <= now_us:
+        # `_timers_us`, without the call while no deadline moved: the case of every poll.
+        timers_us = self._timers_at_us if not self._deadlines.moved else self._timers_us()
+        if not 0 <= timers_us <= now_us:
             return did
         due = self.multicast.next_due_us
         if due is not None and due <= now_us:
@@ -631,6 +633,19 @@ class Interface:
             return None
         return now if at_us == now.micros else Instant(at_us)
 
+    def poll_at_us(self, now: Instant, sockets: SocketSet) -> int | None:
+        """Return `poll_at` in integer microseconds (``poll_at(now, sockets).micros``), or None.
+
+        The same answer, with the same effect on the sockets, without making an `Instant`:
+        for a loop that keeps its clock in microseconds (the simulator's hosts). Never
+        before ``now``; raises as `poll_at` does.
+        """
+        if type(now) is not Instant:
+            _check_now(now)
+        if type(sockets) is not SocketSet:
+            _check_sockets(sockets)
+        return self._poll_at_us(now, sockets)
+
     def poll_delay(self, now: Instant, sockets: SocketSet) -> Duration | None:
         """Return how long until `poll` should next run (zero: now), or None for "no timer"."""
         if type(now) is not Instant:
@@ -656,10 +671,13 @@ class Interface:
         best = sockets.schedule(cx, now_us)
         if best is not None and best <= now_us:
             return now_us
-        for due in (self._resolution.poll_at_us(), self.reassembler.next_deadline_us()):
-            if due is not None and (best is None or due < best):
-                best = due
-        timers_us = self._timers_us()
+        due = self._resolution.poll_at_us()
+        if due is not None and (best is None or due < best):
+            best = due
+        due = self.reassembler.next_deadline_us()
+        if due is not None and (best is None or due < best):
+            best = due
+        timers_us = self._timers_at_us if not self._deadlines.moved else self._timers_us()
         if timers_us >= 0 and (best is None or timers_us < best):
             best = timers_us
         if best is not None and best < now_us:
