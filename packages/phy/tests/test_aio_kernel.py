@@ -158,8 +158,11 @@ async def main():
     out = {}
     async with make_runtime(tcp_buffer=65536) as rt:
         done = asyncio.get_running_loop().create_future()
+        # The connection can be accepted before create_subprocess_exec has returned.
+        started = asyncio.get_running_loop().create_future()
 
         async def handle(reader, writer):
+            writer_proc = await started
             blocked = (await writer_proc.stdout.readline()).split()
             out["blocked_at"] = int(blocked[1])
             sock = writer.get_extra_info("smoltcp_socket")
@@ -178,6 +181,7 @@ async def main():
         writer_proc = await asyncio.create_subprocess_exec(
             sys.executable, "-c", WRITER, str(TOTAL), stdout=subprocess.PIPE
         )
+        started.set_result(writer_proc)
         await done
         out["writer"] = (await writer_proc.stdout.read()).decode().split()
         await writer_proc.wait()
