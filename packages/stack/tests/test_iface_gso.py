@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.iface.gso import can_cut, pieces
+from smoltcp.stack.iface.gso import can_cut, piece, pieces
 from smoltcp.stack.socket import Socket, SocketSet
 from smoltcp.stack.testing import TestingDevice, arp, ethernet, mac
 from smoltcp.stack.time import Instant
@@ -159,6 +159,56 @@ def test_pieces_carry_the_payload_in_order_with_the_flags_split(
             seg.timestamp,
         )
         offset += len(p.payload)
+
+
+def replaced_piece(seg: TcpRepr, size: int, offset: int) -> TcpRepr:
+    """`piece` as it was written with ``_replace`` (the oracle of its positional build)."""
+    payload = seg.payload
+    end = offset + size
+    if end >= len(payload):
+        if offset == 0:
+            return seg
+        return seg._replace(seq_number=seg.seq_number + offset, payload=payload[offset:], cwr=False)
+    part = payload[offset:end]
+    if offset == 0:
+        return seg._replace(control=TcpControl.NONE, payload=part)
+    return seg._replace(
+        control=TcpControl.NONE, cwr=False, seq_number=seg.seq_number + offset, payload=part
+    )
+
+
+@given(
+    size=st.integers(1, 9000),
+    piece_size=st.integers(1, 3000),
+    control=st.sampled_from([TcpControl.NONE, TcpControl.PSH, TcpControl.FIN]),
+    cwr=st.booleans(),
+    ece=st.booleans(),
+    sack=st.integers(0, 3),
+    timestamp=st.booleans(),
+    seq=st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=200, deadline=None)
+def test_pieces_are_the_segment_with_the_fields_of_their_place_replaced(
+    size: int,
+    piece_size: int,
+    control: TcpControl,
+    cwr: bool,
+    ece: bool,
+    sack: int,
+    timestamp: bool,
+    seq: int,
+) -> None:
+    seg = segment(size, control, cwr=cwr, ece=ece, sack=sack, timestamp=timestamp, seq=seq)
+    seg = seg._replace(payload=memoryview(seg.payload))  # as TCP hands it: a view of its ring
+    for offset in range(0, size, piece_size):
+        got = piece(seg, piece_size, offset)
+        want = replaced_piece(seg, piece_size, offset)
+        assert type(got) is type(want)
+        assert got._asdict().keys() == want._asdict().keys()
+        for name, value in want._asdict().items():
+            other = getattr(got, name)
+            assert type(other) is type(value), name
+            assert other == value, name
 
 
 def test_only_data_segments_are_cut() -> None:

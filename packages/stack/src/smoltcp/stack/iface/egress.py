@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from typing import Union
+from typing import Union, cast
 
 from smoltcp.stack.device import Device, TxToken
 from smoltcp.stack.log import TRACE
@@ -65,6 +65,11 @@ _ARP_FRAME_LEN = _ETH_LEN + _arp_layout.HEADER_LEN
 _REPRS = (TcpRepr, UdpRepr, Icmpv4Repr, Icmpv6Repr, NdpRepr)
 # A socket that keeps returning True from dispatch must not hold the interface forever.
 _MAX_DISPATCH_PER_SOCKET = 4096
+_tuple_new = tuple.__new__
+# Where the IP representations keep the payload length (`_send_gso` builds them positionally).
+_PAYLOAD_LEN_AT = Ipv4Repr._fields.index("payload_len")
+if Ipv6Repr._fields.index("payload_len") != _PAYLOAD_LEN_AT:
+    raise ImportError(f"IP representations' fields moved: {Ipv6Repr._fields}")
 
 # The frame being written by a token's consume, one typed slot per kind of frame (a consume
 # calls its fill function back at once; the slots go back to these placeholders after a poll).
@@ -283,7 +288,10 @@ class Egress:
             self.drop("device-busy")
             return False
         self._ip_out = (ipr, repr, dst_mac)
-        token.consume(ip_len if dst_mac is None else _ETH_LEN + ip_len, self._fill)
+        token.consume(
+            ip_len if dst_mac is None else _ETH_LEN + ip_len,
+            self._fill_tcp if type(repr) is TcpRepr else self._fill,
+        )
         self._counters.sent += 1
         if self._trace:
             what = repr if type(repr) is not bytes else f"{len(repr)} octets"
@@ -308,13 +316,17 @@ class Egress:
         handed over the whole super-segment and is not told. Return whether any piece went
         out or waits.
         """
-        size = self._piece_size(ipr, seg)
+        total = len(seg.payload)
+        v6 = type(ipr) is Ipv6Repr
+        ip_head = _IPV6_LEN if v6 else _IPV4_LEN
+        # Every piece carries the super-segment's TCP header, options and all.
+        tcp_head = seg.buffer_len() - total
+        size = self._ip_mtu - ip_head - tcp_head  # as `_piece_size` says
         if size <= 0:
             self.drop("too-big")
             return False
         # The link and IP headers in front of each piece's TCP segment.
-        headers = (0 if dst_mac is None else _ETH_LEN) + ip_header_len(type(ipr) is Ipv6Repr)
-        total = len(seg.payload)
+        headers = (0 if dst_mac is None else _ETH_LEN) + ip_head
         last = (total - 1) // size * size  # where the last piece starts
         # Trace, or too few pieces for a writer to pay: every piece the ordinary way.
         plain = self._trace or last < 2 * size
@@ -330,9 +342,16 @@ class Egress:
                 return True
             if plain or offset == last or (offset == 0 and seg.cwr):
                 part = piece(seg, size, offset)
-                plen = part.buffer_len()
-                self._ip_out = (ipr._replace(payload_len=plen), part, dst_mac)
-                token.consume(headers + plen, self._fill)
+                plen = tcp_head + len(part.payload)
+                # (The IP header built positionally: _replace builds a dict per call.)
+                self._ip_out = (
+                    _tuple_new(
+                        type(ipr), (*ipr[:_PAYLOAD_LEN_AT], plen, *ipr[_PAYLOAD_LEN_AT + 1 :])
+                    ),
+                    part,
+                    dst_mac,
+                )
+                token.consume(headers + plen, self._fill_tcp)
                 if self._trace:
                     log.log(TRACE, "tx %s %s", self._ip_out[0], part)
             else:
@@ -360,6 +379,22 @@ class Egress:
             _ETH_HEADER.pack_into(buf, 0, dst_mac, self.mac, ethertype)
             buf = buf[_ETH_LEN:]
         self._write_ip(buf, ipr, repr)
+
+    def _fill_tcp(self, buf: memoryview) -> None:
+        # `_fill` for a TcpRepr (every segment TCP sends): `_write_ip`'s TCP case, inlined.
+        ipr, repr, dst_mac = self._ip_out
+        seg = cast(TcpRepr, repr)
+        v6 = type(ipr) is Ipv6Repr
+        if dst_mac is not None:
+            _ETH_HEADER.pack_into(
+                buf, 0, dst_mac, self.mac, _ETHERTYPE_IPV6 if v6 else _ETHERTYPE_IPV4
+            )
+            buf = buf[_ETH_LEN:]
+        caps = self._caps
+        ipr.emit_buffer(buf, caps, _header_sum)
+        seg.emit_buffer(
+            buf[_IPV6_LEN if v6 else _IPV4_LEN :], ipr.src_addr, ipr.dst_addr, caps, self._csum
+        )
 
     def _write_ip(self, buf: memoryview, ipr: IpRepr, repr: Payload) -> None:
         """Write the IP header and ``repr`` into ``buf`` (exactly the IP packet's length)."""
