@@ -392,8 +392,14 @@ class Egress:
             buf = buf[_ETH_LEN:]
         caps = self._caps
         ipr.emit_buffer(buf, caps, _header_sum)
+        # A segment without payload (a pure ACK) with wire's reference sum, which emit_buffer
+        # inlines, as for the IP header: the same checksum, without a kernel call.
         seg.emit_buffer(
-            buf[_IPV6_LEN if v6 else _IPV4_LEN :], ipr.src_addr, ipr.dst_addr, caps, self._csum
+            buf[_IPV6_LEN if v6 else _IPV4_LEN :],
+            ipr.src_addr,
+            ipr.dst_addr,
+            caps,
+            self._csum if seg.payload else _header_sum,
         )
 
     def _write_ip(self, buf: memoryview, ipr: IpRepr, repr: Payload) -> None:
