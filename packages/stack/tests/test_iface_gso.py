@@ -258,6 +258,75 @@ def test_gso_frames_are_the_ordinary_frames_of_the_pieces(
     assert all(len(f) <= frame_mtu for f in got)
 
 
+@given(
+    extra=st.integers(1, 2**20),
+    mtu=st.sampled_from([576, 1500, 9000]),
+    medium=st.sampled_from([Medium.ETHERNET, Medium.IP]),
+    control=st.sampled_from([TcpControl.NONE, TcpControl.PSH, TcpControl.FIN]),
+    cwr=st.booleans(),
+    ece=st.booleans(),
+    timestamp=st.booleans(),
+    sack=st.integers(0, 3),
+    offload=st.booleans(),
+    seq=st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=150, deadline=None)
+def test_a_super_segment_of_two_pieces_is_the_ordinary_frames_of_its_pieces(
+    extra: int,
+    mtu: int,
+    medium: Medium,
+    control: TcpControl,
+    cwr: bool,
+    ece: bool,
+    timestamp: bool,
+    sack: int,
+    offload: bool,
+    seq: int,
+) -> None:
+    # The last of two pieces is written from the first's headers (`Egress._fill_last`): a
+    # last piece as long as the first, or shorter (its own IP length and checksum).
+    head = segment(0, control, cwr=cwr, ece=ece, timestamp=timestamp, sack=sack).buffer_len()
+    size = mtu - 20 - head
+    total = size + 1 + extra % size
+    seg = segment(total, control, cwr=cwr, ece=ece, timestamp=timestamp, sack=sack, seq=seq)
+    caps = ChecksumCapabilities.ignored() if offload else None
+    frame_mtu = mtu + (14 if medium is Medium.ETHERNET else 0)
+    expected = ordinary(medium, frame_mtu, seg, caps)
+    assert len(expected) == 2
+    assert gso(medium, frame_mtu, seg, caps) == expected
+
+
+class _FirstUnwritten(TestingDevice):
+    """A device that drops its first frame without calling the stack to write it."""
+
+    def __init__(self) -> None:
+        super().__init__(Medium.ETHERNET, 1514)
+        self.dropped = 0
+
+    def transmit(self, now: Instant) -> Any:
+        token = super().transmit(now)
+        if self.dropped or token is None:
+            return token
+        self.dropped += 1
+        return _Unwritten()
+
+
+class _Unwritten:
+    def consume(self, length: int, f: Any) -> None:
+        return None
+
+
+def test_the_last_of_two_pieces_is_written_whole_when_the_first_went_unwritten() -> None:
+    seg = segment(2000, TcpControl.FIN, cwr=True)
+    expected = ordinary(Medium.ETHERNET, 1514, seg)
+    dev = _FirstUnwritten()
+    config = Config(hardware_addr=EthernetAddress.parse(US_MAC), gso_size=65535)
+    iface = Interface(config, dev, Instant.ZERO)
+    iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("10.0.0.1/24")))
+    iface.neighbor_cache.fill(PEER, EthernetAddress.parse(PEER_MAC), Instant.ZERO)
+    assert send(iface, dev, [(ip_of(seg), seg)]) == expected[1:]
+
+
 def test_scapy_finds_every_piece_valid() -> None:
     scapy = pytest.importorskip("scapy.all")
     seg = segment(20000, TcpControl.FIN, cwr=True, sack=2)
