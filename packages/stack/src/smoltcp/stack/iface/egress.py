@@ -17,6 +17,7 @@ from collections import deque
 from typing import Union, cast
 
 from smoltcp.stack.device import Device, TxToken
+from smoltcp.stack.kernels import SMALL_SUM_THRESHOLD as _SMALL_SUM
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.socket.set import SocketSet
 from smoltcp.stack.time import Instant
@@ -429,14 +430,14 @@ class Egress:
             buf = buf[_ETH_LEN:]
         caps = self._caps
         ipr.emit_buffer(buf, caps, _header_sum)
-        # A segment without payload (a pure ACK) with wire's reference sum, which emit_buffer
-        # inlines, as for the IP header: the same checksum, without a kernel call.
+        # A short segment (a pure ACK) with wire's reference sum, which emit_buffer inlines,
+        # as for the IP header and as ingress does: the same checksum, without a kernel call.
         seg.emit_buffer(
             buf[_IPV6_LEN if v6 else _IPV4_LEN :],
             ipr.src_addr,
             ipr.dst_addr,
             caps,
-            self._csum if seg.payload else _header_sum,
+            _header_sum if len(seg.payload) < _SMALL_SUM else self._csum,
         )
 
     def _fill_first(self, buf: memoryview) -> None:
