@@ -306,8 +306,8 @@ class Sender(SegmentOutput):
                 if snd_nxt < right:
                     snd_nxt = tcb.snd_nxt = TcpSeqNumber(right)
         queued = len(tcb.tx)
-        # SND.NXT - SND.UNA, TcpSeqNumber's signed distance inlined (this runs several times
-        # per poll): the octets sent of the queue (negative only after a FIN's ACK was lost).
+        # SND.NXT - SND.UNA: TcpSeqNumber's signed distance, its formula inlined (this runs
+        # several times per poll of a sending socket).
         offset = _int_sub(snd_nxt, snd_una) & _SEQ_MASK
         if offset > _SEQ_HALF:
             offset -= _SEQ_MOD
