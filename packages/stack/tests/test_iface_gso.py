@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.iface.gso import can_cut, pieces
+from smoltcp.stack.iface.gso import can_cut, piece, pieces
 from smoltcp.stack.socket import Socket, SocketSet
 from smoltcp.stack.testing import TestingDevice, arp, ethernet, mac
 from smoltcp.stack.time import Instant
@@ -161,6 +161,56 @@ def test_pieces_carry_the_payload_in_order_with_the_flags_split(
         offset += len(p.payload)
 
 
+def replaced_piece(seg: TcpRepr, size: int, offset: int) -> TcpRepr:
+    """`piece` as it was written with ``_replace`` (the oracle of its positional build)."""
+    payload = seg.payload
+    end = offset + size
+    if end >= len(payload):
+        if offset == 0:
+            return seg
+        return seg._replace(seq_number=seg.seq_number + offset, payload=payload[offset:], cwr=False)
+    part = payload[offset:end]
+    if offset == 0:
+        return seg._replace(control=TcpControl.NONE, payload=part)
+    return seg._replace(
+        control=TcpControl.NONE, cwr=False, seq_number=seg.seq_number + offset, payload=part
+    )
+
+
+@given(
+    size=st.integers(1, 9000),
+    piece_size=st.integers(1, 3000),
+    control=st.sampled_from([TcpControl.NONE, TcpControl.PSH, TcpControl.FIN]),
+    cwr=st.booleans(),
+    ece=st.booleans(),
+    sack=st.integers(0, 3),
+    timestamp=st.booleans(),
+    seq=st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=200, deadline=None)
+def test_pieces_are_the_segment_with_the_fields_of_their_place_replaced(
+    size: int,
+    piece_size: int,
+    control: TcpControl,
+    cwr: bool,
+    ece: bool,
+    sack: int,
+    timestamp: bool,
+    seq: int,
+) -> None:
+    seg = segment(size, control, cwr=cwr, ece=ece, sack=sack, timestamp=timestamp, seq=seq)
+    seg = seg._replace(payload=memoryview(seg.payload))  # as TCP hands it: a view of its ring
+    for offset in range(0, size, piece_size):
+        got = piece(seg, piece_size, offset)
+        want = replaced_piece(seg, piece_size, offset)
+        assert type(got) is type(want)
+        assert got._asdict().keys() == want._asdict().keys()
+        for name, value in want._asdict().items():
+            other = getattr(got, name)
+            assert type(other) is type(value), name
+            assert other == value, name
+
+
 def test_only_data_segments_are_cut() -> None:
     for control in (TcpControl.SYN, TcpControl.RST):
         seg = segment(3000)._replace(control=control)
@@ -206,6 +256,75 @@ def test_gso_frames_are_the_ordinary_frames_of_the_pieces(
     got = gso(medium, frame_mtu, seg, caps)
     assert got == expected
     assert all(len(f) <= frame_mtu for f in got)
+
+
+@given(
+    extra=st.integers(1, 2**20),
+    mtu=st.sampled_from([576, 1500, 9000]),
+    medium=st.sampled_from([Medium.ETHERNET, Medium.IP]),
+    control=st.sampled_from([TcpControl.NONE, TcpControl.PSH, TcpControl.FIN]),
+    cwr=st.booleans(),
+    ece=st.booleans(),
+    timestamp=st.booleans(),
+    sack=st.integers(0, 3),
+    offload=st.booleans(),
+    seq=st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=150, deadline=None)
+def test_a_super_segment_of_two_pieces_is_the_ordinary_frames_of_its_pieces(
+    extra: int,
+    mtu: int,
+    medium: Medium,
+    control: TcpControl,
+    cwr: bool,
+    ece: bool,
+    timestamp: bool,
+    sack: int,
+    offload: bool,
+    seq: int,
+) -> None:
+    # The last of two pieces is written from the first's headers (`Egress._fill_last`): a
+    # last piece as long as the first, or shorter (its own IP length and checksum).
+    head = segment(0, control, cwr=cwr, ece=ece, timestamp=timestamp, sack=sack).buffer_len()
+    size = mtu - 20 - head
+    total = size + 1 + extra % size
+    seg = segment(total, control, cwr=cwr, ece=ece, timestamp=timestamp, sack=sack, seq=seq)
+    caps = ChecksumCapabilities.ignored() if offload else None
+    frame_mtu = mtu + (14 if medium is Medium.ETHERNET else 0)
+    expected = ordinary(medium, frame_mtu, seg, caps)
+    assert len(expected) == 2
+    assert gso(medium, frame_mtu, seg, caps) == expected
+
+
+class _FirstUnwritten(TestingDevice):
+    """A device that drops its first frame without calling the stack to write it."""
+
+    def __init__(self) -> None:
+        super().__init__(Medium.ETHERNET, 1514)
+        self.dropped = 0
+
+    def transmit(self, now: Instant) -> Any:
+        token = super().transmit(now)
+        if self.dropped or token is None:
+            return token
+        self.dropped += 1
+        return _Unwritten()
+
+
+class _Unwritten:
+    def consume(self, length: int, f: Any) -> None:
+        return None
+
+
+def test_the_last_of_two_pieces_is_written_whole_when_the_first_went_unwritten() -> None:
+    seg = segment(2000, TcpControl.FIN, cwr=True)
+    expected = ordinary(Medium.ETHERNET, 1514, seg)
+    dev = _FirstUnwritten()
+    config = Config(hardware_addr=EthernetAddress.parse(US_MAC), gso_size=65535)
+    iface = Interface(config, dev, Instant.ZERO)
+    iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("10.0.0.1/24")))
+    iface.neighbor_cache.fill(PEER, EthernetAddress.parse(PEER_MAC), Instant.ZERO)
+    assert send(iface, dev, [(ip_of(seg), seg)]) == expected[1:]
 
 
 def test_scapy_finds_every_piece_valid() -> None:

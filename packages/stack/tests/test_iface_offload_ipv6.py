@@ -16,6 +16,7 @@ import random
 import struct
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scapy.layers.inet import TCP
@@ -142,6 +143,25 @@ def test_gso_frames_over_ipv6_are_the_ordinary_frames_of_the_pieces(
         assert IPv6(bytes(packet))[TCP].chksum == sent
         payload += bytes(tcp.payload)
     assert payload == seg.payload
+
+
+@pytest.mark.parametrize("medium", [Medium.ETHERNET, Medium.IP])
+@pytest.mark.parametrize("control", [TcpControl.NONE, TcpControl.FIN])
+@pytest.mark.parametrize("extra", [1, 700, 0])
+def test_a_super_segment_of_two_pieces_over_ipv6_is_the_ordinary_frames_of_its_pieces(
+    medium: Medium, control: TcpControl, extra: int
+) -> None:
+    # The last of two pieces is written from the first's headers (`Egress._fill_last`).
+    link_mtu = 1500 + (14 if medium is Medium.ETHERNET else 0)
+    piece_size = 1500 - 40 - 32
+    size = piece_size + (extra or piece_size)
+    seg = segment(size, control, cwr=True, timestamp=True, seq=0xFFFF_FF00)
+    iface, dev = interface(medium, link_mtu, gso=True)
+    frames = send(iface, dev, [(ip_of(seg), seg)])
+    plain, plain_dev = interface(medium, link_mtu, gso=False)
+    parts = list(pieces(seg, piece_size))
+    assert len(parts) == 2
+    assert frames == send(plain, plain_dev, [(ip_of(p), p) for p in parts])
 
 
 # -- transfers in memory ---------------------------------------------------------------------

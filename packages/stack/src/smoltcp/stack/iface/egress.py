@@ -12,14 +12,16 @@ before anything else. A packet whose next hop's hardware address is unknown goes
 from __future__ import annotations
 
 import logging
+import struct
 from collections import deque
-from typing import Union
+from typing import Union, cast
 
 from smoltcp.stack.device import Device, TxToken
+from smoltcp.stack.kernels import SMALL_SUM_THRESHOLD as _SMALL_SUM
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.socket.set import SocketSet
 from smoltcp.stack.time import Instant
-from smoltcp.wire import ChecksumCapabilities, EthernetAddress, Ipv4Address
+from smoltcp.wire import ChecksumCapabilities, EthernetAddress, Ipv4Address, TcpSeqNumber
 from smoltcp.wire.arp import ArpOperation, ArpRepr
 from smoltcp.wire.checksum import InternetSum
 from smoltcp.wire.checksum import internet_sum as _header_sum
@@ -32,14 +34,15 @@ from smoltcp.wire.layout import arp as _arp_layout
 from smoltcp.wire.layout import ethernet as _eth_layout
 from smoltcp.wire.layout import ipv4 as _ipv4_layout
 from smoltcp.wire.layout import ipv6 as _ipv6_layout
+from smoltcp.wire.layout import tcp as _tcp_layout
 from smoltcp.wire.ndp import NdpRepr
-from smoltcp.wire.tcp import TcpRepr
+from smoltcp.wire.tcp import TcpControl, TcpRepr
 from smoltcp.wire.udp import UdpRepr
 
 from .context import Context
 from .counters import Counters
 from .fragmenter import Fragmenter, send_fragmented
-from .gso import PieceWriter, can_cut, ip_header_len, piece, pieces
+from .gso import PieceWriter, can_cut, ip_header_len, piece, piece_at, pieces, pseudo_sum
 from .neighbor import NeighborCache
 from .pmtu import PathMtuCache
 from .resolution import AddressResolution
@@ -65,6 +68,25 @@ _ARP_FRAME_LEN = _ETH_LEN + _arp_layout.HEADER_LEN
 _REPRS = (TcpRepr, UdpRepr, Icmpv4Repr, Icmpv6Repr, NdpRepr)
 # A socket that keeps returning True from dispatch must not hold the interface forever.
 _MAX_DISPATCH_PER_SOCKET = 4096
+_tuple_new = tuple.__new__
+_int_add = int.__add__
+_U32 = struct.Struct("!I")
+_U16 = struct.Struct("!H")
+# The octet of the TCP header with CWR, PSH and FIN (`_fill_last` sets a last piece's), and
+# the bits of each control a super-segment may carry there (see `gso.can_cut`).
+_TCP_FLAGS_LOW_AT = _tcp_layout.CWR_AT
+if not _tcp_layout.PSH_AT == _tcp_layout.FIN_AT == _TCP_FLAGS_LOW_AT:
+    raise ImportError("TCP's CWR, PSH and FIN moved apart")
+_TCP_CWR = _tcp_layout.CWR_OCTET_MASK
+_TCP_CONTROL_BITS = {
+    TcpControl.NONE: 0,
+    TcpControl.PSH: _tcp_layout.PSH_OCTET_MASK,
+    TcpControl.FIN: _tcp_layout.FIN_OCTET_MASK,
+}
+# Where the IP representations keep the payload length (`_send_gso` builds them positionally).
+_PAYLOAD_LEN_AT = Ipv4Repr._fields.index("payload_len")
+if Ipv6Repr._fields.index("payload_len") != _PAYLOAD_LEN_AT:
+    raise ImportError(f"IP representations' fields moved: {Ipv6Repr._fields}")
 
 # The frame being written by a token's consume, one typed slot per kind of frame (a consume
 # calls its fill function back at once; the slots go back to these placeholders after a poll).
@@ -76,6 +98,7 @@ _NO_MAC = EthernetAddress(b"\x00" * 6)
 _NO_IP_OUT: _IpOut = (ip_repr(_NO_ADDR, _NO_ADDR, IpProtocol.UDP, 0, 0), b"", None)
 _NO_ARP_OUT: _ArpOut = (ArpRepr(ArpOperation.REQUEST, _NO_MAC, _NO_ADDR, _NO_MAC, _NO_ADDR), b"")
 _NO_READY_OUT: _ReadyOut = (None, bytearray())
+_NO_SEGMENT = TcpRepr(0, 0, TcpControl.NONE, TcpSeqNumber(0), None, 0)
 
 
 class Egress:
@@ -120,6 +143,9 @@ class Egress:
         self._ip_out = _NO_IP_OUT
         self._arp_out = _NO_ARP_OUT
         self._ready_out = _NO_READY_OUT
+        # The first of two GSO pieces' headers, and what the last needs (`_fill_last`).
+        self._first_head = b""
+        self._last_out: tuple[IpRepr, TcpRepr, int, bool] = (_NO_IP_OUT[0], _NO_SEGMENT, 0, False)
         # Packets ready but not yet sent, with their next hop's hardware address (None on an
         # IP medium): they go before anything else.
         self.ready: deque[_ReadyOut] = deque()
@@ -151,6 +177,8 @@ class Egress:
         """End a poll: give back the unused token and what the last frame referenced."""
         self._token = None
         self._ip_out = _NO_IP_OUT
+        self._first_head = b""
+        self._last_out = (_NO_IP_OUT[0], _NO_SEGMENT, 0, False)
         self._arp_out = _NO_ARP_OUT
         self._ready_out = _NO_READY_OUT
 
@@ -283,7 +311,10 @@ class Egress:
             self.drop("device-busy")
             return False
         self._ip_out = (ipr, repr, dst_mac)
-        token.consume(ip_len if dst_mac is None else _ETH_LEN + ip_len, self._fill)
+        token.consume(
+            ip_len if dst_mac is None else _ETH_LEN + ip_len,
+            self._fill_tcp if type(repr) is TcpRepr else self._fill,
+        )
         self._counters.sent += 1
         if self._trace:
             what = repr if type(repr) is not bytes else f"{len(repr)} octets"
@@ -301,23 +332,31 @@ class Egress:
         The pieces (`smoltcp.stack.iface.gso`) go out back to back. Every piece but the last
         is written by one `PieceWriter` when there are at least two of them (building the
         writer costs about what writing one piece the ordinary way does); the last piece (it
-        carries PSH or FIN, and may be shorter), a first piece with CWR, every piece of a
+        carries PSH or FIN, and may be shorter), a first piece with CWR, the first of a
         super-segment of two pieces and every piece while frames are traced are written the
-        ordinary way. When the device runs out of room part-way, the rest wait,
+        ordinary way. The last of two pieces is written from the headers of the first, kept
+        as they were written (`_fill_first`, `_fill_last`), when the device wrote the first.
+        When the device runs out of room part-way, the rest wait,
         serialised, in the queue of ready packets and go first at the next poll: TCP has
         handed over the whole super-segment and is not told. Return whether any piece went
         out or waits.
         """
-        size = self._piece_size(ipr, seg)
+        total = len(seg.payload)
+        v6 = type(ipr) is Ipv6Repr
+        ip_head = _IPV6_LEN if v6 else _IPV4_LEN
+        # Every piece carries the super-segment's TCP header, options and all.
+        tcp_head = seg.buffer_len() - total
+        size = self._ip_mtu - ip_head - tcp_head  # as `_piece_size` says
         if size <= 0:
             self.drop("too-big")
             return False
         # The link and IP headers in front of each piece's TCP segment.
-        headers = (0 if dst_mac is None else _ETH_LEN) + ip_header_len(type(ipr) is Ipv6Repr)
-        total = len(seg.payload)
+        headers = (0 if dst_mac is None else _ETH_LEN) + ip_head
         last = (total - 1) // size * size  # where the last piece starts
         # Trace, or too few pieces for a writer to pay: every piece the ordinary way.
         plain = self._trace or last < 2 * size
+        # Two pieces (not traced): the last is written from the first's headers.
+        twin = last == size and not self._trace
         counters = self._counters
         writer: PieceWriter | None = None  # built for the first middle piece
         offset = 0
@@ -328,11 +367,29 @@ class Egress:
                 for part in pieces(seg, size, offset):
                     self.ready.append((dst_mac, self.serialise(ipr, part)))
                 return True
+            # (Without the first piece's headers, when the device dropped it unwritten, the
+            # last goes the ordinary way.)
+            if twin and offset and self._first_head:
+                self._last_out = (ipr, seg, size, dst_mac is None)
+                token.consume(headers + tcp_head + total - size, self._fill_last)
+                counters.sent += 1
+                break
             if plain or offset == last or (offset == 0 and seg.cwr):
                 part = piece(seg, size, offset)
-                plen = part.buffer_len()
-                self._ip_out = (ipr._replace(payload_len=plen), part, dst_mac)
-                token.consume(headers + plen, self._fill)
+                plen = tcp_head + len(part.payload)
+                # (The IP header built positionally: _replace builds a dict per call.)
+                self._ip_out = (
+                    _tuple_new(
+                        type(ipr), (*ipr[:_PAYLOAD_LEN_AT], plen, *ipr[_PAYLOAD_LEN_AT + 1 :])
+                    ),
+                    part,
+                    dst_mac,
+                )
+                if twin and not offset:
+                    self._first_head = b""
+                    token.consume(headers + plen, self._fill_first)
+                else:
+                    token.consume(headers + plen, self._fill_tcp)
                 if self._trace:
                     log.log(TRACE, "tx %s %s", self._ip_out[0], part)
             else:
@@ -360,6 +417,63 @@ class Egress:
             _ETH_HEADER.pack_into(buf, 0, dst_mac, self.mac, ethertype)
             buf = buf[_ETH_LEN:]
         self._write_ip(buf, ipr, repr)
+
+    def _fill_tcp(self, buf: memoryview) -> None:
+        # `_fill` for a TcpRepr (every segment TCP sends): `_write_ip`'s TCP case, inlined.
+        ipr, repr, dst_mac = self._ip_out
+        seg = cast(TcpRepr, repr)
+        v6 = type(ipr) is Ipv6Repr
+        if dst_mac is not None:
+            _ETH_HEADER.pack_into(
+                buf, 0, dst_mac, self.mac, _ETHERTYPE_IPV6 if v6 else _ETHERTYPE_IPV4
+            )
+            buf = buf[_ETH_LEN:]
+        caps = self._caps
+        ipr.emit_buffer(buf, caps, _header_sum)
+        # A short segment (a pure ACK) with wire's reference sum, which emit_buffer inlines,
+        # as for the IP header and as ingress does: the same checksum, without a kernel call.
+        seg.emit_buffer(
+            buf[_IPV6_LEN if v6 else _IPV4_LEN :],
+            ipr.src_addr,
+            ipr.dst_addr,
+            caps,
+            _header_sum if len(seg.payload) < _SMALL_SUM else self._csum,
+        )
+
+    def _fill_first(self, buf: memoryview) -> None:
+        # The first of two pieces: kept, headers only, for the last (`_fill_last`).
+        self._fill_tcp(buf)
+        self._first_head = buf[: len(buf) - len(self._ip_out[1].payload)].tobytes()  # type: ignore[union-attr]
+
+    def _fill_last(self, buf: memoryview) -> None:
+        # The last of two pieces, from the first's headers (`_fill_first`): the same link,
+        # IP and TCP headers but for the IP length (a shorter last piece), the sequence
+        # number, the flags (PSH and FIN only on the last piece, CWR only on the first) and
+        # the TCP checksum, patched here as `gso.PieceWriter` patches a middle piece.
+        ipr, seg, size, ip_medium = self._last_out
+        head = self._first_head
+        at = len(head)
+        buf[:at] = head
+        payload = seg.payload
+        rest = len(payload) - size
+        v6 = type(ipr) is Ipv6Repr
+        l2 = 0 if ip_medium else _ETH_LEN
+        tcp_at, seq_at, sum_at = piece_at(v6, ip_medium)
+        tcp_len = len(buf) - tcp_at
+        if rest != size:
+            # A shorter piece: its own IP length (and IPv4 checksum).
+            plen = tcp_len
+            _tuple_new(
+                type(ipr), (*ipr[:_PAYLOAD_LEN_AT], plen, *ipr[_PAYLOAD_LEN_AT + 1 :])
+            ).emit_buffer(buf[l2:tcp_at], self._caps, _header_sum)
+        _U32.pack_into(buf, seq_at, _int_add(seg.seq_number, size) & 0xFFFFFFFF)
+        flags_at = tcp_at + _TCP_FLAGS_LOW_AT
+        buf[flags_at] = head[flags_at] & ~_TCP_CWR | _TCP_CONTROL_BITS[seg.control]
+        buf[at:] = payload[size:]
+        if self._caps.tcp.tx():
+            buf[sum_at] = buf[sum_at + 1] = 0
+            pseudo = pseudo_sum(ipr.src_addr, ipr.dst_addr, tcp_len)
+            _U16.pack_into(buf, sum_at, ~self._csum(buf[tcp_at:], pseudo) & 0xFFFF)
 
     def _write_ip(self, buf: memoryview, ipr: IpRepr, repr: Payload) -> None:
         """Write the IP header and ``repr`` into ``buf`` (exactly the IP packet's length)."""

@@ -116,6 +116,14 @@ _FIN = TcpControl.FIN
 # Controls a super-segment may carry: SYN and RST segments are never cut (they take sequence
 # space before the data, or end the connection), so they must fit the MTU as they are.
 _CUTTABLE = frozenset((_NONE, _PSH, _FIN))
+_tuple_new = tuple.__new__
+# Where `piece` finds the fields it replaces (it builds pieces positionally).
+_CONTROL = TcpRepr._fields.index("control")
+_SEQ = TcpRepr._fields.index("seq_number")
+_PAYLOAD = TcpRepr._fields.index("payload")
+_CWR = TcpRepr._fields.index("cwr")
+if not _CONTROL + 1 == _SEQ < _PAYLOAD < _CWR:
+    raise ImportError(f"TcpRepr's fields moved: {TcpRepr._fields}")
 
 
 def can_cut(seg: TcpRepr) -> bool:
@@ -134,14 +142,44 @@ def piece(seg: TcpRepr, size: int, offset: int) -> TcpRepr:
     ``size`` octets, with the flags of its place (first, middle or last)."""
     payload = seg.payload
     end = offset + size
+    # Built positionally (tuple.__new__, as TCP builds its segments), not with _replace,
+    # which builds a dict per call: this runs for every piece sent the ordinary way.
     if end >= len(payload):
         if offset == 0:
             return seg
-        return seg._replace(seq_number=seg.seq_number + offset, payload=payload[offset:], cwr=False)
+        # The last piece: its own sequence number and payload, PSH and FIN kept, no CWR.
+        return _tuple_new(
+            type(seg),
+            (
+                *seg[:_SEQ],
+                seg.seq_number + offset,
+                *seg[_SEQ + 1 : _PAYLOAD],
+                payload[offset:],
+                *seg[_PAYLOAD + 1 : _CWR],
+                False,
+                *seg[_CWR + 1 :],
+            ),
+        )
     part = payload[offset:end]
     if offset == 0:
-        return seg._replace(control=_NONE, payload=part)
-    return seg._replace(control=_NONE, cwr=False, seq_number=seg.seq_number + offset, payload=part)
+        # The first piece: no PSH or FIN (they go on the last), CWR kept.
+        return _tuple_new(
+            type(seg),
+            (*seg[:_CONTROL], _NONE, *seg[_CONTROL + 1 : _PAYLOAD], part, *seg[_PAYLOAD + 1 :]),
+        )
+    return _tuple_new(
+        type(seg),
+        (
+            *seg[:_CONTROL],
+            _NONE,
+            seg.seq_number + offset,
+            *seg[_SEQ + 1 : _PAYLOAD],
+            part,
+            *seg[_PAYLOAD + 1 : _CWR],
+            False,
+            *seg[_CWR + 1 :],
+        ),
+    )
 
 
 def pieces(seg: TcpRepr, size: int, start: int = 0) -> Iterator[TcpRepr]:

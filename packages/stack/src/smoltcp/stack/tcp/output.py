@@ -36,6 +36,12 @@ _NONE = TcpControl.NONE
 _TCP = IpProtocol.TCP
 _RTO = LossReason.RTO
 _DEFAULT_HOP_LIMIT = 64
+# The length of the TCP header `send` writes without SACK blocks: with no option, and with
+# the timestamps option alone (as wire measures them).
+_HEADER_LEN = TcpRepr(0, 0, _NONE, TcpSeqNumber(0), TcpSeqNumber(0), 0).header_len()
+_TS_HEADER_LEN = TcpRepr(
+    0, 0, _NONE, TcpSeqNumber(0), TcpSeqNumber(0), 0, timestamp=TcpTimestampRepr(0, 0)
+).header_len()
 
 # The flags of an ACK-bearing segment `send` builds, for the trace.
 _FLAGS = {_NONE: "A", _PSH: "PA", _FIN: "FA"}
@@ -247,7 +253,22 @@ class SegmentOutput(Part):
         trace = tcb.trace
         if trace is not None:
             trace.segment(t, int(seq), size, _FLAGS[ctl], tcb.rcv_nxt, window, why)
-        emit(self.ip_repr(seg), seg)
+        # `ip_repr` inlined for the connection's template (this runs for every segment), and
+        # the segment's length without asking it: only SACK blocks make its options vary.
+        made = self._ip_template
+        if (
+            made is None
+            or made[0] is not local
+            or made[1] is not remote
+            or made[2] != self.hop_limit
+        ):
+            emit(self.ip_repr(seg), seg)
+            return
+        if sack:
+            plen = seg.buffer_len()
+        else:
+            plen = size + (_HEADER_LEN if ts is None else _TS_HEADER_LEN)
+        emit(_tuple_new(made[3], (*made[4], plen, *made[5])), seg)
 
     def ip_repr(self, seg: TcpRepr) -> IpRepr:
         """Return the IP header of ``seg``, from the local to the remote address."""

@@ -60,6 +60,11 @@ _FAST = LossReason.FAST_RETRANSMIT
 _RACK = LossReason.RACK
 _PMTU = LossReason.PMTU
 
+_int_sub = int.__sub__
+_SEQ_MOD = 1 << 32
+_SEQ_MASK = _SEQ_MOD - 1
+_SEQ_HALF = 1 << 31
+
 # States in which data (and the FIN, once queued) may be sent.
 _SENDING = frozenset((_ESTABLISHED, _CLOSE_WAIT, _FIN_WAIT_1, _CLOSING, _LAST_ACK))
 _FIN_QUEUED = frozenset((_FIN_WAIT_1, _CLOSING, _LAST_ACK))
@@ -301,7 +306,11 @@ class Sender(SegmentOutput):
                 if snd_nxt < right:
                     snd_nxt = tcb.snd_nxt = TcpSeqNumber(right)
         queued = len(tcb.tx)
-        offset = snd_nxt - snd_una
+        # SND.NXT - SND.UNA: TcpSeqNumber's signed distance, its formula inlined (this runs
+        # several times per poll of a sending socket).
+        offset = _int_sub(snd_nxt, snd_una) & _SEQ_MASK
+        if offset > _SEQ_HALF:
+            offset -= _SEQ_MOD
         unsent = queued - offset
         fin_queued = st in _FIN_QUEUED
         if unsent <= 0:
@@ -317,7 +326,9 @@ class Sender(SegmentOutput):
             else:
                 self.limit = CHRONO_BUSY
             return None
-        mss = self.data_mss()
+        mss = tcb.snd_mss
+        if tcb.sack_ok and not self.rcv.assembler.is_empty():
+            mss = self.data_mss()
         wnd_room = tcb.snd_wnd - offset
         if rec.in_recovery:
             if tcb.sack_ok:
