@@ -218,6 +218,12 @@ def test_srtt_matches_the_links_round_trip() -> None:
     assert s.min_rtt_us <= s.srtt_us
     assert s.rtt == Duration(s.srtt_us)
     assert s.rto_us == s.rto.micros
+    assert client.srtt_us == s.srtt_us  # the socket's own reading, without a snapshot
+
+
+def test_a_fresh_socket_has_no_srtt() -> None:
+    sock = TcpSocket(1024, 1024)
+    assert sock.srtt_us is None and sock.stats.rtt is None
 
 
 def test_a_small_receive_buffer_limits_the_sender_by_the_peers_window() -> None:

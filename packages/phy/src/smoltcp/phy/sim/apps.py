@@ -266,9 +266,9 @@ class Workload:
             changed = True
         if t - conn.last_rtt >= _RTT_SAMPLE_US and sock.state is TcpState.ESTABLISHED:
             conn.last_rtt = t
-            rtt = sock.stats.rtt
-            if rtt is not None:
-                self.stats.rtt_samples_us.append(rtt.micros)
+            rtt_us = sock.srtt_us
+            if rtt_us is not None:
+                self.stats.rtt_samples_us.append(rtt_us)
         while conn.expect > 0:
             try:
                 n = sock.recv_into(self._buf)

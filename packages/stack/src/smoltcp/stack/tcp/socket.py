@@ -249,6 +249,13 @@ class TcpSocket(TcpSocketSettings):
         """
         return self._snapshot(self._tcb.clock)
 
+    @property
+    def srtt_us(self) -> int | None:
+        """The smoothed round-trip time (RFC 6298 SRTT) in microseconds, or None before the
+        first sample: ``stats.rtt`` without building the whole snapshot (for sampling it often).
+        """
+        return self._rec.rtt.srtt_us
+
     def stats_at(self, now: Instant) -> TcpStats:
         """Return a snapshot of the counters and estimates as of ``now``.
 
