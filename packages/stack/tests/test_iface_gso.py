@@ -396,3 +396,17 @@ def test_gso_off_or_hardware_tso_leaves_the_cutting_to_others() -> None:
     assert iface.counters.dropped["too-big"] == 1
     with pytest.raises(ValueError, match="gso_size"):
         Config(gso_size=70000)
+
+
+class _SubclassedSegment(TcpRepr):
+    __slots__ = ()
+
+
+def test_a_segment_of_a_tcprepr_subclass_is_never_fragmented() -> None:
+    # TCP never fragments: a segment past the MTU that GSO cannot take (a subclass's) is
+    # dropped as too big, counted, like an exact TcpRepr's; it used to reach the fragmenter,
+    # which raised out of poll.
+    iface, dev = interface(Medium.IP, 1500, gso=False)
+    seg = _SubclassedSegment(*segment(3000))
+    assert send(iface, dev, [(ip_of(seg), seg)]) == []
+    assert iface.counters.dropped == {"too-big": 1}

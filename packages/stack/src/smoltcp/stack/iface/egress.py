@@ -262,8 +262,14 @@ class Egress:
             return False
         ip_len = (_IPV6_LEN if v6 else _IPV4_LEN) + plen
         pmtu = self._pmtu
-        if type(repr) is not TcpRepr and pmtu is not None and (ip_len > self._ip_mtu or pmtu):
-            # TCP never fragments; anything else larger than the path MTU does.
+        if (
+            type(repr) is not TcpRepr
+            and pmtu is not None
+            and (ip_len > self._ip_mtu or pmtu)
+            and not isinstance(repr, TcpRepr)
+        ):
+            # TCP never fragments (a subclass's segment neither); anything else larger than
+            # the path MTU does.
             mtu = pmtu.get(ipr.dst_addr, self._ip_mtu, self._now.micros)
             if ip_len > mtu and self._fragmenter is not None:
                 return send_fragmented(self, self._fragmenter, ipr, repr, mtu, self._eth)

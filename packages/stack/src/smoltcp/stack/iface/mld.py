@@ -206,10 +206,11 @@ class MldListener:
             return
         old = self._solicited
         if self.report_solicited_nodes:
-            for g in groups - old:
+            # In address order: set order follows the hash seed, and the reports must not.
+            for g in sorted(groups - old):
                 if g not in self._joined:
                     self._change(g, _CHANGE_TO_EXCLUDE, now_us)
-            for g in old - groups:
+            for g in sorted(old - groups):
                 if g not in self._joined:
                     self._change(g, _CHANGE_TO_INCLUDE, now_us)
         self._solicited = set(groups)
@@ -246,7 +247,7 @@ class MldListener:
         """Report every reported group again as if just joined (the link came back up): at
         ``now_us``, or for a group in ``later`` at the time it gives (the solicited-node
         group of an address waiting out its random delay, RFC 4862 5.4.2)."""
-        for g in self.groups:
+        for g in sorted(self.groups):
             if self._reported(g):
                 due = now_us if later is None else max(now_us, later.get(g, now_us))
                 self._change(g, _CHANGE_TO_EXCLUDE, due)

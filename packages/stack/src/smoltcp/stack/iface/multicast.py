@@ -115,7 +115,8 @@ class MulticastGroups:
             if not general and msg.group_addr not in self._groups:
                 return
             limit = max(msg.max_resp_time, 1) * _TENTH_US
-            for group in list(self._groups) if general else [msg.group_addr]:
+            # In address order: each group draws its delay, and set order follows the hash seed.
+            for group in sorted(self._groups) if general else [msg.group_addr]:
                 due = now_us + self._rand.randint(1, limit)
                 # "If a timer for the group is already running, it is reset to the random
                 # value only if the requested Max Response Time is less than the remaining

@@ -260,10 +260,6 @@ class _Window:
         # RFC 9406 4.2: a loss ends HyStart++ (it only runs in the initial slow start).
         self._hs_state = _HS_DONE
 
-    def _note_ack(self) -> None:
-        self._acked_any = True
-        self._rto_loss = False
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}(cwnd={self.cwnd}, ssthresh={self.ssthresh}, mss={self._mss})"
 
@@ -284,7 +280,8 @@ class Reno(_Window):
         """Grow by slow start, then by one SMSS per window acknowledged (RFC 5681 3.1)."""
         if acked <= 0:
             return
-        # `_note_ack`, inlined (a call per ACK otherwise).
+        # New data acknowledged: the MSS no longer resets the window, and a later timeout
+        # lowers ssthresh again.
         self._acked_any = True
         self._rto_loss = False
         if self._cwnd < self._ssthresh:
@@ -358,7 +355,8 @@ class Cubic(_Window):
         """Grow by slow start, then along the cubic curve or the Reno-friendly line."""
         if acked <= 0:
             return
-        # `_note_ack`, inlined (a call per ACK otherwise).
+        # New data acknowledged: the MSS no longer resets the window, and a later timeout
+        # lowers ssthresh again.
         self._acked_any = True
         self._rto_loss = False
         if rtt is not None:
