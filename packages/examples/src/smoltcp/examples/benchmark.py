@@ -13,7 +13,10 @@ exist in this network namespace. There are four modes; each runs for ``--time`` 
 - ``rr``: request/response, one ``--message``-octet message each way per transaction on one
   connection (like netperf's TCP_RR), transactions per second;
 - ``connect``: connection rate, each a connect, one message each way and a close (like
-  netperf's TCP_CRR), connections per second.
+  netperf's TCP_CRR), connections per second. A run leaves thousands of the kernel's
+  connections in TIME-WAIT for a minute, and the next runs' connects must search past them
+  for a source port (the third run in a row: about a tenth of the rate): give each run a
+  fresh namespace, or wait a minute (``--repeat`` uses a port per run, which avoids it).
 
 ``--size`` moves exactly that many octets instead (reader and writer). The time runs from the
 kernel's connect to the end of the stream (reader: EOF; writer: the stack's FIN after it has
