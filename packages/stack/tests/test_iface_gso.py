@@ -224,76 +224,62 @@ def test_only_data_segments_are_cut() -> None:
 # -- on the wire ----------------------------------------------------------------------------------
 
 
-@given(
-    size=st.integers(1, 64000),
-    mtu=st.sampled_from([576, 1500, 1280, 9000]),
-    medium=st.sampled_from([Medium.ETHERNET, Medium.IP]),
-    control=st.sampled_from([TcpControl.NONE, TcpControl.PSH, TcpControl.FIN]),
-    cwr=st.booleans(),
-    ece=st.booleans(),
-    timestamp=st.booleans(),
-    sack=st.integers(0, 3),
-    offload=st.booleans(),
-    seq=st.integers(0, 2**32 - 1),
+# What a super-segment can carry besides its payload, and how it is sent.
+_OPTIONS = st.fixed_dictionaries(
+    {
+        "control": st.sampled_from([TcpControl.NONE, TcpControl.PSH, TcpControl.FIN]),
+        "cwr": st.booleans(),
+        "ece": st.booleans(),
+        "timestamp": st.booleans(),
+        "sack": st.integers(0, 3),
+    }
 )
-@settings(max_examples=150, deadline=None)
-def test_gso_frames_are_the_ordinary_frames_of_the_pieces(
-    size: int,
-    mtu: int,
-    medium: Medium,
-    control: TcpControl,
-    cwr: bool,
-    ece: bool,
-    timestamp: bool,
-    sack: int,
-    offload: bool,
-    seq: int,
-) -> None:
-    seg = segment(size, control, cwr=cwr, ece=ece, timestamp=timestamp, sack=sack, seq=seq)
+_MEDIA = st.sampled_from([Medium.ETHERNET, Medium.IP])
+
+
+def _compare(medium: Medium, mtu: int, seg: TcpRepr, offload: bool) -> list[bytes]:
+    """Assert that GSO sends ``seg`` as the ordinary frames of its pieces; return those."""
     caps = ChecksumCapabilities.ignored() if offload else None
     frame_mtu = mtu + (14 if medium is Medium.ETHERNET else 0)
     expected = ordinary(medium, frame_mtu, seg, caps)
     got = gso(medium, frame_mtu, seg, caps)
     assert got == expected
     assert all(len(f) <= frame_mtu for f in got)
+    return got
+
+
+@given(
+    size=st.integers(1, 64000),
+    mtu=st.sampled_from([576, 1500, 1280, 9000]),
+    medium=_MEDIA,
+    options=_OPTIONS,
+    offload=st.booleans(),
+    seq=st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=150, deadline=None)
+def test_gso_frames_are_the_ordinary_frames_of_the_pieces(
+    size: int, mtu: int, medium: Medium, options: dict[str, Any], offload: bool, seq: int
+) -> None:
+    _compare(medium, mtu, segment(size, **options, seq=seq), offload)
 
 
 @given(
     extra=st.integers(1, 2**20),
     mtu=st.sampled_from([576, 1500, 9000]),
-    medium=st.sampled_from([Medium.ETHERNET, Medium.IP]),
-    control=st.sampled_from([TcpControl.NONE, TcpControl.PSH, TcpControl.FIN]),
-    cwr=st.booleans(),
-    ece=st.booleans(),
-    timestamp=st.booleans(),
-    sack=st.integers(0, 3),
+    medium=_MEDIA,
+    options=_OPTIONS,
     offload=st.booleans(),
     seq=st.integers(0, 2**32 - 1),
 )
 @settings(max_examples=150, deadline=None)
 def test_a_super_segment_of_two_pieces_is_the_ordinary_frames_of_its_pieces(
-    extra: int,
-    mtu: int,
-    medium: Medium,
-    control: TcpControl,
-    cwr: bool,
-    ece: bool,
-    timestamp: bool,
-    sack: int,
-    offload: bool,
-    seq: int,
+    extra: int, mtu: int, medium: Medium, options: dict[str, Any], offload: bool, seq: int
 ) -> None:
     # The last of two pieces is written from the first's headers (`Egress._fill_last`): a
     # last piece as long as the first, or shorter (its own IP length and checksum).
-    head = segment(0, control, cwr=cwr, ece=ece, timestamp=timestamp, sack=sack).buffer_len()
-    size = mtu - 20 - head
+    size = mtu - 20 - segment(0, **options).buffer_len()
     total = size + 1 + extra % size
-    seg = segment(total, control, cwr=cwr, ece=ece, timestamp=timestamp, sack=sack, seq=seq)
-    caps = ChecksumCapabilities.ignored() if offload else None
-    frame_mtu = mtu + (14 if medium is Medium.ETHERNET else 0)
-    expected = ordinary(medium, frame_mtu, seg, caps)
-    assert len(expected) == 2
-    assert gso(medium, frame_mtu, seg, caps) == expected
+    assert len(_compare(medium, mtu, segment(total, **options, seq=seq), offload)) == 2
 
 
 class _FirstUnwritten(TestingDevice):

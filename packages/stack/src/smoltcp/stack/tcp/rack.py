@@ -308,7 +308,8 @@ class Rack:
         # behind an entry not acknowledged (retransmissions' ranges) are found below.
         runs = self._runs
         if len(runs) == 1:
-            # `_acked_prefix` for one run (the usual case), inlined: a call per ACK otherwise.
+            # One run (nothing retransmitted in flight: the usual case) is in transmit order
+            # itself: its acknowledged entries are its first ones.
             run = runs[0]
             count = 0
             for entry in run:
@@ -351,24 +352,9 @@ class Rack:
 
     def _acked_prefix(self, una: int) -> list[_Entry]:
         """Take out and return, in transmit order, the entries that lead the transmit order
-        and end at or below ``una`` (SND.UNA passed them)."""
+        and end at or below ``una`` (SND.UNA passed them), from several runs (or none): a
+        single run, in transmit order itself, is cut by `on_ack` directly."""
         runs = self._runs
-        if len(runs) == 1:
-            # One run (nothing retransmitted in flight: the usual case) is in transmit order
-            # itself: its acknowledged entries are its first ones.
-            run = runs[0]
-            count = 0
-            for entry in run:
-                if 0 < ((entry[_END] - una) & SEQ_MASK) < SEQ_HALF:
-                    break
-                count += 1
-            if not count:
-                return []
-            acked = run[:count]
-            del run[:count]
-            if not run:
-                self._runs = []
-            return acked
         # Several runs: merge their heads by transmit order until one is not acknowledged.
         acked = []
         taken = [0] * len(runs)
