@@ -280,11 +280,7 @@ class SimHost:
     def receive(self, port: Port, frame: bytearray, now: int) -> None:
         """Take a frame from the link: it waits in the card until the poll, scheduled now."""
         self.card.inbox.append(frame)
-        # `kick(now)`, without the calls: this runs for every frame received.
-        armed = self._armed
-        if armed is None or now < armed:
-            self._armed = now
-            self.sim._schedule(now, self._poll_event)
+        self._arm(now)
 
     def on_room(self, port: Port, now: int) -> None:
         """The port's queue has room: poll again if the card refused to transmit."""

@@ -421,13 +421,8 @@ class Port:
         self._busy = True
         if self.tap is not None:
             self.tap(now, frame)
-        serializer = self._serializer
-        if serializer is None:
-            done = now
-        else:
-            # `_finish`, without the call: this runs for every frame.
-            done = serializer.finish(now - 1 if serializer.busy_until == now else now, len(frame))
-            self.counters.busy_us += done - now
+        done = self._finish(now, len(frame))
+        self.counters.busy_us += done - now
         # One frame at a time is being serialised: it waits here, and the event is a bound
         # method made once (no closure per frame).
         self._sending = frame
@@ -588,12 +583,7 @@ class Port:
         fifo = self._fifo
         if fifo is not None:
             if not early:
-                # `_on_wire`, without the call: this runs for every frame.
-                due = now + self._delay
-                fifo.append((due, frame))
-                if self._armed is None:
-                    self._armed = due
-                    self.sim._schedule(due, self._deliver_event)
+                self._on_wire(now + self._delay, frame)
         else:
             wire = self.wire
             if wire.enqueue(now, frame):
@@ -601,16 +591,8 @@ class Port:
                 if next_due is not None and (self._armed is None or next_due < self._armed):
                     self._armed = next_due
                     self.sim._schedule(next_due, self._deliver_event)
-        queue = self.queue
-        if queue._frames:
-            # `_start`, without the call: the next frame follows at once.
-            frame = queue.dequeue(now)
-            if frame is None:
-                self._busy = False  # a discipline that dropped all it held (CoDel)
-            elif type(frame) is Train:
-                self._start_train(now, frame)
-            else:
-                self._transmit(now, frame)
+        if self.queue._frames:
+            self._start(now)  # the next frame follows at once
         else:
             # No frame waits in the queue: asking the discipline would give nothing and
             # change nothing read before its next frame (CoDel forgets its state on an empty

@@ -88,6 +88,15 @@ _PAYLOAD_LEN_AT = Ipv4Repr._fields.index("payload_len")
 if Ipv6Repr._fields.index("payload_len") != _PAYLOAD_LEN_AT:
     raise ImportError(f"IP representations' fields moved: {Ipv6Repr._fields}")
 
+
+def _with_payload_len(ipr: IpRepr, payload_len: int) -> IpRepr:
+    # ``ipr._replace(payload_len=...)``, built positionally: _replace builds a dict per call.
+    built: IpRepr = _tuple_new(
+        type(ipr), (*ipr[:_PAYLOAD_LEN_AT], payload_len, *ipr[_PAYLOAD_LEN_AT + 1 :])
+    )
+    return built
+
+
 # The frame being written by a token's consume, one typed slot per kind of frame (a consume
 # calls its fill function back at once; the slots go back to these placeholders after a poll).
 _IpOut = tuple[IpRepr, Payload, Union[bytes, None]]  # noqa: UP007
@@ -383,14 +392,7 @@ class Egress:
             if plain or offset == last or (offset == 0 and seg.cwr):
                 part = piece(seg, size, offset)
                 plen = tcp_head + len(part.payload)
-                # (The IP header built positionally: _replace builds a dict per call.)
-                self._ip_out = (
-                    _tuple_new(
-                        type(ipr), (*ipr[:_PAYLOAD_LEN_AT], plen, *ipr[_PAYLOAD_LEN_AT + 1 :])
-                    ),
-                    part,
-                    dst_mac,
-                )
+                self._ip_out = (_with_payload_len(ipr, plen), part, dst_mac)
                 if twin and not offset:
                     self._first_head = b""
                     token.consume(headers + plen, self._fill_first)
@@ -468,10 +470,7 @@ class Egress:
         tcp_len = len(buf) - tcp_at
         if rest != size:
             # A shorter piece: its own IP length (and IPv4 checksum).
-            plen = tcp_len
-            _tuple_new(
-                type(ipr), (*ipr[:_PAYLOAD_LEN_AT], plen, *ipr[_PAYLOAD_LEN_AT + 1 :])
-            ).emit_buffer(buf[l2:tcp_at], self._caps, _header_sum)
+            _with_payload_len(ipr, tcp_len).emit_buffer(buf[l2:tcp_at], self._caps, _header_sum)
         _U32.pack_into(buf, seq_at, _int_add(seg.seq_number, size) & 0xFFFFFFFF)
         flags_at = tcp_at + _TCP_FLAGS_LOW_AT
         buf[flags_at] = head[flags_at] & ~_TCP_CWR | _TCP_CONTROL_BITS[seg.control]

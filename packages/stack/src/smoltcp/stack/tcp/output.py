@@ -226,7 +226,11 @@ class SegmentOutput(Part):
                 # The option octets each segment carries, and, for a super-segment, the
                 # payload of each piece the interface cuts (at our IP MTU): what a path MTU
                 # drop asks (`Rack.mark_too_big`).
-                options = seg.header_len() - 20 if sack else (12 if ts is not None else 0)
+                options = (
+                    seg.header_len() - _HEADER_LEN
+                    if sack
+                    else (_TS_HEADER_LEN - _HEADER_LEN if ts is not None else 0)
+                )
                 piece = tcb.rcv_mss - options if size > tcb.snd_mss else 0
                 # RACK keeps the data only: ``end`` equals ``seq + size`` except after a FIN.
                 rack_end = end if ctl is not _FIN else seq + size
@@ -253,25 +257,18 @@ class SegmentOutput(Part):
         trace = tcb.trace
         if trace is not None:
             trace.segment(t, int(seq), size, _FLAGS[ctl], tcb.rcv_nxt, window, why)
-        # `ip_repr` inlined for the connection's template (this runs for every segment), and
-        # the segment's length without asking it: only SACK blocks make its options vary.
-        made = self._ip_template
-        if (
-            made is None
-            or made[0] is not local
-            or made[1] is not remote
-            or made[2] != self.hop_limit
-        ):
-            emit(self.ip_repr(seg), seg)
-            return
+        # The segment's length without asking it: only SACK blocks make its options vary.
         if sack:
-            plen = seg.buffer_len()
+            emit(self.ip_repr(seg), seg)
         else:
             plen = size + (_HEADER_LEN if ts is None else _TS_HEADER_LEN)
-        emit(_tuple_new(made[3], (*made[4], plen, *made[5])), seg)
+            emit(self.ip_repr(seg, plen), seg)
 
-    def ip_repr(self, seg: TcpRepr) -> IpRepr:
-        """Return the IP header of ``seg``, from the local to the remote address."""
+    def ip_repr(self, seg: TcpRepr, payload_len: int | None = None) -> IpRepr:
+        """Return the IP header of ``seg``, from the local to the remote address.
+
+        ``payload_len`` is ``seg.buffer_len()`` when the caller knows it already.
+        """
         local = self.tcb.local
         remote = self.tcb.remote
         hop = self.hop_limit
@@ -287,7 +284,9 @@ class SegmentOutput(Part):
             after = first[_PAYLOAD_LEN_AT + 1 :]
             made = self._ip_template = (local, remote, hop, type(first), before, after)
         # tuple.__new__, as for the segment in `send`: only the length differs per segment.
-        ipr: IpRepr = _tuple_new(made[3], (*made[4], seg.buffer_len(), *made[5]))
+        if payload_len is None:
+            payload_len = seg.buffer_len()
+        ipr: IpRepr = _tuple_new(made[3], (*made[4], payload_len, *made[5]))
         return ipr
 
     def queue_rst(self) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 
 from smoltcp.stack.tcp.demux import listen_key
 from smoltcp.stack.tcp.icmp import path_mtu
+from smoltcp.stack.tcp.receive import window_left
 from smoltcp.stack.tcp.send import CHRONO_IDLE
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
@@ -208,10 +209,7 @@ class SegmentArrives(Part):
         plen = len(payload)
         seg_len = plen + (1 if ctl is _SYN or ctl is _FIN else 0)
         rcv_nxt = tcb.rcv_nxt
-        # RCV.WND: `window_left`, inlined (a call per segment otherwise).
-        rcv_wnd = _int_sub(tcb.rcv_adv, rcv_nxt) & SEQ_MASK
-        if rcv_wnd > SEQ_HALF:
-            rcv_wnd = 0
+        rcv_wnd = window_left(tcb.rcv_adv, rcv_nxt)
 
         # RFC 7323 5.3 (PAWS): a segment with an older timestamp than TS.Recent is a stale
         # duplicate: acknowledge and drop it.

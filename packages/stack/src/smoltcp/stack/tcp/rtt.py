@@ -184,18 +184,10 @@ class RttEstimator:
             self._rttvar += (delta - self._rttvar) >> 2
             self._srtt = srtt + ((r - srtt) >> 3)
         var4 = self._rttvar << 2
-        rto = self._rto_base = self._srtt + (
-            var4 if var4 > self._granularity else self._granularity
-        )
+        self._rto_base = self._srtt + (var4 if var4 > self._granularity else self._granularity)
         # RFC 6298 5.7: a fresh measurement after back-off recomputes the RTO from scratch.
         self._backoff = 0
-        # `_update_rto` with no back-off, inlined: this runs for nearly every ACK.
-        if rto < self._min_rto:
-            rto = self._min_rto
-        if rto > self._max_rto:
-            rto = self._max_rto
-        if rto != self._rto.micros:
-            self._rto = Duration(rto)
+        self._update_rto()
         return True
 
     def on_timeout(self, now: Instant | None = None) -> None:

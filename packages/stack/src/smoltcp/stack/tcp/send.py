@@ -16,6 +16,7 @@ from typing import Literal
 
 from smoltcp.stack.socket.base import Emit
 from smoltcp.stack.tcp.output import SegmentOutput
+from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, Payload
 from smoltcp.stack.tcp.trace import LossReason
@@ -62,8 +63,6 @@ _PMTU = LossReason.PMTU
 
 _int_sub = int.__sub__
 _SEQ_MOD = 1 << 32
-_SEQ_MASK = _SEQ_MOD - 1
-_SEQ_HALF = 1 << 31
 
 # States in which data (and the FIN, once queued) may be sent.
 _SENDING = frozenset((_ESTABLISHED, _CLOSE_WAIT, _FIN_WAIT_1, _CLOSING, _LAST_ACK))
@@ -308,8 +307,8 @@ class Sender(SegmentOutput):
         queued = len(tcb.tx)
         # SND.NXT - SND.UNA: TcpSeqNumber's signed distance, its formula inlined (this runs
         # several times per poll of a sending socket).
-        offset = _int_sub(snd_nxt, snd_una) & _SEQ_MASK
-        if offset > _SEQ_HALF:
+        offset = _int_sub(snd_nxt, snd_una) & SEQ_MASK
+        if offset > SEQ_HALF:
             offset -= _SEQ_MOD
         unsent = queued - offset
         fin_queued = st in _FIN_QUEUED
