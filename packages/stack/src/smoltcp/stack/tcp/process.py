@@ -129,17 +129,26 @@ class SegmentArrives(Part):
                         and rcv.rcv_fin_seq is None
                         and rcv.assembler.is_empty()
                     ):
-                        return self.predicted_data(cx, tcb.clock, seg, payload)
+                        return self.predicted_data(cx, now, ip, seg, payload)
                 else:
                     acked = _int_sub(ack, una) & SEQ_MASK
                     flight = _int_sub(tcb.snd_max, una) & SEQ_MASK
-                    if 0 < acked <= flight and acked + tcb.max_snd_wnd <= SEQ_HALF:
-                        return self.predicted_ack(now, tcb.clock, seg, ack, acked, flight)
+                    # (With SEG.ACK in (SND.UNA, SND.MAX] and the flight below half the
+                    # space, SEG.ACK > SND.MAX fails whether a probe is out or not.)
+                    if 0 < acked <= flight < SEQ_HALF and acked + tcb.max_snd_wnd <= SEQ_HALF:
+                        return self.predicted_ack(cx, now, ip, seg, ack, acked, flight)
         return self.process_synchronized(cx, now, ip, seg)
 
     def predicted_ack(
-        self, now: Instant, t: int, seg: TcpRepr, ack: TcpSeqNumber, acked: int, flight: int
-    ) -> None:
+        self,
+        cx: Context,
+        now: Instant,
+        ip: IpRepr,
+        seg: TcpRepr,
+        ack: TcpSeqNumber,
+        acked: int,
+        flight: int,
+    ) -> Reply | None:
         """Take a pure ACK of new data, as `process` predicted it: ESTABLISHED, SEG.SEQ =
         RCV.NXT, only ACK (and PSH), SND.UNA < SEG.ACK =< SND.MAX, the window unchanged, the
         timestamp (when in use) not older than TS.Recent, no SACK block, no text.
@@ -151,7 +160,7 @@ class SegmentArrives(Part):
         acknowledgment (`on_ack`), then TS.Recent and the keep-alive timer, in that order.
         """
         tcb = self.tcb
-        tcb.progress_at = t
+        t = tcb.progress_at = tcb.clock
         self.on_ack(now, t, seg, ack, acked, flight)
         if tcb.state is _CLOSED:
             return None
@@ -163,7 +172,7 @@ class SegmentArrives(Part):
         return None
 
     def predicted_data(
-        self, cx: Context, t: int, seg: TcpRepr, payload: bytes | memoryview
+        self, cx: Context, now: Instant, ip: IpRepr, seg: TcpRepr, payload: bytes | memoryview
     ) -> Reply | None:
         """Take in-order text, as `process` predicted it: ESTABLISHED, SEG.SEQ = RCV.NXT,
         only ACK (and PSH), SEG.ACK = SND.UNA, the window unchanged, the timestamp (when in
@@ -181,14 +190,18 @@ class SegmentArrives(Part):
         tcb = self.tcb
         rcv = self.rcv
         seq = seg.seq_number
-        tcb.progress_at = t
-        # `update_window` with the window unchanged: only SND.WL1/WL2 may move.
+        t = tcb.progress_at = tcb.clock
+        ack = tcb.snd_una  # = SEG.ACK, as predicted
+        # `update_window` with the window unchanged: SND.WL1/WL2 move when the rule lets them
+        # (MAX.SND.WND only as it would there); nothing reopens, so nothing wakes.
         wl1_to_seq = _int_sub(seq, tcb.snd_wl1) & SEQ_MASK
         if 0 < wl1_to_seq < SEQ_HALF or (
-            wl1_to_seq == 0 and _int_sub(seg.ack_number, tcb.snd_wl2) & SEQ_MASK < SEQ_HALF
+            wl1_to_seq == 0 and _int_sub(ack, tcb.snd_wl2) & SEQ_MASK < SEQ_HALF
         ):
             tcb.snd_wl1 = seq
-            tcb.snd_wl2 = seg.ack_number
+            tcb.snd_wl2 = ack
+            if tcb.snd_wnd > tcb.max_snd_wnd:
+                tcb.max_snd_wnd = tcb.snd_wnd
         if tcb.ts_ok and _int_sub(tcb.last_ack_sent, seq) & SEQ_MASK < SEQ_HALF:
             tcb.ts_recent = seg.timestamp.tsval  # type: ignore[union-attr]
         if tcb.keep_alive is not None:
@@ -198,11 +211,7 @@ class SegmentArrives(Part):
         tcb.rcv_nxt = _int_new(TcpSeqNumber, _int_add(tcb.rcv_nxt, count) & SEQ_MASK)
         tcb.n_bytes_in += count
         segs = rcv.segs_unacked = rcv.segs_unacked + 1
-        if (
-            rcv.ack_now
-            or rcv.ack_delay is None
-            or (segs >= 2 and not rcv.window_nearly_closed())
-        ):
+        if rcv.ack_now or rcv.ack_delay is None or (segs >= 2 and not rcv.window_nearly_closed()):
             rcv.ack_now = True
             self.sock._wake()
         elif rcv.ack_at is None:
