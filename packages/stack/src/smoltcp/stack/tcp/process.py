@@ -658,7 +658,7 @@ class SegmentArrives(Part):
             if seg.sack_ranges:
                 rec.board.update(seg.sack_ranges, ack, tcb.snd_max)
             else:
-                rec.board.update((), ack, tcb.snd_max)
+                rec.board.advance(ack)
         if rec.in_recovery:
             if ack >= rec.recover:
                 # RFC 6582 3.2 step 3: a full ACK ends recovery.
@@ -685,9 +685,18 @@ class SegmentArrives(Part):
             rec.rto_at = t + rec.rtt.rto.micros
         else:
             rec.rto_at = None
-        rec.tlp_after_ack(now, t, ack, seg, flight)
+        if rec.tlp_end is None:
+            # `tlp_after_ack` with no loss probe's resend to settle.
+            rec.tlp_out = False
+            rec.arm_loss_probe(t)
+        else:
+            rec.tlp_after_ack(now, t, ack, seg, flight)
         if tcb.sack_ok:
-            rec.rack_on_ack(now, t, seg)
+            if seg.sack_ranges:
+                rec.rack_on_ack(now, t, seg)
+            elif rec.rack.on_ack(ack, (), t):
+                # (`rack_on_ack` for an ACK without SACK blocks: no D-SACK to count.)
+                rec.rack_detect(now, t)
         self.update_window(seg.seq_number, ack, seg.window_len << tcb.snd_shift)
         if tcb.trace is not None:
             rec.trace_ack(t, seg)
