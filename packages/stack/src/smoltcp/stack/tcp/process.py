@@ -7,6 +7,14 @@ follow the RFC's order: LISTEN (in listener.py), SYN-SENT (3.10.7.3), then the e
 of 3.10.7.4 for the synchronized states; every change of state they make is one of
 `state.TRANSITIONS`. Octets go to `receive.Receiver`, acknowledgments to
 `recovery.Recovery`; a segment for a listening socket goes to `listener.Listener`.
+
+Header prediction (Van Jacobson's idea, as BSD and Linux have it): in ESTABLISHED, the two
+segments that make up nearly all of a one-way transfer, a pure ACK of new data and in-order
+text that acknowledges nothing new, are recognised by a few tests and taken by
+`predicted_ack` and `predicted_data`, which skip the checks that cannot apply to them and
+leave exactly the state, replies, timers, counters and trace records the general path
+would (tests/test_tcp_header_prediction.py compares the two). Every other segment takes the
+general path.
 """
 
 from __future__ import annotations
