@@ -7,6 +7,14 @@ follow the RFC's order: LISTEN (in listener.py), SYN-SENT (3.10.7.3), then the e
 of 3.10.7.4 for the synchronized states; every change of state they make is one of
 `state.TRANSITIONS`. Octets go to `receive.Receiver`, acknowledgments to
 `recovery.Recovery`; a segment for a listening socket goes to `listener.Listener`.
+
+Header prediction (Van Jacobson's idea, as BSD and Linux have it): in ESTABLISHED, the two
+segments that make up nearly all of a one-way transfer, a pure ACK of new data and in-order
+text that acknowledges nothing new, are recognised by a few tests and taken by
+`predicted_ack` and `predicted_data`, which skip the checks that cannot apply to them and
+leave exactly the state, replies, timers, counters and trace records the general path
+would (tests/test_tcp_header_prediction.py compares the two). Every other segment takes the
+general path.
 """
 
 from __future__ import annotations
@@ -48,10 +56,13 @@ _RST = TcpControl.RST
 # int's own subtraction of two sequence numbers, masked with SEQ_MASK: `TcpSeqNumber`'s
 # modular ``-`` and comparisons are Python-level calls, several per segment otherwise.
 _int_sub = int.__sub__
+_int_add = int.__add__
+_int_new = int.__new__
 _SEQ_MOD = 1 << 32
 _SYN = TcpControl.SYN
 _FIN = TcpControl.FIN
 _NONE = TcpControl.NONE
+_PSH = TcpControl.PSH
 
 # The states in which the peer may still send data (its FIN not yet received).
 _RECEIVING = frozenset((_ESTABLISHED, _FIN_WAIT_1, _FIN_WAIT_2))
@@ -101,7 +112,128 @@ class SegmentArrives(Part):
         if st is _CLOSED:
             # 3.10.7.1: everything but a RST is answered with a RST.
             return None if seg.control is _RST else rst_for(ip, seg)
+        if st is _ESTABLISHED and seg.seq_number == tcb.rcv_nxt and not seg.sack_ranges:
+            # Header prediction (see `predicted_ack`, `predicted_data`): the two common
+            # segments of a one-way transfer skip the general path's checks.
+            ctl = seg.control
+            ack = seg.ack_number
+            ts = seg.timestamp
+            if (
+                (ctl is _NONE or ctl is _PSH)
+                and ack is not None
+                and seg.window_len << tcb.snd_shift == tcb.snd_wnd
+                and (
+                    not tcb.ts_ok
+                    or (ts is not None and (ts.tsval - tcb.ts_recent) & SEQ_MASK < SEQ_HALF)
+                )
+            ):
+                payload = seg.payload
+                una = tcb.snd_una
+                if payload:
+                    rcv = self.rcv
+                    if (
+                        ack == una
+                        and len(payload) <= tcb.rx.window()
+                        and rcv.rcv_fin_seq is None
+                        and rcv.assembler.is_empty()
+                    ):
+                        return self.predicted_data(cx, now, ip, seg, payload)
+                else:
+                    acked = _int_sub(ack, una) & SEQ_MASK
+                    flight = _int_sub(tcb.snd_max, una) & SEQ_MASK
+                    # (With SEG.ACK in (SND.UNA, SND.MAX] and the flight below half the
+                    # space, SEG.ACK > SND.MAX fails whether a probe is out or not.)
+                    if 0 < acked <= flight < SEQ_HALF and acked + tcb.max_snd_wnd <= SEQ_HALF:
+                        return self.predicted_ack(cx, now, ip, seg, ack, acked, flight)
         return self.process_synchronized(cx, now, ip, seg)
+
+    def predicted_ack(
+        self,
+        cx: Context,
+        now: Instant,
+        ip: IpRepr,
+        seg: TcpRepr,
+        ack: TcpSeqNumber,
+        acked: int,
+        flight: int,
+    ) -> Reply | None:
+        """Take a pure ACK of new data, as `process` predicted it: ESTABLISHED, SEG.SEQ =
+        RCV.NXT, only ACK (and PSH), SND.UNA < SEG.ACK =< SND.MAX, the window unchanged, the
+        timestamp (when in use) not older than TS.Recent, no SACK block, no text.
+
+        Why the general path's checks have nothing to say about it: PAWS passes; a
+        segment with no text at RCV.NXT is acceptable whatever the window (3.10.7.4 first
+        check); there is no RST, SYN, URG or FIN; SEG.ACK lies in (SND.UNA, SND.MAX] and
+        within MAX.SND.WND (RFC 5961 5.2): so what remains is the fifth check's new
+        acknowledgment (`on_ack`), then TS.Recent and the keep-alive timer, in that order.
+        """
+        tcb = self.tcb
+        t = tcb.progress_at = tcb.clock
+        self.on_ack(now, t, seg, ack, acked, flight)
+        if tcb.state is _CLOSED:
+            return None
+        # RFC 7323 4.3, as in `process_synchronized` (SEG.SEQ = RCV.NXT here).
+        if tcb.ts_ok and _int_sub(tcb.last_ack_sent, seg.seq_number) & SEQ_MASK < SEQ_HALF:
+            tcb.ts_recent = seg.timestamp.tsval  # type: ignore[union-attr]
+        if tcb.keep_alive is not None:
+            tcb.keepalive_at = t + tcb.keep_alive
+        return None
+
+    def predicted_data(
+        self, cx: Context, now: Instant, ip: IpRepr, seg: TcpRepr, payload: bytes | memoryview
+    ) -> Reply | None:
+        """Take in-order text, as `process` predicted it: ESTABLISHED, SEG.SEQ = RCV.NXT,
+        only ACK (and PSH), SEG.ACK = SND.UNA, the window unchanged, the timestamp (when in
+        use) not older than TS.Recent, no SACK block, and the text fits the receive buffer,
+        which holds nothing out of order (nor a FIN beyond a hole).
+
+        Why the general path's checks have nothing to say about it: PAWS passes; text at
+        RCV.NXT is acceptable whatever the window (3.10.7.4 first check; what the buffer
+        cannot hold is trimmed, and here nothing is); there is no RST, SYN, URG or FIN;
+        SEG.ACK = SND.UNA acknowledges nothing and is no duplicate ACK (it carries text), so
+        the fifth check only applies the SND.WL1/WL2 rule, to an unchanged window. What
+        remains: the window rule, TS.Recent, the keep-alive timer, the text (`receive_data`)
+        and the bound on ACKs held back, in the general path's order.
+        """
+        tcb = self.tcb
+        rcv = self.rcv
+        seq = seg.seq_number
+        t = tcb.progress_at = tcb.clock
+        ack = tcb.snd_una  # = SEG.ACK, as predicted
+        # `update_window` with the window unchanged: SND.WL1/WL2 move when the rule lets them
+        # (MAX.SND.WND only as it would there); nothing reopens, so nothing wakes.
+        wl1_to_seq = _int_sub(seq, tcb.snd_wl1) & SEQ_MASK
+        if 0 < wl1_to_seq < SEQ_HALF or (
+            wl1_to_seq == 0 and _int_sub(ack, tcb.snd_wl2) & SEQ_MASK < SEQ_HALF
+        ):
+            tcb.snd_wl1 = seq
+            tcb.snd_wl2 = ack
+            if tcb.snd_wnd > tcb.max_snd_wnd:
+                tcb.max_snd_wnd = tcb.snd_wnd
+        if tcb.ts_ok and _int_sub(tcb.last_ack_sent, seq) & SEQ_MASK < SEQ_HALF:
+            tcb.ts_recent = seg.timestamp.tsval  # type: ignore[union-attr]
+        if tcb.keep_alive is not None:
+            tcb.keepalive_at = t + tcb.keep_alive
+        # `Receiver.receive_data` for text in order with no hole, that the buffer holds whole.
+        count = tcb.rx.enqueue_slice(payload)
+        tcb.rcv_nxt = _int_new(TcpSeqNumber, _int_add(tcb.rcv_nxt, count) & SEQ_MASK)
+        tcb.n_bytes_in += count
+        segs = rcv.segs_unacked = rcv.segs_unacked + 1
+        if rcv.ack_now or rcv.ack_delay is None or (segs >= 2 and not rcv.window_nearly_closed()):
+            rcv.ack_now = True
+            self.sock._wake()
+        elif rcv.ack_at is None:
+            rcv.ack_at = t + rcv.ack_delay
+            self.sock._wake()
+        stretch = rcv.ack_stretch
+        if stretch is None:
+            stretch = (tcb.rcv_mss - (12 if tcb.ts_ok else 0)) << 1
+        unacked = _int_sub(tcb.rcv_nxt, tcb.last_ack_sent) & SEQ_MASK
+        if unacked > SEQ_HALF:
+            unacked -= _SEQ_MOD
+        if unacked >= stretch and not rcv.window_nearly_closed():
+            return self.ack_reply(cx, t)
+        return None
 
     def accept_syn(self, cx: Context, now: Instant, ip: IpRepr, seg: TcpRepr) -> None:
         """Record the peer's SYN: IRS, MSS and the options both ends agree on (RFC 7323, 2018)."""
@@ -534,7 +666,7 @@ class SegmentArrives(Part):
             if seg.sack_ranges:
                 rec.board.update(seg.sack_ranges, ack, tcb.snd_max)
             else:
-                rec.board.update((), ack, tcb.snd_max)
+                rec.board.advance(ack)
         if rec.in_recovery:
             if ack >= rec.recover:
                 # RFC 6582 3.2 step 3: a full ACK ends recovery.
@@ -561,9 +693,18 @@ class SegmentArrives(Part):
             rec.rto_at = t + rec.rtt.rto.micros
         else:
             rec.rto_at = None
-        rec.tlp_after_ack(now, t, ack, seg, flight)
+        if rec.tlp_end is None:
+            # `tlp_after_ack` with no loss probe's resend to settle.
+            rec.tlp_out = False
+            rec.arm_loss_probe(t)
+        else:
+            rec.tlp_after_ack(now, t, ack, seg, flight)
         if tcb.sack_ok:
-            rec.rack_on_ack(now, t, seg)
+            if seg.sack_ranges:
+                rec.rack_on_ack(now, t, seg)
+            elif rec.rack.on_ack(ack, (), t):
+                # (`rack_on_ack` for an ACK without SACK blocks: no D-SACK to count.)
+                rec.rack_detect(now, t)
         self.update_window(seg.seq_number, ack, seg.window_len << tcb.snd_shift)
         if tcb.trace is not None:
             rec.trace_ack(t, seg)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from smoltcp.stack.tcp.seq import SEQ_MASK, seq_dist
+from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_dist
 from smoltcp.wire import TcpSeqNumber
 
 __all__ = ["MAX_SACK_BLOCKS", "SackScoreboard", "is_dsack"]
@@ -131,14 +131,17 @@ class SackScoreboard:
 
     # -- input ----------------------------------------------------------------------------
 
-    def _advance(self, snd_una: int) -> None:
+    def advance(self, snd_una: int) -> None:
+        """Follow SND.UNA to ``snd_una``: what `update` does with no SACK block (every ACK)."""
+        snd_una = int(snd_una)
         una = self._una
         if una is None:
             self._una = snd_una
             return
-        shift = seq_dist(una, snd_una)
-        if shift <= 0:
-            # An old ACK (shift < 0) must not move the board back.
+        # (`seq_dist` inlined: this runs for every ACK.)
+        shift = (snd_una - una) & SEQ_MASK
+        if shift == 0 or shift >= SEQ_HALF:
+            # An old ACK (a negative distance) must not move the board back.
             return
         self._una = snd_una
         self._pipe = None
@@ -172,8 +175,7 @@ class SackScoreboard:
         D-SACKs of old data, RFC 2883, or garbage). Return how many octets this call newly
         marked SACKed (0: nothing new).
         """
-        snd_una = int(snd_una)
-        self._advance(snd_una)
+        self.advance(snd_una)
         if not blocks:
             return 0  # (most ACKs: nothing more to do than follow SND.UNA)
         una = self._una
@@ -286,7 +288,7 @@ class SackScoreboard:
         """
         snd_una = int(snd_una)
         snd_nxt = int(snd_nxt)
-        self._advance(snd_una)
+        self.advance(snd_una)
         cached = self._pipe
         if (
             cached is not None
@@ -334,7 +336,7 @@ class SackScoreboard:
         with ``rule3=False``, tries new data, then calls again.) The range stops at the next
         SACKed octet. Call `mark_retransmitted` once it is sent.
         """
-        self._advance(int(snd_una))
+        self.advance(snd_una)
         blocks = self._blocks
         if not blocks:
             return None
