@@ -231,6 +231,9 @@ class StackSide:
         sock.listen(IpEndpoint(None, port), 128 if self.mode == "connect" else 0)
         self.children: list[tuple[int, TcpSocket]] = []
         self.served = 0
+        # Whether the last `step` queued an echo or a close (connect mode): the loop then
+        # polls again at once instead of asking the stack when (it would say "now").
+        self.queued = False
         self.source = memoryview(bytes(min(buffer, 1 << 20)))
         self.sink = bytearray(buffer)
         self.view = memoryview(self.sink)
@@ -303,12 +306,13 @@ class StackSide:
             children.append((handle, self.sockets[handle]))
             self.served += 1
             handle = accept()
-        removed = False
+        removed = closed = False
+        sent = self.sent
         for handle, child in children:
             state = child.state
             if state is _ESTABLISHED or state is _CLOSE_WAIT:
                 # Echoing or closing never leaves the child CLOSED or in TIME-WAIT.
-                self._echo(child)
+                closed = self._echo(child) or closed
             elif state is _CLOSED or state is _TIME_WAIT:
                 self.sockets.remove(handle)
                 removed = True
@@ -317,6 +321,7 @@ class StackSide:
             # rebuilt only then, not once per loop round.
             sockets = self.sockets
             self.children = [c for c in children if c[0] in sockets]
+        self.queued = closed or self.sent != sent
 
     def moved(self) -> int:
         """Octets the stack moved: sent (reader), received (writer), both (rr, connect)."""
@@ -410,7 +415,14 @@ class Bench:
 
         try:
             try:
-                poll_loop(self.iface, self.device, sockets, step, clock=self.clock)
+                poll_loop(
+                    self.iface,
+                    self.device,
+                    sockets,
+                    step,
+                    clock=self.clock,
+                    again=(lambda: side.queued) if mode == "connect" else None,
+                )
             except KeyboardInterrupt:
                 if isinstance(peer, ProcessPeer):
                     peer.interrupt()
