@@ -369,3 +369,57 @@ def test_a_child_of_a_subclass_with_its_own_init_gets_its_state() -> None:
     assert child._rec.cc is not listener._rec.cc
     segment(h, "192.168.69.2", 50000, 1001, ack=synack.seq + 1, flags="A")
     assert child.state is TcpState.ESTABLISHED and listener.accept() is not None
+
+
+def _refusing_listener(
+    backlog: int, syn_backlog: int | None, **config: Any
+) -> tuple[Harness, TcpSocket, list[bool]]:
+    # A listener whose observer (its children's too) refuses SYN-RECEIVED while asked to.
+    refuse = [True]
+
+    def observe(old: TcpState, new: TcpState) -> None:
+        if new is TcpState.SYN_RECEIVED and refuse[0]:
+            raise RuntimeError("not now")
+
+    h = Harness(medium=Medium.IP, **config)
+    listener = TcpSocket(4096, 4096, on_state_change=observe)
+    listener.listen(PORT, backlog=backlog, syn_backlog=syn_backlog)
+    h.sockets.add(listener)
+    return h, listener, refuse
+
+
+def test_a_child_whose_open_is_refused_stays_filed_under_the_listeners_key() -> None:
+    # A child is filed under its connection's key only once its open succeeds; one whose
+    # SYN-RECEIVED the observer refuses stays as it was born: LISTEN, behind the listener.
+    h, listener, refuse = _refusing_listener(backlog=4, syn_backlog=None)
+    with pytest.raises(AssertionError, match="unexpected exception"):
+        segment(h, "192.168.69.2", 50000, 1000)
+    [child] = [s for _, s in h.sockets if s is not listener]
+    assert child.state is TcpState.LISTEN
+    [(key, socks)] = list(h.sockets.demux.items())
+    assert list(socks) == [listener, child]
+    # Allowed again, the next SYN opens a child filed under its connection alone.
+    refuse[0] = False
+    [synack] = segment(h, "192.168.69.3", 50001, 2000)
+    assert synack.flags == "SA"
+    assert list(h.sockets.demux[key]) == [listener, child]
+    [opened] = [s for _, s in h.sockets if s is not listener and s is not child]
+    assert opened.state is TcpState.SYN_RECEIVED
+    local, remote = opened.local_endpoint, opened.remote_endpoint
+    ckey = connection_key(local.addr, local.port, remote.addr, remote.port)
+    assert list(h.sockets.demux[ckey]) == [opened]
+
+
+def test_a_cookie_child_whose_open_is_refused_stays_filed_under_the_listeners_key() -> None:
+    h, listener, refuse = _refusing_listener(backlog=2, syn_backlog=1)
+    refuse[0] = False
+    fill_syn_queue(h, 1)
+    [synack] = segment(h, "192.168.69.2", 50000, 1000, options=b"\x02\x04\x05\x78")
+    assert listener.listener_stats().cookies_sent == 1
+    refuse[0] = True
+    with pytest.raises(AssertionError, match="unexpected exception"):
+        segment(h, "192.168.69.2", 50000, 1001, synack.seq + 1, "A")
+    assert listener.listener_stats().cookies_accepted == 1
+    [born] = [s for _, s in h.sockets if s is not listener and s.state is TcpState.LISTEN]
+    [key] = [k for k, socks in h.sockets.demux.items() if listener in socks]
+    assert list(h.sockets.demux[key]) == [listener, born]

@@ -88,6 +88,10 @@ MAX_BUFFER = 256 << 20
 MAX_REPEAT = 100
 # How often (microseconds of the stack's clock) the loop looks at the peer and the time-outs.
 _CHECK_INTERVAL_US = 1000
+_ESTABLISHED = TcpState.ESTABLISHED
+_CLOSE_WAIT = TcpState.CLOSE_WAIT
+_CLOSED = TcpState.CLOSED
+_TIME_WAIT = TcpState.TIME_WAIT
 
 
 def buffer_size(text: str) -> int:
@@ -225,8 +229,11 @@ class StackSide:
         sockets.add(sock)
         # The connection mode takes children from a backlog; the others are one connection.
         sock.listen(IpEndpoint(None, port), 128 if self.mode == "connect" else 0)
-        self.children: list[int] = []
+        self.children: list[tuple[int, TcpSocket]] = []
         self.served = 0
+        # Whether the last `step` queued an echo or a close (connect mode): the loop then
+        # polls again at once instead of asking the stack when (it would say "now").
+        self.queued = False
         self.source = memoryview(bytes(min(buffer, 1 << 20)))
         self.sink = bytearray(buffer)
         self.view = memoryview(self.sink)
@@ -290,23 +297,31 @@ class StackSide:
         return False
 
     def _serve_children(self) -> None:
-        sockets = self.sockets
+        # Runs once per turn of the poll loop, a few times per connection: each child is
+        # kept with its socket (no look-up per turn) and its state read once.
         children = self.children
-        while (handle := self.sock.accept()) is not None:
-            children.append(handle)
+        accept = self.sock.accept
+        handle = accept()
+        while handle is not None:
+            children.append((handle, self.sockets[handle]))
             self.served += 1
-        removed = False
-        for handle in children:
-            child = sockets.get(handle)
-            if child.state is TcpState.ESTABLISHED or child.state is TcpState.CLOSE_WAIT:
-                self._echo(child)
-            if child.state is TcpState.CLOSED or child.state is TcpState.TIME_WAIT:
-                sockets.remove(handle)
+            handle = accept()
+        removed = closed = False
+        sent = self.sent
+        for handle, child in children:
+            state = child.state
+            if state is _ESTABLISHED or state is _CLOSE_WAIT:
+                # Echoing or closing never leaves the child CLOSED or in TIME-WAIT.
+                closed = self._echo(child) or closed
+            elif state is _CLOSED or state is _TIME_WAIT:
+                self.sockets.remove(handle)
                 removed = True
         if removed:
             # Handles are never reused: a removed one is no longer in the set. The list is
             # rebuilt only then, not once per loop round.
-            self.children = [h for h in children if h in sockets]
+            sockets = self.sockets
+            self.children = [c for c in children if c[0] in sockets]
+        self.queued = closed or self.sent != sent
 
     def moved(self) -> int:
         """Octets the stack moved: sent (reader), received (writer), both (rr, connect)."""
@@ -400,7 +415,14 @@ class Bench:
 
         try:
             try:
-                poll_loop(self.iface, self.device, sockets, step, clock=self.clock)
+                poll_loop(
+                    self.iface,
+                    self.device,
+                    sockets,
+                    step,
+                    clock=self.clock,
+                    again=(lambda: side.queued) if mode == "connect" else None,
+                )
             except KeyboardInterrupt:
                 if isinstance(peer, ProcessPeer):
                     peer.interrupt()

@@ -65,12 +65,15 @@ def poll_loop(
     clock: Clock | None = None,
     max_sleep: Duration = MAX_SLEEP,
     wait: Callable[[Sequence[Any], Duration | None], object] | None = None,
+    again: Callable[[], bool] | None = None,
 ) -> None:
     """Poll ``iface`` and call ``step(now)`` until it returns False.
 
     Between rounds it sleeps on ``device`` for at most the stack's own `poll_delay` and at most
     ``max_sleep`` (so that ``step`` can act on time, e.g. send the next ping). ``wait`` replaces
-    `smoltcp.phy.wait` (an in-memory device has nothing to wait on).
+    `smoltcp.phy.wait` (an in-memory device has nothing to wait on). When ``again()`` is True
+    after a step (the application queued something to send), the next round starts at once,
+    without asking the stack how long it may sleep: the next poll visits the sockets anyway.
     """
     from smoltcp.phy import Waiter
 
@@ -89,6 +92,8 @@ def poll_loop(
         poll(now, device, sockets)
         if not step(now):
             return
+        if again is not None and again():
+            continue
         delay = poll_delay(now, sockets)
         # Compared as integers: this runs once per frame in a busy loop.
         if delay is None or delay.micros > max_us:

@@ -310,7 +310,11 @@ class Listener(Part):
         if self.half_open >= self.syn_backlog_max:
             return self.overflow(cx, now, ip, seg)
         child = self.spawn(sockets)
-        child._lst.open_passive(cx, now, ip, seg)
+        try:
+            child._lst.open_passive(cx, now, ip, seg)
+        except BaseException:
+            self.file_unopened(child)
+            raise
         return None
 
     def spawn(self, sockets: object) -> TcpSocket:
@@ -329,12 +333,21 @@ class Listener(Part):
                 parent.child_changed(lst, old, new)
 
         child._tcb.observer = observe
-        # Not a transition of the diagram: the child is born listening, for its one SYN. The
-        # set files it under our key until the SYN moves it to its connection's.
-        child._tcb.state = _LISTEN
+        # Added while CLOSED, so filed under no key: the caller's open (`open_passive`,
+        # `open_cookie`) files it under its connection's at once, and filing it under our key
+        # first would cost a refiling per connection. Then (not a transition of the diagram)
+        # it is born listening, for its one SYN.
         handle = self.sock._set.add(child)  # type: ignore[union-attr]
+        child._tcb.state = _LISTEN
         self.pending.append(handle)
         return child
+
+    def file_unopened(self, child: TcpSocket) -> None:
+        """File ``child`` (just spawned, LISTEN) under our key, as if `spawn` had: its open
+        failed before it was filed under its connection's (an ``on_state_change`` that
+        refused SYN-RECEIVED)."""
+        if child._tcb.state is _LISTEN:
+            child._rebind()
 
     def overflow(self, cx: Context, now: Instant, ip: IpRepr, seg: TcpRepr) -> Reply | None:
         """The SYN queue is full: answer with a SYN cookie (RFC 4987 3.6), or drop the SYN.
@@ -397,7 +410,11 @@ class Listener(Part):
         self.counts["cookies_accepted"] += 1
         child = self.spawn(sockets)
         offset = self.cookie_ts_offset
-        child._lst.open_cookie(cx, now, ip, seg, options, 0 if offset is None else offset)
+        try:
+            child._lst.open_cookie(cx, now, ip, seg, options, 0 if offset is None else offset)
+        except BaseException:
+            self.file_unopened(child)
+            raise
         # The ACK itself enters ESTABLISHED, and any text or FIN on it is taken.
         return child.process(cx, now, ip, seg)
 
