@@ -75,6 +75,43 @@ def test_timer_in_a_callback_at_the_same_time_runs_after_those_due() -> None:
     assert order == ["first", "second", "soon"]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 3), min_size=1, max_size=6),
+    st.lists(st.lists(st.integers(0, 3), max_size=3), min_size=40, max_size=40),
+    st.integers(1, 7),
+)
+def test_events_run_in_time_then_scheduling_order(
+    first: list[int], spawns: list[list[int]], budget: int
+) -> None:
+    # Events that schedule others at the same instant (0) or later, run in pieces of a few
+    # events: the order is that of (time, the order they were scheduled in), the sequence
+    # numbers of a single heap, whether an event waits in the heap or in the FIFO of the
+    # current instant.
+    sim = Simulator()
+    ran: list[int] = []
+    scheduled: list[tuple[int, int]] = []  # (time, id) in the order they were scheduled
+
+    def schedule(at: int) -> None:
+        ident = len(scheduled)
+        scheduled.append((at, ident))
+        sim._schedule(at, lambda t: event(t, ident))
+
+    def event(t: int, ident: int) -> None:
+        assert t == sim.now_us == scheduled[ident][0]
+        ran.append(ident)
+        if ident < len(spawns):
+            for delay in spawns[ident]:
+                schedule(t + delay)
+
+    for at in first:
+        schedule(at)
+    while sim.run(max_events=budget):
+        pass
+    expected = [ident for _, ident in sorted(scheduled)]
+    assert ran == expected and sim.next_event() is None
+
+
 def test_timer_misuse_raises() -> None:
     sim = Simulator()
     with pytest.raises(ValueError, match="delay"):

@@ -613,7 +613,7 @@ class Port:
             if self._hand_over and not self.queue._frames and self._armed is None:
                 sim = self.sim
                 heap = sim._heap
-                if not sim._now and (not heap or heap[0][0] != now):
+                if not sim._due_now and (not heap or heap[0][0] != now):
                     # Its delivery would be the next event: done at the end of this one.
                     self._busy = False
                     self.node.on_room(self, now)

@@ -90,7 +90,7 @@ class Simulator:
         self._seq = 0
         # The events scheduled for the current instant while the clock stood there, in order:
         # they run after the heap's entries of the instant (all scheduled before them).
-        self._now: deque[Callable[[int], Any]] = deque()
+        self._due_now: deque[Callable[[int], Any]] = deque()
         self._stopped = False
 
     # -- clock --------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ class Simulator:
     def _schedule(self, when_us: int, event: Callable[[int], Any]) -> None:
         """Call ``event(when_us)`` at ``when_us`` (at once if it lies in the past)."""
         if when_us <= self.now_us:
-            self._now.append(event)
+            self._due_now.append(event)
             return
         self._seq = seq = self._seq + 1
         _heappush(self._heap, (when_us, seq, event))
@@ -147,7 +147,7 @@ class Simulator:
 
     def next_event(self) -> int | None:
         """Return when the next event is due (microseconds), or None if none is scheduled."""
-        if self._now:
+        if self._due_now:
             return self.now_us
         return self._heap[0][0] if self._heap else None
 
@@ -177,7 +177,7 @@ class Simulator:
         end = None if until is None else (until.micros if isinstance(until, Instant) else until)
         heap = self._heap
         pop = heapq.heappop
-        due_now = self._now
+        due_now = self._due_now
         take_now = due_now.popleft
         ran = 0
         base = self.events
