@@ -75,6 +75,43 @@ def test_timer_in_a_callback_at_the_same_time_runs_after_those_due() -> None:
     assert order == ["first", "second", "soon"]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 3), min_size=1, max_size=6),
+    st.lists(st.lists(st.integers(0, 3), max_size=3), min_size=40, max_size=40),
+    st.integers(1, 7),
+)
+def test_events_run_in_time_then_scheduling_order(
+    first: list[int], spawns: list[list[int]], budget: int
+) -> None:
+    # Events that schedule others at the same instant (0) or later, run in pieces of a few
+    # events: the order is that of (time, the order they were scheduled in), the sequence
+    # numbers of a single heap, whether an event waits in the heap or in the FIFO of the
+    # current instant.
+    sim = Simulator()
+    ran: list[int] = []
+    scheduled: list[tuple[int, int]] = []  # (time, id) in the order they were scheduled
+
+    def schedule(at: int) -> None:
+        ident = len(scheduled)
+        scheduled.append((at, ident))
+        sim._schedule(at, lambda t: event(t, ident))
+
+    def event(t: int, ident: int) -> None:
+        assert t == sim.now_us == scheduled[ident][0]
+        ran.append(ident)
+        if ident < len(spawns):
+            for delay in spawns[ident]:
+                schedule(t + delay)
+
+    for at in first:
+        schedule(at)
+    while sim.run(max_events=budget):
+        pass
+    expected = [ident for _, ident in sorted(scheduled)]
+    assert ran == expected and sim.next_event() is None
+
+
 def test_timer_misuse_raises() -> None:
     sim = Simulator()
     with pytest.raises(ValueError, match="delay"):
@@ -532,3 +569,53 @@ def test_summary_helpers() -> None:
     assert percentile([5, 1, 3, 2, 4], 50) == 3
     assert percentile([5, 1, 3, 2, 4], 100) == 5
     assert percentile([], 50) is None
+
+
+def _zero_delay_network(seed: int, offload: bool, hand_over: bool) -> tuple[Network, list]:
+    # Hosts on switches without delay (and a router between them), several kinds of flows:
+    # many instants where a frame leaves one port as other events are due.
+    net = Network(seed)
+    net.add_switch("s1")
+    net.add_switch("s2")
+    r = net.add_router("r")
+    hosts = [
+        net.add_host(f"a{i}", f"10.0.1.{i + 1}/24", gateway="10.0.1.254", offload=offload)
+        for i in range(3)
+    ] + [net.add_host("b", "10.0.2.1/24", gateway="10.0.2.254", offload=offload)]
+    fast = LinkSpec(rate_bps=100_000_000, queue=QueueSpec(limit=20))
+    for h in hosts[:3]:
+        net.add_link(f"l{h.name}", h.name, "s1", fast)
+    net.add_link("e1", "s1", "r", LinkSpec(rate_bps=20_000_000, queue=QueueSpec(limit=8)))
+    net.add_link("e2", "r", "s2", LinkSpec(queue=QueueSpec(limit=30)))
+    net.add_link("lb", "b", "s2", fast)
+    r.set_interface("e1", "02:00:00:00:01:fe", "10.0.1.254/24")
+    r.set_interface("e2", "02:00:00:00:02:fe", "10.0.2.254/24")
+    net.add_flow(Bulk("bulk", hosts[0], hosts[3], 5001, size=400_000))
+    net.add_flow(RequestResponse("rr", hosts[1], hosts[3], 80, request=300, response=9000))
+    net.add_flow(ConnectionRate("crr", hosts[2], hosts[3], 81, request=50, response=3000))
+    seen: list = []
+    for link in net.links.values():
+        for port in link.ports:
+            if not hand_over:
+                port._hand_over = False
+            port.tap = lambda now, frame, name=port.name: seen.append((name, now, bytes(frame)))
+    return net, seen
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("offload", [False, True])
+def test_zero_delay_hand_over_keeps_every_frame_time_and_count(seed: int, offload: bool) -> None:
+    # A frame handed to the far end in the event it leaves in (a wire without delay) makes
+    # the run take fewer events and changes nothing else: the frames and their times on
+    # every port, the counters, the hosts' polls, the flows.
+    runs = []
+    for hand_over in (False, True):
+        net, seen = _zero_delay_network(seed, offload, hand_over)
+        net.run(1_500_000)
+        summary = net.summary()
+        events = summary.pop("events", None)
+        polls = [(h.polls, h.interface_polls, h.retries) for h in net.hosts.values()]
+        runs.append((seen, summary, polls, net.sim.events, events))
+    (seen0, summary0, polls0, events0, _), (seen1, summary1, polls1, events1, _) = runs
+    assert seen1 == seen0 and summary1 == summary0 and polls1 == polls0
+    assert len(seen0) > 1000 and events1 < events0

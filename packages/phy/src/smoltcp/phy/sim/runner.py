@@ -3,7 +3,10 @@
 Time is an integer number of microseconds (the stack's `Instant`). Nothing here sleeps or reads
 a wall clock: `Simulator.run` pops the earliest event, sets the clock to its time and calls it.
 Events at the same time run in the order they were scheduled (a sequence number breaks the
-tie), so a run depends only on the scenario and its seeds.
+tie), so a run depends only on the scenario and its seeds. An event scheduled for the current
+instant (a frame passed on at once, a host polled for the frame it just received) waits in a
+plain FIFO rather than the heap: everything the heap holds for this instant was scheduled
+before it, so the FIFO after the heap's entries of the instant is the same order.
 
 Three kinds of events drive a run: a host's `Interface.poll_at` (hosts schedule their own
 polls), a frame's delivery at the far end of a link (links schedule those), and application
@@ -17,6 +20,7 @@ from __future__ import annotations
 import heapq
 import random
 import sys
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -84,6 +88,9 @@ class Simulator:
         # instant as they were scheduled, and never lets two entries compare their events.
         self._heap: list[tuple[int, int, Callable[[int], Any]]] = []
         self._seq = 0
+        # The events scheduled for the current instant while the clock stood there, in order:
+        # they run after the heap's entries of the instant (all scheduled before them).
+        self._due_now: deque[Callable[[int], Any]] = deque()
         self._stopped = False
 
     # -- clock --------------------------------------------------------------------------------
@@ -105,8 +112,9 @@ class Simulator:
 
     def _schedule(self, when_us: int, event: Callable[[int], Any]) -> None:
         """Call ``event(when_us)`` at ``when_us`` (at once if it lies in the past)."""
-        if when_us < self.now_us:
-            when_us = self.now_us
+        if when_us <= self.now_us:
+            self._due_now.append(event)
+            return
         self._seq = seq = self._seq + 1
         _heappush(self._heap, (when_us, seq, event))
 
@@ -139,6 +147,8 @@ class Simulator:
 
     def next_event(self) -> int | None:
         """Return when the next event is due (microseconds), or None if none is scheduled."""
+        if self._due_now:
+            return self.now_us
         return self._heap[0][0] if self._heap else None
 
     def stop(self) -> None:
@@ -167,6 +177,8 @@ class Simulator:
         end = None if until is None else (until.micros if isinstance(until, Instant) else until)
         heap = self._heap
         pop = heapq.heappop
+        due_now = self._due_now
+        take_now = due_now.popleft
         ran = 0
         base = self.events
         # The checks per event are kept to comparisons with what never matches when unused:
@@ -176,27 +188,38 @@ class Simulator:
         report_at = progress_every if progress is not None else sys.maxsize
         check = min(budget, report_at)
         self._stopped = False
-        while heap and budget > 0:
-            entry = pop(heap)
-            when = entry[0]
-            if when > last and end is not None:
-                _heappush(heap, entry)  # not due before the end: back where it was
+        now = self.now_us
+        if now > last:
+            budget = 0  # the clock is past the end already: nothing is due before it
+        while budget > 0:
+            if due_now:
+                # What was scheduled for this instant since the clock came here, after the
+                # heap's entries of the instant (all scheduled before it came).
+                event = pop(heap)[2] if heap and heap[0][0] == now else take_now()
+            elif heap:
+                entry = pop(heap)
+                now = entry[0]
+                if now > last:
+                    _heappush(heap, entry)  # not due before the end: back where it was
+                    break
+                self.now_us = now
+                event = entry[2]
+            else:
                 break
-            self.now_us = when
-            entry[2](when)
+            event(now)
             ran += 1
             if ran >= check:
                 if ran == report_at and progress is not None:
                     report_at += progress_every
                     self.events = base + ran
-                    progress(when)
+                    progress(now)
                 if ran >= budget:
                     break
                 check = min(budget, report_at)
             if self._stopped:
                 break
         self.events = base + ran
-        if end is not None and not self._stopped and (not heap or heap[0][0] > end):
+        if end is not None and not self._stopped and not due_now and (not heap or heap[0][0] > end):
             # Nothing else happens before the end: the clock moves there.
             self.now_us = max(self.now_us, end)
         return ran
