@@ -388,38 +388,46 @@ def _refusing_listener(
     return h, listener, refuse
 
 
-def test_a_child_whose_open_is_refused_stays_filed_under_the_listeners_key() -> None:
-    # A child is filed under its connection's key only once its open succeeds; one whose
-    # SYN-RECEIVED the observer refuses stays as it was born: LISTEN, behind the listener.
+def test_a_child_whose_open_is_refused_is_forgotten() -> None:
+    # A child whose SYN-RECEIVED the observer refuses answered nothing: it leaves the backlog
+    # and the set, is never handed out by accept, and the peer's next SYN is served.
     h, listener, refuse = _refusing_listener(backlog=4, syn_backlog=None)
     with pytest.raises(AssertionError, match="unexpected exception"):
         segment(h, "192.168.69.2", 50000, 1000)
-    [child] = [s for _, s in h.sockets if s is not listener]
-    assert child.state is TcpState.LISTEN
+    assert [s for _, s in h.sockets] == [listener]
     [(key, socks)] = list(h.sockets.demux.items())
-    assert list(socks) == [listener, child]
-    # Allowed again, the next SYN opens a child filed under its connection alone.
+    assert list(socks) == [listener]
+    assert listener.accept() is None
+    assert listener.backlog == 0
+    stats = listener.listener_stats()
+    assert (stats.half_open, stats.accept_queue, stats.syns_received) == (0, 0, 1)
+    # Allowed again, the retransmitted SYN opens a child filed under its connection alone.
     refuse[0] = False
-    [synack] = segment(h, "192.168.69.3", 50001, 2000)
+    [synack] = segment(h, "192.168.69.2", 50000, 1000)
     assert synack.flags == "SA"
-    assert list(h.sockets.demux[key]) == [listener, child]
-    [opened] = [s for _, s in h.sockets if s is not listener and s is not child]
+    assert list(h.sockets.demux[key]) == [listener]
+    [opened] = [s for _, s in h.sockets if s is not listener]
     assert opened.state is TcpState.SYN_RECEIVED
     local, remote = opened.local_endpoint, opened.remote_endpoint
     ckey = connection_key(local.addr, local.port, remote.addr, remote.port)
     assert list(h.sockets.demux[ckey]) == [opened]
+    segment(h, "192.168.69.2", 50000, 1001, ack=synack.seq + 1, flags="A")
+    assert listener.accept() == opened.handle
 
 
-def test_a_cookie_child_whose_open_is_refused_stays_filed_under_the_listeners_key() -> None:
+def test_a_cookie_child_whose_open_is_refused_is_forgotten() -> None:
     h, listener, refuse = _refusing_listener(backlog=2, syn_backlog=1)
     refuse[0] = False
     fill_syn_queue(h, 1)
     [synack] = segment(h, "192.168.69.2", 50000, 1000, options=b"\x02\x04\x05\x78")
     assert listener.listener_stats().cookies_sent == 1
+    before = {id(s) for _, s in h.sockets}
     refuse[0] = True
     with pytest.raises(AssertionError, match="unexpected exception"):
         segment(h, "192.168.69.2", 50000, 1001, synack.seq + 1, "A")
     assert listener.listener_stats().cookies_accepted == 1
-    [born] = [s for _, s in h.sockets if s is not listener and s.state is TcpState.LISTEN]
+    assert {id(s) for _, s in h.sockets} == before
+    assert not [s for _, s in h.sockets if s.state is TcpState.LISTEN and s is not listener]
     [key] = [k for k, socks in h.sockets.demux.items() if listener in socks]
-    assert list(h.sockets.demux[key]) == [listener, born]
+    assert list(h.sockets.demux[key]) == [listener]
+    assert listener.accept() is None

@@ -313,7 +313,7 @@ class Listener(Part):
         try:
             child._lst.open_passive(cx, now, ip, seg)
         except BaseException:
-            self.file_unopened(child)
+            self.discard_unopened(child)
             raise
         return None
 
@@ -342,12 +342,19 @@ class Listener(Part):
         self.pending.append(handle)
         return child
 
-    def file_unopened(self, child: TcpSocket) -> None:
-        """File ``child`` (just spawned, LISTEN) under our key, as if `spawn` had: its open
-        failed before it was filed under its connection's (an ``on_state_change`` that
-        refused SYN-RECEIVED)."""
-        if child._tcb.state is _LISTEN:
-            child._rebind()
+    def discard_unopened(self, child: TcpSocket) -> None:
+        """Forget ``child`` (just spawned) when its open failed before SYN-RECEIVED (an
+        ``on_state_change`` that refused the change): it answered nothing, so it leaves the
+        backlog and the set, and `accept` never hands it out. The peer's retransmitted SYN
+        (or ACK of a cookie) finds the listener again."""
+        handle = child.handle
+        if child._tcb.state is not _LISTEN or handle is None:
+            return
+        if handle in self.pending:
+            self.pending.remove(handle)
+        sockets = child._set
+        if sockets is not None:
+            sockets.remove(handle)
 
     def overflow(self, cx: Context, now: Instant, ip: IpRepr, seg: TcpRepr) -> Reply | None:
         """The SYN queue is full: answer with a SYN cookie (RFC 4987 3.6), or drop the SYN.
@@ -413,7 +420,7 @@ class Listener(Part):
         try:
             child._lst.open_cookie(cx, now, ip, seg, options, 0 if offset is None else offset)
         except BaseException:
-            self.file_unopened(child)
+            self.discard_unopened(child)
             raise
         # The ACK itself enters ESTABLISHED, and any text or FIN on it is taken.
         return child.process(cx, now, ip, seg)
