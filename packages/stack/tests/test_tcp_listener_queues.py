@@ -138,6 +138,8 @@ def test_data_and_fin_riding_on_the_cookie_ack_are_taken() -> None:
     child = h.sockets.get(handle)
     assert child.state is TcpState.CLOSE_WAIT
     assert child.recv() == b"hello"
+    # The FIN took the child to CLOSE-WAIT, whose ACK waits for the ACK delay (10 ms).
+    h.advance(10)
     acks = replies + [IP(f)[TCP] for f in h.poll() if TCP in IP(f) and IP(f)[TCP].dport == 50002]
     assert any(s.ack == 7001 + 5 + 1 for s in acks)
 

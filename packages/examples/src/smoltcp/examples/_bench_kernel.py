@@ -53,6 +53,22 @@ def _connect(address: tuple[str, int], timeout: float, patience: float = 0.0) ->
             time.sleep(0.05)
 
 
+def _recv_exactly(conn: socket.socket, buf: bytearray, size: int) -> int:
+    """Read ``size`` octets into ``buf``; return how many arrived before the end of stream.
+
+    MSG_WAITALL asks for all of them in one call, but a socket with a timeout is non-blocking
+    underneath, and then the kernel hands back what it has: the loop reads the rest.
+    """
+    view = memoryview(buf)
+    got = 0
+    while got < size:
+        n = conn.recv_into(view[got:size], size - got, socket.MSG_WAITALL)
+        if not n:
+            break
+        got += n
+    return got
+
+
 def client(
     mode: str,
     address: tuple[str, int],
@@ -111,7 +127,7 @@ def client(
                     tick += 1.0
                     progress(result, now - began)
                 conn.sendall(request)
-                if conn.recv_into(response, message, socket.MSG_WAITALL) != message:
+                if _recv_exactly(conn, response, message) != message:
                     raise ConnectionResetError(errno.ECONNRESET, "the server closed early")
                 result.count += 1
                 result.moved += 2 * message
@@ -155,7 +171,7 @@ def _connections(
         with conn:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.sendall(request)
-            if conn.recv_into(response, message, socket.MSG_WAITALL) != message:
+            if _recv_exactly(conn, response, message) != message:
                 raise ConnectionResetError(errno.ECONNRESET, "the server closed early")
         result.count += 1
         result.moved += 2 * message

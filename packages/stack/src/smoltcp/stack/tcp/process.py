@@ -721,13 +721,24 @@ class SegmentArrives(Part):
         self.sock._wake()
 
     def on_fin(self, t: int) -> None:
-        """The peer's FIN is in order: consume it and change state (3.10.7.4 eighth check)."""
+        """The peer's FIN is in order: consume it and change state (3.10.7.4 eighth check).
+
+        The FIN that takes ESTABLISHED to CLOSE-WAIT is acknowledged after the ACK delay
+        (RFC 1122 4.2.3.2), not at once: an application that closes on end of stream, as
+        most servers do, then sends one segment with its FIN and the ACK instead of two (the
+        Linux kernel delays this ACK too). Every other FIN is acknowledged at once.
+        """
         tcb = self.tcb
+        rcv = self.rcv
         tcb.rcv_nxt = tcb.rcv_nxt + 1
-        self.rcv.rcv_fin = True
-        self.rcv.rcv_fin_seq = None
-        self.rcv.ack_now = True
+        rcv.rcv_fin = True
+        rcv.rcv_fin_seq = None
         st = tcb.state
+        if st is _ESTABLISHED and rcv.ack_delay is not None:
+            if rcv.ack_at is None and not rcv.ack_now:
+                rcv.ack_at = t + rcv.ack_delay
+        else:
+            rcv.ack_now = True
         if st is _ESTABLISHED:
             tcb.set_state(_CLOSE_WAIT)
         elif st is _FIN_WAIT_1:
