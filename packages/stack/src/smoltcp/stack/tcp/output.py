@@ -71,7 +71,7 @@ if Ipv4Repr._fields[:4] != _IP_HEAD or Ipv6Repr._fields[:4] != _IP_HEAD:
 class SegmentOutput(Part):
     """The segment-building half of `send.Sender` (see the module docstring)."""
 
-    __slots__ = ("_ip_template", "hop_limit", "rst_pending")
+    __slots__ = ("_ip_last", "_ip_template", "hop_limit", "rst_pending")
 
     # Set by `send.Sender`: the configured hop limit (None: the default) and the RST
     # `queue_rst` remembered.
@@ -84,6 +84,10 @@ class SegmentOutput(Part):
         tuple[IpEndpoint, IpEndpoint, int | None, type, tuple[object, ...], tuple[object, ...]]
         | None
     )
+    # The last IP header `ip_repr` built from the template, with its payload length: the
+    # segments of a flow mostly have one length (full-sized, or pure ACKs), and the header
+    # is an immutable tuple, so the same one serves again.
+    _ip_last: tuple[int, IpRepr] | None
 
     def send_syn(self, cx: Context, emit: Emit, t: int) -> None:
         """Send the SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) from the ISS."""
@@ -283,10 +287,15 @@ class SegmentOutput(Part):
             before = first[:_PAYLOAD_LEN_AT]
             after = first[_PAYLOAD_LEN_AT + 1 :]
             made = self._ip_template = (local, remote, hop, type(first), before, after)
-        # tuple.__new__, as for the segment in `send`: only the length differs per segment.
+            self._ip_last = None
         if payload_len is None:
             payload_len = seg.buffer_len()
+        last = self._ip_last
+        if last is not None and last[0] == payload_len:
+            return last[1]
+        # tuple.__new__, as for the segment in `send`: only the length differs per segment.
         ipr: IpRepr = _tuple_new(made[3], (*made[4], payload_len, *made[5]))
+        self._ip_last = (payload_len, ipr)
         return ipr
 
     def queue_rst(self) -> None:

@@ -96,6 +96,7 @@ class Sender(SegmentOutput):
         self.nagle = True
         self.hop_limit: int | None = None
         self._ip_template = None
+        self._ip_last = None
         self.rst_pending: tuple[IpEndpoint, IpEndpoint, TcpSeqNumber, TcpSeqNumber] | None = None
         # Statistics: micros spent in each CHRONO_* kind (kept across connections), the
         # kind now and since when; `limit` is what stopped `next_segment` last.
