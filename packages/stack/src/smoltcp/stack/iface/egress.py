@@ -110,6 +110,7 @@ _NO_ARP_OUT: _ArpOut = (ArpRepr(ArpOperation.REQUEST, _NO_MAC, _NO_ADDR, _NO_MAC
 _NO_READY_OUT: _ReadyOut = (None, bytearray())
 _NO_SEGMENT = TcpRepr(0, 0, TcpControl.NONE, TcpSeqNumber(0), None, 0)
 _NO_TCP_OUT: _TcpOut = (_NO_IP_OUT[0], _NO_SEGMENT, None)
+_NO_LAST_OUT: tuple[IpRepr, TcpRepr, int, bool] = (_NO_IP_OUT[0], _NO_SEGMENT, 0, False)
 
 
 class Egress:
@@ -157,7 +158,7 @@ class Egress:
         self._ready_out = _NO_READY_OUT
         # The first of two GSO pieces' headers, and what the last needs (`_fill_last`).
         self._first_head = b""
-        self._last_out: tuple[IpRepr, TcpRepr, int, bool] = (_NO_IP_OUT[0], _NO_SEGMENT, 0, False)
+        self._last_out = _NO_LAST_OUT
         # Packets ready but not yet sent, with their next hop's hardware address (None on an
         # IP medium): they go before anything else.
         self.ready: deque[_ReadyOut] = deque()
@@ -191,7 +192,7 @@ class Egress:
         self._ip_out = _NO_IP_OUT
         self._tcp_out = _NO_TCP_OUT
         self._first_head = b""
-        self._last_out = (_NO_IP_OUT[0], _NO_SEGMENT, 0, False)
+        self._last_out = _NO_LAST_OUT
         self._arp_out = _NO_ARP_OUT
         self._ready_out = _NO_READY_OUT
 
