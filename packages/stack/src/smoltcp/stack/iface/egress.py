@@ -111,6 +111,7 @@ _NO_READY_OUT: _ReadyOut = (None, bytearray())
 _NO_SEGMENT = TcpRepr(0, 0, TcpControl.NONE, TcpSeqNumber(0), None, 0)
 _NO_TCP_OUT: _TcpOut = (_NO_IP_OUT[0], _NO_SEGMENT, None)
 _NO_LAST_OUT: tuple[IpRepr, TcpRepr, int, bool] = (_NO_IP_OUT[0], _NO_SEGMENT, 0, False)
+_NO_HEAD: tuple[IpRepr | None, bytes | None, bytes | None, bytes] = (None, None, None, b"")
 
 
 class Egress:
@@ -159,6 +160,11 @@ class Egress:
         # The first of two GSO pieces' headers, and what the last needs (`_fill_last`).
         self._first_head = b""
         self._last_out = _NO_LAST_OUT
+        # The link and IP headers `_fill_tcp` wrote last, with the IP representation and the
+        # link-layer addresses they were written for (kept across polls); and the IP header of
+        # the GSO pieces `_send_gso` built last, with the super-segment's and the length.
+        self._head = _NO_HEAD
+        self._piece_ip: tuple[IpRepr, int, IpRepr] = (_NO_IP_OUT[0], -1, _NO_IP_OUT[0])
         # Packets ready but not yet sent, with their next hop's hardware address (None on an
         # IP medium): they go before anything else.
         self.ready: deque[_ReadyOut] = deque()
@@ -176,6 +182,7 @@ class Egress:
     def set_mac(self, mac: bytes) -> None:
         """Use ``mac`` as the source of every frame from now on."""
         self.mac = mac
+        self._head = _NO_HEAD
         self.resolution.next_hops.own_mac = mac
         self.resolution.next_hops.clear()
 
@@ -402,7 +409,12 @@ class Egress:
             if plain or offset == last or (offset == 0 and seg.cwr):
                 part = piece(seg, size, offset)
                 plen = tcp_head + len(part.payload)
-                self._tcp_out = (_with_payload_len(ipr, plen), part, dst_mac)
+                piece_ip = self._piece_ip
+                if piece_ip[0] is not ipr or piece_ip[1] != plen:
+                    # (The same super-segment header and length as last time: the same piece
+                    # header, which `_fill_tcp` then finds written already.)
+                    piece_ip = self._piece_ip = (ipr, plen, _with_payload_len(ipr, plen))
+                self._tcp_out = (piece_ip[2], part, dst_mac)
                 if twin and not offset:
                     self._first_head = b""
                     token.consume(headers + plen, self._fill_first)
@@ -440,13 +452,24 @@ class Egress:
         # `_fill` for a TcpRepr (every segment TCP sends): `_write_ip`'s TCP case, inlined.
         ipr, seg, dst_mac = self._tcp_out
         v6 = type(ipr) is Ipv6Repr
-        if dst_mac is not None:
-            _ETH_HEADER.pack_into(
-                buf, 0, dst_mac, self.mac, _ETHERTYPE_IPV6 if v6 else _ETHERTYPE_IPV4
-            )
-            buf = buf[_ETH_LEN:]
         caps = self._caps
-        ipr.emit_buffer(buf, caps, _header_sum)
+        head_ipr, head_mac, head_own, head = self._head
+        if ipr is head_ipr and dst_mac is head_mac and self.mac is head_own:
+            # The same IP header object (a connection's `ip_repr` hands the last one back
+            # while the length stays) between the same link-layer addresses: the same octets
+            # (the representations are immutable, and so are the checksum settings).
+            buf[: len(head)] = head
+            buf = buf[len(head) - (_IPV6_LEN if v6 else _IPV4_LEN) :]
+        else:
+            whole = buf
+            if dst_mac is not None:
+                _ETH_HEADER.pack_into(
+                    buf, 0, dst_mac, self.mac, _ETHERTYPE_IPV6 if v6 else _ETHERTYPE_IPV4
+                )
+                buf = buf[_ETH_LEN:]
+            ipr.emit_buffer(buf, caps, _header_sum)
+            at = len(whole) - len(buf) + (_IPV6_LEN if v6 else _IPV4_LEN)
+            self._head = (ipr, dst_mac, self.mac, whole[:at].tobytes())
         # A short segment (a pure ACK) with wire's reference sum, which emit_buffer inlines,
         # as for the IP header and as ingress does: the same checksum, without a kernel call.
         src, dst = ipr[:2]  # (the addresses by position: no property per segment)
