@@ -330,7 +330,7 @@ class Egress:
                 return False
             dst_mac = hw
         if gso and type(repr) is TcpRepr:
-            return self._send_gso(ipr, repr, dst_mac)
+            return self._send_gso(ipr, repr, dst_mac, plen)
         # `_send_frame`, inlined: this runs for every packet sent.
         token = self._token
         if token is not None:
@@ -358,7 +358,9 @@ class Egress:
         ip_len = ip_header_len(type(ipr) is Ipv6Repr)
         return self._ip_mtu - ip_len - (seg.buffer_len() - len(seg.payload))
 
-    def _send_gso(self, ipr: Ipv4Repr | Ipv6Repr, seg: TcpRepr, dst_mac: bytes | None) -> bool:
+    def _send_gso(
+        self, ipr: Ipv4Repr | Ipv6Repr, seg: TcpRepr, dst_mac: bytes | None, seg_len: int
+    ) -> bool:
         """Send the TCP super-segment ``seg`` as segments that fit the IP MTU (software GSO).
 
         The pieces (`smoltcp.stack.iface.gso`) go out back to back. Every piece but the last
@@ -376,8 +378,9 @@ class Egress:
         total = len(seg.payload)
         v6 = type(ipr) is Ipv6Repr
         ip_head = _IPV6_LEN if v6 else _IPV4_LEN
-        # Every piece carries the super-segment's TCP header, options and all.
-        tcp_head = seg.buffer_len() - total
+        # Every piece carries the super-segment's TCP header, options and all (``seg_len``:
+        # the super-segment's `buffer_len`, which `send_ip` has measured).
+        tcp_head = seg_len - total
         size = self._ip_mtu - ip_head - tcp_head  # as `_piece_size` says
         if size <= 0:
             self.drop("too-big")
@@ -393,7 +396,12 @@ class Egress:
         writer: PieceWriter | None = None  # built for the first middle piece
         offset = 0
         while offset < total:
-            token = self._take_token()
+            # (`_take_token`, inlined: once per piece.)
+            token = self._token
+            if token is not None:
+                self._token = None
+            else:
+                token = self._device.transmit(self._now)
             if token is None:
                 # The device is full: the rest go first at the next poll.
                 for part in pieces(seg, size, offset):
