@@ -105,9 +105,13 @@ _ReadyOut = tuple[Union[bytes, None], bytearray]  # noqa: UP007
 _NO_ADDR = Ipv4Address(0)
 _NO_MAC = EthernetAddress(b"\x00" * 6)
 _NO_IP_OUT: _IpOut = (ip_repr(_NO_ADDR, _NO_ADDR, IpProtocol.UDP, 0, 0), b"", None)
+_TcpOut = tuple[IpRepr, TcpRepr, Union[bytes, None]]  # noqa: UP007
 _NO_ARP_OUT: _ArpOut = (ArpRepr(ArpOperation.REQUEST, _NO_MAC, _NO_ADDR, _NO_MAC, _NO_ADDR), b"")
 _NO_READY_OUT: _ReadyOut = (None, bytearray())
 _NO_SEGMENT = TcpRepr(0, 0, TcpControl.NONE, TcpSeqNumber(0), None, 0)
+_NO_TCP_OUT: _TcpOut = (_NO_IP_OUT[0], _NO_SEGMENT, None)
+_NO_LAST_OUT: tuple[IpRepr, TcpRepr, int, bool] = (_NO_IP_OUT[0], _NO_SEGMENT, 0, False)
+_NO_HEAD: tuple[IpRepr | None, bytes | None, bytes | None, bytes] = (None, None, None, b"")
 
 
 class Egress:
@@ -150,11 +154,17 @@ class Egress:
         self._trace = False
         self._token: TxToken | None = None
         self._ip_out = _NO_IP_OUT
+        self._tcp_out = _NO_TCP_OUT
         self._arp_out = _NO_ARP_OUT
         self._ready_out = _NO_READY_OUT
         # The first of two GSO pieces' headers, and what the last needs (`_fill_last`).
         self._first_head = b""
-        self._last_out: tuple[IpRepr, TcpRepr, int, bool] = (_NO_IP_OUT[0], _NO_SEGMENT, 0, False)
+        self._last_out = _NO_LAST_OUT
+        # The link and IP headers `_fill_tcp` wrote last, with the IP representation and the
+        # link-layer addresses they were written for (kept across polls); and the IP header of
+        # the GSO pieces `_send_gso` built last, with the super-segment's and the length.
+        self._head = _NO_HEAD
+        self._piece_ip: tuple[IpRepr, int, IpRepr] = (_NO_IP_OUT[0], -1, _NO_IP_OUT[0])
         # Packets ready but not yet sent, with their next hop's hardware address (None on an
         # IP medium): they go before anything else.
         self.ready: deque[_ReadyOut] = deque()
@@ -172,6 +182,7 @@ class Egress:
     def set_mac(self, mac: bytes) -> None:
         """Use ``mac`` as the source of every frame from now on."""
         self.mac = mac
+        self._head = _NO_HEAD
         self.resolution.next_hops.own_mac = mac
         self.resolution.next_hops.clear()
 
@@ -186,8 +197,9 @@ class Egress:
         """End a poll: give back the unused token and what the last frame referenced."""
         self._token = None
         self._ip_out = _NO_IP_OUT
+        self._tcp_out = _NO_TCP_OUT
         self._first_head = b""
-        self._last_out = (_NO_IP_OUT[0], _NO_SEGMENT, 0, False)
+        self._last_out = _NO_LAST_OUT
         self._arp_out = _NO_ARP_OUT
         self._ready_out = _NO_READY_OUT
 
@@ -262,7 +274,13 @@ class Egress:
 
         ``repr`` is a transport representation, or the payload octets themselves.
         """
-        plen = repr.buffer_len() if isinstance(repr, _REPRS) else len(repr)
+        tcp = False
+        if type(repr) is TcpRepr:
+            # (Every segment TCP sends: its length without the isinstance walk.)
+            tcp = True
+            plen = repr.buffer_len()
+        else:
+            plen = repr.buffer_len() if isinstance(repr, _REPRS) else len(repr)
         if ipr.payload_len != plen:
             ipr = ipr._replace(payload_len=plen)
         v6 = type(ipr) is Ipv6Repr
@@ -270,25 +288,21 @@ class Egress:
             self.drop("ipv6-disabled")  # RFC 4862 5.4.5 (see `Ipv6Host`)
             return False
         ip_len = (_IPV6_LEN if v6 else _IPV4_LEN) + plen
-        pmtu = self._pmtu
-        if (
-            type(repr) is not TcpRepr
-            and pmtu is not None
-            and (ip_len > self._ip_mtu or pmtu)
-            and not isinstance(repr, TcpRepr)
-        ):
-            # TCP never fragments (a subclass's segment neither); anything else larger than
-            # the path MTU does.
-            mtu = pmtu.get(ipr.dst_addr, self._ip_mtu, self._now.micros)
-            if ip_len > mtu and self._fragmenter is not None:
-                return send_fragmented(self, self._fragmenter, ipr, repr, mtu, self._eth)
+        if not tcp:
+            pmtu = self._pmtu
+            if (
+                pmtu is not None
+                and (ip_len > self._ip_mtu or pmtu)
+                and not isinstance(repr, TcpRepr)
+            ):
+                # TCP never fragments (a subclass's segment neither); anything else larger
+                # than the path MTU does.
+                mtu = pmtu.get(ipr.dst_addr, self._ip_mtu, self._now.micros)
+                if ip_len > mtu and self._fragmenter is not None:
+                    return send_fragmented(self, self._fragmenter, ipr, repr, mtu, self._eth)
         gso = False
         if ip_len > self._ip_mtu:
-            if (
-                type(repr) is TcpRepr
-                and ip_len <= self._tso_size
-                and (not self.gso or can_cut(repr))
-            ):
+            if tcp and ip_len <= self._tso_size and (not self.gso or can_cut(cast(TcpRepr, repr))):
                 gso = self.gso
             else:
                 # TCP never fragments (Don't Fragment is set): it sizes its segments from
@@ -316,20 +330,23 @@ class Egress:
                 return False
             dst_mac = hw
         if gso and type(repr) is TcpRepr:
-            return self._send_gso(ipr, repr, dst_mac)
-        return self._send_frame(ipr, repr, dst_mac, ip_len)
-
-    def _send_frame(self, ipr: IpRepr, repr: Payload, dst_mac: bytes | None, ip_len: int) -> bool:
-        """Send one packet of ``ip_len`` octets to ``dst_mac`` (None: IP medium) now."""
-        token = self._take_token()
-        if token is None:
-            self.drop("device-busy")
-            return False
-        self._ip_out = (ipr, repr, dst_mac)
-        token.consume(
-            ip_len if dst_mac is None else _ETH_LEN + ip_len,
-            self._fill_tcp if type(repr) is TcpRepr else self._fill,
-        )
+            return self._send_gso(ipr, repr, dst_mac, plen)
+        # `_send_frame`, inlined: this runs for every packet sent.
+        token = self._token
+        if token is not None:
+            self._token = None
+        else:
+            token = self._device.transmit(self._now)
+            if token is None:
+                self.drop("device-busy")
+                return False
+        length = ip_len if dst_mac is None else _ETH_LEN + ip_len
+        if type(repr) is TcpRepr:
+            self._tcp_out = (ipr, repr, dst_mac)
+            token.consume(length, self._fill_tcp)
+        else:
+            self._ip_out = (ipr, repr, dst_mac)
+            token.consume(length, self._fill)
         self._counters.sent += 1
         if self._trace:
             what = repr if type(repr) is not bytes else f"{len(repr)} octets"
@@ -341,7 +358,9 @@ class Egress:
         ip_len = ip_header_len(type(ipr) is Ipv6Repr)
         return self._ip_mtu - ip_len - (seg.buffer_len() - len(seg.payload))
 
-    def _send_gso(self, ipr: Ipv4Repr | Ipv6Repr, seg: TcpRepr, dst_mac: bytes | None) -> bool:
+    def _send_gso(
+        self, ipr: Ipv4Repr | Ipv6Repr, seg: TcpRepr, dst_mac: bytes | None, seg_len: int
+    ) -> bool:
         """Send the TCP super-segment ``seg`` as segments that fit the IP MTU (software GSO).
 
         The pieces (`smoltcp.stack.iface.gso`) go out back to back. Every piece but the last
@@ -359,8 +378,9 @@ class Egress:
         total = len(seg.payload)
         v6 = type(ipr) is Ipv6Repr
         ip_head = _IPV6_LEN if v6 else _IPV4_LEN
-        # Every piece carries the super-segment's TCP header, options and all.
-        tcp_head = seg.buffer_len() - total
+        # Every piece carries the super-segment's TCP header, options and all (``seg_len``:
+        # the super-segment's `buffer_len`, which `send_ip` has measured).
+        tcp_head = seg_len - total
         size = self._ip_mtu - ip_head - tcp_head  # as `_piece_size` says
         if size <= 0:
             self.drop("too-big")
@@ -376,7 +396,12 @@ class Egress:
         writer: PieceWriter | None = None  # built for the first middle piece
         offset = 0
         while offset < total:
-            token = self._take_token()
+            # (`_take_token`, inlined: once per piece.)
+            token = self._token
+            if token is not None:
+                self._token = None
+            else:
+                token = self._device.transmit(self._now)
             if token is None:
                 # The device is full: the rest go first at the next poll.
                 for part in pieces(seg, size, offset):
@@ -392,14 +417,19 @@ class Egress:
             if plain or offset == last or (offset == 0 and seg.cwr):
                 part = piece(seg, size, offset)
                 plen = tcp_head + len(part.payload)
-                self._ip_out = (_with_payload_len(ipr, plen), part, dst_mac)
+                piece_ip = self._piece_ip
+                if piece_ip[0] is not ipr or piece_ip[1] != plen:
+                    # (The same super-segment header and length as last time: the same piece
+                    # header, which `_fill_tcp` then finds written already.)
+                    piece_ip = self._piece_ip = (ipr, plen, _with_payload_len(ipr, plen))
+                self._tcp_out = (piece_ip[2], part, dst_mac)
                 if twin and not offset:
                     self._first_head = b""
                     token.consume(headers + plen, self._fill_first)
                 else:
                     token.consume(headers + plen, self._fill_tcp)
                 if self._trace:
-                    log.log(TRACE, "tx %s %s", self._ip_out[0], part)
+                    log.log(TRACE, "tx %s %s", self._tcp_out[0], part)
             else:
                 if writer is None:
                     writer = PieceWriter(ipr, seg, dst_mac, self.mac, size, self._caps, self._csum)
@@ -428,22 +458,33 @@ class Egress:
 
     def _fill_tcp(self, buf: memoryview) -> None:
         # `_fill` for a TcpRepr (every segment TCP sends): `_write_ip`'s TCP case, inlined.
-        ipr, repr, dst_mac = self._ip_out
-        seg = cast(TcpRepr, repr)
+        ipr, seg, dst_mac = self._tcp_out
         v6 = type(ipr) is Ipv6Repr
-        if dst_mac is not None:
-            _ETH_HEADER.pack_into(
-                buf, 0, dst_mac, self.mac, _ETHERTYPE_IPV6 if v6 else _ETHERTYPE_IPV4
-            )
-            buf = buf[_ETH_LEN:]
         caps = self._caps
-        ipr.emit_buffer(buf, caps, _header_sum)
+        head_ipr, head_mac, head_own, head = self._head
+        if ipr is head_ipr and dst_mac is head_mac and self.mac is head_own:
+            # The same IP header object (a connection's `ip_repr` hands the last one back
+            # while the length stays) between the same link-layer addresses: the same octets
+            # (the representations are immutable, and so are the checksum settings).
+            buf[: len(head)] = head
+            buf = buf[len(head) - (_IPV6_LEN if v6 else _IPV4_LEN) :]
+        else:
+            whole = buf
+            if dst_mac is not None:
+                _ETH_HEADER.pack_into(
+                    buf, 0, dst_mac, self.mac, _ETHERTYPE_IPV6 if v6 else _ETHERTYPE_IPV4
+                )
+                buf = buf[_ETH_LEN:]
+            ipr.emit_buffer(buf, caps, _header_sum)
+            at = len(whole) - len(buf) + (_IPV6_LEN if v6 else _IPV4_LEN)
+            self._head = (ipr, dst_mac, self.mac, whole[:at].tobytes())
         # A short segment (a pure ACK) with wire's reference sum, which emit_buffer inlines,
         # as for the IP header and as ingress does: the same checksum, without a kernel call.
+        src, dst = ipr[:2]  # (the addresses by position: no property per segment)
         seg.emit_buffer(
             buf[_IPV6_LEN if v6 else _IPV4_LEN :],
-            ipr.src_addr,
-            ipr.dst_addr,
+            src,
+            dst,
             caps,
             _header_sum if len(seg.payload) < _SMALL_SUM else self._csum,
         )
@@ -451,7 +492,7 @@ class Egress:
     def _fill_first(self, buf: memoryview) -> None:
         # The first of two pieces: kept, headers only, for the last (`_fill_last`).
         self._fill_tcp(buf)
-        self._first_head = buf[: len(buf) - len(self._ip_out[1].payload)].tobytes()  # type: ignore[union-attr]
+        self._first_head = buf[: len(buf) - len(self._tcp_out[1].payload)].tobytes()
 
     def _fill_last(self, buf: memoryview) -> None:
         # The last of two pieces, from the first's headers (`_fill_first`): the same link,

@@ -55,6 +55,9 @@ class AddressResolution:
     ) -> None:
         # A weak reference to the owner: no cycle, so a dropped interface is freed at once.
         self._egress: Egress = weakref.proxy(egress)
+        # Its queue of ready packets (the one deque it keeps for its life), for `due`, which
+        # every poll asks: no attribute access through the proxy.
+        self._ready = egress.ready
         self._cache = cache
         self._cx = context
         self._counters = counters
@@ -120,7 +123,7 @@ class AddressResolution:
 
     def due(self) -> bool:
         """Return whether `service` has something to do now (cheap)."""
-        return bool(self._egress.ready) or self._cache.due_us(self._now_us)
+        return bool(self._ready) or self._cache.due_us(self._now_us)
 
     def poll_at_us(self) -> int | None:
         """Return when (microseconds) the neighbour cache next has a timer, or None."""

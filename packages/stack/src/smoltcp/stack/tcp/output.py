@@ -48,20 +48,25 @@ _FLAGS = {_NONE: "A", _PSH: "PA", _FIN: "FA"}
 _tuple_new = tuple.__new__
 _IP_HEAD = ("src_addr", "dst_addr", "next_header", "payload_len")
 _PAYLOAD_LEN_AT = _IP_HEAD.index("payload_len")
-# `send` builds TcpRepr positionally: refuse to import if wire's field order ever changes.
-# Fields wire appends after `ns` (its compatibility rule: new fields only at the end) take
-# their defaults from `_TCP_REPR_TAIL`.
-if TcpRepr._fields[9:16] != (
-    "sack_ranges",
-    "timestamp",
-    "payload",
-    "unknown_options",
-    "ece",
-    "cwr",
-    "ns",
+# `send` builds TcpRepr positionally, every field written out (a literal tuple: unpacking a
+# tuple of defaults into it costs about as much as building the rest): refuse to import if
+# wire's fields ever change. A field wire appends (its compatibility rule: new fields only at
+# the end) needs its default added to `send`'s tuple, and its name here.
+if (
+    TcpRepr._fields[9:]
+    != (
+        "sack_ranges",
+        "timestamp",
+        "payload",
+        "unknown_options",
+        "ece",
+        "cwr",
+        "ns",
+        "psh",
+    )
+    or TcpRepr._field_defaults["psh"] is not False
 ):
-    raise ImportError(f"TcpRepr's fields moved: {TcpRepr._fields}")
-_TCP_REPR_TAIL = tuple(TcpRepr._field_defaults[name] for name in TcpRepr._fields[16:])
+    raise ImportError(f"TcpRepr's fields changed: {TcpRepr._fields}")
 # `ip_repr` builds the IP header positionally from a connection's template, the payload
 # length fourth.
 if Ipv4Repr._fields[:4] != _IP_HEAD or Ipv6Repr._fields[:4] != _IP_HEAD:
@@ -71,7 +76,7 @@ if Ipv4Repr._fields[:4] != _IP_HEAD or Ipv6Repr._fields[:4] != _IP_HEAD:
 class SegmentOutput(Part):
     """The segment-building half of `send.Sender` (see the module docstring)."""
 
-    __slots__ = ("_ip_template", "hop_limit", "rst_pending")
+    __slots__ = ("_ip_last", "_ip_template", "hop_limit", "rst_pending")
 
     # Set by `send.Sender`: the configured hop limit (None: the default) and the RST
     # `queue_rst` remembered.
@@ -84,6 +89,10 @@ class SegmentOutput(Part):
         tuple[IpEndpoint, IpEndpoint, int | None, type, tuple[object, ...], tuple[object, ...]]
         | None
     )
+    # The last IP header `ip_repr` built from the template, with its payload length: the
+    # segments of a flow mostly have one length (full-sized, or pure ACKs), and the header
+    # is an immutable tuple, so the same one serves again.
+    _ip_last: tuple[int, IpRepr] | None
 
     def send_syn(self, cx: Context, emit: Emit, t: int) -> None:
         """Send the SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) from the ISS."""
@@ -210,7 +219,7 @@ class SegmentOutput(Part):
                 False,
                 False,
                 False,
-                *_TCP_REPR_TAIL,
+                False,
             ),
         )
         rcv.after_ack_sent(window)
@@ -283,10 +292,15 @@ class SegmentOutput(Part):
             before = first[:_PAYLOAD_LEN_AT]
             after = first[_PAYLOAD_LEN_AT + 1 :]
             made = self._ip_template = (local, remote, hop, type(first), before, after)
-        # tuple.__new__, as for the segment in `send`: only the length differs per segment.
+            self._ip_last = None
         if payload_len is None:
             payload_len = seg.buffer_len()
+        last = self._ip_last
+        if last is not None and last[0] == payload_len:
+            return last[1]
+        # tuple.__new__, as for the segment in `send`: only the length differs per segment.
         ipr: IpRepr = _tuple_new(made[3], (*made[4], payload_len, *made[5]))
+        self._ip_last = (payload_len, ipr)
         return ipr
 
     def queue_rst(self) -> None:
