@@ -94,3 +94,24 @@ def test_a_retransmitted_fin_in_close_wait_is_acknowledged_at_once() -> None:
     h.send(TcpControl.FIN, seq=PEER + 1, ack=1001)
     ack = h.recv_one()
     assert ack.ack_number == PEER + 2
+
+
+def test_a_long_ack_delay_holds_the_fins_ack_at_most_40_ms() -> None:
+    # Below any peer's minimum RTO: the peer never resends its FIN for want of the ACK.
+    h = established(ack_delay_ms=500)
+    h.send(TcpControl.FIN, seq=PEER + 1, ack=1001)
+    h.advance(39)
+    h.recv_none()
+    h.advance(1)
+    assert h.recv_one().ack_number == PEER + 2
+
+
+def test_a_fin_beyond_a_hole_draws_a_duplicate_ack_and_the_filling_text_an_ack_at_once() -> None:
+    h = established()
+    h.send(TcpControl.FIN, seq=PEER + 5, ack=1001)
+    assert h.sock.state is TcpState.ESTABLISHED
+    assert h.recv_one().ack_number == PEER + 1  # out of order: a duplicate ACK (RFC 5681 4.2)
+    h.send(seq=PEER + 1, ack=1001, payload=b"abcd")
+    assert h.sock.state is TcpState.CLOSE_WAIT
+    # The text filled the gap before the FIN: acknowledged at once, FIN included.
+    assert h.recv_one().ack_number == PEER + 6

@@ -329,9 +329,11 @@ class Egress:
                 self.resolution.enqueue(hw, self.serialise(ipr, repr))
                 return False
             dst_mac = hw
+        # (``type(repr) is TcpRepr`` again below, not ``tcp``: the test narrows ``repr`` for
+        # the type checker without a `cast` call per packet.)
         if gso and type(repr) is TcpRepr:
             return self._send_gso(ipr, repr, dst_mac, plen)
-        # `_send_frame`, inlined: this runs for every packet sent.
+        # (`_take_token` inlined, a busy device counted as a drop: once per packet sent.)
         token = self._token
         if token is not None:
             self._token = None
@@ -417,10 +419,10 @@ class Egress:
             if plain or offset == last or (offset == 0 and seg.cwr):
                 part = piece(seg, size, offset)
                 plen = tcp_head + len(part.payload)
+                # The same super-segment header and length as last time give the same piece
+                # header object, which `_fill_tcp` then finds written already.
                 piece_ip = self._piece_ip
                 if piece_ip[0] is not ipr or piece_ip[1] != plen:
-                    # (The same super-segment header and length as last time: the same piece
-                    # header, which `_fill_tcp` then finds written already.)
                     piece_ip = self._piece_ip = (ipr, plen, _with_payload_len(ipr, plen))
                 self._tcp_out = (piece_ip[2], part, dst_mac)
                 if twin and not offset:

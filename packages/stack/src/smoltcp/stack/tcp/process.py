@@ -74,6 +74,10 @@ TIME_WAIT_TIMEOUT = Duration.from_secs(10).micros
 # RFC 5961 7: at most this many challenge ACKs per second per connection.
 CHALLENGE_ACK_LIMIT = 10
 _SECOND = 1_000_000
+# The longest the ACK of a FIN that takes ESTABLISHED to CLOSE-WAIT waits for the
+# application's own FIN (`SegmentArrives.on_fin`), in microseconds: Linux's shortest delayed
+# ACK, far below the minimum RTO of this stack and of Linux (200 ms).
+FIN_ACK_DELAY = 40_000
 # In-order octets received without sending an ACK, at most (see the end of
 # `_process_synchronized`). RFC 5681 4.2 asks for an ACK every second full-sized segment,
 # which is the default; `TcpSocket.set_ack_stretch(STRETCH_ACK_LIMIT)` ACKs every 64 KiB
@@ -518,8 +522,12 @@ class SegmentArrives(Part):
                 if fin_seq == tcb.rcv_nxt:
                     self.on_fin(t)
                 elif fin_seq > tcb.rcv_nxt and fin_seq - tcb.rcv_nxt <= rcv_wnd:
-                    # The FIN lies beyond a hole: remember it until the hole fills.
+                    # The FIN lies beyond a hole: remember it until the hole fills. Out of
+                    # order, it draws a duplicate ACK at once (RFC 5681 4.2), as its text would.
                     rcv.rcv_fin_seq = fin_seq
+                    if not plen:
+                        rcv.ack_now = True
+                        self.sock._wake()
             elif st is _TIME_WAIT:
                 tcb.timewait_at = t + TIME_WAIT_TIMEOUT
                 rcv.ack_now = True
@@ -723,10 +731,13 @@ class SegmentArrives(Part):
     def on_fin(self, t: int) -> None:
         """The peer's FIN is in order: consume it and change state (3.10.7.4 eighth check).
 
-        The FIN that takes ESTABLISHED to CLOSE-WAIT is acknowledged after the ACK delay
-        (RFC 1122 4.2.3.2), not at once: an application that closes on end of stream, as
-        most servers do, then sends one segment with its FIN and the ACK instead of two (the
-        Linux kernel delays this ACK too). Every other FIN is acknowledged at once.
+        The FIN that takes ESTABLISHED to CLOSE-WAIT in order is acknowledged after the ACK
+        delay (RFC 1122 4.2.3.2), at most `FIN_ACK_DELAY` (below any peer's minimum RTO, so
+        that the peer never resends its FIN for want of the ACK), not at once: an
+        application that closes on end of stream, as most servers do, then sends one
+        segment with its FIN and the ACK instead of two (the Linux kernel delays this ACK
+        too). Every other FIN, and one that fills a hole (the caller set ``ack_now``), is
+        acknowledged at once.
         """
         tcb = self.tcb
         rcv = self.rcv
@@ -736,7 +747,8 @@ class SegmentArrives(Part):
         st = tcb.state
         if st is _ESTABLISHED and rcv.ack_delay is not None:
             if rcv.ack_at is None and not rcv.ack_now:
-                rcv.ack_at = t + rcv.ack_delay
+                delay = rcv.ack_delay
+                rcv.ack_at = t + (delay if delay < FIN_ACK_DELAY else FIN_ACK_DELAY)
         else:
             rcv.ack_now = True
         if st is _ESTABLISHED:

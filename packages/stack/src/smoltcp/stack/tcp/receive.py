@@ -145,6 +145,8 @@ class Receiver(Part):
                 if asm.is_empty():
                     self.last_ooo = None
             if self.rcv_fin_seq is not None and self.rcv_fin_seq == tcb.rcv_nxt:
+                # The FIN waited beyond a hole this segment filled: ACK at once (RFC 5681 4.2).
+                self.ack_now = True
                 self.arr.on_fin(t)
                 return had_holes
         else:
