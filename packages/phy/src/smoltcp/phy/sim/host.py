@@ -288,8 +288,6 @@ class SimHost:
             self.card.blocked = False
             self.kick(now)
 
-    quiet_on_room = on_room  # it only schedules (`smoltcp.phy.sim.link`)
-
     def kick(self, now: int | None = None) -> None:
         """Poll the host at ``now`` (default: the current time), after what is due now."""
         at = self.sim.now_us if now is None else now

@@ -12,12 +12,6 @@ A frame a node sends on a port goes through, in order:
    runs, seeded from the scenario seed and the port's name;
 5. delivery to the node at the far end, at the time the last octet arrives.
 
-Each frame so takes two events per link: it leaves the transmitter, then it arrives. On a
-wire without delay or impairments, from a node whose ``on_room`` only schedules (hosts,
-switches, routers: `Node.on_room`), the arrival is done in the event the frame leaves in
-whenever it would be the next event (nothing else due at that instant): the same order, one
-event fewer.
-
 Trains (`smoltcp.phy.sim.train`: a TCP super-segment from a host with offload, standing for
 its wire frames, the pieces) pass a port as a unit only where that is exact: a drop-tail
 queue with room for all the pieces, a wire that only delays, a far node that takes trains (a
@@ -95,19 +89,6 @@ _IN_FLIGHT_LIMIT = 1 << 20
 _NO_DRAWS = random.Random(0)
 
 
-def _quiet_room(node: Node) -> bool:
-    # Whether ``node``'s ``on_room`` is one its class declares to send nothing and to call no
-    # other element at once (``quiet_on_room``, the same function): overridden in a
-    # subclass or on the instance, it is not known to be.
-    kind = type(node)
-    on_room = getattr(kind, "on_room", None)
-    return (
-        on_room is not None
-        and getattr(kind, "quiet_on_room", None) is on_room
-        and "on_room" not in getattr(node, "__dict__", {})
-    )
-
-
 class Node(Protocol):
     """What a port delivers to: a host, a switch or a router."""
 
@@ -131,13 +112,7 @@ class Node(Protocol):
         ...
 
     def on_room(self, port: Port, now: int) -> None:
-        """Learn that ``port``'s queue has room again (after a frame left it).
-
-        A node class whose ``on_room`` only schedules events (sends nothing, calls no other
-        element at once) says so with ``quiet_on_room = on_room``: a port without delay
-        from it may then hand a frame to the far end in the event it leaves in, when the
-        delivery would be the next event anyway.
-        """
+        """Learn that ``port``'s queue has room again (after a frame left it)."""
         ...
 
 
@@ -242,7 +217,6 @@ class Port:
         "_deliver_event",
         "_early",
         "_fifo",
-        "_hand_over",
         "_max_frame",
         "_piece_ends",
         "_piece_octets",
@@ -317,10 +291,6 @@ class Port:
         self._early = False
         # When `_room` is due to tell the node of room (`wake_at_room`), or None.
         self._room_armed: int | None = None
-        # Whether a frame that has left may be handed to the far end in the same event, when
-        # that end's delivery would be the next event anyway (see `_transmitted`): a wire
-        # that only delays, by nothing, and a node that sends nothing when told of room.
-        self._hand_over = self._fifo is not None and not self._delay and _quiet_room(node)
 
     def _make_wire(self) -> Netem:
         return Netem(self.spec.wire_settings(), seed=f"smoltcp.sim/{self.sim.seed}/{self.name}")
@@ -610,18 +580,6 @@ class Port:
         else:
             counters.tx_frames += 1
             counters.tx_octets += len(frame)
-            if self._hand_over and not self.queue._frames and self._armed is None:
-                sim = self.sim
-                heap = sim._heap
-                if not sim._due_now and (not heap or heap[0][0] != now):
-                    # Its delivery would be the next event: done at the end of this one.
-                    self._busy = False
-                    self.node.on_room(self, now)
-                    counters.delivered += 1
-                    peer = self.peer
-                    assert peer is not None
-                    peer.node.receive(peer, frame, now)
-                    return
         fifo = self._fifo
         if fifo is not None:
             if not early:

@@ -192,8 +192,6 @@ class Router:
     def on_room(self, port: Port, now: int) -> None:
         """Router queues drop when full (drop-tail): nothing to resume."""
 
-    quiet_on_room = on_room  # it only schedules (`smoltcp.phy.sim.link`)
-
     def _arp(self, rif: _RouterIf, payload: memoryview, now: int) -> None:
         arp = ArpRepr.parse_buffer(payload)
         if arp.target_protocol_addr != rif.cidr.address:

@@ -84,7 +84,5 @@ class Switch:
     def on_room(self, port: Port, now: int) -> None:
         """A switch queue that fills drops (drop-tail): nothing to resume."""
 
-    quiet_on_room = on_room  # it only schedules (`smoltcp.phy.sim.link`)
-
     def __repr__(self) -> str:
         return f"Switch({self.name}, {len(self.ports)} ports)"
