@@ -333,15 +333,10 @@ class Egress:
         # the type checker without a `cast` call per packet.)
         if gso and type(repr) is TcpRepr:
             return self._send_gso(ipr, repr, dst_mac, plen)
-        # (`_take_token` inlined, a busy device counted as a drop: once per packet sent.)
-        token = self._token
-        if token is not None:
-            self._token = None
-        else:
-            token = self._device.transmit(self._now)
-            if token is None:
-                self.drop("device-busy")
-                return False
+        token = self._take_token()
+        if token is None:
+            self.drop("device-busy")
+            return False
         length = ip_len if dst_mac is None else _ETH_LEN + ip_len
         if type(repr) is TcpRepr:
             self._tcp_out = (ipr, repr, dst_mac)

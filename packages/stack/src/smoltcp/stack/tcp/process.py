@@ -229,15 +229,7 @@ class SegmentArrives(Part):
         elif rcv.ack_at is None:
             rcv.ack_at = t + rcv.ack_delay
             self.sock._wake()
-        stretch = rcv.ack_stretch
-        if stretch is None:
-            stretch = (tcb.rcv_mss - (12 if tcb.ts_ok else 0)) << 1
-        unacked = _int_sub(tcb.rcv_nxt, tcb.last_ack_sent) & SEQ_MASK
-        if unacked > SEQ_HALF:
-            unacked -= _SEQ_MOD
-        if unacked >= stretch and not rcv.window_nearly_closed():
-            return self.ack_reply(cx, t)
-        return None
+        return self.stretch_ack(cx, t)
 
     def accept_syn(self, cx: Context, now: Instant, ip: IpRepr, seg: TcpRepr) -> None:
         """Record the peer's SYN: IRS, MSS and the options both ends agree on (RFC 7323, 2018)."""
@@ -541,19 +533,30 @@ class SegmentArrives(Part):
             # (not one per poll), so that the sender sees its duplicate ACKs and SACKs.
             return self.ack_reply(cx, t)
         if plen:
-            # The interface feeds a whole burst to `process` before any `dispatch`, so the
-            # every-second-segment ACK (`_receive_data`) would go out once per burst, however
-            # long. Bound the stretch here: two full-sized segments by default (RFC 5681 4.2),
-            # or what `set_ack_stretch` asks (a bulk receiver: STRETCH_ACK_LIMIT, as GRO).
-            stretch = rcv.ack_stretch
-            if stretch is None:
-                stretch = (tcb.rcv_mss - (12 if tcb.ts_ok else 0)) << 1
-            # RCV.NXT - Last.ACK.sent, signed as SEG.SEQ - RCV.NXT above.
-            unacked = _int_sub(tcb.rcv_nxt, tcb.last_ack_sent) & SEQ_MASK
-            if unacked > SEQ_HALF:
-                unacked -= _SEQ_MOD
-            if unacked >= stretch and not rcv.window_nearly_closed():
-                return self.ack_reply(cx, t)
+            return self.stretch_ack(cx, t)
+        return None
+
+    def stretch_ack(self, cx: Context, t: int) -> Reply | None:
+        """Return the ACK owed now that text arrived, when the unacknowledged octets reach the
+        stretch bound, else None.
+
+        The interface feeds a whole burst to `process` before any `dispatch`, so the
+        every-second-segment ACK (`Receiver.receive_data`) would go out once per burst,
+        however long. The stretch is bounded here: two full-sized segments by default (RFC
+        5681 4.2), or what `set_ack_stretch` asks (a bulk receiver: STRETCH_ACK_LIMIT, as
+        GRO).
+        """
+        tcb = self.tcb
+        rcv = self.rcv
+        stretch = rcv.ack_stretch
+        if stretch is None:
+            stretch = (tcb.rcv_mss - (12 if tcb.ts_ok else 0)) << 1
+        # RCV.NXT - Last.ACK.sent, signed as `TcpSeqNumber`'s ``-`` gives it.
+        unacked = _int_sub(tcb.rcv_nxt, tcb.last_ack_sent) & SEQ_MASK
+        if unacked > SEQ_HALF:
+            unacked -= _SEQ_MOD
+        if unacked >= stretch and not rcv.window_nearly_closed():
+            return self.ack_reply(cx, t)
         return None
 
     def syn_received_acked(
