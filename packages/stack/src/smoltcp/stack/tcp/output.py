@@ -48,25 +48,20 @@ _FLAGS = {_NONE: "A", _PSH: "PA", _FIN: "FA"}
 _tuple_new = tuple.__new__
 _IP_HEAD = ("src_addr", "dst_addr", "next_header", "payload_len")
 _PAYLOAD_LEN_AT = _IP_HEAD.index("payload_len")
-# `send` builds TcpRepr positionally, every field written out (a literal tuple: unpacking a
-# tuple of defaults into it costs about as much as building the rest): refuse to import if
-# wire's fields ever change. A field wire appends (its compatibility rule: new fields only at
-# the end) needs its default added to `send`'s tuple, and its name here.
-if (
-    TcpRepr._fields[9:]
-    != (
-        "sack_ranges",
-        "timestamp",
-        "payload",
-        "unknown_options",
-        "ece",
-        "cwr",
-        "ns",
-        "psh",
-    )
-    or TcpRepr._field_defaults["psh"] is not False
+# `send` builds TcpRepr positionally: refuse to import if wire's field order ever changes.
+# Fields wire appends after `ns` (its compatibility rule: new fields only at the end) take
+# their defaults from `_TCP_REPR_TAIL`.
+if TcpRepr._fields[9:16] != (
+    "sack_ranges",
+    "timestamp",
+    "payload",
+    "unknown_options",
+    "ece",
+    "cwr",
+    "ns",
 ):
-    raise ImportError(f"TcpRepr's fields changed: {TcpRepr._fields}")
+    raise ImportError(f"TcpRepr's fields moved: {TcpRepr._fields}")
+_TCP_REPR_TAIL = tuple(TcpRepr._field_defaults[name] for name in TcpRepr._fields[16:])
 # `ip_repr` builds the IP header positionally from a connection's template, the payload
 # length fourth.
 if Ipv4Repr._fields[:4] != _IP_HEAD or Ipv6Repr._fields[:4] != _IP_HEAD:
@@ -219,7 +214,7 @@ class SegmentOutput(Part):
                 False,
                 False,
                 False,
-                False,
+                *_TCP_REPR_TAIL,
             ),
         )
         rcv.after_ack_sent(window)
