@@ -56,8 +56,6 @@ _RST = TcpControl.RST
 # int's own subtraction of two sequence numbers, masked with SEQ_MASK: `TcpSeqNumber`'s
 # modular ``-`` and comparisons are Python-level calls, several per segment otherwise.
 _int_sub = int.__sub__
-_int_add = int.__add__
-_int_new = int.__new__
 _SEQ_MOD = 1 << 32
 _SYN = TcpControl.SYN
 _FIN = TcpControl.FIN
@@ -200,7 +198,6 @@ class SegmentArrives(Part):
         and the bound on ACKs held back, in the general path's order.
         """
         tcb = self.tcb
-        rcv = self.rcv
         seq = seg.seq_number
         t = tcb.progress_at = tcb.clock
         ack = tcb.snd_una  # = SEG.ACK, as predicted
@@ -218,17 +215,8 @@ class SegmentArrives(Part):
             tcb.ts_recent = seg.timestamp.tsval  # type: ignore[union-attr]
         if tcb.keep_alive is not None:
             tcb.keepalive_at = t + tcb.keep_alive
-        # `Receiver.receive_data` for text in order with no hole, that the buffer holds whole.
-        count = tcb.rx.enqueue_slice(payload)
-        tcb.rcv_nxt = _int_new(TcpSeqNumber, _int_add(tcb.rcv_nxt, count) & SEQ_MASK)
-        tcb.n_bytes_in += count
-        segs = rcv.segs_unacked = rcv.segs_unacked + 1
-        if rcv.ack_now or rcv.ack_delay is None or (segs >= 2 and not rcv.window_nearly_closed()):
-            rcv.ack_now = True
-            self.sock._wake()
-        elif rcv.ack_at is None:
-            rcv.ack_at = t + rcv.ack_delay
-            self.sock._wake()
+        # The text, in order with no hole (SEG.SEQ - RCV.NXT = 0), that the buffer holds whole.
+        self.rcv.receive_data(t, seq, 0, payload)
         return self.stretch_ack(cx, t)
 
     def accept_syn(self, cx: Context, now: Instant, ip: IpRepr, seg: TcpRepr) -> None:
@@ -704,18 +692,9 @@ class SegmentArrives(Part):
             rec.rto_at = t + rec.rtt.rto.micros
         else:
             rec.rto_at = None
-        if rec.tlp_end is None:
-            # `tlp_after_ack` with no loss probe's resend to settle.
-            rec.tlp_out = False
-            rec.arm_loss_probe(t)
-        else:
-            rec.tlp_after_ack(now, t, ack, seg, flight)
+        rec.tlp_after_ack(now, t, ack, seg, flight)
         if tcb.sack_ok:
-            if seg.sack_ranges:
-                rec.rack_on_ack(now, t, seg)
-            elif rec.rack.on_ack(ack, (), t):
-                # (`rack_on_ack` for an ACK without SACK blocks: no D-SACK to count.)
-                rec.rack_detect(now, t)
+            rec.rack_on_ack(now, t, seg)
         self.update_window(seg.seq_number, ack, seg.window_len << tcb.snd_shift)
         if tcb.trace is not None:
             rec.trace_ack(t, seg)

@@ -520,21 +520,10 @@ class Sender(SegmentOutput):
         tcb = self.tcb
         rec = self.rec
         rcv = self.rcv
-        # The earliest of the retransmission, delayed-ACK, keep-alive, loss-probe and RACK
-        # timers, one by one (no tuple to walk: this runs once per visit that sends nothing).
         at = rec.rto_at
-        timer = rcv.ack_at
-        if timer is not None and (at is None or timer < at):
-            at = timer
-        timer = tcb.keepalive_at
-        if timer is not None and (at is None or timer < at):
-            at = timer
-        timer = rec.tlp_at
-        if timer is not None and (at is None or timer < at):
-            at = timer
-        timer = rec.rack_at
-        if timer is not None and (at is None or timer < at):
-            at = timer
+        for timer in (rcv.ack_at, tcb.keepalive_at, rec.tlp_at, rec.rack_at):
+            if timer is not None and (at is None or timer < at):
+                at = timer
         if (
             tcb.snd_wnd == 0
             and tcb.state in _SENDING
