@@ -115,3 +115,37 @@ def test_a_fin_beyond_a_hole_draws_a_duplicate_ack_and_the_filling_text_an_ack_a
     assert h.sock.state is TcpState.CLOSE_WAIT
     # The text filled the gap before the FIN: acknowledged at once, FIN included.
     assert h.recv_one().ack_number == PEER + 6
+
+
+def keep_alive_shorter_than_the_delay() -> TcpHarness:
+    h = established()
+    h.sock.set_keep_alive(Duration.from_millis(DELAY_MS // 2))
+    return h
+
+
+def test_a_keep_alive_due_before_the_delayed_ack_sends_that_ack_instead_of_a_probe() -> None:
+    # A probe's sequence number (SND.UNA - 1) is unacceptable to the peer, which would drop
+    # it, ACK field and all: the FIN would stay unacknowledged until the peer retransmits it.
+    h = keep_alive_shorter_than_the_delay()
+    h.send(TcpControl.FIN, seq=PEER + 1, ack=1001)
+    assert h.sock.state is TcpState.CLOSE_WAIT
+    h.advance(DELAY_MS // 2)
+    ack = h.recv_one()
+    assert ack.control == TcpControl.NONE
+    assert (ack.seq_number, ack.ack_number) == (1001, PEER + 2)
+    # Owed nothing more; the connection idles on, and the next keep-alive is a probe.
+    h.advance(DELAY_MS // 2)
+    probe = h.recv_one()
+    assert (probe.seq_number, probe.ack_number) == (1000, PEER + 2)
+
+
+def test_a_keep_alive_due_before_a_data_ack_sends_that_ack() -> None:
+    h = keep_alive_shorter_than_the_delay()
+    h.send(TcpControl.PSH, seq=PEER + 1, ack=1001, payload=b"data")
+    h.advance(DELAY_MS // 2)
+    ack = h.recv_one()
+    assert (ack.seq_number, ack.ack_number) == (1001, PEER + 5)
+    h.advance(DELAY_MS)
+    # Nothing was left owed: the next segment is the keep-alive probe, after the idle time.
+    probe = h.recv_one()
+    assert (probe.seq_number, probe.ack_number) == (1000, PEER + 5)
