@@ -427,9 +427,16 @@ def test_a_cookie_child_whose_open_is_refused_is_forgotten() -> None:
     refuse[0] = True
     with pytest.raises(AssertionError, match="unexpected exception"):
         segment(h, "192.168.69.2", 50000, 1001, synack.seq + 1, "A")
-    assert listener.listener_stats().cookies_accepted == 1
+    # Its cookie was good, but no child came of it: not counted as accepted.
+    assert listener.listener_stats().cookies_accepted == 0
     assert {id(s) for _, s in h.sockets} == before
     assert not [s for _, s in h.sockets if s.state is TcpState.LISTEN and s is not listener]
     [key] = [k for k, socks in h.sockets.demux.items() if listener in socks]
     assert list(h.sockets.demux[key]) == [listener]
     assert listener.accept() is None
+    # Allowed again, the peer's retransmitted ACK completes the handshake, and counts.
+    refuse[0] = False
+    segment(h, "192.168.69.2", 50000, 1001, synack.seq + 1, "A")
+    assert listener.listener_stats().cookies_accepted == 1
+    handle = listener.accept()
+    assert handle is not None and h.sockets.get(handle).state is TcpState.ESTABLISHED

@@ -414,7 +414,6 @@ class Listener(Part):
             # As Linux: drop the ACK, the peer's retransmission may find room.
             self.counts["accept_queue_full"] += 1
             return None
-        self.counts["cookies_accepted"] += 1
         child = self.spawn(sockets)
         offset = self.cookie_ts_offset
         try:
@@ -422,6 +421,8 @@ class Listener(Part):
         except BaseException:
             self.discard_unopened(child)
             raise
+        # Counted once the child exists: one whose open was refused accepted nothing.
+        self.counts["cookies_accepted"] += 1
         # The ACK itself enters ESTABLISHED, and any text or FIN on it is taken.
         return child.process(cx, now, ip, seg)
 
