@@ -51,3 +51,18 @@ def test_a_users_controller_is_deep_copied() -> None:
     assert type(copy) is Weighted
     assert copy.weights == [1, 2]  # type: ignore[attr-defined]
     assert copy.weights is not mine.weights  # type: ignore[attr-defined]
+
+
+def test_the_copy_takes_every_slot() -> None:
+    # Each slot its own value, so that a slot the copy missed or mixed up shows.
+    from smoltcp.stack.tcp.socket import _copy_controller
+
+    for cc in (Cubic(), Reno(), NoControl()):
+        names = sorted({n for k in type(cc).__mro__ for n in getattr(k, "__slots__", ())})
+        for i, name in enumerate(names):
+            setattr(cc, name, 1000 + i)
+        copy = _copy_controller(cc)
+        assert type(copy) is type(cc)
+        assert {n: getattr(copy, n) for n in names} == {n: 1000 + i for i, n in enumerate(names)}
+        setattr(copy, names[0], -1)
+        assert getattr(cc, names[0]) == 1000

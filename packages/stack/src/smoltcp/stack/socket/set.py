@@ -345,12 +345,18 @@ class SocketSet:
 
     def _unfile(self, handle: int, socket: Socket) -> None:
         keys = self._keys.pop(handle, _EMPTY)
+        if not keys:
+            return
         demux = self._demux
         for key in keys:
             if _is_raw(key):
                 self._raw -= 1
             sockets = demux.get(key)
             if sockets is None:
+                continue
+            if len(sockets) == 1 and sockets[0] is socket:
+                # The usual case of a connection's key: it leaves with its only socket.
+                del demux[key]
                 continue
             # Replace rather than mutate: ingress may be walking the old list right now.
             remaining = [s for s in sockets if s is not socket]

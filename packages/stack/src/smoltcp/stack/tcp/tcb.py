@@ -43,6 +43,8 @@ __all__ = [
     "Reply",
     "StateObserver",
     "Tcb",
+    "link_parts",
+    "unlink_parts",
 ]
 
 _log = logging.getLogger("smoltcp.stack.tcp")
@@ -225,11 +227,11 @@ class Tcb:
 class Part:
     """A part of one connection: its links to the socket, the TCB and the other parts.
 
-    The socket creates each part and then `link`s them; a part holds only references here,
-    and declares its own state in its own ``__slots__``. The link to the socket is weak (a
-    proxy), so that the parts, which point at each other, do not keep the socket alive: a
-    dropped socket is freed at once, and `unlink`s its parts, which are then freed too
-    (without waiting for the cycle collector).
+    The socket creates each part and then links them all (`link_parts`); a part holds only
+    references here, and declares its own state in its own ``__slots__``. The link to the
+    socket is weak (a proxy), so that the parts, which point at each other, do not keep the
+    socket alive: a dropped socket is freed at once, and unlinks its parts (`unlink_parts`),
+    which are then freed too (without waiting for the cycle collector).
     """
 
     __slots__ = ("arr", "lst", "rcv", "rec", "snd", "sock", "tcb")
@@ -242,25 +244,33 @@ class Part:
     arr: SegmentArrives
     lst: Listener
 
-    def link(
-        self,
-        sock: TcpSocket,
-        tcb: Tcb,
-        rcv: Receiver,
-        snd: Sender,
-        rec: Recovery,
-        arr: SegmentArrives,
-        lst: Listener,
-    ) -> None:
-        """Point this part at the socket, its TCB and the other parts of the connection."""
-        self.sock = weakref.proxy(sock)
-        self.tcb = tcb
-        self.rcv = rcv
-        self.snd = snd
-        self.rec = rec
-        self.arr = arr
-        self.lst = lst
 
-    def unlink(self) -> None:
-        """Drop every link (the socket is being freed): the parts no longer hold each other."""
-        del self.sock, self.tcb, self.rcv, self.snd, self.rec, self.arr, self.lst
+def link_parts(
+    sock: TcpSocket,
+    tcb: Tcb,
+    rcv: Receiver,
+    snd: Sender,
+    rec: Recovery,
+    arr: SegmentArrives,
+    lst: Listener,
+) -> None:
+    """Point each of the five parts at the socket, its TCB and the other parts.
+
+    One call for all five (not a method per part): a listener runs this for every SYN.
+    """
+    proxy = weakref.proxy(sock)
+    for part in (rcv, snd, rec, arr, lst):
+        part.sock = proxy
+        part.tcb = tcb
+        part.rcv = rcv
+        part.snd = snd
+        part.rec = rec
+        part.arr = arr
+        part.lst = lst
+
+
+def unlink_parts(parts: tuple[Part, ...]) -> None:
+    """Drop the links between ``parts`` (their socket is being freed), so that they no
+    longer hold each other and reference counting frees them."""
+    for part in parts:
+        del part.sock, part.tcb, part.rcv, part.snd, part.rec, part.arr, part.lst
