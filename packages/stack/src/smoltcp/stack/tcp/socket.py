@@ -698,10 +698,7 @@ class TcpSocket(TcpSocketSettings):
         snd = child._snd
         snd.nagle = self._snd.nagle
         snd.hop_limit = self._snd.hop_limit
-        # Through the property only when it differs from the child's default (the property
-        # makes a Duration, checks it and recomputes the RTO: about 0.7 us per SYN).
-        if rec.rtt._min_rto != self._rec.rtt._min_rto:
-            rec.rtt.min_rto = self._rec.rtt.min_rto
+        rec.rtt.min_rto = self._rec.rtt.min_rto
         rec.rack_enabled = self._rec.rack_enabled
         ct.passive = True
         ct.child = True
