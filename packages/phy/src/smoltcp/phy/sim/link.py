@@ -615,13 +615,15 @@ class Port:
         counters = self.counters
         fifo = self._fifo
         if fifo is not None:
-            while fifo and fifo[0][0] <= now:
-                carried = fifo.popleft()[1]
+            while fifo:
+                at, carried = fifo[0]
+                if at > now:
+                    self._armed = at
+                    self._schedule(at, self._deliver_event)
+                    return
+                fifo.popleft()
                 counters.delivered += carried.frames if type(carried) is Train else 1
                 node.receive(peer, carried, now)
-            if fifo:
-                self._armed = fifo[0][0]
-                self._schedule(self._armed, self._deliver_event)
             return
         wire = self.wire
         while True:
