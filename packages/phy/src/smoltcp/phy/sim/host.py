@@ -310,9 +310,9 @@ class SimHost:
         if t != self._armed:
             return  # an earlier poll was scheduled since and has run
         self._armed = None
-        # `Instant(t)`, without running its constructor (``t`` is an int already).
+        # `Instant(t)`, without the call of its constructor.
         now = _new_instant(Instant)
-        now.micros = t
+        now.micros = int(t)
         iface = self.iface
         card = self.card
         sockets = self.sockets
