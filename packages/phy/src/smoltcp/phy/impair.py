@@ -339,6 +339,23 @@ class Serializer:
         self.busy_until = start + whole
         return self.busy_until
 
+    def finish_next(self, now: int, length: int) -> int:
+        """Reserve the link for a frame of ``length`` octets that a transmitter starts at
+        ``now``, as soon as the link is free; return when its last octet leaves (µs).
+
+        The same as `finish`, but for a frame starting just as the one before it leaves (the
+        link busy until ``now``): it follows that frame back to back, the fractions of a
+        microsecond carried over, where `finish` takes it as arriving at an idle link.
+        """
+        busy = self.busy_until
+        if busy is not None and busy >= now:
+            start, carry = busy, self._carry
+        else:
+            start, carry = now, 0
+        whole, self._carry = divmod((length + self.overhead) * MICROS_PER_SEC + carry, self.rate)
+        self.busy_until = start = start + whole
+        return start
+
     def finish_following(self, lengths: Iterable[int]) -> list[int]:
         """Reserve the link for frames of ``lengths`` octets queued right behind the frame
         being sent, each starting when the one before has left; return when each one's last

@@ -29,6 +29,8 @@ __all__ = ["Bulk", "ConnectionRate", "FlowStats", "RequestResponse", "Server", "
 _ZEROS = memoryview(bytes(1 << 16))
 _RTT_SAMPLE_US = 10_000
 _DEFAULT_BUFFER = 1 << 18
+_CLOSED = TcpState.CLOSED
+_TIME_WAIT = TcpState.TIME_WAIT
 
 
 @dataclass
@@ -111,15 +113,19 @@ class Server:
         while handle is not None:
             self._conns.append(_Sink(handle, self.host.sockets.get(handle)))
             handle = accept()
-        if not self._conns:
+        conns = self._conns
+        if not conns:
             # A listener between connections: nothing to read or answer. Every poll of the
             # host steps every server on it, so this is the common case with many flows.
             return False
         changed = False
         stats = self.stats
         t = now.micros
-        keep: list[_Sink] = []
-        for conn in self._conns:
+        buf = self._buf
+        request = self.request
+        # The connections that stay, made only once one has gone (most steps: none).
+        keep: list[_Sink] | None = None
+        for i, conn in enumerate(conns):
             sock = conn.sock
             # A read that raised raises again while nothing is readable: the stream ended
             # (the peer's FIN or an error), and a connection never goes back to a state that
@@ -127,7 +133,7 @@ class Server:
             finished = conn.finished and not sock.can_recv()
             while not finished:
                 try:
-                    n = sock.recv_into(self._buf)
+                    n = sock.recv_into(buf)
                 except RecvError:
                     finished = conn.finished = True
                     break
@@ -139,10 +145,10 @@ class Server:
                 if stats.first_us is None:
                     stats.first_us = t
                 stats.last_us = t
-                if self.request:
+                if request:
                     conn.unanswered += n
-                    while conn.unanswered >= self.request:
-                        conn.unanswered -= self.request
+                    while conn.unanswered >= request:
+                        conn.unanswered -= request
                         conn.pending += self.response
             while conn.pending and sock.can_send():
                 n = sock.send(_ZEROS[: min(conn.pending, len(_ZEROS))])
@@ -154,15 +160,19 @@ class Server:
                 sock.close()
                 changed = True
             state = sock.state
-            if state is TcpState.CLOSED or state is TcpState.TIME_WAIT:
+            if state is _CLOSED or state is _TIME_WAIT:
                 s = sock.stats
                 stats.retransmissions += s.retransmissions
                 stats.timeouts += s.timeouts
                 stats.segments_sent += s.segments_sent
                 self.host.retire(conn.handle)
+                if keep is None:
+                    keep = conns[:i]
                 continue
-            keep.append(conn)
-        self._conns = keep
+            if keep is not None:
+                keep.append(conn)
+        if keep is not None:
+            self._conns = keep
         return changed
 
 

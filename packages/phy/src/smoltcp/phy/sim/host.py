@@ -39,6 +39,7 @@ from .train import MAX_IP_PACKET, Train, make_train
 
 __all__ = ["App", "SimHost"]
 
+_new_instant = object.__new__
 # A poll that leaves the interface asking to be polled at once, having done nothing, is retried
 # this much later rather than at the same instant (which would never let the clock move).
 _RETRY_US = 1
@@ -232,6 +233,8 @@ class SimHost:
         """Where the host's TCP connections are traced (`Network.trace`), or None."""
         self._armed: int | None = None
         self._poll_event = self._poll
+        # The simulator's `_schedule`, bound once (a host schedules a poll or two per frame).
+        self._schedule = sim._schedule
 
     @property
     def cx(self) -> Any:
@@ -280,7 +283,11 @@ class SimHost:
     def receive(self, port: Port, frame: bytearray, now: int) -> None:
         """Take a frame from the link: it waits in the card until the poll, scheduled now."""
         self.card.inbox.append(frame)
-        self._arm(now)
+        # `_arm`, without the call: once per frame received.
+        armed = self._armed
+        if armed is None or now < armed:
+            self._armed = now
+            self._schedule(now, self._poll_event)
 
     def on_room(self, port: Port, now: int) -> None:
         """The port's queue has room: poll again if the card refused to transmit."""
@@ -294,15 +301,18 @@ class SimHost:
         self._arm(at)
 
     def _arm(self, at: int) -> None:
-        if self._armed is None or at < self._armed:
+        armed = self._armed
+        if armed is None or at < armed:
             self._armed = at
-            self.sim._schedule(at, self._poll_event)
+            self._schedule(at, self._poll_event)
 
     def _poll(self, t: int) -> None:
         if t != self._armed:
             return  # an earlier poll was scheduled since and has run
         self._armed = None
-        now = Instant(t)
+        # `Instant(t)`, without the call of its constructor.
+        now = _new_instant(Instant)
+        now.micros = int(t)
         iface = self.iface
         card = self.card
         sockets = self.sockets
@@ -333,7 +343,11 @@ class SimHost:
             if not did:
                 self.retries += 1
                 at_us = t + _RETRY_US
-        self._arm(at_us)
+        # `_arm`, without the call: once per poll.
+        armed = self._armed
+        if armed is None or at_us < armed:
+            self._armed = at_us
+            self._schedule(at_us, self._poll_event)
 
     def __repr__(self) -> str:
         return f"SimHost({self.name} {self.cidr})"

@@ -224,6 +224,7 @@ class Port:
         "_pieces_busy",
         "_pieces_sent",
         "_room_armed",
+        "_schedule",
         "_sending",
         "_serializer",
         "_tapping",
@@ -269,6 +270,8 @@ class Port:
         # Called with (now, frame) as each frame starts on the wire (a pcap writer).
         self.tap: Callable[[int, bytearray], Any] | None = None
         self._busy = False
+        # The simulator's `_schedule`, bound once (ports schedule an event or two per frame).
+        self._schedule = sim._schedule
         self._armed: int | None = None
         self._deliver_event = self._deliver
         self._sending: bytearray | None = None
@@ -421,22 +424,19 @@ class Port:
         self._busy = True
         if self.tap is not None:
             self.tap(now, frame)
-        done = self._finish(now, len(frame))
+        serializer = self._serializer
+        done = now if serializer is None else serializer.finish_next(now, len(frame))
         self.counters.busy_us += done - now
         # One frame at a time is being serialised: it waits here, and the event is a bound
         # method made once (no closure per frame).
         self._sending = frame
-        self.sim._schedule(done, self._transmitted_event)
+        self._schedule(done, self._transmitted_event)
 
     def _finish(self, now: int, length: int) -> int:
         """Return when a frame of ``length`` octets starting at ``now`` has left (µs)."""
         serializer = self._serializer
-        if serializer is None:
-            return now
-        # Back to back with the previous frame (it ended at `now`), pass the instant just
-        # before so the fractions of a microsecond carry over (see Serializer.finish).
-        at = now - 1 if serializer.busy_until == now else now
-        return serializer.finish(at, length)
+        # Back to back with the previous frame if it ended at `now`.
+        return now if serializer is None else serializer.finish_next(now, length)
 
     def _start_train(self, now: int, train: Train) -> None:
         # The pieces back to back, each timed as `_start` times a frame after the one before.
@@ -467,7 +467,7 @@ class Port:
             tapping.extend(zip(starts, train.cut(), strict=True))
             self._tap_next(now)
         self._sending = train
-        self.sim._schedule(done, self._transmitted_event)
+        self._schedule(done, self._transmitted_event)
         if len(starts) > 1 and done - starts[1] > HOLD_US:
             # The receiver would not hold the first pieces that long (see HOLD_US): the
             # train arrives as consecutive parts, each when its last piece has arrived.
@@ -535,7 +535,7 @@ class Port:
         if self._room_armed is not None and self._room_armed <= at:
             return
         self._room_armed = at
-        self.sim._schedule(at, self._room)
+        self._schedule(at, self._room)
 
     def _room(self, now: int) -> None:
         if now != self._room_armed:
@@ -549,7 +549,7 @@ class Port:
         self._fifo.append((due, frame))
         if self._armed is None:
             self._armed = due
-            self.sim._schedule(due, self._deliver_event)
+            self._schedule(due, self._deliver_event)
 
     def _tap_next(self, now: int) -> None:
         # Hand the tap each piece that starts now, and come back for the next.
@@ -561,14 +561,12 @@ class Port:
             if tap is not None:
                 tap(at, piece)
         if tapping:
-            self.sim._schedule(tapping[0][0], self._tap_next)
+            self._schedule(tapping[0][0], self._tap_next)
 
     def _transmitted(self, now: int) -> None:
         frame = self._sending
         assert frame is not None
         self._sending = None
-        counters = self.counters
-        early = False
         if type(frame) is Train:
             self.catch_up(now)  # its last piece has ended: all of it is counted
             if self._tapping:
@@ -578,19 +576,26 @@ class Port:
             early = self._early
             self._early = False
         else:
+            counters = self.counters
             counters.tx_frames += 1
             counters.tx_octets += len(frame)
+            early = False
         fifo = self._fifo
         if fifo is not None:
             if not early:
-                self._on_wire(now + self._delay, frame)
+                # `_on_wire`, without the call: once per frame.
+                due = now + self._delay
+                fifo.append((due, frame))
+                if self._armed is None:
+                    self._armed = due
+                    self._schedule(due, self._deliver_event)
         else:
             wire = self.wire
             if wire.enqueue(now, frame):
                 next_due = wire.next_due()
                 if next_due is not None and (self._armed is None or next_due < self._armed):
                     self._armed = next_due
-                    self.sim._schedule(next_due, self._deliver_event)
+                    self._schedule(next_due, self._deliver_event)
         if self.queue._frames:
             self._start(now)  # the next frame follows at once
         else:
@@ -610,13 +615,15 @@ class Port:
         counters = self.counters
         fifo = self._fifo
         if fifo is not None:
-            while fifo and fifo[0][0] <= now:
-                carried = fifo.popleft()[1]
+            while fifo:
+                at, carried = fifo[0]
+                if at > now:
+                    self._armed = at
+                    self._schedule(at, self._deliver_event)
+                    return
+                fifo.popleft()
                 counters.delivered += carried.frames if type(carried) is Train else 1
                 node.receive(peer, carried, now)
-            if fifo:
-                self._armed = fifo[0][0]
-                self.sim._schedule(self._armed, self._deliver_event)
             return
         wire = self.wire
         while True:
@@ -628,7 +635,7 @@ class Port:
         due = wire.next_due()
         if due is not None:
             self._armed = due
-            self.sim._schedule(due, self._deliver_event)
+            self._schedule(due, self._deliver_event)
 
     def utilization(self, elapsed_us: int) -> float:
         """Return the fraction of ``elapsed_us`` the transmitter was busy, in [0, 1] (read

@@ -189,21 +189,22 @@ class Simulator:
         check = min(budget, report_at)
         self._stopped = False
         now = self.now_us
-        if now > last:
-            budget = 0  # the clock is past the end already: nothing is due before it
-        while budget > 0:
+        if now > last or budget <= 0:
+            # The clock is past the end already (nothing is due before it), or no event may
+            # run. Otherwise `check` stays above the events run, never zero, in the loop.
+            budget = check = 0
+        while check:
             if due_now:
                 # What was scheduled for this instant since the clock came here, after the
                 # heap's entries of the instant (all scheduled before it came).
                 event = pop(heap)[2] if heap and heap[0][0] == now else take_now()
             elif heap:
                 entry = pop(heap)
-                now = entry[0]
+                now, _, event = entry
                 if now > last:
                     _heappush(heap, entry)  # not due before the end: back where it was
                     break
                 self.now_us = now
-                event = entry[2]
             else:
                 break
             event(now)

@@ -60,9 +60,8 @@ class Switch:
         dst, src, _ = _HEADER.unpack_from(frame)
         table = self._table
         if not src[0] & 1:
-            if src in table:
-                del table[src]  # moved to the end: the most recently seen
-            elif len(table) >= self.table_size:
+            # Taken out if known, to go back in at the end: the most recently seen.
+            if table.pop(src, None) is None and len(table) >= self.table_size:
                 del table[next(iter(table))]
             table[src] = (port, now)
         if not dst[0] & 1:
