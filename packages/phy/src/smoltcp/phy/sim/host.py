@@ -39,7 +39,6 @@ from .train import MAX_IP_PACKET, Train, make_train
 
 __all__ = ["App", "SimHost"]
 
-_new_instant = object.__new__
 # A poll that leaves the interface asking to be polled at once, having done nothing, is retried
 # this much later rather than at the same instant (which would never let the clock move).
 _RETRY_US = 1
@@ -283,11 +282,7 @@ class SimHost:
     def receive(self, port: Port, frame: bytearray, now: int) -> None:
         """Take a frame from the link: it waits in the card until the poll, scheduled now."""
         self.card.inbox.append(frame)
-        # `_arm`, without the call: once per frame received.
-        armed = self._armed
-        if armed is None or now < armed:
-            self._armed = now
-            self._schedule(now, self._poll_event)
+        self._arm(now)
 
     def on_room(self, port: Port, now: int) -> None:
         """The port's queue has room: poll again if the card refused to transmit."""
@@ -310,9 +305,7 @@ class SimHost:
         if t != self._armed:
             return  # an earlier poll was scheduled since and has run
         self._armed = None
-        # `Instant(t)`, without the call of its constructor.
-        now = _new_instant(Instant)
-        now.micros = int(t)
+        now = Instant(t)
         iface = self.iface
         card = self.card
         sockets = self.sockets
@@ -343,11 +336,7 @@ class SimHost:
             if not did:
                 self.retries += 1
                 at_us = t + _RETRY_US
-        # `_arm`, without the call: once per poll.
-        armed = self._armed
-        if armed is None or at_us < armed:
-            self._armed = at_us
-            self._schedule(at_us, self._poll_event)
+        self._arm(at_us)
 
     def __repr__(self) -> str:
         return f"SimHost({self.name} {self.cidr})"

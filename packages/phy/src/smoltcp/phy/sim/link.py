@@ -583,12 +583,7 @@ class Port:
         fifo = self._fifo
         if fifo is not None:
             if not early:
-                # `_on_wire`, without the call: once per frame.
-                due = now + self._delay
-                fifo.append((due, frame))
-                if self._armed is None:
-                    self._armed = due
-                    self._schedule(due, self._deliver_event)
+                self._on_wire(now + self._delay, frame)
         else:
             wire = self.wire
             if wire.enqueue(now, frame):
