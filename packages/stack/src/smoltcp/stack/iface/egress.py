@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import struct
 from collections import deque
-from typing import Union, cast
+from typing import Union
 
 from smoltcp.stack.device import Device, TxToken
 from smoltcp.stack.kernels import SMALL_SUM_THRESHOLD as _SMALL_SUM
@@ -23,6 +23,7 @@ from smoltcp.stack.socket.set import SocketSet
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, EthernetAddress, Ipv4Address, TcpSeqNumber
 from smoltcp.wire.arp import ArpOperation, ArpRepr
+from smoltcp.wire.capabilities import COMPUTE_TX
 from smoltcp.wire.checksum import InternetSum
 from smoltcp.wire.checksum import internet_sum as _header_sum
 from smoltcp.wire.icmpv4 import Icmpv4Repr
@@ -302,7 +303,13 @@ class Egress:
                     return send_fragmented(self, self._fragmenter, ipr, repr, mtu, self._eth)
         gso = False
         if ip_len > self._ip_mtu:
-            if tcp and ip_len <= self._tso_size and (not self.gso or can_cut(cast(TcpRepr, repr))):
+            # (``type(repr) is TcpRepr``, the same as ``tcp``: it narrows ``repr`` for the
+            # type checker without a `cast` call per super-segment.)
+            if (
+                type(repr) is TcpRepr
+                and ip_len <= self._tso_size
+                and (not self.gso or can_cut(repr))
+            ):
                 gso = self.gso
             else:
                 # TCP never fragments (Don't Fragment is set): it sizes its segments from
@@ -463,23 +470,23 @@ class Egress:
             # The same IP header object (a connection's `ip_repr` hands the last one back
             # while the length stays) between the same link-layer addresses: the same octets
             # (the representations are immutable, and so are the checksum settings).
-            buf[: len(head)] = head
-            buf = buf[len(head) - (_IPV6_LEN if v6 else _IPV4_LEN) :]
+            at = len(head)
+            buf[:at] = head
         else:
-            whole = buf
+            ip_buf = buf
             if dst_mac is not None:
                 _ETH_HEADER.pack_into(
                     buf, 0, dst_mac, self.mac, _ETHERTYPE_IPV6 if v6 else _ETHERTYPE_IPV4
                 )
-                buf = buf[_ETH_LEN:]
-            ipr.emit_buffer(buf, caps, _header_sum)
-            at = len(whole) - len(buf) + (_IPV6_LEN if v6 else _IPV4_LEN)
-            self._head = (ipr, dst_mac, self.mac, whole[:at].tobytes())
+                ip_buf = buf[_ETH_LEN:]
+            ipr.emit_buffer(ip_buf, caps, _header_sum)
+            at = len(buf) - len(ip_buf) + (_IPV6_LEN if v6 else _IPV4_LEN)
+            self._head = (ipr, dst_mac, self.mac, buf[:at].tobytes())
         # A short segment (a pure ACK) with wire's reference sum, which emit_buffer inlines,
         # as for the IP header and as ingress does: the same checksum, without a kernel call.
         src, dst = ipr[:2]  # (the addresses by position: no property per segment)
         seg.emit_buffer(
-            buf[_IPV6_LEN if v6 else _IPV4_LEN :],
+            buf[at:],
             src,
             dst,
             caps,
@@ -513,7 +520,7 @@ class Egress:
         flags_at = tcp_at + _TCP_FLAGS_LOW_AT
         buf[flags_at] = head[flags_at] & ~_TCP_CWR | _TCP_CONTROL_BITS[seg.control]
         buf[at:] = payload[size:]
-        if self._caps.tcp.tx():
+        if self._caps.tcp in COMPUTE_TX:  # (`Checksum.tx` without its method call)
             buf[sum_at] = buf[sum_at + 1] = 0
             pseudo = pseudo_sum(ipr.src_addr, ipr.dst_addr, tcp_len)
             _U16.pack_into(buf, sum_at, ~self._csum(buf[tcp_at:], pseudo) & 0xFFFF)

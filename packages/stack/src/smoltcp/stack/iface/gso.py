@@ -107,7 +107,9 @@ def pseudo_sum(src: Ipv4Address | Ipv6Address, dst: Ipv4Address | Ipv6Address, t
 
     The reduction modulo 0xFFFF keeps the one's complement sum: 2**16 is 1 modulo 0xFFFF.
     """
-    return (int(src) + int(dst) + _PROTO_TCP + tcp_len) % 0xFFFF
+    # (The addresses' integers from their slots, as wire's checksum fast paths read them:
+    # ``int(addr)`` is a Python-level call, twice per super-segment.)
+    return (src._int + dst._int + _PROTO_TCP + tcp_len) % 0xFFFF
 
 
 _NONE = TcpControl.NONE

@@ -186,7 +186,6 @@ class Ingress:
         self._sockets = sockets
         self._demux = sockets.demux
         self._trace = trace
-        self.ipv6.begin(now, sockets, trace)
 
     def end(self) -> None:
         """End a poll: forget the socket set and the last packet."""
@@ -200,6 +199,9 @@ class Ingress:
             if self._eth:
                 self._process_ethernet(frame)
             elif len(frame) and frame[0] >> 4 == 6:
+                # (IPv6 learns the poll's time and sockets from its first frame: a poll that
+                # receives only IPv4 pays nothing for it.)
+                self.ipv6.begin(self._now, self._sockets, self._trace)
                 self.ipv6.process(frame, None)
             else:
                 self._process_ipv4(frame, None)
@@ -252,6 +254,7 @@ class Ingress:
             if ethertype == _ETHERTYPE_IPV6:
                 # An EtherType, neither a length nor a VLAN tag: nothing for the checked view
                 # to classify. Before the MAC filter: IPv6 takes the groups it listens to.
+                self.ipv6.begin(self._now, self._sockets, self._trace)
                 self.ipv6.process_ethernet(frame, dst, src)
                 return
             # Let the checked view classify 802.3 length fields and VLAN tags.
@@ -477,7 +480,8 @@ class Ingress:
             # A PSH segment would end the aggregate it starts (nothing joins after a PSH), so
             # holding it would only cost a copy: it goes to its socket at once, as a lone
             # message of a request/response exchange should.
-            if sockets and seg.control is not _PSH and can_start(seg):
+            # (A pure ACK, nearly every segment of a sender, never starts one: no call.)
+            if sockets and seg.payload and seg.control is not _PSH and can_start(seg):
                 gro.start(sockets[0], ipr, seg)
                 return
         sockets = (

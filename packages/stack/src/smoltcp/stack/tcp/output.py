@@ -9,7 +9,7 @@ header. `send.Sender` decides what to send and when.
 from __future__ import annotations
 
 from smoltcp.stack.socket.base import Emit
-from smoltcp.stack.tcp.seq import SEQ_MASK
+from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Payload
 from smoltcp.stack.tcp.trace import LossReason
@@ -46,6 +46,12 @@ _TS_HEADER_LEN = TcpRepr(
 # The flags of an ACK-bearing segment `send` builds, for the trace.
 _FLAGS = {_NONE: "A", _PSH: "PA", _FIN: "FA"}
 _tuple_new = tuple.__new__
+# int's own operators on sequence numbers (`TcpSeqNumber`'s are Python-level calls, several
+# per segment sent otherwise): a sum wrapped with SEQ_MASK made a `TcpSeqNumber` again, and
+# order as RFC 1982 gives it (a distance modulo 2**32 below half the space).
+_int_new = int.__new__
+_int_add = int.__add__
+_int_sub = int.__sub__
 _IP_HEAD = ("src_addr", "dst_addr", "next_header", "payload_len")
 _PAYLOAD_LEN_AT = _IP_HEAD.index("payload_len")
 # `send` builds TcpRepr positionally: refuse to import if wire's field order ever changes.
@@ -220,8 +226,9 @@ class SegmentOutput(Part):
         rcv.after_ack_sent(window)
         seg_len = size + (1 if ctl is _FIN else 0)
         if seg_len and advance:
-            end = seq + seg_len
-            if tcb.snd_max == tcb.snd_una:
+            end = _int_new(TcpSeqNumber, _int_add(seq, seg_len) & SEQ_MASK)
+            snd_max = tcb.snd_max
+            if snd_max == tcb.snd_una:
                 # Idle until now: the user timeout counts from here, and so does the next
                 # delivery-rate sample (an idle time is not a slow network).
                 tcb.progress_at = t
@@ -238,9 +245,16 @@ class SegmentOutput(Part):
                 piece = tcb.rcv_mss - options if size > tcb.snd_mss else 0
                 # RACK keeps the data only: ``end`` equals ``seq + size`` except after a FIN.
                 rack_end = end if ctl is not _FIN else seq + size
-                rec.rack.on_send(seq, rack_end, t, seq < tcb.snd_max, piece, options)
-            if end > tcb.snd_max:
-                if not tcb.ts_ok and rec.rtt_seq is None and seq >= tcb.snd_max:
+                # (SEQ < SND.MAX: a retransmission.)
+                resent = 0 < _int_sub(snd_max, seq) & SEQ_MASK < SEQ_HALF
+                rec.rack.on_send(seq, rack_end, t, resent, piece, options)
+            if 0 < _int_sub(end, snd_max) & SEQ_MASK < SEQ_HALF:  # SND.MAX < end
+                # (SEQ >= SND.MAX: new data only.)
+                if (
+                    not tcb.ts_ok
+                    and rec.rtt_seq is None
+                    and _int_sub(seq, snd_max) & SEQ_MASK < SEQ_HALF
+                ):
                     # Time this segment (Karn: only new data is timed); with timestamps
                     # every ACK is a sample.
                     rec.rtt_seq = end

@@ -215,8 +215,10 @@ class Receiver(Part):
         self.ack_at = None
         self.segs_unacked = 0
         self.win_update = False
-        tcb.last_ack_sent = tcb.rcv_nxt
-        tcb.rcv_adv = tcb.rcv_nxt + window
+        tcb.last_ack_sent = rcv_nxt = tcb.rcv_nxt
+        # RCV.NXT + window: `TcpSeqNumber`'s ``+`` without its Python-level call (every
+        # segment sent comes here).
+        tcb.rcv_adv = _int_new(TcpSeqNumber, _int_add(rcv_nxt, window) & SEQ_MASK)
 
     def advertise_window(self) -> int:
         """Return the receive window to offer (scaled units times the shift), SWS-avoiding.

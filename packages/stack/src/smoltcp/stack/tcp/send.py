@@ -409,7 +409,11 @@ class Sender(SegmentOutput):
         """Send ``size`` octets from ``seq`` (and the FIN); ``why`` names the cause when the
         caller resends data (None for new data, and for the go-back-N after a timeout)."""
         tcb = self.tcb
-        offset = seq - tcb.snd_una
+        # SEQ - SND.UNA and SEQ < SND.MAX, as `TcpSeqNumber`'s ``-`` and ``<`` give them, with
+        # int's own operators (no Python-level call per segment sent).
+        offset = _int_sub(seq, tcb.snd_una) & SEQ_MASK
+        if offset > SEQ_HALF:
+            offset -= _SEQ_MOD
         payload: Payload = b""
         if size:
             tx = tcb.tx
@@ -419,7 +423,7 @@ class Sender(SegmentOutput):
                 # send a runt segment (this happens once per trip around the ring).
                 rest = tx.get_allocated(offset + len(payload), size - len(payload))
                 payload = b"".join((payload, rest))  # (one copy of each piece)
-        if seq < tcb.snd_max:
+        if 0 < _int_sub(tcb.snd_max, seq) & SEQ_MASK < SEQ_HALF:
             self.rec.n_retx += 1
             if why is None:
                 # The go-back-N after an RTO, or over what a path MTU drop lost.
