@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tcp_harness import Duration, TcpControl, TcpHarness, TcpState
+from tcp_harness import Duration, TcpControl, TcpHarness, TcpRepr, TcpState
 
 PEER = 5000
 DELAY_MS = 10
@@ -123,29 +123,65 @@ def keep_alive_shorter_than_the_delay() -> TcpHarness:
     return h
 
 
-def test_a_keep_alive_due_before_the_delayed_ack_sends_that_ack_instead_of_a_probe() -> None:
-    # A probe's sequence number (SND.UNA - 1) is unacceptable to the peer, which would drop
-    # it, ACK field and all: the FIN would stay unacknowledged until the peer retransmits it.
+def ack_then_probe(h: TcpHarness) -> tuple[TcpRepr, TcpRepr]:
+    """Return the two segments now due: the owed ACK, then the keep-alive probe."""
+    ack, probe = h.recv()
+    assert ack.control == probe.control == TcpControl.NONE
+    assert ack.seq_number == 1001  # SND.MAX: acceptable to the peer
+    assert probe.seq_number == 1000  # SND.UNA - 1: draws the peer's ACK
+    return ack, probe
+
+
+def test_a_keep_alive_due_before_the_delayed_ack_of_a_fin_sends_that_ack_then_the_probe() -> None:
+    # On the probe's sequence number (SND.UNA - 1), unacceptable to the peer, the ACK would
+    # be dropped with it: the FIN would stay unacknowledged until the peer retransmitted it.
     h = keep_alive_shorter_than_the_delay()
     h.send(TcpControl.FIN, seq=PEER + 1, ack=1001)
     assert h.sock.state is TcpState.CLOSE_WAIT
     h.advance(DELAY_MS // 2)
-    ack = h.recv_one()
-    assert ack.control == TcpControl.NONE
-    assert (ack.seq_number, ack.ack_number) == (1001, PEER + 2)
-    # Owed nothing more; the connection idles on, and the next keep-alive is a probe.
+    ack, probe = ack_then_probe(h)
+    assert ack.ack_number == probe.ack_number == PEER + 2
+    # Nothing more is owed: the delay passes in silence, the next probe one interval on.
     h.advance(DELAY_MS // 2)
-    probe = h.recv_one()
+    [probe] = h.recv()
     assert (probe.seq_number, probe.ack_number) == (1000, PEER + 2)
 
 
-def test_a_keep_alive_due_before_a_data_ack_sends_that_ack() -> None:
+def test_a_keep_alive_due_before_a_data_ack_sends_that_ack_then_the_probe() -> None:
     h = keep_alive_shorter_than_the_delay()
     h.send(TcpControl.PSH, seq=PEER + 1, ack=1001, payload=b"data")
     h.advance(DELAY_MS // 2)
-    ack = h.recv_one()
-    assert (ack.seq_number, ack.ack_number) == (1001, PEER + 5)
-    h.advance(DELAY_MS)
-    # Nothing was left owed: the next segment is the keep-alive probe, after the idle time.
-    probe = h.recv_one()
-    assert (probe.seq_number, probe.ack_number) == (1000, PEER + 5)
+    ack, probe = ack_then_probe(h)
+    assert ack.ack_number == probe.ack_number == PEER + 5
+
+
+def test_a_window_update_due_with_the_keep_alive_goes_at_snd_max_then_the_probe() -> None:
+    h = TcpHarness(rx=64, tx=64, ack_delay=Duration.from_millis(100))
+    h.establish_passive(peer_iss=PEER)
+    h.sock.set_keep_alive(Duration.from_millis(30))
+    h.send(TcpControl.PSH, seq=PEER + 1, ack=1001, payload=b"q" * 64)
+    h.advance(30)
+    full, _ = ack_then_probe(h)
+    assert (full.ack_number, full.window_len) == (PEER + 65, 0)
+    h.advance(30)
+    assert len(h.sock.recv(32)) == 32
+    update, _ = ack_then_probe(h)
+    assert update.window_len == 32
+
+
+def test_the_peers_probe_arriving_as_our_keep_alive_falls_due_does_not_replace_our_probe() -> None:
+    # Our answer to the peer's probe is no probe of ours: only the peer's reply to our probe
+    # shows it alive. Were the answer to stand for the probe, the peer's probes (each one
+    # restarted by our answer) would keep landing just before ours, and the user timeout
+    # would reset a live peer.
+    h = TcpHarness(ack_delay=Duration.from_millis(10))
+    h.establish_passive(peer_iss=PEER)
+    h.sock.set_keep_alive(Duration.from_millis(50))
+    h.sock.set_timeout(Duration.from_millis(300))
+    for _ in range(12):  # 600 ms, twice the user timeout
+        h.advance(51)
+        h.send(seq=PEER, ack=1001)  # the peer's keep-alive probe
+        for seg in h.recv():
+            if seg.seq_number == 1000:  # our probe: a live peer answers it
+                h.send(seq=PEER + 1, ack=1001)
+        assert h.sock.state is TcpState.ESTABLISHED, h.sock.tcb.error

@@ -421,7 +421,7 @@ class Listener(Part):
         except BaseException:
             self.discard_unopened(child)
             raise
-        # Counted once the child exists: one whose open was refused accepted nothing.
+        # Counted once the child is open: one whose open was refused accepted nothing.
         self.counts["cookies_accepted"] += 1
         # The ACK itself enters ESTABLISHED, and any text or FIN on it is taken.
         return child.process(cx, now, ip, seg)

@@ -252,17 +252,18 @@ class Sender(SegmentOutput):
         ka = tcb.keepalive_at
         keep_alive = tcb.keep_alive
         if ka is not None and keep_alive is not None and t >= ka:
+            idle = tcb.snd_max == tcb.snd_una
+            if idle and (rcv.ack_now or rcv.win_update or rcv.ack_at is not None):
+                # An owed ACK goes first, at SND.MAX: on the probe's old sequence number the
+                # peer would drop it, ACK field and all. The probe stays due and follows; a
+                # pure ACK draws no reply, so it cannot stand for the probe.
+                self.send(cx, emit, t, _NONE, self.ack_seq(), b"")
+                return True
             tcb.keepalive_at = t + keep_alive
-            if tcb.snd_max == tcb.snd_una:
-                if rcv.ack_at is not None or rcv.ack_now or rcv.win_update:
-                    # An ACK is owed: the peer was heard within the keep-alive time (one
-                    # shorter than the ACK delay). The owed ACK goes now at SND.MAX; on a
-                    # probe's old sequence number the peer would drop it, ACK field and all.
-                    self.send(cx, emit, t, _NONE, self.ack_seq(), b"")
-                else:
-                    # RFC 9293 3.8.4: an old sequence number draws an ACK from a live peer.
-                    # (With data outstanding the retransmissions do that job.)
-                    self.send(cx, emit, t, _NONE, tcb.snd_una + -1, b"")
+            if idle:
+                # RFC 9293 3.8.4: an old sequence number draws an ACK from a live peer.
+                # (With data outstanding the retransmissions do that job.)
+                self.send(cx, emit, t, _NONE, tcb.snd_una + -1, b"")
                 return True
 
         # A pure ACK carries SND.MAX, not a SND.NXT rewound by an RTO: a sequence number
