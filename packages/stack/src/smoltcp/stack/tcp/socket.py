@@ -76,14 +76,19 @@ _ABORT_SILENT = frozenset(
 # names every slot (generated once from ``__slots__``, as `dataclasses` generates methods):
 # about 0.3 us, where a loop of getattr/setattr over the names took about 2.5 us.
 def _slot_copier(kind: type) -> Callable[[CongestionController], CongestionController]:
+    # Each class's own slots (an inherited ``__slots__`` is not the class's), and no
+    # ``__dict__`` whose attributes the copy would miss.
     fields = tuple(
-        dict.fromkeys(name for k in kind.__mro__ for name in getattr(k, "__slots__", ()))
+        dict.fromkeys(name for k in kind.__mro__ for name in k.__dict__.get("__slots__", ()))
     )
+    assert "__dict__" not in fields and not hasattr(object.__new__(kind), "__dict__"), kind
     assert all(name.isidentifier() and not name.startswith("__") for name in fields), fields
     body = "".join(f"    new.{name} = cc.{name}\n" for name in fields)
     namespace: dict[str, Any] = {"_new": object.__new__, "_kind": kind}
-    exec(f"def copy(cc):\n    new = _new(_kind)\n{body}    return new\n", namespace)
-    copier: Callable[[CongestionController], CongestionController] = namespace["copy"]
+    name = f"_copy_{kind.__name__}"
+    exec(f"def {name}(cc):\n    new = _new(_kind)\n{body}    return new\n", namespace)
+    copier: Callable[[CongestionController], CongestionController] = namespace[name]
+    copier.__module__ = __name__
     return copier
 
 

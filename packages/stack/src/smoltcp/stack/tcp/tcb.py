@@ -270,7 +270,9 @@ def link_parts(
 
 
 def unlink_parts(parts: tuple[Part, ...]) -> None:
-    """Drop the links between ``parts`` (their socket is being freed), so that they no
-    longer hold each other and reference counting frees them."""
+    """Drop the links between ``parts``, whose socket is being freed.
+
+    They then no longer hold each other, and reference counting frees them.
+    """
     for part in parts:
         del part.sock, part.tcb, part.rcv, part.snd, part.rec, part.arr, part.lst
