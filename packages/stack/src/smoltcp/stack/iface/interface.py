@@ -528,7 +528,11 @@ class Interface:
         egress.begin(now, device, trace)
         try:
             did = self._receive(now, device, sockets, trace)
-            did = self._run_timers(now, now_us) or did
+            # `_run_timers` only when something is due: the rest of its tests, and it runs
+            # them again (in its own order) when it is called.
+            timers_us = self._timers_at_us if not self._deadlines.moved else self._timers_us()
+            if self._fragments or 0 <= timers_us <= now_us or self._resolution.due():
+                did = self._run_timers(now, now_us) or did
             if sockets.wake_due(now_us):
                 did = egress.dispatch(sockets) or did
         finally:

@@ -267,9 +267,8 @@ class SocketSet:
         the most keys it ever held: without this, an empty active set that once held 10,000
         sockets would cost microseconds per poll.
         """
-        active = self._active
-        if before > 64 and len(active) * 4 < before:
-            self._active = dict(active)
+        if before > 64 and len(self._active) * 4 < before:
+            self._active = dict(self._active)
 
     def wake_due(self, now_us: int) -> bool:
         """Make every sleeping socket whose time (micros) is at or before ``now_us`` active;
