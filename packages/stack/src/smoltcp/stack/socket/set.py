@@ -18,6 +18,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from heapq import heapify as _heapify
 from heapq import heappop as _heappop
 from heapq import heappush as _heappush
+from heapq import heapreplace as _heapreplace
 from typing import TYPE_CHECKING, Any
 
 from smoltcp.wire.ipv4 import IpProtocol
@@ -253,6 +254,12 @@ class SocketSet:
             return
         sleep_at[handle] = at_us
         heap = self._heap
+        if heap and heap[0][1] == handle:
+            # The first entry is this socket's last sleep, stale now (it was woken, as a
+            # connection is by every segment, or it sleeps until another time from now on):
+            # the new entry takes its place rather than leave it for `next_wake` to pop.
+            _heapreplace(heap, (at_us, handle))
+            return
         _heappush(heap, (at_us, handle))
         n = len(heap)
         if n > 64 and n > 2 * len(sleep_at) + 64:
