@@ -301,3 +301,86 @@ def test_schedule_sorts_the_active_sockets_by_their_poll_at() -> None:
     assert sockets.is_active(later)
     sockets[later].at = None
     assert sockets.schedule(None, 800) is None and not sockets.has_active()
+
+
+def test_a_socket_woken_and_slept_again_keeps_one_timer_entry() -> None:
+    # A connection's cycle: woken by a segment, asleep again until a later time.
+    sockets = SocketSet()
+    h = sockets.add(Timer(None))
+    sockets.sleep(h, 1_000)
+    for i in range(1, 50):
+        sockets.wake(h)
+        sockets.sleep(h, 1_000 + i)
+        assert sockets.timer_entries == 1
+        assert sockets.next_wake() == 1_000 + i
+    # Woken, then asleep until an earlier time: the entry moves up as well.
+    sockets.wake(h)
+    sockets.sleep(h, 10)
+    assert sockets.next_wake() == 10 and sockets.timer_entries == 1
+    # Another sleeper ahead of it: its entry stays where it is, and both times count.
+    other = sockets.add(Timer(Instant.from_micros(5)))
+    sockets.sleep(other, 5)
+    sockets.wake(h)
+    sockets.sleep(h, 20)
+    assert sockets.next_wake() == 5
+    # At 5 the other wakes and, asked again, still wants 5: "now".
+    assert sockets.schedule(None, 5) == 5 and sockets.is_active(other)
+    sockets.deactivate(other)
+    assert sockets.next_wake() == 20
+    assert sockets.wake_due(19) is False and sockets.wake_due(20) is True
+
+
+def test_timers_match_a_model_under_random_operations() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    ops = st.lists(
+        st.tuples(
+            st.sampled_from(["add", "remove", "wake", "sleep", "deactivate", "due", "next"]),
+            st.integers(0, 7),
+            st.integers(0, 40),
+        ),
+        max_size=80,
+    )
+
+    @settings(max_examples=200, deadline=None)
+    @given(ops)
+    def check(operations: list[tuple[str, int, int]]) -> None:
+        sockets = SocketSet()
+        handles: list[int] = []
+        active: dict[int, None] = {}  # the model: insertion-ordered, as the set's
+        asleep: dict[int, int] = {}
+        for op, which, at in operations:
+            if op == "add" or not handles:
+                h = sockets.add(Timer(None))
+                handles.append(h)
+                active[h] = None
+                continue
+            h = handles[which % len(handles)]
+            if op == "remove":
+                sockets.remove(h)
+                handles.remove(h)
+                active.pop(h, None)
+                asleep.pop(h, None)
+            elif op == "wake":
+                sockets.wake(h)
+                active[h] = None
+                asleep.pop(h, None)
+            elif op == "sleep":
+                sockets.sleep(h, at)
+                active.pop(h, None)
+                asleep[h] = at
+            elif op == "deactivate":
+                sockets.deactivate(h)
+                active.pop(h, None)
+            elif op == "due":
+                # Sleepers wake in (time, handle) order.
+                for _, d in sorted((t, d) for d, t in asleep.items() if t <= at):
+                    del asleep[d]
+                    active[d] = None
+                assert sockets.wake_due(at) is bool(active)
+            else:
+                assert sockets.next_wake() == min(asleep.values(), default=None)
+            assert sockets.active_handles() == list(active)
+
+    check()

@@ -36,6 +36,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from smoltcp.wire import ChecksumCapabilities, IpProtocol
@@ -168,6 +169,9 @@ class Reassembler:
         # Insertion order is arrival order, so also deadline order (one timeout for all).
         # Any: a key is (source, destination, protocol, identification) of IPv4 or IPv6 types.
         self._packets: dict[tuple[Any, ...], _Packet] = {}
+        # The same table, read-only for others: the interface tests it for emptiness on every
+        # poll instead of calling `__len__` or `next_deadline_us` (it is never replaced).
+        self.pending: Mapping[tuple[Any, ...], object] = self._packets
         self.held = 0
         self.reassembled = 0
 

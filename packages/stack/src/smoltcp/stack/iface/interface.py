@@ -229,6 +229,8 @@ class Interface:
             config.reassembly_timeout.micros,
             self.counters.dropped,
         )
+        # Its table, for an emptiness test per poll and poll_at (no call while nothing waits).
+        self._fragments = self.reassembler.pending
         self.fragmenter = Fragmenter(random.Random(f"ipid-{config.random_seed}"))
         self.pmtu = PathMtuCache(
             config.pmtu_cache_capacity, config.pmtu_expiry.micros, config.pmtu_min_ipv4
@@ -526,7 +528,11 @@ class Interface:
         egress.begin(now, device, trace)
         try:
             did = self._receive(now, device, sockets, trace)
-            did = self._run_timers(now, now_us) or did
+            # `_run_timers` only when something is due: the rest of its tests, and it runs
+            # them again (in its own order) when it is called.
+            timers_us = self._timers_at_us if not self._deadlines.moved else self._timers_us()
+            if self._fragments or 0 <= timers_us <= now_us or self._resolution.due():
+                did = self._run_timers(now, now_us) or did
             if sockets.wake_due(now_us):
                 did = egress.dispatch(sockets) or did
         finally:
@@ -577,7 +583,7 @@ class Interface:
         the IPv6 host duties their earliest as one (`_timers_us`): an idle poll reads numbers.
         """
         did = False
-        if len(self.reassembler):
+        if self._fragments:
             service_reassembly(
                 self.reassembler,
                 self._errors.limit,
@@ -624,11 +630,7 @@ class Interface:
         A time at or before ``now`` means "now". Sockets that have nothing left to do are
         dropped from the set's active set here too, and sockets waiting for a timer sleep.
         """
-        if type(now) is not Instant:
-            _check_now(now)
-        if type(sockets) is not SocketSet:
-            _check_sockets(sockets)
-        at_us = self._poll_at_us(now, sockets)
+        at_us = self.poll_at_us(now, sockets)
         if at_us is None:
             return None
         return now if at_us == now.micros else Instant(at_us)
@@ -639,28 +641,14 @@ class Interface:
         The same answer, with the same effect on the sockets, without making an `Instant`:
         for a loop that keeps its clock in microseconds (the simulator's hosts). Never
         before ``now``; raises as `poll_at` does.
+
+        `poll_at` and `poll_delay` answer from this; the loop between polls calls it every
+        round, so it makes no `Instant` for a timer that is not the earliest.
         """
         if type(now) is not Instant:
             _check_now(now)
         if type(sockets) is not SocketSet:
             _check_sockets(sockets)
-        return self._poll_at_us(now, sockets)
-
-    def poll_delay(self, now: Instant, sockets: SocketSet) -> Duration | None:
-        """Return how long until `poll` should next run (zero: now), or None for "no timer"."""
-        if type(now) is not Instant:
-            _check_now(now)
-        if type(sockets) is not SocketSet:
-            _check_sockets(sockets)
-        at_us = self._poll_at_us(now, sockets)
-        if at_us is None:
-            return None
-        at_us -= now.micros
-        return Duration.ZERO if at_us == 0 else Duration(at_us)
-
-    def _poll_at_us(self, now: Instant, sockets: SocketSet) -> int | None:
-        """`poll_at` in integer microseconds, never before ``now`` (the loop between polls
-        calls it every round: no Instant is made for a timer that is not the earliest)."""
         cx = self.context
         cx.now = now
         now_us = now.micros
@@ -674,12 +662,21 @@ class Interface:
         due = self._resolution.poll_at_us()
         if due is not None and (best is None or due < best):
             best = due
-        due = self.reassembler.next_deadline_us()
-        if due is not None and (best is None or due < best):
-            best = due
+        if self._fragments:
+            due = self.reassembler.next_deadline_us()
+            if due is not None and (best is None or due < best):
+                best = due
         timers_us = self._timers_at_us if not self._deadlines.moved else self._timers_us()
         if timers_us >= 0 and (best is None or timers_us < best):
             best = timers_us
         if best is not None and best < now_us:
             return now_us
         return best
+
+    def poll_delay(self, now: Instant, sockets: SocketSet) -> Duration | None:
+        """Return how long until `poll` should next run (zero: now), or None for "no timer"."""
+        at_us = self.poll_at_us(now, sockets)
+        if at_us is None:
+            return None
+        at_us -= now.micros
+        return Duration.ZERO if at_us == 0 else Duration(at_us)

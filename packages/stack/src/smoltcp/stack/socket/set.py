@@ -14,8 +14,11 @@ proportion to the sockets with something to do, not to the sockets with a timer.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Hashable, Iterator, Mapping, Sequence
+from heapq import heapify as _heapify
+from heapq import heappop as _heappop
+from heapq import heappush as _heappush
+from heapq import heapreplace as _heapreplace
 from typing import TYPE_CHECKING, Any
 
 from smoltcp.wire.ipv4 import IpProtocol
@@ -203,9 +206,13 @@ class SocketSet:
 
         A sleeping socket leaves the timer heap. An unknown handle (or None) is ignored.
         """
-        if handle is not None and handle in self._sockets:
+        # None is never a handle: the membership test refuses it too. The active set and the
+        # sleepers never share a handle, so only a sleeper has an entry to drop.
+        if handle in self._sockets:
             self._active[handle] = None
-            self._sleep_at.pop(handle, None)
+            sleep_at = self._sleep_at
+            if handle in sleep_at:
+                del sleep_at[handle]
 
     # -- scheduling, for the interface ------------------------------------------------------
     #
@@ -247,11 +254,18 @@ class SocketSet:
             return
         sleep_at[handle] = at_us
         heap = self._heap
-        heapq.heappush(heap, (at_us, handle))
-        if len(heap) > 2 * len(sleep_at) + 64:
+        if heap and heap[0][1] == handle:
+            # The first entry is this socket's last sleep, stale now (it was woken, as a
+            # connection is by every segment, or it sleeps until another time from now on):
+            # the new entry takes its place rather than leave it for `next_wake` to pop.
+            _heapreplace(heap, (at_us, handle))
+            return
+        _heappush(heap, (at_us, handle))
+        n = len(heap)
+        if n > 64 and n > 2 * len(sleep_at) + 64:
             # Too many stale entries (sockets woken before their time): rebuild.
             self._heap = heap = [(t, h) for h, t in sleep_at.items()]
-            heapq.heapify(heap)
+            _heapify(heap)
 
     def compact_active(self, before: int) -> None:
         """Shrink the active set after many sockets left it (``before``: its size then).
@@ -260,9 +274,8 @@ class SocketSet:
         the most keys it ever held: without this, an empty active set that once held 10,000
         sockets would cost microseconds per poll.
         """
-        active = self._active
-        if before > 64 and len(active) * 4 < before:
-            self._active = dict(active)
+        if before > 64 and len(self._active) * 4 < before:
+            self._active = dict(self._active)
 
     def wake_due(self, now_us: int) -> bool:
         """Make every sleeping socket whose time (micros) is at or before ``now_us`` active;
@@ -272,7 +285,7 @@ class SocketSet:
             sleep_at = self._sleep_at
             active = self._active
             while heap and heap[0][0] <= now_us:
-                at_us, handle = heapq.heappop(heap)
+                at_us, handle = _heappop(heap)
                 if sleep_at.get(handle) == at_us:
                     del sleep_at[handle]
                     active[handle] = None
@@ -286,7 +299,7 @@ class SocketSet:
             at_us, handle = heap[0]
             if sleep_at.get(handle) == at_us:
                 return at_us
-            heapq.heappop(heap)
+            _heappop(heap)
         return None
 
     def schedule(self, cx: Context, now_us: int) -> int | None:
@@ -299,9 +312,15 @@ class SocketSet:
         or before ``now_us`` when some socket has work now), or None when no socket wants a
         poll at all.
         """
+        # `wake_due`, `compact_active` and `next_wake` written out: the interface's `poll_at`
+        # runs this after every poll, most often with no socket active and one sleeper.
         best = None
-        if self.wake_due(now_us):
-            active = self._active
+        heap = self._heap
+        sleep_at = self._sleep_at
+        if heap and heap[0][0] <= now_us:
+            self.wake_due(now_us)
+        active = self._active
+        if active:
             sockets = self._sockets
             visit = list(active)
             for handle in visit:
@@ -315,10 +334,17 @@ class SocketSet:
                     self.sleep(handle, at_us)
                 if best is None or at_us < best:
                     best = at_us
-            self.compact_active(len(visit))
-        wake_us = self.next_wake()
-        if wake_us is not None and (best is None or wake_us < best):
-            best = wake_us
+            if len(visit) > 64:
+                self.compact_active(len(visit))
+            # `sleep` may have rebuilt the heap.
+            heap = self._heap
+        while heap:
+            at_us, handle = heap[0]
+            if sleep_at.get(handle) == at_us:
+                if best is None or at_us < best:
+                    return at_us
+                return best
+            _heappop(heap)
         return best
 
     @property
