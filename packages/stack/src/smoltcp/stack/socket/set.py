@@ -312,11 +312,11 @@ class SocketSet:
         or before ``now_us`` when some socket has work now), or None when no socket wants a
         poll at all.
         """
-        # `wake_due`, `compact_active` and `next_wake` written out: the interface's `poll_at`
-        # runs this after every poll, most often with no socket active and one sleeper.
+        # `wake_due` and `compact_active` called only when they have work: the interface's
+        # `poll_at` runs this after every poll, most often with no socket active and one
+        # sleeper.
         best = None
         heap = self._heap
-        sleep_at = self._sleep_at
         if heap and heap[0][0] <= now_us:
             self.wake_due(now_us)
         active = self._active
@@ -336,15 +336,9 @@ class SocketSet:
                     best = at_us
             if len(visit) > 64:
                 self.compact_active(len(visit))
-            # `sleep` may have rebuilt the heap.
-            heap = self._heap
-        while heap:
-            at_us, handle = heap[0]
-            if sleep_at.get(handle) == at_us:
-                if best is None or at_us < best:
-                    return at_us
-                return best
-            _heappop(heap)
+        wake_us = self.next_wake()
+        if wake_us is not None and (best is None or wake_us < best):
+            return wake_us
         return best
 
     @property
