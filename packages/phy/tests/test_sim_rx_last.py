@@ -38,6 +38,12 @@ def _network(seed: int) -> Network:
     net.add_flow(Bulk("bulk", a, b, 5001, size=400_000))
     net.add_flow(RequestResponse("rr", c, b, 5002, request=300, response=3000, count=50))
     net.add_flow(Bulk("back", b, c, 5003, size=200_000))
+    # IPv6 takes its own way to the same TCP ingress.
+    d = net.add_host("d", "fd00::4/64")
+    e = net.add_host("e", "fd00::5/64")
+    net.add_link("d-sw", "d", "sw", fast)
+    net.add_link("sw-e", "sw", "e", slow)
+    net.add_flow(Bulk("v6", d, e, 5004, size=300_000))
     return net
 
 
