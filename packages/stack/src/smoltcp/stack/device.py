@@ -84,6 +84,18 @@ class RxToken(Protocol):
     has itself just completed, the TCP or UDP checksum of this frame (a TAP with offloads, on a
     segment the local kernel sent with a partial checksum). The interface then skips that
     one verification; without the attribute every checksum is verified.
+
+    A token may also carry ``last``, a bool: True only when the device knows that no other
+    frame waits behind this one, i.e. that its next ``receive`` call (in this poll, right
+    after this token is consumed) will return None. The interface then hands a lone TCP
+    segment straight to its socket instead of holding it for receive coalescing (GRO) until
+    the end of the poll, which would deliver it at that same point: what the socket gets, and
+    when, is the same, only the copy is spared. A device must not say True when a frame
+    that its next ``receive`` returns may arrive while this one is consumed (a loopback,
+    where the answer to this frame comes back). A wrong True never harms correctness: every
+    segment still reaches its socket whole and in order, only the frames behind it are not
+    coalesced with it (as with GRO off). Without the attribute, or with False, nothing
+    changes.
     """
 
     def consume(self, f: Callable[[memoryview], R]) -> R:

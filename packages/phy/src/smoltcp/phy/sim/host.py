@@ -60,10 +60,13 @@ class App(Protocol):
 
 
 class _RxToken:
-    __slots__ = ("frame",)
+    __slots__ = ("frame", "last")
 
     def __init__(self) -> None:
         self.frame: bytearray = bytearray()
+        # No other frame waits in the inbox (the device hint of `smoltcp.stack.device.RxToken`):
+        # exact, as frames reach the inbox only through simulator events, never during a poll.
+        self.last = False
 
     def consume(self, f: Callable[[memoryview], Any]) -> Any:
         return f(memoryview(self.frame))
@@ -145,7 +148,10 @@ class _Card:
     def receive(self, now: Instant) -> tuple[_RxToken, _TxToken] | None:
         if not self.inbox:
             return None
-        self._rx.frame = self.inbox.popleft()
+        inbox = self.inbox
+        rx = self._rx
+        rx.frame = inbox.popleft()
+        rx.last = not inbox
         return self._tokens
 
     def transmit(self, now: Instant) -> _TxToken | None:

@@ -154,6 +154,10 @@ class Ingress:
         # by the interface per frame): the same capabilities without those two verifications.
         self._caps_valid = caps._replace(tcp=_no_rx(caps.tcp), udp=_no_rx(caps.udp))
         self.checksum_valid = False
+        # Whether the device said no other frame waits behind the one being received (`last`,
+        # set by the interface per frame, see RxToken): a TCP segment that would start an
+        # aggregate then goes to its socket at once, as the end of the poll would hand it.
+        self.last = False
         self._csum = csum
         self._hop_limit = hop_limit
         self._gro = gro
@@ -481,7 +485,16 @@ class Ingress:
             # holding it would only cost a copy: it goes to its socket at once, as a lone
             # message of a request/response exchange should.
             # (A pure ACK, nearly every segment of a sender, never starts one: no call.)
-            if sockets and seg.payload and seg.control is not _PSH and can_start(seg):
+            # Nor does the last frame the device holds: nothing could join it before
+            # `deliver_held` would hand it over, right after this frame, with no other work
+            # between (the device's next `receive` returns None).
+            if (
+                sockets
+                and seg.payload
+                and seg.control is not _PSH
+                and not self.last
+                and can_start(seg)
+            ):
                 gro.start(sockets[0], ipr, seg)
                 return
         sockets = (

@@ -558,6 +558,7 @@ class Interface:
                 rx = tokens[0]
                 # Any device's token: only some carry the hint (see RxToken).
                 ingress.checksum_valid = getattr(rx, "checksum_valid", False) is True
+                ingress.last = getattr(rx, "last", False) is True
                 rx.consume(process)
                 burst -= 1
                 if not burst:
