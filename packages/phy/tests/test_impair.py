@@ -222,6 +222,27 @@ def test_serializer_finish_following_is_finish_for_each_frame_in_turn(
     assert many.finish(many.busy_until - 1, 1500) == one.finish(one.busy_until - 1, 1500)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    rate=st.integers(1, 10**10),
+    overhead=st.integers(0, 40),
+    steps=st.lists(st.tuples(st.integers(-3, 3000), st.integers(0, 65_535)), max_size=40),
+)
+def test_serializer_finish_next_is_finish_taken_back_to_back(rate, overhead, steps):
+    """`finish_next` at ``now`` is `finish` at ``now``, or at the instant before when the
+    frame before ends exactly at ``now`` (so its fraction of a microsecond carries over);
+    the link's state agrees after every frame."""
+    new = Serializer(rate, overhead)
+    old = Serializer(rate, overhead)
+    now = 0
+    for gap, length in steps:
+        # Anywhere around the end of the frame before: before it (still busy), at it, after.
+        now = max(0, (old.busy_until if old.busy_until is not None else now) + gap - 1)
+        at = now - 1 if old.busy_until == now else now
+        assert new.finish_next(now, length) == old.finish(at, length)
+        assert new.busy_until == old.busy_until
+
+
 def test_serializer_finish_following_needs_a_frame_being_sent():
     with pytest.raises(ValueError, match="no frame"):
         Serializer(1_000_000).finish_following([1500])

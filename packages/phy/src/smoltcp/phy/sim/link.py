@@ -424,8 +424,7 @@ class Port:
         self._busy = True
         if self.tap is not None:
             self.tap(now, frame)
-        serializer = self._serializer
-        done = now if serializer is None else serializer.finish_next(now, len(frame))
+        done = self._finish(now, len(frame))
         self.counters.busy_us += done - now
         # One frame at a time is being serialised: it waits here, and the event is a bound
         # method made once (no closure per frame).

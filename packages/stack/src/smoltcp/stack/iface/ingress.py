@@ -168,6 +168,7 @@ class Ingress:
         self._sockets = self._idle
         self._demux: Mapping[Hashable, Sequence[Socket]] = {}
         self._trace = False
+        self._ipv6_begun = False  # IPv6's part of this poll started (`_begin_ipv6`)
         self._l2_broadcast = False
         # The IP packet being received (quoted by an ICMP error about it).
         self.rx_packet = _NO_PACKET
@@ -190,6 +191,14 @@ class Ingress:
         self._sockets = sockets
         self._demux = sockets.demux
         self._trace = trace
+        self._ipv6_begun = False
+
+    def _begin_ipv6(self) -> None:
+        """Start IPv6's part of the poll, before its first IPv6 frame: a poll that receives
+        only IPv4 pays nothing for it."""
+        if not self._ipv6_begun:
+            self._ipv6_begun = True
+            self.ipv6.begin(self._now, self._sockets, self._trace)
 
     def end(self) -> None:
         """End a poll: forget the socket set and the last packet."""
@@ -203,9 +212,7 @@ class Ingress:
             if self._eth:
                 self._process_ethernet(frame)
             elif len(frame) and frame[0] >> 4 == 6:
-                # (IPv6 learns the poll's time and sockets from its first frame: a poll that
-                # receives only IPv4 pays nothing for it.)
-                self.ipv6.begin(self._now, self._sockets, self._trace)
+                self._begin_ipv6()
                 self.ipv6.process(frame, None)
             else:
                 self._process_ipv4(frame, None)
@@ -258,7 +265,7 @@ class Ingress:
             if ethertype == _ETHERTYPE_IPV6:
                 # An EtherType, neither a length nor a VLAN tag: nothing for the checked view
                 # to classify. Before the MAC filter: IPv6 takes the groups it listens to.
-                self.ipv6.begin(self._now, self._sockets, self._trace)
+                self._begin_ipv6()
                 self.ipv6.process_ethernet(frame, dst, src)
                 return
             # Let the checked view classify 802.3 length fields and VLAN tags.

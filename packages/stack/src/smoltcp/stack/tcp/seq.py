@@ -14,6 +14,12 @@ Both compare equal as ints, so a value crosses between the two forms with ``int(
 and ``TcpSeqNumber(x)`` the other. Plain ints cost a third of the time of `TcpSeqNumber`'s
 Python-level operators in those loops; the connection variables keep the type that makes
 their comparisons read like the RFC.
+
+The per-segment paths (header prediction, `SegmentArrives.process`, `Sender.send_data`,
+`SegmentOutput.send`, `Receiver.after_ack_sent`) apply int's own operators to the connection's
+`TcpSeqNumber` values, as these names do: a sum is wrapped with `SEQ_MASK` and made a
+`TcpSeqNumber` again before it is stored, and order is `seq_before`'s test written out. What
+they store keeps its type.
 """
 
 from __future__ import annotations
