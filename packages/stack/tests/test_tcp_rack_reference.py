@@ -302,3 +302,13 @@ def test_a_block_half_the_sequence_space_long_covers_nothing() -> None:
     sends += [("send", a, a + 10, False) for a in range(30, 170, 10)]
     for base in BASES:
         replay((base, [*sends, ("ack", 0, [(0, HALF)]), ("detect",)]), [1] * 22, check_runs)
+
+
+def test_a_block_reaching_half_the_space_past_an_entry_covers_its_part() -> None:
+    # A block just under half the space long, from inside the first entry to exactly half the
+    # space past that entry's start (far beyond SND.MAX: a bogus peer's): its octets in flight
+    # are covered like any block's. Measured from the entry's start, the right edge once read
+    # as "not after" and the entry's part of the block was not taken as SACKed.
+    sends: list[tuple[object, ...]] = [("send", a, a + 10, False) for a in range(0, 30, 10)]
+    for base in BASES:
+        replay((base, [*sends, ("ack", 0, [(6, HALF)]), ("detect",)]), [1] * 5, check_runs)

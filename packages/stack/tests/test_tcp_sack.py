@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smoltcp.stack.tcp.sack import SackScoreboard
 
@@ -37,6 +39,61 @@ def test_blocks_outside_the_window_are_ignored_or_clipped() -> None:
     assert sb.update([(1900, 2100)], UNA, 2000) == 100  # clipped to SND.NXT
     assert sb.update([(1200, 1100)], UNA, 2000) == 0  # inverted: garbage
     assert sb.sacked_bytes == 100
+
+
+def test_a_bogus_block_far_past_snd_nxt_covers_its_octets_in_flight() -> None:
+    # Just under half the space long, it ends exactly half the space past SND.UNA: its
+    # octets in flight count (as RACK takes them), its right edge is not read as before
+    # SND.UNA.
+    sb = SackScoreboard()
+    assert sb.update([(6, 2**31)], 0, 780) == 774
+    assert sb.blocks() == [(6, 780)]
+    # Half the space long: not a range at all, whichever edge lies in the flight.
+    assert sb.update([(2**31 + 10, 10), (10, 2**31 + 10)], 0, 780) == 0
+
+
+def octets_covered(una: int, nxt: int, blocks: list[tuple[int, int]]) -> set[int]:
+    """The octets in [una, nxt) some block covers, tested one by one (RFC 9293 3.4)."""
+
+    def before(a: int, b: int) -> bool:
+        return 0 < ((b - a) & 0xFFFFFFFF) < 2**31
+
+    out = set()
+    for off in range((nxt - una) & 0xFFFFFFFF):
+        seq = (una + off) & 0xFFFFFFFF
+        for left, right in blocks:
+            if before(left, right) and not before(seq, left) and before(seq, right):
+                out.add(seq)
+    return out
+
+
+@st.composite
+def far_block(draw: st.DrawFn, una: int, flight: int) -> tuple[int, int]:
+    """A block near the flight's edges or anywhere, of any length (as offsets from una)."""
+    edges = st.one_of(
+        st.integers(-100, flight + 100),
+        st.integers(2**31 - 6, 2**31 + 6),
+        st.integers(0, 2**32 - 1),
+    )
+    left = draw(edges)
+    right = draw(st.one_of(edges, st.integers(left - 50, left + 50)))
+    return (una + left) & 0xFFFFFFFF, (una + right) & 0xFFFFFFFF
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_update_takes_the_octets_in_flight_each_block_covers(data: st.DataObject) -> None:
+    una = data.draw(st.sampled_from([0, 1000, 2**31 - 1, 2**31, 2**32 - 300, 2**32 - 1]))
+    flight = data.draw(st.integers(1, 800))
+    nxt = (una + flight) & 0xFFFFFFFF
+    blocks = data.draw(st.lists(far_block(una, flight), max_size=4))
+    sb = SackScoreboard()
+    sb.update(blocks, una, nxt)
+    held = set()
+    for left, right in sb.blocks():
+        held.update((left + i) & 0xFFFFFFFF for i in range((right - left) & 0xFFFFFFFF))
+    assert held == octets_covered(una, nxt, blocks)
+    assert sb.sacked_bytes == len(held)
 
 
 def test_advancing_una_prunes_the_board() -> None:

@@ -38,17 +38,28 @@ _Entry = list[int]
 
 def _split(entry: _Entry, blocks: Sequence[tuple[int, int]]) -> list[tuple[_Entry, bool]] | None:
     """Return ``entry`` cut where the SACK ``blocks`` cover it, in sequence order, each part
-    with whether a block covers it; or None when no block touches it."""
+    with whether a block covers it; or None when no block touches it.
+
+    The ``blocks`` must be ranges (right edge after left, less than half the space apart).
+    """
     start = entry[_START]
     length = (entry[_END] - start) & SEQ_MASK
     covered = []
     for left, right in blocks:
-        lo = (int(left) - start) & SEQ_MASK
-        hi = (int(right) - start) & SEQ_MASK
-        if lo >= SEQ_HALF:  # the block starts below the entry
+        # Both the entry and the block are shorter than half the space, so they share at
+        # most one range. Placed from the block's own left edge: a block far past SND.MAX
+        # (a bogus peer's) may end half the space or more past the entry's start, which
+        # measured from there would read as before it.
+        size = (right - left) & SEQ_MASK
+        into = (start - left) & SEQ_MASK  # how far into the block the entry starts
+        if into < size:
             lo = 0
-        if hi >= SEQ_HALF or hi <= lo:
-            continue
+            hi = size - into
+        else:
+            lo = (left - start) & SEQ_MASK  # how far into the entry the block starts
+            if lo >= length:
+                continue
+            hi = lo + size
         if hi > length:
             hi = length
         if lo < hi:

@@ -170,10 +170,12 @@ class SackScoreboard:
     def update(self, blocks: Iterable[tuple[int, int]], snd_una: int, snd_nxt: int) -> int:
         """Record the peer's SACK ``blocks`` carried by an ACK of ``snd_una``.
 
-        Blocks are (left, right) raw 32-bit sequence numbers, right exclusive. Octets below
-        ``snd_una`` are dropped; blocks not inside (snd_una, snd_nxt] are ignored (they are
-        D-SACKs of old data, RFC 2883, or garbage). Return how many octets this call newly
-        marked SACKed (0: nothing new).
+        Blocks are (left, right) raw 32-bit sequence numbers, right exclusive. Only the
+        octets of a block inside [snd_una, snd_nxt) count: the rest are D-SACKs of old data
+        (RFC 2883) or garbage. A block that is not a range (its right edge not after its
+        left, RFC 9293 3.4: empty, reversed, or half the space long) counts for nothing.
+        This is how RACK reads them (`rack.Rack.on_ack`). Return how many octets this call
+        newly marked SACKed (0: nothing new).
         """
         self.advance(snd_una)
         if not blocks:
@@ -183,10 +185,20 @@ class SackScoreboard:
         limit = seq_dist(una, int(snd_nxt))
         new = 0
         for left, right in blocks:
-            start = seq_dist(una, int(left))
-            end = seq_dist(una, int(right))
-            if start < 0:
+            left = int(left)
+            size = (int(right) - left) & SEQ_MASK
+            if not 0 < size < SEQ_HALF:
+                continue
+            # Placed from the block's own left edge, not from SND.UNA: a bogus block far
+            # past SND.NXT may end half the space or more past SND.UNA, which measured from
+            # there would read as before it, though its start lies in the flight.
+            into = (una - left) & SEQ_MASK  # how far into the block SND.UNA lies
+            if into < size:
                 start = 0
+                end = size - into
+            else:
+                start = (left - una) & SEQ_MASK
+                end = start + size
             if end > limit:
                 end = limit
             if end <= start:
