@@ -20,6 +20,7 @@ from smoltcp.stack.device import Device, TxToken
 from smoltcp.stack.kernels import SMALL_SUM_THRESHOLD as _SMALL_SUM
 from smoltcp.stack.log import TRACE
 from smoltcp.stack.socket.set import SocketSet
+from smoltcp.stack.tcp.seq import int_add as _int_add
 from smoltcp.stack.time import Instant
 from smoltcp.wire import ChecksumCapabilities, EthernetAddress, Ipv4Address, TcpSeqNumber
 from smoltcp.wire.arp import ArpOperation, ArpRepr
@@ -70,7 +71,6 @@ _REPRS = (TcpRepr, UdpRepr, Icmpv4Repr, Icmpv6Repr, NdpRepr)
 # A socket that keeps returning True from dispatch must not hold the interface forever.
 _MAX_DISPATCH_PER_SOCKET = 4096
 _tuple_new = tuple.__new__
-_int_add = int.__add__
 _U32 = struct.Struct("!I")
 _U16 = struct.Struct("!H")
 # The octet of the TCP header with CWR, PSH and FIN (`_fill_last` sets a last piece's), and

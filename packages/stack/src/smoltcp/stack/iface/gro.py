@@ -16,6 +16,7 @@ copied into one buffer, which the socket copies from before the next aggregate s
 from __future__ import annotations
 
 from smoltcp.stack.socket.base import Socket
+from smoltcp.stack.tcp.seq import int_add as _int_add
 from smoltcp.wire import IpProtocol, Ipv4Address, TcpControl, TcpRepr, TcpSeqNumber
 from smoltcp.wire.ip import IpRepr, ip_repr
 from smoltcp.wire.layout import ipv4 as _ipv4_layout
@@ -28,7 +29,6 @@ _PSH = TcpControl.PSH
 # The most payload one aggregate carries (as an IPv4 packet it would still fit 65535 octets).
 CAPACITY = (1 << 16) - 1 - _ipv4_layout.HEADER_LEN - _tcp_layout.MAX_HEADER_LEN
 _HALF = CAPACITY // 2
-_int_add = int.__add__
 
 # What is held while nothing is (placeholders that keep no received octets alive).
 _NO_SEG = TcpRepr(0, 0, _NONE, TcpSeqNumber(0), None, 0)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from smoltcp.stack.socket.base import Emit
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
+from smoltcp.stack.tcp.seq import int_add as _int_add
+from smoltcp.stack.tcp.seq import int_new as _int_new
+from smoltcp.stack.tcp.seq import int_sub as _int_sub
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Payload
 from smoltcp.stack.tcp.trace import LossReason
@@ -46,12 +49,6 @@ _TS_HEADER_LEN = TcpRepr(
 # The flags of an ACK-bearing segment `send` builds, for the trace.
 _FLAGS = {_NONE: "A", _PSH: "PA", _FIN: "FA"}
 _tuple_new = tuple.__new__
-# int's own operators on sequence numbers (`TcpSeqNumber`'s are Python-level calls, several
-# per segment sent otherwise): a sum wrapped with SEQ_MASK made a `TcpSeqNumber` again, and
-# order as RFC 1982 gives it (a distance modulo 2**32 below half the space).
-_int_new = int.__new__
-_int_add = int.__add__
-_int_sub = int.__sub__
 _IP_HEAD = ("src_addr", "dst_addr", "next_header", "payload_len")
 _PAYLOAD_LEN_AT = _IP_HEAD.index("payload_len")
 # `send` builds TcpRepr positionally: refuse to import if wire's field order ever changes.

@@ -27,6 +27,8 @@ from smoltcp.stack.tcp.icmp import path_mtu
 from smoltcp.stack.tcp.receive import window_left
 from smoltcp.stack.tcp.send import CHRONO_IDLE
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
+from smoltcp.stack.tcp.seq import SEQ_MOD as _SEQ_MOD
+from smoltcp.stack.tcp.seq import int_sub as _int_sub
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Reply
 from smoltcp.stack.tcp.trace import LossAction
@@ -53,10 +55,6 @@ _LAST_ACK = TcpState.LAST_ACK
 _TIME_WAIT = TcpState.TIME_WAIT
 
 _RST = TcpControl.RST
-# int's own subtraction of two sequence numbers, masked with SEQ_MASK: `TcpSeqNumber`'s
-# modular ``-`` and comparisons are Python-level calls, several per segment otherwise.
-_int_sub = int.__sub__
-_SEQ_MOD = 1 << 32
 _SYN = TcpControl.SYN
 _FIN = TcpControl.FIN
 _NONE = TcpControl.NONE

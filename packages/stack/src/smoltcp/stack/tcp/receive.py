@@ -13,6 +13,9 @@ import logging
 
 from smoltcp.stack.storage import Assembler, TooManyHoles
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
+from smoltcp.stack.tcp.seq import int_add as _int_add
+from smoltcp.stack.tcp.seq import int_new as _int_new
+from smoltcp.stack.tcp.seq import int_sub as _int_sub
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Part
 from smoltcp.stack.time import Duration
@@ -30,13 +33,6 @@ DEFAULT_MAX_HOLES = 32
 
 # The states in which the peer may still send data (its FIN not yet received).
 _RECEIVING = frozenset((TcpState.ESTABLISHED, TcpState.FIN_WAIT_1, TcpState.FIN_WAIT_2))
-
-
-# int's own subtraction: `TcpSeqNumber`'s modular ``-`` is a Python-level call. (Likewise
-# int's addition and constructor, which build the sequence number ``+`` would.)
-_int_sub = int.__sub__
-_int_add = int.__add__
-_int_new = int.__new__
 
 
 def window_left(rcv_adv: TcpSeqNumber, rcv_nxt: TcpSeqNumber) -> int:

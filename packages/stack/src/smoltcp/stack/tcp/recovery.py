@@ -17,6 +17,8 @@ from smoltcp.stack.tcp.rack import Rack
 from smoltcp.stack.tcp.rtt import RttEstimator
 from smoltcp.stack.tcp.sack import SackScoreboard, is_dsack
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
+from smoltcp.stack.tcp.seq import SEQ_MOD as _SEQ_MOD
+from smoltcp.stack.tcp.seq import int_sub as _int_sub
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, Part
 from smoltcp.stack.tcp.trace import LossAction, LossReason
@@ -57,9 +59,6 @@ MAX_SYN_RETRIES = 6
 _TLP_LONE_SEGMENT = 200_000
 _TLP_MIN = 2_000
 _TLP_NO_SRTT = 1_000_000
-# int's own subtraction of two sequence numbers, masked with SEQ_MASK (as in process.py).
-_int_sub = int.__sub__
-_SEQ_MOD = 1 << 32
 # The timestamps option as sent on every segment (RFC 7323).
 _TIMESTAMPS_LEN = 12
 

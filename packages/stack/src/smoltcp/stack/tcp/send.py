@@ -17,6 +17,8 @@ from typing import Literal
 from smoltcp.stack.socket.base import Emit
 from smoltcp.stack.tcp.output import SegmentOutput
 from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK
+from smoltcp.stack.tcp.seq import SEQ_MOD as _SEQ_MOD
+from smoltcp.stack.tcp.seq import int_sub as _int_sub
 from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.tcb import Context, Payload
 from smoltcp.stack.tcp.trace import LossReason
@@ -61,8 +63,6 @@ _FAST = LossReason.FAST_RETRANSMIT
 _RACK = LossReason.RACK
 _PMTU = LossReason.PMTU
 
-_int_sub = int.__sub__
-_SEQ_MOD = 1 << 32
 
 # States in which data (and the FIN, once queued) may be sent.
 _SENDING = frozenset((_ESTABLISHED, _CLOSE_WAIT, _FIN_WAIT_1, _CLOSING, _LAST_ACK))

@@ -24,12 +24,29 @@ they store keeps its type.
 
 from __future__ import annotations
 
-__all__ = ["SEQ_HALF", "SEQ_MASK", "seq_before", "seq_dist"]
+__all__ = [
+    "SEQ_HALF",
+    "SEQ_MASK",
+    "SEQ_MOD",
+    "int_add",
+    "int_new",
+    "int_sub",
+    "seq_before",
+    "seq_dist",
+]
 
 SEQ_MASK = 0xFFFFFFFF
 """``(a + n) & SEQ_MASK``: a sequence number ``n`` octets after ``a``."""
 SEQ_HALF = 1 << 31
 """Half the sequence space: a distance at or beyond it is "before" (RFC 1982)."""
+SEQ_MOD = 1 << 32
+"""The size of the sequence space: a distance above `SEQ_HALF` minus this is negative."""
+
+# int's own operators, for the per-segment paths (see the module docstring): called on a
+# `TcpSeqNumber` they skip its Python-level ones. ``int_new(TcpSeqNumber, x)`` makes one.
+int_new = int.__new__
+int_add = int.__add__
+int_sub = int.__sub__
 
 
 def seq_dist(a: int, b: int) -> int:
