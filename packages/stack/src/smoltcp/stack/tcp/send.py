@@ -169,16 +169,18 @@ class Sender(SegmentOutput):
         # User timeout (RFC 9293 3.8.4): give up on a silent peer.
         timeout = tcb.timeout
         if timeout is not None and t >= tcb.progress_at + timeout and self.waiting():
-            # Synchronized: tell the peer with one RST; received octets stay readable.
-            if st is not _SYN_SENT:
+            if st is _SYN_RECEIVED:
+                # Not synchronized: the peer may never have had our SYN-ACK and still be in
+                # SYN-SENT, where a RST acknowledging its SYN reads as "connection refused".
+                # The half-open connection goes silently, as when its SYN-ACK retries run
+                # out; the peer's next SYN finds the listener again.
+                if tcb.passive and not tcb.child:
+                    # A backlog-0 listener goes back to listening (RFC 9293 3.10.7.4).
+                    self.lst.return_to_listen()
+                    return self.poll_at(cx)
+            elif st is not _SYN_SENT:
+                # Synchronized: tell the peer with one RST; received octets stay readable.
                 self.queue_rst()
-            if st is _SYN_RECEIVED and tcb.passive and not tcb.child:
-                # A backlog-0 listener goes back to listening (RFC 9293 3.10.7.4).
-                rst = self.rst_pending
-                self.lst.return_to_listen()
-                self.rst_pending = rst
-                self.emit_rst(emit)
-                return True
             tcb.error = "timed out"
             tcb.tx.clear()
             self.sock._to_closed()

@@ -50,6 +50,8 @@ class TcpSocketSettings(Socket):
         """Abort the connection when the peer stays silent this long while we wait on it.
 
         "Waiting" means data, SYN or FIN unacknowledged, or keep-alive enabled. None disables.
+        A synchronized connection tells the peer with one RST; a handshake ends silently (in
+        SYN-RECEIVED the peer may never have had our SYN-ACK: its next SYN finds the listener).
         """
         self._tcb.timeout = None if timeout is None else micros(timeout, "timeout")
 
