@@ -17,6 +17,7 @@ import pytest
 
 from smoltcp.phy.aio import Runtime, TransparentDatagramProtocol
 from smoltcp.stack.iface import Config, Interface
+from smoltcp.stack.tcp import TcpState
 from smoltcp.stack.testing import LinkDevice
 from smoltcp.stack.time import Instant
 from smoltcp.wire import IpCidr, Ipv4Address, Medium
@@ -118,6 +119,40 @@ def test_max_connections_keeps_the_next_ones_waiting() -> None:
         for _, writer in opened:
             writer.close()
         server.close()
+
+    run(body)
+
+
+def test_closing_a_server_resets_and_frees_the_connections_it_never_accepted() -> None:
+    async def body(client: Runtime, gateway: Runtime) -> None:
+        release = asyncio.Event()
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await release.wait()
+            writer.close()
+
+        own = gateway.sockets.add(gateway.new_tcp_socket())  # not the server's: kept
+        server = await gateway.start_transparent_server(serve, max_connections=1)
+        opened = [await client.open_connection("192.0.2.1", 1000 + i) for i in range(3)]
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        assert server.connections == 1 and gateway.open_sockets == 5
+        server.close()
+        for reader, _ in opened[1:]:  # waiting in the backlog: reset
+            with pytest.raises(ConnectionResetError):
+                await reader.read()
+        release.set()
+        assert await opened[0][0].read() == b""  # accepted: goes on to its own end
+        for _, writer in opened:
+            writer.close()
+        # What remains of the server: at most the accepted connection's TIME-WAIT (it closed
+        # first); the three children and the listener are gone, the caller's own socket not.
+        for _ in range(100):
+            left = [s.state for h, s in gateway.sockets if h != own]
+            if left in ([], [TcpState.TIME_WAIT]):
+                break
+            await asyncio.sleep(0.01)
+        assert left in ([], [TcpState.TIME_WAIT]) and own in gateway.sockets
 
     run(body)
 

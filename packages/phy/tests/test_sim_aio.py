@@ -188,3 +188,30 @@ def test_a_sim_runtime_runs_on_the_simulators_clock() -> None:
             return rt.now()
 
     assert _run(VirtualTimeEventLoop(net.sim), main()) == Instant(3_750_000)
+
+
+def test_closing_an_asyncio_server_leaves_the_hosts_other_sockets_alone() -> None:
+    # Workload servers (the bulk flows' sinks) share host b's socket set with the runtime:
+    # closing the runtime's server reaps its own unaccepted children, nothing else (it took
+    # every socket it did not hold, the sinks' listeners and connections among them).
+    from smoltcp.phy.sim.aio_host import SimRuntime
+
+    net = Network(3)
+    a = net.add_host("a", "10.0.0.1/24")
+    b = net.add_host("b", "10.0.0.2/24")
+    net.add_link("l", "a", "b", LinkSpec(rate_bps=10_000_000, delay_us=5_000))
+    now = net.add_flow(Bulk("now", a, b, 5001, size=300_000))
+    later = net.add_flow(Bulk("later", a, b, 5002, size=100_000, start_us=1_000_000))
+    before = {handle for handle, _ in b.sockets}
+
+    async def main() -> list[bytes]:
+        async with SimRuntime(b) as server_rt, SimRuntime(a) as client_rt:
+            got = await echo_app(server_rt, client_rt, "10.0.0.2", 3)
+            await asyncio.sleep(0.5)
+            assert before <= {handle for handle, _ in b.sockets}
+            while now.stats.octets < 300_000 or later.stats.octets < 100_000:
+                await asyncio.sleep(0.05)
+            return got
+
+    got = _run(VirtualTimeEventLoop(net.sim), asyncio.wait_for(main(), 30))
+    assert len(got) == 3

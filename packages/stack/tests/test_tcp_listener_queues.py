@@ -440,3 +440,27 @@ def test_a_cookie_child_whose_open_is_refused_is_forgotten() -> None:
     assert listener.listener_stats().cookies_accepted == 1
     handle = listener.accept()
     assert handle is not None and h.sockets.get(handle).state is TcpState.ESTABLISHED
+
+
+def test_backlog_handles_name_the_unaccepted_children_that_a_close_leaves_in_the_set() -> None:
+    h, listener = make(backlog=4, syn_backlog=4)
+    [synack] = segment(h, "192.168.69.2", 50000, 1000)
+    segment(h, "192.168.69.3", 50001, 2000)  # stays half-open
+    first, second = listener.backlog_handles
+    assert h.sockets.get(first).state is h.sockets.get(second).state is TcpState.SYN_RECEIVED
+    segment(h, "192.168.69.2", 50000, 1001, synack.seq + 1, "A")
+    assert listener.accept() == first  # handed out: the caller's, no longer the listener's
+    assert listener.backlog_handles == (second,)
+    [synack] = segment(h, "192.168.69.4", 50002, 3000)
+    segment(h, "192.168.69.4", 50002, 3001, synack.seq + 1, "A")
+    left = listener.backlog_handles
+    assert len(left) == 2 and left[0] == second
+    listener.close()
+    assert listener.backlog_handles == ()
+    # The close aborted them and left them in the set; each sends its RST, then may go.
+    assert all(h.sockets.get(c).state is TcpState.CLOSED for c in left)
+    resets = [IP(f)[TCP] for f in h.poll() if TCP in IP(f)]
+    assert sorted(seg.dport for seg in resets if "R" in seg.flags) == [50001, 50002]
+    for c in left:
+        h.sockets.remove(c)
+    assert h.sockets.get(first).state is TcpState.ESTABLISHED

@@ -356,12 +356,6 @@ class Runtime:
                 sock.abort()
                 self._again = True
 
-    def _sweep(self) -> None:
-        """Reap sockets nobody holds (a closed listener's children that were never accepted)."""
-        for handle, _sock in list(self.sockets):
-            if handle not in self._endpoints and handle not in self._reaping:
-                self._release(handle)
-
     def new_tcp_socket(self, buffer: int | None = None) -> TcpSocket:
         """Return a `TcpSocket` with the runtime's buffer size (or ``buffer`` octets)."""
         size = self.tcp_buffer if buffer is None else buffer

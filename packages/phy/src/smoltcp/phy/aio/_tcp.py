@@ -461,9 +461,13 @@ class Server(asyncio.AbstractServer):
             return
         self._closed = True
         self._rt._unregister(self._handle)
+        # The children nobody accepted: the close aborts them; the runtime frees each once
+        # its RST is out. (Only these: other sockets of the set are not the server's.)
+        children = self._sock.backlog_handles
         self._sock.close()
         self._rt._release(self._handle)
-        self._rt._sweep()
+        for handle in children:
+            self._rt._release(handle)
         if self._serving is not None and not self._serving.done():
             self._serving.cancel()
         self._wakeup()

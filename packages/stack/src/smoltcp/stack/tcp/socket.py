@@ -400,7 +400,8 @@ class TcpSocket(TcpSocketSettings):
     def close(self) -> None:
         """Close the sending direction (RFC 9293 CLOSE): queue a FIN after the queued data.
 
-        In LISTEN or SYN-SENT the socket closes at once. Receiving continues until the peer's
+        In LISTEN or SYN-SENT the socket closes at once (a listener aborts the children it
+        has not handed out: see `backlog_handles`). Receiving continues until the peer's
         FIN. Closing a closed socket does nothing.
         """
         st = self._tcb.state
@@ -593,6 +594,18 @@ class TcpSocket(TcpSocketSettings):
     def backlog(self) -> int:
         """Children waiting to be accepted (handshaking or established)."""
         return self._lst.waiting()
+
+    @property
+    def backlog_handles(self) -> tuple[int, ...]:
+        """The handles of the children waiting to be accepted (handshaking or established).
+
+        They are the listener's until `accept` hands one out. Closing (or aborting) the
+        listener aborts them and leaves them in the socket set, each with its RST to send:
+        a caller that removes sockets from the set takes their handles here first.
+        """
+        lst = self._lst
+        lst.prune_backlog()
+        return tuple(lst.pending)
 
     def listener_stats(self) -> ListenerStats:
         """Return the counters of this listening socket: its queues, SYNs, cookies."""
