@@ -190,7 +190,7 @@ class Recovery(Part):
         end = self.tlp_end
         if end is not None and ack >= end:
             self.tlp_end = None
-            if not is_dsack(seg.sack_ranges, ack) and not self.in_recovery:
+            if not is_dsack(seg.sack_ranges, ack, self.tcb.max_snd_wnd) and not self.in_recovery:
                 self.cc.on_congestion_event(now, flight)
                 self.n_tlp_repairs += 1
                 trace = self.tcb.trace
@@ -268,7 +268,7 @@ class Recovery(Part):
         """Tell RACK what an ACK delivered (RFC 8985 6.2), and look for losses if anything."""
         tcb = self.tcb
         ranges = seg.sack_ranges
-        if ranges and is_dsack(ranges, tcb.snd_una):
+        if ranges and is_dsack(ranges, tcb.snd_una, tcb.max_snd_wnd):
             self.n_dsack += 1
             self.rack.on_dsack()  # octets received twice: a retransmission was spurious
         if self.rack.on_ack(tcb.snd_una, ranges, t):

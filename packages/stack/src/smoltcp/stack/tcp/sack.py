@@ -27,14 +27,25 @@ __all__ = ["MAX_SACK_BLOCKS", "SackScoreboard", "is_dsack"]
 MAX_SACK_BLOCKS = 256
 
 
-def is_dsack(ranges: tuple[tuple[int, int], ...], ack: int) -> bool:
+def is_dsack(ranges: tuple[tuple[int, int], ...], ack: int, window: int = SEQ_HALF) -> bool:
     """Return whether the SACK ``ranges`` of an ACK of ``ack`` open with a D-SACK (RFC 2883
-    4): a first block below the cumulative ACK, or one inside the second block."""
+    4): a first block below the cumulative ACK, or one inside the second block.
+
+    Below means the whole block at or below ``ack`` and no more than ``window`` octets
+    (the caller passes the largest window the peer offered: a duplicate comes from the data
+    of one flight) below it. A block that is not a range (empty, or half the sequence space
+    long or more) is never a D-SACK: a block far past SND.MAX would otherwise read as one
+    far below the ACK, modulo 2**32.
+    """
     if not ranges:
         return False
     left, right = ranges[0]
-    if seq_dist(int(ack), int(left)) < 0:
-        return True
+    size = seq_dist(int(left), int(right))
+    if size <= 0:
+        return False
+    below = seq_dist(int(left), int(ack))
+    if below > 0:
+        return below >= size and below <= window
     if len(ranges) < 2:
         return False
     outer_left, outer_right = ranges[1]
