@@ -157,6 +157,25 @@ def test_closing_a_server_resets_and_frees_the_connections_it_never_accepted() -
     run(body)
 
 
+def test_a_protocol_factory_that_raises_leaves_no_connection_behind() -> None:
+    async def body(client: Runtime, gateway: Runtime) -> None:
+        server = await gateway.start_transparent_server(lambda r, w: None)
+
+        def broken() -> asyncio.Protocol:
+            raise RuntimeError("no protocol today")
+
+        with pytest.raises(RuntimeError, match="no protocol today"):
+            await client.create_connection(broken, "192.0.2.1", 80)
+        for _ in range(100):
+            if client.open_sockets == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert client.open_sockets == 0
+        server.close()
+
+    run(body)
+
+
 def test_transparent_server_arguments() -> None:
     async def body(client: Runtime, gateway: Runtime) -> None:
         with pytest.raises(ValueError, match="max_connections"):

@@ -443,6 +443,25 @@ def test_a_probe_the_peer_reports_as_duplicate_costs_no_window() -> None:
     assert h.sock.stats.cwnd >= cwnd
 
 
+@pytest.mark.parametrize("block_end", [1101, 1102])
+def test_a_duplicate_probe_of_a_whole_window_and_its_fin_costs_no_window(block_end: int) -> None:
+    # The probe resends the only segment: the peer's whole window (100) and our FIN. Its
+    # D-SACK lies 101 sequence numbers below the ACK (the FIN's one is beyond the window):
+    # still a duplicate of one flight, whether the block ends before the FIN or after it.
+    h = make(tx=2000)
+    h.establish_passive(max_seg_size=100, sack_permitted=True, window=100)
+    h.sock.set_nagle_enabled(False)
+    h.sock.send(bytes(100))
+    h.sock.close()
+    h.recv()
+    seg = probe(h)
+    assert fields(seg)["seq"] == 1001 and seg.control == FIN
+    cwnd = h.sock.stats.cwnd
+    h.send(seq=5001, ack=1102, window=100, sack_ranges=((1001, block_end),))
+    assert h.sock.stats.loss_probe_repairs == 0
+    assert h.sock.stats.cwnd >= cwnd
+
+
 def test_one_probe_per_flight_and_none_without_sack() -> None:
     h = tail_lost(sack_permitted=True)
     probe(h)

@@ -372,8 +372,15 @@ async def create_connection(
     As `asyncio.loop.create_connection`; errors as `open_tcp`.
     """
     handle, sock = await open_tcp(runtime, host, port, local_addr=local_addr, buffer=buffer)
-    protocol = protocol_factory()
-    transport = TcpTransport(runtime, handle, sock, protocol)
+    try:
+        protocol = protocol_factory()
+        transport = TcpTransport(runtime, handle, sock, protocol)
+    except BaseException:
+        # The application's factory or connection_made: the connection is nobody's.
+        runtime._unregister(handle)
+        sock.abort()
+        runtime._release(handle)
+        raise
     return transport, protocol
 
 

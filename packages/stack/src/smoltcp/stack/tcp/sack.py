@@ -31,11 +31,13 @@ def is_dsack(ranges: tuple[tuple[int, int], ...], ack: int, window: int = SEQ_HA
     """Return whether the SACK ``ranges`` of an ACK of ``ack`` open with a D-SACK (RFC 2883
     4): a first block below the cumulative ACK, or one inside the second block.
 
-    Below means the whole block at or below ``ack`` and no more than ``window`` octets
-    (the caller passes the largest window the peer offered: a duplicate comes from the data
-    of one flight) below it. A block that is not a range (empty, or half the sequence space
-    long or more) is never a D-SACK: a block far past SND.MAX would otherwise read as one
-    far below the ACK, modulo 2**32.
+    Below means the whole block at or below ``ack``, its left edge no more than ``window``
+    octets plus one below it (the caller passes the largest window the peer offered: a
+    duplicate comes from one flight, whose FIN or SYN, beyond the window, takes one more
+    sequence number). A block that is not a range (empty, or half the sequence space long
+    or more) is never a D-SACK. The bound is what keeps out a block far past SND.MAX, which
+    modulo 2**32 reads as far below the ACK: with the default ``window`` (half the space)
+    such a block still counts.
     """
     if not ranges:
         return False
@@ -45,7 +47,7 @@ def is_dsack(ranges: tuple[tuple[int, int], ...], ack: int, window: int = SEQ_HA
         return False
     below = seq_dist(int(left), int(ack))
     if below > 0:
-        return below >= size and below <= window
+        return below >= size and below <= window + 1
     if len(ranges) < 2:
         return False
     outer_left, outer_right = ranges[1]
