@@ -600,9 +600,8 @@ class TcpSocket(TcpSocketSettings):
         """The handles of the children waiting to be accepted (handshaking or established).
 
         They are the listener's until `accept` hands one out. Closing (or aborting) the
-        listener aborts them and leaves them in the socket set (a synchronized one with its
-        RST to send): a caller that removes sockets from the set takes their handles here
-        first.
+        listener aborts them (each sends the RST `abort` says) and leaves them in the socket
+        set: a caller that removes sockets from the set takes their handles here first.
         """
         lst = self._lst
         lst.prune_backlog()
