@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import random
 import struct
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.socket import SocketSet, UdpSocket
+from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawIpSocket, SocketSet, UdpSocket
+from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket
+from smoltcp.stack.socket.dns import DnsSocket, DnsType
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.tcp import TcpSocket
 from smoltcp.stack.time import Duration, Instant
@@ -77,6 +80,19 @@ PEER = "192.168.69.100"
 US_MAC = "02-00-00-00-00-01"
 TCP_PORTS = (9, 80, 6970)
 UDP_PORTS = (7, 53, 7000, 9999)
+# What else `fuzz_poll`'s interface has, so that inputs reach it: an ICMP socket bound to this
+# echo identifier, raw sockets for this IP protocol (IPv4 and IPv6), these multicast groups
+# joined (with a UDP socket on the mDNS port), a DHCPv4 client, and a DNS socket asking
+# PEER for the A and AAAA records of DNS_NAME. Router advertisements configure addresses
+# (SLAAC). The sockets' random generators are seeded, so the DHCP transaction and the DNS
+# query identifiers and ports are the same on every run (``make_corpus.py`` answers them).
+ICMP_IDENT = 0x1234
+RAW_PROTOCOL = 253
+GROUPS = ("224.0.0.251", "ff02::fb")
+MDNS_PORT = 5353
+DNS_NAME = "example.com"
+DHCP_SEED = 1
+DNS_SEED = 2
 
 # And of fd00:69::1 talking to fd00:69::100 over IPv6.
 US6 = "fd00:69::1"
@@ -301,11 +317,13 @@ def split_frames(data: bytes) -> tuple[Medium, ChecksumCapabilities, list[bytes]
 class _Stack:
     """One interface with its sockets, as `fuzz_poll` and `fuzz_tcp` build it."""
 
-    def __init__(self, medium: Medium, caps: ChecksumCapabilities) -> None:
+    def __init__(self, medium: Medium, caps: ChecksumCapabilities, *, full: bool = False) -> None:
+        """Build the interface; ``full`` adds what `fuzz_poll` reaches besides TCP and UDP."""
         self.device = FuzzDevice(medium, caps)
         hw = EthernetAddress.parse(US_MAC) if medium is Medium.ETHERNET else None
         self.now = Instant.from_secs(1)
-        self.iface = Interface(Config(hardware_addr=hw, random_seed=1), self.device, self.now)
+        config = Config(hardware_addr=hw, random_seed=1, slaac=full)
+        self.iface = Interface(config, self.device, self.now)
         self.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse(US + "/24")))
         self.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse(US6 + "/64")))
         self.iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.254"))
@@ -322,6 +340,34 @@ class _Stack:
             u.bind(port)
             self.udp.append(u)
             self.sockets.add(u)
+        self.icmp: list[IcmpSocket] = []
+        self.raw: list[RawIpSocket] = []
+        self.dhcp: Dhcpv4Socket | None = None
+        self.dns: DnsSocket | None = None
+        self.dns_queries: list[int] = []
+        if full:
+            self._add_the_rest()
+
+    def _add_the_rest(self) -> None:
+        for group in GROUPS:
+            self.iface.join_multicast_group(IpAddress.parse(group), self.now)  # type: ignore[arg-type]
+        mdns = UdpSocket(PacketBuffer(4, 1024), PacketBuffer(4, 1024))
+        mdns.bind(MDNS_PORT)
+        self.udp.append(mdns)
+        self.sockets.add(mdns)
+        icmp = IcmpSocket(PacketBuffer(4, 1024), PacketBuffer(4, 1024))
+        icmp.bind(IcmpEndpoint.ident(ICMP_IDENT))
+        self.icmp.append(icmp)
+        self.sockets.add(icmp)
+        for version in (4, 6):
+            raw = RawIpSocket(version, RAW_PROTOCOL, PacketBuffer(4, 1024), PacketBuffer(4, 1024))
+            self.raw.append(raw)
+            self.sockets.add(raw)
+        self.dhcp = Dhcpv4Socket(random.Random(DHCP_SEED))
+        self.sockets.add(self.dhcp)
+        self.dns = DnsSocket(random.Random(DNS_SEED), [PEER, PEER6])
+        self.dns_queries = [self.dns.start_query(DNS_NAME, t) for t in (DnsType.A, DnsType.AAAA)]
+        self.sockets.add(self.dns)
 
     def poll(self) -> None:
         self.device.tx.clear()
@@ -342,12 +388,25 @@ class _Stack:
                 if u.can_send():
                     echo = bytes(payload[:64])
                     u.send(len(echo), source)[:] = echo
+        for icmp in self.icmp:
+            while icmp.can_recv():
+                icmp.recv_from()
+        for raw in self.raw:
+            while raw.can_recv():
+                raw.recv()
+        if self.dhcp is not None:
+            while self.dhcp.poll_event() is not None:
+                pass
+        if self.dns is not None:
+            for handle in self.dns_queries:
+                with contextlib.suppress(KeyError):
+                    self.dns.get_result(handle)
 
 
 def fuzz_poll(data: bytes) -> None:
     """Feed the frames of ``data`` (see the module docstring) to `Interface.poll`."""
     medium, caps, frames, gap = split_frames(data)
-    stack = _Stack(medium, caps)
+    stack = _Stack(medium, caps, full=True)
     if data and data[0] & 8:
         # All frames in one poll: software GRO may join consecutive TCP segments.
         stack.device.rx.extend(frames)
