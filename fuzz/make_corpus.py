@@ -106,8 +106,8 @@ PEER_LL6 = "fe80::64"
 def _poll_seeds(folder: Path) -> None:
     """Write hand-built `fuzz_poll` seeds for what the captures do not hold (needs scapy)."""
     from scapy.layers.dhcp import BOOTP, DHCP
-    from scapy.layers.dns import DNS, DNSQR, DNSRR
-    from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_RR, IPOption_Router_Alert
+    from scapy.layers.dns import DNS, DNSRR
+    from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_Router_Alert, IPOption_RR
     from scapy.layers.inet import fragment as fragment4
     from scapy.layers.inet6 import (
         ICMPv6DestUnreach,
@@ -119,10 +119,10 @@ def _poll_seeds(folder: Path) -> None:
         ICMPv6ND_NS,
         ICMPv6ND_RA,
         ICMPv6ND_Redirect,
+        ICMPv6NDOptDstLLAddr,
         ICMPv6NDOptMTU,
         ICMPv6NDOptPrefixInfo,
         ICMPv6NDOptSrcLLAddr,
-        ICMPv6NDOptDstLLAddr,
         ICMPv6PacketTooBig,
         ICMPv6ParamProblem,
         ICMPv6TimeExceeded,
@@ -237,9 +237,9 @@ def _poll_seeds(folder: Path) -> None:
         rr = answers.get(question.qtype, answers[1])
         cname = DNSRR(rrname=question.qname, type="CNAME", rdata="alias.example.com")
 
-        def answer(dns: object) -> None:
+        def answer(dns: object, port: int = q[UDP].sport) -> None:
             """After a first frame: the query goes out in the first poll, after its input."""
-            ip = IP(src=peer, dst=us) / UDP(sport=53, dport=q[UDP].sport) / dns  # type: ignore[operator]
+            ip = IP(src=peer, dst=us) / UDP(sport=53, dport=port) / dns  # type: ignore[operator]
             many([b"", bytes(ip)], 0x05)
             many([eth(ARP(op=2, psrc=peer, pdst=us, hwsrc=peer_mac, hwdst=us_mac)), eth(ip)])
 
