@@ -227,6 +227,9 @@ def _poll_seeds(folder: Path) -> None:
 
         many([dhcp("offer"), dhcp("ack")], 0x24)
         many([dhcp("offer"), dhcp("nak")])
+        # Another host answers for the leased address while it is probed: declined.
+        taken = ARP(op=2, psrc="192.168.69.50", pdst="192.168.69.50", hwsrc="02:00:00:00:00:07")
+        many([dhcp("offer"), dhcp("ack"), eth(taken, "ff:ff:ff:ff:ff:ff")], 0x14)
         many([dhcp("offer"), dhcp("ack", renewal_time=1, rebinding_time=2)], 0xF4)
     for q in queries:
         question = q[DNS].qd

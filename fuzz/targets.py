@@ -36,6 +36,7 @@ from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.iface import Config, Interface
 from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawIpSocket, SocketSet, UdpSocket
 from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket
+from smoltcp.stack.socket.dhcpv4_probe import DhcpLeaseApplier
 from smoltcp.stack.socket.dns import DnsSocket, DnsType
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.tcp import TcpSocket
@@ -342,7 +343,7 @@ class _Stack:
             self.sockets.add(u)
         self.icmp: list[IcmpSocket] = []
         self.raw: list[RawIpSocket] = []
-        self.dhcp: Dhcpv4Socket | None = None
+        self.dhcp: DhcpLeaseApplier | None = None
         self.dns: DnsSocket | None = None
         self.dns_queries: list[int] = []
         if full:
@@ -363,8 +364,10 @@ class _Stack:
             raw = RawIpSocket(version, RAW_PROTOCOL, PacketBuffer(4, 1024), PacketBuffer(4, 1024))
             self.raw.append(raw)
             self.sockets.add(raw)
-        self.dhcp = Dhcpv4Socket(random.Random(DHCP_SEED))
-        self.sockets.add(self.dhcp)
+        dhcp = Dhcpv4Socket(random.Random(DHCP_SEED))
+        self.sockets.add(dhcp)
+        # As an application does: leases go on the interface once their address is probed.
+        self.dhcp = DhcpLeaseApplier(self.iface, dhcp)
         self.dns = DnsSocket(random.Random(DNS_SEED), [PEER, PEER6])
         self.dns_queries = [self.dns.start_query(DNS_NAME, t) for t in (DnsType.A, DnsType.AAAA)]
         self.sockets.add(self.dns)
@@ -395,8 +398,7 @@ class _Stack:
             while raw.can_recv():
                 raw.recv()
         if self.dhcp is not None:
-            while self.dhcp.poll_event() is not None:
-                pass
+            self.dhcp.poll(self.now)
         if self.dns is not None:
             for handle in self.dns_queries:
                 with contextlib.suppress(KeyError):
@@ -422,6 +424,7 @@ def fuzz_poll(data: bytes) -> None:
     for step in (1, 10, 100):
         stack.now = stack.now + Duration.from_secs(step)
         stack.poll()
+        stack.serve()
 
 
 # -- an established TCP connection ----------------------------------------------------------
