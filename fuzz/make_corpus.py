@@ -103,8 +103,9 @@ US_LL6 = "fe80::ff:fe00:1"  # our link-local address, from the MAC
 PEER_LL6 = "fe80::64"
 
 
-def _poll_seeds(folder: Path) -> None:
-    """Write hand-built `fuzz_poll` seeds for what the captures do not hold (needs scapy)."""
+def _poll_seeds(folder: Path, wire: Path) -> None:
+    """Write hand-built `fuzz_poll` seeds for what the captures do not hold (needs scapy),
+    and the `fuzz_wire` seeds of their IP packets, transport messages and UDP payloads."""
     from scapy.layers.dhcp import BOOTP, DHCP
     from scapy.layers.dns import DNS, DNSRR
     from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_Router_Alert, IPOption_RR
@@ -157,6 +158,16 @@ def _poll_seeds(folder: Path) -> None:
         _write(folder, b"\x00" + eth(ip, dst))
         if both:
             _write(folder, b"\x01" + bytes(ip))  # type: ignore[call-overload]
+            wire_seeds(ip)
+
+    def wire_seeds(ip: object) -> None:
+        _write(wire, bytes(ip))  # type: ignore[call-overload]
+        layer = ip.payload  # type: ignore[attr-defined]
+        while layer.name.startswith("IPv6 Extension") or layer.name == "Fragmentation header":
+            layer = layer.payload
+        _write(wire, bytes(layer))
+        if isinstance(layer, UDP) and len(layer.payload):
+            _write(wire, bytes(layer.payload))
 
     def many(frames: list[bytes], flags: int = 0x04) -> None:
         _write(folder, bytes([flags]) + b"".join(struct.pack("!H", len(f)) + f for f in frames))
@@ -225,6 +236,7 @@ def _poll_seeds(folder: Path) -> None:
                 "ff:ff:ff:ff:ff:ff",
             )
 
+        wire_seeds(Ether(dhcp("ack"))[IP])
         many([dhcp("offer"), dhcp("ack")], 0x24)
         many([dhcp("offer"), dhcp("nak")])
         # Another host answers for the leased address while it is probed: declined.
@@ -375,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
             if _to_us(frame):
                 _write(poll, b"\x01" + ours[14:])  # IP medium
     _tcp_seeds(HERE / "corpus" / "tcp")
-    _poll_seeds(poll)
+    _poll_seeds(poll, wire)
     for frames in flows.values():
         chunk = frames[:FLOW_FRAMES]
         framed = b"".join(struct.pack("!H", len(f)) + f for f in chunk)

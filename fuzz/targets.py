@@ -3,12 +3,14 @@
 - `fuzz_wire`: every parser of `smoltcp.wire` (each representation's ``parse`` and
   ``parse_buffer``, each view's checked constructor followed by every accessor, the one-call
   frame parser and the pretty printer) on the same octets, with checksums verified and
-  ignored. Allowed: `MalformedPacket` (and its subclass `UnsupportedPacket`) from a parser;
+  ignored: Ethernet, ARP, IPv4, ICMPv4, IGMP, IPv6 and its extension headers, ICMPv6, NDP,
+  MLD, UDP, TCP, DHCPv4 and DNS. Allowed: `MalformedPacket` (and its subclass `UnsupportedPacket`) from a parser;
   nothing at all from an accessor of a view that passed its checked constructor, or from
   `pretty_print`.
 - `fuzz_poll`: `Interface.poll` on an in-memory device that yields the input as frames, with a
   TCP listener and UDP sockets bound where the seed captures send (so inputs reach the
-  sockets). Allowed: nothing; an exception that `poll` swallowed (counted ``internal-error``)
+  sockets), and an ICMP socket, raw sockets, two joined multicast groups, a DHCPv4 client
+  whose leases are applied, a DNS socket with queries in flight, and SLAAC on. Allowed: nothing; an exception that `poll` swallowed (counted ``internal-error``)
   counts as a failure too.
 - `fuzz_tcp`: the input is a sequence of TCP segments sent to an established connection, with
   their sequence and acknowledgement numbers taken relative to the connection's (so the
@@ -72,6 +74,10 @@ from smoltcp.wire import (
     pretty_print,
     walk_ext_headers,
 )
+from smoltcp.wire.dhcpv4 import DhcpPacket, DhcpRepr
+from smoltcp.wire.dns import DnsMessage, DnsPacket
+from smoltcp.wire.igmp import IgmpPacket, IgmpRepr
+from smoltcp.wire.mld import MldQueryRepr, Mldv2ReportRepr
 
 __all__ = ["TCP_PORTS", "UDP_PORTS", "US", "fuzz_poll", "fuzz_tcp", "fuzz_wire", "split_frames"]
 
@@ -114,9 +120,12 @@ _RX_BLIND = ChecksumCapabilities(Checksum.TX, Checksum.TX, Checksum.TX, Checksum
 
 _VIEWS: tuple[type, ...] = (
     ArpPacket,
+    DhcpPacket,
+    DnsPacket,
     EthernetFrame,
     Icmpv4Packet,
     Icmpv6Packet,
+    IgmpPacket,
     Ipv4Packet,
     Ipv6Packet,
     TcpPacket,
@@ -172,6 +181,12 @@ def _wire_parsers(data: bytes) -> Iterator[Callable[[], Any]]:
         yield lambda c=caps: Ipv6Repr.parse_buffer(data, c)
         yield lambda c=caps: Icmpv6Repr.parse_buffer(data, _SRC6, _DST6, c)
     yield lambda: NdpRepr.parse_buffer(data)
+    yield lambda: DhcpRepr.parse(data)
+    yield lambda: DnsMessage.parse(data)
+    yield lambda: IgmpRepr.parse(data)
+    yield lambda: IgmpRepr.parse_buffer(data)
+    yield lambda: MldQueryRepr.parse_buffer(data)
+    yield lambda: Mldv2ReportRepr.parse_buffer(data)
     for first in (0, 43, 44, 60):
         yield lambda f=first: walk_ext_headers(data, f)
 
@@ -212,6 +227,12 @@ def _round_trip(parsed: Any) -> None:
             again = NdpRepr.parse_buffer(buf)
         else:
             again = Icmpv6Repr.parse_buffer(buf, _SRC6, _DST6, _IGNORE)
+    elif isinstance(parsed, DhcpRepr):
+        again = DhcpRepr.parse(parsed.to_bytes())
+    elif isinstance(parsed, Mldv2ReportRepr):
+        buf = bytearray(parsed.buffer_len())
+        parsed.emit_buffer(buf, _SRC6, _DST6, _IGNORE)
+        again = Mldv2ReportRepr.parse_buffer(buf)
     elif isinstance(parsed, (UdpRepr, TcpRepr)):
         buf = bytearray(parsed.buffer_len())
         parsed.emit_buffer(buf, _SRC, _DST, _IGNORE)
