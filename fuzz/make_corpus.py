@@ -189,11 +189,16 @@ def _poll_seeds(folder: Path, wire: Path) -> None:
     queries = [IP(f) for f in ip_stack.device.tx if IP(f).haslayer(DNS)]
 
     # -- IPv4 ------------------------------------------------------------------------------
+    quoted_udp = IP(src=us, dst=peer) / UDP(sport=7, dport=4000) / b"q"
     big = IP(src=peer, dst=us, id=7) / UDP(sport=4000, dport=7) / Raw(b"f" * 1200)
     frags = fragment4(big, fragsize=512)
     many([eth(f) for f in frags])
     many([eth(f) for f in reversed(frags)])
     many([f for f in (bytes(x) for x in frags)], 0x05)
+    # The path to the peer shrinks, then a large datagram is echoed: it leaves in fragments.
+    ptb = IP(src=peer, dst=us) / ICMP(type=3, code=4, nexthopmtu=600) / quoted_udp
+    many([eth(ptb), eth(big)])
+    many([eth(big)])
     one(IP(src=peer, dst=us, options=[IPOption_RR(routers=["0.0.0.0"] * 3)]) / UDP(dport=7))
     one(IP(src=peer, dst=us, options=[IPOption_Router_Alert()]) / UDP(dport=7) / b"ra")
     igmp_q = bytes.fromhex("1164ee9b00000000")  # IGMPv2 general query, max resp 10 s
@@ -205,7 +210,6 @@ def _poll_seeds(folder: Path, wire: Path) -> None:
     one(IP(src=peer, dst="224.0.0.251") / UDP(sport=5353, dport=5353) / b"m", "01:00:5e:00:00:fb")
     one(IP(src=peer, dst=us) / ICMP(type=0, id=ident, seq=1) / b"pong")
     one(IP(src=peer, dst=us) / ICMP(type=8, id=ident, seq=1) / b"ping")
-    quoted_udp = IP(src=us, dst=peer) / UDP(sport=7, dport=4000) / b"q"
     quoted_tcp = IP(src=us, dst=peer) / TCP(sport=80, dport=40000, flags="A")
     one(IP(src=peer, dst=us) / ICMP(type=3, code=3) / quoted_udp)
     one(IP(src=peer, dst=us) / ICMP(type=3, code=4, nexthopmtu=600) / quoted_tcp)
@@ -347,6 +351,9 @@ def _poll_seeds(folder: Path, wire: Path) -> None:
     q_tcp6 = IPv6(src=us6, dst=peer6) / TCP(sport=80, dport=40000, flags="A")
     q_udp6 = IPv6(src=us6, dst=peer6) / UDP(sport=7, dport=4000) / b"q"
     one(v6() / ICMPv6PacketTooBig(mtu=1280) / q_tcp6)
+    ptb6 = v6() / ICMPv6PacketTooBig(mtu=1280) / q_udp6
+    many([eth(ptb6), *(eth(f) for f in frags6)])
+    many([eth(f) for f in frags6])
     one(v6() / ICMPv6DestUnreach(code=4) / q_udp6)
     one(v6() / ICMPv6TimeExceeded() / q_tcp6)
     one(v6() / ICMPv6ParamProblem(code=1, ptr=6) / q_udp6)

@@ -4,14 +4,15 @@
   ``parse_buffer``, each view's checked constructor followed by every accessor, the one-call
   frame parser and the pretty printer) on the same octets, with checksums verified and
   ignored: Ethernet, ARP, IPv4, ICMPv4, IGMP, IPv6 and its extension headers, ICMPv6, NDP,
-  MLD, UDP, TCP, DHCPv4 and DNS. Allowed: `MalformedPacket` (and its subclass `UnsupportedPacket`) from a parser;
-  nothing at all from an accessor of a view that passed its checked constructor, or from
-  `pretty_print`.
+  MLD, UDP, TCP, DHCPv4 and DNS. Allowed: `MalformedPacket` (and its subclass
+  `UnsupportedPacket`) from a parser; nothing at all from an accessor of a view that passed
+  its checked constructor, or from `pretty_print`.
 - `fuzz_poll`: `Interface.poll` on an in-memory device that yields the input as frames, with a
   TCP listener and UDP sockets bound where the seed captures send (so inputs reach the
   sockets), and an ICMP socket, raw sockets, two joined multicast groups, a DHCPv4 client
-  whose leases are applied, a DNS socket with queries in flight, and SLAAC on. Allowed: nothing; an exception that `poll` swallowed (counted ``internal-error``)
-  counts as a failure too.
+  whose leases are applied, a DNS socket with queries in flight, and SLAAC on. Allowed:
+  nothing; an exception that `poll` swallowed (counted ``internal-error``) counts as a
+  failure too.
 - `fuzz_tcp`: the input is a sequence of TCP segments sent to an established connection, with
   their sequence and acknowledgement numbers taken relative to the connection's (so the
   fuzzer reaches the synchronized states' processing, not only the "unacceptable segment"
@@ -358,7 +359,8 @@ class _Stack:
             self.sockets.add(s)
         self.udp: list[UdpSocket] = []
         for port in UDP_PORTS:
-            u = UdpSocket(PacketBuffer(4, 1024), PacketBuffer(4, 1024))
+            size = 4096 if port == 7 else 1024
+            u = UdpSocket(PacketBuffer(4, size), PacketBuffer(4, size))
             u.bind(port)
             self.udp.append(u)
             self.sockets.add(u)
@@ -410,7 +412,9 @@ class _Stack:
             while u.can_recv():
                 payload, source = u.recv()
                 if u.can_send():
-                    echo = bytes(payload[:64])
+                    # Port 7 echoes whole datagrams: large ones leave in fragments.
+                    whole = u.endpoint.port == 7
+                    echo = bytes(payload if whole else payload[:64])
                     u.send(len(echo), source)[:] = echo
         for icmp in self.icmp:
             while icmp.can_recv():
