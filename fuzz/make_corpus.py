@@ -225,6 +225,31 @@ def _poll_seeds(folder: Path, wire: Path) -> None:
     ack = IP(src=peer, dst=us) / TCP(sport=40001, dport=80, flags="A", seq=1001, ack=1)
     many([eth(syn), eth(ack), eth(ack / Raw(b"xyz"))], 0x14)
 
+    # ICMP errors about an open connection, quoting our segment with its sequence number (the
+    # ISN is the same on every run: the generators are seeded and the clock is the target's).
+    for ip_cls, src, dst in ((IP, peer, us), (IPv6, peer6, us6)):
+        head = ip_cls(src=src, dst=dst)
+        syn = head / TCP(sport=40003, dport=80, flags="S", seq=7000, options=[("MSS", 1460)])
+        ip_stack = targets._Stack(Medium.IP, targets._VERIFY, full=True)
+        ip_stack.device.rx.append(bytes(syn))
+        ip_stack.poll()
+        version = 4 if ip_cls is IP else 6
+        sent = [ip_cls(f) for f in ip_stack.device.tx if f[0] >> 4 == version]
+        isn = next(p[TCP].seq for p in sent if p.haslayer(TCP))
+        ack = head / TCP(sport=40003, dport=80, flags="A", seq=7001, ack=isn + 1)
+        quote = ip_cls(src=dst, dst=src)
+        # In SYN-RECEIVED our SYN-ACK is in flight; once accepted (and closed), our FIN.
+        syn_ack = quote / TCP(sport=80, dport=40003, flags="SA", seq=isn, ack=7001)
+        fin = quote / TCP(sport=80, dport=40003, flags="FA", seq=isn + 1, ack=7001)
+        if ip_cls is IP:
+            errors = [ICMP(type=3, code=4, nexthopmtu=576), ICMP(type=3, code=1), ICMP(type=11)]
+        else:
+            errors = [ICMPv6PacketTooBig(mtu=1280), ICMPv6DestUnreach(code=3)]
+        for error in errors:
+            notice = head / error
+            many([bytes(syn), bytes(notice / syn_ack)], 0x05)
+            many([bytes(syn), bytes(ack), b"", bytes(notice / fin)], 0x15)
+
     # -- DHCP and DNS ----------------------------------------------------------------------
     if xid is not None:
 
