@@ -3,7 +3,10 @@
 Writes ``fuzz/corpus/wire/`` (each captured frame as it is, and its IP packet),
 ``fuzz/corpus/tcp/`` (a few hand-written `targets.fuzz_tcp` scripts) and ``fuzz/corpus/poll/``
 (inputs of `targets.fuzz_poll`: each frame sent to our host, once over Ethernet and once over
-IP, and each TCP flow's first frames towards us as one multi-frame input). Frames to
+IP, and each TCP flow's first frames towards us as one multi-frame input; and hand-built
+frames, with scapy, for what the captures lack: IPv4 fragments and options, IGMP, ICMP errors,
+IPv6 with its extension headers, fragments, NDP, MLD, router advertisements, ICMPv6 errors, the
+answers to the interface's DHCP client and DNS queries, raw and ICMP sockets). Frames to
 192.168.69.1 get the fuzzed interface's MAC as destination, so they are for it.
 File names are content hashes: running it twice gives the same corpus. Without arguments it
 reads the repository's kernel captures, ``tests/data/*.pcap``.
@@ -95,6 +98,292 @@ def _tcp_seeds(folder: Path) -> None:
         _write(folder, bytes([i % 4]) + b"".join(script))
 
 
+PEER_MAC = bytes.fromhex("020000000064")
+US_LL6 = "fe80::ff:fe00:1"  # our link-local address, from the MAC
+PEER_LL6 = "fe80::64"
+
+
+def _poll_seeds(folder: Path, wire: Path) -> None:
+    """Write hand-built `fuzz_poll` seeds for what the captures do not hold (needs scapy),
+    and the `fuzz_wire` seeds of their IP packets, transport messages and UDP payloads."""
+    from scapy.layers.dhcp import BOOTP, DHCP
+    from scapy.layers.dns import DNS, DNSRR
+    from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_Router_Alert, IPOption_RR
+    from scapy.layers.inet import fragment as fragment4
+    from scapy.layers.inet6 import (
+        ICMPv6DestUnreach,
+        ICMPv6EchoReply,
+        ICMPv6EchoRequest,
+        ICMPv6MLQuery,
+        ICMPv6MLQuery2,
+        ICMPv6ND_NA,
+        ICMPv6ND_NS,
+        ICMPv6ND_RA,
+        ICMPv6ND_Redirect,
+        ICMPv6NDOptDstLLAddr,
+        ICMPv6NDOptMTU,
+        ICMPv6NDOptPrefixInfo,
+        ICMPv6NDOptSrcLLAddr,
+        ICMPv6PacketTooBig,
+        ICMPv6ParamProblem,
+        ICMPv6TimeExceeded,
+        IPv6,
+        IPv6ExtHdrDestOpt,
+        IPv6ExtHdrFragment,
+        IPv6ExtHdrHopByHop,
+        IPv6ExtHdrRouting,
+        PadN,
+        RouterAlert,
+        fragment6,
+    )
+    from scapy.layers.l2 import ARP, Ether
+    from scapy.packet import Raw
+
+    sys.path.insert(0, str(HERE))
+    import targets
+
+    us, peer, us6, peer6 = targets.US, targets.PEER, targets.US6, targets.PEER6
+    us_mac, peer_mac = US_MAC.hex(":"), PEER_MAC.hex(":")
+
+    def eth(ip: object, dst: str = us_mac) -> bytes:
+        return bytes(Ether(dst=dst, src=peer_mac) / ip)  # type: ignore[operator]
+
+    def v6mac(group: str) -> str:
+        import ipaddress
+
+        tail = ipaddress.IPv6Address(group).packed[-4:]
+        return "33:33:" + tail.hex(":")
+
+    def one(ip: object, dst: str = us_mac, both: bool = True) -> None:
+        _write(folder, b"\x00" + eth(ip, dst))
+        if both:
+            _write(folder, b"\x01" + bytes(ip))  # type: ignore[call-overload]
+            wire_seeds(ip)
+
+    def wire_seeds(ip: object) -> None:
+        _write(wire, bytes(ip))  # type: ignore[call-overload]
+        layer = ip.payload  # type: ignore[attr-defined]
+        while layer.name.startswith("IPv6 Extension") or layer.name == "Fragmentation header":
+            layer = layer.payload
+        _write(wire, bytes(layer))
+        if isinstance(layer, UDP) and len(layer.payload):
+            _write(wire, bytes(layer.payload))
+
+    def many(frames: list[bytes], flags: int = 0x04) -> None:
+        _write(folder, bytes([flags]) + b"".join(struct.pack("!H", len(f)) + f for f in frames))
+
+    ident = targets.ICMP_IDENT
+    # What the interface sends first: the DHCP DISCOVER's transaction, the DNS queries' ports
+    # and identifiers (the sockets' generators are seeded: the same on every run).
+    from smoltcp.wire import Medium
+
+    stack = targets._Stack(Medium.ETHERNET, targets._VERIFY, full=True)
+    stack.poll()
+    xid = None
+    for f in stack.device.tx:
+        p = Ether(f)
+        if p.haslayer(BOOTP):
+            xid = p[BOOTP].xid
+    ip_stack = targets._Stack(Medium.IP, targets._VERIFY, full=True)
+    ip_stack.poll()
+    queries = [IP(f) for f in ip_stack.device.tx if IP(f).haslayer(DNS)]
+
+    # -- IPv4 ------------------------------------------------------------------------------
+    quoted_udp = IP(src=us, dst=peer) / UDP(sport=7, dport=4000) / b"q"
+    big = IP(src=peer, dst=us, id=7) / UDP(sport=4000, dport=7) / Raw(b"f" * 1200)
+    frags = fragment4(big, fragsize=512)
+    many([eth(f) for f in frags])
+    many([eth(f) for f in reversed(frags)])
+    many([f for f in (bytes(x) for x in frags)], 0x05)
+    # The path to the peer shrinks, then a large datagram is echoed: it leaves in fragments.
+    ptb = IP(src=peer, dst=us) / ICMP(type=3, code=4, nexthopmtu=600) / quoted_udp
+    many([eth(ptb), eth(big)])
+    many([eth(big)])
+    one(IP(src=peer, dst=us, options=[IPOption_RR(routers=["0.0.0.0"] * 3)]) / UDP(dport=7))
+    one(IP(src=peer, dst=us, options=[IPOption_Router_Alert()]) / UDP(dport=7) / b"ra")
+    igmp_q = bytes.fromhex("1164ee9b00000000")  # IGMPv2 general query, max resp 10 s
+    one(IP(src=peer, dst="224.0.0.1", ttl=1, proto=2) / Raw(igmp_q), "01:00:5e:00:00:01")
+    igmp_g = bytes.fromhex("11640000e00000fb")  # group-specific query for 224.0.0.251
+    one(IP(src=peer, dst="224.0.0.251", ttl=1, proto=2) / Raw(igmp_g), "01:00:5e:00:00:fb")
+    igmp_v3 = bytes.fromhex("11640000000000000000000000")  # IGMPv3 general query
+    one(IP(src=peer, dst="224.0.0.1", ttl=1, proto=2) / Raw(igmp_v3), "01:00:5e:00:00:01")
+    one(IP(src=peer, dst="224.0.0.251") / UDP(sport=5353, dport=5353) / b"m", "01:00:5e:00:00:fb")
+    one(IP(src=peer, dst=us) / ICMP(type=0, id=ident, seq=1) / b"pong")
+    one(IP(src=peer, dst=us) / ICMP(type=8, id=ident, seq=1) / b"ping")
+    quoted_tcp = IP(src=us, dst=peer) / TCP(sport=80, dport=40000, flags="A")
+    one(IP(src=peer, dst=us) / ICMP(type=3, code=3) / quoted_udp)
+    one(IP(src=peer, dst=us) / ICMP(type=3, code=4, nexthopmtu=600) / quoted_tcp)
+    one(IP(src=peer, dst=us) / ICMP(type=11, code=0) / quoted_tcp)
+    one(IP(src=peer, dst=us) / ICMP(type=5, code=1, gw="192.168.69.7") / quoted_tcp)
+    one(IP(src=peer, dst=us) / ICMP(type=12, ptr=1) / quoted_udp)
+    one(IP(src=peer, dst=us, proto=targets.RAW_PROTOCOL) / Raw(b"raw4"))
+    who_has = ARP(op=1, psrc=peer, pdst=us, hwsrc=peer_mac)
+    _write(folder, b"\x00" + bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=peer_mac) / who_has))
+    one(ARP(op=2, psrc=peer, pdst=us, hwsrc=peer_mac, hwdst=us_mac), both=False)
+    # A SYN then its ACK and data, to port 80, with the time moving on.
+    syn = IP(src=peer, dst=us) / TCP(sport=40001, dport=80, flags="S", seq=1000)
+    ack = IP(src=peer, dst=us) / TCP(sport=40001, dport=80, flags="A", seq=1001, ack=1)
+    many([eth(syn), eth(ack), eth(ack / Raw(b"xyz"))], 0x14)
+
+    # ICMP errors about an open connection, quoting our segment with its sequence number (the
+    # ISN is the same on every run: the generators are seeded and the clock is the target's).
+    for ip_cls, src, dst in ((IP, peer, us), (IPv6, peer6, us6)):
+        head = ip_cls(src=src, dst=dst)
+        syn = head / TCP(sport=40003, dport=80, flags="S", seq=7000, options=[("MSS", 1460)])
+        ip_stack = targets._Stack(Medium.IP, targets._VERIFY, full=True)
+        ip_stack.device.rx.append(bytes(syn))
+        ip_stack.poll()
+        version = 4 if ip_cls is IP else 6
+        sent = [ip_cls(f) for f in ip_stack.device.tx if f[0] >> 4 == version]
+        isn = next(p[TCP].seq for p in sent if p.haslayer(TCP))
+        ack = head / TCP(sport=40003, dport=80, flags="A", seq=7001, ack=isn + 1)
+        quote = ip_cls(src=dst, dst=src)
+        # In SYN-RECEIVED our SYN-ACK is in flight; once accepted (and closed), our FIN.
+        syn_ack = quote / TCP(sport=80, dport=40003, flags="SA", seq=isn, ack=7001)
+        fin = quote / TCP(sport=80, dport=40003, flags="FA", seq=isn + 1, ack=7001)
+        if ip_cls is IP:
+            errors = [ICMP(type=3, code=4, nexthopmtu=576), ICMP(type=3, code=1), ICMP(type=11)]
+        else:
+            errors = [ICMPv6PacketTooBig(mtu=1280), ICMPv6DestUnreach(code=3)]
+        for error in errors:
+            notice = head / error
+            many([bytes(syn), bytes(notice / syn_ack)], 0x05)
+            many([bytes(syn), bytes(ack), b"", bytes(notice / fin)], 0x15)
+
+    # -- DHCP and DNS ----------------------------------------------------------------------
+    if xid is not None:
+
+        def dhcp(kind: str, **opts: object) -> bytes:
+            options = [("message-type", kind), ("server_id", peer), ("lease_time", 120)]
+            options += [("subnet_mask", "255.255.255.0"), ("router", peer)]
+            options += [("name_server", peer), *opts.items(), "end"]
+            return eth(
+                IP(src=peer, dst="255.255.255.255")
+                / UDP(sport=67, dport=68)
+                / BOOTP(op=2, xid=xid, yiaddr="192.168.69.50", chaddr=US_MAC)
+                / DHCP(options=options),
+                "ff:ff:ff:ff:ff:ff",
+            )
+
+        wire_seeds(Ether(dhcp("ack"))[IP])
+        many([dhcp("offer"), dhcp("ack")], 0x24)
+        many([dhcp("offer"), dhcp("nak")])
+        # Another host answers for the leased address while it is probed: declined.
+        taken = ARP(op=2, psrc="192.168.69.50", pdst="192.168.69.50", hwsrc="02:00:00:00:00:07")
+        many([dhcp("offer"), dhcp("ack"), eth(taken, "ff:ff:ff:ff:ff:ff")], 0x14)
+        many([dhcp("offer"), dhcp("ack", renewal_time=1, rebinding_time=2)], 0xF4)
+    for q in queries:
+        question = q[DNS].qd
+        answers = {
+            1: DNSRR(rrname=question.qname, type="A", rdata="192.168.69.7"),
+            28: DNSRR(rrname=question.qname, type="AAAA", rdata="fd00:69::7"),
+        }
+        rr = answers.get(question.qtype, answers[1])
+        cname = DNSRR(rrname=question.qname, type="CNAME", rdata="alias.example.com")
+
+        def answer(dns: object, port: int = q[UDP].sport) -> None:
+            """After a first frame: the query goes out in the first poll, after its input."""
+            ip = IP(src=peer, dst=us) / UDP(sport=53, dport=port) / dns  # type: ignore[operator]
+            many([b"", bytes(ip)], 0x05)
+            many([eth(ARP(op=2, psrc=peer, pdst=us, hwsrc=peer_mac, hwdst=us_mac)), eth(ip)])
+
+        base = dict(id=q[DNS].id, qr=1, rd=1, ra=1, qd=question)
+        answer(DNS(**base, an=rr))
+        answer(DNS(**base, an=cname / rr))
+        answer(DNS(**base, an=cname))
+        answer(DNS(**base, rcode=3))
+        answer(DNS(**base, tc=1))
+
+    # -- IPv6 ------------------------------------------------------------------------------
+    def v6(**kw: object) -> IPv6:
+        kw.setdefault("src", peer6)
+        kw.setdefault("dst", us6)
+        return IPv6(**kw)
+
+    one(v6() / ICMPv6EchoRequest(id=1, seq=1, data=b"ping6"))
+    one(v6(dst=US_LL6, src=PEER_LL6) / ICMPv6EchoRequest(id=1, seq=1))
+    one(v6() / ICMPv6EchoReply(id=ident, seq=1, data=b"pong6"))
+    one(v6() / UDP(sport=4000, dport=7) / b"udp6")
+    one(v6() / UDP(sport=4000, dport=4444) / b"closed")
+    one(v6(nh=targets.RAW_PROTOCOL) / Raw(b"raw6"))
+    many(
+        [
+            eth(v6() / TCP(sport=40002, dport=80, flags="S", seq=5)),
+            eth(v6() / TCP(sport=40002, dport=80, flags="A", seq=6, ack=1) / b"data6"),
+        ],
+        0x14,
+    )
+    big6 = v6() / IPv6ExtHdrFragment(id=9) / UDP(sport=4000, dport=7) / Raw(b"g" * 1400)
+    frags6 = fragment6(big6, 600)
+    many([eth(f) for f in frags6])
+    many([eth(f) for f in reversed(frags6)])
+    many([bytes(f) for f in frags6], 0x05)
+    one(v6() / IPv6ExtHdrFragment(id=10, offset=0, m=0) / UDP(sport=4000, dport=7) / b"atomic")
+    one(v6() / IPv6ExtHdrHopByHop(options=[RouterAlert(), PadN(optdata=b"\0")]) / UDP(dport=7))
+    one(v6() / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0\0\0\0")]) / UDP(dport=7) / b"do")
+    one(v6() / IPv6ExtHdrRouting(type=0, segleft=0, addresses=[peer6]) / UDP(dport=7))
+    one(v6() / IPv6ExtHdrRouting(type=2, segleft=1, addresses=[us6]) / UDP(dport=7))
+    one(
+        v6()
+        / IPv6ExtHdrHopByHop()
+        / IPv6ExtHdrDestOpt()
+        / IPv6ExtHdrFragment(id=11)
+        / ICMPv6EchoRequest(id=2)
+    )
+    all_nodes = "33:33:00:00:00:01"
+    mld_src = dict(src=PEER_LL6, hlim=1)
+    hbh = IPv6ExtHdrHopByHop(options=[RouterAlert()])
+    one(IPv6(dst="ff02::1", **mld_src) / hbh / ICMPv6MLQuery(mrd=1000), all_nodes)
+    one(IPv6(dst="ff02::1", **mld_src) / hbh / ICMPv6MLQuery2(mrd=1000), all_nodes)
+    group = "ff02::fb"
+    one(
+        IPv6(dst=group, **mld_src) / hbh / ICMPv6MLQuery2(mladdr=group, sources=[peer6]),
+        v6mac(group),
+    )
+    one(v6(dst=group) / UDP(sport=5353, dport=5353) / b"m6", v6mac(group))
+    ra = (
+        IPv6(src=PEER_LL6, dst="ff02::1", hlim=255)
+        / ICMPv6ND_RA(routerlifetime=1800, reachabletime=1000, retranstimer=100)
+        / ICMPv6NDOptSrcLLAddr(lladdr=peer_mac)
+        / ICMPv6NDOptMTU(mtu=1400)
+        / ICMPv6NDOptPrefixInfo(
+            prefix="2001:db8:1::", prefixlen=64, validlifetime=60, preferredlifetime=30
+        )
+    )
+    one(ra, all_nodes)
+    many([eth(ra, all_nodes), eth(ra, all_nodes)], 0xF4)
+    one(IPv6(src=PEER_LL6, dst="ff02::1", hlim=255) / ICMPv6ND_RA(routerlifetime=0), all_nodes)
+    one(
+        IPv6(src=peer6, dst="ff02::1:ff00:1", hlim=255)
+        / ICMPv6ND_NS(tgt=us6)
+        / ICMPv6NDOptSrcLLAddr(lladdr=peer_mac),
+        v6mac("ff02::1:ff00:1"),
+    )
+    one(
+        IPv6(src="::", dst="ff02::1:ff00:1", hlim=255) / ICMPv6ND_NS(tgt=us6),
+        v6mac("ff02::1:ff00:1"),
+    )
+    one(
+        IPv6(src=peer6, dst=us6, hlim=255)
+        / ICMPv6ND_NA(tgt=peer6, R=0, S=1, O=1)
+        / ICMPv6NDOptDstLLAddr(lladdr=peer_mac)
+    )
+    one(
+        IPv6(src=PEER_LL6, dst=us6, hlim=255)
+        / ICMPv6ND_Redirect(tgt="fe80::7", dst="2001:db8::9")
+        / ICMPv6NDOptDstLLAddr(lladdr="02:00:00:00:00:07")
+    )
+    q_tcp6 = IPv6(src=us6, dst=peer6) / TCP(sport=80, dport=40000, flags="A")
+    q_udp6 = IPv6(src=us6, dst=peer6) / UDP(sport=7, dport=4000) / b"q"
+    one(v6() / ICMPv6PacketTooBig(mtu=1280) / q_tcp6)
+    ptb6 = v6() / ICMPv6PacketTooBig(mtu=1280) / q_udp6
+    many([eth(ptb6), *(eth(f) for f in frags6)])
+    many([eth(f) for f in frags6])
+    one(v6() / ICMPv6DestUnreach(code=4) / q_udp6)
+    one(v6() / ICMPv6TimeExceeded() / q_tcp6)
+    one(v6() / ICMPv6ParamProblem(code=1, ptr=6) / q_udp6)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the corpus; return 0."""
     args = sys.argv[1:] if argv is None else argv
@@ -130,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             if _to_us(frame):
                 _write(poll, b"\x01" + ours[14:])  # IP medium
     _tcp_seeds(HERE / "corpus" / "tcp")
+    _poll_seeds(poll, wire)
     for frames in flows.values():
         chunk = frames[:FLOW_FRAMES]
         framed = b"".join(struct.pack("!H", len(f)) + f for f in chunk)

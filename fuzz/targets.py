@@ -3,13 +3,16 @@
 - `fuzz_wire`: every parser of `smoltcp.wire` (each representation's ``parse`` and
   ``parse_buffer``, each view's checked constructor followed by every accessor, the one-call
   frame parser and the pretty printer) on the same octets, with checksums verified and
-  ignored. Allowed: `MalformedPacket` (and its subclass `UnsupportedPacket`) from a parser;
-  nothing at all from an accessor of a view that passed its checked constructor, or from
-  `pretty_print`.
+  ignored: Ethernet, ARP, IPv4, ICMPv4, IGMP, IPv6 and its extension headers, ICMPv6, NDP,
+  MLD, UDP, TCP, DHCPv4 and DNS. Allowed: `MalformedPacket` (and its subclass
+  `UnsupportedPacket`) from a parser; nothing at all from an accessor of a view that passed
+  its checked constructor, or from `pretty_print`.
 - `fuzz_poll`: `Interface.poll` on an in-memory device that yields the input as frames, with a
   TCP listener and UDP sockets bound where the seed captures send (so inputs reach the
-  sockets). Allowed: nothing; an exception that `poll` swallowed (counted ``internal-error``)
-  counts as a failure too.
+  sockets), and an ICMP socket, raw sockets, two joined multicast groups, a DHCPv4 client
+  whose leases are applied, a DNS socket with queries in flight, and SLAAC on. Allowed:
+  nothing; an exception that `poll` swallowed (counted ``internal-error``) counts as a
+  failure too.
 - `fuzz_tcp`: the input is a sequence of TCP segments sent to an established connection, with
   their sequence and acknowledgement numbers taken relative to the connection's (so the
   fuzzer reaches the synchronized states' processing, not only the "unacceptable segment"
@@ -27,13 +30,17 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import random
 import struct
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.socket import SocketSet, UdpSocket
+from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawIpSocket, SocketSet, UdpSocket
+from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket
+from smoltcp.stack.socket.dhcpv4_probe import DhcpLeaseApplier
+from smoltcp.stack.socket.dns import DnsSocket, DnsType
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.tcp import TcpSocket
 from smoltcp.stack.time import Duration, Instant
@@ -68,6 +75,10 @@ from smoltcp.wire import (
     pretty_print,
     walk_ext_headers,
 )
+from smoltcp.wire.dhcpv4 import DhcpPacket, DhcpRepr
+from smoltcp.wire.dns import DnsMessage, DnsPacket
+from smoltcp.wire.igmp import IgmpPacket, IgmpRepr
+from smoltcp.wire.mld import MldQueryRepr, Mldv2ReportRepr
 
 __all__ = ["TCP_PORTS", "UDP_PORTS", "US", "fuzz_poll", "fuzz_tcp", "fuzz_wire", "split_frames"]
 
@@ -77,6 +88,19 @@ PEER = "192.168.69.100"
 US_MAC = "02-00-00-00-00-01"
 TCP_PORTS = (9, 80, 6970)
 UDP_PORTS = (7, 53, 7000, 9999)
+# What else `fuzz_poll`'s interface has, so that inputs reach it: an ICMP socket bound to this
+# echo identifier, raw sockets for this IP protocol (IPv4 and IPv6), these multicast groups
+# joined (with a UDP socket on the mDNS port), a DHCPv4 client, and a DNS socket asking
+# PEER for the A and AAAA records of DNS_NAME. Router advertisements configure addresses
+# (SLAAC). The sockets' random generators are seeded, so the DHCP transaction and the DNS
+# query identifiers and ports are the same on every run (``make_corpus.py`` answers them).
+ICMP_IDENT = 0x1234
+RAW_PROTOCOL = 253
+GROUPS = ("224.0.0.251", "ff02::fb")
+MDNS_PORT = 5353
+DNS_NAME = "example.com"
+DHCP_SEED = 1
+DNS_SEED = 2
 
 # And of fd00:69::1 talking to fd00:69::100 over IPv6.
 US6 = "fd00:69::1"
@@ -97,9 +121,12 @@ _RX_BLIND = ChecksumCapabilities(Checksum.TX, Checksum.TX, Checksum.TX, Checksum
 
 _VIEWS: tuple[type, ...] = (
     ArpPacket,
+    DhcpPacket,
+    DnsPacket,
     EthernetFrame,
     Icmpv4Packet,
     Icmpv6Packet,
+    IgmpPacket,
     Ipv4Packet,
     Ipv6Packet,
     TcpPacket,
@@ -155,6 +182,12 @@ def _wire_parsers(data: bytes) -> Iterator[Callable[[], Any]]:
         yield lambda c=caps: Ipv6Repr.parse_buffer(data, c)
         yield lambda c=caps: Icmpv6Repr.parse_buffer(data, _SRC6, _DST6, c)
     yield lambda: NdpRepr.parse_buffer(data)
+    yield lambda: DhcpRepr.parse(data)
+    yield lambda: DnsMessage.parse(data)
+    yield lambda: IgmpRepr.parse(data)
+    yield lambda: IgmpRepr.parse_buffer(data)
+    yield lambda: MldQueryRepr.parse_buffer(data)
+    yield lambda: Mldv2ReportRepr.parse_buffer(data)
     for first in (0, 43, 44, 60):
         yield lambda f=first: walk_ext_headers(data, f)
 
@@ -195,6 +228,12 @@ def _round_trip(parsed: Any) -> None:
             again = NdpRepr.parse_buffer(buf)
         else:
             again = Icmpv6Repr.parse_buffer(buf, _SRC6, _DST6, _IGNORE)
+    elif isinstance(parsed, DhcpRepr):
+        again = DhcpRepr.parse(parsed.to_bytes())
+    elif isinstance(parsed, Mldv2ReportRepr):
+        buf = bytearray(parsed.buffer_len())
+        parsed.emit_buffer(buf, _SRC6, _DST6, _IGNORE)
+        again = Mldv2ReportRepr.parse_buffer(buf)
     elif isinstance(parsed, (UdpRepr, TcpRepr)):
         buf = bytearray(parsed.buffer_len())
         parsed.emit_buffer(buf, _SRC, _DST, _IGNORE)
@@ -301,11 +340,13 @@ def split_frames(data: bytes) -> tuple[Medium, ChecksumCapabilities, list[bytes]
 class _Stack:
     """One interface with its sockets, as `fuzz_poll` and `fuzz_tcp` build it."""
 
-    def __init__(self, medium: Medium, caps: ChecksumCapabilities) -> None:
+    def __init__(self, medium: Medium, caps: ChecksumCapabilities, *, full: bool = False) -> None:
+        """Build the interface; ``full`` adds what `fuzz_poll` reaches besides TCP and UDP."""
         self.device = FuzzDevice(medium, caps)
         hw = EthernetAddress.parse(US_MAC) if medium is Medium.ETHERNET else None
         self.now = Instant.from_secs(1)
-        self.iface = Interface(Config(hardware_addr=hw, random_seed=1), self.device, self.now)
+        config = Config(hardware_addr=hw, random_seed=1, slaac=full)
+        self.iface = Interface(config, self.device, self.now)
         self.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse(US + "/24")))
         self.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse(US6 + "/64")))
         self.iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.254"))
@@ -318,10 +359,41 @@ class _Stack:
             self.sockets.add(s)
         self.udp: list[UdpSocket] = []
         for port in UDP_PORTS:
-            u = UdpSocket(PacketBuffer(4, 1024), PacketBuffer(4, 1024))
+            size = 4096 if port == 7 else 1024
+            u = UdpSocket(PacketBuffer(4, size), PacketBuffer(4, size))
             u.bind(port)
             self.udp.append(u)
             self.sockets.add(u)
+        self.icmp: list[IcmpSocket] = []
+        self.raw: list[RawIpSocket] = []
+        self.dhcp: DhcpLeaseApplier | None = None
+        self.dns: DnsSocket | None = None
+        self.dns_queries: list[int] = []
+        if full:
+            self._add_the_rest()
+
+    def _add_the_rest(self) -> None:
+        for group in GROUPS:
+            self.iface.join_multicast_group(IpAddress.parse(group), self.now)  # type: ignore[arg-type]
+        mdns = UdpSocket(PacketBuffer(4, 1024), PacketBuffer(4, 1024))
+        mdns.bind(MDNS_PORT)
+        self.udp.append(mdns)
+        self.sockets.add(mdns)
+        icmp = IcmpSocket(PacketBuffer(4, 1024), PacketBuffer(4, 1024))
+        icmp.bind(IcmpEndpoint.ident(ICMP_IDENT))
+        self.icmp.append(icmp)
+        self.sockets.add(icmp)
+        for version in (4, 6):
+            raw = RawIpSocket(version, RAW_PROTOCOL, PacketBuffer(4, 1024), PacketBuffer(4, 1024))
+            self.raw.append(raw)
+            self.sockets.add(raw)
+        dhcp = Dhcpv4Socket(random.Random(DHCP_SEED))
+        self.sockets.add(dhcp)
+        # As an application does: leases go on the interface once their address is probed.
+        self.dhcp = DhcpLeaseApplier(self.iface, dhcp)
+        self.dns = DnsSocket(random.Random(DNS_SEED), [PEER, PEER6])
+        self.dns_queries = [self.dns.start_query(DNS_NAME, t) for t in (DnsType.A, DnsType.AAAA)]
+        self.sockets.add(self.dns)
 
     def poll(self) -> None:
         self.device.tx.clear()
@@ -340,14 +412,28 @@ class _Stack:
             while u.can_recv():
                 payload, source = u.recv()
                 if u.can_send():
-                    echo = bytes(payload[:64])
+                    # Port 7 echoes whole datagrams: large ones leave in fragments.
+                    whole = u.endpoint.port == 7
+                    echo = bytes(payload if whole else payload[:64])
                     u.send(len(echo), source)[:] = echo
+        for icmp in self.icmp:
+            while icmp.can_recv():
+                icmp.recv_from()
+        for raw in self.raw:
+            while raw.can_recv():
+                raw.recv()
+        if self.dhcp is not None:
+            self.dhcp.poll(self.now)
+        if self.dns is not None:
+            for handle in self.dns_queries:
+                with contextlib.suppress(KeyError):
+                    self.dns.get_result(handle)
 
 
 def fuzz_poll(data: bytes) -> None:
     """Feed the frames of ``data`` (see the module docstring) to `Interface.poll`."""
     medium, caps, frames, gap = split_frames(data)
-    stack = _Stack(medium, caps)
+    stack = _Stack(medium, caps, full=True)
     if data and data[0] & 8:
         # All frames in one poll: software GRO may join consecutive TCP segments.
         stack.device.rx.extend(frames)
@@ -363,6 +449,7 @@ def fuzz_poll(data: bytes) -> None:
     for step in (1, 10, 100):
         stack.now = stack.now + Duration.from_secs(step)
         stack.poll()
+        stack.serve()
 
 
 # -- an established TCP connection ----------------------------------------------------------

@@ -207,6 +207,28 @@ def test_longer_nonce_is_read_and_a_wrong_length_is_not_emitted() -> None:
         r.emit_buffer(bytearray(64), SRC, DST)
 
 
+# Found by fuzzing (fuzz/targets.py, wire): a router advertisement whose Nonce option is 14
+# units long, 110 nonce octets. It parsed, but emitting it raised ValueError ("nonce must be 6
+# octets"): what parse accepts must emit unchanged.
+FUZZ_LONG_NONCE = bytes.fromhex("8600007b" + "0e" * 111 + "c4000800002b00000000000000")
+
+
+def test_a_parsed_long_nonce_emits_and_parses_again_unchanged() -> None:
+    r = NdpRepr.parse_buffer(FUZZ_LONG_NONCE)
+    assert r.nonce is not None and len(r.nonce) == 110
+    buf = bytearray(r.buffer_len())
+    r.emit_buffer(buf, SRC, DST)
+    assert buf[12:14] == b"\x0e\x0e"  # type 14, 14 units
+    assert NdpRepr.parse_buffer(buf) == r
+
+
+@pytest.mark.parametrize("size", [0, 5, 7, 13, 15, 256 * 8 - 2])
+def test_a_nonce_that_cannot_fill_an_option_is_not_emitted(size: int) -> None:
+    r = NdpRepr(Icmpv6Message.NEIGHBOR_SOLICIT, Ipv6Address("fe80::1"), nonce=bytes(size))
+    with pytest.raises(ValueError, match="nonce"):
+        r.emit_buffer(bytearray(r.buffer_len()), SRC, DST)
+
+
 def test_router_advertisement_from_scapy() -> None:
     ra = (
         ICMPv6ND_RA(routerlifetime=1800, M=1, chlim=64, reachabletime=30000, retranstimer=1000)

@@ -72,6 +72,8 @@ __all__ = [
 ]
 
 _DEFAULT_CAPS = ChecksumCapabilities()
+# The longest option: its Length octet counts 8-octet units (RFC 4861 4.6).
+_MAX_OPTION = 255 * OPTION_UNIT
 _RS_T = Icmpv6Message.ROUTER_SOLICIT
 _RA_T = Icmpv6Message.ROUTER_ADVERT
 _NS_T = Icmpv6Message.NEIGHBOR_SOLICIT
@@ -104,8 +106,9 @@ class NdpRepr(NamedTuple):
 
     Fields a type does not have keep their defaults. Link-layer addresses are Ethernet ones
     (RFC 2464 6); an option of another size or an unknown option is skipped (RFC 4861 4.6).
-    ``nonce`` is the Nonce option of a solicitation (RFC 3971 5.3.2, RFC 7527): any number of
-    octets (at least 6) when parsed, exactly `NONCE_LEN` (6) when emitted.
+    ``nonce`` is the Nonce option of a solicitation (RFC 3971 5.3.2, RFC 7527): at least 6
+    octets, as many as make the option a multiple of 8 octets (6, 14, 22, ...); what is parsed
+    is emitted unchanged. The interface sends `NONCE_LEN` (6).
     """
 
     message: Icmpv6Message
@@ -209,7 +212,7 @@ class NdpRepr(NamedTuple):
         if self.mtu is not None:
             n += _MTU_LEN
         if self.nonce is not None:
-            n += _NONCE_LEN
+            n += _OPT_LEN + len(self.nonce)
         return n + _PREFIX_LEN * len(self.prefixes)
 
     def emit_buffer(
@@ -223,7 +226,8 @@ class NdpRepr(NamedTuple):
         """Write the whole ICMPv6 message (exactly `buffer_len` octets) with its checksum.
 
         Raise ValueError for a Redirect: a host only receives them (RFC 4861 8), and for a
-        nonce that is not `NONCE_LEN` octets.
+        nonce that does not fill a whole option (fewer than 6 octets, or not 6 plus a multiple
+        of 8, or an option longer than 255 units).
         """
         message = self.message
         out = buffer
@@ -282,12 +286,22 @@ class NdpRepr(NamedTuple):
             at += _PREFIX_LEN
         nonce = self.nonce
         if nonce is not None:
-            if len(nonce) != NONCE_LEN:
-                raise ValueError(f"nonce must be {NONCE_LEN} octets, not {len(nonce)}")
-            _nonce.pack_fields(
-                out, at, option_type=_NONCE_T, length=_NONCE_LEN // OPTION_UNIT, nonce=nonce
-            )
-            at += _NONCE_LEN
+            size = _OPT_LEN + len(nonce)
+            if len(nonce) < NONCE_LEN or size % OPTION_UNIT or size > _MAX_OPTION:
+                raise ValueError(
+                    f"nonce must be {NONCE_LEN} octets plus a multiple of {OPTION_UNIT}, "
+                    f"at most {_MAX_OPTION - _OPT_LEN}, not {len(nonce)}"
+                )
+            if len(nonce) == NONCE_LEN:
+                _nonce.pack_fields(
+                    out, at, option_type=_NONCE_T, length=_NONCE_LEN // OPTION_UNIT, nonce=nonce
+                )
+            else:
+                # RFC 3971 5.3.2: a longer nonce fills its option (only 6 octets have a layout).
+                out[at] = _NONCE_T
+                out[at + 1] = size // OPTION_UNIT
+                out[at + _OPT_LEN : at + size] = nonce
+            at += size
         if checksum_caps.icmpv6 in COMPUTE_TX:
             body = buffer if len(buffer) == at else memoryview(buffer)[:at]
             fill_icmpv6_checksum(body, src_addr, dst_addr, csum)
