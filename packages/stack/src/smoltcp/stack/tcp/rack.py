@@ -22,7 +22,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from operator import itemgetter
 
-from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before
+from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_before, span_from
 
 __all__ = ["Rack"]
 
@@ -47,19 +47,10 @@ def _split(entry: _Entry, blocks: Sequence[tuple[int, int]]) -> list[tuple[_Entr
     covered = []
     for left, right in blocks:
         # Both the entry and the block are shorter than half the space, so they share at
-        # most one range. Placed from the block's own left edge: a block far past SND.MAX
-        # (a bogus peer's) may end half the space or more past the entry's start, which
-        # measured from there would read as before it.
-        size = (right - left) & SEQ_MASK
-        into = (start - left) & SEQ_MASK  # how far into the block the entry starts
-        if into < size:
-            lo = 0
-            hi = size - into
-        else:
-            lo = (left - start) & SEQ_MASK  # how far into the entry the block starts
-            if lo >= length:
-                continue
-            hi = lo + size
+        # most one range (`span_from` places the block from its own left edge).
+        lo, hi = span_from(start, left, (right - left) & SEQ_MASK)
+        if lo >= length:
+            continue
         if hi > length:
             hi = length
         if lo < hi:

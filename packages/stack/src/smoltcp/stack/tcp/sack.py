@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_dist
+from smoltcp.stack.tcp.seq import SEQ_HALF, SEQ_MASK, seq_dist, span_from
 from smoltcp.wire import TcpSeqNumber
 
 __all__ = ["MAX_SACK_BLOCKS", "SackScoreboard", "is_dsack"]
@@ -202,16 +202,8 @@ class SackScoreboard:
             size = (int(right) - left) & SEQ_MASK
             if not 0 < size < SEQ_HALF:
                 continue
-            # Placed from the block's own left edge, not from SND.UNA: a bogus block far
-            # past SND.NXT may end half the space or more past SND.UNA, which measured from
-            # there would read as before it, though its start lies in the flight.
-            into = (una - left) & SEQ_MASK  # how far into the block SND.UNA lies
-            if into < size:
-                start = 0
-                end = size - into
-            else:
-                start = (left - una) & SEQ_MASK
-                end = start + size
+            # Placed from the block's own left edge, not from SND.UNA (see `span_from`).
+            start, end = span_from(una, left, size)
             if end > limit:
                 end = limit
             if end <= start:

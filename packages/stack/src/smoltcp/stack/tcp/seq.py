@@ -33,6 +33,7 @@ __all__ = [
     "int_sub",
     "seq_before",
     "seq_dist",
+    "span_from",
 ]
 
 SEQ_MASK = 0xFFFFFFFF
@@ -58,3 +59,18 @@ def seq_dist(a: int, b: int) -> int:
 def seq_before(a: int, b: int) -> bool:
     """Return whether ``a`` comes strictly before ``b`` (modulo 2**32, RFC 1982)."""
     return 0 < ((b - a) & SEQ_MASK) < SEQ_HALF
+
+
+def span_from(base: int, left: int, size: int) -> tuple[int, int]:
+    """Return the ``size`` octets from ``left`` as offsets from ``base``: ``(lo, hi)``, with
+    ``lo`` 0 when ``base`` lies inside them (the part below ``base`` dropped).
+
+    ``size`` must be below `SEQ_HALF` (a range). The span is placed from its own left edge:
+    measured from ``base``, the right edge of a span reaching half the space or more past
+    ``base`` (a bogus SACK block far past SND.MAX) would read as before it.
+    """
+    into = (base - left) & SEQ_MASK  # how far into the span ``base`` lies
+    if into < size:
+        return 0, size - into
+    lo = (left - base) & SEQ_MASK
+    return lo, lo + size
