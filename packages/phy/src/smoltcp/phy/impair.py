@@ -208,7 +208,8 @@ class Listed(LossModel):
 
     def __init__(self, indices: Iterable[int]) -> None:
         chosen = frozenset(indices)
-        if any(not isinstance(i, int) or i < 0 for i in chosen):
+        # A boolean is an int to Python, but True is no frame index a user meant.
+        if any(isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in chosen):
             raise ValueError("indices must be integers >= 0")
         object.__setattr__(self, "indices", chosen)
 

@@ -20,11 +20,19 @@ from dataclasses import dataclass, field
 from smoltcp.stack.socket.errors import RecvError
 from smoltcp.stack.tcp import TcpSocket, TcpState
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpEndpoint
+from smoltcp.wire import IpEndpoint, Ipv6Address
 
 from .host import SimHost
 
-__all__ = ["Bulk", "ConnectionRate", "FlowStats", "RequestResponse", "Server", "Workload"]
+__all__ = [
+    "MAX_BUFFER",
+    "Bulk",
+    "ConnectionRate",
+    "FlowStats",
+    "RequestResponse",
+    "Server",
+    "Workload",
+]
 
 _ZEROS = memoryview(bytes(1 << 16))
 _RTT_SAMPLE_US = 10_000
@@ -93,6 +101,7 @@ class Server:
         configure: object = None,
     ) -> None:
         self.host = host
+        self.port = port
         self.stats = stats
         self.request = request
         self.response = response
@@ -194,12 +203,51 @@ class _Client:
         self.done = False
 
 
+MAX_BUFFER = 1 << 30
+"""The largest socket buffer of a workload: the largest window TCP offers (RFC 7323, 2.3)."""
+
+
+def _check_workload(
+    name: object, client: object, server: object, port: object, start_us: object, buffer: object
+) -> None:
+    # Checked at construction: found later, a bad value fails inside `Network.run`, or
+    # (a huge buffer) asks for more memory than there is.
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, not {type(name).__name__}")
+    for what, host in (("client", client), ("server", server)):
+        if not isinstance(host, SimHost):
+            raise TypeError(f"{what} must be a SimHost, not {type(host).__name__}")
+    for what, value, low, high in (
+        ("port", port, 1, 65535),
+        ("start_us", start_us, 0, None),
+        ("buffer", buffer, 1, MAX_BUFFER),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+        if value < low or (high is not None and value > high):
+            bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+            raise ValueError(f"{what} must be {bound}, not {value}")
+    assert isinstance(client, SimHost) and isinstance(server, SimHost)
+    if any(isinstance(app, Server) and app.port == port for app in server.apps):
+        # A second listener would never see a connection: the first one takes them all, and
+        # this workload would measure nothing.
+        raise ValueError(f"port {port} of server {server.name} is taken by another workload")
+    if isinstance(client.address, Ipv6Address) != isinstance(server.address, Ipv6Address):
+        raise ValueError(
+            f"server {server.name} ({server.address}) has no address of the IP version of "
+            f"client {client.name} ({client.address})"
+        )
+
+
 class Workload:
     """The client side of a workload between ``client`` and ``server`` (see the module).
 
     ``name`` names the flow; ``port`` is the server port; ``start_us`` when the client
     starts; ``cc`` the congestion control of both ends ("cubic", "reno"); ``buffer`` the
-    socket buffers in octets (the receive buffer bounds the window).
+    socket buffers in octets (the receive buffer bounds the window), 1 to `MAX_BUFFER`.
+    TypeError or ValueError, naming the argument, for a value out of range, a ``port`` the
+    server already serves another workload on, and a server with no address of the client's
+    IP version (the connection could not start).
     """
 
     request = 0
@@ -216,6 +264,7 @@ class Workload:
         cc: str | None = None,
         buffer: int = _DEFAULT_BUFFER,
     ) -> None:
+        _check_workload(name, client, server, port, start_us, buffer)
         self.name = name
         self.client = client
         self.server_host = server

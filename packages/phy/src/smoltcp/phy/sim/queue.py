@@ -488,6 +488,9 @@ class QueueSpec:
         if self.kind not in self.KINDS:
             raise ValueError(f"kind must be one of {self.KINDS}, not {self.kind!r}")
         check_bounds(self.limit, self.limit_octets)
+        # The queue's own checks (RED's thresholds and max_p, CoDel's times), now rather
+        # than when a link is built from the spec, which may be much later.
+        self.build(random.Random(0), 1500)
 
     def build(self, rng: random.Random, mtu: int) -> QueueDiscipline:
         """Return a new, empty queue of this kind (RED draws from ``rng``)."""
