@@ -33,13 +33,11 @@ def ipv6_cidr(text: str) -> Any:
     """
     if text.lower() == "none":
         return None
-    from smoltcp.wire import Ipv6Cidr
-
-    from .options import cidr
+    from smoltcp.wire import IpCidr, Ipv6Cidr
 
     try:
-        value = cidr(text)
-    except argparse.ArgumentTypeError:
+        value = IpCidr.parse(text)
+    except (ValueError, TypeError):
         raise argparse.ArgumentTypeError(
             f"bad IPv6 address/prefix {text!r} (want e.g. fdaa::1/64, or none)"
         ) from None
