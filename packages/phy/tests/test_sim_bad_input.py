@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from smoltcp.phy.impair import Listed
+from smoltcp.phy.impair import Listed, Periodic
 from smoltcp.phy.sim import Bulk, LinkSpec, QueueSpec, RequestResponse
 from smoltcp.phy.sim.network import Network
 
@@ -149,3 +149,48 @@ def test_router_refuses_an_address_no_host_could_reach() -> None:
         with pytest.raises(ValueError, match="cannot be an interface address"):
             router.set_interface("l", "02-00-00-00-00-09", bad)
     router.set_interface("l", "02-00-00-00-00-09", "10.0.0.254/24")
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: LinkSpec(keep_order="yes"), TypeError, "keep_order must be a bool, not str"),
+        (lambda: LinkSpec(gap=True), ValueError, "gap must be an integer >= 1, not True"),
+        (lambda: QueueSpec(limit=True), ValueError, "limit must be an integer >= 1, not True"),
+        (lambda: QueueSpec(limit_octets=True), ValueError, "limit_octets must be None or an"),
+        (lambda: Periodic(True), ValueError, "every must be an integer >= 1, not True"),
+        (
+            lambda: QueueSpec(kind="codel", target=float("nan")),
+            TypeError,
+            "target must be an integer (microseconds), not nan",
+        ),
+        (lambda: QueueSpec(kind="codel", interval=1.5), TypeError, "interval must be an integer"),
+        (lambda: QueueSpec(kind="red", max_p="0.1"), TypeError, "max_p must be a number, not str"),
+        (lambda: QueueSpec(kind="red", min_th="1"), TypeError, "min_th must be a number, not str"),
+        (lambda: Network(0, 5), TypeError, "name must be a str, not int"),
+    ],
+)
+def test_specs_refuse_values_of_the_wrong_type(
+    make: Any, error: type[Exception], message: str
+) -> None:
+    # Each was taken (True as a bound of 1, a nan CoDel target that never drops) or failed
+    # with Python's own words ("'<' not supported between instances of 'int' and 'str'").
+    with pytest.raises(error) as info:
+        make()
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_add_link_names_a_missing_node() -> None:
+    net = Network()
+    net.add_host("a", "10.0.0.1/24")
+    with pytest.raises(ValueError, match=r"^b: no host, switch or router named 'nowhere'"):
+        net.add_link("l", "a", "nowhere")
+
+
+def test_run_wants_integer_microseconds() -> None:
+    net = _pair()
+    with pytest.raises(TypeError, match=r"^duration_us must be an int, not float"):
+        net.run(1.5, finish=False)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^duration_us must be >= 0, not -5"):
+        net.run(-5, finish=False)
+    assert net.sim.now_us == 0

@@ -101,6 +101,8 @@ class Network:
     """A `Simulator` and the named elements and workloads of one network."""
 
     def __init__(self, seed: int = 0, name: str = "network") -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, not {type(name).__name__}")
         self.name = name
         self.sim = Simulator(seed)
         self.hosts: dict[str, SimHost] = {}
@@ -178,7 +180,7 @@ class Network:
         spec: LinkSpec | None = None,
         spec_ba: LinkSpec | None = None,
     ) -> Link:
-        """Link the nodes named ``a`` and ``b`` (KeyError if there is no such node).
+        """Link the nodes named ``a`` and ``b`` (ValueError if there is no such node).
 
         ``spec`` is the a-to-b direction, ``spec_ba`` the other (default: ``spec``); the link
         is captured to ``NAME.pcap`` (see `capture`), so ``name`` must be a file name.
@@ -191,7 +193,13 @@ class Network:
                 raise TypeError(f"{what} must be a LinkSpec or None, not {type(value).__name__}")
         if a == b:
             raise ValueError(f"a and b are both {a!r}: a link joins two nodes")
-        link = Link(self.sim, name, self.node(a), self.node(b), spec, spec_ba)
+        ends = []
+        for what, node in (("a", a), ("b", b)):
+            try:
+                ends.append(self.node(node))
+            except KeyError:
+                raise ValueError(f"{what}: no host, switch or router named {node!r}") from None
+        link = Link(self.sim, name, ends[0], ends[1], spec, spec_ba)
         self.links[name] = link
         return link
 
@@ -251,6 +259,10 @@ class Network:
         With ``finish`` (the default) the run ends there (`finish`); without, it can go on
         with another call.
         """
+        if isinstance(duration_us, bool) or not isinstance(duration_us, int):
+            raise TypeError(f"duration_us must be an int, not {type(duration_us).__name__}")
+        if duration_us < 0:
+            raise ValueError(f"duration_us must be >= 0, not {duration_us}")
         ran = self.sim.run(duration_us, progress=progress, progress_every=progress_every)
         if finish:
             self.finish()
