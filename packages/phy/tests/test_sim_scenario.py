@@ -230,6 +230,8 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
             {"address": "10.0.1.254/24"},
             "hosts[0].count: member 2 would be 10.0.1.255",
         ),
+        (("hosts", 0), {"count": 10**12}, "hosts: 1000000000001 hosts in all, more"),
+        (("hosts", 0), {"count": 10_000}, "hosts: 10001 hosts in all, more than 10000"),
         (("routers", 0, "interfaces"), {"lan": "10.0.1.255/24"}, "routers[0].interfaces.lan: 10.0"),
         (
             ("routers", 0, "interfaces"),

@@ -23,6 +23,7 @@ from .network import Network, mac_for
 from .queue import QueueSpec
 
 __all__ = [
+    "MAX_HOSTS",
     "MAX_RATE_BPS",
     "MAX_SECONDS",
     "SCHEMA_VERSION",
@@ -33,6 +34,8 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+MAX_HOSTS = 10_000
+"""The most hosts a scenario may have: each is a whole stack (about 70 KB, 2 ms to build)."""
 MAX_SECONDS = 10_000_000.0
 """The longest time a scenario gives (``duration_s`` and every ``*_ms`` key): about 115 days."""
 
@@ -372,6 +375,12 @@ class _Instant:
         self.parent[self.root(a)] = self.root(b)
 
 
+def _declared(entry: Any) -> int:
+    """Return how many hosts a ``hosts`` entry declares (its mistakes are found later)."""
+    count = entry.get("count", 1) if isinstance(entry, dict) else 1
+    return count if isinstance(count, int) and not isinstance(count, bool) else 1
+
+
 def _build(scenario: Scenario, seed: int) -> Network:
     data = scenario.data
     top = _Table(data, "")
@@ -420,7 +429,12 @@ def _build(scenario: Scenario, seed: int) -> Network:
         except (TypeError, ValueError) as exc:
             raise ScenarioError(f"{t.key('name')}: {exc}") from None
         routers.append(t)
-    for i, entry in enumerate(top.get("hosts", list, [])):
+    hosts = top.get("hosts", list, [])
+    # Counted before any is built: ten thousand hosts take seconds and most of a gigabyte.
+    total = sum(_declared(entry) for entry in hosts)
+    if total > MAX_HOSTS:
+        raise ScenarioError(f"hosts: {total} hosts in all, more than {MAX_HOSTS}")
+    for i, entry in enumerate(hosts):
         t = _Table(entry, f"hosts[{i}]")
         members = _expand(t)
         groups[t.data["name"]] = [m for m, _ in members]
