@@ -274,6 +274,16 @@ def test_missing_version_and_bad_toml(tmp_path: Path) -> None:
         load(bad)
 
 
+def test_a_file_that_is_not_a_scenario_is_one_error(tmp_path: Path) -> None:
+    # Invalid UTF-8 was a UnicodeDecodeError; /dev/zero was read until the memory ran out.
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes(b'version = 1\nname = "caf\xe9"\n')
+    with pytest.raises(ScenarioError, match=r"^not valid TOML: not UTF-8 at octet 23$"):
+        load(bad)
+    with pytest.raises(ScenarioError, match=r"^larger than 16 MiB: not a scenario file$"):
+        load("/dev/zero")
+
+
 def _two_hosts(link: dict[str, Any], **flow: Any) -> dict[str, Any]:
     return {
         "version": 1,

@@ -23,6 +23,7 @@ from .network import Network, mac_for
 from .queue import QueueSpec
 
 __all__ = [
+    "MAX_FILE_OCTETS",
     "MAX_HOSTS",
     "MAX_RATE_BPS",
     "MAX_SECONDS",
@@ -34,6 +35,8 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+MAX_FILE_OCTETS = 16 << 20
+"""The largest scenario file `load` reads (a file of ten thousand hosts is about 1 MiB)."""
 MAX_HOSTS = 10_000
 """The most hosts a scenario may have: each is a whole stack (about 70 KB, 2 ms to build)."""
 MAX_SECONDS = 10_000_000.0
@@ -313,11 +316,17 @@ def load(path: str | os.PathLike[str]) -> Scenario:
         except ImportError:
             raise ScenarioError("reading TOML on Python 3.10 needs the 'tomli' package") from None
     with open(path, "rb") as f:
-        try:
-            data = tomllib.load(f)
-        except tomllib.TOMLDecodeError as exc:
-            # No path in the message: the caller has it (smoltcp-sim puts it first).
-            raise ScenarioError(f"not valid TOML: {exc}") from None
+        # Read a bounded amount: /dev/zero, or a wrong file, would fill the memory.
+        raw = f.read(MAX_FILE_OCTETS + 1)
+    if len(raw) > MAX_FILE_OCTETS:
+        raise ScenarioError(f"larger than {MAX_FILE_OCTETS >> 20} MiB: not a scenario file")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: not UTF-8 at octet {exc.start}") from None
+    except tomllib.TOMLDecodeError as exc:
+        # No path in the message: the caller has it (smoltcp-sim puts it first).
+        raise ScenarioError(f"not valid TOML: {exc}") from None
     default_name = os.path.splitext(os.path.basename(os.fspath(path)))[0]
     return from_dict(data, default_name=default_name)
 
