@@ -145,3 +145,18 @@ def test_addresses_an_interface_cannot_have_are_refused_at_parsing(argv, message
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and argv[0] in err
+
+
+@pytest.mark.parametrize("program", ["client", "ping", "httpclient"])
+@pytest.mark.parametrize("peer", ["0.0.0.0", "::", "[::]"])
+def test_the_unspecified_address_is_no_peer(program, peer, capsys):
+    # It parsed, and the client ended in "ConnectError: unaddressable" once the device was open.
+    import importlib
+
+    module = importlib.import_module(f"smoltcp.examples.{program}")
+    rest = {"client": ["80"], "ping": [], "httpclient": ["http://example.org/"]}[program]
+    with pytest.raises(SystemExit) as exit_info:
+        module.build_parser().parse_args(["tap0", peer, *rest])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "(the unspecified address)" in err
