@@ -307,6 +307,24 @@ def test_a_flow_over_links_that_take_no_time_is_refused() -> None:
     from_dict(_two_hosts(one_way))
 
 
+def test_a_loop_of_switches_is_refused() -> None:
+    # It ran: the first ARP request circled the loop until the end, and no flow got through.
+    data = {
+        "version": 1,
+        "defaults": {"delay_ms": 1},
+        "switches": [{"name": "s1"}, {"name": "s2"}, {"name": "s3"}],
+        "links": [
+            {"name": "x", "a": "s1", "b": "s2"},
+            {"name": "y", "a": "s2", "b": "s3"},
+            {"name": "z", "a": "s3", "b": "s1"},
+        ],
+    }
+    with pytest.raises(ScenarioError, match=r"^links\[2\]\.name: closes a loop of switches"):
+        from_dict(data)
+    data["links"].pop()
+    from_dict(data)
+
+
 def test_a_flow_between_ip_versions_is_refused_at_loading() -> None:
     # It failed in the run, as "ConnectError: unaddressable", naming no flow.
     with pytest.raises(ScenarioError, match=r"^flows\[0\]: server b \(fd00::2\) has no address"):

@@ -370,7 +370,7 @@ def _takes_time(spec: LinkSpec) -> bool:
 
 
 class _Instant:
-    """The groups of nodes joined by links on which frames take no time (union-find)."""
+    """Groups of nodes joined by links (union-find): those on which frames take no time."""
 
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
@@ -406,6 +406,7 @@ def _build(scenario: Scenario, seed: int) -> Network:
     accesses: list[tuple[str, str, str, _Table]] = []
     owners: dict[IpAddress, str] = {}  # each address, and the key that gave it
     instant = _Instant()
+    bridged = _Instant()  # the switches joined by links between switches
 
     def own(key: str, text: str) -> None:
         address = IpCidr.parse(text).address
@@ -414,6 +415,15 @@ def _build(scenario: Scenario, seed: int) -> Network:
         owners[address] = key
 
     def link(key: str, name: str, a: str, b: str, spec: LinkSpec, ba: LinkSpec | None) -> None:
+        if a in net.switches and b in net.switches:
+            # The switches learn but run no spanning tree: a loop of them would carry every
+            # broadcast (the first ARP request) round it for ever, and nothing else.
+            if bridged.root(a) == bridged.root(b):
+                raise ScenarioError(
+                    f"{key}: closes a loop of switches through {a} and {b} (a switch floods "
+                    "broadcasts and runs no spanning tree)"
+                )
+            bridged.join(a, b)
         try:
             net.add_link(name, a, b, spec, ba)
         except ValueError as exc:
