@@ -274,6 +274,14 @@ def test_missing_version_and_bad_toml(tmp_path: Path) -> None:
         load(bad)
 
 
+def test_load_and_from_dict_name_what_they_were_given() -> None:
+    # load(5) read file descriptor 5, and closed it; from_dict([]) said ": must be a table".
+    with pytest.raises(TypeError, match=r"^path must be a str or os.PathLike, not int"):
+        load(999_999)  # type: ignore[arg-type]  # (no such descriptor: 5 might be open)
+    with pytest.raises(ScenarioError, match=r"^the scenario: must be a table, not list"):
+        from_dict([])  # type: ignore[arg-type]
+
+
 def test_a_file_that_is_not_a_scenario_is_one_error(tmp_path: Path) -> None:
     # Invalid UTF-8 was a UnicodeDecodeError; /dev/zero was read until the memory ran out.
     bad = tmp_path / "latin1.toml"

@@ -52,7 +52,8 @@ class _Table:
 
     def __init__(self, data: Any, where: str) -> None:
         if not isinstance(data, dict):
-            raise ScenarioError(f"{where}: must be a table, not {type(data).__name__}")
+            what = where or "the scenario"
+            raise ScenarioError(f"{what}: must be a table, not {type(data).__name__}")
         self.data = data
         self.where = where
         self.used: set[str] = set()
@@ -308,6 +309,9 @@ class Scenario:
 
 def load(path: str | os.PathLike[str]) -> Scenario:
     """Read the scenario file at ``path``; raise `ScenarioError` (or OSError) if unusable."""
+    if not isinstance(path, (str, os.PathLike)):
+        # open() takes an int as a file descriptor: it would read and close someone's file.
+        raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - the optional dependency of Python 3.10
