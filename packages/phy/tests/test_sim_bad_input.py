@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from smoltcp.phy.impair import Listed, Periodic
-from smoltcp.phy.sim import Bulk, LinkSpec, QueueSpec, RequestResponse
+from smoltcp.phy.sim import Bulk, ConnectionRate, LinkSpec, QueueSpec, RequestResponse
 from smoltcp.phy.sim.network import Network
 
 
@@ -194,3 +194,27 @@ def test_run_wants_integer_microseconds() -> None:
     with pytest.raises(ValueError, match=r"^duration_us must be >= 0, not -5"):
         net.run(-5, finish=False)
     assert net.sim.now_us == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "kw", "error", "message"),
+    [
+        (Bulk, {"size": 0}, ValueError, "size must be >= 1, not 0"),
+        (Bulk, {"size": 1.5}, TypeError, "size must be an int, not float"),
+        (RequestResponse, {"count": 0}, ValueError, "count must be >= 1, not 0"),
+        (RequestResponse, {"think_us": -1}, ValueError, "think_us must be >= 0, not -1"),
+        (RequestResponse, {"request": 1.5}, TypeError, "request must be an int, not float"),
+        (ConnectionRate, {"interval_us": -5}, ValueError, "interval_us must be >= 0, not -5"),
+        (ConnectionRate, {"count": 1.5}, TypeError, "count must be an int, not float"),
+        (ConnectionRate, {"response": 0}, ValueError, "response must be >= 1, not 0"),
+    ],
+)
+def test_a_workload_checks_its_own_arguments(
+    kind: Any, kw: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    # A negative interval or think time raised inside `Network.run`; a size of 0 or -1 and a
+    # count of 0 were taken.
+    net = _pair()
+    with pytest.raises(error) as info:
+        kind("f", net.hosts["a"], net.hosts["b"], 5001, **kw)
+    assert str(info.value).startswith(message), str(info.value)

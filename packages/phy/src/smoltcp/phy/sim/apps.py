@@ -207,6 +207,15 @@ MAX_BUFFER = 1 << 30
 """The largest socket buffer of a workload: the largest window TCP offers (RFC 7323, 2.3)."""
 
 
+def _check_int(what: str, value: object, low: int, high: int | None = None) -> None:
+    """Raise TypeError or ValueError naming ``what`` unless ``value`` is an int in range."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < low or (high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{what} must be {bound}, not {value}")
+
+
 def _check_workload(
     name: object, client: object, server: object, port: object, start_us: object, buffer: object
 ) -> None:
@@ -217,16 +226,9 @@ def _check_workload(
     for what, host in (("client", client), ("server", server)):
         if not isinstance(host, SimHost):
             raise TypeError(f"{what} must be a SimHost, not {type(host).__name__}")
-    for what, value, low, high in (
-        ("port", port, 1, 65535),
-        ("start_us", start_us, 0, None),
-        ("buffer", buffer, 1, MAX_BUFFER),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{what} must be an int, not {type(value).__name__}")
-        if value < low or (high is not None and value > high):
-            bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
-            raise ValueError(f"{what} must be {bound}, not {value}")
+    _check_int("port", port, 1, 65535)
+    _check_int("start_us", start_us, 0)
+    _check_int("buffer", buffer, 1, MAX_BUFFER)
     assert isinstance(client, SimHost) and isinstance(server, SimHost)
     if any(isinstance(app, Server) and app.port == port for app in server.apps):
         # A second listener would never see a connection: the first one takes them all, and
@@ -377,6 +379,8 @@ class Bulk(Workload):
         size: int | None = None,
         **kw: object,
     ) -> None:
+        if size is not None:
+            _check_int("size", size, 1)
         self.size = size
         super().__init__(name, client, server, port, **kw)  # type: ignore[arg-type]
 
@@ -420,8 +424,12 @@ class RequestResponse(Workload):
         think_us: int = 0,
         **kw: object,
     ) -> None:
-        if request < 1 or response < 1:
-            raise ValueError(f"request and response must be >= 1 octet, not {request}, {response}")
+        # Checked here: a negative think time failed inside the run, a count of 0 ran none.
+        _check_int("request", request, 1)
+        _check_int("response", response, 1)
+        if count is not None:
+            _check_int("count", count, 1)
+        _check_int("think_us", think_us, 0)
         self.request = request
         self.response = response
         self.count = count
@@ -488,8 +496,11 @@ class ConnectionRate(Workload):
         interval_us: int = 0,
         **kw: object,
     ) -> None:
-        if count < 1:
-            raise ValueError(f"count must be >= 1, not {count}")
+        # Checked here: a negative interval failed inside the run.
+        _check_int("request", request, 1)
+        _check_int("response", response, 1)
+        _check_int("count", count, 1)
+        _check_int("interval_us", interval_us, 0)
         self.request = request
         self.response = response
         self.count = count
