@@ -216,6 +216,20 @@ def test_parser_defaults() -> None:
     assert args.root is None
 
 
+@pytest.mark.parametrize("value", ["x", "fd00::1", "192.168.69.1/24"])
+def test_a_bad_gateway_is_refused_at_parsing(value, capsys) -> None:
+    # It was taken as text and parsed when the interface was made: a traceback.
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["tap0", "--gateway", value])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--gateway" in err and "bad" in err
+
+
+def test_no_gateway() -> None:
+    assert build_parser().parse_args(["tap0", "--gateway", "none"]).gateway is None
+
+
 # -- the server on the in-memory loopback, a stream client of the same stack --------------------
 
 

@@ -124,3 +124,39 @@ def test_clock_is_monotonic_and_near_the_wall_clock():
     b = clock.now()
     assert b >= a
     assert abs(a.total_micros() / 1e6 - time.time()) < 5
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--address", "224.0.0.1/24"], "an interface address is unicast, not 224.0.0.1"),
+        (["--address", "0.0.0.0/0"], "an interface address is unicast, not 0.0.0.0"),
+        (["--address", "255.255.255.255/24"], "an interface address is unicast"),
+        (["--mac", "01-00-5e-00-00-01"], "a host's address is unicast"),
+        (["--mac", "ff-ff-ff-ff-ff-ff"], "a host's address is unicast"),
+    ],
+)
+def test_addresses_an_interface_cannot_have_are_refused_at_parsing(argv, message, capsys):
+    # The interface refuses them when the program starts; found there, they were a traceback.
+    p = options.parser("smoltcp-test", "test", iface=False)
+    options.add_host_options(p, address="192.168.69.1/24", gateway=None, mac="02-00-00-00-00-01")
+    with pytest.raises(SystemExit) as exit_info:
+        p.parse_args(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and argv[0] in err
+
+
+@pytest.mark.parametrize("program", ["client", "ping", "httpclient"])
+@pytest.mark.parametrize("peer", ["0.0.0.0", "::", "[::]"])
+def test_the_unspecified_address_is_no_peer(program, peer, capsys):
+    # It parsed, and the client ended in "ConnectError: unaddressable" once the device was open.
+    import importlib
+
+    module = importlib.import_module(f"smoltcp.examples.{program}")
+    rest = {"client": ["80"], "ping": [], "httpclient": ["http://example.org/"]}[program]
+    with pytest.raises(SystemExit) as exit_info:
+        module.build_parser().parse_args(["tap0", peer, *rest])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "(the unspecified address)" in err

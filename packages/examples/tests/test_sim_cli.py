@@ -174,3 +174,33 @@ def test_plot_needs_an_output_directory(capsys: pytest.CaptureFixture[str]) -> N
     assert capsys.readouterr().err == (
         "smoltcp-sim: --plot needs --out DIR (the pictures are drawn from its files)\n"
     )
+
+
+def test_invalid_toml_names_the_file_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("version = 1\n[[hosts]\n")
+    assert sim.main([str(bad), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"smoltcp-sim: {bad}: not valid TOML: ") and err.count("\n") == 1
+    assert err.count(str(bad)) == 1
+
+
+@pytest.mark.parametrize("kind", ["empty", "file"])
+def test_a_bad_output_directory_is_refused_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # An empty --out wrote into the current directory; a file gave "File exists".
+    monkeypatch.chdir(tmp_path)
+    out = ""
+    if kind == "file":
+        out = str(tmp_path / "afile")
+        Path(out).write_text("")
+    with pytest.raises(SystemExit) as exit_info:
+        sim.main([str(SCENARIOS / "ipv6.toml"), "--quiet", "--duration", "0.01", "--out", out])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--out" in err
+    assert ("empty directory name" if kind == "empty" else "not a directory") in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if kind == "empty" else ["afile"])

@@ -195,6 +195,59 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
         (("flows", 0), {"server": "c9"}, "flows[0].server: no host named 'c9'"),
         (("flows", 0), {"cc": "vegas"}, "flows[0]: unknown congestion control 'vegas'"),
         (("routers", 0, "interfaces"), {"nolink": "10.1.1.1/24"}, "routers[0].interfaces.nolink"),
+        # Found by trying bad input: each was a traceback, a hang, a run that wrote outside its
+        # directory or measured nothing, or a message naming the wrong key.
+        ((), {"duration_s": float("nan")}, "duration_s: must be a finite number, not nan"),
+        ((), {"duration_s": 1e300}, "duration_s: must be at most 1e+07"),
+        ((), {"description": 3}, "description: must be a string"),
+        (("links", 1), {"delay_ms": float("inf")}, "links[1].delay_ms: must be a finite number"),
+        (("links", 1), {"rate_bps": 10**18}, "links[1].rate_bps: must be at most 1000000000000"),
+        (("links", 0), {"name": "../x"}, "links[0].name: name '../x' is not a file name"),
+        (("links", 0), {"b": "sw"}, "links[0].b: the same node as a ('sw')"),
+        (("links", 1, "queue"), {"max_p": 5.0}, "links[1].queue: max_p must be in (0, 1]"),
+        (("links", 1, "queue"), {"target_ms": 1}, "links[1].queue.target_ms: only a codel queue"),
+        (
+            ("links", 1),
+            {"loss": {"model": "listed", "indices": [True]}},
+            "links[1].loss: indices must be integers >= 0",
+        ),
+        (("switches", 0), {"name": "a/b"}, "switches[0].name: name 'a/b' is not a file name"),
+        (("hosts", 1), {"attach": "srv"}, "hosts[1].attach: srv is the host itself"),
+        (("hosts", 1), {"mtu": 0}, "hosts[1]: mtu must be in [68, 65535]"),
+        (
+            ("hosts", 1),
+            {"gateway": "fd00::1"},
+            "hosts[1]: gateway fd00::1 is not of the IP version",
+        ),
+        (
+            ("hosts", 1),
+            {"gateway": "10.0.2.254/24"},
+            "hosts[1].gateway: must be an address without",
+        ),
+        (("hosts", 1), {"address": "10.0.1.2/24"}, "hosts[1].address: 10.0.1.2 is already the add"),
+        (
+            ("hosts", 0),
+            {"address": "10.0.1.254/24"},
+            "hosts[0].count: member 2 would be 10.0.1.255",
+        ),
+        (("hosts", 0), {"count": 10**12}, "hosts: 1000000000001 hosts in all, more"),
+        (("hosts", 0), {"count": 10_000}, "hosts: 10001 hosts in all, more than 10000"),
+        (("routers", 0, "interfaces"), {"lan": "10.0.1.255/24"}, "routers[0].interfaces.lan: 10.0"),
+        (
+            ("routers", 0, "interfaces"),
+            {"lan": "10.0.1.1/24"},
+            "routers[0].interfaces.lan: 10.0.1.1 ",
+        ),
+        (
+            ("routers", 0, "routes"),
+            {"10.0.2.0/24": "10.9.9.9"},
+            "routers[0].routes.10.0.2.0/24: the next hop 10.9.9.9 is on none of r1's links",
+        ),
+        (("flows", 0), {"buffer": 1 << 40}, "flows[0].buffer: must be at most 1073741824"),
+        (("flows", 0), {"start_ms": float("nan")}, "flows[0].start_ms: must be a finite number"),
+        (("flows", 1), {"name": "bulk1"}, "flows[1]: flow name 'bulk1' is used twice"),
+        (("flows", 1), {"port": 5001}, "flows[1]: port 5001 of server srv is taken"),
+        (("flows", 1), {"server": "c1"}, "flows[1].server: c1 is the client too"),
     ],
 )
 def test_a_bad_scenario_names_the_key(
@@ -216,8 +269,89 @@ def test_missing_version_and_bad_toml(tmp_path: Path) -> None:
         from_dict({"name": "x"})
     bad = tmp_path / "bad.toml"
     bad.write_text("version = 1\nhosts = [\n")
-    with pytest.raises(ScenarioError, match="not valid TOML"):
+    # No path in the message: the caller has it (smoltcp-sim printed it twice).
+    with pytest.raises(ScenarioError, match=r"^not valid TOML: "):
         load(bad)
+
+
+def test_load_and_from_dict_name_what_they_were_given() -> None:
+    # load(5) read file descriptor 5, and closed it; from_dict([]) said ": must be a table".
+    with pytest.raises(TypeError, match=r"^path must be a str or os.PathLike, not int"):
+        load(999_999)  # type: ignore[arg-type]  # (no such descriptor: 5 might be open)
+    with pytest.raises(ScenarioError, match=r"^the scenario: must be a table, not list"):
+        from_dict([])  # type: ignore[arg-type]
+
+
+def test_a_file_that_is_not_a_scenario_is_one_error(tmp_path: Path) -> None:
+    # Invalid UTF-8 was a UnicodeDecodeError; /dev/zero was read until the memory ran out.
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes(b'version = 1\nname = "caf\xe9"\n')
+    with pytest.raises(ScenarioError, match=r"^not valid TOML: not UTF-8 at octet 23$"):
+        load(bad)
+    with pytest.raises(ScenarioError, match=r"^larger than 16 MiB: not a scenario file$"):
+        load("/dev/zero")
+
+
+def _two_hosts(link: dict[str, Any], **flow: Any) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "hosts": [
+            {"name": "a", "address": "10.0.0.1/24"},
+            {"name": "b", "address": flow.pop("b_address", "10.0.0.2/24")},
+        ],
+        "links": [{"name": "l", "a": "a", "b": "b", **link}],
+        "flows": [{"name": "f", "client": "a", "server": "b", **flow}],
+    }
+
+
+def test_a_flow_over_links_that_take_no_time_is_refused() -> None:
+    # Without a rate or a delay a round trip takes no time: the simulator's clock stayed at 0
+    # while the flow ran, for ever.
+    with pytest.raises(ScenarioError, match=r"^flows\[0\]\.server: a and b are joined by links"):
+        from_dict(_two_hosts({}))
+    for takes_time in ({"rate_bps": 10_000_000}, {"delay_ms": 1}, {"jitter_ms": 1}):
+        from_dict(_two_hosts(takes_time))
+    one_way = {"reverse": {"delay_ms": 1}}
+    from_dict(_two_hosts(one_way))
+
+
+def test_a_loop_of_switches_is_refused() -> None:
+    # It ran: the first ARP request circled the loop until the end, and no flow got through.
+    data = {
+        "version": 1,
+        "defaults": {"delay_ms": 1},
+        "switches": [{"name": "s1"}, {"name": "s2"}, {"name": "s3"}],
+        "links": [
+            {"name": "x", "a": "s1", "b": "s2"},
+            {"name": "y", "a": "s2", "b": "s3"},
+            {"name": "z", "a": "s3", "b": "s1"},
+        ],
+    }
+    with pytest.raises(ScenarioError, match=r"^links\[2\]\.name: closes a loop of switches"):
+        from_dict(data)
+    data["links"].pop()
+    from_dict(data)
+
+
+def test_a_flow_between_ip_versions_is_refused_at_loading() -> None:
+    # It failed in the run, as "ConnectError: unaddressable", naming no flow.
+    with pytest.raises(ScenarioError, match=r"^flows\[0\]: server b \(fd00::2\) has no address"):
+        from_dict(_two_hosts({"delay_ms": 1}, b_address="fd00::2/64"))
+
+
+def test_mistakes_in_what_nothing_uses_are_found_too() -> None:
+    with pytest.raises(ScenarioError, match=r"^defaults\.rate_bps: must be > 0"):
+        from_dict({"version": 1, "defaults": {"rate_bps": -1}})
+    with pytest.raises(ScenarioError, match=r"^hosts\[0\]\.access: needs attach"):
+        data = {"name": "a", "address": "10.0.0.1/24", "access": {"delay_ms": 1}}
+        from_dict({"version": 1, "hosts": [data]})
+
+
+@pytest.mark.parametrize("table", ["switches", "routers"])
+def test_a_missing_name_is_named_once(table: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        from_dict({"version": 1, table: [{}]})
+    assert str(info.value) == f"{table}[0].name: missing"
 
 
 # -- captures against tshark ------------------------------------------------------------------

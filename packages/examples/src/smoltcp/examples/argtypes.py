@@ -25,6 +25,7 @@ __all__ = [
     "non_negative",
     "non_negative_int",
     "octets",
+    "out_directory",
     "pcap_path",
     "percent",
     "port",
@@ -44,23 +45,39 @@ def address(text: str) -> Any:
 
 
 def cidr(text: str) -> Any:
-    """Parse an address with its prefix length, such as ``192.168.69.1/24``."""
+    """Parse an interface's address with its prefix length, such as ``192.168.69.1/24``.
+
+    The address must be one an interface can have (unicast): not unspecified, broadcast or
+    multicast, which the stack would refuse when the program starts.
+    """
     from smoltcp.wire import IpCidr
 
     try:
-        return IpCidr.parse(text)
+        value = IpCidr.parse(text)
     except (ValueError, TypeError):
         raise argparse.ArgumentTypeError(f"bad address/prefix {text!r}") from None
+    a = value.address
+    if a.is_unspecified or a.is_broadcast or a.is_multicast:
+        raise argparse.ArgumentTypeError(
+            f"bad address/prefix {text!r} (an interface address is unicast, not {a})"
+        )
+    return value
 
 
 def hardware(text: str) -> Any:
-    """Parse an Ethernet address such as ``02-00-00-00-00-01``."""
+    """Parse a host's Ethernet address such as ``02-00-00-00-00-01`` (unicast)."""
     from smoltcp.wire import EthernetAddress
 
     try:
-        return EthernetAddress.parse(text)
+        value = EthernetAddress.parse(text)
     except (ValueError, TypeError):
         raise argparse.ArgumentTypeError(f"bad Ethernet address {text!r}") from None
+    if not value.is_unicast:
+        # A group address (the low bit of the first octet): the interface refuses it.
+        raise argparse.ArgumentTypeError(
+            f"bad Ethernet address {text!r} (a host's address is unicast: the first octet is even)"
+        )
+    return value
 
 
 def endpoint(text: str) -> Any:
@@ -216,6 +233,20 @@ def pcap_path(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text}: {what}: {parent}")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise argparse.ArgumentTypeError(f"{text}: permission denied (cannot create in {parent})")
+    return text
+
+
+def out_directory(text: str) -> str:
+    """Check an output directory's path: not empty, and a directory if it exists.
+
+    A missing directory is made by the program (with its parents); an error doing so is
+    reported then.
+    """
+    if not text:
+        # Path("") is the current directory: an empty value would write there unasked.
+        raise argparse.ArgumentTypeError("empty directory name")
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text}: not a directory")
     return text
 
 

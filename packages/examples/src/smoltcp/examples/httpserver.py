@@ -68,7 +68,12 @@ def build_parser() -> options.ExampleParser:
         type=options.cidr,
         help=f"the host's address and prefix (default {ADDRESS})",
     )
-    p.add_argument("--gateway", default=GATEWAY, help=f"default gateway (default {GATEWAY})")
+    p.add_argument(
+        "--gateway",
+        type=options.gateway_address,
+        default=GATEWAY,
+        help=f"the default IPv4 route, or 'none' (default {GATEWAY})",
+    )
     p.add_argument("--root", type=Path, default=None, help="serve the files under this directory")
     p.add_argument(
         "--buffer",

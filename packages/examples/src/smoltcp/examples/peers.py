@@ -33,13 +33,11 @@ def ipv6_cidr(text: str) -> Any:
     """
     if text.lower() == "none":
         return None
-    from smoltcp.wire import Ipv6Cidr
-
-    from .options import cidr
+    from smoltcp.wire import IpCidr, Ipv6Cidr
 
     try:
-        value = cidr(text)
-    except argparse.ArgumentTypeError:
+        value = IpCidr.parse(text)
+    except (ValueError, TypeError):
         raise argparse.ArgumentTypeError(
             f"bad IPv6 address/prefix {text!r} (want e.g. fdaa::1/64, or none)"
         ) from None
@@ -94,11 +92,16 @@ def peer_address(text: str) -> tuple[Any, str | None]:
         raise argparse.ArgumentTypeError(f"bad IP address {text!r}") from None
     if zone is not None and (zone == "" or zone != zone.strip() or "/" in zone):
         raise argparse.ArgumentTypeError(f"bad zone in {text!r} (want ADDRESS%INTERFACE)")
+    if value.is_unspecified:
+        # The stack refuses it when the program starts ("ConnectError: unaddressable").
+        raise argparse.ArgumentTypeError(f"bad IP address {text!r} (the unspecified address)")
     return value, zone
 
 
 def peer_host(text: str) -> tuple[Any, str | None]:
     """Parse a peer given as an address (as `peer_address`) or as a host name (text)."""
+    from smoltcp.wire import IpAddress
+
     from . import names
 
     try:
@@ -106,6 +109,12 @@ def peer_host(text: str) -> tuple[Any, str | None]:
     except argparse.ArgumentTypeError:
         if "%" in text or text.startswith("["):
             raise
+        try:
+            IpAddress.parse(text)
+        except (ValueError, TypeError):
+            pass
+        else:
+            raise  # an address, refused as one: no host name to look up
     return names.host(text), None
 
 

@@ -46,7 +46,11 @@ def build_parser() -> options.ExampleParser:
     p.add_argument("scenario", metavar="SCENARIO.toml", help="the scenario file")
     p.add_argument("--seed", type=int, default=None, help="the seed (default: the scenario's)")
     p.add_argument(
-        "--out", default=None, metavar="DIR", help="write pcaps, TCP traces and summary.json here"
+        "--out",
+        type=options.out_directory,
+        default=None,
+        metavar="DIR",
+        help="write pcaps, TCP traces and summary.json here (made if missing)",
     )
     p.add_argument(
         "--duration",

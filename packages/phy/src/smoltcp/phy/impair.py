@@ -178,7 +178,7 @@ class Periodic(LossModel):
     offset: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.every, int) or self.every < 1:
+        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
             raise ValueError(f"every must be an integer >= 1, not {self.every!r}")
         if not isinstance(self.offset, int) or not 0 <= self.offset < self.every:
             raise ValueError(f"offset must be an integer in [0, every), not {self.offset!r}")
@@ -208,7 +208,8 @@ class Listed(LossModel):
 
     def __init__(self, indices: Iterable[int]) -> None:
         chosen = frozenset(indices)
-        if any(not isinstance(i, int) or i < 0 for i in chosen):
+        # A boolean is an int to Python, but True is no frame index a user meant.
+        if any(isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in chosen):
             raise ValueError("indices must be integers >= 0")
         object.__setattr__(self, "indices", chosen)
 
@@ -409,9 +410,12 @@ class QueueCounters:
 def check_bounds(limit: int, limit_octets: int | None) -> None:
     """Raise ValueError naming the argument unless ``limit`` (frames) is an integer >= 1 and
     ``limit_octets`` None or an integer >= 1: the bounds of a queue."""
-    if not isinstance(limit, int) or limit < 1:
+    # A boolean is an int to Python, but no bound a user meant.
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit must be an integer >= 1, not {limit!r}")
-    if limit_octets is not None and (not isinstance(limit_octets, int) or limit_octets < 1):
+    if limit_octets is not None and (
+        isinstance(limit_octets, bool) or not isinstance(limit_octets, int) or limit_octets < 1
+    ):
         raise ValueError(f"limit_octets must be None or an integer >= 1, not {limit_octets!r}")
 
 

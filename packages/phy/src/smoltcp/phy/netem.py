@@ -89,7 +89,9 @@ class NetemSettings:
             raise TypeError(f"loss must be a LossModel or None, not {type(self.loss).__name__}")
         for name in ("duplicate", "corrupt", "reorder"):
             _check_percent(name, getattr(self, name))
-        if not isinstance(self.gap, int) or self.gap < 1:
+        if not isinstance(self.keep_order, bool):
+            raise TypeError(f"keep_order must be a bool, not {type(self.keep_order).__name__}")
+        if isinstance(self.gap, bool) or not isinstance(self.gap, int) or self.gap < 1:
             raise ValueError(f"gap must be an integer >= 1, not {self.gap!r}")
         if self.rate is not None and (not isinstance(self.rate, int) or self.rate <= 0):
             raise ValueError(

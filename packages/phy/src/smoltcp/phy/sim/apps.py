@@ -20,11 +20,19 @@ from dataclasses import dataclass, field
 from smoltcp.stack.socket.errors import RecvError
 from smoltcp.stack.tcp import TcpSocket, TcpState
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpEndpoint
+from smoltcp.wire import IpEndpoint, Ipv6Address
 
 from .host import SimHost
 
-__all__ = ["Bulk", "ConnectionRate", "FlowStats", "RequestResponse", "Server", "Workload"]
+__all__ = [
+    "MAX_BUFFER",
+    "Bulk",
+    "ConnectionRate",
+    "FlowStats",
+    "RequestResponse",
+    "Server",
+    "Workload",
+]
 
 _ZEROS = memoryview(bytes(1 << 16))
 _RTT_SAMPLE_US = 10_000
@@ -93,6 +101,7 @@ class Server:
         configure: object = None,
     ) -> None:
         self.host = host
+        self.port = port
         self.stats = stats
         self.request = request
         self.response = response
@@ -194,12 +203,53 @@ class _Client:
         self.done = False
 
 
+MAX_BUFFER = 1 << 30
+"""The largest socket buffer of a workload: the largest window TCP offers (RFC 7323, 2.3)."""
+
+
+def _check_int(what: str, value: object, low: int, high: int | None = None) -> None:
+    """Raise TypeError or ValueError naming ``what`` unless ``value`` is an int in range."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < low or (high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{what} must be {bound}, not {value}")
+
+
+def _check_workload(
+    name: object, client: object, server: object, port: object, start_us: object, buffer: object
+) -> None:
+    # Checked at construction: found later, a bad value fails inside `Network.run`, or
+    # (a huge buffer) asks for more memory than there is.
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, not {type(name).__name__}")
+    for what, host in (("client", client), ("server", server)):
+        if not isinstance(host, SimHost):
+            raise TypeError(f"{what} must be a SimHost, not {type(host).__name__}")
+    _check_int("port", port, 1, 65535)
+    _check_int("start_us", start_us, 0)
+    _check_int("buffer", buffer, 1, MAX_BUFFER)
+    assert isinstance(client, SimHost) and isinstance(server, SimHost)
+    if any(isinstance(app, Server) and app.port == port for app in server.apps):
+        # A second listener would never see a connection: the first one takes them all, and
+        # this workload would measure nothing.
+        raise ValueError(f"port {port} of server {server.name} is taken by another workload")
+    if isinstance(client.address, Ipv6Address) != isinstance(server.address, Ipv6Address):
+        raise ValueError(
+            f"server {server.name} ({server.address}) has no address of the IP version of "
+            f"client {client.name} ({client.address})"
+        )
+
+
 class Workload:
     """The client side of a workload between ``client`` and ``server`` (see the module).
 
     ``name`` names the flow; ``port`` is the server port; ``start_us`` when the client
     starts; ``cc`` the congestion control of both ends ("cubic", "reno"); ``buffer`` the
-    socket buffers in octets (the receive buffer bounds the window).
+    socket buffers in octets (the receive buffer bounds the window), 1 to `MAX_BUFFER`.
+    TypeError or ValueError, naming the argument, for a value out of range, a ``port`` the
+    server already serves another workload on, and a server with no address of the client's
+    IP version (the connection could not start).
     """
 
     request = 0
@@ -216,6 +266,7 @@ class Workload:
         cc: str | None = None,
         buffer: int = _DEFAULT_BUFFER,
     ) -> None:
+        _check_workload(name, client, server, port, start_us, buffer)
         self.name = name
         self.client = client
         self.server_host = server
@@ -328,6 +379,8 @@ class Bulk(Workload):
         size: int | None = None,
         **kw: object,
     ) -> None:
+        if size is not None:
+            _check_int("size", size, 1)
         self.size = size
         super().__init__(name, client, server, port, **kw)  # type: ignore[arg-type]
 
@@ -371,8 +424,12 @@ class RequestResponse(Workload):
         think_us: int = 0,
         **kw: object,
     ) -> None:
-        if request < 1 or response < 1:
-            raise ValueError(f"request and response must be >= 1 octet, not {request}, {response}")
+        # Checked here: a negative think time failed inside the run, a count of 0 ran none.
+        _check_int("request", request, 1)
+        _check_int("response", response, 1)
+        if count is not None:
+            _check_int("count", count, 1)
+        _check_int("think_us", think_us, 0)
         self.request = request
         self.response = response
         self.count = count
@@ -439,8 +496,11 @@ class ConnectionRate(Workload):
         interval_us: int = 0,
         **kw: object,
     ) -> None:
-        if count < 1:
-            raise ValueError(f"count must be >= 1, not {count}")
+        # Checked here: a negative interval failed inside the run.
+        _check_int("request", request, 1)
+        _check_int("response", response, 1)
+        _check_int("count", count, 1)
+        _check_int("interval_us", interval_us, 0)
         self.request = request
         self.response = response
         self.count = count

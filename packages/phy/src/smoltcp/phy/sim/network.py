@@ -19,7 +19,7 @@ from smoltcp.phy.direction import Direction
 from smoltcp.phy.pcap import PcapWriter
 from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Instant
-from smoltcp.wire import EthernetAddress, Medium
+from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address, Medium
 
 from .apps import Workload
 from .host import SimHost
@@ -36,6 +36,27 @@ def mac_for(name: str) -> EthernetAddress:
     """Return a locally administered unicast address derived from ``name`` alone."""
     digest = hashlib.sha256(name.encode()).digest()
     return EthernetAddress(b"\x02" + digest[:5])
+
+
+def _check_file_name(what: str, name: object) -> None:
+    # Names become file names of the outputs (LINK.pcap, HOST.N.jsonl): one that is not a
+    # plain file name would write somewhere else, outside the output directory.
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a str, not {type(name).__name__}")
+    if name in ("", ".", "..") or "/" in name or "\0" in name:
+        raise ValueError(f"{what} {name!r} is not a file name (empty, '.', '..', or has '/')")
+
+
+def _parse(kind: Any, what: str, value: object) -> Any:
+    # An address given as text or as the `smoltcp.wire` value.
+    if isinstance(value, kind):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str or {kind.__name__}, not {type(value).__name__}")
+    try:
+        return kind.parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
 
 
 def jain_index(values: Sequence[float]) -> float | None:
@@ -80,6 +101,8 @@ class Network:
     """A `Simulator` and the named elements and workloads of one network."""
 
     def __init__(self, seed: int = 0, name: str = "network") -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, not {type(name).__name__}")
         self.name = name
         self.sim = Simulator(seed)
         self.hosts: dict[str, SimHost] = {}
@@ -94,6 +117,7 @@ class Network:
     # -- building -----------------------------------------------------------------------------
 
     def _check_name(self, name: str) -> None:
+        _check_file_name("name", name)
         if name in self.hosts or name in self.switches or name in self.routers:
             raise ValueError(f"name {name!r} is used twice")
 
@@ -104,10 +128,33 @@ class Network:
                 return table[name]
         raise KeyError(name)
 
-    def add_host(self, name: str, address: str, **kw: Any) -> SimHost:
-        """Add a host (see `SimHost`); its hardware address is `mac_for` its name."""
+    def add_host(
+        self,
+        name: str,
+        address: IpCidr | str,
+        *,
+        gateway: IpAddress | str | None = None,
+        mtu: int = 1500,
+        **kw: Any,
+    ) -> SimHost:
+        """Add a host (see `SimHost`); its hardware address is `mac_for` its name.
+
+        ``address`` is a CIDR, ``gateway`` an address of the same IP version, ``mtu`` from 68
+        (1280 for an IPv6 host, RFC 8200) to 65535; TypeError or ValueError naming the
+        argument otherwise.
+        """
         self._check_name(name)
-        host = SimHost(self.sim, name, mac_for(name), address, **kw)
+        cidr = _parse(IpCidr, "address", address)
+        if gateway is not None:
+            gw = _parse(IpAddress, "gateway", gateway)
+            if isinstance(gw, Ipv6Address) != isinstance(cidr.address, Ipv6Address):
+                raise ValueError(f"gateway {gw} is not of the IP version of address {cidr}")
+        low = 1280 if isinstance(cidr.address, Ipv6Address) else 68
+        if isinstance(mtu, bool) or not isinstance(mtu, int):
+            raise TypeError(f"mtu must be an int, not {type(mtu).__name__}")
+        if not low <= mtu <= 65535:
+            raise ValueError(f"mtu must be in [{low}, 65535] for address {cidr}, not {mtu}")
+        host = SimHost(self.sim, name, mac_for(name), cidr, gateway=gateway, mtu=mtu, **kw)
         self.hosts[name] = host
         return host
 
@@ -133,15 +180,36 @@ class Network:
         spec: LinkSpec | None = None,
         spec_ba: LinkSpec | None = None,
     ) -> Link:
-        """Link the nodes named ``a`` and ``b``."""
+        """Link the nodes named ``a`` and ``b`` (ValueError if there is no such node).
+
+        ``spec`` is the a-to-b direction, ``spec_ba`` the other (default: ``spec``); the link
+        is captured to ``NAME.pcap`` (see `capture`), so ``name`` must be a file name.
+        """
+        _check_file_name("name", name)
         if name in self.links:
             raise ValueError(f"link name {name!r} is used twice")
-        link = Link(self.sim, name, self.node(a), self.node(b), spec, spec_ba)
+        for what, value in (("spec", spec), ("spec_ba", spec_ba)):
+            if value is not None and not isinstance(value, LinkSpec):
+                raise TypeError(f"{what} must be a LinkSpec or None, not {type(value).__name__}")
+        if a == b:
+            raise ValueError(f"a and b are both {a!r}: a link joins two nodes")
+        ends = []
+        for what, node in (("a", a), ("b", b)):
+            try:
+                ends.append(self.node(node))
+            except KeyError:
+                raise ValueError(f"{what}: no host, switch or router named {node!r}") from None
+        link = Link(self.sim, name, ends[0], ends[1], spec, spec_ba)
         self.links[name] = link
         return link
 
     def add_flow(self, flow: Workload) -> Workload:
         """Register a workload (built on hosts of this network) for the summary."""
+        if not isinstance(flow, Workload):
+            raise TypeError(f"flow must be a Workload, not {type(flow).__name__}")
+        for host in (flow.client, flow.server_host):
+            if self.hosts.get(host.name) is not host:
+                raise ValueError(f"flow {flow.name!r}: host {host.name!r} is not of this network")
         if flow.name in self.flows:
             raise ValueError(f"flow name {flow.name!r} is used twice")
         self.flows[flow.name] = flow
@@ -191,6 +259,10 @@ class Network:
         With ``finish`` (the default) the run ends there (`finish`); without, it can go on
         with another call.
         """
+        if isinstance(duration_us, bool) or not isinstance(duration_us, int):
+            raise TypeError(f"duration_us must be an int, not {type(duration_us).__name__}")
+        if duration_us < 0:
+            raise ValueError(f"duration_us must be >= 0, not {duration_us}")
         ran = self.sim.run(duration_us, progress=progress, progress_every=progress_every)
         if finish:
             self.finish()

@@ -341,6 +341,9 @@ class Red(QueueDiscipline):
         weight: float = 0.002,
     ) -> None:
         super().__init__(limit, limit_octets)
+        for name, value in (("min_th", min_th), ("max_th", max_th), ("max_p", max_p)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"{name} must be a number, not {type(value).__name__}")
         if not 0 <= min_th < max_th:
             raise ValueError(
                 f"min_th and max_th must satisfy 0 <= min_th < max_th, not {min_th}, {max_th}"
@@ -408,6 +411,10 @@ class CoDel(QueueDiscipline):
         mtu: int = 1514,
     ) -> None:
         super().__init__(limit, limit_octets)
+        for name, value in (("target", target), ("interval", interval)):
+            # Integer microseconds, as the clock: a float (nan above all) breaks the arithmetic.
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be an integer (microseconds), not {value!r}")
         if target <= 0 or interval <= 0:
             raise ValueError(f"target and interval must be positive, not {target}, {interval}")
         self.target = target
@@ -488,6 +495,9 @@ class QueueSpec:
         if self.kind not in self.KINDS:
             raise ValueError(f"kind must be one of {self.KINDS}, not {self.kind!r}")
         check_bounds(self.limit, self.limit_octets)
+        # The queue's own checks (RED's thresholds and max_p, CoDel's times), now rather
+        # than when a link is built from the spec, which may be much later.
+        self.build(random.Random(0), 1500)
 
     def build(self, rng: random.Random, mtu: int) -> QueueDiscipline:
         """Return a new, empty queue of this kind (RED draws from ``rng``)."""

@@ -131,6 +131,11 @@ class Router:
             raise ValueError(f"router {self.name} has no link named {link!r}")
         hw = mac if isinstance(mac, EthernetAddress) else EthernetAddress.parse(mac)
         net = cidr if isinstance(cidr, IpCidr) else IpCidr.parse(cidr)
+        a = net.address
+        directed = net.broadcast() if isinstance(net, Ipv4Cidr) else None
+        if a.is_unspecified or a.is_multicast or a.is_broadcast or a == directed:
+            # Hosts would never reach it: the router would answer no ARP or NDP for it.
+            raise ValueError(f"{net} cannot be an interface address (not unicast)")
         if isinstance(net, Ipv6Cidr):
             self._v6.set_interface(port, hw, net)
             return

@@ -8,6 +8,7 @@ scenario raises `ScenarioError`, whose message names the key ("links[2].rate_bps
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -16,14 +17,30 @@ from typing import Any
 from smoltcp.phy.impair import Bernoulli, GilbertElliott, Listed, LossModel, Periodic
 from smoltcp.wire import IpAddress, IpCidr, Ipv4Address, Ipv6Address
 
-from .apps import Bulk, ConnectionRate, RequestResponse
+from .apps import MAX_BUFFER, Bulk, ConnectionRate, RequestResponse
 from .link import LinkSpec
 from .network import Network, mac_for
 from .queue import QueueSpec
 
-__all__ = ["SCHEMA_VERSION", "Scenario", "ScenarioError", "from_dict", "load"]
+__all__ = [
+    "MAX_FILE_OCTETS",
+    "MAX_HOSTS",
+    "MAX_RATE_BPS",
+    "MAX_SECONDS",
+    "SCHEMA_VERSION",
+    "Scenario",
+    "ScenarioError",
+    "from_dict",
+    "load",
+]
 
 SCHEMA_VERSION = 1
+MAX_FILE_OCTETS = 16 << 20
+"""The largest scenario file `load` reads (a file of ten thousand hosts is about 1 MiB)."""
+MAX_HOSTS = 10_000
+"""The most hosts a scenario may have: each is a whole stack (about 70 KB, 2 ms to build)."""
+MAX_SECONDS = 10_000_000.0
+"""The longest time a scenario gives (``duration_s`` and every ``*_ms`` key): about 115 days."""
 
 
 class ScenarioError(ValueError):
@@ -35,7 +52,8 @@ class _Table:
 
     def __init__(self, data: Any, where: str) -> None:
         if not isinstance(data, dict):
-            raise ScenarioError(f"{where}: must be a table, not {type(data).__name__}")
+            what = where or "the scenario"
+            raise ScenarioError(f"{what}: must be a table, not {type(data).__name__}")
         self.data = data
         self.where = where
         self.used: set[str] = set()
@@ -54,6 +72,9 @@ class _Table:
             value = float(value)
         if isinstance(value, bool) and kind is not bool:
             raise ScenarioError(f"{self.key(name)}: must be {_kind_name(kind)}, not a boolean")
+        if isinstance(value, float) and not math.isfinite(value):
+            # TOML has inf and nan; no key of a scenario means either.
+            raise ScenarioError(f"{self.key(name)}: must be a finite number, not {value!r}")
         if not isinstance(value, kind):
             raise ScenarioError(
                 f"{self.key(name)}: must be {_kind_name(kind)}, not {type(value).__name__} "
@@ -92,6 +113,10 @@ def _kind_name(kind: Any) -> str:
 def _micros(table: _Table, name: str, default: float = 0.0) -> int:
     """Read a duration given in milliseconds (``*_ms`` keys) as integer microseconds."""
     value: float = table.positive(name, float, default, zero=True)
+    if value > MAX_SECONDS * 1000:
+        raise ScenarioError(
+            f"{table.key(name)}: must be at most {MAX_SECONDS * 1000:g} ms, not {value!r}"
+        )
     return round(value * 1000)
 
 
@@ -128,8 +153,22 @@ def _loss(data: Any, where: str) -> LossModel | None:
     return loss
 
 
+# The keys only one kind of queue reads: given to another kind, they would do nothing.
+_QUEUE_KEYS = {
+    "min_th": "red",
+    "max_th": "red",
+    "max_p": "red",
+    "target_ms": "codel",
+    "interval_ms": "codel",
+}
+
+
 def _queue(data: Any, where: str) -> QueueSpec:
     t = _Table(data if data is not None else {}, where)
+    kind = t.get("kind", str, "droptail")
+    for key, owner in _QUEUE_KEYS.items():
+        if key in t.data and kind != owner:
+            raise ScenarioError(f"{t.key(key)}: only a {owner} queue reads it, not {kind!r}")
     try:
         spec = QueueSpec(
             kind=t.get("kind", str, "droptail"),
@@ -175,7 +214,7 @@ def _link_spec(t: _Table, base: dict[str, Any] | None = None) -> LinkSpec:
     m = _Table(merged, t.where)
     try:
         spec = LinkSpec(
-            rate_bps=m.positive("rate_bps", int),
+            rate_bps=_rate(m),
             delay_us=_micros(m, "delay_ms"),
             mtu=m.get("mtu", int, 1500),
             queue=_queue(merged.get("queue"), m.key("queue")),
@@ -195,17 +234,54 @@ def _link_spec(t: _Table, base: dict[str, Any] | None = None) -> LinkSpec:
     return spec
 
 
-def _address(t: _Table, name: str, offset: int = 0, *, required: bool = True) -> str | None:
+MAX_RATE_BPS = 10**12
+"""The fastest link of a scenario (1 Tbit/s): past it, a run would take all but forever."""
+
+
+def _rate(t: _Table) -> int | None:
+    # Frames take under a microsecond above about 10 Gbit/s: the simulator has that many
+    # more events per simulated second, and a typing mistake of a few digits would take
+    # years of computing to run.
+    rate: int | None = t.positive("rate_bps", int)
+    if rate is not None and rate > MAX_RATE_BPS:
+        raise ScenarioError(f"{t.key('rate_bps')}: must be at most {MAX_RATE_BPS}, not {rate}")
+    return rate
+
+
+def _address(
+    t: _Table,
+    name: str,
+    offset: int = 0,
+    *,
+    required: bool = True,
+    cidr: bool | None = None,
+) -> str | None:
+    """Read an address (``cidr``: True for ADDRESS/PREFIX only, False for none) ``offset`` up.
+
+    An address moved up (a member of a ``count`` group) must stay in its block, and not be
+    its IPv4 broadcast address.
+    """
     text = t.get(name, str, required=required)
     if text is None:
         return None
+    if cidr is not None and ("/" in text) != cidr:
+        want = "an address with its prefix length" if cidr else "an address without a prefix"
+        raise ScenarioError(f"{t.key(name)}: must be {want}, not {text!r}")
     try:
         if "/" in text:
-            cidr = IpCidr.parse(text)
-            return f"{_shift(cidr.address, offset)}/{cidr.prefix_len}"
-        return str(_shift(IpAddress.parse(text), offset))
+            block = IpCidr.parse(text)
+            address = _shift(block.address, offset)
+        else:
+            return str(_shift(IpAddress.parse(text), offset))
     except (TypeError, ValueError) as exc:
         raise ScenarioError(f"{t.key(name)}: not a usable IP address: {exc}") from None
+    broadcast = getattr(block, "broadcast", lambda: None)()
+    if offset and (not block.contains_addr(address) or address == broadcast):
+        raise ScenarioError(
+            f"{t.key('count')}: member {offset + 1} would be {address}, "
+            f"{'the broadcast address' if address == broadcast else 'outside'} of {text}"
+        )
+    return f"{address}/{block.prefix_len}"
 
 
 def _shift(addr: IpAddress, offset: int) -> IpAddress:
@@ -233,6 +309,9 @@ class Scenario:
 
 def load(path: str | os.PathLike[str]) -> Scenario:
     """Read the scenario file at ``path``; raise `ScenarioError` (or OSError) if unusable."""
+    if not isinstance(path, (str, os.PathLike)):
+        # open() takes an int as a file descriptor: it would read and close someone's file.
+        raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - the optional dependency of Python 3.10
@@ -241,10 +320,17 @@ def load(path: str | os.PathLike[str]) -> Scenario:
         except ImportError:
             raise ScenarioError("reading TOML on Python 3.10 needs the 'tomli' package") from None
     with open(path, "rb") as f:
-        try:
-            data = tomllib.load(f)
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{os.fspath(path)}: not valid TOML: {exc}") from None
+        # Read a bounded amount: /dev/zero, or a wrong file, would fill the memory.
+        raw = f.read(MAX_FILE_OCTETS + 1)
+    if len(raw) > MAX_FILE_OCTETS:
+        raise ScenarioError(f"larger than {MAX_FILE_OCTETS >> 20} MiB: not a scenario file")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: not UTF-8 at octet {exc.start}") from None
+    except tomllib.TOMLDecodeError as exc:
+        # No path in the message: the caller has it (smoltcp-sim puts it first).
+        raise ScenarioError(f"not valid TOML: {exc}") from None
     default_name = os.path.splitext(os.path.basename(os.fspath(path)))[0]
     return from_dict(data, default_name=default_name)
 
@@ -261,8 +347,11 @@ def from_dict(data: dict[str, Any], *, default_name: str = "scenario") -> Scenar
             f"version: this simulator reads version {SCHEMA_VERSION}, not {version}"
         )
     name = t.get("name", str, default_name)
+    t.get("description", str)
     seed = t.get("seed", int, 0)
     duration = t.positive("duration_s", float, 10.0)
+    if duration > MAX_SECONDS:
+        raise ScenarioError(f"duration_s: must be at most {MAX_SECONDS:g}, not {duration!r}")
     scenario = Scenario(data, name, seed, round(duration * 1_000_000))
     _build(scenario, seed)
     return scenario
@@ -279,6 +368,32 @@ def _expand(t: _Table) -> list[tuple[str, int]]:
     return [(f"{name}{i + 1}", i) for i in range(count)]
 
 
+def _takes_time(spec: LinkSpec) -> bool:
+    """Return whether a frame takes time in this direction (serialisation or delay)."""
+    return spec.rate_bps is not None or spec.delay_us > 0 or spec.jitter_us > 0
+
+
+class _Instant:
+    """Groups of nodes joined by links (union-find): those on which frames take no time."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def root(self, node: str) -> str:
+        while self.parent.get(node, node) != node:
+            node = self.parent[node]
+        return node
+
+    def join(self, a: str, b: str) -> None:
+        self.parent[self.root(a)] = self.root(b)
+
+
+def _declared(entry: Any) -> int:
+    """Return how many hosts a ``hosts`` entry declares (its mistakes are found later)."""
+    count = entry.get("count", 1) if isinstance(entry, dict) else 1
+    return count if isinstance(count, int) and not isinstance(count, bool) else 1
+
+
 def _build(scenario: Scenario, seed: int) -> Network:
     data = scenario.data
     top = _Table(data, "")
@@ -290,56 +405,92 @@ def _build(scenario: Scenario, seed: int) -> Network:
     for key in defaults:
         if key not in _LINK_KEYS:
             raise ScenarioError(f"defaults.{key}: unknown key")
+    _link_spec(_Table(defaults, "defaults"))  # a mistake there, even if no link takes it
     groups: dict[str, list[str]] = {}
     accesses: list[tuple[str, str, str, _Table]] = []
+    owners: dict[IpAddress, str] = {}  # each address, and the key that gave it
+    instant = _Instant()
+    bridged = _Instant()  # the switches joined by links between switches
+
+    def own(key: str, text: str) -> None:
+        address = IpCidr.parse(text).address
+        if address in owners:
+            raise ScenarioError(f"{key}: {address} is already the address of {owners[address]}")
+        owners[address] = key
+
+    def link(key: str, name: str, a: str, b: str, spec: LinkSpec, ba: LinkSpec | None) -> None:
+        if a in net.switches and b in net.switches:
+            # The switches learn but run no spanning tree: a loop of them would carry every
+            # broadcast (the first ARP request) round it for ever, and nothing else.
+            if bridged.root(a) == bridged.root(b):
+                raise ScenarioError(
+                    f"{key}: closes a loop of switches through {a} and {b} (a switch floods "
+                    "broadcasts and runs no spanning tree)"
+                )
+            bridged.join(a, b)
+        try:
+            net.add_link(name, a, b, spec, ba)
+        except ValueError as exc:
+            raise ScenarioError(f"{key}: {exc}") from None
+        if not (_takes_time(spec) or _takes_time(ba or spec)):
+            instant.join(a, b)
 
     for i, entry in enumerate(top.get("switches", list, [])):
         t = _Table(entry, f"switches[{i}]")
+        name = t.get("name", str, required=True)
         try:
-            net.add_switch(t.get("name", str, required=True))
-        except ValueError as exc:
+            net.add_switch(name)
+        except (TypeError, ValueError) as exc:
             raise ScenarioError(f"{t.key('name')}: {exc}") from None
         t.done()
     routers = []
     for i, entry in enumerate(top.get("routers", list, [])):
         t = _Table(entry, f"routers[{i}]")
+        name = t.get("name", str, required=True)
         try:
-            net.add_router(t.get("name", str, required=True))
-        except ValueError as exc:
+            net.add_router(name)
+        except (TypeError, ValueError) as exc:
             raise ScenarioError(f"{t.key('name')}: {exc}") from None
         routers.append(t)
-    for i, entry in enumerate(top.get("hosts", list, [])):
+    hosts = top.get("hosts", list, [])
+    # Counted before any is built: ten thousand hosts take seconds and most of a gigabyte.
+    total = sum(_declared(entry) for entry in hosts)
+    if total > MAX_HOSTS:
+        raise ScenarioError(f"hosts: {total} hosts in all, more than {MAX_HOSTS}")
+    for i, entry in enumerate(hosts):
         t = _Table(entry, f"hosts[{i}]")
         members = _expand(t)
         groups[t.data["name"]] = [m for m, _ in members]
         mtu = t.get("mtu", int, 1500)
         offload = t.get("offload", bool, False)
         attach = t.get("attach", str)
-        access = t.get("access", dict, {})
+        access = t.get("access", dict)
+        if access is not None and attach is None:
+            raise ScenarioError(f"{t.key('access')}: needs attach (the node it links to)")
         for member, index in members:
-            address = _address(t, "address", index)
-            gateway = _address(t, "gateway", required=False)
+            address = _address(t, "address", index, cidr=True)
+            assert address is not None
+            gateway = _address(t, "gateway", required=False, cidr=False)
             try:
-                net.add_host(
-                    member,
-                    address,  # type: ignore[arg-type]
-                    gateway=gateway,
-                    mtu=mtu,
-                    offload=offload,
-                )
+                net.add_host(member, address, gateway=gateway, mtu=mtu, offload=offload)
             except (TypeError, ValueError) as exc:
                 raise ScenarioError(f"{t.where}: {exc}") from None
+            own(t.key("address") if len(members) == 1 else f"{t.where} ({member})", address)
             if attach is not None:
-                accesses.append((member, t.key("attach"), attach, _Table(access, t.key("access"))))
+                accesses.append(
+                    (member, t.key("attach"), attach, _Table(access or {}, t.key("access")))
+                )
         t.done()
     for member, key, attach, access in accesses:
         try:
             net.node(attach)
         except KeyError:
             raise ScenarioError(f"{key}: no node named {attach!r}") from None
+        if attach == member:
+            raise ScenarioError(f"{key}: {member} is the host itself")
         spec = _link_spec(access, defaults)
         access.done()
-        net.add_link(f"{member}-{attach}", member, attach, spec)
+        link(key, f"{member}-{attach}", member, attach, spec, None)
     for i, entry in enumerate(top.get("links", list, [])):
         t = _Table(entry, f"links[{i}]")
         name = t.get("name", str, required=True)
@@ -350,6 +501,8 @@ def _build(scenario: Scenario, seed: int) -> Network:
                 net.node(node)
             except KeyError:
                 raise ScenarioError(f"{t.key(end)}: no node named {node!r}") from None
+        if a == b:
+            raise ScenarioError(f"{t.key('b')}: the same node as a ({a!r}): a link joins two nodes")
         spec = _link_spec(t, defaults)
         reverse = t.get("reverse", dict)
         spec_ba = None
@@ -360,19 +513,20 @@ def _build(scenario: Scenario, seed: int) -> Network:
             spec_ba = _link_spec(rt, base)
             rt.done()
         t.done()
-        try:
-            net.add_link(name, a, b, spec, spec_ba)
-        except ValueError as exc:
-            raise ScenarioError(f"{t.key('name')}: {exc}") from None
+        link(t.key("name"), name, a, b, spec, spec_ba)
     for t in routers:
         router = net.routers[t.data["name"]]
         interfaces = _Table(t.get("interfaces", dict, required=True), t.key("interfaces"))
-        for link in list(interfaces.data):
-            address = _address(interfaces, link)
+        blocks: list[IpCidr] = []
+        for link_name in list(interfaces.data):
+            address = _address(interfaces, link_name, cidr=True)
+            assert address is not None
             try:
-                router.set_interface(link, mac_for(f"{router.name}/{link}"), address)  # type: ignore[arg-type]
+                router.set_interface(link_name, mac_for(f"{router.name}/{link_name}"), address)
             except ValueError as exc:
-                raise ScenarioError(f"{interfaces.key(link)}: {exc}") from None
+                raise ScenarioError(f"{interfaces.key(link_name)}: {exc}") from None
+            own(interfaces.key(link_name), address)
+            blocks.append(IpCidr.parse(address))
         routes = _Table(t.get("routes", dict, {}), t.key("routes"))
         for prefix in list(routes.data):
             via = routes.get(prefix, str)
@@ -380,9 +534,16 @@ def _build(scenario: Scenario, seed: int) -> Network:
                 router.add_route(prefix, via)
             except ValueError as exc:
                 raise ScenarioError(f"{routes.key(prefix)}: {exc}") from None
+            hop = IpAddress.parse(via)
+            if not hop.is_link_local and not any(b.contains_addr(hop) for b in blocks):
+                # The router could never reach it: every packet of the route would be lost.
+                raise ScenarioError(
+                    f"{routes.key(prefix)}: the next hop {hop} is on none of {router.name}'s "
+                    "links (see its interfaces)"
+                )
         t.done()
     for i, entry in enumerate(top.get("flows", list, [])):
-        _flow(net, groups, _Table(entry, f"flows[{i}]"))
+        _flow(net, groups, instant, _Table(entry, f"flows[{i}]"))
     top.done()
     return net
 
@@ -390,7 +551,7 @@ def _build(scenario: Scenario, seed: int) -> Network:
 _FLOW_KINDS = {"bulk": Bulk, "rr": RequestResponse, "crr": ConnectionRate}
 
 
-def _flow(net: Network, groups: dict[str, list[str]], t: _Table) -> None:
+def _flow(net: Network, groups: dict[str, list[str]], instant: _Instant, t: _Table) -> None:
     name = t.get("name", str, required=True)
     kind = t.get("kind", str, "bulk")
     if kind not in _FLOW_KINDS:
@@ -404,13 +565,23 @@ def _flow(net: Network, groups: dict[str, list[str]], t: _Table) -> None:
         raise ScenarioError(f"{t.key('client')}: no host or host group named {client!r}")
     if server not in net.hosts:
         raise ScenarioError(f"{t.key('server')}: no host named {server!r}")
+    for member in clients:
+        if member == server:
+            raise ScenarioError(f"{t.key('server')}: {server} is the client too")
+        if instant.root(member) == instant.root(server):
+            # The simulator's clock would never move: each round trip takes no time.
+            raise ScenarioError(
+                f"{t.key('server')}: {member} and {server} are joined by links that take no "
+                "time (no rate_bps, delay_ms or jitter_ms): the flow would run forever at one "
+                "instant"
+            )
     port = t.get("port", int, 5001)
     start_us = _micros(t, "start_ms")
     spread_us = _micros(t, "spread_ms")
-    common: dict[str, Any] = {
-        "cc": t.get("cc", str),
-        "buffer": t.positive("buffer", int, 1 << 18),
-    }
+    buffer = t.positive("buffer", int, 1 << 18)
+    if buffer > MAX_BUFFER:
+        raise ScenarioError(f"{t.key('buffer')}: must be at most {MAX_BUFFER}, not {buffer}")
+    common: dict[str, Any] = {"cc": t.get("cc", str), "buffer": buffer}
     if kind == "bulk":
         common["size"] = t.positive("size", int)
     else:
@@ -438,6 +609,6 @@ def _flow(net: Network, groups: dict[str, list[str]], t: _Table) -> None:
                 start_us=start,
                 **common,
             )
+            net.add_flow(flow)
         except (TypeError, ValueError) as exc:
             raise ScenarioError(f"{t.where}: {exc}") from None
-        net.add_flow(flow)

@@ -1,0 +1,220 @@
+"""The simulator's Python API refuses bad arguments at the call, naming them.
+
+Each case here was found by trying it: before, it was accepted and failed later (inside
+`Network.run`, or when a link was built), or it wrote outside the output directory, or it
+measured nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from smoltcp.phy.impair import Listed, Periodic
+from smoltcp.phy.sim import Bulk, ConnectionRate, LinkSpec, QueueSpec, RequestResponse
+from smoltcp.phy.sim.network import Network
+
+
+def _pair(b_address: str = "10.0.0.2/24") -> Network:
+    net = Network(seed=1)
+    net.add_host("a", "10.0.0.1/24")
+    net.add_host("b", b_address)
+    net.add_link("l", "a", "b", LinkSpec(rate_bps=10_000_000))
+    return net
+
+
+@pytest.mark.parametrize(
+    ("args", "kw", "error", "message"),
+    [
+        (("../x", "10.0.0.1/24"), {}, ValueError, "name '../x' is not a file name"),
+        (("", "10.0.0.1/24"), {}, ValueError, "name '' is not a file name"),
+        ((5, "10.0.0.1/24"), {}, TypeError, "name must be a str"),
+        (("h", "10.0.0.1"), {}, ValueError, "address: not an IPv4 CIDR"),
+        (("h", 5), {}, TypeError, "address must be a str or IpCidr"),
+        (("h", "10.0.0.1/24"), {"mtu": 0}, ValueError, "mtu must be in [68, 65535]"),
+        (("h", "10.0.0.1/24"), {"mtu": 1500.0}, TypeError, "mtu must be an int"),
+        (("h", "fd00::1/64"), {"mtu": 1000}, ValueError, "mtu must be in [1280, 65535]"),
+        (("h", "10.0.0.1/24"), {"gateway": "fd00::1"}, ValueError, "gateway fd00::1 is not of"),
+        (("h", "10.0.0.1/24"), {"gateway": "x"}, ValueError, "gateway: not an IPv4 address"),
+    ],
+)
+def test_add_host_checks_its_arguments(
+    args: tuple[Any, ...], kw: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as info:
+        Network().add_host(*args, **kw)
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_add_link_checks_its_arguments() -> None:
+    net = Network()
+    net.add_host("a", "10.0.0.1/24")
+    net.add_switch("s")
+    with pytest.raises(ValueError, match=r"^a and b are both 'a': a link joins two nodes"):
+        net.add_link("l", "a", "a")
+    with pytest.raises(ValueError, match=r"^name 'x/y' is not a file name"):
+        net.add_link("x/y", "a", "s")
+    with pytest.raises(TypeError, match=r"^spec must be a LinkSpec or None, not dict"):
+        net.add_link("l", "a", "s", {"rate_bps": 1000})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^spec_ba must be a LinkSpec or None, not int"):
+        net.add_link("l", "a", "s", None, 5)  # type: ignore[arg-type]
+    assert not net.links
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"kind": "red", "max_p": 5.0}, "max_p must be in (0, 1]"),
+        ({"kind": "red", "min_th": 50.0, "max_th": 10.0}, "min_th and max_th must satisfy"),
+        ({"kind": "codel", "target": 0}, "target and interval must be positive"),
+        ({"kind": "codel", "interval": -1}, "target and interval must be positive"),
+    ],
+)
+def test_queue_spec_checks_the_parameters_of_its_kind_at_once(
+    kw: dict[str, Any], message: str
+) -> None:
+    # They were checked when a link built its queue: "links[0].name: max_p ..." in a scenario.
+    with pytest.raises(ValueError) as info:
+        QueueSpec(**kw)
+    assert str(info.value).startswith(message)
+
+
+def test_listed_loss_refuses_booleans() -> None:
+    with pytest.raises(ValueError, match="indices must be integers >= 0"):
+        Listed([True])
+
+
+@pytest.mark.parametrize(
+    ("kw", "error", "message"),
+    [
+        ({"port": 0}, ValueError, "port must be in [1, 65535], not 0"),
+        ({"port": "80"}, TypeError, "port must be an int, not str"),
+        ({"buffer": 1 << 40}, ValueError, "buffer must be in [1, 1073741824]"),
+        ({"buffer": 0}, ValueError, "buffer must be in [1, 1073741824]"),
+        ({"start_us": -1}, ValueError, "start_us must be >= 0, not -1"),
+        ({"name": None}, TypeError, "name must be a str, not NoneType"),
+        ({"server": "b"}, TypeError, "server must be a SimHost, not str"),
+    ],
+)
+def test_a_workload_checks_its_arguments(
+    kw: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    net = _pair()
+    args: dict[str, Any] = {
+        "name": "f",
+        "client": net.hosts["a"],
+        "server": net.hosts["b"],
+        "port": 5001,
+    }
+    args.update(kw)
+    with pytest.raises(error) as info:
+        Bulk(args.pop("name"), args.pop("client"), args.pop("server"), args.pop("port"), **args)
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_a_workload_needs_a_server_of_the_clients_ip_version() -> None:
+    # It failed inside the run: "ConnectError: unaddressable".
+    net = _pair("fd00::2/64")
+    with pytest.raises(ValueError, match=r"^server b \(fd00::2\) has no address of the IP"):
+        Bulk("f", net.hosts["a"], net.hosts["b"], 5001)
+
+
+def test_two_workloads_cannot_share_a_server_port() -> None:
+    # The second one's connections went to the first one's listener: it measured nothing.
+    net = _pair()
+    a, b = net.hosts["a"], net.hosts["b"]
+    net.add_flow(Bulk("f", a, b, 5001))
+    with pytest.raises(ValueError, match=r"^port 5001 of server b is taken by another workload"):
+        RequestResponse("g", a, b, 5001)
+    net.add_flow(RequestResponse("g", a, b, 5002))
+
+
+def test_add_flow_checks_the_workload() -> None:
+    net = _pair()
+    with pytest.raises(TypeError, match=r"^flow must be a Workload, not str"):
+        net.add_flow("f")  # type: ignore[arg-type]
+    other = _pair()
+    flow = Bulk("f", other.hosts["a"], other.hosts["b"], 5001)
+    with pytest.raises(ValueError, match=r"^flow 'f': host 'a' is not of this network"):
+        net.add_flow(flow)
+
+
+def test_router_refuses_an_address_no_host_could_reach() -> None:
+    net = Network()
+    net.add_host("a", "10.0.0.1/24")
+    router = net.add_router("r")
+    net.add_link("l", "a", "r", LinkSpec(delay_us=10))
+    for bad in ("10.0.0.255/24", "224.0.0.1/24", "0.0.0.0/24", "ff02::1/64"):
+        with pytest.raises(ValueError, match="cannot be an interface address"):
+            router.set_interface("l", "02-00-00-00-00-09", bad)
+    router.set_interface("l", "02-00-00-00-00-09", "10.0.0.254/24")
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: LinkSpec(keep_order="yes"), TypeError, "keep_order must be a bool, not str"),
+        (lambda: LinkSpec(gap=True), ValueError, "gap must be an integer >= 1, not True"),
+        (lambda: QueueSpec(limit=True), ValueError, "limit must be an integer >= 1, not True"),
+        (lambda: QueueSpec(limit_octets=True), ValueError, "limit_octets must be None or an"),
+        (lambda: Periodic(True), ValueError, "every must be an integer >= 1, not True"),
+        (
+            lambda: QueueSpec(kind="codel", target=float("nan")),
+            TypeError,
+            "target must be an integer (microseconds), not nan",
+        ),
+        (lambda: QueueSpec(kind="codel", interval=1.5), TypeError, "interval must be an integer"),
+        (lambda: QueueSpec(kind="red", max_p="0.1"), TypeError, "max_p must be a number, not str"),
+        (lambda: QueueSpec(kind="red", min_th="1"), TypeError, "min_th must be a number, not str"),
+        (lambda: Network(0, 5), TypeError, "name must be a str, not int"),
+    ],
+)
+def test_specs_refuse_values_of_the_wrong_type(
+    make: Any, error: type[Exception], message: str
+) -> None:
+    # Each was taken (True as a bound of 1, a nan CoDel target that never drops) or failed
+    # with Python's own words ("'<' not supported between instances of 'int' and 'str'").
+    with pytest.raises(error) as info:
+        make()
+    assert str(info.value).startswith(message), str(info.value)
+
+
+def test_add_link_names_a_missing_node() -> None:
+    net = Network()
+    net.add_host("a", "10.0.0.1/24")
+    with pytest.raises(ValueError, match=r"^b: no host, switch or router named 'nowhere'"):
+        net.add_link("l", "a", "nowhere")
+
+
+def test_run_wants_integer_microseconds() -> None:
+    net = _pair()
+    with pytest.raises(TypeError, match=r"^duration_us must be an int, not float"):
+        net.run(1.5, finish=False)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^duration_us must be >= 0, not -5"):
+        net.run(-5, finish=False)
+    assert net.sim.now_us == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "kw", "error", "message"),
+    [
+        (Bulk, {"size": 0}, ValueError, "size must be >= 1, not 0"),
+        (Bulk, {"size": 1.5}, TypeError, "size must be an int, not float"),
+        (RequestResponse, {"count": 0}, ValueError, "count must be >= 1, not 0"),
+        (RequestResponse, {"think_us": -1}, ValueError, "think_us must be >= 0, not -1"),
+        (RequestResponse, {"request": 1.5}, TypeError, "request must be an int, not float"),
+        (ConnectionRate, {"interval_us": -5}, ValueError, "interval_us must be >= 0, not -5"),
+        (ConnectionRate, {"count": 1.5}, TypeError, "count must be an int, not float"),
+        (ConnectionRate, {"response": 0}, ValueError, "response must be >= 1, not 0"),
+    ],
+)
+def test_a_workload_checks_its_own_arguments(
+    kind: Any, kw: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    # A negative interval or think time raised inside `Network.run`; a size of 0 or -1 and a
+    # count of 0 were taken.
+    net = _pair()
+    with pytest.raises(error) as info:
+        kind("f", net.hosts["a"], net.hosts["b"], 5001, **kw)
+    assert str(info.value).startswith(message), str(info.value)
