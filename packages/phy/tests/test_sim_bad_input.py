@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from smoltcp.phy.impair import Listed, Periodic
-from smoltcp.phy.sim import Bulk, ConnectionRate, LinkSpec, QueueSpec, RequestResponse
+from smoltcp.phy.sim import (
+    Bulk,
+    ClockStalled,
+    ConnectionRate,
+    LinkSpec,
+    QueueSpec,
+    RequestResponse,
+    runner,
+)
 from smoltcp.phy.sim.network import Network
 
 
@@ -218,3 +226,27 @@ def test_a_workload_checks_its_own_arguments(
     with pytest.raises(error) as info:
         kind("f", net.hosts["a"], net.hosts["b"], 5001, **kw)
     assert str(info.value).startswith(message), str(info.value)
+
+
+def test_a_clock_that_stands_still_stops_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Frames take no time on a link without a rate, a delay or jitter: a bulk flow over one
+    # would run forever at one instant. The run gives up instead of hanging.
+    monkeypatch.setattr(runner, "STALL_EVENTS", 5_000)
+    net = Network(1)
+    a = net.add_host("a", "10.0.0.1/24")
+    b = net.add_host("b", "10.0.0.2/24")
+    net.add_link("l", "a", "b", LinkSpec())
+    net.add_flow(Bulk("f", a, b, 5001))
+    with pytest.raises(ClockStalled, match=r"^5000 events in a row at 0 us: the clock does not"):
+        net.run(1_000_000, finish=False)
+    assert net.sim.now_us == 0
+    assert 5_000 <= net.sim.events <= 10_000
+
+
+def test_a_clock_that_moves_runs_past_the_stall_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Many events, each instant holding fewer than the limit: no stall.
+    monkeypatch.setattr(runner, "STALL_EVENTS", 100)
+    net = _pair()
+    net.add_flow(Bulk("f", net.hosts["a"], net.hosts["b"], 5001))
+    assert net.run(500_000, finish=False) > 1_000
+    assert net.sim.now_us == 500_000

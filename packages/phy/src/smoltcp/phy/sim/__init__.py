@@ -13,11 +13,12 @@ from .host import SimHost
 from .link import Link, LinkSpec, Port
 from .queue import CoDel, DropTail, QueueSpec, Red
 from .router import Router
-from .runner import Simulator, TimerHandle, element_rng
+from .runner import ClockStalled, Simulator, TimerHandle, element_rng
 from .switch import Switch
 
 __all__ = [
     "Bulk",
+    "ClockStalled",
     "CoDel",
     "ConnectionRate",
     "DropTail",

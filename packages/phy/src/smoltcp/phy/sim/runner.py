@@ -26,9 +26,21 @@ from typing import Any
 
 from smoltcp.stack.time import Duration, Instant
 
-__all__ = ["Simulator", "TimerHandle", "element_rng"]
+__all__ = ["STALL_EVENTS", "ClockStalled", "Simulator", "TimerHandle", "element_rng"]
 
 _heappush = heapq.heappush
+
+STALL_EVENTS = 1_000_000
+"""Events in a row at one instant after which `Simulator.run` gives up (`ClockStalled`).
+
+A network whose frames take no time (links without a rate, a delay or jitter) under a
+workload that never waits runs forever at one instant; no real scenario comes near this
+many events without the clock moving (a flash crowd of 200 clients at one instant runs a
+few thousand)."""
+
+
+class ClockStalled(RuntimeError):
+    """`Simulator.run` ran `STALL_EVENTS` events in a row without the clock moving."""
 
 
 def element_rng(seed: int, name: str, purpose: str = "") -> random.Random:
@@ -170,7 +182,8 @@ class Simulator:
         Return the number of events run. Stop early when no event is left, when `stop` is
         called or after ``max_events``. ``progress(now_us)`` is called every
         ``progress_every`` events (for a progress bar); raise ``ValueError`` when
-        ``progress_every`` is not positive.
+        ``progress_every`` is not positive, and `ClockStalled` after `STALL_EVENTS` events
+        in a row at one instant (the run can go on with another call, and stall again).
         """
         if progress_every < 1:
             raise ValueError(f"progress_every must be at least 1, not {progress_every}")
@@ -182,13 +195,16 @@ class Simulator:
         ran = 0
         base = self.events
         # The checks per event are kept to comparisons with what never matches when unused:
-        # a clock limit, and one count at which the budget or the progress report is due.
+        # a clock limit, and one count at which the budget, the progress report or the
+        # stall check (has the clock moved since the last one?) is due.
         last = sys.maxsize if end is None else end
         budget = sys.maxsize if max_events is None else max_events
         report_at = progress_every if progress is not None else sys.maxsize
-        check = min(budget, report_at)
+        stall_at = STALL_EVENTS
+        check = min(budget, report_at, stall_at)
         self._stopped = False
         now = self.now_us
+        stall_now = now
         if now > last or budget <= 0:
             # The clock is past the end already (nothing is due before it), or no event may
             # run. Otherwise `check` stays above the events run, never zero, in the loop.
@@ -216,7 +232,16 @@ class Simulator:
                     progress(now)
                 if ran >= budget:
                     break
-                check = min(budget, report_at)
+                if ran >= stall_at:
+                    if now == stall_now:
+                        self.events = base + ran
+                        raise ClockStalled(
+                            f"{STALL_EVENTS} events in a row at {now} us: the clock does not "
+                            "move (do frames take no time on every link of a path?)"
+                        )
+                    stall_now = now
+                    stall_at = ran + STALL_EVENTS
+                check = min(budget, report_at, stall_at)
             if self._stopped:
                 break
         self.events = base + ran
