@@ -585,6 +585,13 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     one_line_error(run_tcpplot(str(garbage)), "not a pcap file")
 
     one_line_error(run_tcpplot(str(tmp_path / "missing.pcap")), "no such file")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    one_line_error(run_tcpplot(str(empty)), "empty file (neither a pcap capture nor a trace)")
+    if draw.available():
+        missing = tmp_path / "no-such-dir"
+        one_line_error(run_tcpplot(str(source), "--out", str(missing)), "no such directory")
+        one_line_error(run_tcpplot(str(source), "--out", str(empty)), "not a directory")
     one_line_error(run_tcpplot(str(source), "--connection", "7"), "no connection 7")
 
 

@@ -55,6 +55,8 @@ def load(path: Path) -> tuple[str, list[Connection]]:
 
     with open(path, "rb") as f:
         head = f.read(32)
+        if not head:
+            raise UserError(f"{path}: empty file (neither a pcap capture nor a trace)")
         f.seek(0)
         if head.lstrip()[:1] == b"{" or head.startswith(b"smoltcp-tcp-trace"):
             return _load_trace(path, head)
@@ -140,7 +142,7 @@ def plot(args: argparse.Namespace) -> int:
         return 0
     out = Path(args.out)
     if not out.is_dir():
-        raise UserError(f"{out}: not a directory")
+        raise UserError(f"{out}: {'not a directory' if out.exists() else 'no such directory'}")
     for flow in flows:
         sender = flow.sender.replace(":", "_").replace(" ", "_")
         target = out / f"conn{conn.number}-{sender}.{args.format}"
