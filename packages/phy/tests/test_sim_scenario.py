@@ -186,7 +186,12 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
         ((), {"colour": "red"}, "colour: unknown key"),
         (("links", 1), {"rate_bps": "fast"}, "links[1].rate_bps: must be an integer"),
         (("links", 1), {"b": "nowhere"}, "links[1].b: no node named 'nowhere'"),
-        (("links", 1, "queue"), {"kind": "fq"}, "links[1].queue: kind must be one of"),
+        (("links", 1, "queue"), {"kind": "fq"}, "links[1].queue.kind: must be one of"),
+        (
+            ("links", 1, "queue"),
+            {"kind": "fifo", "min_th": 5.0},
+            "links[1].queue.kind: must be one of ('droptail', 'red', 'codel'), not 'fifo'",
+        ),
         (("links", 1, "loss"), {"model": "gauss"}, "links[1].loss.model: must be one of"),
         (("links", 1, "loss"), {"percent": 140}, "links[1].loss: percent must be a percentage"),
         (("hosts", 0), {"address": "10.0.1/24"}, "hosts[0].address: not a usable IP address"),
@@ -331,6 +336,44 @@ def test_a_loop_of_switches_is_refused() -> None:
         from_dict(data)
     data["links"].pop()
     from_dict(data)
+
+
+def test_a_negative_count_does_not_offset_another_in_the_host_total() -> None:
+    # The total counted -19 000 against 20 000: it passed, and the first entry's 20 000 hosts
+    # were built before the second entry's count was found wrong.
+    data = {
+        "version": 1,
+        "hosts": [
+            {"name": "big", "address": "10.0.0.1/8", "count": 20_000},
+            {"name": "neg", "address": "11.0.0.1/8", "count": -19_000},
+        ],
+    }
+    with pytest.raises(ScenarioError, match=r"^hosts: 20001 hosts in all, more than 10000"):
+        from_dict(data)
+
+
+def test_switches_are_grouped_in_few_steps_however_the_links_are_listed() -> None:
+    # A star written core first chained the groups one under the other: each look-up walked
+    # the whole chain (16 000 switches took 16 s to load).
+    from smoltcp.phy.sim.scenario import _Groups
+
+    groups = _Groups()
+    steps = 0
+    parent = groups.parent
+
+    class Counting(dict[str, str]):
+        def get(self, key: str, default: str) -> str:  # type: ignore[override]
+            nonlocal steps
+            steps += 1
+            return super().get(key, default)
+
+    groups.parent = Counting(parent)
+    n = 2_000
+    for i in range(n):
+        groups.join("core", f"e{i}")
+        assert groups.root("core") == groups.root(f"e{i}")
+    assert len({groups.root(f"e{i}") for i in range(n)}) == 1
+    assert steps < 20 * n
 
 
 def test_a_flow_between_ip_versions_is_refused_at_loading() -> None:

@@ -130,6 +130,7 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 def simulate(args: Any) -> int:
     """Run the scenario of ``args``; print the summary; write the outputs."""
+    from smoltcp.phy.sim import ClockStalled
     from smoltcp.phy.sim.scenario import ScenarioError, load
 
     try:
@@ -162,7 +163,10 @@ def simulate(args: Any) -> int:
     # bar) is the compiled kernel's from the first event. The outputs do not depend on it.
     kernels.build()
     progress = None if args.quiet else _Progress(net, end_us, sys.stderr)
-    net.run(end_us, progress=progress, progress_every=20_000)
+    try:
+        net.run(end_us, progress=progress, progress_every=20_000)
+    except ClockStalled as exc:
+        raise UserError(f"{args.scenario}: {exc}") from None
     if progress is not None:
         progress.done(net.sim.now_us)
     summary = net.summary()

@@ -30,17 +30,19 @@ __all__ = ["STALL_EVENTS", "ClockStalled", "Simulator", "TimerHandle", "element_
 
 _heappush = heapq.heappush
 
-STALL_EVENTS = 1_000_000
-"""Events in a row at one instant after which `Simulator.run` gives up (`ClockStalled`).
+STALL_EVENTS = 10_000_000
+"""The default of `Simulator.stall_events`: events in a row at one instant after which
+`Simulator.run` gives up (`ClockStalled`).
 
 A network whose frames take no time (links without a rate, a delay or jitter) under a
-workload that never waits runs forever at one instant; no real scenario comes near this
-many events without the clock moving (a flash crowd of 200 clients at one instant runs a
-few thousand)."""
+workload that never waits runs for ever at one instant. A real network can run many events
+at one instant too: a broadcast flooded by a switch to N hosts over links with a delay but
+no rate lands as about N x min(N, 1000) deliveries at once (a million for a thousand hosts),
+so the default sits ten times above that, about half a minute of a run."""
 
 
 class ClockStalled(RuntimeError):
-    """`Simulator.run` ran `STALL_EVENTS` events in a row without the clock moving."""
+    """`Simulator.run` ran `Simulator.stall_events` events in a row without the clock moving."""
 
 
 def element_rng(seed: int, name: str, purpose: str = "") -> random.Random:
@@ -94,6 +96,13 @@ class Simulator:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed must be an int, not {type(seed).__name__}")
         self.seed = seed
+        self.stall_events: int | None = STALL_EVENTS
+        """`run` raises `ClockStalled` once this many events in a row (counted over its
+        calls) ran without the clock moving; None: never. The stall is found within twice
+        this many events: the count is looked at every this many."""
+        # The count towards a stall: the clock where it started, and the events since.
+        self._still_us = 0
+        self._still_run = 0
         self.now_us = 0
         self.events = 0
         # (time, sequence number, event): the sequence number orders the events of one
@@ -182,8 +191,9 @@ class Simulator:
         Return the number of events run. Stop early when no event is left, when `stop` is
         called or after ``max_events``. ``progress(now_us)`` is called every
         ``progress_every`` events (for a progress bar); raise ``ValueError`` when
-        ``progress_every`` is not positive, and `ClockStalled` after `STALL_EVENTS` events
-        in a row at one instant (the run can go on with another call, and stall again).
+        ``progress_every`` is not positive, and `ClockStalled` after `stall_events` events
+        in a row at one instant, counted across calls (a run can go on with another call,
+        and stall again).
         """
         if progress_every < 1:
             raise ValueError(f"progress_every must be at least 1, not {progress_every}")
@@ -200,11 +210,19 @@ class Simulator:
         last = sys.maxsize if end is None else end
         budget = sys.maxsize if max_events is None else max_events
         report_at = progress_every if progress is not None else sys.maxsize
-        stall_at = STALL_EVENTS
+        now = self.now_us
+        # The stall window: it started with the clock at ``still_us`` and ``still_from``
+        # events into this call (negative: in earlier calls) and is looked at when ``ran``
+        # reaches ``stall_at``.
+        stall_events = self.stall_events
+        carried = self._still_run if now == self._still_us else 0
+        still_us, still_from = now, -carried
+        if stall_events is None:
+            stall_at = sys.maxsize
+        else:
+            stall_at = max(1, stall_events - carried)
         check = min(budget, report_at, stall_at)
         self._stopped = False
-        now = self.now_us
-        stall_now = now
         if now > last or budget <= 0:
             # The clock is past the end already (nothing is due before it), or no event may
             # run. Otherwise `check` stays above the events run, never zero, in the loop.
@@ -230,21 +248,25 @@ class Simulator:
                     report_at += progress_every
                     self.events = base + ran
                     progress(now)
+                if ran >= stall_at:
+                    assert stall_events is not None  # else stall_at is never reached
+                    if now == still_us:
+                        self.events = base + ran
+                        self._still_us, self._still_run = still_us, ran - still_from
+                        raise ClockStalled(
+                            f"{ran - still_from} events in a row at {now} us: the clock does "
+                            "not move (frames that take no time on every link of a path? a "
+                            "flood over thousands of hosts? see Simulator.stall_events)"
+                        )
+                    still_us, still_from = now, ran
+                    stall_at = ran + stall_events
                 if ran >= budget:
                     break
-                if ran >= stall_at:
-                    if now == stall_now:
-                        self.events = base + ran
-                        raise ClockStalled(
-                            f"{STALL_EVENTS} events in a row at {now} us: the clock does not "
-                            "move (do frames take no time on every link of a path?)"
-                        )
-                    stall_now = now
-                    stall_at = ran + STALL_EVENTS
                 check = min(budget, report_at, stall_at)
             if self._stopped:
                 break
         self.events = base + ran
+        self._still_us, self._still_run = still_us, ran - still_from
         if end is not None and not self._stopped and not due_now and (not heap or heap[0][0] > end):
             # Nothing else happens before the end: the clock moves there.
             self.now_us = max(self.now_us, end)

@@ -166,12 +166,15 @@ _QUEUE_KEYS = {
 def _queue(data: Any, where: str) -> QueueSpec:
     t = _Table(data if data is not None else {}, where)
     kind = t.get("kind", str, "droptail")
+    if kind not in QueueSpec.KINDS:
+        # Before the keys of a kind: a misspelt kind is the mistake, not its parameters.
+        raise ScenarioError(f"{t.key('kind')}: must be one of {QueueSpec.KINDS}, not {kind!r}")
     for key, owner in _QUEUE_KEYS.items():
         if key in t.data and kind != owner:
             raise ScenarioError(f"{t.key(key)}: only a {owner} queue reads it, not {kind!r}")
     try:
         spec = QueueSpec(
-            kind=t.get("kind", str, "droptail"),
+            kind=kind,
             limit=t.positive("limit", int, 1000),
             limit_octets=t.positive("limit_octets", int),
             min_th=t.get("min_th", float),
@@ -373,15 +376,18 @@ def _takes_time(spec: LinkSpec) -> bool:
     return spec.rate_bps is not None or spec.delay_us > 0 or spec.jitter_us > 0
 
 
-class _Instant:
-    """Groups of nodes joined by links (union-find): those on which frames take no time."""
+class _Groups:
+    """Nodes in groups joined by chosen links (union-find, with path halving: each look-up
+    takes a few steps however the links were listed)."""
 
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
 
     def root(self, node: str) -> str:
-        while self.parent.get(node, node) != node:
-            node = self.parent[node]
+        parent = self.parent
+        while (up := parent.get(node, node)) != node:
+            # Path halving: point the node at its grandparent on the way up.
+            parent[node] = node = parent.get(up, up)
         return node
 
     def join(self, a: str, b: str) -> None:
@@ -389,9 +395,11 @@ class _Instant:
 
 
 def _declared(entry: Any) -> int:
-    """Return how many hosts a ``hosts`` entry declares (its mistakes are found later)."""
+    """Return how many hosts a ``hosts`` entry declares, at least 1 (its mistakes, a count
+    that is not a positive int among them, are found later: a negative one must not
+    offset another entry's in the total)."""
     count = entry.get("count", 1) if isinstance(entry, dict) else 1
-    return count if isinstance(count, int) and not isinstance(count, bool) else 1
+    return count if isinstance(count, int) and not isinstance(count, bool) and count > 1 else 1
 
 
 def _build(scenario: Scenario, seed: int) -> Network:
@@ -400,6 +408,10 @@ def _build(scenario: Scenario, seed: int) -> Network:
     for key in ("version", "name", "seed", "duration_s", "description"):
         top.used.add(key)
     net = Network(seed, scenario.name)
+    # The flows are refused below where frames would take no time (the one way a run's clock
+    # stands still for good), while thousands of hosts may take a flood of millions of
+    # events at one instant: no stall guard.
+    net.sim.stall_events = None
     defaults_table = _Table(top.get("defaults", dict, {}), "defaults")
     defaults = {k: v for k, v in defaults_table.data.items()}
     for key in defaults:
@@ -409,8 +421,8 @@ def _build(scenario: Scenario, seed: int) -> Network:
     groups: dict[str, list[str]] = {}
     accesses: list[tuple[str, str, str, _Table]] = []
     owners: dict[IpAddress, str] = {}  # each address, and the key that gave it
-    instant = _Instant()
-    bridged = _Instant()  # the switches joined by links between switches
+    instant = _Groups()  # the nodes joined by links on which frames take no time
+    bridged = _Groups()  # the switches joined by links between switches
 
     def own(key: str, text: str) -> None:
         address = IpCidr.parse(text).address
@@ -551,7 +563,7 @@ def _build(scenario: Scenario, seed: int) -> Network:
 _FLOW_KINDS = {"bulk": Bulk, "rr": RequestResponse, "crr": ConnectionRate}
 
 
-def _flow(net: Network, groups: dict[str, list[str]], instant: _Instant, t: _Table) -> None:
+def _flow(net: Network, groups: dict[str, list[str]], instant: _Groups, t: _Table) -> None:
     name = t.get("name", str, required=True)
     kind = t.get("kind", str, "bulk")
     if kind not in _FLOW_KINDS:
