@@ -216,7 +216,7 @@ def _poll_seeds(folder: Path, wire: Path) -> None:
     us_mac, peer_mac = US_MAC.hex(":"), PEER_MAC.hex(":")
 
     def eth(ip: object, dst: str = us_mac) -> bytes:
-        return bytes(Ether(dst=dst, src=peer_mac) / ip)  # type: ignore[operator]
+        return bytes(Ether(dst=dst, src=peer_mac) / ip)
 
     def v6mac(group: str) -> str:
         import ipaddress
@@ -324,7 +324,8 @@ def _poll_seeds(folder: Path, wire: Path) -> None:
     if xid is not None:
 
         def dhcp(kind: str, **opts: object) -> bytes:
-            options = [("message-type", kind), ("server_id", peer), ("lease_time", 120)]
+            options: list[object] = [("message-type", kind), ("server_id", peer)]
+            options += [("lease_time", 120)]
             options += [("subnet_mask", "255.255.255.0"), ("router", peer)]
             options += [("name_server", peer), *opts.items(), "end"]
             return eth(
@@ -353,7 +354,7 @@ def _poll_seeds(folder: Path, wire: Path) -> None:
 
         def answer(dns: object, port: int = q[UDP].sport) -> None:
             """After a first frame: the query goes out in the first poll, after its input."""
-            ip = IP(src=peer, dst=us) / UDP(sport=53, dport=port) / dns  # type: ignore[operator]
+            ip = IP(src=peer, dst=us) / UDP(sport=53, dport=port) / dns
             many([b"", bytes(ip)], 0x05)
             many([eth(ARP(op=2, psrc=peer, pdst=us, hwsrc=peer_mac, hwdst=us_mac)), eth(ip)])
 

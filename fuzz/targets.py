@@ -34,6 +34,7 @@ frames in units of 250 ms. See ``make_corpus.py`` for the seeds.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import random
 import struct
@@ -52,7 +53,7 @@ from smoltcp.stack.socket import (
 )
 from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket
 from smoltcp.stack.socket.dhcpv4_probe import DhcpLeaseApplier
-from smoltcp.stack.socket.dns import DnsSocket, DnsType
+from smoltcp.stack.socket.dns import DnsSocket
 from smoltcp.stack.socket.errors import SendError, SocketError
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.tcp import TcpSocket
@@ -90,7 +91,7 @@ from smoltcp.wire import (
     walk_ext_headers,
 )
 from smoltcp.wire.dhcpv4 import DhcpPacket, DhcpRepr
-from smoltcp.wire.dns import DnsMessage, DnsPacket
+from smoltcp.wire.dns import DnsMessage, DnsPacket, DnsType
 from smoltcp.wire.igmp import IgmpPacket, IgmpRepr
 from smoltcp.wire.mld import MldQueryRepr, Mldv2ReportRepr
 
@@ -195,17 +196,18 @@ def _sweep(view: object) -> None:
         view.verify_checksum(_SRC, _DST)
 
 
+# Any: each parser returns its own representation (`_round_trip` tells them apart).
 def _wire_parsers(data: bytes) -> Iterator[Callable[[], Any]]:
+    yield lambda: EthernetRepr.parse_buffer(data)
+    yield lambda: ArpRepr.parse_buffer(data)
     for caps in (_VERIFY, _IGNORE):
-        yield lambda: EthernetRepr.parse_buffer(data)
-        yield lambda: ArpRepr.parse_buffer(data)
-        yield lambda c=caps: Ipv4Repr.parse_buffer(data, c)
-        yield lambda c=caps: Icmpv4Repr.parse_buffer(data, c)
-        yield lambda c=caps: UdpRepr.parse_buffer(data, _SRC, _DST, c)
-        yield lambda c=caps: TcpRepr.parse_buffer(data, _SRC, _DST, c)
-        yield lambda c=caps: parse_tcp_frame(data, c)
-        yield lambda c=caps: Ipv6Repr.parse_buffer(data, c)
-        yield lambda c=caps: Icmpv6Repr.parse_buffer(data, _SRC6, _DST6, c)
+        yield functools.partial(Ipv4Repr.parse_buffer, data, caps)
+        yield functools.partial(Icmpv4Repr.parse_buffer, data, caps)
+        yield functools.partial(UdpRepr.parse_buffer, data, _SRC, _DST, caps)
+        yield functools.partial(TcpRepr.parse_buffer, data, _SRC, _DST, caps)
+        yield functools.partial(parse_tcp_frame, data, caps)
+        yield functools.partial(Ipv6Repr.parse_buffer, data, caps)
+        yield functools.partial(Icmpv6Repr.parse_buffer, data, _SRC6, _DST6, caps)
     yield lambda: NdpRepr.parse_buffer(data)
     yield lambda: DhcpRepr.parse(data)
     yield lambda: DnsMessage.parse(data)
@@ -214,7 +216,7 @@ def _wire_parsers(data: bytes) -> Iterator[Callable[[], Any]]:
     yield lambda: MldQueryRepr.parse_buffer(data)
     yield lambda: Mldv2ReportRepr.parse_buffer(data)
     for first in (0, 43, 44, 60):
-        yield lambda f=first: walk_ext_headers(data, f)
+        yield functools.partial(walk_ext_headers, data, first)
 
 
 def _view_parse(cls: type, data: bytes, caps: ChecksumCapabilities) -> None:
@@ -240,6 +242,7 @@ def _view_parse(cls: type, data: bytes, caps: ChecksumCapabilities) -> None:
 
 def _round_trip(parsed: Any) -> None:
     """Emit a representation that parsed and parse it again: it must come back the same."""
+    again: object
     if isinstance(parsed, (ArpRepr, Icmpv4Repr)):
         buf = bytearray(parsed.buffer_len())
         parsed.emit_buffer(buf, *(() if isinstance(parsed, ArpRepr) else (_IGNORE,)))
@@ -357,7 +360,7 @@ def split_frames(data: bytes) -> tuple[Medium, ChecksumCapabilities, list[bytes]
     gap = Duration.from_millis(250 * (flags >> 4))
     if not flags & 4:
         return medium, caps, [rest], gap
-    frames = []
+    frames: list[bytes] = []
     while len(rest) >= 2 and len(frames) < 64:
         (n,) = struct.unpack_from("!H", rest)
         frames.append(rest[2 : 2 + n])
@@ -452,7 +455,7 @@ class _Stack:
                 payload, source = u.recv()
                 if u.can_send():
                     # Port 7 echoes whole datagrams: large ones leave in fragments.
-                    whole = u.endpoint.port == 7
+                    whole = u.endpoint is not None and u.endpoint.port == 7
                     echo = bytes(payload if whole else payload[:64])
                     u.send(len(echo), source)[:] = echo
         for icmp in self.icmp:
@@ -576,7 +579,9 @@ def tcp_segment(
 def _sent_segments(frames: list[bytes], medium: Medium) -> list[tuple[IpAddress, TcpRepr]]:
     """Parse the TCP segments among ``frames``: (destination, segment); raise AssertionError
     for a frame the stack sent that does not parse."""
-    out = []
+    out: list[tuple[IpAddress, TcpRepr]] = []
+    src: IpAddress
+    dst: IpAddress
     for frame in frames:
         try:
             if medium is Medium.ETHERNET:
@@ -907,7 +912,7 @@ class _App:
             stack.raw[(code >> 3) & 1].send_slice(payload)
         elif kind == 3:
             port = struct.unpack_from("!H", args, 1)[0]
-            udp = next(u for u in stack.udp if u.endpoint.port == APP_UDP_PORT)
+            udp = stack.udp[UDP_PORTS.index(APP_UDP_PORT)]
             udp.send_to(payload, IpEndpoint(addr, port))
         elif kind == 4:
             port = struct.unpack_from("!H", args, 1)[0]

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import sys
@@ -13,6 +14,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+
+from smoltcp.wire import Medium, TcpRepr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -36,7 +39,7 @@ def test_hypothesis_finds_no_failure(target: str) -> None:
     strategies.property_test(target, max_examples=EXAMPLES)()
 
 
-def test_the_poll_seeds_reach_the_sockets() -> None:
+def test_the_poll_seeds_reach_the_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
     """The harness is worth something only if inputs get past the interface to the sockets."""
     reached = {"tcp": 0, "udp": 0}
     original = targets._Stack.serve
@@ -46,23 +49,20 @@ def test_the_poll_seeds_reach_the_sockets() -> None:
         reached["udp"] += sum(u.recv_queue for u in stack.udp)
         original(stack)
 
-    targets._Stack.serve = spy  # type: ignore[method-assign]
-    try:
-        for data in strategies.corpus("poll"):
-            targets.fuzz_poll(data)
-    finally:
-        targets._Stack.serve = original  # type: ignore[method-assign]
+    monkeypatch.setattr(targets._Stack, "serve", spy)
+    for data in strategies.corpus("poll"):
+        targets.fuzz_poll(data)
     assert reached["tcp"] > 0
     assert reached["udp"] > 0
 
 
-def test_the_tcp_seeds_reach_every_mode() -> None:
+def test_the_tcp_seeds_reach_every_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     """Super-segments leave (cut by the interface, or whole to a TSO device), a SYN cookie
     completes a handshake, our own SYN gets answered, and an ICMP error aborts it."""
     seen: dict[str, int] = {"super": 0, "tso": 0, "cookie": 0, "active": 0, "aborted": 0}
     original = targets._Conn.sent
 
-    def spy(conn: targets._Conn) -> list[targets.TcpRepr]:
+    def spy(conn: targets._Conn) -> list[TcpRepr]:
         out = original(conn)
         tso = bool(conn.stack.device.capabilities().max_tso_size)
         for seg in out:
@@ -78,18 +78,17 @@ def test_the_tcp_seeds_reach_every_mode() -> None:
             seen["aborted"] += 1
         return out
 
-    targets._Conn.sent = spy  # type: ignore[method-assign]
-    try:
-        for data in strategies.corpus("tcp"):
-            targets.fuzz_tcp(data)
-    finally:
-        targets._Conn.sent = original  # type: ignore[method-assign]
+    monkeypatch.setattr(targets._Conn, "sent", spy)
+    for data in strategies.corpus("tcp"):
+        targets.fuzz_tcp(data)
     assert seen["tso"] > 0, seen
     assert seen["super"] == 0, seen  # a device without TSO never sees one
     assert all(seen[k] > 0 for k in ("cookie", "active", "aborted")), seen
 
 
-def test_the_app_seeds_reach_transparent_mode_and_the_sends() -> None:
+def test_the_app_seeds_reach_transparent_mode_and_the_sends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Connections to other hosts' addresses get accepted, datagrams to them reach the
     catch-all, and the ICMP, raw, UDP and TCP sockets' sends leave."""
     seen = {"accepted": 0, "relayed": 0, "connected": 0, "sent": 0}
@@ -108,12 +107,9 @@ def test_the_app_seeds_reach_transparent_mode_and_the_sends() -> None:
         seen["sent"] += len(app.stack.device.tx)
         original(app)
 
-    targets._App.serve = spy  # type: ignore[method-assign]
-    try:
-        for data in strategies.corpus("app"):
-            targets.fuzz_app(data)
-    finally:
-        targets._App.serve = original  # type: ignore[method-assign]
+    monkeypatch.setattr(targets._App, "serve", spy)
+    for data in strategies.corpus("app"):
+        targets.fuzz_app(data)
     assert all(seen.values()), seen
 
 
@@ -146,11 +142,16 @@ def test_memory_is_bounded_over_many_inputs(target: str) -> None:
     # large sends of some seeds are the first to need some of them).
     for data in (*seeds, *batch[:100]):
         function(data)
+    # Garbage (each input's stack is a web of reference cycles, its buffers up to 64 KiB each)
+    # waits for the cycle collector: collect it before both readings, so that only what
+    # survives an input counts as growth.
+    gc.collect()
     tracemalloc.start()
     try:
         start, _ = tracemalloc.get_traced_memory()
         for data in batch[100:]:
             function(data)
+        gc.collect()
         end, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -164,7 +165,7 @@ def test_one_interface_under_a_flood_keeps_bounded_memory() -> None:
     from smoltcp.stack.time import Duration
 
     rng = random.Random(11)
-    stack = targets._Stack(targets.Medium.ETHERNET, targets._VERIFY)
+    stack = targets._Stack(Medium.ETHERNET, targets._VERIFY)
     us_mac = mac(targets.US_MAC)
 
     def frame(i: int) -> bytes:
