@@ -345,9 +345,52 @@ class _Tx:
         dev.sent += 1
         buf = bytearray(length)
         result = f(memoryview(buf))
+        frame = bytes(buf)
+        check_sent(frame, dev.capabilities())
         if len(dev.tx) < 256:  # bounded: the targets read it after each poll
-            dev.tx.append(bytes(buf))
+            dev.tx.append(frame)
         return result
+
+
+# Destinations a TCP segment may never have (RFC 1122 4.2.3.10): the subnet's broadcast and
+# the limited one (multicast goes by its first octet).
+_NO_TCP_TO = frozenset(IpAddress.parse(a).packed for a in ("192.168.69.255", "255.255.255.255"))
+
+
+def check_sent(frame: bytes, caps: DeviceCapabilities) -> None:
+    """Raise AssertionError for a frame no stack may send: longer than the device takes (TSO
+    allows a TCP segment up to ``max_tso_size``), an IP packet from or to a loopback address
+    (RFC 1122 3.2.1.3, RFC 4291 2.5.3; the fuzzed interfaces hold none), or a TCP segment to
+    a broadcast or multicast address. Runs inside `Interface.poll`, which counts an exception
+    as ``internal-error``: the targets fail on that."""
+    ip = frame
+    if caps.medium is Medium.ETHERNET:
+        if frame[12:14] not in (b"\x08\x00", b"\x86\xdd"):
+            if len(frame) > caps.max_transmission_unit:
+                raise AssertionError(f"sent a frame of {len(frame)} octets")
+            return
+        ip = frame[14:]
+    version = ip[0] >> 4 if ip else 0
+    if version == 4 and len(ip) >= 20:
+        proto, src, dst = ip[9], ip[12:16], ip[16:20]
+        loopback = src[0] == 127 or dst[0] == 127
+        group = 224 <= dst[0] < 240 or dst in _NO_TCP_TO
+    elif version == 6 and len(ip) >= 40:
+        proto, src, dst = ip[6], ip[8:24], ip[24:40]
+        one = bytes(15) + b"\x01"
+        loopback = src == one or dst == one
+        group = dst[0] == 0xFF
+    else:
+        raise AssertionError(f"sent a frame that holds no IP packet: {frame[:40].hex()}")
+    largest = caps.max_transmission_unit
+    if proto == 6 and caps.max_tso_size > largest:
+        largest = caps.max_tso_size
+    if len(frame) > largest:
+        raise AssertionError(f"sent {len(frame)} octets; the device takes {largest}")
+    if loopback:
+        raise AssertionError(f"sent a packet from or to a loopback address: {ip[:40].hex()}")
+    if proto == 6 and group:
+        raise AssertionError(f"sent a TCP segment to a broadcast or group: {ip[:40].hex()}")
 
 
 def split_frames(data: bytes) -> tuple[Medium, ChecksumCapabilities, list[bytes], Duration]:
