@@ -266,6 +266,18 @@ def test_transparent_udp_socket_sends_from_no_group_broadcast_or_loopback(local:
     assert relay.send_queue == 0
 
 
+@pytest.mark.parametrize("remote", ["127.0.0.1:53", "[::1]:53"])
+def test_transparent_udp_socket_sends_to_no_loopback_address(remote: str) -> None:
+    # A datagram to ::1 left the device (found by the fuzz harness's app target).
+    relay = TransparentUdpSocket(512, 512)
+    relay.open()
+    destination = IpEndpoint.parse(remote)
+    local = FAR_A if destination.addr.version == 4 else IpEndpoint.parse("[2001:db8::7]:53")
+    with pytest.raises(SendError, match="unaddressable"):
+        relay.send_to(b"x", destination, local)
+    assert relay.send_queue == 0
+
+
 @pytest.mark.parametrize(
     ("text", "accepted"),
     [

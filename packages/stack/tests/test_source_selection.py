@@ -137,6 +137,12 @@ def test_no_source_reaches_a_loopback_destination_but_on_a_loopback_interface() 
     h.sockets.add(sock)
     with pytest.raises(ConnectError, match="unaddressable"):
         sock.connect(cx, ("127.0.0.1", 80), 0)
+    # Naming our address as the local end does not get a SYN out to 127.0.0.1 either, nor
+    # does a loopback local end reach a peer.
+    with pytest.raises(ConnectError, match="unaddressable"):
+        sock.connect(cx, ("127.0.0.1", 80), ("192.168.69.1", 4000))
+    with pytest.raises(ConnectError, match="unaddressable"):
+        sock.connect(cx, ("192.168.69.2", 80), ("127.0.0.1", 4000))
     assert h.poll() == []
     # A loopback interface reaches its own prefix.
     lo = host("127.0.0.1/8", "::1/128")
