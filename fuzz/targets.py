@@ -18,7 +18,7 @@
   fuzzer reaches the synchronized states' processing, not only the "unacceptable segment"
   answer); the connection is established, or half-way through a SYN cookie's handshake, or
   our own active open in SYN-SENT, over IPv4 or IPv6, with small or large sends (GSO, TSO).
-  Allowed: nothing.
+  Allowed: nothing; what the stack sends must parse, checksums included.
 - `fuzz_app`: received frames interleaved with the application's calls (ICMP, raw, UDP and
   transparent UDP sends, connects, closes), optionally in transparent mode. Allowed: the
   socket calls' typed errors (`SocketError`).
@@ -621,7 +621,7 @@ def tcp_segment(
 
 def _sent_segments(frames: list[bytes], medium: Medium) -> list[tuple[IpAddress, TcpRepr]]:
     """Parse the TCP segments among ``frames``: (destination, segment); raise AssertionError
-    for a frame the stack sent that does not parse."""
+    for a frame the stack sent that does not parse or whose checksums are wrong."""
     out: list[tuple[IpAddress, TcpRepr]] = []
     src: IpAddress
     dst: IpAddress
@@ -633,15 +633,15 @@ def _sent_segments(frames: list[bytes], medium: Medium) -> list[tuple[IpAddress,
                 if eth.ethertype not in (0x0800, 0x86DD):
                     continue
             if frame[0] >> 4 == 4:
-                ip4 = Ipv4Repr.parse_buffer(frame, _IGNORE)
+                ip4 = Ipv4Repr.parse_buffer(frame, _VERIFY)
                 body = frame[20 : 20 + ip4.payload_len]
                 src, dst, proto = ip4.src_addr, ip4.dst_addr, ip4.next_header
             else:
-                ip6 = Ipv6Repr.parse_buffer(frame, _IGNORE)
+                ip6 = Ipv6Repr.parse_buffer(frame, _VERIFY)
                 body = frame[40 : 40 + ip6.payload_len]
                 src, dst, proto = ip6.src_addr, ip6.dst_addr, ip6.next_header
             if proto == 6:
-                out.append((dst, TcpRepr.parse_buffer(body, src, dst, _IGNORE)))
+                out.append((dst, TcpRepr.parse_buffer(body, src, dst, _VERIFY)))
         except MalformedPacket as exc:  # the stack must send well-formed packets
             raise AssertionError(f"the stack sent a malformed packet: {exc}") from exc
     return out
@@ -774,7 +774,7 @@ def fuzz_tcp(data: bytes) -> None:
     parameter problem, prohibited, source quench), the quoted segment has the record's flags
     and the acknowledgement delta as its sequence number (relative to the highest octet we
     sent), followed by the payload octets. Allowed: nothing; every segment the stack sends
-    must parse.
+    must parse, checksums included.
     """
     if not data:
         return
