@@ -201,6 +201,24 @@ def test_foreign_and_malformed_answers_are_dropped_and_counted() -> None:
     assert sock.counters["unexpected"] == 1 and sock.counters["malformed"] == 1
 
 
+@pytest.mark.parametrize("address", ["224.0.0.1", "255.255.255.255", "127.0.0.1", "0.1.2.3"])
+def test_an_address_no_host_can_have_is_neither_taken_nor_applied(address: str) -> None:
+    # A multicast or broadcast yiaddr reached the lease applier, whose probe raised
+    # ValueError out of DhcpLeaseApplier.poll; a loopback one became the interface's address
+    # (found driving fuzz/targets.py's poll target with mutated DHCP answers). Both an offer
+    # and an answer to our request naming one are dropped and counted.
+    h, sock = setup()
+    applier = DhcpLeaseApplier(h.iface, sock)
+    ((_, discover),) = sent(h, h.poll())
+    h.feed(reply(discover, DhcpMessageType.OFFER, yiaddr=Ipv4Address(address)))
+    assert sock.state is Dhcpv4State.INIT and sock.counters["bad-offer"] == 1
+    ((_, request),) = sent(h, h.feed(reply(discover, DhcpMessageType.OFFER)))
+    h.feed(reply(request, DhcpMessageType.ACK, yiaddr=Ipv4Address(address)))
+    assert sock.state is Dhcpv4State.REQUESTING and sock.counters["bad-ack"] == 1
+    applier.poll(h.now)
+    assert h.iface.ip_addrs == ()
+
+
 def sources(h: Harness, frames: list[bytes]) -> set[str]:
     """The IPv4 source (or ARP sender) address of each frame."""
     out = set()

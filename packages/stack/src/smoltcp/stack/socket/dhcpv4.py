@@ -115,6 +115,14 @@ def _prefix_len(mask: Ipv4Address | None) -> int | None:
     return prefix
 
 
+def _unusable(addr: Ipv4Address) -> bool:
+    """Whether ``addr`` can be no host's address: unspecified or "this network" (0/8),
+    loopback (127/8), multicast (224/4), reserved or the limited broadcast (240/4): RFC 1122
+    3.2.1.3, RFC 1112 4. A server offering one is wrong (or forged)."""
+    first = addr.packed[0]
+    return first == 0 or first == 127 or first >= 224
+
+
 class Dhcpv4Socket(Socket):
     """A DHCPv4 client: add it to the `SocketSet` of the interface it configures.
 
@@ -227,7 +235,7 @@ class Dhcpv4Socket(Socket):
         state = self._state
         if kind == DhcpMessageType.OFFER and state is Dhcpv4State.INIT:
             # RFC 2131 4.4.1: take the first acceptable offer.
-            if msg.yiaddr.is_unspecified or msg.server_identifier is None:
+            if _unusable(msg.yiaddr) or msg.server_identifier is None:
                 self._count("bad-offer")
                 return None
             self._offer = msg
@@ -361,7 +369,7 @@ class Dhcpv4Socket(Socket):
         server = msg.server_identifier
         if server is None and self._lease is not None:
             server = self._lease.server_identifier
-        if msg.yiaddr.is_unspecified or server is None or msg.lease_time is None:
+        if _unusable(msg.yiaddr) or server is None or msg.lease_time is None:
             self._count("bad-ack")
             return
         lease_time = msg.lease_time
