@@ -219,6 +219,22 @@ def test_an_address_no_host_can_have_is_neither_taken_nor_applied(address: str) 
     assert h.iface.ip_addrs == ()
 
 
+@pytest.mark.parametrize(
+    "router", ["224.0.0.1", "255.255.255.255", "0.0.0.0", OFFERED, "192.168.69.255"]
+)
+def test_a_router_no_host_is_reached_through_is_left_out(router: str) -> None:
+    # The default route went via it, and packets off the link waited for ARP to resolve a
+    # group, a broadcast or our own address (found driving fuzz/targets.py's poll target with
+    # mutated DHCP answers). The lease stands without a router.
+    h, sock = setup()
+    bind(h, sock, router=Ipv4Address(router))
+    event = sock.poll_event()
+    assert event is not None and event.lease is not None and event.lease.router is None
+    assert sock.counters["bad-router"] == 1
+    apply_lease(h.iface, event.lease, None)
+    assert len(h.iface.routes) == 0
+
+
 def sources(h: Harness, frames: list[bytes]) -> set[str]:
     """The IPv4 source (or ARP sender) address of each frame."""
     out = set()

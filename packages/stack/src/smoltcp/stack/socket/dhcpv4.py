@@ -129,7 +129,9 @@ class Dhcpv4Socket(Socket):
     ``random`` (a ``random.Random``, required) draws transaction IDs and jitter.
     ``max_lease_time`` (seconds or None) caps the lease the server grants, which shortens the
     renewal times with it; ``client_identifier`` (octets) is sent as option 61.
-    Bad or foreign messages are dropped and counted in ``counters`` (reason -> count).
+    Bad or foreign messages are dropped and counted in ``counters`` (reason -> count); a
+    router no host is reached through (not unicast, our own address, the subnet's broadcast)
+    is left out of the lease and counted ``bad-router``.
     """
 
     __slots__ = (
@@ -387,10 +389,19 @@ class Dhcpv4Socket(Socket):
         elif msg.renewal_time is not None and 0 < msg.renewal_time * _SECOND < t2:
             t1 = msg.renewal_time * _SECOND
         start = now.micros
+        address = Ipv4Cidr(msg.yiaddr, 32 if prefix is None else prefix)
+        router = msg.router
+        if router is not None and (
+            _unusable(router) or router == msg.yiaddr or router == address.broadcast()
+        ):
+            # No host is reached through such a "router" (Linux refuses the route): the
+            # lease stands without one, as if the server had named none.
+            self._count("bad-router")
+            router = None
         lease = Dhcpv4Lease(
-            address=Ipv4Cidr(msg.yiaddr, 32 if prefix is None else prefix),
+            address=address,
             server_identifier=server,
-            router=msg.router,
+            router=router,
             dns_servers=msg.dns_servers,
             mtu=msg.interface_mtu,
             lease_time=lease_time,
