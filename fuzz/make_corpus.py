@@ -96,6 +96,76 @@ def _tcp_seeds(folder: Path) -> None:
     ]
     for i, script in enumerate(scripts):
         _write(folder, bytes([i % 4]) + b"".join(script))
+    _tcp_mode_seeds(folder)
+
+
+def _icmp_record(kind: int, dack: int, mtu: int = 0, flags: int = 0x10) -> bytes:
+    """A `fuzz_tcp` record that is an ICMP error of ``kind`` quoting our octet ``dack``."""
+    return struct.pack("!BhhHBBB", flags, 0, dack, mtu, 0x80 | kind, 0, 0)
+
+
+def _tcp_mode_seeds(folder: Path) -> None:
+    """Write `fuzz_tcp` scripts for its modes: large sends cut by GSO or handed to TSO, GRO of
+    in-order data, a SYN cookie's handshake, our own active open, ICMP errors about it."""
+    sys.path.insert(0, str(HERE))
+    import targets
+
+    ack, psh_ack, fin_ack, rst_ack, syn_ack = 0x10, 0x18, 0x11, 0x14, 0x12
+    data = b"y" * 200
+    sack = b"\x01\x01\x05\x0a" + struct.pack("!II", 3000, 9000)
+    bulk = [
+        _record(ack, 0, 0, b"", b"", 0x05),  # 16000 octets go
+        _record(ack, 0, -8000, b"", b"", 0x07),  # half acknowledged, 24000 more
+        _record(ack, 0, -20000, sack, b"", 0x40),  # a hole, SACKed above
+        _record(ack, 0, 0, b"", b"", 0x03),
+        _record(fin_ack, 0, 0, b"", b"", 0x30),
+    ]
+    gro = [_record(ack, 0, 0, b"", data, 0x08)] * 4 + [_record(psh_ack, 0, 0, b"", data, 0x10)]
+    large, tso, v6 = targets.TCP_LARGE, targets.TCP_TSO, targets.TCP_IPV6
+    for mode in (large | 1, large | tso | 2, large | tso | v6 | 2, large | v6 | 3):
+        _write(folder, bytes([mode]) + b"".join(bulk))
+    _write(folder, bytes([0]) + b"".join(gro))
+    _write(folder, bytes([v6 | 2]) + b"".join(gro))
+    # SYN cookies: the right ACK, a wrong one first, data on the completing ACK, a RST.
+    cookie = targets.TCP_COOKIE
+    for mode, script in (
+        (cookie, [_record(ack, 0, 0, b"", b"", 0), _record(psh_ack, 0, 0, b"", data, 0x11)]),
+        (cookie | 2, [_record(ack, 0, 7, b"", b"", 0), _record(ack, 0, 0, b"", b"", 0x01)]),
+        (cookie | 3, [_record(psh_ack, 0, 0, b"", data, 0x10), _record(ack, 0, 0, b"", b"", 0)]),
+        (cookie | v6 | 1, [_record(rst_ack, 0, 0, b"", b"", 0), _record(ack, 0, 0, b"", b"", 0)]),
+        (cookie | 1, [_record(ack, -1, 0, b"", b"", 0xC0)] * 3),
+    ):
+        _write(folder, bytes([mode]) + b"".join(script))
+    # Our own SYN: answered, refused, answered wrongly, crossed by the peer's SYN, or met by
+    # ICMP errors quoting it (sequence number delta -1: our ISN) or a later segment.
+    active = targets.TCP_ACTIVE
+    answered = _record(syn_ack, 0, 0, b"\x02\x04\x05\xb4", b"", 0)
+    for mode, script in (
+        (
+            active,
+            [
+                answered,
+                _record(psh_ack, 0, 0, b"", data, 0x13),
+                _record(fin_ack, 0, 0, b"", b"", 0x30),
+            ],
+        ),
+        (active | 2, [_record(rst_ack, 0, 0, b"", b"", 0)]),
+        (active | 1, [_record(syn_ack, 0, 9, b"", b"", 0), answered]),
+        (active | 3, [_record(0x02, 0, 0, b"", b"", 0), _record(ack, 0, 0, b"", b"", 0x01)]),
+        (active, [_icmp_record(0, -1), answered]),
+        (active | 1, [_icmp_record(2, -1), _record(ack, 0, 0, b"", b"", 0xC0)]),
+        (
+            active | large | 1,
+            [answered, _record(ack, 0, 0, b"", b"", 0x05), _icmp_record(3, -2000, 576)],
+        ),
+        (active | v6, [_icmp_record(0, -1), answered]),
+        (
+            active | v6 | large | tso,
+            [answered, _record(ack, 0, 0, b"", b"", 0x05), _icmp_record(3, -3000, 1280)],
+        ),
+        (active | v6 | 2, [_icmp_record(4, -1), _icmp_record(2, -1), answered]),
+    ):
+        _write(folder, bytes([mode]) + b"".join(script))
 
 
 PEER_MAC = bytes.fromhex("020000000064")
@@ -146,7 +216,7 @@ def _poll_seeds(folder: Path, wire: Path) -> None:
     us_mac, peer_mac = US_MAC.hex(":"), PEER_MAC.hex(":")
 
     def eth(ip: object, dst: str = us_mac) -> bytes:
-        return bytes(Ether(dst=dst, src=peer_mac) / ip)  # type: ignore[operator]
+        return bytes(Ether(dst=dst, src=peer_mac) / ip)
 
     def v6mac(group: str) -> str:
         import ipaddress
@@ -254,7 +324,8 @@ def _poll_seeds(folder: Path, wire: Path) -> None:
     if xid is not None:
 
         def dhcp(kind: str, **opts: object) -> bytes:
-            options = [("message-type", kind), ("server_id", peer), ("lease_time", 120)]
+            options: list[object] = [("message-type", kind), ("server_id", peer)]
+            options += [("lease_time", 120)]
             options += [("subnet_mask", "255.255.255.0"), ("router", peer)]
             options += [("name_server", peer), *opts.items(), "end"]
             return eth(
@@ -283,7 +354,7 @@ def _poll_seeds(folder: Path, wire: Path) -> None:
 
         def answer(dns: object, port: int = q[UDP].sport) -> None:
             """After a first frame: the query goes out in the first poll, after its input."""
-            ip = IP(src=peer, dst=us) / UDP(sport=53, dport=port) / dns  # type: ignore[operator]
+            ip = IP(src=peer, dst=us) / UDP(sport=53, dport=port) / dns
             many([b"", bytes(ip)], 0x05)
             many([eth(ARP(op=2, psrc=peer, pdst=us, hwsrc=peer_mac, hwdst=us_mac)), eth(ip)])
 
@@ -384,6 +455,224 @@ def _poll_seeds(folder: Path, wire: Path) -> None:
     one(v6() / ICMPv6ParamProblem(code=1, ptr=6) / q_udp6)
 
 
+def _app_run(data: bytes) -> list[bytes]:
+    """Run `targets.fuzz_app`'s records of ``data``; return every packet the stack sent."""
+    import targets
+
+    app = targets._App(data[0])
+    rest, sent = data[1:], []
+    while rest:
+        rest = app.op(rest[0], rest[1:])
+        app.poll()
+        sent += app.stack.device.tx
+    return sent
+
+
+def _app_seeds(folder: Path) -> None:
+    """Write `fuzz_app` scripts: ICMP, raw, UDP sends to every kind of address, our own
+    connections answered and refused, and transparent mode taking TCP, UDP and pings for
+    other hosts' addresses (over IP, and over Ethernet to our MAC)."""
+    sys.path.insert(0, str(HERE))
+    import targets
+
+    from smoltcp.stack.testing import ethernet, icmp_echo, icmp_message, udp
+    from smoltcp.wire import IpAddress, Medium
+
+    def at(text: str) -> int:
+        return targets.APP_ADDRESSES.index(IpAddress.parse(text))
+
+    def length(payload: bytes) -> bytes:
+        return struct.pack("!H", len(payload)) + payload
+
+    def frame(packet: bytes) -> bytes:
+        return b"\x00" + length(packet)
+
+    def icmp(addr: str, msg: bytes) -> bytes:
+        return bytes([1, at(addr)]) + length(msg)
+
+    def raw(packet: bytes, v6: bool = False) -> bytes:
+        return bytes([0x0A if v6 else 0x02]) + length(packet)
+
+    def send_udp(addr: str, port: int, payload: bytes) -> bytes:
+        return bytes([3, at(addr)]) + struct.pack("!H", port) + length(payload)
+
+    def connect(addr: str, port: int, payload: bytes, local: int = 0) -> bytes:
+        return bytes([4 | local << 3, at(addr)]) + struct.pack("!H", port) + length(payload)
+
+    def relay(remote: str, rport: int, local: str, lport: int, payload: bytes) -> bytes:
+        head = bytes([5, at(remote)]) + struct.pack("!HBH", rport, at(local), lport)
+        return head + length(payload)
+
+    def wait(tenths: int) -> bytes:
+        return bytes([6, tenths])
+
+    def close(which: int, abort: bool = False) -> bytes:
+        return bytes([7 | (8 if abort else 0) | which << 4])
+
+    def ip(src: str, dst: str, proto: int, payload: bytes) -> bytes:
+        return targets.ip_packet(IpAddress.parse(src), IpAddress.parse(dst), proto, payload)
+
+    def seg(
+        src: str,
+        dst: str,
+        ports: tuple[int, int],
+        seq: int,
+        ack: int,
+        flags: int,
+        payload: bytes = b"",
+    ) -> bytes:
+        a, b = IpAddress.parse(src), IpAddress.parse(dst)
+        body = targets.tcp_segment(a, b, ports, seq, ack, flags, 65535, b"", payload)
+        return targets.ip_packet(a, b, 6, body)
+
+    def first_syn(data: bytes, to_port: int) -> tuple[int, int]:
+        """(our port, our ISN) of the first SYN to ``to_port`` that ``data`` makes us send."""
+        for _, t in targets._sent_segments(_app_run(data), Medium.IP):
+            if t.dst_port == to_port and t.control.name == "SYN":
+                return t.src_port, int(t.seq_number)
+        raise RuntimeError("no SYN sent")
+
+    peer, peer6, us, us6 = targets.PEER, targets.PEER6, targets.US, targets.US6
+    ident = targets.ICMP_IDENT
+    echo = icmp_echo(ident, 1, b"ping")
+    echo6 = bytes([128, 0, 0, 0]) + struct.pack("!HH", ident, 1) + b"ping6"
+    pong = ip(peer, us, 1, icmp_echo(ident, 1, b"ping", request=False))
+    sends = [
+        icmp(peer, echo),
+        icmp(peer6, echo6),
+        icmp("192.168.69.255", echo),
+        icmp("224.0.0.251", echo),
+        icmp("ff02::1", echo6),
+        icmp("8.8.8.8", echo),
+        icmp("2001:db8::1", echo6),
+        icmp("127.0.0.1", echo),
+        icmp("fe80::64", echo6),
+        icmp(peer, echo6),
+        icmp(peer6, echo),
+        icmp(peer, echo[:7]),
+        frame(pong),
+        wait(10),
+    ]
+    _write(folder, b"\x01" + b"".join(sends))
+    raws = [
+        raw(ip(us, peer, targets.RAW_PROTOCOL, b"raw4")),
+        raw(ip(us6, peer6, targets.RAW_PROTOCOL, b"raw6"), v6=True),
+        raw(ip("10.9.9.9", "224.0.0.251", targets.RAW_PROTOCOL, b"m")),
+        raw(ip(us6, "ff02::1", targets.RAW_PROTOCOL, b"m6"), v6=True),
+        raw(ip(us, peer, 6, b"wrong protocol")),
+        raw(ip(us6, peer6, targets.RAW_PROTOCOL, b"x" * 1600), v6=True),
+        raw(ip(us, peer, targets.RAW_PROTOCOL, b"x" * 1600)),
+        raw(b"\x45\x00\x00"),
+    ]
+    _write(folder, b"\x01" + b"".join(raws))
+    udps = [
+        send_udp(peer, 9999, b"u4"),
+        send_udp(peer6, 53, b"u6"),
+        send_udp("192.168.69.255", 67, b"bcast"),
+        send_udp("255.255.255.255", 68, b"b"),
+        send_udp("224.0.0.251", 5353, b"m"),
+        send_udp("ff02::fb", 5353, b"m6"),
+        send_udp("8.8.8.8", 53, b"z" * 1800),
+        send_udp("127.0.0.1", 7, b"lo"),
+        send_udp(peer, 0, b"port 0"),
+        send_udp("0.0.0.0", 7, b"any"),
+    ]
+    _write(folder, b"\x01" + b"".join(udps))
+    # Over Ethernet the sends wait for ARP (and NDP); the peer answers the ARP request.
+    from smoltcp.stack.testing import arp, mac
+
+    peer_mac = "02-00-00-00-00-64"
+    answer = ethernet(
+        mac(targets.US_MAC),
+        mac(peer_mac),
+        0x0806,
+        arp(2, mac(peer_mac), peer, mac(targets.US_MAC), us),
+    )
+    _write(folder, b"\x00" + icmp(peer, echo) + send_udp(peer, 9, b"e") + frame(answer) + wait(5))
+    _write(
+        folder, b"\x00" + icmp("8.8.8.8", echo) + send_udp(peer6, 9, b"e6") + wait(30) + wait(30)
+    )
+    # Our own connections: answered (then data, FIN), refused, met by ICMP errors.
+    for version, (remote, local) in ((4, (peer, us)), (6, (peer6, us6))):
+        start = connect(remote, 80, b"hello")
+        port, isn = first_syn(b"\x01" + start, 80)
+        synack = seg(remote, local, (80, port), 5000, isn + 1, 0x12)
+        ack_data = seg(remote, local, (80, port), 5001, isn + 6, 0x18, b"back")
+        fin = seg(remote, local, (80, port), 5005, isn + 6, 0x11)
+        _write(folder, b"\x01" + start + frame(synack) + frame(ack_data) + close(0) + frame(fin))
+        refused = seg(remote, local, (80, port), 0, isn + 1, 0x14)
+        _write(folder, b"\x01" + start + frame(refused) + wait(10))
+        quote = seg(local, remote, (port, 80), isn, 0, 0x02)[: (20 if version == 4 else 40) + 8]
+        if version == 4:
+            unreachable = ip(remote, local, 1, icmp_message(3, 3, bytes(4) + quote))
+            too_big = ip(remote, local, 1, icmp_message(3, 4, struct.pack("!HH", 0, 576) + quote))
+        else:
+            a, b = IpAddress.parse(remote), IpAddress.parse(local)
+            body = bytes([1, 4, 0, 0]) + bytes(4) + quote
+            unreachable = ip(remote, local, 58, targets._checksummed(a, b, 58, body, 2))
+            body = bytes([2, 0, 0, 0]) + struct.pack("!I", 1280) + quote
+            too_big = ip(remote, local, 58, targets._checksummed(a, b, 58, body, 2))
+        _write(folder, b"\x01" + start + frame(unreachable) + wait(30))
+        _write(folder, b"\x01" + start + frame(too_big) + frame(synack) + wait(5))
+    _write(
+        folder,
+        b"\x01"
+        + connect("8.8.8.8", 443, b"")
+        + connect("2001:db8::1", 80, b"")
+        + connect("127.0.0.1", 80, b"")
+        + connect(peer, 9, b"", local=9)
+        + close(0, True)
+        + close(1)
+        + wait(50),
+    )
+    # Transparent mode: a connection to 10.0.0.5:443, datagrams and pings to other hosts.
+    other, other6 = "10.0.0.5", "2001:db8::5"
+    for flags, v6 in ((0x03, False), (0x03, True)):
+        dst, src = (other6, peer6) if v6 else (other, peer)
+        syn = seg(src, dst, (40000, 443), 100, 0, 0x02)
+        # Our ISN for a connection is a function of the four-tuple: learn it from a first run.
+        sent = targets._sent_segments(_app_run(bytes([flags]) + frame(syn)), Medium.IP)
+        isn = next(int(t.seq_number) for _, t in sent if t.src_port == 443)
+        ack = seg(src, dst, (40000, 443), 101, isn + 1, 0x10)
+        data = seg(src, dst, (40000, 443), 101, isn + 1, 0x18, b"GET /")
+        fin = seg(src, dst, (40000, 443), 106, isn + 6, 0x11)
+        _write(folder, bytes([flags]) + frame(syn) + frame(ack) + frame(data) + frame(fin))
+        datagram = ip(
+            src,
+            "2001:db8::53" if v6 else "8.8.8.8",
+            17,
+            udp(
+                IpAddress.parse(src),
+                IpAddress.parse("2001:db8::53" if v6 else "8.8.8.8"),
+                4000,
+                5000,
+                b"query",
+            ),
+        )
+        _write(folder, bytes([flags]) + frame(datagram) + wait(1))
+    ping = ip(peer, "1.1.1.1", 1, icmp_echo(9, 1, b"p"))
+    others = [
+        ip(peer, "127.0.0.1", 6, b"\x00" * 20),
+        ip(peer, "192.168.69.255", 17, b"\x00" * 8),
+        seg(peer, "240.0.0.1", (1, 2), 0, 0, 0x02),
+        seg(peer, "10.0.0.6", (40001, 22), 0, 0, 0x02),
+    ]
+    _write(
+        folder,
+        b"\x03"
+        + frame(ping)
+        + b"".join(frame(p) for p in others)
+        + relay(peer, 4000, other, 53, b"answer")
+        + relay(peer6, 4000, other6, 53, b"a6")
+        + relay(peer, 4000, other6, 53, b"mixed")
+        + relay("224.0.0.251", 5353, other, 5353, b"m"),
+    )
+    syn_eth = ethernet(
+        mac(targets.US_MAC), mac(peer_mac), 0x0800, seg(peer, other, (40000, 443), 100, 0, 0x02)
+    )
+    _write(folder, b"\x02" + frame(syn_eth) + frame(answer) + wait(1))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the corpus; return 0."""
     args = sys.argv[1:] if argv is None else argv
@@ -419,6 +708,7 @@ def main(argv: list[str] | None = None) -> int:
             if _to_us(frame):
                 _write(poll, b"\x01" + ours[14:])  # IP medium
     _tcp_seeds(HERE / "corpus" / "tcp")
+    _app_seeds(HERE / "corpus" / "app")
     _poll_seeds(poll, wire)
     for frames in flows.values():
         chunk = frames[:FLOW_FRAMES]

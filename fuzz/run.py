@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TARGETS = ("wire", "poll", "tcp")
-MAX_LEN = {"wire": 2048, "poll": 4096, "tcp": 4096}
+TARGETS = ("wire", "poll", "tcp", "app")
+MAX_LEN = {"wire": 2048, "poll": 4096, "tcp": 4096, "app": 4096}
 
 
 def _child(target: str, seconds: int, work: Path) -> int:

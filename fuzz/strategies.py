@@ -1,7 +1,8 @@
 """Hypothesis strategies over the fuzz targets: random octets and mutated corpus seeds.
 
 The fallback engine where atheris does not install, and what CI runs: `property_test` returns
-a hypothesis test of one target (``wire``, ``poll`` or ``tcp``) with the given example budget.
+a hypothesis test of one target (``wire``, ``poll``, ``tcp`` or ``app``) with the given example
+budget.
 Inputs are either arbitrary octets or a seed from ``corpus/<target>/`` with a few edits
 (octets overwritten, inserted, deleted, the input cut short), so that most examples are
 nearly well formed and get past the first length and checksum checks.
@@ -63,6 +64,7 @@ FUNCTIONS: dict[str, Callable[[bytes], None]] = {
     "wire": targets.fuzz_wire,
     "poll": targets.fuzz_poll,
     "tcp": targets.fuzz_tcp,
+    "app": targets.fuzz_app,
 }
 
 

@@ -13,10 +13,15 @@
   whose leases are applied, a DNS socket with queries in flight, and SLAAC on. Allowed:
   nothing; an exception that `poll` swallowed (counted ``internal-error``) counts as a
   failure too.
-- `fuzz_tcp`: the input is a sequence of TCP segments sent to an established connection, with
-  their sequence and acknowledgement numbers taken relative to the connection's (so the
+- `fuzz_tcp`: the input is a sequence of TCP segments and ICMP errors sent to one connection,
+  with their sequence and acknowledgement numbers taken relative to the connection's (so the
   fuzzer reaches the synchronized states' processing, not only the "unacceptable segment"
-  answer). Allowed: nothing.
+  answer); the connection is established, or half-way through a SYN cookie's handshake, or
+  our own active open in SYN-SENT, over IPv4 or IPv6, with small or large sends (GSO, TSO).
+  Allowed: nothing; what the stack sends must parse, checksums included.
+- `fuzz_app`: received frames interleaved with the application's calls (ICMP, raw, UDP and
+  transparent UDP sends, connects, closes), optionally in transparent mode. Allowed: the
+  socket calls' typed errors (`SocketError`).
 
 The first octet of a `fuzz_poll` input selects the medium (bit 0: 0 Ethernet, 1 IP), whether
 received checksums are verified (bit 1: 0 verified, 1 ignored, so mutated inputs still reach
@@ -29,6 +34,7 @@ frames in units of 250 ms. See ``make_corpus.py`` for the seeds.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import random
 import struct
@@ -37,10 +43,18 @@ from typing import Any
 
 from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.iface import Config, Interface
-from smoltcp.stack.socket import IcmpEndpoint, IcmpSocket, RawIpSocket, SocketSet, UdpSocket
+from smoltcp.stack.socket import (
+    IcmpEndpoint,
+    IcmpSocket,
+    RawIpSocket,
+    SocketSet,
+    TransparentUdpSocket,
+    UdpSocket,
+)
 from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket
 from smoltcp.stack.socket.dhcpv4_probe import DhcpLeaseApplier
-from smoltcp.stack.socket.dns import DnsSocket, DnsType
+from smoltcp.stack.socket.dns import DnsSocket
+from smoltcp.stack.socket.errors import SendError, SocketError
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.tcp import TcpSocket
 from smoltcp.stack.time import Duration, Instant
@@ -59,6 +73,7 @@ from smoltcp.wire import (
     Icmpv6Repr,
     IpAddress,
     IpCidr,
+    IpEndpoint,
     Ipv4Address,
     Ipv4Packet,
     Ipv4Repr,
@@ -76,11 +91,22 @@ from smoltcp.wire import (
     walk_ext_headers,
 )
 from smoltcp.wire.dhcpv4 import DhcpPacket, DhcpRepr
-from smoltcp.wire.dns import DnsMessage, DnsPacket
+from smoltcp.wire.dns import DnsMessage, DnsPacket, DnsType
 from smoltcp.wire.igmp import IgmpPacket, IgmpRepr
 from smoltcp.wire.mld import MldQueryRepr, Mldv2ReportRepr
 
-__all__ = ["TCP_PORTS", "UDP_PORTS", "US", "fuzz_poll", "fuzz_tcp", "fuzz_wire", "split_frames"]
+__all__ = [
+    "TCP_PORTS",
+    "UDP_PORTS",
+    "US",
+    "fuzz_app",
+    "fuzz_poll",
+    "fuzz_tcp",
+    "fuzz_wire",
+    "ip_packet",
+    "split_frames",
+    "tcp_segment",
+]
 
 # The seed captures are of host 192.168.69.1 talking to 192.168.69.100.
 US = "192.168.69.1"
@@ -170,17 +196,18 @@ def _sweep(view: object) -> None:
         view.verify_checksum(_SRC, _DST)
 
 
+# Any: each parser returns its own representation (`_round_trip` tells them apart).
 def _wire_parsers(data: bytes) -> Iterator[Callable[[], Any]]:
+    yield lambda: EthernetRepr.parse_buffer(data)
+    yield lambda: ArpRepr.parse_buffer(data)
     for caps in (_VERIFY, _IGNORE):
-        yield lambda: EthernetRepr.parse_buffer(data)
-        yield lambda: ArpRepr.parse_buffer(data)
-        yield lambda c=caps: Ipv4Repr.parse_buffer(data, c)
-        yield lambda c=caps: Icmpv4Repr.parse_buffer(data, c)
-        yield lambda c=caps: UdpRepr.parse_buffer(data, _SRC, _DST, c)
-        yield lambda c=caps: TcpRepr.parse_buffer(data, _SRC, _DST, c)
-        yield lambda c=caps: parse_tcp_frame(data, c)
-        yield lambda c=caps: Ipv6Repr.parse_buffer(data, c)
-        yield lambda c=caps: Icmpv6Repr.parse_buffer(data, _SRC6, _DST6, c)
+        yield functools.partial(Ipv4Repr.parse_buffer, data, caps)
+        yield functools.partial(Icmpv4Repr.parse_buffer, data, caps)
+        yield functools.partial(UdpRepr.parse_buffer, data, _SRC, _DST, caps)
+        yield functools.partial(TcpRepr.parse_buffer, data, _SRC, _DST, caps)
+        yield functools.partial(parse_tcp_frame, data, caps)
+        yield functools.partial(Ipv6Repr.parse_buffer, data, caps)
+        yield functools.partial(Icmpv6Repr.parse_buffer, data, _SRC6, _DST6, caps)
     yield lambda: NdpRepr.parse_buffer(data)
     yield lambda: DhcpRepr.parse(data)
     yield lambda: DnsMessage.parse(data)
@@ -189,7 +216,7 @@ def _wire_parsers(data: bytes) -> Iterator[Callable[[], Any]]:
     yield lambda: MldQueryRepr.parse_buffer(data)
     yield lambda: Mldv2ReportRepr.parse_buffer(data)
     for first in (0, 43, 44, 60):
-        yield lambda f=first: walk_ext_headers(data, f)
+        yield functools.partial(walk_ext_headers, data, first)
 
 
 def _view_parse(cls: type, data: bytes, caps: ChecksumCapabilities) -> None:
@@ -215,6 +242,7 @@ def _view_parse(cls: type, data: bytes, caps: ChecksumCapabilities) -> None:
 
 def _round_trip(parsed: Any) -> None:
     """Emit a representation that parsed and parse it again: it must come back the same."""
+    again: object
     if isinstance(parsed, (ArpRepr, Icmpv4Repr)):
         buf = bytearray(parsed.buffer_len())
         parsed.emit_buffer(buf, *(() if isinstance(parsed, ArpRepr) else (_IGNORE,)))
@@ -271,15 +299,18 @@ def fuzz_wire(data: bytes) -> None:
 
 
 class FuzzDevice:
-    """An in-memory device: hands out queued frames, accepts and forgets what is sent."""
+    """An in-memory device: hands out queued frames, keeps the last ones sent (bounded).
 
-    def __init__(self, medium: Medium, checksum: ChecksumCapabilities) -> None:
+    ``tso`` makes it advertise TCP segmentation offload of frames up to 64 KiB (the stack then
+    hands it super-segments instead of cutting them itself).
+    """
+
+    def __init__(self, medium: Medium, checksum: ChecksumCapabilities, tso: bool = False) -> None:
         self.rx: list[bytes] = []
         self.tx: list[bytes] = []
         self.sent = 0
-        self._caps = DeviceCapabilities(
-            medium, 1514 if medium is Medium.ETHERNET else 1500, None, checksum
-        )
+        mtu = 1514 if medium is Medium.ETHERNET else 1500
+        self._caps = DeviceCapabilities(medium, mtu, None, checksum, 0xFFFF if tso else 0)
 
     def receive(self, now: Instant) -> tuple[_Rx, _Tx] | None:
         if not self.rx:
@@ -314,9 +345,52 @@ class _Tx:
         dev.sent += 1
         buf = bytearray(length)
         result = f(memoryview(buf))
+        frame = bytes(buf)
+        check_sent(frame, dev.capabilities())
         if len(dev.tx) < 256:  # bounded: the targets read it after each poll
-            dev.tx.append(bytes(buf))
+            dev.tx.append(frame)
         return result
+
+
+# Destinations a TCP segment may never have (RFC 1122 4.2.3.10): the subnet's broadcast and
+# the limited one (multicast goes by its first octet).
+_NO_TCP_TO = frozenset(IpAddress.parse(a).packed for a in ("192.168.69.255", "255.255.255.255"))
+
+
+def check_sent(frame: bytes, caps: DeviceCapabilities) -> None:
+    """Raise AssertionError for a frame no stack may send: longer than the device takes (TSO
+    allows a TCP segment up to ``max_tso_size``), an IP packet from or to a loopback address
+    (RFC 1122 3.2.1.3, RFC 4291 2.5.3; the fuzzed interfaces hold none), or a TCP segment to
+    a broadcast or multicast address. Runs inside `Interface.poll`, which counts an exception
+    as ``internal-error``: the targets fail on that."""
+    ip = frame
+    if caps.medium is Medium.ETHERNET:
+        if frame[12:14] not in (b"\x08\x00", b"\x86\xdd"):
+            if len(frame) > caps.max_transmission_unit:
+                raise AssertionError(f"sent a frame of {len(frame)} octets")
+            return
+        ip = frame[14:]
+    version = ip[0] >> 4 if ip else 0
+    if version == 4 and len(ip) >= 20:
+        proto, src, dst = ip[9], ip[12:16], ip[16:20]
+        loopback = src[0] == 127 or dst[0] == 127
+        group = 224 <= dst[0] < 240 or dst in _NO_TCP_TO
+    elif version == 6 and len(ip) >= 40:
+        proto, src, dst = ip[6], ip[8:24], ip[24:40]
+        one = bytes(15) + b"\x01"
+        loopback = src == one or dst == one
+        group = dst[0] == 0xFF
+    else:
+        raise AssertionError(f"sent a frame that holds no IP packet: {frame[:40].hex()}")
+    largest = caps.max_transmission_unit
+    if proto == 6 and caps.max_tso_size > largest:
+        largest = caps.max_tso_size
+    if len(frame) > largest:
+        raise AssertionError(f"sent {len(frame)} octets; the device takes {largest}")
+    if loopback:
+        raise AssertionError(f"sent a packet from or to a loopback address: {ip[:40].hex()}")
+    if proto == 6 and group:
+        raise AssertionError(f"sent a TCP segment to a broadcast or group: {ip[:40].hex()}")
 
 
 def split_frames(data: bytes) -> tuple[Medium, ChecksumCapabilities, list[bytes], Duration]:
@@ -329,7 +403,7 @@ def split_frames(data: bytes) -> tuple[Medium, ChecksumCapabilities, list[bytes]
     gap = Duration.from_millis(250 * (flags >> 4))
     if not flags & 4:
         return medium, caps, [rest], gap
-    frames = []
+    frames: list[bytes] = []
     while len(rest) >= 2 and len(frames) < 64:
         (n,) = struct.unpack_from("!H", rest)
         frames.append(rest[2 : 2 + n])
@@ -340,12 +414,23 @@ def split_frames(data: bytes) -> tuple[Medium, ChecksumCapabilities, list[bytes]
 class _Stack:
     """One interface with its sockets, as `fuzz_poll` and `fuzz_tcp` build it."""
 
-    def __init__(self, medium: Medium, caps: ChecksumCapabilities, *, full: bool = False) -> None:
-        """Build the interface; ``full`` adds what `fuzz_poll` reaches besides TCP and UDP."""
-        self.device = FuzzDevice(medium, caps)
+    def __init__(
+        self,
+        medium: Medium,
+        caps: ChecksumCapabilities,
+        *,
+        full: bool = False,
+        tso: bool = False,
+        any_ip: bool = False,
+        tcp_buffer: int = 4096,
+    ) -> None:
+        """Build the interface; ``full`` adds what `fuzz_poll` reaches besides TCP and UDP,
+        ``tso`` gives the device TCP segmentation offload, ``any_ip`` turns transparent mode
+        on, ``tcp_buffer`` sizes the listeners' children's buffers."""
+        self.device = FuzzDevice(medium, caps, tso)
         hw = EthernetAddress.parse(US_MAC) if medium is Medium.ETHERNET else None
         self.now = Instant.from_secs(1)
-        config = Config(hardware_addr=hw, random_seed=1, slaac=full)
+        config = Config(hardware_addr=hw, random_seed=1, slaac=full, any_ip=any_ip)
         self.iface = Interface(config, self.device, self.now)
         self.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse(US + "/24")))
         self.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse(US6 + "/64")))
@@ -353,7 +438,7 @@ class _Stack:
         self.sockets = SocketSet()
         self.tcp: list[TcpSocket] = []
         for port in TCP_PORTS:
-            s = TcpSocket(4096, 4096)
+            s = TcpSocket(tcp_buffer, tcp_buffer)
             s.listen(port, backlog=4)
             self.tcp.append(s)
             self.sockets.add(s)
@@ -413,7 +498,7 @@ class _Stack:
                 payload, source = u.recv()
                 if u.can_send():
                     # Port 7 echoes whole datagrams: large ones leave in fragments.
-                    whole = u.endpoint.port == 7
+                    whole = u.endpoint is not None and u.endpoint.port == 7
                     echo = bytes(payload if whole else payload[:64])
                     u.send(len(echo), source)[:] = echo
         for icmp in self.icmp:
@@ -452,30 +537,77 @@ def fuzz_poll(data: bytes) -> None:
         stack.serve()
 
 
-# -- an established TCP connection ----------------------------------------------------------
+# -- one TCP connection, opened three ways ---------------------------------------------------
 
 _PEER_PORT = 40000
 _PEER_ISN = 0x10000000
-# Options of the opening SYN, chosen by the input's first octet.
+# Options of the opening SYN (ours answer with the matching ones), chosen by the input's first
+# octet.
 _SYN_OPTIONS = (
     b"",
     b"\x02\x04\x05\xb4",  # MSS 1460
     b"\x02\x04\x05\xb4\x04\x02\x08\x0a\x00\x00\x00\x01\x00\x00\x00\x00\x01\x03\x03\x07",
     b"\x02\x04\x00\x40\x01\x03\x03\x0e\x04\x02\x00\x00",  # MSS 64, WS 14, SACK-permitted
 )
+# The modes of `fuzz_tcp`, bits of its first octet.
+TCP_TSO = 0x04
+TCP_LARGE = 0x08
+TCP_IPV6 = 0x10
+TCP_COOKIE = 0x20
+TCP_ACTIVE = 0x40
+# Large sends: the connection's buffers, and the unit of the application's sends.
+_LARGE_BUFFER = 65536
+_LARGE_UNIT = 8000
+_SMALL_UNIT = 400
+# The ICMP errors a record can be (see `fuzz_tcp`): (type, code) for IPv4 and for IPv6, the
+# "too big" ones carrying the record's window field as the MTU.
+_ICMP4_ERRORS = ((3, 3), (3, 2), (3, 1), (3, 4), (11, 0), (12, 0), (3, 13), (4, 0))
+_ICMP6_ERRORS = ((1, 4), (1, 1), (1, 0), (2, 0), (3, 0), (4, 0), (1, 3), (4, 1))
 
 
-def _segment(seq: int, ack: int, flags: int, window: int, options: bytes, payload: bytes) -> bytes:
-    """Return an IPv4 packet from the peer to us holding one TCP segment, checksums right."""
-    from smoltcp.stack.testing import ipv4
+def _pseudo(src: IpAddress, dst: IpAddress, protocol: int, length: int) -> bytes:
+    if src.version == 4:
+        return src.packed + dst.packed + struct.pack("!BBH", 0, protocol, length)
+    return src.packed + dst.packed + struct.pack("!IxxxB", length, protocol)
+
+
+def _checksummed(src: IpAddress, dst: IpAddress, protocol: int, body: bytes, at: int) -> bytes:
+    """Return ``body`` with its transport checksum (at offset ``at``) filled in."""
     from smoltcp.wire import internet_sum
 
+    cs = (~internet_sum(_pseudo(src, dst, protocol, len(body)) + body)) & 0xFFFF
+    if protocol == 17 and cs == 0:
+        cs = 0xFFFF
+    return body[:at] + struct.pack("!H", cs) + body[at + 2 :]
+
+
+def ip_packet(src: IpAddress, dst: IpAddress, protocol: int, payload: bytes) -> bytes:
+    """Return an IPv4 or IPv6 packet (the version of ``src``) of ``payload``, TTL 64."""
+    if src.version == 4:
+        from smoltcp.stack.testing import ipv4
+
+        return ipv4(src, dst, protocol, payload)
+    head = struct.pack("!IHBB", 0x60000000, len(payload), protocol, 64)
+    return head + src.packed + dst.packed + payload
+
+
+def tcp_segment(
+    src: IpAddress,
+    dst: IpAddress,
+    ports: tuple[int, int],
+    seq: int,
+    ack: int,
+    flags: int,
+    window: int,
+    options: bytes = b"",
+    payload: bytes = b"",
+) -> bytes:
+    """Return a TCP segment (raw ``flags`` octet, options padded to a word), checksum right."""
     options += b"\x00" * (-len(options) % 4)
     offset = (20 + len(options)) // 4
     head = struct.pack(
         "!HHIIBBHHH",
-        _PEER_PORT,
-        TCP_PORTS[1],
+        *ports,
         seq & 0xFFFFFFFF,
         ack & 0xFFFFFFFF,
         offset << 4,
@@ -484,83 +616,403 @@ def _segment(seq: int, ack: int, flags: int, window: int, options: bytes, payloa
         0,
         0,
     )
-    seg = head + options + payload
-    pseudo = _SRC.packed + _DST.packed + struct.pack("!BBH", 0, 6, len(seg))
-    cs = (~internet_sum(pseudo + seg)) & 0xFFFF
-    seg = seg[:16] + struct.pack("!H", cs) + seg[18:]
-    return ipv4(PEER, US, 6, seg)
+    return _checksummed(src, dst, 6, head + options + payload, 16)
 
 
-def _tcp_sent(stack: _Stack) -> list[TcpRepr]:
-    out = []
-    for frame in stack.device.tx:
+def _sent_segments(frames: list[bytes], medium: Medium) -> list[tuple[IpAddress, TcpRepr]]:
+    """Parse the TCP segments among ``frames``: (destination, segment); raise AssertionError
+    for a frame the stack sent that does not parse or whose checksums are wrong."""
+    out: list[tuple[IpAddress, TcpRepr]] = []
+    src: IpAddress
+    dst: IpAddress
+    for frame in frames:
         try:
-            ip = Ipv4Repr.parse_buffer(frame, _IGNORE)
-            if ip.next_header == 6:
-                out.append(
-                    TcpRepr.parse_buffer(frame[20 : 20 + ip.payload_len], _DST, _SRC, _IGNORE)
-                )
+            if medium is Medium.ETHERNET:
+                eth = EthernetFrame(frame)
+                frame = bytes(eth.payload)
+                if eth.ethertype not in (0x0800, 0x86DD):
+                    continue
+            if frame[0] >> 4 == 4:
+                ip4 = Ipv4Repr.parse_buffer(frame, _VERIFY)
+                body = frame[20 : 20 + ip4.payload_len]
+                src, dst, proto = ip4.src_addr, ip4.dst_addr, ip4.next_header
+            else:
+                ip6 = Ipv6Repr.parse_buffer(frame, _VERIFY)
+                body = frame[40 : 40 + ip6.payload_len]
+                src, dst, proto = ip6.src_addr, ip6.dst_addr, ip6.next_header
+            if proto == 6:
+                out.append((dst, TcpRepr.parse_buffer(body, src, dst, _VERIFY)))
         except MalformedPacket as exc:  # the stack must send well-formed packets
             raise AssertionError(f"the stack sent a malformed packet: {exc}") from exc
     return out
 
 
-def fuzz_tcp(data: bytes) -> None:
-    """Open a connection to the listener, then send it the segments that ``data`` describes.
+class _Conn:
+    """The connection `fuzz_tcp` drives: its two ends and where each side's sequence is."""
 
-    ``data[0] % 4`` picks the SYN's options; then records of 10 octets each followed by their
-    options and payload: flags (the raw TCP flags octet), sequence and acknowledgement deltas
-    (signed 16-bit, relative to the next in-order sequence number and to the highest octet we
-    sent), window, options length (mod 41), payload length, and an action octet for our side
-    (bit 0: the application sends ``400 * (bits 1..2)`` octets; bit 3: the segment arrives in
-    the same poll as the next one; bit 4: it reads; bit 5: it closes; bits 6..7: 300 ms steps
-    of time).
+    def __init__(self, stack: _Stack, mode: int) -> None:
+        self.stack = stack
+        self.v6 = bool(mode & TCP_IPV6)
+        self.peer = _SRC6 if self.v6 else _SRC
+        self.us = _DST6 if self.v6 else _DST
+        self.peer_port, self.port = _PEER_PORT, TCP_PORTS[1]
+        self.peer_nxt = _PEER_ISN + 1
+        self.our_nxt = 0
+        self.sock: TcpSocket | None = None
+        self.listener: TcpSocket | None = stack.tcp[1]
+
+    def segment(
+        self, seq: int, ack: int, flags: int, window: int, opts: bytes, pay: bytes
+    ) -> bytes:
+        """An IP packet from the peer to us holding one segment of this connection."""
+        ports = (self.peer_port, self.port)
+        seg = tcp_segment(self.peer, self.us, ports, seq, ack, flags, window, opts, pay)
+        return ip_packet(self.peer, self.us, 6, seg)
+
+    def icmp_error(self, kind: int, value: int, quote_seq: int, flags: int, tail: bytes) -> bytes:
+        """An ICMP error from the peer quoting one of our segments (see `fuzz_tcp`)."""
+        ports = (self.port, self.peer_port)
+        seg = tcp_segment(self.us, self.peer, ports, quote_seq, self.peer_nxt, flags, 512)
+        quote = ip_packet(self.us, self.peer, 6, seg + tail)
+        if self.v6:
+            kind_, code = _ICMP6_ERRORS[kind]
+            rest = struct.pack("!I", value if kind_ in (2, 4) else 0)
+            msg = struct.pack("!BBH", kind_, code, 0) + rest + quote[:1232]
+            return ip_packet(self.peer, self.us, 58, _checksummed(self.peer, self.us, 58, msg, 2))
+        from smoltcp.stack.testing import icmp_message
+
+        kind_, code = _ICMP4_ERRORS[kind]
+        rest = struct.pack("!HH", 0, value) if kind_ == 3 else struct.pack("!BxH", value & 0xFF, 0)
+        return ip_packet(self.peer, self.us, 1, icmp_message(kind_, code, rest + quote[:548]))
+
+    def sent(self) -> list[TcpRepr]:
+        """The segments we sent on this connection in the last poll; advance ``our_nxt``."""
+        out = []
+        for _, seg in _sent_segments(self.stack.device.tx, Medium.IP):
+            if seg.dst_port != self.peer_port:
+                continue
+            out.append(seg)
+            end = int(seg.seq_number) + seg.segment_len()
+            if ((end - self.our_nxt) & 0xFFFFFFFF) < 0x80000000:
+                self.our_nxt = end
+        return out
+
+    def open(self, mode: int) -> None:
+        """Bring the connection to where the script starts (see `fuzz_tcp`)."""
+        stack = self.stack
+        syn_options = _SYN_OPTIONS[mode & 3]
+        if mode & TCP_ACTIVE:
+            buffer = _LARGE_BUFFER if mode & TCP_LARGE else 4096
+            sock = TcpSocket(buffer, buffer)
+            stack.sockets.add(sock)
+            sock.connect(stack.iface.context, (self.peer, 80), 0)
+            local = sock.local_endpoint
+            assert local is not None
+            self.sock, self.listener = sock, None
+            self.peer_port, self.port, self.peer_nxt = 80, local.port, _PEER_ISN
+            stack.poll()
+            syn = self.sent()
+            if not syn:
+                raise AssertionError("connect sent no SYN")
+            self.our_nxt = int(syn[0].seq_number) + 1
+            return
+        listener = stack.tcp[1]
+        if mode & TCP_COOKIE:
+            # One half-open connection fills the SYN backlog: the next SYN gets a cookie.
+            listener.close()
+            listener.listen(self.port, backlog=4, syn_backlog=1)
+            ports = (self.peer_port + 1, self.port)
+            flood = tcp_segment(self.peer, self.us, ports, 7, 0, 0x02, 65535, syn_options)
+            stack.device.rx.append(ip_packet(self.peer, self.us, 6, flood))
+            stack.poll()
+        stack.device.rx.append(self.segment(_PEER_ISN, 0, 0x02, 65535, syn_options, b""))
+        stack.poll()
+        synack = [t for t in self.sent() if t.ack_number is not None]
+        if not synack:
+            raise AssertionError("the listener did not answer the SYN")
+        self.our_nxt = int(synack[0].seq_number) + 1
+        if mode & TCP_COOKIE:
+            return  # the script completes the handshake, or fails to
+        stack.device.rx.append(self.segment(self.peer_nxt, self.our_nxt, 0x10, 65535, b"", b""))
+        stack.poll()
+        self.accept()
+
+    def accept(self) -> None:
+        """Take the listener's child once it is established."""
+        if self.sock is None and self.listener is not None:
+            handle = self.listener.accept()
+            if handle is not None:
+                sock = self.stack.sockets.get(handle)
+                assert isinstance(sock, TcpSocket)
+                self.sock = sock
+
+
+def fuzz_tcp(data: bytes) -> None:
+    """Open a connection, then send it the segments (and ICMP errors) that ``data`` describes.
+
+    ``data[0]`` picks the mode: bits 0..1 the SYN's options (`_SYN_OPTIONS`); bit 2 the device
+    segments TCP itself (TSO, 64 KiB), else the interface cuts super-segments (GSO); bit 3 64
+    KiB buffers and sends in units of 8000 octets (super-segments), else 4 KiB buffers and
+    units of 400; bit 4 IPv6, else IPv4; bit 5 the listener's SYN backlog is full, so the
+    peer's SYN (from port 40000 to port 80) is answered with a SYN cookie and the script
+    starts before the handshake's ACK (which it may send, or get wrong); bit 6 an active
+    open: our socket connects to the peer's port 80 and the script starts in SYN-SENT, its
+    sequence numbers relative to the peer's ISN (a SYN-ACK with delta 0 is the right one);
+    bit 7 is unused. Otherwise the peer opens the connection to port 80 and the script starts
+    once it is established.
+
+    Then records of 10 octets each followed by their options and payload: flags (the raw TCP
+    flags octet), sequence and acknowledgement deltas (signed 16-bit, relative to the next
+    in-order sequence number and to the highest octet we sent), window, options length,
+    payload length, and an action octet for our side (bit 0: the application sends ``unit *
+    (bits 1..2)`` octets; bit 3: the record arrives in the same poll as the next one, so that
+    software GRO may join segments; bit 4: it reads; bit 5: it closes; bits 6..7: 300 ms
+    steps of time). An options length below 128 counts modulo 41; from 128 up the record is
+    no segment but an ICMP error from the peer quoting one of our segments: its low 3 bits
+    pick the error (`_ICMP4_ERRORS`, `_ICMP6_ERRORS`: port, protocol and host unreachable,
+    fragmentation needed / packet too big with the window field as the MTU, time exceeded,
+    parameter problem, prohibited, source quench), the quoted segment has the record's flags
+    and the acknowledgement delta as its sequence number (relative to the highest octet we
+    sent), followed by the payload octets. Allowed: nothing; every segment the stack sends
+    must parse, checksums included.
     """
     if not data:
         return
-    stack = _Stack(Medium.IP, _VERIFY)
-    listener = stack.tcp[1]
-    stack.device.rx.append(_segment(_PEER_ISN, 0, 0x02, 65535, _SYN_OPTIONS[data[0] % 4], b""))
-    stack.poll()
-    synack = [t for t in _tcp_sent(stack) if t.ack_number is not None]
-    if not synack:
-        raise AssertionError("the listener did not answer the SYN")
-    our_nxt = int(synack[0].seq_number) + 1
-    peer_nxt = _PEER_ISN + 1
-    stack.device.rx.append(_segment(peer_nxt, our_nxt, 0x10, 65535, b"", b""))
-    stack.poll()
-    handle = listener.accept()
-    conn = stack.sockets.get(handle) if handle is not None else None
+    mode = data[0]
+    stack = _Stack(
+        Medium.IP,
+        _VERIFY,
+        tso=bool(mode & TCP_TSO),
+        tcp_buffer=_LARGE_BUFFER if mode & TCP_LARGE else 4096,
+    )
+    unit = _LARGE_UNIT if mode & TCP_LARGE else _SMALL_UNIT
+    conn = _Conn(stack, mode)
+    conn.open(mode)
     rest = data[1:]
     for _ in range(32):
         if len(rest) < 10:
             break
         flags, dseq, dack, window, optlen, paylen, action = struct.unpack_from("!BhhHBBB", rest)
-        optlen %= 41
+        icmp = optlen >= 128
+        optlen = 0 if icmp else optlen % 41
         options = rest[10 : 10 + optlen]
         payload = rest[10 + optlen : 10 + optlen + paylen]
         rest = rest[10 + optlen + paylen :]
-        if conn is not None:
-            if action & 1 and conn.can_send():
-                conn.send(bytes(400 * ((action >> 1) & 3)))
-            if action & 0x10 and conn.can_recv():
-                conn.recv(4096)
+        sock = conn.sock
+        if sock is not None:
+            if action & 1 and sock.can_send():
+                sock.send(bytes(unit * ((action >> 1) & 3)))
+            if action & 0x10 and sock.can_recv():
+                sock.recv(1 << 16)
             if action & 0x20:
-                conn.close()
+                sock.close()
         stack.now = stack.now + Duration.from_millis(300 * (action >> 6))
-        stack.device.rx.append(
-            _segment(peer_nxt + dseq, our_nxt + dack, flags, window, options, payload)
-        )
-        if dseq == 0 and not flags & 0x04:
-            peer_nxt += len(payload) + (1 if flags & 0x01 else 0)
+        if icmp:
+            quote_seq = conn.our_nxt + dack
+            frame = conn.icmp_error(optlen & 7, window, quote_seq, flags, payload)
+        else:
+            seq, ack = conn.peer_nxt + dseq, conn.our_nxt + dack
+            frame = conn.segment(seq, ack, flags, window, options, payload)
+            if dseq == 0 and not flags & 0x04:
+                conn.peer_nxt += len(payload) + (flags & 0x01) + ((flags >> 1) & 0x01)
+        stack.device.rx.append(frame)
         if action & 0x08 and len(rest) >= 10:
-            # Arrives together with the next segment, in one poll (software GRO may join them).
+            # Arrives together with the next record, in one poll (software GRO may join them).
             continue
         stack.poll()
-        for t in _tcp_sent(stack):
-            end = int(t.seq_number) + t.segment_len()
-            if ((end - our_nxt) & 0xFFFFFFFF) < 0x80000000:
-                our_nxt = end
+        conn.sent()
+        conn.accept()
     for step in (1, 10, 100, 1000):
         stack.now = stack.now + Duration.from_secs(step)
         stack.poll()
+        conn.sent()
+
+
+# -- what the application asks for ------------------------------------------------------------
+
+# The addresses an `fuzz_app` record names, by an octet modulo their number: the peer, us,
+# broadcast and multicast, unspecified and loopback, off-link (through the default IPv4
+# route; IPv6 has none), link-local, class E, and a host transparent mode takes as its own.
+APP_ADDRESSES = tuple(
+    IpAddress.parse(a)
+    for a in (
+        PEER,
+        PEER6,
+        US,
+        US6,
+        "192.168.69.255",
+        "255.255.255.255",
+        "224.0.0.251",
+        "ff02::fb",
+        "ff02::1",
+        "0.0.0.0",
+        "::",
+        "127.0.0.1",
+        "::1",
+        "8.8.8.8",
+        "2001:db8::1",
+        "fe80::64",
+        "240.0.0.1",
+        "169.254.1.1",
+        "192.168.69.254",
+        "10.0.0.5",
+        "2001:db8::5",
+    )
+)
+APP_UDP_PORT = 7000
+# At most this many sockets of our own connections (`fuzz_app`'s connect records).
+_APP_CONNECTS = 4
+_APP_OPS = 64
+# The octets before the payload of a sending record, by its kind (see `fuzz_app`).
+_APP_HEAD = {1: 3, 2: 2, 3: 5, 4: 5, 5: 8}
+
+
+class _App:
+    """`fuzz_app`'s interface: `_Stack`'s sockets, and in transparent mode the catch-alls."""
+
+    def __init__(self, flags: int) -> None:
+        medium = Medium.IP if flags & 1 else Medium.ETHERNET
+        caps = _RX_BLIND if flags & 4 else _VERIFY
+        self.transparent = bool(flags & 2)
+        self.stack = _Stack(medium, caps, full=True, any_ip=self.transparent)
+        self.any_tcp: TcpSocket | None = None
+        self.any_udp: TransparentUdpSocket | None = None
+        if self.transparent:
+            self.any_tcp = TcpSocket(4096, 4096)
+            self.any_tcp.listen_any(backlog=4)
+            self.stack.sockets.add(self.any_tcp)
+            self.any_udp = TransparentUdpSocket(PacketBuffer(4, 2048), PacketBuffer(4, 2048))
+            self.any_udp.open()
+            self.stack.sockets.add(self.any_udp)
+        self.conns: list[TcpSocket] = []
+        self.accepted: list[TcpSocket] = []
+
+    def poll(self) -> None:
+        self.stack.poll()
+        self.serve()
+
+    def serve(self) -> None:
+        """`_Stack.serve`, except that accepted connections echo what they read (so that
+        answers leave from the addresses transparent mode took), and the catch-alls."""
+        listeners = [*self.stack.tcp, *((self.any_tcp,) if self.any_tcp else ())]
+        for listener in listeners:
+            while (handle := listener.accept()) is not None:
+                sock = self.stack.sockets.get(handle)
+                assert isinstance(sock, TcpSocket)
+                if len(self.accepted) < 8:
+                    self.accepted.append(sock)
+                else:
+                    sock.close()
+        for sock in (*self.accepted, *self.conns):
+            if sock.can_recv():
+                got = sock.recv(512)
+                if sock.can_send():
+                    sock.send(got)
+        any_udp = self.any_udp
+        if any_udp is not None:
+            while any_udp.can_recv():
+                payload, src, dst = any_udp.recv_from()
+                with contextlib.suppress(SendError):
+                    any_udp.send_to(payload, src, dst)
+        tcp, self.stack.tcp = self.stack.tcp, []  # served above
+        try:
+            self.stack.serve()
+        finally:
+            self.stack.tcp = tcp
+
+    def op(self, code: int, rest: bytes) -> bytes:
+        """Carry out one record (see `fuzz_app`); return what follows it."""
+        kind = code & 7
+        if kind == 0:  # a frame arrives
+            (n,) = struct.unpack_from("!H", rest) if len(rest) >= 2 else (0,)
+            self.stack.device.rx.append(rest[2 : 2 + n])
+            return rest[2 + n :]
+        if kind == 6:  # time passes
+            self.stack.now = self.stack.now + Duration.from_millis(100 * (rest[:1] or b"\0")[0])
+            return rest[1:]
+        if kind == 7:  # close or abort one of our sockets
+            socks = [*self.conns, *self.accepted]
+            if socks:
+                sock = socks[(code >> 4) % len(socks)]
+                sock.abort() if code & 8 else sock.close()
+            return rest
+        head = _APP_HEAD[kind]
+        if len(rest) < head:
+            return b""
+        n = struct.unpack_from("!H", rest, head - 2)[0] & 0x7FF
+        payload, after = rest[head : head + n], rest[head + n :]
+        addr = APP_ADDRESSES[rest[0] % len(APP_ADDRESSES)]
+        with contextlib.suppress(SocketError):
+            self._send(kind, code, rest, addr, payload)
+        return after
+
+    def _send(self, kind: int, code: int, args: bytes, addr: IpAddress, payload: bytes) -> None:
+        stack = self.stack
+        if kind == 1:
+            for icmp in stack.icmp:
+                icmp.send_to(payload, addr)
+        elif kind == 2:
+            stack.raw[(code >> 3) & 1].send_slice(payload)
+        elif kind == 3:
+            port = struct.unpack_from("!H", args, 1)[0]
+            udp = stack.udp[UDP_PORTS.index(APP_UDP_PORT)]
+            udp.send_to(payload, IpEndpoint(addr, port))
+        elif kind == 4:
+            port = struct.unpack_from("!H", args, 1)[0]
+            if len(self.conns) >= _APP_CONNECTS:
+                return
+            sock = TcpSocket(2048, 2048)
+            stack.sockets.add(sock)
+            self.conns.append(sock)
+            sock.connect(stack.iface.context, IpEndpoint(addr, port), (code >> 3) & 0xFF)
+            sock.send(payload)
+        elif kind == 5 and self.any_udp is not None:
+            remote_port, local = struct.unpack_from("!HB", args, 1)
+            local_port = struct.unpack_from("!H", args, 4)[0]
+            local_addr = APP_ADDRESSES[local % len(APP_ADDRESSES)]
+            self.any_udp.send_to(
+                payload, IpEndpoint(addr, remote_port), IpEndpoint(local_addr, local_port)
+            )
+
+
+def fuzz_app(data: bytes) -> None:
+    """Drive the interface from the application's side as well as the wire's.
+
+    ``data[0]``: bit 0 the medium (0 Ethernet, 1 IP); bit 1 transparent mode (`Config.any_ip`,
+    with a catch-all TCP listener and a `TransparentUdpSocket`, both answering what they
+    receive from the address it was sent to); bit 2 received checksums are not verified; the
+    other bits unused. The interface has `fuzz_poll`'s sockets besides. Then up to 64 records,
+    each an opcode octet whose low 3 bits say what happens, then a poll:
+
+    - 0 a frame arrives: a 16-bit big-endian length, then the frame;
+    - 1 the ICMP socket sends a message: an address octet (`APP_ADDRESSES`, modulo its
+      length), a 16-bit length (modulo 2048), then the message;
+    - 2 a raw socket (IPv4, or IPv6 when opcode bit 3 is set) sends a packet: a 16-bit
+      length (modulo 2048), then the packet;
+    - 3 the UDP socket on port 7000 sends a datagram: an address octet, a 16-bit port, a
+      16-bit length (modulo 2048), then the payload;
+    - 4 a new TCP socket connects (at most 4 of them) and queues data: an address octet, a
+      16-bit port, a 16-bit length (modulo 2048), then the data; opcode bits 3..7 are the
+      local port (0 picks an ephemeral one);
+    - 5 the transparent UDP socket sends: a remote address octet, a 16-bit remote port, a
+      local address octet, a 16-bit local port, a 16-bit length (modulo 2048), the payload;
+    - 6 time passes: one octet, in units of 100 ms;
+    - 7 one of our connections (opcode bits 4..7 pick it) closes, or aborts when opcode bit
+      3 is set.
+
+    The application reads and echoes what every socket receives. Allowed: the typed errors
+    of the socket calls (`SocketError`) and nothing else, not even an exception that `poll`
+    caught.
+    """
+    if not data:
+        return
+    app = _App(data[0])
+    rest = data[1:]
+    for _ in range(_APP_OPS):
+        if not rest:
+            break
+        rest = app.op(rest[0], rest[1:])
+        app.poll()
+    for step in (1, 10, 100):
+        app.stack.now = app.stack.now + Duration.from_secs(step)
+        app.poll()

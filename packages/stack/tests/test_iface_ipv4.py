@@ -10,6 +10,7 @@ import pytest
 from smoltcp.stack.iface import Config, Interface, tcp_rst_reply
 from smoltcp.stack.socket import IcmpSocket, SocketSet, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
+from smoltcp.stack.tcp import TcpSocket
 from smoltcp.stack.testing import (
     Harness,
     TestingDevice,
@@ -282,6 +283,25 @@ def test_packets_for_other_hosts_and_macs_are_dropped() -> None:
     for source in ("255.255.255.255", "224.0.0.5", "240.0.0.1", "192.168.69.255"):
         assert h.feed(to_us(ipv4(source, US, 1, icmp_echo(1, 1)))) == []
     assert h.dropped["bad-source"] == 4
+
+
+def test_a_loopback_source_is_dropped_and_never_answered() -> None:
+    # RFC 1122 3.2.1.3: 127/8 never appears outside a host; Linux drops it as a martian.
+    # The stack answered a SYN from 127.0.0.1 with a SYN-ACK to 127.0.0.1 on the wire (found
+    # by fuzz/targets.py's app target).
+    h = known_peer()
+    listener = TcpSocket(64, 64)
+    listener.listen(80)
+    h.sockets.add(listener)
+    for source in ("127.0.0.1", "127.1.2.3"):
+        assert h.feed(to_us(ipv4(source, US, 6, tcp(source, US, 4000, 80, 1)))) == []
+        assert h.feed(to_us(ipv4(source, US, 1, icmp_echo(1, 1)))) == []
+        assert h.feed(to_us(ipv4(source, US, 17, udp(source, US, 4000, 9, b"x")))) == []
+    assert h.dropped["bad-source"] == 6
+    # A loopback interface (a device whose frames come back) takes its own 127/8 packets.
+    lo = Harness(medium=Medium.IP, cidr="127.0.0.1/8")
+    (out,) = lo.decode(lo.feed(ipv4("127.0.0.1", "127.0.0.1", 1, icmp_echo(1, 1))))
+    assert out.ip["dst"] == "127.0.0.1" and out.icmp["type"] == 0
 
 
 def test_ip_options_are_ignored() -> None:

@@ -231,6 +231,19 @@ def test_multicast_for_other_groups_is_dropped() -> None:
     assert h.dropped["multicast"] == 1
 
 
+def test_a_loopback_source_is_dropped_and_never_answered() -> None:
+    # RFC 4291 2.5.3: ::1 never leaves a node. The stack answered an echo request from ::1
+    # with a reply to ::1 on the wire (found by fuzz/targets.py's app target).
+    h = harness()
+    for ip in (
+        IPv6(src="::1", dst=US) / ICMPv6EchoRequest(id=1, seq=1),
+        IPv6(src="::1", dst=US) / UDP(sport=4000, dport=9),
+    ):
+        assert h.feed(frame(ip)) == []
+    assert h.dropped["bad-source"] == 2
+    assert h.iface.counters.icmp_echo_replies_sent == 0
+
+
 def test_ip_medium_echo_over_ipv6() -> None:
     h = Harness(medium=Medium.IP, cidr=f"{US}/64")
     (out,) = h.feed(bytes(IPv6(src=PEER, dst=US) / ICMPv6EchoRequest(id=1, seq=2)))

@@ -249,6 +249,36 @@ def test_transparent_udp_socket_misuse() -> None:
 
 
 @pytest.mark.parametrize(
+    "local", ["224.0.0.251:53", "255.255.255.255:53", "127.0.0.1:53", "[::1]:53", "[ff02::1]:53"]
+)
+def test_transparent_udp_socket_sends_from_no_group_broadcast_or_loopback(local: str) -> None:
+    # No packet leaves from such a source (RFC 1122 3.2.1.3, RFC 4291 2.5.3 and 2.7); Linux
+    # refuses the route (EINVAL). The socket sent one (found by the fuzz harness's app
+    # target): now the call is refused and nothing is queued.
+    _, gateway = nodes()
+    relay = TransparentUdpSocket(512, 512)
+    relay.open()
+    gateway.sockets.add(relay)
+    source = IpEndpoint.parse(local)
+    remote = IpEndpoint(IpAddress.parse(CLIENT6 if source.addr.version == 6 else CLIENT), 4000)
+    with pytest.raises(SendError, match="unaddressable"):
+        relay.send_to(b"x", remote, source)
+    assert relay.send_queue == 0
+
+
+@pytest.mark.parametrize("remote", ["127.0.0.1:53", "[::1]:53"])
+def test_transparent_udp_socket_sends_to_no_loopback_address(remote: str) -> None:
+    # A datagram to ::1 left the device (found by the fuzz harness's app target).
+    relay = TransparentUdpSocket(512, 512)
+    relay.open()
+    destination = IpEndpoint.parse(remote)
+    local = FAR_A if destination.addr.version == 4 else IpEndpoint.parse("[2001:db8::7]:53")
+    with pytest.raises(SendError, match="unaddressable"):
+        relay.send_to(b"x", destination, local)
+    assert relay.send_queue == 0
+
+
+@pytest.mark.parametrize(
     ("text", "accepted"),
     [
         ("198.51.100.7", True),

@@ -476,3 +476,27 @@ def test_a_duplicated_slaac_address_is_not_formed_again() -> None:
     h.poll(h.advance(2000))
     assert Ipv6Address(FORMED) not in h.iface.ipv6_addrs()
     assert Ipv6Address(FORMED) not in h.iface.slaac
+
+
+@pytest.mark.parametrize("transmits", [1, 0])
+@pytest.mark.parametrize("prefix", ["ff00::", "ffff:ffff:ffff:ffff::", "ff02::"])
+def test_a_multicast_prefix_forms_no_address(prefix: str, transmits: int) -> None:
+    # A multicast prefix would form a multicast "address": SLAAC skips it, as Linux does
+    # (addrconf_prefix_rcv), and takes the other prefixes of the advertisement. It raised
+    # out of duplicate address detection, an internal error (found by fuzz/targets.py's
+    # poll target).
+    h = Harness(cidr="", slaac=True, dad=immediate(link_local=False, transmits=transmits))
+    ra = (
+        IPv6(src="fe80::1", dst="ff02::1", hlim=255)
+        / ICMPv6ND_RA(routerlifetime=1800)
+        / ICMPv6NDOptPrefixInfo(prefix=prefix, prefixlen=64, validlifetime=60, preferredlifetime=30)
+        / ICMPv6NDOptPrefixInfo(
+            prefix="2001:db8:1::", prefixlen=64, validlifetime=60, preferredlifetime=30
+        )
+    )
+    h.feed(frame(ra, dst_mac="33:33:00:00:00:01"))
+    h.poll(h.advance(2000))
+    addrs = h.iface.ipv6_addrs()
+    assert Ipv6Address(FORMED) in addrs
+    assert not any(a.is_multicast for a in addrs)
+    assert h.iface.counters.dropped["internal-error"] == 0

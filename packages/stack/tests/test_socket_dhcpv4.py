@@ -201,6 +201,40 @@ def test_foreign_and_malformed_answers_are_dropped_and_counted() -> None:
     assert sock.counters["unexpected"] == 1 and sock.counters["malformed"] == 1
 
 
+@pytest.mark.parametrize("address", ["224.0.0.1", "255.255.255.255", "127.0.0.1", "0.1.2.3"])
+def test_an_address_no_host_can_have_is_neither_taken_nor_applied(address: str) -> None:
+    # A multicast or broadcast yiaddr reached the lease applier, whose probe raised
+    # ValueError out of DhcpLeaseApplier.poll; a loopback one became the interface's address
+    # (found driving fuzz/targets.py's poll target with mutated DHCP answers). Both an offer
+    # and an answer to our request naming one are dropped and counted.
+    h, sock = setup()
+    applier = DhcpLeaseApplier(h.iface, sock)
+    ((_, discover),) = sent(h, h.poll())
+    h.feed(reply(discover, DhcpMessageType.OFFER, yiaddr=Ipv4Address(address)))
+    assert sock.state is Dhcpv4State.INIT and sock.counters["bad-offer"] == 1
+    ((_, request),) = sent(h, h.feed(reply(discover, DhcpMessageType.OFFER)))
+    h.feed(reply(request, DhcpMessageType.ACK, yiaddr=Ipv4Address(address)))
+    assert sock.state is Dhcpv4State.REQUESTING and sock.counters["bad-ack"] == 1
+    applier.poll(h.now)
+    assert h.iface.ip_addrs == ()
+
+
+@pytest.mark.parametrize(
+    "router", ["224.0.0.1", "255.255.255.255", "0.0.0.0", OFFERED, "192.168.69.255"]
+)
+def test_a_router_no_host_is_reached_through_is_left_out(router: str) -> None:
+    # The default route went via it, and packets off the link waited for ARP to resolve a
+    # group, a broadcast or our own address (found driving fuzz/targets.py's poll target with
+    # mutated DHCP answers). The lease stands without a router.
+    h, sock = setup()
+    bind(h, sock, router=Ipv4Address(router))
+    event = sock.poll_event()
+    assert event is not None and event.lease is not None and event.lease.router is None
+    assert sock.counters["bad-router"] == 1
+    apply_lease(h.iface, event.lease, None)
+    assert len(h.iface.routes) == 0
+
+
 def sources(h: Harness, frames: list[bytes]) -> set[str]:
     """The IPv4 source (or ARP sender) address of each frame."""
     out = set()

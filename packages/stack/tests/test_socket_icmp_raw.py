@@ -196,6 +196,22 @@ def test_raw_socket_sends_a_packet_with_a_fresh_header_checksum() -> None:
     assert sock.tx_dropped == 2
 
 
+def test_raw_socket_sends_nothing_from_or_to_a_loopback_address() -> None:
+    # 127/8 never appears outside a host (RFC 1122 3.2.1.3); such packets left the device
+    # (found by the fuzz harness's app target). A loopback interface still sends them.
+    h = harness()
+    sock = raw_socket(h, 253)
+    sock.send_slice(ipv4(US, "127.0.0.1", 253, b"to"))
+    sock.send_slice(ipv4("127.0.0.1", PEER, 253, b"from"))
+    assert h.poll() == []
+    assert sock.tx_dropped == 2
+    lo = Harness(cidr="127.0.0.1/8")
+    sock = raw_socket(lo, 253)
+    sock.send_slice(ipv4("127.0.0.1", "127.0.0.1", 253, b"lo"))
+    (out,) = lo.decode(lo.poll())
+    assert out.ip["dst"] == "127.0.0.1" and out.payload == b"lo"
+
+
 def test_raw_socket_arguments() -> None:
     with pytest.raises(ValueError):
         RawIpSocket(5, 17, PacketBuffer(1, 1), PacketBuffer(1, 1))

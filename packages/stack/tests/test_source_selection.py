@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from smoltcp.stack.iface.addresses import scope, select_source, source_for
 from smoltcp.stack.testing import Harness
-from smoltcp.wire import EthernetAddress, IpCidr, Ipv6Address
+from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address
 
 ULA = Ipv6Address("fdaa::1")
 LL = Ipv6Address("fe80::1")
@@ -106,3 +108,43 @@ def test_the_unicast_addresses_follow_every_change() -> None:
     cx.set_unusable(frozenset())
     h.iface.set_hardware_addr(EthernetAddress.parse("02-00-00-00-00-02"))
     assert cx.ipv6_unicast_addrs() == (a("fe80::ff:fe00:2"), ULA, a("fdbb::1"))
+
+
+def test_no_source_reaches_a_loopback_destination_but_on_a_loopback_interface() -> None:
+    # 127/8 and ::1 never appear outside a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3). UDP and
+    # ICMP sockets sent to them through the default router, and connect opened towards them
+    # (found with the fuzz harness's app target): now they have no source address, so the
+    # datagram is a counted drop and connect is refused as unaddressable.
+    from smoltcp.stack.socket import UdpSocket
+    from smoltcp.stack.socket.errors import ConnectError
+    from smoltcp.stack.tcp import TcpSocket
+    from smoltcp.wire import Ipv4Address
+
+    h = host("192.168.69.1/24", "fdaa::1/64")
+    h.iface.routes.add_default_ipv4_route(Ipv4Address("192.168.69.254"))
+    cx = h.iface.context
+    for dst in ("127.0.0.1", "127.9.9.9", "::1"):
+        assert cx.get_source_address(IpAddress.parse(dst)) is None
+    assert cx.get_source_address(IpAddress.parse("10.0.0.1")) == Ipv4Address("192.168.69.1")
+    udp = UdpSocket(1024, 1024)
+    udp.bind(4000)
+    h.sockets.add(udp)
+    udp.send_to(b"x", ("127.0.0.1", 9))
+    udp.send_to(b"x", ("::1", 9))
+    assert h.poll() == []
+    assert udp.tx_dropped == 2
+    sock = TcpSocket(64, 64)
+    h.sockets.add(sock)
+    with pytest.raises(ConnectError, match="unaddressable"):
+        sock.connect(cx, ("127.0.0.1", 80), 0)
+    # Naming our address as the local end does not get a SYN out to 127.0.0.1 either, nor
+    # does a loopback local end reach a peer.
+    with pytest.raises(ConnectError, match="unaddressable"):
+        sock.connect(cx, ("127.0.0.1", 80), ("192.168.69.1", 4000))
+    with pytest.raises(ConnectError, match="unaddressable"):
+        sock.connect(cx, ("192.168.69.2", 80), ("127.0.0.1", 4000))
+    assert h.poll() == []
+    # A loopback interface reaches its own prefix.
+    lo = host("127.0.0.1/8", "::1/128")
+    for dst, src in (("127.0.0.2", "127.0.0.1"), ("::1", "::1")):
+        assert lo.iface.context.get_source_address(IpAddress.parse(dst)) == IpAddress.parse(src)

@@ -130,3 +130,31 @@ def test_the_state_observer_sees_each_change_and_may_refuse_one() -> None:
         sock.listen(80)
     with pytest.raises(TypeError, match="on_state_change"):
         TcpSocket(64, 64, on_state_change=3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "remote", ["255.255.255.255", "192.168.69.255", "224.0.0.251", "239.1.2.3", "ff02::1"]
+)
+def test_connect_to_a_broadcast_or_multicast_address_is_refused(remote: str) -> None:
+    # RFC 1122 4.2.3.10: an OPEN naming a broadcast or multicast remote address is an error
+    # (Linux: ENETUNREACH); no SYN may leave for it. Found by fuzz/targets.py's app target.
+    from smoltcp.stack.iface import Config, Interface
+    from smoltcp.stack.socket import SocketSet
+    from smoltcp.stack.testing import TestingDevice
+    from smoltcp.stack.time import Instant
+    from smoltcp.wire import IpCidr, Medium
+
+    dev = TestingDevice(Medium.IP, 1500)
+    iface = Interface(Config(random_seed=1), dev, Instant.ZERO)
+    iface.update_ip_addrs(lambda a: a.extend([IpCidr.parse("192.168.69.1/24")]))
+    iface.update_ip_addrs(lambda a: a.extend([IpCidr.parse("fd00::1/64")]))
+    sockets = SocketSet()
+    sock = TcpSocket(64, 64)
+    sockets.add(sock)
+    with pytest.raises(ConnectError, match="unaddressable"):
+        sock.connect(iface.context, (remote, 80), 0)
+    assert sock.state is TcpState.CLOSED
+    iface.poll(Instant.ZERO, dev, sockets)
+    # Nothing but the interface's own reports (IGMP, MLD) leaves: no TCP segment.
+    protocols = [f[9] if f[0] >> 4 == 4 else f[6] for f in dev.take()]
+    assert 6 not in protocols

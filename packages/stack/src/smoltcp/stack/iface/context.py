@@ -203,8 +203,11 @@ class Context:
         (unless under duplicate address detection or found duplicated); a link-local source
         never leaves the link, so a wider destination gets it only from the configured ones.
         IPv4: the address of the first prefix that contains ``dst_addr``, else the first IPv4
-        address (the route goes through a router). Cached per destination until the
-        addresses, their state or the hardware address change.
+        address (the route goes through a router). None for a loopback destination (127/8,
+        ::1) outside the interface's own prefixes: it never appears outside a host (RFC 1122
+        3.2.1.3, RFC 4291 2.5.3), and only a loopback interface, which holds it, reaches it.
+        Cached per destination until the addresses, their state or the hardware address
+        change.
         """
         if self._source_cache_hw is not self.hardware_addr:
             self._forget()
@@ -227,6 +230,8 @@ class Context:
                     if c.address.version == dst_addr.version:
                         found = c.address
                         break
+        if found is not None and dst_addr.is_loopback and not self.in_same_network(dst_addr):
+            found = None
         if len(cache) >= 1024:
             cache.clear()
         cache[dst_addr] = found

@@ -372,9 +372,16 @@ class Ingress:
         if cx.addresses is not self._addresses or cx.broadcasts is not self._broadcasts:
             self._packed_sets()
         # A source can be no multicast (224/4), class E or broadcast (240/4) address, nor one
-        # of our subnets' broadcasts (RFC 1122 3.2.1.3).
+        # of our subnets' broadcasts, nor loopback (127/8, which never appears outside a
+        # host: RFC 1122 3.2.1.3; Linux drops it as a martian), unless the interface is a
+        # loopback itself (its own prefix holds the source). An answer would go to it.
         packed = src._packed
-        if packed[0] >= 224 or packed in self._broadcast_octets:
+        first = packed[0]
+        if (
+            first >= 224
+            or packed in self._broadcast_octets
+            or (first == 127 and not cx.in_same_network(src))
+        ):
             self.drop("bad-source")
             return
         broadcast = False

@@ -155,6 +155,8 @@ def apply_router_advert(
             continue  # RFC 4862 5.5.3 (a), (d): not for autoconfiguration
         if p.prefix.is_link_local or p.preferred_lifetime > p.valid_lifetime:
             continue  # RFC 4862 5.5.3 (b), (c)
+        if p.prefix.is_multicast:
+            continue  # it would form no unicast address (RFC 4291 2.7); Linux ignores it too
         head = p.prefix.packed[: _ADDR_OCTETS - _IID_OCTETS]
         addr = Ipv6Address(head + modified_eui64(mac))
         cidr = Ipv6Cidr(addr, p.prefix_len)

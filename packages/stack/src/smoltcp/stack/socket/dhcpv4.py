@@ -115,13 +115,23 @@ def _prefix_len(mask: Ipv4Address | None) -> int | None:
     return prefix
 
 
+def _unusable(addr: Ipv4Address) -> bool:
+    """Whether ``addr`` can be no host's address: unspecified or "this network" (0/8),
+    loopback (127/8), multicast (224/4), reserved or the limited broadcast (240/4): RFC 1122
+    3.2.1.3, RFC 1112 4. A server offering one is wrong (or forged)."""
+    first = addr.packed[0]
+    return first == 0 or first == 127 or first >= 224
+
+
 class Dhcpv4Socket(Socket):
     """A DHCPv4 client: add it to the `SocketSet` of the interface it configures.
 
     ``random`` (a ``random.Random``, required) draws transaction IDs and jitter.
     ``max_lease_time`` (seconds or None) caps the lease the server grants, which shortens the
     renewal times with it; ``client_identifier`` (octets) is sent as option 61.
-    Bad or foreign messages are dropped and counted in ``counters`` (reason -> count).
+    Bad or foreign messages are dropped and counted in ``counters`` (reason -> count); a
+    router no host is reached through (not unicast, our own address, the subnet's broadcast)
+    is left out of the lease and counted ``bad-router``.
     """
 
     __slots__ = (
@@ -227,7 +237,7 @@ class Dhcpv4Socket(Socket):
         state = self._state
         if kind == DhcpMessageType.OFFER and state is Dhcpv4State.INIT:
             # RFC 2131 4.4.1: take the first acceptable offer.
-            if msg.yiaddr.is_unspecified or msg.server_identifier is None:
+            if _unusable(msg.yiaddr) or msg.server_identifier is None:
                 self._count("bad-offer")
                 return None
             self._offer = msg
@@ -361,7 +371,7 @@ class Dhcpv4Socket(Socket):
         server = msg.server_identifier
         if server is None and self._lease is not None:
             server = self._lease.server_identifier
-        if msg.yiaddr.is_unspecified or server is None or msg.lease_time is None:
+        if _unusable(msg.yiaddr) or server is None or msg.lease_time is None:
             self._count("bad-ack")
             return
         lease_time = msg.lease_time
@@ -379,10 +389,19 @@ class Dhcpv4Socket(Socket):
         elif msg.renewal_time is not None and 0 < msg.renewal_time * _SECOND < t2:
             t1 = msg.renewal_time * _SECOND
         start = now.micros
+        address = Ipv4Cidr(msg.yiaddr, 32 if prefix is None else prefix)
+        router = msg.router
+        if router is not None and (
+            _unusable(router) or router == msg.yiaddr or router == address.broadcast()
+        ):
+            # No host is reached through such a "router" (Linux refuses the route): the
+            # lease stands without one, as if the server had named none.
+            self._count("bad-router")
+            router = None
         lease = Dhcpv4Lease(
-            address=Ipv4Cidr(msg.yiaddr, 32 if prefix is None else prefix),
+            address=address,
             server_identifier=server,
-            router=msg.router,
+            router=router,
             dns_servers=msg.dns_servers,
             mtu=msg.interface_mtu,
             lease_time=lease_time,

@@ -40,7 +40,9 @@ class RawIpSocket(Socket):
     Received packets are queued whole (IP header included) before the interface handles them
     as usual. `send` takes a whole IP packet: the interface writes a fresh header from its
     fields (the IPv4 header checksum is recomputed; IPv4 options are not sent) and copies the
-    payload as it is, so the payload's own checksum is the caller's. ``rx_buffer`` and
+    payload as it is, so the payload's own checksum is the caller's. A packet from or to a
+    loopback address leaves only a loopback interface; elsewhere it is dropped and counted
+    in ``tx_dropped``, as one of another version or protocol is. ``rx_buffer`` and
     ``tx_buffer`` are `PacketBuffer`s or int sizes in octets, as for `UdpSocket`.
 
     IPv6 (``ip_version`` 6): ``ip_protocol`` is the upper-layer Next Header, found after any
@@ -201,6 +203,16 @@ class RawIpSocket(Socket):
                 tx.dequeue()
                 self.tx_dropped += 1
                 continue
+            if ipr.src_addr.is_loopback or ipr.dst_addr.is_loopback:
+                # 127/8 and ::1 never leave a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3): only a
+                # loopback interface, which sends from them, takes such a packet.
+                via = cx.get_source_address(ipr.dst_addr)
+                if via is None or not via.is_loopback:
+                    tx.dequeue()
+                    self.tx_dropped += 1
+                    if log.isEnabledFor(logging.DEBUG):
+                        log.debug("drop: raw packet from or to a loopback address: %s", ipr)
+                    continue
             if self._hop_limit is not None:
                 ipr = ipr._replace(hop_limit=self._hop_limit)
             if (

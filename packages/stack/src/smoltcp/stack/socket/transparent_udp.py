@@ -74,9 +74,12 @@ class TransparentUdpSocket(DatagramSocket):
         """Queue a copy of ``data`` from ``local`` to ``remote`` (each an `IpEndpoint`,
         ``(address, port)`` or ``"address:port"``, with an address and a non-zero port).
 
-        Raises SendError("unaddressable") when closed or for an endpoint without address or
-        port, or of two IP versions; SendError("buffer full") when it does not fit;
-        TypeError/ValueError naming the argument for one of the wrong kind.
+        Raises SendError("unaddressable") when closed, for an endpoint without address or
+        port, for endpoints of two IP versions, for a ``local`` address no packet may leave
+        from: multicast, broadcast (RFC 1122 3.2.1.3, RFC 4291 2.7) or loopback (127/8, ::1:
+        never outside a host, RFC 4291 2.5.3), or for a loopback ``remote`` address;
+        SendError("buffer full") when it does not fit; TypeError/ValueError naming the
+        argument for one of the wrong kind.
         """
         check_bytes(data)
         check_size(len(data))
@@ -89,6 +92,10 @@ class TransparentUdpSocket(DatagramSocket):
                 raise SendError(f"unaddressable: {ep}")
         if dst.addr.version != src.addr.version:  # type: ignore[union-attr]
             raise SendError(f"unaddressable: {src} cannot send to {dst}")
+        if not src.addr.is_unicast or src.addr.is_loopback:  # type: ignore[union-attr]
+            raise SendError(f"unaddressable: no packet leaves from {src}")
+        if dst.addr.is_loopback:  # type: ignore[union-attr]
+            raise SendError(f"unaddressable: no packet leaves for {dst}")
         try:
             self._tx.enqueue(len(data), (dst, src))[:] = data
         except BufferFull:

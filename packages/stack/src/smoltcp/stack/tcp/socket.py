@@ -359,14 +359,25 @@ class TcpSocket(TcpSocketSettings):
         address the source address for the route. Raises TypeError or ValueError (naming the
         argument) for a value of the wrong kind, a port outside 0..65535 or an address that
         does not parse; `ConnectError` when the socket is already open or an endpoint is
-        unusable (no remote address or port, no route).
+        unusable (no remote address or port, a broadcast or multicast remote address, which
+        RFC 1122 4.2.3.10 says an OPEN must refuse, a loopback address at either end on an
+        interface that is no loopback, no route).
         """
         remote = to_endpoint(remote_endpoint, "remote_endpoint", port_alone=False)
         local = to_endpoint(local_endpoint, "local_endpoint", port_alone=True)
         if self._tcb.state is not _CLOSED:
             raise ConnectError("invalid state")
-        if remote.addr is None or remote.addr.is_unspecified or remote.port == 0:
+        if remote.addr is None or not remote.addr.is_unicast or remote.port == 0:
             raise ConnectError("unaddressable")
+        if remote.addr in getattr(cx, "broadcasts", ()):
+            # A subnet's directed broadcast (RFC 1122 4.2.3.10 again), as the interface knows.
+            raise ConnectError("unaddressable: a broadcast address")
+        if remote.addr.is_loopback or (local.addr is not None and local.addr.is_loopback):
+            # 127/8 and ::1 never leave a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3): only a
+            # loopback interface, which sends from them, reaches them.
+            via = cx.get_source_address(remote.addr)
+            if via is None or not via.is_loopback:
+                raise ConnectError("unaddressable: a loopback address off a loopback interface")
         addr = local.addr
         if addr is None or addr.is_unspecified:
             addr = cx.get_source_address(remote.addr)

@@ -67,8 +67,10 @@ _ZERO = TcpSeqNumber(0)
 class Context(Protocol):
     """What TCP reads of its interface (`smoltcp.stack.iface.Context` is one).
 
-    TCP also reads ``max_tso_size`` (int, octets; 0: no segmentation offload) and calls
-    ``path_mtu(addr)`` (the path MTU towards a peer, octets) when present.
+    TCP also reads ``max_tso_size`` (int, octets; 0: no segmentation offload) and
+    ``broadcasts`` (the directed broadcast addresses of the interface's subnets, which
+    `TcpSocket.connect` refuses) and calls ``path_mtu(addr)`` (the path MTU towards a peer,
+    octets) when present.
     """
 
     @property
