@@ -229,15 +229,21 @@ def test_a_workload_checks_its_own_arguments(
     assert str(info.value).startswith(message), str(info.value)
 
 
-def test_a_clock_that_stands_still_stops_the_run() -> None:
-    # Frames take no time on a link without a rate, a delay or jitter: a bulk flow over one
-    # would run forever at one instant. The run gives up instead of hanging.
+def _instant_bulk(stall_events: int) -> Network:
+    """Two hosts on a link where frames take no time (no rate, delay or jitter), a bulk flow."""
     net = Network(1)
-    net.sim.stall_events = 5_000
+    net.sim.stall_events = stall_events
     a = net.add_host("a", "10.0.0.1/24")
     b = net.add_host("b", "10.0.0.2/24")
     net.add_link("l", "a", "b", LinkSpec())
     net.add_flow(Bulk("f", a, b, 5001))
+    return net
+
+
+def test_a_clock_that_stands_still_stops_the_run() -> None:
+    # Frames take no time on a link without a rate, a delay or jitter: a bulk flow over one
+    # would run forever at one instant. The run gives up instead of hanging.
+    net = _instant_bulk(stall_events=5_000)
     with pytest.raises(ClockStalled, match=r"^5000 events in a row at 0 us: the clock does"):
         net.run(1_000_000, finish=False)
     assert net.sim.now_us == 0
@@ -251,12 +257,7 @@ def test_a_clock_that_stands_still_stops_the_run() -> None:
 
 
 def test_a_stall_under_the_asyncio_loop_stops_it() -> None:
-    net = Network(1)
-    net.sim.stall_events = 5_000
-    a = net.add_host("a", "10.0.0.1/24")
-    b = net.add_host("b", "10.0.0.2/24")
-    net.add_link("l", "a", "b", LinkSpec())
-    net.add_flow(Bulk("f", a, b, 5001))
+    net = _instant_bulk(stall_events=5_000)
     loop = VirtualTimeEventLoop(net.sim)
     try:
         with pytest.raises(ClockStalled):
