@@ -7,7 +7,7 @@ import pytest
 from smoltcp.stack.iface import Counters, NeighborCache, Route, Routes
 from smoltcp.stack.testing import Harness
 from smoltcp.stack.time import Duration, Instant
-from smoltcp.wire import EthernetAddress, IpCidr, Ipv4Address
+from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv4Address
 
 A = Ipv4Address("10.0.0.1")
 B = Ipv4Address("10.0.0.2")
@@ -60,6 +60,28 @@ def test_routes_replace_update_and_types() -> None:
     with pytest.raises(TypeError):
         routes.update(lambda rs: rs.append(("x", "y")))  # type: ignore[arg-type]
     assert isinstance(next(iter(routes)), Route)
+
+
+@pytest.mark.parametrize(
+    "router", ["0.0.0.0", "255.255.255.255", "224.0.0.1", "127.0.0.1", "::", "ff02::2", "::1"]
+)
+def test_no_route_goes_through_an_address_no_router_can_have(router: str) -> None:
+    # It was taken: the interface then asked the link for the neighbour of a group, a
+    # broadcast or a loopback address (DHCP leases are filtered; the application's were not).
+    routes = Routes()
+    addr = IpAddress.parse(router)
+    prefix = IpCidr.parse("10.9.0.0/16" if addr.version == 4 else "fd09::/64")
+    default = IpCidr.parse("0.0.0.0/0" if addr.version == 4 else "::/0")
+    with pytest.raises(ValueError, match=r"is no router's address"):
+        routes.add(prefix, addr)
+    with pytest.raises(ValueError, match=r"is no router's address"):
+        if addr.version == 4:
+            routes.add_default_ipv4_route(addr)  # type: ignore[arg-type]
+        else:
+            routes.add_default_ipv6_route(addr)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"is no router's address"):
+        routes.update(lambda rs: rs.append(Route(default, addr)))
+    assert len(routes) == 0
 
 
 def test_context_source_address_selection() -> None:

@@ -8,10 +8,19 @@ from typing import NamedTuple
 from smoltcp.stack.time import Instant
 from smoltcp.wire import IpAddress, IpCidr, Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr
 
-__all__ = ["Route", "Routes"]
+__all__ = ["Route", "Routes", "check_router"]
 
 _DEFAULT_V4 = Ipv4Cidr(Ipv4Address(0), 0)
 _DEFAULT_V6 = Ipv6Cidr(Ipv6Address(0), 0)
+
+
+def check_router(addr: IpAddress) -> None:
+    """Raise ValueError when ``addr`` can be no router's address: unspecified, multicast or
+    broadcast (not unicast: RFC 1122 3.2.1.3, RFC 4291 2.7), or loopback (it never appears
+    outside a host: RFC 1122 3.2.1.3, RFC 4291 2.5.3). A route through one would send
+    neighbour requests for it on the link, and never reach a router."""
+    if not addr.is_unicast or addr.is_loopback:
+        raise ValueError(f"{addr} is no router's address (not unicast, or loopback)")
 
 
 class Route(NamedTuple):
@@ -64,11 +73,14 @@ class Routes:
         """Route ``cidr`` through ``via_router``; return the route it replaces, if any.
 
         The host bits of ``cidr`` are ignored (192.168.1.7/24 means 192.168.1.0/24).
+        TypeError for a ``via_router`` that is no address of the prefix's IP version,
+        ValueError for one no router can have (see `check_router`).
         """
         if not isinstance(cidr, IpCidr):
             raise TypeError(f"cidr must be an IpCidr, not {type(cidr).__name__}")
         if not isinstance(via_router, IpAddress) or via_router.version != cidr.address.version:
             raise TypeError("via_router must be an IpAddress of the prefix's version")
+        check_router(via_router)
         network = cidr.network()  # type: ignore[attr-defined]
         old = self.remove(network)
         self._routes.append(Route(network, via_router, expires_at))
@@ -92,6 +104,7 @@ class Routes:
         for route in routes:
             if not isinstance(route, Route):
                 raise TypeError(f"expected Route, not {type(route).__name__}")
+            check_router(route.via_router)
         self._routes = routes
         self._changed()
 
