@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from smoltcp.examples import options
@@ -134,6 +136,10 @@ def test_clock_is_monotonic_and_near_the_wall_clock():
         (["--address", "255.255.255.255/24"], "an interface address is unicast"),
         (["--mac", "01-00-5e-00-00-01"], "a host's address is unicast"),
         (["--mac", "ff-ff-ff-ff-ff-ff"], "a host's address is unicast"),
+        # A route through these raised ValueError (a traceback) once the program started.
+        (["--gateway", "0.0.0.0"], "bad gateway '0.0.0.0': 0.0.0.0 is no router's address"),
+        (["--gateway", "127.0.0.1"], "127.0.0.1 is no router's address"),
+        (["--gateway", "224.0.0.1"], "224.0.0.1 is no router's address"),
     ],
 )
 def test_addresses_an_interface_cannot_have_are_refused_at_parsing(argv, message, capsys):
@@ -160,3 +166,12 @@ def test_the_unspecified_address_is_no_peer(program, peer, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "(the unspecified address)" in err
+
+
+@pytest.mark.parametrize("text", ["::", "::1", "ff02::2", "[::1]"])
+def test_an_ipv6_gateway_no_router_can_have_is_refused(text: str) -> None:
+    from smoltcp.examples.peers import gateway6_address
+
+    with pytest.raises(argparse.ArgumentTypeError, match="bad IPv6 gateway"):
+        gateway6_address(text)
+    assert str(gateway6_address("fe80::1")) == "fe80::1"

@@ -148,3 +148,31 @@ def test_no_source_reaches_a_loopback_destination_but_on_a_loopback_interface() 
     lo = host("127.0.0.1/8", "::1/128")
     for dst, src in (("127.0.0.2", "127.0.0.1"), ("::1", "::1")):
         assert lo.iface.context.get_source_address(IpAddress.parse(dst)) == IpAddress.parse(src)
+
+
+def test_a_loopback_address_held_beside_others_never_reaches_the_wire() -> None:
+    # With 127.0.0.1/8 listed first, the off-link fallback took it as the source: connect to
+    # 8.8.8.8 sent its SYN from 127.0.0.1 through the router, while the address order decided
+    # whether a loopback local end towards our own address was refused.
+    from smoltcp.stack.socket.errors import ConnectError
+    from smoltcp.stack.tcp import TcpSocket
+    from smoltcp.wire import Ipv4Address
+
+    for order in (("127.0.0.1/8", "10.0.0.1/24"), ("10.0.0.1/24", "127.0.0.1/8")):
+        h = host(*order)
+        h.iface.routes.add_default_ipv4_route(Ipv4Address("10.0.0.254"))
+        cx = h.iface.context
+        assert cx.get_source_address(IpAddress.parse("8.8.8.8")) == Ipv4Address("10.0.0.1")
+        sock = TcpSocket(64, 64)
+        h.sockets.add(sock)
+        sock.connect(cx, ("8.8.8.8", 80), 5000)
+        assert sock.local_endpoint.addr == Ipv4Address("10.0.0.1")
+        sock.abort()
+        # A loopback end talks to loopback addresses and our own ones only.
+        with pytest.raises(ConnectError, match="unaddressable"):
+            sock.connect(cx, ("8.8.8.8", 80), ("127.0.0.1", 4000))
+        with pytest.raises(ConnectError, match="unaddressable"):
+            sock.connect(cx, ("10.0.0.2", 80), ("127.0.0.1", 4000))
+        sock.connect(cx, ("10.0.0.1", 80), ("127.0.0.1", 4000))
+        sock.abort()
+        sock.connect(cx, ("127.0.0.2", 80), ("127.0.0.1", 4000))

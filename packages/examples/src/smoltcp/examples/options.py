@@ -357,9 +357,10 @@ def add_host_options(
 
 
 def gateway_address(text: str) -> Any:
-    """Parse ``--gateway``: an IPv4 address, or "none"."""
+    """Parse ``--gateway``: an IPv4 address a router can have (`check_router`), or "none"."""
     if text.lower() == "none":
         return None
+    from smoltcp.stack.iface.route import check_router
     from smoltcp.wire import Ipv4Address
 
     value = address(text)
@@ -367,6 +368,10 @@ def gateway_address(text: str) -> Any:
         raise argparse.ArgumentTypeError(
             f"bad gateway {text!r} (want an IPv4 address or none; an IPv6 one goes to --gateway6)"
         )
+    try:
+        check_router(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"bad gateway {text!r}: {exc}") from None
     return value
 
 

@@ -161,7 +161,8 @@ class Ipv6Addresses(argparse.Action):
 
 
 def gateway6_address(text: str) -> Any:
-    """Parse ``--gateway6``: a unicast IPv6 address (often link-local), or "none"."""
+    """Parse ``--gateway6``: a unicast IPv6 address other than ::1 (often link-local), or
+    "none"."""
     if text.lower() == "none":
         return None
     from smoltcp.wire import Ipv6Address
@@ -169,9 +170,9 @@ def gateway6_address(text: str) -> Any:
     from .options import address
 
     value = address(bracketed_address(text))
-    if not isinstance(value, Ipv6Address) or value.is_multicast or value.is_unspecified:
+    if not isinstance(value, Ipv6Address) or not value.is_unicast or value.is_loopback:
         raise argparse.ArgumentTypeError(
-            f"bad IPv6 gateway {text!r} (want a unicast IPv6 address or none)"
+            f"bad IPv6 gateway {text!r} (want a unicast IPv6 address, not ::1, or none)"
         )
     return value
 

@@ -195,6 +195,18 @@ class Context:
                 return True
         return False
 
+    def loopback_ok(self, src: IpAddress, dst: IpAddress) -> bool:
+        """Return whether a packet from ``src`` to ``dst`` may leave this interface as far as
+        loopback addresses (127/8, ::1) go, which never appear outside a host (RFC 1122
+        3.2.1.3, RFC 4291 2.5.3): always when neither is one; otherwise only when each
+        loopback end lies in the interface's own prefixes (a loopback interface holds it)
+        and each other end is one of the interface's own addresses."""
+        if not (src.is_loopback or dst.is_loopback):
+            return True
+        return all(
+            self.in_same_network(a) if a.is_loopback else self.has_ip_addr(a) for a in (src, dst)
+        )
+
     def get_source_address(self, dst_addr: IpAddress) -> IpAddress | None:
         """Return the address to send from to reach ``dst_addr``, or None if we have none.
 
@@ -203,9 +215,10 @@ class Context:
         (unless under duplicate address detection or found duplicated); a link-local source
         never leaves the link, so a wider destination gets it only from the configured ones.
         IPv4: the address of the first prefix that contains ``dst_addr``, else the first IPv4
-        address (the route goes through a router). None for a loopback destination (127/8,
-        ::1) outside the interface's own prefixes: it never appears outside a host (RFC 1122
-        3.2.1.3, RFC 4291 2.5.3), and only a loopback interface, which holds it, reaches it.
+        address that is no loopback one (the route goes through a router). None for a
+        loopback destination (127/8, ::1) outside the interface's own prefixes: it never
+        appears outside a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3), and only a loopback
+        interface, which holds it, reaches it.
         Cached per destination until the addresses, their state or the hardware address
         change.
         """
@@ -226,8 +239,9 @@ class Context:
                     found = c.address
                     break
             if found is None:
+                # (Never a loopback address: it would leave the host through the router.)
                 for c in self.ip_addrs:
-                    if c.address.version == dst_addr.version:
+                    if c.address.version == dst_addr.version and not c.address.is_loopback:
                         found = c.address
                         break
         if found is not None and dst_addr.is_loopback and not self.in_same_network(dst_addr):

@@ -203,16 +203,16 @@ class RawIpSocket(Socket):
                 tx.dequeue()
                 self.tx_dropped += 1
                 continue
-            if ipr.src_addr.is_loopback or ipr.dst_addr.is_loopback:
-                # 127/8 and ::1 never leave a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3): only a
-                # loopback interface, which sends from them, takes such a packet.
-                via = cx.get_source_address(ipr.dst_addr)
-                if via is None or not via.is_loopback:
-                    tx.dequeue()
-                    self.tx_dropped += 1
-                    if log.isEnabledFor(logging.DEBUG):
-                        log.debug("drop: raw packet from or to a loopback address: %s", ipr)
-                    continue
+            # 127/8 and ::1 never leave a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3): only a
+            # loopback interface, which holds them, takes such a packet.
+            if (ipr.src_addr.is_loopback or ipr.dst_addr.is_loopback) and not cx.loopback_ok(
+                ipr.src_addr, ipr.dst_addr
+            ):
+                tx.dequeue()
+                self.tx_dropped += 1
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("drop: raw packet from or to a loopback address: %s", ipr)
+                continue
             if self._hop_limit is not None:
                 ipr = ipr._replace(hop_limit=self._hop_limit)
             if (

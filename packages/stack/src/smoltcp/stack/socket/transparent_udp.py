@@ -76,10 +76,11 @@ class TransparentUdpSocket(DatagramSocket):
 
         Raises SendError("unaddressable") when closed, for an endpoint without address or
         port, for endpoints of two IP versions, for a ``local`` address no packet may leave
-        from: multicast, broadcast (RFC 1122 3.2.1.3, RFC 4291 2.7) or loopback (127/8, ::1:
-        never outside a host, RFC 4291 2.5.3), or for a loopback ``remote`` address;
-        SendError("buffer full") when it does not fit; TypeError/ValueError naming the
-        argument for one of the wrong kind.
+        from: multicast or broadcast (RFC 1122 3.2.1.3, RFC 4291 2.7); SendError("buffer
+        full") when it does not fit; TypeError/ValueError naming the argument for one of the
+        wrong kind. A datagram from or to a loopback address (127/8, ::1: never outside a
+        host) is dropped when it would leave and counted in ``tx_dropped``, unless the
+        interface is a loopback one (see `Context.loopback_ok`).
         """
         check_bytes(data)
         check_size(len(data))
@@ -92,10 +93,8 @@ class TransparentUdpSocket(DatagramSocket):
                 raise SendError(f"unaddressable: {ep}")
         if dst.addr.version != src.addr.version:  # type: ignore[union-attr]
             raise SendError(f"unaddressable: {src} cannot send to {dst}")
-        if not src.addr.is_unicast or src.addr.is_loopback:  # type: ignore[union-attr]
+        if not src.addr.is_unicast:  # type: ignore[union-attr]
             raise SendError(f"unaddressable: no packet leaves from {src}")
-        if dst.addr.is_loopback:  # type: ignore[union-attr]
-            raise SendError(f"unaddressable: no packet leaves for {dst}")
         try:
             self._tx.enqueue(len(data), (dst, src))[:] = data
         except BufferFull:
@@ -152,6 +151,14 @@ class TransparentUdpSocket(DatagramSocket):
         if not len(tx):
             return False
         (dst, src), payload = tx.peek()
+        if (src.addr.is_loopback or dst.addr.is_loopback) and not cx.loopback_ok(
+            src.addr, dst.addr
+        ):
+            # Loopback addresses leave only a loopback interface (`Context.loopback_ok`).
+            tx.dequeue()
+            self.tx_dropped += 1
+            log.debug("drop: transparent UDP datagram %s -> %s off a loopback interface", src, dst)
+            return False
         hop = self._hop_limit or DEFAULT_HOP_LIMIT
         emit(
             ip_repr(src.addr, dst.addr, _UDP, 8 + len(payload), hop),

@@ -372,17 +372,17 @@ class TcpSocket(TcpSocketSettings):
         if remote.addr in getattr(cx, "broadcasts", ()):
             # A subnet's directed broadcast (RFC 1122 4.2.3.10 again), as the interface knows.
             raise ConnectError("unaddressable: a broadcast address")
-        if remote.addr.is_loopback or (local.addr is not None and local.addr.is_loopback):
-            # 127/8 and ::1 never leave a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3): only a
-            # loopback interface, which sends from them, reaches them.
-            via = cx.get_source_address(remote.addr)
-            if via is None or not via.is_loopback:
-                raise ConnectError("unaddressable: a loopback address off a loopback interface")
         addr = local.addr
         if addr is None or addr.is_unspecified:
             addr = cx.get_source_address(remote.addr)
             if addr is None:
                 raise ConnectError("unaddressable")
+        if remote.addr.is_loopback or addr.is_loopback:
+            # 127/8 and ::1 never leave a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3): only a
+            # loopback interface, which holds them, carries them (see `Context.loopback_ok`).
+            loopback_ok = getattr(cx, "loopback_ok", None)
+            if loopback_ok is None or not loopback_ok(addr, remote.addr):
+                raise ConnectError("unaddressable: a loopback address off a loopback interface")
         port = local.port
         if port == 0:
             # RFC 6056: a random ephemeral port, avoiding a four-tuple already in the set
