@@ -167,7 +167,8 @@ class Ipv6Ingress:
             log.log(TRACE, "rx %s", ipr)
         src = ipr.src_addr
         dst = ipr.dst_addr
-        if src.is_multicast or (src.is_loopback and not self._cx.in_same_network(src)):
+        # (::1 is the integer 1: no property call per packet.)
+        if src.is_multicast or (src._int == 1 and not self._cx.in_same_network(src)):
             # ::1 never leaves a node (RFC 4291 2.5.3), unless the interface is a loopback
             # itself (its own prefix holds it); an answer would go to it.
             self._drop("bad-source")

@@ -130,8 +130,9 @@ class Dhcpv4Socket(Socket):
     ``max_lease_time`` (seconds or None) caps the lease the server grants, which shortens the
     renewal times with it; ``client_identifier`` (octets) is sent as option 61.
     Bad or foreign messages are dropped and counted in ``counters`` (reason -> count); a
-    router no host is reached through (not unicast, our own address, the subnet's broadcast)
-    is left out of the lease and counted ``bad-router``.
+    router no host is reached through (0/8, loopback, multicast, 240/4 and the limited
+    broadcast, our own address, the subnet's broadcast) is left out of the lease and counted
+    ``bad-router``.
     """
 
     __slots__ = (
