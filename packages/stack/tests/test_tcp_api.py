@@ -133,9 +133,21 @@ def test_the_state_observer_sees_each_change_and_may_refuse_one() -> None:
 
 
 @pytest.mark.parametrize(
-    "remote", ["255.255.255.255", "192.168.69.255", "224.0.0.251", "239.1.2.3", "ff02::1"]
+    ("remote", "local"),
+    [
+        ("255.255.255.255", 0),
+        ("192.168.69.255", 0),
+        ("224.0.0.251", 0),
+        ("239.1.2.3", 0),
+        ("ff02::1", 0),
+        # From such a local address (the SYN left, and the peer dropped it as a bad source).
+        ("192.168.69.2", ("224.0.0.1", 4000)),
+        ("192.168.69.2", ("255.255.255.255", 4000)),
+        ("192.168.69.2", ("192.168.69.255", 4000)),
+        ("fd00::2", ("ff02::1", 4000)),
+    ],
 )
-def test_connect_to_a_broadcast_or_multicast_address_is_refused(remote: str) -> None:
+def test_connect_to_a_broadcast_or_multicast_address_is_refused(remote: str, local: object) -> None:
     # RFC 1122 4.2.3.10: an OPEN naming a broadcast or multicast remote address is an error
     # (Linux: ENETUNREACH); no SYN may leave for it. Found by fuzz/targets.py's app target.
     from smoltcp.stack.iface import Config, Interface
@@ -152,7 +164,7 @@ def test_connect_to_a_broadcast_or_multicast_address_is_refused(remote: str) -> 
     sock = TcpSocket(64, 64)
     sockets.add(sock)
     with pytest.raises(ConnectError, match="unaddressable"):
-        sock.connect(iface.context, (remote, 80), 0)
+        sock.connect(iface.context, (remote, 80), local)
     assert sock.state is TcpState.CLOSED
     iface.poll(Instant.ZERO, dev, sockets)
     # Nothing but the interface's own reports (IGMP, MLD) leaves: no TCP segment.

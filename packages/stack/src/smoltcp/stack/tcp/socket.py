@@ -359,8 +359,8 @@ class TcpSocket(TcpSocketSettings):
         address the source address for the route. Raises TypeError or ValueError (naming the
         argument) for a value of the wrong kind, a port outside 0..65535 or an address that
         does not parse; `ConnectError` when the socket is already open or an endpoint is
-        unusable (no remote address or port, a broadcast or multicast remote address, which
-        RFC 1122 4.2.3.10 says an OPEN must refuse, a loopback address at either end on an
+        unusable (no remote address or port, a broadcast or multicast address at either end,
+        which RFC 1122 4.2.3.10 and 3.2.1.3 refuse, a loopback address at either end on an
         interface that is no loopback, no route).
         """
         remote = to_endpoint(remote_endpoint, "remote_endpoint", port_alone=False)
@@ -377,6 +377,9 @@ class TcpSocket(TcpSocketSettings):
             addr = cx.get_source_address(remote.addr)
             if addr is None:
                 raise ConnectError("unaddressable")
+        elif not addr.is_unicast or addr in getattr(cx, "broadcasts", ()):
+            # No segment leaves from a group or a broadcast address (RFC 1122 3.2.1.3).
+            raise ConnectError(f"unaddressable: no segment leaves from {addr}")
         if remote.addr.is_loopback or addr.is_loopback:
             # 127/8 and ::1 never leave a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3): only a
             # loopback interface, which holds them, carries them (see `Context.loopback_ok`).
