@@ -70,7 +70,8 @@ class Context(Protocol):
     TCP also reads ``max_tso_size`` (int, octets; 0: no segmentation offload) and
     ``broadcasts`` (the directed broadcast addresses of the interface's subnets, which
     `TcpSocket.connect` refuses) and calls ``path_mtu(addr)`` (the path MTU towards a peer,
-    octets) when present.
+    octets) and ``loopback_ok(src, dst)`` (whether loopback ends may leave: without it,
+    `TcpSocket.connect` refuses them) when present.
     """
 
     @property
