@@ -41,6 +41,8 @@ MAX_HOSTS = 10_000
 """The most hosts a scenario may have: each is a whole stack (about 70 KB, 2 ms to build)."""
 MAX_SECONDS = 10_000_000.0
 """The longest time a scenario gives (``duration_s`` and every ``*_ms`` key): about 115 days."""
+MAX_RATE_BPS = 10**12
+"""The fastest link of a scenario (1 Tbit/s): past it, a run would take all but forever."""
 
 
 class ScenarioError(ValueError):
@@ -237,11 +239,8 @@ def _link_spec(t: _Table, base: dict[str, Any] | None = None) -> LinkSpec:
     return spec
 
 
-MAX_RATE_BPS = 10**12
-"""The fastest link of a scenario (1 Tbit/s): past it, a run would take all but forever."""
-
-
 def _rate(t: _Table) -> int | None:
+    """Read ``rate_bps``: positive, at most `MAX_RATE_BPS`, or None (no serialisation)."""
     # Frames take under a microsecond above about 10 Gbit/s: the simulator has that many
     # more events per simulated second, and a typing mistake of a few digits would take
     # years of computing to run.
