@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from scapy.layers.inet import UDP
+from scapy.layers.inet6 import IPv6
+from scapy.layers.l2 import Ether
 
 from smoltcp.stack.socket import BindError, RecvError, SendError, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness, arp, ethernet, ipv4, udp
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpEndpoint, Ipv4Address
+from smoltcp.wire import IpCidr, IpEndpoint, Ipv4Address
 
 US = "192.168.69.1"
 PEER = "192.168.69.2"
@@ -191,3 +194,59 @@ def test_poll_at_is_now_while_data_waits() -> None:
     t = Instant.from_secs(3)
     assert h.iface.poll_at(t, h.sockets) == t
     assert h.iface.poll_delay(t, h.sockets).total_micros() == 0
+
+
+@pytest.mark.parametrize(
+    ("bound", "to"),
+    [
+        ("224.0.0.251", "224.0.0.251"),  # mDNS: a query to the group, from the group's port
+        ("224.0.0.251", PEER),  # a unicast answer (RFC 6762 6)
+        ("255.255.255.255", "255.255.255.255"),
+        ("192.168.69.255", PEER),  # the subnet's directed broadcast, known to the interface
+    ],
+)
+def test_a_socket_bound_to_a_group_or_broadcast_sends_from_the_interface_address(
+    bound: str, to: str
+) -> None:
+    # RFC 1122 3.2.1.3: a source is unicast. The datagrams left from the bound group or
+    # broadcast address; Linux sends them from the interface's address for the destination.
+    h, sock = setup(port=(bound, 5353))
+    for _ in range(2):  # the second through the per-datagram path the first one set up
+        sock.send_to(b"q", (to, 5353))
+        (out,) = h.decode(h.poll())
+        assert out.ip["src"] == US and out.ip["dst"] == to and out.udp["sport"] == 5353
+        assert not out.errors
+    assert sock.endpoint == IpEndpoint.parse(f"{bound}:5353")  # still filters by it
+
+
+def test_a_socket_bound_to_an_ipv6_group_sends_from_the_link_local_address() -> None:
+    h = Harness(cidr="fdaa::1/64")
+    sock = UdpSocket(PacketBuffer(1, 64), PacketBuffer(4, 256))
+    sock.bind(("ff02::fb", 5353))
+    h.sockets.add(sock)
+    sock.send_to(b"q", ("ff02::fb", 5353))
+    (out,) = h.poll()
+    ip = Ether(out)[IPv6]
+    assert (ip.src, ip.dst, ip[UDP].sport) == ("fe80::ff:fe00:1", "ff02::fb", 5353)
+
+
+def test_a_socket_bound_to_a_group_with_no_source_for_the_destination_drops() -> None:
+    # No IPv4 address to send from: dropped and counted, as for an unbound socket.
+    h = Harness(cidr="fdaa::1/64")
+    sock = UdpSocket(PacketBuffer(1, 64), PacketBuffer(4, 256))
+    sock.bind(("224.0.0.251", 5353))
+    h.sockets.add(sock)
+    sock.send_to(b"q", ("224.0.0.251", 5353))
+    assert h.poll() == []
+    assert sock.tx_dropped == 1 and sock.send_queue == 0
+
+
+def test_a_bound_address_that_becomes_a_directed_broadcast_is_no_longer_a_source() -> None:
+    # What the bound address is follows the interface's addresses (decided again when they
+    # change, not once per socket).
+    h, sock = setup(port=("10.0.0.255", 5000))
+    sock.send_to(b"a", (PEER, 9))
+    assert h.decode(h.poll())[0].ip["src"] == "10.0.0.255"
+    h.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse("10.0.0.1/24")))
+    sock.send_to(b"b", (PEER, 9))
+    assert h.decode(h.poll())[0].ip["src"] == US

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Hashable
 from typing import Any
 
-from smoltcp.stack.storage import BufferEmpty, BufferFull
+from smoltcp.stack.storage import BufferEmpty, BufferFull, PacketBuffer
 from smoltcp.stack.time import Instant
 from smoltcp.wire import IpAddress, IpEndpoint
 from smoltcp.wire.ip import ip_repr
@@ -79,9 +79,28 @@ class UdpSocket(DatagramSocket):
     A datagram that arrives when the receive buffer is full is dropped and counted in
     ``rx_dropped``. Datagrams to a multicast group leave with `multicast_hop_limit` (1 by
     default: the link only), all others with `hop_limit` (64 by default).
+
+    A datagram leaves from the bound address, or, when the socket is bound to none, to a
+    multicast group or to a broadcast address (which it then receives on), from the
+    interface's address for the destination (`Context.get_source_address`): a source is
+    always unicast (RFC 1122 3.2.1.3, RFC 4291 2.7). A datagram with no source to leave from
+    is dropped when it would leave and counted in ``tx_dropped``.
     """
 
-    __slots__ = ()
+    # _src: the bound address datagrams leave from, or None (bound to none, to a group or to
+    # the limited broadcast: the interface chooses per destination). _vetted: the
+    # ``cx.broadcasts`` under which _src was last found fit to send from (see `_vet`).
+    __slots__ = ("_src", "_vetted")
+
+    def __init__(
+        self,
+        # Any: the socket keeps each datagram's remote endpoint beside it.
+        rx_buffer: PacketBuffer[Any] | int,
+        tx_buffer: PacketBuffer[Any] | int,  # Any: as rx_buffer
+    ) -> None:
+        super().__init__(rx_buffer, tx_buffer)
+        self._src: IpAddress | None = None
+        self._vetted: frozenset[IpAddress] | None = None
 
     # -- the user's API -----------------------------------------------------------------------
 
@@ -104,21 +123,31 @@ class UdpSocket(DatagramSocket):
     def bind(self, endpoint: Any) -> None:
         """Bind to ``endpoint``: a port, ``(addr, port)`` or an `IpEndpoint`.
 
-        Raises BindError("unaddressable") for port 0 and BindError("already bound") when bound.
+        An address filters what the socket receives. Datagrams leave from it when it is
+        unicast; from a multicast group or a broadcast address they leave from the
+        interface's address for their destination instead, as with Linux. Raises
+        BindError("unaddressable") for port 0 and BindError("already bound") when bound.
         """
         ep = to_endpoint(endpoint)
         if ep.port == 0:
             raise BindError("unaddressable: port 0")
-        if ep.addr is not None and ep.addr.is_unspecified:
+        addr = ep.addr
+        if addr is not None and addr.is_unspecified:
             ep = IpEndpoint(None, ep.port)
+            addr = None
         if self._endpoint is not None:
             raise BindError("already bound")
         self._endpoint = ep
+        # What the bound address means for sending, decided here once rather than per
+        # datagram. (A subnet's directed broadcast is known only to the interface: `_vet`.)
+        self._src = None if addr is None or not addr.is_unicast else addr
+        self._vetted = None
         self._rebind()
 
     def close(self) -> None:
         """Unbind and drop every queued datagram."""
         self._endpoint = None
+        self._src = self._vetted = None
         self._rx.clear()
         self._tx.clear()
         self._rebind()
@@ -241,9 +270,11 @@ class UdpSocket(DatagramSocket):
                 tx.clear()
                 return False
             remote, payload = tx.peek()
-            src = ep.addr
-            if src is None:
-                src = cx.get_source_address(remote.addr)
+            src = self._src
+            if src is None or self._vetted is not cx.broadcasts:
+                # Bound to no unicast address, or the bound one not yet found fit under the
+                # interface's present addresses (the one attribute test per datagram).
+                src = cx.get_source_address(remote.addr) if src is None else self._vet(cx, remote)
                 if src is None:
                     tx.dequeue()
                     self.tx_dropped += 1
@@ -262,6 +293,23 @@ class UdpSocket(DatagramSocket):
             tx.dequeue()
             return True
         return False
+
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
+    def _vet(self, cx: Any, remote: IpEndpoint) -> IpAddress | None:
+        """Return the source of a datagram to ``remote`` from the bound unicast address, or
+        None: the slow path of `dispatch`, taken until the address is found fit to send from
+        under the interface's present addresses.
+
+        A subnet's directed broadcast is no source (RFC 1122 3.2.1.3): the socket then sends
+        from the interface's address for the destination, as when bound to the limited
+        broadcast, and keeps asking (the interface's addresses may change).
+        """
+        src = self._src
+        if src in cx.broadcasts:
+            chosen: IpAddress | None = cx.get_source_address(remote.addr)
+            return chosen
+        self._vetted = cx.broadcasts
+        return src
 
     # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def poll_at(self, cx: Any) -> Instant | None:
