@@ -17,7 +17,7 @@ from smoltcp.stack.socket import (
 )
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness, arp, ethernet, icmp_echo, icmp_message, ipv4, udp
-from smoltcp.wire import IpCidr, IpEndpoint, Ipv4Address
+from smoltcp.wire import IpAddress, IpCidr, IpEndpoint, Ipv4Address
 from smoltcp.wire.ipv4 import IpProtocol
 
 US = "192.168.69.1"
@@ -232,3 +232,16 @@ def test_raw_socket_recv_into_truncates() -> None:
     buf = bytearray(8)
     assert sock.recv_into(buf) == 8 and buf == packet[:8]
     assert not sock.can_recv()
+
+
+@pytest.mark.parametrize("to", ["127.0.0.1", "::1"])
+def test_icmp_socket_sends_nothing_to_a_loopback_address_off_a_loopback_interface(to: str) -> None:
+    # As for UDP and raw sockets: the interface has no source address for it (an ICMP
+    # socket never sends from a bound address), so the message is dropped and counted.
+    h = harness()
+    h.iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::1/64")))
+    sock = icmp_socket(h, 0x77)
+    echo = icmp_echo(0x77, 1) if ":" not in to else struct.pack("!BBHHH", 128, 0, 0, 0x77, 1)
+    sock.send_to(echo, IpAddress.parse(to))
+    assert h.poll() == []
+    assert sock.tx_dropped == 1

@@ -83,14 +83,19 @@ class UdpSocket(DatagramSocket):
     A datagram leaves from the bound address, or, when the socket is bound to none, to a
     multicast group or to a broadcast address (which it then receives on), from the
     interface's address for the destination (`Context.get_source_address`): a source is
-    always unicast (RFC 1122 3.2.1.3, RFC 4291 2.7). A datagram with no source to leave from
-    is dropped when it would leave and counted in ``tx_dropped``.
+    always unicast (RFC 1122 3.2.1.3, RFC 4291 2.7). A loopback address (127/8, ::1) at
+    either end leaves only a loopback interface that holds it (`Context.loopback_ok`): it
+    never appears outside a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3). A datagram with no
+    source to leave from, or with a loopback end elsewhere, is dropped when it would leave
+    and counted in ``tx_dropped``.
     """
 
     # _src: the bound address datagrams leave from, or None (bound to none, to a group or to
     # the limited broadcast: the interface chooses per destination). _vetted: the
-    # ``cx.broadcasts`` under which _src was last found fit to send from (see `_vet`).
-    __slots__ = ("_src", "_vetted")
+    # ``cx.broadcasts`` under which _src was last found fit to send from (see `_vet`), None
+    # while datagrams need the slow path. _loopback_queued: queued datagrams to a loopback
+    # address from _src, which each take the slow path.
+    __slots__ = ("_loopback_queued", "_src", "_vetted")
 
     def __init__(
         self,
@@ -101,6 +106,7 @@ class UdpSocket(DatagramSocket):
         super().__init__(rx_buffer, tx_buffer)
         self._src: IpAddress | None = None
         self._vetted: frozenset[IpAddress] | None = None
+        self._loopback_queued = 0
 
     # -- the user's API -----------------------------------------------------------------------
 
@@ -142,12 +148,14 @@ class UdpSocket(DatagramSocket):
         # datagram. (A subnet's directed broadcast is known only to the interface: `_vet`.)
         self._src = None if addr is None or not addr.is_unicast else addr
         self._vetted = None
+        self._loopback_queued = 0
         self._rebind()
 
     def close(self) -> None:
         """Unbind and drop every queued datagram."""
         self._endpoint = None
         self._src = self._vetted = None
+        self._loopback_queued = 0
         self._rx.clear()
         self._tx.clear()
         self._rebind()
@@ -185,6 +193,9 @@ class UdpSocket(DatagramSocket):
 
         Fill it before the next poll. Raises SendError("unaddressable") when unbound or for
         a remote without address or port, SendError("buffer full") when it does not fit.
+        Whether the datagram may leave depends on the interface that sends it: one from or
+        to a loopback address off a loopback interface, or with no source address for the
+        remote, is dropped then and counted in ``tx_dropped`` (see the class).
         """
         check_size(size)
         remote = self._check_send(endpoint)
@@ -194,6 +205,14 @@ class UdpSocket(DatagramSocket):
             raise SendError("buffer full") from None
         except ValueError:
             raise SendError(f"buffer full: {size} octets exceed the buffer") from None
+        if self._src is not None:
+            dst = remote.addr
+            if dst is not None and dst.is_loopback:
+                # From a fixed source: `dispatch` vets this datagram (the source chosen for an
+                # unbound socket is vetted by `Context.get_source_address`, which has none for
+                # a loopback destination the interface does not hold).
+                self._loopback_queued += 1
+                self._vetted = None
         self._wake()
         return view
 
@@ -279,7 +298,12 @@ class UdpSocket(DatagramSocket):
                     tx.dequeue()
                     self.tx_dropped += 1
                     if log.isEnabledFor(logging.DEBUG):
-                        log.debug("drop: no source address to reach %s", remote.addr)
+                        log.debug(
+                            "drop: no source address to reach %s from %s (a loopback end off "
+                            "a loopback interface, or no address for it)",
+                            remote.addr,
+                            ep.addr or "any address",
+                        )
                     continue
             udp = UdpRepr(ep.port, remote.port, payload)
             dst = remote.addr
@@ -296,19 +320,31 @@ class UdpSocket(DatagramSocket):
 
     # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def _vet(self, cx: Any, remote: IpEndpoint) -> IpAddress | None:
-        """Return the source of a datagram to ``remote`` from the bound unicast address, or
-        None: the slow path of `dispatch`, taken until the address is found fit to send from
-        under the interface's present addresses.
+        """Return the source of the next datagram, to ``remote``, from the bound unicast
+        address, or None to drop it: the slow path of `dispatch`, taken until the address is
+        found fit to send from under the interface's present addresses, and for each
+        datagram from or to a loopback address.
 
         A subnet's directed broadcast is no source (RFC 1122 3.2.1.3): the socket then sends
         from the interface's address for the destination, as when bound to the limited
-        broadcast, and keeps asking (the interface's addresses may change).
+        broadcast, and keeps asking (the interface's addresses may change). A loopback end
+        leaves only a loopback interface that holds it (`Context.loopback_ok`).
         """
         src = self._src
+        dst = remote.addr
+        # dispatch takes this path only from a bound unicast address; send checked dst.
+        assert src is not None and dst is not None
+        to_loopback = dst.is_loopback
+        if to_loopback:
+            self._loopback_queued -= 1  # dispatch takes it off the queue, sent or dropped
         if src in cx.broadcasts:
-            chosen: IpAddress | None = cx.get_source_address(remote.addr)
+            chosen: IpAddress | None = cx.get_source_address(dst)
             return chosen
-        self._vetted = cx.broadcasts
+        from_loopback = src.is_loopback
+        if (from_loopback or to_loopback) and not cx.loopback_ok(src, dst):
+            return None
+        if not (from_loopback or self._loopback_queued):
+            self._vetted = cx.broadcasts
         return src
 
     # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
