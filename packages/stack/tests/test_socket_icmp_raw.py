@@ -137,6 +137,9 @@ def test_icmp_socket_errors() -> None:
     sock = IcmpSocket(PacketBuffer(1, 64), PacketBuffer(1, 64))
     with pytest.raises(SendError):
         sock.send_to(b"\x08\0\0\0\0\0\0\0", Ipv4Address("0.0.0.0"))
+    # ::ffff:0:0/96 never appears on the wire (RFC 4291 2.5.5.2): an ICMPv6 echo left for it.
+    with pytest.raises(SendError, match="IPv4-mapped"):
+        sock.send_to(b"\x80\0\0\0\0\0\0\0", IpAddress.parse("::ffff:192.168.69.2"))
     with pytest.raises(SendError, match="malformed"):
         sock.send_to(b"\x08", Ipv4Address(PEER))
     with pytest.raises(RecvError):

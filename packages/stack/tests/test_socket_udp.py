@@ -134,6 +134,10 @@ def test_send_errors() -> None:
         sock.send_to(b"x", (PEER, 0))
     with pytest.raises(SendError, match="unaddressable"):
         sock.send_to(b"x", IpEndpoint(None, 5))
+    # RFC 4291 2.5.5.2: ::ffff:0:0/96 never appears on the wire; it left as an IPv6
+    # destination (the stack has no dual-stack sockets).
+    with pytest.raises(SendError, match="IPv4-mapped"):
+        sock.send_to(b"x", ("::ffff:192.168.69.2", 1))
     with pytest.raises(SendError, match="buffer full"):
         sock.send_to(b"x" * 5000, (PEER, 1))
     for _ in range(8):
@@ -147,6 +151,9 @@ def test_bind_errors() -> None:
     sock = UdpSocket(PacketBuffer(1, 16), PacketBuffer(1, 16))
     with pytest.raises(BindError):
         sock.bind(0)
+    # No dual-stack sockets: an IPv4-mapped address would be an IPv6 source on the wire.
+    with pytest.raises(BindError, match="unaddressable"):
+        sock.bind(("::ffff:192.168.69.1", 53))
     sock.bind(("0.0.0.0", 53))
     assert sock.endpoint == IpEndpoint(None, 53)
     with pytest.raises(BindError, match="already bound"):

@@ -8,7 +8,7 @@ from typing import Any
 
 from smoltcp.stack.storage import BufferEmpty, BufferFull, PacketBuffer
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpAddress, IpEndpoint
+from smoltcp.wire import IpAddress, IpEndpoint, Ipv6Address
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
 from smoltcp.wire.udp import UdpRepr
@@ -132,7 +132,9 @@ class UdpSocket(DatagramSocket):
         An address filters what the socket receives. Datagrams leave from it when it is
         unicast; from a multicast group or a broadcast address they leave from the
         interface's address for their destination instead, as with Linux. Raises
-        BindError("unaddressable") for port 0 and BindError("already bound") when bound.
+        BindError("unaddressable") for port 0 or an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``,
+        never on the wire: RFC 4291 2.5.5.2; this stack has no dual-stack sockets), and
+        BindError("already bound") when bound.
         """
         ep = to_endpoint(endpoint)
         if ep.port == 0:
@@ -141,6 +143,8 @@ class UdpSocket(DatagramSocket):
         if addr is not None and addr.is_unspecified:
             ep = IpEndpoint(None, ep.port)
             addr = None
+        if type(addr) is Ipv6Address and addr.is_ipv4_mapped:
+            raise BindError(f"unaddressable: {addr} is IPv4-mapped (bind to the IPv4 address)")
         if self._endpoint is not None:
             raise BindError("already bound")
         self._endpoint = ep
@@ -183,8 +187,13 @@ class UdpSocket(DatagramSocket):
         if self._endpoint is None:
             raise SendError("unaddressable: the socket is not bound")
         remote = endpoint if type(endpoint) is IpEndpoint else to_endpoint(endpoint, "endpoint")
-        if remote.port == 0 or remote.addr is None or remote.addr.is_unspecified:
+        addr = remote.addr
+        if remote.port == 0 or addr is None or addr.is_unspecified:
             raise SendError(f"unaddressable: {remote}")
+        if type(addr) is Ipv6Address and addr._int >> 32 == 0xFFFF:
+            # ::ffff:0:0/96, never on the wire (RFC 4291 2.5.5.2, RFC 4942 2.2); an int test,
+            # as every datagram comes this way.
+            raise SendError(f"unaddressable: {addr} is IPv4-mapped (send to the IPv4 address)")
         return remote
 
     # Any: whatever to_endpoint accepts (an endpoint, a port, a pair or text), checked there.
@@ -192,7 +201,9 @@ class UdpSocket(DatagramSocket):
         """Queue a datagram of ``size`` octets to ``endpoint``; return the view to fill.
 
         Fill it before the next poll. Raises SendError("unaddressable") when unbound or for
-        a remote without address or port, SendError("buffer full") when it does not fit.
+        a remote without address or port or with an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``,
+        which never appears on the wire: RFC 4291 2.5.5.2; this stack has no dual-stack
+        sockets), SendError("buffer full") when it does not fit.
         Whether the datagram may leave depends on the interface that sends it: one from or
         to a loopback address off a loopback interface, or with no source address for the
         remote, is dropped then and counted in ``tx_dropped`` (see the class).
