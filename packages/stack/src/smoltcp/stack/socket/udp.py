@@ -188,11 +188,12 @@ class UdpSocket(DatagramSocket):
             raise SendError("unaddressable: the socket is not bound")
         remote = endpoint if type(endpoint) is IpEndpoint else to_endpoint(endpoint, "endpoint")
         addr = remote.addr
-        if remote.port == 0 or addr is None or addr.is_unspecified:
+        # Int tests, as every datagram comes this way: the unspecified address is the int 0
+        # in both versions, ::ffff:0:0/96 the IPv6 ints whose upper 96 bits are 0xffff.
+        if remote.port == 0 or addr is None or addr._int == 0:
             raise SendError(f"unaddressable: {remote}")
         if type(addr) is Ipv6Address and addr._int >> 32 == 0xFFFF:
-            # ::ffff:0:0/96, never on the wire (RFC 4291 2.5.5.2, RFC 4942 2.2); an int test,
-            # as every datagram comes this way.
+            # Never on the wire (RFC 4291 2.5.5.2, RFC 4942 2.2).
             raise SendError(f"unaddressable: {addr} is IPv4-mapped (send to the IPv4 address)")
         return remote
 
@@ -218,7 +219,9 @@ class UdpSocket(DatagramSocket):
             raise SendError(f"buffer full: {size} octets exceed the buffer") from None
         if self._src is not None:
             dst = remote.addr
-            if dst is not None and dst.is_loopback:
+            # Int tests first (127/8 is 127 in an int's top octet of 32 bits, ::1 the int 1):
+            # the property call only for those.
+            if dst is not None and (dst._int >> 24 == 127 or dst._int == 1) and dst.is_loopback:
                 # From a fixed source: `dispatch` vets this datagram (the source chosen for an
                 # unbound socket is vetted by `Context.get_source_address`, which has none for
                 # a loopback destination the interface does not hold).
