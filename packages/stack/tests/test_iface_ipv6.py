@@ -244,6 +244,19 @@ def test_a_loopback_source_is_dropped_and_never_answered() -> None:
     assert h.iface.counters.icmp_echo_replies_sent == 0
 
 
+def test_an_ipv4_mapped_source_is_dropped_and_never_answered() -> None:
+    # RFC 4291 2.5.5.2, RFC 4942 2.2: ::ffff:0:0/96 never appears on the wire (a forged one
+    # passes IPv4 filters of a dual-stack peer). The stack answered such an echo request.
+    h = harness()
+    for ip in (
+        IPv6(src="::ffff:192.0.2.1", dst=US) / ICMPv6EchoRequest(id=1, seq=1),
+        IPv6(src="::ffff:192.0.2.1", dst=US) / UDP(sport=4000, dport=9),
+    ):
+        assert h.feed(frame(ip)) == []
+    assert h.dropped["bad-source"] == 2
+    assert h.iface.counters.icmp_echo_replies_sent == 0
+
+
 def test_ip_medium_echo_over_ipv6() -> None:
     h = Harness(medium=Medium.IP, cidr=f"{US}/64")
     (out,) = h.feed(bytes(IPv6(src=PEER, dst=US) / ICMPv6EchoRequest(id=1, seq=2)))

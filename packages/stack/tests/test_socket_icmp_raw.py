@@ -17,7 +17,7 @@ from smoltcp.stack.socket import (
 )
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness, arp, ethernet, icmp_echo, icmp_message, ipv4, udp
-from smoltcp.wire import IpCidr, IpEndpoint, Ipv4Address
+from smoltcp.wire import IpAddress, IpCidr, IpEndpoint, Ipv4Address
 from smoltcp.wire.ipv4 import IpProtocol
 
 US = "192.168.69.1"
@@ -137,6 +137,9 @@ def test_icmp_socket_errors() -> None:
     sock = IcmpSocket(PacketBuffer(1, 64), PacketBuffer(1, 64))
     with pytest.raises(SendError):
         sock.send_to(b"\x08\0\0\0\0\0\0\0", Ipv4Address("0.0.0.0"))
+    # ::ffff:0:0/96 never appears on the wire (RFC 4291 2.5.5.2): an ICMPv6 echo left for it.
+    with pytest.raises(SendError, match="IPv4-mapped"):
+        sock.send_to(b"\x80\0\0\0\0\0\0\0", IpAddress.parse("::ffff:192.168.69.2"))
     with pytest.raises(SendError, match="malformed"):
         sock.send_to(b"\x08", Ipv4Address(PEER))
     with pytest.raises(RecvError):
@@ -232,3 +235,16 @@ def test_raw_socket_recv_into_truncates() -> None:
     buf = bytearray(8)
     assert sock.recv_into(buf) == 8 and buf == packet[:8]
     assert not sock.can_recv()
+
+
+@pytest.mark.parametrize("to", ["127.0.0.1", "::1"])
+def test_icmp_socket_sends_nothing_to_a_loopback_address_off_a_loopback_interface(to: str) -> None:
+    # As for UDP and raw sockets: the interface has no source address for it (an ICMP
+    # socket never sends from a bound address), so the message is dropped and counted.
+    h = harness()
+    h.iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::1/64")))
+    sock = icmp_socket(h, 0x77)
+    echo = icmp_echo(0x77, 1) if ":" not in to else struct.pack("!BBHHH", 128, 0, 0, 0x77, 1)
+    sock.send_to(echo, IpAddress.parse(to))
+    assert h.poll() == []
+    assert sock.tx_dropped == 1

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import pytest
+from scapy.layers.inet import IP, UDP
+from scapy.layers.inet6 import IPv6
+from scapy.layers.l2 import Ether
 
 from smoltcp.stack.socket import BindError, RecvError, SendError, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness, arp, ethernet, ipv4, udp
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpEndpoint, Ipv4Address
+from smoltcp.wire import (
+    EthernetAddress,
+    IpAddress,
+    IpCidr,
+    IpEndpoint,
+    Ipv4Address,
+    Ipv6Address,
+    Medium,
+)
 
 US = "192.168.69.1"
 PEER = "192.168.69.2"
@@ -123,6 +134,10 @@ def test_send_errors() -> None:
         sock.send_to(b"x", (PEER, 0))
     with pytest.raises(SendError, match="unaddressable"):
         sock.send_to(b"x", IpEndpoint(None, 5))
+    # RFC 4291 2.5.5.2: ::ffff:0:0/96 never appears on the wire; it left as an IPv6
+    # destination (the stack has no dual-stack sockets).
+    with pytest.raises(SendError, match="IPv4-mapped"):
+        sock.send_to(b"x", ("::ffff:192.168.69.2", 1))
     with pytest.raises(SendError, match="buffer full"):
         sock.send_to(b"x" * 5000, (PEER, 1))
     for _ in range(8):
@@ -136,6 +151,9 @@ def test_bind_errors() -> None:
     sock = UdpSocket(PacketBuffer(1, 16), PacketBuffer(1, 16))
     with pytest.raises(BindError):
         sock.bind(0)
+    # No dual-stack sockets: an IPv4-mapped address would be an IPv6 source on the wire.
+    with pytest.raises(BindError, match="unaddressable"):
+        sock.bind(("::ffff:192.168.69.1", 53))
     sock.bind(("0.0.0.0", 53))
     assert sock.endpoint == IpEndpoint(None, 53)
     with pytest.raises(BindError, match="already bound"):
@@ -191,3 +209,131 @@ def test_poll_at_is_now_while_data_waits() -> None:
     t = Instant.from_secs(3)
     assert h.iface.poll_at(t, h.sockets) == t
     assert h.iface.poll_delay(t, h.sockets).total_micros() == 0
+
+
+@pytest.mark.parametrize(
+    ("bound", "to"),
+    [
+        ("224.0.0.251", "224.0.0.251"),  # mDNS: a query to the group, from the group's port
+        ("224.0.0.251", PEER),  # a unicast answer (RFC 6762 6)
+        ("255.255.255.255", "255.255.255.255"),
+        ("192.168.69.255", PEER),  # the subnet's directed broadcast, known to the interface
+    ],
+)
+def test_a_socket_bound_to_a_group_or_broadcast_sends_from_the_interface_address(
+    bound: str, to: str
+) -> None:
+    # RFC 1122 3.2.1.3: a source is unicast. The datagrams left from the bound group or
+    # broadcast address; Linux sends them from the interface's address for the destination.
+    h, sock = setup(port=(bound, 5353))
+    for _ in range(2):  # the second through the per-datagram path the first one set up
+        sock.send_to(b"q", (to, 5353))
+        (out,) = h.decode(h.poll())
+        assert out.ip["src"] == US and out.ip["dst"] == to and out.udp["sport"] == 5353
+        assert not out.errors
+    assert sock.endpoint == IpEndpoint.parse(f"{bound}:5353")  # still filters by it
+
+
+def test_a_socket_bound_to_an_ipv6_group_sends_from_the_link_local_address() -> None:
+    h = Harness(cidr="fdaa::1/64")
+    sock = UdpSocket(PacketBuffer(1, 64), PacketBuffer(4, 256))
+    sock.bind(("ff02::fb", 5353))
+    h.sockets.add(sock)
+    sock.send_to(b"q", ("ff02::fb", 5353))
+    (out,) = h.poll()
+    ip = Ether(out)[IPv6]
+    assert (ip.src, ip.dst, ip[UDP].sport) == ("fe80::ff:fe00:1", "ff02::fb", 5353)
+
+
+def test_a_socket_bound_to_a_group_with_no_source_for_the_destination_drops() -> None:
+    # No IPv4 address to send from: dropped and counted, as for an unbound socket.
+    h = Harness(cidr="fdaa::1/64")
+    sock = UdpSocket(PacketBuffer(1, 64), PacketBuffer(4, 256))
+    sock.bind(("224.0.0.251", 5353))
+    h.sockets.add(sock)
+    sock.send_to(b"q", ("224.0.0.251", 5353))
+    assert h.poll() == []
+    assert sock.tx_dropped == 1 and sock.send_queue == 0
+
+
+def test_a_bound_address_that_becomes_a_directed_broadcast_is_no_longer_a_source() -> None:
+    # What the bound address is follows the interface's addresses (decided again when they
+    # change, not once per socket).
+    h, sock = setup(port=("10.0.0.255", 5000))
+    sock.send_to(b"a", (PEER, 9))
+    assert h.decode(h.poll())[0].ip["src"] == "10.0.0.255"
+    h.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse("10.0.0.1/24")))
+    sock.send_to(b"b", (PEER, 9))
+    assert h.decode(h.poll())[0].ip["src"] == US
+
+
+@pytest.mark.parametrize(
+    ("cidr", "bound", "to"),
+    [
+        ("192.168.69.1/24", "127.0.0.1", PEER),
+        ("192.168.69.1/24", US, "127.0.0.1"),
+        ("192.168.69.1/24", None, "127.0.0.1"),
+        ("fdaa::1/64", "::1", "fdaa::100"),
+        ("fdaa::1/64", "fdaa::1", "::1"),
+        ("fdaa::1/64", None, "::1"),
+    ],
+)
+def test_nothing_leaves_from_or_to_a_loopback_address_off_a_loopback_interface(
+    cidr: str, bound: str | None, to: str
+) -> None:
+    # 127/8 and ::1 never appear outside a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3): a socket
+    # bound to 127.0.0.1 sent from it onto the wire, and one bound to its real address sent
+    # to 127.0.0.1 through the default router. Dropped on the way out and counted, as a raw
+    # socket's packet is. (The peer is the router, its hardware address known.)
+    h = Harness(cidr=cidr)
+    router: IpAddress
+    if ":" in cidr:
+        h.iface.routes.add_default_ipv6_route(router := Ipv6Address("fdaa::100"))
+    else:
+        h.iface.routes.add_default_ipv4_route(router := Ipv4Address(PEER))
+    h.iface.neighbor_cache.fill(router, EthernetAddress.parse(PEER_MAC), h.now)
+    sock = UdpSocket(PacketBuffer(1, 64), PacketBuffer(4, 256))
+    sock.bind((bound, 5000) if bound else 5000)
+    h.sockets.add(sock)
+    sock.send_to(b"x", (to, 9))
+    assert h.poll() == []
+    assert sock.tx_dropped == 1 and sock.send_queue == 0
+
+
+def test_a_datagram_to_loopback_leaves_the_others_of_the_queue_alone() -> None:
+    h, sock = setup(port=(US, 5000))
+    h.iface.routes.add_default_ipv4_route(Ipv4Address(PEER))  # 127.0.0.1 would go through it
+    sock.send_to(b"first", (PEER, 9))
+    sock.send_to(b"lo", ("127.0.0.1", 9))
+    sock.send_to(b"last", (PEER, 9))
+    out = h.decode(h.poll())
+    assert [(f.ip["dst"], f.payload) for f in out] == [(PEER, b"first"), (PEER, b"last")]
+    assert sock.tx_dropped == 1
+    sock.send_to(b"again", (PEER, 9))
+    assert h.decode(h.poll())[0].payload == b"again"
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "bound", "to"),
+    [
+        (["127.0.0.1/8"], "127.0.0.1", "127.0.0.1"),
+        (["127.0.0.1/8"], None, "127.0.0.2"),
+        (["127.0.0.1/8", "::1/128"], "::1", "::1"),
+        # A loopback interface that also holds a real address: the two talk.
+        (["127.0.0.1/8", "10.0.0.1/8"], "10.0.0.1", "127.0.0.1"),
+    ],
+)
+def test_a_loopback_interface_carries_loopback_datagrams(
+    cidrs: list[str], bound: str | None, to: str
+) -> None:
+    h = Harness(cidr="", medium=Medium.IP)
+    h.iface.update_ip_addrs(lambda addrs: addrs.extend(IpCidr.parse(c) for c in cidrs))
+    sock = UdpSocket(PacketBuffer(1, 64), PacketBuffer(4, 256))
+    sock.bind((bound, 5000) if bound else 5000)
+    h.sockets.add(sock)
+    for _ in range(2):
+        sock.send_to(b"lo", (to, 9))
+        (out,) = h.poll()
+        ip = (IPv6 if ":" in to else IP)(out)
+        assert (ip.src, ip.dst, ip[UDP].sport) == (bound or "127.0.0.1", to, 5000)
+    assert sock.tx_dropped == 0

@@ -150,6 +150,19 @@ def test_no_source_reaches_a_loopback_destination_but_on_a_loopback_interface() 
         assert lo.iface.context.get_source_address(IpAddress.parse(dst)) == IpAddress.parse(src)
 
 
+def test_no_source_reaches_an_ipv4_mapped_destination() -> None:
+    # ::ffff:0:0/96 never appears on the wire (RFC 4291 2.5.5.2): every sender that asks the
+    # context (DNS queries to a configured server, ICMP, unbound UDP) gets no source for it.
+    # (Link-local fe80::/64 and a global prefix: RFC 6724 found one for it.)
+    from smoltcp.wire import Ipv6Address
+
+    h = host("192.168.69.1/24", "fdaa::1/64")
+    h.iface.routes.add_default_ipv6_route(Ipv6Address("fdaa::100"))
+    cx = h.iface.context
+    assert cx.get_source_address(IpAddress.parse("::ffff:192.168.69.2")) is None
+    assert cx.get_source_address(IpAddress.parse("2001:db8::1")) == Ipv6Address("fdaa::1")
+
+
 def test_a_loopback_address_held_beside_others_never_reaches_the_wire() -> None:
     # With 127.0.0.1/8 listed first, the off-link fallback took it as the source: connect to
     # 8.8.8.8 sent its SYN from 127.0.0.1 through the router, while the address order decided

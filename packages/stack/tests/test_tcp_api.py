@@ -145,6 +145,11 @@ def test_the_state_observer_sees_each_change_and_may_refuse_one() -> None:
         ("192.168.69.2", ("255.255.255.255", 4000)),
         ("192.168.69.2", ("192.168.69.255", 4000)),
         ("fd00::2", ("ff02::1", 4000)),
+        # IPv4-mapped IPv6 addresses never appear on the wire (RFC 4291 2.5.5.2): an IPv6
+        # SYN to ::ffff:192.168.69.2 left (the stack has no dual-stack sockets).
+        ("::ffff:192.168.69.2", ("fd00::1", 4000)),
+        ("::ffff:192.168.69.2", 0),
+        ("fd00::2", ("::ffff:192.168.69.1", 4000)),
     ],
 )
 def test_connect_to_a_broadcast_or_multicast_address_is_refused(remote: str, local: object) -> None:

@@ -218,7 +218,8 @@ class Context:
         address that is no loopback one (the route goes through a router). None for a
         loopback destination (127/8, ::1) outside the interface's own prefixes: it never
         appears outside a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3), and only a loopback
-        interface, which holds it, reaches it.
+        interface, which holds it, reaches it. None for an IPv4-mapped IPv6 destination
+        (``::ffff:a.b.c.d``), which never appears on the wire (RFC 4291 2.5.5.2).
         Cached per destination until the addresses, their state or the hardware address
         change.
         """
@@ -231,7 +232,7 @@ class Context:
             pass
         found: IpAddress | None
         if type(dst_addr) is Ipv6Address:
-            found = self._ipv6_source(dst_addr)
+            found = None if dst_addr.is_ipv4_mapped else self._ipv6_source(dst_addr)
         else:
             found = None
             for c in self.ip_addrs:

@@ -20,8 +20,8 @@ class Counters:
     - ``multicast``: multicast frames and packets for groups the interface has not joined
       (see `Interface.join_multicast_group`);
     - ``not-for-us-ethernet``, ``not-for-us-ipv4``, ``not-for-us-arp``: addressed elsewhere;
-    - ``bad-source``: a broadcast or multicast source address, or a loopback one on an
-      interface that is no loopback itself;
+    - ``bad-source``: a broadcast, multicast or IPv4-mapped IPv6 source address, or a
+      loopback one on an interface that is no loopback itself;
     - ``arp-conflict``: an ARP packet that would move a live neighbour to another hardware
       address while the neighbour cache keeps it (heard from within the lock time: see
       `NeighborCache`);

@@ -167,10 +167,14 @@ class Ipv6Ingress:
             log.log(TRACE, "rx %s", ipr)
         src = ipr.src_addr
         dst = ipr.dst_addr
-        # (::1 is the integer 1: no property call per packet.)
-        if src.is_multicast or (src._int == 1 and not self._cx.in_same_network(src)):
+        # (::1 is the integer 1, ::ffff:0:0/96 the ints whose upper 96 bits are 0xffff: no
+        # property call per packet.)
+        v = src._int
+        if src.is_multicast or v >> 32 == 0xFFFF or (v == 1 and not self._cx.in_same_network(src)):
             # ::1 never leaves a node (RFC 4291 2.5.3), unless the interface is a loopback
-            # itself (its own prefix holds it); an answer would go to it.
+            # itself (its own prefix holds it); an IPv4-mapped address stands for an IPv4
+            # node inside a dual-stack host's API, never on the wire (RFC 4291 2.5.5.2, RFC
+            # 4942 2.2: a forged one would pass IPv4 filters). An answer would go to it.
             self._drop("bad-source")
             return
         addrs = self._cx.ipv6_unicast_addrs()

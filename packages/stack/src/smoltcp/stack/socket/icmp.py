@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from smoltcp.stack.storage import BufferEmpty, BufferFull
 from smoltcp.stack.time import Instant
-from smoltcp.wire import ChecksumCapabilities, IpAddress, IpEndpoint, MalformedPacket
+from smoltcp.wire import ChecksumCapabilities, IpAddress, IpEndpoint, Ipv6Address, MalformedPacket
 from smoltcp.wire.icmpv4 import Icmpv4Packet, Icmpv4Repr
 from smoltcp.wire.icmpv6 import Icmpv6Repr
 from smoltcp.wire.ip import ip_repr
@@ -125,8 +125,12 @@ class IcmpSocket(DatagramSocket):
     def send(self, size: int, addr: IpAddress) -> memoryview:
         """Queue an ICMP message of ``size`` octets to ``addr``; return the view to fill.
 
-        Raises SendError("unaddressable") for an unspecified address, SendError("buffer
-        full") when it does not fit, SendError("malformed") for fewer than 8 octets.
+        Raises SendError("unaddressable") for an unspecified or an IPv4-mapped IPv6 address
+        (``::ffff:a.b.c.d``, which never appears on the wire: RFC 4291 2.5.5.2; send ICMPv4 to
+        the IPv4 address), SendError("buffer full") when it does not fit,
+        SendError("malformed") for fewer than 8 octets. A message to a loopback address
+        (127/8, ::1) is dropped when it would leave a non-loopback interface and counted in
+        ``tx_dropped``, as one to a destination the interface has no source address for.
         """
         check_size(size)
         if isinstance(addr, str):
@@ -138,6 +142,8 @@ class IcmpSocket(DatagramSocket):
             raise TypeError(f"addr must be an IpAddress, not {type(addr).__name__}")
         if addr.is_unspecified:
             raise SendError(f"unaddressable: {addr!r}")
+        if type(addr) is Ipv6Address and addr.is_ipv4_mapped:
+            raise SendError(f"unaddressable: {addr} is IPv4-mapped (send to the IPv4 address)")
         if size < 8:
             raise SendError(f"malformed: an ICMP message has at least 8 octets, not {size}")
         try:

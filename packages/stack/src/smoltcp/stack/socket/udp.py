@@ -6,9 +6,9 @@ import logging
 from collections.abc import Hashable
 from typing import Any
 
-from smoltcp.stack.storage import BufferEmpty, BufferFull
+from smoltcp.stack.storage import BufferEmpty, BufferFull, PacketBuffer
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpAddress, IpEndpoint
+from smoltcp.wire import IpAddress, IpEndpoint, Ipv6Address
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
 from smoltcp.wire.udp import UdpRepr
@@ -79,9 +79,34 @@ class UdpSocket(DatagramSocket):
     A datagram that arrives when the receive buffer is full is dropped and counted in
     ``rx_dropped``. Datagrams to a multicast group leave with `multicast_hop_limit` (1 by
     default: the link only), all others with `hop_limit` (64 by default).
+
+    A datagram leaves from the bound address, or, when the socket is bound to none, to a
+    multicast group or to a broadcast address (which it then receives on), from the
+    interface's address for the destination (`Context.get_source_address`): a source is
+    always unicast (RFC 1122 3.2.1.3, RFC 4291 2.7). A loopback address (127/8, ::1) at
+    either end leaves only a loopback interface that holds it (`Context.loopback_ok`): it
+    never appears outside a host (RFC 1122 3.2.1.3, RFC 4291 2.5.3). A datagram with no
+    source to leave from, or with a loopback end elsewhere, is dropped when it would leave
+    and counted in ``tx_dropped``.
     """
 
-    __slots__ = ()
+    # _src: the bound address datagrams leave from, or None (bound to none, to a group or to
+    # the limited broadcast: the interface chooses per destination). _vetted: the
+    # ``cx.broadcasts`` under which _src was last found fit to send from (see `_vet`), None
+    # while datagrams need the slow path. _loopback_queued: queued datagrams to a loopback
+    # address from _src, which each take the slow path.
+    __slots__ = ("_loopback_queued", "_src", "_vetted")
+
+    def __init__(
+        self,
+        # Any: the socket keeps each datagram's remote endpoint beside it.
+        rx_buffer: PacketBuffer[Any] | int,
+        tx_buffer: PacketBuffer[Any] | int,  # Any: as rx_buffer
+    ) -> None:
+        super().__init__(rx_buffer, tx_buffer)
+        self._src: IpAddress | None = None
+        self._vetted: frozenset[IpAddress] | None = None
+        self._loopback_queued = 0
 
     # -- the user's API -----------------------------------------------------------------------
 
@@ -104,21 +129,37 @@ class UdpSocket(DatagramSocket):
     def bind(self, endpoint: Any) -> None:
         """Bind to ``endpoint``: a port, ``(addr, port)`` or an `IpEndpoint`.
 
-        Raises BindError("unaddressable") for port 0 and BindError("already bound") when bound.
+        An address filters what the socket receives. Datagrams leave from it when it is
+        unicast; from a multicast group or a broadcast address they leave from the
+        interface's address for their destination instead, as with Linux. Raises
+        BindError("unaddressable") for port 0 or an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``,
+        never on the wire: RFC 4291 2.5.5.2; this stack has no dual-stack sockets), and
+        BindError("already bound") when bound.
         """
         ep = to_endpoint(endpoint)
         if ep.port == 0:
             raise BindError("unaddressable: port 0")
-        if ep.addr is not None and ep.addr.is_unspecified:
+        addr = ep.addr
+        if addr is not None and addr.is_unspecified:
             ep = IpEndpoint(None, ep.port)
+            addr = None
+        if type(addr) is Ipv6Address and addr.is_ipv4_mapped:
+            raise BindError(f"unaddressable: {addr} is IPv4-mapped (bind to the IPv4 address)")
         if self._endpoint is not None:
             raise BindError("already bound")
         self._endpoint = ep
+        # What the bound address means for sending, decided here once rather than per
+        # datagram. (A subnet's directed broadcast is known only to the interface: `_vet`.)
+        self._src = None if addr is None or not addr.is_unicast else addr
+        self._vetted = None
+        self._loopback_queued = 0
         self._rebind()
 
     def close(self) -> None:
         """Unbind and drop every queued datagram."""
         self._endpoint = None
+        self._src = self._vetted = None
+        self._loopback_queued = 0
         self._rx.clear()
         self._tx.clear()
         self._rebind()
@@ -146,8 +187,14 @@ class UdpSocket(DatagramSocket):
         if self._endpoint is None:
             raise SendError("unaddressable: the socket is not bound")
         remote = endpoint if type(endpoint) is IpEndpoint else to_endpoint(endpoint, "endpoint")
-        if remote.port == 0 or remote.addr is None or remote.addr.is_unspecified:
+        addr = remote.addr
+        # Int tests, as every datagram comes this way: the unspecified address is the int 0
+        # in both versions, ::ffff:0:0/96 the IPv6 ints whose upper 96 bits are 0xffff.
+        if remote.port == 0 or addr is None or addr._int == 0:
             raise SendError(f"unaddressable: {remote}")
+        if type(addr) is Ipv6Address and addr._int >> 32 == 0xFFFF:
+            # Never on the wire (RFC 4291 2.5.5.2, RFC 4942 2.2).
+            raise SendError(f"unaddressable: {addr} is IPv4-mapped (send to the IPv4 address)")
         return remote
 
     # Any: whatever to_endpoint accepts (an endpoint, a port, a pair or text), checked there.
@@ -155,7 +202,12 @@ class UdpSocket(DatagramSocket):
         """Queue a datagram of ``size`` octets to ``endpoint``; return the view to fill.
 
         Fill it before the next poll. Raises SendError("unaddressable") when unbound or for
-        a remote without address or port, SendError("buffer full") when it does not fit.
+        a remote without address or port or with an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``,
+        which never appears on the wire: RFC 4291 2.5.5.2; this stack has no dual-stack
+        sockets), SendError("buffer full") when it does not fit.
+        Whether the datagram may leave depends on the interface that sends it: one from or
+        to a loopback address off a loopback interface, or with no source address for the
+        remote, is dropped then and counted in ``tx_dropped`` (see the class).
         """
         check_size(size)
         remote = self._check_send(endpoint)
@@ -165,6 +217,16 @@ class UdpSocket(DatagramSocket):
             raise SendError("buffer full") from None
         except ValueError:
             raise SendError(f"buffer full: {size} octets exceed the buffer") from None
+        if self._src is not None:
+            dst = remote.addr
+            # Int tests first (127/8 is 127 in an int's top octet of 32 bits, ::1 the int 1):
+            # the property call only for those.
+            if dst is not None and (dst._int >> 24 == 127 or dst._int == 1) and dst.is_loopback:
+                # From a fixed source: `dispatch` vets this datagram (the source chosen for an
+                # unbound socket is vetted by `Context.get_source_address`, which has none for
+                # a loopback destination the interface does not hold).
+                self._loopback_queued += 1
+                self._vetted = None
         self._wake()
         return view
 
@@ -241,14 +303,21 @@ class UdpSocket(DatagramSocket):
                 tx.clear()
                 return False
             remote, payload = tx.peek()
-            src = ep.addr
-            if src is None:
-                src = cx.get_source_address(remote.addr)
+            src = self._src
+            if src is None or self._vetted is not cx.broadcasts:
+                # Bound to no unicast address, or the bound one not yet found fit under the
+                # interface's present addresses (the one attribute test per datagram).
+                src = cx.get_source_address(remote.addr) if src is None else self._vet(cx, remote)
                 if src is None:
                     tx.dequeue()
                     self.tx_dropped += 1
                     if log.isEnabledFor(logging.DEBUG):
-                        log.debug("drop: no source address to reach %s", remote.addr)
+                        log.debug(
+                            "drop: no source address to reach %s from %s (a loopback end off "
+                            "a loopback interface, or no address for it)",
+                            remote.addr,
+                            ep.addr or "any address",
+                        )
                     continue
             udp = UdpRepr(ep.port, remote.port, payload)
             dst = remote.addr
@@ -262,6 +331,35 @@ class UdpSocket(DatagramSocket):
             tx.dequeue()
             return True
         return False
+
+    # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
+    def _vet(self, cx: Any, remote: IpEndpoint) -> IpAddress | None:
+        """Return the source of the next datagram, to ``remote``, from the bound unicast
+        address, or None to drop it: the slow path of `dispatch`, taken until the address is
+        found fit to send from under the interface's present addresses, and for each
+        datagram from or to a loopback address.
+
+        A subnet's directed broadcast is no source (RFC 1122 3.2.1.3): the socket then sends
+        from the interface's address for the destination, as when bound to the limited
+        broadcast, and keeps asking (the interface's addresses may change). A loopback end
+        leaves only a loopback interface that holds it (`Context.loopback_ok`).
+        """
+        src = self._src
+        dst = remote.addr
+        # dispatch takes this path only from a bound unicast address; send checked dst.
+        assert src is not None and dst is not None
+        to_loopback = dst.is_loopback
+        if to_loopback:
+            self._loopback_queued -= 1  # dispatch takes it off the queue, sent or dropped
+        if src in cx.broadcasts:
+            chosen: IpAddress | None = cx.get_source_address(dst)
+            return chosen
+        from_loopback = src.is_loopback
+        if (from_loopback or to_loopback) and not cx.loopback_ok(src, dst):
+            return None
+        if not (from_loopback or self._loopback_queued):
+            self._vetted = cx.broadcasts
+        return src
 
     # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
     def poll_at(self, cx: Any) -> Instant | None:

@@ -361,7 +361,9 @@ class TcpSocket(TcpSocketSettings):
         does not parse; `ConnectError` when the socket is already open or an endpoint is
         unusable (no remote address or port, a broadcast or multicast address at either end,
         which RFC 1122 4.2.3.10 and 3.2.1.3 refuse, a loopback address at either end on an
-        interface that is no loopback, no route).
+        interface that is no loopback, an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``) at
+        either end, which never appears on the wire (RFC 4291 2.5.5.2, RFC 4942 2.2: this
+        stack has no dual-stack sockets; connect to ``a.b.c.d`` itself), no route).
         """
         remote = to_endpoint(remote_endpoint, "remote_endpoint", port_alone=False)
         local = to_endpoint(local_endpoint, "local_endpoint", port_alone=True)
@@ -372,6 +374,12 @@ class TcpSocket(TcpSocketSettings):
         if remote.addr in getattr(cx, "broadcasts", ()):
             # A subnet's directed broadcast (RFC 1122 4.2.3.10 again), as the interface knows.
             raise ConnectError("unaddressable: a broadcast address")
+        if getattr(remote.addr, "is_ipv4_mapped", False) or getattr(
+            local.addr, "is_ipv4_mapped", False
+        ):
+            # The SYN would carry it onto the wire as an IPv6 address (only IPv6 addresses
+            # have the property).
+            raise ConnectError("unaddressable: an IPv4-mapped address (connect to the IPv4 one)")
         addr = local.addr
         if addr is None or addr.is_unspecified:
             addr = cx.get_source_address(remote.addr)
