@@ -204,7 +204,12 @@ class Network:
         return link
 
     def add_flow(self, flow: Workload) -> Workload:
-        """Register a workload (built on hosts of this network) for the summary."""
+        """Start a workload built on hosts of this network (`Workload.install`); return it.
+
+        Its figures go in the summary. ValueError, with nothing changed (no listener, no
+        start scheduled), for a workload on hosts of another network, a name another flow
+        has, a workload installed already, or a server port another workload has taken.
+        """
         if not isinstance(flow, Workload):
             raise TypeError(f"flow must be a Workload, not {type(flow).__name__}")
         for host in (flow.client, flow.server_host):
@@ -212,6 +217,7 @@ class Network:
                 raise ValueError(f"flow {flow.name!r}: host {host.name!r} is not of this network")
         if flow.name in self.flows:
             raise ValueError(f"flow name {flow.name!r} is used twice")
+        flow.install()
         self.flows[flow.name] = flow
         return flow
 
