@@ -198,7 +198,7 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
         (("hosts", 0), {"attach": "moon"}, "hosts[0].attach: no node named 'moon'"),
         (("flows", 0), {"kind": "torrent"}, "flows[0].kind: must be one of"),
         (("flows", 0), {"server": "c9"}, "flows[0].server: no host named 'c9'"),
-        (("flows", 0), {"cc": "vegas"}, "flows[0]: unknown congestion control 'vegas'"),
+        (("flows", 0), {"cc": "vegas"}, "flows[0].cc: unknown congestion control 'vegas'"),
         (("routers", 0, "interfaces"), {"nolink": "10.1.1.1/24"}, "routers[0].interfaces.nolink"),
         # Found by trying bad input: each was a traceback, a hang, a run that wrote outside its
         # directory or measured nothing, or a message naming the wrong key.
@@ -250,8 +250,11 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
         ),
         (("flows", 0), {"buffer": 1 << 40}, "flows[0].buffer: must be at most 1073741824"),
         (("flows", 0), {"start_ms": float("nan")}, "flows[0].start_ms: must be a finite number"),
-        (("flows", 1), {"name": "bulk1"}, "flows[1]: flow name 'bulk1' is used twice"),
-        (("flows", 1), {"port": 5001}, "flows[1]: port 5001 of server srv is taken"),
+        (("flows", 1), {"name": "bulk1"}, "flows[1].name: flow name 'bulk1' is used twice"),
+        (("flows", 1), {"port": 5001}, "flows[1].port: port 5001 of server srv is taken"),
+        # Found by review: these named the flow's table, not the key.
+        (("flows", 1), {"port": 5002}, "flows[1].port: port 5002 of server srv is taken"),
+        (("flows", 0), {"port": 8079}, "flows[1].port: port 8080 of server srv is taken"),
         (("flows", 1), {"server": "c1"}, "flows[1].server: c1 is the client too"),
     ],
 )
@@ -378,7 +381,8 @@ def test_switches_are_grouped_in_few_steps_however_the_links_are_listed() -> Non
 
 def test_a_flow_between_ip_versions_is_refused_at_loading() -> None:
     # It failed in the run, as "ConnectError: unaddressable", naming no flow.
-    with pytest.raises(ScenarioError, match=r"^flows\[0\]: server b \(fd00::2\) has no address"):
+    message = r"^flows\[0\]\.server: server b \(fd00::2\) has no address of the IP version"
+    with pytest.raises(ScenarioError, match=message):
         from_dict(_two_hosts({"delay_ms": 1}, b_address="fd00::2/64"))
 
 

@@ -236,13 +236,23 @@ def _check_workload(
     _check_int("port", port, 1, 65535)
     _check_int("start_us", start_us, 0)
     _check_int("buffer", buffer, 1, MAX_BUFFER)
+    _check_cc(cc)
+    assert isinstance(client, SimHost) and isinstance(server, SimHost)
+    assert isinstance(port, int)
+    _check_port(server, port)
+    _check_ip_version(client, server)
+
+
+def _check_cc(cc: object) -> None:
+    """Raise TypeError or ValueError unless ``cc`` is None or a congestion control's name."""
     if cc is not None:
         if not isinstance(cc, str):
             raise TypeError(f"cc must be a str or None, not {type(cc).__name__}")
         make_congestion_controller(cc)  # ValueError naming an unknown one
-    assert isinstance(client, SimHost) and isinstance(server, SimHost)
-    assert isinstance(port, int)
-    _check_port(server, port)
+
+
+def _check_ip_version(client: SimHost, server: SimHost) -> None:
+    """Raise ValueError unless ``server`` has an address of ``client``'s IP version."""
     if isinstance(client.address, Ipv6Address) != isinstance(server.address, Ipv6Address):
         raise ValueError(
             f"server {server.name} ({server.address}) has no address of the IP version of "

@@ -11,13 +11,22 @@ from __future__ import annotations
 import math
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from smoltcp.phy.impair import Bernoulli, GilbertElliott, Listed, LossModel, Periodic
 from smoltcp.wire import IpAddress, IpCidr, Ipv4Address, Ipv6Address
 
-from .apps import MAX_BUFFER, Bulk, ConnectionRate, RequestResponse
+from .apps import (
+    MAX_BUFFER,
+    Bulk,
+    ConnectionRate,
+    RequestResponse,
+    _check_cc,
+    _check_ip_version,
+    _check_port,
+)
 from .link import LinkSpec
 from .network import Network, mac_for
 from .queue import QueueSpec
@@ -656,7 +665,9 @@ def _flow(net: Network, groups: dict[str, list[str]], instant: _Groups, t: _Tabl
     buffer = t.positive("buffer", int, 1 << 18)
     if buffer > MAX_BUFFER:
         raise ScenarioError(f"{t.key('buffer')}: must be at most {MAX_BUFFER}, not {buffer}")
-    common: dict[str, Any] = {"cc": t.get("cc", str), "buffer": buffer}
+    cc = t.get("cc", str)
+    _keyed(t.key("cc"), _check_cc, cc)
+    common: dict[str, Any] = {"cc": cc, "buffer": buffer}
     if kind == "bulk":
         common["size"] = t.positive("size", int)
     else:
@@ -675,6 +686,11 @@ def _flow(net: Network, groups: dict[str, list[str]], instant: _Groups, t: _Tabl
         start = start_us + (rng.randrange(spread_us + 1) if spread_us else 0)
         if not 0 < port + i < 65536:
             raise ScenarioError(f"{t.key('port')}: {port + i} is not a port")
+        # Checked here, not left to the workload and add_flow, to name the key at fault.
+        if flow_name in net.flows:
+            raise ScenarioError(f"{t.key('name')}: flow name {flow_name!r} is used twice")
+        _keyed(t.key("port"), _check_port, net.hosts[server], port + i)
+        _keyed(t.key("server"), _check_ip_version, net.hosts[member], net.hosts[server])
         try:
             flow = _FLOW_KINDS[kind](
                 flow_name,
@@ -687,3 +703,11 @@ def _flow(net: Network, groups: dict[str, list[str]], instant: _Groups, t: _Tabl
             net.add_flow(flow)
         except (TypeError, ValueError) as exc:
             raise ScenarioError(f"{t.where}: {exc}") from None
+
+
+def _keyed(key: str, check: Callable[..., None], *args: Any) -> None:
+    """Run ``check(*args)``; raise its TypeError or ValueError as a `ScenarioError` of ``key``."""
+    try:
+        check(*args)
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"{key}: {exc}") from None
