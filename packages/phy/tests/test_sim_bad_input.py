@@ -46,6 +46,18 @@ def _pair(b_address: str = "10.0.0.2/24") -> Network:
         (("h", "fd00::1/64"), {"mtu": 1000}, ValueError, "mtu must be in [1280, 65535]"),
         (("h", "10.0.0.1/24"), {"gateway": "fd00::1"}, ValueError, "gateway fd00::1 is not of"),
         (("h", "10.0.0.1/24"), {"gateway": "x"}, ValueError, "gateway: not an IPv4 address"),
+        # Found by review: each was taken, though none can name one host (RFC 1122, 3.2.1.3).
+        (
+            ("h", "10.0.0.255/24"),
+            {},
+            ValueError,
+            "address 10.0.0.255/24 is the broadcast address of 10.0.0.0/24",
+        ),
+        (("h", "10.0.0.0/24"), {}, ValueError, "address 10.0.0.0/24 is the network address of"),
+        (("h", "10.0.0.0/30"), {}, ValueError, "address 10.0.0.0/30 is the network address of"),
+        (("h", "224.0.0.1/24"), {}, ValueError, "address 224.0.0.1/24 is not a unicast address"),
+        (("h", "0.0.0.0/8"), {}, ValueError, "address 0.0.0.0/8 is not a unicast address"),
+        (("h", "ff02::1/64"), {}, ValueError, "address ff02::1/64 is not a unicast address"),
     ],
 )
 def test_add_host_checks_its_arguments(
@@ -54,6 +66,13 @@ def test_add_host_checks_its_arguments(
     with pytest.raises(error) as info:
         Network().add_host(*args, **kw)
     assert str(info.value).startswith(message), str(info.value)
+
+
+def test_a_host_may_take_every_address_of_a_31_or_32() -> None:
+    # RFC 3021: a /31 has no network or broadcast address, and a /32 is the host alone.
+    net = Network()
+    for name, address in (("a", "10.0.0.0/31"), ("b", "10.0.0.1/31"), ("c", "10.0.1.255/32")):
+        assert str(net.add_host(name, address).cidr) == address
 
 
 def test_add_link_checks_its_arguments() -> None:

@@ -231,6 +231,16 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
         ),
         (("hosts", 1), {"address": "10.0.1.2/24"}, "hosts[1].address: 10.0.1.2 is already the add"),
         (
+            ("hosts", 1),
+            {"address": "10.0.2.255/24"},
+            "hosts[1].address: address 10.0.2.255/24 is the broadcast address of 10.0.2.0/24",
+        ),
+        (
+            ("hosts", 0),
+            {"address": "10.0.1.0/24"},
+            "hosts[0].address: address 10.0.1.0/24 is the network address of 10.0.1.0/24",
+        ),
+        (
             ("hosts", 0),
             {"address": "10.0.1.254/24"},
             "hosts[0].count: member 2 would be 10.0.1.255",

@@ -19,7 +19,7 @@ from smoltcp.phy.direction import Direction
 from smoltcp.phy.pcap import PcapWriter
 from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Instant
-from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address, Medium
+from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv4Cidr, Ipv6Address, Medium
 
 from .apps import Workload
 from .host import SimHost
@@ -57,6 +57,23 @@ def _parse(kind: Any, what: str, value: object) -> Any:
         return kind.parse(value)
     except ValueError as exc:
         raise ValueError(f"{what}: {exc}") from None
+
+
+def _check_host_address(cidr: IpCidr) -> None:
+    """Raise ValueError naming ``cidr`` unless its address may be a host's own."""
+    address = cidr.address
+    if not address.is_unicast:
+        raise ValueError(f"address {cidr} is not a unicast address")
+    if isinstance(cidr, Ipv4Cidr) and cidr.prefix_len < 31:
+        # RFC 1122, 3.2.1.3: a host number of all ones is the subnet's directed broadcast, and
+        # of all zeros means "this host" (a source while it has no address): neither can name
+        # one host. A /31 or /32 has no such addresses (RFC 3021).
+        if address == cidr.broadcast():
+            raise ValueError(f"address {cidr} is the broadcast address of {cidr.network()}")
+        if address == cidr.network().address:
+            raise ValueError(
+                f"address {cidr} is the network address of {cidr.network()} (host part 0)"
+            )
 
 
 def jain_index(values: Sequence[float]) -> float | None:
@@ -139,12 +156,14 @@ class Network:
     ) -> SimHost:
         """Add a host (see `SimHost`); its hardware address is `mac_for` its name.
 
-        ``address`` is a CIDR, ``gateway`` an address of the same IP version, ``mtu`` from 68
-        (1280 for an IPv6 host, RFC 8200) to 65535; TypeError or ValueError naming the
-        argument otherwise.
+        ``address`` is a CIDR of a unicast address, not the network or broadcast address of
+        its IPv4 subnet (below /31), ``gateway`` an address of the same IP version, ``mtu``
+        from 68 (1280 for an IPv6 host, RFC 8200) to 65535; TypeError or ValueError naming
+        the argument otherwise.
         """
         self._check_name(name)
         cidr = _parse(IpCidr, "address", address)
+        _check_host_address(cidr)
         if gateway is not None:
             gw = _parse(IpAddress, "gateway", gateway)
             if isinstance(gw, Ipv6Address) != isinstance(cidr.address, Ipv6Address):

@@ -28,7 +28,7 @@ from .apps import (
     _check_port,
 )
 from .link import LinkSpec
-from .network import Network, mac_for
+from .network import Network, _check_host_address, mac_for
 from .queue import QueueSpec
 
 __all__ = [
@@ -539,6 +539,7 @@ def _hosts(build: _Build, top: _Table) -> tuple[dict[str, list[str]], list[_Acce
             address = _address(t, "address", index, cidr=True)
             assert address is not None
             gateway = _address(t, "gateway", required=False, cidr=False)
+            _keyed(t.key("address"), _check_host_address, IpCidr.parse(address))
             try:
                 net.add_host(member, address, gateway=gateway, mtu=mtu, offload=offload)
             except (TypeError, ValueError) as exc:
