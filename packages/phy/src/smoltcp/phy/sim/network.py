@@ -65,9 +65,9 @@ def _check_host_address(cidr: IpCidr) -> None:
     if not address.is_unicast:
         raise ValueError(f"address {cidr} is not a unicast address")
     if isinstance(cidr, Ipv4Cidr) and cidr.prefix_len < 31:
-        # RFC 1122, 3.2.1.3: a host number of all ones is the subnet's directed broadcast, and
-        # of all zeros means "this host" (a source while it has no address): neither can name
-        # one host. A /31 or /32 has no such addresses (RFC 3021).
+        # RFC 1122, 3.2.1.3: a host number is never all zeros nor all ones (that one is the
+        # subnet's directed broadcast), so neither names one host. A /31 or /32 has no host
+        # number to spare for them (RFC 3021).
         if address == cidr.broadcast():
             raise ValueError(f"address {cidr} is the broadcast address of {cidr.network()}")
         if address == cidr.network().address:
