@@ -8,11 +8,12 @@ scenario raises `ScenarioError`, whose message names the key ("links[2].rate_bps
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from smoltcp.phy.impair import Bernoulli, GilbertElliott, Listed, LossModel, Periodic
@@ -312,10 +313,29 @@ class Scenario:
     name: str
     seed: int
     duration_us: int
+    _checked: list[tuple[dict[str, Any], Network]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+    """The network `from_dict` built to check the scenario, with a copy of ``data`` then."""
 
     def build(self, seed: int | None = None) -> Network:
-        """Return a new `Network` of this scenario, seeded with ``seed`` (default its own)."""
-        return _build(self, self.seed if seed is None else seed)
+        """Return a new `Network` of this scenario, seeded with ``seed`` (default its own).
+
+        The first call hands out the network `from_dict` built to check the scenario, when
+        it has the same seed and ``data`` has not changed since (building a large scenario
+        takes seconds); every other call builds one.
+        """
+        if seed is None:
+            seed = self.seed
+        checked = self._checked
+        if checked:
+            # Dropped whatever comes of it, before any other is built: a scenario holds no
+            # network it will not hand out, nor two at once.
+            data, net = checked.pop()
+            if type(seed) is int and seed == self.seed and data == self.data:
+                return net
+            del net
+        return _build(self, seed)
 
 
 def load(path: str | os.PathLike[str]) -> Scenario:
@@ -349,7 +369,8 @@ def load(path: str | os.PathLike[str]) -> Scenario:
 def from_dict(data: dict[str, Any], *, default_name: str = "scenario") -> Scenario:
     """Check the top of a scenario and return it; the rest is checked by `Scenario.build`.
 
-    The whole scenario is built once here (and thrown away), so every mistake surfaces now.
+    The whole scenario is built once here, so every mistake surfaces now; the scenario keeps
+    that network for its first `Scenario.build` (see there).
     """
     t = _Table(data, "")
     version = t.get("version", int, required=True)
@@ -364,7 +385,9 @@ def from_dict(data: dict[str, Any], *, default_name: str = "scenario") -> Scenar
     if duration > MAX_SECONDS:
         raise ScenarioError(f"duration_s: must be at most {MAX_SECONDS:g}, not {duration!r}")
     scenario = Scenario(data, name, seed, round(duration * 1_000_000))
-    _build(scenario, seed)
+    # The copy first: should building change ``data``, the network is built anew.
+    snapshot = copy.deepcopy(data)
+    scenario._checked.append((snapshot, _build(scenario, seed)))
     return scenario
 
 
