@@ -9,6 +9,9 @@ Every workload is a client and a server of real `TcpSocket`s on two `SimHost`s:
 - `ConnectionRate`: a new connection per transaction (connect, request, response, close),
   ``count`` of them, started ``interval_us`` apart (0: each when the previous ends).
 
+A workload runs once `Network.add_flow` has accepted it (which calls `Workload.install`);
+building one changes nothing on its hosts.
+
 `FlowStats` holds what a workload measured: octets delivered, when, the senders'
 retransmissions (from `TcpSocket.stats`), samples of the smoothed RTT, transaction times.
 """

@@ -13,7 +13,7 @@ import math
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from smoltcp.phy.impair import Bernoulli, GilbertElliott, Listed, LossModel, Periodic
@@ -305,6 +305,12 @@ def _shift(addr: IpAddress, offset: int) -> IpAddress:
     return Ipv4Address(int(addr) + offset)
 
 
+# The attribute of a `Scenario` from `from_dict` holding the network built to check it and a
+# copy of ``data`` then, in a list emptied by the first `Scenario.build`. Not a field: the
+# dataclass's fields, comparison, `dataclasses.replace` and `asdict` leave it out.
+_CHECKED = "_checked"
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A parsed scenario: ``data`` (the TOML tables), its ``name``, ``seed`` and ``duration_us``."""
@@ -313,10 +319,6 @@ class Scenario:
     name: str
     seed: int
     duration_us: int
-    _checked: list[tuple[dict[str, Any], Network]] = field(
-        default_factory=list, init=False, repr=False, compare=False
-    )
-    """The network `from_dict` built to check the scenario, with a copy of ``data`` then."""
 
     def build(self, seed: int | None = None) -> Network:
         """Return a new `Network` of this scenario, seeded with ``seed`` (default its own).
@@ -327,7 +329,7 @@ class Scenario:
         """
         if seed is None:
             seed = self.seed
-        checked = self._checked
+        checked: list[tuple[dict[str, Any], Network]] = self.__dict__.get(_CHECKED, [])
         if checked:
             # Dropped whatever comes of it, before any other is built: a scenario holds no
             # network it will not hand out, nor two at once.
@@ -387,7 +389,7 @@ def from_dict(data: dict[str, Any], *, default_name: str = "scenario") -> Scenar
     scenario = Scenario(data, name, seed, round(duration * 1_000_000))
     # The copy first: should building change ``data``, the network is built anew.
     snapshot = copy.deepcopy(data)
-    scenario._checked.append((snapshot, _build(scenario, seed)))
+    object.__setattr__(scenario, _CHECKED, [(snapshot, _build(scenario, seed))])
     return scenario
 
 
