@@ -46,6 +46,18 @@ def _pair(b_address: str = "10.0.0.2/24") -> Network:
         (("h", "fd00::1/64"), {"mtu": 1000}, ValueError, "mtu must be in [1280, 65535]"),
         (("h", "10.0.0.1/24"), {"gateway": "fd00::1"}, ValueError, "gateway fd00::1 is not of"),
         (("h", "10.0.0.1/24"), {"gateway": "x"}, ValueError, "gateway: not an IPv4 address"),
+        # Found by review: each was taken, though none can name one host (RFC 1122, 3.2.1.3).
+        (
+            ("h", "10.0.0.255/24"),
+            {},
+            ValueError,
+            "address 10.0.0.255/24 is the broadcast address of 10.0.0.0/24",
+        ),
+        (("h", "10.0.0.0/24"), {}, ValueError, "address 10.0.0.0/24 is the network address of"),
+        (("h", "10.0.0.0/30"), {}, ValueError, "address 10.0.0.0/30 is the network address of"),
+        (("h", "224.0.0.1/24"), {}, ValueError, "address 224.0.0.1/24 is not a unicast address"),
+        (("h", "0.0.0.0/8"), {}, ValueError, "address 0.0.0.0/8 is not a unicast address"),
+        (("h", "ff02::1/64"), {}, ValueError, "address ff02::1/64 is not a unicast address"),
     ],
 )
 def test_add_host_checks_its_arguments(
@@ -54,6 +66,13 @@ def test_add_host_checks_its_arguments(
     with pytest.raises(error) as info:
         Network().add_host(*args, **kw)
     assert str(info.value).startswith(message), str(info.value)
+
+
+def test_a_host_may_take_every_address_of_a_31_or_32() -> None:
+    # RFC 3021: a /31 has no network or broadcast address, and a /32 is the host alone.
+    net = Network()
+    for name, address in (("a", "10.0.0.0/31"), ("b", "10.0.0.1/31"), ("c", "10.0.1.255/32")):
+        assert str(net.add_host(name, address).cidr) == address
 
 
 def test_add_link_checks_its_arguments() -> None:
@@ -147,6 +166,56 @@ def test_add_flow_checks_the_workload() -> None:
     flow = Bulk("f", other.hosts["a"], other.hosts["b"], 5001)
     with pytest.raises(ValueError, match=r"^flow 'f': host 'a' is not of this network"):
         net.add_flow(flow)
+
+
+def test_a_refused_workload_leaves_nothing_behind() -> None:
+    # Its server listened and its start was scheduled when it was built: a flow refused by
+    # add_flow still ran, unaccounted, and held its port.
+    net = _pair()
+    a, b = net.hosts["a"], net.hosts["b"]
+    net.add_flow(Bulk("f", a, b, 5001, size=20_000))
+    twin = Bulk("f", a, b, 5002, size=20_000)
+    with pytest.raises(ValueError, match=r"^flow name 'f' is used twice"):
+        net.add_flow(twin)
+    other = _pair()
+    stray = RequestResponse("g", other.hosts["a"], other.hosts["b"], 5003, count=2)
+    with pytest.raises(ValueError, match=r"^flow 'g': host 'a' is not of this network"):
+        net.add_flow(stray)
+    net.run(2_000_000)
+    other.run(2_000_000)
+    assert net.flows["f"].stats.octets == 20_000
+    for flow in (twin, stray):
+        assert flow.stats.connections == 0 and flow.stats.octets == 0
+        assert flow.server is None
+    assert len(b.apps) == 1 and not other.hosts["b"].apps
+    assert other.sim.events == 0  # nothing was ever scheduled on the other network
+    # The refused workload's port is free, and the refused workload can go elsewhere.
+    net.add_flow(Bulk("h", a, b, 5002))
+    other.add_flow(stray)
+
+
+def test_a_port_taken_between_building_and_adding_is_refused_unchanged() -> None:
+    net = _pair()
+    a, b = net.hosts["a"], net.hosts["b"]
+    first = Bulk("f", a, b, 5001, size=20_000)
+    second = RequestResponse("g", a, b, 5001)  # built while the port was free
+    net.add_flow(first)
+    with pytest.raises(ValueError, match=r"^port 5001 of server b is taken by another workload"):
+        net.add_flow(second)
+    assert "g" not in net.flows and second.server is None and len(b.apps) == 1
+    with pytest.raises(ValueError, match=r"^workload 'f' is installed already"):
+        first.install()
+    net.run(2_000_000)
+    assert first.stats.octets == 20_000 and second.stats.connections == 0
+
+
+def test_a_workload_checks_its_congestion_control_when_built() -> None:
+    net = _pair()
+    a, b = net.hosts["a"], net.hosts["b"]
+    with pytest.raises(ValueError, match=r"^unknown congestion control 'vegas'"):
+        Bulk("f", a, b, 5001, cc="vegas")
+    with pytest.raises(TypeError, match=r"^cc must be a str or None, not int"):
+        Bulk("f", a, b, 5001, cc=1)  # type: ignore[arg-type]
 
 
 def test_router_refuses_an_address_no_host_could_reach() -> None:

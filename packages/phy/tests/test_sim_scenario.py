@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -13,8 +14,9 @@ import pytest
 
 from smoltcp.phy.impair import Bernoulli
 from smoltcp.phy.sim import Bulk, LinkSpec, QueueSpec
+from smoltcp.phy.sim import scenario as scenario_module
 from smoltcp.phy.sim.network import Network
-from smoltcp.phy.sim.scenario import ScenarioError, from_dict, load
+from smoltcp.phy.sim.scenario import Scenario, ScenarioError, from_dict, load
 from smoltcp.stack.tcp.trace import ConnectionOpened, SegmentSent, load_jsonl
 
 # A small network with every kind of element: two hosts behind a switch, a router, a lossy
@@ -91,6 +93,58 @@ def _traced(tmp: Path, seed: int | None = None) -> dict[str, bytes]:
     net.trace(tmp / "tcp")
     net.run(net.sim.now_us + 1_500_000)
     return {str(p.relative_to(tmp)): p.read_bytes() for p in sorted(tmp.rglob("*")) if p.is_file()}
+
+
+def _counting_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the networks the loader builds from now on (one entry per network)."""
+    built: list[int] = []
+
+    class Counting(Network):
+        def __init__(self, seed: int = 0, name: str = "network") -> None:
+            built.append(seed)
+            super().__init__(seed, name)
+
+    monkeypatch.setattr(scenario_module, "Network", Counting)
+    return built
+
+
+def test_loading_then_building_builds_the_network_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # It was built twice: once to check the scenario (and thrown away), once by build().
+    built = _counting_builds(monkeypatch)
+    scenario = from_dict(copy.deepcopy(SCENARIO))
+    net = scenario.build()
+    assert built == [7] and net.sim.seed == 7
+    again = scenario.build()  # a second one is built: each call gives a network of its own
+    assert again is not net and built == [7, 7]
+
+
+def test_a_build_after_a_change_or_with_another_seed_builds_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built = _counting_builds(monkeypatch)
+    data = copy.deepcopy(SCENARIO)
+    scenario = from_dict(data)
+    data["hosts"][1]["address"] = "10.0.2.9/24"
+    assert str(scenario.build().hosts["srv"].address) == "10.0.2.9"
+    assert built == [7, 7]
+    scenario = from_dict(copy.deepcopy(SCENARIO))
+    assert scenario.build(5).sim.seed == 5
+    assert scenario.build().sim.seed == 7  # the checked one was dropped, not kept
+    assert built == [7, 7, 7, 5, 7]
+
+
+def test_the_network_built_to_check_runs_as_a_fresh_one(tmp_path: Path) -> None:
+    def traced(scenario: Scenario, where: Path) -> dict[str, bytes]:
+        net = scenario.build()
+        net.capture(where)
+        net.trace(where / "tcp")
+        net.run(1_000_000)
+        files = sorted(where.rglob("*"))
+        return {str(p.relative_to(where)): p.read_bytes() for p in files if p.is_file()}
+
+    checked = from_dict(copy.deepcopy(SCENARIO))
+    fresh = dataclasses.replace(checked)  # the same scenario, with no network kept
+    assert traced(checked, tmp_path / "a") == traced(fresh, tmp_path / "b")
 
 
 def test_same_seed_gives_identical_captures_and_summary(tmp_path: Path) -> None:
@@ -198,7 +252,7 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
         (("hosts", 0), {"attach": "moon"}, "hosts[0].attach: no node named 'moon'"),
         (("flows", 0), {"kind": "torrent"}, "flows[0].kind: must be one of"),
         (("flows", 0), {"server": "c9"}, "flows[0].server: no host named 'c9'"),
-        (("flows", 0), {"cc": "vegas"}, "flows[0]: unknown congestion control 'vegas'"),
+        (("flows", 0), {"cc": "vegas"}, "flows[0].cc: unknown congestion control 'vegas'"),
         (("routers", 0, "interfaces"), {"nolink": "10.1.1.1/24"}, "routers[0].interfaces.nolink"),
         # Found by trying bad input: each was a traceback, a hang, a run that wrote outside its
         # directory or measured nothing, or a message naming the wrong key.
@@ -231,6 +285,16 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
         ),
         (("hosts", 1), {"address": "10.0.1.2/24"}, "hosts[1].address: 10.0.1.2 is already the add"),
         (
+            ("hosts", 1),
+            {"address": "10.0.2.255/24"},
+            "hosts[1].address: address 10.0.2.255/24 is the broadcast address of 10.0.2.0/24",
+        ),
+        (
+            ("hosts", 0),
+            {"address": "10.0.1.0/24"},
+            "hosts[0].address: address 10.0.1.0/24 is the network address of 10.0.1.0/24",
+        ),
+        (
             ("hosts", 0),
             {"address": "10.0.1.254/24"},
             "hosts[0].count: member 2 would be 10.0.1.255",
@@ -250,8 +314,11 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
         ),
         (("flows", 0), {"buffer": 1 << 40}, "flows[0].buffer: must be at most 1073741824"),
         (("flows", 0), {"start_ms": float("nan")}, "flows[0].start_ms: must be a finite number"),
-        (("flows", 1), {"name": "bulk1"}, "flows[1]: flow name 'bulk1' is used twice"),
-        (("flows", 1), {"port": 5001}, "flows[1]: port 5001 of server srv is taken"),
+        (("flows", 1), {"name": "bulk1"}, "flows[1].name: flow name 'bulk1' is used twice"),
+        (("flows", 1), {"port": 5001}, "flows[1].port: port 5001 of server srv is taken"),
+        # Found by review: these named the flow's table, not the key.
+        (("flows", 1), {"port": 5002}, "flows[1].port: port 5002 of server srv is taken"),
+        (("flows", 0), {"port": 8079}, "flows[1].port: port 8080 of server srv is taken"),
         (("flows", 1), {"server": "c1"}, "flows[1].server: c1 is the client too"),
     ],
 )
@@ -378,7 +445,8 @@ def test_switches_are_grouped_in_few_steps_however_the_links_are_listed() -> Non
 
 def test_a_flow_between_ip_versions_is_refused_at_loading() -> None:
     # It failed in the run, as "ConnectError: unaddressable", naming no flow.
-    with pytest.raises(ScenarioError, match=r"^flows\[0\]: server b \(fd00::2\) has no address"):
+    message = r"^flows\[0\]\.server: server b \(fd00::2\) has no address of the IP version"
+    with pytest.raises(ScenarioError, match=message):
         from_dict(_two_hosts({"delay_ms": 1}, b_address="fd00::2/64"))
 
 

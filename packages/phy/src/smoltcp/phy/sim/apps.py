@@ -9,16 +9,21 @@ Every workload is a client and a server of real `TcpSocket`s on two `SimHost`s:
 - `ConnectionRate`: a new connection per transaction (connect, request, response, close),
   ``count`` of them, started ``interval_us`` apart (0: each when the previous ends).
 
+A workload runs once `Network.add_flow` has accepted it (which calls `Workload.install`);
+building one changes nothing on its hosts.
+
 `FlowStats` holds what a workload measured: octets delivered, when, the senders'
 retransmissions (from `TcpSocket.stats`), samples of the smoothed RTT, transaction times.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 from smoltcp.stack.socket.errors import RecvError
 from smoltcp.stack.tcp import TcpSocket, TcpState
+from smoltcp.stack.tcp.congestion import make_congestion_controller
 from smoltcp.stack.time import Instant
 from smoltcp.wire import IpEndpoint, Ipv6Address
 
@@ -81,6 +86,11 @@ class _Sink:
         """Whether a read raised `RecvError` (the stream is over)."""
 
 
+# The ports each host's `Server`s listen on: a look-up per workload built, where a scan of
+# the host's applications took time quadratic in the number of flows to one server.
+_SERVER_PORTS: weakref.WeakKeyDictionary[SimHost, set[int]] = weakref.WeakKeyDictionary()
+
+
 class Server:
     """Accept connections on ``port``; answer every ``request`` octets with ``response``.
 
@@ -113,6 +123,7 @@ class Server:
         self._listener_handle = host.sockets.add(self.listener)
         self._conns: list[_Sink] = []
         self._buf = bytearray(1 << 16)
+        _SERVER_PORTS.setdefault(host, set()).add(port)
         host.add_app(self)
 
     def step(self, now: Instant) -> bool:
@@ -217,7 +228,13 @@ def _check_int(what: str, value: object, low: int, high: int | None = None) -> N
 
 
 def _check_workload(
-    name: object, client: object, server: object, port: object, start_us: object, buffer: object
+    name: object,
+    client: object,
+    server: object,
+    port: object,
+    start_us: object,
+    buffer: object,
+    cc: object,
 ) -> None:
     # Checked at construction: found later, a bad value fails inside `Network.run`, or
     # (a huge buffer) asks for more memory than there is.
@@ -229,16 +246,37 @@ def _check_workload(
     _check_int("port", port, 1, 65535)
     _check_int("start_us", start_us, 0)
     _check_int("buffer", buffer, 1, MAX_BUFFER)
+    _check_cc(cc)
     assert isinstance(client, SimHost) and isinstance(server, SimHost)
-    if any(isinstance(app, Server) and app.port == port for app in server.apps):
-        # A second listener would never see a connection: the first one takes them all, and
-        # this workload would measure nothing.
-        raise ValueError(f"port {port} of server {server.name} is taken by another workload")
+    assert isinstance(port, int)
+    _check_port(server, port)
+    _check_ip_version(client, server)
+
+
+def _check_cc(cc: object) -> None:
+    """Raise TypeError or ValueError unless ``cc`` is None or a congestion control's name."""
+    if cc is not None:
+        if not isinstance(cc, str):
+            raise TypeError(f"cc must be a str or None, not {type(cc).__name__}")
+        make_congestion_controller(cc)  # ValueError naming an unknown one
+
+
+def _check_ip_version(client: SimHost, server: SimHost) -> None:
+    """Raise ValueError unless ``server`` has an address of ``client``'s IP version."""
     if isinstance(client.address, Ipv6Address) != isinstance(server.address, Ipv6Address):
         raise ValueError(
             f"server {server.name} ({server.address}) has no address of the IP version of "
             f"client {client.name} ({client.address})"
         )
+
+
+def _check_port(server: SimHost, port: int) -> None:
+    """Raise ValueError if a workload's `Server` listens on ``port`` of ``server`` already."""
+    ports = _SERVER_PORTS.get(server)
+    if ports is not None and port in ports:
+        # A second listener would never see a connection: the first one takes them all, and
+        # this workload would measure nothing.
+        raise ValueError(f"port {port} of server {server.name} is taken by another workload")
 
 
 class Workload:
@@ -247,9 +285,13 @@ class Workload:
     ``name`` names the flow; ``port`` is the server port; ``start_us`` when the client
     starts; ``cc`` the congestion control of both ends ("cubic", "reno"); ``buffer`` the
     socket buffers in octets (the receive buffer bounds the window), 1 to `MAX_BUFFER`.
-    TypeError or ValueError, naming the argument, for a value out of range, a ``port`` the
-    server already serves another workload on, and a server with no address of the client's
-    IP version (the connection could not start).
+    TypeError or ValueError, naming the argument, for a value out of range, an unknown
+    ``cc``, a ``port`` the server already serves another workload on, and a server with no
+    address of the client's IP version (the connection could not start).
+
+    Building a workload changes nothing on its hosts: `Network.add_flow` accepts it and then
+    calls `install`, which makes the server listen and schedules the client's start. A
+    workload the network refuses so leaves nothing behind. ``server`` is None until then.
     """
 
     request = 0
@@ -266,10 +308,12 @@ class Workload:
         cc: str | None = None,
         buffer: int = _DEFAULT_BUFFER,
     ) -> None:
-        _check_workload(name, client, server, port, start_us, buffer)
+        _check_workload(name, client, server, port, start_us, buffer, cc)
         self.name = name
         self.client = client
         self.server_host = server
+        self.port = port
+        self.start_us = start_us
         self.sim = client.sim
         self.stats = FlowStats(name, start_us=start_us)
         self.buffer = buffer
@@ -278,16 +322,29 @@ class Workload:
         self._buf = bytearray(1 << 16)
         self._conns: list[_Client] = []
         self._started = False
+        self.server: Server | None = None
+        """The server side, listening once `install` has run (None before)."""
+
+    def install(self) -> None:
+        """Make the server listen on `port` and schedule the client's start at ``start_us``.
+
+        `Network.add_flow` calls it once it has accepted the workload; call it yourself only
+        for hosts outside a `Network`. ValueError, with nothing changed, if the workload is
+        installed already or another workload's server has taken the port since it was built.
+        """
+        if self.server is not None:
+            raise ValueError(f"workload {self.name!r} is installed already")
+        _check_port(self.server_host, self.port)
         self.server = Server(
-            server,
-            port,
+            self.server_host,
+            self.port,
             self.stats,
             request=self.request,
             response=self.response,
-            buffer=buffer,
+            buffer=self.buffer,
             configure=self._configure,
         )
-        self.sim.call_at(start_us, self._start)
+        self.sim.call_at(self.start_us, self._start)
 
     def client_sockets(self) -> list[TcpSocket]:
         """Return the client's sockets still in use (for sampling their `TcpSocket.stats`)."""

@@ -19,7 +19,7 @@ from smoltcp.phy.direction import Direction
 from smoltcp.phy.pcap import PcapWriter
 from smoltcp.stack.device import DeviceCapabilities
 from smoltcp.stack.time import Instant
-from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv6Address, Medium
+from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, Ipv4Cidr, Ipv6Address, Medium
 
 from .apps import Workload
 from .host import SimHost
@@ -57,6 +57,23 @@ def _parse(kind: Any, what: str, value: object) -> Any:
         return kind.parse(value)
     except ValueError as exc:
         raise ValueError(f"{what}: {exc}") from None
+
+
+def _check_host_address(cidr: IpCidr) -> None:
+    """Raise ValueError naming ``cidr`` unless its address may be a host's own."""
+    address = cidr.address
+    if not address.is_unicast:
+        raise ValueError(f"address {cidr} is not a unicast address")
+    if isinstance(cidr, Ipv4Cidr) and cidr.prefix_len < 31:
+        # RFC 1122, 3.2.1.3: a host number is never all zeros nor all ones (that one is the
+        # subnet's directed broadcast), so neither names one host. A /31 or /32 has no host
+        # number to spare for them (RFC 3021).
+        if address == cidr.broadcast():
+            raise ValueError(f"address {cidr} is the broadcast address of {cidr.network()}")
+        if address == cidr.network().address:
+            raise ValueError(
+                f"address {cidr} is the network address of {cidr.network()} (host part 0)"
+            )
 
 
 def jain_index(values: Sequence[float]) -> float | None:
@@ -139,12 +156,14 @@ class Network:
     ) -> SimHost:
         """Add a host (see `SimHost`); its hardware address is `mac_for` its name.
 
-        ``address`` is a CIDR, ``gateway`` an address of the same IP version, ``mtu`` from 68
-        (1280 for an IPv6 host, RFC 8200) to 65535; TypeError or ValueError naming the
-        argument otherwise.
+        ``address`` is a CIDR of a unicast address, not the network or broadcast address of
+        its IPv4 subnet (below /31), ``gateway`` an address of the same IP version, ``mtu``
+        from 68 (1280 for an IPv6 host, RFC 8200) to 65535; TypeError or ValueError naming
+        the argument otherwise.
         """
         self._check_name(name)
         cidr = _parse(IpCidr, "address", address)
+        _check_host_address(cidr)
         if gateway is not None:
             gw = _parse(IpAddress, "gateway", gateway)
             if isinstance(gw, Ipv6Address) != isinstance(cidr.address, Ipv6Address):
@@ -204,7 +223,12 @@ class Network:
         return link
 
     def add_flow(self, flow: Workload) -> Workload:
-        """Register a workload (built on hosts of this network) for the summary."""
+        """Start a workload built on hosts of this network (`Workload.install`); return it.
+
+        Its figures go in the summary. ValueError, with nothing changed (no listener, no
+        start scheduled), for a workload on hosts of another network, a name another flow
+        has, a workload installed already, or a server port another workload has taken.
+        """
         if not isinstance(flow, Workload):
             raise TypeError(f"flow must be a Workload, not {type(flow).__name__}")
         for host in (flow.client, flow.server_host):
@@ -212,6 +236,7 @@ class Network:
                 raise ValueError(f"flow {flow.name!r}: host {host.name!r} is not of this network")
         if flow.name in self.flows:
             raise ValueError(f"flow name {flow.name!r} is used twice")
+        flow.install()
         self.flows[flow.name] = flow
         return flow
 

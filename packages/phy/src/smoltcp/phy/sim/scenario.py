@@ -8,18 +8,28 @@ scenario raises `ScenarioError`, whose message names the key ("links[2].rate_bps
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from smoltcp.phy.impair import Bernoulli, GilbertElliott, Listed, LossModel, Periodic
 from smoltcp.wire import IpAddress, IpCidr, Ipv4Address, Ipv6Address
 
-from .apps import MAX_BUFFER, Bulk, ConnectionRate, RequestResponse
+from .apps import (
+    MAX_BUFFER,
+    Bulk,
+    ConnectionRate,
+    RequestResponse,
+    _check_cc,
+    _check_ip_version,
+    _check_port,
+)
 from .link import LinkSpec
-from .network import Network, mac_for
+from .network import Network, _check_host_address, mac_for
 from .queue import QueueSpec
 
 __all__ = [
@@ -295,6 +305,12 @@ def _shift(addr: IpAddress, offset: int) -> IpAddress:
     return Ipv4Address(int(addr) + offset)
 
 
+# The attribute of a `Scenario` from `from_dict` holding the network built to check it and a
+# copy of ``data`` then, in a list emptied by the first `Scenario.build`. Not a field: the
+# dataclass's fields, comparison, `dataclasses.replace` and `asdict` leave it out.
+_CHECKED = "_checked"
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A parsed scenario: ``data`` (the TOML tables), its ``name``, ``seed`` and ``duration_us``."""
@@ -305,8 +321,23 @@ class Scenario:
     duration_us: int
 
     def build(self, seed: int | None = None) -> Network:
-        """Return a new `Network` of this scenario, seeded with ``seed`` (default its own)."""
-        return _build(self, self.seed if seed is None else seed)
+        """Return a new `Network` of this scenario, seeded with ``seed`` (default its own).
+
+        The first call hands out the network `from_dict` built to check the scenario, when
+        it has the same seed and ``data`` has not changed since (building a large scenario
+        takes seconds); every other call builds one.
+        """
+        if seed is None:
+            seed = self.seed
+        checked: list[tuple[dict[str, Any], Network]] = self.__dict__.get(_CHECKED, [])
+        if checked:
+            # Dropped whatever comes of it, before any other is built: a scenario holds no
+            # network it will not hand out, nor two at once.
+            data, net = checked.pop()
+            if type(seed) is int and seed == self.seed and data == self.data:
+                return net
+            del net
+        return _build(self, seed)
 
 
 def load(path: str | os.PathLike[str]) -> Scenario:
@@ -340,7 +371,8 @@ def load(path: str | os.PathLike[str]) -> Scenario:
 def from_dict(data: dict[str, Any], *, default_name: str = "scenario") -> Scenario:
     """Check the top of a scenario and return it; the rest is checked by `Scenario.build`.
 
-    The whole scenario is built once here (and thrown away), so every mistake surfaces now.
+    The whole scenario is built once here, so every mistake surfaces now; the scenario keeps
+    that network for its first `Scenario.build` (see there).
     """
     t = _Table(data, "")
     version = t.get("version", int, required=True)
@@ -355,7 +387,9 @@ def from_dict(data: dict[str, Any], *, default_name: str = "scenario") -> Scenar
     if duration > MAX_SECONDS:
         raise ScenarioError(f"duration_s: must be at most {MAX_SECONDS:g}, not {duration!r}")
     scenario = Scenario(data, name, seed, round(duration * 1_000_000))
-    _build(scenario, seed)
+    # The copy first: should building change ``data``, the network is built anew.
+    snapshot = copy.deepcopy(data)
+    object.__setattr__(scenario, _CHECKED, [(snapshot, _build(scenario, seed))])
     return scenario
 
 
@@ -401,9 +435,55 @@ def _declared(entry: Any) -> int:
     return count if isinstance(count, int) and not isinstance(count, bool) and count > 1 else 1
 
 
+class _Build:
+    """What the sections of a scenario share while its network is built."""
+
+    def __init__(self, net: Network, defaults: dict[str, Any]) -> None:
+        self.net = net
+        self.defaults = defaults
+        """The link keys of ``[defaults]``, under every link's own."""
+        self.owners: dict[IpAddress, str] = {}  # each address, and the key that gave it
+        self.instant = _Groups()  # the nodes joined by links on which frames take no time
+        self.bridged = _Groups()  # the switches joined by links between switches
+
+    def own(self, key: str, text: str) -> None:
+        """Record that ``key`` gives the address of CIDR ``text``; refuse one used twice."""
+        address = IpCidr.parse(text).address
+        if address in self.owners:
+            raise ScenarioError(
+                f"{key}: {address} is already the address of {self.owners[address]}"
+            )
+        self.owners[address] = key
+
+    def link(
+        self, key: str, name: str, a: str, b: str, spec: LinkSpec, ba: LinkSpec | None
+    ) -> None:
+        """Add the link ``name`` given by ``key`` between nodes ``a`` and ``b``."""
+        net = self.net
+        if a in net.switches and b in net.switches:
+            # The switches learn but run no spanning tree: a loop of them would carry every
+            # broadcast (the first ARP request) round it for ever, and nothing else.
+            if self.bridged.root(a) == self.bridged.root(b):
+                raise ScenarioError(
+                    f"{key}: closes a loop of switches through {a} and {b} (a switch floods "
+                    "broadcasts and runs no spanning tree)"
+                )
+            self.bridged.join(a, b)
+        try:
+            net.add_link(name, a, b, spec, ba)
+        except ValueError as exc:
+            raise ScenarioError(f"{key}: {exc}") from None
+        if not (_takes_time(spec) or _takes_time(ba or spec)):
+            self.instant.join(a, b)
+
+
+# A host linked by ``attach``: the host, the key of ``attach``, the node, its ``access`` table.
+_Access = tuple[str, str, str, _Table]
+
+
 def _build(scenario: Scenario, seed: int) -> Network:
-    data = scenario.data
-    top = _Table(data, "")
+    """Build the network of ``scenario`` with ``seed``, section by section."""
+    top = _Table(scenario.data, "")
     for key in ("version", "name", "seed", "duration_s", "description"):
         top.used.add(key)
     net = Network(seed, scenario.name)
@@ -411,58 +491,60 @@ def _build(scenario: Scenario, seed: int) -> Network:
     # stands still for good), while thousands of hosts may take a flood of millions of
     # events at one instant: no stall guard.
     net.sim.stall_events = None
+    build = _Build(net, _defaults(top))
+    _switches(build, top)
+    routers = _routers(build, top)
+    groups, accesses = _hosts(build, top)
+    _access_links(build, accesses)
+    _links(build, top)
+    _router_addresses(build, routers)
+    _flows(build, top, groups)
+    top.done()
+    return net
+
+
+def _defaults(top: _Table) -> dict[str, Any]:
+    """Read ``[defaults]``, checked as a link's keys even if no link takes them."""
     defaults_table = _Table(top.get("defaults", dict, {}), "defaults")
     defaults = {k: v for k, v in defaults_table.data.items()}
     for key in defaults:
         if key not in _LINK_KEYS:
             raise ScenarioError(f"defaults.{key}: unknown key")
     _link_spec(_Table(defaults, "defaults"))  # a mistake there, even if no link takes it
-    groups: dict[str, list[str]] = {}
-    accesses: list[tuple[str, str, str, _Table]] = []
-    owners: dict[IpAddress, str] = {}  # each address, and the key that gave it
-    instant = _Groups()  # the nodes joined by links on which frames take no time
-    bridged = _Groups()  # the switches joined by links between switches
+    return defaults
 
-    def own(key: str, text: str) -> None:
-        address = IpCidr.parse(text).address
-        if address in owners:
-            raise ScenarioError(f"{key}: {address} is already the address of {owners[address]}")
-        owners[address] = key
 
-    def link(key: str, name: str, a: str, b: str, spec: LinkSpec, ba: LinkSpec | None) -> None:
-        if a in net.switches and b in net.switches:
-            # The switches learn but run no spanning tree: a loop of them would carry every
-            # broadcast (the first ARP request) round it for ever, and nothing else.
-            if bridged.root(a) == bridged.root(b):
-                raise ScenarioError(
-                    f"{key}: closes a loop of switches through {a} and {b} (a switch floods "
-                    "broadcasts and runs no spanning tree)"
-                )
-            bridged.join(a, b)
-        try:
-            net.add_link(name, a, b, spec, ba)
-        except ValueError as exc:
-            raise ScenarioError(f"{key}: {exc}") from None
-        if not (_takes_time(spec) or _takes_time(ba or spec)):
-            instant.join(a, b)
-
+def _switches(build: _Build, top: _Table) -> None:
+    """Add the ``[[switches]]``."""
     for i, entry in enumerate(top.get("switches", list, [])):
         t = _Table(entry, f"switches[{i}]")
         name = t.get("name", str, required=True)
         try:
-            net.add_switch(name)
+            build.net.add_switch(name)
         except (TypeError, ValueError) as exc:
             raise ScenarioError(f"{t.key('name')}: {exc}") from None
         t.done()
+
+
+def _routers(build: _Build, top: _Table) -> list[_Table]:
+    """Add the ``[[routers]]``; return their tables, read on once their links exist."""
     routers = []
     for i, entry in enumerate(top.get("routers", list, [])):
         t = _Table(entry, f"routers[{i}]")
         name = t.get("name", str, required=True)
         try:
-            net.add_router(name)
+            build.net.add_router(name)
         except (TypeError, ValueError) as exc:
             raise ScenarioError(f"{t.key('name')}: {exc}") from None
         routers.append(t)
+    return routers
+
+
+def _hosts(build: _Build, top: _Table) -> tuple[dict[str, list[str]], list[_Access]]:
+    """Add the ``[[hosts]]``; return the members of each entry and the hosts to attach."""
+    net = build.net
+    groups: dict[str, list[str]] = {}
+    accesses: list[_Access] = []
     hosts = top.get("hosts", list, [])
     # Counted before any is built: ten thousand hosts take seconds and most of a gigabyte.
     total = sum(_declared(entry) for entry in hosts)
@@ -482,26 +564,36 @@ def _build(scenario: Scenario, seed: int) -> Network:
             address = _address(t, "address", index, cidr=True)
             assert address is not None
             gateway = _address(t, "gateway", required=False, cidr=False)
+            _keyed(t.key("address"), _check_host_address, IpCidr.parse(address))
             try:
                 net.add_host(member, address, gateway=gateway, mtu=mtu, offload=offload)
             except (TypeError, ValueError) as exc:
                 raise ScenarioError(f"{t.where}: {exc}") from None
-            own(t.key("address") if len(members) == 1 else f"{t.where} ({member})", address)
+            build.own(t.key("address") if len(members) == 1 else f"{t.where} ({member})", address)
             if attach is not None:
                 accesses.append(
                     (member, t.key("attach"), attach, _Table(access or {}, t.key("access")))
                 )
         t.done()
+    return groups, accesses
+
+
+def _access_links(build: _Build, accesses: list[_Access]) -> None:
+    """Link each host with ``attach`` to its node, with the link keys of its ``access``."""
     for member, key, attach, access in accesses:
         try:
-            net.node(attach)
+            build.net.node(attach)
         except KeyError:
             raise ScenarioError(f"{key}: no node named {attach!r}") from None
         if attach == member:
             raise ScenarioError(f"{key}: {member} is the host itself")
-        spec = _link_spec(access, defaults)
+        spec = _link_spec(access, build.defaults)
         access.done()
-        link(key, f"{member}-{attach}", member, attach, spec, None)
+        build.link(key, f"{member}-{attach}", member, attach, spec, None)
+
+
+def _links(build: _Build, top: _Table) -> None:
+    """Add the ``[[links]]``, each direction's keys over ``[defaults]``."""
     for i, entry in enumerate(top.get("links", list, [])):
         t = _Table(entry, f"links[{i}]")
         name = t.get("name", str, required=True)
@@ -509,24 +601,28 @@ def _build(scenario: Scenario, seed: int) -> Network:
         b = t.get("b", str, required=True)
         for end, node in (("a", a), ("b", b)):
             try:
-                net.node(node)
+                build.net.node(node)
             except KeyError:
                 raise ScenarioError(f"{t.key(end)}: no node named {node!r}") from None
         if a == b:
             raise ScenarioError(f"{t.key('b')}: the same node as a ({a!r}): a link joins two nodes")
-        spec = _link_spec(t, defaults)
+        spec = _link_spec(t, build.defaults)
         reverse = t.get("reverse", dict)
         spec_ba = None
         if reverse is not None:
             rt = _Table(reverse, t.key("reverse"))
-            base = dict(defaults)
+            base = dict(build.defaults)
             base.update({k: v for k, v in entry.items() if k in _LINK_KEYS})
             spec_ba = _link_spec(rt, base)
             rt.done()
         t.done()
-        link(t.key("name"), name, a, b, spec, spec_ba)
+        build.link(t.key("name"), name, a, b, spec, spec_ba)
+
+
+def _router_addresses(build: _Build, routers: list[_Table]) -> None:
+    """Give each router its ``interfaces`` (on links that exist now) and its ``routes``."""
     for t in routers:
-        router = net.routers[t.data["name"]]
+        router = build.net.routers[t.data["name"]]
         interfaces = _Table(t.get("interfaces", dict, required=True), t.key("interfaces"))
         blocks: list[IpCidr] = []
         for link_name in list(interfaces.data):
@@ -536,7 +632,7 @@ def _build(scenario: Scenario, seed: int) -> Network:
                 router.set_interface(link_name, mac_for(f"{router.name}/{link_name}"), address)
             except ValueError as exc:
                 raise ScenarioError(f"{interfaces.key(link_name)}: {exc}") from None
-            own(interfaces.key(link_name), address)
+            build.own(interfaces.key(link_name), address)
             blocks.append(IpCidr.parse(address))
         routes = _Table(t.get("routes", dict, {}), t.key("routes"))
         for prefix in list(routes.data):
@@ -546,23 +642,26 @@ def _build(scenario: Scenario, seed: int) -> Network:
             except ValueError as exc:
                 raise ScenarioError(f"{routes.key(prefix)}: {exc}") from None
             hop = IpAddress.parse(via)
-            if not hop.is_link_local and not any(b.contains_addr(hop) for b in blocks):
+            if not hop.is_link_local and not any(block.contains_addr(hop) for block in blocks):
                 # The router could never reach it: every packet of the route would be lost.
                 raise ScenarioError(
                     f"{routes.key(prefix)}: the next hop {hop} is on none of {router.name}'s "
                     "links (see its interfaces)"
                 )
         t.done()
-    for i, entry in enumerate(top.get("flows", list, [])):
-        _flow(net, groups, instant, _Table(entry, f"flows[{i}]"))
-    top.done()
-    return net
 
 
 _FLOW_KINDS = {"bulk": Bulk, "rr": RequestResponse, "crr": ConnectionRate}
 
 
+def _flows(build: _Build, top: _Table, groups: dict[str, list[str]]) -> None:
+    """Add the ``[[flows]]`` (``groups``: the members of each ``[[hosts]]`` entry)."""
+    for i, entry in enumerate(top.get("flows", list, [])):
+        _flow(build.net, groups, build.instant, _Table(entry, f"flows[{i}]"))
+
+
 def _flow(net: Network, groups: dict[str, list[str]], instant: _Groups, t: _Table) -> None:
+    """Add the workloads of one ``[[flows]]`` entry: one per member of a client group."""
     name = t.get("name", str, required=True)
     kind = t.get("kind", str, "bulk")
     if kind not in _FLOW_KINDS:
@@ -592,7 +691,9 @@ def _flow(net: Network, groups: dict[str, list[str]], instant: _Groups, t: _Tabl
     buffer = t.positive("buffer", int, 1 << 18)
     if buffer > MAX_BUFFER:
         raise ScenarioError(f"{t.key('buffer')}: must be at most {MAX_BUFFER}, not {buffer}")
-    common: dict[str, Any] = {"cc": t.get("cc", str), "buffer": buffer}
+    cc = t.get("cc", str)
+    _keyed(t.key("cc"), _check_cc, cc)
+    common: dict[str, Any] = {"cc": cc, "buffer": buffer}
     if kind == "bulk":
         common["size"] = t.positive("size", int)
     else:
@@ -611,6 +712,11 @@ def _flow(net: Network, groups: dict[str, list[str]], instant: _Groups, t: _Tabl
         start = start_us + (rng.randrange(spread_us + 1) if spread_us else 0)
         if not 0 < port + i < 65536:
             raise ScenarioError(f"{t.key('port')}: {port + i} is not a port")
+        # Checked here, not left to the workload and add_flow, to name the key at fault.
+        if flow_name in net.flows:
+            raise ScenarioError(f"{t.key('name')}: flow name {flow_name!r} is used twice")
+        _keyed(t.key("port"), _check_port, net.hosts[server], port + i)
+        _keyed(t.key("server"), _check_ip_version, net.hosts[member], net.hosts[server])
         try:
             flow = _FLOW_KINDS[kind](
                 flow_name,
@@ -623,3 +729,11 @@ def _flow(net: Network, groups: dict[str, list[str]], instant: _Groups, t: _Tabl
             net.add_flow(flow)
         except (TypeError, ValueError) as exc:
             raise ScenarioError(f"{t.where}: {exc}") from None
+
+
+def _keyed(key: str, check: Callable[..., None], *args: Any) -> None:
+    """Run ``check(*args)``; raise its TypeError or ValueError as a `ScenarioError` of ``key``."""
+    try:
+        check(*args)
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"{key}: {exc}") from None
