@@ -63,7 +63,17 @@ def test_routes_replace_update_and_types() -> None:
 
 
 @pytest.mark.parametrize(
-    "router", ["0.0.0.0", "255.255.255.255", "224.0.0.1", "127.0.0.1", "::", "ff02::2", "::1"]
+    "router",
+    [
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.1",
+        "127.0.0.1",
+        "::",
+        "ff02::2",
+        "::1",
+        "::ffff:10.9.0.1",
+    ],
 )
 def test_no_route_goes_through_an_address_no_router_can_have(router: str) -> None:
     # It was taken: the interface then asked the link for the neighbour of a group, a

@@ -16,11 +16,14 @@ _DEFAULT_V6 = Ipv6Cidr(Ipv6Address(0), 0)
 
 def check_router(addr: IpAddress) -> None:
     """Raise ValueError when ``addr`` can be no router's address: unspecified, multicast or
-    broadcast (not unicast: RFC 1122 3.2.1.3, RFC 4291 2.7), or loopback (it never appears
-    outside a host: RFC 1122 3.2.1.3, RFC 4291 2.5.3). A route through one would send
-    neighbour requests for it on the link, and never reach a router."""
-    if not addr.is_unicast or addr.is_loopback:
-        raise ValueError(f"{addr} is no router's address (not unicast, or loopback)")
+    broadcast (not unicast: RFC 1122 3.2.1.3, RFC 4291 2.7), loopback (it never appears
+    outside a host: RFC 1122 3.2.1.3, RFC 4291 2.5.3) or IPv4-mapped (``::ffff:a.b.c.d``,
+    never on the wire either: RFC 4291 2.5.5.2). A route through one would send neighbour
+    requests for it on the link, and never reach a router."""
+    if not addr.is_unicast or addr.is_loopback or getattr(addr, "is_ipv4_mapped", False):
+        raise ValueError(
+            f"{addr} is no router's address (not unicast, or loopback, or IPv4-mapped)"
+        )
 
 
 class Route(NamedTuple):
