@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
@@ -9,7 +11,7 @@ from scapy.layers.l2 import Ether
 
 from smoltcp.stack.socket import BindError, RecvError, SendError, UdpSocket
 from smoltcp.stack.storage import PacketBuffer
-from smoltcp.stack.testing import Harness, arp, ethernet, ipv4, udp
+from smoltcp.stack.testing import Harness, TestingDevice, arp, ethernet, ipv4, udp
 from smoltcp.stack.time import Instant
 from smoltcp.wire import (
     EthernetAddress,
@@ -140,6 +142,9 @@ def test_send_errors() -> None:
         sock.send_to(b"x", ("::ffff:192.168.69.2", 1))
     with pytest.raises(SendError, match="buffer full"):
         sock.send_to(b"x" * 5000, (PEER, 1))
+    # An IpEndpoint does not check its address: a text one was an AttributeError.
+    with pytest.raises(TypeError, match="must be an IpAddress"):
+        sock.send_to(b"x", IpEndpoint(PEER, 1))  # type: ignore[arg-type]
     for _ in range(8):
         sock.send_to(b"x", (PEER, 1))
     assert not sock.can_send()
@@ -337,3 +342,86 @@ def test_a_loopback_interface_carries_loopback_datagrams(
         ip = (IPv6 if ":" in to else IP)(out)
         assert (ip.src, ip.dst, ip[UDP].sport) == (bound or "127.0.0.1", to, 5000)
     assert sock.tx_dropped == 0
+
+
+def test_a_datagram_longer_than_ip_carries_is_refused_at_send() -> None:
+    # It was queued, and every poll then failed on it (the IP length field is 16 bits), so
+    # nothing else left the interface.
+    h = Harness(cidr="192.168.69.1/24")
+    h.iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::1/64")))
+    sock = UdpSocket(PacketBuffer(4, 1 << 18), PacketBuffer(4, 1 << 18))
+    sock.bind(5000)
+    h.sockets.add(sock)
+    with pytest.raises(SendError, match="too long: 65508 octets, at most 65507"):
+        sock.send(65508, (PEER, 9))
+    with pytest.raises(SendError, match="too long: 65528 octets, at most 65527"):
+        sock.send(65528, ("fdaa::2", 9))
+    sock.send(65527, ("fdaa::2", 9))  # IPv6 carries 20 octets more (no IPv4 header)
+    assert sock.send_queue == 1
+
+
+def test_a_datagram_of_the_other_ip_version_than_the_bound_address_is_refused() -> None:
+    # An IPv4-bound socket queued a datagram to an IPv6 address, and every poll then failed
+    # on it ("mixed versions"), so nothing else left the interface (Linux: EINVAL/EAFNOSUPPORT).
+    h = Harness(cidr="192.168.69.1/24")
+    h.iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("fdaa::1/64")))
+    for bound, other in ((US, "fdaa::2"), ("224.0.0.251", "fdaa::2"), ("fdaa::1", PEER)):
+        sock = UdpSocket(PacketBuffer(4, 256), PacketBuffer(4, 256))
+        sock.bind((bound, 5000))
+        h.sockets.add(sock)
+        with pytest.raises(SendError, match=r"unaddressable: .* from a socket bound to IPv"):
+            sock.send_to(b"x", (other, 9))
+        assert sock.send_queue == 0
+    h.poll()  # and the interface goes on
+
+
+def test_a_loopback_datagram_after_the_socket_sent_others_is_still_checked() -> None:
+    # The socket had found its bound address fit (the path that checks no more); a datagram
+    # to 127.0.0.1 queued after that must still be checked, not sent through the router.
+    h, sock = setup(port=(US, 5000))
+    h.iface.routes.add_default_ipv4_route(Ipv4Address(PEER))
+    sock.send_to(b"a", (PEER, 9))
+    assert [f.ip["dst"] for f in h.decode(h.poll())] == [PEER]
+    sock.send_to(b"b", ("127.0.0.1", 9))
+    assert h.poll() == []
+    assert sock.tx_dropped == 1
+
+
+class _FailsOnce(TestingDevice):
+    """A device whose next transmission fails once (as a TAP write may, with ENOBUFS)."""
+
+    fail = 0
+
+    def transmit(self, now: Instant) -> Any:
+        token = super().transmit(now)
+        if token is not None and self.fail:
+            self.fail -= 1
+            return _FailingToken()
+        return token
+
+
+class _FailingToken:
+    def consume(self, length: int, fill: Any) -> Any:
+        raise OSError("ENOBUFS")
+
+
+def test_a_failed_send_does_not_let_a_later_loopback_datagram_through() -> None:
+    # A datagram to a loopback address was counted off when checked, not when it left the
+    # queue: a send that failed and was retried counted it twice, and the last datagram to
+    # 127.0.0.2 (the interface holds only 127.0.0.1/32) then left through the router.
+    dev = _FailsOnce()
+    h = Harness(device=dev)
+    h.iface.update_ip_addrs(lambda a: a.append(IpCidr.parse("127.0.0.1/32")))
+    h.iface.routes.add_default_ipv4_route(Ipv4Address(PEER))
+    h.iface.neighbor_cache.fill(Ipv4Address(PEER), EthernetAddress.parse(PEER_MAC), h.now)
+    sock = UdpSocket(PacketBuffer(8, 512), PacketBuffer(8, 512))
+    sock.bind((US, 5000))
+    h.sockets.add(sock)
+    for dst in ("127.0.0.1", "127.0.0.1", "127.0.0.2"):
+        sock.send_to(dst.encode(), (dst, 9))
+    dev.fail = 1
+    with pytest.raises(OSError, match="ENOBUFS"):
+        h.poll()
+    out = h.decode(h.poll())
+    assert [f.ip["dst"] for f in out] == ["127.0.0.1", "127.0.0.1"]
+    assert sock.tx_dropped == 1 and sock.send_queue == 0

@@ -189,3 +189,35 @@ def test_a_loopback_address_held_beside_others_never_reaches_the_wire() -> None:
         sock.connect(cx, ("10.0.0.1", 80), ("127.0.0.1", 4000))
         sock.abort()
         sock.connect(cx, ("127.0.0.2", 80), ("127.0.0.1", 4000))
+
+
+def test_ipv6_loopback_is_the_source_of_no_other_destination() -> None:
+    # With ::1 held beside the link-local address only (no global one yet), RFC 6724 chose
+    # ::1 for a global destination: UDP, ICMP and a socket bound to ff02::fb sent from it
+    # through the router (IPv4 already never took a loopback source off-link).
+    from smoltcp.stack.socket import UdpSocket
+
+    h = host("::1/128")
+    h.iface.routes.add_default_ipv6_route(a("fe80::100"))
+    cx = h.iface.context
+    assert cx.get_source_address(a("2001:db8::1")) is None
+    assert cx.get_source_address(a("fe80::5")) == a("fe80::ff:fe00:1")
+    assert cx.get_source_address(a("::1")) == a("::1")
+    udp = UdpSocket(1024, 1024)
+    udp.bind(("ff02::fb", 5353))
+    h.sockets.add(udp)
+    udp.send_to(b"x", ("2001:db8::1", 9))
+    assert h.poll() == []
+    assert udp.tx_dropped == 1
+    # With a global address it is that one.
+    h.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse("2001:db8::2/64")))
+    assert cx.get_source_address(a("2001:db8:1::1")) == a("2001:db8::2")
+
+
+def test_an_ipv4_mapped_address_is_no_interface_address() -> None:
+    # It was taken, and then chosen as the source for IPv6 destinations: on the wire, where
+    # ::ffff:0:0/96 never appears (RFC 4291 2.5.5.2).
+    h = host("192.168.69.1/24")
+    with pytest.raises(ValueError, match="cannot be an interface address"):
+        h.iface.update_ip_addrs(lambda addrs: addrs.append(IpCidr.parse("::ffff:10.0.0.1/96")))
+    assert len(h.iface.ip_addrs) == 1

@@ -253,8 +253,13 @@ class Context:
         return found
 
     def _ipv6_source(self, dst_addr: Ipv6Address) -> Ipv6Address | None:
+        # ::1 (the int 1) only for ::1 itself: it never leaves a node (RFC 4291 2.5.3), so it
+        # is no source for another destination (as no IPv4 loopback address is off-link).
+        to_loopback = dst_addr._int == 1
         candidates = [
-            (c.address, c.prefix_len) for c in self.ip_addrs if type(c.address) is Ipv6Address
+            (c.address, c.prefix_len)
+            for c in self.ip_addrs
+            if type(c.address) is Ipv6Address and (c.address._int != 1 or to_loopback)
         ]
         hw = self.hardware_addr
         if hw is not None and (dst_addr.is_link_local or dst_addr.multicast_scope == _LINK_SCOPE):

@@ -360,8 +360,9 @@ class Interface:
 
         An IPv6 address added enables IPv6 again if it was disabled (see `ipv6_disabled`);
         removing some does not. Raises TypeError if ``f`` leaves anything but `IpCidr`s in the
-        list, ValueError for an address that cannot be an interface's (unspecified, broadcast
-        or multicast).
+        list, ValueError for an address that cannot be an interface's (unspecified, broadcast,
+        multicast, or IPv4-mapped IPv6, ``::ffff:a.b.c.d``, which never appears on the wire:
+        RFC 4291 2.5.5.2).
         """
         if not callable(f):
             raise TypeError(f"f must be callable, not {type(f).__name__}")
@@ -371,7 +372,12 @@ class Interface:
             if not isinstance(cidr, IpCidr):
                 raise TypeError(f"expected IpCidr, not {type(cidr).__name__}")
             a = cidr.address
-            if a.is_unspecified or a.is_broadcast or a.is_multicast:
+            if (
+                a.is_unspecified
+                or a.is_broadcast
+                or a.is_multicast
+                or (type(a) is Ipv6Address and a.is_ipv4_mapped)
+            ):
                 raise ValueError(f"{cidr} cannot be an interface address")
         before = self.context.ip_addrs
         self.context.set_ip_addrs(tuple(addrs))

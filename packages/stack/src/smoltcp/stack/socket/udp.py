@@ -30,6 +30,10 @@ log = logging.getLogger("smoltcp.stack.socket.udp")
 DEFAULT_HOP_LIMIT = 64
 _UDP = IpProtocol.UDP
 _ZERO = Instant.ZERO
+# The most a UDP datagram carries: what the IP header's 16-bit length leaves after the IPv4
+# header (without options) and UDP's (RFC 791, RFC 768), or after UDP's alone (RFC 8200).
+_MAX_PAYLOAD_V4 = 65535 - 20 - 8
+_MAX_PAYLOAD_V6 = 65535 - 8
 _tuple_new = tuple.__new__
 
 
@@ -94,8 +98,9 @@ class UdpSocket(DatagramSocket):
     # the limited broadcast: the interface chooses per destination). _vetted: the
     # ``cx.broadcasts`` under which _src was last found fit to send from (see `_vet`), None
     # while datagrams need the slow path. _loopback_queued: queued datagrams to a loopback
-    # address from _src, which each take the slow path.
-    __slots__ = ("_loopback_queued", "_src", "_vetted")
+    # address from _src, which each take the slow path. _version: the IP version of the
+    # bound address (4 or 6), 0 when bound to none: a datagram must be of that version.
+    __slots__ = ("_loopback_queued", "_src", "_version", "_vetted")
 
     def __init__(
         self,
@@ -107,6 +112,7 @@ class UdpSocket(DatagramSocket):
         self._src: IpAddress | None = None
         self._vetted: frozenset[IpAddress] | None = None
         self._loopback_queued = 0
+        self._version = 0
 
     # -- the user's API -----------------------------------------------------------------------
 
@@ -151,6 +157,7 @@ class UdpSocket(DatagramSocket):
         # What the bound address means for sending, decided here once rather than per
         # datagram. (A subnet's directed broadcast is known only to the interface: `_vet`.)
         self._src = None if addr is None or not addr.is_unicast else addr
+        self._version = 0 if addr is None else addr.version
         self._vetted = None
         self._loopback_queued = 0
         self._rebind()
@@ -159,7 +166,7 @@ class UdpSocket(DatagramSocket):
         """Unbind and drop every queued datagram."""
         self._endpoint = None
         self._src = self._vetted = None
-        self._loopback_queued = 0
+        self._loopback_queued = self._version = 0
         self._rx.clear()
         self._tx.clear()
         self._rebind()
@@ -190,11 +197,20 @@ class UdpSocket(DatagramSocket):
         addr = remote.addr
         # Int tests, as every datagram comes this way: the unspecified address is the int 0
         # in both versions, ::ffff:0:0/96 the IPv6 ints whose upper 96 bits are 0xffff.
-        if remote.port == 0 or addr is None or addr._int == 0:
-            raise SendError(f"unaddressable: {remote}")
-        if type(addr) is Ipv6Address and addr._int >> 32 == 0xFFFF:
-            # Never on the wire (RFC 4291 2.5.5.2, RFC 4942 2.2).
-            raise SendError(f"unaddressable: {addr} is IPv4-mapped (send to the IPv4 address)")
+        try:
+            if remote.port == 0 or addr is None or addr._int == 0:
+                raise SendError(f"unaddressable: {remote}")
+        except AttributeError:
+            # An IpEndpoint built around something else (it does not check its address).
+            raise TypeError(f"endpoint address must be an IpAddress, not {addr!r}") from None
+        if type(addr) is Ipv6Address:
+            if addr._int >> 32 == 0xFFFF:
+                # Never on the wire (RFC 4291 2.5.5.2, RFC 4942 2.2).
+                raise SendError(f"unaddressable: {addr} is IPv4-mapped (send to the IPv4 address)")
+            if self._version == 4:
+                raise SendError(f"unaddressable: {addr} from a socket bound to IPv4")
+        elif self._version == 6:
+            raise SendError(f"unaddressable: {addr} from a socket bound to IPv6")
         return remote
 
     # Any: whatever to_endpoint accepts (an endpoint, a port, a pair or text), checked there.
@@ -211,6 +227,12 @@ class UdpSocket(DatagramSocket):
         """
         check_size(size)
         remote = self._check_send(endpoint)
+        if size > _MAX_PAYLOAD_V4 and (
+            size > _MAX_PAYLOAD_V6 or type(remote.addr) is not Ipv6Address
+        ):
+            # The IP header's length field could not carry it (and the poll would fail on it).
+            most = _MAX_PAYLOAD_V6 if type(remote.addr) is Ipv6Address else _MAX_PAYLOAD_V4
+            raise SendError(f"too long: {size} octets, at most {most} in one UDP datagram")
         try:
             view = self._tx.enqueue(size, remote)
         except BufferFull:
@@ -304,12 +326,20 @@ class UdpSocket(DatagramSocket):
                 return False
             remote, payload = tx.peek()
             src = self._src
+            # Whether `send` counted this datagram in _loopback_queued (to a loopback address
+            # from a fixed source): it leaves the count when it leaves the queue.
+            counted = False
             if src is None or self._vetted is not cx.broadcasts:
                 # Bound to no unicast address, or the bound one not yet found fit under the
                 # interface's present addresses (the one attribute test per datagram).
-                src = cx.get_source_address(remote.addr) if src is None else self._vet(cx, remote)
+                if src is None:
+                    src = cx.get_source_address(remote.addr)
+                else:
+                    counted = remote.addr.is_loopback
+                    src = self._vet(cx, remote)
                 if src is None:
                     tx.dequeue()
+                    self._loopback_queued -= counted
                     self.tx_dropped += 1
                     if log.isEnabledFor(logging.DEBUG):
                         log.debug(
@@ -329,6 +359,7 @@ class UdpSocket(DatagramSocket):
                 hop = self._hop_limit or DEFAULT_HOP_LIMIT
             emit(ip_repr(src, dst, _UDP, 8 + len(payload), hop), udp)
             tx.dequeue()
+            self._loopback_queued -= counted
             return True
         return False
 
@@ -349,8 +380,6 @@ class UdpSocket(DatagramSocket):
         # dispatch takes this path only from a bound unicast address; send checked dst.
         assert src is not None and dst is not None
         to_loopback = dst.is_loopback
-        if to_loopback:
-            self._loopback_queued -= 1  # dispatch takes it off the queue, sent or dropped
         if src in cx.broadcasts:
             chosen: IpAddress | None = cx.get_source_address(dst)
             return chosen
@@ -358,6 +387,8 @@ class UdpSocket(DatagramSocket):
         if (from_loopback or to_loopback) and not cx.loopback_ok(src, dst):
             return None
         if not (from_loopback or self._loopback_queued):
+            # No datagram waits that needs this path (this one, if to a loopback address,
+            # is still counted: it leaves the count when it leaves the queue).
             self._vetted = cx.broadcasts
         return src
 
