@@ -58,6 +58,15 @@ def _pair(b_address: str = "10.0.0.2/24") -> Network:
         (("h", "224.0.0.1/24"), {}, ValueError, "address 224.0.0.1/24 is not a unicast address"),
         (("h", "0.0.0.0/8"), {}, ValueError, "address 0.0.0.0/8 is not a unicast address"),
         (("h", "ff02::1/64"), {}, ValueError, "address ff02::1/64 is not a unicast address"),
+        # Taken, and the run then failed inside the stack, naming no argument.
+        (("h", "127.0.0.1/8"), {}, ValueError, "address 127.0.0.1/8 is a loopback or IPv4"),
+        (("h", "::1/128"), {}, ValueError, "address ::1/128 is a loopback or IPv4-mapped"),
+        (
+            ("h", "::ffff:10.0.0.1/96"),
+            {},
+            ValueError,
+            "address ::ffff:10.0.0.1/96 is a loopback or IPv4-mapped",
+        ),
     ],
 )
 def test_add_host_checks_its_arguments(
@@ -207,6 +216,27 @@ def test_a_port_taken_between_building_and_adding_is_refused_unchanged() -> None
         first.install()
     net.run(2_000_000)
     assert first.stats.octets == 20_000 and second.stats.connections == 0
+
+
+def test_what_a_workload_was_built_with_holds_when_it_is_added() -> None:
+    # `install` read the attributes again: a port changed after building made the server
+    # listen on it while the client dialled the old one (nothing delivered), port 0 was a
+    # ListenError from add_flow, a negative start was taken.
+    net = _pair()
+    a, b = net.hosts["a"], net.hosts["b"]
+    flow = Bulk("f", a, b, 5001, size=20_000)
+    with pytest.raises(AttributeError):
+        flow.port = 5002  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        flow.start_us = -5  # type: ignore[misc]
+    flow.buffer = 0
+    with pytest.raises(ValueError, match=r"^buffer must be in"):
+        net.add_flow(flow)
+    assert flow.server is None and "f" not in net.flows
+    flow.buffer = 1 << 16
+    net.add_flow(flow)
+    net.run(2_000_000)
+    assert flow.stats.octets == 20_000
 
 
 def test_a_workload_checks_its_congestion_control_when_built() -> None:

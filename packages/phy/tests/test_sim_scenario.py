@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import shutil
 import subprocess
@@ -14,9 +13,8 @@ import pytest
 
 from smoltcp.phy.impair import Bernoulli
 from smoltcp.phy.sim import Bulk, LinkSpec, QueueSpec
-from smoltcp.phy.sim import scenario as scenario_module
 from smoltcp.phy.sim.network import Network
-from smoltcp.phy.sim.scenario import Scenario, ScenarioError, from_dict, load
+from smoltcp.phy.sim.scenario import ScenarioError, from_dict, load
 from smoltcp.stack.tcp.trace import ConnectionOpened, SegmentSent, load_jsonl
 
 # A small network with every kind of element: two hosts behind a switch, a router, a lossy
@@ -93,58 +91,6 @@ def _traced(tmp: Path, seed: int | None = None) -> dict[str, bytes]:
     net.trace(tmp / "tcp")
     net.run(net.sim.now_us + 1_500_000)
     return {str(p.relative_to(tmp)): p.read_bytes() for p in sorted(tmp.rglob("*")) if p.is_file()}
-
-
-def _counting_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the networks the loader builds from now on (one entry per network)."""
-    built: list[int] = []
-
-    class Counting(Network):
-        def __init__(self, seed: int = 0, name: str = "network") -> None:
-            built.append(seed)
-            super().__init__(seed, name)
-
-    monkeypatch.setattr(scenario_module, "Network", Counting)
-    return built
-
-
-def test_loading_then_building_builds_the_network_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    # It was built twice: once to check the scenario (and thrown away), once by build().
-    built = _counting_builds(monkeypatch)
-    scenario = from_dict(copy.deepcopy(SCENARIO))
-    net = scenario.build()
-    assert built == [7] and net.sim.seed == 7
-    again = scenario.build()  # a second one is built: each call gives a network of its own
-    assert again is not net and built == [7, 7]
-
-
-def test_a_build_after_a_change_or_with_another_seed_builds_anew(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    built = _counting_builds(monkeypatch)
-    data = copy.deepcopy(SCENARIO)
-    scenario = from_dict(data)
-    data["hosts"][1]["address"] = "10.0.2.9/24"
-    assert str(scenario.build().hosts["srv"].address) == "10.0.2.9"
-    assert built == [7, 7]
-    scenario = from_dict(copy.deepcopy(SCENARIO))
-    assert scenario.build(5).sim.seed == 5
-    assert scenario.build().sim.seed == 7  # the checked one was dropped, not kept
-    assert built == [7, 7, 7, 5, 7]
-
-
-def test_the_network_built_to_check_runs_as_a_fresh_one(tmp_path: Path) -> None:
-    def traced(scenario: Scenario, where: Path) -> dict[str, bytes]:
-        net = scenario.build()
-        net.capture(where)
-        net.trace(where / "tcp")
-        net.run(1_000_000)
-        files = sorted(where.rglob("*"))
-        return {str(p.relative_to(where)): p.read_bytes() for p in files if p.is_file()}
-
-    checked = from_dict(copy.deepcopy(SCENARIO))
-    fresh = dataclasses.replace(checked)  # the same scenario, with no network kept
-    assert traced(checked, tmp_path / "a") == traced(fresh, tmp_path / "b")
 
 
 def test_same_seed_gives_identical_captures_and_summary(tmp_path: Path) -> None:

@@ -312,8 +312,9 @@ class Workload:
         self.name = name
         self.client = client
         self.server_host = server
-        self.port = port
-        self.start_us = start_us
+        # Fixed at build (the client's endpoint holds the port): read-only properties.
+        self._port = port
+        self._start_us = start_us
         self.sim = client.sim
         self.stats = FlowStats(name, start_us=start_us)
         self.buffer = buffer
@@ -325,26 +326,40 @@ class Workload:
         self.server: Server | None = None
         """The server side, listening once `install` has run (None before)."""
 
+    @property
+    def port(self) -> int:
+        """The server port."""
+        return self._port
+
+    @property
+    def start_us(self) -> int:
+        """When the client starts (µs of simulated time)."""
+        return self._start_us
+
     def install(self) -> None:
         """Make the server listen on `port` and schedule the client's start at ``start_us``.
 
         `Network.add_flow` calls it once it has accepted the workload; call it yourself only
         for hosts outside a `Network`. ValueError, with nothing changed, if the workload is
-        installed already or another workload's server has taken the port since it was built.
+        installed already or another workload's server has taken the port since it was built,
+        TypeError or ValueError naming it for a ``buffer`` or ``cc`` changed since to what
+        the constructor refuses.
         """
         if self.server is not None:
             raise ValueError(f"workload {self.name!r} is installed already")
-        _check_port(self.server_host, self.port)
+        _check_int("buffer", self.buffer, 1, MAX_BUFFER)
+        _check_cc(self.cc)
+        _check_port(self.server_host, self._port)
         self.server = Server(
             self.server_host,
-            self.port,
+            self._port,
             self.stats,
             request=self.request,
             response=self.response,
             buffer=self.buffer,
             configure=self._configure,
         )
-        self.sim.call_at(self.start_us, self._start)
+        self.sim.call_at(self._start_us, self._start)
 
     def client_sockets(self) -> list[TcpSocket]:
         """Return the client's sockets still in use (for sampling their `TcpSocket.stats`)."""

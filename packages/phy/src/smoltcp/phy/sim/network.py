@@ -64,6 +64,10 @@ def _check_host_address(cidr: IpCidr) -> None:
     address = cidr.address
     if not address.is_unicast:
         raise ValueError(f"address {cidr} is not a unicast address")
+    if address.is_loopback or getattr(address, "is_ipv4_mapped", False):
+        # Neither appears on a wire (RFC 1122 3.2.1.3, RFC 4291 2.5.3 and 2.5.5.2): the
+        # host's stack would send nothing from it.
+        raise ValueError(f"address {cidr} is a loopback or IPv4-mapped address")
     if isinstance(cidr, Ipv4Cidr) and cidr.prefix_len < 31:
         # RFC 1122, 3.2.1.3: a host number is never all zeros nor all ones (that one is the
         # subnet's directed broadcast), so neither names one host. A /31 or /32 has no host
@@ -156,10 +160,10 @@ class Network:
     ) -> SimHost:
         """Add a host (see `SimHost`); its hardware address is `mac_for` its name.
 
-        ``address`` is a CIDR of a unicast address, not the network or broadcast address of
-        its IPv4 subnet (below /31), ``gateway`` an address of the same IP version, ``mtu``
-        from 68 (1280 for an IPv6 host, RFC 8200) to 65535; TypeError or ValueError naming
-        the argument otherwise.
+        ``address`` is a CIDR of a unicast address, not loopback nor IPv4-mapped, nor the
+        network or broadcast address of its IPv4 subnet (below /31), ``gateway`` an address
+        of the same IP version, ``mtu`` from 68 (1280 for an IPv6 host, RFC 8200) to 65535;
+        TypeError or ValueError naming the argument otherwise.
         """
         self._check_name(name)
         cidr = _parse(IpCidr, "address", address)

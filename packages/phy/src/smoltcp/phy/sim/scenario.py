@@ -8,7 +8,6 @@ scenario raises `ScenarioError`, whose message names the key ("links[2].rate_bps
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import sys
@@ -305,12 +304,6 @@ def _shift(addr: IpAddress, offset: int) -> IpAddress:
     return Ipv4Address(int(addr) + offset)
 
 
-# The attribute of a `Scenario` from `from_dict` holding the network built to check it and a
-# copy of ``data`` then, in a list emptied by the first `Scenario.build`. Not a field: the
-# dataclass's fields, comparison, `dataclasses.replace` and `asdict` leave it out.
-_CHECKED = "_checked"
-
-
 @dataclass(frozen=True)
 class Scenario:
     """A parsed scenario: ``data`` (the TOML tables), its ``name``, ``seed`` and ``duration_us``."""
@@ -321,23 +314,8 @@ class Scenario:
     duration_us: int
 
     def build(self, seed: int | None = None) -> Network:
-        """Return a new `Network` of this scenario, seeded with ``seed`` (default its own).
-
-        The first call hands out the network `from_dict` built to check the scenario, when
-        it has the same seed and ``data`` has not changed since (building a large scenario
-        takes seconds); every other call builds one.
-        """
-        if seed is None:
-            seed = self.seed
-        checked: list[tuple[dict[str, Any], Network]] = self.__dict__.get(_CHECKED, [])
-        if checked:
-            # Dropped whatever comes of it, before any other is built: a scenario holds no
-            # network it will not hand out, nor two at once.
-            data, net = checked.pop()
-            if type(seed) is int and seed == self.seed and data == self.data:
-                return net
-            del net
-        return _build(self, seed)
+        """Return a new `Network` of this scenario, seeded with ``seed`` (default its own)."""
+        return _build(self, self.seed if seed is None else seed)
 
 
 def load(path: str | os.PathLike[str]) -> Scenario:
@@ -371,8 +349,7 @@ def load(path: str | os.PathLike[str]) -> Scenario:
 def from_dict(data: dict[str, Any], *, default_name: str = "scenario") -> Scenario:
     """Check the top of a scenario and return it; the rest is checked by `Scenario.build`.
 
-    The whole scenario is built once here, so every mistake surfaces now; the scenario keeps
-    that network for its first `Scenario.build` (see there).
+    The whole scenario is built once here (and thrown away), so every mistake surfaces now.
     """
     t = _Table(data, "")
     version = t.get("version", int, required=True)
@@ -387,9 +364,7 @@ def from_dict(data: dict[str, Any], *, default_name: str = "scenario") -> Scenar
     if duration > MAX_SECONDS:
         raise ScenarioError(f"duration_s: must be at most {MAX_SECONDS:g}, not {duration!r}")
     scenario = Scenario(data, name, seed, round(duration * 1_000_000))
-    # The copy first: should building change ``data``, the network is built anew.
-    snapshot = copy.deepcopy(data)
-    object.__setattr__(scenario, _CHECKED, [(snapshot, _build(scenario, seed))])
+    _build(scenario, seed)
     return scenario
 
 
