@@ -253,10 +253,26 @@ def test_router_refuses_an_address_no_host_could_reach() -> None:
     net.add_host("a", "10.0.0.1/24")
     router = net.add_router("r")
     net.add_link("l", "a", "r", LinkSpec(delay_us=10))
-    for bad in ("10.0.0.255/24", "224.0.0.1/24", "0.0.0.0/24", "ff02::1/64"):
+    bad_ones = ("10.0.0.255/24", "224.0.0.1/24", "0.0.0.0/24", "ff02::1/64")
+    # Found by review (as for hosts): a network address, loopback and IPv4-mapped ones.
+    bad_ones += ("10.0.0.0/24", "127.0.0.1/8", "::1/128", "::ffff:10.0.0.9/96")
+    for bad in bad_ones:
         with pytest.raises(ValueError, match="cannot be an interface address"):
             router.set_interface("l", "02-00-00-00-00-09", bad)
     router.set_interface("l", "02-00-00-00-00-09", "10.0.0.254/24")
+    # A /31 has no network or broadcast address (RFC 3021).
+    net.add_host("b", "10.1.0.0/31")
+    net.add_link("m", "b", "r", LinkSpec(delay_us=10))
+    router.set_interface("m", "02-00-00-00-00-0a", "10.1.0.1/31")
+
+
+@pytest.mark.parametrize("gateway", ["10.0.0.1", "10.0.0.255", "10.0.0.0"])
+def test_a_host_gateway_is_none_of_its_own_addresses(gateway: str) -> None:
+    # Each was taken: the host then asked its link for its own address, or a broadcast or
+    # network address, as a router's, and nothing it sent off-link left.
+    with pytest.raises(ValueError, match=f"^gateway {gateway} is the host's own, broadcast"):
+        Network().add_host("h", "10.0.0.1/24", gateway=gateway)
+    Network().add_host("h", "10.0.0.1/31", gateway="10.0.0.0")  # a /31's other end
 
 
 @pytest.mark.parametrize(

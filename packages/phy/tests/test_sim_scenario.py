@@ -242,8 +242,13 @@ def test_adding_a_host_does_not_change_another_link(tmp_path: Path) -> None:
         ),
         (
             ("hosts", 0),
-            {"address": "10.0.1.254/24"},
+            {"address": "10.0.1.254/24", "gateway": "10.0.1.1"},
             "hosts[0].count: member 2 would be 10.0.1.255",
+        ),
+        (
+            ("hosts", 0),
+            {"address": "10.0.1.254/24"},
+            "hosts[0].gateway: gateway 10.0.1.254 is the host's own, broadcast or network",
         ),
         (("hosts", 0), {"count": 10**12}, "hosts: 1000000000001 hosts in all, more"),
         (("hosts", 0), {"count": 10_000}, "hosts: 10001 hosts in all, more than 10000"),

@@ -80,6 +80,18 @@ def _check_host_address(cidr: IpCidr) -> None:
             )
 
 
+def _check_gateway(cidr: IpCidr, gateway: IpAddress) -> None:
+    """Raise ValueError naming ``gateway`` if it is the host's own address (``cidr``), or its
+    IPv4 subnet's broadcast or network address (below /31): the host would ask its link
+    for that address as a router's, and reach none."""
+    if gateway == cidr.address or (
+        isinstance(cidr, Ipv4Cidr)
+        and cidr.prefix_len < 31
+        and gateway in (cidr.broadcast(), cidr.network().address)
+    ):
+        raise ValueError(f"gateway {gateway} is the host's own, broadcast or network address")
+
+
 def jain_index(values: Sequence[float]) -> float | None:
     """Return Jain's fairness index (sum x)^2 / (n sum x^2), in (0, 1]; None for no values."""
     if not values:
@@ -162,8 +174,8 @@ class Network:
 
         ``address`` is a CIDR of a unicast address, not loopback nor IPv4-mapped, nor the
         network or broadcast address of its IPv4 subnet (below /31), ``gateway`` an address
-        of the same IP version, ``mtu`` from 68 (1280 for an IPv6 host, RFC 8200) to 65535;
-        TypeError or ValueError naming the argument otherwise.
+        of the same IP version and none of those three, ``mtu`` from 68 (1280 for an IPv6
+        host, RFC 8200) to 65535; TypeError or ValueError naming the argument otherwise.
         """
         self._check_name(name)
         cidr = _parse(IpCidr, "address", address)
@@ -172,6 +184,7 @@ class Network:
             gw = _parse(IpAddress, "gateway", gateway)
             if isinstance(gw, Ipv6Address) != isinstance(cidr.address, Ipv6Address):
                 raise ValueError(f"gateway {gw} is not of the IP version of address {cidr}")
+            _check_gateway(cidr, gw)
         low = 1280 if isinstance(cidr.address, Ipv6Address) else 68
         if isinstance(mtu, bool) or not isinstance(mtu, int):
             raise TypeError(f"mtu must be an int, not {type(mtu).__name__}")

@@ -132,10 +132,18 @@ class Router:
         hw = mac if isinstance(mac, EthernetAddress) else EthernetAddress.parse(mac)
         net = cidr if isinstance(cidr, IpCidr) else IpCidr.parse(cidr)
         a = net.address
-        directed = net.broadcast() if isinstance(net, Ipv4Cidr) else None
-        if a.is_unspecified or a.is_multicast or a.is_broadcast or a == directed:
+        if isinstance(net, Ipv4Cidr) and net.prefix_len < 31:
+            # A subnet's directed broadcast and its network address name no host (RFC 1122
+            # 3.2.1.3; a /31 has neither, RFC 3021).
+            special: tuple[IpAddress | None, ...] = (net.broadcast(), net.network().address)
+        else:
+            special = ()
+        if not a.is_unicast or a.is_loopback or getattr(a, "is_ipv4_mapped", False) or a in special:
             # Hosts would never reach it: the router would answer no ARP or NDP for it.
-            raise ValueError(f"{net} cannot be an interface address (not unicast)")
+            raise ValueError(
+                f"{net} cannot be an interface address (not unicast, loopback, IPv4-mapped, "
+                "or the subnet's broadcast or network address)"
+            )
         if isinstance(net, Ipv6Cidr):
             self._v6.set_interface(port, hw, net)
             return

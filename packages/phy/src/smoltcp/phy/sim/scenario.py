@@ -28,7 +28,7 @@ from .apps import (
     _check_port,
 )
 from .link import LinkSpec
-from .network import Network, _check_host_address, mac_for
+from .network import Network, _check_gateway, _check_host_address, mac_for
 from .queue import QueueSpec
 
 __all__ = [
@@ -539,7 +539,12 @@ def _hosts(build: _Build, top: _Table) -> tuple[dict[str, list[str]], list[_Acce
             address = _address(t, "address", index, cidr=True)
             assert address is not None
             gateway = _address(t, "gateway", required=False, cidr=False)
-            _keyed(t.key("address"), _check_host_address, IpCidr.parse(address))
+            cidr = IpCidr.parse(address)
+            _keyed(t.key("address"), _check_host_address, cidr)
+            if gateway is not None:
+                gw = IpAddress.parse(gateway)
+                if gw.version == cidr.address.version:  # (else add_host names the mismatch)
+                    _keyed(t.key("gateway"), _check_gateway, cidr, gw)
             try:
                 net.add_host(member, address, gateway=gateway, mtu=mtu, offload=offload)
             except (TypeError, ValueError) as exc:
