@@ -218,9 +218,12 @@ class UdpSocket(DatagramSocket):
         """Queue a datagram of ``size`` octets to ``endpoint``; return the view to fill.
 
         Fill it before the next poll. Raises SendError("unaddressable") when unbound or for
-        a remote without address or port or with an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``,
-        which never appears on the wire: RFC 4291 2.5.5.2; this stack has no dual-stack
-        sockets), SendError("buffer full") when it does not fit.
+        a remote without address or port, of the other IP version than the bound address, or
+        with an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``, which never appears on the wire:
+        RFC 4291 2.5.5.2; this stack has no dual-stack sockets); SendError("too long") over
+        what one datagram carries (65507 octets over IPv4, 65527 over IPv6);
+        SendError("buffer full") when it does not fit; TypeError for an `IpEndpoint` that
+        holds no `IpAddress`.
         Whether the datagram may leave depends on the interface that sends it: one from or
         to a loopback address off a loopback interface, or with no source address for the
         remote, is dropped then and counted in ``tx_dropped`` (see the class).
