@@ -267,6 +267,30 @@ def test_transparent_udp_socket_sends_from_no_group_or_broadcast(local: str) -> 
 @pytest.mark.parametrize(
     ("remote", "local"),
     [
+        (f"[{CLIENT6}]:4000", "[::ffff:198.51.100.7]:53"),
+        ("[::ffff:10.0.0.1]:4000", "[2001:db8::7]:53"),
+        ("[::ffff:10.0.0.1]:4000", "[::ffff:198.51.100.7]:53"),
+    ],
+)
+def test_transparent_udp_sends_nothing_from_or_to_an_ipv4_mapped_address(
+    remote: str, local: str
+) -> None:
+    # ::ffff:0:0/96 never appears on the wire (RFC 4291 2.5.5.2, RFC 4942 2.2): such a datagram
+    # left as IPv6. Refused at once, whatever the interface, as `UdpSocket.send_to` does.
+    client, gateway = nodes()
+    relay = TransparentUdpSocket(512, 512)
+    relay.open()
+    gateway.sockets.add(relay)
+    with pytest.raises(SendError, match="unaddressable"):
+        relay.send_to(b"x", IpEndpoint.parse(remote), IpEndpoint.parse(local))
+    assert relay.send_queue == 0
+    gateway.poll(Instant.ZERO)
+    assert client.dev.receive(Instant.ZERO) is None
+
+
+@pytest.mark.parametrize(
+    ("remote", "local"),
+    [
         ("127.0.0.1:53", "198.51.100.7:80"),
         ("[::1]:53", "[2001:db8::7]:53"),
         (CLIENT + ":4000", "127.0.0.1:53"),

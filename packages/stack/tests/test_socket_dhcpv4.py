@@ -10,8 +10,10 @@ import random
 import pytest
 
 from smoltcp.stack.iface import AcdEventKind
+from smoltcp.stack.socket import UdpSocket
 from smoltcp.stack.socket.dhcpv4 import Dhcpv4Socket, Dhcpv4State, apply_lease
 from smoltcp.stack.socket.dhcpv4_probe import DhcpLeaseApplier
+from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness, arp, ethernet, ipv4, udp
 from smoltcp.stack.time import Duration, Instant
 from smoltcp.wire import EthernetAddress, IpCidr, Ipv4Address
@@ -233,6 +235,41 @@ def test_a_router_no_host_is_reached_through_is_left_out(router: str) -> None:
     assert sock.counters["bad-router"] == 1
     apply_lease(h.iface, event.lease, None)
     assert len(h.iface.routes) == 0
+
+
+@pytest.mark.parametrize(
+    ("routers", "taken"),
+    [
+        (("224.0.0.1", "192.168.69.254"), "192.168.69.254"),
+        ((OFFERED, "0.0.0.0", "192.168.69.255", "192.168.69.1", SERVER), "192.168.69.1"),
+        (("192.168.69.2", "192.168.69.1"), "192.168.69.2"),
+        (("255.255.255.255", OFFERED), None),
+    ],
+)
+def test_the_first_usable_router_of_the_list_is_taken(
+    routers: tuple[str, ...], taken: str | None
+) -> None:
+    # RFC 2132 3.5: the Router option lists routers in order of preference. The client
+    # looked at the first only and left the lease without a router when it was unusable,
+    # though a later one was fine. ``bad-router`` counts a list with no usable router.
+    h, sock = setup()
+    listed = tuple(Ipv4Address(r) for r in routers)
+    bind(h, sock, router=listed[0], routers=listed)
+    event = sock.poll_event()
+    assert event is not None and event.lease is not None
+    assert event.lease.router == (None if taken is None else Ipv4Address(taken))
+    assert sock.counters["bad-router"] == (1 if taken is None else 0)
+    apply_lease(h.iface, event.lease, None)
+    if taken is None:
+        assert len(h.iface.routes) == 0
+        return
+    # A datagram off the link now goes through the router taken: ARP asks for it.
+    udp_sock = UdpSocket(PacketBuffer(1, 64), PacketBuffer(1, 64))
+    udp_sock.bind(5000)
+    h.sockets.add(udp_sock)
+    udp_sock.send_to(b"x", ("198.51.100.7", 9))
+    arps = [d.arp for d in h.decode(h.poll()) if d.arp is not None]
+    assert [a["tpa"] for a in arps] == [taken]
 
 
 def sources(h: Harness, frames: list[bytes]) -> set[str]:

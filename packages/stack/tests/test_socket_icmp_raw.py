@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from scapy.layers.inet6 import IPv6
+from scapy.layers.l2 import Ether
 
 from smoltcp.stack.socket import (
     BindError,
@@ -17,7 +19,7 @@ from smoltcp.stack.socket import (
 )
 from smoltcp.stack.storage import PacketBuffer
 from smoltcp.stack.testing import Harness, arp, ethernet, icmp_echo, icmp_message, ipv4, udp
-from smoltcp.wire import IpAddress, IpCidr, IpEndpoint, Ipv4Address
+from smoltcp.wire import EthernetAddress, IpAddress, IpCidr, IpEndpoint, Ipv4Address, Ipv6Address
 from smoltcp.wire.ipv4 import IpProtocol
 
 US = "192.168.69.1"
@@ -213,6 +215,31 @@ def test_raw_socket_sends_nothing_from_or_to_a_loopback_address() -> None:
     sock.send_slice(ipv4("127.0.0.1", "127.0.0.1", 253, b"lo"))
     (out,) = lo.decode(lo.poll())
     assert out.ip["dst"] == "127.0.0.1" and out.payload == b"lo"
+
+
+@pytest.mark.parametrize(
+    ("src", "dst"),
+    [
+        ("::ffff:192.168.69.1", "fdaa::2"),
+        ("fdaa::1", "::ffff:192.168.69.2"),
+        ("::ffff:192.168.69.1", "::ffff:192.168.69.2"),
+    ],
+)
+def test_raw_socket_sends_nothing_from_or_to_an_ipv4_mapped_address(src: str, dst: str) -> None:
+    # ::ffff:0:0/96 never appears on the wire (RFC 4291 2.5.5.2, RFC 4942 2.2): such a packet
+    # left as IPv6 (to the router for a mapped destination). `send` takes octets, so the
+    # packet is dropped when it would leave and counted, as one with a loopback end is.
+    h = Harness(cidr="fdaa::1/64")
+    h.iface.routes.add_default_ipv6_route(router := Ipv6Address("fdaa::100"))
+    for neighbor in (router, Ipv6Address("fdaa::2")):
+        h.iface.neighbor_cache.fill(neighbor, EthernetAddress.parse(PEER_MAC), h.now)
+    sock = RawIpSocket(6, 253, PacketBuffer(8, 4096), PacketBuffer(8, 4096))
+    h.sockets.add(sock)
+    sock.send_slice(bytes(IPv6(src=src, dst=dst, nh=253) / b"mapped"))
+    sock.send_slice(bytes(IPv6(src="fdaa::1", dst="fdaa::2", nh=253) / b"fine"))
+    (out,) = h.poll()
+    assert Ether(out)[IPv6].dst == "fdaa::2" and Ether(out)[IPv6].load == b"fine"
+    assert sock.tx_dropped == 1 and h.poll() == []
 
 
 def test_raw_socket_arguments() -> None:

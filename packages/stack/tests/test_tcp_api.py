@@ -49,6 +49,23 @@ def test_listen_takes_an_address_as_text_and_checks_the_backlog() -> None:
     assert sock.state is TcpState.LISTEN
 
 
+@pytest.mark.parametrize(
+    "addr", ["224.0.0.251", "239.1.2.3", "255.255.255.255", "ff02::1", "::ffff:192.168.69.1"]
+)
+def test_listen_refuses_an_address_no_connection_comes_to(addr: str) -> None:
+    # RFC 1122 4.2.3.10: no TCP segment to a group or broadcast address is for a connection,
+    # and ::ffff:0:0/96 never appears on the wire (RFC 4291 2.5.5.2). Such a listener waited
+    # for ever, silently; now the mistake is named.
+    sock = TcpSocket(64, 64)
+    with pytest.raises(ListenError, match="unaddressable"):
+        sock.listen((addr, 80))
+    with pytest.raises(ListenError, match="unaddressable"):
+        sock.listen(IpEndpoint.parse(f"[{addr}]:80" if ":" in addr else f"{addr}:80"), 4)
+    assert sock.state is TcpState.CLOSED
+    sock.listen(("::1:ffff:c0a8:4501", 80))  # not in ::ffff:0:0/96
+    assert sock.state is TcpState.LISTEN
+
+
 def connected_socket(remote: object, local: object) -> TcpSocket:
     sock = TcpSocket(64, 64)
     FakeSet().add(sock)

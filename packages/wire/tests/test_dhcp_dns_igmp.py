@@ -59,6 +59,55 @@ def test_dhcp_round_trip(kind, xid, mac, yiaddr, server, dns, lease, t1, mtu, br
     assert DhcpRepr.parse(octets) == r
 
 
+@given(
+    routers=st.lists(addrs, max_size=70).map(tuple),
+    only_router=st.booleans(),
+    mask=st.one_of(st.none(), addrs),
+)
+def test_dhcp_round_trip_keeps_every_router(routers, only_router, mask) -> None:
+    # RFC 2132 3.5: the Router option lists routers in order of preference; parse kept only
+    # the first. Past 63 addresses the list takes several options (RFC 3396).
+    mac = EthernetAddress.parse("02-00-00-00-00-01")
+    first = routers[0] if routers else None
+    if only_router:
+        # The field of old: written alone, read back in both fields.
+        r = DhcpRepr(DhcpMessageType.ACK, 1, mac, subnet_mask=mask, router=first)
+    else:
+        r = DhcpRepr(DhcpMessageType.ACK, 1, mac, subnet_mask=mask, routers=routers)
+    parsed = DhcpRepr.parse(r.to_bytes())
+    expected = routers[:1] if only_router else routers
+    assert parsed == r._replace(router=first, routers=expected)
+    assert DhcpRepr.parse(parsed.to_bytes()) == parsed
+
+
+def test_dhcp_refuses_a_router_that_is_not_the_first_of_routers() -> None:
+    a, b = Ipv4Address("10.0.0.1"), Ipv4Address("10.0.0.2")
+    r = DhcpRepr(DhcpMessageType.ACK, 1, EthernetAddress.parse("02-00-00-00-00-01"))
+    assert r._replace(router=a, routers=(a, b)).to_bytes() == r._replace(routers=(a, b)).to_bytes()
+    with pytest.raises(ValueError, match="router"):
+        r._replace(router=b, routers=(a, b)).to_bytes()
+
+
+def test_dhcp_routers_match_scapy_both_ways() -> None:
+    routers = tuple(Ipv4Address(f"10.0.0.{i}") for i in (7, 1, 254))
+    r = DhcpRepr(
+        DhcpMessageType.ACK,
+        9,
+        EthernetAddress.parse("02-00-00-00-00-01"),
+        op=DhcpOpCode.BOOTREPLY,
+        router=routers[0],
+        routers=routers,
+    )
+    opts = dict((o[0], o[1:]) for o in BOOTP(r.to_bytes())[DHCP].options if isinstance(o, tuple))
+    assert opts["router"] == ("10.0.0.7", "10.0.0.1", "10.0.0.254")
+    theirs = BOOTP(op=2, xid=7, chaddr=bytes.fromhex("020000000001")) / DHCP(
+        options=[("message-type", "ack"), ("router", "192.0.2.9", "192.0.2.1"), "end"]
+    )
+    parsed = DhcpRepr.parse(bytes(theirs))
+    assert parsed.routers == (Ipv4Address("192.0.2.9"), Ipv4Address("192.0.2.1"))
+    assert parsed.router == Ipv4Address("192.0.2.9")
+
+
 def test_dhcp_matches_scapy_both_ways() -> None:
     r = DhcpRepr(
         DhcpMessageType.OFFER,

@@ -53,6 +53,8 @@ _UNSPECIFIED = Ipv4Address(0)
 # Option Overload values (RFC 2132 9.3): 1 the file field, 2 sname, 3 both.
 _OVERLOAD_FILE = 1
 _OVERLOAD_SNAME = 2
+# The most addresses one option's 255 octets hold.
+_ADDRS_PER_OPTION = 63
 
 
 class DhcpPacket(_DhcpPacketView):
@@ -143,6 +145,12 @@ class DhcpRepr(NamedTuple):
     Times are in seconds (None: option absent); addresses are `Ipv4Address` (unspecified
     when zero in the fixed part). ``client_hardware_addr`` is an Ethernet address: other
     hardware types are `UnsupportedPacket`-free malformed input for this client.
+
+    The Router option lists routers in order of preference (RFC 2132 3.5): ``routers`` is
+    the whole list and ``router`` its first (or None), kept for compatibility. `parse` fills
+    both; `emit` writes ``routers`` when it is not empty, else ``router``, and raises
+    ValueError when both are given and ``router`` is not ``routers[0]`` (to change the
+    routers of a parsed message, replace both).
     """
 
     message_type: DhcpMessageType
@@ -169,6 +177,7 @@ class DhcpRepr(NamedTuple):
     client_identifier: bytes = b""
     host_name: bytes = b""
     message: bytes = b""
+    routers: tuple[Ipv4Address, ...] = ()
 
     @classmethod
     def parse(cls, buffer: bytes | bytearray | memoryview) -> DhcpRepr:
@@ -199,7 +208,8 @@ class DhcpRepr(NamedTuple):
             value = options.get(code)
             return None if value is None else _uint(code, value, 2)
 
-        routers = options.get(DhcpOption.ROUTER)
+        router_option = options.get(DhcpOption.ROUTER)
+        routers = () if router_option is None else _addrs(DhcpOption.ROUTER, router_option)
         dns = options.get(DhcpOption.DOMAIN_NAME_SERVER)
         return cls(
             message_type=message_type,
@@ -215,8 +225,8 @@ class DhcpRepr(NamedTuple):
             server_identifier=addr(DhcpOption.SERVER_IDENTIFIER),
             requested_ip=addr(DhcpOption.REQUESTED_IP),
             subnet_mask=addr(DhcpOption.SUBNET_MASK),
-            # RFC 2132 3.5: routers in order of preference; the first one is used.
-            router=None if routers is None else _addrs(DhcpOption.ROUTER, routers)[0],
+            # RFC 2132 3.5: routers in order of preference.
+            router=routers[0] if routers else None,
             dns_servers=() if dns is None else _addrs(DhcpOption.DOMAIN_NAME_SERVER, dns),
             lease_time=u32(DhcpOption.LEASE_TIME),
             renewal_time=u32(DhcpOption.RENEWAL_TIME),
@@ -227,6 +237,7 @@ class DhcpRepr(NamedTuple):
             client_identifier=options.get(DhcpOption.CLIENT_IDENTIFIER, b""),
             host_name=options.get(DhcpOption.HOST_NAME, b""),
             message=options.get(DhcpOption.MESSAGE, b""),
+            routers=routers,
         )
 
     def _options(self) -> bytes:
@@ -237,10 +248,19 @@ class DhcpRepr(NamedTuple):
             (DhcpOption.REQUESTED_IP, self.requested_ip),
             (DhcpOption.SERVER_IDENTIFIER, self.server_identifier),
             (DhcpOption.SUBNET_MASK, self.subnet_mask),
-            (DhcpOption.ROUTER, self.router),
         ):
             if a is not None:
                 parts.append(_option(code, a.packed))
+        routers = self.routers
+        if not routers:
+            routers = () if self.router is None else (self.router,)
+        elif self.router is not None and self.router != routers[0]:
+            listed = ", ".join(map(str, routers))
+            raise ValueError(f"router {self.router} is not the first of routers ({listed})")
+        for i in range(0, len(routers), _ADDRS_PER_OPTION):
+            # RFC 3396: a list longer than one option holds goes in several, concatenated.
+            chunk = routers[i : i + _ADDRS_PER_OPTION]
+            parts.append(_option(DhcpOption.ROUTER, b"".join(a.packed for a in chunk)))
         if self.dns_servers:
             packed = b"".join(a.packed for a in self.dns_servers)
             parts.append(_option(DhcpOption.DOMAIN_NAME_SERVER, packed))

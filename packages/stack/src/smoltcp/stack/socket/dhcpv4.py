@@ -129,10 +129,11 @@ class Dhcpv4Socket(Socket):
     ``random`` (a ``random.Random``, required) draws transaction IDs and jitter.
     ``max_lease_time`` (seconds or None) caps the lease the server grants, which shortens the
     renewal times with it; ``client_identifier`` (octets) is sent as option 61.
-    Bad or foreign messages are dropped and counted in ``counters`` (reason -> count); a
-    router no host is reached through (0/8, loopback, multicast, 240/4 and the limited
-    broadcast, our own address, the subnet's broadcast) is left out of the lease and counted
-    ``bad-router``.
+    Bad or foreign messages are dropped and counted in ``counters`` (reason -> count). The
+    lease's router is the first of the server's routers (in order of preference, RFC 2132
+    3.5) that a host is reached through: not 0/8, loopback, multicast, 240/4 or the limited
+    broadcast, our own address or the subnet's broadcast; when none is, the lease has no
+    router and ``bad-router`` is counted.
     """
 
     __slots__ = (
@@ -391,14 +392,19 @@ class Dhcpv4Socket(Socket):
             t1 = msg.renewal_time * _SECOND
         start = now.micros
         address = Ipv4Cidr(msg.yiaddr, 32 if prefix is None else prefix)
-        router = msg.router
-        if router is not None and (
-            _unusable(router) or router == msg.yiaddr or router == address.broadcast()
-        ):
-            # No host is reached through such a "router" (Linux refuses the route): the
+        # RFC 2132 3.5: the routers in order of preference; the first usable one is taken.
+        # (A message built with ``router`` alone, not parsed, has no ``routers``.)
+        offered = msg.routers or (() if msg.router is None else (msg.router,))
+        router = None
+        broadcast = address.broadcast()
+        for candidate in offered:
+            if not (_unusable(candidate) or candidate == msg.yiaddr or candidate == broadcast):
+                router = candidate
+                break
+        if router is None and offered:
+            # No host is reached through any such "router" (Linux refuses the route): the
             # lease stands without one, as if the server had named none.
             self._count("bad-router")
-            router = None
         lease = Dhcpv4Lease(
             address=address,
             server_identifier=server,

@@ -42,7 +42,9 @@ class RawIpSocket(Socket):
     fields (the IPv4 header checksum is recomputed; IPv4 options are not sent) and copies the
     payload as it is, so the payload's own checksum is the caller's. A packet from or to a
     loopback address leaves only a loopback interface; elsewhere it is dropped and counted
-    in ``tx_dropped``, as one of another version or protocol is. ``rx_buffer`` and
+    in ``tx_dropped``, as one of another version or protocol is, and as one from or to an
+    IPv4-mapped IPv6 address (``::ffff:a.b.c.d``, never on the wire: RFC 4291 2.5.5.2) is
+    on every interface. ``rx_buffer`` and
     ``tx_buffer`` are `PacketBuffer`s or int sizes in octets, as for `UdpSocket`.
 
     IPv6 (``ip_version`` 6): ``ip_protocol`` is the upper-layer Next Header, found after any
@@ -126,7 +128,9 @@ class RawIpSocket(Socket):
     def send(self, size: int) -> memoryview:
         """Queue an IP packet of ``size`` octets; return the view to fill before the next poll.
 
-        Raises SendError("buffer full") when it does not fit.
+        Raises SendError("buffer full") when it does not fit. A packet that may not leave
+        (malformed, of another version or protocol, with a loopback or IPv4-mapped end: see
+        the class) is dropped when it would and counted in ``tx_dropped``.
         """
         check_size(size)
         try:
@@ -189,6 +193,14 @@ class RawIpSocket(Socket):
                     # Any: an IPv6 or an IPv4 representation and payload, which share no base class.
                     ipr: Any = Ipv6Repr.parse(packet6)
                     payload: Any = packet6.payload  # Any: as ipr
+                    if ipr.src_addr._int >> 32 == 0xFFFF or ipr.dst_addr._int >> 32 == 0xFFFF:
+                        # ::ffff:0:0/96 never appears on the wire (RFC 4291 2.5.5.2, RFC 4942
+                        # 2.2), whatever the interface (an int test per end, per packet).
+                        tx.dequeue()
+                        self.tx_dropped += 1
+                        if log.isEnabledFor(logging.DEBUG):
+                            log.debug("drop: raw packet from or to an IPv4-mapped address: %s", ipr)
+                        continue
                 else:
                     packet = Ipv4Packet(data)
                     ipr = Ipv4Repr.parse(packet, _NO_CHECK)

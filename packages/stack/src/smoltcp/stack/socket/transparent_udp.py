@@ -13,7 +13,7 @@ from typing import Any
 
 from smoltcp.stack.storage import BufferEmpty, BufferFull
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpEndpoint
+from smoltcp.wire import IpEndpoint, Ipv6Address
 from smoltcp.wire.ip import ip_repr
 from smoltcp.wire.ipv4 import IpProtocol
 from smoltcp.wire.udp import UdpRepr
@@ -76,7 +76,9 @@ class TransparentUdpSocket(DatagramSocket):
 
         Raises SendError("unaddressable") when closed, for an endpoint without address or
         port, for endpoints of two IP versions, for a ``local`` address no packet may leave
-        from: multicast or broadcast (RFC 1122 3.2.1.3, RFC 4291 2.7); SendError("buffer
+        from: multicast or broadcast (RFC 1122 3.2.1.3, RFC 4291 2.7), for an IPv4-mapped
+        IPv6 address at either end (``::ffff:a.b.c.d``, never on the wire: RFC 4291 2.5.5.2;
+        use the IPv4 address), whatever the interface; SendError("buffer
         full") when it does not fit; TypeError/ValueError naming the argument for one of the
         wrong kind. A datagram from or to a loopback address (127/8, ::1: never outside a
         host) is dropped when it would leave and counted in ``tx_dropped``, unless the
@@ -95,6 +97,12 @@ class TransparentUdpSocket(DatagramSocket):
             raise SendError(f"unaddressable: {src} cannot send to {dst}")
         if not src.addr.is_unicast:  # type: ignore[union-attr]
             raise SendError(f"unaddressable: no packet leaves from {src}")
+        if type(src.addr) is Ipv6Address and (
+            src.addr._int >> 32 == 0xFFFF or dst.addr._int >> 32 == 0xFFFF  # type: ignore[union-attr]
+        ):
+            # ::ffff:0:0/96 (an int test per end, as every datagram comes this way; both ends
+            # are IPv6 here) never appears on the wire (RFC 4291 2.5.5.2, RFC 4942 2.2).
+            raise SendError(f"unaddressable: an IPv4-mapped end in {src} -> {dst} (use IPv4)")
         try:
             self._tx.enqueue(len(data), (dst, src))[:] = data
         except BufferFull:

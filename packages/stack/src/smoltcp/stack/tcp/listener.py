@@ -36,7 +36,7 @@ from smoltcp.stack.tcp.state import TcpState
 from smoltcp.stack.tcp.syncookie import CookieOptions, SynCookies
 from smoltcp.stack.tcp.tcb import Context, IpRepr, Part, Reply
 from smoltcp.stack.time import Instant
-from smoltcp.wire import IpEndpoint, TcpControl, TcpRepr, ip_repr
+from smoltcp.wire import IpEndpoint, Ipv6Address, TcpControl, TcpRepr, ip_repr
 
 if TYPE_CHECKING:
     from smoltcp.stack.tcp.socket import TcpSocket
@@ -152,8 +152,21 @@ class Listener(Part):
             ep = to_endpoint(endpoint, "endpoint", port_alone=True)
             if ep.port == 0:
                 raise ListenError("unaddressable")
-        if ep.addr is not None and ep.addr.is_unspecified:
-            ep = IpEndpoint(None, ep.port)
+        addr = ep.addr
+        if addr is not None:
+            if addr.is_unspecified:
+                ep = IpEndpoint(None, ep.port)
+            elif not addr.is_unicast:
+                # No TCP segment to a group or broadcast address is for a connection (RFC 1122
+                # 4.2.3.10): such a listener would wait for ever. (A subnet's directed
+                # broadcast is known only to the interface, which drops those segments.)
+                raise ListenError(f"unaddressable: no connection is made to {addr}")
+            elif type(addr) is Ipv6Address and addr.is_ipv4_mapped:
+                # ::ffff:0:0/96 never appears on the wire (RFC 4291 2.5.5.2): no SYN comes to
+                # it (IPv6 ingress drops it as a source, the interface holds none as its own).
+                raise ListenError(
+                    f"unaddressable: {addr} is IPv4-mapped (listen on the IPv4 address)"
+                )
         if tcb.state is not _CLOSED:
             raise ListenError("invalid state")
         self.sock._reset_connection()

@@ -578,7 +578,9 @@ class TcpSocket(TcpSocketSettings):
         accepted, and at most ``syn_backlog`` (default: ``backlog``) half-open ones
         (SYN-RECEIVED); beyond that a SYN is answered with a SYN cookie when the interface
         has them (`Config.syncookies`), else dropped (see `listener`). Raises `ListenError`
-        when the socket is open already or the port is 0; TypeError or ValueError (naming
+        when the socket is open already, the port is 0 or the address is multicast, the
+        limited broadcast or IPv4-mapped (``::ffff:a.b.c.d``), where no connection ever
+        arrives (RFC 1122 4.2.3.10, RFC 4291 2.5.5.2); TypeError or ValueError (naming
         the argument) for an endpoint or a backlog of the wrong kind, a port outside
         0..65535, an address that does not parse, a negative backlog or a ``syn_backlog``
         below 1.
