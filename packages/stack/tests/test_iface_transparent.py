@@ -346,6 +346,9 @@ def test_transparent_udp_answers_on_a_loopback_interface(remote: str) -> None:
         ("::1", False),
         ("fe80::1", False),
         ("ff02::1", False),
+        # Taken, and a SYN-ACK left from it (found by review).
+        ("::ffff:198.51.100.7", False),
+        ("::1:ffff:198.51.100.7", True),
     ],
 )
 def test_which_destinations_transparent_mode_takes(text: str, accepted: bool) -> None:

@@ -17,7 +17,9 @@ resolves itself never reaches us.
 Never taken, whatever the mode: multicast and broadcast destinations (handled as before),
 the unspecified address, loopback (127/8, ::1; they never appear on a wire, RFC 1122
 3.2.1.3), IPv4 "this network" (0/8) and class E (240/4), IPv6 link-local (fe80::/10 is
-scoped to the link and names a neighbour, not a remote host).
+scoped to the link and names a neighbour, not a remote host) and IPv4-mapped
+(``::ffff:a.b.c.d`` stands for an IPv4 node inside a host's API, never on the wire: RFC 4291
+2.5.5.2; answers would leave from it).
 """
 
 from __future__ import annotations
@@ -36,4 +38,10 @@ def accepts_any_destination(dst: IpAddress) -> bool:
     if dst.version == 4:
         first = dst.packed[0]
         return first != 0 and first != 127 and first < 224
-    return not (dst.is_unspecified or dst.is_loopback or dst.is_multicast or dst.is_link_local)
+    return not (
+        dst.is_unspecified
+        or dst.is_loopback
+        or dst.is_multicast
+        or dst.is_link_local
+        or dst._int >> 32 == 0xFFFF  # ::ffff:0:0/96
+    )
