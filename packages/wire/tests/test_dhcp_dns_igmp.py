@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scapy.all import BOOTP, DHCP, DNS, DNSQR, DNSRR
 from scapy.layers.igmp import IGMP
@@ -273,3 +273,42 @@ def test_igmp_malformed() -> None:
         IgmpRepr.parse(good[:7])
     with pytest.raises(MalformedPacket):
         IgmpRepr.parse(good[:2] + b"\x00\x00" + good[4:])
+
+
+@given(
+    dns=st.lists(addrs, min_size=60, max_size=140).map(tuple),
+    name=st.binary(min_size=200, max_size=600),
+    message=st.binary(max_size=600),
+    client_id=st.binary(max_size=600),
+    prl=st.binary(max_size=300),
+)
+@example(
+    dns=tuple(Ipv4Address(i) for i in range(126)),
+    name=b"n" * 256,
+    message=b"m" * 510,
+    client_id=b"\x01" * 300,
+    prl=bytes(range(256)),
+)
+def test_dhcp_round_trip_of_options_longer_than_one_holds(
+    dns, name, message, client_id, prl
+) -> None:
+    # RFC 3396: a value over 255 octets goes in several options, concatenated by the
+    # receiver. parse joined them, but emit refused what it had parsed ("option 6: 504 octets
+    # exceed 255"), so a parsed message with 126 DNS servers could not be written again.
+    mac = EthernetAddress(b"\x02\x00\x00\x00\x00\x01")
+    r = DhcpRepr(
+        DhcpMessageType.ACK,
+        1,
+        mac,
+        dns_servers=dns,
+        host_name=name,
+        message=message,
+        client_identifier=client_id,
+        parameter_request_list=prl,
+    )
+    data = r.to_bytes()
+    assert DhcpRepr.parse(data) == r
+    # An address list is cut after whole addresses only: each Domain Name Server option
+    # holds a multiple of 4 octets (a receiver that does not join them reads whole ones).
+    lengths = [len(v) for code, v in iter_options(data[240:]) if code == 6]
+    assert all(n % 4 == 0 for n in lengths) and sum(lengths) == 4 * len(dns)

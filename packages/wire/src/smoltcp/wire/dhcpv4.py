@@ -53,8 +53,6 @@ _UNSPECIFIED = Ipv4Address(0)
 # Option Overload values (RFC 2132 9.3): 1 the file field, 2 sname, 3 both.
 _OVERLOAD_FILE = 1
 _OVERLOAD_SNAME = 2
-# The most addresses one option's 255 octets hold.
-_ADDRS_PER_OPTION = 63
 
 
 class DhcpPacket(_DhcpPacketView):
@@ -133,10 +131,17 @@ def _uint(code: int, value: bytes, size: int) -> int:
     return int.from_bytes(value, "big")
 
 
-def _option(code: int, value: bytes) -> bytes:
-    if len(value) > 255:
-        raise ValueError(f"option {code}: {len(value)} octets exceed 255")
-    return bytes((code, len(value))) + value
+def _option(code: int, value: bytes, unit: int = 1) -> bytes:
+    """Return option ``code`` holding ``value``: one option, or as many as a value longer
+    than 255 octets needs (RFC 3396: the receiver concatenates them), each cut after a whole
+    number of ``unit``-octet items (an address list is never cut inside an address)."""
+    if len(value) <= 255:
+        return bytes((code, len(value))) + value
+    step = 255 // unit * unit
+    return b"".join(
+        bytes((code, len(value[i : i + step]))) + value[i : i + step]
+        for i in range(0, len(value), step)
+    )
 
 
 class DhcpRepr(NamedTuple):
@@ -257,13 +262,12 @@ class DhcpRepr(NamedTuple):
         elif self.router is not None and self.router != routers[0]:
             listed = ", ".join(map(str, routers))
             raise ValueError(f"router {self.router} is not the first of routers ({listed})")
-        for i in range(0, len(routers), _ADDRS_PER_OPTION):
-            # RFC 3396: a list longer than one option holds goes in several, concatenated.
-            chunk = routers[i : i + _ADDRS_PER_OPTION]
-            parts.append(_option(DhcpOption.ROUTER, b"".join(a.packed for a in chunk)))
+        if routers:
+            packed = b"".join(a.packed for a in routers)
+            parts.append(_option(DhcpOption.ROUTER, packed, 4))
         if self.dns_servers:
             packed = b"".join(a.packed for a in self.dns_servers)
-            parts.append(_option(DhcpOption.DOMAIN_NAME_SERVER, packed))
+            parts.append(_option(DhcpOption.DOMAIN_NAME_SERVER, packed, 4))
         for code, value, size in (
             (DhcpOption.LEASE_TIME, self.lease_time, 4),
             (DhcpOption.RENEWAL_TIME, self.renewal_time, 4),
