@@ -661,3 +661,21 @@ def test_ping_own_address_and_timeout() -> None:
         assert len(rt.sockets) == 0
 
     run(body)
+
+
+@pytest.mark.parametrize("host", ["224.0.0.251", "255.255.255.255"])
+def test_a_server_on_an_address_no_connection_comes_to_is_refused_as_bind_is(host: str) -> None:
+    # The stack's listen refuses such an address; asyncio reported it as a route's error
+    # (ENETUNREACH), where a bind's (EADDRNOTAVAIL) is what a server's caller looks for.
+    import errno
+
+    async def body(rt: Runtime) -> None:
+        async def cb(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            w.close()
+
+        with pytest.raises(OSError) as info:
+            await rt.start_server(cb, host, 8020)
+        assert info.value.errno == errno.EADDRNOTAVAIL
+        assert not live_sockets(rt)
+
+    run(body)

@@ -597,5 +597,11 @@ async def create_server(
         sock.listen(endpoint, backlog)
     except ListenError as exc:
         runtime.sockets.remove(handle)
+        if exc.reason.startswith("unaddressable"):
+            # An address no connection comes to (a group, a broadcast one): a bind's error,
+            # not a route's.
+            raise OSError(
+                errno.EADDRNOTAVAIL, f"Cannot assign requested address ({exc.reason})"
+            ) from None
         raise os_error(exc.reason) from None
     return Server(runtime, handle, sock, protocol_factory)
