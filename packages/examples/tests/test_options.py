@@ -168,7 +168,7 @@ def test_the_unspecified_address_is_no_peer(program, peer, capsys):
     assert err.count("\n") == 1 and "(the unspecified address)" in err
 
 
-@pytest.mark.parametrize("text", ["::", "::1", "ff02::2", "[::1]"])
+@pytest.mark.parametrize("text", ["::", "::1", "ff02::2", "[::1]", "::ffff:10.0.0.1", "10.0.0.1"])
 def test_an_ipv6_gateway_no_router_can_have_is_refused(text: str) -> None:
     from smoltcp.examples.peers import gateway6_address
 

@@ -357,10 +357,11 @@ def add_host_options(
 
 
 def gateway_address(text: str) -> Any:
-    """Parse ``--gateway``: a unicast IPv4 address other than a loopback one (what a router
-    can have: the interface's route table refuses the rest), or "none"."""
+    """Parse ``--gateway``: an IPv4 address a router can have (`route.check_router`: the
+    interface's route table refuses the rest), or "none"."""
     if text.lower() == "none":
         return None
+    from smoltcp.stack.iface.route import check_router
     from smoltcp.wire import Ipv4Address
 
     value = address(text)
@@ -368,10 +369,10 @@ def gateway_address(text: str) -> Any:
         raise argparse.ArgumentTypeError(
             f"bad gateway {text!r} (want an IPv4 address or none; an IPv6 one goes to --gateway6)"
         )
-    if not value.is_unicast or value.is_loopback:
-        raise argparse.ArgumentTypeError(
-            f"bad gateway {text!r}: {value} is no router's address (not unicast, or loopback)"
-        )
+    try:
+        check_router(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"bad gateway {text!r}: {exc}") from None
     return value
 
 

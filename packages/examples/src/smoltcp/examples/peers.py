@@ -161,19 +161,24 @@ class Ipv6Addresses(argparse.Action):
 
 
 def gateway6_address(text: str) -> Any:
-    """Parse ``--gateway6``: a unicast IPv6 address other than ::1 (often link-local), or
-    "none"."""
+    """Parse ``--gateway6``: an IPv6 address a router can have (`route.check_router`;
+    often a link-local one), or "none"."""
     if text.lower() == "none":
         return None
+    from smoltcp.stack.iface.route import check_router
     from smoltcp.wire import Ipv6Address
 
     from .options import address
 
     value = address(bracketed_address(text))
-    if not isinstance(value, Ipv6Address) or not value.is_unicast or value.is_loopback:
+    if not isinstance(value, Ipv6Address):
         raise argparse.ArgumentTypeError(
-            f"bad IPv6 gateway {text!r} (want a unicast IPv6 address, not ::1, or none)"
+            f"bad IPv6 gateway {text!r} (want an IPv6 address or none)"
         )
+    try:
+        check_router(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"bad IPv6 gateway {text!r}: {exc}") from None
     return value
 
 

@@ -42,7 +42,7 @@ from .tracer import Tracer, format_frame
 from .tuntap import TapInterface, TunInterface
 from .wait import Waiter, wait
 
-__version__ = "0.4.0"  # kept equal to pyproject.toml (a test checks)
+__version__ = "0.5.0"  # kept equal to pyproject.toml (a test checks)
 
 __all__ = [
     "DeviceError",

@@ -56,7 +56,7 @@ from .socket import (
 from .storage import PacketBuffer, RingBuffer
 from .time import Duration, Instant
 
-__version__ = "0.4.0"  # kept equal to pyproject.toml (a test checks)
+__version__ = "0.5.0"  # kept equal to pyproject.toml (a test checks)
 
 __all__ = [
     "TRACE",

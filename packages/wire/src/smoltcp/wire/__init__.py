@@ -66,7 +66,7 @@ from .tcp import TcpControl, TcpOptionKind, TcpPacket, TcpRepr, TcpTimestampRepr
 from .tcp_seq import TcpSeqNumber, max_seq, min_seq
 from .udp import UdpPacket, UdpRepr
 
-__version__ = "0.3.1"  # kept equal to pyproject.toml (a test checks)
+__version__ = "0.4.0"  # kept equal to pyproject.toml (a test checks)
 
 __all__ = [
     "ArpHardware",
