@@ -425,3 +425,13 @@ def test_a_failed_send_does_not_let_a_later_loopback_datagram_through() -> None:
     out = h.decode(h.poll())
     assert [f.ip["dst"] for f in out] == ["127.0.0.1", "127.0.0.1"]
     assert sock.tx_dropped == 1 and sock.send_queue == 0
+
+
+def test_an_endpoint_with_a_bad_port_is_refused_at_send() -> None:
+    # IpEndpoint does not check its port: such a datagram was queued and made every poll fail.
+    h, sock = setup(port=(US, 5000))
+    for port in ("9", 70000, -1, 9.0):
+        with pytest.raises(ValueError, match="endpoint port must be an int"):
+            sock.send_to(b"x", IpEndpoint(Ipv4Address(PEER), port))  # type: ignore[arg-type]
+    assert sock.send_queue == 0
+    h.poll()

@@ -160,7 +160,8 @@ def apply_router_advert(
         head = p.prefix.packed[: _ADDR_OCTETS - _IID_OCTETS]
         addr = Ipv6Address(head + modified_eui64(mac))
         cidr = Ipv6Cidr(addr, p.prefix_len)
-        if addr in duplicated:
+        if addr in duplicated or addr.is_ipv4_mapped or addr.is_loopback:
+            # (::/64 with some hardware addresses forms one: never an interface's.)
             continue
         preferred = _until(now_us, p.preferred_lifetime)
         old = table.lifetimes(addr)

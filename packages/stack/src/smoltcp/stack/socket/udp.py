@@ -197,8 +197,12 @@ class UdpSocket(DatagramSocket):
         addr = remote.addr
         # Int tests, as every datagram comes this way: the unspecified address is the int 0
         # in both versions, ::ffff:0:0/96 the IPv6 ints whose upper 96 bits are 0xffff.
+        port = remote.port
+        if type(port) is not int or not 0 <= port <= 0xFFFF:
+            # An IpEndpoint does not check its port either: a bad one made every poll fail.
+            raise ValueError(f"endpoint port must be an int in 0..65535, not {port!r}")
         try:
-            if remote.port == 0 or addr is None or addr._int == 0:
+            if port == 0 or addr is None or addr._int == 0:
                 raise SendError(f"unaddressable: {remote}")
         except AttributeError:
             # An IpEndpoint built around something else (it does not check its address).
@@ -362,7 +366,8 @@ class UdpSocket(DatagramSocket):
                 hop = self._hop_limit or DEFAULT_HOP_LIMIT
             emit(ip_repr(src, dst, _UDP, 8 + len(payload), hop), udp)
             tx.dequeue()
-            self._loopback_queued -= counted
+            if counted:
+                self._loopback_queued -= 1
             return True
         return False
 
