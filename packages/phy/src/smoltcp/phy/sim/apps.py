@@ -18,7 +18,6 @@ retransmissions (from `TcpSocket.stats`), samples of the smoothed RTT, transacti
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 
 from smoltcp.stack.socket.errors import RecvError
@@ -86,11 +85,6 @@ class _Sink:
         """Whether a read raised `RecvError` (the stream is over)."""
 
 
-# The ports each host's `Server`s listen on: a look-up per workload built, where a scan of
-# the host's applications took time quadratic in the number of flows to one server.
-_SERVER_PORTS: weakref.WeakKeyDictionary[SimHost, set[int]] = weakref.WeakKeyDictionary()
-
-
 class Server:
     """Accept connections on ``port``; answer every ``request`` octets with ``response``.
 
@@ -123,7 +117,7 @@ class Server:
         self._listener_handle = host.sockets.add(self.listener)
         self._conns: list[_Sink] = []
         self._buf = bytearray(1 << 16)
-        _SERVER_PORTS.setdefault(host, set()).add(port)
+        host.server_ports.add(port)
         host.add_app(self)
 
     def step(self, now: Instant) -> bool:
@@ -272,8 +266,7 @@ def _check_ip_version(client: SimHost, server: SimHost) -> None:
 
 def _check_port(server: SimHost, port: int) -> None:
     """Raise ValueError if a workload's `Server` listens on ``port`` of ``server`` already."""
-    ports = _SERVER_PORTS.get(server)
-    if ports is not None and port in ports:
+    if port in server.server_ports:
         # A second listener would never see a connection: the first one takes them all, and
         # this workload would measure nothing.
         raise ValueError(f"port {port} of server {server.name} is taken by another workload")

@@ -229,6 +229,8 @@ class SimHost:
         self.cidr = cidr
         self.sockets = SocketSet()
         self.apps: list[App] = []
+        self.server_ports: set[int] = set()
+        """The ports workload servers (`apps.Server`) listen on here."""
         self.polls = 0
         """The polls the host ran (each one or two `Interface.poll` calls)."""
         self.interface_polls = 0

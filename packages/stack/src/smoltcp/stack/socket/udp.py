@@ -343,10 +343,11 @@ class UdpSocket(DatagramSocket):
                     src = cx.get_source_address(remote.addr)
                 else:
                     counted = remote.addr.is_loopback
-                    src = self._vet(cx, remote)
+                    src = self._vet(cx, remote, counted)
                 if src is None:
                     tx.dequeue()
-                    self._loopback_queued -= counted
+                    if counted:
+                        self._loopback_queued -= 1
                     self.tx_dropped += 1
                     if log.isEnabledFor(logging.DEBUG):
                         log.debug(
@@ -372,11 +373,11 @@ class UdpSocket(DatagramSocket):
         return False
 
     # Any: the interface's context, read duck-typed (tests pass stand-ins); see Socket.process.
-    def _vet(self, cx: Any, remote: IpEndpoint) -> IpAddress | None:
-        """Return the source of the next datagram, to ``remote``, from the bound unicast
-        address, or None to drop it: the slow path of `dispatch`, taken until the address is
-        found fit to send from under the interface's present addresses, and for each
-        datagram from or to a loopback address.
+    def _vet(self, cx: Any, remote: IpEndpoint, to_loopback: bool) -> IpAddress | None:
+        """Return the source of the next datagram, to ``remote`` (a loopback address when
+        ``to_loopback``), from the bound unicast address, or None to drop it: the slow path
+        of `dispatch`, taken until the address is found fit to send from under the
+        interface's present addresses, and for each datagram from or to a loopback address.
 
         A subnet's directed broadcast is no source (RFC 1122 3.2.1.3): the socket then sends
         from the interface's address for the destination, as when bound to the limited
@@ -387,7 +388,6 @@ class UdpSocket(DatagramSocket):
         dst = remote.addr
         # dispatch takes this path only from a bound unicast address; send checked dst.
         assert src is not None and dst is not None
-        to_loopback = dst.is_loopback
         if src in cx.broadcasts:
             chosen: IpAddress | None = cx.get_source_address(dst)
             return chosen
